@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs ctest on the release tree (all tiers) and on the sanitizer tree
+# (unit + oracle; VM boots are too slow under ASan), then prints one summary.
+set -uo pipefail
+build=${1:-build}
+san=${2:-build-san}
+jobs=$(nproc)
+passed=0
+failed=0
+
+run() {
+  local dir=$1; shift
+  local log
+  log=$(mktemp)
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$log"
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    failed=$((failed + 1))
+  else
+    local total fail
+    fail=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+    passed=$((passed + total - fail))
+    failed=$((failed + fail))
+  fi
+  rm -f "$log"
+}
+
+echo "== release build: unit, oracle and vm tiers =="
+run "$build"
+echo "== sanitizer build (ASan+UBSan): unit and oracle tiers, fuzz smoke =="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run "$san" -LE vm
+echo
+echo "all trees: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

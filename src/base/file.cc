@@ -1,0 +1,200 @@
+#include "base/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace hull {
+
+Error ErrnoError(int err, std::string_view what, std::string_view path) {
+  ErrorCode code = ErrorCode::kIo;
+  if (err == ENOENT) code = ErrorCode::kNotFound;
+  if (err == EEXIST) code = ErrorCode::kAlreadyExists;
+  return Errorf(code, "{} '{}': {}", what, path, std::strerror(err));
+}
+
+File::~File() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    path_ = std::move(other.path_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+Result<File> File::OpenRead(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "cannot open", path);
+  return File(fd, path);
+}
+
+Result<File> File::OpenReadWrite(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "cannot open for writing", path);
+  return File(fd, path);
+}
+
+Result<File> File::CreateNew(const std::string& path, mode_t mode) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoError(errno, "cannot create", path);
+  return File(fd, path);
+}
+
+Result<size_t> File::ReadSomeAt(uint64_t offset, MutableByteSpan out) const {
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, off_t(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, "cannot read", path_);
+    }
+    if (n == 0) break;
+    done += size_t(n);
+  }
+  return done;
+}
+
+Status File::ReadAt(uint64_t offset, MutableByteSpan out) const {
+  HULL_ASSIGN_OR_RETURN(size_t n, ReadSomeAt(offset, out));
+  if (n != out.size()) {
+    return Errorf(ErrorCode::kCorrupt, "'{}' is too short: wanted {} bytes at offset {}, got {}",
+                  path_, out.size(), offset, n);
+  }
+  return Ok();
+}
+
+Status File::WriteAt(uint64_t offset, ByteSpan data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, off_t(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, "cannot write", path_);
+    }
+    done += size_t(n);
+  }
+  return Ok();
+}
+
+Status File::Truncate(uint64_t size) {
+  if (::ftruncate(fd_, off_t(size)) != 0) return ErrnoError(errno, "cannot resize", path_);
+  return Ok();
+}
+
+Status File::Sync() {
+  if (::fsync(fd_) != 0) return ErrnoError(errno, "cannot fsync", path_);
+  return Ok();
+}
+
+Result<uint64_t> File::Size() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return ErrnoError(errno, "cannot stat", path_);
+  if (S_ISBLK(st.st_mode)) {
+    off_t end = ::lseek(fd_, 0, SEEK_END);
+    if (end < 0) return ErrnoError(errno, "cannot size block device", path_);
+    return uint64_t(end);
+  }
+  return uint64_t(st.st_size);
+}
+
+AtomicFile::AtomicFile(AtomicFile&& o) noexcept
+    : file_(std::move(o.file_)),
+      temp_path_(std::move(o.temp_path_)),
+      path_(std::move(o.path_)),
+      committed_(o.committed_) {
+  o.committed_ = true;  // the moved-from object owns nothing to clean up
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+Result<AtomicFile> AtomicFile::Create(const std::string& path, mode_t mode) {
+  std::filesystem::path p(path);
+  std::filesystem::path dir = p.parent_path().empty() ? "." : p.parent_path();
+  std::string tmpl = (dir / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
+  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd < 0) return ErrnoError(errno, "cannot create temp file in", dir.string());
+  if (::fchmod(fd, mode) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmpl.c_str());
+    return ErrnoError(err, "cannot chmod", tmpl);
+  }
+  return AtomicFile(File::Adopt(fd, tmpl), tmpl, path);
+}
+
+Status AtomicFile::Commit() {
+  HULL_TRY(file_.Sync());
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    return ErrnoError(errno, "cannot rename into place", path_);
+  }
+  committed_ = true;
+  std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+  if (dir.empty()) dir = ".";
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Ok();
+}
+
+Result<Bytes> ReadFileBytes(const std::string& path, uint64_t max_size) {
+  HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(path));
+  HULL_ASSIGN_OR_RETURN(uint64_t size, f.Size());
+  if (size > max_size) {
+    return Errorf(ErrorCode::kInvalidArgument, "'{}' is {} bytes, larger than the {} allowed",
+                  path, size, max_size);
+  }
+  Bytes out(size);
+  HULL_TRY(f.ReadAt(0, out));
+  return out;
+}
+
+Result<std::string> ReadFileText(const std::string& path, uint64_t max_size) {
+  HULL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(path, max_size));
+  return std::string(b.begin(), b.end());
+}
+
+Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode) {
+  HULL_ASSIGN_OR_RETURN(AtomicFile af, AtomicFile::Create(path, mode));
+  HULL_TRY(af.file().WriteAt(0, data));
+  return af.Commit();
+}
+
+TempDir::~TempDir() {
+  if (!path_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+}
+
+Result<TempDir> TempDir::Create(const std::string& prefix, const std::string& parent) {
+  std::string base = parent;
+  if (base.empty()) {
+    const char* t = std::getenv("TMPDIR");
+    base = (t && *t) ? t : "/tmp";
+  }
+  std::string tmpl = base + "/" + prefix + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) return ErrnoError(errno, "cannot create temp dir in", base);
+  return TempDir(tmpl);
+}
+
+std::string TempDir::Release() {
+  std::string p = std::move(path_);
+  path_.clear();
+  return p;
+}
+
+}  // namespace hull

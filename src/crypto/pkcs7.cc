@@ -1,0 +1,67 @@
+#include "crypto/pkcs7.h"
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+namespace hull::crypto {
+namespace {
+// CMS (RFC 5652) rather than the legacy PKCS7 API: it produces the same
+// SignedData for RSA and ECDSA, and also handles Ed25519 (RFC 8419).
+struct CmsFree {
+  void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+
+BioPtr MemBio(ByteSpan data) { return BioPtr(BIO_new_mem_buf(data.data(), int(data.size()))); }
+}  // namespace
+
+Result<Bytes> Pkcs7SignDetached(ByteSpan content, const PrivateKey& key, const Certificate& cert) {
+  if (EVP_PKEY_get_id(key.get()) == EVP_PKEY_ED25519) {
+    // The kernel's PKCS#7 parser (dm-verity, module signing) and sbverify
+    // take RSA and ECDSA signers only.
+    return Error(ErrorCode::kUnsupported,
+                 "PKCS#7 signatures need an RSA or ECDSA key, not Ed25519");
+  }
+  BioPtr in = MemBio(content);
+  unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_NOCERTS | CMS_NOATTR | CMS_NOSMIMECAP;
+  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(
+      CMS_sign(cert.get(), key.get(), nullptr, in.get(), flags));
+  if (!cms) return Errorf(ErrorCode::kInvalidArgument, "PKCS#7 signing failed: {}", OpenSslErrors());
+  unsigned char* der = nullptr;
+  int len = i2d_CMS_ContentInfo(cms.get(), &der);
+  if (len <= 0) return Errorf(ErrorCode::kInternal, "PKCS#7 encoding failed: {}", OpenSslErrors());
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+Status Pkcs7VerifyDetached(ByteSpan content, ByteSpan signature, const Certificate& cert) {
+  const unsigned char* p = signature.data();
+  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(
+      d2i_CMS_ContentInfo(nullptr, &p, long(signature.size())));
+  if (!cms || p != signature.data() + signature.size()) {
+    OpenSslErrors();
+    return Error(ErrorCode::kCorrupt, "signature is not a DER PKCS#7 structure");
+  }
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+    return Error(ErrorCode::kCorrupt, "PKCS#7 structure is not SignedData");
+  }
+  BioPtr in = MemBio(content);
+  STACK_OF(X509)* signers = sk_X509_new_null();
+  sk_X509_push(signers, cert.get());
+  unsigned flags = CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY | CMS_DETACHED;
+  int ok = CMS_verify(cms.get(), signers, nullptr, in.get(), nullptr, flags);
+  sk_X509_free(signers);
+  if (ok != 1) {
+    return Errorf(ErrorCode::kBadSignature, "signature does not verify against '{}': {}",
+                  cert.Subject(), OpenSslErrors());
+  }
+  return Ok();
+}
+
+}  // namespace hull::crypto

@@ -1,0 +1,109 @@
+#include <gtest/gtest.h>
+
+#include "base/hex.h"
+#include "crypto/digest.h"
+#include "crypto/key.h"
+#include "crypto/pkcs7.h"
+
+namespace hull::crypto {
+namespace {
+
+// FIPS 180-2 appendix test vectors for "abc".
+TEST(Digest, KnownAnswers) {
+  EXPECT_EQ(HexEncode(Digest(DigestAlgorithm::kSha256, AsBytes("abc"))),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HexEncode(Digest(DigestAlgorithm::kSha1, AsBytes("abc"))),
+            "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(HexEncode(Digest(DigestAlgorithm::kSha512, AsBytes("abc"))).substr(0, 32),
+            "ddaf35a193617abacc417349ae204131");
+}
+
+TEST(Digest, IncrementalEqualsOneShotAndResets) {
+  Hasher h(DigestAlgorithm::kSha256);
+  h.Update(AsBytes("a"));
+  h.Update(AsBytes("bc"));
+  EXPECT_EQ(h.Final(), Sha256(AsBytes("abc")));
+  h.Reset();
+  h.Update(AsBytes("abc"));
+  Hasher copy(DigestAlgorithm::kSha256);
+  copy.CopyFrom(h);
+  EXPECT_EQ(copy.Final(), Sha256(AsBytes("abc")));
+  EXPECT_EQ(h.Final(), Sha256(AsBytes("abc")));
+}
+
+TEST(Digest, ParseNames) {
+  EXPECT_EQ(*ParseDigestAlgorithm("sha512"), DigestAlgorithm::kSha512);
+  auto bad = ParseDigestAlgorithm("md5");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(bad.error().message(),
+            "unsupported hash algorithm 'md5' (supported: sha1, sha256, sha384, sha512)");
+}
+
+class SignTest : public ::testing::TestWithParam<KeyType> {};
+
+TEST_P(SignTest, Pkcs7DetachedRoundTrip) {
+  auto key = PrivateKey::Generate(GetParam());
+  ASSERT_TRUE(key.ok());
+  auto cert = Certificate::CreateSelfSigned(*key, {.common_name = "Hull test"});
+  ASSERT_TRUE(cert.ok()) << cert.error().ToString();
+  EXPECT_NE(cert->Subject().find("Hull test"), std::string::npos);
+  // PEM round trips.
+  auto key2 = PrivateKey::FromPem(key->ToPem());
+  ASSERT_TRUE(key2.ok());
+  EXPECT_EQ(key2->PublicKeyDer(), key->PublicKeyDer());
+  auto cert2 = Certificate::FromPem(cert->ToPem());
+  ASSERT_TRUE(cert2.ok());
+  EXPECT_EQ(cert2->Fingerprint(), cert->Fingerprint());
+
+  auto sig = Pkcs7SignDetached(AsBytes("content"), *key, *cert);
+  ASSERT_TRUE(sig.ok()) << sig.error().ToString();
+  EXPECT_TRUE(Pkcs7VerifyDetached(AsBytes("content"), *sig, *cert).ok());
+
+  auto tampered = Pkcs7VerifyDetached(AsBytes("c0ntent"), *sig, *cert);
+  ASSERT_FALSE(tampered.ok());
+  EXPECT_EQ(tampered.error().code(), ErrorCode::kBadSignature);
+
+  auto other_key = PrivateKey::Generate(GetParam());
+  auto other = Certificate::CreateSelfSigned(*other_key, {.common_name = "Other"});
+  auto wrong = Pkcs7VerifyDetached(AsBytes("content"), *sig, *other);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code(), ErrorCode::kBadSignature);
+}
+
+INSTANTIATE_TEST_SUITE_P(KeyTypes, SignTest,
+                         ::testing::Values(KeyType::kRsa2048, KeyType::kEcdsaP256));
+
+TEST(Pkcs7, Ed25519SignerIsUnsupported) {
+  auto key = PrivateKey::Generate(KeyType::kEd25519);
+  ASSERT_TRUE(key.ok());
+  auto cert = Certificate::CreateSelfSigned(*key, {.common_name = "ed"});
+  ASSERT_TRUE(cert.ok());
+  auto sig = Pkcs7SignDetached(AsBytes("x"), *key, *cert);
+  ASSERT_FALSE(sig.ok());
+  EXPECT_EQ(sig.error().code(), ErrorCode::kUnsupported);
+}
+
+TEST(Pkcs7, GarbageIsCorruptNotCrash) {
+  auto key = PrivateKey::Generate(KeyType::kEcdsaP256);
+  auto cert = Certificate::CreateSelfSigned(*key, {.common_name = "x"});
+  const uint8_t junk[] = {0x30, 0x82, 0xff, 0xff, 0x00};
+  auto r = Pkcs7VerifyDetached(AsBytes("x"), junk, *cert);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kCorrupt);
+}
+
+TEST(Certificate, ValidityFromSourceDateEpoch) {
+  auto key = PrivateKey::Generate(KeyType::kEcdsaP256);
+  auto a = Certificate::CreateSelfSigned(*key, {.common_name = "r", .not_before = 1700000000});
+  auto b = Certificate::CreateSelfSigned(*key, {.common_name = "r", .not_before = 1700000000});
+  // ECDSA signatures are randomized, but the to-be-signed parts agree: same subject and dates.
+  EXPECT_EQ(a->Subject(), b->Subject());
+  auto rsa = PrivateKey::Generate(KeyType::kRsa2048);
+  auto c = Certificate::CreateSelfSigned(*rsa, {.common_name = "r", .not_before = 1700000000});
+  auto d = Certificate::CreateSelfSigned(*rsa, {.common_name = "r", .not_before = 1700000000});
+  EXPECT_EQ(c->ToDer(), d->ToDer());  // RSA PKCS#1 v1.5 is deterministic
+}
+
+}  // namespace
+}  // namespace hull::crypto

@@ -1,0 +1,35 @@
+// Shared plumbing of the `hull` commands: each command group registers its
+// subcommands on the app and sets the action to run after parsing. Commands
+// parse, call a library, print: no logic lives here.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace hull::cli {
+
+// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;  // verification failed, refused, not granted
+inline constexpr int kExitUsage = 2;   // bad arguments, unreadable input, I/O errors
+
+struct Context {
+  std::function<int()> action;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+// Prints "hull: <error>" once and returns the exit code for its kind.
+int ReportError(const Error& error);
+// Prints a JSON document (pretty) to stdout.
+void PrintJson(const nlohmann::json& doc);
+
+using Registrar = void (*)(CLI::App& app, Context& ctx);
+void RegisterVerity(CLI::App& app, Context& ctx);
+
+}  // namespace hull::cli

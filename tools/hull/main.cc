@@ -1,0 +1,61 @@
+// hull: builds, verifies, boots, catalogs and updates immutable node images.
+#include <cstdio>
+
+#include "base/log.h"
+#include "base/progress.h"
+#include "cli.h"
+
+#ifndef HULL_VERSION
+#define HULL_VERSION "0.0.0"
+#endif
+
+namespace hull::cli {
+
+int ReportError(const Error& error) {
+  std::fprintf(stderr, "hull: %s\n", error.ToString().c_str());
+  switch (error.code()) {
+    case ErrorCode::kVerifyFailed:
+    case ErrorCode::kBadSignature:
+    case ErrorCode::kRollback:
+    case ErrorCode::kExpired:
+    case ErrorCode::kRefused:
+    case ErrorCode::kConflict:
+      return kExitFailed;
+    default:
+      return kExitUsage;
+  }
+}
+
+void PrintJson(const nlohmann::json& doc) { std::printf("%s\n", doc.dump(2).c_str()); }
+
+}  // namespace hull::cli
+
+int main(int argc, char** argv) {
+  using namespace hull::cli;
+  CLI::App app{
+      "Hull builds, verifies, boots, catalogs and updates immutable, verifiable\n"
+      "container-host OS images for Kubernetes nodes.\n",
+      "hull"};
+  app.set_version_flag("--version", std::string("hull ") + HULL_VERSION);
+  app.require_subcommand(1);
+  Context ctx;
+  app.add_flag("-q,--quiet", ctx.quiet, "Print only results and errors (no progress)");
+  app.add_flag("-v,--verbose", ctx.verbose, "Print debug detail");
+  app.footer("Run 'hull <command> --help' for a command's options and examples.");
+
+  for (Registrar reg : {RegisterVerity}) reg(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  if (ctx.quiet) {
+    hull::SetLogLevel(hull::LogLevel::kWarning);
+    hull::Progress::SetDefaultMode(hull::ProgressMode::kQuiet);
+  }
+  if (ctx.verbose) hull::SetLogLevel(hull::LogLevel::kDebug);
+  if (!ctx.action) return kExitUsage;
+  return ctx.action();
+}
