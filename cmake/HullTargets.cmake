@@ -23,3 +23,19 @@ function(hull_test name)
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "HULL_BIN=$<TARGET_FILE:hull>;HULL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
+
+# hull_fuzz(NAME SOURCES ... DEPS ...): a libFuzzer target (clang, HULL_FUZZ=ON),
+# registered with ctest as a short smoke run (label unit).
+function(hull_fuzz name)
+  cmake_parse_arguments(ARG "" "SECONDS" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_SECONDS)
+    set(ARG_SECONDS 20)
+  endif()
+  add_executable(fuzz_${name} ${ARG_SOURCES})
+  target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(fuzz_${name} PRIVATE ${ARG_DEPS})
+  add_test(NAME fuzz_${name}
+    COMMAND fuzz_${name} -max_total_time=${ARG_SECONDS} -seed=1 -rss_limit_mb=2048)
+  set_tests_properties(fuzz_${name} PROPERTIES LABELS "unit;fuzz" TIMEOUT 300)
+endfunction()
