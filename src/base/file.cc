@@ -1,6 +1,7 @@
 #include "base/file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,6 +85,44 @@ Status File::WriteAt(uint64_t offset, ByteSpan data) {
     done += size_t(n);
   }
   return Ok();
+}
+
+MappedRegion::~MappedRegion() {
+  if (base_) ::munmap(base_, map_size_);
+}
+
+MappedRegion::MappedRegion(MappedRegion&& o) noexcept
+    : base_(o.base_), map_size_(o.map_size_), data_(o.data_), size_(o.size_) {
+  o.base_ = nullptr;
+}
+
+MappedRegion& MappedRegion::operator=(MappedRegion&& o) noexcept {
+  std::swap(base_, o.base_);
+  std::swap(map_size_, o.map_size_);
+  std::swap(data_, o.data_);
+  std::swap(size_, o.size_);
+  return *this;
+}
+
+Result<MappedRegion> File::Map(uint64_t offset, size_t length) const {
+  HULL_ASSIGN_OR_RETURN(uint64_t size, Size());
+  uint64_t end = 0;
+  if (!CheckedAdd(offset, length, &end) || end > size) {
+    return Errorf(ErrorCode::kCorrupt, "'{}' is too short: wanted {} bytes at offset {}, size {}",
+                  path_, length, offset, size);
+  }
+  MappedRegion r;
+  if (length == 0) return r;
+  static const uint64_t kPage = uint64_t(::sysconf(_SC_PAGESIZE));
+  uint64_t start = offset & ~(kPage - 1);
+  size_t map_size = size_t(end - start);
+  void* p = ::mmap(nullptr, map_size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd_, off_t(start));
+  if (p == MAP_FAILED) return ErrnoError(errno, "cannot map", path_);
+  r.base_ = p;
+  r.map_size_ = map_size;
+  r.data_ = static_cast<const uint8_t*>(p) + (offset - start);
+  r.size_ = length;
+  return r;
 }
 
 Status File::Truncate(uint64_t size) {

@@ -15,6 +15,25 @@
 
 namespace hull {
 
+// A read-only view of part of a file, unmapped on destruction. Reading page
+// cache through a mapping avoids the copy pread makes into a buffer.
+class MappedRegion {
+ public:
+  MappedRegion() = default;
+  ~MappedRegion();
+  MappedRegion(MappedRegion&& o) noexcept;
+  MappedRegion& operator=(MappedRegion&& o) noexcept;
+
+  ByteSpan bytes() const { return {data_, size_}; }
+
+ private:
+  friend class File;
+  void* base_ = nullptr;  // page-aligned mapping start
+  size_t map_size_ = 0;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 class File {
  public:
   File() = default;
@@ -36,6 +55,10 @@ class File {
   // Reads up to out.size() bytes; returns the count (0 at end of file).
   Result<size_t> ReadSomeAt(uint64_t offset, MutableByteSpan out) const;
   Status WriteAt(uint64_t offset, ByteSpan data);
+  // Maps [offset, offset + length) read-only, pre-faulted. kCorrupt when the
+  // file is shorter; kIo when the file cannot be mapped (callers may fall
+  // back to ReadAt).
+  Result<MappedRegion> Map(uint64_t offset, size_t length) const;
   Status Truncate(uint64_t size);
   Status Sync();
   Result<uint64_t> Size() const;

@@ -79,13 +79,26 @@ Status Engine::Chunk(const LevelJob& job, uint64_t first, uint64_t count, crypto
   const uint64_t in_first = first * per;
   const uint64_t in_count = std::min(count * per, job.in_blocks - in_first);
   const size_t in_bytes = size_t(in_count * job.in_block_size);
-  in.resize(in_bytes);
-  HULL_TRY(job.in->ReadAt(job.in_offset + in_first * job.in_block_size, in));
+  const uint64_t in_offset = job.in_offset + in_first * job.in_block_size;
+  // Hash straight from the page cache through a mapping (no copy); files
+  // that cannot be mapped are read into the buffer instead.
+  const uint8_t* src = nullptr;
+  MappedRegion map;
+  if (auto m = job.in->Map(in_offset, in_bytes); m.ok()) {
+    map = std::move(*m);
+    src = map.bytes().data();
+  } else if (m.error().code() != ErrorCode::kIo) {
+    return std::move(m).error();
+  } else {
+    in.resize(in_bytes);
+    HULL_TRY(job.in->ReadAt(in_offset, in));
+    src = in.data();
+  }
   out.assign(size_t(count * hbs), 0);
   for (uint64_t b = 0; b < in_count; ++b) {
     uint64_t slot = b & (per - 1);
     uint8_t* dst = out.data() + (b >> g_.per_block_bits) * hbs + slot * g_.digest_slot;
-    HashBlock(h, in.data() + b * job.in_block_size, job.in_block_size, dst);
+    HashBlock(h, src + b * job.in_block_size, job.in_block_size, dst);
   }
   if (opts_.progress && job.level == 0) opts_.progress->Advance(in_bytes);
   const uint64_t out_offset = (job.out_block + first) * hbs;
