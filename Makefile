@@ -38,6 +38,7 @@ test-fast: build
 	ctest --test-dir $(BUILD) -L unit --output-on-failure -j $(JOBS)
 
 bench: build
+	$(BUILD)/bench/verity_bench
 	@bash bench/verity-bench.sh $(BUILD)
 
 fuzz: build-san
