@@ -4,6 +4,7 @@
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "crypto/pkcs7.h"
+#include "crypto/signature.h"
 
 namespace hull::crypto {
 namespace {
@@ -103,6 +104,47 @@ TEST(Certificate, ValidityFromSourceDateEpoch) {
   auto c = Certificate::CreateSelfSigned(*rsa, {.common_name = "r", .not_before = 1700000000});
   auto d = Certificate::CreateSelfSigned(*rsa, {.common_name = "r", .not_before = 1700000000});
   EXPECT_EQ(c->ToDer(), d->ToDer());  // RSA PKCS#1 v1.5 is deterministic
+}
+
+}  // namespace
+}  // namespace hull::crypto
+
+namespace hull::crypto {
+namespace {
+
+class RawSignTest : public ::testing::TestWithParam<KeyType> {};
+
+TEST_P(RawSignTest, SignVerifyAndTamper) {
+  auto key = PrivateKey::Generate(GetParam());
+  ASSERT_TRUE(key.ok());
+  PublicKey pub = PublicKey::Of(*key);
+  EXPECT_EQ(pub.type(), GetParam());
+  auto sig = SignMessage(*key, AsBytes("metadata"));
+  ASSERT_TRUE(sig.ok()) << sig.error().ToString();
+  EXPECT_TRUE(VerifyMessage(pub, AsBytes("metadata"), *sig).ok());
+  auto bad = VerifyMessage(pub, AsBytes("metadatA"), *sig);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kBadSignature);
+  auto pem = PublicKey::FromPem(pub.ToPem());
+  ASSERT_TRUE(pem.ok());
+  EXPECT_TRUE(VerifyMessage(*pem, AsBytes("metadata"), *sig).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(KeyTypes, RawSignTest,
+                         ::testing::Values(KeyType::kEd25519, KeyType::kEcdsaP256,
+                                           KeyType::kRsa2048));
+
+// RFC 8032 section 7.1, TEST 1: empty message.
+TEST(Ed25519, Rfc8032Vector) {
+  auto pub = PublicKey::FromEd25519Raw(
+      *HexDecode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
+  ASSERT_TRUE(pub.ok());
+  Bytes sig = *HexDecode(
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9"
+      "b46bd25bf5f0595bbe24655141438e7a100b");
+  EXPECT_TRUE(VerifyMessage(*pub, {}, sig).ok());
+  EXPECT_EQ(HexEncode(pub->Ed25519Raw()),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
 }
 
 }  // namespace
