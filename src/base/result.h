@@ -52,7 +52,7 @@ class [[nodiscard]] Error {
     context_.insert(context_.begin(), std::move(context));
     return *this;
   }
-  Error&& Wrap(std::string context) && {
+  Error Wrap(std::string context) && {
     context_.insert(context_.begin(), std::move(context));
     return std::move(*this);
   }
@@ -101,8 +101,9 @@ class [[nodiscard]] Result {
     return std::get<1>(std::move(v_));
   }
 
-  // Prefixes the error (if any) with context.
-  Result&& Context(std::string context) && {
+  // Prefixes the error (if any) with context. Returns by value: a reference
+  // into the temporary would dangle inside HULL_TRY(F().Context("...")).
+  Result Context(std::string context) && {
     if (!ok()) std::get<1>(v_).Wrap(std::move(context));
     return std::move(*this);
   }
@@ -129,7 +130,7 @@ class [[nodiscard]] Result<void> {
     assert(!ok());
     return std::move(*error_);
   }
-  Result&& Context(std::string context) && {
+  Result Context(std::string context) && {
     if (error_) error_->Wrap(std::move(context));
     return std::move(*this);
   }

@@ -49,3 +49,32 @@ TEST(Result, StatusPropagates) {
 
 }  // namespace
 }  // namespace hull
+
+namespace hull {
+namespace {
+
+Status FailWith(const char* msg) { return Error(ErrorCode::kRollback, msg); }
+
+Status TryWithContext() {
+  HULL_TRY(FailWith("older").Context("timestamp"));
+  return Ok();
+}
+
+Result<int> AssignWithContext() {
+  HULL_ASSIGN_OR_RETURN(int v, Half(3).Context("halving"));
+  return v;
+}
+
+// The context of a temporary must survive HULL_TRY (it once dangled).
+TEST(Result, ContextOnTemporaryInsideTry) {
+  Status st = TryWithContext();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kRollback);
+  EXPECT_EQ(st.error().ToString(), "timestamp: older");
+  auto r = AssignWithContext();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().ToString(), "halving: 3 is odd");
+}
+
+}  // namespace
+}  // namespace hull

@@ -1,0 +1,230 @@
+#include "tuf/client.h"
+
+#include <ctime>
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "crypto/digest.h"
+
+namespace hull::tuf {
+namespace {
+
+template <typename T>
+using Parser = Result<T> (*)(const nlohmann::json&);
+
+// Verifies an envelope against `root` for `role` and parses it.
+template <typename T>
+Result<T> Trusted(ByteSpan bytes, Role role, const Root& root, Parser<T> parse) {
+  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(bytes, role));
+  HULL_TRY(VerifyRole(env, root, role));
+  return parse(env.signed_json);
+}
+
+bool SameKeys(const Root& a, const Root& b, Role role) {
+  return a.roles.at(role).keyids == b.roles.at(role).keyids &&
+         a.roles.at(role).threshold == b.roles.at(role).threshold;
+}
+
+}  // namespace
+
+Status CheckHashes(ByteSpan data, std::optional<uint64_t> length,
+                   const std::map<std::string, std::string>& hashes, const std::string& what) {
+  if (length && data.size() != *length) {
+    return Errorf(ErrorCode::kVerifyFailed, "{} is {} bytes, expected {}", what, data.size(),
+                  *length);
+  }
+  bool checked = false;
+  for (const auto& [alg, hex] : hashes) {
+    auto a = crypto::ParseDigestAlgorithm(alg);
+    if (!a.ok()) continue;
+    auto want = HexDecode(hex);
+    if (!want || !ConstantTimeEqual(crypto::Digest(*a, data), *want)) {
+      return Errorf(ErrorCode::kVerifyFailed, "{} does not match its {} hash", what, alg);
+    }
+    checked = true;
+  }
+  if (!hashes.empty() && !checked) {
+    return Errorf(ErrorCode::kUnsupported, "{} has no hash algorithm we know", what);
+  }
+  return Ok();
+}
+
+Result<Client> Client::Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted_root,
+                              std::string state_dir, Clock clock, ClientLimits limits) {
+  Client c;
+  c.fetcher_ = std::move(fetcher);
+  c.state_dir_ = std::move(state_dir);
+  c.clock_ = clock ? std::move(clock) : [] { return int64_t(std::time(nullptr)); };
+  c.limits_ = limits;
+  Bytes root_bytes(trusted_root.begin(), trusted_root.end());
+  if (auto saved = c.LoadState("root.json"); saved.ok()) root_bytes = std::move(*saved);
+  // The trusted root is trusted by fiat, but must be signed by its own keys.
+  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(root_bytes, Role::kRoot).Context("trusted root"));
+  HULL_ASSIGN_OR_RETURN(c.root_, ParseRoot(env.signed_json).Context("trusted root"));
+  HULL_TRY(VerifyRole(env, c.root_, Role::kRoot).Context("trusted root"));
+  if (auto ts = c.LoadState("timestamp.json"); ts.ok()) {
+    auto t = Trusted<Timestamp>(*ts, Role::kTimestamp, c.root_, ParseTimestamp);
+    if (t.ok()) c.timestamp_ = std::move(*t);
+  }
+  if (auto sn = c.LoadState("snapshot.json"); sn.ok()) {
+    auto s = Trusted<Snapshot>(*sn, Role::kSnapshot, c.root_, ParseSnapshot);
+    if (s.ok()) c.snapshot_ = std::move(*s);
+  }
+  return c;
+}
+
+Result<Bytes> Client::LoadState(const std::string& name) {
+  if (state_dir_.empty()) return Error(ErrorCode::kNotFound, "no state directory");
+  return ReadFileBytes(state_dir_ + "/" + name, limits_.targets_bytes);
+}
+
+Status Client::Persist(const std::string& name, ByteSpan bytes) {
+  if (state_dir_.empty()) return Ok();
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir_, ec);
+  return WriteFileAtomic(state_dir_ + "/" + name, bytes);
+}
+
+Status Client::CheckExpiry(const Common& c, Role role) const {
+  if (c.expires <= clock_()) {
+    return Errorf(ErrorCode::kExpired, "{} metadata version {} expired at {}", RoleName(role),
+                  c.version, FormatExpires(c.expires));
+  }
+  return Ok();
+}
+
+Status Client::Refresh() {
+  HULL_TRY(UpdateRoot().Context("root"));
+  HULL_TRY(UpdateTimestamp().Context("timestamp"));
+  HULL_TRY(UpdateSnapshot().Context("snapshot"));
+  HULL_TRY(UpdateTargets().Context("targets"));
+  return Ok();
+}
+
+// 5.3: fetch N+1.root.json until absent; each signed by the old and the new
+// root's thresholds, with exactly the next version.
+Status Client::UpdateRoot() {
+  for (uint64_t i = 0; i < limits_.max_root_rotations; ++i) {
+    uint64_t next = root_.version + 1;
+    std::string name = fmt::format("{}.root.json", next);
+    auto bytes = fetcher_->Fetch(name, limits_.root_bytes);
+    if (!bytes.ok()) {
+      if (bytes.error().code() == ErrorCode::kNotFound) break;
+      return std::move(bytes).error();
+    }
+    HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*bytes, Role::kRoot).Context(name));
+    HULL_TRY(VerifyRole(env, root_, Role::kRoot).Context(name + " (by the trusted root's keys)"));
+    HULL_ASSIGN_OR_RETURN(Root fresh, ParseRoot(env.signed_json).Context(name));
+    HULL_TRY(VerifyRole(env, fresh, Role::kRoot).Context(name + " (by its own keys)"));
+    if (fresh.version != next) {
+      return Errorf(ErrorCode::kRollback, "{} carries version {}", name, fresh.version);
+    }
+    // Rotated timestamp or snapshot keys void what they signed (5.3.11).
+    if (!SameKeys(root_, fresh, Role::kTimestamp) || !SameKeys(root_, fresh, Role::kSnapshot)) {
+      timestamp_.reset();
+      snapshot_.reset();
+    }
+    root_ = std::move(fresh);
+    HULL_TRY(Persist("root.json", *bytes));
+  }
+  return CheckExpiry(root_, Role::kRoot);
+}
+
+// 5.4
+Status Client::UpdateTimestamp() {
+  HULL_ASSIGN_OR_RETURN(Bytes bytes, fetcher_->Fetch("timestamp.json", limits_.timestamp_bytes));
+  HULL_ASSIGN_OR_RETURN(Timestamp t,
+                        Trusted<Timestamp>(bytes, Role::kTimestamp, root_, ParseTimestamp));
+  if (timestamp_) {
+    if (t.version < timestamp_->version) {
+      return Errorf(ErrorCode::kRollback, "version {} is older than the trusted version {}",
+                    t.version, timestamp_->version);
+    }
+    if (t.snapshot.version < timestamp_->snapshot.version) {
+      return Errorf(ErrorCode::kRollback,
+                    "names snapshot version {}, older than the trusted version {}",
+                    t.snapshot.version, timestamp_->snapshot.version);
+    }
+  }
+  HULL_TRY(CheckExpiry(t, Role::kTimestamp));
+  timestamp_ = std::move(t);
+  return Persist("timestamp.json", bytes);
+}
+
+// 5.5
+Status Client::UpdateSnapshot() {
+  const MetaFile& want = timestamp_->snapshot;
+  std::string name = root_.consistent_snapshot ? fmt::format("{}.snapshot.json", want.version)
+                                               : "snapshot.json";
+  uint64_t cap = want.length.value_or(limits_.snapshot_bytes);
+  HULL_ASSIGN_OR_RETURN(Bytes bytes, fetcher_->Fetch(name, cap));
+  HULL_TRY(CheckHashes(bytes, want.length, want.hashes, name));
+  HULL_ASSIGN_OR_RETURN(Snapshot s, Trusted<Snapshot>(bytes, Role::kSnapshot, root_, ParseSnapshot));
+  if (s.version != want.version) {
+    return Errorf(ErrorCode::kVerifyFailed,
+                  "version {} is not the version {} the timestamp names (mix-and-match)",
+                  s.version, want.version);
+  }
+  if (snapshot_) {
+    for (const auto& [file, old] : snapshot_->meta) {
+      auto it = s.meta.find(file);
+      if (it == s.meta.end()) {
+        return Errorf(ErrorCode::kRollback, "{} disappeared from the snapshot", file);
+      }
+      if (it->second.version < old.version) {
+        return Errorf(ErrorCode::kRollback, "{} version {} is older than the trusted {}", file,
+                      it->second.version, old.version);
+      }
+    }
+  }
+  HULL_TRY(CheckExpiry(s, Role::kSnapshot));
+  snapshot_ = std::move(s);
+  return Persist("snapshot.json", bytes);
+}
+
+// 5.6
+Status Client::UpdateTargets() {
+  auto it = snapshot_->meta.find("targets.json");
+  if (it == snapshot_->meta.end()) {
+    return Error(ErrorCode::kCorrupt, "snapshot does not name targets.json");
+  }
+  const MetaFile& want = it->second;
+  std::string name = root_.consistent_snapshot ? fmt::format("{}.targets.json", want.version)
+                                               : "targets.json";
+  uint64_t cap = want.length.value_or(limits_.targets_bytes);
+  HULL_ASSIGN_OR_RETURN(Bytes bytes, fetcher_->Fetch(name, cap));
+  HULL_TRY(CheckHashes(bytes, want.length, want.hashes, name));
+  HULL_ASSIGN_OR_RETURN(Targets t, Trusted<Targets>(bytes, Role::kTargets, root_, ParseTargets));
+  if (t.version != want.version) {
+    return Errorf(ErrorCode::kVerifyFailed,
+                  "version {} is not the version {} the snapshot names (mix-and-match)", t.version,
+                  want.version);
+  }
+  HULL_TRY(CheckExpiry(t, Role::kTargets));
+  targets_ = std::move(t);
+  return Persist("targets.json", bytes);
+}
+
+Result<Bytes> Client::FetchTarget(const std::string& name) {
+  if (!targets_) return Error(ErrorCode::kInvalidArgument, "Refresh() first");
+  auto it = targets_->targets.find(name);
+  if (it == targets_->targets.end()) {
+    return Errorf(ErrorCode::kNotFound, "no target named '{}'", name);
+  }
+  const TargetFile& f = it->second;
+  std::string path = name;
+  if (root_.consistent_snapshot) {
+    auto h = f.hashes.find("sha256");
+    if (h == f.hashes.end()) return Error(ErrorCode::kUnsupported, "target has no sha256 hash");
+    size_t slash = name.rfind('/');
+    path = slash == std::string::npos
+               ? h->second + "." + name
+               : name.substr(0, slash + 1) + h->second + "." + name.substr(slash + 1);
+  }
+  HULL_ASSIGN_OR_RETURN(Bytes data, fetcher_->Fetch("targets/" + path, f.length));
+  HULL_TRY(CheckHashes(data, f.length, f.hashes, "target " + name));
+  return data;
+}
+
+}  // namespace hull::tuf

@@ -1,0 +1,26 @@
+// Where metadata and targets come from: a repository base (http(s):// URL,
+// file:// URL or a directory). Every fetch has a byte cap, so a server that
+// sends endless data is cut off (TUF's "endless data" attack).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/bytes.h"
+
+namespace hull::tuf {
+
+class Fetcher {
+ public:
+  virtual ~Fetcher() = default;
+  // `path` is relative to the repository base. kNotFound when absent (HTTP
+  // 404 or no such file); kVerifyFailed when more than max_bytes arrive.
+  virtual Result<Bytes> Fetch(const std::string& path, uint64_t max_bytes) = 0;
+};
+
+// Chooses the implementation from the base: http:// or https:// (libcurl),
+// otherwise a directory (file:// prefix allowed).
+std::unique_ptr<Fetcher> MakeFetcher(const std::string& base);
+
+}  // namespace hull::tuf

@@ -1,0 +1,115 @@
+// TUF 1.0 metadata (The Update Framework specification, section 4): the four
+// top-level roles, their signed envelopes, keys and thresholds. Parsing is
+// strict on the fields we rely on and keeps the signed object as received,
+// so signatures are checked over exactly what the signer signed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/bytes.h"
+#include "crypto/key.h"
+#include "crypto/signature.h"
+
+namespace hull::tuf {
+
+inline constexpr const char* kSpecVersion = "1.0.31";
+
+enum class Role { kRoot, kTargets, kSnapshot, kTimestamp };
+const char* RoleName(Role role);
+
+struct Key {
+  std::string keytype;  // "ed25519"
+  std::string scheme;   // "ed25519"
+  std::string public_hex;
+  crypto::PublicKey pub;
+  nlohmann::json ToJson() const;
+};
+// Key ID: hex SHA-256 of the canonical JSON of the key object (spec 4.2).
+std::string KeyId(const Key& key);
+Key KeyFromPublic(const crypto::PublicKey& pub);  // Ed25519 only
+
+struct RoleKeys {
+  std::vector<std::string> keyids;
+  uint64_t threshold = 1;
+};
+
+struct MetaFile {
+  uint64_t version = 0;
+  std::optional<uint64_t> length;
+  std::map<std::string, std::string> hashes;  // algorithm -> hex
+};
+
+struct TargetFile {
+  uint64_t length = 0;
+  std::map<std::string, std::string> hashes;
+  nlohmann::json custom;  // null when absent
+};
+
+struct Common {
+  uint64_t version = 0;
+  int64_t expires = 0;  // Unix seconds
+  std::string spec_version;
+};
+
+struct Root : Common {
+  bool consistent_snapshot = true;
+  std::map<std::string, Key> keys;
+  std::map<Role, RoleKeys> roles;
+};
+struct Timestamp : Common {
+  MetaFile snapshot;
+};
+struct Snapshot : Common {
+  std::map<std::string, MetaFile> meta;  // "targets.json" -> ...
+};
+struct Targets : Common {
+  std::map<std::string, TargetFile> targets;
+};
+
+struct Signature {
+  std::string keyid;
+  Bytes sig;
+};
+
+// A metadata file: the signed object as received plus its signatures.
+struct Envelope {
+  nlohmann::json signed_json;
+  std::vector<Signature> signatures;
+};
+
+// Caps on attacker-controlled counts.
+inline constexpr size_t kMaxSignatures = 64;
+inline constexpr size_t kMaxKeys = 64;
+inline constexpr size_t kMaxTargets = 100000;
+
+// Parses the envelope and checks `_type` is `role`. kCorrupt on malformed input.
+Result<Envelope> ParseEnvelope(ByteSpan bytes, Role role);
+Result<Root> ParseRoot(const nlohmann::json& signed_json);
+Result<Timestamp> ParseTimestamp(const nlohmann::json& signed_json);
+Result<Snapshot> ParseSnapshot(const nlohmann::json& signed_json);
+Result<Targets> ParseTargets(const nlohmann::json& signed_json);
+
+// Counts distinct keys of `role` in `root` with a valid signature over the
+// canonical form of env.signed_json; kBadSignature below the threshold.
+Status VerifyRole(const Envelope& env, const Root& root, Role role);
+
+// Serializes the signed object with signatures by each key.
+Result<Bytes> SignEnvelope(const nlohmann::json& signed_json,
+                           const std::vector<const crypto::PrivateKey*>& keys);
+
+// "2030-01-01T00:00:00Z" <-> Unix seconds.
+Result<int64_t> ParseExpires(const std::string& text);
+std::string FormatExpires(int64_t unix_seconds);
+
+nlohmann::json RootToJson(const Root& root);
+nlohmann::json TimestampToJson(const Timestamp& t);
+nlohmann::json SnapshotToJson(const Snapshot& s);
+nlohmann::json TargetsToJson(const Targets& t);
+
+}  // namespace hull::tuf

@@ -1,0 +1,50 @@
+// Writes a TUF repository of plain files that any static HTTP host serves:
+//   root.json, N.root.json, timestamp.json, N.snapshot.json, N.targets.json,
+//   targets/<sha256>.<name>            (consistent snapshots)
+// One Ed25519 key per top-level role, threshold 1, kept in a key directory as
+// PKCS#8 PEM (0600): root.key, targets.key, snapshot.key, timestamp.key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/key.h"
+#include "tuf/metadata.h"
+
+namespace hull::tuf {
+
+struct RoleKeySet {
+  crypto::PrivateKey root, targets, snapshot, timestamp;
+  // Loads the four keys; with `create`, generates the missing ones.
+  static Result<RoleKeySet> Load(const std::string& dir, bool create);
+};
+
+struct Expiry {  // seconds from now
+  int64_t root = 365 * 86400;
+  int64_t targets = 90 * 86400;
+  int64_t snapshot = 7 * 86400;
+  int64_t timestamp = 1 * 86400;
+};
+
+class Repository {
+ public:
+  using Clock = int64_t (*)();
+
+  // Creates version 1 of every role in an empty (or absent) directory.
+  static Status Init(const std::string& dir, const RoleKeySet& keys, const Expiry& expiry = {},
+                     Clock clock = nullptr);
+  // Copies `file` in as target `name` with `custom` metadata, and publishes
+  // new targets, snapshot and timestamp versions.
+  static Status AddTarget(const std::string& dir, const RoleKeySet& keys, const std::string& file,
+                          const std::string& name, const nlohmann::json& custom,
+                          const Expiry& expiry = {}, Clock clock = nullptr);
+  // Re-signs the timestamp with a fresh expiry (run before it expires).
+  static Status RefreshTimestamp(const std::string& dir, const RoleKeySet& keys,
+                                 const Expiry& expiry = {}, Clock clock = nullptr);
+  // Reads the current targets (unverified: the writer's own view).
+  static Result<Targets> ReadTargets(const std::string& dir);
+};
+
+}  // namespace hull::tuf

@@ -1,0 +1,201 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "crypto/digest.h"
+#include "tuf/canonical_json.h"
+#include "tuf/client.h"
+#include "tuf/repository.h"
+
+namespace hull::tuf {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr int64_t kT0 = 1800000000;  // a fixed "now" for the writer
+int64_t WriterClock() { return kT0; }
+
+TEST(CanonicalJson, SortsAndEscapesMinimally) {
+  json j = json::parse(R"({"b":[1,true,null],"a":"q\"\\\n","c":{"z":1,"y":-2}})");
+  EXPECT_EQ(*CanonicalJson(j), "{\"a\":\"q\\\"\\\\\n\",\"b\":[1,true,null],\"c\":{\"y\":-2,\"z\":1}}");
+  EXPECT_EQ(CanonicalJson(json(1.5)).error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(Metadata, ExpiresRoundTripAndErrors) {
+  EXPECT_EQ(*ParseExpires("2030-01-01T00:00:00Z"), 1893456000);
+  EXPECT_EQ(FormatExpires(1893456000), "2030-01-01T00:00:00Z");
+  EXPECT_EQ(ParseExpires("2030-01-01 00:00:00").error().code(), ErrorCode::kCorrupt);
+}
+
+class TufFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = TempDir::Create("hull-tuf");
+    ASSERT_TRUE(d.ok());
+    dir_ = std::make_unique<TempDir>(std::move(d).value());
+    repo_ = dir_->path() + "/repo";
+    state_ = dir_->path() + "/state";
+    auto keys = RoleKeySet::Load(dir_->path() + "/keys", true);
+    ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+    keys_ = std::move(*keys);
+    ASSERT_TRUE(Repository::Init(repo_, keys_, {}, WriterClock).ok());
+    AddTarget("image-1.raw", "first image", "202611.24.0");
+    trusted_root_ = *ReadFileBytes(repo_ + "/1.root.json");
+  }
+
+  void AddTarget(const std::string& name, const std::string& content, const std::string& ver) {
+    std::string src = dir_->path() + "/" + name;
+    ASSERT_TRUE(WriteFileAtomic(src, content).ok());
+    json custom{{"version", ver}, {"channel", "stable"}};
+    auto st = Repository::AddTarget(repo_, keys_, src, name, custom, {}, WriterClock);
+    ASSERT_TRUE(st.ok()) << st.error().ToString();
+  }
+
+  Result<Client> MakeClient(int64_t now = kT0 + 60) {
+    return Client::Create(MakeFetcher(repo_), trusted_root_, state_, [now] { return now; });
+  }
+
+  // Refresh with a fresh client; returns the error (or OK).
+  Status Refresh(int64_t now = kT0 + 60) {
+    auto c = MakeClient(now);
+    if (!c.ok()) return std::move(c).error();
+    return c->Refresh();
+  }
+
+  void ResignTimestamp(const std::function<void(Timestamp&)>& edit,
+                       const crypto::PrivateKey* key = nullptr) {
+    Bytes b = *ReadFileBytes(repo_ + "/timestamp.json");
+    Timestamp t = *ParseTimestamp(ParseEnvelope(b, Role::kTimestamp)->signed_json);
+    edit(t);
+    Bytes nb = *SignEnvelope(TimestampToJson(t), {key ? key : &keys_.timestamp});
+    ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", nb).ok());
+  }
+
+  std::unique_ptr<TempDir> dir_;
+  std::string repo_, state_;
+  RoleKeySet keys_;
+  Bytes trusted_root_;
+};
+
+TEST_F(TufFixture, HappyPathAndTargetDownload) {
+  auto c = MakeClient();
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c->Refresh().ok());
+  ASSERT_EQ(c->targets().targets.count("image-1.raw"), 1u);
+  EXPECT_EQ(c->targets().targets.at("image-1.raw").custom["version"], "202611.24.0");
+  auto data = c->FetchTarget("image-1.raw");
+  ASSERT_TRUE(data.ok()) << data.error().ToString();
+  EXPECT_EQ(AsChars(*data), "first image");
+  EXPECT_TRUE(fs::exists(state_ + "/timestamp.json"));
+}
+
+TEST_F(TufFixture, RollbackOfTimestampRefused) {
+  Bytes old_ts = *ReadFileBytes(repo_ + "/timestamp.json");
+  AddTarget("image-2.raw", "second", "202612.01.0");
+  ASSERT_TRUE(Refresh().ok());
+  ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", old_ts).ok());
+  Status st = Refresh();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kRollback);
+  EXPECT_EQ(st.error().ToString(), "timestamp: version 2 is older than the trusted version 3");
+}
+
+TEST_F(TufFixture, FreezeAttackExpiredTimestamp) {
+  Status st = Refresh(kT0 + 2 * 86400);  // the timestamp lives one day
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kExpired);
+  EXPECT_NE(st.error().ToString().find("timestamp: timestamp metadata version 2 expired"),
+            std::string::npos);
+}
+
+TEST_F(TufFixture, MixAndMatchSnapshotRefused) {
+  // An attacker with the timestamp key names snapshot v3 but serves v2's content.
+  Bytes v2 = *ReadFileBytes(repo_ + "/2.snapshot.json");
+  ASSERT_TRUE(WriteFileAtomic(repo_ + "/3.snapshot.json", v2).ok());
+  ResignTimestamp([&](Timestamp& t) {
+    t.snapshot.version = 3;
+    t.snapshot.length = v2.size();
+    t.snapshot.hashes["sha256"] = HexEncode(crypto::Sha256(v2));
+  });
+  Status st = Refresh();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_EQ(st.error().ToString(),
+            "snapshot: version 2 is not the version 3 the timestamp names (mix-and-match)");
+}
+
+TEST_F(TufFixture, WrongKeyBelowThreshold) {
+  auto rogue = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  ResignTimestamp([](Timestamp& t) { t.version += 1; }, &*rogue);
+  Status st = Refresh();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kBadSignature);
+  EXPECT_EQ(st.error().ToString(),
+            "timestamp: timestamp metadata has 0 valid signature(s) from timestamp keys, "
+            "threshold is 1");
+}
+
+TEST_F(TufFixture, ArbitraryTargetRefused) {
+  auto c = MakeClient();
+  ASSERT_TRUE(c->Refresh().ok());
+  std::string hash = c->targets().targets.at("image-1.raw").hashes.at("sha256");
+  std::string path = repo_ + "/targets/" + hash + ".image-1.raw";
+  ASSERT_TRUE(WriteFileAtomic(path, std::string("evil image!")).ok());  // same length
+  auto same_len = c->FetchTarget("image-1.raw");
+  ASSERT_FALSE(same_len.ok());
+  EXPECT_EQ(same_len.error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_EQ(same_len.error().message(), "target image-1.raw does not match its sha256 hash");
+  ASSERT_TRUE(WriteFileAtomic(path, std::string("a much longer evil image")).ok());
+  auto longer = c->FetchTarget("image-1.raw");
+  ASSERT_FALSE(longer.ok());
+  EXPECT_EQ(longer.error().code(), ErrorCode::kVerifyFailed);
+}
+
+TEST_F(TufFixture, EndlessDataCutOff) {
+  ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", std::string(100000, ' ')).ok());
+  Status st = Refresh();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_EQ(st.error().ToString(),
+            "timestamp: 'timestamp.json' is longer than the 16384 bytes allowed");
+}
+
+TEST_F(TufFixture, RootRotation) {
+  auto new_root_key = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  Root r = *ParseRoot(ParseEnvelope(trusted_root_, Role::kRoot)->signed_json);
+  Key k = KeyFromPublic(crypto::PublicKey::Of(*new_root_key));
+  std::string old_id = r.roles[Role::kRoot].keyids[0];
+  r.keys[KeyId(k)] = k;
+  r.roles[Role::kRoot] = RoleKeys{{KeyId(k)}, 1};
+  r.version = 2;
+  // Signed only by the new key: the old root's threshold is not met.
+  ASSERT_TRUE(WriteFileAtomic(repo_ + "/2.root.json",
+                              *SignEnvelope(RootToJson(r), {&*new_root_key})).ok());
+  Status st = Refresh();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kBadSignature);
+  EXPECT_EQ(st.error().ToString(),
+            "root: 2.root.json (by the trusted root's keys): root metadata has 0 valid "
+            "signature(s) from root keys, threshold is 1");
+  // Signed by both old and new keys: accepted and persisted.
+  ASSERT_TRUE(WriteFileAtomic(repo_ + "/2.root.json",
+                              *SignEnvelope(RootToJson(r), {&keys_.root, &*new_root_key})).ok());
+  auto c = MakeClient();
+  ASSERT_TRUE(c->Refresh().ok());
+  EXPECT_EQ(c->root().version, 2u);
+  auto again = MakeClient();  // from state: version 2 is now trusted
+  EXPECT_EQ(again->root().version, 2u);
+}
+
+TEST_F(TufFixture, MalformedMetadataIsCorrupt) {
+  ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", std::string("{\"signed\": 3}")).ok());
+  Status st = Refresh();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kCorrupt);
+}
+
+}  // namespace
+}  // namespace hull::tuf
