@@ -1,0 +1,181 @@
+// hull release init|add|refresh|ls, and hull update check
+#include <cstdio>
+
+#include "base/file.h"
+#include "cli.h"
+#include "tuf/client.h"
+#include "tuf/releases.h"
+#include "tuf/repository.h"
+
+namespace hull::cli {
+namespace {
+
+struct ReleaseArgs {
+  std::string repo, keys, file, name, channel = "stable", flavor = "immutable", arch = "amd64",
+                                      version;
+  uint64_t rollout = 100;
+  bool json = false;
+};
+
+struct CheckArgs {
+  std::string repo, trusted_root, state, flavor, arch, channel;
+  bool json = false;
+};
+
+nlohmann::json ReleaseJson(const tuf::Release& r) {
+  return {{"target", r.target},   {"flavor", r.flavor},   {"arch", r.arch},
+          {"version", r.version}, {"channel", r.channel}, {"rollout_percent", r.rollout_percent},
+          {"length", r.length}};
+}
+
+int Done(Status st, const char* what) {
+  return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap(what));
+}
+
+int RunInit(const ReleaseArgs& a) {
+  auto run = [&]() -> Status {
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/true));
+    HULL_TRY(tuf::Repository::Init(a.repo, keys));
+    std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(),
+                a.keys.c_str());
+    std::printf("Give nodes %s/1.root.json as their trusted root.\n", a.repo.c_str());
+    return Ok();
+  };
+  return Done(run(), "release init");
+}
+
+int RunAdd(const ReleaseArgs& a) {
+  auto run = [&]() -> Status {
+    HULL_TRY(tuf::ParseReleaseVersion(a.version).Context("--version"));
+    if (a.rollout > 100) return Error(ErrorCode::kInvalidArgument, "--rollout is a percentage");
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/false));
+    std::string name = a.name.empty()
+                           ? fmt::format("hull-{}-{}-{}.raw", a.flavor, a.arch, a.version)
+                           : a.name;
+    nlohmann::json custom{{"flavor", a.flavor},   {"arch", a.arch},
+                          {"version", a.version}, {"channel", a.channel},
+                          {"rollout_percent", a.rollout}};
+    HULL_TRY(tuf::Repository::AddTarget(a.repo, keys, a.file, name, custom));
+    std::printf("Published %s as %s (%s, %s, channel %s).\n", a.file.c_str(), name.c_str(),
+                a.version.c_str(), a.arch.c_str(), a.channel.c_str());
+    return Ok();
+  };
+  return Done(run(), "release add");
+}
+
+int RunRefresh(const ReleaseArgs& a) {
+  auto run = [&]() -> Status {
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, false));
+    return tuf::Repository::RefreshTimestamp(a.repo, keys);
+  };
+  return Done(run(), "release refresh");
+}
+
+int RunLs(const ReleaseArgs& a) {
+  auto run = [&]() -> Status {
+    HULL_ASSIGN_OR_RETURN(tuf::Targets t, tuf::Repository::ReadTargets(a.repo));
+    auto releases = tuf::ListReleases(t);
+    if (a.json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& r : releases) j.push_back(ReleaseJson(r));
+      PrintJson(j);
+      return Ok();
+    }
+    std::printf("%-14s %-10s %-6s %-8s %7s  %s\n", "VERSION", "FLAVOR", "ARCH", "CHANNEL",
+                "ROLLOUT", "TARGET");
+    for (const auto& r : releases) {
+      std::printf("%-14s %-10s %-6s %-8s %6lu%%  %s\n", r.version.c_str(), r.flavor.c_str(),
+                  r.arch.c_str(), r.channel.c_str(), (unsigned long)r.rollout_percent,
+                  r.target.c_str());
+    }
+    return Ok();
+  };
+  return Done(run(), "release ls");
+}
+
+int RunCheck(const CheckArgs& a) {
+  auto run = [&]() -> Result<std::optional<tuf::Release>> {
+    HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(a.trusted_root, 1 << 20));
+    HULL_ASSIGN_OR_RETURN(auto client,
+                          tuf::Client::Create(tuf::MakeFetcher(a.repo), root, a.state));
+    HULL_TRY(client.Refresh());
+    return tuf::NewestRelease(client.targets(), a.flavor, a.arch, a.channel);
+  };
+  auto r = run();
+  if (!r.ok()) {
+    Error e = std::move(r).error().Wrap("update check");
+    // Metadata refused for a security reason exits 1; usage and I/O errors 2.
+    if (e.code() == ErrorCode::kCorrupt || e.code() == ErrorCode::kVerifyFailed) {
+      std::fprintf(stderr, "hull: %s\n", e.ToString().c_str());
+      return kExitFailed;
+    }
+    return ReportError(e);
+  }
+  if (a.json) {
+    PrintJson({{"verified", true}, {"release", *r ? ReleaseJson(**r) : nlohmann::json()}});
+  } else if (*r) {
+    std::printf("Metadata verified. Newest release: %s (%s, %s, channel %s): %s\n",
+                (*r)->version.c_str(), (*r)->flavor.c_str(), (*r)->arch.c_str(),
+                (*r)->channel.c_str(), (*r)->target.c_str());
+  } else {
+    std::printf("Metadata verified. No release matches.\n");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterRelease(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<ReleaseArgs>();
+  auto* rel = app.add_subcommand("release", "Publish node image releases as a TUF repository");
+  rel->require_subcommand(1);
+  rel->footer("The repository is plain files: serve it from any static HTTP host or bucket.");
+
+  auto* init = rel->add_subcommand("init", "Create a repository and its role keys");
+  init->add_option("REPO", a->repo, "Repository directory")->required();
+  init->add_option("--keys", a->keys, "Key directory (created; keys 0600)")->required();
+  init->callback([&ctx, a] { ctx.action = [a] { return RunInit(*a); }; });
+
+  auto* add = rel->add_subcommand("add", "Publish an image file as a release");
+  add->add_option("REPO", a->repo, "Repository directory")->required();
+  add->add_option("IMAGE", a->file, "Image file to publish")->required();
+  add->add_option("--keys", a->keys, "Key directory")->required();
+  add->add_option("--version", a->version, "Release version YYYYMM.DD.N")->required();
+  add->add_option("--channel", a->channel, "Channel (default stable)");
+  add->add_option("--flavor", a->flavor, "Image flavor (default immutable)");
+  add->add_option("--arch", a->arch, "Architecture (default amd64)");
+  add->add_option("--rollout", a->rollout, "Staged rollout percentage (default 100)");
+  add->add_option("--name", a->name, "Target name (default hull-FLAVOR-ARCH-VERSION.raw)");
+  add->footer("Example: hull release add repo/ disk.raw --keys keys/ --version 202611.24.0");
+  add->callback([&ctx, a] { ctx.action = [a] { return RunAdd(*a); }; });
+
+  auto* refresh = rel->add_subcommand("refresh", "Re-sign the timestamp before it expires");
+  refresh->add_option("REPO", a->repo, "Repository directory")->required();
+  refresh->add_option("--keys", a->keys, "Key directory")->required();
+  refresh->callback([&ctx, a] { ctx.action = [a] { return RunRefresh(*a); }; });
+
+  auto* ls = rel->add_subcommand("ls", "List releases, oldest first");
+  ls->add_option("REPO", a->repo, "Repository directory")->required();
+  ls->add_flag("--json", a->json, "Print as JSON");
+  ls->callback([&ctx, a] { ctx.action = [a] { return RunLs(*a); }; });
+
+  auto c = std::make_shared<CheckArgs>();
+  auto* upd = app.add_subcommand("update", "Check for and apply node image updates");
+  upd->require_subcommand(1);
+  auto* check = upd->add_subcommand(
+      "check", "Verify the repository's metadata (TUF) and print the newest eligible release");
+  check->add_option("--repo", c->repo, "Repository URL (http://, https://, file://) or directory")
+      ->required();
+  check->add_option("--trusted-root", c->trusted_root, "Trusted root.json (first use)")->required();
+  check->add_option("--state", c->state, "Directory keeping trusted metadata between runs");
+  check->add_option("--flavor", c->flavor, "Only releases of this flavor");
+  check->add_option("--arch", c->arch, "Only releases for this architecture");
+  check->add_option("--channel", c->channel, "Only releases in this channel");
+  check->add_flag("--json", c->json, "Print as JSON");
+  check->footer(
+      "Exit status: 0 metadata verified; 1 refused for a security reason (expired, rollback,\n"
+      "threshold, bad signature, hash or length mismatch); 2 usage or I/O error.");
+  check->callback([&ctx, c] { ctx.action = [c] { return RunCheck(*c); }; });
+}
+
+}  // namespace hull::cli
