@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -134,7 +136,8 @@ Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offs
   uint64_t pos = 0;
   while (pos < length) {
     off_t data = lseek(src.fd(), off_t(pos), SEEK_DATA);
-    if (data < 0) break;  // ENXIO: only a hole remains
+    if (data < 0 && errno == ENXIO) break;  // only a hole remains
+    if (data < 0) data = off_t(pos);        // no SEEK_DATA here: treat the rest as data
     off_t hole = lseek(src.fd(), data, SEEK_HOLE);
     uint64_t extent_end = std::min<uint64_t>(hole < 0 ? length : uint64_t(hole), length);
     for (pos = uint64_t(data); pos < extent_end;) {

@@ -109,6 +109,9 @@ TEST_F(DiskOracle, ReproducibleAndSparse) {
   auto j = Hull({"disk", "create", "layout.yaml", "--out", "b.raw", "--json"});
   ASSERT_TRUE(j.ok()) << j.error().ToString();
   Must({"cmp", "a.raw", "b.raw"});
+  ASSERT_TRUE(Hull({"disk", "create", "layout.yaml", "--out", "a.vhd", "--format", "vhd"}).ok());
+  ASSERT_TRUE(Hull({"disk", "create", "layout.yaml", "--out", "b.vhd", "--format", "vhd"}).ok());
+  Must({"cmp", "a.vhd", "b.vhd"});
   auto doc = nlohmann::json::parse(j->out);
   EXPECT_EQ(doc["virtual_size"], 50u << 20);
   EXPECT_LT(doc["allocated"].get<uint64_t>(), uint64_t(4) << 20);
