@@ -164,6 +164,14 @@ Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offs
   return Ok();
 }
 
+std::vector<std::string> QemuImgConvertArgv(const std::string& raw, const std::string& out,
+                                            OutputFormat f) {
+  std::vector<std::string> argv{"qemu-img", "convert", "-f", "raw", "-O", OutputFormatName(f)};
+  if (f == OutputFormat::kVhdx) argv.insert(argv.end(), {"-o", "subformat=dynamic"});
+  argv.insert(argv.end(), {raw, out});
+  return argv;
+}
+
 namespace {
 
 // Builds vfat images for content-dir partitions; returns content paths by index.
@@ -207,10 +215,7 @@ Status WriteRaw(File& out, const gpt::Table& t, const std::vector<std::string>& 
 }
 
 Status Convert(const std::string& raw, const std::string& out, OutputFormat f) {
-  std::vector<std::string> argv{"qemu-img", "convert", "-f", "raw", "-O", OutputFormatName(f)};
-  if (f == OutputFormat::kVhdx) argv.insert(argv.end(), {"-o", "subformat=dynamic"});
-  argv.insert(argv.end(), {raw, out});
-  auto r = Run(Command{.argv = argv, .timeout = std::chrono::minutes(30),
+  auto r = Run(Command{.argv = QemuImgConvertArgv(raw, out, f), .timeout = std::chrono::minutes(30),
                        .install_hint = "apt-get install qemu-utils"});
   if (!r.ok()) return std::move(r).error();
   return Ok();

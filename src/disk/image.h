@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "disk/layout.h"
@@ -53,6 +54,10 @@ Result<VerityUuids> DpsVerityUuids(ByteSpan root_hash);
 Result<gpt::Table> PlanTable(const Layout& layout, uint32_t sector_size);
 
 Result<CreateResult> CreateDisk(const Layout& layout, const CreateOptions& options);
+
+// argv of `qemu-img convert` from a raw image to a qcow2/vhdx output (pure).
+std::vector<std::string> QemuImgConvertArgv(const std::string& raw, const std::string& out,
+                                            OutputFormat format);
 
 // Copies `length` bytes of `src` from offset 0 to `dst` at `dst_offset`,
 // skipping holes (SEEK_DATA/SEEK_HOLE) and all-zero 4 KiB blocks: the

@@ -22,6 +22,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
+std::string UpperCase(std::string s) {
+  for (char& c : s) c = char(std::toupper(uint8_t(c)));
+  return s;
+}
+
 std::string HullBin() {
   const char* b = std::getenv("HULL_BIN");
   return b ? b : "hull";
@@ -120,6 +125,34 @@ TEST_F(DiskOracle, ReproducibleAndSparse) {
   EXPECT_THAT(Must({"mdir", "-i", "a.raw@@1M", "-b", "-/", "::/"}),
               HasSubstr("::/EFI/BOOT/BOOTX64.EFI"));
   EXPECT_EQ(Must({"mtype", "-i", "a.raw@@1M", "::/loader/loader.conf"}), "timeout 3\n");
+}
+
+// 4096-byte sectors: sfdisk/sgdisk see the disk through a 4096-byte loop device.
+TEST_F(DiskOracle, SectorSize4096) {
+  WriteText("l4.yaml", "size: 64MiB\nseed: s4\npartitions:\n"
+            "  - {type: esp, label: ESP, size: 8MiB}\n"
+            "  - {type: usr-verity-sig, label: sig, size: 1MiB, attributes: [read-only]}\n"
+            "  - {type: root, label: root, size: rest}\n");
+  auto c = Hull({"disk", "create", "l4.yaml", "--out", "d4.raw", "--sector-size", "4096",
+                 "--json"});
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  auto j = nlohmann::json::parse(c->out);
+  auto loop = hull::Run(Command{.argv = {"losetup", "--show", "-f", "-r", "-b", "4096",
+                                         P("d4.raw")}});
+  ASSERT_TRUE(loop.ok()) << loop.error().ToString();
+  std::string dev = loop->out.substr(0, loop->out.find('\n'));
+  std::string verify = Must({"sgdisk", "-v", dev});
+  std::string dump = Must({"sfdisk", "--json", dev});
+  (void)hull::Run(Command{.argv = {"losetup", "-d", dev}});
+  EXPECT_THAT(verify, HasSubstr("No problems found."));
+  auto pt = nlohmann::json::parse(dump)["partitiontable"];
+  EXPECT_EQ(pt["sectorsize"], 4096);
+  ASSERT_EQ(pt["partitions"].size(), 3u);
+  EXPECT_EQ(pt["partitions"][0]["start"], 256);  // 1 MiB
+  EXPECT_EQ(pt["partitions"][2]["start"], 10u * 256);
+  EXPECT_EQ(pt["partitions"][2]["size"], 53u * 256);  // to the last whole MiB before the backup
+  EXPECT_EQ(pt["partitions"][1]["type"], "E7BB33FB-06CF-4E81-8273-E543B413E2E2");
+  EXPECT_EQ(pt["partitions"][1]["uuid"], UpperCase(j["partitions"][1]["uuid"]));
 }
 
 TEST_F(DiskOracle, QemuImgAcceptsQcow2AndVhdx) {

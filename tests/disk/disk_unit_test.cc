@@ -139,6 +139,41 @@ TEST(Plan, RestAndTooSmall) {
   EXPECT_THAT(e.error().message(), StartsWith("partitions need"));
 }
 
+TEST(Plan, ContentSizes) {
+  auto dir = TempDir::Create("disk-unit");
+  std::string c = dir->path() + "/c.img";
+  {
+    File f = std::move(File::CreateNew(c).value());
+    ASSERT_TRUE(f.Truncate((uint64_t(3) << 20) + 1).ok());
+  }
+  auto l = ParseLayout("partitions:\n  - {type: usr, content: c.img}\n", "l.yaml", dir->path());
+  ASSERT_TRUE(l.ok()) << l.error().ToString();
+  auto t = PlanTable(*l, 512);
+  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_EQ(t->partitions[0].sectors() * 512, uint64_t(4) << 20);  // rounded up to 1 MiB
+  auto small = ParseLayout("partitions:\n  - {type: usr, size: 3MiB, content: c.img}\n", "l.yaml",
+                           dir->path());
+  auto e = PlanTable(*small, 512);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().ToString(),
+            fmt::format("l.yaml:2:5: content '{}' (3145729 bytes) is larger than the partition "
+                        "(3145728 bytes)", c));
+  auto missing = ParseLayout("partitions:\n  - {type: usr, content: nope.img}\n", "l.yaml",
+                             dir->path());
+  EXPECT_EQ(PlanTable(*missing, 512).error().code(), ErrorCode::kNotFound);
+}
+
+TEST(Qemu, ConvertArgv) {
+  EXPECT_THAT(QemuImgConvertArgv("/t/d.raw", "/o/d.vhdx", OutputFormat::kVhdx),
+              ElementsAre("qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o",
+                          "subformat=dynamic", "/t/d.raw", "/o/d.vhdx"));
+  EXPECT_THAT(QemuImgConvertArgv("a", "b", OutputFormat::kQcow2),
+              ElementsAre("qemu-img", "convert", "-f", "raw", "-O", "qcow2", "a", "b"));
+  EXPECT_EQ(*ParseOutputFormat("vhd"), OutputFormat::kVhd);
+  EXPECT_THAT(ParseOutputFormat("vmdk").error().message(),
+              HasSubstr("allowed: raw, vhd, qcow2, vhdx"));
+}
+
 // The DPS example from systemd/mkosi#1612 (REFERENCE.md §3.1).
 TEST(Dps, VerityUuidsFromRootHash) {
   Bytes h = *HexDecode("954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93");
