@@ -10,9 +10,9 @@ packages=(
   # libraries
   libssl-dev libcli11-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev
   libzstd-dev libarchive-dev libcurl4-openssl-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   # reference tools used as test oracles
-  cryptsetup-bin sbsigntool efitools fdisk gdisk qemu-utils systemd
+  cryptsetup-bin sbsigntool efitools fdisk gdisk qemu-utils systemd systemd-container
   # image pipeline, VM and services
   erofs-utils dosfstools mtools e2fsprogs mmdebstrap systemd-boot-efi
   ovmf swtpm swtpm-tools qemu-system-x86 etcd-server etcd-client nginx

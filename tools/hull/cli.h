@@ -32,5 +32,6 @@ void PrintJson(const nlohmann::json& doc);
 using Registrar = void (*)(CLI::App& app, Context& ctx);
 void RegisterVerity(CLI::App& app, Context& ctx);
 void RegisterRelease(CLI::App& app, Context& ctx);
+void RegisterDisk(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

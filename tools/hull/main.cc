@@ -43,7 +43,13 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", ctx.verbose, "Print debug detail");
   app.footer("Run 'hull <command> --help' for a command's options and examples.");
 
-  for (Registrar reg : {RegisterVerity, RegisterRelease}) reg(app, ctx);
+  // One command group per line.
+  const Registrar kGroups[] = {
+      RegisterVerity,
+      RegisterRelease,
+      RegisterDisk,
+  };
+  for (Registrar reg : kGroups) reg(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,266 @@
+#include "disk/image.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "base/subprocess.h"
+#include "crypto/digest.h"
+#include "disk/vfat.h"
+#include "disk/vhd.h"
+
+namespace hull::disk {
+namespace fs = std::filesystem;
+
+Result<OutputFormat> ParseOutputFormat(std::string_view name) {
+  if (name == "raw") return OutputFormat::kRaw;
+  if (name == "vhd") return OutputFormat::kVhd;
+  if (name == "qcow2") return OutputFormat::kQcow2;
+  if (name == "vhdx") return OutputFormat::kVhdx;
+  return Errorf(ErrorCode::kInvalidArgument, "unknown format '{}' (allowed: raw, vhd, qcow2, vhdx)",
+                name);
+}
+
+const char* OutputFormatName(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::kRaw: return "raw";
+    case OutputFormat::kVhd: return "vhd";
+    case OutputFormat::kQcow2: return "qcow2";
+    case OutputFormat::kVhdx: return "vhdx";
+  }
+  return "raw";
+}
+
+Uuid DeriveUuid(std::string_view seed, std::string_view purpose) {
+  std::string msg = "hull-disk-uuid";
+  msg.push_back('\0');
+  msg.append(seed);
+  msg.push_back('\0');
+  msg.append(purpose);
+  Bytes h = crypto::Sha256(AsBytes(msg));
+  h[6] = uint8_t((h[6] & 0x0f) | 0x40);
+  h[8] = uint8_t((h[8] & 0x3f) | 0x80);
+  return Uuid::FromBytes(ByteSpan(h.data(), 16));
+}
+
+Result<VerityUuids> DpsVerityUuids(ByteSpan root_hash) {
+  if (root_hash.size() < 32)
+    return Errorf(ErrorCode::kInvalidArgument, "root hash of {} bytes (need at least 32)",
+                  root_hash.size());
+  return VerityUuids{Uuid::FromBytes(root_hash.subspan(0, 16)),
+                     Uuid::FromBytes(root_hash.subspan(root_hash.size() - 16, 16))};
+}
+
+namespace {
+
+uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+Result<uint64_t> ContentSize(const PartitionSpec& p) {
+  std::error_code ec;
+  uint64_t n = fs::file_size(p.content, ec);
+  if (ec) return ErrnoError(ec.value(), "content", p.content);
+  return n;
+}
+
+Result<uint64_t> PartitionBytes(const PartitionSpec& p, uint32_t ss) {
+  uint64_t size = p.size;
+  if (!p.content.empty()) {
+    HULL_ASSIGN_OR_RETURN(uint64_t n, ContentSize(p));
+    if (size == 0) size = AlignUp(std::max<uint64_t>(n, 1), kMiB);
+    if (n > size)
+      return Errorf(ErrorCode::kInvalidArgument, "content '{}' ({} bytes) is larger than the "
+                    "partition ({} bytes)", p.content, n, size);
+  }
+  if (size % ss != 0)
+    return Errorf(ErrorCode::kInvalidArgument, "size {} is not a multiple of the {}-byte sector",
+                  size, ss);
+  return size;
+}
+
+}  // namespace
+
+Result<gpt::Table> PlanTable(const Layout& l, uint32_t ss) {
+  std::vector<uint64_t> sizes;
+  uint64_t end = kMiB;  // first partition at 1 MiB
+  for (const auto& p : l.partitions) {
+    uint64_t size = 0;
+    if (!p.rest) {
+      auto r = PartitionBytes(p, ss);
+      if (!r.ok()) return std::move(r).error().Wrap(p.where);
+      size = *r;
+    }
+    sizes.push_back(size);
+    end = AlignUp(end, kMiB) + size;
+  }
+  uint64_t disk = l.size ? *l.size : AlignUp(end, kMiB) + kMiB;
+  Uuid guid = l.disk_guid ? *l.disk_guid : DeriveUuid(l.seed, "disk");
+  HULL_ASSIGN_OR_RETURN(gpt::Table t, gpt::NewTable(disk, ss, guid));
+  uint64_t usable_end = (t.last_usable_lba + 1) * ss;
+  if (AlignUp(end, kMiB) > usable_end && !(l.partitions.back().rest))
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "partitions need {} bytes but the disk size {} leaves {} usable", end, disk,
+                  usable_end);
+  uint64_t off = 0;
+  for (size_t i = 0; i < l.partitions.size(); ++i) {
+    const PartitionSpec& p = l.partitions[i];
+    off = AlignUp(i == 0 ? kMiB : off, kMiB);
+    uint64_t size = p.rest ? (usable_end / kMiB * kMiB > off ? usable_end / kMiB * kMiB - off : 0)
+                           : sizes[i];
+    if (size == 0 || off + size > usable_end)
+      return Errorf(ErrorCode::kInvalidArgument, "{}: no room for partition {} in a disk of {} "
+                    "bytes", p.where, i + 1, disk);
+    gpt::Partition gp;
+    gp.number = uint32_t(i + 1);
+    gp.type = p.type;
+    gp.uuid = p.uuid ? *p.uuid
+                     : DeriveUuid(l.seed, fmt::format("partition:{}:{}:{}", i + 1,
+                                                      p.type.ToString(), p.label));
+    gp.first_lba = off / ss;
+    gp.last_lba = (off + size) / ss - 1;
+    gp.attributes = p.attributes;
+    gp.name = p.label;
+    t.partitions.push_back(std::move(gp));
+    off += size;
+  }
+  if (auto st = gpt::Validate(t); !st.ok()) return std::move(st).error();
+  return t;
+}
+
+Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offset) {
+  constexpr size_t kChunk = 1 << 20, kBlock = 4096;
+  Bytes buf(kChunk);
+  uint64_t pos = 0;
+  while (pos < length) {
+    off_t data = lseek(src.fd(), off_t(pos), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;  // only a hole remains
+    if (data < 0) data = off_t(pos);        // no SEEK_DATA here: treat the rest as data
+    off_t hole = lseek(src.fd(), data, SEEK_HOLE);
+    uint64_t extent_end = std::min<uint64_t>(hole < 0 ? length : uint64_t(hole), length);
+    for (pos = uint64_t(data); pos < extent_end;) {
+      size_t n = size_t(std::min<uint64_t>(kChunk, extent_end - pos));
+      HULL_TRY(src.ReadAt(pos, MutableByteSpan(buf.data(), n)));
+      for (size_t b = 0; b < n;) {  // write runs of non-zero blocks
+        auto zero = [&](size_t at) {
+          size_t e = std::min(at + kBlock, n);
+          return std::all_of(&buf[at], &buf[0] + e, [](uint8_t c) { return c == 0; });
+        };
+        if (zero(b)) {
+          b += kBlock;
+          continue;
+        }
+        size_t run = b;
+        while (run < n && !zero(run)) run += kBlock;
+        run = std::min(run, n);
+        HULL_TRY(dst.WriteAt(dst_offset + pos + b, ByteSpan(&buf[b], run - b)));
+        b = run;
+      }
+      pos += n;
+    }
+  }
+  return Ok();
+}
+
+std::vector<std::string> QemuImgConvertArgv(const std::string& raw, const std::string& out,
+                                            OutputFormat f) {
+  std::vector<std::string> argv{"qemu-img", "convert", "-f", "raw", "-O", OutputFormatName(f)};
+  if (f == OutputFormat::kVhdx) argv.insert(argv.end(), {"-o", "subformat=dynamic"});
+  argv.insert(argv.end(), {raw, out});
+  return argv;
+}
+
+namespace {
+
+// Builds vfat images for content-dir partitions; returns content paths by index.
+Result<std::vector<std::string>> PrepareContents(const Layout& l, const gpt::Table& t,
+                                                 const std::string& tmp, int64_t epoch) {
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < l.partitions.size(); ++i) {
+    const PartitionSpec& p = l.partitions[i];
+    if (p.content_dir.empty()) {
+      paths.push_back(p.content);
+      continue;
+    }
+    VfatOptions o;
+    o.source_dir = p.content_dir;
+    o.image_path = fmt::format("{}/part{}.vfat", tmp, i + 1);
+    o.size = t.partitions[i].sectors() * t.sector_size;
+    Uuid vid = DeriveUuid(l.seed, fmt::format("vfat:{}", i + 1));
+    o.volume_id = p.volume_id ? *p.volume_id : LoadBe32(vid.bytes().data());
+    o.label = p.label.size() <= 11 ? p.label : "";
+    o.sector_size = t.sector_size;
+    o.source_date_epoch = epoch;
+    if (auto st = MakeVfat(o); !st.ok()) return std::move(st).error().Wrap(p.where);
+    paths.push_back(o.image_path);
+  }
+  return paths;
+}
+
+Status WriteRaw(File& out, const gpt::Table& t, const std::vector<std::string>& contents) {
+  HULL_TRY(out.Truncate(t.disk_sectors * t.sector_size));
+  for (size_t i = 0; i < contents.size(); ++i) {
+    if (contents[i].empty()) continue;
+    HULL_ASSIGN_OR_RETURN(File src, File::OpenRead(contents[i]));
+    HULL_ASSIGN_OR_RETURN(uint64_t n, src.Size());
+    const gpt::Partition& p = t.partitions[i];
+    if (n > p.sectors() * t.sector_size)
+      return Errorf(ErrorCode::kInvalidArgument, "content '{}' ({} bytes) is larger than "
+                    "partition {}", contents[i], n, p.number);
+    HULL_TRY(CopySparse(src, n, out, p.first_lba * t.sector_size));
+  }
+  return gpt::Write(out, t);
+}
+
+Status Convert(const std::string& raw, const std::string& out, OutputFormat f) {
+  auto r = Run(Command{.argv = QemuImgConvertArgv(raw, out, f), .timeout = std::chrono::minutes(30),
+                       .install_hint = "apt-get install qemu-utils"});
+  if (!r.ok()) return std::move(r).error();
+  return Ok();
+}
+
+}  // namespace
+
+Result<CreateResult> CreateDisk(const Layout& l, const CreateOptions& o) {
+  uint32_t ss = o.sector_size ? o.sector_size : l.sector_size ? l.sector_size : 512;
+  HULL_ASSIGN_OR_RETURN(gpt::Table t, PlanTable(l, ss));
+  CreateResult res;
+  res.table = t;
+  res.virtual_size = t.disk_sectors * ss;
+  if (o.format == OutputFormat::kVhd && res.virtual_size % kMiB != 0)
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "VHD virtual size {} is not a whole number of MiB (Azure requires it)",
+                  res.virtual_size);
+  HULL_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(o.out, 0644));
+  std::string dir = fs::path(out.temp_path()).parent_path().string();
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(".hull-disk", dir.empty() ? "." : dir));
+  HULL_ASSIGN_OR_RETURN(auto contents, PrepareContents(l, t, tmp.path(), o.source_date_epoch));
+  bool native = o.format == OutputFormat::kRaw || o.format == OutputFormat::kVhd;
+  std::string raw_path = tmp.path() + "/disk.raw";
+  File raw_file;
+  if (!native) {
+    HULL_ASSIGN_OR_RETURN(raw_file, File::CreateNew(raw_path));
+  }
+  File& raw = native ? out.file() : raw_file;
+  HULL_TRY(WriteRaw(raw, t, contents));
+  if (o.format == OutputFormat::kVhd) {
+    Uuid id = l.disk_guid ? DeriveUuid(t.disk_guid.ToString(), "vhd") : DeriveUuid(l.seed, "vhd");
+    HULL_ASSIGN_OR_RETURN(Bytes footer, VhdFooter(res.virtual_size, o.source_date_epoch, id));
+    HULL_TRY(raw.WriteAt(res.virtual_size, footer));
+  }
+  if (!native) {
+    HULL_TRY(raw.Sync());
+    HULL_TRY(Convert(raw_path, out.temp_path(), o.format));
+  }
+  HULL_TRY(out.Commit());
+  struct stat st {};
+  if (stat(o.out.c_str(), &st) == 0) {
+    res.file_size = uint64_t(st.st_size);
+    res.allocated = uint64_t(st.st_blocks) * 512;
+  }
+  return res;
+}
+
+}  // namespace hull::disk
