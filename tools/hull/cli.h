@@ -31,5 +31,8 @@ void PrintJson(const nlohmann::json& doc);
 
 using Registrar = void (*)(CLI::App& app, Context& ctx);
 void RegisterVerity(CLI::App& app, Context& ctx);
+void RegisterSign(CLI::App& app, Context& ctx);
+void RegisterUki(CLI::App& app, Context& ctx);
+void RegisterKeys(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli
