@@ -194,11 +194,18 @@ Result<VerifyResult> VerifyOne(ByteSpan p7der, const Bytes& image_hash,
   ASN1_STRING* seq = p7->d.sign->contents->d.other->value.sequence;
   ByteSpan spc(ASN1_STRING_get0_data(seq), size_t(ASN1_STRING_length(seq)));
   HULL_ASSIGN_OR_RETURN(Bytes signed_hash, DecodeSpcDigest(spc));
+  // The embedded certificates first (a CA and its leaf may share issuer and
+  // serial); `trusted` itself only for signatures that embed none.
   STACK_OF(X509)* extra = sk_X509_new_null();
-  sk_X509_push(extra, trusted.get());
-  STACK_OF(X509)* signers = PKCS7_get0_signers(p7.get(), extra, 0);
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> extra_owner(
+      extra, [](STACK_OF(X509)* s) { sk_X509_free(s); });
+  STACK_OF(X509)* signers = PKCS7_get0_signers(p7.get(), nullptr, 0);
+  if (!signers) {
+    crypto::OpenSslErrors();
+    sk_X509_push(extra, trusted.get());
+    signers = PKCS7_get0_signers(p7.get(), extra, 0);
+  }
   X509* signer = signers && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : nullptr;
-  sk_X509_free(extra);
   if (!signer) {
     sk_X509_free(signers);
     crypto::OpenSslErrors();
@@ -213,7 +220,7 @@ Result<VerifyResult> VerifyOne(ByteSpan p7der, const Bytes& image_hash,
   HULL_TRY(trust);
   HULL_ASSIGN_OR_RETURN(ByteSpan value, ContentValue(spc));
   BioPtr in(BIO_new_mem_buf(value.data(), int(value.size())));
-  if (PKCS7_verify(p7.get(), nullptr, nullptr, in.get(), nullptr, PKCS7_NOVERIFY | PKCS7_BINARY) !=
+  if (PKCS7_verify(p7.get(), extra, nullptr, in.get(), nullptr, PKCS7_NOVERIFY | PKCS7_BINARY) !=
       1) {
     return SslError(ErrorCode::kBadSignature, "PKCS#7 signature does not verify");
   }

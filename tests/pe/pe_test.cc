@@ -5,6 +5,9 @@
 
 #include <functional>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "base/file.h"
 #include "crypto/key.h"
 #include "pe/authenticode.h"
@@ -200,6 +203,37 @@ TEST_F(Signing, RefusesTamperedWrongKeyAndUnsigned) {
   ASSERT_FALSE(u.ok());
   EXPECT_EQ(u.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(u.error().message(), "image is not signed");
+}
+
+// Re-issues `leaf` (same key) under `issuer`'s name, signed with `signing_key`.
+crypto::Certificate Reissue(const crypto::Certificate& leaf, const crypto::Certificate& issuer,
+                            const crypto::PrivateKey& signing_key) {
+  X509* x = X509_dup(leaf.get());
+  X509_set_issuer_name(x, X509_get_subject_name(issuer.get()));
+  X509_sign(x, signing_key.get(), EVP_sha256());
+  unsigned char* der = nullptr;
+  int len = i2d_X509(x, &der);
+  Bytes b(der, der + len);
+  OPENSSL_free(der);
+  X509_free(x);
+  return *crypto::Certificate::FromDer(b);
+}
+
+TEST_F(Signing, TrustsSignersIssuedByTheGivenCertificateOnly) {
+  auto ca_key = *crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048);
+  auto ca = *crypto::Certificate::CreateSelfSigned(ca_key, {.common_name = "Hull CA"});
+  Bytes stub = LoadStub();
+  auto issued = Reissue(*cert_, ca, ca_key);
+  Bytes image = *SignImage(stub, *key_, issued);
+  auto ok = VerifyImage(image, ca);
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  EXPECT_EQ(ok->signer, "/CN=Hull test db");
+  // Claims the CA as issuer, but the CA did not sign it.
+  auto forged = Reissue(*cert_, ca, *other_key_);
+  auto bad = VerifyImage(*SignImage(stub, *key_, forged), ca);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kBadSignature);
+  EXPECT_EQ(bad.error().message(), "signer is not 'CN = Hull CA' nor issued by it");
 }
 
 TEST_F(Signing, HashIgnoresChecksumAndSecurityEntryButNotHeaders) {
