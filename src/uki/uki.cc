@@ -70,6 +70,10 @@ Result<std::vector<UkiSection>> SectionsFor(const UkiInputs& in) {
 
 Result<Bytes> AddSections(ByteSpan stub, const std::vector<UkiSection>& sections) {
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(stub).Context("stub"));
+  if (img.subsystem != pe::kSubsystemEfiApplication) {
+    return Errorf(ErrorCode::kInvalidArgument, "stub Subsystem is {}, not 10 (EFI application)",
+                  img.subsystem);
+  }
   if (img.security().size != 0) {
     return Error(ErrorCode::kInvalidArgument, "stub is signed: use the unsigned .efi.stub");
   }

@@ -42,7 +42,8 @@ struct UkiInputs {
 Result<std::vector<UkiSection>> SectionsFor(const UkiInputs& in);
 
 // Appends `sections` to `stub` as described above.
-// Errors: ParsePe's errors (context "stub"); kInvalidArgument for a signed stub,
+// Errors: ParsePe's errors (context "stub"); kInvalidArgument for a stub that is
+// signed or not an EFI application (Subsystem 10),
 // a section name over 8 bytes or a duplicate of an existing section;
 // kUnsupported "not enough header space ..." when the section table would run
 // into the first section's data.

@@ -89,6 +89,13 @@ TEST(UkiBuild, RefusesBadStubsAndNames) {
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(r.error().message(), "stub is signed: use the unsigned .efi.stub");
 
+  Bytes driver = in.stub;
+  auto parsed = *pe::ParsePe(driver);
+  StoreLe16(&driver[parsed.optional_header_offset + 68], 11);  // EFI boot service driver
+  r = AddSections(driver, {{".linux", Bytes{1}}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "stub Subsystem is 11, not 10 (EFI application)");
+
   r = AddSections(in.stub, {{".toolongname", Bytes{1}}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(), "section name '.toolongname' must have 1-8 bytes");
