@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
       RegisterVerity,
       RegisterRelease,
       RegisterDisk,
+      RegisterSign,
+      RegisterUki,
+      RegisterKeys,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 

@@ -1,0 +1,114 @@
+#include "keys/keys.h"
+
+#include <sys/stat.h>
+
+#include <ctime>
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "crypto/key.h"
+#include "keys/varstore.h"
+
+namespace hull::keys {
+namespace {
+
+std::string Join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
+
+Status RunTool(std::vector<std::string> argv, const std::string& context) {
+  Command cmd{.argv = std::move(argv), .timeout = std::chrono::seconds(60),
+              .install_hint = "apt-get install efitools"};
+  auto out = hull::Run(cmd);
+  if (!out.ok()) return std::move(out).error().Wrap(context);
+  return Ok();
+}
+
+// Reads back the store and checks each variable holds exactly its certificate.
+Status CheckEnrolled(ByteSpan image, const std::string& key_dir) {
+  HULL_ASSIGN_OR_RETURN(auto vars, ReadVariableStore(image));
+  for (const char* name : {"PK", "KEK", "db"}) {
+    HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(Join(key_dir, std::string(name) + ".crt")));
+    Bytes der = cert.ToDer();
+    bool found = false;
+    for (const auto& v : vars) {
+      if (v.name != name || v.state != kVarAdded) continue;
+      HULL_ASSIGN_OR_RETURN(auto certs, X509FromSignatureLists(v.data));
+      found = certs.size() == 1 && certs[0] == der;
+    }
+    if (!found) return Errorf(ErrorCode::kVerifyFailed, "{} is not enrolled in the variable store", name);
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status InitKeys(const std::string& dir, const InitOptions& o) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "cannot create '{}': {}", dir, ec.message());
+  for (const char* name : kKeyNames) {
+    for (const char* ext : {".key", ".crt"}) {
+      std::string path = Join(dir, std::string(name) + ext);
+      if (std::filesystem::exists(path, ec)) {
+        return Errorf(ErrorCode::kAlreadyExists, "'{}' exists: refusing to overwrite", path);
+      }
+    }
+  }
+  uint64_t serial = 1;
+  for (const char* name : kKeyNames) {
+    HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048));
+    bool leaf = std::string(name) == "db" || std::string(name) == "verity";
+    crypto::CertificateOptions co{.common_name = o.common_name_prefix + " " + name,
+                                  .serial = serial++,
+                                  .days = o.days,
+                                  .is_ca = !leaf,
+                                  .code_signing = std::string(name) == "db"};
+    HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::CreateSelfSigned(key, co));
+    HULL_TRY(WriteFileAtomic(Join(dir, std::string(name) + ".key"), key.ToPem(), 0600));
+    HULL_TRY(WriteFileAtomic(Join(dir, std::string(name) + ".crt"), cert.ToPem(), 0644));
+  }
+  return Ok();
+}
+
+std::vector<std::string> CertToEslArgv(const std::string& cert, const std::string& esl) {
+  return {"cert-to-efi-sig-list", "-g", kHullOwnerGuid, cert, esl};
+}
+
+std::vector<std::string> FlashVarArgv(const std::string& flash, const std::string& var,
+                                      const std::string& esl, int64_t timestamp) {
+  std::time_t t = std::time_t(timestamp);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &tm);
+  return {"flash-var", "-t", text, flash, var, esl};
+}
+
+Status MakeOvmfVars(const OvmfVarsOptions& o) {
+  HULL_ASSIGN_OR_RETURN(Bytes tmpl, ReadFileBytes(o.template_path, 64 << 20)
+                                        .Context("OVMF variable template (apt-get install ovmf)"));
+  HULL_ASSIGN_OR_RETURN(TempDir work, TempDir::Create("hull-ovmf"));
+  std::string flash = Join(work.path(), "vars.fd");
+  HULL_TRY(WriteFileAtomic(flash, tmpl));
+  int64_t ts = o.timestamp >= 0 ? o.timestamp : crypto::SourceDateEpoch();
+  if (ts < 0) ts = std::time(nullptr);
+  for (const char* name : {"PK", "KEK", "db"}) {
+    std::string cert = Join(o.key_dir, std::string(name) + ".crt");
+    // Validates the certificate before handing it to the tool.
+    HULL_ASSIGN_OR_RETURN(auto parsed, crypto::Certificate::Load(cert));
+    (void)parsed;
+    std::string esl = Join(work.path(), std::string(name) + ".esl");
+    HULL_TRY(RunTool(CertToEslArgv(cert, esl), std::string("enrolling ") + name));
+    HULL_TRY(RunTool(FlashVarArgv(flash, name, esl, ts), std::string("enrolling ") + name));
+  }
+  HULL_ASSIGN_OR_RETURN(Bytes result, ReadFileBytes(flash, 64 << 20));
+  if (result.size() != tmpl.size()) {
+    return Errorf(ErrorCode::kProcessFailed, "flash-var changed the image size ({} -> {})",
+                  tmpl.size(), result.size());
+  }
+  Status enrolled = CheckEnrolled(result, o.key_dir);
+  if (!enrolled.ok()) return std::move(enrolled).error().Wrap("reading back " + o.out);
+  return WriteFileAtomic(o.out, result, 0644);
+}
+
+}  // namespace hull::keys

@@ -1,0 +1,128 @@
+// hull keys: key hierarchy files, tool argv, and the variable store reader.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "base/file.h"
+#include "crypto/key.h"
+#include "keys/keys.h"
+#include "keys/varstore.h"
+
+namespace hull::keys {
+namespace {
+
+mode_t Mode(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777;
+}
+
+TEST(Keys, InitWritesHierarchyWithModes) {
+  auto dir = TempDir::Create("keys");
+  ASSERT_TRUE(dir.ok());
+  std::string d = dir->path() + "/k";
+  ASSERT_TRUE(InitKeys(d).ok());
+  for (const char* name : kKeyNames) {
+    std::string key_path = d + "/" + name + ".key", crt_path = d + "/" + name + ".crt";
+    EXPECT_EQ(Mode(key_path), 0600u) << name;
+    EXPECT_EQ(Mode(crt_path), 0644u) << name;
+    auto key = crypto::PrivateKey::LoadPem(key_path);
+    auto cert = crypto::Certificate::Load(crt_path);
+    ASSERT_TRUE(key.ok() && cert.ok()) << name;
+    EXPECT_EQ(EVP_PKEY_eq(key->get(), X509_get0_pubkey(cert->get())), 1) << name;
+    EXPECT_EQ(EVP_PKEY_get_bits(key->get()), 2048) << name;
+    EXPECT_EQ(cert->Subject(), std::string("CN = Hull ") + name);
+  }
+}
+
+TEST(Keys, InitRefusesToOverwriteAndWritesNothing) {
+  auto dir = TempDir::Create("keys");
+  ASSERT_TRUE(dir.ok());
+  std::string d = dir->path();
+  ASSERT_TRUE(WriteFileAtomic(d + "/db.crt", "mine").ok());
+  auto st = InitKeys(d);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(st.error().message(), "'" + d + "/db.crt' exists: refusing to overwrite");
+  EXPECT_FALSE(std::filesystem::exists(d + "/PK.key"));
+  EXPECT_EQ(*ReadFileText(d + "/db.crt"), "mine");
+}
+
+TEST(Keys, ToolArgv) {
+  EXPECT_EQ(CertToEslArgv("k/PK.crt", "w/PK.esl"),
+            (std::vector<std::string>{"cert-to-efi-sig-list", "-g", kHullOwnerGuid, "k/PK.crt",
+                                      "w/PK.esl"}));
+  // 1764547200 = 2025-12-01 00:00:00 UTC (date -u -d @1764547200).
+  EXPECT_EQ(FlashVarArgv("v.fd", "db", "db.esl", 1764547200),
+            (std::vector<std::string>{"flash-var", "-t", "2025-12-01 00:00:00", "v.fd", "db",
+                                      "db.esl"}));
+}
+
+// A store image built field by field as VariableFormat.h lays it out.
+Bytes StoreWith(const std::string& name, ByteSpan data, uint32_t store_size = 0x200) {
+  ByteWriter w;
+  w.Zeros(0x48);  // firmware volume header area
+  auto guid = Uuid::Parse("aaf32c78-947b-439a-a180-2e144ec37792")->GptBytes();
+  w.Append(guid);
+  w.Le32(store_size);
+  w.U8(0x5A);
+  w.U8(0xFE);
+  w.Zeros(6);
+  w.Le16(0x55AA);
+  w.U8(kVarAdded);
+  w.U8(0);
+  w.Le32(0x27);
+  w.Zeros(8 + 16 + 4);
+  w.Le32(uint32_t(2 * name.size() + 2));
+  w.Le32(uint32_t(data.size()));
+  w.Zeros(16);
+  for (char c : name) w.Le16(uint16_t(c));
+  w.Le16(0);
+  w.Append(data);
+  w.Zeros(0x400);
+  return w.Take();
+}
+
+Bytes OneX509List(ByteSpan der) {
+  ByteWriter w;
+  w.Append(Uuid::Parse("a5c059a1-94e4-4aa7-87b5-ab155c2bf072")->GptBytes());
+  w.Le32(uint32_t(28 + 16 + der.size()));
+  w.Le32(0);
+  w.Le32(uint32_t(16 + der.size()));
+  w.Zeros(16);
+  w.Append(der);
+  return w.Take();
+}
+
+TEST(VarStore, ReadsVariablesAndSignatureLists) {
+  Bytes der = {0x30, 0x03, 0x02, 0x01, 0x07};
+  Bytes esl = OneX509List(der);
+  auto vars = ReadVariableStore(StoreWith("db", esl));
+  ASSERT_TRUE(vars.ok()) << vars.error().ToString();
+  ASSERT_EQ(vars->size(), 1u);
+  EXPECT_EQ((*vars)[0].name, "db");
+  EXPECT_EQ((*vars)[0].attributes, 0x27u);
+  auto certs = X509FromSignatureLists((*vars)[0].data);
+  ASSERT_TRUE(certs.ok());
+  EXPECT_EQ(*certs, std::vector<Bytes>{der});
+}
+
+TEST(VarStore, Errors) {
+  auto none = ReadVariableStore(Bytes(4096, 0xFF));
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+  auto big = ReadVariableStore(StoreWith("db", Bytes{1}, 0x100000));
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().message(), "variable store size 0x100000 runs past the image");
+  Bytes esl = OneX509List(Bytes{1, 2, 3});
+  StoreLe32(&esl[16], 9999);
+  auto bad = X509FromSignatureLists(esl);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(), "EFI_SIGNATURE_LIST sizes 9999/0/19 do not add up");
+}
+
+}  // namespace
+}  // namespace hull::keys

@@ -1,0 +1,107 @@
+// Authenticode against the reference tools, run live:
+//   sbverify --cert (sbsigntool) accepts Hull's signatures;
+//   Hull verifies sbsign's signatures and refuses a tampered one;
+//   pesign -h prints the image hash Hull computes (our signed output, and
+//   Debian's own signed kernel);
+//   the CheckSum sbsign writes equals Hull's ComputeChecksum.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "base/subprocess.h"
+#include "crypto/key.h"
+#include "pe/authenticode.h"
+
+namespace hull::pe {
+namespace {
+
+constexpr const char* kStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+constexpr const char* kBoot = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
+
+std::string FirstKernel() {
+  std::vector<std::string> found;
+  for (const auto& e : std::filesystem::directory_iterator("/boot")) {
+    if (e.path().filename().string().rfind("vmlinuz-", 0) == 0) found.push_back(e.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found.empty() ? "" : found.back();
+}
+
+class PeOracle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::make_unique<TempDir>(std::move(TempDir::Create("pe-oracle").value()));
+    key_ = *crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048);
+    cert_ = *crypto::Certificate::CreateSelfSigned(
+        key_, {.common_name = "Hull oracle db", .is_ca = false, .code_signing = true});
+    ASSERT_TRUE(WriteFileAtomic(Path("db.key"), key_.ToPem(), 0600).ok());
+    ASSERT_TRUE(WriteFileAtomic(Path("db.crt"), cert_.ToPem()).ok());
+  }
+  std::string Path(const std::string& name) const { return dir_->path() + "/" + name; }
+
+  // Signs `in` with Hull and checks sbverify and pesign agree with us.
+  void SignAndCheck(const std::string& in) {
+    SCOPED_TRACE(in);
+    Bytes data = *ReadFileBytes(in);
+    auto signed_image = SignImage(data, key_, cert_);
+    ASSERT_TRUE(signed_image.ok()) << signed_image.error().ToString();
+    ASSERT_TRUE(WriteFileAtomic(Path("out.efi"), *signed_image).ok());
+    auto sbv = hull::Run(Command{.argv = {"sbverify", "--cert", Path("db.crt"), Path("out.efi")}});
+    ASSERT_TRUE(sbv.ok()) << sbv.error().ToString();
+    EXPECT_NE(sbv->out.find("Signature verification OK"), std::string::npos);
+    auto pes = hull::Run(Command{.argv = {"pesign", "-h", "-i", Path("out.efi")}});
+    ASSERT_TRUE(pes.ok()) << pes.error().ToString();
+    auto img = *ParsePe(*signed_image);
+    EXPECT_EQ(pes->out, "hash: " + HexEncode(ImageHash(*signed_image, img)) + "\n");
+  }
+
+  std::unique_ptr<TempDir> dir_;
+  crypto::PrivateKey key_;
+  crypto::Certificate cert_;
+};
+
+TEST_F(PeOracle, SbverifyAndPesignAcceptHullSignatures) {
+  SignAndCheck(kStub);
+  SignAndCheck(kBoot);  // not 8-byte aligned: padded before the certificate table
+  std::string kernel = FirstKernel();
+  ASSERT_FALSE(kernel.empty()) << "no /boot/vmlinuz-*: run scripts/install-deps.sh";
+  SignAndCheck(kernel);  // already signed by Debian: the signature is replaced
+}
+
+TEST_F(PeOracle, HullVerifiesSbsignAndRefusesTampering) {
+  auto r = hull::Run(Command{.argv = {"sbsign", "--key", Path("db.key"), "--cert", Path("db.crt"),
+                                      "--output", Path("sbsigned.efi"), kBoot}});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  Bytes sb = *ReadFileBytes(Path("sbsigned.efi"));
+  auto v = VerifyImage(sb, cert_);
+  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  EXPECT_EQ(v->signer, "/CN=Hull oracle db");
+  auto img = *ParsePe(sb);
+  EXPECT_EQ(ComputeChecksum(sb, img.checksum_offset()), img.checksum);  // sbsign's CheckSum
+
+  Bytes tampered = sb;
+  tampered[img.FindSection(".text")->pointer_to_raw_data + 100] ^= 0x80;
+  auto t = VerifyImage(tampered, cert_);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code(), ErrorCode::kVerifyFailed);
+  // sbverify agrees that the tampered file is bad.
+  ASSERT_TRUE(WriteFileAtomic(Path("tampered.efi"), tampered).ok());
+  auto sbv = hull::RunAllowFailure(
+      Command{.argv = {"sbverify", "--cert", Path("db.crt"), Path("tampered.efi")}});
+  ASSERT_TRUE(sbv.ok());
+  EXPECT_NE(sbv->exit_code, 0);
+}
+
+TEST_F(PeOracle, ImageHashOfDebianSignedKernelMatchesPesign) {
+  std::string kernel = FirstKernel();
+  ASSERT_FALSE(kernel.empty());
+  Bytes k = *ReadFileBytes(kernel);
+  auto pes = hull::Run(Command{.argv = {"pesign", "-h", "-i", kernel}});
+  ASSERT_TRUE(pes.ok()) << pes.error().ToString();
+  EXPECT_EQ(pes->out, "hash: " + HexEncode(*ImageHash(k)) + "\n");
+}
+
+}  // namespace
+}  // namespace hull::pe
