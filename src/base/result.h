@@ -157,7 +157,7 @@ inline Status Ok() { return {}; }
 // HULL_TRY(expr): returns the error of a failed Status/Result from the caller.
 #define HULL_TRY(expr)                                 \
   do {                                                 \
-    auto&& hull_try_r_ = (expr);                       \
+    auto hull_try_r_ = (expr);                         \
     if (!hull_try_r_.ok()) return std::move(hull_try_r_).error(); \
   } while (0)
 

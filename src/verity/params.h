@@ -32,6 +32,9 @@ struct VerityParams {
   Uuid uuid;
   bool superblock = true;
   uint64_t hash_offset = 0;  // bytes; where the superblock (or the tree) starts
+  // Bytes into the data file where data block 0 starts (a partition inside a
+  // disk image). Not part of the superblock or the kernel table.
+  uint64_t data_offset = 0;
 };
 
 // Checks block sizes (power of two, 512..512 KiB), salt size, hash type and

@@ -162,7 +162,7 @@ Result<std::optional<Mismatch>> Engine::Run(const LevelJob& job) {
 LevelJob JobFor(const Geometry& g, const VerityParams& p, const File& data, const File& hash,
                 int level) {
   if (level == 0) {
-    return LevelJob{0, &data, 0, g.data_blocks, p.data_block_size, g.level_block[0],
+    return LevelJob{0, &data, p.data_offset, g.data_blocks, p.data_block_size, g.level_block[0],
                     g.level_size[0], 0};
   }
   const uint64_t below = g.level_block[size_t(level - 1)];
@@ -178,7 +178,7 @@ Result<Bytes> RootDigest(const Engine& engine, const VerityParams& p, const Geom
   const bool no_levels = g.levels() == 0;
   const File& src = no_levels ? data : hash;
   const uint32_t size = no_levels ? p.data_block_size : p.hash_block_size;
-  const uint64_t off = no_levels ? 0 : g.level_block.back() * p.hash_block_size;
+  const uint64_t off = no_levels ? p.data_offset : g.level_block.back() * p.hash_block_size;
   Bytes block(size);
   HULL_TRY(src.ReadAt(off, block));
   crypto::Hasher h(p.algorithm);
@@ -191,6 +191,9 @@ Result<Bytes> RootDigest(const Engine& engine, const VerityParams& p, const Geom
 // the file must hold at least that many blocks (a partition may be larger).
 Status ResolveDataBlocks(const File& data, VerityParams& p) {
   if (p.data_blocks == 0) {
+    if (p.data_offset != 0) {
+      return Error(ErrorCode::kInvalidArgument, "a data offset needs an explicit block count");
+    }
     HULL_ASSIGN_OR_RETURN(p.data_blocks, DataBlocksOf(data, p.data_block_size));
     if (p.data_blocks == 0) {
       return Errorf(ErrorCode::kInvalidArgument, "data file '{}' is empty", data.path());
@@ -198,10 +201,11 @@ Status ResolveDataBlocks(const File& data, VerityParams& p) {
     return Ok();
   }
   HULL_ASSIGN_OR_RETURN(uint64_t size, data.Size());
-  if (size / p.data_block_size < p.data_blocks) {
+  uint64_t avail = size > p.data_offset ? (size - p.data_offset) / p.data_block_size : 0;
+  if (avail < p.data_blocks) {
     return Errorf(ErrorCode::kInvalidArgument,
                   "data file '{}' has {} blocks of {} bytes, fewer than the {} expected",
-                  data.path(), size / p.data_block_size, p.data_block_size, p.data_blocks);
+                  data.path(), avail, p.data_block_size, p.data_blocks);
   }
   return Ok();
 }

@@ -244,3 +244,31 @@ TEST(Table, KernelLine) {
 
 }  // namespace
 }  // namespace hull::verity
+
+namespace hull::verity {
+namespace {
+
+// A data area inside a larger file (a partition in a disk image) gives the
+// same tree as the area alone.
+TEST_F(TreeFixture, DataOffsetInsideLargerFile) {
+  MakeData(200);
+  FormatResult alone = Format(VerityParams{});
+  Bytes data = *ReadFileBytes(data_path_);
+  Bytes disk(3 * 4096, 0x5a);
+  disk.insert(disk.end(), data.begin(), data.end());
+  disk.resize(disk.size() + 4096, 0xa5);
+  std::string disk_path = dir_->path() + "/disk";
+  ASSERT_TRUE(WriteFileAtomic(disk_path, disk).ok());
+  auto d = File::OpenRead(disk_path);
+  auto h = File::OpenRead(hash_path_);
+  VerityParams p = alone.params;
+  p.data_offset = 3 * 4096;
+  auto v = VerifyTree(*d, *h, p, alone.root_hash);
+  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  EXPECT_TRUE(v->ok()) << v->Describe();
+  p.data_offset = 2 * 4096;
+  EXPECT_FALSE(VerifyTree(*d, *h, p, alone.root_hash)->ok());
+}
+
+}  // namespace
+}  // namespace hull::verity

@@ -33,6 +33,7 @@ using Registrar = void (*)(CLI::App& app, Context& ctx);
 void RegisterVerity(CLI::App& app, Context& ctx);
 void RegisterRelease(CLI::App& app, Context& ctx);
 void RegisterDisk(CLI::App& app, Context& ctx);
+void RegisterInspect(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);
 void RegisterUki(CLI::App& app, Context& ctx);
 void RegisterKeys(CLI::App& app, Context& ctx);

@@ -226,6 +226,7 @@ int RunDump(const VerityArgs& a) {
 
 struct SignArgs {
   std::string key, cert, root_hash, signature, out;
+  bool dps = false;
 };
 
 int RunSign(const SignArgs& a) {
@@ -234,6 +235,9 @@ int RunSign(const SignArgs& a) {
     HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::LoadPem(a.key));
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(a.cert));
     HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(root, key, cert));
+    if (a.dps) {
+      HULL_ASSIGN_OR_RETURN(sig, verity::EncodeSignaturePartition(root, sig, cert));
+    }
     if (!a.out.empty()) return WriteFileAtomic(a.out, sig);
     if (::isatty(1)) {
       return Error(ErrorCode::kInvalidArgument,
@@ -298,6 +302,9 @@ void RegisterVerity(CLI::App& app, Context& ctx) {
   sign->add_option("--key", s->key, "Private key (PEM)")->required();
   sign->add_option("--cert", s->cert, "Signer certificate (PEM or DER)")->required();
   sign->add_option("--out", s->out, "Write the signature here (default: stdout)");
+  sign->add_flag("--dps", s->dps,
+                 "Write the DPS usr-verity-sig partition content (JSON with rootHash, signature,\n"
+                 "certificateFingerprint; NUL-padded to 4 KiB) instead of the bare PKCS#7");
   sign->footer("Example: hull verity sign --key verity.key --cert verity.crt $ROOT > usr.p7s");
   sign->callback([&ctx, s] { ctx.action = [s] { return RunSign(*s); }; });
 

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
       RegisterSign,
       RegisterUki,
       RegisterKeys,
+      RegisterInspect,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 

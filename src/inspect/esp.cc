@@ -1,0 +1,194 @@
+#include "inspect/esp.h"
+
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+#include <sstream>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "base/subprocess.h"
+#include "crypto/key.h"
+#include "gpt/types.h"
+#include "pe/authenticode.h"
+#include "pe/pe.h"
+#include "uki/measure.h"
+
+namespace hull::inspect {
+namespace {
+
+constexpr uint64_t kMaxUkiBytes = uint64_t(512) << 20;
+
+void Add(Report& r, std::string name, CheckState state, std::string detail) {
+  r.checks.push_back({std::move(name), state, std::move(detail)});
+}
+
+std::string SectionText(ByteSpan file, const pe::PeImage& img, std::string_view name) {
+  const pe::Section* s = img.FindSection(name);
+  if (!s) return "";
+  uint64_t len = std::min(s->virtual_size, s->size_of_raw_data);
+  uint64_t end = 0;
+  if (!CheckedAdd(s->pointer_to_raw_data, len, &end) || end > file.size()) return "";
+  std::string text(reinterpret_cast<const char*>(file.data()) + s->pointer_to_raw_data, len);
+  while (!text.empty() && (text.back() == '\0' || text.back() == '\n')) text.pop_back();
+  return text;
+}
+
+std::string OsRelease(const std::string& osrel, const std::string& key) {
+  std::istringstream in(osrel);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key + "=", 0) != 0) continue;
+    std::string v = line.substr(key.size() + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+      v = v.substr(1, v.size() - 2);
+    }
+    return v;
+  }
+  return "";
+}
+
+std::string CmdlineValue(const std::string& cmdline, const std::string& key) {
+  std::istringstream in(cmdline);
+  for (std::string word; in >> word;) {
+    if (word.rfind(key + "=", 0) == 0) return word.substr(key.size() + 1);
+  }
+  return "";
+}
+
+// Subject of the first certificate embedded in an Authenticode PKCS#7.
+std::string EmbeddedSigner(ByteSpan pkcs7) {
+  const unsigned char* p = pkcs7.data();
+  PKCS7* p7 = d2i_PKCS7(nullptr, &p, long(pkcs7.size()));
+  std::string out;
+  if (p7 && PKCS7_type_is_signed(p7) && p7->d.sign->cert && sk_X509_num(p7->d.sign->cert) > 0) {
+    char buf[512];
+    X509_NAME_oneline(X509_get_subject_name(sk_X509_value(p7->d.sign->cert, 0)), buf, sizeof buf);
+    out = buf;
+  }
+  PKCS7_free(p7);
+  crypto::OpenSslErrors();
+  return out;
+}
+
+Command Mtools(const std::string& tool, const std::string& image, uint64_t offset,
+               std::vector<std::string> args) {
+  Command c;
+  c.argv = {tool, "-i", fmt::format("{}@@{}", image, offset)};
+  c.argv.insert(c.argv.end(), args.begin(), args.end());
+  c.env = {"MTOOLS_SKIP_CHECK=1"};
+  c.timeout = std::chrono::seconds(60);
+  c.install_hint = "apt-get install mtools";
+  return c;
+}
+
+void CheckSecureBoot(Report& report, const std::string& what, ByteSpan file,
+                     const Options& options) {
+  std::string name = what + ": Secure Boot signature";
+  if (options.db_cert.empty()) {
+    Add(report, name, CheckState::kSkip, "not verified (pass --db-cert)");
+    return;
+  }
+  auto cert = crypto::Certificate::Load(options.db_cert);
+  if (!cert.ok()) {
+    Add(report, name, CheckState::kFail, cert.error().ToString());
+    return;
+  }
+  auto v = pe::VerifyImage(file, *cert);
+  Add(report, name, v.ok() ? CheckState::kPass : CheckState::kFail,
+      v.ok() ? "signed by " + v->signer : v.error().ToString());
+}
+
+void CheckUsrhash(Report& report, const UkiInfo& uki) {
+  std::string name = uki.path + ": usrhash names a verified slot";
+  if (uki.usrhash.empty()) {
+    Add(report, name, CheckState::kFail, "the command line has no usrhash=");
+    return;
+  }
+  for (const auto& s : report.slots) {
+    if (!s.empty && s.root_hash == uki.usrhash) {
+      Add(report, name, CheckState::kPass, "slot " + s.label);
+      return;
+    }
+  }
+  Add(report, name, CheckState::kFail, "no usr slot has root hash " + uki.usrhash);
+}
+
+}  // namespace
+
+Result<UkiInfo> DescribeUki(ByteSpan file) {
+  HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(file));
+  UkiInfo u;
+  u.size = file.size();
+  std::string osrel = SectionText(file, img, ".osrel");
+  u.version = OsRelease(osrel, "IMAGE_VERSION");
+  if (u.version.empty()) u.version = OsRelease(osrel, "VERSION_ID");
+  u.pretty_name = OsRelease(osrel, "PRETTY_NAME");
+  u.cmdline = SectionText(file, img, ".cmdline");
+  u.usrhash = CmdlineValue(u.cmdline, "usrhash");
+  u.uname = SectionText(file, img, ".uname");
+  if (auto sigs = pe::ExtractSignatures(file, img); sigs.ok()) {
+    u.signatures = int(sigs->size());
+    if (!sigs->empty()) u.signer = EmbeddedSigner(sigs->front());
+  }
+  auto pcr = uki::PredictPcr11(file, crypto::DigestAlgorithm::kSha256, uki::kDefaultPhasePaths);
+  if (pcr.ok()) {
+    u.stub_version = pcr->stub_version;
+    u.pcr11 = HexEncode(pcr->after_sections);
+    for (const auto& [phase, value] : pcr->phases) u.pcr11_phases.emplace_back(phase, HexEncode(value));
+  }
+  return u;
+}
+
+void InspectEsp(const std::string& image, Report& report, const Options& options) {
+  const PartitionInfo* esp = nullptr;
+  for (const auto& p : report.partitions) {
+    auto* t = gpt::LookupTypeGuid(*Uuid::Parse(p.type_guid));
+    if (t && t->role == gpt::Role::kEsp) esp = &p;
+  }
+  if (!esp) {
+    Add(report, "esp", CheckState::kSkip, "no EFI system partition");
+    return;
+  }
+  auto tmp = TempDir::Create("hull-inspect");
+  if (!tmp.ok()) {
+    Add(report, "esp", CheckState::kFail, tmp.error().ToString());
+    return;
+  }
+  std::vector<std::string> files;
+  auto listing = RunAllowFailure(Mtools("mdir", image, esp->offset, {"-b", "::/EFI/Linux"}));
+  if (listing.ok() && listing->exit_code == 0) {
+    std::istringstream in(listing->out);
+    for (std::string line; std::getline(in, line);) {
+      if (line.size() > 4 && line.compare(line.size() - 4, 4, ".efi") == 0) files.push_back(line);
+    }
+  }
+  auto boot = RunAllowFailure(Mtools("mdir", image, esp->offset, {"-b", "::/EFI/BOOT"}));
+  if (boot.ok() && boot->exit_code == 0 && boot->out.find("BOOTX64.EFI") != std::string::npos) {
+    files.push_back("::/EFI/BOOT/BOOTX64.EFI");
+  }
+  Add(report, "esp", CheckState::kPass,
+      fmt::format("partition {} holds {} EFI binaries", esp->number, files.size()));
+  for (const std::string& path : files) {
+    std::string local = tmp->path() + "/binary.efi";
+    std::remove(local.c_str());
+    auto copy = Run(Mtools("mcopy", image, esp->offset, {"-n", path, local}));
+    auto bytes = copy.ok() ? ReadFileBytes(local, kMaxUkiBytes) : Result<Bytes>(std::move(copy).error());
+    std::string shown = path.substr(2);
+    if (!bytes.ok()) {
+      Add(report, shown, CheckState::kFail, bytes.error().ToString());
+      continue;
+    }
+    CheckSecureBoot(report, shown, *bytes, options);
+    if (shown.rfind("/EFI/Linux/", 0) != 0) continue;
+    auto uki = DescribeUki(*bytes);
+    if (!uki.ok()) {
+      Add(report, shown, CheckState::kFail, uki.error().ToString());
+      continue;
+    }
+    uki->path = shown;
+    CheckUsrhash(report, *uki);
+    report.ukis.push_back(std::move(*uki));
+  }
+}
+
+}  // namespace hull::inspect
