@@ -59,6 +59,10 @@ TEST(Keys, ToolArgv) {
   EXPECT_EQ(FlashVarArgv("v.fd", "db", "db.esl", 1764547200),
             (std::vector<std::string>{"flash-var", "-t", "2025-12-01 00:00:00", "v.fd", "db",
                                       "db.esl"}));
+  EXPECT_EQ(SignEslArgv("db", "k/KEK.key", "k/KEK.crt", "db.esl", "db.auth", 1764547200),
+            (std::vector<std::string>{"sign-efi-sig-list", "-t", "2025-12-01 00:00:00", "-k",
+                                      "k/KEK.key", "-c", "k/KEK.crt", "db", "db.esl",
+                                      "db.auth"}));
 }
 
 // A store image built field by field as VariableFormat.h lays it out.

@@ -144,6 +144,28 @@ TEST(UkiMeasure, FollowsThe252ListAndSkipsUnmeasuredSections) {
   EXPECT_NE(c->after_sections, p->after_sections);
 }
 
+TEST(UkiMeasure, HashesVirtualSizeBytesZeroFilled) {
+  UkiInputs in = SmallInputs();
+  Bytes uki = *BuildUki(in);
+  auto img = *pe::ParsePe(uki);
+  pe::Section& linux_section = img.sections.back();
+  ASSERT_EQ(linux_section.name, ".linux");
+  // VirtualSize past the raw data: the loaded image holds zeros there.
+  linux_section.virtual_size = linux_section.size_of_raw_data + 4096;
+  ASSERT_TRUE(pe::EncodeHeaders(img, uki).ok());
+  auto p = PredictPcr11(uki, crypto::DigestAlgorithm::kSha256, {});
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  Bytes expected = in.linux_image;
+  expected.resize(linux_section.virtual_size, 0);
+  EXPECT_EQ(p->sections[0].digest, crypto::Sha256(expected));
+
+  linux_section.virtual_size = linux_section.size_of_raw_data + kMaxSectionZeroFill + 1;
+  ASSERT_TRUE(pe::EncodeHeaders(img, uki).ok());
+  auto big = PredictPcr11(uki, crypto::DigestAlgorithm::kSha256, {});
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code(), ErrorCode::kUnsupported);
+}
+
 TEST(UkiMeasure, PhasePathsAndErrors) {
   Bytes zero(32, 0);
   auto ab = ExtendPhasePath(zero, crypto::DigestAlgorithm::kSha256, "a:b");

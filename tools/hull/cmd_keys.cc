@@ -26,6 +26,13 @@ int RunOvmfVars(const KeysArgs& a) {
   return kExitOk;
 }
 
+int RunAuth(const KeysArgs& a) {
+  Status st = keys::MakeAuthFiles({.key_dir = a.dir, .out_dir = a.out});
+  if (!st.ok()) return ReportError(std::move(st).error().Wrap("keys auth"));
+  std::printf("Wrote PK.auth KEK.auth db.auth to %s\n", a.out.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterKeys(CLI::App& app, Context& ctx) {
@@ -53,6 +60,18 @@ void RegisterKeys(CLI::App& app, Context& ctx) {
       "    -drive if=pflash,format=raw,unit=1,file=VARS.fd ...\n"
       "Example: hull keys ovmf-vars keys/ --out vars.fd");
   vars->callback([&ctx, a] { ctx.action = [a] { return RunOvmfVars(*a); }; });
+
+  auto* auth = keys->add_subcommand(
+      "auth", "Make signed PK/KEK/db updates (.auth) for systemd-boot's secure-boot-enroll");
+  auth->add_option("DIR", a->dir, "Key directory from 'hull keys init'")->required();
+  auth->add_option("--out", a->out, "Directory for PK.auth KEK.auth db.auth")->required();
+  auth->footer(
+      "PK and KEK are signed by PK, db by KEK (efitools sign-efi-sig-list); the\n"
+      "timestamp is SOURCE_DATE_EPOCH when set. Copy them to the ESP as\n"
+      "/loader/keys/auto/{PK,KEK,db}.auth with 'secure-boot-enroll force' in\n"
+      "/loader/loader.conf: systemd-boot enrols them on a machine in setup mode.\n"
+      "Example: hull keys auth keys/ --out esp-keys/");
+  auth->callback([&ctx, a] { ctx.action = [a] { return RunAuth(*a); }; });
 }
 
 }  // namespace hull::cli
