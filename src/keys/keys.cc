@@ -16,7 +16,8 @@ namespace {
 std::string Join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
 
 Status RunTool(std::vector<std::string> argv, const std::string& context) {
-  Command cmd{.argv = std::move(argv), .timeout = std::chrono::seconds(60),
+  Command cmd{.argv = std::move(argv),
+              .timeout = std::chrono::seconds(60),
               .install_hint = "apt-get install efitools"};
   auto out = hull::Run(cmd);
   if (!out.ok()) return std::move(out).error().Wrap(context);
@@ -27,7 +28,8 @@ Status RunTool(std::vector<std::string> argv, const std::string& context) {
 Status CheckEnrolled(ByteSpan image, const std::string& key_dir) {
   HULL_ASSIGN_OR_RETURN(auto vars, ReadVariableStore(image));
   for (const char* name : {"PK", "KEK", "db"}) {
-    HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(Join(key_dir, std::string(name) + ".crt")));
+    HULL_ASSIGN_OR_RETURN(auto cert,
+                          crypto::Certificate::Load(Join(key_dir, std::string(name) + ".crt")));
     Bytes der = cert.ToDer();
     bool found = false;
     for (const auto& v : vars) {
@@ -35,7 +37,8 @@ Status CheckEnrolled(ByteSpan image, const std::string& key_dir) {
       HULL_ASSIGN_OR_RETURN(auto certs, X509FromSignatureLists(v.data));
       found = certs.size() == 1 && certs[0] == der;
     }
-    if (!found) return Errorf(ErrorCode::kVerifyFailed, "{} is not enrolled in the variable store", name);
+    if (!found)
+      return Errorf(ErrorCode::kVerifyFailed, "{} is not enrolled in the variable store", name);
   }
   return Ok();
 }
@@ -107,7 +110,8 @@ Status MakeAuthFiles(const AuthOptions& o) {
   }
   HULL_ASSIGN_OR_RETURN(TempDir work, TempDir::Create("hull-auth"));
   int64_t ts = ResolveTimestamp(o.timestamp);
-  const std::pair<const char*, const char*> kSigner[] = {{"PK", "PK"}, {"KEK", "PK"}, {"db", "KEK"}};
+  const std::pair<const char*, const char*> kSigner[] = {
+      {"PK", "PK"}, {"KEK", "PK"}, {"db", "KEK"}};
   for (const auto& [name, signer] : kSigner) {
     std::string cert = Join(o.key_dir, std::string(name) + ".crt");
     HULL_ASSIGN_OR_RETURN(auto parsed, crypto::Certificate::Load(cert));

@@ -51,8 +51,8 @@ std::vector<std::string> FlashVarArgv(const std::string& flash, const std::strin
                                       const std::string& esl, int64_t timestamp);
 
 struct AuthOptions {
-  std::string key_dir;  // holds PK.key/crt, KEK.key/crt, db.crt
-  std::string out_dir;  // receives PK.auth KEK.auth db.auth
+  std::string key_dir;     // holds PK.key/crt, KEK.key/crt, db.crt
+  std::string out_dir;     // receives PK.auth KEK.auth db.auth
   int64_t timestamp = -1;  // as OvmfVarsOptions::timestamp
 };
 

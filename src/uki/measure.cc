@@ -44,12 +44,11 @@ Result<Bytes> HashSection(crypto::DigestAlgorithm bank, ByteSpan file, const pe:
 }  // namespace
 
 const std::vector<std::string_view>& CanonicalSections(int stub_version) {
-  static const std::vector<std::string_view> k252 = {".linux",  ".osrel", ".cmdline",
-                                                     ".initrd", ".splash", ".dtb",
-                                                     ".pcrsig", ".pcrpkey"};
-  static const std::vector<std::string_view> kUkiH = {
-      ".linux", ".osrel", ".cmdline", ".initrd", ".ucode",   ".splash",
-      ".dtb",   ".uname", ".sbat",    ".pcrsig", ".pcrpkey", ".profile"};
+  static const std::vector<std::string_view> k252 = {".linux",  ".osrel", ".cmdline", ".initrd",
+                                                     ".splash", ".dtb",   ".pcrsig",  ".pcrpkey"};
+  static const std::vector<std::string_view> kUkiH = {".linux", ".osrel",  ".cmdline", ".initrd",
+                                                      ".ucode", ".splash", ".dtb",     ".uname",
+                                                      ".sbat",  ".pcrsig", ".pcrpkey", ".profile"};
   return stub_version <= 252 ? k252 : kUkiH;
 }
 
@@ -80,8 +79,10 @@ Result<Bytes> ExtendPhasePath(Bytes pcr, crypto::DigestAlgorithm bank, std::stri
   size_t start = 0;
   while (start <= path.size()) {
     size_t colon = path.find(':', start);
-    std::string_view word = path.substr(start, colon == std::string_view::npos ? colon : colon - start);
-    if (word.empty()) return Errorf(ErrorCode::kInvalidArgument, "empty word in phase path '{}'", path);
+    std::string_view word =
+        path.substr(start, colon == std::string_view::npos ? colon : colon - start);
+    if (word.empty())
+      return Errorf(ErrorCode::kInvalidArgument, "empty word in phase path '{}'", path);
     for (char c : word) {
       if (c <= ' ' || c > '~') {
         return Errorf(ErrorCode::kInvalidArgument, "invalid character in phase path '{}'", path);
@@ -100,7 +101,8 @@ Result<Pcr11Prediction> PredictPcr11(ByteSpan uki, crypto::DigestAlgorithm bank,
   Pcr11Prediction p;
   p.bank = bank;
   HULL_ASSIGN_OR_RETURN(p.stub_version, StubVersion(uki));
-  if (!img.FindSection(".linux")) return Error(ErrorCode::kInvalidArgument, "UKI has no .linux section");
+  if (!img.FindSection(".linux"))
+    return Error(ErrorCode::kInvalidArgument, "UKI has no .linux section");
   Bytes pcr(crypto::DigestSize(bank), 0);
   for (std::string_view name : CanonicalSections(p.stub_version)) {
     if (name == ".pcrsig") continue;  // signs PCR 11, so cannot be part of it

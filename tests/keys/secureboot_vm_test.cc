@@ -54,12 +54,29 @@ class SecureBootVm : public ::testing::Test {
     Must(mmd);
     for (const auto& [src, dst] : files) Must({"mcopy", "-i", esp, src, dst});
     auto r = hull::RunAllowFailure(Command{
-        .argv = {"qemu-system-x86_64", "-machine", "q35,smm=on,accel=tcg", "-m", "512",
-                 "-global", "driver=cfi.pflash01,property=secure,value=on", "-drive",
-                 "if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd,readonly=on",
-                 "-drive", "if=pflash,format=raw,unit=1,file=" + vars, "-drive",
-                 "file=" + esp + ",format=raw,if=virtio", "-nic", "none", "-display", "none",
-                 "-monitor", "none", "-serial", "stdio", "-no-reboot"},
+        .argv =
+            {"qemu-system-x86_64",
+             "-machine",
+             "q35,smm=on,accel=tcg",
+             "-m",
+             "512",
+             "-global",
+             "driver=cfi.pflash01,property=secure,value=on",
+             "-drive",
+             "if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd,readonly=on",
+             "-drive",
+             "if=pflash,format=raw,unit=1,file=" + vars,
+             "-drive",
+             "file=" + esp + ",format=raw,if=virtio",
+             "-nic",
+             "none",
+             "-display",
+             "none",
+             "-monitor",
+             "none",
+             "-serial",
+             "stdio",
+             "-no-reboot"},
         .timeout = std::chrono::seconds(55),
         .stdout_path = log});
     // A refused image leaves the firmware waiting in its boot menu: the
@@ -73,7 +90,8 @@ class SecureBootVm : public ::testing::Test {
   // Boots `efi` as EFI/BOOT/BOOTX64.EFI with a fresh copy of vars.fd.
   std::string Boot(const std::string& efi) {
     std::string vars = P("vars-run.fd");
-    std::filesystem::copy_file(P("vars.fd"), vars, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(P("vars.fd"), vars,
+                               std::filesystem::copy_options::overwrite_existing);
     return BootEsp({{efi, "::/EFI/BOOT/BOOTX64.EFI"}}, {"::/EFI", "::/EFI/BOOT"}, vars);
   }
 
@@ -82,8 +100,8 @@ class SecureBootVm : public ::testing::Test {
 };
 
 TEST_F(SecureBootVm, BootsDbSignedUkiAndRefusesOtherKey) {
-  Must({hull_, "sign", P("uki.efi"), "--key", P("keys/db.key"), "--cert", P("keys/db.crt"),
-        "--out", P("good.efi")});
+  Must({hull_, "sign", P("uki.efi"), "--key", P("keys/db.key"), "--cert", P("keys/db.crt"), "--out",
+        P("good.efi")});
   std::string good = Boot(P("good.efi"));
   EXPECT_NE(good.find("EFI stub: UEFI Secure Boot is enabled."), std::string::npos) << good;
   EXPECT_NE(good.find("Linux version"), std::string::npos);
@@ -103,10 +121,10 @@ TEST_F(SecureBootVm, BootsDbSignedUkiAndRefusesOtherKey) {
 // and starts the db-signed UKI from /EFI/Linux.
 TEST_F(SecureBootVm, SystemdBootEnrolsAuthFilesInSetupMode) {
   Must({hull_, "keys", "auth", P("keys"), "--out", P("auth")});
-  Must({hull_, "sign", "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "--key",
-        P("keys/db.key"), "--cert", P("keys/db.crt"), "--out", P("sdboot.efi")});
-  Must({hull_, "sign", P("uki.efi"), "--key", P("keys/db.key"), "--cert", P("keys/db.crt"),
-        "--out", P("good.efi")});
+  Must({hull_, "sign", "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "--key", P("keys/db.key"),
+        "--cert", P("keys/db.crt"), "--out", P("sdboot.efi")});
+  Must({hull_, "sign", P("uki.efi"), "--key", P("keys/db.key"), "--cert", P("keys/db.crt"), "--out",
+        P("good.efi")});
   ASSERT_TRUE(WriteFileAtomic(P("loader.conf"), "timeout 0\nsecure-boot-enroll force\n").ok());
   std::string vars = P("setup-mode.fd");
   std::filesystem::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
@@ -117,8 +135,8 @@ TEST_F(SecureBootVm, SystemdBootEnrolsAuthFilesInSetupMode) {
       {P("auth/PK.auth"), "::/loader/keys/auto/PK.auth"},
       {P("auth/KEK.auth"), "::/loader/keys/auto/KEK.auth"},
       {P("auth/db.auth"), "::/loader/keys/auto/db.auth"}};
-  std::vector<std::string> dirs = {"::/EFI", "::/EFI/BOOT", "::/EFI/Linux", "::/loader",
-                                   "::/loader/keys", "::/loader/keys/auto"};
+  std::vector<std::string> dirs = {"::/EFI",    "::/EFI/BOOT",    "::/EFI/Linux",
+                                   "::/loader", "::/loader/keys", "::/loader/keys/auto"};
   std::string first = BootEsp(files, dirs, vars);
   EXPECT_NE(first.find("Enrolling secure boot keys from directory: \\loader\\keys\\auto"),
             std::string::npos)

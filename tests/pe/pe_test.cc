@@ -1,17 +1,17 @@
 // PE32+ codec and Authenticode: parse, corruption matrix, header round trip,
 // sign/verify round trip and tampering. Input: Debian's systemd-boot-efi
 // binaries (installed by scripts/install-deps.sh).
+#include "pe/pe.h"
+
 #include <gtest/gtest.h>
-
-#include <functional>
-
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include <functional>
 
 #include "base/file.h"
 #include "crypto/key.h"
 #include "pe/authenticode.h"
-#include "pe/pe.h"
 
 namespace hull::pe {
 namespace {
@@ -82,8 +82,8 @@ TEST(Pe, CorruptionMatrixGivesSpecificErrors) {
        ErrorCode::kCorrupt, "97 sections (limit 96)"},
       {"PE32", [opt](Bytes& b, const PeImage&) { StoreLe16(&b[opt], 0x10B); },
        ErrorCode::kUnsupported, "PE32 images are not supported"},
-      {"magic", [opt](Bytes& b, const PeImage&) { StoreLe16(&b[opt], 0x777); },
-       ErrorCode::kCorrupt, "optional header magic 0x777"},
+      {"magic", [opt](Bytes& b, const PeImage&) { StoreLe16(&b[opt], 0x777); }, ErrorCode::kCorrupt,
+       "optional header magic 0x777"},
       {"dirs", [opt](Bytes& b, const PeImage&) { StoreLe32(&b[opt + 108], 17); },
        ErrorCode::kCorrupt, "17 data directories (limit 16)"},
       {"opt size", [coff](Bytes& b, const PeImage&) { StoreLe16(&b[coff + 16], 100); },
@@ -93,17 +93,14 @@ TEST(Pe, CorruptionMatrixGivesSpecificErrors) {
       {"headers", [opt](Bytes& b, const PeImage&) { StoreLe32(&b[opt + 60], 0x100); },
        ErrorCode::kCorrupt, ""},
       {"raw data",
-       [](Bytes& b, const PeImage& i) {
-         StoreLe32(&b[i.section_table_offset + 16], 0x7FFFFFFF);
-       },
+       [](Bytes& b, const PeImage& i) { StoreLe32(&b[i.section_table_offset + 16], 0x7FFFFFFF); },
        ErrorCode::kCorrupt, ""},
       {"cert table",
        [opt](Bytes& b, const PeImage&) {
          StoreLe32(&b[opt + 144], 0x400);
          StoreLe32(&b[opt + 148], 16);
        },
-       ErrorCode::kCorrupt,
-       ""},
+       ErrorCode::kCorrupt, ""},
   };
   for (const auto& c : cases) {
     Bytes b = stub;

@@ -1,5 +1,7 @@
 // UKI layout on Debian's systemd-stub (252) and the PCR 11 measurement rules.
 // The kernel and initrd here are arbitrary bytes: layout does not look inside.
+#include "uki/uki.h"
+
 #include <gtest/gtest.h>
 
 #include "base/file.h"
@@ -7,7 +9,6 @@
 #include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "uki/measure.h"
-#include "uki/uki.h"
 
 namespace hull::uki {
 namespace {
@@ -54,7 +55,8 @@ TEST(UkiBuild, LaysOutSectionsLikeUkify) {
   for (size_t i = stub.sections.size(); i < img->sections.size(); ++i) {
     const auto& prev = img->sections[i - 1];
     const auto& s = img->sections[i];
-    EXPECT_EQ(s.virtual_address, pe::AlignUp(prev.virtual_address + prev.virtual_size, 0x200)) << s.name;
+    EXPECT_EQ(s.virtual_address, pe::AlignUp(prev.virtual_address + prev.virtual_size, 0x200))
+        << s.name;
     EXPECT_EQ(s.pointer_to_raw_data % 0x200, 0u);
     EXPECT_EQ(s.size_of_raw_data, pe::AlignUp(s.virtual_size, 0x200));
     init_data += s.virtual_size;
