@@ -150,12 +150,16 @@ Result<Bytes> SignSpc(ByteSpan spc, const crypto::PrivateKey& key,
   if (id != EVP_PKEY_RSA && id != EVP_PKEY_EC) {
     return Error(ErrorCode::kUnsupported, "Authenticode needs an RSA or ECDSA key");
   }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    crypto::OpenSslErrors();
+    return Error(ErrorCode::kInvalidArgument, "the key does not belong to the certificate");
+  }
   P7Ptr p7(PKCS7_new());
   if (!p7 || PKCS7_set_type(p7.get(), NID_pkcs7_signed) != 1) {
     return SslError(ErrorCode::kInternal, "PKCS7_set_type");
   }
   PKCS7_SIGNER_INFO* si = PKCS7_add_signature(p7.get(), cert.get(), key.get(), EVP_sha256());
-  if (!si) return SslError(ErrorCode::kInvalidArgument, "key and certificate do not match");
+  if (!si) return SslError(ErrorCode::kInternal, "PKCS7_add_signature");
   PKCS7_add_certificate(p7.get(), cert.get());
   HULL_TRY(SetContent(p7.get(), spc));
   HULL_TRY(AddSignedAttributes(si, spc));

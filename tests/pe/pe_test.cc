@@ -233,6 +233,25 @@ TEST_F(Signing, TrustsSignersIssuedByTheGivenCertificateOnly) {
   EXPECT_EQ(bad.error().message(), "signer is not 'CN = Hull CA' nor issued by it");
 }
 
+TEST_F(Signing, EcdsaVerifiesEd25519IsRefused) {
+  Bytes stub = LoadStub();
+  auto ec_key = *crypto::PrivateKey::Generate(crypto::KeyType::kEcdsaP256);
+  auto ec_cert = *crypto::Certificate::CreateSelfSigned(ec_key, {.common_name = "ec"});
+  auto ec_signed = SignImage(stub, ec_key, ec_cert);
+  ASSERT_TRUE(ec_signed.ok()) << ec_signed.error().ToString();
+  EXPECT_TRUE(VerifyImage(*ec_signed, ec_cert).ok());
+  auto ed_key = *crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  auto ed_cert = *crypto::Certificate::CreateSelfSigned(ed_key, {.common_name = "ed"});
+  auto ed = SignImage(stub, ed_key, ed_cert);
+  ASSERT_FALSE(ed.ok());
+  EXPECT_EQ(ed.error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(ed.error().message(), "Authenticode needs an RSA or ECDSA key");
+  auto mismatch = SignImage(stub, *key_, *other_cert_);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(mismatch.error().message(), "the key does not belong to the certificate");
+}
+
 TEST_F(Signing, HashIgnoresChecksumAndSecurityEntryButNotHeaders) {
   Bytes stub = LoadStub();
   auto img = *ParsePe(stub);
