@@ -16,7 +16,8 @@ namespace {
 std::string Join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
 
 Status RunTool(std::vector<std::string> argv, const std::string& context) {
-  Command cmd{.argv = std::move(argv), .timeout = std::chrono::seconds(60),
+  Command cmd{.argv = std::move(argv),
+              .timeout = std::chrono::seconds(60),
               .install_hint = "apt-get install efitools"};
   auto out = hull::Run(cmd);
   if (!out.ok()) return std::move(out).error().Wrap(context);
@@ -27,7 +28,8 @@ Status RunTool(std::vector<std::string> argv, const std::string& context) {
 Status CheckEnrolled(ByteSpan image, const std::string& key_dir) {
   HULL_ASSIGN_OR_RETURN(auto vars, ReadVariableStore(image));
   for (const char* name : {"PK", "KEK", "db"}) {
-    HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(Join(key_dir, std::string(name) + ".crt")));
+    HULL_ASSIGN_OR_RETURN(auto cert,
+                          crypto::Certificate::Load(Join(key_dir, std::string(name) + ".crt")));
     Bytes der = cert.ToDer();
     bool found = false;
     for (const auto& v : vars) {
@@ -35,7 +37,8 @@ Status CheckEnrolled(ByteSpan image, const std::string& key_dir) {
       HULL_ASSIGN_OR_RETURN(auto certs, X509FromSignatureLists(v.data));
       found = certs.size() == 1 && certs[0] == der;
     }
-    if (!found) return Errorf(ErrorCode::kVerifyFailed, "{} is not enrolled in the variable store", name);
+    if (!found)
+      return Errorf(ErrorCode::kVerifyFailed, "{} is not enrolled in the variable store", name);
   }
   return Ok();
 }
@@ -74,14 +77,61 @@ std::vector<std::string> CertToEslArgv(const std::string& cert, const std::strin
   return {"cert-to-efi-sig-list", "-g", kHullOwnerGuid, cert, esl};
 }
 
-std::vector<std::string> FlashVarArgv(const std::string& flash, const std::string& var,
-                                      const std::string& esl, int64_t timestamp) {
+static std::string Timestamp(int64_t timestamp) {
   std::time_t t = std::time_t(timestamp);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char text[32];
   std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &tm);
-  return {"flash-var", "-t", text, flash, var, esl};
+  return text;
+}
+
+static int64_t ResolveTimestamp(int64_t requested) {
+  if (requested >= 0) return requested;
+  int64_t ts = crypto::SourceDateEpoch();
+  return ts >= 0 ? ts : int64_t(std::time(nullptr));
+}
+
+std::vector<std::string> SignEslArgv(const std::string& var, const std::string& key,
+                                     const std::string& cert, const std::string& esl,
+                                     const std::string& out, int64_t timestamp) {
+  return {"sign-efi-sig-list", "-t", Timestamp(timestamp), "-k", key, "-c", cert, var, esl, out};
+}
+
+Status MakeAuthFiles(const AuthOptions& o) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.out_dir, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "cannot create '{}': {}", o.out_dir, ec.message());
+  for (const char* name : {"PK", "KEK", "db"}) {
+    std::string path = Join(o.out_dir, std::string(name) + ".auth");
+    if (std::filesystem::exists(path, ec)) {
+      return Errorf(ErrorCode::kAlreadyExists, "'{}' exists: refusing to overwrite", path);
+    }
+  }
+  HULL_ASSIGN_OR_RETURN(TempDir work, TempDir::Create("hull-auth"));
+  int64_t ts = ResolveTimestamp(o.timestamp);
+  const std::pair<const char*, const char*> kSigner[] = {
+      {"PK", "PK"}, {"KEK", "PK"}, {"db", "KEK"}};
+  for (const auto& [name, signer] : kSigner) {
+    std::string cert = Join(o.key_dir, std::string(name) + ".crt");
+    HULL_ASSIGN_OR_RETURN(auto parsed, crypto::Certificate::Load(cert));
+    (void)parsed;
+    std::string esl = Join(work.path(), std::string(name) + ".esl");
+    std::string tmp = Join(work.path(), std::string(name) + ".auth");
+    std::string context = std::string("signing ") + name + " update";
+    HULL_TRY(RunTool(CertToEslArgv(cert, esl), context));
+    HULL_TRY(RunTool(SignEslArgv(name, Join(o.key_dir, std::string(signer) + ".key"),
+                                 Join(o.key_dir, std::string(signer) + ".crt"), esl, tmp, ts),
+                     context));
+    HULL_ASSIGN_OR_RETURN(Bytes auth, ReadFileBytes(tmp, 1 << 20));
+    HULL_TRY(WriteFileAtomic(Join(o.out_dir, std::string(name) + ".auth"), auth, 0644));
+  }
+  return Ok();
+}
+
+std::vector<std::string> FlashVarArgv(const std::string& flash, const std::string& var,
+                                      const std::string& esl, int64_t timestamp) {
+  return {"flash-var", "-t", Timestamp(timestamp), flash, var, esl};
 }
 
 Status MakeOvmfVars(const OvmfVarsOptions& o) {
@@ -90,8 +140,7 @@ Status MakeOvmfVars(const OvmfVarsOptions& o) {
   HULL_ASSIGN_OR_RETURN(TempDir work, TempDir::Create("hull-ovmf"));
   std::string flash = Join(work.path(), "vars.fd");
   HULL_TRY(WriteFileAtomic(flash, tmpl));
-  int64_t ts = o.timestamp >= 0 ? o.timestamp : crypto::SourceDateEpoch();
-  if (ts < 0) ts = std::time(nullptr);
+  int64_t ts = ResolveTimestamp(o.timestamp);
   for (const char* name : {"PK", "KEK", "db"}) {
     std::string cert = Join(o.key_dir, std::string(name) + ".crt");
     // Validates the certificate before handing it to the tool.

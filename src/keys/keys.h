@@ -50,6 +50,22 @@ std::vector<std::string> CertToEslArgv(const std::string& cert, const std::strin
 std::vector<std::string> FlashVarArgv(const std::string& flash, const std::string& var,
                                       const std::string& esl, int64_t timestamp);
 
+struct AuthOptions {
+  std::string key_dir;     // holds PK.key/crt, KEK.key/crt, db.crt
+  std::string out_dir;     // receives PK.auth KEK.auth db.auth
+  int64_t timestamp = -1;  // as OvmfVarsOptions::timestamp
+};
+
+std::vector<std::string> SignEslArgv(const std::string& var, const std::string& key,
+                                     const std::string& cert, const std::string& esl,
+                                     const std::string& out, int64_t timestamp);
+
+// Signed EFI_VARIABLE_AUTHENTICATION_2 updates for systemd-boot's
+// `secure-boot-enroll` (ESP /loader/keys/<name>/{PK,KEK,db}.auth), made with
+// efitools sign-efi-sig-list: PK and KEK signed by PK, db signed by KEK.
+// Errors as MakeOvmfVars; kAlreadyExists if an output file exists.
+Status MakeAuthFiles(const AuthOptions& options);
+
 // Writes options.out atomically. Errors: kNotFound for a missing certificate,
 // template or tool (names the Debian package), kProcessFailed with the tool's
 // stderr, kVerifyFailed if the result does not list PK, KEK and db with the

@@ -144,17 +144,22 @@ Status AddSignedAttributes(PKCS7_SIGNER_INFO* si, ByteSpan spc) {
   return Ok();
 }
 
-Result<Bytes> SignSpc(ByteSpan spc, const crypto::PrivateKey& key, const crypto::Certificate& cert) {
+Result<Bytes> SignSpc(ByteSpan spc, const crypto::PrivateKey& key,
+                      const crypto::Certificate& cert) {
   int id = EVP_PKEY_get_id(key.get());
   if (id != EVP_PKEY_RSA && id != EVP_PKEY_EC) {
     return Error(ErrorCode::kUnsupported, "Authenticode needs an RSA or ECDSA key");
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    crypto::OpenSslErrors();
+    return Error(ErrorCode::kInvalidArgument, "the key does not belong to the certificate");
   }
   P7Ptr p7(PKCS7_new());
   if (!p7 || PKCS7_set_type(p7.get(), NID_pkcs7_signed) != 1) {
     return SslError(ErrorCode::kInternal, "PKCS7_set_type");
   }
   PKCS7_SIGNER_INFO* si = PKCS7_add_signature(p7.get(), cert.get(), key.get(), EVP_sha256());
-  if (!si) return SslError(ErrorCode::kInvalidArgument, "key and certificate do not match");
+  if (!si) return SslError(ErrorCode::kInternal, "PKCS7_add_signature");
   PKCS7_add_certificate(p7.get(), cert.get());
   HULL_TRY(SetContent(p7.get(), spc));
   HULL_TRY(AddSignedAttributes(si, spc));
@@ -176,8 +181,7 @@ Status CheckSigner(X509* signer, const crypto::Certificate& trusted) {
     return Ok();
   }
   crypto::OpenSslErrors();
-  return Errorf(ErrorCode::kBadSignature, "signer is not '{}' nor issued by it",
-                trusted.Subject());
+  return Errorf(ErrorCode::kBadSignature, "signer is not '{}' nor issued by it", trusted.Subject());
 }
 
 Result<VerifyResult> VerifyOne(ByteSpan p7der, const Bytes& image_hash,
@@ -185,8 +189,7 @@ Result<VerifyResult> VerifyOne(ByteSpan p7der, const Bytes& image_hash,
   const unsigned char* p = p7der.data();
   P7Ptr p7(d2i_PKCS7(nullptr, &p, long(p7der.size())));
   if (!p7 || !PKCS7_type_is_signed(p7.get()) || !p7->d.sign->contents ||
-      !IsOid(p7->d.sign->contents->type, kOidSpcIndirectData) ||
-      !p7->d.sign->contents->d.other ||
+      !IsOid(p7->d.sign->contents->type, kOidSpcIndirectData) || !p7->d.sign->contents->d.other ||
       p7->d.sign->contents->d.other->type != V_ASN1_SEQUENCE) {
     crypto::OpenSslErrors();
     return Error(ErrorCode::kCorrupt, "not an Authenticode PKCS#7 SignedData");
@@ -198,7 +201,7 @@ Result<VerifyResult> VerifyOne(ByteSpan p7der, const Bytes& image_hash,
   // serial); `trusted` itself only for signatures that embed none.
   STACK_OF(X509)* extra = sk_X509_new_null();
   std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> extra_owner(
-      extra, [](STACK_OF(X509)* s) { sk_X509_free(s); });
+      extra, [](STACK_OF(X509) * s) { sk_X509_free(s); });
   STACK_OF(X509)* signers = PKCS7_get0_signers(p7.get(), nullptr, 0);
   if (!signers) {
     crypto::OpenSslErrors();
@@ -326,8 +329,8 @@ Result<std::vector<Bytes>> ExtractSignatures(ByteSpan file, const PeImage& img) 
       return Errorf(ErrorCode::kCorrupt, "WIN_CERTIFICATE length {} out of range", length);
     }
     if (revision != kWinCertRevision2 || type != kWinCertTypePkcsSignedData) {
-      return Errorf(ErrorCode::kUnsupported, "WIN_CERTIFICATE revision {:#x} type {:#x}",
-                    revision, type);
+      return Errorf(ErrorCode::kUnsupported, "WIN_CERTIFICATE revision {:#x} type {:#x}", revision,
+                    type);
     }
     HULL_ASSIGN_OR_RETURN(ByteSpan blob, r.Take(length - 8, "PKCS#7"));
     out.emplace_back(blob.begin(), blob.end());

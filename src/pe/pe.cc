@@ -39,7 +39,8 @@ Status DecodeOptional(ByteReader& r, PeImage& img) {
   img.optional_header_offset = uint32_t(r.offset());
   HULL_ASSIGN_OR_RETURN(uint16_t magic, r.Le16("optional header magic"));
   if (magic == kMagicPe32) return Error(ErrorCode::kUnsupported, "PE32 images are not supported");
-  if (magic != kMagicPe32Plus) return Errorf(ErrorCode::kCorrupt, "optional header magic {:#x}", magic);
+  if (magic != kMagicPe32Plus)
+    return Errorf(ErrorCode::kCorrupt, "optional header magic {:#x}", magic);
   if (img.size_of_optional_header < kOptionalHeaderFixedSize) {
     return Errorf(ErrorCode::kCorrupt, "SizeOfOptionalHeader {} too small",
                   img.size_of_optional_header);
@@ -84,7 +85,8 @@ Status ValidateLayout(const PeImage& img, uint64_t file_size, uint16_t nsections
     return Errorf(ErrorCode::kCorrupt, "bad alignment: SectionAlignment {:#x}, FileAlignment {:#x}",
                   img.section_alignment, img.file_alignment);
   }
-  uint64_t table_end = uint64_t(img.section_table_offset) + uint64_t(nsections) * kSectionHeaderSize;
+  uint64_t table_end =
+      uint64_t(img.section_table_offset) + uint64_t(nsections) * kSectionHeaderSize;
   if (table_end > img.size_of_headers || img.size_of_headers > file_size) {
     return Errorf(ErrorCode::kCorrupt,
                   "SizeOfHeaders {:#x} does not cover the section table (ends {:#x}) or "
@@ -113,8 +115,9 @@ Status DecodeSections(ByteReader& r, PeImage& img, uint16_t nsections, uint64_t 
     HULL_ASSIGN_OR_RETURN(s.characteristics, r.Le32("Characteristics"));
     if (s.size_of_raw_data != 0 &&
         uint64_t(s.pointer_to_raw_data) + s.size_of_raw_data > file_size) {
-      return Errorf(ErrorCode::kCorrupt, "section {} '{}' raw data [{:#x}, +{:#x}) past the end {:#x}",
-                    i, s.name, s.pointer_to_raw_data, s.size_of_raw_data, file_size);
+      return Errorf(ErrorCode::kCorrupt,
+                    "section {} '{}' raw data [{:#x}, +{:#x}) past the end {:#x}", i, s.name,
+                    s.pointer_to_raw_data, s.size_of_raw_data, file_size);
     }
   }
   return Ok();
@@ -154,7 +157,8 @@ const Section* PeImage::FindSection(std::string_view name) const {
 uint64_t PeImage::EndOfSectionData() const {
   uint64_t end = size_of_headers;
   for (const auto& s : sections) {
-    if (s.size_of_raw_data) end = std::max<uint64_t>(end, uint64_t(s.pointer_to_raw_data) + s.size_of_raw_data);
+    if (s.size_of_raw_data)
+      end = std::max<uint64_t>(end, uint64_t(s.pointer_to_raw_data) + s.size_of_raw_data);
   }
   return end;
 }

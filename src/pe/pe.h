@@ -30,13 +30,13 @@
 
 namespace hull::pe {
 
-inline constexpr uint32_t kMaxSections = 96;       // Windows loader limit
+inline constexpr uint32_t kMaxSections = 96;  // Windows loader limit
 inline constexpr uint32_t kMaxDataDirectories = 16;
 inline constexpr uint16_t kMagicPe32 = 0x10B;
 inline constexpr uint16_t kMagicPe32Plus = 0x20B;
 inline constexpr uint32_t kSectionHeaderSize = 40;
 inline constexpr uint32_t kOptionalHeaderFixedSize = 112;  // PE32+, before the directories
-inline constexpr int kDirSecurity = 4;                      // certificate table
+inline constexpr int kDirSecurity = 4;                     // certificate table
 inline constexpr uint16_t kSubsystemEfiApplication = 10;
 
 // Section characteristics used here.
@@ -85,7 +85,7 @@ struct PeImage {
   std::vector<Section> sections;           // table order
 
   // File offsets of fields (computed by ParsePe, used by EncodeHeaders).
-  uint32_t pe_offset = 0;             // "PE\0\0"
+  uint32_t pe_offset = 0;  // "PE\0\0"
   uint32_t optional_header_offset = 0;
   uint32_t section_table_offset = 0;
 

@@ -8,32 +8,47 @@
 namespace hull::uki {
 namespace {
 
-Bytes Extend(crypto::DigestAlgorithm bank, const Bytes& pcr, ByteSpan data) {
-  Bytes inner = crypto::Digest(bank, data);
+// PCR := H(PCR || digest)
+Bytes ExtendDigest(crypto::DigestAlgorithm bank, const Bytes& pcr, ByteSpan digest) {
   crypto::Hasher h(bank);
   h.Update(pcr);
-  h.Update(inner);
+  h.Update(digest);
   return h.Final();
 }
 
+// PCR := H(PCR || H(data))
+Bytes Extend(crypto::DigestAlgorithm bank, const Bytes& pcr, ByteSpan data) {
+  return ExtendDigest(bank, pcr, crypto::Digest(bank, data));
+}
+
 // The section as the loaded image holds it: VirtualSize bytes, raw data first,
-// zeros after SizeOfRawData.
-Bytes SectionContent(ByteSpan file, const pe::Section& s) {
-  Bytes out(s.virtual_size, 0);
-  size_t n = std::min(s.virtual_size, s.size_of_raw_data);
-  std::copy_n(file.begin() + s.pointer_to_raw_data, n, out.begin());
-  return out;
+// zeros after SizeOfRawData. Hashed in place, so a huge VirtualSize costs no memory.
+Result<Bytes> HashSection(crypto::DigestAlgorithm bank, ByteSpan file, const pe::Section& s) {
+  uint64_t raw = std::min(s.virtual_size, s.size_of_raw_data);
+  if (s.virtual_size - raw > kMaxSectionZeroFill) {
+    return Errorf(ErrorCode::kUnsupported,
+                  "section {} VirtualSize {:#x} exceeds its raw data by more than {} MiB", s.name,
+                  s.virtual_size, kMaxSectionZeroFill >> 20);
+  }
+  crypto::Hasher h(bank);
+  h.Update(file.subspan(s.pointer_to_raw_data, raw));
+  static const Bytes kZeros(1 << 16, 0);
+  for (uint64_t left = s.virtual_size - raw; left > 0;) {
+    size_t n = size_t(std::min<uint64_t>(left, kZeros.size()));
+    h.Update(ByteSpan(kZeros.data(), n));
+    left -= n;
+  }
+  return h.Final();
 }
 
 }  // namespace
 
 const std::vector<std::string_view>& CanonicalSections(int stub_version) {
-  static const std::vector<std::string_view> k252 = {".linux",  ".osrel", ".cmdline",
-                                                     ".initrd", ".splash", ".dtb",
-                                                     ".pcrsig", ".pcrpkey"};
-  static const std::vector<std::string_view> kUkiH = {
-      ".linux", ".osrel", ".cmdline", ".initrd", ".ucode",   ".splash",
-      ".dtb",   ".uname", ".sbat",    ".pcrsig", ".pcrpkey", ".profile"};
+  static const std::vector<std::string_view> k252 = {".linux",  ".osrel", ".cmdline", ".initrd",
+                                                     ".splash", ".dtb",   ".pcrsig",  ".pcrpkey"};
+  static const std::vector<std::string_view> kUkiH = {".linux", ".osrel",  ".cmdline", ".initrd",
+                                                      ".ucode", ".splash", ".dtb",     ".uname",
+                                                      ".sbat",  ".pcrsig", ".pcrpkey", ".profile"};
   return stub_version <= 252 ? k252 : kUkiH;
 }
 
@@ -41,8 +56,9 @@ Result<int> StubVersion(ByteSpan uki) {
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(uki).Context("UKI"));
   const pe::Section* magic = img.FindSection(".sdmagic");
   if (!magic) return Error(ErrorCode::kUnsupported, "no .sdmagic section: not a systemd-stub UKI");
-  Bytes content = SectionContent(uki, *magic);
-  std::string_view text = AsChars(content);
+  // "#### LoaderInfo: systemd-stub <version> ####": short; more is not read.
+  size_t n = std::min<size_t>({magic->virtual_size, magic->size_of_raw_data, 256});
+  std::string_view text = AsChars(uki.subspan(magic->pointer_to_raw_data, n));
   text = text.substr(0, text.find('\0'));
   constexpr std::string_view kTag = "systemd-stub ";
   size_t at = text.find(kTag);
@@ -63,8 +79,10 @@ Result<Bytes> ExtendPhasePath(Bytes pcr, crypto::DigestAlgorithm bank, std::stri
   size_t start = 0;
   while (start <= path.size()) {
     size_t colon = path.find(':', start);
-    std::string_view word = path.substr(start, colon == std::string_view::npos ? colon : colon - start);
-    if (word.empty()) return Errorf(ErrorCode::kInvalidArgument, "empty word in phase path '{}'", path);
+    std::string_view word =
+        path.substr(start, colon == std::string_view::npos ? colon : colon - start);
+    if (word.empty())
+      return Errorf(ErrorCode::kInvalidArgument, "empty word in phase path '{}'", path);
     for (char c : word) {
       if (c <= ' ' || c > '~') {
         return Errorf(ErrorCode::kInvalidArgument, "invalid character in phase path '{}'", path);
@@ -83,7 +101,8 @@ Result<Pcr11Prediction> PredictPcr11(ByteSpan uki, crypto::DigestAlgorithm bank,
   Pcr11Prediction p;
   p.bank = bank;
   HULL_ASSIGN_OR_RETURN(p.stub_version, StubVersion(uki));
-  if (!img.FindSection(".linux")) return Error(ErrorCode::kInvalidArgument, "UKI has no .linux section");
+  if (!img.FindSection(".linux"))
+    return Error(ErrorCode::kInvalidArgument, "UKI has no .linux section");
   Bytes pcr(crypto::DigestSize(bank), 0);
   for (std::string_view name : CanonicalSections(p.stub_version)) {
     if (name == ".pcrsig") continue;  // signs PCR 11, so cannot be part of it
@@ -92,9 +111,9 @@ Result<Pcr11Prediction> PredictPcr11(ByteSpan uki, crypto::DigestAlgorithm bank,
     std::string with_nul(name);
     with_nul.push_back('\0');
     pcr = Extend(bank, pcr, AsBytes(with_nul));
-    Bytes content = SectionContent(uki, *s);
-    p.sections.push_back({std::string(name), content.size(), crypto::Digest(bank, content)});
-    pcr = Extend(bank, pcr, content);
+    HULL_ASSIGN_OR_RETURN(Bytes digest, HashSection(bank, uki, *s));
+    pcr = ExtendDigest(bank, pcr, digest);
+    p.sections.push_back({std::string(name), s->virtual_size, std::move(digest)});
   }
   p.after_sections = pcr;
   for (const std::string& path : phase_paths) {

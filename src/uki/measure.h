@@ -20,6 +20,11 @@
 
 namespace hull::uki {
 
+// Zeros hashed past a section's raw data (VirtualSize > SizeOfRawData, e.g. a
+// kernel whose SizeOfImage exceeds its file) are capped: beyond this the image is
+// refused with kUnsupported rather than hashing gigabytes of zeros.
+inline constexpr uint64_t kMaxSectionZeroFill = uint64_t(128) << 20;
+
 // The phase paths systemd-measure calculates and signs by default.
 inline const std::vector<std::string> kDefaultPhasePaths = {
     "enter-initrd", "enter-initrd:leave-initrd", "enter-initrd:leave-initrd:sysinit",
@@ -56,7 +61,8 @@ Result<Bytes> ExtendPhasePath(Bytes pcr, crypto::DigestAlgorithm bank, std::stri
 
 // Parses the UKI (pe::ParsePe errors with context "UKI"), finds the stub
 // version, and predicts PCR 11 after the sections and after each phase path.
-// kInvalidArgument when the UKI has no .linux section.
+// kInvalidArgument when the UKI has no .linux section; kUnsupported past
+// kMaxSectionZeroFill.
 Result<Pcr11Prediction> PredictPcr11(ByteSpan uki, crypto::DigestAlgorithm bank,
                                      const std::vector<std::string>& phase_paths);
 

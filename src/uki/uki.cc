@@ -32,8 +32,8 @@ Status CheckHeaderSpace(const pe::PeImage& img, size_t added) {
   for (const auto& s : img.sections) {
     if (s.size_of_raw_data) first_data = std::min<uint64_t>(first_data, s.pointer_to_raw_data);
   }
-  uint64_t table_end = img.section_table_offset +
-                       uint64_t(img.sections.size() + added) * pe::kSectionHeaderSize;
+  uint64_t table_end =
+      img.section_table_offset + uint64_t(img.sections.size() + added) * pe::kSectionHeaderSize;
   if (table_end > first_data) {
     return Errorf(ErrorCode::kUnsupported,
                   "not enough header space for {} more sections (table would end at {:#x}, "
@@ -109,8 +109,8 @@ Result<Bytes> AddSections(ByteSpan stub, const std::vector<UkiSection>& sections
     file.insert(file.end(), s.data.begin(), s.data.end());
     file.resize(end, 0);
     img.size_of_initialized_data += sec.virtual_size;
-    img.size_of_image =
-        uint32_t(pe::AlignUp(uint64_t(sec.virtual_address) + sec.virtual_size, img.section_alignment));
+    img.size_of_image = uint32_t(
+        pe::AlignUp(uint64_t(sec.virtual_address) + sec.virtual_size, img.section_alignment));
     img.sections.push_back(sec);
   }
   img.checksum = 0;

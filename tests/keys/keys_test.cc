@@ -1,4 +1,6 @@
 // hull keys: key hierarchy files, tool argv, and the variable store reader.
+#include "keys/keys.h"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -8,7 +10,6 @@
 
 #include "base/file.h"
 #include "crypto/key.h"
-#include "keys/keys.h"
 #include "keys/varstore.h"
 
 namespace hull::keys {
@@ -56,9 +57,12 @@ TEST(Keys, ToolArgv) {
             (std::vector<std::string>{"cert-to-efi-sig-list", "-g", kHullOwnerGuid, "k/PK.crt",
                                       "w/PK.esl"}));
   // 1764547200 = 2025-12-01 00:00:00 UTC (date -u -d @1764547200).
-  EXPECT_EQ(FlashVarArgv("v.fd", "db", "db.esl", 1764547200),
-            (std::vector<std::string>{"flash-var", "-t", "2025-12-01 00:00:00", "v.fd", "db",
-                                      "db.esl"}));
+  EXPECT_EQ(
+      FlashVarArgv("v.fd", "db", "db.esl", 1764547200),
+      (std::vector<std::string>{"flash-var", "-t", "2025-12-01 00:00:00", "v.fd", "db", "db.esl"}));
+  EXPECT_EQ(SignEslArgv("db", "k/KEK.key", "k/KEK.crt", "db.esl", "db.auth", 1764547200),
+            (std::vector<std::string>{"sign-efi-sig-list", "-t", "2025-12-01 00:00:00", "-k",
+                                      "k/KEK.key", "-c", "k/KEK.crt", "db", "db.esl", "db.auth"}));
 }
 
 // A store image built field by field as VariableFormat.h lays it out.

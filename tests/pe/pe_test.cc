@@ -1,17 +1,17 @@
 // PE32+ codec and Authenticode: parse, corruption matrix, header round trip,
 // sign/verify round trip and tampering. Input: Debian's systemd-boot-efi
 // binaries (installed by scripts/install-deps.sh).
+#include "pe/pe.h"
+
 #include <gtest/gtest.h>
-
-#include <functional>
-
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include <functional>
 
 #include "base/file.h"
 #include "crypto/key.h"
 #include "pe/authenticode.h"
-#include "pe/pe.h"
 
 namespace hull::pe {
 namespace {
@@ -82,8 +82,8 @@ TEST(Pe, CorruptionMatrixGivesSpecificErrors) {
        ErrorCode::kCorrupt, "97 sections (limit 96)"},
       {"PE32", [opt](Bytes& b, const PeImage&) { StoreLe16(&b[opt], 0x10B); },
        ErrorCode::kUnsupported, "PE32 images are not supported"},
-      {"magic", [opt](Bytes& b, const PeImage&) { StoreLe16(&b[opt], 0x777); },
-       ErrorCode::kCorrupt, "optional header magic 0x777"},
+      {"magic", [opt](Bytes& b, const PeImage&) { StoreLe16(&b[opt], 0x777); }, ErrorCode::kCorrupt,
+       "optional header magic 0x777"},
       {"dirs", [opt](Bytes& b, const PeImage&) { StoreLe32(&b[opt + 108], 17); },
        ErrorCode::kCorrupt, "17 data directories (limit 16)"},
       {"opt size", [coff](Bytes& b, const PeImage&) { StoreLe16(&b[coff + 16], 100); },
@@ -93,17 +93,14 @@ TEST(Pe, CorruptionMatrixGivesSpecificErrors) {
       {"headers", [opt](Bytes& b, const PeImage&) { StoreLe32(&b[opt + 60], 0x100); },
        ErrorCode::kCorrupt, ""},
       {"raw data",
-       [](Bytes& b, const PeImage& i) {
-         StoreLe32(&b[i.section_table_offset + 16], 0x7FFFFFFF);
-       },
+       [](Bytes& b, const PeImage& i) { StoreLe32(&b[i.section_table_offset + 16], 0x7FFFFFFF); },
        ErrorCode::kCorrupt, ""},
       {"cert table",
        [opt](Bytes& b, const PeImage&) {
          StoreLe32(&b[opt + 144], 0x400);
          StoreLe32(&b[opt + 148], 16);
        },
-       ErrorCode::kCorrupt,
-       ""},
+       ErrorCode::kCorrupt, ""},
   };
   for (const auto& c : cases) {
     Bytes b = stub;
@@ -234,6 +231,25 @@ TEST_F(Signing, TrustsSignersIssuedByTheGivenCertificateOnly) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), ErrorCode::kBadSignature);
   EXPECT_EQ(bad.error().message(), "signer is not 'CN = Hull CA' nor issued by it");
+}
+
+TEST_F(Signing, EcdsaVerifiesEd25519IsRefused) {
+  Bytes stub = LoadStub();
+  auto ec_key = *crypto::PrivateKey::Generate(crypto::KeyType::kEcdsaP256);
+  auto ec_cert = *crypto::Certificate::CreateSelfSigned(ec_key, {.common_name = "ec"});
+  auto ec_signed = SignImage(stub, ec_key, ec_cert);
+  ASSERT_TRUE(ec_signed.ok()) << ec_signed.error().ToString();
+  EXPECT_TRUE(VerifyImage(*ec_signed, ec_cert).ok());
+  auto ed_key = *crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
+  auto ed_cert = *crypto::Certificate::CreateSelfSigned(ed_key, {.common_name = "ed"});
+  auto ed = SignImage(stub, ed_key, ed_cert);
+  ASSERT_FALSE(ed.ok());
+  EXPECT_EQ(ed.error().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(ed.error().message(), "Authenticode needs an RSA or ECDSA key");
+  auto mismatch = SignImage(stub, *key_, *other_cert_);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(mismatch.error().message(), "the key does not belong to the certificate");
 }
 
 TEST_F(Signing, HashIgnoresChecksumAndSecurityEntryButNotHeaders) {

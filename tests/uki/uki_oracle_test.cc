@@ -81,16 +81,20 @@ class UkiOracle : public ::testing::Test {
     return r.ok() ? r->out : "";
   }
   std::string Build(const std::string& out, bool splash) {
-    std::vector<std::string> a = {"uki", "build", "--linux", kernel_, "--initrd", P("initrd"),
-                                  "--cmdline", "@" + P("cmdline"), "--os-release",
-                                  P("os-release"), "--uname", "6.1.0-test", "--out", P(out)};
+    std::vector<std::string> a = {"uki",          "build",         "--linux",   kernel_,
+                                  "--initrd",     P("initrd"),     "--cmdline", "@" + P("cmdline"),
+                                  "--os-release", P("os-release"), "--uname",   "6.1.0-test",
+                                  "--out",        P(out)};
     if (splash) a.insert(a.end(), {"--splash", P("splash.bmp")});
     return Hull(a);
   }
   std::vector<std::string> MeasureArgv(bool splash, const std::string& bank) {
-    std::vector<std::string> a = {"/lib/systemd/systemd-measure", "calculate",
-                                  "--linux=" + kernel_, "--osrel=" + P("os-release"),
-                                  "--cmdline=" + P("cmdline"), "--initrd=" + P("initrd"),
+    std::vector<std::string> a = {"/lib/systemd/systemd-measure",
+                                  "calculate",
+                                  "--linux=" + kernel_,
+                                  "--osrel=" + P("os-release"),
+                                  "--cmdline=" + P("cmdline"),
+                                  "--initrd=" + P("initrd"),
                                   "--bank=" + bank};
     if (splash) a.push_back("--splash=" + P("splash.bmp"));
     return a;
@@ -109,8 +113,11 @@ TEST_F(UkiOracle, ObjdumpShowsUkifyLayoutAndInputBytes) {
   const uint64_t kAlign = 0x200;
   std::vector<std::pair<std::string, uint64_t>> expect = {
       {".osrel", std::filesystem::file_size(P("os-release"))},
-      {".cmdline", std::filesystem::file_size(P("cmdline"))}, {".splash", 777}, {".initrd", 300001},
-      {".uname", 10}, {".linux", std::filesystem::file_size(kernel_)}};
+      {".cmdline", std::filesystem::file_size(P("cmdline"))},
+      {".splash", 777},
+      {".initrd", 300001},
+      {".uname", 10},
+      {".linux", std::filesystem::file_size(kernel_)}};
   uint64_t vma = Up(stub.back().vma + stub.back().size, kAlign);
   for (size_t i = 0; i < expect.size(); ++i) {
     const auto& s = uki[stub.size() + i];
@@ -122,11 +129,13 @@ TEST_F(UkiOracle, ObjdumpShowsUkifyLayoutAndInputBytes) {
   }
   for (const char* name : {".cmdline", ".linux", ".osrel"}) {
     std::string dump = P(std::string("dump") + name);
-    auto r = hull::Run(Command{.argv = {"objcopy", std::string("--dump-section=") + name + "=" + dump,
-                                        P("uki.efi"), P("scratch.efi")}});
+    auto r =
+        hull::Run(Command{.argv = {"objcopy", std::string("--dump-section=") + name + "=" + dump,
+                                   P("uki.efi"), P("scratch.efi")}});
     ASSERT_TRUE(r.ok()) << r.error().ToString();
-    std::string src = std::string(name) == ".linux" ? kernel_
-                      : std::string(name) == ".osrel" ? P("os-release") : P("cmdline");
+    std::string src = std::string(name) == ".linux"   ? kernel_
+                      : std::string(name) == ".osrel" ? P("os-release")
+                                                      : P("cmdline");
     EXPECT_EQ(*ReadFileBytes(dump), *ReadFileBytes(src)) << name;
   }
 }
@@ -140,22 +149,23 @@ TEST_F(UkiOracle, Pcr11EqualsSystemdMeasure) {
       ASSERT_TRUE(ref.ok()) << ref.error().ToString();
       // systemd-measure prints "11:<bank>=<hex>" per default phase path.
       std::string ours;
-      for (const char* phase : {"enter-initrd", "enter-initrd:leave-initrd",
-                                "enter-initrd:leave-initrd:sysinit",
-                                "enter-initrd:leave-initrd:sysinit:ready"}) {
+      for (const char* phase :
+           {"enter-initrd", "enter-initrd:leave-initrd", "enter-initrd:leave-initrd:sysinit",
+            "enter-initrd:leave-initrd:sysinit:ready"}) {
         ours += "11:" + bank + "=" +
                 Hull({"uki", "measure", P("m.efi"), "--bank", bank, "--phase", phase});
       }
       EXPECT_EQ(ours, ref->out);
     }
   }
-  auto one = hull::Run(Command{.argv = {"/lib/systemd/systemd-measure", "calculate",
-                                        "--linux=" + kernel_, "--osrel=" + P("os-release"),
-                                        "--cmdline=" + P("cmdline"), "--initrd=" + P("initrd"),
-                                        "--bank=sha256", "--phase=sysinit:ready"}});
+  auto one = hull::Run(
+      Command{.argv = {"/lib/systemd/systemd-measure", "calculate", "--linux=" + kernel_,
+                       "--osrel=" + P("os-release"), "--cmdline=" + P("cmdline"),
+                       "--initrd=" + P("initrd"), "--bank=sha256", "--phase=sysinit:ready"}});
   ASSERT_TRUE(one.ok());
   Build("m.efi", false);
-  EXPECT_EQ(one->out, "11:sha256=" + Hull({"uki", "measure", P("m.efi"), "--phase", "sysinit:ready"}));
+  EXPECT_EQ(one->out,
+            "11:sha256=" + Hull({"uki", "measure", P("m.efi"), "--phase", "sysinit:ready"}));
 }
 
 TEST_F(UkiOracle, SignedUkiPassesSbverifyAndKeepsPcr11) {
@@ -168,7 +178,8 @@ TEST_F(UkiOracle, SignedUkiPassesSbverifyAndKeepsPcr11) {
   auto sbv = hull::Run(Command{.argv = {"sbverify", "--cert", P("db.crt"), P("s.efi")}});
   ASSERT_TRUE(sbv.ok()) << sbv.error().ToString();
   EXPECT_EQ(Hull({"uki", "measure", P("u.efi")}), Hull({"uki", "measure", P("s.efi")}));
-  auto v = hull::Run(Command{.argv = {hull_, "sign", "--verify", P("s.efi"), "--cert", P("db.crt")}});
+  auto v =
+      hull::Run(Command{.argv = {hull_, "sign", "--verify", P("s.efi"), "--cert", P("db.crt")}});
   EXPECT_TRUE(v.ok());
 }
 

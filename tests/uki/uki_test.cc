@@ -1,5 +1,7 @@
 // UKI layout on Debian's systemd-stub (252) and the PCR 11 measurement rules.
 // The kernel and initrd here are arbitrary bytes: layout does not look inside.
+#include "uki/uki.h"
+
 #include <gtest/gtest.h>
 
 #include "base/file.h"
@@ -7,7 +9,6 @@
 #include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "uki/measure.h"
-#include "uki/uki.h"
 
 namespace hull::uki {
 namespace {
@@ -54,7 +55,8 @@ TEST(UkiBuild, LaysOutSectionsLikeUkify) {
   for (size_t i = stub.sections.size(); i < img->sections.size(); ++i) {
     const auto& prev = img->sections[i - 1];
     const auto& s = img->sections[i];
-    EXPECT_EQ(s.virtual_address, pe::AlignUp(prev.virtual_address + prev.virtual_size, 0x200)) << s.name;
+    EXPECT_EQ(s.virtual_address, pe::AlignUp(prev.virtual_address + prev.virtual_size, 0x200))
+        << s.name;
     EXPECT_EQ(s.pointer_to_raw_data % 0x200, 0u);
     EXPECT_EQ(s.size_of_raw_data, pe::AlignUp(s.virtual_size, 0x200));
     init_data += s.virtual_size;
@@ -142,6 +144,28 @@ TEST(UkiMeasure, FollowsThe252ListAndSkipsUnmeasuredSections) {
   auto c = PredictPcr11(*BuildUki(in), crypto::DigestAlgorithm::kSha256, {});
   EXPECT_EQ(c->sections.size(), 3u);
   EXPECT_NE(c->after_sections, p->after_sections);
+}
+
+TEST(UkiMeasure, HashesVirtualSizeBytesZeroFilled) {
+  UkiInputs in = SmallInputs();
+  Bytes uki = *BuildUki(in);
+  auto img = *pe::ParsePe(uki);
+  pe::Section& linux_section = img.sections.back();
+  ASSERT_EQ(linux_section.name, ".linux");
+  // VirtualSize past the raw data: the loaded image holds zeros there.
+  linux_section.virtual_size = linux_section.size_of_raw_data + 4096;
+  ASSERT_TRUE(pe::EncodeHeaders(img, uki).ok());
+  auto p = PredictPcr11(uki, crypto::DigestAlgorithm::kSha256, {});
+  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  Bytes expected = in.linux_image;
+  expected.resize(linux_section.virtual_size, 0);
+  EXPECT_EQ(p->sections[0].digest, crypto::Sha256(expected));
+
+  linux_section.virtual_size = linux_section.size_of_raw_data + kMaxSectionZeroFill + 1;
+  ASSERT_TRUE(pe::EncodeHeaders(img, uki).ok());
+  auto big = PredictPcr11(uki, crypto::DigestAlgorithm::kSha256, {});
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code(), ErrorCode::kUnsupported);
 }
 
 TEST(UkiMeasure, PhasePathsAndErrors) {

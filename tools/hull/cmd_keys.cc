@@ -20,9 +20,17 @@ int RunInit(const KeysArgs& a) {
 }
 
 int RunOvmfVars(const KeysArgs& a) {
-  Status st = keys::MakeOvmfVars({.key_dir = a.dir, .out = a.out, .template_path = a.vars_template});
+  Status st =
+      keys::MakeOvmfVars({.key_dir = a.dir, .out = a.out, .template_path = a.vars_template});
   if (!st.ok()) return ReportError(std::move(st).error().Wrap("keys ovmf-vars"));
   std::printf("Wrote %s: PK, KEK, db enrolled, Secure Boot on\n", a.out.c_str());
+  return kExitOk;
+}
+
+int RunAuth(const KeysArgs& a) {
+  Status st = keys::MakeAuthFiles({.key_dir = a.dir, .out_dir = a.out});
+  if (!st.ok()) return ReportError(std::move(st).error().Wrap("keys auth"));
+  std::printf("Wrote PK.auth KEK.auth db.auth to %s\n", a.out.c_str());
   return kExitOk;
 }
 
@@ -33,26 +41,43 @@ void RegisterKeys(CLI::App& app, Context& ctx) {
   keys->require_subcommand(1);
   auto a = std::make_shared<KeysArgs>();
 
-  auto* init = keys->add_subcommand("init", "Generate PK, KEK, db and verity keys (RSA-2048 + X.509)");
+  auto* init =
+      keys->add_subcommand("init", "Generate PK, KEK, db and verity keys (RSA-2048 + X.509)");
   init->add_option("DIR", a->dir, "Directory (created if missing)")->required();
   init->footer(
       "Writes PK.key PK.crt KEK.key KEK.crt db.key db.crt verity.key verity.crt\n"
       "(keys 0600). Refuses to overwrite: exit 2 naming the existing file.\n"
-      "Example: hull keys init keys/ && hull sign uki.efi --key keys/db.key --cert keys/db.crt --out s.efi");
+      "Example: hull keys init keys/ && hull sign uki.efi --key keys/db.key --cert keys/db.crt "
+      "--out s.efi");
   init->callback([&ctx, a] { ctx.action = [a] { return RunInit(*a); }; });
 
-  auto* vars = keys->add_subcommand("ovmf-vars", "Make an OVMF variable store with the keys enrolled");
+  auto* vars =
+      keys->add_subcommand("ovmf-vars", "Make an OVMF variable store with the keys enrolled");
   vars->add_option("DIR", a->dir, "Key directory from 'hull keys init'")->required();
   vars->add_option("--out", a->out, "Output VARS.fd (written atomically)")->required();
   vars->add_option("--template", a->vars_template, "OVMF variable store template")
       ->capture_default_str();
   vars->footer(
       "Uses efitools (cert-to-efi-sig-list, flash-var). Boot with OVMF_CODE_4M.secboot.fd:\n"
-      "  qemu-system-x86_64 -machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \\\n"
-      "    -drive if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd,readonly=on \\\n"
+      "  qemu-system-x86_64 -machine q35,smm=on -global "
+      "driver=cfi.pflash01,property=secure,value=on \\\n"
+      "    -drive "
+      "if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd,readonly=on \\\n"
       "    -drive if=pflash,format=raw,unit=1,file=VARS.fd ...\n"
       "Example: hull keys ovmf-vars keys/ --out vars.fd");
   vars->callback([&ctx, a] { ctx.action = [a] { return RunOvmfVars(*a); }; });
+
+  auto* auth = keys->add_subcommand(
+      "auth", "Make signed PK/KEK/db updates (.auth) for systemd-boot's secure-boot-enroll");
+  auth->add_option("DIR", a->dir, "Key directory from 'hull keys init'")->required();
+  auth->add_option("--out", a->out, "Directory for PK.auth KEK.auth db.auth")->required();
+  auth->footer(
+      "PK and KEK are signed by PK, db by KEK (efitools sign-efi-sig-list); the\n"
+      "timestamp is SOURCE_DATE_EPOCH when set. Copy them to the ESP as\n"
+      "/loader/keys/auto/{PK,KEK,db}.auth with 'secure-boot-enroll force' in\n"
+      "/loader/loader.conf: systemd-boot enrols them on a machine in setup mode.\n"
+      "Example: hull keys auth keys/ --out esp-keys/");
+  auth->callback([&ctx, a] { ctx.action = [a] { return RunAuth(*a); }; });
 }
 
 }  // namespace hull::cli

@@ -28,7 +28,8 @@ int RunSign(const SignArgs& a) {
     HULL_ASSIGN_OR_RETURN(Bytes in, ReadFileBytes(a.in, kMaxImage));
     HULL_ASSIGN_OR_RETURN(Bytes out, pe::SignImage(in, key, cert).Context(a.in));
     HULL_TRY(WriteFileAtomic(a.out, out, 0644));
-    if (!a.json) std::printf("Signed %s -> %s (%s)\n", a.in.c_str(), a.out.c_str(), cert.Subject().c_str());
+    if (!a.json)
+      std::printf("Signed %s -> %s (%s)\n", a.in.c_str(), a.out.c_str(), cert.Subject().c_str());
     return Ok();
   };
   Status st = run();
@@ -60,7 +61,8 @@ void RegisterSign(CLI::App& app, Context& ctx) {
       "sign", "Sign a PE/EFI binary for UEFI Secure Boot (Authenticode), or verify its signature");
   c->add_option("IN", a->in, "PE32+ image (EFI application, UKI, kernel)")->required();
   c->add_option("--key", a->key, "Private key (PEM, RSA or ECDSA)");
-  c->add_option("--cert", a->cert, "Signer certificate (PEM or DER); with --verify, the trusted one")
+  c->add_option("--cert", a->cert,
+                "Signer certificate (PEM or DER); with --verify, the trusted one")
       ->required();
   c->add_option("--out", a->out, "Signed image (written atomically)");
   c->add_flag("--verify", a->verify, "Verify IN against --cert instead of signing");

@@ -105,7 +105,8 @@ int RunMeasure(const UkiArgs& a) {
 }  // namespace
 
 void RegisterUki(CLI::App& app, Context& ctx) {
-  auto* uki = app.add_subcommand("uki", "Unified Kernel Images: build on systemd-stub, predict PCR 11");
+  auto* uki =
+      app.add_subcommand("uki", "Unified Kernel Images: build on systemd-stub, predict PCR 11");
   uki->require_subcommand(1);
   auto a = std::make_shared<UkiArgs>();
 
@@ -130,7 +131,8 @@ void RegisterUki(CLI::App& app, Context& ctx) {
 
   auto* m = uki->add_subcommand("measure", "Predict PCR 11 as systemd-stub measures the UKI");
   m->add_option("UKI", a->uki, "Unified kernel image")->required();
-  m->add_option("--phase", a->phases, "Boot phase path, e.g. enter-initrd:leave-initrd (repeatable)");
+  m->add_option("--phase", a->phases,
+                "Boot phase path, e.g. enter-initrd:leave-initrd (repeatable)");
   m->add_option("--bank", a->bank, "PCR bank: sha256 (default), sha1, sha384, sha512");
   m->add_flag("--json", a->json,
               "Print sections, and PCR 11 per phase path (default: the four standard paths)");
