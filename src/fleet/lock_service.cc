@@ -37,7 +37,10 @@ Status LockService::EnsureGroup(const std::string& group, uint64_t slots) {
 
 Status LockService::EnsureGroups() {
   for (const auto& [group, slots] : options_.groups) {
-    HULL_TRY(EnsureGroup(group, slots).Context("group " + group));
+    // Not HULL_TRY(...Context()): the macro would bind to the dying temporary.
+    if (Status st = EnsureGroup(group, slots); !st) {
+      return std::move(st).error().Wrap("group " + group);
+    }
   }
   return Ok();
 }

@@ -147,10 +147,14 @@ TEST_F(Faults, EtcdRestartMidRunKeepsTheInvariant) {
   EXPECT_EQ(Semaphore(), R"({"holders":[],"total_slots":2})");
 }
 
-TEST_F(Faults, KilledReplicaTheOtherServesOn) {
+TEST_F(Faults, KilledReplicaTheOtherServesOnAndEtcdEndpointsFailOver) {
   const std::vector<std::string> args{"--group", "default=1"};
   auto r1 = StartReplica(args, "replica1");
-  auto r2 = StartReplica(args, "replica2");
+  // The second replica lists a dead etcd endpoint first: it must fail over.
+  std::string dead = "http://127.0.0.1:" + std::to_string(testing::FreePort());
+  auto r2r = testing::StartReplica(dead + "," + etcd_->url(), args, dir_->path() + "/replica2.log");
+  ASSERT_TRUE(r2r.ok()) << r2r.error().ToString();
+  testing::Replica r2 = std::move(*r2r);
   ASSERT_TRUE(r1.child && r2.child);
   CurlPoster http(3s);
   FleetLockClient a1(http, r1.base_url, {"a", "default"}), a2(http, r2.base_url, {"a", "default"});

@@ -50,7 +50,7 @@ Result<fleet::ServiceOptions> ServiceOptionsFromArgs(const FleetArgs& a) {
       return Errorf(ErrorCode::kInvalidArgument, "--group '{}': expected NAME=SLOTS", g);
     }
     std::string name = g.substr(0, eq);
-    HULL_TRY(fleet::ValidateGroup(name).Context("--group"));
+    if (Status st = fleet::ValidateGroup(name); !st) return std::move(st).error().Wrap("--group");
     uint64_t slots = 0;
     try {
       slots = std::stoull(g.substr(eq + 1));
@@ -98,7 +98,9 @@ int RunServe(const FleetArgs& a) {
     o.on_request = [json](const fleet::RequestLog& r) { LogRequest(json, r); };
     HULL_ASSIGN_OR_RETURN(auto etcd, fleet::EtcdClient::Create(SplitComma(a.etcd)));
     fleet::LockService service(*etcd, so);
-    HULL_TRY(service.EnsureGroups().Context("initializing semaphores in etcd"));
+    if (Status st = service.EnsureGroups(); !st) {
+      return std::move(st).error().Wrap("initializing semaphores in etcd");
+    }
     fleet::FleetLockServer server(service, o);
     // Block the stop signals before threads start so only sigwait sees them.
     sigset_t set;
