@@ -1,8 +1,8 @@
 #include "fleet/client.h"
 
-#include <thread>
-
 #include <curl/curl.h>
+
+#include <thread>
 
 namespace hull::fleet {
 namespace {
@@ -130,9 +130,12 @@ Status RebootCoordinator::AcquireRebootSlot(std::chrono::steady_clock::time_poin
 
 const char* StateName(RebootCoordinator::State state) {
   switch (state) {
-    case RebootCoordinator::State::kInitialization: return "initialization";
-    case RebootCoordinator::State::kSteady: return "steady";
-    case RebootCoordinator::State::kRebootGranted: return "reboot-granted";
+    case RebootCoordinator::State::kInitialization:
+      return "initialization";
+    case RebootCoordinator::State::kSteady:
+      return "steady";
+    case RebootCoordinator::State::kRebootGranted:
+      return "reboot-granted";
   }
   return "?";
 }

@@ -26,9 +26,9 @@ Status LockService::EnsureGroup(const std::string& group, uint64_t slots) {
     next.total_slots = slots;
     if (!cur.exists) next.holders.clear();
     // Version 0 = absent: airlock's If(Version(key)=0) Then(Put) initializer.
-    HULL_ASSIGN_OR_RETURN(bool done, etcd_.Txn({{SemaphoreKey(group), cur.version}},
-                                               {{TxnOp::Type::kPut, SemaphoreKey(group),
-                                                 EncodeSemaphore(next)}}));
+    HULL_ASSIGN_OR_RETURN(
+        bool done, etcd_.Txn({{SemaphoreKey(group), cur.version}},
+                             {{TxnOp::Type::kPut, SemaphoreKey(group), EncodeSemaphore(next)}}));
     if (done) return Ok();
     ++counters_.cas_conflicts;
   }
@@ -62,8 +62,9 @@ Result<bool> LockService::PruneExpired(const std::string& group, const Current& 
     compare.push_back({HolderKey(group, id), 0});  // still absent at commit time
   }
   if (compare.size() == 1) return false;
-  HULL_ASSIGN_OR_RETURN(bool done, etcd_.Txn(compare, {{TxnOp::Type::kPut, SemaphoreKey(group),
-                                                        EncodeSemaphore(next)}}));
+  HULL_ASSIGN_OR_RETURN(
+      bool done,
+      etcd_.Txn(compare, {{TxnOp::Type::kPut, SemaphoreKey(group), EncodeSemaphore(next)}}));
   if (done) counters_.pruned_holders += compare.size() - 1;
   return done;
 }
@@ -129,10 +130,9 @@ Result<bool> LockService::Unlock(const std::string& group, const std::string& id
       return false;
     }
     HULL_ASSIGN_OR_RETURN(
-        bool done,
-        etcd_.Txn({{SemaphoreKey(group), cur.version}},
-                  {{TxnOp::Type::kPut, SemaphoreKey(group), EncodeSemaphore(next)},
-                   {TxnOp::Type::kDelete, HolderKey(group, id)}}));
+        bool done, etcd_.Txn({{SemaphoreKey(group), cur.version}},
+                             {{TxnOp::Type::kPut, SemaphoreKey(group), EncodeSemaphore(next)},
+                              {TxnOp::Type::kDelete, HolderKey(group, id)}}));
     if (done) return true;
     ++counters_.cas_conflicts;
   }
@@ -140,9 +140,7 @@ Result<bool> LockService::Unlock(const std::string& group, const std::string& id
                 options_.max_cas_attempts);
 }
 
-Result<bool> LockService::SteadyState(const ClientParams& p) {
-  return Unlock(p.group, p.id, true);
-}
+Result<bool> LockService::SteadyState(const ClientParams& p) { return Unlock(p.group, p.id, true); }
 
 Result<bool> LockService::Release(const std::string& group, const std::string& id) {
   HULL_TRY(ValidateGroup(group));

@@ -15,8 +15,8 @@ Result<Bytes> ParseId128(std::string_view text, const char* what) {
     if (c != '-') hex.push_back(c);
   }
   if (hex.size() != 32) {
-    return Errorf(ErrorCode::kInvalidArgument, "{} must be 32 hex digits, got {} characters",
-                  what, hex.size());
+    return Errorf(ErrorCode::kInvalidArgument, "{} must be 32 hex digits, got {} characters", what,
+                  hex.size());
   }
   return HexDecode(hex).Context(what);
 }

@@ -6,17 +6,28 @@ namespace hull::fleet {
 
 const char* ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kMissingHeader: return "missing_protocol_header";
-    case ErrorKind::kMalformedBody: return "malformed_request";
-    case ErrorKind::kInvalidId: return "invalid_client_id";
-    case ErrorKind::kInvalidGroup: return "invalid_group";
-    case ErrorKind::kUnknownGroup: return "unknown_group";
-    case ErrorKind::kSemaphoreFull: return "failed_lock_semaphore_full";
-    case ErrorKind::kBodyTooLarge: return "request_too_large";
-    case ErrorKind::kRateLimited: return "rate_limited";
-    case ErrorKind::kNotFound: return "not_found";
-    case ErrorKind::kBackendUnavailable: return "backend_unavailable";
-    case ErrorKind::kInternal: return "internal_error";
+    case ErrorKind::kMissingHeader:
+      return "missing_protocol_header";
+    case ErrorKind::kMalformedBody:
+      return "malformed_request";
+    case ErrorKind::kInvalidId:
+      return "invalid_client_id";
+    case ErrorKind::kInvalidGroup:
+      return "invalid_group";
+    case ErrorKind::kUnknownGroup:
+      return "unknown_group";
+    case ErrorKind::kSemaphoreFull:
+      return "failed_lock_semaphore_full";
+    case ErrorKind::kBodyTooLarge:
+      return "request_too_large";
+    case ErrorKind::kRateLimited:
+      return "rate_limited";
+    case ErrorKind::kNotFound:
+      return "not_found";
+    case ErrorKind::kBackendUnavailable:
+      return "backend_unavailable";
+    case ErrorKind::kInternal:
+      return "internal_error";
   }
   return "internal_error";
 }
@@ -27,13 +38,20 @@ int ErrorKindStatus(ErrorKind kind) {
     case ErrorKind::kMalformedBody:
     case ErrorKind::kInvalidId:
     case ErrorKind::kInvalidGroup:
-    case ErrorKind::kUnknownGroup: return 400;
-    case ErrorKind::kSemaphoreFull: return 409;
-    case ErrorKind::kBodyTooLarge: return 413;
-    case ErrorKind::kRateLimited: return 429;
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kBackendUnavailable: return 503;
-    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kUnknownGroup:
+      return 400;
+    case ErrorKind::kSemaphoreFull:
+      return 409;
+    case ErrorKind::kBodyTooLarge:
+      return 413;
+    case ErrorKind::kRateLimited:
+      return 429;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kBackendUnavailable:
+      return 503;
+    case ErrorKind::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -80,8 +98,8 @@ Status ValidateId(std::string_view id) {
 Status ValidateGroup(std::string_view group) {
   if (group.empty()) return Error(ErrorCode::kInvalidArgument, "group is empty");
   if (group.size() > kMaxGroupLength) {
-    return Errorf(ErrorCode::kInvalidArgument, "group is {} bytes long (at most {})",
-                  group.size(), kMaxGroupLength);
+    return Errorf(ErrorCode::kInvalidArgument, "group is {} bytes long (at most {})", group.size(),
+                  kMaxGroupLength);
   }
   for (char c : group) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -105,8 +123,8 @@ ParsedRequest Fail(ErrorKind kind, std::string value) {
 
 ParsedRequest ParseRequestBody(std::string_view body) {
   if (body.size() > kMaxRequestBody) {
-    return Fail(ErrorKind::kBodyTooLarge, "request body larger than " +
-                                              std::to_string(kMaxRequestBody) + " bytes");
+    return Fail(ErrorKind::kBodyTooLarge,
+                "request body larger than " + std::to_string(kMaxRequestBody) + " bytes");
   }
   auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded()) return Fail(ErrorKind::kMalformedBody, "request body is not JSON");

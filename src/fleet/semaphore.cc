@@ -1,7 +1,6 @@
 #include "fleet/semaphore.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "fleet/protocol.h"
@@ -54,8 +53,8 @@ Result<Semaphore> ParseSemaphore(std::string_view value) {
   Semaphore sem;
   sem.total_slots = j["total_slots"].get<uint64_t>();
   if (sem.total_slots > kMaxSlots) {
-    return Errorf(ErrorCode::kCorrupt, "semaphore total_slots {} above the cap {}",
-                  sem.total_slots, kMaxSlots);
+    return Errorf(ErrorCode::kCorrupt, "semaphore total_slots {} above the cap {}", sem.total_slots,
+                  kMaxSlots);
   }
   if (j.contains("holders") && !j["holders"].is_null()) {
     const auto& h = j["holders"];

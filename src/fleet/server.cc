@@ -3,7 +3,6 @@
 #include <httplib.h>
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 namespace hull::fleet {
@@ -19,20 +18,23 @@ HttpReply Refuse(ErrorKind kind, std::string value, RequestLog* log) {
 
 ErrorKind KindOf(const Error& e) {
   switch (e.code()) {
-    case ErrorCode::kNotFound: return ErrorKind::kUnknownGroup;
-    case ErrorCode::kRefused: return ErrorKind::kSemaphoreFull;
+    case ErrorCode::kNotFound:
+      return ErrorKind::kUnknownGroup;
+    case ErrorCode::kRefused:
+      return ErrorKind::kSemaphoreFull;
     case ErrorCode::kUnavailable:
     case ErrorCode::kTimeout:
-    case ErrorCode::kConflict: return ErrorKind::kBackendUnavailable;
-    default: return ErrorKind::kInternal;
+    case ErrorCode::kConflict:
+      return ErrorKind::kBackendUnavailable;
+    default:
+      return ErrorKind::kInternal;
   }
 }
 
 }  // namespace
 
 HttpReply HandleProtocolRequest(LockService& service, std::string_view endpoint,
-                                const std::string* header, std::string_view body,
-                                RequestLog* log) {
+                                const std::string* header, std::string_view body, RequestLog* log) {
   if (log) log->endpoint = std::string(endpoint);
   if (!header || *header != "true") {
     return Refuse(ErrorKind::kMissingHeader, "wrong 'fleet-lock-protocol' header", log);
@@ -43,8 +45,8 @@ HttpReply HandleProtocolRequest(LockService& service, std::string_view endpoint,
     log->id = req.params.id;
     log->group = req.params.group;
   }
-  Result<bool> r = endpoint == kPreRebootPath ? service.PreReboot(req.params)
-                                              : service.SteadyState(req.params);
+  Result<bool> r =
+      endpoint == kPreRebootPath ? service.PreReboot(req.params) : service.SteadyState(req.params);
   if (!r) return Refuse(KindOf(r.error()), r.error().message(), log);
   if (log) {
     log->status = 200;
@@ -88,8 +90,8 @@ void FleetLockServer::Routes() {
   http_->set_read_timeout(5, 0);
   // Statuses httplib sets itself (413 over the body cap, 404, 400 on a bad
   // request line) get a protocol error body too; ours already have one.
-  http_->set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
+  http_->set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         ErrorKind kind = res.status == 413   ? ErrorKind::kBodyTooLarge
                          : res.status == 404 ? ErrorKind::kNotFound
@@ -155,26 +157,31 @@ std::string FleetLockServer::Metrics() {
              "\"} " + std::to_string(n) + "\n";
     }
   }
-  out += "# HELP hull_fleetlock_cas_conflicts_total etcd compare-and-swap races lost.\n"
-         "# TYPE hull_fleetlock_cas_conflicts_total counter\n"
-         "hull_fleetlock_cas_conflicts_total " +
-         std::to_string(service_.counters().cas_conflicts.load()) + "\n";
-  out += "# HELP hull_fleetlock_pruned_holders_total Holders freed by lease expiry.\n"
-         "# TYPE hull_fleetlock_pruned_holders_total counter\n"
-         "hull_fleetlock_pruned_holders_total " +
-         std::to_string(service_.counters().pruned_holders.load()) + "\n";
+  out +=
+      "# HELP hull_fleetlock_cas_conflicts_total etcd compare-and-swap races lost.\n"
+      "# TYPE hull_fleetlock_cas_conflicts_total counter\n"
+      "hull_fleetlock_cas_conflicts_total " +
+      std::to_string(service_.counters().cas_conflicts.load()) + "\n";
+  out +=
+      "# HELP hull_fleetlock_pruned_holders_total Holders freed by lease expiry.\n"
+      "# TYPE hull_fleetlock_pruned_holders_total counter\n"
+      "hull_fleetlock_pruned_holders_total " +
+      std::to_string(service_.counters().pruned_holders.load()) + "\n";
   auto snap = service_.Snapshot();
-  out += "# HELP hull_fleetlock_etcd_up Whether etcd answered this scrape.\n"
-         "# TYPE hull_fleetlock_etcd_up gauge\n"
-         "hull_fleetlock_etcd_up " + std::string(snap ? "1" : "0") + "\n";
+  out +=
+      "# HELP hull_fleetlock_etcd_up Whether etcd answered this scrape.\n"
+      "# TYPE hull_fleetlock_etcd_up gauge\n"
+      "hull_fleetlock_etcd_up " +
+      std::string(snap ? "1" : "0") + "\n";
   if (snap) {
     out += "# HELP hull_fleetlock_slots Slots per group.\n# TYPE hull_fleetlock_slots gauge\n";
     for (const auto& g : *snap) {
       out += "hull_fleetlock_slots{group=\"" + g.group + "\"} " +
              std::to_string(g.semaphore.total_slots) + "\n";
     }
-    out += "# HELP hull_fleetlock_holders Current holders per group.\n"
-           "# TYPE hull_fleetlock_holders gauge\n";
+    out +=
+        "# HELP hull_fleetlock_holders Current holders per group.\n"
+        "# TYPE hull_fleetlock_holders gauge\n";
     for (const auto& g : *snap) {
       out += "hull_fleetlock_holders{group=\"" + g.group + "\"} " +
              std::to_string(g.semaphore.holders.size()) + "\n";
@@ -190,8 +197,7 @@ Result<int> FleetLockServer::Bind() {
     port_ = http_->bind_to_port(options_.host, options_.port) ? options_.port : -1;
   }
   if (port_ <= 0) {
-    return Errorf(ErrorCode::kUnavailable, "cannot listen on {}:{}", options_.host,
-                  options_.port);
+    return Errorf(ErrorCode::kUnavailable, "cannot listen on {}:{}", options_.host, options_.port);
   }
   return port_;
 }

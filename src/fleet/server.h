@@ -51,8 +51,7 @@ struct ServerOptions {
 // `endpoint` (kPreRebootPath or kSteadyStatePath) with the given value of the
 // fleet-lock-protocol header (nullptr when absent) and body.
 HttpReply HandleProtocolRequest(LockService& service, std::string_view endpoint,
-                                const std::string* header, std::string_view body,
-                                RequestLog* log);
+                                const std::string* header, std::string_view body, RequestLog* log);
 
 class FleetLockServer {
  public:

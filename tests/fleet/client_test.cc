@@ -1,5 +1,7 @@
 // Unit tests: node id derivation, backoff, client and the reboot state
 // machine against a fake HTTP transport and a fake clock.
+#include "fleet/client.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,7 +9,6 @@
 
 #include "base/file.h"
 #include "fleet/backoff.h"
-#include "fleet/client.h"
 #include "fleet/node_id.h"
 
 namespace hull::fleet {
@@ -95,7 +96,9 @@ class FakeClock : public Clock {
 };
 
 HttpResponse Full() {
-  return {409, R"({"kind":"failed_lock_semaphore_full","value":"all 1 semaphore slots currently locked"})"};
+  return {
+      409,
+      R"({"kind":"failed_lock_semaphore_full","value":"all 1 semaphore slots currently locked"})"};
 }
 
 TEST(Client, PostsProtocolBodyToJoinedUrls) {
@@ -171,8 +174,9 @@ TEST(StateMachine, DeadlineEndsWaitWithTimeoutNamingLastRefusal) {
   Status st = m.AcquireRebootSlot(start + 2s);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code(), ErrorCode::kTimeout);
-  EXPECT_THAT(st.error().message(),
-              ::testing::HasSubstr("not granted before the deadline; last: failed_lock_semaphore_full"));
+  EXPECT_THAT(
+      st.error().message(),
+      ::testing::HasSubstr("not granted before the deadline; last: failed_lock_semaphore_full"));
   EXPECT_GE(clock.now - start, 2s);
   EXPECT_LT(clock.now - start, 2s + 1ms);  // the last sleep is clipped to the deadline
   EXPECT_EQ(m.state(), RebootCoordinator::State::kSteady);
@@ -180,7 +184,8 @@ TEST(StateMachine, DeadlineEndsWaitWithTimeoutNamingLastRefusal) {
 
 TEST(StateMachine, PermanentRefusalStopsAtOnce) {
   FakePoster http;
-  http.script = {HttpResponse{400, R"({"kind":"unknown_group","value":"group 'x' is not configured"})"}};
+  http.script = {
+      HttpResponse{400, R"({"kind":"unknown_group","value":"group 'x' is not configured"})"}};
   FleetLockClient c(http, "http://h/", {"n", "x"});
   FakeClock clock;
   RebootCoordinator m(c, clock, Backoff(100ms, 400ms, 7));

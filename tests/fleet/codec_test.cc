@@ -12,7 +12,8 @@ namespace hull::fleet {
 namespace {
 
 TEST(RequestBody, CurrentIdForm) {
-  auto r = ParseRequestBody(R"({"client_params":{"id":"c988d2509fdf5cdcbed39037c56406fb","group":"workers"}})");
+  auto r = ParseRequestBody(
+      R"({"client_params":{"id":"c988d2509fdf5cdcbed39037c56406fb","group":"workers"}})");
   ASSERT_TRUE(r.ok) << r.error.value;
   EXPECT_EQ(r.params, (ClientParams{"c988d2509fdf5cdcbed39037c56406fb", "workers"}));
 }
@@ -47,8 +48,7 @@ TEST(RequestBody, RejectsEachMalformedShapeWithItsKind) {
       {R"({"client_params":{"id":"a","group":7}})", ErrorKind::kMalformedBody,
        "'client_params.group' is not a string"},
       {R"({"client_params":{"id":""}})", ErrorKind::kInvalidId, "id is empty"},
-      {R"({"client_params":{"id":"a b"}})", ErrorKind::kInvalidId,
-       "id has a forbidden byte 0x20"},
+      {R"({"client_params":{"id":"a b"}})", ErrorKind::kInvalidId, "id has a forbidden byte 0x20"},
       {R"({"client_params":{"id":"a","group":""}})", ErrorKind::kInvalidGroup, "group is empty"},
       {R"({"client_params":{"id":"a","group":"a/b"}})", ErrorKind::kInvalidGroup,
        "group does not match ^[a-zA-Z0-9.-]+$"},
@@ -79,8 +79,11 @@ TEST(RequestBody, EncodeRoundTrips) {
 }
 
 TEST(ErrorBody, EncodesKindAndDecodesBack) {
-  std::string body = EncodeErrorBody({ErrorKind::kSemaphoreFull, "all 3 semaphore slots currently locked"});
-  EXPECT_EQ(body, R"({"kind":"failed_lock_semaphore_full","value":"all 3 semaphore slots currently locked"})");
+  std::string body =
+      EncodeErrorBody({ErrorKind::kSemaphoreFull, "all 3 semaphore slots currently locked"});
+  EXPECT_EQ(
+      body,
+      R"({"kind":"failed_lock_semaphore_full","value":"all 3 semaphore slots currently locked"})");
   std::string kind;
   ProtocolError e = DecodeErrorBody(409, body, &kind);
   EXPECT_EQ(kind, "failed_lock_semaphore_full");

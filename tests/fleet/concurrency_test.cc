@@ -68,8 +68,8 @@ TEST(Concurrency, FiftyClientsTwoReplicasThreeSlotsNeverExceedThree) {
   ASSERT_TRUE(dir.ok());
   auto etcd = testing::Etcd::Start(dir->path());
   ASSERT_TRUE(etcd.ok()) << etcd.error().ToString();
-  const std::vector<std::string> args{"--group", "default=3", "--max-rps", "100000", "--threads",
-                                      "32"};
+  const std::vector<std::string> args{"--group", "default=3", "--max-rps",
+                                      "100000",  "--threads", "32"};
   auto r1 = testing::StartReplica((*etcd)->url(), args, dir->path() + "/replica1.log");
   ASSERT_TRUE(r1.ok()) << r1.error().ToString();
   auto r2 = testing::StartReplica((*etcd)->url(), args, dir->path() + "/replica2.log");
@@ -109,12 +109,13 @@ TEST(Concurrency, FiftyClientsTwoReplicasThreeSlotsNeverExceedThree) {
     max_grants = std::max(max_grants, g);
   }
   std::printf("clients=%d slots=%llu grants=%d (per client min %d max %d) refused=%d errors=%d\n",
-              kClients, (unsigned long long)kSlots, total, min_grants, max_grants,
-              t.refused.load(), t.errors.load());
-  std::printf("etcd history: %zu values; holder-set sizes 0:%zu 1:%zu 2:%zu 3:%zu >3:%zu; "
-              "max seen by watcher %zu, by clients %d\n",
-              history->size(), sets_by_size[0], sets_by_size[1], sets_by_size[2],
-              sets_by_size[3], sets_by_size[4], max_seen, t.max_holding.load());
+              kClients, (unsigned long long)kSlots, total, min_grants, max_grants, t.refused.load(),
+              t.errors.load());
+  std::printf(
+      "etcd history: %zu values; holder-set sizes 0:%zu 1:%zu 2:%zu 3:%zu >3:%zu; "
+      "max seen by watcher %zu, by clients %d\n",
+      history->size(), sets_by_size[0], sets_by_size[1], sets_by_size[2], sets_by_size[3],
+      sets_by_size[4], max_seen, t.max_holding.load());
   EXPECT_LE(max_seen, kSlots);
   EXPECT_LE(t.max_holding.load(), int(kSlots));
   EXPECT_EQ(max_seen, kSlots) << "the run never filled the semaphore: load too light to prove much";

@@ -79,38 +79,97 @@ TEST_F(Conformance, RequestTable) {
   const std::vector<Row> rows = {
       {"lock, current id form", "POST", "/v1/pre-reboot", {kHeader}, Body("n1"), 200, ""},
       {"lock again is recursive", "POST", "/v1/pre-reboot", {kHeader}, Body("n1"), 200, ""},
-      {"lock, older node_uuid form", "POST", "/v1/pre-reboot", {kHeader},
-       Body("n2", "default", "node_uuid"), 200, ""},
-      {"third node finds it full", "POST", "/v1/pre-reboot", {kHeader}, Body("n3"), 409,
+      {"lock, older node_uuid form",
+       "POST",
+       "/v1/pre-reboot",
+       {kHeader},
+       Body("n2", "default", "node_uuid"),
+       200,
+       ""},
+      {"third node finds it full",
+       "POST",
+       "/v1/pre-reboot",
+       {kHeader},
+       Body("n3"),
+       409,
        "failed_lock_semaphore_full"},
-      {"header name is case-insensitive", "POST", "/v1/pre-reboot",
-       {"Fleet-Lock-Protocol: true"}, Body("n1"), 200, ""},
-      {"missing header", "POST", "/v1/pre-reboot", {}, Body("n3"), 400,
+      {"header name is case-insensitive",
+       "POST",
+       "/v1/pre-reboot",
+       {"Fleet-Lock-Protocol: true"},
+       Body("n1"),
+       200,
+       ""},
+      {"missing header", "POST", "/v1/pre-reboot", {}, Body("n3"), 400, "missing_protocol_header"},
+      {"header not 'true'",
+       "POST",
+       "/v1/steady-state",
+       {"fleet-lock-protocol: false"},
+       Body("n1"),
+       400,
        "missing_protocol_header"},
-      {"header not 'true'", "POST", "/v1/steady-state", {"fleet-lock-protocol: false"},
-       Body("n1"), 400, "missing_protocol_header"},
-      {"malformed JSON", "POST", "/v1/pre-reboot", {kHeader}, "{\"client_params\":", 400,
+      {"malformed JSON",
+       "POST",
+       "/v1/pre-reboot",
+       {kHeader},
+       "{\"client_params\":",
+       400,
        "malformed_request"},
       {"no client_params", "POST", "/v1/pre-reboot", {kHeader}, "{}", 400, "malformed_request"},
       {"empty id", "POST", "/v1/pre-reboot", {kHeader}, Body(""), 400, "invalid_client_id"},
-      {"bad group name", "POST", "/v1/pre-reboot", {kHeader}, Body("n3", "a/b"), 400,
+      {"bad group name",
+       "POST",
+       "/v1/pre-reboot",
+       {kHeader},
+       Body("n3", "a/b"),
+       400,
        "invalid_group"},
-      {"unknown group", "POST", "/v1/pre-reboot", {kHeader}, Body("n3", "nope"), 400,
+      {"unknown group",
+       "POST",
+       "/v1/pre-reboot",
+       {kHeader},
+       Body("n3", "nope"),
+       400,
        "unknown_group"},
-      {"unknown group on unlock", "POST", "/v1/steady-state", {kHeader}, Body("n3", "nope"), 400,
+      {"unknown group on unlock",
+       "POST",
+       "/v1/steady-state",
+       {kHeader},
+       Body("n3", "nope"),
+       400,
        "unknown_group"},
-      {"oversized body", "POST", "/v1/pre-reboot", {kHeader},
-       std::string(kMaxRequestBody + 1000, ' '), 413, "request_too_large"},
+      {"oversized body",
+       "POST",
+       "/v1/pre-reboot",
+       {kHeader},
+       std::string(kMaxRequestBody + 1000, ' '),
+       413,
+       "request_too_large"},
       {"GET on a POST endpoint", "GET", "/v1/pre-reboot", {kHeader}, "", 404, "not_found"},
       {"unknown path", "POST", "/v1/nothing", {kHeader}, Body("n1"), 404, "not_found"},
-      {"unlock of a non-holder is a no-op", "POST", "/v1/steady-state", {kHeader}, Body("n3"),
-       200, ""},
+      {"unlock of a non-holder is a no-op",
+       "POST",
+       "/v1/steady-state",
+       {kHeader},
+       Body("n3"),
+       200,
+       ""},
       {"unlock of a holder", "POST", "/v1/steady-state", {kHeader}, Body("n1"), 200, ""},
       {"unlock again (idempotent)", "POST", "/v1/steady-state", {kHeader}, Body("n1"), 200, ""},
       {"the freed slot goes to n3", "POST", "/v1/pre-reboot", {kHeader}, Body("n3"), 200, ""},
-      {"other group, own slots", "POST", "/v1/pre-reboot", {kHeader}, Body("n1", "workers"), 200,
+      {"other group, own slots",
+       "POST",
+       "/v1/pre-reboot",
+       {kHeader},
+       Body("n1", "workers"),
+       200,
        ""},
-      {"other group full", "POST", "/v1/pre-reboot", {kHeader}, Body("n2", "workers"), 409,
+      {"other group full",
+       "POST",
+       "/v1/pre-reboot",
+       {kHeader},
+       Body("n2", "workers"),
+       409,
        "failed_lock_semaphore_full"},
   };
   for (const auto& row : rows) {
@@ -139,8 +198,9 @@ TEST_F(Conformance, RequestTable) {
             R"({"groups":[{"group":"default","holders":["n2","n3"],"total_slots":2,"version":5},)"
             R"({"group":"workers","holders":["n1"],"total_slots":1,"version":2}]})");
   auto metrics = RawRequest("GET", base_ + "/metrics", {}, "");
-  EXPECT_THAT(metrics->body, ::testing::HasSubstr(
-      "hull_fleetlock_requests_total{endpoint=\"/v1/pre-reboot\",result=\"failed_lock_semaphore_full\"} 2\n"));
+  EXPECT_THAT(metrics->body,
+              ::testing::HasSubstr("hull_fleetlock_requests_total{endpoint=\"/v1/"
+                                   "pre-reboot\",result=\"failed_lock_semaphore_full\"} 2\n"));
   EXPECT_THAT(metrics->body, ::testing::HasSubstr("hull_fleetlock_holders{group=\"default\"} 2\n"));
 }
 
@@ -171,11 +231,11 @@ TEST_F(Conformance, ConfiguredSlotsReplaceStoredTotalButKeepHolders) {
 
 TEST_F(Conformance, CorruptStoredValueIsAnInternalErrorNotAGrant) {
   Serve({{"default", 1}});
-  ASSERT_TRUE(hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_->url(), "put",
-                                         "com.coreos.airlock/groups/default/v1/semaphore",
-                                         "not json"},
-                                .env = {"ETCDCTL_API=3"}})
-                  .ok());
+  ASSERT_TRUE(
+      hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_->url(), "put",
+                                 "com.coreos.airlock/groups/default/v1/semaphore", "not json"},
+                        .env = {"ETCDCTL_API=3"}})
+          .ok());
   auto r = RawRequest("POST", base_ + "/v1/pre-reboot", {kHeader}, Body("x"));
   EXPECT_EQ(r->status, 500);
   EXPECT_THAT(r->body, ::testing::HasSubstr(R"("kind":"internal_error")"));
@@ -188,7 +248,8 @@ TEST_F(Conformance, RateLimitAnswers429) {
   Serve({{"default", 1}}, o);
   std::vector<int> statuses;
   for (int i = 0; i < 5; ++i) {
-    statuses.push_back(RawRequest("POST", base_ + "/v1/steady-state", {kHeader}, Body("a"))->status);
+    statuses.push_back(
+        RawRequest("POST", base_ + "/v1/steady-state", {kHeader}, Body("a"))->status);
   }
   EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 429, 429}));
   auto r = RawRequest("POST", base_ + "/v1/steady-state", {kHeader}, Body("a"));
@@ -196,11 +257,12 @@ TEST_F(Conformance, RateLimitAnswers429) {
 }
 
 TEST(NodeIdOracle, MatchesSystemdId128OnThisHost) {
-  if (FindProgram("systemd-id128").empty()) FAIL() << "systemd-id128 missing: apt-get install systemd";
+  if (FindProgram("systemd-id128").empty())
+    FAIL() << "systemd-id128 missing: apt-get install systemd";
   auto mine = NodeIdFromMachineId("/etc/machine-id");
   ASSERT_TRUE(mine.ok()) << mine.error().ToString();
-  auto out = hull::Run(Command{.argv = {"systemd-id128", "machine-id", "--app-specific",
-                                        std::string(kHullFleetAppId)}});
+  auto out = hull::Run(Command{
+      .argv = {"systemd-id128", "machine-id", "--app-specific", std::string(kHullFleetAppId)}});
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   EXPECT_EQ(*mine + "\n", out->out);
 }

@@ -4,7 +4,6 @@
 // --holder-ttl, by `hull fleetlock release` without).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <atomic>
@@ -97,7 +96,8 @@ void FaultClient(int i, std::string url, std::string etcd_url,
       }
     }
     if (!checked) ++t.unverified;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(5, 50)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution(5, 50)(rng)));
     RetryFor(c, &FleetLockClient::SteadyState, 10s);
   }
   // A grant whose reply was lost in the outage may still be recorded: release
@@ -134,10 +134,10 @@ TEST_F(Faults, EtcdRestartMidRunKeepsTheInvariant) {
     ASSERT_TRUE(sem.ok()) << v;
     max_seen = std::max(max_seen, sem->holders.size());
   }
-  std::printf("grants before outage %d, after restart %d; client errors %d; history %zu values, "
-              "max holders %zu\n",
-              t.grants_before.load(), t.grants_after.load(), t.errors.load(), history->size(),
-              max_seen);
+  std::printf(
+      "grants before outage %d, after restart %d; client errors %d; history %zu values, "
+      "max holders %zu\n",
+      t.grants_before.load(), t.grants_after.load(), t.errors.load(), history->size(), max_seen);
   EXPECT_LE(max_seen, 2u);
   EXPECT_GT(t.grants_before.load(), 0);
   EXPECT_GT(t.grants_after.load(), 0) << "service did not recover after etcd came back";
@@ -210,17 +210,20 @@ TEST_F(Faults, DeadHolderWithoutTtlIsFreedByRelease) {
   EXPECT_EQ(a.exit_code, 0) << a.err;
   auto b = Hull({"fleetlock", "lock", "--url", r.base_url, "--id", "b", "--wait", "1.5"});
   EXPECT_EQ(b.exit_code, 1);
-  EXPECT_THAT(b.err, ::testing::HasSubstr(
-      "not granted before the deadline; last: failed_lock_semaphore_full (HTTP 409): "
-      "all 1 semaphore slots currently locked"));
+  EXPECT_THAT(b.err,
+              ::testing::HasSubstr(
+                  "not granted before the deadline; last: failed_lock_semaphore_full (HTTP 409): "
+                  "all 1 semaphore slots currently locked"));
   auto status = Hull({"fleetlock", "status", "--etcd", etcd_->url()});
   EXPECT_EQ(status.out, "default: 1/1 slots held\n  a\n");
-  auto rel = Hull({"fleetlock", "release", "--etcd", etcd_->url(), "--group", "default", "--id", "a"});
+  auto rel =
+      Hull({"fleetlock", "release", "--etcd", etcd_->url(), "--group", "default", "--id", "a"});
   EXPECT_EQ(rel.exit_code, 0) << rel.err;
   EXPECT_EQ(rel.out, "released\n");
   rel = Hull({"fleetlock", "release", "--etcd", etcd_->url(), "--group", "default", "--id", "a"});
   EXPECT_EQ(rel.out, "not a holder (nothing to release)\n");
-  auto unknown = Hull({"fleetlock", "release", "--etcd", etcd_->url(), "--group", "nope", "--id", "a"});
+  auto unknown =
+      Hull({"fleetlock", "release", "--etcd", etcd_->url(), "--group", "nope", "--id", "a"});
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_EQ(unknown.err, "hull: fleetlock release: group 'nope' has no semaphore in etcd\n");
   b = Hull({"fleetlock", "lock", "--url", r.base_url, "--id", "b"});

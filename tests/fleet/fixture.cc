@@ -1,6 +1,7 @@
 #include "fleet/fixture.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -11,8 +12,6 @@
 
 #include <cstdlib>
 #include <thread>
-
-#include <curl/curl.h>
 
 #include "base/subprocess.h"
 #include "fleet/etcd.h"
@@ -133,14 +132,22 @@ Status Etcd::Restart() {
 Status Etcd::Launch() {
   ++launches_;
   std::vector<std::string> argv{"etcd",
-                                "--name", "default",
-                                "--data-dir", dir_ + "/etcd",
-                                "--listen-client-urls", url_,
-                                "--advertise-client-urls", url_,
-                                "--listen-peer-urls", peer_url_,
-                                "--initial-advertise-peer-urls", peer_url_,
-                                "--initial-cluster", "default=" + peer_url_,
-                                "--log-level", "warn"};
+                                "--name",
+                                "default",
+                                "--data-dir",
+                                dir_ + "/etcd",
+                                "--listen-client-urls",
+                                url_,
+                                "--advertise-client-urls",
+                                url_,
+                                "--listen-peer-urls",
+                                peer_url_,
+                                "--initial-advertise-peer-urls",
+                                peer_url_,
+                                "--initial-cluster",
+                                "default=" + peer_url_,
+                                "--log-level",
+                                "warn"};
   HULL_ASSIGN_OR_RETURN(child_, Child::Spawn(argv, dir_ + "/etcd.log"));
   HULL_ASSIGN_OR_RETURN(auto client, EtcdClient::Create({url_}, 500ms));
   for (int i = 0; i < 200; ++i) {  // up to ~20 s
@@ -186,8 +193,9 @@ Result<RawReply> RawRequest(const std::string& method, const std::string& url,
 Result<Replica> StartReplica(const std::string& etcd_url, const std::vector<std::string>& args,
                              const std::string& log_path) {
   int port = FreePort();
-  std::vector<std::string> argv{HullBin(), "fleetlock", "serve", "--listen",
-                                "127.0.0.1:" + std::to_string(port), "--etcd", etcd_url};
+  std::vector<std::string> argv{
+      HullBin(), "fleetlock", "serve", "--listen", "127.0.0.1:" + std::to_string(port),
+      "--etcd",  etcd_url};
   argv.insert(argv.end(), args.begin(), args.end());
   Replica r;
   HULL_ASSIGN_OR_RETURN(r.child, Child::Spawn(argv, log_path));
@@ -204,12 +212,12 @@ Result<Replica> StartReplica(const std::string& etcd_url, const std::vector<std:
 }
 
 Result<std::string> EtcdctlGet(const std::string& etcd_url, const std::string& key) {
-  HULL_ASSIGN_OR_RETURN(auto out,
-                        hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_url, "get",
-                                                   "--print-value-only", key},
-                                          .env = {"ETCDCTL_API=3"},
-                                          .timeout = 10s,
-                                          .install_hint = "apt-get install etcd-client"}));
+  HULL_ASSIGN_OR_RETURN(
+      auto out, hull::Run(Command{
+                    .argv = {"etcdctl", "--endpoints", etcd_url, "get", "--print-value-only", key},
+                    .env = {"ETCDCTL_API=3"},
+                    .timeout = 10s,
+                    .install_hint = "apt-get install etcd-client"}));
   std::string v = out.out;
   while (!v.empty() && v.back() == '\n') v.pop_back();
   return v;
@@ -219,10 +227,9 @@ Result<std::vector<std::string>> HistoryOfKey(const std::string& etcd_url, const
                                               const std::string& work_dir) {
   std::string log = work_dir + "/watch.log";
   ::unlink(log.c_str());
-  HULL_ASSIGN_OR_RETURN(auto watcher,
-                        Child::Spawn({"etcdctl", "--endpoints", etcd_url, "watch", "--rev", "1",
-                                      "--prefix", key},
-                                     log, {"ETCDCTL_API=3"}));
+  HULL_ASSIGN_OR_RETURN(auto watcher, Child::Spawn({"etcdctl", "--endpoints", etcd_url, "watch",
+                                                    "--rev", "1", "--prefix", key},
+                                                   log, {"ETCDCTL_API=3"}));
   const std::string sentinel = key + "~end-of-history";
   HULL_TRY(hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_url, "put", sentinel, "x"},
                              .env = {"ETCDCTL_API=3"},

@@ -70,11 +70,11 @@ Result<fleet::ServiceOptions> ServiceOptionsFromArgs(const FleetArgs& a) {
 
 void LogRequest(bool json, const fleet::RequestLog& r) {
   if (json) {
-    nlohmann::json j{{"endpoint", r.endpoint}, {"id", r.id},           {"group", r.group},
-                     {"status", r.status},     {"kind", r.kind},       {"changed", r.changed},
+    nlohmann::json j{{"endpoint", r.endpoint}, {"id", r.id},     {"group", r.group},
+                     {"status", r.status},     {"kind", r.kind}, {"changed", r.changed},
                      {"seconds", r.seconds}};
-    std::fprintf(stderr, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                                     .c_str());
+    std::fprintf(stderr, "%s\n",
+                 j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     HULL_LOG_INFO("{} id={} group={} -> {} {}{}", r.endpoint, r.id, r.group, r.status, r.kind,
                   r.changed ? " (changed)" : "");
@@ -133,8 +133,10 @@ int RunStatus(const FleetArgs& a) {
     if (a.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& g : groups) {
-        j.push_back({{"group", g.group}, {"total_slots", g.semaphore.total_slots},
-                     {"holders", g.semaphore.holders}, {"version", g.version},
+        j.push_back({{"group", g.group},
+                     {"total_slots", g.semaphore.total_slots},
+                     {"holders", g.semaphore.holders},
+                     {"version", g.version},
                      {"holder_keys", g.live_holder_keys}});
       }
       PrintJson({{"groups", j}});
@@ -215,10 +217,12 @@ void RegisterFleetlock(CLI::App& app, Context& ctx) {
 
   auto* serve = fl->add_subcommand("serve", "Run a FleetLock server backed by etcd");
   serve->add_option("--listen", a->listen, "HOST:PORT to listen on (default 127.0.0.1:9090)");
-  serve->add_option("--etcd", a->etcd, "etcd endpoints, comma-separated (default "
-                                       "http://127.0.0.1:2379)");
-  serve->add_option("--group", a->groups, "A group and its slots, NAME=SLOTS (repeatable; "
-                                          "default: default=1)");
+  serve->add_option("--etcd", a->etcd,
+                    "etcd endpoints, comma-separated (default "
+                    "http://127.0.0.1:2379)");
+  serve->add_option("--group", a->groups,
+                    "A group and its slots, NAME=SLOTS (repeatable; "
+                    "default: default=1)");
   serve->add_flag("--json-log", a->json_log, "Log one JSON object per request to stderr");
   serve->add_option("--holder-ttl", a->holder_ttl,
                     "Free a holder's slot SECONDS after its last pre-reboot call (0 = never)");
@@ -239,14 +243,16 @@ void RegisterFleetlock(CLI::App& app, Context& ctx) {
   release->add_option("--etcd", a->etcd, "etcd endpoints, comma-separated");
   release->add_option("--group", a->group, "Group (default: default)");
   release->add_option("--id", a->id, "The holder's id, as 'status' lists it")->required();
-  release->footer("Example: hull fleetlock release --etcd http://10.0.0.5:2379 --group workers "
-                  "--id 0f6d...\nIdempotent: releasing a non-holder changes nothing.");
+  release->footer(
+      "Example: hull fleetlock release --etcd http://10.0.0.5:2379 --group workers "
+      "--id 0f6d...\nIdempotent: releasing a non-holder changes nothing.");
   release->callback([&ctx, a] { ctx.action = [a] { return RunRelease(*a); }; });
 
   auto* lock = fl->add_subcommand("lock", "Take a reboot slot (POST /v1/pre-reboot)");
   AddClientOptions(lock, *a);
-  lock->footer("Example: hull fleetlock lock --url http://fleetlock.example/ --wait 600\n"
-               "Exit status: 0 granted, 1 refused or not granted before --wait ended.");
+  lock->footer(
+      "Example: hull fleetlock lock --url http://fleetlock.example/ --wait 600\n"
+      "Exit status: 0 granted, 1 refused or not granted before --wait ended.");
   lock->callback([&ctx, a] { ctx.action = [a] { return RunClient(*a, true); }; });
 
   auto* unlock = fl->add_subcommand("unlock", "Release this node's slot (POST /v1/steady-state)");
@@ -257,8 +263,9 @@ void RegisterFleetlock(CLI::App& app, Context& ctx) {
   auto* nid = fl->add_subcommand("node-id", "Print this node's FleetLock id");
   nid->add_option("--machine-id", a->machine_id, "Machine id file (default: /etc/machine-id)");
   nid->add_option("--app-id", a->app_id, "Application id (32 hex digits; default: Hull's)");
-  nid->footer("The id is HMAC-SHA256(machine id, app id) as systemd's app-specific ids;\n"
-              "compare: systemd-id128 machine-id --app-specific=<app id>");
+  nid->footer(
+      "The id is HMAC-SHA256(machine id, app id) as systemd's app-specific ids;\n"
+      "compare: systemd-id128 machine-id --app-specific=<app id>");
   nid->callback([&ctx, a] { ctx.action = [a] { return RunNodeId(*a); }; });
 }
 
