@@ -5,10 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <random>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "base/subprocess.h"
 #include "fleet/client.h"
@@ -204,7 +207,7 @@ TEST_F(Faults, DeadHolderIsFreedByLeaseExpiry) {
 }
 
 TEST_F(Faults, DeadHolderWithoutTtlIsFreedByRelease) {
-  auto r = StartReplica({"--group", "default=1"}, "replica");
+  auto r = StartReplica({"--group", "default=1", "--json-log"}, "replica");
   ASSERT_TRUE(r.child);
   auto a = Hull({"fleetlock", "lock", "--url", r.base_url, "--id", "a"});
   EXPECT_EQ(a.exit_code, 0) << a.err;
@@ -229,6 +232,24 @@ TEST_F(Faults, DeadHolderWithoutTtlIsFreedByRelease) {
   b = Hull({"fleetlock", "lock", "--url", r.base_url, "--id", "b"});
   EXPECT_EQ(b.exit_code, 0) << b.err;
   EXPECT_EQ(Semaphore(), R"({"holders":["b"],"total_slots":1})");
+  // SIGTERM stops the server cleanly; its request log is one JSON object a line.
+  int wstatus = r.child->Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
+  auto log = ReadFileText(dir_->path() + "/replica.log");
+  ASSERT_TRUE(log.ok());
+  int full = 0, granted = 0;
+  size_t pos = 0;
+  while (pos < log->size()) {
+    size_t nl = log->find('\n', pos);
+    if (nl == std::string::npos) nl = log->size();
+    auto j = nlohmann::json::parse(log->substr(pos, nl - pos), nullptr, false);
+    pos = nl + 1;
+    if (!j.is_object()) continue;
+    if (j.value("kind", "") == "failed_lock_semaphore_full" && j.value("id", "") == "b") ++full;
+    if (j.value("status", 0) == 200 && j.value("changed", false)) ++granted;
+  }
+  EXPECT_GE(full, 2);     // b was refused while a held the slot
+  EXPECT_EQ(granted, 2);  // a's grant and b's grant
 }
 
 }  // namespace
