@@ -50,7 +50,22 @@ struct TxnOp {
   int64_t lease = 0;
 };
 
-class EtcdClient {
+// The key-value operations the lock service needs: the seam between the
+// service's logic and etcd (EtcdClient below; an in-memory fake in tests).
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  virtual Result<std::optional<KeyValue>> Get(const std::string& key) = 0;
+  virtual Result<std::vector<KeyValue>> GetPrefix(const std::string& prefix) = 0;
+  // Runs `ops` iff every comparison holds; returns whether it did.
+  virtual Result<bool> Txn(const std::vector<VersionEquals>& compare,
+                           const std::vector<TxnOp>& ops) = 0;
+  virtual Status Delete(const std::string& key) = 0;
+  // Grants a lease of ttl seconds; returns its id.
+  virtual Result<int64_t> LeaseGrant(int64_t ttl_seconds) = 0;
+};
+
+class EtcdClient : public KvStore {
  public:
   // endpoints: "http://127.0.0.1:2379" (http or https). Errors:
   // kInvalidArgument when empty or not a URL.
@@ -63,14 +78,13 @@ class EtcdClient {
 
   // Errors for every call: kUnavailable (no endpoint reachable, or etcd
   // answered 5xx), kTimeout, kCorrupt (the response did not parse).
-  Result<std::optional<KeyValue>> Get(const std::string& key);
-  Result<std::vector<KeyValue>> GetPrefix(const std::string& prefix);
-  // Runs `ops` iff every comparison holds; returns whether it did.
-  Result<bool> Txn(const std::vector<VersionEquals>& compare, const std::vector<TxnOp>& ops);
+  Result<std::optional<KeyValue>> Get(const std::string& key) override;
+  Result<std::vector<KeyValue>> GetPrefix(const std::string& prefix) override;
+  Result<bool> Txn(const std::vector<VersionEquals>& compare,
+                   const std::vector<TxnOp>& ops) override;
   Status Put(const std::string& key, const std::string& value, int64_t lease = 0);
-  Status Delete(const std::string& key);
-  // Grants a lease of ttl seconds; returns its id.
-  Result<int64_t> LeaseGrant(int64_t ttl_seconds);
+  Status Delete(const std::string& key) override;
+  Result<int64_t> LeaseGrant(int64_t ttl_seconds) override;
 
   const std::vector<std::string>& endpoints() const { return endpoints_; }
 

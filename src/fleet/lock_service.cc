@@ -5,7 +5,7 @@
 
 namespace hull::fleet {
 
-LockService::LockService(EtcdClient& etcd, ServiceOptions options)
+LockService::LockService(KvStore& etcd, ServiceOptions options)
     : etcd_(etcd), options_(std::move(options)) {}
 
 Result<LockService::Current> LockService::Read(const std::string& group) {

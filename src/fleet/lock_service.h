@@ -49,8 +49,8 @@ struct ServiceCounters {
 
 class LockService {
  public:
-  // `etcd` must outlive the service.
-  LockService(EtcdClient& etcd, ServiceOptions options);
+  // `etcd` (an EtcdClient, or a fake) must outlive the service.
+  LockService(KvStore& etcd, ServiceOptions options);
 
   // Creates each configured group's semaphore if absent and sets total_slots
   // to the configured value if it differs. Errors: etcd's; kCorrupt when a
@@ -88,7 +88,7 @@ class LockService {
   Result<bool> PruneExpired(const std::string& group, const Current& cur);
   Result<int64_t> Lease();
 
-  EtcdClient& etcd_;
+  KvStore& etcd_;
   ServiceOptions options_;
   ServiceCounters counters_;
 };
