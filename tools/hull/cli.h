@@ -37,5 +37,6 @@ void RegisterInspect(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);
 void RegisterUki(CLI::App& app, Context& ctx);
 void RegisterKeys(CLI::App& app, Context& ctx);
+void RegisterFleetlock(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
       RegisterUki,
       RegisterKeys,
       RegisterInspect,
+      RegisterFleetlock,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 

@@ -1,0 +1,163 @@
+#include "fleet/protocol.h"
+
+#include <nlohmann/json.hpp>
+
+namespace hull::fleet {
+
+const char* ErrorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kMissingHeader:
+      return "missing_protocol_header";
+    case ErrorKind::kMalformedBody:
+      return "malformed_request";
+    case ErrorKind::kInvalidId:
+      return "invalid_client_id";
+    case ErrorKind::kInvalidGroup:
+      return "invalid_group";
+    case ErrorKind::kUnknownGroup:
+      return "unknown_group";
+    case ErrorKind::kSemaphoreFull:
+      return "failed_lock_semaphore_full";
+    case ErrorKind::kBodyTooLarge:
+      return "request_too_large";
+    case ErrorKind::kRateLimited:
+      return "rate_limited";
+    case ErrorKind::kNotFound:
+      return "not_found";
+    case ErrorKind::kBackendUnavailable:
+      return "backend_unavailable";
+    case ErrorKind::kInternal:
+      return "internal_error";
+  }
+  return "internal_error";
+}
+
+int ErrorKindStatus(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kMissingHeader:
+    case ErrorKind::kMalformedBody:
+    case ErrorKind::kInvalidId:
+    case ErrorKind::kInvalidGroup:
+    case ErrorKind::kUnknownGroup:
+      return 400;
+    case ErrorKind::kSemaphoreFull:
+      return 409;
+    case ErrorKind::kBodyTooLarge:
+      return 413;
+    case ErrorKind::kRateLimited:
+      return 429;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kBackendUnavailable:
+      return 503;
+    case ErrorKind::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+std::string EncodeErrorBody(const ProtocolError& error) {
+  nlohmann::json j{{"kind", ErrorKindName(error.kind)}, {"value", error.value}};
+  // Replace invalid UTF-8 rather than throw: values may quote client input.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+ProtocolError DecodeErrorBody(int status, std::string_view body, std::string* kind_out) {
+  ProtocolError e{ErrorKind::kInternal, std::string(body.substr(0, 512))};
+  std::string kind = "generic_http_" + std::to_string(status);
+  auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
+  if (j.is_object() && j.contains("kind") && j["kind"].is_string()) {
+    kind = j["kind"].get<std::string>().substr(0, 128);
+    if (j.contains("value") && j["value"].is_string()) {
+      e.value = j["value"].get<std::string>().substr(0, 512);
+    }
+  }
+  for (int k = 0; k <= int(ErrorKind::kInternal); ++k) {
+    if (kind == ErrorKindName(ErrorKind(k))) e.kind = ErrorKind(k);
+  }
+  if (kind_out) *kind_out = kind;
+  return e;
+}
+
+Status ValidateId(std::string_view id) {
+  if (id.empty()) return Error(ErrorCode::kInvalidArgument, "id is empty");
+  if (id.size() > kMaxIdLength) {
+    return Errorf(ErrorCode::kInvalidArgument, "id is {} bytes long (at most {})", id.size(),
+                  kMaxIdLength);
+  }
+  for (unsigned char c : id) {
+    // Printable ASCII without quotes or backslash keeps ids safe in keys,
+    // logs and metrics labels.
+    if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
+      return Errorf(ErrorCode::kInvalidArgument, "id has a forbidden byte 0x{:02x}", c);
+    }
+  }
+  return Ok();
+}
+
+Status ValidateGroup(std::string_view group) {
+  if (group.empty()) return Error(ErrorCode::kInvalidArgument, "group is empty");
+  if (group.size() > kMaxGroupLength) {
+    return Errorf(ErrorCode::kInvalidArgument, "group is {} bytes long (at most {})", group.size(),
+                  kMaxGroupLength);
+  }
+  for (char c : group) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-';
+    if (!ok) {
+      return Errorf(ErrorCode::kInvalidArgument, "group does not match ^[a-zA-Z0-9.-]+$");
+    }
+  }
+  return Ok();
+}
+
+namespace {
+
+ParsedRequest Fail(ErrorKind kind, std::string value) {
+  ParsedRequest r;
+  r.error = {kind, std::move(value)};
+  return r;
+}
+
+}  // namespace
+
+ParsedRequest ParseRequestBody(std::string_view body) {
+  if (body.size() > kMaxRequestBody) {
+    return Fail(ErrorKind::kBodyTooLarge,
+                "request body larger than " + std::to_string(kMaxRequestBody) + " bytes");
+  }
+  auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
+  if (j.is_discarded()) return Fail(ErrorKind::kMalformedBody, "request body is not JSON");
+  if (!j.is_object() || !j.contains("client_params") || !j["client_params"].is_object()) {
+    return Fail(ErrorKind::kMalformedBody, "missing object 'client_params'");
+  }
+  const auto& cp = j["client_params"];
+  const char* id_field = cp.contains("id") ? "id" : "node_uuid";
+  if (!cp.contains(id_field) || !cp[id_field].is_string()) {
+    return Fail(ErrorKind::kMalformedBody, "missing string 'client_params.id'");
+  }
+  ParsedRequest r;
+  r.params.id = cp[id_field].get<std::string>();
+  r.params.group = std::string(kDefaultGroup);
+  if (cp.contains("group")) {
+    if (!cp["group"].is_string()) {
+      return Fail(ErrorKind::kMalformedBody, "'client_params.group' is not a string");
+    }
+    r.params.group = cp["group"].get<std::string>();
+  }
+  if (Status st = ValidateId(r.params.id); !st) {
+    return Fail(ErrorKind::kInvalidId, st.error().message());
+  }
+  if (Status st = ValidateGroup(r.params.group); !st) {
+    return Fail(ErrorKind::kInvalidGroup, st.error().message());
+  }
+  r.ok = true;
+  return r;
+}
+
+std::string EncodeRequestBody(const ClientParams& params) {
+  nlohmann::json j{{"client_params", {{"id", params.id}, {"group", params.group}}}};
+  return j.dump();
+}
+
+}  // namespace hull::fleet

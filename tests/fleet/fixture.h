@@ -1,0 +1,88 @@
+// Test fixtures for the FleetLock oracle tests: a real etcd (Debian's
+// etcd-server) on loopback ports in a temp dir, `hull fleetlock serve`
+// replicas, raw HTTP requests, and an independent record of every value the
+// semaphore key ever had (replayed by etcdctl from etcd's history).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/file.h"
+#include "base/result.h"
+
+namespace hull::fleet::testing {
+
+// A free TCP port on 127.0.0.1 (bind port 0, read it back, close).
+int FreePort();
+
+// A child process with stdout+stderr going to log_path.
+class Child {
+ public:
+  static Result<std::unique_ptr<Child>> Spawn(const std::vector<std::string>& argv,
+                                              const std::string& log_path,
+                                              const std::vector<std::string>& env = {});
+  ~Child();
+  void Signal(int sig);
+  // SIGKILL (or SIGTERM) and reap; returns the wait status.
+  int Stop(int sig = 9);
+  // Waits up to `timeout` for exit; true if it exited.
+  bool WaitExit(std::chrono::milliseconds timeout, int* status = nullptr);
+  pid_t pid() const { return pid_; }
+
+ private:
+  explicit Child(pid_t pid) : pid_(pid) {}
+  pid_t pid_;
+  bool reaped_ = false;
+};
+
+class Etcd {
+ public:
+  // Starts etcd in dir/etcd on two free ports and waits until it answers.
+  static Result<std::unique_ptr<Etcd>> Start(const std::string& dir);
+  ~Etcd();
+  // SIGKILL, then (Restart) start again on the same ports and data dir.
+  void Kill();
+  Status Restart();
+  const std::string& url() const { return url_; }
+
+ private:
+  Status Launch();
+  std::string dir_, url_, peer_url_;
+  std::unique_ptr<Child> child_;
+  int launches_ = 0;
+};
+
+// Starts `$HULL_BIN fleetlock serve --listen 127.0.0.1:<free> --etcd URL args...`
+// and waits until /v1/status answers. base_url is "http://127.0.0.1:PORT/".
+struct Replica {
+  std::unique_ptr<Child> child;
+  std::string base_url;
+};
+Result<Replica> StartReplica(const std::string& etcd_url, const std::vector<std::string>& args,
+                             const std::string& log_path);
+
+struct RawReply {
+  int status = 0;
+  std::string body;
+};
+// One HTTP request with exactly these headers ("Name: value") and body,
+// through libcurl. method "POST" or "GET".
+Result<RawReply> RawRequest(const std::string& method, const std::string& url,
+                            const std::vector<std::string>& headers, const std::string& body);
+
+// Runs `etcdctl watch --rev 1 --prefix <key>` (replaying etcd's whole history
+// of the key), writes a sentinel key under the prefix, and returns every value
+// the key `key` had, in revision order. Independent of Hull's etcd client.
+Result<std::vector<std::string>> HistoryOfKey(const std::string& etcd_url, const std::string& key,
+                                              const std::string& work_dir);
+
+// `etcdctl get --print-value-only KEY`.
+Result<std::string> EtcdctlGet(const std::string& etcd_url, const std::string& key);
+
+std::string HullBin();
+
+}  // namespace hull::fleet::testing

@@ -1,0 +1,201 @@
+// Unit tests: the lock service's compare-and-swap logic and holder expiry
+// against an in-memory KvStore with etcd's version semantics, where a test
+// can slip a competing write in just before a transaction (a lost race).
+#include "fleet/lock_service.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+namespace hull::fleet {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeKv : public KvStore {
+ public:
+  std::map<std::string, KeyValue> kv;
+  int64_t revision = 0, next_lease = 100;
+  int txns = 0;
+  // Runs before each Txn (then cleared when it returns false).
+  std::function<bool()> before_txn;
+
+  void Set(const std::string& key, const std::string& value) {
+    auto& e = kv[key];
+    e.key = key;
+    e.value = value;
+    ++e.version;
+    e.mod_revision = ++revision;
+  }
+  Result<std::optional<KeyValue>> Get(const std::string& key) override {
+    auto it = kv.find(key);
+    if (it == kv.end()) return std::optional<KeyValue>();
+    return std::optional<KeyValue>(it->second);
+  }
+  Result<std::vector<KeyValue>> GetPrefix(const std::string& prefix) override {
+    std::vector<KeyValue> out;
+    for (const auto& [k, v] : kv) {
+      if (k.rfind(prefix, 0) == 0) out.push_back(v);
+    }
+    return out;
+  }
+  Result<bool> Txn(const std::vector<VersionEquals>& compare,
+                   const std::vector<TxnOp>& ops) override {
+    ++txns;
+    if (before_txn && !before_txn()) before_txn = nullptr;
+    for (const auto& c : compare) {
+      auto it = kv.find(c.key);
+      if ((it == kv.end() ? 0 : it->second.version) != c.version) return false;
+    }
+    for (const auto& op : ops) {
+      if (op.type == TxnOp::Type::kPut) {
+        Set(op.key, op.value);
+        kv[op.key].lease = op.lease;
+      } else {
+        kv.erase(op.key);
+      }
+    }
+    return true;
+  }
+  Status Delete(const std::string& key) override {
+    kv.erase(key);
+    return Ok();
+  }
+  Result<int64_t> LeaseGrant(int64_t) override { return next_lease++; }
+};
+
+const std::string kSem = SemaphoreKey("default");
+
+TEST(LockService, CreatesGroupsWithVersionZeroAndAdjustsSlots) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 2}}, 0s, 8});
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  EXPECT_EQ(kv.kv[kSem].value, R"({"holders":[],"total_slots":2})");
+  kv.Set(kSem, R"({"holders":["a","b","c"],"total_slots":5})");
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["a","b","c"],"total_slots":2})");
+  EXPECT_EQ(s.PreReboot({"d", "default"}).error().message(),
+            "all 2 semaphore slots currently locked");
+}
+
+TEST(LockService, LostRaceIsRetriedOnTheNewValue) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 2}}, 0s, 8});
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  // Another replica grants "other" between our read and our transaction.
+  kv.before_txn = [&] {
+    kv.Set(kSem, R"({"holders":["other"],"total_slots":2})");
+    return false;
+  };
+  auto r = s.PreReboot({"me", "default"});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["me","other"],"total_slots":2})");
+  EXPECT_EQ(s.counters().cas_conflicts.load(), 1u);
+}
+
+TEST(LockService, LostRaceThatFillsTheSemaphoreRefuses) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 1}}, 0s, 8});
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  kv.before_txn = [&] {
+    kv.Set(kSem, R"({"holders":["other"],"total_slots":1})");
+    return false;
+  };
+  auto r = s.PreReboot({"me", "default"});
+  EXPECT_EQ(r.error().code(), ErrorCode::kRefused);
+  EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["other"],"total_slots":1})");
+}
+
+TEST(LockService, EndlessContentionIsBounded) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 5}}, 0s, 4});
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  kv.txns = 0;
+  kv.before_txn = [&] {
+    kv.Set(kSem, kv.kv[kSem].value);  // same value, new version
+    return true;
+  };
+  auto r = s.PreReboot({"me", "default"});
+  EXPECT_EQ(r.error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(r.error().message(), "group default: lost the compare-and-swap 4 times");
+  EXPECT_EQ(kv.txns, 4);
+}
+
+TEST(LockService, RecursiveLockWritesNothingUnlockIsIdempotent) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 1}}, 0s, 8});
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  EXPECT_TRUE(*s.PreReboot({"a", "default"}));
+  int64_t v = kv.kv[kSem].version;
+  EXPECT_FALSE(*s.PreReboot({"a", "default"}));
+  EXPECT_EQ(kv.kv[kSem].version, v);
+  EXPECT_TRUE(*s.SteadyState({"a", "default"}));
+  EXPECT_FALSE(*s.SteadyState({"a", "default"}));
+  EXPECT_EQ(kv.kv[kSem].version, v + 1);
+}
+
+TEST(LockService, UnknownGroupAndCorruptValue) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 1}}, 0s, 8});
+  EXPECT_EQ(s.PreReboot({"a", "x"}).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(s.SteadyState({"a", "x"}).error().message(), "group 'x' is not configured");
+  kv.Set(kSem, "{");
+  auto r = s.PreReboot({"a", "default"});
+  EXPECT_EQ(r.error().code(), ErrorCode::kCorrupt);
+  EXPECT_EQ(r.error().ToString(),
+            "com.coreos.airlock/groups/default/v1/semaphore: semaphore value is not a JSON object");
+  EXPECT_EQ(s.Release("nope", "a").error().message(), "group 'nope' has no semaphore in etcd");
+}
+
+TEST(LockServiceTtl, GrantWritesHolderKeyWithLeaseAndRefreshRenewsIt) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 1}}, 30s, 8});
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_TRUE(*s.PreReboot({"a", "default"}));
+  const std::string hk = HolderKey("default", "a");
+  ASSERT_TRUE(kv.kv.count(hk));
+  EXPECT_EQ(kv.kv[hk].lease, 100);
+  EXPECT_FALSE(*s.PreReboot({"a", "default"}));
+  EXPECT_EQ(kv.kv[hk].lease, 101);
+  EXPECT_TRUE(*s.SteadyState({"a", "default"}));
+  EXPECT_FALSE(kv.kv.count(hk));
+}
+
+TEST(LockServiceTtl, ExpiredHolderIsPrunedWhenFull) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 1}}, 30s, 8});
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_TRUE(*s.PreReboot({"a", "default"}));
+  // b is refused while a's key lives...
+  EXPECT_EQ(s.PreReboot({"b", "default"}).error().code(), ErrorCode::kRefused);
+  // ...and granted once the lease (and so the key) is gone.
+  kv.kv.erase(HolderKey("default", "a"));
+  auto r = s.PreReboot({"b", "default"});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["b"],"total_slots":1})");
+  EXPECT_EQ(s.counters().pruned_holders.load(), 1u);
+}
+
+TEST(LockServiceTtl, HolderRefreshingDuringPruneKeepsItsSlot) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 1}}, 30s, 8});
+  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_TRUE(*s.PreReboot({"a", "default"}));
+  const std::string hk = HolderKey("default", "a");
+  kv.kv.erase(hk);
+  // a's refresh lands between the pruner's read and its transaction.
+  kv.before_txn = [&] {
+    kv.Set(hk, "");
+    return false;
+  };
+  auto r = s.PreReboot({"b", "default"});
+  EXPECT_EQ(r.error().code(), ErrorCode::kRefused);
+  EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["a"],"total_slots":1})");
+  EXPECT_EQ(s.counters().pruned_holders.load(), 0u);
+}
+
+}  // namespace
+}  // namespace hull::fleet
