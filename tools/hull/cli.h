@@ -31,5 +31,6 @@ void PrintJson(const nlohmann::json& doc);
 
 using Registrar = void (*)(CLI::App& app, Context& ctx);
 void RegisterVerity(CLI::App& app, Context& ctx);
+void RegisterCatalog(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli
