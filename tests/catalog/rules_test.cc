@@ -1,6 +1,8 @@
 // One case per rule of catalog/aks.yaml and catalog/hull.yaml, accepted and
 // refused sides: the exact set of violated rule ids, and the image chosen.
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -27,8 +29,15 @@ std::vector<std::string> Ids(const Decision& d) {
   return ids;
 }
 
+// Rule ids seen refused, per catalog: every rule must have a refused case.
+std::map<std::string, std::set<std::string>>& Refused() {
+  static std::map<std::string, std::set<std::string>> seen;
+  return seen;
+}
+
 void RunCases(const Catalog& cat, const std::vector<Case>& cases) {
   for (const Case& c : cases) {
+    Refused()[cat.name].insert(c.violations.begin(), c.violations.end());
     SCOPED_TRACE(c.name);
     auto d = Resolve(cat, c.req);
     ASSERT_TRUE(d.ok()) << d.error().ToString();
@@ -309,10 +318,29 @@ TEST(HullRules, FlavorsAndChannels) {
       {"UEFI only", R("HullStandard", kGen1), {"uefi-only"}},
       {"immutable needs Trusted Launch", R("HullImmutable", "Standard_D2_v2"),
        {"immutable-trusted-launch"}},
+      {"no FIPS flavor", R("HullImmutable", kD, {"fips"}), {"no-unbuilt-features"}},
+      {"no Pod Sandboxing flavor", R("HullStandard", kD, {"pod_sandboxing"}), {"no-pod-sandboxing"}},
+      {"GPU on a CPU size", R("HullStandard", kD, {"gpu"}), {"gpu-size"}},
+      {"Secure Boot on a CVM", R("HullStandard", kCvm, {"trusted_launch"}),
+       {"trusted-launch-vs-confidential"}},
+      {"docker", With(R("HullStandard", kD), [](Request& r) { r.container_runtime = "docker"; }),
+       {"containerd-only"}},
   });
   auto d = Resolve(*cat, R("", kD));
   ASSERT_TRUE(d.ok() && d->ok());
   EXPECT_EQ(d->image->spec, "specs/default.yaml");
+}
+
+// Runs last (gtest keeps definition order): each rule of both catalogs has
+// been seen refused by one of the cases above.
+TEST(ZCoverage, EveryRuleHasARefusedCase) {
+  for (const char* name : {"aks", "hull"}) {
+    auto cat = LoadBuiltinCatalog(name);
+    ASSERT_TRUE(cat.ok());
+    for (const auto& r : cat->rules) {
+      EXPECT_TRUE(Refused()[name].count(r.id)) << name << ": no refused case for rule " << r.id;
+    }
+  }
 }
 
 }  // namespace
