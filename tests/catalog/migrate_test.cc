@@ -60,7 +60,7 @@ TEST(Migration, TargetRulesSeeThePoolsSizeFeaturesAndChannel) {
   ASSERT_TRUE(plan.ok());
   EXPECT_FALSE(plan->ok());
   EXPECT_THAT(Ids(*plan), ElementsAre("pod-sandboxing-azure-linux", "acl-no-pod-sandboxing",
-                                      "acl-upgrade-channel"));
+                                      "acl-upgrade-channel", "trusted-launch-vs-pod-sandboxing"));
   EXPECT_THAT(plan->violations[2].message, HasSubstr("target AzureContainerLinux: "));
   EXPECT_TRUE(plan->steps.empty());
   auto ampere = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4ps_v5"), "AzureContainerLinux");

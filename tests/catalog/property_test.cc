@@ -50,6 +50,14 @@ void CheckInvariants(const Decision& d, const Request& req, const SizeInfo& size
   if (Has(d, "trusted_launch")) {
     EXPECT_TRUE(size.trusted_launch == "true" && img.generation == 2 && !size.confidential && !windows);
   }
+  if (Has(d, "trusted_launch")) {
+    // AKS Trusted Launch limits (use-trusted-launch): no ARM64 but on ACL, no
+    // Pod Sandboxing, FIPS only on Ubuntu, no GPU driver install on Ubuntu.
+    if (sku != "AzureContainerLinux") EXPECT_EQ(img.arch, "amd64");
+    EXPECT_FALSE(wants("pod_sandboxing"));
+    if (wants("fips")) EXPECT_EQ(sku, "Ubuntu");
+    if (sku == "Ubuntu") EXPECT_FALSE(Has(d, "gpu"));
+  }
   if (windows) EXPECT_EQ(img.arch, "amd64");
   if (wants("gpu")) EXPECT_TRUE(size.gpu);
   if (sku == "AzureLinux" && Has(d, "gpu")) EXPECT_NE(size.name.series, "NCads_A100_v4");
