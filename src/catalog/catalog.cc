@@ -10,22 +10,39 @@ namespace hull::catalog {
 
 const char* StageName(Stage stage) {
   switch (stage) {
-    case Stage::kGa: return "ga";
-    case Stage::kPreview: return "preview";
-    case Stage::kDeprecated: return "deprecated";
-    case Stage::kEol: return "eol";
+    case Stage::kGa:
+      return "ga";
+    case Stage::kPreview:
+      return "preview";
+    case Stage::kDeprecated:
+      return "deprecated";
+    case Stage::kEol:
+      return "eol";
   }
   return "?";
 }
 
 const std::vector<std::string>& KnownFacts() {
   static const std::vector<std::string> kFacts = [] {
-    std::vector<std::string> f = {
-        "os_type",       "os_sku",         "arch",          "generation",
-        "vm_size",       "size_series",    "size_family",   "size_version",
-        "size_cpu",      "size_trusted_launch", "size_gpu", "size_in_table",
-        "confidential",  "gpu_vendor",     "gpu_model",     "kubernetes_version",
-        "upgrade_channel", "container_runtime", "first_pool"};
+    std::vector<std::string> f = {"os_type",
+                                  "os_sku",
+                                  "arch",
+                                  "generation",
+                                  "vm_size",
+                                  "size_series",
+                                  "size_family",
+                                  "size_version",
+                                  "size_cpu",
+                                  "size_trusted_launch",
+                                  "size_gpu",
+                                  "size_in_table",
+                                  "confidential",
+                                  "gpu_vendor",
+                                  "gpu_model",
+                                  "kubernetes_version",
+                                  "upgrade_channel",
+                                  "container_runtime",
+                                  "first_pool"};
     for (const char* feature : kFeatureNames) f.push_back(feature);
     return f;
   }();
@@ -78,7 +95,8 @@ Result<Catalog> LoadCatalogFile(const std::string& path) {
   fs::path dir = fs::path(path).parent_path();
   FileReader read = [dir](const std::string& name) -> Result<std::string> {
     if (name.find("..") != std::string::npos || fs::path(name).is_absolute()) {
-      return Errorf(ErrorCode::kInvalidArgument, "include '{}' must stay next to the catalog", name);
+      return Errorf(ErrorCode::kInvalidArgument, "include '{}' must stay next to the catalog",
+                    name);
     }
     return ReadFileText((dir / name).string(), kMaxCatalogBytes);
   };

@@ -36,14 +36,14 @@ const char* StageName(Stage stage);
 // Listed here so the loader refuses a rule on a misspelled fact.
 const std::vector<std::string>& KnownFacts();
 // The features a request can carry (CLI flags --enable-fips, --trusted-launch...).
-inline const char* const kFeatureNames[] = {"fips",       "trusted_launch",     "pod_sandboxing",
-                                            "artifact_streaming", "gpu", "os_guard"};
+inline const char* const kFeatureNames[] = {
+    "fips", "trusted_launch", "pod_sandboxing", "artifact_streaming", "gpu", "os_guard"};
 
 struct Condition {
   enum class Op { kOneOf, kNotOneOf, kMin, kBelow };
   std::string fact;
   Op op = Op::kOneOf;
-  std::vector<std::string> values;          // kOneOf / kNotOneOf
+  std::vector<std::string> values;           // kOneOf / kNotOneOf
   std::optional<KubernetesVersion> version;  // kMin / kBelow (kubernetes_version)
 };
 

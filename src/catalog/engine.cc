@@ -18,7 +18,8 @@ std::string Fill(const std::string& text, const std::map<std::string, std::strin
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     size_t close = text[i] == '{' ? text.find('}', i) : std::string::npos;
-    auto it = close == std::string::npos ? facts.end() : facts.find(text.substr(i + 1, close - i - 1));
+    auto it =
+        close == std::string::npos ? facts.end() : facts.find(text.substr(i + 1, close - i - 1));
     if (it == facts.end()) {
       out += text[i];
       continue;
@@ -33,10 +34,18 @@ std::string DescribeConditions(const std::vector<Condition>& conds) {
   std::vector<std::string> parts;
   for (const auto& c : conds) {
     switch (c.op) {
-      case Condition::Op::kOneOf: parts.push_back(c.fact + "=" + Join(c.values, "|")); break;
-      case Condition::Op::kNotOneOf: parts.push_back(c.fact + "!=" + Join(c.values, "|")); break;
-      case Condition::Op::kMin: parts.push_back(c.fact + ">=" + c.version->ToString()); break;
-      case Condition::Op::kBelow: parts.push_back(c.fact + "<" + c.version->ToString()); break;
+      case Condition::Op::kOneOf:
+        parts.push_back(c.fact + "=" + Join(c.values, "|"));
+        break;
+      case Condition::Op::kNotOneOf:
+        parts.push_back(c.fact + "!=" + Join(c.values, "|"));
+        break;
+      case Condition::Op::kMin:
+        parts.push_back(c.fact + ">=" + c.version->ToString());
+        break;
+      case Condition::Op::kBelow:
+        parts.push_back(c.fact + "<" + c.version->ToString());
+        break;
     }
   }
   return Join(parts, " and ");
@@ -100,7 +109,8 @@ Status SizeFacts(const Catalog& cat, const Request& req, Decision& d) {
   f["gpu_model"] = size.gpu_model;
   f["arch"] = size.arch;
   for (const auto& n : size.notes) (size.family ? d.why : d.warnings).push_back(n);
-  bool gen2 = std::find(size.generations.begin(), size.generations.end(), 2) != size.generations.end();
+  bool gen2 =
+      std::find(size.generations.begin(), size.generations.end(), 2) != size.generations.end();
   f["generation"] = gen2 ? "2" : "1";
   d.why.push_back(gen2 ? "size supports Generation 2: the Gen2 image is the default"
                        : "size supports Generation 1 only: the Gen1 image");
@@ -160,8 +170,8 @@ void EvaluateRules(const Catalog& cat, Decision& d) {
       d.violations.push_back({r.id, Fill(r.message, d.facts), Fill(r.fix, d.facts), r.source});
     } else if (!r.when.empty() || !r.conflict) {
       std::string scope = r.when.empty() ? "always" : DescribeConditions(r.when);
-      std::string check = r.require.empty() ? "not " + DescribeConditions(r.forbid)
-                                             : DescribeConditions(r.require);
+      std::string check =
+          r.require.empty() ? "not " + DescribeConditions(r.forbid) : DescribeConditions(r.require);
       d.why.push_back(fmt::format("rule {} ({} -> {}): satisfied", r.id, scope, check));
     }
   }

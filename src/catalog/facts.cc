@@ -54,11 +54,11 @@ Result<SizeInfo> DescribeSize(const Catalog& catalog, std::string_view size) {
   info.generations = fam->generations;
   std::string gens;
   for (int g : info.generations) gens += (gens.empty() ? "" : ",") + std::to_string(g);
-  info.notes.push_back(fmt::format(
-      "size {}: series {} ({}): arch {}, cpu {}, generations {}, Trusted Launch {}{}{}",
-      n.canonical, n.series, fam->source, info.arch, info.cpu, gens, fam->trusted_launch,
-      info.confidential ? ", confidential VM" : "",
-      info.gpu ? fmt::format(", GPU {} {}", info.gpu_vendor, info.gpu_model) : ""));
+  info.notes.push_back(
+      fmt::format("size {}: series {} ({}): arch {}, cpu {}, generations {}, Trusted Launch {}{}{}",
+                  n.canonical, n.series, fam->source, info.arch, info.cpu, gens,
+                  fam->trusted_launch, info.confidential ? ", confidential VM" : "",
+                  info.gpu ? fmt::format(", GPU {} {}", info.gpu_vendor, info.gpu_model) : ""));
   return info;
 }
 

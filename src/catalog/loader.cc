@@ -21,7 +21,8 @@ Result<Stage> StageAt(const YamlReader& y, const YAML::Node& map) {
   if (s == "preview") return Stage::kPreview;
   if (s == "deprecated") return Stage::kDeprecated;
   if (s == "eol") return Stage::kEol;
-  return y.At(map["stage"], fmt::format("unknown stage '{}' (known: ga, preview, deprecated, eol)", s));
+  return y.At(map["stage"],
+              fmt::format("unknown stage '{}' (known: ga, preview, deprecated, eol)", s));
 }
 
 // value | [values] | {not: value|[values]} | {min: v} | {below: v}
@@ -97,7 +98,8 @@ Status ParseRules(const YamlReader& y, const YAML::Node& root, Catalog& cat) {
   if (YAML::Node rules = root["rules"]) {
     HULL_TRY(y.List(rules, "rules"));
     for (const auto& n : rules) {
-      HULL_TRY(y.Map(n, "rule", {"id", "when", "require", "forbid", "message", "fix", "source", "note"},
+      HULL_TRY(y.Map(n, "rule",
+                     {"id", "when", "require", "forbid", "message", "fix", "source", "note"},
                      {"id", "message", "fix"}));
       Rule r;
       HULL_TRY(ParseRuleText(y, n, r));
@@ -237,8 +239,8 @@ Status ParseImages(const YamlReader& y, const YAML::Node& root, Catalog& cat) {
   HULL_TRY(y.List(n, "images"));
   for (const auto& i : n) {
     HULL_TRY(y.Map(i, "image",
-                   {"id", "os_sku", "os_version", "arch", "generation", "confidential",
-                    "features", "spec", "note", "versions"},
+                   {"id", "os_sku", "os_version", "arch", "generation", "confidential", "features",
+                    "spec", "note", "versions"},
                    {"id", "os_sku", "os_version", "arch"}));
     Image img;
     HULL_ASSIGN_OR_RETURN(img.id, y.Str(i, "id"));
@@ -340,12 +342,12 @@ Status ExpandSources(const YamlReader& y, const YAML::Node& root, Catalog& cat) 
 
 Status ParseRoot(const YamlReader& y, const YAML::Node& root, const FileReader& read,
                  Catalog& cat) {
-  HULL_TRY(y.Map(root, "catalog",
-                 {"catalog", "title", "sources", "vm_sizes", "kubernetes", "os_types", "upgrade_channels",
-                  "container_runtimes", "features", "os_skus", "images", "rules", "conflicts",
-                  "migration"},
-                 {"catalog", "os_types", "upgrade_channels", "container_runtimes", "features",
-                  "os_skus", "images"}));
+  HULL_TRY(y.Map(
+      root, "catalog",
+      {"catalog", "title", "sources", "vm_sizes", "kubernetes", "os_types", "upgrade_channels",
+       "container_runtimes", "features", "os_skus", "images", "rules", "conflicts", "migration"},
+      {"catalog", "os_types", "upgrade_channels", "container_runtimes", "features", "os_skus",
+       "images"}));
   HULL_ASSIGN_OR_RETURN(cat.name, y.Str(root, "catalog"));
   HULL_ASSIGN_OR_RETURN(cat.title, y.Str(root, "title"));
   cat.default_kubernetes = {1, 34, 0, false};

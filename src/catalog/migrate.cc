@@ -31,7 +31,8 @@ std::string PoolText(const Decision& d) {
 
 Result<MigrationPlan> PlanMigration(const Catalog& cat, const Request& pool,
                                     std::string_view to_sku) {
-  if (pool.os_sku.empty()) return Error(ErrorCode::kInvalidArgument, "the source OS SKU is required");
+  if (pool.os_sku.empty())
+    return Error(ErrorCode::kInvalidArgument, "the source OS SKU is required");
   std::vector<std::string> names;
   for (const auto& s : cat.os_skus) names.push_back(s.name);
   HULL_ASSIGN_OR_RETURN(std::string to_name, Canonical("OS SKU", to_sku, names));
@@ -45,7 +46,8 @@ Result<MigrationPlan> PlanMigration(const Catalog& cat, const Request& pool,
   const OsSku& from = *plan.from.sku;
   const OsSku& to = *plan.to.sku;
   if (from.name == to.name) {
-    plan.violations.push_back({"migration-same-sku", fmt::format("the pool already runs {}", to.name),
+    plan.violations.push_back({"migration-same-sku",
+                               fmt::format("the pool already runs {}", to.name),
                                "pick a different --to-sku", cat.migration_source});
   }
   if (!TypeAllowed(cat, from.os_type) || !TypeAllowed(cat, to.os_type)) {

@@ -14,7 +14,8 @@ namespace {
 bool ValidPoolName(const std::string& n) {
   return !n.empty() && n.size() <= 12 && std::islower(static_cast<unsigned char>(n[0])) &&
          std::all_of(n.begin(), n.end(), [](char c) {
-           return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+           return std::islower(static_cast<unsigned char>(c)) ||
+                  std::isdigit(static_cast<unsigned char>(c));
          });
 }
 
@@ -27,7 +28,8 @@ Result<PoolSpec> ParsePool(const YamlReader& y, const YAML::Node& n, const std::
   HULL_ASSIGN_OR_RETURN(p.name, y.Str(n, "name"));
   if (!ValidPoolName(p.name)) {
     return y.At(n["name"], fmt::format("pool name '{}' is not 1-12 lowercase letters and digits "
-                                       "starting with a letter", p.name));
+                                       "starting with a letter",
+                                       p.name));
   }
   Request& r = p.request;
   HULL_ASSIGN_OR_RETURN(r.os_type, y.Str(n, "osType"));
@@ -42,7 +44,8 @@ Result<PoolSpec> ParsePool(const YamlReader& y, const YAML::Node& n, const std::
     if (std::none_of(std::begin(kFeatureNames), std::end(kFeatureNames),
                      [&](const char* k) { return IEquals(f, k); })) {
       return y.At(n["features"], fmt::format("unknown feature '{}' (known: fips, trusted_launch, "
-                                             "pod_sandboxing, artifact_streaming, gpu, os_guard)", f));
+                                             "pod_sandboxing, artifact_streaming, gpu, os_guard)",
+                                             f));
     }
     std::string lower = f;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -1,8 +1,8 @@
 // The last step of Resolve(): OS version, lifecycle policy, image variant and
 // node image version.
-#include <algorithm>
-
 #include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "catalog/engine.h"
 
@@ -22,8 +22,9 @@ const OsVersion* PickOsVersion(const Request& req, const OsSku& sku, Decision& d
         return &v;
       }
     }
-    d.violations.push_back({"os-version", fmt::format("OS SKU {} has no OS version '{}'", sku.name, req.os_version),
-                            fmt::format("use one of: {}", fmt::join(known, ", ")), sku.source});
+    d.violations.push_back(
+        {"os-version", fmt::format("OS SKU {} has no OS version '{}'", sku.name, req.os_version),
+         fmt::format("use one of: {}", fmt::join(known, ", ")), sku.source});
     return nullptr;
   }
   auto k = ParseKubernetesVersion(d.facts["kubernetes_version"]);
@@ -58,16 +59,17 @@ void CheckLifecycle(const Request& req, const OsSku& sku, const OsVersion& v, De
   if (v.stage == Stage::kGa) return;
   bool refuse = req.policy == LifecyclePolicy::kStrict ||
                 (req.policy == LifecyclePolicy::kRefuseEol && v.stage == Stage::kEol);
-  std::string what = fmt::format(
-      "{} {} is {}{}{}", sku.name, v.version,
-      v.stage == Stage::kPreview      ? "in preview (evaluation only)"
-      : v.stage == Stage::kDeprecated ? "deprecated"
-                                      : "past end of life",
-      v.end_of_support.empty() ? "" : " (end of support " + v.end_of_support + ")",
-      v.note.empty() ? "" : ": " + v.note);
+  std::string what =
+      fmt::format("{} {} is {}{}{}", sku.name, v.version,
+                  v.stage == Stage::kPreview      ? "in preview (evaluation only)"
+                  : v.stage == Stage::kDeprecated ? "deprecated"
+                                                  : "past end of life",
+                  v.end_of_support.empty() ? "" : " (end of support " + v.end_of_support + ")",
+                  v.note.empty() ? "" : ": " + v.note);
   if (refuse) {
-    d.violations.push_back({"lifecycle", what + fmt::format(" (lifecycle policy refuses {})", StageName(v.stage)),
-                            "pick a GA OS version, or pass --lifecycle-policy warn", sku.source});
+    d.violations.push_back(
+        {"lifecycle", what + fmt::format(" (lifecycle policy refuses {})", StageName(v.stage)),
+         "pick a GA OS version, or pass --lifecycle-policy warn", sku.source});
   } else {
     d.warnings.push_back(what);
   }
@@ -77,7 +79,8 @@ std::string VariantText(const std::string& arch, const std::string& gen, bool co
                         const std::set<std::string>& features) {
   std::vector<std::string> f(features.begin(), features.end());
   if (confidential) f.insert(f.begin(), "confidential");
-  return fmt::format("{}, Gen{}, {}", arch, gen, f.empty() ? "no embedded features" : fmt::format("{}", fmt::join(f, "+")));
+  return fmt::format("{}, Gen{}, {}", arch, gen,
+                     f.empty() ? "no embedded features" : fmt::format("{}", fmt::join(f, "+")));
 }
 
 }  // namespace
@@ -96,7 +99,10 @@ void SelectImage(const Catalog& cat, const Request& req, const OsSku& sku, Decis
   std::vector<std::string> available;
   for (const Image& img : cat.images) {
     if (img.os_sku != sku.name || img.os_version != v->version) continue;
-    available.push_back(img.id + " (" + VariantText(img.arch, std::to_string(img.generation), img.confidential, img.features) + ")");
+    available.push_back(
+        img.id + " (" +
+        VariantText(img.arch, std::to_string(img.generation), img.confidential, img.features) +
+        ")");
     if (img.arch != d.facts["arch"] || img.generation != gen || img.confidential != confidential ||
         img.features != embedded) {
       continue;
@@ -105,11 +111,11 @@ void SelectImage(const Catalog& cat, const Request& req, const OsSku& sku, Decis
   }
   std::string want = VariantText(d.facts["arch"], d.facts["generation"], confidential, embedded);
   if (!d.image) {
-    d.violations.push_back(
-        {"image-variant",
-         fmt::format("{} {} has no image for {} (available: {})", sku.name, v->version, want,
-                     fmt::join(available, "; ")),
-         "change the size or features to match an available variant", sku.source});
+    d.violations.push_back({"image-variant",
+                            fmt::format("{} {} has no image for {} (available: {})", sku.name,
+                                        v->version, want, fmt::join(available, "; ")),
+                            "change the size or features to match an available variant",
+                            sku.source});
     return;
   }
   d.why.push_back(fmt::format("variant {} -> image {}", want, d.image->id));

@@ -22,8 +22,8 @@ std::string Join(const std::vector<std::string>& v) {
 // The values a fact can take, or empty when free-form (size_series, vm_size...).
 std::vector<std::string> FactDomain(const Catalog& cat, const std::string& fact) {
   static const std::set<std::string> kBool = {
-      "first_pool", "confidential", "size_gpu",  "size_in_table", "fips", "trusted_launch",
-      "pod_sandboxing", "artifact_streaming", "gpu", "os_guard"};
+      "first_pool",     "confidential",   "size_gpu",           "size_in_table", "fips",
+      "trusted_launch", "pod_sandboxing", "artifact_streaming", "gpu",           "os_guard"};
   if (kBool.count(fact)) return {"true", "false"};
   if (fact == "size_trusted_launch") return {"true", "false", "unknown"};
   if (fact == "arch") return {"amd64", "arm64"};
@@ -65,7 +65,8 @@ Status CheckSkus(const YamlReader& y, const YAML::Node& root, const Catalog& cat
   std::vector<std::string> types, skus;
   for (const auto& t : cat.os_types) types.push_back(t.name);
   if (!Contains(types, cat.default_os_type)) {
-    return y.At(root["os_types"], fmt::format("default os type '{}' is not declared", cat.default_os_type));
+    return y.At(root["os_types"],
+                fmt::format("default os type '{}' is not declared", cat.default_os_type));
   }
   for (size_t i = 0; i < cat.os_skus.size(); ++i) {
     const OsSku& s = cat.os_skus[i];
@@ -90,8 +91,8 @@ Status CheckSkus(const YamlReader& y, const YAML::Node& root, const Catalog& cat
     const OsSku* sku = cat.FindSku(cat.os_types[i].default_sku);
     if (!sku || sku->os_type != cat.os_types[i].name) {
       return y.At(root["os_types"]["types"][i],
-                  fmt::format("default_sku '{}' is not an OS SKU of {}", cat.os_types[i].default_sku,
-                              cat.os_types[i].name));
+                  fmt::format("default_sku '{}' is not an OS SKU of {}",
+                              cat.os_types[i].default_sku, cat.os_types[i].name));
     }
   }
   return Ok();
@@ -119,8 +120,8 @@ Status CheckImages(const YamlReader& y, const YAML::Node& root, const Catalog& c
     if (!sku) return y.At(n, fmt::format("image {}: unknown os_sku '{}'", img.id, img.os_sku));
     if (std::none_of(sku->os_versions.begin(), sku->os_versions.end(),
                      [&](const OsVersion& v) { return v.version == img.os_version; })) {
-      return y.At(n, fmt::format("image {}: {} has no OS version '{}'", img.id, sku->name,
-                                 img.os_version));
+      return y.At(
+          n, fmt::format("image {}: {} has no OS version '{}'", img.id, sku->name, img.os_version));
     }
     for (const auto& f : img.features) {
       const Feature* feat = cat.FindFeature(f);

@@ -15,8 +15,8 @@ char Upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned 
 char Lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
 
 bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return Lower(x) == Lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
 Result<uint32_t> Number(std::string_view digits) {
@@ -52,8 +52,8 @@ Status ParseCore(std::string_view core, VmSizeName& out) {
     if (!known) {
       std::string letters;
       for (const auto& f : kFeatureLetters) letters += f.letter;
-      return Errorf(ErrorCode::kInvalidArgument,
-                    "unknown feature letter '{}' (known: {})", core[i], letters);
+      return Errorf(ErrorCode::kInvalidArgument, "unknown feature letter '{}' (known: {})", core[i],
+                    letters);
     }
     out.features += c;
   }
@@ -92,9 +92,8 @@ Result<VmSizeName> ParseVmSizeName(std::string_view name) {
   for (size_t t = 1; t < tokens.size(); ++t) {
     std::string_view tok = tokens[t];
     bool last = t + 1 == tokens.size();
-    if (tok.empty() || !std::all_of(tok.begin(), tok.end(), [](char c) {
-          return IsAlpha(c) || IsDigit(c);
-        })) {
+    if (tok.empty() ||
+        !std::all_of(tok.begin(), tok.end(), [](char c) { return IsAlpha(c) || IsDigit(c); })) {
       return bad(Errorf(ErrorCode::kInvalidArgument, "bad part '{}'", tok));
     }
     if (last && tok.size() >= 2 && Lower(tok[0]) == 'v' &&

@@ -22,12 +22,12 @@ struct FeatureLetter {
   const char* meaning;
 };
 inline constexpr FeatureLetter kFeatureLetters[] = {
-    {'a', "AMD processor"},        {'b', "block storage performance"},
-    {'d', "local temp disk"},      {'e', "Intel TDX confidential"},
-    {'i', "isolated size"},        {'l', "low memory"},
-    {'m', "memory intensive"},     {'n', "network optimized"},
-    {'p', "ARM64 processor"},      {'r', "RDMA capable"},
-    {'s', "premium storage"},      {'t', "tiny memory"},
+    {'a', "AMD processor"},    {'b', "block storage performance"},
+    {'d', "local temp disk"},  {'e', "Intel TDX confidential"},
+    {'i', "isolated size"},    {'l', "low memory"},
+    {'m', "memory intensive"}, {'n', "network optimized"},
+    {'p', "ARM64 processor"},  {'r', "RDMA capable"},
+    {'s', "premium storage"},  {'t', "tiny memory"},
 };
 
 struct VmSizeName {

@@ -10,11 +10,16 @@ namespace {
 
 const char* TypeName(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "empty";
-    default: return "undefined";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "empty";
+    default:
+      return "undefined";
   }
 }
 
@@ -22,14 +27,13 @@ const char* TypeName(const YAML::Node& n) {
 
 Result<YAML::Node> YamlReader::Load(std::string_view text) const {
   if (text.size() > kMaxCatalogBytes) {
-    return Errorf(ErrorCode::kInvalidArgument, "{}: larger than {} bytes", file_,
-                  kMaxCatalogBytes);
+    return Errorf(ErrorCode::kInvalidArgument, "{}: larger than {} bytes", file_, kMaxCatalogBytes);
   }
   try {
     return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return Errorf(ErrorCode::kInvalidArgument, "{}:{}:{}: YAML syntax: {}", file_,
-                  e.mark.line + 1, e.mark.column + 1, e.msg);
+    return Errorf(ErrorCode::kInvalidArgument, "{}:{}:{}: YAML syntax: {}", file_, e.mark.line + 1,
+                  e.mark.column + 1, e.msg);
   } catch (const std::exception& e) {
     return Errorf(ErrorCode::kInvalidArgument, "{}: YAML: {}", file_, e.what());
   }
@@ -108,8 +112,7 @@ Result<int> YamlReader::Int(const YAML::Node& map, const char* key, int fallback
   return std::stoi(s);
 }
 
-Result<std::vector<std::string>> YamlReader::StrList(const YAML::Node& map,
-                                                     const char* key) const {
+Result<std::vector<std::string>> YamlReader::StrList(const YAML::Node& map, const char* key) const {
   std::vector<std::string> out;
   YAML::Node n = map[key];
   if (!n) return out;

@@ -1,9 +1,9 @@
 // Runs the built `hull catalog ...` for exit codes, text and JSON.
-#include <cstdlib>
-#include <fstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
@@ -19,7 +19,8 @@ ProcessOutput Hull(std::vector<std::string> args) {
   EXPECT_NE(bin, nullptr);
   args.insert(args.begin(), {bin, "catalog"});
   // Run from / so the embedded catalogs, not files in the working tree, are used.
-  auto out = hull::RunAllowFailure(Command{.argv = args, .cwd = "/", .timeout = std::chrono::seconds(30)});
+  auto out =
+      hull::RunAllowFailure(Command{.argv = args, .cwd = "/", .timeout = std::chrono::seconds(30)});
   EXPECT_TRUE(out.ok()) << out.error().ToString();
   return out.ok() ? *out : ProcessOutput{};
 }
@@ -58,8 +59,9 @@ TEST(CatalogCli, RefusedListsEveryReasonAndExits2) {
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_EQ(out.out, "");
   EXPECT_THAT(out.err, HasSubstr("hull: refused: 6 rules violated\n"));
-  for (const char* rule : {"[acl-kubernetes-1.34]", "[acl-no-gen1]", "[acl-upgrade-channel]",
-                           "[acl-trusted-launch]", "[trusted-launch-size]", "[trusted-launch-vs-gen1]"}) {
+  for (const char* rule :
+       {"[acl-kubernetes-1.34]", "[acl-no-gen1]", "[acl-upgrade-channel]", "[acl-trusted-launch]",
+        "[trusted-launch-size]", "[trusted-launch-vs-gen1]"}) {
     EXPECT_THAT(out.err, HasSubstr(rule));
   }
 }
@@ -110,13 +112,17 @@ TEST(CatalogCli, ValidatePrintsANodepoolTable) {
   std::ofstream(bad) << "pools:\n  - {name: win, osType: Windows, vmSize: Standard_D4s_v5}\n";
   auto ok = Hull({"validate", good});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_THAT(ok.out, HasSubstr("Name         OsType   OsSku                VmSize                   NodeImageVersion\n"));
-  EXPECT_THAT(ok.out, HasSubstr("sys          Linux    Ubuntu               Standard_D4s_v5          AKSUbuntu-2204gen2containerd\n"));
-  EXPECT_THAT(ok.out, HasSubstr("win          Windows  Windows2022          Standard_D4s_v5          AKSWindows-2022-containerd-gen2\n"));
+  EXPECT_THAT(ok.out, HasSubstr("Name         OsType   OsSku                VmSize                 "
+                                "  NodeImageVersion\n"));
+  EXPECT_THAT(ok.out, HasSubstr("sys          Linux    Ubuntu               Standard_D4s_v5        "
+                                "  AKSUbuntu-2204gen2containerd\n"));
+  EXPECT_THAT(ok.out, HasSubstr("win          Windows  Windows2022          Standard_D4s_v5        "
+                                "  AKSWindows-2022-containerd-gen2\n"));
   auto refused = Hull({"validate", bad});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("hull: pool win: hull: refused: 1 rule violated"));
-  EXPECT_THAT(refused.err, HasSubstr("[first-pool-linux] the first node pool of a cluster must be Linux"));
+  EXPECT_THAT(refused.err,
+              HasSubstr("[first-pool-linux] the first node pool of a cluster must be Linux"));
 }
 
 TEST(CatalogCli, CatalogFileAndHullCatalog) {

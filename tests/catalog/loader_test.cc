@@ -1,13 +1,12 @@
 // The strict loader: valid catalogs load, each kind of mistake is reported
 // with file:line:column and the specific problem.
-#include "catalog/catalog.h"
-
-#include <cstdlib>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "base/file.h"
+#include "catalog/catalog.h"
 
 namespace hull::catalog {
 namespace {
@@ -71,7 +70,8 @@ TEST(Loader, MalformedCatalogsNameFileLineAndProblem) {
        "t.yaml:2:1: unknown key 'bogus' in catalog (known: catalog, title, sources, vm_sizes, "
        "kubernetes, os_types, upgrade_channels, container_runtimes, features, os_skus, images, "
        "rules, conflicts, migration)"},
-      {"catalog: t\n", "catalog: t\ncatalog: u\n", "t.yaml:2:1: duplicate key 'catalog' in catalog"},
+      {"catalog: t\n", "catalog: t\ncatalog: u\n",
+       "t.yaml:2:1: duplicate key 'catalog' in catalog"},
       {"    os_type: Linux\n", "    os_type: [Linux]\n",
        "t.yaml:12:14: os_type must be a scalar, not a list"},
       {"    os_type: Linux\n", "    os_type: Plan9\n",
@@ -85,19 +85,17 @@ TEST(Loader, MalformedCatalogsNameFileLineAndProblem) {
        "expected three parts"},
       {"forbid: {arch: arm64}", "forbid: {arch: sparc}",
        "t.yaml:18:5: rule r1: arch cannot be 'sparc' (known: amd64, arm64)"},
-      {"when: {fips: true}", "when: {fipz: true}",
-       "t.yaml:19:18: unknown fact 'fipz'"},
+      {"when: {fips: true}", "when: {fipz: true}", "t.yaml:19:18: unknown fact 'fipz'"},
       {"    fix: f\n", "    fix: f\n    require: {fips: false}\n",
        "t.yaml:18:5: rule r1 needs exactly one of require, forbid"},
-      {"    message: m\n", "",
-       "t.yaml:18:5: rule needs key 'message'"},
+      {"    message: m\n", "", "t.yaml:18:5: rule needs key 'message'"},
       {"{name: fips, embedded: true}", "{name: fips, embedded: yes}",
        "t.yaml:9:28: embedded must be true or false, not 'yes'"},
-      {"default: NodeImage}", "default: None}",
-       "t.yaml:6:49: default 'None' is not among known"},
+      {"default: NodeImage}", "default: None}", "t.yaml:6:49: default 'None' is not among known"},
       {"features:\n  - {name: fips, embedded: true}\n", "features: {fips: true}\n",
        "t.yaml:8:11: features must be a list, not a map"},
-      {"  - id: r1\n", "  - id: r1\n   bad: [\n", "t.yaml:19:4: YAML syntax: end of sequence not found"},
+      {"  - id: r1\n", "  - id: r1\n   bad: [\n",
+       "t.yaml:19:4: YAML syntax: end of sequence not found"},
   };
   for (const auto& c : cases) {
     std::string text = Replace(kMinimal, c.from, c.to);

@@ -40,8 +40,9 @@ TEST(Migration, UbuntuToAclPlansStepsAndRollback) {
   ASSERT_EQ(plan->steps.size(), 3u);
   EXPECT_THAT(plan->steps[1], HasSubstr("az aks nodepool update --os-sku AzureContainerLinux"));
   ASSERT_EQ(plan->rollback.size(), 2u);
-  EXPECT_EQ(plan->rollback[0],
-            "az aks nodepool update --os-sku Ubuntu (reimages back onto AKSUbuntu-2204gen2containerd)");
+  EXPECT_EQ(
+      plan->rollback[0],
+      "az aks nodepool update --os-sku Ubuntu (reimages back onto AKSUbuntu-2204gen2containerd)");
 }
 
 TEST(Migration, AzureLinuxToUbuntu) {
@@ -65,8 +66,8 @@ TEST(Migration, TargetRulesSeeThePoolsSizeFeaturesAndChannel) {
   EXPECT_TRUE(plan->steps.empty());
   auto ampere = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4ps_v5"), "AzureContainerLinux");
   ASSERT_TRUE(ampere.ok());
-  EXPECT_THAT(Ids(*ampere), ElementsAre("trusted-launch-size", "acl-trusted-launch",
-                                        "acl-arm64-cobalt-v6"));
+  EXPECT_THAT(Ids(*ampere),
+              ElementsAre("trusted-launch-size", "acl-trusted-launch", "acl-arm64-cobalt-v6"));
   auto old = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4s_v5", {}, "", "1.33"),
                            "AzureContainerLinux");
   ASSERT_TRUE(old.ok());
@@ -97,7 +98,8 @@ TEST(Migration, SameSkuAndUnknownSku) {
 
 TEST(Migration, NoRollbackImageWhenTheSourceIsRefused) {
   // Azure Linux with an NC A100 v4 GPU is refused today; Ubuntu accepts it.
-  auto plan = PlanMigration(Aks(), Pool("AzureLinux", "Standard_NC24ads_A100_v4", {"gpu"}), "Ubuntu");
+  auto plan =
+      PlanMigration(Aks(), Pool("AzureLinux", "Standard_NC24ads_A100_v4", {"gpu"}), "Ubuntu");
   ASSERT_TRUE(plan.ok());
   ASSERT_TRUE(plan->ok());
   ASSERT_EQ(plan->rollback.size(), 1u);

@@ -1,23 +1,29 @@
 // Property: every image the engine returns satisfies every constraint of the
 // issue, checked here by hand-written predicates (not by the YAML rules), over
 // the whole request space of a set of representative sizes.
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "catalog/engine.h"
 
 namespace hull::catalog {
 namespace {
 
-const char* kSizes[] = {
-    "Standard_D4s_v5",  "Standard_A2_v2",           "Standard_D4ps_v6",
-    "Standard_D4ps_v5", "Standard_DC4as_v5",        "Standard_NC24ads_A100_v4",
-    "Standard_NC4as_T4_v3", "Standard_ND128isr_NDR_GB200_v6", "Standard_D2_v2",
-    "Standard_D4s_v6",  "Standard_B2ms",            "Standard_NCC40ads_H100_v5",
-    "Standard_DC2s_v2", "Standard_E4pds_v6"};
-const char* kSkus[] = {"", "Ubuntu", "AzureLinux", "AzureContainerLinux",
-                       "Windows2019", "Windows2022", "WindowsAnnual"};
+const char* kSizes[] = {"Standard_D4s_v5",      "Standard_A2_v2",
+                        "Standard_D4ps_v6",     "Standard_D4ps_v5",
+                        "Standard_DC4as_v5",    "Standard_NC24ads_A100_v4",
+                        "Standard_NC4as_T4_v3", "Standard_ND128isr_NDR_GB200_v6",
+                        "Standard_D2_v2",       "Standard_D4s_v6",
+                        "Standard_B2ms",        "Standard_NCC40ads_H100_v5",
+                        "Standard_DC2s_v2",     "Standard_E4pds_v6"};
+const char* kSkus[] = {"",
+                       "Ubuntu",
+                       "AzureLinux",
+                       "AzureContainerLinux",
+                       "Windows2019",
+                       "Windows2022",
+                       "WindowsAnnual"};
 const char* kChannels[] = {"NodeImage", "None", "Unmanaged", "SecurityPatch"};
 const char* kKube[] = {"1.33", "1.34", "1.35"};
 
@@ -38,7 +44,8 @@ void CheckInvariants(const Decision& d, const Request& req, const SizeInfo& size
   // Embedded features asked for are in the image, and nothing else but implied ones.
   for (const char* f : {"fips", "trusted_launch", "pod_sandboxing"}) {
     if (wants(f)) EXPECT_TRUE(img.features.count(f)) << f;
-    if (img.features.count(f) && !wants(f)) EXPECT_EQ(std::string(f) + sku, "trusted_launchAzureContainerLinux");
+    if (img.features.count(f) && !wants(f))
+      EXPECT_EQ(std::string(f) + sku, "trusted_launchAzureContainerLinux");
   }
   if (!req.os_sku.empty()) EXPECT_EQ(sku, req.os_sku);
   if (req.os_sku.empty()) EXPECT_EQ(sku, "Ubuntu");
@@ -48,7 +55,8 @@ void CheckInvariants(const Decision& d, const Request& req, const SizeInfo& size
   if (wants("artifact_streaming")) EXPECT_TRUE(!windows && img.arch == "amd64");
   if (wants("fips")) EXPECT_FALSE(windows);
   if (Has(d, "trusted_launch")) {
-    EXPECT_TRUE(size.trusted_launch == "true" && img.generation == 2 && !size.confidential && !windows);
+    EXPECT_TRUE(size.trusted_launch == "true" && img.generation == 2 && !size.confidential &&
+                !windows);
   }
   if (Has(d, "trusted_launch")) {
     // AKS Trusted Launch limits (use-trusted-launch): no ARM64 but on ACL, no
@@ -111,8 +119,8 @@ TEST(CatalogProperty, EveryReturnedImageSatisfiesEveryConstraint) {
             }
             ++accepted;
             reached.insert(d->image->id);
-            SCOPED_TRACE(::testing::Message() << sku << " " << size_name << " mask " << mask
-                                              << " " << channel << " " << kube);
+            SCOPED_TRACE(::testing::Message() << sku << " " << size_name << " mask " << mask << " "
+                                              << channel << " " << kube);
             CheckInvariants(*d, req, *size);
           }
         }

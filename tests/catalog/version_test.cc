@@ -72,7 +72,8 @@ TEST(KubernetesVersion, ParsesMinorAndPatchForms) {
     ASSERT_FALSE(v.ok()) << bad;
     EXPECT_EQ(v.error().message(),
               fmt::format("Kubernetes version '{}' is not MAJOR.MINOR or MAJOR.MINOR.PATCH (e.g. "
-                          "1.34)", bad));
+                          "1.34)",
+                          bad));
   }
 }
 

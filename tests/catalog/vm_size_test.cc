@@ -24,7 +24,15 @@ TEST(VmSizeName, ParsesTheConventionsParts) {
   } cases[] = {
       {"Standard_D4ps_v6", "Standard_D4ps_v6", "D", "", 4, -1, "ps", {}, 6, "Dps_v6"},
       {"standard_d4ps_v6", "Standard_D4ps_v6", "D", "", 4, -1, "ps", {}, 6, "Dps_v6"},
-      {"STANDARD_NC24ADS_A100_V4", "Standard_NC24ads_A100_v4", "N", "C", 24, -1, "ads", {"A100"}, 4,
+      {"STANDARD_NC24ADS_A100_V4",
+       "Standard_NC24ads_A100_v4",
+       "N",
+       "C",
+       24,
+       -1,
+       "ads",
+       {"A100"},
+       4,
        "NCads_A100_v4"},
       {"Standard_E8-4ds_v5", "Standard_E8-4ds_v5", "E", "", 8, 4, "ds", {}, 5, "Eds_v5"},
       {"Standard_DC4as_v5", "Standard_DC4as_v5", "D", "C", 4, -1, "as", {}, 5, "DCas_v5"},
@@ -32,10 +40,26 @@ TEST(VmSizeName, ParsesTheConventionsParts) {
       {"Standard_A2_v2", "Standard_A2_v2", "A", "", 2, -1, "", {}, 2, "A_v2"},
       {"D2_v2", "Standard_D2_v2", "D", "", 2, -1, "", {}, 2, "D_v2"},
       {"Standard_DS2_v2", "Standard_DS2_v2", "D", "S", 2, -1, "", {}, 2, "DS_v2"},
-      {"Standard_ND128isr_NDR_GB200_v6", "Standard_ND128isr_NDR_GB200_v6", "N", "D", 128, -1,
-       "isr", {"NDR", "GB200"}, 6, "NDisr_NDR_GB200_v6"},
-      {"Standard_NCC40ads_H100_v5", "Standard_NCC40ads_H100_v5", "N", "CC", 40, -1, "ads",
-       {"H100"}, 5, "NCCads_H100_v5"},
+      {"Standard_ND128isr_NDR_GB200_v6",
+       "Standard_ND128isr_NDR_GB200_v6",
+       "N",
+       "D",
+       128,
+       -1,
+       "isr",
+       {"NDR", "GB200"},
+       6,
+       "NDisr_NDR_GB200_v6"},
+      {"Standard_NCC40ads_H100_v5",
+       "Standard_NCC40ads_H100_v5",
+       "N",
+       "CC",
+       40,
+       -1,
+       "ads",
+       {"H100"},
+       5,
+       "NCCads_H100_v5"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.in);
@@ -73,7 +97,8 @@ TEST(VmSizeName, RefusesWhatTheConventionCannotRead) {
     ASSERT_FALSE(n.ok()) << c.in;
     EXPECT_EQ(n.error().message(),
               fmt::format("VM size '{}' does not follow Azure's size naming (e.g. "
-                          "Standard_D4s_v5): {}", c.in, c.why));
+                          "Standard_D4s_v5): {}",
+                          c.in, c.why));
   }
 }
 
@@ -103,9 +128,10 @@ TEST(SizeFacts, TableOverridesTheNameAndSaysSo) {
   EXPECT_EQ(unknown->cpu, "amd");
   EXPECT_EQ(unknown->trusted_launch, "unknown");
   ASSERT_EQ(unknown->notes.size(), 1u);
-  EXPECT_EQ(unknown->notes[0],
-            "size series Epas_v9 is not in the size table: arch arm64, confidential no from the "
-            "name; generation support unknown, Generation 2 assumed; Trusted Launch support unknown");
+  EXPECT_EQ(
+      unknown->notes[0],
+      "size series Epas_v9 is not in the size table: arch arm64, confidential no from the "
+      "name; generation support unknown, Generation 2 assumed; Trusted Launch support unknown");
 }
 
 }  // namespace

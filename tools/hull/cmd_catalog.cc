@@ -53,9 +53,12 @@ void AddCatalogOption(CLI::App* c, CatalogArgs& a) {
 Result<catalog::Request> BuildRequest(const CatalogArgs& a) {
   catalog::Request r = a.req;
   HULL_ASSIGN_OR_RETURN(r.policy, catalog::ParseLifecyclePolicy(a.policy));
-  const std::pair<bool, const char*> flags[] = {
-      {a.fips, "fips"}, {a.trusted_launch, "trusted_launch"}, {a.pod_sandboxing, "pod_sandboxing"},
-      {a.artifact_streaming, "artifact_streaming"}, {a.gpu, "gpu"}, {a.os_guard, "os_guard"}};
+  const std::pair<bool, const char*> flags[] = {{a.fips, "fips"},
+                                                {a.trusted_launch, "trusted_launch"},
+                                                {a.pod_sandboxing, "pod_sandboxing"},
+                                                {a.artifact_streaming, "artifact_streaming"},
+                                                {a.gpu, "gpu"},
+                                                {a.os_guard, "os_guard"}};
   for (const auto& [on, name] : flags) {
     if (on) r.features.insert(name);
   }
@@ -71,8 +74,10 @@ nlohmann::json ViolationsJson(const std::vector<catalog::Violation>& vs) {
 }
 
 nlohmann::json DecisionJson(const catalog::Decision& d) {
-  nlohmann::json j{{"accepted", d.ok()},       {"why", d.why},
-                   {"warnings", d.warnings},   {"violations", ViolationsJson(d.violations)},
+  nlohmann::json j{{"accepted", d.ok()},
+                   {"why", d.why},
+                   {"warnings", d.warnings},
+                   {"violations", ViolationsJson(d.violations)},
                    {"facts", d.facts}};
   if (d.sku) j["os_sku"] = d.sku->name;
   if (d.os_version) {
@@ -101,9 +106,11 @@ std::string VariantText(const catalog::Image& img) {
 }
 
 void PrintViolations(const std::vector<catalog::Violation>& vs) {
-  std::fprintf(stderr, "hull: refused: %zu rule%s violated\n", vs.size(), vs.size() == 1 ? "" : "s");
+  std::fprintf(stderr, "hull: refused: %zu rule%s violated\n", vs.size(),
+               vs.size() == 1 ? "" : "s");
   for (const auto& v : vs) {
-    std::fprintf(stderr, "  [%s] %s\n    fix: %s\n", v.rule.c_str(), v.message.c_str(), v.fix.c_str());
+    std::fprintf(stderr, "  [%s] %s\n    fix: %s\n", v.rule.c_str(), v.message.c_str(),
+                 v.fix.c_str());
     if (!v.source.empty()) std::fprintf(stderr, "    source: %s\n", v.source.c_str());
   }
 }
@@ -148,7 +155,9 @@ int RunList(const CatalogArgs& a) {
     sku = *c;
   }
   nlohmann::json out = nlohmann::json::array();
-  if (!a.json) std::printf("%-34s %-20s %-8s %-9s %-40s %s\n", "IMAGE", "OS SKU", "VERSION", "STAGE", "VARIANT", "LATEST");
+  if (!a.json)
+    std::printf("%-34s %-20s %-8s %-9s %-40s %s\n", "IMAGE", "OS SKU", "VERSION", "STAGE",
+                "VARIANT", "LATEST");
   for (const auto& img : cat->images) {
     if (!sku.empty() && img.os_sku != sku) continue;
     const catalog::OsSku* s = cat->FindSku(img.os_sku);
@@ -159,11 +168,17 @@ int RunList(const CatalogArgs& a) {
     auto latest = catalog::LatestVersion(img.versions);
     std::string latest_text = latest.ok() ? latest->ToString() : "-";
     if (a.json) {
-      out.push_back({{"image", img.id}, {"os_sku", img.os_sku}, {"os_version", img.os_version},
-                     {"lifecycle", catalog::StageName(stage)}, {"arch", img.arch},
-                     {"generation", img.generation}, {"confidential", img.confidential},
-                     {"features", img.features}, {"latest", latest.ok() ? nlohmann::json(latest_text) : nlohmann::json(nullptr)},
-                     {"spec", img.spec}});
+      out.push_back(
+          {{"image", img.id},
+           {"os_sku", img.os_sku},
+           {"os_version", img.os_version},
+           {"lifecycle", catalog::StageName(stage)},
+           {"arch", img.arch},
+           {"generation", img.generation},
+           {"confidential", img.confidential},
+           {"features", img.features},
+           {"latest", latest.ok() ? nlohmann::json(latest_text) : nlohmann::json(nullptr)},
+           {"spec", img.spec}});
     } else {
       std::printf("%-34s %-20s %-8s %-9s %-40s %s\n", img.id.c_str(), img.os_sku.c_str(),
                   img.os_version.c_str(), catalog::StageName(stage), VariantText(img).c_str(),
@@ -190,13 +205,16 @@ int RunVersions(const CatalogArgs& a) {
   if (a.json) {
     nlohmann::json vs = nlohmann::json::array();
     for (const auto& v : sorted) vs.push_back(v.ToString());
-    PrintJson({{"image", img->id}, {"versions", vs},
-               {"latest", sorted.empty() ? nlohmann::json(nullptr) : nlohmann::json(sorted[0].ToString())}});
+    PrintJson({{"image", img->id},
+               {"versions", vs},
+               {"latest",
+                sorted.empty() ? nlohmann::json(nullptr) : nlohmann::json(sorted[0].ToString())}});
     return kExitOk;
   }
   if (sorted.empty()) std::printf("%s: no node image versions listed\n", img->id.c_str());
   for (size_t i = 0; i < sorted.size(); ++i) {
-    std::printf("%s-%s%s\n", img->id.c_str(), sorted[i].ToString().c_str(), i == 0 ? "  (latest)" : "");
+    std::printf("%s-%s%s\n", img->id.c_str(), sorted[i].ToString().c_str(),
+                i == 0 ? "  (latest)" : "");
   }
   return kExitOk;
 }
@@ -209,12 +227,10 @@ int RunMigrate(const CatalogArgs& a) {
   auto plan = catalog::PlanMigration(*cat, *req, a.to_sku);
   if (!plan.ok()) return ReportError(plan.error());
   if (a.json) {
-    nlohmann::json j{{"accepted", plan->ok()},
-                     {"from", DecisionJson(plan->from)},
-                     {"to", DecisionJson(plan->to)},
-                     {"violations", ViolationsJson(plan->violations)},
-                     {"steps", plan->steps},
-                     {"rollback", plan->rollback}};
+    nlohmann::json j{
+        {"accepted", plan->ok()},       {"from", DecisionJson(plan->from)},
+        {"to", DecisionJson(plan->to)}, {"violations", ViolationsJson(plan->violations)},
+        {"steps", plan->steps},         {"rollback", plan->rollback}};
     PrintJson(j);
     return plan->ok() ? kExitOk : kExitRefused;
   }
@@ -223,12 +239,15 @@ int RunMigrate(const CatalogArgs& a) {
     return kExitRefused;
   }
   std::printf("migrate %s -> %s\n", plan->from.sku->name.c_str(), plan->to.sku->name.c_str());
-  std::printf("from:    %s\n", plan->from.ok() ? plan->from.image_name.c_str() : "(refused by the catalog)");
+  std::printf("from:    %s\n",
+              plan->from.ok() ? plan->from.image_name.c_str() : "(refused by the catalog)");
   std::printf("to:      %s\n", plan->to.image_name.c_str());
   std::printf("steps:\n");
-  for (size_t i = 0; i < plan->steps.size(); ++i) std::printf("  %zu. %s\n", i + 1, plan->steps[i].c_str());
+  for (size_t i = 0; i < plan->steps.size(); ++i)
+    std::printf("  %zu. %s\n", i + 1, plan->steps[i].c_str());
   std::printf("rollback:\n");
-  for (size_t i = 0; i < plan->rollback.size(); ++i) std::printf("  %zu. %s\n", i + 1, plan->rollback[i].c_str());
+  for (size_t i = 0; i < plan->rollback.size(); ++i)
+    std::printf("  %zu. %s\n", i + 1, plan->rollback[i].c_str());
   for (const auto& w : plan->to.warnings) std::fprintf(stderr, "hull: warning: %s\n", w.c_str());
   return kExitOk;
 }
@@ -255,7 +274,8 @@ int RunValidate(const CatalogArgs& a) {
     PrintJson({{"accepted", all_ok}, {"pools", pools}});
     return all_ok ? kExitOk : kExitRefused;
   }
-  std::printf("%-12s %-8s %-20s %-24s %s\n", "Name", "OsType", "OsSku", "VmSize", "NodeImageVersion");
+  std::printf("%-12s %-8s %-20s %-24s %s\n", "Name", "OsType", "OsSku", "VmSize",
+              "NodeImageVersion");
   std::printf("%-12s %-8s %-20s %-24s %s\n", "------------", "--------", "--------------------",
               "------------------------", "----------------------------------");
   for (const auto& r : *results) {
@@ -275,11 +295,13 @@ int RunValidate(const CatalogArgs& a) {
 }  // namespace
 
 void RegisterCatalog(CLI::App& app, Context& ctx) {
-  auto* cat = app.add_subcommand("catalog", "Node-image catalog: default images, rules, migrations");
+  auto* cat =
+      app.add_subcommand("catalog", "Node-image catalog: default images, rules, migrations");
   cat->require_subcommand(1);
   auto a = std::make_shared<CatalogArgs>();
 
-  auto* res = cat->add_subcommand("resolve", "Pick the default node image for a node pool, or refuse");
+  auto* res =
+      cat->add_subcommand("resolve", "Pick the default node image for a node pool, or refuse");
   AddCatalogOption(res, *a);
   AddPoolOptions(res, *a, true);
   res->add_flag("--first-pool", a->req.first_pool, "The pool is the cluster's first pool");
@@ -298,7 +320,8 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
   list->footer("Example: hull catalog list --os-sku AzureLinux");
   list->callback([&ctx, a] { ctx.action = [a] { return RunList(*a); }; });
 
-  auto* ver = cat->add_subcommand("versions", "List the node image versions of IMAGE, newest first");
+  auto* ver =
+      cat->add_subcommand("versions", "List the node image versions of IMAGE, newest first");
   AddCatalogOption(ver, *a);
   ver->add_option("IMAGE", a->image, "Image id, e.g. AKSAzureContainerLinux")->required();
   ver->add_flag("--json", a->json, "Print as JSON");
@@ -317,7 +340,8 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
       "rollback. Migrating to or from Windows is refused. Exit status: 0 planned, 2 refused.");
   mig->callback([&ctx, a] { ctx.action = [a] { return RunMigrate(*a); }; });
 
-  auto* val = cat->add_subcommand("validate", "Check a cluster definition (node pools) against every rule");
+  auto* val =
+      cat->add_subcommand("validate", "Check a cluster definition (node pools) against every rule");
   AddCatalogOption(val, *a);
   val->add_option("POOLS", a->pools, "Cluster YAML: pools: [{name, osType, osSKU, vmSize, ...}]")
       ->required();
