@@ -25,7 +25,7 @@ const char* kSkus[] = {"",
                        "Windows2022",
                        "WindowsAnnual"};
 const char* kChannels[] = {"NodeImage", "None", "Unmanaged", "SecurityPatch"};
-const char* kKube[] = {"1.33", "1.34", "1.35"};
+const char* kKube[] = {"1.32", "1.33", "1.34", "1.35"};
 
 bool Has(const Decision& d, const char* fact) { return d.facts.at(fact) == "true"; }
 
@@ -68,6 +68,7 @@ void CheckInvariants(const Decision& d, const Request& req, const SizeInfo& size
   }
   if (windows) EXPECT_EQ(img.arch, "amd64");
   if (wants("gpu")) EXPECT_TRUE(size.gpu);
+  if (sku == "Windows2019") EXPECT_LT(kube, (KubernetesVersion{1, 33, 0, false}));
   if (sku == "AzureLinux" && Has(d, "gpu")) EXPECT_NE(size.name.series, "NCads_A100_v4");
   if (sku == "AzureContainerLinux") {
     EXPECT_GE(kube, (KubernetesVersion{1, 34, 0, false}));
