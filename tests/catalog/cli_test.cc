@@ -120,7 +120,7 @@ TEST(CatalogCli, ValidatePrintsANodepoolTable) {
                                 "  AKSWindows-2022-containerd-gen2\n"));
   auto refused = Hull({"validate", bad});
   EXPECT_EQ(refused.exit_code, 2);
-  EXPECT_THAT(refused.err, HasSubstr("hull: pool win: hull: refused: 1 rule violated"));
+  EXPECT_THAT(refused.err, HasSubstr("hull: pool win: refused: 1 rule violated"));
   EXPECT_THAT(refused.err,
               HasSubstr("[first-pool-linux] the first node pool of a cluster must be Linux"));
 }

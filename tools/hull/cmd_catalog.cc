@@ -105,8 +105,8 @@ std::string VariantText(const catalog::Image& img) {
   return fmt::format("{}, Gen{}, {}", img.arch, img.generation, feats.empty() ? "-" : feats);
 }
 
-void PrintViolations(const std::vector<catalog::Violation>& vs) {
-  std::fprintf(stderr, "hull: refused: %zu rule%s violated\n", vs.size(),
+void PrintViolations(const std::vector<catalog::Violation>& vs, const std::string& what = "") {
+  std::fprintf(stderr, "hull: %srefused: %zu rule%s violated\n", what.c_str(), vs.size(),
                vs.size() == 1 ? "" : "s");
   for (const auto& v : vs) {
     std::fprintf(stderr, "  [%s] %s\n    fix: %s\n", v.rule.c_str(), v.message.c_str(),
@@ -286,8 +286,7 @@ int RunValidate(const CatalogArgs& a) {
   }
   for (const auto& r : *results) {
     if (r.decision.ok()) continue;
-    std::fprintf(stderr, "hull: pool %s: ", r.name.c_str());
-    PrintViolations(r.decision.violations);
+    PrintViolations(r.decision.violations, "pool " + r.name + ": ");
   }
   return all_ok ? kExitOk : kExitRefused;
 }
