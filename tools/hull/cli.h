@@ -38,5 +38,6 @@ void RegisterSign(CLI::App& app, Context& ctx);
 void RegisterUki(CLI::App& app, Context& ctx);
 void RegisterKeys(CLI::App& app, Context& ctx);
 void RegisterFleetlock(CLI::App& app, Context& ctx);
+void RegisterCatalog(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

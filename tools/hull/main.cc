@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
       RegisterKeys,
       RegisterInspect,
       RegisterFleetlock,
+      RegisterCatalog,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 
