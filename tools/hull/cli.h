@@ -31,5 +31,7 @@ void PrintJson(const nlohmann::json& doc);
 
 using Registrar = void (*)(CLI::App& app, Context& ctx);
 void RegisterVerity(CLI::App& app, Context& ctx);
+void RegisterSpec(CLI::App& app, Context& ctx);
+void RegisterRootfs(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", ctx.verbose, "Print debug detail");
   app.footer("Run 'hull <command> --help' for a command's options and examples.");
 
-  for (Registrar reg : {RegisterVerity}) reg(app, ctx);
+  for (Registrar reg : {RegisterVerity, RegisterSpec, RegisterRootfs}) reg(app, ctx);
 
   try {
     app.parse(argc, argv);
