@@ -97,8 +97,13 @@ nlohmann::json BuildSpdx(const SbomInfo& info, const std::vector<PackageInfo>& p
                   {"relationshipType", "DESCRIBES"},
                   {"relatedSpdxElement", os_id}});
   std::set<std::string> refs;
+  std::set<std::string> ids;
   for (const auto& p : packages) {
     auto j = PackageJson(p, info.suite);
+    // SPDXIDs must be unique; names differing only in + or - would collide.
+    std::string id = j["SPDXID"];
+    for (int n = 2; !ids.insert(id).second; ++n) id = fmt::format("{}-{}", j["SPDXID"].get<std::string>(), n);
+    j["SPDXID"] = id;
     rels.push_back({{"spdxElementId", os_id},
                     {"relationshipType", "CONTAINS"},
                     {"relatedSpdxElement", j["SPDXID"]}});

@@ -53,6 +53,15 @@ Result<bool> RemovePackageFiles(const std::string& root, const std::string& pkg)
     if (ec || st.type() == fs::file_type::directory || st.type() == fs::file_type::not_found) {
       continue;
     }
+    // dpkg lists directories; on merged /usr some are links (/lib -> usr/lib)
+    // that other packages need. A link resolving to a directory stays. The
+    // link is resolved inside the tree: absolute targets are re-rooted.
+    if (st.type() == fs::file_type::symlink) {
+      fs::path target = fs::read_symlink(p, ec);
+      fs::path resolved = target.is_absolute() ? fs::path(root) / target.relative_path()
+                                               : p.parent_path() / target;
+      if (!ec && fs::is_directory(fs::symlink_status(resolved, ec))) continue;
+    }
     fs::remove(p, ec);
     if (ec) return FsError(ec, "removing", p);
   }
