@@ -15,7 +15,7 @@ packages=(
   cryptsetup-bin sbsigntool efitools fdisk gdisk qemu-utils systemd
   # image pipeline, VM and services
   erofs-utils dosfstools mtools e2fsprogs mmdebstrap systemd-boot-efi
-  kmod apt-utils gpgv curl debian-archive-keyring
+  kmod apt-utils gpgv curl debian-archive-keyring linux-image-cloud-amd64
   ovmf swtpm swtpm-tools qemu-system-x86 etcd-server etcd-client nginx
   # measurements
   time

@@ -22,9 +22,8 @@ struct PackArgs {
 
 void PrintShape(const rootfs::ComposeStageResult& r) {
   const auto& s = r.shape;
-  std::printf("composed %s in %.1f s (cache %s, key %s)\n", r.compose.cache_hit ? "from cache" : "",
-              r.compose.seconds, r.compose.cache_hit ? "hit" : "miss",
-              r.compose.key.substr(0, 16).c_str());
+  std::printf("composed in %.1f s (cache %s, key %s)\n", r.compose.seconds,
+              r.compose.cache_hit ? "hit" : "miss", r.compose.key.substr(0, 16).c_str());
   std::printf("shaped in %.1f s: %zu packages, package manager removed: %zu\n", r.shape_seconds,
               s.packages.size(), s.removed_packages.size());
   for (const auto& k : s.kernels) {
