@@ -119,6 +119,17 @@ Status WriteEtc(const std::string& root, const ShapeOptions& o) {
   return Ok();
 }
 
+Status WriteUsers(const std::string& root, const std::vector<LoginUser>& users) {
+  if (users.empty()) return Ok();
+  std::error_code ec;
+  for (const char* d : {"/usr/lib/sysusers.d", "/usr/lib/tmpfiles.d"}) {
+    fs::create_directories(root + d, ec);
+    if (ec) return FsError(ec, "creating", root + d);
+  }
+  HULL_TRY(WriteFileAtomic(root + "/usr/lib/sysusers.d/hull-users.conf", SysusersText(users)));
+  return WriteFileAtomic(root + "/usr/lib/tmpfiles.d/hull-users.conf", TmpfilesText(users));
+}
+
 Status MoveEtc(const std::string& root) {
   std::error_code ec;
   fs::path etc = fs::path(root) / "etc", usr_etc = fs::path(root) / "usr/etc";
@@ -133,7 +144,43 @@ Status MoveEtc(const std::string& root) {
   return Ok();
 }
 
+// tmpfiles.d(5) arguments: C escapes are interpreted and % starts a specifier.
+std::string TmpfilesEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '%') {
+      out += "%%";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string SysusersText(const std::vector<LoginUser>& users) {
+  std::string out = "# Written by hull from the image spec's users.\n";
+  for (const auto& u : users) {
+    out += fmt::format("u {} - \"{}\" /home/{} /bin/bash\n", u.name, u.name, u.name);
+  }
+  return out;
+}
+
+std::string TmpfilesText(const std::vector<LoginUser>& users) {
+  std::string out = "# Written by hull from the image spec's users.\n";
+  for (const auto& u : users) {
+    out += fmt::format("d /home/{0} 0700 {0} {0} -\n", u.name);
+    if (u.ssh_authorized_keys.empty()) continue;
+    std::string keys;
+    for (const auto& k : u.ssh_authorized_keys) keys += TmpfilesEscape(k) + "\\n";
+    out += fmt::format("d /home/{0}/.ssh 0700 {0} {0} -\n", u.name);
+    out += fmt::format("f+ /home/{0}/.ssh/authorized_keys 0600 {0} {0} - {1}\n", u.name, keys);
+  }
+  return out;
+}
 
 std::string OsReleaseText(const ShapeOptions& o) {
   std::string id;
@@ -202,6 +249,7 @@ Result<ShapeReport> Shape(const std::string& root, const ShapeOptions& o) {
   HULL_TRY(CopyFiles(root, o.files));
   HULL_TRY(SystemctlUnits(root, "enable", o.enable_units));
   HULL_TRY(SystemctlUnits(root, "disable", o.disable_units));
+  HULL_TRY(WriteUsers(root, o.users));
   if (o.remove_package_manager) {
     for (const char* pkg : kPackageManager) {
       HULL_ASSIGN_OR_RETURN(bool removed, RemovePackageFiles(root, pkg).Context("removing " +

@@ -4,6 +4,8 @@
 //   - the package list is recorded (packages.h), then the package manager
 //     (apt, dpkg, libapt-pkg) is removed from /usr
 //   - spec files are copied, services enabled/disabled (systemctl --root)
+//   - login users become usr/lib/sysusers.d/hull-users.conf and
+//     usr/lib/tmpfiles.d/hull-users.conf (home, ~/.ssh/authorized_keys)
 //   - kernel modules are pruned to the allow-list (modules.h)
 //   - /usr/lib/os-release says ID=hull, IMAGE_ID, IMAGE_VERSION, VARIANT_ID
 //     (and HULL_INSECURE_DEV_KEYS=1 when built with development keys)
@@ -30,6 +32,11 @@ struct CopyFile {
   std::string dest;    // absolute path in the image, under /usr/ or /etc/
 };
 
+struct LoginUser {
+  std::string name;
+  std::vector<std::string> ssh_authorized_keys;
+};
+
 struct ShapeOptions {
   std::string image_id;  // os-release IMAGE_ID (the spec name)
   std::string image_version;
@@ -42,6 +49,9 @@ struct ShapeOptions {
   std::vector<CopyFile> files;
   std::vector<std::string> enable_units;
   std::vector<std::string> disable_units;
+  // Created at boot from /usr (systemd-sysusers and systemd-tmpfiles), since
+  // /etc/passwd and /home live on the writable root.
+  std::vector<LoginUser> users;
   std::string deb_cache;  // where the .debs are, for their SHA-256
 };
 
@@ -63,6 +73,9 @@ inline constexpr const char* kPackageManager[] = {"apt", "dpkg", "libapt-pkg6.0"
 
 Result<ShapeReport> Shape(const std::string& root, const ShapeOptions& options);
 
+// The sysusers.d and tmpfiles.d texts for `users` (sysusers.d(5), tmpfiles.d(5)).
+std::string SysusersText(const std::vector<LoginUser>& users);
+std::string TmpfilesText(const std::vector<LoginUser>& users);
 // The os-release text Shape writes.
 std::string OsReleaseText(const ShapeOptions& options);
 // Apparent size of the regular files and symlinks under `dir` (not following links).

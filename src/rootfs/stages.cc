@@ -45,6 +45,7 @@ ShapeOptions ShapeOptionsFor(const spec::ImageSpec& s, const ComposeStageOptions
   }
   sh.enable_units = s.services.enable;
   sh.disable_units = s.services.disable;
+  for (const auto& u : s.users) sh.users.push_back({u.name, u.ssh_authorized_keys});
   if (!o.cache_dir.empty()) sh.deb_cache = o.cache_dir + "/debs";
   return sh;
 }

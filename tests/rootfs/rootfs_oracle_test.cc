@@ -2,6 +2,8 @@
 // signed by an untrusted key, depmod on Debian's kernel modules, and one
 // compose of a small package set from deb.debian.org, shaped, packed twice
 // (byte-identical) and checked with fsck.erofs / dump.erofs.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -146,6 +148,36 @@ TEST(ModulesOracle, PruneKeepsDependenciesAndDepmodStaysConsistent) {
                                             "--show-depends", "br_netfilter"}});
   ASSERT_TRUE(modinfo.ok()) << modinfo.error().ToString();
   EXPECT_THAT(modinfo->out, HasSubstr("bridge.ko"));
+}
+
+// systemd-sysusers and systemd-tmpfiles (systemd 252) apply the files Shape
+// writes for login users to a root, as they would on the node's first boot.
+TEST(UsersOracle, SysusersAndTmpfilesCreateTheUsersAndKeys) {
+  auto t = TempDir::Create("users-oracle");
+  ASSERT_TRUE(t.ok());
+  const std::string root = t->path();
+  std::vector<LoginUser> users = {
+      {"core", {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake core@example",
+                "ssh-rsa AAAAB3Nza 100%\\weird comment"}},
+      {"ops", {}}};
+  ASSERT_TRUE(WriteFileAtomic(root + "/sysusers.conf", SysusersText(users)).ok());
+  ASSERT_TRUE(WriteFileAtomic(root + "/tmpfiles.conf", TmpfilesText(users)).ok());
+  ASSERT_NO_FATAL_FAILURE(Sh("mkdir -p etc home && systemd-sysusers --root=" + root + " " +
+                             root + "/sysusers.conf && systemd-tmpfiles --root=" + root +
+                             " --create " + root + "/tmpfiles.conf",
+                             root));
+  auto passwd = ReadFileText(root + "/etc/passwd");
+  ASSERT_TRUE(passwd.ok());
+  EXPECT_THAT(*passwd, HasSubstr(":/home/core:/bin/bash\n"));
+  EXPECT_THAT(*passwd, HasSubstr("ops:x:"));
+  auto keys = ReadFileText(root + "/home/core/.ssh/authorized_keys");
+  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+  EXPECT_EQ(*keys, users[0].ssh_authorized_keys[0] + "\n" + users[0].ssh_authorized_keys[1] + "\n");
+  struct stat st {};
+  ASSERT_EQ(::stat((root + "/home/core/.ssh/authorized_keys").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(st.st_uid, 0u);
+  EXPECT_TRUE(fs::is_directory(root + "/home/ops"));
 }
 
 // One compose of a small set from the real mirror, reused within the test.

@@ -321,7 +321,8 @@ TEST_F(ShapeTest, ShapesForImmutability) {
   Write("../motd", "hello\n");
   ShapeOptions o{.image_id = "HullImmutable", .image_version = "202611.25.0",
                  .insecure_dev_keys = true, .selinux_mode = "permissive",
-                 .files = {{dir_->path() + "/motd", "/etc/motd"}}};
+                 .files = {{dir_->path() + "/motd", "/etc/motd"}},
+                 .users = {{"core", {"ssh-ed25519 AAAA core"}}}};
   auto r = Shape(root_, o);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   ASSERT_EQ(r->packages.size(), 1u);
@@ -340,6 +341,9 @@ TEST_F(ShapeTest, ShapesForImmutability) {
   EXPECT_TRUE(fs::is_empty(root_ + "/etc"));
   EXPECT_EQ(*ReadFileText(root_ + "/usr/etc/hostname"), "debian\n");
   EXPECT_EQ(*ReadFileText(root_ + "/usr/etc/motd"), "hello\n");
+  EXPECT_EQ(*ReadFileText(root_ + "/usr/lib/sysusers.d/hull-users.conf"),
+            SysusersText(o.users));
+  EXPECT_EQ(*ReadFileText(root_ + "/usr/lib/tmpfiles.d/hull-users.conf"), TmpfilesText(o.users));
   EXPECT_EQ(*ReadFileText(root_ + "/usr/etc/machine-id"), "");
   EXPECT_EQ(*ReadFileText(root_ + "/usr/etc/selinux/config"),
             "# Written by hull from the image spec.\nSELINUX=permissive\nSELINUXTYPE=default\n");
@@ -361,6 +365,20 @@ TEST_F(ShapeTest, ShapesForImmutability) {
   // Shaping twice is refused rather than nesting /usr/etc.
   auto again = Shape(root_, o);
   ASSERT_FALSE(again.ok());
+}
+
+TEST(Users, SysusersAndTmpfilesLines) {
+  std::vector<LoginUser> users = {{"core", {"ssh-ed25519 AAAA a%b\\c"}}, {"ops", {}}};
+  EXPECT_EQ(SysusersText(users),
+            "# Written by hull from the image spec's users.\n"
+            "u core - \"core\" /home/core /bin/bash\n"
+            "u ops - \"ops\" /home/ops /bin/bash\n");
+  EXPECT_EQ(TmpfilesText(users),
+            "# Written by hull from the image spec's users.\n"
+            "d /home/core 0700 core core -\n"
+            "d /home/core/.ssh 0700 core core -\n"
+            "f+ /home/core/.ssh/authorized_keys 0600 core core - ssh-ed25519 AAAA a%%b\\\\c\\n\n"
+            "d /home/ops 0700 ops ops -\n");
 }
 
 TEST_F(ShapeTest, SplitUsrTreeIsRefused) {
