@@ -1,11 +1,12 @@
 #include "rootfs/compose.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "base/hex.h"
@@ -77,15 +78,16 @@ Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o) {
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-inrelease"));
   const std::string path = tmp.path() + "/InRelease";
   if (url.rfind("file://", 0) == 0) {
-    HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(url.substr(7), kMaxInReleaseBytes)
-                                                .Context("reading " + url));
+    HULL_ASSIGN_OR_RETURN(
+        std::string text,
+        ReadFileText(url.substr(7), kMaxInReleaseBytes).Context("reading " + url));
     HULL_TRY(WriteFileAtomic(path, text));
   } else {
-    auto r = Run(Command{.argv = {"curl", "--fail", "--silent", "--show-error", "--location",
-                                  "--max-filesize", std::to_string(kMaxInReleaseBytes),
-                                  "--output", path, url},
-                         .timeout = std::chrono::minutes(2),
-                         .install_hint = "apt-get install curl"});
+    auto r = Run(Command{
+        .argv = {"curl", "--fail", "--silent", "--show-error", "--location", "--max-filesize",
+                 std::to_string(kMaxInReleaseBytes), "--output", path, url},
+        .timeout = std::chrono::minutes(2),
+        .install_hint = "apt-get install curl"});
     if (!r.ok()) {
       return Error(ErrorCode::kUnavailable, r.error().ToString()).Wrap("fetching " + url);
     }
@@ -107,8 +109,8 @@ std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256)
   std::string material = fmt::format(
       "hull-compose-v1\nsuite={}\narch={}\nvariant={}\nmirror={}\ncomponents={}\npackages={}\n"
       "release={}\n",
-      o.suite, o.arch, o.variant, o.mirror, Join(o.components, ","),
-      Join(Sorted(o.packages), ","), release_sha256);
+      o.suite, o.arch, o.variant, o.mirror, Join(o.components, ","), Join(Sorted(o.packages), ","),
+      release_sha256);
   return HexEncode(crypto::Sha256(AsBytes(material)));
 }
 
@@ -116,10 +118,10 @@ Status ExtractTree(const std::string& tarball, const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", dir, ec.message());
-  auto r = Run(Command{.argv = {"tar", "--extract", "--file", tarball, "--directory", dir,
-                                "--numeric-owner", "--same-permissions", "--xattrs",
-                                "--xattrs-include=*"},
-                       .timeout = std::chrono::minutes(10)});
+  auto r = Run(
+      Command{.argv = {"tar", "--extract", "--file", tarball, "--directory", dir, "--numeric-owner",
+                       "--same-permissions", "--xattrs", "--xattrs-include=*"},
+              .timeout = std::chrono::minutes(10)});
   if (!r.ok()) return std::move(r).error().Wrap("extracting " + tarball);
   return Ok();
 }
@@ -185,8 +187,7 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
   if (!res.cache_hit) HULL_TRY(RunMmdebstrap(o, res.tarball, debs));
   HULL_TRY(ExtractTree(res.tarball, out_dir));
   if (scratch) res.tarball.clear();
-  res.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;
 }
 

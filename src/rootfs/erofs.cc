@@ -1,8 +1,8 @@
 #include "rootfs/erofs.h"
 
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "base/file.h"
 #include "base/subprocess.h"

@@ -1,11 +1,10 @@
 #include "rootfs/modules.h"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
 
 #include <algorithm>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "base/subprocess.h"

@@ -1,6 +1,7 @@
 #include "rootfs/packages.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <cerrno>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "base/hex.h"
@@ -21,7 +20,8 @@ namespace {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -42,7 +42,8 @@ std::vector<std::map<std::string, std::string>> Paragraphs(std::string_view text
     if (line[0] == ' ' || line[0] == '\t' || line[0] == '#') continue;  // continuation
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    cur.emplace(std::string(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1))));
+    cur.emplace(std::string(Trim(line.substr(0, colon))),
+                std::string(Trim(line.substr(colon + 1))));
   }
   if (!cur.empty()) out.push_back(std::move(cur));
   return out;
@@ -103,23 +104,40 @@ namespace {
 // mapped to SPDX identifiers.
 const std::map<std::string, std::string>& SpdxTable() {
   static const std::map<std::string, std::string> t = {
-      {"apache-2.0", "Apache-2.0"},        {"artistic", "Artistic-1.0-Perl"},
-      {"bsd-2-clause", "BSD-2-Clause"},    {"bsd-3-clause", "BSD-3-Clause"},
-      {"bsd-4-clause", "BSD-4-Clause"},    {"cc0-1.0", "CC0-1.0"},
-      {"expat", "MIT"},                    {"mit", "MIT"},
-      {"gpl", "GPL-1.0-or-later"},         {"gpl-1", "GPL-1.0-only"},
-      {"gpl-1+", "GPL-1.0-or-later"},      {"gpl-2", "GPL-2.0-only"},
-      {"gpl-2+", "GPL-2.0-or-later"},      {"gpl-3", "GPL-3.0-only"},
-      {"gpl-3+", "GPL-3.0-or-later"},      {"lgpl-2", "LGPL-2.0-only"},
-      {"lgpl-2+", "LGPL-2.0-or-later"},    {"lgpl-2.1", "LGPL-2.1-only"},
-      {"lgpl-2.1+", "LGPL-2.1-or-later"},  {"lgpl-3", "LGPL-3.0-only"},
-      {"lgpl-3+", "LGPL-3.0-or-later"},    {"isc", "ISC"},
-      {"zlib", "Zlib"},                    {"mpl-1.1", "MPL-1.1"},
-      {"mpl-2.0", "MPL-2.0"},              {"public-domain", "LicenseRef-public-domain"},
-      {"openssl", "OpenSSL"},              {"x11", "X11"},
-      {"curl", "curl"},                    {"bsl-1.0", "BSL-1.0"},
-      {"agpl-3+", "AGPL-3.0-or-later"},    {"perl", "Artistic-1.0-Perl OR GPL-1.0-or-later"},
-      {"python", "Python-2.0"},            {"unicode-dfs-2016", "Unicode-DFS-2016"},
+      {"apache-2.0", "Apache-2.0"},
+      {"artistic", "Artistic-1.0-Perl"},
+      {"bsd-2-clause", "BSD-2-Clause"},
+      {"bsd-3-clause", "BSD-3-Clause"},
+      {"bsd-4-clause", "BSD-4-Clause"},
+      {"cc0-1.0", "CC0-1.0"},
+      {"expat", "MIT"},
+      {"mit", "MIT"},
+      {"gpl", "GPL-1.0-or-later"},
+      {"gpl-1", "GPL-1.0-only"},
+      {"gpl-1+", "GPL-1.0-or-later"},
+      {"gpl-2", "GPL-2.0-only"},
+      {"gpl-2+", "GPL-2.0-or-later"},
+      {"gpl-3", "GPL-3.0-only"},
+      {"gpl-3+", "GPL-3.0-or-later"},
+      {"lgpl-2", "LGPL-2.0-only"},
+      {"lgpl-2+", "LGPL-2.0-or-later"},
+      {"lgpl-2.1", "LGPL-2.1-only"},
+      {"lgpl-2.1+", "LGPL-2.1-or-later"},
+      {"lgpl-3", "LGPL-3.0-only"},
+      {"lgpl-3+", "LGPL-3.0-or-later"},
+      {"isc", "ISC"},
+      {"zlib", "Zlib"},
+      {"mpl-1.1", "MPL-1.1"},
+      {"mpl-2.0", "MPL-2.0"},
+      {"public-domain", "LicenseRef-public-domain"},
+      {"openssl", "OpenSSL"},
+      {"x11", "X11"},
+      {"curl", "curl"},
+      {"bsl-1.0", "BSL-1.0"},
+      {"agpl-3+", "AGPL-3.0-or-later"},
+      {"perl", "Artistic-1.0-Perl OR GPL-1.0-or-later"},
+      {"python", "Python-2.0"},
+      {"unicode-dfs-2016", "Unicode-DFS-2016"},
   };
   return t;
 }

@@ -1,10 +1,10 @@
 #include "rootfs/sbom.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <ctime>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "base/hex.h"
 #include "crypto/digest.h"
@@ -102,7 +102,8 @@ nlohmann::json BuildSpdx(const SbomInfo& info, const std::vector<PackageInfo>& p
     auto j = PackageJson(p, info.suite);
     // SPDXIDs must be unique; names differing only in + or - would collide.
     std::string id = j["SPDXID"];
-    for (int n = 2; !ids.insert(id).second; ++n) id = fmt::format("{}-{}", j["SPDXID"].get<std::string>(), n);
+    for (int n = 2; !ids.insert(id).second; ++n)
+      id = fmt::format("{}-{}", j["SPDXID"].get<std::string>(), n);
     j["SPDXID"] = id;
     rels.push_back({{"spdxElementId", os_id},
                     {"relationshipType", "CONTAINS"},
@@ -112,12 +113,12 @@ nlohmann::json BuildSpdx(const SbomInfo& info, const std::vector<PackageInfo>& p
   }
   nlohmann::json extracted = nlohmann::json::array();
   for (const auto& r : refs) {
-    extracted.push_back({{"licenseId", r},
-                         {"name", r.substr(11)},
-                         {"extractedText",
-                          "A license named '" + r.substr(11) +
-                              "' in a Debian copyright file; see /usr/share/doc/<package>/"
-                              "copyright of the packages declaring it."}});
+    extracted.push_back(
+        {{"licenseId", r},
+         {"name", r.substr(11)},
+         {"extractedText", "A license named '" + r.substr(11) +
+                               "' in a Debian copyright file; see /usr/share/doc/<package>/"
+                               "copyright of the packages declaring it."}});
   }
   nlohmann::json doc{
       {"spdxVersion", "SPDX-2.3"},
@@ -132,9 +133,9 @@ nlohmann::json BuildSpdx(const SbomInfo& info, const std::vector<PackageInfo>& p
   if (!extracted.empty()) doc["hasExtractedLicensingInfos"] = extracted;
   // The namespace names this exact content (SPDX 2.3 clause 6.5: unique per document).
   std::string digest = HexEncode(crypto::Sha256(AsBytes(doc.dump())));
-  doc["documentNamespace"] = fmt::format("https://spdx.hull.invalid/{}-{}-{}",
-                                         SpdxIdSafe(info.image_name), info.image_version,
-                                         digest.substr(0, 32));
+  doc["documentNamespace"] =
+      fmt::format("https://spdx.hull.invalid/{}-{}-{}", SpdxIdSafe(info.image_name),
+                  info.image_version, digest.substr(0, 32));
   return doc;
 }
 

@@ -1,13 +1,12 @@
 #include "rootfs/shape.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "base/log.h"
@@ -58,8 +57,8 @@ Result<bool> RemovePackageFiles(const std::string& root, const std::string& pkg)
     // link is resolved inside the tree: absolute targets are re-rooted.
     if (st.type() == fs::file_type::symlink) {
       fs::path target = fs::read_symlink(p, ec);
-      fs::path resolved = target.is_absolute() ? fs::path(root) / target.relative_path()
-                                               : p.parent_path() / target;
+      fs::path resolved =
+          target.is_absolute() ? fs::path(root) / target.relative_path() : p.parent_path() / target;
       if (!ec && fs::is_directory(fs::symlink_status(resolved, ec))) continue;
     }
     fs::remove(p, ec);
@@ -85,8 +84,8 @@ Status SystemctlUnits(const std::string& root, const char* verb,
   if (units.empty()) return Ok();
   std::vector<std::string> argv = {"systemctl", "--root=" + root, "--no-reload", verb};
   argv.insert(argv.end(), units.begin(), units.end());
-  auto r = Run(Command{.argv = argv, .timeout = std::chrono::minutes(2),
-                       .install_hint = "apt-get install systemd"});
+  auto r = Run(Command{
+      .argv = argv, .timeout = std::chrono::minutes(2), .install_hint = "apt-get install systemd"});
   if (!r.ok()) return std::move(r).error().Wrap(fmt::format("systemctl {}", verb));
   return Ok();
 }
@@ -186,8 +185,8 @@ std::string OsReleaseText(const ShapeOptions& o) {
   std::string id;
   for (char c : o.image_id) {
     char l = char(std::tolower(static_cast<unsigned char>(c)));
-    id += (std::isalnum(static_cast<unsigned char>(l)) || l == '.' || l == '_' || l == '-') ? l
-                                                                                            : '-';
+    id +=
+        (std::isalnum(static_cast<unsigned char>(l)) || l == '.' || l == '_' || l == '-') ? l : '-';
   }
   std::string pretty = o.pretty_name.empty()
                            ? fmt::format("Hull {} {}", o.image_id, o.image_version)
@@ -198,8 +197,9 @@ std::string OsReleaseText(const ShapeOptions& o) {
       "HOME_URL=\"https://github.com/hull-os/hull\"\n",
       pretty, id, o.image_version, o.variant_id);
   if (o.insecure_dev_keys) {
-    text += "# Signed with insecure development keys: not for production.\n"
-            "HULL_INSECURE_DEV_KEYS=1\n";
+    text +=
+        "# Signed with insecure development keys: not for production.\n"
+        "HULL_INSECURE_DEV_KEYS=1\n";
   }
   return text;
 }
@@ -252,8 +252,8 @@ Result<ShapeReport> Shape(const std::string& root, const ShapeOptions& o) {
   HULL_TRY(WriteUsers(root, o.users));
   if (o.remove_package_manager) {
     for (const char* pkg : kPackageManager) {
-      HULL_ASSIGN_OR_RETURN(bool removed, RemovePackageFiles(root, pkg).Context("removing " +
-                                                                                std::string(pkg)));
+      HULL_ASSIGN_OR_RETURN(bool removed,
+                            RemovePackageFiles(root, pkg).Context("removing " + std::string(pkg)));
       if (!removed) continue;
       rep.removed_packages.push_back(pkg);
       std::erase_if(rep.packages, [&](const PackageInfo& p) { return p.name == pkg; });

@@ -1,9 +1,9 @@
 #include "rootfs/stages.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "rootfs/sbom.h"
@@ -39,8 +39,8 @@ ShapeOptions ShapeOptionsFor(const spec::ImageSpec& s, const ComposeStageOptions
   sh.module_patterns = s.kernel.modules;
   sh.selinux_mode = spec::SelinuxName(s.selinux);
   for (const auto& f : s.files) {
-    fs::path src = fs::path(f.source).is_absolute() ? fs::path(f.source)
-                                                    : fs::path(o.spec_dir) / f.source;
+    fs::path src =
+        fs::path(f.source).is_absolute() ? fs::path(f.source) : fs::path(o.spec_dir) / f.source;
     sh.files.push_back({src.string(), f.dest});
   }
   sh.enable_units = s.services.enable;
@@ -78,7 +78,8 @@ nlohmann::json ShapeReportJson(const ShapeReport& r) {
                        {"bytes_removed", k.bytes_removed}});
   }
   nlohmann::json largest = nlohmann::json::array();
-  for (const auto& e : r.largest) largest.push_back({{"path", "/usr/" + e.path}, {"bytes", e.bytes}});
+  for (const auto& e : r.largest)
+    largest.push_back({{"path", "/usr/" + e.path}, {"bytes", e.bytes}});
   return {{"packages", r.packages.size()},
           {"removed_packages", r.removed_packages},
           {"kernels", kernels},
@@ -106,8 +107,8 @@ Result<ComposeStageResult> ComposeStage(const spec::ImageSpec& s, const ComposeS
   HULL_TRY(WriteFileAtomic(o.out_dir + "/image.json", image.dump(2) + "\n"));
   HULL_TRY(WriteFileAtomic(o.out_dir + "/packages.json",
                            PackagesJson(res.shape.packages).dump(2) + "\n"));
-  HULL_TRY(WriteFileAtomic(o.out_dir + "/shape-report.json",
-                           ShapeReportJson(res.shape).dump(2) + "\n"));
+  HULL_TRY(
+      WriteFileAtomic(o.out_dir + "/shape-report.json", ShapeReportJson(res.shape).dump(2) + "\n"));
   return res;
 }
 
@@ -116,7 +117,8 @@ namespace {
 Result<std::vector<PackageInfo>> LoadPackagesJson(const std::string& path) {
   HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, 64 << 20));
   auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_array()) return Errorf(ErrorCode::kCorrupt, "'{}': not a JSON array", path);
+  if (j.is_discarded() || !j.is_array())
+    return Errorf(ErrorCode::kCorrupt, "'{}': not a JSON array", path);
   std::vector<PackageInfo> out;
   try {
     for (const auto& e : j) {
@@ -176,9 +178,8 @@ Result<PackStageResult> PackStage(const PackStageOptions& o) {
   res.image_bytes = fs::file_size(o.output, ec);
   HULL_ASSIGN_OR_RETURN(auto pkgs, LoadPackagesJson(o.dir + "/packages.json"));
   res.sbom = o.sbom.empty() ? o.output + ".spdx.json" : o.sbom;
-  auto sbom = BuildSpdx({.image_name = name, .image_version = version, .suite = suite,
-                         .created = e.timestamp},
-                        pkgs);
+  auto sbom = BuildSpdx(
+      {.image_name = name, .image_version = version, .suite = suite, .created = e.timestamp}, pkgs);
   HULL_TRY(WriteFileAtomic(res.sbom, sbom.dump(2) + "\n"));
   res.seconds = Since(start);
   return res;

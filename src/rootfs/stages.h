@@ -12,10 +12,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "rootfs/compose.h"
 #include "rootfs/erofs.h"
@@ -27,7 +26,7 @@ namespace hull::rootfs {
 struct ComposeStageOptions {
   std::string spec_dir;  // resolves relative `files` sources
   std::string out_dir;
-  std::string cache_dir;        // empty: no cache
+  std::string cache_dir;  // empty: no cache
   int64_t source_date_epoch = 0;
 };
 
@@ -41,9 +40,9 @@ Result<ComposeStageResult> ComposeStage(const spec::ImageSpec& spec,
                                         const ComposeStageOptions& options);
 
 struct PackStageOptions {
-  std::string dir;     // a compose stage's OUT
-  std::string output;  // the erofs image
-  std::string sbom;    // default: <output>.spdx.json
+  std::string dir;            // a compose stage's OUT
+  std::string output;         // the erofs image
+  std::string sbom;           // default: <output>.spdx.json
   std::optional<bool> lz4hc;  // default: the spec's erofs.compression
 };
 

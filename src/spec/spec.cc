@@ -1,11 +1,11 @@
 #include "spec/spec.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "spec/validate.h"
@@ -37,8 +37,8 @@ Status ParseDistribution(const YamlReader& r, const Node& n, Distribution& d) {
     }
   }
   if (n["variant"]) {
-    HULL_ASSIGN_OR_RETURN(size_t v, r.Choice(n["variant"], n.Mark(), "distribution.variant",
-                                             {"apt", "essential"}));
+    HULL_ASSIGN_OR_RETURN(
+        size_t v, r.Choice(n["variant"], n.Mark(), "distribution.variant", {"apt", "essential"}));
     d.variant = v == 0 ? "apt" : "essential";
   }
   return Ok();
@@ -193,8 +193,8 @@ Status ParseScalarFields(const YamlReader& r, const Node& root, ImageSpec& s) {
     s.arch = "amd64";
   }
   if (root["selinux"]) {
-    HULL_ASSIGN_OR_RETURN(size_t v, r.Choice(root["selinux"], m, "selinux",
-                                             {"enforcing", "permissive", "disabled"}));
+    HULL_ASSIGN_OR_RETURN(
+        size_t v, r.Choice(root["selinux"], m, "selinux", {"enforcing", "permissive", "disabled"}));
     s.selinux = static_cast<SelinuxMode>(v);
   }
   return Ok();
@@ -240,8 +240,8 @@ Status ParseSections(const YamlReader& r, const Node& root, ImageSpec& s) {
     HULL_TRY(map("erofs"));
     HULL_TRY(r.CheckKeys(root["erofs"], "'erofs'", {"compression"}));
     if (root["erofs"]["compression"]) {
-      HULL_ASSIGN_OR_RETURN(size_t c, r.Choice(root["erofs"]["compression"], m,
-                                               "erofs.compression", {"none", "lz4hc"}));
+      HULL_ASSIGN_OR_RETURN(size_t c, r.Choice(root["erofs"]["compression"], m, "erofs.compression",
+                                               {"none", "lz4hc"}));
       s.erofs_compression = static_cast<Compression>(c);
     }
   }
@@ -275,10 +275,10 @@ Result<ImageSpec> ParseOver(std::string_view yaml, const ParseOptions& options, 
     if (!root.IsMap()) {
       return r.AtMark(root.Mark(), fmt::format("a spec must be a map, got {}", NodeKind(root)));
     }
-    HULL_TRY(r.CheckKeys(root, "the spec",
-                         {"name", "flavor", "version", "arch", "distribution", "packages",
-                          "kernel", "selinux", "files", "services", "users", "partitions",
-                          "outputs", "erofs", "signing"}));
+    HULL_TRY(r.CheckKeys(
+        root, "the spec",
+        {"name", "flavor", "version", "arch", "distribution", "packages", "kernel", "selinux",
+         "files", "services", "users", "partitions", "outputs", "erofs", "signing"}));
     if (!root["name"]) return r.AtMark(root.Mark(), "missing required key 'name'");
     HULL_TRY(ParseScalarFields(r, root, base));
     HULL_TRY(ParseSections(r, root, base));
@@ -321,7 +321,8 @@ Status ValidateVersion(std::string_view v) {
                   "bad version '{}': {} (allowed: YYYYMM.DD.N, e.g. 202611.24.0)", v, why);
   };
   auto digits = [](std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   size_t d1 = v.find('.');
   size_t d2 = d1 == std::string_view::npos ? d1 : v.find('.', d1 + 1);
@@ -352,18 +353,25 @@ int64_t BuildTime() {
 const char* FlavorName(Flavor) { return "immutable"; }
 const char* SelinuxName(SelinuxMode m) {
   switch (m) {
-    case SelinuxMode::kEnforcing: return "enforcing";
-    case SelinuxMode::kPermissive: return "permissive";
-    case SelinuxMode::kDisabled: return "disabled";
+    case SelinuxMode::kEnforcing:
+      return "enforcing";
+    case SelinuxMode::kPermissive:
+      return "permissive";
+    case SelinuxMode::kDisabled:
+      return "disabled";
   }
   return "?";
 }
 const char* OutputName(OutputFormat f) {
   switch (f) {
-    case OutputFormat::kRaw: return "raw";
-    case OutputFormat::kVhd: return "vhd";
-    case OutputFormat::kQcow2: return "qcow2";
-    case OutputFormat::kVhdx: return "vhdx";
+    case OutputFormat::kRaw:
+      return "raw";
+    case OutputFormat::kVhd:
+      return "vhd";
+    case OutputFormat::kQcow2:
+      return "qcow2";
+    case OutputFormat::kVhdx:
+      return "vhdx";
   }
   return "?";
 }

@@ -1,16 +1,16 @@
 #include "spec/validate.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace hull::spec {
 namespace {
 
 bool AllOf(const std::string& v, std::string_view extra, bool upper = false) {
   return std::all_of(v.begin(), v.end(), [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           (upper && c >= 'A' && c <= 'Z') || extra.find(c) != std::string_view::npos;
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (upper && c >= 'A' && c <= 'Z') ||
+           extra.find(c) != std::string_view::npos;
   });
 }
 
@@ -52,8 +52,8 @@ Status CheckPackageName(const YamlReader& r, const YNode& n, const std::string& 
 }
 
 Status CheckMirror(const YamlReader& r, const YNode& n, const std::string& v) {
-  bool scheme = v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0 ||
-                v.rfind("file:///", 0) == 0;
+  bool scheme =
+      v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0 || v.rfind("file:///", 0) == 0;
   bool clean = std::none_of(v.begin(), v.end(),
                             [](char c) { return c <= ' ' || c == '"' || c == '\'' || c == 0x7f; });
   if (!scheme || !clean || v.size() > 512) {
@@ -74,9 +74,9 @@ Status CheckCmdlineArg(const YamlReader& r, const YNode& n, const std::string& v
   }
   for (std::string_view reserved : {"usrhash=", "mount.usr", "root=", "init="}) {
     if (v.rfind(reserved, 0) == 0) {
-      return r.At(n, n.Mark(),
-                  fmt::format("kernel argument '{}' is set by the build ({}... is reserved)", v,
-                              reserved));
+      return r.At(
+          n, n.Mark(),
+          fmt::format("kernel argument '{}' is set by the build ({}... is reserved)", v, reserved));
     }
   }
   return Ok();
@@ -135,8 +135,7 @@ Status CheckUserName(const YamlReader& r, const YNode& n, const std::string& v) 
 }
 
 Status CheckSshKey(const YamlReader& r, const YNode& n, const std::string& v) {
-  bool type = v.rfind("ssh-", 0) == 0 || v.rfind("ecdsa-sha2-", 0) == 0 ||
-              v.rfind("sk-", 0) == 0;
+  bool type = v.rfind("ssh-", 0) == 0 || v.rfind("ecdsa-sha2-", 0) == 0 || v.rfind("sk-", 0) == 0;
   bool one_line = v.find('\n') == std::string::npos && v.find(' ') != std::string::npos;
   if (!type || !one_line || v.size() > 16384) {
     return r.At(n, n.Mark(),

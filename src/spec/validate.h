@@ -2,9 +2,9 @@
 // naming what is allowed.
 #pragma once
 
-#include <string>
-
 #include <yaml-cpp/yaml.h>
+
+#include <string>
 
 #include "spec/yaml_reader.h"
 

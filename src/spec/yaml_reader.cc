@@ -1,8 +1,8 @@
 #include "spec/yaml_reader.h"
 
-#include <set>
-
 #include <fmt/format.h>
+
+#include <set>
 
 namespace hull::spec {
 
@@ -67,9 +67,9 @@ Status YamlReader::CheckKeys(const YAML::Node& map, std::string_view where,
     bool known = false;
     for (auto a : allowed) known = known || a == key;
     if (!known) {
-      return At(kv.first, map.Mark(),
-                fmt::format("unknown key '{}' in {} (allowed: {})", key, where,
-                            JoinChoices(allowed)));
+      return At(
+          kv.first, map.Mark(),
+          fmt::format("unknown key '{}' in {} (allowed: {})", key, where, JoinChoices(allowed)));
     }
     if (!seen.insert(key).second) {
       return At(kv.first, map.Mark(), fmt::format("duplicate key '{}' in {}", key, where));
@@ -143,11 +143,20 @@ Result<uint64_t> YamlReader::Size(const YAML::Node& node, const YAML::Mark& fall
   unsigned shift = 0;
   if (i + 1 == s.size()) {
     switch (s[i]) {
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      case 'T': shift = 40; break;
-      default: return bad();
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        return bad();
     }
   } else if (i != s.size()) {
     return bad();

@@ -3,13 +3,13 @@
 // exceptions never leave this adapter.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "base/result.h"
 
@@ -32,16 +32,13 @@ class YamlReader {
   // The map's keys must be scalars, unique and among `allowed`.
   Status CheckKeys(const YAML::Node& map, std::string_view where,
                    std::initializer_list<std::string_view> allowed) const;
-  Status ExpectMap(const YAML::Node& node, const YAML::Mark& fallback,
-                   std::string_view what) const;
+  Status ExpectMap(const YAML::Node& node, const YAML::Mark& fallback, std::string_view what) const;
   Result<std::string> Scalar(const YAML::Node& node, const YAML::Mark& fallback,
                              std::string_view what) const;
-  Result<std::vector<std::string>> ScalarList(const YAML::Node& node,
-                                              const YAML::Mark& fallback,
+  Result<std::vector<std::string>> ScalarList(const YAML::Node& node, const YAML::Mark& fallback,
                                               std::string_view what) const;
   // One of `choices`; returns its index.
-  Result<size_t> Choice(const YAML::Node& node, const YAML::Mark& fallback,
-                        std::string_view what,
+  Result<size_t> Choice(const YAML::Node& node, const YAML::Mark& fallback, std::string_view what,
                         std::initializer_list<std::string_view> choices) const;
   // A byte count: a decimal integer, optionally with K, M, G or T (powers of 1024).
   Result<uint64_t> Size(const YAML::Node& node, const YAML::Mark& fallback,

@@ -2,13 +2,12 @@
 // signed by an untrusted key, depmod on Debian's kernel modules, and one
 // compose of a small package set from deb.debian.org, shaped, packed twice
 // (byte-identical) and checked with fsck.erofs / dump.erofs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -42,20 +41,20 @@ class UntrustedRepo : public ::testing::Test {
     ASSERT_TRUE(t.ok());
     dir_.emplace(std::move(*t));
     const std::string d = dir_->path();
-    ASSERT_NO_FATAL_FAILURE(Sh(
-        "mkdir -p repo/dists/bookworm/main/binary-amd64 gnupg && chmod 700 gnupg\n"
-        ": > repo/dists/bookworm/main/binary-amd64/Packages\n"
-        "cd repo && apt-ftparchive -o APT::FTPArchive::Release::Suite=bookworm"
-        " -o APT::FTPArchive::Release::Codename=bookworm"
-        " -o APT::FTPArchive::Release::Architectures=amd64"
-        " -o APT::FTPArchive::Release::Components=main release dists/bookworm > ../Release\n"
-        "mv ../Release dists/bookworm/Release && cd ..\n"
-        "gpg --homedir gnupg --batch --passphrase '' --quick-gen-key"
-        " 'Throwaway <throwaway@invalid>' ed25519 sign never 2>/dev/null\n"
-        "gpg --homedir gnupg --batch --clearsign -o repo/dists/bookworm/InRelease"
-        " repo/dists/bookworm/Release 2>/dev/null\n"
-        "gpg --homedir gnupg --batch --export > throwaway.gpg\n",
-        d));
+    ASSERT_NO_FATAL_FAILURE(
+        Sh("mkdir -p repo/dists/bookworm/main/binary-amd64 gnupg && chmod 700 gnupg\n"
+           ": > repo/dists/bookworm/main/binary-amd64/Packages\n"
+           "cd repo && apt-ftparchive -o APT::FTPArchive::Release::Suite=bookworm"
+           " -o APT::FTPArchive::Release::Codename=bookworm"
+           " -o APT::FTPArchive::Release::Architectures=amd64"
+           " -o APT::FTPArchive::Release::Components=main release dists/bookworm > ../Release\n"
+           "mv ../Release dists/bookworm/Release && cd ..\n"
+           "gpg --homedir gnupg --batch --passphrase '' --quick-gen-key"
+           " 'Throwaway <throwaway@invalid>' ed25519 sign never 2>/dev/null\n"
+           "gpg --homedir gnupg --batch --clearsign -o repo/dists/bookworm/InRelease"
+           " repo/dists/bookworm/Release 2>/dev/null\n"
+           "gpg --homedir gnupg --batch --export > throwaway.gpg\n",
+           d));
     options_.mirror = "file://" + d + "/repo";
     options_.variant = "essential";
     options_.source_date_epoch = kEpoch;
@@ -116,8 +115,10 @@ TEST(ModulesOracle, PruneKeepsDependenciesAndDepmodStaysConsistent) {
   ASSERT_NO_FATAL_FAILURE(Sh("mkdir -p " + root + "/usr/lib && ln -s usr/lib " + root +
                              "/lib && mkdir -p " + dst + "/kernel && cp " + src +
                              "/modules.builtin* " + src + "/modules.order " + dst + "/ && cp -r " +
-                             src + "/kernel/net " + src + "/kernel/drivers " + dst + "/kernel/ && "
-                             "depmod -b " + root + " " + kver));
+                             src + "/kernel/net " + src + "/kernel/drivers " + dst +
+                             "/kernel/ && "
+                             "depmod -b " +
+                             root + " " + kver));
   auto before = ReadFileText(dst + "/modules.dep");
   ASSERT_TRUE(before.ok());
   auto deps_before = ParseModulesDep(*before);
@@ -144,8 +145,8 @@ TEST(ModulesOracle, PruneKeepsDependenciesAndDepmodStaysConsistent) {
   EXPECT_EQ(listed, expected);
   EXPECT_TRUE(expected.count("kernel/net/bridge/bridge.ko"));
   EXPECT_TRUE(expected.count("kernel/drivers/net/veth.ko"));
-  auto modinfo = hull::Run(Command{.argv = {"modprobe", "-d", root, "-S", kver,
-                                            "--show-depends", "br_netfilter"}});
+  auto modinfo = hull::Run(
+      Command{.argv = {"modprobe", "-d", root, "-S", kver, "--show-depends", "br_netfilter"}});
   ASSERT_TRUE(modinfo.ok()) << modinfo.error().ToString();
   EXPECT_THAT(modinfo->out, HasSubstr("bridge.ko"));
 }
@@ -156,15 +157,15 @@ TEST(UsersOracle, SysusersAndTmpfilesCreateTheUsersAndKeys) {
   auto t = TempDir::Create("users-oracle");
   ASSERT_TRUE(t.ok());
   const std::string root = t->path();
-  std::vector<LoginUser> users = {
-      {"core", {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake core@example",
-                "ssh-rsa AAAAB3Nza 100%\\weird comment"}},
-      {"ops", {}}};
+  std::vector<LoginUser> users = {{"core",
+                                   {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake core@example",
+                                    "ssh-rsa AAAAB3Nza 100%\\weird comment"}},
+                                  {"ops", {}}};
   ASSERT_TRUE(WriteFileAtomic(root + "/sysusers.conf", SysusersText(users)).ok());
   ASSERT_TRUE(WriteFileAtomic(root + "/tmpfiles.conf", TmpfilesText(users)).ok());
-  ASSERT_NO_FATAL_FAILURE(Sh("mkdir -p etc home && systemd-sysusers --root=" + root + " " +
-                             root + "/sysusers.conf && systemd-tmpfiles --root=" + root +
-                             " --create " + root + "/tmpfiles.conf",
+  ASSERT_NO_FATAL_FAILURE(Sh("mkdir -p etc home && systemd-sysusers --root=" + root + " " + root +
+                                 "/sysusers.conf && systemd-tmpfiles --root=" + root +
+                                 " --create " + root + "/tmpfiles.conf",
                              root));
   auto passwd = ReadFileText(root + "/etc/passwd");
   ASSERT_TRUE(passwd.ok());
@@ -205,8 +206,8 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
   // The .debs were kept for the next cold compose and the SBOM.
   EXPECT_TRUE(fs::exists(o.cache_dir + "/debs/kmod_30+20221128-1_amd64.deb"));
 
-  ShapeOptions so{.image_id = "HullTest", .image_version = "202611.25.0",
-                  .deb_cache = o.cache_dir + "/debs"};
+  ShapeOptions so{
+      .image_id = "HullTest", .image_version = "202611.25.0", .deb_cache = o.cache_dir + "/debs"};
   auto shaped = Shape(d + "/a", so);
   ASSERT_TRUE(shaped.ok()) << shaped.error().ToString();
   EXPECT_THAT(shaped->removed_packages, ::testing::ElementsAre("dpkg"));  // no apt in essential
@@ -230,13 +231,16 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
 
   // Pack twice with labels from a file_contexts; the images are identical.
   const std::string fc = d + "/file_contexts";
-  ASSERT_TRUE(WriteFileAtomic(fc, UsrImageFileContexts(
-                                      "/usr(/.*)?\tsystem_u:object_r:usr_t:s0\n"
-                                      "/usr/bin/kmod\t--\tsystem_u:object_r:insmod_exec_t:s0\n"
-                                      "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"))
+  ASSERT_TRUE(WriteFileAtomic(
+                  fc, UsrImageFileContexts("/usr(/.*)?\tsystem_u:object_r:usr_t:s0\n"
+                                           "/usr/bin/kmod\t--\tsystem_u:object_r:insmod_exec_t:s0\n"
+                                           "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"))
                   .ok());
-  ErofsOptions eo{.source_dir = d + "/a/usr", .output = d + "/usr1.erofs", .timestamp = kEpoch,
-                  .uuid = UsrFilesystemUuid("HullTest", "202611.25.0"), .file_contexts = fc};
+  ErofsOptions eo{.source_dir = d + "/a/usr",
+                  .output = d + "/usr1.erofs",
+                  .timestamp = kEpoch,
+                  .uuid = UsrFilesystemUuid("HullTest", "202611.25.0"),
+                  .file_contexts = fc};
   ASSERT_TRUE(PackErofs(eo).ok());
   eo.output = d + "/usr2.erofs";
   ASSERT_TRUE(PackErofs(eo).ok());
@@ -260,9 +264,9 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
   EXPECT_LT(fs::file_size(eo.output), a->size());
   EXPECT_TRUE(hull::Run(Command{.argv = {"fsck.erofs", "--extract", eo.output}}).ok());
 
-  auto sbom = BuildSpdx({.image_name = "HullTest", .image_version = "202611.25.0",
-                         .created = kEpoch},
-                        shaped->packages);
+  auto sbom =
+      BuildSpdx({.image_name = "HullTest", .image_version = "202611.25.0", .created = kEpoch},
+                shaped->packages);
   EXPECT_EQ(sbom["packages"].size(), shaped->packages.size() + 1);
 }
 

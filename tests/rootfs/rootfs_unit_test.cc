@@ -1,13 +1,12 @@
 // Pure parts of the rootfs stages: argv builders, cache keys, dpkg/DEP-5
 // parsing, module selection, file_contexts rewriting, SBOM shape, and Shape
 // on a small hand-made tree.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <set>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -43,11 +42,11 @@ TEST(Compose, MmdebstrapArgv) {
   auto argv = BuildMmdebstrapArgv(o, "/t.tar", "/my cache/debs");
   EXPECT_EQ(argv[10], "--setup-hook=sync-in '/my cache/debs' /var/cache/apt/archives/");
   // No cache: no hooks.
-  EXPECT_THAT(BuildMmdebstrapArgv(ComposeOptions{}, "/t.tar", ""),
-              ElementsAre("mmdebstrap", "--mode=unshare", "--variant=apt",
-                          "--architectures=amd64", "--components=main",
-                          "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
-                          "--format=tar", "bookworm", "/t.tar", "http://deb.debian.org/debian"));
+  EXPECT_THAT(
+      BuildMmdebstrapArgv(ComposeOptions{}, "/t.tar", ""),
+      ElementsAre("mmdebstrap", "--mode=unshare", "--variant=apt", "--architectures=amd64",
+                  "--components=main", "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
+                  "--format=tar", "bookworm", "/t.tar", "http://deb.debian.org/debian"));
 }
 
 TEST(Compose, InReleaseUrl) {
@@ -146,7 +145,7 @@ TEST(Modules, NamesAndPatterns) {
   EXPECT_EQ(ModuleName("kernel/arch/x86/crypto/sha256-ssse3.ko.xz"), "sha256-ssse3");
   std::vector<std::string> pats = {"virtio*", "sha256_ssse3", "kernel/net/bridge/*", "dm-verity"};
   EXPECT_TRUE(ModuleMatches("kernel/drivers/net/virtio_net.ko", pats));
-  EXPECT_TRUE(ModuleMatches("kernel/arch/x86/crypto/sha256-ssse3.ko", pats));  // - == _
+  EXPECT_TRUE(ModuleMatches("kernel/arch/x86/crypto/sha256-ssse3.ko", pats));   // - == _
   EXPECT_TRUE(ModuleMatches("kernel/net/bridge/netfilter/ebtables.ko", pats));  // * crosses /
   EXPECT_TRUE(ModuleMatches("kernel/drivers/md/dm-verity.ko", pats));
   EXPECT_FALSE(ModuleMatches("kernel/drivers/net/e1000e/e1000e.ko", pats));
@@ -224,15 +223,22 @@ TEST(Erofs, ArgvAndDerivedUuid) {
 }
 
 TEST(Sbom, Spdx23RequiredFields) {
-  PackageInfo p{.name = "libc6", .version = "2.36-9+deb12u4", .arch = "amd64",
-                .source = "glibc", .source_version = "2.36-9+deb12u4",
+  PackageInfo p{.name = "libc6",
+                .version = "2.36-9+deb12u4",
+                .arch = "amd64",
+                .source = "glibc",
+                .source_version = "2.36-9+deb12u4",
                 .license_spdx = "GPL-2.0-or-later AND LicenseRef-Sleepycat",
                 .deb_file = "libc6_2.36-9+deb12u4_amd64.deb",
                 .deb_sha256 = std::string(64, 'a')};
-  PackageInfo q{.name = "g++-12", .version = "1:12.2", .arch = "amd64", .source = "gcc-12",
-                .source_version = "1:12.2", .license_spdx = "NOASSERTION"};
-  auto doc = BuildSpdx({.image_name = "Hull", .image_version = "202611.25.0", .created = 0},
-                       {p, q});
+  PackageInfo q{.name = "g++-12",
+                .version = "1:12.2",
+                .arch = "amd64",
+                .source = "gcc-12",
+                .source_version = "1:12.2",
+                .license_spdx = "NOASSERTION"};
+  auto doc =
+      BuildSpdx({.image_name = "Hull", .image_version = "202611.25.0", .created = 0}, {p, q});
   // SPDX 2.3 clause 6 (document creation information) and 7 (package information):
   // the fields the schema marks required.
   EXPECT_EQ(doc["spdxVersion"], "SPDX-2.3");
@@ -249,8 +255,9 @@ TEST(Sbom, Spdx23RequiredFields) {
     for (const char* f : {"SPDXID", "name", "downloadLocation"}) EXPECT_TRUE(pkg.contains(f)) << f;
     std::string id = pkg["SPDXID"];
     EXPECT_TRUE(ids.insert(id).second) << id;
-    EXPECT_EQ(id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"),
-              std::string::npos)
+    EXPECT_EQ(
+        id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"),
+        std::string::npos)
         << id;
   }
   const auto& libc = doc["packages"][1];
@@ -267,10 +274,9 @@ TEST(Sbom, Spdx23RequiredFields) {
   EXPECT_EQ(doc["relationships"][0]["relationshipType"], "DESCRIBES");
   EXPECT_EQ(doc["relationships"][2]["relatedSpdxElement"], "SPDXRef-Package-deb-g---12-amd64");
   // Deterministic.
-  EXPECT_EQ(doc.dump(), BuildSpdx({.image_name = "Hull", .image_version = "202611.25.0",
-                                   .created = 0},
-                                  {p, q})
-                            .dump());
+  EXPECT_EQ(doc.dump(),
+            BuildSpdx({.image_name = "Hull", .image_version = "202611.25.0", .created = 0}, {p, q})
+                .dump());
 }
 
 // A hand-made merged-/usr tree with a dpkg database.
@@ -285,7 +291,8 @@ class ShapeTest : public ::testing::Test {
                           "var/lib/dpkg/info", "var/cache/apt", "home/user", "srv/www", "tmp"}) {
       fs::create_directories(root_ + "/" + d);
     }
-    for (const char* d : {"bin", "sbin", "lib"}) fs::create_symlink(std::string("usr/") + d, root_ + "/" + d);
+    for (const char* d : {"bin", "sbin", "lib"})
+      fs::create_symlink(std::string("usr/") + d, root_ + "/" + d);
     Write("var/lib/dpkg/status",
           "Package: foo\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-1\n\n"
           "Package: apt\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.6.1\n\n"
@@ -319,8 +326,10 @@ class ShapeTest : public ::testing::Test {
 
 TEST_F(ShapeTest, ShapesForImmutability) {
   Write("../motd", "hello\n");
-  ShapeOptions o{.image_id = "HullImmutable", .image_version = "202611.25.0",
-                 .insecure_dev_keys = true, .selinux_mode = "permissive",
+  ShapeOptions o{.image_id = "HullImmutable",
+                 .image_version = "202611.25.0",
+                 .insecure_dev_keys = true,
+                 .selinux_mode = "permissive",
                  .files = {{dir_->path() + "/motd", "/etc/motd"}},
                  .users = {{"core", {"ssh-ed25519 AAAA core"}}}};
   auto r = Shape(root_, o);
@@ -341,8 +350,7 @@ TEST_F(ShapeTest, ShapesForImmutability) {
   EXPECT_TRUE(fs::is_empty(root_ + "/etc"));
   EXPECT_EQ(*ReadFileText(root_ + "/usr/etc/hostname"), "debian\n");
   EXPECT_EQ(*ReadFileText(root_ + "/usr/etc/motd"), "hello\n");
-  EXPECT_EQ(*ReadFileText(root_ + "/usr/lib/sysusers.d/hull-users.conf"),
-            SysusersText(o.users));
+  EXPECT_EQ(*ReadFileText(root_ + "/usr/lib/sysusers.d/hull-users.conf"), SysusersText(o.users));
   EXPECT_EQ(*ReadFileText(root_ + "/usr/lib/tmpfiles.d/hull-users.conf"), TmpfilesText(o.users));
   EXPECT_EQ(*ReadFileText(root_ + "/usr/etc/machine-id"), "");
   EXPECT_EQ(*ReadFileText(root_ + "/usr/etc/selinux/config"),

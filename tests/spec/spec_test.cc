@@ -1,9 +1,9 @@
 #include "spec/spec.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -42,9 +42,9 @@ TEST(Spec, DefaultSpecParsesWithDocumentedDefaults) {
                         "selinux-policy-default", "policycoreutils", "udev", "dbus", "kmod"}) {
     EXPECT_NE(std::find(s->packages.begin(), s->packages.end(), p), s->packages.end()) << p;
   }
-  for (const char* m : {"virtio*", "hv_*", "nvme*", "ext4", "erofs", "overlay", "vfat", "nf_*",
-                        "xt_*", "nft_*", "bridge", "veth", "vxlan", "dm-verity", "dm-mod", "tpm*",
-                        "sha256-ssse3"}) {
+  for (const char* m :
+       {"virtio*", "hv_*", "nvme*", "ext4", "erofs", "overlay", "vfat", "nf_*", "xt_*", "nft_*",
+        "bridge", "veth", "vxlan", "dm-verity", "dm-mod", "tpm*", "sha256-ssse3"}) {
     EXPECT_NE(std::find(s->kernel.modules.begin(), s->kernel.modules.end(), m),
               s->kernel.modules.end())
         << m;
@@ -158,7 +158,8 @@ TEST(Spec, ErrorsNameFileLineColumnAndWhatIsAllowed) {
               "t.yaml:2:1: unknown key 'name2' in the spec (allowed: name, flavor, version, "
               "arch, distribution, packages, kernel, selinux, files, services, users, "
               "partitions, outputs, erofs, signing)");
-  ExpectError("name: n\nkey: [unclosed\n", "t.yaml:3:1: YAML syntax: end of sequence flow not found");
+  ExpectError("name: n\nkey: [unclosed\n",
+              "t.yaml:3:1: YAML syntax: end of sequence flow not found");
 }
 
 TEST(Spec, ValueErrors) {
@@ -242,8 +243,8 @@ TEST(Spec, Version) {
   EXPECT_EQ(VersionForTime(0), "197001.01.0");
   EXPECT_TRUE(ValidateVersion("202611.24.0").ok());
   EXPECT_TRUE(ValidateVersion("202612.31.12").ok());
-  for (const char* bad : {"202611.24", "202611.24.01", "202611.00.0", "202611.32.0",
-                          "202600.01.0", "20261.24.0", "202611.24.-1", "202611.24.0.1", ""}) {
+  for (const char* bad : {"202611.24", "202611.24.01", "202611.00.0", "202611.32.0", "202600.01.0",
+                          "20261.24.0", "202611.24.-1", "202611.24.0.1", ""}) {
     EXPECT_FALSE(ValidateVersion(bad).ok()) << bad;
   }
 }
@@ -272,11 +273,12 @@ TEST(SpecCli, ShowDefaultRoundTripsThroughCheck) {
   auto text = ReadFileText(path);
   ASSERT_TRUE(text.ok());
   EXPECT_EQ(*text, std::string(DefaultSpecText()));
-  auto checked = hull::Run(Command{.argv = {bin, "spec", "check", path},
-                                   .env = {"SOURCE_DATE_EPOCH=1795564800"}});
+  auto checked = hull::Run(
+      Command{.argv = {bin, "spec", "check", path}, .env = {"SOURCE_DATE_EPOCH=1795564800"}});
   ASSERT_TRUE(checked.ok()) << checked.error().ToString();
-  EXPECT_EQ(checked->out, path + ": ok (HullImmutable 202611.25.0, 15 packages, 57 module "
-                                 "patterns)\n");
+  EXPECT_EQ(checked->out, path +
+                              ": ok (HullImmutable 202611.25.0, 15 packages, 57 module "
+                              "patterns)\n");
 
   ASSERT_TRUE(WriteFileAtomic(path, std::string_view("name: n\nselinux: strict\n")).ok());
   auto bad = RunAllowFailure(Command{.argv = {bin, "spec", "check", path}});

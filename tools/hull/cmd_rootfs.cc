@@ -41,11 +41,10 @@ int RunCompose(const ComposeArgs& a) {
   const int64_t epoch = spec::BuildTime();
   auto s = spec::LoadSpec(a.spec, epoch);
   if (!s.ok()) return ReportError(s.error());
-  rootfs::ComposeStageOptions o{
-      .spec_dir = std::filesystem::path(a.spec).parent_path().string(),
-      .out_dir = a.out,
-      .cache_dir = a.cache,
-      .source_date_epoch = epoch};
+  rootfs::ComposeStageOptions o{.spec_dir = std::filesystem::path(a.spec).parent_path().string(),
+                                .out_dir = a.out,
+                                .cache_dir = a.cache,
+                                .source_date_epoch = epoch};
   auto r = rootfs::ComposeStage(*s, o);
   if (!r.ok()) return ReportError(r.error());
   if (a.json) {
