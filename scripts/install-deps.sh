@@ -17,6 +17,7 @@ packages=(
   linux-image-cloud-amd64
   # image pipeline, VM and services
   erofs-utils dosfstools mtools e2fsprogs mmdebstrap systemd-boot-efi
+  kmod apt-utils gpgv curl debian-archive-keyring
   ovmf swtpm swtpm-tools qemu-system-x86 etcd-server etcd-client nginx
   # measurements
   time

@@ -39,5 +39,7 @@ void RegisterUki(CLI::App& app, Context& ctx);
 void RegisterKeys(CLI::App& app, Context& ctx);
 void RegisterFleetlock(CLI::App& app, Context& ctx);
 void RegisterCatalog(CLI::App& app, Context& ctx);
+void RegisterSpec(CLI::App& app, Context& ctx);
+void RegisterRootfs(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

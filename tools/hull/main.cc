@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
       RegisterInspect,
       RegisterFleetlock,
       RegisterCatalog,
+      RegisterSpec,
+      RegisterRootfs,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 

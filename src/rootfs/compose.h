@@ -1,0 +1,68 @@
+// Package composition: a Debian tree made by mmdebstrap from a signed mirror,
+// cached between builds.
+//
+// Trust: before anything else the suite's InRelease is fetched and checked
+// with gpgv against `keyring` (kBadSignature if it is not signed by a key in
+// it); mmdebstrap then runs with the same keyring, so apt verifies InRelease
+// and every package's hash again. A cache entry is keyed by that verified
+// InRelease's SHA-256, so a cached tree can only be reused while the archive
+// still publishes the exact Release it was composed from.
+//
+// Cache layout (cache_dir):
+//   debs/<name>_<version>_<arch>.deb   every package downloaded (sync-out from
+//                                      the chroot's /var/cache/apt/archives)
+//   trees/<key>.tar                    the composed tree (mmdebstrap's tarball,
+//                                      reproducible under SOURCE_DATE_EPOCH)
+// A warm compose (tree present) runs neither apt nor dpkg: it extracts the tar.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace hull::rootfs {
+
+inline constexpr char kDebianKeyring[] = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
+struct ComposeOptions {
+  std::string suite = "bookworm";
+  std::string mirror = "http://deb.debian.org/debian";
+  std::vector<std::string> components{"main"};
+  std::string arch = "amd64";
+  std::string variant = "apt";        // apt | essential
+  std::vector<std::string> packages;  // extra packages (--include)
+  std::string keyring = kDebianKeyring;
+  int64_t source_date_epoch = 0;
+  std::string cache_dir;  // empty: no cache (a temp dir is used)
+};
+
+struct ComposeResult {
+  bool cache_hit = false;
+  std::string key;             // hex SHA-256 cache key
+  std::string release_sha256;  // of the verified InRelease
+  std::string tarball;         // the composed tree as tar (in the cache)
+  double seconds = 0;
+};
+
+// The mmdebstrap argv writing a tar to `tar_out`, syncing .debs with `deb_cache`
+// (empty: no .deb cache).
+std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& tar_out,
+                                             const std::string& deb_cache);
+// "<mirror>/dists/<suite>/InRelease".
+std::string InReleaseUrl(const ComposeOptions& o);
+// Fetches InRelease (curl for http(s), a read for file://) and checks its
+// signature with gpgv against o.keyring. kBadSignature when unsigned or signed
+// by an unknown key; kUnavailable when it cannot be fetched.
+Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o);
+// Hex SHA-256 over suite, arch, variant, mirror, components, the sorted and
+// de-duplicated package list and the InRelease digest.
+std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256);
+// Composes into `out_dir` (created; must not exist or be empty).
+Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_dir);
+
+// Extracts a tar made by Compose into `dir` keeping owners, modes and xattrs.
+Status ExtractTree(const std::string& tarball, const std::string& dir);
+
+}  // namespace hull::rootfs

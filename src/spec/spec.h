@@ -1,0 +1,108 @@
+// The image spec: a YAML file naming everything that goes into an image
+// (docs/spec.md documents every field). Parsing is strict: an unknown key, a
+// wrong type or a bad value is kInvalidArgument with a message of the form
+//   "FILE:LINE:COL: <what is wrong> (allowed: <what is allowed>)"
+// (LINE and COL 1-based). Absent fields take the defaults documented in
+// docs/spec.md; the default spec (specs/default.yaml) is embedded in the binary.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace hull::spec {
+
+enum class Flavor { kImmutable };
+enum class SelinuxMode { kEnforcing, kPermissive, kDisabled };
+enum class OutputFormat { kRaw, kVhd, kQcow2, kVhdx };
+enum class Compression { kNone, kLz4hc };
+
+struct Distribution {
+  std::string suite = "bookworm";
+  std::string mirror = "http://deb.debian.org/debian";
+  std::vector<std::string> components{"main"};
+  std::string variant = "apt";  // mmdebstrap --variant: apt | essential
+};
+
+struct Kernel {
+  std::vector<std::string> cmdline;  // extra kernel command line arguments
+  std::vector<std::string> modules;  // allow-list patterns (docs/spec.md)
+};
+
+struct FileCopy {
+  std::string source;  // resolved against the spec file's directory
+  std::string dest;    // absolute, under /usr or /etc (the factory /etc)
+};
+
+struct Services {
+  std::vector<std::string> enable;
+  std::vector<std::string> disable;
+};
+
+struct User {
+  std::string name;
+  std::vector<std::string> ssh_authorized_keys;
+};
+
+// Sizes in bytes; 0 means "computed at build time".
+struct Partitions {
+  uint64_t esp = 0;
+  uint64_t usr = 0;
+  uint64_t root = 0;
+};
+
+struct ImageSpec {
+  std::string name;
+  Flavor flavor = Flavor::kImmutable;
+  std::string version;  // YYYYMM.DD.N
+  std::string arch = "amd64";
+  Distribution distribution;
+  std::vector<std::string> packages;
+  Kernel kernel;
+  SelinuxMode selinux = SelinuxMode::kEnforcing;
+  std::vector<FileCopy> files;
+  Services services;
+  std::vector<User> users;
+  Partitions partitions;
+  std::vector<OutputFormat> outputs{OutputFormat::kRaw};
+  Compression erofs_compression = Compression::kNone;
+  std::string signing_key_dir;  // empty: insecure development keys
+};
+
+struct ParseOptions {
+  // Shown in error messages and used to resolve relative `files` sources.
+  std::string filename = "<spec>";
+  // Unix time used for the default version (the build date, UTC).
+  int64_t build_time = 0;
+};
+
+// Cap on the size of a spec file.
+inline constexpr size_t kMaxSpecBytes = 1 << 20;
+
+// Parses and validates spec text; errors are described at the top of this file.
+Result<ImageSpec> ParseSpec(std::string_view yaml, const ParseOptions& options);
+// Reads PATH (at most kMaxSpecBytes) and parses it; filename = PATH.
+Result<ImageSpec> LoadSpec(const std::string& path, int64_t build_time);
+// The text of specs/default.yaml, embedded at build time.
+std::string_view DefaultSpecText();
+Result<ImageSpec> DefaultSpec(int64_t build_time);
+
+// "YYYYMM.DD.N" of a Unix time (UTC), N = 0.
+std::string VersionForTime(int64_t unix_time);
+// Checks "YYYYMM.DD.N": month 01-12, day 01-31, N a decimal without sign.
+Status ValidateVersion(std::string_view version);
+// Seconds since the epoch: SOURCE_DATE_EPOCH when set and valid, else now.
+int64_t BuildTime();
+
+const char* FlavorName(Flavor f);
+const char* SelinuxName(SelinuxMode m);
+const char* OutputName(OutputFormat f);
+const char* CompressionName(Compression c);
+
+// The packages, sorted and de-duplicated (the form used for cache keys).
+std::vector<std::string> SortedPackages(const ImageSpec& spec);
+
+}  // namespace hull::spec

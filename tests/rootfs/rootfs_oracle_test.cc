@@ -1,0 +1,274 @@
+// The rootfs stages against the real tools: apt/gpgv refusing a repository
+// signed by an untrusted key, depmod on Debian's kernel modules, and one
+// compose of a small package set from deb.debian.org, shaped, packed twice
+// (byte-identical) and checked with fsck.erofs / dump.erofs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "rootfs/compose.h"
+#include "rootfs/erofs.h"
+#include "rootfs/modules.h"
+#include "rootfs/sbom.h"
+#include "rootfs/selinux.h"
+#include "rootfs/shape.h"
+
+namespace hull::rootfs {
+namespace {
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// 2026-11-25T00:00:00Z
+constexpr int64_t kEpoch = 1795564800;
+
+void Sh(const std::string& script, const std::string& cwd = "") {
+  auto r = hull::Run(Command{.argv = {"sh", "-ec", script}, .cwd = cwd});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+}
+
+// A one-suite apt repository (no packages) made with apt-ftparchive and
+// clear-signed by a throwaway GPG key that no keyring trusts.
+class UntrustedRepo : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto t = TempDir::Create("untrusted-repo");
+    ASSERT_TRUE(t.ok());
+    dir_.emplace(std::move(*t));
+    const std::string d = dir_->path();
+    ASSERT_NO_FATAL_FAILURE(
+        Sh("mkdir -p repo/dists/bookworm/main/binary-amd64 gnupg && chmod 700 gnupg\n"
+           ": > repo/dists/bookworm/main/binary-amd64/Packages\n"
+           "cd repo && apt-ftparchive -o APT::FTPArchive::Release::Suite=bookworm"
+           " -o APT::FTPArchive::Release::Codename=bookworm"
+           " -o APT::FTPArchive::Release::Architectures=amd64"
+           " -o APT::FTPArchive::Release::Components=main release dists/bookworm > ../Release\n"
+           "mv ../Release dists/bookworm/Release && cd ..\n"
+           "gpg --homedir gnupg --batch --passphrase '' --quick-gen-key"
+           " 'Throwaway <throwaway@invalid>' ed25519 sign never 2>/dev/null\n"
+           "gpg --homedir gnupg --batch --clearsign -o repo/dists/bookworm/InRelease"
+           " repo/dists/bookworm/Release 2>/dev/null\n"
+           "gpg --homedir gnupg --batch --export > throwaway.gpg\n",
+           d));
+    options_.mirror = "file://" + d + "/repo";
+    options_.variant = "essential";
+    options_.source_date_epoch = kEpoch;
+  }
+  std::optional<TempDir> dir_;
+  ComposeOptions options_;
+};
+
+TEST_F(UntrustedRepo, InReleaseSignedByUnknownKeyIsRefused) {
+  auto r = FetchVerifiedInRelease(options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kBadSignature);
+  EXPECT_THAT(r.error().message(),
+              StartsWith(options_.mirror + "/dists/bookworm/InRelease is not signed by a key in "
+                                           "/usr/share/keyrings/debian-archive-keyring.gpg: "));
+  EXPECT_THAT(r.error().message(), HasSubstr("No public key"));
+  // Compose stops there: nothing is downloaded, no tree appears.
+  auto c = Compose(options_, dir_->path() + "/tree");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), ErrorCode::kBadSignature);
+  EXPECT_FALSE(fs::exists(dir_->path() + "/tree"));
+}
+
+TEST_F(UntrustedRepo, TrustingTheKeyAcceptsIt) {
+  // The control: the same repository passes once its key is in the keyring.
+  options_.keyring = dir_->path() + "/throwaway.gpg";
+  auto r = FetchVerifiedInRelease(options_);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_THAT(*r, HasSubstr("Codename: bookworm"));
+}
+
+TEST_F(UntrustedRepo, AptInsideMmdebstrapRefusesItToo) {
+  // Skip our own pre-check and run mmdebstrap as Compose would: apt refuses.
+  const std::string tar = dir_->path() + "/out.tar";
+  auto r = hull::Run(Command{.argv = BuildMmdebstrapArgv(options_, tar, ""),
+                             .env = {"SOURCE_DATE_EPOCH=1795564800"},
+                             .timeout = std::chrono::minutes(3)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kProcessFailed);
+  EXPECT_THAT(r.error().message(), HasSubstr("bookworm InRelease' is not signed."));
+  EXPECT_FALSE(fs::exists(tar) && fs::file_size(tar) > 0);
+}
+
+// Debian's kernel modules (linux-image-cloud-amd64 on the build host), a
+// subset copied into a tree, indexed by depmod, then pruned.
+TEST(ModulesOracle, PruneKeepsDependenciesAndDepmodStaysConsistent) {
+  std::string kver;
+  for (const auto& e : fs::directory_iterator("/usr/lib/modules")) {
+    if (fs::exists(e.path() / "kernel/net/bridge/br_netfilter.ko")) kver = e.path().filename();
+  }
+  ASSERT_FALSE(kver.empty()) << "no Debian kernel in /usr/lib/modules "
+                                "(apt-get install linux-image-cloud-amd64)";
+  auto t = TempDir::Create("modules-oracle");
+  ASSERT_TRUE(t.ok());
+  const std::string root = t->path();
+  const std::string src = "/usr/lib/modules/" + kver;
+  const std::string dst = root + "/usr/lib/modules/" + kver;
+  ASSERT_NO_FATAL_FAILURE(Sh("mkdir -p " + root + "/usr/lib && ln -s usr/lib " + root +
+                             "/lib && mkdir -p " + dst + "/kernel && cp " + src +
+                             "/modules.builtin* " + src + "/modules.order " + dst + "/ && cp -r " +
+                             src + "/kernel/net " + src + "/kernel/drivers " + dst +
+                             "/kernel/ && "
+                             "depmod -b " +
+                             root + " " + kver));
+  auto before = ReadFileText(dst + "/modules.dep");
+  ASSERT_TRUE(before.ok());
+  auto deps_before = ParseModulesDep(*before);
+  ASSERT_TRUE(deps_before.ok());
+  std::vector<std::string> pats = {"br_netfilter", "veth", "kernel/drivers/net/virtio*"};
+  auto expected = ModulesToKeep(*deps_before, pats);
+  auto r = PruneModules(root, pats);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].modules_before, deps_before->size());
+  EXPECT_EQ((*r)[0].modules_kept, expected.size());
+  // depmod rewrote the index: exactly the kept modules, each file present,
+  // and br_netfilter still depends on bridge.
+  auto after = ReadFileText(dst + "/modules.dep");
+  ASSERT_TRUE(after.ok());
+  auto deps_after = ParseModulesDep(*after);
+  ASSERT_TRUE(deps_after.ok());
+  std::set<std::string> listed;
+  for (const auto& [m, d] : *deps_after) {
+    listed.insert(m);
+    EXPECT_TRUE(fs::exists(dst + "/" + m)) << m;
+    for (const auto& dep : d) EXPECT_TRUE(expected.count(dep)) << dep;
+  }
+  EXPECT_EQ(listed, expected);
+  EXPECT_TRUE(expected.count("kernel/net/bridge/bridge.ko"));
+  EXPECT_TRUE(expected.count("kernel/drivers/net/veth.ko"));
+  auto modinfo = hull::Run(
+      Command{.argv = {"modprobe", "-d", root, "-S", kver, "--show-depends", "br_netfilter"}});
+  ASSERT_TRUE(modinfo.ok()) << modinfo.error().ToString();
+  EXPECT_THAT(modinfo->out, HasSubstr("bridge.ko"));
+}
+
+// systemd-sysusers and systemd-tmpfiles (systemd 252) apply the files Shape
+// writes for login users to a root, as they would on the node's first boot.
+TEST(UsersOracle, SysusersAndTmpfilesCreateTheUsersAndKeys) {
+  auto t = TempDir::Create("users-oracle");
+  ASSERT_TRUE(t.ok());
+  const std::string root = t->path();
+  std::vector<LoginUser> users = {{"core",
+                                   {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake core@example",
+                                    "ssh-rsa AAAAB3Nza 100%\\weird comment"}},
+                                  {"ops", {}}};
+  ASSERT_TRUE(WriteFileAtomic(root + "/sysusers.conf", SysusersText(users)).ok());
+  ASSERT_TRUE(WriteFileAtomic(root + "/tmpfiles.conf", TmpfilesText(users)).ok());
+  ASSERT_NO_FATAL_FAILURE(Sh("mkdir -p etc home && systemd-sysusers --root=" + root + " " + root +
+                                 "/sysusers.conf && systemd-tmpfiles --root=" + root +
+                                 " --create " + root + "/tmpfiles.conf",
+                             root));
+  auto passwd = ReadFileText(root + "/etc/passwd");
+  ASSERT_TRUE(passwd.ok());
+  EXPECT_THAT(*passwd, HasSubstr(":/home/core:/bin/bash\n"));
+  EXPECT_THAT(*passwd, HasSubstr("ops:x:"));
+  auto keys = ReadFileText(root + "/home/core/.ssh/authorized_keys");
+  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+  EXPECT_EQ(*keys, users[0].ssh_authorized_keys[0] + "\n" + users[0].ssh_authorized_keys[1] + "\n");
+  struct stat st {};
+  ASSERT_EQ(::stat((root + "/home/core/.ssh/authorized_keys").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(st.st_uid, 0u);
+  EXPECT_TRUE(fs::is_directory(root + "/home/ops"));
+}
+
+// One compose of a small set from the real mirror, reused within the test.
+TEST(ComposeOracle, ComposeShapePackReproducibly) {
+  auto t = TempDir::Create("compose-oracle");
+  ASSERT_TRUE(t.ok());
+  const std::string d = t->path();
+  ComposeOptions o;
+  o.variant = "essential";
+  o.packages = {"kmod", "zstd"};
+  o.source_date_epoch = kEpoch;
+  o.cache_dir = d + "/cache";
+  auto cold = Compose(o, d + "/a");
+  ASSERT_TRUE(cold.ok()) << cold.error().ToString();
+  EXPECT_FALSE(cold->cache_hit);
+  EXPECT_EQ(cold->key, CacheKey(o, cold->release_sha256));
+  // Warm: same key, the cached tree, no mmdebstrap run (its tar is untouched).
+  auto mtime = fs::last_write_time(cold->tarball);
+  auto warm = Compose(o, d + "/b");
+  ASSERT_TRUE(warm.ok()) << warm.error().ToString();
+  EXPECT_TRUE(warm->cache_hit);
+  EXPECT_EQ(warm->key, cold->key);
+  EXPECT_EQ(fs::last_write_time(warm->tarball), mtime);
+  std::printf("compose: cold %.1f s, warm %.1f s\n", cold->seconds, warm->seconds);
+  // The .debs were kept for the next cold compose and the SBOM.
+  EXPECT_TRUE(fs::exists(o.cache_dir + "/debs/kmod_30+20221128-1_amd64.deb"));
+
+  ShapeOptions so{
+      .image_id = "HullTest", .image_version = "202611.25.0", .deb_cache = o.cache_dir + "/debs"};
+  auto shaped = Shape(d + "/a", so);
+  ASSERT_TRUE(shaped.ok()) << shaped.error().ToString();
+  EXPECT_THAT(shaped->removed_packages, ::testing::ElementsAre("dpkg"));  // no apt in essential
+  EXPECT_FALSE(fs::exists(d + "/a/usr/bin/dpkg"));
+  EXPECT_TRUE(fs::exists(d + "/a/usr/bin/kmod"));
+  EXPECT_TRUE(fs::is_symlink(d + "/a/lib"));
+  EXPECT_TRUE(fs::exists(d + "/a/usr/etc/passwd"));
+  const PackageInfo* kmod = nullptr;
+  for (const auto& p : shaped->packages) {
+    if (p.name == "kmod") kmod = &p;
+  }
+  ASSERT_NE(kmod, nullptr);
+  EXPECT_EQ(kmod->version, "30+20221128-1");
+  // The .deb's SHA-256 as sha256sum computes it.
+  auto sum = hull::Run(Command{.argv = {"sha256sum", o.cache_dir + "/debs/" + kmod->deb_file}});
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(kmod->deb_sha256, sum->out.substr(0, 64));
+  // grep '^License:' usr/share/doc/kmod/copyright | sort -u: GPL-2+, LGPL-2.1+
+  EXPECT_THAT(kmod->licenses, ::testing::ElementsAre("GPL-2+", "LGPL-2.1+"));
+  EXPECT_EQ(kmod->license_spdx, "GPL-2.0-or-later AND LGPL-2.1-or-later");
+
+  // Pack twice with labels from a file_contexts; the images are identical.
+  const std::string fc = d + "/file_contexts";
+  ASSERT_TRUE(WriteFileAtomic(
+                  fc, UsrImageFileContexts("/usr(/.*)?\tsystem_u:object_r:usr_t:s0\n"
+                                           "/usr/bin/kmod\t--\tsystem_u:object_r:insmod_exec_t:s0\n"
+                                           "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"))
+                  .ok());
+  ErofsOptions eo{.source_dir = d + "/a/usr",
+                  .output = d + "/usr1.erofs",
+                  .timestamp = kEpoch,
+                  .uuid = UsrFilesystemUuid("HullTest", "202611.25.0"),
+                  .file_contexts = fc};
+  ASSERT_TRUE(PackErofs(eo).ok());
+  eo.output = d + "/usr2.erofs";
+  ASSERT_TRUE(PackErofs(eo).ok());
+  auto a = ReadFileBytes(d + "/usr1.erofs"), b = ReadFileBytes(d + "/usr2.erofs");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  std::string img(a->begin(), a->end());
+  EXPECT_THAT(img, HasSubstr("system_u:object_r:insmod_exec_t:s0"));
+  EXPECT_THAT(img, HasSubstr("system_u:object_r:etc_t:s0"));
+  auto fsck = hull::Run(Command{.argv = {"fsck.erofs", "--extract", d + "/usr1.erofs"}});
+  EXPECT_TRUE(fsck.ok()) << fsck.error().ToString();
+  auto dump = hull::Run(Command{.argv = {"dump.erofs", "-s", d + "/usr1.erofs"}});
+  ASSERT_TRUE(dump.ok()) << dump.error().ToString();
+  EXPECT_THAT(dump->out, HasSubstr(eo.uuid.ToString()));
+  auto os = hull::Run(Command{.argv = {"dump.erofs", "--path=/lib/os-release", d + "/usr1.erofs"}});
+  ASSERT_TRUE(os.ok()) << os.error().ToString();
+  // lz4hc: smaller, still valid.
+  eo.output = d + "/usr-lz4hc.erofs";
+  eo.lz4hc = true;
+  ASSERT_TRUE(PackErofs(eo).ok());
+  EXPECT_LT(fs::file_size(eo.output), a->size());
+  EXPECT_TRUE(hull::Run(Command{.argv = {"fsck.erofs", "--extract", eo.output}}).ok());
+
+  auto sbom =
+      BuildSpdx({.image_name = "HullTest", .image_version = "202611.25.0", .created = kEpoch},
+                shaped->packages);
+  EXPECT_EQ(sbom["packages"].size(), shaped->packages.size() + 1);
+}
+
+}  // namespace
+}  // namespace hull::rootfs

@@ -1,0 +1,293 @@
+#include "spec/spec.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+
+namespace hull::spec {
+namespace {
+
+// 2026-11-25T00:00:00Z (date -u -d 2026-11-25 +%s)
+constexpr int64_t kBuildTime = 1795564800;
+
+Result<ImageSpec> Parse(const std::string& yaml) {
+  return ParseSpec(yaml, {.filename = "t.yaml", .build_time = kBuildTime});
+}
+
+// Expects the parse to fail with `code` and exactly `message`.
+void ExpectError(const std::string& yaml, const std::string& message,
+                 ErrorCode code = ErrorCode::kInvalidArgument) {
+  auto r = Parse(yaml);
+  ASSERT_FALSE(r.ok()) << "parsed:\n" << yaml;
+  EXPECT_EQ(r.error().code(), code) << r.error().ToString();
+  EXPECT_EQ(r.error().ToString(), message);
+}
+
+TEST(Spec, DefaultSpecParsesWithDocumentedDefaults) {
+  auto s = DefaultSpec(kBuildTime);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(s->name, "HullImmutable");
+  EXPECT_EQ(s->version, "202611.25.0");
+  EXPECT_EQ(s->arch, "amd64");
+  EXPECT_EQ(s->distribution.suite, "bookworm");
+  EXPECT_EQ(s->distribution.mirror, "http://deb.debian.org/debian");
+  EXPECT_EQ(s->distribution.components, std::vector<std::string>{"main"});
+  EXPECT_EQ(s->distribution.variant, "apt");
+  for (const char* p : {"systemd", "systemd-sysv", "containerd", "runc", "linux-image-cloud-amd64",
+                        "ca-certificates", "iproute2", "nftables", "conntrack", "e2fsprogs",
+                        "selinux-policy-default", "policycoreutils", "udev", "dbus", "kmod"}) {
+    EXPECT_NE(std::find(s->packages.begin(), s->packages.end(), p), s->packages.end()) << p;
+  }
+  for (const char* m :
+       {"virtio*", "hv_*", "nvme*", "ext4", "erofs", "overlay", "vfat", "nf_*", "xt_*", "nft_*",
+        "bridge", "veth", "vxlan", "dm-verity", "dm-mod", "tpm*", "sha256-ssse3"}) {
+    EXPECT_NE(std::find(s->kernel.modules.begin(), s->kernel.modules.end(), m),
+              s->kernel.modules.end())
+        << m;
+  }
+  EXPECT_EQ(s->selinux, SelinuxMode::kEnforcing);
+  EXPECT_EQ(s->outputs, std::vector<OutputFormat>{OutputFormat::kRaw});
+  EXPECT_EQ(s->erofs_compression, Compression::kNone);
+  EXPECT_EQ(s->signing_key_dir, "");
+}
+
+TEST(Spec, MinimalSpecTakesDefaultsFromTheDefaultSpec) {
+  auto s = Parse("name: node\n");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  auto d = DefaultSpec(kBuildTime);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(s->name, "node");
+  EXPECT_EQ(s->version, "202611.25.0");
+  EXPECT_EQ(s->packages, d->packages);
+  EXPECT_EQ(s->kernel.modules, d->kernel.modules);
+}
+
+TEST(Spec, EveryFieldIsRead) {
+  auto s = Parse(R"(name: edge-node
+flavor: immutable
+version: 202612.01.3
+arch: amd64
+distribution:
+  suite: trixie
+  mirror: https://mirror.example/debian/
+  components: [main, contrib]
+  variant: essential
+packages: [bash, curl]
+kernel:
+  cmdline: [quiet, "console=ttyS0,115200"]
+  modules: [virtio_net, kernel/fs/*]
+selinux: permissive
+files:
+  - {source: motd, dest: /etc/motd}
+  - {source: /abs/tool, dest: /usr/local/bin/tool}
+services:
+  enable: [kubelet.service]
+  disable: [ssh.socket]
+users:
+  - name: core
+    ssh_authorized_keys: ["ssh-ed25519 AAAAC3Nza core@example"]
+partitions:
+  esp: 512M
+  usr: 2G
+  root: 4096
+outputs: [raw, vhd, qcow2, vhdx]
+erofs:
+  compression: lz4hc
+signing:
+  key_dir: /etc/hull/keys
+)");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(s->name, "edge-node");
+  EXPECT_EQ(s->version, "202612.01.3");
+  EXPECT_EQ(s->distribution.suite, "trixie");
+  EXPECT_EQ(s->distribution.mirror, "https://mirror.example/debian/");
+  EXPECT_EQ(s->distribution.components, (std::vector<std::string>{"main", "contrib"}));
+  EXPECT_EQ(s->distribution.variant, "essential");
+  EXPECT_EQ(s->packages, (std::vector<std::string>{"bash", "curl"}));
+  EXPECT_EQ(s->kernel.cmdline, (std::vector<std::string>{"quiet", "console=ttyS0,115200"}));
+  EXPECT_EQ(s->kernel.modules, (std::vector<std::string>{"virtio_net", "kernel/fs/*"}));
+  EXPECT_EQ(s->selinux, SelinuxMode::kPermissive);
+  ASSERT_EQ(s->files.size(), 2u);
+  EXPECT_EQ(s->files[0].source, "motd");
+  EXPECT_EQ(s->files[0].dest, "/etc/motd");
+  EXPECT_EQ(s->files[1].dest, "/usr/local/bin/tool");
+  EXPECT_EQ(s->services.enable, std::vector<std::string>{"kubelet.service"});
+  EXPECT_EQ(s->services.disable, std::vector<std::string>{"ssh.socket"});
+  ASSERT_EQ(s->users.size(), 1u);
+  EXPECT_EQ(s->users[0].name, "core");
+  EXPECT_EQ(s->users[0].ssh_authorized_keys,
+            std::vector<std::string>{"ssh-ed25519 AAAAC3Nza core@example"});
+  EXPECT_EQ(s->partitions.esp, 512ull << 20);
+  EXPECT_EQ(s->partitions.usr, 2ull << 30);
+  EXPECT_EQ(s->partitions.root, 4096u);
+  EXPECT_EQ(s->outputs, (std::vector<OutputFormat>{OutputFormat::kRaw, OutputFormat::kVhd,
+                                                   OutputFormat::kQcow2, OutputFormat::kVhdx}));
+  EXPECT_EQ(s->erofs_compression, Compression::kLz4hc);
+  EXPECT_EQ(s->signing_key_dir, "/etc/hull/keys");
+}
+
+TEST(Spec, SelinuxModes) {
+  EXPECT_EQ(Parse("name: n\nselinux: enforcing\n")->selinux, SelinuxMode::kEnforcing);
+  EXPECT_EQ(Parse("name: n\nselinux: disabled\n")->selinux, SelinuxMode::kDisabled);
+}
+
+TEST(Spec, ErrorsNameFileLineColumnAndWhatIsAllowed) {
+  ExpectError("name: n\nkernel:\n  cmdline: []\n  modulez: []\n",
+              "t.yaml:4:3: unknown key 'modulez' in 'kernel' (allowed: cmdline, modules)");
+  ExpectError("name: n\ncolour: blue\n",
+              "t.yaml:2:1: unknown key 'colour' in the spec (allowed: name, flavor, version, "
+              "arch, distribution, packages, kernel, selinux, files, services, users, "
+              "partitions, outputs, erofs, signing)");
+  ExpectError("name: n\nname: m\n", "t.yaml:2:1: duplicate key 'name' in the spec");
+  ExpectError("version: 202611.24.0\n", "t.yaml:1:1: missing required key 'name'");
+  ExpectError("- a\n- b\n", "t.yaml:1:1: a spec must be a map, got a list");
+  ExpectError("name: n\npackages: systemd\n",
+              "t.yaml:2:11: 'packages' must be a list of scalars, got a scalar");
+  ExpectError("name: n\npackages: [systemd, {a: b}]\n",
+              "t.yaml:2:21: 'packages[]' must be a scalar, got a map");
+  ExpectError("name: n\npackages: [Systemd]\n",
+              "t.yaml:2:12: bad package name 'Systemd' (allowed: Debian package names: a-z 0-9 "
+              "+ - ., at least 2 characters, starting with a letter or digit)");
+  ExpectError("name: n\ndistribution: bookworm\n",
+              "t.yaml:2:15: 'distribution' must be a map, got a scalar");
+  ExpectError("name: n\nname2: x\n",
+              "t.yaml:2:1: unknown key 'name2' in the spec (allowed: name, flavor, version, "
+              "arch, distribution, packages, kernel, selinux, files, services, users, "
+              "partitions, outputs, erofs, signing)");
+  ExpectError("name: n\nkey: [unclosed\n",
+              "t.yaml:3:1: YAML syntax: end of sequence flow not found");
+}
+
+TEST(Spec, ValueErrors) {
+  ExpectError("name: n\nflavor: standard\n",
+              "t.yaml:2:9: flavor 'standard' is not yet supported (supported: immutable)",
+              ErrorCode::kUnsupported);
+  ExpectError("name: n\nflavor: mutable\n",
+              "t.yaml:2:9: bad flavor 'mutable' (allowed: immutable, standard)");
+  ExpectError("name: n\narch: arm64\n",
+              "t.yaml:2:7: arch 'arm64' is not yet supported (supported: amd64)",
+              ErrorCode::kUnsupported);
+  ExpectError("name: n\narch: i386\n", "t.yaml:2:7: bad arch 'i386' (allowed: amd64, arm64)");
+  ExpectError("name: n\nversion: 202613.01.0\n",
+              "t.yaml:2:10: bad version '202613.01.0': month out of range 01-12 (allowed: "
+              "YYYYMM.DD.N, e.g. 202611.24.0)");
+  ExpectError("name: n\nversion: 2026.11.24\n",
+              "t.yaml:2:10: bad version '2026.11.24': YYYYMM must be six digits (allowed: "
+              "YYYYMM.DD.N, e.g. 202611.24.0)");
+  ExpectError("name: n\nselinux: on\n",
+              "t.yaml:2:10: bad selinux 'on' (allowed: enforcing, permissive, disabled)");
+  ExpectError("name: n\noutputs: [raw, iso]\n",
+              "t.yaml:2:16: bad output 'iso' (allowed: raw, vhd, qcow2, vhdx)");
+  ExpectError("name: n\noutputs: [raw, raw]\n", "t.yaml:2:16: duplicate output 'raw'");
+  ExpectError("name: n\nerofs: {compression: zstd}\n",
+              "t.yaml:2:22: bad erofs.compression 'zstd' (allowed: none, lz4hc)");
+  ExpectError("name: n\npartitions: {esp: 1X}\n",
+              "t.yaml:2:19: bad size '1X' for 'partitions.esp' (allowed: bytes as a decimal "
+              "integer, optionally with K, M, G or T, e.g. 512M)");
+  ExpectError("name: n\npartitions: {esp: 99999999999999999999T}\n",
+              "t.yaml:2:19: bad size '99999999999999999999T' for 'partitions.esp' (allowed: "
+              "bytes as a decimal integer, optionally with K, M, G or T, e.g. 512M)");
+  ExpectError("name: n\ndistribution: {variant: minbase}\n",
+              "t.yaml:2:25: bad distribution.variant 'minbase' (allowed: apt, essential)");
+  ExpectError("name: n\ndistribution: {mirror: 'ftp://x'}\n",
+              "t.yaml:2:24: bad mirror 'ftp://x' (allowed: an http://, https:// or file:/// URL "
+              "without spaces or quotes)");
+  ExpectError("name: n\ndistribution: {components: []}\n",
+              "t.yaml:2:28: 'distribution.components' must not be empty");
+  ExpectError("name: bad name\n",
+              "t.yaml:1:7: bad name 'bad name' (allowed: 1-64 of A-Z a-z 0-9 . _ -, starting "
+              "with a letter or digit)");
+}
+
+TEST(Spec, NestedValueErrors) {
+  ExpectError("name: n\nkernel: {cmdline: ['usrhash=abc']}\n",
+              "t.yaml:2:20: kernel argument 'usrhash=abc' is set by the build (usrhash=... is "
+              "reserved)");
+  ExpectError("name: n\nkernel: {cmdline: ['a b']}\n",
+              "t.yaml:2:20: bad kernel argument 'a b' (allowed: one argument, no spaces)");
+  ExpectError("name: n\nkernel: {modules: ['/abs']}\n",
+              "t.yaml:2:20: bad module pattern '/abs' (allowed: a module name or a path under "
+              "/usr/lib/modules/<kver>/ such as kernel/net/*, with * ? [] wildcards)");
+  ExpectError("name: n\nfiles: [{source: a, dest: /var/x}]\n",
+              "t.yaml:2:27: bad dest '/var/x' (allowed: an absolute file path under /usr/ or "
+              "/etc/ without . or .. components; /etc is the factory /etc)");
+  ExpectError("name: n\nfiles: [{source: a, dest: /usr/../etc/x}]\n",
+              "t.yaml:2:27: bad dest '/usr/../etc/x' (allowed: an absolute file path under "
+              "/usr/ or /etc/ without . or .. components; /etc is the factory /etc)");
+  ExpectError("name: n\nfiles: [{source: a}]\n",
+              "t.yaml:2:9: a 'files' entry needs both 'source' and 'dest'");
+  ExpectError("name: n\nfiles: [{source: a, dest: /etc/a, mode: 0644}]\n",
+              "t.yaml:2:35: unknown key 'mode' in a 'files' entry (allowed: source, dest)");
+  ExpectError("name: n\nservices: {enable: [kubelet]}\n",
+              "t.yaml:2:21: bad unit name 'kubelet' (allowed: a systemd unit name ending in "
+              ".service, .socket, .timer, .target, .path, .mount or .slice)");
+  ExpectError("name: n\nservices: {enable: [a.service], disable: [a.service]}\n",
+              "t.yaml:2:43: unit 'a.service' is both enabled and disabled");
+  ExpectError("name: n\nusers: [{name: root}]\n",
+              "t.yaml:2:16: bad user name 'root' (allowed: a-z 0-9 _ -, starting with a letter "
+              "or _, at most 32 characters, not root)");
+  ExpectError("name: n\nusers: [{name: core, ssh_authorized_keys: [garbage]}]\n",
+              "t.yaml:2:44: bad SSH public key (allowed: one authorized_keys line: ssh-ed25519, "
+              "ssh-rsa, ecdsa-sha2-* or sk-* followed by the base64 key)");
+  ExpectError("name: n\nusers: [{name: a}, {name: a}]\n", "t.yaml:2:27: duplicate user 'a'");
+  ExpectError("name: n\nsigning: {keys: /k}\n",
+              "t.yaml:2:11: unknown key 'keys' in 'signing' (allowed: key_dir)");
+}
+
+TEST(Spec, Version) {
+  EXPECT_EQ(VersionForTime(kBuildTime), "202611.25.0");
+  EXPECT_EQ(VersionForTime(0), "197001.01.0");
+  EXPECT_TRUE(ValidateVersion("202611.24.0").ok());
+  EXPECT_TRUE(ValidateVersion("202612.31.12").ok());
+  for (const char* bad : {"202611.24", "202611.24.01", "202611.00.0", "202611.32.0", "202600.01.0",
+                          "20261.24.0", "202611.24.-1", "202611.24.0.1", ""}) {
+    EXPECT_FALSE(ValidateVersion(bad).ok()) << bad;
+  }
+}
+
+TEST(Spec, OversizedSpecIsRefused) {
+  std::string big = "name: n\n#" + std::string(kMaxSpecBytes, 'x') + "\n";
+  ExpectError(big, "t.yaml: spec larger than 1048576 bytes");
+}
+
+TEST(Spec, SortedPackagesDeduplicates) {
+  ImageSpec s;
+  s.packages = {"runc", "bash", "runc"};
+  EXPECT_EQ(SortedPackages(s), (std::vector<std::string>{"bash", "runc"}));
+}
+
+// The CLI round trip: show-default's output passes check, and check reports
+// errors with the file's own name and exit status 2.
+TEST(SpecCli, ShowDefaultRoundTripsThroughCheck) {
+  const char* bin = std::getenv("HULL_BIN");
+  ASSERT_NE(bin, nullptr);
+  auto tmp = TempDir::Create("spec-test");
+  ASSERT_TRUE(tmp.ok());
+  const std::string path = tmp->path() + "/node.yaml";
+  auto shown = hull::Run(Command{.argv = {bin, "spec", "show-default"}, .stdout_path = path});
+  ASSERT_TRUE(shown.ok()) << shown.error().ToString();
+  auto text = ReadFileText(path);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, std::string(DefaultSpecText()));
+  auto checked = hull::Run(
+      Command{.argv = {bin, "spec", "check", path}, .env = {"SOURCE_DATE_EPOCH=1795564800"}});
+  ASSERT_TRUE(checked.ok()) << checked.error().ToString();
+  EXPECT_EQ(checked->out, path +
+                              ": ok (HullImmutable 202611.25.0, 15 packages, 57 module "
+                              "patterns)\n");
+
+  ASSERT_TRUE(WriteFileAtomic(path, std::string_view("name: n\nselinux: strict\n")).ok());
+  auto bad = RunAllowFailure(Command{.argv = {bin, "spec", "check", path}});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->exit_code, 2);
+  EXPECT_EQ(bad->err, "hull: " + path +
+                          ":2:10: bad selinux 'strict' (allowed: enforcing, permissive, "
+                          "disabled)\n");
+}
+
+}  // namespace
+}  // namespace hull::spec
