@@ -33,5 +33,5 @@ echo "== sanitizer build (ASan+UBSan): unit and oracle tiers, fuzz smoke =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run "$san" -LE vm
 echo
-echo "all trees: $passed passed, $failed failed"
+echo "total: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
