@@ -74,11 +74,11 @@ Presence Find(const ModuleIndex& index, std::string_view name) {
 
 namespace {
 
-Status Visit(const ModuleIndex& idx, const std::string& name, std::set<std::string>& loaded,
-             std::vector<std::string>& out, size_t depth) {
+Status Visit(const ModuleIndex& idx, const std::string& root, const std::string& name,
+             std::set<std::string>& loaded, std::vector<std::string>& out, size_t depth) {
   if (loaded.count(name)) return {};
   if (depth > kMaxModuleDepth)
-    return Errorf(ErrorCode::kCorrupt, "module {}: dependency chain deeper than {}", name,
+    return Errorf(ErrorCode::kCorrupt, "module {}: dependency chain deeper than {}", root,
                   kMaxModuleDepth);
   auto it = idx.path.find(name);
   if (it == idx.path.end()) {
@@ -87,7 +87,7 @@ Status Visit(const ModuleIndex& idx, const std::string& name, std::set<std::stri
   }
   // modules.dep lists every transitive dependency; loading each one's own
   // dependencies first gives a valid order whatever order the line uses.
-  for (const std::string& d : idx.deps.at(name)) HULL_TRY(Visit(idx, d, loaded, out, depth + 1));
+  for (const std::string& d : idx.deps.at(name)) HULL_TRY(Visit(idx, root, d, loaded, out, depth + 1));
   if (loaded.insert(name).second) out.push_back(it->second);
   return {};
 }
@@ -97,7 +97,8 @@ Status Visit(const ModuleIndex& idx, const std::string& name, std::set<std::stri
 Result<std::vector<std::string>> LoadOrder(const ModuleIndex& index, std::string_view name,
                                            std::set<std::string>& loaded) {
   std::vector<std::string> out;
-  HULL_TRY(Visit(index, ModuleName(name), loaded, out, 0));
+  std::string root = ModuleName(name);
+  HULL_TRY(Visit(index, root, root, loaded, out, 0));
   return out;
 }
 
