@@ -11,7 +11,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "base/hex.h"
@@ -43,6 +45,33 @@ void ReopenConsole() {
   if (fd > 2) close(fd);
 }
 
+// The highest-priority "sha256" in /proc/crypto: what dm-verity will use.
+std::string BestSha256Driver() {
+  auto text = ReadSmallFile("/proc/crypto", 1 << 20);
+  if (!text.ok()) return "unknown";
+  std::string best = "unknown", name, driver;
+  int best_prio = -1;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t nl = text->find('\n', pos);
+    if (nl == std::string::npos) nl = text->size();
+    std::string line = text->substr(pos, nl - pos);
+    pos = nl + 1;
+    auto value = [&](const char* key) -> std::optional<std::string> {
+      if (!line.starts_with(key)) return std::nullopt;
+      size_t c = line.find(": ");
+      return c == std::string::npos ? std::string() : line.substr(c + 2);
+    };
+    if (auto v = value("name ")) name = *v;
+    if (auto v = value("driver ")) driver = *v;
+    if (auto v = value("priority ")) {
+      int prio = std::atoi(v->c_str());
+      if (name == "sha256" && prio > best_prio) best = driver, best_prio = prio;
+    }
+  }
+  return best;
+}
+
 Status LoadModules(std::set<std::string>& loaded, ModuleIndex& index) {
   utsname u{};
   uname(&u);
@@ -55,11 +84,13 @@ Status LoadModules(std::set<std::string>& loaded, ModuleIndex& index) {
   // "sha256", or it keeps the slow generic one).
   for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "nvme", "ahci",
                         "tpm_crb", "tpm_tis", "sha256_ssse3"})
-    if (Find(index, m) == Presence::kModule)
-      HULL_TRY(LoadModule(dir, index, m, loaded));
+    if (Find(index, m) == Presence::kModule) {
+      // Optional: a driver without its hardware (ENODEV) is not a failure.
+      if (auto s = LoadModule(dir, index, m, loaded); !s.ok()) Log("skipped: " + s.error().ToString());
+    }
   for (const char* m : {"dm_verity", "erofs", "ext4", "overlay"})
     HULL_TRY(LoadModule(dir, index, m, loaded).Context("required module"));
-  Log("modules loaded from " + dir);
+  Log("modules loaded from " + dir + "; sha256 driver: " + BestSha256Driver());
   return {};
 }
 
