@@ -3,12 +3,14 @@
 // for the host, reads a data file end to end, and powers off.
 //   HULL-INIT-OK usr=<source> <fstype> <options> etc=<fstype> write=<errno name>
 //   HULL-INIT-BAD <what failed>
+//   HULL-PCR11 <hex>   (with a TPM)
 //   HULL-READ data.bin: ok <bytes> | EIO | error <errno>
 #include <fcntl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -82,6 +84,15 @@ std::string Check() {
 int main() {
   std::string result = Check();
   std::printf("HULL-INIT-%s\n", result.c_str());
+  // PCR 11 (SHA-256 bank) as the kernel's TPM driver shows it, when a TPM exists.
+  if (FILE* f = fopen("/sys/class/tpm/tpm0/pcr-sha256/11", "r")) {
+    char hex[129] = {};
+    if (fscanf(f, "%128s", hex) == 1) {
+      for (char& c : hex) c = char(std::tolower(static_cast<unsigned char>(c)));
+      std::printf("HULL-PCR11 %s\n", hex);
+    }
+    fclose(f);
+  }
   std::printf("HULL-READ data.bin: %s\n", ReadCheck("/usr/lib/hull/data.bin").c_str());
   std::fflush(stdout);
   sync();

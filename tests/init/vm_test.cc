@@ -61,7 +61,8 @@ Bytes DataPattern() {
 
 // Boots and watches the serial log; ends QEMU when a line of `stops` appears,
 // QEMU exits, or kBootTimeout passes. Returns the console log.
-std::string Boot(const std::string& dir, const std::string& disk, const std::string& append) {
+std::string Boot(const std::string& dir, const std::string& disk, const std::string& append,
+                 std::vector<std::string> extra = {}) {
   static const std::vector<std::string> stops = {"HULL-READ", "hull-init: halting",
                                                  "Kernel panic", "reboot: Power down"};
   std::string release, kernel = Kernel(&release);
@@ -74,10 +75,15 @@ std::string Boot(const std::string& dir, const std::string& disk, const std::str
     dup2(1, 2);
     std::string drive = "file=" + disk + ",if=virtio,format=raw";
     std::string initrd = dir + "/initrd.cpio";
-    execlp("qemu-system-x86_64", "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-m",
-           "1024", "-nographic", "-no-reboot", "-kernel", kernel.c_str(), "-initrd",
-           initrd.c_str(), "-append", append.c_str(), "-drive", drive.c_str(), "-net", "none",
-           nullptr);
+    std::vector<std::string> args = {"qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
+                                     "-cpu", "max", "-m", "1024", "-nographic", "-no-reboot",
+                                     "-kernel", kernel, "-initrd", initrd, "-append", append,
+                                     "-drive", drive, "-net", "none"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   auto deadline = std::chrono::steady_clock::now() + kBootTimeout;
@@ -259,6 +265,35 @@ TEST_F(InitVm, FlippedByteInUsrGivesEio) {
   EXPECT_NE(log.find(": data block " + std::to_string(in_usr / 4096) + " is corrupted"),
             std::string::npos)
       << log;
+}
+
+// With a TPM (swtpm, TPM 2.0, CRB interface) PCR 11 holds exactly the two
+// initrd phases: QEMU's direct kernel boot measures nothing into PCR 11, so
+// the value is the chain from zero computed with Python's hashlib (see
+// tpm_test.cc): SHA256(SHA256(0^32 || SHA256("enter-initrd")) || SHA256("leave-initrd")).
+TEST_F(InitVm, ExtendsPcr11WithInitrdPhases) {
+  const std::string d = dir_->path();
+  std::string state = d + "/tpm", sock = d + "/swtpm.sock";
+  Sh("mkdir -p " + state);
+  pid_t swtpm = fork();
+  if (swtpm == 0) {
+    execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", ("dir=" + state).c_str(), "--ctrl",
+           ("type=unixio,path=" + sock).c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 50 && access(sock.c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::string log = Boot(d, d + "/disk.raw", Append(root_hash_),
+                         {"-chardev", "socket,id=chrtpm,path=" + sock, "-tpmdev",
+                          "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0"});
+  kill(swtpm, SIGKILL);
+  waitpid(swtpm, nullptr, 0);
+  EXPECT_NE(log.find("hull-init: PCR 11 extended with enter-initrd"), std::string::npos) << log;
+  EXPECT_NE(log.find("hull-init: PCR 11 extended with leave-initrd"), std::string::npos) << log;
+  EXPECT_NE(log.find("HULL-PCR11 75df9c8b17d8a6465f2862028b892ea13a3d7c37685a945e5ff34fb44956c207"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("HULL-INIT-OK"), std::string::npos) << log;
 }
 
 }  // namespace
