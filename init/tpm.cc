@@ -1,17 +1,17 @@
 #include "init/tpm.h"
 
-#include "crypto/digest.h"
+#include "init/sha256.h"
 
 namespace hull::init {
 
 Bytes PhaseDigest(std::string_view word) {
-  return crypto::Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(word.data()), word.size()));
+  return Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(word.data()), word.size()));
 }
 
 Bytes ExtendValue(ByteSpan pcr, ByteSpan digest) {
   Bytes cat(pcr.begin(), pcr.end());
   cat.insert(cat.end(), digest.begin(), digest.end());
-  return crypto::Sha256(cat);
+  return Sha256(cat);
 }
 
 Bytes EncodePcrExtend(uint32_t pcr, ByteSpan digest) {
