@@ -39,15 +39,18 @@ Status ApplyOption(Cmdline& c, std::string_view key, std::string_view value, boo
     c.usrhash = std::move(*bytes);
     have_hash = true;
   } else if (key == "hull.verity") {
-    if (value == "eio") c.verity = VerityPolicy::kEio;
-    else if (value == "restart") c.verity = VerityPolicy::kRestart;
-    else return Errorf(ErrorCode::kInvalidArgument, "hull.verity={}: expected eio or restart", value);
+    if (value == "eio")
+      c.verity = VerityPolicy::kEio;
+    else if (value == "restart")
+      c.verity = VerityPolicy::kRestart;
+    else
+      return Errorf(ErrorCode::kInvalidArgument, "hull.verity={}: expected eio or restart", value);
   } else if (key == "hull.disk_timeout") {
     int v = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
     if (ec != std::errc() || p != value.data() + value.size() || v < 1 || v > 600)
-      return Errorf(ErrorCode::kInvalidArgument,
-                    "hull.disk_timeout={}: expected seconds 1..600", value);
+      return Errorf(ErrorCode::kInvalidArgument, "hull.disk_timeout={}: expected seconds 1..600",
+                    value);
     c.disk_timeout_s = v;
   } else if (key == "init") {
     if (value.empty() || value[0] != '/')

@@ -12,7 +12,7 @@
 
 namespace hull::init {
 
-inline constexpr uint32_t kDmVersionMajor = 4;  // DM_VERSION_MAJOR the kernel requires
+inline constexpr uint32_t kDmVersionMajor = 4;    // DM_VERSION_MAJOR the kernel requires
 inline constexpr uint32_t kDmBufferSize = 16384;  // room for the kernel's answer
 
 // Header only (DM_DEV_CREATE, DM_DEV_SUSPEND, DM_DEV_REMOVE); `flags` are

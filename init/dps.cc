@@ -28,8 +28,9 @@ Result<std::optional<Hit>> FindUnique(const std::vector<Disk>& disks, const Uuid
       if (p.uuid != uuid) continue;
       if (hit) return Errorf(ErrorCode::kConflict, "two partitions with UUID {}", uuid.ToString());
       if (p.type != want_type)
-        return Errorf(ErrorCode::kCorrupt, "partition {}#{} has the {} UUID but type {}, not DPS {}",
-                      d.device, p.number, role, p.type.ToString(), role);
+        return Errorf(ErrorCode::kCorrupt,
+                      "partition {}#{} has the {} UUID but type {}, not DPS {}", d.device, p.number,
+                      role, p.type.ToString(), role);
       hit = Hit{&d, &p};
     }
   }
@@ -50,10 +51,12 @@ Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash)
                   "no partition with UUID {} (usr) and {} (usr-verity) on {} disk(s)",
                   want.usr.ToString(), want.verity.ToString(), disks.size());
   if (!ver)
-    return Errorf(ErrorCode::kNotFound, "usr partition {} found on {} but no usr-verity partition {}",
+    return Errorf(ErrorCode::kNotFound,
+                  "usr partition {} found on {} but no usr-verity partition {}",
                   want.usr.ToString(), usr->disk->device, want.verity.ToString());
   if (!usr)
-    return Errorf(ErrorCode::kNotFound, "usr-verity partition {} found on {} but no usr partition {}",
+    return Errorf(ErrorCode::kNotFound,
+                  "usr-verity partition {} found on {} but no usr partition {}",
                   want.verity.ToString(), ver->disk->device, want.usr.ToString());
   if (usr->disk != ver->disk)
     return Errorf(ErrorCode::kNotFound, "usr partition on {} but usr-verity partition on {}",

@@ -86,7 +86,8 @@ Status LoadModules(std::set<std::string>& loaded, ModuleIndex& index) {
                         "tpm_crb", "tpm_tis", "sha256_ssse3"})
     if (Find(index, m) == Presence::kModule) {
       // Optional: a driver without its hardware (ENODEV) is not a failure.
-      if (auto s = LoadModule(dir, index, m, loaded); !s.ok()) Log("skipped: " + s.error().ToString());
+      if (auto s = LoadModule(dir, index, m, loaded); !s.ok())
+        Log("skipped: " + s.error().ToString());
     }
   for (const char* m : {"dm_verity", "erofs", "ext4", "overlay"})
     HULL_TRY(LoadModule(dir, index, m, loaded).Context("required module"));
@@ -109,18 +110,19 @@ Result<Found> WaitForDisk(const Cmdline& c) {
 
 Status SetupVerity(const Cmdline& c, const Found& f) {
   HULL_ASSIGN_OR_RETURN(Bytes sb, ReadAt(f.verity_dev, 0, verity::kSuperblockSize));
-  HULL_ASSIGN_OR_RETURN(verity::VerityParams p,
-                        verity::DecodeSuperblock(sb).Context("usr-verity superblock of " + f.verity_dev));
+  HULL_ASSIGN_OR_RETURN(verity::VerityParams p, verity::DecodeSuperblock(sb).Context(
+                                                    "usr-verity superblock of " + f.verity_dev));
   HULL_ASSIGN_OR_RETURN(uint64_t usr_size, BlockDeviceSize(f.usr_dev));
   uint64_t data_bytes = 0;
   if (!CheckedMul(p.data_blocks, uint64_t(p.data_block_size), &data_bytes) || data_bytes > usr_size)
-    return Errorf(ErrorCode::kCorrupt, "verity data ({} blocks of {}) exceeds usr partition {} ({} bytes)",
+    return Errorf(ErrorCode::kCorrupt,
+                  "verity data ({} blocks of {}) exceeds usr partition {} ({} bytes)",
                   p.data_blocks, p.data_block_size, f.usr_dev, usr_size);
   if (c.usrhash.size() != crypto::DigestSize(p.algorithm))
     return Errorf(ErrorCode::kInvalidArgument, "usrhash= has {} bytes but the superblock says {}",
                   c.usrhash.size(), crypto::DigestName(p.algorithm));
-  HULL_ASSIGN_OR_RETURN(std::string table, verity::KernelTable(p, f.usr_dev, f.verity_dev, c.usrhash,
-                                                               VerityOptions(c.verity)));
+  HULL_ASSIGN_OR_RETURN(std::string table, verity::KernelTable(p, f.usr_dev, f.verity_dev,
+                                                               c.usrhash, VerityOptions(c.verity)));
   Log("dm-verity table: " + table);
   std::string uuid = "HULL-VERITY-usr-" + HexEncode(ByteSpan(c.usrhash).subspan(0, 16));
   HULL_ASSIGN_OR_RETURN(DevNumber dev, DmCreate("usr", uuid, data_bytes / 512, "verity", table));
@@ -138,7 +140,8 @@ Status MountSysroot(const Found& f) {
   HULL_TRY(Mount(f.root_dev, kSysroot, "ext4", 0).Context("writable root"));
   HULL_TRY(Mount("/dev/mapper/usr", std::string(kSysroot) + "/usr", "erofs", MS_RDONLY | MS_NODEV)
                .Context("/usr"));
-  std::string upper = std::string(kEtcOverlay) + "/upper", work = std::string(kEtcOverlay) + "/work";
+  std::string upper = std::string(kEtcOverlay) + "/upper",
+              work = std::string(kEtcOverlay) + "/work";
   HULL_TRY(Mkdirs(upper));
   HULL_TRY(Mkdirs(work));
   HULL_TRY(Mount("overlay", std::string(kSysroot) + "/etc", "overlay", 0,
@@ -167,7 +170,8 @@ Status Run() {
   HULL_ASSIGN_OR_RETURN(bool tpm, ExtendPhase("enter-initrd"));
   Log(tpm ? "PCR 11 extended with enter-initrd" : "no TPM: PCR 11 phases not measured");
   HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c));
-  Log(fmt::format("usr {} usr-verity {} root {} on {}", f.usr_dev, f.verity_dev, f.root_dev, f.disk));
+  Log(fmt::format("usr {} usr-verity {} root {} on {}", f.usr_dev, f.verity_dev, f.root_dev,
+                  f.disk));
   HULL_TRY(SetupVerity(c, f));
   HULL_TRY(MountSysroot(f));
   if (tpm) {

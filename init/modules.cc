@@ -87,7 +87,8 @@ Status Visit(const ModuleIndex& idx, const std::string& root, const std::string&
   }
   // modules.dep lists every transitive dependency; loading each one's own
   // dependencies first gives a valid order whatever order the line uses.
-  for (const std::string& d : idx.deps.at(name)) HULL_TRY(Visit(idx, root, d, loaded, out, depth + 1));
+  for (const std::string& d : idx.deps.at(name))
+    HULL_TRY(Visit(idx, root, d, loaded, out, depth + 1));
   if (loaded.insert(name).second) out.push_back(it->second);
   return {};
 }

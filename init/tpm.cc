@@ -16,17 +16,17 @@ Bytes ExtendValue(ByteSpan pcr, ByteSpan digest) {
 
 Bytes EncodePcrExtend(uint32_t pcr, ByteSpan digest) {
   ByteWriter w;
-  w.Be16(0x8002);                          // TPM_ST_SESSIONS
+  w.Be16(0x8002);                                            // TPM_ST_SESSIONS
   w.Be32(uint32_t(10 + 4 + 4 + 9 + 4 + 2 + digest.size()));  // commandSize
-  w.Be32(0x00000182);                      // TPM_CC_PCR_Extend
-  w.Be32(pcr);                             // pcrHandle
-  w.Be32(9);                               // authorizationSize
-  w.Be32(0x40000009);                      // TPM_RS_PW
-  w.Be16(0);                               // nonceCaller.size
-  w.U8(0);                                 // sessionAttributes
-  w.Be16(0);                               // hmac.size (empty password)
-  w.Be32(1);                               // TPML_DIGEST_VALUES.count
-  w.Be16(0x000B);                          // TPM_ALG_SHA256
+  w.Be32(0x00000182);                                        // TPM_CC_PCR_Extend
+  w.Be32(pcr);                                               // pcrHandle
+  w.Be32(9);                                                 // authorizationSize
+  w.Be32(0x40000009);                                        // TPM_RS_PW
+  w.Be16(0);                                                 // nonceCaller.size
+  w.U8(0);                                                   // sessionAttributes
+  w.Be16(0);                                                 // hmac.size (empty password)
+  w.Be32(1);                                                 // TPML_DIGEST_VALUES.count
+  w.Be16(0x000B);                                            // TPM_ALG_SHA256
   w.Append(digest);
   return w.Take();
 }

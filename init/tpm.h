@@ -26,8 +26,8 @@ namespace hull::init {
 
 inline constexpr uint32_t kPcrPhase = 11;
 
-Bytes PhaseDigest(std::string_view word);                 // SHA-256(word)
-Bytes ExtendValue(ByteSpan pcr, ByteSpan digest);         // SHA-256(pcr || digest)
+Bytes PhaseDigest(std::string_view word);                     // SHA-256(word)
+Bytes ExtendValue(ByteSpan pcr, ByteSpan digest);             // SHA-256(pcr || digest)
 Bytes EncodePcrExtend(uint32_t pcr, ByteSpan sha256_digest);  // 32-byte digest
 
 // Checks a response: kCorrupt "TPM response: N bytes, size field says M" /

@@ -8,8 +8,7 @@ namespace {
 const std::string kHash = "954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93";
 
 TEST(Cmdline, SplitsLikeTheKernel) {
-  EXPECT_EQ(SplitCmdline("  a=1\tb=\"x y\"  c\n"),
-            (std::vector<std::string>{"a=1", "b=x y", "c"}));
+  EXPECT_EQ(SplitCmdline("  a=1\tb=\"x y\"  c\n"), (std::vector<std::string>{"a=1", "b=x y", "c"}));
   EXPECT_TRUE(SplitCmdline("   ").empty());
 }
 

@@ -23,8 +23,8 @@ TEST(Dm, Header) {
   auto b = DmHeader("usr", "HULL-VERITY-usr-95", 0);
   ASSERT_TRUE(b.ok());
   ASSERT_EQ(b->size(), kDmBufferSize);
-  EXPECT_EQ(LoadLe32(b->data() + 0), 4u);   // version major
-  EXPECT_EQ(LoadLe32(b->data() + 4), 0u);   // minor: any kernel 4.x accepts 0
+  EXPECT_EQ(LoadLe32(b->data() + 0), 4u);  // version major
+  EXPECT_EQ(LoadLe32(b->data() + 4), 0u);  // minor: any kernel 4.x accepts 0
   EXPECT_EQ(LoadLe32(b->data() + 12), kDmBufferSize);
   EXPECT_EQ(LoadLe32(b->data() + 16), 312u);
   EXPECT_EQ(LoadLe32(b->data() + 20), 0u);
@@ -51,7 +51,8 @@ TEST(Dm, Errors) {
   auto e = DmHeader(std::string(128, 'a'), "", 0);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(e.error().ToString(), "device-mapper name '" + std::string(128, 'a') + "': 1..127 bytes");
+  EXPECT_EQ(e.error().ToString(),
+            "device-mapper name '" + std::string(128, 'a') + "': 1..127 bytes");
   e = DmTableLoad("usr", 0, 8, "a-very-long-target", "x");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().ToString(), "target type 'a-very-long-target': 1..15 bytes");

@@ -32,16 +32,15 @@ TEST(Modules, LoadOrderDependenciesFirstOnce) {
   std::set<std::string> loaded;
   auto o = LoadOrder(*idx, "dm-verity", loaded);
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(*o, (std::vector<std::string>{"kernel/drivers/md/dm-bufio.ko",
-                                          "kernel/drivers/md/dm-mod.ko",
-                                          "kernel/lib/reed_solomon/reed_solomon.ko",
-                                          "kernel/drivers/md/dm-verity.ko"}));
+  EXPECT_EQ(*o, (std::vector<std::string>{
+                    "kernel/drivers/md/dm-bufio.ko", "kernel/drivers/md/dm-mod.ko",
+                    "kernel/lib/reed_solomon/reed_solomon.ko", "kernel/drivers/md/dm-verity.ko"}));
   o = LoadOrder(*idx, "dm_verity", loaded);
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->empty());
   o = LoadOrder(*idx, "erofs", loaded);
-  EXPECT_EQ(*o, (std::vector<std::string>{"kernel/lib/libcrc32c.ko",
-                                          "kernel/fs/erofs/erofs.ko.xz"}));
+  EXPECT_EQ(*o,
+            (std::vector<std::string>{"kernel/lib/libcrc32c.ko", "kernel/fs/erofs/erofs.ko.xz"}));
 }
 
 TEST(Modules, BuiltinsAndPresence) {

@@ -4,16 +4,15 @@
 // needs from the host's cloud kernel, and a guest program as
 // /usr/lib/systemd/systemd that reports what it sees (vm_guest.cc).
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "base/file.h"
@@ -63,8 +62,8 @@ Bytes DataPattern() {
 // QEMU exits, or kBootTimeout passes. Returns the console log.
 std::string Boot(const std::string& dir, const std::string& disk, const std::string& append,
                  std::vector<std::string> extra = {}) {
-  static const std::vector<std::string> stops = {"HULL-READ", "hull-init: halting",
-                                                 "Kernel panic", "reboot: Power down"};
+  static const std::vector<std::string> stops = {"HULL-READ", "hull-init: halting", "Kernel panic",
+                                                 "reboot: Power down"};
   std::string release, kernel = Kernel(&release);
   std::string log = dir + "/console-" + std::to_string(getpid()) + "-" +
                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -75,10 +74,27 @@ std::string Boot(const std::string& dir, const std::string& disk, const std::str
     dup2(1, 2);
     std::string drive = "file=" + disk + ",if=virtio,format=raw";
     std::string initrd = dir + "/initrd.cpio";
-    std::vector<std::string> args = {"qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
-                                     "-cpu", "max", "-m", "1024", "-nographic", "-no-reboot",
-                                     "-kernel", kernel, "-initrd", initrd, "-append", append,
-                                     "-drive", drive, "-net", "none"};
+    std::vector<std::string> args = {"qemu-system-x86_64",
+                                     "-machine",
+                                     "q35",
+                                     "-accel",
+                                     "tcg",
+                                     "-cpu",
+                                     "max",
+                                     "-m",
+                                     "1024",
+                                     "-nographic",
+                                     "-no-reboot",
+                                     "-kernel",
+                                     kernel,
+                                     "-initrd",
+                                     initrd,
+                                     "-append",
+                                     append,
+                                     "-drive",
+                                     drive,
+                                     "-net",
+                                     "none"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -147,8 +163,8 @@ class InitVm : public ::testing::Test {
     Sh("mkfs.erofs --quiet -T 0 -U 6d0e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b --all-root " + d +
        "/usr.erofs " + d + "/usr");
     auto r = hull::Run(Command{.argv = {getenv("HULL_BIN"), "verity", "format", d + "/usr.erofs",
-                                        d + "/usr.verity", "--salt", std::string(64, '5'),
-                                        "--uuid", "0f0e0d0c-0b0a-4908-8706-050403020100", "--json"}});
+                                        d + "/usr.verity", "--salt", std::string(64, '5'), "--uuid",
+                                        "0f0e0d0c-0b0a-4908-8706-050403020100", "--json"}});
     ASSERT_TRUE(r.ok()) << r.error().ToString();
     root_hash_ = nlohmann::json::parse(r->out)["root_hash"];
   }
@@ -156,14 +172,13 @@ class InitVm : public ::testing::Test {
   static void BuildDisk(const std::string& d) {
     Bytes h = *HexDecode(root_hash_);
     UsrUuids u = UuidsFromRootHash(h);
-    Sh("mkdir -p " + d + "/root/usr && mkfs.ext4 -q -F -d " + d + "/root " + d +
-       "/root.ext4 24M");
-    std::ofstream(d + "/layout.yaml") << "partitions:\n"
-                                      << "  - {type: usr, label: usr_1, uuid: "
-                                      << u.usr.ToString() << ", content: usr.erofs}\n"
-                                      << "  - {type: usr-verity, label: usr_1_verity, uuid: "
-                                      << u.verity.ToString() << ", content: usr.verity}\n"
-                                      << "  - {type: root, label: root, content: root.ext4}\n";
+    Sh("mkdir -p " + d + "/root/usr && mkfs.ext4 -q -F -d " + d + "/root " + d + "/root.ext4 24M");
+    std::ofstream(d + "/layout.yaml")
+        << "partitions:\n"
+        << "  - {type: usr, label: usr_1, uuid: " << u.usr.ToString() << ", content: usr.erofs}\n"
+        << "  - {type: usr-verity, label: usr_1_verity, uuid: " << u.verity.ToString()
+        << ", content: usr.verity}\n"
+        << "  - {type: root, label: root, content: root.ext4}\n";
     auto r = hull::Run(Command{.argv = {getenv("HULL_BIN"), "disk", "create", d + "/layout.yaml",
                                         "--out", d + "/disk.raw"}});
     ASSERT_TRUE(r.ok()) << r.error().ToString();
@@ -180,8 +195,8 @@ class InitVm : public ::testing::Test {
     ASSERT_TRUE(idx.ok());
     std::set<std::string> loaded;
     std::vector<std::string> files;
-    for (const char* m : {"virtio_pci", "virtio_blk", "dm_verity", "erofs", "ext4", "overlay",
-                          "sha256_ssse3"}) {
+    for (const char* m :
+         {"virtio_pci", "virtio_blk", "dm_verity", "erofs", "ext4", "overlay", "sha256_ssse3"}) {
       auto o = LoadOrder(*idx, m, loaded);
       ASSERT_TRUE(o.ok()) << o.error().ToString();
       files.insert(files.end(), o->begin(), o->end());
