@@ -63,7 +63,7 @@ Bytes DataPattern() {
 std::string Boot(const std::string& dir, const std::string& disk, const std::string& append,
                  std::vector<std::string> extra = {}) {
   static const std::vector<std::string> stops = {"HULL-READ", "hull-init: halting", "Kernel panic",
-                                                 "reboot: Power down"};
+                                                 "reboot: Power down", "reboot: Restarting"};
   std::string release, kernel = Kernel(&release);
   std::string log = dir + "/console-" + std::to_string(getpid()) + "-" +
                     std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -256,27 +256,41 @@ TEST_F(InitVm, HaltsWhenNoPartitionMatchesUsrhash) {
   EXPECT_EQ(log.find("HULL-INIT-"), std::string::npos) << log;
 }
 
-TEST_F(InitVm, FlippedByteInUsrGivesEio) {
-  const std::string d = dir_->path();
-  // Locate data.bin's bytes in the erofs image (stored uncompressed and
-  // contiguous), then flip one inside the file in a copy of the disk.
+// Locates data.bin's bytes in the erofs image (stored uncompressed and
+// contiguous) and flips one inside the file in a copy of the disk, once.
+// Returns the byte's offset inside the usr partition.
+uint64_t MakeCorruptDisk(const std::string& d) {
+  static uint64_t in_usr = 0;
+  if (in_usr) return in_usr;
   auto img = ReadFileBytes(d + "/usr.erofs");
-  ASSERT_TRUE(img.ok());
+  EXPECT_TRUE(img.ok());
+  if (!img.ok()) return 0;
   Bytes pat = DataPattern();
   auto it = std::search(img->begin(), img->end(), pat.begin(), pat.begin() + 4096);
-  ASSERT_NE(it, img->end());
-  ASSERT_EQ(std::search(it + 1, img->end(), pat.begin(), pat.begin() + 4096), img->end());
-  uint64_t in_usr = uint64_t(it - img->begin()) + 300000;
+  EXPECT_NE(it, img->end());
+  EXPECT_EQ(std::search(it + 1, img->end(), pat.begin(), pat.begin() + 4096), img->end());
+  if (it == img->end()) return 0;
+  uint64_t pos = uint64_t(it - img->begin()) + 300000;
   auto table = gpt::ReadFile(d + "/disk.raw");
-  ASSERT_TRUE(table.ok());
-  uint64_t off = table->partitions[0].first_lba * table->sector_size + in_usr;
+  EXPECT_TRUE(table.ok());
+  if (!table.ok()) return 0;
+  uint64_t off = table->partitions[0].first_lba * table->sector_size + pos;
   Sh("cp --sparse=always " + d + "/disk.raw " + d + "/bad.raw");
   auto f = File::OpenReadWrite(d + "/bad.raw");
-  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f.ok());
+  if (!f.ok()) return 0;
   uint8_t b[1];
-  ASSERT_TRUE(f->ReadAt(off, b).ok());
+  EXPECT_TRUE(f->ReadAt(off, b).ok());
   b[0] ^= 0x01;
-  ASSERT_TRUE(f->WriteAt(off, b).ok());
+  EXPECT_TRUE(f->WriteAt(off, b).ok());
+  in_usr = pos;
+  return in_usr;
+}
+
+TEST_F(InitVm, FlippedByteInUsrGivesEio) {
+  const std::string d = dir_->path();
+  uint64_t in_usr = MakeCorruptDisk(d);
+  ASSERT_NE(in_usr, 0u);
   std::string log = Boot(d, d + "/bad.raw", Append(root_hash_));
   EXPECT_NE(log.find("HULL-INIT-OK"), std::string::npos) << log;
   EXPECT_NE(log.find("HULL-READ data.bin: EIO"), std::string::npos) << log;
@@ -284,6 +298,19 @@ TEST_F(InitVm, FlippedByteInUsrGivesEio) {
   EXPECT_NE(log.find(": data block " + std::to_string(in_usr / 4096) + " is corrupted"),
             std::string::npos)
       << log;
+}
+
+// hull.verity=restart: the same corrupted read restarts the machine instead
+// (QEMU's -no-reboot turns the restart into an exit), so the read never
+// returns to the guest program.
+TEST_F(InitVm, FlippedByteWithRestartPolicyRestarts) {
+  const std::string d = dir_->path();
+  ASSERT_NE(MakeCorruptDisk(d), 0u);
+  std::string log = Boot(d, d + "/bad.raw", Append(root_hash_) + " hull.verity=restart");
+  EXPECT_NE(log.find("5555 1 restart_on_corruption"), std::string::npos) << log;
+  EXPECT_NE(log.find("HULL-INIT-OK"), std::string::npos) << log;
+  EXPECT_NE(log.find("reboot: Restarting system"), std::string::npos) << log;
+  EXPECT_EQ(log.find("HULL-READ"), std::string::npos) << log;
 }
 
 // With a TPM (swtpm, TPM 2.0, CRB interface) PCR 11 holds exactly the two
