@@ -98,12 +98,20 @@ Status LoadModules(std::set<std::string>& loaded, ModuleIndex& index) {
 Result<Found> WaitForDisk(const Cmdline& c) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.disk_timeout_s);
   for (;;) {
-    std::vector<Disk> disks = ScanDisks();
+    std::vector<std::string> unusable;
+    std::vector<Disk> disks = ScanDisks(&unusable);
     auto found = FindPartitions(disks, c.usrhash);
     if (found.ok() || found.error().code() != ErrorCode::kNotFound ||
-        std::chrono::steady_clock::now() > deadline)
+        std::chrono::steady_clock::now() > deadline) {
+      if (!found.ok() && !unusable.empty()) {
+        std::string list;
+        for (const auto& u : unusable) list += (list.empty() ? "" : "; ") + u;
+        found = Errorf(found.error().code(), "{} (devices without a usable GPT: {})",
+                       found.error().ToString(), list);
+      }
       return std::move(found).Context(
           fmt::format("after waiting up to {} s for the disk", c.disk_timeout_s));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }

@@ -162,7 +162,7 @@ bool Skipped(const std::string& n) {
 
 }  // namespace
 
-std::vector<Disk> ScanDisks() {
+std::vector<Disk> ScanDisks(std::vector<std::string>* unusable) {
   std::vector<Disk> disks;
   DIR* d = opendir("/sys/block");
   if (!d) return disks;
@@ -180,7 +180,10 @@ std::vector<Disk> ScanDisks() {
     if (!size.ok() || *size == 0) continue;
     DeviceSource src(dev, *size);
     auto table = gpt::ReadAuto(src);
-    if (!table.ok()) continue;
+    if (!table.ok()) {
+      if (unusable) unusable->push_back(dev + ": " + table.error().ToString());
+      continue;
+    }
     disks.push_back({dev, std::move(*table)});
   }
   return disks;

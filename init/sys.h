@@ -30,8 +30,9 @@ Status LoadModule(const std::string& moddir, const ModuleIndex& index, const std
                   std::set<std::string>& loaded);
 
 // Whole-disk block devices (/sys/block, without loop/ram/dm/zram), as /dev
-// nodes, and their GPTs (devices without a valid GPT are left out).
-std::vector<Disk> ScanDisks();
+// nodes, and their GPTs. Devices without a valid GPT are left out and, when
+// `unusable` is given, listed there as "<dev>: <GPT error>".
+std::vector<Disk> ScanDisks(std::vector<std::string>* unusable = nullptr);
 
 Result<uint64_t> BlockDeviceSize(const std::string& dev);
 Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length);

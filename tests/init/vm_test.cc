@@ -245,11 +245,17 @@ TEST_F(InitVm, BootsVerifiedUsrAndSwitchesRoot) {
 }
 
 TEST_F(InitVm, HaltsWhenNoPartitionMatchesUsrhash) {
+  // A second, blank disk (no GPT) is named in the message.
+  const std::string d = dir_->path();
+  Sh("truncate -s 1M " + d + "/blank.raw");
   std::string other(64, 'a');
-  std::string log = Boot(dir_->path(), dir_->path() + "/disk.raw", Append(other));
+  std::string log = Boot(d, d + "/disk.raw", Append(other),
+                         {"-drive", "file=" + d + "/blank.raw,if=virtio,format=raw"});
   EXPECT_NE(log.find("hull-init: FAILED: after waiting up to 5 s for the disk: no partition with "
                      "UUID aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa (usr) and "
-                     "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa (usr-verity) on 1 disk(s)"),
+                     "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa (usr-verity) on 1 disk(s) "
+                     "(devices without a usable GPT: /dev/vdb: protective MBR: missing boot "
+                     "signature 0x55AA)"),
             std::string::npos)
       << log;
   EXPECT_NE(log.find("hull-init: halting"), std::string::npos) << log;
