@@ -21,6 +21,7 @@ packages=(
   ovmf swtpm swtpm-tools qemu-system-x86 etcd-server etcd-client nginx
   # measurements
   time
+  cpio  # hull-init VM tests pack their initrd with it
 )
 
 missing=()

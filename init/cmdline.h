@@ -1,0 +1,47 @@
+// hull-init's view of the kernel command line (/proc/cmdline).
+//
+// Options read (docs/init.md):
+//   usrhash=<hex>              the /usr dm-verity root hash (required; DPS
+//                              verity mode #1: the usr partition's UUID is its
+//                              first 128 bits, usr-verity's the last 128)
+//   hull.verity=eio|restart    on a corrupted block: return EIO (default) or
+//                              restart the machine (restart_on_corruption)
+//   hull.disk_timeout=<s>      seconds to wait for the disk (default 30, 1..600)
+//   init=<path>                the program to exec in the real root
+//                              (default /usr/lib/systemd/systemd)
+// Everything else is ignored. Values may be double-quoted as the kernel allows.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace hull::init {
+
+enum class VerityPolicy { kEio, kRestart };
+
+struct Cmdline {
+  Bytes usrhash;  // >= 32 bytes, even hex length
+  VerityPolicy verity = VerityPolicy::kEio;
+  int disk_timeout_s = 30;
+  std::string init = "/usr/lib/systemd/systemd";
+};
+
+// Splits like the kernel: whitespace separates words, double quotes group.
+std::vector<std::string> SplitCmdline(std::string_view text);
+
+// Errors (kInvalidArgument unless noted), each naming the option:
+//   "usrhash= missing from the kernel command line" (kNotFound)
+//   "usrhash=: not hex" | "usrhash=: N bytes, need at least 32"
+//   "hull.verity=X: expected eio or restart"
+//   "hull.disk_timeout=X: expected seconds 1..600"
+//   "init=X: must be an absolute path"
+Result<Cmdline> ParseCmdline(std::string_view text);
+
+// The dm-verity optional arguments for a policy ("" list for kEio).
+std::vector<std::string> VerityOptions(VerityPolicy policy);
+
+}  // namespace hull::init

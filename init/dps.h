@@ -1,0 +1,51 @@
+// Finding the partitions of a DPS disk from the usr root hash
+// (REFERENCE.md §3.1, verity mode #1): the usr partition's UUID is the first
+// 128 bits of the root hash, the usr-verity partition's the last 128 bits,
+// both read as UUID text (big-endian); the writable root is the DPS root
+// partition on the same disk.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/uuid.h"
+#include "gpt/gpt.h"
+
+namespace hull::init {
+
+struct UsrUuids {
+  Uuid usr;
+  Uuid verity;
+};
+UsrUuids UuidsFromRootHash(ByteSpan root_hash);  // root_hash.size() >= 32
+
+// A scanned disk: its node (/dev/vda) and its GPT.
+struct Disk {
+  std::string device;
+  gpt::Table table;
+};
+
+struct Found {
+  std::string disk;
+  gpt::Partition usr, verity, root;
+  std::string usr_dev, verity_dev, root_dev;  // partition device nodes
+};
+
+// The partition device node of partition `number` of `disk`: "/dev/vda" + 2 =
+// "/dev/vda2"; a disk whose name ends in a digit gets "p" ("/dev/nvme0n1p2").
+std::string PartitionDevice(const std::string& disk, uint32_t number);
+
+// Searches the disks for the usr and usr-verity partitions (type x86-64 DPS
+// usr / usr-verity) with the root hash's UUIDs, both on one disk, and that
+// disk's DPS root partition. Errors:
+//   kNotFound "no partition with UUID <usr> (usr) and <verity> (usr-verity)
+//              on <n> disk(s)"   neither half found
+//   kNotFound "usr partition <uuid> found on D but no usr-verity partition
+//              <uuid>" (and the reverse)
+//   kCorrupt  "partition D#N has the usr UUID but type <t>, not DPS usr"
+//   kConflict "two partitions with UUID <u>" (on one or several disks)
+//   kNotFound "no DPS root partition on D"
+Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash);
+
+}  // namespace hull::init

@@ -1,0 +1,202 @@
+// hull-init: /init of Hull's initrd. Boot flow and failure messages:
+// docs/init.md. Any failure is printed as "hull-init: FAILED: <reason>" and
+// the machine halts: an unverified /usr is never mounted.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "base/hex.h"
+#include "crypto/digest.h"
+#include "init/cmdline.h"
+#include "init/dps.h"
+#include "init/sys.h"
+#include "verity/superblock.h"
+#include "verity/table.h"
+
+namespace hull::init {
+namespace {
+
+constexpr const char* kSysroot = "/sysroot";
+constexpr const char* kEtcOverlay = "/sysroot/var/lib/hull/etc-overlay";
+
+[[noreturn]] void Halt(const Error& e) {
+  LogError("FAILED: " + e.ToString());
+  LogError("halting: /usr is not mounted; fix the cause above and reboot");
+  sync();
+  reboot(RB_HALT_SYSTEM);
+  for (;;) pause();
+}
+
+void ReopenConsole() {
+  int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+  if (fd < 0) return;
+  for (int i = 0; i < 3; ++i) dup2(fd, i);
+  if (fd > 2) close(fd);
+}
+
+// The highest-priority "sha256" in /proc/crypto: what dm-verity will use.
+std::string BestSha256Driver() {
+  auto text = ReadSmallFile("/proc/crypto", 1 << 20);
+  if (!text.ok()) return "unknown";
+  std::string best = "unknown", name, driver;
+  int best_prio = -1;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t nl = text->find('\n', pos);
+    if (nl == std::string::npos) nl = text->size();
+    std::string line = text->substr(pos, nl - pos);
+    pos = nl + 1;
+    auto value = [&](const char* key) -> std::optional<std::string> {
+      if (!line.starts_with(key)) return std::nullopt;
+      size_t c = line.find(": ");
+      return c == std::string::npos ? std::string() : line.substr(c + 2);
+    };
+    if (auto v = value("name ")) name = *v;
+    if (auto v = value("driver ")) driver = *v;
+    if (auto v = value("priority ")) {
+      int prio = std::atoi(v->c_str());
+      if (name == "sha256" && prio > best_prio) best = driver, best_prio = prio;
+    }
+  }
+  return best;
+}
+
+Status LoadModules(std::set<std::string>& loaded, ModuleIndex& index) {
+  utsname u{};
+  uname(&u);
+  std::string dir = std::string("/usr/lib/modules/") + u.release;
+  auto dep = ReadSmallFile(dir + "/modules.dep", 8 << 20);
+  auto builtin = ReadSmallFile(dir + "/modules.builtin", 8 << 20);
+  HULL_ASSIGN_OR_RETURN(index, ParseModules(dep.ok() ? *dep : "", builtin.ok() ? *builtin : ""));
+  // Optional: disk drivers (whichever the initrd has), the TPM interfaces and
+  // the SHA-256 implementations with SSSE3/AVX2 (before dm-verity binds
+  // "sha256", or it keeps the slow generic one).
+  for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "nvme", "ahci",
+                        "tpm_crb", "tpm_tis", "sha256_ssse3"})
+    if (Find(index, m) == Presence::kModule) {
+      // Optional: a driver without its hardware (ENODEV) is not a failure.
+      if (auto s = LoadModule(dir, index, m, loaded); !s.ok())
+        Log("skipped: " + s.error().ToString());
+    }
+  for (const char* m : {"dm_verity", "erofs", "ext4", "overlay"})
+    HULL_TRY(LoadModule(dir, index, m, loaded).Context("required module"));
+  Log("modules loaded from " + dir + "; sha256 driver: " + BestSha256Driver());
+  return {};
+}
+
+Result<Found> WaitForDisk(const Cmdline& c) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.disk_timeout_s);
+  for (;;) {
+    std::vector<std::string> unusable;
+    std::vector<Disk> disks = ScanDisks(&unusable);
+    auto found = FindPartitions(disks, c.usrhash);
+    if (found.ok() || found.error().code() != ErrorCode::kNotFound ||
+        std::chrono::steady_clock::now() > deadline) {
+      if (!found.ok() && !unusable.empty()) {
+        std::string list;
+        for (const auto& u : unusable) list += (list.empty() ? "" : "; ") + u;
+        found = Errorf(found.error().code(), "{} (devices without a usable GPT: {})",
+                       found.error().ToString(), list);
+      }
+      return std::move(found).Context(
+          fmt::format("after waiting up to {} s for the disk", c.disk_timeout_s));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+Status SetupVerity(const Cmdline& c, const Found& f) {
+  HULL_ASSIGN_OR_RETURN(Bytes sb, ReadAt(f.verity_dev, 0, verity::kSuperblockSize));
+  HULL_ASSIGN_OR_RETURN(verity::VerityParams p, verity::DecodeSuperblock(sb).Context(
+                                                    "usr-verity superblock of " + f.verity_dev));
+  HULL_ASSIGN_OR_RETURN(uint64_t usr_size, BlockDeviceSize(f.usr_dev));
+  uint64_t data_bytes = 0;
+  if (!CheckedMul(p.data_blocks, uint64_t(p.data_block_size), &data_bytes) || data_bytes > usr_size)
+    return Errorf(ErrorCode::kCorrupt,
+                  "verity data ({} blocks of {}) exceeds usr partition {} ({} bytes)",
+                  p.data_blocks, p.data_block_size, f.usr_dev, usr_size);
+  if (c.usrhash.size() != crypto::DigestSize(p.algorithm))
+    return Errorf(ErrorCode::kInvalidArgument, "usrhash= has {} bytes but the superblock says {}",
+                  c.usrhash.size(), crypto::DigestName(p.algorithm));
+  HULL_ASSIGN_OR_RETURN(std::string table, verity::KernelTable(p, f.usr_dev, f.verity_dev,
+                                                               c.usrhash, VerityOptions(c.verity)));
+  Log("dm-verity table: " + table);
+  std::string uuid = "HULL-VERITY-usr-" + HexEncode(ByteSpan(c.usrhash).subspan(0, 16));
+  HULL_ASSIGN_OR_RETURN(DevNumber dev, DmCreate("usr", uuid, data_bytes / 512, "verity", table));
+  HULL_TRY(Mkdirs("/dev/mapper"));
+  unlink("/dev/mapper/usr");
+  if (mknod("/dev/mapper/usr", S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)
+    return Errorf(ErrorCode::kIo, "mknod /dev/mapper/usr {}:{}: {}", dev.major, dev.minor,
+                  std::strerror(errno));
+  Log(fmt::format("/dev/mapper/usr ({}:{}) verifies {} against {}", dev.major, dev.minor, f.usr_dev,
+                  f.verity_dev));
+  return {};
+}
+
+Status MountSysroot(const Found& f) {
+  HULL_TRY(Mount(f.root_dev, kSysroot, "ext4", 0).Context("writable root"));
+  HULL_TRY(Mount("/dev/mapper/usr", std::string(kSysroot) + "/usr", "erofs", MS_RDONLY | MS_NODEV)
+               .Context("/usr"));
+  std::string upper = std::string(kEtcOverlay) + "/upper",
+              work = std::string(kEtcOverlay) + "/work";
+  HULL_TRY(Mkdirs(upper));
+  HULL_TRY(Mkdirs(work));
+  HULL_TRY(Mount("overlay", std::string(kSysroot) + "/etc", "overlay", 0,
+                 "lowerdir=/sysroot/usr/etc,upperdir=" + upper + ",workdir=" + work)
+               .Context("/etc overlay"));
+  for (const char* d : {"/var/tmp", "/tmp", "/home", "/root", "/srv", "/mnt", "/opt"})
+    HULL_TRY(Mkdirs(std::string(kSysroot) + d));
+  chmod("/sysroot/tmp", 01777);
+  chmod("/sysroot/var/tmp", 01777);
+  for (const char* l : {"bin", "sbin", "lib", "lib64"}) {
+    std::string link = std::string(kSysroot) + "/" + l;
+    struct stat st;
+    if (lstat(link.c_str(), &st) != 0) symlink((std::string("usr/") + l).c_str(), link.c_str());
+  }
+  Log("mounted " + f.root_dev + " on / (rw), /usr (ro, verity), /etc (overlay)");
+  return {};
+}
+
+Status Run() {
+  ReopenConsole();
+  HULL_ASSIGN_OR_RETURN(std::string text, ReadSmallFile("/proc/cmdline", 1 << 16));
+  HULL_ASSIGN_OR_RETURN(Cmdline c, ParseCmdline(text));
+  std::set<std::string> loaded;
+  ModuleIndex index;
+  HULL_TRY(LoadModules(loaded, index));
+  HULL_ASSIGN_OR_RETURN(bool tpm, ExtendPhase("enter-initrd"));
+  Log(tpm ? "PCR 11 extended with enter-initrd" : "no TPM: PCR 11 phases not measured");
+  HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c));
+  Log(fmt::format("usr {} usr-verity {} root {} on {}", f.usr_dev, f.verity_dev, f.root_dev,
+                  f.disk));
+  HULL_TRY(SetupVerity(c, f));
+  HULL_TRY(MountSysroot(f));
+  if (tpm) {
+    HULL_TRY(ExtendPhase("leave-initrd"));
+    Log("PCR 11 extended with leave-initrd");
+  }
+  Log("switching root, exec " + c.init);
+  return SwitchRoot(kSysroot, c.init);
+}
+
+}  // namespace
+}  // namespace hull::init
+
+int main() {
+  using namespace hull::init;
+  if (auto s = MountApi(); !s.ok()) Halt(s.error());
+  Log("starting");
+  auto s = Run();
+  Halt(s.ok() ? hull::Error(hull::ErrorCode::kInternal, "switch_root returned") : s.error());
+}

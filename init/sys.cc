@@ -1,0 +1,254 @@
+#include "init/sys.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/dm-ioctl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "gpt/gpt.h"
+#include "init/tpm.h"
+
+namespace hull::init {
+
+namespace {
+
+std::string Errno() { return std::strerror(errno); }
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+void WriteAll(const char* path, int flags, const std::string& text) {
+  int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return;
+  ssize_t r = write(fd, text.data(), text.size());
+  (void)r;
+  close(fd);
+}
+
+void Emit(int prio, const std::string& msg) {
+  WriteAll("/dev/kmsg", O_WRONLY, "<" + std::to_string(prio) + ">hull-init: " + msg + "\n");
+  WriteAll("/dev/console", O_WRONLY, "hull-init: " + msg + "\n");
+}
+
+}  // namespace
+
+void Log(const std::string& msg) { Emit(6, msg); }
+void LogError(const std::string& msg) { Emit(3, msg); }
+
+Status Mkdirs(const std::string& path, mode_t mode) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    std::string p = path.substr(0, i);
+    if (mkdir(p.c_str(), mode) != 0 && errno != EEXIST)
+      return Errorf(ErrorCode::kIo, "mkdir {}: {}", p, Errno());
+  }
+  return {};
+}
+
+Status Mount(const std::string& src, const std::string& target, const std::string& type,
+             unsigned long flags, const std::string& data) {
+  HULL_TRY(Mkdirs(target));
+  if (mount(src.c_str(), target.c_str(), type.empty() ? nullptr : type.c_str(), flags,
+            data.empty() ? nullptr : data.c_str()) != 0)
+    return Errorf(ErrorCode::kIo, "mount {} ({}) on {}{}: {}", src, type, target,
+                  data.empty() ? "" : " with " + data, Errno());
+  return {};
+}
+
+Status MountApi() {
+  HULL_TRY(Mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  HULL_TRY(Mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  HULL_TRY(Mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"));
+  HULL_TRY(Mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"));
+  return {};
+}
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t max) {
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Errorf(ErrorCode::kNotFound, "open {}: {}", path, Errno());
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n < 0) return Errorf(ErrorCode::kIo, "read {}: {}", path, Errno());
+    if (n == 0) break;
+    out.append(buf, size_t(n));
+    if (out.size() > max) return Errorf(ErrorCode::kIo, "{}: larger than {} bytes", path, max);
+  }
+  return out;
+}
+
+Status LoadModule(const std::string& moddir, const ModuleIndex& index, const std::string& name,
+                  std::set<std::string>& loaded) {
+  HULL_ASSIGN_OR_RETURN(auto order, LoadOrder(index, name, loaded));
+  for (const std::string& rel : order) {
+    std::string path = moddir + "/" + rel;
+    Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return Errorf(ErrorCode::kNotFound, "module {}: {}", path, Errno());
+    bool compressed = rel.ends_with(".xz") || rel.ends_with(".zst") || rel.ends_with(".gz");
+    int flags = compressed ? 4 /* MODULE_INIT_COMPRESSED_FILE */ : 0;
+    if (syscall(SYS_finit_module, fd.get(), "", flags) != 0 && errno != EEXIST)
+      return Errorf(ErrorCode::kIo, "loading module {}: {}", path, Errno());
+  }
+  return {};
+}
+
+Result<uint64_t> BlockDeviceSize(const std::string& dev) {
+  Fd fd(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
+  uint64_t size = 0;
+  if (ioctl(fd.get(), BLKGETSIZE64, &size) != 0)
+    return Errorf(ErrorCode::kIo, "BLKGETSIZE64 {}: {}", dev, Errno());
+  return size;
+}
+
+Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length) {
+  Fd fd(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
+  Bytes out(length);
+  size_t got = 0;
+  while (got < length) {
+    ssize_t n = pread(fd.get(), out.data() + got, length - got, off_t(offset + got));
+    if (n < 0) return Errorf(ErrorCode::kIo, "read {} at {}: {}", dev, offset + got, Errno());
+    if (n == 0) return Errorf(ErrorCode::kIo, "read {}: end of device at {}", dev, offset + got);
+    got += size_t(n);
+  }
+  return out;
+}
+
+namespace {
+
+class DeviceSource : public gpt::Source {
+ public:
+  DeviceSource(std::string dev, uint64_t size) : dev_(std::move(dev)), size_(size) {}
+  Status ReadAt(uint64_t offset, MutableByteSpan out) const override {
+    HULL_ASSIGN_OR_RETURN(Bytes b, init::ReadAt(dev_, offset, out.size()));
+    std::copy(b.begin(), b.end(), out.begin());
+    return {};
+  }
+  uint64_t size() const override { return size_; }
+
+ private:
+  std::string dev_;
+  uint64_t size_;
+};
+
+bool Skipped(const std::string& n) {
+  for (const char* p : {"loop", "ram", "dm-", "zram", "sr", "fd", "nbd"})
+    if (n.starts_with(p)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::vector<Disk> ScanDisks(std::vector<std::string>* unusable) {
+  std::vector<Disk> disks;
+  DIR* d = opendir("/sys/block");
+  if (!d) return disks;
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n == "." || n == ".." || Skipped(n)) continue;
+    names.push_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    std::string dev = "/dev/" + n;
+    auto size = BlockDeviceSize(dev);
+    if (!size.ok() || *size == 0) continue;
+    DeviceSource src(dev, *size);
+    auto table = gpt::ReadAuto(src);
+    if (!table.ok()) {
+      if (unusable) unusable->push_back(dev + ": " + table.error().ToString());
+      continue;
+    }
+    disks.push_back({dev, std::move(*table)});
+  }
+  return disks;
+}
+
+namespace {
+
+Status DmIoctl(int fd, unsigned long request, Bytes& buf, const char* what) {
+  if (ioctl(fd, request, buf.data()) != 0)
+    return Errorf(ErrorCode::kIo, "device-mapper {}: {}", what, Errno());
+  return {};
+}
+
+}  // namespace
+
+Result<DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
+                           const std::string& target, const std::string& params) {
+  Fd ctl(open("/dev/mapper/control", O_RDWR | O_CLOEXEC));
+  if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/mapper/control: {}", Errno());
+  HULL_ASSIGN_OR_RETURN(Bytes create, DmHeader(name, uuid, 0));
+  HULL_TRY(DmIoctl(ctl.get(), DM_DEV_CREATE, create, "DM_DEV_CREATE"));
+  HULL_ASSIGN_OR_RETURN(DevNumber dev, DmDevFromAnswer(create));
+  HULL_ASSIGN_OR_RETURN(Bytes load, DmTableLoad(name, DM_READONLY_FLAG, sectors, target, params));
+  HULL_TRY(DmIoctl(ctl.get(), DM_TABLE_LOAD, load, "DM_TABLE_LOAD"));
+  HULL_ASSIGN_OR_RETURN(Bytes resume, DmHeader(name, "", 0));
+  HULL_TRY(DmIoctl(ctl.get(), DM_DEV_SUSPEND, resume, "DM_DEV_SUSPEND (resume)"));
+  return dev;
+}
+
+Result<bool> ExtendPhase(const std::string& word) {
+  const char* path = nullptr;
+  for (const char* p : {"/dev/tpmrm0", "/dev/tpm0"})
+    if (access(p, F_OK) == 0) {
+      path = p;
+      break;
+    }
+  if (!path) return false;
+  Fd fd(open(path, O_RDWR | O_CLOEXEC));
+  if (fd.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", path, Errno());
+  Bytes cmd = EncodePcrExtend(kPcrPhase, PhaseDigest(word));
+  if (write(fd.get(), cmd.data(), cmd.size()) != ssize_t(cmd.size()))
+    return Errorf(ErrorCode::kIo, "write TPM command to {}: {}", path, Errno());
+  uint8_t resp[4096];
+  ssize_t n = read(fd.get(), resp, sizeof resp);
+  if (n < 0) return Errorf(ErrorCode::kIo, "read TPM response from {}: {}", path, Errno());
+  HULL_TRY(CheckResponse(ByteSpan(resp, size_t(n))).Context("PCR 11 extend with " + word));
+  return true;
+}
+
+Status SwitchRoot(const std::string& new_root, const std::string& init) {
+  for (const char* m : {"/proc", "/sys", "/dev", "/run"}) {
+    std::string target = new_root + m;
+    HULL_TRY(Mkdirs(target));
+    if (mount(m, target.c_str(), nullptr, MS_MOVE, nullptr) != 0)
+      return Errorf(ErrorCode::kIo, "move mount {} to {}: {}", m, target, Errno());
+  }
+  if (chdir(new_root.c_str()) != 0)
+    return Errorf(ErrorCode::kIo, "chdir {}: {}", new_root, Errno());
+  if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0)
+    return Errorf(ErrorCode::kIo, "move {} to /: {}", new_root, Errno());
+  if (chroot(".") != 0) return Errorf(ErrorCode::kIo, "chroot: {}", Errno());
+  if (chdir("/") != 0) return Errorf(ErrorCode::kIo, "chdir /: {}", Errno());
+  char* argv[] = {const_cast<char*>(init.c_str()), nullptr};
+  execv(init.c_str(), argv);
+  return Errorf(ErrorCode::kIo, "exec {}: {}", init, Errno());
+}
+
+}  // namespace hull::init

@@ -1,0 +1,51 @@
+// hull-init's syscall side: mounts, modules, block devices, device-mapper,
+// TPM, switch_root. Each returns a Status whose message names the step and
+// errno; main.cc prints it and halts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "init/dm.h"
+#include "init/dps.h"
+#include "init/modules.h"
+
+namespace hull::init {
+
+// Console: "hull-init: <msg>" to /dev/kmsg (priority 6 or 3) and /dev/console.
+void Log(const std::string& msg);
+void LogError(const std::string& msg);
+
+Status MountApi();  // /proc, /sys, /dev (devtmpfs), /run
+Result<std::string> ReadSmallFile(const std::string& path, size_t max = 1 << 20);
+Status Mkdirs(const std::string& path, mode_t mode = 0755);
+Status Mount(const std::string& src, const std::string& target, const std::string& type,
+             unsigned long flags, const std::string& data = "");
+
+// Loads `name` and its dependencies from `moddir` (finit_module; EEXIST is
+// success). `loaded` collects names already handled.
+Status LoadModule(const std::string& moddir, const ModuleIndex& index, const std::string& name,
+                  std::set<std::string>& loaded);
+
+// Whole-disk block devices (/sys/block, without loop/ram/dm/zram), as /dev
+// nodes, and their GPTs. Devices without a valid GPT are left out and, when
+// `unusable` is given, listed there as "<dev>: <GPT error>".
+std::vector<Disk> ScanDisks(std::vector<std::string>* unusable = nullptr);
+
+Result<uint64_t> BlockDeviceSize(const std::string& dev);
+Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length);
+
+// DM_DEV_CREATE + DM_TABLE_LOAD (read-only) + resume; returns the device number.
+Result<DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
+                           const std::string& target, const std::string& params);
+
+// Extends PCR 11 SHA-256 with SHA-256(word) when /dev/tpmrm0 or /dev/tpm0
+// exists. Returns false (and no error) without a TPM.
+Result<bool> ExtendPhase(const std::string& word);
+
+// Moves /proc /sys /dev /run under new_root, makes it / and execs init.
+Status SwitchRoot(const std::string& new_root, const std::string& init);
+
+}  // namespace hull::init
