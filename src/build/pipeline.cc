@@ -64,8 +64,16 @@ Status CheckOutDir(const std::string& out) {
   return {};
 }
 
-Result<SigningKeys> KeysFor(const BuildOptions& o, const std::string& work) {
-  if (!o.key_dir.empty()) return LoadSigningKeys(o.key_dir).Context("keys");
+// --keys, else the spec's signing.key_dir (relative to the spec's directory).
+std::string KeyDirFor(const BuildOptions& o) {
+  if (!o.key_dir.empty() || o.spec.signing_key_dir.empty()) return o.key_dir;
+  fs::path p(o.spec.signing_key_dir);
+  return p.is_absolute() ? p.string() : (fs::path(o.spec_dir) / p).string();
+}
+
+Result<SigningKeys> KeysFor(const BuildOptions& o, const std::string& key_dir,
+                            const std::string& work) {
+  if (!key_dir.empty()) return LoadSigningKeys(key_dir).Context("keys");
   if (!o.insecure_dev_keys) {
     return Error(ErrorCode::kRefused,
                  "no signing keys: pass --keys DIR (made by 'hull keys init DIR') or "
@@ -154,8 +162,9 @@ Result<BuildResult> Build(const BuildOptions& o) {
   w.dir = tmp.path();
   w.out = w.dir + "/out";
   fs::create_directories(w.out, ec);
-  HULL_ASSIGN_OR_RETURN(w.keys, KeysFor(o, w.dir));
-  s.signing_key_dir = o.key_dir;  // empty marks os-release as insecure
+  const std::string key_dir = KeyDirFor(o);
+  HULL_ASSIGN_OR_RETURN(w.keys, KeysFor(o, key_dir, w.dir));
+  s.signing_key_dir = key_dir;  // empty marks os-release as insecure
   BuildResult res;
   HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] {
                           return rootfs::ComposeStage(s, {.spec_dir = o.spec_dir,

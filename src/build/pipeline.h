@@ -31,7 +31,9 @@ struct BuildOptions {
   spec::ImageSpec spec;
   std::string spec_dir;  // resolves relative `files` sources
   std::string out_dir;   // absent or empty
-  std::string key_dir;   // db.key/crt and verity.key/crt; empty needs insecure_dev_keys
+  // db.key/crt and verity.key/crt; empty: the spec's signing.key_dir, and when
+  // that is empty too, insecure_dev_keys must be set.
+  std::string key_dir;
   bool insecure_dev_keys = false;
   std::string cache_dir;  // empty: no cache
   std::string init_binary;

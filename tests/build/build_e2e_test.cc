@@ -33,6 +33,7 @@ kernel:
   cmdline: [console=ttyS0]
   modules: [dm-verity, dm-mod, erofs, ext4, overlay, virtio_blk, virtio_pci]
 selinux: disabled
+services: {enable: [], disable: []}
 outputs: [raw, qcow2]
 )";
 
