@@ -159,6 +159,20 @@ std::vector<std::string> MkfsExt4Argv(const std::string& image, const std::strin
           "-d",        dir,      image};
 }
 
+Result<std::string> CtimeScript(const std::string& dir, int64_t epoch) {
+  std::error_code ec;
+  std::vector<std::string> paths = {"/"};
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    paths.push_back("/" + fs::relative(it->path(), dir, ec).string());
+  }
+  if (ec) return Errorf(ErrorCode::kIo, "walking '{}': {}", dir, ec.message());
+  std::sort(paths.begin(), paths.end());
+  std::string script;
+  for (const auto& p : paths) script += fmt::format("set_inode_field {} ctime @{}\n", p, epoch);
+  return script;
+}
+
 Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& work,
                 const std::string& image, int64_t epoch) {
   const std::string dir = work + "/root-tree";
@@ -179,11 +193,20 @@ Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& w
     HULL_TRY(f.Truncate(size));
   }
   const std::string uuid = RootFilesystemUuid(spec.name, spec.version).ToString();
+  const std::vector<std::string> env = {fmt::format("E2FSPROGS_FAKE_TIME={}", epoch),
+                                        fmt::format("SOURCE_DATE_EPOCH={}", epoch)};
   HULL_TRY(Run(Command{.argv = MkfsExt4Argv(image, dir, uuid),
-                       .env = {fmt::format("E2FSPROGS_FAKE_TIME={}", epoch),
-                               fmt::format("SOURCE_DATE_EPOCH={}", epoch)},
+                       .env = env,
                        .install_hint = "apt-get install e2fsprogs"})
                .Context("mkfs.ext4"));
+  // mkfs.ext4 -d copies each source inode's ctime, which no one can set on
+  // the host: set it to the epoch in the image (debugfs, same e2fsprogs).
+  HULL_ASSIGN_OR_RETURN(std::string script, CtimeScript(dir, epoch));
+  HULL_TRY(WriteFileAtomic(work + "/root-ctime.debugfs", script));
+  HULL_TRY(Run(Command{.argv = {"debugfs", "-w", "-f", work + "/root-ctime.debugfs", image},
+                       .env = env,
+                       .install_hint = "apt-get install e2fsprogs"})
+               .Context("debugfs"));
   return {};
 }
 

@@ -60,9 +60,13 @@ Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string&
                              const std::string& dir, int64_t epoch);
 
 // The root ext4 image (mkfs.ext4 -d, E2FSPROGS_FAKE_TIME, derived UUID and
-// hash seed) holding RootDirectories() and the /usr links.
+// hash seed) holding RootDirectories() and the /usr links; every inode's
+// ctime set to `epoch` afterwards with debugfs (mkfs.ext4 -d copies the host's).
 std::vector<std::string> MkfsExt4Argv(const std::string& image, const std::string& dir,
                                       const std::string& uuid);
+// debugfs commands setting the ctime of "/" and every path under `dir` (sorted).
+Result<std::string> CtimeScript(const std::string& dir, int64_t epoch);
+// Errors: kNotFound/kProcessFailed from mkfs.ext4 or debugfs; kIo.
 Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& work,
                 const std::string& image, int64_t epoch);
 

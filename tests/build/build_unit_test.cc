@@ -217,5 +217,19 @@ TEST(Ext4, Argv) {
                           "hash_seed=u,root_owner=0:0", "-d", "/d", "/r.img"));
 }
 
+TEST(Ext4, CtimeScriptCoversRootAndEveryPathSorted) {
+  auto t = TempDir::Create("hull-ctime-test");
+  ASSERT_TRUE(t.ok());
+  fs::create_directories(t->path() + "/var/lib");
+  fs::create_directories(t->path() + "/etc");
+  auto s = CtimeScript(t->path(), 42);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*s,
+            "set_inode_field / ctime @42\n"
+            "set_inode_field /etc ctime @42\n"
+            "set_inode_field /var ctime @42\n"
+            "set_inode_field /var/lib ctime @42\n");
+}
+
 }  // namespace
 }  // namespace hull::build
