@@ -1,8 +1,8 @@
 #include "build/artifacts.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -111,8 +111,9 @@ Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
   r.path = out;
   r.cmdline = KernelCmdline(spec, root_hash_hex);
   uki::UkiInputs in;
-  HULL_ASSIGN_OR_RETURN(in.stub, ReadFileBytes(stub, kMaxEfiBytes).Context(
-                                     "systemd-stub (apt-get install systemd-boot-efi)"));
+  HULL_ASSIGN_OR_RETURN(
+      in.stub,
+      ReadFileBytes(stub, kMaxEfiBytes).Context("systemd-stub (apt-get install systemd-boot-efi)"));
   HULL_ASSIGN_OR_RETURN(in.linux_image, ReadFileBytes(kernel.vmlinuz, kMaxEfiBytes));
   HULL_ASSIGN_OR_RETURN(Bytes rd, ReadFileBytes(initrd, kMaxEfiBytes));
   in.initrds.push_back(std::move(rd));
@@ -139,8 +140,9 @@ Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string&
       return Errorf(ErrorCode::kIo, "creating '{}{}': {}", dir, d, ec.message());
     }
   }
-  HULL_ASSIGN_OR_RETURN(Bytes boot, ReadFileBytes(systemd_boot, kMaxEfiBytes)
-                                        .Context("systemd-boot (apt-get install systemd-boot-efi)"));
+  HULL_ASSIGN_OR_RETURN(Bytes boot,
+                        ReadFileBytes(systemd_boot, kMaxEfiBytes)
+                            .Context("systemd-boot (apt-get install systemd-boot-efi)"));
   HULL_ASSIGN_OR_RETURN(Bytes signed_boot,
                         pe::SignImage(boot, keys.db_key, keys.db_cert).Context("systemd-boot"));
   HULL_TRY(WriteFileAtomic(dir + "/EFI/BOOT/BOOTX64.EFI", signed_boot));
@@ -154,9 +156,10 @@ Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string&
 
 std::vector<std::string> MkfsExt4Argv(const std::string& image, const std::string& dir,
                                       const std::string& uuid) {
-  return {"mkfs.ext4", "-q",     "-F",  "-L", "root", "-U", uuid,
-          "-E",        "hash_seed=" + uuid + ",root_owner=0:0",
-          "-d",        dir,      image};
+  return {"mkfs.ext4", "-q",   "-F",
+          "-L",        "root", "-U",
+          uuid,        "-E",   "hash_seed=" + uuid + ",root_owner=0:0",
+          "-d",        dir,    image};
 }
 
 Result<std::string> CtimeScript(const std::string& dir, int64_t epoch) {

@@ -16,9 +16,9 @@ namespace hull::build {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kInitrdModules = {
-    "virtio_blk", "virtio_pci", "virtio_scsi", "virtio_mmio", "nvme",     "sd_mod",
-    "hv_vmbus",   "hv_storvsc", "dm-mod",      "dm-verity",   "erofs",    "ext4",
-    "overlay",    "sha256-ssse3", "tpm_crb",   "tpm_tis",     "efivarfs"};
+    "virtio_blk", "virtio_pci",   "virtio_scsi", "virtio_mmio", "nvme",    "sd_mod",
+    "hv_vmbus",   "hv_storvsc",   "dm-mod",      "dm-verity",   "erofs",   "ext4",
+    "overlay",    "sha256-ssse3", "tpm_crb",     "tpm_tis",     "efivarfs"};
 
 namespace {
 
@@ -126,7 +126,8 @@ Result<InitrdResult> WriteInitrd(const InitrdOptions& o) {
   HULL_ASSIGN_OR_RETURN(auto deps, rootfs::ParseModulesDep(dep_text).Context("initrd"));
   std::vector<std::string> builtin;
   if (fs::exists(o.modules_dir + "/modules.builtin", ec)) {
-    HULL_ASSIGN_OR_RETURN(std::string b, ReadFileText(o.modules_dir + "/modules.builtin", 16 << 20));
+    HULL_ASSIGN_OR_RETURN(std::string b,
+                          ReadFileText(o.modules_dir + "/modules.builtin", 16 << 20));
     for (size_t pos = 0; pos < b.size();) {
       size_t nl = b.find('\n', pos);
       if (nl == std::string::npos) nl = b.size();

@@ -35,8 +35,7 @@ InitrdModules ResolveInitrdModules(const rootfs::ModuleDeps& deps,
                                    const std::vector<std::string>& wanted);
 
 // modules.dep text for `keep` only (lines in `deps` order).
-std::string FilterModulesDep(const rootfs::ModuleDeps& deps,
-                             const std::vector<std::string>& keep);
+std::string FilterModulesDep(const rootfs::ModuleDeps& deps, const std::vector<std::string>& keep);
 
 struct InitrdOptions {
   std::string init_binary;  // host path of hull-init

@@ -62,7 +62,8 @@ std::string Summary(const BuildResult& r) {
   const auto& m = r.manifest;
   std::string s = fmt::format("Built {} {} into {}\n", m["name"].get<std::string>(),
                               m["version"].get<std::string>(), r.out_dir);
-  if (m["insecure_dev_keys"].get<bool>()) s += "  WARNING: signed with throwaway development keys\n";
+  if (m["insecure_dev_keys"].get<bool>())
+    s += "  WARNING: signed with throwaway development keys\n";
   s += fmt::format("  kernel      {}\n", m["kernel"].get<std::string>());
   s += fmt::format("  packages    {} (compose cache {})\n", m["packages"].get<size_t>(),
                    m["compose_cache_hit"].get<bool>() ? "hit" : "miss");

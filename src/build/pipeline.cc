@@ -10,9 +10,9 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "build/artifacts.h"
-#include "build/work.h"
 #include "build/initrd.h"
 #include "build/plan.h"
+#include "build/work.h"
 #include "crypto/digest.h"
 #include "disk/image.h"
 #include "keys/keys.h"
@@ -83,13 +83,16 @@ Result<SigningKeys> KeysFor(const BuildOptions& o, const std::string& key_dir,
   return LoadSigningKeys(work + "/dev-keys");
 }
 
-
 disk::OutputFormat DiskFormat(spec::OutputFormat f) {
   switch (f) {
-    case spec::OutputFormat::kRaw: return disk::OutputFormat::kRaw;
-    case spec::OutputFormat::kVhd: return disk::OutputFormat::kVhd;
-    case spec::OutputFormat::kQcow2: return disk::OutputFormat::kQcow2;
-    case spec::OutputFormat::kVhdx: return disk::OutputFormat::kVhdx;
+    case spec::OutputFormat::kRaw:
+      return disk::OutputFormat::kRaw;
+    case spec::OutputFormat::kVhd:
+      return disk::OutputFormat::kVhd;
+    case spec::OutputFormat::kQcow2:
+      return disk::OutputFormat::kQcow2;
+    case spec::OutputFormat::kVhdx:
+      return disk::OutputFormat::kVhdx;
   }
   return disk::OutputFormat::kRaw;
 }
@@ -179,9 +182,8 @@ Result<BuildResult> Build(const BuildOptions& o) {
                                                     .output = w.dir + "/usr.erofs",
                                                     .sbom = w.out + "/" + stem + ".spdx.json"});
                         }));
-  HULL_ASSIGN_OR_RETURN(w.seal, Stage(o, res, "seal", [&] {
-                          return Seal(s, w.pack.image, w.keys, w.dir);
-                        }));
+  HULL_ASSIGN_OR_RETURN(
+      w.seal, Stage(o, res, "seal", [&] { return Seal(s, w.pack.image, w.keys, w.dir); }));
   HULL_ASSIGN_OR_RETURN(w.kernel, FindKernel(tree));
   HULL_ASSIGN_OR_RETURN(w.initrd, Stage(o, res, "initrd", [&] {
                           return WriteInitrd({.init_binary = o.init_binary,

@@ -142,10 +142,10 @@ Result<disk::Layout> BuildLayout(const LayoutInputs& in) {
   HULL_ASSIGN_OR_RETURN(auto uuids, disk::DpsVerityUuids(in.root_hash));
   const std::string usr_label = "usr_" + in.version;
   HULL_ASSIGN_OR_RETURN(auto usr, Part("usr", usr_label, s.usr, in.usr_image));
-  HULL_ASSIGN_OR_RETURN(auto ver, Part("usr-verity", usr_label + "_verity", s.verity,
-                                       in.verity_image));
-  HULL_ASSIGN_OR_RETURN(auto sig, Part("usr-verity-sig", usr_label + "_verity_sig", s.signature,
-                                       in.signature_image));
+  HULL_ASSIGN_OR_RETURN(auto ver,
+                        Part("usr-verity", usr_label + "_verity", s.verity, in.verity_image));
+  HULL_ASSIGN_OR_RETURN(
+      auto sig, Part("usr-verity-sig", usr_label + "_verity_sig", s.signature, in.signature_image));
   usr.uuid = uuids.data;
   ver.uuid = uuids.verity;
   for (auto* p : {&usr, &ver, &sig}) p->attributes = gpt::kAttrReadOnly;
@@ -159,9 +159,8 @@ Result<disk::Layout> BuildLayout(const LayoutInputs& in) {
 }
 
 const std::vector<std::string>& RootDirectories() {
-  static const std::vector<std::string> kDirs = {"dev",  "efi",  "etc", "home", "mnt",
-                                                 "proc", "root", "run", "srv",  "sys",
-                                                 "tmp",  "usr",  "var"};
+  static const std::vector<std::string> kDirs = {"dev", "efi", "etc", "home", "mnt", "proc", "root",
+                                                 "run", "srv", "sys", "tmp",  "usr", "var"};
   return kDirs;
 }
 

@@ -47,7 +47,7 @@ std::string UkiFileName(const std::string& version);
 std::string OutputStem(const spec::ImageSpec& spec);
 
 inline constexpr uint64_t kMiB = 1 << 20;
-inline constexpr uint64_t kMinEspBytes = 64 * kMiB;    // FAT32 needs >= 32 MiB
+inline constexpr uint64_t kMinEspBytes = 64 * kMiB;       // FAT32 needs >= 32 MiB
 inline constexpr uint64_t kDefaultRootBytes = 64 * kMiB;  // grown on first boot
 inline constexpr uint64_t kSignaturePartitionBytes = 1 * kMiB;
 

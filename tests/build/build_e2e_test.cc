@@ -5,14 +5,13 @@
 // verify (usr + verity partitions cut out with dd at sfdisk --json offsets),
 // qemu-img check (qcow2), and the SBOM's SPDX 2.3 fields. A spec typo and
 // missing keys are clear errors that leave nothing in --out.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-
-#include <fmt/format.h>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -40,13 +39,14 @@ outputs: [raw, qcow2]
 std::string Bin() { return std::getenv("HULL_BIN"); }
 
 Result<ProcessOutput> Sh(const std::string& script) {
-  return hull::Run(Command{.argv = {"sh", "-ec", script}, .env = {kEpoch},
-                           .timeout = std::chrono::minutes(8)});
+  return hull::Run(
+      Command{.argv = {"sh", "-ec", script}, .env = {kEpoch}, .timeout = std::chrono::minutes(8)});
 }
 
 Result<ProcessOutput> Hull(std::vector<std::string> args) {
   args.insert(args.begin(), Bin());
-  return RunAllowFailure(Command{.argv = args, .env = {kEpoch}, .timeout = std::chrono::minutes(8)});
+  return RunAllowFailure(
+      Command{.argv = args, .env = {kEpoch}, .timeout = std::chrono::minutes(8)});
 }
 
 class BuildE2e : public ::testing::Test {
@@ -64,9 +64,9 @@ class BuildE2e : public ::testing::Test {
     delete dir_;
   }
   static std::vector<std::string> BuildArgs(const std::string& out) {
-    return {"build",   *dir_ + "/spec.yaml", "--keys", *dir_ + "/keys", "--cache",
-            *dir_ + "/cache", "--init",      HULL_INIT_FIXTURE, "--out", *dir_ + "/" + out,
-            "--json"};
+    return {"build",   *dir_ + "/spec.yaml", "--keys", *dir_ + "/keys",
+            "--cache", *dir_ + "/cache",     "--init", HULL_INIT_FIXTURE,
+            "--out",   *dir_ + "/" + out,    "--json"};
   }
   static std::string* dir_;
 };
@@ -74,8 +74,8 @@ std::string* BuildE2e::dir_ = nullptr;
 
 TEST_F(BuildE2e, SpecTypoIsAClearErrorAndNoOutput) {
   ASSERT_TRUE(WriteFileAtomic(*dir_ + "/typo.yaml", std::string("name: X\npackges: [a]\n")).ok());
-  auto r = Hull({"build", *dir_ + "/typo.yaml", "--keys", *dir_ + "/keys", "--out",
-                 *dir_ + "/typo-out"});
+  auto r = Hull(
+      {"build", *dir_ + "/typo.yaml", "--keys", *dir_ + "/keys", "--out", *dir_ + "/typo-out"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 2);
   EXPECT_THAT(r->err, HasSubstr("typo.yaml:2:1"));
@@ -84,8 +84,8 @@ TEST_F(BuildE2e, SpecTypoIsAClearErrorAndNoOutput) {
 }
 
 TEST_F(BuildE2e, MissingKeysRefusedAndNoOutput) {
-  auto r = Hull({"build", *dir_ + "/spec.yaml", "--init", HULL_INIT_FIXTURE, "--out",
-                 *dir_ + "/nokeys-out"});
+  auto r = Hull(
+      {"build", *dir_ + "/spec.yaml", "--init", HULL_INIT_FIXTURE, "--out", *dir_ + "/nokeys-out"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 1);
   EXPECT_THAT(r->err, HasSubstr("no signing keys: pass --keys DIR"));
@@ -142,10 +142,12 @@ TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
   const std::string root = ma["usr"]["root_hash"];
   auto v = Sh("veritysetup verify " + d + "/a/usr.img " + d + "/a/verity.img " + root);
   EXPECT_TRUE(v.ok()) << v.error().ToString();
-  auto sb = Sh("cd " + d + "/a; mcopy -n -i esp.img ::/EFI/BOOT/BOOTX64.EFI boot.efi; "
-               "mcopy -n -i esp.img ::/EFI/Linux/" + uki + " esp-uki.efi; cmp esp-uki.efi " +
-               uki + "; sbverify --cert ../keys/db.crt boot.efi; sbverify --cert ../keys/db.crt " +
-               uki + "; mtype -i esp.img ::/loader/loader.conf");
+  auto sb = Sh("cd " + d +
+               "/a; mcopy -n -i esp.img ::/EFI/BOOT/BOOTX64.EFI boot.efi; "
+               "mcopy -n -i esp.img ::/EFI/Linux/" +
+               uki + " esp-uki.efi; cmp esp-uki.efi " + uki +
+               "; sbverify --cert ../keys/db.crt boot.efi; sbverify --cert ../keys/db.crt " + uki +
+               "; mtype -i esp.img ::/loader/loader.conf");
   ASSERT_TRUE(sb.ok()) << sb.error().ToString();
   EXPECT_THAT(sb->out, HasSubstr("timeout 0"));
   auto q = Sh("qemu-img check " + d + "/a/" + qcow);

@@ -103,11 +103,19 @@ TEST(Sizes, SpecSmallerThanContentIsRefused) {
 TEST(Layout, DesignOrderLabelsAndDpsUuids) {
   Bytes root(32);
   for (size_t i = 0; i < root.size(); ++i) root[i] = uint8_t(i);
-  LayoutInputs in{.name = "T", .version = "202611.25.0",
-                  .sizes = {.esp = 64 * kMiB, .usr = 10 * kMiB, .verity = kMiB,
-                            .signature = kMiB, .root = 64 * kMiB},
-                  .esp_dir = "/e", .usr_image = "/u", .verity_image = "/v",
-                  .signature_image = "/s", .root_image = "/r", .root_hash = root};
+  LayoutInputs in{.name = "T",
+                  .version = "202611.25.0",
+                  .sizes = {.esp = 64 * kMiB,
+                            .usr = 10 * kMiB,
+                            .verity = kMiB,
+                            .signature = kMiB,
+                            .root = 64 * kMiB},
+                  .esp_dir = "/e",
+                  .usr_image = "/u",
+                  .verity_image = "/v",
+                  .signature_image = "/s",
+                  .root_image = "/r",
+                  .root_hash = root};
   auto l = BuildLayout(in);
   ASSERT_TRUE(l.ok()) << l.error().ToString();
   std::vector<std::string> labels, types;
@@ -115,12 +123,12 @@ TEST(Layout, DesignOrderLabelsAndDpsUuids) {
     labels.push_back(p.label);
     types.push_back(std::string(gpt::LookupTypeGuid(p.type)->name));
   }
-  EXPECT_THAT(labels, ElementsAre("ESP", "usr_202611.25.0", "usr_202611.25.0_verity",
-                                  "usr_202611.25.0_verity_sig", "_empty", "_empty", "_empty",
-                                  "root"));
-  EXPECT_THAT(types, ElementsAre("esp", "usr-x86-64", "usr-x86-64-verity",
-                                 "usr-x86-64-verity-sig", "usr-x86-64", "usr-x86-64-verity",
-                                 "usr-x86-64-verity-sig", "root-x86-64"));
+  EXPECT_THAT(labels,
+              ElementsAre("ESP", "usr_202611.25.0", "usr_202611.25.0_verity",
+                          "usr_202611.25.0_verity_sig", "_empty", "_empty", "_empty", "root"));
+  EXPECT_THAT(types, ElementsAre("esp", "usr-x86-64", "usr-x86-64-verity", "usr-x86-64-verity-sig",
+                                 "usr-x86-64", "usr-x86-64-verity", "usr-x86-64-verity-sig",
+                                 "root-x86-64"));
   EXPECT_EQ(l->partitions[1].uuid->ToString(), "00010203-0405-0607-0809-0a0b0c0d0e0f");
   EXPECT_EQ(l->partitions[2].uuid->ToString(), "10111213-1415-1617-1819-1a1b1c1d1e1f");
   EXPECT_EQ(l->partitions[4].size, l->partitions[1].size);  // slot B at full size
@@ -169,8 +177,12 @@ class InitrdFiles : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   InitrdOptions Options(const std::string& out) {
-    return {.init_binary = dir_ + "/init", .modules_dir = mods_, .kernel_version = "6.1.0-t",
-            .wanted = {"dm-verity", "erofs"}, .output = out, .mtime = 1764028800};
+    return {.init_binary = dir_ + "/init",
+            .modules_dir = mods_,
+            .kernel_version = "6.1.0-t",
+            .wanted = {"dm-verity", "erofs"},
+            .output = out,
+            .mtime = 1764028800};
   }
   std::string dir_, mods_;
 };
@@ -178,11 +190,12 @@ class InitrdFiles : public ::testing::Test {
 TEST_F(InitrdFiles, NewcZstdSortedWithFixedMtimes) {
   auto r = WriteInitrd(Options(dir_ + "/a.cpio.zst"));
   ASSERT_TRUE(r.ok()) << r.error().ToString();
-  auto magic = hull::Run(Command{.argv = {"sh", "-c", "zstd -dc " + dir_ + "/a.cpio.zst | head -c 6"}});
+  auto magic =
+      hull::Run(Command{.argv = {"sh", "-c", "zstd -dc " + dir_ + "/a.cpio.zst | head -c 6"}});
   ASSERT_TRUE(magic.ok());
   EXPECT_EQ(magic->out, "070701");  // newc
-  auto list = hull::Run(Command{.argv = {"bsdtar", "-tvf", dir_ + "/a.cpio.zst"},
-                                .env = {"TZ=UTC"}});
+  auto list =
+      hull::Run(Command{.argv = {"bsdtar", "-tvf", dir_ + "/a.cpio.zst"}, .env = {"TZ=UTC"}});
   // mtime 1764028800 = 2025-11-25 00:00 UTC (date -u -d @1764028800).
   ASSERT_TRUE(list.ok()) << list.error().ToString();
   const std::string& o = list->out;

@@ -68,10 +68,12 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
 void RegisterBuild(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<BuildArgs>();
   auto* b = app.add_subcommand(
-      "build", "Build a signed, verity-protected node image from a spec (default: the embedded one)");
+      "build",
+      "Build a signed, verity-protected node image from a spec (default: the embedded one)");
   b->add_option("SPEC", a->spec, "Image spec (YAML); omitted: the embedded default");
   b->add_option("--out", a->out, "Output directory, absent or empty (default: ./out)");
-  b->add_option("--keys", a->keys, "Key directory with db.key/crt and verity.key/crt (hull keys init)");
+  b->add_option("--keys", a->keys,
+                "Key directory with db.key/crt and verity.key/crt (hull keys init)");
   b->add_flag("--insecure-dev-keys", a->insecure,
               "Without --keys: sign with throwaway keys (marked in os-release)");
   b->add_option("--cache", a->cache,
