@@ -41,6 +41,7 @@ nlohmann::json ManifestJson(const spec::ImageSpec& s, const Work& w, const Build
       {"uki", {{"file", UkiFileName(s.version)}, {"cmdline", w.uki.cmdline}, {"pcr11", pcr}}},
       {"initrd_modules", w.initrd.modules.paths},
       {"initrd_builtin", w.initrd.modules.builtin},
+      {"initrd_absent", w.initrd.modules.absent},
       {"sizes",
        {{"usr_tree_bytes", w.compose.shape.usr_bytes_after},
         {"usr_erofs_bytes", w.pack.image_bytes},
