@@ -124,6 +124,29 @@ Status RunDisk(const spec::ImageSpec& s, Work& w) {
   return {};
 }
 
+// The option, else a valid SOURCE_DATE_EPOCH, else the version's date.
+Result<int64_t> ResolveEpoch(int64_t option, const std::string& version) {
+  if (option >= 0) return option;
+  const char* e = std::getenv("SOURCE_DATE_EPOCH");
+  if (!e || !*e) return SourceDateEpochForVersion(version);
+  char* end = nullptr;
+  long long v = std::strtoll(e, &end, 10);
+  if (*end != '\0' || v < 0) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "SOURCE_DATE_EPOCH='{}' is not a non-negative number of seconds", e);
+  }
+  return int64_t(v);
+}
+
+Status CheckInit(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) return {};
+  return Errorf(ErrorCode::kNotFound,
+                "hull-init binary '{}' not found (build it with 'ninja -C build hull-init', "
+                "or pass --init PATH)",
+                path);
+}
+
 }  // namespace
 
 std::string DefaultInitPath() {
@@ -143,21 +166,9 @@ Result<BuildResult> Build(const BuildOptions& o) {
   spec::ImageSpec s = o.spec;
   HULL_TRY(CheckOutDir(o.out_dir));
   Work w;
-  if (o.source_date_epoch >= 0) {
-    w.epoch = o.source_date_epoch;
-  } else if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e && *e) {
-    w.epoch = std::strtoll(e, nullptr, 10);
-  } else {
-    HULL_ASSIGN_OR_RETURN(w.epoch, SourceDateEpochForVersion(s.version));
-  }
-  // The init binary is checked before the long stages start.
+  HULL_ASSIGN_OR_RETURN(w.epoch, ResolveEpoch(o.source_date_epoch, s.version));
+  HULL_TRY(CheckInit(o.init_binary));  // before the long stages start
   std::error_code ec;
-  if (!fs::is_regular_file(o.init_binary, ec)) {
-    return Errorf(ErrorCode::kNotFound,
-                  "hull-init binary '{}' not found (build it with 'ninja -C build hull-init', "
-                  "or pass --init PATH)",
-                  o.init_binary);
-  }
   fs::path out = fs::absolute(o.out_dir, ec);
   fs::create_directories(out.parent_path(), ec);
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("." + out.filename().string() + ".hull-build",
