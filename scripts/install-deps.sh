@@ -12,7 +12,7 @@ packages=(
   libzstd-dev libarchive-dev libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   # reference tools used as test oracles
-  cryptsetup-bin sbsigntool efitools fdisk gdisk qemu-utils systemd systemd-container pesign binutils
+  cryptsetup-bin sbsigntool efitools fdisk gdisk qemu-utils systemd systemd-container pesign binutils libarchive-tools zstd
   # a Debian kernel for UKI tests (/boot/vmlinuz-*)
   linux-image-cloud-amd64
   # image pipeline, VM and services

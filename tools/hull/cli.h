@@ -41,5 +41,6 @@ void RegisterFleetlock(CLI::App& app, Context& ctx);
 void RegisterCatalog(CLI::App& app, Context& ctx);
 void RegisterSpec(CLI::App& app, Context& ctx);
 void RegisterRootfs(CLI::App& app, Context& ctx);
+void RegisterBuild(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
       RegisterCatalog,
       RegisterSpec,
       RegisterRootfs,
+      RegisterBuild,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 

@@ -1,0 +1,73 @@
+// The artifact stages of the pipeline (pipeline.h), one function each, all
+// writing into the work dir. Internal to src/build; tested through the
+// pipeline's end-to-end test and the unit tests of plan.h / initrd.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "crypto/key.h"
+#include "spec/spec.h"
+
+namespace hull::build {
+
+struct SigningKeys {
+  crypto::PrivateKey db_key, verity_key;
+  crypto::Certificate db_cert, verity_cert;
+};
+// Loads DIR/{db,verity}.{key,crt}. kNotFound names the missing file.
+Result<SigningKeys> LoadSigningKeys(const std::string& dir);
+
+struct SealResult {
+  std::string verity_image, signature_image;
+  Bytes root_hash;
+  uint64_t verity_bytes = 0;
+};
+// Verity tree of `usr_image` into WORK/usr.verity (superblock, derived salt
+// and UUID), its root hash signed with the verity key into
+// WORK/usr.verity-sig (DPS JSON).
+Result<SealResult> Seal(const spec::ImageSpec& spec, const std::string& usr_image,
+                        const SigningKeys& keys, const std::string& work);
+
+struct KernelFiles {
+  std::string version;  // "6.1.0-41-cloud-amd64"
+  std::string vmlinuz;  // host path in the tree
+  std::string modules_dir;
+};
+// The kernel of a composed tree: /usr/lib/modules/<ver>/vmlinuz or
+// /boot/vmlinuz-<ver> for the (newest) <ver> under /usr/lib/modules.
+// kNotFound when the tree has no kernel (add linux-image-* to packages).
+Result<KernelFiles> FindKernel(const std::string& tree);
+
+struct UkiResult {
+  std::string path;
+  std::string cmdline;
+  std::vector<std::pair<std::string, std::string>> pcr11;  // phase -> hex
+  uint64_t bytes = 0;
+};
+Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
+                          const KernelFiles& kernel, const std::string& initrd,
+                          const std::string& root_hash_hex, const std::string& stub,
+                          const SigningKeys& keys, const std::string& out);
+
+// WORK/esp: EFI/BOOT/BOOTX64.EFI (systemd-boot signed with db),
+// EFI/Linux/<uki name>, loader/loader.conf ("timeout 0"); mtimes = epoch.
+// Returns the bytes of the files.
+Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string& uki,
+                             const std::string& uki_name, const SigningKeys& keys,
+                             const std::string& dir, int64_t epoch);
+
+// The root ext4 image (mkfs.ext4 -d, E2FSPROGS_FAKE_TIME, derived UUID and
+// hash seed) holding RootDirectories() and the /usr links; every inode's
+// ctime set to `epoch` afterwards with debugfs (mkfs.ext4 -d copies the host's).
+std::vector<std::string> MkfsExt4Argv(const std::string& image, const std::string& dir,
+                                      const std::string& uuid);
+// debugfs commands setting the ctime of "/" and every path under `dir` (sorted).
+Result<std::string> CtimeScript(const std::string& dir, int64_t epoch);
+// Errors: kNotFound/kProcessFailed from mkfs.ext4 or debugfs; kIo.
+Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& work,
+                const std::string& image, int64_t epoch);
+
+}  // namespace hull::build

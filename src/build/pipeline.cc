@@ -1,0 +1,242 @@
+#include "build/pipeline.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "build/artifacts.h"
+#include "build/initrd.h"
+#include "build/plan.h"
+#include "build/work.h"
+#include "crypto/digest.h"
+#include "disk/image.h"
+#include "keys/keys.h"
+#include "rootfs/stages.h"
+
+namespace hull::build {
+namespace fs = std::filesystem;
+
+namespace {
+
+double Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Runs one stage, timing it and adding its name as error context.
+template <typename F>
+auto Stage(const BuildOptions& o, BuildResult& res, const char* name, F&& f) -> decltype(f()) {
+  if (o.on_stage) o.on_stage(name, -1);
+  auto t = std::chrono::steady_clock::now();
+  auto r = f();
+  if (!r.ok()) return std::move(r).Context(name);
+  double s = Since(t);
+  res.stage_seconds.emplace_back(name, s);
+  if (o.on_stage) o.on_stage(name, s);
+  return r;
+}
+
+Result<std::string> FileSha256(const std::string& path) {
+  HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(path));
+  HULL_ASSIGN_OR_RETURN(uint64_t size, f.Size());
+  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+  Bytes buf(1 << 20);
+  for (uint64_t off = 0; off < size;) {
+    size_t n = size_t(std::min<uint64_t>(buf.size(), size - off));
+    HULL_TRY(f.ReadAt(off, MutableByteSpan(buf.data(), n)));
+    h.Update(ByteSpan(buf.data(), n));
+    off += n;
+  }
+  return HexEncode(h.Final());
+}
+
+Status CheckOutDir(const std::string& out) {
+  std::error_code ec;
+  if (!fs::exists(out, ec)) return {};
+  if (!fs::is_directory(out, ec) || !fs::is_empty(out, ec)) {
+    return Errorf(ErrorCode::kAlreadyExists,
+                  "output directory '{}' exists and is not empty: give a new or empty --out", out);
+  }
+  return {};
+}
+
+// --keys, else the spec's signing.key_dir (relative to the spec's directory).
+std::string KeyDirFor(const BuildOptions& o) {
+  if (!o.key_dir.empty() || o.spec.signing_key_dir.empty()) return o.key_dir;
+  fs::path p(o.spec.signing_key_dir);
+  return p.is_absolute() ? p.string() : (fs::path(o.spec_dir) / p).string();
+}
+
+Result<SigningKeys> KeysFor(const BuildOptions& o, const std::string& key_dir,
+                            const std::string& work) {
+  if (!key_dir.empty()) return LoadSigningKeys(key_dir).Context("keys");
+  if (!o.insecure_dev_keys) {
+    return Error(ErrorCode::kRefused,
+                 "no signing keys: pass --keys DIR (made by 'hull keys init DIR') or "
+                 "--insecure-dev-keys for a throwaway development image");
+  }
+  HULL_TRY(keys::InitKeys(work + "/dev-keys", {.common_name_prefix = "Hull insecure dev"}));
+  return LoadSigningKeys(work + "/dev-keys");
+}
+
+disk::OutputFormat DiskFormat(spec::OutputFormat f) {
+  switch (f) {
+    case spec::OutputFormat::kRaw:
+      return disk::OutputFormat::kRaw;
+    case spec::OutputFormat::kVhd:
+      return disk::OutputFormat::kVhd;
+    case spec::OutputFormat::kQcow2:
+      return disk::OutputFormat::kQcow2;
+    case spec::OutputFormat::kVhdx:
+      return disk::OutputFormat::kVhdx;
+  }
+  return disk::OutputFormat::kRaw;
+}
+
+Status RunRoot(const spec::ImageSpec& s, Work& w) {
+  HULL_ASSIGN_OR_RETURN(w.sizes, ComputeSizes(s.partitions, w.pack.image_bytes, w.esp_bytes));
+  return MakeRoot(s, w.sizes.root, w.dir, w.dir + "/root.ext4", w.epoch);
+}
+
+Status RunDisk(const spec::ImageSpec& s, Work& w) {
+  HULL_ASSIGN_OR_RETURN(auto layout, BuildLayout({.name = s.name,
+                                                  .version = s.version,
+                                                  .sizes = w.sizes,
+                                                  .esp_dir = w.dir + "/esp",
+                                                  .usr_image = w.pack.image,
+                                                  .verity_image = w.seal.verity_image,
+                                                  .signature_image = w.seal.signature_image,
+                                                  .root_image = w.dir + "/root.ext4",
+                                                  .root_hash = w.seal.root_hash}));
+  for (auto f : s.outputs) {
+    auto df = DiskFormat(f);
+    std::string name = OutputStem(s) + "." + disk::OutputFormatName(df);
+    HULL_ASSIGN_OR_RETURN(auto cr, disk::CreateDisk(layout, {.out = w.out + "/" + name,
+                                                             .format = df,
+                                                             .sector_size = 512,
+                                                             .source_date_epoch = w.epoch}));
+    w.disks.emplace_back(name, std::move(cr));
+  }
+  return {};
+}
+
+// The option, else a valid SOURCE_DATE_EPOCH, else the version's date.
+Result<int64_t> ResolveEpoch(int64_t option, const std::string& version) {
+  if (option >= 0) return option;
+  const char* e = std::getenv("SOURCE_DATE_EPOCH");
+  if (!e || !*e) return SourceDateEpochForVersion(version);
+  char* end = nullptr;
+  long long v = std::strtoll(e, &end, 10);
+  if (*end != '\0' || v < 0) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "SOURCE_DATE_EPOCH='{}' is not a non-negative number of seconds", e);
+  }
+  return int64_t(v);
+}
+
+Status CheckInit(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) return {};
+  return Errorf(ErrorCode::kNotFound,
+                "hull-init binary '{}' not found (build it with 'ninja -C build hull-init', "
+                "or pass --init PATH)",
+                path);
+}
+
+}  // namespace
+
+std::string DefaultInitPath() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "hull-init";
+  return (self.parent_path() / "hull-init").string();
+}
+
+std::string DefaultCacheDir() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/hull";
+  return "/var/cache/hull";
+}
+
+Result<BuildResult> Build(const BuildOptions& o) {
+  spec::ImageSpec s = o.spec;
+  HULL_TRY(CheckOutDir(o.out_dir));
+  Work w;
+  HULL_ASSIGN_OR_RETURN(w.epoch, ResolveEpoch(o.source_date_epoch, s.version));
+  HULL_TRY(CheckInit(o.init_binary));  // before the long stages start
+  std::error_code ec;
+  fs::path out = fs::absolute(o.out_dir, ec);
+  fs::create_directories(out.parent_path(), ec);
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("." + out.filename().string() + ".hull-build",
+                                                     out.parent_path().string()));
+  w.dir = tmp.path();
+  w.out = w.dir + "/out";
+  fs::create_directories(w.out, ec);
+  const std::string key_dir = KeyDirFor(o);
+  HULL_ASSIGN_OR_RETURN(w.keys, KeysFor(o, key_dir, w.dir));
+  s.signing_key_dir = key_dir;  // empty marks os-release as insecure
+  BuildResult res;
+  HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] {
+                          return rootfs::ComposeStage(s, {.spec_dir = o.spec_dir,
+                                                          .out_dir = w.dir + "/compose",
+                                                          .cache_dir = o.cache_dir,
+                                                          .source_date_epoch = w.epoch});
+                        }));
+  const std::string tree = w.dir + "/compose/tree";
+  const std::string stem = OutputStem(s);
+  HULL_ASSIGN_OR_RETURN(w.pack, Stage(o, res, "pack", [&] {
+                          return rootfs::PackStage({.dir = w.dir + "/compose",
+                                                    .output = w.dir + "/usr.erofs",
+                                                    .sbom = w.out + "/" + stem + ".spdx.json"});
+                        }));
+  HULL_ASSIGN_OR_RETURN(
+      w.seal, Stage(o, res, "seal", [&] { return Seal(s, w.pack.image, w.keys, w.dir); }));
+  HULL_ASSIGN_OR_RETURN(w.kernel, FindKernel(tree));
+  HULL_ASSIGN_OR_RETURN(w.initrd, Stage(o, res, "initrd", [&] {
+                          return WriteInitrd({.init_binary = o.init_binary,
+                                              .modules_dir = w.kernel.modules_dir,
+                                              .kernel_version = w.kernel.version,
+                                              .output = w.dir + "/initrd.cpio.zst",
+                                              .mtime = w.epoch});
+                        }));
+  const std::string uki_name = UkiFileName(s.version);
+  HULL_ASSIGN_OR_RETURN(w.uki, Stage(o, res, "uki", [&] {
+                          return MakeUki(s, tree, w.kernel, w.dir + "/initrd.cpio.zst",
+                                         HexEncode(w.seal.root_hash), o.systemd_stub, w.keys,
+                                         w.out + "/" + uki_name);
+                        }));
+  HULL_ASSIGN_OR_RETURN(w.esp_bytes, Stage(o, res, "esp", [&] {
+                          return MakeEspTree(o.systemd_boot, w.uki.path, uki_name, w.keys,
+                                             w.dir + "/esp", w.epoch);
+                        }));
+  HULL_TRY(Stage(o, res, "root", [&]() -> Result<bool> {
+    HULL_TRY(RunRoot(s, w));
+    return true;
+  }));
+  HULL_TRY(Stage(o, res, "disk", [&]() -> Result<bool> {
+    HULL_TRY(RunDisk(s, w));
+    return true;
+  }));
+  HULL_TRY(Stage(o, res, "record", [&]() -> Result<bool> {
+    for (const auto& e : fs::directory_iterator(w.out, ec)) {
+      HULL_ASSIGN_OR_RETURN(res.outputs[e.path().filename().string()],
+                            FileSha256(e.path().string()));
+    }
+    res.manifest = ManifestJson(s, w, res);
+    HULL_TRY(WriteFileAtomic(w.out + "/manifest.json", res.manifest.dump(2) + "\n"));
+    return true;
+  }));
+  // The one step that publishes: rename(2) of the finished folder onto --out.
+  if (fs::exists(out, ec)) fs::remove(out, ec);  // empty (checked above)
+  if (::rename(w.out.c_str(), out.c_str()) != 0) {
+    return ErrnoError(errno, "moving the outputs to", out.string());
+  }
+  res.out_dir = out.string();
+  return res;
+}
+
+}  // namespace hull::build

@@ -1,0 +1,248 @@
+// Unit tests of the pure parts of `hull build`: derivations, cmdline, sizes,
+// layout, initrd module resolution and the initrd's cpio contents (listed
+// with bsdtar, an independent reader).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "base/subprocess.h"
+#include "build/artifacts.h"
+#include "build/initrd.h"
+#include "build/plan.h"
+#include "crypto/digest.h"
+#include "disk/image.h"
+#include "gpt/attributes.h"
+#include "gpt/types.h"
+
+namespace hull::build {
+namespace {
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(Derive, SaltIsSha256OfPurposeNameVersion) {
+  // printf 'hull-verity-salt\0HullImmutable\0202611.25.0' | sha256sum
+  auto sum = hull::Run(Command{.argv = {"sh", "-c",
+                                        "printf 'hull-verity-salt\\000HullImmutable\\000"
+                                        "202611.25.0' | sha256sum"}});
+  ASSERT_TRUE(sum.ok()) << sum.error().ToString();
+  EXPECT_EQ(HexEncode(VeritySalt("HullImmutable", "202611.25.0")), sum->out.substr(0, 64));
+  EXPECT_NE(VeritySalt("HullImmutable", "202611.25.1"), VeritySalt("HullImmutable", "202611.25.0"));
+}
+
+TEST(Derive, UuidsAreVersion8AndDistinctPerPurpose) {
+  Uuid v = VeritySuperblockUuid("A", "202611.25.0");
+  Uuid r = RootFilesystemUuid("A", "202611.25.0");
+  EXPECT_NE(v.ToString(), r.ToString());
+  EXPECT_EQ(v.ToString()[14], '8');
+  EXPECT_EQ(r.ToString()[14], '8');
+  EXPECT_EQ(v.ToString(), VeritySuperblockUuid("A", "202611.25.0").ToString());
+}
+
+TEST(Epoch, FromVersionDate) {
+  // date -u -d 2026-11-25 +%s
+  auto e = SourceDateEpochForVersion("202611.25.3");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(*e, 1795564800);
+  auto bad = SourceDateEpochForVersion("2026.11.25");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+}
+
+spec::ImageSpec SpecWith(std::vector<std::string> cmdline, spec::SelinuxMode mode) {
+  spec::ImageSpec s;
+  s.name = "T";
+  s.version = "202611.25.0";
+  s.kernel.cmdline = std::move(cmdline);
+  s.selinux = mode;
+  return s;
+}
+
+TEST(Cmdline, UsrhashConsoleSpecAndSelinux) {
+  auto s = SpecWith({"quiet"}, spec::SelinuxMode::kEnforcing);
+  EXPECT_EQ(KernelCmdline(s, "ab12"),
+            "usrhash=ab12 mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity "
+            "console=ttyS0 quiet security=selinux selinux=1 enforcing=1");
+  auto d = SpecWith({"console=tty0", "rw"}, spec::SelinuxMode::kDisabled);
+  EXPECT_EQ(KernelCmdline(d, "ff"),
+            "usrhash=ff mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity "
+            "console=tty0 selinux=0");
+  auto p = SpecWith({}, spec::SelinuxMode::kPermissive);
+  EXPECT_THAT(KernelCmdline(p, "00"), HasSubstr("selinux=1 enforcing=0"));
+}
+
+TEST(Names, UkiAndStem) {
+  EXPECT_EQ(UkiFileName("202611.25.0"), "hull_202611.25.0+3.efi");
+  EXPECT_EQ(OutputStem(SpecWith({}, spec::SelinuxMode::kDisabled)), "T_202611.25.0");
+}
+
+TEST(Sizes, FromContentWithHeadroom) {
+  auto p = ComputeSizes({}, 100 * kMiB, 20 * kMiB);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->usr, 125 * kMiB);
+  // The tree for 125 MiB of 4 KiB blocks: 32000 digests -> 250 + 2 + 1 hash
+  // blocks + the superblock block = 1040384 bytes, rounded up to 1 MiB.
+  EXPECT_EQ(p->verity, kMiB);
+  EXPECT_EQ(p->esp, 64 * kMiB);
+  EXPECT_EQ(p->root, kDefaultRootBytes);
+  auto big_esp = ComputeSizes({}, 4096, 40 * kMiB);
+  ASSERT_TRUE(big_esp.ok());
+  EXPECT_EQ(big_esp->esp, 96 * kMiB);
+}
+
+TEST(Sizes, SpecSmallerThanContentIsRefused) {
+  auto p = ComputeSizes({.usr = 10 * kMiB}, 20 * kMiB, 0);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(p.error().ToString(), HasSubstr("partitions.usr is 10485760 bytes"));
+}
+
+TEST(Layout, DesignOrderLabelsAndDpsUuids) {
+  Bytes root(32);
+  for (size_t i = 0; i < root.size(); ++i) root[i] = uint8_t(i);
+  LayoutInputs in{.name = "T",
+                  .version = "202611.25.0",
+                  .sizes = {.esp = 64 * kMiB,
+                            .usr = 10 * kMiB,
+                            .verity = kMiB,
+                            .signature = kMiB,
+                            .root = 64 * kMiB},
+                  .esp_dir = "/e",
+                  .usr_image = "/u",
+                  .verity_image = "/v",
+                  .signature_image = "/s",
+                  .root_image = "/r",
+                  .root_hash = root};
+  auto l = BuildLayout(in);
+  ASSERT_TRUE(l.ok()) << l.error().ToString();
+  std::vector<std::string> labels, types;
+  for (const auto& p : l->partitions) {
+    labels.push_back(p.label);
+    types.push_back(std::string(gpt::LookupTypeGuid(p.type)->name));
+  }
+  EXPECT_THAT(labels,
+              ElementsAre("ESP", "usr_202611.25.0", "usr_202611.25.0_verity",
+                          "usr_202611.25.0_verity_sig", "_empty", "_empty", "_empty", "root"));
+  EXPECT_THAT(types, ElementsAre("esp", "usr-x86-64", "usr-x86-64-verity", "usr-x86-64-verity-sig",
+                                 "usr-x86-64", "usr-x86-64-verity", "usr-x86-64-verity-sig",
+                                 "root-x86-64"));
+  EXPECT_EQ(l->partitions[1].uuid->ToString(), "00010203-0405-0607-0809-0a0b0c0d0e0f");
+  EXPECT_EQ(l->partitions[2].uuid->ToString(), "10111213-1415-1617-1819-1a1b1c1d1e1f");
+  EXPECT_EQ(l->partitions[4].size, l->partitions[1].size);  // slot B at full size
+  EXPECT_TRUE(l->partitions[4].content.empty());
+  EXPECT_EQ(l->partitions[0].format, "vfat");
+  EXPECT_EQ(l->partitions[7].attributes, gpt::kAttrGrowFs);
+  EXPECT_EQ(l->partitions[1].attributes, gpt::kAttrReadOnly);
+}
+
+const char kDep[] =
+    "kernel/drivers/md/dm-verity.ko: kernel/drivers/md/dm-bufio.ko kernel/drivers/md/dm-mod.ko\n"
+    "kernel/drivers/md/dm-bufio.ko:\n"
+    "kernel/drivers/md/dm-mod.ko:\n"
+    "kernel/fs/erofs/erofs.ko:\n"
+    "kernel/drivers/gpu/drm/drm.ko:\n"
+    "kernel/arch/x86/crypto/sha256-ssse3.ko:\n";
+
+TEST(InitrdModules, ClosedOverDepsWithBuiltinsAndAbsent) {
+  auto deps = rootfs::ParseModulesDep(kDep);
+  ASSERT_TRUE(deps.ok());
+  auto r = ResolveInitrdModules(*deps, {"kernel/drivers/block/virtio_blk.ko"},
+                                {"dm_verity", "erofs", "virtio_blk", "sha256_ssse3", "tpm_crb"});
+  EXPECT_THAT(r.paths, ElementsAre("kernel/arch/x86/crypto/sha256-ssse3.ko",
+                                   "kernel/drivers/md/dm-bufio.ko", "kernel/drivers/md/dm-mod.ko",
+                                   "kernel/drivers/md/dm-verity.ko", "kernel/fs/erofs/erofs.ko"));
+  EXPECT_THAT(r.builtin, ElementsAre("virtio_blk"));
+  EXPECT_THAT(r.absent, ElementsAre("tpm_crb"));
+  EXPECT_EQ(FilterModulesDep(*deps, {"kernel/fs/erofs/erofs.ko"}), "kernel/fs/erofs/erofs.ko:\n");
+}
+
+class InitrdFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto t = TempDir::Create("hull-initrd-test");
+    ASSERT_TRUE(t.ok());
+    dir_ = t->Release();
+    mods_ = dir_ + "/lib/modules/6.1.0-t";
+    for (const char* m : {"kernel/drivers/md/dm-verity.ko", "kernel/drivers/md/dm-bufio.ko",
+                          "kernel/drivers/md/dm-mod.ko", "kernel/fs/erofs/erofs.ko",
+                          "kernel/drivers/gpu/drm/drm.ko"}) {
+      fs::create_directories(fs::path(mods_ + "/" + m).parent_path());
+      ASSERT_TRUE(WriteFileAtomic(mods_ + "/" + m, std::string("module ") + m).ok());
+    }
+    ASSERT_TRUE(WriteFileAtomic(mods_ + "/modules.dep", std::string(kDep)).ok());
+    ASSERT_TRUE(WriteFileAtomic(dir_ + "/init", std::string("#!fake init\n"), 0755).ok());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  InitrdOptions Options(const std::string& out) {
+    return {.init_binary = dir_ + "/init",
+            .modules_dir = mods_,
+            .kernel_version = "6.1.0-t",
+            .wanted = {"dm-verity", "erofs"},
+            .output = out,
+            .mtime = 1764028800};
+  }
+  std::string dir_, mods_;
+};
+
+TEST_F(InitrdFiles, NewcZstdSortedWithFixedMtimes) {
+  auto r = WriteInitrd(Options(dir_ + "/a.cpio.zst"));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  auto magic =
+      hull::Run(Command{.argv = {"sh", "-c", "zstd -dc " + dir_ + "/a.cpio.zst | head -c 6"}});
+  ASSERT_TRUE(magic.ok());
+  EXPECT_EQ(magic->out, "070701");  // newc
+  auto list =
+      hull::Run(Command{.argv = {"bsdtar", "-tvf", dir_ + "/a.cpio.zst"}, .env = {"TZ=UTC"}});
+  // mtime 1764028800 = 2025-11-25 00:00 UTC (date -u -d @1764028800).
+  ASSERT_TRUE(list.ok()) << list.error().ToString();
+  const std::string& o = list->out;
+  EXPECT_THAT(o, HasSubstr("-rwxr-xr-x  1 0      0          12 Nov 25  2025 init\n"));
+  EXPECT_THAT(o, HasSubstr("usr/lib/modules/6.1.0-t/kernel/drivers/md/dm-bufio.ko\n"));
+  EXPECT_THAT(o, HasSubstr("usr/lib/modules/6.1.0-t/modules.dep\n"));
+  EXPECT_EQ(o.find("drm.ko"), std::string::npos);
+  // Sorted: dm-bufio before dm-mod before dm-verity, init first after "".
+  EXPECT_LT(o.find("dm-bufio"), o.find("dm-mod"));
+  EXPECT_LT(o.find("dm-mod"), o.find("dm-verity"));
+  auto again = WriteInitrd(Options(dir_ + "/b.cpio.zst"));
+  ASSERT_TRUE(again.ok());
+  auto a = ReadFileBytes(dir_ + "/a.cpio.zst");
+  auto b = ReadFileBytes(dir_ + "/b.cpio.zst");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+}
+
+TEST_F(InitrdFiles, MissingInitNamesTheFix) {
+  auto o = Options(dir_ + "/c.cpio.zst");
+  o.init_binary = dir_ + "/nope";
+  auto r = WriteInitrd(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().ToString(), HasSubstr("or pass --init PATH"));
+  EXPECT_FALSE(fs::exists(dir_ + "/c.cpio.zst"));
+}
+
+TEST(Ext4, Argv) {
+  EXPECT_THAT(MkfsExt4Argv("/r.img", "/d", "u"),
+              ElementsAre("mkfs.ext4", "-q", "-F", "-L", "root", "-U", "u", "-E",
+                          "hash_seed=u,root_owner=0:0", "-d", "/d", "/r.img"));
+}
+
+TEST(Ext4, CtimeScriptCoversRootAndEveryPathSorted) {
+  auto t = TempDir::Create("hull-ctime-test");
+  ASSERT_TRUE(t.ok());
+  fs::create_directories(t->path() + "/var/lib");
+  fs::create_directories(t->path() + "/etc");
+  auto s = CtimeScript(t->path(), 42);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*s,
+            "set_inode_field / ctime @42\n"
+            "set_inode_field /etc ctime @42\n"
+            "set_inode_field /var ctime @42\n"
+            "set_inode_field /var/lib ctime @42\n");
+}
+
+}  // namespace
+}  // namespace hull::build

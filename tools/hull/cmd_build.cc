@@ -1,0 +1,94 @@
+// hull build: an image spec (or the embedded default) to a signed,
+// verity-protected, reproducible disk image.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "build/pipeline.h"
+#include "build/plan.h"
+#include "cli.h"
+#include "spec/spec.h"
+
+namespace hull::cli {
+namespace {
+
+struct BuildArgs {
+  std::string spec, out = "out", keys, cache, version, init;
+  bool insecure = false, json = false, no_cache = false;
+};
+
+int RunBuild(const BuildArgs& a, const Context& ctx) {
+  const int64_t now = spec::BuildTime();
+  auto s = a.spec.empty() ? spec::DefaultSpec(now) : spec::LoadSpec(a.spec, now);
+  if (!s.ok()) return ReportError(s.error());
+  if (!a.version.empty()) {
+    if (auto v = spec::ValidateVersion(a.version); !v.ok()) {
+      return ReportError(std::move(v).Context("--version").error());
+    }
+    s->version = a.version;
+  }
+  build::BuildOptions o;
+  o.spec = *s;
+  o.spec_dir = a.spec.empty() ? "." : std::filesystem::path(a.spec).parent_path().string();
+  o.out_dir = a.out;
+  o.key_dir = a.keys;
+  o.insecure_dev_keys = a.insecure;
+  o.cache_dir = a.no_cache ? "" : (a.cache.empty() ? build::DefaultCacheDir() : a.cache);
+  o.init_binary = a.init.empty() ? build::DefaultInitPath() : a.init;
+  const bool tty = isatty(STDERR_FILENO);
+  const size_t total = std::size(build::kStageNames);
+  size_t n = 0;
+  if (!ctx.quiet) {
+    o.on_stage = [&](const std::string& stage, double secs) {
+      if (secs < 0) {
+        ++n;
+        std::fprintf(stderr, tty ? "\r[%zu/%zu] %-8s ..." : "[%zu/%zu] %s ...\n", n, total,
+                     stage.c_str());
+      } else {
+        std::fprintf(stderr, tty ? "\r[%zu/%zu] %-8s %6.1f s\n" : "[%zu/%zu] %s done in %.1f s\n",
+                     n, total, stage.c_str(), secs);
+      }
+      std::fflush(stderr);
+    };
+  }
+  auto r = build::Build(o);
+  if (!r.ok()) return ReportError(r.error());
+  if (a.json) {
+    PrintJson(r->manifest);
+  } else {
+    std::printf("%s", build::Summary(*r).c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterBuild(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<BuildArgs>();
+  auto* b = app.add_subcommand(
+      "build",
+      "Build a signed, verity-protected node image from a spec (default: the embedded one)");
+  b->add_option("SPEC", a->spec, "Image spec (YAML); omitted: the embedded default");
+  b->add_option("--out", a->out, "Output directory, absent or empty (default: ./out)");
+  b->add_option("--keys", a->keys,
+                "Key directory with db.key/crt and verity.key/crt (hull keys init)");
+  b->add_flag("--insecure-dev-keys", a->insecure,
+              "Without --keys: sign with throwaway keys (marked in os-release)");
+  b->add_option("--cache", a->cache,
+                "Cache of packages and composed trees (default: $XDG_CACHE_HOME/hull or "
+                "/var/cache/hull)");
+  b->add_flag("--no-cache", a->no_cache, "Compose from scratch and keep nothing");
+  b->add_option("--version", a->version, "Image version YYYYMM.DD.N (default: the spec's)");
+  b->add_option("--init", a->init, "The hull-init binary for the initrd (default: next to hull)");
+  b->add_flag("--json", a->json, "Print manifest.json instead of the summary");
+  b->footer(
+      "Stages: compose, pack, seal, initrd, uki, esp, root, disk, record (docs/build.md).\n"
+      "Outputs appear in --out only when every stage succeeded. SOURCE_DATE_EPOCH defaults\n"
+      "to the version's date, so two builds of one spec and version give the same bytes.\n"
+      "Example: hull keys init keys && hull build specs/default.yaml --keys keys --out out");
+  b->callback([a, &ctx] { ctx.action = [a, &ctx] { return RunBuild(*a, ctx); }; });
+}
+
+}  // namespace hull::cli
