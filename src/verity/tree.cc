@@ -14,7 +14,7 @@ namespace {
 
 // Input bytes a worker reads per chunk: large enough to amortize pread and
 // scheduling, small enough to keep memory flat (threads x this).
-constexpr uint64_t kChunkInputBytes = 4u << 20;
+constexpr uint64_t kChunkInputBytes = 8u << 20;
 
 enum class Mode { kBuild, kVerify };
 
