@@ -125,9 +125,11 @@ Result<InitrdResult> WriteInitrd(const InitrdOptions& o) {
                         ReadFileText(o.modules_dir + "/modules.dep", 64 << 20));
   HULL_ASSIGN_OR_RETURN(auto deps, rootfs::ParseModulesDep(dep_text).Context("initrd"));
   std::vector<std::string> builtin;
+  std::string builtin_text;
   if (fs::exists(o.modules_dir + "/modules.builtin", ec)) {
-    HULL_ASSIGN_OR_RETURN(std::string b,
+    HULL_ASSIGN_OR_RETURN(builtin_text,
                           ReadFileText(o.modules_dir + "/modules.builtin", 16 << 20));
+    const std::string& b = builtin_text;
     for (size_t pos = 0; pos < b.size();) {
       size_t nl = b.find('\n', pos);
       if (nl == std::string::npos) nl = b.size();
@@ -147,6 +149,12 @@ Result<InitrdResult> WriteInitrd(const InitrdOptions& o) {
   }
   std::string dep = FilterModulesDep(deps, res.modules.paths);
   entries[base + "modules.dep"] = Entry{S_IFREG | 0644, Bytes(dep.begin(), dep.end())};
+  // hull-init tells a built-in module (ext4 in Debian's cloud kernel) from a
+  // missing one by this list.
+  if (!builtin_text.empty()) {
+    entries[base + "modules.builtin"] =
+        Entry{S_IFREG | 0644, Bytes(builtin_text.begin(), builtin_text.end())};
+  }
   std::vector<std::string> files;
   for (const auto& [p, _] : entries) files.push_back(p);
   for (const auto& p : files) AddParents(entries, p);

@@ -173,6 +173,7 @@ class InitrdFiles : public ::testing::Test {
       ASSERT_TRUE(WriteFileAtomic(mods_ + "/" + m, std::string("module ") + m).ok());
     }
     ASSERT_TRUE(WriteFileAtomic(mods_ + "/modules.dep", std::string(kDep)).ok());
+    ASSERT_TRUE(WriteFileAtomic(mods_ + "/modules.builtin", std::string("kernel/fs/ext4/ext4.ko\n")).ok());
     ASSERT_TRUE(WriteFileAtomic(dir_ + "/init", std::string("#!fake init\n"), 0755).ok());
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -202,6 +203,8 @@ TEST_F(InitrdFiles, NewcZstdSortedWithFixedMtimes) {
   EXPECT_THAT(o, HasSubstr("-rwxr-xr-x  1 0      0          12 Nov 25  2025 init\n"));
   EXPECT_THAT(o, HasSubstr("usr/lib/modules/6.1.0-t/kernel/drivers/md/dm-bufio.ko\n"));
   EXPECT_THAT(o, HasSubstr("usr/lib/modules/6.1.0-t/modules.dep\n"));
+  // hull-init needs the built-in list to accept ext4 as present.
+  EXPECT_THAT(o, HasSubstr("usr/lib/modules/6.1.0-t/modules.builtin\n"));
   EXPECT_EQ(o.find("drm.ko"), std::string::npos);
   // Sorted: dm-bufio before dm-mod before dm-verity, init first after "".
   EXPECT_LT(o.find("dm-bufio"), o.find("dm-mod"));
