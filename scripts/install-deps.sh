@@ -11,6 +11,7 @@ packages=(
   libssl-dev libcli11-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev
   libzstd-dev libarchive-dev libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+  libselinux1-dev  # labels of the root filesystem (selabel_lookup)
   # reference tools used as test oracles
   cryptsetup-bin sbsigntool efitools fdisk gdisk qemu-utils systemd systemd-container pesign binutils libarchive-tools zstd
   # a Debian kernel for UKI tests (/boot/vmlinuz-*)

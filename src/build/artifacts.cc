@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "base/file.h"
@@ -12,6 +14,7 @@
 #include "base/subprocess.h"
 #include "build/plan.h"
 #include "pe/authenticode.h"
+#include "rootfs/selinux.h"
 #include "uki/measure.h"
 #include "uki/uki.h"
 #include "verity/signature.h"
@@ -162,7 +165,10 @@ std::vector<std::string> MkfsExt4Argv(const std::string& image, const std::strin
           "-d",        dir,    image};
 }
 
-Result<std::string> CtimeScript(const std::string& dir, int64_t epoch) {
+namespace {
+
+// "/" and every path under `dir`, as the node sees them, sorted.
+Result<std::vector<std::string>> TreePaths(const std::string& dir) {
   std::error_code ec;
   std::vector<std::string> paths = {"/"};
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
@@ -171,13 +177,40 @@ Result<std::string> CtimeScript(const std::string& dir, int64_t epoch) {
   }
   if (ec) return Errorf(ErrorCode::kIo, "walking '{}': {}", dir, ec.message());
   std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+}  // namespace
+
+Result<std::string> CtimeScript(const std::string& dir, int64_t epoch) {
+  HULL_ASSIGN_OR_RETURN(auto paths, TreePaths(dir));
   std::string script;
   for (const auto& p : paths) script += fmt::format("set_inode_field {} ctime @{}\n", p, epoch);
   return script;
 }
 
+Result<std::string> LabelScript(const std::string& dir, const std::string& policy_file_contexts) {
+  HULL_ASSIGN_OR_RETURN(auto paths, TreePaths(dir));
+  std::vector<rootfs::LabelRequest> requests;
+  for (const auto& p : paths) {
+    struct stat st {};
+    if (lstat((dir + p).c_str(), &st) != 0) {
+      return Errorf(ErrorCode::kIo, "lstat '{}{}': {}", dir, p, std::strerror(errno));
+    }
+    // The /etc overlay's upper and work directories stand for /etc.
+    bool etc = p.starts_with(std::string("/") + kEtcOverlayDir + "/");
+    requests.push_back({.path = p, .mode = st.st_mode & S_IFMT, .lookup = etc ? "/etc" : ""});
+  }
+  HULL_ASSIGN_OR_RETURN(auto labels, rootfs::LookupLabels(policy_file_contexts, requests));
+  std::string script;
+  for (const auto& [path, con] : labels) {
+    script += fmt::format("ea_set {} security.selinux {}\n", path, con);
+  }
+  return script;
+}
+
 Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& work,
-                const std::string& image, int64_t epoch) {
+                const std::string& image, int64_t epoch, const std::string& policy_file_contexts) {
   const std::string dir = work + "/root-tree";
   std::error_code ec;
   for (const auto& d : RootDirectories()) {
@@ -185,7 +218,12 @@ Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& w
     if (ec) return Errorf(ErrorCode::kIo, "creating '{}/{}': {}", dir, d, ec.message());
   }
   fs::permissions(dir + "/tmp", fs::perms(01777), ec);
+  fs::permissions(dir + "/var/tmp", fs::perms(01777), ec);
   fs::permissions(dir + "/root", fs::perms(0700), ec);
+  for (const char* d : {"upper", "work"}) {
+    fs::create_directories(fmt::format("{}/{}/{}", dir, kEtcOverlayDir, d), ec);
+    if (ec) return Errorf(ErrorCode::kIo, "creating the /etc overlay in '{}': {}", dir, ec.message());
+  }
   for (const char* l : {"bin", "sbin", "lib", "lib64"}) {
     fs::create_symlink(std::string("usr/") + l, dir + "/" + l, ec);
     if (ec) return Errorf(ErrorCode::kIo, "linking '{}/{}': {}", dir, l, ec.message());
@@ -205,8 +243,12 @@ Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& w
   // mkfs.ext4 -d copies each source inode's ctime, which no one can set on
   // the host: set it to the epoch in the image (debugfs, same e2fsprogs).
   HULL_ASSIGN_OR_RETURN(std::string script, CtimeScript(dir, epoch));
-  HULL_TRY(WriteFileAtomic(work + "/root-ctime.debugfs", script));
-  HULL_TRY(Run(Command{.argv = {"debugfs", "-w", "-f", work + "/root-ctime.debugfs", image},
+  if (!policy_file_contexts.empty()) {
+    HULL_ASSIGN_OR_RETURN(std::string labels, LabelScript(dir, policy_file_contexts));
+    script += labels;
+  }
+  HULL_TRY(WriteFileAtomic(work + "/root.debugfs", script));
+  HULL_TRY(Run(Command{.argv = {"debugfs", "-w", "-f", work + "/root.debugfs", image},
                        .env = env,
                        .install_hint = "apt-get install e2fsprogs"})
                .Context("debugfs"));

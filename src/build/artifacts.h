@@ -66,8 +66,15 @@ std::vector<std::string> MkfsExt4Argv(const std::string& image, const std::strin
                                       const std::string& uuid);
 // debugfs commands setting the ctime of "/" and every path under `dir` (sorted).
 Result<std::string> CtimeScript(const std::string& dir, int64_t epoch);
-// Errors: kNotFound/kProcessFailed from mkfs.ext4 or debugfs; kIo.
+// debugfs commands labelling "/" and every path under `dir` for SELinux, as
+// the policy's file_contexts says (the /etc overlay directories as /etc).
+Result<std::string> LabelScript(const std::string& dir, const std::string& policy_file_contexts);
+// The /etc overlay's directory on the root filesystem (upper/ and work/ in it);
+// hull-init mounts it over /etc.
+inline constexpr const char* kEtcOverlayDir = "var/lib/hull/etc-overlay";
+// Errors: kNotFound/kProcessFailed from mkfs.ext4 or debugfs; kIo. With a
+// `policy_file_contexts`, every inode is labelled (LabelScript).
 Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& work,
-                const std::string& image, int64_t epoch);
+                const std::string& image, int64_t epoch, const std::string& policy_file_contexts);
 
 }  // namespace hull::build

@@ -99,7 +99,8 @@ disk::OutputFormat DiskFormat(spec::OutputFormat f) {
 
 Status RunRoot(const spec::ImageSpec& s, Work& w) {
   HULL_ASSIGN_OR_RETURN(w.sizes, ComputeSizes(s.partitions, w.pack.image_bytes, w.esp_bytes));
-  return MakeRoot(s, w.sizes.root, w.dir, w.dir + "/root.ext4", w.epoch);
+  return MakeRoot(s, w.sizes.root, w.dir, w.dir + "/root.ext4", w.epoch,
+                  w.pack.policy_file_contexts);
 }
 
 Status RunDisk(const spec::ImageSpec& s, Work& w) {

@@ -1,7 +1,12 @@
 #include "rootfs/selinux.h"
 
 #include <fmt/format.h>
+#include <selinux/label.h>
+#include <selinux/selinux.h>
 
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "rootfs/packages.h"
@@ -60,7 +65,7 @@ std::string UsrImageFileContexts(std::string_view text) {
   return out;
 }
 
-Result<std::string> ReadPolicyFileContexts(const std::string& root) {
+Result<std::string> ReadPolicyFileContexts(const std::string& root, const std::string& suffix) {
   std::string type = "default";
   auto config = ReadTreeFile(root, "usr/etc/selinux/config", 1 << 20);
   if (config.ok()) {
@@ -74,8 +79,32 @@ Result<std::string> ReadPolicyFileContexts(const std::string& root) {
   if (type.empty() || type.find('/') != std::string::npos || type.find("..") != std::string::npos) {
     return Errorf(ErrorCode::kCorrupt, "bad SELINUXTYPE '{}'", type);
   }
-  return ReadTreeFile(root, "usr/etc/selinux/" + type + "/contexts/files/file_contexts", 64 << 20)
+  return ReadTreeFile(root, "usr/etc/selinux/" + type + "/contexts/files/file_contexts" + suffix, 64 << 20)
       .Context("SELinux policy '" + type + "' (is selinux-policy-default installed?)");
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> LookupLabels(
+    const std::string& file_contexts, const std::vector<LabelRequest>& requests) {
+  selinux_opt opts[] = {{SELABEL_OPT_PATH, file_contexts.c_str()}};
+  std::unique_ptr<selabel_handle, decltype(&selabel_close)> h(
+      selabel_open(SELABEL_CTX_FILE, opts, 1), &selabel_close);
+  if (!h) {
+    return Errorf(ErrorCode::kCorrupt, "file_contexts '{}' cannot be loaded: {}", file_contexts,
+                  std::strerror(errno));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : requests) {
+    char* con = nullptr;
+    const std::string& key = r.lookup.empty() ? r.path : r.lookup;
+    if (selabel_lookup(h.get(), &con, key.c_str(), int(r.mode)) != 0) {
+      if (errno == ENOENT) continue;  // "<<none>>": the policy leaves it unlabelled
+      return Errorf(ErrorCode::kCorrupt, "file_contexts '{}': looking up '{}': {}", file_contexts,
+                    key, std::strerror(errno));
+    }
+    out.emplace_back(r.path, con);
+    freecon(con);
+  }
+  return out;
 }
 
 }  // namespace hull::rootfs

@@ -13,6 +13,9 @@
 
 #include <string>
 #include <string_view>
+#include <sys/types.h>
+#include <utility>
+#include <vector>
 
 #include "base/result.h"
 
@@ -22,7 +25,24 @@ namespace hull::rootfs {
 std::string UsrImageFileContexts(std::string_view policy_file_contexts);
 
 // The policy's file_contexts of a shaped tree: usr/etc/selinux/<type>/contexts/
-// files/file_contexts with <type> from usr/etc/selinux/config (SELINUXTYPE).
-Result<std::string> ReadPolicyFileContexts(const std::string& root);
+// files/file_contexts with <type> from usr/etc/selinux/config (SELINUXTYPE);
+// with a `suffix`, that file's companion (".subs_dist": path equivalences).
+Result<std::string> ReadPolicyFileContexts(const std::string& root,
+                                           const std::string& suffix = "");
+
+// One path of the writable root filesystem to label: `path` as the node sees
+// it, labelled as `lookup` would be (e.g. the /etc overlay's upper directory
+// gets /etc's label, so files created in /etc at run time start right).
+struct LabelRequest {
+  std::string path;
+  mode_t mode = 0;  // S_IFDIR, S_IFLNK...
+  std::string lookup;  // empty: `path`
+};
+
+// The SELinux context of each request, looked up with libselinux
+// (selabel_lookup) in the policy's file_contexts file `file_contexts`, without
+// a loaded policy. Paths the policy does not label are left out.
+Result<std::vector<std::pair<std::string, std::string>>> LookupLabels(
+    const std::string& file_contexts, const std::vector<LabelRequest>& requests);
 
 }  // namespace hull::rootfs

@@ -166,6 +166,11 @@ Result<PackStageResult> PackStage(const PackStageOptions& o) {
   if (!res.file_contexts.empty()) {
     HULL_ASSIGN_OR_RETURN(std::string fc, ReadPolicyFileContexts(tree));
     HULL_TRY(WriteFileAtomic(res.file_contexts, UsrImageFileContexts(fc)));
+    res.policy_file_contexts = o.dir + "/policy.file_contexts";
+    HULL_TRY(WriteFileAtomic(res.policy_file_contexts, fc));
+    // libselinux reads the path equivalences (/lib = /usr/lib) next to it.
+    auto subs = ReadPolicyFileContexts(tree, ".subs_dist");
+    if (subs.ok()) HULL_TRY(WriteFileAtomic(res.policy_file_contexts + ".subs_dist", *subs));
   }
   e.source_dir = tree + "/usr";
   e.output = o.output;

@@ -7,8 +7,8 @@
 //   packages.json       the package list (name, version, arch, source,
 //                       licenses, .deb SHA-256)
 //   shape-report.json   sizes, module pruning, largest /usr contributors
-// Pack stage (OUT -> usr.erofs + SBOM) writes OUT/file_contexts when SELinux
-// is not disabled, the erofs image and an SPDX 2.3 SBOM.
+// Pack stage (OUT -> usr.erofs + SBOM) writes OUT/file_contexts and
+// OUT/policy.file_contexts when SELinux is not disabled, the erofs image and an SPDX 2.3 SBOM.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +50,9 @@ struct PackStageResult {
   std::string image;
   std::string sbom;
   std::string file_contexts;  // empty when SELinux is disabled
+  // The policy's own file_contexts (node paths), for labelling the root
+  // filesystem; empty when SELinux is disabled.
+  std::string policy_file_contexts;
   Uuid uuid;
   uint64_t image_bytes = 0;
   double seconds = 0;

@@ -247,5 +247,40 @@ TEST(Ext4, CtimeScriptCoversRootAndEveryPathSorted) {
             "set_inode_field /var/lib ctime @42\n");
 }
 
+// The labels come from libselinux's own lookup (longest-stem spec wins, path
+// equivalences from .subs_dist): /lib is labelled as /usr/lib, the overlay's
+// upper directory as /etc, and a path the policy marks <<none>> is skipped.
+TEST(Ext4, LabelScriptFollowsFileContextsAndEquivalences) {
+  auto t = TempDir::Create("hull-label-test");
+  ASSERT_TRUE(t.ok());
+  const std::string tree = t->path() + "/tree", fc = t->path() + "/fc";
+  fs::create_directories(tree + "/" + kEtcOverlayDir + "/upper");
+  fs::create_directories(tree + "/proc");
+  fs::create_symlink("usr/lib", tree + "/lib");
+  ASSERT_TRUE(WriteFileAtomic(fc,
+                              "/.*\tsystem_u:object_r:default_t:s0\n"
+                              "/\t-d\tsystem_u:object_r:root_t:s0\n"
+                              "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"
+                              "/usr/lib(/.*)?\tsystem_u:object_r:lib_t:s0\n"
+                              "/var(/.*)?\tsystem_u:object_r:var_t:s0\n"
+                              "/proc\t-d\t<<none>>\n")
+                  .ok());
+  ASSERT_TRUE(WriteFileAtomic(fc + ".subs_dist", "/lib /usr/lib\n").ok());
+  auto s = LabelScript(tree, fc);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(*s,
+            "ea_set / security.selinux system_u:object_r:root_t:s0\n"
+            "ea_set /lib security.selinux system_u:object_r:lib_t:s0\n"
+            "ea_set /var security.selinux system_u:object_r:var_t:s0\n"
+            "ea_set /var/lib security.selinux system_u:object_r:var_t:s0\n"
+            "ea_set /var/lib/hull security.selinux system_u:object_r:var_t:s0\n"
+            "ea_set /var/lib/hull/etc-overlay security.selinux system_u:object_r:var_t:s0\n"
+            "ea_set /var/lib/hull/etc-overlay/upper security.selinux system_u:object_r:etc_t:s0\n");
+  auto bad = LabelScript(tree, t->path() + "/missing");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kCorrupt);
+  EXPECT_THAT(bad.error().ToString(), HasSubstr("cannot be loaded"));
+}
+
 }  // namespace
 }  // namespace hull::build
