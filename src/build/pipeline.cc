@@ -139,13 +139,38 @@ Result<int64_t> ResolveEpoch(int64_t option, const std::string& version) {
   return int64_t(v);
 }
 
-Status CheckInit(const std::string& path) {
+Status CheckNodeBinary(const std::string& path, const char* name, const char* option) {
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) return {};
   return Errorf(ErrorCode::kNotFound,
-                "hull-init binary '{}' not found (build it with 'ninja -C build hull-init', "
-                "or pass --init PATH)",
-                path);
+                "{} binary '{}' not found (build it with 'ninja -C build {}', or pass {} PATH)",
+                name, path, name, option);
+}
+
+constexpr const char* kValidateUnit = R"([Unit]
+Description=Hull node validation (acts only when hull boot --validate attached its disk)
+After=multi-user.target containerd.service
+Wants=containerd.service
+
+[Service]
+Type=exec
+ExecStart=/usr/libexec/hull/hull-agent validate --if-requested
+
+[Install]
+WantedBy=multi-user.target
+)";
+
+// Adds Hull's node files (pipeline.h, kNodeLibexec) to the spec's files.
+Status AddNodeFiles(const BuildOptions& o, const std::string& work, spec::ImageSpec& s) {
+  const std::string unit = work + "/node/hull-validate.service";
+  std::error_code ec;
+  fs::create_directories(work + "/node", ec);
+  HULL_TRY(WriteFileAtomic(unit, kValidateUnit));
+  s.files.push_back({o.agent_binary, std::string(kNodeLibexec) + "/hull-agent"});
+  s.files.push_back({o.init_binary, std::string(kNodeLibexec) + "/hull-init"});
+  s.files.push_back({unit, "/usr/lib/systemd/system/hull-validate.service"});
+  s.services.enable.push_back("hull-validate.service");
+  return {};
 }
 
 }  // namespace
@@ -155,6 +180,13 @@ std::string DefaultInitPath() {
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return "hull-init";
   return (self.parent_path() / "hull-init").string();
+}
+
+std::string DefaultAgentPath() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "hull-agent";
+  return (self.parent_path() / "hull-agent").string();
 }
 
 std::string DefaultCacheDir() {
@@ -168,7 +200,9 @@ Result<BuildResult> Build(const BuildOptions& o) {
   HULL_TRY(CheckOutDir(o.out_dir));
   Work w;
   HULL_ASSIGN_OR_RETURN(w.epoch, ResolveEpoch(o.source_date_epoch, s.version));
-  HULL_TRY(CheckInit(o.init_binary));  // before the long stages start
+  // before the long stages start
+  HULL_TRY(CheckNodeBinary(o.init_binary, "hull-init", "--init"));
+  HULL_TRY(CheckNodeBinary(o.agent_binary, "hull-agent", "--agent"));
   std::error_code ec;
   fs::path out = fs::absolute(o.out_dir, ec);
   fs::create_directories(out.parent_path(), ec);
@@ -180,6 +214,7 @@ Result<BuildResult> Build(const BuildOptions& o) {
   const std::string key_dir = KeyDirFor(o);
   HULL_ASSIGN_OR_RETURN(w.keys, KeysFor(o, key_dir, w.dir));
   s.signing_key_dir = key_dir;  // empty marks os-release as insecure
+  HULL_TRY(AddNodeFiles(o, w.dir, s));
   BuildResult res;
   HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] {
                           return rootfs::ComposeStage(s, {.spec_dir = o.spec_dir,

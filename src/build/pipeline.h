@@ -37,12 +37,18 @@ struct BuildOptions {
   bool insecure_dev_keys = false;
   std::string cache_dir;  // empty: no cache
   std::string init_binary;
+  std::string agent_binary;  // hull-agent, installed into /usr with its units
   int64_t source_date_epoch = -1;  // <0: SOURCE_DATE_EPOCH, else the version's date
   std::string systemd_boot = kSystemdBootEfi;
   std::string systemd_stub = kSystemdStub;
   // Called when a stage starts (seconds < 0) and ends (its seconds).
   std::function<void(const std::string& stage, double seconds)> on_stage;
 };
+
+// Hull's node files in /usr: hull-agent and hull-init under kNodeLibexec, and
+// hull-validate.service (enabled; it acts only when `hull boot --validate`
+// attaches its request disk).
+inline constexpr const char* kNodeLibexec = "/usr/libexec/hull";
 
 struct BuildResult {
   std::string out_dir;
@@ -60,6 +66,8 @@ Result<BuildResult> Build(const BuildOptions& options);
 
 // "hull-init" next to the running executable (/proc/self/exe).
 std::string DefaultInitPath();
+// hull-agent next to the running hull.
+std::string DefaultAgentPath();
 // $XDG_CACHE_HOME/hull when set, else /var/cache/hull.
 std::string DefaultCacheDir();
 

@@ -15,7 +15,7 @@ namespace hull::cli {
 namespace {
 
 struct BuildArgs {
-  std::string spec, out = "out", keys, cache, version, init;
+  std::string spec, out = "out", keys, cache, version, init, agent;
   bool insecure = false, json = false, no_cache = false;
 };
 
@@ -37,6 +37,7 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
   o.insecure_dev_keys = a.insecure;
   o.cache_dir = a.no_cache ? "" : (a.cache.empty() ? build::DefaultCacheDir() : a.cache);
   o.init_binary = a.init.empty() ? build::DefaultInitPath() : a.init;
+  o.agent_binary = a.agent.empty() ? build::DefaultAgentPath() : a.agent;
   const bool tty = isatty(STDERR_FILENO);
   const size_t total = std::size(build::kStageNames);
   size_t n = 0;
@@ -82,6 +83,7 @@ void RegisterBuild(CLI::App& app, Context& ctx) {
   b->add_flag("--no-cache", a->no_cache, "Compose from scratch and keep nothing");
   b->add_option("--version", a->version, "Image version YYYYMM.DD.N (default: the spec's)");
   b->add_option("--init", a->init, "The hull-init binary for the initrd (default: next to hull)");
+  b->add_option("--agent", a->agent, "The hull-agent binary for /usr (default: next to hull)");
   b->add_flag("--json", a->json, "Print manifest.json instead of the summary");
   b->footer(
       "Stages: compose, pack, seal, initrd, uki, esp, root, disk, record (docs/build.md).\n"

@@ -1,0 +1,58 @@
+// Pure parsers of what the running node exposes (/proc, /sys, efivars,
+// systemd tools' output), used by `hull-agent validate`. No I/O here, so each
+// is unit-tested on the host with captured text.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace hull::agent {
+
+struct MountEntry {
+  std::string mount_point, fstype, source, options;  // options: per-mount + super
+};
+
+// /proc/self/mountinfo (proc(5)): one entry per line, octal escapes decoded.
+// Malformed lines are kCorrupt naming the line number.
+Result<std::vector<MountEntry>> ParseMountInfo(std::string_view text);
+
+// The last entry mounted on `mount_point` (the one visible), if any.
+std::optional<MountEntry> FindMount(const std::vector<MountEntry>& mounts,
+                                    std::string_view mount_point);
+
+// /sys/kernel/security/lockdown: "none [integrity] confidentiality" -> "integrity".
+Result<std::string> ParseLockdown(std::string_view text);
+
+// An efivarfs file: 4 bytes of attributes, then the value. The SecureBoot
+// variable's value is one byte, 1 when enabled.
+Result<bool> ParseSecureBootVariable(ByteSpan contents);
+
+// The dm-verity table parameters (dm-verity.rst "Construction Parameters"):
+// "<version> <dev> <hash_dev> <data_bs> <hash_bs> <blocks> <hash_start> <alg>
+// <root_hash> <salt> [opt...]" -> the root hash (lower-case hex).
+Result<std::string> VerityTableRootHash(std::string_view params);
+
+// /proc/meminfo -> bytes in use (MemTotal - MemAvailable).
+Result<uint64_t> MemoryInUse(std::string_view meminfo);
+
+// `systemd-analyze time` first line "Startup finished in ... = 12.345s" ->
+// seconds of the total ("1min 2.5s" forms included).
+Result<double> ParseStartupSeconds(std::string_view text);
+
+// SELinux denials among kernel log lines ("avc:  denied"), each trimmed to
+// its "{ perm } for ... tclass=..." part.
+std::vector<std::string> SelinuxDenials(std::string_view kmsg);
+
+// The value of `key=` in a kernel command line, if present.
+std::optional<std::string> CmdlineValue(std::string_view cmdline, std::string_view key);
+
+// os-release text -> the value of KEY (quotes removed).
+std::optional<std::string> OsReleaseValue(std::string_view text, std::string_view key);
+
+}  // namespace hull::agent

@@ -1,0 +1,312 @@
+#include "agent/validate.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "agent/dm_status.h"
+#include "agent/facts.h"
+#include "base/file.h"
+#include "base/subprocess.h"
+
+namespace hull::agent {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Reads until EOF: /proc and sysfs files report sizes that are not their length.
+std::string ReadText(const std::string& path, size_t max = 1 << 20) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  while (out.size() < max) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, size_t(n));
+  }
+  close(fd);
+  return out;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// /dev/<name> of the virtio disk whose serial is `serial`, or "".
+std::string FindDiskBySerial(const std::string& serial) {
+  DIR* d = opendir("/sys/block");
+  if (!d) return "";
+  std::string found;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name[0] == '.') continue;
+    if (Trim(ReadText("/sys/block/" + name + "/serial", 256)) == serial) found = "/dev/" + name;
+  }
+  closedir(d);
+  return found;
+}
+
+json Command(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+  auto r = RunAllowFailure(hull::Command{.argv = argv, .timeout = timeout});
+  if (!r.ok()) return {{"exit", -1}, {"error", r.error().ToString()}};
+  return {{"exit", r->exit_code}, {"out", Trim(r->out)}, {"err", Trim(r->err)}};
+}
+
+json UsrFacts() {
+  json j;
+  auto mounts = ParseMountInfo(ReadText("/proc/self/mountinfo", 4 << 20));
+  if (mounts.ok()) {
+    if (auto m = FindMount(*mounts, "/usr")) {
+      j["source"] = m->source;
+      j["fstype"] = m->fstype;
+      j["mount_readonly"] = m->options.starts_with("ro,") || m->options == "ro";
+    }
+  }
+  auto table = DmTargetOf("usr", true);
+  if (table.ok()) {
+    j["dm_type"] = table->type;
+    auto h = VerityTableRootHash(table->params);
+    if (h.ok()) j["root_hash"] = *h;
+    j["table"] = table->params;
+  } else {
+    j["dm_error"] = table.error().ToString();
+  }
+  auto status = DmTargetOf("usr", false);
+  if (status.ok()) j["status"] = status->params;
+  // A write must fail: /usr is an erofs image under dm-verity.
+  int fd = open("/usr/.hull-validate-write", O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd >= 0) {
+    close(fd);
+    unlink("/usr/.hull-validate-write");
+    j["write_error"] = "";
+  } else {
+    j["write_error"] = std::strerror(errno);
+    j["write_errno"] = errno;
+  }
+  return j;
+}
+
+json ScanUsr() {
+  json j;
+  auto start = Clock::now();
+  int fd = open("/dev/mapper/usr", O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) return {{"ok", false}, {"error", fmt::format("open: {}", std::strerror(errno))}};
+  uint64_t size = 0;
+  ioctl(fd, BLKGETSIZE64, &size);
+  constexpr size_t kChunk = 1 << 20;
+  void* buf = nullptr;
+  if (posix_memalign(&buf, 4096, kChunk) != 0) {
+    close(fd);
+    return {{"ok", false}, {"error", "out of memory"}};
+  }
+  uint64_t off = 0;
+  std::string error;
+  while (off < size) {
+    size_t n = size_t(std::min<uint64_t>(kChunk, size - off));
+    ssize_t got = pread(fd, buf, n, off_t(off));
+    if (got > 0) {
+      off += uint64_t(got);
+      continue;
+    }
+    if (got < 0 && n > 4096) {
+      // Narrow the failure down to its 4 KiB block.
+      for (size_t b = 0; b < n; b += 4096) {
+        if (pread(fd, buf, 4096, off_t(off + b)) != 4096) {
+          off += b;
+          break;
+        }
+      }
+    }
+    error = got < 0 ? std::strerror(errno) : "short read";
+    break;
+  }
+  free(buf);
+  close(fd);
+  j["bytes"] = off;
+  j["size"] = size;
+  j["ok"] = error.empty() && off == size;
+  if (!error.empty()) {
+    j["error"] = error;
+    j["error_offset"] = off;
+  }
+  j["seconds"] = std::chrono::duration<double>(Clock::now() - start).count();
+  return j;
+}
+
+json SelinuxFacts() {
+  json j;
+  std::string enforce = Trim(ReadText("/sys/fs/selinux/enforce", 16));
+  j["mode"] = enforce == "1" ? "enforcing" : enforce == "0" ? "permissive" : "disabled";
+  std::string log;
+  int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    char rec[8192];
+    for (int i = 0; i < 100000; ++i) {
+      ssize_t n = read(fd, rec, sizeof rec);
+      if (n < 0 && errno == EPIPE) continue;  // overwritten records
+      if (n <= 0) break;
+      std::string_view r(rec, size_t(n));
+      size_t semi = r.find(';');
+      log.append(semi == std::string_view::npos ? r : r.substr(semi + 1));
+    }
+    close(fd);
+  }
+  auto denials = SelinuxDenials(log);
+  j["denials"] = denials.size();
+  json first = json::array();
+  for (size_t i = 0; i < denials.size() && i < 12; ++i) first.push_back(denials[i]);
+  j["first_denials"] = first;
+  return j;
+}
+
+json ContainerFacts(const std::string& disk) {
+  json j;
+  j["containerd"] = Command({"systemctl", "is-active", "containerd"}, std::chrono::seconds(30));
+  const std::string ref = "docker.io/hull/probe:latest";
+  j["import"] = Command({"ctr", "-n", "hull", "images", "import", disk}, std::chrono::seconds(120));
+  json run = Command({"ctr", "-n", "hull", "run", "--rm", ref, "hull-probe"},
+                     std::chrono::seconds(120));
+  j["run"] = run;
+  std::string out = run.value("out", "");
+  j["ok"] = out.find(kContainerProbeOutput) != std::string::npos &&
+            out.find("pid=1 ") != std::string::npos;
+  return j;
+}
+
+json WriteProbe(const std::string& path, const std::string& content) {
+  auto st = WriteFileAtomic(path, content);
+  return st.ok() ? json{{"ok", true}} : json{{"ok", false}, {"error", st.error().ToString()}};
+}
+
+json BootFacts() {
+  json j;
+  j["system_state"] =
+      Command({"systemctl", "is-system-running", "--wait"}, std::chrono::seconds(300));
+  json analyze = Command({"systemd-analyze", "time"}, std::chrono::seconds(60));
+  auto secs = ParseStartupSeconds(analyze.value("out", ""));
+  if (secs.ok()) j["startup_seconds"] = *secs;
+  j["analyze"] = analyze.value("out", analyze.value("error", ""));
+  j["failed_units"] =
+      Command({"systemctl", "--failed", "--plain", "--no-legend"}, std::chrono::seconds(30))
+          .value("out", "");
+  auto mem = MemoryInUse(ReadText("/proc/meminfo"));
+  if (mem.ok()) j["memory_used_bytes"] = *mem;
+  return j;
+}
+
+json Phase1(const std::string& disk) {
+  json j;
+  j["boot"] = BootFacts();
+  std::string cmdline = ReadText("/proc/cmdline");
+  j["cmdline"] = Trim(cmdline);
+  j["image_version"] = OsReleaseValue(ReadText("/usr/lib/os-release"), "IMAGE_VERSION").value_or("");
+  j["kernel"] = Trim(ReadText("/proc/sys/kernel/osrelease"));
+  j["usr"] = UsrFacts();
+  std::string sb = ReadText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed",
+                            64);
+  auto v = ParseSecureBootVariable(AsBytes(sb));
+  if (v.ok()) j["secure_boot"] = *v;
+  else j["secure_boot_error"] = v.error().ToString();
+  auto lockdown = ParseLockdown(ReadText("/sys/kernel/security/lockdown", 256));
+  j["lockdown"] = lockdown.ok() ? *lockdown : "unknown";
+  std::string pcr = Trim(ReadText("/sys/class/tpm/tpm0/pcr-sha256/11", 256));
+  j["tpm"] = access("/dev/tpm0", F_OK) == 0;
+  if (!pcr.empty()) {
+    for (auto& c : pcr) c = char(std::tolower(static_cast<unsigned char>(c)));
+    j["pcr11"] = pcr;
+  }
+  auto mounts = ParseMountInfo(ReadText("/proc/self/mountinfo", 4 << 20));
+  if (mounts.ok()) {
+    if (auto m = FindMount(*mounts, "/etc")) j["etc_fstype"] = m->fstype;
+    if (auto m = FindMount(*mounts, "/")) j["root_fstype"] = m->fstype;
+  }
+  j["container"] = ContainerFacts(disk);
+  j["usr_scan"] = ScanUsr();
+  j["selinux"] = SelinuxFacts();  // last: includes denials from the steps above
+  return j;
+}
+
+void Announce(const std::string& console, const std::string& line) {
+  std::fprintf(stdout, "%s\n", line.c_str());
+  std::fflush(stdout);
+  int fd = open(console.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::string out = "\r\n" + line + "\r\n";
+  for (size_t done = 0; done < out.size();) {
+    ssize_t n = write(fd, out.data() + done, out.size() - done);
+    if (n <= 0) break;
+    done += size_t(n);
+  }
+  close(fd);
+}
+
+}  // namespace
+
+int RunValidate(const ValidateOptions& o) {
+  std::string disk = FindDiskBySerial(kValidateSerial);
+  if (disk.empty()) {
+    if (o.if_requested) return 0;
+    std::fprintf(stderr, "hull-agent: no disk with serial '%s' is attached: nothing to validate\n",
+                 kValidateSerial);
+    return 2;
+  }
+  const std::string boot_id = Trim(ReadText("/proc/sys/kernel/random/boot_id", 64));
+  const std::string first = o.state_dir + "/phase1.json";
+  const std::string etc_marker = "/etc/hull-validate.marker";
+  const std::string var_marker = o.state_dir + "/marker";
+  std::string saved = ReadText(first);
+  if (!saved.empty()) {
+    json phase1 = json::parse(saved, nullptr, false);
+    std::string prev = phase1.is_object() ? phase1.value("boot_id", "") : "";
+    if (!prev.empty() && prev != boot_id) {
+      json persist = {{"etc", Trim(ReadText(etc_marker, 256)) == prev},
+                      {"var", Trim(ReadText(var_marker, 256)) == prev},
+                      {"boot_id", boot_id}};
+      json report = {{"phase1", phase1}, {"persist", persist}};
+      unlink(first.c_str());
+      Announce(o.console, kValidatePrefix + report.dump());
+      if (o.power) Command({"systemctl", "poweroff", "--no-block"}, std::chrono::seconds(30));
+      return 0;
+    }
+  }
+  Announce(o.console, "hull-agent: validating (phase 1 of 2)");
+  std::error_code ec;
+  std::filesystem::create_directories(o.state_dir, ec);
+  json j = Phase1(disk);
+  j["boot_id"] = boot_id;
+  j["etc_write"] = WriteProbe(etc_marker, boot_id + "\n");
+  j["var_write"] = WriteProbe(var_marker, boot_id + "\n");
+  auto st = WriteFileAtomic(first, j.dump());
+  if (!st.ok()) {
+    Announce(o.console, kValidatePrefix + json{{"phase1", j}, {"error", st.error().ToString()}}.dump());
+    return 1;
+  }
+  Announce(o.console, "hull-agent: phase 1 done, rebooting to check persistence");
+  if (o.power) Command({"systemctl", "reboot", "--no-block"}, std::chrono::seconds(30));
+  return 0;
+}
+
+int RunProbe() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  std::printf("%s pid=%d hostname=%s\n", kContainerProbeOutput, int(getpid()), host);
+  return 0;
+}
+
+}  // namespace hull::agent

@@ -1,0 +1,38 @@
+// `hull-agent validate`: the node's side of `hull boot --validate` (docs/boot.md).
+//
+// Runs only when a disk with serial "hull-validate" is attached (the host's
+// request; it holds a small OCI image archive). Two boots:
+//   1. collect facts (dm-verity /usr and its root hash, read-only /usr, Secure
+//      Boot, lockdown, PCR 11, SELinux mode and denials, containerd running a
+//      container from the attached image, /etc overlay and /var writable, a
+//      full O_DIRECT read of /dev/mapper/usr, boot time, memory), write
+//      markers into /etc and /var, keep the report, reboot;
+//   2. check the markers survived, print one line
+//        HULL-VALIDATE {"phase1": {...}, "persist": {...}}
+//      on the serial console, power off.
+// The host (src/vm) compares the facts with what the image claims.
+#pragma once
+
+#include <string>
+
+namespace hull::agent {
+
+inline constexpr const char* kValidateSerial = "hull-validate";
+inline constexpr const char* kValidatePrefix = "HULL-VALIDATE ";
+inline constexpr const char* kContainerProbeOutput = "hull-container-ok";
+
+struct ValidateOptions {
+  bool if_requested = false;  // exit 0 quietly when no request disk is attached
+  std::string state_dir = "/var/lib/hull/validate";
+  std::string console = "/dev/ttyS0";
+  bool power = true;          // reboot / power off when done
+};
+
+// Returns the process exit code.
+int RunValidate(const ValidateOptions& options);
+
+// `hull-agent probe`: the container payload; prints kContainerProbeOutput
+// with the PID it sees (1 inside a fresh PID namespace).
+int RunProbe();
+
+}  // namespace hull::agent
