@@ -47,15 +47,20 @@ std::string Trim(std::string s) {
   return s;
 }
 
-// /dev/<name> of the virtio disk whose serial is `serial`, or "".
-std::string FindDiskBySerial(const std::string& serial) {
+// /dev/<name> of the virtio disk whose serial starts with `serial`, or "";
+// `found_serial` receives the whole serial.
+std::string FindDiskBySerial(const std::string& serial, std::string* found_serial) {
   DIR* d = opendir("/sys/block");
   if (!d) return "";
   std::string found;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name[0] == '.') continue;
-    if (Trim(ReadText("/sys/block/" + name + "/serial", 256)) == serial) found = "/dev/" + name;
+    std::string s = Trim(ReadText("/sys/block/" + name + "/serial", 256));
+    if (s.rfind(serial, 0) == 0) {
+      found = "/dev/" + name;
+      *found_serial = s;
+    }
   }
   closedir(d);
   return found;
@@ -148,25 +153,29 @@ json ScanUsr() {
   return j;
 }
 
+// The kernel log records still in the ring buffer, messages only.
+std::string KernelLog() {
+  std::string log;
+  int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return log;
+  char rec[8192];
+  for (int i = 0; i < 100000; ++i) {
+    ssize_t n = read(fd, rec, sizeof rec);
+    if (n < 0 && errno == EPIPE) continue;  // overwritten records
+    if (n <= 0) break;
+    std::string_view r(rec, size_t(n));
+    size_t semi = r.find(';');
+    log.append(semi == std::string_view::npos ? r : r.substr(semi + 1));
+  }
+  close(fd);
+  return log;
+}
+
 json SelinuxFacts() {
   json j;
   std::string enforce = Trim(ReadText("/sys/fs/selinux/enforce", 16));
   j["mode"] = enforce == "1" ? "enforcing" : enforce == "0" ? "permissive" : "disabled";
-  std::string log;
-  int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd >= 0) {
-    char rec[8192];
-    for (int i = 0; i < 100000; ++i) {
-      ssize_t n = read(fd, rec, sizeof rec);
-      if (n < 0 && errno == EPIPE) continue;  // overwritten records
-      if (n <= 0) break;
-      std::string_view r(rec, size_t(n));
-      size_t semi = r.find(';');
-      log.append(semi == std::string_view::npos ? r : r.substr(semi + 1));
-    }
-    close(fd);
-  }
-  auto denials = SelinuxDenials(log);
+  auto denials = SelinuxDenials(KernelLog());
   j["denials"] = denials.size();
   json first = json::array();
   for (size_t i = 0; i < denials.size() && i < 12; ++i) first.push_back(denials[i]);
@@ -220,8 +229,21 @@ json Phase1(const std::string& disk) {
   std::string sb = ReadText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed",
                             64);
   auto v = ParseSecureBootVariable(AsBytes(sb));
-  if (v.ok()) j["secure_boot"] = *v;
-  else j["secure_boot_error"] = v.error().ToString();
+  if (v.ok()) {
+    j["secure_boot"] = *v;
+    j["secure_boot_source"] = "efivars";
+  } else {
+    // Without efivarfs, the kernel's own reading of the variable at boot.
+    std::string log = KernelLog();
+    bool on = log.find("secureboot: Secure boot enabled") != std::string::npos;
+    bool off = log.find("secureboot: Secure boot disabled") != std::string::npos;
+    if (on || off) {
+      j["secure_boot"] = on;
+      j["secure_boot_source"] = "kernel log (efivarfs: " + v.error().ToString() + ")";
+    } else {
+      j["secure_boot_error"] = v.error().ToString();
+    }
+  }
   auto lockdown = ParseLockdown(ReadText("/sys/kernel/security/lockdown", 256));
   j["lockdown"] = lockdown.ok() ? *lockdown : "unknown";
   std::string pcr = Trim(ReadText("/sys/class/tpm/tpm0/pcr-sha256/11", 256));
@@ -234,6 +256,7 @@ json Phase1(const std::string& disk) {
   if (mounts.ok()) {
     if (auto m = FindMount(*mounts, "/etc")) j["etc_fstype"] = m->fstype;
     if (auto m = FindMount(*mounts, "/")) j["root_fstype"] = m->fstype;
+    j["efivarfs_mounted"] = FindMount(*mounts, "/sys/firmware/efi/efivars").has_value();
   }
   j["container"] = ContainerFacts(disk);
   j["usr_scan"] = ScanUsr();
@@ -259,7 +282,9 @@ void Announce(const std::string& console, const std::string& line) {
 }  // namespace
 
 int RunValidate(const ValidateOptions& o) {
-  std::string disk = FindDiskBySerial(kValidateSerial);
+  std::string serial;
+  std::string disk = FindDiskBySerial(kValidateSerial, &serial);
+  const bool once = serial == kValidateOnceSerial;
   if (disk.empty()) {
     if (o.if_requested) return 0;
     std::fprintf(stderr, "hull-agent: no disk with serial '%s' is attached: nothing to validate\n",
@@ -285,13 +310,18 @@ int RunValidate(const ValidateOptions& o) {
       return 0;
     }
   }
-  Announce(o.console, "hull-agent: validating (phase 1 of 2)");
+  Announce(o.console, once ? "hull-agent: validating" : "hull-agent: validating (phase 1 of 2)");
   std::error_code ec;
   std::filesystem::create_directories(o.state_dir, ec);
   json j = Phase1(disk);
   j["boot_id"] = boot_id;
   j["etc_write"] = WriteProbe(etc_marker, boot_id + "\n");
   j["var_write"] = WriteProbe(var_marker, boot_id + "\n");
+  if (once) {
+    Announce(o.console, kValidatePrefix + json{{"phase1", j}}.dump());
+    if (o.power) Command({"systemctl", "poweroff", "--no-block"}, std::chrono::seconds(30));
+    return 0;
+  }
   auto st = WriteFileAtomic(first, j.dump());
   if (!st.ok()) {
     Announce(o.console, kValidatePrefix + json{{"phase1", j}, {"error", st.error().ToString()}}.dump());

@@ -1,7 +1,8 @@
 // `hull-agent validate`: the node's side of `hull boot --validate` (docs/boot.md).
 //
 // Runs only when a disk with serial "hull-validate" is attached (the host's
-// request; it holds a small OCI image archive). Two boots:
+// request; it holds a small OCI image archive). Two boots ("hull-validate-once":
+// only the first, and its report is printed at once):
 //   1. collect facts (dm-verity /usr and its root hash, read-only /usr, Secure
 //      Boot, lockdown, PCR 11, SELinux mode and denials, containerd running a
 //      container from the attached image, /etc overlay and /var writable, a
@@ -18,6 +19,7 @@
 namespace hull::agent {
 
 inline constexpr const char* kValidateSerial = "hull-validate";
+inline constexpr const char* kValidateOnceSerial = "hull-validate-once";  // one boot, no reboot
 inline constexpr const char* kValidatePrefix = "HULL-VALIDATE ";
 inline constexpr const char* kContainerProbeOutput = "hull-container-ok";
 

@@ -2,7 +2,8 @@
 # The main job on the embedded default: build the immutable container-host
 # image (compose from Debian's signed mirror, erofs /usr, dm-verity with a
 # signed root hash, signed UKI, GPT disk), then check it offline with
-# `hull inspect`. Booting it (`hull boot --validate`) comes with the boot issue.
+# `hull inspect`, and boot it under QEMU + OVMF Secure Boot + swtpm with
+# `hull boot --validate`, which prints the node's validation table.
 set -euo pipefail
 build=${1:-build}
 hull="$(realpath "$build/hull")"
@@ -22,3 +23,8 @@ disk=$(ls "$demo"/image/*.raw | head -1)
 echo
 echo "== hull inspect $disk =="
 "$hull" inspect "$disk" --verity-cert "$demo/keys/verity.crt" --db-cert "$demo/keys/db.crt"
+
+echo
+echo "== hull boot $disk --validate --secure-boot --tpm =="
+"$hull" boot "$disk" --validate --secure-boot --keys "$demo/keys" --tpm \
+  --console-log "$demo/console.log"

@@ -1,0 +1,26 @@
+// hull-agent's parsers of what a node exposes: mountinfo, lockdown, efivars,
+// dm-verity tables, meminfo, systemd-analyze output, kernel log, os-release,
+// and device-mapper ioctl answers (agent/facts.h, agent/dm_status.h).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "agent/dm_status.h"
+#include "agent/facts.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace hull::agent;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto m = ParseMountInfo(text);
+  if (m.ok()) (void)FindMount(*m, "/usr");
+  (void)ParseLockdown(text);
+  (void)ParseSecureBootVariable(hull::ByteSpan(data, size));
+  (void)VerityTableRootHash(text);
+  (void)MemoryInUse(text);
+  (void)ParseStartupSeconds(text);
+  (void)SelinuxDenials(text);
+  (void)CmdlineValue(text, "usrhash");
+  (void)OsReleaseValue(text, "IMAGE_VERSION");
+  (void)ParseDmTargetAnswer(hull::ByteSpan(data, size));
+  return 0;
+}

@@ -1,0 +1,165 @@
+#include "vm/boot.h"
+
+#include <fmt/format.h>
+#include <string.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "inspect/inspect.h"
+#include "keys/keys.h"
+#include "vm/accel.h"
+#include "vm/oci.h"
+
+namespace hull::vm {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kTailLines = 25;
+
+// What the image claims, from the UKI systemd-boot would pick (the newest).
+Result<Expectations> ExpectationsOf(const std::string& image) {
+  HULL_ASSIGN_OR_RETURN(auto rep, inspect::InspectImage(image, {.verify_trees = false}));
+  std::vector<const inspect::UkiInfo*> ukis;
+  for (const auto& u : rep.ukis)
+    if (!u.usrhash.empty()) ukis.push_back(&u);
+  if (ukis.empty()) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "'{}' has no UKI with usrhash= on its ESP: is it an image from hull build?",
+                  image);
+  }
+  std::sort(ukis.begin(), ukis.end(), [](auto* a, auto* b) {
+    return strverscmp(a->version.c_str(), b->version.c_str()) > 0;
+  });
+  Expectations e;
+  ExpectFromCmdline(ukis[0]->cmdline, e);
+  e.pcr11_phases = ukis[0]->pcr11_phases;
+  e.image_version = ukis[0]->version;
+  return e;
+}
+
+Status PrepareFirmware(const BootOptions& o, const std::string& vars) {
+  if (!o.secure_boot) {
+    std::error_code ec;
+    fs::copy_file(kOvmfVars, vars, ec);
+    if (ec) {
+      return Errorf(ErrorCode::kNotFound, "OVMF variable store '{}': {} (apt-get install ovmf)",
+                    kOvmfVars, ec.message());
+    }
+    return {};
+  }
+  if (o.keys_dir.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--secure-boot needs --keys DIR (PK.crt, KEK.crt and db.crt to enrol; "
+                 "the directory 'hull keys init' made for the build)");
+  }
+  return keys::MakeOvmfVars({.key_dir = o.keys_dir, .out = vars}).Context("Secure Boot variables");
+}
+
+void Finish(const BootOptions& o, BootResult& r, const RunResult& run) {
+  r.outcome = run.outcome;
+  r.seconds = run.seconds;
+  r.stop_line = run.stop_line;
+  r.console_tail = Tail(run.console, kTailLines);
+  if (run.outcome == Outcome::kRefused) {
+    r.failure = "the firmware refused the boot image (Access Denied): is it signed by a key in db?";
+    return;
+  }
+  if (run.outcome == Outcome::kTimeout) {
+    r.failure = fmt::format("no {} within {} s", o.validate ? "validation line" : "login prompt",
+                            o.timeout_seconds);
+    return;
+  }
+  if (run.outcome == Outcome::kExited) {
+    r.failure = "the VM powered off before the end of boot";
+    return;
+  }
+  if (run.stop_line.find("HULL-VALIDATE") == std::string::npos &&
+      run.stop_line.find("login:") == std::string::npos) {
+    r.failure = "boot stopped: " + run.stop_line;
+    return;
+  }
+  if (!o.validate) {
+    r.ok = true;
+    return;
+  }
+  auto rep = ParseValidateLine(run.console);
+  if (!rep.ok()) {
+    r.failure = rep.error().ToString();
+    return;
+  }
+  r.report = *rep;
+  r.checks = Judge(r.report, r.expected);
+  r.ok = AllPassed(r.checks);
+  if (!r.ok) r.failure = "validation checks failed";
+}
+
+}  // namespace
+
+Result<BootResult> BootImage(const BootOptions& o) {
+  std::error_code ec;
+  if (!fs::is_regular_file(o.image, ec)) {
+    return Errorf(ErrorCode::kNotFound, "image '{}' not found", o.image);
+  }
+  BootResult r;
+  HULL_ASSIGN_OR_RETURN(r.expected, ExpectationsOf(o.image));
+  r.expected.secure_boot = o.secure_boot;
+  r.expected.tpm = o.tpm;
+  r.expected.persistence = o.reboot_check;
+  HULL_ASSIGN_OR_RETURN(r.accel, ResolveAccel(o.accel));
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-boot"));
+  const std::string d = tmp.path();
+  MachineSpec m;
+  m.accel = r.accel;
+  m.memory_mib = o.memory_mib;
+  m.secure_boot = o.secure_boot;
+  m.firmware_code = o.secure_boot ? kOvmfCodeSecureBoot : kOvmfCode;
+  m.firmware_vars = d + "/vars.fd";
+  HULL_TRY(PrepareFirmware(o, m.firmware_vars));
+  const std::string overlay = d + "/overlay.qcow2";
+  HULL_TRY(Run(Command{.argv = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                                fs::absolute(o.image).string(), overlay},
+                       .install_hint = "apt-get install qemu-utils"})
+               .Context("overlay"));
+  m.disks.push_back({.path = overlay, .format = "qcow2"});
+  if (o.validate) {
+    HULL_TRY(MakeOciProbeArchive({.binary = o.agent_binary,
+                                  .entry_name = "hull-agent",
+                                  .entrypoint = {"/hull-agent", "probe"},
+                                  .out = d + "/request.tar"})
+                 .Context("validation request disk"));
+    m.disks.push_back({.path = d + "/request.tar",
+                       .serial = o.reboot_check ? "hull-validate" : "hull-validate-once",
+                       .read_only = true});
+  }
+  if (o.tpm) m.tpm_socket = d + "/swtpm.sock";
+  m.console_log = o.console_log.empty() ? d + "/console.log" : o.console_log;
+  RunOptions ro{.timeout = std::chrono::seconds(o.timeout_seconds), .tpm_state_dir = d + "/tpm"};
+  ro.stop_lines = {"hull-init: halting", "Kernel panic"};
+  ro.stop_lines.push_back(o.validate ? "HULL-VALIDATE {" : "login:");
+  HULL_ASSIGN_OR_RETURN(RunResult run, RunMachine(m, ro));
+  Finish(o, r, run);
+  return r;
+}
+
+nlohmann::json ToJson(const BootResult& r) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& c : r.checks) {
+    checks.push_back({{"name", c.name}, {"state", CheckStateName(c.state)}, {"detail", c.detail}});
+  }
+  nlohmann::json j = {{"ok", r.ok},
+                      {"outcome", OutcomeName(r.outcome)},
+                      {"accel", r.accel == Accel::kKvm ? "kvm" : "tcg"},
+                      {"seconds", r.seconds},
+                      {"image_version", r.expected.image_version},
+                      {"root_hash", r.expected.root_hash},
+                      {"checks", checks}};
+  if (!r.failure.empty()) j["failure"] = r.failure;
+  if (!r.ok) j["console_tail"] = r.console_tail;
+  if (!r.report.is_null()) j["guest"] = r.report;
+  return j;
+}
+
+}  // namespace hull::vm

@@ -1,0 +1,51 @@
+// `hull boot`: boots a built disk image under QEMU + OVMF (optionally Secure
+// Boot with the image's keys enrolled, and a swtpm TPM 2.0) and, with
+// validate, has hull-agent prove the chain of trust inside it (docs/boot.md).
+// The image itself is never written: the VM runs on a qcow2 overlay.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "vm/machine.h"
+#include "vm/report.h"
+
+namespace hull::vm {
+
+struct BootOptions {
+  std::string image;  // a raw disk image from hull build
+  bool validate = false;
+  bool reboot_check = true;  // validate: reboot once to check /etc and /var persist
+  bool secure_boot = false;
+  std::string keys_dir;      // PK/KEK/db certificates, with secure_boot
+  bool tpm = false;
+  std::string accel = "auto";
+  int memory_mib = 2048;
+  int timeout_seconds = 600;
+  std::string console_log;   // empty: kept in the temp dir only
+  std::string agent_binary;  // the OCI probe's payload (validate)
+};
+
+struct BootResult {
+  Outcome outcome = Outcome::kTimeout;
+  Accel accel = Accel::kTcg;
+  double seconds = 0;  // QEMU start to the validation line (or the end)
+  std::string stop_line;
+  std::string console_tail;  // last lines of the console
+  Expectations expected;
+  nlohmann::json report;     // the guest's facts (validate)
+  std::vector<ValidationCheck> checks;
+  bool ok = false;           // booted (and, with validate, every check passed)
+  std::string failure;       // why not, in a sentence
+};
+
+// Errors are for what stops the run itself (no image, no UKI, no QEMU, bad
+// keys); a guest that fails is a BootResult with ok = false.
+Result<BootResult> BootImage(const BootOptions& options);
+
+nlohmann::json ToJson(const BootResult& r);
+
+}  // namespace hull::vm

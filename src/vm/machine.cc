@@ -1,0 +1,234 @@
+#include "vm/machine.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <thread>
+
+#include "base/file.h"
+
+namespace hull::vm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool OnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/bin";
+  size_t pos = 0;
+  while (pos <= p.size()) {
+    size_t c = p.find(':', pos);
+    if (c == std::string::npos) c = p.size();
+    if (access((p.substr(pos, c - pos) + "/" + program).c_str(), X_OK) == 0) return true;
+    pos = c + 1;
+  }
+  return false;
+}
+
+// Forks `argv` with stdout and stderr to `log` (or /dev/null).
+Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log) {
+  pid_t pid = fork();
+  if (pid < 0) return Errorf(ErrorCode::kIo, "fork: {}", std::strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    int fd = open(log.empty() ? "/dev/null" : log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = open("/dev/null", O_RDONLY);
+    if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
+    if (in >= 0) dup2(in, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+void Stop(pid_t pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGTERM);
+  for (int i = 0; i < 50; ++i) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+// The complete console line holding byte `pos`.
+std::string LineAt(const std::string& text, size_t pos) {
+  size_t a = text.rfind('\n', pos);
+  a = a == std::string::npos ? 0 : a + 1;
+  size_t b = text.find('\n', pos);
+  std::string line = text.substr(a, b == std::string::npos ? std::string::npos : b - a);
+  while (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+Status WaitForSocket(const std::string& path, pid_t pid) {
+  for (int i = 0; i < 100; ++i) {
+    if (std::filesystem::exists(path)) return {};
+    if (waitpid(pid, nullptr, WNOHANG) == pid) {
+      return Error(ErrorCode::kProcessFailed, "swtpm exited before creating its socket");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Errorf(ErrorCode::kTimeout, "swtpm did not create '{}' within 5 s", path);
+}
+
+}  // namespace
+
+const char* OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kStopLine:
+      return "stop-line";
+    case Outcome::kRefused:
+      return "refused-by-firmware";
+    case Outcome::kExited:
+      return "exited";
+    case Outcome::kTimeout:
+      return "timeout";
+  }
+  return "?";
+}
+
+std::vector<std::string> QemuArgv(const MachineSpec& s) {
+  std::vector<std::string> a = {
+      "qemu-system-x86_64",
+      "-machine",
+      fmt::format("q35,accel={}{}", s.accel == Accel::kKvm ? "kvm" : "tcg",
+                  s.secure_boot ? ",smm=on" : ""),
+      "-cpu",
+      s.accel == Accel::kKvm ? "host" : "max",
+      "-m",
+      std::to_string(s.memory_mib),
+      "-smp",
+      std::to_string(s.cpus),
+      "-nodefaults",
+      "-display",
+      "none",
+      "-serial",
+      "file:" + s.console_log,
+      "-nic",
+      "none",
+  };
+  if (s.secure_boot) {
+    a.insert(a.end(), {"-global", "driver=cfi.pflash01,property=secure,value=on"});
+  }
+  a.insert(a.end(), {"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + s.firmware_code,
+                     "-drive", "if=pflash,format=raw,unit=1,file=" + s.firmware_vars});
+  for (size_t i = 0; i < s.disks.size(); ++i) {
+    const Disk& d = s.disks[i];
+    std::string id = fmt::format("disk{}", i);
+    a.insert(a.end(), {"-drive", fmt::format("if=none,id={},format={},file={}{}", id, d.format,
+                                             d.path, d.read_only ? ",readonly=on" : "")});
+    std::string dev = fmt::format("virtio-blk-pci,drive={}", id);
+    if (!d.serial.empty()) dev += ",serial=" + d.serial;
+    if (i == 0) dev += ",bootindex=0";  // no PXE or shell fallback
+    a.insert(a.end(), {"-device", dev});
+  }
+  if (!s.tpm_socket.empty()) {
+    a.insert(a.end(), {"-chardev", "socket,id=chrtpm,path=" + s.tpm_socket, "-tpmdev",
+                       "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0"});
+  }
+  if (!s.reboot) a.push_back("-no-reboot");
+  return a;
+}
+
+Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& o) {
+  if (!OnPath("qemu-system-x86_64")) {
+    return Error(ErrorCode::kNotFound,
+                 "qemu-system-x86_64 not found: apt-get install qemu-system-x86 ovmf");
+  }
+  pid_t swtpm = -1;
+  if (!spec.tpm_socket.empty()) {
+    if (!OnPath("swtpm")) return Error(ErrorCode::kNotFound, "swtpm not found: apt-get install swtpm");
+    std::error_code ec;
+    std::filesystem::create_directories(o.tpm_state_dir, ec);
+    // No --terminate: swtpm would wait forever if QEMU never connected; it
+    // is ended by PID below.
+    HULL_ASSIGN_OR_RETURN(swtpm, Spawn({"swtpm", "socket", "--tpm2", "--tpmstate",
+                                        "dir=" + o.tpm_state_dir, "--ctrl",
+                                        "type=unixio,path=" + spec.tpm_socket, "--flags",
+                                        "startup-clear"},
+                                       o.tpm_state_dir + "/swtpm.log"));
+    if (auto st = WaitForSocket(spec.tpm_socket, swtpm); !st.ok()) {
+      Stop(swtpm);
+      return st.error();
+    }
+  }
+  RunResult res;
+  auto start = Clock::now();
+  auto qemu = Spawn(QemuArgv(spec), spec.console_log + ".qemu");
+  if (!qemu.ok()) {
+    Stop(swtpm);
+    return qemu.error();
+  }
+  size_t scanned = 0;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    auto text = ReadFileText(spec.console_log, 256 << 20);
+    if (text.ok()) res.console = std::move(*text);
+    // Only whole lines are matched, from a little before the last scan.
+    size_t end = res.console.rfind('\n');
+    if (end != std::string::npos && end + 1 > scanned) {
+      std::string_view window(res.console.data() + scanned, end + 1 - scanned);
+      auto find = [&](const std::string& s) { return window.find(s); };
+      for (const auto& s : o.stop_lines) {
+        if (size_t p = find(s); p != std::string_view::npos) {
+          res.outcome = Outcome::kStopLine;
+          res.stop_line = LineAt(res.console, scanned + p);
+          break;
+        }
+      }
+      if (res.stop_line.empty() && find("Access Denied") != std::string_view::npos) {
+        res.outcome = Outcome::kRefused;
+        res.stop_line = "Access Denied";
+      }
+      scanned = end + 1;
+    }
+    if (!res.stop_line.empty()) break;
+    int status = 0;
+    if (waitpid(*qemu, &status, WNOHANG) == *qemu) {
+      auto text = ReadFileText(spec.console_log, 256 << 20);
+      if (text.ok()) res.console = std::move(*text);
+      res.outcome = Outcome::kExited;
+      res.qemu_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      *qemu = -1;
+      break;
+    }
+    if (Clock::now() - start > o.timeout) {
+      res.outcome = Outcome::kTimeout;
+      break;
+    }
+  }
+  res.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  Stop(*qemu);
+  Stop(swtpm);
+  if (res.outcome == Outcome::kExited && res.qemu_status != 0) {
+    auto err = ReadFileText(spec.console_log + ".qemu", 1 << 20);
+    return Errorf(ErrorCode::kProcessFailed, "qemu exited with status {}: {}", res.qemu_status,
+                  err.ok() ? Tail(*err, 5) : "");
+  }
+  return res;
+}
+
+std::string Tail(const std::string& c, size_t n) {
+  size_t end = c.size();
+  while (end > 0 && (c[end - 1] == '\n' || c[end - 1] == '\r')) --end;
+  size_t pos = end;
+  for (size_t i = 0; i < n; ++i) {
+    size_t p = pos == 0 ? std::string::npos : c.rfind('\n', pos - 1);
+    if (p == std::string::npos) return c.substr(0, end);
+    pos = p;
+  }
+  return c.substr(pos + 1, end - pos - 1);
+}
+
+}  // namespace hull::vm

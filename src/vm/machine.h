@@ -1,0 +1,73 @@
+// One QEMU virtual machine (q35, OVMF, virtio disks, serial console to a
+// file), optionally with a swtpm TPM 2.0, run until a console line says it is
+// done, the firmware refuses the boot image, QEMU exits, or time runs out.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace hull::vm {
+
+inline constexpr const char* kOvmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+inline constexpr const char* kOvmfCodeSecureBoot = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
+inline constexpr const char* kOvmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+enum class Accel { kTcg, kKvm };
+
+struct Disk {
+  std::string path;
+  std::string format = "raw";  // or "qcow2"
+  std::string serial;          // virtio-blk serial (≤ 20 bytes)
+  bool read_only = false;
+};
+
+struct MachineSpec {
+  std::string firmware_code = kOvmfCode;
+  std::string firmware_vars;  // a writable copy, this VM's own
+  bool secure_boot = false;   // SMM and a secure flash (the secboot firmware)
+  Accel accel = Accel::kTcg;
+  int memory_mib = 2048;
+  int cpus = 2;
+  std::vector<Disk> disks;  // the first is the boot disk
+  std::string tpm_socket;   // swtpm control socket; empty: no TPM
+  std::string console_log;
+  bool reboot = true;       // false: QEMU exits when the guest reboots
+};
+
+// The qemu-system-x86_64 argv for `spec` (pure).
+std::vector<std::string> QemuArgv(const MachineSpec& spec);
+
+enum class Outcome {
+  kStopLine,  // a line of `stop_lines` appeared
+  kRefused,   // the firmware refused the boot image ("Access Denied")
+  kExited,    // QEMU exited (the guest powered off)
+  kTimeout,
+};
+const char* OutcomeName(Outcome o);
+
+struct RunOptions {
+  std::vector<std::string> stop_lines;  // substrings ending the run
+  std::chrono::seconds timeout{600};
+  std::string tpm_state_dir;  // with spec.tpm_socket: where swtpm keeps state
+};
+
+struct RunResult {
+  Outcome outcome = Outcome::kTimeout;
+  std::string stop_line;  // the whole console line that matched
+  std::string console;    // the console log
+  double seconds = 0;
+  int qemu_status = -1;   // exit status when kExited
+};
+
+// Starts swtpm (when spec.tpm_socket is set) and QEMU, watches the console
+// log, then ends both by PID. Errors: kNotFound for a missing qemu or swtpm
+// (naming the Debian package), kIo.
+Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& options);
+
+// The last `n` lines of a console log.
+std::string Tail(const std::string& console, size_t n);
+
+}  // namespace hull::vm

@@ -1,0 +1,211 @@
+#include "vm/report.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+
+namespace hull::vm {
+namespace {
+
+using nlohmann::json;
+
+const json* At(const json& j, std::initializer_list<const char*> path) {
+  const json* p = &j;
+  for (const char* k : path) {
+    if (!p->is_object()) return nullptr;
+    auto it = p->find(k);
+    if (it == p->end()) return nullptr;
+    p = &*it;
+  }
+  return p;
+}
+
+std::string Str(const json& j, std::initializer_list<const char*> path) {
+  const json* p = At(j, path);
+  return p && p->is_string() ? p->get<std::string>() : "";
+}
+
+bool True(const json& j, std::initializer_list<const char*> path) {
+  const json* p = At(j, path);
+  return p && p->is_boolean() && p->get<bool>();
+}
+
+std::optional<double> Num(const json& j, std::initializer_list<const char*> path) {
+  const json* p = At(j, path);
+  if (!p || !p->is_number()) return std::nullopt;
+  return p->get<double>();
+}
+
+std::string Word(const std::string& cmdline, const std::string& key) {
+  std::string v;
+  size_t pos = 0;
+  while (pos < cmdline.size()) {
+    size_t e = cmdline.find(' ', pos);
+    if (e == std::string::npos) e = cmdline.size();
+    std::string w = cmdline.substr(pos, e - pos);
+    if (w.rfind(key + "=", 0) == 0) v = w.substr(key.size() + 1);
+    pos = e + 1;
+  }
+  return v;
+}
+
+ValidationCheck Check(std::string name, bool ok, std::string detail) {
+  return {std::move(name), ok ? CheckState::kPass : CheckState::kFail, std::move(detail)};
+}
+
+void UsrChecks(const json& p, const Expectations& e, std::vector<ValidationCheck>& out) {
+  std::string src = Str(p, {"usr", "source"}), fstype = Str(p, {"usr", "fstype"}),
+              type = Str(p, {"usr", "dm_type"}), status = Str(p, {"usr", "status"});
+  out.push_back(Check("usr-verity",
+                      src == "/dev/mapper/usr" && fstype == "erofs" && type == "verity" &&
+                          status == "V",
+                      fmt::format("{} {} on dm target '{}', status '{}'", src, fstype, type,
+                                  status)));
+  std::string hash = Str(p, {"usr", "root_hash"});
+  out.push_back(Check("usr-root-hash", !hash.empty() && hash == e.root_hash,
+                      hash == e.root_hash ? hash
+                                          : fmt::format("guest {} != image {}",
+                                                        hash.empty() ? "(none)" : hash,
+                                                        e.root_hash)));
+  auto err = Num(p, {"usr", "write_errno"});
+  out.push_back(Check("usr-read-only", err && int(*err) == EROFS,
+                      err ? Str(p, {"usr", "write_error"}) : "a write to /usr succeeded"));
+  auto bytes = Num(p, {"usr_scan", "bytes"}), secs = Num(p, {"usr_scan", "seconds"});
+  std::string scan =
+      True(p, {"usr_scan", "ok"})
+          ? fmt::format("{:.0f} MiB read in {:.1f} s", bytes.value_or(0) / 1048576.0,
+                        secs.value_or(0))
+          : fmt::format("{} at byte {:.0f}", Str(p, {"usr_scan", "error"}),
+                        Num(p, {"usr_scan", "error_offset"}).value_or(-1));
+  out.push_back(Check("usr-full-scan", True(p, {"usr_scan", "ok"}), scan));
+}
+
+}  // namespace
+
+void ExpectFromCmdline(const std::string& cmdline, Expectations& e) {
+  e.root_hash = Word(cmdline, "usrhash");
+  std::string lockdown = Word(cmdline, "lockdown");
+  if (!lockdown.empty()) e.lockdown = lockdown;
+  if (Word(cmdline, "selinux") == "0") {
+    e.selinux = "disabled";
+  } else if (Word(cmdline, "security") == "selinux" || Word(cmdline, "selinux") == "1") {
+    e.selinux = Word(cmdline, "enforcing") == "0" ? "permissive" : "enforcing";
+  }
+}
+
+Result<json> ParseValidateLine(const std::string& console) {
+  const std::string key = "HULL-VALIDATE {";
+  size_t p = console.rfind(key);
+  if (p == std::string::npos) return Error(ErrorCode::kNotFound, "no HULL-VALIDATE line");
+  size_t start = p + key.size() - 1;
+  size_t end = console.find('\n', start);
+  std::string text = console.substr(start, end == std::string::npos ? end : end - start);
+  while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.size() > kMaxReportBytes) {
+    return Errorf(ErrorCode::kCorrupt, "HULL-VALIDATE line is {} bytes, more than {}", text.size(),
+                  kMaxReportBytes);
+  }
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Error(ErrorCode::kCorrupt, "HULL-VALIDATE line is not a JSON object");
+  }
+  return j;
+}
+
+std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
+  std::vector<ValidationCheck> out;
+  const json* phase1 = At(report, {"phase1"});
+  const json& p = phase1 ? *phase1 : report;
+  std::string version = Str(p, {"image_version"});
+  out.push_back(Check("image-version", version == e.image_version,
+                      version == e.image_version
+                          ? version
+                          : fmt::format("guest '{}' != image '{}'", version, e.image_version)));
+  UsrChecks(p, e, out);
+  if (e.secure_boot) {
+    out.push_back(Check("secure-boot", True(p, {"secure_boot"}),
+                        True(p, {"secure_boot"}) ? "enabled (" + Str(p, {"secure_boot_source"}) + ")"
+                                                 : "not enabled: " + Str(p, {"secure_boot_error"})));
+  } else {
+    out.push_back({"secure-boot", CheckState::kSkip, "the VM ran without Secure Boot"});
+  }
+  std::string lockdown = Str(p, {"lockdown"});
+  out.push_back(Check("lockdown", lockdown == e.lockdown,
+                      fmt::format("{} (cmdline: {})", lockdown, e.lockdown)));
+  if (e.tpm) {
+    std::string pcr = Str(p, {"pcr11"}), matched;
+    for (const auto& [phase, value] : e.pcr11_phases)
+      if (value == pcr) matched = phase;
+    bool final_phase = !e.pcr11_phases.empty() && e.pcr11_phases.back().second == pcr;
+    out.push_back(Check("pcr11", final_phase,
+                        matched.empty() ? fmt::format("{} matches no predicted phase",
+                                                      pcr.empty() ? "(unread)" : pcr)
+                                        : fmt::format("{} = prediction after {}", pcr, matched)));
+  } else {
+    out.push_back({"pcr11", CheckState::kSkip, "the VM ran without a TPM"});
+  }
+  std::string mode = Str(p, {"selinux", "mode"});
+  auto denials = Num(p, {"selinux", "denials"});
+  out.push_back(Check("selinux", mode == e.selinux,
+                      fmt::format("{} (spec: {}), {:.0f} denials", mode, e.selinux,
+                                  denials.value_or(0))));
+  out.push_back(Check("containerd", True(p, {"container", "ok"}),
+                      True(p, {"container", "ok"})
+                          ? Str(p, {"container", "run", "out"})
+                          : "container failed: " + Str(p, {"container", "run", "err"}) +
+                                Str(p, {"container", "import", "err"})));
+  out.push_back(Check("etc-overlay",
+                      Str(p, {"etc_fstype"}) == "overlay" && True(p, {"etc_write", "ok"}),
+                      fmt::format("/etc is {}, write {}", Str(p, {"etc_fstype"}),
+                                  True(p, {"etc_write", "ok"}) ? "ok" : "failed")));
+  out.push_back(Check("var-writable", True(p, {"var_write", "ok"}), Str(p, {"var_write", "error"})));
+  if (e.persistence) {
+    bool etc = True(report, {"persist", "etc"}), var = True(report, {"persist", "var"});
+    out.push_back(Check("persist-reboot", etc && var,
+                        fmt::format("/etc marker {}, /var marker {} after a reboot",
+                                    etc ? "kept" : "lost", var ? "kept" : "lost")));
+  } else {
+    out.push_back({"persist-reboot", CheckState::kSkip, "single boot requested"});
+  }
+  std::string state = Str(p, {"boot", "system_state", "out"});
+  out.push_back(Check("system-state", state == "running",
+                      state == "running" ? state
+                                         : state + ": " + Str(p, {"boot", "failed_units"})));
+  auto startup = Num(p, {"boot", "startup_seconds"});
+  auto memory = Num(p, {"boot", "memory_used_bytes"});
+  out.push_back({"boot-time", CheckState::kInfo,
+                 startup ? fmt::format("{:.1f} s (systemd-analyze)", *startup) : "unknown"});
+  out.push_back({"memory-used", CheckState::kInfo,
+                 memory ? fmt::format("{:.0f} MiB", *memory / 1048576.0) : "unknown"});
+  return out;
+}
+
+bool AllPassed(const std::vector<ValidationCheck>& checks) {
+  for (const auto& c : checks)
+    if (c.state == CheckState::kFail) return false;
+  return !checks.empty();
+}
+
+const char* CheckStateName(CheckState s) {
+  switch (s) {
+    case CheckState::kPass:
+      return "pass";
+    case CheckState::kFail:
+      return "FAIL";
+    case CheckState::kSkip:
+      return "skip";
+    case CheckState::kInfo:
+      return "info";
+  }
+  return "?";
+}
+
+std::string RenderTable(const std::vector<ValidationCheck>& checks) {
+  std::string out;
+  for (const auto& c : checks) {
+    out += fmt::format("  {:<16} {:<5} {}\n", c.name, CheckStateName(c.state), c.detail);
+  }
+  return out;
+}
+
+}  // namespace hull::vm

@@ -1,0 +1,188 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "vm/accel.h"
+#include "vm/machine.h"
+#include "vm/oci.h"
+#include "vm/report.h"
+
+namespace hull::vm {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(QemuArgv, SecureBootTpmAndDisks) {
+  MachineSpec m;
+  m.secure_boot = true;
+  m.firmware_code = kOvmfCodeSecureBoot;
+  m.firmware_vars = "/t/vars.fd";
+  m.disks = {{.path = "/t/o.qcow2", .format = "qcow2"},
+             {.path = "/t/r.tar", .serial = "hull-validate", .read_only = true}};
+  m.tpm_socket = "/t/s.sock";
+  m.console_log = "/t/c.log";
+  auto a = QemuArgv(m);
+  EXPECT_TRUE(Has(a, "q35,accel=tcg,smm=on"));
+  EXPECT_TRUE(Has(a, "driver=cfi.pflash01,property=secure,value=on"));
+  EXPECT_TRUE(Has(a, "if=pflash,format=raw,unit=0,readonly=on,file=" + std::string(kOvmfCodeSecureBoot)));
+  EXPECT_TRUE(Has(a, "if=none,id=disk0,format=qcow2,file=/t/o.qcow2"));
+  EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk0,bootindex=0"));
+  EXPECT_TRUE(Has(a, "if=none,id=disk1,format=raw,file=/t/r.tar,readonly=on"));
+  EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk1,serial=hull-validate"));
+  EXPECT_TRUE(Has(a, "tpm-crb,tpmdev=tpm0"));
+  EXPECT_TRUE(Has(a, "file:/t/c.log"));
+  EXPECT_FALSE(Has(a, "-no-reboot"));
+  m.secure_boot = false;
+  m.tpm_socket.clear();
+  m.reboot = false;
+  a = QemuArgv(m);
+  EXPECT_TRUE(Has(a, "q35,accel=tcg"));
+  EXPECT_FALSE(Has(a, "tpm-crb,tpmdev=tpm0"));
+  EXPECT_TRUE(Has(a, "-no-reboot"));
+}
+
+TEST(Accel, ExplicitChoicesAndTypos) {
+  EXPECT_EQ(*ResolveAccel("tcg"), Accel::kTcg);
+  auto bad = ResolveAccel("kvmm");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  std::string s = KvmProbeBootSector();
+  ASSERT_EQ(s.size(), 512u);
+  EXPECT_EQ(uint8_t(s[510]), 0x55);
+  EXPECT_EQ(uint8_t(s[511]), 0xaa);
+}
+
+TEST(Tail, LastLines) {
+  EXPECT_EQ(Tail("a\nb\nc\n", 2), "b\nc");
+  EXPECT_EQ(Tail("a\nb\nc", 5), "a\nb\nc");
+  EXPECT_EQ(Tail("", 3), "");
+}
+
+// The archive is read back with bsdtar (libarchive's CLI) and every blob's
+// name checked against sha256sum of its bytes, and the index/manifest chain
+// against those digests.
+TEST(OciArchive, ContentAddressedAndReadableByTar) {
+  auto t = TempDir::Create("hull-oci-test");
+  ASSERT_TRUE(t.ok());
+  const std::string d = t->path();
+  ASSERT_TRUE(WriteFileAtomic(d + "/payload", std::string("#!/bin/true\n"), 0755).ok());
+  OciProbe p{.binary = d + "/payload", .entry_name = "probe", .entrypoint = {"/probe"},
+             .out = d + "/oci.tar"};
+  ASSERT_TRUE(MakeOciProbeArchive(p).ok());
+  EXPECT_EQ(std::filesystem::file_size(d + "/oci.tar") % (1 << 20), 0u);
+  std::filesystem::create_directories(d + "/x");
+  ASSERT_TRUE(hull::Run(Command{.argv = {"bsdtar", "-xf", d + "/oci.tar", "-C", d + "/x"}}).ok());
+  auto sums = hull::Run(Command{.argv = {"sh", "-c", "cd " + d + "/x/blobs/sha256 && sha256sum *"}});
+  ASSERT_TRUE(sums.ok());
+  size_t lines = 0;
+  for (size_t pos = 0; pos < sums->out.size(); ++lines) {
+    std::string line = sums->out.substr(pos, sums->out.find('\n', pos) - pos);
+    pos = sums->out.find('\n', pos) + 1;
+    EXPECT_EQ(line.substr(0, 64), line.substr(66)) << line;  // "<sum>  <name>"
+  }
+  EXPECT_EQ(lines, 3u);  // manifest, config, layer
+  auto index = json::parse(*ReadFileText(d + "/x/index.json"));
+  const auto& m = index["manifests"][0];
+  EXPECT_EQ(m["annotations"]["io.containerd.image.name"], kProbeImageRef);
+  auto manifest = json::parse(*ReadFileText(
+      d + "/x/blobs/sha256/" + m["digest"].get<std::string>().substr(7)));
+  std::string layer = manifest["layers"][0]["digest"].get<std::string>().substr(7);
+  auto list = hull::Run(Command{.argv = {"bsdtar", "-tvf", d + "/x/blobs/sha256/" + layer}});
+  ASSERT_TRUE(list.ok());
+  EXPECT_THAT(list->out, HasSubstr("-rwxr-xr-x"));
+  EXPECT_THAT(list->out, HasSubstr(" probe\n"));
+  auto again = d + "/oci2.tar";
+  p.out = again;
+  ASSERT_TRUE(MakeOciProbeArchive(p).ok());
+  EXPECT_EQ(*ReadFileBytes(d + "/oci.tar"), *ReadFileBytes(again));
+  p.binary = d + "/missing";
+  EXPECT_EQ(MakeOciProbeArchive(p).error().code(), ErrorCode::kNotFound);
+}
+
+class Judging : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto line = ReadFileText(std::string(HULL_VM_DATA) + "/validate-line.txt");
+    ASSERT_TRUE(line.ok());
+    auto r = ParseValidateLine("[  1.0] noise\n" + *line + "\n[  2.0] reboot: Power down\n");
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    report_ = *r;
+    ExpectFromCmdline(report_["phase1"]["cmdline"], e_);
+    e_.image_version = "202611.25.0";
+  }
+  const ValidationCheck& Find(const std::vector<ValidationCheck>& c, const std::string& name) {
+    for (const auto& x : c)
+      if (x.name == name) return x;
+    static ValidationCheck none{"none", CheckState::kFail, ""};
+    return none;
+  }
+  json report_;
+  Expectations e_;
+};
+
+TEST_F(Judging, RealGuestReportPasses) {
+  EXPECT_EQ(e_.selinux, "enforcing");
+  EXPECT_EQ(e_.lockdown, "integrity");
+  EXPECT_EQ(e_.root_hash, "436a823d14d79aa0729dc4b290e8b49a5071b96c55c5ede2d3669ee0c9de9c8f");
+  auto checks = Judge(report_, e_);
+  EXPECT_TRUE(AllPassed(checks)) << RenderTable(checks);
+  EXPECT_EQ(Find(checks, "secure-boot").state, CheckState::kSkip);
+  EXPECT_EQ(Find(checks, "pcr11").state, CheckState::kSkip);
+  EXPECT_THAT(Find(checks, "containerd").detail, HasSubstr("hull-container-ok pid=1"));
+  EXPECT_THAT(Find(checks, "usr-full-scan").detail, HasSubstr("350 MiB"));
+  EXPECT_THAT(RenderTable(checks), HasSubstr("usr-root-hash"));
+}
+
+TEST_F(Judging, EachWrongFactFailsItsCheck) {
+  struct Case {
+    const char* check;
+    std::function<void(json&, Expectations&)> mutate;
+  } cases[] = {
+      {"usr-root-hash", [](json&, Expectations& e) { e.root_hash = std::string(64, 'a'); }},
+      {"usr-verity", [](json& j, Expectations&) { j["phase1"]["usr"]["status"] = "C"; }},
+      {"usr-read-only", [](json& j, Expectations&) { j["phase1"]["usr"].erase("write_errno"); }},
+      {"usr-full-scan",
+       [](json& j, Expectations&) {
+         j["phase1"]["usr_scan"] = {{"ok", false}, {"error", "Input/output error"},
+                                    {"error_offset", 4096}};
+       }},
+      {"secure-boot", [](json&, Expectations& e) { e.secure_boot = true; }},
+      {"pcr11", [](json&, Expectations& e) { e.tpm = true; }},
+      {"selinux", [](json&, Expectations& e) { e.selinux = "permissive"; }},
+      {"containerd", [](json& j, Expectations&) { j["phase1"]["container"]["ok"] = "yes"; }},
+      {"etc-overlay", [](json& j, Expectations&) { j["phase1"]["etc_fstype"] = "ext4"; }},
+      {"persist-reboot", [](json& j, Expectations&) { j["persist"]["etc"] = false; }},
+      {"system-state",
+       [](json& j, Expectations&) { j["phase1"]["boot"]["system_state"]["out"] = "degraded"; }},
+      {"image-version", [](json&, Expectations& e) { e.image_version = "202611.26.0"; }},
+  };
+  for (const auto& c : cases) {
+    json j = report_;
+    Expectations e = e_;
+    c.mutate(j, e);
+    auto checks = Judge(j, e);
+    EXPECT_EQ(Find(checks, c.check).state, CheckState::kFail) << c.check;
+    EXPECT_FALSE(AllPassed(checks)) << c.check;
+  }
+}
+
+TEST(ValidateLine, MissingOrMalformed) {
+  EXPECT_EQ(ParseValidateLine("login:\n").error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(ParseValidateLine("HULL-VALIDATE {\"a\": \n").error().code(), ErrorCode::kCorrupt);
+  EXPECT_EQ(ParseValidateLine("HULL-VALIDATE {} trailing\n").error().code(), ErrorCode::kCorrupt);
+  // A report of any other shape is judged, and fails, without crashing.
+  auto j = ParseValidateLine("HULL-VALIDATE {\"phase1\": [1, 2]}\r\n");
+  ASSERT_TRUE(j.ok());
+  EXPECT_FALSE(AllPassed(Judge(*j, Expectations{})));
+}
+
+}  // namespace
+}  // namespace hull::vm
