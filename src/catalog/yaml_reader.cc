@@ -1,77 +1,44 @@
 #include "catalog/yaml_reader.h"
 
 #include <algorithm>
-#include <set>
 
 #include "catalog/catalog.h"
 
 namespace hull::catalog {
-namespace {
 
-const char* TypeName(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Null:
-      return "empty";
-    default:
-      return "undefined";
-  }
-}
-
-}  // namespace
+using yaml::NodeKind;
 
 Result<YAML::Node> YamlReader::Load(std::string_view text) const {
   if (text.size() > kMaxCatalogBytes) {
-    return Errorf(ErrorCode::kInvalidArgument, "{}: larger than {} bytes", file_, kMaxCatalogBytes);
+    return Errorf(ErrorCode::kInvalidArgument, "{}: larger than {} bytes", file(), kMaxCatalogBytes);
   }
-  try {
-    return YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return Errorf(ErrorCode::kInvalidArgument, "{}:{}:{}: YAML syntax: {}", file_, e.mark.line + 1,
-                  e.mark.column + 1, e.msg);
-  } catch (const std::exception& e) {
-    return Errorf(ErrorCode::kInvalidArgument, "{}: YAML: {}", file_, e.what());
-  }
-}
-
-Error YamlReader::At(const YAML::Node& node, const std::string& message) const {
-  YAML::Mark m = node.Mark();
-  if (m.is_null()) return Errorf(ErrorCode::kInvalidArgument, "{}: {}", file_, message);
-  return Errorf(ErrorCode::kInvalidArgument, "{}:{}:{}: {}", file_, m.line + 1, m.column + 1,
-                message);
+  return Reader::Load(text);
 }
 
 Status YamlReader::Map(const YAML::Node& node, std::string_view what,
-                       std::initializer_list<const char*> allowed,
-                       std::initializer_list<const char*> required) const {
-  if (!node.IsMap()) return At(node, fmt::format("{} must be a map, not {}", what, TypeName(node)));
-  std::set<std::string> seen;
-  for (const auto& kv : node) {
-    if (!kv.first.IsScalar()) return At(kv.first, fmt::format("{}: keys must be scalars", what));
-    std::string key = kv.first.Scalar();
-    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
-      std::string known;
-      for (const char* a : allowed) known += std::string(known.empty() ? "" : ", ") + a;
-      return At(kv.first, fmt::format("unknown key '{}' in {} (known: {})", key, what, known));
-    }
-    if (!seen.insert(key).second) {
-      return At(kv.first, fmt::format("duplicate key '{}' in {}", key, what));
+                       std::initializer_list<std::string_view> allowed,
+                       std::initializer_list<std::string_view> required) const {
+  if (!node.IsMap()) return At(node, fmt::format("{} must be a map, not {}", what, NodeKind(node)));
+  if (auto issue = yaml::FindKeyIssue(node, allowed)) {
+    switch (issue->kind) {
+      case yaml::KeyIssue::kNotAName:
+        return At(issue->key, fmt::format("{}: keys must be scalars", what));
+      case yaml::KeyIssue::kUnknown:
+        return At(issue->key, fmt::format("unknown key '{}' in {} (known: {})", issue->name, what,
+                                          yaml::JoinNames(allowed)));
+      case yaml::KeyIssue::kDuplicate:
+        return At(issue->key, fmt::format("duplicate key '{}' in {}", issue->name, what));
     }
   }
-  for (const char* r : required) {
-    if (!seen.count(r)) return At(node, fmt::format("{} needs key '{}'", what, r));
+  for (std::string_view r : required) {
+    if (!node[std::string(r)]) return At(node, fmt::format("{} needs key '{}'", what, r));
   }
   return Ok();
 }
 
 Status YamlReader::List(const YAML::Node& node, std::string_view what) const {
   if (!node.IsSequence()) {
-    return At(node, fmt::format("{} must be a list, not {}", what, TypeName(node)));
+    return At(node, fmt::format("{} must be a list, not {}", what, NodeKind(node)));
   }
   if (node.size() > kMaxCatalogEntries) {
     return At(node, fmt::format("{} has more than {} entries", what, kMaxCatalogEntries));
@@ -81,7 +48,7 @@ Status YamlReader::List(const YAML::Node& node, std::string_view what) const {
 
 Result<std::string> YamlReader::Scalar(const YAML::Node& node, std::string_view what) const {
   if (!node.IsScalar()) {
-    return At(node, fmt::format("{} must be a scalar, not {}", what, TypeName(node)));
+    return At(node, fmt::format("{} must be a scalar, not {}", what, NodeKind(node)));
   }
   return node.Scalar();
 }

@@ -1,33 +1,29 @@
-// Strict YAML access for the catalog loaders: every error carries
-// "file:line:column: " (1-based) of the offending node. yaml-cpp exceptions
-// stay inside this adapter.
+// The catalog's view of the shared strict YAML reader (yaml/reader.h): every
+// error carries "file:line:column: " (1-based) of the offending node, worded
+// as the catalog words it ("(known: ...)").
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <initializer_list>
 #include <string>
 #include <vector>
 
-#include "base/result.h"
+#include "yaml/reader.h"
 
 namespace hull::catalog {
 
-class YamlReader {
+class YamlReader : public yaml::Reader {
  public:
-  explicit YamlReader(std::string file) : file_(std::move(file)) {}
-  const std::string& file() const { return file_; }
+  using Reader::Reader;
 
-  // Parses a document; a syntax error is reported with its position.
+  // Parses a document of at most kMaxCatalogBytes; a syntax error is
+  // reported with its position.
   Result<YAML::Node> Load(std::string_view text) const;
-
-  Error At(const YAML::Node& node, const std::string& message) const;
 
   // `node` must be a map whose keys are all in `allowed` (no duplicates) and
   // hold every key of `required`.
   Status Map(const YAML::Node& node, std::string_view what,
-             std::initializer_list<const char*> allowed,
-             std::initializer_list<const char*> required = {}) const;
+             std::initializer_list<std::string_view> allowed,
+             std::initializer_list<std::string_view> required = {}) const;
   Status List(const YAML::Node& node, std::string_view what) const;
 
   // Scalars of a map; a missing optional key yields `fallback`.
@@ -38,9 +34,6 @@ class YamlReader {
   // A list of scalars (a single scalar is refused: write [x]).
   Result<std::vector<std::string>> StrList(const YAML::Node& map, const char* key) const;
   Result<std::string> Scalar(const YAML::Node& node, std::string_view what) const;
-
- private:
-  std::string file_;
 };
 
 }  // namespace hull::catalog

@@ -13,24 +13,14 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "crypto/openssl_util.h"
 
 namespace hull::crypto {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-
-BioPtr MemBio(std::string_view data) {
-  return BioPtr(BIO_new_mem_buf(data.data(), int(data.size())));
-}
-
-std::string BioString(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return std::string(data, size_t(len));
-}
+using internal::BioPtr;
+using internal::MemBio;
+using internal::WriteToString;
 
 Error SslError(ErrorCode code, std::string_view what) {
   std::string detail = OpenSslErrors();
@@ -111,18 +101,12 @@ Result<PrivateKey> PrivateKey::LoadPem(const std::string& path) {
 }
 
 std::string PrivateKey::ToPem() const {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  return BioString(bio.get());
+  return WriteToString([&](BIO* bio) {
+    PEM_write_bio_PrivateKey(bio, pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  });
 }
 
-Bytes PrivateKey::PublicKeyDer() const {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(pkey_.get(), &der);
-  Bytes out(der, der + (len > 0 ? len : 0));
-  OPENSSL_free(der);
-  return out;
-}
+Bytes PrivateKey::PublicKeyDer() const { return internal::PublicKeyDer(pkey_.get()); }
 
 Result<Certificate> Certificate::CreateSelfSigned(const PrivateKey& key,
                                                   const CertificateOptions& o) {
@@ -182,25 +166,17 @@ Result<Certificate> Certificate::Load(const std::string& path) {
 }
 
 std::string Certificate::ToPem() const {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(bio.get(), x509_.get());
-  return BioString(bio.get());
+  return WriteToString([&](BIO* bio) { PEM_write_bio_X509(bio, x509_.get()); });
 }
 
-Bytes Certificate::ToDer() const {
-  unsigned char* der = nullptr;
-  int len = i2d_X509(x509_.get(), &der);
-  Bytes out(der, der + (len > 0 ? len : 0));
-  OPENSSL_free(der);
-  return out;
-}
+Bytes Certificate::ToDer() const { return internal::ToDerWith(i2d_X509, x509_.get()); }
 
 Bytes Certificate::Fingerprint() const { return Sha256(ToDer()); }
 
 std::string Certificate::Subject() const {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), X509_get_subject_name(x509_.get()), 0, XN_FLAG_ONELINE);
-  return BioString(bio.get());
+  return WriteToString([&](BIO* bio) {
+    X509_NAME_print_ex(bio, X509_get_subject_name(x509_.get()), 0, XN_FLAG_ONELINE);
+  });
 }
 
 }  // namespace hull::crypto

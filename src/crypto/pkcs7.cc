@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "crypto/openssl_util.h"
+
 namespace hull::crypto {
 namespace {
 // CMS (RFC 5652) rather than the legacy PKCS7 API: it produces the same
@@ -12,12 +14,8 @@ namespace {
 struct CmsFree {
   void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); }
 };
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-
-BioPtr MemBio(ByteSpan data) { return BioPtr(BIO_new_mem_buf(data.data(), int(data.size()))); }
+using internal::BioPtr;
+using internal::MemBio;
 }  // namespace
 
 Result<Bytes> Pkcs7SignDetached(ByteSpan content, const PrivateKey& key, const Certificate& cert) {
@@ -32,11 +30,10 @@ Result<Bytes> Pkcs7SignDetached(ByteSpan content, const PrivateKey& key, const C
   std::unique_ptr<CMS_ContentInfo, CmsFree> cms(
       CMS_sign(cert.get(), key.get(), nullptr, in.get(), flags));
   if (!cms) return Errorf(ErrorCode::kInvalidArgument, "PKCS#7 signing failed: {}", OpenSslErrors());
-  unsigned char* der = nullptr;
-  int len = i2d_CMS_ContentInfo(cms.get(), &der);
-  if (len <= 0) return Errorf(ErrorCode::kInternal, "PKCS#7 encoding failed: {}", OpenSslErrors());
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
+  Bytes out = internal::ToDerWith<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
+  if (out.empty()) {
+    return Errorf(ErrorCode::kInternal, "PKCS#7 encoding failed: {}", OpenSslErrors());
+  }
   return out;
 }
 

@@ -6,6 +6,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "crypto/openssl_util.h"
+
 namespace hull::crypto {
 namespace {
 struct MdCtxFree {
@@ -72,9 +74,7 @@ Result<PublicKey> PublicKey::FromDer(ByteSpan der) {
 }
 
 Result<PublicKey> PublicKey::FromPem(std::string_view pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
-  EVP_PKEY* k = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
+  EVP_PKEY* k = PEM_read_bio_PUBKEY(internal::MemBio(pem).get(), nullptr, nullptr, nullptr);
   if (!k) {
     OpenSslErrors();
     return Error(ErrorCode::kInvalidArgument, "not a PEM public key");
@@ -117,21 +117,9 @@ Bytes PublicKey::Ed25519Raw() const {
 }
 
 std::string PublicKey::ToPem() const {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, pkey_.get());
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string out(data, size_t(len));
-  BIO_free(bio);
-  return out;
+  return internal::WriteToString([&](BIO* bio) { PEM_write_bio_PUBKEY(bio, pkey_.get()); });
 }
 
-Bytes PublicKey::ToDer() const {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(pkey_.get(), &der);
-  Bytes out(der, der + (len > 0 ? len : 0));
-  OPENSSL_free(der);
-  return out;
-}
+Bytes PublicKey::ToDer() const { return internal::PublicKeyDer(pkey_.get()); }
 
 }  // namespace hull::crypto

@@ -3,34 +3,40 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <set>
 
 #include "base/file.h"
 #include "gpt/attributes.h"
+#include "yaml/reader.h"
 
 namespace hull::disk {
 namespace {
 
-constexpr std::string_view kTopKeys = "size, sector-size, uuid, seed, arch, partitions";
-constexpr std::string_view kPartKeys =
-    "type, label, size, uuid, attributes, priority, tries, successful, content, content-dir, "
-    "format, volume-id";
-
 struct Ctx {
-  std::string_view file;
+  yaml::Reader reader;
   std::string base_dir;
-  std::string At(const YAML::Node& n) const {
-    auto m = n.Mark();
-    return fmt::format("{}:{}:{}", file, m.line + 1, m.column + 1);
-  }
-  Error Err(const YAML::Node& n, std::string msg) const {
-    return Error(ErrorCode::kInvalidArgument, At(n) + ": " + msg);
-  }
+  Error Err(const YAML::Node& n, std::string msg) const { return reader.At(n, std::move(msg)); }
 };
 
 Result<std::string> Scalar(const Ctx& c, const YAML::Node& n, std::string_view key) {
-  if (!n.IsScalar()) return c.Err(n, fmt::format("'{}' must be a scalar", key));
-  return n.Scalar();
+  return c.reader.Scalar(n, n.Mark(), key);
+}
+
+// Unknown keys are reported at their value, duplicates at the repeated key.
+Status CheckKeys(const Ctx& c, const YAML::Node& map, std::string_view where,
+                 std::initializer_list<std::string_view> allowed) {
+  auto issue = yaml::FindKeyIssue(map, allowed);
+  if (!issue) return Ok();
+  switch (issue->kind) {
+    case yaml::KeyIssue::kNotAName:
+      return c.Err(issue->key, fmt::format("keys{} must be names, got {}", where,
+                                           yaml::NodeKind(issue->key)));
+    case yaml::KeyIssue::kUnknown:
+      return c.Err(issue->value, fmt::format("unknown key '{}'{} (allowed: {})", issue->name,
+                                             where, yaml::JoinNames(allowed)));
+    case yaml::KeyIssue::kDuplicate:
+      break;
+  }
+  return c.Err(issue->key, fmt::format("duplicate key '{}'", issue->name));
 }
 
 Result<uint64_t> Integer(const Ctx& c, const YAML::Node& n, std::string_view key, uint64_t max) {
@@ -128,22 +134,20 @@ Status PartitionKey(const Ctx& c, const std::string& key, const YAML::Node& v, g
       return c.Err(v, fmt::format("'volume-id' must be 1-8 hex digits, got '{}'", s));
     p.volume_id = uint32_t(id);
   } else {
-    return c.Err(v, fmt::format("unknown key '{}' in partition (allowed: {})", key, kPartKeys));
+    return Error(ErrorCode::kInternal, "partition key '" + key + "' not handled");
   }
   return Ok();
 }
 
 Result<PartitionSpec> ParsePartition(const Ctx& c, const YAML::Node& n, gpt::Arch arch) {
   if (!n.IsMap()) return c.Err(n, "a partition must be a mapping");
+  HULL_TRY(CheckKeys(c, n, " in partition",
+                     {"type", "label", "size", "uuid", "attributes", "priority", "tries",
+                      "successful", "content", "content-dir", "format", "volume-id"}));
   PartitionSpec p;
-  p.where = c.At(n);
-  std::set<std::string> seen;
-  for (const auto& kv : n) {
-    std::string key = kv.first.Scalar();
-    if (!seen.insert(key).second) return c.Err(kv.first, fmt::format("duplicate key '{}'", key));
-    HULL_TRY(PartitionKey(c, key, kv.second, arch, p));
-  }
-  if (!seen.count("type")) return c.Err(n, "partition without 'type'");
+  p.where = c.reader.Position(n.Mark());
+  for (const auto& kv : n) HULL_TRY(PartitionKey(c, kv.first.Scalar(), kv.second, arch, p));
+  if (!n["type"]) return c.Err(n, "partition without 'type'");
   if (!p.content.empty() && !p.content_dir.empty())
     return c.Err(n, "'content' and 'content-dir' are exclusive");
   if (!p.content_dir.empty() && p.format.empty())
@@ -180,23 +184,19 @@ Status TopKey(const Ctx& c, const std::string& key, const YAML::Node& v, Layout&
       return c.Err(v, "'partitions' must be a non-empty list");
     parts = v;
   } else {
-    return c.Err(v, fmt::format("unknown key '{}' (allowed: {})", key, kTopKeys));
+    return Error(ErrorCode::kInternal, "layout key '" + key + "' not handled");
   }
   return Ok();
 }
 
 Result<Layout> ParseRoot(const Ctx& c, const YAML::Node& root) {
   if (!root.IsMap()) return c.Err(root, "the layout must be a mapping with 'partitions'");
+  HULL_TRY(CheckKeys(c, root, "", {"size", "sector-size", "uuid", "seed", "arch", "partitions"}));
   Layout l;
   YAML::Node parts;
-  std::set<std::string> seen;
   // 'arch' first: type names depend on it.
   if (root["arch"]) HULL_TRY(TopKey(c, "arch", root["arch"], l, parts));
-  for (const auto& kv : root) {
-    std::string key = kv.first.Scalar();
-    if (!seen.insert(key).second) return c.Err(kv.first, fmt::format("duplicate key '{}'", key));
-    HULL_TRY(TopKey(c, key, kv.second, l, parts));
-  }
+  for (const auto& kv : root) HULL_TRY(TopKey(c, kv.first.Scalar(), kv.second, l, parts));
   if (!parts) return c.Err(root, "missing 'partitions'");
   for (size_t i = 0; i < parts.size(); ++i) {
     HULL_ASSIGN_OR_RETURN(PartitionSpec p, ParsePartition(c, parts[i], l.arch));
@@ -236,13 +236,12 @@ Result<uint64_t> ParseSize(std::string_view text) {
 
 Result<Layout> ParseLayout(std::string_view yaml, std::string_view file_name,
                            const std::string& base_dir) {
-  Ctx c{file_name, base_dir};
+  Ctx c{yaml::Reader(std::string(file_name)), base_dir};
+  HULL_ASSIGN_OR_RETURN(YAML::Node root, c.reader.Load(yaml));
   try {
-    YAML::Node root = YAML::Load(std::string(yaml));
     return ParseRoot(c, root);
   } catch (const YAML::Exception& e) {
-    return Errorf(ErrorCode::kInvalidArgument, "{}:{}:{}: {}", file_name, e.mark.line + 1,
-                  e.mark.column + 1, e.msg);
+    return c.reader.AtMark(e.mark, "YAML: " + e.msg);
   }
 }
 

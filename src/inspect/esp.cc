@@ -10,6 +10,7 @@
 #include "base/subprocess.h"
 #include "crypto/key.h"
 #include "gpt/types.h"
+#include "inspect/checks.h"
 #include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "uki/measure.h"
@@ -18,10 +19,6 @@ namespace hull::inspect {
 namespace {
 
 constexpr uint64_t kMaxUkiBytes = uint64_t(512) << 20;
-
-void Add(Report& r, std::string name, CheckState state, std::string detail) {
-  r.checks.push_back({std::move(name), state, std::move(detail)});
-}
 
 std::string SectionText(ByteSpan file, const pe::PeImage& img, std::string_view name) {
   const pe::Section* s = img.FindSection(name);
@@ -84,15 +81,8 @@ Command Mtools(const std::string& tool, const std::string& image, uint64_t offse
 void CheckSecureBoot(Report& report, const std::string& what, ByteSpan file,
                      const Options& options) {
   std::string name = what + ": Secure Boot signature";
-  if (options.db_cert.empty()) {
-    Add(report, name, CheckState::kSkip, "not verified (pass --db-cert)");
-    return;
-  }
-  auto cert = crypto::Certificate::Load(options.db_cert);
-  if (!cert.ok()) {
-    Add(report, name, CheckState::kFail, cert.error().ToString());
-    return;
-  }
+  auto cert = CertificateFor(report, name, options.db_cert, "--db-cert");
+  if (!cert) return;
   auto v = pe::VerifyImage(file, *cert);
   Add(report, name, v.ok() ? CheckState::kPass : CheckState::kFail,
       v.ok() ? "signed by " + v->signer : v.error().ToString());

@@ -7,6 +7,7 @@
 #include "base/hex.h"
 #include "crypto/key.h"
 #include "gpt/types.h"
+#include "inspect/checks.h"
 #include "verity/signature.h"
 #include "verity/tree.h"
 
@@ -46,10 +47,6 @@ uint32_t Partner(const std::vector<const PartitionInfo*>& candidates, const std:
   if (!pick) return 0;
   taken.push_back(pick->number);
   return pick->number;
-}
-
-void Add(Report& r, std::string name, CheckState state, std::string detail) {
-  r.checks.push_back({std::move(name), state, std::move(detail)});
 }
 
 void CheckTree(const File& disk, Report& report, SlotInfo& slot, ByteSpan expected) {
@@ -104,15 +101,8 @@ void CheckSignature(const File& disk, Report& report, SlotInfo& slot, const Opti
   signed_root = parsed->root_hash;
   slot.signed_root_hash = HexEncode(parsed->root_hash);
   slot.certificate_fingerprint = parsed->certificate_fingerprint;
-  if (o.verity_cert.empty()) {
-    Add(report, name, CheckState::kSkip, "not verified (pass --verity-cert)");
-    return;
-  }
-  auto cert = crypto::Certificate::Load(o.verity_cert);
-  if (!cert.ok()) {
-    Add(report, name, CheckState::kFail, cert.error().ToString());
-    return;
-  }
+  auto cert = CertificateFor(report, name, o.verity_cert, "--verity-cert");
+  if (!cert) return;
   Status st = verity::VerifyRootHashSignature(parsed->root_hash, parsed->signature, *cert);
   Add(report, name, st.ok() ? CheckState::kPass : CheckState::kFail,
       st.ok() ? "signed by " + cert->Subject() : st.error().ToString());

@@ -263,12 +263,7 @@ Result<ImageSpec> ParseOver(std::string_view yaml, const ParseOptions& options, 
     return Errorf(ErrorCode::kInvalidArgument, "{}: spec larger than {} bytes", options.filename,
                   kMaxSpecBytes);
   }
-  Node loaded;
-  try {
-    loaded = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return r.AtMark(e.mark, "YAML syntax: " + e.msg);
-  }
+  HULL_ASSIGN_OR_RETURN(Node loaded, r.Load(yaml));
   // Const access only: yaml-cpp's non-const operator[] inserts missing keys.
   const Node& root = loaded;
   try {

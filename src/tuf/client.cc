@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <filesystem>
+#include <type_traits>
 
 #include "base/file.h"
 #include "base/hex.h"
@@ -152,20 +153,36 @@ Status Client::UpdateTimestamp() {
   return Persist("timestamp.json", bytes);
 }
 
+// 5.5.1-5.5.3 and 5.6.1-5.6.3: fetches `file` as `want` names it (by version
+// under consistent snapshots), capped at its length, checks its hashes and the
+// role's signatures, and that it has the version `want` names.
+template <typename T>
+Result<T> Client::FetchMeta(Role role, const std::string& file, const MetaFile& want,
+                            uint64_t max_bytes, Bytes& bytes) {
+  std::string name = root_.consistent_snapshot ? fmt::format("{}.{}", want.version, file) : file;
+  HULL_ASSIGN_OR_RETURN(bytes, fetcher_->Fetch(name, want.length.value_or(max_bytes)));
+  HULL_TRY(CheckHashes(bytes, want.length, want.hashes, name));
+  Parser<T> parse;
+  if constexpr (std::is_same_v<T, Snapshot>) {
+    parse = ParseSnapshot;
+  } else {
+    parse = ParseTargets;
+  }
+  HULL_ASSIGN_OR_RETURN(T meta, Trusted<T>(bytes, role, root_, parse));
+  if (meta.version != want.version) {
+    return Errorf(ErrorCode::kVerifyFailed,
+                  "version {} is not the version {} the {} names (mix-and-match)", meta.version,
+                  want.version, role == Role::kSnapshot ? "timestamp" : "snapshot");
+  }
+  return meta;
+}
+
 // 5.5
 Status Client::UpdateSnapshot() {
-  const MetaFile& want = timestamp_->snapshot;
-  std::string name = root_.consistent_snapshot ? fmt::format("{}.snapshot.json", want.version)
-                                               : "snapshot.json";
-  uint64_t cap = want.length.value_or(limits_.snapshot_bytes);
-  HULL_ASSIGN_OR_RETURN(Bytes bytes, fetcher_->Fetch(name, cap));
-  HULL_TRY(CheckHashes(bytes, want.length, want.hashes, name));
-  HULL_ASSIGN_OR_RETURN(Snapshot s, Trusted<Snapshot>(bytes, Role::kSnapshot, root_, ParseSnapshot));
-  if (s.version != want.version) {
-    return Errorf(ErrorCode::kVerifyFailed,
-                  "version {} is not the version {} the timestamp names (mix-and-match)",
-                  s.version, want.version);
-  }
+  Bytes bytes;
+  HULL_ASSIGN_OR_RETURN(Snapshot s, FetchMeta<Snapshot>(Role::kSnapshot, "snapshot.json",
+                                                        timestamp_->snapshot,
+                                                        limits_.snapshot_bytes, bytes));
   if (snapshot_) {
     for (const auto& [file, old] : snapshot_->meta) {
       auto it = s.meta.find(file);
@@ -189,18 +206,9 @@ Status Client::UpdateTargets() {
   if (it == snapshot_->meta.end()) {
     return Error(ErrorCode::kCorrupt, "snapshot does not name targets.json");
   }
-  const MetaFile& want = it->second;
-  std::string name = root_.consistent_snapshot ? fmt::format("{}.targets.json", want.version)
-                                               : "targets.json";
-  uint64_t cap = want.length.value_or(limits_.targets_bytes);
-  HULL_ASSIGN_OR_RETURN(Bytes bytes, fetcher_->Fetch(name, cap));
-  HULL_TRY(CheckHashes(bytes, want.length, want.hashes, name));
-  HULL_ASSIGN_OR_RETURN(Targets t, Trusted<Targets>(bytes, Role::kTargets, root_, ParseTargets));
-  if (t.version != want.version) {
-    return Errorf(ErrorCode::kVerifyFailed,
-                  "version {} is not the version {} the snapshot names (mix-and-match)", t.version,
-                  want.version);
-  }
+  Bytes bytes;
+  HULL_ASSIGN_OR_RETURN(Targets t, FetchMeta<Targets>(Role::kTargets, "targets.json", it->second,
+                                                      limits_.targets_bytes, bytes));
   HULL_TRY(CheckExpiry(t, Role::kTargets));
   targets_ = std::move(t);
   return Persist("targets.json", bytes);

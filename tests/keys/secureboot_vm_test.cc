@@ -9,26 +9,18 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/debian_boot_files.h"
 
 namespace hull {
 namespace {
-
-std::string FirstKernel() {
-  std::vector<std::string> found;
-  for (const auto& e : std::filesystem::directory_iterator("/boot")) {
-    if (e.path().filename().string().rfind("vmlinuz-", 0) == 0) found.push_back(e.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found.empty() ? "" : found.back();
-}
 
 class SecureBootVm : public ::testing::Test {
  protected:
   void SetUp() override {
     hull_ = std::getenv("HULL_BIN") ? std::getenv("HULL_BIN") : "";
     ASSERT_FALSE(hull_.empty());
-    kernel_ = FirstKernel();
-    ASSERT_FALSE(kernel_.empty()) << "no /boot/vmlinuz-*: run scripts/install-deps.sh";
+    kernel_ = test_support::DebianKernel();
+    ASSERT_FALSE(kernel_.empty()) << test_support::kNoKernelHint;
     dir_ = std::make_unique<TempDir>(std::move(TempDir::Create("sb-vm").value()));
     Must({hull_, "keys", "init", P("keys")});
     Must({hull_, "keys", "ovmf-vars", P("keys"), "--out", P("vars.fd")});
@@ -121,7 +113,7 @@ TEST_F(SecureBootVm, BootsDbSignedUkiAndRefusesOtherKey) {
 // and starts the db-signed UKI from /EFI/Linux.
 TEST_F(SecureBootVm, SystemdBootEnrolsAuthFilesInSetupMode) {
   Must({hull_, "keys", "auth", P("keys"), "--out", P("auth")});
-  Must({hull_, "sign", "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "--key", P("keys/db.key"),
+  Must({hull_, "sign", test_support::kSystemdBoot, "--key", P("keys/db.key"),
         "--cert", P("keys/db.crt"), "--out", P("sdboot.efi")});
   Must({hull_, "sign", P("uki.efi"), "--key", P("keys/db.key"), "--cert", P("keys/db.crt"), "--out",
         P("good.efi")});

@@ -13,21 +13,13 @@
 #include "base/subprocess.h"
 #include "crypto/key.h"
 #include "pe/authenticode.h"
+#include "support/debian_boot_files.h"
 
 namespace hull::pe {
 namespace {
 
-constexpr const char* kStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
-constexpr const char* kBoot = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
-
-std::string FirstKernel() {
-  std::vector<std::string> found;
-  for (const auto& e : std::filesystem::directory_iterator("/boot")) {
-    if (e.path().filename().string().rfind("vmlinuz-", 0) == 0) found.push_back(e.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found.empty() ? "" : found.back();
-}
+using test_support::kSystemdBoot;
+using test_support::kSystemdStub;
 
 class PeOracle : public ::testing::Test {
  protected:
@@ -63,16 +55,16 @@ class PeOracle : public ::testing::Test {
 };
 
 TEST_F(PeOracle, SbverifyAndPesignAcceptHullSignatures) {
-  SignAndCheck(kStub);
-  SignAndCheck(kBoot);  // not 8-byte aligned: padded before the certificate table
-  std::string kernel = FirstKernel();
-  ASSERT_FALSE(kernel.empty()) << "no /boot/vmlinuz-*: run scripts/install-deps.sh";
+  SignAndCheck(kSystemdStub);
+  SignAndCheck(kSystemdBoot);  // not 8-byte aligned: padded before the certificate table
+  std::string kernel = test_support::DebianKernel();
+  ASSERT_FALSE(kernel.empty()) << test_support::kNoKernelHint;
   SignAndCheck(kernel);  // already signed by Debian: the signature is replaced
 }
 
 TEST_F(PeOracle, HullVerifiesSbsignAndRefusesTampering) {
   auto r = hull::Run(Command{.argv = {"sbsign", "--key", Path("db.key"), "--cert", Path("db.crt"),
-                                      "--output", Path("sbsigned.efi"), kBoot}});
+                                      "--output", Path("sbsigned.efi"), kSystemdBoot}});
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   Bytes sb = *ReadFileBytes(Path("sbsigned.efi"));
   auto v = VerifyImage(sb, cert_);
@@ -95,7 +87,7 @@ TEST_F(PeOracle, HullVerifiesSbsignAndRefusesTampering) {
 }
 
 TEST_F(PeOracle, ImageHashOfDebianSignedKernelMatchesPesign) {
-  std::string kernel = FirstKernel();
+  std::string kernel = test_support::DebianKernel();
   ASSERT_FALSE(kernel.empty());
   Bytes k = *ReadFileBytes(kernel);
   auto pes = hull::Run(Command{.argv = {"pesign", "-h", "-i", kernel}});

@@ -14,20 +14,12 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "crypto/key.h"
+#include "support/debian_boot_files.h"
 
 namespace hull {
 namespace {
 
-constexpr const char* kStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
-
-std::string FirstKernel() {
-  std::vector<std::string> found;
-  for (const auto& e : std::filesystem::directory_iterator("/boot")) {
-    if (e.path().filename().string().rfind("vmlinuz-", 0) == 0) found.push_back(e.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found.empty() ? "" : found.back();
-}
+using test_support::kSystemdStub;
 
 struct ObjdumpSection {
   std::string name;
@@ -62,8 +54,8 @@ class UkiOracle : public ::testing::Test {
   void SetUp() override {
     hull_ = std::getenv("HULL_BIN") ? std::getenv("HULL_BIN") : "";
     ASSERT_FALSE(hull_.empty()) << "HULL_BIN not set (run through ctest)";
-    kernel_ = FirstKernel();
-    ASSERT_FALSE(kernel_.empty()) << "no /boot/vmlinuz-*: run scripts/install-deps.sh";
+    kernel_ = test_support::DebianKernel();
+    ASSERT_FALSE(kernel_.empty()) << test_support::kNoKernelHint;
     dir_ = std::make_unique<TempDir>(std::move(TempDir::Create("uki-oracle").value()));
     Bytes initrd(300001);
     for (size_t i = 0; i < initrd.size(); ++i) initrd[i] = uint8_t(i * 13 + 5);
@@ -106,7 +98,7 @@ class UkiOracle : public ::testing::Test {
 
 TEST_F(UkiOracle, ObjdumpShowsUkifyLayoutAndInputBytes) {
   Build("uki.efi", true);
-  auto stub = Objdump(kStub);
+  auto stub = Objdump(kSystemdStub);
   auto uki = Objdump(P("uki.efi"));
   ASSERT_EQ(uki.size(), stub.size() + 6);
   // Debian's 252 stub: SectionAlignment and FileAlignment are both 0x200 (objdump -p).

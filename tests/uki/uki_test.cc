@@ -9,11 +9,12 @@
 #include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "uki/measure.h"
+#include "support/debian_boot_files.h"
 
 namespace hull::uki {
 namespace {
 
-constexpr const char* kStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+using test_support::kSystemdStub;
 
 Bytes Pattern(size_t n, uint8_t seed) {
   Bytes b(n);
@@ -23,7 +24,7 @@ Bytes Pattern(size_t n, uint8_t seed) {
 
 UkiInputs SmallInputs() {
   UkiInputs in;
-  in.stub = *ReadFileBytes(kStub);
+  in.stub = *ReadFileBytes(kSystemdStub);
   in.linux_image = Pattern(5000, 1);
   in.initrds = {Pattern(1001, 2), Pattern(30, 3)};
   in.cmdline = Bytes{'r', 'o'};
@@ -177,11 +178,11 @@ TEST(UkiMeasure, PhasePathsAndErrors) {
   auto bad = ExtendPhasePath(zero, crypto::DigestAlgorithm::kSha256, "a::b");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().message(), "empty word in phase path 'a::b'");
-  auto stub = ReadFileBytes(kStub);
+  auto stub = ReadFileBytes(kSystemdStub);
   auto no_linux = PredictPcr11(*stub, crypto::DigestAlgorithm::kSha256, {});
   ASSERT_FALSE(no_linux.ok());
   EXPECT_EQ(no_linux.error().message(), "UKI has no .linux section");
-  auto not_stub = StubVersion(*ReadFileBytes("/usr/lib/systemd/boot/efi/systemd-bootx64.efi"));
+  auto not_stub = StubVersion(*ReadFileBytes(test_support::kSystemdBoot));
   // systemd-boot carries a LoaderInfo too, but names itself systemd-boot.
   ASSERT_FALSE(not_stub.ok());
   EXPECT_EQ(not_stub.error().code(), ErrorCode::kUnsupported);
