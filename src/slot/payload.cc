@@ -56,6 +56,19 @@ Bytes TrimSignature(Bytes content) {
 
 }  // namespace
 
+Result<nlohmann::json> WriteManifest(const std::string& dir, const std::string& version,
+                                     const std::string& root_hash) {
+  nlohmann::json files;
+  for (auto [key, name] : {std::pair{"usr", kUsrFile}, {"verity", kVerityFile},
+                           {"signature", kSignatureFile}, {"uki", kUkiFile}}) {
+    HULL_ASSIGN_OR_RETURN(FileFacts f, HashFile(dir + "/" + name));
+    files[key] = {{"name", name}, {"size", f.size}, {"sha256", f.sha256}};
+  }
+  nlohmann::json m = {{"version", version}, {"root_hash", root_hash}, {"files", files}};
+  HULL_TRY(WriteFileAtomic(dir + "/payload.json", m.dump(2) + "\n"));
+  return m;
+}
+
 Result<Payload> LoadPayload(const std::string& dir) {
   HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(dir + "/payload.json", kMaxPayloadJson));
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
@@ -146,25 +159,18 @@ Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::stri
   Payload& p = x.payload;
   p.version = slot.version;
   p.root_hash = def->usrhash;
-  p.usr_path = out_dir + "/usr.erofs";
-  p.verity_path = out_dir + "/usr.verity";
+  p.usr_path = out_dir + "/" + kUsrFile;
+  p.verity_path = out_dir + "/" + kVerityFile;
   HULL_TRY(CopyOut(disk, slot.Offset(slot.usr), params.data_blocks * params.data_block_size,
                    p.usr_path));
   HULL_TRY(CopyOut(disk, slot.Offset(slot.verity), geo.hash_end_bytes(), p.verity_path));
   Bytes sig(std::min(slot.Size(slot.signature), kMaxSignatureBytes));
   HULL_TRY(disk.ReadAt(slot.Offset(slot.signature), sig));
   p.signature = TrimSignature(std::move(sig));
-  HULL_TRY(WriteFileAtomic(out_dir + "/usr.verity-sig", p.signature));
+  HULL_TRY(WriteFileAtomic(out_dir + "/" + kSignatureFile, p.signature));
   HULL_ASSIGN_OR_RETURN(p.uki, esp.Read(def->file, kMaxUkiBytes));
-  HULL_TRY(WriteFileAtomic(out_dir + "/uki.efi", p.uki));
-  nlohmann::json files;
-  for (auto [key, name] : {std::pair{"usr", "usr.erofs"}, {"verity", "usr.verity"},
-                           {"signature", "usr.verity-sig"}, {"uki", "uki.efi"}}) {
-    HULL_ASSIGN_OR_RETURN(FileFacts f, HashFile(out_dir + "/" + name));
-    files[key] = {{"name", name}, {"size", f.size}, {"sha256", f.sha256}};
-  }
-  x.manifest = {{"version", p.version}, {"root_hash", p.root_hash}, {"files", files}};
-  HULL_TRY(WriteFileAtomic(out_dir + "/payload.json", x.manifest.dump(2) + "\n"));
+  HULL_TRY(WriteFileAtomic(out_dir + "/" + kUkiFile, p.uki));
+  HULL_ASSIGN_OR_RETURN(x.manifest, WriteManifest(out_dir, p.version, p.root_hash));
   return x;
 }
 

@@ -42,6 +42,16 @@ Result<Payload> LoadPayload(const std::string& dir);
 // kVerifyFailed / kBadSignature / kInvalidArgument naming the problem.
 Status VerifyPayload(const Payload& p, const crypto::Certificate* cert = nullptr);
 
+// The standard file names inside a payload directory.
+inline constexpr const char* kUsrFile = "usr.erofs";
+inline constexpr const char* kVerityFile = "usr.verity";
+inline constexpr const char* kSignatureFile = "usr.verity-sig";
+inline constexpr const char* kUkiFile = "uki.efi";
+
+// Hashes the four standard files of `dir` and writes its payload.json.
+Result<nlohmann::json> WriteManifest(const std::string& dir, const std::string& version,
+                                     const std::string& root_hash);
+
 struct Extracted {
   Payload payload;
   std::string slot;      // "A", "B"
