@@ -35,7 +35,9 @@ Status CopyImage(const std::string& from, const std::string& to) {
 }
 
 Result<std::unique_ptr<Inputs>> Inputs::Create() {
-  HULL_ASSIGN_OR_RETURN(TempDir dir, TempDir::Create("hull-slot-test"));
+  std::error_code ec;
+  std::string parent = fs::is_directory("/dev/shm", ec) ? "/dev/shm" : "";
+  HULL_ASSIGN_OR_RETURN(TempDir dir, TempDir::Create("hull-slot-test", parent));
   HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048));
   crypto::CertificateOptions co;
   co.common_name = "Hull test verity";
@@ -44,7 +46,7 @@ Result<std::unique_ptr<Inputs>> Inputs::Create() {
   return std::unique_ptr<Inputs>(new Inputs(std::move(dir), std::move(key), std::move(cert)));
 }
 
-Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib) {
+Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bool real_kernel) {
   Release r;
   r.version = version;
   r.dir = dir() + "/release-" + version;
@@ -81,7 +83,12 @@ Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib) {
 
   uki::UkiInputs in;
   HULL_ASSIGN_OR_RETURN(in.stub, ReadFileBytes(kStub));
-  HULL_ASSIGN_OR_RETURN(in.linux_image, ReadFileBytes(KernelPath()));
+  if (real_kernel) {
+    HULL_ASSIGN_OR_RETURN(in.linux_image, ReadFileBytes(KernelPath()));
+  } else {
+    in.linux_image.resize(64 * 1024);
+    for (auto& b : in.linux_image) b = uint8_t(rng());
+  }
   in.initrds.push_back(Bytes(4096, 0x5a));
   std::string cmdline = "usrhash=" + r.root_hash + " mount.usrfstype=erofs mount.usrflags=ro rw";
   in.cmdline.assign(cmdline.begin(), cmdline.end());

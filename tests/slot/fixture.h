@@ -21,12 +21,16 @@ struct Release {
 
 class Inputs {
  public:
-  // Makes everything under a fresh temp dir. `usr_kib` sizes each release's
-  // random content.
+  // Makes everything under a fresh temp dir, in /dev/shm when it exists:
+  // the fsyncs the installer does per operation cost nothing on tmpfs, and
+  // the crash model, not the host's disk, decides what persists.
   static Result<std::unique_ptr<Inputs>> Create();
 
-  // A payload directory for `version` with about `kib` KiB of file data.
-  Result<Release> MakeRelease(const std::string& version, uint64_t kib);
+  // A payload directory for `version` with about `kib` KiB of file data. The
+  // UKI carries Debian's kernel, or with real_kernel=false 64 KiB of random
+  // bytes as .linux (the installer treats the UKI as opaque bytes plus
+  // .cmdline/.osrel; the power-loss matrix copies it ~2000 times).
+  Result<Release> MakeRelease(const std::string& version, uint64_t kib, bool real_kernel = true);
   // A disk with `r` in slot A, slot B "_empty", its UKI as hull_<v>+3.efi.
   Result<std::string> MakeDisk(const Release& r, const std::string& name);
 
