@@ -199,4 +199,101 @@ Result<std::string> CheckBootable(const DiskIo& disk, EspIo& esp, const crypto::
   return def->file;
 }
 
+Result<OpenedDisk> OpenDisk(const std::string& path, bool writable, const std::string& esp_dir) {
+  OpenedDisk o;
+  HULL_ASSIGN_OR_RETURN(o.disk, FileDisk::Open(path, writable));
+  if (!esp_dir.empty()) {
+    o.esp = std::make_unique<DirectoryEsp>(esp_dir);
+    return o;
+  }
+  DiskSource src(*o.disk);
+  HULL_ASSIGN_OR_RETURN(gpt::Recovered rec, gpt::ReadRecovering(src).Context("reading GPT of " + path));
+  HULL_ASSIGN_OR_RETURN(uint64_t off, EspOffset(rec.table));
+  o.esp = std::make_unique<MtoolsEsp>(path, off);
+  return o;
+}
+
+std::string RootHashOfUuids(const Slot& slot) {
+  if (slot.empty()) return "";
+  std::string a = slot.usr.uuid.ToString(), b = slot.verity.uuid.ToString();
+  std::string out;
+  for (char c : a + b)
+    if (c != '-') out += c;
+  return out;
+}
+
+namespace {
+
+int ActiveSlot(const DiskState& st) {
+  return st.default_entry() ? st.default_entry()->slot : -1;
+}
+
+std::string CheckText(const std::vector<SlotCheck>& checks, size_t i) {
+  if (i >= checks.size() || !checks[i].checked) return "not checked";
+  return checks[i].error.empty() ? "verified" : "FAILED: " + checks[i].error;
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks) {
+  nlohmann::json j;
+  j["gpt"] = {{"from_backup", st.gpt_from_backup}, {"note", st.gpt_note},
+              {"sector_size", st.table.sector_size}};
+  j["slots"] = nlohmann::json::array();
+  for (const Slot& s : st.slots) {
+    nlohmann::json js{{"slot", s.name()},
+                      {"version", s.version},
+                      {"empty", s.empty()},
+                      {"active", s.index == ActiveSlot(st)},
+                      {"root_hash", RootHashOfUuids(s)},
+                      {"partitions", {{"usr", s.usr.number}, {"verity", s.verity.number},
+                                      {"signature", s.signature.number}}},
+                      {"usr_bytes", s.Size(s.usr)}};
+    size_t i = size_t(s.index);
+    if (i < checks.size() && checks[i].checked) js["verified"] = checks[i].error.empty();
+    if (i < checks.size() && !checks[i].error.empty()) js["error"] = checks[i].error;
+    j["slots"].push_back(js);
+  }
+  j["ukis"] = nlohmann::json::array();
+  for (size_t i = 0; i < st.ukis.size(); ++i) {
+    const Uki& u = st.ukis[i];
+    nlohmann::json ju{{"file", u.file},
+                      {"boot_order", i + 1},
+                      {"state", EntryStateName(u.entry.state())},
+                      {"version", u.version},
+                      {"usrhash", u.usrhash},
+                      {"slot", u.slot >= 0 ? st.slots[size_t(u.slot)].name() : ""}};
+    if (u.entry.left) ju["tries_left"] = *u.entry.left;
+    if (u.entry.done) ju["tries_done"] = *u.entry.done;
+    if (!u.error.empty()) ju["error"] = u.error;
+    j["ukis"].push_back(ju);
+  }
+  j["other_files"] = st.other_files;
+  return j;
+}
+
+std::string ToText(const DiskState& st, const std::vector<SlotCheck>& checks) {
+  std::string out;
+  if (st.gpt_from_backup || !st.gpt_note.empty()) out += "GPT: " + st.gpt_note + "\n";
+  for (const Slot& s : st.slots) {
+    out += fmt::format("slot {}{}: {}  partitions {}/{}/{}  {}\n", s.name(),
+                       s.index == ActiveSlot(st) ? " (active)" : "",
+                       s.empty() ? "empty" : "usr_" + s.version, s.usr.number, s.verity.number,
+                       s.signature.number, CheckText(checks, size_t(s.index)));
+    if (!s.empty()) out += "  root hash " + RootHashOfUuids(s) + "\n";
+  }
+  out += "boot order (/EFI/Linux):\n";
+  for (size_t i = 0; i < st.ukis.size(); ++i) {
+    const Uki& u = st.ukis[i];
+    std::string tries = u.entry.left ? fmt::format(", {} tries left", *u.entry.left) : "";
+    if (u.entry.done) tries += fmt::format(", {} done", *u.entry.done);
+    out += fmt::format("  {}. {}  {}{}  -> {}\n", i + 1, u.file, EntryStateName(u.entry.state()),
+                       tries,
+                       u.slot >= 0 ? "slot " + st.slots[size_t(u.slot)].name()
+                                   : "no slot" + (u.error.empty() ? "" : " (" + u.error + ")"));
+  }
+  for (const auto& f : st.other_files) out += "  (not an entry) " + f + "\n";
+  return out;
+}
+
 }  // namespace hull::slot

@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <memory>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "crypto/key.h"
 #include "gpt/gpt.h"
@@ -78,6 +81,29 @@ Result<UkiFacts> ReadUkiFacts(ByteSpan uki);
 // signature when `cert` is given). kVerifyFailed naming the first problem.
 Status VerifySlot(const DiskIo& disk, const Slot& slot, const std::string& root_hex,
                   const crypto::Certificate* cert = nullptr);
+
+// A disk and its ESP: the ESP through mtools at its offset in the image (or
+// block device), or the directory `esp_dir` when it is mounted (a node).
+struct OpenedDisk {
+  std::unique_ptr<FileDisk> disk;
+  std::unique_ptr<EspIo> esp;
+};
+Result<OpenedDisk> OpenDisk(const std::string& path, bool writable, const std::string& esp_dir = "");
+
+// The root hash a slot's DPS UUIDs spell (usr UUID + verity UUID, 32 bytes,
+// hex); "" for an empty slot.
+std::string RootHashOfUuids(const Slot& slot);
+
+// Per-slot verification results for ToJson (index = slot index).
+struct SlotCheck {
+  bool checked = false;
+  std::string error;  // "" = verified
+};
+
+// `hull slot status --json`: gpt, slots (with active), ukis in boot order.
+nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks = {});
+// The same as text.
+std::string ToText(const DiskState& st, const std::vector<SlotCheck>& checks = {});
 
 // The boot check after an interruption: a valid GPT, a default entry, its
 // usrhash naming a slot that verifies. Returns the default entry's file name.

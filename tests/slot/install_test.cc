@@ -222,5 +222,58 @@ TEST_F(InstallTest, Refusals) {
             dir + "/payload.json: usr.erofs does not match its size and sha256");
 }
 
+struct Cli {
+  int code;
+  std::string out, err;
+};
+Cli Hull(std::vector<std::string> args) {
+  args.insert(args.begin(), std::getenv("HULL_BIN"));
+  auto r = hull::RunAllowFailure(Command{.argv = std::move(args)});
+  EXPECT_TRUE(r.ok()) << r.error().ToString();
+  return r.ok() ? Cli{r->exit_code, r->out, r->err} : Cli{-1, "", ""};
+}
+
+TEST_F(InstallTest, Cli) {
+  std::string image = Fresh("cli");
+  Cli help = Hull({"slot", "install", "--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("Example: hull slot install disk.raw payload-202612.01.0"),
+            std::string::npos) << help.out;
+
+  Cli st = Hull({"slot", "status", image, "--verify", "--verity-cert", inputs_->cert_path(), "--json"});
+  ASSERT_EQ(st.code, 0) << st.err;
+  auto j = nlohmann::json::parse(st.out);
+  EXPECT_EQ(j["slots"][0]["version"], "202611.24.0");
+  EXPECT_EQ(j["slots"][0]["active"], true);
+  EXPECT_EQ(j["slots"][0]["verified"], true);
+  EXPECT_EQ(j["slots"][0]["root_hash"], releases_[0].root_hash);
+  EXPECT_EQ(j["slots"][1]["empty"], true);
+  EXPECT_EQ(j["ukis"][0]["file"], "hull_202611.24.0+3.efi");
+  EXPECT_EQ(j["ukis"][0]["tries_left"], 3);
+  EXPECT_EQ(j["ukis"][0]["state"], "indeterminate");
+
+  std::string out = inputs_->dir() + "/cli-extract";
+  Cli x = Hull({"slot", "extract", image, "--out", out, "--json"});
+  ASSERT_EQ(x.code, 0) << x.err;
+  EXPECT_EQ(nlohmann::json::parse(x.out)["slot"], "A");
+
+  Cli in = Hull({"slot", "install", image, releases_[1].dir, "--verity-cert", inputs_->cert_path(),
+                 "--json"});
+  ASSERT_EQ(in.code, 0) << in.err;
+  auto ji = nlohmann::json::parse(in.out);
+  EXPECT_EQ(ji["slot"], "B");
+  EXPECT_EQ(ji["uki_file"], "hull_202612.01.0+3.efi");
+
+  Cli again = Hull({"slot", "install", image, releases_[1].dir});
+  EXPECT_EQ(again.code, 2) << again.err;  // kAlreadyExists: a usage error
+  EXPECT_NE(again.err.find("is the active slot B"), std::string::npos) << again.err;
+
+  Cli text = Hull({"slot", "status", image});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("slot B (active): usr_202612.01.0"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("1. hull_202612.01.0+3.efi  indeterminate, 3 tries left  -> slot B"),
+            std::string::npos) << text.out;
+}
+
 }  // namespace
 }  // namespace hull::slot
