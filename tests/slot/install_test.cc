@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/hex.h"
@@ -15,6 +16,8 @@
 #include "slot/fault.h"
 #include "slot/fixture.h"
 #include "slot/installer.h"
+#include "slot/update.h"
+#include "tuf/fetcher.h"
 
 namespace hull::slot {
 namespace {
@@ -273,6 +276,91 @@ TEST_F(InstallTest, Cli) {
   EXPECT_NE(text.out.find("slot B (active): usr_202612.01.0"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("1. hull_202612.01.0+3.efi  indeterminate, 3 tries left  -> slot B"),
             std::string::npos) << text.out;
+}
+
+// On a node the ESP is mounted: the same install through a directory.
+TEST_F(InstallTest, MountedEspDirectory) {
+  std::string image = Fresh("mounted");
+  std::string esp = inputs_->dir() + "/mounted-esp";
+  std::filesystem::create_directories(esp + "/EFI/Linux");
+  std::filesystem::copy_file(releases_[0].dir + "/uki.efi", esp + "/EFI/Linux/hull_202611.24.0.efi");
+  auto o = OpenDisk(image, true, esp);
+  ASSERT_TRUE(o.ok()) << o.error().ToString();
+  auto r = Install(*o->disk, *o->esp, Load(1));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->slot, "B");
+  auto files = o->esp->List();
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(*files, (std::vector<std::string>{"hull_202611.24.0.efi", "hull_202612.01.0+3.efi"}));
+  auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
+  ASSERT_TRUE(def.ok()) << def.error().ToString();
+  EXPECT_EQ(*def, "hull_202612.01.0+3.efi");
+  // The image's own ESP was not touched: it still boots the first release.
+  auto st = StateOf(image);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->default_entry()->file, "hull_202611.24.0+3.efi");
+}
+
+TEST_F(InstallTest, UpdateApplyFromATufRepository) {
+  const std::string repo = inputs_->dir() + "/repo", keydir = inputs_->dir() + "/tuf-keys";
+  auto keys = tuf::RoleKeySet::Load(keydir, true);
+  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+  ASSERT_TRUE(tuf::Repository::Init(repo, *keys).ok());
+  auto names = PublishPayload(repo, *keys, releases_[1].dir, {});
+  ASSERT_TRUE(names.ok()) << names.error().ToString();
+  EXPECT_EQ(names->front(), "hull-immutable-amd64-202612.01.0.usr.erofs");
+  uint64_t full = 0;
+  for (const char* f : {kUsrFile, kVerityFile, kSignatureFile, kUkiFile})
+    full += std::filesystem::file_size(releases_[1].dir + "/" + f);
+
+  std::string image = Fresh("update");
+  Bytes root = *ReadFileBytes(repo + "/1.root.json");
+  {
+    auto client = tuf::Client::Create(tuf::MakeFetcher(repo), root, "");
+    ASSERT_TRUE(client.ok()) << client.error().ToString();
+    auto o = OpenDisk(image, true);
+    ASSERT_TRUE(o.ok());
+    auto r = ApplyUpdate(*client, *o->disk, *o->esp, {});
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->version, "202612.01.0");
+    EXPECT_EQ(r->install.slot, "B");
+    EXPECT_EQ(r->downloaded, full);
+    EXPECT_EQ(r->full_size, full);
+    auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
+    ASSERT_TRUE(def.ok()) << def.error().ToString();
+    EXPECT_EQ(*def, "hull_202612.01.0+3.efi");
+    auto again = ApplyUpdate(*client, *o->disk, *o->esp, {});
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->up_to_date);
+  }
+
+  // A later release whose usr target was altered on the server: refused by
+  // its TUF hash before anything is written.
+  ASSERT_TRUE(PublishPayload(repo, *keys, releases_[2].dir, {}).ok());
+  std::string stored;
+  for (const auto& e : std::filesystem::directory_iterator(repo + "/targets"))
+    if (e.path().string().ends_with(".hull-immutable-amd64-202612.08.0.usr.erofs")) stored = e.path();
+  ASSERT_FALSE(stored.empty());
+  Bytes usr = *ReadFileBytes(stored);
+  usr[100] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(stored, usr).ok());
+  Bytes before = *ReadFileBytes(image);
+  Cli bad = Hull({"update", "apply", "--repo", repo, "--trusted-root", repo + "/1.root.json",
+                  "--disk", image});
+  EXPECT_EQ(bad.code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("downloading hull-immutable-amd64-202612.08.0.usr.erofs"),
+            std::string::npos) << bad.err;
+  EXPECT_TRUE(*ReadFileBytes(image) == before);
+
+  usr[100] ^= 1;  // repaired: the CLI installs it over slot A
+  ASSERT_TRUE(WriteFileAtomic(stored, usr).ok());
+  Cli ok = Hull({"update", "apply", "--repo", repo, "--trusted-root", repo + "/1.root.json",
+                 "--disk", image, "--json"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  auto j = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(j["version"], "202612.08.0");
+  EXPECT_EQ(j["install"]["slot"], "A");
+  EXPECT_EQ(j["downloaded_bytes"], j["full_bytes"]);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include "slot/installer.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "slot/update.h"
+#include "tuf/fetcher.h"
 
 namespace hull::cli {
 namespace {
@@ -13,6 +15,10 @@ namespace {
 struct SlotArgs {
   std::string disk, out, payload, esp_dir, verity_cert, active_usrhash;
   bool json = false, verify = false;
+  // publish / update apply
+  std::string repo, keys, trusted_root, state;
+  slot::ReleaseInfo info;
+  slot::ApplyFilters filters;
 };
 
 Result<std::optional<crypto::Certificate>> LoadCert(const std::string& path) {
@@ -90,6 +96,61 @@ int RunInstall(const SlotArgs& a) {
   return kExitOk;
 }
 
+int RunPublish(const SlotArgs& a) {
+  auto keys = tuf::RoleKeySet::Load(a.keys, false);
+  if (!keys.ok()) return ReportError(std::move(keys).error().Wrap("slot publish"));
+  auto names = slot::PublishPayload(a.repo, *keys, a.payload, a.info);
+  if (!names.ok()) return ReportError(std::move(names).error().Wrap("slot publish"));
+  if (a.json) {
+    PrintJson({{"targets", *names}});
+  } else {
+    for (const auto& n : *names) std::printf("published %s\n", n.c_str());
+  }
+  return kExitOk;
+}
+
+int RunApply(const SlotArgs& a) {
+  auto cert = LoadCert(a.verity_cert);
+  if (!cert.ok()) return ReportError(std::move(cert).error().Wrap("--verity-cert"));
+  auto run = [&]() -> Result<slot::ApplyResult> {
+    HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(a.trusted_root, 1 << 20));
+    HULL_ASSIGN_OR_RETURN(auto client, tuf::Client::Create(tuf::MakeFetcher(a.repo), root, a.state));
+    HULL_ASSIGN_OR_RETURN(auto o, slot::OpenDisk(a.disk, true, a.esp_dir));
+    slot::InstallOptions opts;
+    opts.active_usrhash = a.active_usrhash;
+    opts.verity_cert = cert->has_value() ? &**cert : nullptr;
+    return slot::ApplyUpdate(client, *o.disk, *o.esp, a.filters, opts);
+  };
+  auto r = run();
+  if (!r.ok()) {
+    Error e = std::move(r).error().Wrap("update apply");
+    if (e.code() == ErrorCode::kCorrupt) {  // malformed metadata: refused, as update check does
+      std::fprintf(stderr, "hull: %s\n", e.ToString().c_str());
+      return kExitFailed;
+    }
+    return ReportError(e);
+  }
+  if (a.json) {
+    nlohmann::json j{{"version", r->version}, {"root_hash", r->root_hash},
+                     {"up_to_date", r->up_to_date}, {"downloaded_bytes", r->downloaded},
+                     {"full_bytes", r->full_size}};
+    if (!r->up_to_date)
+      j["install"] = {{"slot", r->install.slot}, {"uki_file", r->install.uki_file},
+                      {"replaced_version", r->install.replaced_version},
+                      {"removed", r->install.removed}};
+    PrintJson(j);
+  } else if (r->up_to_date) {
+    std::printf("Metadata verified. %s is already the active slot: nothing to do.\n",
+                r->version.c_str());
+  } else {
+    std::printf("Metadata verified. Installed %s into slot %s; next boot: /EFI/Linux/%s\n",
+                r->version.c_str(), r->install.slot.c_str(), r->install.uki_file.c_str());
+    std::printf("Downloaded %llu bytes (full size %llu bytes).\n",
+                (unsigned long long)r->downloaded, (unsigned long long)r->full_size);
+  }
+  return kExitOk;
+}
+
 void AddCommon(CLI::App* c, SlotArgs& a) {
   c->add_option("DISK", a.disk, "Raw disk image or block device")->required();
   c->add_option("--esp-dir", a.esp_dir,
@@ -142,6 +203,55 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
       "Example: hull slot install disk.raw payload-202612.01.0 --verity-cert keys/verity.crt\n"
       "Exit status: 0 installed, 1 refused or verification failed, 2 usage or I/O error.");
   install->callback([&ctx, i] { ctx.action = [i] { return RunInstall(*i); }; });
+
+  auto pb = std::make_shared<SlotArgs>();
+  auto* publish = slot->add_subcommand(
+      "publish", "Publish a payload directory as a release in a TUF repository (one target per piece)");
+  publish->add_option("REPO", pb->repo, "Repository directory (hull release init)")->required();
+  publish->add_option("PAYLOAD_DIR", pb->payload, "A payload directory (hull slot extract)")->required();
+  publish->add_option("--keys", pb->keys, "Key directory")->required();
+  publish->add_option("--channel", pb->info.channel, "Channel (default stable)");
+  publish->add_option("--flavor", pb->info.flavor, "Image flavor (default immutable)");
+  publish->add_option("--arch", pb->info.arch, "Architecture (default amd64)");
+  publish->add_option("--rollout", pb->info.rollout_percent, "Staged rollout percentage (default 100)");
+  publish->add_flag("--json", pb->json, "Print as JSON");
+  publish->footer("Example: hull slot publish repo/ payload-202612.01.0 --keys keys/ --channel stable\n"
+                  "Targets: hull-<flavor>-<arch>-<version>.{usr.erofs,usr.verity,usr.verity-sig,uki.efi}"
+                  " (docs/update.md).");
+  publish->callback([&ctx, pb] { ctx.action = [pb] { return RunPublish(*pb); }; });
+
+  // `hull update apply` joins `hull update check` (cmd_release.cc, registered first).
+  CLI::App* upd = nullptr;
+  try {
+    upd = app.get_subcommand("update");
+  } catch (const CLI::Error&) {
+    upd = app.add_subcommand("update", "Check for and apply node image updates");
+  }
+  auto ap = std::make_shared<SlotArgs>();
+  auto* apply = upd->add_subcommand(
+      "apply", "Verify the repository (TUF), download the newest release and install it into the "
+               "inactive slot");
+  apply->add_option("--repo", ap->repo, "Repository URL (http://, https://, file://) or directory")
+      ->required();
+  apply->add_option("--trusted-root", ap->trusted_root, "Trusted root.json (first use)")->required();
+  apply->add_option("--disk", ap->disk, "Disk image or block device to update")->required();
+  apply->add_option("--state", ap->state, "Directory keeping trusted metadata between runs");
+  apply->add_option("--flavor", ap->filters.flavor, "Only releases of this flavor");
+  apply->add_option("--arch", ap->filters.arch, "Only releases for this architecture");
+  apply->add_option("--channel", ap->filters.channel, "Only releases in this channel");
+  apply->add_option("--esp-dir", ap->esp_dir, "A mounted ESP (on a node) instead of mtools");
+  apply->add_option("--verity-cert", ap->verity_cert,
+                    "Certificate that must have signed the release's root hash");
+  apply->add_option("--active-usrhash", ap->active_usrhash,
+                    "Root hash of the running /usr (default: the default boot entry's)");
+  apply->add_flag("--json", ap->json, "Print as JSON");
+  apply->footer(
+      "Example: hull update apply --repo http://127.0.0.1:8080/ --trusted-root root.json \\\n"
+      "           --disk disk.raw --state state/ --json\n"
+      "Each piece is checked against its TUF length and hashes before anything is written.\n"
+      "Exit status: 0 installed or up to date, 1 refused (security) or verification failed,\n"
+      "2 usage or I/O errors.");
+  apply->callback([&ctx, ap] { ctx.action = [ap] { return RunApply(*ap); }; });
 }
 
 }  // namespace hull::cli
