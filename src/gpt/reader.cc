@@ -215,7 +215,8 @@ bool HasSignature(const Source& src, uint64_t offset) {
 Result<Recovered> ReadRecovering(const Source& src, uint32_t ss) {
   if (ss == 0) {
     ss = 512;
-    bool at512 = HasSignature(src, 512) || (src.size() >= 512 && HasSignature(src, (src.size() / 512 - 1) * 512));
+    bool at512 = HasSignature(src, 512) ||
+                 (src.size() >= 512 && HasSignature(src, (src.size() / 512 - 1) * 512));
     if (!at512 && src.size() >= 4096 &&
         (HasSignature(src, 4096) || HasSignature(src, (src.size() / 4096 - 1) * 4096)))
       ss = 4096;

@@ -40,9 +40,12 @@ char At(std::string_view s, size_t i) { return i < s.size() ? s[i] : '\0'; }
 
 const char* EntryStateName(EntryState s) {
   switch (s) {
-    case EntryState::kGood: return "good";
-    case EntryState::kIndeterminate: return "indeterminate";
-    case EntryState::kBad: return "bad";
+    case EntryState::kGood:
+      return "good";
+    case EntryState::kIndeterminate:
+      return "indeterminate";
+    case EntryState::kBad:
+      return "bad";
   }
   return "?";
 }
@@ -113,7 +116,8 @@ int CompareVersions(std::string_view a, std::string_view b) {
       ++i, ++j;
     }
     if (i >= a.size() || j >= b.size())
-      return Sign(std::string(a.substr(std::min(i, a.size()))).compare(b.substr(std::min(j, b.size()))));
+      return Sign(
+          std::string(a.substr(std::min(i, a.size()))).compare(b.substr(std::min(j, b.size()))));
     for (char sep : {'-', '^', '.'}) {
       if (At(a, i) == sep || At(b, j) == sep) {
         if (int r = Cmp(At(a, i) != sep, At(b, j) != sep); r != 0) return r;

@@ -94,7 +94,8 @@ Result<gpt::Table> Relabel(const DiskState& st, const Slot& s, const std::string
 
 Status CleanEsp(EspIo& esp, const DiskState& st, int target, InstallResult& r) {
   for (const Uki& u : st.ukis) {
-    // Entries of the target slot, and entries naming no slot (unbootable).
+    // Hull entries of the target slot, and Hull entries naming no slot (unbootable).
+    if (VersionOfStem(u.entry.stem).empty()) continue;
     if (u.slot == target || u.slot < 0) {
       HULL_TRY(esp.Remove(u.file));
       r.removed.push_back(u.file);
@@ -121,8 +122,7 @@ Status WriteSlot(DiskIo& disk, const Slot& s, const Payload& p, uint64_t chunk, 
 
 }  // namespace
 
-Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p,
-                              const InstallOptions& o) {
+Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const InstallOptions& o) {
   if (o.chunk_bytes == 0 || o.chunk_bytes % 4096 != 0)
     return Errorf(ErrorCode::kInvalidArgument, "chunk size {} is not a multiple of 4096",
                   o.chunk_bytes);
@@ -148,8 +148,8 @@ Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p,
     HULL_ASSIGN_OR_RETURN(gpt::Table retired, Relabel(state, slot, "", nullptr));
     HULL_TRY(WriteTableCrashSafe(disk, retired, o.chunk_bytes).Context("retiring slot " + r.slot));
   }
-  HULL_TRY(WriteSlot(disk, slot, p, o.chunk_bytes, &r.bytes_written)
-               .Context("writing slot " + r.slot));
+  HULL_TRY(
+      WriteSlot(disk, slot, p, o.chunk_bytes, &r.bytes_written).Context("writing slot " + r.slot));
   HULL_TRY(VerifySlot(disk, slot, p.root_hash, o.verity_cert).Context("after writing"));
   HULL_ASSIGN_OR_RETURN(gpt::Table labelled, Relabel(state, slot, p.version, &root));
   HULL_TRY(WriteTableCrashSafe(disk, labelled, o.chunk_bytes).Context("labelling slot " + r.slot));

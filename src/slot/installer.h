@@ -37,17 +37,17 @@ namespace hull::slot {
 inline constexpr uint32_t kBootTries = 3;
 
 struct InstallOptions {
-  uint64_t chunk_bytes = 4 << 20;     // write size (a multiple of 4096)
-  std::string active_usrhash;         // the booted root hash; "" = the default entry's
+  uint64_t chunk_bytes = 4 << 20;  // write size (a multiple of 4096)
+  std::string active_usrhash;      // the booted root hash; "" = the default entry's
   const crypto::Certificate* verity_cert = nullptr;  // checks the root hash signature
 };
 
 struct InstallResult {
-  std::string slot;               // "A" / "B"
-  std::string replaced_version;   // "" when the slot was empty
-  std::string uki_file;           // "hull_<v>+3.efi"
+  std::string slot;                  // "A" / "B"
+  std::string replaced_version;      // "" when the slot was empty
+  std::string uki_file;              // "hull_<v>+3.efi"
   std::vector<std::string> removed;  // ESP files removed
-  uint64_t bytes_written = 0;     // usr + verity + signature partition bytes
+  uint64_t bytes_written = 0;        // usr + verity + signature partition bytes
 };
 
 // Errors: VerifyPayload's; kAlreadyExists when the active slot already holds

@@ -56,8 +56,10 @@ std::vector<std::string> MtoolsEsp::Argv(const std::string& tool,
 namespace {
 
 Result<ProcessOutput> RunMtools(std::vector<std::string> argv) {
-  Command c{.argv = std::move(argv), .env = {"MTOOLS_SKIP_CHECK=1", "TZ=UTC", "LC_ALL=C"},
-            .timeout = std::chrono::seconds(120), .install_hint = "apt-get install mtools"};
+  Command c{.argv = std::move(argv),
+            .env = {"MTOOLS_SKIP_CHECK=1", "TZ=UTC", "LC_ALL=C"},
+            .timeout = std::chrono::seconds(120),
+            .install_hint = "apt-get install mtools"};
   return Run(c);
 }
 

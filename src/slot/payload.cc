@@ -59,8 +59,10 @@ Bytes TrimSignature(Bytes content) {
 Result<nlohmann::json> WriteManifest(const std::string& dir, const std::string& version,
                                      const std::string& root_hash) {
   nlohmann::json files;
-  for (auto [key, name] : {std::pair{"usr", kUsrFile}, {"verity", kVerityFile},
-                           {"signature", kSignatureFile}, {"uki", kUkiFile}}) {
+  for (auto [key, name] : {std::pair{"usr", kUsrFile},
+                           {"verity", kVerityFile},
+                           {"signature", kSignatureFile},
+                           {"uki", kUkiFile}}) {
     HULL_ASSIGN_OR_RETURN(FileFacts f, HashFile(dir + "/" + name));
     files[key] = {{"name", name}, {"size", f.size}, {"sha256", f.sha256}};
   }
@@ -106,11 +108,13 @@ Result<Payload> LoadPayload(const std::string& dir) {
 
 Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
   if (p.version.empty() || p.version.size() > 21 ||
-      p.version.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.~^-") !=
+      p.version.find_first_not_of(
+          "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.~^-") !=
           std::string::npos)
     return Errorf(ErrorCode::kInvalidArgument,
                   "version '{}': 1-21 characters of [A-Za-z0-9.~^-] (it goes into 36-character "
-                  "GPT labels and UKI file names)", p.version);
+                  "GPT labels and UKI file names)",
+                  p.version);
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash).Context("root hash"));
   HULL_ASSIGN_OR_RETURN(File usr, File::OpenRead(p.usr_path));
   HULL_ASSIGN_OR_RETURN(File hash, File::OpenRead(p.verity_path));
@@ -122,14 +126,17 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
   HULL_ASSIGN_OR_RETURN(verity::VerifyResult v, verity::VerifyTree(usr, hash, params, root));
   if (!v.ok())
     return Errorf(ErrorCode::kVerifyFailed, "payload: verity: {}",
-                  v.root_matches ? v.Describe()
-                                 : "root hash " + HexEncode(v.root_hash) + ", expected " + p.root_hash);
-  HULL_ASSIGN_OR_RETURN(auto sig, verity::DecodeSignaturePartition(p.signature)
-                                      .Context("payload signature partition"));
+                  v.root_matches
+                      ? v.Describe()
+                      : "root hash " + HexEncode(v.root_hash) + ", expected " + p.root_hash);
+  HULL_ASSIGN_OR_RETURN(
+      auto sig,
+      verity::DecodeSignaturePartition(p.signature).Context("payload signature partition"));
   if (!ConstantTimeEqual(sig.root_hash, root))
     return Errorf(ErrorCode::kVerifyFailed, "payload: signature partition names root hash {}",
                   HexEncode(sig.root_hash));
-  if (cert) HULL_TRY(verity::VerifyRootHashSignature(root, sig.signature, *cert).Context("payload"));
+  if (cert)
+    HULL_TRY(verity::VerifyRootHashSignature(root, sig.signature, *cert).Context("payload"));
   HULL_ASSIGN_OR_RETURN(UkiFacts facts, ReadUkiFacts(p.uki).Context("payload UKI"));
   if (facts.usrhash != p.root_hash)
     return Errorf(ErrorCode::kVerifyFailed, "payload: the UKI says usrhash={}, expected {}",

@@ -10,9 +10,8 @@
 //   usr.erofs  usr.verity  usr.verity-sig  uki.efi
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "crypto/key.h"
 #include "slot/io.h"
@@ -24,7 +23,7 @@ inline constexpr uint64_t kMaxPayloadJson = 1 << 20;
 
 struct Payload {
   std::string version;
-  std::string root_hash;  // lowercase hex
+  std::string root_hash;    // lowercase hex
   std::string usr_path;     // erofs image file
   std::string verity_path;  // hash tree file (superblock at offset 0)
   Bytes signature;          // signature partition content
@@ -54,8 +53,8 @@ Result<nlohmann::json> WriteManifest(const std::string& dir, const std::string& 
 
 struct Extracted {
   Payload payload;
-  std::string slot;      // "A", "B"
-  std::string uki_file;  // on the ESP
+  std::string slot;         // "A", "B"
+  std::string uki_file;     // on the ESP
   nlohmann::json manifest;  // payload.json
 };
 

@@ -167,8 +167,9 @@ Status VerifySlot(const DiskIo& disk, const Slot& slot, const std::string& root_
   HULL_ASSIGN_OR_RETURN(verity::VerifyResult v, verity::VerifyTree(f, f, params, root));
   if (!v.ok())
     return Errorf(ErrorCode::kVerifyFailed, "slot {}: verity: {}", slot.name(),
-                  v.root_matches ? v.Describe()
-                                 : "root hash " + HexEncode(v.root_hash) + ", expected " + root_hex);
+                  v.root_matches
+                      ? v.Describe()
+                      : "root hash " + HexEncode(v.root_hash) + ", expected " + root_hex);
   Bytes content(std::min(slot.Size(slot.signature), kMaxSignatureBytes));
   HULL_TRY(disk.ReadAt(slot.Offset(slot.signature), content));
   auto sig = verity::DecodeSignaturePartition(content);
@@ -207,7 +208,8 @@ Result<OpenedDisk> OpenDisk(const std::string& path, bool writable, const std::s
     return o;
   }
   DiskSource src(*o.disk);
-  HULL_ASSIGN_OR_RETURN(gpt::Recovered rec, gpt::ReadRecovering(src).Context("reading GPT of " + path));
+  HULL_ASSIGN_OR_RETURN(gpt::Recovered rec,
+                        gpt::ReadRecovering(src).Context("reading GPT of " + path));
   HULL_ASSIGN_OR_RETURN(uint64_t off, EspOffset(rec.table));
   o.esp = std::make_unique<MtoolsEsp>(path, off);
   return o;
@@ -224,9 +226,7 @@ std::string RootHashOfUuids(const Slot& slot) {
 
 namespace {
 
-int ActiveSlot(const DiskState& st) {
-  return st.default_entry() ? st.default_entry()->slot : -1;
-}
+int ActiveSlot(const DiskState& st) { return st.default_entry() ? st.default_entry()->slot : -1; }
 
 std::string CheckText(const std::vector<SlotCheck>& checks, size_t i) {
   if (i >= checks.size() || !checks[i].checked) return "not checked";
@@ -237,18 +237,20 @@ std::string CheckText(const std::vector<SlotCheck>& checks, size_t i) {
 
 nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks) {
   nlohmann::json j;
-  j["gpt"] = {{"from_backup", st.gpt_from_backup}, {"note", st.gpt_note},
+  j["gpt"] = {{"from_backup", st.gpt_from_backup},
+              {"note", st.gpt_note},
               {"sector_size", st.table.sector_size}};
   j["slots"] = nlohmann::json::array();
   for (const Slot& s : st.slots) {
-    nlohmann::json js{{"slot", s.name()},
-                      {"version", s.version},
-                      {"empty", s.empty()},
-                      {"active", s.index == ActiveSlot(st)},
-                      {"root_hash", RootHashOfUuids(s)},
-                      {"partitions", {{"usr", s.usr.number}, {"verity", s.verity.number},
-                                      {"signature", s.signature.number}}},
-                      {"usr_bytes", s.Size(s.usr)}};
+    nlohmann::json js{
+        {"slot", s.name()},
+        {"version", s.version},
+        {"empty", s.empty()},
+        {"active", s.index == ActiveSlot(st)},
+        {"root_hash", RootHashOfUuids(s)},
+        {"partitions",
+         {{"usr", s.usr.number}, {"verity", s.verity.number}, {"signature", s.signature.number}}},
+        {"usr_bytes", s.Size(s.usr)}};
     size_t i = size_t(s.index);
     if (i < checks.size() && checks[i].checked) js["verified"] = checks[i].error.empty();
     if (i < checks.size() && !checks[i].error.empty()) js["error"] = checks[i].error;

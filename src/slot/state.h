@@ -5,12 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <memory>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "crypto/key.h"
 #include "gpt/gpt.h"
@@ -38,10 +37,10 @@ struct Slot {
 struct Uki {
   std::string file;  // name in /EFI/Linux
   EntryName entry;
-  std::string usrhash;     // from .cmdline ("" when absent)
-  std::string version;     // IMAGE_VERSION (or VERSION_ID) of .osrel
-  int slot = -1;           // index into DiskState::slots, -1 when none matches
-  std::string error;       // why the file could not be read as a UKI
+  std::string usrhash;  // from .cmdline ("" when absent)
+  std::string version;  // IMAGE_VERSION (or VERSION_ID) of .osrel
+  int slot = -1;        // index into DiskState::slots, -1 when none matches
+  std::string error;    // why the file could not be read as a UKI
 };
 
 struct DiskState {
@@ -49,7 +48,7 @@ struct DiskState {
   bool gpt_from_backup = false;
   std::string gpt_note;
   std::vector<Slot> slots;
-  std::vector<Uki> ukis;  // in boot order: ukis[0] boots
+  std::vector<Uki> ukis;                 // in boot order: ukis[0] boots
   std::vector<std::string> other_files;  // in /EFI/Linux, not UKIs (e.g. leftover temp files)
 
   const Uki* default_entry() const { return ukis.empty() ? nullptr : &ukis[0]; }
@@ -88,7 +87,8 @@ struct OpenedDisk {
   std::unique_ptr<FileDisk> disk;
   std::unique_ptr<EspIo> esp;
 };
-Result<OpenedDisk> OpenDisk(const std::string& path, bool writable, const std::string& esp_dir = "");
+Result<OpenedDisk> OpenDisk(const std::string& path, bool writable,
+                            const std::string& esp_dir = "");
 
 // The root hash a slot's DPS UUIDs spell (usr UUID + verity UUID, 32 bytes,
 // hex); "" for an empty slot.

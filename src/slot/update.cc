@@ -57,18 +57,22 @@ std::vector<Candidate> Candidates(const tuf::Targets& targets, const ApplyFilter
 }  // namespace
 
 Result<std::vector<std::string>> PublishPayload(const std::string& repo,
-                                                const tuf::RoleKeySet& keys,
-                                                const std::string& dir, const ReleaseInfo& info) {
+                                                const tuf::RoleKeySet& keys, const std::string& dir,
+                                                const ReleaseInfo& info) {
   HULL_ASSIGN_OR_RETURN(Payload p, LoadPayload(dir));
   HULL_TRY(tuf::ParseReleaseVersion(p.version).Context("payload version"));
   HULL_TRY(VerifyPayload(p));
   std::vector<std::string> names;
   for (const Piece& piece : kPieces) {
-    std::string name = fmt::format("hull-{}-{}-{}.{}", info.flavor, info.arch, p.version, piece.file);
-    nlohmann::json custom{{"flavor", info.flavor},   {"arch", info.arch},
-                          {"version", p.version},    {"channel", info.channel},
+    std::string name =
+        fmt::format("hull-{}-{}-{}.{}", info.flavor, info.arch, p.version, piece.file);
+    nlohmann::json custom{{"flavor", info.flavor},
+                          {"arch", info.arch},
+                          {"version", p.version},
+                          {"channel", info.channel},
                           {"rollout_percent", info.rollout_percent},
-                          {"payload", piece.key},    {"root_hash", p.root_hash}};
+                          {"payload", piece.key},
+                          {"root_hash", p.root_hash}};
     HULL_TRY(tuf::Repository::AddTarget(repo, keys, dir + "/" + piece.file, name, custom));
     names.push_back(name);
   }
@@ -79,7 +83,8 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
                                 const ApplyFilters& filters, const InstallOptions& options) {
   HULL_TRY(client.Refresh());
   auto cands = Candidates(client.targets(), filters);
-  if (cands.empty()) return Error(ErrorCode::kNotFound, "no release with a complete slot payload matches");
+  if (cands.empty())
+    return Error(ErrorCode::kNotFound, "no release with a complete slot payload matches");
   const Candidate& c = cands.front();
   ApplyResult r;
   r.version = c.version;
@@ -101,8 +106,10 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
     HULL_ASSIGN_OR_RETURN(Bytes data, client.FetchTarget(name).Context("downloading " + name));
     r.downloaded += data.size();
     std::string key = piece.key;
-    if (key == "signature") p.signature = std::move(data);
-    else if (key == "uki") p.uki = std::move(data);
+    if (key == "signature")
+      p.signature = std::move(data);
+    else if (key == "uki")
+      p.uki = std::move(data);
     else {
       std::string path = tmp.path() + "/" + piece.file;
       HULL_TRY(WriteFileAtomic(path, data));

@@ -39,9 +39,9 @@ struct ApplyFilters {
 
 struct ApplyResult {
   std::string version, root_hash;
-  bool up_to_date = false;        // the active slot already runs it: nothing done
-  uint64_t downloaded = 0;        // bytes fetched
-  uint64_t full_size = 0;         // bytes of the four pieces
+  bool up_to_date = false;  // the active slot already runs it: nothing done
+  uint64_t downloaded = 0;  // bytes fetched
+  uint64_t full_size = 0;   // bytes of the four pieces
   InstallResult install;
 };
 

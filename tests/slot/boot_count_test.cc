@@ -37,8 +37,8 @@ TEST(EntryName, ParsesCounters) {
 }
 
 TEST(EntryName, MalformedCounterStaysInTheName) {
-  for (const char* name : {"a+.efi", "a+x.efi", "a+1-.efi", "a+1-x.efi", "a+-1.efi",
-                           "a+99999999999.efi"}) {
+  for (const char* name :
+       {"a+.efi", "a+x.efi", "a+1-.efi", "a+1-x.efi", "a+-1.efi", "a+99999999999.efi"}) {
     auto e = ParseEntryName(name);
     ASSERT_TRUE(e.ok()) << name;
     EXPECT_FALSE(e->left.has_value()) << name;
@@ -66,13 +66,15 @@ TEST(EntryName, CountedNameMatchesTheBuild) {
 
 // The order of systemd's test_strverscmp_improved list: each older than the next.
 TEST(CompareVersions, SystemdOrder) {
-  const char* ordered[] = {"ab",    "abb",   "abc",    "0001",  "002",
-                           "12",    "122",     "122.9", "123~rc1", "123",  "123-a", "123-a.1",
-                           "123-a1", "123-a1.1", "123-3", "123-3.1", "123^patch1", "123^1",
-                           "123.a-1", "123.1-1", "123a-1", "124", nullptr};
+  const char* ordered[] = {"ab",      "abb",      "abc",     "0001",    "002",        "12",
+                           "122",     "122.9",    "123~rc1", "123",     "123-a",      "123-a.1",
+                           "123-a1",  "123-a1.1", "123-3",   "123-3.1", "123^patch1", "123^1",
+                           "123.a-1", "123.1-1",  "123a-1",  "124",     nullptr};
   for (int i = 0; ordered[i + 1]; ++i) {
-    EXPECT_LT(CompareVersions(ordered[i], ordered[i + 1]), 0) << ordered[i] << " < " << ordered[i + 1];
-    EXPECT_GT(CompareVersions(ordered[i + 1], ordered[i]), 0) << ordered[i + 1] << " > " << ordered[i];
+    EXPECT_LT(CompareVersions(ordered[i], ordered[i + 1]), 0)
+        << ordered[i] << " < " << ordered[i + 1];
+    EXPECT_GT(CompareVersions(ordered[i + 1], ordered[i]), 0)
+        << ordered[i + 1] << " > " << ordered[i];
     EXPECT_EQ(CompareVersions(ordered[i], ordered[i]), 0) << ordered[i];
   }
   EXPECT_EQ(CompareVersions("123", "0123"), 0);

@@ -113,8 +113,8 @@ Result<std::string> Inputs::MakeDisk(const Release& r, const std::string& name) 
   build::LayoutInputs li;
   li.name = "HullSlotTest";
   li.version = r.version;
-  li.sizes = {.esp = 64 << 20, .usr = 3 << 20, .verity = 1 << 20, .signature = 1 << 20,
-              .root = 1 << 20};
+  li.sizes = {
+      .esp = 64 << 20, .usr = 3 << 20, .verity = 1 << 20, .signature = 1 << 20, .root = 1 << 20};
   li.esp_dir = esp;
   li.usr_image = r.dir + "/" + kUsrFile;
   li.verity_image = r.dir + "/" + kVerityFile;

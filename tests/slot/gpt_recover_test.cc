@@ -41,7 +41,8 @@ class MemDisk : public DiskIo {
 };
 
 gpt::Table Table(const std::string& label) {
-  gpt::Table t = *gpt::NewTable(kDiskBytes, 512, *Uuid::Parse("11111111-2222-4333-8444-555555555555"));
+  gpt::Table t =
+      *gpt::NewTable(kDiskBytes, 512, *Uuid::Parse("11111111-2222-4333-8444-555555555555"));
   gpt::Partition p;
   p.number = 1;
   p.type = *gpt::ParseType("usr");
@@ -110,7 +111,8 @@ TEST(GptRecover, EveryPrefixOfARewriteIsOldOrNew) {
     Bytes disk = old_disk;
     for (size_t i = 0; i < cut; ++i) {
       const auto& op = rec.ops_[i];
-      if (op.offset != UINT64_MAX) std::memcpy(disk.data() + op.offset, op.data.data(), op.data.size());
+      if (op.offset != UINT64_MAX)
+        std::memcpy(disk.data() + op.offset, op.data.data(), op.data.size());
     }
     bool backup = false;
     std::string label = LabelOf(disk, &backup);

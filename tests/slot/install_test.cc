@@ -32,7 +32,8 @@ class InstallTest : public ::testing::Test {
     auto in = Inputs::Create();
     ASSERT_TRUE(in.ok()) << in.error().ToString();
     inputs_ = std::move(*in).release();
-    for (auto [v, kib] : {std::pair{"202611.24.0", 256}, {"202612.01.0", 640}, {"202612.08.0", 384}}) {
+    for (auto [v, kib] :
+         {std::pair{"202611.24.0", 256}, {"202612.01.0", 640}, {"202612.08.0", 384}}) {
       auto r = inputs_->MakeRelease(v, kib);
       ASSERT_TRUE(r.ok()) << r.error().ToString();
       releases_.push_back(*r);
@@ -123,7 +124,8 @@ TEST_F(InstallTest, ExtractGivesBackTheReleasePieces) {
   EXPECT_EQ(x->slot, "A");
   EXPECT_EQ(x->uki_file, "hull_202611.24.0+3.efi");
   // Byte for byte what the release was made of, so payload.json agrees too.
-  EXPECT_EQ(*ReadFileText(out + "/payload.json"), *ReadFileText(releases_[0].dir + "/payload.json"));
+  EXPECT_EQ(*ReadFileText(out + "/payload.json"),
+            *ReadFileText(releases_[0].dir + "/payload.json"));
   auto again = ExtractPayload(**disk, esp, out);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
@@ -147,7 +149,7 @@ TEST_F(InstallTest, InstallsIntoEmptySlotThenOverOlderSlot) {
 
   auto st = StateOf(image);
   ASSERT_TRUE(st.ok()) << st.error().ToString();
-  ASSERT_EQ(st->ukis.size(), 2u);  // at most two UKIs
+  ASSERT_EQ(st->ukis.size(), 2u);                         // at most two UKIs
   EXPECT_EQ(st->ukis[0].file, "hull_202612.08.0+3.efi");  // the new one boots first
   EXPECT_EQ(st->ukis[0].slot, 0);
   EXPECT_EQ(st->ukis[1].file, "hull_202612.01.0+3.efi");
@@ -195,7 +197,8 @@ TEST_F(InstallTest, Refusals) {
   auto too_big = InstallOn(image, *LoadPayload(big->dir));
   ASSERT_FALSE(too_big.ok());
   EXPECT_EQ(too_big.error().code(), ErrorCode::kRefused);
-  EXPECT_EQ(too_big.error().message().rfind("usr image needs ", 0), 0u) << too_big.error().ToString();
+  EXPECT_EQ(too_big.error().message().rfind("usr image needs ", 0), 0u)
+      << too_big.error().ToString();
   EXPECT_NE(too_big.error().message().find("slot A's partition 2 has 3145728"), std::string::npos)
       << too_big.error().ToString();
 
@@ -241,9 +244,11 @@ TEST_F(InstallTest, Cli) {
   Cli help = Hull({"slot", "install", "--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("Example: hull slot install disk.raw payload-202612.01.0"),
-            std::string::npos) << help.out;
+            std::string::npos)
+      << help.out;
 
-  Cli st = Hull({"slot", "status", image, "--verify", "--verity-cert", inputs_->cert_path(), "--json"});
+  Cli st =
+      Hull({"slot", "status", image, "--verify", "--verity-cert", inputs_->cert_path(), "--json"});
   ASSERT_EQ(st.code, 0) << st.err;
   auto j = nlohmann::json::parse(st.out);
   EXPECT_EQ(j["slots"][0]["version"], "202611.24.0");
@@ -275,7 +280,8 @@ TEST_F(InstallTest, Cli) {
   ASSERT_EQ(text.code, 0) << text.err;
   EXPECT_NE(text.out.find("slot B (active): usr_202612.01.0"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("1. hull_202612.01.0+3.efi  indeterminate, 3 tries left  -> slot B"),
-            std::string::npos) << text.out;
+            std::string::npos)
+      << text.out;
 }
 
 // On a node the ESP is mounted: the same install through a directory.
@@ -283,7 +289,8 @@ TEST_F(InstallTest, MountedEspDirectory) {
   std::string image = Fresh("mounted");
   std::string esp = inputs_->dir() + "/mounted-esp";
   std::filesystem::create_directories(esp + "/EFI/Linux");
-  std::filesystem::copy_file(releases_[0].dir + "/uki.efi", esp + "/EFI/Linux/hull_202611.24.0.efi");
+  std::filesystem::copy_file(releases_[0].dir + "/uki.efi",
+                             esp + "/EFI/Linux/hull_202611.24.0.efi");
   auto o = OpenDisk(image, true, esp);
   ASSERT_TRUE(o.ok()) << o.error().ToString();
   auto r = Install(*o->disk, *o->esp, Load(1));
@@ -339,7 +346,8 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
   ASSERT_TRUE(PublishPayload(repo, *keys, releases_[2].dir, {}).ok());
   std::string stored;
   for (const auto& e : std::filesystem::directory_iterator(repo + "/targets"))
-    if (e.path().string().ends_with(".hull-immutable-amd64-202612.08.0.usr.erofs")) stored = e.path();
+    if (e.path().string().ends_with(".hull-immutable-amd64-202612.08.0.usr.erofs"))
+      stored = e.path();
   ASSERT_FALSE(stored.empty());
   Bytes usr = *ReadFileBytes(stored);
   usr[100] ^= 1;
@@ -349,7 +357,8 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
                   "--disk", image});
   EXPECT_EQ(bad.code, 1) << bad.err;
   EXPECT_NE(bad.err.find("downloading hull-immutable-amd64-202612.08.0.usr.erofs"),
-            std::string::npos) << bad.err;
+            std::string::npos)
+      << bad.err;
   EXPECT_TRUE(*ReadFileBytes(image) == before);
 
   usr[100] ^= 1;  // repaired: the CLI installs it over slot A

@@ -119,8 +119,8 @@ TEST(PowerLoss, EveryOperationOfTwoInstallsLeavesAVerifiedDefaultEntry) {
   // 1: the second release into the empty slot B.
   Counts c1;
   const std::string work = inputs.dir() + "/work.raw";
-  Matrix(*base, work, *p2, "hull_202611.24.0+3.efi", "hull_202612.01.0+3.efi",
-         inputs.verity_cert(), c1);
+  Matrix(*base, work, *p2, "hull_202611.24.0+3.efi", "hull_202612.01.0+3.efi", inputs.verity_cert(),
+         c1);
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
 
   // 2: the third release over slot A (the first release's UKI goes first).
@@ -135,12 +135,13 @@ TEST(PowerLoss, EveryOperationOfTwoInstallsLeavesAVerifiedDefaultEntry) {
          inputs.verity_cert(), c2);
 
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("power-loss points tried: %llu (install into empty slot B: %llu, over slot A: %llu); "
-              "GPT read from the backup copy after %llu of them; installs resumed to completion "
-              "after %llu; %.1f s\n",
-              (unsigned long long)(c1.points + c2.points), (unsigned long long)c1.points,
-              (unsigned long long)c2.points, (unsigned long long)(c1.from_backup + c2.from_backup),
-              (unsigned long long)(c1.resumed + c2.resumed), secs);
+  std::printf(
+      "power-loss points tried: %llu (install into empty slot B: %llu, over slot A: %llu); "
+      "GPT read from the backup copy after %llu of them; installs resumed to completion "
+      "after %llu; %.1f s\n",
+      (unsigned long long)(c1.points + c2.points), (unsigned long long)c1.points,
+      (unsigned long long)c2.points, (unsigned long long)(c1.from_backup + c2.from_backup),
+      (unsigned long long)(c1.resumed + c2.resumed), secs);
   EXPECT_GE(c1.points + c2.points, 200u);
   EXPECT_GT(c1.from_backup + c2.from_backup, 0u);  // the backup fallback was exercised
 }

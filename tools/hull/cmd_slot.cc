@@ -39,7 +39,8 @@ int RunStatus(const SlotArgs& a) {
   if (a.verify) {
     for (const auto& s : st->slots) {
       if (s.empty()) continue;
-      Status v = slot::VerifySlot(*o->disk, s, slot::RootHashOfUuids(s), cert->has_value() ? &**cert : nullptr);
+      Status v = slot::VerifySlot(*o->disk, s, slot::RootHashOfUuids(s),
+                                  cert->has_value() ? &**cert : nullptr);
       checks[size_t(s.index)] = {true, v.ok() ? "" : v.error().ToString()};
       failed |= !v.ok();
     }
@@ -83,9 +84,13 @@ int RunInstall(const SlotArgs& a) {
   auto r = slot::Install(*o->disk, *o->esp, *p, opts);
   if (!r.ok()) return ReportError(std::move(r).error().Wrap("slot install"));
   if (a.json) {
-    PrintJson({{"slot", r->slot}, {"version", p->version}, {"root_hash", p->root_hash},
-               {"replaced_version", r->replaced_version}, {"uki_file", r->uki_file},
-               {"removed", r->removed}, {"bytes_written", r->bytes_written}});
+    PrintJson({{"slot", r->slot},
+               {"version", p->version},
+               {"root_hash", p->root_hash},
+               {"replaced_version", r->replaced_version},
+               {"uki_file", r->uki_file},
+               {"removed", r->removed},
+               {"bytes_written", r->bytes_written}});
   } else {
     std::printf("installed %s into slot %s%s; next boot: /EFI/Linux/%s (%u tries)\n",
                 p->version.c_str(), r->slot.c_str(),
@@ -114,7 +119,8 @@ int RunApply(const SlotArgs& a) {
   if (!cert.ok()) return ReportError(std::move(cert).error().Wrap("--verity-cert"));
   auto run = [&]() -> Result<slot::ApplyResult> {
     HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(a.trusted_root, 1 << 20));
-    HULL_ASSIGN_OR_RETURN(auto client, tuf::Client::Create(tuf::MakeFetcher(a.repo), root, a.state));
+    HULL_ASSIGN_OR_RETURN(auto client,
+                          tuf::Client::Create(tuf::MakeFetcher(a.repo), root, a.state));
     HULL_ASSIGN_OR_RETURN(auto o, slot::OpenDisk(a.disk, true, a.esp_dir));
     slot::InstallOptions opts;
     opts.active_usrhash = a.active_usrhash;
@@ -131,11 +137,14 @@ int RunApply(const SlotArgs& a) {
     return ReportError(e);
   }
   if (a.json) {
-    nlohmann::json j{{"version", r->version}, {"root_hash", r->root_hash},
-                     {"up_to_date", r->up_to_date}, {"downloaded_bytes", r->downloaded},
+    nlohmann::json j{{"version", r->version},
+                     {"root_hash", r->root_hash},
+                     {"up_to_date", r->up_to_date},
+                     {"downloaded_bytes", r->downloaded},
                      {"full_bytes", r->full_size}};
     if (!r->up_to_date)
-      j["install"] = {{"slot", r->install.slot}, {"uki_file", r->install.uki_file},
+      j["install"] = {{"slot", r->install.slot},
+                      {"uki_file", r->install.uki_file},
                       {"replaced_version", r->install.replaced_version},
                       {"removed", r->install.removed}};
     PrintJson(j);
@@ -161,7 +170,8 @@ void AddCommon(CLI::App* c, SlotArgs& a) {
 }  // namespace
 
 void RegisterSlot(CLI::App& app, Context& ctx) {
-  auto* slot = app.add_subcommand("slot", "A/B usr slots: status, payload extraction, installation");
+  auto* slot =
+      app.add_subcommand("slot", "A/B usr slots: status, payload extraction, installation");
   slot->require_subcommand(1);
   slot->footer(
       "A disk has usr slots A and B (usr + usr-verity + usr-verity-sig partitions) and UKIs\n"
@@ -170,8 +180,10 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   auto s = std::make_shared<SlotArgs>();
   auto* status = slot->add_subcommand("status", "Slots, versions, root hashes, boot order");
   AddCommon(status, *s);
-  status->add_flag("--verify", s->verify, "Recompute each slot's verity tree and check its signature partition");
-  status->add_option("--verity-cert", s->verity_cert, "With --verify: check the root hash signatures");
+  status->add_flag("--verify", s->verify,
+                   "Recompute each slot's verity tree and check its signature partition");
+  status->add_option("--verity-cert", s->verity_cert,
+                     "With --verify: check the root hash signatures");
   status->footer(
       "Example: hull slot status out/disk.raw --verify --json\n"
       "Exit status: 0 read (and verified), 1 a slot failed --verify, 2 unreadable disk.");
@@ -179,7 +191,8 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
 
   auto x = std::make_shared<SlotArgs>();
   auto* extract = slot->add_subcommand(
-      "extract", "Write the payload of the slot the default boot entry names (what a release publishes)");
+      "extract",
+      "Write the payload of the slot the default boot entry names (what a release publishes)");
   AddCommon(extract, *x);
   extract->add_option("--out", x->out, "Directory to create (must be empty or absent)")->required();
   extract->footer(
@@ -191,11 +204,13 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   auto* install = slot->add_subcommand(
       "install", "Install a payload into the inactive slot and make it the next boot (3 tries)");
   AddCommon(install, *i);
-  install->add_option("PAYLOAD_DIR", i->payload, "A payload directory (hull slot extract)")->required();
+  install->add_option("PAYLOAD_DIR", i->payload, "A payload directory (hull slot extract)")
+      ->required();
   install->add_option("--verity-cert", i->verity_cert,
                       "Certificate that must have signed the payload's root hash");
-  install->add_option("--active-usrhash", i->active_usrhash,
-                      "Root hash of the running /usr (default: the slot of the default boot entry)");
+  install->add_option(
+      "--active-usrhash", i->active_usrhash,
+      "Root hash of the running /usr (default: the slot of the default boot entry)");
   install->footer(
       "The payload is verified before anything is written; the slot is verified again after\n"
       "writing; the UKI is installed last, so power loss at any point leaves the previous\n"
@@ -206,18 +221,22 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
 
   auto pb = std::make_shared<SlotArgs>();
   auto* publish = slot->add_subcommand(
-      "publish", "Publish a payload directory as a release in a TUF repository (one target per piece)");
+      "publish",
+      "Publish a payload directory as a release in a TUF repository (one target per piece)");
   publish->add_option("REPO", pb->repo, "Repository directory (hull release init)")->required();
-  publish->add_option("PAYLOAD_DIR", pb->payload, "A payload directory (hull slot extract)")->required();
+  publish->add_option("PAYLOAD_DIR", pb->payload, "A payload directory (hull slot extract)")
+      ->required();
   publish->add_option("--keys", pb->keys, "Key directory")->required();
   publish->add_option("--channel", pb->info.channel, "Channel (default stable)");
   publish->add_option("--flavor", pb->info.flavor, "Image flavor (default immutable)");
   publish->add_option("--arch", pb->info.arch, "Architecture (default amd64)");
-  publish->add_option("--rollout", pb->info.rollout_percent, "Staged rollout percentage (default 100)");
+  publish->add_option("--rollout", pb->info.rollout_percent,
+                      "Staged rollout percentage (default 100)");
   publish->add_flag("--json", pb->json, "Print as JSON");
-  publish->footer("Example: hull slot publish repo/ payload-202612.01.0 --keys keys/ --channel stable\n"
-                  "Targets: hull-<flavor>-<arch>-<version>.{usr.erofs,usr.verity,usr.verity-sig,uki.efi}"
-                  " (docs/update.md).");
+  publish->footer(
+      "Example: hull slot publish repo/ payload-202612.01.0 --keys keys/ --channel stable\n"
+      "Targets: hull-<flavor>-<arch>-<version>.{usr.erofs,usr.verity,usr.verity-sig,uki.efi}"
+      " (docs/update.md).");
   publish->callback([&ctx, pb] { ctx.action = [pb] { return RunPublish(*pb); }; });
 
   // `hull update apply` joins `hull update check` (cmd_release.cc, registered first).
@@ -229,11 +248,13 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   }
   auto ap = std::make_shared<SlotArgs>();
   auto* apply = upd->add_subcommand(
-      "apply", "Verify the repository (TUF), download the newest release and install it into the "
-               "inactive slot");
+      "apply",
+      "Verify the repository (TUF), download the newest release and install it into the "
+      "inactive slot");
   apply->add_option("--repo", ap->repo, "Repository URL (http://, https://, file://) or directory")
       ->required();
-  apply->add_option("--trusted-root", ap->trusted_root, "Trusted root.json (first use)")->required();
+  apply->add_option("--trusted-root", ap->trusted_root, "Trusted root.json (first use)")
+      ->required();
   apply->add_option("--disk", ap->disk, "Disk image or block device to update")->required();
   apply->add_option("--state", ap->state, "Directory keeping trusted metadata between runs");
   apply->add_option("--flavor", ap->filters.flavor, "Only releases of this flavor");
