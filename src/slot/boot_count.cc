@@ -8,7 +8,10 @@ namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsVersionChar(char c) { return IsDigit(c) || IsAlpha(c) || std::strchr("~-^.", c) != nullptr; }
+// strchr would also match the terminating NUL: a NUL byte is not a version character.
+bool IsVersionChar(char c) {
+  return IsDigit(c) || IsAlpha(c) || (c != '\0' && std::strchr("~-^.", c) != nullptr);
+}
 int Cmp(bool a, bool b) { return int(a) - int(b); }
 int Sign(int v) { return (v > 0) - (v < 0); }
 

@@ -83,6 +83,13 @@ TEST(CompareVersions, SystemdOrder) {
   EXPECT_LT(CompareVersions("hull_202611.24.9", "hull_202611.24.10"), 0);
 }
 
+// Found by fuzz_slot: NUL bytes once counted as version characters (strchr
+// matches the terminator) and the comparison never advanced.
+TEST(CompareVersions, NulBytesAreSkipped) {
+  EXPECT_EQ(CompareVersions(std::string_view("\x04\0", 2), std::string_view("\0\0", 2)), 0);
+  EXPECT_LT(CompareVersions(std::string_view("1\0", 2), std::string_view("2", 1)), 0);
+}
+
 std::vector<std::string> Order(std::vector<std::string> files) {
   std::vector<EntryName> names;
   for (const auto& f : files) names.push_back(*ParseEntryName(f));
