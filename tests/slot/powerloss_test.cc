@@ -8,7 +8,7 @@
 // verity tree and signature partition verify. Every crash must leave the
 // *old* default entry (the new UKI's rename is the last operation), and
 // re-running the installer after the crash must finish the update (checked
-// after every third point and the last ones). The UKIs carry a 64 KiB
+// after every fifth point and the last ones). The UKIs carry a 64 KiB
 // stand-in kernel on the real systemd-stub (fixture.h) to keep this fast.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -27,7 +27,7 @@ using testing::Inputs;
 using testing::Release;
 
 constexpr uint64_t kChunk = 8192;
-constexpr uint64_t kResumeEvery = 3;
+constexpr uint64_t kResumeEvery = 5;
 
 struct Opened {
   std::unique_ptr<FileDisk> disk;
