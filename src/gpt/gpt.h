@@ -107,6 +107,20 @@ Result<Table> Read(const Source& src, uint32_t sector_size);
 Result<Table> ReadAuto(const Source& src);
 Result<Table> ReadFile(const std::string& path, uint32_t sector_size = 0);  // 0 = auto
 
+// Reads like Read() but, as firmware and the kernel do (UEFI 2.10 §5.3.2),
+// uses the backup copy at the last sector when the primary is invalid, and
+// the primary when both are valid but differ (an interrupted rewrite that
+// wrote the backup first). `note` names what was not used and why ("" when
+// both copies agree). Fails with the primary's error (context: the backup's
+// error) when neither copy is valid. sector_size 0 = 512, else 4096 when a
+// header signature is found only there.
+struct Recovered {
+  Table table;
+  bool from_backup = false;
+  std::string note;
+};
+Result<Recovered> ReadRecovering(const Source& src, uint32_t sector_size = 0);
+
 // Standard geometry for a new table: entry arrays of 128 x 128 bytes,
 // first usable LBA after the primary array, last usable before the backup.
 // kInvalidArgument for a sector size other than 512/4096 or a disk too small.

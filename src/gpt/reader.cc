@@ -188,6 +188,68 @@ Status MemorySource::ReadAt(uint64_t offset, MutableByteSpan out) const {
   return Ok();
 }
 
+namespace {
+
+Table TableFrom(const Copy& c, uint32_t ss, uint64_t disk_sectors, bool backup) {
+  Table t;
+  t.sector_size = ss;
+  t.disk_sectors = disk_sectors;
+  t.disk_guid = c.header.disk_guid;
+  t.first_usable_lba = c.header.first_usable;
+  t.last_usable_lba = c.header.last_usable;
+  t.entry_count = c.header.entry_count;
+  t.entry_size = c.header.entry_size;
+  // A backup does not say where the primary array was: the standard place.
+  t.primary_entries_lba = backup ? 2 : c.header.entries_lba;
+  t.partitions = c.partitions;
+  return t;
+}
+
+bool HasSignature(const Source& src, uint64_t offset) {
+  uint8_t sig[8];
+  return src.ReadAt(offset, MutableByteSpan(sig, 8)).ok() && std::memcmp(sig, "EFI PART", 8) == 0;
+}
+
+}  // namespace
+
+Result<Recovered> ReadRecovering(const Source& src, uint32_t ss) {
+  if (ss == 0) {
+    ss = 512;
+    bool at512 = HasSignature(src, 512) ||
+                 (src.size() >= 512 && HasSignature(src, (src.size() / 512 - 1) * 512));
+    if (!at512 && src.size() >= 4096 &&
+        (HasSignature(src, 4096) || HasSignature(src, (src.size() / 4096 - 1) * 4096)))
+      ss = 4096;
+  }
+  if (ss != 512 && ss != 4096)
+    return Errorf(ErrorCode::kInvalidArgument, "sector size {} (allowed: 512, 4096)", ss);
+  uint64_t disk_sectors = src.size() / ss;
+  if (disk_sectors < 3)
+    return Corrupt(fmt::format("truncated image: {} bytes, too small for a GPT at {}-byte "
+                               "sectors", src.size(), ss));
+  HULL_TRY(CheckMbr(src));
+  auto primary = ReadCopy(src, ss, 1, disk_sectors, "primary");
+  uint64_t backup_lba = primary.ok() ? primary->header.alternate_lba : disk_sectors - 1;
+  auto backup = ReadCopy(src, ss, backup_lba, disk_sectors, "backup");
+  Recovered r;
+  if (primary.ok()) {
+    r.table = TableFrom(*primary, ss, disk_sectors, false);
+    if (!backup.ok()) {
+      r.note = "backup copy not used: " + backup.error().ToString();
+    } else if (Status same = CompareCopies(*primary, *backup); !same.ok()) {
+      r.note = "backup copy not used: " + same.error().ToString();
+    }
+    return r;
+  }
+  if (!backup.ok())
+    return std::move(primary).error().Wrap("no valid GPT (backup: " + backup.error().ToString() +
+                                           ")");
+  r.table = TableFrom(*backup, ss, disk_sectors, true);
+  r.from_backup = true;
+  r.note = "primary copy not used: " + primary.error().ToString();
+  return r;
+}
+
 Result<Table> Read(const Source& src, uint32_t ss) {
   if (ss != 512 && ss != 4096)
     return Errorf(ErrorCode::kInvalidArgument, "sector size {} (allowed: 512, 4096)", ss);

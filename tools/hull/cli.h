@@ -43,5 +43,6 @@ void RegisterSpec(CLI::App& app, Context& ctx);
 void RegisterRootfs(CLI::App& app, Context& ctx);
 void RegisterBuild(CLI::App& app, Context& ctx);
 void RegisterBoot(CLI::App& app, Context& ctx);
+void RegisterSlot(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

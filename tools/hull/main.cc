@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
       RegisterRootfs,
       RegisterBuild,
       RegisterBoot,
+      RegisterSlot,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 

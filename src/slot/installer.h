@@ -1,0 +1,61 @@
+// The A/B slot installer (DESIGN.md "Updates and fleets", issue "Slots and
+// the agent"): writes a verified payload into the inactive usr slot of a
+// disk and makes it the next boot, so that power loss at any point leaves a
+// disk whose default boot entry still names a fully verified /usr.
+//
+// Order of operations (each write, fsync and ESP step is an interruption point):
+//  1. verify the payload (VerifyPayload): nothing is written before;
+//  2. read the disk (GPT with backup fallback, UKIs in boot order); the
+//     active slot is the one the default entry names (or `active_usrhash`,
+//     the booted one on a node); the target is another slot, empty first,
+//     else the oldest version; refuse when the payload does not fit;
+//  3. remove from the ESP every UKI naming the target slot and leftover
+//     temp files (at most two UKIs remain: the active one and the new one);
+//  4. relabel the target "_empty" (crash-safe GPT rewrite, gpt_write.h), so
+//     a torn slot never carries a version label;
+//  5. write usr, verity and signature data (the signature partition is
+//     zero-filled past its content), fsync;
+//  6. re-read and verify what was written (VerifySlot: whole tree, root
+//     hash, signature partition);
+//  7. relabel the target usr_<v>, usr_<v>_verity, usr_<v>_verity_sig with
+//     the DPS UUIDs of the root hash (crash-safe GPT rewrite);
+//  8. write the UKI as "hull_<v>+3.efi.tmp" (not an entry: systemd-boot
+//     loads only *.efi) and rename it to "hull_<v>+3.efi" (3 boot tries).
+// Until step 8's rename the default entry is untouched; after it, the new
+// entry sorts first (newer version).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "crypto/key.h"
+#include "slot/io.h"
+#include "slot/payload.h"
+
+namespace hull::slot {
+
+inline constexpr uint32_t kBootTries = 3;
+
+struct InstallOptions {
+  uint64_t chunk_bytes = 4 << 20;  // write size (a multiple of 4096)
+  std::string active_usrhash;      // the booted root hash; "" = the default entry's
+  const crypto::Certificate* verity_cert = nullptr;  // checks the root hash signature
+};
+
+struct InstallResult {
+  std::string slot;                  // "A" / "B"
+  std::string replaced_version;      // "" when the slot was empty
+  std::string uki_file;              // "hull_<v>+3.efi"
+  std::vector<std::string> removed;  // ESP files removed
+  uint64_t bytes_written = 0;        // usr + verity + signature partition bytes
+};
+
+// Errors: VerifyPayload's; kAlreadyExists when the active slot already holds
+// this root hash; kUnavailable when no other slot exists; kRefused
+// "<what> needs N bytes, slot X's partition has M" when the payload does not
+// fit; kVerifyFailed when the written slot does not verify; the I/O layer's
+// errors (kIo) as they come. Nothing bootable changes on error.
+Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& payload,
+                              const InstallOptions& options = {});
+
+}  // namespace hull::slot

@@ -1,0 +1,65 @@
+// A release payload: the four pieces of one usr slot that an update installs
+// -- the erofs /usr image, its dm-verity hash tree (with superblock), the DPS
+// usr-verity-sig partition content (JSON), the signed UKI naming the root
+// hash -- plus the version and root hash. `hull release add` publishes these;
+// the installer writes them into the inactive slot.
+//
+// Directory form (`hull slot extract`, docs/update.md):
+//   payload.json     {"version", "root_hash", "files": {"usr": {"name", "size",
+//                    "sha256"}, "verity": ..., "signature": ..., "uki": ...}}
+//   usr.erofs  usr.verity  usr.verity-sig  uki.efi
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "crypto/key.h"
+#include "slot/io.h"
+#include "slot/state.h"
+
+namespace hull::slot {
+
+inline constexpr uint64_t kMaxPayloadJson = 1 << 20;
+
+struct Payload {
+  std::string version;
+  std::string root_hash;    // lowercase hex
+  std::string usr_path;     // erofs image file
+  std::string verity_path;  // hash tree file (superblock at offset 0)
+  Bytes signature;          // signature partition content
+  Bytes uki;
+};
+
+// Reads a payload directory. kNotFound for a missing file, kCorrupt for a
+// malformed payload.json or a file whose size or SHA-256 differs from it.
+Result<Payload> LoadPayload(const std::string& dir);
+
+// Checks a payload before anything is written: the verity tree over the usr
+// image gives root_hash; the signature partition names root_hash (and its
+// signature verifies with `cert` when given); the UKI parses as PE and its
+// .cmdline says usrhash=<root_hash>; the version makes valid labels.
+// kVerifyFailed / kBadSignature / kInvalidArgument naming the problem.
+Status VerifyPayload(const Payload& p, const crypto::Certificate* cert = nullptr);
+
+// The standard file names inside a payload directory.
+inline constexpr const char* kUsrFile = "usr.erofs";
+inline constexpr const char* kVerityFile = "usr.verity";
+inline constexpr const char* kSignatureFile = "usr.verity-sig";
+inline constexpr const char* kUkiFile = "uki.efi";
+
+// Hashes the four standard files of `dir` and writes its payload.json.
+Result<nlohmann::json> WriteManifest(const std::string& dir, const std::string& version,
+                                     const std::string& root_hash);
+
+struct Extracted {
+  Payload payload;
+  std::string slot;         // "A", "B"
+  std::string uki_file;     // on the ESP
+  nlohmann::json manifest;  // payload.json
+};
+
+// Writes the payload of the slot the default boot entry names into `out_dir`
+// (created; must be empty or absent), after verifying that slot.
+Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::string& out_dir);
+
+}  // namespace hull::slot

@@ -1,0 +1,301 @@
+#include "slot/state.h"
+
+#include <sstream>
+
+#include "base/hex.h"
+#include "disk/image.h"
+#include "gpt/types.h"
+#include "pe/pe.h"
+#include "verity/signature.h"
+#include "verity/tree.h"
+
+namespace hull::slot {
+namespace {
+
+std::string SectionText(ByteSpan file, const pe::PeImage& img, std::string_view name) {
+  const pe::Section* s = img.FindSection(name);
+  if (!s) return "";
+  uint64_t len = std::min(s->virtual_size, s->size_of_raw_data);
+  uint64_t end = 0;
+  if (!CheckedAdd(uint64_t(s->pointer_to_raw_data), len, &end) || end > file.size()) return "";
+  std::string text(reinterpret_cast<const char*>(file.data()) + s->pointer_to_raw_data, len);
+  while (!text.empty() && (text.back() == '\0' || text.back() == '\n')) text.pop_back();
+  return text;
+}
+
+std::string OsReleaseValue(const std::string& osrel, const std::string& key) {
+  std::istringstream in(osrel);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key + "=", 0) != 0) continue;
+    std::string v = line.substr(key.size() + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+      v = v.substr(1, v.size() - 2);
+    return v;
+  }
+  return "";
+}
+
+std::string VersionOfLabel(const std::string& label) {
+  if (label.rfind("usr_", 0) != 0 || label.size() <= 4) return "";
+  return label.substr(4);
+}
+
+Status ReadSlots(DiskState& st) {
+  std::vector<const gpt::Partition*> usr, ver, sig;
+  for (const auto& p : st.table.partitions) {
+    const gpt::PartitionType* t = gpt::LookupTypeGuid(p.type);
+    if (!t) continue;
+    if (t->role == gpt::Role::kUsr) usr.push_back(&p);
+    if (t->role == gpt::Role::kUsrVerity) ver.push_back(&p);
+    if (t->role == gpt::Role::kUsrVeritySig) sig.push_back(&p);
+  }
+  if (usr.size() != ver.size() || usr.size() != sig.size())
+    return Errorf(ErrorCode::kCorrupt,
+                  "{} usr, {} usr-verity and {} usr-verity-sig partitions: slots need one of each",
+                  usr.size(), ver.size(), sig.size());
+  if (usr.size() > kMaxSlots)
+    return Errorf(ErrorCode::kCorrupt, "{} usr partitions (at most {})", usr.size(), kMaxSlots);
+  for (size_t i = 0; i < usr.size(); ++i) {
+    Slot s;
+    s.index = int(i);
+    s.sector_size = st.table.sector_size;
+    s.usr = *usr[i];
+    s.verity = *ver[i];
+    s.signature = *sig[i];
+    s.version = VersionOfLabel(s.usr.name);
+    st.slots.push_back(std::move(s));
+  }
+  return Ok();
+}
+
+Status ReadUkis(DiskState& st, EspIo& esp) {
+  HULL_ASSIGN_OR_RETURN(auto names, esp.List());
+  std::vector<Uki> ukis;
+  for (const std::string& name : names) {
+    auto entry = ParseEntryName(name);
+    if (!entry.ok()) {
+      st.other_files.push_back(name);
+      continue;
+    }
+    Uki u;
+    u.file = name;
+    u.entry = *entry;
+    auto bytes = esp.Read(name, kMaxUkiBytes);
+    if (!bytes.ok()) return std::move(bytes).error().Wrap("reading /EFI/Linux/" + name);
+    auto facts = ReadUkiFacts(*bytes);
+    if (facts.ok()) {
+      u.usrhash = facts->usrhash;
+      u.version = facts->version;
+      if (!u.usrhash.empty()) u.slot = st.SlotOfRootHash(u.usrhash);
+    } else {
+      u.error = facts.error().ToString();
+    }
+    ukis.push_back(std::move(u));
+  }
+  std::vector<EntryName> entries;
+  for (const auto& u : ukis) entries.push_back(u.entry);
+  for (size_t i : BootOrder(entries)) st.ukis.push_back(ukis[i]);
+  return Ok();
+}
+
+}  // namespace
+
+std::string UsrLabel(const std::string& version) { return "usr_" + version; }
+
+int DiskState::SlotOfRootHash(const std::string& root_hex) const {
+  auto root = HexDecode(root_hex);
+  if (!root.ok() || root->size() < 32) return -1;
+  auto uuids = disk::DpsVerityUuids(*root);
+  if (!uuids.ok()) return -1;
+  for (const Slot& s : slots) {
+    if (!s.empty() && s.usr.uuid == uuids->data && s.verity.uuid == uuids->verity) return s.index;
+  }
+  return -1;
+}
+
+Result<UkiFacts> ReadUkiFacts(ByteSpan uki) {
+  HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(uki));
+  UkiFacts f;
+  f.cmdline = SectionText(uki, img, ".cmdline");
+  std::istringstream in(f.cmdline);
+  for (std::string word; in >> word;) {
+    if (word.rfind("usrhash=", 0) == 0) f.usrhash = word.substr(8);
+  }
+  std::string osrel = SectionText(uki, img, ".osrel");
+  f.version = OsReleaseValue(osrel, "IMAGE_VERSION");
+  if (f.version.empty()) f.version = OsReleaseValue(osrel, "VERSION_ID");
+  return f;
+}
+
+Result<uint64_t> EspOffset(const gpt::Table& table) {
+  for (const auto& p : table.partitions) {
+    const gpt::PartitionType* t = gpt::LookupTypeGuid(p.type);
+    if (t && t->role == gpt::Role::kEsp) return p.first_lba * table.sector_size;
+  }
+  return Error(ErrorCode::kNotFound, "the disk has no EFI system partition");
+}
+
+Result<DiskState> ReadDiskState(const DiskIo& disk, EspIo& esp) {
+  DiskState st;
+  DiskSource src(disk);
+  HULL_ASSIGN_OR_RETURN(gpt::Recovered rec, gpt::ReadRecovering(src));
+  st.table = std::move(rec.table);
+  st.gpt_from_backup = rec.from_backup;
+  st.gpt_note = rec.note;
+  HULL_TRY(ReadSlots(st));
+  HULL_TRY(ReadUkis(st, esp));
+  return st;
+}
+
+Status VerifySlot(const DiskIo& disk, const Slot& slot, const std::string& root_hex,
+                  const crypto::Certificate* cert) {
+  HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(root_hex));
+  const File& f = disk.file();
+  HULL_ASSIGN_OR_RETURN(verity::VerityParams params,
+                        verity::ReadSuperblock(f, slot.Offset(slot.verity))
+                            .Context("slot " + slot.name() + " verity superblock"));
+  params.data_offset = slot.Offset(slot.usr);
+  uint64_t data_bytes;
+  if (!CheckedMul(params.data_blocks, uint64_t(params.data_block_size), &data_bytes) ||
+      data_bytes > slot.Size(slot.usr))
+    return Errorf(ErrorCode::kVerifyFailed, "slot {}: {} data blocks run past the usr partition",
+                  slot.name(), params.data_blocks);
+  HULL_ASSIGN_OR_RETURN(verity::Geometry geo, verity::ComputeGeometry(params));
+  if (geo.hash_end_bytes() > slot.Offset(slot.verity) + slot.Size(slot.verity))
+    return Errorf(ErrorCode::kVerifyFailed, "slot {}: the hash tree runs past the verity partition",
+                  slot.name());
+  HULL_ASSIGN_OR_RETURN(verity::VerifyResult v, verity::VerifyTree(f, f, params, root));
+  if (!v.ok())
+    return Errorf(ErrorCode::kVerifyFailed, "slot {}: verity: {}", slot.name(),
+                  v.root_matches
+                      ? v.Describe()
+                      : "root hash " + HexEncode(v.root_hash) + ", expected " + root_hex);
+  Bytes content(std::min(slot.Size(slot.signature), kMaxSignatureBytes));
+  HULL_TRY(disk.ReadAt(slot.Offset(slot.signature), content));
+  auto sig = verity::DecodeSignaturePartition(content);
+  if (!sig.ok())
+    return Errorf(ErrorCode::kVerifyFailed, "slot {}: signature partition: {}", slot.name(),
+                  sig.error().ToString());
+  if (!ConstantTimeEqual(sig->root_hash, root))
+    return Errorf(ErrorCode::kVerifyFailed, "slot {}: signature partition names root hash {}",
+                  slot.name(), HexEncode(sig->root_hash));
+  if (cert) {
+    HULL_TRY(verity::VerifyRootHashSignature(root, sig->signature, *cert)
+                 .Context("slot " + slot.name() + " root hash signature"));
+  }
+  return Ok();
+}
+
+Result<std::string> CheckBootable(const DiskIo& disk, EspIo& esp, const crypto::Certificate* cert) {
+  HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
+  const Uki* def = st.default_entry();
+  if (!def) return Error(ErrorCode::kVerifyFailed, "no UKI under /EFI/Linux");
+  if (!def->error.empty())
+    return Errorf(ErrorCode::kVerifyFailed, "default entry {}: {}", def->file, def->error);
+  if (def->slot < 0)
+    return Errorf(ErrorCode::kVerifyFailed, "default entry {}: usrhash={} names no usr slot",
+                  def->file, def->usrhash);
+  HULL_TRY(VerifySlot(disk, st.slots[size_t(def->slot)], def->usrhash, cert)
+               .Context("default entry " + def->file));
+  return def->file;
+}
+
+Result<OpenedDisk> OpenDisk(const std::string& path, bool writable, const std::string& esp_dir) {
+  OpenedDisk o;
+  HULL_ASSIGN_OR_RETURN(o.disk, FileDisk::Open(path, writable));
+  if (!esp_dir.empty()) {
+    o.esp = std::make_unique<DirectoryEsp>(esp_dir);
+    return o;
+  }
+  DiskSource src(*o.disk);
+  HULL_ASSIGN_OR_RETURN(gpt::Recovered rec,
+                        gpt::ReadRecovering(src).Context("reading GPT of " + path));
+  HULL_ASSIGN_OR_RETURN(uint64_t off, EspOffset(rec.table));
+  o.esp = std::make_unique<MtoolsEsp>(path, off);
+  return o;
+}
+
+std::string RootHashOfUuids(const Slot& slot) {
+  if (slot.empty()) return "";
+  std::string a = slot.usr.uuid.ToString(), b = slot.verity.uuid.ToString();
+  std::string out;
+  for (char c : a + b)
+    if (c != '-') out += c;
+  return out;
+}
+
+namespace {
+
+int ActiveSlot(const DiskState& st) { return st.default_entry() ? st.default_entry()->slot : -1; }
+
+std::string CheckText(const std::vector<SlotCheck>& checks, size_t i) {
+  if (i >= checks.size() || !checks[i].checked) return "not checked";
+  return checks[i].error.empty() ? "verified" : "FAILED: " + checks[i].error;
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks) {
+  nlohmann::json j;
+  j["gpt"] = {{"from_backup", st.gpt_from_backup},
+              {"note", st.gpt_note},
+              {"sector_size", st.table.sector_size}};
+  j["slots"] = nlohmann::json::array();
+  for (const Slot& s : st.slots) {
+    nlohmann::json js{
+        {"slot", s.name()},
+        {"version", s.version},
+        {"empty", s.empty()},
+        {"active", s.index == ActiveSlot(st)},
+        {"root_hash", RootHashOfUuids(s)},
+        {"partitions",
+         {{"usr", s.usr.number}, {"verity", s.verity.number}, {"signature", s.signature.number}}},
+        {"usr_bytes", s.Size(s.usr)}};
+    size_t i = size_t(s.index);
+    if (i < checks.size() && checks[i].checked) js["verified"] = checks[i].error.empty();
+    if (i < checks.size() && !checks[i].error.empty()) js["error"] = checks[i].error;
+    j["slots"].push_back(js);
+  }
+  j["ukis"] = nlohmann::json::array();
+  for (size_t i = 0; i < st.ukis.size(); ++i) {
+    const Uki& u = st.ukis[i];
+    nlohmann::json ju{{"file", u.file},
+                      {"boot_order", i + 1},
+                      {"state", EntryStateName(u.entry.state())},
+                      {"version", u.version},
+                      {"usrhash", u.usrhash},
+                      {"slot", u.slot >= 0 ? st.slots[size_t(u.slot)].name() : ""}};
+    if (u.entry.left) ju["tries_left"] = *u.entry.left;
+    if (u.entry.done) ju["tries_done"] = *u.entry.done;
+    if (!u.error.empty()) ju["error"] = u.error;
+    j["ukis"].push_back(ju);
+  }
+  j["other_files"] = st.other_files;
+  return j;
+}
+
+std::string ToText(const DiskState& st, const std::vector<SlotCheck>& checks) {
+  std::string out;
+  if (st.gpt_from_backup || !st.gpt_note.empty()) out += "GPT: " + st.gpt_note + "\n";
+  for (const Slot& s : st.slots) {
+    out += fmt::format("slot {}{}: {}  partitions {}/{}/{}  {}\n", s.name(),
+                       s.index == ActiveSlot(st) ? " (active)" : "",
+                       s.empty() ? "empty" : "usr_" + s.version, s.usr.number, s.verity.number,
+                       s.signature.number, CheckText(checks, size_t(s.index)));
+    if (!s.empty()) out += "  root hash " + RootHashOfUuids(s) + "\n";
+  }
+  out += "boot order (/EFI/Linux):\n";
+  for (size_t i = 0; i < st.ukis.size(); ++i) {
+    const Uki& u = st.ukis[i];
+    std::string tries = u.entry.left ? fmt::format(", {} tries left", *u.entry.left) : "";
+    if (u.entry.done) tries += fmt::format(", {} done", *u.entry.done);
+    out += fmt::format("  {}. {}  {}{}  -> {}\n", i + 1, u.file, EntryStateName(u.entry.state()),
+                       tries,
+                       u.slot >= 0 ? "slot " + st.slots[size_t(u.slot)].name()
+                                   : "no slot" + (u.error.empty() ? "" : " (" + u.error + ")"));
+  }
+  for (const auto& f : st.other_files) out += "  (not an entry) " + f + "\n";
+  return out;
+}
+
+}  // namespace hull::slot

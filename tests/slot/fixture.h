@@ -1,0 +1,57 @@
+// Test inputs for the slot tests, made with the real tools in seconds: a
+// small erofs /usr (mkfs.erofs), its dm-verity tree and DPS signature
+// partition (src/verity), a UKI on Debian's systemd-stub with Debian's
+// kernel (src/uki), and a disk in the `hull build` layout (build::BuildLayout
+// + disk::CreateDisk, which runs mkfs.vfat and mcopy for the ESP).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/file.h"
+#include "crypto/key.h"
+
+namespace hull::slot::testing {
+
+struct Release {
+  std::string version;
+  std::string dir;        // payload directory (payload.json + four files)
+  std::string root_hash;  // hex
+};
+
+class Inputs {
+ public:
+  // Makes everything under a fresh temp dir, in /dev/shm when it exists:
+  // the fsyncs the installer does per operation cost nothing on tmpfs, and
+  // the crash model, not the host's disk, decides what persists.
+  static Result<std::unique_ptr<Inputs>> Create();
+
+  // A payload directory for `version` with about `kib` KiB of file data. The
+  // UKI carries Debian's kernel, or with real_kernel=false 64 KiB of random
+  // bytes as .linux (the installer treats the UKI as opaque bytes plus
+  // .cmdline/.osrel; the power-loss matrix copies it ~2000 times).
+  Result<Release> MakeRelease(const std::string& version, uint64_t kib, bool real_kernel = true);
+  // A disk with `r` in slot A, slot B "_empty", its UKI as hull_<v>+3.efi.
+  Result<std::string> MakeDisk(const Release& r, const std::string& name);
+
+  const std::string& dir() const { return dir_.path(); }
+  const crypto::Certificate& verity_cert() const { return cert_; }
+  std::string cert_path() const { return dir_.path() + "/verity.crt"; }
+
+ private:
+  Inputs(TempDir dir, crypto::PrivateKey key, crypto::Certificate cert)
+      : dir_(std::move(dir)), key_(std::move(key)), cert_(std::move(cert)) {}
+  TempDir dir_;
+  crypto::PrivateKey key_;
+  crypto::Certificate cert_;
+};
+
+// Copies a (sparse) disk image file.
+Status CopyImage(const std::string& from, const std::string& to);
+
+// Debian's kernel and systemd-stub on this machine.
+std::string KernelPath();
+inline constexpr const char* kStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+inline constexpr const char* kBootEfi = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
+
+}  // namespace hull::slot::testing
