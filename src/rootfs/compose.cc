@@ -60,6 +60,10 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
   argv.push_back(std::string("--setup-hook=mkdir -p \"$1\"/etc/apt/preferences.d && printf '") +
                  kNoUsrmergePin + "' > \"$1\"/etc/apt/preferences.d/hull-no-usrmerge");
   argv.push_back("--customize-hook=rm \"$1\"/etc/apt/preferences.d/hull-no-usrmerge");
+  // Debian's kernel postinst builds an initramfs Hull never uses (it makes its
+  // own initrd): update-initramfs is diverted to true while packages install.
+  argv.push_back(std::string("--essential-hook=") + kDivertUpdateInitramfs);
+  argv.push_back(std::string("--customize-hook=") + kRestoreUpdateInitramfs);
   if (eatmydata) argv.push_back(std::string("--hook-dir=") + kEatmydataHooks);
   auto pkgs = Sorted(o.packages);
   if (!pkgs.empty()) argv.push_back("--include=" + Join(pkgs, ","));
@@ -117,7 +121,7 @@ Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o) {
 
 std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256) {
   std::string material = fmt::format(
-      "hull-compose-v3\nsuite={}\narch={}\nvariant={}\nmirror={}\ncomponents={}\npackages={}\n"
+      "hull-compose-v4\nsuite={}\narch={}\nvariant={}\nmirror={}\ncomponents={}\npackages={}\n"
       "dpkg={}\npin={}\nrelease={}\n",
       o.suite, o.arch, o.variant, o.mirror, Join(o.components, ","), Join(Sorted(o.packages), ","),
       Join({std::begin(kDpkgPathFilters), std::end(kDpkgPathFilters)}, ","), kNoUsrmergePin,

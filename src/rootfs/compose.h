@@ -42,6 +42,17 @@ inline constexpr char kMergedUsrHooks[] = "/usr/share/mmdebstrap/hooks/merged-us
 // installed (the tree is merged-/usr already; usr-is-merged satisfies
 // init-system-helpers instead, and perl stays out).
 inline constexpr char kNoUsrmergePin[] = "Package: usrmerge\\nPin: release *\\nPin-Priority: -1\\n";
+// mmdebstrap hooks around the package installation: update-initramfs is a
+// link to true (dpkg-diverted), so the kernel's postinst builds no initramfs
+// (Hull makes its own initrd; /boot is not part of the image); the diversion
+// is removed afterwards and initramfs-tools stays as packaged.
+inline constexpr char kDivertUpdateInitramfs[] =
+    "chroot \"$1\" dpkg-divert --quiet --local --rename --divert "
+    "/usr/sbin/update-initramfs.hull --add /usr/sbin/update-initramfs && "
+    "ln -s /bin/true \"$1\"/usr/sbin/update-initramfs";
+inline constexpr char kRestoreUpdateInitramfs[] =
+    "rm \"$1\"/usr/sbin/update-initramfs && chroot \"$1\" dpkg-divert --quiet --local "
+    "--rename --remove /usr/sbin/update-initramfs && rm -f \"$1\"/boot/initrd.img-*";
 // mmdebstrap's hook running dpkg under eatmydata (no fsync while composing:
 // the tree is a throwaway until it is packed). Used when present.
 inline constexpr char kEatmydataHooks[] = "/usr/share/mmdebstrap/hooks/eatmydata";
@@ -68,7 +79,8 @@ struct ComposeResult {
 
 // The mmdebstrap argv writing a tar to `tar_out`, syncing .debs
 // with `deb_cache` (empty: no .deb cache), with kDpkgPathFilters, the
-// kMergedUsrHooks, the kNoUsrmergePin and, when
+// kMergedUsrHooks, the kNoUsrmergePin, the update-initramfs diversion and,
+// when
 // `eatmydata`, the kEatmydataHooks.
 std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& tar_out,
                                              const std::string& deb_cache, bool eatmydata = false);
