@@ -32,6 +32,7 @@ nlohmann::json ManifestJson(const spec::ImageSpec& s, const Work& w, const Build
       {"packages", w.compose.shape.packages.size()},
       {"compose_cache_hit", w.compose.compose.cache_hit},
       {"compose_cache_key", w.compose.compose.key},
+      {"products_cache_hit", w.products_hit},
       {"release_sha256", w.compose.compose.release_sha256},
       {"usr",
        {{"erofs_uuid", w.pack.uuid.ToString()},
@@ -66,8 +67,9 @@ std::string Summary(const BuildResult& r) {
   if (m["insecure_dev_keys"].get<bool>())
     s += "  WARNING: signed with throwaway development keys\n";
   s += fmt::format("  kernel      {}\n", m["kernel"].get<std::string>());
-  s += fmt::format("  packages    {} (compose cache {})\n", m["packages"].get<size_t>(),
-                   m["compose_cache_hit"].get<bool>() ? "hit" : "miss");
+  s += fmt::format("  packages    {} (compose cache {}, usr products {})\n",
+                   m["packages"].get<size_t>(), m["compose_cache_hit"].get<bool>() ? "hit" : "miss",
+                   m.value("products_cache_hit", false) ? "hit" : "miss");
   s += fmt::format("  /usr        {:.1f} MiB in files, erofs {:.1f} MiB\n",
                    m["sizes"]["usr_tree_bytes"].get<double>() / (1 << 20),
                    m["sizes"]["usr_erofs_bytes"].get<double>() / (1 << 20));

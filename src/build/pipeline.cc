@@ -12,6 +12,7 @@
 #include "build/artifacts.h"
 #include "build/initrd.h"
 #include "build/plan.h"
+#include "build/products.h"
 #include "build/work.h"
 #include "crypto/digest.h"
 #include "disk/image.h"
@@ -173,6 +174,32 @@ Status AddNodeFiles(const BuildOptions& o, const std::string& work, spec::ImageS
   return {};
 }
 
+// Compose, or (warm) the usr product cache entry for the same inputs.
+Result<rootfs::ComposeStageResult> RunCompose(const BuildOptions& o, const spec::ImageSpec& s,
+                                              Work& w) {
+  rootfs::ComposeStageOptions co{.spec_dir = o.spec_dir,
+                                 .out_dir = w.dir + "/compose",
+                                 .cache_dir = o.cache_dir,
+                                 .source_date_epoch = w.epoch};
+  if (!o.cache_dir.empty()) {
+    HULL_ASSIGN_OR_RETURN(co.source, rootfs::ResolveCompose(rootfs::ComposeOptionsFor(s, co)));
+    std::error_code ec;
+    HULL_ASSIGN_OR_RETURN(std::string material,
+                          ProductMaterial({.spec = &s,
+                                           .spec_dir = o.spec_dir,
+                                           .compose_key = co.source->key,
+                                           .source_date_epoch = w.epoch,
+                                           .init_binary = o.init_binary,
+                                           .self_binary = fs::read_symlink("/proc/self/exe", ec)}));
+    w.products_dir = ProductDir(o.cache_dir, ProductKey(co.source->key, material));
+    if (ProductExists(w.products_dir)) {
+      w.products_hit = true;
+      return rootfs::LoadComposeStage(w.products_dir);
+    }
+  }
+  return rootfs::ComposeStage(s, co);
+}
+
 }  // namespace
 
 std::string DefaultInitPath() {
@@ -216,19 +243,23 @@ Result<BuildResult> Build(const BuildOptions& o) {
   s.signing_key_dir = key_dir;  // empty marks os-release as insecure
   HULL_TRY(AddNodeFiles(o, w.dir, s));
   BuildResult res;
-  HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] {
-                          return rootfs::ComposeStage(s, {.spec_dir = o.spec_dir,
-                                                          .out_dir = w.dir + "/compose",
-                                                          .cache_dir = o.cache_dir,
-                                                          .source_date_epoch = w.epoch});
-                        }));
-  const std::string tree = w.dir + "/compose/tree";
+  HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] { return RunCompose(o, s, w); }));
+  const std::string compose_dir = w.products_hit ? w.products_dir : w.dir + "/compose";
+  const std::string tree = compose_dir + "/tree";
   const std::string stem = OutputStem(s);
-  HULL_ASSIGN_OR_RETURN(w.pack, Stage(o, res, "pack", [&] {
-                          return rootfs::PackStage({.dir = w.dir + "/compose",
-                                                    .output = w.dir + "/usr.erofs",
-                                                    .sbom = w.out + "/" + stem + ".spdx.json"});
-                        }));
+  HULL_ASSIGN_OR_RETURN(
+      w.pack, Stage(o, res, "pack", [&]() -> Result<rootfs::PackStageResult> {
+        const bool hit = w.products_hit;
+        HULL_ASSIGN_OR_RETURN(
+            auto p, rootfs::PackStage({.dir = compose_dir,
+                                       .output = (hit ? w.products_dir : w.dir) + "/usr.erofs",
+                                       .sbom = w.out + "/" + stem + ".spdx.json",
+                                       .reuse_image = hit}));
+        if (!hit && !w.products_dir.empty()) {
+          HULL_TRY(StoreProducts(w.products_dir, compose_dir, p.image));
+        }
+        return p;
+      }));
   HULL_ASSIGN_OR_RETURN(
       w.seal, Stage(o, res, "seal", [&] { return Seal(s, w.pack.image, w.keys, w.dir); }));
   HULL_ASSIGN_OR_RETURN(w.kernel, FindKernel(tree));

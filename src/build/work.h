@@ -20,6 +20,8 @@ struct Work {
   int64_t epoch = 0;
   SigningKeys keys;
   rootfs::ComposeStageResult compose;
+  std::string products_dir;  // the usr product cache entry (empty: no cache)
+  bool products_hit = false;
   rootfs::PackStageResult pack;
   SealResult seal;
   KernelFiles kernel;

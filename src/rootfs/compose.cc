@@ -39,7 +39,7 @@ std::vector<std::string> Sorted(const std::vector<std::string>& v) {
 }  // namespace
 
 std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& tar_out,
-                                             const std::string& deb_cache) {
+                                             const std::string& deb_cache, bool eatmydata) {
   std::vector<std::string> argv = {
       "mmdebstrap",
       // Mounts (/proc, /dev) stay inside a private namespace; nothing is
@@ -51,6 +51,20 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
       "--keyring=" + o.keyring,
       "--format=tar",
   };
+  for (const char* f : kDpkgPathFilters) argv.push_back(std::string("--dpkgopt=") + f);
+  // The tree is made merged-/usr from the start (mmdebstrap's merged-usr
+  // hooks install usr-is-merged), and an apt pin keeps usrmerge out: apt
+  // would pick it (and perl with it, about 45 MiB) for init-system-helpers'
+  // "usrmerge | usr-is-merged".
+  argv.push_back(std::string("--hook-dir=") + kMergedUsrHooks);
+  argv.push_back(std::string("--setup-hook=mkdir -p \"$1\"/etc/apt/preferences.d && printf '") +
+                 kNoUsrmergePin + "' > \"$1\"/etc/apt/preferences.d/hull-no-usrmerge");
+  argv.push_back("--customize-hook=rm \"$1\"/etc/apt/preferences.d/hull-no-usrmerge");
+  // Debian's kernel postinst builds an initramfs Hull never uses (it makes its
+  // own initrd): update-initramfs is diverted to true while packages install.
+  argv.push_back(std::string("--essential-hook=") + kDivertUpdateInitramfs);
+  argv.push_back(std::string("--customize-hook=") + kRestoreUpdateInitramfs);
+  if (eatmydata) argv.push_back(std::string("--hook-dir=") + kEatmydataHooks);
   auto pkgs = Sorted(o.packages);
   if (!pkgs.empty()) argv.push_back("--include=" + Join(pkgs, ","));
   if (!deb_cache.empty()) {
@@ -107,21 +121,36 @@ Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o) {
 
 std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256) {
   std::string material = fmt::format(
-      "hull-compose-v1\nsuite={}\narch={}\nvariant={}\nmirror={}\ncomponents={}\npackages={}\n"
-      "release={}\n",
+      "hull-compose-v4\nsuite={}\narch={}\nvariant={}\nmirror={}\ncomponents={}\npackages={}\n"
+      "dpkg={}\npin={}\nrelease={}\n",
       o.suite, o.arch, o.variant, o.mirror, Join(o.components, ","), Join(Sorted(o.packages), ","),
+      Join({std::begin(kDpkgPathFilters), std::end(kDpkgPathFilters)}, ","), kNoUsrmergePin,
       release_sha256);
   return HexEncode(crypto::Sha256(AsBytes(material)));
 }
+
+namespace {
+
+std::vector<std::string> TarExtractArgv(const std::string& tarball, const std::string& dir) {
+  return {"tar",
+          "--extract",
+          "--file",
+          tarball,
+          "--directory",
+          dir,
+          "--numeric-owner",
+          "--same-permissions",
+          "--xattrs",
+          "--xattrs-include=*"};
+}
+
+}  // namespace
 
 Status ExtractTree(const std::string& tarball, const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", dir, ec.message());
-  auto r = Run(
-      Command{.argv = {"tar", "--extract", "--file", tarball, "--directory", dir, "--numeric-owner",
-                       "--same-permissions", "--xattrs", "--xattrs-include=*"},
-              .timeout = std::chrono::minutes(10)});
+  auto r = Run(Command{.argv = TarExtractArgv(tarball, dir), .timeout = std::chrono::minutes(10)});
   if (!r.ok()) return std::move(r).error().Wrap("extracting " + tarball);
   return Ok();
 }
@@ -136,13 +165,15 @@ Status CheckOutDir(const std::string& out_dir) {
   return Ok();
 }
 
-// Runs mmdebstrap into `tar_final` via a temp name (a failed run leaves nothing).
+// Runs mmdebstrap into `tar_final` via a temp name (a failed run leaves
+// nothing). mmdebstrap's tar cannot be extracted while it is written: with
+// "-" its hooks' output lands in the stream, and a FIFO it opens twice.
 Status RunMmdebstrap(const ComposeOptions& o, const std::string& tar_final,
                      const std::string& deb_cache) {
   const std::string partial = tar_final + ".partial";
   std::error_code ec;
   fs::remove(partial, ec);
-  auto argv = BuildMmdebstrapArgv(o, partial, deb_cache);
+  auto argv = BuildMmdebstrapArgv(o, partial, deb_cache, fs::is_directory(kEatmydataHooks, ec));
   HULL_LOG_DEBUG("compose: {}", ShellQuote(argv));
   auto r = Run(Command{.argv = argv,
                        .env = {fmt::format("SOURCE_DATE_EPOCH={}", o.source_date_epoch)},
@@ -159,13 +190,30 @@ Status RunMmdebstrap(const ComposeOptions& o, const std::string& tar_final,
 
 }  // namespace
 
+Result<ComposeSource> ResolveCompose(const ComposeOptions& o) {
+  HULL_ASSIGN_OR_RETURN(std::string in_release, FetchVerifiedInRelease(o));
+  ComposeSource src;
+  src.release_sha256 = HexEncode(crypto::Sha256(AsBytes(in_release)));
+  src.key = CacheKey(o, src.release_sha256);
+  return src;
+}
+
 Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_dir) {
   auto start = std::chrono::steady_clock::now();
   HULL_TRY(CheckOutDir(out_dir));
+  HULL_ASSIGN_OR_RETURN(ComposeSource src, ResolveCompose(o));
+  HULL_ASSIGN_OR_RETURN(ComposeResult res, Compose(o, out_dir, src));
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return res;
+}
+
+Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_dir,
+                              const ComposeSource& source) {
+  auto start = std::chrono::steady_clock::now();
+  HULL_TRY(CheckOutDir(out_dir));
   ComposeResult res;
-  HULL_ASSIGN_OR_RETURN(std::string in_release, FetchVerifiedInRelease(o));
-  res.release_sha256 = HexEncode(crypto::Sha256(AsBytes(in_release)));
-  res.key = CacheKey(o, res.release_sha256);
+  res.release_sha256 = source.release_sha256;
+  res.key = source.key;
 
   std::optional<TempDir> scratch;
   std::string trees, debs;

@@ -26,6 +26,37 @@ namespace hull::rootfs {
 
 inline constexpr char kDebianKeyring[] = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
+// dpkg path filters (dpkg.cfg(5) path-exclude/path-include) every compose
+// passes: documentation, manual and info pages, message catalogues and lintian
+// overrides are never unpacked. The copyright files stay (the SBOM reads their
+// licenses), and so do the /usr/share/doc/<pkg> links to another package's.
+inline constexpr const char* kDpkgPathFilters[] = {
+    "path-exclude=/usr/share/doc/*/*",  "path-include=/usr/share/doc/*/copyright",
+    "path-exclude=/usr/share/man/*",    "path-exclude=/usr/share/info/*",
+    "path-exclude=/usr/share/locale/*", "path-include=/usr/share/locale/locale.alias",
+    "path-exclude=/usr/share/lintian/*"};
+// mmdebstrap's hooks making the tree merged-/usr before anything is unpacked
+// (and installing usr-is-merged).
+inline constexpr char kMergedUsrHooks[] = "/usr/share/mmdebstrap/hooks/merged-usr";
+// apt_preferences(5) pin every compose sets while apt runs: usrmerge is never
+// installed (the tree is merged-/usr already; usr-is-merged satisfies
+// init-system-helpers instead, and perl stays out).
+inline constexpr char kNoUsrmergePin[] = "Package: usrmerge\\nPin: release *\\nPin-Priority: -1\\n";
+// mmdebstrap hooks around the package installation: update-initramfs is a
+// link to true (dpkg-diverted), so the kernel's postinst builds no initramfs
+// (Hull makes its own initrd; /boot is not part of the image); the diversion
+// is removed afterwards and initramfs-tools stays as packaged.
+inline constexpr char kDivertUpdateInitramfs[] =
+    "chroot \"$1\" dpkg-divert --quiet --local --rename --divert "
+    "/usr/sbin/update-initramfs.hull --add /usr/sbin/update-initramfs && "
+    "ln -s /bin/true \"$1\"/usr/sbin/update-initramfs";
+inline constexpr char kRestoreUpdateInitramfs[] =
+    "rm \"$1\"/usr/sbin/update-initramfs && chroot \"$1\" dpkg-divert --quiet --local "
+    "--rename --remove /usr/sbin/update-initramfs && rm -f \"$1\"/boot/initrd.img-*";
+// mmdebstrap's hook running dpkg under eatmydata (no fsync while composing:
+// the tree is a throwaway until it is packed). Used when present.
+inline constexpr char kEatmydataHooks[] = "/usr/share/mmdebstrap/hooks/eatmydata";
+
 struct ComposeOptions {
   std::string suite = "bookworm";
   std::string mirror = "http://deb.debian.org/debian";
@@ -46,10 +77,13 @@ struct ComposeResult {
   double seconds = 0;
 };
 
-// The mmdebstrap argv writing a tar to `tar_out`, syncing .debs with `deb_cache`
-// (empty: no .deb cache).
+// The mmdebstrap argv writing a tar to `tar_out`, syncing .debs
+// with `deb_cache` (empty: no .deb cache), with kDpkgPathFilters, the
+// kMergedUsrHooks, the kNoUsrmergePin, the update-initramfs diversion and,
+// when
+// `eatmydata`, the kEatmydataHooks.
 std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& tar_out,
-                                             const std::string& deb_cache);
+                                             const std::string& deb_cache, bool eatmydata = false);
 // "<mirror>/dists/<suite>/InRelease".
 std::string InReleaseUrl(const ComposeOptions& o);
 // Fetches InRelease (curl for http(s), a read for file://) and checks its
@@ -57,10 +91,21 @@ std::string InReleaseUrl(const ComposeOptions& o);
 // by an unknown key; kUnavailable when it cannot be fetched.
 Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o);
 // Hex SHA-256 over suite, arch, variant, mirror, components, the sorted and
-// de-duplicated package list and the InRelease digest.
+// de-duplicated package list, kDpkgPathFilters, kNoUsrmergePin and the
+// InRelease digest.
 std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256);
+// What a compose is keyed by: the verified InRelease's SHA-256 and CacheKey.
+struct ComposeSource {
+  std::string release_sha256;
+  std::string key;
+};
+// Fetches and verifies InRelease (FetchVerifiedInRelease) and derives the key.
+Result<ComposeSource> ResolveCompose(const ComposeOptions& o);
 // Composes into `out_dir` (created; must not exist or be empty).
 Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_dir);
+// The same with an already resolved source (no second InRelease fetch).
+Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_dir,
+                              const ComposeSource& source);
 
 // Extracts a tar made by Compose into `dir` keeping owners, modes and xattrs.
 Status ExtractTree(const std::string& tarball, const std::string& dir);

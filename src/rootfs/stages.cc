@@ -18,6 +18,8 @@ double Since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+}  // namespace
+
 ComposeOptions ComposeOptionsFor(const spec::ImageSpec& s, const ComposeStageOptions& o) {
   ComposeOptions c;
   c.suite = s.distribution.suite;
@@ -30,6 +32,8 @@ ComposeOptions ComposeOptionsFor(const spec::ImageSpec& s, const ComposeStageOpt
   c.cache_dir = o.cache_dir;
   return c;
 }
+
+namespace {
 
 ShapeOptions ShapeOptionsFor(const spec::ImageSpec& s, const ComposeStageOptions& o) {
   ShapeOptions sh;
@@ -91,7 +95,12 @@ nlohmann::json ShapeReportJson(const ShapeReport& r) {
 Result<ComposeStageResult> ComposeStage(const spec::ImageSpec& s, const ComposeStageOptions& o) {
   ComposeStageResult res;
   const std::string tree = o.out_dir + "/tree";
-  HULL_ASSIGN_OR_RETURN(res.compose, Compose(ComposeOptionsFor(s, o), tree).Context("compose"));
+  if (o.source) {
+    HULL_ASSIGN_OR_RETURN(res.compose,
+                          Compose(ComposeOptionsFor(s, o), tree, *o.source).Context("compose"));
+  } else {
+    HULL_ASSIGN_OR_RETURN(res.compose, Compose(ComposeOptionsFor(s, o), tree).Context("compose"));
+  }
   auto t = std::chrono::steady_clock::now();
   HULL_ASSIGN_OR_RETURN(res.shape, Shape(tree, ShapeOptionsFor(s, o)).Context("shape"));
   res.shape_seconds = Since(t);
@@ -163,10 +172,16 @@ Result<PackStageResult> PackStage(const PackStageOptions& o) {
     return Errorf(ErrorCode::kCorrupt, "'{}/image.json': {}", o.dir, ex.what());
   }
   const std::string tree = o.dir + "/tree";
-  if (!res.file_contexts.empty()) {
+  if (!res.file_contexts.empty()) res.policy_file_contexts = o.dir + "/policy.file_contexts";
+  if (!res.file_contexts.empty() && o.reuse_image &&
+      !fs::exists(res.policy_file_contexts)) {
+    return Errorf(ErrorCode::kCorrupt,
+                  "'{}' lacks policy.file_contexts: remove that cache entry and build again",
+                  o.dir);
+  }
+  if (!res.file_contexts.empty() && !o.reuse_image) {
     HULL_ASSIGN_OR_RETURN(std::string fc, ReadPolicyFileContexts(tree));
     HULL_TRY(WriteFileAtomic(res.file_contexts, UsrImageFileContexts(fc)));
-    res.policy_file_contexts = o.dir + "/policy.file_contexts";
     HULL_TRY(WriteFileAtomic(res.policy_file_contexts, fc));
     // libselinux reads the path equivalences (/lib = /usr/lib) next to it.
     auto subs = ReadPolicyFileContexts(tree, ".subs_dist");
@@ -176,7 +191,7 @@ Result<PackStageResult> PackStage(const PackStageOptions& o) {
   e.output = o.output;
   e.uuid = UsrFilesystemUuid(name, version);
   e.file_contexts = res.file_contexts;
-  HULL_TRY(PackErofs(e));
+  if (!o.reuse_image) HULL_TRY(PackErofs(e));
   res.image = o.output;
   res.uuid = e.uuid;
   std::error_code ec;
@@ -187,6 +202,40 @@ Result<PackStageResult> PackStage(const PackStageOptions& o) {
       {.image_name = name, .image_version = version, .suite = suite, .created = e.timestamp}, pkgs);
   HULL_TRY(WriteFileAtomic(res.sbom, sbom.dump(2) + "\n"));
   res.seconds = Since(start);
+  return res;
+}
+
+Result<ComposeStageResult> LoadComposeStage(const std::string& dir) {
+  ComposeStageResult res;
+  HULL_ASSIGN_OR_RETURN(res.shape.packages, LoadPackagesJson(dir + "/packages.json"));
+  HULL_ASSIGN_OR_RETURN(std::string image_text, ReadFileText(dir + "/image.json", 1 << 20));
+  HULL_ASSIGN_OR_RETURN(std::string report_text,
+                        ReadFileText(dir + "/shape-report.json", 16 << 20));
+  auto image = nlohmann::json::parse(image_text, nullptr, false);
+  auto rep = nlohmann::json::parse(report_text, nullptr, false);
+  if (image.is_discarded() || rep.is_discarded()) {
+    return Errorf(ErrorCode::kCorrupt, "'{}': image.json or shape-report.json is not JSON", dir);
+  }
+  try {
+    res.compose.cache_hit = true;
+    res.compose.key = image.at("cache_key");
+    res.compose.release_sha256 = image.at("release_sha256");
+    res.shape.removed_packages = rep.at("removed_packages").get<std::vector<std::string>>();
+    for (const auto& k : rep.at("kernels")) {
+      res.shape.kernels.push_back({.kernel_version = k.at("version"),
+                                   .modules_before = k.at("modules_before"),
+                                   .modules_kept = k.at("modules_kept"),
+                                   .bytes_removed = k.at("bytes_removed")});
+    }
+    res.shape.usr_bytes_before_prune = rep.at("usr_bytes_before_module_pruning");
+    res.shape.usr_bytes_after = rep.at("usr_bytes");
+    for (const auto& e : rep.at("largest")) {
+      std::string p = e.at("path");
+      res.shape.largest.push_back({p.substr(p.rfind("/usr/", 0) == 0 ? 5 : 0), e.at("bytes")});
+    }
+  } catch (const nlohmann::json::exception& ex) {
+    return Errorf(ErrorCode::kCorrupt, "'{}': {}", dir, ex.what());
+  }
   return res;
 }
 

@@ -28,6 +28,8 @@ struct ComposeStageOptions {
   std::string out_dir;
   std::string cache_dir;  // empty: no cache
   int64_t source_date_epoch = 0;
+  // Already resolved (ResolveCompose): the InRelease is not fetched again.
+  std::optional<ComposeSource> source;
 };
 
 struct ComposeStageResult {
@@ -38,12 +40,21 @@ struct ComposeStageResult {
 
 Result<ComposeStageResult> ComposeStage(const spec::ImageSpec& spec,
                                         const ComposeStageOptions& options);
+// The compose options a spec gives (what ComposeStage composes with).
+ComposeOptions ComposeOptionsFor(const spec::ImageSpec& spec, const ComposeStageOptions& options);
+// A compose stage's result read back from its OUT (image.json, packages.json,
+// shape-report.json), as kept by a cache: compose.cache_hit is set, the
+// seconds are 0. kCorrupt names a malformed file.
+Result<ComposeStageResult> LoadComposeStage(const std::string& dir);
 
 struct PackStageOptions {
   std::string dir;            // a compose stage's OUT
   std::string output;         // the erofs image
   std::string sbom;           // default: <output>.spdx.json
   std::optional<bool> lz4hc;  // default: the spec's erofs.compression
+  // `output` already holds the image an earlier PackStage of this `dir` made
+  // (and `dir` its file_contexts): only the SBOM is written.
+  bool reuse_image = false;
 };
 
 struct PackStageResult {

@@ -1,5 +1,6 @@
 // End-to-end oracle test of `hull build` on a small spec (a kernel and little
-// else): two builds with one SOURCE_DATE_EPOCH and a shared cache must give
+// else): three builds with one SOURCE_DATE_EPOCH and a shared cache (cold;
+// warm from the usr product cache; from the cached tree only) must give
 // byte-identical disks, and independent tools must accept what was built:
 // hull inspect (verdict good), sbverify (UKI, systemd-boot), veritysetup
 // verify (usr + verity partitions cut out with dd at sfdisk --json offsets),
@@ -108,14 +109,29 @@ TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
   auto b = Hull(BuildArgs("b"));
   ASSERT_TRUE(b.ok());
   ASSERT_EQ(b->exit_code, 0) << b->err;
-  auto ma = nlohmann::json::parse(a->out), mb = nlohmann::json::parse(b->out);
+  // c: the composed tree cached, the usr products not (moved away): extract,
+  // shape and pack again.
+  const std::string d = *dir_;
+  fs::rename(d + "/cache/products", d + "/products-a");
+  auto c = Hull(BuildArgs("c"));
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->exit_code, 0) << c->err;
+  auto ma = nlohmann::json::parse(a->out), mb = nlohmann::json::parse(b->out),
+       mc = nlohmann::json::parse(c->out);
   EXPECT_FALSE(ma["compose_cache_hit"].get<bool>());
+  EXPECT_FALSE(ma["products_cache_hit"].get<bool>());
+  // b is warm: neither mmdebstrap, tar, shape nor mkfs.erofs ran.
   EXPECT_TRUE(mb["compose_cache_hit"].get<bool>());
+  EXPECT_TRUE(mb["products_cache_hit"].get<bool>());
+  EXPECT_TRUE(mc["compose_cache_hit"].get<bool>());
+  EXPECT_FALSE(mc["products_cache_hit"].get<bool>());
+  // Cold, warm and compose-cached builds give the same bytes.
+  EXPECT_EQ(ma["outputs"], mc["outputs"]);
   const std::string raw = "HullE2E_202611.25.0.raw", qcow = "HullE2E_202611.25.0.qcow2";
   const std::string uki = "hull_202611.25.0+3.efi";
   EXPECT_EQ(ma["outputs"], mb["outputs"]);
-  const std::string d = *dir_;
   ASSERT_TRUE(Sh("cmp " + d + "/a/" + raw + " " + d + "/b/" + raw).ok());
+  ASSERT_TRUE(Sh("cmp " + d + "/a/" + raw + " " + d + "/c/" + raw).ok());
   ASSERT_TRUE(Sh("cmp " + d + "/a/" + uki + " " + d + "/b/" + uki).ok());
   auto sum = Sh("sha256sum " + d + "/a/" + raw);
   ASSERT_TRUE(sum.ok());

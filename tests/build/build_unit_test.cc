@@ -12,6 +12,7 @@
 #include "build/artifacts.h"
 #include "build/initrd.h"
 #include "build/plan.h"
+#include "build/products.h"
 #include "crypto/digest.h"
 #include "disk/image.h"
 #include "gpt/attributes.h"
@@ -173,7 +174,8 @@ class InitrdFiles : public ::testing::Test {
       ASSERT_TRUE(WriteFileAtomic(mods_ + "/" + m, std::string("module ") + m).ok());
     }
     ASSERT_TRUE(WriteFileAtomic(mods_ + "/modules.dep", std::string(kDep)).ok());
-    ASSERT_TRUE(WriteFileAtomic(mods_ + "/modules.builtin", std::string("kernel/fs/ext4/ext4.ko\n")).ok());
+    ASSERT_TRUE(
+        WriteFileAtomic(mods_ + "/modules.builtin", std::string("kernel/fs/ext4/ext4.ko\n")).ok());
     ASSERT_TRUE(WriteFileAtomic(dir_ + "/init", std::string("#!fake init\n"), 0755).ok());
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -280,6 +282,61 @@ TEST(Ext4, LabelScriptFollowsFileContextsAndEquivalences) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), ErrorCode::kCorrupt);
   EXPECT_THAT(bad.error().ToString(), HasSubstr("cannot be loaded"));
+}
+
+// The usr products key changes with every input shape and pack read; the
+// .deb-level inputs come in through the compose key.
+TEST(Products, KeyFollowsEveryShapeAndPackInput) {
+  auto t = TempDir::Create("products-key");
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(WriteFileAtomic(t->path() + "/motd", std::string("hello\n")).ok());
+  spec::ImageSpec s;
+  s.name = "Node";
+  s.version = "202611.25.0";
+  s.kernel.modules = {"virtio*"};
+  s.files = {{"motd", "/etc/motd"}};
+  ProductInputs in{
+      .spec = &s, .spec_dir = t->path(), .compose_key = "c1", .source_date_epoch = 1764028800};
+  auto key = [&]() {
+    auto m = ProductMaterial(in);
+    EXPECT_TRUE(m.ok()) << m.error().ToString();
+    return ProductKey(in.compose_key, m.ok() ? *m : "");
+  };
+  const std::string base = key();
+  EXPECT_EQ(base.size(), 64u);
+  EXPECT_EQ(key(), base);  // deterministic
+  std::vector<std::string> keys{base};
+  auto changed = [&](const char* what) {
+    std::string k = key();
+    for (const auto& old : keys) EXPECT_NE(k, old) << what;
+    keys.push_back(k);
+  };
+  in.compose_key = "c2";
+  changed("compose key");
+  s.kernel.modules.push_back("nvme*");
+  changed("module allow-list");
+  ASSERT_TRUE(WriteFileAtomic(t->path() + "/motd", std::string("hello!\n")).ok());
+  changed("a file's content");
+  s.services.enable = {"containerd.service"};
+  changed("services");
+  s.selinux = spec::SelinuxMode::kPermissive;
+  changed("selinux");
+  s.erofs_compression = spec::Compression::kLz4hc;
+  changed("erofs compression");
+  s.signing_key_dir = "keys";
+  changed("development keys or not");
+  in.source_date_epoch += 1;
+  changed("SOURCE_DATE_EPOCH");
+  s.version = "202611.25.1";
+  changed("version");
+  in.init_binary = t->path() + "/motd";
+  changed("hull-init");
+  // A missing files source is an error, not a silent key.
+  s.files = {{"absent", "/etc/absent"}};
+  auto m = ProductMaterial(in);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(ProductDir("/c", "k"), "/c/products/k");
 }
 
 }  // namespace

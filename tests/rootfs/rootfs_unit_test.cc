@@ -29,24 +29,37 @@ TEST(Compose, MmdebstrapArgv) {
   o.variant = "essential";
   o.packages = {"runc", "kmod", "runc"};
   o.components = {"main", "contrib"};
-  EXPECT_THAT(BuildMmdebstrapArgv(o, "/c/t.tar", "/c/debs"),
-              ElementsAre("mmdebstrap", "--mode=unshare", "--variant=essential",
-                          "--architectures=amd64", "--components=main,contrib",
-                          "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
-                          "--format=tar", "--include=kmod,runc", "--skip=essential/unlink",
-                          "--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives/",
-                          "--setup-hook=sync-in /c/debs /var/cache/apt/archives/",
-                          "--customize-hook=sync-out /var/cache/apt/archives /c/debs", "bookworm",
-                          "/c/t.tar", "http://deb.debian.org/debian"));
+  EXPECT_THAT(
+      BuildMmdebstrapArgv(o, "/c/t.tar", "/c/debs"),
+      ElementsAre(
+          "mmdebstrap", "--mode=unshare", "--variant=essential", "--architectures=amd64",
+          "--components=main,contrib", "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
+          "--format=tar", "--dpkgopt=path-exclude=/usr/share/doc/*/*",
+          "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+          "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/info/*",
+          "--dpkgopt=path-exclude=/usr/share/locale/*",
+          "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+          "--dpkgopt=path-exclude=/usr/share/lintian/*",
+          "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+          "--setup-hook=mkdir -p \"$1\"/etc/apt/preferences.d && printf "
+          "'Package: usrmerge\\nPin: release *\\nPin-Priority: -1\\n' > "
+          "\"$1\"/etc/apt/preferences.d/hull-no-usrmerge",
+          "--customize-hook=rm \"$1\"/etc/apt/preferences.d/hull-no-usrmerge",
+          std::string("--essential-hook=") + kDivertUpdateInitramfs,
+          std::string("--customize-hook=") + kRestoreUpdateInitramfs, "--include=kmod,runc",
+          "--skip=essential/unlink", "--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives/",
+          "--setup-hook=sync-in /c/debs /var/cache/apt/archives/",
+          "--customize-hook=sync-out /var/cache/apt/archives /c/debs", "bookworm", "/c/t.tar",
+          "http://deb.debian.org/debian"));
   // A cache path with a space is quoted for mmdebstrap's hook shell.
   auto argv = BuildMmdebstrapArgv(o, "/t.tar", "/my cache/debs");
-  EXPECT_EQ(argv[10], "--setup-hook=sync-in '/my cache/debs' /var/cache/apt/archives/");
-  // No cache: no hooks.
-  EXPECT_THAT(
-      BuildMmdebstrapArgv(ComposeOptions{}, "/t.tar", ""),
-      ElementsAre("mmdebstrap", "--mode=unshare", "--variant=apt", "--architectures=amd64",
-                  "--components=main", "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
-                  "--format=tar", "bookworm", "/t.tar", "http://deb.debian.org/debian"));
+  EXPECT_EQ(argv[22], "--setup-hook=sync-in '/my cache/debs' /var/cache/apt/archives/");
+  // No cache: no hooks; eatmydata: its hook directory.
+  auto bare = BuildMmdebstrapArgv(ComposeOptions{}, "-", "", true);
+  ASSERT_EQ(bare.size(), 23u);
+  EXPECT_EQ(bare[19], "--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata");
+  EXPECT_THAT(std::vector<std::string>(bare.end() - 3, bare.end()),
+              ElementsAre("bookworm", "-", "http://deb.debian.org/debian"));
 }
 
 TEST(Compose, InReleaseUrl) {
