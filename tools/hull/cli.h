@@ -42,5 +42,6 @@ void RegisterCatalog(CLI::App& app, Context& ctx);
 void RegisterSpec(CLI::App& app, Context& ctx);
 void RegisterRootfs(CLI::App& app, Context& ctx);
 void RegisterBuild(CLI::App& app, Context& ctx);
+void RegisterDelta(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

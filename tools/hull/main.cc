@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
       RegisterSpec,
       RegisterRootfs,
       RegisterBuild,
+      RegisterDelta,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 
