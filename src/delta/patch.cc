@@ -84,24 +84,22 @@ Result<PatchStats> MakePatch(const std::string& old_path, const std::string& new
   size_t rc = ZSTD_CCtx_refPrefix(cctx.get(), old_bytes.data(), old_bytes.size());
   if (ZSTD_isError(rc)) return ZstdError(ErrorCode::kInternal, "referencing OLD", rc);
 
+  // NEW is mapped and handed to zstd whole, as a stable input buffer: zstd
+  // then reads it in place instead of copying it into a window-sized buffer
+  // of its own (which, with a window over OLD, would be hundreds of MiB).
+  HULL_ASSIGN_OR_RETURN(MappedRegion new_map, MapAll(new_f, st.new_size).Context(new_path));
+  if (opts.threads == 0) HULL_TRY(SetC(cctx.get(), ZSTD_c_stableInBuffer, 1, "stable input"));
   HULL_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(patch_path));
-  Bytes in_buf(kIoChunk), out_buf(ZSTD_CStreamOutSize());
-  uint64_t in_off = 0, out_off = 0;
+  Bytes out_buf(ZSTD_CStreamOutSize());
+  uint64_t out_off = 0;
+  ZSTD_inBuffer in{new_map.bytes().data(), new_map.bytes().size(), 0};
   for (;;) {
-    size_t n = size_t(std::min<uint64_t>(kIoChunk, st.new_size - in_off));
-    HULL_TRY(new_f.ReadAt(in_off, MutableByteSpan(in_buf.data(), n)));
-    in_off += n;
-    bool last = in_off == st.new_size;
-    ZSTD_inBuffer in{in_buf.data(), n, 0};
-    for (;;) {
-      ZSTD_outBuffer ob{out_buf.data(), out_buf.size(), 0};
-      size_t left = ZSTD_compressStream2(cctx.get(), &ob, &in, last ? ZSTD_e_end : ZSTD_e_continue);
-      if (ZSTD_isError(left)) return ZstdError(ErrorCode::kInternal, "compressing NEW", left);
-      HULL_TRY(out.file().WriteAt(out_off, ByteSpan(out_buf.data(), ob.pos)));
-      out_off += ob.pos;
-      if (last ? left == 0 : in.pos == in.size) break;
-    }
-    if (last) break;
+    ZSTD_outBuffer ob{out_buf.data(), out_buf.size(), 0};
+    size_t left = ZSTD_compressStream2(cctx.get(), &ob, &in, ZSTD_e_end);
+    if (ZSTD_isError(left)) return ZstdError(ErrorCode::kInternal, "compressing NEW", left);
+    HULL_TRY(out.file().WriteAt(out_off, ByteSpan(out_buf.data(), ob.pos)));
+    out_off += ob.pos;
+    if (left == 0) break;
   }
   HULL_TRY(out.Commit());
   st.patch_size = out_off;

@@ -3,9 +3,11 @@
 // plain zstd frame, so `zstd -d --patch-from=OLD PATCH` applies it too, and
 // `zstd --patch-from=OLD NEW` makes patches ApplyPatch accepts.
 //
-// Memory: OLD is mapped read-only (page cache, not heap); NEW is streamed;
-// the window (which must reach back over OLD) is the one large buffer, bounded
-// by the sizes the caller declares.
+// Memory: OLD (and, when making, NEW) are mapped read-only: page cache, not
+// heap. Making: zstd's match tables (level-dependent, ~100 MiB at 19).
+// Applying: the patch is streamed and the decoder's window buffer (at most
+// the output size, capped by the sizes the caller declares) is the one large
+// heap allocation.
 #pragma once
 
 #include <cstdint>
