@@ -27,7 +27,8 @@ compose() {  # compose SPEC NAME EPOCH: DIR/NAME-root (tree) and DIR/NAME.erofs
   [ -f "$dir/$name.erofs" ] && return 0
   rm -rf "$dir/$name-root"
   SOURCE_DATE_EPOCH=$epoch "$hull" rootfs compose "$spec" --out "$dir/$name-root" --cache "$cache"
-  SOURCE_DATE_EPOCH=$epoch "$hull" rootfs pack "$dir/$name-root" --out "$dir/$name.erofs.tmp"
+  SOURCE_DATE_EPOCH=$epoch "$hull" rootfs pack "$dir/$name-root" --out "$dir/$name.erofs.tmp" \
+    --sbom "$dir/$name.spdx.json"
   mv "$dir/$name.erofs.tmp" "$dir/$name.erofs"
 }
 awk '/^# version:/ { print "version: 202611.24.0"; next } { print }' \
