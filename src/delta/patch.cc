@@ -4,8 +4,13 @@
 // exported by the shared libzstd 1.5 all the same.
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+#include <zstd_errors.h>
+
+#include <sys/mman.h>
+#include <fcntl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <bit>
 #include <memory>
 
@@ -108,36 +113,59 @@ Result<PatchStats> MakePatch(const std::string& old_path, const std::string& new
 
 namespace {
 
-// Streams the patch through the decoder into `out`, hashing as it goes.
-Status Decode(ZSTD_DCtx* d, const File& patch, uint64_t patch_size, AtomicFile& out,
-              uint64_t max_out, crypto::Hasher& h, uint64_t* out_size) {
-  Bytes in_buf(kIoChunk), out_buf(ZSTD_DStreamOutSize());
-  uint64_t in_off = 0, out_off = 0;
-  size_t last_rc = 1;
-  bool frame_done = false;
-  while (in_off < patch_size) {
+// The output file mapped writable, so the decoder writes into it in place
+// (ZSTD_d_stableOutBuffer): its window is then the output itself, in the page
+// cache, instead of a heap buffer as large as the image. The space is
+// allocated first, so a full disk is an error here and never a SIGBUS later.
+class OutputMap {
+ public:
+  ~OutputMap() {
+    if (base_) munmap(base_, size_);
+  }
+  Status Open(AtomicFile& out, uint64_t size) {
+    size_ = size_t(size);
+    if (size == 0) return Ok();
+    int rc = posix_fallocate(out.file().fd(), 0, off_t(size));
+    if (rc != 0) return ErrnoError(rc, "allocating", out.temp_path());
+    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, out.file().fd(), 0);
+    if (p == MAP_FAILED) return ErrnoError(errno, "mapping", out.temp_path());
+    base_ = static_cast<uint8_t*>(p);
+    return Ok();
+  }
+  uint8_t* data() { return base_ ? base_ : &empty_; }
+  size_t size() const { return size_; }
+
+ private:
+  uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+  uint8_t empty_ = 0;
+};
+
+// Streams the patch through the decoder into `out` (exactly out.size()
+// bytes: more is an error) and returns the count written.
+Result<uint64_t> Decode(ZSTD_DCtx* d, const File& patch, uint64_t patch_size, OutputMap& out) {
+  Bytes in_buf(kIoChunk);
+  ZSTD_outBuffer ob{out.data(), out.size(), 0};
+  uint64_t in_off = 0;
+  size_t rc = 1;
+  while (in_off < patch_size && rc != 0) {
     size_t n = size_t(std::min<uint64_t>(kIoChunk, patch_size - in_off));
     HULL_TRY(patch.ReadAt(in_off, MutableByteSpan(in_buf.data(), n)));
     in_off += n;
     ZSTD_inBuffer in{in_buf.data(), n, 0};
-    while (in.pos < in.size || last_rc != 0) {
-      if (frame_done) return Error(ErrorCode::kCorrupt, "trailing data after the zstd frame");
-      ZSTD_outBuffer ob{out_buf.data(), out_buf.size(), 0};
-      last_rc = ZSTD_decompressStream(d, &ob, &in);
-      if (ZSTD_isError(last_rc)) return ZstdError(ErrorCode::kCorrupt, "decoding patch", last_rc);
-      if (ob.pos > max_out - out_off) {
-        return Errorf(ErrorCode::kCorrupt, "patch output exceeds the expected {} bytes", max_out);
+    while (in.pos < in.size && rc != 0) {
+      rc = ZSTD_decompressStream(d, &ob, &in);
+      if (ZSTD_getErrorCode(rc) == ZSTD_error_dstSize_tooSmall) {
+        return Errorf(ErrorCode::kCorrupt, "patch output exceeds the expected {} bytes", ob.size);
       }
-      HULL_TRY(out.file().WriteAt(out_off, ByteSpan(out_buf.data(), ob.pos)));
-      h.Update(ByteSpan(out_buf.data(), ob.pos));
-      out_off += ob.pos;
-      if (last_rc == 0) frame_done = true;
-      if (ob.pos == 0 && in.pos == in.size) break;
+      if (ZSTD_isError(rc)) return ZstdError(ErrorCode::kCorrupt, "decoding patch", rc);
+    }
+    if (rc == 0 && (in.pos < in.size || in_off < patch_size)) {
+      return Error(ErrorCode::kCorrupt, "trailing data after the zstd frame");
     }
   }
-  if (!frame_done) return Error(ErrorCode::kCorrupt, "patch truncated: zstd frame incomplete");
-  *out_size = out_off;
-  return Ok();
+  if (rc != 0) return Error(ErrorCode::kCorrupt, "patch truncated: zstd frame incomplete");
+  return uint64_t(ob.pos);
 }
 
 // Checks the frame header and returns the length the output must have.
@@ -190,15 +218,21 @@ Result<ApplyStats> ApplyPatch(const std::string& old_path, const std::string& pa
   rc = ZSTD_DCtx_refPrefix(d.get(), old_map.bytes().data(), old_map.bytes().size());
   if (ZSTD_isError(rc)) return ZstdError(ErrorCode::kInternal, "referencing OLD", rc);
 
+  rc = ZSTD_DCtx_setParameter(d.get(), ZSTD_d_stableOutBuffer, 1);
+  if (ZSTD_isError(rc)) return ZstdError(ErrorCode::kInternal, "stable output", rc);
+
   HULL_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(out_path));
-  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
-  HULL_TRY(Decode(d.get(), patch_f, st.patch_size, out, length, h, &st.out_size)
-               .Context(patch_path));
-  if (st.out_size != length) {
-    return Errorf(ErrorCode::kCorrupt, "{}: patch made {} bytes, expected {}", patch_path,
-                  st.out_size, length);
+  {
+    OutputMap map;
+    HULL_TRY(map.Open(out, length));
+    HULL_ASSIGN_OR_RETURN(st.out_size,
+                          Decode(d.get(), patch_f, st.patch_size, map).Context(patch_path));
+    if (st.out_size != length) {
+      return Errorf(ErrorCode::kCorrupt, "{}: patch made {} bytes, expected {}", patch_path,
+                    st.out_size, length);
+    }
+    st.sha256 = crypto::Sha256(ByteSpan(map.data(), map.size()));
   }
-  st.sha256 = h.Final();
   if (!ConstantTimeEqual(st.sha256, expect.sha256)) {
     return Errorf(ErrorCode::kVerifyFailed, "{}: result SHA-256 mismatch", patch_path);
   }

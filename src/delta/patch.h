@@ -5,9 +5,9 @@
 //
 // Memory: OLD (and, when making, NEW) are mapped read-only: page cache, not
 // heap. Making: zstd's match tables (level-dependent, ~100 MiB at 19).
-// Applying: the patch is streamed and the decoder's window buffer (at most
-// the output size, capped by the sizes the caller declares) is the one large
-// heap allocation.
+// Applying: the patch is streamed and the decoder writes straight into the
+// mapped output file, which doubles as its window: no image-sized heap
+// buffer; resident pages are page cache (OLD and OUT), reclaimable.
 #pragma once
 
 #include <cstdint>
