@@ -33,8 +33,7 @@ Result<std::unordered_map<Key, Where>> IndexSeed(const File& seed, const ChunkIn
 }
 
 // Reads [off, off+len) of `f` into buf if it exists and hashes to `sha`.
-Result<bool> ReadMatching(const File& f, uint64_t f_size, uint64_t off, ByteSpan sha,
-                          Bytes& buf) {
+Result<bool> ReadMatching(const File& f, uint64_t f_size, uint64_t off, ByteSpan sha, Bytes& buf) {
   uint64_t end;
   if (!CheckedAdd(off, buf.size(), &end) || end > f_size) return false;
   HULL_TRY(f.ReadAt(off, buf));
@@ -43,8 +42,7 @@ Result<bool> ReadMatching(const File& f, uint64_t f_size, uint64_t off, ByteSpan
 
 class Assembler {
  public:
-  Assembler(const ChunkIndex& index, const ChunkSource& source)
-      : index_(index), source_(source) {}
+  Assembler(const ChunkIndex& index, const ChunkSource& source) : index_(index), source_(source) {}
 
   Status OpenSeed(const std::string& path) {
     if (path.empty()) return Ok();
@@ -62,16 +60,16 @@ class Assembler {
     if (seed_.is_open()) {
       auto it = seed_map_.find(k);
       if (it != seed_map_.end() && it->second.length == c.length) {
-        HULL_ASSIGN_OR_RETURN(bool ok, ReadMatching(seed_, seed_size_, it->second.offset,
-                                                    c.sha256, buf_));
+        HULL_ASSIGN_OR_RETURN(bool ok,
+                              ReadMatching(seed_, seed_size_, it->second.offset, c.sha256, buf_));
         if (ok) return Copied(&st_.from_seed_by_hash, c.length);
       }
       HULL_ASSIGN_OR_RETURN(bool ok, ReadMatching(seed_, seed_size_, c.offset, c.sha256, buf_));
       if (ok) return Copied(&st_.from_seed_at_offset, c.length);
     }
     if (auto it = written_.find(k); it != written_.end()) {
-      HULL_ASSIGN_OR_RETURN(bool ok, ReadMatching(out, it->second + c.length, it->second,
-                                                  c.sha256, buf_));
+      HULL_ASSIGN_OR_RETURN(bool ok,
+                            ReadMatching(out, it->second + c.length, it->second, c.sha256, buf_));
       if (ok) return ++st_.from_output, Ok();
     }
     HULL_ASSIGN_OR_RETURN(Bytes stored, source_(c.sha256, c.compressed_length));

@@ -27,8 +27,8 @@ struct AssembleStats {
   uint64_t from_seed_at_offset = 0;
   uint64_t from_output = 0;  // repeated chunks fetched once
   uint64_t fetched = 0;
-  uint64_t bytes_fetched = 0;   // compressed bytes from the source
-  uint64_t bytes_from_seed = 0; // plain bytes copied from the seed
+  uint64_t bytes_fetched = 0;    // compressed bytes from the source
+  uint64_t bytes_from_seed = 0;  // plain bytes copied from the seed
   Bytes sha256;
 };
 

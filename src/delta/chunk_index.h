@@ -39,7 +39,9 @@ inline constexpr size_t kIndexTrailerSize = 32;
 inline constexpr uint64_t kMaxImageLength = uint64_t(1) << 40;  // 1 TiB
 inline constexpr uint64_t kMaxChunkCount = uint64_t(1) << 24;
 // A zstd frame of one chunk: ZSTD_compressBound(max_size) is below this.
-inline uint64_t MaxCompressedChunk(uint32_t plain_len) { return uint64_t(plain_len) + 4096 + plain_len / 128; }
+inline uint64_t MaxCompressedChunk(uint32_t plain_len) {
+  return uint64_t(plain_len) + 4096 + plain_len / 128;
+}
 
 struct ChunkEntry {
   uint64_t offset = 0;

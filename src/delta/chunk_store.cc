@@ -30,8 +30,8 @@ Result<Bytes> Compress(ZSTD_CCtx* c, ByteSpan plain) {
 }
 
 // Writes the chunk unless present; returns its stored size and whether new.
-Result<std::pair<uint64_t, bool>> PutChunk(ZSTD_CCtx* c, const std::string& store,
-                                           ByteSpan sha, ByteSpan plain) {
+Result<std::pair<uint64_t, bool>> PutChunk(ZSTD_CCtx* c, const std::string& store, ByteSpan sha,
+                                           ByteSpan plain) {
   namespace fs = std::filesystem;
   fs::path path = fs::path(store) / ChunkPath(sha);
   std::error_code ec;
@@ -68,24 +68,24 @@ Result<ChunkIndex> SplitImage(const std::string& image_path, const std::string& 
   std::unordered_map<std::string, uint32_t> seen;  // hex digest -> stored size
   crypto::Hasher whole(crypto::DigestAlgorithm::kSha256);
   HULL_TRY(ChunkFile(image, opts.params, [&](uint64_t off, ByteSpan chunk) -> Status {
-    whole.Update(chunk);
-    ChunkEntry e{.offset = off, .length = uint32_t(chunk.size())};
-    e.sha256 = crypto::Sha256(chunk);
-    std::string key = HexEncode(e.sha256);
-    auto it = seen.find(key);
-    if (it == seen.end()) {
-      HULL_ASSIGN_OR_RETURN(auto put, PutChunk(c.get(), store_dir, e.sha256, chunk));
-      it = seen.emplace(key, uint32_t(put.first)).first;
-      st.stored_bytes += put.first;
-      if (put.second) {
-        ++st.new_chunks;
-        st.new_bytes += put.first;
-      }
-    }
-    e.compressed_length = it->second;
-    idx.chunks.push_back(std::move(e));
-    return Ok();
-  }).Context(image_path));
+             whole.Update(chunk);
+             ChunkEntry e{.offset = off, .length = uint32_t(chunk.size())};
+             e.sha256 = crypto::Sha256(chunk);
+             std::string key = HexEncode(e.sha256);
+             auto it = seen.find(key);
+             if (it == seen.end()) {
+               HULL_ASSIGN_OR_RETURN(auto put, PutChunk(c.get(), store_dir, e.sha256, chunk));
+               it = seen.emplace(key, uint32_t(put.first)).first;
+               st.stored_bytes += put.first;
+               if (put.second) {
+                 ++st.new_chunks;
+                 st.new_bytes += put.first;
+               }
+             }
+             e.compressed_length = it->second;
+             idx.chunks.push_back(std::move(e));
+             return Ok();
+           }).Context(image_path));
   HULL_ASSIGN_OR_RETURN(idx.image_length, image.Size());
   idx.image_sha256 = whole.Final();
   st.chunks = idx.chunks.size();
@@ -104,8 +104,8 @@ ChunkSource MakeChunkSource(const std::string& dir_or_url) {
 }
 
 Result<Bytes> DecodeChunk(ByteSpan stored, const ChunkEntry& entry, size_t index) {
-  std::string name = fmt::format("chunk {} ({}) at offset {}", index, HexEncode(entry.sha256),
-                                 entry.offset);
+  std::string name =
+      fmt::format("chunk {} ({}) at offset {}", index, HexEncode(entry.sha256), entry.offset);
   unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
     return Errorf(ErrorCode::kCorrupt, "{}: not a zstd frame with a content size", name);

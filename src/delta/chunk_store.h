@@ -27,10 +27,10 @@ struct SplitOptions {
 
 struct SplitStats {
   uint64_t chunks = 0;
-  uint64_t unique_chunks = 0;   // distinct digests in the image
-  uint64_t new_chunks = 0;      // written to the store by this call
-  uint64_t new_bytes = 0;       // compressed bytes written by this call
-  uint64_t stored_bytes = 0;    // compressed bytes of the image's distinct chunks
+  uint64_t unique_chunks = 0;  // distinct digests in the image
+  uint64_t new_chunks = 0;     // written to the store by this call
+  uint64_t new_bytes = 0;      // compressed bytes written by this call
+  uint64_t stored_bytes = 0;   // compressed bytes of the image's distinct chunks
 };
 
 // Chunks IMAGE into the store at `store_dir` (created if missing) and

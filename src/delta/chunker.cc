@@ -36,8 +36,8 @@ Status ValidateChunkerParams(const ChunkerParams& p) {
                   p.min_size, p.avg_size, p.max_size, kMinChunkFloor, kMaxChunkCeiling);
   }
   if (!std::has_single_bit(p.avg_size) || p.avg_size < 256) {
-    return Errorf(ErrorCode::kInvalidArgument,
-                  "average chunk size {} is not a power of two >= 256", p.avg_size);
+    return Errorf(ErrorCode::kInvalidArgument, "average chunk size {} is not a power of two >= 256",
+                  p.avg_size);
   }
   return Ok();
 }

@@ -26,8 +26,8 @@ inline constexpr char kGearSeed[] = "hull-delta-gear-v1";
 // Identifies the algorithm + gear seed in chunk indexes.
 inline constexpr uint32_t kChunkerGearV1 = 1;
 // Caps for untrusted parameters (a chunk index from the network).
-inline constexpr uint32_t kMinChunkFloor = 64;             // the gear window
-inline constexpr uint32_t kMaxChunkCeiling = 16u << 20;   // 16 MiB
+inline constexpr uint32_t kMinChunkFloor = 64;           // the gear window
+inline constexpr uint32_t kMaxChunkCeiling = 16u << 20;  // 16 MiB
 
 struct ChunkerParams {
   uint32_t min_size = 16u << 10;

@@ -3,15 +3,14 @@
 // ZSTD_getFrameHeader and the window limits are in the "experimental" section,
 // exported by the shared libzstd 1.5 all the same.
 #define ZSTD_STATIC_LINKING_ONLY
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include <sys/mman.h>
-#include <fcntl.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <bit>
+#include <cerrno>
 #include <memory>
 
 #include "base/file.h"
@@ -51,8 +50,7 @@ Result<std::unique_ptr<ZSTD_CCtx, CCtxFree>> MakeCCtx(const PatchOptions& o, int
   std::unique_ptr<ZSTD_CCtx, CCtxFree> c(ZSTD_createCCtx());
   if (!c) return Error(ErrorCode::kInternal, "ZSTD_createCCtx failed");
   if (o.level < 1 || o.level > ZSTD_maxCLevel()) {
-    return Errorf(ErrorCode::kInvalidArgument, "level {} outside 1..{}", o.level,
-                  ZSTD_maxCLevel());
+    return Errorf(ErrorCode::kInvalidArgument, "level {} outside 1..{}", o.level, ZSTD_maxCLevel());
   }
   HULL_TRY(SetC(c.get(), ZSTD_c_compressionLevel, o.level, "level"));
   HULL_TRY(SetC(c.get(), ZSTD_c_windowLog, window_log, "window log"));
@@ -211,8 +209,8 @@ Result<ApplyStats> ApplyPatch(const std::string& old_path, const std::string& pa
   if (!d) return Error(ErrorCode::kInternal, "ZSTD_createDCtx failed");
   // The window must reach over OLD; it need not exceed what the sizes imply.
   int wlog = PatchWindowLog(old_size, length) + 1;
-  size_t rc = ZSTD_DCtx_setParameter(d.get(), ZSTD_d_windowLogMax,
-                                     std::min(wlog, kMaxPatchWindowLog));
+  size_t rc =
+      ZSTD_DCtx_setParameter(d.get(), ZSTD_d_windowLogMax, std::min(wlog, kMaxPatchWindowLog));
   if (ZSTD_isError(rc)) return ZstdError(ErrorCode::kInternal, "window limit", rc);
   HULL_ASSIGN_OR_RETURN(MappedRegion old_map, MapAll(old_f, old_size).Context(old_path));
   rc = ZSTD_DCtx_refPrefix(d.get(), old_map.bytes().data(), old_map.bytes().size());

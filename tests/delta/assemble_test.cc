@@ -79,11 +79,12 @@ TEST_F(AssembleTest, SeedProvidesAllButTheEditedChunks) {
   // What must be fetched: new's distinct chunks that old's chunking lacks
   // (and that the seed does not hold at the same offset, counted apart).
   std::set<std::string> in_old = Digests(old_path_), missing;
-  for (const auto& d : Digests(new_path_)) if (!in_old.count(d)) missing.insert(d);
+  for (const auto& d : Digests(new_path_))
+    if (!in_old.count(d)) missing.insert(d);
   EXPECT_EQ(r->fetched + r->from_seed_at_offset, missing.size());
   EXPECT_EQ(uint64_t(requests_), r->fetched);
-  EXPECT_GE(r->fetched, 3u);   // three edits
-  EXPECT_LE(r->fetched, 8u);   // each touches a chunk or two
+  EXPECT_GE(r->fetched, 3u);  // three edits
+  EXPECT_LE(r->fetched, 8u);  // each touches a chunk or two
   EXPECT_EQ(r->fetched + r->from_seed_by_hash + r->from_seed_at_offset + r->from_output,
             index_.chunks.size());
   EXPECT_EQ(r->sha256, crypto::Sha256(new_));

@@ -42,7 +42,8 @@ Bytes Random(size_t n, uint32_t seed) {
 // The table is SHA-256 in counter mode over the documented seed; entry 0 is
 // checked against coreutils' sha256sum of "hull-delta-gear-v1" || le32(0).
 TEST(Gear, TableFromDocumentedSeed) {
-  auto r = hull::Run(Command{.argv = {"sh", "-c", "printf 'hull-delta-gear-v1\\0\\0\\0\\0' | sha256sum"}});
+  auto r = hull::Run(
+      Command{.argv = {"sh", "-c", "printf 'hull-delta-gear-v1\\0\\0\\0\\0' | sha256sum"}});
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   auto d = HexDecode(r->out.substr(0, 64));
   ASSERT_TRUE(d.ok());
@@ -59,7 +60,9 @@ TEST(Chunker, BoundsAndCoverage) {
   uint64_t sum = 0;
   for (size_t i = 0; i < chunks.size(); ++i) {
     EXPECT_LE(chunks[i].length, p.max_size);
-    if (i + 1 < chunks.size()) EXPECT_GE(chunks[i].length, p.min_size);
+    if (i + 1 < chunks.size()) {
+      EXPECT_GE(chunks[i].length, p.min_size);
+    }
     EXPECT_EQ(chunks[i].offset, sum);
     sum += chunks[i].length;
   }

@@ -1,9 +1,9 @@
 // `hull chunk split|assemble` and `hull delta make|apply` end to end through
 // the binary: exit codes, --json fields, nothing written on failure.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "base/hex.h"
 #include "base/subprocess.h"
@@ -50,12 +50,12 @@ TEST(DeltaCli, SplitAssembleMakeApply) {
   Bytes idx = *ReadFileBytes(dir + "/new.cidx");
   idx[100] ^= 1;
   ASSERT_TRUE(WriteFileAtomic(dir + "/bad.cidx", idx).ok());
-  auto b = Hull({"chunk", "assemble", dir + "/bad.cidx", "--store", dir + "/store", "--out",
-                 dir + "/out"});
+  auto b = Hull(
+      {"chunk", "assemble", dir + "/bad.cidx", "--store", dir + "/store", "--out", dir + "/out"});
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->exit_code, 2);
-  EXPECT_EQ(b->err, "hull: chunk assemble: " + dir +
-                        "/bad.cidx: index digest mismatch (damaged index)\n");
+  EXPECT_EQ(b->err,
+            "hull: chunk assemble: " + dir + "/bad.cidx: index digest mismatch (damaged index)\n");
   EXPECT_FALSE(fs::exists(dir + "/out"));
 
   auto m = Hull({"delta", "make", o, n, dir + "/p.zst", "--level", "3", "--json"});

@@ -36,18 +36,18 @@ TEST_F(ZstdOracle, ZstdAppliesHullPatch) {
   std::string patch = dir_ + "/hull.zst", out = dir_ + "/out";
   auto m = MakePatch(old_path_, new_path_, patch, {.level = 19});
   ASSERT_TRUE(m.ok()) << m.error().ToString();
-  auto r = hull::Run(Command{.argv = {"zstd", "-q", "-d", "--patch-from=" + old_path_, patch,
-                                      "-o", out},
-                             .install_hint = "apt-get install zstd"});
+  auto r =
+      hull::Run(Command{.argv = {"zstd", "-q", "-d", "--patch-from=" + old_path_, patch, "-o", out},
+                        .install_hint = "apt-get install zstd"});
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(*ReadFileBytes(out), new_);
 }
 
 TEST_F(ZstdOracle, HullAppliesZstdPatch) {
   std::string patch = dir_ + "/cli.zst", out = dir_ + "/out";
-  auto r = hull::Run(Command{.argv = {"zstd", "-q", "-19", "--patch-from=" + old_path_,
-                                      new_path_, "-o", patch},
-                             .install_hint = "apt-get install zstd"});
+  auto r = hull::Run(
+      Command{.argv = {"zstd", "-q", "-19", "--patch-from=" + old_path_, new_path_, "-o", patch},
+              .install_hint = "apt-get install zstd"});
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   // Through the CLI, as a node would run it.
   const char* bin = std::getenv("HULL_BIN");
@@ -59,8 +59,8 @@ TEST_F(ZstdOracle, HullAppliesZstdPatch) {
   EXPECT_EQ(*ReadFileBytes(out), new_);
   // And a wrong digest: exit status 1, nothing written.
   fs::remove(out);
-  auto bad = hull::RunAllowFailure(Command{.argv = {bin, "delta", "apply", old_path_, patch, out,
-                                                    "--sha256", std::string(64, '0')}});
+  auto bad = hull::RunAllowFailure(Command{
+      .argv = {bin, "delta", "apply", old_path_, patch, out, "--sha256", std::string(64, '0')}});
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->exit_code, 1);
   EXPECT_NE(bad->err.find("result SHA-256 mismatch"), std::string::npos) << bad->err;

@@ -74,8 +74,8 @@ TEST_F(PatchTest, WrongLength) {
   auto a = ApplyPatch(old_path_, patch_path_, out_path_, e);
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.error().code(), ErrorCode::kCorrupt);
-  EXPECT_EQ(a.error().ToString(), fmt::format("{}: patch makes {} bytes, expected {}",
-                                              patch_path_, new_.size(), new_.size() + 1));
+  EXPECT_EQ(a.error().ToString(), fmt::format("{}: patch makes {} bytes, expected {}", patch_path_,
+                                              new_.size(), new_.size() + 1));
   ExpectNoOutput();
 }
 

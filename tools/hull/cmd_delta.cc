@@ -45,14 +45,18 @@ double Pct(uint64_t a, uint64_t b) { return b ? 100.0 * double(a) / double(b) : 
 
 int RunMake(const DeltaArgs& a) {
   auto t0 = std::chrono::steady_clock::now();
-  auto r = delta::MakePatch(a.old_path, a.new_path, a.patch,
-                            {.level = a.level, .threads = a.threads});
+  auto r =
+      delta::MakePatch(a.old_path, a.new_path, a.patch, {.level = a.level, .threads = a.threads});
   if (!r) return ReportError(std::move(r).error().Wrap("delta make"));
   double secs = Since(t0);
   if (a.json) {
-    PrintJson({{"old_size", r->old_size}, {"new_size", r->new_size},
-               {"patch_size", r->patch_size}, {"window_log", r->window_log},
-               {"level", a.level}, {"seconds", secs}, {"peak_rss", PeakRss()}});
+    PrintJson({{"old_size", r->old_size},
+               {"new_size", r->new_size},
+               {"patch_size", r->patch_size},
+               {"window_log", r->window_log},
+               {"level", a.level},
+               {"seconds", secs},
+               {"peak_rss", PeakRss()}});
   } else {
     std::printf("patch %s: %llu bytes (%.2f%% of NEW's %llu), window 2^%d, level %d\n",
                 a.patch.c_str(), (unsigned long long)r->patch_size, Pct(r->patch_size, r->new_size),
@@ -74,8 +78,12 @@ int RunApply(const DeltaArgs& a) {
   if (!r) return ReportError(std::move(r).error().Wrap("delta apply"));
   double secs = Since(t0);
   if (a.json) {
-    PrintJson({{"out", a.out}, {"size", r->out_size}, {"patch_size", r->patch_size},
-               {"sha256", HexEncode(r->sha256)}, {"seconds", secs}, {"peak_rss", PeakRss()}});
+    PrintJson({{"out", a.out},
+               {"size", r->out_size},
+               {"patch_size", r->patch_size},
+               {"sha256", HexEncode(r->sha256)},
+               {"seconds", secs},
+               {"peak_rss", PeakRss()}});
   } else {
     std::printf("%s: %llu bytes, SHA-256 %s verified\n", a.out.c_str(),
                 (unsigned long long)r->out_size, HexEncode(r->sha256).c_str());
@@ -97,15 +105,20 @@ int RunSplit(const ChunkArgs& a) {
   if (!s.ok()) return ReportError(std::move(s).error().Wrap("chunk split"));
   double secs = Since(t0);
   if (a.json) {
-    PrintJson({{"chunks", st.chunks}, {"unique_chunks", st.unique_chunks},
-               {"new_chunks", st.new_chunks}, {"new_bytes", st.new_bytes},
-               {"stored_bytes", st.stored_bytes}, {"seconds", secs}, {"peak_rss", PeakRss()}});
+    PrintJson({{"chunks", st.chunks},
+               {"unique_chunks", st.unique_chunks},
+               {"new_chunks", st.new_chunks},
+               {"new_bytes", st.new_bytes},
+               {"stored_bytes", st.stored_bytes},
+               {"seconds", secs},
+               {"peak_rss", PeakRss()}});
   } else {
-    std::printf("%llu chunks (%llu distinct), %llu new in the store (%llu bytes); "
-                "image stored as %llu bytes\n",
-                (unsigned long long)st.chunks, (unsigned long long)st.unique_chunks,
-                (unsigned long long)st.new_chunks, (unsigned long long)st.new_bytes,
-                (unsigned long long)st.stored_bytes);
+    std::printf(
+        "%llu chunks (%llu distinct), %llu new in the store (%llu bytes); "
+        "image stored as %llu bytes\n",
+        (unsigned long long)st.chunks, (unsigned long long)st.unique_chunks,
+        (unsigned long long)st.new_chunks, (unsigned long long)st.new_bytes,
+        (unsigned long long)st.stored_bytes);
     std::printf("time %.2f s, peak RSS %.1f MiB\n", secs, double(PeakRss()) / (1 << 20));
   }
   return kExitOk;
@@ -122,19 +135,25 @@ int RunAssemble(const ChunkArgs& a) {
   if (!r) return ReportError(std::move(r).error().Wrap("chunk assemble"));
   double secs = Since(t0);
   if (a.json) {
-    PrintJson({{"chunks", r->chunks}, {"from_seed_by_hash", r->from_seed_by_hash},
-               {"from_seed_at_offset", r->from_seed_at_offset}, {"from_output", r->from_output},
-               {"fetched", r->fetched}, {"bytes_fetched", r->bytes_fetched},
-               {"bytes_from_seed", r->bytes_from_seed}, {"sha256", HexEncode(r->sha256)},
-               {"seconds", secs}, {"peak_rss", PeakRss()}});
+    PrintJson({{"chunks", r->chunks},
+               {"from_seed_by_hash", r->from_seed_by_hash},
+               {"from_seed_at_offset", r->from_seed_at_offset},
+               {"from_output", r->from_output},
+               {"fetched", r->fetched},
+               {"bytes_fetched", r->bytes_fetched},
+               {"bytes_from_seed", r->bytes_from_seed},
+               {"sha256", HexEncode(r->sha256)},
+               {"seconds", secs},
+               {"peak_rss", PeakRss()}});
   } else {
-    std::printf("%s: %llu chunks: %llu from the seed (%llu by digest, %llu at the same offset), "
-                "%llu repeated, %llu fetched (%llu bytes)\n",
-                a.out.c_str(), (unsigned long long)r->chunks,
-                (unsigned long long)(r->from_seed_by_hash + r->from_seed_at_offset),
-                (unsigned long long)r->from_seed_by_hash,
-                (unsigned long long)r->from_seed_at_offset, (unsigned long long)r->from_output,
-                (unsigned long long)r->fetched, (unsigned long long)r->bytes_fetched);
+    std::printf(
+        "%s: %llu chunks: %llu from the seed (%llu by digest, %llu at the same offset), "
+        "%llu repeated, %llu fetched (%llu bytes)\n",
+        a.out.c_str(), (unsigned long long)r->chunks,
+        (unsigned long long)(r->from_seed_by_hash + r->from_seed_at_offset),
+        (unsigned long long)r->from_seed_by_hash, (unsigned long long)r->from_seed_at_offset,
+        (unsigned long long)r->from_output, (unsigned long long)r->fetched,
+        (unsigned long long)r->bytes_fetched);
     std::printf("SHA-256 %s verified; time %.2f s, peak RSS %.1f MiB\n",
                 HexEncode(r->sha256).c_str(), secs, double(PeakRss()) / (1 << 20));
   }
@@ -160,20 +179,21 @@ void RegisterChunk(CLI::App& app, Context& ctx) {
   split->add_option("--level", a->level, "zstd level of each chunk, 1..22 (default 19)");
   AddChunkerOptions(split, *a);
   split->add_flag("--json", a->json, "Print the result as JSON");
-  split->footer("Example: hull chunk split usr.erofs --store repo --index usr.erofs.cidx\n"
-                "Chunks are stored once each as repo/chunks/ab/<sha256>.zst.");
+  split->footer(
+      "Example: hull chunk split usr.erofs --store repo --index usr.erofs.cidx\n"
+      "Chunks are stored once each as repo/chunks/ab/<sha256>.zst.");
   split->callback([&ctx, a] { ctx.action = [a] { return RunSplit(*a); }; });
 
   auto* as = chunk->add_subcommand(
       "assemble", "Rebuild an image from its index, copying what the seed has, fetching the rest");
   as->add_option("INDEX", a->index, "The chunk index of the image")->required();
-  as->add_option("--store", a->store, "Chunk store: a directory or an http(s):// URL")
-      ->required();
+  as->add_option("--store", a->store, "Chunk store: a directory or an http(s):// URL")->required();
   as->add_option("--seed", a->seed, "A file with likely-shared content (the active slot)");
   as->add_option("--out", a->out, "The image to write (only when fully verified)")->required();
   as->add_flag("--json", a->json, "Print the result as JSON");
-  as->footer("Example: hull chunk assemble new.cidx --store https://repo/ --seed /dev/sda3 "
-             "--out /dev/sda4\nEvery chunk and the whole image are checked against the index.");
+  as->footer(
+      "Example: hull chunk assemble new.cidx --store https://repo/ --seed /dev/sda3 "
+      "--out /dev/sda4\nEvery chunk and the whole image are checked against the index.");
   as->callback([&ctx, a] { ctx.action = [a] { return RunAssemble(*a); }; });
 }
 
@@ -191,20 +211,21 @@ void RegisterDelta(CLI::App& app, Context& ctx) {
   mk->add_option("--level", a->level, "zstd level 1..22 (default 19)");
   mk->add_option("--threads", a->threads, "zstd worker threads (default: single-threaded)");
   mk->add_flag("--json", a->json, "Print the result as JSON");
-  mk->footer("Example: hull delta make usr-1.erofs usr-2.erofs 1-to-2.zst\n"
-             "The patch is a plain zstd frame: zstd -d --patch-from=OLD applies it too.");
+  mk->footer(
+      "Example: hull delta make usr-1.erofs usr-2.erofs 1-to-2.zst\n"
+      "The patch is a plain zstd frame: zstd -d --patch-from=OLD applies it too.");
   mk->callback([&ctx, a] { ctx.action = [a] { return RunMake(*a); }; });
 
   auto* ap = delta->add_subcommand("apply", "Apply PATCH to OLD, writing OUT only if verified");
   ap->add_option("OLD", a->old_path, "The image the patch was made against")->required();
   ap->add_option("PATCH", a->patch, "The patch")->required();
-  ap->add_option("OUT", a->out, "The result (committed only when its SHA-256 matches)")
-      ->required();
+  ap->add_option("OUT", a->out, "The result (committed only when its SHA-256 matches)")->required();
   ap->add_option("--sha256", a->sha256, "Expected SHA-256 of the result (hex)")->required();
   ap->add_option("--size", a->size, "Expected size (default: the size in the patch header)");
   ap->add_flag("--json", a->json, "Print the result as JSON");
-  ap->footer("Example: hull delta apply usr-1.erofs 1-to-2.zst usr-2.erofs --sha256 $HEX\n"
-             "Exit status: 0 applied and verified, 1 SHA-256 mismatch, 2 bad patch or error.");
+  ap->footer(
+      "Example: hull delta apply usr-1.erofs 1-to-2.zst usr-2.erofs --sha256 $HEX\n"
+      "Exit status: 0 applied and verified, 1 SHA-256 mismatch, 2 bad patch or error.");
   ap->callback([&ctx, a] { ctx.action = [a] { return RunApply(*a); }; });
 
   RegisterChunk(app, ctx);
