@@ -61,24 +61,28 @@ casync_bytes() {  # casync_bytes OLD NEW -> bytes
   (cd "$c/store-min" && xargs -r stat -c %s < "$c/missing.list") | awk '{ s += $1 } END { print s + 0 }'
 }
 
-# Hull chunks: split OLD and NEW into separate stores, assemble NEW from
-# NEW's store with OLD as seed; prints "fetched_bytes seconds rss_kib".
-hull_chunks() {  # hull_chunks OLD NEW [split options...]
-  local old=$1 new=$2 h=$work/hull; shift 2
+# Hull chunks: split NEW into a store (the seed needs no store: the client
+# chunks its own slot), assemble NEW with OLD as seed; prints
+# "fetched_bytes seconds rss_kib". Level-19 stores are kept under DIR (slow).
+hull_chunks() {  # hull_chunks OLD NEW STORE [split options...]
+  local old=$1 new=$2 store=$3 h=$work/hull; shift 3
   rm -rf "$h"; mkdir -p "$h"
-  "$hull" -q chunk split "$old" --store "$h/store-old" --index "$h/old.cidx" "$@" > /dev/null
-  "$hull" -q chunk split "$new" --store "$h/store-new" --index "$h/new.cidx" "$@" > /dev/null
-  timed "$h/as.json" "$hull" -q chunk assemble "$h/new.cidx" --store "$h/store-new" \
+  "$hull" -q chunk split "$new" --store "$store" --index "$h/new.cidx" "$@" > /dev/null
+  timed "$h/as.json" "$hull" -q chunk assemble "$h/new.cidx" --store "$store" \
     --seed "$old" --out "$h/out" --json
   cmp -s "$h/out" "$new" || { echo "hull assemble differs" >&2; exit 1; }
   local fetched; fetched=$(sed -n 's/.*"bytes_fetched": \([0-9]*\).*/\1/p' "$h/as.json")
-  echo "$fetched $(cat "$work/time")"
+  echo "$fetched $(cat "$work/time") $(stat -c %s "$h/new.cidx")"
 }
 
 old=$dir/old.erofs new=$dir/new.erofs
 size=$(stat -c %s "$new")
-/usr/bin/time -f "%e" -o "$work/tz" zstd -q -19 -T1 -c "$new" > "$work/full.zst"
-full=$(stat -c %s "$work/full.zst")
+# zstd -19 of the whole image takes minutes: its size is kept next to it.
+if [ ! -f "$dir/new.erofs.zst19" ] || [ "$dir/new.erofs" -nt "$dir/new.erofs.zst19" ]; then
+  /usr/bin/time -f "%e" -o "$work/tz" zstd -q -19 -T0 -c "$new" > "$work/full.zst"
+  echo "$(stat -c %s "$work/full.zst") $(cat "$work/tz")" > "$dir/new.erofs.zst19"
+fi
+read -r full t_full < "$dir/new.erofs.zst19"
 casync=$(casync_bytes "$old" "$new")
 timed "$work/make.json" "$hull" -q delta make "$old" "$new" "$work/patch.zst" --json
 read -r t_make rss_make < "$work/time"
@@ -87,39 +91,54 @@ sha=$(sha256sum "$new" | cut -c1-64)
 timed "$work/apply.json" "$hull" -q delta apply "$old" "$work/patch.zst" "$work/applied" --sha256 "$sha" --json
 read -r t_apply rss_apply < "$work/time"
 cmp -s "$work/applied" "$new"
-read -r chunks t_as rss_as < <(hull_chunks "$old" "$new")
+read -r chunks t_as rss_as cidx < <(hull_chunks "$old" "$new" "$dir/store19")
+read -r chunks3 _ _ _ < <(hull_chunks "$old" "$new" "$work/store3" --level 3)
+read -r chunks16 _ _ _ < <(hull_chunks "$old" "$new" "$work/store16" --level 3 \
+  --min-size 4096 --avg-size 16384 --max-size 65536)
 
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", 100 * a / b }'; }
 echo "delta downloads: $(stat -c %s "$old") -> $size byte erofs /usr images (default spec; + jq)"
-printf "  full zstd -19:   %10d bytes  100%%   (%.1f s)\n" "$full" "$(cat "$work/tz")"
+printf "  full zstd -19:   %10d bytes  100%%   (%.1f s, -T0)\n" "$full" "$t_full"
 printf "  casync (seeded): %10d bytes  %s\n" "$casync" "$(pct "$casync" "$full")"
 printf "  hull delta:      %10d bytes  %s   (goal <= 5%%; make %.1f s, %.0f MiB; apply %.1f s, %.0f MiB peak RSS)\n" \
   "$patch" "$(pct "$patch" "$full")" "$t_make" "$(awk -v k="$rss_make" 'BEGIN{print k/1024}')" \
   "$t_apply" "$(awk -v k="$rss_apply" 'BEGIN{print k/1024}')"
-printf "  hull chunks:     %10d bytes  %s   (goal <= casync: %s; assemble %.1f s, %.0f MiB peak RSS)\n" \
-  "$chunks" "$(pct "$chunks" "$full")" "$([ "$chunks" -le "$casync" ] && echo met || echo MISSED)" \
+printf "  hull chunks:     %10d bytes  %s   (+ %d-byte index; goal <= casync: %s; assemble %.1f s, %.0f MiB peak RSS)\n" \
+  "$chunks" "$(pct "$chunks" "$full")" "$cidx" "$([ "$chunks" -le "$casync" ] && echo met || echo MISSED)" \
   "$t_as" "$(awk -v k="$rss_as" 'BEGIN{print k/1024}')"
+printf "  hull chunks -3:  %10d bytes  %s   (chunks at zstd level 3)\n" \
+  "$chunks3" "$(pct "$chunks3" "$full")"
+printf "  hull chunks 16K: %10d bytes  %s   (level 3; min 4 KiB, avg 16 KiB, max 64 KiB)\n" \
+  "$chunks16" "$(pct "$chunks16" "$full")"
 
 # Layout: the same two trees packed with other mkfs.erofs (1.5) options.
 # Only the options change between the runs, so the differences are theirs.
-echo "erofs layout options (same trees; bytes a seeded client downloads):"
-layout() {  # layout NAME MKFS_OPTIONS...
-  local name=$1; shift
-  local o=$work/l-old.erofs n=$work/l-new.erofs
+# Chunks at zstd level 3 here (casync's level) to keep the runs short.
+echo "erofs layout options (same trees; bytes a seeded client downloads, chunks at level 3):"
+layout() {  # layout NAME SAME_EPOCH MKFS_OPTIONS...
+  local name=$1 same=$2; shift 2
+  local o=$work/l-old.erofs n=$work/l-new.erofs epoch fc
   for side in old new; do
-    local img=$work/l-$side.erofs
-    rm -f "$img"
-    SOURCE_DATE_EPOCH=0 mkfs.erofs --quiet -T0 -U 6b7c8d9e-0000-4000-8000-000000000001 --all-root \
-      "$@" "$img" "$dir/$side-root/tree/usr" > /dev/null
+    epoch=1795478400
+    [ "$side" = new ] && [ "$same" = no ] && epoch=1795564800
+    fc=()
+    [ -f "$dir/$side-root/file_contexts" ] && fc=(--file-contexts="$dir/$side-root/file_contexts")
+    rm -f "$work/l-$side.erofs"
+    SOURCE_DATE_EPOCH=$epoch mkfs.erofs --quiet -T"$epoch" \
+      -U 6b7c8d9e-0000-4000-8000-00000000000$([ $side = old ] && echo 1 || echo 2) --all-root \
+      "${fc[@]}" "$@" "$work/l-$side.erofs" "$dir/$side-root/tree/usr" > /dev/null
   done
-  local p c ca
-  "$hull" -q delta make "$o" "$n" "$work/l.zst" > /dev/null
-  p=$(stat -c %s "$work/l.zst")
-  read -r c _ _ < <(hull_chunks "$o" "$n")
+  local c c16 ca
+  rm -rf "$work/ls3" "$work/ls16"
+  read -r c _ _ _ < <(hull_chunks "$o" "$n" "$work/ls3" --level 3)
+  read -r c16 _ _ _ < <(hull_chunks "$o" "$n" "$work/ls16" --level 3 \
+    --min-size 4096 --avg-size 16384 --max-size 65536)
   ca=$(casync_bytes "$o" "$n")
-  printf "  %-28s delta %9d  hull chunks %10d  casync %10d\n" "$name" "$p" "$c" "$ca"
+  printf "  %-34s image %10d  hull chunks %10d  16K %10d  casync %10d\n" "$name" \
+    "$(stat -c %s "$n")" "$c" "$c16" "$ca"
 }
-layout "default" 
-layout "-Enoinline_data" -Enoinline_data
-layout "-Eforce-inode-extended" -Eforce-inode-extended
-layout "--chunksize=65536" --chunksize=65536
+layout "as packed (own -T per release)" no
+layout "same -T for both releases" yes
+layout "-Enoinline_data" no -Enoinline_data
+layout "-Eforce-inode-compact" no -Eforce-inode-compact
+layout "--chunksize=1048576" no --chunksize=1048576
