@@ -41,6 +41,7 @@ bench: build
 	$(BUILD)/bench/verity_bench
 	@bash bench/verity-bench.sh $(BUILD)
 	@bash bench/boot-bench.sh $(BUILD)
+	@bash bench/delta-bench.sh $(BUILD)
 
 fuzz: build-san
 	@bash scripts/fuzz.sh $(SAN_BUILD) 60

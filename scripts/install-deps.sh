@@ -22,6 +22,7 @@ packages=(
   ovmf swtpm swtpm-tools qemu-system-x86 etcd-server etcd-client nginx
   # measurements
   time
+  casync  # the delta bench compares Hull chunks with it
   cpio  # hull-init VM tests pack their initrd with it
 )
 

@@ -44,5 +44,6 @@ void RegisterRootfs(CLI::App& app, Context& ctx);
 void RegisterBuild(CLI::App& app, Context& ctx);
 void RegisterBoot(CLI::App& app, Context& ctx);
 void RegisterSlot(CLI::App& app, Context& ctx);
+void RegisterDelta(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

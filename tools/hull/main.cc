@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
       RegisterBuild,
       RegisterBoot,
       RegisterSlot,
+      RegisterDelta,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 
