@@ -277,7 +277,7 @@ TEST(SpecCli, ShowDefaultRoundTripsThroughCheck) {
       Command{.argv = {bin, "spec", "check", path}, .env = {"SOURCE_DATE_EPOCH=1795564800"}});
   ASSERT_TRUE(checked.ok()) << checked.error().ToString();
   EXPECT_EQ(checked->out, path +
-                              ": ok (HullImmutable 202611.25.0, 20 packages, 60 module "
+                              ": ok (HullImmutable 202611.25.0, 20 packages, 76 module "
                               "patterns)\n");
 
   ASSERT_TRUE(WriteFileAtomic(path, std::string_view("name: n\nselinux: strict\n")).ok());
