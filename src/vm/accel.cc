@@ -18,7 +18,10 @@ bool KvmWorks() {
   std::string disk = dir->path() + "/probe.img";
   if (!WriteFileAtomic(disk, KvmProbeBootSector()).ok()) return false;
   auto r = RunAllowFailure(Command{
-      .argv = {"qemu-system-x86_64", "-machine", "pc,accel=kvm", "-nodefaults", "-display", "none",
+      // The CPU model and count a KVM boot uses: a paravirtual KVM that
+      // cannot set the host CPU's MSRs aborts QEMU here instead of later.
+      .argv = {"qemu-system-x86_64", "-machine", "pc,accel=kvm", "-cpu", "host", "-smp", "2",
+               "-m", "64", "-nodefaults", "-display", "none",
                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-drive",
                "if=floppy,format=raw,file=" + disk},
       .timeout = std::chrono::seconds(5)});

@@ -139,8 +139,19 @@ Result<BootResult> BootImage(const BootOptions& o) {
   RunOptions ro{.timeout = std::chrono::seconds(o.timeout_seconds), .tpm_state_dir = d + "/tpm"};
   ro.stop_lines = {"hull-init: halting", "Kernel panic"};
   ro.stop_lines.push_back(o.validate ? "HULL-VALIDATE {" : "login:");
-  HULL_ASSIGN_OR_RETURN(RunResult run, RunMachine(m, ro));
-  Finish(o, r, run);
+  auto run = RunMachine(m, ro);
+  if (!run.ok() && m.accel == Accel::kKvm && o.accel == "auto" &&
+      run.error().code() == ErrorCode::kProcessFailed) {
+    // KVM passed its probe but QEMU failed under it: TCG always works.
+    r.accel = m.accel = Accel::kTcg;
+    std::error_code ec;
+    fs::remove_all(d + "/tpm", ec);
+    HULL_TRY(PrepareFirmware(o, m.firmware_vars + ".tcg"));
+    m.firmware_vars += ".tcg";
+    run = RunMachine(m, ro);
+  }
+  if (!run.ok()) return run.error();
+  Finish(o, r, *run);
   return r;
 }
 

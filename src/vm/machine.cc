@@ -151,6 +151,7 @@ Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& o) {
     if (!OnPath("swtpm")) return Error(ErrorCode::kNotFound, "swtpm not found: apt-get install swtpm");
     std::error_code ec;
     std::filesystem::create_directories(o.tpm_state_dir, ec);
+    std::filesystem::remove(spec.tpm_socket, ec);  // a stale one would pass WaitForSocket
     // No --terminate: swtpm would wait forever if QEMU never connected; it
     // is ended by PID below.
     HULL_ASSIGN_OR_RETURN(swtpm, Spawn({"swtpm", "socket", "--tpm2", "--tpmstate",

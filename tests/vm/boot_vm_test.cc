@@ -82,7 +82,7 @@ class BootVm : public ::testing::Test {
     *exit_code = r->exit_code;
     json j = json::parse(r->out, nullptr, false);
     EXPECT_TRUE(j.is_object()) << r->out << r->err;
-    return j;
+    return j.is_object() ? j : json::object();
   }
   std::string Keys() { return dir_->path() + "/keys"; }
 
@@ -132,7 +132,9 @@ TEST_F(BootVm, FlippedByteInUsrGivesEioAtThatBlock) {
   EXPECT_EQ(rc, 1);
   EXPECT_EQ(j["ok"], false);
   for (const auto& c : j["checks"]) {
-    if (c["name"] == "usr-full-scan") EXPECT_EQ(c["state"], "FAIL") << c.dump();
+    if (c["name"] == "usr-full-scan") {
+      EXPECT_EQ(c["state"], "FAIL") << c.dump();
+    }
   }
   const json& scan = j["guest"]["phase1"]["usr_scan"];
   EXPECT_EQ(scan["error"], "Input/output error") << scan.dump();
