@@ -15,6 +15,7 @@
 #include "build/products.h"
 #include "build/work.h"
 #include "crypto/digest.h"
+#include "crypto/file_digest.h"
 #include "disk/image.h"
 #include "keys/keys.h"
 #include "rootfs/stages.h"
@@ -42,17 +43,8 @@ auto Stage(const BuildOptions& o, BuildResult& res, const char* name, F&& f) -> 
 }
 
 Result<std::string> FileSha256(const std::string& path) {
-  HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(path));
-  HULL_ASSIGN_OR_RETURN(uint64_t size, f.Size());
-  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
-  Bytes buf(1 << 20);
-  for (uint64_t off = 0; off < size;) {
-    size_t n = size_t(std::min<uint64_t>(buf.size(), size - off));
-    HULL_TRY(f.ReadAt(off, MutableByteSpan(buf.data(), n)));
-    h.Update(ByteSpan(buf.data(), n));
-    off += n;
-  }
-  return HexEncode(h.Final());
+  HULL_ASSIGN_OR_RETURN(Bytes d, crypto::DigestFile(crypto::DigestAlgorithm::kSha256, path));
+  return HexEncode(d);
 }
 
 Status CheckOutDir(const std::string& out) {

@@ -12,6 +12,7 @@
 #include "base/subprocess.h"
 #include "build/artifacts.h"
 #include "crypto/digest.h"
+#include "crypto/file_digest.h"
 
 #ifndef HULL_VERSION
 #define HULL_VERSION "0.0.0"
@@ -23,17 +24,8 @@ namespace fs = std::filesystem;
 namespace {
 
 Result<std::string> FileDigest(const std::string& path) {
-  HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(path));
-  HULL_ASSIGN_OR_RETURN(uint64_t size, f.Size());
-  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
-  Bytes buf(1 << 20);
-  for (uint64_t off = 0; off < size;) {
-    size_t n = size_t(std::min<uint64_t>(buf.size(), size - off));
-    HULL_TRY(f.ReadAt(off, MutableByteSpan(buf.data(), n)));
-    h.Update(ByteSpan(buf.data(), n));
-    off += n;
-  }
-  return HexEncode(h.Final());
+  HULL_ASSIGN_OR_RETURN(Bytes d, crypto::DigestFile(crypto::DigestAlgorithm::kSha256, path));
+  return HexEncode(d);
 }
 
 // The first line a tool prints for its version; "absent" when it cannot run

@@ -4,6 +4,7 @@
 
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "crypto/file_digest.h"
 #include "verity/signature.h"
 #include "verity/tree.h"
 
@@ -19,17 +20,11 @@ struct FileFacts {
 };
 
 Result<FileFacts> HashFile(const std::string& path) {
-  HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(path));
-  HULL_ASSIGN_OR_RETURN(uint64_t size, f.Size());
-  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
-  Bytes buf(std::min(size, kCopyChunk));
-  for (uint64_t off = 0; off < size;) {
-    size_t n = size_t(std::min<uint64_t>(buf.size(), size - off));
-    HULL_TRY(f.ReadAt(off, MutableByteSpan(buf.data(), n)));
-    h.Update(ByteSpan(buf.data(), n));
-    off += n;
-  }
-  return FileFacts{size, HexEncode(h.Final())};
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(path, ec);
+  HULL_ASSIGN_OR_RETURN(Bytes d, crypto::DigestFile(crypto::DigestAlgorithm::kSha256, path));
+  if (ec) return Errorf(ErrorCode::kIo, "size of '{}': {}", path, ec.message());
+  return FileFacts{size, HexEncode(d)};
 }
 
 // Copies `length` bytes at `offset` of the disk into a new file.
