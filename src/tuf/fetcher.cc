@@ -82,6 +82,11 @@ class HttpFetcher : public Fetcher {
 
 }  // namespace
 
+Status Fetcher::FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink) {
+  HULL_ASSIGN_OR_RETURN(Bytes body, Fetch(path, max_bytes));
+  return sink(body);
+}
+
 std::unique_ptr<Fetcher> MakeFetcher(const std::string& base) {
   if (base.rfind("http://", 0) == 0 || base.rfind("https://", 0) == 0) {
     return std::make_unique<HttpFetcher>(base);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,12 @@ class Fetcher {
   // `path` is relative to the repository base. kNotFound when absent (HTTP
   // 404 or no such file); kVerifyFailed when more than max_bytes arrive.
   virtual Result<Bytes> Fetch(const std::string& path, uint64_t max_bytes) = 0;
+
+  // Streams the body into `sink` piece by piece (a sink error ends the
+  // transfer and is returned); same errors and cap as Fetch. The default
+  // implementation buffers the whole body through Fetch.
+  using Sink = std::function<Status(ByteSpan)>;
+  virtual Status FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink);
 };
 
 // Chooses the implementation from the base: http:// or https:// (libcurl),
