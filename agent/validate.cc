@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/dm_status.h"
+#include "agent/events.h"
 #include "agent/facts.h"
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -264,21 +265,6 @@ json Phase1(const std::string& disk) {
   return j;
 }
 
-void Announce(const std::string& console, const std::string& line) {
-  std::fprintf(stdout, "%s\n", line.c_str());
-  std::fflush(stdout);
-  int fd = open(console.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return;
-  std::string out = "\r\n" + line + "\r\n";
-  for (size_t done = 0; done < out.size();) {
-    ssize_t n = write(fd, out.data() + done, out.size() - done);
-    if (n <= 0) break;
-    done += size_t(n);
-  }
-  close(fd);
-}
-
 }  // namespace
 
 int RunValidate(const ValidateOptions& o) {
@@ -305,12 +291,12 @@ int RunValidate(const ValidateOptions& o) {
                       {"boot_id", boot_id}};
       json report = {{"phase1", phase1}, {"persist", persist}};
       unlink(first.c_str());
-      Announce(o.console, kValidatePrefix + report.dump());
+      WriteLine(o.console, kValidatePrefix + report.dump());
       if (o.power) Command({"systemctl", "poweroff", "--no-block"}, std::chrono::seconds(30));
       return 0;
     }
   }
-  Announce(o.console, once ? "hull-agent: validating" : "hull-agent: validating (phase 1 of 2)");
+  WriteLine(o.console, once ? "hull-agent: validating" : "hull-agent: validating (phase 1 of 2)");
   std::error_code ec;
   std::filesystem::create_directories(o.state_dir, ec);
   json j = Phase1(disk);
@@ -318,16 +304,16 @@ int RunValidate(const ValidateOptions& o) {
   j["etc_write"] = WriteProbe(etc_marker, boot_id + "\n");
   j["var_write"] = WriteProbe(var_marker, boot_id + "\n");
   if (once) {
-    Announce(o.console, kValidatePrefix + json{{"phase1", j}}.dump());
+    WriteLine(o.console, kValidatePrefix + json{{"phase1", j}}.dump());
     if (o.power) Command({"systemctl", "poweroff", "--no-block"}, std::chrono::seconds(30));
     return 0;
   }
   auto st = WriteFileAtomic(first, j.dump());
   if (!st.ok()) {
-    Announce(o.console, kValidatePrefix + json{{"phase1", j}, {"error", st.error().ToString()}}.dump());
+    WriteLine(o.console, kValidatePrefix + json{{"phase1", j}, {"error", st.error().ToString()}}.dump());
     return 1;
   }
-  Announce(o.console, "hull-agent: phase 1 done, rebooting to check persistence");
+  WriteLine(o.console, "hull-agent: phase 1 done, rebooting to check persistence");
   if (o.power) Command({"systemctl", "reboot", "--no-block"}, std::chrono::seconds(30));
   return 0;
 }

@@ -7,6 +7,14 @@ function(hull_library name)
   add_library(hull::${name} ALIAS hull_${name})
   target_include_directories(hull_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(hull_${name} PUBLIC ${ARG_DEPS})
+  # Recorded for binaries that compile a library's sources themselves (the
+  # static hull-agent, agent/CMakeLists.txt).
+  set(abs)
+  foreach(s ${ARG_SOURCES})
+    get_filename_component(a ${s} ABSOLUTE)
+    list(APPEND abs ${a})
+  endforeach()
+  set_property(GLOBAL PROPERTY HULL_SOURCES_${name} ${abs})
 endfunction()
 
 # hull_test(NAME SOURCES ... DEPS ... LABELS unit|oracle|vm [TIMEOUT s]):

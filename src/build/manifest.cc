@@ -39,7 +39,7 @@ nlohmann::json ManifestJson(const spec::ImageSpec& s, const Work& w, const Build
         {"root_hash", HexEncode(w.seal.root_hash)},
         {"salt", HexEncode(VeritySalt(s.name, s.version))},
         {"verity_uuid", VeritySuperblockUuid(s.name, s.version).ToString()}}},
-      {"uki", {{"file", UkiFileName(s.version)}, {"cmdline", w.uki.cmdline}, {"pcr11", pcr}}},
+      {"uki", {{"file", UkiFileName(s.version, s.update.boot_tries)}, {"cmdline", w.uki.cmdline}, {"pcr11", pcr}}},
       {"initrd_modules", w.initrd.modules.paths},
       {"initrd_builtin", w.initrd.modules.builtin},
       {"initrd_absent", w.initrd.modules.absent},

@@ -11,6 +11,7 @@
 #include "base/hex.h"
 #include "build/artifacts.h"
 #include "build/initrd.h"
+#include "build/node_files.h"
 #include "build/plan.h"
 #include "build/products.h"
 #include "build/work.h"
@@ -140,32 +141,6 @@ Status CheckNodeBinary(const std::string& path, const char* name, const char* op
                 name, path, name, option);
 }
 
-constexpr const char* kValidateUnit = R"([Unit]
-Description=Hull node validation (acts only when hull boot --validate attached its disk)
-After=multi-user.target containerd.service
-Wants=containerd.service
-
-[Service]
-Type=exec
-ExecStart=/usr/libexec/hull/hull-agent validate --if-requested
-
-[Install]
-WantedBy=multi-user.target
-)";
-
-// Adds Hull's node files (pipeline.h, kNodeLibexec) to the spec's files.
-Status AddNodeFiles(const BuildOptions& o, const std::string& work, spec::ImageSpec& s) {
-  const std::string unit = work + "/node/hull-validate.service";
-  std::error_code ec;
-  fs::create_directories(work + "/node", ec);
-  HULL_TRY(WriteFileAtomic(unit, kValidateUnit));
-  s.files.push_back({o.agent_binary, std::string(kNodeLibexec) + "/hull-agent"});
-  s.files.push_back({o.init_binary, std::string(kNodeLibexec) + "/hull-init"});
-  s.files.push_back({unit, "/usr/lib/systemd/system/hull-validate.service"});
-  s.services.enable.push_back("hull-validate.service");
-  return {};
-}
-
 // Compose, or (warm) the usr product cache entry for the same inputs.
 Result<rootfs::ComposeStageResult> RunCompose(const BuildOptions& o, const spec::ImageSpec& s,
                                               Work& w) {
@@ -233,7 +208,7 @@ Result<BuildResult> Build(const BuildOptions& o) {
   const std::string key_dir = KeyDirFor(o);
   HULL_ASSIGN_OR_RETURN(w.keys, KeysFor(o, key_dir, w.dir));
   s.signing_key_dir = key_dir;  // empty marks os-release as insecure
-  HULL_TRY(AddNodeFiles(o, w.dir, s));
+  HULL_TRY(AddNodeFiles({.agent = o.agent_binary, .init = o.init_binary}, o.spec_dir, w.dir, s));
   BuildResult res;
   HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] { return RunCompose(o, s, w); }));
   const std::string compose_dir = w.products_hit ? w.products_dir : w.dir + "/compose";
@@ -262,7 +237,7 @@ Result<BuildResult> Build(const BuildOptions& o) {
                                               .output = w.dir + "/initrd.cpio.zst",
                                               .mtime = w.epoch});
                         }));
-  const std::string uki_name = UkiFileName(s.version);
+  const std::string uki_name = UkiFileName(s.version, s.update.boot_tries);
   HULL_ASSIGN_OR_RETURN(w.uki, Stage(o, res, "uki", [&] {
                           return MakeUki(s, tree, w.kernel, w.dir + "/initrd.cpio.zst",
                                          HexEncode(w.seal.root_hash), o.systemd_stub, w.keys,

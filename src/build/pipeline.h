@@ -45,9 +45,7 @@ struct BuildOptions {
   std::function<void(const std::string& stage, double seconds)> on_stage;
 };
 
-// Hull's node files in /usr: hull-agent and hull-init under kNodeLibexec, and
-// hull-validate.service (enabled; it acts only when `hull boot --validate`
-// attaches its request disk).
+// Where Hull's node binaries live in /usr (node_files.h lists every node file).
 inline constexpr const char* kNodeLibexec = "/usr/libexec/hull";
 
 struct BuildResult {

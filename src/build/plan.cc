@@ -88,7 +88,9 @@ std::string KernelCmdline(const spec::ImageSpec& spec, const std::string& root_h
   return out;
 }
 
-std::string UkiFileName(const std::string& version) { return "hull_" + version + "+3.efi"; }
+std::string UkiFileName(const std::string& version, uint32_t tries) {
+  return "hull_" + version + "+" + std::to_string(tries) + ".efi";
+}
 
 std::string OutputStem(const spec::ImageSpec& spec) { return spec.name + "_" + spec.version; }
 

@@ -41,8 +41,9 @@ Result<int64_t> SourceDateEpochForVersion(const std::string& version);
 // Repeated words are dropped (first kept).
 std::string KernelCmdline(const spec::ImageSpec& spec, const std::string& root_hash_hex);
 
-// "hull_<version>+3.efi": the UKI file name with three boot tries.
-std::string UkiFileName(const std::string& version);
+// "hull_<version>+<tries>.efi": the UKI file name with boot counting (the
+// spec's update.boot_tries; three by default).
+std::string UkiFileName(const std::string& version, uint32_t tries = 3);
 // "<name>_<version>": the stem of output file names.
 std::string OutputStem(const spec::ImageSpec& spec);
 

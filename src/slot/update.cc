@@ -37,7 +37,7 @@ std::vector<Candidate> Candidates(const tuf::Targets& targets, const ApplyFilter
         (!f.channel.empty() && Str(c, "channel") != f.channel))
       continue;
     auto v = tuf::ParseReleaseVersion(Str(c, "version"));
-    if (!v.ok()) continue;
+    if (!v.ok() || f.skip_versions.count(Str(c, "version"))) continue;
     Candidate& cand = by_version[*v];
     if (!cand.root_hash.empty() && cand.root_hash != Str(c, "root_hash")) inconsistent[*v] = true;
     cand.version = Str(c, "version");

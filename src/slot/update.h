@@ -12,6 +12,7 @@
 // as part of the release <version>.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ Result<std::vector<std::string>> PublishPayload(const std::string& repo,
 
 struct ApplyFilters {
   std::string flavor, arch, channel;  // empty = any
+  std::set<std::string> skip_versions;  // recorded as bad on this node: never chosen
 };
 
 struct ApplyResult {

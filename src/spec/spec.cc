@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/file.h"
+#include "spec/update.h"
 #include "spec/validate.h"
 #include "spec/yaml_reader.h"
 
@@ -245,6 +246,10 @@ Status ParseSections(const YamlReader& r, const Node& root, ImageSpec& s) {
       s.erofs_compression = static_cast<Compression>(c);
     }
   }
+  if (root["update"]) {
+    HULL_TRY(map("update"));
+    HULL_TRY(ParseUpdate(r, root["update"], s.update));
+  }
   if (root["signing"]) {
     HULL_TRY(map("signing"));
     HULL_TRY(r.CheckKeys(root["signing"], "'signing'", {"key_dir"}));
@@ -273,7 +278,7 @@ Result<ImageSpec> ParseOver(std::string_view yaml, const ParseOptions& options, 
     HULL_TRY(r.CheckKeys(
         root, "the spec",
         {"name", "flavor", "version", "arch", "distribution", "packages", "kernel", "selinux",
-         "files", "services", "users", "partitions", "outputs", "erofs", "signing"}));
+         "files", "services", "users", "partitions", "outputs", "erofs", "signing", "update"}));
     if (!root["name"]) return r.AtMark(root.Mark(), "missing required key 'name'");
     HULL_TRY(ParseScalarFields(r, root, base));
     HULL_TRY(ParseSections(r, root, base));

@@ -54,6 +54,20 @@ struct Partitions {
   uint64_t root = 0;
 };
 
+// How the node updates itself (docs/spec.md "update", docs/agent.md).
+enum class UpgradeChannel { kNodeImage, kNone };
+
+struct Update {
+  std::string repository;    // http(s):// URL of the release repository; empty: never checks
+  std::string trusted_root;  // the repository's root.json (resolved like `files` sources)
+  std::string channel = "stable";
+  UpgradeChannel upgrade_channel = UpgradeChannel::kNodeImage;
+  std::string check_interval = "6h";  // systemd time span between checks
+  uint32_t boot_tries = 3;            // boots a new version gets to pass the health gate
+  std::vector<std::string> health_units{"containerd.service"};  // must be active to bless a boot
+  std::string event_console;  // also write the agent's events here (e.g. /dev/ttyS0)
+};
+
 struct ImageSpec {
   std::string name;
   Flavor flavor = Flavor::kImmutable;
@@ -70,6 +84,7 @@ struct ImageSpec {
   std::vector<OutputFormat> outputs{OutputFormat::kRaw};
   Compression erofs_compression = Compression::kNone;
   std::string signing_key_dir;  // empty: insecure development keys
+  Update update;
 };
 
 struct ParseOptions {
@@ -101,6 +116,7 @@ const char* FlavorName(Flavor f);
 const char* SelinuxName(SelinuxMode m);
 const char* OutputName(OutputFormat f);
 const char* CompressionName(Compression c);
+const char* UpgradeChannelName(UpgradeChannel c);
 
 // The packages, sorted and de-duplicated (the form used for cache keys).
 std::vector<std::string> SortedPackages(const ImageSpec& spec);

@@ -116,7 +116,7 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
       "-serial",
       "file:" + s.console_log,
       "-nic",
-      "none",
+      s.user_network ? "user,model=virtio-net-pci" : "none",
   };
   if (s.secure_boot) {
     a.insert(a.end(), {"-global", "driver=cfi.pflash01,property=secure,value=on"});
@@ -186,6 +186,19 @@ Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& o) {
           res.outcome = Outcome::kStopLine;
           res.stop_line = LineAt(res.console, scanned + p);
           break;
+        }
+      }
+      if (res.stop_line.empty() && o.on_line) {
+        for (size_t pos = 0; pos < window.size();) {
+          size_t nl = window.find('\n', pos);
+          std::string line(window.substr(pos, nl - pos));
+          pos = nl + 1;
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          if (o.on_line(line)) {
+            res.outcome = Outcome::kStopLine;
+            res.stop_line = line;
+            break;
+          }
         }
       }
       if (res.stop_line.empty() && find("Access Denied") != std::string_view::npos) {

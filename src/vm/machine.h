@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct MachineSpec {
   std::string tpm_socket;   // swtpm control socket; empty: no TPM
   std::string console_log;
   bool reboot = true;       // false: QEMU exits when the guest reboots
+  bool user_network = false;  // a virtio NIC on QEMU's user network (host = 10.0.2.2)
 };
 
 // The qemu-system-x86_64 argv for `spec` (pure).
@@ -50,6 +52,9 @@ const char* OutcomeName(Outcome o);
 
 struct RunOptions {
   std::vector<std::string> stop_lines;  // substrings ending the run
+  // Called with each new whole console line (after stop_lines); returning
+  // true ends the run as kStopLine with that line.
+  std::function<bool(const std::string& line)> on_line;
   std::chrono::seconds timeout{600};
   std::string tpm_state_dir;  // with spec.tpm_socket: where swtpm keeps state
 };

@@ -77,6 +77,7 @@ TEST(Cmdline, UsrhashConsoleSpecAndSelinux) {
 
 TEST(Names, UkiAndStem) {
   EXPECT_EQ(UkiFileName("202611.25.0"), "hull_202611.25.0+3.efi");
+  EXPECT_EQ(UkiFileName("202611.25.0", 1), "hull_202611.25.0+1.efi");
   EXPECT_EQ(OutputStem(SpecWith({}, spec::SelinuxMode::kDisabled)), "T_202611.25.0");
 }
 

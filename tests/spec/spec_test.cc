@@ -141,7 +141,7 @@ TEST(Spec, ErrorsNameFileLineColumnAndWhatIsAllowed) {
   ExpectError("name: n\ncolour: blue\n",
               "t.yaml:2:1: unknown key 'colour' in the spec (allowed: name, flavor, version, "
               "arch, distribution, packages, kernel, selinux, files, services, users, "
-              "partitions, outputs, erofs, signing)");
+              "partitions, outputs, erofs, signing, update)");
   ExpectError("name: n\nname: m\n", "t.yaml:2:1: duplicate key 'name' in the spec");
   ExpectError("version: 202611.24.0\n", "t.yaml:1:1: missing required key 'name'");
   ExpectError("- a\n- b\n", "t.yaml:1:1: a spec must be a map, got a list");
@@ -157,7 +157,7 @@ TEST(Spec, ErrorsNameFileLineColumnAndWhatIsAllowed) {
   ExpectError("name: n\nname2: x\n",
               "t.yaml:2:1: unknown key 'name2' in the spec (allowed: name, flavor, version, "
               "arch, distribution, packages, kernel, selinux, files, services, users, "
-              "partitions, outputs, erofs, signing)");
+              "partitions, outputs, erofs, signing, update)");
   ExpectError("name: n\nkey: [unclosed\n",
               "t.yaml:3:1: YAML syntax: end of sequence flow not found");
 }
@@ -236,6 +236,57 @@ TEST(Spec, NestedValueErrors) {
   ExpectError("name: n\nusers: [{name: a}, {name: a}]\n", "t.yaml:2:27: duplicate user 'a'");
   ExpectError("name: n\nsigning: {keys: /k}\n",
               "t.yaml:2:11: unknown key 'keys' in 'signing' (allowed: key_dir)");
+}
+
+TEST(Spec, UpdateSection) {
+  auto d = ParseSpec("name: n\n", {.filename = "t.yaml", .build_time = kBuildTime});
+  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  EXPECT_EQ(d->update.repository, "");
+  EXPECT_EQ(d->update.upgrade_channel, UpgradeChannel::kNodeImage);
+  EXPECT_EQ(d->update.boot_tries, 3u);
+  EXPECT_EQ(d->update.health_units, std::vector<std::string>{"containerd.service"});
+  auto s = ParseSpec(
+      "name: n\nupdate:\n  repository: http://10.0.2.2:8080/repo/\n  trusted_root: root.json\n"
+      "  channel: beta\n  upgrade_channel: None\n  check_interval: 30min\n  boot_tries: 1\n"
+      "  health_units: [containerd.service, kubelet.service]\n  event_console: /dev/ttyS0\n",
+      {.filename = "t.yaml", .build_time = kBuildTime});
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(s->update.repository, "http://10.0.2.2:8080/repo/");
+  EXPECT_EQ(s->update.trusted_root, "root.json");
+  EXPECT_EQ(s->update.channel, "beta");
+  EXPECT_EQ(s->update.upgrade_channel, UpgradeChannel::kNone);
+  EXPECT_EQ(s->update.check_interval, "30min");
+  EXPECT_EQ(s->update.boot_tries, 1u);
+  EXPECT_EQ(s->update.health_units,
+            (std::vector<std::string>{"containerd.service", "kubelet.service"}));
+  EXPECT_EQ(s->update.event_console, "/dev/ttyS0");
+
+  ExpectError("name: n\nupdate: {upgrade_channel: SecurityPatch}\n",
+              "t.yaml:2:27: update.upgrade_channel 'SecurityPatch' changes packages in place; "
+              "the immutable flavor only takes whole signed images (allowed: NodeImage, None)");
+  ExpectError("name: n\nupdate: {upgrade_channel: Weekly}\n",
+              "t.yaml:2:27: bad update.upgrade_channel 'Weekly' (allowed: NodeImage, None)");
+  ExpectError("name: n\nupdate: {repository: 'ftp://x/'}\n",
+              "t.yaml:2:22: bad update.repository 'ftp://x/' (allowed: an http:// or https:// "
+              "URL without spaces or quotes, or empty for no automatic updates)");
+  ExpectError("name: n\nupdate: {repository: 'http://x/'}\n",
+              "t.yaml:2:9: update.repository needs update.trusted_root: the root.json that "
+              "'hull release init' wrote for that repository");
+  ExpectError("name: n\nupdate: {boot_tries: 0}\n",
+              "t.yaml:2:22: bad update.boot_tries '0' (allowed: 1 to 9)");
+  ExpectError("name: n\nupdate: {check_interval: soon}\n",
+              "t.yaml:2:26: bad update.check_interval 'soon' (allowed: a number with s, min, h "
+              "or d, e.g. 6h)");
+  ExpectError("name: n\nupdate: {health_units: [kubelet]}\n",
+              "t.yaml:2:25: bad unit name 'kubelet' in update.health_units (allowed: a systemd "
+              ".service, .target, .socket or .mount name)");
+  ExpectError("name: n\nupdate: {event_console: ttyS0}\n",
+              "t.yaml:2:25: bad update.event_console 'ttyS0' (allowed: a device such as "
+              "/dev/ttyS0, or empty)");
+  ExpectError("name: n\nupdate: {interval: 1h}\n",
+              "t.yaml:2:10: unknown key 'interval' in 'update' (allowed: repository, "
+              "trusted_root, channel, upgrade_channel, check_interval, boot_tries, health_units, "
+              "event_console)");
 }
 
 TEST(Spec, Version) {

@@ -1,0 +1,90 @@
+#include "agent/config.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "base/file.h"
+
+namespace hull::agent {
+namespace {
+
+using json = nlohmann::json;
+
+Error Bad(const std::string& name, const std::string& what) {
+  return Errorf(ErrorCode::kInvalidArgument, "{}: {}", name, what);
+}
+
+Status ReadString(const json& j, const char* key, const std::string& name, std::string& out) {
+  if (!j.contains(key)) return Ok();
+  if (!j[key].is_string()) return Bad(name, fmt::format("'{}' must be a string", key));
+  out = j[key].get<std::string>();
+  return Ok();
+}
+
+}  // namespace
+
+json ToJson(const UpdateConfig& c) {
+  return {{"repository", c.repository},
+          {"trusted_root", c.trusted_root},
+          {"channel", c.channel},
+          {"upgrade_channel", c.automatic ? "NodeImage" : "None"},
+          {"boot_tries", c.boot_tries},
+          {"health_units", c.health_units},
+          {"event_console", c.event_console}};
+}
+
+Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Bad(name, "not a JSON object");
+  static const std::vector<std::string> kKeys = {"repository",   "trusted_root", "channel",
+                                                 "upgrade_channel", "boot_tries", "health_units",
+                                                 "event_console"};
+  for (const auto& [k, v] : j.items()) {
+    if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
+      return Bad(name, fmt::format("unknown key '{}' (allowed: {})", k, fmt::join(kKeys, ", ")));
+  }
+  UpdateConfig c;
+  HULL_TRY(ReadString(j, "repository", name, c.repository));
+  HULL_TRY(ReadString(j, "trusted_root", name, c.trusted_root));
+  HULL_TRY(ReadString(j, "channel", name, c.channel));
+  HULL_TRY(ReadString(j, "event_console", name, c.event_console));
+  std::string uc = "NodeImage";
+  HULL_TRY(ReadString(j, "upgrade_channel", name, uc));
+  if (uc != "NodeImage" && uc != "None")
+    return Bad(name, fmt::format("upgrade_channel '{}' (allowed: NodeImage, None)", uc));
+  c.automatic = uc == "NodeImage";
+  if (j.contains("boot_tries")) {
+    const json& t = j["boot_tries"];
+    if (!t.is_number_unsigned() || t.get<uint64_t>() < 1 || t.get<uint64_t>() > 9)
+      return Bad(name, "'boot_tries' must be a number from 1 to 9");
+    c.boot_tries = t.get<uint32_t>();
+  }
+  if (j.contains("health_units")) {
+    const json& u = j["health_units"];
+    if (!u.is_array() || u.size() > 64) return Bad(name, "'health_units' must be a list of names");
+    c.health_units.clear();
+    for (const auto& e : u) {
+      if (!e.is_string() || e.get<std::string>().empty() ||
+          e.get<std::string>().find_first_of(" /\n") != std::string::npos)
+        return Bad(name, "'health_units' entries must be unit names");
+      c.health_units.push_back(e.get<std::string>());
+    }
+  }
+  return c;
+}
+
+Result<UpdateConfig> LoadConfig() {
+  for (const char* path : {kLocalConfig, kFactoryConfig}) {
+    struct stat st;
+    if (stat(path, &st) != 0) continue;
+    HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, kMaxConfigBytes));
+    return ParseConfig(text, path);
+  }
+  return Errorf(ErrorCode::kNotFound, "no update configuration ({} or {})", kLocalConfig,
+                kFactoryConfig);
+}
+
+}  // namespace hull::agent

@@ -1,0 +1,40 @@
+// The node's update configuration (docs/agent.md): /usr/lib/hull/update.json,
+// written by the build from the spec's `update` section; /etc/hull/update.json
+// on the node replaces it whole when present. Parsing is strict: unknown
+// keys and wrong types are errors naming the file and key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace hull::agent {
+
+inline constexpr const char* kFactoryConfig = "/usr/lib/hull/update.json";
+inline constexpr const char* kLocalConfig = "/etc/hull/update.json";
+inline constexpr const char* kFactoryRoot = "/usr/lib/hull/root.json";
+inline constexpr uint64_t kMaxConfigBytes = 64 << 10;
+
+struct UpdateConfig {
+  std::string repository;  // "" = no automatic checks
+  std::string trusted_root = kFactoryRoot;
+  std::string channel = "stable";
+  bool automatic = true;   // upgrade_channel NodeImage (true) or None (false)
+  uint32_t boot_tries = 3;
+  std::vector<std::string> health_units{"containerd.service"};
+  std::string event_console;  // also write events here ("" = journal only)
+};
+
+nlohmann::json ToJson(const UpdateConfig& c);
+// kInvalidArgument "<name>: ..." for malformed JSON, unknown keys, wrong
+// types or values out of range.
+Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name);
+// kLocalConfig when it exists, else kFactoryConfig; kNotFound when neither.
+Result<UpdateConfig> LoadConfig();
+
+}  // namespace hull::agent

@@ -1,0 +1,116 @@
+// `hull-agent health`: the gate before boot-complete.target (update.h).
+#include <fmt/format.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "agent/config.h"
+#include "agent/dm_status.h"
+#include "agent/events.h"
+#include "agent/facts.h"
+#include "agent/node.h"
+#include "agent/update.h"
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "slot/state.h"
+
+namespace hull::agent {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// "" when /usr is the dm-verity device of the booted root hash, else why not.
+std::string CheckUsr(const std::string& usrhash) {
+  auto table = DmTargetOf("usr", true);
+  if (!table.ok()) return "/usr is not a device-mapper device: " + table.error().ToString();
+  if (table->type != "verity") return "/usr's device-mapper target is " + table->type;
+  auto root = VerityTableRootHash(table->params);
+  if (!root.ok() || *root != usrhash) return "/usr's verity root hash differs from usrhash=";
+  auto status = DmTargetOf("usr", false);
+  if (status.ok() && status->params != "V") return "dm-verity reports corruption (" +
+                                                   status->params + ")";
+  return "";
+}
+
+// Waits for `unit` to be active: "" when it is, else why not (not found,
+// failed, or still not active after the timeout).
+std::string CheckUnit(const std::string& unit, Clock::time_point deadline) {
+  for (;;) {
+    auto r = RunAllowFailure(Command{
+        .argv = {"systemctl", "show", "--property=LoadState,ActiveState", unit}});
+    if (!r.ok()) return unit + ": " + r.error().ToString();
+    std::string load, active;
+    for (size_t pos = 0; pos < r->out.size();) {
+      size_t nl = r->out.find('\n', pos);
+      std::string line = r->out.substr(pos, nl == std::string::npos ? nl : nl - pos);
+      if (line.rfind("LoadState=", 0) == 0) load = line.substr(10);
+      if (line.rfind("ActiveState=", 0) == 0) active = line.substr(12);
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
+    if (load == "not-found") return unit + " does not exist";
+    if (active == "active") return "";
+    if (active == "failed") return unit + " failed";
+    if (Clock::now() > deadline) return unit + " is not active (" + active + ") after the wait";
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+}
+
+}  // namespace
+
+int RunHealth(const UpdateOptions& o) {
+  UpdateConfig cfg;
+  if (auto c = LoadConfig(); c.ok()) cfg = std::move(*c);
+  Events ev(cfg.event_console);
+  auto node = ReadNode();
+  if (!node.ok()) {
+    ev.Emit("unhealthy", {{"reasons", {node.error().ToString()}}});
+    return 1;
+  }
+  std::vector<std::string> reasons;
+  if (std::string why = CheckUsr(node->usrhash); !why.empty()) reasons.push_back(why);
+  auto deadline = Clock::now() + std::chrono::seconds(o.health_timeout_seconds);
+  for (const auto& unit : cfg.health_units)
+    if (std::string why = CheckUnit(unit, deadline); !why.empty()) reasons.push_back(why);
+
+  // Is this boot counted (an entry "+LEFT-DONE" still on trial)?
+  std::string entry;
+  bool counted = false;
+  if (auto esp = MountEsp(*node); esp.ok()) {
+    if (auto d = slot::OpenDisk(node->disk, false, *esp); d.ok()) {
+      if (auto st = slot::ReadDiskState(*d->disk, *d->esp); st.ok()) {
+        for (const auto& u : st->ukis) {
+          if (u.usrhash != node->usrhash) continue;
+          entry = u.file;
+          counted = u.entry.left.has_value();
+        }
+      }
+    }
+  }
+  auto pcr = ReadFileText("/sys/class/tpm/tpm0/pcr-sha256/11", 256);
+  std::string pcr11 = pcr.ok() ? *pcr : "";
+  while (!pcr11.empty() && (pcr11.back() == '\n' || pcr11.back() == ' ')) pcr11.pop_back();
+  for (auto& ch : pcr11) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  json facts = {{"version", node->version},
+                {"root_hash", node->usrhash},
+                {"entry", entry},
+                {"on_trial", counted},
+                {"pcr11", pcr11}};
+  if (reasons.empty()) {
+    ev.Emit("healthy", facts);
+    return 0;
+  }
+  facts["reasons"] = reasons;
+  ev.Emit("unhealthy", facts);
+  if (counted && o.reboot) {
+    ev.Emit("rebooting", {{"reason", "health gate failed on a counted boot: systemd-boot falls "
+                                     "back once its tries are used"}});
+    (void)Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
+  }
+  return 1;
+}
+
+}  // namespace hull::agent

@@ -1,0 +1,121 @@
+#include "agent/node.h"
+
+#include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "agent/facts.h"
+#include "base/file.h"
+#include "base/hex.h"
+#include "disk/image.h"
+#include "gpt/gpt.h"
+#include "gpt/types.h"
+#include "slot/io.h"
+
+namespace hull::agent {
+namespace fs = std::filesystem;
+namespace {
+
+std::string Text(const std::string& path) {
+  auto t = ReadFileText(path, 1 << 20);
+  return t.ok() ? *t : std::string();
+}
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string DebianArch() {
+  utsname u{};
+  uname(&u);
+  std::string m = u.machine;
+  if (m == "x86_64") return "amd64";
+  if (m == "aarch64") return "arm64";
+  return m;
+}
+
+// The partition device of `disk` (a /sys/block name) with GPT number `n`.
+std::string PartitionDevice(const std::string& disk, uint32_t n) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/block/" + disk, ec)) {
+    if (Trimmed(Text(e.path().string() + "/partition")) == std::to_string(n))
+      return "/dev/" + e.path().filename().string();
+  }
+  return "";
+}
+
+// Finds the disk whose GPT holds a partition with UUID `usr`.
+Status FindDisk(const Uuid& usr, Node& node) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("loop", 0) == 0 || name.rfind("ram", 0) == 0 || name.rfind("dm-", 0) == 0 ||
+        name.rfind("sr", 0) == 0 || name.rfind("zram", 0) == 0)
+      continue;
+    auto disk = slot::FileDisk::Open("/dev/" + name, false);
+    if (!disk.ok()) continue;
+    slot::DiskSource src(**disk);
+    auto table = gpt::ReadRecovering(src);
+    if (!table.ok()) continue;
+    const gpt::Partition* esp = nullptr;
+    bool has_usr = false;
+    for (const auto& p : table->table.partitions) {
+      if (p.uuid == usr) has_usr = true;
+      const gpt::PartitionType* t = gpt::LookupTypeGuid(p.type);
+      if (t && t->role == gpt::Role::kEsp && !esp) esp = &p;
+    }
+    if (!has_usr) continue;
+    node.disk = "/dev/" + name;
+    if (!esp) return Errorf(ErrorCode::kNotFound, "{} has no EFI system partition", node.disk);
+    node.esp_device = PartitionDevice(name, esp->number);
+    if (node.esp_device.empty())
+      return Errorf(ErrorCode::kNotFound, "no device for partition {} of {}", esp->number,
+                    node.disk);
+    return Ok();
+  }
+  return Errorf(ErrorCode::kNotFound, "no disk holds the booted usr partition {}",
+                usr.ToString());
+}
+
+}  // namespace
+
+Result<Node> ReadNode() {
+  Node n;
+  auto hash = CmdlineValue(Text("/proc/cmdline"), "usrhash");
+  if (!hash || hash->size() != 64)
+    return Error(ErrorCode::kNotFound, "no usrhash= on the kernel command line: not a Hull node");
+  n.usrhash = *hash;
+  std::string osrel = Text("/usr/lib/os-release");
+  n.version = OsReleaseValue(osrel, "IMAGE_VERSION").value_or("");
+  n.flavor = OsReleaseValue(osrel, "VARIANT_ID").value_or("");
+  n.arch = DebianArch();
+  n.machine_id = Trimmed(Text("/etc/machine-id"));
+  HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(n.usrhash));
+  HULL_ASSIGN_OR_RETURN(disk::VerityUuids uuids, disk::DpsVerityUuids(root));
+  HULL_TRY(FindDisk(uuids.data, n));
+  return n;
+}
+
+Result<std::string> MountEsp(const Node& node) {
+  auto mounts = ParseMountInfo(Text("/proc/self/mountinfo"));
+  if (mounts.ok()) {
+    for (const auto& m : *mounts)
+      if (m.source == node.esp_device && m.fstype == "vfat") return m.mount_point;
+  }
+  const std::string dir = "/run/hull/esp";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (mount(node.esp_device.c_str(), dir.c_str(), "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            "umask=0077") != 0) {
+    return Errorf(ErrorCode::kIo, "cannot mount the ESP {} at {}: {}", node.esp_device, dir,
+                  std::strerror(errno));
+  }
+  return dir;
+}
+
+}  // namespace hull::agent

@@ -1,0 +1,229 @@
+#include "agent/update.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+
+#include "agent/config.h"
+#include "agent/dm_status.h"
+#include "agent/events.h"
+#include "agent/facts.h"
+#include "agent/node.h"
+#include "agent/rollback.h"
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "slot/update.h"
+#include "tuf/fetcher.h"
+#include "tuf/releases.h"
+
+namespace hull::agent {
+namespace {
+
+using json = nlohmann::json;
+
+const std::string kBadVersions = std::string(kStateDir) + "/bad-versions";
+const std::string kTufState = std::string(kStateDir) + "/tuf";
+
+// Everything a command needs about this node; an error is already reported.
+struct Context {
+  UpdateConfig config;
+  Node node;
+  slot::OpenedDisk disk;
+  slot::DiskState state;
+};
+
+Result<Context> OpenContext(bool writable) {
+  Context c;
+  auto cfg = LoadConfig();
+  if (cfg.ok()) {
+    c.config = std::move(*cfg);
+  } else if (cfg.error().code() != ErrorCode::kNotFound) {
+    return std::move(cfg).error();
+  }
+  HULL_ASSIGN_OR_RETURN(c.node, ReadNode());
+  HULL_ASSIGN_OR_RETURN(std::string esp, MountEsp(c.node));
+  HULL_ASSIGN_OR_RETURN(c.disk, slot::OpenDisk(c.node.disk, writable, esp));
+  HULL_ASSIGN_OR_RETURN(c.state, slot::ReadDiskState(*c.disk.disk, *c.disk.esp));
+  return c;
+}
+
+const slot::Uki* BootedEntry(const Context& c) {
+  for (const auto& u : c.state.ukis)
+    if (u.usrhash == c.node.usrhash) return &u;
+  return nullptr;
+}
+
+int Fail(const Events& ev, const Error& e) {
+  ev.Emit("error", {{"message", e.ToString()}});
+  std::fprintf(stderr, "hull-agent: %s\n", e.ToString().c_str());
+  bool security = e.code() == ErrorCode::kVerifyFailed || e.code() == ErrorCode::kBadSignature ||
+                  e.code() == ErrorCode::kRollback || e.code() == ErrorCode::kExpired ||
+                  e.code() == ErrorCode::kCorrupt;
+  return security ? 1 : 2;
+}
+
+void Reboot(const Events& ev, const std::string& why) {
+  ev.Emit("rebooting", {{"reason", why}});
+  auto r = Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
+  if (!r.ok()) std::fprintf(stderr, "hull-agent: reboot: %s\n", r.error().ToString().c_str());
+}
+
+// Records versions whose entries used every try; removes those entries.
+Status RecordRollbacks(Context& c, const Events& ev) {
+  std::vector<std::string> failed = FailedVersions(c.state, c.node.version);
+  if (failed.empty()) return Ok();
+  HULL_ASSIGN_OR_RETURN(std::set<std::string> bad, LoadBadVersions(kBadVersions));
+  std::error_code ec;
+  std::filesystem::create_directories(kStateDir, ec);
+  for (const auto& v : failed) bad.insert(v);
+  HULL_TRY(SaveBadVersions(kBadVersions, bad));
+  for (const auto& u : c.state.ukis) {
+    if (u.entry.state() != slot::EntryState::kBad || u.version == c.node.version) continue;
+    HULL_TRY(c.disk.esp->Remove(u.file).Context("removing the failed entry " + u.file));
+    ev.Emit("rollback", {{"failed", u.version},
+                         {"running", c.node.version},
+                         {"removed", u.file},
+                         {"reason", "the version used every boot try without passing the "
+                                    "health gate; it will not be installed again"}});
+  }
+  return Ok();
+}
+
+Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
+  HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(cfg.trusted_root, 1 << 20)
+                                        .Context("trusted root " + cfg.trusted_root));
+  std::error_code ec;
+  std::filesystem::create_directories(kTufState, ec);
+  return tuf::Client::Create(tuf::MakeFetcher(cfg.repository), root, kTufState);
+}
+
+}  // namespace
+
+int RunUpdate(const UpdateOptions& o) {
+  Events quiet("");
+  auto ctx = OpenContext(true);
+  if (!ctx.ok()) return Fail(quiet, ctx.error());
+  Context& c = *ctx;
+  Events ev(c.config.event_console);
+  if (auto st = RecordRollbacks(c, ev); !st.ok()) return Fail(ev, st.error());
+  if (c.config.repository.empty()) {
+    ev.Emit("idle", {{"running", c.node.version}, {"reason", "no update repository configured"}});
+    return 0;
+  }
+  if (!c.config.automatic && !o.now) {
+    ev.Emit("idle", {{"running", c.node.version},
+                     {"reason", "upgrade_channel is None: run 'hull-agent update --now'"}});
+    return 0;
+  }
+  const slot::Uki* booted = BootedEntry(c);
+  if (booted && booted->entry.left.has_value()) {
+    ev.Emit("idle", {{"running", c.node.version},
+                     {"reason", "this boot is on trial (" + booted->file +
+                                    "): updates wait until the health gate blesses it"}});
+    return 0;
+  }
+  auto client = MakeClient(c.config);
+  if (!client.ok()) return Fail(ev, client.error());
+  auto bad = LoadBadVersions(kBadVersions);
+  if (!bad.ok()) return Fail(ev, bad.error());
+  slot::ApplyFilters filters{.flavor = c.node.flavor,
+                             .arch = c.node.arch,
+                             .channel = c.config.channel,
+                             .skip_versions = *bad};
+  slot::InstallOptions options{.active_usrhash = c.node.usrhash,
+                               .boot_tries = c.config.boot_tries};
+  ev.Emit("checking", {{"running", c.node.version}, {"repository", c.config.repository}});
+  auto r = slot::ApplyUpdate(*client, *c.disk.disk, *c.disk.esp, filters, options);
+  if (!r.ok() && r.error().code() == ErrorCode::kNotFound) {
+    ev.Emit("up-to-date", {{"running", c.node.version}, {"reason", r.error().ToString()},
+                           {"bad_versions", *bad}});
+    return 0;
+  }
+  if (!r.ok()) return Fail(ev, r.error());
+  if (r->up_to_date) {
+    ev.Emit("up-to-date", {{"running", c.node.version}, {"newest", r->version},
+                           {"bad_versions", *bad}});
+    return 0;
+  }
+  ev.Emit("installed", {{"version", r->version},
+                        {"root_hash", r->root_hash},
+                        {"slot", r->install.slot},
+                        {"entry", r->install.uki_file},
+                        {"downloaded", r->downloaded},
+                        {"full_size", r->full_size}});
+  if (o.reboot) Reboot(ev, "installed " + r->version);
+  return 0;
+}
+
+int RunBless(const UpdateOptions&) {
+  Events quiet("");
+  auto ctx = OpenContext(false);
+  if (!ctx.ok()) return Fail(quiet, ctx.error());
+  Context& c = *ctx;
+  Events ev(c.config.event_console);
+  const slot::Uki* booted = BootedEntry(c);
+  if (!booted) return Fail(ev, Error(ErrorCode::kNotFound, "no boot entry names the booted usrhash="));
+  if (!booted->entry.left.has_value()) return 0;  // not counted: nothing to do
+  slot::EntryName blessed = booted->entry;
+  blessed.left.reset();
+  blessed.done.reset();
+  if (auto st = c.disk.esp->Rename(booted->file, blessed.ToString()); !st.ok())
+    return Fail(ev, st.error());
+  ev.Emit("blessed", {{"version", c.node.version}, {"from", booted->file},
+                      {"entry", blessed.ToString()}});
+  return 0;
+}
+
+int RunCheck(const UpdateOptions& o) {
+  Events quiet("");
+  auto cfg = LoadConfig();
+  if (!cfg.ok()) return Fail(quiet, cfg.error());
+  if (cfg->repository.empty()) {
+    std::printf("No update repository configured (%s).\n", kFactoryConfig);
+    return 0;
+  }
+  auto node = ReadNode();
+  if (!node.ok()) return Fail(quiet, node.error());
+  auto client = MakeClient(*cfg);
+  if (!client.ok()) return Fail(quiet, client.error());
+  if (auto st = client->Refresh(); !st.ok()) return Fail(quiet, st.error());
+  auto rel = tuf::NewestRelease(client->targets(), node->flavor, node->arch, cfg->channel);
+  json j = {{"verified", true}, {"running", node->version}};
+  if (rel) j["newest"] = rel->version;
+  if (o.json) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("Metadata verified. Running %s; newest release in channel %s: %s\n",
+                node->version.c_str(), cfg->channel.c_str(),
+                rel ? rel->version.c_str() : "none");
+  }
+  return 0;
+}
+
+int RunStatus(const UpdateOptions& o) {
+  Events quiet("");
+  auto ctx = OpenContext(false);
+  if (!ctx.ok()) return Fail(quiet, ctx.error());
+  const Context& c = *ctx;
+  auto bad = LoadBadVersions(kBadVersions);
+  json j = {{"running", {{"version", c.node.version}, {"root_hash", c.node.usrhash}}},
+            {"disk", c.node.disk},
+            {"config", ToJson(c.config)},
+            {"bad_versions", bad.ok() ? json(*bad) : json::array()},
+            {"slots", slot::ToJson(c.state)}};
+  if (o.json) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("Running %s (root hash %s) from %s\n%s", c.node.version.c_str(),
+                c.node.usrhash.c_str(), c.node.disk.c_str(), slot::ToText(c.state).c_str());
+    if (bad.ok() && !bad->empty())
+      std::printf("Bad versions (never installed again): %s\n",
+                  fmt::format("{}", fmt::join(*bad, ", ")).c_str());
+  }
+  return 0;
+}
+
+}  // namespace hull::agent

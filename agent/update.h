@@ -1,0 +1,43 @@
+// `hull-agent update|check|status|health` (docs/agent.md): the node's side of
+// image-based A/B updates.
+//
+//   update  at boot (after the health gate) and on hull-update.timer: records
+//           versions that rolled back (bad entries newer than the booted
+//           one), then, unless upgrade_channel is None (override: --now),
+//           runs the TUF client against the configured repository, installs
+//           the newest eligible release into the other slot with a counted
+//           boot entry (slot::ApplyUpdate) and reboots into it.
+//   check   the TUF client workflow only: prints the newest eligible release.
+//   status  booted version, slots, boot entries, bad versions, configuration.
+//   bless   after boot-complete.target: removes the boot counter from the
+//           booted entry ("hull_<v>+1-2.efi" -> "hull_<v>.efi"), as
+//           systemd-bless-boot does (Boot Loader Specification, boot
+//           counting), matching the entry by its usrhash= instead of the
+//           LoaderBootCountPath EFI variable.
+//   health  the gate before boot-complete.target: /usr is dm-verity with the
+//           booted root hash and every configured unit is active. On failure
+//           during a counted boot it reboots, so systemd-boot's counting
+//           falls back to the previous entry.
+// Every step is an event line (events.h).
+#pragma once
+
+#include <string>
+
+namespace hull::agent {
+
+inline constexpr const char* kStateDir = "/var/lib/hull";
+
+struct UpdateOptions {
+  bool now = false;     // install even when upgrade_channel is None
+  bool reboot = true;   // reboot after installing (or after a failed gate)
+  bool json = false;    // status/check: print JSON
+  int health_timeout_seconds = 300;
+};
+
+int RunUpdate(const UpdateOptions& o);
+int RunCheck(const UpdateOptions& o);
+int RunStatus(const UpdateOptions& o);
+int RunHealth(const UpdateOptions& o);
+int RunBless(const UpdateOptions& o);
+
+}  // namespace hull::agent

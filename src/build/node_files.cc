@@ -1,0 +1,156 @@
+#include "build/node_files.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+
+#include "agent/config.h"
+#include "base/file.h"
+#include "build/pipeline.h"
+
+namespace hull::build {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kValidateUnit = R"([Unit]
+Description=Hull node validation (acts only when hull boot --validate attached its disk)
+After=multi-user.target containerd.service
+Wants=containerd.service
+
+[Service]
+Type=exec
+ExecStart=/usr/libexec/hull/hull-agent validate --if-requested
+
+[Install]
+WantedBy=multi-user.target
+)";
+
+// Runs once per boot after the gate (recording rollbacks, installing what is
+// new) and then on the timer.
+constexpr const char* kUpdateUnit = R"([Unit]
+Description=Hull node image update (install the newest release into the other slot)
+Documentation=man:hull-agent(8)
+Wants=network-online.target
+After=network-online.target boot-complete.target hull-health.service hull-bless.service
+ConditionPathExists=/usr/libexec/hull/hull-agent
+
+[Service]
+Type=oneshot
+ExecStart=/usr/libexec/hull/hull-agent update
+
+[Install]
+WantedBy=multi-user.target
+)";
+
+// Reached only when boot-complete.target is (every unit it requires passed).
+constexpr const char* kBlessUnit = R"([Unit]
+Description=Hull: mark this boot good (remove its entry's boot counter)
+Requires=boot-complete.target
+After=boot-complete.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/libexec/hull/hull-agent bless
+
+[Install]
+WantedBy=multi-user.target
+)";
+
+constexpr const char* kDhcpNetwork = R"([Match]
+Type=ether
+
+[Network]
+DHCP=yes
+
+[DHCPv4]
+UseDomains=yes
+)";
+
+}  // namespace
+
+std::string UpdateTimerUnit(const spec::Update& u) {
+  return fmt::format(R"([Unit]
+Description=Hull node image update check every {0}
+
+[Timer]
+OnUnitInactiveSec={0}
+RandomizedDelaySec=10min
+
+[Install]
+WantedBy=timers.target
+)",
+                     u.check_interval);
+}
+
+std::string HealthUnit(const spec::Update& u) {
+  std::string after = fmt::format("{}", fmt::join(u.health_units, " "));
+  return fmt::format(R"([Unit]
+Description=Hull health gate (bless this boot only when the node is healthy)
+After=multi-user.target {0}
+Before=boot-complete.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/libexec/hull/hull-agent health
+
+[Install]
+RequiredBy=boot-complete.target
+WantedBy=multi-user.target
+)",
+                     after);
+}
+
+Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
+                    spec::ImageSpec& s) {
+  const std::string dir = work + "/node";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", dir, ec.message());
+  agent::UpdateConfig cfg;
+  cfg.repository = s.update.repository;
+  cfg.channel = s.update.channel;
+  cfg.automatic = s.update.upgrade_channel == spec::UpgradeChannel::kNodeImage;
+  cfg.boot_tries = s.update.boot_tries;
+  cfg.health_units = s.update.health_units;
+  cfg.event_console = s.update.event_console;
+  struct Generated {
+    const char* name;
+    std::string text;
+    std::string dest;
+  };
+  const std::string units = "/usr/lib/systemd/system/";
+  const Generated files[] = {
+      {"hull-validate.service", kValidateUnit, units + "hull-validate.service"},
+      {"hull-update.service", kUpdateUnit, units + "hull-update.service"},
+      {"hull-update.timer", UpdateTimerUnit(s.update), units + "hull-update.timer"},
+      {"hull-health.service", HealthUnit(s.update), units + "hull-health.service"},
+      {"hull-bless.service", kBlessUnit, units + "hull-bless.service"},
+      {"80-hull-dhcp.network", kDhcpNetwork, "/usr/lib/systemd/network/80-hull-dhcp.network"},
+      {"update.json", agent::ToJson(cfg).dump(2) + "\n", agent::kFactoryConfig},
+  };
+  for (const Generated& g : files) {
+    HULL_TRY(WriteFileAtomic(dir + "/" + g.name, g.text));
+    s.files.push_back({dir + "/" + g.name, g.dest});
+  }
+  if (!s.update.trusted_root.empty()) {
+    fs::path root(s.update.trusted_root);
+    if (!root.is_absolute()) root = fs::path(spec_dir) / root;
+    if (!fs::is_regular_file(root, ec))
+      return Errorf(ErrorCode::kNotFound,
+                    "update.trusted_root '{}' not found (give the root.json that 'hull release "
+                    "init' wrote)",
+                    root.string());
+    s.files.push_back({root.string(), agent::kFactoryRoot});
+  }
+  s.files.push_back({bin.agent, std::string(kNodeLibexec) + "/hull-agent"});
+  s.files.push_back({bin.init, std::string(kNodeLibexec) + "/hull-init"});
+  for (const char* unit : {"hull-validate.service", "hull-health.service", "hull-bless.service",
+                           "hull-update.service", "hull-update.timer"})
+    s.services.enable.push_back(unit);
+  return Ok();
+}
+
+}  // namespace hull::build

@@ -1,0 +1,33 @@
+// Hull's node files, added to the image's /usr by every build (docs/agent.md):
+//   /usr/libexec/hull/hull-agent, hull-init       the static node binaries
+//   /usr/lib/hull/update.json                     the spec's `update` section
+//   /usr/lib/hull/root.json                       the repository's trusted root
+//   hull-update.service + .timer                  checks and installs releases
+//   hull-health.service                           the gate before boot-complete.target
+//   hull-bless.service                            marks the boot good after it
+//   hull-validate.service                         acts only under `hull boot --validate`
+//   /usr/lib/systemd/network/80-hull-dhcp.network DHCP on every Ethernet link
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "spec/spec.h"
+
+namespace hull::build {
+
+struct NodeBinaries {
+  std::string agent, init;
+};
+
+// Writes the generated files under `work`/node and appends every node file
+// to `spec.files` (and the units to `spec.services.enable`). `spec_dir`
+// resolves a relative update.trusted_root.
+Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
+                    spec::ImageSpec& spec);
+
+// The unit texts (pure, for tests).
+std::string UpdateTimerUnit(const spec::Update& u);
+std::string HealthUnit(const spec::Update& u);
+
+}  // namespace hull::build

@@ -1,0 +1,252 @@
+// Image-based A/B updates end to end, on real boots (QEMU TCG + OVMF with
+// Secure Boot and the image's keys, swtpm), from a release repository served
+// by nginx on the host's loopback (the guest reaches it as 10.0.2.2):
+//   1. release N boots; its agent finds N+1 in the repository, installs it
+//      into the other slot with a counted entry and reboots;
+//   2. N+1 boots, passes the health gate (hull-bless.service blesses it) and
+//      reports its version, root hash and PCR 11, which must equal N+1's
+//      build (the PCR 11 prediction of all four phases); meanwhile N+2 is
+//      published, whose health gate requires a unit that does not exist;
+//   3. the agent installs N+2 and reboots; N+2 fails its gate on its only
+//      try and reboots;
+//   4. systemd-boot falls back to N+1 by itself; the agent records N+2 as
+//      bad, reports the rollback and never installs N+2 again.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "keys/keys.h"
+#include "vm/accel.h"
+#include "vm/machine.h"
+
+namespace hull {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kN = "202611.20.0";
+constexpr const char* kN1 = "202611.20.1";
+constexpr const char* kN2 = "202611.20.2";
+
+std::string Bin() { return std::getenv("HULL_BIN"); }
+
+Result<ProcessOutput> Hull(std::vector<std::string> args, int minutes = 30) {
+  args.insert(args.begin(), Bin());
+  return RunAllowFailure(Command{.argv = args, .timeout = std::chrono::minutes(minutes)});
+}
+
+json HullJson(const std::vector<std::string>& args) {
+  auto r = Hull(args);
+  EXPECT_TRUE(r.ok()) << r.error().ToString();
+  if (!r.ok()) return {};
+  EXPECT_EQ(r->exit_code, 0) << fmt::format("{}", fmt::join(args, " ")) << "\n" << r->err;
+  return json::parse(r->out, nullptr, false);
+}
+
+// nginx serving `root` on a free loopback port.
+class Nginx {
+ public:
+  Status Start(const std::string& dir, const std::string& root) {
+    auto p = hull::Run(Command{.argv = {"python3", "-c",
+                                        "import socket; s=socket.socket(); "
+                                        "s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"}});
+    if (!p.ok()) return p.error();
+    port_ = std::stoi(p->out);
+    conf_ = dir + "/nginx.conf";
+    dir_ = dir;
+    HULL_TRY(WriteFileAtomic(
+        conf_, fmt::format("daemon on; worker_processes 1; pid {0}/nginx.pid;\n"
+                           "error_log {0}/error.log;\nevents {{ worker_connections 64; }}\n"
+                           "http {{ access_log {0}/access.log; client_body_temp_path {0};\n"
+                           "  proxy_temp_path {0}; fastcgi_temp_path {0}; uwsgi_temp_path {0};\n"
+                           "  scgi_temp_path {0}; default_type application/octet-stream;\n"
+                           "  server {{ listen 127.0.0.1:{1}; root {2}; }} }}\n",
+                           dir, port_, root)));
+    auto r = hull::Run(Command{.argv = {"nginx", "-p", dir, "-c", conf_},
+                               .install_hint = "apt-get install nginx"});
+    if (!r.ok()) return r.error();
+    started_ = true;
+    return Ok();
+  }
+  ~Nginx() {
+    if (started_) (void)RunAllowFailure(Command{.argv = {"nginx", "-p", dir_, "-c", conf_, "-s", "stop"}});
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_ = 0;
+  bool started_ = false;
+  std::string conf_, dir_;
+};
+
+// The default spec with an `update` section pointing at the test repository.
+std::string SpecText(int port, const std::string& root, const std::string& health_units) {
+  auto r = Hull({"spec", "show-default"});
+  if (!r.ok()) return "";
+  std::string text = r->out;
+  size_t a = text.find("\nupdate:\n"), b = text.find("\nsigning:");
+  if (a == std::string::npos || b == std::string::npos) return "";
+  return text.substr(0, a + 1) +
+         fmt::format("update:\n  repository: http://10.0.2.2:{}/repo/\n  trusted_root: {}\n"
+                     "  channel: stable\n  upgrade_channel: NodeImage\n  boot_tries: 1\n"
+                     "  health_units: [{}]\n  event_console: /dev/ttyS0\n",
+                     port, root, health_units) +
+         text.substr(b);
+}
+
+struct Built {
+  std::string image;
+  json manifest;
+};
+
+class UpdateVm : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto t = TempDir::Create("hull-update-vm");
+    ASSERT_TRUE(t.ok());
+    dir_.emplace(std::move(*t));
+    d_ = dir_->path();
+    fs::create_directories(d_ + "/www");
+    fs::permissions(d_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
+    auto keys = Hull({"keys", "init", d_ + "/keys"});
+    ASSERT_TRUE(keys.ok() && keys->exit_code == 0) << (keys.ok() ? keys->err : "");
+    auto init = Hull({"release", "init", d_ + "/www/repo", "--keys", d_ + "/repo-keys"});
+    ASSERT_TRUE(init.ok() && init->exit_code == 0) << (init.ok() ? init->err : "");
+    auto st = nginx_.Start(d_ + "/nginx", d_ + "/www");
+    ASSERT_TRUE(st.ok()) << st.error().ToString();
+  }
+
+  Built Build(const char* version, const std::string& health_units) {
+    std::string spec = d_ + fmt::format("/spec-{}.yaml", version);
+    std::string text = SpecText(nginx_.port(), d_ + "/www/repo/root.json", health_units);
+    EXPECT_FALSE(text.empty());
+    EXPECT_TRUE(WriteFileAtomic(spec, text).ok());
+    std::string out = d_ + "/image-" + version;
+    json m = HullJson({"build", spec, "--keys", d_ + "/keys", "--out", out, "--version", version,
+                       "--json"});
+    Built b{.manifest = m};
+    for (auto& [name, _] : m["outputs"].items())
+      if (name.ends_with(".raw")) b.image = out + "/" + name;
+    EXPECT_FALSE(b.image.empty());
+    return b;
+  }
+
+  void Publish(const Built& b) {
+    json r = HullJson({"release", "add", d_ + "/www/repo", b.image, "--keys", d_ + "/repo-keys",
+                       "--channel", "stable", "--delta-level", "3", "--chunk-level", "3",
+                       "--json"});
+    EXPECT_FALSE(r.is_discarded());
+  }
+
+  std::optional<TempDir> dir_;
+  std::string d_;
+  Nginx nginx_;
+};
+
+// The JSON of a "HULL-AGENT {...}" console line.
+std::optional<json> AgentEvent(const std::string& line) {
+  size_t p = line.find("HULL-AGENT {");
+  if (p == std::string::npos) return std::nullopt;
+  json j = json::parse(line.substr(p + 11), nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
+  Built n = Build(kN, "containerd.service");
+  Built n1 = Build(kN1, "containerd.service");
+  Built n2 = Build(kN2, "containerd.service, hull-e2e-missing.service");
+  ASSERT_FALSE(HasFailure());
+  Publish(n);
+  Publish(n1);
+  ASSERT_FALSE(HasFailure());
+
+  // The node: a copy of N's disk (the VM writes it: updates land there).
+  const std::string disk = d_ + "/node.raw";
+  ASSERT_TRUE(hull::Run(Command{.argv = {"cp", "--sparse=always", n.image, disk}}).ok());
+  vm::MachineSpec m;
+  auto accel = vm::ResolveAccel("auto");
+  ASSERT_TRUE(accel.ok());
+  m.accel = *accel;
+  m.secure_boot = true;
+  m.firmware_code = vm::kOvmfCodeSecureBoot;
+  m.firmware_vars = d_ + "/vars.fd";
+  ASSERT_TRUE(keys::MakeOvmfVars({.key_dir = d_ + "/keys", .out = m.firmware_vars}).ok());
+  m.disks.push_back({.path = disk});
+  m.tpm_socket = d_ + "/swtpm.sock";
+  m.console_log = d_ + "/console.log";
+  m.user_network = true;
+
+  std::vector<json> events;
+  bool published_n2 = false;
+  vm::RunOptions ro{.timeout = std::chrono::minutes(40), .tpm_state_dir = d_ + "/tpm"};
+  ro.stop_lines = {"hull-init: halting", "Kernel panic"};
+  ro.on_line = [&](const std::string& line) {
+    auto e = AgentEvent(line);
+    if (!e) return false;
+    events.push_back(*e);
+    const std::string ev = (*e)["event"].get<std::string>();
+    if (ev == "error") return true;
+    if (ev == "installed" && (*e)["version"] == kN1 && !published_n2) {
+      Publish(n2);  // while N reboots into N+1
+      published_n2 = true;
+    }
+    return ev == "up-to-date" && (*e)["running"] == kN1;
+  };
+  auto run = vm::RunMachine(m, ro);
+  ASSERT_TRUE(run.ok()) << run.error().ToString();
+  std::string story;
+  for (const auto& e : events) story += e.dump() + "\n";
+  ASSERT_EQ(run->outcome, vm::Outcome::kStopLine)
+      << "events:\n" << story << "console:\n" << vm::Tail(run->console, 60);
+  SCOPED_TRACE("events:\n" + story);
+
+  auto find = [&](const std::string& ev, const std::string& key, const std::string& value,
+                  size_t from = 0) -> std::optional<size_t> {
+    for (size_t i = from; i < events.size(); ++i)
+      if (events[i]["event"] == ev && events[i].value(key, "") == value) return i;
+    return std::nullopt;
+  };
+  // 1. N installs N+1, mostly by delta.
+  auto inst1 = find("installed", "version", kN1);
+  ASSERT_TRUE(inst1);
+  EXPECT_LT(events[*inst1]["downloaded"].get<uint64_t>(),
+            events[*inst1]["full_size"].get<uint64_t>() / 20);
+  // 2. N+1 boots healthy on its trial, with N+1's root hash and PCR 11.
+  auto healthy1 = find("healthy", "version", kN1, *inst1);
+  ASSERT_TRUE(healthy1);
+  const json& h = events[*healthy1];
+  EXPECT_EQ(h["root_hash"], n1.manifest["usr"]["root_hash"]);
+  EXPECT_TRUE(h["on_trial"].get<bool>());
+  EXPECT_EQ(h["pcr11"], n1.manifest["uki"]["pcr11"]["enter-initrd:leave-initrd:sysinit:ready"]);
+  EXPECT_TRUE(find("blessed", "version", kN1, *healthy1));
+  // 3. N+2 is installed, fails its gate on a counted boot.
+  auto inst2 = find("installed", "version", kN2, *healthy1);
+  ASSERT_TRUE(inst2);
+  auto bad = find("unhealthy", "version", kN2, *inst2);
+  ASSERT_TRUE(bad);
+  EXPECT_TRUE(events[*bad]["on_trial"].get<bool>());
+  EXPECT_NE(events[*bad]["reasons"].dump().find("hull-e2e-missing.service does not exist"),
+            std::string::npos);
+  // 4. Back on N+1 by itself: the rollback is recorded; N+2 is never retried.
+  auto rb = find("rollback", "failed", kN2, *bad);
+  ASSERT_TRUE(rb);
+  EXPECT_EQ(events[*rb]["running"], kN1);
+  const json& last = events.back();
+  EXPECT_EQ(last["event"], "up-to-date");
+  EXPECT_EQ(last["bad_versions"], json::array({kN2}));
+  EXPECT_FALSE(find("installed", "version", kN2, *rb));
+}
+
+}  // namespace
+}  // namespace hull
