@@ -56,7 +56,7 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+  hints.ai_flags = AI_NUMERICSERV;  // no AI_ADDRCONFIG: it hides 127.0.0.1 when only lo is up
   addrinfo* list = nullptr;
   std::string port = std::to_string(url.port);
   int rc = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &list);
