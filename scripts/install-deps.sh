@@ -24,6 +24,7 @@ packages=(
   time
   casync  # the delta bench compares Hull chunks with it
   cpio  # hull-init VM tests pack their initrd with it
+  openssl ca-certificates  # http tests make a CA with the CLI; the TLS trust store
 )
 
 missing=()

@@ -45,7 +45,7 @@ Result<ChunkIndex> SplitImage(const std::string& image_path, const std::string& 
 using ChunkSource = std::function<Result<Bytes>(ByteSpan sha256, uint64_t max_len)>;
 
 // A source over a store directory, or an http(s):// base URL (via the TUF
-// fetcher's libcurl client, with its byte caps).
+// fetcher's HTTP client, src/http, with its byte caps).
 ChunkSource MakeChunkSource(const std::string& dir_or_url);
 
 // Decompresses one stored chunk and checks it is exactly `entry`'s plain

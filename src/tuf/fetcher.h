@@ -26,7 +26,7 @@ class Fetcher {
   virtual Status FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink);
 };
 
-// Chooses the implementation from the base: http:// or https:// (libcurl),
+// Chooses the implementation from the base: http:// or https:// (src/http),
 // otherwise a directory (file:// prefix allowed).
 std::unique_ptr<Fetcher> MakeFetcher(const std::string& base);
 

@@ -197,5 +197,38 @@ TEST_F(TufFixture, MalformedMetadataIsCorrupt) {
   EXPECT_EQ(st.error().code(), ErrorCode::kCorrupt);
 }
 
+TEST(DirFetcher, StreamsInMiBPieces) {
+  auto dir = TempDir::Create("hull-dirfetch");
+  ASSERT_TRUE(dir.ok());
+  Bytes data((2 << 20) + 7);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 31 + (i >> 9));
+  ASSERT_TRUE(WriteFileAtomic(dir->path() + "/t.bin", data).ok());
+  auto fetcher = MakeFetcher("file://" + dir->path());
+  Bytes got;
+  std::vector<size_t> pieces;
+  ASSERT_TRUE(fetcher->FetchTo("t.bin", data.size(), [&](ByteSpan p) {
+                        pieces.push_back(p.size());
+                        got.insert(got.end(), p.begin(), p.end());
+                        return Status{};
+                      }).ok());
+  EXPECT_EQ(got, data);
+  EXPECT_EQ(pieces, (std::vector<size_t>{1 << 20, 1 << 20, 7}));
+  Status capped = fetcher->FetchTo("t.bin", data.size() - 1, [](ByteSpan) { return Status{}; });
+  ASSERT_FALSE(capped.ok());
+  EXPECT_EQ(capped.error().ToString(),
+            fmt::format("'t.bin' is longer than the {} bytes allowed", data.size() - 1));
+  Status sink_error = fetcher->FetchTo("t.bin", data.size(), [](ByteSpan) -> Status {
+    return Error(ErrorCode::kIo, "disk full");
+  });
+  ASSERT_FALSE(sink_error.ok());
+  EXPECT_EQ(sink_error.error().ToString(), "disk full");
+  auto missing = fetcher->Fetch("none.json", 10);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  auto whole = fetcher->Fetch("t.bin", data.size());
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(*whole, data);
+}
+
 }  // namespace
 }  // namespace hull::tuf

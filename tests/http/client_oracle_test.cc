@@ -1,0 +1,318 @@
+// Oracle: Hull's HTTP client against a real nginx on loopback (plain and
+// TLS, certificates from the openssl CLI), bytes checked with sha256sum.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/hex.h"
+#include "base/subprocess.h"
+#include "crypto/digest.h"
+#include "http/client.h"
+#include "http/connection.h"
+#include "http/response.h"
+#include "nginx_fixture.h"
+#include "tuf/fetcher.h"
+
+namespace hull::http {
+namespace {
+
+using test::Nginx;
+
+class HttpOracle : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto dir = TempDir::Create("hull-http-oracle");
+    ASSERT_TRUE(dir.ok()) << dir.error().ToString();
+    scratch_ = new TempDir(std::move(*dir));
+    auto n = test::StartNginx(*scratch_);
+    ASSERT_TRUE(n.ok()) << n.error().ToString();
+    nginx_ = n->release();
+  }
+  static void TearDownTestSuite() {
+    delete nginx_;
+    delete scratch_;
+  }
+
+  // GETs `url`, hashing the body; returns the hex SHA-256 and the size.
+  static Result<std::pair<std::string, uint64_t>> GetSha(const std::string& url,
+                                                          GetOptions options = {}) {
+    crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+    uint64_t size = 0;
+    HULL_TRY(Get(url, options, [&](ByteSpan piece) -> Status {
+      h.Update(piece);
+      size += piece.size();
+      return {};
+    }));
+    return std::make_pair(HexEncode(h.Final()), size);
+  }
+
+  static GetOptions Trusting() {
+    GetOptions o;
+    o.ca_file = nginx_->ca_file;
+    return o;
+  }
+
+  static void ExpectError(const Status& s, ErrorCode code, const std::string& text) {
+    ASSERT_FALSE(s.ok()) << "expected: " << text;
+    EXPECT_EQ(s.error().code(), code) << s.error().ToString();
+    EXPECT_NE(s.error().ToString().find(text), std::string::npos) << s.error().ToString();
+  }
+
+  static Status Discard(const std::string& url, const GetOptions& o = {}) {
+    return Get(url, o, [](ByteSpan) { return Status{}; });
+  }
+
+  static TempDir* scratch_;
+  static Nginx* nginx_;
+};
+
+TempDir* HttpOracle::scratch_ = nullptr;
+Nginx* HttpOracle::nginx_ = nullptr;
+
+TEST_F(HttpOracle, PlainMultiMiBMatchesSha256sum) {
+  auto want = test::Sha256Sum(nginx_->big_path);
+  ASSERT_TRUE(want.ok()) << want.error().ToString();
+  auto got = GetSha(nginx_->Plain("big.bin"));
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(got->first, *want);
+  EXPECT_GT(got->second, 5u << 20);
+}
+
+TEST_F(HttpOracle, TlsMultiMiBMatchesSha256sum) {
+  auto want = test::Sha256Sum(nginx_->big_path);
+  ASSERT_TRUE(want.ok()) << want.error().ToString();
+  auto got = GetSha(nginx_->Tls("big.bin"), Trusting());
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(got->first, *want);
+}
+
+TEST_F(HttpOracle, TlsTrustFromEnvironment) {
+  ::setenv("HULL_CA_FILE", nginx_->ca_file.c_str(), 1);
+  auto got = GetSha(nginx_->Tls("small.txt"));
+  ::unsetenv("HULL_CA_FILE");
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(got->second, 16u);
+}
+
+TEST_F(HttpOracle, ChunkedResponse) {
+  // nginx really frames this one with chunked encoding: read its head raw.
+  auto url = ParseUrl(nginx_->Plain("ssi/chunked.shtml"));
+  ASSERT_TRUE(url.ok());
+  auto conn = Connection::Open(*url, {});
+  ASSERT_TRUE(conn.ok()) << conn.error().ToString();
+  ASSERT_TRUE((*conn)->WriteAll(AsBytes(BuildRequest(url->target, url->HostHeader()))).ok());
+  ResponseParser parser;
+  Bytes buf(4096);
+  while (!parser.head_done()) {
+    auto n = (*conn)->Read(buf);
+    ASSERT_TRUE(n.ok() && *n > 0);
+    ASSERT_TRUE(parser.Feed(ByteSpan(buf.data(), *n), [](ByteSpan) { return Status{}; }).ok());
+  }
+  EXPECT_EQ(parser.framing(), ResponseParser::Framing::kChunked);
+  EXPECT_EQ(parser.head().Field("transfer-encoding"), "chunked");
+
+  auto want = test::Sha256Sum(nginx_->chunked_expected_path);
+  ASSERT_TRUE(want.ok()) << want.error().ToString();
+  auto got = GetSha(nginx_->Plain("ssi/chunked.shtml"));
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(got->first, *want);
+  auto tls = GetSha(nginx_->Tls("ssi/chunked.shtml"), Trusting());
+  ASSERT_TRUE(tls.ok()) << tls.error().ToString();
+  EXPECT_EQ(tls->first, *want);
+}
+
+TEST_F(HttpOracle, NotFoundAndOtherStatuses) {
+  std::string missing = nginx_->Plain("missing.json");
+  ExpectError(Discard(missing), ErrorCode::kNotFound, "'" + missing + "' not found (HTTP 404)");
+  std::string forbidden = nginx_->Plain("forbidden");
+  ExpectError(Discard(forbidden), ErrorCode::kUnavailable, "'" + forbidden + "': HTTP 403");
+}
+
+TEST_F(HttpOracle, Redirects) {
+  auto want = test::Sha256Sum(nginx_->big_path);
+  ASSERT_TRUE(want.ok());
+  auto moved = GetSha(nginx_->Plain("moved"));
+  ASSERT_TRUE(moved.ok()) << moved.error().ToString();
+  EXPECT_EQ(moved->first, *want);
+  auto rel = GetSha(nginx_->Plain("moved-rel"));
+  ASSERT_TRUE(rel.ok()) << rel.error().ToString();
+  EXPECT_EQ(rel->second, 16u);
+  auto up = GetSha(nginx_->Plain("to-tls"), Trusting());  // http -> https is allowed
+  ASSERT_TRUE(up.ok()) << up.error().ToString();
+  EXPECT_EQ(up->second, 16u);
+  std::string down = nginx_->Tls("to-plain");
+  ExpectError(Discard(down, Trusting()), ErrorCode::kRefused,
+              fmt::format("'{}': redirect from https to 'http://127.0.0.1:{}/small.txt' refused",
+                          down, nginx_->plain_port));
+  std::string loop = nginx_->Plain("loop");
+  ExpectError(Discard(loop), ErrorCode::kUnavailable, "'" + loop + "': more than 5 redirects");
+  GetOptions none;
+  none.max_redirects = 0;
+  ExpectError(Discard(nginx_->Plain("moved"), none), ErrorCode::kUnavailable,
+              "more than 0 redirects");
+}
+
+TEST_F(HttpOracle, ByteCap) {
+  auto size = File::OpenRead(nginx_->big_path).value().Size().value();
+  GetOptions exact;
+  exact.max_bytes = size;
+  ASSERT_TRUE(Discard(nginx_->Plain("big.bin"), exact).ok());
+  GetOptions under;
+  under.max_bytes = size - 1;
+  std::string big = nginx_->Plain("big.bin");
+  uint64_t seen = 0;
+  Status s = Get(big, under, [&](ByteSpan p) {
+    seen += p.size();
+    return Status{};
+  });
+  ExpectError(s, ErrorCode::kVerifyFailed,
+              fmt::format("'{}' is longer than the {} bytes allowed", big, size - 1));
+  EXPECT_EQ(s.error().ToString(),
+            fmt::format("'{}' is longer than the {} bytes allowed", big, size - 1));
+  EXPECT_EQ(seen, 0u);  // Content-Length over the cap: refused before any byte
+  // Chunked: no length up front, so the cap cuts the stream.
+  std::string chunked = nginx_->Plain("ssi/chunked.shtml");
+  GetOptions small;
+  small.max_bytes = 1 << 20;
+  seen = 0;
+  s = Get(chunked, small, [&](ByteSpan p) {
+    seen += p.size();
+    return Status{};
+  });
+  EXPECT_EQ(s.error().ToString(),
+            fmt::format("'{}' is longer than the 1048576 bytes allowed", chunked));
+  EXPECT_LE(seen, 1u << 20);
+}
+
+TEST_F(HttpOracle, SinkErrorEndsTheTransfer) {
+  Status s = Get(nginx_->Plain("big.bin"), {},
+                 [](ByteSpan) -> Status { return Error(ErrorCode::kIo, "disk full"); });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().ToString(), "disk full");
+}
+
+TEST_F(HttpOracle, TlsWrongHostnameRefused) {
+  std::string url = fmt::format("https://localhost:{}/small.txt", nginx_->tls_other_port);
+  ExpectError(Discard(url, Trusting()), ErrorCode::kUnavailable,
+              fmt::format("TLS handshake with localhost:{}: certificate refused: hostname mismatch",
+                          nginx_->tls_other_port));
+  std::string by_ip = fmt::format("https://127.0.0.1:{}/small.txt", nginx_->tls_port);
+  ExpectError(Discard(by_ip, Trusting()), ErrorCode::kUnavailable,
+              "certificate refused: IP address mismatch");
+}
+
+TEST_F(HttpOracle, TlsUntrustedCaRefused) {
+  GetOptions foreign;
+  foreign.ca_file = nginx_->foreign_ca_file;
+  ExpectError(Discard(nginx_->Tls("small.txt"), foreign), ErrorCode::kUnavailable,
+              "certificate refused: unable to get local issuer certificate");
+  // The system store does not know the throwaway CA either.
+  ExpectError(Discard(nginx_->Tls("small.txt")), ErrorCode::kUnavailable,
+              "certificate refused: unable to get local issuer certificate");
+  GetOptions missing;
+  missing.ca_file = nginx_->dir + "/no-such-ca.pem";
+  ExpectError(Discard(nginx_->Tls("small.txt"), missing), ErrorCode::kInvalidArgument,
+              "cannot load CA certificates from '" + missing.ca_file + "'");
+}
+
+TEST_F(HttpOracle, PlainClientToTlsPortFails) {
+  std::string url = fmt::format("http://127.0.0.1:{}/small.txt", nginx_->tls_port);
+  ExpectError(Discard(url), ErrorCode::kUnavailable, "'" + url + "': HTTP 400");
+}
+
+TEST(HttpConnect, RefusedNamesHostPort) {
+  uint16_t port = test::FreePort();
+  std::string url = fmt::format("http://127.0.0.1:{}/x", port);
+  Status s = Get(url, {}, [](ByteSpan) { return Status{}; });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(s.error().ToString(),
+            fmt::format("fetching '{}': cannot connect to 127.0.0.1:{}: Connection refused", url,
+                        port));
+}
+
+TEST(HttpConnect, SilentServerTimesOut) {
+  // A listening socket that never answers: the connection is accepted by the
+  // kernel, the request sent, and then nothing arrives.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  GetOptions o;
+  o.read_timeout = std::chrono::milliseconds(300);
+  std::string url = fmt::format("http://127.0.0.1:{}/x", ntohs(a.sin_port));
+  auto start = std::chrono::steady_clock::now();
+  Status s = Get(url, o, [](ByteSpan) { return Status{}; });
+  auto took = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::kTimeout);
+  EXPECT_EQ(s.error().ToString(),
+            fmt::format("fetching '{}': 127.0.0.1:{}: no progress receiving for 300 ms", url,
+                        ntohs(a.sin_port)));
+  EXPECT_LT(took, std::chrono::seconds(5));
+}
+
+TEST_F(HttpOracle, TufFetcherStreamsOverHttp) {
+  auto fetcher = tuf::MakeFetcher(fmt::format("http://127.0.0.1:{}", nginx_->plain_port));
+  auto want = test::Sha256Sum(nginx_->big_path);
+  ASSERT_TRUE(want.ok());
+  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+  size_t pieces = 0;
+  ASSERT_TRUE(fetcher->FetchTo("big.bin", 64 << 20, [&](ByteSpan p) {
+                        h.Update(p);
+                        ++pieces;
+                        return Status{};
+                      }).ok());
+  EXPECT_EQ(HexEncode(h.Final()), *want);
+  EXPECT_GT(pieces, 1u);  // streamed, not one buffered piece
+  auto small = fetcher->Fetch("small.txt", 100);
+  ASSERT_TRUE(small.ok()) << small.error().ToString();
+  EXPECT_EQ(AsChars(*small), "hello over http\n");
+  auto missing = fetcher->Fetch("none.json", 100);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  auto capped = fetcher->Fetch("small.txt", 15);
+  ASSERT_FALSE(capped.ok());
+  EXPECT_EQ(capped.error().ToString(),
+            fmt::format("'http://127.0.0.1:{}/small.txt' is longer than the 15 bytes allowed",
+                        nginx_->plain_port));
+}
+
+}  // namespace
+}  // namespace hull::http
+
+#ifdef HULL_HTTP_STATIC_PROBE
+namespace hull::http {
+namespace {
+
+// The statically linked probe (tests/http/CMakeLists.txt) downloads over
+// plain HTTP and over TLS (trust from HULL_CA_FILE, name "localhost" resolved
+// by static glibc) and gets the bytes sha256sum sees.
+TEST_F(HttpOracle, StaticBinaryDownloads) {
+  auto want = test::Sha256Sum(nginx_->big_path);
+  ASSERT_TRUE(want.ok());
+  std::string expect = fmt::format("{} {}\n", *want, File::OpenRead(nginx_->big_path)->Size().value());
+  for (const std::string& base : {nginx_->Plain(""), nginx_->Tls("")}) {
+    auto out = hull::Run(Command{.argv = {HULL_HTTP_STATIC_PROBE, base, "big.bin"},
+                                 .env = {"HULL_CA_FILE=" + nginx_->ca_file}});
+    ASSERT_TRUE(out.ok()) << out.error().ToString();
+    EXPECT_EQ(out->out, expect) << base;
+  }
+  auto refused = hull::Run(Command{.argv = {HULL_HTTP_STATIC_PROBE, nginx_->Tls(""), "big.bin"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().ToString().find("unable to get local issuer certificate"),
+            std::string::npos)
+      << refused.error().ToString();
+}
+
+}  // namespace
+}  // namespace hull::http
+#endif
