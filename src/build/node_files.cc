@@ -37,6 +37,8 @@ ConditionPathExists=/usr/libexec/hull/hull-agent
 
 [Service]
 Type=oneshot
+# Working files (downloads, the assembled image) go to the root filesystem.
+Environment=TMPDIR=/var/tmp
 ExecStart=/usr/libexec/hull/hull-agent update
 
 [Install]

@@ -92,7 +92,8 @@ class Nginx {
 std::string SpecText(int port, const std::string& root, const std::string& health_units) {
   auto r = Hull({"spec", "show-default"});
   if (!r.ok()) return "";
-  std::string text = r->out;
+  // Room on the root filesystem for the update's working files (/var/tmp).
+  std::string text = std::regex_replace(r->out, std::regex("\n  root: 0\n"), "\n  root: 1536M\n");
   size_t a = text.find("\nupdate:\n"), b = text.find("\nsigning:");
   if (a == std::string::npos || b == std::string::npos) return "";
   return text.substr(0, a + 1) +
