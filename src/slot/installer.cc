@@ -126,6 +126,8 @@ Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const 
   if (o.chunk_bytes == 0 || o.chunk_bytes % 4096 != 0)
     return Errorf(ErrorCode::kInvalidArgument, "chunk size {} is not a multiple of 4096",
                   o.chunk_bytes);
+  if (o.boot_tries == 0 || o.boot_tries > 99)
+    return Errorf(ErrorCode::kInvalidArgument, "boot tries {} is not within 1..99", o.boot_tries);
   HULL_TRY(VerifyPayload(p, o.verity_cert));
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash));
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
@@ -141,7 +143,7 @@ Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const 
   InstallResult r;
   r.slot = slot.name();
   r.replaced_version = slot.version;
-  r.uki_file = CountedName(UkiStem(p.version), kBootTries);
+  r.uki_file = CountedName(UkiStem(p.version), o.boot_tries);
   HULL_TRY(CleanEsp(esp, state, plan.target, r).Context("cleaning the ESP"));
   if (slot.usr.name != kEmptyLabel || slot.verity.name != kEmptyLabel ||
       slot.signature.name != kEmptyLabel) {
