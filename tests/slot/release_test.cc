@@ -300,7 +300,7 @@ TEST_F(ReleaseTest, DiskRunningAnOlderReleaseAssemblesFromChunks) {
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->version, kV2);
   const std::string& m = r->pieces["usr"].method;
-  EXPECT_TRUE(m.starts_with("chunks: ")) << m;
+  EXPECT_TRUE(m.starts_with("chunks: 1 of ")) << m;
   EXPECT_EQ(r->pieces["uki"].method, "full");
   EXPECT_EQ(r->pieces["verity"].method, "recomputed");
   EXPECT_LT(r->pieces["usr"].downloaded * 2, r->pieces["usr"].full_size);
@@ -312,6 +312,35 @@ TEST_F(ReleaseTest, DiskRunningAnOlderReleaseAssemblesFromChunks) {
   auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
   ASSERT_TRUE(def.ok()) << def.error().ToString();
   EXPECT_EQ(*def, std::string("hull_") + kV2 + "+3.efi");
+}
+
+// A node whose active usr differs from its release (one flipped byte in the
+// middle of slot A's image): the delta verifies (TUF) but does not reproduce
+// the target, so the chunks path takes over and fetches the damaged chunk.
+TEST_F(ReleaseTest, DeltaThatDoesNotReproduceTheTargetFallsBackToChunks) {
+  std::string image = Fresh(1, "drifted");
+  {
+    auto o = OpenDisk(image, true);
+    ASSERT_TRUE(o.ok());
+    auto st = ReadDiskState(*o->disk, *o->esp);
+    ASSERT_TRUE(st.ok());
+    const Slot& a = st->slots[0];
+    uint64_t off = a.Offset(a.usr) + 512 * 1024;
+    Bytes b(1);
+    ASSERT_TRUE(o->disk->ReadAt(off, b).ok());
+    b[0] ^= 0xff;
+    ASSERT_TRUE(o->disk->WriteAt(off, b).ok());
+    ASSERT_TRUE(o->disk->Sync().ok());
+  }
+  auto r = Apply(image, {});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const PieceMethod& usr = r->pieces["usr"];
+  // The chunk that differs between the releases, plus the damaged one (a
+  // clean node fetches one: DiskRunningAnOlderReleaseAssemblesFromChunks).
+  EXPECT_TRUE(usr.method.starts_with("chunks: 2 of ")) << usr.method;
+  EXPECT_TRUE(usr.fallback.starts_with(std::string("delta from ") + kV1 + ": ")) << usr.fallback;
+  EXPECT_EQ(r->pieces["uki"].method, std::string("delta from ") + kV1);
+  EXPECT_EQ(r->install.slot, "B");
 }
 
 TEST_F(ReleaseTest, TamperedDeltaIsRefusedAndTheDiskIsUnchanged) {
@@ -350,6 +379,49 @@ TEST_F(ReleaseTest, CliPrintsMethodsAndRatio) {
   EXPECT_EQ(j["pieces"]["signature"]["method"], "full");
   EXPECT_LT(j["downloaded_bytes"].get<uint64_t>(), j["full_bytes"].get<uint64_t>());
   EXPECT_GT(j["peak_rss_bytes"].get<uint64_t>(), 0u);
+}
+
+// SOURCE as a disk image and as a build output directory holding disk.raw;
+// the text output of `update apply`.
+TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
+  const std::string repo = inputs_->dir() + "/repo-cli", keys = inputs_->dir() + "/keys-cli";
+  const char* hull_bin = getenv("HULL_BIN");
+  auto init = hull::Run(Command{.argv = {hull_bin, "release", "init", repo, "--keys", keys}});
+  ASSERT_TRUE(init.ok()) << init.error().ToString();
+  const std::string build_dir = inputs_->dir() + "/build-out";
+  fs::create_directories(build_dir);
+  ASSERT_TRUE(testing::CopyImage(disks_[1], build_dir + "/disk.raw").ok());
+  for (const std::string& source : {disks_[0], build_dir}) {
+    auto add = hull::Run(Command{.argv = {hull_bin, "release", "add", repo, source, "--keys", keys,
+                                          "--delta-level", "3", "--chunk-level", "3"}});
+    ASSERT_TRUE(add.ok()) << add.error().ToString();
+    EXPECT_NE(add->out.find("Chunks: "), std::string::npos) << add->out;
+  }
+  auto t = tuf::Repository::ReadTargets(repo);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->targets.at(std::string("hull-immutable-amd64-") + kV0 + ".usr.erofs").custom["root_hash"],
+            releases_[0].root_hash);
+  EXPECT_EQ(t->targets.at(std::string("hull-immutable-amd64-") + kV1 + ".usr.erofs").hashes.at("sha256"),
+            HexEncode(*crypto::DigestFile(crypto::DigestAlgorithm::kSha256,
+                                          releases_[1].dir + "/usr.erofs")));
+  EXPECT_EQ(t->targets.count(std::string("hull-immutable-amd64-") + kV1 + ".usr.from-" + kV0 + ".zst"),
+            1u);
+  auto bad = hull::RunAllowFailure(
+      Command{.argv = {hull_bin, "release", "add", repo, inputs_->dir(), "--keys", keys}});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->exit_code, 2);
+  EXPECT_NE(bad->err.find("holds neither payload.json nor disk.raw"), std::string::npos) << bad->err;
+
+  std::string image = Fresh(0, "cli-text");
+  auto out = hull::RunAllowFailure(
+      Command{.argv = {hull_bin, "update", "apply", "--repo", "file://" + repo, "--trusted-root",
+                       repo + "/1.root.json", "--disk", image, "--machine-id", ""}});
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->exit_code, 0) << out->err;
+  EXPECT_NE(out->out.find(std::string("usr       delta from ") + kV0), std::string::npos) << out->out;
+  EXPECT_NE(out->out.find("verity    recomputed"), std::string::npos) << out->out;
+  EXPECT_NE(out->out.find("%); peak RSS "), std::string::npos) << out->out;
+  std::printf("%s", out->out.c_str());
 }
 
 }  // namespace

@@ -183,8 +183,11 @@ int RunApply(const SlotArgs& a) {
   }
   std::printf("Metadata verified. Installed %s into slot %s; next boot: /EFI/Linux/%s\n",
               r->version.c_str(), r->install.slot.c_str(), r->install.uki_file.c_str());
-  for (const auto& [k, m] : r->pieces) {
-    std::printf("  %-9s %-32s %12llu of %llu bytes%s%s\n", k.c_str(), m.method.c_str(),
+  for (const char* k : {"usr", "verity", "signature", "uki"}) {
+    auto it = r->pieces.find(k);
+    if (it == r->pieces.end()) continue;
+    const slot::PieceMethod& m = it->second;
+    std::printf("  %-9s %-32s %12llu of %llu bytes%s%s\n", k, m.method.c_str(),
                 (unsigned long long)m.downloaded, (unsigned long long)m.full_size,
                 m.fallback.empty() ? "" : "  (", m.fallback.empty() ? "" : (m.fallback + ")").c_str());
   }
