@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "base/hex.h"
@@ -142,25 +144,28 @@ struct Active {
   std::string uki_seed;  // "" when no UKI names the active root hash
 };
 
-Result<Active> ReadActive(const DiskIo& disk, EspIo& esp, const DiskState& st,
-                          const std::string& root_hash, const std::string& tmp) {
+// The seeds are an optimisation: when one cannot be read (a damaged slot,
+// an unreadable UKI) the pieces are downloaded whole instead.
+Active ReadActive(const DiskIo& disk, EspIo& esp, const DiskState& st,
+                  const std::string& root_hash, bool want_usr, const std::string& tmp) {
   Active a;
   a.root_hash = root_hash;
   int index = st.SlotOfRootHash(root_hash);
   if (index < 0) return a;
   const Slot& s = st.slots[size_t(index)];
-  HULL_ASSIGN_OR_RETURN(auto params, verity::ReadSuperblock(disk.file(), s.Offset(s.verity)));
+  auto params = verity::ReadSuperblock(disk.file(), s.Offset(s.verity));
   uint64_t length = 0;
-  if (!CheckedMul(params.data_blocks, uint64_t(params.data_block_size), &length) ||
-      length > s.Size(s.usr))
-    return Errorf(ErrorCode::kCorrupt, "slot {}: verity data exceeds the usr partition", s.name());
-  a.usr_seed = tmp + "/active.usr";
-  HULL_TRY(CopyFromDisk(disk, s.Offset(s.usr), length, a.usr_seed).Context("copying slot " + s.name()));
+  if (want_usr && params.ok() &&
+      CheckedMul(params->data_blocks, uint64_t(params->data_block_size), &length) &&
+      length <= s.Size(s.usr) &&
+      CopyFromDisk(disk, s.Offset(s.usr), length, tmp + "/active.usr").ok()) {
+    a.usr_seed = tmp + "/active.usr";
+  }
   for (const Uki& u : st.ukis) {
     if (u.usrhash != root_hash) continue;
-    HULL_ASSIGN_OR_RETURN(Bytes uki, esp.Read(u.file, kMaxUkiBytes));
-    a.uki_seed = tmp + "/active.uki";
-    HULL_TRY(WriteFileAtomic(a.uki_seed, uki, 0600));
+    auto uki = esp.Read(u.file, kMaxUkiBytes);
+    if (uki.ok() && WriteFileAtomic(tmp + "/active.uki", *uki, 0600).ok())
+      a.uki_seed = tmp + "/active.uki";
     break;
   }
   return a;
@@ -345,8 +350,15 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
     r.peak_rss = PeakRss();
     return r;
   }
-  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-update"));
-  HULL_ASSIGN_OR_RETURN(Active act, ReadActive(disk, esp, st, active, tmp.path()));
+  // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
+  // the active usr image is copied there as the seed of deltas and chunks.
+  std::error_code ec;
+  std::string parent = std::getenv("TMPDIR") ? "" : "/var/tmp";
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) parent.clear();
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-update", parent));
+  bool want_usr = !c.chunks.empty();
+  for (const Delta& d : c.usr_deltas) want_usr |= d.from_root_hash == active;
+  Active act = ReadActive(disk, esp, st, active, want_usr, tmp.path());
   Fetch f{client, r, tmp.path()};
   for (const Piece& p : kPieces) {
     HULL_ASSIGN_OR_RETURN(const tuf::TargetFile* t, client.FindTarget(c.targets.at(p.key)));
