@@ -151,6 +151,10 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   if (dir != source) timer.Step("extract");
   HULL_ASSIGN_OR_RETURN(Payload p, LoadPayload(dir));
   HULL_ASSIGN_OR_RETURN(auto version, tuf::ParseReleaseVersion(p.version).Context("payload version"));
+  if (!opts.expect_version.empty() && opts.expect_version != p.version) {
+    return Errorf(ErrorCode::kInvalidArgument, "--version {} but the payload is {}",
+                  opts.expect_version, p.version);
+  }
   HULL_TRY(VerifyPayload(p));
   timer.Step("verify");
   r.version = p.version;

@@ -35,6 +35,7 @@ struct PublishOptions {
   int chunk_level = 9;     // zstd level of new chunks
   unsigned threads = 0;    // zstd workers for patches; 0 = single-threaded
   delta::ChunkerParams chunker;
+  std::string expect_version;  // non-empty: refuse (kInvalidArgument) a payload of another version
 };
 
 struct PublishStep {

@@ -406,6 +406,17 @@ TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
                                           releases_[1].dir + "/usr.erofs")));
   EXPECT_EQ(t->targets.count(std::string("hull-immutable-amd64-") + kV1 + ".usr.from-" + kV0 + ".zst"),
             1u);
+  auto wrong = hull::RunAllowFailure(Command{
+      .argv = {hull_bin, "release", "add", repo, releases_[2].dir, "--keys", keys, "--version",
+               "202701.01.0"}});
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ(wrong->exit_code, 2);
+  EXPECT_NE(wrong->err.find("--version 202701.01.0 but the payload is 202612.08.0"),
+            std::string::npos)
+      << wrong->err;
+  EXPECT_EQ(tuf::Repository::ReadTargets(repo)->targets.count(
+                std::string("hull-immutable-amd64-") + kV2 + ".usr.erofs"),
+            0u);
   auto bad = hull::RunAllowFailure(
       Command{.argv = {hull_bin, "release", "add", repo, inputs_->dir(), "--keys", keys}});
   ASSERT_TRUE(bad.ok());

@@ -109,12 +109,8 @@ int RunAdd(const ReleaseArgs& a) {
     o.delta_level = a.delta_level;
     o.chunk_level = a.chunk_level;
     o.threads = a.threads;
-    HULL_ASSIGN_OR_RETURN(slot::PublishResult r, slot::PublishRelease(a.repo, keys, a.file, o));
-    if (!a.version.empty() && a.version != r.version) {
-      return Errorf(ErrorCode::kInvalidArgument, "--version {} but the payload is {}", a.version,
-                    r.version);
-    }
-    return r;
+    o.expect_version = a.version;
+    return slot::PublishRelease(a.repo, keys, a.file, o);
   };
   auto r = run();
   if (!r.ok()) return ReportError(std::move(r).error().Wrap("release add"));

@@ -273,8 +273,8 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   publish->add_flag("--json", pb->json, "Print as JSON");
   publish->footer(
       "Example: hull slot publish repo/ payload-202612.01.0 --keys keys/ --channel stable\n"
-      "Targets: hull-<flavor>-<arch>-<version>.{usr.erofs,usr.verity,usr.verity-sig,uki.efi}"
-      " (docs/update.md).");
+      "Publishes as `hull release add` does with its defaults (payload, deltas from the last 4\n"
+      "releases, chunk index; docs/update.md).");
   publish->callback([&ctx, pb] { ctx.action = [pb] { return RunPublish(*pb); }; });
 
   // `hull update apply` joins `hull update check` (cmd_release.cc, registered first).
