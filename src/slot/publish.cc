@@ -96,6 +96,31 @@ nlohmann::json ReleaseCustom(const ReleaseInfo& info, const Payload& p, const ch
           {"payload", piece},        {"root_hash", p.root_hash}};
 }
 
+// The usr and UKI patches from each previous release.
+Status AddDeltas(const PublishOptions& opts, const Payload& p, const std::vector<Previous>& previous,
+                 const std::string& stem, const std::string& uki_path, const std::string& tmp,
+                 Timer& timer, std::vector<tuf::Repository::NewTarget>& add,
+                 std::vector<std::string>& from_versions) {
+  delta::PatchOptions po;
+  po.level = opts.delta_level;
+  po.threads = opts.threads;
+  for (const Previous& old : previous) {
+    for (auto [piece, from, to] : {std::tuple{"usr", old.usr_file, p.usr_path},
+                                   {"uki", old.uki_file, uki_path}}) {
+      std::string out = fmt::format("{}/{}.from-{}.zst", tmp, piece, old.version);
+      HULL_ASSIGN_OR_RETURN(delta::PatchStats ps, delta::MakePatch(from, to, out, po));
+      timer.Step(fmt::format("delta {} from {}", piece, old.version), ps.patch_size);
+      nlohmann::json custom =
+          ReleaseCustom(opts.info, p, std::string(piece) == "usr" ? "usr-delta" : "uki-delta");
+      custom["from"] = old.version;
+      custom["from_root_hash"] = old.root_hash;
+      add.push_back({out, fmt::format("{}.{}.from-{}.zst", stem, piece, old.version), custom});
+    }
+    from_versions.push_back(old.version);
+  }
+  return Ok();
+}
+
 }  // namespace
 
 nlohmann::json VerityCustom(const verity::VerityParams& p, uint64_t file_length) {
@@ -181,23 +206,7 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   const std::string uki_path = tmp.path() + "/new.uki";
   HULL_TRY(WriteFileAtomic(uki_path, p.uki));
 
-  delta::PatchOptions po;
-  po.level = opts.delta_level;
-  po.threads = opts.threads;
-  for (const Previous& old : previous) {
-    for (auto [piece, from, to] : {std::tuple{"usr", old.usr_file, p.usr_path},
-                                   {"uki", old.uki_file, uki_path}}) {
-      std::string out = fmt::format("{}/{}.from-{}.zst", tmp.path(), piece, old.version);
-      HULL_ASSIGN_OR_RETURN(delta::PatchStats ps, delta::MakePatch(from, to, out, po));
-      timer.Step(fmt::format("delta {} from {}", piece, old.version), ps.patch_size);
-      nlohmann::json custom =
-          ReleaseCustom(opts.info, p, std::string(piece) == "usr" ? "usr-delta" : "uki-delta");
-      custom["from"] = old.version;
-      custom["from_root_hash"] = old.root_hash;
-      add.push_back({out, fmt::format("{}.{}.from-{}.zst", stem, piece, old.version), custom});
-    }
-    r.delta_from.push_back(old.version);
-  }
+  HULL_TRY(AddDeltas(opts, p, previous, stem, uki_path, tmp.path(), timer, add, r.delta_from));
 
   delta::SplitOptions so;
   so.params = opts.chunker;
