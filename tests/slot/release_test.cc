@@ -70,6 +70,9 @@ class ReleaseTest : public ::testing::Test {
                                           "--rollout", "50", "--json"}});
     ASSERT_TRUE(out.ok()) << out.error().ToString();
     publish_json_ = nlohmann::json::parse(out->out);
+    for (const auto& step : publish_json_["steps"])
+      std::printf("publish %s: %.3f s, %llu bytes\n", step["step"].get<std::string>().c_str(),
+                  step["seconds"].get<double>(), (unsigned long long)step["bytes"].get<uint64_t>());
     StartNginx();
     std::printf("fixture: 3 releases, 2 disks, repository and nginx in %.1f s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
