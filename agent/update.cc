@@ -132,7 +132,8 @@ int RunUpdate(const UpdateOptions& o) {
   slot::ApplyFilters filters{.flavor = c.node.flavor,
                              .arch = c.node.arch,
                              .channel = c.config.channel,
-                             .skip_versions = *bad};
+                             .skip_versions = *bad,
+                             .machine_id = c.node.machine_id};
   slot::InstallOptions options{.active_usrhash = c.node.usrhash,
                                .boot_tries = c.config.boot_tries};
   ev.Emit("checking", {{"running", c.node.version}, {"repository", c.config.repository}});
@@ -145,15 +146,21 @@ int RunUpdate(const UpdateOptions& o) {
   if (!r.ok()) return Fail(ev, r.error());
   if (r->up_to_date) {
     ev.Emit("up-to-date", {{"running", c.node.version}, {"newest", r->version},
-                           {"bad_versions", *bad}});
+                           {"held_back", r->held_back}, {"bad_versions", *bad}});
     return 0;
   }
+  json pieces = json::object();
+  for (const auto& [name, m] : r->pieces)
+    pieces[name] = {{"method", m.method}, {"downloaded", m.downloaded}, {"fallback", m.fallback}};
   ev.Emit("installed", {{"version", r->version},
                         {"root_hash", r->root_hash},
                         {"slot", r->install.slot},
                         {"entry", r->install.uki_file},
                         {"downloaded", r->downloaded},
-                        {"full_size", r->full_size}});
+                        {"full_size", r->full_size},
+                        {"pieces", pieces},
+                        {"held_back", r->held_back},
+                        {"peak_rss", r->peak_rss}});
   if (o.reboot) Reboot(ev, "installed " + r->version);
   return 0;
 }

@@ -126,9 +126,8 @@ Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const 
   if (o.chunk_bytes == 0 || o.chunk_bytes % 4096 != 0)
     return Errorf(ErrorCode::kInvalidArgument, "chunk size {} is not a multiple of 4096",
                   o.chunk_bytes);
-  if (o.boot_tries == 0 || o.boot_tries > kMaxTries)
-    return Errorf(ErrorCode::kInvalidArgument, "boot tries {} is not within 1..{}", o.boot_tries,
-                  kMaxTries);
+  if (o.boot_tries == 0 || o.boot_tries > 99)
+    return Errorf(ErrorCode::kInvalidArgument, "boot tries {} is not within 1..99", o.boot_tries);
   HULL_TRY(VerifyPayload(p, o.verity_cert));
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash));
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));

@@ -1,8 +1,19 @@
 #include "slot/update.h"
 
+#include <sys/resource.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 
+#include "base/hex.h"
+#include "crypto/digest.h"
+#include "crypto/file_digest.h"
+#include "delta/assemble.h"
+#include "delta/patch.h"
+#include "slot/publish.h"
 #include "tuf/releases.h"
+#include "verity/tree.h"
 
 namespace hull::slot {
 namespace {
@@ -14,15 +25,28 @@ struct Piece {
 constexpr Piece kPieces[] = {
     {"usr", kUsrFile}, {"verity", kVerityFile}, {"signature", kSignatureFile}, {"uki", kUkiFile}};
 
+struct Delta {
+  std::string target, from, from_root_hash;
+};
+
 struct Candidate {
   std::string version, root_hash;
+  uint64_t rollout_percent = 100;
   std::map<std::string, std::string> targets;  // piece key -> target name
-  uint64_t bytes = 0;
+  std::vector<Delta> usr_deltas, uki_deltas;
+  std::string chunks;  // the usr-chunks target
+  uint64_t bytes = 0;  // the four pieces
 };
 
 std::string Str(const nlohmann::json& c, const char* k) {
   auto it = c.find(k);
   return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool IsPiece(const std::string& key) {
+  for (const Piece& p : kPieces)
+    if (key == p.key) return true;
+  return false;
 }
 
 // Releases with all four pieces and one root hash, newest first.
@@ -37,12 +61,27 @@ std::vector<Candidate> Candidates(const tuf::Targets& targets, const ApplyFilter
         (!f.channel.empty() && Str(c, "channel") != f.channel))
       continue;
     auto v = tuf::ParseReleaseVersion(Str(c, "version"));
-    if (!v.ok() || f.skip_versions.count(Str(c, "version"))) continue;
+    if (!v.ok()) continue;
     Candidate& cand = by_version[*v];
     if (!cand.root_hash.empty() && cand.root_hash != Str(c, "root_hash")) inconsistent[*v] = true;
     cand.version = Str(c, "version");
     cand.root_hash = Str(c, "root_hash");
-    if (!cand.targets.emplace(Str(c, "payload"), name).second) inconsistent[*v] = true;
+    const std::string payload = Str(c, "payload");
+    if (payload == "usr-delta" || payload == "uki-delta") {
+      (payload == "usr-delta" ? cand.usr_deltas : cand.uki_deltas)
+          .push_back({name, Str(c, "from"), Str(c, "from_root_hash")});
+      continue;
+    }
+    if (payload == "usr-chunks") {
+      cand.chunks = name;
+      continue;
+    }
+    if (!IsPiece(payload)) continue;
+    if (!cand.targets.emplace(payload, name).second) inconsistent[*v] = true;
+    if (payload == "usr") {
+      auto r = c.find("rollout_percent");
+      if (r != c.end() && r->is_number_unsigned()) cand.rollout_percent = r->get<uint64_t>();
+    }
     cand.bytes += t.length;
   }
   std::vector<Candidate> out;
@@ -54,39 +93,252 @@ std::vector<Candidate> Candidates(const tuf::Targets& targets, const ApplyFilter
   return out;
 }
 
+// The newest candidate this node may take; the newer ones passed over go to `held`.
+const Candidate* Choose(const std::vector<Candidate>& cands, const ApplyFilters& f,
+                        std::vector<std::string>& held) {
+  for (const Candidate& c : cands) {
+    if (f.skip_versions.count(c.version)) {
+      held.push_back(c.version + ": recorded as bad on this node (skipped)");
+      continue;
+    }
+    if (!f.machine_id.empty() && c.rollout_percent < 100) {
+      uint32_t b = RolloutBucket(f.machine_id, c.version);
+      if (b >= c.rollout_percent) {
+        held.push_back(fmt::format("{}: staged rollout {}%, this node's bucket is {}", c.version,
+                                   c.rollout_percent, b));
+        continue;
+      }
+    }
+    return &c;
+  }
+  return nullptr;
+}
+
+Result<Bytes> TargetSha256(tuf::Client& client, const std::string& name, uint64_t* length) {
+  HULL_ASSIGN_OR_RETURN(const tuf::TargetFile* f, client.FindTarget(name));
+  auto h = f->hashes.find("sha256");
+  if (h == f->hashes.end())
+    return Errorf(ErrorCode::kUnsupported, "target {} has no sha256 hash", name);
+  *length = f->length;
+  return HexDecode(h->second);
+}
+
+// Copies `length` bytes of the disk at `offset` into a new file `path`.
+Status CopyFromDisk(const DiskIo& disk, uint64_t offset, uint64_t length, const std::string& path) {
+  HULL_ASSIGN_OR_RETURN(File out, File::CreateNew(path, 0600));
+  Bytes buf(std::min<uint64_t>(length, 4 << 20));
+  for (uint64_t done = 0; done < length;) {
+    size_t n = size_t(std::min<uint64_t>(buf.size(), length - done));
+    HULL_TRY(disk.ReadAt(offset + done, MutableByteSpan(buf.data(), n)));
+    HULL_TRY(out.WriteAt(done, ByteSpan(buf.data(), n)));
+    done += n;
+  }
+  return Ok();
+}
+
+// What the node runs now: its usr image copied out of the active slot (the
+// seed of deltas and chunks) and its UKI.
+struct Active {
+  std::string root_hash;
+  std::string usr_seed;  // "" when the active slot is unknown
+  std::string uki_seed;  // "" when no UKI names the active root hash
+};
+
+// The seeds are an optimisation: when one cannot be read (a damaged slot,
+// an unreadable UKI) the pieces are downloaded whole instead.
+Active ReadActive(const DiskIo& disk, EspIo& esp, const DiskState& st,
+                  const std::string& root_hash, bool want_usr, const std::string& tmp) {
+  Active a;
+  a.root_hash = root_hash;
+  int index = st.SlotOfRootHash(root_hash);
+  if (index < 0) return a;
+  const Slot& s = st.slots[size_t(index)];
+  auto params = verity::ReadSuperblock(disk.file(), s.Offset(s.verity));
+  uint64_t length = 0;
+  if (want_usr && params.ok() &&
+      CheckedMul(params->data_blocks, uint64_t(params->data_block_size), &length) &&
+      length <= s.Size(s.usr) &&
+      CopyFromDisk(disk, s.Offset(s.usr), length, tmp + "/active.usr").ok()) {
+    a.usr_seed = tmp + "/active.usr";
+  }
+  for (const Uki& u : st.ukis) {
+    if (u.usrhash != root_hash) continue;
+    auto uki = esp.Read(u.file, kMaxUkiBytes);
+    if (uki.ok() && WriteFileAtomic(tmp + "/active.uki", *uki, 0600).ok())
+      a.uki_seed = tmp + "/active.uki";
+    break;
+  }
+  return a;
+}
+
+struct Fetch {
+  tuf::Client& client;
+  ApplyResult& r;
+  std::string tmp;
+
+  Result<uint64_t> Target(const std::string& name, const std::string& path) {
+    HULL_ASSIGN_OR_RETURN(uint64_t n, client.FetchTargetTo(name, path).Context("downloading " + name));
+    r.downloaded += n;
+    return n;
+  }
+
+  // Tries the delta from the active release: true when `out` now holds the
+  // target's bytes. A delta that fails TUF's check is an error (the mirror
+  // served bytes the targets role did not sign); one that verifies but does
+  // not reproduce the target (the node's seed differs) falls back.
+  Result<bool> ViaDelta(const std::vector<Delta>& deltas, const std::string& seed,
+                        const std::string& active_root, const std::string& target,
+                        const std::string& out, PieceMethod& m) {
+    if (seed.empty()) return false;
+    for (const Delta& d : deltas) {
+      if (d.from_root_hash != active_root) continue;
+      std::string patch = tmp + "/" + d.target;
+      HULL_ASSIGN_OR_RETURN(m.downloaded, Target(d.target, patch));
+      uint64_t length = 0;
+      delta::ApplyExpect want;
+      HULL_ASSIGN_OR_RETURN(want.sha256, TargetSha256(client, target, &length));
+      want.length = length;
+      auto applied = delta::ApplyPatch(seed, patch, out, want);
+      std::remove(patch.c_str());
+      if (!applied.ok()) {
+        m.fallback = fmt::format("delta from {}: {}", d.from, applied.error().ToString());
+        return false;
+      }
+      m.method = "delta from " + d.from;
+      return true;
+    }
+    return false;
+  }
+
+  Result<bool> ViaChunks(const std::string& index_target, const std::string& seed,
+                         const std::string& target, const std::string& out, PieceMethod& m) {
+    if (index_target.empty()) return false;
+    HULL_ASSIGN_OR_RETURN(Bytes raw, client.FetchTarget(index_target).Context("downloading " + index_target));
+    r.downloaded += raw.size();
+    m.downloaded += raw.size();
+    HULL_ASSIGN_OR_RETURN(delta::ChunkIndex index,
+                          delta::DecodeIndex(raw).Context("chunk index " + index_target));
+    uint64_t length = 0;
+    HULL_ASSIGN_OR_RETURN(Bytes sha, TargetSha256(client, target, &length));
+    if (index.image_length != length || index.image_sha256 != sha) {
+      m.fallback = "chunk index describes another image than " + target;
+      return false;
+    }
+    tuf::Fetcher& fetcher = client.fetcher();
+    uint64_t chunk_bytes = 0;
+    delta::ChunkSource source = [&](ByteSpan digest, uint64_t max_len) -> Result<Bytes> {
+      HULL_ASSIGN_OR_RETURN(Bytes b, fetcher.Fetch(delta::ChunkPath(digest), max_len));
+      chunk_bytes += b.size();
+      return b;
+    };
+    auto stats = delta::Assemble(index, seed, source, out);
+    r.downloaded += chunk_bytes;
+    m.downloaded += chunk_bytes;
+    if (!stats.ok()) {
+      m.fallback = "chunks: " + stats.error().ToString();
+      return false;
+    }
+    m.method = fmt::format("chunks: {} of {} fetched", stats->fetched, stats->chunks);
+    return true;
+  }
+};
+
+Status GetUsr(Fetch& f, const Candidate& c, const Active& a, const std::string& out,
+              PieceMethod& m) {
+  const std::string& target = c.targets.at("usr");
+  HULL_ASSIGN_OR_RETURN(bool done, f.ViaDelta(c.usr_deltas, a.usr_seed, a.root_hash, target, out, m));
+  if (!done) {
+    HULL_ASSIGN_OR_RETURN(done, f.ViaChunks(c.chunks, a.usr_seed, target, out, m));
+  }
+  if (done) return Ok();
+  HULL_ASSIGN_OR_RETURN(uint64_t n, f.Target(target, out));
+  m.downloaded += n;
+  m.method = "full";
+  return Ok();
+}
+
+Status GetVerity(Fetch& f, const Candidate& c, const std::string& usr, const std::string& out,
+                 PieceMethod& m) {
+  const std::string& target = c.targets.at("verity");
+  HULL_ASSIGN_OR_RETURN(const tuf::TargetFile* t, f.client.FindTarget(target));
+  if (t->custom.contains("verity")) {
+    // The published length bounds the work (and the file) before any hashing.
+    const nlohmann::json& v = t->custom["verity"];
+    bool sized = v.is_object() && v.contains("file_length") &&
+                 v["file_length"].is_number_unsigned() &&
+                 v["file_length"].get<uint64_t>() == t->length;
+    Status st = sized
+                    ? RecomputeVerity(v, usr, out)
+                    : Error(ErrorCode::kInvalidArgument, "file_length is not the target's length");
+    if (st.ok()) {
+      uint64_t length = 0;
+      HULL_ASSIGN_OR_RETURN(Bytes want, TargetSha256(f.client, target, &length));
+      HULL_ASSIGN_OR_RETURN(Bytes got, crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out));
+      if (got == want) {
+        m.method = "recomputed";
+        return Ok();
+      }
+      m.fallback = "recomputed tree differs from " + target;
+    } else {
+      m.fallback = "recomputing: " + st.error().ToString();
+    }
+    std::remove(out.c_str());
+  }
+  HULL_ASSIGN_OR_RETURN(uint64_t n, f.Target(target, out));
+  m.downloaded += n;
+  m.method = "full";
+  return Ok();
+}
+
+Result<Bytes> GetUki(Fetch& f, const Candidate& c, const Active& a, PieceMethod& m) {
+  const std::string& target = c.targets.at("uki");
+  const std::string out = f.tmp + "/" + kUkiFile;
+  HULL_ASSIGN_OR_RETURN(bool done,
+                        f.ViaDelta(c.uki_deltas, a.uki_seed, a.root_hash, target, out, m));
+  if (!done) {
+    HULL_ASSIGN_OR_RETURN(uint64_t n, f.Target(target, out));
+    m.downloaded += n;
+    m.method = "full";
+  }
+  return ReadFileBytes(out, kMaxUkiBytes);
+}
+
+uint64_t PeakRss() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return uint64_t(ru.ru_maxrss) * 1024;
+}
+
 }  // namespace
+
+uint32_t RolloutBucket(const std::string& machine_id, const std::string& version) {
+  std::string in = std::string("hull-rollout") + '\0' + version + '\0' + machine_id;
+  Bytes d = crypto::Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(in.data()), in.size()));
+  return uint32_t(LoadBe64(d.data()) % 100);
+}
 
 Result<std::vector<std::string>> PublishPayload(const std::string& repo,
                                                 const tuf::RoleKeySet& keys, const std::string& dir,
                                                 const ReleaseInfo& info) {
-  HULL_ASSIGN_OR_RETURN(Payload p, LoadPayload(dir));
-  HULL_TRY(tuf::ParseReleaseVersion(p.version).Context("payload version"));
-  HULL_TRY(VerifyPayload(p));
-  std::vector<std::string> names;
-  for (const Piece& piece : kPieces) {
-    std::string name =
-        fmt::format("hull-{}-{}-{}.{}", info.flavor, info.arch, p.version, piece.file);
-    nlohmann::json custom{{"flavor", info.flavor},
-                          {"arch", info.arch},
-                          {"version", p.version},
-                          {"channel", info.channel},
-                          {"rollout_percent", info.rollout_percent},
-                          {"payload", piece.key},
-                          {"root_hash", p.root_hash}};
-    HULL_TRY(tuf::Repository::AddTarget(repo, keys, dir + "/" + piece.file, name, custom));
-    names.push_back(name);
-  }
-  return names;
+  PublishOptions o;
+  o.info = info;
+  HULL_ASSIGN_OR_RETURN(PublishResult r, PublishRelease(repo, keys, dir, o));
+  return r.targets;
 }
 
 Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
                                 const ApplyFilters& filters, const InstallOptions& options) {
   HULL_TRY(client.Refresh());
   auto cands = Candidates(client.targets(), filters);
-  if (cands.empty())
-    return Error(ErrorCode::kNotFound, "no release with a complete slot payload matches");
-  const Candidate& c = cands.front();
   ApplyResult r;
+  const Candidate* chosen = Choose(cands, filters, r.held_back);
+  if (!chosen) {
+    std::string why;
+    for (const auto& h : r.held_back) why += (why.empty() ? " (held back: " : "; ") + h;
+    if (!why.empty()) why += ")";
+    return Error(ErrorCode::kNotFound, "no release with a complete slot payload matches" + why);
+  }
+  const Candidate& c = *chosen;
   r.version = c.version;
   r.root_hash = c.root_hash;
   r.full_size = c.bytes;
@@ -95,28 +347,39 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
   if (active.empty() && st.default_entry()) active = st.default_entry()->usrhash;
   if (active == c.root_hash) {
     r.up_to_date = true;
+    r.peak_rss = PeakRss();
     return r;
   }
-  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-update"));
-  Payload p;
-  p.version = c.version;
-  p.root_hash = c.root_hash;
-  for (const Piece& piece : kPieces) {
-    const std::string& name = c.targets.at(piece.key);
-    HULL_ASSIGN_OR_RETURN(Bytes data, client.FetchTarget(name).Context("downloading " + name));
-    r.downloaded += data.size();
-    std::string key = piece.key;
-    if (key == "signature")
-      p.signature = std::move(data);
-    else if (key == "uki")
-      p.uki = std::move(data);
-    else {
-      std::string path = tmp.path() + "/" + piece.file;
-      HULL_TRY(WriteFileAtomic(path, data));
-      (key == "usr" ? p.usr_path : p.verity_path) = path;
-    }
+  // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
+  // the active usr image is copied there as the seed of deltas and chunks.
+  std::error_code ec;
+  std::string parent = std::getenv("TMPDIR") ? "" : "/var/tmp";
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) parent.clear();
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-update", parent));
+  bool want_usr = !c.chunks.empty();
+  for (const Delta& d : c.usr_deltas) want_usr |= d.from_root_hash == active;
+  Active act = ReadActive(disk, esp, st, active, want_usr, tmp.path());
+  Fetch f{client, r, tmp.path()};
+  for (const Piece& p : kPieces) {
+    HULL_ASSIGN_OR_RETURN(const tuf::TargetFile* t, client.FindTarget(c.targets.at(p.key)));
+    r.pieces[p.key].full_size = t->length;
   }
-  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, p, options));
+  Payload pl;
+  pl.version = c.version;
+  pl.root_hash = c.root_hash;
+  pl.usr_path = tmp.path() + "/" + kUsrFile;
+  pl.verity_path = tmp.path() + "/" + kVerityFile;
+  HULL_TRY(GetUsr(f, c, act, pl.usr_path, r.pieces["usr"]));
+  if (!act.usr_seed.empty()) std::remove(act.usr_seed.c_str());
+  HULL_TRY(GetVerity(f, c, pl.usr_path, pl.verity_path, r.pieces["verity"]));
+  const std::string& sig = c.targets.at("signature");
+  HULL_ASSIGN_OR_RETURN(pl.signature, client.FetchTarget(sig).Context("downloading " + sig));
+  r.downloaded += pl.signature.size();
+  r.pieces["signature"].downloaded = pl.signature.size();
+  r.pieces["signature"].method = "full";
+  HULL_ASSIGN_OR_RETURN(pl.uki, GetUki(f, c, act, r.pieces["uki"]));
+  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, options));
+  r.peak_rss = PeakRss();
   return r;
 }
 

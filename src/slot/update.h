@@ -12,6 +12,7 @@
 // as part of the release <version>.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,8 +28,8 @@ struct ReleaseInfo {
   uint64_t rollout_percent = 100;
 };
 
-// Publishes the payload directory's four pieces (LoadPayload checks it first).
-// Returns the target names.
+// Publishes the payload directory as PublishRelease (publish.h) does with
+// default options. Returns the target names, the four pieces first.
 Result<std::vector<std::string>> PublishPayload(const std::string& repo,
                                                 const tuf::RoleKeySet& keys,
                                                 const std::string& payload_dir,
@@ -36,22 +37,51 @@ Result<std::vector<std::string>> PublishPayload(const std::string& repo,
 
 struct ApplyFilters {
   std::string flavor, arch, channel;  // empty = any
-  std::set<std::string> skip_versions;  // recorded as bad on this node: never chosen
+  // Versions this node recorded as bad: never chosen.
+  std::set<std::string> skip_versions;
+  // Staged rollout: a release with rollout_percent P is eligible when
+  // RolloutBucket(machine_id, version) < P. Empty = every release eligible.
+  std::string machine_id;
+};
+
+// SHA-256("hull-rollout\0" + version + "\0" + machine_id): its first 8 bytes
+// as a big-endian integer, mod 100. Stable per (node, release), independent
+// between releases, so each release reaches its own P% of the fleet.
+uint32_t RolloutBucket(const std::string& machine_id, const std::string& version);
+
+// How one piece was obtained.
+struct PieceMethod {
+  std::string method;   // "delta from <v>", "chunks: F of N fetched", "recomputed", "full"
+  uint64_t downloaded = 0;
+  uint64_t full_size = 0;  // the piece's target length
+  std::string fallback;    // why a cheaper method was not used ("" when none was tried)
 };
 
 struct ApplyResult {
   std::string version, root_hash;
   bool up_to_date = false;  // the active slot already runs it: nothing done
-  uint64_t downloaded = 0;  // bytes fetched
+  uint64_t downloaded = 0;  // bytes fetched (targets, chunks)
   uint64_t full_size = 0;   // bytes of the four pieces
+  // "usr", "verity", "signature", "uki" -> how it was obtained.
+  std::map<std::string, PieceMethod> pieces;
+  // Newer releases passed over: "<version>: <reason>" (rollout bucket, skipped).
+  std::vector<std::string> held_back;
+  uint64_t peak_rss = 0;  // bytes (getrusage ru_maxrss) after the apply
   InstallResult install;
 };
 
-// Refreshes the client's metadata, picks the newest release that has all four
-// payload targets and matches the filters, and installs it unless the active
-// slot already holds its root hash. kNotFound when no release is eligible;
-// TUF errors (kVerifyFailed for a hash or length mismatch, ...) before
-// anything is written; then Install's errors.
+// Refreshes the client's metadata, picks the newest eligible release (all
+// four payload targets, the filters, not skipped, inside its rollout), and
+// installs it unless the active slot already holds its root hash. Per piece
+// the cheapest verified path: usr from the delta whose from_root_hash is the
+// active slot's, else chunks seeded from the active slot, else the full
+// target; verity recomputed from the usr image when its parameters are
+// published (kept only when it matches the target's SHA-256), else
+// downloaded; the UKI from a delta against the active slot's UKI, else full.
+// Every piece matches its target's length and SHA-256 before the installer
+// sees it. kNotFound when no release is eligible; TUF errors (kVerifyFailed
+// naming the target for a hash or length mismatch) before anything is
+// written; then Install's errors.
 Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
                                 const ApplyFilters& filters, const InstallOptions& options = {});
 

@@ -214,25 +214,72 @@ Status Client::UpdateTargets() {
   return Persist("targets.json", bytes);
 }
 
-Result<Bytes> Client::FetchTarget(const std::string& name) {
+Result<const TargetFile*> Client::FindTarget(const std::string& name) const {
   if (!targets_) return Error(ErrorCode::kInvalidArgument, "Refresh() first");
   auto it = targets_->targets.find(name);
   if (it == targets_->targets.end()) {
     return Errorf(ErrorCode::kNotFound, "no target named '{}'", name);
   }
-  const TargetFile& f = it->second;
+  return &it->second;
+}
+
+Result<std::string> Client::TargetPath(const std::string& name) const {
+  HULL_ASSIGN_OR_RETURN(const TargetFile* f, FindTarget(name));
   std::string path = name;
   if (root_.consistent_snapshot) {
-    auto h = f.hashes.find("sha256");
-    if (h == f.hashes.end()) return Error(ErrorCode::kUnsupported, "target has no sha256 hash");
+    auto h = f->hashes.find("sha256");
+    if (h == f->hashes.end()) return Error(ErrorCode::kUnsupported, "target has no sha256 hash");
     size_t slash = name.rfind('/');
     path = slash == std::string::npos
                ? h->second + "." + name
                : name.substr(0, slash + 1) + h->second + "." + name.substr(slash + 1);
   }
-  HULL_ASSIGN_OR_RETURN(Bytes data, fetcher_->Fetch("targets/" + path, f.length));
-  HULL_TRY(CheckHashes(data, f.length, f.hashes, "target " + name));
+  return "targets/" + path;
+}
+
+Result<Bytes> Client::FetchTarget(const std::string& name) {
+  HULL_ASSIGN_OR_RETURN(const TargetFile* f, FindTarget(name));
+  HULL_ASSIGN_OR_RETURN(std::string path, TargetPath(name));
+  HULL_ASSIGN_OR_RETURN(Bytes data, fetcher_->Fetch(path, f->length));
+  HULL_TRY(CheckHashes(data, f->length, f->hashes, "target " + name));
   return data;
+}
+
+Result<uint64_t> Client::FetchTargetTo(const std::string& name, const std::string& out) {
+  HULL_ASSIGN_OR_RETURN(const TargetFile* f, FindTarget(name));
+  HULL_ASSIGN_OR_RETURN(std::string path, TargetPath(name));
+  std::vector<std::pair<crypto::Hasher, Bytes>> hashers;
+  for (const auto& [alg, hex] : f->hashes) {
+    auto a = crypto::ParseDigestAlgorithm(alg);
+    if (!a.ok()) continue;
+    auto want = HexDecode(hex);
+    if (!want) return Errorf(ErrorCode::kVerifyFailed, "target {}: bad {} hash", name, alg);
+    hashers.emplace_back(crypto::Hasher(*a), *want);
+  }
+  if (hashers.empty()) {
+    return Errorf(ErrorCode::kUnsupported, "target {} has no hash algorithm we know", name);
+  }
+  HULL_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(out, 0600));
+  uint64_t written = 0;
+  HULL_TRY(fetcher_->FetchTo(path, f->length, [&](ByteSpan piece) -> Status {
+    for (auto& h : hashers) h.first.Update(piece);
+    HULL_TRY(file.file().WriteAt(written, piece));
+    written += piece.size();
+    return Ok();
+  }));
+  if (written != f->length) {
+    return Errorf(ErrorCode::kVerifyFailed, "target {} is {} bytes, expected {}", name, written,
+                  f->length);
+  }
+  for (auto& [h, want] : hashers) {
+    if (!ConstantTimeEqual(h.Final(), want)) {
+      return Errorf(ErrorCode::kVerifyFailed, "target {} does not match its {} hash", name,
+                    crypto::DigestName(h.algorithm()));
+    }
+  }
+  HULL_TRY(file.file().Truncate(written));
+  HULL_TRY(file.Commit());
+  return written;
 }
 
 }  // namespace hull::tuf

@@ -50,6 +50,17 @@ class Client {
 
   // Downloads a target named in targets() and checks length and hashes.
   Result<Bytes> FetchTarget(const std::string& name);
+  // Streams a target into `path` (through an AtomicFile), hashing while
+  // writing; the file appears at `path` only when its length and every hash
+  // match targets(). Returns the bytes written. Same errors as FetchTarget.
+  Result<uint64_t> FetchTargetTo(const std::string& name, const std::string& path);
+  // The target entry (kNotFound) and its path below the repository base
+  // ("targets/<sha256>.<name>" with consistent snapshots).
+  Result<const TargetFile*> FindTarget(const std::string& name) const;
+  Result<std::string> TargetPath(const std::string& name) const;
+  // The fetcher, for files outside TUF's targets (content-addressed chunks a
+  // signed target names by SHA-256).
+  Fetcher& fetcher() { return *fetcher_; }
 
  private:
   Client() = default;

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "crypto/file_digest.h"
 
 namespace hull::tuf {
 namespace {
@@ -151,6 +152,36 @@ Status Repository::AddTarget(const std::string& dir, const RoleKeySet& keys,
   t.version = current.first + 1;
   t.expires = now + e.targets;
   t.targets[name] = TargetFile{data.size(), {{"sha256", hash}}, custom};
+  HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TargetsToJson(t), {&keys.targets}));
+  HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.targets.json", dir, t.version), tb));
+  return PublishSnapshotAndTimestamp(dir, keys, t.version, tb, e, now);
+}
+
+Status Repository::AddTargets(const std::string& dir, const RoleKeySet& keys,
+                              const std::vector<NewTarget>& add, const Expiry& e, Clock clock) {
+  HULL_ASSIGN_OR_RETURN(auto current, CurrentTargets(dir));
+  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(current.second, Role::kTargets));
+  HULL_ASSIGN_OR_RETURN(Targets t, ParseTargets(env.signed_json));
+  for (const NewTarget& n : add) {
+    const std::string& name = n.name;
+    if (name.empty() || name.find("..") != std::string::npos || name.find('/') != std::string::npos) {
+      return Errorf(ErrorCode::kInvalidArgument, "target name '{}' must be a plain file name",
+                    name);
+    }
+    HULL_ASSIGN_OR_RETURN(File in, File::OpenRead(n.file));
+    HULL_ASSIGN_OR_RETURN(uint64_t size, in.Size());
+    HULL_ASSIGN_OR_RETURN(Bytes digest,
+                          crypto::DigestFile(crypto::DigestAlgorithm::kSha256, n.file));
+    std::string hash = HexEncode(digest);
+    std::string to = fmt::format("{}/targets/{}.{}", dir, hash, name);
+    std::error_code ec;
+    std::filesystem::copy_file(n.file, to, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) return Errorf(ErrorCode::kIo, "copying {} to {}: {}", n.file, to, ec.message());
+    t.targets[name] = TargetFile{size, {{"sha256", hash}}, n.custom};
+  }
+  int64_t now = Now(clock);
+  t.version = current.first + 1;
+  t.expires = now + e.targets;
   HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TargetsToJson(t), {&keys.targets}));
   HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.targets.json", dir, t.version), tb));
   return PublishSnapshotAndTimestamp(dir, keys, t.version, tb, e, now);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -40,6 +41,15 @@ class Repository {
   static Status AddTarget(const std::string& dir, const RoleKeySet& keys, const std::string& file,
                           const std::string& name, const nlohmann::json& custom,
                           const Expiry& expiry = {}, Clock clock = nullptr);
+  // Adds several targets in one new targets version (a release appears
+  // whole or not at all). Files are hashed and copied by streaming.
+  struct NewTarget {
+    std::string file, name;
+    nlohmann::json custom;
+  };
+  static Status AddTargets(const std::string& dir, const RoleKeySet& keys,
+                           const std::vector<NewTarget>& targets, const Expiry& expiry = {},
+                           Clock clock = nullptr);
   // Re-signs the timestamp with a fresh expiry (run before it expires).
   static Status RefreshTimestamp(const std::string& dir, const RoleKeySet& keys,
                                  const Expiry& expiry = {}, Clock clock = nullptr);

@@ -46,7 +46,8 @@ Result<std::unique_ptr<Inputs>> Inputs::Create() {
   return std::unique_ptr<Inputs>(new Inputs(std::move(dir), std::move(key), std::move(cert)));
 }
 
-Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bool real_kernel) {
+Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bool real_kernel,
+                                    const std::string& content) {
   Release r;
   r.version = version;
   r.dir = dir() + "/release-" + version;
@@ -56,10 +57,13 @@ Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bo
   fs::create_directories(r.dir, ec);
   HULL_TRY(WriteFileAtomic(tree + "/lib/os-release",
                            "ID=hull\nNAME=Hull\nIMAGE_VERSION=" + version + "\n"));
-  std::mt19937 rng(uint32_t(std::hash<std::string>{}(version)));
+  std::mt19937 rng(uint32_t(std::hash<std::string>{}(content.empty() ? version : content)));
+  std::mt19937 own(uint32_t(std::hash<std::string>{}(version)));
   for (uint64_t i = 0; i * 64 < kib; ++i) {
     Bytes data(64 * 1024);
     for (auto& b : data) b = uint8_t(rng());
+    if (i == 0 && !content.empty())
+      for (auto& b : data) b = uint8_t(own());
     HULL_TRY(WriteFileAtomic(fmt::format("{}/lib/blob{:03}", tree, i), data));
   }
   rootfs::ErofsOptions eo;

@@ -30,7 +30,11 @@ class Inputs {
   // UKI carries Debian's kernel, or with real_kernel=false 64 KiB of random
   // bytes as .linux (the installer treats the UKI as opaque bytes plus
   // .cmdline/.osrel; the power-loss matrix copies it ~2000 times).
-  Result<Release> MakeRelease(const std::string& version, uint64_t kib, bool real_kernel = true);
+  // With `content` set, the file data comes from that seed instead of the
+  // version, except lib/blob000 (and os-release): releases of one content
+  // seed differ in a few files, as consecutive real releases do.
+  Result<Release> MakeRelease(const std::string& version, uint64_t kib, bool real_kernel = true,
+                              const std::string& content = "");
   // A disk with `r` in slot A, slot B "_empty", its UKI as hull_<v>+3.efi.
   Result<std::string> MakeDisk(const Release& r, const std::string& name);
 

@@ -331,8 +331,12 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
     ASSERT_TRUE(r.ok()) << r.error().ToString();
     EXPECT_EQ(r->version, "202612.01.0");
     EXPECT_EQ(r->install.slot, "B");
-    EXPECT_EQ(r->downloaded, full);
     EXPECT_EQ(r->full_size, full);
+    // No delta from the disk's release; its chunks share nothing with it
+    // (other random data); the tree is recomputed.
+    EXPECT_TRUE(r->pieces["usr"].method.starts_with("chunks: ")) << r->pieces["usr"].method;
+    EXPECT_EQ(r->pieces["verity"].method, "recomputed");
+    EXPECT_EQ(r->pieces["uki"].method, "full");
     auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
     ASSERT_TRUE(def.ok()) << def.error().ToString();
     EXPECT_EQ(*def, "hull_202612.01.0+3.efi");
@@ -341,12 +345,12 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
     EXPECT_TRUE(again->up_to_date);
   }
 
-  // A later release whose usr target was altered on the server: refused by
-  // its TUF hash before anything is written.
+  // A later release whose usr delta (from the release the disk now runs) was
+  // altered on the server: refused by its TUF hash before anything is written.
   ASSERT_TRUE(PublishPayload(repo, *keys, releases_[2].dir, {}).ok());
   std::string stored;
   for (const auto& e : std::filesystem::directory_iterator(repo + "/targets"))
-    if (e.path().string().ends_with(".hull-immutable-amd64-202612.08.0.usr.erofs"))
+    if (e.path().string().ends_with(".hull-immutable-amd64-202612.08.0.usr.from-202612.01.0.zst"))
       stored = e.path();
   ASSERT_FALSE(stored.empty());
   Bytes usr = *ReadFileBytes(stored);
@@ -356,7 +360,7 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
   Cli bad = Hull({"update", "apply", "--repo", repo, "--trusted-root", repo + "/1.root.json",
                   "--disk", image});
   EXPECT_EQ(bad.code, 1) << bad.err;
-  EXPECT_NE(bad.err.find("downloading hull-immutable-amd64-202612.08.0.usr.erofs"),
+  EXPECT_NE(bad.err.find("downloading hull-immutable-amd64-202612.08.0.usr.from-202612.01.0.zst"),
             std::string::npos)
       << bad.err;
   EXPECT_TRUE(*ReadFileBytes(image) == before);
@@ -369,7 +373,8 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
   auto j = nlohmann::json::parse(ok.out);
   EXPECT_EQ(j["version"], "202612.08.0");
   EXPECT_EQ(j["install"]["slot"], "A");
-  EXPECT_EQ(j["downloaded_bytes"], j["full_bytes"]);
+  EXPECT_EQ(j["pieces"]["usr"]["method"], "delta from 202612.01.0");
+  EXPECT_LT(j["downloaded_bytes"].get<uint64_t>(), j["full_bytes"].get<uint64_t>());
 }
 
 }  // namespace

@@ -154,6 +154,54 @@ TEST_F(TufFixture, ArbitraryTargetRefused) {
   EXPECT_EQ(longer.error().code(), ErrorCode::kVerifyFailed);
 }
 
+// FetchTargetTo streams into a file that appears only when length and hash match.
+TEST_F(TufFixture, FetchTargetToFileChecksBeforeTheFileAppears) {
+  auto c = MakeClient();
+  ASSERT_TRUE(c->Refresh().ok());
+  std::string out = dir_->path() + "/got.raw";
+  auto n = c->FetchTargetTo("image-1.raw", out);
+  ASSERT_TRUE(n.ok()) << n.error().ToString();
+  EXPECT_EQ(*n, 11u);
+  EXPECT_EQ(AsChars(*ReadFileBytes(out)), "first image");
+  fs::remove(out);
+  std::string hash = c->targets().targets.at("image-1.raw").hashes.at("sha256");
+  std::string path = repo_ + "/targets/" + hash + ".image-1.raw";
+  ASSERT_TRUE(WriteFileAtomic(path, std::string("evil image!")).ok());  // same length
+  auto bad = c->FetchTargetTo("image-1.raw", out);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_EQ(bad.error().message(), "target image-1.raw does not match its sha256 hash");
+  EXPECT_FALSE(fs::exists(out));
+  ASSERT_TRUE(WriteFileAtomic(path, std::string("short")).ok());
+  auto short_ = c->FetchTargetTo("image-1.raw", out);
+  ASSERT_FALSE(short_.ok());
+  EXPECT_EQ(short_.error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_EQ(short_.error().message(), "target image-1.raw is 5 bytes, expected 11");
+  EXPECT_FALSE(fs::exists(out));
+  auto missing = c->FetchTargetTo("nope.raw", out);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+}
+
+// AddTargets publishes several targets in one targets version.
+TEST_F(TufFixture, AddTargetsIsOneVersion) {
+  auto before = Repository::ReadTargets(repo_);
+  ASSERT_TRUE(before.ok());
+  std::vector<Repository::NewTarget> add;
+  for (const char* n : {"a.raw", "b.raw"}) {
+    std::string src = dir_->path() + "/" + n;
+    ASSERT_TRUE(WriteFileAtomic(src, std::string(n)).ok());
+    add.push_back({src, n, json{{"version", "202612.01.0"}}});
+  }
+  ASSERT_TRUE(Repository::AddTargets(repo_, keys_, add, {}, WriterClock).ok());
+  auto after = Repository::ReadTargets(repo_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->version, before->version + 1);
+  auto c = MakeClient();
+  ASSERT_TRUE(c->Refresh().ok());
+  EXPECT_EQ(AsChars(*c->FetchTarget("b.raw")), "b.raw");
+}
+
 TEST_F(TufFixture, EndlessDataCutOff) {
   ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", std::string(100000, ' ')).ok());
   Status st = Refresh();

@@ -3,6 +3,7 @@
 
 #include "base/file.h"
 #include "cli.h"
+#include "slot/publish.h"
 #include "tuf/client.h"
 #include "tuf/releases.h"
 #include "tuf/repository.h"
@@ -14,7 +15,11 @@ struct ReleaseArgs {
   std::string repo, keys, file, name, channel = "stable", flavor = "immutable", arch = "amd64",
                                       version;
   uint64_t rollout = 100;
-  bool json = false;
+  bool json = false, whole_file = false;
+  unsigned deltas = 4;
+  int delta_level = slot::PublishOptions{}.delta_level;
+  int chunk_level = slot::PublishOptions{}.chunk_level;
+  unsigned threads = 0;
 };
 
 struct CheckArgs {
@@ -44,10 +49,9 @@ int RunInit(const ReleaseArgs& a) {
   return Done(run(), "release init");
 }
 
-int RunAdd(const ReleaseArgs& a) {
+int RunAddFile(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
     HULL_TRY(tuf::ParseReleaseVersion(a.version).Context("--version"));
-    if (a.rollout > 100) return Error(ErrorCode::kInvalidArgument, "--rollout is a percentage");
     HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/false));
     std::string name = a.name.empty()
                            ? fmt::format("hull-{}-{}-{}.raw", a.flavor, a.arch, a.version)
@@ -61,6 +65,57 @@ int RunAdd(const ReleaseArgs& a) {
     return Ok();
   };
   return Done(run(), "release add");
+}
+
+void PrintPublished(const ReleaseArgs& a, const slot::PublishResult& r) {
+  if (a.json) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& s : r.steps)
+      steps.push_back({{"step", s.name}, {"seconds", s.seconds}, {"bytes", s.bytes}});
+    PrintJson({{"version", r.version},
+               {"root_hash", r.root_hash},
+               {"targets", r.targets},
+               {"deltas_from", r.delta_from},
+               {"full_bytes", r.full_bytes},
+               {"chunks",
+                {{"chunks", r.chunks.chunks},
+                 {"unique", r.chunks.unique_chunks},
+                 {"new", r.chunks.new_chunks},
+                 {"new_bytes", r.chunks.new_bytes},
+                 {"stored_bytes", r.chunks.stored_bytes}}},
+               {"steps", steps}});
+    return;
+  }
+  std::printf("Published %s (root hash %s) as %zu targets:\n", r.version.c_str(),
+              r.root_hash.c_str(), r.targets.size());
+  for (const auto& t : r.targets) std::printf("  %s\n", t.c_str());
+  std::printf("Chunks: %llu (%llu new, %llu bytes written to chunks/).\n",
+              (unsigned long long)r.chunks.chunks, (unsigned long long)r.chunks.new_chunks,
+              (unsigned long long)r.chunks.new_bytes);
+  for (const auto& s : r.steps)
+    std::printf("  %-28s %8.2f s %12llu bytes\n", s.name.c_str(), s.seconds,
+                (unsigned long long)s.bytes);
+}
+
+int RunAdd(const ReleaseArgs& a) {
+  if (a.rollout > 100)
+    return ReportError(Error(ErrorCode::kInvalidArgument, "release add: --rollout is a percentage"));
+  if (a.whole_file || !a.name.empty()) return RunAddFile(a);
+  auto run = [&]() -> Result<slot::PublishResult> {
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/false));
+    slot::PublishOptions o;
+    o.info = {a.flavor, a.arch, a.channel, a.rollout};
+    o.deltas = a.deltas;
+    o.delta_level = a.delta_level;
+    o.chunk_level = a.chunk_level;
+    o.threads = a.threads;
+    o.expect_version = a.version;
+    return slot::PublishRelease(a.repo, keys, a.file, o);
+  };
+  auto r = run();
+  if (!r.ok()) return ReportError(std::move(r).error().Wrap("release add"));
+  PrintPublished(a, *r);
+  return kExitOk;
 }
 
 int RunRefresh(const ReleaseArgs& a) {
@@ -136,17 +191,35 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   init->add_option("--keys", a->keys, "Key directory (created; keys 0600)")->required();
   init->callback([&ctx, a] { ctx.action = [a] { return RunInit(*a); }; });
 
-  auto* add = rel->add_subcommand("add", "Publish an image file as a release");
+  auto* add = rel->add_subcommand(
+      "add", "Publish a release: its slot payload, binary deltas and chunk index (docs/update.md)");
   add->add_option("REPO", a->repo, "Repository directory")->required();
-  add->add_option("IMAGE", a->file, "Image file to publish")->required();
+  add->add_option("SOURCE", a->file,
+                  "A built disk image, a build output directory holding disk.raw, or a payload "
+                  "directory (hull slot extract)")
+      ->required();
   add->add_option("--keys", a->keys, "Key directory")->required();
-  add->add_option("--version", a->version, "Release version YYYYMM.DD.N")->required();
+  add->add_option("--version", a->version,
+                  "Release version YYYYMM.DD.N (payloads carry theirs; required with --whole-file)");
   add->add_option("--channel", a->channel, "Channel (default stable)");
   add->add_option("--flavor", a->flavor, "Image flavor (default immutable)");
   add->add_option("--arch", a->arch, "Architecture (default amd64)");
   add->add_option("--rollout", a->rollout, "Staged rollout percentage (default 100)");
-  add->add_option("--name", a->name, "Target name (default hull-FLAVOR-ARCH-VERSION.raw)");
-  add->footer("Example: hull release add repo/ disk.raw --keys keys/ --version 202611.24.0");
+  add->add_option("--deltas", a->deltas,
+                  "Binary deltas from the last K releases of the same flavor and arch (default 4)");
+  add->add_option("--delta-level", a->delta_level,
+                  "zstd level of the deltas (default 15; 19 is smallest but takes minutes per GB)");
+  add->add_option("--chunk-level", a->chunk_level, "zstd level of new chunks (default 9)");
+  add->add_option("--threads", a->threads, "zstd worker threads for the deltas (default 0: one)");
+  add->add_flag("--whole-file", a->whole_file,
+                "Publish SOURCE as one opaque target (no payload, deltas or chunks)");
+  add->add_option("--name", a->name,
+                  "With --whole-file (implied): target name (default hull-FLAVOR-ARCH-VERSION.raw)");
+  add->add_flag("--json", a->json, "Print targets, chunk statistics and per-step timings as JSON");
+  add->footer(
+      "Example: hull release add repo/ out/disk.raw --keys keys/ --channel beta --rollout 10\n"
+      "Targets: hull-F-A-V.{usr.erofs,usr.verity,usr.verity-sig,uki.efi,usr.cidx} and\n"
+      "hull-F-A-V.{usr,uki}.from-W.zst per earlier release W; chunks under REPO/chunks/.");
   add->callback([&ctx, a] { ctx.action = [a] { return RunAdd(*a); }; });
 
   auto* refresh = rel->add_subcommand("refresh", "Re-sign the timestamp before it expires");

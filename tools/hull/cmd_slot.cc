@@ -19,7 +19,38 @@ struct SlotArgs {
   std::string repo, keys, trusted_root, state;
   slot::ReleaseInfo info;
   slot::ApplyFilters filters;
+  std::vector<std::string> skip;
+  std::string machine_id = "-";  // "-": /etc/machine-id when readable
+  uint32_t boot_tries = slot::kBootTries;
 };
+
+std::string MachineId(const std::string& option) {
+  if (option != "-") return option;
+  auto id = ReadFileText("/etc/machine-id", 4096);
+  if (!id.ok()) return "";
+  std::string s = *id;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+nlohmann::json ApplyJson(const slot::ApplyResult& r) {
+  nlohmann::json pieces = nlohmann::json::object();
+  for (const auto& [k, m] : r.pieces) {
+    pieces[k] = {{"method", m.method}, {"downloaded_bytes", m.downloaded},
+                 {"full_bytes", m.full_size}};
+    if (!m.fallback.empty()) pieces[k]["fallback"] = m.fallback;
+  }
+  nlohmann::json j{{"version", r.version},          {"root_hash", r.root_hash},
+                   {"up_to_date", r.up_to_date},    {"downloaded_bytes", r.downloaded},
+                   {"full_bytes", r.full_size},     {"pieces", pieces},
+                   {"held_back", r.held_back},      {"peak_rss_bytes", r.peak_rss}};
+  if (!r.up_to_date)
+    j["install"] = {{"slot", r.install.slot},
+                    {"uki_file", r.install.uki_file},
+                    {"replaced_version", r.install.replaced_version},
+                    {"removed", r.install.removed}};
+  return j;
+}
 
 Result<std::optional<crypto::Certificate>> LoadCert(const std::string& path) {
   if (path.empty()) return std::optional<crypto::Certificate>();
@@ -125,7 +156,11 @@ int RunApply(const SlotArgs& a) {
     slot::InstallOptions opts;
     opts.active_usrhash = a.active_usrhash;
     opts.verity_cert = cert->has_value() ? &**cert : nullptr;
-    return slot::ApplyUpdate(client, *o.disk, *o.esp, a.filters, opts);
+    opts.boot_tries = a.boot_tries;
+    slot::ApplyFilters filters = a.filters;
+    filters.skip_versions.insert(a.skip.begin(), a.skip.end());
+    filters.machine_id = MachineId(a.machine_id);
+    return slot::ApplyUpdate(client, *o.disk, *o.esp, filters, opts);
   };
   auto r = run();
   if (!r.ok()) {
@@ -137,26 +172,29 @@ int RunApply(const SlotArgs& a) {
     return ReportError(e);
   }
   if (a.json) {
-    nlohmann::json j{{"version", r->version},
-                     {"root_hash", r->root_hash},
-                     {"up_to_date", r->up_to_date},
-                     {"downloaded_bytes", r->downloaded},
-                     {"full_bytes", r->full_size}};
-    if (!r->up_to_date)
-      j["install"] = {{"slot", r->install.slot},
-                      {"uki_file", r->install.uki_file},
-                      {"replaced_version", r->install.replaced_version},
-                      {"removed", r->install.removed}};
-    PrintJson(j);
-  } else if (r->up_to_date) {
+    PrintJson(ApplyJson(*r));
+    return kExitOk;
+  }
+  for (const auto& h : r->held_back) std::printf("Held back: %s\n", h.c_str());
+  if (r->up_to_date) {
     std::printf("Metadata verified. %s is already the active slot: nothing to do.\n",
                 r->version.c_str());
-  } else {
-    std::printf("Metadata verified. Installed %s into slot %s; next boot: /EFI/Linux/%s\n",
-                r->version.c_str(), r->install.slot.c_str(), r->install.uki_file.c_str());
-    std::printf("Downloaded %llu bytes (full size %llu bytes).\n",
-                (unsigned long long)r->downloaded, (unsigned long long)r->full_size);
+    return kExitOk;
   }
+  std::printf("Metadata verified. Installed %s into slot %s; next boot: /EFI/Linux/%s\n",
+              r->version.c_str(), r->install.slot.c_str(), r->install.uki_file.c_str());
+  for (const char* k : {"usr", "verity", "signature", "uki"}) {
+    auto it = r->pieces.find(k);
+    if (it == r->pieces.end()) continue;
+    const slot::PieceMethod& m = it->second;
+    std::printf("  %-9s %-32s %12llu of %llu bytes%s%s\n", k, m.method.c_str(),
+                (unsigned long long)m.downloaded, (unsigned long long)m.full_size,
+                m.fallback.empty() ? "" : "  (", m.fallback.empty() ? "" : (m.fallback + ")").c_str());
+  }
+  std::printf("Downloaded %llu of %llu bytes (%.1f%%); peak RSS %.1f MiB.\n",
+              (unsigned long long)r->downloaded, (unsigned long long)r->full_size,
+              r->full_size ? 100.0 * double(r->downloaded) / double(r->full_size) : 0.0,
+              double(r->peak_rss) / 1048576.0);
   return kExitOk;
 }
 
@@ -235,8 +273,8 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   publish->add_flag("--json", pb->json, "Print as JSON");
   publish->footer(
       "Example: hull slot publish repo/ payload-202612.01.0 --keys keys/ --channel stable\n"
-      "Targets: hull-<flavor>-<arch>-<version>.{usr.erofs,usr.verity,usr.verity-sig,uki.efi}"
-      " (docs/update.md).");
+      "Publishes as `hull release add` does with its defaults (payload, deltas from the last 4\n"
+      "releases, chunk index; docs/update.md).");
   publish->callback([&ctx, pb] { ctx.action = [pb] { return RunPublish(*pb); }; });
 
   // `hull update apply` joins `hull update check` (cmd_release.cc, registered first).
@@ -265,11 +303,21 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
                     "Certificate that must have signed the release's root hash");
   apply->add_option("--active-usrhash", ap->active_usrhash,
                     "Root hash of the running /usr (default: the default boot entry's)");
+  apply->add_option("--skip-version", ap->skip,
+                    "A version recorded as bad on this node: never installed (repeatable)");
+  apply->add_option("--machine-id", ap->machine_id,
+                    "Staged rollout identity (default: /etc/machine-id when readable; \"\" = "
+                    "every release eligible)");
+  apply->add_option("--boot-tries", ap->boot_tries, "Boot tries of the new entry (default 3)");
   apply->add_flag("--json", ap->json, "Print as JSON");
   apply->footer(
       "Example: hull update apply --repo http://127.0.0.1:8080/ --trusted-root root.json \\\n"
       "           --disk disk.raw --state state/ --json\n"
-      "Each piece is checked against its TUF length and hashes before anything is written.\n"
+      "Per piece the cheapest verified path: a delta from the active release, chunks seeded\n"
+      "from the active slot, or the full target; the verity tree is recomputed when its\n"
+      "parameters are published. Each piece matches its TUF length and SHA-256 before\n"
+      "anything is written. A release with --rollout P reaches a node when\n"
+      "SHA-256(\"hull-rollout\\0\" VERSION \"\\0\" MACHINE_ID)[0..8] (big-endian) mod 100 < P.\n"
       "Exit status: 0 installed or up to date, 1 refused (security) or verification failed,\n"
       "2 usage or I/O errors.");
   apply->callback([&ctx, ap] { ctx.action = [ap] { return RunApply(*ap); }; });

@@ -1,0 +1,228 @@
+#include "slot/publish.h"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include "base/hex.h"
+#include "delta/patch.h"
+#include "tuf/releases.h"
+#include "verity/tree.h"
+
+namespace hull::slot {
+namespace {
+namespace fs = std::filesystem;
+
+class Timer {
+ public:
+  explicit Timer(std::vector<PublishStep>& steps) : steps_(steps) {}
+  void Step(std::string name, uint64_t bytes = 0) {
+    auto now = std::chrono::steady_clock::now();
+    steps_.push_back({std::move(name), std::chrono::duration<double>(now - t_).count(), bytes});
+    t_ = now;
+  }
+
+ private:
+  std::vector<PublishStep>& steps_;
+  std::chrono::steady_clock::time_point t_ = std::chrono::steady_clock::now();
+};
+
+std::string Str(const nlohmann::json& c, const char* k) {
+  auto it = c.find(k);
+  return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A published release of the same flavor/arch: its usr and uki files.
+struct Previous {
+  std::string version, root_hash, usr_file, uki_file;
+};
+
+Result<std::vector<Previous>> PreviousReleases(const std::string& repo, const tuf::Targets& t,
+                                               const ReleaseInfo& info,
+                                               const std::array<uint64_t, 3>& version,
+                                               unsigned k) {
+  std::map<std::array<uint64_t, 3>, Previous> by_version;
+  for (const auto& [name, f] : t.targets) {
+    const auto& c = f.custom;
+    if (!c.is_object() || Str(c, "flavor") != info.flavor || Str(c, "arch") != info.arch) continue;
+    std::string payload = Str(c, "payload");
+    if (payload != "usr" && payload != "uki") continue;
+    auto v = tuf::ParseReleaseVersion(Str(c, "version"));
+    if (!v.ok()) continue;
+    if (*v == version) {
+      return Errorf(ErrorCode::kAlreadyExists, "release {} ({}, {}) is already published",
+                    Str(c, "version"), info.flavor, info.arch);
+    }
+    if (*v > version) continue;
+    auto h = f.hashes.find("sha256");
+    if (h == f.hashes.end()) continue;
+    Previous& p = by_version[*v];
+    p.version = Str(c, "version");
+    p.root_hash = Str(c, "root_hash");
+    (payload == "usr" ? p.usr_file : p.uki_file) =
+        fmt::format("{}/targets/{}.{}", repo, h->second, name);
+  }
+  std::vector<Previous> out;
+  for (auto it = by_version.rbegin(); it != by_version.rend() && out.size() < k; ++it) {
+    if (!it->second.usr_file.empty() && !it->second.uki_file.empty()) out.push_back(it->second);
+  }
+  return out;
+}
+
+// The payload directory of SOURCE (extracting a disk image into `tmp`).
+Result<std::string> PayloadDir(const std::string& source, const std::string& tmp) {
+  std::error_code ec;
+  std::string image = source;
+  if (fs::is_directory(source, ec)) {
+    if (fs::exists(source + "/payload.json", ec)) return source;
+    image = source + "/disk.raw";
+    if (!fs::is_regular_file(image, ec)) {
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "{} holds neither payload.json nor disk.raw", source);
+    }
+  } else if (!fs::is_regular_file(source, ec) && !fs::is_block_file(source, ec)) {
+    return Errorf(ErrorCode::kNotFound, "no such file or directory: {}", source);
+  }
+  HULL_ASSIGN_OR_RETURN(OpenedDisk o, OpenDisk(image, /*writable=*/false));
+  std::string out = tmp + "/payload";
+  HULL_TRY(ExtractPayload(*o.disk, *o.esp, out).Context("extracting " + image));
+  return out;
+}
+
+nlohmann::json ReleaseCustom(const ReleaseInfo& info, const Payload& p, const char* piece) {
+  return {{"flavor", info.flavor},   {"arch", info.arch},
+          {"version", p.version},    {"channel", info.channel},
+          {"rollout_percent", info.rollout_percent},
+          {"payload", piece},        {"root_hash", p.root_hash}};
+}
+
+// The usr and UKI patches from each previous release.
+Status AddDeltas(const PublishOptions& opts, const Payload& p, const std::vector<Previous>& previous,
+                 const std::string& stem, const std::string& uki_path, const std::string& tmp,
+                 Timer& timer, std::vector<tuf::Repository::NewTarget>& add,
+                 std::vector<std::string>& from_versions) {
+  delta::PatchOptions po;
+  po.level = opts.delta_level;
+  po.threads = opts.threads;
+  for (const Previous& old : previous) {
+    for (auto [piece, from, to] : {std::tuple{"usr", old.usr_file, p.usr_path},
+                                   {"uki", old.uki_file, uki_path}}) {
+      std::string out = fmt::format("{}/{}.from-{}.zst", tmp, piece, old.version);
+      HULL_ASSIGN_OR_RETURN(delta::PatchStats ps, delta::MakePatch(from, to, out, po));
+      timer.Step(fmt::format("delta {} from {}", piece, old.version), ps.patch_size);
+      nlohmann::json custom =
+          ReleaseCustom(opts.info, p, std::string(piece) == "usr" ? "usr-delta" : "uki-delta");
+      custom["from"] = old.version;
+      custom["from_root_hash"] = old.root_hash;
+      add.push_back({out, fmt::format("{}.{}.from-{}.zst", stem, piece, old.version), custom});
+    }
+    from_versions.push_back(old.version);
+  }
+  return Ok();
+}
+
+}  // namespace
+
+nlohmann::json VerityCustom(const verity::VerityParams& p, uint64_t file_length) {
+  return {{"hash_type", p.hash_type},
+          {"algorithm", crypto::DigestName(p.algorithm)},
+          {"data_block_size", p.data_block_size},
+          {"hash_block_size", p.hash_block_size},
+          {"data_blocks", p.data_blocks},
+          {"salt", HexEncode(p.salt)},
+          {"uuid", p.uuid.ToString()},
+          {"superblock", p.superblock},
+          {"file_length", file_length}};
+}
+
+Status RecomputeVerity(const nlohmann::json& j, const std::string& usr_path,
+                       const std::string& out_path) {
+  verity::VerityParams p;
+  uint64_t file_length = 0;
+  try {
+    p.hash_type = j.at("hash_type").get<uint32_t>();
+    HULL_ASSIGN_OR_RETURN(p.algorithm,
+                          crypto::ParseDigestAlgorithm(j.at("algorithm").get<std::string>()));
+    p.data_block_size = j.at("data_block_size").get<uint32_t>();
+    p.hash_block_size = j.at("hash_block_size").get<uint32_t>();
+    p.data_blocks = j.at("data_blocks").get<uint64_t>();
+    HULL_ASSIGN_OR_RETURN(p.salt, HexDecode(j.at("salt").get<std::string>()));
+    HULL_ASSIGN_OR_RETURN(p.uuid, Uuid::Parse(j.at("uuid").get<std::string>()));
+    p.superblock = j.at("superblock").get<bool>();
+    file_length = j.at("file_length").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    return Errorf(ErrorCode::kInvalidArgument, "verity parameters: {}", e.what());
+  }
+  HULL_TRY(verity::ValidateParams(p).Context("verity parameters"));
+  HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(usr_path));
+  std::error_code ec;
+  fs::remove(out_path, ec);
+  HULL_ASSIGN_OR_RETURN(File hash, File::CreateNew(out_path, 0600));
+  HULL_TRY(verity::FormatTree(data, hash, p).Context("recomputing the verity tree"));
+  HULL_ASSIGN_OR_RETURN(uint64_t size, hash.Size());
+  if (size > file_length) {
+    return Errorf(ErrorCode::kVerifyFailed, "recomputed tree is {} bytes, published {}", size,
+                  file_length);
+  }
+  return hash.Truncate(file_length);
+}
+
+Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
+                                     const std::string& source, const PublishOptions& opts) {
+  PublishResult r;
+  Timer timer(r.steps);
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-publish"));
+  HULL_ASSIGN_OR_RETURN(std::string dir, PayloadDir(source, tmp.path()));
+  if (dir != source) timer.Step("extract");
+  HULL_ASSIGN_OR_RETURN(Payload p, LoadPayload(dir));
+  HULL_ASSIGN_OR_RETURN(auto version, tuf::ParseReleaseVersion(p.version).Context("payload version"));
+  if (!opts.expect_version.empty() && opts.expect_version != p.version) {
+    return Errorf(ErrorCode::kInvalidArgument, "--version {} but the payload is {}",
+                  opts.expect_version, p.version);
+  }
+  HULL_TRY(VerifyPayload(p));
+  timer.Step("verify");
+  r.version = p.version;
+  r.root_hash = p.root_hash;
+  HULL_ASSIGN_OR_RETURN(tuf::Targets current, tuf::Repository::ReadTargets(repo));
+  HULL_ASSIGN_OR_RETURN(auto previous,
+                        PreviousReleases(repo, current, opts.info, version, opts.deltas));
+
+  const std::string stem = fmt::format("hull-{}-{}-{}", opts.info.flavor, opts.info.arch, p.version);
+  std::vector<tuf::Repository::NewTarget> add;
+  for (auto [key, file] : {std::pair{"usr", kUsrFile}, {"verity", kVerityFile},
+                           {"signature", kSignatureFile}, {"uki", kUkiFile}}) {
+    nlohmann::json custom = ReleaseCustom(opts.info, p, key);
+    std::string path = dir + "/" + file;
+    if (std::string(key) == "verity") {
+      HULL_ASSIGN_OR_RETURN(File hash, File::OpenRead(path));
+      HULL_ASSIGN_OR_RETURN(verity::VerityParams vp, verity::ReadSuperblock(hash));
+      HULL_ASSIGN_OR_RETURN(uint64_t size, hash.Size());
+      custom["verity"] = VerityCustom(vp, size);
+    }
+    r.full_bytes += fs::file_size(path);
+    add.push_back({path, stem + "." + file, custom});
+  }
+  const std::string uki_path = tmp.path() + "/new.uki";
+  HULL_TRY(WriteFileAtomic(uki_path, p.uki));
+
+  HULL_TRY(AddDeltas(opts, p, previous, stem, uki_path, tmp.path(), timer, add, r.delta_from));
+
+  delta::SplitOptions so;
+  so.params = opts.chunker;
+  so.level = opts.chunk_level;
+  HULL_ASSIGN_OR_RETURN(delta::ChunkIndex index,
+                        delta::SplitImage(p.usr_path, repo, so, &r.chunks));
+  HULL_ASSIGN_OR_RETURN(Bytes encoded, delta::EncodeIndex(index));
+  const std::string cidx = tmp.path() + "/usr.cidx";
+  HULL_TRY(WriteFileAtomic(cidx, encoded));
+  timer.Step("chunks", r.chunks.new_bytes);
+  add.push_back({cidx, stem + ".usr.cidx", ReleaseCustom(opts.info, p, "usr-chunks")});
+
+  HULL_TRY(tuf::Repository::AddTargets(repo, keys, add));
+  timer.Step("sign");
+  for (const auto& t : add) r.targets.push_back(t.name);
+  return r;
+}
+
+}  // namespace hull::slot

@@ -1,0 +1,75 @@
+// Publishing a release into a TUF repository with what a node needs to
+// download only what changed (docs/update.md, docs/delta.md "In releases"):
+//
+//   hull-<F>-<A>-<V>.usr.erofs / .usr.verity / .usr.verity-sig / .uki.efi
+//       the four payload pieces (payload "usr", "verity", "signature", "uki");
+//       the verity target's custom "verity" object holds the tree parameters
+//       (VerityCustom) so a client can recompute the tree from the usr image;
+//   hull-<F>-<A>-<V>.usr.from-<W>.zst   payload "usr-delta": zstd patch
+//       (src/delta MakePatch) from release W's usr image to V's;
+//   hull-<F>-<A>-<V>.uki.from-<W>.zst   payload "uki-delta": the same for the UKI;
+//       both with custom "from": W, "from_root_hash": W's root hash;
+//   hull-<F>-<A>-<V>.usr.cidx           payload "usr-chunks": the chunk index
+//       of the usr image; its chunks live in the repository's shared store
+//       <repo>/chunks/ab/<sha256>.zst (no targets of their own: the signed
+//       index names each chunk's SHA-256).
+// W ranges over the last K releases of the same flavor and arch (any
+// channel) older than V; the old pieces are read from <repo>/targets. All
+// targets of a release are added in one signed targets version.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "delta/chunk_store.h"
+#include "slot/update.h"
+#include "verity/params.h"
+
+namespace hull::slot {
+
+struct PublishOptions {
+  ReleaseInfo info;
+  unsigned deltas = 4;     // K: deltas from the last K releases of flavor+arch
+  int delta_level = 15;    // zstd level of the patches (19: smallest, minutes per GB)
+  int chunk_level = 9;     // zstd level of new chunks
+  unsigned threads = 0;    // zstd workers for patches; 0 = single-threaded
+  delta::ChunkerParams chunker;
+  std::string expect_version;  // non-empty: refuse (kInvalidArgument) a payload of another version
+};
+
+struct PublishStep {
+  std::string name;  // "extract", "verify", "delta usr from <W>", "chunks", "sign", ...
+  double seconds = 0;
+  uint64_t bytes = 0;  // output size of the step (0 when none)
+};
+
+struct PublishResult {
+  std::string version, root_hash;
+  std::vector<std::string> targets;     // names added
+  std::vector<std::string> delta_from;  // versions W
+  delta::SplitStats chunks;
+  uint64_t full_bytes = 0;  // the four payload pieces
+  std::vector<PublishStep> steps;
+};
+
+// SOURCE: a payload directory (payload.json), a build output directory
+// holding disk.raw, or a disk image (its default slot is extracted as `hull
+// slot extract` does, into a temp dir). Errors: kInvalidArgument for another
+// kind of source, kAlreadyExists when V of F/A is already published,
+// LoadPayload/VerifyPayload errors, the delta and repository errors.
+Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
+                                     const std::string& source, const PublishOptions& opts);
+
+// The verity target's "verity" custom object: hash_type, algorithm,
+// data_block_size, hash_block_size, data_blocks, salt (hex), uuid,
+// superblock, file_length (bytes of the published hash file).
+nlohmann::json VerityCustom(const verity::VerityParams& p, uint64_t file_length);
+
+// Recomputes the hash file (superblock + tree, zero-padded to file_length)
+// of `usr_path` into `out_path` from a VerityCustom object. kInvalidArgument
+// for a malformed object (untrusted until the result's hash is checked).
+Status RecomputeVerity(const nlohmann::json& verity_custom, const std::string& usr_path,
+                       const std::string& out_path);
+
+}  // namespace hull::slot

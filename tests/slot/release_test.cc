@@ -1,0 +1,442 @@
+// Releases with binary deltas and a chunk index, applied over HTTP (nginx on
+// 127.0.0.1): three releases of one content seed (each differs from the last
+// in one 64 KiB file and its os-release), published with one delta each;
+// disks running the two older ones update to the newest. Oracles: nginx
+// serves the repository, python3's hashlib computes the rollout buckets,
+// the installer's verification of the written slot, and the published
+// verity file itself for the recomputed tree.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "base/hex.h"
+#include "base/subprocess.h"
+#include "crypto/file_digest.h"
+#include "slot/fixture.h"
+#include "slot/publish.h"
+#include "slot/update.h"
+#include "tuf/fetcher.h"
+
+namespace hull::slot {
+namespace {
+namespace fs = std::filesystem;
+
+using testing::Inputs;
+using testing::Release;
+
+constexpr const char* kV0 = "202611.24.0";
+constexpr const char* kV1 = "202612.01.0";
+constexpr const char* kV2 = "202612.08.0";
+
+class ReleaseTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto t0 = std::chrono::steady_clock::now();
+    auto in = Inputs::Create();
+    ASSERT_TRUE(in.ok()) << in.error().ToString();
+    inputs_ = std::move(*in).release();
+    for (const char* v : {kV0, kV1, kV2}) {
+      auto r = inputs_->MakeRelease(v, 1024, /*real_kernel=*/true, "shared content");
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      releases_.push_back(*r);
+    }
+    for (int i : {0, 1}) {
+      auto d = inputs_->MakeDisk(releases_[size_t(i)], fmt::format("base{}", i));
+      ASSERT_TRUE(d.ok()) << d.error().ToString();
+      disks_.push_back(*d);
+    }
+    repo_ = inputs_->dir() + "/repo";
+    keydir_ = inputs_->dir() + "/keys";
+    auto keys = tuf::RoleKeySet::Load(keydir_, true);
+    ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+    ASSERT_TRUE(tuf::Repository::Init(repo_, *keys).ok());
+    PublishOptions o;
+    o.deltas = 1;  // the newest release has a delta from the previous one only
+    o.delta_level = 3;
+    o.chunk_level = 3;
+    for (int i : {0, 1}) {
+      auto r = PublishRelease(repo_, *keys, releases_[size_t(i)].dir, o);
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+    }
+    // The newest through the CLI, at a 50% staged rollout.
+    auto out = hull::Run(Command{.argv = {getenv("HULL_BIN"), "release", "add", repo_,
+                                          releases_[2].dir, "--keys", keydir_, "--deltas", "1",
+                                          "--delta-level", "3", "--chunk-level", "3",
+                                          "--rollout", "50", "--json"}});
+    ASSERT_TRUE(out.ok()) << out.error().ToString();
+    publish_json_ = nlohmann::json::parse(out->out);
+    for (const auto& step : publish_json_["steps"])
+      std::printf("publish %s: %.3f s, %llu bytes\n", step["step"].get<std::string>().c_str(),
+                  step["seconds"].get<double>(), (unsigned long long)step["bytes"].get<uint64_t>());
+    StartNginx();
+    std::printf("fixture: 3 releases, 2 disks, repository and nginx in %.1f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+
+  static void StartNginx() {
+    const std::string d = inputs_->dir() + "/nginx";
+    fs::create_directories(d);
+    // A free loopback port: bind to 0, read it back, close.
+    auto port_out = hull::Run(Command{
+        .argv = {"python3", "-c",
+                 "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
+                 "print(s.getsockname()[1])"}});
+    ASSERT_TRUE(port_out.ok());
+    port_ = std::stoi(port_out->out);
+    std::string conf = fmt::format(
+        "user root;\nworker_processes 1;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\n"
+        "events {{ worker_connections 64; }}\n"
+        "http {{ access_log off; client_body_temp_path {0}; proxy_temp_path {0};\n"
+        "  fastcgi_temp_path {0}; uwsgi_temp_path {0}; scgi_temp_path {0};\n"
+        "  types {{ application/json json; }} default_type application/octet-stream;\n"
+        "  server {{ listen 127.0.0.1:{1}; root {2}; }} }}\n",
+        d, port_, repo_);
+    ASSERT_TRUE(WriteFileAtomic(d + "/nginx.conf", conf).ok());
+    auto started = hull::Run(Command{.argv = {"nginx", "-p", d, "-c", d + "/nginx.conf"}});
+    ASSERT_TRUE(started.ok()) << started.error().ToString();
+    nginx_conf_ = d + "/nginx.conf";
+    auto fetcher = tuf::MakeFetcher(Base());
+    for (int i = 0; i < 100; ++i) {
+      if (fetcher->Fetch("1.root.json", 1 << 20).ok()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "nginx did not answer on port " << port_;
+  }
+
+  static void TearDownTestSuite() {
+    if (!nginx_conf_.empty()) {
+      const std::string d = fs::path(nginx_conf_).parent_path();
+      (void)hull::Run(Command{.argv = {"nginx", "-p", d, "-c", nginx_conf_, "-s", "stop"}});
+    }
+    delete inputs_;
+  }
+
+  static std::string Base() { return fmt::format("http://127.0.0.1:{}/", port_); }
+
+  std::string Fresh(int from, const std::string& name) {
+    std::string path = inputs_->dir() + "/" + name + ".raw";
+    EXPECT_TRUE(testing::CopyImage(disks_[size_t(from)], path).ok());
+    return path;
+  }
+
+  static Result<ApplyResult> Apply(const std::string& image, const ApplyFilters& f) {
+    HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(repo_ + "/1.root.json"));
+    HULL_ASSIGN_OR_RETURN(auto client, tuf::Client::Create(tuf::MakeFetcher(Base()), root, ""));
+    HULL_ASSIGN_OR_RETURN(auto o, OpenDisk(image, true));
+    InstallOptions io;
+    io.verity_cert = &inputs_->verity_cert();
+    return ApplyUpdate(client, *o.disk, *o.esp, f, io);
+  }
+
+  static std::string StoredTarget(const std::string& suffix) {
+    for (const auto& e : fs::directory_iterator(repo_ + "/targets"))
+      if (e.path().string().ends_with(suffix)) return e.path();
+    return "";
+  }
+
+  // Buckets of `ids` for `version`, computed by python3's hashlib.
+  static std::vector<uint32_t> PythonBuckets(const std::string& version,
+                                             const std::vector<std::string>& ids) {
+    std::string script =
+        "import hashlib,sys\n"
+        "v=sys.argv[1]\n"
+        "for m in sys.argv[2:]:\n"
+        "  d=hashlib.sha256(b'hull-rollout\\0'+v.encode()+b'\\0'+m.encode()).digest()\n"
+        "  print(int.from_bytes(d[:8],'big')%100)\n";
+    std::vector<std::string> argv = {"python3", "-c", script, version};
+    argv.insert(argv.end(), ids.begin(), ids.end());
+    auto out = hull::Run(Command{.argv = argv});
+    EXPECT_TRUE(out.ok());
+    std::vector<uint32_t> b;
+    std::istringstream in(out.ok() ? out->out : "");
+    for (uint32_t x; in >> x;) b.push_back(x);
+    return b;
+  }
+
+  // A machine id whose bucket for kV2 is below (eligible) or at/above 50.
+  static std::string MachineId(bool eligible) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 40; ++i) ids.push_back(fmt::format("{:032x}", 0x1000 + i));
+    auto b = PythonBuckets(kV2, ids);
+    for (size_t i = 0; i < b.size(); ++i)
+      if ((b[i] < 50) == eligible) return ids[i];
+    return "";
+  }
+
+  static Inputs* inputs_;
+  static std::vector<Release> releases_;
+  static std::vector<std::string> disks_;
+  static std::string repo_, keydir_, nginx_conf_;
+  static int port_;
+  static nlohmann::json publish_json_;
+};
+Inputs* ReleaseTest::inputs_ = nullptr;
+std::vector<Release> ReleaseTest::releases_;
+std::vector<std::string> ReleaseTest::disks_;
+std::string ReleaseTest::repo_, ReleaseTest::keydir_, ReleaseTest::nginx_conf_;
+int ReleaseTest::port_ = 0;
+nlohmann::json ReleaseTest::publish_json_;
+
+TEST_F(ReleaseTest, PublishListsDeltasChunkIndexAndVerityParameters) {
+  auto t = tuf::Repository::ReadTargets(repo_);
+  ASSERT_TRUE(t.ok());
+  const std::string stem = std::string("hull-immutable-amd64-") + kV2;
+  for (const char* s : {".usr.erofs", ".usr.verity", ".usr.verity-sig", ".uki.efi", ".usr.cidx",
+                        ".usr.from-202612.01.0.zst", ".uki.from-202612.01.0.zst"})
+    EXPECT_EQ(t->targets.count(stem + s), 1u) << s;
+  // --deltas 1: no delta from the oldest release.
+  EXPECT_EQ(t->targets.count(stem + ".usr.from-202611.24.0.zst"), 0u);
+  const auto& d = t->targets.at(stem + ".usr.from-202612.01.0.zst").custom;
+  EXPECT_EQ(d["payload"], "usr-delta");
+  EXPECT_EQ(d["from"], kV1);
+  EXPECT_EQ(d["from_root_hash"], releases_[1].root_hash);
+  EXPECT_EQ(d["rollout_percent"], 50);
+  EXPECT_EQ(publish_json_["deltas_from"], nlohmann::json::array({kV1}));
+  EXPECT_GE(publish_json_["steps"].size(), 4u);
+  EXPECT_TRUE(fs::is_directory(repo_ + "/chunks"));
+  // Publishing the same version again is refused.
+  auto keys = tuf::RoleKeySet::Load(keydir_, false);
+  ASSERT_TRUE(keys.ok());
+  auto dup = PublishRelease(repo_, *keys, releases_[2].dir, {});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(ReleaseTest, VerityRecomputedFromTheUsrImageMatchesThePublishedTree) {
+  auto t = tuf::Repository::ReadTargets(repo_);
+  ASSERT_TRUE(t.ok());
+  const auto& custom = t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity").custom;
+  ASSERT_TRUE(custom.contains("verity"));
+  std::string out = inputs_->dir() + "/recomputed.verity";
+  Status st = RecomputeVerity(custom["verity"], releases_[2].dir + "/usr.erofs", out);
+  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  auto got = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out);
+  auto want = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, releases_[2].dir + "/usr.verity");
+  ASSERT_TRUE(got.ok() && want.ok());
+  EXPECT_EQ(HexEncode(*got), HexEncode(*want));
+  EXPECT_EQ(HexEncode(*want), t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity")
+                                  .hashes.at("sha256"));
+  // Another salt gives another tree (the parameters are what decides it).
+  nlohmann::json other = custom["verity"];
+  other["salt"] = std::string(64, '0');
+  ASSERT_TRUE(RecomputeVerity(other, releases_[2].dir + "/usr.erofs", out).ok());
+  EXPECT_NE(HexEncode(*crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out)),
+            HexEncode(*want));
+}
+
+TEST_F(ReleaseTest, RolloutBucketMatchesPythonAndHoldsBackTheRelease) {
+  std::vector<std::string> ids = {"", "0", "5f2b1a0e9c8d4e7fa1b2c3d4e5f60718",
+                                  "ffffffffffffffffffffffffffffffff"};
+  for (const char* v : {kV1, kV2}) {
+    auto b = PythonBuckets(v, ids);
+    ASSERT_EQ(b.size(), ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(RolloutBucket(ids[i], v), b[i]) << ids[i];
+  }
+  std::string held = MachineId(false);
+  ASSERT_FALSE(held.empty());
+  std::string image = Fresh(1, "rollout");
+  ApplyFilters f;
+  f.machine_id = held;
+  auto r = Apply(image, f);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(r->up_to_date);
+  EXPECT_EQ(r->version, kV1);
+  ASSERT_EQ(r->held_back.size(), 1u);
+  EXPECT_EQ(r->held_back[0], fmt::format("{}: staged rollout 50%, this node's bucket is {}", kV2,
+                                         PythonBuckets(kV2, {held})[0]));
+}
+
+TEST_F(ReleaseTest, SkippedVersionIsNeverChosen) {
+  std::string image = Fresh(1, "skip");
+  ApplyFilters f;
+  f.skip_versions = {kV2};
+  auto r = Apply(image, f);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_TRUE(r->up_to_date);
+  EXPECT_EQ(r->version, kV1);
+  ASSERT_EQ(r->held_back.size(), 1u);
+  EXPECT_EQ(r->held_back[0], std::string(kV2) + ": recorded as bad on this node (skipped)");
+  f.skip_versions = {kV1, kV2, kV0};
+  auto none = Apply(image, f);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(ReleaseTest, DiskRunningThePreviousReleaseUsesTheDelta) {
+  std::string image = Fresh(1, "delta");
+  ApplyFilters f;
+  f.machine_id = MachineId(true);
+  ASSERT_FALSE(f.machine_id.empty());
+  auto r = Apply(image, f);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->version, kV2);
+  EXPECT_TRUE(r->held_back.empty());
+  EXPECT_EQ(r->pieces["usr"].method, std::string("delta from ") + kV1);
+  EXPECT_EQ(r->pieces["uki"].method, std::string("delta from ") + kV1);
+  EXPECT_EQ(r->pieces["verity"].method, "recomputed");
+  EXPECT_EQ(r->pieces["verity"].downloaded, 0u);
+  EXPECT_EQ(r->install.slot, "B");
+  EXPECT_LT(r->downloaded * 10, r->full_size);
+  std::printf("delta: downloaded %llu of %llu bytes (usr %llu of %llu), peak RSS %llu\n",
+              (unsigned long long)r->downloaded, (unsigned long long)r->full_size,
+              (unsigned long long)r->pieces["usr"].downloaded,
+              (unsigned long long)r->pieces["usr"].full_size, (unsigned long long)r->peak_rss);
+  auto o = OpenDisk(image, false);
+  ASSERT_TRUE(o.ok());
+  auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
+  ASSERT_TRUE(def.ok()) << def.error().ToString();
+  EXPECT_EQ(*def, std::string("hull_") + kV2 + "+3.efi");
+  // The UKI on the ESP is byte for byte the published one.
+  auto uki = o->esp->Read(*def, kMaxUkiBytes);
+  ASSERT_TRUE(uki.ok());
+  EXPECT_TRUE(*uki == *ReadFileBytes(releases_[2].dir + "/uki.efi"));
+}
+
+TEST_F(ReleaseTest, DiskRunningAnOlderReleaseAssemblesFromChunks) {
+  std::string image = Fresh(0, "chunks");
+  auto r = Apply(image, {});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->version, kV2);
+  const std::string& m = r->pieces["usr"].method;
+  EXPECT_TRUE(m.starts_with("chunks: 1 of ")) << m;
+  EXPECT_EQ(r->pieces["uki"].method, "full");
+  EXPECT_EQ(r->pieces["verity"].method, "recomputed");
+  EXPECT_LT(r->pieces["usr"].downloaded * 2, r->pieces["usr"].full_size);
+  std::printf("chunks: %s, usr downloaded %llu of %llu bytes\n", m.c_str(),
+              (unsigned long long)r->pieces["usr"].downloaded,
+              (unsigned long long)r->pieces["usr"].full_size);
+  auto o = OpenDisk(image, false);
+  ASSERT_TRUE(o.ok());
+  auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
+  ASSERT_TRUE(def.ok()) << def.error().ToString();
+  EXPECT_EQ(*def, std::string("hull_") + kV2 + "+3.efi");
+}
+
+// A node whose active usr differs from its release (one flipped byte in the
+// middle of slot A's image): the delta verifies (TUF) but does not reproduce
+// the target, so the chunks path takes over and fetches the damaged chunk.
+TEST_F(ReleaseTest, DeltaThatDoesNotReproduceTheTargetFallsBackToChunks) {
+  std::string image = Fresh(1, "drifted");
+  {
+    auto o = OpenDisk(image, true);
+    ASSERT_TRUE(o.ok());
+    auto st = ReadDiskState(*o->disk, *o->esp);
+    ASSERT_TRUE(st.ok());
+    const Slot& a = st->slots[0];
+    uint64_t off = a.Offset(a.usr) + 512 * 1024;
+    Bytes b(1);
+    ASSERT_TRUE(o->disk->ReadAt(off, b).ok());
+    b[0] ^= 0xff;
+    ASSERT_TRUE(o->disk->WriteAt(off, b).ok());
+    ASSERT_TRUE(o->disk->Sync().ok());
+  }
+  auto r = Apply(image, {});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  const PieceMethod& usr = r->pieces["usr"];
+  // The chunk that differs between the releases, plus the damaged one (a
+  // clean node fetches one: DiskRunningAnOlderReleaseAssemblesFromChunks).
+  EXPECT_TRUE(usr.method.starts_with("chunks: 2 of ")) << usr.method;
+  EXPECT_TRUE(usr.fallback.starts_with(std::string("delta from ") + kV1 + ": ")) << usr.fallback;
+  EXPECT_EQ(r->pieces["uki"].method, std::string("delta from ") + kV1);
+  EXPECT_EQ(r->install.slot, "B");
+}
+
+TEST_F(ReleaseTest, TamperedDeltaIsRefusedAndTheDiskIsUnchanged) {
+  const std::string name = std::string("hull-immutable-amd64-") + kV2 + ".usr.from-" + kV1 + ".zst";
+  std::string stored = StoredTarget("." + name);
+  ASSERT_FALSE(stored.empty());
+  Bytes good = *ReadFileBytes(stored);
+  Bytes bad = good;
+  bad[bad.size() / 2] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(stored, bad).ok());
+  std::string image = Fresh(1, "tampered");
+  Bytes before = *ReadFileBytes(image);
+  auto r = Apply(image, {});
+  ASSERT_TRUE(WriteFileAtomic(stored, good).ok());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_NE(r.error().ToString().find("downloading " + name), std::string::npos)
+      << r.error().ToString();
+  EXPECT_NE(r.error().ToString().find("target " + name + " does not match its sha256 hash"),
+            std::string::npos)
+      << r.error().ToString();
+  EXPECT_TRUE(*ReadFileBytes(image) == before);
+}
+
+TEST_F(ReleaseTest, CliPrintsMethodsAndRatio) {
+  std::string image = Fresh(1, "cli");
+  auto out = hull::RunAllowFailure(Command{
+      .argv = {getenv("HULL_BIN"), "update", "apply", "--repo", Base(), "--trusted-root",
+               repo_ + "/1.root.json", "--disk", image, "--machine-id", "", "--json"}});
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->exit_code, 0) << out->err;
+  auto j = nlohmann::json::parse(out->out);
+  EXPECT_EQ(j["version"], kV2);
+  EXPECT_EQ(j["pieces"]["usr"]["method"], std::string("delta from ") + kV1);
+  EXPECT_EQ(j["pieces"]["verity"]["method"], "recomputed");
+  EXPECT_EQ(j["pieces"]["signature"]["method"], "full");
+  EXPECT_LT(j["downloaded_bytes"].get<uint64_t>(), j["full_bytes"].get<uint64_t>());
+  EXPECT_GT(j["peak_rss_bytes"].get<uint64_t>(), 0u);
+}
+
+// SOURCE as a disk image and as a build output directory holding disk.raw;
+// the text output of `update apply`.
+TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
+  const std::string repo = inputs_->dir() + "/repo-cli", keys = inputs_->dir() + "/keys-cli";
+  const char* hull_bin = getenv("HULL_BIN");
+  auto init = hull::Run(Command{.argv = {hull_bin, "release", "init", repo, "--keys", keys}});
+  ASSERT_TRUE(init.ok()) << init.error().ToString();
+  const std::string build_dir = inputs_->dir() + "/build-out";
+  fs::create_directories(build_dir);
+  ASSERT_TRUE(testing::CopyImage(disks_[1], build_dir + "/disk.raw").ok());
+  for (const std::string& source : {disks_[0], build_dir}) {
+    auto add = hull::Run(Command{.argv = {hull_bin, "release", "add", repo, source, "--keys", keys,
+                                          "--delta-level", "3", "--chunk-level", "3"}});
+    ASSERT_TRUE(add.ok()) << add.error().ToString();
+    EXPECT_NE(add->out.find("Chunks: "), std::string::npos) << add->out;
+  }
+  auto t = tuf::Repository::ReadTargets(repo);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->targets.at(std::string("hull-immutable-amd64-") + kV0 + ".usr.erofs").custom["root_hash"],
+            releases_[0].root_hash);
+  EXPECT_EQ(t->targets.at(std::string("hull-immutable-amd64-") + kV1 + ".usr.erofs").hashes.at("sha256"),
+            HexEncode(*crypto::DigestFile(crypto::DigestAlgorithm::kSha256,
+                                          releases_[1].dir + "/usr.erofs")));
+  EXPECT_EQ(t->targets.count(std::string("hull-immutable-amd64-") + kV1 + ".usr.from-" + kV0 + ".zst"),
+            1u);
+  auto wrong = hull::RunAllowFailure(Command{
+      .argv = {hull_bin, "release", "add", repo, releases_[2].dir, "--keys", keys, "--version",
+               "202701.01.0"}});
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_EQ(wrong->exit_code, 2);
+  EXPECT_NE(wrong->err.find("--version 202701.01.0 but the payload is 202612.08.0"),
+            std::string::npos)
+      << wrong->err;
+  EXPECT_EQ(tuf::Repository::ReadTargets(repo)->targets.count(
+                std::string("hull-immutable-amd64-") + kV2 + ".usr.erofs"),
+            0u);
+  auto bad = hull::RunAllowFailure(
+      Command{.argv = {hull_bin, "release", "add", repo, inputs_->dir(), "--keys", keys}});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->exit_code, 2);
+  EXPECT_NE(bad->err.find("holds neither payload.json nor disk.raw"), std::string::npos) << bad->err;
+
+  std::string image = Fresh(0, "cli-text");
+  auto out = hull::RunAllowFailure(
+      Command{.argv = {hull_bin, "update", "apply", "--repo", "file://" + repo, "--trusted-root",
+                       repo + "/1.root.json", "--disk", image, "--machine-id", ""}});
+  ASSERT_TRUE(out.ok());
+  ASSERT_EQ(out->exit_code, 0) << out->err;
+  EXPECT_NE(out->out.find(std::string("usr       delta from ") + kV0), std::string::npos) << out->out;
+  EXPECT_NE(out->out.find("verity    recomputed"), std::string::npos) << out->out;
+  EXPECT_NE(out->out.find("%); peak RSS "), std::string::npos) << out->out;
+  std::printf("%s", out->out.c_str());
+}
+
+}  // namespace
+}  // namespace hull::slot
