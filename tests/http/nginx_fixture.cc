@@ -68,6 +68,8 @@ std::string Config(const Nginx& n) {
       "    location = /moved-rel {{ return 302 small.txt; }}\n"
       "    location = /loop {{ return 302 /loop; }}\n"
       "    location = /forbidden {{ return 403; }}\n"
+      "    location = /echo {{ default_type text/plain; return 200 \"$request|$http_host|"
+      "$http_user_agent|$http_accept_encoding|$http_connection\\n\"; }}\n"
       "    location = /to-tls {{ return 302 https://localhost:{1}/small.txt; }}\n"
       "    location = /to-plain {{ return 302 http://127.0.0.1:{2}/small.txt; }}\n",
       d, n.tls_port, n.plain_port);
