@@ -3,7 +3,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 #include <random>
@@ -112,8 +115,13 @@ std::string Nginx::Tls(std::string_view path) const {
 }
 
 Nginx::~Nginx() {
+  auto pid_text = ReadFileText(dir + "/nginx.pid", 64);
   (void)hull::Run(Command{.argv = {"nginx", "-p", dir, "-c", dir + "/nginx.conf", "-s", "stop"},
                           .timeout = std::chrono::seconds(10)});
+  // "-s stop" only signals; wait (bounded) for the master to exit so the
+  // scratch directory is not removed under it.
+  pid_t pid = pid_text.ok() ? static_cast<pid_t>(std::atoi(pid_text->c_str())) : 0;
+  for (int i = 0; pid > 0 && i < 100 && ::kill(pid, 0) == 0; ++i) ::usleep(50 * 1000);
 }
 
 Result<std::unique_ptr<Nginx>> StartNginx(TempDir& scratch) {
