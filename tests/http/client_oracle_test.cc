@@ -124,6 +124,18 @@ TEST_F(HttpOracle, ChunkedResponse) {
   EXPECT_EQ(tls->first, *want);
 }
 
+// What nginx saw of the request, echoed back in the body.
+TEST_F(HttpOracle, RequestAsTheServerSeesIt) {
+  std::string body;
+  Status s = Get(nginx_->Plain("echo?a=1"), {}, [&](ByteSpan p) {
+    body.append(AsChars(p));
+    return Status{};
+  });
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(body, fmt::format("GET /echo?a=1 HTTP/1.1|127.0.0.1:{}|hull/{}|identity|close\n",
+                              nginx_->plain_port, HULL_TEST_VERSION));
+}
+
 TEST_F(HttpOracle, NotFoundAndOtherStatuses) {
   std::string missing = nginx_->Plain("missing.json");
   ExpectError(Discard(missing), ErrorCode::kNotFound, "'" + missing + "' not found (HTTP 404)");

@@ -3,7 +3,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 #include <random>
@@ -68,6 +71,8 @@ std::string Config(const Nginx& n) {
       "    location = /moved-rel {{ return 302 small.txt; }}\n"
       "    location = /loop {{ return 302 /loop; }}\n"
       "    location = /forbidden {{ return 403; }}\n"
+      "    location = /echo {{ default_type text/plain; return 200 \"$request|$http_host|"
+      "$http_user_agent|$http_accept_encoding|$http_connection\\n\"; }}\n"
       "    location = /to-tls {{ return 302 https://localhost:{1}/small.txt; }}\n"
       "    location = /to-plain {{ return 302 http://127.0.0.1:{2}/small.txt; }}\n",
       d, n.tls_port, n.plain_port);
@@ -110,8 +115,13 @@ std::string Nginx::Tls(std::string_view path) const {
 }
 
 Nginx::~Nginx() {
+  auto pid_text = ReadFileText(dir + "/nginx.pid", 64);
   (void)hull::Run(Command{.argv = {"nginx", "-p", dir, "-c", dir + "/nginx.conf", "-s", "stop"},
                           .timeout = std::chrono::seconds(10)});
+  // "-s stop" only signals; wait (bounded) for the master to exit so the
+  // scratch directory is not removed under it.
+  pid_t pid = pid_text.ok() ? static_cast<pid_t>(std::atoi(pid_text->c_str())) : 0;
+  for (int i = 0; pid > 0 && i < 100 && ::kill(pid, 0) == 0; ++i) ::usleep(50 * 1000);
 }
 
 Result<std::unique_ptr<Nginx>> StartNginx(TempDir& scratch) {
