@@ -24,6 +24,8 @@ packages=(
   time
   casync  # the delta bench compares Hull chunks with it
   cpio  # hull-init VM tests pack their initrd with it
+  python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
+  mkosi  # the build bench compares Hull with it (bench/mkosi-bench.sh)
 )
 
 missing=()
