@@ -25,6 +25,8 @@ packages=(
   casync  # the delta bench compares Hull chunks with it
   cpio  # hull-init VM tests pack their initrd with it
   openssl ca-certificates  # http tests make a CA with the CLI; the TLS trust store
+  python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
+  mkosi  # the build bench compares Hull with it (bench/mkosi-bench.sh)
 )
 
 missing=()

@@ -86,7 +86,9 @@ nlohmann::json BuildSpdx(const SbomInfo& info, const std::vector<PackageInfo>& p
   pkgs.push_back({{"SPDXID", os_id},
                   {"name", info.image_name},
                   {"versionInfo", info.image_version},
-                  {"primaryPackagePurpose", "OPERATING-SYSTEM"},
+                  // The JSON schema spells the purpose with an underscore (the tag-value
+                  // form is OPERATING-SYSTEM; SPDX 2.3 clause 7.24).
+                  {"primaryPackagePurpose", "OPERATING_SYSTEM"},
                   {"downloadLocation", "NOASSERTION"},
                   {"filesAnalyzed", false},
                   {"licenseConcluded", "NOASSERTION"},

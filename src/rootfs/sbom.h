@@ -1,9 +1,10 @@
 // An SPDX 2.3 JSON document (https://spdx.github.io/spdx-spec/v2.3/) listing
-// every package of the image: one OPERATING-SYSTEM package the document
+// every package of the image: one OPERATING_SYSTEM package the document
 // DESCRIBES, which CONTAINS one package per Debian package (version, purl,
 // the .deb's SHA-256, declared license from its DEP-5 copyright file).
-// Deterministic: `created` is SOURCE_DATE_EPOCH and the namespace is derived
-// from the content.
+// Valid against the SPDX 2.3 JSON schema (tests/data/spdx, checked by
+// build_e2e_test). Deterministic: `created` is SOURCE_DATE_EPOCH and the
+// namespace is derived from the content.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,9 @@
 // byte-identical disks, and independent tools must accept what was built:
 // hull inspect (verdict good), sbverify (UKI, systemd-boot), veritysetup
 // verify (usr + verity partitions cut out with dd at sfdisk --json offsets),
-// qemu-img check (qcow2), and the SBOM's SPDX 2.3 fields. A spec typo and
+// qemu-img check (qcow2), systemd-dissect (ESP, root, /usr with its verity
+// and signature partitions), and the SBOM against the vendored SPDX 2.3 JSON
+// schema (python3-jsonschema). A spec typo and
 // missing keys are clear errors that leave nothing in --out.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -16,6 +18,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/image_checks.h"
 
 namespace hull {
 namespace {
@@ -182,6 +185,8 @@ TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
     EXPECT_TRUE(p.contains("SPDXID") && p.contains("name") && p.contains("downloadLocation"))
         << p.dump();
   }
+  test_support::ExpectValidSpdx23(d + "/a/HullE2E_202611.25.0.spdx.json", d);
+  test_support::ExpectDissectSeesDpsImage(d + "/a/" + raw, root, "202611.25.0");
 }
 
 }  // namespace

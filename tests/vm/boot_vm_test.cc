@@ -14,6 +14,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/image_checks.h"
 
 namespace hull {
 namespace {
@@ -93,6 +94,17 @@ class BootVm : public ::testing::Test {
 TempDir* BootVm::dir_ = nullptr;
 std::string BootVm::image_;
 json BootVm::manifest_;
+
+// The default image, offline: systemd-dissect and the SPDX 2.3 schema.
+TEST_F(BootVm, DissectAndSbomOfTheDefaultImage) {
+  test_support::ExpectDissectSeesDpsImage(image_, manifest_["usr"]["root_hash"],
+                                          manifest_["version"]);
+  std::string sbom;
+  for (const auto& e : fs::directory_iterator(dir_->path() + "/image"))
+    if (e.path().string().ends_with(".spdx.json")) sbom = e.path();
+  ASSERT_FALSE(sbom.empty());
+  test_support::ExpectValidSpdx23(sbom, dir_->path());
+}
 
 TEST_F(BootVm, ValidatesUnderSecureBootWithTpm) {
   int rc = -1;
