@@ -11,6 +11,7 @@
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/node.h"
+#include "agent/sysfs.h"
 #include "agent/update.h"
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -79,20 +80,21 @@ int RunHealth(const UpdateOptions& o) {
   // Is this boot counted (an entry "+LEFT-DONE" still on trial)?
   std::string entry;
   bool counted = false;
-  if (auto esp = MountEsp(*node); esp.ok()) {
-    if (auto d = slot::OpenDisk(node->disk, false, *esp); d.ok()) {
-      if (auto st = slot::ReadDiskState(*d->disk, *d->esp); st.ok()) {
-        for (const auto& u : st->ukis) {
-          if (u.usrhash != node->usrhash) continue;
-          entry = u.file;
-          counted = u.entry.left.has_value();
-        }
-      }
+  auto state = [&]() -> Result<slot::DiskState> {
+    HULL_ASSIGN_OR_RETURN(std::string esp, MountEsp(*node));
+    HULL_ASSIGN_OR_RETURN(auto d, slot::OpenDisk(node->disk, false, esp));
+    return slot::ReadDiskState(*d.disk, *d.esp);
+  }();
+  if (state.ok()) {
+    for (const auto& u : state->ukis) {
+      if (u.usrhash != node->usrhash) continue;
+      entry = u.file;
+      counted = u.entry.left.has_value();
     }
+  } else {
+    reasons.push_back("cannot read the boot entries: " + state.error().ToString());
   }
-  auto pcr = ReadFileText("/sys/class/tpm/tpm0/pcr-sha256/11", 256);
-  std::string pcr11 = pcr.ok() ? *pcr : "";
-  while (!pcr11.empty() && (pcr11.back() == '\n' || pcr11.back() == ' ')) pcr11.pop_back();
+  std::string pcr11 = ReadSysLine("/sys/class/tpm/tpm0/pcr-sha256/11");
   for (auto& ch : pcr11) ch = char(std::tolower(static_cast<unsigned char>(ch)));
   json facts = {{"version", node->version},
                 {"root_hash", node->usrhash},

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "agent/facts.h"
+#include "agent/sysfs.h"
 #include "base/file.h"
 #include "base/hex.h"
 #include "disk/image.h"
@@ -19,16 +20,6 @@
 namespace hull::agent {
 namespace fs = std::filesystem;
 namespace {
-
-std::string Text(const std::string& path) {
-  auto t = ReadFileText(path, 1 << 20);
-  return t.ok() ? *t : std::string();
-}
-
-std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 std::string DebianArch() {
   utsname u{};
@@ -43,7 +34,7 @@ std::string DebianArch() {
 std::string PartitionDevice(const std::string& disk, uint32_t n) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/sys/block/" + disk, ec)) {
-    if (Trimmed(Text(e.path().string() + "/partition")) == std::to_string(n))
+    if (ReadSysLine(e.path().string() + "/partition") == std::to_string(n))
       return "/dev/" + e.path().filename().string();
   }
   return "";
@@ -86,15 +77,15 @@ Status FindDisk(const Uuid& usr, Node& node) {
 
 Result<Node> ReadNode() {
   Node n;
-  auto hash = CmdlineValue(Text("/proc/cmdline"), "usrhash");
+  auto hash = CmdlineValue(ReadSysText("/proc/cmdline"), "usrhash");
   if (!hash || hash->size() != 64)
     return Error(ErrorCode::kNotFound, "no usrhash= on the kernel command line: not a Hull node");
   n.usrhash = *hash;
-  std::string osrel = Text("/usr/lib/os-release");
+  std::string osrel = ReadSysText("/usr/lib/os-release");
   n.version = OsReleaseValue(osrel, "IMAGE_VERSION").value_or("");
   n.flavor = OsReleaseValue(osrel, "VARIANT_ID").value_or("");
   n.arch = DebianArch();
-  n.machine_id = Trimmed(Text("/etc/machine-id"));
+  n.machine_id = ReadSysLine("/etc/machine-id");
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(n.usrhash));
   HULL_ASSIGN_OR_RETURN(disk::VerityUuids uuids, disk::DpsVerityUuids(root));
   HULL_TRY(FindDisk(uuids.data, n));
@@ -102,7 +93,7 @@ Result<Node> ReadNode() {
 }
 
 Result<std::string> MountEsp(const Node& node) {
-  auto mounts = ParseMountInfo(Text("/proc/self/mountinfo"));
+  auto mounts = ParseMountInfo(ReadSysText("/proc/self/mountinfo"));
   if (mounts.ok()) {
     for (const auto& m : *mounts)
       if (m.source == node.esp_device && m.fstype == "vfat") return m.mount_point;
@@ -111,7 +102,9 @@ Result<std::string> MountEsp(const Node& node) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (mount(node.esp_device.c_str(), dir.c_str(), "vfat", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-            "umask=0077") != 0) {
+            // The kernel's default iocharset (ascii) is a module the image
+            // need not keep; iso8859-1 is in the default allow-list.
+            "umask=0077,iocharset=iso8859-1") != 0) {
     return Errorf(ErrorCode::kIo, "cannot mount the ESP {} at {}: {}", node.esp_device, dir,
                   std::strerror(errno));
   }

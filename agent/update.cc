@@ -35,18 +35,23 @@ struct Context {
   slot::DiskState state;
 };
 
-Result<Context> OpenContext(bool writable) {
-  Context c;
+// The configuration (defaults when there is none), so that even the
+// errors of a node that cannot be read reach the event console.
+UpdateConfig Config(std::string* error) {
   auto cfg = LoadConfig();
-  if (cfg.ok()) {
-    c.config = std::move(*cfg);
-  } else if (cfg.error().code() != ErrorCode::kNotFound) {
-    return std::move(cfg).error();
-  }
+  if (cfg.ok()) return std::move(*cfg);
+  if (cfg.error().code() != ErrorCode::kNotFound) *error = cfg.error().ToString();
+  return {};
+}
+
+Result<Context> OpenContext(UpdateConfig config, bool writable) {
+  Context c;
+  c.config = std::move(config);
   HULL_ASSIGN_OR_RETURN(c.node, ReadNode());
   HULL_ASSIGN_OR_RETURN(std::string esp, MountEsp(c.node));
   HULL_ASSIGN_OR_RETURN(c.disk, slot::OpenDisk(c.node.disk, writable, esp));
-  HULL_ASSIGN_OR_RETURN(c.state, slot::ReadDiskState(*c.disk.disk, *c.disk.esp));
+  HULL_ASSIGN_OR_RETURN(c.state, slot::ReadDiskState(*c.disk.disk, *c.disk.esp)
+                                     .Context("reading " + c.node.disk + " and the ESP at " + esp));
   return c;
 }
 
@@ -103,11 +108,13 @@ Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
 }  // namespace
 
 int RunUpdate(const UpdateOptions& o) {
-  Events quiet("");
-  auto ctx = OpenContext(true);
-  if (!ctx.ok()) return Fail(quiet, ctx.error());
+  std::string config_error;
+  UpdateConfig cfg = Config(&config_error);
+  Events ev(cfg.event_console);
+  if (!config_error.empty()) return Fail(ev, Error(ErrorCode::kInvalidArgument, config_error));
+  auto ctx = OpenContext(cfg, true);
+  if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
-  Events ev(c.config.event_console);
   if (auto st = RecordRollbacks(c, ev); !st.ok()) return Fail(ev, st.error());
   if (c.config.repository.empty()) {
     ev.Emit("idle", {{"running", c.node.version}, {"reason", "no update repository configured"}});
@@ -166,11 +173,12 @@ int RunUpdate(const UpdateOptions& o) {
 }
 
 int RunBless(const UpdateOptions&) {
-  Events quiet("");
-  auto ctx = OpenContext(false);
-  if (!ctx.ok()) return Fail(quiet, ctx.error());
+  std::string config_error;
+  UpdateConfig cfg = Config(&config_error);
+  Events ev(cfg.event_console);
+  auto ctx = OpenContext(cfg, false);
+  if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
-  Events ev(c.config.event_console);
   const slot::Uki* booted = BootedEntry(c);
   if (!booted) return Fail(ev, Error(ErrorCode::kNotFound, "no boot entry names the booted usrhash="));
   if (!booted->entry.left.has_value()) return 0;  // not counted: nothing to do
@@ -212,7 +220,8 @@ int RunCheck(const UpdateOptions& o) {
 
 int RunStatus(const UpdateOptions& o) {
   Events quiet("");
-  auto ctx = OpenContext(false);
+  std::string config_error;
+  auto ctx = OpenContext(Config(&config_error), false);
   if (!ctx.ok()) return Fail(quiet, ctx.error());
   const Context& c = *ctx;
   auto bad = LoadBadVersions(kBadVersions);

@@ -19,6 +19,7 @@
 #include "agent/dm_status.h"
 #include "agent/events.h"
 #include "agent/facts.h"
+#include "agent/sysfs.h"
 #include "base/file.h"
 #include "base/subprocess.h"
 
@@ -28,20 +29,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// Reads until EOF: /proc and sysfs files report sizes that are not their length.
-std::string ReadText(const std::string& path, size_t max = 1 << 20) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  std::string out;
-  char buf[4096];
-  while (out.size() < max) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, size_t(n));
-  }
-  close(fd);
-  return out;
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
@@ -57,7 +44,7 @@ std::string FindDiskBySerial(const std::string& serial, std::string* found_seria
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name[0] == '.') continue;
-    std::string s = Trim(ReadText("/sys/block/" + name + "/serial", 256));
+    std::string s = Trim(ReadSysText("/sys/block/" + name + "/serial", 256));
     if (s.rfind(serial, 0) == 0) {
       found = "/dev/" + name;
       *found_serial = s;
@@ -75,7 +62,7 @@ json Command(const std::vector<std::string>& argv, std::chrono::seconds timeout)
 
 json UsrFacts() {
   json j;
-  auto mounts = ParseMountInfo(ReadText("/proc/self/mountinfo", 4 << 20));
+  auto mounts = ParseMountInfo(ReadSysText("/proc/self/mountinfo", 4 << 20));
   if (mounts.ok()) {
     if (auto m = FindMount(*mounts, "/usr")) {
       j["source"] = m->source;
@@ -174,7 +161,7 @@ std::string KernelLog() {
 
 json SelinuxFacts() {
   json j;
-  std::string enforce = Trim(ReadText("/sys/fs/selinux/enforce", 16));
+  std::string enforce = Trim(ReadSysText("/sys/fs/selinux/enforce", 16));
   j["mode"] = enforce == "1" ? "enforcing" : enforce == "0" ? "permissive" : "disabled";
   auto denials = SelinuxDenials(KernelLog());
   j["denials"] = denials.size();
@@ -214,7 +201,7 @@ json BootFacts() {
   j["failed_units"] =
       Command({"systemctl", "--failed", "--plain", "--no-legend"}, std::chrono::seconds(30))
           .value("out", "");
-  auto mem = MemoryInUse(ReadText("/proc/meminfo"));
+  auto mem = MemoryInUse(ReadSysText("/proc/meminfo"));
   if (mem.ok()) j["memory_used_bytes"] = *mem;
   return j;
 }
@@ -222,12 +209,12 @@ json BootFacts() {
 json Phase1(const std::string& disk) {
   json j;
   j["boot"] = BootFacts();
-  std::string cmdline = ReadText("/proc/cmdline");
+  std::string cmdline = ReadSysText("/proc/cmdline");
   j["cmdline"] = Trim(cmdline);
-  j["image_version"] = OsReleaseValue(ReadText("/usr/lib/os-release"), "IMAGE_VERSION").value_or("");
-  j["kernel"] = Trim(ReadText("/proc/sys/kernel/osrelease"));
+  j["image_version"] = OsReleaseValue(ReadSysText("/usr/lib/os-release"), "IMAGE_VERSION").value_or("");
+  j["kernel"] = Trim(ReadSysText("/proc/sys/kernel/osrelease"));
   j["usr"] = UsrFacts();
-  std::string sb = ReadText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed",
+  std::string sb = ReadSysText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed",
                             64);
   auto v = ParseSecureBootVariable(AsBytes(sb));
   if (v.ok()) {
@@ -245,15 +232,15 @@ json Phase1(const std::string& disk) {
       j["secure_boot_error"] = v.error().ToString();
     }
   }
-  auto lockdown = ParseLockdown(ReadText("/sys/kernel/security/lockdown", 256));
+  auto lockdown = ParseLockdown(ReadSysText("/sys/kernel/security/lockdown", 256));
   j["lockdown"] = lockdown.ok() ? *lockdown : "unknown";
-  std::string pcr = Trim(ReadText("/sys/class/tpm/tpm0/pcr-sha256/11", 256));
+  std::string pcr = Trim(ReadSysText("/sys/class/tpm/tpm0/pcr-sha256/11", 256));
   j["tpm"] = access("/dev/tpm0", F_OK) == 0;
   if (!pcr.empty()) {
     for (auto& c : pcr) c = char(std::tolower(static_cast<unsigned char>(c)));
     j["pcr11"] = pcr;
   }
-  auto mounts = ParseMountInfo(ReadText("/proc/self/mountinfo", 4 << 20));
+  auto mounts = ParseMountInfo(ReadSysText("/proc/self/mountinfo", 4 << 20));
   if (mounts.ok()) {
     if (auto m = FindMount(*mounts, "/etc")) j["etc_fstype"] = m->fstype;
     if (auto m = FindMount(*mounts, "/")) j["root_fstype"] = m->fstype;
@@ -277,17 +264,17 @@ int RunValidate(const ValidateOptions& o) {
                  kValidateSerial);
     return 2;
   }
-  const std::string boot_id = Trim(ReadText("/proc/sys/kernel/random/boot_id", 64));
+  const std::string boot_id = Trim(ReadSysText("/proc/sys/kernel/random/boot_id", 64));
   const std::string first = o.state_dir + "/phase1.json";
   const std::string etc_marker = "/etc/hull-validate.marker";
   const std::string var_marker = o.state_dir + "/marker";
-  std::string saved = ReadText(first);
+  std::string saved = ReadSysText(first);
   if (!saved.empty()) {
     json phase1 = json::parse(saved, nullptr, false);
     std::string prev = phase1.is_object() ? phase1.value("boot_id", "") : "";
     if (!prev.empty() && prev != boot_id) {
-      json persist = {{"etc", Trim(ReadText(etc_marker, 256)) == prev},
-                      {"var", Trim(ReadText(var_marker, 256)) == prev},
+      json persist = {{"etc", Trim(ReadSysText(etc_marker, 256)) == prev},
+                      {"var", Trim(ReadSysText(var_marker, 256)) == prev},
                       {"boot_id", boot_id}};
       json report = {{"phase1", phase1}, {"persist", persist}};
       unlink(first.c_str());

@@ -26,13 +26,18 @@ ExecStart=/usr/libexec/hull/hull-agent validate --if-requested
 WantedBy=multi-user.target
 )";
 
+// Every unit here orders itself after multi-user.target, which it is wanted
+// by: otherwise the target would order itself after them (systemd's default
+// for targets) and close a cycle through the gate.
+//
 // Runs once per boot after the gate (recording rollbacks, installing what is
 // new) and then on the timer.
 constexpr const char* kUpdateUnit = R"([Unit]
 Description=Hull node image update (install the newest release into the other slot)
 Documentation=man:hull-agent(8)
 Wants=network-online.target
-After=network-online.target boot-complete.target hull-health.service hull-bless.service
+After=multi-user.target network-online.target boot-complete.target hull-health.service
+After=hull-bless.service
 ConditionPathExists=/usr/libexec/hull/hull-agent
 
 [Service]
@@ -49,7 +54,7 @@ WantedBy=multi-user.target
 constexpr const char* kBlessUnit = R"([Unit]
 Description=Hull: mark this boot good (remove its entry's boot counter)
 Requires=boot-complete.target
-After=boot-complete.target
+After=boot-complete.target multi-user.target
 
 [Service]
 Type=oneshot

@@ -61,6 +61,8 @@ class Nginx {
                                         "s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"}});
     if (!p.ok()) return p.error();
     port_ = std::stoi(p->out);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
     conf_ = dir + "/nginx.conf";
     dir_ = dir;
     HULL_TRY(WriteFileAtomic(
