@@ -154,9 +154,14 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
   }
   s.files.push_back({bin.agent, std::string(kNodeLibexec) + "/hull-agent"});
   s.files.push_back({bin.init, std::string(kNodeLibexec) + "/hull-init"});
-  for (const char* unit : {"hull-validate.service", "hull-health.service", "hull-bless.service",
-                           "hull-update.service", "hull-update.timer"})
+  for (const char* unit : {"hull-validate.service", "hull-health.service", "hull-bless.service"})
     s.services.enable.push_back(unit);
+  // Without a repository there is nothing to check: the update units stay
+  // installed but disabled, so the image does not wait for the network.
+  if (!s.update.repository.empty()) {
+    s.services.enable.push_back("hull-update.service");
+    s.services.enable.push_back("hull-update.timer");
+  }
   return Ok();
 }
 

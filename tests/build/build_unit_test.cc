@@ -11,6 +11,7 @@
 #include "base/subprocess.h"
 #include "build/artifacts.h"
 #include "build/initrd.h"
+#include "build/node_files.h"
 #include "build/plan.h"
 #include "build/products.h"
 #include "crypto/digest.h"
@@ -338,6 +339,33 @@ TEST(Products, KeyFollowsEveryShapeAndPackInput) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(ProductDir("/c", "k"), "/c/products/k");
+}
+
+TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
+  auto work = TempDir::Create("hull-node-files");
+  ASSERT_TRUE(work.ok());
+  const std::string root = work->path() + "/root.json";
+  ASSERT_TRUE(WriteFileAtomic(root, "{}").ok());
+  auto enabled = [&](const std::string& repository) {
+    spec::ImageSpec s;
+    s.update.repository = repository;
+    s.update.trusted_root = repository.empty() ? "" : root;
+    EXPECT_TRUE(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s).ok());
+    return s.services.enable;
+  };
+  EXPECT_THAT(enabled(""), ::testing::ElementsAre("hull-validate.service", "hull-health.service",
+                                                  "hull-bless.service"));
+  EXPECT_THAT(enabled("http://10.0.2.2:8080/repo/"),
+              ::testing::ElementsAre("hull-validate.service", "hull-health.service",
+                                     "hull-bless.service", "hull-update.service",
+                                     "hull-update.timer"));
+  // The trusted root goes into /usr with the configuration that names it.
+  spec::ImageSpec s;
+  s.update.repository = "http://10.0.2.2:8080/repo/";
+  s.update.trusted_root = "missing.json";
+  auto st = AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace
