@@ -80,19 +80,14 @@ int RunHealth(const UpdateOptions& o) {
   // Is this boot counted (an entry "+LEFT-DONE" still on trial)?
   std::string entry;
   bool counted = false;
-  auto state = [&]() -> Result<slot::DiskState> {
-    HULL_ASSIGN_OR_RETURN(std::string esp, MountEsp(*node));
-    HULL_ASSIGN_OR_RETURN(auto d, slot::OpenDisk(node->disk, false, esp));
-    return slot::ReadDiskState(*d.disk, *d.esp);
-  }();
-  if (state.ok()) {
-    for (const auto& u : state->ukis) {
-      if (u.usrhash != node->usrhash) continue;
-      entry = u.file;
-      counted = u.entry.left.has_value();
+  auto disk = OpenNodeDisk(*node, false);
+  if (disk.ok()) {
+    if (const slot::Uki* u = BootedEntry(disk->state, node->usrhash)) {
+      entry = u->file;
+      counted = u->entry.left.has_value();
     }
   } else {
-    reasons.push_back("cannot read the boot entries: " + state.error().ToString());
+    reasons.push_back("cannot read the boot entries: " + disk.error().ToString());
   }
   std::string pcr11 = ReadSysLine("/sys/class/tpm/tpm0/pcr-sha256/11");
   for (auto& ch : pcr11) ch = char(std::tolower(static_cast<unsigned char>(ch)));

@@ -111,4 +111,19 @@ Result<std::string> MountEsp(const Node& node) {
   return dir;
 }
 
+Result<NodeDisk> OpenNodeDisk(const Node& node, bool writable) {
+  NodeDisk d;
+  HULL_ASSIGN_OR_RETURN(std::string esp, MountEsp(node));
+  HULL_ASSIGN_OR_RETURN(d.io, slot::OpenDisk(node.disk, writable, esp));
+  HULL_ASSIGN_OR_RETURN(d.state, slot::ReadDiskState(*d.io.disk, *d.io.esp)
+                                     .Context("reading " + node.disk + " and the ESP at " + esp));
+  return d;
+}
+
+const slot::Uki* BootedEntry(const slot::DiskState& state, const std::string& usrhash) {
+  for (const auto& u : state.ukis)
+    if (u.usrhash == usrhash) return &u;
+  return nullptr;
+}
+
 }  // namespace hull::agent

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "slot/state.h"
 
 namespace hull::agent {
 
@@ -28,5 +29,16 @@ Result<Node> ReadNode();
 // The ESP's mount point, mounting it read-write at /run/hull/esp when it is
 // not mounted.
 Result<std::string> MountEsp(const Node& node);
+
+// The node's disk (its ESP mounted) and what it holds.
+struct NodeDisk {
+  slot::OpenedDisk io;
+  slot::DiskState state;
+};
+Result<NodeDisk> OpenNodeDisk(const Node& node, bool writable);
+
+// The boot entry whose usrhash= is `usrhash` (the booted one), first in boot
+// order; nullptr when none.
+const slot::Uki* BootedEntry(const slot::DiskState& state, const std::string& usrhash);
 
 }  // namespace hull::agent

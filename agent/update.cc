@@ -31,8 +31,7 @@ const std::string kTufState = std::string(kStateDir) + "/tuf";
 struct Context {
   UpdateConfig config;
   Node node;
-  slot::OpenedDisk disk;
-  slot::DiskState state;
+  NodeDisk disk;
 };
 
 // The configuration (defaults when there is none), so that even the
@@ -48,18 +47,10 @@ Result<Context> OpenContext(UpdateConfig config, bool writable) {
   Context c;
   c.config = std::move(config);
   HULL_ASSIGN_OR_RETURN(c.node, ReadNode());
-  HULL_ASSIGN_OR_RETURN(std::string esp, MountEsp(c.node));
-  HULL_ASSIGN_OR_RETURN(c.disk, slot::OpenDisk(c.node.disk, writable, esp));
-  HULL_ASSIGN_OR_RETURN(c.state, slot::ReadDiskState(*c.disk.disk, *c.disk.esp)
-                                     .Context("reading " + c.node.disk + " and the ESP at " + esp));
+  HULL_ASSIGN_OR_RETURN(c.disk, OpenNodeDisk(c.node, writable));
   return c;
 }
 
-const slot::Uki* BootedEntry(const Context& c) {
-  for (const auto& u : c.state.ukis)
-    if (u.usrhash == c.node.usrhash) return &u;
-  return nullptr;
-}
 
 int Fail(const Events& ev, const Error& e) {
   ev.Emit("error", {{"message", e.ToString()}});
@@ -78,16 +69,16 @@ void Reboot(const Events& ev, const std::string& why) {
 
 // Records versions whose entries used every try; removes those entries.
 Status RecordRollbacks(Context& c, const Events& ev) {
-  std::vector<std::string> failed = FailedVersions(c.state, c.node.version);
+  std::vector<std::string> failed = FailedVersions(c.disk.state, c.node.version);
   if (failed.empty()) return Ok();
   HULL_ASSIGN_OR_RETURN(std::set<std::string> bad, LoadBadVersions(kBadVersions));
   std::error_code ec;
   std::filesystem::create_directories(kStateDir, ec);
   for (const auto& v : failed) bad.insert(v);
   HULL_TRY(SaveBadVersions(kBadVersions, bad));
-  for (const auto& u : c.state.ukis) {
+  for (const auto& u : c.disk.state.ukis) {
     if (u.entry.state() != slot::EntryState::kBad || u.version == c.node.version) continue;
-    HULL_TRY(c.disk.esp->Remove(u.file).Context("removing the failed entry " + u.file));
+    HULL_TRY(c.disk.io.esp->Remove(u.file).Context("removing the failed entry " + u.file));
     ev.Emit("rollback", {{"failed", u.version},
                          {"running", c.node.version},
                          {"removed", u.file},
@@ -125,7 +116,7 @@ int RunUpdate(const UpdateOptions& o) {
                      {"reason", "upgrade_channel is None: run 'hull-agent update --now'"}});
     return 0;
   }
-  const slot::Uki* booted = BootedEntry(c);
+  const slot::Uki* booted = BootedEntry(c.disk.state, c.node.usrhash);
   if (booted && booted->entry.left.has_value()) {
     ev.Emit("idle", {{"running", c.node.version},
                      {"reason", "this boot is on trial (" + booted->file +
@@ -144,7 +135,7 @@ int RunUpdate(const UpdateOptions& o) {
   slot::InstallOptions options{.active_usrhash = c.node.usrhash,
                                .boot_tries = c.config.boot_tries};
   ev.Emit("checking", {{"running", c.node.version}, {"repository", c.config.repository}});
-  auto r = slot::ApplyUpdate(*client, *c.disk.disk, *c.disk.esp, filters, options);
+  auto r = slot::ApplyUpdate(*client, *c.disk.io.disk, *c.disk.io.esp, filters, options);
   if (!r.ok() && r.error().code() == ErrorCode::kNotFound) {
     ev.Emit("up-to-date", {{"running", c.node.version}, {"reason", r.error().ToString()},
                            {"bad_versions", *bad}});
@@ -179,13 +170,13 @@ int RunBless(const UpdateOptions&) {
   auto ctx = OpenContext(cfg, false);
   if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
-  const slot::Uki* booted = BootedEntry(c);
+  const slot::Uki* booted = BootedEntry(c.disk.state, c.node.usrhash);
   if (!booted) return Fail(ev, Error(ErrorCode::kNotFound, "no boot entry names the booted usrhash="));
   if (!booted->entry.left.has_value()) return 0;  // not counted: nothing to do
   slot::EntryName blessed = booted->entry;
   blessed.left.reset();
   blessed.done.reset();
-  if (auto st = c.disk.esp->Rename(booted->file, blessed.ToString()); !st.ok())
+  if (auto st = c.disk.io.esp->Rename(booted->file, blessed.ToString()); !st.ok())
     return Fail(ev, st.error());
   ev.Emit("blessed", {{"version", c.node.version}, {"from", booted->file},
                       {"entry", blessed.ToString()}});
@@ -229,12 +220,12 @@ int RunStatus(const UpdateOptions& o) {
             {"disk", c.node.disk},
             {"config", ToJson(c.config)},
             {"bad_versions", bad.ok() ? json(*bad) : json::array()},
-            {"slots", slot::ToJson(c.state)}};
+            {"slots", slot::ToJson(c.disk.state)}};
   if (o.json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("Running %s (root hash %s) from %s\n%s", c.node.version.c_str(),
-                c.node.usrhash.c_str(), c.node.disk.c_str(), slot::ToText(c.state).c_str());
+                c.node.usrhash.c_str(), c.node.disk.c_str(), slot::ToText(c.disk.state).c_str());
     if (bad.ok() && !bad->empty())
       std::printf("Bad versions (never installed again): %s\n",
                   fmt::format("{}", fmt::join(*bad, ", ")).c_str());

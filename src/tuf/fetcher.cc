@@ -19,15 +19,6 @@ class DirFetcher : public Fetcher {
  public:
   explicit DirFetcher(std::string dir) : dir_(std::move(dir)) {}
 
-  Result<Bytes> Fetch(const std::string& path, uint64_t max_bytes) override {
-    Bytes out;
-    HULL_TRY(FetchTo(path, max_bytes, [&](ByteSpan piece) -> Status {
-      out.insert(out.end(), piece.begin(), piece.end());
-      return {};
-    }));
-    return out;
-  }
-
   Status FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink) override {
     if (path.find("..") != std::string::npos) {
       return Errorf(ErrorCode::kInvalidArgument, "refusing path '{}'", path);
@@ -56,15 +47,6 @@ class HttpFetcher : public Fetcher {
     if (!base_.empty() && base_.back() != '/') base_ += '/';
   }
 
-  Result<Bytes> Fetch(const std::string& path, uint64_t max_bytes) override {
-    Bytes out;
-    HULL_TRY(FetchTo(path, max_bytes, [&](ByteSpan piece) -> Status {
-      out.insert(out.end(), piece.begin(), piece.end());
-      return {};
-    }));
-    return out;
-  }
-
   Status FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink) override {
     http::GetOptions options;
     options.max_bytes = max_bytes;
@@ -77,9 +59,13 @@ class HttpFetcher : public Fetcher {
 
 }  // namespace
 
-Status Fetcher::FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink) {
-  HULL_ASSIGN_OR_RETURN(Bytes body, Fetch(path, max_bytes));
-  return sink(body);
+Result<Bytes> Fetcher::Fetch(const std::string& path, uint64_t max_bytes) {
+  Bytes out;
+  HULL_TRY(FetchTo(path, max_bytes, [&](ByteSpan piece) -> Status {
+    out.insert(out.end(), piece.begin(), piece.end());
+    return {};
+  }));
+  return out;
 }
 
 std::unique_ptr<Fetcher> MakeFetcher(const std::string& base) {

@@ -15,15 +15,16 @@ namespace hull::tuf {
 class Fetcher {
  public:
   virtual ~Fetcher() = default;
-  // `path` is relative to the repository base. kNotFound when absent (HTTP
-  // 404 or no such file); kVerifyFailed when more than max_bytes arrive.
-  virtual Result<Bytes> Fetch(const std::string& path, uint64_t max_bytes) = 0;
 
-  // Streams the body into `sink` piece by piece (a sink error ends the
-  // transfer and is returned); same errors and cap as Fetch. The default
-  // implementation buffers the whole body through Fetch.
+  // Streams the body of `path` (relative to the repository base) into `sink`
+  // piece by piece; a sink error ends the transfer and is returned.
+  // kNotFound when absent (HTTP 404 or no such file); kVerifyFailed when
+  // more than max_bytes arrive.
   using Sink = std::function<Status(ByteSpan)>;
-  virtual Status FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink);
+  virtual Status FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink) = 0;
+
+  // The whole body in memory, through FetchTo; same errors and cap.
+  Result<Bytes> Fetch(const std::string& path, uint64_t max_bytes);
 };
 
 // Chooses the implementation from the base: http:// or https:// (src/http),
