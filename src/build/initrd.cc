@@ -5,12 +5,15 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
 
 #include "base/file.h"
+#include "base/hex.h"
+#include "crypto/digest.h"
 
 namespace hull::build {
 namespace fs = std::filesystem;
@@ -73,6 +76,65 @@ Status WriteEntries(const std::map<std::string, Entry>& entries, const std::stri
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) return ArchiveError(a.get(), "closing");
+  return {};
+}
+
+// Everything that decides the initrd's bytes: the libarchive and zstd
+// versions, the level, the mtime and every entry (path, mode, content digest).
+std::string CacheKey(const std::map<std::string, Entry>& entries, int64_t mtime) {
+  std::string m = fmt::format("hull-initrd-v1\n{}\nnewc zstd-19\nmtime={}\n",
+                              archive_version_details(), mtime);
+  for (const auto& [path, e] : entries) {
+    m += fmt::format("{} {:o} {} {}\n", path, unsigned(e.mode), e.data.size(),
+                     HexEncode(crypto::Sha256(e.data)));
+  }
+  return HexEncode(crypto::Sha256(AsBytes(m)));
+}
+
+// Copies `from` to `to` through a temp name beside `to`.
+Status CopyAtomic(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  const std::string partial = to + ".partial";
+  fs::copy_file(from, partial, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::rename(partial, to, ec);
+  if (ec) {
+    fs::remove(partial, ec);
+    return Errorf(ErrorCode::kIo, "copying '{}' to '{}': {}", from, to, ec.message());
+  }
+  return {};
+}
+
+// Keeps the kKeptInitrds most recently used cache entries.
+void EvictInitrds(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".zst") entries.emplace_back(e.last_write_time(ec), e.path());
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = kKeptInitrds; i < entries.size(); ++i) fs::remove(entries[i].second, ec);
+}
+
+// Writes the initrd, or copies the cache's entry for the same entries.
+Status WriteOrReuse(const std::map<std::string, Entry>& entries, const InitrdOptions& o,
+                    bool& cache_hit) {
+  cache_hit = false;
+  if (o.cache_dir.empty()) return WriteEntries(entries, o.output, o.mtime);
+  const fs::path dir = fs::path(o.cache_dir) / "initrd";
+  const std::string cached = (dir / (CacheKey(entries, o.mtime) + ".cpio.zst")).string();
+  std::error_code ec;
+  if (fs::is_regular_file(cached, ec)) {
+    HULL_TRY(CopyAtomic(cached, o.output));
+    fs::last_write_time(cached, fs::file_time_type::clock::now(), ec);
+    cache_hit = true;
+    return {};
+  }
+  HULL_TRY(WriteEntries(entries, o.output, o.mtime));
+  fs::create_directories(dir, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", dir.string(), ec.message());
+  HULL_TRY(CopyAtomic(o.output, cached));
+  EvictInitrds(dir);
   return {};
 }
 
@@ -158,7 +220,7 @@ Result<InitrdResult> WriteInitrd(const InitrdOptions& o) {
   std::vector<std::string> files;
   for (const auto& [p, _] : entries) files.push_back(p);
   for (const auto& p : files) AddParents(entries, p);
-  HULL_TRY(WriteEntries(entries, o.output, o.mtime).Context("initrd"));
+  HULL_TRY(WriteOrReuse(entries, o, res.cache_hit).Context("initrd"));
   res.bytes = fs::file_size(o.output, ec);
   return res;
 }

@@ -6,6 +6,9 @@
 //   /usr/lib/modules/<kver>/modules.dep    modules.dep restricted to those
 // plus the directories leading to them. Entries are sorted, owned by 0:0, with
 // mtime = the given SOURCE_DATE_EPOCH, so the same inputs give the same bytes.
+// zstd -19 of it takes seconds: with a cache directory the compressed initrd
+// is kept under initrd/<key>.cpio.zst, keyed by every entry's digest and the
+// libarchive and zstd versions, and a build with the same entries copies it.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +40,8 @@ InitrdModules ResolveInitrdModules(const rootfs::ModuleDeps& deps,
 // modules.dep text for `keep` only (lines in `deps` order).
 std::string FilterModulesDep(const rootfs::ModuleDeps& deps, const std::vector<std::string>& keep);
 
+inline constexpr int kKeptInitrds = 4;  // cached initrds kept (most recently used)
+
 struct InitrdOptions {
   std::string init_binary;  // host path of hull-init
   std::string modules_dir;  // <tree>/usr/lib/modules/<kver>
@@ -44,11 +49,13 @@ struct InitrdOptions {
   std::vector<std::string> wanted = kInitrdModules;
   std::string output;  // written in place (the build's work dir)
   int64_t mtime = 0;
+  std::string cache_dir;  // "" for none
 };
 
 struct InitrdResult {
   InitrdModules modules;
   uint64_t bytes = 0;
+  bool cache_hit = false;
 };
 
 // Errors: kNotFound "hull-init binary '<path>' not found (build it with ...,

@@ -33,6 +33,7 @@ nlohmann::json ManifestJson(const spec::ImageSpec& s, const Work& w, const Build
       {"compose_cache_hit", w.compose.compose.cache_hit},
       {"compose_cache_key", w.compose.compose.key},
       {"products_cache_hit", w.products_hit},
+      {"initrd_cache_hit", w.initrd.cache_hit},
       {"release_sha256", w.compose.compose.release_sha256},
       {"usr",
        {{"erofs_uuid", w.pack.uuid.ToString()},

@@ -113,7 +113,8 @@ Status RunDisk(const spec::ImageSpec& s, Work& w) {
     HULL_ASSIGN_OR_RETURN(auto cr, disk::CreateDisk(layout, {.out = w.out + "/" + name,
                                                              .format = df,
                                                              .sector_size = 512,
-                                                             .source_date_epoch = w.epoch}));
+                                                             .source_date_epoch = w.epoch,
+                                                             .sha256 = true}));
     w.disks.emplace_back(name, std::move(cr));
   }
   return {};
@@ -235,7 +236,8 @@ Result<BuildResult> Build(const BuildOptions& o) {
                                               .modules_dir = w.kernel.modules_dir,
                                               .kernel_version = w.kernel.version,
                                               .output = w.dir + "/initrd.cpio.zst",
-                                              .mtime = w.epoch});
+                                              .mtime = w.epoch,
+                                              .cache_dir = o.cache_dir});
                         }));
   const std::string uki_name = UkiFileName(s.version, s.update.boot_tries);
   HULL_ASSIGN_OR_RETURN(w.uki, Stage(o, res, "uki", [&] {
@@ -256,9 +258,11 @@ Result<BuildResult> Build(const BuildOptions& o) {
     return true;
   }));
   HULL_TRY(Stage(o, res, "record", [&]() -> Result<bool> {
+    for (const auto& [name, cr] : w.disks) res.outputs[name] = cr.sha256;  // hashed as written
     for (const auto& e : fs::directory_iterator(w.out, ec)) {
-      HULL_ASSIGN_OR_RETURN(res.outputs[e.path().filename().string()],
-                            FileSha256(e.path().string()));
+      std::string& sha = res.outputs[e.path().filename().string()];
+      if (!sha.empty()) continue;
+      HULL_ASSIGN_OR_RETURN(sha, FileSha256(e.path().string()));
     }
     res.manifest = ManifestJson(s, w, res);
     HULL_TRY(WriteFileAtomic(w.out + "/manifest.json", res.manifest.dump(2) + "\n"));

@@ -7,9 +7,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <optional>
 
+#include "base/hex.h"
 #include "base/subprocess.h"
 #include "crypto/digest.h"
+#include "crypto/file_digest.h"
 #include "disk/vfat.h"
 #include "disk/vhd.h"
 
@@ -130,7 +134,8 @@ Result<gpt::Table> PlanTable(const Layout& l, uint32_t ss) {
   return t;
 }
 
-Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offset) {
+Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offset,
+                  const std::function<void(uint64_t)>& on_final) {
   constexpr size_t kChunk = 1 << 20, kBlock = 4096;
   Bytes buf(kChunk);
   uint64_t pos = 0;
@@ -159,6 +164,7 @@ Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offs
         b = run;
       }
       pos += n;
+      if (on_final) on_final(dst_offset + pos);
     }
   }
   return Ok();
@@ -199,19 +205,26 @@ Result<std::vector<std::string>> PrepareContents(const Layout& l, const gpt::Tab
   return paths;
 }
 
-Status WriteRaw(File& out, const gpt::Table& t, const std::vector<std::string>& contents) {
+// The GPT first, then the partitions front to back (PlanTable's order), so a
+// FollowingDigest can hash everything below the partition being copied.
+Status WriteRaw(File& out, const gpt::Table& t, const std::vector<std::string>& contents,
+                crypto::FollowingDigest* follow) {
   HULL_TRY(out.Truncate(t.disk_sectors * t.sector_size));
+  HULL_TRY(gpt::Write(out, t));
+  std::function<void(uint64_t)> on_final;
+  if (follow) on_final = [follow](uint64_t below) { follow->Advance(below); };
   for (size_t i = 0; i < contents.size(); ++i) {
+    const gpt::Partition& p = t.partitions[i];
+    if (on_final) on_final(p.first_lba * t.sector_size);
     if (contents[i].empty()) continue;
     HULL_ASSIGN_OR_RETURN(File src, File::OpenRead(contents[i]));
     HULL_ASSIGN_OR_RETURN(uint64_t n, src.Size());
-    const gpt::Partition& p = t.partitions[i];
     if (n > p.sectors() * t.sector_size)
       return Errorf(ErrorCode::kInvalidArgument, "content '{}' ({} bytes) is larger than "
                     "partition {}", contents[i], n, p.number);
-    HULL_TRY(CopySparse(src, n, out, p.first_lba * t.sector_size));
+    HULL_TRY(CopySparse(src, n, out, p.first_lba * t.sector_size, on_final));
   }
-  return gpt::Write(out, t);
+  return {};
 }
 
 Status Convert(const std::string& raw, const std::string& out, OutputFormat f) {
@@ -244,7 +257,10 @@ Result<CreateResult> CreateDisk(const Layout& l, const CreateOptions& o) {
     HULL_ASSIGN_OR_RETURN(raw_file, File::CreateNew(raw_path));
   }
   File& raw = native ? out.file() : raw_file;
-  HULL_TRY(WriteRaw(raw, t, contents));
+  // A native output is hashed as it is written; a converted one afterwards.
+  std::optional<crypto::FollowingDigest> follow;
+  if (o.sha256 && native) follow.emplace(crypto::DigestAlgorithm::kSha256, out.file());
+  HULL_TRY(WriteRaw(raw, t, contents, follow ? &*follow : nullptr));
   if (o.format == OutputFormat::kVhd) {
     Uuid id = l.disk_guid ? DeriveUuid(t.disk_guid.ToString(), "vhd") : DeriveUuid(l.seed, "vhd");
     HULL_ASSIGN_OR_RETURN(Bytes footer, VhdFooter(res.virtual_size, o.source_date_epoch, id));
@@ -253,6 +269,15 @@ Result<CreateResult> CreateDisk(const Layout& l, const CreateOptions& o) {
   if (!native) {
     HULL_TRY(raw.Sync());
     HULL_TRY(Convert(raw_path, out.temp_path(), o.format));
+  }
+  if (o.sha256) {
+    HULL_TRY(out.file().Sync());  // while the hashing catches up
+    HULL_ASSIGN_OR_RETURN(uint64_t size, out.file().Size());
+    Result<Bytes> d = follow ? follow->Finish(size)
+                             : crypto::DigestFile(crypto::DigestAlgorithm::kSha256,
+                                                  out.temp_path());
+    if (!d.ok()) return std::move(d).error().Wrap("hashing " + o.out);
+    res.sha256 = HexEncode(*d);
   }
   HULL_TRY(out.Commit());
   struct stat st {};

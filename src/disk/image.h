@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ struct CreateOptions {
   OutputFormat format = OutputFormat::kRaw;
   uint32_t sector_size = 0;  // 0 = the layout's, else 512
   int64_t source_date_epoch = 0;
+  bool sha256 = false;  // also the output's SHA-256, hashed while it is synced
 };
 
 struct CreateResult {
@@ -37,6 +39,7 @@ struct CreateResult {
   uint64_t virtual_size = 0;   // the disk as the guest sees it
   uint64_t file_size = 0;      // the output file (VHD adds its footer)
   uint64_t allocated = 0;      // bytes allocated on the host file system
+  std::string sha256;          // hex, of the output file (CreateOptions::sha256)
 };
 
 // A version-4-shaped UUID from SHA-256("hull-disk-uuid\0" seed "\0" purpose).
@@ -62,6 +65,9 @@ std::vector<std::string> QemuImgConvertArgv(const std::string& raw, const std::s
 // Copies `length` bytes of `src` from offset 0 to `dst` at `dst_offset`,
 // skipping holes (SEEK_DATA/SEEK_HOLE) and all-zero 4 KiB blocks: the
 // destination must read as zeros there already (freshly ftruncate'd).
-Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offset);
+// `on_final(offset)`, when given, is told after each piece that `dst` below
+// `offset` is written (holes included).
+Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offset,
+                  const std::function<void(uint64_t)>& on_final = {});
 
 }  // namespace hull::disk

@@ -1,6 +1,7 @@
 #include "rootfs/compose.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -38,7 +39,7 @@ std::vector<std::string> Sorted(const std::vector<std::string>& v) {
 
 }  // namespace
 
-std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& tar_out,
+std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& target,
                                              const std::string& deb_cache, bool eatmydata) {
   std::vector<std::string> argv = {
       "mmdebstrap",
@@ -49,7 +50,7 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
       "--architectures=" + o.arch,
       "--components=" + Join(o.components, ","),
       "--keyring=" + o.keyring,
-      "--format=tar",
+      "--format=directory",
   };
   for (const char* f : kDpkgPathFilters) argv.push_back(std::string("--dpkgopt=") + f);
   // The tree is made merged-/usr from the start (mmdebstrap's merged-usr
@@ -76,7 +77,7 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
     argv.push_back("--customize-hook=sync-out /var/cache/apt/archives " + q);
   }
   argv.push_back(o.suite);
-  argv.push_back(tar_out);
+  argv.push_back(target);
   argv.push_back(o.mirror);
   return argv;
 }
@@ -131,27 +132,28 @@ std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256)
 
 namespace {
 
-std::vector<std::string> TarExtractArgv(const std::string& tarball, const std::string& dir) {
-  return {"tar",
-          "--extract",
-          "--file",
-          tarball,
-          "--directory",
-          dir,
-          "--numeric-owner",
-          "--same-permissions",
-          "--xattrs",
-          "--xattrs-include=*"};
+bool SameFilesystem(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev;
 }
 
 }  // namespace
 
-Status ExtractTree(const std::string& tarball, const std::string& dir) {
+Status LinkTree(const std::string& from, const std::string& to) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", dir, ec.message());
-  auto r = Run(Command{.argv = TarExtractArgv(tarball, dir), .timeout = std::chrono::minutes(10)});
-  if (!r.ok()) return std::move(r).error().Wrap("extracting " + tarball);
+  fs::remove(to, ec);  // an empty directory (CheckOutDir), or nothing
+  fs::path parent = fs::path(to).parent_path();
+  fs::create_directories(parent, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", parent.string(), ec.message());
+  std::vector<std::string> argv = {"cp", "--archive", "--no-target-directory"};
+  if (SameFilesystem(from, parent.string())) argv.push_back("--link");
+  argv.push_back(from);
+  argv.push_back(to);
+  auto r = Run(Command{.argv = argv, .timeout = std::chrono::minutes(10)});
+  if (!r.ok()) {
+    fs::remove_all(to, ec);
+    return std::move(r).error().Wrap("copying the cached tree " + from);
+  }
   return Ok();
 }
 
@@ -165,27 +167,53 @@ Status CheckOutDir(const std::string& out_dir) {
   return Ok();
 }
 
-// Runs mmdebstrap into `tar_final` via a temp name (a failed run leaves
-// nothing). mmdebstrap's tar cannot be extracted while it is written: with
-// "-" its hooks' output lands in the stream, and a FIFO it opens twice.
-Status RunMmdebstrap(const ComposeOptions& o, const std::string& tar_final,
+// Runs mmdebstrap into the directory `target` (absent or empty). As root its
+// unshare mode writes the tree with the real owners; a failed run removes it.
+Status RunMmdebstrap(const ComposeOptions& o, const std::string& target,
                      const std::string& deb_cache) {
-  const std::string partial = tar_final + ".partial";
   std::error_code ec;
-  fs::remove(partial, ec);
-  auto argv = BuildMmdebstrapArgv(o, partial, deb_cache, fs::is_directory(kEatmydataHooks, ec));
+  auto argv = BuildMmdebstrapArgv(o, target, deb_cache, fs::is_directory(kEatmydataHooks, ec));
   HULL_LOG_DEBUG("compose: {}", ShellQuote(argv));
   auto r = Run(Command{.argv = argv,
                        .env = {fmt::format("SOURCE_DATE_EPOCH={}", o.source_date_epoch)},
                        .timeout = kComposeTimeout,
                        .install_hint = "apt-get install mmdebstrap"});
   if (!r.ok()) {
-    fs::remove(partial, ec);
+    fs::remove_all(target, ec);
     return std::move(r).error().Wrap("mmdebstrap");
   }
-  fs::rename(partial, tar_final, ec);
-  if (ec) return Errorf(ErrorCode::kIo, "renaming '{}': {}", partial, ec.message());
   return Ok();
+}
+
+// mmdebstrap into a private temp name renamed to `entry` when complete (a
+// failed or concurrent compose never leaves a partial entry).
+Status FillTreeCache(const ComposeOptions& o, const std::string& entry, const std::string& debs) {
+  const fs::path e(entry);
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(e.filename().string() + ".partial",
+                                                     e.parent_path().string()));
+  const std::string tree = tmp.path() + "/tree";
+  HULL_TRY(RunMmdebstrap(o, tree, debs));
+  std::error_code ec;
+  fs::rename(tree, e, ec);
+  if (ec && !fs::is_directory(e)) {
+    return Errorf(ErrorCode::kIo, "renaming '{}': {}", tree, ec.message());
+  }
+  return Ok();
+}
+
+// Keeps the kKeptTrees most recently used trees; anything else in `trees`
+// (older entries, the tarballs of earlier cache formats) goes, except the
+// partial entries of composes still running.
+void EvictTrees(const std::string& trees) {
+  std::error_code ec;
+  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
+  for (const auto& e : fs::directory_iterator(trees, ec)) {
+    if (e.path().filename().string().find(".partial") != std::string::npos) continue;
+    entries.emplace_back(fs::last_write_time(e.path(), ec), e.path());
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = kKeptTrees; i < entries.size(); ++i) fs::remove_all(entries[i].second, ec);
 }
 
 }  // namespace
@@ -216,7 +244,7 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
   res.key = source.key;
 
   std::optional<TempDir> scratch;
-  std::string trees, debs;
+  std::string trees, debs;  // the cache's, or a scratch dir's
   if (o.cache_dir.empty()) {
     HULL_ASSIGN_OR_RETURN(TempDir t, TempDir::Create("hull-compose"));
     trees = t.path();
@@ -229,12 +257,18 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
     fs::create_directories(debs, ec);
     if (ec) return Errorf(ErrorCode::kIo, "creating cache '{}': {}", o.cache_dir, ec.message());
   }
-  res.tarball = trees + "/" + res.key + ".tar";
   std::error_code ec;
-  res.cache_hit = !o.cache_dir.empty() && fs::is_regular_file(res.tarball, ec);
-  if (!res.cache_hit) HULL_TRY(RunMmdebstrap(o, res.tarball, debs));
-  HULL_TRY(ExtractTree(res.tarball, out_dir));
-  if (scratch) res.tarball.clear();
+  if (scratch) {
+    fs::remove(out_dir, ec);  // empty (CheckOutDir): mmdebstrap makes it
+    HULL_TRY(RunMmdebstrap(o, out_dir, debs));
+  } else {
+    res.cached_tree = trees + "/" + res.key;
+    res.cache_hit = fs::is_directory(res.cached_tree, ec);
+    if (!res.cache_hit) HULL_TRY(FillTreeCache(o, res.cached_tree, debs));
+    fs::last_write_time(res.cached_tree, fs::file_time_type::clock::now(), ec);  // recently used
+    HULL_TRY(LinkTree(res.cached_tree, out_dir));
+    EvictTrees(trees);
+  }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;
 }

@@ -11,9 +11,13 @@
 // Cache layout (cache_dir):
 //   debs/<name>_<version>_<arch>.deb   every package downloaded (sync-out from
 //                                      the chroot's /var/cache/apt/archives)
-//   trees/<key>.tar                    the composed tree (mmdebstrap's tarball,
-//                                      reproducible under SOURCE_DATE_EPOCH)
-// A warm compose (tree present) runs neither apt nor dpkg: it extracts the tar.
+//   trees/<key>/                       the composed tree (mmdebstrap's output
+//                                      directory, reproducible under
+//                                      SOURCE_DATE_EPOCH); kKeptTrees are kept
+// A warm compose (tree present) runs neither apt, dpkg nor tar: the build's
+// tree is a hard-linked copy of the cached one (LinkTree), so later stages
+// must replace a file (write a new one and rename, or unlink first), never
+// write into it: the inode is the cache's.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +28,7 @@
 
 namespace hull::rootfs {
 
+inline constexpr int kKeptTrees = 2;  // composed trees kept (most recently used)
 inline constexpr char kDebianKeyring[] = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
 // dpkg path filters (dpkg.cfg(5) path-exclude/path-include) every compose
@@ -73,16 +78,16 @@ struct ComposeResult {
   bool cache_hit = false;
   std::string key;             // hex SHA-256 cache key
   std::string release_sha256;  // of the verified InRelease
-  std::string tarball;         // the composed tree as tar (in the cache)
+  std::string cached_tree;     // the cache entry the tree was linked from ("" without cache)
   double seconds = 0;
 };
 
-// The mmdebstrap argv writing a tar to `tar_out`, syncing .debs
+// The mmdebstrap argv writing the tree into the directory `target`, syncing .debs
 // with `deb_cache` (empty: no .deb cache), with kDpkgPathFilters, the
 // kMergedUsrHooks, the kNoUsrmergePin, the update-initramfs diversion and,
 // when
 // `eatmydata`, the kEatmydataHooks.
-std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& tar_out,
+std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& target,
                                              const std::string& deb_cache, bool eatmydata = false);
 // "<mirror>/dists/<suite>/InRelease".
 std::string InReleaseUrl(const ComposeOptions& o);
@@ -107,7 +112,9 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
 Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_dir,
                               const ComposeSource& source);
 
-// Extracts a tar made by Compose into `dir` keeping owners, modes and xattrs.
-Status ExtractTree(const std::string& tarball, const std::string& dir);
+// `to` (absent or an empty directory) becomes a copy of the tree `from`:
+// directories made anew, everything else hard-linked when both are on one
+// filesystem (`cp --archive --link`), copied otherwise.
+Status LinkTree(const std::string& from, const std::string& to);
 
 }  // namespace hull::rootfs

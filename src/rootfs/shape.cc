@@ -73,7 +73,10 @@ Status CopyFiles(const std::string& root, const std::vector<CopyFile>& files) {
     std::error_code ec;
     fs::create_directories(dest.parent_path(), ec);
     if (ec) return FsError(ec, "creating", dest.parent_path());
-    fs::copy_file(f.source, dest, fs::copy_options::overwrite_existing, ec);
+    // A file the tree has is replaced, not written into: its inode may be
+    // the compose cache's (a hard-linked tree).
+    fs::remove(dest, ec);
+    fs::copy_file(f.source, dest, ec);
     if (ec) return FsError(ec, "copying " + f.source + " to", dest);
   }
   return Ok();

@@ -221,6 +221,37 @@ TEST_F(InitrdFiles, NewcZstdSortedWithFixedMtimes) {
   EXPECT_EQ(*a, *b);
 }
 
+// With a cache the second build of the same entries copies the first's bytes;
+// any changed entry (a module's content here) misses and is built anew.
+TEST_F(InitrdFiles, CacheReusesSameEntriesOnly) {
+  auto o = Options(dir_ + "/a.cpio.zst");
+  o.cache_dir = dir_ + "/cache";
+  auto first = WriteInitrd(o);
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_FALSE(first->cache_hit);
+  o.output = dir_ + "/b.cpio.zst";
+  auto second = WriteInitrd(o);
+  ASSERT_TRUE(second.ok()) << second.error().ToString();
+  EXPECT_TRUE(second->cache_hit);
+  EXPECT_EQ(second->modules.paths, first->modules.paths);
+  auto a = ReadFileBytes(dir_ + "/a.cpio.zst"), b = ReadFileBytes(dir_ + "/b.cpio.zst");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  // The cached bytes are what an uncached build writes.
+  auto plain = WriteInitrd(Options(dir_ + "/p.cpio.zst"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*ReadFileBytes(dir_ + "/p.cpio.zst"), *a);
+
+  ASSERT_TRUE(WriteFileAtomic(mods_ + "/kernel/fs/erofs/erofs.ko", std::string("changed")).ok());
+  o.output = dir_ + "/c.cpio.zst";
+  auto third = WriteInitrd(o);
+  ASSERT_TRUE(third.ok()) << third.error().ToString();
+  EXPECT_FALSE(third->cache_hit);
+  auto list = hull::Run(Command{.argv = {"sh", "-c", "zstd -dc " + dir_ + "/c.cpio.zst | strings"}});
+  ASSERT_TRUE(list.ok());
+  EXPECT_THAT(list->out, HasSubstr("changed"));
+}
+
 TEST_F(InitrdFiles, MissingInitNamesTheFix) {
   auto o = Options(dir_ + "/c.cpio.zst");
   o.init_binary = dir_ + "/nope";

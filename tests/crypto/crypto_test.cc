@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "base/file.h"
 #include "base/hex.h"
+#include "base/subprocess.h"
 #include "crypto/digest.h"
+#include "crypto/file_digest.h"
 #include "crypto/key.h"
 #include "crypto/pkcs7.h"
 #include "crypto/signature.h"
@@ -30,6 +35,60 @@ TEST(Digest, IncrementalEqualsOneShotAndResets) {
   copy.CopyFrom(h);
   EXPECT_EQ(copy.Final(), Sha256(AsBytes("abc")));
   EXPECT_EQ(h.Final(), Sha256(AsBytes("abc")));
+}
+
+// A sparse file (holes before, between and after data, a partial last
+// piece) hashes as sha256sum reads it.
+TEST(Digest, SparseFileMatchesSha256sum) {
+  auto dir = TempDir::Create("digest-test");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->path() + "/sparse.img";
+  {
+    auto f = File::CreateNew(path);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f->Truncate((uint64_t(9) << 20) + 12345).ok());
+    ASSERT_TRUE(f->WriteAt(3 << 20, AsBytes("data at 3 MiB")).ok());
+    ASSERT_TRUE(f->WriteAt((7 << 20) + 5, Bytes(70000, 0xa5)).ok());
+    ASSERT_TRUE(f->WriteAt((uint64_t(9) << 20) + 12000, AsBytes("tail")).ok());
+  }
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();  // no holes
+  for (const std::string& p : {path, self}) {
+    auto ours = DigestFile(DigestAlgorithm::kSha256, p);
+    ASSERT_TRUE(ours.ok()) << ours.error().ToString();
+    auto sum = hull::Run(Command{.argv = {"sha256sum", p}});
+    ASSERT_TRUE(sum.ok()) << sum.error().ToString();
+    EXPECT_EQ(HexEncode(*ours), sum->out.substr(0, 64)) << p;
+  }
+}
+
+// A file written front to back on this thread, hashed on the follower's
+// as each prefix is declared final, gives sha256sum's digest.
+TEST(Digest, FollowingDigestMatchesSha256sum) {
+  auto dir = TempDir::Create("digest-test");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->path() + "/grown.img";
+  auto f = File::CreateNew(path);
+  ASSERT_TRUE(f.ok());
+  const uint64_t size = (uint64_t(5) << 20) + 777;
+  ASSERT_TRUE(f->Truncate(size).ok());
+  Result<Bytes> digest = Error(ErrorCode::kInternal, "not run");
+  {
+    FollowingDigest follow(DigestAlgorithm::kSha256, *f);
+    for (uint64_t off = 0; off < size; off += 300000) {
+      if ((off / 300000) % 3 == 1) continue;  // left as a hole
+      Bytes piece(size_t(std::min<uint64_t>(100000, size - off)), uint8_t(off >> 12));
+      ASSERT_TRUE(f->WriteAt(off, piece).ok());
+      follow.Advance(off + piece.size());
+    }
+    digest = follow.Finish(size);
+  }
+  ASSERT_TRUE(digest.ok()) << digest.error().ToString();
+  auto sum = hull::Run(Command{.argv = {"sha256sum", path}});
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(HexEncode(*digest), sum->out.substr(0, 64));
+  // Abandoned (destroyed without Finish): it stops without hashing more.
+  FollowingDigest abandoned(DigestAlgorithm::kSha256, *f);
+  abandoned.Advance(4096);
 }
 
 TEST(Digest, ParseNames) {

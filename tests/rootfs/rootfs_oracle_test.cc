@@ -88,14 +88,14 @@ TEST_F(UntrustedRepo, TrustingTheKeyAcceptsIt) {
 
 TEST_F(UntrustedRepo, AptInsideMmdebstrapRefusesItToo) {
   // Skip our own pre-check and run mmdebstrap as Compose would: apt refuses.
-  const std::string tar = dir_->path() + "/out.tar";
-  auto r = hull::Run(Command{.argv = BuildMmdebstrapArgv(options_, tar, ""),
+  const std::string tree = dir_->path() + "/tree";
+  auto r = hull::Run(Command{.argv = BuildMmdebstrapArgv(options_, tree, ""),
                              .env = {"SOURCE_DATE_EPOCH=1795564800"},
                              .timeout = std::chrono::minutes(3)});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kProcessFailed);
   EXPECT_THAT(r.error().message(), HasSubstr("bookworm InRelease' is not signed."));
-  EXPECT_FALSE(fs::exists(tar) && fs::file_size(tar) > 0);
+  EXPECT_FALSE(fs::exists(tree + "/usr/bin/dpkg"));  // nothing installed
 }
 
 // Debian's kernel modules (linux-image-cloud-amd64 on the build host), a
@@ -181,6 +181,11 @@ TEST(UsersOracle, SysusersAndTmpfilesCreateTheUsersAndKeys) {
   EXPECT_TRUE(fs::is_directory(root + "/home/ops"));
 }
 
+std::string TextOf(const std::string& path) {
+  auto r = ReadFileText(path);
+  return r.ok() ? *r : "<" + r.error().ToString() + ">";
+}
+
 // One compose of a small set from the real mirror, reused within the test.
 TEST(ComposeOracle, ComposeShapePackReproducibly) {
   auto t = TempDir::Create("compose-oracle");
@@ -195,21 +200,33 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
   ASSERT_TRUE(cold.ok()) << cold.error().ToString();
   EXPECT_FALSE(cold->cache_hit);
   EXPECT_EQ(cold->key, CacheKey(o, cold->release_sha256));
-  // Warm: same key, the cached tree, no mmdebstrap run (its tar is untouched).
-  auto mtime = fs::last_write_time(cold->tarball);
+  // Warm: same key, the cached tree linked, no mmdebstrap run (the cached
+  // tree's files are the very inodes of the build's tree).
+  const std::string cached = cold->cached_tree;
+  ASSERT_TRUE(fs::is_directory(cached + "/usr/bin"));
+  auto issue_before = ReadFileText(cached + "/etc/issue");
+  ASSERT_TRUE(issue_before.ok());
   auto warm = Compose(o, d + "/b");
   ASSERT_TRUE(warm.ok()) << warm.error().ToString();
   EXPECT_TRUE(warm->cache_hit);
   EXPECT_EQ(warm->key, cold->key);
-  EXPECT_EQ(fs::last_write_time(warm->tarball), mtime);
+  EXPECT_EQ(warm->cached_tree, cached);
+  EXPECT_TRUE(fs::equivalent(cached + "/usr/bin/kmod", d + "/b/usr/bin/kmod"));
   std::printf("compose: cold %.1f s, warm %.1f s\n", cold->seconds, warm->seconds);
   // The .debs were kept for the next cold compose and the SBOM.
   EXPECT_TRUE(fs::exists(o.cache_dir + "/debs/kmod_30+20221128-1_amd64.deb"));
 
   ShapeOptions so{
       .image_id = "HullTest", .image_version = "202611.25.0", .deb_cache = o.cache_dir + "/debs"};
+  ASSERT_TRUE(WriteFileAtomic(d + "/issue", std::string_view("Hull test\n")).ok());
+  so.files = {{d + "/issue", "/etc/issue"}};
   auto shaped = Shape(d + "/a", so);
   ASSERT_TRUE(shaped.ok()) << shaped.error().ToString();
+  // Shaping replaced and removed files of the linked tree; the cache's stay.
+  EXPECT_EQ(TextOf(d + "/a/usr/etc/issue"), "Hull test\n");
+  EXPECT_EQ(TextOf(cached + "/etc/issue"), *issue_before);
+  EXPECT_TRUE(fs::exists(cached + "/usr/bin/dpkg"));
+  EXPECT_TRUE(fs::is_directory(cached + "/etc"));
   EXPECT_THAT(shaped->removed_packages, ::testing::ElementsAre("dpkg"));  // no apt in essential
   EXPECT_FALSE(fs::exists(d + "/a/usr/bin/dpkg"));
   EXPECT_TRUE(fs::exists(d + "/a/usr/bin/kmod"));

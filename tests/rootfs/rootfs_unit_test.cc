@@ -30,11 +30,11 @@ TEST(Compose, MmdebstrapArgv) {
   o.packages = {"runc", "kmod", "runc"};
   o.components = {"main", "contrib"};
   EXPECT_THAT(
-      BuildMmdebstrapArgv(o, "/c/t.tar", "/c/debs"),
+      BuildMmdebstrapArgv(o, "/c/tree", "/c/debs"),
       ElementsAre(
           "mmdebstrap", "--mode=unshare", "--variant=essential", "--architectures=amd64",
           "--components=main,contrib", "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
-          "--format=tar", "--dpkgopt=path-exclude=/usr/share/doc/*/*",
+          "--format=directory", "--dpkgopt=path-exclude=/usr/share/doc/*/*",
           "--dpkgopt=path-include=/usr/share/doc/*/copyright",
           "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/info/*",
           "--dpkgopt=path-exclude=/usr/share/locale/*",
@@ -49,17 +49,17 @@ TEST(Compose, MmdebstrapArgv) {
           std::string("--customize-hook=") + kRestoreUpdateInitramfs, "--include=kmod,runc",
           "--skip=essential/unlink", "--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives/",
           "--setup-hook=sync-in /c/debs /var/cache/apt/archives/",
-          "--customize-hook=sync-out /var/cache/apt/archives /c/debs", "bookworm", "/c/t.tar",
+          "--customize-hook=sync-out /var/cache/apt/archives /c/debs", "bookworm", "/c/tree",
           "http://deb.debian.org/debian"));
   // A cache path with a space is quoted for mmdebstrap's hook shell.
-  auto argv = BuildMmdebstrapArgv(o, "/t.tar", "/my cache/debs");
+  auto argv = BuildMmdebstrapArgv(o, "/tree", "/my cache/debs");
   EXPECT_EQ(argv[22], "--setup-hook=sync-in '/my cache/debs' /var/cache/apt/archives/");
   // No cache: no hooks; eatmydata: its hook directory.
-  auto bare = BuildMmdebstrapArgv(ComposeOptions{}, "-", "", true);
+  auto bare = BuildMmdebstrapArgv(ComposeOptions{}, "/tree", "", true);
   ASSERT_EQ(bare.size(), 23u);
   EXPECT_EQ(bare[19], "--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata");
   EXPECT_THAT(std::vector<std::string>(bare.end() - 3, bare.end()),
-              ElementsAre("bookworm", "-", "http://deb.debian.org/debian"));
+              ElementsAre("bookworm", "/tree", "http://deb.debian.org/debian"));
 }
 
 TEST(Compose, InReleaseUrl) {
