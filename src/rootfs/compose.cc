@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <optional>
 #include <set>
 
 #include "base/file.h"
@@ -243,25 +242,17 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
   res.release_sha256 = source.release_sha256;
   res.key = source.key;
 
-  std::optional<TempDir> scratch;
-  std::string trees, debs;  // the cache's, or a scratch dir's
-  if (o.cache_dir.empty()) {
-    HULL_ASSIGN_OR_RETURN(TempDir t, TempDir::Create("hull-compose"));
-    trees = t.path();
-    scratch.emplace(std::move(t));
-  } else {
-    trees = o.cache_dir + "/trees";
-    debs = o.cache_dir + "/debs";
-    std::error_code ec;
-    fs::create_directories(trees, ec);
-    fs::create_directories(debs, ec);
-    if (ec) return Errorf(ErrorCode::kIo, "creating cache '{}': {}", o.cache_dir, ec.message());
-  }
   std::error_code ec;
-  if (scratch) {
+  if (o.cache_dir.empty()) {
     fs::remove(out_dir, ec);  // empty (CheckOutDir): mmdebstrap makes it
-    HULL_TRY(RunMmdebstrap(o, out_dir, debs));
+    fs::create_directories(fs::path(out_dir).parent_path(), ec);
+    if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", out_dir, ec.message());
+    HULL_TRY(RunMmdebstrap(o, out_dir, ""));
   } else {
+    const std::string trees = o.cache_dir + "/trees", debs = o.cache_dir + "/debs";
+    fs::create_directories(trees, ec);
+    if (!ec) fs::create_directories(debs, ec);
+    if (ec) return Errorf(ErrorCode::kIo, "creating cache '{}': {}", o.cache_dir, ec.message());
     res.cached_tree = trees + "/" + res.key;
     res.cache_hit = fs::is_directory(res.cached_tree, ec);
     if (!res.cache_hit) HULL_TRY(FillTreeCache(o, res.cached_tree, debs));
