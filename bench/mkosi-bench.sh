@@ -13,6 +13,9 @@
 #         with a `files` entry changed in a copy of the default spec (the
 #         composed tree cached, shape, pack and everything after redone).
 #         Hull with only kernel.cmdline changed is shown too.
+#   Every timed step starts after `sync` (no writeback of the step before it
+#   left running), and each warm case runs three times with the median shown:
+#   one warm run swings by seconds with the page cache's state.
 # Goals: cold >= 1.5x and warm >= 2x faster than mkosi's sum.
 #
 # Usage: mkosi-bench.sh [BUILD]   (work dir under $TMPDIR or /var/tmp; removed)
@@ -31,6 +34,7 @@ epoch=1764028800  # 2025-11-25, fixed so that both sides pack the same way
 secs() {  # secs LOG CMD...: runs CMD (stdout to LOG, stderr to LOG.err), prints wall seconds
   local log=$1; shift
   local t0 t1
+  sync
   t0=$(date +%s.%N)
   if ! "$@" > "$log" 2> "$log.err"; then
     echo "mkosi-bench: failed: $*" >&2; tail -20 "$log" "$log.err" >&2; exit 1
@@ -40,6 +44,8 @@ secs() {  # secs LOG CMD...: runs CMD (stdout to LOG, stderr to LOG.err), prints
   echo "  $(basename "$log" | sed 's/\.[a-z]*$//'): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" >&2
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+warm_runs=3
 sum() { echo "$@" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.1f", s }'; }
 
 echo "mkosi-bench: $(nproc) cores; load at start:$(uptime | sed 's/.*load average://')"
@@ -81,10 +87,17 @@ usr_mib=$(du -sm "$mk/image/usr" | cut -f1)
 read -r erofs_cold verity_cold < <(erofs_verity cold)
 [ -d "$mk/image.cache-pre-inst" ] || { echo "mkosi-bench: mkosi left no cache" >&2; exit 1; }
 mkdir -p "$mk/image.cache-pre-dev"
-echo warm > "$mk/extra/usr/lib/hull-bench/changed"
-mkosi_warm=$(secs "$work/mkosi-warm.log" mkosi_run)
-grep -q '^warm$' "$mk/image/usr/lib/hull-bench/changed" || { echo "mkosi-bench: warm tree lacks the change" >&2; exit 1; }
-read -r erofs_warm verity_warm < <(erofs_verity warm)
+mw=() ew=() vw=() aw=()
+for i in $(seq "$warm_runs"); do
+  echo "warm $i" > "$mk/extra/usr/lib/hull-bench/changed"
+  m=$(secs "$work/mkosi-warm.log" mkosi_run)
+  grep -q "^warm $i\$" "$mk/image/usr/lib/hull-bench/changed" \
+    || { echo "mkosi-bench: warm tree lacks the change" >&2; exit 1; }
+  read -r e v < <(erofs_verity warm)
+  mw+=("$m") ew+=("$e") vw+=("$v") aw+=("$(sum "$m" "$e" "$v")")
+done
+mkosi_warm=$(median "${mw[@]}") erofs_warm=$(median "${ew[@]}") verity_warm=$(median "${vw[@]}")
+anchor_warm=$(median "${aw[@]}")
 rm -rf "$mk"
 
 # --- Hull ----------------------------------------------------------------
@@ -99,8 +112,13 @@ hull_build() {  # hull_build SPEC OUT
     --out "$2" --json --version 202511.25.0
 }
 hull_cold=$(secs "$work/hull-cold.json" hull_build "$work/spec-file.yaml" "$work/out-cold")
-echo warm > "$work/changed"
-hull_warm=$(secs "$work/hull-warm.json" hull_build "$work/spec-file.yaml" "$work/out-warm")
+hw=()
+for i in $(seq "$warm_runs"); do
+  echo "warm $i" > "$work/changed"
+  rm -rf "$work/out-warm"
+  hw+=("$(secs "$work/hull-warm.json" hull_build "$work/spec-file.yaml" "$work/out-warm")")
+done
+hull_warm=$(median "${hw[@]}")
 sed 's|^  cmdline: \[|  cmdline: [quiet, |' "$work/spec-file.yaml" > "$work/spec-cmdline.yaml"
 hull_cmdline=$(secs "$work/hull-cmdline.json" hull_build "$work/spec-cmdline.yaml" "$work/out-cmdline")
 python3 - "$work" <<'EOF'
@@ -118,7 +136,6 @@ python3 -c "import json,sys; m=json.load(open('$work/hull-warm.json')); \
   || { echo "mkosi-bench: hull warm build did not redo shape/pack" >&2; exit 1; }
 
 anchor_cold=$(sum "$mkosi_cold" "$erofs_cold" "$verity_cold")
-anchor_warm=$(sum "$mkosi_warm" "$erofs_warm" "$verity_warm")
 echo
 echo "mkosi 14 Format=directory, $(echo "$packages" | tr , '\n' | wc -l) packages (+ dependencies), /usr $usr_mib MiB"
 printf '%-34s %8s %8s\n' "" cold warm
@@ -127,6 +144,7 @@ printf '%-34s %7ss %7ss\n' "mkfs.erofs /usr" "$erofs_cold" "$erofs_warm"
 printf '%-34s %7ss %7ss\n' "veritysetup format" "$verity_cold" "$verity_warm"
 printf '%-34s %7ss %7ss\n' "mkosi anchor (sum)" "$anchor_cold" "$anchor_warm"
 printf '%-34s %7ss %7ss\n' "hull build (disk image, signed)" "$hull_cold" "$hull_warm"
+echo "warm runs: mkosi sums ${aw[*]}; hull ${hw[*]} (s)"
 printf '%-34s %8s %7ss\n' "hull build, cmdline changed" "" "$hull_cmdline"
 r_cold=$(ratio "$anchor_cold" "$hull_cold")
 r_warm=$(ratio "$anchor_warm" "$hull_warm")
