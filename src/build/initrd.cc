@@ -82,8 +82,10 @@ Status WriteEntries(const std::map<std::string, Entry>& entries, const std::stri
 // Everything that decides the initrd's bytes: the libarchive and zstd
 // versions, the level, the mtime and every entry (path, mode, content digest).
 std::string CacheKey(const std::map<std::string, Entry>& entries, int64_t mtime) {
-  std::string m = fmt::format("hull-initrd-v1\n{}\nnewc zstd-19\nmtime={}\n",
-                              archive_version_details(), mtime);
+  // (archive_version_details() would name the same, but it allocates a
+  // string libarchive never frees.)
+  std::string m = fmt::format("hull-initrd-v1\n{}\nzstd {}\nnewc zstd-19\nmtime={}\n",
+                              archive_version_string(), archive_libzstd_version(), mtime);
   for (const auto& [path, e] : entries) {
     m += fmt::format("{} {:o} {} {}\n", path, unsigned(e.mode), e.data.size(),
                      HexEncode(crypto::Sha256(e.data)));

@@ -78,8 +78,8 @@ void RegisterBuild(CLI::App& app, Context& ctx) {
   b->add_flag("--insecure-dev-keys", a->insecure,
               "Without --keys: sign with throwaway keys (marked in os-release)");
   b->add_option("--cache", a->cache,
-                "Cache of packages and composed trees (default: $XDG_CACHE_HOME/hull or "
-                "/var/cache/hull)");
+                "Cache of packages, composed trees, initrds and usr images "
+                "(default: $XDG_CACHE_HOME/hull or /var/cache/hull)");
   b->add_flag("--no-cache", a->no_cache, "Compose from scratch and keep nothing");
   b->add_option("--version", a->version, "Image version YYYYMM.DD.N (default: the spec's)");
   b->add_option("--init", a->init, "The hull-init binary for the initrd (default: next to hull)");
