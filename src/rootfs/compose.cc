@@ -103,7 +103,9 @@ Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o) {
         .timeout = std::chrono::minutes(2),
         .install_hint = "apt-get install curl"});
     if (!r.ok()) {
-      return Error(ErrorCode::kUnavailable, r.error().ToString()).Wrap("fetching " + url);
+      return Error(ErrorCode::kUnavailable, r.error().ToString())
+          .Wrap(fmt::format("fetching {} (check the spec's distribution.mirror and the network)",
+                            url));
     }
   }
   auto v = RunAllowFailure(Command{.argv = {"gpgv", "--keyring", o.keyring, path},
@@ -166,6 +168,35 @@ Status CheckOutDir(const std::string& out_dir) {
   return Ok();
 }
 
+// mmdebstrap's failure as one clear error: the packages apt could not find
+// (a typo in the spec's list, or a package of another suite or component),
+// else its exit status and last lines of output.
+Error MmdebstrapFailure(const ComposeOptions& o, int exit_code, const std::string& output) {
+  constexpr std::string_view kMissing = "E: Unable to locate package ";
+  std::vector<std::string> missing, lines;
+  size_t pos = 0;
+  while (pos < output.size()) {
+    size_t nl = output.find('\n', pos);
+    if (nl == std::string::npos) nl = output.size();
+    std::string line = output.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.rfind(kMissing, 0) == 0) missing.push_back(line.substr(kMissing.size()));
+    if (!line.empty()) lines.push_back(std::move(line));
+  }
+  if (!missing.empty()) {
+    return Errorf(ErrorCode::kNotFound,
+                  "no package {} in {} ({}) of {}: fix the spec's packages list",
+                  Join(missing, ", "), o.suite, Join(o.components, ","), o.mirror);
+  }
+  constexpr size_t kTail = 12;
+  std::vector<std::string> tail(lines.end() - std::ptrdiff_t(std::min(lines.size(), kTail)),
+                                lines.end());
+  return Errorf(ErrorCode::kProcessFailed,
+                "mmdebstrap exited with status {} (-v shows its command and whole output); "
+                "its last lines:\n  {}",
+                exit_code, Join(tail, "\n  "));
+}
+
 // Runs mmdebstrap into the directory `target` (absent or empty). As root its
 // unshare mode writes the tree with the real owners; a failed run removes it.
 Status RunMmdebstrap(const ComposeOptions& o, const std::string& target,
@@ -173,15 +204,15 @@ Status RunMmdebstrap(const ComposeOptions& o, const std::string& target,
   std::error_code ec;
   auto argv = BuildMmdebstrapArgv(o, target, deb_cache, fs::is_directory(kEatmydataHooks, ec));
   HULL_LOG_DEBUG("compose: {}", ShellQuote(argv));
-  auto r = Run(Command{.argv = argv,
-                       .env = {fmt::format("SOURCE_DATE_EPOCH={}", o.source_date_epoch)},
-                       .timeout = kComposeTimeout,
-                       .install_hint = "apt-get install mmdebstrap"});
-  if (!r.ok()) {
-    fs::remove_all(target, ec);
-    return std::move(r).error().Wrap("mmdebstrap");
-  }
-  return Ok();
+  auto r = RunAllowFailure(Command{.argv = argv,
+                                   .env = {fmt::format("SOURCE_DATE_EPOCH={}", o.source_date_epoch)},
+                                   .timeout = kComposeTimeout,
+                                   .install_hint = "apt-get install mmdebstrap"});
+  if (r.ok() && r->exit_code == 0 && r->term_signal == 0) return Ok();
+  fs::remove_all(target, ec);
+  if (!r.ok()) return std::move(r).error().Wrap("mmdebstrap");
+  HULL_LOG_DEBUG("compose: mmdebstrap output:\n{}{}", r->out, r->err);
+  return MmdebstrapFailure(o, r->exit_code, r->out + r->err);
 }
 
 // mmdebstrap into a private temp name renamed to `entry` when complete (a

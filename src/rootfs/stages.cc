@@ -97,9 +97,9 @@ Result<ComposeStageResult> ComposeStage(const spec::ImageSpec& s, const ComposeS
   const std::string tree = o.out_dir + "/tree";
   if (o.source) {
     HULL_ASSIGN_OR_RETURN(res.compose,
-                          Compose(ComposeOptionsFor(s, o), tree, *o.source).Context("compose"));
+                          Compose(ComposeOptionsFor(s, o), tree, *o.source));
   } else {
-    HULL_ASSIGN_OR_RETURN(res.compose, Compose(ComposeOptionsFor(s, o), tree).Context("compose"));
+    HULL_ASSIGN_OR_RETURN(res.compose, Compose(ComposeOptionsFor(s, o), tree));
   }
   auto t = std::chrono::steady_clock::now();
   HULL_ASSIGN_OR_RETURN(res.shape, Shape(tree, ShapeOptionsFor(s, o)).Context("shape"));

@@ -6,8 +6,9 @@
 // verify (usr + verity partitions cut out with dd at sfdisk --json offsets),
 // qemu-img check (qcow2), systemd-dissect (ESP, root, /usr with its verity
 // and signature partitions), and the SBOM against the vendored SPDX 2.3 JSON
-// schema (python3-jsonschema). A spec typo and
-// missing keys are clear errors that leave nothing in --out.
+// schema (python3-jsonschema). A spec typo, missing keys, a package the
+// mirror lacks, an unreachable mirror and a full output file system are clear
+// errors that leave nothing in --out.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -105,6 +106,45 @@ TEST_F(BuildE2e, MissingKeysRefusedAndNoOutput) {
   }
 }
 
+// Nothing of a failed build is left next to --out: no output, no work dir.
+void ExpectNoBuildLeftIn(const std::string& dir, const std::string& out) {
+  EXPECT_FALSE(fs::exists(dir + "/" + out));
+  for (const auto& e : fs::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().find(out + ".hull-build"), std::string::npos)
+        << e.path();
+  }
+}
+
+TEST_F(BuildE2e, UnknownPackageAndUnreachableMirrorAreClearErrors) {
+  const std::string d = *dir_;
+  std::string spec = kSpec;
+  spec.replace(spec.find("[linux-image-cloud-amd64]"), 25, "[no-such-package-hull-e2e]");
+  ASSERT_TRUE(WriteFileAtomic(d + "/nopkg.yaml", spec).ok());
+  auto r = Hull({"build", d + "/nopkg.yaml", "--keys", d + "/keys", "--init", HULL_INIT_BIN,
+                 "--cache", d + "/nopkg-cache", "--out", d + "/nopkg-out"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->exit_code, 0);
+  EXPECT_THAT(r->err, HasSubstr("no package no-such-package-hull-e2e in bookworm (main) of "
+                                "http://deb.debian.org/debian: fix the spec's packages list"));
+  ExpectNoBuildLeftIn(d, "nopkg-out");
+  for (const auto& e : fs::directory_iterator(d + "/nopkg-cache/trees")) {
+    ADD_FAILURE() << "a failed compose left " << e.path();
+  }
+
+  std::string spec2 = kSpec;
+  const std::string variant = "  variant: essential";
+  spec2.replace(spec2.find(variant), variant.size(),
+                variant + "\n  mirror: http://127.0.0.1:9/debian");
+  ASSERT_TRUE(WriteFileAtomic(d + "/nomirror.yaml", spec2).ok());
+  auto m = Hull({"build", d + "/nomirror.yaml", "--keys", d + "/keys", "--init", HULL_INIT_BIN,
+                 "--cache", d + "/nopkg-cache", "--out", d + "/nomirror-out"});
+  ASSERT_TRUE(m.ok());
+  EXPECT_NE(m->exit_code, 0);
+  EXPECT_THAT(m->err, HasSubstr("fetching http://127.0.0.1:9/debian/dists/bookworm/InRelease"));
+  EXPECT_THAT(m->err, HasSubstr("check the spec's distribution.mirror"));
+  ExpectNoBuildLeftIn(d, "nomirror-out");
+}
+
 TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
   auto a = Hull(BuildArgs("a"));
   ASSERT_TRUE(a.ok());
@@ -187,6 +227,23 @@ TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
   }
   test_support::ExpectValidSpdx23(d + "/a/HullE2E_202611.25.0.spdx.json", d);
   test_support::ExpectDissectSeesDpsImage(d + "/a/" + raw, root, "202611.25.0");
+}
+
+// After the builds above (the tree is cached): --out on a 64 MiB tmpfs. The
+// build fails with the file system's ENOSPC named, and the tmpfs is left empty.
+TEST_F(BuildE2e, FullOutputFileSystemFailsCleanly) {
+  const std::string small = *dir_ + "/small";
+  fs::create_directories(small);
+  auto mnt = Sh("mount -t tmpfs -o size=64m hull-e2e-full " + small);
+  if (!mnt.ok()) GTEST_SKIP() << "cannot mount a tmpfs here: " << mnt.error().ToString();
+  auto r = Hull(BuildArgs("small/out"));
+  auto listing = Sh("ls -A " + small);
+  ASSERT_TRUE(Sh("umount " + small).ok());
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->exit_code, 0) << r->err;
+  EXPECT_THAT(r->err, HasSubstr("No space left on device"));
+  ASSERT_TRUE(listing.ok());
+  EXPECT_EQ(listing->out, "");  // no output, no work dir
 }
 
 }  // namespace
