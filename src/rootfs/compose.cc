@@ -160,6 +160,54 @@ Status LinkTree(const std::string& from, const std::string& to) {
 
 namespace {
 
+// Calls f(path, stat) for every non-directory of `tree` sharing an inode with
+// another name (st_nlink > 1).
+template <typename F>
+Status ForEachLinkedFile(const std::string& tree, F&& f) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(tree, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || S_ISDIR(st.st_mode) || st.st_nlink < 2) continue;
+    HULL_TRY(f(it->path(), st));
+  }
+  if (ec) return Errorf(ErrorCode::kIo, "walking '{}': {}", tree, ec.message());
+  return Ok();
+}
+
+}  // namespace
+
+Result<TreeStamps> StampLinkedTree(const std::string& tree, const std::string& cached_tree) {
+  TreeStamps stamps;
+  if (cached_tree.empty() || !SameFilesystem(tree, cached_tree)) return stamps;  // a copy
+  HULL_TRY(ForEachLinkedFile(tree, [&](const fs::path&, const struct stat& st) -> Status {
+    stamps.mtimes.emplace(st.st_ino, st.st_mtim);
+    return Ok();
+  }));
+  stamps.cached_tree = cached_tree;
+  return stamps;
+}
+
+Status CheckCacheUntouched(const std::string& tree, const TreeStamps& before) {
+  if (before.cached_tree.empty()) return Ok();
+  return ForEachLinkedFile(tree, [&](const fs::path& p, const struct stat& st) -> Status {
+    auto it = before.mtimes.find(st.st_ino);
+    if (it == before.mtimes.end() || (it->second.tv_sec == st.st_mtim.tv_sec &&
+                                      it->second.tv_nsec == st.st_mtim.tv_nsec)) {
+      return Ok();
+    }
+    std::error_code ec;
+    fs::remove_all(before.cached_tree, ec);
+    return Errorf(ErrorCode::kCorrupt,
+                  "'{}' was written in place, and it is a hard link of the compose cache's "
+                  "tree '{}': that cache entry is removed (build again; a step must replace "
+                  "a tree file, never write into it)",
+                  p.string(), before.cached_tree);
+  });
+}
+
+namespace {
+
 Status CheckOutDir(const std::string& out_dir) {
   std::error_code ec;
   if (fs::exists(out_dir, ec) && !fs::is_empty(out_dir, ec)) {

@@ -20,8 +20,12 @@
 // write into it: the inode is the cache's.
 #pragma once
 
+#include <sys/types.h>
+#include <time.h>
+
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -116,5 +120,16 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
 // directories made anew, everything else hard-linked when both are on one
 // filesystem (`cp --archive --link`), copied otherwise.
 Status LinkTree(const std::string& from, const std::string& to);
+// The guard of that rule: the mtimes of the tree's files linked to the cache,
+// taken right after LinkTree (empty when the tree is a copy), and the check
+// after the steps that change the tree. A linked file whose mtime moved was
+// written into, and so was the cache's inode: kCorrupt naming the file, and
+// the cache entry is removed.
+struct TreeStamps {
+  std::string cached_tree;  // "" when nothing is linked
+  std::unordered_map<ino_t, struct timespec> mtimes;
+};
+Result<TreeStamps> StampLinkedTree(const std::string& tree, const std::string& cached_tree);
+Status CheckCacheUntouched(const std::string& tree, const TreeStamps& before);
 
 }  // namespace hull::rootfs

@@ -102,7 +102,9 @@ Result<ComposeStageResult> ComposeStage(const spec::ImageSpec& s, const ComposeS
     HULL_ASSIGN_OR_RETURN(res.compose, Compose(ComposeOptionsFor(s, o), tree));
   }
   auto t = std::chrono::steady_clock::now();
+  HULL_ASSIGN_OR_RETURN(TreeStamps stamps, StampLinkedTree(tree, res.compose.cached_tree));
   HULL_ASSIGN_OR_RETURN(res.shape, Shape(tree, ShapeOptionsFor(s, o)).Context("shape"));
+  HULL_TRY(CheckCacheUntouched(tree, stamps));
   res.shape_seconds = Since(t);
   nlohmann::json image{{"name", s.name},
                        {"version", s.version},

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -220,8 +221,13 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
       .image_id = "HullTest", .image_version = "202611.25.0", .deb_cache = o.cache_dir + "/debs"};
   ASSERT_TRUE(WriteFileAtomic(d + "/issue", std::string_view("Hull test\n")).ok());
   so.files = {{d + "/issue", "/etc/issue"}};
+  auto stamps = StampLinkedTree(d + "/a", cached);
+  ASSERT_TRUE(stamps.ok()) << stamps.error().ToString();
+  EXPECT_GT(stamps->mtimes.size(), 100u);
   auto shaped = Shape(d + "/a", so);
   ASSERT_TRUE(shaped.ok()) << shaped.error().ToString();
+  auto untouched = CheckCacheUntouched(d + "/a", *stamps);
+  EXPECT_TRUE(untouched.ok()) << untouched.error().ToString();
   // Shaping replaced and removed files of the linked tree; the cache's stay.
   EXPECT_EQ(TextOf(d + "/a/usr/etc/issue"), "Hull test\n");
   EXPECT_EQ(TextOf(cached + "/etc/issue"), *issue_before);
@@ -285,6 +291,22 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
       BuildSpdx({.image_name = "HullTest", .image_version = "202611.25.0", .created = kEpoch},
                 shaped->packages);
   EXPECT_EQ(sbom["packages"].size(), shaped->packages.size() + 1);
+
+  // The guard: a write into a linked file (the cache's inode) is caught by
+  // its moved mtime, named, and the poisoned cache entry removed.
+  auto b_stamps = StampLinkedTree(d + "/b", cached);
+  ASSERT_TRUE(b_stamps.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the clock tick
+  {
+    auto f = File::OpenReadWrite(d + "/b/usr/bin/kmod");
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f->WriteAt(0, AsBytes("\x7f")).ok());  // same byte, new mtime
+  }
+  auto caught = CheckCacheUntouched(d + "/b", *b_stamps);
+  ASSERT_FALSE(caught.ok());
+  EXPECT_EQ(caught.error().code(), ErrorCode::kCorrupt);
+  EXPECT_THAT(caught.error().ToString(), HasSubstr(d + "/b/usr/bin/kmod' was written in place"));
+  EXPECT_FALSE(fs::exists(cached));
 }
 
 }  // namespace
