@@ -122,6 +122,12 @@ class TempDir {
   std::string path_;
 };
 
+// Cache upkeep: keeps the `keep` most recently modified entries of `dir`
+// (files or directories) and removes the others; names containing ".partial"
+// (being written by someone) are left alone. Best effort: an entry that
+// cannot be removed stays.
+void KeepMostRecent(const std::string& dir, size_t keep);
+
 // An errno as an Error: "<what> '<path>': <strerror>", code from errno.
 Error ErrnoError(int err, std::string_view what, std::string_view path);
 

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -106,18 +105,6 @@ Status CopyAtomic(const std::string& from, const std::string& to) {
   return {};
 }
 
-// Keeps the kKeptInitrds most recently used cache entries.
-void EvictInitrds(const fs::path& dir) {
-  std::error_code ec;
-  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".zst") entries.emplace_back(e.last_write_time(ec), e.path());
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t i = kKeptInitrds; i < entries.size(); ++i) fs::remove(entries[i].second, ec);
-}
-
 // Writes the initrd, or copies the cache's entry for the same entries.
 Status WriteOrReuse(const std::map<std::string, Entry>& entries, const InitrdOptions& o,
                     bool& cache_hit) {
@@ -136,7 +123,7 @@ Status WriteOrReuse(const std::map<std::string, Entry>& entries, const InitrdOpt
   fs::create_directories(dir, ec);
   if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", dir.string(), ec.message());
   HULL_TRY(CopyAtomic(o.output, cached));
-  EvictInitrds(dir);
+  KeepMostRecent(dir.string(), kKeptInitrds);
   return {};
 }
 

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <vector>
@@ -54,19 +53,6 @@ Status CopyInto(const fs::path& from, const fs::path& to) {
   fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
   if (ec) return FsError(ec, "copying " + from.string() + " to", to);
   return Ok();
-}
-
-// Keeps the kKeptProducts most recently used entries of `products`.
-void Evict(const fs::path& products) {
-  std::error_code ec;
-  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
-  for (const auto& e : fs::directory_iterator(products, ec)) {
-    if (e.path().filename().string().find(".partial") != std::string::npos) continue;
-    entries.emplace_back(fs::last_write_time(e.path(), ec), e.path());
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t i = kKeptProducts; i < entries.size(); ++i) fs::remove_all(entries[i].second, ec);
 }
 
 }  // namespace
@@ -144,7 +130,7 @@ Status StoreProducts(const std::string& dir, const std::string& compose_dir,
   fs::rename(t, final_dir, ec);
   if (ec && !fs::exists(final_dir / "usr.erofs")) return FsError(ec, "renaming", t);
   if (!ec) tmp.Release();
-  Evict(final_dir.parent_path());
+  KeepMostRecent(final_dir.parent_path().string(), kKeptProducts);
   return Ok();
 }
 

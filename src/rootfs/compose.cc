@@ -279,21 +279,6 @@ Status FillTreeCache(const ComposeOptions& o, const std::string& entry, const st
   return Ok();
 }
 
-// Keeps the kKeptTrees most recently used trees; anything else in `trees`
-// (older entries, the tarballs of earlier cache formats) goes, except the
-// partial entries of composes still running.
-void EvictTrees(const std::string& trees) {
-  std::error_code ec;
-  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
-  for (const auto& e : fs::directory_iterator(trees, ec)) {
-    if (e.path().filename().string().find(".partial") != std::string::npos) continue;
-    entries.emplace_back(fs::last_write_time(e.path(), ec), e.path());
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t i = kKeptTrees; i < entries.size(); ++i) fs::remove_all(entries[i].second, ec);
-}
-
 }  // namespace
 
 Result<ComposeSource> ResolveCompose(const ComposeOptions& o) {
@@ -337,7 +322,8 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
     if (!res.cache_hit) HULL_TRY(FillTreeCache(o, res.cached_tree, debs));
     fs::last_write_time(res.cached_tree, fs::file_time_type::clock::now(), ec);  // recently used
     HULL_TRY(LinkTree(res.cached_tree, out_dir));
-    EvictTrees(trees);
+    // Older entries go, the tarballs of earlier cache formats too.
+    KeepMostRecent(trees, kKeptTrees);
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return res;

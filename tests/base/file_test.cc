@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -78,6 +80,31 @@ TEST(TempDir, RemovedOnDestruction) {
     fs::create_directories(path + "/a/b");
   }
   EXPECT_FALSE(fs::exists(path));
+}
+
+// The newest `keep` entries stay (files and directories alike), older ones
+// go, and a ".partial" entry is never touched, however old.
+TEST(KeepMostRecent, KeepsNewestAndPartials) {
+  auto d = TempDir::Create("hull-keep");
+  ASSERT_TRUE(d.ok());
+  const std::string dir = d->path();
+  const auto now = fs::file_time_type::clock::now();
+  int age = 0;
+  for (const char* name : {"newest", "dir-second", "third", "old.partial-x", "oldest"}) {
+    const std::string p = dir + "/" + name;
+    if (std::string_view(name).starts_with("dir")) {
+      fs::create_directories(p + "/inside");
+    } else {
+      ASSERT_TRUE(WriteFileAtomic(p, std::string_view("x")).ok());
+    }
+    fs::last_write_time(p, now - std::chrono::hours(++age));
+  }
+  KeepMostRecent(dir, 2);
+  EXPECT_TRUE(fs::exists(dir + "/newest"));
+  EXPECT_TRUE(fs::exists(dir + "/dir-second/inside"));
+  EXPECT_FALSE(fs::exists(dir + "/third"));
+  EXPECT_FALSE(fs::exists(dir + "/oldest"));
+  EXPECT_TRUE(fs::exists(dir + "/old.partial-x"));
 }
 
 TEST(ReadFile, RefusesOversize) {
