@@ -51,7 +51,8 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
       "--keyring=" + o.keyring,
       "--format=directory",
   };
-  for (const char* f : kDpkgPathFilters) argv.push_back(std::string("--dpkgopt=") + f);
+  argv.push_back("--setup-hook=" + PathFilterSetupHook());
+  argv.push_back("--extract-hook=" + PathFilterPruneHook());
   // The tree is made merged-/usr from the start (mmdebstrap's merged-usr
   // hooks install usr-is-merged), and an apt pin keeps usrmerge out: apt
   // would pick it (and perl with it, about 45 MiB) for init-system-helpers'
@@ -60,10 +61,10 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
   argv.push_back(std::string("--setup-hook=mkdir -p \"$1\"/etc/apt/preferences.d && printf '") +
                  kNoUsrmergePin + "' > \"$1\"/etc/apt/preferences.d/hull-no-usrmerge");
   argv.push_back("--customize-hook=rm \"$1\"/etc/apt/preferences.d/hull-no-usrmerge");
-  // Debian's kernel postinst builds an initramfs Hull never uses (it makes its
-  // own initrd): update-initramfs is diverted to true while packages install.
-  argv.push_back(std::string("--essential-hook=") + kDivertUpdateInitramfs);
-  argv.push_back(std::string("--customize-hook=") + kRestoreUpdateInitramfs);
+  for (const auto& d : ComposeDiversions()) {
+    argv.push_back("--essential-hook=" + DivertHook(d));
+    argv.push_back("--customize-hook=" + RestoreHook(d));
+  }
   if (eatmydata) argv.push_back(std::string("--hook-dir=") + kEatmydataHooks);
   auto pkgs = Sorted(o.packages);
   if (!pkgs.empty()) argv.push_back("--include=" + Join(pkgs, ","));
@@ -123,11 +124,10 @@ Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o) {
 
 std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256) {
   std::string material = fmt::format(
-      "hull-compose-v4\nsuite={}\narch={}\nvariant={}\nmirror={}\ncomponents={}\npackages={}\n"
-      "dpkg={}\npin={}\nrelease={}\n",
+      "hull-compose-v5\nsuite={}\narch={}\nvariant={}\nmirror={}\ncomponents={}\npackages={}\n"
+      "hooks={}\nrelease={}\n",
       o.suite, o.arch, o.variant, o.mirror, Join(o.components, ","), Join(Sorted(o.packages), ","),
-      Join({std::begin(kDpkgPathFilters), std::end(kDpkgPathFilters)}, ","), kNoUsrmergePin,
-      release_sha256);
+      Join(ComposeHookTexts(), "\n"), release_sha256);
   return HexEncode(crypto::Sha256(AsBytes(material)));
 }
 

@@ -29,42 +29,12 @@
 #include <vector>
 
 #include "base/result.h"
+#include "rootfs/mmdebstrap_hooks.h"
 
 namespace hull::rootfs {
 
 inline constexpr int kKeptTrees = 2;  // composed trees kept (most recently used)
 inline constexpr char kDebianKeyring[] = "/usr/share/keyrings/debian-archive-keyring.gpg";
-
-// dpkg path filters (dpkg.cfg(5) path-exclude/path-include) every compose
-// passes: documentation, manual and info pages, message catalogues and lintian
-// overrides are never unpacked. The copyright files stay (the SBOM reads their
-// licenses), and so do the /usr/share/doc/<pkg> links to another package's.
-inline constexpr const char* kDpkgPathFilters[] = {
-    "path-exclude=/usr/share/doc/*/*",  "path-include=/usr/share/doc/*/copyright",
-    "path-exclude=/usr/share/man/*",    "path-exclude=/usr/share/info/*",
-    "path-exclude=/usr/share/locale/*", "path-include=/usr/share/locale/locale.alias",
-    "path-exclude=/usr/share/lintian/*"};
-// mmdebstrap's hooks making the tree merged-/usr before anything is unpacked
-// (and installing usr-is-merged).
-inline constexpr char kMergedUsrHooks[] = "/usr/share/mmdebstrap/hooks/merged-usr";
-// apt_preferences(5) pin every compose sets while apt runs: usrmerge is never
-// installed (the tree is merged-/usr already; usr-is-merged satisfies
-// init-system-helpers instead, and perl stays out).
-inline constexpr char kNoUsrmergePin[] = "Package: usrmerge\\nPin: release *\\nPin-Priority: -1\\n";
-// mmdebstrap hooks around the package installation: update-initramfs is a
-// link to true (dpkg-diverted), so the kernel's postinst builds no initramfs
-// (Hull makes its own initrd; /boot is not part of the image); the diversion
-// is removed afterwards and initramfs-tools stays as packaged.
-inline constexpr char kDivertUpdateInitramfs[] =
-    "chroot \"$1\" dpkg-divert --quiet --local --rename --divert "
-    "/usr/sbin/update-initramfs.hull --add /usr/sbin/update-initramfs && "
-    "ln -s /bin/true \"$1\"/usr/sbin/update-initramfs";
-inline constexpr char kRestoreUpdateInitramfs[] =
-    "rm \"$1\"/usr/sbin/update-initramfs && chroot \"$1\" dpkg-divert --quiet --local "
-    "--rename --remove /usr/sbin/update-initramfs && rm -f \"$1\"/boot/initrd.img-*";
-// mmdebstrap's hook running dpkg under eatmydata (no fsync while composing:
-// the tree is a throwaway until it is packed). Used when present.
-inline constexpr char kEatmydataHooks[] = "/usr/share/mmdebstrap/hooks/eatmydata";
 
 struct ComposeOptions {
   std::string suite = "bookworm";
@@ -87,10 +57,9 @@ struct ComposeResult {
 };
 
 // The mmdebstrap argv writing the tree into the directory `target`, syncing .debs
-// with `deb_cache` (empty: no .deb cache), with kDpkgPathFilters, the
-// kMergedUsrHooks, the kNoUsrmergePin, the update-initramfs diversion and,
-// when
-// `eatmydata`, the kEatmydataHooks.
+// with `deb_cache` (empty: no .deb cache), with the hooks of
+// mmdebstrap_hooks.h (path filters, merged /usr, the usrmerge pin, the
+// program diversions) and, when `eatmydata`, the kEatmydataHooks.
 std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& target,
                                              const std::string& deb_cache, bool eatmydata = false);
 // "<mirror>/dists/<suite>/InRelease".
@@ -100,7 +69,7 @@ std::string InReleaseUrl(const ComposeOptions& o);
 // by an unknown key; kUnavailable when it cannot be fetched.
 Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o);
 // Hex SHA-256 over suite, arch, variant, mirror, components, the sorted and
-// de-duplicated package list, kDpkgPathFilters, kNoUsrmergePin and the
+// de-duplicated package list, every hook's text (ComposeHookTexts) and the
 // InRelease digest.
 std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256);
 // What a compose is keyed by: the verified InRelease's SHA-256 and CacheKey.

@@ -1,5 +1,5 @@
 // The rootfs stages against the real tools: apt/gpgv refusing a repository
-// signed by an untrusted key, depmod on Debian's kernel modules, and one
+// signed by an untrusted key, dpkg judging the path-filter prune, depmod on Debian's kernel modules, and one
 // compose of a small package set from deb.debian.org, shaped, packed twice
 // (byte-identical) and checked with fsck.erofs / dump.erofs.
 #include <gmock/gmock.h>
@@ -97,6 +97,59 @@ TEST_F(UntrustedRepo, AptInsideMmdebstrapRefusesItToo) {
   EXPECT_EQ(r.error().code(), ErrorCode::kProcessFailed);
   EXPECT_THAT(r.error().message(), HasSubstr("bookworm InRelease' is not signed."));
   EXPECT_FALSE(fs::exists(tree + "/usr/bin/dpkg"));  // nothing installed
+}
+
+// The extract hook's prune against dpkg itself: a package with each kind of
+// entry the path filters treat differently, installed by `dpkg --root` with
+// the filters on one side; its tree extracted whole and pruned on the other.
+TEST(PathFilterOracle, PruneLeavesWhatDpkgInstalls) {
+  auto t = TempDir::Create("path-filter-oracle");
+  ASSERT_TRUE(t.ok());
+  const std::string d = t->path();
+  ASSERT_NO_FATAL_FAILURE(Sh(
+      "s=pkg/usr/share\n"
+      "mkdir -p pkg/DEBIAN $s/doc/pkg/examples $s/doc/pkg/sub $s/doc/other $s/man/man1"
+      " $s/man/de/man8 $s/locale/de/LC_MESSAGES $s/info $s/lintian/overrides $s/docs/x"
+      " pkg/usr/bin\n"
+      "echo c > $s/doc/pkg/copyright; echo r > $s/doc/pkg/README\n"
+      "echo e > $s/doc/pkg/examples/x; echo c > $s/doc/pkg/sub/copyright\n"
+      "ln -s pkg $s/doc/linked; ln -s README $s/doc/pkg/changelog.gz\n"
+      "echo m > $s/man/man1/a.1.gz; echo m > $s/man/de/man8/b.8.gz\n"
+      "echo a > $s/locale/locale.alias; echo m > $s/locale/de/LC_MESSAGES/x.mo\n"
+      "echo i > $s/info/x.info.gz; echo l > $s/lintian/overrides/pkg\n"
+      "echo k > $s/docs/x/kept; echo b > pkg/usr/bin/tool\n"
+      "printf 'Package: hull-filter-probe\\nVersion: 1\\nArchitecture: all\\n"
+      "Maintainer: Hull <hull@invalid>\\nDescription: path filter probe\\n' > pkg/DEBIAN/control\n"
+      "dpkg-deb --root-owner-group --build pkg probe.deb > /dev/null\n",
+      d));
+  std::vector<std::string> dpkg = {"dpkg", "--root=ref"};
+  for (const char* f : kDpkgPathFilters) dpkg.push_back(std::string("--") + f);
+  dpkg.insert(dpkg.end(), {"--install", "probe.deb"});
+  ASSERT_NO_FATAL_FAILURE(
+      Sh("mkdir -p ref/var/lib/dpkg/info ref/var/lib/dpkg/updates ours\n"
+         ": > ref/var/lib/dpkg/status\n" +
+             ShellQuote(dpkg) +
+             " > /dev/null\n"
+             "dpkg-deb --fsys-tarfile probe.deb | tar -C ours -x\n"
+             "sh -ec " +
+             ShellQuote({PathFilterPruneHook()}) + " sh ours\n",
+         d));
+  auto listing = [&](const std::string& root) {
+    auto r = hull::Run(Command{.argv = {"sh", "-c", "find usr -printf '%y %p\\n' | sort"},
+                               .cwd = d + "/" + root});
+    return r.ok() ? r->out : r.error().ToString();
+  };
+  const std::string ours = listing("ours");
+  EXPECT_EQ(ours, listing("ref"));
+  // Not vacuous: the filters removed files, and kept what dpkg keeps.
+  EXPECT_THAT(ours, HasSubstr("f usr/share/doc/pkg/copyright\n"));
+  EXPECT_THAT(ours, HasSubstr("f usr/share/doc/pkg/sub/copyright\n"));
+  EXPECT_THAT(ours, HasSubstr("l usr/share/doc/pkg/changelog.gz\n"));
+  EXPECT_THAT(ours, HasSubstr("f usr/share/locale/locale.alias\n"));
+  EXPECT_THAT(ours, HasSubstr("f usr/share/docs/x/kept\n"));
+  EXPECT_THAT(ours, ::testing::Not(HasSubstr("README")));
+  EXPECT_THAT(ours, ::testing::Not(HasSubstr("man1")));
+  EXPECT_THAT(ours, ::testing::Not(HasSubstr(".mo")));
 }
 
 // Debian's kernel modules (linux-image-cloud-amd64 on the build host), a
@@ -214,6 +267,14 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
   EXPECT_EQ(warm->cached_tree, cached);
   EXPECT_TRUE(fs::equivalent(cached + "/usr/bin/kmod", d + "/b/usr/bin/kmod"));
   std::printf("compose: cold %.1f s, warm %.1f s\n", cold->seconds, warm->seconds);
+  // The path filters held for the essential packages, which mmdebstrap
+  // extracts with tar before dpkg runs: no manual pages, and so no
+  // alternative for one; the copyright files stay.
+  EXPECT_TRUE(fs::exists(cached + "/usr/share/doc/kmod/copyright"));
+  EXPECT_FALSE(fs::exists(cached + "/usr/share/doc/dpkg/changelog.Debian.gz"));
+  EXPECT_FALSE(fs::exists(cached + "/usr/share/man/man1/dpkg.1.gz"));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(cached + "/etc/alternatives/which.1.gz")));
+  EXPECT_TRUE(fs::exists(cached + "/etc/alternatives/which"));
   // The .debs were kept for the next cold compose and the SBOM.
   EXPECT_TRUE(fs::exists(o.cache_dir + "/debs/kmod_30+20221128-1_amd64.deb"));
 

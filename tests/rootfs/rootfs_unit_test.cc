@@ -29,37 +29,61 @@ TEST(Compose, MmdebstrapArgv) {
   o.variant = "essential";
   o.packages = {"runc", "kmod", "runc"};
   o.components = {"main", "contrib"};
+  const auto d = ComposeDiversions();
+  ASSERT_EQ(d.size(), 2u);
   EXPECT_THAT(
       BuildMmdebstrapArgv(o, "/c/tree", "/c/debs"),
       ElementsAre(
           "mmdebstrap", "--mode=unshare", "--variant=essential", "--architectures=amd64",
           "--components=main,contrib", "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
-          "--format=directory", "--dpkgopt=path-exclude=/usr/share/doc/*/*",
-          "--dpkgopt=path-include=/usr/share/doc/*/copyright",
-          "--dpkgopt=path-exclude=/usr/share/man/*", "--dpkgopt=path-exclude=/usr/share/info/*",
-          "--dpkgopt=path-exclude=/usr/share/locale/*",
-          "--dpkgopt=path-include=/usr/share/locale/locale.alias",
-          "--dpkgopt=path-exclude=/usr/share/lintian/*",
+          "--format=directory", "--setup-hook=" + PathFilterSetupHook(),
+          "--extract-hook=" + PathFilterPruneHook(),
           "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
-          "--setup-hook=mkdir -p \"$1\"/etc/apt/preferences.d && printf "
-          "'Package: usrmerge\\nPin: release *\\nPin-Priority: -1\\n' > "
-          "\"$1\"/etc/apt/preferences.d/hull-no-usrmerge",
-          "--customize-hook=rm \"$1\"/etc/apt/preferences.d/hull-no-usrmerge",
-          std::string("--essential-hook=") + kDivertUpdateInitramfs,
-          std::string("--customize-hook=") + kRestoreUpdateInitramfs, "--include=kmod,runc",
-          "--skip=essential/unlink", "--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives/",
+          R"(--setup-hook=mkdir -p "$1"/etc/apt/preferences.d && printf )"
+          R"('Package: usrmerge\nPin: release *\nPin-Priority: -1\n' > )"
+          R"("$1"/etc/apt/preferences.d/hull-no-usrmerge)",
+          R"(--customize-hook=rm "$1"/etc/apt/preferences.d/hull-no-usrmerge)",
+          "--essential-hook=" + DivertHook(d[0]), "--customize-hook=" + RestoreHook(d[0]),
+          "--essential-hook=" + DivertHook(d[1]), "--customize-hook=" + RestoreHook(d[1]),
+          "--include=kmod,runc", "--skip=essential/unlink",
+          R"(--setup-hook=mkdir -p "$1"/var/cache/apt/archives/)",
           "--setup-hook=sync-in /c/debs /var/cache/apt/archives/",
           "--customize-hook=sync-out /var/cache/apt/archives /c/debs", "bookworm", "/c/tree",
           "http://deb.debian.org/debian"));
   // A cache path with a space is quoted for mmdebstrap's hook shell.
   auto argv = BuildMmdebstrapArgv(o, "/tree", "/my cache/debs");
-  EXPECT_EQ(argv[22], "--setup-hook=sync-in '/my cache/debs' /var/cache/apt/archives/");
+  EXPECT_EQ(argv[19], "--setup-hook=sync-in '/my cache/debs' /var/cache/apt/archives/");
   // No cache: no hooks; eatmydata: its hook directory.
   auto bare = BuildMmdebstrapArgv(ComposeOptions{}, "/tree", "", true);
-  ASSERT_EQ(bare.size(), 23u);
-  EXPECT_EQ(bare[19], "--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata");
+  ASSERT_EQ(bare.size(), 20u);
+  EXPECT_EQ(bare[16], "--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata");
   EXPECT_THAT(std::vector<std::string>(bare.end() - 3, bare.end()),
               ElementsAre("bookworm", "/tree", "http://deb.debian.org/debian"));
+}
+
+TEST(MmdebstrapHooks, TextsAreShellCommands) {
+  // The filter file carries the filters verbatim, one per line.
+  EXPECT_EQ(PathFilterSetupHook(),
+            R"(mkdir -p "$1"/etc/dpkg/dpkg.cfg.d && printf '%s\n' )"
+            R"('path-exclude=/usr/share/doc/*/*' 'path-include=/usr/share/doc/*/copyright' )"
+            R"('path-exclude=/usr/share/man/*' 'path-exclude=/usr/share/info/*' )"
+            R"('path-exclude=/usr/share/locale/*' path-include=/usr/share/locale/locale.alias )"
+            R"('path-exclude=/usr/share/lintian/*' > "$1"/etc/dpkg/dpkg.cfg.d/hull-path-filters)");
+  // The prune walks only below the patterns' common directory.
+  EXPECT_THAT(PathFilterPruneHook(),
+              ::testing::StartsWith(R"(cd "$1" && if [ -d ./usr/share ]; then find ./usr/share )"));
+  // A diversion's stand-in is written whole, quotes and all.
+  ProgramDiversion p{"/usr/sbin/x y", "#!/bin/sh\necho 'it'\n"};
+  EXPECT_EQ(DivertHook(p),
+            R"(chroot "$1" dpkg-divert --quiet --local --rename --divert '/usr/sbin/x y.hull' )"
+            R"(--add '/usr/sbin/x y' && printf %s '#!/bin/sh)"
+            "\n"
+            R"(echo '\''it'\'')"
+            "\n"
+            R"(' > "$1"'/usr/sbin/x y' && chmod 755 "$1"'/usr/sbin/x y')");
+  EXPECT_EQ(RestoreHook(p),
+            R"(rm "$1"'/usr/sbin/x y' && chroot "$1" dpkg-divert --quiet --local --rename )"
+            R"(--remove '/usr/sbin/x y')");
 }
 
 TEST(Compose, InReleaseUrl) {
