@@ -61,6 +61,7 @@ Status PrepareFirmware(const BootOptions& o, const std::string& vars) {
 void Finish(const BootOptions& o, BootResult& r, const RunResult& run) {
   r.outcome = run.outcome;
   r.seconds = run.seconds;
+  r.reboots = run.reboots;
   r.stop_line = run.stop_line;
   r.console_tail = Tail(run.console, kTailLines);
   if (run.outcome == Outcome::kRefused) {
@@ -164,6 +165,7 @@ nlohmann::json ToJson(const BootResult& r) {
                       {"outcome", OutcomeName(r.outcome)},
                       {"accel", r.accel == Accel::kKvm ? "kvm" : "tcg"},
                       {"seconds", r.seconds},
+                      {"reboots", r.reboots},
                       {"image_version", r.expected.image_version},
                       {"root_hash", r.expected.root_hash},
                       {"checks", checks}};

@@ -33,6 +33,7 @@ struct BootResult {
   Outcome outcome = Outcome::kTimeout;
   Accel accel = Accel::kTcg;
   double seconds = 0;  // QEMU start to the validation line (or the end)
+  int reboots = 0;     // guest reboots on the way (validate: 1)
   std::string stop_line;
   std::string console_tail;  // last lines of the console
   Expectations expected;

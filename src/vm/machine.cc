@@ -113,8 +113,11 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
       "-nodefaults",
       "-display",
       "none",
+      // Appended to: a machine restarted for a guest reboot keeps one log.
+      "-chardev",
+      "file,id=console,append=on,path=" + s.console_log,
       "-serial",
-      "file:" + s.console_log,
+      "chardev:console",
       "-nic",
       s.user_network ? "user,model=virtio-net-pci" : "none",
   };
@@ -137,85 +140,142 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
     a.insert(a.end(), {"-chardev", "socket,id=chrtpm,path=" + s.tpm_socket, "-tpmdev",
                        "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0"});
   }
-  if (!s.reboot) a.push_back("-no-reboot");
+  // A guest reboot ends the process: RunMachine starts a new one when
+  // spec.reboot (see machine.h).
+  a.push_back("-no-reboot");
   return a;
 }
+
+namespace {
+
+// One boot's processes: swtpm (when the spec has a TPM) and QEMU.
+struct Boot {
+  pid_t swtpm = -1;
+  pid_t qemu = -1;
+  void StopAll() {
+    Stop(qemu);
+    Stop(swtpm);
+    qemu = swtpm = -1;
+  }
+};
+
+Result<Boot> StartBoot(const MachineSpec& spec, const RunOptions& o) {
+  Boot b;
+  if (!spec.tpm_socket.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.tpm_state_dir, ec);
+    std::filesystem::remove(spec.tpm_socket, ec);  // a stale one would pass WaitForSocket
+    // No --terminate: swtpm would wait forever if QEMU never connected; it
+    // is ended by PID.
+    HULL_ASSIGN_OR_RETURN(b.swtpm, Spawn({"swtpm", "socket", "--tpm2", "--tpmstate",
+                                          "dir=" + o.tpm_state_dir, "--ctrl",
+                                          "type=unixio,path=" + spec.tpm_socket, "--flags",
+                                          "startup-clear"},
+                                         o.tpm_state_dir + "/swtpm.log"));
+    if (auto st = WaitForSocket(spec.tpm_socket, b.swtpm); !st.ok()) {
+      b.StopAll();
+      return st.error();
+    }
+  }
+  auto qemu = Spawn(QemuArgv(spec), spec.console_log + ".qemu");
+  if (!qemu.ok()) {
+    b.StopAll();
+    return qemu.error();
+  }
+  b.qemu = *qemu;
+  return b;
+}
+
+// Scans the console's new whole lines for the end of the run.
+class ConsoleWatch {
+ public:
+  explicit ConsoleWatch(const RunOptions& o) : o_(o) {}
+
+  // Reads the log; true when a stop line (or a refusal) appeared.
+  bool Poll(const std::string& log, RunResult& res) {
+    auto text = ReadFileText(log, 256 << 20);
+    if (text.ok()) res.console = std::move(*text);
+    // Only whole lines are matched, from a little before the last scan.
+    size_t end = res.console.rfind('\n');
+    if (end == std::string::npos || end + 1 <= scanned_) return false;
+    std::string_view window(res.console.data() + scanned_, end + 1 - scanned_);
+    const size_t base = scanned_;
+    scanned_ = end + 1;
+    for (const auto& s : o_.stop_lines) {
+      if (size_t p = window.find(s); p != std::string_view::npos) {
+        res.outcome = Outcome::kStopLine;
+        res.stop_line = LineAt(res.console, base + p);
+        return true;
+      }
+    }
+    if (o_.on_line) {
+      for (size_t pos = 0; pos < window.size();) {
+        size_t nl = window.find('\n', pos);
+        std::string line(window.substr(pos, nl - pos));
+        pos = nl + 1;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (o_.on_line(line)) {
+          res.outcome = Outcome::kStopLine;
+          res.stop_line = line;
+          return true;
+        }
+      }
+    }
+    if (window.find("Access Denied") != std::string_view::npos) {
+      res.outcome = Outcome::kRefused;
+      res.stop_line = "Access Denied";
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  const RunOptions& o_;
+  size_t scanned_ = 0;
+};
+
+// Linux's last line when it powers the machine off; any other clean exit of
+// QEMU under -no-reboot is a reset (the kernel's reboot, or the firmware's).
+constexpr std::string_view kPowerDown = "reboot: Power down";
+
+}  // namespace
 
 Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& o) {
   if (!OnPath("qemu-system-x86_64")) {
     return Error(ErrorCode::kNotFound,
                  "qemu-system-x86_64 not found: apt-get install qemu-system-x86 ovmf");
   }
-  pid_t swtpm = -1;
-  if (!spec.tpm_socket.empty()) {
-    if (!OnPath("swtpm")) return Error(ErrorCode::kNotFound, "swtpm not found: apt-get install swtpm");
-    std::error_code ec;
-    std::filesystem::create_directories(o.tpm_state_dir, ec);
-    std::filesystem::remove(spec.tpm_socket, ec);  // a stale one would pass WaitForSocket
-    // No --terminate: swtpm would wait forever if QEMU never connected; it
-    // is ended by PID below.
-    HULL_ASSIGN_OR_RETURN(swtpm, Spawn({"swtpm", "socket", "--tpm2", "--tpmstate",
-                                        "dir=" + o.tpm_state_dir, "--ctrl",
-                                        "type=unixio,path=" + spec.tpm_socket, "--flags",
-                                        "startup-clear"},
-                                       o.tpm_state_dir + "/swtpm.log"));
-    if (auto st = WaitForSocket(spec.tpm_socket, swtpm); !st.ok()) {
-      Stop(swtpm);
-      return st.error();
-    }
+  if (!spec.tpm_socket.empty() && !OnPath("swtpm")) {
+    return Error(ErrorCode::kNotFound, "swtpm not found: apt-get install swtpm");
   }
+  HULL_TRY(WriteFileAtomic(spec.console_log, std::string_view()));  // QEMU appends
   RunResult res;
-  auto start = Clock::now();
-  auto qemu = Spawn(QemuArgv(spec), spec.console_log + ".qemu");
-  if (!qemu.ok()) {
-    Stop(swtpm);
-    return qemu.error();
-  }
-  size_t scanned = 0;
+  ConsoleWatch watch(o);
+  const auto start = Clock::now();
+  size_t boot_start = 0;  // where this boot's console begins
+  HULL_ASSIGN_OR_RETURN(Boot boot, StartBoot(spec, o));
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    auto text = ReadFileText(spec.console_log, 256 << 20);
-    if (text.ok()) res.console = std::move(*text);
-    // Only whole lines are matched, from a little before the last scan.
-    size_t end = res.console.rfind('\n');
-    if (end != std::string::npos && end + 1 > scanned) {
-      std::string_view window(res.console.data() + scanned, end + 1 - scanned);
-      auto find = [&](const std::string& s) { return window.find(s); };
-      for (const auto& s : o.stop_lines) {
-        if (size_t p = find(s); p != std::string_view::npos) {
-          res.outcome = Outcome::kStopLine;
-          res.stop_line = LineAt(res.console, scanned + p);
-          break;
-        }
-      }
-      if (res.stop_line.empty() && o.on_line) {
-        for (size_t pos = 0; pos < window.size();) {
-          size_t nl = window.find('\n', pos);
-          std::string line(window.substr(pos, nl - pos));
-          pos = nl + 1;
-          if (!line.empty() && line.back() == '\r') line.pop_back();
-          if (o.on_line(line)) {
-            res.outcome = Outcome::kStopLine;
-            res.stop_line = line;
-            break;
-          }
-        }
-      }
-      if (res.stop_line.empty() && find("Access Denied") != std::string_view::npos) {
-        res.outcome = Outcome::kRefused;
-        res.stop_line = "Access Denied";
-      }
-      scanned = end + 1;
-    }
-    if (!res.stop_line.empty()) break;
+    if (watch.Poll(spec.console_log, res)) break;
     int status = 0;
-    if (waitpid(*qemu, &status, WNOHANG) == *qemu) {
-      auto text = ReadFileText(spec.console_log, 256 << 20);
-      if (text.ok()) res.console = std::move(*text);
-      res.outcome = Outcome::kExited;
+    if (waitpid(boot.qemu, &status, WNOHANG) == boot.qemu) {
+      boot.qemu = -1;
+      if (watch.Poll(spec.console_log, res)) break;
       res.qemu_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      *qemu = -1;
-      break;
+      const bool reset = res.qemu_status == 0 &&
+                         res.console.find(kPowerDown, boot_start) == std::string::npos;
+      if (!spec.reboot || !reset) {
+        res.outcome = Outcome::kExited;
+        break;
+      }
+      // The guest rebooted: the same machine (disks, firmware variables,
+      // TPM state) starts again in new processes.
+      boot.StopAll();
+      ++res.reboots;
+      boot_start = res.console.size();
+      auto next = StartBoot(spec, o);
+      if (!next.ok()) return next.error();
+      boot = *next;
     }
     if (Clock::now() - start > o.timeout) {
       res.outcome = Outcome::kTimeout;
@@ -223,8 +283,7 @@ Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& o) {
     }
   }
   res.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  Stop(*qemu);
-  Stop(swtpm);
+  boot.StopAll();
   if (res.outcome == Outcome::kExited && res.qemu_status != 0) {
     auto err = ReadFileText(spec.console_log + ".qemu", 1 << 20);
     return Errorf(ErrorCode::kProcessFailed, "qemu exited with status {}: {}", res.qemu_status,

@@ -35,7 +35,13 @@ struct MachineSpec {
   std::vector<Disk> disks;  // the first is the boot disk
   std::string tpm_socket;   // swtpm control socket; empty: no TPM
   std::string console_log;
-  bool reboot = true;       // false: QEMU exits when the guest reboots
+  // A guest reboot (Linux's or the firmware's reset) ends the QEMU process
+  // (-no-reboot). true: RunMachine starts the machine again in new QEMU and
+  // swtpm processes with the same disks, firmware variables, TPM state and
+  // console log; false: the run ends (kExited). A restart rather than QEMU's
+  // in-process reset: under multi-threaded TCG with SMM that reset once hung
+  // the firmware with the console silent.
+  bool reboot = true;
   bool user_network = false;  // a virtio NIC on QEMU's user network (host = 10.0.2.2)
 };
 
@@ -65,6 +71,7 @@ struct RunResult {
   std::string console;    // the console log
   double seconds = 0;
   int qemu_status = -1;   // exit status when kExited
+  int reboots = 0;        // guest reboots (each one a new QEMU process)
 };
 
 // Starts swtpm (when spec.tpm_socket is set) and QEMU, watches the console

@@ -38,15 +38,14 @@ TEST(QemuArgv, SecureBootTpmAndDisks) {
   EXPECT_TRUE(Has(a, "if=none,id=disk1,format=raw,file=/t/r.tar,readonly=on"));
   EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk1,serial=hull-validate"));
   EXPECT_TRUE(Has(a, "tpm-crb,tpmdev=tpm0"));
-  EXPECT_TRUE(Has(a, "file:/t/c.log"));
-  EXPECT_FALSE(Has(a, "-no-reboot"));
+  EXPECT_TRUE(Has(a, "file,id=console,append=on,path=/t/c.log"));
+  EXPECT_TRUE(Has(a, "chardev:console"));
+  EXPECT_TRUE(Has(a, "-no-reboot"));  // a reboot is a new process (RunMachine)
   m.secure_boot = false;
   m.tpm_socket.clear();
-  m.reboot = false;
   a = QemuArgv(m);
   EXPECT_TRUE(Has(a, "q35,accel=tcg"));
   EXPECT_FALSE(Has(a, "tpm-crb,tpmdev=tpm0"));
-  EXPECT_TRUE(Has(a, "-no-reboot"));
 }
 
 TEST(Accel, ExplicitChoicesAndTypos) {
