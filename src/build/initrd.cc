@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -92,15 +95,22 @@ std::string CacheKey(const std::map<std::string, Entry>& entries, int64_t mtime)
   return HexEncode(crypto::Sha256(AsBytes(m)));
 }
 
-// Copies `from` to `to` through a temp name beside `to`.
+// Copies `from` to `to` through a unique temp name beside `to`, synced
+// before the rename: an entry (of the cache, or the output) is whole or absent.
 Status CopyAtomic(const std::string& from, const std::string& to) {
+  std::string partial = to + ".partial-XXXXXX";  // unique; KeepMostRecent skips it
+  int fd = ::mkstemp(partial.data());
+  if (fd < 0) return Errorf(ErrorCode::kIo, "creating a file next to '{}': {}", to, strerror(errno));
+  File f = File::Adopt(fd, partial);
   std::error_code ec;
-  const std::string partial = to + ".partial";
   fs::copy_file(from, partial, fs::copy_options::overwrite_existing, ec);
-  if (!ec) fs::rename(partial, to, ec);
-  if (ec) {
-    fs::remove(partial, ec);
-    return Errorf(ErrorCode::kIo, "copying '{}' to '{}': {}", from, to, ec.message());
+  Status synced = ec ? Status() : f.Sync();  // whole before it is visible
+  if (!ec && synced.ok()) fs::rename(partial, to, ec);
+  if (ec || !synced.ok()) {
+    std::error_code ignored;
+    fs::remove(partial, ignored);
+    return Errorf(ErrorCode::kIo, "copying '{}' to '{}': {}", from, to,
+                  ec ? ec.message() : synced.error().ToString());
   }
   return {};
 }

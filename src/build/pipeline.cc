@@ -43,11 +43,6 @@ auto Stage(const BuildOptions& o, BuildResult& res, const char* name, F&& f) -> 
   return r;
 }
 
-Result<std::string> FileSha256(const std::string& path) {
-  HULL_ASSIGN_OR_RETURN(Bytes d, crypto::DigestFile(crypto::DigestAlgorithm::kSha256, path));
-  return HexEncode(d);
-}
-
 Status CheckOutDir(const std::string& out) {
   std::error_code ec;
   if (!fs::exists(out, ec)) return {};
@@ -262,7 +257,7 @@ Result<BuildResult> Build(const BuildOptions& o) {
     for (const auto& e : fs::directory_iterator(w.out, ec)) {
       std::string& sha = res.outputs[e.path().filename().string()];
       if (!sha.empty()) continue;
-      HULL_ASSIGN_OR_RETURN(sha, FileSha256(e.path().string()));
+      HULL_ASSIGN_OR_RETURN(sha, crypto::FileSha256Hex(e.path().string()));
     }
     res.manifest = ManifestJson(s, w, res);
     HULL_TRY(WriteFileAtomic(w.out + "/manifest.json", res.manifest.dump(2) + "\n"));

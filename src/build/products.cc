@@ -22,11 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Result<std::string> FileDigest(const std::string& path) {
-  HULL_ASSIGN_OR_RETURN(Bytes d, crypto::DigestFile(crypto::DigestAlgorithm::kSha256, path));
-  return HexEncode(d);
-}
-
 // The first line a tool prints for its version; "absent" when it cannot run
 // (the stage that needs it reports that).
 std::string ToolVersion(std::vector<std::string> argv) {
@@ -70,7 +65,7 @@ Result<std::string> ProductMaterial(const ProductInputs& in) {
   for (const auto& f : s.files) {
     fs::path src =
         fs::path(f.source).is_absolute() ? fs::path(f.source) : fs::path(in.spec_dir) / f.source;
-    HULL_ASSIGN_OR_RETURN(std::string d, FileDigest(src.string()).Context("spec file"));
+    HULL_ASSIGN_OR_RETURN(std::string d, crypto::FileSha256Hex(src.string()).Context("spec file"));
     m += fmt::format("file={} {}\n", f.dest, d);
   }
   for (const auto& u : s.users)
@@ -78,7 +73,7 @@ Result<std::string> ProductMaterial(const ProductInputs& in) {
   for (const auto& [field, path] : {std::pair<const char*, std::string>{"hull", in.self_binary},
                                     {"hull_init", in.init_binary}}) {
     if (path.empty()) continue;
-    HULL_ASSIGN_OR_RETURN(std::string d, FileDigest(path).Context(field));
+    HULL_ASSIGN_OR_RETURN(std::string d, crypto::FileSha256Hex(path).Context(field));
     m += fmt::format("{}={}\n", field, d);
   }
   m += "mkfs_erofs=" + ToolVersion({"mkfs.erofs", "--version"}) + "\n";

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/hex.h"
+
 namespace hull::crypto {
 
 namespace {
@@ -51,6 +53,11 @@ Result<Bytes> DigestFile(DigestAlgorithm algorithm, const std::string& path) {
   Bytes buf(size_t(std::min<uint64_t>(size, kPiece)));
   HULL_TRY(HashRange(f, 0, size, h, buf));
   return h.Final();
+}
+
+Result<std::string> FileSha256Hex(const std::string& path) {
+  HULL_ASSIGN_OR_RETURN(Bytes d, DigestFile(DigestAlgorithm::kSha256, path));
+  return HexEncode(d);
 }
 
 FollowingDigest::FollowingDigest(DigestAlgorithm algorithm, const File& file)

@@ -18,6 +18,8 @@ namespace hull::crypto {
 
 // Errors: the file's open/read errors (kNotFound, kIo).
 Result<Bytes> DigestFile(DigestAlgorithm algorithm, const std::string& path);
+// The file's SHA-256 as lower-case hex (as sha256sum prints it).
+Result<std::string> FileSha256Hex(const std::string& path);
 
 // The digest of a file while it is being written front to back, on its own
 // thread: the writer says which prefix is final (Advance) and, at the end, the

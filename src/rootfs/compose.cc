@@ -311,7 +311,9 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
     fs::remove(out_dir, ec);  // empty (CheckOutDir): mmdebstrap makes it
     fs::create_directories(fs::path(out_dir).parent_path(), ec);
     if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", out_dir, ec.message());
-    HULL_TRY(RunMmdebstrap(o, out_dir, ""));
+    if (!o.deb_dir.empty()) fs::create_directories(o.deb_dir, ec);
+    if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", o.deb_dir, ec.message());
+    HULL_TRY(RunMmdebstrap(o, out_dir, o.deb_dir));
   } else {
     const std::string trees = o.cache_dir + "/trees", debs = o.cache_dir + "/debs";
     fs::create_directories(trees, ec);

@@ -46,6 +46,9 @@ struct ComposeOptions {
   std::string keyring = kDebianKeyring;
   int64_t source_date_epoch = 0;
   std::string cache_dir;  // empty: no cache (a temp dir is used)
+  // Without a cache: where the downloaded .debs are kept (the SBOM records
+  // their checksums); empty: nowhere. With one they are in cache_dir/debs.
+  std::string deb_dir;
 };
 
 struct ComposeResult {

@@ -30,6 +30,7 @@ ComposeOptions ComposeOptionsFor(const spec::ImageSpec& s, const ComposeStageOpt
   c.packages = s.packages;
   c.source_date_epoch = o.source_date_epoch;
   c.cache_dir = o.cache_dir;
+  if (o.cache_dir.empty()) c.deb_dir = o.out_dir + "/debs";
   return c;
 }
 
@@ -50,7 +51,7 @@ ShapeOptions ShapeOptionsFor(const spec::ImageSpec& s, const ComposeStageOptions
   sh.enable_units = s.services.enable;
   sh.disable_units = s.services.disable;
   for (const auto& u : s.users) sh.users.push_back({u.name, u.ssh_authorized_keys});
-  if (!o.cache_dir.empty()) sh.deb_cache = o.cache_dir + "/debs";
+  sh.deb_cache = o.cache_dir.empty() ? o.out_dir + "/debs" : o.cache_dir + "/debs";
   return sh;
 }
 

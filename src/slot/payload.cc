@@ -22,9 +22,9 @@ struct FileFacts {
 Result<FileFacts> HashFile(const std::string& path) {
   std::error_code ec;
   uint64_t size = std::filesystem::file_size(path, ec);
-  HULL_ASSIGN_OR_RETURN(Bytes d, crypto::DigestFile(crypto::DigestAlgorithm::kSha256, path));
+  HULL_ASSIGN_OR_RETURN(std::string d, crypto::FileSha256Hex(path));
   if (ec) return Errorf(ErrorCode::kIo, "size of '{}': {}", path, ec.message());
-  return FileFacts{size, HexEncode(d)};
+  return FileFacts{size, d};
 }
 
 // Copies `length` bytes at `offset` of the disk into a new file.

@@ -229,6 +229,36 @@ TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
   test_support::ExpectDissectSeesDpsImage(d + "/a/" + raw, root, "202611.25.0");
 }
 
+// Without a cache the build composes straight into its work dir, and still
+// gives the cached builds' bytes: the same disk and an SBOM with every .deb's
+// checksum (the .debs are kept in the work dir until the SBOM is written).
+TEST_F(BuildE2e, NoCacheBuildGivesTheSameBytes) {
+  auto args = BuildArgs("nc");
+  auto cache = std::find(args.begin(), args.end(), "--cache");
+  ASSERT_NE(cache, args.end());
+  *cache = "--no-cache";
+  args.erase(cache + 1);
+  auto r = Hull(args);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+  const std::string d = *dir_;
+  const std::string raw = "HullE2E_202611.25.0.raw", sbom = "HullE2E_202611.25.0.spdx.json";
+  ASSERT_TRUE(fs::exists(d + "/a/" + raw)) << "needs TwoBuildsAgreeAndOraclesAccept's build a";
+  EXPECT_TRUE(Sh("cmp " + d + "/a/" + raw + " " + d + "/nc/" + raw).ok());
+  EXPECT_TRUE(Sh("cmp " + d + "/a/" + sbom + " " + d + "/nc/" + sbom).ok());
+  auto text = ReadFileText(d + "/nc/" + sbom);
+  ASSERT_TRUE(text.ok());
+  const auto spdx = nlohmann::json::parse(*text);
+  size_t with_checksum = 0, debs = 0;
+  for (const auto& p : spdx["packages"]) {
+    if (p["SPDXID"] == "SPDXRef-OperatingSystem") continue;  // the image itself
+    ++debs;
+    if (p.contains("checksums")) ++with_checksum;
+  }
+  EXPECT_GT(debs, 10u);
+  EXPECT_EQ(with_checksum, debs);
+}
+
 // After the builds above (the tree is cached): --out on a 64 MiB tmpfs. The
 // build fails with the file system's ENOSPC named, and the tmpfs is left empty.
 TEST_F(BuildE2e, FullOutputFileSystemFailsCleanly) {

@@ -62,7 +62,11 @@ TEST(Digest, SparseFileMatchesSha256sum) {
     auto ours = DigestFile(DigestAlgorithm::kSha256, p);
     ASSERT_TRUE(ours.ok()) << ours.error().ToString();
     EXPECT_EQ(HexEncode(*ours), Sha256sum(p)) << p;
+    auto hex = FileSha256Hex(p);
+    ASSERT_TRUE(hex.ok()) << hex.error().ToString();
+    EXPECT_EQ(*hex, Sha256sum(p)) << p;
   }
+  EXPECT_EQ(FileSha256Hex(path + ".absent").error().code(), ErrorCode::kNotFound);
 }
 
 // A file written front to back on this thread, hashed on the follower's
