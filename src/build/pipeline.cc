@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 
 #include "base/file.h"
 #include "base/hex.h"
@@ -210,6 +211,18 @@ Result<BuildResult> Build(const BuildOptions& o) {
   const std::string compose_dir = w.products_hit ? w.products_dir : w.dir + "/compose";
   const std::string tree = compose_dir + "/tree";
   const std::string stem = OutputStem(s);
+  HULL_ASSIGN_OR_RETURN(w.kernel, FindKernel(tree));
+  // The initrd needs only the tree's kernel modules and hull-init: it is
+  // written on a second thread while pack and seal run (zstd -19 and
+  // mkfs.erofs each keep one core busy); its stage time is the wait for it.
+  auto initrd = std::async(std::launch::async, [&] {
+    return WriteInitrd({.init_binary = o.init_binary,
+                        .modules_dir = w.kernel.modules_dir,
+                        .kernel_version = w.kernel.version,
+                        .output = w.dir + "/initrd.cpio.zst",
+                        .mtime = w.epoch,
+                        .cache_dir = o.cache_dir});
+  });
   HULL_ASSIGN_OR_RETURN(
       w.pack, Stage(o, res, "pack", [&]() -> Result<rootfs::PackStageResult> {
         const bool hit = w.products_hit;
@@ -225,15 +238,7 @@ Result<BuildResult> Build(const BuildOptions& o) {
       }));
   HULL_ASSIGN_OR_RETURN(
       w.seal, Stage(o, res, "seal", [&] { return Seal(s, w.pack.image, w.keys, w.dir); }));
-  HULL_ASSIGN_OR_RETURN(w.kernel, FindKernel(tree));
-  HULL_ASSIGN_OR_RETURN(w.initrd, Stage(o, res, "initrd", [&] {
-                          return WriteInitrd({.init_binary = o.init_binary,
-                                              .modules_dir = w.kernel.modules_dir,
-                                              .kernel_version = w.kernel.version,
-                                              .output = w.dir + "/initrd.cpio.zst",
-                                              .mtime = w.epoch,
-                                              .cache_dir = o.cache_dir});
-                        }));
+  HULL_ASSIGN_OR_RETURN(w.initrd, Stage(o, res, "initrd", [&] { return initrd.get(); }));
   const std::string uki_name = UkiFileName(s.version, s.update.boot_tries);
   HULL_ASSIGN_OR_RETURN(w.uki, Stage(o, res, "uki", [&] {
                           return MakeUki(s, tree, w.kernel, w.dir + "/initrd.cpio.zst",

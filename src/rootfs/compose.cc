@@ -36,6 +36,13 @@ std::vector<std::string> Sorted(const std::vector<std::string>& v) {
   return {s.begin(), s.end()};
 }
 
+// Shell: hard-links (copies across file systems) every .deb of the
+// directory `from` into `to` (both shell words), skipping names `to` has.
+std::string LinkDebsCommand(const std::string& from, const std::string& to) {
+  return "if ls " + from + " | grep -q '\\.deb$'; then cp -n --link " + from + "/*.deb " + to +
+         "/ 2>/dev/null || cp -n " + from + "/*.deb " + to + "/; fi";
+}
+
 }  // namespace
 
 std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std::string& target,
@@ -69,12 +76,15 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
   auto pkgs = Sorted(o.packages);
   if (!pkgs.empty()) argv.push_back("--include=" + Join(pkgs, ","));
   if (!deb_cache.empty()) {
-    // mmdebstrap(1) EXAMPLES: keep .debs (essential ones too) between runs.
-    const std::string q = ShellQuote({deb_cache});
+    // Keep .debs (essential ones too) between runs, as mmdebstrap(1)'s
+    // EXAMPLES do with sync-in/sync-out, but hard-linked rather than copied
+    // through tar (1.1 s for the default spec's 150 MB): apt and dpkg replace
+    // or unlink a .deb, never write into one.
     argv.push_back("--skip=essential/unlink");
-    argv.push_back("--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives/");
-    argv.push_back("--setup-hook=sync-in " + q + " /var/cache/apt/archives/");
-    argv.push_back("--customize-hook=sync-out /var/cache/apt/archives " + q);
+    argv.push_back("--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives && " +
+                   LinkDebsCommand(ShellQuote({deb_cache}), "\"$1\"/var/cache/apt/archives"));
+    argv.push_back("--customize-hook=" +
+                   LinkDebsCommand("\"$1\"/var/cache/apt/archives", ShellQuote({deb_cache})));
   }
   argv.push_back(o.suite);
   argv.push_back(target);

@@ -9,7 +9,7 @@
 // still publishes the exact Release it was composed from.
 //
 // Cache layout (cache_dir):
-//   debs/<name>_<version>_<arch>.deb   every package downloaded (sync-out from
+//   debs/<name>_<version>_<arch>.deb   every package downloaded (hard-linked from
 //                                      the chroot's /var/cache/apt/archives)
 //   trees/<key>/                       the composed tree (mmdebstrap's output
 //                                      directory, reproducible under

@@ -46,13 +46,17 @@ TEST(Compose, MmdebstrapArgv) {
           "--essential-hook=" + DivertHook(d[0]), "--customize-hook=" + RestoreHook(d[0]),
           "--essential-hook=" + DivertHook(d[1]), "--customize-hook=" + RestoreHook(d[1]),
           "--include=kmod,runc", "--skip=essential/unlink",
-          R"(--setup-hook=mkdir -p "$1"/var/cache/apt/archives/)",
-          "--setup-hook=sync-in /c/debs /var/cache/apt/archives/",
-          "--customize-hook=sync-out /var/cache/apt/archives /c/debs", "bookworm", "/c/tree",
-          "http://deb.debian.org/debian"));
+          R"(--setup-hook=mkdir -p "$1"/var/cache/apt/archives && )"
+          R"(if ls /c/debs | grep -q '\.deb$'; then cp -n --link /c/debs/*.deb )"
+          R"("$1"/var/cache/apt/archives/ 2>/dev/null || cp -n /c/debs/*.deb )"
+          R"("$1"/var/cache/apt/archives/; fi)",
+          R"(--customize-hook=if ls "$1"/var/cache/apt/archives | grep -q '\.deb$'; then )"
+          R"(cp -n --link "$1"/var/cache/apt/archives/*.deb /c/debs/ 2>/dev/null || )"
+          R"(cp -n "$1"/var/cache/apt/archives/*.deb /c/debs/; fi)",
+          "bookworm", "/c/tree", "http://deb.debian.org/debian"));
   // A cache path with a space is quoted for mmdebstrap's hook shell.
   auto argv = BuildMmdebstrapArgv(o, "/tree", "/my cache/debs");
-  EXPECT_EQ(argv[19], "--setup-hook=sync-in '/my cache/debs' /var/cache/apt/archives/");
+  EXPECT_THAT(argv[18], HasSubstr("cp -n --link '/my cache/debs'/*.deb "));
   // No cache: no hooks; eatmydata: its hook directory.
   auto bare = BuildMmdebstrapArgv(ComposeOptions{}, "/tree", "", true);
   ASSERT_EQ(bare.size(), 20u);
