@@ -226,7 +226,12 @@ void KeepMostRecent(const std::string& dir, size_t keep) {
   std::error_code ec;
   std::vector<std::pair<fs::file_time_type, fs::path>> entries;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().filename().string().find(".partial") != std::string::npos) continue;
+    const std::string name = e.path().filename().string();
+    // Being written: a ".partial" work name, or an AtomicFile's temp file.
+    if (name.find(".partial") != std::string::npos ||
+        (name.starts_with('.') && name.find(".tmp-") != std::string::npos)) {
+      continue;
+    }
     entries.emplace_back(fs::last_write_time(e.path(), ec), e.path());
   }
   std::sort(entries.begin(), entries.end(),

@@ -123,8 +123,9 @@ class TempDir {
 };
 
 // Cache upkeep: keeps the `keep` most recently modified entries of `dir`
-// (files or directories) and removes the others; names containing ".partial"
-// (being written by someone) are left alone. Best effort: an entry that
+// (files or directories) and removes the others; entries being written by
+// someone (names containing ".partial", AtomicFile's ".<name>.tmp-XXXXXX")
+// are left alone. Best effort: an entry that
 // cannot be removed stays.
 void KeepMostRecent(const std::string& dir, size_t keep);
 

@@ -5,9 +5,6 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -95,24 +92,11 @@ std::string CacheKey(const std::map<std::string, Entry>& entries, int64_t mtime)
   return HexEncode(crypto::Sha256(AsBytes(m)));
 }
 
-// Copies `from` to `to` through a unique temp name beside `to`, synced
-// before the rename: an entry (of the cache, or the output) is whole or absent.
+// Copies `from` (an initrd: a few MiB) to `to` through WriteFileAtomic: an
+// entry (of the cache, or the output) is whole or absent.
 Status CopyAtomic(const std::string& from, const std::string& to) {
-  std::string partial = to + ".partial-XXXXXX";  // unique; KeepMostRecent skips it
-  int fd = ::mkstemp(partial.data());
-  if (fd < 0) return Errorf(ErrorCode::kIo, "creating a file next to '{}': {}", to, strerror(errno));
-  File f = File::Adopt(fd, partial);
-  std::error_code ec;
-  fs::copy_file(from, partial, fs::copy_options::overwrite_existing, ec);
-  Status synced = ec ? Status() : f.Sync();  // whole before it is visible
-  if (!ec && synced.ok()) fs::rename(partial, to, ec);
-  if (ec || !synced.ok()) {
-    std::error_code ignored;
-    fs::remove(partial, ignored);
-    return Errorf(ErrorCode::kIo, "copying '{}' to '{}': {}", from, to,
-                  ec ? ec.message() : synced.error().ToString());
-  }
-  return {};
+  HULL_ASSIGN_OR_RETURN(Bytes data, ReadFileBytes(from));
+  return WriteFileAtomic(to, data);
 }
 
 // Writes the initrd, or copies the cache's entry for the same entries.

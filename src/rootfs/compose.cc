@@ -92,6 +92,10 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
   return argv;
 }
 
+std::string DebDir(const ComposeOptions& o) {
+  return o.cache_dir.empty() ? o.deb_dir : o.cache_dir + "/debs";
+}
+
 std::string InReleaseUrl(const ComposeOptions& o) {
   std::string m = o.mirror;
   while (!m.empty() && m.back() == '/') m.pop_back();
@@ -133,11 +137,11 @@ Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o) {
 }
 
 std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256) {
-  std::string material = fmt::format(
-      "hull-compose-v5\nsuite={}\narch={}\nvariant={}\nmirror={}\ncomponents={}\npackages={}\n"
-      "hooks={}\nrelease={}\n",
-      o.suite, o.arch, o.variant, o.mirror, Join(o.components, ","), Join(Sorted(o.packages), ","),
-      Join(ComposeHookTexts(), "\n"), release_sha256);
+  // The argv says everything that shapes the tree (suite, mirror, packages,
+  // every hook); the target, the .deb cache and eatmydata do not.
+  std::string material =
+      fmt::format("hull-compose-v6\nargv={}\nrelease={}\n",
+                  ShellQuote(BuildMmdebstrapArgv(o, "TARGET", "", false)), release_sha256);
   return HexEncode(crypto::Sha256(AsBytes(material)));
 }
 
@@ -323,9 +327,9 @@ Result<ComposeResult> Compose(const ComposeOptions& o, const std::string& out_di
     if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", out_dir, ec.message());
     if (!o.deb_dir.empty()) fs::create_directories(o.deb_dir, ec);
     if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", o.deb_dir, ec.message());
-    HULL_TRY(RunMmdebstrap(o, out_dir, o.deb_dir));
+    HULL_TRY(RunMmdebstrap(o, out_dir, DebDir(o)));
   } else {
-    const std::string trees = o.cache_dir + "/trees", debs = o.cache_dir + "/debs";
+    const std::string trees = o.cache_dir + "/trees", debs = DebDir(o);
     fs::create_directories(trees, ec);
     if (!ec) fs::create_directories(debs, ec);
     if (ec) return Errorf(ErrorCode::kIo, "creating cache '{}': {}", o.cache_dir, ec.message());

@@ -51,6 +51,10 @@ struct ComposeOptions {
   std::string deb_dir;
 };
 
+// Where a compose with `o` keeps its .debs: cache_dir/debs with a cache,
+// else deb_dir ("" when none).
+std::string DebDir(const ComposeOptions& o);
+
 struct ComposeResult {
   bool cache_hit = false;
   std::string key;             // hex SHA-256 cache key
@@ -71,8 +75,9 @@ std::string InReleaseUrl(const ComposeOptions& o);
 // signature with gpgv against o.keyring. kBadSignature when unsigned or signed
 // by an unknown key; kUnavailable when it cannot be fetched.
 Result<std::string> FetchVerifiedInRelease(const ComposeOptions& o);
-// Hex SHA-256 over suite, arch, variant, mirror, components, the sorted and
-// de-duplicated package list, every hook's text (ComposeHookTexts) and the
+// Hex SHA-256 over the mmdebstrap argv (BuildMmdebstrapArgv without target,
+// .deb cache or eatmydata: suite, arch, variant, mirror, components, keyring,
+// the sorted and de-duplicated package list, every hook's text) and the
 // InRelease digest.
 std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256);
 // What a compose is keyed by: the verified InRelease's SHA-256 and CacheKey.

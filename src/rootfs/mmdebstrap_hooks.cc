@@ -111,14 +111,4 @@ std::vector<ProgramDiversion> ComposeDiversions() {
   };
 }
 
-std::vector<std::string> ComposeHookTexts() {
-  std::vector<std::string> out = {PathFilterSetupHook(), PathFilterPruneHook(), kMergedUsrHooks,
-                                  kNoUsrmergePin};
-  for (const auto& d : ComposeDiversions()) {
-    out.push_back(DivertHook(d));
-    out.push_back(RestoreHook(d));
-  }
-  return out;
-}
-
 }  // namespace hull::rootfs

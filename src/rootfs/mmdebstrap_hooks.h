@@ -68,7 +68,4 @@ std::string RestoreHook(const ProgramDiversion& d);
 //    that package's postinst took.
 std::vector<ProgramDiversion> ComposeDiversions();
 
-// Every hook text a compose passes, in order: what the cache key covers.
-std::vector<std::string> ComposeHookTexts();
-
 }  // namespace hull::rootfs

@@ -51,7 +51,7 @@ ShapeOptions ShapeOptionsFor(const spec::ImageSpec& s, const ComposeStageOptions
   sh.enable_units = s.services.enable;
   sh.disable_units = s.services.disable;
   for (const auto& u : s.users) sh.users.push_back({u.name, u.ssh_authorized_keys});
-  sh.deb_cache = o.cache_dir.empty() ? o.out_dir + "/debs" : o.cache_dir + "/debs";
+  sh.deb_cache = DebDir(ComposeOptionsFor(s, o));
   return sh;
 }
 

@@ -90,7 +90,8 @@ TEST(KeepMostRecent, KeepsNewestAndPartials) {
   const std::string dir = d->path();
   const auto now = fs::file_time_type::clock::now();
   int age = 0;
-  for (const char* name : {"newest", "dir-second", "third", "old.partial-x", "oldest"}) {
+  for (const char* name :
+       {"newest", "dir-second", "third", "old.partial-x", ".old.tmp-Ab12Cd", "oldest"}) {
     const std::string p = dir + "/" + name;
     if (std::string_view(name).starts_with("dir")) {
       fs::create_directories(p + "/inside");
@@ -105,6 +106,7 @@ TEST(KeepMostRecent, KeepsNewestAndPartials) {
   EXPECT_FALSE(fs::exists(dir + "/third"));
   EXPECT_FALSE(fs::exists(dir + "/oldest"));
   EXPECT_TRUE(fs::exists(dir + "/old.partial-x"));
+  EXPECT_TRUE(fs::exists(dir + "/.old.tmp-Ab12Cd"));  // an AtomicFile being written
 }
 
 TEST(ReadFile, RefusesOversize) {
