@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "init/dm.h"
+#include "node/dm.h"
 
 namespace hull::agent {
 
@@ -43,7 +43,7 @@ Result<DmTarget> ParseDmTargetAnswer(ByteSpan answer) {
 }
 
 Result<DmTarget> DmTargetOf(const std::string& name, bool table) {
-  HULL_ASSIGN_OR_RETURN(Bytes buf, init::DmHeader(name, "", table ? DM_STATUS_TABLE_FLAG : 0));
+  HULL_ASSIGN_OR_RETURN(Bytes buf, node::DmHeader(name, "", table ? DM_STATUS_TABLE_FLAG : 0));
   int fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     return Errorf(ErrorCode::kUnavailable, "open /dev/mapper/control: {}", std::strerror(errno));

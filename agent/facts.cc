@@ -178,27 +178,4 @@ std::vector<std::string> SelinuxDenials(std::string_view kmsg) {
   return out;
 }
 
-std::optional<std::string> CmdlineValue(std::string_view cmdline, std::string_view key) {
-  std::optional<std::string> v;
-  for (auto w : Fields(cmdline)) {
-    while (!w.empty() && w.back() == '\n') w.remove_suffix(1);
-    if (w.size() > key.size() && w.substr(0, key.size()) == key && w[key.size()] == '=')
-      v = std::string(w.substr(key.size() + 1));
-  }
-  return v;
-}
-
-std::optional<std::string> OsReleaseValue(std::string_view text, std::string_view key) {
-  std::optional<std::string> v;
-  ForEachLine(text, [&](std::string_view line) {
-    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != '=')
-      return;
-    std::string_view s = line.substr(key.size() + 1);
-    if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
-      s = s.substr(1, s.size() - 2);
-    v = std::string(s);
-  });
-  return v;
-}
-
 }  // namespace hull::agent

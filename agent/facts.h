@@ -49,10 +49,4 @@ Result<double> ParseStartupSeconds(std::string_view text);
 // its "{ perm } for ... tclass=..." part.
 std::vector<std::string> SelinuxDenials(std::string_view kmsg);
 
-// The value of `key=` in a kernel command line, if present.
-std::optional<std::string> CmdlineValue(std::string_view cmdline, std::string_view key);
-
-// os-release text -> the value of KEY (quotes removed).
-std::optional<std::string> OsReleaseValue(std::string_view text, std::string_view key);
-
 }  // namespace hull::agent

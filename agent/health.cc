@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <thread>
 
-#include "agent/config.h"
 #include "agent/dm_status.h"
 #include "agent/events.h"
 #include "agent/facts.h"
@@ -15,6 +14,7 @@
 #include "agent/update.h"
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "node/config.h"
 #include "slot/state.h"
 
 namespace hull::agent {
@@ -63,8 +63,8 @@ std::string CheckUnit(const std::string& unit, Clock::time_point deadline) {
 }  // namespace
 
 int RunHealth(const UpdateOptions& o) {
-  UpdateConfig cfg;
-  if (auto c = LoadConfig(); c.ok()) cfg = std::move(*c);
+  node::UpdateConfig cfg;
+  if (auto c = node::LoadConfig(); c.ok()) cfg = std::move(*c);
   Events ev(cfg.event_console);
   auto node = ReadNode();
   if (!node.ok()) {

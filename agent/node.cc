@@ -15,6 +15,8 @@
 #include "disk/image.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
+#include "node/kernel_cmdline.h"
+#include "node/os_release.h"
 #include "slot/io.h"
 
 namespace hull::agent {
@@ -77,13 +79,13 @@ Status FindDisk(const Uuid& usr, Node& node) {
 
 Result<Node> ReadNode() {
   Node n;
-  auto hash = CmdlineValue(ReadSysText("/proc/cmdline"), "usrhash");
+  auto hash = node::CmdlineValue(ReadSysText("/proc/cmdline"), "usrhash");
   if (!hash || hash->size() != 64)
     return Error(ErrorCode::kNotFound, "no usrhash= on the kernel command line: not a Hull node");
   n.usrhash = *hash;
-  std::string osrel = ReadSysText("/usr/lib/os-release");
-  n.version = OsReleaseValue(osrel, "IMAGE_VERSION").value_or("");
-  n.flavor = OsReleaseValue(osrel, "VARIANT_ID").value_or("");
+  node::OsRelease osrel = node::ParseOsRelease(ReadSysText("/usr/lib/os-release"));
+  n.version = osrel["IMAGE_VERSION"];
+  n.flavor = osrel["VARIANT_ID"];
   n.arch = DebianArch();
   n.machine_id = ReadSysLine("/etc/machine-id");
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(n.usrhash));

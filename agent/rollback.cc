@@ -11,7 +11,7 @@ namespace hull::agent {
 std::vector<std::string> FailedVersions(const slot::DiskState& st, const std::string& booted) {
   std::vector<std::string> out;
   for (const auto& u : st.ukis) {
-    if (u.entry.state() != slot::EntryState::kBad || u.version.empty() || u.version == booted)
+    if (u.entry.state() != node::EntryState::kBad || u.version.empty() || u.version == booted)
       continue;
     out.push_back(u.version);
   }

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "agent/config.h"
 #include "agent/dm_status.h"
 #include "agent/events.h"
 #include "agent/facts.h"
@@ -15,6 +14,7 @@
 #include "agent/rollback.h"
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "node/config.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 #include "tuf/releases.h"
@@ -23,6 +23,9 @@ namespace hull::agent {
 namespace {
 
 using json = nlohmann::json;
+using node::kFactoryConfig;
+using node::LoadConfig;
+using node::UpdateConfig;
 
 const std::string kBadVersions = std::string(kStateDir) + "/bad-versions";
 const std::string kTufState = std::string(kStateDir) + "/tuf";
@@ -77,7 +80,7 @@ Status RecordRollbacks(Context& c, const Events& ev) {
   for (const auto& v : failed) bad.insert(v);
   HULL_TRY(SaveBadVersions(kBadVersions, bad));
   for (const auto& u : c.disk.state.ukis) {
-    if (u.entry.state() != slot::EntryState::kBad || u.version == c.node.version) continue;
+    if (u.entry.state() != node::EntryState::kBad || u.version == c.node.version) continue;
     HULL_TRY(c.disk.io.esp->Remove(u.file).Context("removing the failed entry " + u.file));
     ev.Emit("rollback", {{"failed", u.version},
                          {"running", c.node.version},
@@ -173,7 +176,7 @@ int RunBless(const UpdateOptions&) {
   const slot::Uki* booted = BootedEntry(c.disk.state, c.node.usrhash);
   if (!booted) return Fail(ev, Error(ErrorCode::kNotFound, "no boot entry names the booted usrhash="));
   if (!booted->entry.left.has_value()) return 0;  // not counted: nothing to do
-  slot::EntryName blessed = booted->entry;
+  node::EntryName blessed = booted->entry;
   blessed.left.reset();
   blessed.done.reset();
   if (auto st = c.disk.io.esp->Rename(booted->file, blessed.ToString()); !st.ok())

@@ -22,6 +22,7 @@
 #include "agent/sysfs.h"
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "node/os_release.h"
 
 namespace hull::agent {
 namespace {
@@ -211,7 +212,8 @@ json Phase1(const std::string& disk) {
   j["boot"] = BootFacts();
   std::string cmdline = ReadSysText("/proc/cmdline");
   j["cmdline"] = Trim(cmdline);
-  j["image_version"] = OsReleaseValue(ReadSysText("/usr/lib/os-release"), "IMAGE_VERSION").value_or("");
+  j["image_version"] =
+      node::OsReleaseValue(ReadSysText("/usr/lib/os-release"), "IMAGE_VERSION").value_or("");
   j["kernel"] = Trim(ReadSysText("/proc/sys/kernel/osrelease"));
   j["usr"] = UsrFacts();
   std::string sb = ReadSysText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed",

@@ -1,20 +1,112 @@
 # One helper call per target, so every library and test is declared alike.
 
-# hull_library(NAME SOURCES ... DEPS ...): static library hull_NAME, alias hull::NAME.
+# How a static node program is made (hull_node_program below):
+# every library is one static archive, compiled once, linked by the host tools
+# and the static node programs alike. What differs is only the link line: a
+# library names its third-party dependencies through hull::dep::NAME
+# (hull_dep), which links the shared library into ordinary programs and the
+# static archive (libssl.a, libcrypto.a, libzstd.a, libz.a) into a program
+# whose HULL_STATIC property is on. Debian ships no libfmt.a, so fmt's compiled
+# part is built here once as an archive of its own (hull_fmt_archive, from
+# fmt's own format-inl.h) rather than compiling the project header-only.
+
+# hull_library(NAME SIDE host|node|both SOURCES ... DEPS ...): static library
+# hull_NAME, alias hull::NAME. SIDE is DESIGN.md's: host (build/publish
+# machines only), node (linked into hull-init/hull-agent) or both; the link
+# test (tests/node) keeps host libraries out of the node programs.
 function(hull_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "SIDE" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_SIDE MATCHES "^(host|node|both)$")
+    message(FATAL_ERROR "hull_library(${name}): SIDE must be host, node or both")
+  endif()
   add_library(hull_${name} STATIC ${ARG_SOURCES})
   add_library(hull::${name} ALIAS hull_${name})
   target_include_directories(hull_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(hull_${name} PUBLIC ${ARG_DEPS})
-  # Recorded for binaries that compile a library's sources themselves (the
-  # static hull-agent, agent/CMakeLists.txt).
-  set(abs)
-  foreach(s ${ARG_SOURCES})
-    get_filename_component(a ${s} ABSOLUTE)
-    list(APPEND abs ${a})
-  endforeach()
-  set_property(GLOBAL PROPERTY HULL_SOURCES_${name} ${abs})
+  set_target_properties(hull_${name} PROPERTIES HULL_SIDE ${ARG_SIDE})
+endfunction()
+
+# hull_dep(NAME SHARED <target> STATIC <archive file name> [DEPS ...]):
+# hull::dep::NAME, a third-party library as a hull library links it: <target>
+# for ordinary programs, the archive for programs with HULL_STATIC on. DEPS
+# are hull::dep targets the archive needs after it on the link line.
+function(hull_dep name)
+  cmake_parse_arguments(ARG "" "SHARED;STATIC" "DEPS" ${ARGN})
+  add_library(hull_dep_${name} INTERFACE)
+  add_library(hull::dep::${name} ALIAS hull_dep_${name})
+  if(TARGET ${ARG_STATIC})
+    set(archive ${ARG_STATIC})
+  else()
+    find_library(HULL_STATIC_${name} NAMES ${ARG_STATIC})
+    set(archive ${HULL_STATIC_${name}})
+  endif()
+  if(NOT archive)
+    # Without the archive only the static node programs cannot link; say so
+    # when one is linked rather than failing every host build.
+    set(archive HULL_STATIC_${name}-NOTFOUND)
+  endif()
+  target_link_libraries(hull_dep_${name} INTERFACE
+    "$<IF:$<BOOL:$<TARGET_PROPERTY:HULL_STATIC>>,${archive},${ARG_SHARED}>" ${ARG_DEPS})
+endfunction()
+
+# hull_node_program(NAME): makes the program NAME (hull-init, hull-agent)
+# static: its hull libraries and their hull::dep archives, -static, unused
+# sections dropped, stripped. Sanitizer builds cannot link statically (the
+# sanitizer runtimes are shared): there the program links as every tool does.
+function(hull_node_program name)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR})
+  if(HULL_SANITIZE)
+    return()
+  endif()
+  set_target_properties(${name} PROPERTIES HULL_STATIC ON)
+  target_link_options(${name} PRIVATE -static -Wl,--gc-sections -s)
+endfunction()
+
+# hull_link_closure(TARGET OUT): every target and library TARGET links,
+# directly or through its dependencies, as named in the CMake files (hull::X,
+# hull::dep::X, yaml-cpp, CURL::libcurl, ...). Read by the link test.
+function(hull_link_closure target out)
+  set(seen)
+  set(todo ${target})
+  while(todo)
+    list(POP_FRONT todo t)
+    if(t IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen ${t})
+    if(NOT TARGET ${t})
+      continue()
+    endif()
+    get_target_property(aliased ${t} ALIASED_TARGET)
+    if(aliased)
+      list(APPEND todo ${aliased})
+      continue()
+    endif()
+    get_target_property(type ${t} TYPE)
+    set(libs)
+    if(NOT type STREQUAL "INTERFACE_LIBRARY")
+      get_target_property(direct ${t} LINK_LIBRARIES)
+      if(direct)
+        list(APPEND libs ${direct})
+      endif()
+    endif()
+    get_target_property(iface ${t} INTERFACE_LINK_LIBRARIES)
+    if(iface)
+      list(APPEND libs ${iface})
+    endif()
+    foreach(l ${libs})
+      # A hull::dep's choice ($<IF:static,archive,shared>) counts as its name.
+      if(NOT l MATCHES "^\\$<")
+        list(APPEND todo ${l})
+      endif()
+    endforeach()
+  endwhile()
+  list(REMOVE_ITEM seen ${target})
+  # One name per library: hull_dep_z and hull_gpt as hull::dep::z and hull::gpt.
+  list(TRANSFORM seen REPLACE "^hull_dep_" "hull::dep::")
+  list(TRANSFORM seen REPLACE "^hull_" "hull::")
+  list(REMOVE_DUPLICATES seen)
+  set(${out} ${seen} PARENT_SCOPE)
 endfunction()
 
 # hull_test(NAME SOURCES ... DEPS ... LABELS unit|oracle|vm [TIMEOUT s]):
@@ -31,7 +123,6 @@ function(hull_test name)
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "HULL_BIN=$<TARGET_FILE:hull>;HULL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
-
 # hull_fuzz(NAME SOURCES ... DEPS ...): a libFuzzer target (clang, HULL_FUZZ=ON),
 # registered with ctest as a short smoke run (label unit).
 function(hull_fuzz name)

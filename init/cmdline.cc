@@ -3,29 +3,9 @@
 #include <charconv>
 
 #include "base/hex.h"
+#include "node/kernel_cmdline.h"
 
 namespace hull::init {
-
-std::vector<std::string> SplitCmdline(std::string_view text) {
-  std::vector<std::string> words;
-  std::string cur;
-  bool quoted = false, have = false;
-  for (char c : text) {
-    if (c == '"') {
-      quoted = !quoted;
-      have = true;
-    } else if (!quoted && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-      if (have) words.push_back(std::move(cur));
-      cur.clear();
-      have = false;
-    } else {
-      cur += c;
-      have = true;
-    }
-  }
-  if (have) words.push_back(std::move(cur));
-  return words;
-}
 
 namespace {
 
@@ -65,11 +45,9 @@ Status ApplyOption(Cmdline& c, std::string_view key, std::string_view value, boo
 Result<Cmdline> ParseCmdline(std::string_view text) {
   Cmdline c;
   bool have_hash = false;
-  for (const std::string& w : SplitCmdline(text)) {
-    size_t eq = w.find('=');
-    if (eq == std::string::npos) continue;
-    HULL_TRY(ApplyOption(c, std::string_view(w).substr(0, eq), std::string_view(w).substr(eq + 1),
-                         have_hash));
+  // In order, so that the last occurrence of an option wins (docs/node.md).
+  for (const node::CmdlineParam& p : node::SplitCmdline(text)) {
+    if (p.value) HULL_TRY(ApplyOption(c, p.key, *p.value, have_hash));
   }
   if (!have_hash)
     return Error(ErrorCode::kNotFound, "usrhash= missing from the kernel command line");

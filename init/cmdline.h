@@ -9,7 +9,9 @@
 //   hull.disk_timeout=<s>      seconds to wait for the disk (default 30, 1..600)
 //   init=<path>                the program to exec in the real root
 //                              (default /usr/lib/systemd/systemd)
-// Everything else is ignored. Values may be double-quoted as the kernel allows.
+// Everything else is ignored. The text is split by the kernel command line
+// codec (node/kernel_cmdline.h): values may be double-quoted as the kernel
+// allows, and the last occurrence of an option wins.
 #pragma once
 
 #include <string>
@@ -29,9 +31,6 @@ struct Cmdline {
   int disk_timeout_s = 30;
   std::string init = "/usr/lib/systemd/systemd";
 };
-
-// Splits like the kernel: whitespace separates words, double quotes group.
-std::vector<std::string> SplitCmdline(std::string_view text);
 
 // Errors (kInvalidArgument unless noted), each naming the option:
 //   "usrhash= missing from the kernel command line" (kNotFound)

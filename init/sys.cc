@@ -199,16 +199,17 @@ Status DmIoctl(int fd, unsigned long request, Bytes& buf, const char* what) {
 
 }  // namespace
 
-Result<DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
+Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
                            const std::string& target, const std::string& params) {
   Fd ctl(open("/dev/mapper/control", O_RDWR | O_CLOEXEC));
   if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/mapper/control: {}", Errno());
-  HULL_ASSIGN_OR_RETURN(Bytes create, DmHeader(name, uuid, 0));
+  HULL_ASSIGN_OR_RETURN(Bytes create, node::DmHeader(name, uuid, 0));
   HULL_TRY(DmIoctl(ctl.get(), DM_DEV_CREATE, create, "DM_DEV_CREATE"));
-  HULL_ASSIGN_OR_RETURN(DevNumber dev, DmDevFromAnswer(create));
-  HULL_ASSIGN_OR_RETURN(Bytes load, DmTableLoad(name, DM_READONLY_FLAG, sectors, target, params));
+  HULL_ASSIGN_OR_RETURN(node::DevNumber dev, node::DmDevFromAnswer(create));
+  HULL_ASSIGN_OR_RETURN(Bytes load,
+                        node::DmTableLoad(name, DM_READONLY_FLAG, sectors, target, params));
   HULL_TRY(DmIoctl(ctl.get(), DM_TABLE_LOAD, load, "DM_TABLE_LOAD"));
-  HULL_ASSIGN_OR_RETURN(Bytes resume, DmHeader(name, "", 0));
+  HULL_ASSIGN_OR_RETURN(Bytes resume, node::DmHeader(name, "", 0));
   HULL_TRY(DmIoctl(ctl.get(), DM_DEV_SUSPEND, resume, "DM_DEV_SUSPEND (resume)"));
   return dev;
 }

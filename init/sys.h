@@ -8,9 +8,9 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
-#include "init/dm.h"
 #include "init/dps.h"
 #include "init/modules.h"
+#include "node/dm.h"
 
 namespace hull::init {
 
@@ -38,7 +38,7 @@ Result<uint64_t> BlockDeviceSize(const std::string& dev);
 Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length);
 
 // DM_DEV_CREATE + DM_TABLE_LOAD (read-only) + resume; returns the device number.
-Result<DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
+Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
                            const std::string& target, const std::string& params);
 
 // Extends PCR 11 SHA-256 with SHA-256(word) when /dev/tpmrm0 or /dev/tpm0

@@ -5,9 +5,9 @@
 
 #include <filesystem>
 
-#include "agent/config.h"
 #include "base/file.h"
 #include "build/pipeline.h"
+#include "node/config.h"
 
 namespace hull::build {
 namespace fs = std::filesystem;
@@ -116,7 +116,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", dir, ec.message());
-  agent::UpdateConfig cfg;
+  node::UpdateConfig cfg;
   cfg.repository = s.update.repository;
   cfg.channel = s.update.channel;
   cfg.automatic = s.update.upgrade_channel == spec::UpgradeChannel::kNodeImage;
@@ -136,7 +136,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
       {"hull-health.service", HealthUnit(s.update), units + "hull-health.service"},
       {"hull-bless.service", kBlessUnit, units + "hull-bless.service"},
       {"80-hull-dhcp.network", kDhcpNetwork, "/usr/lib/systemd/network/80-hull-dhcp.network"},
-      {"update.json", agent::ToJson(cfg).dump(2) + "\n", agent::kFactoryConfig},
+      {"update.json", node::ToJson(cfg).dump(2) + "\n", node::kFactoryConfig},
   };
   for (const Generated& g : files) {
     HULL_TRY(WriteFileAtomic(dir + "/" + g.name, g.text));
@@ -150,7 +150,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
                     "update.trusted_root '{}' not found (give the root.json that 'hull release "
                     "init' wrote)",
                     root.string());
-    s.files.push_back({root.string(), agent::kFactoryRoot});
+    s.files.push_back({root.string(), node::kFactoryRoot});
   }
   s.files.push_back({bin.agent, std::string(kNodeLibexec) + "/hull-agent"});
   s.files.push_back({bin.init, std::string(kNodeLibexec) + "/hull-init"});

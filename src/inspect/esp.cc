@@ -11,6 +11,8 @@
 #include "crypto/key.h"
 #include "gpt/types.h"
 #include "inspect/checks.h"
+#include "node/kernel_cmdline.h"
+#include "node/os_release.h"
 #include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "uki/measure.h"
@@ -29,27 +31,6 @@ std::string SectionText(ByteSpan file, const pe::PeImage& img, std::string_view 
   std::string text(reinterpret_cast<const char*>(file.data()) + s->pointer_to_raw_data, len);
   while (!text.empty() && (text.back() == '\0' || text.back() == '\n')) text.pop_back();
   return text;
-}
-
-std::string OsRelease(const std::string& osrel, const std::string& key) {
-  std::istringstream in(osrel);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(key + "=", 0) != 0) continue;
-    std::string v = line.substr(key.size() + 1);
-    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
-      v = v.substr(1, v.size() - 2);
-    }
-    return v;
-  }
-  return "";
-}
-
-std::string CmdlineValue(const std::string& cmdline, const std::string& key) {
-  std::istringstream in(cmdline);
-  for (std::string word; in >> word;) {
-    if (word.rfind(key + "=", 0) == 0) return word.substr(key.size() + 1);
-  }
-  return "";
 }
 
 // Subject of the first certificate embedded in an Authenticode PKCS#7.
@@ -109,12 +90,12 @@ Result<UkiInfo> DescribeUki(ByteSpan file) {
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(file));
   UkiInfo u;
   u.size = file.size();
-  std::string osrel = SectionText(file, img, ".osrel");
-  u.version = OsRelease(osrel, "IMAGE_VERSION");
-  if (u.version.empty()) u.version = OsRelease(osrel, "VERSION_ID");
-  u.pretty_name = OsRelease(osrel, "PRETTY_NAME");
+  node::OsRelease osrel = node::ParseOsRelease(SectionText(file, img, ".osrel"));
+  u.version = osrel["IMAGE_VERSION"];
+  if (u.version.empty()) u.version = osrel["VERSION_ID"];
+  u.pretty_name = osrel["PRETTY_NAME"];
   u.cmdline = SectionText(file, img, ".cmdline");
-  u.usrhash = CmdlineValue(u.cmdline, "usrhash");
+  u.usrhash = node::CmdlineValue(u.cmdline, "usrhash").value_or("");
   u.uname = SectionText(file, img, ".uname");
   if (auto sigs = pe::ExtractSignatures(file, img); sigs.ok()) {
     u.signatures = int(sigs->size());

@@ -36,7 +36,7 @@ Result<Plan> PickTarget(DiskState st, const Payload& p, const InstallOptions& o)
     }
     const Slot& t = st.slots[size_t(plan.target)];
     if (t.empty()) continue;
-    if (s.empty() || CompareVersions(s.version, t.version) < 0) plan.target = s.index;
+    if (s.empty() || node::CompareVersions(s.version, t.version) < 0) plan.target = s.index;
   }
   if (plan.target < 0)
     return Errorf(ErrorCode::kUnavailable, "the disk has {} usr slot(s) and none is inactive",
@@ -95,7 +95,7 @@ Result<gpt::Table> Relabel(const DiskState& st, const Slot& s, const std::string
 Status CleanEsp(EspIo& esp, const DiskState& st, int target, InstallResult& r) {
   for (const Uki& u : st.ukis) {
     // Hull entries of the target slot, and Hull entries naming no slot (unbootable).
-    if (VersionOfStem(u.entry.stem).empty()) continue;
+    if (node::VersionOfStem(u.entry.stem).empty()) continue;
     if (u.slot == target || u.slot < 0) {
       HULL_TRY(esp.Remove(u.file));
       r.removed.push_back(u.file);
@@ -143,7 +143,7 @@ Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const 
   InstallResult r;
   r.slot = slot.name();
   r.replaced_version = slot.version;
-  r.uki_file = CountedName(UkiStem(p.version), o.boot_tries);
+  r.uki_file = node::CountedName(node::UkiStem(p.version), o.boot_tries);
   HULL_TRY(CleanEsp(esp, state, plan.target, r).Context("cleaning the ESP"));
   if (slot.usr.name != kEmptyLabel || slot.verity.name != kEmptyLabel ||
       slot.signature.name != kEmptyLabel) {

@@ -1,10 +1,10 @@
 #include "slot/state.h"
 
-#include <sstream>
-
 #include "base/hex.h"
 #include "disk/image.h"
 #include "gpt/types.h"
+#include "node/kernel_cmdline.h"
+#include "node/os_release.h"
 #include "pe/pe.h"
 #include "verity/signature.h"
 #include "verity/tree.h"
@@ -21,18 +21,6 @@ std::string SectionText(ByteSpan file, const pe::PeImage& img, std::string_view 
   std::string text(reinterpret_cast<const char*>(file.data()) + s->pointer_to_raw_data, len);
   while (!text.empty() && (text.back() == '\0' || text.back() == '\n')) text.pop_back();
   return text;
-}
-
-std::string OsReleaseValue(const std::string& osrel, const std::string& key) {
-  std::istringstream in(osrel);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(key + "=", 0) != 0) continue;
-    std::string v = line.substr(key.size() + 1);
-    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
-      v = v.substr(1, v.size() - 2);
-    return v;
-  }
-  return "";
 }
 
 std::string VersionOfLabel(const std::string& label) {
@@ -72,7 +60,7 @@ Status ReadUkis(DiskState& st, EspIo& esp) {
   HULL_ASSIGN_OR_RETURN(auto names, esp.List());
   std::vector<Uki> ukis;
   for (const std::string& name : names) {
-    auto entry = ParseEntryName(name);
+    auto entry = node::ParseEntryName(name);
     if (!entry.ok()) {
       st.other_files.push_back(name);
       continue;
@@ -92,9 +80,9 @@ Status ReadUkis(DiskState& st, EspIo& esp) {
     }
     ukis.push_back(std::move(u));
   }
-  std::vector<EntryName> entries;
+  std::vector<node::EntryName> entries;
   for (const auto& u : ukis) entries.push_back(u.entry);
-  for (size_t i : BootOrder(entries)) st.ukis.push_back(ukis[i]);
+  for (size_t i : node::BootOrder(entries)) st.ukis.push_back(ukis[i]);
   return Ok();
 }
 
@@ -117,13 +105,10 @@ Result<UkiFacts> ReadUkiFacts(ByteSpan uki) {
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(uki));
   UkiFacts f;
   f.cmdline = SectionText(uki, img, ".cmdline");
-  std::istringstream in(f.cmdline);
-  for (std::string word; in >> word;) {
-    if (word.rfind("usrhash=", 0) == 0) f.usrhash = word.substr(8);
-  }
-  std::string osrel = SectionText(uki, img, ".osrel");
-  f.version = OsReleaseValue(osrel, "IMAGE_VERSION");
-  if (f.version.empty()) f.version = OsReleaseValue(osrel, "VERSION_ID");
+  f.usrhash = node::CmdlineValue(f.cmdline, "usrhash").value_or("");
+  node::OsRelease osrel = node::ParseOsRelease(SectionText(uki, img, ".osrel"));
+  f.version = osrel["IMAGE_VERSION"];
+  if (f.version.empty()) f.version = osrel["VERSION_ID"];
   return f;
 }
 
@@ -261,7 +246,7 @@ nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks)
     const Uki& u = st.ukis[i];
     nlohmann::json ju{{"file", u.file},
                       {"boot_order", i + 1},
-                      {"state", EntryStateName(u.entry.state())},
+                      {"state", node::EntryStateName(u.entry.state())},
                       {"version", u.version},
                       {"usrhash", u.usrhash},
                       {"slot", u.slot >= 0 ? st.slots[size_t(u.slot)].name() : ""}};
@@ -289,7 +274,7 @@ std::string ToText(const DiskState& st, const std::vector<SlotCheck>& checks) {
     const Uki& u = st.ukis[i];
     std::string tries = u.entry.left ? fmt::format(", {} tries left", *u.entry.left) : "";
     if (u.entry.done) tries += fmt::format(", {} done", *u.entry.done);
-    out += fmt::format("  {}. {}  {}{}  -> {}\n", i + 1, u.file, EntryStateName(u.entry.state()),
+    out += fmt::format("  {}. {}  {}{}  -> {}\n", i + 1, u.file, node::EntryStateName(u.entry.state()),
                        tries,
                        u.slot >= 0 ? "slot " + st.slots[size_t(u.slot)].name()
                                    : "no slot" + (u.error.empty() ? "" : " (" + u.error + ")"));

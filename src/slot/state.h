@@ -13,7 +13,7 @@
 
 #include "crypto/key.h"
 #include "gpt/gpt.h"
-#include "slot/boot_count.h"
+#include "node/boot_count.h"
 #include "slot/io.h"
 
 namespace hull::slot {
@@ -36,7 +36,7 @@ struct Slot {
 
 struct Uki {
   std::string file;  // name in /EFI/Linux
-  EntryName entry;
+  node::EntryName entry;
   std::string usrhash;  // from .cmdline ("" when absent)
   std::string version;  // IMAGE_VERSION (or VERSION_ID) of .osrel
   int slot = -1;        // index into DiskState::slots, -1 when none matches

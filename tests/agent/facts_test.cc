@@ -85,16 +85,5 @@ TEST(Selinux, DenialsTrimmed) {
   EXPECT_EQ(d[0], "{ read } for  pid=9 comm=\"x\" tclass=dir");
 }
 
-TEST(Cmdline, LastValueWins) {
-  EXPECT_EQ(*CmdlineValue("a=1 usrhash=ab b usrhash=cd\n", "usrhash"), "cd");
-  EXPECT_FALSE(CmdlineValue("usrhashx=1", "usrhash"));
-}
-
-TEST(OsRelease, QuotesRemoved) {
-  EXPECT_EQ(*OsReleaseValue("ID=hull\nIMAGE_VERSION=\"202611.25.0\"\n", "IMAGE_VERSION"),
-            "202611.25.0");
-  EXPECT_FALSE(OsReleaseValue("ID=hull\n", "IMAGE_ID"));
-}
-
 }  // namespace
 }  // namespace hull::agent

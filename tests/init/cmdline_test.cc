@@ -7,9 +7,12 @@ namespace {
 
 const std::string kHash = "954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93";
 
-TEST(Cmdline, SplitsLikeTheKernel) {
-  EXPECT_EQ(SplitCmdline("  a=1\tb=\"x y\"  c\n"), (std::vector<std::string>{"a=1", "b=x y", "c"}));
-  EXPECT_TRUE(SplitCmdline("   ").empty());
+// Splitting itself is the node codec's (tests/node/kernel_cmdline_test.cc).
+TEST(Cmdline, ReadsQuotedValues) {
+  auto c = ParseCmdline("\tusrhash=\"" + kHash + "\" init=\"/sbin/my init\"\n");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->usrhash[0], 0x95);
+  EXPECT_EQ(c->init, "/sbin/my init");
 }
 
 TEST(Cmdline, ParsesOptionsAndDefaults) {

@@ -107,7 +107,7 @@ TEST_F(InstallTest, BuiltDiskHasSlotAActiveAndBEmpty) {
   EXPECT_TRUE(st->slots[1].empty());
   ASSERT_EQ(st->ukis.size(), 1u);
   EXPECT_EQ(st->ukis[0].file, "hull_202611.24.0+3.efi");
-  EXPECT_EQ(st->ukis[0].entry.state(), EntryState::kIndeterminate);
+  EXPECT_EQ(st->ukis[0].entry.state(), node::EntryState::kIndeterminate);
   EXPECT_EQ(st->ukis[0].slot, 0);
   EXPECT_FALSE(st->gpt_from_backup);
   EXPECT_EQ(st->gpt_note, "");

@@ -10,7 +10,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 
-namespace hull::init {
+namespace hull::node {
 
 inline constexpr uint32_t kDmVersionMajor = 4;    // DM_VERSION_MAJOR the kernel requires
 inline constexpr uint32_t kDmBufferSize = 16384;  // room for the kernel's answer
@@ -36,4 +36,4 @@ DevNumber DecodeHugeDev(uint64_t dev);
 // Reads dm_ioctl.dev (offset 40) from an answered buffer.
 Result<DevNumber> DmDevFromAnswer(ByteSpan buffer);
 
-}  // namespace hull::init
+}  // namespace hull::node

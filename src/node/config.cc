@@ -1,4 +1,4 @@
-#include "agent/config.h"
+#include "node/config.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -8,7 +8,7 @@
 
 #include "base/file.h"
 
-namespace hull::agent {
+namespace hull::node {
 namespace {
 
 using json = nlohmann::json;
@@ -87,4 +87,4 @@ Result<UpdateConfig> LoadConfig() {
                 kFactoryConfig);
 }
 
-}  // namespace hull::agent
+}  // namespace hull::node

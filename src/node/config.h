@@ -13,7 +13,7 @@
 
 #include "base/result.h"
 
-namespace hull::agent {
+namespace hull::node {
 
 inline constexpr const char* kFactoryConfig = "/usr/lib/hull/update.json";
 inline constexpr const char* kLocalConfig = "/etc/hull/update.json";
@@ -37,4 +37,4 @@ Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name)
 // kLocalConfig when it exists, else kFactoryConfig; kNotFound when neither.
 Result<UpdateConfig> LoadConfig();
 
-}  // namespace hull::agent
+}  // namespace hull::node

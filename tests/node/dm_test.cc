@@ -5,13 +5,13 @@
 // struct dm_target_spec: sector_start @0, length @8, status @16, next @20,
 // target_type[16] @24; size 40; parameters follow, NUL-terminated, and `next`
 // is the offset of the following spec, kept 8-byte aligned.
-#include "init/dm.h"
+#include "node/dm.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace hull::init {
+namespace hull::node {
 namespace {
 
 std::string Str(const Bytes& b, size_t off, size_t max) {
@@ -77,4 +77,4 @@ TEST(Dm, DecodeHugeDev) {
 }
 
 }  // namespace
-}  // namespace hull::init
+}  // namespace hull::node

@@ -1,9 +1,9 @@
-#include "slot/boot_count.h"
+#include "node/boot_count.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace hull::slot {
+namespace hull::node {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -163,4 +163,4 @@ std::vector<size_t> BootOrder(const std::vector<EntryName>& names) {
   return order;
 }
 
-}  // namespace hull::slot
+}  // namespace hull::node

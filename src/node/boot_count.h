@@ -22,7 +22,7 @@
 
 #include "base/result.h"
 
-namespace hull::slot {
+namespace hull::node {
 
 enum class EntryState { kGood, kIndeterminate, kBad };
 const char* EntryStateName(EntryState s);  // "good" | "indeterminate" | "bad"
@@ -67,4 +67,4 @@ int CompareVersions(std::string_view a, std::string_view b);
 // `names`, first = the entry that boots.
 std::vector<size_t> BootOrder(const std::vector<EntryName>& names);
 
-}  // namespace hull::slot
+}  // namespace hull::node

@@ -1,11 +1,11 @@
-#include "init/dm.h"
+#include "node/dm.h"
 
 #include <linux/dm-ioctl.h>
 
 #include <cstddef>
 #include <cstring>
 
-namespace hull::init {
+namespace hull::node {
 
 static_assert(sizeof(dm_ioctl) == 312, "dm_ioctl layout (uapi dm-ioctl.h)");
 static_assert(offsetof(dm_ioctl, dev) == 40);
@@ -77,4 +77,4 @@ Result<DevNumber> DmDevFromAnswer(ByteSpan buffer) {
   return DecodeHugeDev(LoadLe64(buffer.data() + offsetof(dm_ioctl, dev)));
 }
 
-}  // namespace hull::init
+}  // namespace hull::node

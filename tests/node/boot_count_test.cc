@@ -2,11 +2,11 @@
 // the Boot Loader Specification ("Boot counting"), systemd-boot's
 // boot_entry_compare() and the version list of systemd's
 // test_strverscmp_improved (src/test/test-string-util.c).
-#include "slot/boot_count.h"
+#include "node/boot_count.h"
 
 #include <gtest/gtest.h>
 
-namespace hull::slot {
+namespace hull::node {
 namespace {
 
 TEST(EntryName, ParsesCounters) {
@@ -116,4 +116,4 @@ TEST(BootOrder, NewestFirstBadLast) {
 }
 
 }  // namespace
-}  // namespace hull::slot
+}  // namespace hull::node

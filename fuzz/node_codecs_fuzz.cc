@@ -1,0 +1,36 @@
+// The node contract's parsers of untrusted text (src/node): os-release, the
+// kernel command line, the update configuration, boot entry names and
+// versions (ParseEntryName, CompareVersions, BootOrder), and device-mapper
+// answers. Any input must give a value or an error, never a crash.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "node/boot_count.h"
+#include "node/config.h"
+#include "node/dm.h"
+#include "node/kernel_cmdline.h"
+#include "node/os_release.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace hull::node;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  (void)ParseOsRelease(text);
+  (void)SplitCmdline(text);
+  (void)CmdlineValue(text, "usrhash");
+  (void)ParseConfig(text, "fuzz.json");
+  (void)DmDevFromAnswer(hull::ByteSpan(data, size));
+  std::string_view a = text.substr(0, text.size() / 2), b = text.substr(text.size() / 2);
+  std::vector<EntryName> names;
+  for (std::string_view s : {a, b}) {
+    auto e = ParseEntryName(s);
+    if (e.ok()) {
+      (void)e->ToString();
+      names.push_back(*e);
+    }
+  }
+  (void)CompareVersions(a, b);
+  (void)BootOrder(names);
+  return 0;
+}

@@ -1,0 +1,57 @@
+// The update configuration codec (node/config.h).
+#include "node/config.h"
+
+#include <gtest/gtest.h>
+
+namespace hull::node {
+namespace {
+
+TEST(UpdateConfig, RoundTripsThroughJson) {
+  UpdateConfig c;
+  c.repository = "http://10.0.2.2:8080/repo/";
+  c.channel = "beta";
+  c.automatic = false;
+  c.boot_tries = 1;
+  c.health_units = {"containerd.service", "kubelet.service"};
+  c.event_console = "/dev/ttyS0";
+  auto back = ParseConfig(ToJson(c).dump(), "u.json");
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  EXPECT_EQ(back->repository, c.repository);
+  EXPECT_EQ(back->trusted_root, kFactoryRoot);
+  EXPECT_EQ(back->channel, "beta");
+  EXPECT_FALSE(back->automatic);
+  EXPECT_EQ(back->boot_tries, 1u);
+  EXPECT_EQ(back->health_units, c.health_units);
+  EXPECT_EQ(back->event_console, "/dev/ttyS0");
+}
+
+TEST(UpdateConfig, EmptyObjectTakesDefaults) {
+  auto c = ParseConfig("{}", "u.json");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->automatic);
+  EXPECT_EQ(c->boot_tries, 3u);
+  EXPECT_EQ(c->health_units, std::vector<std::string>{"containerd.service"});
+}
+
+TEST(UpdateConfig, RefusesWhatItDoesNotKnow) {
+  auto expect = [](const char* text, const char* message) {
+    auto c = ParseConfig(text, "u.json");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(c.error().message(), message) << text;
+  };
+  expect("[]", "u.json: not a JSON object");
+  expect("{", "u.json: not a JSON object");
+  expect(R"({"repo": "x"})",
+         "u.json: unknown key 'repo' (allowed: repository, trusted_root, channel, "
+         "upgrade_channel, boot_tries, health_units, event_console)");
+  expect(R"({"repository": 1})", "u.json: 'repository' must be a string");
+  expect(R"({"upgrade_channel": "SecurityPatch"})",
+         "u.json: upgrade_channel 'SecurityPatch' (allowed: NodeImage, None)");
+  expect(R"({"boot_tries": 0})", "u.json: 'boot_tries' must be a number from 1 to 9");
+  expect(R"({"boot_tries": -1})", "u.json: 'boot_tries' must be a number from 1 to 9");
+  expect(R"({"health_units": ["a b"]})", "u.json: 'health_units' entries must be unit names");
+}
+
+}  // namespace
+}  // namespace hull::node

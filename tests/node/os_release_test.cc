@@ -1,0 +1,60 @@
+// The os-release codec (node/os_release.h, rules in docs/node.md).
+#include "node/os_release.h"
+
+#include <gtest/gtest.h>
+
+namespace hull::node {
+namespace {
+
+struct Row {
+  const char* text;
+  const char* key;
+  std::optional<std::string> want;
+};
+
+TEST(OsRelease, Values) {
+  const Row rows[] = {
+      // plain, quoted, and the three quoting styles of os-release(5)
+      {"ID=hull\n", "ID", "hull"},
+      {"IMAGE_VERSION=\"202611.25.0\"\n", "IMAGE_VERSION", "202611.25.0"},
+      {"NAME='Hull OS'\n", "NAME", "Hull OS"},
+      {"PRETTY_NAME=\"Hull \\\"edge\\\" \\$HOME \\`x\\` \\\\ \\n\"", "PRETTY_NAME",
+       "Hull \"edge\" $HOME `x` \\ \\n"},
+      {"A='no \\escapes \"here\"'", "A", "no \\escapes \"here\""},
+      {"A=Hull\\ OS", "A", "Hull OS"},
+      {"A=\"con\"'cat'enated", "A", "concatenated"},
+      // blanks: around the key and before the value dropped, inside kept,
+      // trailing dropped; CRLF line ends
+      {"  A = b c  \n", "A", "b c"},
+      {"A=\"  b  \"  \n", "A", "  b  "},
+      {"A=b\r\nB=c\r\n", "A", "b"},
+      // empty values are values
+      {"A=\nB=x", "A", ""},
+      {"A=\"\"", "A", ""},
+      // the last assignment wins, as sourcing the file does
+      {"VERSION_ID=1\nVERSION_ID=2\n", "VERSION_ID", "2"},
+      {"VERSION_ID=1\nVERSION_ID=\"unterminated\n", "VERSION_ID", "1"},
+      // comments and lines that are not assignments are skipped
+      {"# A=1\n  # A=2\nA=3", "A", "3"},
+      {"#A=1\n", "A", std::nullopt},
+      {"A\nB=1\n", "A", std::nullopt},
+      {"A=\"open\nB=1\n", "A", std::nullopt},
+      {"A=\"open\nB=1\n", "B", "1"},
+      {"A=trailing\\", "A", std::nullopt},
+      {"1A=x\n", "1A", std::nullopt},
+      {"A-B=x\n", "A-B", std::nullopt},
+      {"ID=hull\n", "IMAGE_ID", std::nullopt},
+      // a key is a whole name, not a prefix
+      {"IMAGE_VERSION_X=1\n", "IMAGE_VERSION", std::nullopt},
+      {"", "ID", std::nullopt},
+  };
+  for (const Row& r : rows) EXPECT_EQ(OsReleaseValue(r.text, r.key), r.want) << r.text;
+}
+
+TEST(OsRelease, ParsesEveryAssignment) {
+  OsRelease all = ParseOsRelease("NAME=Hull\nID=hull\n\nVARIANT_ID=immutable\nID=again\n");
+  EXPECT_EQ(all, (OsRelease{{"ID", "again"}, {"NAME", "Hull"}, {"VARIANT_ID", "immutable"}}));
+}
+
+}  // namespace
+}  // namespace hull::node
