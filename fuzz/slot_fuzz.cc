@@ -5,8 +5,6 @@
 // Any input must give a value or an error, never a crash.
 #include <cstddef>
 #include <cstdint>
-#include <string>
-#include <string_view>
 
 #include "gpt/gpt.h"
 #include "slot/state.h"
