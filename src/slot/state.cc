@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "base/hex.h"
-#include "disk/image.h"
+#include "gpt/dps.h"
 #include "gpt/types.h"
 #include "pe/pe.h"
 #include "verity/signature.h"
@@ -105,7 +105,7 @@ std::string UsrLabel(const std::string& version) { return "usr_" + version; }
 int DiskState::SlotOfRootHash(const std::string& root_hex) const {
   auto root = HexDecode(root_hex);
   if (!root.ok() || root->size() < 32) return -1;
-  auto uuids = disk::DpsVerityUuids(*root);
+  auto uuids = gpt::DpsVerityUuids(*root);
   if (!uuids.ok()) return -1;
   for (const Slot& s : slots) {
     if (!s.empty() && s.usr.uuid == uuids->data && s.verity.uuid == uuids->verity) return s.index;
@@ -217,11 +217,7 @@ Result<OpenedDisk> OpenDisk(const std::string& path, bool writable, const std::s
 
 std::string RootHashOfUuids(const Slot& slot) {
   if (slot.empty()) return "";
-  std::string a = slot.usr.uuid.ToString(), b = slot.verity.uuid.ToString();
-  std::string out;
-  for (char c : a + b)
-    if (c != '-') out += c;
-  return out;
+  return HexEncode(gpt::RootHashOfVerityUuids({slot.usr.uuid, slot.verity.uuid}));
 }
 
 namespace {

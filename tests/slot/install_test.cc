@@ -12,7 +12,7 @@
 
 #include "base/hex.h"
 #include "base/subprocess.h"
-#include "disk/image.h"
+#include "gpt/dps.h"
 #include "slot/fault.h"
 #include "slot/fixture.h"
 #include "slot/installer.h"
@@ -169,7 +169,7 @@ TEST_F(InstallTest, InstallsIntoEmptySlotThenOverOlderSlot) {
   auto j = nlohmann::json::parse(Sh({"sfdisk", "--json", image}));
   const auto& parts = j["partitiontable"]["partitions"];
   Bytes root = *HexDecode(releases_[2].root_hash);
-  auto uuids = *disk::DpsVerityUuids(root);
+  auto uuids = *gpt::DpsVerityUuids(root);
   EXPECT_EQ(parts[1]["name"], "usr_202612.08.0");
   EXPECT_EQ(parts[2]["name"], "usr_202612.08.0_verity");
   EXPECT_EQ(parts[3]["name"], "usr_202612.08.0_verity_sig");
