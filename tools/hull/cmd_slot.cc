@@ -6,6 +6,7 @@
 #include "slot/installer.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "release/publish.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 
@@ -17,7 +18,7 @@ struct SlotArgs {
   bool json = false, verify = false;
   // publish / update apply
   std::string repo, keys, trusted_root, state;
-  slot::ReleaseInfo info;
+  release::ReleaseInfo info;
   slot::ApplyFilters filters;
   std::vector<std::string> skip;
   std::string machine_id = "-";  // "-": /etc/machine-id when readable
@@ -135,7 +136,7 @@ int RunInstall(const SlotArgs& a) {
 int RunPublish(const SlotArgs& a) {
   auto keys = tuf::RoleKeySet::Load(a.keys, false);
   if (!keys.ok()) return ReportError(std::move(keys).error().Wrap("slot publish"));
-  auto names = slot::PublishPayload(a.repo, *keys, a.payload, a.info);
+  auto names = release::PublishPayload(a.repo, *keys, a.payload, a.info);
   if (!names.ok()) return ReportError(std::move(names).error().Wrap("slot publish"));
   if (a.json) {
     PrintJson({{"targets", *names}});
