@@ -66,15 +66,14 @@ int RunStatus(const SlotArgs& a) {
   if (!o.ok()) return ReportError(std::move(o).error().Wrap("slot status"));
   auto st = slot::ReadDiskState(*o->disk, *o->esp);
   if (!st.ok()) return ReportError(std::move(st).error().Wrap("slot status"));
-  std::vector<slot::SlotCheck> checks(st->slots.size());
+  slot::SlotChecks checks(st->slots.size());
   bool failed = false;
   if (a.verify) {
     for (const auto& s : st->slots) {
       if (s.empty()) continue;
-      Status v = slot::VerifySlot(*o->disk, s, slot::RootHashOfUuids(s),
-                                  cert->has_value() ? &**cert : nullptr);
-      checks[size_t(s.index)] = {true, v.ok() ? "" : v.error().ToString()};
-      failed |= !v.ok();
+      checks[size_t(s.index)] = slot::CheckDiskSlot(*o->disk, s, slot::RootHashOfUuids(s),
+                                                     cert->has_value() ? &**cert : nullptr);
+      failed |= !checks[size_t(s.index)]->ok();
     }
   }
   if (a.json) {
