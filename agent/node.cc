@@ -12,7 +12,7 @@
 #include "agent/sysfs.h"
 #include "base/file.h"
 #include "base/hex.h"
-#include "disk/image.h"
+#include "gpt/dps.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
 #include "node/kernel_cmdline.h"
@@ -89,7 +89,7 @@ Result<Node> ReadNode() {
   n.arch = DebianArch();
   n.machine_id = ReadSysLine("/etc/machine-id");
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(n.usrhash));
-  HULL_ASSIGN_OR_RETURN(disk::VerityUuids uuids, disk::DpsVerityUuids(root));
+  HULL_ASSIGN_OR_RETURN(gpt::VerityUuids uuids, gpt::DpsVerityUuids(root));
   HULL_TRY(FindDisk(uuids.data, n));
   return n;
 }

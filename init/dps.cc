@@ -1,12 +1,9 @@
 #include "init/dps.h"
 
+#include "gpt/dps.h"
 #include "gpt/types.h"
 
 namespace hull::init {
-
-UsrUuids UuidsFromRootHash(ByteSpan h) {
-  return {Uuid::FromBytes(h.subspan(0, 16)), Uuid::FromBytes(h.subspan(h.size() - 16, 16))};
-}
 
 std::string PartitionDevice(const std::string& disk, uint32_t number) {
   bool digit = !disk.empty() && disk.back() >= '0' && disk.back() <= '9';
@@ -42,22 +39,22 @@ Uuid TypeOf(const char* name) { return *gpt::ParseType(name); }
 }  // namespace
 
 Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash) {
-  UsrUuids want = UuidsFromRootHash(root_hash);
-  HULL_ASSIGN_OR_RETURN(auto usr, FindUnique(disks, want.usr, TypeOf("usr-x86-64"), "usr"));
+  HULL_ASSIGN_OR_RETURN(gpt::VerityUuids want, gpt::DpsVerityUuids(root_hash));
+  HULL_ASSIGN_OR_RETURN(auto usr, FindUnique(disks, want.data, TypeOf("usr-x86-64"), "usr"));
   HULL_ASSIGN_OR_RETURN(auto ver,
                         FindUnique(disks, want.verity, TypeOf("usr-x86-64-verity"), "usr-verity"));
   if (!usr && !ver)
     return Errorf(ErrorCode::kNotFound,
                   "no partition with UUID {} (usr) and {} (usr-verity) on {} disk(s)",
-                  want.usr.ToString(), want.verity.ToString(), disks.size());
+                  want.data.ToString(), want.verity.ToString(), disks.size());
   if (!ver)
     return Errorf(ErrorCode::kNotFound,
                   "usr partition {} found on {} but no usr-verity partition {}",
-                  want.usr.ToString(), usr->disk->device, want.verity.ToString());
+                  want.data.ToString(), usr->disk->device, want.verity.ToString());
   if (!usr)
     return Errorf(ErrorCode::kNotFound,
                   "usr-verity partition {} found on {} but no usr partition {}",
-                  want.verity.ToString(), ver->disk->device, want.usr.ToString());
+                  want.verity.ToString(), ver->disk->device, want.data.ToString());
   if (usr->disk != ver->disk)
     return Errorf(ErrorCode::kNotFound, "usr partition on {} but usr-verity partition on {}",
                   usr->disk->device, ver->disk->device);

@@ -1,8 +1,7 @@
 // Finding the partitions of a DPS disk from the usr root hash
-// (REFERENCE.md §3.1, verity mode #1): the usr partition's UUID is the first
-// 128 bits of the root hash, the usr-verity partition's the last 128 bits,
-// both read as UUID text (big-endian); the writable root is the DPS root
-// partition on the same disk.
+// (REFERENCE.md §3.1, verity mode #1): the usr and usr-verity partitions by
+// the UUIDs gpt::DpsVerityUuids derives from the root hash; the writable root
+// is the DPS root partition on the same disk.
 #pragma once
 
 #include <optional>
@@ -13,12 +12,6 @@
 #include "gpt/gpt.h"
 
 namespace hull::init {
-
-struct UsrUuids {
-  Uuid usr;
-  Uuid verity;
-};
-UsrUuids UuidsFromRootHash(ByteSpan root_hash);  // root_hash.size() >= 32
 
 // A scanned disk: its node (/dev/vda) and its GPT.
 struct Disk {
@@ -46,6 +39,7 @@ std::string PartitionDevice(const std::string& disk, uint32_t number);
 //   kCorrupt  "partition D#N has the usr UUID but type <t>, not DPS usr"
 //   kConflict "two partitions with UUID <u>" (on one or several disks)
 //   kNotFound "no DPS root partition on D"
+//   kInvalidArgument for a root hash shorter than 32 bytes
 Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash);
 
 }  // namespace hull::init

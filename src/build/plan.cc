@@ -8,6 +8,7 @@
 #include "crypto/digest.h"
 #include "disk/image.h"
 #include "gpt/attributes.h"
+#include "gpt/dps.h"
 #include "gpt/types.h"
 #include "verity/params.h"
 
@@ -141,7 +142,7 @@ Result<disk::Layout> BuildLayout(const LayoutInputs& in) {
   HULL_ASSIGN_OR_RETURN(auto esp, Part("esp", "ESP", s.esp, ""));
   esp.content_dir = in.esp_dir;
   esp.format = "vfat";
-  HULL_ASSIGN_OR_RETURN(auto uuids, disk::DpsVerityUuids(in.root_hash));
+  HULL_ASSIGN_OR_RETURN(auto uuids, gpt::DpsVerityUuids(in.root_hash));
   const std::string usr_label = "usr_" + in.version;
   HULL_ASSIGN_OR_RETURN(auto usr, Part("usr", usr_label, s.usr, in.usr_image));
   HULL_ASSIGN_OR_RETURN(auto ver,

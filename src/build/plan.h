@@ -77,7 +77,7 @@ struct LayoutInputs {
 
 // The DESIGN.md layout: ESP, usr A (+ verity + sig, DPS UUIDs from the root
 // hash, read-only), slot B reserved at the same sizes labelled "_empty", root
-// (grow-fs). Errors: those of disk::DpsVerityUuids.
+// (grow-fs). Errors: those of gpt::DpsVerityUuids.
 Result<disk::Layout> BuildLayout(const LayoutInputs& in);
 
 // Directories the writable root holds at first boot (mount points and the

@@ -51,14 +51,6 @@ Uuid DeriveUuid(std::string_view seed, std::string_view purpose) {
   return Uuid::FromBytes(ByteSpan(h.data(), 16));
 }
 
-Result<VerityUuids> DpsVerityUuids(ByteSpan root_hash) {
-  if (root_hash.size() < 32)
-    return Errorf(ErrorCode::kInvalidArgument, "root hash of {} bytes (need at least 32)",
-                  root_hash.size());
-  return VerityUuids{Uuid::FromBytes(root_hash.subspan(0, 16)),
-                     Uuid::FromBytes(root_hash.subspan(root_hash.size() - 16, 16))};
-}
-
 namespace {
 
 uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }

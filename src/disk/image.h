@@ -45,13 +45,6 @@ struct CreateResult {
 // A version-4-shaped UUID from SHA-256("hull-disk-uuid\0" seed "\0" purpose).
 Uuid DeriveUuid(std::string_view seed, std::string_view purpose);
 
-// DPS verity UUIDs from a root hash: data = first 128 bits, verity = last 128
-// bits, the raw hash bytes read as a UUID in text order (REFERENCE.md §3.1).
-struct VerityUuids {
-  Uuid data, verity;
-};
-Result<VerityUuids> DpsVerityUuids(ByteSpan root_hash);
-
 // The GPT the layout gives (content files are only stat'ed). vfat
 // content-dir partitions need their size given, so no image is built here.
 Result<gpt::Table> PlanTable(const Layout& layout, uint32_t sector_size);

@@ -33,7 +33,7 @@ Result<Report> InspectImage(const std::string& path, const Options& options) {
   r.checks.push_back({"gpt", CheckState::kPass,
                       fmt::format("{} partitions, primary and backup headers valid",
                                   table.partitions.size())});
-  InspectSlots(disk, r, options);
+  InspectSlots(disk, table, r, options);
   InspectEsp(path, r, options);
   return r;
 }

@@ -1,7 +1,7 @@
 // `hull inspect`: reads any DPS disk image offline and checks what it claims.
 //  - GPT: read and validated (src/gpt), every partition listed by type name;
-//  - each usr slot (usr + usr-verity [+ usr-verity-sig] partitions, paired by
-//    label "<x>" / "<x>_verity" / "<x>_verity_sig", else in table order): the
+//  - each usr slot (paired as slot::PairSlots does): the findings of
+//    slot::CheckSlot, the one slot verifier (src/slot/check.h): sizes, the
 //    whole dm-verity tree recomputed from the data partition, the root hash
 //    compared with the signature partition's and with the DPS partition UUID
 //    derivation, the PKCS#7 signature checked against --verity-cert;

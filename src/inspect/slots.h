@@ -2,11 +2,14 @@
 #pragma once
 
 #include "base/file.h"
+#include "gpt/gpt.h"
 #include "inspect/inspect.h"
 
 namespace hull::inspect {
 
-// Fills report.slots and adds the slot checks; report.partitions must be set.
-void InspectSlots(const File& disk, Report& report, const Options& options);
+// Fills report.slots from the slots of `table` and adds the findings of
+// slot::CheckSlot (with --verity-cert's certificate) as checks.
+void InspectSlots(const File& disk, const gpt::Table& table, Report& report,
+                  const Options& options);
 
 }  // namespace hull::inspect

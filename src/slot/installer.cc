@@ -1,8 +1,8 @@
 #include "slot/installer.h"
 
 #include "base/hex.h"
-#include "disk/image.h"
 #include "gpt/attributes.h"
+#include "gpt/dps.h"
 #include "slot/gpt_write.h"
 
 namespace hull::slot {
@@ -85,7 +85,7 @@ Result<gpt::Table> Relabel(const DiskState& st, const Slot& s, const std::string
     }
     p.name = UsrLabel(version) + (ver ? "_verity" : sig ? "_verity_sig" : "");
     p.attributes |= gpt::kAttrReadOnly;
-    HULL_ASSIGN_OR_RETURN(auto uuids, disk::DpsVerityUuids(*root));
+    HULL_ASSIGN_OR_RETURN(auto uuids, gpt::DpsVerityUuids(*root));
     if (usr) p.uuid = uuids.data;
     if (ver) p.uuid = uuids.verity;
   }

@@ -1,13 +1,11 @@
 #include "slot/state.h"
 
 #include "base/hex.h"
-#include "disk/image.h"
+#include "gpt/dps.h"
 #include "gpt/types.h"
 #include "node/kernel_cmdline.h"
 #include "node/os_release.h"
 #include "pe/pe.h"
-#include "verity/signature.h"
-#include "verity/tree.h"
 
 namespace hull::slot {
 namespace {
@@ -29,27 +27,28 @@ std::string VersionOfLabel(const std::string& label) {
 }
 
 Status ReadSlots(DiskState& st) {
-  std::vector<const gpt::Partition*> usr, ver, sig;
+  size_t usr = 0, ver = 0, sig = 0;
   for (const auto& p : st.table.partitions) {
     const gpt::PartitionType* t = gpt::LookupTypeGuid(p.type);
     if (!t) continue;
-    if (t->role == gpt::Role::kUsr) usr.push_back(&p);
-    if (t->role == gpt::Role::kUsrVerity) ver.push_back(&p);
-    if (t->role == gpt::Role::kUsrVeritySig) sig.push_back(&p);
+    usr += t->role == gpt::Role::kUsr;
+    ver += t->role == gpt::Role::kUsrVerity;
+    sig += t->role == gpt::Role::kUsrVeritySig;
   }
-  if (usr.size() != ver.size() || usr.size() != sig.size())
+  if (usr != ver || usr != sig)
     return Errorf(ErrorCode::kCorrupt,
                   "{} usr, {} usr-verity and {} usr-verity-sig partitions: slots need one of each",
-                  usr.size(), ver.size(), sig.size());
-  if (usr.size() > kMaxSlots)
-    return Errorf(ErrorCode::kCorrupt, "{} usr partitions (at most {})", usr.size(), kMaxSlots);
-  for (size_t i = 0; i < usr.size(); ++i) {
+                  usr, ver, sig);
+  if (usr > kMaxSlots)
+    return Errorf(ErrorCode::kCorrupt, "{} usr partitions (at most {})", usr, kMaxSlots);
+  // Equal counts: PairSlots leaves no part absent.
+  for (SlotParts& parts : PairSlots(st.table)) {
     Slot s;
-    s.index = int(i);
+    s.index = int(st.slots.size());
     s.sector_size = st.table.sector_size;
-    s.usr = *usr[i];
-    s.verity = *ver[i];
-    s.signature = *sig[i];
+    s.usr = parts.usr;
+    s.verity = *parts.verity;
+    s.signature = *parts.signature;
     s.version = VersionOfLabel(s.usr.name);
     st.slots.push_back(std::move(s));
   }
@@ -93,7 +92,7 @@ std::string UsrLabel(const std::string& version) { return "usr_" + version; }
 int DiskState::SlotOfRootHash(const std::string& root_hex) const {
   auto root = HexDecode(root_hex);
   if (!root.ok() || root->size() < 32) return -1;
-  auto uuids = disk::DpsVerityUuids(*root);
+  auto uuids = gpt::DpsVerityUuids(*root);
   if (!uuids.ok()) return -1;
   for (const Slot& s : slots) {
     if (!s.empty() && s.usr.uuid == uuids->data && s.verity.uuid == uuids->verity) return s.index;
@@ -132,43 +131,18 @@ Result<DiskState> ReadDiskState(const DiskIo& disk, EspIo& esp) {
   return st;
 }
 
+SlotCheck CheckDiskSlot(const DiskIo& disk, const Slot& slot, const std::string& root_hex,
+                        const crypto::Certificate* cert) {
+  CheckOptions o;
+  o.expected_root = root_hex;
+  o.cert = cert;
+  o.check_uuids = false;
+  return CheckSlot(disk.file(), slot.sector_size, slot.parts(), slot.name(), o);
+}
+
 Status VerifySlot(const DiskIo& disk, const Slot& slot, const std::string& root_hex,
                   const crypto::Certificate* cert) {
-  HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(root_hex));
-  const File& f = disk.file();
-  HULL_ASSIGN_OR_RETURN(verity::VerityParams params,
-                        verity::ReadSuperblock(f, slot.Offset(slot.verity))
-                            .Context("slot " + slot.name() + " verity superblock"));
-  params.data_offset = slot.Offset(slot.usr);
-  uint64_t data_bytes;
-  if (!CheckedMul(params.data_blocks, uint64_t(params.data_block_size), &data_bytes) ||
-      data_bytes > slot.Size(slot.usr))
-    return Errorf(ErrorCode::kVerifyFailed, "slot {}: {} data blocks run past the usr partition",
-                  slot.name(), params.data_blocks);
-  HULL_ASSIGN_OR_RETURN(verity::Geometry geo, verity::ComputeGeometry(params));
-  if (geo.hash_end_bytes() > slot.Offset(slot.verity) + slot.Size(slot.verity))
-    return Errorf(ErrorCode::kVerifyFailed, "slot {}: the hash tree runs past the verity partition",
-                  slot.name());
-  HULL_ASSIGN_OR_RETURN(verity::VerifyResult v, verity::VerifyTree(f, f, params, root));
-  if (!v.ok())
-    return Errorf(ErrorCode::kVerifyFailed, "slot {}: verity: {}", slot.name(),
-                  v.root_matches
-                      ? v.Describe()
-                      : "root hash " + HexEncode(v.root_hash) + ", expected " + root_hex);
-  Bytes content(std::min(slot.Size(slot.signature), kMaxSignatureBytes));
-  HULL_TRY(disk.ReadAt(slot.Offset(slot.signature), content));
-  auto sig = verity::DecodeSignaturePartition(content);
-  if (!sig.ok())
-    return Errorf(ErrorCode::kVerifyFailed, "slot {}: signature partition: {}", slot.name(),
-                  sig.error().ToString());
-  if (!ConstantTimeEqual(sig->root_hash, root))
-    return Errorf(ErrorCode::kVerifyFailed, "slot {}: signature partition names root hash {}",
-                  slot.name(), HexEncode(sig->root_hash));
-  if (cert) {
-    HULL_TRY(verity::VerifyRootHashSignature(root, sig->signature, *cert)
-                 .Context("slot " + slot.name() + " root hash signature"));
-  }
-  return Ok();
+  return CheckDiskSlot(disk, slot, root_hex, cert).ToStatus();
 }
 
 Result<std::string> CheckBootable(const DiskIo& disk, EspIo& esp, const crypto::Certificate* cert) {
@@ -202,25 +176,28 @@ Result<OpenedDisk> OpenDisk(const std::string& path, bool writable, const std::s
 
 std::string RootHashOfUuids(const Slot& slot) {
   if (slot.empty()) return "";
-  std::string a = slot.usr.uuid.ToString(), b = slot.verity.uuid.ToString();
-  std::string out;
-  for (char c : a + b)
-    if (c != '-') out += c;
-  return out;
+  return HexEncode(gpt::RootHashOfVerityUuids({slot.usr.uuid, slot.verity.uuid}));
 }
 
 namespace {
 
 int ActiveSlot(const DiskState& st) { return st.default_entry() ? st.default_entry()->slot : -1; }
 
-std::string CheckText(const std::vector<SlotCheck>& checks, size_t i) {
-  if (i >= checks.size() || !checks[i].checked) return "not checked";
-  return checks[i].error.empty() ? "verified" : "FAILED: " + checks[i].error;
+const SlotCheck* CheckOf(const SlotChecks& checks, const Slot& s) {
+  size_t i = size_t(s.index);
+  return i < checks.size() && checks[i] ? &*checks[i] : nullptr;
+}
+
+std::string CheckText(const SlotChecks& checks, const Slot& s) {
+  const SlotCheck* c = CheckOf(checks, s);
+  if (!c) return "not checked";
+  Status st = c->ToStatus();
+  return st.ok() ? "verified" : "FAILED: " + st.error().ToString();
 }
 
 }  // namespace
 
-nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks) {
+nlohmann::json ToJson(const DiskState& st, const SlotChecks& checks) {
   nlohmann::json j;
   j["gpt"] = {{"from_backup", st.gpt_from_backup},
               {"note", st.gpt_note},
@@ -236,9 +213,11 @@ nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks)
         {"partitions",
          {{"usr", s.usr.number}, {"verity", s.verity.number}, {"signature", s.signature.number}}},
         {"usr_bytes", s.Size(s.usr)}};
-    size_t i = size_t(s.index);
-    if (i < checks.size() && checks[i].checked) js["verified"] = checks[i].error.empty();
-    if (i < checks.size() && !checks[i].error.empty()) js["error"] = checks[i].error;
+    if (const SlotCheck* c = CheckOf(checks, s)) {
+      Status v = c->ToStatus();
+      js["verified"] = v.ok();
+      if (!v.ok()) js["error"] = v.error().ToString();
+    }
     j["slots"].push_back(js);
   }
   j["ukis"] = nlohmann::json::array();
@@ -259,14 +238,14 @@ nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks)
   return j;
 }
 
-std::string ToText(const DiskState& st, const std::vector<SlotCheck>& checks) {
+std::string ToText(const DiskState& st, const SlotChecks& checks) {
   std::string out;
   if (st.gpt_from_backup || !st.gpt_note.empty()) out += "GPT: " + st.gpt_note + "\n";
   for (const Slot& s : st.slots) {
     out += fmt::format("slot {}{}: {}  partitions {}/{}/{}  {}\n", s.name(),
                        s.index == ActiveSlot(st) ? " (active)" : "",
                        s.empty() ? "empty" : "usr_" + s.version, s.usr.number, s.verity.number,
-                       s.signature.number, CheckText(checks, size_t(s.index)));
+                       s.signature.number, CheckText(checks, s));
     if (!s.empty()) out += "  root hash " + RootHashOfUuids(s) + "\n";
   }
   out += "boot order (/EFI/Linux):\n";

@@ -14,13 +14,13 @@
 #include "crypto/key.h"
 #include "gpt/gpt.h"
 #include "node/boot_count.h"
+#include "slot/check.h"
 #include "slot/io.h"
 
 namespace hull::slot {
 
 inline constexpr const char* kEmptyLabel = "_empty";
 inline constexpr uint64_t kMaxUkiBytes = uint64_t(512) << 20;
-inline constexpr uint64_t kMaxSignatureBytes = 1 << 20;
 inline constexpr uint32_t kMaxSlots = 8;
 
 struct Slot {
@@ -32,6 +32,7 @@ struct Slot {
   std::string version;  // from the label "usr_<version>"; "" when empty
   bool empty() const { return version.empty(); }
   std::string name() const { return std::string(1, char('A' + index)); }
+  SlotParts parts() const { return {usr, verity, signature}; }
 };
 
 struct Uki {
@@ -61,9 +62,9 @@ struct DiskState {
 std::string UsrLabel(const std::string& version);
 
 // Reads the GPT (falling back to the backup copy), pairs the usr partitions
-// with their verity and signature partitions in table order, and reads every
-// *.efi under /EFI/Linux. kCorrupt for an invalid GPT or unequal numbers of
-// usr / usr-verity / usr-verity-sig partitions.
+// with their verity and signature partitions (PairSlots, check.h), and reads
+// every *.efi under /EFI/Linux. kCorrupt for an invalid GPT or unequal
+// numbers of usr / usr-verity / usr-verity-sig partitions.
 Result<DiskState> ReadDiskState(const DiskIo& disk, EspIo& esp);
 
 // The byte offset of the ESP (the first partition of the ESP type); kNotFound.
@@ -75,11 +76,17 @@ struct UkiFacts {
 };
 Result<UkiFacts> ReadUkiFacts(ByteSpan uki);
 
-// Verifies one slot on disk: the verity superblock and whole tree against
-// `root_hex`, and the signature partition's root hash (and its PKCS#7
-// signature when `cert` is given). kVerifyFailed naming the first problem.
+// CheckSlot (check.h) reduced to pass/fail: the slot's sizes, whole tree and
+// signature partition (and its PKCS#7 signature when `cert` is given)
+// against `root_hex`. Not the DPS UUIDs: callers find the slot by them
+// (SlotOfRootHash, RootHashOfUuids) or have yet to write them (Install
+// verifies the written slot before labelling it). The first failed check's error
+// (kVerifyFailed, kBadSignature, kCorrupt, ...) naming the slot and check.
 Status VerifySlot(const DiskIo& disk, const Slot& slot, const std::string& root_hex,
                   const crypto::Certificate* cert = nullptr);
+// The findings VerifySlot reduces (for `hull slot status`).
+SlotCheck CheckDiskSlot(const DiskIo& disk, const Slot& slot, const std::string& root_hex,
+                        const crypto::Certificate* cert = nullptr);
 
 // A disk and its ESP: the ESP through mtools at its offset in the image (or
 // block device), or the directory `esp_dir` when it is mounted (a node).
@@ -94,16 +101,14 @@ Result<OpenedDisk> OpenDisk(const std::string& path, bool writable,
 // hex); "" for an empty slot.
 std::string RootHashOfUuids(const Slot& slot);
 
-// Per-slot verification results for ToJson (index = slot index).
-struct SlotCheck {
-  bool checked = false;
-  std::string error;  // "" = verified
-};
+// Per-slot CheckSlot results for ToJson (index = slot index; nullopt = not
+// checked).
+using SlotChecks = std::vector<std::optional<SlotCheck>>;
 
 // `hull slot status --json`: gpt, slots (with active), ukis in boot order.
-nlohmann::json ToJson(const DiskState& st, const std::vector<SlotCheck>& checks = {});
+nlohmann::json ToJson(const DiskState& st, const SlotChecks& checks = {});
 // The same as text.
-std::string ToText(const DiskState& st, const std::vector<SlotCheck>& checks = {});
+std::string ToText(const DiskState& st, const SlotChecks& checks = {});
 
 // The boot check after an interruption: a valid GPT, a default entry, its
 // usrhash naming a slot that verifies. Returns the default entry's file name.

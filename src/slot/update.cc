@@ -11,8 +11,9 @@
 #include "crypto/file_digest.h"
 #include "delta/assemble.h"
 #include "delta/patch.h"
-#include "slot/publish.h"
+#include "slot/payload.h"
 #include "tuf/releases.h"
+#include "verity/published.h"
 #include "verity/tree.h"
 
 namespace hull::slot {
@@ -268,7 +269,7 @@ Status GetVerity(Fetch& f, const Candidate& c, const std::string& usr, const std
                  v["file_length"].is_number_unsigned() &&
                  v["file_length"].get<uint64_t>() == t->length;
     Status st = sized
-                    ? RecomputeVerity(v, usr, out)
+                    ? verity::RecomputeHashFile(v, usr, out)
                     : Error(ErrorCode::kInvalidArgument, "file_length is not the target's length");
     if (st.ok()) {
       uint64_t length = 0;
@@ -315,15 +316,6 @@ uint32_t RolloutBucket(const std::string& machine_id, const std::string& version
   std::string in = std::string("hull-rollout") + '\0' + version + '\0' + machine_id;
   Bytes d = crypto::Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(in.data()), in.size()));
   return uint32_t(LoadBe64(d.data()) % 100);
-}
-
-Result<std::vector<std::string>> PublishPayload(const std::string& repo,
-                                                const tuf::RoleKeySet& keys, const std::string& dir,
-                                                const ReleaseInfo& info) {
-  PublishOptions o;
-  o.info = info;
-  HULL_ASSIGN_OR_RETURN(PublishResult r, PublishRelease(repo, keys, dir, o));
-  return r.targets;
 }
 
 Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,

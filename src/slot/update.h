@@ -9,7 +9,8 @@
 // each with custom {"flavor", "arch", "version", "channel",
 // "rollout_percent", "payload": "usr"|"verity"|"signature"|"uki",
 // "root_hash"}, so `hull update check` and `hull release ls` see each piece
-// as part of the release <version>.
+// as part of the release <version>. The host writes these targets
+// (src/release, release/publish.h); this is the node's reading of them.
 #pragma once
 
 #include <map>
@@ -19,21 +20,8 @@
 
 #include "slot/installer.h"
 #include "tuf/client.h"
-#include "tuf/repository.h"
 
 namespace hull::slot {
-
-struct ReleaseInfo {
-  std::string flavor = "immutable", arch = "amd64", channel = "stable";
-  uint64_t rollout_percent = 100;
-};
-
-// Publishes the payload directory as PublishRelease (publish.h) does with
-// default options. Returns the target names, the four pieces first.
-Result<std::vector<std::string>> PublishPayload(const std::string& repo,
-                                                const tuf::RoleKeySet& keys,
-                                                const std::string& payload_dir,
-                                                const ReleaseInfo& info);
 
 struct ApplyFilters {
   std::string flavor, arch, channel;  // empty = any

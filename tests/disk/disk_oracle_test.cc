@@ -14,6 +14,7 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "disk/image.h"
+#include "gpt/dps.h"
 #include "disk/vhd.h"
 
 namespace hull::disk {
@@ -76,7 +77,7 @@ TEST_F(DiskOracle, SystemdDissectRecognisesDpsLayout) {
                  "--uuid=8e3c3f5e-6d4f-4071-8cbd-2e3f4a5b6c7d", "--json"});
   ASSERT_TRUE(v.ok()) << v.error().ToString();
   std::string root_hash = nlohmann::json::parse(v->out)["root_hash"];
-  auto uuids = DpsVerityUuids(*HexDecode(root_hash));
+  auto uuids = gpt::DpsVerityUuids(*HexDecode(root_hash));
   ASSERT_TRUE(uuids.ok());
   WriteText("layout.yaml", fmt::format(
       "seed: dissect\npartitions:\n"

@@ -174,16 +174,6 @@ TEST(Qemu, ConvertArgv) {
               HasSubstr("allowed: raw, vhd, qcow2, vhdx"));
 }
 
-// The DPS example from systemd/mkosi#1612 (REFERENCE.md §3.1).
-TEST(Dps, VerityUuidsFromRootHash) {
-  Bytes h = *HexDecode("954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93");
-  auto u = DpsVerityUuids(h);
-  ASSERT_TRUE(u.ok());
-  EXPECT_EQ(u->data.ToString(), "954172df-ee9a-aab2-d90a-0ab162ee6bc5");
-  EXPECT_EQ(u->verity.ToString(), "a6a77ede-951f-ad19-f0f9-4df0d7266a93");
-  EXPECT_EQ(DpsVerityUuids(ByteSpan(h.data(), 20)).error().code(), ErrorCode::kInvalidArgument);
-}
-
 TEST(Vhd, FooterFields) {
   Uuid id = *Uuid::Parse("0d2a6b8e-93a3-4ad4-8e3c-7f0a51c0b1e2");
   auto f = VhdFooter(uint64_t(64) << 20, 1700000000, id);

@@ -9,6 +9,7 @@
 
 #include "base/hex.h"
 #include "gpt/attributes.h"
+#include "gpt/dps.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
 
@@ -352,6 +353,33 @@ TEST(Write, RefusesInvalidTables) {
   EXPECT_EQ(NewTable(8 << 20, 1024, Uuid()).error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(NewTable(16 << 10, 512, Uuid()).error().message(),
             "disk of 16384 bytes is too small for a GPT");
+}
+
+// The DPS example of systemd/mkosi#1612 (REFERENCE.md §3.1); the UUIDs are
+// Python's reading of the same bytes, independent of our Uuid type:
+//   python3 -c "import uuid; h=bytes.fromhex('954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93');
+//               print(uuid.UUID(bytes=h[:16]), uuid.UUID(bytes=h[-16:]))"
+//   954172df-ee9a-aab2-d90a-0ab162ee6bc5 a6a77ede-951f-ad19-f0f9-4df0d7266a93
+TEST(Dps, VerityUuidsFromRootHash) {
+  Bytes h = *HexDecode("954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93");
+  auto u = DpsVerityUuids(h);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->data.ToString(), "954172df-ee9a-aab2-d90a-0ab162ee6bc5");
+  EXPECT_EQ(u->verity.ToString(), "a6a77ede-951f-ad19-f0f9-4df0d7266a93");
+  EXPECT_EQ(RootHashOfVerityUuids(*u), h);
+  EXPECT_EQ(DpsVerityUuids(ByteSpan(h.data(), 31)).error().code(), ErrorCode::kInvalidArgument);
+}
+
+// A longer (SHA-512) root hash: the verity UUID is its last 16 bytes.
+//   python3 -c "import uuid; h=bytes(range(64)); print(uuid.UUID(bytes=h[:16]), uuid.UUID(bytes=h[-16:]))"
+//   00010203-0405-0607-0809-0a0b0c0d0e0f 30313233-3435-3637-3839-3a3b3c3d3e3f
+TEST(Dps, VerityUuidIsTheLast128Bits) {
+  Bytes h(64);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = uint8_t(i);
+  auto u = DpsVerityUuids(h);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->data.ToString(), "00010203-0405-0607-0809-0a0b0c0d0e0f");
+  EXPECT_EQ(u->verity.ToString(), "30313233-3435-3637-3839-3a3b3c3d3e3f");
 }
 
 }  // namespace

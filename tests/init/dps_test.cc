@@ -32,12 +32,6 @@ Disk DpsDisk(const std::string& dev) {
   return d;
 }
 
-TEST(Dps, UuidsFromRootHash) {
-  UsrUuids u = UuidsFromRootHash(Hash());
-  EXPECT_EQ(u.usr.ToString(), "954172df-ee9a-aab2-d90a-0ab162ee6bc5");
-  EXPECT_EQ(u.verity.ToString(), "a6a77ede-951f-ad19-f0f9-4df0d7266a93");
-}
-
 TEST(Dps, PartitionDevice) {
   EXPECT_EQ(PartitionDevice("/dev/vda", 2), "/dev/vda2");
   EXPECT_EQ(PartitionDevice("/dev/sdb", 12), "/dev/sdb12");

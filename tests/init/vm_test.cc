@@ -18,6 +18,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/subprocess.h"
+#include "gpt/dps.h"
 #include "gpt/gpt.h"
 #include "init/dps.h"
 #include "init/modules.h"
@@ -171,11 +172,11 @@ class InitVm : public ::testing::Test {
 
   static void BuildDisk(const std::string& d) {
     Bytes h = *HexDecode(root_hash_);
-    UsrUuids u = UuidsFromRootHash(h);
+    gpt::VerityUuids u = *gpt::DpsVerityUuids(h);
     Sh("mkdir -p " + d + "/root/usr && mkfs.ext4 -q -F -d " + d + "/root " + d + "/root.ext4 24M");
     std::ofstream(d + "/layout.yaml")
         << "partitions:\n"
-        << "  - {type: usr, label: usr_1, uuid: " << u.usr.ToString() << ", content: usr.erofs}\n"
+        << "  - {type: usr, label: usr_1, uuid: " << u.data.ToString() << ", content: usr.erofs}\n"
         << "  - {type: usr-verity, label: usr_1_verity, uuid: " << u.verity.ToString()
         << ", content: usr.verity}\n"
         << "  - {type: root, label: root, content: root.ext4}\n";

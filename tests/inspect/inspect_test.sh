@@ -96,6 +96,24 @@ set -e
 grep -q 'data block 5 does not match its digest' bad.json || fail "bad block not named: $(grep -A2 FAIL bad.json)"
 ok "a flipped byte in /usr fails the verity check naming data block 5"
 
+# 3b. A superblock whose data_blocks * data_block_size wraps around 2^64 (to
+# 4096 bytes, which would fit /usr): a failed size check, not a pass or a
+# read of 2^52 blocks.
+cp --sparse=always disk.raw evil.raw
+ver_off=$(python3 -c "import json; r=json.load(open('good.json')); print([p for p in r['partitions'] if p['label']=='usr_202611.24.0_verity'][0]['offset'])")
+python3 -c "import struct,sys; f=open('evil.raw','r+b'); f.seek(int(sys.argv[1]) + 0x48); f.write(struct.pack('<Q', (1 << 52) + 1))" "$ver_off"
+set +e
+timeout 60 "$hull" inspect evil.raw --json > evil.json; rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "expected exit 1 for an overflowing superblock, got $rc"
+python3 - <<'PY' || fail "overflowing data_blocks not reported: $(cat evil.json)"
+import json
+r = json.load(open("evil.json"))
+c = [c for c in r["checks"] if c["name"] == "slot usr_202611.24.0: sizes"]
+assert len(c) == 1 and c[0]["state"].lower() == "fail" and "run past the usr partition" in c[0]["detail"], c
+PY
+ok "a superblock whose data size overflows fails the size check"
+
 # 4. A UKI signed by another key: the Secure Boot check fails.
 "$hull" keys init other >/dev/null
 "$hull" inspect disk.raw --db-cert other/db.crt --json > other.json && fail "foreign db cert accepted"

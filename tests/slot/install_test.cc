@@ -12,10 +12,11 @@
 
 #include "base/hex.h"
 #include "base/subprocess.h"
-#include "disk/image.h"
+#include "gpt/dps.h"
 #include "slot/fault.h"
 #include "slot/fixture.h"
 #include "slot/installer.h"
+#include "release/publish.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 
@@ -169,7 +170,7 @@ TEST_F(InstallTest, InstallsIntoEmptySlotThenOverOlderSlot) {
   auto j = nlohmann::json::parse(Sh({"sfdisk", "--json", image}));
   const auto& parts = j["partitiontable"]["partitions"];
   Bytes root = *HexDecode(releases_[2].root_hash);
-  auto uuids = *disk::DpsVerityUuids(root);
+  auto uuids = *gpt::DpsVerityUuids(root);
   EXPECT_EQ(parts[1]["name"], "usr_202612.08.0");
   EXPECT_EQ(parts[2]["name"], "usr_202612.08.0_verity");
   EXPECT_EQ(parts[3]["name"], "usr_202612.08.0_verity_sig");
@@ -313,7 +314,7 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
   auto keys = tuf::RoleKeySet::Load(keydir, true);
   ASSERT_TRUE(keys.ok()) << keys.error().ToString();
   ASSERT_TRUE(tuf::Repository::Init(repo, *keys).ok());
-  auto names = PublishPayload(repo, *keys, releases_[1].dir, {});
+  auto names = release::PublishPayload(repo, *keys, releases_[1].dir, {});
   ASSERT_TRUE(names.ok()) << names.error().ToString();
   EXPECT_EQ(names->front(), "hull-immutable-amd64-202612.01.0.usr.erofs");
   uint64_t full = 0;
@@ -347,7 +348,7 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
 
   // A later release whose usr delta (from the release the disk now runs) was
   // altered on the server: refused by its TUF hash before anything is written.
-  ASSERT_TRUE(PublishPayload(repo, *keys, releases_[2].dir, {}).ok());
+  ASSERT_TRUE(release::PublishPayload(repo, *keys, releases_[2].dir, {}).ok());
   std::string stored;
   for (const auto& e : std::filesystem::directory_iterator(repo + "/targets"))
     if (e.path().string().ends_with(".hull-immutable-amd64-202612.08.0.usr.from-202612.01.0.zst"))

@@ -3,7 +3,7 @@
 
 #include "base/file.h"
 #include "cli.h"
-#include "slot/publish.h"
+#include "release/publish.h"
 #include "tuf/client.h"
 #include "tuf/releases.h"
 #include "tuf/repository.h"
@@ -17,8 +17,8 @@ struct ReleaseArgs {
   uint64_t rollout = 100;
   bool json = false, whole_file = false;
   unsigned deltas = 4;
-  int delta_level = slot::PublishOptions{}.delta_level;
-  int chunk_level = slot::PublishOptions{}.chunk_level;
+  int delta_level = release::PublishOptions{}.delta_level;
+  int chunk_level = release::PublishOptions{}.chunk_level;
   unsigned threads = 0;
 };
 
@@ -67,7 +67,7 @@ int RunAddFile(const ReleaseArgs& a) {
   return Done(run(), "release add");
 }
 
-void PrintPublished(const ReleaseArgs& a, const slot::PublishResult& r) {
+void PrintPublished(const ReleaseArgs& a, const release::PublishResult& r) {
   if (a.json) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& s : r.steps)
@@ -101,16 +101,16 @@ int RunAdd(const ReleaseArgs& a) {
   if (a.rollout > 100)
     return ReportError(Error(ErrorCode::kInvalidArgument, "release add: --rollout is a percentage"));
   if (a.whole_file || !a.name.empty()) return RunAddFile(a);
-  auto run = [&]() -> Result<slot::PublishResult> {
+  auto run = [&]() -> Result<release::PublishResult> {
     HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/false));
-    slot::PublishOptions o;
+    release::PublishOptions o;
     o.info = {a.flavor, a.arch, a.channel, a.rollout};
     o.deltas = a.deltas;
     o.delta_level = a.delta_level;
     o.chunk_level = a.chunk_level;
     o.threads = a.threads;
     o.expect_version = a.version;
-    return slot::PublishRelease(a.repo, keys, a.file, o);
+    return release::PublishRelease(a.repo, keys, a.file, o);
   };
   auto r = run();
   if (!r.ok()) return ReportError(std::move(r).error().Wrap("release add"));

@@ -6,6 +6,7 @@
 #include "slot/installer.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "release/publish.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 
@@ -17,7 +18,7 @@ struct SlotArgs {
   bool json = false, verify = false;
   // publish / update apply
   std::string repo, keys, trusted_root, state;
-  slot::ReleaseInfo info;
+  release::ReleaseInfo info;
   slot::ApplyFilters filters;
   std::vector<std::string> skip;
   std::string machine_id = "-";  // "-": /etc/machine-id when readable
@@ -65,15 +66,14 @@ int RunStatus(const SlotArgs& a) {
   if (!o.ok()) return ReportError(std::move(o).error().Wrap("slot status"));
   auto st = slot::ReadDiskState(*o->disk, *o->esp);
   if (!st.ok()) return ReportError(std::move(st).error().Wrap("slot status"));
-  std::vector<slot::SlotCheck> checks(st->slots.size());
+  slot::SlotChecks checks(st->slots.size());
   bool failed = false;
   if (a.verify) {
     for (const auto& s : st->slots) {
       if (s.empty()) continue;
-      Status v = slot::VerifySlot(*o->disk, s, slot::RootHashOfUuids(s),
-                                  cert->has_value() ? &**cert : nullptr);
-      checks[size_t(s.index)] = {true, v.ok() ? "" : v.error().ToString()};
-      failed |= !v.ok();
+      checks[size_t(s.index)] = slot::CheckDiskSlot(*o->disk, s, slot::RootHashOfUuids(s),
+                                                     cert->has_value() ? &**cert : nullptr);
+      failed |= !checks[size_t(s.index)]->ok();
     }
   }
   if (a.json) {
@@ -135,7 +135,7 @@ int RunInstall(const SlotArgs& a) {
 int RunPublish(const SlotArgs& a) {
   auto keys = tuf::RoleKeySet::Load(a.keys, false);
   if (!keys.ok()) return ReportError(std::move(keys).error().Wrap("slot publish"));
-  auto names = slot::PublishPayload(a.repo, *keys, a.payload, a.info);
+  auto names = release::PublishPayload(a.repo, *keys, a.payload, a.info);
   if (!names.ok()) return ReportError(std::move(names).error().Wrap("slot publish"));
   if (a.json) {
     PrintJson({{"targets", *names}});

@@ -4,7 +4,8 @@
 //   hull-<F>-<A>-<V>.usr.erofs / .usr.verity / .usr.verity-sig / .uki.efi
 //       the four payload pieces (payload "usr", "verity", "signature", "uki");
 //       the verity target's custom "verity" object holds the tree parameters
-//       (VerityCustom) so a client can recompute the tree from the usr image;
+//       (verity::PublishedParams) so a client can recompute the tree from the
+//       usr image;
 //   hull-<F>-<A>-<V>.usr.from-<W>.zst   payload "usr-delta": zstd patch
 //       (src/delta MakePatch) from release W's usr image to V's;
 //   hull-<F>-<A>-<V>.uki.from-<W>.zst   payload "uki-delta": the same for the UKI;
@@ -16,6 +17,9 @@
 // W ranges over the last K releases of the same flavor and arch (any
 // channel) older than V; the old pieces are read from <repo>/targets. All
 // targets of a release are added in one signed targets version.
+//
+// Host side: a node reads these targets with slot::ApplyUpdate (slot/update.h,
+// which documents the target names and custom fields both sides keep).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -23,10 +27,14 @@
 #include <vector>
 
 #include "delta/chunk_store.h"
-#include "slot/update.h"
-#include "verity/params.h"
+#include "tuf/repository.h"
 
-namespace hull::slot {
+namespace hull::release {
+
+struct ReleaseInfo {
+  std::string flavor = "immutable", arch = "amd64", channel = "stable";
+  uint64_t rollout_percent = 100;
+};
 
 struct PublishOptions {
   ReleaseInfo info;
@@ -61,15 +69,11 @@ struct PublishResult {
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                      const std::string& source, const PublishOptions& opts);
 
-// The verity target's "verity" custom object: hash_type, algorithm,
-// data_block_size, hash_block_size, data_blocks, salt (hex), uuid,
-// superblock, file_length (bytes of the published hash file).
-nlohmann::json VerityCustom(const verity::VerityParams& p, uint64_t file_length);
+// Publishes the payload directory as PublishRelease does with default
+// options. Returns the target names, the four pieces first.
+Result<std::vector<std::string>> PublishPayload(const std::string& repo,
+                                                const tuf::RoleKeySet& keys,
+                                                const std::string& payload_dir,
+                                                const ReleaseInfo& info);
 
-// Recomputes the hash file (superblock + tree, zero-padded to file_length)
-// of `usr_path` into `out_path` from a VerityCustom object. kInvalidArgument
-// for a malformed object (untrusted until the result's hash is checked).
-Status RecomputeVerity(const nlohmann::json& verity_custom, const std::string& usr_path,
-                       const std::string& out_path);
-
-}  // namespace hull::slot
+}  // namespace hull::release

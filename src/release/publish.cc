@@ -1,4 +1,4 @@
-#include "slot/publish.h"
+#include "release/publish.h"
 
 #include <chrono>
 #include <filesystem>
@@ -7,11 +7,19 @@
 #include "base/hex.h"
 #include "delta/patch.h"
 #include "tuf/releases.h"
+#include "slot/payload.h"
+#include "slot/state.h"
+#include "verity/published.h"
 #include "verity/tree.h"
 
-namespace hull::slot {
+namespace hull::release {
 namespace {
 namespace fs = std::filesystem;
+using slot::kSignatureFile;
+using slot::kUkiFile;
+using slot::kUsrFile;
+using slot::kVerityFile;
+using slot::Payload;
 
 class Timer {
  public:
@@ -83,9 +91,9 @@ Result<std::string> PayloadDir(const std::string& source, const std::string& tmp
   } else if (!fs::is_regular_file(source, ec) && !fs::is_block_file(source, ec)) {
     return Errorf(ErrorCode::kNotFound, "no such file or directory: {}", source);
   }
-  HULL_ASSIGN_OR_RETURN(OpenedDisk o, OpenDisk(image, /*writable=*/false));
+  HULL_ASSIGN_OR_RETURN(slot::OpenedDisk o, slot::OpenDisk(image, /*writable=*/false));
   std::string out = tmp + "/payload";
-  HULL_TRY(ExtractPayload(*o.disk, *o.esp, out).Context("extracting " + image));
+  HULL_TRY(slot::ExtractPayload(*o.disk, *o.esp, out).Context("extracting " + image));
   return out;
 }
 
@@ -123,50 +131,6 @@ Status AddDeltas(const PublishOptions& opts, const Payload& p, const std::vector
 
 }  // namespace
 
-nlohmann::json VerityCustom(const verity::VerityParams& p, uint64_t file_length) {
-  return {{"hash_type", p.hash_type},
-          {"algorithm", crypto::DigestName(p.algorithm)},
-          {"data_block_size", p.data_block_size},
-          {"hash_block_size", p.hash_block_size},
-          {"data_blocks", p.data_blocks},
-          {"salt", HexEncode(p.salt)},
-          {"uuid", p.uuid.ToString()},
-          {"superblock", p.superblock},
-          {"file_length", file_length}};
-}
-
-Status RecomputeVerity(const nlohmann::json& j, const std::string& usr_path,
-                       const std::string& out_path) {
-  verity::VerityParams p;
-  uint64_t file_length = 0;
-  try {
-    p.hash_type = j.at("hash_type").get<uint32_t>();
-    HULL_ASSIGN_OR_RETURN(p.algorithm,
-                          crypto::ParseDigestAlgorithm(j.at("algorithm").get<std::string>()));
-    p.data_block_size = j.at("data_block_size").get<uint32_t>();
-    p.hash_block_size = j.at("hash_block_size").get<uint32_t>();
-    p.data_blocks = j.at("data_blocks").get<uint64_t>();
-    HULL_ASSIGN_OR_RETURN(p.salt, HexDecode(j.at("salt").get<std::string>()));
-    HULL_ASSIGN_OR_RETURN(p.uuid, Uuid::Parse(j.at("uuid").get<std::string>()));
-    p.superblock = j.at("superblock").get<bool>();
-    file_length = j.at("file_length").get<uint64_t>();
-  } catch (const nlohmann::json::exception& e) {
-    return Errorf(ErrorCode::kInvalidArgument, "verity parameters: {}", e.what());
-  }
-  HULL_TRY(verity::ValidateParams(p).Context("verity parameters"));
-  HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(usr_path));
-  std::error_code ec;
-  fs::remove(out_path, ec);
-  HULL_ASSIGN_OR_RETURN(File hash, File::CreateNew(out_path, 0600));
-  HULL_TRY(verity::FormatTree(data, hash, p).Context("recomputing the verity tree"));
-  HULL_ASSIGN_OR_RETURN(uint64_t size, hash.Size());
-  if (size > file_length) {
-    return Errorf(ErrorCode::kVerifyFailed, "recomputed tree is {} bytes, published {}", size,
-                  file_length);
-  }
-  return hash.Truncate(file_length);
-}
-
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                      const std::string& source, const PublishOptions& opts) {
   PublishResult r;
@@ -174,13 +138,13 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-publish"));
   HULL_ASSIGN_OR_RETURN(std::string dir, PayloadDir(source, tmp.path()));
   if (dir != source) timer.Step("extract");
-  HULL_ASSIGN_OR_RETURN(Payload p, LoadPayload(dir));
+  HULL_ASSIGN_OR_RETURN(Payload p, slot::LoadPayload(dir));
   HULL_ASSIGN_OR_RETURN(auto version, tuf::ParseReleaseVersion(p.version).Context("payload version"));
   if (!opts.expect_version.empty() && opts.expect_version != p.version) {
     return Errorf(ErrorCode::kInvalidArgument, "--version {} but the payload is {}",
                   opts.expect_version, p.version);
   }
-  HULL_TRY(VerifyPayload(p));
+  HULL_TRY(slot::VerifyPayload(p));
   timer.Step("verify");
   r.version = p.version;
   r.root_hash = p.root_hash;
@@ -198,7 +162,7 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
       HULL_ASSIGN_OR_RETURN(File hash, File::OpenRead(path));
       HULL_ASSIGN_OR_RETURN(verity::VerityParams vp, verity::ReadSuperblock(hash));
       HULL_ASSIGN_OR_RETURN(uint64_t size, hash.Size());
-      custom["verity"] = VerityCustom(vp, size);
+      custom["verity"] = verity::PublishedParams(vp, size);
     }
     r.full_bytes += fs::file_size(path);
     add.push_back({path, stem + "." + file, custom});
@@ -225,4 +189,13 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   return r;
 }
 
-}  // namespace hull::slot
+Result<std::vector<std::string>> PublishPayload(const std::string& repo,
+                                                const tuf::RoleKeySet& keys, const std::string& dir,
+                                                const ReleaseInfo& info) {
+  PublishOptions o;
+  o.info = info;
+  HULL_ASSIGN_OR_RETURN(PublishResult r, PublishRelease(repo, keys, dir, o));
+  return r.targets;
+}
+
+}  // namespace hull::release

@@ -18,8 +18,9 @@
 #include "base/subprocess.h"
 #include "crypto/file_digest.h"
 #include "slot/fixture.h"
-#include "slot/publish.h"
+#include "release/publish.h"
 #include "slot/update.h"
+#include "verity/published.h"
 #include "tuf/fetcher.h"
 
 namespace hull::slot {
@@ -55,12 +56,12 @@ class ReleaseTest : public ::testing::Test {
     auto keys = tuf::RoleKeySet::Load(keydir_, true);
     ASSERT_TRUE(keys.ok()) << keys.error().ToString();
     ASSERT_TRUE(tuf::Repository::Init(repo_, *keys).ok());
-    PublishOptions o;
+    release::PublishOptions o;
     o.deltas = 1;  // the newest release has a delta from the previous one only
     o.delta_level = 3;
     o.chunk_level = 3;
     for (int i : {0, 1}) {
-      auto r = PublishRelease(repo_, *keys, releases_[size_t(i)].dir, o);
+      auto r = release::PublishRelease(repo_, *keys, releases_[size_t(i)].dir, o);
       ASSERT_TRUE(r.ok()) << r.error().ToString();
     }
     // The newest through the CLI, at a 50% staged rollout.
@@ -202,7 +203,7 @@ TEST_F(ReleaseTest, PublishListsDeltasChunkIndexAndVerityParameters) {
   // Publishing the same version again is refused.
   auto keys = tuf::RoleKeySet::Load(keydir_, false);
   ASSERT_TRUE(keys.ok());
-  auto dup = PublishRelease(repo_, *keys, releases_[2].dir, {});
+  auto dup = release::PublishRelease(repo_, *keys, releases_[2].dir, {});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
 }
@@ -213,7 +214,7 @@ TEST_F(ReleaseTest, VerityRecomputedFromTheUsrImageMatchesThePublishedTree) {
   const auto& custom = t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity").custom;
   ASSERT_TRUE(custom.contains("verity"));
   std::string out = inputs_->dir() + "/recomputed.verity";
-  Status st = RecomputeVerity(custom["verity"], releases_[2].dir + "/usr.erofs", out);
+  Status st = verity::RecomputeHashFile(custom["verity"], releases_[2].dir + "/usr.erofs", out);
   ASSERT_TRUE(st.ok()) << st.error().ToString();
   auto got = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out);
   auto want = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, releases_[2].dir + "/usr.verity");
@@ -224,7 +225,7 @@ TEST_F(ReleaseTest, VerityRecomputedFromTheUsrImageMatchesThePublishedTree) {
   // Another salt gives another tree (the parameters are what decides it).
   nlohmann::json other = custom["verity"];
   other["salt"] = std::string(64, '0');
-  ASSERT_TRUE(RecomputeVerity(other, releases_[2].dir + "/usr.erofs", out).ok());
+  ASSERT_TRUE(verity::RecomputeHashFile(other, releases_[2].dir + "/usr.erofs", out).ok());
   EXPECT_NE(HexEncode(*crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out)),
             HexEncode(*want));
 }
