@@ -16,7 +16,7 @@ CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DHULL_WERROR=$(WERROR) $(CMAKE_ARGS)
 
 .PHONY: all deps deps-demo build build-demo build-san demo test test-fast format format-check \
-  bench fuzz clean
+  tidy bench fuzz clean
 
 all: build
 
@@ -64,6 +64,11 @@ format:
 # Fails, naming the files, when one is not formatted.
 format-check:
 	@bash scripts/format.sh --check
+
+# clang-tidy 14 (.clang-tidy) over the project's .cc files, with the release
+# tree's compile commands. Advisory: slow on 2 cores, so not part of `make test`.
+tidy: build
+	git ls-files -- '*.cc' | xargs -n 20 -P $(JOBS) clang-tidy-14 -p $(BUILD) --quiet
 
 bench: build
 	$(BUILD)/bench/verity_bench
