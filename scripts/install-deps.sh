@@ -1,33 +1,53 @@
 #!/usr/bin/env bash
-# Installs every Debian package Hull needs to build, test and benchmark.
+# Installs the Debian 12 packages Hull needs: `install-deps.sh demo` what
+# `make demo` builds and runs (compiler, libraries, the image pipeline's tools,
+# QEMU); `install-deps.sh test` (the default, used by `make test`) that plus
+# the test suites' libraries, reference tools, services and benchmarks.
 # Idempotent: packages already installed are skipped; apt-get runs only when
 # something is missing. Run as root (or with sudo available).
 set -euo pipefail
+what=${1:-test}
 
-packages=(
+demo=(
   # toolchain
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config
   # libraries
   libssl-dev libcli11-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev
-  libzstd-dev libarchive-dev libcurl4-openssl-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+  libzstd-dev libarchive-dev libcurl4-openssl-dev libcpp-httplib-dev zlib1g-dev
   libselinux1-dev  # labels of the root filesystem (selabel_lookup)
+  # hull build: compose from Debian's signed mirror, erofs, ESP, keys, disk
+  mmdebstrap apt-utils gpgv curl ca-certificates debian-archive-keyring kmod
+  erofs-utils dosfstools mtools e2fsprogs qemu-utils systemd-boot-efi efitools
+  # hull boot: QEMU + OVMF Secure Boot + swtpm
+  qemu-system-x86 ovmf swtpm swtpm-tools
+)
+test_only=(
+  # the sanitizer and fuzz build, the format check, make tidy
+  clang libclang-rt-14-dev clang-format clang-tidy
+  libgtest-dev libgmock-dev libbenchmark-dev
   # reference tools used as test oracles
-  cryptsetup-bin sbsigntool efitools fdisk gdisk qemu-utils systemd systemd-container pesign binutils libarchive-tools zstd
+  cryptsetup-bin sbsigntool fdisk gdisk systemd systemd-container pesign binutils libarchive-tools zstd
   # a Debian kernel for UKI tests (/boot/vmlinuz-*)
   linux-image-cloud-amd64
-  # image pipeline, VM and services
-  erofs-utils dosfstools mtools e2fsprogs mmdebstrap systemd-boot-efi
-  kmod apt-utils gpgv curl debian-archive-keyring
-  ovmf swtpm swtpm-tools qemu-system-x86 etcd-server etcd-client nginx
+  # services the tests start on loopback
+  etcd-server etcd-client nginx
   # measurements
   time
   casync  # the delta bench compares Hull chunks with it
   cpio  # hull-init VM tests pack their initrd with it
-  openssl ca-certificates  # http tests make a CA with the CLI; the TLS trust store
+  openssl  # http tests make a CA with the CLI
   python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
   mkosi  # the build bench compares Hull with it (bench/mkosi-bench.sh)
 )
+
+case "$what" in
+  demo) packages=("${demo[@]}") ;;
+  test) packages=("${demo[@]}" "${test_only[@]}") ;;
+  *)
+    echo "usage: install-deps.sh [demo|test]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -37,13 +57,13 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#packages[@]} packages present"
+  echo "install-deps ($what): all ${#packages[@]} packages present"
   exit 0
 fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps ($what): installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

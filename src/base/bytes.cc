@@ -83,6 +83,8 @@ void ByteWriter::Be64(uint64_t v) {
   Append(b);
 }
 
+void ByteWriter::Append(ByteSpan b) { out_.insert(out_.end(), b.begin(), b.end()); }
+
 void ByteWriter::AlignTo(size_t alignment) {
   size_t rem = out_.size() % alignment;
   if (rem != 0) Zeros(alignment - rem);

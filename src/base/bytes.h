@@ -110,7 +110,9 @@ class ByteWriter {
   void Be16(uint16_t v);
   void Be32(uint32_t v);
   void Be64(uint64_t v);
-  void Append(ByteSpan b) { out_.insert(out_.end(), b.begin(), b.end()); }
+  // Out of line: inlined, GCC 12 reports a false -Wstringop-overflow /
+  // -Warray-bounds in vector::insert when it knows the buffer's size.
+  void Append(ByteSpan b);
   void Zeros(size_t n) { out_.insert(out_.end(), n, 0); }
   // Pads with zeros to a multiple of alignment (> 0).
   void AlignTo(size_t alignment);

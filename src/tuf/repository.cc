@@ -28,10 +28,6 @@ Result<crypto::PrivateKey> LoadOrCreate(const std::string& path, bool create) {
   return key;
 }
 
-std::string IdOf(const crypto::PrivateKey& k) {
-  return KeyId(KeyFromPublic(crypto::PublicKey::Of(k)));
-}
-
 MetaFile Describe(ByteSpan bytes, uint64_t version) {
   MetaFile m;
   m.version = version;

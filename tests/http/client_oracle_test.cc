@@ -300,31 +300,3 @@ TEST_F(HttpOracle, TufFetcherStreamsOverHttp) {
 
 }  // namespace
 }  // namespace hull::http
-
-#ifdef HULL_HTTP_STATIC_PROBE
-namespace hull::http {
-namespace {
-
-// The statically linked probe (tests/http/CMakeLists.txt) downloads over
-// plain HTTP and over TLS (trust from HULL_CA_FILE, name "localhost" resolved
-// by static glibc) and gets the bytes sha256sum sees.
-TEST_F(HttpOracle, StaticBinaryDownloads) {
-  auto want = test::Sha256Sum(nginx_->big_path);
-  ASSERT_TRUE(want.ok());
-  std::string expect = fmt::format("{} {}\n", *want, File::OpenRead(nginx_->big_path)->Size().value());
-  for (const std::string& base : {nginx_->Plain(""), nginx_->Tls("")}) {
-    auto out = hull::Run(Command{.argv = {HULL_HTTP_STATIC_PROBE, base, "big.bin"},
-                                 .env = {"HULL_CA_FILE=" + nginx_->ca_file}});
-    ASSERT_TRUE(out.ok()) << out.error().ToString();
-    EXPECT_EQ(out->out, expect) << base;
-  }
-  auto refused = hull::Run(Command{.argv = {HULL_HTTP_STATIC_PROBE, nginx_->Tls(""), "big.bin"}});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().ToString().find("unable to get local issuer certificate"),
-            std::string::npos)
-      << refused.error().ToString();
-}
-
-}  // namespace
-}  // namespace hull::http
-#endif
