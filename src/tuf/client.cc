@@ -108,7 +108,17 @@ Result<Client> Client::Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted
   }
   if (auto sn = c.LoadState("snapshot.json"); sn.ok()) {
     auto s = Trusted<Snapshot>(*sn, Role::kSnapshot, c.root_, ParseSnapshot);
-    if (s.ok()) c.snapshot_ = std::move(*s);
+    if (s.ok()) {
+      c.snapshot_ = std::move(*s);
+      c.local_snapshot_ = std::move(*sn);
+    }
+  }
+  if (auto tg = c.LoadState("targets.json"); tg.ok()) {
+    auto t = Trusted<Targets>(*tg, Role::kTargets, c.root_, ParseTargets);
+    if (t.ok()) {
+      c.targets_ = std::move(*t);
+      c.local_targets_ = std::move(*tg);
+    }
   }
   return c;
 }
@@ -173,11 +183,26 @@ Status Client::UpdateRoot() {
     if (!SameKeys(root_, fresh, Role::kTimestamp) || !SameKeys(root_, fresh, Role::kSnapshot)) {
       timestamp_.reset();
       snapshot_.reset();
+      local_snapshot_.clear();
     }
+    if (!SameKeys(root_, fresh, Role::kTargets)) local_targets_.clear();
     root_ = std::move(fresh);
     HULL_TRY(Persist("root.json", *bytes));
   }
   return CheckExpiry(root_, Role::kRoot);
+}
+
+// Whether trusted metadata on disk (`local`, empty when none) is what `want`
+// names: same version and, when `want` carries them, same length and hashes.
+bool Client::IsCurrent(const Bytes& local, const MetaFile& want) {
+  if (local.empty()) return false;
+  uint64_t version = 0;
+  if (auto parsed = nlohmann::json::parse(local.begin(), local.end(), nullptr, false);
+      parsed.is_object() && parsed.contains("signed") && parsed["signed"].is_object() &&
+      parsed["signed"].contains("version") && parsed["signed"]["version"].is_number_unsigned()) {
+    version = parsed["signed"]["version"].get<uint64_t>();
+  }
+  return version == want.version && CheckHashes(local, want.length, want.hashes, "local").ok();
 }
 
 // 5.4
@@ -237,6 +262,12 @@ Result<T> Client::FetchMeta(Role role, const std::string& file, const MetaFile& 
 
 // 5.5
 Status Client::UpdateSnapshot() {
+  // The trusted snapshot is the one the timestamp names: nothing to fetch
+  // (as python-tuf: only what changed is downloaded).
+  if (snapshot_ && IsCurrent(local_snapshot_, timestamp_->snapshot)) {
+    return CheckExpiry(*snapshot_, Role::kSnapshot);
+  }
+  local_snapshot_.clear();
   Bytes bytes;
   HULL_ASSIGN_OR_RETURN(Snapshot s, FetchMeta<Snapshot>(Role::kSnapshot, "snapshot.json",
                                                         timestamp_->snapshot,
@@ -255,6 +286,7 @@ Status Client::UpdateSnapshot() {
   }
   HULL_TRY(CheckExpiry(s, Role::kSnapshot));
   snapshot_ = std::move(s);
+  local_snapshot_ = bytes;
   return Persist("snapshot.json", bytes);
 }
 
@@ -264,11 +296,17 @@ Status Client::UpdateTargets() {
   if (it == snapshot_->meta.end()) {
     return Error(ErrorCode::kCorrupt, "snapshot does not name targets.json");
   }
+  if (targets_ && IsCurrent(local_targets_, it->second)) {
+    return CheckExpiry(*targets_, Role::kTargets);
+  }
+  local_targets_.clear();
+  targets_.reset();
   Bytes bytes;
   HULL_ASSIGN_OR_RETURN(Targets t, FetchMeta<Targets>(Role::kTargets, "targets.json", it->second,
                                                       limits_.targets_bytes, bytes));
   HULL_TRY(CheckExpiry(t, Role::kTargets));
   targets_ = std::move(t);
+  local_targets_ = bytes;
   return Persist("targets.json", bytes);
 }
 

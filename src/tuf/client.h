@@ -101,6 +101,7 @@ class Client {
   Status Persist(const std::string& name, ByteSpan bytes);
   Result<Bytes> LoadState(const std::string& name);
   Status CheckExpiry(const Common& c, Role role) const;
+  static bool IsCurrent(const Bytes& local, const MetaFile& want);
 
   std::unique_ptr<Fetcher> fetcher_;
   std::string state_dir_;
@@ -111,6 +112,9 @@ class Client {
   std::optional<Timestamp> timestamp_;
   std::optional<Snapshot> snapshot_;
   std::optional<Targets> targets_;
+  // The verified bytes behind snapshot_ and targets_ (empty when unknown):
+  // reused without a download while the role above names the same version.
+  Bytes local_snapshot_, local_targets_;
 };
 
 // Checks data against the length and the hashes it must have (sha256/sha512).

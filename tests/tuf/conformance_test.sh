@@ -14,7 +14,9 @@ cat > "$conftest/hull_xfail.py" <<'PY'
 import os, pytest
 _reasons = {}
 for line in open(os.environ["HULL_XFAIL_LIST"], encoding="utf-8"):
-    name, _, why = line.partition("#")
+    if line.lstrip().startswith("#"):
+        continue
+    name, _, why = line.partition("  #")
     name = name.strip()
     if name:
         _reasons[name] = why.strip() or "expected failure"
