@@ -1,5 +1,6 @@
 // Arbitrary bytes as TUF metadata of every role: parsing must fail cleanly
-// or produce metadata that serializes again.
+// or produce metadata that serializes again; a parsed root is verified
+// against itself (PEM and hex keys, distinct-key threshold counting).
 #include "tuf/canonical_json.h"
 #include "tuf/metadata.h"
 
@@ -7,7 +8,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hull::tuf;
   hull::ByteSpan bytes(data, size);
   if (auto env = ParseEnvelope(bytes, Role::kRoot); env.ok()) {
-    if (auto r = ParseRoot(env->signed_json); r.ok()) (void)CanonicalJson(RootToJson(*r));
+    if (auto r = ParseRoot(env->signed_json); r.ok()) {
+      (void)CanonicalJson(RootToJson(*r));
+      // Keys of every type (hex, PEM) and the threshold count over them.
+      (void)VerifyRole(*env, *r, Role::kRoot);
+    }
     (void)CanonicalJson(env->signed_json);
   }
   if (auto env = ParseEnvelope(bytes, Role::kTimestamp); env.ok()) {

@@ -12,9 +12,10 @@ typedef struct x509_st X509;
 
 namespace hull::crypto {
 
-enum class KeyType { kRsa2048, kRsa4096, kEcdsaP256, kEd25519 };
+enum class KeyType { kRsa2048, kRsa4096, kEcdsaP256, kEd25519, kEcdsaP384 };
 
-Result<KeyType> ParseKeyType(std::string_view name);  // rsa2048 rsa4096 ecdsa-p256 ed25519
+// rsa2048 rsa4096 ecdsa-p256 ecdsa-p384 ed25519
+Result<KeyType> ParseKeyType(std::string_view name);
 
 class PrivateKey {
  public:

@@ -17,23 +17,92 @@ using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 bool IsEd25519(EVP_PKEY* k) { return EVP_PKEY_get_id(k) == EVP_PKEY_ED25519; }
 bool IsRsa(EVP_PKEY* k) { return EVP_PKEY_get_id(k) == EVP_PKEY_RSA; }
+bool IsEc(EVP_PKEY* k) { return EVP_PKEY_get_id(k) == EVP_PKEY_EC; }
 
-// Ed25519 signs the message itself; the others hash with SHA-256.
-const EVP_MD* MdFor(EVP_PKEY* k) { return IsEd25519(k) ? nullptr : EVP_sha256(); }
+// The curve's group name ("prime256v1", "secp384r1"); empty for non-EC keys.
+std::string CurveName(EVP_PKEY* k) {
+  char name[64] = {};
+  size_t len = 0;
+  if (!IsEc(k) || EVP_PKEY_get_group_name(k, name, sizeof name, &len) != 1) return {};
+  return std::string(name, len);
+}
 
-void UsePss(EVP_PKEY_CTX* pctx) {
+bool Fits(EVP_PKEY* k, SignatureScheme s) {
+  if (!k) return false;
+  switch (s) {
+    case SignatureScheme::kEd25519: return IsEd25519(k);
+    case SignatureScheme::kEcdsaP256Sha256: return CurveName(k) == "prime256v1";
+    case SignatureScheme::kEcdsaP384Sha384: return CurveName(k) == "secp384r1";
+    case SignatureScheme::kRsaPssSha256: return IsRsa(k);
+  }
+  return false;
+}
+
+SignatureScheme SchemeOf(EVP_PKEY* k) {
+  if (IsEd25519(k)) return SignatureScheme::kEd25519;
+  if (CurveName(k) == "secp384r1") return SignatureScheme::kEcdsaP384Sha384;
+  if (IsEc(k)) return SignatureScheme::kEcdsaP256Sha256;
+  return SignatureScheme::kRsaPssSha256;
+}
+
+// Ed25519 signs the message itself; the others hash it first.
+const EVP_MD* MdFor(SignatureScheme s) {
+  switch (s) {
+    case SignatureScheme::kEd25519: return nullptr;
+    case SignatureScheme::kEcdsaP384Sha384: return EVP_sha384();
+    default: return EVP_sha256();
+  }
+}
+
+// Signing: salt as long as the digest (securesystemslib's CryptoSigner);
+// verifying: whatever salt length the signature carries (its SSlibKey uses
+// PSS.AUTO), so signatures from either salt convention verify.
+void UsePss(EVP_PKEY_CTX* pctx, bool sign) {
   EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-  EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
+  EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256());
+  EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, sign ? RSA_PSS_SALTLEN_DIGEST : RSA_PSS_SALTLEN_AUTO);
 }
 }  // namespace
 
+Result<SignatureScheme> ParseSignatureScheme(std::string_view name) {
+  for (auto s : {SignatureScheme::kEd25519, SignatureScheme::kEcdsaP256Sha256,
+                 SignatureScheme::kEcdsaP384Sha384, SignatureScheme::kRsaPssSha256}) {
+    if (name == SignatureSchemeName(s)) return s;
+  }
+  return Errorf(ErrorCode::kUnsupported, "signature scheme '{}' is not supported", name);
+}
+
+const char* SignatureSchemeName(SignatureScheme s) {
+  switch (s) {
+    case SignatureScheme::kEd25519: return "ed25519";
+    case SignatureScheme::kEcdsaP256Sha256: return "ecdsa-sha2-nistp256";
+    case SignatureScheme::kEcdsaP384Sha384: return "ecdsa-sha2-nistp384";
+    case SignatureScheme::kRsaPssSha256: return "rsassa-pss-sha256";
+  }
+  return "?";
+}
+
+SignatureScheme SchemeFor(const PublicKey& key) { return SchemeOf(key.get()); }
+bool KeyFitsScheme(const PublicKey& key, SignatureScheme scheme) {
+  return Fits(key.get(), scheme);
+}
+
 Result<Bytes> SignMessage(const PrivateKey& key, ByteSpan message) {
+  if (!key.get()) return Error(ErrorCode::kInvalidArgument, "no private key");
+  return SignMessage(key, message, SchemeOf(key.get()));
+}
+
+Result<Bytes> SignMessage(const PrivateKey& key, ByteSpan message, SignatureScheme scheme) {
+  if (!Fits(key.get(), scheme)) {
+    return Errorf(ErrorCode::kInvalidArgument, "the key does not fit scheme {}",
+                  SignatureSchemeName(scheme));
+  }
   MdCtx ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestSignInit(ctx.get(), &pctx, MdFor(key.get()), nullptr, key.get()) != 1) {
+  if (EVP_DigestSignInit(ctx.get(), &pctx, MdFor(scheme), nullptr, key.get()) != 1) {
     return Errorf(ErrorCode::kInvalidArgument, "cannot sign with this key: {}", OpenSslErrors());
   }
-  if (IsRsa(key.get())) UsePss(pctx);
+  if (scheme == SignatureScheme::kRsaPssSha256) UsePss(pctx, /*sign=*/true);
   size_t len = 0;
   if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1) {
     return Errorf(ErrorCode::kInternal, "signing failed: {}", OpenSslErrors());
@@ -48,12 +117,22 @@ Result<Bytes> SignMessage(const PrivateKey& key, ByteSpan message) {
 
 Status VerifyMessage(const PublicKey& key, ByteSpan message, ByteSpan signature) {
   if (!key.get()) return Error(ErrorCode::kInvalidArgument, "no public key");
+  return VerifyMessage(key, message, signature, SchemeOf(key.get()));
+}
+
+Status VerifyMessage(const PublicKey& key, ByteSpan message, ByteSpan signature,
+                     SignatureScheme scheme) {
+  if (!key.get()) return Error(ErrorCode::kInvalidArgument, "no public key");
+  if (!Fits(key.get(), scheme)) {
+    return Errorf(ErrorCode::kBadSignature, "the key does not fit scheme {}",
+                  SignatureSchemeName(scheme));
+  }
   MdCtx ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestVerifyInit(ctx.get(), &pctx, MdFor(key.get()), nullptr, key.get()) != 1) {
+  if (EVP_DigestVerifyInit(ctx.get(), &pctx, MdFor(scheme), nullptr, key.get()) != 1) {
     return Errorf(ErrorCode::kInvalidArgument, "cannot verify with this key: {}", OpenSslErrors());
   }
-  if (IsRsa(key.get())) UsePss(pctx);
+  if (scheme == SignatureScheme::kRsaPssSha256) UsePss(pctx, /*sign=*/false);
   int ok = EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
                             message.size());
   OpenSslErrors();
@@ -103,7 +182,9 @@ PublicKey PublicKey::Of(const PrivateKey& key) {
 KeyType PublicKey::type() const {
   switch (EVP_PKEY_get_id(pkey_.get())) {
     case EVP_PKEY_ED25519: return KeyType::kEd25519;
-    case EVP_PKEY_EC: return KeyType::kEcdsaP256;
+    case EVP_PKEY_EC:
+      return SchemeOf(pkey_.get()) == SignatureScheme::kEcdsaP384Sha384 ? KeyType::kEcdsaP384
+                                                                        : KeyType::kEcdsaP256;
     default: return EVP_PKEY_get_bits(pkey_.get()) > 2048 ? KeyType::kRsa4096 : KeyType::kRsa2048;
   }
 }

@@ -70,6 +70,8 @@ Result<Hop> Exchange(std::string_view asked, const Url& url, const GetOptions& o
     int status = parser.head().status;
     if (status == 200) continue;
     if (status == 404) return Errorf(ErrorCode::kNotFound, "'{}' not found (HTTP 404)", asked);
+    // Private object stores (S3, CloudFront) answer 403 for a missing object.
+    if (status == 403) return Errorf(ErrorCode::kRefused, "'{}': forbidden (HTTP 403)", asked);
     if (!IsRedirect(status)) return Errorf(ErrorCode::kUnavailable, "'{}': HTTP {}", asked, status);
     auto location = parser.head().Field("location");
     if (!location) {

@@ -1,5 +1,6 @@
 #include "tuf/client.h"
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <type_traits>
@@ -20,6 +21,30 @@ Result<T> Trusted(ByteSpan bytes, Role role, const Root& root, Parser<T> parse) 
   HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(bytes, role));
   HULL_TRY(VerifyRole(env, root, role));
   return parse(env.signed_json);
+}
+
+// A file the signed metadata makes us fetch is absent: a freeze or a broken
+// repository, which must not read as "no update" (callers treat kNotFound as
+// "nothing matches").
+Error Missing(Error e) {
+  if (e.code() != ErrorCode::kNotFound && e.code() != ErrorCode::kRefused) return e;
+  return Error(ErrorCode::kUnavailable, e.ToString());
+}
+
+// State file holding the latest time (Unix seconds, decimal) at which this
+// client accepted metadata; tough keeps the same as latest_known_time.json.
+constexpr const char* kLatestKnownTime = "latest_known_time";
+
+int64_t ParseSeconds(ByteSpan bytes) {
+  std::string text(AsChars(bytes));
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (text.empty() || text.size() > 19) return 0;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + (c - '0');
+  }
+  return v;
 }
 
 bool SameKeys(const Root& a, const Root& b, Role role) {
@@ -53,11 +78,24 @@ Status CheckHashes(ByteSpan data, std::optional<uint64_t> length,
 
 Result<Client> Client::Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted_root,
                               std::string state_dir, Clock clock, ClientLimits limits) {
+  ClientOptions o;
+  o.state_dir = std::move(state_dir);
+  o.clock = std::move(clock);
+  o.limits = limits;
+  return Create(std::move(fetcher), trusted_root, std::move(o));
+}
+
+Result<Client> Client::Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted_root,
+                              ClientOptions o) {
   Client c;
   c.fetcher_ = std::move(fetcher);
-  c.state_dir_ = std::move(state_dir);
-  c.clock_ = clock ? std::move(clock) : [] { return int64_t(std::time(nullptr)); };
-  c.limits_ = limits;
+  c.state_dir_ = std::move(o.state_dir);
+  c.clock_ = o.clock ? std::move(o.clock) : [] { return int64_t(std::time(nullptr)); };
+  c.limits_ = o.limits;
+  c.floor_ = std::max<int64_t>(o.clock_floor, 0);
+  if (auto t = c.LoadState(kLatestKnownTime); t.ok()) {
+    c.floor_ = std::max(c.floor_, ParseSeconds(*t));
+  }
   Bytes root_bytes(trusted_root.begin(), trusted_root.end());
   if (auto saved = c.LoadState("root.json"); saved.ok()) root_bytes = std::move(*saved);
   // The trusted root is trusted by fiat, but must be signed by its own keys.
@@ -70,7 +108,17 @@ Result<Client> Client::Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted
   }
   if (auto sn = c.LoadState("snapshot.json"); sn.ok()) {
     auto s = Trusted<Snapshot>(*sn, Role::kSnapshot, c.root_, ParseSnapshot);
-    if (s.ok()) c.snapshot_ = std::move(*s);
+    if (s.ok()) {
+      c.snapshot_ = std::move(*s);
+      c.local_snapshot_ = std::move(*sn);
+    }
+  }
+  if (auto tg = c.LoadState("targets.json"); tg.ok()) {
+    auto t = Trusted<Targets>(*tg, Role::kTargets, c.root_, ParseTargets);
+    if (t.ok()) {
+      c.targets_ = std::move(*t);
+      c.local_targets_ = std::move(*tg);
+    }
   }
   return c;
 }
@@ -87,8 +135,10 @@ Status Client::Persist(const std::string& name, ByteSpan bytes) {
   return WriteFileAtomic(state_dir_ + "/" + name, bytes);
 }
 
+int64_t Client::Now() const { return std::max(clock_(), floor_); }
+
 Status Client::CheckExpiry(const Common& c, Role role) const {
-  if (c.expires <= clock_()) {
+  if (c.expires <= Now()) {
     return Errorf(ErrorCode::kExpired, "{} metadata version {} expired at {}", RoleName(role),
                   c.version, FormatExpires(c.expires));
   }
@@ -100,6 +150,12 @@ Status Client::Refresh() {
   HULL_TRY(UpdateTimestamp().Context("timestamp"));
   HULL_TRY(UpdateSnapshot().Context("snapshot"));
   HULL_TRY(UpdateTargets().Context("targets"));
+  // Everything verified at Now(): no later run may believe an earlier time.
+  int64_t now = Now();
+  if (now > floor_) {
+    HULL_TRY(Persist(kLatestKnownTime, AsBytes(std::to_string(now) + "\n")));
+    floor_ = now;
+  }
   return Ok();
 }
 
@@ -111,7 +167,9 @@ Status Client::UpdateRoot() {
     std::string name = fmt::format("{}.root.json", next);
     auto bytes = fetcher_->Fetch(name, limits_.root_bytes);
     if (!bytes.ok()) {
-      if (bytes.error().code() == ErrorCode::kNotFound) break;
+      // 5.3.3: the next root is absent. Private buckets say so with 403.
+      ErrorCode code = bytes.error().code();
+      if (code == ErrorCode::kNotFound || code == ErrorCode::kRefused) break;
       return std::move(bytes).error();
     }
     HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*bytes, Role::kRoot).Context(name));
@@ -125,18 +183,41 @@ Status Client::UpdateRoot() {
     if (!SameKeys(root_, fresh, Role::kTimestamp) || !SameKeys(root_, fresh, Role::kSnapshot)) {
       timestamp_.reset();
       snapshot_.reset();
+      local_snapshot_.clear();
     }
+    if (!SameKeys(root_, fresh, Role::kTargets)) local_targets_.clear();
     root_ = std::move(fresh);
     HULL_TRY(Persist("root.json", *bytes));
   }
   return CheckExpiry(root_, Role::kRoot);
 }
 
+// Whether trusted metadata on disk (`local`, empty when none) is what `want`
+// names: same version and, when `want` carries them, same length and hashes.
+bool Client::IsCurrent(const Bytes& local, const MetaFile& want) {
+  if (local.empty()) return false;
+  uint64_t version = 0;
+  if (auto parsed = nlohmann::json::parse(local.begin(), local.end(), nullptr, false);
+      parsed.is_object() && parsed.contains("signed") && parsed["signed"].is_object() &&
+      parsed["signed"].contains("version") && parsed["signed"]["version"].is_number_unsigned()) {
+    version = parsed["signed"]["version"].get<uint64_t>();
+  }
+  return version == want.version && CheckHashes(local, want.length, want.hashes, "local").ok();
+}
+
 // 5.4
 Status Client::UpdateTimestamp() {
-  HULL_ASSIGN_OR_RETURN(Bytes bytes, fetcher_->Fetch("timestamp.json", limits_.timestamp_bytes));
+  auto fetched = fetcher_->Fetch("timestamp.json", limits_.timestamp_bytes);
+  if (!fetched.ok()) return Missing(std::move(fetched).error());
+  Bytes bytes = std::move(*fetched);
   HULL_ASSIGN_OR_RETURN(Timestamp t,
                         Trusted<Timestamp>(bytes, Role::kTimestamp, root_, ParseTimestamp));
+  if (timestamp_ && t.version == timestamp_->version) {
+    // 5.4.3: the same version again. What is trusted stays (a changed body
+    // under an old version number is not news), and the rest of the update
+    // goes on from it, if it has not expired.
+    return CheckExpiry(*timestamp_, Role::kTimestamp);
+  }
   if (timestamp_) {
     if (t.version < timestamp_->version) {
       return Errorf(ErrorCode::kRollback, "version {} is older than the trusted version {}",
@@ -160,7 +241,9 @@ template <typename T>
 Result<T> Client::FetchMeta(Role role, const std::string& file, const MetaFile& want,
                             uint64_t max_bytes, Bytes& bytes) {
   std::string name = root_.consistent_snapshot ? fmt::format("{}.{}", want.version, file) : file;
-  HULL_ASSIGN_OR_RETURN(bytes, fetcher_->Fetch(name, want.length.value_or(max_bytes)));
+  auto fetched = fetcher_->Fetch(name, want.length.value_or(max_bytes));
+  if (!fetched.ok()) return Missing(std::move(fetched).error());
+  bytes = std::move(*fetched);
   HULL_TRY(CheckHashes(bytes, want.length, want.hashes, name));
   Parser<T> parse;
   if constexpr (std::is_same_v<T, Snapshot>) {
@@ -179,6 +262,12 @@ Result<T> Client::FetchMeta(Role role, const std::string& file, const MetaFile& 
 
 // 5.5
 Status Client::UpdateSnapshot() {
+  // The trusted snapshot is the one the timestamp names: nothing to fetch
+  // (as python-tuf: only what changed is downloaded).
+  if (snapshot_ && IsCurrent(local_snapshot_, timestamp_->snapshot)) {
+    return CheckExpiry(*snapshot_, Role::kSnapshot);
+  }
+  local_snapshot_.clear();
   Bytes bytes;
   HULL_ASSIGN_OR_RETURN(Snapshot s, FetchMeta<Snapshot>(Role::kSnapshot, "snapshot.json",
                                                         timestamp_->snapshot,
@@ -197,6 +286,7 @@ Status Client::UpdateSnapshot() {
   }
   HULL_TRY(CheckExpiry(s, Role::kSnapshot));
   snapshot_ = std::move(s);
+  local_snapshot_ = bytes;
   return Persist("snapshot.json", bytes);
 }
 
@@ -206,11 +296,17 @@ Status Client::UpdateTargets() {
   if (it == snapshot_->meta.end()) {
     return Error(ErrorCode::kCorrupt, "snapshot does not name targets.json");
   }
+  if (targets_ && IsCurrent(local_targets_, it->second)) {
+    return CheckExpiry(*targets_, Role::kTargets);
+  }
+  local_targets_.clear();
+  targets_.reset();
   Bytes bytes;
   HULL_ASSIGN_OR_RETURN(Targets t, FetchMeta<Targets>(Role::kTargets, "targets.json", it->second,
                                                       limits_.targets_bytes, bytes));
   HULL_TRY(CheckExpiry(t, Role::kTargets));
   targets_ = std::move(t);
+  local_targets_ = bytes;
   return Persist("targets.json", bytes);
 }
 
@@ -227,8 +323,11 @@ Result<std::string> Client::TargetPath(const std::string& name) const {
   HULL_ASSIGN_OR_RETURN(const TargetFile* f, FindTarget(name));
   std::string path = name;
   if (root_.consistent_snapshot) {
+    // The sha256 when there is one, else the first hash named (as
+    // python-tuf does); ParseTargets refuses an empty hashes object.
     auto h = f->hashes.find("sha256");
-    if (h == f->hashes.end()) return Error(ErrorCode::kUnsupported, "target has no sha256 hash");
+    if (h == f->hashes.end()) h = f->hashes.begin();
+    if (h == f->hashes.end()) return Error(ErrorCode::kUnsupported, "target has no hash");
     size_t slash = name.rfind('/');
     path = slash == std::string::npos
                ? h->second + "." + name
@@ -240,7 +339,9 @@ Result<std::string> Client::TargetPath(const std::string& name) const {
 Result<Bytes> Client::FetchTarget(const std::string& name) {
   HULL_ASSIGN_OR_RETURN(const TargetFile* f, FindTarget(name));
   HULL_ASSIGN_OR_RETURN(std::string path, TargetPath(name));
-  HULL_ASSIGN_OR_RETURN(Bytes data, fetcher_->Fetch(path, f->length));
+  auto fetched = fetcher_->Fetch(path, f->length);
+  if (!fetched.ok()) return Missing(std::move(fetched).error());
+  Bytes data = std::move(*fetched);
   HULL_TRY(CheckHashes(data, f->length, f->hashes, "target " + name));
   return data;
 }
@@ -261,12 +362,13 @@ Result<uint64_t> Client::FetchTargetTo(const std::string& name, const std::strin
   }
   HULL_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(out, 0600));
   uint64_t written = 0;
-  HULL_TRY(fetcher_->FetchTo(path, f->length, [&](ByteSpan piece) -> Status {
+  Status st = fetcher_->FetchTo(path, f->length, [&](ByteSpan piece) -> Status {
     for (auto& h : hashers) h.first.Update(piece);
     HULL_TRY(file.file().WriteAt(written, piece));
     written += piece.size();
     return Ok();
-  }));
+  });
+  if (!st.ok()) return Missing(std::move(st).error());
   if (written != f->length) {
     return Errorf(ErrorCode::kVerifyFailed, "target {} is {} bytes, expected {}", name, written,
                   f->length);

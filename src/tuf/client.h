@@ -11,6 +11,14 @@
 //   kVerifyFailed  hash/length mismatch, a version other than the one the
 //                  role above names (mix-and-match), data beyond the cap
 //   kCorrupt       malformed metadata
+//   kUnavailable   timestamp, snapshot, targets or a target named by signed
+//                  metadata is missing (HTTP 404/403): a freeze or a broken
+//                  repository, never "nothing new"
+//
+// Time: metadata expires against "now" = max(the clock, ClientOptions::
+// clock_floor, the latest time this client accepted metadata). The last is
+// kept in the state directory (file `latest_known_time`, as tough does), so
+// a clock set back after a refresh cannot let expired metadata through.
 #pragma once
 
 #include <functional>
@@ -31,24 +39,43 @@ struct ClientLimits {
   uint64_t max_root_rotations = 256;
 };
 
+using ClientClock = std::function<int64_t()>;  // Unix seconds
+
+struct ClientOptions {
+  // Where trusted metadata persists; empty: nothing persisted.
+  std::string state_dir;
+  ClientClock clock;  // null: the system clock
+  // The earliest time accepted as now, e.g. the image's build time
+  // (SOURCE_DATE_EPOCH of the running image); 0: none.
+  int64_t clock_floor = 0;
+  ClientLimits limits;
+};
+
 class Client {
  public:
-  using Clock = std::function<int64_t()>;  // Unix seconds
+  using Clock = ClientClock;
 
   // `trusted_root` is used when `state_dir` holds no root.json yet; state_dir
   // may be empty (nothing persisted).
   static Result<Client> Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted_root,
                                std::string state_dir, Clock clock = nullptr,
                                ClientLimits limits = {});
+  static Result<Client> Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted_root,
+                               ClientOptions options);
 
   // Runs steps 5.3-5.6: afterwards targets() is the verified targets role.
+  // On success the effective now is recorded as the latest known time.
   Status Refresh();
+  // The time expiry is checked against (see above).
+  int64_t Now() const;
 
   const Root& root() const { return root_; }
   const Targets& targets() const { return *targets_; }
   const std::optional<Timestamp>& timestamp() const { return timestamp_; }
 
   // Downloads a target named in targets() and checks length and hashes.
+  // kNotFound when targets() does not name it; kUnavailable when it is named
+  // but the repository does not have it.
   Result<Bytes> FetchTarget(const std::string& name);
   // Streams a target into `path` (through an AtomicFile), hashing while
   // writing; the file appears at `path` only when its length and every hash
@@ -74,15 +101,20 @@ class Client {
   Status Persist(const std::string& name, ByteSpan bytes);
   Result<Bytes> LoadState(const std::string& name);
   Status CheckExpiry(const Common& c, Role role) const;
+  static bool IsCurrent(const Bytes& local, const MetaFile& want);
 
   std::unique_ptr<Fetcher> fetcher_;
   std::string state_dir_;
   Clock clock_;
+  int64_t floor_ = 0;  // max(clock_floor, the persisted latest known time)
   ClientLimits limits_;
   Root root_;
   std::optional<Timestamp> timestamp_;
   std::optional<Snapshot> snapshot_;
   std::optional<Targets> targets_;
+  // The verified bytes behind snapshot_ and targets_ (empty when unknown):
+  // reused without a download while the role above names the same version.
+  Bytes local_snapshot_, local_targets_;
 };
 
 // Checks data against the length and the hashes it must have (sha256/sha512).

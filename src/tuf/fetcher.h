@@ -18,8 +18,9 @@ class Fetcher {
 
   // Streams the body of `path` (relative to the repository base) into `sink`
   // piece by piece; a sink error ends the transfer and is returned.
-  // kNotFound when absent (HTTP 404 or no such file); kVerifyFailed when
-  // more than max_bytes arrive.
+  // kNotFound when absent (HTTP 404 or no such file); kRefused on HTTP 403
+  // (what private S3/CloudFront buckets answer for a missing object);
+  // kVerifyFailed when more than max_bytes arrive.
   using Sink = std::function<Status(ByteSpan)>;
   virtual Status FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink) = 0;
 

@@ -92,13 +92,59 @@ json Key::ToJson() const {
   return json{{"keytype", keytype}, {"scheme", scheme}, {"keyval", {{"public", public_hex}}}};
 }
 
+Result<Key> ParseKey(const json& k) {
+  if (!k.is_object()) return Bad("key is not an object");
+  HULL_ASSIGN_OR_RETURN(const json* type, Field(k, "keytype", json::value_t::string));
+  HULL_ASSIGN_OR_RETURN(const json* scheme, Field(k, "scheme", json::value_t::string));
+  HULL_ASSIGN_OR_RETURN(const json* keyval, Field(k, "keyval", json::value_t::object));
+  HULL_ASSIGN_OR_RETURN(const json* pub, Field(*keyval, "public", json::value_t::string));
+  Key key{type->get<std::string>(), scheme->get<std::string>(), pub->get<std::string>(), {}, {}};
+  HULL_ASSIGN_OR_RETURN(key.sig_scheme, crypto::ParseSignatureScheme(key.scheme));
+  using S = crypto::SignatureScheme;
+  bool type_ok = false;
+  switch (key.sig_scheme) {
+    case S::kEd25519: type_ok = key.keytype == "ed25519"; break;
+    case S::kEcdsaP256Sha256:
+    case S::kEcdsaP384Sha384:
+      type_ok = key.keytype == "ecdsa" || key.keytype == key.scheme;
+      break;
+    case S::kRsaPssSha256: type_ok = key.keytype == "rsa"; break;
+  }
+  if (!type_ok) {
+    return Errorf(ErrorCode::kUnsupported, "key type '{}' with scheme '{}' is not supported",
+                  key.keytype, key.scheme);
+  }
+  if (key.sig_scheme == S::kEd25519) {
+    auto raw = HexDecode(key.public_hex);
+    if (!raw) return Bad("ed25519 public key is not hex");
+    auto pk = crypto::PublicKey::FromEd25519Raw(*raw);
+    if (!pk) return Bad(pk.error().message());
+    key.pub = std::move(*pk);
+  } else {
+    auto pk = crypto::PublicKey::FromPem(key.public_hex);
+    if (!pk) return Bad(fmt::format("{} public key is not a PEM public key", key.scheme));
+    key.pub = std::move(*pk);
+  }
+  if (!crypto::KeyFitsScheme(key.pub, key.sig_scheme)) {
+    return Bad(fmt::format("public key does not fit scheme {}", key.scheme));
+  }
+  return key;
+}
+
 std::string KeyId(const Key& key) {
   std::string canon = CanonicalJson(key.ToJson()).value();
   return HexEncode(crypto::Sha256(AsBytes(canon)));
 }
 
 Key KeyFromPublic(const crypto::PublicKey& pub) {
-  return Key{"ed25519", "ed25519", HexEncode(pub.Ed25519Raw()), pub};
+  using S = crypto::SignatureScheme;
+  S scheme = crypto::SchemeFor(pub);
+  const char* name = crypto::SignatureSchemeName(scheme);
+  switch (scheme) {
+    case S::kEd25519: return Key{"ed25519", name, HexEncode(pub.Ed25519Raw()), pub, scheme};
+    case S::kRsaPssSha256: return Key{"rsa", name, pub.ToPem(), pub, scheme};
+    default: return Key{"ecdsa", name, pub.ToPem(), pub, scheme};
+  }
 }
 
 Result<int64_t> ParseExpires(const std::string& text) {
@@ -134,9 +180,14 @@ Result<Envelope> ParseEnvelope(ByteSpan bytes, Role role) {
     return Bad(fmt::format("metadata type is '{}', expected '{}'", t->get<std::string>(),
                            RoleName(role)));
   }
+  std::set<std::string> keyids;
   for (const json& sj : *sigs) {
     if (!sj.is_object()) return Bad("signature entry is not an object");
     HULL_ASSIGN_OR_RETURN(const json* kid, Field(sj, "keyid", json::value_t::string));
+    // Spec 4.2: a key id is unique in "signatures".
+    if (!keyids.insert(kid->get<std::string>()).second) {
+      return Bad(fmt::format("two signatures by key id {}", kid->get<std::string>()));
+    }
     HULL_ASSIGN_OR_RETURN(const json* sig, Field(sj, "sig", json::value_t::string));
     auto raw = HexDecode(sig->get<std::string>());
     if (!raw) return Bad("signature is not hex");
@@ -153,25 +204,12 @@ Result<Root> ParseRoot(const json& s) {
   HULL_ASSIGN_OR_RETURN(const json* keys, Field(s, "keys", json::value_t::object));
   if (keys->size() > kMaxKeys) return Bad("too many keys");
   for (auto it = keys->begin(); it != keys->end(); ++it) {
-    const json& k = it.value();
-    if (!k.is_object()) return Bad("key is not an object");
-    HULL_ASSIGN_OR_RETURN(const json* type, Field(k, "keytype", json::value_t::string));
-    HULL_ASSIGN_OR_RETURN(const json* scheme, Field(k, "scheme", json::value_t::string));
-    HULL_ASSIGN_OR_RETURN(const json* keyval, Field(k, "keyval", json::value_t::object));
-    HULL_ASSIGN_OR_RETURN(const json* pub, Field(*keyval, "public", json::value_t::string));
-    Key key{type->get<std::string>(), scheme->get<std::string>(), pub->get<std::string>(), {}};
+    auto key = ParseKey(it.value());
     // Keys of other types are kept out of the usable set: their signatures
-    // never count (spec: unknown key types are ignored).
-    if (key.keytype != "ed25519" || key.scheme != "ed25519") continue;
-    auto raw = HexDecode(key.public_hex);
-    if (!raw) return Bad("ed25519 public key is not hex");
-    auto pk = crypto::PublicKey::FromEd25519Raw(*raw);
-    if (!pk) return Bad(pk.error().message());
-    key.pub = std::move(*pk);
-    if (KeyId(key) != it.key()) {
-      return Bad(fmt::format("key id {} does not match its key", it.key()));
-    }
-    r.keys[it.key()] = std::move(key);
+    // never count (the spec lets clients ignore key types they do not know).
+    if (!key.ok() && key.error().code() == ErrorCode::kUnsupported) continue;
+    if (!key.ok()) return std::move(key).error().Wrap(fmt::format("key {}", it.key()));
+    r.keys[it.key()] = std::move(*key);
   }
   HULL_ASSIGN_OR_RETURN(const json* roles, Field(s, "roles", json::value_t::object));
   for (Role role : {Role::kRoot, Role::kTargets, Role::kSnapshot, Role::kTimestamp}) {
@@ -180,8 +218,13 @@ Result<Root> ParseRoot(const json& s) {
     HULL_ASSIGN_OR_RETURN(const json* ids, Field(*rj, "keyids", json::value_t::array));
     HULL_ASSIGN_OR_RETURN(const json* th, Field(*rj, "threshold", json::value_t::number_unsigned));
     if (ids->size() > kMaxKeys) return Bad("too many key ids");
+    std::set<std::string> seen;
     for (const json& id : *ids) {
       if (!id.is_string()) return Bad("key ids must be strings");
+      if (!seen.insert(id.get<std::string>()).second) {
+        return Bad(fmt::format("role {} lists key id {} twice", RoleName(role),
+                               id.get<std::string>()));
+      }
       rk.keyids.push_back(id.get<std::string>());
     }
     rk.threshold = th->get<uint64_t>();
@@ -234,14 +277,17 @@ Result<Targets> ParseTargets(const json& s) {
 Status VerifyRole(const Envelope& env, const Root& root, Role role) {
   const RoleKeys& rk = root.roles.at(role);
   HULL_ASSIGN_OR_RETURN(std::string canon, CanonicalJson(env.signed_json));
-  std::set<std::string> good;
+  // Keys that signed, by their DER form: the same key under two ids counts once.
+  std::set<Bytes> good;
   for (const Signature& sig : env.signatures) {
-    if (good.count(sig.keyid)) continue;  // one key counts once
     if (std::find(rk.keyids.begin(), rk.keyids.end(), sig.keyid) == rk.keyids.end()) continue;
     auto key = root.keys.find(sig.keyid);
     if (key == root.keys.end()) continue;
-    if (crypto::VerifyMessage(key->second.pub, AsBytes(canon), sig.sig).ok()) {
-      good.insert(sig.keyid);
+    Bytes der = key->second.pub.ToDer();
+    if (good.count(der)) continue;
+    if (crypto::VerifyMessage(key->second.pub, AsBytes(canon), sig.sig, key->second.sig_scheme)
+            .ok()) {
+      good.insert(std::move(der));
     }
   }
   if (good.size() < rk.threshold) {
@@ -257,8 +303,8 @@ Result<Bytes> SignEnvelope(const json& signed_json,
   HULL_ASSIGN_OR_RETURN(std::string canon, CanonicalJson(signed_json));
   json sigs = json::array();
   for (const crypto::PrivateKey* k : keys) {
-    HULL_ASSIGN_OR_RETURN(Bytes sig, crypto::SignMessage(*k, AsBytes(canon)));
     Key key = KeyFromPublic(crypto::PublicKey::Of(*k));
+    HULL_ASSIGN_OR_RETURN(Bytes sig, crypto::SignMessage(*k, AsBytes(canon), key.sig_scheme));
     sigs.push_back({{"keyid", KeyId(key)}, {"sig", HexEncode(sig)}});
   }
   json doc{{"signatures", sigs}, {"signed", signed_json}};

@@ -23,16 +23,32 @@ inline constexpr const char* kSpecVersion = "1.0.31";
 enum class Role { kRoot, kTargets, kSnapshot, kTimestamp };
 const char* RoleName(Role role);
 
+// A public key as TUF metadata carries it (securesystemslib's forms):
+//   keytype "ed25519", scheme "ed25519", keyval.public: 64 hex digits
+//   keytype "ecdsa" (or legacy "ecdsa-sha2-nistp256/384"), scheme
+//     "ecdsa-sha2-nistp256" or "ecdsa-sha2-nistp384", keyval.public: PEM SPKI
+//   keytype "rsa", scheme "rsassa-pss-sha256", keyval.public: PEM SPKI
+// Other fields of the key object (keyid_hash_algorithms, x-tuf-on-ci-*) are
+// allowed and ignored.
 struct Key {
-  std::string keytype;  // "ed25519"
-  std::string scheme;   // "ed25519"
-  std::string public_hex;
+  std::string keytype;
+  std::string scheme;
+  std::string public_hex;  // keyval.public as written: hex (ed25519) or PEM
   crypto::PublicKey pub;
+  crypto::SignatureScheme sig_scheme = crypto::SignatureScheme::kEd25519;
   nlohmann::json ToJson() const;
 };
-// Key ID: hex SHA-256 of the canonical JSON of the key object (spec 4.2).
+// The key id Hull's writer gives a key: hex SHA-256 of the canonical JSON of
+// the key object (spec 4.2). Readers never recompute it: key ids are opaque
+// strings (TAP 12), only unique within one metadata file.
 std::string KeyId(const Key& key);
-Key KeyFromPublic(const crypto::PublicKey& pub);  // Ed25519 only
+// The TUF form of a public key of any supported type (hex for Ed25519, PEM
+// otherwise; RSA keys get rsassa-pss-sha256).
+Key KeyFromPublic(const crypto::PublicKey& pub);
+// Parses one key object. kUnsupported for a key type or scheme we do not
+// verify (callers skip those keys); kCorrupt when a supported key is malformed
+// or its public key does not fit its scheme.
+Result<Key> ParseKey(const nlohmann::json& key_json);
 
 struct RoleKeys {
   std::vector<std::string> keyids;
@@ -95,8 +111,10 @@ Result<Timestamp> ParseTimestamp(const nlohmann::json& signed_json);
 Result<Snapshot> ParseSnapshot(const nlohmann::json& signed_json);
 Result<Targets> ParseTargets(const nlohmann::json& signed_json);
 
-// Counts distinct keys of `role` in `root` with a valid signature over the
-// canonical form of env.signed_json; kBadSignature below the threshold.
+// Counts distinct public keys of `role` in `root` with a valid signature over
+// the canonical form of env.signed_json; kBadSignature below the threshold.
+// Distinct by the key itself (its DER SubjectPublicKeyInfo), not by key id:
+// one key listed under two ids, or its hex in two cases, counts once.
 Status VerifyRole(const Envelope& env, const Root& root, Role role);
 
 // Serializes the signed object with signatures by each key.

@@ -17,13 +17,14 @@ namespace fs = std::filesystem;
 
 int64_t Now(Repository::Clock clock) { return clock ? clock() : int64_t(std::time(nullptr)); }
 
-Result<crypto::PrivateKey> LoadOrCreate(const std::string& path, bool create) {
+Result<crypto::PrivateKey> LoadOrCreate(const std::string& path, bool create,
+                                        crypto::KeyType type) {
   if (fs::exists(path)) return crypto::PrivateKey::LoadPem(path);
   if (!create) {
     return Errorf(ErrorCode::kNotFound,
                   "key '{}' is missing (run 'hull release init' to create the role keys)", path);
   }
-  HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(type));
   HULL_TRY(WriteFileAtomic(path, key.ToPem(), 0600));
   return key;
 }
@@ -83,17 +84,17 @@ Result<std::pair<uint64_t, Bytes>> CurrentTargets(const std::string& dir) {
 
 }  // namespace
 
-Result<RoleKeySet> RoleKeySet::Load(const std::string& dir, bool create) {
+Result<RoleKeySet> RoleKeySet::Load(const std::string& dir, bool create, crypto::KeyType type) {
   if (create) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     ::chmod(dir.c_str(), 0700);
   }
   RoleKeySet k;
-  HULL_ASSIGN_OR_RETURN(k.root, LoadOrCreate(dir + "/root.key", create));
-  HULL_ASSIGN_OR_RETURN(k.targets, LoadOrCreate(dir + "/targets.key", create));
-  HULL_ASSIGN_OR_RETURN(k.snapshot, LoadOrCreate(dir + "/snapshot.key", create));
-  HULL_ASSIGN_OR_RETURN(k.timestamp, LoadOrCreate(dir + "/timestamp.key", create));
+  HULL_ASSIGN_OR_RETURN(k.root, LoadOrCreate(dir + "/root.key", create, type));
+  HULL_ASSIGN_OR_RETURN(k.targets, LoadOrCreate(dir + "/targets.key", create, type));
+  HULL_ASSIGN_OR_RETURN(k.snapshot, LoadOrCreate(dir + "/snapshot.key", create, type));
+  HULL_ASSIGN_OR_RETURN(k.timestamp, LoadOrCreate(dir + "/timestamp.key", create, type));
   return k;
 }
 

@@ -1,8 +1,10 @@
 // Writes a TUF repository of plain files that any static HTTP host serves:
 //   root.json, N.root.json, timestamp.json, N.snapshot.json, N.targets.json,
 //   targets/<sha256>.<name>            (consistent snapshots)
-// One Ed25519 key per top-level role, threshold 1, kept in a key directory as
-// PKCS#8 PEM (0600): root.key, targets.key, snapshot.key, timestamp.key.
+// One key per top-level role, threshold 1, kept in a key directory as PKCS#8
+// PEM (0600): root.key, targets.key, snapshot.key, timestamp.key. Keys are
+// Ed25519 unless created otherwise; any key type TUF clients verify signs
+// (ECDSA P-256/P-384, RSA with rsassa-pss-sha256): the scheme follows the key.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +20,9 @@ namespace hull::tuf {
 
 struct RoleKeySet {
   crypto::PrivateKey root, targets, snapshot, timestamp;
-  // Loads the four keys; with `create`, generates the missing ones.
-  static Result<RoleKeySet> Load(const std::string& dir, bool create);
+  // Loads the four keys; with `create`, generates the missing ones of `type`.
+  static Result<RoleKeySet> Load(const std::string& dir, bool create,
+                                 crypto::KeyType type = crypto::KeyType::kEd25519);
 };
 
 struct Expiry {  // seconds from now

@@ -13,7 +13,7 @@ namespace {
 
 struct ReleaseArgs {
   std::string repo, keys, file, name, channel = "stable", flavor = "immutable", arch = "amd64",
-                                      version;
+                                      version, key_type = "ed25519";
   uint64_t rollout = 100;
   bool json = false, whole_file = false;
   unsigned deltas = 4;
@@ -39,7 +39,9 @@ int Done(Status st, const char* what) {
 
 int RunInit(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
-    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/true));
+    HULL_ASSIGN_OR_RETURN(crypto::KeyType type,
+                          crypto::ParseKeyType(a.key_type).Context("--key-type"));
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/true, type));
     HULL_TRY(tuf::Repository::Init(a.repo, keys));
     std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(),
                 a.keys.c_str());
@@ -189,6 +191,9 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   auto* init = rel->add_subcommand("init", "Create a repository and its role keys");
   init->add_option("REPO", a->repo, "Repository directory")->required();
   init->add_option("--keys", a->keys, "Key directory (created; keys 0600)")->required();
+  init->add_option("--key-type", a->key_type,
+                   "Type of the keys created: ed25519 (default), ecdsa-p256, ecdsa-p384, "
+                   "rsa2048, rsa4096 (RSA signs rsassa-pss-sha256)");
   init->callback([&ctx, a] { ctx.action = [a] { return RunInit(*a); }; });
 
   auto* add = rel->add_subcommand(
