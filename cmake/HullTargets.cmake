@@ -8,7 +8,12 @@
 # static archive (libssl.a, libcrypto.a, libzstd.a, libz.a) into a program
 # whose HULL_STATIC property is on. Debian ships no libfmt.a, so fmt's compiled
 # part is built here once as an archive of its own (hull_fmt_archive, from
-# fmt's own format-inl.h) rather than compiling the project header-only.
+# fmt's own format-inl.h) rather than compiling the project header-only,
+# which would mean a second set of objects or every program built
+# header-only. Node and both libraries are compiled with one section per
+# function so the static link drops what a program does not call; they are
+# compiled -O2 like everything else (the programs were -Os when they
+# compiled their own copies).
 
 # hull_library(NAME SIDE host|node|both SOURCES ... DEPS ...): static library
 # hull_NAME, alias hull::NAME. SIDE is DESIGN.md's: host (build/publish
@@ -24,6 +29,12 @@ function(hull_library name)
   target_include_directories(hull_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(hull_${name} PUBLIC ${ARG_DEPS})
   set_target_properties(hull_${name} PROPERTIES HULL_SIDE ${ARG_SIDE})
+  if(NOT ARG_SIDE STREQUAL "host")
+    # One section per function and object, so a static node program's
+    # --gc-sections keeps only what it calls (hull-init keeps none of the
+    # OpenSSL code crypto/digest.cc's hashing pulls from libcrypto.a).
+    target_compile_options(hull_${name} PRIVATE -ffunction-sections -fdata-sections)
+  endif()
 endfunction()
 
 # hull_dep(NAME SHARED <target> STATIC <archive file name> [DEPS ...]):
@@ -59,6 +70,7 @@ function(hull_node_program name)
     return()
   endif()
   set_target_properties(${name} PROPERTIES HULL_STATIC ON)
+  target_compile_options(${name} PRIVATE -ffunction-sections -fdata-sections)
   target_link_options(${name} PRIVATE -static -Wl,--gc-sections -s)
 endfunction()
 
