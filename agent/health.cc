@@ -8,6 +8,7 @@
 
 #include "agent/config.h"
 #include "agent/dm_status.h"
+#include "agent/decide.h"
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/node.h"
