@@ -8,7 +8,9 @@
 namespace hull::agent {
 namespace {
 
-Action Idle(std::string reason) { return Action{.kind = ActionKind::kIdle, .reason = std::move(reason)}; }
+Action Idle(std::string reason) {
+  return Action{.kind = ActionKind::kIdle, .reason = std::move(reason)};
+}
 
 // Rule 1: entries systemd-boot fell back from. The running version's own
 // entry is not one, even on its last try: it booted.
@@ -47,8 +49,9 @@ Action Choose(const DecideInput& in, const std::vector<slot::SlotRelease>& relea
   Action a{.version = c.newest, .held_back = std::move(c.held_back)};
   switch (c.kind) {
     case slot::ChoiceKind::kNoRelease:
-      return Idle(fmt::format("the repository has no release of flavor '{}', arch '{}' in channel '{}'",
-                              in.node.flavor, in.node.arch, in.config.channel));
+      return Idle(
+          fmt::format("the repository has no release of flavor '{}', arch '{}' in channel '{}'",
+                      in.node.flavor, in.node.arch, in.config.channel));
     case slot::ChoiceKind::kUpToDate:
       a.kind = ActionKind::kUpToDate;
       return a;
@@ -81,14 +84,22 @@ Action Choose(const DecideInput& in, const std::vector<slot::SlotRelease>& relea
 
 const char* ActionName(ActionKind kind) {
   switch (kind) {
-    case ActionKind::kRecordRollbacks: return "record-rollbacks";
-    case ActionKind::kIdle: return "idle";
-    case ActionKind::kReboot: return "reboot";
-    case ActionKind::kCheckRepository: return "check-repository";
-    case ActionKind::kError: return "error";
-    case ActionKind::kInstall: return "install";
-    case ActionKind::kUpToDate: return "up-to-date";
-    case ActionKind::kAheadOfChannel: return "ahead-of-channel";
+    case ActionKind::kRecordRollbacks:
+      return "record-rollbacks";
+    case ActionKind::kIdle:
+      return "idle";
+    case ActionKind::kReboot:
+      return "reboot";
+    case ActionKind::kCheckRepository:
+      return "check-repository";
+    case ActionKind::kError:
+      return "error";
+    case ActionKind::kInstall:
+      return "install";
+    case ActionKind::kUpToDate:
+      return "up-to-date";
+    case ActionKind::kAheadOfChannel:
+      return "ahead-of-channel";
   }
   return "?";
 }

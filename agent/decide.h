@@ -51,12 +51,12 @@ struct Action {
   ActionKind kind = ActionKind::kIdle;
   std::string reason;
   std::string version;
-  std::string entry;                        // kReboot: the entry's file
-  std::string slot;                         // kInstall: "A", "B", ...
+  std::string entry;                         // kReboot: the entry's file
+  std::string slot;                          // kInstall: "A", "B", ...
   std::optional<slot::SlotRelease> release;  // kInstall
-  std::vector<FailedEntry> rollbacks;       // kRecordRollbacks
-  std::vector<std::string> held_back;       // kInstall / kUpToDate: newer releases passed over
-  std::optional<Error> error;               // kError
+  std::vector<FailedEntry> rollbacks;        // kRecordRollbacks
+  std::vector<std::string> held_back;        // kInstall / kUpToDate: newer releases passed over
+  std::optional<Error> error;                // kError
 };
 
 // The first rule that applies, in this order:

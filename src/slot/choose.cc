@@ -50,9 +50,10 @@ Choice ChooseRelease(const std::vector<SlotRelease>& releases, const ApplyFilter
   std::vector<const SlotRelease*> matching;
   for (const SlotRelease& r : releases)
     if (Matches(r, filters)) matching.push_back(&r);
-  std::stable_sort(matching.begin(), matching.end(), [](const SlotRelease* a, const SlotRelease* b) {
-    return CompareVersions(a->version, b->version) > 0;
-  });
+  std::stable_sort(matching.begin(), matching.end(),
+                   [](const SlotRelease* a, const SlotRelease* b) {
+                     return CompareVersions(a->version, b->version) > 0;
+                   });
   Choice c;
   if (matching.empty()) return c;
   const std::string& active = installed.active_version;

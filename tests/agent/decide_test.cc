@@ -1,14 +1,14 @@
 // The agent's update decision (agent/decide.h), one row per rule and edge:
 // each row changes the base facts and names the action docs/agent.md's
 // decision table gives for them.
-#include <gtest/gtest.h>
+#include "agent/decide.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <gtest/gtest.h>
 
 #include <functional>
 
-#include "agent/decide.h"
 #include "base/hex.h"
 #include "disk/image.h"
 
@@ -84,7 +84,8 @@ struct Row {
   std::function<void(DecideInput&)> given;
   ActionKind kind;
   std::string version = "";
-  std::string detail = "";  // slot, entry, a reason's words, "version file", an error message's words
+  std::string detail =
+      "";  // slot, entry, a reason's words, "version file", an error message's words
   size_t held_back = 0;
 };
 
@@ -92,9 +93,15 @@ const std::vector<Row>& Table() {
   static const std::vector<Row> rows = {
       // Releases and versions.
       {"newer release", [](DecideInput&) {}, ActionKind::kInstall, kV2, "B"},
-      {"newest of two newer", [](DecideInput& in) { SetReleases(in, {Release(kV2), Release(kV3), Release(kV1)}); },
+      {"newest of two newer",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV2), Release(kV3), Release(kV1)});
+       },
        ActionKind::kInstall, kV3, "B"},
-      {"same version only", [](DecideInput& in) { SetReleases(in, {Release(kV0), Release(kV1)}); },
+      {"same version only",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV0), Release(kV1)});
+       },
        ActionKind::kUpToDate, kV1},
       {"same version, another root hash: not newer",
        [](DecideInput& in) {
@@ -110,8 +117,9 @@ const std::vector<Row>& Table() {
          SetReleases(in, {r});
        },
        ActionKind::kUpToDate, kV2},
-      {"channel's newest older: never a downgrade", [](DecideInput& in) { SetReleases(in, {Release(kV0)}); },
-       ActionKind::kAheadOfChannel, kV0, "never downgrades"},
+      {"channel's newest older: never a downgrade",
+       [](DecideInput& in) { SetReleases(in, {Release(kV0)}); }, ActionKind::kAheadOfChannel, kV0,
+       "never downgrades"},
       {"running an unpublished newer build",
        [](DecideInput& in) {
          in.node.version = kV3;
@@ -145,8 +153,8 @@ const std::vector<Row>& Table() {
          in.bad_versions = {kV3};
        },
        ActionKind::kInstall, kV2, "B", 1},
-      {"every newer one bad: up to date",
-       [](DecideInput& in) { in.bad_versions = {kV2}; }, ActionKind::kUpToDate, kV1, "", 1},
+      {"every newer one bad: up to date", [](DecideInput& in) { in.bad_versions = {kV2}; },
+       ActionKind::kUpToDate, kV1, "", 1},
       {"every newer one bad, running unpublished",
        [](DecideInput& in) {
          SetReleases(in, {Release(kV2), Release(kV3)});
@@ -181,7 +189,9 @@ const std::vector<Row>& Table() {
        },
        ActionKind::kUpToDate, kV1, "", 1},
       {"rollout without a machine id: every release eligible",
-       [](DecideInput& in) { SetReleases(in, {Release(kV1), Release(kV2, 0)}); },
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2, 0)});
+       },
        ActionKind::kInstall, kV2, "B"},
       // What the node is: channel, flavor, arch.
       {"newer release in another channel",
@@ -191,9 +201,8 @@ const std::vector<Row>& Table() {
          SetReleases(in, {Release(kV1), r});
        },
        ActionKind::kUpToDate, kV1},
-      {"no release in the node's channel",
-       [](DecideInput& in) { in.config.channel = "beta"; }, ActionKind::kIdle, "",
-       "no release of flavor 'immutable', arch 'amd64' in channel 'beta'"},
+      {"no release in the node's channel", [](DecideInput& in) { in.config.channel = "beta"; },
+       ActionKind::kIdle, "", "no release of flavor 'immutable', arch 'amd64' in channel 'beta'"},
       {"the node's channel has the newer release",
        [](DecideInput& in) {
          in.config.channel = "beta";
@@ -224,7 +233,9 @@ const std::vector<Row>& Table() {
       {"boot still on trial", [](DecideInput& in) { in.disk.ukis = {Entry(kV1, "+2-1")}; },
        ActionKind::kIdle, "", "on trial (hull_202612.01.0+2-1.efi)"},
       {"boot on its last try: on trial, not a rollback",
-       [](DecideInput& in) { in.disk.ukis = {Entry(kV1, "+0-3"), Entry(kV0)}; },
+       [](DecideInput& in) {
+         in.disk.ukis = {Entry(kV1, "+0-3"), Entry(kV0)};
+       },
        ActionKind::kIdle, "", "on trial"},
       {"failed entry: record the rollback",
        [](DecideInput& in) {
@@ -323,15 +334,19 @@ const std::vector<Row>& Table() {
 
 std::string Detail(const Action& a) {
   switch (a.kind) {
-    case ActionKind::kInstall: return a.slot;
-    case ActionKind::kReboot: return a.entry;
-    case ActionKind::kError: return a.error ? a.error->ToString() : "";
+    case ActionKind::kInstall:
+      return a.slot;
+    case ActionKind::kReboot:
+      return a.entry;
+    case ActionKind::kError:
+      return a.error ? a.error->ToString() : "";
     case ActionKind::kRecordRollbacks: {
       std::string s;
       for (const auto& f : a.rollbacks) s += (s.empty() ? "" : ", ") + f.version + " " + f.file;
       return s;
     }
-    default: return a.reason;
+    default:
+      return a.reason;
   }
 }
 
@@ -372,11 +387,10 @@ TEST(Decide, HeldBackSaysWhy) {
   in.bad_versions = {kV2};
   const Action a = Decide(in);
   EXPECT_EQ(a.kind, ActionKind::kUpToDate);
-  EXPECT_EQ(a.held_back,
-            (std::vector<std::string>{
-                fmt::format("{}: staged rollout 50%, this node's bucket is {}", kV3,
-                            slot::RolloutBucket(in.node.machine_id, kV3)),
-                std::string(kV2) + ": recorded as bad on this node (skipped)"}));
+  EXPECT_EQ(a.held_back, (std::vector<std::string>{
+                             fmt::format("{}: staged rollout 50%, this node's bucket is {}", kV3,
+                                         slot::RolloutBucket(in.node.machine_id, kV3)),
+                             std::string(kV2) + ": recorded as bad on this node (skipped)"}));
 }
 
 }  // namespace
