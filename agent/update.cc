@@ -97,8 +97,8 @@ Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
 
 // Carries out an install: the release is downloaded and written by
 // slot::ApplyRelease; then the reboot into it.
-int InstallRelease(const Context& c, tuf::Client& client, const Action& a, const UpdateOptions& o,
-            const Events& ev) {
+int InstallRelease(const Context& c, tuf::Client& client, const Action& a,
+                   const UpdateOptions& o, const Events& ev) {
   slot::InstallOptions options{.active_usrhash = c.node.usrhash,
                                .boot_tries = c.config.boot_tries};
   auto r = slot::ApplyRelease(client, *c.disk.io.disk, *c.disk.io.esp, *a.release, options);
