@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "agent/dm_status.h"
+#include "agent/decide.h"
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/node.h"

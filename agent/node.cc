@@ -122,10 +122,4 @@ Result<NodeDisk> OpenNodeDisk(const Node& node, bool writable) {
   return d;
 }
 
-const slot::Uki* BootedEntry(const slot::DiskState& state, const std::string& usrhash) {
-  for (const auto& u : state.ukis)
-    if (u.usrhash == usrhash) return &u;
-  return nullptr;
-}
-
 }  // namespace hull::agent

@@ -37,8 +37,4 @@ struct NodeDisk {
 };
 Result<NodeDisk> OpenNodeDisk(const Node& node, bool writable);
 
-// The boot entry whose usrhash= is `usrhash` (the booted one), first in boot
-// order; nullptr when none.
-const slot::Uki* BootedEntry(const slot::DiskState& state, const std::string& usrhash);
-
 }  // namespace hull::agent

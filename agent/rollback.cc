@@ -8,16 +8,6 @@
 
 namespace hull::agent {
 
-std::vector<std::string> FailedVersions(const slot::DiskState& st, const std::string& booted) {
-  std::vector<std::string> out;
-  for (const auto& u : st.ukis) {
-    if (u.entry.state() != node::EntryState::kBad || u.version.empty() || u.version == booted)
-      continue;
-    out.push_back(u.version);
-  }
-  return out;
-}
-
 Result<std::set<std::string>> LoadBadVersions(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return std::set<std::string>();

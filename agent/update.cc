@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "node/config.h"
+#include "agent/decide.h"
 #include "agent/dm_status.h"
 #include "agent/events.h"
 #include "agent/facts.h"
@@ -14,7 +16,6 @@
 #include "agent/rollback.h"
 #include "base/file.h"
 #include "base/subprocess.h"
-#include "node/config.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 #include "tuf/releases.h"
@@ -70,24 +71,22 @@ void Reboot(const Events& ev, const std::string& why) {
   if (!r.ok()) std::fprintf(stderr, "hull-agent: reboot: %s\n", r.error().ToString().c_str());
 }
 
-// Records versions whose entries used every try; removes those entries.
-Status RecordRollbacks(Context& c, const Events& ev) {
-  std::vector<std::string> failed = FailedVersions(c.disk.state, c.node.version);
-  if (failed.empty()) return Ok();
+// Records the failed entries' versions as bad, then removes the entries.
+Status RecordRollbacks(Context& c, const Events& ev, const std::vector<FailedEntry>& failed) {
   HULL_ASSIGN_OR_RETURN(std::set<std::string> bad, LoadBadVersions(kBadVersions));
   std::error_code ec;
   std::filesystem::create_directories(kStateDir, ec);
-  for (const auto& v : failed) bad.insert(v);
+  for (const auto& f : failed) bad.insert(f.version);
   HULL_TRY(SaveBadVersions(kBadVersions, bad));
-  for (const auto& u : c.disk.state.ukis) {
-    if (u.entry.state() != node::EntryState::kBad || u.version == c.node.version) continue;
-    HULL_TRY(c.disk.io.esp->Remove(u.file).Context("removing the failed entry " + u.file));
-    ev.Emit("rollback", {{"failed", u.version},
+  for (const auto& f : failed) {
+    HULL_TRY(c.disk.io.esp->Remove(f.file).Context("removing the failed entry " + f.file));
+    ev.Emit("rollback", {{"failed", f.version},
                          {"running", c.node.version},
-                         {"removed", u.file},
+                         {"removed", f.file},
                          {"reason", "the version used every boot try without passing the "
                                     "health gate; it will not be installed again"}});
   }
+  HULL_ASSIGN_OR_RETURN(c.disk.state, slot::ReadDiskState(*c.disk.io.disk, *c.disk.io.esp));
   return Ok();
 }
 
@@ -97,6 +96,39 @@ Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
   std::error_code ec;
   std::filesystem::create_directories(kTufState, ec);
   return tuf::Client::Create(tuf::MakeFetcher(cfg.repository), root, kTufState);
+}
+
+// Carries out an install: the release is downloaded and written by
+// slot::ApplyRelease; then the reboot into it.
+int InstallRelease(const Context& c, tuf::Client& client, const Action& a,
+                   const UpdateOptions& o, const Events& ev) {
+  slot::InstallOptions options{.active_usrhash = c.node.usrhash,
+                               .boot_tries = c.config.boot_tries};
+  auto r = slot::ApplyRelease(client, *c.disk.io.disk, *c.disk.io.esp, *a.release, options);
+  if (!r.ok()) return Fail(ev, r.error());
+  json pieces = json::object();
+  for (const auto& [name, m] : r->pieces)
+    pieces[name] = {{"method", m.method}, {"downloaded", m.downloaded}, {"fallback", m.fallback}};
+  ev.Emit("installed", {{"version", r->version},
+                        {"root_hash", r->root_hash},
+                        {"slot", r->install.slot},
+                        {"entry", r->install.uki_file},
+                        {"downloaded", r->downloaded},
+                        {"full_size", r->full_size},
+                        {"pieces", pieces},
+                        {"held_back", a.held_back},
+                        {"peak_rss", r->peak_rss}});
+  if (o.reboot) Reboot(ev, "installed " + r->version);
+  return 0;
+}
+
+// Reads the repository: a TUF refresh, then its complete slot releases.
+Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg,
+                                                    std::optional<tuf::Client>& client) {
+  HULL_ASSIGN_OR_RETURN(tuf::Client made, MakeClient(cfg));
+  client.emplace(std::move(made));
+  HULL_TRY(client->Refresh());
+  return slot::SlotReleases(client->targets());
 }
 
 }  // namespace
@@ -109,61 +141,50 @@ int RunUpdate(const UpdateOptions& o) {
   auto ctx = OpenContext(cfg, true);
   if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
-  if (auto st = RecordRollbacks(c, ev); !st.ok()) return Fail(ev, st.error());
-  if (c.config.repository.empty()) {
-    ev.Emit("idle", {{"running", c.node.version}, {"reason", "no update repository configured"}});
-    return 0;
-  }
-  if (!c.config.automatic && !o.now) {
-    ev.Emit("idle", {{"running", c.node.version},
-                     {"reason", "upgrade_channel is None: run 'hull-agent update --now'"}});
-    return 0;
-  }
-  const slot::Uki* booted = BootedEntry(c.disk.state, c.node.usrhash);
-  if (booted && booted->entry.left.has_value()) {
-    ev.Emit("idle", {{"running", c.node.version},
-                     {"reason", "this boot is on trial (" + booted->file +
-                                    "): updates wait until the health gate blesses it"}});
-    return 0;
-  }
-  auto client = MakeClient(c.config);
-  if (!client.ok()) return Fail(ev, client.error());
   auto bad = LoadBadVersions(kBadVersions);
   if (!bad.ok()) return Fail(ev, bad.error());
-  slot::ApplyFilters filters{.flavor = c.node.flavor,
-                             .arch = c.node.arch,
-                             .channel = c.config.channel,
-                             .skip_versions = *bad,
-                             .machine_id = c.node.machine_id};
-  slot::InstallOptions options{.active_usrhash = c.node.usrhash,
-                               .boot_tries = c.config.boot_tries};
-  ev.Emit("checking", {{"running", c.node.version}, {"repository", c.config.repository}});
-  auto r = slot::ApplyUpdate(*client, *c.disk.io.disk, *c.disk.io.esp, filters, options);
-  if (!r.ok() && r.error().code() == ErrorCode::kNotFound) {
-    ev.Emit("up-to-date", {{"running", c.node.version}, {"reason", r.error().ToString()},
-                           {"bad_versions", *bad}});
-    return 0;
+  DecideInput in{.node = c.node, .config = c.config, .now = o.now, .bad_versions = *bad};
+  std::optional<tuf::Client> client;
+  // Decide converges in three steps: rollbacks recorded, the repository
+  // read, then an action that ends the run.
+  for (int step = 0; step < 3; ++step) {
+    in.disk = c.disk.state;
+    const Action a = Decide(in);
+    const json running = c.node.version;
+    switch (a.kind) {
+      case ActionKind::kRecordRollbacks:
+        if (auto st = RecordRollbacks(c, ev, a.rollbacks); !st.ok()) return Fail(ev, st.error());
+        for (const auto& f : a.rollbacks) in.bad_versions.insert(f.version);
+        continue;
+      case ActionKind::kCheckRepository:
+        ev.Emit("checking", {{"running", running}, {"repository", c.config.repository}});
+        in.releases = ReadReleases(c.config, client);
+        continue;
+      case ActionKind::kIdle:
+        ev.Emit("idle", {{"running", running}, {"reason", a.reason}});
+        return 0;
+      case ActionKind::kReboot:
+        if (o.reboot) {
+          Reboot(ev, a.reason);
+        } else {
+          ev.Emit("idle", {{"running", running}, {"reason", a.reason + " (--no-reboot)"}});
+        }
+        return 0;
+      case ActionKind::kError:
+        return Fail(ev, *a.error);
+      case ActionKind::kUpToDate:
+        ev.Emit("up-to-date", {{"running", running}, {"newest", a.version},
+                               {"held_back", a.held_back}, {"bad_versions", in.bad_versions}});
+        return 0;
+      case ActionKind::kAheadOfChannel:
+        ev.Emit("ahead-of-channel", {{"running", running}, {"newest", a.version},
+                                     {"channel", c.config.channel}, {"reason", a.reason}});
+        return 0;
+      case ActionKind::kInstall:
+        return InstallRelease(c, *client, a, o, ev);
+    }
   }
-  if (!r.ok()) return Fail(ev, r.error());
-  if (r->up_to_date) {
-    ev.Emit("up-to-date", {{"running", c.node.version}, {"newest", r->version},
-                           {"held_back", r->held_back}, {"bad_versions", *bad}});
-    return 0;
-  }
-  json pieces = json::object();
-  for (const auto& [name, m] : r->pieces)
-    pieces[name] = {{"method", m.method}, {"downloaded", m.downloaded}, {"fallback", m.fallback}};
-  ev.Emit("installed", {{"version", r->version},
-                        {"root_hash", r->root_hash},
-                        {"slot", r->install.slot},
-                        {"entry", r->install.uki_file},
-                        {"downloaded", r->downloaded},
-                        {"full_size", r->full_size},
-                        {"pieces", pieces},
-                        {"held_back", r->held_back},
-                        {"peak_rss", r->peak_rss}});
-  if (o.reboot) Reboot(ev, "installed " + r->version);
-  return 0;
+  return Fail(ev, Error(ErrorCode::kInternal, "the update decision did not settle"));
 }
 
 int RunBless(const UpdateOptions&) {

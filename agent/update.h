@@ -1,12 +1,12 @@
 // `hull-agent update|check|status|health` (docs/agent.md): the node's side of
 // image-based A/B updates.
 //
-//   update  at boot (after the health gate) and on hull-update.timer: records
-//           versions that rolled back (bad entries newer than the booted
-//           one), then, unless upgrade_channel is None (override: --now),
-//           runs the TUF client against the configured repository, installs
-//           the newest eligible release into the other slot with a counted
-//           boot entry (slot::ApplyUpdate) and reboots into it.
+//   update  at boot (after the health gate) and on hull-update.timer:
+//           gathers the facts and carries out what Decide (decide.h)
+//           answers: records versions that rolled back, reads the
+//           configured repository (TUF), installs the chosen release into
+//           the other slot with a counted boot entry (slot::ApplyRelease)
+//           and reboots into it, or reports why it does nothing.
 //   check   the TUF client workflow only: prints the newest eligible release.
 //   status  booted version, slots, boot entries, bad versions, configuration.
 //   bless   after boot-complete.target: removes the boot counter from the

@@ -1,8 +1,8 @@
 #include "slot/installer.h"
 
 #include "base/hex.h"
-#include "gpt/attributes.h"
 #include "gpt/dps.h"
+#include "gpt/attributes.h"
 #include "slot/gpt_write.h"
 
 namespace hull::slot {
@@ -28,16 +28,7 @@ Result<Plan> PickTarget(DiskState st, const Payload& p, const InstallOptions& o)
     return Errorf(ErrorCode::kAlreadyExists,
                   "the active slot {} already holds version {} (with another root hash)",
                   st.slots[size_t(plan.active)].name(), p.version);
-  for (const Slot& s : st.slots) {
-    if (s.index == plan.active) continue;
-    if (plan.target < 0) {
-      plan.target = s.index;
-      continue;
-    }
-    const Slot& t = st.slots[size_t(plan.target)];
-    if (t.empty()) continue;
-    if (s.empty() || node::CompareVersions(s.version, t.version) < 0) plan.target = s.index;
-  }
+  plan.target = TargetSlot(st, plan.active);
   if (plan.target < 0)
     return Errorf(ErrorCode::kUnavailable, "the disk has {} usr slot(s) and none is inactive",
                   st.slots.size());
@@ -121,6 +112,21 @@ Status WriteSlot(DiskIo& disk, const Slot& s, const Payload& p, uint64_t chunk, 
 }
 
 }  // namespace
+
+int TargetSlot(const DiskState& st, int active) {
+  int target = -1;
+  for (const Slot& s : st.slots) {
+    if (s.index == active) continue;
+    if (target < 0) {
+      target = s.index;
+      continue;
+    }
+    const Slot& t = st.slots[size_t(target)];
+    if (t.empty()) continue;
+    if (s.empty() || node::CompareVersions(s.version, t.version) < 0) target = s.index;
+  }
+  return target;
+}
 
 Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const InstallOptions& o) {
   if (o.chunk_bytes == 0 || o.chunk_bytes % 4096 != 0)

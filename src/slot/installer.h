@@ -31,6 +31,7 @@
 #include "crypto/key.h"
 #include "slot/io.h"
 #include "slot/payload.h"
+#include "slot/state.h"
 
 namespace hull::slot {
 
@@ -50,6 +51,11 @@ struct InstallResult {
   std::vector<std::string> removed;  // ESP files removed
   uint64_t bytes_written = 0;        // usr + verity + signature partition bytes
 };
+
+// The slot a payload goes into (step 2): another slot than `active` (-1:
+// none is active), an empty one first, else the one holding the oldest
+// version; -1 when there is no other slot. Also the agent's decision.
+int TargetSlot(const DiskState& st, int active);
 
 // Errors: VerifyPayload's; kAlreadyExists when the active slot already holds
 // this root hash; kUnavailable when no other slot exists; kRefused

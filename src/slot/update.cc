@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <tuple>
 
 #include "base/hex.h"
 #include "crypto/digest.h"
@@ -26,19 +27,6 @@ struct Piece {
 constexpr Piece kPieces[] = {
     {"usr", kUsrFile}, {"verity", kVerityFile}, {"signature", kSignatureFile}, {"uki", kUkiFile}};
 
-struct Delta {
-  std::string target, from, from_root_hash;
-};
-
-struct Candidate {
-  std::string version, root_hash;
-  uint64_t rollout_percent = 100;
-  std::map<std::string, std::string> targets;  // piece key -> target name
-  std::vector<Delta> usr_deltas, uki_deltas;
-  std::string chunks;  // the usr-chunks target
-  uint64_t bytes = 0;  // the four pieces
-};
-
 std::string Str(const nlohmann::json& c, const char* k) {
   auto it = c.find(k);
   return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -48,71 +36,6 @@ bool IsPiece(const std::string& key) {
   for (const Piece& p : kPieces)
     if (key == p.key) return true;
   return false;
-}
-
-// Releases with all four pieces and one root hash, newest first.
-std::vector<Candidate> Candidates(const tuf::Targets& targets, const ApplyFilters& f) {
-  std::map<std::array<uint64_t, 3>, Candidate> by_version;
-  std::map<std::array<uint64_t, 3>, bool> inconsistent;
-  for (const auto& [name, t] : targets.targets) {
-    const auto& c = t.custom;
-    if (!c.is_object() || Str(c, "payload").empty()) continue;
-    if ((!f.flavor.empty() && Str(c, "flavor") != f.flavor) ||
-        (!f.arch.empty() && Str(c, "arch") != f.arch) ||
-        (!f.channel.empty() && Str(c, "channel") != f.channel))
-      continue;
-    auto v = tuf::ParseReleaseVersion(Str(c, "version"));
-    if (!v.ok()) continue;
-    Candidate& cand = by_version[*v];
-    if (!cand.root_hash.empty() && cand.root_hash != Str(c, "root_hash")) inconsistent[*v] = true;
-    cand.version = Str(c, "version");
-    cand.root_hash = Str(c, "root_hash");
-    const std::string payload = Str(c, "payload");
-    if (payload == "usr-delta" || payload == "uki-delta") {
-      (payload == "usr-delta" ? cand.usr_deltas : cand.uki_deltas)
-          .push_back({name, Str(c, "from"), Str(c, "from_root_hash")});
-      continue;
-    }
-    if (payload == "usr-chunks") {
-      cand.chunks = name;
-      continue;
-    }
-    if (!IsPiece(payload)) continue;
-    if (!cand.targets.emplace(payload, name).second) inconsistent[*v] = true;
-    if (payload == "usr") {
-      auto r = c.find("rollout_percent");
-      if (r != c.end() && r->is_number_unsigned()) cand.rollout_percent = r->get<uint64_t>();
-    }
-    cand.bytes += t.length;
-  }
-  std::vector<Candidate> out;
-  for (auto it = by_version.rbegin(); it != by_version.rend(); ++it) {
-    bool complete = true;
-    for (const Piece& p : kPieces) complete &= it->second.targets.count(p.key) == 1;
-    if (complete && !inconsistent[it->first]) out.push_back(it->second);
-  }
-  return out;
-}
-
-// The newest candidate this node may take; the newer ones passed over go to `held`.
-const Candidate* Choose(const std::vector<Candidate>& cands, const ApplyFilters& f,
-                        std::vector<std::string>& held) {
-  for (const Candidate& c : cands) {
-    if (f.skip_versions.count(c.version)) {
-      held.push_back(c.version + ": recorded as bad on this node (skipped)");
-      continue;
-    }
-    if (!f.machine_id.empty() && c.rollout_percent < 100) {
-      uint32_t b = RolloutBucket(f.machine_id, c.version);
-      if (b >= c.rollout_percent) {
-        held.push_back(fmt::format("{}: staged rollout {}%, this node's bucket is {}", c.version,
-                                   c.rollout_percent, b));
-        continue;
-      }
-    }
-    return &c;
-  }
-  return nullptr;
 }
 
 Result<Bytes> TargetSha256(tuf::Client& client, const std::string& name, uint64_t* length) {
@@ -244,7 +167,7 @@ struct Fetch {
   }
 };
 
-Status GetUsr(Fetch& f, const Candidate& c, const Active& a, const std::string& out,
+Status GetUsr(Fetch& f, const SlotRelease& c, const Active& a, const std::string& out,
               PieceMethod& m) {
   const std::string& target = c.targets.at("usr");
   HULL_ASSIGN_OR_RETURN(bool done, f.ViaDelta(c.usr_deltas, a.usr_seed, a.root_hash, target, out, m));
@@ -258,7 +181,7 @@ Status GetUsr(Fetch& f, const Candidate& c, const Active& a, const std::string& 
   return Ok();
 }
 
-Status GetVerity(Fetch& f, const Candidate& c, const std::string& usr, const std::string& out,
+Status GetVerity(Fetch& f, const SlotRelease& c, const std::string& usr, const std::string& out,
                  PieceMethod& m) {
   const std::string& target = c.targets.at("verity");
   HULL_ASSIGN_OR_RETURN(const tuf::TargetFile* t, f.client.FindTarget(target));
@@ -291,7 +214,7 @@ Status GetVerity(Fetch& f, const Candidate& c, const std::string& usr, const std
   return Ok();
 }
 
-Result<Bytes> GetUki(Fetch& f, const Candidate& c, const Active& a, PieceMethod& m) {
+Result<Bytes> GetUki(Fetch& f, const SlotRelease& c, const Active& a, PieceMethod& m) {
   const std::string& target = c.targets.at("uki");
   const std::string out = f.tmp + "/" + kUkiFile;
   HULL_ASSIGN_OR_RETURN(bool done,
@@ -310,38 +233,15 @@ uint64_t PeakRss() {
   return uint64_t(ru.ru_maxrss) * 1024;
 }
 
-}  // namespace
-
-uint32_t RolloutBucket(const std::string& machine_id, const std::string& version) {
-  std::string in = std::string("hull-rollout") + '\0' + version + '\0' + machine_id;
-  Bytes d = crypto::Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(in.data()), in.size()));
-  return uint32_t(LoadBe64(d.data()) % 100);
-}
-
-Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
-                                const ApplyFilters& filters, const InstallOptions& options) {
-  HULL_TRY(client.Refresh());
-  auto cands = Candidates(client.targets(), filters);
+// ApplyRelease on a disk whose state `st` is read.
+Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const DiskState& st,
+                            const SlotRelease& c, const InstallOptions& options) {
   ApplyResult r;
-  const Candidate* chosen = Choose(cands, filters, r.held_back);
-  if (!chosen) {
-    std::string why;
-    for (const auto& h : r.held_back) why += (why.empty() ? " (held back: " : "; ") + h;
-    if (!why.empty()) why += ")";
-    return Error(ErrorCode::kNotFound, "no release with a complete slot payload matches" + why);
-  }
-  const Candidate& c = *chosen;
   r.version = c.version;
   r.root_hash = c.root_hash;
   r.full_size = c.bytes;
-  HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
   std::string active = options.active_usrhash;
   if (active.empty() && st.default_entry()) active = st.default_entry()->usrhash;
-  if (active == c.root_hash) {
-    r.up_to_date = true;
-    r.peak_rss = PeakRss();
-    return r;
-  }
   // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
   // the active usr image is copied there as the seed of deltas and chunks.
   std::error_code ec;
@@ -373,6 +273,99 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
   HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, options));
   r.peak_rss = PeakRss();
   return r;
+}
+
+}  // namespace
+
+std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets) {
+  // Flavors and architectures publish the same version apart.
+  using Key = std::tuple<std::string, std::string, std::array<uint64_t, 3>>;
+  std::map<Key, SlotRelease> by_version;
+  std::map<Key, bool> inconsistent;
+  for (const auto& [name, t] : targets.targets) {
+    const auto& c = t.custom;
+    if (!c.is_object() || Str(c, "payload").empty()) continue;
+    auto parsed = tuf::ParseReleaseVersion(Str(c, "version"));
+    if (!parsed.ok()) continue;
+    const Key v{Str(c, "flavor"), Str(c, "arch"), *parsed};
+    // The pieces of one release must agree on what it is.
+    SlotRelease& rel = by_version[v];
+    if (!rel.version.empty() &&
+        (rel.root_hash != Str(c, "root_hash") || rel.channel != Str(c, "channel")))
+      inconsistent[v] = true;
+    rel.version = Str(c, "version");
+    rel.root_hash = Str(c, "root_hash");
+    rel.flavor = Str(c, "flavor");
+    rel.arch = Str(c, "arch");
+    rel.channel = Str(c, "channel");
+    const std::string payload = Str(c, "payload");
+    if (payload == "usr-delta" || payload == "uki-delta") {
+      (payload == "usr-delta" ? rel.usr_deltas : rel.uki_deltas)
+          .push_back({name, Str(c, "from"), Str(c, "from_root_hash")});
+      continue;
+    }
+    if (payload == "usr-chunks") {
+      rel.chunks = name;
+      continue;
+    }
+    if (!IsPiece(payload)) continue;
+    if (!rel.targets.emplace(payload, name).second) inconsistent[v] = true;
+    if (payload == "usr") {
+      auto r = c.find("rollout_percent");
+      if (r != c.end() && r->is_number_unsigned()) rel.rollout_percent = r->get<uint64_t>();
+    }
+    rel.bytes += t.length;
+  }
+  std::vector<SlotRelease> out;
+  for (auto it = by_version.rbegin(); it != by_version.rend(); ++it) {
+    bool complete = true;
+    for (const Piece& p : kPieces) complete &= it->second.targets.count(p.key) == 1;
+    if (complete && !inconsistent[it->first]) out.push_back(std::move(it->second));
+  }
+  return out;
+}
+
+Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
+                                const ApplyFilters& filters, const InstallOptions& options) {
+  HULL_TRY(client.Refresh());
+  std::vector<SlotRelease> releases = SlotReleases(client.targets());
+  HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
+  InstalledFacts installed;
+  installed.active_root_hash = options.active_usrhash;
+  if (installed.active_root_hash.empty() && st.default_entry())
+    installed.active_root_hash = st.default_entry()->usrhash;
+  for (const Uki& u : st.ukis) {
+    if (u.version.empty()) continue;
+    installed.entry_versions.push_back(u.version);
+    if (installed.active_version.empty() && u.usrhash == installed.active_root_hash)
+      installed.active_version = u.version;
+  }
+  Choice choice = ChooseRelease(releases, filters, installed);
+  if (choice.kind == ChoiceKind::kInstall) {
+    HULL_ASSIGN_OR_RETURN(ApplyResult r, ApplyTo(client, disk, esp, st, *choice.release, options));
+    r.held_back = std::move(choice.held_back);
+    return r;
+  }
+  if (choice.kind == ChoiceKind::kNoRelease ||
+      (choice.kind == ChoiceKind::kUpToDate && choice.newest.empty())) {
+    std::string why;
+    for (const auto& h : choice.held_back) why += (why.empty() ? " (held back: " : "; ") + h;
+    if (!why.empty()) why += ")";
+    return Error(ErrorCode::kNotFound, "no release with a complete slot payload matches" + why);
+  }
+  ApplyResult r;
+  r.version = choice.newest;
+  r.up_to_date = choice.kind == ChoiceKind::kUpToDate;
+  r.ahead_of_channel = choice.kind == ChoiceKind::kAheadOfChannel;
+  r.held_back = std::move(choice.held_back);
+  r.peak_rss = PeakRss();
+  return r;
+}
+
+Result<ApplyResult> ApplyRelease(tuf::Client& client, DiskIo& disk, EspIo& esp,
+                                 const SlotRelease& release, const InstallOptions& options) {
+  HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
+  return ApplyTo(client, disk, esp, st, release, options);
 }
 
 }  // namespace hull::slot

@@ -18,24 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "slot/choose.h"
 #include "slot/installer.h"
 #include "tuf/client.h"
 
 namespace hull::slot {
-
-struct ApplyFilters {
-  std::string flavor, arch, channel;  // empty = any
-  // Versions this node recorded as bad: never chosen.
-  std::set<std::string> skip_versions;
-  // Staged rollout: a release with rollout_percent P is eligible when
-  // RolloutBucket(machine_id, version) < P. Empty = every release eligible.
-  std::string machine_id;
-};
-
-// SHA-256("hull-rollout\0" + version + "\0" + machine_id): its first 8 bytes
-// as a big-endian integer, mod 100. Stable per (node, release), independent
-// between releases, so each release reaches its own P% of the fleet.
-uint32_t RolloutBucket(const std::string& machine_id, const std::string& version);
 
 // How one piece was obtained.
 struct PieceMethod {
@@ -47,7 +34,10 @@ struct PieceMethod {
 
 struct ApplyResult {
   std::string version, root_hash;
-  bool up_to_date = false;  // the active slot already runs it: nothing done
+  bool up_to_date = false;  // nothing newer is eligible: nothing done
+  // The channel's newest release (`version`) is older than the active one:
+  // nothing done (a node never downgrades).
+  bool ahead_of_channel = false;
   uint64_t downloaded = 0;  // bytes fetched (targets, chunks)
   uint64_t full_size = 0;   // bytes of the four pieces
   // "usr", "verity", "signature", "uki" -> how it was obtained.
@@ -58,19 +48,31 @@ struct ApplyResult {
   InstallResult install;
 };
 
-// Refreshes the client's metadata, picks the newest eligible release (all
-// four payload targets, the filters, not skipped, inside its rollout), and
-// installs it unless the active slot already holds its root hash. Per piece
-// the cheapest verified path: usr from the delta whose from_root_hash is the
-// active slot's, else chunks seeded from the active slot, else the full
-// target; verity recomputed from the usr image when its parameters are
-// published (kept only when it matches the target's SHA-256), else
-// downloaded; the UKI from a delta against the active slot's UKI, else full.
-// Every piece matches its target's length and SHA-256 before the installer
-// sees it. kNotFound when no release is eligible; TUF errors (kVerifyFailed
-// naming the target for a hash or length mismatch) before anything is
-// written; then Install's errors.
+// The releases among `targets` with a complete slot payload: all four
+// pieces, one root hash; the rollout of the usr piece.
+std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets);
+
+// Refreshes the client's metadata and makes the choice of ChooseRelease
+// (choose.h) for the disk (the active version is that of the entry naming
+// options.active_usrhash, else the default entry's), then ApplyRelease.
+// Without an install: `up_to_date` (with the version reached) or
+// `ahead_of_channel` (with the channel's newest), nothing written.
+// kNotFound when no release matches or every newer one is held back; TUF
+// errors before anything is written; then ApplyRelease's.
 Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
                                 const ApplyFilters& filters, const InstallOptions& options = {});
+
+// Installs `release` (one of SlotReleases(client.targets()), the client
+// refreshed). Per piece the cheapest verified path: usr from the delta whose
+// from_root_hash is the active slot's, else chunks seeded from the active
+// slot, else the full target; verity recomputed from the usr image when its
+// parameters are published (kept only when it matches the target's
+// SHA-256), else downloaded; the UKI from a delta against the active slot's
+// UKI, else full. Every piece matches its target's length and SHA-256
+// before the installer sees it: TUF errors (kVerifyFailed naming the target
+// for a hash or length mismatch) before anything is written; then Install's
+// errors.
+Result<ApplyResult> ApplyRelease(tuf::Client& client, DiskIo& disk, EspIo& esp,
+                                 const SlotRelease& release, const InstallOptions& options = {});
 
 }  // namespace hull::slot

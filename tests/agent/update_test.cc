@@ -3,28 +3,9 @@
 
 #include "agent/rollback.h"
 #include "base/file.h"
-#include "node/boot_count.h"
 
 namespace hull::agent {
 namespace {
-
-slot::Uki Entry(const std::string& file, const std::string& version) {
-  slot::Uki u;
-  u.file = file;
-  u.entry = *node::ParseEntryName(file);
-  u.version = version;
-  return u;
-}
-
-TEST(Rollback, BadEntriesOtherThanTheBootedOneFailed) {
-  slot::DiskState st;
-  st.ukis = {Entry("hull_202611.26.0.efi", "202611.26.0"),           // blessed: good
-             Entry("hull_202611.27.0+0-1.efi", "202611.27.0"),       // every try used: bad
-             Entry("hull_202611.28.0+2-1.efi", "202611.28.0")};      // still on trial
-  EXPECT_EQ(FailedVersions(st, "202611.26.0"), std::vector<std::string>{"202611.27.0"});
-  // The booted entry on its last try is not a rollback (it is running).
-  EXPECT_TRUE(FailedVersions(st, "202611.27.0").empty());
-}
 
 TEST(Rollback, BadVersionsPersist) {
   auto dir = TempDir::Create("hull-agent-test");

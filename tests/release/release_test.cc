@@ -268,6 +268,34 @@ TEST_F(ReleaseTest, SkippedVersionIsNeverChosen) {
   EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(ReleaseTest, NodeAheadOfItsChannelIsNeverDowngraded) {
+  // A repository whose newest release is older than the disk's (an
+  // unpublished build, a channel change, a pulled release): nothing is
+  // written, since the older entry would sort below the running one.
+  const std::string repo = inputs_->dir() + "/older-repo";
+  auto keys = tuf::RoleKeySet::Load(keydir_, false);
+  ASSERT_TRUE(keys.ok());
+  ASSERT_TRUE(tuf::Repository::Init(repo, *keys).ok());
+  ASSERT_TRUE(PublishRelease(repo, *keys, releases_[0].dir, {}).ok());
+  std::string image = Fresh(1, "ahead");
+  auto before = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, image);
+  ASSERT_TRUE(before.ok());
+  Bytes root = *ReadFileBytes(repo + "/1.root.json");
+  auto client = tuf::Client::Create(tuf::MakeFetcher(repo), root, "");
+  ASSERT_TRUE(client.ok()) << client.error().ToString();
+  {
+    auto o = OpenDisk(image, true);
+    ASSERT_TRUE(o.ok());
+    auto r = ApplyUpdate(*client, *o->disk, *o->esp, {});
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_TRUE(r->ahead_of_channel);
+    EXPECT_FALSE(r->up_to_date);
+    EXPECT_EQ(r->version, kV0);
+  }
+  EXPECT_EQ(HexEncode(*crypto::DigestFile(crypto::DigestAlgorithm::kSha256, image)),
+            HexEncode(*before));
+}
+
 TEST_F(ReleaseTest, DiskRunningThePreviousReleaseUsesTheDelta) {
   std::string image = Fresh(1, "delta");
   ApplyFilters f;

@@ -42,10 +42,11 @@ nlohmann::json ApplyJson(const slot::ApplyResult& r) {
     if (!m.fallback.empty()) pieces[k]["fallback"] = m.fallback;
   }
   nlohmann::json j{{"version", r.version},          {"root_hash", r.root_hash},
-                   {"up_to_date", r.up_to_date},    {"downloaded_bytes", r.downloaded},
+                   {"up_to_date", r.up_to_date},    {"ahead_of_channel", r.ahead_of_channel},
+                   {"downloaded_bytes", r.downloaded},
                    {"full_bytes", r.full_size},     {"pieces", pieces},
                    {"held_back", r.held_back},      {"peak_rss_bytes", r.peak_rss}};
-  if (!r.up_to_date)
+  if (!r.up_to_date && !r.ahead_of_channel)
     j["install"] = {{"slot", r.install.slot},
                     {"uki_file", r.install.uki_file},
                     {"replaced_version", r.install.replaced_version},
@@ -176,9 +177,18 @@ int RunApply(const SlotArgs& a) {
     return kExitOk;
   }
   for (const auto& h : r->held_back) std::printf("Held back: %s\n", h.c_str());
+  if (r->ahead_of_channel) {
+    std::printf(
+        "Metadata verified. The active version is newer than the channel's newest release %s: "
+        "nothing to do (never a downgrade).\n",
+        r->version.c_str());
+    return kExitOk;
+  }
   if (r->up_to_date) {
-    std::printf("Metadata verified. %s is already the active slot: nothing to do.\n",
-                r->version.c_str());
+    std::printf(
+        "Metadata verified. No eligible release is newer than the active slot (newest "
+        "reached: %s): nothing to do.\n",
+        r->version.c_str());
     return kExitOk;
   }
   std::printf("Metadata verified. Installed %s into slot %s; next boot: /EFI/Linux/%s\n",
@@ -316,7 +326,9 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
       "Per piece the cheapest verified path: a delta from the active release, chunks seeded\n"
       "from the active slot, or the full target; the verity tree is recomputed when its\n"
       "parameters are published. Each piece matches its TUF length and SHA-256 before\n"
-      "anything is written. A release with --rollout P reaches a node when\n"
+      "anything is written. Only a release newer than the active version and every boot\n"
+      "entry is installed; when the channel's newest is older the node is ahead of its channel\n"
+      "and nothing is written (never a downgrade). A release with --rollout P reaches a node when\n"
       "SHA-256(\"hull-rollout\\0\" VERSION \"\\0\" MACHINE_ID)[0..8] (big-endian) mod 100 < P.\n"
       "Exit status: 0 installed or up to date, 1 refused (security) or verification failed,\n"
       "2 usage or I/O errors.");

@@ -1,0 +1,86 @@
+// Which release a node installs (docs/update.md "Which release"): one pure
+// rule shared by `hull update apply` (slot::ApplyUpdate) and the agent's
+// decision (agent/decide.h), so the two cannot choose differently.
+//
+// Versions compare with CompareVersions (boot_count.h), the order
+// systemd-boot boots entries in: for YYYYMM.DD.N it is part by part as
+// integers. A node never moves to an older version: an entry that sorts
+// below the installed ones would never boot, and the update would repeat
+// at every boot.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace hull::slot {
+
+struct Delta {
+  std::string target, from, from_root_hash;
+};
+
+// A release with a complete slot payload (all four pieces, one root hash),
+// as the repository describes it; plain data, so the choice is testable
+// without a repository.
+struct SlotRelease {
+  std::string version, root_hash;
+  std::string flavor, arch, channel;
+  uint64_t rollout_percent = 100;
+  std::map<std::string, std::string> targets;  // piece key -> target name
+  std::vector<Delta> usr_deltas, uki_deltas;
+  std::string chunks;  // the usr-chunks target ("" when none)
+  uint64_t bytes = 0;  // the four pieces
+};
+
+struct ApplyFilters {
+  std::string flavor, arch, channel;  // empty = any
+  // Versions this node recorded as bad: never chosen.
+  std::set<std::string> skip_versions;
+  // Staged rollout: a release with rollout_percent P is eligible when
+  // RolloutBucket(machine_id, version) < P. Empty = every release eligible.
+  std::string machine_id;
+};
+
+// SHA-256("hull-rollout\0" + version + "\0" + machine_id): its first 8 bytes
+// as a big-endian integer, mod 100. Stable per (node, release), independent
+// between releases, so each release reaches its own P% of the fleet.
+uint32_t RolloutBucket(const std::string& machine_id, const std::string& version);
+
+// What the disk runs and holds, as far as the choice needs it.
+struct InstalledFacts {
+  std::string active_version;    // "" when unknown: every release is newer
+  std::string active_root_hash;  // hex
+  // Versions of the boot entries on the ESP (bad ones included: a release
+  // not newer than an entry could sort below it).
+  std::vector<std::string> entry_versions;
+};
+
+enum class ChoiceKind {
+  kInstall,         // `release` is newer than what runs and every entry
+  kUpToDate,        // nothing newer is eligible (`newest`: the eligible release reached, if any)
+  kAheadOfChannel,  // the newest matching release is older than the active version
+  kNoRelease,       // no release matches the flavor, arch and channel
+};
+
+struct Choice {
+  ChoiceKind kind = ChoiceKind::kNoRelease;
+  const SlotRelease* release = nullptr;  // kInstall: into `releases`
+  std::string newest;                    // kUpToDate / kAheadOfChannel: a version
+  // Newer releases passed over: "<version>: <reason>" (bad, rollout, not
+  // newer than an installed entry).
+  std::vector<std::string> held_back;
+};
+
+// `releases` in any order. Walking the matching releases newest first: a
+// bad (skipped) version is held back; the first one not newer than the
+// active version, or holding the active root hash, ends the walk (up to
+// date); one not newer than every entry, or outside its rollout, is held
+// back; the first left is installed. When the newest matching release is
+// older than the active version the node is ahead of its channel and
+// nothing is chosen, whatever the other rules say.
+Choice ChooseRelease(const std::vector<SlotRelease>& releases, const ApplyFilters& filters,
+                     const InstalledFacts& installed);
+
+}  // namespace hull::slot

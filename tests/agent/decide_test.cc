@@ -1,0 +1,397 @@
+// The agent's update decision (agent/decide.h), one row per rule and edge:
+// each row changes the base facts and names the action docs/agent.md's
+// decision table gives for them.
+#include "agent/decide.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "base/hex.h"
+#include "gpt/dps.h"
+
+namespace hull::agent {
+namespace {
+
+constexpr const char* kV0 = "202611.24.0";
+constexpr const char* kV1 = "202612.01.0";  // the base node runs it
+constexpr const char* kV2 = "202612.08.0";
+constexpr const char* kV3 = "202612.15.0";
+
+std::string Hash(const std::string& version) {
+  return fmt::format("{:064x}", std::hash<std::string>{}(version));
+}
+
+slot::Slot Slot(int index, const std::string& version) {
+  slot::Slot s;
+  s.index = index;
+  s.version = version;
+  if (version.empty()) return s;
+  auto uuids = gpt::DpsVerityUuids(*HexDecode(Hash(version)));
+  s.usr.uuid = uuids->data;
+  s.verity.uuid = uuids->verity;
+  return s;
+}
+
+slot::Uki Entry(const std::string& version, const std::string& counter = "") {
+  slot::Uki u;
+  u.file = "hull_" + version + counter + ".efi";
+  u.entry = *node::ParseEntryName(u.file);
+  u.version = version;
+  u.usrhash = Hash(version);
+  return u;
+}
+
+slot::SlotRelease Release(const std::string& version, uint64_t rollout = 100) {
+  slot::SlotRelease r;
+  r.version = version;
+  r.root_hash = Hash(version);
+  r.flavor = "immutable";
+  r.arch = "amd64";
+  r.channel = "stable";
+  r.rollout_percent = rollout;
+  return r;
+}
+
+using Releases = std::vector<slot::SlotRelease>;
+
+// A node running kV1 from slot A (slot B empty), its entry blessed, the
+// repository read and holding kV0, kV1 and kV2 for its flavor, arch and channel.
+DecideInput Base() {
+  DecideInput in;
+  in.node = {.usrhash = Hash(kV1), .version = kV1, .flavor = "immutable", .arch = "amd64"};
+  in.disk.slots = {Slot(0, kV1), Slot(1, "")};
+  in.disk.ukis = {Entry(kV1)};
+  in.config.repository = "http://updates.example/";
+  in.releases = Releases{Release(kV0), Release(kV1), Release(kV2)};
+  return in;
+}
+
+// A machine id whose rollout bucket for `version` is below 50 or not.
+std::string MachineId(const std::string& version, bool below_50) {
+  for (int i = 0;; ++i) {
+    std::string id = fmt::format("{:032x}", i);
+    if ((slot::RolloutBucket(id, version) < 50) == below_50) return id;
+  }
+}
+
+void SetReleases(DecideInput& in, Releases r) { in.releases = std::move(r); }
+
+struct Row {
+  const char* name;
+  std::function<void(DecideInput&)> given;
+  ActionKind kind;
+  std::string version = "";
+  std::string detail =
+      "";  // slot, entry, a reason's words, "version file", an error message's words
+  size_t held_back = 0;
+};
+
+const std::vector<Row>& Table() {
+  static const std::vector<Row> rows = {
+      // Releases and versions.
+      {"newer release", [](DecideInput&) {}, ActionKind::kInstall, kV2, "B"},
+      {"newest of two newer",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV2), Release(kV3), Release(kV1)});
+       },
+       ActionKind::kInstall, kV3, "B"},
+      {"same version only",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV0), Release(kV1)});
+       },
+       ActionKind::kUpToDate, kV1},
+      {"same version, another root hash: not newer",
+       [](DecideInput& in) {
+         slot::SlotRelease r = Release(kV1);
+         r.root_hash = Hash("rebuilt");
+         SetReleases(in, {r});
+       },
+       ActionKind::kUpToDate, kV1},
+      {"newer version holding the running root hash",
+       [](DecideInput& in) {
+         slot::SlotRelease r = Release(kV2);
+         r.root_hash = Hash(kV1);
+         SetReleases(in, {r});
+       },
+       ActionKind::kUpToDate, kV2},
+      {"channel's newest older: never a downgrade",
+       [](DecideInput& in) { SetReleases(in, {Release(kV0)}); }, ActionKind::kAheadOfChannel, kV0,
+       "never downgrades"},
+      {"running an unpublished newer build",
+       [](DecideInput& in) {
+         in.node.version = kV3;
+         in.node.usrhash = Hash(kV3);
+         in.disk.slots = {Slot(0, kV3), Slot(1, kV1)};
+         in.disk.ukis = {Entry(kV3), Entry(kV1)};
+       },
+       ActionKind::kAheadOfChannel, kV2},
+      {"ahead of channel even when the newest is bad",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV0)});
+         in.bad_versions = {kV0};
+       },
+       ActionKind::kAheadOfChannel, kV0},
+      {"versions compare as integers: .10 after .9",
+       [](DecideInput& in) {
+         in.node.version = "202612.9.0";
+         SetReleases(in, {Release("202612.10.0"), Release("202612.9.0")});
+       },
+       ActionKind::kInstall, "202612.10.0", "B"},
+      {"versions compare as integers: .9 before .10",
+       [](DecideInput& in) {
+         in.node.version = "202612.10.0";
+         SetReleases(in, {Release("202612.9.0")});
+       },
+       ActionKind::kAheadOfChannel, "202612.9.0"},
+      // Bad versions.
+      {"newest bad: the next newer one",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2), Release(kV3)});
+         in.bad_versions = {kV3};
+       },
+       ActionKind::kInstall, kV2, "B", 1},
+      {"every newer one bad: up to date", [](DecideInput& in) { in.bad_versions = {kV2}; },
+       ActionKind::kUpToDate, kV1, "", 1},
+      {"every newer one bad, running unpublished",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV2), Release(kV3)});
+         in.bad_versions = {kV2, kV3};
+       },
+       ActionKind::kUpToDate, "", "", 2},
+      {"an older bad version changes nothing", [](DecideInput& in) { in.bad_versions = {kV0}; },
+       ActionKind::kInstall, kV2, "B"},
+      // Staged rollout.
+      {"rollout: this node's bucket is in",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2, 50)});
+         in.node.machine_id = MachineId(kV2, true);
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"rollout: this node's bucket is out",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2, 50)});
+         in.node.machine_id = MachineId(kV2, false);
+       },
+       ActionKind::kUpToDate, kV1, "", 1},
+      {"rollout: newest out, the one before it in",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2), Release(kV3, 50)});
+         in.node.machine_id = MachineId(kV3, false);
+       },
+       ActionKind::kInstall, kV2, "B", 1},
+      {"rollout 0%: held back",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2, 0)});
+         in.node.machine_id = "any";
+       },
+       ActionKind::kUpToDate, kV1, "", 1},
+      {"rollout without a machine id: every release eligible",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2, 0)});
+       },
+       ActionKind::kInstall, kV2, "B"},
+      // What the node is: channel, flavor, arch.
+      {"newer release in another channel",
+       [](DecideInput& in) {
+         slot::SlotRelease r = Release(kV2);
+         r.channel = "beta";
+         SetReleases(in, {Release(kV1), r});
+       },
+       ActionKind::kUpToDate, kV1},
+      {"no release in the node's channel", [](DecideInput& in) { in.config.channel = "beta"; },
+       ActionKind::kIdle, "", "no release of flavor 'immutable', arch 'amd64' in channel 'beta'"},
+      {"the node's channel has the newer release",
+       [](DecideInput& in) {
+         in.config.channel = "beta";
+         slot::SlotRelease r = Release(kV2);
+         r.channel = "beta";
+         SetReleases(in, {Release(kV3), r});
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"newer release of another flavor",
+       [](DecideInput& in) {
+         slot::SlotRelease r = Release(kV2);
+         r.flavor = "aks";
+         SetReleases(in, {Release(kV1), r});
+       },
+       ActionKind::kUpToDate, kV1},
+      {"no release of the node's flavor", [](DecideInput& in) { in.node.flavor = "aks"; },
+       ActionKind::kIdle, "", "flavor 'aks'"},
+      {"newer release for another arch",
+       [](DecideInput& in) {
+         slot::SlotRelease r = Release(kV2);
+         r.arch = "arm64";
+         SetReleases(in, {Release(kV1), r});
+       },
+       ActionKind::kUpToDate, kV1},
+      {"no release for the node's arch", [](DecideInput& in) { in.node.arch = "arm64"; },
+       ActionKind::kIdle, "", "arch 'arm64'"},
+      // Boot counting.
+      {"boot still on trial", [](DecideInput& in) { in.disk.ukis = {Entry(kV1, "+2-1")}; },
+       ActionKind::kIdle, "", "on trial (hull_202612.01.0+2-1.efi)"},
+      {"boot on its last try: on trial, not a rollback",
+       [](DecideInput& in) {
+         in.disk.ukis = {Entry(kV1, "+0-3"), Entry(kV0)};
+       },
+       ActionKind::kIdle, "", "on trial"},
+      {"failed entry: record the rollback",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV1), Entry(kV2, "+0-3")};
+       },
+       ActionKind::kRecordRollbacks, "", "202612.08.0 hull_202612.08.0+0-3.efi"},
+      {"failed entry recorded with no repository configured",
+       [](DecideInput& in) {
+         in.config.repository.clear();
+         in.disk.ukis = {Entry(kV1), Entry(kV2, "+0-3")};
+       },
+       ActionKind::kRecordRollbacks, "", "202612.08.0 hull_202612.08.0+0-3.efi"},
+      {"failed entry recorded: never installed again",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.bad_versions = {kV2};
+       },
+       ActionKind::kUpToDate, kV1, "", 1},
+      {"installed, not rebooted yet: reboot into it",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+       },
+       ActionKind::kReboot, kV2, "hull_202612.08.0+3.efi"},
+      {"a newer blessed entry not booted: not installed again",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2), Entry(kV1)};
+       },
+       ActionKind::kUpToDate, kV1, "", 1},
+      {"newer than every entry: into the slot of the older entry",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2), Entry(kV1)};
+         SetReleases(in, {Release(kV3), Release(kV2)});
+       },
+       ActionKind::kInstall, kV3, "B"},
+      // Slots.
+      {"the older version's slot is replaced",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV0)};
+         in.disk.ukis = {Entry(kV1), Entry(kV0)};
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"running from slot B: install into A",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV0), Slot(1, kV1)};
+         in.disk.ukis = {Entry(kV1), Entry(kV0)};
+       },
+       ActionKind::kInstall, kV2, "A"},
+      {"a disk with one slot", [](DecideInput& in) { in.disk.slots = {Slot(0, kV1)}; },
+       ActionKind::kError, "", "none is inactive"},
+      // Configuration.
+      {"upgrade_channel None", [](DecideInput& in) { in.config.automatic = false; },
+       ActionKind::kIdle, "", "upgrade_channel is None"},
+      {"upgrade_channel None with --now",
+       [](DecideInput& in) {
+         in.config.automatic = false;
+         in.now = true;
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"--now waits for a boot on trial",
+       [](DecideInput& in) {
+         in.config.automatic = false;
+         in.now = true;
+         in.disk.ukis = {Entry(kV1, "+1-2")};
+       },
+       ActionKind::kIdle, "", "on trial"},
+      {"upgrade_channel None: no reboot into a pending entry",
+       [](DecideInput& in) {
+         in.config.automatic = false;
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+       },
+       ActionKind::kIdle, "", "upgrade_channel is None"},
+      {"no repository configured", [](DecideInput& in) { in.config.repository.clear(); },
+       ActionKind::kIdle, "", "no update repository configured"},
+      {"no repository configured, with --now",
+       [](DecideInput& in) {
+         in.config.repository.clear();
+         in.now = true;
+       },
+       ActionKind::kIdle, "", "no update repository configured"},
+      // The repository.
+      {"repository not read yet", [](DecideInput& in) { in.releases.reset(); },
+       ActionKind::kCheckRepository},
+      {"repository error",
+       [](DecideInput& in) { in.releases = Error(ErrorCode::kExpired, "timestamp expired"); },
+       ActionKind::kError, "", "timestamp expired"},
+      {"repository with no releases", [](DecideInput& in) { SetReleases(in, {}); },
+       ActionKind::kIdle, "", "no release of flavor"},
+  };
+  return rows;
+}
+
+std::string Detail(const Action& a) {
+  switch (a.kind) {
+    case ActionKind::kInstall:
+      return a.slot;
+    case ActionKind::kReboot:
+      return a.entry;
+    case ActionKind::kError:
+      return a.error ? a.error->ToString() : "";
+    case ActionKind::kRecordRollbacks: {
+      std::string s;
+      for (const auto& f : a.rollbacks) s += (s.empty() ? "" : ", ") + f.version + " " + f.file;
+      return s;
+    }
+    default:
+      return a.reason;
+  }
+}
+
+TEST(Decide, Table) {
+  ASSERT_GE(Table().size(), 30u);
+  for (const Row& row : Table()) {
+    SCOPED_TRACE(row.name);
+    DecideInput in = Base();
+    row.given(in);
+    const Action a = Decide(in);
+    EXPECT_EQ(ActionName(a.kind), std::string(ActionName(row.kind)));
+    EXPECT_EQ(a.version, row.version);
+    if (row.kind == ActionKind::kInstall || row.kind == ActionKind::kRecordRollbacks) {
+      EXPECT_EQ(Detail(a), row.detail);
+    } else {
+      EXPECT_NE(Detail(a).find(row.detail), std::string::npos) << Detail(a);
+    }
+    EXPECT_EQ(a.held_back.size(), row.held_back) << fmt::format("{}", fmt::join(a.held_back, "; "));
+    if (row.kind == ActionKind::kInstall) {
+      ASSERT_TRUE(a.release.has_value());
+      EXPECT_EQ(a.release->version, row.version);
+    }
+  }
+}
+
+TEST(Decide, RepositoryErrorKeepsItsCode) {
+  DecideInput in = Base();
+  in.releases = Error(ErrorCode::kBadSignature, "targets: signature");
+  const Action a = Decide(in);
+  ASSERT_TRUE(a.error.has_value());
+  EXPECT_EQ(a.error->code(), ErrorCode::kBadSignature);
+}
+
+TEST(Decide, HeldBackSaysWhy) {
+  DecideInput in = Base();
+  SetReleases(in, {Release(kV1), Release(kV2), Release(kV3, 50)});
+  in.node.machine_id = MachineId(kV3, false);
+  in.bad_versions = {kV2};
+  const Action a = Decide(in);
+  EXPECT_EQ(a.kind, ActionKind::kUpToDate);
+  EXPECT_EQ(a.held_back, (std::vector<std::string>{
+                             fmt::format("{}: staged rollout 50%, this node's bucket is {}", kV3,
+                                         slot::RolloutBucket(in.node.machine_id, kV3)),
+                             std::string(kV2) + ": recorded as bad on this node (skipped)"}));
+}
+
+}  // namespace
+}  // namespace hull::agent
