@@ -13,6 +13,7 @@
 #include "agent/node.h"
 #include "agent/sysfs.h"
 #include "agent/update.h"
+#include "base/exit_code.h"
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "slot/state.h"
@@ -69,7 +70,7 @@ int RunHealth(const UpdateOptions& o) {
   auto node = ReadNode();
   if (!node.ok()) {
     ev.Emit("unhealthy", {{"reasons", {node.error().ToString()}}});
-    return 1;
+    return kExitFailed;
   }
   std::vector<std::string> reasons;
   if (std::string why = CheckUsr(node->usrhash); !why.empty()) reasons.push_back(why);
@@ -107,7 +108,7 @@ int RunHealth(const UpdateOptions& o) {
                                      "back once its tries are used"}});
     (void)Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
   }
-  return 1;
+  return kExitFailed;
 }
 
 }  // namespace hull::agent

@@ -20,6 +20,7 @@
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/sysfs.h"
+#include "base/exit_code.h"
 #include "base/file.h"
 #include "base/subprocess.h"
 
@@ -262,7 +263,7 @@ int RunValidate(const ValidateOptions& o) {
     if (o.if_requested) return 0;
     std::fprintf(stderr, "hull-agent: no disk with serial '%s' is attached: nothing to validate\n",
                  kValidateSerial);
-    return 2;
+    return kExitError;
   }
   const std::string boot_id = Trim(ReadSysText("/proc/sys/kernel/random/boot_id", 64));
   const std::string first = o.state_dir + "/phase1.json";
@@ -298,7 +299,7 @@ int RunValidate(const ValidateOptions& o) {
   auto st = WriteFileAtomic(first, j.dump());
   if (!st.ok()) {
     WriteLine(o.console, kValidatePrefix + json{{"phase1", j}, {"error", st.error().ToString()}}.dump());
-    return 1;
+    return ExitCodeFor(st.error().code());
   }
   WriteLine(o.console, "hull-agent: phase 1 done, rebooting to check persistence");
   if (o.power) Command({"systemctl", "reboot", "--no-block"}, std::chrono::seconds(30));
