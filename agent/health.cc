@@ -90,7 +90,9 @@ int RunHealth(const UpdateOptions& o) {
   } else {
     reasons.push_back("cannot read the boot entries: " + disk.error().ToString());
   }
-  std::string pcr11 = ReadSysLine("/sys/class/tpm/tpm0/pcr-sha256/11");
+  // A report field: a node without a TPM reports no PCR 11.
+  auto pcr_line = ReadSysLine("/sys/class/tpm/tpm0/pcr-sha256/11");
+  std::string pcr11 = pcr_line.ok() ? *pcr_line : "";
   for (auto& ch : pcr11) ch = char(std::tolower(static_cast<unsigned char>(ch)));
   json facts = {{"version", node->version},
                 {"root_hash", node->usrhash},
