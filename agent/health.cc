@@ -13,6 +13,7 @@
 #include "agent/node.h"
 #include "agent/sysfs.h"
 #include "agent/update.h"
+#include "base/exit_code.h"
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "node/config.h"
@@ -70,7 +71,7 @@ int RunHealth(const UpdateOptions& o) {
   auto node = ReadNode();
   if (!node.ok()) {
     ev.Emit("unhealthy", {{"reasons", {node.error().ToString()}}});
-    return 1;
+    return kExitFailed;
   }
   std::vector<std::string> reasons;
   if (std::string why = CheckUsr(node->usrhash); !why.empty()) reasons.push_back(why);
@@ -90,7 +91,9 @@ int RunHealth(const UpdateOptions& o) {
   } else {
     reasons.push_back("cannot read the boot entries: " + disk.error().ToString());
   }
-  std::string pcr11 = ReadSysLine("/sys/class/tpm/tpm0/pcr-sha256/11");
+  // A report field: a node without a TPM reports no PCR 11.
+  auto pcr_line = ReadSysLine("/sys/class/tpm/tpm0/pcr-sha256/11");
+  std::string pcr11 = pcr_line.ok() ? *pcr_line : "";
   for (auto& ch : pcr11) ch = char(std::tolower(static_cast<unsigned char>(ch)));
   json facts = {{"version", node->version},
                 {"root_hash", node->usrhash},
@@ -108,7 +111,7 @@ int RunHealth(const UpdateOptions& o) {
                                      "back once its tries are used"}});
     (void)Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
   }
-  return 1;
+  return kExitFailed;
 }
 
 }  // namespace hull::agent

@@ -2,6 +2,8 @@
 // binary installed at /usr/libexec/hull/hull-agent.
 #include <CLI/CLI.hpp>
 
+#include "base/exit_code.h"
+
 #include "agent/update.h"
 #include "agent/validate.h"
 
@@ -20,7 +22,7 @@ int main(int argc, char** argv) {
   update->add_flag("!--no-reboot", u.reboot, "Install but do not reboot");
   update->footer(
       "Example: hull-agent update --now\n"
-      "Exit status: 0 installed or nothing to do, 1 refused for a security reason, 2 errors.");
+      "Exit status: 0 installed or nothing to do, 1 refused (security or policy), 2 errors.");
   auto* check = app.add_subcommand("check", "Verify the repository's metadata; print the newest release");
   check->add_flag("--json", u.json, "Print as JSON");
   auto* status = app.add_subcommand("status", "Booted version, slots, boot entries, bad versions");
@@ -43,7 +45,12 @@ int main(int argc, char** argv) {
       "Runs from hull-validate.service at the end of boot. First boot: collect facts, write\n"
       "markers, reboot; second boot: check the markers and print 'HULL-VALIDATE {json}'.");
   auto* probe = app.add_subcommand("probe", "The container payload of the validation");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11's own codes (100 and up) would bypass the table: usage is kExitError.
+    return app.exit(e) == 0 ? hull::kExitOk : hull::kExitError;
+  }
   if (update->parsed()) return hull::agent::RunUpdate(u);
   if (check->parsed()) return hull::agent::RunCheck(u);
   if (status->parsed()) return hull::agent::RunStatus(u);
@@ -51,5 +58,5 @@ int main(int argc, char** argv) {
   if (bless->parsed()) return hull::agent::RunBless(u);
   if (validate->parsed()) return hull::agent::RunValidate(v);
   if (probe->parsed()) return hull::agent::RunProbe();
-  return 2;
+  return hull::kExitError;
 }

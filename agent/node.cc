@@ -36,7 +36,9 @@ std::string DebianArch() {
 std::string PartitionDevice(const std::string& disk, uint32_t n) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/sys/block/" + disk, ec)) {
-    if (ReadSysLine(e.path().string() + "/partition") == std::to_string(n))
+    // Entries without a "partition" file (queue/, holders/...) are not partitions.
+    auto number = ReadSysLine(e.path().string() + "/partition");
+    if (number.ok() && *number == std::to_string(n))
       return "/dev/" + e.path().filename().string();
   }
   return "";
@@ -79,15 +81,17 @@ Status FindDisk(const Uuid& usr, Node& node) {
 
 Result<Node> ReadNode() {
   Node n;
-  auto hash = node::CmdlineValue(ReadSysText("/proc/cmdline"), "usrhash");
+  HULL_ASSIGN_OR_RETURN(std::string cmdline, ReadSysText("/proc/cmdline"));
+  auto hash = node::CmdlineValue(cmdline, "usrhash");
   if (!hash || hash->size() != 64)
     return Error(ErrorCode::kNotFound, "no usrhash= on the kernel command line: not a Hull node");
   n.usrhash = *hash;
-  node::OsRelease osrel = node::ParseOsRelease(ReadSysText("/usr/lib/os-release"));
+  HULL_ASSIGN_OR_RETURN(std::string osrel_text, ReadSysText("/usr/lib/os-release"));
+  node::OsRelease osrel = node::ParseOsRelease(osrel_text);
   n.version = osrel["IMAGE_VERSION"];
   n.flavor = osrel["VARIANT_ID"];
   n.arch = DebianArch();
-  n.machine_id = ReadSysLine("/etc/machine-id");
+  HULL_ASSIGN_OR_RETURN(n.machine_id, ReadSysLine("/etc/machine-id"));
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(n.usrhash));
   HULL_ASSIGN_OR_RETURN(gpt::VerityUuids uuids, gpt::DpsVerityUuids(root));
   HULL_TRY(FindDisk(uuids.data, n));
@@ -95,7 +99,8 @@ Result<Node> ReadNode() {
 }
 
 Result<std::string> MountEsp(const Node& node) {
-  auto mounts = ParseMountInfo(ReadSysText("/proc/self/mountinfo"));
+  HULL_ASSIGN_OR_RETURN(std::string mountinfo, ReadSysText("/proc/self/mountinfo"));
+  auto mounts = ParseMountInfo(mountinfo);
   if (mounts.ok()) {
     for (const auto& m : *mounts)
       if (m.source == node.esp_device && m.fstype == "vfat") return m.mount_point;

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "node/config.h"
 #include "agent/decide.h"
@@ -14,6 +15,7 @@
 #include "agent/facts.h"
 #include "agent/node.h"
 #include "agent/rollback.h"
+#include "base/exit_code.h"
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "slot/update.h"
@@ -40,10 +42,10 @@ struct Context {
 
 // The configuration (defaults when there is none), so that even the
 // errors of a node that cannot be read reach the event console.
-UpdateConfig Config(std::string* error) {
+UpdateConfig Config(std::optional<Error>* error) {
   auto cfg = LoadConfig();
   if (cfg.ok()) return std::move(*cfg);
-  if (cfg.error().code() != ErrorCode::kNotFound) *error = cfg.error().ToString();
+  if (cfg.error().code() != ErrorCode::kNotFound) *error = std::move(cfg).error();
   return {};
 }
 
@@ -59,10 +61,7 @@ Result<Context> OpenContext(UpdateConfig config, bool writable) {
 int Fail(const Events& ev, const Error& e) {
   ev.Emit("error", {{"message", e.ToString()}});
   std::fprintf(stderr, "hull-agent: %s\n", e.ToString().c_str());
-  bool security = e.code() == ErrorCode::kVerifyFailed || e.code() == ErrorCode::kBadSignature ||
-                  e.code() == ErrorCode::kRollback || e.code() == ErrorCode::kExpired ||
-                  e.code() == ErrorCode::kCorrupt;
-  return security ? 1 : 2;
+  return ExitCodeFor(e.code());
 }
 
 void Reboot(const Events& ev, const std::string& why) {
@@ -134,10 +133,10 @@ Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg,
 }  // namespace
 
 int RunUpdate(const UpdateOptions& o) {
-  std::string config_error;
+  std::optional<Error> config_error;
   UpdateConfig cfg = Config(&config_error);
   Events ev(cfg.event_console);
-  if (!config_error.empty()) return Fail(ev, Error(ErrorCode::kInvalidArgument, config_error));
+  if (config_error) return Fail(ev, *config_error);
   auto ctx = OpenContext(cfg, true);
   if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
@@ -188,7 +187,7 @@ int RunUpdate(const UpdateOptions& o) {
 }
 
 int RunBless(const UpdateOptions&) {
-  std::string config_error;
+  std::optional<Error> config_error;
   UpdateConfig cfg = Config(&config_error);
   Events ev(cfg.event_console);
   auto ctx = OpenContext(cfg, false);
@@ -235,7 +234,7 @@ int RunCheck(const UpdateOptions& o) {
 
 int RunStatus(const UpdateOptions& o) {
   Events quiet("");
-  std::string config_error;
+  std::optional<Error> config_error;
   auto ctx = OpenContext(Config(&config_error), false);
   if (!ctx.ok()) return Fail(quiet, ctx.error());
   const Context& c = *ctx;

@@ -20,6 +20,7 @@
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/sysfs.h"
+#include "base/exit_code.h"
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "node/os_release.h"
@@ -36,6 +37,14 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// A file's text for the validation report, where an absent or unreadable
+// file is itself the fact reported (no SELinux, no TPM, no first-boot state):
+// it reads as "".
+std::string Fact(const std::string& path, size_t max = 1 << 20) {
+  auto text = ReadSysText(path, max);
+  return text.ok() ? std::move(*text) : std::string();
+}
+
 // /dev/<name> of the virtio disk whose serial starts with `serial`, or "";
 // `found_serial` receives the whole serial.
 std::string FindDiskBySerial(const std::string& serial, std::string* found_serial) {
@@ -45,7 +54,7 @@ std::string FindDiskBySerial(const std::string& serial, std::string* found_seria
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name[0] == '.') continue;
-    std::string s = Trim(ReadSysText("/sys/block/" + name + "/serial", 256));
+    std::string s = Trim(Fact("/sys/block/" + name + "/serial", 256));
     if (s.rfind(serial, 0) == 0) {
       found = "/dev/" + name;
       *found_serial = s;
@@ -63,7 +72,7 @@ json Command(const std::vector<std::string>& argv, std::chrono::seconds timeout)
 
 json UsrFacts() {
   json j;
-  auto mounts = ParseMountInfo(ReadSysText("/proc/self/mountinfo", 4 << 20));
+  auto mounts = ParseMountInfo(Fact("/proc/self/mountinfo", 4 << 20));
   if (mounts.ok()) {
     if (auto m = FindMount(*mounts, "/usr")) {
       j["source"] = m->source;
@@ -162,7 +171,7 @@ std::string KernelLog() {
 
 json SelinuxFacts() {
   json j;
-  std::string enforce = Trim(ReadSysText("/sys/fs/selinux/enforce", 16));
+  std::string enforce = Trim(Fact("/sys/fs/selinux/enforce", 16));
   j["mode"] = enforce == "1" ? "enforcing" : enforce == "0" ? "permissive" : "disabled";
   auto denials = SelinuxDenials(KernelLog());
   j["denials"] = denials.size();
@@ -202,7 +211,7 @@ json BootFacts() {
   j["failed_units"] =
       Command({"systemctl", "--failed", "--plain", "--no-legend"}, std::chrono::seconds(30))
           .value("out", "");
-  auto mem = MemoryInUse(ReadSysText("/proc/meminfo"));
+  auto mem = MemoryInUse(Fact("/proc/meminfo"));
   if (mem.ok()) j["memory_used_bytes"] = *mem;
   return j;
 }
@@ -210,15 +219,15 @@ json BootFacts() {
 json Phase1(const std::string& disk) {
   json j;
   j["boot"] = BootFacts();
-  std::string cmdline = ReadSysText("/proc/cmdline");
+  std::string cmdline = Fact("/proc/cmdline");
   j["cmdline"] = Trim(cmdline);
   j["image_version"] =
-      node::OsReleaseValue(ReadSysText("/usr/lib/os-release"), "IMAGE_VERSION").value_or("");
-  j["kernel"] = Trim(ReadSysText("/proc/sys/kernel/osrelease"));
+      node::OsReleaseValue(Fact("/usr/lib/os-release"), "IMAGE_VERSION").value_or("");
+  j["kernel"] = Trim(Fact("/proc/sys/kernel/osrelease"));
   j["usr"] = UsrFacts();
-  std::string sb = ReadSysText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed",
-                            64);
-  auto v = ParseSecureBootVariable(AsBytes(sb));
+  auto sb = ReadSysText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed",
+                        64);
+  Result<bool> v = sb.ok() ? ParseSecureBootVariable(AsBytes(*sb)) : Result<bool>(sb.error());
   if (v.ok()) {
     j["secure_boot"] = *v;
     j["secure_boot_source"] = "efivars";
@@ -234,15 +243,15 @@ json Phase1(const std::string& disk) {
       j["secure_boot_error"] = v.error().ToString();
     }
   }
-  auto lockdown = ParseLockdown(ReadSysText("/sys/kernel/security/lockdown", 256));
+  auto lockdown = ParseLockdown(Fact("/sys/kernel/security/lockdown", 256));
   j["lockdown"] = lockdown.ok() ? *lockdown : "unknown";
-  std::string pcr = Trim(ReadSysText("/sys/class/tpm/tpm0/pcr-sha256/11", 256));
+  std::string pcr = Trim(Fact("/sys/class/tpm/tpm0/pcr-sha256/11", 256));
   j["tpm"] = access("/dev/tpm0", F_OK) == 0;
   if (!pcr.empty()) {
     for (auto& c : pcr) c = char(std::tolower(static_cast<unsigned char>(c)));
     j["pcr11"] = pcr;
   }
-  auto mounts = ParseMountInfo(ReadSysText("/proc/self/mountinfo", 4 << 20));
+  auto mounts = ParseMountInfo(Fact("/proc/self/mountinfo", 4 << 20));
   if (mounts.ok()) {
     if (auto m = FindMount(*mounts, "/etc")) j["etc_fstype"] = m->fstype;
     if (auto m = FindMount(*mounts, "/")) j["root_fstype"] = m->fstype;
@@ -264,19 +273,19 @@ int RunValidate(const ValidateOptions& o) {
     if (o.if_requested) return 0;
     std::fprintf(stderr, "hull-agent: no disk with serial '%s' is attached: nothing to validate\n",
                  kValidateSerial);
-    return 2;
+    return kExitError;
   }
-  const std::string boot_id = Trim(ReadSysText("/proc/sys/kernel/random/boot_id", 64));
+  const std::string boot_id = Trim(Fact("/proc/sys/kernel/random/boot_id", 64));
   const std::string first = o.state_dir + "/phase1.json";
   const std::string etc_marker = "/etc/hull-validate.marker";
   const std::string var_marker = o.state_dir + "/marker";
-  std::string saved = ReadSysText(first);
+  std::string saved = Fact(first);
   if (!saved.empty()) {
     json phase1 = json::parse(saved, nullptr, false);
     std::string prev = phase1.is_object() ? phase1.value("boot_id", "") : "";
     if (!prev.empty() && prev != boot_id) {
-      json persist = {{"etc", Trim(ReadSysText(etc_marker, 256)) == prev},
-                      {"var", Trim(ReadSysText(var_marker, 256)) == prev},
+      json persist = {{"etc", Trim(Fact(etc_marker, 256)) == prev},
+                      {"var", Trim(Fact(var_marker, 256)) == prev},
                       {"boot_id", boot_id}};
       json report = {{"phase1", phase1}, {"persist", persist}};
       unlink(first.c_str());
@@ -300,7 +309,7 @@ int RunValidate(const ValidateOptions& o) {
   auto st = WriteFileAtomic(first, j.dump());
   if (!st.ok()) {
     WriteLine(o.console, kValidatePrefix + json{{"phase1", j}, {"error", st.error().ToString()}}.dump());
-    return 1;
+    return ExitCodeFor(st.error().code());
   }
   WriteLine(o.console, "hull-agent: phase 1 done, rebooting to check persistence");
   if (o.power) Command({"systemctl", "reboot", "--no-block"}, std::chrono::seconds(30));

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "base/file.h"
+#include "base/sigpipe.h"
 
 extern char** environ;
 
@@ -154,7 +155,6 @@ Result<ProcessOutput> RunAllowFailure(const Command& cmd) {
   if (cmd.stdin_data.empty()) in.CloseEnd(1);
   auto deadline = std::chrono::steady_clock::now() + cmd.timeout;
   bool timed_out = false;
-  ::signal(SIGPIPE, SIG_IGN);
   while (out.fd[0] >= 0 || err.fd[0] >= 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -183,8 +183,13 @@ Result<ProcessOutput> RunAllowFailure(const Command& cmd) {
     drain(idx_out, out, result.out);
     drain(idx_err, err, result.err);
     if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t w = ::write(in.fd[1], cmd.stdin_data.data() + in_off,
-                          std::min<size_t>(65536, cmd.stdin_data.size() - in_off));
+      // A child may exit before reading all its input: EPIPE, not SIGPIPE.
+      ssize_t w;
+      {
+        SigpipeGuard guard;
+        w = ::write(in.fd[1], cmd.stdin_data.data() + in_off,
+                    std::min<size_t>(65536, cmd.stdin_data.size() - in_off));
+      }
       if (w <= 0) {
         in.CloseEnd(1);
       } else {

@@ -371,7 +371,10 @@ Status ParseRoot(const YamlReader& y, const YAML::Node& root, const FileReader& 
   if (YAML::Node v = root["vm_sizes"]) {
     HULL_ASSIGN_OR_RETURN(std::string name, y.Scalar(v, "vm_sizes"));
     auto text = read(name);
-    if (!text.ok()) return y.At(v, fmt::format("vm_sizes: {}", text.error().ToString()));
+    if (!text.ok()) {
+      // Keeps the reader's code: a missing file is kNotFound, not a typo.
+      return std::move(text).error().Wrap(y.Position(v.Mark()) + ": vm_sizes");
+    }
     HULL_TRY(ParseVmSizes(name, *text, cat));
   }
   return Ok();

@@ -7,13 +7,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include "base/sigpipe.h"
 
 namespace hull::http {
 namespace {
@@ -90,34 +91,6 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
   return Errorf(ErrorCode::kUnavailable, "cannot connect to {}: {}", url.HostPort(),
                 std::strerror(last));
 }
-
-// SSL_write may raise SIGPIPE on a peer that has gone; block it for this
-// thread around the call and discard one that became pending meanwhile, so a
-// library call never kills its program (the approach of curl's sigpipe.h).
-class SigpipeGuard {
- public:
-  SigpipeGuard() {
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old_);
-  }
-  ~SigpipeGuard() {
-    sigset_t pending;
-    sigpending(&pending);
-    if (sigismember(&pending, SIGPIPE) && !sigismember(&old_, SIGPIPE)) {
-      sigset_t only;
-      sigemptyset(&only);
-      sigaddset(&only, SIGPIPE);
-      timespec zero{0, 0};
-      sigtimedwait(&only, nullptr, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-
- private:
-  sigset_t old_;
-};
 
 }  // namespace
 

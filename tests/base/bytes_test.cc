@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/hex.h"
+#include "support/status_matchers.h"
 
 namespace hull {
 namespace {
@@ -37,8 +38,7 @@ TEST(ByteReader, ReadsExactlyToTheEdge) {
   EXPECT_EQ(*r.U8(), 3u);
   EXPECT_EQ(r.remaining(), 0u);
   auto past = r.U8("flag");
-  ASSERT_FALSE(past.ok());
-  EXPECT_EQ(past.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(past, ErrorCode::kCorrupt);
   EXPECT_EQ(past.error().message(), "truncated flag: need 1 bytes at offset 7, 0 left");
 }
 
@@ -48,9 +48,9 @@ TEST(ByteReader, ShortReadLeavesPositionAlone) {
   EXPECT_FALSE(r.Le32("magic").ok());
   EXPECT_EQ(r.offset(), 0u);
   EXPECT_FALSE(r.Take(4).ok());
-  EXPECT_TRUE(r.Take(3).ok());
+  EXPECT_OK(r.Take(3));
   EXPECT_FALSE(r.Seek(4).ok());
-  EXPECT_TRUE(r.Seek(3).ok());
+  EXPECT_OK(r.Seek(3));
 }
 
 TEST(ByteWriter, EncodesAndAligns) {
@@ -77,7 +77,7 @@ TEST(Hex, RoundTripAndErrors) {
   EXPECT_EQ(*HexDecode("00FF1a"), Bytes(std::begin(data), std::end(data)));
   EXPECT_EQ(HexDecode("abc").error().message(), "hex string has odd length 3");
   EXPECT_EQ(HexDecode("zz").error().message(), "not a hex digit 'z' at position 0");
-  EXPECT_TRUE(HexDecode("").ok());
+  EXPECT_OK(HexDecode(""));
 }
 
 TEST(ConstantTimeEqual, ComparesContentAndLength) {

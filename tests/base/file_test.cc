@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull {
 namespace {
 
@@ -15,28 +17,27 @@ namespace fs = std::filesystem;
 
 TEST(File, ReadWriteAtOffsets) {
   auto dir = TempDir::Create("hull-file-test");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   std::string path = dir->path() + "/f";
   auto f = File::CreateNew(path);
-  ASSERT_TRUE(f.ok());
-  ASSERT_TRUE(f->WriteAt(10, AsBytes("hello")).ok());
+  ASSERT_OK(f);
+  ASSERT_OK(f->WriteAt(10, AsBytes("hello")));
   EXPECT_EQ(*f->Size(), 15u);
   Bytes buf(5);
-  ASSERT_TRUE(f->ReadAt(10, buf).ok());
+  ASSERT_OK(f->ReadAt(10, buf));
   EXPECT_EQ(AsChars(buf), "hello");
   Bytes past(6);
   auto short_read = f->ReadAt(10, past);
-  ASSERT_FALSE(short_read.ok());
-  EXPECT_EQ(short_read.error().code(), ErrorCode::kCorrupt);
-  EXPECT_EQ(File::CreateNew(path).error().code(), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(File::OpenRead(dir->path() + "/missing").error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(short_read, ErrorCode::kCorrupt);
+  EXPECT_ERROR(File::CreateNew(path), ErrorCode::kAlreadyExists);
+  EXPECT_ERROR(File::OpenRead(dir->path() + "/missing"), ErrorCode::kNotFound);
 }
 
 TEST(AtomicFile, CommitReplacesAndKeepsMode) {
   auto dir = TempDir::Create("hull-file-test");
   std::string path = dir->path() + "/out";
-  ASSERT_TRUE(WriteFileAtomic(path, std::string_view("old")).ok());
-  ASSERT_TRUE(WriteFileAtomic(path, std::string_view("new content"), 0600).ok());
+  ASSERT_OK(WriteFileAtomic(path, std::string_view("old")));
+  ASSERT_OK(WriteFileAtomic(path, std::string_view("new content"), 0600));
   EXPECT_EQ(*ReadFileText(path), "new content");
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
@@ -50,11 +51,11 @@ TEST(AtomicFile, CommitReplacesAndKeepsMode) {
 TEST(AtomicFile, AbandonedWriteLeavesOldContentAndNoTemp) {
   auto dir = TempDir::Create("hull-file-test");
   std::string path = dir->path() + "/out";
-  ASSERT_TRUE(WriteFileAtomic(path, std::string_view("good")).ok());
+  ASSERT_OK(WriteFileAtomic(path, std::string_view("good")));
   {
     auto af = AtomicFile::Create(path);
-    ASSERT_TRUE(af.ok());
-    ASSERT_TRUE(af->file().WriteAt(0, AsBytes("half-writ")).ok());
+    ASSERT_OK(af);
+    ASSERT_OK(af->file().WriteAt(0, AsBytes("half-writ")));
     EXPECT_TRUE(fs::exists(af->temp_path()));
     // Destroyed without Commit(): as if the writer failed midway.
   }
@@ -66,17 +67,16 @@ TEST(AtomicFile, AbandonedWriteLeavesOldContentAndNoTemp) {
 
 TEST(AtomicFile, FailsInMissingDirectory) {
   auto r = WriteFileAtomic("/nonexistent-dir-hull/x", std::string_view("x"));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
 }
 
 TEST(TempDir, RemovedOnDestruction) {
   std::string path;
   {
     auto d = TempDir::Create("hull-td");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     path = d->path();
-    ASSERT_TRUE(WriteFileAtomic(path + "/x", std::string_view("1")).ok());
+    ASSERT_OK(WriteFileAtomic(path + "/x", std::string_view("1")));
     fs::create_directories(path + "/a/b");
   }
   EXPECT_FALSE(fs::exists(path));
@@ -86,7 +86,7 @@ TEST(TempDir, RemovedOnDestruction) {
 // go, and a ".partial" entry is never touched, however old.
 TEST(KeepMostRecent, KeepsNewestAndPartials) {
   auto d = TempDir::Create("hull-keep");
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   const std::string dir = d->path();
   const auto now = fs::file_time_type::clock::now();
   int age = 0;
@@ -96,7 +96,7 @@ TEST(KeepMostRecent, KeepsNewestAndPartials) {
     if (std::string_view(name).starts_with("dir")) {
       fs::create_directories(p + "/inside");
     } else {
-      ASSERT_TRUE(WriteFileAtomic(p, std::string_view("x")).ok());
+      ASSERT_OK(WriteFileAtomic(p, std::string_view("x")));
     }
     fs::last_write_time(p, now - std::chrono::hours(++age));
   }
@@ -112,10 +112,9 @@ TEST(KeepMostRecent, KeepsNewestAndPartials) {
 TEST(ReadFile, RefusesOversize) {
   auto dir = TempDir::Create("hull-file-test");
   std::string path = dir->path() + "/big";
-  ASSERT_TRUE(WriteFileAtomic(path, std::string(100, 'x')).ok());
+  ASSERT_OK(WriteFileAtomic(path, std::string(100, 'x')));
   auto r = ReadFileBytes(path, 99);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(r, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

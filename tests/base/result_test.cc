@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull {
 namespace {
 
@@ -23,11 +25,10 @@ Status CheckEven(int v) {
 
 TEST(Result, ValueAndError) {
   auto ok = Quarter(8);
-  ASSERT_TRUE(ok.ok());
+  ASSERT_OK(ok);
   EXPECT_EQ(*ok, 2);
   auto bad = Quarter(6);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(bad, ErrorCode::kInvalidArgument);
   EXPECT_EQ(bad.error().ToString(), "second halving: 3 is odd");
   EXPECT_EQ(bad.error().message(), "3 is odd");
 }
@@ -40,7 +41,7 @@ TEST(Result, ContextChainsOutermostFirst) {
 }
 
 TEST(Result, StatusPropagates) {
-  EXPECT_TRUE(CheckEven(4).ok());
+  EXPECT_OK(CheckEven(4));
   Status st = CheckEven(5);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message(), "5 is odd");
@@ -68,8 +69,7 @@ Result<int> AssignWithContext() {
 // The context of a temporary must survive HULL_TRY (it once dangled).
 TEST(Result, ContextOnTemporaryInsideTry) {
   Status st = TryWithContext();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kRollback);
+  ASSERT_ERROR(st, ErrorCode::kRollback);
   EXPECT_EQ(st.error().ToString(), "timestamp: older");
   auto r = AssignWithContext();
   ASSERT_FALSE(r.ok());

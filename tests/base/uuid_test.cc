@@ -3,13 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "base/hex.h"
+#include "support/status_matchers.h"
 
 namespace hull {
 namespace {
 
 TEST(Uuid, ParseFormatRoundTrip) {
   auto u = Uuid::Parse("8484680C-9521-48c6-9c11-b0720656f69e");
-  ASSERT_TRUE(u.ok());
+  ASSERT_OK(u);
   EXPECT_EQ(u->ToString(), "8484680c-9521-48c6-9c11-b0720656f69e");
   EXPECT_EQ(HexEncode(u->bytes()), "8484680c952148c69c11b0720656f69e");
   EXPECT_FALSE(u->IsNil());
@@ -30,7 +31,7 @@ TEST(Uuid, RejectsMalformed) {
                           "8484680c-9521-48c6-9c11-b0720656f69g", "8484680c+9521-48c6-9c11-b0720656f69e"}) {
     auto r = Uuid::Parse(bad);
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_ERROR(r, ErrorCode::kInvalidArgument);
   }
 }
 

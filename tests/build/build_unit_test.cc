@@ -18,6 +18,7 @@
 #include "disk/image.h"
 #include "gpt/attributes.h"
 #include "gpt/types.h"
+#include "support/status_matchers.h"
 
 namespace hull::build {
 namespace {
@@ -30,7 +31,7 @@ TEST(Derive, SaltIsSha256OfPurposeNameVersion) {
   auto sum = hull::Run(Command{.argv = {"sh", "-c",
                                         "printf 'hull-verity-salt\\000HullImmutable\\000"
                                         "202611.25.0' | sha256sum"}});
-  ASSERT_TRUE(sum.ok()) << sum.error().ToString();
+  ASSERT_OK(sum);
   EXPECT_EQ(HexEncode(VeritySalt("HullImmutable", "202611.25.0")), sum->out.substr(0, 64));
   EXPECT_NE(VeritySalt("HullImmutable", "202611.25.1"), VeritySalt("HullImmutable", "202611.25.0"));
 }
@@ -47,11 +48,10 @@ TEST(Derive, UuidsAreVersion8AndDistinctPerPurpose) {
 TEST(Epoch, FromVersionDate) {
   // date -u -d 2026-11-25 +%s
   auto e = SourceDateEpochForVersion("202611.25.3");
-  ASSERT_TRUE(e.ok());
+  ASSERT_OK(e);
   EXPECT_EQ(*e, 1795564800);
   auto bad = SourceDateEpochForVersion("2026.11.25");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(bad, ErrorCode::kInvalidArgument);
 }
 
 spec::ImageSpec SpecWith(std::vector<std::string> cmdline, spec::SelinuxMode mode) {
@@ -84,7 +84,7 @@ TEST(Names, UkiAndStem) {
 
 TEST(Sizes, FromContentWithHeadroom) {
   auto p = ComputeSizes({}, 100 * kMiB, 20 * kMiB);
-  ASSERT_TRUE(p.ok());
+  ASSERT_OK(p);
   EXPECT_EQ(p->usr, 125 * kMiB);
   // The tree for 125 MiB of 4 KiB blocks: 32000 digests -> 250 + 2 + 1 hash
   // blocks + the superblock block = 1040384 bytes, rounded up to 1 MiB.
@@ -92,14 +92,13 @@ TEST(Sizes, FromContentWithHeadroom) {
   EXPECT_EQ(p->esp, 64 * kMiB);
   EXPECT_EQ(p->root, kDefaultRootBytes);
   auto big_esp = ComputeSizes({}, 4096, 40 * kMiB);
-  ASSERT_TRUE(big_esp.ok());
+  ASSERT_OK(big_esp);
   EXPECT_EQ(big_esp->esp, 96 * kMiB);
 }
 
 TEST(Sizes, SpecSmallerThanContentIsRefused) {
   auto p = ComputeSizes({.usr = 10 * kMiB}, 20 * kMiB, 0);
-  ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(p, ErrorCode::kInvalidArgument);
   EXPECT_THAT(p.error().ToString(), HasSubstr("partitions.usr is 10485760 bytes"));
 }
 
@@ -120,7 +119,7 @@ TEST(Layout, DesignOrderLabelsAndDpsUuids) {
                   .root_image = "/r",
                   .root_hash = root};
   auto l = BuildLayout(in);
-  ASSERT_TRUE(l.ok()) << l.error().ToString();
+  ASSERT_OK(l);
   std::vector<std::string> labels, types;
   for (const auto& p : l->partitions) {
     labels.push_back(p.label);
@@ -151,7 +150,7 @@ const char kDep[] =
 
 TEST(InitrdModules, ClosedOverDepsWithBuiltinsAndAbsent) {
   auto deps = rootfs::ParseModulesDep(kDep);
-  ASSERT_TRUE(deps.ok());
+  ASSERT_OK(deps);
   auto r = ResolveInitrdModules(*deps, {"kernel/drivers/block/virtio_blk.ko"},
                                 {"dm_verity", "erofs", "virtio_blk", "sha256_ssse3", "tpm_crb"});
   EXPECT_THAT(r.paths, ElementsAre("kernel/arch/x86/crypto/sha256-ssse3.ko",
@@ -166,19 +165,18 @@ class InitrdFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     auto t = TempDir::Create("hull-initrd-test");
-    ASSERT_TRUE(t.ok());
+    ASSERT_OK(t);
     dir_ = t->Release();
     mods_ = dir_ + "/lib/modules/6.1.0-t";
     for (const char* m : {"kernel/drivers/md/dm-verity.ko", "kernel/drivers/md/dm-bufio.ko",
                           "kernel/drivers/md/dm-mod.ko", "kernel/fs/erofs/erofs.ko",
                           "kernel/drivers/gpu/drm/drm.ko"}) {
       fs::create_directories(fs::path(mods_ + "/" + m).parent_path());
-      ASSERT_TRUE(WriteFileAtomic(mods_ + "/" + m, std::string("module ") + m).ok());
+      ASSERT_OK(WriteFileAtomic(mods_ + "/" + m, std::string("module ") + m));
     }
-    ASSERT_TRUE(WriteFileAtomic(mods_ + "/modules.dep", std::string(kDep)).ok());
-    ASSERT_TRUE(
-        WriteFileAtomic(mods_ + "/modules.builtin", std::string("kernel/fs/ext4/ext4.ko\n")).ok());
-    ASSERT_TRUE(WriteFileAtomic(dir_ + "/init", std::string("#!fake init\n"), 0755).ok());
+    ASSERT_OK(WriteFileAtomic(mods_ + "/modules.dep", std::string(kDep)));
+    ASSERT_OK(WriteFileAtomic(mods_ + "/modules.builtin", std::string("kernel/fs/ext4/ext4.ko\n")));
+    ASSERT_OK(WriteFileAtomic(dir_ + "/init", std::string("#!fake init\n"), 0755));
   }
   void TearDown() override { fs::remove_all(dir_); }
   InitrdOptions Options(const std::string& out) {
@@ -194,15 +192,15 @@ class InitrdFiles : public ::testing::Test {
 
 TEST_F(InitrdFiles, NewcZstdSortedWithFixedMtimes) {
   auto r = WriteInitrd(Options(dir_ + "/a.cpio.zst"));
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   auto magic =
       hull::Run(Command{.argv = {"sh", "-c", "zstd -dc " + dir_ + "/a.cpio.zst | head -c 6"}});
-  ASSERT_TRUE(magic.ok());
+  ASSERT_OK(magic);
   EXPECT_EQ(magic->out, "070701");  // newc
   auto list =
       hull::Run(Command{.argv = {"bsdtar", "-tvf", dir_ + "/a.cpio.zst"}, .env = {"TZ=UTC"}});
   // mtime 1764028800 = 2025-11-25 00:00 UTC (date -u -d @1764028800).
-  ASSERT_TRUE(list.ok()) << list.error().ToString();
+  ASSERT_OK(list);
   const std::string& o = list->out;
   EXPECT_THAT(o, HasSubstr("-rwxr-xr-x  1 0      0          12 Nov 25  2025 init\n"));
   EXPECT_THAT(o, HasSubstr("usr/lib/modules/6.1.0-t/kernel/drivers/md/dm-bufio.ko\n"));
@@ -214,7 +212,7 @@ TEST_F(InitrdFiles, NewcZstdSortedWithFixedMtimes) {
   EXPECT_LT(o.find("dm-bufio"), o.find("dm-mod"));
   EXPECT_LT(o.find("dm-mod"), o.find("dm-verity"));
   auto again = WriteInitrd(Options(dir_ + "/b.cpio.zst"));
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   auto a = ReadFileBytes(dir_ + "/a.cpio.zst");
   auto b = ReadFileBytes(dir_ + "/b.cpio.zst");
   ASSERT_TRUE(a.ok() && b.ok());
@@ -227,11 +225,11 @@ TEST_F(InitrdFiles, CacheReusesSameEntriesOnly) {
   auto o = Options(dir_ + "/a.cpio.zst");
   o.cache_dir = dir_ + "/cache";
   auto first = WriteInitrd(o);
-  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  ASSERT_OK(first);
   EXPECT_FALSE(first->cache_hit);
   o.output = dir_ + "/b.cpio.zst";
   auto second = WriteInitrd(o);
-  ASSERT_TRUE(second.ok()) << second.error().ToString();
+  ASSERT_OK(second);
   EXPECT_TRUE(second->cache_hit);
   EXPECT_EQ(second->modules.paths, first->modules.paths);
   auto a = ReadFileBytes(dir_ + "/a.cpio.zst"), b = ReadFileBytes(dir_ + "/b.cpio.zst");
@@ -239,16 +237,16 @@ TEST_F(InitrdFiles, CacheReusesSameEntriesOnly) {
   EXPECT_EQ(*a, *b);
   // The cached bytes are what an uncached build writes.
   auto plain = WriteInitrd(Options(dir_ + "/p.cpio.zst"));
-  ASSERT_TRUE(plain.ok());
+  ASSERT_OK(plain);
   EXPECT_EQ(*ReadFileBytes(dir_ + "/p.cpio.zst"), *a);
 
-  ASSERT_TRUE(WriteFileAtomic(mods_ + "/kernel/fs/erofs/erofs.ko", std::string("changed")).ok());
+  ASSERT_OK(WriteFileAtomic(mods_ + "/kernel/fs/erofs/erofs.ko", std::string("changed")));
   o.output = dir_ + "/c.cpio.zst";
   auto third = WriteInitrd(o);
-  ASSERT_TRUE(third.ok()) << third.error().ToString();
+  ASSERT_OK(third);
   EXPECT_FALSE(third->cache_hit);
   auto list = hull::Run(Command{.argv = {"sh", "-c", "zstd -dc " + dir_ + "/c.cpio.zst | strings"}});
-  ASSERT_TRUE(list.ok());
+  ASSERT_OK(list);
   EXPECT_THAT(list->out, HasSubstr("changed"));
 }
 
@@ -256,8 +254,7 @@ TEST_F(InitrdFiles, MissingInitNamesTheFix) {
   auto o = Options(dir_ + "/c.cpio.zst");
   o.init_binary = dir_ + "/nope";
   auto r = WriteInitrd(o);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
   EXPECT_THAT(r.error().ToString(), HasSubstr("or pass --init PATH"));
   EXPECT_FALSE(fs::exists(dir_ + "/c.cpio.zst"));
 }
@@ -270,11 +267,11 @@ TEST(Ext4, Argv) {
 
 TEST(Ext4, CtimeScriptCoversRootAndEveryPathSorted) {
   auto t = TempDir::Create("hull-ctime-test");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   fs::create_directories(t->path() + "/var/lib");
   fs::create_directories(t->path() + "/etc");
   auto s = CtimeScript(t->path(), 42);
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   EXPECT_EQ(*s,
             "set_inode_field / ctime @42\n"
             "set_inode_field /etc ctime @42\n"
@@ -287,22 +284,21 @@ TEST(Ext4, CtimeScriptCoversRootAndEveryPathSorted) {
 // upper directory as /etc, and a path the policy marks <<none>> is skipped.
 TEST(Ext4, LabelScriptFollowsFileContextsAndEquivalences) {
   auto t = TempDir::Create("hull-label-test");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   const std::string tree = t->path() + "/tree", fc = t->path() + "/fc";
   fs::create_directories(tree + "/" + kEtcOverlayDir + "/upper");
   fs::create_directories(tree + "/proc");
   fs::create_symlink("usr/lib", tree + "/lib");
-  ASSERT_TRUE(WriteFileAtomic(fc,
+  ASSERT_OK(WriteFileAtomic(fc,
                               "/.*\tsystem_u:object_r:default_t:s0\n"
                               "/\t-d\tsystem_u:object_r:root_t:s0\n"
                               "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"
                               "/usr/lib(/.*)?\tsystem_u:object_r:lib_t:s0\n"
                               "/var(/.*)?\tsystem_u:object_r:var_t:s0\n"
-                              "/proc\t-d\t<<none>>\n")
-                  .ok());
-  ASSERT_TRUE(WriteFileAtomic(fc + ".subs_dist", "/lib /usr/lib\n").ok());
+                              "/proc\t-d\t<<none>>\n"));
+  ASSERT_OK(WriteFileAtomic(fc + ".subs_dist", "/lib /usr/lib\n"));
   auto s = LabelScript(tree, fc);
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(*s,
             "ea_set / security.selinux system_u:object_r:root_t:s0\n"
             "ea_set /lib security.selinux system_u:object_r:lib_t:s0\n"
@@ -312,8 +308,7 @@ TEST(Ext4, LabelScriptFollowsFileContextsAndEquivalences) {
             "ea_set /var/lib/hull/etc-overlay security.selinux system_u:object_r:var_t:s0\n"
             "ea_set /var/lib/hull/etc-overlay/upper security.selinux system_u:object_r:etc_t:s0\n");
   auto bad = LabelScript(tree, t->path() + "/missing");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(bad, ErrorCode::kCorrupt);
   EXPECT_THAT(bad.error().ToString(), HasSubstr("cannot be loaded"));
 }
 
@@ -321,8 +316,8 @@ TEST(Ext4, LabelScriptFollowsFileContextsAndEquivalences) {
 // .deb-level inputs come in through the compose key.
 TEST(Products, KeyFollowsEveryShapeAndPackInput) {
   auto t = TempDir::Create("products-key");
-  ASSERT_TRUE(t.ok());
-  ASSERT_TRUE(WriteFileAtomic(t->path() + "/motd", std::string("hello\n")).ok());
+  ASSERT_OK(t);
+  ASSERT_OK(WriteFileAtomic(t->path() + "/motd", std::string("hello\n")));
   spec::ImageSpec s;
   s.name = "Node";
   s.version = "202611.25.0";
@@ -332,7 +327,7 @@ TEST(Products, KeyFollowsEveryShapeAndPackInput) {
       .spec = &s, .spec_dir = t->path(), .compose_key = "c1", .source_date_epoch = 1764028800};
   auto key = [&]() {
     auto m = ProductMaterial(in);
-    EXPECT_TRUE(m.ok()) << m.error().ToString();
+    EXPECT_OK(m);
     return ProductKey(in.compose_key, m.ok() ? *m : "");
   };
   const std::string base = key();
@@ -348,7 +343,7 @@ TEST(Products, KeyFollowsEveryShapeAndPackInput) {
   changed("compose key");
   s.kernel.modules.push_back("nvme*");
   changed("module allow-list");
-  ASSERT_TRUE(WriteFileAtomic(t->path() + "/motd", std::string("hello!\n")).ok());
+  ASSERT_OK(WriteFileAtomic(t->path() + "/motd", std::string("hello!\n")));
   changed("a file's content");
   s.services.enable = {"containerd.service"};
   changed("services");
@@ -367,21 +362,20 @@ TEST(Products, KeyFollowsEveryShapeAndPackInput) {
   // A missing files source is an error, not a silent key.
   s.files = {{"absent", "/etc/absent"}};
   auto m = ProductMaterial(in);
-  ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(m, ErrorCode::kNotFound);
   EXPECT_EQ(ProductDir("/c", "k"), "/c/products/k");
 }
 
 TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
   auto work = TempDir::Create("hull-node-files");
-  ASSERT_TRUE(work.ok());
+  ASSERT_OK(work);
   const std::string root = work->path() + "/root.json";
-  ASSERT_TRUE(WriteFileAtomic(root, "{}").ok());
+  ASSERT_OK(WriteFileAtomic(root, "{}"));
   auto enabled = [&](const std::string& repository) {
     spec::ImageSpec s;
     s.update.repository = repository;
     s.update.trusted_root = repository.empty() ? "" : root;
-    EXPECT_TRUE(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s).ok());
+    EXPECT_OK(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s));
     return s.services.enable;
   };
   EXPECT_THAT(enabled(""), ::testing::ElementsAre("hull-validate.service", "hull-health.service",
@@ -395,8 +389,7 @@ TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
   s.update.repository = "http://10.0.2.2:8080/repo/";
   s.update.trusted_root = "missing.json";
   auto st = AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s);
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(st, ErrorCode::kNotFound);
 }
 
 }  // namespace

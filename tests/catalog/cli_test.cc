@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/status_matchers.h"
 
 namespace hull {
 namespace {
@@ -21,7 +22,7 @@ ProcessOutput Hull(std::vector<std::string> args) {
   // Run from / so the embedded catalogs, not files in the working tree, are used.
   auto out =
       hull::RunAllowFailure(Command{.argv = args, .cwd = "/", .timeout = std::chrono::seconds(30)});
-  EXPECT_TRUE(out.ok()) << out.error().ToString();
+  EXPECT_OK(out);
   return out.ok() ? *out : ProcessOutput{};
 }
 
@@ -37,8 +38,8 @@ TEST(CatalogCli, ResolveAcceptedPrintsNameVariantAndWhy) {
 TEST(CatalogCli, ResolveJson) {
   auto out = Hull({"resolve", "--os-sku", "ubuntu", "--vm-size", "standard_d4ps_v6",
                    "--enable-fips", "--json"});
-  // Ubuntu has no ARM64 FIPS image: refused, exit 2, JSON still on stdout.
-  EXPECT_EQ(out.exit_code, 2);
+  // Ubuntu has no ARM64 FIPS image: refused, exit 1, JSON still on stdout.
+  EXPECT_EQ(out.exit_code, 1);
   auto j = nlohmann::json::parse(out.out);
   EXPECT_EQ(j["accepted"], false);
   ASSERT_EQ(j["violations"].size(), 1u);
@@ -53,10 +54,12 @@ TEST(CatalogCli, ResolveJson) {
   EXPECT_EQ(k["os_version"], "22.04");
 }
 
-TEST(CatalogCli, RefusedListsEveryReasonAndExits2) {
+// A refusal exits 1 as everywhere in hull (README, "Exit status"), apart
+// from bad input's 2.
+TEST(CatalogCli, RefusedListsEveryReasonAndExits1) {
   auto out = Hull({"resolve", "--os-sku", "AzureContainerLinux", "--vm-size", "Standard_A2_v2",
                    "--kubernetes-version", "1.33", "--upgrade-channel", "Unmanaged"});
-  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_EQ(out.exit_code, 1);
   EXPECT_EQ(out.out, "");
   EXPECT_THAT(out.err, HasSubstr("hull: refused: 6 rules violated\n"));
   for (const char* rule :
@@ -98,13 +101,13 @@ TEST(CatalogCli, ListVersionsMigrate) {
   EXPECT_EQ(m["rollback"].size(), 2u);
   auto win = Hull({"migrate", "--from-sku", "Ubuntu", "--to-sku", "Windows2022", "--vm-size",
                    "Standard_D4s_v5"});
-  EXPECT_EQ(win.exit_code, 2);
+  EXPECT_EQ(win.exit_code, 1);
   EXPECT_THAT(win.err, HasSubstr("[migration-os-type]"));
 }
 
 TEST(CatalogCli, ValidatePrintsANodepoolTable) {
   auto dir = TempDir::Create("hull-catalog-cli");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   std::string good = dir->path() + "/good.yaml", bad = dir->path() + "/bad.yaml";
   std::ofstream(good) << "kubernetesVersion: \"1.34\"\npools:\n"
                          "  - {name: sys, vmSize: Standard_D4s_v5}\n"
@@ -119,7 +122,7 @@ TEST(CatalogCli, ValidatePrintsANodepoolTable) {
   EXPECT_THAT(ok.out, HasSubstr("win          Windows  Windows2022          Standard_D4s_v5        "
                                 "  AKSWindows-2022-containerd-gen2\n"));
   auto refused = Hull({"validate", bad});
-  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("hull: pool win: refused: 1 rule violated"));
   EXPECT_THAT(refused.err,
               HasSubstr("[first-pool-linux] the first node pool of a cluster must be Linux"));
@@ -136,7 +139,7 @@ TEST(CatalogCli, CatalogFileAndHullCatalog) {
   EXPECT_EQ(j["spec"], "specs/default.yaml");
   auto channel = Hull({"resolve", "--catalog", "hull", "--vm-size", "Standard_D4s_v5",
                        "--upgrade-channel", "SecurityPatch"});
-  EXPECT_EQ(channel.exit_code, 2);
+  EXPECT_EQ(channel.exit_code, 1);
   EXPECT_THAT(channel.err, HasSubstr("[immutable-image-channels]"));
   auto missing = Hull({"list", "--catalog", "/nonexistent/catalog.yaml"});
   EXPECT_EQ(missing.exit_code, 2);

@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "catalog/catalog.h"
+#include "support/status_matchers.h"
 
 namespace hull::catalog {
 namespace {
@@ -51,7 +52,7 @@ std::string Replace(std::string text, const std::string& from, const std::string
 
 TEST(Loader, MinimalCatalogLoads) {
   auto cat = ParseCatalog("t.yaml", kMinimal, NoIncludes);
-  ASSERT_TRUE(cat.ok()) << cat.error().ToString();
+  ASSERT_OK(cat);
   EXPECT_EQ(cat->name, "t");
   ASSERT_EQ(cat->images.size(), 1u);
   EXPECT_EQ(cat->images[0].versions[0].ToString(), "202601.02.0");
@@ -101,7 +102,7 @@ TEST(Loader, MalformedCatalogsNameFileLineAndProblem) {
     std::string text = Replace(kMinimal, c.from, c.to);
     auto cat = ParseCatalog("t.yaml", text, NoIncludes);
     ASSERT_FALSE(cat.ok()) << c.error;
-    EXPECT_EQ(cat.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_ERROR(cat, ErrorCode::kInvalidArgument);
     EXPECT_THAT(cat.error().ToString(), StartsWith(c.error));
   }
 }
@@ -130,14 +131,14 @@ TEST(Loader, BuiltinCatalogsAreTheFilesOfCatalogDir) {
   ASSERT_NE(src, nullptr);
   for (const char* name : {"aks.yaml", "hull.yaml", "vm-sizes.yaml"}) {
     auto text = ReadFileText(std::string(src) + "/catalog/" + name);
-    ASSERT_TRUE(text.ok()) << text.error().ToString();
+    ASSERT_OK(text);
     EXPECT_EQ(BuiltinCatalogFiles().at(name), *text) << name;
   }
   for (const char* name : {"aks", "hull"}) {
     auto builtin = LoadBuiltinCatalog(name);
-    ASSERT_TRUE(builtin.ok()) << builtin.error().ToString();
+    ASSERT_OK(builtin);
     auto file = LoadCatalogFile(std::string(src) + "/catalog/" + name + ".yaml");
-    ASSERT_TRUE(file.ok()) << file.error().ToString();
+    ASSERT_OK(file);
     EXPECT_EQ(builtin->images.size(), file->images.size());
     EXPECT_EQ(builtin->rules.size(), file->rules.size());
   }
@@ -148,7 +149,7 @@ TEST(Loader, BuiltinCatalogsAreTheFilesOfCatalogDir) {
 
 TEST(Loader, EverySizeFamilyAndRuleCitesASource) {
   auto cat = LoadBuiltinCatalog("aks");
-  ASSERT_TRUE(cat.ok()) << cat.error().ToString();
+  ASSERT_OK(cat);
   for (const auto& fam : cat->vm_sizes) {
     EXPECT_THAT(fam.source, StartsWith("https://learn.microsoft.com/")) << fam.series[0];
   }

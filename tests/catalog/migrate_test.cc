@@ -3,6 +3,8 @@
 
 #include "catalog/engine.h"
 
+#include "support/status_matchers.h"
+
 namespace hull::catalog {
 namespace {
 
@@ -33,7 +35,7 @@ std::vector<std::string> Ids(const MigrationPlan& p) {
 
 TEST(Migration, UbuntuToAclPlansStepsAndRollback) {
   auto plan = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4s_v5"), "azurecontainerlinux");
-  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  ASSERT_OK(plan);
   ASSERT_TRUE(plan->ok());
   EXPECT_EQ(plan->from.image_name, "AKSUbuntu-2204gen2containerd");
   EXPECT_EQ(plan->to.image_name, "AKSAzureContainerLinux-202606.01.0");
@@ -47,7 +49,7 @@ TEST(Migration, UbuntuToAclPlansStepsAndRollback) {
 
 TEST(Migration, AzureLinuxToUbuntu) {
   auto plan = PlanMigration(Aks(), Pool("AzureLinux", "Standard_D4ps_v6"), "Ubuntu");
-  ASSERT_TRUE(plan.ok());
+  ASSERT_OK(plan);
   ASSERT_TRUE(plan->ok());
   EXPECT_EQ(plan->to.image_name, "AKSUbuntu-2204gen2arm64containerd");
 }
@@ -58,19 +60,19 @@ TEST(Migration, TargetRulesSeeThePoolsSizeFeaturesAndChannel) {
   auto plan = PlanMigration(
       Aks(), Pool("AzureLinux", "Standard_D4s_v5", {"pod_sandboxing"}, "SecurityPatch"),
       "AzureContainerLinux");
-  ASSERT_TRUE(plan.ok());
+  ASSERT_OK(plan);
   EXPECT_FALSE(plan->ok());
   EXPECT_THAT(Ids(*plan), ElementsAre("pod-sandboxing-azure-linux", "acl-no-pod-sandboxing",
                                       "acl-upgrade-channel", "trusted-launch-vs-pod-sandboxing"));
   EXPECT_THAT(plan->violations[2].message, HasSubstr("target AzureContainerLinux: "));
   EXPECT_TRUE(plan->steps.empty());
   auto ampere = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4ps_v5"), "AzureContainerLinux");
-  ASSERT_TRUE(ampere.ok());
+  ASSERT_OK(ampere);
   EXPECT_THAT(Ids(*ampere),
               ElementsAre("trusted-launch-size", "acl-trusted-launch", "acl-arm64-cobalt-v6"));
   auto old = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4s_v5", {}, "", "1.33"),
                            "AzureContainerLinux");
-  ASSERT_TRUE(old.ok());
+  ASSERT_OK(old);
   EXPECT_THAT(Ids(*old), ElementsAre("acl-kubernetes-1.34"));
 }
 
@@ -78,7 +80,7 @@ TEST(Migration, WindowsIsRefusedBothWays) {
   for (auto [from, to] : {std::pair{"Ubuntu", "Windows2022"}, std::pair{"Windows2019", "Ubuntu"},
                           std::pair{"Windows2019", "Windows2022"}}) {
     auto plan = PlanMigration(Aks(), Pool(from, "Standard_D4s_v5"), to);
-    ASSERT_TRUE(plan.ok());
+    ASSERT_OK(plan);
     EXPECT_THAT(Ids(*plan), ElementsAre("migration-os-type")) << from << "->" << to;
   }
   auto plan = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4s_v5"), "Windows2022");
@@ -89,7 +91,7 @@ TEST(Migration, WindowsIsRefusedBothWays) {
 
 TEST(Migration, SameSkuAndUnknownSku) {
   auto same = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4s_v5"), "ubuntu");
-  ASSERT_TRUE(same.ok());
+  ASSERT_OK(same);
   EXPECT_THAT(Ids(*same), ElementsAre("migration-same-sku"));
   auto unknown = PlanMigration(Aks(), Pool("Ubuntu", "Standard_D4s_v5"), "Flatcar");
   ASSERT_FALSE(unknown.ok());
@@ -100,7 +102,7 @@ TEST(Migration, NoRollbackImageWhenTheSourceIsRefused) {
   // Azure Linux with an NC A100 v4 GPU is refused today; Ubuntu accepts it.
   auto plan =
       PlanMigration(Aks(), Pool("AzureLinux", "Standard_NC24ads_A100_v4", {"gpu"}), "Ubuntu");
-  ASSERT_TRUE(plan.ok());
+  ASSERT_OK(plan);
   ASSERT_TRUE(plan->ok());
   ASSERT_EQ(plan->rollback.size(), 1u);
   EXPECT_THAT(plan->rollback[0], HasSubstr("no rollback image"));
@@ -114,9 +116,9 @@ pools:
   - {name: kata, osSKU: AzureLinux, vmSize: Standard_D4s_v5, features: [pod_sandboxing]}
 )";
   auto spec = ParseClusterSpec("c.yaml", yaml);
-  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  ASSERT_OK(spec);
   auto results = ValidateCluster(Aks(), *spec);
-  ASSERT_TRUE(results.ok());
+  ASSERT_OK(results);
   ASSERT_EQ(results->size(), 3u);
   EXPECT_FALSE((*results)[0].decision.ok());
   EXPECT_EQ((*results)[0].decision.violations[0].rule, "first-pool-linux");

@@ -7,6 +7,8 @@
 
 #include "catalog/engine.h"
 
+#include "support/status_matchers.h"
+
 namespace hull::catalog {
 namespace {
 
@@ -93,12 +95,12 @@ void CheckInvariants(const Decision& d, const Request& req, const SizeInfo& size
 
 TEST(CatalogProperty, EveryReturnedImageSatisfiesEveryConstraint) {
   auto cat = LoadBuiltinCatalog("aks");
-  ASSERT_TRUE(cat.ok()) << cat.error().ToString();
+  ASSERT_OK(cat);
   std::set<std::string> reached;
   size_t accepted = 0, refused = 0;
   for (const char* size_name : kSizes) {
     auto size = DescribeSize(*cat, size_name);
-    ASSERT_TRUE(size.ok());
+    ASSERT_OK(size);
     for (const char* sku : kSkus) {
       for (unsigned mask = 0; mask < (1u << 6); ++mask) {
         for (const char* channel : kChannels) {
@@ -113,7 +115,7 @@ TEST(CatalogProperty, EveryReturnedImageSatisfiesEveryConstraint) {
               if (mask & (1u << b)) req.features.insert(kFeatureNames[b]);
             }
             auto d = Resolve(*cat, req);
-            ASSERT_TRUE(d.ok()) << d.error().ToString();
+            ASSERT_OK(d);
             if (!d->ok()) {
               ++refused;
               EXPECT_FALSE(d->violations.empty());

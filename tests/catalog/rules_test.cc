@@ -9,6 +9,8 @@
 
 #include "catalog/engine.h"
 
+#include "support/status_matchers.h"
+
 namespace hull::catalog {
 namespace {
 
@@ -40,7 +42,7 @@ void RunCases(const Catalog& cat, const std::vector<Case>& cases) {
     Refused()[cat.name].insert(c.violations.begin(), c.violations.end());
     SCOPED_TRACE(c.name);
     auto d = Resolve(cat, c.req);
-    ASSERT_TRUE(d.ok()) << d.error().ToString();
+    ASSERT_OK(d);
     std::vector<std::string> want = c.violations;
     std::sort(want.begin(), want.end());
     EXPECT_THAT(Ids(*d), ElementsAreArray(want));
@@ -72,7 +74,7 @@ Request With(Request r, auto&& edit) {
 const Catalog& Aks() {
   static const Catalog cat = [] {
     auto c = LoadBuiltinCatalog("aks");
-    EXPECT_TRUE(c.ok()) << c.error().ToString();
+    EXPECT_OK(c);
     return *c;
   }();
   return cat;
@@ -305,7 +307,7 @@ TEST(AksRules, AzureContainerLinux) {
 
 TEST(AksRules, AclNvidiaAmd64IsNotTheReasonOnAmd64) {
   auto d = Resolve(Aks(), R("AzureContainerLinux", kT4, {"gpu"}, "1.34"));
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   // Refused only because the T4 family's Trusted Launch support is unknown.
   EXPECT_THAT(Ids(*d), ElementsAreArray({"acl-trusted-launch", "trusted-launch-size"}));
 }
@@ -337,12 +339,12 @@ TEST(AksRules, Lifecycle) {
                {"unknown OS version", ver("Ubuntu", "18.04", P::kRefuseEol), {"os-version"}},
            });
   auto preview = Resolve(Aks(), ver("AzureLinux", "4.0", P::kRefuseEol));
-  ASSERT_TRUE(preview.ok());
+  ASSERT_OK(preview);
   ASSERT_EQ(preview->warnings.size(), 1u);
   EXPECT_EQ(preview->warnings[0],
             "AzureLinux 4.0 is in preview (evaluation only): never picked as a default");
   auto eol = Resolve(Aks(), ver("AzureLinux", "2.0", P::kRefuseEol));
-  ASSERT_TRUE(eol.ok());
+  ASSERT_OK(eol);
   EXPECT_THAT(eol->violations[0].message,
               HasSubstr("past end of life (end of support 2025-11-30)"));
 }
@@ -350,7 +352,7 @@ TEST(AksRules, Lifecycle) {
 TEST(AksRules, EveryViolationNamesInputsAndFix) {
   auto d = Resolve(Aks(), With(R("AzureContainerLinux", kGen1, {"fips"}, "1.33"),
                                [](Request& r) { r.upgrade_channel = "SecurityPatch"; }));
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   ASSERT_EQ(d->violations.size(), 8u);
   for (const auto& v : d->violations) {
     EXPECT_FALSE(v.fix.empty()) << v.rule;
@@ -386,13 +388,12 @@ TEST(AksRules, UnknownValuesListTheKnownOnes) {
   ASSERT_FALSE(type.ok());
   EXPECT_EQ(type.error().message(), "unknown OS type 'BSD' (known: Linux, Windows)");
   auto kube = Resolve(Aks(), R("Ubuntu", kD, {}, "1.x"));
-  ASSERT_FALSE(kube.ok());
-  EXPECT_EQ(kube.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(kube, ErrorCode::kInvalidArgument);
 }
 
 TEST(HullRules, FlavorsAndChannels) {
   auto cat = LoadBuiltinCatalog("hull");
-  ASSERT_TRUE(cat.ok()) << cat.error().ToString();
+  ASSERT_OK(cat);
   auto ch = [](std::string sku, std::string c) {
     return With(R(sku, kD), [&](Request& r) { r.upgrade_channel = c; });
   };
@@ -434,7 +435,7 @@ TEST(HullRules, FlavorsAndChannels) {
 TEST(ZCoverage, EveryRuleHasARefusedCase) {
   for (const char* name : {"aks", "hull"}) {
     auto cat = LoadBuiltinCatalog(name);
-    ASSERT_TRUE(cat.ok());
+    ASSERT_OK(cat);
     for (const auto& r : cat->rules) {
       EXPECT_TRUE(Refused()[name].count(r.id)) << name << ": no refused case for rule " << r.id;
     }

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull::catalog {
 namespace {
 
 TEST(ImageVersion, ParsesAndPrints) {
   auto v = ParseImageVersion("202506.13.0");
-  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  ASSERT_OK(v);
   EXPECT_EQ(v->year_month, 202506u);
   EXPECT_EQ(v->day, 13u);
   EXPECT_EQ(v->build, 0u);
@@ -25,8 +27,7 @@ TEST(ImageVersion, OrdersPartByPartAsIntegers) {
                                   v("202512.01.3")};
   EXPECT_EQ(LatestVersion(vs)->ToString(), "202606.01.1");
   auto none = LatestVersion({});
-  ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(none, ErrorCode::kNotFound);
 }
 
 TEST(ImageVersion, RefusesMalformed) {
@@ -50,7 +51,7 @@ TEST(ImageVersion, RefusesMalformed) {
   for (const auto& c : cases) {
     auto v = ParseImageVersion(c.text);
     ASSERT_FALSE(v.ok()) << c.text;
-    EXPECT_EQ(v.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_ERROR(v, ErrorCode::kInvalidArgument);
     EXPECT_EQ(v.error().message(),
               fmt::format("node image version '{}' is not YYYYMM.DD.N (e.g. 202606.01.0): {}",
                           c.text, c.why));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/engine.h"
+#include "support/status_matchers.h"
 
 namespace hull::catalog {
 namespace {
@@ -64,7 +65,7 @@ TEST(VmSizeName, ParsesTheConventionsParts) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.in);
     auto n = ParseVmSizeName(c.in);
-    ASSERT_TRUE(n.ok()) << n.error().ToString();
+    ASSERT_OK(n);
     EXPECT_EQ(n->canonical, c.canonical);
     EXPECT_EQ(n->family, c.family);
     EXPECT_EQ(n->subfamily, c.subfamily);
@@ -104,25 +105,25 @@ TEST(VmSizeName, RefusesWhatTheConventionCannotRead) {
 
 TEST(SizeFacts, TableOverridesTheNameAndSaysSo) {
   auto cat = LoadBuiltinCatalog("aks");
-  ASSERT_TRUE(cat.ok()) << cat.error().ToString();
+  ASSERT_OK(cat);
   auto sgx = DescribeSize(*cat, "Standard_DC4s_v3");  // C sub-family, but SGX, not a CVM
-  ASSERT_TRUE(sgx.ok());
+  ASSERT_OK(sgx);
   EXPECT_FALSE(sgx->confidential);
   auto cvm = DescribeSize(*cat, "Standard_DC4as_v5");
-  ASSERT_TRUE(cvm.ok());
+  ASSERT_OK(cvm);
   EXPECT_TRUE(cvm->confidential);
   EXPECT_EQ(cvm->generations, std::vector<int>{2});
   auto grace = DescribeSize(*cat, "Standard_ND128isr_NDR_GB200_v6");  // ARM64 without p
-  ASSERT_TRUE(grace.ok());
+  ASSERT_OK(grace);
   EXPECT_EQ(grace->arch, "arm64");
   EXPECT_EQ(grace->gpu_vendor, "nvidia");
   auto cobalt = DescribeSize(*cat, "Standard_E4pds_v6");
-  ASSERT_TRUE(cobalt.ok());
+  ASSERT_OK(cobalt);
   EXPECT_EQ(cobalt->cpu, "cobalt");
   EXPECT_EQ(cobalt->trusted_launch, "true");
   // Not in the table: naming rules only, and the note says so.
   auto unknown = DescribeSize(*cat, "Standard_E4pas_v9");
-  ASSERT_TRUE(unknown.ok());
+  ASSERT_OK(unknown);
   EXPECT_EQ(unknown->family, nullptr);
   EXPECT_EQ(unknown->arch, "arm64");
   EXPECT_EQ(unknown->cpu, "amd");

@@ -10,6 +10,7 @@
 #include "crypto/key.h"
 #include "crypto/pkcs7.h"
 #include "crypto/signature.h"
+#include "support/status_matchers.h"
 
 namespace hull::crypto {
 namespace {
@@ -47,50 +48,50 @@ std::string Sha256sum(const std::string& path) {
 // piece) hashes as sha256sum reads it.
 TEST(Digest, SparseFileMatchesSha256sum) {
   auto dir = TempDir::Create("digest-test");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   const std::string path = dir->path() + "/sparse.img";
   {
     auto f = File::CreateNew(path);
-    ASSERT_TRUE(f.ok());
-    ASSERT_TRUE(f->Truncate((uint64_t(9) << 20) + 12345).ok());
-    ASSERT_TRUE(f->WriteAt(3 << 20, AsBytes("data at 3 MiB")).ok());
-    ASSERT_TRUE(f->WriteAt((7 << 20) + 5, Bytes(70000, 0xa5)).ok());
-    ASSERT_TRUE(f->WriteAt((uint64_t(9) << 20) + 12000, AsBytes("tail")).ok());
+    ASSERT_OK(f);
+    ASSERT_OK(f->Truncate((uint64_t(9) << 20) + 12345));
+    ASSERT_OK(f->WriteAt(3 << 20, AsBytes("data at 3 MiB")));
+    ASSERT_OK(f->WriteAt((7 << 20) + 5, Bytes(70000, 0xa5)));
+    ASSERT_OK(f->WriteAt((uint64_t(9) << 20) + 12000, AsBytes("tail")));
   }
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();  // no holes
   for (const std::string& p : {path, self}) {
     auto ours = DigestFile(DigestAlgorithm::kSha256, p);
-    ASSERT_TRUE(ours.ok()) << ours.error().ToString();
+    ASSERT_OK(ours);
     EXPECT_EQ(HexEncode(*ours), Sha256sum(p)) << p;
     auto hex = FileSha256Hex(p);
-    ASSERT_TRUE(hex.ok()) << hex.error().ToString();
+    ASSERT_OK(hex);
     EXPECT_EQ(*hex, Sha256sum(p)) << p;
   }
-  EXPECT_EQ(FileSha256Hex(path + ".absent").error().code(), ErrorCode::kNotFound);
+  EXPECT_ERROR(FileSha256Hex(path + ".absent"), ErrorCode::kNotFound);
 }
 
 // A file written front to back on this thread, hashed on the follower's
 // as each prefix is declared final, gives sha256sum's digest.
 TEST(Digest, FollowingDigestMatchesSha256sum) {
   auto dir = TempDir::Create("digest-test");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   const std::string path = dir->path() + "/grown.img";
   auto f = File::CreateNew(path);
-  ASSERT_TRUE(f.ok());
+  ASSERT_OK(f);
   const uint64_t size = (uint64_t(5) << 20) + 777;
-  ASSERT_TRUE(f->Truncate(size).ok());
+  ASSERT_OK(f->Truncate(size));
   Result<Bytes> digest = Error(ErrorCode::kInternal, "not run");
   {
     FollowingDigest follow(DigestAlgorithm::kSha256, *f);
     for (uint64_t off = 0; off < size; off += 300000) {
       if ((off / 300000) % 3 == 1) continue;  // left as a hole
       Bytes piece(size_t(std::min<uint64_t>(100000, size - off)), uint8_t(off >> 12));
-      ASSERT_TRUE(f->WriteAt(off, piece).ok());
+      ASSERT_OK(f->WriteAt(off, piece));
       follow.Advance(off + piece.size());
     }
     digest = follow.Finish(size);
   }
-  ASSERT_TRUE(digest.ok()) << digest.error().ToString();
+  ASSERT_OK(digest);
   EXPECT_EQ(HexEncode(*digest), Sha256sum(path));
   // Abandoned (destroyed without Finish): it stops without hashing more.
   FollowingDigest abandoned(DigestAlgorithm::kSha256, *f);
@@ -100,8 +101,7 @@ TEST(Digest, FollowingDigestMatchesSha256sum) {
 TEST(Digest, ParseNames) {
   EXPECT_EQ(*ParseDigestAlgorithm("sha512"), DigestAlgorithm::kSha512);
   auto bad = ParseDigestAlgorithm("md5");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kUnsupported);
+  ASSERT_ERROR(bad, ErrorCode::kUnsupported);
   EXPECT_EQ(bad.error().message(),
             "unsupported hash algorithm 'md5' (supported: sha1, sha256, sha384, sha512)");
 }
@@ -110,31 +110,29 @@ class SignTest : public ::testing::TestWithParam<KeyType> {};
 
 TEST_P(SignTest, Pkcs7DetachedRoundTrip) {
   auto key = PrivateKey::Generate(GetParam());
-  ASSERT_TRUE(key.ok());
+  ASSERT_OK(key);
   auto cert = Certificate::CreateSelfSigned(*key, {.common_name = "Hull test"});
-  ASSERT_TRUE(cert.ok()) << cert.error().ToString();
+  ASSERT_OK(cert);
   EXPECT_NE(cert->Subject().find("Hull test"), std::string::npos);
   // PEM round trips.
   auto key2 = PrivateKey::FromPem(key->ToPem());
-  ASSERT_TRUE(key2.ok());
+  ASSERT_OK(key2);
   EXPECT_EQ(key2->PublicKeyDer(), key->PublicKeyDer());
   auto cert2 = Certificate::FromPem(cert->ToPem());
-  ASSERT_TRUE(cert2.ok());
+  ASSERT_OK(cert2);
   EXPECT_EQ(cert2->Fingerprint(), cert->Fingerprint());
 
   auto sig = Pkcs7SignDetached(AsBytes("content"), *key, *cert);
-  ASSERT_TRUE(sig.ok()) << sig.error().ToString();
-  EXPECT_TRUE(Pkcs7VerifyDetached(AsBytes("content"), *sig, *cert).ok());
+  ASSERT_OK(sig);
+  EXPECT_OK(Pkcs7VerifyDetached(AsBytes("content"), *sig, *cert));
 
   auto tampered = Pkcs7VerifyDetached(AsBytes("c0ntent"), *sig, *cert);
-  ASSERT_FALSE(tampered.ok());
-  EXPECT_EQ(tampered.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(tampered, ErrorCode::kBadSignature);
 
   auto other_key = PrivateKey::Generate(GetParam());
   auto other = Certificate::CreateSelfSigned(*other_key, {.common_name = "Other"});
   auto wrong = Pkcs7VerifyDetached(AsBytes("content"), *sig, *other);
-  ASSERT_FALSE(wrong.ok());
-  EXPECT_EQ(wrong.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(wrong, ErrorCode::kBadSignature);
 }
 
 INSTANTIATE_TEST_SUITE_P(KeyTypes, SignTest,
@@ -142,12 +140,11 @@ INSTANTIATE_TEST_SUITE_P(KeyTypes, SignTest,
 
 TEST(Pkcs7, Ed25519SignerIsUnsupported) {
   auto key = PrivateKey::Generate(KeyType::kEd25519);
-  ASSERT_TRUE(key.ok());
+  ASSERT_OK(key);
   auto cert = Certificate::CreateSelfSigned(*key, {.common_name = "ed"});
-  ASSERT_TRUE(cert.ok());
+  ASSERT_OK(cert);
   auto sig = Pkcs7SignDetached(AsBytes("x"), *key, *cert);
-  ASSERT_FALSE(sig.ok());
-  EXPECT_EQ(sig.error().code(), ErrorCode::kUnsupported);
+  ASSERT_ERROR(sig, ErrorCode::kUnsupported);
 }
 
 TEST(Pkcs7, GarbageIsCorruptNotCrash) {
@@ -155,8 +152,7 @@ TEST(Pkcs7, GarbageIsCorruptNotCrash) {
   auto cert = Certificate::CreateSelfSigned(*key, {.common_name = "x"});
   const uint8_t junk[] = {0x30, 0x82, 0xff, 0xff, 0x00};
   auto r = Pkcs7VerifyDetached(AsBytes("x"), junk, *cert);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(r, ErrorCode::kCorrupt);
 }
 
 TEST(Certificate, ValidityFromSourceDateEpoch) {
@@ -181,18 +177,17 @@ class RawSignTest : public ::testing::TestWithParam<KeyType> {};
 
 TEST_P(RawSignTest, SignVerifyAndTamper) {
   auto key = PrivateKey::Generate(GetParam());
-  ASSERT_TRUE(key.ok());
+  ASSERT_OK(key);
   PublicKey pub = PublicKey::Of(*key);
   EXPECT_EQ(pub.type(), GetParam());
   auto sig = SignMessage(*key, AsBytes("metadata"));
-  ASSERT_TRUE(sig.ok()) << sig.error().ToString();
-  EXPECT_TRUE(VerifyMessage(pub, AsBytes("metadata"), *sig).ok());
+  ASSERT_OK(sig);
+  EXPECT_OK(VerifyMessage(pub, AsBytes("metadata"), *sig));
   auto bad = VerifyMessage(pub, AsBytes("metadatA"), *sig);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(bad, ErrorCode::kBadSignature);
   auto pem = PublicKey::FromPem(pub.ToPem());
-  ASSERT_TRUE(pem.ok());
-  EXPECT_TRUE(VerifyMessage(*pem, AsBytes("metadata"), *sig).ok());
+  ASSERT_OK(pem);
+  EXPECT_OK(VerifyMessage(*pem, AsBytes("metadata"), *sig));
 }
 
 INSTANTIATE_TEST_SUITE_P(KeyTypes, RawSignTest,
@@ -203,11 +198,11 @@ INSTANTIATE_TEST_SUITE_P(KeyTypes, RawSignTest,
 TEST(Ed25519, Rfc8032Vector) {
   auto pub = PublicKey::FromEd25519Raw(
       *HexDecode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
-  ASSERT_TRUE(pub.ok());
+  ASSERT_OK(pub);
   Bytes sig = *HexDecode(
       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9"
       "b46bd25bf5f0595bbe24655141438e7a100b");
-  EXPECT_TRUE(VerifyMessage(*pub, {}, sig).ok());
+  EXPECT_OK(VerifyMessage(*pub, {}, sig));
   EXPECT_EQ(HexEncode(pub->Ed25519Raw()),
             "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
 }

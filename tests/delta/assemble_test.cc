@@ -8,6 +8,7 @@
 
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "support/status_matchers.h"
 #include "test_data.h"
 
 namespace hull::delta {
@@ -19,7 +20,7 @@ class AssembleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = TempDir::Create("assemble");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     dir_ = d->Release();
     old_ = testing::RealishData(6u << 20);
     new_ = testing::Edited(old_);
@@ -28,7 +29,7 @@ class AssembleTest : public ::testing::Test {
     out_path_ = dir_ + "/out";
     store_ = dir_ + "/store";
     auto idx = SplitImage(new_path_, store_, {.level = 3}, &split_);
-    ASSERT_TRUE(idx.ok()) << idx.error().ToString();
+    ASSERT_OK(idx);
     index_ = *idx;
     // A source that counts what it is asked for.
     auto inner = MakeChunkSource(store_);
@@ -43,10 +44,10 @@ class AssembleTest : public ::testing::Test {
   std::set<std::string> Digests(const std::string& path) {
     std::set<std::string> s;
     auto f = File::OpenRead(path);
-    EXPECT_TRUE(ChunkFile(*f, index_.params, [&](uint64_t, ByteSpan c) -> Status {
+    EXPECT_OK(ChunkFile(*f, index_.params, [&](uint64_t, ByteSpan c) -> Status {
                   s.insert(HexEncode(crypto::Sha256(c)));
                   return Ok();
-                }).ok());
+                }));
     return s;
   }
 
@@ -67,14 +68,14 @@ TEST_F(AssembleTest, SplitStoresEachChunkOnce) {
   // Splitting again writes nothing new and gives the same index.
   SplitStats again;
   auto idx = SplitImage(new_path_, store_, {.level = 3}, &again);
-  ASSERT_TRUE(idx.ok());
+  ASSERT_OK(idx);
   EXPECT_EQ(*idx, index_);
   EXPECT_EQ(again.new_chunks, 0u);
 }
 
 TEST_F(AssembleTest, SeedProvidesAllButTheEditedChunks) {
   auto r = Assemble(index_, old_path_, source_, out_path_);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(*ReadFileBytes(out_path_), new_);
   // What must be fetched: new's distinct chunks that old's chunking lacks
   // (and that the seed does not hold at the same offset, counted apart).
@@ -92,7 +93,7 @@ TEST_F(AssembleTest, SeedProvidesAllButTheEditedChunks) {
 
 TEST_F(AssembleTest, NoSeedFetchesEachDistinctChunkOnce) {
   auto r = Assemble(index_, "", source_, out_path_);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->fetched, split_.unique_chunks);
   EXPECT_EQ(r->bytes_fetched, split_.stored_bytes);
   EXPECT_EQ(*ReadFileBytes(out_path_), new_);
@@ -108,10 +109,9 @@ TEST_F(AssembleTest, FlippedByteInStoredChunk) {
   Bytes z(ZSTD_compressBound(plain.size()));
   z.resize(ZSTD_compress(z.data(), z.size(), plain.data(), plain.size(), 19));
   ASSERT_LE(z.size(), c.compressed_length + 0u) << "recompressed chunk grew past the cap";
-  ASSERT_TRUE(WriteFileAtomic(store_ + "/" + ChunkPath(c.sha256), z).ok());
+  ASSERT_OK(WriteFileAtomic(store_ + "/" + ChunkPath(c.sha256), z));
   auto r = Assemble(index_, "", source_, out_path_);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(r, ErrorCode::kVerifyFailed);
   EXPECT_EQ(r.error().ToString(), fmt::format("chunk {} ({}) at offset {}: SHA-256 mismatch", i,
                                               HexEncode(c.sha256), c.offset));
   EXPECT_FALSE(fs::exists(out_path_));
@@ -126,16 +126,15 @@ TEST_F(AssembleTest, DamagedFrame) {
   Bytes z = *ReadFileBytes(path);
   Bytes bad = z;
   bad[0] ^= 0x40;
-  ASSERT_TRUE(WriteFileAtomic(path, bad).ok());
+  ASSERT_OK(WriteFileAtomic(path, bad));
   auto r = Assemble(index_, "", source_, out_path_);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(r, ErrorCode::kCorrupt);
   EXPECT_EQ(r.error().ToString(),
             fmt::format("chunk 0 ({}) at offset 0: not a zstd frame with a content size",
                         HexEncode(c.sha256)));
   bad = z;
   bad[z.size() / 2] ^= 0x40;
-  ASSERT_TRUE(WriteFileAtomic(path, bad).ok());
+  ASSERT_OK(WriteFileAtomic(path, bad));
   r = Assemble(index_, "", source_, out_path_);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.error().code() == ErrorCode::kCorrupt ||
@@ -150,13 +149,11 @@ TEST_F(AssembleTest, MissingAndOversizedChunks) {
   Bytes z = *ReadFileBytes(path);
   fs::remove(path);
   auto r = Assemble(index_, "", source_, out_path_);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
   z.resize(z.size() + 1);  // one byte more than the index allows
-  ASSERT_TRUE(WriteFileAtomic(path, z).ok());
+  ASSERT_OK(WriteFileAtomic(path, z));
   r = Assemble(index_, "", source_, out_path_);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(r, ErrorCode::kVerifyFailed);
   EXPECT_FALSE(fs::exists(out_path_));
 }
 
@@ -165,8 +162,7 @@ TEST_F(AssembleTest, ImageDigestMismatch) {
   ChunkIndex idx = index_;
   idx.image_sha256[5] ^= 1;
   auto r = Assemble(idx, old_path_, source_, out_path_);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(r, ErrorCode::kVerifyFailed);
   EXPECT_EQ(r.error().message().rfind("assembled image SHA-256 ", 0), 0u);
   EXPECT_FALSE(fs::exists(out_path_));
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/digest.h"
+#include "support/status_matchers.h"
 
 namespace hull::delta {
 namespace {
@@ -40,10 +41,10 @@ struct Case {
 
 TEST(ChunkIndex, RoundTrip) {
   auto enc = EncodeIndex(Sample());
-  ASSERT_TRUE(enc.ok()) << enc.error().ToString();
+  ASSERT_OK(enc);
   EXPECT_EQ(enc->size(), kIndexHeaderSize + 3 * kIndexEntrySize + kIndexTrailerSize);
   auto dec = DecodeIndex(*enc);
-  ASSERT_TRUE(dec.ok()) << dec.error().ToString();
+  ASSERT_OK(dec);
   EXPECT_EQ(*dec, Sample());
 }
 
@@ -109,14 +110,13 @@ TEST(ChunkIndex, DigestAndTruncation) {
   Bytes flipped = good;
   flipped[kIndexHeaderSize + 20] ^= 1;
   auto r = DecodeIndex(flipped);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(r, ErrorCode::kCorrupt);
   EXPECT_EQ(r.error().message(), "index digest mismatch (damaged index)");
 
   for (size_t n : {size_t(0), size_t(100), good.size() - 1}) {
     auto t = DecodeIndex(ByteSpan(good).first(n));
     ASSERT_FALSE(t.ok()) << n;
-    EXPECT_EQ(t.error().code(), ErrorCode::kCorrupt) << n;
+    EXPECT_ERROR(t, ErrorCode::kCorrupt) << n;
   }
   EXPECT_EQ(DecodeIndex(ByteSpan(good).first(100)).error().message(),
             "index of 100 bytes is shorter than 112");
@@ -126,8 +126,7 @@ TEST(ChunkIndex, EncodeRefusesInvalid) {
   ChunkIndex idx = Sample();
   idx.image_length += 1;
   auto r = EncodeIndex(idx);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(r, ErrorCode::kInvalidArgument);
   EXPECT_EQ(r.error().message(), "chunks cover 60005 bytes, image length is 60006");
 }
 

@@ -9,6 +9,7 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "crypto/digest.h"
+#include "support/status_matchers.h"
 #include "test_data.h"
 
 namespace hull::delta {
@@ -44,9 +45,9 @@ Bytes Random(size_t n, uint32_t seed) {
 TEST(Gear, TableFromDocumentedSeed) {
   auto r = hull::Run(
       Command{.argv = {"sh", "-c", "printf 'hull-delta-gear-v1\\0\\0\\0\\0' | sha256sum"}});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   auto d = HexDecode(r->out.substr(0, 64));
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   EXPECT_EQ(GearTable()[0], LoadLe64(d->data()));
   EXPECT_EQ(GearTable()[3], LoadLe64(d->data() + 24));
   std::set<uint64_t> distinct(GearTable().begin(), GearTable().end());
@@ -105,16 +106,16 @@ TEST(Chunker, DeterministicAndContentDefined) {
 TEST(Chunker, ChunkFileMatchesInMemory) {
   Bytes data = testing::RealishData(9u << 20);  // crosses the 4 MiB read buffer twice
   auto dir = TempDir::Create("chunker");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   std::string path = testing::Put(dir->path(), "img", data);
   auto f = File::OpenRead(path);
-  ASSERT_TRUE(f.ok());
+  ASSERT_OK(f);
   std::vector<Cut> got;
   Status st = ChunkFile(*f, {}, [&](uint64_t off, ByteSpan c) -> Status {
     got.push_back({off, c.size(), HexEncode(crypto::Sha256(c))});
     return Ok();
   });
-  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  ASSERT_OK(st);
   auto want = Chunks(data);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
@@ -124,10 +125,9 @@ TEST(Chunker, ChunkFileMatchesInMemory) {
 }
 
 TEST(Chunker, ParamsValidated) {
-  EXPECT_TRUE(ValidateChunkerParams({}).ok());
+  EXPECT_OK(ValidateChunkerParams({}));
   auto bad = ValidateChunkerParams({.min_size = 16, .avg_size = 64, .max_size = 256});
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(bad, ErrorCode::kInvalidArgument);
   EXPECT_EQ(bad.error().message(),
             "chunk sizes min 16 avg 64 max 256: need 64 <= min <= avg <= max <= 16777216");
   auto npot = ValidateChunkerParams({.min_size = 1024, .avg_size = 3000, .max_size = 8192});

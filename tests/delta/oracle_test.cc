@@ -9,6 +9,7 @@
 #include "base/subprocess.h"
 #include "crypto/digest.h"
 #include "delta/patch.h"
+#include "support/status_matchers.h"
 #include "test_data.h"
 
 namespace hull::delta {
@@ -20,7 +21,7 @@ class ZstdOracle : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = TempDir::Create("delta-oracle");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     dir_ = d->Release();
     old_ = testing::RealishData(12u << 20);
     new_ = testing::Edited(old_);
@@ -35,11 +36,11 @@ class ZstdOracle : public ::testing::Test {
 TEST_F(ZstdOracle, ZstdAppliesHullPatch) {
   std::string patch = dir_ + "/hull.zst", out = dir_ + "/out";
   auto m = MakePatch(old_path_, new_path_, patch, {.level = 19});
-  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  ASSERT_OK(m);
   auto r =
       hull::Run(Command{.argv = {"zstd", "-q", "-d", "--patch-from=" + old_path_, patch, "-o", out},
                         .install_hint = "apt-get install zstd"});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(*ReadFileBytes(out), new_);
 }
 
@@ -48,20 +49,20 @@ TEST_F(ZstdOracle, HullAppliesZstdPatch) {
   auto r = hull::Run(
       Command{.argv = {"zstd", "-q", "-19", "--patch-from=" + old_path_, new_path_, "-o", patch},
               .install_hint = "apt-get install zstd"});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   // Through the CLI, as a node would run it.
   const char* bin = std::getenv("HULL_BIN");
   ASSERT_NE(bin, nullptr);
   auto h = hull::Run(Command{.argv = {bin, "delta", "apply", old_path_, patch, out, "--sha256",
                                       HexEncode(crypto::Sha256(new_)), "--json"}});
-  ASSERT_TRUE(h.ok()) << h.error().ToString();
+  ASSERT_OK(h);
   EXPECT_NE(h->out.find("\"size\": " + std::to_string(new_.size())), std::string::npos) << h->out;
   EXPECT_EQ(*ReadFileBytes(out), new_);
   // And a wrong digest: exit status 1, nothing written.
   fs::remove(out);
   auto bad = hull::RunAllowFailure(Command{
       .argv = {bin, "delta", "apply", old_path_, patch, out, "--sha256", std::string(64, '0')}});
-  ASSERT_TRUE(bad.ok());
+  ASSERT_OK(bad);
   EXPECT_EQ(bad->exit_code, 1);
   EXPECT_NE(bad->err.find("result SHA-256 mismatch"), std::string::npos) << bad->err;
   EXPECT_FALSE(fs::exists(out));

@@ -13,6 +13,7 @@
 #include "disk/vfat.h"
 #include "disk/vhd.h"
 #include "gpt/attributes.h"
+#include "support/status_matchers.h"
 
 namespace hull::disk {
 namespace {
@@ -28,7 +29,7 @@ TEST(ParseSize, UnitsAndErrors) {
   EXPECT_EQ(*ParseSize("4096"), 4096u);
   EXPECT_EQ(*ParseSize("512KiB"), 512u << 10);
   EXPECT_THAT(ParseSize("64MB").error().message(), StartsWith("bad size '64MB' (allowed:"));
-  EXPECT_EQ(ParseSize("MiB").error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(ParseSize("MiB"), ErrorCode::kInvalidArgument);
   EXPECT_THAT(ParseSize("99999999999TiB").error().message(), HasSubstr("overflows"));
 }
 
@@ -44,7 +45,7 @@ TEST(Layout, ParsesEveryKey) {
       "    attributes: [read-only, no-auto, 2]\n    priority: 3\n    tries: 2\n"
       "    successful: true\n"
       "  - type: 0fc63daf-8483-4772-8e79-3d69d8477de4\n    size: rest\n");
-  ASSERT_TRUE(l.ok()) << l.error().ToString();
+  ASSERT_OK(l);
   EXPECT_EQ(*l->size, uint64_t(200) << 20);
   EXPECT_EQ(l->sector_size, 4096u);
   EXPECT_EQ(l->arch, gpt::Arch::kArm64);
@@ -65,7 +66,7 @@ TEST(Layout, ParsesEveryKey) {
 void ExpectError(const std::string& yaml, const std::string& message) {
   auto l = Parse(yaml);
   ASSERT_FALSE(l.ok()) << yaml;
-  EXPECT_EQ(l.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(l, ErrorCode::kInvalidArgument);
   EXPECT_THAT(l.error().message(), StartsWith(message)) << l.error().message();
 }
 
@@ -107,9 +108,9 @@ TEST(Layout, StrictErrorsWithPositions) {
 TEST(Plan, PlacementAlignmentAndDerivedUuids) {
   auto l = Parse("seed: demo\npartitions:\n  - {type: esp, label: ESP, size: 3MiB}\n"
                  "  - {type: root, label: root, size: 1536KiB}\n  - {type: swap, size: 1MiB}\n");
-  ASSERT_TRUE(l.ok());
+  ASSERT_OK(l);
   auto t = PlanTable(*l, 512);
-  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  ASSERT_OK(t);
   ASSERT_EQ(t->partitions.size(), 3u);
   EXPECT_EQ(t->partitions[0].first_lba, 2048u);
   EXPECT_EQ(t->partitions[0].sectors(), 6144u);
@@ -130,7 +131,7 @@ TEST(Plan, RestAndTooSmall) {
   auto l = Parse("size: 64MiB\npartitions:\n  - {type: esp, size: 8MiB}\n"
                  "  - {type: root, size: rest}\n");
   auto t = PlanTable(*l, 4096);
-  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  ASSERT_OK(t);
   EXPECT_EQ(t->partitions[1].first_lba * 4096, uint64_t(9) << 20);
   EXPECT_EQ((t->partitions[1].last_lba + 1) * 4096, uint64_t(63) << 20);
   auto small = Parse("size: 8MiB\npartitions:\n  - {type: esp, size: 8MiB}\n");
@@ -144,12 +145,12 @@ TEST(Plan, ContentSizes) {
   std::string c = dir->path() + "/c.img";
   {
     File f = std::move(File::CreateNew(c).value());
-    ASSERT_TRUE(f.Truncate((uint64_t(3) << 20) + 1).ok());
+    ASSERT_OK(f.Truncate((uint64_t(3) << 20) + 1));
   }
   auto l = ParseLayout("partitions:\n  - {type: usr, content: c.img}\n", "l.yaml", dir->path());
-  ASSERT_TRUE(l.ok()) << l.error().ToString();
+  ASSERT_OK(l);
   auto t = PlanTable(*l, 512);
-  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  ASSERT_OK(t);
   EXPECT_EQ(t->partitions[0].sectors() * 512, uint64_t(4) << 20);  // rounded up to 1 MiB
   auto small = ParseLayout("partitions:\n  - {type: usr, size: 3MiB, content: c.img}\n", "l.yaml",
                            dir->path());
@@ -160,7 +161,7 @@ TEST(Plan, ContentSizes) {
                         "(3145728 bytes)", c));
   auto missing = ParseLayout("partitions:\n  - {type: usr, content: nope.img}\n", "l.yaml",
                              dir->path());
-  EXPECT_EQ(PlanTable(*missing, 512).error().code(), ErrorCode::kNotFound);
+  EXPECT_ERROR(PlanTable(*missing, 512), ErrorCode::kNotFound);
 }
 
 TEST(Qemu, ConvertArgv) {
@@ -177,7 +178,7 @@ TEST(Qemu, ConvertArgv) {
 TEST(Vhd, FooterFields) {
   Uuid id = *Uuid::Parse("0d2a6b8e-93a3-4ad4-8e3c-7f0a51c0b1e2");
   auto f = VhdFooter(uint64_t(64) << 20, 1700000000, id);
-  ASSERT_TRUE(f.ok());
+  ASSERT_OK(f);
   ASSERT_EQ(f->size(), 512u);
   EXPECT_EQ(AsChars(ByteSpan(f->data(), 8)), "conectix");
   EXPECT_EQ(LoadBe32(&(*f)[24]), 1700000000u - 946684800u);
@@ -191,7 +192,7 @@ TEST(Vhd, FooterFields) {
   EXPECT_EQ(LoadBe32(&(*f)[64]), ~sum);
   EXPECT_THAT(VhdFooter((uint64_t(64) << 20) + 512, 1700000000, id).error().message(),
               HasSubstr("not a whole number of MiB"));
-  EXPECT_EQ(VhdFooter(uint64_t(64) << 20, 100, id).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(VhdFooter(uint64_t(64) << 20, 100, id), ErrorCode::kInvalidArgument);
 }
 
 TEST(Vfat, Argv) {
@@ -208,20 +209,20 @@ TEST(CopySparse, SkipsZerosAndHoles) {
   std::string src_path = dir->path() + "/src", dst_path = dir->path() + "/dst";
   {
     File s = std::move(File::CreateNew(src_path).value());
-    ASSERT_TRUE(s.Truncate(uint64_t(8) << 20).ok());
-    ASSERT_TRUE(s.WriteAt(5000, AsBytes("data")).ok());
-    ASSERT_TRUE(s.WriteAt(uint64_t(6) << 20, Bytes(8192, 0)).ok());  // explicit zeros
-    ASSERT_TRUE(s.WriteAt((uint64_t(8) << 20) - 3, AsBytes("end")).ok());
+    ASSERT_OK(s.Truncate(uint64_t(8) << 20));
+    ASSERT_OK(s.WriteAt(5000, AsBytes("data")));
+    ASSERT_OK(s.WriteAt(uint64_t(6) << 20, Bytes(8192, 0)));  // explicit zeros
+    ASSERT_OK(s.WriteAt((uint64_t(8) << 20) - 3, AsBytes("end")));
   }
   File s = std::move(File::OpenRead(src_path).value());
   File d = std::move(File::CreateNew(dst_path).value());
-  ASSERT_TRUE(d.Truncate(uint64_t(9) << 20).ok());
-  ASSERT_TRUE(CopySparse(s, uint64_t(8) << 20, d, 1 << 20).ok());
+  ASSERT_OK(d.Truncate(uint64_t(9) << 20));
+  ASSERT_OK(CopySparse(s, uint64_t(8) << 20, d, 1 << 20));
   Bytes got(4);
-  ASSERT_TRUE(d.ReadAt((1 << 20) + 5000, got).ok());
+  ASSERT_OK(d.ReadAt((1 << 20) + 5000, got));
   EXPECT_EQ(AsChars(got), "data");
   Bytes end(3);
-  ASSERT_TRUE(d.ReadAt((uint64_t(9) << 20) - 3, end).ok());
+  ASSERT_OK(d.ReadAt((uint64_t(9) << 20) - 3, end));
   EXPECT_EQ(AsChars(end), "end");
   struct stat st;
   ASSERT_EQ(fstat(d.fd(), &st), 0);

@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "fleet/backoff.h"
 #include "fleet/node_id.h"
+#include "support/status_matchers.h"
 
 namespace hull::fleet {
 namespace {
@@ -34,20 +35,20 @@ TEST(NodeId, MatchesSystemdAppSpecificIds) {
 
 TEST(NodeId, RejectsMalformedIds) {
   auto r = AppSpecificId("3d1219c7", kHullFleetAppId);
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(r, ErrorCode::kInvalidArgument);
   EXPECT_EQ(r.error().message(), "machine id must be 32 hex digits, got 8 characters");
   auto r2 = AppSpecificId("zz1219c7c4c5404aaa1f6d2a48adfda4", kHullFleetAppId);
-  EXPECT_EQ(r2.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(r2, ErrorCode::kInvalidArgument);
 }
 
 TEST(NodeId, ReadsMachineIdFile) {
   auto dir = TempDir::Create("fleet-nodeid");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   std::string path = dir->path() + "/machine-id";
   std::string text = "3d1219c7c4c5404aaa1f6d2a48adfda4\n";
-  ASSERT_TRUE(WriteFileAtomic(path, Bytes(text.begin(), text.end())).ok());
+  ASSERT_OK(WriteFileAtomic(path, Bytes(text.begin(), text.end())));
   EXPECT_EQ(*NodeIdFromMachineId(path), "f595bece04df4f3f94da37e4d0de8e84");
-  EXPECT_EQ(NodeIdFromMachineId(dir->path() + "/missing").error().code(), ErrorCode::kNotFound);
+  EXPECT_ERROR(NodeIdFromMachineId(dir->path() + "/missing"), ErrorCode::kNotFound);
 }
 
 TEST(Backoff, GrowsWithinJitterBoundsAndResets) {
@@ -105,8 +106,8 @@ TEST(Client, PostsProtocolBodyToJoinedUrls) {
   FakePoster http;
   http.script = {HttpResponse{200, "{}"}, HttpResponse{200, "{}"}};
   FleetLockClient c(http, "http://h:1/base", {"id1", "g"});
-  ASSERT_TRUE(c.PreReboot().ok());
-  ASSERT_TRUE(c.SteadyState().ok());
+  ASSERT_OK(c.PreReboot());
+  ASSERT_OK(c.SteadyState());
   ASSERT_EQ(http.calls.size(), 2u);
   EXPECT_EQ(http.calls[0].first, "http://h:1/base/v1/pre-reboot");
   EXPECT_EQ(http.calls[1].first, "http://h:1/base/v1/steady-state");
@@ -119,8 +120,7 @@ TEST(Client, RefusalCarriesKindAndStatus) {
   http.script = {Full(), HttpResponse{502, "oops"}};
   FleetLockClient c(http, "http://h/", {"id1", "default"});
   Status st = c.PreReboot();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kRefused);
+  ASSERT_ERROR(st, ErrorCode::kRefused);
   EXPECT_EQ(st.error().message(),
             "failed_lock_semaphore_full (HTTP 409): all 1 semaphore slots currently locked");
   EXPECT_EQ(c.last_kind(), "failed_lock_semaphore_full");
@@ -137,7 +137,7 @@ TEST(StateMachine, InitializeRetriesSteadyStateUntilSuccess) {
   FakeClock clock;
   RebootCoordinator m(c, clock, Backoff(100ms, 1000ms, 7));
   EXPECT_EQ(m.state(), RebootCoordinator::State::kInitialization);
-  ASSERT_TRUE(m.Initialize(clock.now + 60s).ok());
+  ASSERT_OK(m.Initialize(clock.now + 60s));
   EXPECT_EQ(m.state(), RebootCoordinator::State::kSteady);
   EXPECT_EQ(m.attempts(), 3u);
   ASSERT_EQ(clock.sleeps.size(), 2u);
@@ -153,10 +153,10 @@ TEST(StateMachine, PreRebootOnlyFromSteadyAndRetriesWhileFull) {
   FakeClock clock;
   RebootCoordinator m(c, clock, Backoff(100ms, 1000ms, 7));
   Status early = m.AcquireRebootSlot(clock.now + 60s);
-  EXPECT_EQ(early.error().code(), ErrorCode::kInternal);
+  EXPECT_ERROR(early, ErrorCode::kInternal);
   EXPECT_EQ(early.error().message(), "pre-reboot requested in state initialization");
-  ASSERT_TRUE(m.Initialize(clock.now + 60s).ok());
-  ASSERT_TRUE(m.AcquireRebootSlot(clock.now + 60s).ok());
+  ASSERT_OK(m.Initialize(clock.now + 60s));
+  ASSERT_OK(m.AcquireRebootSlot(clock.now + 60s));
   EXPECT_EQ(m.state(), RebootCoordinator::State::kRebootGranted);
   EXPECT_EQ(http.calls.back().first, "http://h/v1/pre-reboot");
   EXPECT_EQ(http.calls.size(), 4u);
@@ -169,11 +169,10 @@ TEST(StateMachine, DeadlineEndsWaitWithTimeoutNamingLastRefusal) {
   FleetLockClient c(http, "http://h/", {"n", "default"});
   FakeClock clock;
   RebootCoordinator m(c, clock, Backoff(100ms, 400ms, 7));
-  ASSERT_TRUE(m.Initialize(clock.now + 1s).ok());
+  ASSERT_OK(m.Initialize(clock.now + 1s));
   auto start = clock.now;
   Status st = m.AcquireRebootSlot(start + 2s);
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kTimeout);
+  ASSERT_ERROR(st, ErrorCode::kTimeout);
   EXPECT_THAT(
       st.error().message(),
       ::testing::HasSubstr("not granted before the deadline; last: failed_lock_semaphore_full"));
@@ -190,7 +189,7 @@ TEST(StateMachine, PermanentRefusalStopsAtOnce) {
   FakeClock clock;
   RebootCoordinator m(c, clock, Backoff(100ms, 400ms, 7));
   Status st = m.Initialize(clock.now + 60s);
-  EXPECT_EQ(st.error().code(), ErrorCode::kRefused);
+  EXPECT_ERROR(st, ErrorCode::kRefused);
   EXPECT_EQ(st.error().ToString(),
             "steady-state: unknown_group (HTTP 400): group 'x' is not configured");
   EXPECT_TRUE(clock.sleeps.empty());

@@ -7,6 +7,7 @@
 #include "fleet/etcd.h"
 #include "fleet/protocol.h"
 #include "fleet/semaphore.h"
+#include "support/status_matchers.h"
 
 namespace hull::fleet {
 namespace {
@@ -139,12 +140,12 @@ TEST(Semaphore, ShrunkSlotsRefuseNewButKeepHolders) {
 TEST(SemaphoreCodec, AirlockValueRoundTrip) {
   // The value airlock writes: Go's json.Marshal of {TotalSlots, Holders}.
   auto s = ParseSemaphore(R"({"total_slots":3,"holders":["b","a"]})");
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   EXPECT_EQ(s->total_slots, 3u);
   EXPECT_EQ(s->holders, (std::vector<std::string>{"a", "b"}));  // sorted on read
   EXPECT_EQ(EncodeSemaphore(*s), R"({"holders":["a","b"],"total_slots":3})");
   auto empty = ParseSemaphore(R"({"total_slots":1,"holders":null})");  // Go nil slice
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   EXPECT_TRUE(empty->holders.empty());
   EXPECT_EQ(EncodeSemaphore(*empty), R"({"holders":[],"total_slots":1})");
 }
@@ -169,7 +170,7 @@ TEST(SemaphoreCodec, CorruptionMatrix) {
   for (const auto& c : cases) {
     auto s = ParseSemaphore(c.value);
     ASSERT_FALSE(s.ok()) << c.value;
-    EXPECT_EQ(s.error().code(), ErrorCode::kCorrupt) << c.value;
+    EXPECT_ERROR(s, ErrorCode::kCorrupt) << c.value;
     EXPECT_EQ(s.error().message(), c.message) << c.value;
   }
   std::string huge(kMaxSemaphoreValue + 1, ' ');

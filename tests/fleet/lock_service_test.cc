@@ -9,6 +9,8 @@
 #include <functional>
 #include <map>
 
+#include "support/status_matchers.h"
+
 namespace hull::fleet {
 namespace {
 
@@ -71,10 +73,10 @@ const std::string kSem = SemaphoreKey("default");
 TEST(LockService, CreatesGroupsWithVersionZeroAndAdjustsSlots) {
   FakeKv kv;
   LockService s(kv, {{{"default", 2}}, 0s, 8});
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   EXPECT_EQ(kv.kv[kSem].value, R"({"holders":[],"total_slots":2})");
   kv.Set(kSem, R"({"holders":["a","b","c"],"total_slots":5})");
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["a","b","c"],"total_slots":2})");
   EXPECT_EQ(s.PreReboot({"d", "default"}).error().message(),
             "all 2 semaphore slots currently locked");
@@ -83,14 +85,14 @@ TEST(LockService, CreatesGroupsWithVersionZeroAndAdjustsSlots) {
 TEST(LockService, LostRaceIsRetriedOnTheNewValue) {
   FakeKv kv;
   LockService s(kv, {{{"default", 2}}, 0s, 8});
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   // Another replica grants "other" between our read and our transaction.
   kv.before_txn = [&] {
     kv.Set(kSem, R"({"holders":["other"],"total_slots":2})");
     return false;
   };
   auto r = s.PreReboot({"me", "default"});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(*r);
   EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["me","other"],"total_slots":2})");
   EXPECT_EQ(s.counters().cas_conflicts.load(), 1u);
@@ -99,27 +101,27 @@ TEST(LockService, LostRaceIsRetriedOnTheNewValue) {
 TEST(LockService, LostRaceThatFillsTheSemaphoreRefuses) {
   FakeKv kv;
   LockService s(kv, {{{"default", 1}}, 0s, 8});
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   kv.before_txn = [&] {
     kv.Set(kSem, R"({"holders":["other"],"total_slots":1})");
     return false;
   };
   auto r = s.PreReboot({"me", "default"});
-  EXPECT_EQ(r.error().code(), ErrorCode::kRefused);
+  EXPECT_ERROR(r, ErrorCode::kRefused);
   EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["other"],"total_slots":1})");
 }
 
 TEST(LockService, EndlessContentionIsBounded) {
   FakeKv kv;
   LockService s(kv, {{{"default", 5}}, 0s, 4});
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   kv.txns = 0;
   kv.before_txn = [&] {
     kv.Set(kSem, kv.kv[kSem].value);  // same value, new version
     return true;
   };
   auto r = s.PreReboot({"me", "default"});
-  EXPECT_EQ(r.error().code(), ErrorCode::kConflict);
+  EXPECT_ERROR(r, ErrorCode::kConflict);
   EXPECT_EQ(r.error().message(), "group default: lost the compare-and-swap 4 times");
   EXPECT_EQ(kv.txns, 4);
 }
@@ -127,7 +129,7 @@ TEST(LockService, EndlessContentionIsBounded) {
 TEST(LockService, RecursiveLockWritesNothingUnlockIsIdempotent) {
   FakeKv kv;
   LockService s(kv, {{{"default", 1}}, 0s, 8});
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   EXPECT_TRUE(*s.PreReboot({"a", "default"}));
   int64_t v = kv.kv[kSem].version;
   EXPECT_FALSE(*s.PreReboot({"a", "default"}));
@@ -140,11 +142,11 @@ TEST(LockService, RecursiveLockWritesNothingUnlockIsIdempotent) {
 TEST(LockService, UnknownGroupAndCorruptValue) {
   FakeKv kv;
   LockService s(kv, {{{"default", 1}}, 0s, 8});
-  EXPECT_EQ(s.PreReboot({"a", "x"}).error().code(), ErrorCode::kNotFound);
+  EXPECT_ERROR(s.PreReboot({"a", "x"}), ErrorCode::kNotFound);
   EXPECT_EQ(s.SteadyState({"a", "x"}).error().message(), "group 'x' is not configured");
   kv.Set(kSem, "{");
   auto r = s.PreReboot({"a", "default"});
-  EXPECT_EQ(r.error().code(), ErrorCode::kCorrupt);
+  EXPECT_ERROR(r, ErrorCode::kCorrupt);
   EXPECT_EQ(r.error().ToString(),
             "com.coreos.airlock/groups/default/v1/semaphore: semaphore value is not a JSON object");
   EXPECT_EQ(s.Release("nope", "a").error().message(), "group 'nope' has no semaphore in etcd");
@@ -153,7 +155,7 @@ TEST(LockService, UnknownGroupAndCorruptValue) {
 TEST(LockServiceTtl, GrantWritesHolderKeyWithLeaseAndRefreshRenewsIt) {
   FakeKv kv;
   LockService s(kv, {{{"default", 1}}, 30s, 8});
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   ASSERT_TRUE(*s.PreReboot({"a", "default"}));
   const std::string hk = HolderKey("default", "a");
   ASSERT_TRUE(kv.kv.count(hk));
@@ -167,14 +169,14 @@ TEST(LockServiceTtl, GrantWritesHolderKeyWithLeaseAndRefreshRenewsIt) {
 TEST(LockServiceTtl, ExpiredHolderIsPrunedWhenFull) {
   FakeKv kv;
   LockService s(kv, {{{"default", 1}}, 30s, 8});
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   ASSERT_TRUE(*s.PreReboot({"a", "default"}));
   // b is refused while a's key lives...
-  EXPECT_EQ(s.PreReboot({"b", "default"}).error().code(), ErrorCode::kRefused);
+  EXPECT_ERROR(s.PreReboot({"b", "default"}), ErrorCode::kRefused);
   // ...and granted once the lease (and so the key) is gone.
   kv.kv.erase(HolderKey("default", "a"));
   auto r = s.PreReboot({"b", "default"});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["b"],"total_slots":1})");
   EXPECT_EQ(s.counters().pruned_holders.load(), 1u);
 }
@@ -182,7 +184,7 @@ TEST(LockServiceTtl, ExpiredHolderIsPrunedWhenFull) {
 TEST(LockServiceTtl, HolderRefreshingDuringPruneKeepsItsSlot) {
   FakeKv kv;
   LockService s(kv, {{{"default", 1}}, 30s, 8});
-  ASSERT_TRUE(s.EnsureGroups().ok());
+  ASSERT_OK(s.EnsureGroups());
   ASSERT_TRUE(*s.PreReboot({"a", "default"}));
   const std::string hk = HolderKey("default", "a");
   kv.kv.erase(hk);
@@ -192,7 +194,7 @@ TEST(LockServiceTtl, HolderRefreshingDuringPruneKeepsItsSlot) {
     return false;
   };
   auto r = s.PreReboot({"b", "default"});
-  EXPECT_EQ(r.error().code(), ErrorCode::kRefused);
+  EXPECT_ERROR(r, ErrorCode::kRefused);
   EXPECT_EQ(kv.kv[kSem].value, R"({"holders":["a"],"total_slots":1})");
   EXPECT_EQ(s.counters().pruned_holders.load(), 0u);
 }

@@ -2,6 +2,8 @@
 
 #include "http/client.h"
 
+#include "support/status_matchers.h"
+
 namespace hull::http {
 namespace {
 
@@ -13,8 +15,7 @@ TEST(Request, ExactBytes) {
 
 TEST(Get, RefusesBadUrlBeforeConnecting) {
   Status s = Get("ftp://127.0.0.1/x", {}, [](ByteSpan) { return Status{}; });
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(s, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "support/status_matchers.h"
+
 namespace hull::http {
 namespace {
 
@@ -39,7 +41,7 @@ Parsed Parse(std::string_view wire, std::vector<size_t> cuts = {}, bool eof = tr
 void ExpectError(std::string_view wire, ErrorCode code, std::string_view text) {
   Parsed r = Parse(wire);
   ASSERT_FALSE(r.status.ok()) << wire;
-  EXPECT_EQ(r.status.error().code(), code) << r.status.error().ToString();
+  EXPECT_ERROR(r.status, code);
   EXPECT_NE(r.status.error().ToString().find(text), std::string::npos)
       << r.status.error().ToString();
 }
@@ -53,7 +55,7 @@ constexpr std::string_view kClose = "HTTP/1.0 200 OK\nContent-Type: text/plain\n
 
 TEST(Response, ContentLength) {
   Parsed r = Parse(kLength);
-  ASSERT_TRUE(r.status.ok()) << r.status.error().ToString();
+  ASSERT_OK(r.status);
   EXPECT_EQ(r.code, 200);
   EXPECT_EQ(r.body, "hello world");
   EXPECT_EQ(r.framing, ResponseParser::Framing::kLength);
@@ -61,14 +63,14 @@ TEST(Response, ContentLength) {
 
 TEST(Response, Chunked) {
   Parsed r = Parse(kChunked);
-  ASSERT_TRUE(r.status.ok()) << r.status.error().ToString();
+  ASSERT_OK(r.status);
   EXPECT_EQ(r.body, kChunkedBody);
   EXPECT_EQ(r.framing, ResponseParser::Framing::kChunked);
 }
 
 TEST(Response, CloseDelimitedWithBareLf) {
   Parsed r = Parse(kClose);
-  ASSERT_TRUE(r.status.ok()) << r.status.error().ToString();
+  ASSERT_OK(r.status);
   EXPECT_EQ(r.body, "until close");
   EXPECT_EQ(r.framing, ResponseParser::Framing::kClose);
 }
@@ -78,7 +80,7 @@ TEST(Response, HeadFieldsAndInterimResponses) {
   std::string wire =
       "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
       "HTTP/1.1 301 Moved Permanently\r\nLOCATION:  /next \r\nContent-Length: 0\r\n\r\n";
-  ASSERT_TRUE(p.Feed(AsBytes(wire), [](ByteSpan) { return Status{}; }).ok());
+  ASSERT_OK(p.Feed(AsBytes(wire), [](ByteSpan) { return Status{}; }));
   EXPECT_TRUE(p.done());
   EXPECT_EQ(p.head().status, 301);
   EXPECT_EQ(p.head().reason, "Moved Permanently");
@@ -90,7 +92,7 @@ TEST(Response, NoBodyFor204And304) {
   for (const char* wire : {"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
                            "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
     Parsed r = Parse(wire);
-    EXPECT_TRUE(r.status.ok()) << wire;
+    EXPECT_OK(r.status) << wire;
     EXPECT_EQ(r.body, "");
   }
 }
@@ -104,13 +106,13 @@ TEST(Response, EverySplitPoint) {
   for (const auto& c : cases) {
     for (size_t i = 0; i <= c.wire.size(); ++i) {
       Parsed r = Parse(c.wire, {i});
-      ASSERT_TRUE(r.status.ok()) << "cut at " << i << ": " << r.status.error().ToString();
+      ASSERT_OK(r.status);
       ASSERT_EQ(r.body, c.body) << "cut at " << i;
     }
     std::vector<size_t> every;
     for (size_t i = 1; i < c.wire.size(); ++i) every.push_back(i);
     Parsed r = Parse(c.wire, every);
-    ASSERT_TRUE(r.status.ok()) << r.status.error().ToString();
+    ASSERT_OK(r.status);
     EXPECT_EQ(r.body, c.body);
   }
 }
@@ -119,12 +121,12 @@ TEST(Response, TruncationIsUnavailable) {
   for (size_t i = 0; i < kChunked.size(); ++i) {
     Parsed r = Parse(kChunked.substr(0, i));
     ASSERT_FALSE(r.status.ok()) << "truncated at " << i;
-    EXPECT_EQ(r.status.error().code(), ErrorCode::kUnavailable) << i;
+    EXPECT_ERROR(r.status, ErrorCode::kUnavailable) << i;
   }
   for (size_t i = 0; i < kLength.size(); ++i) {
     Parsed r = Parse(kLength.substr(0, i));
     ASSERT_FALSE(r.status.ok()) << "truncated at " << i;
-    EXPECT_EQ(r.status.error().code(), ErrorCode::kUnavailable) << i;
+    EXPECT_ERROR(r.status, ErrorCode::kUnavailable) << i;
   }
   ExpectError("", ErrorCode::kUnavailable, "connection closed before a response arrived");
   ExpectError("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab", ErrorCode::kUnavailable,
@@ -183,7 +185,7 @@ TEST(Response, Framing) {
               "1 bytes after the end of the response");
   // Identical repeated lengths are one length (RFC 9110 §8.6).
   Parsed same = Parse("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nab");
-  ASSERT_TRUE(same.status.ok()) << same.status.error().ToString();
+  ASSERT_OK(same.status);
   EXPECT_EQ(same.body, "ab");
 }
 
@@ -211,8 +213,7 @@ TEST(Response, SinkErrorStopsAndPasses) {
     ++calls;
     return Error(ErrorCode::kIo, "disk full");
   });
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kIo);
+  ASSERT_ERROR(s, ErrorCode::kIo);
   EXPECT_EQ(s.error().ToString(), "disk full");
   EXPECT_EQ(calls, 1);
 }

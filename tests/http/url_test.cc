@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull::http {
 namespace {
 
 TEST(Url, ParsesSchemeHostPortTarget) {
   auto u = ParseUrl("https://Example.COM:8443/a/b?x=1&y=%2F");
-  ASSERT_TRUE(u.ok()) << u.error().ToString();
+  ASSERT_OK(u);
   EXPECT_TRUE(u->tls);
   EXPECT_EQ(u->host, "example.com");
   EXPECT_EQ(u->port, 8443);
@@ -19,26 +21,26 @@ TEST(Url, ParsesSchemeHostPortTarget) {
 
 TEST(Url, DefaultsPortAndPath) {
   auto u = ParseUrl("http://127.0.0.1");
-  ASSERT_TRUE(u.ok());
+  ASSERT_OK(u);
   EXPECT_FALSE(u->tls);
   EXPECT_EQ(u->port, 80);
   EXPECT_EQ(u->target, "/");
   EXPECT_EQ(u->HostHeader(), "127.0.0.1");
   auto q = ParseUrl("https://h?q");
-  ASSERT_TRUE(q.ok());
+  ASSERT_OK(q);
   EXPECT_EQ(q->port, 443);
   EXPECT_EQ(q->target, "/?q");
 }
 
 TEST(Url, Ipv6Literal) {
   auto u = ParseUrl("http://[::1]:8080/x");
-  ASSERT_TRUE(u.ok()) << u.error().ToString();
+  ASSERT_OK(u);
   EXPECT_EQ(u->host, "::1");
   EXPECT_EQ(u->port, 8080);
   EXPECT_EQ(u->HostPort(), "[::1]:8080");
   EXPECT_EQ(u->HostHeader(), "[::1]:8080");
   auto d = ParseUrl("https://[2001:DB8::1]/");
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   EXPECT_EQ(d->host, "2001:db8::1");
   EXPECT_EQ(d->HostHeader(), "[2001:db8::1]");
 }
@@ -72,7 +74,7 @@ TEST(Url, RefusesWithTheReason) {
   for (const auto& c : cases) {
     auto u = ParseUrl(c.url);
     ASSERT_FALSE(u.ok()) << c.url;
-    EXPECT_EQ(u.error().code(), ErrorCode::kInvalidArgument) << c.url;
+    EXPECT_ERROR(u, ErrorCode::kInvalidArgument) << c.url;
     EXPECT_NE(u.error().message().find(c.why), std::string::npos)
         << c.url << " -> " << u.error().message();
   }
@@ -83,22 +85,21 @@ TEST(Url, RefusesWithTheReason) {
 
 TEST(Url, ResolvesLocations) {
   auto base = ParseUrl("https://h:8443/dir/file?q=1");
-  ASSERT_TRUE(base.ok());
+  ASSERT_OK(base);
   auto abs = ResolveLocation(*base, "http://other/x");
-  ASSERT_TRUE(abs.ok());
+  ASSERT_OK(abs);
   EXPECT_EQ(abs->ToString(), "http://other/x");
   auto net = ResolveLocation(*base, "//other:1/y");
-  ASSERT_TRUE(net.ok());
+  ASSERT_OK(net);
   EXPECT_EQ(net->ToString(), "https://other:1/y");
   auto path = ResolveLocation(*base, "/z?k#frag");
-  ASSERT_TRUE(path.ok());
+  ASSERT_OK(path);
   EXPECT_EQ(path->ToString(), "https://h:8443/z?k");
   auto rel = ResolveLocation(*base, "other.json");
-  ASSERT_TRUE(rel.ok());
+  ASSERT_OK(rel);
   EXPECT_EQ(rel->ToString(), "https://h:8443/dir/other.json");
   auto ftp = ResolveLocation(*base, "ftp://x/y");
-  ASSERT_FALSE(ftp.ok());
-  EXPECT_EQ(ftp.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(ftp, ErrorCode::kInvalidArgument);
   EXPECT_NE(ftp.error().message().find("redirect to unsupported URL 'ftp://x/y'"),
             std::string::npos);
 }

@@ -13,6 +13,7 @@
 #include "crypto/key.h"
 #include "keys/keys.h"
 #include "keys/varstore.h"
+#include "support/status_matchers.h"
 
 namespace hull::keys {
 namespace {
@@ -25,27 +26,26 @@ TEST(KeysOracle, OvmfVarsEnrolsPkKekDb) {
   const char* hull = std::getenv("HULL_BIN");
   ASSERT_NE(hull, nullptr);
   auto dir = TempDir::Create("keys-oracle");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   std::string k = dir->path() + "/keys", vars = dir->path() + "/vars.fd";
-  ASSERT_TRUE(hull::Run(Command{.argv = {hull, "keys", "init", k}}).ok());
+  ASSERT_OK(hull::Run(Command{.argv = {hull, "keys", "init", k}}));
   auto again = hull::RunAllowFailure(Command{.argv = {hull, "keys", "init", k}});
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   EXPECT_EQ(again->exit_code, 2);
   EXPECT_EQ(again->err, "hull: keys init: '" + k + "/PK.key' exists: refusing to overwrite\n");
 
   auto r = hull::Run(Command{.argv = {hull, "keys", "ovmf-vars", k, "--out", vars},
                              .env = {"SOURCE_DATE_EPOCH=1764547200"}});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   Bytes image = *ReadFileBytes(vars);
   EXPECT_EQ(image.size(), std::filesystem::file_size(kDefaultVarsTemplate));
   auto list = ReadVariableStore(image);
-  ASSERT_TRUE(list.ok()) << list.error().ToString();
+  ASSERT_OK(list);
   for (const char* name : {"PK", "KEK", "db"}) {
     SCOPED_TRACE(name);
     std::string esl = dir->path() + "/" + name + ".esl";
-    ASSERT_TRUE(hull::Run(Command{.argv = {"cert-to-efi-sig-list", "-g", kHullOwnerGuid,
-                                           k + "/" + name + ".crt", esl}})
-                    .ok());
+    ASSERT_OK(hull::Run(Command{.argv = {"cert-to-efi-sig-list", "-g", kHullOwnerGuid,
+                                           k + "/" + name + ".crt", esl}}));
     Bytes expected = *ReadFileBytes(esl);
     EXPECT_TRUE(Contains(image, expected));  // independent of ReadVariableStore
     auto v = std::find_if(list->begin(), list->end(),
@@ -60,9 +60,8 @@ TEST(KeysOracle, OvmfVarsEnrolsPkKekDb) {
   }
   // Same keys and SOURCE_DATE_EPOCH: the same store.
   std::string vars2 = dir->path() + "/vars2.fd";
-  ASSERT_TRUE(hull::Run(Command{.argv = {hull, "keys", "ovmf-vars", k, "--out", vars2},
-                                .env = {"SOURCE_DATE_EPOCH=1764547200"}})
-                  .ok());
+  ASSERT_OK(hull::Run(Command{.argv = {hull, "keys", "ovmf-vars", k, "--out", vars2},
+                                .env = {"SOURCE_DATE_EPOCH=1764547200"}}));
   EXPECT_EQ(*ReadFileBytes(vars2), image);
 }
 

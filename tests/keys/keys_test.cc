@@ -11,6 +11,7 @@
 #include "base/file.h"
 #include "crypto/key.h"
 #include "keys/varstore.h"
+#include "support/status_matchers.h"
 
 namespace hull::keys {
 namespace {
@@ -23,9 +24,9 @@ mode_t Mode(const std::string& path) {
 
 TEST(Keys, InitWritesHierarchyWithModes) {
   auto dir = TempDir::Create("keys");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   std::string d = dir->path() + "/k";
-  ASSERT_TRUE(InitKeys(d).ok());
+  ASSERT_OK(InitKeys(d));
   for (const char* name : kKeyNames) {
     std::string key_path = d + "/" + name + ".key", crt_path = d + "/" + name + ".crt";
     EXPECT_EQ(Mode(key_path), 0600u) << name;
@@ -41,12 +42,11 @@ TEST(Keys, InitWritesHierarchyWithModes) {
 
 TEST(Keys, InitRefusesToOverwriteAndWritesNothing) {
   auto dir = TempDir::Create("keys");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   std::string d = dir->path();
-  ASSERT_TRUE(WriteFileAtomic(d + "/db.crt", "mine").ok());
+  ASSERT_OK(WriteFileAtomic(d + "/db.crt", "mine"));
   auto st = InitKeys(d);
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_ERROR(st, ErrorCode::kAlreadyExists);
   EXPECT_EQ(st.error().message(), "'" + d + "/db.crt' exists: refusing to overwrite");
   EXPECT_FALSE(std::filesystem::exists(d + "/PK.key"));
   EXPECT_EQ(*ReadFileText(d + "/db.crt"), "mine");
@@ -105,19 +105,18 @@ TEST(VarStore, ReadsVariablesAndSignatureLists) {
   Bytes der = {0x30, 0x03, 0x02, 0x01, 0x07};
   Bytes esl = OneX509List(der);
   auto vars = ReadVariableStore(StoreWith("db", esl));
-  ASSERT_TRUE(vars.ok()) << vars.error().ToString();
+  ASSERT_OK(vars);
   ASSERT_EQ(vars->size(), 1u);
   EXPECT_EQ((*vars)[0].name, "db");
   EXPECT_EQ((*vars)[0].attributes, 0x27u);
   auto certs = X509FromSignatureLists((*vars)[0].data);
-  ASSERT_TRUE(certs.ok());
+  ASSERT_OK(certs);
   EXPECT_EQ(*certs, std::vector<Bytes>{der});
 }
 
 TEST(VarStore, Errors) {
   auto none = ReadVariableStore(Bytes(4096, 0xFF));
-  ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(none, ErrorCode::kNotFound);
   auto big = ReadVariableStore(StoreWith("db", Bytes{1}, 0x100000));
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.error().message(), "variable store size 0x100000 runs past the image");

@@ -14,6 +14,7 @@
 #include "crypto/key.h"
 #include "pe/authenticode.h"
 #include "support/debian_boot_files.h"
+#include "support/status_matchers.h"
 
 namespace hull::pe {
 namespace {
@@ -28,8 +29,8 @@ class PeOracle : public ::testing::Test {
     key_ = *crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048);
     cert_ = *crypto::Certificate::CreateSelfSigned(
         key_, {.common_name = "Hull oracle db", .is_ca = false, .code_signing = true});
-    ASSERT_TRUE(WriteFileAtomic(Path("db.key"), key_.ToPem(), 0600).ok());
-    ASSERT_TRUE(WriteFileAtomic(Path("db.crt"), cert_.ToPem()).ok());
+    ASSERT_OK(WriteFileAtomic(Path("db.key"), key_.ToPem(), 0600));
+    ASSERT_OK(WriteFileAtomic(Path("db.crt"), cert_.ToPem()));
   }
   std::string Path(const std::string& name) const { return dir_->path() + "/" + name; }
 
@@ -38,13 +39,13 @@ class PeOracle : public ::testing::Test {
     SCOPED_TRACE(in);
     Bytes data = *ReadFileBytes(in);
     auto signed_image = SignImage(data, key_, cert_);
-    ASSERT_TRUE(signed_image.ok()) << signed_image.error().ToString();
-    ASSERT_TRUE(WriteFileAtomic(Path("out.efi"), *signed_image).ok());
+    ASSERT_OK(signed_image);
+    ASSERT_OK(WriteFileAtomic(Path("out.efi"), *signed_image));
     auto sbv = hull::Run(Command{.argv = {"sbverify", "--cert", Path("db.crt"), Path("out.efi")}});
-    ASSERT_TRUE(sbv.ok()) << sbv.error().ToString();
+    ASSERT_OK(sbv);
     EXPECT_NE(sbv->out.find("Signature verification OK"), std::string::npos);
     auto pes = hull::Run(Command{.argv = {"pesign", "-h", "-i", Path("out.efi")}});
-    ASSERT_TRUE(pes.ok()) << pes.error().ToString();
+    ASSERT_OK(pes);
     auto img = *ParsePe(*signed_image);
     EXPECT_EQ(pes->out, "hash: " + HexEncode(ImageHash(*signed_image, img)) + "\n");
   }
@@ -65,10 +66,10 @@ TEST_F(PeOracle, SbverifyAndPesignAcceptHullSignatures) {
 TEST_F(PeOracle, HullVerifiesSbsignAndRefusesTampering) {
   auto r = hull::Run(Command{.argv = {"sbsign", "--key", Path("db.key"), "--cert", Path("db.crt"),
                                       "--output", Path("sbsigned.efi"), kSystemdBoot}});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   Bytes sb = *ReadFileBytes(Path("sbsigned.efi"));
   auto v = VerifyImage(sb, cert_);
-  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  ASSERT_OK(v);
   EXPECT_EQ(v->signer, "/CN=Hull oracle db");
   auto img = *ParsePe(sb);
   EXPECT_EQ(ComputeChecksum(sb, img.checksum_offset()), img.checksum);  // sbsign's CheckSum
@@ -76,13 +77,12 @@ TEST_F(PeOracle, HullVerifiesSbsignAndRefusesTampering) {
   Bytes tampered = sb;
   tampered[img.FindSection(".text")->pointer_to_raw_data + 100] ^= 0x80;
   auto t = VerifyImage(tampered, cert_);
-  ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(t, ErrorCode::kVerifyFailed);
   // sbverify agrees that the tampered file is bad.
-  ASSERT_TRUE(WriteFileAtomic(Path("tampered.efi"), tampered).ok());
+  ASSERT_OK(WriteFileAtomic(Path("tampered.efi"), tampered));
   auto sbv = hull::RunAllowFailure(
       Command{.argv = {"sbverify", "--cert", Path("db.crt"), Path("tampered.efi")}});
-  ASSERT_TRUE(sbv.ok());
+  ASSERT_OK(sbv);
   EXPECT_NE(sbv->exit_code, 0);
 }
 
@@ -91,7 +91,7 @@ TEST_F(PeOracle, ImageHashOfDebianSignedKernelMatchesPesign) {
   ASSERT_FALSE(kernel.empty());
   Bytes k = *ReadFileBytes(kernel);
   auto pes = hull::Run(Command{.argv = {"pesign", "-h", "-i", kernel}});
-  ASSERT_TRUE(pes.ok()) << pes.error().ToString();
+  ASSERT_OK(pes);
   EXPECT_EQ(pes->out, "hash: " + HexEncode(*ImageHash(k)) + "\n");
 }
 

@@ -12,6 +12,7 @@
 #include "base/file.h"
 #include "crypto/key.h"
 #include "pe/authenticode.h"
+#include "support/status_matchers.h"
 
 namespace hull::pe {
 namespace {
@@ -20,7 +21,7 @@ constexpr const char* kStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
 
 Bytes LoadStub() {
   auto b = ReadFileBytes(kStub);
-  EXPECT_TRUE(b.ok()) << b.error().ToString();
+  EXPECT_OK(b);
   return b.ok() ? *b : Bytes{};
 }
 
@@ -34,7 +35,7 @@ Error ParseError(const Bytes& file) {
 TEST(Pe, ParsesSystemdStub) {
   Bytes stub = LoadStub();
   auto img = ParsePe(stub);
-  ASSERT_TRUE(img.ok()) << img.error().ToString();
+  ASSERT_OK(img);
   EXPECT_EQ(img->machine, 0x8664);
   EXPECT_EQ(img->subsystem, kSubsystemEfiApplication);
   EXPECT_EQ(img->directories.size(), 16u);
@@ -48,10 +49,10 @@ TEST(Pe, ParsesSystemdStub) {
 TEST(Pe, EncodeHeadersIsTheInverseOfParse) {
   Bytes stub = LoadStub();
   auto img = ParsePe(stub);
-  ASSERT_TRUE(img.ok());
+  ASSERT_OK(img);
   // Fields not modelled (linker versions, stack sizes, ...) come back from the original.
   Bytes again = stub;
-  ASSERT_TRUE(EncodeHeaders(*img, again).ok());
+  ASSERT_OK(EncodeHeaders(*img, again));
   EXPECT_EQ(again, stub);
 }
 
@@ -65,7 +66,7 @@ struct Corruption {
 TEST(Pe, CorruptionMatrixGivesSpecificErrors) {
   Bytes stub = LoadStub();
   auto parsed = ParsePe(stub);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_OK(parsed);
   const PeImage base = *parsed;
   uint32_t opt = base.optional_header_offset;
   uint32_t coff = base.pe_offset + 4;
@@ -148,12 +149,12 @@ class Signing : public ::testing::Test {
 TEST_F(Signing, SignVerifyRoundTripIsDeterministic) {
   Bytes stub = LoadStub();
   auto a = SignImage(stub, *key_, *cert_);
-  ASSERT_TRUE(a.ok()) << a.error().ToString();
+  ASSERT_OK(a);
   auto b = SignImage(stub, *key_, *cert_);
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   EXPECT_EQ(*a, *b);
   auto v = VerifyImage(*a, *cert_);
-  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  ASSERT_OK(v);
   EXPECT_EQ(v->signer, "/CN=Hull test db");
   // The stub (83297 bytes, a COFF symbol table at the end) is zero-padded to 8
   // bytes before the certificate table; the padding is hashed, as sbsign does.
@@ -161,16 +162,16 @@ TEST_F(Signing, SignVerifyRoundTripIsDeterministic) {
   padded.resize(AlignUp(stub.size(), 8), 0);
   EXPECT_EQ(v->image_hash, *ImageHash(padded));
   auto img = ParsePe(*a);
-  ASSERT_TRUE(img.ok()) << img.error().ToString();
+  ASSERT_OK(img);
   EXPECT_EQ(img->checksum, ComputeChecksum(*a, img->checksum_offset()));
   EXPECT_EQ(img->security().rva, padded.size());
   // Re-signing replaces the signature instead of stacking a second one.
   auto c = SignImage(*a, *other_key_, *other_cert_);
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   auto sigs = ExtractSignatures(*c, *ParsePe(*c));
-  ASSERT_TRUE(sigs.ok());
+  ASSERT_OK(sigs);
   EXPECT_EQ(sigs->size(), 1u);
-  EXPECT_TRUE(VerifyImage(*c, *other_cert_).ok());
+  EXPECT_OK(VerifyImage(*c, *other_cert_));
 }
 
 TEST_F(Signing, RefusesTamperedWrongKeyAndUnsigned) {
@@ -180,25 +181,21 @@ TEST_F(Signing, RefusesTamperedWrongKeyAndUnsigned) {
   Bytes tampered = signed_image;
   tampered[img.FindSection(".sdmagic")->pointer_to_raw_data + 3] ^= 0x01;
   auto t = VerifyImage(tampered, *cert_);
-  ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(t, ErrorCode::kVerifyFailed);
   EXPECT_EQ(t.error().message(), "image hash differs from the signed one (the image was modified)");
 
   auto w = VerifyImage(signed_image, *other_cert_);
-  ASSERT_FALSE(w.ok());
-  EXPECT_EQ(w.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(w, ErrorCode::kBadSignature);
   EXPECT_EQ(w.error().message(), "signer is not 'CN = Hull other' nor issued by it");
 
   // A flipped byte inside the PKCS#7 signature value.
   Bytes badsig = signed_image;
   badsig[badsig.size() - 20] ^= 0x01;
   auto s = VerifyImage(badsig, *cert_);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(s, ErrorCode::kBadSignature);
 
   auto u = VerifyImage(stub, *cert_);
-  ASSERT_FALSE(u.ok());
-  EXPECT_EQ(u.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(u, ErrorCode::kNotFound);
   EXPECT_EQ(u.error().message(), "image is not signed");
 }
 
@@ -223,13 +220,12 @@ TEST_F(Signing, TrustsSignersIssuedByTheGivenCertificateOnly) {
   auto issued = Reissue(*cert_, ca, ca_key);
   Bytes image = *SignImage(stub, *key_, issued);
   auto ok = VerifyImage(image, ca);
-  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  ASSERT_OK(ok);
   EXPECT_EQ(ok->signer, "/CN=Hull test db");
   // Claims the CA as issuer, but the CA did not sign it.
   auto forged = Reissue(*cert_, ca, *other_key_);
   auto bad = VerifyImage(*SignImage(stub, *key_, forged), ca);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(bad, ErrorCode::kBadSignature);
   EXPECT_EQ(bad.error().message(), "signer is not 'CN = Hull CA' nor issued by it");
 }
 
@@ -238,17 +234,15 @@ TEST_F(Signing, EcdsaVerifiesEd25519IsRefused) {
   auto ec_key = *crypto::PrivateKey::Generate(crypto::KeyType::kEcdsaP256);
   auto ec_cert = *crypto::Certificate::CreateSelfSigned(ec_key, {.common_name = "ec"});
   auto ec_signed = SignImage(stub, ec_key, ec_cert);
-  ASSERT_TRUE(ec_signed.ok()) << ec_signed.error().ToString();
-  EXPECT_TRUE(VerifyImage(*ec_signed, ec_cert).ok());
+  ASSERT_OK(ec_signed);
+  EXPECT_OK(VerifyImage(*ec_signed, ec_cert));
   auto ed_key = *crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
   auto ed_cert = *crypto::Certificate::CreateSelfSigned(ed_key, {.common_name = "ed"});
   auto ed = SignImage(stub, ed_key, ed_cert);
-  ASSERT_FALSE(ed.ok());
-  EXPECT_EQ(ed.error().code(), ErrorCode::kUnsupported);
+  ASSERT_ERROR(ed, ErrorCode::kUnsupported);
   EXPECT_EQ(ed.error().message(), "Authenticode needs an RSA or ECDSA key");
   auto mismatch = SignImage(stub, *key_, *other_cert_);
-  ASSERT_FALSE(mismatch.ok());
-  EXPECT_EQ(mismatch.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(mismatch, ErrorCode::kInvalidArgument);
   EXPECT_EQ(mismatch.error().message(), "the key does not belong to the certificate");
 }
 

@@ -17,6 +17,7 @@
 #include "rootfs/sbom.h"
 #include "rootfs/selinux.h"
 #include "rootfs/shape.h"
+#include "support/status_matchers.h"
 
 namespace hull::rootfs {
 namespace {
@@ -140,7 +141,7 @@ Version: 12.4+deb12u15
 
 TEST(Packages, ParsesInstalledPackagesSorted) {
   auto r = ParseDpkgStatus(kStatus);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   ASSERT_EQ(r->size(), 2u);
   const auto& b = (*r)[0];
   EXPECT_EQ(b.name, "base-files");
@@ -159,8 +160,7 @@ TEST(Packages, ParsesInstalledPackagesSorted) {
 
 TEST(Packages, MissingVersionIsCorrupt) {
   auto r = ParseDpkgStatus("Package: x\nStatus: install ok installed\nArchitecture: all\n");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(r, ErrorCode::kCorrupt);
   EXPECT_EQ(r.error().message(), "dpkg status: package 'x' lacks Version or Architecture");
 }
 
@@ -201,15 +201,14 @@ TEST(Modules, KeepsDependenciesOfKeptModules) {
       "kernel/net/802/stp.ko: kernel/net/llc/llc.ko\n"
       "kernel/net/llc/llc.ko:\n"
       "kernel/drivers/net/dummy.ko:\n");
-  ASSERT_TRUE(deps.ok()) << deps.error().ToString();
+  ASSERT_OK(deps);
   EXPECT_EQ(deps->size(), 5u);
   auto keep = ModulesToKeep(*deps, {"br_netfilter"});
   EXPECT_EQ(keep, (std::set<std::string>{"kernel/net/bridge/br_netfilter.ko",
                                          "kernel/net/bridge/bridge.ko", "kernel/net/802/stp.ko",
                                          "kernel/net/llc/llc.ko"}));
   auto bad = ParseModulesDep("no colon here\n");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(bad, ErrorCode::kCorrupt);
   EXPECT_EQ(bad.error().message(), "modules.dep: line without ':': 'no colon here'");
 }
 
@@ -252,7 +251,7 @@ TEST(Erofs, ArgvAndDerivedUuid) {
   auto sum = hull::Run(Command{.argv = {"sh", "-c",
                                         "printf 'hull-usr-erofs\\000HullImmutable\\000202611.25.0'"
                                         " | sha256sum | cut -c1-32"}});
-  ASSERT_TRUE(sum.ok());
+  ASSERT_OK(sum);
   std::string hex = sum->out.substr(0, 32);
   std::string uuid = o.uuid.ToString();
   uuid.erase(std::remove(uuid.begin(), uuid.end(), '-'), uuid.end());
@@ -325,7 +324,7 @@ class ShapeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto t = TempDir::Create("shape-test");
-    ASSERT_TRUE(t.ok());
+    ASSERT_OK(t);
     dir_.emplace(std::move(*t));
     root_ = dir_->path() + "/tree";
     for (const char* d : {"usr/bin", "usr/lib", "usr/sbin", "usr/share/doc/foo", "etc/selinux",
@@ -359,7 +358,7 @@ class ShapeTest : public ::testing::Test {
     Write("srv/www/index.html", "x");
   }
   void Write(const std::string& rel, const std::string& text) {
-    ASSERT_TRUE(WriteFileAtomic(root_ + "/" + rel, std::string_view(text)).ok()) << rel;
+    ASSERT_OK(WriteFileAtomic(root_ + "/" + rel, std::string_view(text))) << rel;
   }
   std::optional<TempDir> dir_;
   std::string root_;
@@ -374,7 +373,7 @@ TEST_F(ShapeTest, ShapesForImmutability) {
                  .files = {{dir_->path() + "/motd", "/etc/motd"}},
                  .users = {{"core", {"ssh-ed25519 AAAA core"}}}};
   auto r = Shape(root_, o);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   ASSERT_EQ(r->packages.size(), 1u);
   EXPECT_EQ(r->packages[0].name, "foo");
   EXPECT_THAT(r->packages[0].licenses, ElementsAre("Expat"));
@@ -434,8 +433,7 @@ TEST_F(ShapeTest, SplitUsrTreeIsRefused) {
   fs::remove(root_ + "/sbin");
   fs::create_directory(root_ + "/sbin");
   auto r = Shape(root_, ShapeOptions{.image_id = "x", .image_version = "202611.25.0"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kUnsupported);
+  ASSERT_ERROR(r, ErrorCode::kUnsupported);
   EXPECT_EQ(r.error().message(),
             "tree '" + root_ + "' is not merged-/usr: /sbin is not a link to usr/sbin");
 }
@@ -445,12 +443,11 @@ TEST_F(ShapeTest, TreeFilesResolveSymlinksInsideTheTree) {
   fs::create_directories(root_ + "/usr/share/doc/bar");
   fs::create_symlink("/usr/share/doc/foo/copyright", root_ + "/usr/share/doc/bar/copyright");
   auto r = ReadTreeFile(root_, "usr/share/doc/bar/copyright", 1 << 20);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_THAT(*r, HasSubstr("License: Expat"));
   fs::create_symlink("/etc/shadow-not-in-tree", root_ + "/usr/share/doc/bar/evil");
   auto evil = ReadTreeFile(root_, "usr/share/doc/bar/evil", 1 << 20);
-  ASSERT_FALSE(evil.ok());
-  EXPECT_EQ(evil.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(evil, ErrorCode::kNotFound);
 }
 
 }  // namespace

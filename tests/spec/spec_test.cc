@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/status_matchers.h"
 
 namespace hull::spec {
 namespace {
@@ -23,13 +24,13 @@ void ExpectError(const std::string& yaml, const std::string& message,
                  ErrorCode code = ErrorCode::kInvalidArgument) {
   auto r = Parse(yaml);
   ASSERT_FALSE(r.ok()) << "parsed:\n" << yaml;
-  EXPECT_EQ(r.error().code(), code) << r.error().ToString();
+  EXPECT_ERROR(r, code);
   EXPECT_EQ(r.error().ToString(), message);
 }
 
 TEST(Spec, DefaultSpecParsesWithDocumentedDefaults) {
   auto s = DefaultSpec(kBuildTime);
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(s->name, "HullImmutable");
   EXPECT_EQ(s->version, "202611.25.0");
   EXPECT_EQ(s->arch, "amd64");
@@ -57,9 +58,9 @@ TEST(Spec, DefaultSpecParsesWithDocumentedDefaults) {
 
 TEST(Spec, MinimalSpecTakesDefaultsFromTheDefaultSpec) {
   auto s = Parse("name: node\n");
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   auto d = DefaultSpec(kBuildTime);
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   EXPECT_EQ(s->name, "node");
   EXPECT_EQ(s->version, "202611.25.0");
   EXPECT_EQ(s->packages, d->packages);
@@ -100,7 +101,7 @@ erofs:
 signing:
   key_dir: /etc/hull/keys
 )");
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(s->name, "edge-node");
   EXPECT_EQ(s->version, "202612.01.3");
   EXPECT_EQ(s->distribution.suite, "trixie");
@@ -240,7 +241,7 @@ TEST(Spec, NestedValueErrors) {
 
 TEST(Spec, UpdateSection) {
   auto d = ParseSpec("name: n\n", {.filename = "t.yaml", .build_time = kBuildTime});
-  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  ASSERT_OK(d);
   EXPECT_EQ(d->update.repository, "");
   EXPECT_EQ(d->update.upgrade_channel, UpgradeChannel::kNodeImage);
   EXPECT_EQ(d->update.boot_tries, 3u);
@@ -250,7 +251,7 @@ TEST(Spec, UpdateSection) {
       "  channel: beta\n  upgrade_channel: None\n  check_interval: 30min\n  boot_tries: 1\n"
       "  health_units: [containerd.service, kubelet.service]\n  event_console: /dev/ttyS0\n",
       {.filename = "t.yaml", .build_time = kBuildTime});
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(s->update.repository, "http://10.0.2.2:8080/repo/");
   EXPECT_EQ(s->update.trusted_root, "root.json");
   EXPECT_EQ(s->update.channel, "beta");
@@ -292,8 +293,8 @@ TEST(Spec, UpdateSection) {
 TEST(Spec, Version) {
   EXPECT_EQ(VersionForTime(kBuildTime), "202611.25.0");
   EXPECT_EQ(VersionForTime(0), "197001.01.0");
-  EXPECT_TRUE(ValidateVersion("202611.24.0").ok());
-  EXPECT_TRUE(ValidateVersion("202612.31.12").ok());
+  EXPECT_OK(ValidateVersion("202611.24.0"));
+  EXPECT_OK(ValidateVersion("202612.31.12"));
   for (const char* bad : {"202611.24", "202611.24.01", "202611.00.0", "202611.32.0", "202600.01.0",
                           "20261.24.0", "202611.24.-1", "202611.24.0.1", ""}) {
     EXPECT_FALSE(ValidateVersion(bad).ok()) << bad;
@@ -317,23 +318,23 @@ TEST(SpecCli, ShowDefaultRoundTripsThroughCheck) {
   const char* bin = std::getenv("HULL_BIN");
   ASSERT_NE(bin, nullptr);
   auto tmp = TempDir::Create("spec-test");
-  ASSERT_TRUE(tmp.ok());
+  ASSERT_OK(tmp);
   const std::string path = tmp->path() + "/node.yaml";
   auto shown = hull::Run(Command{.argv = {bin, "spec", "show-default"}, .stdout_path = path});
-  ASSERT_TRUE(shown.ok()) << shown.error().ToString();
+  ASSERT_OK(shown);
   auto text = ReadFileText(path);
-  ASSERT_TRUE(text.ok());
+  ASSERT_OK(text);
   EXPECT_EQ(*text, std::string(DefaultSpecText()));
   auto checked = hull::Run(
       Command{.argv = {bin, "spec", "check", path}, .env = {"SOURCE_DATE_EPOCH=1795564800"}});
-  ASSERT_TRUE(checked.ok()) << checked.error().ToString();
+  ASSERT_OK(checked);
   EXPECT_EQ(checked->out, path +
                               ": ok (HullImmutable 202611.25.0, 20 packages, 76 module "
                               "patterns)\n");
 
-  ASSERT_TRUE(WriteFileAtomic(path, std::string_view("name: n\nselinux: strict\n")).ok());
+  ASSERT_OK(WriteFileAtomic(path, std::string_view("name: n\nselinux: strict\n")));
   auto bad = RunAllowFailure(Command{.argv = {bin, "spec", "check", path}});
-  ASSERT_TRUE(bad.ok());
+  ASSERT_OK(bad);
   EXPECT_EQ(bad->exit_code, 2);
   EXPECT_EQ(bad->err, "hull: " + path +
                           ":2:10: bad selinux 'strict' (allowed: enforcing, permissive, "

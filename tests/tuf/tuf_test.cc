@@ -5,6 +5,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "support/status_matchers.h"
 #include "tuf/canonical_json.h"
 #include "tuf/client.h"
 #include "tuf/repository.h"
@@ -21,37 +22,37 @@ int64_t WriterClock() { return kT0; }
 TEST(CanonicalJson, SortsAndEscapesMinimally) {
   json j = json::parse(R"({"b":[1,true,null],"a":"q\"\\\n","c":{"z":1,"y":-2}})");
   EXPECT_EQ(*CanonicalJson(j), "{\"a\":\"q\\\"\\\\\n\",\"b\":[1,true,null],\"c\":{\"y\":-2,\"z\":1}}");
-  EXPECT_EQ(CanonicalJson(json(1.5)).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(CanonicalJson(json(1.5)), ErrorCode::kInvalidArgument);
 }
 
 TEST(Metadata, ExpiresRoundTripAndErrors) {
   EXPECT_EQ(*ParseExpires("2030-01-01T00:00:00Z"), 1893456000);
   EXPECT_EQ(FormatExpires(1893456000), "2030-01-01T00:00:00Z");
-  EXPECT_EQ(ParseExpires("2030-01-01 00:00:00").error().code(), ErrorCode::kCorrupt);
+  EXPECT_ERROR(ParseExpires("2030-01-01 00:00:00"), ErrorCode::kCorrupt);
 }
 
 class TufFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = TempDir::Create("hull-tuf");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     dir_ = std::make_unique<TempDir>(std::move(d).value());
     repo_ = dir_->path() + "/repo";
     state_ = dir_->path() + "/state";
     auto keys = RoleKeySet::Load(dir_->path() + "/keys", true);
-    ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+    ASSERT_OK(keys);
     keys_ = std::move(*keys);
-    ASSERT_TRUE(Repository::Init(repo_, keys_, {}, WriterClock).ok());
+    ASSERT_OK(Repository::Init(repo_, keys_, {}, WriterClock));
     AddTarget("image-1.raw", "first image", "202611.24.0");
     trusted_root_ = *ReadFileBytes(repo_ + "/1.root.json");
   }
 
   void AddTarget(const std::string& name, const std::string& content, const std::string& ver) {
     std::string src = dir_->path() + "/" + name;
-    ASSERT_TRUE(WriteFileAtomic(src, content).ok());
+    ASSERT_OK(WriteFileAtomic(src, content));
     json custom{{"version", ver}, {"channel", "stable"}};
     auto st = Repository::AddTarget(repo_, keys_, src, name, custom, {}, WriterClock);
-    ASSERT_TRUE(st.ok()) << st.error().ToString();
+    ASSERT_OK(st);
   }
 
   Result<Client> MakeClient(int64_t now = kT0 + 60) {
@@ -71,7 +72,7 @@ class TufFixture : public ::testing::Test {
     Timestamp t = *ParseTimestamp(ParseEnvelope(b, Role::kTimestamp)->signed_json);
     edit(t);
     Bytes nb = *SignEnvelope(TimestampToJson(t), {key ? key : &keys_.timestamp});
-    ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", nb).ok());
+    ASSERT_OK(WriteFileAtomic(repo_ + "/timestamp.json", nb));
   }
 
   std::unique_ptr<TempDir> dir_;
@@ -82,12 +83,12 @@ class TufFixture : public ::testing::Test {
 
 TEST_F(TufFixture, HappyPathAndTargetDownload) {
   auto c = MakeClient();
-  ASSERT_TRUE(c.ok());
-  ASSERT_TRUE(c->Refresh().ok());
+  ASSERT_OK(c);
+  ASSERT_OK(c->Refresh());
   ASSERT_EQ(c->targets().targets.count("image-1.raw"), 1u);
   EXPECT_EQ(c->targets().targets.at("image-1.raw").custom["version"], "202611.24.0");
   auto data = c->FetchTarget("image-1.raw");
-  ASSERT_TRUE(data.ok()) << data.error().ToString();
+  ASSERT_OK(data);
   EXPECT_EQ(AsChars(*data), "first image");
   EXPECT_TRUE(fs::exists(state_ + "/timestamp.json"));
 }
@@ -95,18 +96,16 @@ TEST_F(TufFixture, HappyPathAndTargetDownload) {
 TEST_F(TufFixture, RollbackOfTimestampRefused) {
   Bytes old_ts = *ReadFileBytes(repo_ + "/timestamp.json");
   AddTarget("image-2.raw", "second", "202612.01.0");
-  ASSERT_TRUE(Refresh().ok());
-  ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", old_ts).ok());
+  ASSERT_OK(Refresh());
+  ASSERT_OK(WriteFileAtomic(repo_ + "/timestamp.json", old_ts));
   Status st = Refresh();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kRollback);
+  ASSERT_ERROR(st, ErrorCode::kRollback);
   EXPECT_EQ(st.error().ToString(), "timestamp: version 2 is older than the trusted version 3");
 }
 
 TEST_F(TufFixture, FreezeAttackExpiredTimestamp) {
   Status st = Refresh(kT0 + 2 * 86400);  // the timestamp lives one day
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kExpired);
+  ASSERT_ERROR(st, ErrorCode::kExpired);
   EXPECT_NE(st.error().ToString().find("timestamp: timestamp metadata version 2 expired"),
             std::string::npos);
 }
@@ -114,15 +113,14 @@ TEST_F(TufFixture, FreezeAttackExpiredTimestamp) {
 TEST_F(TufFixture, MixAndMatchSnapshotRefused) {
   // An attacker with the timestamp key names snapshot v3 but serves v2's content.
   Bytes v2 = *ReadFileBytes(repo_ + "/2.snapshot.json");
-  ASSERT_TRUE(WriteFileAtomic(repo_ + "/3.snapshot.json", v2).ok());
+  ASSERT_OK(WriteFileAtomic(repo_ + "/3.snapshot.json", v2));
   ResignTimestamp([&](Timestamp& t) {
     t.snapshot.version = 3;
     t.snapshot.length = v2.size();
     t.snapshot.hashes["sha256"] = HexEncode(crypto::Sha256(v2));
   });
   Status st = Refresh();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(st, ErrorCode::kVerifyFailed);
   EXPECT_EQ(st.error().ToString(),
             "snapshot: version 2 is not the version 3 the timestamp names (mix-and-match)");
 }
@@ -131,8 +129,7 @@ TEST_F(TufFixture, WrongKeyBelowThreshold) {
   auto rogue = crypto::PrivateKey::Generate(crypto::KeyType::kEd25519);
   ResignTimestamp([](Timestamp& t) { t.version += 1; }, &*rogue);
   Status st = Refresh();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(st, ErrorCode::kBadSignature);
   EXPECT_EQ(st.error().ToString(),
             "timestamp: timestamp metadata has 0 valid signature(s) from timestamp keys, "
             "threshold is 1");
@@ -140,73 +137,67 @@ TEST_F(TufFixture, WrongKeyBelowThreshold) {
 
 TEST_F(TufFixture, ArbitraryTargetRefused) {
   auto c = MakeClient();
-  ASSERT_TRUE(c->Refresh().ok());
+  ASSERT_OK(c->Refresh());
   std::string hash = c->targets().targets.at("image-1.raw").hashes.at("sha256");
   std::string path = repo_ + "/targets/" + hash + ".image-1.raw";
-  ASSERT_TRUE(WriteFileAtomic(path, std::string("evil image!")).ok());  // same length
+  ASSERT_OK(WriteFileAtomic(path, std::string("evil image!")));  // same length
   auto same_len = c->FetchTarget("image-1.raw");
-  ASSERT_FALSE(same_len.ok());
-  EXPECT_EQ(same_len.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(same_len, ErrorCode::kVerifyFailed);
   EXPECT_EQ(same_len.error().message(), "target image-1.raw does not match its sha256 hash");
-  ASSERT_TRUE(WriteFileAtomic(path, std::string("a much longer evil image")).ok());
+  ASSERT_OK(WriteFileAtomic(path, std::string("a much longer evil image")));
   auto longer = c->FetchTarget("image-1.raw");
-  ASSERT_FALSE(longer.ok());
-  EXPECT_EQ(longer.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(longer, ErrorCode::kVerifyFailed);
 }
 
 // FetchTargetTo streams into a file that appears only when length and hash match.
 TEST_F(TufFixture, FetchTargetToFileChecksBeforeTheFileAppears) {
   auto c = MakeClient();
-  ASSERT_TRUE(c->Refresh().ok());
+  ASSERT_OK(c->Refresh());
   std::string out = dir_->path() + "/got.raw";
   auto n = c->FetchTargetTo("image-1.raw", out);
-  ASSERT_TRUE(n.ok()) << n.error().ToString();
+  ASSERT_OK(n);
   EXPECT_EQ(*n, 11u);
   EXPECT_EQ(AsChars(*ReadFileBytes(out)), "first image");
   fs::remove(out);
   std::string hash = c->targets().targets.at("image-1.raw").hashes.at("sha256");
   std::string path = repo_ + "/targets/" + hash + ".image-1.raw";
-  ASSERT_TRUE(WriteFileAtomic(path, std::string("evil image!")).ok());  // same length
+  ASSERT_OK(WriteFileAtomic(path, std::string("evil image!")));  // same length
   auto bad = c->FetchTargetTo("image-1.raw", out);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(bad, ErrorCode::kVerifyFailed);
   EXPECT_EQ(bad.error().message(), "target image-1.raw does not match its sha256 hash");
   EXPECT_FALSE(fs::exists(out));
-  ASSERT_TRUE(WriteFileAtomic(path, std::string("short")).ok());
+  ASSERT_OK(WriteFileAtomic(path, std::string("short")));
   auto short_ = c->FetchTargetTo("image-1.raw", out);
-  ASSERT_FALSE(short_.ok());
-  EXPECT_EQ(short_.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(short_, ErrorCode::kVerifyFailed);
   EXPECT_EQ(short_.error().message(), "target image-1.raw is 5 bytes, expected 11");
   EXPECT_FALSE(fs::exists(out));
   auto missing = c->FetchTargetTo("nope.raw", out);
-  ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(missing, ErrorCode::kNotFound);
 }
 
 // AddTargets publishes several targets in one targets version.
 TEST_F(TufFixture, AddTargetsIsOneVersion) {
   auto before = Repository::ReadTargets(repo_);
-  ASSERT_TRUE(before.ok());
+  ASSERT_OK(before);
   std::vector<Repository::NewTarget> add;
   for (const char* n : {"a.raw", "b.raw"}) {
     std::string src = dir_->path() + "/" + n;
-    ASSERT_TRUE(WriteFileAtomic(src, std::string(n)).ok());
+    ASSERT_OK(WriteFileAtomic(src, std::string(n)));
     add.push_back({src, n, json{{"version", "202612.01.0"}}});
   }
-  ASSERT_TRUE(Repository::AddTargets(repo_, keys_, add, {}, WriterClock).ok());
+  ASSERT_OK(Repository::AddTargets(repo_, keys_, add, {}, WriterClock));
   auto after = Repository::ReadTargets(repo_);
-  ASSERT_TRUE(after.ok());
+  ASSERT_OK(after);
   EXPECT_EQ(after->version, before->version + 1);
   auto c = MakeClient();
-  ASSERT_TRUE(c->Refresh().ok());
+  ASSERT_OK(c->Refresh());
   EXPECT_EQ(AsChars(*c->FetchTarget("b.raw")), "b.raw");
 }
 
 TEST_F(TufFixture, EndlessDataCutOff) {
-  ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", std::string(100000, ' ')).ok());
+  ASSERT_OK(WriteFileAtomic(repo_ + "/timestamp.json", std::string(100000, ' ')));
   Status st = Refresh();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(st, ErrorCode::kVerifyFailed);
   EXPECT_EQ(st.error().ToString(),
             "timestamp: 'timestamp.json' is longer than the 16384 bytes allowed");
 }
@@ -220,45 +211,43 @@ TEST_F(TufFixture, RootRotation) {
   r.roles[Role::kRoot] = RoleKeys{{KeyId(k)}, 1};
   r.version = 2;
   // Signed only by the new key: the old root's threshold is not met.
-  ASSERT_TRUE(WriteFileAtomic(repo_ + "/2.root.json",
-                              *SignEnvelope(RootToJson(r), {&*new_root_key})).ok());
+  ASSERT_OK(WriteFileAtomic(repo_ + "/2.root.json",
+                              *SignEnvelope(RootToJson(r), {&*new_root_key})));
   Status st = Refresh();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(st, ErrorCode::kBadSignature);
   EXPECT_EQ(st.error().ToString(),
             "root: 2.root.json (by the trusted root's keys): root metadata has 0 valid "
             "signature(s) from root keys, threshold is 1");
   // Signed by both old and new keys: accepted and persisted.
-  ASSERT_TRUE(WriteFileAtomic(repo_ + "/2.root.json",
-                              *SignEnvelope(RootToJson(r), {&keys_.root, &*new_root_key})).ok());
+  ASSERT_OK(WriteFileAtomic(repo_ + "/2.root.json",
+                              *SignEnvelope(RootToJson(r), {&keys_.root, &*new_root_key})));
   auto c = MakeClient();
-  ASSERT_TRUE(c->Refresh().ok());
+  ASSERT_OK(c->Refresh());
   EXPECT_EQ(c->root().version, 2u);
   auto again = MakeClient();  // from state: version 2 is now trusted
   EXPECT_EQ(again->root().version, 2u);
 }
 
 TEST_F(TufFixture, MalformedMetadataIsCorrupt) {
-  ASSERT_TRUE(WriteFileAtomic(repo_ + "/timestamp.json", std::string("{\"signed\": 3}")).ok());
+  ASSERT_OK(WriteFileAtomic(repo_ + "/timestamp.json", std::string("{\"signed\": 3}")));
   Status st = Refresh();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(st, ErrorCode::kCorrupt);
 }
 
 TEST(DirFetcher, StreamsInMiBPieces) {
   auto dir = TempDir::Create("hull-dirfetch");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   Bytes data((2 << 20) + 7);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 31 + (i >> 9));
-  ASSERT_TRUE(WriteFileAtomic(dir->path() + "/t.bin", data).ok());
+  ASSERT_OK(WriteFileAtomic(dir->path() + "/t.bin", data));
   auto fetcher = MakeFetcher("file://" + dir->path());
   Bytes got;
   std::vector<size_t> pieces;
-  ASSERT_TRUE(fetcher->FetchTo("t.bin", data.size(), [&](ByteSpan p) {
+  ASSERT_OK(fetcher->FetchTo("t.bin", data.size(), [&](ByteSpan p) {
                         pieces.push_back(p.size());
                         got.insert(got.end(), p.begin(), p.end());
                         return Status{};
-                      }).ok());
+                      }));
   EXPECT_EQ(got, data);
   EXPECT_EQ(pieces, (std::vector<size_t>{1 << 20, 1 << 20, 7}));
   Status capped = fetcher->FetchTo("t.bin", data.size() - 1, [](ByteSpan) { return Status{}; });
@@ -271,10 +260,9 @@ TEST(DirFetcher, StreamsInMiBPieces) {
   ASSERT_FALSE(sink_error.ok());
   EXPECT_EQ(sink_error.error().ToString(), "disk full");
   auto missing = fetcher->Fetch("none.json", 10);
-  ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(missing, ErrorCode::kNotFound);
   auto whole = fetcher->Fetch("t.bin", data.size());
-  ASSERT_TRUE(whole.ok());
+  ASSERT_OK(whole);
   EXPECT_EQ(*whole, data);
 }
 

@@ -15,6 +15,7 @@
 #include "base/subprocess.h"
 #include "crypto/key.h"
 #include "support/debian_boot_files.h"
+#include "support/status_matchers.h"
 
 namespace hull {
 namespace {
@@ -29,7 +30,7 @@ struct ObjdumpSection {
 // Parses `objdump -h` lines: "Idx Name Size VMA LMA File-off Algn".
 std::vector<ObjdumpSection> Objdump(const std::string& path) {
   auto r = hull::Run(Command{.argv = {"objdump", "-h", path}});
-  EXPECT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_OK(r);
   std::vector<ObjdumpSection> out;
   std::istringstream in(r.ok() ? r->out : "");
   std::string line;
@@ -59,17 +60,17 @@ class UkiOracle : public ::testing::Test {
     dir_ = std::make_unique<TempDir>(std::move(TempDir::Create("uki-oracle").value()));
     Bytes initrd(300001);
     for (size_t i = 0; i < initrd.size(); ++i) initrd[i] = uint8_t(i * 13 + 5);
-    ASSERT_TRUE(WriteFileAtomic(P("initrd"), initrd).ok());
-    ASSERT_TRUE(WriteFileAtomic(P("os-release"), "ID=hull\nVERSION_ID=202611.24.0\n").ok());
-    ASSERT_TRUE(WriteFileAtomic(P("cmdline"), "console=ttyS0 usrhash=0123abcd ro").ok());
+    ASSERT_OK(WriteFileAtomic(P("initrd"), initrd));
+    ASSERT_OK(WriteFileAtomic(P("os-release"), "ID=hull\nVERSION_ID=202611.24.0\n"));
+    ASSERT_OK(WriteFileAtomic(P("cmdline"), "console=ttyS0 usrhash=0123abcd ro"));
     Bytes splash(777, 0x42);
-    ASSERT_TRUE(WriteFileAtomic(P("splash.bmp"), splash).ok());
+    ASSERT_OK(WriteFileAtomic(P("splash.bmp"), splash));
   }
   std::string P(const std::string& n) const { return dir_->path() + "/" + n; }
   std::string Hull(std::vector<std::string> args) {
     args.insert(args.begin(), hull_);
     auto r = hull::Run(Command{.argv = args});
-    EXPECT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_OK(r);
     return r.ok() ? r->out : "";
   }
   std::string Build(const std::string& out, bool splash) {
@@ -124,7 +125,7 @@ TEST_F(UkiOracle, ObjdumpShowsUkifyLayoutAndInputBytes) {
     auto r =
         hull::Run(Command{.argv = {"objcopy", std::string("--dump-section=") + name + "=" + dump,
                                    P("uki.efi"), P("scratch.efi")}});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK(r);
     std::string src = std::string(name) == ".linux"   ? kernel_
                       : std::string(name) == ".osrel" ? P("os-release")
                                                       : P("cmdline");
@@ -138,7 +139,7 @@ TEST_F(UkiOracle, Pcr11EqualsSystemdMeasure) {
     Build("m.efi", splash);
     for (const std::string bank : {"sha256", "sha1"}) {
       auto ref = hull::Run(Command{.argv = MeasureArgv(splash, bank)});
-      ASSERT_TRUE(ref.ok()) << ref.error().ToString();
+      ASSERT_OK(ref);
       // systemd-measure prints "11:<bank>=<hex>" per default phase path.
       std::string ours;
       for (const char* phase :
@@ -154,7 +155,7 @@ TEST_F(UkiOracle, Pcr11EqualsSystemdMeasure) {
       Command{.argv = {"/lib/systemd/systemd-measure", "calculate", "--linux=" + kernel_,
                        "--osrel=" + P("os-release"), "--cmdline=" + P("cmdline"),
                        "--initrd=" + P("initrd"), "--bank=sha256", "--phase=sysinit:ready"}});
-  ASSERT_TRUE(one.ok());
+  ASSERT_OK(one);
   Build("m.efi", false);
   EXPECT_EQ(one->out,
             "11:sha256=" + Hull({"uki", "measure", P("m.efi"), "--phase", "sysinit:ready"}));
@@ -164,15 +165,15 @@ TEST_F(UkiOracle, SignedUkiPassesSbverifyAndKeepsPcr11) {
   Build("u.efi", false);
   auto key = *crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048);
   auto cert = *crypto::Certificate::CreateSelfSigned(key, {.common_name = "Hull db"});
-  ASSERT_TRUE(WriteFileAtomic(P("db.key"), key.ToPem(), 0600).ok());
-  ASSERT_TRUE(WriteFileAtomic(P("db.crt"), cert.ToPem()).ok());
+  ASSERT_OK(WriteFileAtomic(P("db.key"), key.ToPem(), 0600));
+  ASSERT_OK(WriteFileAtomic(P("db.crt"), cert.ToPem()));
   Hull({"sign", P("u.efi"), "--key", P("db.key"), "--cert", P("db.crt"), "--out", P("s.efi")});
   auto sbv = hull::Run(Command{.argv = {"sbverify", "--cert", P("db.crt"), P("s.efi")}});
-  ASSERT_TRUE(sbv.ok()) << sbv.error().ToString();
+  ASSERT_OK(sbv);
   EXPECT_EQ(Hull({"uki", "measure", P("u.efi")}), Hull({"uki", "measure", P("s.efi")}));
   auto v =
       hull::Run(Command{.argv = {hull_, "sign", "--verify", P("s.efi"), "--cert", P("db.crt")}});
-  EXPECT_TRUE(v.ok());
+  EXPECT_OK(v);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "crypto/key.h"
 #include "pe/authenticode.h"
 #include "pe/pe.h"
+#include "support/status_matchers.h"
 #include "uki/measure.h"
 #include "support/debian_boot_files.h"
 
@@ -37,9 +38,9 @@ TEST(UkiBuild, LaysOutSectionsLikeUkify) {
   UkiInputs in = SmallInputs();
   auto stub = *pe::ParsePe(in.stub);
   auto out = BuildUki(in);
-  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_OK(out);
   auto img = pe::ParsePe(*out);
-  ASSERT_TRUE(img.ok()) << img.error().ToString();
+  ASSERT_OK(img);
   ASSERT_EQ(img->sections.size(), stub.sections.size() + 5);
   std::vector<std::string> names;
   for (size_t i = stub.sections.size(); i < img->sections.size(); ++i) {
@@ -88,8 +89,7 @@ TEST(UkiBuild, RefusesBadStubsAndNames) {
   auto cert = *crypto::Certificate::CreateSelfSigned(key, {.common_name = "k"});
   Bytes signed_stub = *pe::SignImage(in.stub, key, cert);
   auto r = AddSections(signed_stub, {{".linux", Bytes{1}}});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(r, ErrorCode::kInvalidArgument);
   EXPECT_EQ(r.error().message(), "stub is signed: use the unsigned .efi.stub");
 
   Bytes driver = in.stub;
@@ -111,13 +111,12 @@ TEST(UkiBuild, RefusesBadStubsAndNames) {
   std::vector<UkiSection> many;
   for (int i = 0; i < 8; ++i) many.push_back({".s" + std::to_string(i), Bytes{1}});
   r = AddSections(in.stub, many);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kUnsupported);
+  ASSERT_ERROR(r, ErrorCode::kUnsupported);
   EXPECT_EQ(r.error().message(),
             "not enough header space for 8 more sections (table would end at 0x408, section "
             "data starts at 0x400)");
   many.pop_back();
-  EXPECT_TRUE(AddSections(in.stub, many).ok());
+  EXPECT_OK(AddSections(in.stub, many));
 
   in.linux_image.clear();
   auto e = BuildUki(in);
@@ -130,7 +129,7 @@ TEST(UkiMeasure, FollowsThe252ListAndSkipsUnmeasuredSections) {
   Bytes uki = *BuildUki(in);
   EXPECT_EQ(*StubVersion(uki), 252);
   auto p = PredictPcr11(uki, crypto::DigestAlgorithm::kSha256, {"enter-initrd"});
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   std::vector<std::string> names;
   for (const auto& s : p->sections) names.push_back(s.name);
   // .uname and .sbat exist in the image but the 252 stub does not measure them.
@@ -155,18 +154,17 @@ TEST(UkiMeasure, HashesVirtualSizeBytesZeroFilled) {
   ASSERT_EQ(linux_section.name, ".linux");
   // VirtualSize past the raw data: the loaded image holds zeros there.
   linux_section.virtual_size = linux_section.size_of_raw_data + 4096;
-  ASSERT_TRUE(pe::EncodeHeaders(img, uki).ok());
+  ASSERT_OK(pe::EncodeHeaders(img, uki));
   auto p = PredictPcr11(uki, crypto::DigestAlgorithm::kSha256, {});
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   Bytes expected = in.linux_image;
   expected.resize(linux_section.virtual_size, 0);
   EXPECT_EQ(p->sections[0].digest, crypto::Sha256(expected));
 
   linux_section.virtual_size = linux_section.size_of_raw_data + kMaxSectionZeroFill + 1;
-  ASSERT_TRUE(pe::EncodeHeaders(img, uki).ok());
+  ASSERT_OK(pe::EncodeHeaders(img, uki));
   auto big = PredictPcr11(uki, crypto::DigestAlgorithm::kSha256, {});
-  ASSERT_FALSE(big.ok());
-  EXPECT_EQ(big.error().code(), ErrorCode::kUnsupported);
+  ASSERT_ERROR(big, ErrorCode::kUnsupported);
 }
 
 TEST(UkiMeasure, PhasePathsAndErrors) {
@@ -184,8 +182,7 @@ TEST(UkiMeasure, PhasePathsAndErrors) {
   EXPECT_EQ(no_linux.error().message(), "UKI has no .linux section");
   auto not_stub = StubVersion(*ReadFileBytes(test_support::kSystemdBoot));
   // systemd-boot carries a LoaderInfo too, but names itself systemd-boot.
-  ASSERT_FALSE(not_stub.ok());
-  EXPECT_EQ(not_stub.error().code(), ErrorCode::kUnsupported);
+  ASSERT_ERROR(not_stub, ErrorCode::kUnsupported);
   EXPECT_EQ(not_stub.error().message(),
             "cannot read a systemd-stub version from .sdmagic '#### LoaderInfo: systemd-boot "
             "252.39-1~deb12u2 ####'");

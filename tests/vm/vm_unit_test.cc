@@ -5,6 +5,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/status_matchers.h"
 #include "vm/accel.h"
 #include "vm/machine.h"
 #include "vm/oci.h"
@@ -51,8 +52,7 @@ TEST(QemuArgv, SecureBootTpmAndDisks) {
 TEST(Accel, ExplicitChoicesAndTypos) {
   EXPECT_EQ(*ResolveAccel("tcg"), Accel::kTcg);
   auto bad = ResolveAccel("kvmm");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(bad, ErrorCode::kInvalidArgument);
   std::string s = KvmProbeBootSector();
   ASSERT_EQ(s.size(), 512u);
   EXPECT_EQ(uint8_t(s[510]), 0x55);
@@ -70,17 +70,17 @@ TEST(Tail, LastLines) {
 // against those digests.
 TEST(OciArchive, ContentAddressedAndReadableByTar) {
   auto t = TempDir::Create("hull-oci-test");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   const std::string d = t->path();
-  ASSERT_TRUE(WriteFileAtomic(d + "/payload", std::string("#!/bin/true\n"), 0755).ok());
+  ASSERT_OK(WriteFileAtomic(d + "/payload", std::string("#!/bin/true\n"), 0755));
   OciProbe p{.binary = d + "/payload", .entry_name = "probe", .entrypoint = {"/probe"},
              .out = d + "/oci.tar"};
-  ASSERT_TRUE(MakeOciProbeArchive(p).ok());
+  ASSERT_OK(MakeOciProbeArchive(p));
   EXPECT_EQ(std::filesystem::file_size(d + "/oci.tar") % (1 << 20), 0u);
   std::filesystem::create_directories(d + "/x");
-  ASSERT_TRUE(hull::Run(Command{.argv = {"bsdtar", "-xf", d + "/oci.tar", "-C", d + "/x"}}).ok());
+  ASSERT_OK(hull::Run(Command{.argv = {"bsdtar", "-xf", d + "/oci.tar", "-C", d + "/x"}}));
   auto sums = hull::Run(Command{.argv = {"sh", "-c", "cd " + d + "/x/blobs/sha256 && sha256sum *"}});
-  ASSERT_TRUE(sums.ok());
+  ASSERT_OK(sums);
   size_t lines = 0;
   for (size_t pos = 0; pos < sums->out.size(); ++lines) {
     std::string line = sums->out.substr(pos, sums->out.find('\n', pos) - pos);
@@ -95,24 +95,24 @@ TEST(OciArchive, ContentAddressedAndReadableByTar) {
       d + "/x/blobs/sha256/" + m["digest"].get<std::string>().substr(7)));
   std::string layer = manifest["layers"][0]["digest"].get<std::string>().substr(7);
   auto list = hull::Run(Command{.argv = {"bsdtar", "-tvf", d + "/x/blobs/sha256/" + layer}});
-  ASSERT_TRUE(list.ok());
+  ASSERT_OK(list);
   EXPECT_THAT(list->out, HasSubstr("-rwxr-xr-x"));
   EXPECT_THAT(list->out, HasSubstr(" probe\n"));
   auto again = d + "/oci2.tar";
   p.out = again;
-  ASSERT_TRUE(MakeOciProbeArchive(p).ok());
+  ASSERT_OK(MakeOciProbeArchive(p));
   EXPECT_EQ(*ReadFileBytes(d + "/oci.tar"), *ReadFileBytes(again));
   p.binary = d + "/missing";
-  EXPECT_EQ(MakeOciProbeArchive(p).error().code(), ErrorCode::kNotFound);
+  EXPECT_ERROR(MakeOciProbeArchive(p), ErrorCode::kNotFound);
 }
 
 class Judging : public ::testing::Test {
  protected:
   void SetUp() override {
     auto line = ReadFileText(std::string(HULL_VM_DATA) + "/validate-line.txt");
-    ASSERT_TRUE(line.ok());
+    ASSERT_OK(line);
     auto r = ParseValidateLine("[  1.0] noise\n" + *line + "\n[  2.0] reboot: Power down\n");
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK(r);
     report_ = *r;
     ExpectFromCmdline(report_["phase1"]["cmdline"], e_);
     e_.image_version = "202611.25.0";
@@ -174,12 +174,12 @@ TEST_F(Judging, EachWrongFactFailsItsCheck) {
 }
 
 TEST(ValidateLine, MissingOrMalformed) {
-  EXPECT_EQ(ParseValidateLine("login:\n").error().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(ParseValidateLine("HULL-VALIDATE {\"a\": \n").error().code(), ErrorCode::kCorrupt);
-  EXPECT_EQ(ParseValidateLine("HULL-VALIDATE {} trailing\n").error().code(), ErrorCode::kCorrupt);
+  EXPECT_ERROR(ParseValidateLine("login:\n"), ErrorCode::kNotFound);
+  EXPECT_ERROR(ParseValidateLine("HULL-VALIDATE {\"a\": \n"), ErrorCode::kCorrupt);
+  EXPECT_ERROR(ParseValidateLine("HULL-VALIDATE {} trailing\n"), ErrorCode::kCorrupt);
   // A report of any other shape is judged, and fails, without crashing.
   auto j = ParseValidateLine("HULL-VALIDATE {\"phase1\": [1, 2]}\r\n");
-  ASSERT_TRUE(j.ok());
+  ASSERT_OK(j);
   EXPECT_FALSE(AllPassed(Judge(*j, Expectations{})));
 }
 

@@ -3,27 +3,27 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull::yaml {
 namespace {
 
 YAML::Node Doc(const Reader& r, const std::string& text) {
   auto n = r.Load(text);
-  EXPECT_TRUE(n.ok()) << n.error().ToString();
+  EXPECT_OK(n);
   return n.ok() ? *n : YAML::Node();
 }
 
 template <typename T>
 void ExpectError(const Result<T>& s, const std::string& message) {
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(s, ErrorCode::kInvalidArgument);
   EXPECT_EQ(s.error().message(), message);
 }
 
 TEST(YamlReader, SyntaxErrorsCarryTheirPosition) {
   Reader r("f.yaml");
   auto n = r.Load("a: [1, 2\nb: 3\n");
-  ASSERT_FALSE(n.ok());
-  EXPECT_EQ(n.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(n, ErrorCode::kInvalidArgument);
   // yaml-cpp notices the unclosed flow at the ':' of "b: 3" (0-based 1:1).
   EXPECT_EQ(n.error().message(), "f.yaml:2:2: YAML syntax: end of sequence flow not found");
 }

@@ -9,14 +9,15 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "base/exit_code.h"
 #include "base/result.h"
 
 namespace hull::cli {
 
-// Exit codes shared by every command.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;  // verification failed, refused, not granted
-inline constexpr int kExitUsage = 2;   // bad arguments, unreadable input, I/O errors
+// Exit codes shared by every command: base/exit_code.h's table.
+using hull::kExitError;
+using hull::kExitFailed;
+using hull::kExitOk;
 
 struct Context {
   std::function<int()> action;

@@ -9,8 +9,8 @@
 namespace hull::cli {
 namespace {
 
-// A refused request exits 2, like a usage error: the inputs must change.
-constexpr int kExitRefused = kExitUsage;
+// A refused request exits as a policy refusal does everywhere (base/exit_code.h).
+const int kExitRefused = ExitCodeFor(ErrorCode::kRefused);
 
 struct CatalogArgs {
   std::string catalog = "aks";
@@ -308,8 +308,8 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
       "Example: hull catalog resolve --os-sku AzureContainerLinux --vm-size Standard_D4s_v5 \\\n"
       "           --kubernetes-version 1.34\n"
       "Prints the image name (<id>-<version> when versions are listed), its variant and the\n"
-      "rules that chose it. Exit status: 0 accepted, 2 refused (every violated rule is listed)\n"
-      "or bad input (unknown values list the known ones).");
+      "rules that chose it. Exit status: 0 accepted, 1 refused (every violated rule is listed),\n"
+      "2 bad input (unknown values list the known ones).");
   res->callback([&ctx, a] { ctx.action = [a] { return RunResolve(*a); }; });
 
   auto* list = cat->add_subcommand("list", "List the catalog's images and variants");
@@ -336,7 +336,8 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
       "Example: hull catalog migrate --from-sku Ubuntu --to-sku AzureContainerLinux \\\n"
       "           --vm-size Standard_D4s_v5 --kubernetes-version 1.34\n"
       "The target is checked with the pool's size, features and channel; the plan names the\n"
-      "rollback. Migrating to or from Windows is refused. Exit status: 0 planned, 2 refused.");
+      "rollback. Migrating to or from Windows is refused.\n"
+      "Exit status: 0 planned, 1 refused, 2 bad input.");
   mig->callback([&ctx, a] { ctx.action = [a] { return RunMigrate(*a); }; });
 
   auto* val =
@@ -348,7 +349,8 @@ void RegisterCatalog(CLI::App& app, Context& ctx) {
   val->footer(
       "Example: hull catalog validate cluster.yaml\n"
       "The first pool is the cluster's first pool (it must be Linux). Prints a table like\n"
-      "'az aks nodepool list' for the valid pools. Exit status: 0 all valid, 2 otherwise.");
+      "'az aks nodepool list' for the valid pools.\n"
+      "Exit status: 0 all valid, 1 a pool refused, 2 bad input.");
   val->callback([&ctx, a] { ctx.action = [a] { return RunValidate(*a); }; });
 }
 

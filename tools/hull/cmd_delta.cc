@@ -225,7 +225,7 @@ void RegisterDelta(CLI::App& app, Context& ctx) {
   ap->add_flag("--json", a->json, "Print the result as JSON");
   ap->footer(
       "Example: hull delta apply usr-1.erofs 1-to-2.zst usr-2.erofs --sha256 $HEX\n"
-      "Exit status: 0 applied and verified, 1 SHA-256 mismatch, 2 bad patch or error.");
+      "Exit status: 0 applied and verified, 1 SHA-256 mismatch or a corrupt patch, 2 error.");
   ap->callback([&ctx, a] { ctx.action = [a] { return RunApply(*a); }; });
 
   RegisterChunk(app, ctx);

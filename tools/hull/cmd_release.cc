@@ -159,15 +159,7 @@ int RunCheck(const CheckArgs& a) {
     return tuf::NewestRelease(client.targets(), a.flavor, a.arch, a.channel);
   };
   auto r = run();
-  if (!r.ok()) {
-    Error e = std::move(r).error().Wrap("update check");
-    // Metadata refused for a security reason exits 1; usage and I/O errors 2.
-    if (e.code() == ErrorCode::kCorrupt || e.code() == ErrorCode::kVerifyFailed) {
-      std::fprintf(stderr, "hull: %s\n", e.ToString().c_str());
-      return kExitFailed;
-    }
-    return ReportError(e);
-  }
+  if (!r.ok()) return ReportError(std::move(r).error().Wrap("update check"));
   if (a.json) {
     PrintJson({{"verified", true}, {"release", *r ? ReleaseJson(**r) : nlohmann::json()}});
   } else if (*r) {

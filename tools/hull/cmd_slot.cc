@@ -164,14 +164,7 @@ int RunApply(const SlotArgs& a) {
     return slot::ApplyUpdate(client, *o.disk, *o.esp, filters, opts);
   };
   auto r = run();
-  if (!r.ok()) {
-    Error e = std::move(r).error().Wrap("update apply");
-    if (e.code() == ErrorCode::kCorrupt) {  // malformed metadata: refused, as update check does
-      std::fprintf(stderr, "hull: %s\n", e.ToString().c_str());
-      return kExitFailed;
-    }
-    return ReportError(e);
-  }
+  if (!r.ok()) return ReportError(std::move(r).error().Wrap("update apply"));
   if (a.json) {
     PrintJson(ApplyJson(*r));
     return kExitOk;

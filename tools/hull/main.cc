@@ -13,17 +13,7 @@ namespace hull::cli {
 
 int ReportError(const Error& error) {
   std::fprintf(stderr, "hull: %s\n", error.ToString().c_str());
-  switch (error.code()) {
-    case ErrorCode::kVerifyFailed:
-    case ErrorCode::kBadSignature:
-    case ErrorCode::kRollback:
-    case ErrorCode::kExpired:
-    case ErrorCode::kRefused:
-    case ErrorCode::kConflict:
-      return kExitFailed;
-    default:
-      return kExitUsage;
-  }
+  return hull::ExitCodeFor(error.code());
 }
 
 void PrintJson(const nlohmann::json& doc) { std::printf("%s\n", doc.dump(2).c_str()); }
@@ -67,13 +57,13 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitUsage;
+    return rc == 0 ? 0 : kExitError;
   }
   if (ctx.quiet) {
     hull::SetLogLevel(hull::LogLevel::kWarning);
     hull::Progress::SetDefaultMode(hull::ProgressMode::kQuiet);
   }
   if (ctx.verbose) hull::SetLogLevel(hull::LogLevel::kDebug);
-  if (!ctx.action) return kExitUsage;
+  if (!ctx.action) return kExitError;
   return ctx.action();
 }
