@@ -146,6 +146,7 @@ Status Client::CheckExpiry(const Common& c, Role role) const {
 }
 
 Status Client::Refresh() {
+  delegated_.clear();
   HULL_TRY(UpdateRoot().Context("root"));
   HULL_TRY(UpdateTimestamp().Context("timestamp"));
   HULL_TRY(UpdateSnapshot().Context("snapshot"));
@@ -321,6 +322,11 @@ Result<const TargetFile*> Client::FindTarget(const std::string& name) const {
 
 Result<std::string> Client::TargetPath(const std::string& name) const {
   HULL_ASSIGN_OR_RETURN(const TargetFile* f, FindTarget(name));
+  return TargetPath(name, *f);
+}
+
+Result<std::string> Client::TargetPath(const std::string& name, const TargetFile& file) const {
+  const TargetFile* f = &file;
   std::string path = name;
   if (root_.consistent_snapshot) {
     // The sha256 when there is one, else the first hash named (as

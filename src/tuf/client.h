@@ -82,9 +82,21 @@ class Client {
   // match targets(). Returns the bytes written. Same errors as FetchTarget.
   Result<uint64_t> FetchTargetTo(const std::string& name, const std::string& path);
   // The target entry (kNotFound) and its path below the repository base
-  // ("targets/<sha256>.<name>" with consistent snapshots).
+  // ("targets/<sha256>.<name>" with consistent snapshots). FindTarget looks
+  // in the top-level targets role only (Hull's own repositories).
   Result<const TargetFile*> FindTarget(const std::string& name) const;
   Result<std::string> TargetPath(const std::string& name) const;
+  Result<std::string> TargetPath(const std::string& name, const TargetFile& file) const;
+  // Spec 5.6.7: searches the targets role and then its delegations, depth
+  // first in listed order, only roles whose paths or hash prefixes cover
+  // `name`, stopping below a terminating role; at most kMaxDelegationVisits
+  // roles. Delegated roles are fetched (as the snapshot names them), verified
+  // against their delegator's keys and persisted as "<quoted name>.json".
+  // kNotFound when no role names the target; the errors of Refresh for a
+  // delegated role that fails verification, or is missing from the snapshot
+  // (kCorrupt).
+  Result<const TargetFile*> LookupTarget(const std::string& name);
+  static constexpr size_t kMaxDelegationVisits = 32;
   // The fetcher, for files outside TUF's targets (content-addressed chunks a
   // signed target names by SHA-256).
   Fetcher& fetcher() { return *fetcher_; }
@@ -102,6 +114,7 @@ class Client {
   Result<Bytes> LoadState(const std::string& name);
   Status CheckExpiry(const Common& c, Role role) const;
   static bool IsCurrent(const Bytes& local, const MetaFile& want);
+  Result<const Targets*> LoadDelegated(const DelegatedRole& role, const Delegations& by);
 
   std::unique_ptr<Fetcher> fetcher_;
   std::string state_dir_;
@@ -115,6 +128,9 @@ class Client {
   // The verified bytes behind snapshot_ and targets_ (empty when unknown):
   // reused without a download while the role above names the same version.
   Bytes local_snapshot_, local_targets_;
+  // Loaded in this run, by role name, with the envelope to verify again
+  // when another delegator reaches the same role.
+  std::map<std::string, std::pair<Envelope, Targets>> delegated_;
 };
 
 // Checks data against the length and the hashes it must have (sha256/sha512).

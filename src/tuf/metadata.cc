@@ -1,5 +1,7 @@
 #include "tuf/metadata.h"
 
+#include <fnmatch.h>
+
 #include <ctime>
 #include <set>
 
@@ -77,6 +79,38 @@ json MetaFileToJson(const MetaFile& m) {
 }
 
 }  // namespace
+
+bool DelegatedRole::Covers(const std::string& target) const {
+  if (!path_hash_prefixes.empty()) {
+    std::string h = HexEncode(crypto::Sha256(AsBytes(target)));
+    for (const std::string& p : path_hash_prefixes) {
+      if (h.rfind(p, 0) == 0) return true;
+    }
+    return false;
+  }
+  // A pattern matches segment by segment ('*' never crosses a '/'), as
+  // python-tuf and go-tuf match.
+  auto split = [](const std::string& s) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (size_t i = 0; i <= s.size(); ++i) {
+      if (i == s.size() || s[i] == '/') {
+        parts.push_back(s.substr(start, i - start));
+        start = i + 1;
+      }
+    }
+    return parts;
+  };
+  std::vector<std::string> t = split(target);
+  for (const std::string& pattern : paths) {
+    std::vector<std::string> p = split(pattern);
+    if (p.size() != t.size()) continue;
+    bool all = true;
+    for (size_t i = 0; i < p.size() && all; ++i) all = ::fnmatch(p[i].c_str(), t[i].c_str(), 0) == 0;
+    if (all) return true;
+  }
+  return false;
+}
 
 const char* RoleName(Role role) {
   switch (role) {
@@ -196,39 +230,94 @@ Result<Envelope> ParseEnvelope(ByteSpan bytes, Role role) {
   return env;
 }
 
+Result<RoleKeys> ParseRoleKeys(const json& rj, const std::string& name) {
+  RoleKeys rk;
+  HULL_ASSIGN_OR_RETURN(const json* ids, Field(rj, "keyids", json::value_t::array));
+  HULL_ASSIGN_OR_RETURN(const json* th, Field(rj, "threshold", json::value_t::number_unsigned));
+  if (ids->size() > kMaxKeys) return Bad("too many key ids");
+  std::set<std::string> seen;
+  for (const json& id : *ids) {
+    if (!id.is_string()) return Bad("key ids must be strings");
+    if (!seen.insert(id.get<std::string>()).second) {
+      return Bad(fmt::format("role {} lists key id {} twice", name, id.get<std::string>()));
+    }
+    rk.keyids.push_back(id.get<std::string>());
+  }
+  rk.threshold = th->get<uint64_t>();
+  if (rk.threshold == 0) return Bad(fmt::format("role {} has threshold 0", name));
+  return rk;
+}
+
+Result<std::map<std::string, Key>> ParseKeys(const json& keys) {
+  if (keys.size() > kMaxKeys) return Bad("too many keys");
+  std::map<std::string, Key> out;
+  for (auto it = keys.begin(); it != keys.end(); ++it) {
+    auto key = ParseKey(it.value());
+    // Keys of other types are kept out of the usable set: their signatures
+    // never count (the spec lets clients ignore key types they do not know).
+    if (!key.ok() && key.error().code() == ErrorCode::kUnsupported) continue;
+    if (!key.ok()) return std::move(key).error().Wrap(fmt::format("key {}", it.key()));
+    out[it.key()] = std::move(*key);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> StringList(const json& obj, const char* name) {
+  HULL_ASSIGN_OR_RETURN(const json* a, Field(obj, name, json::value_t::array));
+  if (a->size() > kMaxTargets) return Bad(fmt::format("too many {}", name));
+  std::vector<std::string> out;
+  for (const json& v : *a) {
+    if (!v.is_string()) return Bad(fmt::format("{} must be strings", name));
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<Delegations> ParseDelegations(const json& d) {
+  if (!d.is_object()) return Bad("'delegations' is not an object");
+  Delegations out;
+  HULL_ASSIGN_OR_RETURN(const json* keys, Field(d, "keys", json::value_t::object));
+  HULL_ASSIGN_OR_RETURN(out.keys, ParseKeys(*keys));
+  HULL_ASSIGN_OR_RETURN(const json* roles, Field(d, "roles", json::value_t::array));
+  if (roles->size() > kMaxDelegatedRoles) return Bad("too many delegated roles");
+  std::set<std::string> names;
+  for (const json& rj : *roles) {
+    if (!rj.is_object()) return Bad("delegated role is not an object");
+    DelegatedRole r;
+    HULL_ASSIGN_OR_RETURN(const json* name, Field(rj, "name", json::value_t::string));
+    r.name = name->get<std::string>();
+    if (!names.insert(r.name).second) return Bad(fmt::format("role {} delegated twice", r.name));
+    for (const char* top : {"root", "timestamp", "snapshot", "targets"}) {
+      if (r.name == top) return Bad(fmt::format("a delegated role is named {}", top));
+    }
+    HULL_ASSIGN_OR_RETURN(r.keys, ParseRoleKeys(rj, r.name));
+    HULL_ASSIGN_OR_RETURN(const json* term, Field(rj, "terminating", json::value_t::boolean));
+    r.terminating = term->get<bool>();
+    bool has_paths = rj.contains("paths"), has_prefixes = rj.contains("path_hash_prefixes");
+    if (has_paths == has_prefixes) {
+      return Bad(fmt::format("role {} needs exactly one of paths, path_hash_prefixes", r.name));
+    }
+    if (has_paths) {
+      HULL_ASSIGN_OR_RETURN(r.paths, StringList(rj, "paths"));
+    } else {
+      HULL_ASSIGN_OR_RETURN(r.path_hash_prefixes, StringList(rj, "path_hash_prefixes"));
+    }
+    out.roles.push_back(std::move(r));
+  }
+  return out;
+}
+
 Result<Root> ParseRoot(const json& s) {
   Root r;
   HULL_TRY(ParseCommon(s, "root", r));
   HULL_ASSIGN_OR_RETURN(const json* cs, Field(s, "consistent_snapshot", json::value_t::boolean));
   r.consistent_snapshot = cs->get<bool>();
   HULL_ASSIGN_OR_RETURN(const json* keys, Field(s, "keys", json::value_t::object));
-  if (keys->size() > kMaxKeys) return Bad("too many keys");
-  for (auto it = keys->begin(); it != keys->end(); ++it) {
-    auto key = ParseKey(it.value());
-    // Keys of other types are kept out of the usable set: their signatures
-    // never count (the spec lets clients ignore key types they do not know).
-    if (!key.ok() && key.error().code() == ErrorCode::kUnsupported) continue;
-    if (!key.ok()) return std::move(key).error().Wrap(fmt::format("key {}", it.key()));
-    r.keys[it.key()] = std::move(*key);
-  }
+  HULL_ASSIGN_OR_RETURN(r.keys, ParseKeys(*keys));
   HULL_ASSIGN_OR_RETURN(const json* roles, Field(s, "roles", json::value_t::object));
   for (Role role : {Role::kRoot, Role::kTargets, Role::kSnapshot, Role::kTimestamp}) {
     HULL_ASSIGN_OR_RETURN(const json* rj, Field(*roles, RoleName(role), json::value_t::object));
-    RoleKeys rk;
-    HULL_ASSIGN_OR_RETURN(const json* ids, Field(*rj, "keyids", json::value_t::array));
-    HULL_ASSIGN_OR_RETURN(const json* th, Field(*rj, "threshold", json::value_t::number_unsigned));
-    if (ids->size() > kMaxKeys) return Bad("too many key ids");
-    std::set<std::string> seen;
-    for (const json& id : *ids) {
-      if (!id.is_string()) return Bad("key ids must be strings");
-      if (!seen.insert(id.get<std::string>()).second) {
-        return Bad(fmt::format("role {} lists key id {} twice", RoleName(role),
-                               id.get<std::string>()));
-      }
-      rk.keyids.push_back(id.get<std::string>());
-    }
-    rk.threshold = th->get<uint64_t>();
-    if (rk.threshold == 0) return Bad(fmt::format("role {} has threshold 0", RoleName(role)));
+    HULL_ASSIGN_OR_RETURN(RoleKeys rk, ParseRoleKeys(*rj, RoleName(role)));
     r.roles[role] = std::move(rk);
   }
   return r;
@@ -271,18 +360,25 @@ Result<Targets> ParseTargets(const json& s) {
     if (tj.contains("custom")) f.custom = tj["custom"];
     t.targets[it.key()] = std::move(f);
   }
+  if (s.contains("delegations")) {
+    HULL_ASSIGN_OR_RETURN(t.delegations, ParseDelegations(s["delegations"]));
+  }
   return t;
 }
 
 Status VerifyRole(const Envelope& env, const Root& root, Role role) {
-  const RoleKeys& rk = root.roles.at(role);
+  return VerifyThreshold(env, root.keys, root.roles.at(role), RoleName(role));
+}
+
+Status VerifyThreshold(const Envelope& env, const std::map<std::string, Key>& keys,
+                       const RoleKeys& rk, const std::string& role_name) {
   HULL_ASSIGN_OR_RETURN(std::string canon, CanonicalJson(env.signed_json));
   // Keys that signed, by their DER form: the same key under two ids counts once.
   std::set<Bytes> good;
   for (const Signature& sig : env.signatures) {
     if (std::find(rk.keyids.begin(), rk.keyids.end(), sig.keyid) == rk.keyids.end()) continue;
-    auto key = root.keys.find(sig.keyid);
-    if (key == root.keys.end()) continue;
+    auto key = keys.find(sig.keyid);
+    if (key == keys.end()) continue;
     Bytes der = key->second.pub.ToDer();
     if (good.count(der)) continue;
     if (crypto::VerifyMessage(key->second.pub, AsBytes(canon), sig.sig, key->second.sig_scheme)
@@ -293,7 +389,7 @@ Status VerifyRole(const Envelope& env, const Root& root, Role role) {
   if (good.size() < rk.threshold) {
     return Errorf(ErrorCode::kBadSignature,
                   "{} metadata has {} valid signature(s) from {} keys, threshold is {}",
-                  RoleName(role), good.size(), RoleName(role), rk.threshold);
+                  role_name, good.size(), role_name, rk.threshold);
   }
   return Ok();
 }

@@ -84,8 +84,25 @@ struct Timestamp : Common {
 struct Snapshot : Common {
   std::map<std::string, MetaFile> meta;  // "targets.json" -> ...
 };
+// A targets role delegating to others (spec 4.5, "delegations"): the keys the
+// delegated roles use and the roles, in the order the search visits them.
+struct DelegatedRole {
+  std::string name;
+  RoleKeys keys;
+  bool terminating = false;
+  std::vector<std::string> paths;               // shell-style patterns per segment
+  std::vector<std::string> path_hash_prefixes;  // hex prefixes of sha256(target path)
+  // Whether this role is trusted for `target` (paths or hash prefixes).
+  bool Covers(const std::string& target) const;
+};
+struct Delegations {
+  std::map<std::string, Key> keys;
+  std::vector<DelegatedRole> roles;
+};
+
 struct Targets : Common {
   std::map<std::string, TargetFile> targets;
+  std::optional<Delegations> delegations;  // read by the client, not written
 };
 
 struct Signature {
@@ -116,6 +133,10 @@ Result<Targets> ParseTargets(const nlohmann::json& signed_json);
 // Distinct by the key itself (its DER SubjectPublicKeyInfo), not by key id:
 // one key listed under two ids, or its hex in two cases, counts once.
 Status VerifyRole(const Envelope& env, const Root& root, Role role);
+// The same against any key set: a delegated role's keys and threshold.
+Status VerifyThreshold(const Envelope& env, const std::map<std::string, Key>& keys,
+                       const RoleKeys& role_keys, const std::string& role_name);
+inline constexpr size_t kMaxDelegatedRoles = 1024;
 
 // Serializes the signed object with signatures by each key.
 Result<Bytes> SignEnvelope(const nlohmann::json& signed_json,

@@ -78,13 +78,13 @@ std::string LocalName(const std::string& name) {
 }
 
 Status Download(Client& client, const Args& a, const std::string& name) {
-  HULL_ASSIGN_OR_RETURN(const TargetFile* f, client.FindTarget(name));
+  HULL_ASSIGN_OR_RETURN(const TargetFile* f, client.LookupTarget(name));
   std::string local = a.target_dir + "/" + LocalName(name);
   // Cached: a file with the signed length and hashes is not fetched again.
   if (auto have = ReadFileBytes(local, f->length + 1); have.ok()) {
     if (CheckHashes(*have, f->length, f->hashes, name).ok()) return Ok();
   }
-  HULL_ASSIGN_OR_RETURN(std::string path, client.TargetPath(name));
+  HULL_ASSIGN_OR_RETURN(std::string path, client.TargetPath(name, *f));
   // TargetPath is relative to a repository base laid out as Hull's; the
   // suite serves targets from a base of their own.
   if (path.rfind("targets/", 0) == 0) path = path.substr(8);
