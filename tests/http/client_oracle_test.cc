@@ -8,7 +8,6 @@
 #include <cstdlib>
 
 #include "base/hex.h"
-#include "base/subprocess.h"
 #include "crypto/digest.h"
 #include "http/client.h"
 #include "http/connection.h"
