@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "node/config.h"
 #include "agent/node.h"
 #include "base/result.h"
+#include "node/config.h"
 #include "slot/choose.h"
 #include "slot/state.h"
 

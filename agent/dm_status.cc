@@ -25,15 +25,16 @@ Result<DmTarget> ParseDmTargetAnswer(ByteSpan answer) {
   }
   if (target_count == 0) return Error(ErrorCode::kNotFound, "device has no target");
   if (data_size > answer.size() || data_start < sizeof(dm_ioctl) || data_start > data_size) {
-    return Errorf(ErrorCode::kCorrupt, "device-mapper answer: data_start {} / data_size {} in {} bytes",
-                  data_start, data_size, answer.size());
+    return Errorf(ErrorCode::kCorrupt,
+                  "device-mapper answer: data_start {} / data_size {} in {} bytes", data_start,
+                  data_size, answer.size());
   }
   ByteReader t(answer.subspan(0, data_size));
   HULL_TRY(t.Seek(data_start));
   HULL_TRY(t.Skip(16 + 4 + 4, "sector_start/length/status/next"));
   HULL_ASSIGN_OR_RETURN(ByteSpan type, t.Take(DM_MAX_TYPE_NAME, "target_type"));
-  HULL_ASSIGN_OR_RETURN(ByteSpan rest, t.Take(data_size - data_start - sizeof(dm_target_spec),
-                                              "params"));
+  HULL_ASSIGN_OR_RETURN(ByteSpan rest,
+                        t.Take(data_size - data_start - sizeof(dm_target_spec), "params"));
   auto cstr = [](ByteSpan b) {
     size_t n = 0;
     while (n < b.size() && b[n] != 0) ++n;
@@ -52,8 +53,8 @@ Result<DmTarget> DmTargetOf(const std::string& name, bool table) {
   int err = errno;
   close(fd);
   if (rc != 0) {
-    return Errorf(err == ENXIO ? ErrorCode::kNotFound : ErrorCode::kIo,
-                  "DM_TABLE_STATUS '{}': {}", name, std::strerror(err));
+    return Errorf(err == ENXIO ? ErrorCode::kNotFound : ErrorCode::kIo, "DM_TABLE_STATUS '{}': {}",
+                  name, std::strerror(err));
   }
   return ParseDmTargetAnswer(buf);
 }

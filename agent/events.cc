@@ -26,7 +26,8 @@ void WriteLine(const std::string& console, const std::string& line) {
 void Events::Emit(const std::string& name, nlohmann::json fields) const {
   nlohmann::json j = {{"event", name}};
   for (auto& [k, v] : fields.items()) j[k] = v;
-  WriteLine(console_, kEventPrefix + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  WriteLine(console_,
+            kEventPrefix + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace hull::agent

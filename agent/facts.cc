@@ -29,8 +29,10 @@ std::string Unescape(std::string_view s) {
       int v = 0;
       bool ok = true;
       for (size_t k = 1; k <= 3; ++k) {
-        if (s[i + k] < '0' || s[i + k] > '7') ok = false;
-        else v = v * 8 + (s[i + k] - '0');
+        if (s[i + k] < '0' || s[i + k] > '7')
+          ok = false;
+        else
+          v = v * 8 + (s[i + k] - '0');
       }
       if (ok) {
         out.push_back(char(v));
@@ -74,8 +76,10 @@ Result<std::vector<MountEntry>> ParseMountInfo(std::string_view text) {
     size_t sep = 6;
     while (sep < f.size() && f[sep] != "-") ++sep;
     if (f.size() < 6 || sep + 2 >= f.size()) {
-      bad = Errorf(ErrorCode::kCorrupt, "mountinfo line {}: expected 'ID PARENT DEV ROOT POINT "
-                   "OPTIONS ... - TYPE SOURCE SUPER'", n);
+      bad = Errorf(ErrorCode::kCorrupt,
+                   "mountinfo line {}: expected 'ID PARENT DEV ROOT POINT "
+                   "OPTIONS ... - TYPE SOURCE SUPER'",
+                   n);
       return;
     }
     MountEntry e{Unescape(f[4]), std::string(f[sep + 1]), Unescape(f[sep + 2]), std::string(f[5])};
@@ -153,11 +157,16 @@ Result<double> ParseStartupSeconds(std::string_view text) {
     auto [p, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
     if (ec != std::errc()) break;
     std::string_view unit(p, word.data() + word.size() - p);
-    if (unit == "min") v *= 60;
-    else if (unit == "ms") v /= 1000;
-    else if (unit == "us") v /= 1e6;
-    else if (unit == "h") v *= 3600;
-    else if (unit != "s") break;
+    if (unit == "min")
+      v *= 60;
+    else if (unit == "ms")
+      v /= 1000;
+    else if (unit == "us")
+      v /= 1e6;
+    else if (unit == "h")
+      v *= 3600;
+    else if (unit != "s")
+      break;
     total += v;
     any = true;
   }

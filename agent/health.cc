@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <thread>
 
-#include "agent/dm_status.h"
 #include "agent/decide.h"
+#include "agent/dm_status.h"
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/node.h"
@@ -33,8 +33,8 @@ std::string CheckUsr(const std::string& usrhash) {
   auto root = VerityTableRootHash(table->params);
   if (!root.ok() || *root != usrhash) return "/usr's verity root hash differs from usrhash=";
   auto status = DmTargetOf("usr", false);
-  if (status.ok() && status->params != "V") return "dm-verity reports corruption (" +
-                                                   status->params + ")";
+  if (status.ok() && status->params != "V")
+    return "dm-verity reports corruption (" + status->params + ")";
   return "";
 }
 
@@ -42,8 +42,8 @@ std::string CheckUsr(const std::string& usrhash) {
 // failed, or still not active after the timeout).
 std::string CheckUnit(const std::string& unit, Clock::time_point deadline) {
   for (;;) {
-    auto r = RunAllowFailure(Command{
-        .argv = {"systemctl", "show", "--property=LoadState,ActiveState", unit}});
+    auto r = RunAllowFailure(
+        Command{.argv = {"systemctl", "show", "--property=LoadState,ActiveState", unit}});
     if (!r.ok()) return unit + ": " + r.error().ToString();
     std::string load, active;
     for (size_t pos = 0; pos < r->out.size();) {
@@ -107,8 +107,9 @@ int RunHealth(const UpdateOptions& o) {
   facts["reasons"] = reasons;
   ev.Emit("unhealthy", facts);
   if (counted && o.reboot) {
-    ev.Emit("rebooting", {{"reason", "health gate failed on a counted boot: systemd-boot falls "
-                                     "back once its tries are used"}});
+    ev.Emit("rebooting", {{"reason",
+                           "health gate failed on a counted boot: systemd-boot falls "
+                           "back once its tries are used"}});
     (void)Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
   }
   return kExitFailed;

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   update->footer(
       "Example: hull-agent update --now\n"
       "Exit status: 0 installed or nothing to do, 1 refused (security or policy), 2 errors.");
-  auto* check = app.add_subcommand("check", "Verify the repository's metadata; print the newest release");
+  auto* check =
+      app.add_subcommand("check", "Verify the repository's metadata; print the newest release");
   check->add_flag("--json", u.json, "Print as JSON");
   auto* status = app.add_subcommand("status", "Booted version, slots, boot entries, bad versions");
   status->add_flag("--json", u.json, "Print as JSON");

@@ -38,8 +38,7 @@ std::string PartitionDevice(const std::string& disk, uint32_t n) {
   for (const auto& e : fs::directory_iterator("/sys/block/" + disk, ec)) {
     // Entries without a "partition" file (queue/, holders/...) are not partitions.
     auto number = ReadSysLine(e.path().string() + "/partition");
-    if (number.ok() && *number == std::to_string(n))
-      return "/dev/" + e.path().filename().string();
+    if (number.ok() && *number == std::to_string(n)) return "/dev/" + e.path().filename().string();
   }
   return "";
 }
@@ -73,8 +72,7 @@ Status FindDisk(const Uuid& usr, Node& node) {
                     node.disk);
     return Ok();
   }
-  return Errorf(ErrorCode::kNotFound, "no disk holds the booted usr partition {}",
-                usr.ToString());
+  return Errorf(ErrorCode::kNotFound, "no disk holds the booted usr partition {}", usr.ToString());
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "node/config.h"
 #include "agent/decide.h"
 #include "agent/dm_status.h"
 #include "agent/events.h"
@@ -18,6 +17,7 @@
 #include "base/exit_code.h"
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "node/config.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 #include "tuf/releases.h"
@@ -57,7 +57,6 @@ Result<Context> OpenContext(UpdateConfig config, bool writable) {
   return c;
 }
 
-
 int Fail(const Events& ev, const Error& e) {
   ev.Emit("error", {{"message", e.ToString()}});
   std::fprintf(stderr, "hull-agent: %s\n", e.ToString().c_str());
@@ -82,16 +81,18 @@ Status RecordRollbacks(Context& c, const Events& ev, const std::vector<FailedEnt
     ev.Emit("rollback", {{"failed", f.version},
                          {"running", c.node.version},
                          {"removed", f.file},
-                         {"reason", "the version used every boot try without passing the "
-                                    "health gate; it will not be installed again"}});
+                         {"reason",
+                          "the version used every boot try without passing the "
+                          "health gate; it will not be installed again"}});
   }
   HULL_ASSIGN_OR_RETURN(c.disk.state, slot::ReadDiskState(*c.disk.io.disk, *c.disk.io.esp));
   return Ok();
 }
 
 Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
-  HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(cfg.trusted_root, 1 << 20)
-                                        .Context("trusted root " + cfg.trusted_root));
+  HULL_ASSIGN_OR_RETURN(
+      Bytes root,
+      ReadFileBytes(cfg.trusted_root, 1 << 20).Context("trusted root " + cfg.trusted_root));
   std::error_code ec;
   std::filesystem::create_directories(kTufState, ec);
   return tuf::Client::Create(tuf::MakeFetcher(cfg.repository), root, kTufState);
@@ -99,10 +100,9 @@ Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
 
 // Carries out an install: the release is downloaded and written by
 // slot::ApplyRelease; then the reboot into it.
-int InstallRelease(const Context& c, tuf::Client& client, const Action& a,
-                   const UpdateOptions& o, const Events& ev) {
-  slot::InstallOptions options{.active_usrhash = c.node.usrhash,
-                               .boot_tries = c.config.boot_tries};
+int InstallRelease(const Context& c, tuf::Client& client, const Action& a, const UpdateOptions& o,
+                   const Events& ev) {
+  slot::InstallOptions options{.active_usrhash = c.node.usrhash, .boot_tries = c.config.boot_tries};
   auto r = slot::ApplyRelease(client, *c.disk.io.disk, *c.disk.io.esp, *a.release, options);
   if (!r.ok()) return Fail(ev, r.error());
   json pieces = json::object();
@@ -172,12 +172,16 @@ int RunUpdate(const UpdateOptions& o) {
       case ActionKind::kError:
         return Fail(ev, *a.error);
       case ActionKind::kUpToDate:
-        ev.Emit("up-to-date", {{"running", running}, {"newest", a.version},
-                               {"held_back", a.held_back}, {"bad_versions", in.bad_versions}});
+        ev.Emit("up-to-date", {{"running", running},
+                               {"newest", a.version},
+                               {"held_back", a.held_back},
+                               {"bad_versions", in.bad_versions}});
         return 0;
       case ActionKind::kAheadOfChannel:
-        ev.Emit("ahead-of-channel", {{"running", running}, {"newest", a.version},
-                                     {"channel", c.config.channel}, {"reason", a.reason}});
+        ev.Emit("ahead-of-channel", {{"running", running},
+                                     {"newest", a.version},
+                                     {"channel", c.config.channel},
+                                     {"reason", a.reason}});
         return 0;
       case ActionKind::kInstall:
         return InstallRelease(c, *client, a, o, ev);
@@ -194,15 +198,16 @@ int RunBless(const UpdateOptions&) {
   if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
   const slot::Uki* booted = BootedEntry(c.disk.state, c.node.usrhash);
-  if (!booted) return Fail(ev, Error(ErrorCode::kNotFound, "no boot entry names the booted usrhash="));
+  if (!booted)
+    return Fail(ev, Error(ErrorCode::kNotFound, "no boot entry names the booted usrhash="));
   if (!booted->entry.left.has_value()) return 0;  // not counted: nothing to do
   node::EntryName blessed = booted->entry;
   blessed.left.reset();
   blessed.done.reset();
   if (auto st = c.disk.io.esp->Rename(booted->file, blessed.ToString()); !st.ok())
     return Fail(ev, st.error());
-  ev.Emit("blessed", {{"version", c.node.version}, {"from", booted->file},
-                      {"entry", blessed.ToString()}});
+  ev.Emit("blessed",
+          {{"version", c.node.version}, {"from", booted->file}, {"entry", blessed.ToString()}});
   return 0;
 }
 
@@ -226,8 +231,7 @@ int RunCheck(const UpdateOptions& o) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("Metadata verified. Running %s; newest release in channel %s: %s\n",
-                node->version.c_str(), cfg->channel.c_str(),
-                rel ? rel->version.c_str() : "none");
+                node->version.c_str(), cfg->channel.c_str(), rel ? rel->version.c_str() : "none");
   }
   return 0;
 }

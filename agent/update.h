@@ -28,9 +28,9 @@ namespace hull::agent {
 inline constexpr const char* kStateDir = "/var/lib/hull";
 
 struct UpdateOptions {
-  bool now = false;     // install even when upgrade_channel is None
-  bool reboot = true;   // reboot after installing (or after a failed gate)
-  bool json = false;    // status/check: print JSON
+  bool now = false;    // install even when upgrade_channel is None
+  bool reboot = true;  // reboot after installing (or after a failed gate)
+  bool json = false;   // status/check: print JSON
   int health_timeout_seconds = 300;
 };
 

@@ -31,7 +31,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
   return s;
@@ -186,8 +185,8 @@ json ContainerFacts(const std::string& disk) {
   j["containerd"] = Command({"systemctl", "is-active", "containerd"}, std::chrono::seconds(30));
   const std::string ref = "docker.io/hull/probe:latest";
   j["import"] = Command({"ctr", "-n", "hull", "images", "import", disk}, std::chrono::seconds(120));
-  json run = Command({"ctr", "-n", "hull", "run", "--rm", ref, "hull-probe"},
-                     std::chrono::seconds(120));
+  json run =
+      Command({"ctr", "-n", "hull", "run", "--rm", ref, "hull-probe"}, std::chrono::seconds(120));
   j["run"] = run;
   std::string out = run.value("out", "");
   j["ok"] = out.find(kContainerProbeOutput) != std::string::npos &&
@@ -225,8 +224,8 @@ json Phase1(const std::string& disk) {
       node::OsReleaseValue(Fact("/usr/lib/os-release"), "IMAGE_VERSION").value_or("");
   j["kernel"] = Trim(Fact("/proc/sys/kernel/osrelease"));
   j["usr"] = UsrFacts();
-  auto sb = ReadSysText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed",
-                        64);
+  auto sb =
+      ReadSysText("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d0-aa0d-00a0c90e63ed", 64);
   Result<bool> v = sb.ok() ? ParseSecureBootVariable(AsBytes(*sb)) : Result<bool>(sb.error());
   if (v.ok()) {
     j["secure_boot"] = *v;
@@ -308,7 +307,8 @@ int RunValidate(const ValidateOptions& o) {
   }
   auto st = WriteFileAtomic(first, j.dump());
   if (!st.ok()) {
-    WriteLine(o.console, kValidatePrefix + json{{"phase1", j}, {"error", st.error().ToString()}}.dump());
+    WriteLine(o.console,
+              kValidatePrefix + json{{"phase1", j}, {"error", st.error().ToString()}}.dump());
     return ExitCodeFor(st.error().code());
   }
   WriteLine(o.console, "hull-agent: phase 1 done, rebooting to check persistence");

@@ -27,7 +27,7 @@ struct ValidateOptions {
   bool if_requested = false;  // exit 0 quietly when no request disk is attached
   std::string state_dir = "/var/lib/hull/validate";
   std::string console = "/dev/ttyS0";
-  bool power = true;          // reboot / power off when done
+  bool power = true;  // reboot / power off when done
 };
 
 // Returns the process exit code.

@@ -1,5 +1,6 @@
 // hull-agent's parsers of what a node exposes: mountinfo, lockdown, efivars,
-// dm-verity tables, meminfo, systemd-analyze output, kernel log, and device-mapper ioctl answers (agent/facts.h, agent/dm_status.h).
+// dm-verity tables, meminfo, systemd-analyze output, kernel log, and device-mapper ioctl answers
+// (agent/facts.h, agent/dm_status.h).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -66,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hull::Bytes img;
   if (data[0] & 2) {
     img = baseline;
-    for (size_t i = 1; i + 3 <= size; i += 3) img[hull::LoadLe16(data + i) % img.size()] ^= data[i + 2];
+    for (size_t i = 1; i + 3 <= size; i += 3)
+      img[hull::LoadLe16(data + i) % img.size()] ^= data[i + 2];
   } else {
     img.assign(data + 1, data + size);
   }

@@ -133,7 +133,8 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
                                                                c.usrhash, VerityOptions(c.verity)));
   Log("dm-verity table: " + table);
   std::string uuid = "HULL-VERITY-usr-" + HexEncode(ByteSpan(c.usrhash).subspan(0, 16));
-  HULL_ASSIGN_OR_RETURN(node::DevNumber dev, DmCreate("usr", uuid, data_bytes / 512, "verity", table));
+  HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
+                        DmCreate("usr", uuid, data_bytes / 512, "verity", table));
   HULL_TRY(Mkdirs("/dev/mapper"));
   unlink("/dev/mapper/usr");
   if (mknod("/dev/mapper/usr", S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)

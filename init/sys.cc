@@ -200,7 +200,7 @@ Status DmIoctl(int fd, unsigned long request, Bytes& buf, const char* what) {
 }  // namespace
 
 Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
-                           const std::string& target, const std::string& params) {
+                                 const std::string& target, const std::string& params) {
   Fd ctl(open("/dev/mapper/control", O_RDWR | O_CLOEXEC));
   if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/mapper/control: {}", Errno());
   HULL_ASSIGN_OR_RETURN(Bytes create, node::DmHeader(name, uuid, 0));

@@ -39,7 +39,7 @@ Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length);
 
 // DM_DEV_CREATE + DM_TABLE_LOAD (read-only) + resume; returns the device number.
 Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
-                           const std::string& target, const std::string& params);
+                                 const std::string& target, const std::string& params);
 
 // Extends PCR 11 SHA-256 with SHA-256(word) when /dev/tpmrm0 or /dev/tpm0
 // exists. Returns false (and no error) without a TPM.

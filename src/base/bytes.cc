@@ -15,12 +15,12 @@ Result<uint8_t> ByteReader::U8(std::string_view field) {
   return data_[pos_++];
 }
 
-#define HULL_READER_INT_(Name, Type, Loader, Size) \
+#define HULL_READER_INT_(Name, Type, Loader, Size)        \
   Result<Type> ByteReader::Name(std::string_view field) { \
-    HULL_TRY(Need(Size, field));                       \
-    Type v = Loader(data_.data() + pos_);              \
-    pos_ += Size;                                      \
-    return v;                                          \
+    HULL_TRY(Need(Size, field));                          \
+    Type v = Loader(data_.data() + pos_);                 \
+    pos_ += Size;                                         \
+    return v;                                             \
   }
 HULL_READER_INT_(Le16, uint16_t, LoadLe16, 2)
 HULL_READER_INT_(Le32, uint32_t, LoadLe32, 4)

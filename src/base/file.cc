@@ -195,8 +195,8 @@ Result<Bytes> ReadFileBytes(const std::string& path, uint64_t max_size) {
   HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(path));
   HULL_ASSIGN_OR_RETURN(uint64_t size, f.Size());
   if (size > max_size) {
-    return Errorf(ErrorCode::kInvalidArgument, "'{}' is {} bytes, larger than the {} allowed",
-                  path, size, max_size);
+    return Errorf(ErrorCode::kInvalidArgument, "'{}' is {} bytes, larger than the {} allowed", path,
+                  size, max_size);
   }
   Bytes out(size);
   HULL_TRY(f.ReadAt(0, out));
@@ -246,7 +246,8 @@ Result<TempDir> TempDir::Create(const std::string& prefix, const std::string& pa
     base = (t && *t) ? t : "/tmp";
   }
   std::string tmpl = base + "/" + prefix + "-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) return ErrnoError(errno, "cannot create temp dir in", base);
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return ErrnoError(errno, "cannot create temp dir in", base);
   return TempDir(tmpl);
 }
 

@@ -69,7 +69,7 @@ class [[nodiscard]] Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
   bool ok() const { return v_.index() == 0; }
@@ -155,9 +155,9 @@ inline Status Ok() { return {}; }
 #define HULL_CONCAT_(a, b) HULL_CONCAT_INNER_(a, b)
 
 // HULL_TRY(expr): returns the error of a failed Status/Result from the caller.
-#define HULL_TRY(expr)                                 \
-  do {                                                 \
-    auto hull_try_r_ = (expr);                         \
+#define HULL_TRY(expr)                                            \
+  do {                                                            \
+    auto hull_try_r_ = (expr);                                    \
     if (!hull_try_r_.ok()) return std::move(hull_try_r_).error(); \
   } while (0)
 

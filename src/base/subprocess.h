@@ -28,8 +28,8 @@ struct Command {
 };
 
 struct ProcessOutput {
-  int exit_code = 0;     // valid when !signaled
-  int term_signal = 0;   // non-zero when killed by a signal
+  int exit_code = 0;    // valid when !signaled
+  int term_signal = 0;  // non-zero when killed by a signal
   std::string out;
   std::string err;
 };

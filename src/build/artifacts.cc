@@ -222,7 +222,8 @@ Status MakeRoot(const spec::ImageSpec& spec, uint64_t size, const std::string& w
   fs::permissions(dir + "/root", fs::perms(0700), ec);
   for (const char* d : {"upper", "work"}) {
     fs::create_directories(fmt::format("{}/{}/{}", dir, kEtcOverlayDir, d), ec);
-    if (ec) return Errorf(ErrorCode::kIo, "creating the /etc overlay in '{}': {}", dir, ec.message());
+    if (ec)
+      return Errorf(ErrorCode::kIo, "creating the /etc overlay in '{}': {}", dir, ec.message());
   }
   for (const char* l : {"bin", "sbin", "lib", "lib64"}) {
     fs::create_symlink(std::string("usr/") + l, dir + "/" + l, ec);

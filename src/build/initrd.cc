@@ -172,8 +172,7 @@ Result<InitrdResult> WriteInitrd(const InitrdOptions& o) {
   std::vector<std::string> builtin;
   std::string builtin_text;
   if (fs::exists(o.modules_dir + "/modules.builtin", ec)) {
-    HULL_ASSIGN_OR_RETURN(builtin_text,
-                          ReadFileText(o.modules_dir + "/modules.builtin", 16 << 20));
+    HULL_ASSIGN_OR_RETURN(builtin_text, ReadFileText(o.modules_dir + "/modules.builtin", 16 << 20));
     const std::string& b = builtin_text;
     for (size_t pos = 0; pos < b.size();) {
       size_t nl = b.find('\n', pos);

@@ -37,7 +37,7 @@ struct BuildOptions {
   bool insecure_dev_keys = false;
   std::string cache_dir;  // empty: no cache
   std::string init_binary;
-  std::string agent_binary;  // hull-agent, installed into /usr with its units
+  std::string agent_binary;        // hull-agent, installed into /usr with its units
   int64_t source_date_epoch = -1;  // <0: SOURCE_DATE_EPOCH, else the version's date
   std::string systemd_boot = kSystemdBootEfi;
   std::string systemd_stub = kSystemdStub;

@@ -162,9 +162,9 @@ Result<disk::Layout> BuildLayout(const LayoutInputs& in) {
 }
 
 const std::vector<std::string>& RootDirectories() {
-  static const std::vector<std::string> kDirs = {
-      "dev", "efi", "etc", "home", "mnt", "opt", "proc", "root", "run", "srv", "sys", "tmp", "usr",
-      "var", "var/tmp"};
+  static const std::vector<std::string> kDirs = {"dev", "efi",  "etc",  "home", "mnt",
+                                                 "opt", "proc", "root", "run",  "srv",
+                                                 "sys", "tmp",  "usr",  "var",  "var/tmp"};
   return kDirs;
 }
 

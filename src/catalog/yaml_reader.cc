@@ -10,7 +10,8 @@ using yaml::NodeKind;
 
 Result<YAML::Node> YamlReader::Load(std::string_view text) const {
   if (text.size() > kMaxCatalogBytes) {
-    return Errorf(ErrorCode::kInvalidArgument, "{}: larger than {} bytes", file(), kMaxCatalogBytes);
+    return Errorf(ErrorCode::kInvalidArgument, "{}: larger than {} bytes", file(),
+                  kMaxCatalogBytes);
   }
   return Reader::Load(text);
 }

@@ -17,20 +17,28 @@ Result<DigestAlgorithm> ParseDigestAlgorithm(std::string_view name) {
 
 const char* DigestName(DigestAlgorithm alg) {
   switch (alg) {
-    case DigestAlgorithm::kSha1: return "sha1";
-    case DigestAlgorithm::kSha256: return "sha256";
-    case DigestAlgorithm::kSha384: return "sha384";
-    case DigestAlgorithm::kSha512: return "sha512";
+    case DigestAlgorithm::kSha1:
+      return "sha1";
+    case DigestAlgorithm::kSha256:
+      return "sha256";
+    case DigestAlgorithm::kSha384:
+      return "sha384";
+    case DigestAlgorithm::kSha512:
+      return "sha512";
   }
   return "?";
 }
 
 size_t DigestSize(DigestAlgorithm alg) {
   switch (alg) {
-    case DigestAlgorithm::kSha1: return 20;
-    case DigestAlgorithm::kSha256: return 32;
-    case DigestAlgorithm::kSha384: return 48;
-    case DigestAlgorithm::kSha512: return 64;
+    case DigestAlgorithm::kSha1:
+      return 20;
+    case DigestAlgorithm::kSha256:
+      return 32;
+    case DigestAlgorithm::kSha384:
+      return 48;
+    case DigestAlgorithm::kSha512:
+      return 64;
   }
   return 0;
 }

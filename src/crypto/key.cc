@@ -68,7 +68,8 @@ Result<KeyType> ParseKeyType(std::string_view name) {
   if (name == "ecdsa-p384") return KeyType::kEcdsaP384;
   if (name == "ed25519") return KeyType::kEd25519;
   return Errorf(ErrorCode::kUnsupported,
-                "unknown key type '{}' (known: rsa2048, rsa4096, ecdsa-p256, ecdsa-p384, ed25519)", name);
+                "unknown key type '{}' (known: rsa2048, rsa4096, ecdsa-p256, ecdsa-p384, ed25519)",
+                name);
 }
 
 void PrivateKey::Free::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
@@ -76,11 +77,21 @@ void PrivateKey::Free::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 Result<PrivateKey> PrivateKey::Generate(KeyType type) {
   EVP_PKEY* raw = nullptr;
   switch (type) {
-    case KeyType::kRsa2048: raw = EVP_RSA_gen(2048); break;
-    case KeyType::kRsa4096: raw = EVP_RSA_gen(4096); break;
-    case KeyType::kEcdsaP256: raw = EVP_EC_gen("P-256"); break;
-    case KeyType::kEcdsaP384: raw = EVP_EC_gen("P-384"); break;
-    case KeyType::kEd25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyType::kRsa2048:
+      raw = EVP_RSA_gen(2048);
+      break;
+    case KeyType::kRsa4096:
+      raw = EVP_RSA_gen(4096);
+      break;
+    case KeyType::kEcdsaP256:
+      raw = EVP_EC_gen("P-256");
+      break;
+    case KeyType::kEcdsaP384:
+      raw = EVP_EC_gen("P-384");
+      break;
+    case KeyType::kEd25519:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
   }
   if (!raw) return SslError(ErrorCode::kInternal, "key generation failed");
   PrivateKey k;

@@ -24,7 +24,7 @@ class PrivateKey {
   static Result<PrivateKey> FromPem(std::string_view pem);
   static Result<PrivateKey> LoadPem(const std::string& path);
 
-  std::string ToPem() const;  // PKCS#8, unencrypted
+  std::string ToPem() const;   // PKCS#8, unencrypted
   Bytes PublicKeyDer() const;  // SubjectPublicKeyInfo
   EVP_PKEY* get() const { return pkey_.get(); }
 

@@ -29,7 +29,8 @@ Result<Bytes> Pkcs7SignDetached(ByteSpan content, const PrivateKey& key, const C
   unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_NOCERTS | CMS_NOATTR | CMS_NOSMIMECAP;
   std::unique_ptr<CMS_ContentInfo, CmsFree> cms(
       CMS_sign(cert.get(), key.get(), nullptr, in.get(), flags));
-  if (!cms) return Errorf(ErrorCode::kInvalidArgument, "PKCS#7 signing failed: {}", OpenSslErrors());
+  if (!cms)
+    return Errorf(ErrorCode::kInvalidArgument, "PKCS#7 signing failed: {}", OpenSslErrors());
   Bytes out = internal::ToDerWith<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
   if (out.empty()) {
     return Errorf(ErrorCode::kInternal, "PKCS#7 encoding failed: {}", OpenSslErrors());

@@ -30,10 +30,14 @@ std::string CurveName(EVP_PKEY* k) {
 bool Fits(EVP_PKEY* k, SignatureScheme s) {
   if (!k) return false;
   switch (s) {
-    case SignatureScheme::kEd25519: return IsEd25519(k);
-    case SignatureScheme::kEcdsaP256Sha256: return CurveName(k) == "prime256v1";
-    case SignatureScheme::kEcdsaP384Sha384: return CurveName(k) == "secp384r1";
-    case SignatureScheme::kRsaPssSha256: return IsRsa(k);
+    case SignatureScheme::kEd25519:
+      return IsEd25519(k);
+    case SignatureScheme::kEcdsaP256Sha256:
+      return CurveName(k) == "prime256v1";
+    case SignatureScheme::kEcdsaP384Sha384:
+      return CurveName(k) == "secp384r1";
+    case SignatureScheme::kRsaPssSha256:
+      return IsRsa(k);
   }
   return false;
 }
@@ -48,9 +52,12 @@ SignatureScheme SchemeOf(EVP_PKEY* k) {
 // Ed25519 signs the message itself; the others hash it first.
 const EVP_MD* MdFor(SignatureScheme s) {
   switch (s) {
-    case SignatureScheme::kEd25519: return nullptr;
-    case SignatureScheme::kEcdsaP384Sha384: return EVP_sha384();
-    default: return EVP_sha256();
+    case SignatureScheme::kEd25519:
+      return nullptr;
+    case SignatureScheme::kEcdsaP384Sha384:
+      return EVP_sha384();
+    default:
+      return EVP_sha256();
   }
 }
 
@@ -74,18 +81,20 @@ Result<SignatureScheme> ParseSignatureScheme(std::string_view name) {
 
 const char* SignatureSchemeName(SignatureScheme s) {
   switch (s) {
-    case SignatureScheme::kEd25519: return "ed25519";
-    case SignatureScheme::kEcdsaP256Sha256: return "ecdsa-sha2-nistp256";
-    case SignatureScheme::kEcdsaP384Sha384: return "ecdsa-sha2-nistp384";
-    case SignatureScheme::kRsaPssSha256: return "rsassa-pss-sha256";
+    case SignatureScheme::kEd25519:
+      return "ed25519";
+    case SignatureScheme::kEcdsaP256Sha256:
+      return "ecdsa-sha2-nistp256";
+    case SignatureScheme::kEcdsaP384Sha384:
+      return "ecdsa-sha2-nistp384";
+    case SignatureScheme::kRsaPssSha256:
+      return "rsassa-pss-sha256";
   }
   return "?";
 }
 
 SignatureScheme SchemeFor(const PublicKey& key) { return SchemeOf(key.get()); }
-bool KeyFitsScheme(const PublicKey& key, SignatureScheme scheme) {
-  return Fits(key.get(), scheme);
-}
+bool KeyFitsScheme(const PublicKey& key, SignatureScheme scheme) { return Fits(key.get(), scheme); }
 
 Result<Bytes> SignMessage(const PrivateKey& key, ByteSpan message) {
   if (!key.get()) return Error(ErrorCode::kInvalidArgument, "no private key");
@@ -181,11 +190,13 @@ PublicKey PublicKey::Of(const PrivateKey& key) {
 
 KeyType PublicKey::type() const {
   switch (EVP_PKEY_get_id(pkey_.get())) {
-    case EVP_PKEY_ED25519: return KeyType::kEd25519;
+    case EVP_PKEY_ED25519:
+      return KeyType::kEd25519;
     case EVP_PKEY_EC:
       return SchemeOf(pkey_.get()) == SignatureScheme::kEcdsaP384Sha384 ? KeyType::kEcdsaP384
                                                                         : KeyType::kEcdsaP256;
-    default: return EVP_PKEY_get_bits(pkey_.get()) > 2048 ? KeyType::kRsa4096 : KeyType::kRsa2048;
+    default:
+      return EVP_PKEY_get_bits(pkey_.get()) > 2048 ? KeyType::kRsa4096 : KeyType::kRsa2048;
   }
 }
 

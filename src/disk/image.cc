@@ -31,10 +31,14 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
 
 const char* OutputFormatName(OutputFormat f) {
   switch (f) {
-    case OutputFormat::kRaw: return "raw";
-    case OutputFormat::kVhd: return "vhd";
-    case OutputFormat::kQcow2: return "qcow2";
-    case OutputFormat::kVhdx: return "vhdx";
+    case OutputFormat::kRaw:
+      return "raw";
+    case OutputFormat::kVhd:
+      return "vhd";
+    case OutputFormat::kQcow2:
+      return "qcow2";
+    case OutputFormat::kVhdx:
+      return "vhdx";
   }
   return "raw";
 }
@@ -68,8 +72,10 @@ Result<uint64_t> PartitionBytes(const PartitionSpec& p, uint32_t ss) {
     HULL_ASSIGN_OR_RETURN(uint64_t n, ContentSize(p));
     if (size == 0) size = AlignUp(std::max<uint64_t>(n, 1), kMiB);
     if (n > size)
-      return Errorf(ErrorCode::kInvalidArgument, "content '{}' ({} bytes) is larger than the "
-                    "partition ({} bytes)", p.content, n, size);
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "content '{}' ({} bytes) is larger than the "
+                    "partition ({} bytes)",
+                    p.content, n, size);
   }
   if (size % ss != 0)
     return Errorf(ErrorCode::kInvalidArgument, "size {} is not a multiple of the {}-byte sector",
@@ -104,11 +110,13 @@ Result<gpt::Table> PlanTable(const Layout& l, uint32_t ss) {
   for (size_t i = 0; i < l.partitions.size(); ++i) {
     const PartitionSpec& p = l.partitions[i];
     off = AlignUp(i == 0 ? kMiB : off, kMiB);
-    uint64_t size = p.rest ? (usable_end / kMiB * kMiB > off ? usable_end / kMiB * kMiB - off : 0)
-                           : sizes[i];
+    uint64_t size =
+        p.rest ? (usable_end / kMiB * kMiB > off ? usable_end / kMiB * kMiB - off : 0) : sizes[i];
     if (size == 0 || off + size > usable_end)
-      return Errorf(ErrorCode::kInvalidArgument, "{}: no room for partition {} in a disk of {} "
-                    "bytes", p.where, i + 1, disk);
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "{}: no room for partition {} in a disk of {} "
+                    "bytes",
+                    p.where, i + 1, disk);
     gpt::Partition gp;
     gp.number = uint32_t(i + 1);
     gp.type = p.type;
@@ -212,15 +220,18 @@ Status WriteRaw(File& out, const gpt::Table& t, const std::vector<std::string>& 
     HULL_ASSIGN_OR_RETURN(File src, File::OpenRead(contents[i]));
     HULL_ASSIGN_OR_RETURN(uint64_t n, src.Size());
     if (n > p.sectors() * t.sector_size)
-      return Errorf(ErrorCode::kInvalidArgument, "content '{}' ({} bytes) is larger than "
-                    "partition {}", contents[i], n, p.number);
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "content '{}' ({} bytes) is larger than "
+                    "partition {}",
+                    contents[i], n, p.number);
     HULL_TRY(CopySparse(src, n, out, p.first_lba * t.sector_size, on_final));
   }
   return {};
 }
 
 Status Convert(const std::string& raw, const std::string& out, OutputFormat f) {
-  auto r = Run(Command{.argv = QemuImgConvertArgv(raw, out, f), .timeout = std::chrono::minutes(30),
+  auto r = Run(Command{.argv = QemuImgConvertArgv(raw, out, f),
+                       .timeout = std::chrono::minutes(30),
                        .install_hint = "apt-get install qemu-utils"});
   if (!r.ok()) return std::move(r).error();
   return Ok();
@@ -265,9 +276,9 @@ Result<CreateResult> CreateDisk(const Layout& l, const CreateOptions& o) {
   if (o.sha256) {
     HULL_TRY(out.file().Sync());  // while the hashing catches up
     HULL_ASSIGN_OR_RETURN(uint64_t size, out.file().Size());
-    Result<Bytes> d = follow ? follow->Finish(size)
-                             : crypto::DigestFile(crypto::DigestAlgorithm::kSha256,
-                                                  out.temp_path());
+    Result<Bytes> d = follow
+                          ? follow->Finish(size)
+                          : crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out.temp_path());
     if (!d.ok()) return std::move(d).error().Wrap("hashing " + o.out);
     res.sha256 = HexEncode(*d);
   }

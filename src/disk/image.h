@@ -36,10 +36,10 @@ struct CreateOptions {
 
 struct CreateResult {
   gpt::Table table;
-  uint64_t virtual_size = 0;   // the disk as the guest sees it
-  uint64_t file_size = 0;      // the output file (VHD adds its footer)
-  uint64_t allocated = 0;      // bytes allocated on the host file system
-  std::string sha256;          // hex, of the output file (CreateOptions::sha256)
+  uint64_t virtual_size = 0;  // the disk as the guest sees it
+  uint64_t file_size = 0;     // the output file (VHD adds its footer)
+  uint64_t allocated = 0;     // bytes allocated on the host file system
+  std::string sha256;         // hex, of the output file (CreateOptions::sha256)
 };
 
 // A version-4-shaped UUID from SHA-256("hull-disk-uuid\0" seed "\0" purpose).

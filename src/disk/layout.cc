@@ -28,11 +28,11 @@ Status CheckKeys(const Ctx& c, const YAML::Node& map, std::string_view where,
   if (!issue) return Ok();
   switch (issue->kind) {
     case yaml::KeyIssue::kNotAName:
-      return c.Err(issue->key, fmt::format("keys{} must be names, got {}", where,
-                                           yaml::NodeKind(issue->key)));
+      return c.Err(issue->key,
+                   fmt::format("keys{} must be names, got {}", where, yaml::NodeKind(issue->key)));
     case yaml::KeyIssue::kUnknown:
-      return c.Err(issue->value, fmt::format("unknown key '{}'{} (allowed: {})", issue->name,
-                                             where, yaml::JoinNames(allowed)));
+      return c.Err(issue->value, fmt::format("unknown key '{}'{} (allowed: {})", issue->name, where,
+                                             yaml::JoinNames(allowed)));
     case yaml::KeyIssue::kDuplicate:
       break;
   }
@@ -69,8 +69,7 @@ std::string Resolve(const Ctx& c, const std::string& p) {
 }
 
 Result<uint64_t> Attributes(const Ctx& c, const YAML::Node& n) {
-  if (!n.IsSequence())
-    return c.Err(n, "'attributes' must be a list of flag names or bit numbers");
+  if (!n.IsSequence()) return c.Err(n, "'attributes' must be a list of flag names or bit numbers");
   uint64_t attr = 0;
   for (const auto& item : n) {
     HULL_ASSIGN_OR_RETURN(std::string s, Scalar(c, item, "attributes"));
@@ -78,9 +77,11 @@ Result<uint64_t> Attributes(const Ctx& c, const YAML::Node& n) {
       attr |= *flag;
       continue;
     }
-    HULL_ASSIGN_OR_RETURN(uint64_t bit, Integer(c, item, "attributes", 63).Context(
-        "allowed: required, no-block-io, legacy-bios-bootable, grow-fs, read-only, no-auto, or "
-        "a bit number 0..63"));
+    HULL_ASSIGN_OR_RETURN(uint64_t bit,
+                          Integer(c, item, "attributes", 63)
+                              .Context("allowed: required, no-block-io, legacy-bios-bootable, "
+                                       "grow-fs, read-only, no-auto, or "
+                                       "a bit number 0..63"));
     attr |= uint64_t(1) << bit;
   }
   return attr;
@@ -152,8 +153,7 @@ Result<PartitionSpec> ParsePartition(const Ctx& c, const YAML::Node& n, gpt::Arc
     return c.Err(n, "'content' and 'content-dir' are exclusive");
   if (!p.content_dir.empty() && p.format.empty())
     return c.Err(n, "'content-dir' needs 'format' (allowed: vfat)");
-  if (!p.format.empty() && p.content_dir.empty())
-    return c.Err(n, "'format' needs 'content-dir'");
+  if (!p.format.empty() && p.content_dir.empty()) return c.Err(n, "'format' needs 'content-dir'");
   if (!p.content_dir.empty() && p.size == 0 && !p.rest)
     return c.Err(n, "a 'content-dir' partition needs a 'size'");
   if (p.content.empty() && p.content_dir.empty() && p.size == 0 && !p.rest)
@@ -180,8 +180,7 @@ Status TopKey(const Ctx& c, const std::string& key, const YAML::Node& v, Layout&
     if (!a.ok()) return c.Err(v, a.error().message());
     l.arch = *a;
   } else if (key == "partitions") {
-    if (!v.IsSequence() || v.size() == 0)
-      return c.Err(v, "'partitions' must be a non-empty list");
+    if (!v.IsSequence() || v.size() == 0) return c.Err(v, "'partitions' must be a non-empty list");
     parts = v;
   } else {
     return Error(ErrorCode::kInternal, "layout key '" + key + "' not handled");
@@ -220,15 +219,21 @@ Result<uint64_t> ParseSize(std::string_view text) {
   }
   std::string_view unit = text.substr(i);
   int shift = -1;
-  if (unit.empty() || unit == "B") shift = 0;
-  else if (unit == "K" || unit == "KiB") shift = 10;
-  else if (unit == "M" || unit == "MiB") shift = 20;
-  else if (unit == "G" || unit == "GiB") shift = 30;
-  else if (unit == "T" || unit == "TiB") shift = 40;
+  if (unit.empty() || unit == "B")
+    shift = 0;
+  else if (unit == "K" || unit == "KiB")
+    shift = 10;
+  else if (unit == "M" || unit == "MiB")
+    shift = 20;
+  else if (unit == "G" || unit == "GiB")
+    shift = 30;
+  else if (unit == "T" || unit == "TiB")
+    shift = 40;
   if (i == 0 || shift < 0)
     return Errorf(ErrorCode::kInvalidArgument,
                   "bad size '{}' (allowed: a number with an optional unit B, KiB, MiB, GiB, "
-                  "TiB or K, M, G, T; binary units)", text);
+                  "TiB or K, M, G, T; binary units)",
+                  text);
   if (shift && (v >> (64 - shift)) != 0)
     return Errorf(ErrorCode::kInvalidArgument, "size '{}' overflows", text);
   return v << shift;

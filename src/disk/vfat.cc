@@ -10,9 +10,15 @@ namespace hull::disk {
 namespace fs = std::filesystem;
 
 std::vector<std::string> MkfsVfatArgv(const VfatOptions& o) {
-  std::vector<std::string> argv{"mkfs.vfat", "-C", "--invariant", "-F", "32",
-                                "-S", std::to_string(o.sector_size),
-                                "-i", fmt::format("{:08x}", o.volume_id)};
+  std::vector<std::string> argv{"mkfs.vfat",
+                                "-C",
+                                "--invariant",
+                                "-F",
+                                "32",
+                                "-S",
+                                std::to_string(o.sector_size),
+                                "-i",
+                                fmt::format("{:08x}", o.volume_id)};
   if (!o.label.empty()) argv.insert(argv.end(), {"-n", o.label});
   argv.push_back(o.image_path);
   argv.push_back(std::to_string(o.size / 1024));
@@ -20,14 +26,15 @@ std::vector<std::string> MkfsVfatArgv(const VfatOptions& o) {
 }
 
 std::vector<std::string> VfatToolEnv(const VfatOptions& o) {
-  return {fmt::format("SOURCE_DATE_EPOCH={}", o.source_date_epoch), "MTOOLS_SKIP_CHECK=1",
-          "TZ=UTC", "LC_ALL=C"};
+  return {fmt::format("SOURCE_DATE_EPOCH={}", o.source_date_epoch), "MTOOLS_SKIP_CHECK=1", "TZ=UTC",
+          "LC_ALL=C"};
 }
 
 namespace {
 
 Status RunTool(const VfatOptions& o, std::vector<std::string> argv, const char* package) {
-  Command cmd{.argv = std::move(argv), .env = VfatToolEnv(o),
+  Command cmd{.argv = std::move(argv),
+              .env = VfatToolEnv(o),
               .timeout = std::chrono::minutes(5),
               .install_hint = std::string("apt-get install ") + package};
   auto r = Run(cmd);

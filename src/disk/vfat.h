@@ -13,11 +13,11 @@
 namespace hull::disk {
 
 struct VfatOptions {
-  std::string source_dir;   // tree to copy (may be empty: an empty filesystem)
-  std::string image_path;   // created; must not exist
-  uint64_t size = 0;        // bytes, a multiple of 1 KiB
+  std::string source_dir;  // tree to copy (may be empty: an empty filesystem)
+  std::string image_path;  // created; must not exist
+  uint64_t size = 0;       // bytes, a multiple of 1 KiB
   uint32_t volume_id = 0;
-  std::string label;        // volume label, at most 11 characters ("" = none)
+  std::string label;  // volume label, at most 11 characters ("" = none)
   uint32_t sector_size = 512;
   int64_t source_date_epoch = 0;
 };

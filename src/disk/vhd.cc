@@ -47,23 +47,23 @@ Result<Bytes> VhdFooter(uint64_t size, int64_t unix_time, const Uuid& unique_id)
     return Errorf(ErrorCode::kInvalidArgument,
                   "timestamp {} does not fit a VHD footer (2000-01-01 .. 2136)", unix_time);
   Bytes f(kVhdFooterSize, 0);
-  std::copy_n("conectix", 8, f.begin());                             // off 0x00 cookie
-  StoreBe32(&f[8], 0x00000002);                                      // off 0x08 features
-  StoreBe32(&f[12], 0x00010000);                                     // off 0x0C version
-  StoreBe64(&f[16], 0xFFFFFFFFFFFFFFFFull);                          // off 0x10 data offset
+  std::copy_n("conectix", 8, f.begin());                            // off 0x00 cookie
+  StoreBe32(&f[8], 0x00000002);                                     // off 0x08 features
+  StoreBe32(&f[12], 0x00010000);                                    // off 0x0C version
+  StoreBe64(&f[16], 0xFFFFFFFFFFFFFFFFull);                         // off 0x10 data offset
   StoreBe32(&f[24], uint32_t(unix_time - int64_t(kVhdEpochUnix)));  // off 0x18 timestamp
-  std::copy_n("hull", 4, &f[28]);                                    // off 0x1C creator app
-  StoreBe32(&f[32], 0x00010000);                                     // off 0x20 creator version
-  std::copy_n("Wi2k", 4, &f[36]);                                    // off 0x24 creator host OS
-  StoreBe64(&f[40], size);                                           // off 0x28 original size
-  StoreBe64(&f[48], size);                                           // off 0x30 current size
+  std::copy_n("hull", 4, &f[28]);                                   // off 0x1C creator app
+  StoreBe32(&f[32], 0x00010000);                                    // off 0x20 creator version
+  std::copy_n("Wi2k", 4, &f[36]);                                   // off 0x24 creator host OS
+  StoreBe64(&f[40], size);                                          // off 0x28 original size
+  StoreBe64(&f[48], size);                                          // off 0x30 current size
   Chs g = VhdGeometry(size);
-  StoreBe16(&f[56], g.cylinders);                                    // off 0x38 geometry
+  StoreBe16(&f[56], g.cylinders);  // off 0x38 geometry
   f[58] = g.heads;
   f[59] = g.sectors;
-  StoreBe32(&f[60], 2);                                              // off 0x3C type: fixed
+  StoreBe32(&f[60], 2);                                                   // off 0x3C type: fixed
   std::copy(unique_id.bytes().begin(), unique_id.bytes().end(), &f[68]);  // off 0x44
-  StoreBe32(&f[64], VhdChecksum(f));                                 // off 0x40 checksum
+  StoreBe32(&f[64], VhdChecksum(f));                                      // off 0x40 checksum
   return f;
 }
 

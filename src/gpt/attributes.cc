@@ -12,9 +12,11 @@ struct Flag {
   uint64_t bit;
 };
 constexpr std::array kFlags{
-    Flag{"required", kAttrRequired},   Flag{"no-block-io", kAttrNoBlockIo},
+    Flag{"required", kAttrRequired},
+    Flag{"no-block-io", kAttrNoBlockIo},
     Flag{"legacy-bios-bootable", kAttrLegacyBiosBootable},
-    Flag{"grow-fs", kAttrGrowFs},      Flag{"read-only", kAttrReadOnly},
+    Flag{"grow-fs", kAttrGrowFs},
+    Flag{"read-only", kAttrReadOnly},
     Flag{"no-auto", kAttrNoAuto},
 };
 constexpr uint64_t kCgptMask = UINT64_C(0x1FF) << kPriorityShift;

@@ -94,7 +94,7 @@ std::string DecodeName(ByteSpan field) {
 
 Bytes EncodeProtectiveMbr(const Table& t) {
   Bytes s(t.sector_size, 0);
-  uint8_t* r = &s[446];  // first partition record
+  uint8_t* r = &s[446];                   // first partition record
   r[1] = 0x00, r[2] = 0x02, r[3] = 0x00;  // start CHS 0/0/2
   r[4] = 0xEE;                            // GPT protective
   r[5] = r[6] = r[7] = 0xFF;              // end CHS: not representable
@@ -125,20 +125,20 @@ Bytes EncodeHeader(const Table& t, bool backup, uint32_t entries_crc) {
   Bytes h(t.sector_size, 0);
   uint64_t my = backup ? t.disk_sectors - 1 : 1;
   uint64_t alt = backup ? 1 : t.disk_sectors - 1;
-  std::copy_n("EFI PART", 8, h.begin());                   // off 0x00
-  StoreLe32(&h[8], kRevision);                             // off 0x08
-  StoreLe32(&h[12], kHeaderSize);                          // off 0x0C
-  StoreLe64(&h[24], my);                                   // off 0x18
-  StoreLe64(&h[32], alt);                                  // off 0x20
-  StoreLe64(&h[40], t.first_usable_lba);                   // off 0x28
-  StoreLe64(&h[48], t.last_usable_lba);                    // off 0x30
+  std::copy_n("EFI PART", 8, h.begin());  // off 0x00
+  StoreLe32(&h[8], kRevision);            // off 0x08
+  StoreLe32(&h[12], kHeaderSize);         // off 0x0C
+  StoreLe64(&h[24], my);                  // off 0x18
+  StoreLe64(&h[32], alt);                 // off 0x20
+  StoreLe64(&h[40], t.first_usable_lba);  // off 0x28
+  StoreLe64(&h[48], t.last_usable_lba);   // off 0x30
   auto g = t.disk_guid.GptBytes();
-  std::copy(g.begin(), g.end(), &h[56]);                   // off 0x38
+  std::copy(g.begin(), g.end(), &h[56]);                                    // off 0x38
   StoreLe64(&h[72], backup ? BackupEntriesLba(t) : t.primary_entries_lba);  // off 0x48
-  StoreLe32(&h[80], t.entry_count);                        // off 0x50
-  StoreLe32(&h[84], t.entry_size);                         // off 0x54
-  StoreLe32(&h[88], entries_crc);                          // off 0x58
-  StoreLe32(&h[16], Crc32(ByteSpan(h.data(), kHeaderSize)));  // off 0x10
+  StoreLe32(&h[80], t.entry_count);                                         // off 0x50
+  StoreLe32(&h[84], t.entry_size);                                          // off 0x54
+  StoreLe32(&h[88], entries_crc);                                           // off 0x58
+  StoreLe32(&h[16], Crc32(ByteSpan(h.data(), kHeaderSize)));                // off 0x10
   return h;
 }
 

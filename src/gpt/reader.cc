@@ -40,27 +40,29 @@ Result<Header> ParseFixed(ByteSpan h, uint32_t ss, uint64_t lba, uint64_t disk_s
                   revision);
   HULL_ASSIGN_OR_RETURN(uint32_t hsize, r.Le32("header size"));
   if (hsize < kHeaderSize || hsize > ss)
-    return Corrupt(fmt::format("{} header: header size {} outside {}..{}", which, hsize,
-                               kHeaderSize, ss));
+    return Corrupt(
+        fmt::format("{} header: header size {} outside {}..{}", which, hsize, kHeaderSize, ss));
   HULL_ASSIGN_OR_RETURN(uint32_t crc, r.Le32("header CRC"));
   Bytes copy(h.begin(), h.begin() + hsize);
   StoreLe32(&copy[16], 0);
   if (Crc32(copy) != crc) return Corrupt(fmt::format("{} header: header CRC mismatch", which));
   HULL_ASSIGN_OR_RETURN(uint32_t reserved, r.Le32("reserved"));
-  bool tail_zero = std::all_of(h.begin() + kHeaderSize, h.begin() + hsize,
-                               [](uint8_t b) { return b == 0; });
+  bool tail_zero =
+      std::all_of(h.begin() + kHeaderSize, h.begin() + hsize, [](uint8_t b) { return b == 0; });
   if (reserved != 0 || !tail_zero)
     return Corrupt(fmt::format("{} header: reserved bytes are not zero", which));
   Header out{};
   HULL_ASSIGN_OR_RETURN(out.my_lba, r.Le64("my_lba"));
   if (out.my_lba != lba)
-    return Corrupt(fmt::format("{} header: my_lba {} but the header is at LBA {}", which,
-                               out.my_lba, lba));
+    return Corrupt(
+        fmt::format("{} header: my_lba {} but the header is at LBA {}", which, out.my_lba, lba));
   HULL_ASSIGN_OR_RETURN(out.alternate_lba, r.Le64("alternate_lba"));
   bool primary = lba == 1;
   if (primary && out.alternate_lba >= disk_sectors)
-    return Corrupt(fmt::format("truncated image: backup header at LBA {} beyond the end ({} "
-                               "sectors)", out.alternate_lba, disk_sectors));
+    return Corrupt(
+        fmt::format("truncated image: backup header at LBA {} beyond the end ({} "
+                    "sectors)",
+                    out.alternate_lba, disk_sectors));
   if (primary ? out.alternate_lba <= 1 : out.alternate_lba != 1)
     return Corrupt(fmt::format("{} header: alternate_lba {} invalid", which, out.alternate_lba));
   HULL_ASSIGN_OR_RETURN(out.first_usable, r.Le64("first usable"));
@@ -88,19 +90,22 @@ Status CheckRanges(const Header& h, uint32_t ss, uint64_t lba, uint64_t disk_sec
   uint64_t esec = (array_bytes + ss - 1) / ss;
   bool primary = lba == 1;
   uint64_t end_of_disk_area = primary ? h.alternate_lba : lba;  // the backup header
-  if (h.first_usable < 2 || h.last_usable + 1 < h.first_usable ||
-      h.last_usable >= end_of_disk_area)
+  if (h.first_usable < 2 || h.last_usable + 1 < h.first_usable || h.last_usable >= end_of_disk_area)
     return Corrupt(fmt::format("{} header: usable range {}..{} invalid", which, h.first_usable,
                                h.last_usable));
   uint64_t end;
   bool ok = CheckedAdd(h.entries_lba, esec, &end);
   if (ok && end > disk_sectors)
-    return Corrupt(fmt::format("truncated image: {} entries end at LBA {} beyond the end ({} "
-                               "sectors)", which, end, disk_sectors));
+    return Corrupt(
+        fmt::format("truncated image: {} entries end at LBA {} beyond the end ({} "
+                    "sectors)",
+                    which, end, disk_sectors));
   if (!ok || (primary ? (h.entries_lba < 2 || end > h.first_usable)
                       : (h.entries_lba <= h.last_usable || end > lba)))
-    return Corrupt(fmt::format("{} header: entries LBA {} ({} sectors) overlaps the header or "
-                               "the usable range", which, h.entries_lba, esec));
+    return Corrupt(
+        fmt::format("{} header: entries LBA {} ({} sectors) overlaps the header or "
+                    "the usable range",
+                    which, h.entries_lba, esec));
   return Ok();
 }
 
@@ -123,8 +128,7 @@ Result<std::vector<Partition>> ParseEntries(ByteSpan array, const Header& h) {
                                  p.first_lba, p.last_lba));
     if (p.first_lba < h.first_usable || p.last_lba > h.last_usable)
       return Corrupt(fmt::format("partition {}: outside usable range ({}..{} not in {}..{})",
-                                 p.number, p.first_lba, p.last_lba, h.first_usable,
-                                 h.last_usable));
+                                 p.number, p.first_lba, p.last_lba, h.first_usable, h.last_usable));
     parts.push_back(std::move(p));
   }
   std::vector<const Partition*> sorted;
@@ -162,12 +166,18 @@ Result<Copy> ReadCopy(const Source& src, uint32_t ss, uint64_t lba, uint64_t dis
 
 Status CompareCopies(const Copy& p, const Copy& b) {
   const char* field = nullptr;
-  if (p.header.disk_guid != b.header.disk_guid) field = "disk GUID";
-  else if (p.header.first_usable != b.header.first_usable) field = "first usable LBA";
-  else if (p.header.last_usable != b.header.last_usable) field = "last usable LBA";
-  else if (p.header.entry_count != b.header.entry_count) field = "entry count";
-  else if (p.header.entry_size != b.header.entry_size) field = "entry size";
-  else if (p.entries != b.entries) field = "entries";
+  if (p.header.disk_guid != b.header.disk_guid)
+    field = "disk GUID";
+  else if (p.header.first_usable != b.header.first_usable)
+    field = "first usable LBA";
+  else if (p.header.last_usable != b.header.last_usable)
+    field = "last usable LBA";
+  else if (p.header.entry_count != b.header.entry_count)
+    field = "entry count";
+  else if (p.header.entry_size != b.header.entry_size)
+    field = "entry size";
+  else if (p.entries != b.entries)
+    field = "entries";
   if (field) return Corrupt(fmt::format("backup header mismatch: {}", field));
   return Ok();
 }
@@ -182,8 +192,8 @@ Result<FileSource> FileSource::Open(const File& file) {
 Status MemorySource::ReadAt(uint64_t offset, MutableByteSpan out) const {
   uint64_t end;
   if (!CheckedAdd(offset, out.size(), &end) || end > data_.size())
-    return Errorf(ErrorCode::kCorrupt, "read of {} bytes at {} past the end ({} bytes)",
-                  out.size(), offset, data_.size());
+    return Errorf(ErrorCode::kCorrupt, "read of {} bytes at {} past the end ({} bytes)", out.size(),
+                  offset, data_.size());
   std::memcpy(out.data(), data_.data() + offset, out.size());
   return Ok();
 }
@@ -225,8 +235,10 @@ Result<Recovered> ReadRecovering(const Source& src, uint32_t ss) {
     return Errorf(ErrorCode::kInvalidArgument, "sector size {} (allowed: 512, 4096)", ss);
   uint64_t disk_sectors = src.size() / ss;
   if (disk_sectors < 3)
-    return Corrupt(fmt::format("truncated image: {} bytes, too small for a GPT at {}-byte "
-                               "sectors", src.size(), ss));
+    return Corrupt(
+        fmt::format("truncated image: {} bytes, too small for a GPT at {}-byte "
+                    "sectors",
+                    src.size(), ss));
   HULL_TRY(CheckMbr(src));
   auto primary = ReadCopy(src, ss, 1, disk_sectors, "primary");
   uint64_t backup_lba = primary.ok() ? primary->header.alternate_lba : disk_sectors - 1;
@@ -255,12 +267,14 @@ Result<Table> Read(const Source& src, uint32_t ss) {
     return Errorf(ErrorCode::kInvalidArgument, "sector size {} (allowed: 512, 4096)", ss);
   uint64_t disk_sectors = src.size() / ss;
   if (disk_sectors < 3)
-    return Corrupt(fmt::format("truncated image: {} bytes, too small for a GPT at {}-byte "
-                               "sectors", src.size(), ss));
+    return Corrupt(
+        fmt::format("truncated image: {} bytes, too small for a GPT at {}-byte "
+                    "sectors",
+                    src.size(), ss));
   HULL_TRY(CheckMbr(src));
   HULL_ASSIGN_OR_RETURN(Copy primary, ReadCopy(src, ss, 1, disk_sectors, "primary"));
-  HULL_ASSIGN_OR_RETURN(Copy backup, ReadCopy(src, ss, primary.header.alternate_lba,
-                                              disk_sectors, "backup"));
+  HULL_ASSIGN_OR_RETURN(Copy backup,
+                        ReadCopy(src, ss, primary.header.alternate_lba, disk_sectors, "backup"));
   HULL_TRY(CompareCopies(primary, backup));
   Table t;
   t.sector_size = ss;

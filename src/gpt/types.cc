@@ -79,8 +79,8 @@ struct Alias {
   std::string_view alias, name;
 };
 constexpr std::array kAliases{
-    Alias{"coreos-usr", "flatcar-usr"},         Alias{"coreos-rootfs", "flatcar-usr"},
-    Alias{"flatcar-rootfs", "flatcar-usr"},     Alias{"coreos-resize", "flatcar-resize"},
+    Alias{"coreos-usr", "flatcar-usr"},           Alias{"coreos-rootfs", "flatcar-usr"},
+    Alias{"flatcar-rootfs", "flatcar-usr"},       Alias{"coreos-resize", "flatcar-resize"},
     Alias{"coreos-reserved", "flatcar-reserved"}, Alias{"coreos-root-raid", "flatcar-root-raid"},
 };
 
@@ -143,31 +143,50 @@ Result<Arch> ParseArch(std::string_view text) {
 
 std::string_view ArchName(Arch arch) {
   switch (arch) {
-    case Arch::kX86_64: return "x86-64";
-    case Arch::kArm64: return "arm64";
-    case Arch::kAny: return "any";
+    case Arch::kX86_64:
+      return "x86-64";
+    case Arch::kArm64:
+      return "arm64";
+    case Arch::kAny:
+      return "any";
   }
   return "any";
 }
 
 std::string_view DpsDesignator(Role role) {
   switch (role) {
-    case kEsp: return "esp";
-    case kXbootldr: return "xbootldr";
-    case kRoot: return "root";
-    case kUsr: return "usr";
-    case kRootVerity: return "root-verity";
-    case kUsrVerity: return "usr-verity";
-    case kRootVeritySig: return "root-verity-sig";
-    case kUsrVeritySig: return "usr-verity-sig";
-    case kSwap: return "swap";
-    case kHome: return "home";
-    case kSrv: return "srv";
-    case kVar: return "var";
-    case kTmp: return "tmp";
-    case kUserHome: return "user-home";
-    case kLinuxGeneric: return "linux-generic";
-    default: return "";
+    case kEsp:
+      return "esp";
+    case kXbootldr:
+      return "xbootldr";
+    case kRoot:
+      return "root";
+    case kUsr:
+      return "usr";
+    case kRootVerity:
+      return "root-verity";
+    case kUsrVerity:
+      return "usr-verity";
+    case kRootVeritySig:
+      return "root-verity-sig";
+    case kUsrVeritySig:
+      return "usr-verity-sig";
+    case kSwap:
+      return "swap";
+    case kHome:
+      return "home";
+    case kSrv:
+      return "srv";
+    case kVar:
+      return "var";
+    case kTmp:
+      return "tmp";
+    case kUserHome:
+      return "user-home";
+    case kLinuxGeneric:
+      return "linux-generic";
+    default:
+      return "";
   }
 }
 

@@ -23,11 +23,33 @@ enum class Arch { kAny, kX86_64, kArm64 };
 
 // What a partition is for (the DPS designator where there is one).
 enum class Role {
-  kEsp, kXbootldr, kRoot, kUsr, kRootVerity, kUsrVerity, kRootVeritySig, kUsrVeritySig,
-  kSwap, kHome, kSrv, kVar, kTmp, kUserHome, kLinuxGeneric,
-  kBiosBoot, kFlatcarUsr, kFlatcarResize, kFlatcarReserved, kFlatcarRootRaid,
-  kChromeOsKernel, kChromeOsRootfs, kChromeOsFirmware, kChromeOsReserved,
-  kBottlerocketBoot, kBottlerocketRoot, kBottlerocketHash,
+  kEsp,
+  kXbootldr,
+  kRoot,
+  kUsr,
+  kRootVerity,
+  kUsrVerity,
+  kRootVeritySig,
+  kUsrVeritySig,
+  kSwap,
+  kHome,
+  kSrv,
+  kVar,
+  kTmp,
+  kUserHome,
+  kLinuxGeneric,
+  kBiosBoot,
+  kFlatcarUsr,
+  kFlatcarResize,
+  kFlatcarReserved,
+  kFlatcarRootRaid,
+  kChromeOsKernel,
+  kChromeOsRootfs,
+  kChromeOsFirmware,
+  kChromeOsReserved,
+  kBottlerocketBoot,
+  kBottlerocketRoot,
+  kBottlerocketHash,
 };
 
 struct PartitionType {
@@ -35,7 +57,7 @@ struct PartitionType {
   std::string_view guid;  // lowercase text form, unique in the table
   Role role;
   Arch arch;
-  bool dps;               // defined by the DPS (systemd-dissect understands it)
+  bool dps;  // defined by the DPS (systemd-dissect understands it)
   std::string_view description;
 };
 

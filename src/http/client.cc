@@ -77,8 +77,8 @@ Result<Hop> Exchange(std::string_view asked, const Url& url, const GetOptions& o
     if (!location) {
       return Errorf(ErrorCode::kUnavailable, "'{}': HTTP {} without a Location", asked, status);
     }
-    HULL_ASSIGN_OR_RETURN(Url next, ResolveLocation(url, *location).Context(
-                                        fmt::format("'{}': redirect", asked)));
+    HULL_ASSIGN_OR_RETURN(
+        Url next, ResolveLocation(url, *location).Context(fmt::format("'{}': redirect", asked)));
     if (url.tls && !next.tls) {
       return Errorf(ErrorCode::kRefused, "'{}': redirect from https to '{}' refused", asked,
                     next.ToString());

@@ -134,8 +134,9 @@ Status Connection::TlsError(int ret, std::string_view doing, bool* retry, short*
                   X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
   }
   std::string why = SslErrors();
-  if (why.empty()) why = err == SSL_ERROR_SYSCALL && errno != 0 ? std::strerror(errno)
-                                                                : "connection closed by peer";
+  if (why.empty())
+    why =
+        err == SSL_ERROR_SYSCALL && errno != 0 ? std::strerror(errno) : "connection closed by peer";
   return Errorf(ErrorCode::kUnavailable, "TLS {} with {}: {}", doing, peer_, why);
 }
 

@@ -12,8 +12,8 @@ Error Corrupt(std::string_view what) {
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return Lower(x) == Lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
 // RFC 9110 §5.6.2 tchar.
@@ -116,7 +116,8 @@ Status ResponseParser::OnStatusLine(std::string_view line) {
 Status ResponseParser::OnFieldLine(std::string_view line, bool trailer) {
   if (line.empty()) return trailer ? (state_ = State::kDone, Status{}) : OnHeadEnd();
   if (line[0] == ' ' || line[0] == '\t') return Corrupt("obsolete line folding");
-  if (++fields_ > kMaxHeaders) return Corrupt(fmt::format("more than {} header fields", kMaxHeaders));
+  if (++fields_ > kMaxHeaders)
+    return Corrupt(fmt::format("more than {} header fields", kMaxHeaders));
   size_t colon = line.find(':');
   std::string_view name = line.substr(0, colon);
   if (colon == std::string_view::npos || name.empty() ||
@@ -198,12 +199,14 @@ Status ResponseParser::OnChunkLine(std::string_view line) {
     size = (size << 4) | static_cast<uint64_t>(HexValue(line[i]));
   }
   if (i == 0) return Corrupt(fmt::format("bad chunk size line '{}'", line.substr(0, 40)));
-  if (size > kMaxChunkSize) return Corrupt(fmt::format("chunk larger than {} bytes", kMaxChunkSize));
+  if (size > kMaxChunkSize)
+    return Corrupt(fmt::format("chunk larger than {} bytes", kMaxChunkSize));
   std::string_view ext = TrimOws(line.substr(i));
   if (!ext.empty() && ext[0] != ';') {
     return Corrupt(fmt::format("bad chunk size line '{}'", line.substr(0, 40)));
   }
-  if (!std::all_of(ext.begin(), ext.end(), IsTextChar)) return Corrupt("control byte in chunk line");
+  if (!std::all_of(ext.begin(), ext.end(), IsTextChar))
+    return Corrupt("control byte in chunk line");
   if (size == 0) {
     head_bytes_ = 0;
     fields_ = 0;
@@ -234,10 +237,10 @@ Status ResponseParser::Step(ByteSpan& data, const BodySink& sink) {
     case State::kHeaders:
     case State::kTrailers: {
       size_t before = line_.size() + data.size();
-      HULL_ASSIGN_OR_RETURN(bool complete,
-                            TakeLine(data, kMaxHeadBytes - head_bytes_,
-                                     state_ == State::kTrailers ? "trailer section" : "response head",
-                                     kMaxHeadBytes));
+      HULL_ASSIGN_OR_RETURN(
+          bool complete, TakeLine(data, kMaxHeadBytes - head_bytes_,
+                                  state_ == State::kTrailers ? "trailer section" : "response head",
+                                  kMaxHeadBytes));
       if (!complete) return {};
       head_bytes_ += before - data.size();
       std::string line = std::move(line_);

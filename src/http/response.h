@@ -26,11 +26,11 @@
 
 namespace hull::http {
 
-inline constexpr size_t kMaxHeadBytes = 64 * 1024;      // status line + fields, and trailers
-inline constexpr size_t kMaxHeaders = 100;              // fields per head (and per trailer)
-inline constexpr size_t kMaxChunkLineBytes = 4096;      // "size;extensions\r\n"
+inline constexpr size_t kMaxHeadBytes = 64 * 1024;            // status line + fields, and trailers
+inline constexpr size_t kMaxHeaders = 100;                    // fields per head (and per trailer)
+inline constexpr size_t kMaxChunkLineBytes = 4096;            // "size;extensions\r\n"
 inline constexpr uint64_t kMaxChunkSize = uint64_t{1} << 40;  // 1 TiB per chunk
-inline constexpr size_t kMaxInterimResponses = 10;      // 1xx heads skipped
+inline constexpr size_t kMaxInterimResponses = 10;            // 1xx heads skipped
 
 struct ResponseHead {
   int status = 0;
@@ -65,8 +65,17 @@ class ResponseParser {
   uint64_t body_bytes() const { return body_bytes_; }
 
  private:
-  enum class State { kStatusLine, kHeaders, kLength, kChunkLine, kChunkData, kChunkEnd,
-                     kTrailers, kClose, kDone };
+  enum class State {
+    kStatusLine,
+    kHeaders,
+    kLength,
+    kChunkLine,
+    kChunkData,
+    kChunkEnd,
+    kTrailers,
+    kClose,
+    kDone
+  };
 
   // Appends input up to and including '\n' to line_ (at most `cap` bytes in
   // all; `limit` is the cap named in the error); true when a line is complete.
@@ -83,10 +92,10 @@ class ResponseParser {
   Framing framing_ = Framing::kNone;
   ResponseHead head_;
   std::string line_;
-  size_t head_bytes_ = 0;     // bytes of the current head (or trailer section)
-  size_t fields_ = 0;         // fields in the current head (or trailer section)
-  size_t interim_ = 0;        // 1xx responses skipped
-  uint64_t remaining_ = 0;    // of the current chunk or the length-framed body
+  size_t head_bytes_ = 0;   // bytes of the current head (or trailer section)
+  size_t fields_ = 0;       // fields in the current head (or trailer section)
+  size_t interim_ = 0;      // 1xx responses skipped
+  uint64_t remaining_ = 0;  // of the current chunk or the length-framed body
   uint64_t body_bytes_ = 0;
   std::optional<uint64_t> content_length_;
 };

@@ -16,8 +16,8 @@ Error Bad(std::string_view text, std::string_view why) {
 
 // RFC 3986 §3.2.2 reg-name characters plus '.', lowercased on the way.
 bool IsHostChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 // Characters allowed in path and query, unescaped or as %XX (RFC 3986 §3.3, §3.4).
@@ -123,8 +123,9 @@ Result<Url> ParseUrl(std::string_view text) {
   std::string_view rest;
   auto starts = [&](std::string_view p) {
     return text.size() >= p.size() &&
-           std::equal(p.begin(), p.end(), text.begin(),
-                      [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b); });
+           std::equal(p.begin(), p.end(), text.begin(), [](char a, char b) {
+             return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+           });
   };
   if (starts("http://")) {
     rest = text.substr(7);

@@ -21,10 +21,10 @@ namespace hull::http {
 inline constexpr size_t kMaxUrlBytes = 8192;
 
 struct Url {
-  bool tls = false;      // https
-  std::string host;      // without brackets for IPv6 literals, lowercased
-  uint16_t port = 0;     // explicit or the scheme's default (80, 443)
-  std::string target;    // "/path?query", at least "/"
+  bool tls = false;    // https
+  std::string host;    // without brackets for IPv6 literals, lowercased
+  uint16_t port = 0;   // explicit or the scheme's default (80, 443)
+  std::string target;  // "/path?query", at least "/"
 
   // "host:port", with brackets around IPv6 literals.
   std::string HostPort() const;

@@ -105,7 +105,8 @@ Result<UkiInfo> DescribeUki(ByteSpan file) {
   if (pcr.ok()) {
     u.stub_version = pcr->stub_version;
     u.pcr11 = HexEncode(pcr->after_sections);
-    for (const auto& [phase, value] : pcr->phases) u.pcr11_phases.emplace_back(phase, HexEncode(value));
+    for (const auto& [phase, value] : pcr->phases)
+      u.pcr11_phases.emplace_back(phase, HexEncode(value));
   }
   return u;
 }
@@ -143,7 +144,8 @@ void InspectEsp(const std::string& image, Report& report, const Options& options
     std::string local = tmp->path() + "/binary.efi";
     std::remove(local.c_str());
     auto copy = Run(Mtools("mcopy", image, esp->offset, {"-n", path, local}));
-    auto bytes = copy.ok() ? ReadFileBytes(local, kMaxUkiBytes) : Result<Bytes>(std::move(copy).error());
+    auto bytes =
+        copy.ok() ? ReadFileBytes(local, kMaxUkiBytes) : Result<Bytes>(std::move(copy).error());
     std::string shown = path.substr(2);
     if (!bytes.ok()) {
       Add(report, shown, CheckState::kFail, bytes.error().ToString());

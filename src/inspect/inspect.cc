@@ -30,9 +30,9 @@ Result<Report> InspectImage(const std::string& path, const Options& options) {
                             p.first_lba * table.sector_size, p.sectors() * table.sector_size,
                             p.attributes});
   }
-  r.checks.push_back({"gpt", CheckState::kPass,
-                      fmt::format("{} partitions, primary and backup headers valid",
-                                  table.partitions.size())});
+  r.checks.push_back(
+      {"gpt", CheckState::kPass,
+       fmt::format("{} partitions, primary and backup headers valid", table.partitions.size())});
   InspectSlots(disk, table, r, options);
   InspectEsp(path, r, options);
   return r;

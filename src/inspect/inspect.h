@@ -19,9 +19,9 @@
 namespace hull::inspect {
 
 struct Options {
-  std::string verity_cert;  // verifies usr-verity-sig signatures when set
-  std::string db_cert;      // verifies UKI Authenticode signatures when set
-  bool verify_trees = true; // recompute each verity tree (reads every block)
+  std::string verity_cert;   // verifies usr-verity-sig signatures when set
+  std::string db_cert;       // verifies UKI Authenticode signatures when set
+  bool verify_trees = true;  // recompute each verity tree (reads every block)
 };
 
 Result<Report> InspectImage(const std::string& path, const Options& options = {});

@@ -7,9 +7,12 @@ namespace {
 
 const char* StateName(CheckState s) {
   switch (s) {
-    case CheckState::kPass: return "pass";
-    case CheckState::kFail: return "FAIL";
-    case CheckState::kSkip: return "skip";
+    case CheckState::kPass:
+      return "pass";
+    case CheckState::kFail:
+      return "FAIL";
+    case CheckState::kSkip:
+      return "skip";
   }
   return "?";
 }
@@ -30,15 +33,24 @@ nlohmann::json ToJson(const Report& r) {
                    {"verdict", r.good() ? "good" : "bad"}};
   j["partitions"] = nlohmann::json::array();
   for (const auto& p : r.partitions) {
-    j["partitions"].push_back({{"number", p.number}, {"type", p.type}, {"type_guid", p.type_guid},
-                               {"label", p.label}, {"uuid", p.uuid}, {"offset", p.offset},
-                               {"size", p.size}, {"attributes", p.attributes}});
+    j["partitions"].push_back({{"number", p.number},
+                               {"type", p.type},
+                               {"type_guid", p.type_guid},
+                               {"label", p.label},
+                               {"uuid", p.uuid},
+                               {"offset", p.offset},
+                               {"size", p.size},
+                               {"attributes", p.attributes}});
   }
   j["slots"] = nlohmann::json::array();
   for (const auto& s : r.slots) {
-    j["slots"].push_back({{"label", s.label}, {"usr", s.usr}, {"verity", s.verity},
-                          {"signature", s.signature}, {"empty", s.empty},
-                          {"root_hash", s.root_hash}, {"signed_root_hash", s.signed_root_hash},
+    j["slots"].push_back({{"label", s.label},
+                          {"usr", s.usr},
+                          {"verity", s.verity},
+                          {"signature", s.signature},
+                          {"empty", s.empty},
+                          {"root_hash", s.root_hash},
+                          {"signed_root_hash", s.signed_root_hash},
                           {"certificate_fingerprint", s.certificate_fingerprint},
                           {"data_blocks", s.data_blocks}});
   }
@@ -46,11 +58,18 @@ nlohmann::json ToJson(const Report& r) {
   for (const auto& u : r.ukis) {
     nlohmann::json phases = nlohmann::json::object();
     for (const auto& [k, v] : u.pcr11_phases) phases[k] = v;
-    j["ukis"].push_back({{"path", u.path}, {"size", u.size}, {"version", u.version},
-                         {"pretty_name", u.pretty_name}, {"cmdline", u.cmdline},
-                         {"usrhash", u.usrhash}, {"uname", u.uname}, {"signer", u.signer},
-                         {"signatures", u.signatures}, {"stub_version", u.stub_version},
-                         {"pcr11", u.pcr11}, {"pcr11_phases", phases}});
+    j["ukis"].push_back({{"path", u.path},
+                         {"size", u.size},
+                         {"version", u.version},
+                         {"pretty_name", u.pretty_name},
+                         {"cmdline", u.cmdline},
+                         {"usrhash", u.usrhash},
+                         {"uname", u.uname},
+                         {"signer", u.signer},
+                         {"signatures", u.signatures},
+                         {"stub_version", u.stub_version},
+                         {"pcr11", u.pcr11},
+                         {"pcr11_phases", phases}});
   }
   j["checks"] = nlohmann::json::array();
   for (const auto& c : r.checks) {
@@ -64,13 +83,14 @@ std::string ToText(const Report& r) {
                                 Size(r.disk_bytes), r.sector_size, r.disk_guid);
   out += fmt::format("{:>2}  {:<24} {:<28} {:>10}  {}\n", "#", "TYPE", "LABEL", "SIZE", "UUID");
   for (const auto& p : r.partitions) {
-    out += fmt::format("{:>2}  {:<24} {:<28} {:>10}  {}\n", p.number, p.type, p.label,
-                       Size(p.size), p.uuid);
+    out += fmt::format("{:>2}  {:<24} {:<28} {:>10}  {}\n", p.number, p.type, p.label, Size(p.size),
+                       p.uuid);
   }
   for (const auto& s : r.slots) {
     out += fmt::format("\nslot {}{}\n", s.label, s.empty ? " (empty)" : "");
     if (!s.root_hash.empty()) out += fmt::format("  root hash        {}\n", s.root_hash);
-    if (!s.signed_root_hash.empty()) out += fmt::format("  signed root hash {}\n", s.signed_root_hash);
+    if (!s.signed_root_hash.empty())
+      out += fmt::format("  signed root hash {}\n", s.signed_root_hash);
   }
   for (const auto& u : r.ukis) {
     out += fmt::format("\nUKI {} ({})\n", u.path, Size(u.size));

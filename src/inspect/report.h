@@ -22,37 +22,37 @@ struct Check {
 
 struct PartitionInfo {
   uint32_t number = 0;
-  std::string type;       // systemd-repart name or the GUID when unknown
+  std::string type;  // systemd-repart name or the GUID when unknown
   std::string type_guid;
   std::string label;
   std::string uuid;
-  uint64_t offset = 0;    // bytes
-  uint64_t size = 0;      // bytes
+  uint64_t offset = 0;  // bytes
+  uint64_t size = 0;    // bytes
   uint64_t attributes = 0;
 };
 
 struct SlotInfo {
-  std::string label;      // of the usr partition
+  std::string label;                            // of the usr partition
   uint32_t usr = 0, verity = 0, signature = 0;  // partition numbers (0: absent)
-  bool empty = false;     // an unused slot ("_empty")
-  std::string root_hash;  // recomputed from the tree
-  std::string signed_root_hash;  // from the signature partition
+  bool empty = false;                           // an unused slot ("_empty")
+  std::string root_hash;                        // recomputed from the tree
+  std::string signed_root_hash;                 // from the signature partition
   std::string certificate_fingerprint;
   uint64_t data_blocks = 0;
 };
 
 struct UkiInfo {
-  std::string path;       // on the ESP
+  std::string path;  // on the ESP
   uint64_t size = 0;
-  std::string version;    // IMAGE_VERSION or VERSION_ID of .osrel
+  std::string version;  // IMAGE_VERSION or VERSION_ID of .osrel
   std::string pretty_name;
   std::string cmdline;
   std::string usrhash;
   std::string uname;
-  std::string signer;     // subject of the embedded signing certificate
+  std::string signer;  // subject of the embedded signing certificate
   int signatures = 0;
   int stub_version = 0;
-  std::string pcr11;      // after the stub's measurements
+  std::string pcr11;  // after the stub's measurements
   std::vector<std::pair<std::string, std::string>> pcr11_phases;
 };
 

@@ -12,14 +12,18 @@ namespace hull::inspect {
 namespace {
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 CheckState StateOf(slot::Outcome o) {
   switch (o) {
-    case slot::Outcome::kPass: return CheckState::kPass;
-    case slot::Outcome::kFail: return CheckState::kFail;
-    case slot::Outcome::kSkip: return CheckState::kSkip;
+    case slot::Outcome::kPass:
+      return CheckState::kPass;
+    case slot::Outcome::kFail:
+      return CheckState::kFail;
+    case slot::Outcome::kSkip:
+      return CheckState::kSkip;
   }
   return CheckState::kFail;
 }

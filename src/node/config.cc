@@ -39,8 +39,8 @@ json ToJson(const UpdateConfig& c) {
 Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Bad(name, "not a JSON object");
-  static const std::vector<std::string> kKeys = {"repository",   "trusted_root", "channel",
-                                                 "upgrade_channel", "boot_tries", "health_units",
+  static const std::vector<std::string> kKeys = {"repository",      "trusted_root", "channel",
+                                                 "upgrade_channel", "boot_tries",   "health_units",
                                                  "event_console"};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())

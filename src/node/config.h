@@ -24,7 +24,7 @@ struct UpdateConfig {
   std::string repository;  // "" = no automatic checks
   std::string trusted_root = kFactoryRoot;
   std::string channel = "stable";
-  bool automatic = true;   // upgrade_channel NodeImage (true) or None (false)
+  bool automatic = true;  // upgrade_channel NodeImage (true) or None (false)
   uint32_t boot_tries = 3;
   std::vector<std::string> health_units{"containerd.service"};
   std::string event_console;  // also write events here ("" = journal only)

@@ -41,7 +41,8 @@ Bytes EncodeSpcIndirectData(ByteSpan image_hash);
 // does), the WIN_CERTIFICATE appended (8-byte aligned), the security directory
 // set and the CheckSum recomputed over the result.
 // Errors: parse errors of ParsePe; kInvalidArgument if the image lacks a security
-// directory slot or the key does not belong to the certificate; kUnsupported for Ed25519 keys; kInternal on OpenSSL failure.
+// directory slot or the key does not belong to the certificate; kUnsupported for Ed25519 keys;
+// kInternal on OpenSSL failure.
 Result<Bytes> SignImage(ByteSpan file, const crypto::PrivateKey& key,
                         const crypto::Certificate& cert);
 

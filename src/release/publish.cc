@@ -6,9 +6,9 @@
 
 #include "base/hex.h"
 #include "delta/patch.h"
-#include "tuf/releases.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "tuf/releases.h"
 #include "verity/published.h"
 #include "verity/tree.h"
 
@@ -47,8 +47,7 @@ struct Previous {
 
 Result<std::vector<Previous>> PreviousReleases(const std::string& repo, const tuf::Targets& t,
                                                const ReleaseInfo& info,
-                                               const std::array<uint64_t, 3>& version,
-                                               unsigned k) {
+                                               const std::array<uint64_t, 3>& version, unsigned k) {
   std::map<std::array<uint64_t, 3>, Previous> by_version;
   for (const auto& [name, f] : t.targets) {
     const auto& c = f.custom;
@@ -85,8 +84,8 @@ Result<std::string> PayloadDir(const std::string& source, const std::string& tmp
     if (fs::exists(source + "/payload.json", ec)) return source;
     image = source + "/disk.raw";
     if (!fs::is_regular_file(image, ec)) {
-      return Errorf(ErrorCode::kInvalidArgument,
-                    "{} holds neither payload.json nor disk.raw", source);
+      return Errorf(ErrorCode::kInvalidArgument, "{} holds neither payload.json nor disk.raw",
+                    source);
     }
   } else if (!fs::is_regular_file(source, ec) && !fs::is_block_file(source, ec)) {
     return Errorf(ErrorCode::kNotFound, "no such file or directory: {}", source);
@@ -98,23 +97,27 @@ Result<std::string> PayloadDir(const std::string& source, const std::string& tmp
 }
 
 nlohmann::json ReleaseCustom(const ReleaseInfo& info, const Payload& p, const char* piece) {
-  return {{"flavor", info.flavor},   {"arch", info.arch},
-          {"version", p.version},    {"channel", info.channel},
+  return {{"flavor", info.flavor},
+          {"arch", info.arch},
+          {"version", p.version},
+          {"channel", info.channel},
           {"rollout_percent", info.rollout_percent},
-          {"payload", piece},        {"root_hash", p.root_hash}};
+          {"payload", piece},
+          {"root_hash", p.root_hash}};
 }
 
 // The usr and UKI patches from each previous release.
-Status AddDeltas(const PublishOptions& opts, const Payload& p, const std::vector<Previous>& previous,
-                 const std::string& stem, const std::string& uki_path, const std::string& tmp,
-                 Timer& timer, std::vector<tuf::Repository::NewTarget>& add,
+Status AddDeltas(const PublishOptions& opts, const Payload& p,
+                 const std::vector<Previous>& previous, const std::string& stem,
+                 const std::string& uki_path, const std::string& tmp, Timer& timer,
+                 std::vector<tuf::Repository::NewTarget>& add,
                  std::vector<std::string>& from_versions) {
   delta::PatchOptions po;
   po.level = opts.delta_level;
   po.threads = opts.threads;
   for (const Previous& old : previous) {
-    for (auto [piece, from, to] : {std::tuple{"usr", old.usr_file, p.usr_path},
-                                   {"uki", old.uki_file, uki_path}}) {
+    for (auto [piece, from, to] :
+         {std::tuple{"usr", old.usr_file, p.usr_path}, {"uki", old.uki_file, uki_path}}) {
       std::string out = fmt::format("{}/{}.from-{}.zst", tmp, piece, old.version);
       HULL_ASSIGN_OR_RETURN(delta::PatchStats ps, delta::MakePatch(from, to, out, po));
       timer.Step(fmt::format("delta {} from {}", piece, old.version), ps.patch_size);
@@ -139,7 +142,8 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   HULL_ASSIGN_OR_RETURN(std::string dir, PayloadDir(source, tmp.path()));
   if (dir != source) timer.Step("extract");
   HULL_ASSIGN_OR_RETURN(Payload p, slot::LoadPayload(dir));
-  HULL_ASSIGN_OR_RETURN(auto version, tuf::ParseReleaseVersion(p.version).Context("payload version"));
+  HULL_ASSIGN_OR_RETURN(auto version,
+                        tuf::ParseReleaseVersion(p.version).Context("payload version"));
   if (!opts.expect_version.empty() && opts.expect_version != p.version) {
     return Errorf(ErrorCode::kInvalidArgument, "--version {} but the payload is {}",
                   opts.expect_version, p.version);
@@ -152,10 +156,13 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   HULL_ASSIGN_OR_RETURN(auto previous,
                         PreviousReleases(repo, current, opts.info, version, opts.deltas));
 
-  const std::string stem = fmt::format("hull-{}-{}-{}", opts.info.flavor, opts.info.arch, p.version);
+  const std::string stem =
+      fmt::format("hull-{}-{}-{}", opts.info.flavor, opts.info.arch, p.version);
   std::vector<tuf::Repository::NewTarget> add;
-  for (auto [key, file] : {std::pair{"usr", kUsrFile}, {"verity", kVerityFile},
-                           {"signature", kSignatureFile}, {"uki", kUkiFile}}) {
+  for (auto [key, file] : {std::pair{"usr", kUsrFile},
+                           {"verity", kVerityFile},
+                           {"signature", kSignatureFile},
+                           {"uki", kUkiFile}}) {
     nlohmann::json custom = ReleaseCustom(opts.info, p, key);
     std::string path = dir + "/" + file;
     if (std::string(key) == "verity") {

@@ -148,7 +148,8 @@ std::string CacheKey(const ComposeOptions& o, const std::string& release_sha256)
 namespace {
 
 bool SameFilesystem(const std::string& a, const std::string& b) {
-  struct stat sa {}, sb {};
+  struct stat sa {
+  }, sb{};
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev;
 }
 
@@ -206,8 +207,8 @@ Status CheckCacheUntouched(const std::string& tree, const TreeStamps& before) {
   if (before.cached_tree.empty()) return Ok();
   return ForEachLinkedFile(tree, [&](const fs::path& p, const struct stat& st) -> Status {
     auto it = before.mtimes.find(st.st_ino);
-    if (it == before.mtimes.end() || (it->second.tv_sec == st.st_mtim.tv_sec &&
-                                      it->second.tv_nsec == st.st_mtim.tv_nsec)) {
+    if (it == before.mtimes.end() ||
+        (it->second.tv_sec == st.st_mtim.tv_sec && it->second.tv_nsec == st.st_mtim.tv_nsec)) {
       return Ok();
     }
     std::error_code ec;
@@ -266,10 +267,11 @@ Status RunMmdebstrap(const ComposeOptions& o, const std::string& target,
   std::error_code ec;
   auto argv = BuildMmdebstrapArgv(o, target, deb_cache, fs::is_directory(kEatmydataHooks, ec));
   HULL_LOG_DEBUG("compose: {}", ShellQuote(argv));
-  auto r = RunAllowFailure(Command{.argv = argv,
-                                   .env = {fmt::format("SOURCE_DATE_EPOCH={}", o.source_date_epoch)},
-                                   .timeout = kComposeTimeout,
-                                   .install_hint = "apt-get install mmdebstrap"});
+  auto r =
+      RunAllowFailure(Command{.argv = argv,
+                              .env = {fmt::format("SOURCE_DATE_EPOCH={}", o.source_date_epoch)},
+                              .timeout = kComposeTimeout,
+                              .install_hint = "apt-get install mmdebstrap"});
   if (r.ok() && r->exit_code == 0 && r->term_signal == 0) return Ok();
   fs::remove_all(target, ec);
   if (!r.ok()) return std::move(r).error().Wrap("mmdebstrap");
@@ -281,8 +283,8 @@ Status RunMmdebstrap(const ComposeOptions& o, const std::string& target,
 // failed or concurrent compose never leaves a partial entry).
 Status FillTreeCache(const ComposeOptions& o, const std::string& entry, const std::string& debs) {
   const fs::path e(entry);
-  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(e.filename().string() + ".partial",
-                                                     e.parent_path().string()));
+  HULL_ASSIGN_OR_RETURN(
+      TempDir tmp, TempDir::Create(e.filename().string() + ".partial", e.parent_path().string()));
   const std::string tree = tmp.path() + "/tree";
   HULL_TRY(RunMmdebstrap(o, tree, debs));
   std::error_code ec;

@@ -49,8 +49,7 @@ std::string PathFilterPruneHook() {
     std::string dir = LiteralPrefix(filters[i].glob);
     dir = dir.substr(0, dir.rfind('/'));
     if (i == 0) start = dir;
-    while (!dir.starts_with(start) ||
-           (dir.size() > start.size() && dir[start.size()] != '/')) {
+    while (!dir.starts_with(start) || (dir.size() > start.size() && dir[start.size()] != '/')) {
       start = start.substr(0, start.rfind('/'));
     }
     if (filters[i].include) continue;
@@ -77,8 +76,8 @@ std::string PathFilterPruneHook() {
   }
   expr.insert(expr.end(), {")", ")", "(", "!", "-type", "d", "-o", "-empty", ")", "-delete"});
   const std::string dir = Rel(start);
-  return "cd \"$1\" && if [ -d " + ShellQuote({dir}) + " ]; then find " + ShellQuote({dir}) +
-         " " + ShellQuote(expr) + "; fi";
+  return "cd \"$1\" && if [ -d " + ShellQuote({dir}) + " ]; then find " + ShellQuote({dir}) + " " +
+         ShellQuote(expr) + "; fi";
 }
 
 std::string DivertHook(const ProgramDiversion& d) {

@@ -79,7 +79,8 @@ Result<std::string> ReadPolicyFileContexts(const std::string& root, const std::s
   if (type.empty() || type.find('/') != std::string::npos || type.find("..") != std::string::npos) {
     return Errorf(ErrorCode::kCorrupt, "bad SELINUXTYPE '{}'", type);
   }
-  return ReadTreeFile(root, "usr/etc/selinux/" + type + "/contexts/files/file_contexts" + suffix, 64 << 20)
+  return ReadTreeFile(root, "usr/etc/selinux/" + type + "/contexts/files/file_contexts" + suffix,
+                      64 << 20)
       .Context("SELinux policy '" + type + "' (is selinux-policy-default installed?)");
 }
 

@@ -11,9 +11,9 @@
 //     describe a file of the /usr image.
 #pragma once
 
+#include <sys/types.h>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <utility>
 #include <vector>
 
@@ -27,15 +27,14 @@ std::string UsrImageFileContexts(std::string_view policy_file_contexts);
 // The policy's file_contexts of a shaped tree: usr/etc/selinux/<type>/contexts/
 // files/file_contexts with <type> from usr/etc/selinux/config (SELINUXTYPE);
 // with a `suffix`, that file's companion (".subs_dist": path equivalences).
-Result<std::string> ReadPolicyFileContexts(const std::string& root,
-                                           const std::string& suffix = "");
+Result<std::string> ReadPolicyFileContexts(const std::string& root, const std::string& suffix = "");
 
 // One path of the writable root filesystem to label: `path` as the node sees
 // it, labelled as `lookup` would be (e.g. the /etc overlay's upper directory
 // gets /etc's label, so files created in /etc at run time start right).
 struct LabelRequest {
   std::string path;
-  mode_t mode = 0;  // S_IFDIR, S_IFLNK...
+  mode_t mode = 0;     // S_IFDIR, S_IFLNK...
   std::string lookup;  // empty: `path`
 };
 

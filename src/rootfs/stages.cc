@@ -97,8 +97,7 @@ Result<ComposeStageResult> ComposeStage(const spec::ImageSpec& s, const ComposeS
   ComposeStageResult res;
   const std::string tree = o.out_dir + "/tree";
   if (o.source) {
-    HULL_ASSIGN_OR_RETURN(res.compose,
-                          Compose(ComposeOptionsFor(s, o), tree, *o.source));
+    HULL_ASSIGN_OR_RETURN(res.compose, Compose(ComposeOptionsFor(s, o), tree, *o.source));
   } else {
     HULL_ASSIGN_OR_RETURN(res.compose, Compose(ComposeOptionsFor(s, o), tree));
   }
@@ -176,8 +175,7 @@ Result<PackStageResult> PackStage(const PackStageOptions& o) {
   }
   const std::string tree = o.dir + "/tree";
   if (!res.file_contexts.empty()) res.policy_file_contexts = o.dir + "/policy.file_contexts";
-  if (!res.file_contexts.empty() && o.reuse_image &&
-      !fs::exists(res.policy_file_contexts)) {
+  if (!res.file_contexts.empty() && o.reuse_image && !fs::exists(res.policy_file_contexts)) {
     return Errorf(ErrorCode::kCorrupt,
                   "'{}' lacks policy.file_contexts: remove that cache entry and build again",
                   o.dir);

@@ -30,9 +30,7 @@ uint64_t Offset(const gpt::Partition& p, uint32_t sector_size) {
   return p.first_lba * sector_size;  // the GPT codec keeps LBAs inside the disk
 }
 
-uint64_t Size(const gpt::Partition& p, uint32_t sector_size) {
-  return p.sectors() * sector_size;
-}
+uint64_t Size(const gpt::Partition& p, uint32_t sector_size) { return p.sectors() * sector_size; }
 
 struct Run {
   const File& disk;
@@ -72,8 +70,7 @@ struct Run {
     }
     auto geometry = verity::ComputeGeometry(*params);
     uint64_t ver_end = 0;
-    if (!geometry.ok() ||
-        !CheckedAdd(ver_off, Size(*parts.verity, sector_size), &ver_end) ||
+    if (!geometry.ok() || !CheckedAdd(ver_off, Size(*parts.verity, sector_size), &ver_end) ||
         geometry->hash_end_bytes() > ver_end) {
       Add(kCheckSizes, Outcome::kFail,
           geometry.ok() ? "the hash tree runs past the usr-verity partition"
@@ -81,8 +78,8 @@ struct Run {
       return std::nullopt;
     }
     Add(kCheckSizes, Outcome::kPass,
-        fmt::format("{} data blocks and a {}-level tree fit their partitions",
-                    params->data_blocks, geometry->levels()));
+        fmt::format("{} data blocks and a {}-level tree fit their partitions", params->data_blocks,
+                    geometry->levels()));
     return std::move(params).value();
   }
 
@@ -108,8 +105,8 @@ struct Run {
     out.certificate_fingerprint = sig->certificate_fingerprint;
     if (!options.cert) {
       Add(kCheckSignature, Outcome::kSkip, "no certificate given");
-    } else if (Status st = verity::VerifyRootHashSignature(sig->root_hash, sig->signature,
-                                                           *options.cert);
+    } else if (Status st =
+                   verity::VerifyRootHashSignature(sig->root_hash, sig->signature, *options.cert);
                !st.ok()) {
       Add(kCheckSignature, Outcome::kFail, st.error().ToString(), st.error().code());
     } else {

@@ -71,7 +71,7 @@ struct CheckOptions {
 };
 
 struct SlotCheck {
-  std::string name;  // "A", "B", ... or the usr label: the prefix of errors
+  std::string name;               // "A", "B", ... or the usr label: the prefix of errors
   std::vector<Finding> findings;  // in the order the checks ran
   std::string root_hash;          // hex, recomputed from the tree ("" when not read)
   std::string signed_root_hash;   // hex, from the signature partition

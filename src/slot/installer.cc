@@ -1,8 +1,8 @@
 #include "slot/installer.h"
 
 #include "base/hex.h"
-#include "gpt/dps.h"
 #include "gpt/attributes.h"
+#include "gpt/dps.h"
 #include "slot/gpt_write.h"
 
 namespace hull::slot {

@@ -41,7 +41,7 @@ struct InstallOptions {
   uint64_t chunk_bytes = 4 << 20;  // write size (a multiple of 4096)
   std::string active_usrhash;      // the booted root hash; "" = the default entry's
   const crypto::Certificate* verity_cert = nullptr;  // checks the root hash signature
-  uint32_t boot_tries = kBootTries;  // the new UKI is hull_<v>+<boot_tries>.efi
+  uint32_t boot_tries = kBootTries;                  // the new UKI is hull_<v>+<boot_tries>.efi
 };
 
 struct InstallResult {

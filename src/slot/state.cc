@@ -253,8 +253,8 @@ std::string ToText(const DiskState& st, const SlotChecks& checks) {
     const Uki& u = st.ukis[i];
     std::string tries = u.entry.left ? fmt::format(", {} tries left", *u.entry.left) : "";
     if (u.entry.done) tries += fmt::format(", {} done", *u.entry.done);
-    out += fmt::format("  {}. {}  {}{}  -> {}\n", i + 1, u.file, node::EntryStateName(u.entry.state()),
-                       tries,
+    out += fmt::format("  {}. {}  {}{}  -> {}\n", i + 1, u.file,
+                       node::EntryStateName(u.entry.state()), tries,
                        u.slot >= 0 ? "slot " + st.slots[size_t(u.slot)].name()
                                    : "no slot" + (u.error.empty() ? "" : " (" + u.error + ")"));
   }

@@ -70,8 +70,8 @@ struct Active {
 
 // The seeds are an optimisation: when one cannot be read (a damaged slot,
 // an unreadable UKI) the pieces are downloaded whole instead.
-Active ReadActive(const DiskIo& disk, EspIo& esp, const DiskState& st,
-                  const std::string& root_hash, bool want_usr, const std::string& tmp) {
+Active ReadActive(const DiskIo& disk, EspIo& esp, const DiskState& st, const std::string& root_hash,
+                  bool want_usr, const std::string& tmp) {
   Active a;
   a.root_hash = root_hash;
   int index = st.SlotOfRootHash(root_hash);
@@ -101,7 +101,8 @@ struct Fetch {
   std::string tmp;
 
   Result<uint64_t> Target(const std::string& name, const std::string& path) {
-    HULL_ASSIGN_OR_RETURN(uint64_t n, client.FetchTargetTo(name, path).Context("downloading " + name));
+    HULL_ASSIGN_OR_RETURN(uint64_t n,
+                          client.FetchTargetTo(name, path).Context("downloading " + name));
     r.downloaded += n;
     return n;
   }
@@ -137,7 +138,8 @@ struct Fetch {
   Result<bool> ViaChunks(const std::string& index_target, const std::string& seed,
                          const std::string& target, const std::string& out, PieceMethod& m) {
     if (index_target.empty()) return false;
-    HULL_ASSIGN_OR_RETURN(Bytes raw, client.FetchTarget(index_target).Context("downloading " + index_target));
+    HULL_ASSIGN_OR_RETURN(Bytes raw,
+                          client.FetchTarget(index_target).Context("downloading " + index_target));
     r.downloaded += raw.size();
     m.downloaded += raw.size();
     HULL_ASSIGN_OR_RETURN(delta::ChunkIndex index,
@@ -170,7 +172,8 @@ struct Fetch {
 Status GetUsr(Fetch& f, const SlotRelease& c, const Active& a, const std::string& out,
               PieceMethod& m) {
   const std::string& target = c.targets.at("usr");
-  HULL_ASSIGN_OR_RETURN(bool done, f.ViaDelta(c.usr_deltas, a.usr_seed, a.root_hash, target, out, m));
+  HULL_ASSIGN_OR_RETURN(bool done,
+                        f.ViaDelta(c.usr_deltas, a.usr_seed, a.root_hash, target, out, m));
   if (!done) {
     HULL_ASSIGN_OR_RETURN(done, f.ViaChunks(c.chunks, a.usr_seed, target, out, m));
   }

@@ -26,7 +26,7 @@ namespace hull::slot {
 
 // How one piece was obtained.
 struct PieceMethod {
-  std::string method;   // "delta from <v>", "chunks: F of N fetched", "recomputed", "full"
+  std::string method;  // "delta from <v>", "chunks: F of N fetched", "recomputed", "full"
   uint64_t downloaded = 0;
   uint64_t full_size = 0;  // the piece's target length
   std::string fallback;    // why a cheaper method was not used ("" when none was tried)

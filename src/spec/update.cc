@@ -91,8 +91,7 @@ Status ParseUpdate(const YamlReader& r, const Node& n, Update& u) {
   if (n["boot_tries"]) {
     HULL_ASSIGN_OR_RETURN(std::string v, r.Scalar(n["boot_tries"], n.Mark(), "update.boot_tries"));
     if (v.size() != 1 || v[0] < '1' || v[0] > '9') {
-      return r.At(n["boot_tries"],
-                  fmt::format("bad update.boot_tries '{}' (allowed: 1 to 9)", v));
+      return r.At(n["boot_tries"], fmt::format("bad update.boot_tries '{}' (allowed: 1 to 9)", v));
     }
     u.boot_tries = uint32_t(v[0] - '0');
   }
@@ -108,8 +107,9 @@ Status ParseUpdate(const YamlReader& r, const Node& n, Update& u) {
     }
   }
   if (!u.repository.empty() && u.trusted_root.empty()) {
-    return r.At(n, "update.repository needs update.trusted_root: the root.json that "
-                   "'hull release init' wrote for that repository");
+    return r.At(n,
+                "update.repository needs update.trusted_root: the root.json that "
+                "'hull release init' wrote for that repository");
   }
   return Ok();
 }

@@ -5,9 +5,15 @@ namespace {
 
 Status Encode(const nlohmann::json& v, std::string& out) {
   switch (v.type()) {
-    case nlohmann::json::value_t::null: out += "null"; return Ok();
-    case nlohmann::json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return Ok();
-    case nlohmann::json::value_t::number_integer: out += std::to_string(v.get<int64_t>()); return Ok();
+    case nlohmann::json::value_t::null:
+      out += "null";
+      return Ok();
+    case nlohmann::json::value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return Ok();
+    case nlohmann::json::value_t::number_integer:
+      out += std::to_string(v.get<int64_t>());
+      return Ok();
     case nlohmann::json::value_t::number_unsigned:
       out += std::to_string(v.get<uint64_t>());
       return Ok();

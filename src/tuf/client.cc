@@ -99,7 +99,8 @@ Result<Client> Client::Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted
   Bytes root_bytes(trusted_root.begin(), trusted_root.end());
   if (auto saved = c.LoadState("root.json"); saved.ok()) root_bytes = std::move(*saved);
   // The trusted root is trusted by fiat, but must be signed by its own keys.
-  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(root_bytes, Role::kRoot).Context("trusted root"));
+  HULL_ASSIGN_OR_RETURN(Envelope env,
+                        ParseEnvelope(root_bytes, Role::kRoot).Context("trusted root"));
   HULL_ASSIGN_OR_RETURN(c.root_, ParseRoot(env.signed_json).Context("trusted root"));
   HULL_TRY(VerifyRole(env, c.root_, Role::kRoot).Context("trusted root"));
   if (auto ts = c.LoadState("timestamp.json"); ts.ok()) {
@@ -270,9 +271,9 @@ Status Client::UpdateSnapshot() {
   }
   local_snapshot_.clear();
   Bytes bytes;
-  HULL_ASSIGN_OR_RETURN(Snapshot s, FetchMeta<Snapshot>(Role::kSnapshot, "snapshot.json",
-                                                        timestamp_->snapshot,
-                                                        limits_.snapshot_bytes, bytes));
+  HULL_ASSIGN_OR_RETURN(Snapshot s,
+                        FetchMeta<Snapshot>(Role::kSnapshot, "snapshot.json", timestamp_->snapshot,
+                                            limits_.snapshot_bytes, bytes));
   if (snapshot_) {
     for (const auto& [file, old] : snapshot_->meta) {
       auto it = s.meta.find(file);

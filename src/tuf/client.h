@@ -108,8 +108,8 @@ class Client {
   Status UpdateSnapshot();
   Status UpdateTargets();
   template <typename T>
-  Result<T> FetchMeta(Role role, const std::string& file, const MetaFile& want,
-                      uint64_t max_bytes, Bytes& bytes);
+  Result<T> FetchMeta(Role role, const std::string& file, const MetaFile& want, uint64_t max_bytes,
+                      Bytes& bytes);
   Status Persist(const std::string& name, ByteSpan bytes);
   Result<Bytes> LoadState(const std::string& name);
   Status CheckExpiry(const Common& c, Role role) const;

@@ -19,9 +19,8 @@ Error Bad(const std::string& what) { return Error(ErrorCode::kCorrupt, what); }
 Result<const json*> Field(const json& obj, const char* name, json::value_t type) {
   auto it = obj.find(name);
   if (it == obj.end()) return Bad(fmt::format("missing field '{}'", name));
-  bool ok = it->type() == type ||
-            (type == json::value_t::number_unsigned && it->is_number_integer() &&
-             it->get<int64_t>() >= 0);
+  bool ok = it->type() == type || (type == json::value_t::number_unsigned &&
+                                   it->is_number_integer() && it->get<int64_t>() >= 0);
   if (!ok) return Bad(fmt::format("field '{}' has the wrong type", name));
   return &*it;
 }
@@ -106,7 +105,8 @@ bool DelegatedRole::Covers(const std::string& target) const {
     std::vector<std::string> p = split(pattern);
     if (p.size() != t.size()) continue;
     bool all = true;
-    for (size_t i = 0; i < p.size() && all; ++i) all = ::fnmatch(p[i].c_str(), t[i].c_str(), 0) == 0;
+    for (size_t i = 0; i < p.size() && all; ++i)
+      all = ::fnmatch(p[i].c_str(), t[i].c_str(), 0) == 0;
     if (all) return true;
   }
   return false;
@@ -114,10 +114,14 @@ bool DelegatedRole::Covers(const std::string& target) const {
 
 const char* RoleName(Role role) {
   switch (role) {
-    case Role::kRoot: return "root";
-    case Role::kTargets: return "targets";
-    case Role::kSnapshot: return "snapshot";
-    case Role::kTimestamp: return "timestamp";
+    case Role::kRoot:
+      return "root";
+    case Role::kTargets:
+      return "targets";
+    case Role::kSnapshot:
+      return "snapshot";
+    case Role::kTimestamp:
+      return "timestamp";
   }
   return "?";
 }
@@ -137,12 +141,16 @@ Result<Key> ParseKey(const json& k) {
   using S = crypto::SignatureScheme;
   bool type_ok = false;
   switch (key.sig_scheme) {
-    case S::kEd25519: type_ok = key.keytype == "ed25519"; break;
+    case S::kEd25519:
+      type_ok = key.keytype == "ed25519";
+      break;
     case S::kEcdsaP256Sha256:
     case S::kEcdsaP384Sha384:
       type_ok = key.keytype == "ecdsa" || key.keytype == key.scheme;
       break;
-    case S::kRsaPssSha256: type_ok = key.keytype == "rsa"; break;
+    case S::kRsaPssSha256:
+      type_ok = key.keytype == "rsa";
+      break;
   }
   if (!type_ok) {
     return Errorf(ErrorCode::kUnsupported, "key type '{}' with scheme '{}' is not supported",
@@ -175,9 +183,12 @@ Key KeyFromPublic(const crypto::PublicKey& pub) {
   S scheme = crypto::SchemeFor(pub);
   const char* name = crypto::SignatureSchemeName(scheme);
   switch (scheme) {
-    case S::kEd25519: return Key{"ed25519", name, HexEncode(pub.Ed25519Raw()), pub, scheme};
-    case S::kRsaPssSha256: return Key{"rsa", name, pub.ToPem(), pub, scheme};
-    default: return Key{"ecdsa", name, pub.ToPem(), pub, scheme};
+    case S::kEd25519:
+      return Key{"ed25519", name, HexEncode(pub.Ed25519Raw()), pub, scheme};
+    case S::kRsaPssSha256:
+      return Key{"rsa", name, pub.ToPem(), pub, scheme};
+    default:
+      return Key{"ecdsa", name, pub.ToPem(), pub, scheme};
   }
 }
 
@@ -205,14 +216,15 @@ Result<Envelope> ParseEnvelope(ByteSpan bytes, Role role) {
   HULL_ASSIGN_OR_RETURN(const json* sigs, Field(doc, "signatures", json::value_t::array));
   HULL_ASSIGN_OR_RETURN(const json* s, Field(doc, "signed", json::value_t::object));
   if (sigs->size() > kMaxSignatures) {
-    return Bad(fmt::format("{} signatures, more than the {} allowed", sigs->size(), kMaxSignatures));
+    return Bad(
+        fmt::format("{} signatures, more than the {} allowed", sigs->size(), kMaxSignatures));
   }
   Envelope env;
   env.signed_json = *s;
   HULL_ASSIGN_OR_RETURN(const json* t, Field(*s, "_type", json::value_t::string));
   if (t->get<std::string>() != RoleName(role)) {
-    return Bad(fmt::format("metadata type is '{}', expected '{}'", t->get<std::string>(),
-                           RoleName(role)));
+    return Bad(
+        fmt::format("metadata type is '{}', expected '{}'", t->get<std::string>(), RoleName(role)));
   }
   std::set<std::string> keyids;
   for (const json& sj : *sigs) {
@@ -388,8 +400,8 @@ Status VerifyThreshold(const Envelope& env, const std::map<std::string, Key>& ke
   }
   if (good.size() < rk.threshold) {
     return Errorf(ErrorCode::kBadSignature,
-                  "{} metadata has {} valid signature(s) from {} keys, threshold is {}",
-                  role_name, good.size(), role_name, rk.threshold);
+                  "{} metadata has {} valid signature(s) from {} keys, threshold is {}", role_name,
+                  good.size(), role_name, rk.threshold);
   }
   return Ok();
 }

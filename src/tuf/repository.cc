@@ -161,7 +161,8 @@ Status Repository::AddTargets(const std::string& dir, const RoleKeySet& keys,
   HULL_ASSIGN_OR_RETURN(Targets t, ParseTargets(env.signed_json));
   for (const NewTarget& n : add) {
     const std::string& name = n.name;
-    if (name.empty() || name.find("..") != std::string::npos || name.find('/') != std::string::npos) {
+    if (name.empty() || name.find("..") != std::string::npos ||
+        name.find('/') != std::string::npos) {
       return Errorf(ErrorCode::kInvalidArgument, "target name '{}' must be a plain file name",
                     name);
     }
@@ -184,8 +185,8 @@ Status Repository::AddTargets(const std::string& dir, const RoleKeySet& keys,
   return PublishSnapshotAndTimestamp(dir, keys, t.version, tb, e, now);
 }
 
-Status Repository::RefreshTimestamp(const std::string& dir, const RoleKeySet& keys,
-                                    const Expiry& e, Clock clock) {
+Status Repository::RefreshTimestamp(const std::string& dir, const RoleKeySet& keys, const Expiry& e,
+                                    Clock clock) {
   HULL_ASSIGN_OR_RETURN(nlohmann::json ts, ReadSigned(dir + "/timestamp.json", Role::kTimestamp));
   HULL_ASSIGN_OR_RETURN(Timestamp t, ParseTimestamp(ts));
   t.version += 1;

@@ -6,9 +6,8 @@ bool IsPowerOfTwo(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 Status CheckBlockSize(const char* what, uint32_t size) {
   if (!IsPowerOfTwo(size) || size < kMinBlockSize || size > kMaxBlockSize) {
-    return Errorf(ErrorCode::kInvalidArgument,
-                  "{} {} is not a power of two between {} and {}", what, size, kMinBlockSize,
-                  kMaxBlockSize);
+    return Errorf(ErrorCode::kInvalidArgument, "{} {} is not a power of two between {} and {}",
+                  what, size, kMinBlockSize, kMaxBlockSize);
   }
   return Ok();
 }

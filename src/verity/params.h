@@ -51,8 +51,8 @@ struct Geometry {
   std::vector<uint64_t> level_block;  // [i]: absolute hash-block index of level i
   std::vector<uint64_t> level_size;   // [i]: blocks in level i
   int levels() const { return int(level_size.size()); }
-  uint64_t hash_blocks() const;       // total tree blocks
-  uint64_t hash_end_bytes() const;    // hash device bytes up to the end of the tree
+  uint64_t hash_blocks() const;     // total tree blocks
+  uint64_t hash_end_bytes() const;  // hash device bytes up to the end of the tree
 };
 
 Result<Geometry> ComputeGeometry(const VerityParams& p);

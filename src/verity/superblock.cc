@@ -36,8 +36,8 @@ Bytes EncodeSuperblock(const VerityParams& p) {
 
 Result<VerityParams> DecodeSuperblock(ByteSpan bytes, uint64_t hash_offset) {
   if (bytes.size() < kSuperblockSize) {
-    return Errorf(ErrorCode::kCorrupt, "verity superblock truncated: {} of {} bytes",
-                  bytes.size(), kSuperblockSize);
+    return Errorf(ErrorCode::kCorrupt, "verity superblock truncated: {} of {} bytes", bytes.size(),
+                  kSuperblockSize);
   }
   ByteReader r(bytes.first(kSuperblockSize));
   HULL_ASSIGN_OR_RETURN(ByteSpan magic, r.Take(8, "signature"));

@@ -130,7 +130,8 @@ Result<std::optional<Mismatch>> Engine::Run(const LevelJob& job) {
   const uint64_t out_per_chunk =
       std::max<uint64_t>(1, kChunkInputBytes / (per * job.in_block_size));
   const uint64_t chunks = (job.out_blocks + out_per_chunk - 1) / out_per_chunk;
-  unsigned threads = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = unsigned(std::min<uint64_t>(threads, chunks));
 
   std::atomic<uint64_t> next{0};
@@ -162,12 +163,23 @@ Result<std::optional<Mismatch>> Engine::Run(const LevelJob& job) {
 LevelJob JobFor(const Geometry& g, const VerityParams& p, const File& data, const File& hash,
                 int level) {
   if (level == 0) {
-    return LevelJob{0, &data, p.data_offset, g.data_blocks, p.data_block_size, g.level_block[0],
-                    g.level_size[0], 0};
+    return LevelJob{0,
+                    &data,
+                    p.data_offset,
+                    g.data_blocks,
+                    p.data_block_size,
+                    g.level_block[0],
+                    g.level_size[0],
+                    0};
   }
   const uint64_t below = g.level_block[size_t(level - 1)];
-  return LevelJob{level, &hash, below * p.hash_block_size, g.level_size[size_t(level - 1)],
-                  p.hash_block_size, g.level_block[size_t(level)], g.level_size[size_t(level)],
+  return LevelJob{level,
+                  &hash,
+                  below * p.hash_block_size,
+                  g.level_size[size_t(level - 1)],
+                  p.hash_block_size,
+                  g.level_block[size_t(level)],
+                  g.level_size[size_t(level)],
                   below};
 }
 
@@ -285,9 +297,10 @@ std::string VerifyResult::Describe() const {
       out += fmt::format("data block {} does not match its digest in hash block {} (level 0)",
                          m.child, m.hash_block);
     } else {
-      out += fmt::format("hash block {} (level {}) does not match its digest in hash block {} "
-                         "(level {})",
-                         m.child, m.level - 1, m.hash_block, m.level);
+      out += fmt::format(
+          "hash block {} (level {}) does not match its digest in hash block {} "
+          "(level {})",
+          m.child, m.level - 1, m.hash_block, m.level);
     }
   }
   if (!root_matches) {

@@ -18,7 +18,7 @@
 namespace hull::verity {
 
 struct EngineOptions {
-  unsigned threads = 0;  // 0: all cores
+  unsigned threads = 0;          // 0: all cores
   Progress* progress = nullptr;  // advanced by data bytes hashed
 };
 
@@ -36,14 +36,14 @@ Result<FormatResult> FormatTree(const File& data, File& hash, VerityParams param
 
 // One inconsistency found by VerifyTree.
 struct Mismatch {
-  int level;               // level of the hash block holding the bad digest
-  uint64_t hash_block;     // absolute index (hash-block units) in the hash file
-  uint64_t child;          // data block (level 0) or absolute hash block below
-  bool padding = false;    // the hash block's unused tail is not zero
+  int level;             // level of the hash block holding the bad digest
+  uint64_t hash_block;   // absolute index (hash-block units) in the hash file
+  uint64_t child;        // data block (level 0) or absolute hash block below
+  bool padding = false;  // the hash block's unused tail is not zero
 };
 
 struct VerifyResult {
-  Bytes root_hash;                  // computed from the stored top level
+  Bytes root_hash;  // computed from the stored top level
   bool root_matches = false;
   std::vector<Mismatch> mismatches;  // first per level, lowest level first
   bool ok() const { return root_matches && mismatches.empty(); }

@@ -17,14 +17,14 @@ bool KvmWorks() {
   if (!dir.ok()) return false;
   std::string disk = dir->path() + "/probe.img";
   if (!WriteFileAtomic(disk, KvmProbeBootSector()).ok()) return false;
-  auto r = RunAllowFailure(Command{
-      // The CPU model and count a KVM boot uses: a paravirtual KVM that
-      // cannot set the host CPU's MSRs aborts QEMU here instead of later.
-      .argv = {"qemu-system-x86_64", "-machine", "pc,accel=kvm", "-cpu", "host", "-smp", "2",
-               "-m", "64", "-nodefaults", "-display", "none",
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-drive",
-               "if=floppy,format=raw,file=" + disk},
-      .timeout = std::chrono::seconds(5)});
+  auto r =
+      RunAllowFailure(Command{// The CPU model and count a KVM boot uses: a paravirtual KVM that
+                              // cannot set the host CPU's MSRs aborts QEMU here instead of later.
+                              .argv = {"qemu-system-x86_64", "-machine", "pc,accel=kvm", "-cpu",
+                                       "host", "-smp", "2", "-m", "64", "-nodefaults", "-display",
+                                       "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                                       "-drive", "if=floppy,format=raw,file=" + disk},
+                              .timeout = std::chrono::seconds(5)});
   // isa-debug-exit exits QEMU with (value << 1) | 1 = 3.
   return r.ok() && r->exit_code == 3;
 }

@@ -20,7 +20,7 @@ struct BootOptions {
   bool validate = false;
   bool reboot_check = true;  // validate: reboot once to check /etc and /var persist
   bool secure_boot = false;
-  std::string keys_dir;      // PK/KEK/db certificates, with secure_boot
+  std::string keys_dir;  // PK/KEK/db certificates, with secure_boot
   bool tpm = false;
   std::string accel = "auto";
   int memory_mib = 2048;
@@ -37,10 +37,10 @@ struct BootResult {
   std::string stop_line;
   std::string console_tail;  // last lines of the console
   Expectations expected;
-  nlohmann::json report;     // the guest's facts (validate)
+  nlohmann::json report;  // the guest's facts (validate)
   std::vector<ValidationCheck> checks;
-  bool ok = false;           // booted (and, with validate, every check passed)
-  std::string failure;       // why not, in a sentence
+  bool ok = false;      // booted (and, with validate, every check passed)
+  std::string failure;  // why not, in a sentence
 };
 
 // Errors are for what stops the run itself (no image, no UKI, no QEMU, bad

@@ -5,10 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <thread>
 
 #include "base/file.h"
@@ -167,11 +167,11 @@ Result<Boot> StartBoot(const MachineSpec& spec, const RunOptions& o) {
     std::filesystem::remove(spec.tpm_socket, ec);  // a stale one would pass WaitForSocket
     // No --terminate: swtpm would wait forever if QEMU never connected; it
     // is ended by PID.
-    HULL_ASSIGN_OR_RETURN(b.swtpm, Spawn({"swtpm", "socket", "--tpm2", "--tpmstate",
-                                          "dir=" + o.tpm_state_dir, "--ctrl",
-                                          "type=unixio,path=" + spec.tpm_socket, "--flags",
-                                          "startup-clear"},
-                                         o.tpm_state_dir + "/swtpm.log"));
+    HULL_ASSIGN_OR_RETURN(
+        b.swtpm,
+        Spawn({"swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + o.tpm_state_dir, "--ctrl",
+               "type=unixio,path=" + spec.tpm_socket, "--flags", "startup-clear"},
+              o.tpm_state_dir + "/swtpm.log"));
     if (auto st = WaitForSocket(spec.tpm_socket, b.swtpm); !st.ok()) {
       b.StopAll();
       return st.error();
@@ -262,8 +262,8 @@ Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& o) {
       boot.qemu = -1;
       if (watch.Poll(spec.console_log, res)) break;
       res.qemu_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      const bool reset = res.qemu_status == 0 &&
-                         res.console.find(kPowerDown, boot_start) == std::string::npos;
+      const bool reset =
+          res.qemu_status == 0 && res.console.find(kPowerDown, boot_start) == std::string::npos;
       if (!spec.reboot || !reset) {
         res.outcome = Outcome::kExited;
         break;

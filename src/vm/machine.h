@@ -70,8 +70,8 @@ struct RunResult {
   std::string stop_line;  // the whole console line that matched
   std::string console;    // the console log
   double seconds = 0;
-  int qemu_status = -1;   // exit status when kExited
-  int reboots = 0;        // guest reboots (each one a new QEMU process)
+  int qemu_status = -1;  // exit status when kExited
+  int reboots = 0;       // guest reboots (each one a new QEMU process)
 };
 
 // Starts swtpm (when spec.tpm_socket is set) and QEMU, watches the console

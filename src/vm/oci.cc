@@ -80,28 +80,26 @@ Status MakeOciProbeArchive(const OciProbe& p) {
                             {"config", {{"Entrypoint", p.entrypoint}}},
                             {"rootfs", {{"type", "layers"}, {"diff_ids", {layer_digest}}}}});
   const std::string config_digest = "sha256:" + Sha256Hex(config);
-  Bytes manifest = JsonBytes(
-      {{"schemaVersion", 2},
-       {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-       {"config",
-        {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-         {"digest", config_digest},
-         {"size", config.size()}}},
-       {"layers",
-        {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
-          {"digest", layer_digest},
-          {"size", layer.size()}}}}});
+  Bytes manifest = JsonBytes({{"schemaVersion", 2},
+                              {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                              {"config",
+                               {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                                {"digest", config_digest},
+                                {"size", config.size()}}},
+                              {"layers",
+                               {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                                 {"digest", layer_digest},
+                                 {"size", layer.size()}}}}});
   const std::string manifest_digest = "sha256:" + Sha256Hex(manifest);
-  Bytes index = JsonBytes(
-      {{"schemaVersion", 2},
-       {"manifests",
-        {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-          {"digest", manifest_digest},
-          {"size", manifest.size()},
-          {"platform", {{"architecture", "amd64"}, {"os", "linux"}}},
-          {"annotations",
-           {{"io.containerd.image.name", kProbeImageRef},
-            {"org.opencontainers.image.ref.name", "latest"}}}}}}});
+  Bytes index = JsonBytes({{"schemaVersion", 2},
+                           {"manifests",
+                            {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                              {"digest", manifest_digest},
+                              {"size", manifest.size()},
+                              {"platform", {{"architecture", "amd64"}, {"os", "linux"}}},
+                              {"annotations",
+                               {{"io.containerd.image.name", kProbeImageRef},
+                                {"org.opencontainers.image.ref.name", "latest"}}}}}}});
   auto blob = [](const std::string& digest) { return "blobs/sha256/" + digest.substr(7); };
   std::string layout = R"({"imageLayoutVersion":"1.0.0"})";
   HULL_ASSIGN_OR_RETURN(Bytes archive, Tar({{"oci-layout", Bytes(layout.begin(), layout.end())},

@@ -13,10 +13,10 @@ namespace hull::vm {
 inline constexpr const char* kProbeImageRef = "docker.io/hull/probe:latest";
 
 struct OciProbe {
-  std::string binary;      // copied as /<entry name>, mode 0755
-  std::string entry_name;  // e.g. "hull-agent"
+  std::string binary;                   // copied as /<entry name>, mode 0755
+  std::string entry_name;               // e.g. "hull-agent"
   std::vector<std::string> entrypoint;  // e.g. {"/hull-agent", "probe"}
-  std::string out;         // the archive, padded to a 1 MiB multiple (a disk)
+  std::string out;                      // the archive, padded to a 1 MiB multiple (a disk)
 };
 
 // Errors: kNotFound for a missing binary, kIo, kInternal from libarchive.

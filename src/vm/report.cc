@@ -56,27 +56,25 @@ ValidationCheck Check(std::string name, bool ok, std::string detail) {
 void UsrChecks(const json& p, const Expectations& e, std::vector<ValidationCheck>& out) {
   std::string src = Str(p, {"usr", "source"}), fstype = Str(p, {"usr", "fstype"}),
               type = Str(p, {"usr", "dm_type"}), status = Str(p, {"usr", "status"});
-  out.push_back(Check("usr-verity",
-                      src == "/dev/mapper/usr" && fstype == "erofs" && type == "verity" &&
-                          status == "V",
-                      fmt::format("{} {} on dm target '{}', status '{}'", src, fstype, type,
-                                  status)));
+  out.push_back(
+      Check("usr-verity",
+            src == "/dev/mapper/usr" && fstype == "erofs" && type == "verity" && status == "V",
+            fmt::format("{} {} on dm target '{}', status '{}'", src, fstype, type, status)));
   std::string hash = Str(p, {"usr", "root_hash"});
-  out.push_back(Check("usr-root-hash", !hash.empty() && hash == e.root_hash,
-                      hash == e.root_hash ? hash
-                                          : fmt::format("guest {} != image {}",
-                                                        hash.empty() ? "(none)" : hash,
-                                                        e.root_hash)));
+  out.push_back(Check(
+      "usr-root-hash", !hash.empty() && hash == e.root_hash,
+      hash == e.root_hash
+          ? hash
+          : fmt::format("guest {} != image {}", hash.empty() ? "(none)" : hash, e.root_hash)));
   auto err = Num(p, {"usr", "write_errno"});
   out.push_back(Check("usr-read-only", err && int(*err) == EROFS,
                       err ? Str(p, {"usr", "write_error"}) : "a write to /usr succeeded"));
   auto bytes = Num(p, {"usr_scan", "bytes"}), secs = Num(p, {"usr_scan", "seconds"});
-  std::string scan =
-      True(p, {"usr_scan", "ok"})
-          ? fmt::format("{:.0f} MiB read in {:.1f} s", bytes.value_or(0) / 1048576.0,
-                        secs.value_or(0))
-          : fmt::format("{} at byte {:.0f}", Str(p, {"usr_scan", "error"}),
-                        Num(p, {"usr_scan", "error_offset"}).value_or(-1));
+  std::string scan = True(p, {"usr_scan", "ok"})
+                         ? fmt::format("{:.0f} MiB read in {:.1f} s", bytes.value_or(0) / 1048576.0,
+                                       secs.value_or(0))
+                         : fmt::format("{} at byte {:.0f}", Str(p, {"usr_scan", "error"}),
+                                       Num(p, {"usr_scan", "error_offset"}).value_or(-1));
   out.push_back(Check("usr-full-scan", True(p, {"usr_scan", "ok"}), scan));
 }
 
@@ -124,8 +122,9 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
   UsrChecks(p, e, out);
   if (e.secure_boot) {
     out.push_back(Check("secure-boot", True(p, {"secure_boot"}),
-                        True(p, {"secure_boot"}) ? "enabled (" + Str(p, {"secure_boot_source"}) + ")"
-                                                 : "not enabled: " + Str(p, {"secure_boot_error"})));
+                        True(p, {"secure_boot"})
+                            ? "enabled (" + Str(p, {"secure_boot_source"}) + ")"
+                            : "not enabled: " + Str(p, {"secure_boot_error"})));
   } else {
     out.push_back({"secure-boot", CheckState::kSkip, "the VM ran without Secure Boot"});
   }
@@ -146,9 +145,9 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
   }
   std::string mode = Str(p, {"selinux", "mode"});
   auto denials = Num(p, {"selinux", "denials"});
-  out.push_back(Check("selinux", mode == e.selinux,
-                      fmt::format("{} (spec: {}), {:.0f} denials", mode, e.selinux,
-                                  denials.value_or(0))));
+  out.push_back(
+      Check("selinux", mode == e.selinux,
+            fmt::format("{} (spec: {}), {:.0f} denials", mode, e.selinux, denials.value_or(0))));
   out.push_back(Check("containerd", True(p, {"container", "ok"}),
                       True(p, {"container", "ok"})
                           ? Str(p, {"container", "run", "out"})
@@ -158,7 +157,8 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
                       Str(p, {"etc_fstype"}) == "overlay" && True(p, {"etc_write", "ok"}),
                       fmt::format("/etc is {}, write {}", Str(p, {"etc_fstype"}),
                                   True(p, {"etc_write", "ok"}) ? "ok" : "failed")));
-  out.push_back(Check("var-writable", True(p, {"var_write", "ok"}), Str(p, {"var_write", "error"})));
+  out.push_back(
+      Check("var-writable", True(p, {"var_write", "ok"}), Str(p, {"var_write", "error"})));
   if (e.persistence) {
     bool etc = True(report, {"persist", "etc"}), var = True(report, {"persist", "var"});
     out.push_back(Check("persist-reboot", etc && var,
@@ -168,9 +168,9 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
     out.push_back({"persist-reboot", CheckState::kSkip, "single boot requested"});
   }
   std::string state = Str(p, {"boot", "system_state", "out"});
-  out.push_back(Check("system-state", state == "running",
-                      state == "running" ? state
-                                         : state + ": " + Str(p, {"boot", "failed_units"})));
+  out.push_back(
+      Check("system-state", state == "running",
+            state == "running" ? state : state + ": " + Str(p, {"boot", "failed_units"})));
   auto startup = Num(p, {"boot", "startup_seconds"});
   auto memory = Num(p, {"boot", "memory_used_bytes"});
   out.push_back({"boot-time", CheckState::kInfo,

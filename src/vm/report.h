@@ -17,7 +17,7 @@ namespace hull::vm {
 inline constexpr size_t kMaxReportBytes = 1 << 20;
 
 struct Expectations {
-  std::string root_hash;  // usrhash= of the UKI booted
+  std::string root_hash;                                          // usrhash= of the UKI booted
   std::vector<std::pair<std::string, std::string>> pcr11_phases;  // phase path -> hex
   std::string selinux = "disabled";  // from the cmdline: enforcing / permissive / disabled
   std::string lockdown = "none";     // lockdown= on the cmdline

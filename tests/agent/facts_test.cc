@@ -72,8 +72,8 @@ TEST(SystemdAnalyze, TotalInSecondsWithMinutes) {
       "graphical.target reached after 1min 6.798s in userspace.");
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   EXPECT_DOUBLE_EQ(*s, 77.992);
-  EXPECT_DOUBLE_EQ(*ParseStartupSeconds("Startup finished in 1.5s (kernel) + 800ms (userspace) = 2.300s"),
-                   2.3);
+  EXPECT_DOUBLE_EQ(
+      *ParseStartupSeconds("Startup finished in 1.5s (kernel) + 800ms (userspace) = 2.300s"), 2.3);
   EXPECT_EQ(ParseStartupSeconds("Bootup is not yet finished").error().code(), ErrorCode::kCorrupt);
 }
 

@@ -36,7 +36,8 @@ TEST(Subprocess, NonZeroExitCarriesStderrTail) {
 }
 
 TEST(Subprocess, MissingProgramIsNotFoundWithHint) {
-  auto r = hull::Run(Command{.argv = {"hull-no-such-program"}, .install_hint = "apt-get install nothing"});
+  auto r = hull::Run(
+      Command{.argv = {"hull-no-such-program"}, .install_hint = "apt-get install nothing"});
   ASSERT_ERROR(r, ErrorCode::kNotFound);
   EXPECT_EQ(r.error().message(),
             "program 'hull-no-such-program' not found (install it: apt-get install nothing)");
@@ -57,7 +58,8 @@ TEST(Subprocess, SignalIsReported) {
 }
 
 TEST(Subprocess, EnvironmentAndCwd) {
-  auto r = hull::Run(Command{.argv = {"sh", "-c", "echo $HULL_X; pwd"}, .env = {"HULL_X=42"}, .cwd = "/"});
+  auto r = hull::Run(
+      Command{.argv = {"sh", "-c", "echo $HULL_X; pwd"}, .env = {"HULL_X=42"}, .cwd = "/"});
   ASSERT_OK(r);
   EXPECT_EQ(r->out, "42\n/\n");
 }

@@ -27,8 +27,9 @@ TEST(Uuid, GptMixedEndian) {
 }
 
 TEST(Uuid, RejectsMalformed) {
-  for (const char* bad : {"", "8484680c952148c69c11b0720656f69e", "8484680c-9521-48c6-9c11-b0720656f69",
-                          "8484680c-9521-48c6-9c11-b0720656f69g", "8484680c+9521-48c6-9c11-b0720656f69e"}) {
+  for (const char* bad :
+       {"", "8484680c952148c69c11b0720656f69e", "8484680c-9521-48c6-9c11-b0720656f69",
+        "8484680c-9521-48c6-9c11-b0720656f69g", "8484680c+9521-48c6-9c11-b0720656f69e"}) {
     auto r = Uuid::Parse(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_ERROR(r, ErrorCode::kInvalidArgument);

@@ -245,7 +245,8 @@ TEST_F(InitrdFiles, CacheReusesSameEntriesOnly) {
   auto third = WriteInitrd(o);
   ASSERT_OK(third);
   EXPECT_FALSE(third->cache_hit);
-  auto list = hull::Run(Command{.argv = {"sh", "-c", "zstd -dc " + dir_ + "/c.cpio.zst | strings"}});
+  auto list =
+      hull::Run(Command{.argv = {"sh", "-c", "zstd -dc " + dir_ + "/c.cpio.zst | strings"}});
   ASSERT_OK(list);
   EXPECT_THAT(list->out, HasSubstr("changed"));
 }
@@ -290,12 +291,12 @@ TEST(Ext4, LabelScriptFollowsFileContextsAndEquivalences) {
   fs::create_directories(tree + "/proc");
   fs::create_symlink("usr/lib", tree + "/lib");
   ASSERT_OK(WriteFileAtomic(fc,
-                              "/.*\tsystem_u:object_r:default_t:s0\n"
-                              "/\t-d\tsystem_u:object_r:root_t:s0\n"
-                              "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"
-                              "/usr/lib(/.*)?\tsystem_u:object_r:lib_t:s0\n"
-                              "/var(/.*)?\tsystem_u:object_r:var_t:s0\n"
-                              "/proc\t-d\t<<none>>\n"));
+                            "/.*\tsystem_u:object_r:default_t:s0\n"
+                            "/\t-d\tsystem_u:object_r:root_t:s0\n"
+                            "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"
+                            "/usr/lib(/.*)?\tsystem_u:object_r:lib_t:s0\n"
+                            "/var(/.*)?\tsystem_u:object_r:var_t:s0\n"
+                            "/proc\t-d\t<<none>>\n"));
   ASSERT_OK(WriteFileAtomic(fc + ".subs_dist", "/lib /usr/lib\n"));
   auto s = LabelScript(tree, fc);
   ASSERT_OK(s);
@@ -380,10 +381,10 @@ TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
   };
   EXPECT_THAT(enabled(""), ::testing::ElementsAre("hull-validate.service", "hull-health.service",
                                                   "hull-bless.service"));
-  EXPECT_THAT(enabled("http://10.0.2.2:8080/repo/"),
-              ::testing::ElementsAre("hull-validate.service", "hull-health.service",
-                                     "hull-bless.service", "hull-update.service",
-                                     "hull-update.timer"));
+  EXPECT_THAT(
+      enabled("http://10.0.2.2:8080/repo/"),
+      ::testing::ElementsAre("hull-validate.service", "hull-health.service", "hull-bless.service",
+                             "hull-update.service", "hull-update.timer"));
   // The trusted root goes into /usr with the configuration that names it.
   spec::ImageSpec s;
   s.update.repository = "http://10.0.2.2:8080/repo/";

@@ -45,18 +45,32 @@ void CheckInvariants(const Decision& d, const Request& req, const SizeInfo& size
   EXPECT_EQ(img.generation, gen2_size ? 2 : 1);
   // Embedded features asked for are in the image, and nothing else but implied ones.
   for (const char* f : {"fips", "trusted_launch", "pod_sandboxing"}) {
-    if (wants(f)) { EXPECT_TRUE(img.features.count(f)) << f; }
+    if (wants(f)) {
+      EXPECT_TRUE(img.features.count(f)) << f;
+    }
     if (img.features.count(f) && !wants(f)) {
       EXPECT_EQ(std::string(f) + sku, "trusted_launchAzureContainerLinux");
     }
   }
-  if (!req.os_sku.empty()) { EXPECT_EQ(sku, req.os_sku); }
-  if (req.os_sku.empty()) { EXPECT_EQ(sku, "Ubuntu"); }
+  if (!req.os_sku.empty()) {
+    EXPECT_EQ(sku, req.os_sku);
+  }
+  if (req.os_sku.empty()) {
+    EXPECT_EQ(sku, "Ubuntu");
+  }
   EXPECT_EQ(d.facts.at("container_runtime"), "containerd");
-  if (req.first_pool) { EXPECT_FALSE(windows); }
-  if (wants("pod_sandboxing")) { EXPECT_EQ(sku, "AzureLinux"); }
-  if (wants("artifact_streaming")) { EXPECT_TRUE(!windows && img.arch == "amd64"); }
-  if (wants("fips")) { EXPECT_FALSE(windows); }
+  if (req.first_pool) {
+    EXPECT_FALSE(windows);
+  }
+  if (wants("pod_sandboxing")) {
+    EXPECT_EQ(sku, "AzureLinux");
+  }
+  if (wants("artifact_streaming")) {
+    EXPECT_TRUE(!windows && img.arch == "amd64");
+  }
+  if (wants("fips")) {
+    EXPECT_FALSE(windows);
+  }
   if (Has(d, "trusted_launch")) {
     EXPECT_TRUE(size.trusted_launch == "true" && img.generation == 2 && !size.confidential &&
                 !windows);
@@ -64,15 +78,29 @@ void CheckInvariants(const Decision& d, const Request& req, const SizeInfo& size
   if (Has(d, "trusted_launch")) {
     // AKS Trusted Launch limits (use-trusted-launch): no ARM64 but on ACL, no
     // Pod Sandboxing, FIPS only on Ubuntu, no GPU driver install on Ubuntu.
-    if (sku != "AzureContainerLinux") { EXPECT_EQ(img.arch, "amd64"); }
+    if (sku != "AzureContainerLinux") {
+      EXPECT_EQ(img.arch, "amd64");
+    }
     EXPECT_FALSE(wants("pod_sandboxing"));
-    if (wants("fips")) { EXPECT_EQ(sku, "Ubuntu"); }
-    if (sku == "Ubuntu") { EXPECT_FALSE(Has(d, "gpu")); }
+    if (wants("fips")) {
+      EXPECT_EQ(sku, "Ubuntu");
+    }
+    if (sku == "Ubuntu") {
+      EXPECT_FALSE(Has(d, "gpu"));
+    }
   }
-  if (windows) { EXPECT_EQ(img.arch, "amd64"); }
-  if (wants("gpu")) { EXPECT_TRUE(size.gpu); }
-  if (sku == "Windows2019") { EXPECT_LT(kube, (KubernetesVersion{1, 33, 0, false})); }
-  if (sku == "AzureLinux" && Has(d, "gpu")) { EXPECT_NE(size.name.series, "NCads_A100_v4"); }
+  if (windows) {
+    EXPECT_EQ(img.arch, "amd64");
+  }
+  if (wants("gpu")) {
+    EXPECT_TRUE(size.gpu);
+  }
+  if (sku == "Windows2019") {
+    EXPECT_LT(kube, (KubernetesVersion{1, 33, 0, false}));
+  }
+  if (sku == "AzureLinux" && Has(d, "gpu")) {
+    EXPECT_NE(size.name.series, "NCads_A100_v4");
+  }
   if (sku == "AzureContainerLinux") {
     EXPECT_GE(kube, (KubernetesVersion{1, 34, 0, false}));
     EXPECT_TRUE(img.features.count("trusted_launch"));
@@ -84,13 +112,19 @@ void CheckInvariants(const Decision& d, const Request& req, const SizeInfo& size
     }
     std::string ch = d.facts.at("upgrade_channel");
     EXPECT_TRUE(ch == "NodeImage" || ch == "None") << ch;
-    if (img.arch == "arm64") { EXPECT_TRUE(size.cpu == "cobalt" && size.name.version == 6u); }
-    if (size.gpu_vendor == "nvidia") { EXPECT_EQ(img.arch, "amd64"); }
+    if (img.arch == "arm64") {
+      EXPECT_TRUE(size.cpu == "cobalt" && size.name.version == 6u);
+    }
+    if (size.gpu_vendor == "nvidia") {
+      EXPECT_EQ(img.arch, "amd64");
+    }
   }
   // Lifecycle under the default policy: never past end of life; preview only
   // for the preview SKU, never as a default of a GA SKU.
   EXPECT_NE(d.os_version->stage, Stage::kEol);
-  if (d.os_version->stage == Stage::kPreview) { EXPECT_EQ(sku, "WindowsAnnual"); }
+  if (d.os_version->stage == Stage::kPreview) {
+    EXPECT_EQ(sku, "WindowsAnnual");
+  }
 }
 
 TEST(CatalogProperty, EveryReturnedImageSatisfiesEveryConstraint) {

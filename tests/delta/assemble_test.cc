@@ -45,9 +45,9 @@ class AssembleTest : public ::testing::Test {
     std::set<std::string> s;
     auto f = File::OpenRead(path);
     EXPECT_OK(ChunkFile(*f, index_.params, [&](uint64_t, ByteSpan c) -> Status {
-                  s.insert(HexEncode(crypto::Sha256(c)));
-                  return Ok();
-                }));
+      s.insert(HexEncode(crypto::Sha256(c)));
+      return Ok();
+    }));
     return s;
   }
 

@@ -14,8 +14,8 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "disk/image.h"
-#include "gpt/dps.h"
 #include "disk/vhd.h"
+#include "gpt/dps.h"
 
 namespace hull::disk {
 namespace {
@@ -45,8 +45,8 @@ class DiskOracle : public ::testing::Test {
   }
   Result<ProcessOutput> Hull(std::vector<std::string> args) {
     args.insert(args.begin(), HullBin());
-    return hull::Run(Command{.argv = args, .env = {"SOURCE_DATE_EPOCH=1700000000"},
-                             .cwd = dir_->path()});
+    return hull::Run(
+        Command{.argv = args, .env = {"SOURCE_DATE_EPOCH=1700000000"}, .cwd = dir_->path()});
   }
   std::string Must(std::vector<std::string> argv) {
     auto r = hull::Run(Command{.argv = std::move(argv), .cwd = dir_->path()});
@@ -57,7 +57,8 @@ class DiskOracle : public ::testing::Test {
   void SimpleLayout() {
     WriteText("esp/EFI/BOOT/BOOTX64.EFI", "not really an EFI binary\n");
     WriteText("esp/loader/loader.conf", "timeout 3\n");
-    WriteText("layout.yaml", "seed: simple\npartitions:\n"
+    WriteText("layout.yaml",
+              "seed: simple\npartitions:\n"
               "  - {type: esp, label: ESP, size: 40MiB, content-dir: esp, format: vfat}\n"
               "  - {type: linux-generic, label: data, size: 8MiB}\n");
   }
@@ -79,19 +80,21 @@ TEST_F(DiskOracle, SystemdDissectRecognisesDpsLayout) {
   std::string root_hash = nlohmann::json::parse(v->out)["root_hash"];
   auto uuids = gpt::DpsVerityUuids(*HexDecode(root_hash));
   ASSERT_TRUE(uuids.ok());
-  WriteText("layout.yaml", fmt::format(
-      "seed: dissect\npartitions:\n"
-      "  - {{type: esp, label: ESP, size: 40MiB, content-dir: esp, format: vfat}}\n"
-      "  - {{type: usr, label: usr_1, content: usr.erofs, uuid: {}, attributes: [read-only]}}\n"
-      "  - {{type: usr-verity, label: usr_1_verity, content: usr.verity, uuid: {},\n"
-      "      attributes: [read-only]}}\n"
-      "  - {{type: root, label: root, content: root.erofs, attributes: [grow-fs]}}\n",
-      uuids->data.ToString(), uuids->verity.ToString()));
+  WriteText(
+      "layout.yaml",
+      fmt::format(
+          "seed: dissect\npartitions:\n"
+          "  - {{type: esp, label: ESP, size: 40MiB, content-dir: esp, format: vfat}}\n"
+          "  - {{type: usr, label: usr_1, content: usr.erofs, uuid: {}, attributes: [read-only]}}\n"
+          "  - {{type: usr-verity, label: usr_1_verity, content: usr.verity, uuid: {},\n"
+          "      attributes: [read-only]}}\n"
+          "  - {{type: root, label: root, content: root.erofs, attributes: [grow-fs]}}\n",
+          uuids->data.ToString(), uuids->verity.ToString()));
   auto c = Hull({"disk", "create", "layout.yaml", "--out", "disk.raw"});
   ASSERT_TRUE(c.ok()) << c.error().ToString();
   EXPECT_THAT(Must({"sgdisk", "-v", "disk.raw"}), HasSubstr("No problems found."));
-  auto d = hull::Run(Command{.argv = {"systemd-dissect", "--json=short", "disk.raw"},
-                             .cwd = dir_->path()});
+  auto d = hull::Run(
+      Command{.argv = {"systemd-dissect", "--json=short", "disk.raw"}, .cwd = dir_->path()});
   ASSERT_TRUE(d.ok()) << d.error().ToString();
   auto j = nlohmann::json::parse(d->out);
   EXPECT_THAT(j["osRelease"].dump(), HasSubstr("VERSION_ID=202611.24.0"));
@@ -130,16 +133,17 @@ TEST_F(DiskOracle, ReproducibleAndSparse) {
 
 // 4096-byte sectors: sfdisk/sgdisk see the disk through a 4096-byte loop device.
 TEST_F(DiskOracle, SectorSize4096) {
-  WriteText("l4.yaml", "size: 64MiB\nseed: s4\npartitions:\n"
+  WriteText("l4.yaml",
+            "size: 64MiB\nseed: s4\npartitions:\n"
             "  - {type: esp, label: ESP, size: 8MiB}\n"
             "  - {type: usr-verity-sig, label: sig, size: 1MiB, attributes: [read-only]}\n"
             "  - {type: root, label: root, size: rest}\n");
-  auto c = Hull({"disk", "create", "l4.yaml", "--out", "d4.raw", "--sector-size", "4096",
-                 "--json"});
+  auto c =
+      Hull({"disk", "create", "l4.yaml", "--out", "d4.raw", "--sector-size", "4096", "--json"});
   ASSERT_TRUE(c.ok()) << c.error().ToString();
   auto j = nlohmann::json::parse(c->out);
-  auto loop = hull::Run(Command{.argv = {"losetup", "--show", "-f", "-r", "-b", "4096",
-                                         P("d4.raw")}});
+  auto loop =
+      hull::Run(Command{.argv = {"losetup", "--show", "-f", "-r", "-b", "4096", P("d4.raw")}});
   ASSERT_TRUE(loop.ok()) << loop.error().ToString();
   std::string dev = loop->out.substr(0, loop->out.find('\n'));
   std::string verify = Must({"sgdisk", "-v", dev});
@@ -177,14 +181,14 @@ TEST_F(DiskOracle, FixedVhdAcceptedByQemu) {
   auto c = Hull({"disk", "create", "layout.yaml", "--out", "disk.vhd", "--format", "vhd"});
   ASSERT_TRUE(c.ok()) << c.error().ToString();
   EXPECT_EQ(fs::file_size(P("disk.vhd")), (50u << 20) + 512);
-  auto info = nlohmann::json::parse(Must(
-      {"qemu-img", "info", "--output=json", "--image-opts",
-       "driver=vpc,force_size_calc=current_size,file.filename=" + P("disk.vhd")}));
+  auto info = nlohmann::json::parse(
+      Must({"qemu-img", "info", "--output=json", "--image-opts",
+            "driver=vpc,force_size_calc=current_size,file.filename=" + P("disk.vhd")}));
   EXPECT_EQ(info["format"], "vpc");
   EXPECT_EQ(info["virtual-size"], 50u << 20);
   // Without the override qemu sizes a "hull" VHD by its CHS geometry.
-  auto chs = nlohmann::json::parse(
-      Must({"qemu-img", "info", "--output=json", "-f", "vpc", "disk.vhd"}));
+  auto chs =
+      nlohmann::json::parse(Must({"qemu-img", "info", "--output=json", "-f", "vpc", "disk.vhd"}));
   Chs g = VhdGeometry(50u << 20);
   EXPECT_EQ(chs["virtual-size"], uint64_t(g.cylinders) * g.heads * g.sectors * 512);
   // The data part is the raw disk: qemu reads the GPT through the vpc driver.
@@ -223,15 +227,14 @@ TEST_F(DiskOracle, VhdGeometryAndChecksumMatchQemu) {
 TEST_F(DiskOracle, FailureLeavesNothingBehind) {
   WriteText("bad.yaml", "partitions:\n  - {type: usr, content: missing.erofs}\n");
   auto r = hull::RunAllowFailure(Command{
-      .argv = {HullBin(), "disk", "create", "bad.yaml", "--out", "disk.raw"},
-      .cwd = dir_->path()});
+      .argv = {HullBin(), "disk", "create", "bad.yaml", "--out", "disk.raw"}, .cwd = dir_->path()});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 2);
   EXPECT_THAT(r->err, HasSubstr("missing.erofs"));
   WriteText("typo.yaml", "partitions:\n  - {type: usr, sise: 1MiB}\n");
-  r = hull::RunAllowFailure(Command{
-      .argv = {HullBin(), "disk", "create", "typo.yaml", "--out", "disk.raw"},
-      .cwd = dir_->path()});
+  r = hull::RunAllowFailure(
+      Command{.argv = {HullBin(), "disk", "create", "typo.yaml", "--out", "disk.raw"},
+              .cwd = dir_->path()});
   EXPECT_THAT(r->err, HasSubstr("typo.yaml:2:23: unknown key 'sise' in partition"));
   std::vector<std::string> left;
   for (const auto& e : fs::directory_iterator(dir_->path()))

@@ -106,8 +106,9 @@ TEST(Layout, StrictErrorsWithPositions) {
 }
 
 TEST(Plan, PlacementAlignmentAndDerivedUuids) {
-  auto l = Parse("seed: demo\npartitions:\n  - {type: esp, label: ESP, size: 3MiB}\n"
-                 "  - {type: root, label: root, size: 1536KiB}\n  - {type: swap, size: 1MiB}\n");
+  auto l = Parse(
+      "seed: demo\npartitions:\n  - {type: esp, label: ESP, size: 3MiB}\n"
+      "  - {type: root, label: root, size: 1536KiB}\n  - {type: swap, size: 1MiB}\n");
   ASSERT_OK(l);
   auto t = PlanTable(*l, 512);
   ASSERT_OK(t);
@@ -115,7 +116,7 @@ TEST(Plan, PlacementAlignmentAndDerivedUuids) {
   EXPECT_EQ(t->partitions[0].first_lba, 2048u);
   EXPECT_EQ(t->partitions[0].sectors(), 6144u);
   EXPECT_EQ(t->partitions[1].first_lba, 8192u);
-  EXPECT_EQ(t->partitions[2].first_lba, 12288u);  // 1.5 MiB rounded up to the next MiB
+  EXPECT_EQ(t->partitions[2].first_lba, 12288u);        // 1.5 MiB rounded up to the next MiB
   EXPECT_EQ(t->disk_sectors * 512, uint64_t(8) << 20);  // 1 + 3 + 2 + 1 + 1 MiB
   EXPECT_EQ(t->partitions[1].name, "root");
   EXPECT_EQ(t->disk_guid, DeriveUuid("demo", "disk"));
@@ -128,8 +129,9 @@ TEST(Plan, PlacementAlignmentAndDerivedUuids) {
 }
 
 TEST(Plan, RestAndTooSmall) {
-  auto l = Parse("size: 64MiB\npartitions:\n  - {type: esp, size: 8MiB}\n"
-                 "  - {type: root, size: rest}\n");
+  auto l = Parse(
+      "size: 64MiB\npartitions:\n  - {type: esp, size: 8MiB}\n"
+      "  - {type: root, size: rest}\n");
   auto t = PlanTable(*l, 4096);
   ASSERT_OK(t);
   EXPECT_EQ(t->partitions[1].first_lba * 4096, uint64_t(9) << 20);
@@ -158,9 +160,10 @@ TEST(Plan, ContentSizes) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().ToString(),
             fmt::format("l.yaml:2:5: content '{}' (3145729 bytes) is larger than the partition "
-                        "(3145728 bytes)", c));
-  auto missing = ParseLayout("partitions:\n  - {type: usr, content: nope.img}\n", "l.yaml",
-                             dir->path());
+                        "(3145728 bytes)",
+                        c));
+  auto missing =
+      ParseLayout("partitions:\n  - {type: usr, content: nope.img}\n", "l.yaml", dir->path());
   EXPECT_ERROR(PlanTable(*missing, 512), ErrorCode::kNotFound);
 }
 
@@ -196,8 +199,13 @@ TEST(Vhd, FooterFields) {
 }
 
 TEST(Vfat, Argv) {
-  VfatOptions o{.source_dir = "esp", .image_path = "/t/esp.img", .size = uint64_t(64) << 20,
-                .volume_id = 0xab, .label = "ESP", .sector_size = 512, .source_date_epoch = 7};
+  VfatOptions o{.source_dir = "esp",
+                .image_path = "/t/esp.img",
+                .size = uint64_t(64) << 20,
+                .volume_id = 0xab,
+                .label = "ESP",
+                .sector_size = 512,
+                .source_date_epoch = 7};
   EXPECT_THAT(MkfsVfatArgv(o),
               ElementsAre("mkfs.vfat", "-C", "--invariant", "-F", "32", "-S", "512", "-i",
                           "000000ab", "-n", "ESP", "/t/esp.img", "65536"));

@@ -40,9 +40,9 @@ Table Sample(uint32_t ss) {
   uint64_t mib = (1 << 20) / ss;
   t.partitions.push_back({1, *ParseType("esp"), U("3f0e1a7c-5b2d-4c9e-8f61-2a4b6c8d0e12"), mib,
                           9 * mib - 1, kAttrRequired | kAttrLegacyBiosBootable, "ESP"});
-  t.partitions.push_back({2, *ParseType("usr-x86-64"), U("954172df-ee9a-aab2-d90a-0ab162ee6bc5"),
-                          9 * mib, 25 * mib - 1, kAttrReadOnly | WithSuccessful(WithPriority(0, 1), true),
-                          "usr_202611.24.0"});
+  t.partitions.push_back(
+      {2, *ParseType("usr-x86-64"), U("954172df-ee9a-aab2-d90a-0ab162ee6bc5"), 9 * mib,
+       25 * mib - 1, kAttrReadOnly | WithSuccessful(WithPriority(0, 1), true), "usr_202611.24.0"});
   t.partitions.push_back({3, *ParseType("usr-x86-64-verity"),
                           U("a6a77ede-951f-ad19-f0f9-4df0d7266a93"), 25 * mib, 27 * mib - 1,
                           kAttrReadOnly, "usr_202611.24.0_verity"});
@@ -73,8 +73,8 @@ TEST_F(Tmp, HullGptPassesSgdiskAndSfdisk512) {
 TEST_F(Tmp, HullGptPassesSgdiskAndSfdisk4096) {
   Table t = Sample(4096);
   WriteTo(P("disk4k.raw"), t);
-  auto loop = hull::Run(Command{.argv = {"losetup", "--show", "-f", "-r", "-b", "4096",
-                                         P("disk4k.raw")}});
+  auto loop =
+      hull::Run(Command{.argv = {"losetup", "--show", "-f", "-r", "-b", "4096", P("disk4k.raw")}});
   ASSERT_TRUE(loop.ok()) << loop.error().ToString();
   std::string dev = loop->out.substr(0, loop->out.find('\n'));
   std::string dump = Out({"sfdisk", "--dump", dev});
@@ -85,13 +85,14 @@ TEST_F(Tmp, HullGptPassesSgdiskAndSfdisk4096) {
 }
 
 TEST_F(Tmp, SfdiskGptReadByHull) {
-  std::ofstream(P("script")) << "label: gpt\n"
-      "label-id: 5A3C1E2B-7D4F-4A6B-9C8D-0E1F2A3B4C5D\n"
-      "start=2048, size=8192, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, "
-      "uuid=01234567-89AB-4DEF-8123-456789ABCDEF, name=\"EFI system\", "
-      "attrs=\"RequiredPartition LegacyBIOSBootable GUID:48,56,60,63\"\n"
-      "start=12288, size=4096, type=8484680C-9521-48C6-9C11-B0720656F69E, name=\"usr é\"\n"
-      "start=20480, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"data\"\n";
+  std::ofstream(P("script"))
+      << "label: gpt\n"
+         "label-id: 5A3C1E2B-7D4F-4A6B-9C8D-0E1F2A3B4C5D\n"
+         "start=2048, size=8192, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, "
+         "uuid=01234567-89AB-4DEF-8123-456789ABCDEF, name=\"EFI system\", "
+         "attrs=\"RequiredPartition LegacyBIOSBootable GUID:48,56,60,63\"\n"
+         "start=12288, size=4096, type=8484680C-9521-48C6-9C11-B0720656F69E, name=\"usr é\"\n"
+         "start=20480, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"data\"\n";
   ASSERT_TRUE(hull::Run(Command{.argv = {"truncate", "-s", "48M", P("s.raw")}}).ok());
   auto w = hull::Run(Command{.argv = {"sfdisk", "--no-reread", "--no-tell-kernel", P("s.raw")},
                              .stdin_data = *ReadFileText(P("script"))});
@@ -114,11 +115,12 @@ TEST_F(Tmp, RepartGptReadByHull) {
   std::ofstream(P("repart.d/30-usr-verity.conf")) << "[Partition]\nType=usr-verity\n"
                                                      "Label=usr_1_verity\nSizeMinBytes=4M\n"
                                                      "SizeMaxBytes=4M\n";
-  std::ofstream(P("repart.d/40-root.conf")) << "[Partition]\nType=root\nLabel=root\nGrowFileSystem=yes\n";
-  auto w = hull::Run(Command{.argv = {"systemd-repart", "--empty=create", "--size=100M",
-                                      "--dry-run=no", "--no-pager",
-                                      "--seed=1e6c3b1b-5f8c-4c2a-9d1e-0a0b0c0d0e0f",
-                                      "--definitions=" + P("repart.d"), P("r.raw")}});
+  std::ofstream(P("repart.d/40-root.conf"))
+      << "[Partition]\nType=root\nLabel=root\nGrowFileSystem=yes\n";
+  auto w =
+      hull::Run(Command{.argv = {"systemd-repart", "--empty=create", "--size=100M", "--dry-run=no",
+                                 "--no-pager", "--seed=1e6c3b1b-5f8c-4c2a-9d1e-0a0b0c0d0e0f",
+                                 "--definitions=" + P("repart.d"), P("r.raw")}});
   ASSERT_TRUE(w.ok()) << w.error().ToString();
   auto t = ReadFile(P("r.raw"));
   ASSERT_TRUE(t.ok()) << t.error().ToString();

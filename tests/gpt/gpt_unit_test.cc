@@ -88,8 +88,8 @@ TEST(Attributes, NamedFlags) {
 }
 
 TEST(Names, Utf16RoundTripAndLimits) {
-  for (const std::string& s : std::vector<std::string>{"", "ESP", "usr_202611.24.0_verity", "Grüße ☃ 𝄞",
-                        std::string(36, 'x')}) {
+  for (const std::string& s : std::vector<std::string>{"", "ESP", "usr_202611.24.0_verity",
+                                                       "Grüße ☃ 𝄞", std::string(36, 'x')}) {
     auto enc = EncodeName(s);
     ASSERT_TRUE(enc.ok()) << s;
     EXPECT_EQ(enc->size(), 72u);
@@ -114,8 +114,8 @@ Table Sample(uint32_t ss, uint64_t bytes) {
                           U("954172df-ee9a-aab2-d90a-0ab162ee6bc5"), 2 * mib, 3 * mib - 1,
                           kAttrReadOnly | WithPriority(WithTries(0, 2), 1), "usr_1 é"});
   t.partitions.push_back({5, U("0fc63daf-8483-4772-8e79-3d69d8477de4"),
-                          U("a6a77ede-951f-ad19-f0f9-4df0d7266a93"), 3 * mib, t.last_usable_lba,
-                          0, "root"});
+                          U("a6a77ede-951f-ad19-f0f9-4df0d7266a93"), 3 * mib, t.last_usable_lba, 0,
+                          "root"});
   return t;
 }
 
@@ -357,7 +357,8 @@ TEST(Write, RefusesInvalidTables) {
 
 // The DPS example of systemd/mkosi#1612 (REFERENCE.md §3.1); the UUIDs are
 // Python's reading of the same bytes, independent of our Uuid type:
-//   python3 -c "import uuid; h=bytes.fromhex('954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93');
+//   python3 -c "import uuid;
+//   h=bytes.fromhex('954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93');
 //               print(uuid.UUID(bytes=h[:16]), uuid.UUID(bytes=h[-16:]))"
 //   954172df-ee9a-aab2-d90a-0ab162ee6bc5 a6a77ede-951f-ad19-f0f9-4df0d7266a93
 TEST(Dps, VerityUuidsFromRootHash) {
@@ -371,8 +372,9 @@ TEST(Dps, VerityUuidsFromRootHash) {
 }
 
 // A longer (SHA-512) root hash: the verity UUID is its last 16 bytes.
-//   python3 -c "import uuid; h=bytes(range(64)); print(uuid.UUID(bytes=h[:16]), uuid.UUID(bytes=h[-16:]))"
-//   00010203-0405-0607-0809-0a0b0c0d0e0f 30313233-3435-3637-3839-3a3b3c3d3e3f
+//   python3 -c "import uuid; h=bytes(range(64)); print(uuid.UUID(bytes=h[:16]),
+//   uuid.UUID(bytes=h[-16:]))" 00010203-0405-0607-0809-0a0b0c0d0e0f
+//   30313233-3435-3637-3839-3a3b3c3d3e3f
 TEST(Dps, VerityUuidIsTheLast128Bits) {
   Bytes h(64);
   for (size_t i = 0; i < h.size(); ++i) h[i] = uint8_t(i);

@@ -48,9 +48,9 @@ inline std::string SfdiskDump(const Table& t, const std::string& device) {
   out += fmt::format("sector-size: {}\n\n", t.sector_size);
   std::string sep = std::isdigit(uint8_t(device.back())) ? "p" : "";
   for (const Partition& p : t.partitions) {
-    out += fmt::format("{}{}{} : start={:>12}, size={:>12}, type={}, uuid={}", device, sep,
-                       p.number, p.first_lba, p.sectors(), Upper(p.type.ToString()),
-                       Upper(p.uuid.ToString()));
+    out +=
+        fmt::format("{}{}{} : start={:>12}, size={:>12}, type={}, uuid={}", device, sep, p.number,
+                    p.first_lba, p.sectors(), Upper(p.type.ToString()), Upper(p.uuid.ToString()));
     if (!p.name.empty()) out += fmt::format(", name=\"{}\"", SfdiskName(p.name));
     if (std::string a = SfdiskAttrs(p.attributes); !a.empty())
       out += fmt::format(", attrs=\"{}\"", a);

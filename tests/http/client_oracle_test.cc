@@ -37,7 +37,7 @@ class HttpOracle : public ::testing::Test {
 
   // GETs `url`, hashing the body; returns the hex SHA-256 and the size.
   static Result<std::pair<std::string, uint64_t>> GetSha(const std::string& url,
-                                                          GetOptions options = {}) {
+                                                         GetOptions options = {}) {
     crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
     uint64_t size = 0;
     HULL_TRY(Get(url, options, [&](ByteSpan piece) -> Status {
@@ -240,9 +240,9 @@ TEST(HttpConnect, RefusedNamesHostPort) {
   Status s = Get(url, {}, [](ByteSpan) { return Status{}; });
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
-  EXPECT_EQ(s.error().ToString(),
-            fmt::format("fetching '{}': cannot connect to 127.0.0.1:{}: Connection refused", url,
-                        port));
+  EXPECT_EQ(
+      s.error().ToString(),
+      fmt::format("fetching '{}': cannot connect to 127.0.0.1:{}: Connection refused", url, port));
 }
 
 TEST(HttpConnect, SilentServerTimesOut) {
@@ -277,11 +277,14 @@ TEST_F(HttpOracle, TufFetcherStreamsOverHttp) {
   ASSERT_TRUE(want.ok());
   crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
   size_t pieces = 0;
-  ASSERT_TRUE(fetcher->FetchTo("big.bin", 64 << 20, [&](ByteSpan p) {
-                        h.Update(p);
-                        ++pieces;
-                        return Status{};
-                      }).ok());
+  ASSERT_TRUE(fetcher
+                  ->FetchTo("big.bin", 64 << 20,
+                            [&](ByteSpan p) {
+                              h.Update(p);
+                              ++pieces;
+                              return Status{};
+                            })
+                  .ok());
   EXPECT_EQ(HexEncode(h.Final()), *want);
   EXPECT_GT(pieces, 1u);  // streamed, not one buffered piece
   auto small = fetcher->Fetch("small.txt", 100);

@@ -1,9 +1,9 @@
 #include "nginx_fixture.h"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -20,12 +20,27 @@ constexpr size_t kBigBytes = 5 * 1024 * 1024 + 12345;  // several MiB, not a rou
 
 // A CA (name.key, name.pem) and, when `san` is set, a leaf for it signed by ca.
 Status MakeCa(const std::string& dir, const std::string& name) {
-  auto r = hull::Run(Command{
-      .argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-               "-nodes", "-keyout", name + ".key", "-out", name + ".pem", "-days", "2",
-               "-subj", "/CN=Hull test " + name, "-addext", "basicConstraints=critical,CA:TRUE",
-               "-addext", "keyUsage=critical,keyCertSign,cRLSign"},
-      .cwd = dir});
+  auto r = hull::Run(Command{.argv = {"openssl",
+                                      "req",
+                                      "-x509",
+                                      "-newkey",
+                                      "ec",
+                                      "-pkeyopt",
+                                      "ec_paramgen_curve:P-256",
+                                      "-nodes",
+                                      "-keyout",
+                                      name + ".key",
+                                      "-out",
+                                      name + ".pem",
+                                      "-days",
+                                      "2",
+                                      "-subj",
+                                      "/CN=Hull test " + name,
+                                      "-addext",
+                                      "basicConstraints=critical,CA:TRUE",
+                                      "-addext",
+                                      "keyUsage=critical,keyCertSign,cRLSign"},
+                             .cwd = dir});
   if (!r.ok()) return std::move(r).error();
   return {};
 }
@@ -36,8 +51,8 @@ Status MakeLeaf(const std::string& dir, const std::string& name, const std::stri
                "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + dns},
       .cwd = dir});
   if (!req.ok()) return std::move(req).error();
-  HULL_TRY(WriteFileAtomic(dir + "/" + name + ".ext",
-                           AsBytes("subjectAltName=DNS:" + dns + "\nextendedKeyUsage=serverAuth\n")));
+  HULL_TRY(WriteFileAtomic(dir + "/" + name + ".ext", AsBytes("subjectAltName=DNS:" + dns +
+                                                              "\nextendedKeyUsage=serverAuth\n")));
   auto sign = hull::Run(Command{
       .argv = {"openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
                "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext"},

@@ -14,13 +14,13 @@
 namespace hull::http::test {
 
 struct Nginx {
-  std::string dir;           // scratch root (www/ is served)
-  uint16_t plain_port = 0;   // http://127.0.0.1:plain_port
-  uint16_t tls_port = 0;     // cert for DNS:localhost, signed by ca.pem
-  uint16_t tls_other_port = 0;  // cert for DNS:other.test, signed by ca.pem
-  std::string ca_file;       // the CA that signed both server certs
-  std::string foreign_ca_file;  // an unrelated CA
-  std::string big_path;      // www/big.bin, several MiB of random bytes
+  std::string dir;                    // scratch root (www/ is served)
+  uint16_t plain_port = 0;            // http://127.0.0.1:plain_port
+  uint16_t tls_port = 0;              // cert for DNS:localhost, signed by ca.pem
+  uint16_t tls_other_port = 0;        // cert for DNS:other.test, signed by ca.pem
+  std::string ca_file;                // the CA that signed both server certs
+  std::string foreign_ca_file;        // an unrelated CA
+  std::string big_path;               // www/big.bin, several MiB of random bytes
   std::string chunked_expected_path;  // what /ssi/chunked.shtml expands to
 
   std::string Plain(std::string_view path) const;

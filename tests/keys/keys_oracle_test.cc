@@ -44,8 +44,8 @@ TEST(KeysOracle, OvmfVarsEnrolsPkKekDb) {
   for (const char* name : {"PK", "KEK", "db"}) {
     SCOPED_TRACE(name);
     std::string esl = dir->path() + "/" + name + ".esl";
-    ASSERT_OK(hull::Run(Command{.argv = {"cert-to-efi-sig-list", "-g", kHullOwnerGuid,
-                                           k + "/" + name + ".crt", esl}}));
+    ASSERT_OK(hull::Run(Command{
+        .argv = {"cert-to-efi-sig-list", "-g", kHullOwnerGuid, k + "/" + name + ".crt", esl}}));
     Bytes expected = *ReadFileBytes(esl);
     EXPECT_TRUE(Contains(image, expected));  // independent of ReadVariableStore
     auto v = std::find_if(list->begin(), list->end(),
@@ -61,7 +61,7 @@ TEST(KeysOracle, OvmfVarsEnrolsPkKekDb) {
   // Same keys and SOURCE_DATE_EPOCH: the same store.
   std::string vars2 = dir->path() + "/vars2.fd";
   ASSERT_OK(hull::Run(Command{.argv = {hull, "keys", "ovmf-vars", k, "--out", vars2},
-                                .env = {"SOURCE_DATE_EPOCH=1764547200"}}));
+                              .env = {"SOURCE_DATE_EPOCH=1764547200"}}));
   EXPECT_EQ(*ReadFileBytes(vars2), image);
 }
 

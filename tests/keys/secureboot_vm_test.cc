@@ -113,8 +113,8 @@ TEST_F(SecureBootVm, BootsDbSignedUkiAndRefusesOtherKey) {
 // and starts the db-signed UKI from /EFI/Linux.
 TEST_F(SecureBootVm, SystemdBootEnrolsAuthFilesInSetupMode) {
   Must({hull_, "keys", "auth", P("keys"), "--out", P("auth")});
-  Must({hull_, "sign", test_support::kSystemdBoot, "--key", P("keys/db.key"),
-        "--cert", P("keys/db.crt"), "--out", P("sdboot.efi")});
+  Must({hull_, "sign", test_support::kSystemdBoot, "--key", P("keys/db.key"), "--cert",
+        P("keys/db.crt"), "--out", P("sdboot.efi")});
   Must({hull_, "sign", P("uki.efi"), "--key", P("keys/db.key"), "--cert", P("keys/db.crt"), "--out",
         P("good.efi")});
   ASSERT_TRUE(WriteFileAtomic(P("loader.conf"), "timeout 0\nsecure-boot-enroll force\n").ok());

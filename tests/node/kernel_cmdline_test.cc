@@ -33,8 +33,8 @@ TEST(KernelCmdline, SplitsAsTheKernel) {
       // an unterminated quote runs to the end
       {"a=\"x y", {P{"a", "x y"}}},
       // all of the kernel's blanks separate
-      {"a\vb\fc\rd", {P{"a", std::nullopt}, P{"b", std::nullopt}, P{"c", std::nullopt},
-                      P{"d", std::nullopt}}},
+      {"a\vb\fc\rd",
+       {P{"a", std::nullopt}, P{"b", std::nullopt}, P{"c", std::nullopt}, P{"d", std::nullopt}}},
       // "--" is a word like any other
       {"a -- b=1", {P{"a", std::nullopt}, P{"--", std::nullopt}, P{"b", "1"}}},
   };

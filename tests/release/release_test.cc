@@ -17,11 +17,11 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "crypto/file_digest.h"
-#include "slot/fixture.h"
 #include "release/publish.h"
+#include "slot/fixture.h"
 #include "slot/update.h"
-#include "verity/published.h"
 #include "tuf/fetcher.h"
+#include "verity/published.h"
 
 namespace hull::slot {
 namespace {
@@ -65,10 +65,10 @@ class ReleaseTest : public ::testing::Test {
       ASSERT_TRUE(r.ok()) << r.error().ToString();
     }
     // The newest through the CLI, at a 50% staged rollout.
-    auto out = hull::Run(Command{.argv = {getenv("HULL_BIN"), "release", "add", repo_,
-                                          releases_[2].dir, "--keys", keydir_, "--deltas", "1",
-                                          "--delta-level", "3", "--chunk-level", "3",
-                                          "--rollout", "50", "--json"}});
+    auto out =
+        hull::Run(Command{.argv = {getenv("HULL_BIN"), "release", "add", repo_, releases_[2].dir,
+                                   "--keys", keydir_, "--deltas", "1", "--delta-level", "3",
+                                   "--chunk-level", "3", "--rollout", "50", "--json"}});
     ASSERT_TRUE(out.ok()) << out.error().ToString();
     publish_json_ = nlohmann::json::parse(out->out);
     for (const auto& step : publish_json_["steps"])
@@ -83,10 +83,10 @@ class ReleaseTest : public ::testing::Test {
     const std::string d = inputs_->dir() + "/nginx";
     fs::create_directories(d);
     // A free loopback port: bind to 0, read it back, close.
-    auto port_out = hull::Run(Command{
-        .argv = {"python3", "-c",
-                 "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
-                 "print(s.getsockname()[1])"}});
+    auto port_out =
+        hull::Run(Command{.argv = {"python3", "-c",
+                                   "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
+                                   "print(s.getsockname()[1])"}});
     ASSERT_TRUE(port_out.ok());
     port_ = std::stoi(port_out->out);
     std::string conf = fmt::format(
@@ -211,17 +211,20 @@ TEST_F(ReleaseTest, PublishListsDeltasChunkIndexAndVerityParameters) {
 TEST_F(ReleaseTest, VerityRecomputedFromTheUsrImageMatchesThePublishedTree) {
   auto t = tuf::Repository::ReadTargets(repo_);
   ASSERT_TRUE(t.ok());
-  const auto& custom = t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity").custom;
+  const auto& custom =
+      t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity").custom;
   ASSERT_TRUE(custom.contains("verity"));
   std::string out = inputs_->dir() + "/recomputed.verity";
   Status st = verity::RecomputeHashFile(custom["verity"], releases_[2].dir + "/usr.erofs", out);
   ASSERT_TRUE(st.ok()) << st.error().ToString();
   auto got = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out);
-  auto want = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, releases_[2].dir + "/usr.verity");
+  auto want =
+      crypto::DigestFile(crypto::DigestAlgorithm::kSha256, releases_[2].dir + "/usr.verity");
   ASSERT_TRUE(got.ok() && want.ok());
   EXPECT_EQ(HexEncode(*got), HexEncode(*want));
-  EXPECT_EQ(HexEncode(*want), t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity")
-                                  .hashes.at("sha256"));
+  EXPECT_EQ(HexEncode(*want),
+            t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity")
+                .hashes.at("sha256"));
   // Another salt gives another tree (the parameters are what decides it).
   nlohmann::json other = custom["verity"];
   other["salt"] = std::string(64, '0');
@@ -399,9 +402,9 @@ TEST_F(ReleaseTest, TamperedDeltaIsRefusedAndTheDiskIsUnchanged) {
 
 TEST_F(ReleaseTest, CliPrintsMethodsAndRatio) {
   std::string image = Fresh(1, "cli");
-  auto out = hull::RunAllowFailure(Command{
-      .argv = {getenv("HULL_BIN"), "update", "apply", "--repo", Base(), "--trusted-root",
-               repo_ + "/1.root.json", "--disk", image, "--machine-id", "", "--json"}});
+  auto out = hull::RunAllowFailure(
+      Command{.argv = {getenv("HULL_BIN"), "update", "apply", "--repo", Base(), "--trusted-root",
+                       repo_ + "/1.root.json", "--disk", image, "--machine-id", "", "--json"}});
   ASSERT_TRUE(out.ok());
   ASSERT_EQ(out->exit_code, 0) << out->err;
   auto j = nlohmann::json::parse(out->out);
@@ -431,29 +434,33 @@ TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
   }
   auto t = tuf::Repository::ReadTargets(repo);
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t->targets.at(std::string("hull-immutable-amd64-") + kV0 + ".usr.erofs").custom["root_hash"],
-            releases_[0].root_hash);
-  EXPECT_EQ(t->targets.at(std::string("hull-immutable-amd64-") + kV1 + ".usr.erofs").hashes.at("sha256"),
-            HexEncode(*crypto::DigestFile(crypto::DigestAlgorithm::kSha256,
-                                          releases_[1].dir + "/usr.erofs")));
-  EXPECT_EQ(t->targets.count(std::string("hull-immutable-amd64-") + kV1 + ".usr.from-" + kV0 + ".zst"),
-            1u);
-  auto wrong = hull::RunAllowFailure(Command{
-      .argv = {hull_bin, "release", "add", repo, releases_[2].dir, "--keys", keys, "--version",
-               "202701.01.0"}});
+  EXPECT_EQ(
+      t->targets.at(std::string("hull-immutable-amd64-") + kV0 + ".usr.erofs").custom["root_hash"],
+      releases_[0].root_hash);
+  EXPECT_EQ(
+      t->targets.at(std::string("hull-immutable-amd64-") + kV1 + ".usr.erofs").hashes.at("sha256"),
+      HexEncode(
+          *crypto::DigestFile(crypto::DigestAlgorithm::kSha256, releases_[1].dir + "/usr.erofs")));
+  EXPECT_EQ(
+      t->targets.count(std::string("hull-immutable-amd64-") + kV1 + ".usr.from-" + kV0 + ".zst"),
+      1u);
+  auto wrong =
+      hull::RunAllowFailure(Command{.argv = {hull_bin, "release", "add", repo, releases_[2].dir,
+                                             "--keys", keys, "--version", "202701.01.0"}});
   ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(wrong->exit_code, 2);
   EXPECT_NE(wrong->err.find("--version 202701.01.0 but the payload is 202612.08.0"),
             std::string::npos)
       << wrong->err;
-  EXPECT_EQ(tuf::Repository::ReadTargets(repo)->targets.count(
-                std::string("hull-immutable-amd64-") + kV2 + ".usr.erofs"),
+  EXPECT_EQ(tuf::Repository::ReadTargets(repo)->targets.count(std::string("hull-immutable-amd64-") +
+                                                              kV2 + ".usr.erofs"),
             0u);
   auto bad = hull::RunAllowFailure(
       Command{.argv = {hull_bin, "release", "add", repo, inputs_->dir(), "--keys", keys}});
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->exit_code, 2);
-  EXPECT_NE(bad->err.find("holds neither payload.json nor disk.raw"), std::string::npos) << bad->err;
+  EXPECT_NE(bad->err.find("holds neither payload.json nor disk.raw"), std::string::npos)
+      << bad->err;
 
   std::string image = Fresh(0, "cli-text");
   auto out = hull::RunAllowFailure(
@@ -461,7 +468,8 @@ TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
                        repo + "/1.root.json", "--disk", image, "--machine-id", ""}});
   ASSERT_TRUE(out.ok());
   ASSERT_EQ(out->exit_code, 0) << out->err;
-  EXPECT_NE(out->out.find(std::string("usr       delta from ") + kV0), std::string::npos) << out->out;
+  EXPECT_NE(out->out.find(std::string("usr       delta from ") + kV0), std::string::npos)
+      << out->out;
   EXPECT_NE(out->out.find("verity    recomputed"), std::string::npos) << out->out;
   EXPECT_NE(out->out.find("%); peak RSS "), std::string::npos) << out->out;
   std::printf("%s", out->out.c_str());

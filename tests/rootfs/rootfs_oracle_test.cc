@@ -1,6 +1,6 @@
 // The rootfs stages against the real tools: apt/gpgv refusing a repository
-// signed by an untrusted key, dpkg judging the path-filter prune, depmod on Debian's kernel modules, and one
-// compose of a small package set from deb.debian.org, shaped, packed twice
+// signed by an untrusted key, dpkg judging the path-filter prune, depmod on Debian's kernel
+// modules, and one compose of a small package set from deb.debian.org, shaped, packed twice
 // (byte-identical) and checked with fsck.erofs / dump.erofs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -135,8 +135,8 @@ TEST(PathFilterOracle, PruneLeavesWhatDpkgInstalls) {
              ShellQuote({PathFilterPruneHook()}) + " sh ours\n",
          d));
   auto listing = [&](const std::string& root) {
-    auto r = hull::Run(Command{.argv = {"sh", "-c", "find usr -printf '%y %p\\n' | sort"},
-                               .cwd = d + "/" + root});
+    auto r = hull::Run(
+        Command{.argv = {"sh", "-c", "find usr -printf '%y %p\\n' | sort"}, .cwd = d + "/" + root});
     return r.ok() ? r->out : r.error().ToString();
   };
   const std::string ours = listing("ours");

@@ -34,27 +34,27 @@ TEST(Compose, MmdebstrapArgv) {
   ASSERT_EQ(d.size(), 2u);
   EXPECT_THAT(
       BuildMmdebstrapArgv(o, "/c/tree", "/c/debs"),
-      ElementsAre(
-          "mmdebstrap", "--mode=unshare", "--variant=essential", "--architectures=amd64",
-          "--components=main,contrib", "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
-          "--format=directory", "--setup-hook=" + PathFilterSetupHook(),
-          "--extract-hook=" + PathFilterPruneHook(),
-          "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
-          R"(--setup-hook=mkdir -p "$1"/etc/apt/preferences.d && printf )"
-          R"('Package: usrmerge\nPin: release *\nPin-Priority: -1\n' > )"
-          R"("$1"/etc/apt/preferences.d/hull-no-usrmerge)",
-          R"(--customize-hook=rm "$1"/etc/apt/preferences.d/hull-no-usrmerge)",
-          "--essential-hook=" + DivertHook(d[0]), "--customize-hook=" + RestoreHook(d[0]),
-          "--essential-hook=" + DivertHook(d[1]), "--customize-hook=" + RestoreHook(d[1]),
-          "--include=kmod,runc", "--skip=essential/unlink",
-          R"(--setup-hook=mkdir -p "$1"/var/cache/apt/archives && )"
-          R"(if ls /c/debs | grep -q '\.deb$'; then cp -n --link /c/debs/*.deb )"
-          R"("$1"/var/cache/apt/archives/ 2>/dev/null || cp -n /c/debs/*.deb )"
-          R"("$1"/var/cache/apt/archives/; fi)",
-          R"(--customize-hook=if ls "$1"/var/cache/apt/archives | grep -q '\.deb$'; then )"
-          R"(cp -n --link "$1"/var/cache/apt/archives/*.deb /c/debs/ 2>/dev/null || )"
-          R"(cp -n "$1"/var/cache/apt/archives/*.deb /c/debs/; fi)",
-          "bookworm", "/c/tree", "http://deb.debian.org/debian"));
+      ElementsAre("mmdebstrap", "--mode=unshare", "--variant=essential", "--architectures=amd64",
+                  "--components=main,contrib",
+                  "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg", "--format=directory",
+                  "--setup-hook=" + PathFilterSetupHook(),
+                  "--extract-hook=" + PathFilterPruneHook(),
+                  "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+                  R"(--setup-hook=mkdir -p "$1"/etc/apt/preferences.d && printf )"
+                  R"('Package: usrmerge\nPin: release *\nPin-Priority: -1\n' > )"
+                  R"("$1"/etc/apt/preferences.d/hull-no-usrmerge)",
+                  R"(--customize-hook=rm "$1"/etc/apt/preferences.d/hull-no-usrmerge)",
+                  "--essential-hook=" + DivertHook(d[0]), "--customize-hook=" + RestoreHook(d[0]),
+                  "--essential-hook=" + DivertHook(d[1]), "--customize-hook=" + RestoreHook(d[1]),
+                  "--include=kmod,runc", "--skip=essential/unlink",
+                  R"(--setup-hook=mkdir -p "$1"/var/cache/apt/archives && )"
+                  R"(if ls /c/debs | grep -q '\.deb$'; then cp -n --link /c/debs/*.deb )"
+                  R"("$1"/var/cache/apt/archives/ 2>/dev/null || cp -n /c/debs/*.deb )"
+                  R"("$1"/var/cache/apt/archives/; fi)",
+                  R"(--customize-hook=if ls "$1"/var/cache/apt/archives | grep -q '\.deb$'; then )"
+                  R"(cp -n --link "$1"/var/cache/apt/archives/*.deb /c/debs/ 2>/dev/null || )"
+                  R"(cp -n "$1"/var/cache/apt/archives/*.deb /c/debs/; fi)",
+                  "bookworm", "/c/tree", "http://deb.debian.org/debian"));
   // A cache path with a space is quoted for mmdebstrap's hook shell.
   auto argv = BuildMmdebstrapArgv(o, "/tree", "/my cache/debs");
   EXPECT_THAT(argv[18], HasSubstr("cp -n --link '/my cache/debs'/*.deb "));

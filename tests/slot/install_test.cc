@@ -13,10 +13,10 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "gpt/dps.h"
+#include "release/publish.h"
 #include "slot/fault.h"
 #include "slot/fixture.h"
 #include "slot/installer.h"
-#include "release/publish.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 

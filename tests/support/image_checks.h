@@ -34,9 +34,9 @@ inline std::string SourceDir() {
 // tests/data/spdx/validate.py SCHEMA DOC: exit 0 valid, 1 with violations.
 inline Result<ProcessOutput> ValidateSpdx(const std::string& doc) {
   const std::string d = SourceDir() + "/tests/data/spdx";
-  return RunAllowFailure(Command{.argv = {"python3", d + "/validate.py",
-                                          d + "/spdx-schema-2.3.json", doc},
-                                 .install_hint = "apt-get install python3-jsonschema"});
+  return RunAllowFailure(
+      Command{.argv = {"python3", d + "/validate.py", d + "/spdx-schema-2.3.json", doc},
+              .install_hint = "apt-get install python3-jsonschema"});
 }
 
 inline void ExpectValidSpdx23(const std::string& sbom, const std::string& scratch) {

@@ -136,7 +136,8 @@ class IsOkAndHoldsMatcher {
   template <typename R>
   class Impl : public ::testing::MatcherInterface<R> {
    public:
-    using Value = std::remove_cvref_t<decltype(std::declval<const std::remove_cvref_t<R>&>().value())>;
+    using Value =
+        std::remove_cvref_t<decltype(std::declval<const std::remove_cvref_t<R>&>().value())>;
     explicit Impl(const InnerMatcher& inner)
         : inner_(::testing::SafeMatcherCast<const Value&>(inner)) {}
     bool MatchAndExplain(R r, ::testing::MatchResultListener* listener) const override {
@@ -183,7 +184,7 @@ IsOkAndHoldsMatcher<std::decay_t<InnerMatcher>> IsOkAndHolds(InnerMatcher&& inne
 // that prints the error. Like ASSERT_*, only in functions returning void.
 #define ASSERT_OK_AND_ASSIGN(decl, expr) \
   HULL_ASSERT_OK_AND_ASSIGN_IMPL_(HULL_CONCAT_(hull_assign_r_, __LINE__), decl, expr)
-#define HULL_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, decl, expr)                    \
-  auto tmp = (expr);                                                       \
+#define HULL_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, decl, expr)                             \
+  auto tmp = (expr);                                                                 \
   ASSERT_THAT(tmp, ::hull::testing::IsOk()) << "in ASSERT_OK_AND_ASSIGN(" #expr ")"; \
   decl = std::move(tmp).value()

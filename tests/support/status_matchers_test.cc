@@ -19,8 +19,9 @@ Result<int> Seven() { return 7; }
 Status Fine() { return Ok(); }
 // A two-layer chain, as a library would return it.
 Result<int> Crc() {
-  return Result<int>(Error(ErrorCode::kCorrupt, "CRC mismatch")).Context("backup header").Context(
-      "reading GPT of disk.raw");
+  return Result<int>(Error(ErrorCode::kCorrupt, "CRC mismatch"))
+      .Context("backup header")
+      .Context("reading GPT of disk.raw");
 }
 Status Missing() { return Error(ErrorCode::kNotFound, "no such key"); }
 
@@ -30,7 +31,8 @@ TEST(StatusMatchers, PassWhenTheyShould) {
   ASSERT_OK(Seven());
   EXPECT_ERROR(Crc(), ErrorCode::kCorrupt);
   ASSERT_ERROR(Missing(), ErrorCode::kNotFound);
-  EXPECT_THAT(Crc(), ErrorIs(ErrorCode::kCorrupt, "reading GPT of disk.raw: backup header: CRC mismatch"));
+  EXPECT_THAT(Crc(),
+              ErrorIs(ErrorCode::kCorrupt, "reading GPT of disk.raw: backup header: CRC mismatch"));
   EXPECT_THAT(Crc(), ErrorIs(ErrorCode::kCorrupt, HasSubstr("backup header: ")));
   EXPECT_THAT(Seven(), IsOkAndHolds(7));
   EXPECT_THAT(Seven(), IsOkAndHolds(Not(Eq(8))));

@@ -42,8 +42,11 @@ json TargetsWith(json delegations) {
 }
 
 json Role(const std::string& name) {
-  return json{{"name", name}, {"keyids", json::array()}, {"threshold", 1},
-              {"terminating", false}, {"paths", {"*"}}};
+  return json{{"name", name},
+              {"keyids", json::array()},
+              {"threshold", 1},
+              {"terminating", false},
+              {"paths", {"*"}}};
 }
 
 TEST(Delegation, ParsesRolesInOrder) {
@@ -59,8 +62,8 @@ TEST(Delegation, MalformedDelegationsAreCorrupt) {
   both["path_hash_prefixes"] = {"00"};
   json neither = Role("x");
   neither.erase("paths");
-  for (const json& roles : {json{Role("x"), Role("x")}, json{Role("snapshot")}, json{both},
-                            json{neither}}) {
+  for (const json& roles :
+       {json{Role("x"), Role("x")}, json{Role("snapshot")}, json{both}, json{neither}}) {
     auto t = ParseTargets(TargetsWith({{"keys", json::object()}, {"roles", roles}}));
     ASSERT_FALSE(t.ok()) << roles.dump();
     EXPECT_EQ(t.error().code(), ErrorCode::kCorrupt) << roles.dump();

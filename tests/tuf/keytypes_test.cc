@@ -128,8 +128,7 @@ TEST_P(WriterKeyTypes, RepositorySignedWithTheTypeRefreshes) {
 
 INSTANTIATE_TEST_SUITE_P(All, WriterKeyTypes,
                          ::testing::Values(crypto::KeyType::kEd25519, crypto::KeyType::kEcdsaP256,
-                                           crypto::KeyType::kEcdsaP384,
-                                           crypto::KeyType::kRsa2048));
+                                           crypto::KeyType::kEcdsaP384, crypto::KeyType::kRsa2048));
 
 }  // namespace
 }  // namespace hull::tuf

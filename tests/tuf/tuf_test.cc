@@ -21,7 +21,8 @@ int64_t WriterClock() { return kT0; }
 
 TEST(CanonicalJson, SortsAndEscapesMinimally) {
   json j = json::parse(R"({"b":[1,true,null],"a":"q\"\\\n","c":{"z":1,"y":-2}})");
-  EXPECT_EQ(*CanonicalJson(j), "{\"a\":\"q\\\"\\\\\n\",\"b\":[1,true,null],\"c\":{\"y\":-2,\"z\":1}}");
+  EXPECT_EQ(*CanonicalJson(j),
+            "{\"a\":\"q\\\"\\\\\n\",\"b\":[1,true,null],\"c\":{\"y\":-2,\"z\":1}}");
   EXPECT_ERROR(CanonicalJson(json(1.5)), ErrorCode::kInvalidArgument);
 }
 
@@ -211,8 +212,8 @@ TEST_F(TufFixture, RootRotation) {
   r.roles[Role::kRoot] = RoleKeys{{KeyId(k)}, 1};
   r.version = 2;
   // Signed only by the new key: the old root's threshold is not met.
-  ASSERT_OK(WriteFileAtomic(repo_ + "/2.root.json",
-                              *SignEnvelope(RootToJson(r), {&*new_root_key})));
+  ASSERT_OK(
+      WriteFileAtomic(repo_ + "/2.root.json", *SignEnvelope(RootToJson(r), {&*new_root_key})));
   Status st = Refresh();
   ASSERT_ERROR(st, ErrorCode::kBadSignature);
   EXPECT_EQ(st.error().ToString(),
@@ -220,7 +221,7 @@ TEST_F(TufFixture, RootRotation) {
             "signature(s) from root keys, threshold is 1");
   // Signed by both old and new keys: accepted and persisted.
   ASSERT_OK(WriteFileAtomic(repo_ + "/2.root.json",
-                              *SignEnvelope(RootToJson(r), {&keys_.root, &*new_root_key})));
+                            *SignEnvelope(RootToJson(r), {&keys_.root, &*new_root_key})));
   auto c = MakeClient();
   ASSERT_OK(c->Refresh());
   EXPECT_EQ(c->root().version, 2u);
@@ -244,19 +245,18 @@ TEST(DirFetcher, StreamsInMiBPieces) {
   Bytes got;
   std::vector<size_t> pieces;
   ASSERT_OK(fetcher->FetchTo("t.bin", data.size(), [&](ByteSpan p) {
-                        pieces.push_back(p.size());
-                        got.insert(got.end(), p.begin(), p.end());
-                        return Status{};
-                      }));
+    pieces.push_back(p.size());
+    got.insert(got.end(), p.begin(), p.end());
+    return Status{};
+  }));
   EXPECT_EQ(got, data);
   EXPECT_EQ(pieces, (std::vector<size_t>{1 << 20, 1 << 20, 7}));
   Status capped = fetcher->FetchTo("t.bin", data.size() - 1, [](ByteSpan) { return Status{}; });
   ASSERT_FALSE(capped.ok());
   EXPECT_EQ(capped.error().ToString(),
             fmt::format("'t.bin' is longer than the {} bytes allowed", data.size() - 1));
-  Status sink_error = fetcher->FetchTo("t.bin", data.size(), [](ByteSpan) -> Status {
-    return Error(ErrorCode::kIo, "disk full");
-  });
+  Status sink_error = fetcher->FetchTo(
+      "t.bin", data.size(), [](ByteSpan) -> Status { return Error(ErrorCode::kIo, "disk full"); });
   ASSERT_FALSE(sink_error.ok());
   EXPECT_EQ(sink_error.error().ToString(), "disk full");
   auto missing = fetcher->Fetch("none.json", 10);

@@ -8,9 +8,9 @@
 #include "crypto/key.h"
 #include "pe/authenticode.h"
 #include "pe/pe.h"
+#include "support/debian_boot_files.h"
 #include "support/status_matchers.h"
 #include "uki/measure.h"
-#include "support/debian_boot_files.h"
 
 namespace hull::uki {
 namespace {

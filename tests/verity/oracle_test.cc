@@ -34,13 +34,12 @@ struct Case {
 
   std::string Name() const {
     return std::to_string(blocks) + "x" + std::to_string(data_bs) + "/" + std::to_string(hash_bs) +
-           " " + alg + " v" + std::to_string(format) + " salt=" +
-           (salt.size() > 12 ? std::to_string(salt.size() / 2) + "B" : salt) +
+           " " + alg + " v" + std::to_string(format) +
+           " salt=" + (salt.size() > 12 ? std::to_string(salt.size() / 2) + "B" : salt) +
            (superblock ? "" : " nosb") + (hash_offset ? " off=" + std::to_string(hash_offset) : "");
   }
   std::vector<std::string> Options() const {
-    std::vector<std::string> o = {"--hash=" + alg,
-                                  "--data-block-size=" + std::to_string(data_bs),
+    std::vector<std::string> o = {"--hash=" + alg, "--data-block-size=" + std::to_string(data_bs),
                                   "--hash-block-size=" + std::to_string(hash_bs),
                                   "--format=" + std::to_string(format), "--salt=" + salt};
     if (superblock) o.push_back("--uuid=0b7e5b59-1c16-4a2e-8d3c-1f0a9e6a7c11");
@@ -108,8 +107,8 @@ TEST_F(VerityOracle, AlgorithmsFormatsAndBlockSizes) {
     MakeData("data", blocks * 4096, 7);
     for (std::string alg : {"sha256", "sha1", "sha512"}) {
       for (int format : {0, 1}) {
-        for (auto [dbs, hbs] : {std::pair<uint32_t, uint32_t>{4096, 4096}, {4096, 1024},
-                                {1024, 4096}, {512, 512}}) {
+        for (auto [dbs, hbs] :
+             {std::pair<uint32_t, uint32_t>{4096, 4096}, {4096, 1024}, {1024, 4096}, {512, 512}}) {
           uint64_t b = blocks * 4096 / dbs;
           Compare({.blocks = b, .data_bs = dbs, .hash_bs = hbs, .alg = alg, .format = format},
                   Path("data"));
@@ -121,7 +120,8 @@ TEST_F(VerityOracle, AlgorithmsFormatsAndBlockSizes) {
 
 TEST_F(VerityOracle, SaltLengthsAndLayouts) {
   MakeData("data", 300 * 4096, 3);
-  for (std::string salt : {std::string("-"), std::string("aa"), std::string(64, 'c'), std::string(512, 'e')}) {
+  for (std::string salt :
+       {std::string("-"), std::string("aa"), std::string(64, 'c'), std::string(512, 'e')}) {
     Compare({.blocks = 300, .salt = salt}, Path("data"));
   }
   Compare({.blocks = 300, .superblock = false}, Path("data"));
@@ -165,8 +165,9 @@ TEST_F(VerityOracle, EachVerifiesTheOther) {
       Command{.argv = {HullBin(), "verity", "verify", Path("data"), Path("ref.hash"), last_root_}});
   ASSERT_TRUE(ours_bad.ok());
   EXPECT_EQ(ours_bad->exit_code, 1);
-  EXPECT_NE(ours_bad->err.find("data block 777 does not match its digest in hash block 8 (level 0)"),
-            std::string::npos)
+  EXPECT_NE(
+      ours_bad->err.find("data block 777 does not match its digest in hash block 8 (level 0)"),
+      std::string::npos)
       << ours_bad->err;
 }
 
@@ -183,9 +184,9 @@ TEST_F(VerityOracle, DumpMatchesVeritysetupDump) {
 
 TEST_F(VerityOracle, RootHashSignatureVerifiesWithOpenssl) {
   std::string key = Path("v.key"), crt = Path("v.crt"), sig = Path("sig.p7s");
-  auto gen = hull::Run(Command{.argv = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                                        "-subj", "/CN=verity", "-days", "1", "-keyout", key,
-                                        "-out", crt}});
+  auto gen = hull::Run(
+      Command{.argv = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                       "/CN=verity", "-days", "1", "-keyout", key, "-out", crt}});
   ASSERT_TRUE(gen.ok()) << gen.error().ToString();
   std::string root(64, 'a');
   auto s = hull::Run(Command{
@@ -197,11 +198,11 @@ TEST_F(VerityOracle, RootHashSignatureVerifiesWithOpenssl) {
                                       "-in", sig, "-content", Path("content"), "-certfile", crt,
                                       "-nointern", "-noverify", "-out", "/dev/null"}});
   EXPECT_TRUE(v.ok()) << v.error().ToString();
-  auto ours = hull::Run(
-      Command{.argv = {HullBin(), "verity", "verify-sig", root, sig, "--cert", crt}});
+  auto ours =
+      hull::Run(Command{.argv = {HullBin(), "verity", "verify-sig", root, sig, "--cert", crt}});
   EXPECT_TRUE(ours.ok());
-  auto wrong = hull::RunAllowFailure(
-      Command{.argv = {HullBin(), "verity", "verify-sig", std::string(64, 'b'), sig, "--cert", crt}});
+  auto wrong = hull::RunAllowFailure(Command{
+      .argv = {HullBin(), "verity", "verify-sig", std::string(64, 'b'), sig, "--cert", crt}});
   ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(wrong->exit_code, 1);
 }

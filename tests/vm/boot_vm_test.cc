@@ -7,9 +7,9 @@
 //   - a UKI whose usrhash= matches no partition: hull-init halts, saying so.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
@@ -131,17 +131,19 @@ TEST_F(BootVm, FlippedByteInUsrGivesEioAtThatBlock) {
   // extent with dump.erofs on the partition's bytes.
   uint64_t usr = PartitionOffset(img, 2);
   std::string part = dir_->path() + "/usr.erofs";
-  Sh(fmt::format("dd if='{}' of='{}' bs=1M iflag=skip_bytes,count_bytes skip={} count={} status=none",
-                 img, part, usr, manifest_["sizes"]["usr_erofs_bytes"].get<uint64_t>()));
-  std::string file = fmt::format(
-      "/lib/modules/{}/kernel/drivers/net/ethernet/mellanox/mlx5/core/mlx5_core.ko",
-      manifest_["kernel"].get<std::string>());
-  std::string ext = ShOut(fmt::format("dump.erofs -e --path='{}' '{}' | awk '$1==\"0:\" {{print $7}}'",
-                                      file, part));
+  Sh(fmt::format(
+      "dd if='{}' of='{}' bs=1M iflag=skip_bytes,count_bytes skip={} count={} status=none", img,
+      part, usr, manifest_["sizes"]["usr_erofs_bytes"].get<uint64_t>()));
+  std::string file =
+      fmt::format("/lib/modules/{}/kernel/drivers/net/ethernet/mellanox/mlx5/core/mlx5_core.ko",
+                  manifest_["kernel"].get<std::string>());
+  std::string ext = ShOut(
+      fmt::format("dump.erofs -e --path='{}' '{}' | awk '$1==\"0:\" {{print $7}}'", file, part));
   ASSERT_FALSE(ext.empty()) << "no extent for " << file;
   uint64_t phys = std::stoull(ext.substr(0, ext.find('.')));
   uint64_t at = phys + 100;
-  Sh(fmt::format("printf '\\377' | dd of='{}' bs=1 seek={} conv=notrunc status=none", img, usr + at));
+  Sh(fmt::format("printf '\\377' | dd of='{}' bs=1 seek={} conv=notrunc status=none", img,
+                 usr + at));
   int rc = -1;
   json j = Boot({img, "--validate", "--once"}, &rc);
   EXPECT_EQ(rc, 1);
@@ -184,8 +186,8 @@ TEST_F(BootVm, UsrhashMatchingNoPartitionHaltsInHullInit) {
   Sh(fmt::format("sed 's/usrhash={}/usrhash={}/' '{}/cmdline.bin' > '{}/cmdline.new'", root, wrong,
                  d, d));
   auto u = Hull({"uki", "build", "--linux", d + "/linux.bin", "--initrd", d + "/initrd.bin",
-                 "--cmdline", "@" + d + "/cmdline.new", "--os-release", d + "/osrel.bin",
-                 "--uname", ShOut("cat " + d + "/uname.bin"), "--out", d + "/wrong.efi"});
+                 "--cmdline", "@" + d + "/cmdline.new", "--os-release", d + "/osrel.bin", "--uname",
+                 ShOut("cat " + d + "/uname.bin"), "--out", d + "/wrong.efi"});
   ASSERT_TRUE(u.ok() && u->exit_code == 0) << (u.ok() ? u->err : "");
   auto s = Hull({"sign", d + "/wrong.efi", "--key", Keys() + "/db.key", "--cert",
                  Keys() + "/db.crt", "--out", d + "/wrong.signed.efi"});

@@ -13,10 +13,10 @@
 //      bad, reports the rollback and never installs N+2 again.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -80,7 +80,8 @@ class Nginx {
     return Ok();
   }
   ~Nginx() {
-    if (started_) (void)RunAllowFailure(Command{.argv = {"nginx", "-p", dir_, "-c", conf_, "-s", "stop"}});
+    if (started_)
+      (void)RunAllowFailure(Command{.argv = {"nginx", "-p", dir_, "-c", conf_, "-s", "stop"}});
   }
   int port() const { return port_; }
 
@@ -99,10 +100,11 @@ std::string SpecText(int port, const std::string& root, const std::string& healt
   size_t a = text.find("\nupdate:\n"), b = text.find("\nsigning:");
   if (a == std::string::npos || b == std::string::npos) return "";
   return text.substr(0, a + 1) +
-         fmt::format("update:\n  repository: http://10.0.2.2:{}/repo/\n  trusted_root: {}\n"
-                     "  channel: stable\n  upgrade_channel: NodeImage\n  boot_tries: 1\n"
-                     "  health_units: [{}]\n  event_console: /dev/ttyS0\n",
-                     port, root, health_units) +
+         fmt::format(
+             "update:\n  repository: http://10.0.2.2:{}/repo/\n  trusted_root: {}\n"
+             "  channel: stable\n  upgrade_channel: NodeImage\n  boot_tries: 1\n"
+             "  health_units: [{}]\n  event_console: /dev/ttyS0\n",
+             port, root, health_units) +
          text.substr(b);
 }
 
@@ -135,8 +137,8 @@ class UpdateVm : public ::testing::Test {
     EXPECT_FALSE(text.empty());
     EXPECT_TRUE(WriteFileAtomic(spec, text).ok());
     std::string out = d_ + "/image-" + version;
-    json m = HullJson({"build", spec, "--keys", d_ + "/keys", "--out", out, "--version", version,
-                       "--json"});
+    json m = HullJson(
+        {"build", spec, "--keys", d_ + "/keys", "--out", out, "--version", version, "--json"});
     Built b{.manifest = m};
     for (auto& [name, _] : m["outputs"].items())
       if (name.ends_with(".raw")) b.image = out + "/" + name;
@@ -145,9 +147,9 @@ class UpdateVm : public ::testing::Test {
   }
 
   void Publish(const Built& b) {
-    json r = HullJson({"release", "add", d_ + "/www/repo", b.image, "--keys", d_ + "/repo-keys",
-                       "--channel", "stable", "--delta-level", "3", "--chunk-level", "3",
-                       "--json"});
+    json r =
+        HullJson({"release", "add", d_ + "/www/repo", b.image, "--keys", d_ + "/repo-keys",
+                  "--channel", "stable", "--delta-level", "3", "--chunk-level", "3", "--json"});
     EXPECT_FALSE(r.is_discarded());
   }
 
@@ -210,8 +212,9 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   ASSERT_TRUE(run.ok()) << run.error().ToString();
   std::string story;
   for (const auto& e : events) story += e.dump() + "\n";
-  ASSERT_EQ(run->outcome, vm::Outcome::kStopLine)
-      << "events:\n" << story << "console:\n" << vm::Tail(run->console, 60);
+  ASSERT_EQ(run->outcome, vm::Outcome::kStopLine) << "events:\n"
+                                                  << story << "console:\n"
+                                                  << vm::Tail(run->console, 60);
   SCOPED_TRACE("events:\n" + story);
 
   auto find = [&](const std::string& ev, const std::string& key, const std::string& value,

@@ -14,8 +14,8 @@
 namespace hull::vm {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -33,7 +33,8 @@ TEST(QemuArgv, SecureBootTpmAndDisks) {
   auto a = QemuArgv(m);
   EXPECT_TRUE(Has(a, "q35,accel=tcg,smm=on"));
   EXPECT_TRUE(Has(a, "driver=cfi.pflash01,property=secure,value=on"));
-  EXPECT_TRUE(Has(a, "if=pflash,format=raw,unit=0,readonly=on,file=" + std::string(kOvmfCodeSecureBoot)));
+  EXPECT_TRUE(
+      Has(a, "if=pflash,format=raw,unit=0,readonly=on,file=" + std::string(kOvmfCodeSecureBoot)));
   EXPECT_TRUE(Has(a, "if=none,id=disk0,format=qcow2,file=/t/o.qcow2"));
   EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk0,bootindex=0"));
   EXPECT_TRUE(Has(a, "if=none,id=disk1,format=raw,file=/t/r.tar,readonly=on"));
@@ -73,13 +74,16 @@ TEST(OciArchive, ContentAddressedAndReadableByTar) {
   ASSERT_OK(t);
   const std::string d = t->path();
   ASSERT_OK(WriteFileAtomic(d + "/payload", std::string("#!/bin/true\n"), 0755));
-  OciProbe p{.binary = d + "/payload", .entry_name = "probe", .entrypoint = {"/probe"},
+  OciProbe p{.binary = d + "/payload",
+             .entry_name = "probe",
+             .entrypoint = {"/probe"},
              .out = d + "/oci.tar"};
   ASSERT_OK(MakeOciProbeArchive(p));
   EXPECT_EQ(std::filesystem::file_size(d + "/oci.tar") % (1 << 20), 0u);
   std::filesystem::create_directories(d + "/x");
   ASSERT_OK(hull::Run(Command{.argv = {"bsdtar", "-xf", d + "/oci.tar", "-C", d + "/x"}}));
-  auto sums = hull::Run(Command{.argv = {"sh", "-c", "cd " + d + "/x/blobs/sha256 && sha256sum *"}});
+  auto sums =
+      hull::Run(Command{.argv = {"sh", "-c", "cd " + d + "/x/blobs/sha256 && sha256sum *"}});
   ASSERT_OK(sums);
   size_t lines = 0;
   for (size_t pos = 0; pos < sums->out.size(); ++lines) {
@@ -91,8 +95,8 @@ TEST(OciArchive, ContentAddressedAndReadableByTar) {
   auto index = json::parse(*ReadFileText(d + "/x/index.json"));
   const auto& m = index["manifests"][0];
   EXPECT_EQ(m["annotations"]["io.containerd.image.name"], kProbeImageRef);
-  auto manifest = json::parse(*ReadFileText(
-      d + "/x/blobs/sha256/" + m["digest"].get<std::string>().substr(7)));
+  auto manifest =
+      json::parse(*ReadFileText(d + "/x/blobs/sha256/" + m["digest"].get<std::string>().substr(7)));
   std::string layer = manifest["layers"][0]["digest"].get<std::string>().substr(7);
   auto list = hull::Run(Command{.argv = {"bsdtar", "-tvf", d + "/x/blobs/sha256/" + layer}});
   ASSERT_OK(list);
@@ -150,8 +154,8 @@ TEST_F(Judging, EachWrongFactFailsItsCheck) {
       {"usr-read-only", [](json& j, Expectations&) { j["phase1"]["usr"].erase("write_errno"); }},
       {"usr-full-scan",
        [](json& j, Expectations&) {
-         j["phase1"]["usr_scan"] = {{"ok", false}, {"error", "Input/output error"},
-                                    {"error_offset", 4096}};
+         j["phase1"]["usr_scan"] = {
+             {"ok", false}, {"error", "Input/output error"}, {"error_offset", 4096}};
        }},
       {"secure-boot", [](json&, Expectations& e) { e.secure_boot = true; }},
       {"pcr11", [](json&, Expectations& e) { e.tpm = true; }},

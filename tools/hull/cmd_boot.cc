@@ -55,13 +55,15 @@ void RegisterBoot(CLI::App& app, Context& ctx) {
   b->add_flag("--once", a->once, "With --validate: skip the reboot that checks persistence");
   b->add_flag("--secure-boot", a->o.secure_boot,
               "Secure Boot firmware with PK/KEK/db from --keys enrolled");
-  b->add_option("--keys", a->o.keys_dir, "Key directory (PK.crt, KEK.crt, db.crt) for --secure-boot");
+  b->add_option("--keys", a->o.keys_dir,
+                "Key directory (PK.crt, KEK.crt, db.crt) for --secure-boot");
   b->add_flag("--tpm", a->o.tpm, "Attach a swtpm TPM 2.0 (PCR 11 is then checked)");
   b->add_option("--timeout", a->o.timeout_seconds, "Seconds before giving up (default 600)");
   b->add_option("--memory", a->o.memory_mib, "Guest memory in MiB (default 2048)");
   b->add_option("--console-log", a->o.console_log, "Keep the serial console log in this file");
-  b->add_option("--accel", a->o.accel, "kvm, tcg or auto (default: KVM only if a probe guest "
-                                       "runs under it)");
+  b->add_option("--accel", a->o.accel,
+                "kvm, tcg or auto (default: KVM only if a probe guest "
+                "runs under it)");
   b->add_option("--agent", a->o.agent_binary,
                 "hull-agent for the validation container (default: next to hull)");
   b->add_flag("--json", a->json, "Print the result and the guest's facts as JSON");

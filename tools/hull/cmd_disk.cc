@@ -35,8 +35,10 @@ nlohmann::json TableJson(const gpt::Table& t) {
                      {"tries", gpt::Tries(p.attributes)},
                      {"successful", gpt::Successful(p.attributes)}});
   }
-  return {{"sector_size", t.sector_size}, {"disk_guid", t.disk_guid.ToString()},
-          {"first_usable_lba", t.first_usable_lba}, {"last_usable_lba", t.last_usable_lba},
+  return {{"sector_size", t.sector_size},
+          {"disk_guid", t.disk_guid.ToString()},
+          {"first_usable_lba", t.first_usable_lba},
+          {"last_usable_lba", t.last_usable_lba},
           {"partitions", parts}};
 }
 
@@ -91,8 +93,9 @@ void RegisterDisk(CLI::App& app, Context& ctx) {
   create->add_option("--out", a->out, "Output image (replaced atomically)")->required();
   create->add_option("--format", a->format, "raw (default), vhd (fixed, Azure), qcow2, vhdx")
       ->check(CLI::IsMember({"raw", "vhd", "qcow2", "vhdx"}));
-  create->add_option("--sector-size", a->sector_size,
-                     "Logical sector size: 512 or 4096 (default: the layout's, else 512)")
+  create
+      ->add_option("--sector-size", a->sector_size,
+                   "Logical sector size: 512 or 4096 (default: the layout's, else 512)")
       ->check(CLI::IsMember({512, 4096}));
   create->add_flag("--json", a->json, "Print the partition table as JSON");
   create->footer(

@@ -43,8 +43,7 @@ int RunInit(const ReleaseArgs& a) {
                           crypto::ParseKeyType(a.key_type).Context("--key-type"));
     HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/true, type));
     HULL_TRY(tuf::Repository::Init(a.repo, keys));
-    std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(),
-                a.keys.c_str());
+    std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(), a.keys.c_str());
     std::printf("Give nodes %s/1.root.json as their trusted root.\n", a.repo.c_str());
     return Ok();
   };
@@ -55,11 +54,12 @@ int RunAddFile(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
     HULL_TRY(tuf::ParseReleaseVersion(a.version).Context("--version"));
     HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/false));
-    std::string name = a.name.empty()
-                           ? fmt::format("hull-{}-{}-{}.raw", a.flavor, a.arch, a.version)
-                           : a.name;
-    nlohmann::json custom{{"flavor", a.flavor},   {"arch", a.arch},
-                          {"version", a.version}, {"channel", a.channel},
+    std::string name =
+        a.name.empty() ? fmt::format("hull-{}-{}-{}.raw", a.flavor, a.arch, a.version) : a.name;
+    nlohmann::json custom{{"flavor", a.flavor},
+                          {"arch", a.arch},
+                          {"version", a.version},
+                          {"channel", a.channel},
                           {"rollout_percent", a.rollout}};
     HULL_TRY(tuf::Repository::AddTarget(a.repo, keys, a.file, name, custom));
     std::printf("Published %s as %s (%s, %s, channel %s).\n", a.file.c_str(), name.c_str(),
@@ -101,7 +101,8 @@ void PrintPublished(const ReleaseArgs& a, const release::PublishResult& r) {
 
 int RunAdd(const ReleaseArgs& a) {
   if (a.rollout > 100)
-    return ReportError(Error(ErrorCode::kInvalidArgument, "release add: --rollout is a percentage"));
+    return ReportError(
+        Error(ErrorCode::kInvalidArgument, "release add: --rollout is a percentage"));
   if (a.whole_file || !a.name.empty()) return RunAddFile(a);
   auto run = [&]() -> Result<release::PublishResult> {
     HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/false));
@@ -196,8 +197,9 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
                   "directory (hull slot extract)")
       ->required();
   add->add_option("--keys", a->keys, "Key directory")->required();
-  add->add_option("--version", a->version,
-                  "Release version YYYYMM.DD.N (payloads carry theirs; required with --whole-file)");
+  add->add_option(
+      "--version", a->version,
+      "Release version YYYYMM.DD.N (payloads carry theirs; required with --whole-file)");
   add->add_option("--channel", a->channel, "Channel (default stable)");
   add->add_option("--flavor", a->flavor, "Image flavor (default immutable)");
   add->add_option("--arch", a->arch, "Architecture (default amd64)");
@@ -210,8 +212,9 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   add->add_option("--threads", a->threads, "zstd worker threads for the deltas (default 0: one)");
   add->add_flag("--whole-file", a->whole_file,
                 "Publish SOURCE as one opaque target (no payload, deltas or chunks)");
-  add->add_option("--name", a->name,
-                  "With --whole-file (implied): target name (default hull-FLAVOR-ARCH-VERSION.raw)");
+  add->add_option(
+      "--name", a->name,
+      "With --whole-file (implied): target name (default hull-FLAVOR-ARCH-VERSION.raw)");
   add->add_flag("--json", a->json, "Print targets, chunk statistics and per-step timings as JSON");
   add->footer(
       "Example: hull release add repo/ out/disk.raw --keys keys/ --channel beta --rollout 10\n"

@@ -3,10 +3,10 @@
 
 #include "cli.h"
 #include "crypto/key.h"
+#include "release/publish.h"
 #include "slot/installer.h"
 #include "slot/payload.h"
 #include "slot/state.h"
-#include "release/publish.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 
@@ -37,15 +37,19 @@ std::string MachineId(const std::string& option) {
 nlohmann::json ApplyJson(const slot::ApplyResult& r) {
   nlohmann::json pieces = nlohmann::json::object();
   for (const auto& [k, m] : r.pieces) {
-    pieces[k] = {{"method", m.method}, {"downloaded_bytes", m.downloaded},
-                 {"full_bytes", m.full_size}};
+    pieces[k] = {
+        {"method", m.method}, {"downloaded_bytes", m.downloaded}, {"full_bytes", m.full_size}};
     if (!m.fallback.empty()) pieces[k]["fallback"] = m.fallback;
   }
-  nlohmann::json j{{"version", r.version},          {"root_hash", r.root_hash},
-                   {"up_to_date", r.up_to_date},    {"ahead_of_channel", r.ahead_of_channel},
+  nlohmann::json j{{"version", r.version},
+                   {"root_hash", r.root_hash},
+                   {"up_to_date", r.up_to_date},
+                   {"ahead_of_channel", r.ahead_of_channel},
                    {"downloaded_bytes", r.downloaded},
-                   {"full_bytes", r.full_size},     {"pieces", pieces},
-                   {"held_back", r.held_back},      {"peak_rss_bytes", r.peak_rss}};
+                   {"full_bytes", r.full_size},
+                   {"pieces", pieces},
+                   {"held_back", r.held_back},
+                   {"peak_rss_bytes", r.peak_rss}};
   if (!r.up_to_date && !r.ahead_of_channel)
     j["install"] = {{"slot", r.install.slot},
                     {"uki_file", r.install.uki_file},
@@ -73,7 +77,7 @@ int RunStatus(const SlotArgs& a) {
     for (const auto& s : st->slots) {
       if (s.empty()) continue;
       checks[size_t(s.index)] = slot::CheckDiskSlot(*o->disk, s, slot::RootHashOfUuids(s),
-                                                     cert->has_value() ? &**cert : nullptr);
+                                                    cert->has_value() ? &**cert : nullptr);
       failed |= !checks[size_t(s.index)]->ok();
     }
   }
@@ -192,7 +196,8 @@ int RunApply(const SlotArgs& a) {
     const slot::PieceMethod& m = it->second;
     std::printf("  %-9s %-32s %12llu of %llu bytes%s%s\n", k, m.method.c_str(),
                 (unsigned long long)m.downloaded, (unsigned long long)m.full_size,
-                m.fallback.empty() ? "" : "  (", m.fallback.empty() ? "" : (m.fallback + ")").c_str());
+                m.fallback.empty() ? "" : "  (",
+                m.fallback.empty() ? "" : (m.fallback + ")").c_str());
   }
   std::printf("Downloaded %llu of %llu bytes (%.1f%%); peak RSS %.1f MiB.\n",
               (unsigned long long)r->downloaded, (unsigned long long)r->full_size,

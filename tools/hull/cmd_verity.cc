@@ -175,21 +175,24 @@ int RunVerify(const VerityArgs& a) {
       HULL_ASSIGN_OR_RETURN(p, verity::ReadSuperblock(hash, a.hash_offset));
     }
     if (root.size() != crypto::DigestSize(p.algorithm)) {
-      return Errorf(ErrorCode::kInvalidArgument, "ROOT_HASH has {} bytes; {} needs {}",
-                    root.size(), crypto::DigestName(p.algorithm), crypto::DigestSize(p.algorithm));
+      return Errorf(ErrorCode::kInvalidArgument, "ROOT_HASH has {} bytes; {} needs {}", root.size(),
+                    crypto::DigestName(p.algorithm), crypto::DigestSize(p.algorithm));
     }
     HULL_ASSIGN_OR_RETURN(uint64_t size, data.Size());
-    Progress progress("verifying " + a.data, p.data_blocks ? p.data_blocks * p.data_block_size : size,
+    Progress progress("verifying " + a.data,
+                      p.data_blocks ? p.data_blocks * p.data_block_size : size,
                       a.json ? ProgressMode::kQuiet : ProgressMode::kAuto);
     verity::EngineOptions eo{a.threads, &progress};
     HULL_ASSIGN_OR_RETURN(auto r, verity::VerifyTree(data, hash, p, root, eo));
     progress.Finish();
     if (a.json) {
-      nlohmann::json j{{"ok", r.ok()}, {"root_hash", HexEncode(r.root_hash)},
-                       {"root_matches", r.root_matches}};
+      nlohmann::json j{
+          {"ok", r.ok()}, {"root_hash", HexEncode(r.root_hash)}, {"root_matches", r.root_matches}};
       nlohmann::json ms = nlohmann::json::array();
       for (const auto& m : r.mismatches) {
-        ms.push_back({{"level", m.level}, {"hash_block", m.hash_block}, {"child", m.child},
+        ms.push_back({{"level", m.level},
+                      {"hash_block", m.hash_block},
+                      {"child", m.child},
                       {"padding", m.padding}});
       }
       j["mismatches"] = ms;
@@ -277,8 +280,9 @@ void RegisterVerity(CLI::App& app, Context& ctx) {
   fmt->add_option("HASH", a->hash, "Hash file or device (replaced atomically)")->required();
   fmt->add_option("--uuid", a->uuid, "Superblock UUID (default: random)");
   AddTreeOptions(fmt, *a);
-  fmt->footer("Example: hull verity format usr.erofs usr.verity --salt=- --uuid=$(uuidgen)\n"
-              "Prints the root hash; pass it to 'verity verify' or the usrhash= cmdline.");
+  fmt->footer(
+      "Example: hull verity format usr.erofs usr.verity --salt=- --uuid=$(uuidgen)\n"
+      "Prints the root hash; pass it to 'verity verify' or the usrhash= cmdline.");
   fmt->callback([&ctx, a] { ctx.action = [a] { return RunFormat(*a); }; });
 
   auto* ver = verity->add_subcommand("verify", "Verify DATA against HASH and ROOT_HASH");
@@ -286,8 +290,9 @@ void RegisterVerity(CLI::App& app, Context& ctx) {
   ver->add_option("HASH", a->hash, "Hash file or device")->required();
   ver->add_option("ROOT_HASH", a->root_hash, "Expected root hash (hex)")->required();
   AddTreeOptions(ver, *a);
-  ver->footer("Parameters come from the superblock unless --no-superblock is given.\n"
-              "Exit status: 0 verified, 1 mismatch (the first bad block is named), 2 error.");
+  ver->footer(
+      "Parameters come from the superblock unless --no-superblock is given.\n"
+      "Exit status: 0 verified, 1 mismatch (the first bad block is named), 2 error.");
   ver->callback([&ctx, a] { ctx.action = [a] { return RunVerify(*a); }; });
 
   auto* dump = verity->add_subcommand("dump", "Print the superblock of HASH");
@@ -297,7 +302,8 @@ void RegisterVerity(CLI::App& app, Context& ctx) {
   dump->callback([&ctx, a] { ctx.action = [a] { return RunDump(*a); }; });
 
   auto* sign = verity->add_subcommand(
-      "sign", "Sign a root hash (PKCS#7 detached DER, as dm-verity root_hash_sig_key_desc expects)");
+      "sign",
+      "Sign a root hash (PKCS#7 detached DER, as dm-verity root_hash_sig_key_desc expects)");
   sign->add_option("ROOT_HASH", s->root_hash, "Root hash (hex)")->required();
   sign->add_option("--key", s->key, "Private key (PEM)")->required();
   sign->add_option("--cert", s->cert, "Signer certificate (PEM or DER)")->required();

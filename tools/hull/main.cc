@@ -35,21 +35,9 @@ int main(int argc, char** argv) {
 
   // One command group per line.
   const Registrar kGroups[] = {
-      RegisterVerity,
-      RegisterRelease,
-      RegisterDisk,
-      RegisterSign,
-      RegisterUki,
-      RegisterKeys,
-      RegisterInspect,
-      RegisterFleetlock,
-      RegisterCatalog,
-      RegisterSpec,
-      RegisterRootfs,
-      RegisterBuild,
-      RegisterBoot,
-      RegisterSlot,
-      RegisterDelta,
+      RegisterVerity, RegisterRelease, RegisterDisk,      RegisterSign,    RegisterUki,
+      RegisterKeys,   RegisterInspect, RegisterFleetlock, RegisterCatalog, RegisterSpec,
+      RegisterRootfs, RegisterBuild,   RegisterBoot,      RegisterSlot,    RegisterDelta,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 
