@@ -279,7 +279,7 @@ TEST_F(ReleaseTest, NodeAheadOfItsChannelIsNeverDowngraded) {
   auto keys = tuf::RoleKeySet::Load(keydir_, false);
   ASSERT_TRUE(keys.ok());
   ASSERT_TRUE(tuf::Repository::Init(repo, *keys).ok());
-  ASSERT_TRUE(PublishRelease(repo, *keys, releases_[0].dir, {}).ok());
+  ASSERT_TRUE(release::PublishRelease(repo, *keys, releases_[0].dir, {}).ok());
   std::string image = Fresh(1, "ahead");
   auto before = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, image);
   ASSERT_TRUE(before.ok());
