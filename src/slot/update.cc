@@ -117,7 +117,8 @@ struct Fetch {
     if (seed.empty()) return false;
     for (const Delta& d : deltas) {
       if (d.from_root_hash != active_root) continue;
-      std::string patch = tmp + "/" + d.target;
+      // A name this code makes: a target name is never a local path.
+      std::string patch = tmp + "/delta.patch";
       HULL_ASSIGN_OR_RETURN(m.downloaded, Target(d.target, patch));
       uint64_t length = 0;
       delta::ApplyExpect want;

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "tuf/target_name.h"
 
 namespace hull::tuf {
 namespace {
@@ -327,6 +328,7 @@ Result<std::string> Client::TargetPath(const std::string& name) const {
 }
 
 Result<std::string> Client::TargetPath(const std::string& name, const TargetFile& file) const {
+  HULL_TRY(CheckTargetName(name));
   const TargetFile* f = &file;
   std::string path = name;
   if (root_.consistent_snapshot) {
@@ -340,7 +342,8 @@ Result<std::string> Client::TargetPath(const std::string& name, const TargetFile
                ? h->second + "." + name
                : name.substr(0, slash + 1) + h->second + "." + name.substr(slash + 1);
   }
-  return "targets/" + path;
+  // Hex digests and the name's checked segments: encoding keeps the '/'.
+  return "targets/" + PercentEncodePath(path);
 }
 
 Result<Bytes> Client::FetchTarget(const std::string& name) {

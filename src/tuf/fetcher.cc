@@ -4,6 +4,7 @@
 
 #include "base/file.h"
 #include "http/client.h"
+#include "tuf/target_name.h"
 
 namespace hull::tuf {
 namespace {
@@ -19,7 +20,10 @@ class DirFetcher : public Fetcher {
  public:
   explicit DirFetcher(std::string dir) : dir_(std::move(dir)) {}
 
-  Status FetchTo(const std::string& path, uint64_t max_bytes, const Sink& sink) override {
+  Status FetchTo(const std::string& url_path, uint64_t max_bytes, const Sink& sink) override {
+    // The path is a URL path (target names arrive percent-encoded); on disk
+    // it is the decoded name, which must stay below the repository.
+    HULL_ASSIGN_OR_RETURN(std::string path, PercentDecodePath(url_path));
     if (path.find("..") != std::string::npos) {
       return Errorf(ErrorCode::kInvalidArgument, "refusing path '{}'", path);
     }
