@@ -4,7 +4,7 @@
 #   scripts/format.sh --check  changes nothing; lists each unformatted file and
 #                              fails (`make format-check`, the first step of
 #                              `make test`, so of CI)
-# The files: every tracked *.cc and *.h (git ls-files), or, outside a git
+# The files: every *.cc and *.h git tracks or would track (not ignored), or, outside a git
 # checkout, those under the source folders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ if ! "$cf" --version | grep -q 'version 14\.'; then
 fi
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  mapfile -t files < <(git ls-files -- '*.cc' '*.h')
+  mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.cc' '*.h')
 else
   mapfile -t files < <(find agent bench fuzz init src tests tools -name '*.cc' -o -name '*.h' | sort)
 fi

@@ -44,8 +44,8 @@ Status CheckTargetName(std::string_view name) {
   size_t start = 0;
   while (true) {
     size_t slash = name.find('/', start);
-    std::string_view seg =
-        name.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view seg = name.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (seg.empty()) return refuse("empty path segment (leading, trailing or doubled '/')");
     if (seg == "." || seg == "..") return refuse("'.' or '..' path segment");
     if (slash == std::string_view::npos) break;

@@ -14,9 +14,9 @@ namespace hull::tuf {
 namespace {
 
 TEST(TargetName, LegalNames) {
-  for (const char* name : {"a", "hull-immutable-amd64-202611.24.0.usr.erofs", "dir/file",
-                           "a/b/c.tar.gz", "..a", "a..", "a..b/c", ".hidden", "with space",
-                           "quote'\"?#%", "ünïcode"}) {
+  for (const char* name :
+       {"a", "hull-immutable-amd64-202611.24.0.usr.erofs", "dir/file", "a/b/c.tar.gz", "..a", "a..",
+        "a..b/c", ".hidden", "with space", "quote'\"?#%", "ünïcode"}) {
     EXPECT_OK(CheckTargetName(name)) << name;
   }
 }
