@@ -337,6 +337,9 @@ Result<std::string> Client::TargetPath(const std::string& name, const TargetFile
     auto h = f->hashes.find("sha256");
     if (h == f->hashes.end()) h = f->hashes.begin();
     if (h == f->hashes.end()) return Error(ErrorCode::kUnsupported, "target has no hash");
+    // The digest becomes part of the URL path: it must be hex, never '/' or '.'.
+    if (!HexDecode(h->second).ok())
+      return Errorf(ErrorCode::kCorrupt, "target {}: {} hash is not hex", name, h->first);
     size_t slash = name.rfind('/');
     path = slash == std::string::npos
                ? h->second + "." + name

@@ -9,9 +9,12 @@ Result<std::array<uint64_t, 3>> ParseReleaseVersion(const std::string& v) {
   std::array<uint64_t, 3> out{};
   size_t pos = 0;
   for (int i = 0; i < 3; ++i) {
-    size_t end = v.find('.', pos);
-    if (i < 2 && end == std::string::npos) end = v.size();
-    if (i == 2) end = v.size();
+    // Exactly two dots: a missing one is refused here, before `pos` could
+    // pass the end of the string.
+    size_t end = i == 2 ? v.size() : v.find('.', pos);
+    if (end == std::string::npos) {
+      return Errorf(ErrorCode::kInvalidArgument, "'{}' is not a release version YYYYMM.DD.N", v);
+    }
     auto [p, ec] = std::from_chars(v.data() + pos, v.data() + end, out[size_t(i)]);
     if (ec != std::errc() || p != v.data() + end || end == pos) {
       return Errorf(ErrorCode::kInvalidArgument, "'{}' is not a release version YYYYMM.DD.N", v);

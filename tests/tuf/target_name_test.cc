@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "support/status_matchers.h"
 #include "tuf/client.h"
+#include "tuf/releases.h"
 #include "tuf/repository.h"
 
 namespace hull::tuf {
@@ -93,9 +94,24 @@ TEST_F(TargetPathTest, SignedNamesNeverLeaveTheTargetsDirectory) {
   for (const char* evil : {"../../etc/shadow", "/etc/shadow", "a/../../b", "a\\b"}) {
     EXPECT_ERROR(client_->TargetPath(evil, f), ErrorCode::kCorrupt) << evil;
   }
+  // The digest is spliced into the path too (consistent snapshots).
+  TargetFile odd = f;
+  odd.hashes["sha256"] = "../../x";
+  EXPECT_ERROR(client_->TargetPath("name", odd), ErrorCode::kCorrupt);
   ASSERT_OK_AND_ASSIGN(std::string p, client_->TargetPath("dir/a file?", f));
   EXPECT_EQ(p.rfind("targets/dir/", 0), 0u) << p;
   EXPECT_NE(p.find("a%20file%3F"), std::string::npos) << p;
+}
+
+// Release versions come from signed but hostile custom metadata: a string
+// without its two dots is refused (it once read past the string's end).
+TEST(ReleaseVersion, NeedsExactlyTwoDots) {
+  ASSERT_OK_AND_ASSIGN(auto v, ParseReleaseVersion("202611.24.0"));
+  EXPECT_EQ(v, (std::array<uint64_t, 3>{202611, 24, 0}));
+  for (const char* bad : {"", "2026", "202611", "00000000000000202611", "202611.24", "202611.24.",
+                          ".24.0", "202611..0", "202611.24.0.1", "202613.24.0", "202611.32.0"}) {
+    EXPECT_ERROR(ParseReleaseVersion(bad), ErrorCode::kInvalidArgument) << bad;
+  }
 }
 
 }  // namespace
