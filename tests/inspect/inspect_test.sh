@@ -88,7 +88,9 @@ ok "PCR 11 (enter-initrd) equals systemd-measure calculate"
 # 3. A flipped byte in /usr: verdict bad, the block named.
 cp --sparse=always disk.raw bad.raw
 usr_off=$(python3 -c "import json; r=json.load(open('good.json')); print([p for p in r['partitions'] if p['label']=='usr_202611.24.0'][0]['offset'])")
-printf '\xff' | dd of=bad.raw bs=1 seek=$((usr_off + 5 * 4096 + 100)) conv=notrunc status=none
+# XOR, not a fixed value: a byte that already holds the value would not change.
+python3 -c "import sys; f=open('bad.raw','r+b'); f.seek(int(sys.argv[1])); b=f.read(1)[0]; f.seek(-1,1); f.write(bytes([b ^ 0xff]))" \
+  $((usr_off + 5 * 4096 + 100))
 set +e
 "$hull" inspect bad.raw --json > bad.json; rc=$?
 set -e
