@@ -136,6 +136,13 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
   if (facts.usrhash != p.root_hash)
     return Errorf(ErrorCode::kVerifyFailed, "payload: the UKI says usrhash={}, expected {}",
                   facts.usrhash.empty() ? "(none)" : facts.usrhash, p.root_hash);
+  // The entry is named for the release's version and a failed one is
+  // recorded by it: the UKI's os-release must spell the same version, or
+  // the two names of one release could never be matched.
+  if (facts.version != p.version)
+    return Errorf(ErrorCode::kVerifyFailed,
+                  "payload: the UKI's os-release says version '{}', the release is '{}'",
+                  facts.version.empty() ? "(none)" : facts.version, p.version);
   return Ok();
 }
 

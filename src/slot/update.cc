@@ -239,19 +239,14 @@ uint64_t PeakRss() {
 
 // ApplyRelease on a disk whose state `st` is read.
 Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const DiskState& st,
-                            const SlotRelease& c, const InstallOptions& options) {
+                            const SlotRelease& c, const InstallOptions& options, bool* refused) {
   ApplyResult r;
   r.version = c.version;
   r.root_hash = c.root_hash;
   r.full_size = c.bytes;
   std::string active = options.active_usrhash;
   if (active.empty() && st.default_entry()) active = st.default_entry()->usrhash;
-  // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
-  // the active usr image is copied there as the seed of deltas and chunks.
-  std::error_code ec;
-  std::string parent = std::getenv("TMPDIR") ? "" : "/var/tmp";
-  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) parent.clear();
-  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-update", parent));
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(kDownloadPrefix, DownloadParent()));
   bool want_usr = !c.chunks.empty();
   for (const Delta& d : c.usr_deltas) want_usr |= d.from_root_hash == active;
   Active act = ReadActive(disk, esp, st, active, want_usr, tmp.path());
@@ -274,12 +269,21 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   r.pieces["signature"].downloaded = pl.signature.size();
   r.pieces["signature"].method = "full";
   HULL_ASSIGN_OR_RETURN(pl.uki, GetUki(f, c, act, r.pieces["uki"]));
-  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, options));
+  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, options, refused));
   r.peak_rss = PeakRss();
   return r;
 }
 
 }  // namespace
+
+std::string DownloadParent() {
+  // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
+  // the active usr image is copied there as the seed of deltas and chunks.
+  const char* t = std::getenv("TMPDIR");
+  if (t && *t) return t;
+  std::error_code ec;
+  return std::filesystem::is_directory("/var/tmp", ec) ? "/var/tmp" : "/tmp";
+}
 
 std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets) {
   // Flavors and architectures publish the same version apart.
@@ -334,19 +338,11 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
   HULL_TRY(client.Refresh());
   std::vector<SlotRelease> releases = SlotReleases(client.targets());
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
-  InstalledFacts installed;
-  installed.active_root_hash = options.active_usrhash;
-  if (installed.active_root_hash.empty() && st.default_entry())
-    installed.active_root_hash = st.default_entry()->usrhash;
-  for (const Uki& u : st.ukis) {
-    if (u.version.empty()) continue;
-    installed.entry_versions.push_back(u.version);
-    if (installed.active_version.empty() && u.usrhash == installed.active_root_hash)
-      installed.active_version = u.version;
-  }
+  const InstalledFacts installed = Installed(st, options.active_usrhash);
   Choice choice = ChooseRelease(releases, filters, installed);
   if (choice.kind == ChoiceKind::kInstall) {
-    HULL_ASSIGN_OR_RETURN(ApplyResult r, ApplyTo(client, disk, esp, st, *choice.release, options));
+    HULL_ASSIGN_OR_RETURN(ApplyResult r,
+                          ApplyTo(client, disk, esp, st, *choice.release, options, nullptr));
     r.held_back = std::move(choice.held_back);
     return r;
   }
@@ -367,9 +363,11 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
 }
 
 Result<ApplyResult> ApplyRelease(tuf::Client& client, DiskIo& disk, EspIo& esp,
-                                 const SlotRelease& release, const InstallOptions& options) {
+                                 const SlotRelease& release, const InstallOptions& options,
+                                 bool* refused) {
+  if (refused) *refused = false;
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
-  return ApplyTo(client, disk, esp, st, release, options);
+  return ApplyTo(client, disk, esp, st, release, options, refused);
 }
 
 }  // namespace hull::slot

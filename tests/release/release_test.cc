@@ -125,6 +125,13 @@ class ReleaseTest : public ::testing::Test {
     return path;
   }
 
+  // Within kV2's 50% rollout: a node without a machine id is in none.
+  static ApplyFilters InRollout() {
+    ApplyFilters f;
+    f.machine_id = MachineId(true);
+    return f;
+  }
+
   static Result<ApplyResult> Apply(const std::string& image, const ApplyFilters& f) {
     HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(repo_ + "/1.root.json"));
     HULL_ASSIGN_OR_RETURN(auto client, tuf::Client::Create(tuf::MakeFetcher(Base()), root, ""));
@@ -331,7 +338,7 @@ TEST_F(ReleaseTest, DiskRunningThePreviousReleaseUsesTheDelta) {
 
 TEST_F(ReleaseTest, DiskRunningAnOlderReleaseAssemblesFromChunks) {
   std::string image = Fresh(0, "chunks");
-  auto r = Apply(image, {});
+  auto r = Apply(image, InRollout());
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->version, kV2);
   const std::string& m = r->pieces["usr"].method;
@@ -367,7 +374,7 @@ TEST_F(ReleaseTest, DeltaThatDoesNotReproduceTheTargetFallsBackToChunks) {
     ASSERT_TRUE(o->disk->WriteAt(off, b).ok());
     ASSERT_TRUE(o->disk->Sync().ok());
   }
-  auto r = Apply(image, {});
+  auto r = Apply(image, InRollout());
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   const PieceMethod& usr = r->pieces["usr"];
   // The chunk that differs between the releases, plus the damaged one (a
@@ -388,7 +395,7 @@ TEST_F(ReleaseTest, TamperedDeltaIsRefusedAndTheDiskIsUnchanged) {
   ASSERT_TRUE(WriteFileAtomic(stored, bad).ok());
   std::string image = Fresh(1, "tampered");
   Bytes before = *ReadFileBytes(image);
-  auto r = Apply(image, {});
+  auto r = Apply(image, InRollout());
   ASSERT_TRUE(WriteFileAtomic(stored, good).ok());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), ErrorCode::kVerifyFailed);
@@ -404,7 +411,8 @@ TEST_F(ReleaseTest, CliPrintsMethodsAndRatio) {
   std::string image = Fresh(1, "cli");
   auto out = hull::RunAllowFailure(
       Command{.argv = {getenv("HULL_BIN"), "update", "apply", "--repo", Base(), "--trusted-root",
-                       repo_ + "/1.root.json", "--disk", image, "--machine-id", "", "--json"}});
+                       repo_ + "/1.root.json", "--disk", image, "--machine-id", MachineId(true),
+                       "--json"}});
   ASSERT_TRUE(out.ok());
   ASSERT_EQ(out->exit_code, 0) << out->err;
   auto j = nlohmann::json::parse(out->out);

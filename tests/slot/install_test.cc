@@ -16,8 +16,10 @@
 #include "release/publish.h"
 #include "slot/fault.h"
 #include "slot/fixture.h"
+#include "slot/gpt_write.h"
 #include "slot/installer.h"
 #include "slot/update.h"
+#include "support/status_matchers.h"
 #include "tuf/fetcher.h"
 
 namespace hull::slot {
@@ -227,6 +229,73 @@ TEST_F(InstallTest, Refusals) {
   EXPECT_EQ(loaded.error().code(), ErrorCode::kCorrupt);
   EXPECT_EQ(loaded.error().message(),
             dir + "/payload.json: usr.erofs does not match its size and sha256");
+}
+
+// The running slot's label is not usr_<v> (relabelled by hand, or torn by
+// another tool): the running root hash names no slot, so the installer must
+// not guess which slot is free. Slot A, the one that runs, reads as empty and
+// would be the first choice.
+TEST_F(InstallTest, RefusesWhenTheRunningSlotIsUnknown) {
+  std::string image = Fresh("unknown-active");
+  {
+    auto disk = FileDisk::Open(image, true);
+    ASSERT_OK(disk);
+    auto st = StateOf(image);
+    ASSERT_OK(st);
+    gpt::Table t = st->table;
+    for (auto& p : t.partitions)
+      if (p.number == st->slots[0].usr.number) p.name = kEmptyLabel;
+    ASSERT_OK(WriteTableCrashSafe(**disk, t, 1 << 20));
+  }
+  Bytes before = *ReadFileBytes(image);
+  InstallOptions o;
+  o.active_usrhash = releases_[0].root_hash;
+  auto r = InstallOn(image, Load(1), o);
+  EXPECT_ERROR(r, ErrorCode::kUnavailable);
+  EXPECT_TRUE(*ReadFileBytes(image) == before);
+}
+
+// The agent decides the slot; the installer writes that one or refuses.
+TEST_F(InstallTest, TakesTheDecidedSlot) {
+  std::string image = Fresh("decided");
+  InstallOptions o;
+  o.target_slot = 0;  // slot A runs
+  EXPECT_ERROR(InstallOn(image, Load(1), o), ErrorCode::kInvalidArgument);
+  o.target_slot = 2;
+  EXPECT_ERROR(InstallOn(image, Load(1), o), ErrorCode::kInvalidArgument);
+  o.target_slot = 1;
+  auto r = InstallOn(image, Load(1), o);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->slot, "B");
+}
+
+// A release whose UKI spells its version otherwise than the release: the
+// entry would be named for one and recorded bad by the other. Refused, and
+// marked as the payload's own fault (the agent remembers such refusals).
+TEST_F(InstallTest, RefusesAUkiOfAnotherVersionSpelling) {
+  std::string image = Fresh("spelling");
+  Payload p = Load(2);
+  ASSERT_EQ(p.version, "202612.08.0");
+  p.version = "202612.8.0";
+  Bytes before = *ReadFileBytes(image);
+  bool refused = false;
+  auto disk = FileDisk::Open(image, true);
+  ASSERT_OK(disk);
+  auto table = gpt::ReadRecovering(DiskSource(**disk));
+  ASSERT_OK(table);
+  MtoolsEsp esp(image, *EspOffset(table->table));
+  auto r = Install(**disk, esp, p, {}, &refused);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_EQ(r.error().message(),
+            "payload: the UKI's os-release says version '202612.08.0', the release is "
+            "'202612.8.0'");
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(*ReadFileBytes(image) == before);
+  // An error of the disk, not of the payload, is not a refusal.
+  p = Load(0);  // the version slot A runs
+  EXPECT_ERROR(Install(**disk, esp, p, {}, &refused), ErrorCode::kAlreadyExists);
+  EXPECT_FALSE(refused);
 }
 
 struct Cli {
