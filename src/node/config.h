@@ -18,6 +18,10 @@ namespace hull::node {
 inline constexpr const char* kFactoryConfig = "/usr/lib/hull/update.json";
 inline constexpr const char* kLocalConfig = "/etc/hull/update.json";
 inline constexpr const char* kFactoryRoot = "/usr/lib/hull/root.json";
+// The image's build time (its SOURCE_DATE_EPOCH) in Unix seconds, as
+// base/seconds.h writes them: the earliest time the TUF client accepts as
+// now (tuf::ClientOptions::clock_floor).
+inline constexpr const char* kBuildTime = "/usr/lib/hull/build-time";
 inline constexpr uint64_t kMaxConfigBytes = 64 << 10;
 
 struct UpdateConfig {
