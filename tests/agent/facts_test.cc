@@ -85,5 +85,14 @@ TEST(Selinux, DenialsTrimmed) {
   EXPECT_EQ(d[0], "{ read } for  pid=9 comm=\"x\" tclass=dir");
 }
 
+TEST(Facts, MachineIdMissingOrUnsetIsNone) {
+  EXPECT_EQ(ParseMachineId("0123456789abcdef0123456789abcdef\n"),
+            "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(ParseMachineId("0123456789abcdef0123456789abcdef"), "0123456789abcdef0123456789abcdef");
+  for (const char* text : {"", "\n", "uninitialized\n", "0123456789ABCDEF0123456789ABCDEF\n",
+                           "0123456789abcdef0123456789abcde\n", " 123456789abcdef0123456789abcdef"})
+    EXPECT_EQ(ParseMachineId(text), "") << text;
+}
+
 }  // namespace
 }  // namespace hull::agent
