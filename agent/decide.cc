@@ -173,13 +173,16 @@ bool RebootAfterFailedGate(const slot::DiskState& state, const std::string& usrh
 
 Action Decide(const DecideInput& in) {
   const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
-  if (auto failed = FailedEntries(in, running); !failed.empty())
+  const slot::Uki* booted = BootedEntry(in.disk, in.node.usrhash);
+  const bool on_trial = booted && booted->entry.left.has_value();
+  // While this boot is on trial a bad entry is still what systemd-boot
+  // falls back to (after a downgrade, the demoted newer one): keep it.
+  if (auto failed = FailedEntries(in, running); !failed.empty() && !on_trial)
     return Action{.kind = ActionKind::kRecordRollbacks, .rollbacks = std::move(failed)};
   if (in.config.repository.empty()) return Idle("no update repository configured");
   if (!in.config.automatic && !in.now && in.to_version.empty())
     return Idle("upgrade_channel is None: run 'hull-agent update --now'");
-  const slot::Uki* booted = BootedEntry(in.disk, in.node.usrhash);
-  if (booted && booted->entry.left.has_value())
+  if (on_trial)
     return Idle("this boot is on trial (" + booted->file +
                 "): updates wait until the health gate blesses it");
   if (const slot::Uki* pending = PendingEntry(in, booted, running)) {

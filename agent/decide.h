@@ -74,9 +74,10 @@ struct Action {
 // The running version is that of the booted entry (slot::Installed: the
 // entry naming the booted usrhash, by its file name, else the slot label).
 // The first rule that applies, in this order:
-//  1. an entry that is not the booted one (by usrhash) nor of the running
-//     version used every try without being blessed (systemd-boot fell back
-//     from it) -> record the version of its file name;
+//  1. the booted entry is blessed (not on trial) and an entry that is not
+//     the booted one (by usrhash) nor of the running version used every try
+//     without being blessed (systemd-boot fell back from it) -> record the
+//     version of its file name (while on trial it is the fallback: kept);
 //  2. no repository configured -> idle;
 //  3. upgrade_channel None without `now` or `to_version` -> idle;
 //  4. the booted entry still has a boot counter (on trial) -> idle until

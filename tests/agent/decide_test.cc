@@ -264,6 +264,21 @@ const std::vector<Row>& Table() {
          in.disk.ukis = {Entry(kV1), Entry(kV2, "+0-3")};
        },
        ActionKind::kRecordRollbacks, "", "202612.08.0 hull_202612.08.0+0-3.efi"},
+      {"a bad entry is kept as the fallback while the boot is on trial",
+       [](DecideInput& in) {
+         // After --to kV0 --allow-downgrade: kV1's entry demoted, kV0 on trial.
+         Runs(in, kV0);
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV0)};
+         in.disk.ukis = {Entry(kV0, "+2-1"), Entry(kV1, "+0")};
+       },
+       ActionKind::kIdle, "", "on trial"},
+      {"the demoted entry is recorded once the downgrade is blessed",
+       [](DecideInput& in) {
+         Runs(in, kV0);
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV0)};
+         in.disk.ukis = {Entry(kV0), Entry(kV1, "+0")};
+       },
+       ActionKind::kRecordRollbacks, "", "202612.01.0 hull_202612.01.0+0.efi"},
       {"failed entry recorded with no repository configured",
        [](DecideInput& in) {
          in.config.repository.clear();
