@@ -162,6 +162,21 @@ slot::Choice ChooseFor(const DecideInput& in, const std::vector<slot::SlotReleas
   return slot::ChooseRelease(releases, filters, slot::Installed(in.disk, in.node.usrhash));
 }
 
+std::vector<std::pair<std::string, std::string>> Demotions(const slot::DiskState& state,
+                                                           const std::string& version,
+                                                           const std::string& installed) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& u : state.ukis) {
+    const std::string v = node::VersionOfStem(u.entry.stem);
+    if (u.file == installed || v.empty() || node::CompareVersions(v, version) <= 0 ||
+        u.entry.state() == node::EntryState::kBad)
+      continue;
+    node::EntryName bad{.stem = u.entry.stem, .left = 0, .suffix = u.entry.suffix};
+    out.emplace_back(u.file, bad.ToString());
+  }
+  return out;
+}
+
 bool RebootAfterFailedGate(const slot::DiskState& state, const std::string& usrhash) {
   const slot::Uki* booted = BootedEntry(state, usrhash);
   if (!booted || !booted->entry.left.has_value()) return false;

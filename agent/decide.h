@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/node.h"
@@ -103,6 +104,14 @@ const slot::Uki* BootedEntry(const slot::DiskState& state, const std::string& us
 
 // The choice of rule 8 (also `hull-agent check`'s answer).
 slot::Choice ChooseFor(const DecideInput& in, const std::vector<slot::SlotRelease>& releases);
+
+// After installing `version` as `installed` (an older release, --to with
+// --allow-downgrade): the renames (from, to) that make every entry of a
+// newer version bad ("<stem>+0.efi"), so that systemd-boot boots the
+// installed one first and still falls back to them if it fails.
+std::vector<std::pair<std::string, std::string>> Demotions(const slot::DiskState& state,
+                                                           const std::string& version,
+                                                           const std::string& installed);
 
 // The health gate failed: reboot only on a counted boot (the booted entry
 // carries a counter) and only when that changes what boots -- the booted

@@ -134,14 +134,11 @@ Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
 Status DemoteNewer(const Context& c, const Events& ev, const std::string& version,
                    const std::string& installed) {
   HULL_ASSIGN_OR_RETURN(slot::DiskState st, slot::ReadDiskState(*c.disk.io.disk, *c.disk.io.esp));
-  for (const auto& u : st.ukis) {
-    const std::string v = node::VersionOfStem(u.entry.stem);
-    if (u.file == installed || v.empty() || node::CompareVersions(v, version) <= 0) continue;
-    node::EntryName bad{.stem = u.entry.stem, .left = 0, .suffix = u.entry.suffix};
-    HULL_TRY(c.disk.io.esp->Rename(u.file, bad.ToString()).Context("demoting " + u.file));
+  for (const auto& [from, to] : Demotions(st, version, installed)) {
+    HULL_TRY(c.disk.io.esp->Rename(from, to).Context("demoting " + from));
     ev.Emit("demoted",
-            {{"entry", u.file},
-             {"now", bad.ToString()},
+            {{"entry", from},
+             {"now", to},
              {"reason", "downgrade to " + version + ": a newer entry would boot first"}});
   }
   return Ok();

@@ -535,6 +535,28 @@ TEST(Decide, HeldBackSaysWhy) {
                              std::string(kV2) + ": recorded as bad on this node (skipped)"}));
 }
 
+// A downgrade's renames: afterwards systemd-boot's order (node::BootOrder)
+// puts the installed older entry first and the demoted ones after it.
+TEST(Demotions, TheChosenOlderVersionBootsFirst) {
+  slot::DiskState st;
+  st.ukis = {Entry(kV2), Entry(kV1, "+0-3"), Entry(kV0, "+3")};
+  auto renames = Demotions(st, kV0, "hull_202611.24.0+3.efi");
+  ASSERT_EQ(renames.size(), 1u);  // kV1's entry is bad already
+  EXPECT_EQ(renames[0].first, "hull_202612.08.0.efi");
+  EXPECT_EQ(renames[0].second, "hull_202612.08.0+0.efi");
+  std::vector<node::EntryName> after;
+  for (const auto& u : st.ukis) {
+    std::string name = u.file == renames[0].first ? renames[0].second : u.file;
+    after.push_back(*node::ParseEntryName(name));
+  }
+  const std::vector<size_t> order = node::BootOrder(after);
+  EXPECT_EQ(after[order[0]].ToString(), "hull_202611.24.0+3.efi");
+  // Before the renames the newer entry booted first.
+  std::vector<node::EntryName> before;
+  for (const auto& u : st.ukis) before.push_back(u.entry);
+  EXPECT_EQ(before[node::BootOrder(before)[0]].ToString(), "hull_202612.08.0.efi");
+}
+
 // The health gate failed on a counted boot: a reboot must change what boots.
 TEST(RebootAfterFailedGate, OnlyWhenSomethingElseCanBoot) {
   struct Case {
