@@ -34,7 +34,7 @@ struct PartitionInfo {
 struct SlotInfo {
   std::string label;                            // of the usr partition
   uint32_t usr = 0, verity = 0, signature = 0;  // partition numbers (0: absent)
-  bool empty = false;                           // an unused slot ("_empty")
+  bool empty = false;                           // holds no release (slot::VersionOfUsrLabel)
   std::string root_hash;                        // recomputed from the tree
   std::string signed_root_hash;                 // from the signature partition
   std::string certificate_fingerprint;
