@@ -12,7 +12,12 @@
 
 namespace hull::inspect {
 
-enum class CheckState { kPass, kFail, kSkip };
+// kInfo: a fact shown, neither pass nor fail (`hull boot`'s judge, src/vm,
+// reports its checks in these states too).
+enum class CheckState { kPass, kFail, kSkip, kInfo };
+// "pass", "FAIL", "skip", "info": as the reports of `hull inspect` and
+// `hull boot` print them.
+const char* CheckStateName(CheckState s);
 
 struct Check {
   std::string name;

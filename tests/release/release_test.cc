@@ -122,17 +122,15 @@ class ReleaseTest : public ::testing::Test {
 
   std::string Fresh(int from, const std::string& name) {
     std::string path = inputs_->dir() + "/" + name + ".raw";
-    EXPECT_TRUE(testing::CopyImage(disks_[size_t(from)], path).ok());
+    EXPECT_OK(testing::CopyImage(disks_[size_t(from)], path));
     return path;
   }
 
   static Result<ApplyResult> Apply(const std::string& image, const ApplyFilters& f) {
-    HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(repo_ + "/1.root.json"));
-    HULL_ASSIGN_OR_RETURN(auto client, tuf::Client::Create(tuf::MakeFetcher(Base()), root, ""));
-    HULL_ASSIGN_OR_RETURN(auto o, OpenDisk(image, true));
+    HULL_ASSIGN_OR_RETURN(auto node, testing::OpenUpdatingNode(repo_, Base(), image));
     InstallOptions io;
     io.verity_cert = &inputs_->verity_cert();
-    return ApplyUpdate(client, *o.disk, *o.esp, f, io);
+    return node.Apply(f, io);
   }
 
   static std::string StoredTarget(const std::string& suffix) {
@@ -277,20 +275,16 @@ TEST_F(ReleaseTest, NodeAheadOfItsChannelIsNeverDowngraded) {
   // written, since the older entry would sort below the running one.
   const std::string repo = inputs_->dir() + "/older-repo";
   auto keys = tuf::RoleKeySet::Load(keydir_, false);
-  ASSERT_TRUE(keys.ok());
-  ASSERT_TRUE(tuf::Repository::Init(repo, *keys).ok());
-  ASSERT_TRUE(release::PublishRelease(repo, *keys, releases_[0].dir, {}).ok());
+  ASSERT_OK(keys);
+  ASSERT_OK(tuf::Repository::Init(repo, *keys));
+  ASSERT_OK(release::PublishRelease(repo, *keys, releases_[0].dir, {}));
   std::string image = Fresh(1, "ahead");
   auto before = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, image);
-  ASSERT_TRUE(before.ok());
-  Bytes root = *ReadFileBytes(repo + "/1.root.json");
-  auto client = tuf::Client::Create(tuf::MakeFetcher(repo), root, "");
-  ASSERT_TRUE(client.ok()) << client.error().ToString();
+  ASSERT_OK(before);
   {
-    auto o = OpenDisk(image, true);
-    ASSERT_TRUE(o.ok());
-    auto r = ApplyUpdate(*client, *o->disk, *o->esp, {});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK_AND_ASSIGN(auto node, testing::OpenUpdatingNode(repo, repo, image));
+    auto r = node.Apply();
+    ASSERT_OK(r);
     EXPECT_TRUE(r->ahead_of_channel);
     EXPECT_FALSE(r->up_to_date);
     EXPECT_EQ(r->version, kV0);

@@ -289,43 +289,39 @@ TEST_F(InstallTest, MountedEspDirectory) {
   std::filesystem::copy_file(releases_[0].dir + "/uki.efi",
                              esp + "/EFI/Linux/hull_202611.24.0.efi");
   auto o = OpenDisk(image, true, esp);
-  ASSERT_TRUE(o.ok()) << o.error().ToString();
+  ASSERT_OK(o);
   auto r = Install(*o->disk, *o->esp, Load(1));
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->slot, "B");
   auto files = o->esp->List();
-  ASSERT_TRUE(files.ok());
+  ASSERT_OK(files);
   EXPECT_EQ(*files, (std::vector<std::string>{"hull_202611.24.0.efi", "hull_202612.01.0+3.efi"}));
   auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
-  ASSERT_TRUE(def.ok()) << def.error().ToString();
+  ASSERT_OK(def);
   EXPECT_EQ(*def, "hull_202612.01.0+3.efi");
   // The image's own ESP was not touched: it still boots the first release.
   auto st = StateOf(image);
-  ASSERT_TRUE(st.ok());
+  ASSERT_OK(st);
   EXPECT_EQ(st->default_entry()->file, "hull_202611.24.0+3.efi");
 }
 
 TEST_F(InstallTest, UpdateApplyFromATufRepository) {
   const std::string repo = inputs_->dir() + "/repo", keydir = inputs_->dir() + "/tuf-keys";
   auto keys = tuf::RoleKeySet::Load(keydir, true);
-  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
-  ASSERT_TRUE(tuf::Repository::Init(repo, *keys).ok());
+  ASSERT_OK(keys);
+  ASSERT_OK(tuf::Repository::Init(repo, *keys));
   auto names = release::PublishPayload(repo, *keys, releases_[1].dir, {});
-  ASSERT_TRUE(names.ok()) << names.error().ToString();
+  ASSERT_OK(names);
   EXPECT_EQ(names->front(), "hull-immutable-amd64-202612.01.0.usr.erofs");
   uint64_t full = 0;
   for (const char* f : {kUsrFile, kVerityFile, kSignatureFile, kUkiFile})
     full += std::filesystem::file_size(releases_[1].dir + "/" + f);
 
   std::string image = Fresh("update");
-  Bytes root = *ReadFileBytes(repo + "/1.root.json");
   {
-    auto client = tuf::Client::Create(tuf::MakeFetcher(repo), root, "");
-    ASSERT_TRUE(client.ok()) << client.error().ToString();
-    auto o = OpenDisk(image, true);
-    ASSERT_TRUE(o.ok());
-    auto r = ApplyUpdate(*client, *o->disk, *o->esp, {});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK_AND_ASSIGN(auto node, testing::OpenUpdatingNode(repo, repo, image));
+    auto r = node.Apply();
+    ASSERT_OK(r);
     EXPECT_EQ(r->version, "202612.01.0");
     EXPECT_EQ(r->install.slot, "B");
     EXPECT_EQ(r->full_size, full);
@@ -334,17 +330,17 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
     EXPECT_TRUE(r->pieces["usr"].method.starts_with("chunks: ")) << r->pieces["usr"].method;
     EXPECT_EQ(r->pieces["verity"].method, "recomputed");
     EXPECT_EQ(r->pieces["uki"].method, "full");
-    auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
-    ASSERT_TRUE(def.ok()) << def.error().ToString();
+    auto def = CheckBootable(*node.opened.disk, *node.opened.esp, &inputs_->verity_cert());
+    ASSERT_OK(def);
     EXPECT_EQ(*def, "hull_202612.01.0+3.efi");
-    auto again = ApplyUpdate(*client, *o->disk, *o->esp, {});
-    ASSERT_TRUE(again.ok());
+    auto again = node.Apply();
+    ASSERT_OK(again);
     EXPECT_TRUE(again->up_to_date);
   }
 
   // A later release whose usr delta (from the release the disk now runs) was
   // altered on the server: refused by its TUF hash before anything is written.
-  ASSERT_TRUE(release::PublishPayload(repo, *keys, releases_[2].dir, {}).ok());
+  ASSERT_OK(release::PublishPayload(repo, *keys, releases_[2].dir, {}));
   std::string stored;
   for (const auto& e : std::filesystem::directory_iterator(repo + "/targets"))
     if (e.path().string().ends_with(".hull-immutable-amd64-202612.08.0.usr.from-202612.01.0.zst"))
