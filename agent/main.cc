@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand(
       "validate", "Check this node's chain of trust and services for 'hull boot --validate'");
   validate->add_flag("--if-requested", v.if_requested,
-                     "Do nothing unless a disk with serial 'hull-validate' is attached");
+                     "Do nothing unless the machine's SMBIOS OEM strings ask for it");
   validate->add_option("--state", v.state_dir, "Where the first boot's report is kept");
   validate->add_option("--console", v.console, "Where the HULL-VALIDATE line is written");
   validate->footer(

@@ -24,6 +24,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "node/os_release.h"
+#include "node/smbios.h"
 
 namespace hull::agent {
 namespace {
@@ -262,16 +263,50 @@ json Phase1(const std::string& disk) {
   return j;
 }
 
+// The machine's request, from its SMBIOS OEM strings. An unreadable or
+// malformed table asks for nothing (`why` says what was wrong).
+node::ValidationRequest ReadRequest(const std::string& table_path, std::string* why) {
+  auto table = ReadSysText(table_path, node::kMaxSmbiosTableBytes + 1);
+  if (!table.ok()) {
+    *why = table.error().ToString();
+    return node::ValidationRequest::kNone;
+  }
+  auto strings = node::SmbiosOemStrings(AsBytes(*table));
+  if (!strings.ok()) {
+    *why = strings.error().ToString();
+    return node::ValidationRequest::kNone;
+  }
+  return node::FindValidationRequest(*strings);
+}
+
 }  // namespace
 
 int RunValidate(const ValidateOptions& o) {
-  std::string serial;
-  std::string disk = FindDiskBySerial(kValidateSerial, &serial);
-  const bool once = serial == kValidateOnceSerial;
-  if (disk.empty()) {
+  std::string serial, why;
+  const node::ValidationRequest request = ReadRequest(o.smbios_table, &why);
+  if (request == node::ValidationRequest::kNone) {
+    // Say so on the console when a disk looks like a request: only the
+    // machine's firmware settings ask for validation (it powers the node off).
+    std::string stray = FindDiskBySerial(node::kValidateDiskSerial, &serial);
+    if (!stray.empty())
+      WriteLine(o.console, fmt::format("hull-agent: not validating: {} has serial '{}', but only "
+                                       "the SMBIOS OEM string '{}' or '{}' asks for validation",
+                                       stray, serial, node::kValidateRebootOemString,
+                                       node::kValidateOnceOemString));
     if (o.if_requested) return 0;
-    std::fprintf(stderr, "hull-agent: no disk with serial '%s' is attached: nothing to validate\n",
-                 kValidateSerial);
+    std::fprintf(stderr,
+                 "hull-agent: the machine carries no SMBIOS OEM string '%s' or '%s' (%s): nothing "
+                 "to validate\n",
+                 node::kValidateRebootOemString, node::kValidateOnceOemString,
+                 why.empty() ? node::kSmbiosTablePath : why.c_str());
+    return kExitError;
+  }
+  const bool once = request == node::ValidationRequest::kOnce;
+  std::string disk = FindDiskBySerial(node::kValidateDiskSerial, &serial);
+  if (disk.empty()) {
+    WriteLine(o.console, fmt::format("hull-agent: validation requested, but no disk with serial "
+                                     "'{}' (the OCI probe image) is attached",
+                                     node::kValidateDiskSerial));
     return kExitError;
   }
   const std::string boot_id = Trim(Fact("/proc/sys/kernel/random/boot_id", 64));

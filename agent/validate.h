@@ -1,8 +1,12 @@
 // `hull-agent validate`: the node's side of `hull boot --validate` (docs/boot.md).
 //
-// Runs only when a disk with serial "hull-validate" is attached (the host's
-// request; it holds a small OCI image archive). Two boots ("hull-validate-once":
-// only the first, and its report is printed at once):
+// Runs only when the machine's firmware carries the SMBIOS OEM string
+// "hull.validate=reboot" or "hull.validate=once" (node/smbios.h; a test VM's
+// settings, which `hull boot --validate` sets). The disk with serial
+// "hull-validate" holds a small OCI image archive for the container check; a
+// disk with that serial on a machine without the OEM string asks for nothing.
+// Two boots ("hull.validate=once": only the first, and its report is
+// printed at once):
 //   1. collect facts (dm-verity /usr and its root hash, read-only /usr, Secure
 //      Boot, lockdown, PCR 11, SELinux mode and denials, containerd running a
 //      container from the attached image, /etc overlay and /var writable, a
@@ -16,15 +20,16 @@
 
 #include <string>
 
+#include "node/smbios.h"
+
 namespace hull::agent {
 
-inline constexpr const char* kValidateSerial = "hull-validate";
-inline constexpr const char* kValidateOnceSerial = "hull-validate-once";  // one boot, no reboot
 inline constexpr const char* kValidatePrefix = "HULL-VALIDATE ";
 inline constexpr const char* kContainerProbeOutput = "hull-container-ok";
 
 struct ValidateOptions {
-  bool if_requested = false;  // exit 0 quietly when no request disk is attached
+  bool if_requested = false;  // exit 0 when the machine does not ask for validation
+  std::string smbios_table = node::kSmbiosTablePath;
   std::string state_dir = "/var/lib/hull/validate";
   std::string console = "/dev/ttyS0";
   bool power = true;  // reboot / power off when done

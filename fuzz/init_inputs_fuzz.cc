@@ -1,11 +1,14 @@
 // hull-init's parsers of boot-time inputs: the kernel command line,
-// modules.dep / modules.builtin (with dependency resolution), TPM responses.
+// modules.dep / modules.builtin (with dependency resolution), TPM responses,
+// the boot loader's LoaderDevicePartUUID variable, the root's ext4 superblock.
 #include <cstddef>
 #include <cstdint>
 #include <set>
 #include <string_view>
 
 #include "init/cmdline.h"
+#include "init/efivar.h"
+#include "init/grow.h"
 #include "init/modules.h"
 #include "init/tpm.h"
 
@@ -19,5 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& [name, path] : idx->path) (void)hull::init::LoadOrder(*idx, name, loaded);
   }
   (void)hull::init::CheckResponse(hull::ByteSpan(data, size));
+  (void)hull::init::ParseLoaderDevicePartUuid(hull::ByteSpan(data, size));
+  if (auto sb = hull::init::DecodeExt4Size(hull::ByteSpan(data, size)); sb.ok())
+    (void)hull::init::Ext4GrowTarget(*sb, size * uint64_t(1) << 20);
   return 0;
 }

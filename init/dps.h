@@ -31,15 +31,27 @@ std::string PartitionDevice(const std::string& disk, uint32_t number);
 
 // Searches the disks for the usr and usr-verity partitions (type x86-64 DPS
 // usr / usr-verity) with the root hash's UUIDs, both on one disk, and that
-// disk's DPS root partition. Errors:
+// disk's DPS root partition. When several disks hold the pair (a copy of the
+// OS disk attached as a data disk), the one also holding the ESP with UUID
+// `boot_esp` (the boot loader's LoaderDevicePartUUID, init/efivar.h) is
+// chosen; without `boot_esp` only a single disk is accepted. Errors:
 //   kNotFound "no partition with UUID <usr> (usr) and <verity> (usr-verity)
 //              on <n> disk(s)"   neither half found
 //   kNotFound "usr partition <uuid> found on D but no usr-verity partition
-//              <uuid>" (and the reverse)
+//              <uuid>" (and the reverse; and "usr partition on D but
+//              usr-verity partition on E")
 //   kCorrupt  "partition D#N has the usr UUID but type <t>, not DPS usr"
-//   kConflict "two partitions with UUID <u>" (on one or several disks)
+//   kConflict "two partitions with UUID <u>" (on one disk)
+//   kConflict "usr partition <u> is on N disks (D, E) and the boot loader did
+//              not name the disk it booted from (no LoaderDevicePartUUID):
+//              detach the copies"
+//   kNotFound "usr partition <u> found on D but not on the disk holding the
+//              ESP <e> the firmware booted from (LoaderDevicePartUUID)"
+//   kConflict "the ESP <e> the firmware booted from and usr partition <u> are
+//              on N disks (D, E): copies of one disk; detach the copies"
 //   kNotFound "no DPS root partition on D"
 //   kInvalidArgument for a root hash shorter than 32 bytes
-Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash);
+Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
+                             const std::optional<Uuid>& boot_esp = std::nullopt);
 
 }  // namespace hull::init

@@ -83,7 +83,7 @@ Status LoadModules(std::set<std::string>& loaded, ModuleIndex& index) {
   // the SHA-256 implementations with SSSE3/AVX2 (before dm-verity binds
   // "sha256", or it keeps the slow generic one).
   for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "nvme", "ahci",
-                        "tpm_crb", "tpm_tis", "sha256_ssse3"})
+                        "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
     if (Find(index, m) == Presence::kModule) {
       // Optional: a driver without its hardware (ENODEV) is not a failure.
       if (auto s = LoadModule(dir, index, m, loaded); !s.ok())
@@ -95,12 +95,12 @@ Status LoadModules(std::set<std::string>& loaded, ModuleIndex& index) {
   return {};
 }
 
-Result<Found> WaitForDisk(const Cmdline& c) {
+Result<Found> WaitForDisk(const Cmdline& c, const std::optional<Uuid>& boot_esp) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.disk_timeout_s);
   for (;;) {
     std::vector<std::string> unusable;
     std::vector<Disk> disks = ScanDisks(&unusable);
-    auto found = FindPartitions(disks, c.usrhash);
+    auto found = FindPartitions(disks, c.usrhash, boot_esp);
     if (found.ok() || found.error().code() != ErrorCode::kNotFound ||
         std::chrono::steady_clock::now() > deadline) {
       if (!found.ok() && !unusable.empty()) {
@@ -178,11 +178,20 @@ Status Run() {
   HULL_TRY(LoadModules(loaded, index));
   HULL_ASSIGN_OR_RETURN(bool tpm, ExtendPhase("enter-initrd"));
   Log(tpm ? "PCR 11 extended with enter-initrd" : "no TPM: PCR 11 phases not measured");
-  HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c));
+  std::string why;
+  std::optional<Uuid> boot_esp = BootEspUuid(&why);
+  Log(boot_esp ? "booted from the disk holding ESP " + boot_esp->ToString()
+               : "the disk booted from is unknown: " + why);
+  HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c, boot_esp));
   Log(fmt::format("usr {} usr-verity {} root {} on {}", f.usr_dev, f.verity_dev, f.root_dev,
                   f.disk));
+  // A root that cannot grow still boots, as it was.
+  if (auto g = GrowRootPartitionOf(f); !g.ok())
+    LogError("root partition not grown: " + g.error().ToString());
   HULL_TRY(SetupVerity(c, f));
   HULL_TRY(MountSysroot(f));
+  if (auto g = GrowRootFs(f.root_dev, kSysroot); !g.ok())
+    LogError("root file system not grown: " + g.error().ToString());
   if (tpm) {
     HULL_TRY(ExtendPhase("leave-initrd"));
     Log("PCR 11 extended with leave-initrd");

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/blkpg.h>
 #include <linux/dm-ioctl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -16,7 +17,11 @@
 #include <cstring>
 
 #include "gpt/gpt.h"
+#include "init/efivar.h"
+#include "init/grow.h"
 #include "init/tpm.h"
+#include "slot/gpt_write.h"
+#include "slot/io.h"
 
 namespace hull::init {
 
@@ -179,12 +184,14 @@ std::vector<Disk> ScanDisks(std::vector<std::string>* unusable) {
     auto size = BlockDeviceSize(dev);
     if (!size.ok() || *size == 0) continue;
     DeviceSource src(dev, *size);
-    auto table = gpt::ReadAuto(src);
+    // As firmware and the kernel do: a copy left invalid by a rewrite cut
+    // short (GrowRootPartitionOf, the slot installer) is repaired by the other.
+    auto table = gpt::ReadRecovering(src);
     if (!table.ok()) {
       if (unusable) unusable->push_back(dev + ": " + table.error().ToString());
       continue;
     }
-    disks.push_back({dev, std::move(*table)});
+    disks.push_back({dev, std::move(table->table)});
   }
   return disks;
 }
@@ -250,6 +257,78 @@ Status SwitchRoot(const std::string& new_root, const std::string& init) {
   char* argv[] = {const_cast<char*>(init.c_str()), nullptr};
   execv(init.c_str(), argv);
   return Errorf(ErrorCode::kIo, "exec {}: {}", init, Errno());
+}
+
+std::optional<Uuid> BootEspUuid(std::string* why) {
+  if (access("/sys/firmware/efi", F_OK) != 0) {
+    *why = "not started by UEFI firmware";
+    return std::nullopt;
+  }
+  bool mounted = mount("efivarfs", kEfivarsDir, "efivarfs",
+                       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
+  if (!mounted && errno != EBUSY) {
+    *why = fmt::format("mounting efivarfs on {}: {}", kEfivarsDir, Errno());
+    return std::nullopt;
+  }
+  auto file = ReadSmallFile(std::string(kEfivarsDir) + "/" + kLoaderDevicePartUuidVar,
+                            kMaxLoaderDevicePartUuidBytes);
+  if (mounted) umount(kEfivarsDir);  // systemd mounts it again, read-write
+  if (!file.ok()) {
+    *why = file.error().ToString();
+    return std::nullopt;
+  }
+  auto uuid = ParseLoaderDevicePartUuid(AsBytes(*file));
+  if (!uuid.ok()) {
+    *why = uuid.error().ToString();
+    return std::nullopt;
+  }
+  return *uuid;
+}
+
+Result<bool> GrowRootPartitionOf(const Found& f) {
+  HULL_ASSIGN_OR_RETURN(auto disk, slot::FileDisk::Open(f.disk, /*writable=*/true));
+  slot::DiskSource src(*disk);
+  HULL_ASSIGN_OR_RETURN(auto read, gpt::ReadRecovering(src));
+  HULL_ASSIGN_OR_RETURN(auto grown, GrowRootPartition(read.table, f.root.number));
+  if (!grown) return false;
+  HULL_TRY(slot::WriteTableCrashSafe(*disk, *grown, 1 << 20).Context("writing the GPT"));
+  const gpt::Partition* root = nullptr;
+  for (const auto& p : grown->partitions)
+    if (p.number == f.root.number) root = &p;
+  const uint64_t ss = grown->sector_size;
+  blkpg_partition part{};
+  part.start = static_cast<long long>(root->first_lba * ss);
+  part.length = static_cast<long long>(root->sectors() * ss);
+  part.pno = static_cast<int>(root->number);
+  blkpg_ioctl_arg arg{};
+  arg.op = BLKPG_RESIZE_PARTITION;
+  arg.datalen = sizeof part;
+  arg.data = &part;
+  if (ioctl(disk->file().fd(), BLKPG, &arg) != 0)
+    return Errorf(ErrorCode::kIo, "telling the kernel (BLKPG_RESIZE_PARTITION {}): {}", f.root_dev,
+                  Errno());
+  Log(fmt::format("root partition {} grown from {} to {} MiB (to the end of {})", f.root_dev,
+                  f.root.sectors() * ss >> 20, root->sectors() * ss >> 20, f.disk));
+  return true;
+}
+
+Status GrowRootFs(const std::string& dev, const std::string& mountpoint) {
+  HULL_ASSIGN_OR_RETURN(Bytes sb, ReadAt(dev, 1024, 1024));
+  HULL_ASSIGN_OR_RETURN(Ext4Size fs, DecodeExt4Size(sb));
+  HULL_ASSIGN_OR_RETURN(uint64_t partition, BlockDeviceSize(dev));
+  std::optional<uint64_t> target = Ext4GrowTarget(fs, partition);
+  if (!target) return {};
+  // EXT4_IOC_RESIZE_FS (fs/ext4/ext4.h; what resize2fs calls for a mounted
+  // file system): the kernel adds the block groups online.
+  constexpr unsigned long kExt4IocResizeFs = _IOW('f', 16, uint64_t);
+  Fd dir(open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", mountpoint, Errno());
+  uint64_t blocks = *target;
+  if (ioctl(dir.get(), kExt4IocResizeFs, &blocks) != 0)
+    return Errorf(ErrorCode::kIo, "EXT4_IOC_RESIZE_FS to {} blocks: {}", blocks, Errno());
+  Log(fmt::format("root file system on {} grown from {} to {} blocks of {} bytes", dev, fs.blocks,
+                  blocks, fs.block_size));
+  return {};
 }
 
 }  // namespace hull::init

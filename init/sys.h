@@ -3,6 +3,7 @@
 // errno; main.cc prints it and halts.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,20 @@ Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uui
 // Extends PCR 11 SHA-256 with SHA-256(word) when /dev/tpmrm0 or /dev/tpm0
 // exists. Returns false (and no error) without a TPM.
 Result<bool> ExtendPhase(const std::string& word);
+
+// The partition UUID of the ESP the boot loader was started from
+// (LoaderDevicePartUUID, init/efivar.h), read through efivarfs mounted for
+// the moment. nullopt, with `why` set, when the firmware is not UEFI or the
+// variable is absent or unreadable.
+std::optional<Uuid> BootEspUuid(std::string* why);
+
+// Root growth (init/grow.h). GrowRootPartitionOf extends f.root to the end of
+// f.disk (a crash-safe GPT rewrite, then BLKPG_RESIZE_PARTITION so the kernel
+// sees the new size at once); false when there was nothing to do.
+// GrowRootFs grows the ext4 file system of `dev`, mounted at `mountpoint`, to
+// its partition.
+Result<bool> GrowRootPartitionOf(const Found& f);
+Status GrowRootFs(const std::string& dev, const std::string& mountpoint);
 
 // Moves /proc /sys /dev /run under new_root, makes it / and execs init.
 Status SwitchRoot(const std::string& new_root, const std::string& init);

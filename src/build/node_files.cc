@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kValidateUnit = R"([Unit]
-Description=Hull node validation (acts only when hull boot --validate attached its disk)
+Description=Hull node validation (acts only when the SMBIOS OEM strings of the machine ask for it)
 After=multi-user.target containerd.service
 Wants=containerd.service
 

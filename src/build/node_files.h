@@ -6,7 +6,7 @@
 //   hull-update.service + .timer                  checks and installs releases
 //   hull-health.service                           the gate before boot-complete.target
 //   hull-bless.service                            marks the boot good after it
-//   hull-validate.service                         acts only under `hull boot --validate`
+//   hull-validate.service                         acts only when the SMBIOS OEM string asks
 //   /usr/lib/systemd/network/80-hull-dhcp.network DHCP on every Ethernet link
 #pragma once
 

@@ -10,6 +10,7 @@
 #include "base/subprocess.h"
 #include "inspect/inspect.h"
 #include "keys/keys.h"
+#include "node/smbios.h"
 #include "vm/accel.h"
 #include "vm/oci.h"
 
@@ -58,6 +59,9 @@ Status PrepareFirmware(const BootOptions& o, const std::string& vars) {
   return keys::MakeOvmfVars({.key_dir = o.keys_dir, .out = vars}).Context("Secure Boot variables");
 }
 
+// What ends a boot without validation.
+std::string GoodBootLine(const BootOptions& o) { return o.until.empty() ? "login:" : o.until; }
+
 void Finish(const BootOptions& o, BootResult& r, const RunResult& run) {
   r.outcome = run.outcome;
   r.seconds = run.seconds;
@@ -69,7 +73,8 @@ void Finish(const BootOptions& o, BootResult& r, const RunResult& run) {
     return;
   }
   if (run.outcome == Outcome::kTimeout) {
-    r.failure = fmt::format("no {} within {} s", o.validate ? "validation line" : "login prompt",
+    r.failure = fmt::format("no {} within {} s",
+                            o.validate ? "validation line" : "'" + GoodBootLine(o) + "'",
                             o.timeout_seconds);
     return;
   }
@@ -77,8 +82,7 @@ void Finish(const BootOptions& o, BootResult& r, const RunResult& run) {
     r.failure = "the VM powered off before the end of boot";
     return;
   }
-  if (run.stop_line.find("HULL-VALIDATE") == std::string::npos &&
-      run.stop_line.find("login:") == std::string::npos) {
+  if (run.stop_line.find(o.validate ? "HULL-VALIDATE" : GoodBootLine(o)) == std::string::npos) {
     r.failure = "boot stopped: " + run.stop_line;
     return;
   }
@@ -131,15 +135,18 @@ Result<BootResult> BootImage(const BootOptions& o) {
                                   .entrypoint = {"/hull-agent", "probe"},
                                   .out = d + "/request.tar"})
                  .Context("validation request disk"));
-    m.disks.push_back({.path = d + "/request.tar",
-                       .serial = o.reboot_check ? "hull-validate" : "hull-validate-once",
-                       .read_only = true});
+    m.disks.push_back(
+        {.path = d + "/request.tar", .serial = node::kValidateDiskSerial, .read_only = true});
+    // The request itself is firmware data only a VM's maker sets.
+    m.oem_strings = {o.reboot_check ? node::kValidateRebootOemString
+                                    : node::kValidateOnceOemString};
   }
+  m.disks.insert(m.disks.end(), o.attach.begin(), o.attach.end());
   if (o.tpm) m.tpm_socket = d + "/swtpm.sock";
   m.console_log = o.console_log.empty() ? d + "/console.log" : o.console_log;
   RunOptions ro{.timeout = std::chrono::seconds(o.timeout_seconds), .tpm_state_dir = d + "/tpm"};
   ro.stop_lines = {"hull-init: halting", "Kernel panic"};
-  ro.stop_lines.push_back(o.validate ? "HULL-VALIDATE {" : "login:");
+  ro.stop_lines.push_back(o.validate ? "HULL-VALIDATE {" : GoodBootLine(o));
   auto run = RunMachine(m, ro);
   if (!run.ok() && m.accel == Accel::kKvm && o.accel == "auto" &&
       run.error().code() == ErrorCode::kProcessFailed) {

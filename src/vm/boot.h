@@ -27,6 +27,12 @@ struct BootOptions {
   int timeout_seconds = 600;
   std::string console_log;   // empty: kept in the temp dir only
   std::string agent_binary;  // the OCI probe's payload (validate)
+  // More disks after the image, e.g. a copy of the OS disk or a disk with a
+  // given serial; attached as given (a copy, never the image itself).
+  std::vector<Disk> attach;
+  // Without validate: the console text that ends a good boot, instead of the
+  // login prompt (e.g. a line a service prints after it).
+  std::string until;
 };
 
 struct BootResult {

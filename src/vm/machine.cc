@@ -136,6 +136,11 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
     if (i == 0) dev += ",bootindex=0";  // no PXE or shell fallback
     a.insert(a.end(), {"-device", dev});
   }
+  for (const std::string& oem : s.oem_strings) {
+    std::string value;  // QEMU's option syntax: a comma in a value is doubled
+    for (char c : oem) value += c == ',' ? std::string(",,") : std::string(1, c);
+    a.insert(a.end(), {"-smbios", "type=11,value=" + value});
+  }
   if (!s.tpm_socket.empty()) {
     a.insert(a.end(), {"-chardev", "socket,id=chrtpm,path=" + s.tpm_socket, "-tpmdev",
                        "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0"});

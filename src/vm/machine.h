@@ -43,6 +43,9 @@ struct MachineSpec {
   // the firmware with the console silent.
   bool reboot = true;
   bool user_network = false;  // a virtio NIC on QEMU's user network (host = 10.0.2.2)
+  // SMBIOS OEM strings (type 11) the firmware hands the guest
+  // (node/smbios.h: the validation request).
+  std::vector<std::string> oem_strings;
 };
 
 // The qemu-system-x86_64 argv for `spec` (pure).

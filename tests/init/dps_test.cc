@@ -77,12 +77,84 @@ TEST(Dps, Errors) {
               "partition /dev/vda#2 has the usr UUID but type "
               "4f68bce3-e8cd-4db1-96e7-fbcaf984b709, not DPS usr");
 
-  ExpectError({DpsDisk("/dev/vda"), DpsDisk("/dev/vdb")}, ErrorCode::kConflict,
+  d = DpsDisk("/dev/vda");
+  d.table.partitions.push_back(Part(9, "usr-x86-64", "954172df-ee9a-aab2-d90a-0ab162ee6bc5"));
+  ExpectError({d}, ErrorCode::kConflict,
               "two partitions with UUID 954172df-ee9a-aab2-d90a-0ab162ee6bc5");
+
+  Disk usr_only = DpsDisk("/dev/vda"), verity_only = DpsDisk("/dev/vdb");
+  usr_only.table.partitions.erase(usr_only.table.partitions.begin() + 2);
+  verity_only.table.partitions.erase(verity_only.table.partitions.begin() + 1);
+  ExpectError({usr_only, verity_only}, ErrorCode::kNotFound,
+              "usr partition on /dev/vda but usr-verity partition on /dev/vdb");
 
   d = DpsDisk("/dev/vda");
   d.table.partitions.pop_back();
   ExpectError({d}, ErrorCode::kNotFound, "no DPS root partition on /dev/vda");
+}
+
+// A copy of the OS disk attached as a data disk: the same usr pair on two
+// disks. Another node's disk has its own ESP UUID; the loader's
+// LoaderDevicePartUUID names the ESP it booted from.
+Disk CopyWithEsp(const std::string& dev, const std::string& esp) {
+  Disk d = DpsDisk(dev);
+  d.table.partitions[0].uuid = *Uuid::Parse(esp);
+  return d;
+}
+
+const Uuid kBootEsp = *Uuid::Parse("11111111-1111-4111-8111-111111111111");
+
+TEST(Dps, CopyOfTheDiskPicksTheDiskTheFirmwareBootedFrom) {
+  Disk copy = CopyWithEsp("/dev/vda", "44444444-4444-4444-8444-444444444444");
+  for (auto disks : {std::vector<Disk>{copy, DpsDisk("/dev/vdb")},
+                     std::vector<Disk>{DpsDisk("/dev/vdb"), copy}}) {
+    auto f = FindPartitions(disks, Hash(), kBootEsp);
+    ASSERT_TRUE(f.ok()) << f.error().ToString();
+    EXPECT_EQ(f->disk, "/dev/vdb");
+    EXPECT_EQ(f->usr_dev, "/dev/vdb2");
+    EXPECT_EQ(f->verity_dev, "/dev/vdb3");
+    EXPECT_EQ(f->root_dev, "/dev/vdb8");
+  }
+}
+
+TEST(Dps, OneDiskIsAcceptedWithoutTheLoaderVariable) {
+  auto f = FindPartitions({DpsDisk("/dev/vda")}, Hash(), std::nullopt);
+  ASSERT_TRUE(f.ok()) << f.error().ToString();
+  EXPECT_EQ(f->disk, "/dev/vda");
+}
+
+TEST(Dps, AmbiguousCopiesAreRefusedWithOneLine) {
+  Disk copy = CopyWithEsp("/dev/vda", "44444444-4444-4444-8444-444444444444");
+  auto once = [](const std::vector<Disk>& disks, const std::optional<Uuid>& esp, ErrorCode code,
+                 const std::string& msg) {
+    auto f = FindPartitions(disks, Hash(), esp);
+    ASSERT_FALSE(f.ok());
+    EXPECT_EQ(f.error().code(), code);
+    EXPECT_EQ(f.error().ToString(), msg);
+    EXPECT_EQ(msg.find('\n'), std::string::npos);
+  };
+  once({copy, DpsDisk("/dev/vdb")}, std::nullopt, ErrorCode::kConflict,
+       "usr partition 954172df-ee9a-aab2-d90a-0ab162ee6bc5 is on 2 disks (/dev/vda, /dev/vdb) "
+       "and the boot loader did not name the disk it booted from (no LoaderDevicePartUUID): "
+       "detach the copies");
+  // Byte-for-byte copies: the ESP's UUID does not tell them apart.
+  once({DpsDisk("/dev/vda"), DpsDisk("/dev/vdb")}, kBootEsp, ErrorCode::kConflict,
+       "the ESP 11111111-1111-4111-8111-111111111111 the firmware booted from and usr partition "
+       "954172df-ee9a-aab2-d90a-0ab162ee6bc5 are on 2 disks (/dev/vda, /dev/vdb): copies of one "
+       "disk; detach the copies");
+  // The disk the firmware booted from has not appeared (yet): hull-init
+  // keeps waiting rather than take the copy.
+  once({copy}, kBootEsp, ErrorCode::kNotFound,
+       "usr partition 954172df-ee9a-aab2-d90a-0ab162ee6bc5 found on /dev/vda but not on the disk "
+       "holding the ESP 11111111-1111-4111-8111-111111111111 the firmware booted from "
+       "(LoaderDevicePartUUID)");
+  // A partition of another type with the ESP's UUID does not count.
+  Disk fake = CopyWithEsp("/dev/vdc", "44444444-4444-4444-8444-444444444444");
+  fake.table.partitions.push_back(Part(9, "root-x86-64", "11111111-1111-4111-8111-111111111111"));
+  once({fake}, kBootEsp, ErrorCode::kNotFound,
+       "usr partition 954172df-ee9a-aab2-d90a-0ab162ee6bc5 found on /dev/vdc but not on the disk "
+       "holding the ESP 11111111-1111-4111-8111-111111111111 the firmware booted from "
+       "(LoaderDevicePartUUID)");
 }
 
 }  // namespace

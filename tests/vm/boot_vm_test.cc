@@ -4,7 +4,11 @@
 //   - a flipped byte in a file's block of the usr partition: the guest's full
 //     /usr read gets EIO at exactly that block (never wrong data);
 //   - a UKI signed by a key that is not in db: OVMF refuses it;
-//   - a UKI whose usrhash= matches no partition: hull-init halts, saying so.
+//   - a UKI whose usrhash= matches no partition: hull-init halts, saying so;
+// and one boot of a node's disk as clouds hand it over: larger than the
+// image (hull-init grows the root to it), with a copy of the OS disk and a
+// disk whose serial is the validation disk's attached (hull-init picks the
+// disk the firmware booted from; the serial alone asks for no validation).
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -16,6 +20,7 @@
 #include "base/subprocess.h"
 #include "support/image_checks.h"
 #include "support/status_matchers.h"
+#include "vm/boot.h"
 
 namespace hull {
 namespace {
@@ -209,6 +214,74 @@ TEST_F(BootVm, UsrhashMatchingNoPartitionHaltsInHullInit) {
   EXPECT_NE(tail.find("no partition with UUID eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee (usr)"),
             std::string::npos)
       << tail;
+}
+
+// Returns the number after `key` on the first console line holding `key`.
+uint64_t NumberAfter(const std::string& console, const std::string& key) {
+  size_t at = console.find(key);
+  if (at == std::string::npos) return 0;
+  return std::strtoull(console.c_str() + at + key.size(), nullptr, 10);
+}
+
+TEST_F(BootVm, GrownDiskWithACopyOfItAndAStraySerialAttached) {
+  const std::string d = dir_->path();
+  std::string img = Copy("grown.raw");
+  const uint64_t grown_bytes = 4ull << 30;
+  Sh(fmt::format("qemu-img resize -q -f raw '{}' {}", img, grown_bytes));
+  // A copy of the OS disk from another node: the same usr and usr-verity
+  // UUIDs (the root hash), its ESP with a UUID of its own. (Byte-for-byte
+  // copies, ESP included, are refused in one line: init_unit_test.)
+  std::string copy = Copy("copy.raw");
+  Sh(fmt::format("sfdisk --quiet --part-uuid '{}' 1 44444444-4444-4444-8444-444444444444", copy));
+  std::string stray = d + "/stray.img";
+  Sh(fmt::format("truncate -s 1M '{}'", stray));
+  // What the test expects, from sfdisk: the ESP the firmware boots from, and
+  // the root (partition 8) reaching the end of the 4 GiB disk, whose last
+  // 33 sectors hold the backup GPT (UEFI 2.10 §5.3.2).
+  auto j = json::parse(ShOut("sfdisk --json '" + image_ + "'"));
+  const auto& parts = j["partitiontable"]["partitions"];
+  std::string esp_uuid = parts[0]["uuid"];
+  for (auto& c : esp_uuid) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const uint64_t root_start = parts[7]["start"].get<uint64_t>();
+  const uint64_t root_bytes = (grown_bytes / 512 - 33 - root_start) * 512;
+
+  vm::BootOptions o;
+  o.image = img;
+  o.timeout_seconds = 900;
+  o.console_log = d + "/grown.console";
+  o.attach = {{.path = copy, .read_only = true},
+              {.path = stray, .serial = "hull-validate", .read_only = true}};
+  o.until = "hull-agent: not validating:";
+  auto r = vm::BootImage(o);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  auto log = ReadFileText(o.console_log, 64 << 20);
+  std::string console = log.ok() ? *log : "";
+  EXPECT_TRUE(r->ok) << r->failure << "\n" << r->console_tail;
+  // The disk the firmware booted from, though its copy holds the same usr.
+  EXPECT_NE(console.find("hull-init: booted from the disk holding ESP " + esp_uuid),
+            std::string::npos);
+  EXPECT_NE(
+      console.find("hull-init: usr /dev/vda2 usr-verity /dev/vda3 root /dev/vda8 on /dev/vda"),
+      std::string::npos)
+      << r->console_tail;
+  // The stray serial: one line, no validation.
+  EXPECT_NE(r->stop_line.find("/dev/vdc has serial 'hull-validate'"), std::string::npos)
+      << r->stop_line;
+  EXPECT_EQ(console.find("hull-agent: validating"), std::string::npos);
+  // The root grown to the disk: partition, then file system.
+  EXPECT_NE(console.find(fmt::format("hull-init: root partition /dev/vda8 grown from 64 to {} MiB",
+                                     root_bytes >> 20)),
+            std::string::npos)
+      << console;
+  const std::string fs_key = "hull-init: root file system on /dev/vda8 grown from ";
+  size_t at = console.find(fs_key);
+  ASSERT_NE(at, std::string::npos) << console;
+  std::string line = console.substr(at, console.find('\n', at) - at);
+  uint64_t block = NumberAfter(line, "blocks of ");
+  ASSERT_TRUE(block == 1024 || block == 4096) << line;
+  EXPECT_EQ(NumberAfter(line, fs_key), (64u << 20) / block) << line;
+  EXPECT_EQ(NumberAfter(line, " to "), root_bytes / block) << line;
+  std::printf("grown disk booted in %.1f s: %s\n", r->seconds, line.c_str());
 }
 
 }  // namespace

@@ -30,7 +30,11 @@ TEST(QemuArgv, SecureBootTpmAndDisks) {
              {.path = "/t/r.tar", .serial = "hull-validate", .read_only = true}};
   m.tpm_socket = "/t/s.sock";
   m.console_log = "/t/c.log";
+  m.oem_strings = {"hull.validate=once", "a,b"};
   auto a = QemuArgv(m);
+  // QEMU's -smbios type=11 (docs/system/invocation: value=, commas doubled).
+  EXPECT_TRUE(Has(a, "type=11,value=hull.validate=once"));
+  EXPECT_TRUE(Has(a, "type=11,value=a,,b"));
   EXPECT_TRUE(Has(a, "q35,accel=tcg,smm=on"));
   EXPECT_TRUE(Has(a, "driver=cfi.pflash01,property=secure,value=on"));
   EXPECT_TRUE(
@@ -48,6 +52,8 @@ TEST(QemuArgv, SecureBootTpmAndDisks) {
   a = QemuArgv(m);
   EXPECT_TRUE(Has(a, "q35,accel=tcg"));
   EXPECT_FALSE(Has(a, "tpm-crb,tpmdev=tpm0"));
+  m.oem_strings.clear();
+  EXPECT_FALSE(Has(QemuArgv(m), "-smbios"));
 }
 
 TEST(Accel, ExplicitChoicesAndTypos) {
