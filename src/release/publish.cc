@@ -190,7 +190,7 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   timer.Step("chunks", r.chunks.new_bytes);
   add.push_back({cidx, stem + ".usr.cidx", ReleaseCustom(opts.info, p, "usr-chunks")});
 
-  HULL_TRY(tuf::Repository::AddTargets(repo, keys, add));
+  HULL_TRY(tuf::Repository::AddTargets(repo, keys, add, opts.expiry));
   timer.Step("sign");
   for (const auto& t : add) r.targets.push_back(t.name);
   return r;

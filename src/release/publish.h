@@ -44,6 +44,7 @@ struct PublishOptions {
   unsigned threads = 0;  // zstd workers for patches; 0 = single-threaded
   delta::ChunkerParams chunker;
   std::string expect_version;  // non-empty: refuse (kInvalidArgument) a payload of another version
+  tuf::Expiry expiry;          // of the targets, snapshot and timestamp signed for the release
 };
 
 struct PublishStep {
