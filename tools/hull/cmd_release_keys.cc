@@ -1,5 +1,7 @@
 // hull release keys list|add|revoke|rotate|threshold: the keys and m-of-n
 // thresholds of a repository's roles, changed by TUF root rotation.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -122,6 +124,9 @@ int RunChange(const KeysArgs& a, tuf::KeyChange::Kind kind, const char* what) {
       HULL_ASSIGN_OR_RETURN(crypto::KeyType type,
                             crypto::ParseKeyType(a.key_type).Context("--key-type"));
       HULL_ASSIGN_OR_RETURN(std::string dir, OutDir(a, change.role));
+      std::error_code ec;
+      if (std::filesystem::create_directories(dir, ec)) ::chmod(dir.c_str(), 0700);
+      if (ec) return Errorf(ErrorCode::kIo, "cannot create '{}': {}", dir, ec.message());
       for (uint64_t i = 0; i < a.count; ++i) {
         HULL_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::Generate(type));
         auto pub = crypto::PublicKey::Of(key);
@@ -186,8 +191,8 @@ void RegisterReleaseKeys(CLI::App* rel, Context& ctx) {
                     "Type of the new key: ed25519 (default), ecdsa-p256, ecdsa-p384, rsa2048, "
                     "rsa4096");
       c->add_option("--out-dir", a->out_dir,
-                    "Where the new private key is written (default: the role's key directory, "
-                    "else --keys) as ROLE-KEYID.key, 0600");
+                    "Where the new private key is written (created 0700; default: the role's key "
+                    "directory, else --keys) as ROLE-KEYID.key, 0600");
     }
     AddExpiryFlags(c, a->expiry, /*root=*/true);
   };
