@@ -294,6 +294,12 @@ Result<std::vector<Role>> Repository::Refresh(const std::string& dir, const Role
     }
     return true;
   };
+  if (!o.root && cur.root.expires - now <= o.window) {
+    // Never silent: a root that expires ends every client's updates.
+    missing = Errorf(ErrorCode::kNotFound,
+                     "root expires {}, within the window: sign a new root with --root and {}",
+                     FormatExpires(cur.root.expires), KeyFlag(Role::kRoot));
+  }
   if (o.root) {
     plan.root = cur.root;
     plan.root->version += 1;

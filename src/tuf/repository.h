@@ -81,10 +81,11 @@ class Repository {
                            const std::vector<NewTarget>& targets, const Expiry& expiry = {},
                            Clock clock = nullptr);
   // Re-signs each role whose expiry falls within the window (root only with
-  // options.root). Roles that are due but whose keys are not at hand are left
-  // as they are, everything else due is published, and then kNotFound names
-  // the first such role, its expiry and the flag for its keys. Returns the
-  // roles re-signed.
+  // options.root). Roles that are due but whose keys are not at hand, and a
+  // root within the window without options.root, are left as they are,
+  // everything else due is published, and then kNotFound names the first
+  // such role, its expiry and the flag for its keys. Returns the roles
+  // re-signed.
   static Result<std::vector<Role>> Refresh(const std::string& dir, const RoleKeySet& keys,
                                            const RefreshOptions& options = {},
                                            Clock clock = nullptr);

@@ -170,6 +170,21 @@ TEST_F(RepositoryKeys, ReleaseAndRefreshNeedNoRootKey) {
   EXPECT_NE(r.error().ToString().find("--root-keys"), std::string::npos) << r.error().ToString();
 }
 
+TEST_F(RepositoryKeys, RootNearItsExpiryIsNamedUntilResigned) {
+  g_now = kT0 + 363 * kDay;
+  auto r = Repository::Refresh(repo_, all_, {}, Clock);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_NE(r.error().ToString().find("root expires"), std::string::npos) << r.error().ToString();
+  EXPECT_NE(r.error().ToString().find("--root"), std::string::npos);
+  RefreshOptions o;
+  o.root = true;
+  ASSERT_OK_AND_ASSIGN(auto roles, Repository::Refresh(repo_, all_, o, Clock));
+  EXPECT_EQ(roles.front(), Role::kRoot);
+  ASSERT_OK_AND_ASSIGN(Client c, Refresh(g_now + 60));
+  EXPECT_EQ(c.root().version, 2u);
+  EXPECT_EQ(c.root().expires, g_now + 365 * kDay);
+}
+
 TEST_F(RepositoryKeys, MissingTargetsKeyRefusesBeforeAnyWrite) {
   ASSERT_OK_AND_ASSIGN(Bytes before, ReadFileBytes(repo_ + "/timestamp.json"));
   auto st = Repository::AddTarget(repo_, Only({Role::kSnapshot, Role::kTimestamp}),
