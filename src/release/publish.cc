@@ -136,6 +136,7 @@ Status AddDeltas(const PublishOptions& opts, const Payload& p,
 
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                      const std::string& source, const PublishOptions& opts) {
+  HULL_TRY(tuf::Repository::CanAddTargets(repo, keys));  // before minutes of deltas
   PublishResult r;
   Timer timer(r.steps);
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-publish"));

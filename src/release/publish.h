@@ -66,7 +66,8 @@ struct PublishResult {
 // holding disk.raw, or a disk image (its default slot is extracted as `hull
 // slot extract` does, into a temp dir). Errors: kInvalidArgument for another
 // kind of source, kAlreadyExists when V of F/A is already published,
-// LoadPayload/VerifyPayload errors, the delta and repository errors.
+// LoadPayload/VerifyPayload errors, the delta and repository errors; kNotFound
+// before any work when the targets, snapshot or timestamp keys are not at hand.
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                      const std::string& source, const PublishOptions& opts);
 

@@ -254,10 +254,7 @@ Status Repository::AddTarget(const std::string& dir, const RoleKeySet& keys,
 Status Repository::AddTargets(const std::string& dir, const RoleKeySet& keys,
                               const std::vector<NewTarget>& add, const Expiry& e, Clock clock) {
   HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
-  // The keys first: a refused release copies nothing in.
-  for (Role role : {Role::kTargets, Role::kSnapshot, Role::kTimestamp}) {
-    HULL_TRY(keys.Signers(cur.root, role));
-  }
+  HULL_TRY(CanAddTargets(cur.root, keys));  // a refused release copies nothing in
   Targets t = cur.targets;
   for (const NewTarget& n : add) {
     HULL_TRY(CheckPlainName(n.name));
@@ -275,6 +272,18 @@ Status Repository::AddTargets(const std::string& dir, const RoleKeySet& keys,
   Plan plan;
   plan.targets = std::move(t);
   return Publish(dir, keys, cur, std::move(plan), e, Now(clock));
+}
+
+Status Repository::CanAddTargets(const std::string& dir, const RoleKeySet& keys) {
+  HULL_ASSIGN_OR_RETURN(Root root, ReadRoot(dir));
+  return CanAddTargets(root, keys);
+}
+
+Status Repository::CanAddTargets(const Root& root, const RoleKeySet& keys) {
+  for (Role role : {Role::kTargets, Role::kSnapshot, Role::kTimestamp}) {
+    HULL_TRY(keys.Signers(root, role));
+  }
+  return Ok();
 }
 
 Result<std::vector<Role>> Repository::Refresh(const std::string& dir, const RoleKeySet& keys,

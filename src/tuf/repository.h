@@ -80,6 +80,11 @@ class Repository {
   static Status AddTargets(const std::string& dir, const RoleKeySet& keys,
                            const std::vector<NewTarget>& targets, const Expiry& expiry = {},
                            Clock clock = nullptr);
+  // Whether the keys at hand can publish targets (the targets, snapshot and
+  // timestamp thresholds): RoleKeySet::Signers' error otherwise. Checked
+  // before a release's slow work, and by AddTargets before any copy.
+  static Status CanAddTargets(const std::string& dir, const RoleKeySet& keys);
+  static Status CanAddTargets(const Root& root, const RoleKeySet& keys);
   // Re-signs each role whose expiry falls within the window (root only with
   // options.root). Roles that are due but whose keys are not at hand, and a
   // root within the window without options.root, are left as they are,

@@ -44,10 +44,13 @@ std::string KeyFlag(Role role) { return fmt::format("--{}-keys", RoleName(role))
 
 Result<RoleKeySet> RoleKeySet::Load(const KeySources& src) {
   RoleKeySet set;
+  std::error_code ec;
+  if (!src.dir.empty() && !fs::is_directory(src.dir, ec)) {
+    return Errorf(ErrorCode::kNotFound, "--keys {}: no such directory", src.dir);
+  }
   for (Role role : kRoles) {
     const std::string name = RoleName(role);
     std::vector<std::string> files;
-    std::error_code ec;
     if (auto p = src.paths.find(role); p != src.paths.end()) {
       if (fs::is_directory(p->second, ec)) {
         files = KeyFiles(p->second, [](const std::string&) { return true; });

@@ -30,7 +30,8 @@ struct RoleKeySet {
   std::map<Role, std::string> looked_in;  // where each role's keys were sought (messages)
 
   // Loads every key at hand. kCorrupt (with the path) for a key file that does
-  // not parse; kNotFound for a per-role path that does not exist.
+  // not parse; kNotFound for a key directory or per-role path that does not
+  // exist.
   static Result<RoleKeySet> Load(const KeySources& sources);
   // The common directory alone; with `create`, generates ROLE.key of `type`
   // for each role that has none (0600, directory 0700): `hull release init`.
