@@ -136,6 +136,7 @@ Status AddDeltas(const PublishOptions& opts, const Payload& p,
 
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                      const std::string& source, const PublishOptions& opts) {
+  HULL_TRY(tuf::Repository::CanAddTargets(repo, keys));  // before minutes of deltas
   PublishResult r;
   Timer timer(r.steps);
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-publish"));
@@ -190,7 +191,7 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   timer.Step("chunks", r.chunks.new_bytes);
   add.push_back({cidx, stem + ".usr.cidx", ReleaseCustom(opts.info, p, "usr-chunks")});
 
-  HULL_TRY(tuf::Repository::AddTargets(repo, keys, add));
+  HULL_TRY(tuf::Repository::AddTargets(repo, keys, add, opts.expiry));
   timer.Step("sign");
   for (const auto& t : add) r.targets.push_back(t.name);
   return r;

@@ -44,6 +44,7 @@ struct PublishOptions {
   unsigned threads = 0;  // zstd workers for patches; 0 = single-threaded
   delta::ChunkerParams chunker;
   std::string expect_version;  // non-empty: refuse (kInvalidArgument) a payload of another version
+  tuf::Expiry expiry;          // of the targets, snapshot and timestamp signed for the release
 };
 
 struct PublishStep {
@@ -65,7 +66,8 @@ struct PublishResult {
 // holding disk.raw, or a disk image (its default slot is extracted as `hull
 // slot extract` does, into a temp dir). Errors: kInvalidArgument for another
 // kind of source, kAlreadyExists when V of F/A is already published,
-// LoadPayload/VerifyPayload errors, the delta and repository errors.
+// LoadPayload/VerifyPayload errors, the delta and repository errors; kNotFound
+// before any work when the targets, snapshot or timestamp keys are not at hand.
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                      const std::string& source, const PublishOptions& opts);
 

@@ -93,7 +93,9 @@ class Client {
   // `name`, stopping below a terminating role; at most kMaxDelegationVisits
   // roles. Delegated roles are fetched (as the snapshot names them), verified
   // against their delegator's keys and persisted as "<quoted name>.json".
-  // kNotFound when no role names the target; the errors of Refresh for a
+  // kNotFound when no role names the target; kRefused when the search
+  // reached the cap with roles left to visit (a delegation graph too large to
+  // search, not an answer about the target); the errors of Refresh for a
   // delegated role that fails verification, or is missing from the snapshot
   // (kCorrupt).
   Result<const TargetFile*> LookupTarget(const std::string& name);

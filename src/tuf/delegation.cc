@@ -1,5 +1,6 @@
 // Delegated targets roles (TUF specification 5.6.7, "preorder depth-first
 // search"): the client half. Parsing and path matching are in metadata.cc.
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -106,6 +107,15 @@ Result<const TargetFile*> Client::LookupTarget(const std::string& name) {
       }
     }
     stack.insert(stack.end(), children.rbegin(), children.rend());
+  }
+  // Roles left unvisited: the cap, not the graph, ended the search.
+  size_t left = std::count_if(stack.begin(), stack.end(),
+                              [&](const Visit& v) { return !visited.count(v.role->name); });
+  if (left > 0) {
+    return Errorf(ErrorCode::kRefused,
+                  "target '{}' not found in the first {} roles searched: the delegation search "
+                  "stops there ({} more to visit)",
+                  name, kMaxDelegationVisits, left);
   }
   return Errorf(ErrorCode::kNotFound, "no target named '{}'", name);
 }

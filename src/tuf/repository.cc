@@ -1,33 +1,23 @@
 #include "tuf/repository.h"
 
-#include <sys/stat.h>
-
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <set>
 
 #include "base/file.h"
 #include "base/hex.h"
 #include "crypto/digest.h"
 #include "crypto/file_digest.h"
+#include "crypto/signature.h"
 
 namespace hull::tuf {
 namespace {
 
 namespace fs = std::filesystem;
+using Signers = std::vector<const crypto::PrivateKey*>;
 
 int64_t Now(Repository::Clock clock) { return clock ? clock() : int64_t(std::time(nullptr)); }
-
-Result<crypto::PrivateKey> LoadOrCreate(const std::string& path, bool create,
-                                        crypto::KeyType type) {
-  if (fs::exists(path)) return crypto::PrivateKey::LoadPem(path);
-  if (!create) {
-    return Errorf(ErrorCode::kNotFound,
-                  "key '{}' is missing (run 'hull release init' to create the role keys)", path);
-  }
-  HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(type));
-  HULL_TRY(WriteFileAtomic(path, key.ToPem(), 0600));
-  return key;
-}
 
 MetaFile Describe(ByteSpan bytes, uint64_t version) {
   MetaFile m;
@@ -37,66 +27,175 @@ MetaFile Describe(ByteSpan bytes, uint64_t version) {
   return m;
 }
 
-Result<nlohmann::json> ReadSigned(const std::string& path, Role role) {
+Result<Envelope> ReadEnvelope(const std::string& path, Role role) {
   HULL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(path, 64 << 20));
-  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(b, role).Context(path));
-  return env.signed_json;
+  return ParseEnvelope(b, role).Context(path);
 }
 
-// Publishes snapshot (naming targets version `targets_version`) and
-// timestamp, each one version up.
-Status PublishSnapshotAndTimestamp(const std::string& dir, const RoleKeySet& keys,
-                                   uint64_t targets_version, ByteSpan targets_bytes,
-                                   const Expiry& e, int64_t now) {
-  Snapshot s;
-  s.version = 1;
-  if (auto ts = ReadSigned(dir + "/timestamp.json", Role::kTimestamp); ts.ok()) {
-    HULL_ASSIGN_OR_RETURN(Timestamp t, ParseTimestamp(*ts));
-    s.version = t.snapshot.version + 1;
-  }
-  s.expires = now + e.snapshot;
-  s.meta["targets.json"] = Describe(targets_bytes, targets_version);
-  HULL_ASSIGN_OR_RETURN(Bytes sb, SignEnvelope(SnapshotToJson(s), {&keys.snapshot}));
-  HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.snapshot.json", dir, s.version), sb));
+// The repository as published: root.json and the chain timestamp.json ->
+// snapshot -> targets (unverified: the writer's own view).
+struct Current {
+  Envelope root_env, targets_env, snapshot_env, timestamp_env;
+  Root root;
+  Targets targets;
+  Snapshot snapshot;
+  Timestamp timestamp;
+};
 
-  Timestamp t;
-  t.version = s.version;
-  if (auto ts = ReadSigned(dir + "/timestamp.json", Role::kTimestamp); ts.ok()) {
-    HULL_ASSIGN_OR_RETURN(Timestamp old, ParseTimestamp(*ts));
-    t.version = old.version + 1;
+Result<Current> ReadCurrent(const std::string& dir) {
+  Current c;
+  HULL_ASSIGN_OR_RETURN(c.root_env, ReadEnvelope(dir + "/root.json", Role::kRoot));
+  HULL_ASSIGN_OR_RETURN(c.root, ParseRoot(c.root_env.signed_json));
+  HULL_ASSIGN_OR_RETURN(c.timestamp_env, ReadEnvelope(dir + "/timestamp.json", Role::kTimestamp));
+  HULL_ASSIGN_OR_RETURN(c.timestamp, ParseTimestamp(c.timestamp_env.signed_json));
+  HULL_ASSIGN_OR_RETURN(c.snapshot_env, ReadEnvelope(fmt::format("{}/{}.snapshot.json", dir,
+                                                                 c.timestamp.snapshot.version),
+                                                     Role::kSnapshot));
+  HULL_ASSIGN_OR_RETURN(c.snapshot, ParseSnapshot(c.snapshot_env.signed_json));
+  auto t = c.snapshot.meta.find("targets.json");
+  if (t == c.snapshot.meta.end()) {
+    return Errorf(ErrorCode::kCorrupt, "{}: snapshot names no targets.json", dir);
   }
-  t.expires = now + e.timestamp;
-  t.snapshot = Describe(sb, s.version);
-  HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TimestampToJson(t), {&keys.timestamp}));
+  HULL_ASSIGN_OR_RETURN(
+      c.targets_env,
+      ReadEnvelope(fmt::format("{}/{}.targets.json", dir, t->second.version), Role::kTargets));
+  HULL_ASSIGN_OR_RETURN(c.targets, ParseTargets(c.targets_env.signed_json));
+  return c;
+}
+
+// What one publication changes; Publish adds what the new root forces.
+struct Plan {
+  std::optional<Root> root;        // a new root version, versioned and dated
+  std::optional<Targets> targets;  // the new targets content (versioned and dated here)
+  bool snapshot = false, timestamp = false;
+};
+
+Signers Union(Signers a, const Signers& b) {
+  for (const auto* k : b) {
+    bool dup = std::any_of(a.begin(), a.end(),
+                           [&](const auto* o) { return o->PublicKeyDer() == k->PublicKeyDer(); });
+    if (!dup) a.push_back(k);
+  }
+  return a;
+}
+
+// The order of writes is the repository's consistency: see repository.h.
+Status Publish(const std::string& dir, const RoleKeySet& keys, const Current& cur, Plan plan,
+               const Expiry& e, int64_t now) {
+  const Root& root = plan.root ? *plan.root : cur.root;
+  if (!plan.targets && !VerifyRole(cur.targets_env, root, Role::kTargets).ok()) {
+    plan.targets = cur.targets;
+  }
+  plan.snapshot =
+      plan.snapshot || plan.targets || !VerifyRole(cur.snapshot_env, root, Role::kSnapshot).ok();
+  plan.timestamp = plan.timestamp || plan.snapshot ||
+                   !VerifyRole(cur.timestamp_env, root, Role::kTimestamp).ok();
+  // Every signer is found before the first write.
+  Signers root_by, targets_by, snapshot_by, timestamp_by;
+  if (plan.root) {
+    HULL_ASSIGN_OR_RETURN(Signers old_by,
+                          keys.Signers(cur.root, Role::kRoot)
+                              .Context(fmt::format("trusted root version {}", cur.root.version)));
+    HULL_ASSIGN_OR_RETURN(
+        Signers new_by,
+        keys.Signers(root, Role::kRoot).Context(fmt::format("new root version {}", root.version)));
+    root_by = Union(old_by, new_by);
+  }
+  for (auto [role, wanted, by] : {std::tuple{Role::kTargets, bool(plan.targets), &targets_by},
+                                  {Role::kSnapshot, plan.snapshot, &snapshot_by},
+                                  {Role::kTimestamp, plan.timestamp, &timestamp_by}}) {
+    if (!wanted) continue;
+    HULL_ASSIGN_OR_RETURN(*by, keys.Signers(root, role));
+  }
+
+  if (plan.root) {
+    HULL_ASSIGN_OR_RETURN(Bytes rb, SignEnvelope(RootToJson(*plan.root), root_by));
+    HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.root.json", dir, plan.root->version), rb));
+    HULL_TRY(WriteFileAtomic(dir + "/root.json", rb));
+  }
+  Snapshot s = cur.snapshot;
+  if (plan.targets) {
+    Targets& t = *plan.targets;
+    t.version = cur.targets.version + 1;
+    t.expires = now + e.targets;
+    HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TargetsToJson(t), targets_by));
+    HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.targets.json", dir, t.version), tb));
+    s.meta["targets.json"] = Describe(tb, t.version);
+  }
+  Timestamp ts = cur.timestamp;
+  if (plan.snapshot) {
+    s.version = cur.snapshot.version + 1;
+    s.expires = now + e.snapshot;
+    HULL_ASSIGN_OR_RETURN(Bytes sb, SignEnvelope(SnapshotToJson(s), snapshot_by));
+    HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.snapshot.json", dir, s.version), sb));
+    ts.snapshot = Describe(sb, s.version);
+  }
+  if (!plan.timestamp) return Ok();
+  ts.version = cur.timestamp.version + 1;
+  ts.expires = now + e.timestamp;
+  HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TimestampToJson(ts), timestamp_by));
   return WriteFileAtomic(dir + "/timestamp.json", tb);
 }
 
-Result<std::pair<uint64_t, Bytes>> CurrentTargets(const std::string& dir) {
-  HULL_ASSIGN_OR_RETURN(nlohmann::json ts, ReadSigned(dir + "/timestamp.json", Role::kTimestamp));
-  HULL_ASSIGN_OR_RETURN(Timestamp t, ParseTimestamp(ts));
-  std::string sp = fmt::format("{}/{}.snapshot.json", dir, t.snapshot.version);
-  HULL_ASSIGN_OR_RETURN(nlohmann::json sj, ReadSigned(sp, Role::kSnapshot));
-  HULL_ASSIGN_OR_RETURN(Snapshot s, ParseSnapshot(sj));
-  uint64_t v = s.meta.at("targets.json").version;
-  HULL_ASSIGN_OR_RETURN(Bytes tb, ReadFileBytes(fmt::format("{}/{}.targets.json", dir, v)));
-  return std::make_pair(v, std::move(tb));
+Status CheckPlainName(const std::string& name) {
+  if (name.empty() || name.find("..") != std::string::npos || name.find('/') != std::string::npos) {
+    return Errorf(ErrorCode::kInvalidArgument, "target name '{}' must be a plain file name", name);
+  }
+  return Ok();
+}
+
+// The index of `id` (or of the one key id it is a prefix of) among `ids`.
+Result<size_t> FindKeyId(const std::vector<std::string>& ids, const std::string& id, Role role) {
+  std::vector<size_t> hits;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == id) return i;
+    if (!id.empty() && ids[i].rfind(id, 0) == 0) hits.push_back(i);
+  }
+  if (hits.size() == 1) return hits[0];
+  return Errorf(ErrorCode::kInvalidArgument, "{} key id '{}' {} (see 'hull release keys list')",
+                RoleName(role), id,
+                hits.empty() ? "is not a key of the role" : "is ambiguous: give more digits");
+}
+
+Status ApplyChange(Root& r, const KeyChange& change) {
+  RoleKeys& rk = r.roles[change.role];
+  const char* name = RoleName(change.role);
+  if (change.kind == KeyChange::Kind::kRotate) {
+    if (change.add.empty()) {
+      return Errorf(ErrorCode::kInvalidArgument, "rotating the {} role needs a new key", name);
+    }
+    rk.keyids.clear();
+  }
+  if (change.kind == KeyChange::Kind::kAdd || change.kind == KeyChange::Kind::kRotate) {
+    for (const crypto::PublicKey& pub : change.add) {
+      Key k = KeyFromPublic(pub);
+      std::string id = KeyId(k);
+      if (std::find(rk.keyids.begin(), rk.keyids.end(), id) != rk.keyids.end()) {
+        return Errorf(ErrorCode::kInvalidArgument, "key {} is already a {} key", id, name);
+      }
+      r.keys[id] = k;
+      rk.keyids.push_back(id);
+    }
+  }
+  if (change.kind == KeyChange::Kind::kRevoke) {
+    HULL_ASSIGN_OR_RETURN(size_t i, FindKeyId(rk.keyids, change.revoke, change.role));
+    rk.keyids.erase(rk.keyids.begin() + long(i));
+  }
+  if (change.threshold) rk.threshold = *change.threshold;
+  if (rk.threshold < 1 || rk.threshold > rk.keyids.size()) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "the {} role would have {} key(s) and threshold {}: a threshold must be 1 to "
+                  "the number of keys (add a key first, or pass --threshold)",
+                  name, rk.keyids.size(), rk.threshold);
+  }
+  // Keys no role lists any more leave the root.
+  std::set<std::string> used;
+  for (const auto& [role, keys] : r.roles) used.insert(keys.keyids.begin(), keys.keyids.end());
+  std::erase_if(r.keys, [&](const auto& kv) { return !used.count(kv.first); });
+  return Ok();
 }
 
 }  // namespace
-
-Result<RoleKeySet> RoleKeySet::Load(const std::string& dir, bool create, crypto::KeyType type) {
-  if (create) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    ::chmod(dir.c_str(), 0700);
-  }
-  RoleKeySet k;
-  HULL_ASSIGN_OR_RETURN(k.root, LoadOrCreate(dir + "/root.key", create, type));
-  HULL_ASSIGN_OR_RETURN(k.targets, LoadOrCreate(dir + "/targets.key", create, type));
-  HULL_ASSIGN_OR_RETURN(k.snapshot, LoadOrCreate(dir + "/snapshot.key", create, type));
-  HULL_ASSIGN_OR_RETURN(k.timestamp, LoadOrCreate(dir + "/timestamp.key", create, type));
-  return k;
-}
 
 Status Repository::Init(const std::string& dir, const RoleKeySet& keys, const Expiry& e,
                         Clock clock) {
@@ -104,101 +203,161 @@ Status Repository::Init(const std::string& dir, const RoleKeySet& keys, const Ex
   if (fs::exists(dir + "/root.json")) {
     return Errorf(ErrorCode::kAlreadyExists, "'{}' already holds a repository (root.json)", dir);
   }
-  fs::create_directories(dir + "/targets", ec);
-  if (ec) return Errorf(ErrorCode::kIo, "cannot create '{}': {}", dir, ec.message());
   int64_t now = Now(clock);
   Root r;
   r.version = 1;
   r.expires = now + e.root;
   r.consistent_snapshot = true;
-  const std::pair<Role, const crypto::PrivateKey*> roles[] = {{Role::kRoot, &keys.root},
-                                                              {Role::kTargets, &keys.targets},
-                                                              {Role::kSnapshot, &keys.snapshot},
-                                                              {Role::kTimestamp, &keys.timestamp}};
-  for (const auto& [role, key] : roles) {
-    Key k = KeyFromPublic(crypto::PublicKey::Of(*key));
+  std::map<Role, Signers> by;
+  for (Role role : {Role::kRoot, Role::kTargets, Role::kSnapshot, Role::kTimestamp}) {
+    auto it = keys.keys.find(role);
+    if (it == keys.keys.end() || it->second.empty()) {
+      return Errorf(ErrorCode::kNotFound, "no {} key to create the repository with: pass {}",
+                    RoleName(role), KeyFlag(role));
+    }
+    Key k = KeyFromPublic(crypto::PublicKey::Of(it->second.front()));
     r.keys[KeyId(k)] = k;
     r.roles[role] = RoleKeys{{KeyId(k)}, 1};
+    by[role] = {&it->second.front()};
   }
-  HULL_ASSIGN_OR_RETURN(Bytes rb, SignEnvelope(RootToJson(r), {&keys.root}));
+  fs::create_directories(dir + "/targets", ec);
+  if (ec) return Errorf(ErrorCode::kIo, "cannot create '{}': {}", dir, ec.message());
+  HULL_ASSIGN_OR_RETURN(Bytes rb, SignEnvelope(RootToJson(r), by[Role::kRoot]));
   HULL_TRY(WriteFileAtomic(dir + "/1.root.json", rb));
   HULL_TRY(WriteFileAtomic(dir + "/root.json", rb));
 
   Targets t;
   t.version = 1;
   t.expires = now + e.targets;
-  HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TargetsToJson(t), {&keys.targets}));
+  HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TargetsToJson(t), by[Role::kTargets]));
   HULL_TRY(WriteFileAtomic(dir + "/1.targets.json", tb));
-  return PublishSnapshotAndTimestamp(dir, keys, 1, tb, e, now);
+  Snapshot s;
+  s.version = 1;
+  s.expires = now + e.snapshot;
+  s.meta["targets.json"] = Describe(tb, 1);
+  HULL_ASSIGN_OR_RETURN(Bytes sb, SignEnvelope(SnapshotToJson(s), by[Role::kSnapshot]));
+  HULL_TRY(WriteFileAtomic(dir + "/1.snapshot.json", sb));
+  Timestamp ts;
+  ts.version = 1;
+  ts.expires = now + e.timestamp;
+  ts.snapshot = Describe(sb, 1);
+  HULL_ASSIGN_OR_RETURN(Bytes tsb, SignEnvelope(TimestampToJson(ts), by[Role::kTimestamp]));
+  return WriteFileAtomic(dir + "/timestamp.json", tsb);
 }
 
 Status Repository::AddTarget(const std::string& dir, const RoleKeySet& keys,
                              const std::string& file, const std::string& name,
                              const nlohmann::json& custom, const Expiry& e, Clock clock) {
-  if (name.empty() || name.find("..") != std::string::npos || name.front() == '/' ||
-      name.find('/') != std::string::npos) {
-    return Errorf(ErrorCode::kInvalidArgument, "target name '{}' must be a plain file name", name);
-  }
-  HULL_ASSIGN_OR_RETURN(auto current, CurrentTargets(dir));
-  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(current.second, Role::kTargets));
-  HULL_ASSIGN_OR_RETURN(Targets t, ParseTargets(env.signed_json));
-  HULL_ASSIGN_OR_RETURN(Bytes data, ReadFileBytes(file, uint64_t(64) << 30));
-  std::string hash = HexEncode(crypto::Sha256(data));
-  HULL_TRY(WriteFileAtomic(fmt::format("{}/targets/{}.{}", dir, hash, name), data));
-  int64_t now = Now(clock);
-  t.version = current.first + 1;
-  t.expires = now + e.targets;
-  t.targets[name] = TargetFile{data.size(), {{"sha256", hash}}, custom};
-  HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TargetsToJson(t), {&keys.targets}));
-  HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.targets.json", dir, t.version), tb));
-  return PublishSnapshotAndTimestamp(dir, keys, t.version, tb, e, now);
+  return AddTargets(dir, keys, {{file, name, custom}}, e, clock);
 }
 
 Status Repository::AddTargets(const std::string& dir, const RoleKeySet& keys,
                               const std::vector<NewTarget>& add, const Expiry& e, Clock clock) {
-  HULL_ASSIGN_OR_RETURN(auto current, CurrentTargets(dir));
-  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(current.second, Role::kTargets));
-  HULL_ASSIGN_OR_RETURN(Targets t, ParseTargets(env.signed_json));
+  HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
+  HULL_TRY(CanAddTargets(cur.root, keys));  // a refused release copies nothing in
+  Targets t = cur.targets;
   for (const NewTarget& n : add) {
-    const std::string& name = n.name;
-    if (name.empty() || name.find("..") != std::string::npos ||
-        name.find('/') != std::string::npos) {
-      return Errorf(ErrorCode::kInvalidArgument, "target name '{}' must be a plain file name",
-                    name);
-    }
+    HULL_TRY(CheckPlainName(n.name));
     HULL_ASSIGN_OR_RETURN(File in, File::OpenRead(n.file));
     HULL_ASSIGN_OR_RETURN(uint64_t size, in.Size());
     HULL_ASSIGN_OR_RETURN(Bytes digest,
                           crypto::DigestFile(crypto::DigestAlgorithm::kSha256, n.file));
     std::string hash = HexEncode(digest);
-    std::string to = fmt::format("{}/targets/{}.{}", dir, hash, name);
+    std::string to = fmt::format("{}/targets/{}.{}", dir, hash, n.name);
     std::error_code ec;
-    std::filesystem::copy_file(n.file, to, std::filesystem::copy_options::overwrite_existing, ec);
+    fs::copy_file(n.file, to, fs::copy_options::overwrite_existing, ec);
     if (ec) return Errorf(ErrorCode::kIo, "copying {} to {}: {}", n.file, to, ec.message());
-    t.targets[name] = TargetFile{size, {{"sha256", hash}}, n.custom};
+    t.targets[n.name] = TargetFile{size, {{"sha256", hash}}, n.custom};
   }
-  int64_t now = Now(clock);
-  t.version = current.first + 1;
-  t.expires = now + e.targets;
-  HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TargetsToJson(t), {&keys.targets}));
-  HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.targets.json", dir, t.version), tb));
-  return PublishSnapshotAndTimestamp(dir, keys, t.version, tb, e, now);
+  Plan plan;
+  plan.targets = std::move(t);
+  return Publish(dir, keys, cur, std::move(plan), e, Now(clock));
 }
 
-Status Repository::RefreshTimestamp(const std::string& dir, const RoleKeySet& keys, const Expiry& e,
-                                    Clock clock) {
-  HULL_ASSIGN_OR_RETURN(nlohmann::json ts, ReadSigned(dir + "/timestamp.json", Role::kTimestamp));
-  HULL_ASSIGN_OR_RETURN(Timestamp t, ParseTimestamp(ts));
-  t.version += 1;
-  t.expires = Now(clock) + e.timestamp;
-  HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TimestampToJson(t), {&keys.timestamp}));
-  return WriteFileAtomic(dir + "/timestamp.json", tb);
+Status Repository::CanAddTargets(const std::string& dir, const RoleKeySet& keys) {
+  HULL_ASSIGN_OR_RETURN(Root root, ReadRoot(dir));
+  return CanAddTargets(root, keys);
+}
+
+Status Repository::CanAddTargets(const Root& root, const RoleKeySet& keys) {
+  for (Role role : {Role::kTargets, Role::kSnapshot, Role::kTimestamp}) {
+    HULL_TRY(keys.Signers(root, role));
+  }
+  return Ok();
+}
+
+Result<std::vector<Role>> Repository::Refresh(const std::string& dir, const RoleKeySet& keys,
+                                              const RefreshOptions& o, Clock clock) {
+  HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
+  int64_t now = Now(clock);
+  Plan plan;
+  std::optional<Error> missing;
+  auto due = [&](Role role, const Common& c) {
+    if (c.expires - now > o.window) return false;
+    if (auto s = keys.Signers(cur.root, role); !s.ok()) {
+      if (!missing) {
+        missing = std::move(s).error().Wrap(fmt::format("{} expires {}, within the window",
+                                                        RoleName(role), FormatExpires(c.expires)));
+      }
+      return false;
+    }
+    return true;
+  };
+  if (!o.root && cur.root.expires - now <= o.window) {
+    // Never silent: a root that expires ends every client's updates.
+    missing = Errorf(ErrorCode::kNotFound,
+                     "root expires {}, within the window: sign a new root with --root and {}",
+                     FormatExpires(cur.root.expires), KeyFlag(Role::kRoot));
+  }
+  if (o.root) {
+    plan.root = cur.root;
+    plan.root->version += 1;
+    plan.root->expires = now + o.expiry.root;
+  }
+  if (due(Role::kTargets, cur.targets)) plan.targets = cur.targets;
+  plan.snapshot = due(Role::kSnapshot, cur.snapshot);
+  plan.timestamp = due(Role::kTimestamp, cur.timestamp);
+  // A role re-signed forces the ones above it: the timestamp key is then needed.
+  if ((plan.targets || plan.snapshot) && !plan.timestamp) {
+    HULL_TRY(keys.Signers(cur.root, Role::kTimestamp));
+    plan.timestamp = true;
+  }
+  std::vector<Role> resigned;
+  if (plan.root) resigned.push_back(Role::kRoot);
+  if (plan.targets) resigned.push_back(Role::kTargets);
+  if (plan.snapshot || plan.targets) resigned.push_back(Role::kSnapshot);
+  if (plan.timestamp) resigned.push_back(Role::kTimestamp);
+  if (!resigned.empty()) HULL_TRY(Publish(dir, keys, cur, std::move(plan), o.expiry, now));
+  if (missing) {
+    std::string done;
+    for (Role role : resigned) done += std::string(done.empty() ? "" : ", ") + RoleName(role);
+    return std::move(*missing).Wrap(done.empty() ? "nothing re-signed" : "re-signed " + done);
+  }
+  return resigned;
+}
+
+Result<Root> Repository::ChangeKeys(const std::string& dir, const RoleKeySet& keys,
+                                    const KeyChange& change, const Expiry& e, Clock clock) {
+  HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
+  int64_t now = Now(clock);
+  Root r = cur.root;
+  HULL_TRY(ApplyChange(r, change));
+  r.version = cur.root.version + 1;
+  r.expires = now + e.root;
+  Plan plan;
+  plan.root = r;
+  HULL_TRY(Publish(dir, keys, cur, std::move(plan), e, now));
+  return r;
+}
+
+Result<Root> Repository::ReadRoot(const std::string& dir) {
+  HULL_ASSIGN_OR_RETURN(Envelope env, ReadEnvelope(dir + "/root.json", Role::kRoot));
+  return ParseRoot(env.signed_json);
 }
 
 Result<Targets> Repository::ReadTargets(const std::string& dir) {
-  HULL_ASSIGN_OR_RETURN(auto current, CurrentTargets(dir));
-  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(current.second, Role::kTargets));
-  return ParseTargets(env.signed_json);
+  HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
+  return cur.targets;
 }
 
 }  // namespace hull::tuf

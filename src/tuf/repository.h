@@ -1,13 +1,25 @@
 // Writes a TUF repository of plain files that any static HTTP host serves:
 //   root.json, N.root.json, timestamp.json, N.snapshot.json, N.targets.json,
 //   targets/<sha256>.<name>            (consistent snapshots)
-// One key per top-level role, threshold 1, kept in a key directory as PKCS#8
-// PEM (0600): root.key, targets.key, snapshot.key, timestamp.key. Keys are
-// Ed25519 unless created otherwise; any key type TUF clients verify signs
-// (ECDSA P-256/P-384, RSA with rsassa-pss-sha256): the scheme follows the key.
+// Each top-level role has a set of keys and a threshold (m of n) in root.json;
+// the private keys are found as signing_keys.h describes, each role's apart
+// if wanted, so root's can stay offline: only what is re-signed needs keys
+// (a release needs targets, snapshot and timestamp; a refresh often only the
+// timestamp). Keys are Ed25519 unless created otherwise; any key type TUF
+// clients verify signs (ECDSA P-256/P-384, RSA with rsassa-pss-sha256): the
+// scheme follows the key.
+//
+// Every change is published in one order, so a client reading at any moment
+// sees a complete repository: new root versions first (N.root.json, then
+// root.json), then targets, then the snapshot naming them, the timestamp
+// last; each file written atomically. A role whose current metadata no longer
+// meets the threshold of the (new) root is re-signed, and so is every role
+// that names it. A needed key that is not at hand is refused before anything
+// is written (kNotFound, RoleKeySet::Signers' one line).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,28 +27,43 @@
 
 #include "crypto/key.h"
 #include "tuf/metadata.h"
+#include "tuf/signing_keys.h"
 
 namespace hull::tuf {
 
-struct RoleKeySet {
-  crypto::PrivateKey root, targets, snapshot, timestamp;
-  // Loads the four keys; with `create`, generates the missing ones of `type`.
-  static Result<RoleKeySet> Load(const std::string& dir, bool create,
-                                 crypto::KeyType type = crypto::KeyType::kEd25519);
-};
-
-struct Expiry {  // seconds from now
+struct Expiry {  // seconds from now, given to a role when it is signed
   int64_t root = 365 * 86400;
   int64_t targets = 90 * 86400;
   int64_t snapshot = 7 * 86400;
   int64_t timestamp = 1 * 86400;
 };
 
+struct RefreshOptions {
+  Expiry expiry;
+  // A role whose expiry is at most this far away is re-signed. With the
+  // defaults the one-day timestamp is re-signed on every run.
+  int64_t window = 3 * 86400;
+  bool root = false;  // also sign a new root version (its keys must be at hand)
+};
+
+// A change to the keys of one role, published as a new root version signed
+// by the trusted root's keys (its threshold) and the new root's keys (the new
+// threshold): TUF root rotation (specification 5.3.4).
+struct KeyChange {
+  enum class Kind { kAdd, kRevoke, kRotate, kThreshold };
+  Kind kind = Kind::kAdd;
+  Role role = Role::kTargets;
+  std::vector<crypto::PublicKey> add;  // kAdd, kRotate: the new keys
+  std::string revoke;                  // kRevoke: a key id or a unique prefix of one
+  std::optional<uint64_t> threshold;   // the role's new threshold (kept when unset)
+};
+
 class Repository {
  public:
   using Clock = int64_t (*)();
 
-  // Creates version 1 of every role in an empty (or absent) directory.
+  // Creates version 1 of every role in an empty (or absent) directory: one
+  // key per role (the first of each role in `keys`), threshold 1.
   static Status Init(const std::string& dir, const RoleKeySet& keys, const Expiry& expiry = {},
                      Clock clock = nullptr);
   // Copies `file` in as target `name` with `custom` metadata, and publishes
@@ -53,10 +80,29 @@ class Repository {
   static Status AddTargets(const std::string& dir, const RoleKeySet& keys,
                            const std::vector<NewTarget>& targets, const Expiry& expiry = {},
                            Clock clock = nullptr);
-  // Re-signs the timestamp with a fresh expiry (run before it expires).
-  static Status RefreshTimestamp(const std::string& dir, const RoleKeySet& keys,
-                                 const Expiry& expiry = {}, Clock clock = nullptr);
-  // Reads the current targets (unverified: the writer's own view).
+  // Whether the keys at hand can publish targets (the targets, snapshot and
+  // timestamp thresholds): RoleKeySet::Signers' error otherwise. Checked
+  // before a release's slow work, and by AddTargets before any copy.
+  static Status CanAddTargets(const std::string& dir, const RoleKeySet& keys);
+  static Status CanAddTargets(const Root& root, const RoleKeySet& keys);
+  // Re-signs each role whose expiry falls within the window (root only with
+  // options.root). Roles that are due but whose keys are not at hand, and a
+  // root within the window without options.root, are left as they are,
+  // everything else due is published, and then kNotFound names the first
+  // such role, its expiry and the flag for its keys. Returns the roles
+  // re-signed.
+  static Result<std::vector<Role>> Refresh(const std::string& dir, const RoleKeySet& keys,
+                                           const RefreshOptions& options = {},
+                                           Clock clock = nullptr);
+  // Applies `change` and publishes the new root (and whatever it forces to be
+  // re-signed). kInvalidArgument for a threshold of 0 or above the number of
+  // keys, an unknown or ambiguous key id, a key already in the role;
+  // kNotFound when the keys to sign with are not at hand. Returns the new root.
+  static Result<Root> ChangeKeys(const std::string& dir, const RoleKeySet& keys,
+                                 const KeyChange& change, const Expiry& expiry = {},
+                                 Clock clock = nullptr);
+  // Reads the current root and targets (unverified: the writer's own view).
+  static Result<Root> ReadRoot(const std::string& dir);
   static Result<Targets> ReadTargets(const std::string& dir);
 };
 

@@ -276,6 +276,22 @@ TEST_F(ReleaseTest, SkippedVersionIsNeverChosen) {
   ASSERT_ERROR(none, ErrorCode::kNotFound);
 }
 
+TEST_F(ReleaseTest, MissingTargetsKeyIsRefusedBeforeAnyWork) {
+  const std::string repo = inputs_->dir() + "/no-targets-key-repo";
+  auto all = tuf::RoleKeySet::Load(keydir_, false);
+  ASSERT_TRUE(all.ok());
+  ASSERT_TRUE(tuf::Repository::Init(repo, *all).ok());
+  const std::string empty = inputs_->dir() + "/no-keys";
+  std::filesystem::create_directories(empty);
+  auto keys = tuf::RoleKeySet::Load(tuf::KeySources{keydir_, {{tuf::Role::kTargets, empty}}});
+  ASSERT_TRUE(keys.ok());
+  auto r = release::PublishRelease(repo, *keys, releases_[0].dir, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(r.error().ToString().find("--targets-keys"), std::string::npos) << r.error().ToString();
+  EXPECT_FALSE(std::filesystem::exists(repo + "/chunks"));  // no chunk was split
+}
+
 TEST_F(ReleaseTest, NodeAheadOfItsChannelIsNeverDowngraded) {
   // A repository whose newest release is older than the disk's (an
   // unpublished build, a channel change, a pulled release): nothing is

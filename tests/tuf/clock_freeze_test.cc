@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/file.h"
+#include "support/status_matchers.h"
 #include "tuf/client.h"
 #include "tuf/repository.h"
 
@@ -61,9 +62,9 @@ TEST_F(ClockFreeze, LatestAcceptedTimePersistsAsAFloor) {
   ASSERT_TRUE(Refresh(kT0 + 20 * 3600).ok());
   EXPECT_EQ(*ReadFileText(state_ + "/latest_known_time", 64),
             std::to_string(kT0 + 20 * 3600) + "\n");
-  Expiry short_lived;
-  short_lived.timestamp = 10 * 3600;
-  ASSERT_TRUE(Repository::RefreshTimestamp(repo_, keys_, short_lived, WriterClock).ok());
+  RefreshOptions short_lived;
+  short_lived.expiry.timestamp = 10 * 3600;
+  ASSERT_OK(Repository::Refresh(repo_, keys_, short_lived, WriterClock));
   auto st = Refresh(kT0);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code(), ErrorCode::kExpired);

@@ -5,7 +5,12 @@
 // test_cached_role_is_verified_against_current_delegator (tuf_conformance_test).
 #include <gtest/gtest.h>
 
-#include "tuf/metadata.h"
+#include "base/file.h"
+#include "base/hex.h"
+#include "crypto/digest.h"
+#include "support/status_matchers.h"
+#include "tuf/client.h"
+#include "tuf/repository.h"
 
 namespace hull::tuf {
 namespace {
@@ -68,6 +73,75 @@ TEST(Delegation, MalformedDelegationsAreCorrupt) {
     ASSERT_FALSE(t.ok()) << roles.dump();
     EXPECT_EQ(t.error().code(), ErrorCode::kCorrupt) << roles.dump();
   }
+}
+
+// A targets role delegating "*" to `roles` roles, each signed by one key
+// and naming no target. The search visits them all unless the cap stops it.
+class DelegationCap : public ::testing::Test {
+ protected:
+  Result<Client> RepositoryWith(size_t roles) {
+    HULL_ASSIGN_OR_RETURN(TempDir d, TempDir::Create("hull-tuf-cap"));
+    dir_ = std::make_unique<TempDir>(std::move(d));
+    const std::string repo = dir_->path() + "/repo";
+    HULL_ASSIGN_OR_RETURN(RoleKeySet keys, RoleKeySet::Load(dir_->path() + "/keys", true));
+    HULL_TRY(Repository::Init(repo, keys));
+    HULL_ASSIGN_OR_RETURN(crypto::PrivateKey dk,
+                          crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+    Key k = KeyFromPublic(crypto::PublicKey::Of(dk));
+    Snapshot s;
+    s.version = 2;
+    s.expires = std::time(nullptr) + 86400;
+    json delegated = json::array();
+    for (size_t i = 0; i < roles; ++i) {
+      std::string name = fmt::format("r{}", i);
+      json role = Role(name);
+      role["keyids"] = {KeyId(k)};
+      delegated.push_back(role);
+      Targets t;
+      t.version = 1;
+      t.expires = s.expires;
+      HULL_ASSIGN_OR_RETURN(Bytes b, SignEnvelope(TargetsToJson(t), {&dk}));
+      HULL_TRY(WriteFileAtomic(fmt::format("{}/1.{}.json", repo, name), b));
+      s.meta[name + ".json"] = MetaFile{1, {}, {}};
+    }
+    Targets top;
+    top.version = 2;
+    top.expires = s.expires;
+    json tj = TargetsToJson(top);
+    tj["delegations"] = {{"keys", {{KeyId(k), k.ToJson()}}}, {"roles", delegated}};
+    HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(tj, {&keys.keys[tuf::Role::kTargets][0]}));
+    HULL_TRY(WriteFileAtomic(repo + "/2.targets.json", tb));
+    s.meta["targets.json"] = MetaFile{2, {}, {}};
+    HULL_ASSIGN_OR_RETURN(Bytes sb,
+                          SignEnvelope(SnapshotToJson(s), {&keys.keys[tuf::Role::kSnapshot][0]}));
+    HULL_TRY(WriteFileAtomic(repo + "/2.snapshot.json", sb));
+    Timestamp ts;
+    ts.version = 2;
+    ts.expires = s.expires;
+    ts.snapshot = MetaFile{2, sb.size(), {{"sha256", HexEncode(crypto::Sha256(sb))}}};
+    HULL_ASSIGN_OR_RETURN(
+        Bytes tsb, SignEnvelope(TimestampToJson(ts), {&keys.keys[tuf::Role::kTimestamp][0]}));
+    HULL_TRY(WriteFileAtomic(repo + "/timestamp.json", tsb));
+    HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(repo + "/1.root.json"));
+    HULL_ASSIGN_OR_RETURN(Client c, Client::Create(MakeFetcher(repo), root, ""));
+    HULL_TRY(c.Refresh());
+    return c;
+  }
+  std::unique_ptr<TempDir> dir_;
+};
+
+TEST_F(DelegationCap, SearchEndingAtTheCapIsNotNotFound) {
+  // 40 roles to visit, the cap is 32 (the top-level role among them): the
+  // answer is "not searched", not "no such target".
+  ASSERT_OK_AND_ASSIGN(Client c, RepositoryWith(40));
+  auto r = c.LookupTarget("x");
+  ASSERT_ERROR(r, ErrorCode::kRefused);
+  EXPECT_NE(r.error().ToString().find("first 32 roles"), std::string::npos) << r.error().ToString();
+}
+
+TEST_F(DelegationCap, SearchThatEndsBeforeTheCapIsNotFound) {
+  ASSERT_OK_AND_ASSIGN(Client c, RepositoryWith(31));  // 1 + 31 roles: every one visited
+  EXPECT_ERROR(c.LookupTarget("x"), ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -20,34 +20,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -d "$js/node_modules/tuf-js" ] || (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
 
 # nginx on a free loopback port, serving $work/www.
-mkdir -p "$work/www" "$work/nginx"
-chmod 755 "$work"  # nginx workers run unprivileged
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx;
-  proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx;
-  scgi_temp_path $work/nginx;
-  types { application/json json; }
-  default_type application/octet-stream;
-  server { listen 127.0.0.1:$port; root $work/www; }
-}
-CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
-nginx_pid=$!
-for _ in $(seq 50); do
-  curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-  sleep 0.1
-done
-base="http://127.0.0.1:$port"
+mkdir -p "$work/www"
+source "$(dirname "$0")/serve.sh"
+serve_dir "$work/www"
 
 # 1. Hull writes, tuf-js reads.
 "$hull" release init "$work/www/hull" --keys "$work/keys" >/dev/null

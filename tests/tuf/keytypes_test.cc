@@ -118,7 +118,8 @@ TEST_P(WriterKeyTypes, RepositorySignedWithTheTypeRefreshes) {
   auto env = ParseEnvelope(root, Role::kRoot);
   std::string id = env->signed_json["roles"]["root"]["keyids"][0];
   EXPECT_EQ(env->signed_json["keys"][id]["scheme"],
-            crypto::SignatureSchemeName(crypto::SchemeFor(crypto::PublicKey::Of(keys->root))));
+            crypto::SignatureSchemeName(
+                crypto::SchemeFor(crypto::PublicKey::Of(keys->keys[Role::kRoot][0]))));
   auto c = Client::Create(MakeFetcher(repo), root, ClientOptions{});
   ASSERT_TRUE(c.ok()) << c.error().ToString();
   auto st = c->Refresh();

@@ -72,7 +72,7 @@ class TufFixture : public ::testing::Test {
     Bytes b = *ReadFileBytes(repo_ + "/timestamp.json");
     Timestamp t = *ParseTimestamp(ParseEnvelope(b, Role::kTimestamp)->signed_json);
     edit(t);
-    Bytes nb = *SignEnvelope(TimestampToJson(t), {key ? key : &keys_.timestamp});
+    Bytes nb = *SignEnvelope(TimestampToJson(t), {key ? key : &keys_.keys[Role::kTimestamp][0]});
     ASSERT_OK(WriteFileAtomic(repo_ + "/timestamp.json", nb));
   }
 
@@ -220,8 +220,9 @@ TEST_F(TufFixture, RootRotation) {
             "root: 2.root.json (by the trusted root's keys): root metadata has 0 valid "
             "signature(s) from root keys, threshold is 1");
   // Signed by both old and new keys: accepted and persisted.
-  ASSERT_OK(WriteFileAtomic(repo_ + "/2.root.json",
-                            *SignEnvelope(RootToJson(r), {&keys_.root, &*new_root_key})));
+  ASSERT_OK(
+      WriteFileAtomic(repo_ + "/2.root.json",
+                      *SignEnvelope(RootToJson(r), {&keys_.keys[Role::kRoot][0], &*new_root_key})));
   auto c = MakeClient();
   ASSERT_OK(c->Refresh());
   EXPECT_EQ(c->root().version, 2u);

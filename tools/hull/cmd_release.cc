@@ -4,6 +4,7 @@
 #include "base/file.h"
 #include "cli.h"
 #include "release/publish.h"
+#include "release_flags.h"
 #include "tuf/client.h"
 #include "tuf/releases.h"
 #include "tuf/repository.h"
@@ -12,8 +13,12 @@ namespace hull::cli {
 namespace {
 
 struct ReleaseArgs {
-  std::string repo, keys, file, name, channel = "stable", flavor = "immutable", arch = "amd64",
-                                      version, key_type = "ed25519";
+  KeyFlags keys;
+  ExpiryFlags expiry;
+  std::string window = FormatDuration(tuf::RefreshOptions{}.window);
+  bool root = false;
+  std::string repo, file, name, channel = "stable", flavor = "immutable", arch = "amd64", version,
+                                key_type = "ed25519";
   uint64_t rollout = 100;
   bool json = false, whole_file = false;
   unsigned deltas = 4;
@@ -41,9 +46,11 @@ int RunInit(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
     HULL_ASSIGN_OR_RETURN(crypto::KeyType type,
                           crypto::ParseKeyType(a.key_type).Context("--key-type"));
-    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/true, type));
-    HULL_TRY(tuf::Repository::Init(a.repo, keys));
-    std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(), a.keys.c_str());
+    HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys.dir, /*create=*/true, type));
+    HULL_TRY(tuf::Repository::Init(a.repo, keys, expiry));
+    std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(),
+                a.keys.dir.c_str());
     std::printf("Give nodes %s/1.root.json as their trusted root.\n", a.repo.c_str());
     return Ok();
   };
@@ -53,7 +60,8 @@ int RunInit(const ReleaseArgs& a) {
 int RunAddFile(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
     HULL_TRY(tuf::ParseReleaseVersion(a.version).Context("--version"));
-    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/false));
+    HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
+    HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
     std::string name =
         a.name.empty() ? fmt::format("hull-{}-{}-{}.raw", a.flavor, a.arch, a.version) : a.name;
     nlohmann::json custom{{"flavor", a.flavor},
@@ -61,7 +69,7 @@ int RunAddFile(const ReleaseArgs& a) {
                           {"version", a.version},
                           {"channel", a.channel},
                           {"rollout_percent", a.rollout}};
-    HULL_TRY(tuf::Repository::AddTarget(a.repo, keys, a.file, name, custom));
+    HULL_TRY(tuf::Repository::AddTarget(a.repo, keys, a.file, name, custom, expiry));
     std::printf("Published %s as %s (%s, %s, channel %s).\n", a.file.c_str(), name.c_str(),
                 a.version.c_str(), a.arch.c_str(), a.channel.c_str());
     return Ok();
@@ -105,8 +113,9 @@ int RunAdd(const ReleaseArgs& a) {
         Error(ErrorCode::kInvalidArgument, "release add: --rollout is a percentage"));
   if (a.whole_file || !a.name.empty()) return RunAddFile(a);
   auto run = [&]() -> Result<release::PublishResult> {
-    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, /*create=*/false));
+    HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
     release::PublishOptions o;
+    HULL_ASSIGN_OR_RETURN(o.expiry, ParseExpiry(a.expiry));
     o.info = {a.flavor, a.arch, a.channel, a.rollout};
     o.deltas = a.deltas;
     o.delta_level = a.delta_level;
@@ -123,8 +132,17 @@ int RunAdd(const ReleaseArgs& a) {
 
 int RunRefresh(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
-    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys, false));
-    return tuf::Repository::RefreshTimestamp(a.repo, keys);
+    tuf::RefreshOptions o;
+    HULL_ASSIGN_OR_RETURN(o.expiry, ParseExpiry(a.expiry));
+    HULL_ASSIGN_OR_RETURN(o.window, ParseDuration(a.window, "--window"));
+    o.root = a.root;
+    HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
+    HULL_ASSIGN_OR_RETURN(std::vector<tuf::Role> roles, tuf::Repository::Refresh(a.repo, keys, o));
+    if (roles.empty()) {
+      std::printf("Nothing to re-sign: no role expires within %s.\n", a.window.c_str());
+    }
+    for (tuf::Role role : roles) std::printf("Re-signed %s.\n", tuf::RoleName(role));
+    return Ok();
   };
   return Done(run(), "release refresh");
 }
@@ -183,10 +201,11 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
 
   auto* init = rel->add_subcommand("init", "Create a repository and its role keys");
   init->add_option("REPO", a->repo, "Repository directory")->required();
-  init->add_option("--keys", a->keys, "Key directory (created; keys 0600)")->required();
+  init->add_option("--keys", a->keys.dir, "Key directory (created; keys 0600)")->required();
   init->add_option("--key-type", a->key_type,
                    "Type of the keys created: ed25519 (default), ecdsa-p256, ecdsa-p384, "
                    "rsa2048, rsa4096 (RSA signs rsassa-pss-sha256)");
+  AddExpiryFlags(init, a->expiry, /*root=*/true);
   init->callback([&ctx, a] { ctx.action = [a] { return RunInit(*a); }; });
 
   auto* add = rel->add_subcommand(
@@ -196,7 +215,8 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
                   "A built disk image, a build output directory holding disk.raw, or a payload "
                   "directory (hull slot extract)")
       ->required();
-  add->add_option("--keys", a->keys, "Key directory")->required();
+  AddKeyFlags(add, a->keys);
+  AddExpiryFlags(add, a->expiry, /*root=*/false);
   add->add_option(
       "--version", a->version,
       "Release version YYYYMM.DD.N (payloads carry theirs; required with --whole-file)");
@@ -217,15 +237,33 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
       "With --whole-file (implied): target name (default hull-FLAVOR-ARCH-VERSION.raw)");
   add->add_flag("--json", a->json, "Print targets, chunk statistics and per-step timings as JSON");
   add->footer(
+      "Needs the targets, snapshot and timestamp keys (not root's).\n"
       "Example: hull release add repo/ out/disk.raw --keys keys/ --channel beta --rollout 10\n"
       "Targets: hull-F-A-V.{usr.erofs,usr.verity,usr.verity-sig,uki.efi,usr.cidx} and\n"
       "hull-F-A-V.{usr,uki}.from-W.zst per earlier release W; chunks under REPO/chunks/.");
   add->callback([&ctx, a] { ctx.action = [a] { return RunAdd(*a); }; });
 
-  auto* refresh = rel->add_subcommand("refresh", "Re-sign the timestamp before it expires");
+  auto* refresh = rel->add_subcommand(
+      "refresh", "Re-sign every role whose metadata expires within the window (run from cron)");
   refresh->add_option("REPO", a->repo, "Repository directory")->required();
-  refresh->add_option("--keys", a->keys, "Key directory")->required();
+  AddKeyFlags(refresh, a->keys);
+  refresh->add_option(
+      "--window", a->window,
+      "Re-sign a role whose expiry is at most this far away (default " + a->window + ")");
+  refresh->add_flag("--root", a->root,
+                    "Also sign a new root version (needs the root keys; never done otherwise)");
+  AddExpiryFlags(refresh, a->expiry, /*root=*/true);
+  refresh->footer(
+      "With the default expiries the timestamp (1d) is re-signed on every run: only the\n"
+      "timestamp key is needed then, e.g. hourly from cron:\n"
+      "  hull release refresh repo/ --timestamp-keys /etc/hull/online/\n"
+      "Snapshot and targets are re-signed when they come within the window; their keys are\n"
+      "needed then. A role that is due but whose keys are not at hand is left as it is and\n"
+      "named in an error (exit 2) after the rest is published.\n"
+      "Writes new metadata first and the timestamp last, each file atomically.");
   refresh->callback([&ctx, a] { ctx.action = [a] { return RunRefresh(*a); }; });
+
+  RegisterReleaseKeys(rel, ctx);
 
   auto* ls = rel->add_subcommand("ls", "List releases, oldest first");
   ls->add_option("REPO", a->repo, "Repository directory")->required();

@@ -1,0 +1,30 @@
+// Flags shared by the `hull release` commands: where each role's keys are
+// (tuf/signing_keys.h) and how long each role's metadata lives.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "tuf/repository.h"
+
+namespace hull::cli {
+
+struct KeyFlags {
+  std::string dir, root, targets, snapshot, timestamp;
+};
+void AddKeyFlags(CLI::App* cmd, KeyFlags& f);
+Result<tuf::RoleKeySet> LoadKeys(const KeyFlags& f);
+
+// Durations: a number with s, m, h or d ("7d", "12h"; a bare number is seconds).
+struct ExpiryFlags {
+  std::string root, targets, snapshot, timestamp;
+};
+// Adds --ROLE-expiry for root (when `root`), targets, snapshot and timestamp,
+// their defaults (tuf::Expiry) in the help.
+void AddExpiryFlags(CLI::App* cmd, ExpiryFlags& f, bool root);
+Result<tuf::Expiry> ParseExpiry(const ExpiryFlags& f);
+Result<int64_t> ParseDuration(const std::string& text, const char* flag);
+std::string FormatDuration(int64_t seconds);
+
+}  // namespace hull::cli
