@@ -133,7 +133,7 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
   if (cert)
     HULL_TRY(verity::VerifyRootHashSignature(root, sig.signature, *cert).Context("payload"));
   HULL_ASSIGN_OR_RETURN(UkiFacts facts, ReadUkiFacts(p.uki).Context("payload UKI"));
-  if (facts.usrhash != p.root_hash)
+  if (facts.usrhash != HexEncode(root))
     return Errorf(ErrorCode::kVerifyFailed, "payload: the UKI says usrhash={}, expected {}",
                   facts.usrhash.empty() ? "(none)" : facts.usrhash, p.root_hash);
   return Ok();
