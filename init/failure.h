@@ -19,15 +19,9 @@ namespace hull::init {
 inline constexpr int kRebootDelaySeconds = 5;
 
 enum class Step {
-  kApi,         // mounting /proc, /sys, /dev, /run
-  kCmdline,     // reading /proc/cmdline
-  kWatchdog,    // loading softdog and arming /dev/watchdog
-  kModules,     // the modules /usr needs
-  kTpm,         // PCR 11 phases
-  kDisk,        // finding the usr, usr-verity and root partitions
-  kVerity,      // the dm-verity device
-  kMount,       // the real root, /usr, /etc
-  kSwitchRoot,  // switch_root and exec of init
+  kBoot,      // any step the verified /usr depends on (API mounts, command
+              // line, modules, TPM, disk, dm-verity, mounts, switch_root)
+  kWatchdog,  // loading softdog and arming /dev/watchdog
 };
 
 enum class Next { kContinue, kReboot };

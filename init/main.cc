@@ -40,9 +40,6 @@ constexpr const char* kEtcOverlay = "/sysroot/var/lib/hull/etc-overlay";
   for (;;) pause();
 }
 
-// The step Run is in, for the failure policy.
-Step g_step = Step::kApi;
-
 void ReopenConsole() {
   int fd = open("/dev/console", O_RDWR | O_NOCTTY);
   if (fd < 0) return;
@@ -200,10 +197,8 @@ Status MountSysroot(const Found& f) {
 
 Status Run() {
   ReopenConsole();
-  g_step = Step::kCmdline;
   HULL_ASSIGN_OR_RETURN(std::string text, ReadSmallFile("/proc/cmdline", 1 << 16));
   HULL_ASSIGN_OR_RETURN(Cmdline c, ParseCmdline(text));
-  g_step = Step::kModules;
   std::set<std::string> loaded;
   const std::string dir = ModuleDir();
   HULL_ASSIGN_OR_RETURN(ModuleIndex index, ReadModuleIndex(dir));
@@ -213,23 +208,17 @@ Status Run() {
     for (const std::string& line : plan.lines) LogError(line);
   }
   HULL_TRY(LoadModules(dir, index, loaded));
-  g_step = Step::kTpm;
   HULL_ASSIGN_OR_RETURN(bool tpm, ExtendPhase("enter-initrd"));
   Log(tpm ? "PCR 11 extended with enter-initrd" : "no TPM: PCR 11 phases not measured");
-  g_step = Step::kDisk;
   HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c));
   Log(fmt::format("usr {} usr-verity {} root {} on {}", f.usr_dev, f.verity_dev, f.root_dev,
                   f.disk));
-  g_step = Step::kVerity;
   HULL_TRY(SetupVerity(c, f));
-  g_step = Step::kMount;
   HULL_TRY(MountSysroot(f));
   if (tpm) {
-    g_step = Step::kTpm;
     HULL_TRY(ExtendPhase("leave-initrd"));
     Log("PCR 11 extended with leave-initrd");
   }
-  g_step = Step::kSwitchRoot;
   Log("switching root, exec " + c.init);
   return SwitchRoot(kSysroot, c.init);
 }
@@ -239,10 +228,10 @@ Status Run() {
 
 int main() {
   using namespace hull::init;
-  if (auto s = MountApi(); !s.ok()) Reboot(PlanFailure(Step::kApi, s.error()));
+  if (auto s = MountApi(); !s.ok()) Reboot(PlanFailure(Step::kBoot, s.error()));
   Log("starting");
   auto s = Run();
-  Reboot(PlanFailure(g_step, s.ok()
-                                 ? hull::Error(hull::ErrorCode::kInternal, "switch_root returned")
-                                 : s.error()));
+  Reboot(PlanFailure(
+      Step::kBoot,
+      s.ok() ? hull::Error(hull::ErrorCode::kInternal, "switch_root returned") : s.error()));
 }
