@@ -15,8 +15,8 @@
 #include "gpt/dps.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
-#include "node/kernel_cmdline.h"
 #include "node/os_release.h"
+#include "node/usrhash.h"
 #include "slot/io.h"
 
 namespace hull::agent {
@@ -80,10 +80,7 @@ Status FindDisk(const Uuid& usr, Node& node) {
 Result<Node> ReadNode() {
   Node n;
   HULL_ASSIGN_OR_RETURN(std::string cmdline, ReadSysText("/proc/cmdline"));
-  auto hash = node::CmdlineValue(cmdline, "usrhash");
-  if (!hash || hash->size() != 64)
-    return Error(ErrorCode::kNotFound, "no usrhash= on the kernel command line: not a Hull node");
-  n.usrhash = *hash;
+  HULL_ASSIGN_OR_RETURN(n.usrhash, node::UsrHashOfCmdline(cmdline).Context("not a Hull node"));
   HULL_ASSIGN_OR_RETURN(std::string osrel_text, ReadSysText("/usr/lib/os-release"));
   node::OsRelease osrel = node::ParseOsRelease(osrel_text);
   n.version = osrel["IMAGE_VERSION"];

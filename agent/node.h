@@ -13,7 +13,7 @@
 namespace hull::agent {
 
 struct Node {
-  std::string usrhash;     // booted root hash (hex)
+  std::string usrhash;     // booted root hash (lowercase hex, node/usrhash.h)
   std::string version;     // IMAGE_VERSION
   std::string flavor;      // VARIANT_ID
   std::string arch;        // Debian architecture name (amd64, arm64)

@@ -1,8 +1,9 @@
 // The node contract's parsers of untrusted text (src/node): os-release, the
-// kernel command line, the update configuration, boot entry names and
+// kernel command line, usrhash=, the update configuration, boot entry names and
 // versions (ParseEntryName, CompareVersions, BootOrder), and device-mapper
 // answers, and the build time file's Unix seconds (base/seconds.h). Any
-// input must give a value or an error, never a crash.
+// input must give a value or an error, never a crash; a normalized usrhash
+// reads back as itself.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "node/dm.h"
 #include "node/kernel_cmdline.h"
 #include "node/os_release.h"
+#include "node/usrhash.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hull::node;
@@ -21,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseOsRelease(text);
   (void)SplitCmdline(text);
   (void)CmdlineValue(text, "usrhash");
+  (void)UsrHashOfCmdline(text);
+  if (auto h = ParseUsrHash(text); h.ok() && *h != ParseUsrHash(*h).value()) __builtin_trap();
   (void)ParseConfig(text, "fuzz.json");
   (void)hull::ParseUnixSeconds(text);
   (void)DmDevFromAnswer(hull::ByteSpan(data, size));

@@ -4,19 +4,24 @@
 
 #include "base/hex.h"
 #include "node/kernel_cmdline.h"
+#include "node/usrhash.h"
 
 namespace hull::init {
 
 namespace {
 
+bool Seconds(std::string_view value, int min, int max, int& out) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || p != value.data() + value.size() || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
 Status ApplyOption(Cmdline& c, std::string_view key, std::string_view value, bool& have_hash) {
   if (key == "usrhash") {
-    auto bytes = HexDecode(value);
-    if (!bytes.ok()) return Error(ErrorCode::kInvalidArgument, "usrhash=: not hex");
-    if (bytes->size() < 32)
-      return Errorf(ErrorCode::kInvalidArgument, "usrhash=: {} bytes, need at least 32",
-                    bytes->size());
-    c.usrhash = std::move(*bytes);
+    HULL_ASSIGN_OR_RETURN(std::string hex, node::ParseUsrHash(value));
+    HULL_ASSIGN_OR_RETURN(c.usrhash, HexDecode(hex));
     have_hash = true;
   } else if (key == "hull.verity") {
     if (value == "eio")
@@ -26,12 +31,13 @@ Status ApplyOption(Cmdline& c, std::string_view key, std::string_view value, boo
     else
       return Errorf(ErrorCode::kInvalidArgument, "hull.verity={}: expected eio or restart", value);
   } else if (key == "hull.disk_timeout") {
-    int v = 0;
-    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-    if (ec != std::errc() || p != value.data() + value.size() || v < 1 || v > 600)
+    if (!Seconds(value, 1, 600, c.disk_timeout_s))
       return Errorf(ErrorCode::kInvalidArgument, "hull.disk_timeout={}: expected seconds 1..600",
                     value);
-    c.disk_timeout_s = v;
+  } else if (key == "hull.watchdog") {
+    if (!Seconds(value, 0, 3600, c.watchdog_s))
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "hull.watchdog={}: expected seconds 0..3600 (0: no watchdog)", value);
   } else if (key == "init") {
     if (value.empty() || value[0] != '/')
       return Errorf(ErrorCode::kInvalidArgument, "init={}: must be an absolute path", value);

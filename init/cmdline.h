@@ -1,12 +1,16 @@
 // hull-init's view of the kernel command line (/proc/cmdline).
 //
 // Options read (docs/init.md):
-//   usrhash=<hex>              the /usr dm-verity root hash (required; DPS
+//   usrhash=<hex>              the /usr dm-verity root hash (required, 64 hex
+//                              digits: node/usrhash.h; DPS
 //                              verity mode #1: the usr partition's UUID is its
 //                              first 128 bits, usr-verity's the last 128)
 //   hull.verity=eio|restart    on a corrupted block: return EIO (default) or
 //                              restart the machine (restart_on_corruption)
 //   hull.disk_timeout=<s>      seconds to wait for the disk (default 30, 1..600)
+//   hull.watchdog=<s>          the watchdog timeout hull-init arms (default
+//                              120, 0..3600; 0: none): the time until systemd
+//                              takes the watchdog over (docs/init.md)
 //   init=<path>                the program to exec in the real root
 //                              (default /usr/lib/systemd/systemd)
 // Everything else is ignored. The text is split by the kernel command line
@@ -26,17 +30,20 @@ namespace hull::init {
 enum class VerityPolicy { kEio, kRestart };
 
 struct Cmdline {
-  Bytes usrhash;  // >= 32 bytes, even hex length
+  Bytes usrhash;  // 32 bytes (node/usrhash.h)
   VerityPolicy verity = VerityPolicy::kEio;
   int disk_timeout_s = 30;
+  int watchdog_s = 120;
   std::string init = "/usr/lib/systemd/systemd";
 };
 
 // Errors (kInvalidArgument unless noted), each naming the option:
 //   "usrhash= missing from the kernel command line" (kNotFound)
-//   "usrhash=: not hex" | "usrhash=: N bytes, need at least 32"
+//   node::ParseUsrHash's: "usrhash=: N characters, expected 64 hex digits
+//   (a SHA-256 root hash)" | "usrhash=: character K (0xNN) is not a hex digit"
 //   "hull.verity=X: expected eio or restart"
 //   "hull.disk_timeout=X: expected seconds 1..600"
+//   "hull.watchdog=X: expected seconds 0..3600 (0: no watchdog)"
 //   "init=X: must be an absolute path"
 Result<Cmdline> ParseCmdline(std::string_view text);
 

@@ -1,6 +1,7 @@
 // hull-init: /init of Hull's initrd. Boot flow and failure messages:
 // docs/init.md. Any failure is printed as "hull-init: FAILED: <reason>" and
-// the machine halts: an unverified /usr is never mounted.
+// the machine resets after a short delay (init/failure.h): an unverified /usr
+// is never mounted, and boot counting falls back to the previous entry.
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -20,6 +21,7 @@
 #include "crypto/digest_algorithm.h"
 #include "init/cmdline.h"
 #include "init/dps.h"
+#include "init/failure.h"
 #include "init/sys.h"
 #include "verity/superblock.h"
 #include "verity/table.h"
@@ -30,11 +32,11 @@ namespace {
 constexpr const char* kSysroot = "/sysroot";
 constexpr const char* kEtcOverlay = "/sysroot/var/lib/hull/etc-overlay";
 
-[[noreturn]] void Halt(const Error& e) {
-  LogError("FAILED: " + e.ToString());
-  LogError("halting: /usr is not mounted; fix the cause above and reboot");
+[[noreturn]] void Reboot(const FailurePlan& plan) {
+  for (const std::string& line : plan.lines) LogError(line);
   sync();
-  reboot(RB_HALT_SYSTEM);
+  std::this_thread::sleep_for(std::chrono::seconds(plan.delay_s));
+  reboot(RB_AUTOBOOT);
   for (;;) pause();
 }
 
@@ -72,13 +74,37 @@ std::string BestSha256Driver() {
   return best;
 }
 
-Status LoadModules(std::set<std::string>& loaded, ModuleIndex& index) {
+std::string ModuleDir() {
   utsname u{};
   uname(&u);
-  std::string dir = std::string("/usr/lib/modules/") + u.release;
+  return std::string("/usr/lib/modules/") + u.release;
+}
+
+Result<ModuleIndex> ReadModuleIndex(const std::string& dir) {
   auto dep = ReadSmallFile(dir + "/modules.dep", 8 << 20);
   auto builtin = ReadSmallFile(dir + "/modules.builtin", 8 << 20);
-  HULL_ASSIGN_OR_RETURN(index, ParseModules(dep.ok() ? *dep : "", builtin.ok() ? *builtin : ""));
+  return ParseModules(dep.ok() ? *dep : "", builtin.ok() ? *builtin : "");
+}
+
+// softdog (Debian's cloud kernel has no driver for QEMU's i6300esb, nor
+// iTCO), armed until systemd takes it over: a hang from here until then
+// resets the machine. A kernel with its own watchdog driver built in has
+// /dev/watchdog already, and softdog then registers as a second device.
+Status ArmEarlyWatchdog(const Cmdline& c, const std::string& dir, const ModuleIndex& index,
+                        std::set<std::string>& loaded) {
+  if (c.watchdog_s == 0) {
+    Log("watchdog: off (hull.watchdog=0)");
+    return {};
+  }
+  if (Find(index, "softdog") == Presence::kModule)
+    HULL_TRY(LoadModule(dir, index, "softdog", loaded));
+  HULL_ASSIGN_OR_RETURN(int t, ArmWatchdog(c.watchdog_s));
+  Log(fmt::format("watchdog armed: {} s until systemd takes it over", t));
+  return {};
+}
+
+Status LoadModules(const std::string& dir, const ModuleIndex& index,
+                   std::set<std::string>& loaded) {
   // Optional: disk drivers (whichever the initrd has), the TPM interfaces and
   // the SHA-256 implementations with SSSE3/AVX2 (before dm-verity binds
   // "sha256", or it keeps the slow generic one).
@@ -174,8 +200,14 @@ Status Run() {
   HULL_ASSIGN_OR_RETURN(std::string text, ReadSmallFile("/proc/cmdline", 1 << 16));
   HULL_ASSIGN_OR_RETURN(Cmdline c, ParseCmdline(text));
   std::set<std::string> loaded;
-  ModuleIndex index;
-  HULL_TRY(LoadModules(loaded, index));
+  const std::string dir = ModuleDir();
+  HULL_ASSIGN_OR_RETURN(ModuleIndex index, ReadModuleIndex(dir));
+  if (auto s = ArmEarlyWatchdog(c, dir, index, loaded); !s.ok()) {
+    FailurePlan plan = PlanFailure(Step::kWatchdog, s.error());
+    if (plan.next == Next::kReboot) Reboot(plan);
+    for (const std::string& line : plan.lines) LogError(line);
+  }
+  HULL_TRY(LoadModules(dir, index, loaded));
   HULL_ASSIGN_OR_RETURN(bool tpm, ExtendPhase("enter-initrd"));
   Log(tpm ? "PCR 11 extended with enter-initrd" : "no TPM: PCR 11 phases not measured");
   std::string why;
@@ -205,8 +237,10 @@ Status Run() {
 
 int main() {
   using namespace hull::init;
-  if (auto s = MountApi(); !s.ok()) Halt(s.error());
+  if (auto s = MountApi(); !s.ok()) Reboot(PlanFailure(Step::kBoot, s.error()));
   Log("starting");
   auto s = Run();
-  Halt(s.ok() ? hull::Error(hull::ErrorCode::kInternal, "switch_root returned") : s.error());
+  Reboot(PlanFailure(
+      Step::kBoot,
+      s.ok() ? hull::Error(hull::ErrorCode::kInternal, "switch_root returned") : s.error()));
 }

@@ -5,6 +5,7 @@
 #include <linux/blkpg.h>
 #include <linux/dm-ioctl.h>
 #include <linux/fs.h>
+#include <linux/watchdog.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -117,6 +118,23 @@ Status LoadModule(const std::string& moddir, const ModuleIndex& index, const std
       return Errorf(ErrorCode::kIo, "loading module {}: {}", path, Errno());
   }
   return {};
+}
+
+Result<int> ArmWatchdog(int timeout_s) {
+  // Closed before exec: the device opens once at a time, and systemd must
+  // be able to open it.
+  Fd fd(open("/dev/watchdog", O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Errorf(ErrorCode::kNotFound, "open /dev/watchdog: {}", Errno());
+  int t = timeout_s;
+  if (ioctl(fd.get(), WDIOC_SETTIMEOUT, &t) != 0) {
+    int e = errno;
+    // Disarm (magic close) rather than leave the driver's default running.
+    ssize_t w = write(fd.get(), "V", 1);
+    (void)w;
+    return Errorf(ErrorCode::kIo, "WDIOC_SETTIMEOUT {} s on /dev/watchdog: {}", timeout_s,
+                  std::strerror(e));
+  }
+  return t;  // ~Fd closes without writing 'V': the timer keeps running
 }
 
 Result<uint64_t> BlockDeviceSize(const std::string& dev) {

@@ -1,6 +1,6 @@
-// hull-init's syscall side: mounts, modules, block devices, device-mapper,
-// TPM, switch_root. Each returns a Status whose message names the step and
-// errno; main.cc prints it and halts.
+// hull-init's syscall side: mounts, modules, the watchdog, block devices,
+// device-mapper, TPM, switch_root. Each returns a Status whose message names
+// the step and errno; main.cc acts on it (init/failure.h).
 #pragma once
 
 #include <optional>
@@ -29,6 +29,13 @@ Status Mount(const std::string& src, const std::string& target, const std::strin
 // success). `loaded` collects names already handled.
 Status LoadModule(const std::string& moddir, const ModuleIndex& index, const std::string& name,
                   std::set<std::string>& loaded);
+
+// Opens /dev/watchdog (which starts it), sets its timeout (WDIOC_SETTIMEOUT)
+// and closes it without the magic close character: the kernel then leaves the
+// timer running ("watchdog did not stop!") until systemd opens the device
+// (RuntimeWatchdogSec=) and pings it, or the timeout resets the machine.
+// Returns the timeout the driver took.
+Result<int> ArmWatchdog(int timeout_s);
 
 // Whole-disk block devices (/sys/block, without loop/ram/dm/zram), as /dev
 // nodes, and their GPTs. Devices without a valid GPT are left out and, when

@@ -21,8 +21,9 @@
 namespace hull::build {
 
 // What hull-init loads before it mounts /usr: block devices (virtio, NVMe,
-// Hyper-V, SCSI disks), dm-verity, erofs, ext4, overlay, the verity hash and
-// the TPM. Names a kernel builds in are simply absent from modules.dep.
+// Hyper-V, SCSI disks), dm-verity, erofs, ext4, overlay, the verity hash,
+// the TPM and softdog (the watchdog it arms: docs/init.md). Names a kernel builds in are simply
+// absent from modules.dep.
 extern const std::vector<std::string> kInitrdModules;
 
 struct InitrdModules {

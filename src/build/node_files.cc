@@ -110,6 +110,13 @@ WantedBy=multi-user.target
                      after);
 }
 
+std::string WatchdogDropIn() {
+  return fmt::format(
+      "# Hull (docs/init.md, \"Watchdog\"): systemd takes over the watchdog hull-init armed.\n"
+      "[Manager]\nRuntimeWatchdogSec={}s\nRebootWatchdogSec={}min\n",
+      kRuntimeWatchdogSeconds, kRebootWatchdogMinutes);
+}
+
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
                     int64_t build_time, spec::ImageSpec& s) {
   const std::string dir = work + "/node";
@@ -136,6 +143,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
       {"hull-health.service", HealthUnit(s.update), units + "hull-health.service"},
       {"hull-bless.service", kBlessUnit, units + "hull-bless.service"},
       {"80-hull-dhcp.network", kDhcpNetwork, "/usr/lib/systemd/network/80-hull-dhcp.network"},
+      {"hull-watchdog.conf", WatchdogDropIn(), "/usr/lib/systemd/system.conf.d/hull-watchdog.conf"},
       {"update.json", node::ToJson(cfg).dump(2) + "\n", node::kFactoryConfig},
       {"build-time", std::to_string(build_time) + "\n", node::kBuildTime},
   };

@@ -8,6 +8,9 @@
 //   hull-bless.service                            marks the boot good after it
 //   hull-validate.service                         acts only when the SMBIOS OEM string asks
 //   /usr/lib/systemd/network/80-hull-dhcp.network DHCP on every Ethernet link
+//   /usr/lib/systemd/system.conf.d/hull-watchdog.conf
+//                                                 systemd takes over the watchdog
+//                                                 hull-init armed (docs/init.md)
 #pragma once
 
 #include <string>
@@ -31,5 +34,12 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
 // The unit texts (pure, for tests).
 std::string UpdateTimerUnit(const spec::Update& u);
 std::string HealthUnit(const spec::Update& u);
+
+// The watchdog hand-over (docs/init.md, "Watchdog"): systemd opens
+// /dev/watchdog0 (softdog, armed by hull-init) and pings it every half
+// timeout while PID 1 runs; at shutdown the reboot watchdog bounds a hang.
+inline constexpr int kRuntimeWatchdogSeconds = 60;
+inline constexpr int kRebootWatchdogMinutes = 10;
+std::string WatchdogDropIn();
 
 }  // namespace hull::build

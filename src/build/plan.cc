@@ -62,8 +62,10 @@ Result<int64_t> SourceDateEpochForVersion(const std::string& version) {
 }
 
 std::string KernelCmdline(const spec::ImageSpec& spec, const std::string& root_hash_hex) {
-  std::vector<std::string> words = {"usrhash=" + root_hash_hex, "mount.usrfstype=erofs",
-                                    "mount.usrflags=ro", "rw", "lockdown=integrity"};
+  std::vector<std::string> words = {
+      "usrhash=" + root_hash_hex, "mount.usrfstype=erofs",
+      "mount.usrflags=ro",        "rw",
+      "lockdown=integrity",       std::string("panic=") + std::to_string(kPanicRebootSeconds)};
   bool has_console = false;
   for (const auto& w : spec.kernel.cmdline) has_console |= w.starts_with("console=");
   if (!has_console) words.push_back("console=ttyS0");

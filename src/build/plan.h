@@ -34,9 +34,15 @@ std::string LayoutSeed(const std::string& name, const std::string& version);
 // kInvalidArgument for a malformed version.
 Result<int64_t> SourceDateEpochForVersion(const std::string& version);
 
+// Seconds from a kernel panic to the reset (panic=): a panic before
+// userspace (an initrd that cannot run, PID 1 exiting) then spends one of the
+// entry's boot tries instead of stopping the machine for good (docs/init.md).
+inline constexpr int kPanicRebootSeconds = 5;
+
 // The UKI command line: "usrhash=<hex> mount.usrfstype=erofs mount.usrflags=ro rw
-// lockdown=integrity", console=ttyS0 unless the spec names a console, the
-// spec's kernel.cmdline, then the SELinux settings (enforcing: "security=selinux
+// lockdown=integrity panic=5", console=ttyS0 unless the spec names a console,
+// the spec's kernel.cmdline (a panic= there comes later, so it wins), then the
+// SELinux settings (enforcing: "security=selinux
 // selinux=1 enforcing=1"; permissive: enforcing=0; disabled: "selinux=0").
 // Repeated words are dropped (first kept).
 std::string KernelCmdline(const spec::ImageSpec& spec, const std::string& root_hash_hex);

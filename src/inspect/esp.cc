@@ -13,6 +13,7 @@
 #include "inspect/checks.h"
 #include "node/kernel_cmdline.h"
 #include "node/os_release.h"
+#include "node/usrhash.h"
 #include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "uki/measure.h"
@@ -71,6 +72,10 @@ void CheckSecureBoot(Report& report, const std::string& what, ByteSpan file,
 
 void CheckUsrhash(Report& report, const UkiInfo& uki) {
   std::string name = uki.path + ": usrhash names a verified slot";
+  if (!uki.usrhash_error.empty()) {
+    Add(report, name, CheckState::kFail, uki.usrhash_error);
+    return;
+  }
   if (uki.usrhash.empty()) {
     Add(report, name, CheckState::kFail, "the command line has no usrhash=");
     return;
@@ -95,7 +100,10 @@ Result<UkiInfo> DescribeUki(ByteSpan file) {
   if (u.version.empty()) u.version = osrel["VERSION_ID"];
   u.pretty_name = osrel["PRETTY_NAME"];
   u.cmdline = SectionText(file, img, ".cmdline");
-  u.usrhash = node::CmdlineValue(u.cmdline, "usrhash").value_or("");
+  if (auto hash = node::UsrHashOfCmdline(u.cmdline); hash.ok())
+    u.usrhash = std::move(*hash);
+  else if (hash.error().code() != ErrorCode::kNotFound)
+    u.usrhash_error = hash.error().ToString();
   u.uname = SectionText(file, img, ".uname");
   if (auto sigs = pe::ExtractSignatures(file, img); sigs.ok()) {
     u.signatures = int(sigs->size());

@@ -52,7 +52,8 @@ struct UkiInfo {
   std::string version;  // IMAGE_VERSION or VERSION_ID of .osrel
   std::string pretty_name;
   std::string cmdline;
-  std::string usrhash;
+  std::string usrhash;        // node::ParseUsrHash's lowercase form; "" when absent or bad
+  std::string usrhash_error;  // why a usrhash= present is not a valid one
   std::string uname;
   std::string signer;  // subject of the embedded signing certificate
   int signatures = 0;

@@ -135,7 +135,7 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
   if (cert)
     HULL_TRY(verity::VerifyRootHashSignature(root, sig.signature, *cert).Context("payload"));
   HULL_ASSIGN_OR_RETURN(UkiFacts facts, ReadUkiFacts(p.uki).Context("payload UKI"));
-  if (facts.usrhash != p.root_hash)
+  if (facts.usrhash != HexEncode(root))
     return Errorf(ErrorCode::kVerifyFailed, "payload: the UKI says usrhash={}, expected {}",
                   facts.usrhash.empty() ? "(none)" : facts.usrhash, p.root_hash);
   // The entry is named for the release's version and a failed one is

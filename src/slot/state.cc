@@ -5,6 +5,7 @@
 #include "gpt/types.h"
 #include "node/kernel_cmdline.h"
 #include "node/os_release.h"
+#include "node/usrhash.h"
 #include "pe/pe.h"
 
 namespace hull::slot {
@@ -104,7 +105,11 @@ Result<UkiFacts> ReadUkiFacts(ByteSpan uki) {
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(uki));
   UkiFacts f;
   f.cmdline = SectionText(uki, img, ".cmdline");
-  f.usrhash = node::CmdlineValue(f.cmdline, "usrhash").value_or("");
+  // Absent: "" (not a Hull UKI's command line); present but malformed: an error.
+  if (auto hash = node::UsrHashOfCmdline(f.cmdline); hash.ok())
+    f.usrhash = std::move(*hash);
+  else if (hash.error().code() != ErrorCode::kNotFound)
+    return std::move(hash).error();
   node::OsRelease osrel = node::ParseOsRelease(SectionText(uki, img, ".osrel"));
   f.version = osrel["IMAGE_VERSION"];
   if (f.version.empty()) f.version = osrel["VERSION_ID"];

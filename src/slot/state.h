@@ -38,7 +38,7 @@ struct Slot {
 struct Uki {
   std::string file;  // name in /EFI/Linux
   node::EntryName entry;
-  std::string usrhash;  // from .cmdline ("" when absent)
+  std::string usrhash;  // from .cmdline, lowercase (node/usrhash.h); "" when absent
   std::string version;  // IMAGE_VERSION (or VERSION_ID) of .osrel
   int slot = -1;        // index into DiskState::slots, -1 when none matches
   std::string error;    // why the file could not be read as a UKI
@@ -76,7 +76,9 @@ Result<DiskState> ReadDiskState(const DiskIo& disk, EspIo& esp);
 // The byte offset of the ESP (the first partition of the ESP type); kNotFound.
 Result<uint64_t> EspOffset(const gpt::Table& table);
 
-// The usrhash= word of a UKI's .cmdline and the version of its .osrel.
+// The usrhash= word of a UKI's .cmdline (lowercase; "" when absent) and the
+// version of its .osrel. A usrhash= that node::ParseUsrHash refuses is its
+// error (kInvalidArgument).
 struct UkiFacts {
   std::string usrhash, version, cmdline;
 };

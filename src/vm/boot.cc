@@ -145,7 +145,8 @@ Result<BootResult> BootImage(const BootOptions& o) {
   if (o.tpm) m.tpm_socket = d + "/swtpm.sock";
   m.console_log = o.console_log.empty() ? d + "/console.log" : o.console_log;
   RunOptions ro{.timeout = std::chrono::seconds(o.timeout_seconds), .tpm_state_dir = d + "/tpm"};
-  ro.stop_lines = {"hull-init: halting", "Kernel panic"};
+  // hull-init resets the machine after a failure; the run ends at its notice.
+  ro.stop_lines = {"hull-init: rebooting", "Kernel panic"};
   ro.stop_lines.push_back(o.validate ? "HULL-VALIDATE {" : GoodBootLine(o));
   auto run = RunMachine(m, ro);
   if (!run.ok() && m.accel == Accel::kKvm && o.accel == "auto" &&

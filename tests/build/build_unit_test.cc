@@ -18,6 +18,7 @@
 #include "disk/image.h"
 #include "gpt/attributes.h"
 #include "gpt/types.h"
+#include "node/kernel_cmdline.h"
 #include "support/status_matchers.h"
 
 namespace hull::build {
@@ -66,14 +67,17 @@ spec::ImageSpec SpecWith(std::vector<std::string> cmdline, spec::SelinuxMode mod
 TEST(Cmdline, UsrhashConsoleSpecAndSelinux) {
   auto s = SpecWith({"quiet"}, spec::SelinuxMode::kEnforcing);
   EXPECT_EQ(KernelCmdline(s, "ab12"),
-            "usrhash=ab12 mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity "
+            "usrhash=ab12 mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity panic=5 "
             "console=ttyS0 quiet security=selinux selinux=1 enforcing=1");
   auto d = SpecWith({"console=tty0", "rw"}, spec::SelinuxMode::kDisabled);
   EXPECT_EQ(KernelCmdline(d, "ff"),
-            "usrhash=ff mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity "
+            "usrhash=ff mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity panic=5 "
             "console=tty0 selinux=0");
   auto p = SpecWith({}, spec::SelinuxMode::kPermissive);
   EXPECT_THAT(KernelCmdline(p, "00"), HasSubstr("selinux=1 enforcing=0"));
+  // The spec's own panic= comes after Hull's: the kernel keeps the last.
+  auto own = SpecWith({"panic=30"}, spec::SelinuxMode::kDisabled);
+  EXPECT_EQ(node::CmdlineValue(KernelCmdline(own, "ff"), "panic"), "30");
 }
 
 TEST(Names, UkiAndStem) {
@@ -365,6 +369,37 @@ TEST(Products, KeyFollowsEveryShapeAndPackInput) {
   auto m = ProductMaterial(in);
   ASSERT_ERROR(m, ErrorCode::kNotFound);
   EXPECT_EQ(ProductDir("/c", "k"), "/c/products/k");
+}
+
+// systemd-system.conf(5): [Manager] RuntimeWatchdogSec= and RebootWatchdogSec=
+// take time spans; drop-ins in /usr/lib/systemd/system.conf.d/*.conf.
+TEST(NodeFiles, WatchdogDropInHandsTheWatchdogToSystemd) {
+  EXPECT_EQ(WatchdogDropIn(),
+            "# Hull (docs/init.md, \"Watchdog\"): systemd takes over the watchdog hull-init "
+            "armed.\n[Manager]\nRuntimeWatchdogSec=60s\nRebootWatchdogSec=10min\n");
+  auto work = TempDir::Create("hull-node-files");
+  ASSERT_OK(work);
+  spec::ImageSpec s;
+  ASSERT_OK(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s));
+  auto it = std::find_if(s.files.begin(), s.files.end(), [](const auto& f) {
+    return f.dest == "/usr/lib/systemd/system.conf.d/hull-watchdog.conf";
+  });
+  ASSERT_NE(it, s.files.end());
+  auto text = ReadFileText(it->source);
+  ASSERT_OK(text);
+  EXPECT_EQ(*text, WatchdogDropIn());
+}
+
+// softdog (and its dependency) goes into every initrd: hull-init arms it.
+TEST(InitrdModules, CarrySoftdog) {
+  auto deps = rootfs::ParseModulesDep(
+      std::string(kDep) +
+      "kernel/drivers/watchdog/softdog.ko: kernel/drivers/watchdog/watchdog.ko\n"
+      "kernel/drivers/watchdog/watchdog.ko:\n");
+  ASSERT_OK(deps);
+  auto r = ResolveInitrdModules(*deps, {}, kInitrdModules);
+  EXPECT_THAT(r.paths, ::testing::IsSupersetOf({"kernel/drivers/watchdog/softdog.ko",
+                                                "kernel/drivers/watchdog/watchdog.ko"}));
 }
 
 TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "support/status_matchers.h"
 
 namespace hull::init {
@@ -25,15 +27,27 @@ TEST(Cmdline, ParsesOptionsAndDefaults) {
   EXPECT_EQ(c->usrhash[31], 0x93);
   EXPECT_EQ(c->verity, VerityPolicy::kEio);
   EXPECT_EQ(c->disk_timeout_s, 30);
+  EXPECT_EQ(c->watchdog_s, 120);
   EXPECT_EQ(c->init, "/usr/lib/systemd/systemd");
   EXPECT_TRUE(VerityOptions(c->verity).empty());
 
-  c = ParseCmdline("usrhash=" + kHash + " hull.verity=restart hull.disk_timeout=5 init=/sbin/x");
+  c = ParseCmdline("usrhash=" + kHash +
+                   " hull.verity=restart hull.disk_timeout=5 hull.watchdog=0 init=/sbin/x");
   ASSERT_OK(c);
+  EXPECT_EQ(c->watchdog_s, 0);
   EXPECT_EQ(c->verity, VerityPolicy::kRestart);
   EXPECT_EQ(VerityOptions(c->verity), std::vector<std::string>{"restart_on_corruption"});
   EXPECT_EQ(c->disk_timeout_s, 5);
   EXPECT_EQ(c->init, "/sbin/x");
+}
+
+TEST(Cmdline, AcceptsUpperCaseHash) {
+  std::string upper = kHash;
+  for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  auto c = ParseCmdline("usrhash=" + upper);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->usrhash[0], 0x95);
+  EXPECT_EQ(c->usrhash[31], 0x93);
 }
 
 TEST(Cmdline, LastValueWins) {
@@ -51,14 +65,23 @@ void ExpectError(const std::string& text, ErrorCode code, const std::string& msg
 TEST(Cmdline, Errors) {
   ExpectError("console=ttyS0 roothash=" + kHash, ErrorCode::kNotFound,
               "usrhash= missing from the kernel command line");
-  ExpectError("usrhash=xyz", ErrorCode::kInvalidArgument, "usrhash=: not hex");
-  ExpectError("usrhash=abcd", ErrorCode::kInvalidArgument, "usrhash=: 2 bytes, need at least 32");
+  // The node contract's rule (tests/node/usrhash_test.cc): exactly 64 hex digits.
+  ExpectError("usrhash=xyz", ErrorCode::kInvalidArgument,
+              "usrhash=: 3 characters, expected 64 hex digits (a SHA-256 root hash)");
+  ExpectError("usrhash=" + kHash + kHash, ErrorCode::kInvalidArgument,
+              "usrhash=: 128 characters, expected 64 hex digits (a SHA-256 root hash)");
+  ExpectError("usrhash=" + kHash.substr(0, 63) + "x", ErrorCode::kInvalidArgument,
+              "usrhash=: character 64 (0x78) is not a hex digit");
   ExpectError("usrhash=" + kHash + " hull.verity=panic", ErrorCode::kInvalidArgument,
               "hull.verity=panic: expected eio or restart");
   ExpectError("usrhash=" + kHash + " hull.disk_timeout=0", ErrorCode::kInvalidArgument,
               "hull.disk_timeout=0: expected seconds 1..600");
   ExpectError("usrhash=" + kHash + " hull.disk_timeout=5s", ErrorCode::kInvalidArgument,
               "hull.disk_timeout=5s: expected seconds 1..600");
+  ExpectError("usrhash=" + kHash + " hull.watchdog=-1", ErrorCode::kInvalidArgument,
+              "hull.watchdog=-1: expected seconds 0..3600 (0: no watchdog)");
+  ExpectError("usrhash=" + kHash + " hull.watchdog=3601", ErrorCode::kInvalidArgument,
+              "hull.watchdog=3601: expected seconds 0..3600 (0: no watchdog)");
   ExpectError("usrhash=" + kHash + " init=sbin/init", ErrorCode::kInvalidArgument,
               "init=sbin/init: must be an absolute path");
 }

@@ -5,6 +5,9 @@
 //   HULL-INIT-BAD <what failed>
 //   HULL-PCR11 <hex>   (with a TPM)
 //   HULL-READ data.bin: ok <bytes> | EIO | error <errno>
+// With `hull.test_hang` on the kernel command line it prints HULL-HANG after
+// the first line and hangs instead (a PID 1 that never takes the watchdog
+// over).
 #include <fcntl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -84,6 +87,17 @@ std::string Check() {
 int main() {
   std::string result = Check();
   std::printf("HULL-INIT-%s\n", result.c_str());
+  char cmdline[4096] = {};
+  if (FILE* f = fopen("/proc/cmdline", "r")) {
+    size_t n = fread(cmdline, 1, sizeof cmdline - 1, f);
+    cmdline[n] = 0;
+    fclose(f);
+  }
+  if (std::strstr(cmdline, "hull.test_hang")) {
+    std::printf("HULL-HANG\n");
+    std::fflush(stdout);
+    for (;;) pause();
+  }
   // PCR 11 (SHA-256 bank) as the kernel's TPM driver shows it, when a TPM exists.
   if (FILE* f = fopen("/sys/class/tpm/tpm0/pcr-sha256/11", "r")) {
     char hex[129] = {};

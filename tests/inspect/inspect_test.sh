@@ -77,6 +77,28 @@ for name in ["slot usr_202611.24.0: verity tree", "slot usr_202611.24.0: root ha
 PY
 ok "good image: verdict good, slot, UKI and signatures as built"
 
+# 1b. usrhash= in capitals names the same slot: one rule reads it everywhere
+# (node::ParseUsrHash: either case, compared in lowercase).
+upper=$(printf '%s' "$root" | tr a-f A-F)
+"$hull" uki build --stub /usr/lib/systemd/boot/efi/linuxx64.efi.stub --linux "$kernel" --initrd initrd \
+  --cmdline "console=ttyS0 usrhash=$upper" --os-release os-release --uname 6.1.0-test \
+  --out uki-upper.efi >/dev/null
+mkdir -p esp-upper/EFI/Linux esp-upper/EFI/BOOT
+cp esp/EFI/BOOT/BOOTX64.EFI esp-upper/EFI/BOOT/
+"$hull" sign uki-upper.efi --key keys/db.key --cert keys/db.crt \
+  --out esp-upper/EFI/Linux/hull_202611.24.0+3.efi >/dev/null
+sed 's/content-dir: esp,/content-dir: esp-upper,/' layout.yaml > layout-upper.yaml
+"$hull" disk create layout-upper.yaml --out disk-upper.raw >/dev/null
+"$hull" inspect disk-upper.raw --json > upper.json || { cat upper.json; fail "inspect of upper"; }
+python3 - "$root" <<'PY' || fail "usrhash in capitals"
+import json, sys
+r = json.load(open("upper.json")); root = sys.argv[1]
+assert r["ukis"][0]["usrhash"] == root, r["ukis"][0]
+states = {c["name"]: c["state"] for c in r["checks"]}
+assert states["/EFI/Linux/hull_202611.24.0+3.efi: usrhash names a verified slot"] == "pass", states
+PY
+ok "usrhash= in capitals names its slot"
+
 # 2. The PCR 11 prediction in the report equals systemd-measure's.
 measure=$(/lib/systemd/systemd-measure calculate --linux="$kernel" --osrel=os-release \
   --cmdline=<(printf 'console=ttyS0 usrhash=%s' "$root") --initrd=initrd --bank=sha256 --phase=enter-initrd \

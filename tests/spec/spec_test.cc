@@ -45,7 +45,7 @@ TEST(Spec, DefaultSpecParsesWithDocumentedDefaults) {
   }
   for (const char* m :
        {"virtio*", "hv_*", "nvme*", "ext4", "erofs", "overlay", "vfat", "nf_*", "xt_*", "nft_*",
-        "bridge", "veth", "vxlan", "dm-verity", "dm-mod", "tpm*", "sha256-ssse3"}) {
+        "bridge", "veth", "vxlan", "dm-verity", "dm-mod", "tpm*", "sha256-ssse3", "softdog"}) {
     EXPECT_NE(std::find(s->kernel.modules.begin(), s->kernel.modules.end(), m),
               s->kernel.modules.end())
         << m;
@@ -329,7 +329,7 @@ TEST(SpecCli, ShowDefaultRoundTripsThroughCheck) {
       Command{.argv = {bin, "spec", "check", path}, .env = {"SOURCE_DATE_EPOCH=1795564800"}});
   ASSERT_OK(checked);
   EXPECT_EQ(checked->out, path +
-                              ": ok (HullImmutable 202611.25.0, 20 packages, 76 module "
+                              ": ok (HullImmutable 202611.25.0, 20 packages, 77 module "
                               "patterns)\n");
 
   ASSERT_OK(WriteFileAtomic(path, std::string_view("name: n\nselinux: strict\n")));

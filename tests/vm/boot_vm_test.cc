@@ -4,7 +4,7 @@
 //   - a flipped byte in a file's block of the usr partition: the guest's full
 //     /usr read gets EIO at exactly that block (never wrong data);
 //   - a UKI signed by a key that is not in db: OVMF refuses it;
-//   - a UKI whose usrhash= matches no partition: hull-init halts, saying so;
+//   - a UKI whose usrhash= matches no partition: hull-init says so and resets;
 // and one boot of a node's disk as clouds hand it over: larger than the
 // image (hull-init grows the root to it), with a copy of the OS disk and a
 // disk whose serial is the validation disk's attached (hull-init picks the
@@ -183,7 +183,7 @@ TEST_F(BootVm, UkiSignedByAKeyNotInDbIsRefused) {
   EXPECT_EQ(j["outcome"], "refused-by-firmware") << j.dump(2);
 }
 
-TEST_F(BootVm, UsrhashMatchingNoPartitionHaltsInHullInit) {
+TEST_F(BootVm, UsrhashMatchingNoPartitionResetsInHullInit) {
   std::string img = Copy("badhash.raw");
   const std::string d = dir_->path(), esp = fmt::format("{}@@{}", img, PartitionOffset(img, 1));
   Sh(fmt::format("mcopy -o -i '{}' '::/EFI/Linux/{}' '{}/orig.efi'", esp, UkiName(), d));
@@ -209,7 +209,7 @@ TEST_F(BootVm, UsrhashMatchingNoPartitionHaltsInHullInit) {
   EXPECT_EQ(rc, 1);
   EXPECT_EQ(j["outcome"], "stop-line") << j.dump(2);
   std::string tail = j.value("console_tail", "");
-  EXPECT_NE(tail.find("hull-init: halting"), std::string::npos) << tail;
+  EXPECT_NE(tail.find("hull-init: rebooting in 5 s"), std::string::npos) << tail;
   // DPS: the usr partition's UUID is the hash's first 128 bits.
   EXPECT_NE(tail.find("no partition with UUID eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee (usr)"),
             std::string::npos)

@@ -10,7 +10,14 @@
 //   3. the agent installs N+2 and reboots; N+2 fails its gate on its only
 //      try and reboots;
 //   4. systemd-boot falls back to N+1 by itself; the agent records N+2 as
-//      bad, reports the rollback and never installs N+2 again.
+//      bad, reports the rollback and never installs N+2 again; meanwhile N+3
+//      is published, whose command line hull-init refuses (it fails before
+//      userspace);
+//   5. the agent installs N+3 and reboots; hull-init prints why and resets
+//      the machine (no halt), which spends N+3's only try;
+//   6. systemd-boot falls back to N+1 by itself; the agent records N+3 as bad.
+// Every boot also hands softdog, armed by hull-init, over to systemd
+// (RuntimeWatchdogSec=): a hand-over that failed would reset the machine.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -36,6 +43,7 @@ using nlohmann::json;
 constexpr const char* kN = "202611.20.0";
 constexpr const char* kN1 = "202611.20.1";
 constexpr const char* kN2 = "202611.20.2";
+constexpr const char* kN3 = "202611.20.3";
 
 std::string Bin() { return std::getenv("HULL_BIN"); }
 
@@ -91,13 +99,21 @@ class Nginx {
   std::string conf_, dir_;
 };
 
-// The default spec with an `update` section pointing at the test repository.
-std::string SpecText(int port, const std::string& root, const std::string& health_units) {
+// The default spec with an `update` section pointing at the test repository
+// and `cmdline_extra` appended to the kernel command line.
+std::string SpecText(int port, const std::string& root, const std::string& health_units,
+                     const std::string& cmdline_extra) {
   auto r = Hull({"spec", "show-default"});
   if (!r.ok()) return "";
   // The default partition sizes: hull-init grows the 64 MiB root to the
   // node's disk, which the test makes larger than the image.
   std::string text = r->out;
+  const std::string cmdline = "\n  cmdline: [console=ttyS0, \"console=tty0\"]\n";
+  size_t c = text.find(cmdline);
+  if (c == std::string::npos) return "";
+  if (!cmdline_extra.empty())
+    text.replace(c, cmdline.size(),
+                 "\n  cmdline: [console=ttyS0, \"console=tty0\", " + cmdline_extra + "]\n");
   size_t a = text.find("\nupdate:\n"), b = text.find("\nsigning:");
   if (a == std::string::npos || b == std::string::npos) return "";
   return text.substr(0, a + 1) +
@@ -134,9 +150,11 @@ class UpdateVm : public ::testing::Test {
     ASSERT_OK(st);
   }
 
-  Built Build(const char* version, const std::string& health_units) {
+  Built Build(const char* version, const std::string& health_units,
+              const std::string& cmdline_extra = "") {
     std::string spec = d_ + fmt::format("/spec-{}.yaml", version);
-    std::string text = SpecText(nginx_.port(), d_ + "/www/repo/root.json", health_units);
+    std::string text =
+        SpecText(nginx_.port(), d_ + "/www/repo/root.json", health_units, cmdline_extra);
     EXPECT_FALSE(text.empty());
     EXPECT_OK(WriteFileAtomic(spec, text));
     std::string out = d_ + "/image-" + version;
@@ -174,6 +192,9 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   Built n = Build(kN, "containerd.service");
   Built n1 = Build(kN1, "containerd.service");
   Built n2 = Build(kN2, "containerd.service, hull-e2e-missing.service");
+  // hull-init refuses hull.disk_timeout=0 (1..600): a release that fails
+  // before userspace, whatever its /usr holds.
+  Built n3 = Build(kN3, "containerd.service", "hull.disk_timeout=0");
   ASSERT_FALSE(HasFailure());
   Publish(n);
   Publish(n1);
@@ -199,9 +220,9 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   m.user_network = true;
 
   std::vector<json> events;
-  bool published_n2 = false;
+  bool published_n2 = false, published_n3 = false;
   vm::RunOptions ro{.timeout = std::chrono::minutes(40), .tpm_state_dir = d_ + "/tpm"};
-  ro.stop_lines = {"hull-init: halting", "Kernel panic"};
+  ro.stop_lines = {"Kernel panic"};
   ro.on_line = [&](const std::string& line) {
     auto e = AgentEvent(line);
     if (!e) return false;
@@ -212,6 +233,10 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
       Publish(n2);  // while N reboots into N+1
       published_n2 = true;
     }
+    if (ev == "unhealthy" && (*e)["version"] == kN2 && !published_n3) {
+      Publish(n3);  // while N+2 reboots, to fall back to N+1
+      published_n3 = true;
+    }
     return ev == "up-to-date" && (*e)["running"] == kN1;
   };
   auto run = vm::RunMachine(m, ro);
@@ -221,6 +246,11 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   ASSERT_EQ(run->outcome, vm::Outcome::kStopLine) << "events:\n"
                                                   << story << "console:\n"
                                                   << vm::Tail(run->console, 60);
+  // A stop line rather than the agent's last event: a panic.
+  ASSERT_TRUE(run->stop_line.empty() || run->stop_line.find("Kernel panic") == std::string::npos)
+      << run->stop_line << "\nevents:\n"
+      << story << "console:\n"
+      << vm::Tail(run->console, 80);
   SCOPED_TRACE("events:\n" + story);
 
   auto find = [&](const std::string& ev, const std::string& key, const std::string& value,
@@ -254,10 +284,27 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   auto rb = find("rollback", "failed", kN2, *bad);
   ASSERT_TRUE(rb);
   EXPECT_EQ(events[*rb]["running"], kN1);
+  EXPECT_FALSE(find("installed", "version", kN2, *rb));
+  // 5. N+3 is installed; its hull-init fails and resets the machine.
+  auto inst3 = find("installed", "version", kN3, *rb);
+  ASSERT_TRUE(inst3);
+  const std::string& console = run->console;
+  size_t failed = console.find("hull-init: FAILED: hull.disk_timeout=0: expected seconds 1..600");
+  ASSERT_NE(failed, std::string::npos) << vm::Tail(console, 60);
+  EXPECT_NE(console.find("hull-init: rebooting in 5 s", failed), std::string::npos);
+  // One reset per try (boot_tries: 1), and no more.
+  EXPECT_EQ(console.find("hull-init: FAILED", failed + 1), std::string::npos);
+  // 6. Back on N+1 by itself, within N+3's one try: N+3 is recorded as bad.
+  auto rb3 = find("rollback", "failed", kN3, *inst3);
+  ASSERT_TRUE(rb3);
+  EXPECT_EQ(events[*rb3]["running"], kN1);
+  // N -> N+1 -> N+2 -> N+1 -> N+3 -> (reset) N+1.
+  EXPECT_EQ(run->reboots, 5);
   const json& last = events.back();
   EXPECT_EQ(last["event"], "up-to-date");
-  EXPECT_EQ(last["bad_versions"], json::array({kN2}));
-  EXPECT_FALSE(find("installed", "version", kN2, *rb));
+  EXPECT_EQ(last["bad_versions"], json::array({kN2, kN3}));
+  // systemd took the watchdog over from hull-init (softdog's identity).
+  EXPECT_NE(console.find("Using hardware watchdog 'Software Watchdog'"), std::string::npos);
 }
 
 }  // namespace
