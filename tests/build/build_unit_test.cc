@@ -380,7 +380,7 @@ TEST(NodeFiles, WatchdogDropInHandsTheWatchdogToSystemd) {
   auto work = TempDir::Create("hull-node-files");
   ASSERT_OK(work);
   spec::ImageSpec s;
-  ASSERT_OK(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s));
+  ASSERT_OK(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), 0, s));
   auto it = std::find_if(s.files.begin(), s.files.end(), [](const auto& f) {
     return f.dest == "/usr/lib/systemd/system.conf.d/hull-watchdog.conf";
   });
