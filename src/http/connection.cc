@@ -52,8 +52,9 @@ int FinishConnect(int fd, Clock::time_point deadline) {
   return err;
 }
 
-// Tries each resolved address until one connects; returns the socket.
-Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
+// Tries each resolved address until one connects, within `timeout` and
+// before `until`; returns the socket.
+Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout, Clock::time_point until) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -66,7 +67,8 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
                   rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> hold(list, ::freeaddrinfo);
-  Clock::time_point deadline = Clock::now() + timeout;
+  Clock::time_point now = Clock::now();
+  Clock::time_point deadline = until - now < timeout ? until : now + timeout;
   int last = ECONNREFUSED;
   for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -84,6 +86,8 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
     ::close(fd);
     last = err;
     if (err == ETIMEDOUT && RemainingMs(deadline) == 0) {
+      if (Clock::now() >= until)
+        return Errorf(ErrorCode::kTimeout, "cannot connect to {}: deadline passed", url.HostPort());
       return Errorf(ErrorCode::kTimeout, "cannot connect to {}: no answer within {} ms",
                     url.HostPort(), timeout.count());
     }
@@ -96,8 +100,9 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const Url& url,
                                                      const ConnectOptions& options) {
-  HULL_ASSIGN_OR_RETURN(int fd, ConnectAny(url, options.connect_timeout));
-  std::unique_ptr<Connection> c(new Connection(fd, url.HostPort(), options.io_timeout));
+  HULL_ASSIGN_OR_RETURN(int fd, ConnectAny(url, options.connect_timeout, options.deadline));
+  std::unique_ptr<Connection> c(
+      new Connection(fd, url.HostPort(), options.io_timeout, options.deadline));
   if (url.tls) HULL_TRY(c->StartTls(url, options));
   return c;
 }
@@ -110,11 +115,14 @@ Connection::~Connection() {
 
 Status Connection::Wait(short events, std::string_view doing) {
   pollfd p{fd_, events, 0};
-  Clock::time_point deadline = Clock::now() + io_timeout_;
+  Clock::time_point now = Clock::now();
+  Clock::time_point deadline = deadline_ - now < io_timeout_ ? deadline_ : now + io_timeout_;
   while (true) {
     int r = ::poll(&p, 1, RemainingMs(deadline));
     if (r > 0) return {};
     if (r == 0) {
+      if (Clock::now() >= deadline_)
+        return Errorf(ErrorCode::kTimeout, "{}: deadline passed {}", peer_, doing);
       return Errorf(ErrorCode::kTimeout, "{}: no progress {} for {} ms", peer_, doing,
                     io_timeout_.count());
     }
