@@ -20,12 +20,17 @@ int main(int argc, char** argv) {
       "update", "Record rollbacks, then install the newest eligible release and reboot into it");
   update->add_flag("--now", u.now, "Install even when upgrade_channel is None");
   update->add_flag("!--no-reboot", u.reboot, "Install but do not reboot");
+  update->add_option("--deadline", u.deadline_seconds,
+                     "Seconds the run's downloads may take in all (default: none; each download "
+                     "has its own deadline)");
   update->footer(
       "Example: hull-agent update --now\n"
       "Exit status: 0 installed or nothing to do, 1 refused (security or policy), 2 errors.");
   auto* check =
       app.add_subcommand("check", "Verify the repository's metadata; print the newest release");
   check->add_flag("--json", u.json, "Print as JSON");
+  check->add_option("--deadline", u.deadline_seconds,
+                    "Seconds the run's downloads may take in all (default: none)");
   auto* status = app.add_subcommand("status", "Booted version, slots, boot entries, bad versions");
   status->add_flag("--json", u.json, "Print as JSON");
   auto* health = app.add_subcommand(

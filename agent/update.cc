@@ -89,13 +89,16 @@ Status RecordRollbacks(Context& c, const Events& ev, const std::vector<FailedEnt
   return Ok();
 }
 
-Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
+Result<tuf::Client> MakeClient(const UpdateConfig& cfg, const UpdateOptions& o) {
   HULL_ASSIGN_OR_RETURN(
       Bytes root,
       ReadFileBytes(cfg.trusted_root, 1 << 20).Context("trusted root " + cfg.trusted_root));
   std::error_code ec;
   std::filesystem::create_directories(kTufState, ec);
-  return tuf::Client::Create(tuf::MakeFetcher(cfg.repository), root, kTufState);
+  // The run's deadline counts from here: the repository is read next.
+  return tuf::Client::Create(
+      tuf::MakeFetcher(cfg.repository, {.run_deadline = tuf::RunDeadline(o.deadline_seconds)}),
+      root, kTufState);
 }
 
 // Carries out an install: the release is downloaded and written by
@@ -122,9 +125,9 @@ int InstallRelease(const Context& c, tuf::Client& client, const Action& a, const
 }
 
 // Reads the repository: a TUF refresh, then its complete slot releases.
-Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg,
+Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg, const UpdateOptions& o,
                                                     std::optional<tuf::Client>& client) {
-  HULL_ASSIGN_OR_RETURN(tuf::Client made, MakeClient(cfg));
+  HULL_ASSIGN_OR_RETURN(tuf::Client made, MakeClient(cfg, o));
   client.emplace(std::move(made));
   HULL_TRY(client->Refresh());
   return slot::SlotReleases(client->targets());
@@ -157,7 +160,7 @@ int RunUpdate(const UpdateOptions& o) {
         continue;
       case ActionKind::kCheckRepository:
         ev.Emit("checking", {{"running", running}, {"repository", c.config.repository}});
-        in.releases = ReadReleases(c.config, client);
+        in.releases = ReadReleases(c.config, o, client);
         continue;
       case ActionKind::kIdle:
         ev.Emit("idle", {{"running", running}, {"reason", a.reason}});
@@ -221,7 +224,7 @@ int RunCheck(const UpdateOptions& o) {
   }
   auto node = ReadNode();
   if (!node.ok()) return Fail(quiet, node.error());
-  auto client = MakeClient(*cfg);
+  auto client = MakeClient(*cfg, o);
   if (!client.ok()) return Fail(quiet, client.error());
   if (auto st = client->Refresh(); !st.ok()) return Fail(quiet, st.error());
   auto rel = tuf::NewestRelease(client->targets(), node->flavor, node->arch, cfg->channel);

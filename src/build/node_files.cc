@@ -31,7 +31,10 @@ WantedBy=multi-user.target
 // for targets) and close a cycle through the gate.
 //
 // Runs once per boot after the gate (recording rollbacks, installing what is
-// new) and then on the timer.
+// new) and then on the timer. A run ends: the agent's --deadline ends its
+// downloads, and TimeoutStartSec (later, leaving time to write the slot)
+// ends a run hung anywhere else, so the unit always deactivates and the
+// timer can start it again.
 constexpr const char* kUpdateUnit = R"([Unit]
 Description=Hull node image update (install the newest release into the other slot)
 Documentation=man:hull-agent(8)
@@ -42,9 +45,10 @@ ConditionPathExists=/usr/libexec/hull/hull-agent
 
 [Service]
 Type=oneshot
+TimeoutStartSec={1}
 # Working files (downloads, the assembled image) go to the root filesystem.
 Environment=TMPDIR=/var/tmp
-ExecStart=/usr/libexec/hull/hull-agent update
+ExecStart=/usr/libexec/hull/hull-agent update --deadline {0}
 
 [Install]
 WantedBy=multi-user.target
@@ -77,12 +81,22 @@ UseDomains=yes
 
 }  // namespace
 
+std::string UpdateServiceUnit() {
+  return fmt::format(fmt::runtime(kUpdateUnit), kUpdateDeadline, kUpdateStartTimeout);
+}
+
+// OnUnitActiveSec counts from the service's last start, whatever its end
+// (done, failed, or stopped by TimeoutStartSec), so a failed run is retried
+// one interval after it began; OnBootSec gives it a start when the run at
+// boot never happened (a dependency failed), without which neither
+// OnUnitActiveSec nor OnUnitInactiveSec has a time to count from.
 std::string UpdateTimerUnit(const spec::Update& u) {
   return fmt::format(R"([Unit]
 Description=Hull node image update check every {0}
 
 [Timer]
-OnUnitInactiveSec={0}
+OnBootSec=15min
+OnUnitActiveSec={0}
 RandomizedDelaySec=10min
 
 [Install]
@@ -131,7 +145,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
   const std::string units = "/usr/lib/systemd/system/";
   const Generated files[] = {
       {"hull-validate.service", kValidateUnit, units + "hull-validate.service"},
-      {"hull-update.service", kUpdateUnit, units + "hull-update.service"},
+      {"hull-update.service", UpdateServiceUnit(), units + "hull-update.service"},
       {"hull-update.timer", UpdateTimerUnit(s.update), units + "hull-update.timer"},
       {"hull-health.service", HealthUnit(s.update), units + "hull-health.service"},
       {"hull-bless.service", kBlessUnit, units + "hull-bless.service"},

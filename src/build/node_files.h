@@ -26,7 +26,14 @@ struct NodeBinaries {
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
                     spec::ImageSpec& spec);
 
+// hull-update.service runs `hull-agent update --deadline kUpdateDeadline`
+// and is stopped after kUpdateStartTimeout (TimeoutStartSec): the downloads
+// end first, leaving time to write and verify the slot.
+inline constexpr int kUpdateDeadline = 3000;      // seconds
+inline constexpr int kUpdateStartTimeout = 3600;  // seconds
+
 // The unit texts (pure, for tests).
+std::string UpdateServiceUnit();
 std::string UpdateTimerUnit(const spec::Update& u);
 std::string HealthUnit(const spec::Update& u);
 

@@ -32,8 +32,9 @@ std::string SslErrors() {
   return out;
 }
 
+// Rounded up, so that a poll that times out has reached `deadline`.
 int RemainingMs(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
 }
 
@@ -68,7 +69,8 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout, Clock:
   }
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> hold(list, ::freeaddrinfo);
   Clock::time_point now = Clock::now();
-  Clock::time_point deadline = until - now < timeout ? until : now + timeout;
+  const bool cut = until - now < timeout;  // the deadline comes first
+  Clock::time_point deadline = cut ? until : now + timeout;
   int last = ECONNREFUSED;
   for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -86,7 +88,7 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout, Clock:
     ::close(fd);
     last = err;
     if (err == ETIMEDOUT && RemainingMs(deadline) == 0) {
-      if (Clock::now() >= until)
+      if (cut)
         return Errorf(ErrorCode::kTimeout, "cannot connect to {}: deadline passed", url.HostPort());
       return Errorf(ErrorCode::kTimeout, "cannot connect to {}: no answer within {} ms",
                     url.HostPort(), timeout.count());
@@ -116,13 +118,13 @@ Connection::~Connection() {
 Status Connection::Wait(short events, std::string_view doing) {
   pollfd p{fd_, events, 0};
   Clock::time_point now = Clock::now();
-  Clock::time_point deadline = deadline_ - now < io_timeout_ ? deadline_ : now + io_timeout_;
+  const bool cut = deadline_ - now < io_timeout_;  // the deadline comes first
+  Clock::time_point deadline = cut ? deadline_ : now + io_timeout_;
   while (true) {
     int r = ::poll(&p, 1, RemainingMs(deadline));
     if (r > 0) return {};
     if (r == 0) {
-      if (Clock::now() >= deadline_)
-        return Errorf(ErrorCode::kTimeout, "{}: deadline passed {}", peer_, doing);
+      if (cut) return Errorf(ErrorCode::kTimeout, "{}: deadline passed {}", peer_, doing);
       return Errorf(ErrorCode::kTimeout, "{}: no progress {} for {} ms", peer_, doing,
                     io_timeout_.count());
     }

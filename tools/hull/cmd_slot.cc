@@ -23,6 +23,7 @@ struct SlotArgs {
   std::vector<std::string> skip;
   std::string machine_id = "-";  // "-": /etc/machine-id when readable
   uint32_t boot_tries = slot::kBootTries;
+  uint64_t deadline = 0;  // update apply: seconds for the whole run; 0: none
 };
 
 std::string MachineId(const std::string& option) {
@@ -153,10 +154,12 @@ int RunPublish(const SlotArgs& a) {
 int RunApply(const SlotArgs& a) {
   auto cert = LoadCert(a.verity_cert);
   if (!cert.ok()) return ReportError(std::move(cert).error().Wrap("--verity-cert"));
+  const auto run_deadline = tuf::RunDeadline(a.deadline);
   auto run = [&]() -> Result<slot::ApplyResult> {
     HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(a.trusted_root, 1 << 20));
-    HULL_ASSIGN_OR_RETURN(auto client,
-                          tuf::Client::Create(tuf::MakeFetcher(a.repo), root, a.state));
+    HULL_ASSIGN_OR_RETURN(
+        auto client, tuf::Client::Create(tuf::MakeFetcher(a.repo, {.run_deadline = run_deadline}),
+                                         root, a.state));
     HULL_ASSIGN_OR_RETURN(auto o, slot::OpenDisk(a.disk, true, a.esp_dir));
     slot::InstallOptions opts;
     opts.active_usrhash = a.active_usrhash;
@@ -317,6 +320,9 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
                     "Staged rollout identity (default: /etc/machine-id when readable; \"\" = "
                     "every release eligible)");
   apply->add_option("--boot-tries", ap->boot_tries, "Boot tries of the new entry (default 3)");
+  apply->add_option("--deadline", ap->deadline,
+                    "Seconds the whole run may take; every download ends by then (default: "
+                    "none, each download has its own deadline)");
   apply->add_flag("--json", ap->json, "Print as JSON");
   apply->footer(
       "Example: hull update apply --repo http://127.0.0.1:8080/ --trusted-root root.json \\\n"
