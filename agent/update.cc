@@ -18,6 +18,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "node/config.h"
+#include "slot/trust.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 #include "tuf/releases.h"
@@ -105,7 +106,12 @@ Result<tuf::Client> MakeClient(const UpdateConfig& cfg, const UpdateOptions& o) 
 // slot::ApplyRelease; then the reboot into it.
 int InstallRelease(const Context& c, tuf::Client& client, const Action& a, const UpdateOptions& o,
                    const Events& ev) {
+  // The certificates this image trusts (node::kTrustDir): the release is
+  // checked against them before its payload is downloaded.
+  auto trust = slot::LoadTrustSet(node::kTrustDir);
+  if (!trust.ok()) return Fail(ev, trust.error());
   slot::InstallOptions options{.active_usrhash = c.node.usrhash, .boot_tries = c.config.boot_tries};
+  options.trust = &*trust;
   auto r = slot::ApplyRelease(client, *c.disk.io.disk, *c.disk.io.esp, *a.release, options);
   if (!r.ok()) return Fail(ev, r.error());
   json pieces = json::object();

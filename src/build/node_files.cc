@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/file.h"
@@ -122,6 +123,43 @@ RequiredBy=boot-complete.target
 WantedBy=multi-user.target
 )",
                      after);
+}
+
+Status AddTrustSet(const SigningKeys& keys, const std::string& key_dir, const std::string& work,
+                   spec::ImageSpec& s) {
+  for (auto [kind, own, own_name] :
+       {std::tuple{"db", &keys.db_cert, "db.crt"}, {"verity", &keys.verity_cert, "verity.crt"}}) {
+    const std::string dir = work + "/node/trust/" + kind;
+    const std::string dest = std::string(node::kTrustDir) + "/" + kind + "/";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", dir, ec.message());
+    HULL_TRY(WriteFileAtomic(dir + "/" + own_name, own->ToPem()));
+    s.files.push_back({dir + "/" + own_name, dest + own_name});
+    if (key_dir.empty()) continue;
+    // The next certificates, in name order (the node reads them so too).
+    const std::string extra = key_dir + "/trust/" + kind;
+    std::vector<fs::path> found;
+    if (fs::is_directory(extra, ec))
+      for (const auto& e : fs::directory_iterator(extra, ec))
+        if (e.path().extension() == ".crt") found.push_back(e.path());
+    if (ec) return Errorf(ErrorCode::kIo, "listing {}: {}", extra, ec.message());
+    std::sort(found.begin(), found.end());
+    if (found.size() + 1 > node::kMaxTrustCerts)
+      return Errorf(ErrorCode::kInvalidArgument, "{}: at most {} certificates", extra,
+                    node::kMaxTrustCerts - 1);
+    for (const fs::path& f : found) {
+      if (f.filename() == own_name)
+        return Errorf(ErrorCode::kInvalidArgument,
+                      "{}: the image's own certificate is {}; name the next one otherwise",
+                      f.string(), own_name);
+      HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(f.string()));
+      const std::string copy = dir + "/" + f.filename().string();
+      HULL_TRY(WriteFileAtomic(copy, cert.ToPem()));
+      s.files.push_back({copy, dest + f.filename().string()});
+    }
+  }
+  return Ok();
 }
 
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,

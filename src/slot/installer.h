@@ -35,6 +35,8 @@
 
 namespace hull::slot {
 
+struct TrustSet;  // slot/trust.h
+
 inline constexpr uint32_t kBootTries = 3;
 
 struct InstallOptions {
@@ -42,6 +44,9 @@ struct InstallOptions {
   std::string active_usrhash;      // the booted root hash; "" = the default entry's
   const crypto::Certificate* verity_cert = nullptr;  // checks the root hash signature
   uint32_t boot_tries = kBootTries;                  // the new UKI is hull_<v>+<boot_tries>.efi
+  // ApplyRelease/ApplyUpdate (slot/update.h): the node's trust set, checked
+  // before any download (slot/trust.h); null or empty: not checked.
+  const TrustSet* trust = nullptr;
 };
 
 struct InstallResult {
@@ -56,6 +61,11 @@ struct InstallResult {
 // none is active), an empty one first, else the one holding the oldest
 // version; -1 when there is no other slot. Also the agent's decision.
 int TargetSlot(const DiskState& st, int active);
+
+// kRefused "<what> needs N bytes, slot X's partition P has M" when a piece
+// of these sizes does not fit slot `s` (step 2; also checked before a
+// download, slot/trust.h).
+Status CheckFits(const Slot& s, uint64_t usr, uint64_t verity, uint64_t signature);
 
 // Errors: VerifyPayload's; kAlreadyExists when the active slot already holds
 // this root hash; kUnavailable when no other slot exists; kRefused

@@ -13,6 +13,7 @@
 #include "delta/assemble.h"
 #include "delta/patch.h"
 #include "slot/payload.h"
+#include "slot/release_check.h"
 #include "tuf/releases.h"
 #include "verity/published.h"
 #include "verity/tree.h"
@@ -246,6 +247,10 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   r.full_size = c.bytes;
   std::string active = options.active_usrhash;
   if (active.empty() && st.default_entry()) active = st.default_entry()->usrhash;
+  // Check before download (slot/trust.h): sizes against the target slot,
+  // declared signers against the trust set, before any byte is fetched.
+  HULL_ASSIGN_OR_RETURN(Signers signers,
+                        CheckReleaseBeforeDownload(client, st, c, active, options.trust));
   // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
   // the active usr image is copied there as the seed of deltas and chunks.
   std::error_code ec;
@@ -274,7 +279,11 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   r.pieces["signature"].downloaded = pl.signature.size();
   r.pieces["signature"].method = "full";
   HULL_ASSIGN_OR_RETURN(pl.uki, GetUki(f, c, act, r.pieces["uki"]));
-  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, options));
+  // After download: each piece against the certificate checked before it.
+  HULL_TRY(VerifySigners(c.version, pl.uki, pl.signature, signers));
+  InstallOptions install = options;
+  if (signers.verity) install.verity_cert = signers.verity;
+  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, install));
   r.peak_rss = PeakRss();
   return r;
 }

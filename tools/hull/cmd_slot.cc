@@ -7,6 +7,7 @@
 #include "slot/installer.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "slot/trust.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 
@@ -24,6 +25,7 @@ struct SlotArgs {
   std::string machine_id = "-";  // "-": /etc/machine-id when readable
   uint32_t boot_tries = slot::kBootTries;
   uint64_t deadline = 0;  // update apply: seconds for the whole run; 0: none
+  std::string trust;      // update apply: trust set directory (slot/trust.h)
 };
 
 std::string MachineId(const std::string& option) {
@@ -161,10 +163,15 @@ int RunApply(const SlotArgs& a) {
         auto client, tuf::Client::Create(tuf::MakeFetcher(a.repo, {.run_deadline = run_deadline}),
                                          root, a.state));
     HULL_ASSIGN_OR_RETURN(auto o, slot::OpenDisk(a.disk, true, a.esp_dir));
+    slot::TrustSet trust;
+    if (!a.trust.empty()) {
+      HULL_ASSIGN_OR_RETURN(trust, slot::LoadTrustSet(a.trust));
+    }
     slot::InstallOptions opts;
     opts.active_usrhash = a.active_usrhash;
     opts.verity_cert = cert->has_value() ? &**cert : nullptr;
     opts.boot_tries = a.boot_tries;
+    opts.trust = &trust;
     slot::ApplyFilters filters = a.filters;
     filters.skip_versions.insert(a.skip.begin(), a.skip.end());
     filters.machine_id = MachineId(a.machine_id);
@@ -312,6 +319,9 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   apply->add_option("--esp-dir", ap->esp_dir, "A mounted ESP (on a node) instead of mtools");
   apply->add_option("--verity-cert", ap->verity_cert,
                     "Certificate that must have signed the release's root hash");
+  apply->add_option("--trust", ap->trust,
+                    "Trust set directory (db/*.crt, verity/*.crt; a node's /usr/lib/hull/trust): "
+                    "the release's declared signers are checked against it before download");
   apply->add_option("--active-usrhash", ap->active_usrhash,
                     "Root hash of the running /usr (default: the default boot entry's)");
   apply->add_option("--skip-version", ap->skip,
