@@ -140,10 +140,11 @@ Status AddTrustSet(const SigningKeys& keys, const std::string& key_dir, const st
     // The next certificates, in name order (the node reads them so too).
     const std::string extra = key_dir + "/trust/" + kind;
     std::vector<fs::path> found;
-    if (fs::is_directory(extra, ec))
+    if (fs::is_directory(extra, ec)) {
       for (const auto& e : fs::directory_iterator(extra, ec))
         if (e.path().extension() == ".crt") found.push_back(e.path());
-    if (ec) return Errorf(ErrorCode::kIo, "listing {}: {}", extra, ec.message());
+      if (ec) return Errorf(ErrorCode::kIo, "listing {}: {}", extra, ec.message());
+    }
     std::sort(found.begin(), found.end());
     if (found.size() + 1 > node::kMaxTrustCerts)
       return Errorf(ErrorCode::kInvalidArgument, "{}: at most {} certificates", extra,

@@ -311,5 +311,24 @@ TEST_F(TrustTest, PiecesAreVerifiedAgainstTheDeclaredCertificateAfterDownload) {
   EXPECT_TRUE(*ReadFileBytes(image) == *before);
 }
 
+// VerifySigners on real pieces: C's UKI and root hash signature against the
+// certificates of A (what a release naming A would be checked against).
+TEST_F(TrustTest, VerifySignersRefusesPiecesOfAnotherSigner) {
+  auto uki = ReadFileBytes(releases_[kV3].dir + "/" + kUkiFile);
+  auto sig = ReadFileBytes(releases_[kV3].dir + "/" + kSignatureFile);
+  ASSERT_OK(uki);
+  ASSERT_OK(sig);
+  const Signer &a = signers_[0], &c = signers_[2];
+  EXPECT_OK(VerifySigners(kV3, *uki, *sig, {.verity = &c.verity_cert, .db = &c.db_cert}));
+  auto bad_uki = VerifySigners(kV3, *uki, *sig, {.verity = &c.verity_cert, .db = &a.db_cert});
+  ASSERT_ERROR(bad_uki, ErrorCode::kBadSignature);
+  EXPECT_NE(bad_uki.error().ToString().find(fmt::format("release {}: UKI signature", kV3)),
+            std::string::npos)
+      << bad_uki.error().ToString();
+  ASSERT_ERROR(VerifySigners(kV3, *uki, *sig, {.verity = &a.verity_cert, .db = &c.db_cert}),
+               ErrorCode::kBadSignature);
+  EXPECT_OK(VerifySigners(kV3, *uki, *sig, {}));  // nothing to check against
+}
+
 }  // namespace
 }  // namespace hull::slot
