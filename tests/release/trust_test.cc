@@ -311,6 +311,21 @@ TEST_F(TrustTest, PiecesAreVerifiedAgainstTheDeclaredCertificateAfterDownload) {
   EXPECT_TRUE(*ReadFileBytes(image) == *before);
 }
 
+// `hull update apply --trust DIR`: the same refusal from the CLI, exit 1.
+TEST_F(TrustTest, CliTrustOptionRefusesBeforeDownload) {
+  const std::string image = Fresh("cli");
+  const std::string repo = Repo("repo-cli", {kV2});
+  auto out =
+      RunAllowFailure(Command{.argv = {getenv("HULL_BIN"), "update", "apply", "--repo", repo,
+                                       "--trusted-root", repo + "/1.root.json", "--disk", image,
+                                       "--machine-id", "", "--trust", trust_a_->dir}});
+  ASSERT_OK(out);
+  EXPECT_EQ(out->exit_code, 1) << out->err;
+  EXPECT_NE(out->err.find("which is not in the node's trust set (" + trust_a_->dir + "/verity)"),
+            std::string::npos)
+      << out->err;
+}
+
 // VerifySigners on real pieces: C's UKI and root hash signature against the
 // certificates of A (what a release naming A would be checked against).
 TEST_F(TrustTest, VerifySignersRefusesPiecesOfAnotherSigner) {
