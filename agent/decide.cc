@@ -12,40 +12,94 @@ Action Idle(std::string reason) {
   return Action{.kind = ActionKind::kIdle, .reason = std::move(reason)};
 }
 
-// Rule 1: entries systemd-boot fell back from. The running version's own
-// entry is not one, even on its last try: it booted.
-std::vector<FailedEntry> FailedEntries(const DecideInput& in) {
+Action Fails(Error e) { return Action{.kind = ActionKind::kError, .error = std::move(e)}; }
+
+// Rule 1: entries systemd-boot fell back from. The booted entry is not one,
+// even on its last try: it booted. A failed entry is known by the version
+// of its file name, the name systemd-boot ordered it by and the installer
+// gave it (a UKI's os-release may lack a version or spell it otherwise).
+std::vector<FailedEntry> FailedEntries(const DecideInput& in, const std::string& running) {
   std::vector<FailedEntry> out;
   for (const auto& u : in.disk.ukis) {
-    if (u.entry.state() != node::EntryState::kBad || u.version.empty() ||
-        u.version == in.node.version)
+    const std::string version = node::VersionOfStem(u.entry.stem);
+    if (u.entry.state() != node::EntryState::kBad || version.empty() ||
+        u.usrhash == in.node.usrhash || node::CompareVersions(version, running) == 0)
       continue;
-    out.push_back({u.version, u.file});
+    out.push_back({version, u.file});
   }
   return out;
 }
 
 // Rule 5: an installed entry that sorts first and has not been booted yet
 // (the agent was stopped, or run with --no-reboot, between install and reboot).
-const slot::Uki* PendingEntry(const DecideInput& in, const slot::Uki* booted) {
+const slot::Uki* PendingEntry(const DecideInput& in, const slot::Uki* booted,
+                              const std::string& running) {
   const slot::Uki* first = in.disk.default_entry();
   if (!first || first == booted || first->entry.state() != node::EntryState::kIndeterminate)
     return nullptr;
-  return node::CompareVersions(first->version, in.node.version) > 0 ? first : nullptr;
+  return node::CompareVersions(node::VersionOfStem(first->entry.stem), running) > 0 ? first
+                                                                                    : nullptr;
 }
 
-// Rule 7.
-Action Choose(const DecideInput& in, const std::vector<slot::SlotRelease>& releases) {
-  slot::ApplyFilters filters{.flavor = in.node.flavor,
-                             .arch = in.node.arch,
-                             .channel = in.config.channel,
-                             .skip_versions = in.bad_versions,
-                             .machine_id = in.node.machine_id};
-  slot::InstalledFacts installed{.active_version = in.node.version,
-                                 .active_root_hash = in.node.usrhash};
-  for (const auto& u : in.disk.ukis)
-    if (!u.version.empty()) installed.entry_versions.push_back(u.version);
-  slot::Choice c = slot::ChooseRelease(releases, filters, installed);
+// The slot an install goes into, or why there is none.
+Result<int> Target(const DecideInput& in, const std::string& version) {
+  if (in.disk.SlotOfRootHash(in.node.usrhash) < 0)
+    return Errorf(ErrorCode::kUnavailable,
+                  "cannot install {}: the booted usr partition (usrhash {}) is not a slot labelled "
+                  "usr_<version>, so no slot is known to be free",
+                  version, in.node.usrhash);
+  int target = slot::TargetSlot(in.disk, in.disk.SlotOfRootHash(in.node.usrhash));
+  if (target < 0)
+    return Errorf(ErrorCode::kUnavailable,
+                  "cannot install {}: the disk has {} usr slot(s) and none is inactive", version,
+                  in.disk.slots.size());
+  return target;
+}
+
+Action Install(const DecideInput& in, const slot::SlotRelease& r, std::vector<std::string> held) {
+  auto target = Target(in, r.version);
+  if (!target.ok()) return Fails(std::move(target).error());
+  return Action{.kind = ActionKind::kInstall,
+                .version = r.version,
+                .slot = in.disk.slots[size_t(*target)].name(),
+                .target_slot = *target,
+                .release = r,
+                .held_back = std::move(held)};
+}
+
+// Rule 7: `update --to VERSION`.
+Action ChooseExact(const DecideInput& in, const std::vector<slot::SlotRelease>& releases,
+                   const std::string& running) {
+  const slot::SlotRelease* found = nullptr;
+  for (const auto& r : releases)
+    if (r.flavor == in.node.flavor && r.arch == in.node.arch &&
+        node::CompareVersions(r.version, in.to_version) == 0)
+      found = &r;
+  if (!found)
+    return Fails(Errorf(ErrorCode::kNotFound,
+                        "the repository has no release {} of flavor '{}', arch '{}'", in.to_version,
+                        in.node.flavor, in.node.arch));
+  for (const auto& bad : in.bad_versions)
+    if (node::CompareVersions(bad, found->version) == 0)
+      return Fails(Errorf(ErrorCode::kRefused,
+                          "{} is recorded as bad on this node (it failed its boot tries); remove "
+                          "it from the bad versions to try it again",
+                          found->version));
+  const int order = node::CompareVersions(found->version, running);
+  if (order == 0) return Action{.kind = ActionKind::kUpToDate, .version = found->version};
+  if (order < 0 && !in.allow_downgrade)
+    return Fails(Errorf(ErrorCode::kRefused,
+                        "{} is older than the running {}: add --allow-downgrade to install it",
+                        found->version, running));
+  Action a = Install(in, *found, {});
+  a.downgrade = order < 0;
+  return a;
+}
+
+// Rule 8.
+Action Choose(const DecideInput& in, const std::vector<slot::SlotRelease>& releases,
+              const std::string& running) {
+  slot::Choice c = ChooseFor(in, releases);
   Action a{.version = c.newest, .held_back = std::move(c.held_back)};
   switch (c.kind) {
     case slot::ChoiceKind::kNoRelease:
@@ -60,24 +114,12 @@ Action Choose(const DecideInput& in, const std::vector<slot::SlotRelease>& relea
       a.reason = fmt::format(
           "the running version {} is newer than channel '{}''s newest release {}: "
           "a node never downgrades",
-          in.node.version, in.config.channel, c.newest);
+          running, in.config.channel, c.newest);
       return a;
     case slot::ChoiceKind::kInstall:
       break;
   }
-  int target = slot::TargetSlot(in.disk, in.disk.SlotOfRootHash(in.node.usrhash));
-  if (target < 0) {
-    return Action{.kind = ActionKind::kError,
-                  .error = Errorf(ErrorCode::kUnavailable,
-                                  "cannot install {}: the disk has {} usr slot(s) and none is "
-                                  "inactive",
-                                  c.release->version, in.disk.slots.size())};
-  }
-  a.kind = ActionKind::kInstall;
-  a.version = c.release->version;
-  a.slot = in.disk.slots[size_t(target)].name();
-  a.release = *c.release;
-  return a;
+  return Install(in, *c.release, std::move(a.held_back));
 }
 
 }  // namespace
@@ -110,26 +152,71 @@ const slot::Uki* BootedEntry(const slot::DiskState& state, const std::string& us
   return nullptr;
 }
 
+slot::Choice ChooseFor(const DecideInput& in, const std::vector<slot::SlotRelease>& releases) {
+  slot::ApplyFilters filters{.flavor = in.node.flavor,
+                             .arch = in.node.arch,
+                             .channel = in.config.channel,
+                             .skip_versions = in.bad_versions,
+                             .refused = in.refused,
+                             .machine_id = in.node.machine_id};
+  return slot::ChooseRelease(releases, filters, slot::Installed(in.disk, in.node.usrhash));
+}
+
+std::vector<std::pair<std::string, std::string>> Demotions(const slot::DiskState& state,
+                                                           const std::string& version,
+                                                           const std::string& installed) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& u : state.ukis) {
+    const std::string v = node::VersionOfStem(u.entry.stem);
+    if (u.file == installed || v.empty() || node::CompareVersions(v, version) <= 0 ||
+        u.entry.state() == node::EntryState::kBad)
+      continue;
+    node::EntryName bad{.stem = u.entry.stem, .left = 0, .suffix = u.entry.suffix};
+    out.emplace_back(u.file, bad.ToString());
+  }
+  return out;
+}
+
+bool RebootAfterFailedGate(const slot::DiskState& state, const std::string& usrhash) {
+  const slot::Uki* booted = BootedEntry(state, usrhash);
+  if (!booted || !booted->entry.left.has_value()) return false;
+  if (*booted->entry.left > 0) return true;
+  for (const auto& u : state.ukis)
+    if (&u != booted && u.entry.state() != node::EntryState::kBad) return true;
+  return false;
+}
+
 Action Decide(const DecideInput& in) {
-  if (auto failed = FailedEntries(in); !failed.empty())
+  const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
+  const slot::Uki* booted = BootedEntry(in.disk, in.node.usrhash);
+  const bool on_trial = booted && booted->entry.left.has_value();
+  // While this boot is on trial a bad entry is still what systemd-boot
+  // falls back to (after a downgrade, the demoted newer one): keep it.
+  if (auto failed = FailedEntries(in, running); !failed.empty() && !on_trial)
     return Action{.kind = ActionKind::kRecordRollbacks, .rollbacks = std::move(failed)};
   if (in.config.repository.empty()) return Idle("no update repository configured");
-  if (!in.config.automatic && !in.now)
+  if (!in.config.automatic && !in.now && in.to_version.empty())
     return Idle("upgrade_channel is None: run 'hull-agent update --now'");
-  const slot::Uki* booted = BootedEntry(in.disk, in.node.usrhash);
-  if (booted && booted->entry.left.has_value())
+  if (on_trial)
     return Idle("this boot is on trial (" + booted->file +
                 "): updates wait until the health gate blesses it");
-  if (const slot::Uki* pending = PendingEntry(in, booted)) {
-    return Action{.kind = ActionKind::kReboot,
-                  .reason = pending->version + " is installed (" + pending->file +
-                            ") and waits for its trial",
-                  .version = pending->version,
-                  .entry = pending->file};
+  if (const slot::Uki* pending = PendingEntry(in, booted, running)) {
+    const std::string version = node::VersionOfStem(pending->entry.stem);
+    if (pending->file == in.rebooted_into)
+      return Fails(Errorf(ErrorCode::kUnavailable,
+                          "{} is installed ({}) but systemd-boot did not boot it after a reboot "
+                          "into it (is another default entry set?): not rebooting again",
+                          version, pending->file));
+    return Action{
+        .kind = ActionKind::kReboot,
+        .reason = version + " is installed (" + pending->file + ") and waits for its trial",
+        .version = version,
+        .entry = pending->file};
   }
   if (!in.releases) return Action{.kind = ActionKind::kCheckRepository};
-  if (!in.releases->ok()) return Action{.kind = ActionKind::kError, .error = in.releases->error()};
-  return Choose(in, **in.releases);
+  if (!in.releases->ok()) return Fails(in.releases->error());
+  if (!in.to_version.empty()) return ChooseExact(in, **in.releases, running);
+  return Choose(in, **in.releases, running);
 }
 
 }  // namespace hull::agent

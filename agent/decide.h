@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/node.h"
@@ -19,11 +20,19 @@
 namespace hull::agent {
 
 struct DecideInput {
-  Node node;             // the booted image: version, usrhash, flavor, arch, machine id
+  Node node;             // the booted image: usrhash, flavor, arch, machine id
   slot::DiskState disk;  // slots and boot entries (in boot order)
   node::UpdateConfig config;
   bool now = false;  // `update --now`: install although upgrade_channel is None
+  // `update --to VERSION [--allow-downgrade]`: that release and no other
+  // (its rollout ignored), older than the running one only when allowed.
+  std::string to_version;
+  bool allow_downgrade = false;
   std::set<std::string> bad_versions;
+  std::vector<slot::Refusal> refused;  // releases refused earlier (agent state)
+  // The entry file the agent last rebooted into (agent state): rule 5
+  // reboots into a pending entry once, not at every run.
+  std::string rebooted_into;
   // The repository's releases (slot::SlotReleases after a TUF refresh), or
   // the refresh's error; absent until read.
   std::optional<Result<std::vector<slot::SlotRelease>>> releases;
@@ -51,33 +60,64 @@ struct Action {
   ActionKind kind = ActionKind::kIdle;
   std::string reason;
   std::string version;
-  std::string entry;                         // kReboot: the entry's file
-  std::string slot;                          // kInstall: "A", "B", ...
+  std::string entry;     // kReboot: the entry's file
+  std::string slot;      // kInstall: "A", "B", ...
+  int target_slot = -1;  // kInstall: the index of `slot`
+  // kInstall with --to and --allow-downgrade: entries of newer versions
+  // are demoted after the install, so that the chosen one boots.
+  bool downgrade = false;
   std::optional<slot::SlotRelease> release;  // kInstall
   std::vector<FailedEntry> rollbacks;        // kRecordRollbacks
   std::vector<std::string> held_back;        // kInstall / kUpToDate: newer releases passed over
   std::optional<Error> error;                // kError
 };
 
+// The running version is that of the booted entry (slot::Installed: the
+// entry naming the booted usrhash, by its file name, else the slot label).
 // The first rule that applies, in this order:
-//  1. an entry of another version than the running one used every try
-//     without being blessed (systemd-boot fell back from it) -> record it;
+//  1. the booted entry is blessed (not on trial) and an entry that is not
+//     the booted one (by usrhash) nor of the running version used every try
+//     without being blessed (systemd-boot fell back from it) -> record the
+//     version of its file name (while on trial it is the fallback: kept);
 //  2. no repository configured -> idle;
-//  3. upgrade_channel None without `now` -> idle;
+//  3. upgrade_channel None without `now` or `to_version` -> idle;
 //  4. the booted entry still has a boot counter (on trial) -> idle until
 //     the health gate blesses it;
 //  5. the default entry is another one, newer than the running version and
-//     on trial (installed, not booted yet) -> reboot into it;
+//     on trial (installed, not booted yet) -> reboot into it, once: when it
+//     is `rebooted_into` systemd-boot did not take it -> error;
 //  6. releases not read -> check the repository; a read error -> error;
-//  7. slot::ChooseRelease with the node's flavor, arch, channel, bad
-//     versions and machine id (rollout), the running version and the
+//  7. with `to_version`: that release of the node's flavor and arch (any
+//     channel): install; the running version -> up to date; older without
+//     `allow_downgrade`, bad, or absent -> error;
+//  8. slot::ChooseRelease with the node's flavor, arch, channel, bad and
+//     refused versions and machine id (rollout), the running version and the
 //     entries' versions: install (into slot::TargetSlot's slot; an error
-//     when the disk has no other slot), up to date, ahead of channel, or,
-//     when no release matches, idle.
+//     when the running usrhash names no slot labelled usr_<v> or the disk
+//     has no other slot), up to date, ahead of channel, or, when no release
+//     matches, idle.
 Action Decide(const DecideInput& in);
 
 // The boot entry whose usrhash= is `usrhash` (the booted one), first in boot
 // order; nullptr when none.
 const slot::Uki* BootedEntry(const slot::DiskState& state, const std::string& usrhash);
+
+// The choice of rule 8 (also `hull-agent check`'s answer).
+slot::Choice ChooseFor(const DecideInput& in, const std::vector<slot::SlotRelease>& releases);
+
+// After installing `version` as `installed` (an older release, --to with
+// --allow-downgrade): the renames (from, to) that make every entry of a
+// newer version bad ("<stem>+0.efi"), so that systemd-boot boots the
+// installed one first and still falls back to them if it fails.
+std::vector<std::pair<std::string, std::string>> Demotions(const slot::DiskState& state,
+                                                           const std::string& version,
+                                                           const std::string& installed);
+
+// The health gate failed: reboot only on a counted boot (the booted entry
+// carries a counter) and only when that changes what boots -- the booted
+// entry has tries left, or another entry that is not bad exists to fall
+// back to. With neither, systemd-boot would boot the same bad entry
+// again, for ever.
+bool RebootAfterFailedGate(const slot::DiskState& state, const std::string& usrhash);
 
 }  // namespace hull::agent

@@ -174,6 +174,14 @@ Result<double> ParseStartupSeconds(std::string_view text) {
   return total;
 }
 
+std::string ParseMachineId(std::string_view text) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (text.size() != 32) return "";
+  for (char c : text)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return "";
+  return std::string(text);
+}
+
 std::vector<std::string> SelinuxDenials(std::string_view kmsg) {
   std::vector<std::string> out;
   ForEachLine(kmsg, [&](std::string_view line) {

@@ -45,6 +45,11 @@ Result<uint64_t> MemoryInUse(std::string_view meminfo);
 // seconds of the total ("1min 2.5s" forms included).
 Result<double> ParseStartupSeconds(std::string_view text);
 
+// /etc/machine-id (machine-id(5)): 32 lower-case hex digits, then a
+// newline. Anything else (empty, "uninitialized", garbage) is "": a node
+// without a machine id takes part in no partial rollout, rather than in all.
+std::string ParseMachineId(std::string_view text);
+
 // SELinux denials among kernel log lines ("avc:  denied"), each trimmed to
 // its "{ perm } for ... tclass=..." part.
 std::vector<std::string> SelinuxDenials(std::string_view kmsg);

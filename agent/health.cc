@@ -81,13 +81,14 @@ int RunHealth(const UpdateOptions& o) {
 
   // Is this boot counted (an entry "+LEFT-DONE" still on trial)?
   std::string entry;
-  bool counted = false;
+  bool counted = false, reboot = false;
   auto disk = OpenNodeDisk(*node, false);
   if (disk.ok()) {
     if (const slot::Uki* u = BootedEntry(disk->state, node->usrhash)) {
       entry = u->file;
       counted = u->entry.left.has_value();
     }
+    reboot = RebootAfterFailedGate(disk->state, node->usrhash);
   } else {
     reasons.push_back("cannot read the boot entries: " + disk.error().ToString());
   }
@@ -106,11 +107,17 @@ int RunHealth(const UpdateOptions& o) {
   }
   facts["reasons"] = reasons;
   ev.Emit("unhealthy", facts);
-  if (counted && o.reboot) {
+  if (counted && !reboot) {
+    ev.Emit("error", {{"message",
+                       "health gate failed on the last try of the only bootable entry: not "
+                       "rebooting (systemd-boot would boot it again)"}});
+  }
+  if (reboot && o.reboot) {
     ev.Emit("rebooting", {{"reason",
                            "health gate failed on a counted boot: systemd-boot falls "
                            "back once its tries are used"}});
-    (void)Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
+    auto r = Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
+    if (!r.ok()) ev.Emit("error", {{"message", "systemctl reboot: " + r.error().ToString()}});
   }
   return kExitFailed;
 }

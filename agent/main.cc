@@ -20,18 +20,26 @@ int main(int argc, char** argv) {
       "update", "Record rollbacks, then install the newest eligible release and reboot into it");
   update->add_flag("--now", u.now, "Install even when upgrade_channel is None");
   update->add_flag("!--no-reboot", u.reboot, "Install but do not reboot");
+  auto* to = update->add_option(
+      "--to", u.to_version, "Install this release (any channel, rollout ignored), not the newest");
+  update
+      ->add_flag("--allow-downgrade", u.allow_downgrade,
+                 "With --to: install an older release and demote newer entries so it boots")
+      ->needs(to);
   update->add_option("--deadline", u.deadline_seconds,
                      "Seconds the run's downloads may take in all (default: none; each download "
                      "has its own deadline)");
   update->footer(
       "Example: hull-agent update --now\n"
+      "         hull-agent update --to 202612.01.0 --allow-downgrade   (the only way back)\n"
       "Exit status: 0 installed or nothing to do, 1 refused (security or policy), 2 errors.");
-  auto* check =
-      app.add_subcommand("check", "Verify the repository's metadata; print the newest release");
+  auto* check = app.add_subcommand(
+      "check", "Verify the repository's metadata; print what 'update' would choose");
   check->add_flag("--json", u.json, "Print as JSON");
   check->add_option("--deadline", u.deadline_seconds,
                     "Seconds the run's downloads may take in all (default: none)");
-  auto* status = app.add_subcommand("status", "Booted version, slots, boot entries, bad versions");
+  auto* status = app.add_subcommand(
+      "status", "Booted version, slots, boot entries, bad and refused versions, last update run");
   status->add_flag("--json", u.json, "Print as JSON");
   auto* health = app.add_subcommand(
       "health", "The health gate: /usr verified and the configured units active");
@@ -51,6 +59,10 @@ int main(int argc, char** argv) {
       "Runs from hull-validate.service at the end of boot. First boot: collect facts, write\n"
       "markers, reboot; second boot: check the markers and print 'HULL-VALIDATE {json}'.");
   auto* probe = app.add_subcommand("probe", "The container payload of the validation");
+  bool terminated = false;
+  auto* sweep = app.add_subcommand(
+      "sweep", "Remove downloads a killed 'update' left in /var/tmp (update does it first)");
+  sweep->add_flag("--terminated", terminated, "Exit 143, as the SIGTERM handler of 'update' does");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -64,5 +76,6 @@ int main(int argc, char** argv) {
   if (bless->parsed()) return hull::agent::RunBless(u);
   if (validate->parsed()) return hull::agent::RunValidate(v);
   if (probe->parsed()) return hull::agent::RunProbe();
+  if (sweep->parsed()) return hull::agent::RunSweep(terminated);
   return hull::kExitError;
 }

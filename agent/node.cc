@@ -89,7 +89,10 @@ Result<Node> ReadNode() {
   n.version = osrel["IMAGE_VERSION"];
   n.flavor = osrel["VARIANT_ID"];
   n.arch = DebianArch();
-  HULL_ASSIGN_OR_RETURN(n.machine_id, ReadSysLine("/etc/machine-id"));
+  // Missing or unset: no partial rollouts, never a failure (the health gate
+  // reads the node too).
+  auto machine_id = ReadSysText("/etc/machine-id");
+  n.machine_id = machine_id.ok() ? ParseMachineId(*machine_id) : "";
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(n.usrhash));
   HULL_ASSIGN_OR_RETURN(gpt::VerityUuids uuids, gpt::DpsVerityUuids(root));
   HULL_TRY(FindDisk(uuids.data, n));

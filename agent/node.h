@@ -17,7 +17,7 @@ struct Node {
   std::string version;     // IMAGE_VERSION
   std::string flavor;      // VARIANT_ID
   std::string arch;        // Debian architecture name (amd64, arm64)
-  std::string machine_id;  // /etc/machine-id ("" when unset)
+  std::string machine_id;  // /etc/machine-id ("" when absent or unset: ParseMachineId)
   std::string disk;        // /dev/vda
   std::string esp_device;  // /dev/vda1
 };

@@ -8,20 +8,29 @@
 #include <filesystem>
 #include <optional>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <csignal>
+
 #include "agent/decide.h"
 #include "agent/dm_status.h"
+#include "agent/downloads.h"
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/node.h"
 #include "agent/rollback.h"
+#include "agent/state.h"
+#include "agent/sysfs.h"
 #include "base/exit_code.h"
 #include "base/file.h"
+#include "base/seconds.h"
 #include "base/subprocess.h"
 #include "node/config.h"
 #include "slot/trust.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
-#include "tuf/releases.h"
 
 namespace hull::agent {
 namespace {
@@ -33,6 +42,7 @@ using node::UpdateConfig;
 
 const std::string kBadVersions = std::string(kStateDir) + "/bad-versions";
 const std::string kTufState = std::string(kStateDir) + "/tuf";
+const std::string kAgentState = std::string(kStateDir) + "/agent.json";
 
 // Everything a command needs about this node; an error is already reported.
 struct Context {
@@ -64,10 +74,16 @@ int Fail(const Events& ev, const Error& e) {
   return ExitCodeFor(e.code());
 }
 
-void Reboot(const Events& ev, const std::string& why) {
+// Remembers the entry the reboot is for (decide.h rule 5 reboots into one
+// entry once), then asks systemd to reboot.
+Status Reboot(const Events& ev, AgentState& state, const std::string& entry,
+              const std::string& why) {
+  state.rebooted_into = entry;
+  HULL_TRY(SaveAgentState(kAgentState, state));
   ev.Emit("rebooting", {{"reason", why}});
   auto r = Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
-  if (!r.ok()) std::fprintf(stderr, "hull-agent: reboot: %s\n", r.error().ToString().c_str());
+  if (!r.ok()) return std::move(r).error().Wrap("systemctl reboot");
+  return Ok();
 }
 
 // Records the failed entries' versions as bad, then removes the entries.
@@ -90,30 +106,80 @@ Status RecordRollbacks(Context& c, const Events& ev, const std::vector<FailedEnt
   return Ok();
 }
 
+// The image's build time: the earliest "now" the TUF client accepts. An
+// image built before the file existed has none (0: no floor).
+Result<int64_t> BuildTime() {
+  auto text = ReadSysText(node::kBuildTime, 64);
+  if (!text.ok())
+    return text.error().code() == ErrorCode::kNotFound ? Result<int64_t>(0) : text.error();
+  return ParseUnixSeconds(*text).Context(node::kBuildTime);
+}
+
 Result<tuf::Client> MakeClient(const UpdateConfig& cfg, const UpdateOptions& o) {
   HULL_ASSIGN_OR_RETURN(
       Bytes root,
       ReadFileBytes(cfg.trusted_root, 1 << 20).Context("trusted root " + cfg.trusted_root));
   std::error_code ec;
   std::filesystem::create_directories(kTufState, ec);
+  tuf::ClientOptions options;
+  options.state_dir = kTufState;
+  HULL_ASSIGN_OR_RETURN(options.clock_floor, BuildTime());
   // The run's deadline counts from here: the repository is read next.
   return tuf::Client::Create(
       tuf::MakeFetcher(cfg.repository, {.run_deadline = tuf::RunDeadline(o.deadline_seconds)}),
-      root, kTufState);
+      root, std::move(options));
+}
+
+// After installing an older release (--to V --allow-downgrade): the entries
+// of newer versions would boot first, so they are renamed bad ("+0"), as if
+// every try had been used. If V fails its tries, systemd-boot falls back to
+// them (bad entries still boot, newest first); once V is blessed, rule 1
+// records them as rolled back.
+Status DemoteNewer(const Context& c, const Events& ev, const std::string& version,
+                   const std::string& installed) {
+  HULL_ASSIGN_OR_RETURN(slot::DiskState st, slot::ReadDiskState(*c.disk.io.disk, *c.disk.io.esp));
+  for (const auto& [from, to] : Demotions(st, version, installed)) {
+    HULL_TRY(c.disk.io.esp->Rename(from, to).Context("demoting " + from));
+    ev.Emit("demoted",
+            {{"entry", from},
+             {"now", to},
+             {"reason", "downgrade to " + version + ": a newer entry would boot first"}});
+  }
+  return Ok();
 }
 
 // Carries out an install: the release is downloaded and written by
-// slot::ApplyRelease; then the reboot into it.
-int InstallRelease(const Context& c, tuf::Client& client, const Action& a, const UpdateOptions& o,
-                   const Events& ev) {
+// slot::ApplyRelease into the decided slot; then the reboot into it. A
+// refusal for the release's own bytes is remembered, so the next run does
+// not download it again.
+int InstallRelease(const Context& c, AgentState& state, tuf::Client& client, const Action& a,
+                   const UpdateOptions& o, const Events& ev) {
   // The certificates this image trusts (node::kTrustDir): the release is
   // checked against them before its payload is downloaded.
   auto trust = slot::LoadTrustSet(node::kTrustDir);
   if (!trust.ok()) return Fail(ev, trust.error());
-  slot::InstallOptions options{.active_usrhash = c.node.usrhash, .boot_tries = c.config.boot_tries};
+  slot::InstallOptions options{.active_usrhash = c.node.usrhash,
+                               .boot_tries = c.config.boot_tries,
+                               .target_slot = a.target_slot};
   options.trust = &*trust;
-  auto r = slot::ApplyRelease(client, *c.disk.io.disk, *c.disk.io.esp, *a.release, options);
-  if (!r.ok()) return Fail(ev, r.error());
+  bool refused = false;
+  auto r =
+      slot::ApplyRelease(client, *c.disk.io.disk, *c.disk.io.esp, *a.release, options, &refused);
+  if (!r.ok()) {
+    if (refused) {
+      AddRefusal(state, {a.release->version, a.release->root_hash, r.error().ToString()},
+                 slot::Installed(c.disk.state, c.node.usrhash).active_version);
+      if (auto st = SaveAgentState(kAgentState, state); !st.ok()) return Fail(ev, st.error());
+      ev.Emit("refused", {{"version", a.release->version},
+                          {"reason", r.error().ToString()},
+                          {"note", "not downloaded again until a newer release appears"}});
+    }
+    return Fail(ev, r.error());
+  }
+  if (a.downgrade) {
+    if (auto st = DemoteNewer(c, ev, r->version, r->install.uki_file); !st.ok())
+      return Fail(ev, st.error());
+  }
   json pieces = json::object();
   for (const auto& [name, m] : r->pieces)
     pieces[name] = {{"method", m.method}, {"downloaded", m.downloaded}, {"fallback", m.fallback}};
@@ -126,7 +192,13 @@ int InstallRelease(const Context& c, tuf::Client& client, const Action& a, const
                         {"pieces", pieces},
                         {"held_back", a.held_back},
                         {"peak_rss", r->peak_rss}});
-  if (o.reboot) Reboot(ev, "installed " + r->version);
+  state.last_check = {"installed", c.node.version, r->version, r->install.uki_file};
+  if (!o.reboot) {
+    if (auto st = SaveAgentState(kAgentState, state); !st.ok()) return Fail(ev, st.error());
+    return 0;
+  }
+  if (auto st = Reboot(ev, state, r->install.uki_file, "installed " + r->version); !st.ok())
+    return Fail(ev, st.error());
   return 0;
 }
 
@@ -141,17 +213,70 @@ Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg, con
 
 }  // namespace
 
+// One `update` at a time: the sweep below must not remove the downloads of
+// another run. The descriptor stays open (and locked) for the process's life,
+// across the exec of OnTerminate.
+Status LockUpdates() {
+  const char* path = "/run/hull-agent-update.lock";
+  int fd = ::open(path, O_RDWR | O_CREAT, 0600);
+  if (fd < 0) return ErrnoError(errno, "opening", path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
+    return errno == EWOULDBLOCK
+               ? Error(ErrorCode::kUnavailable, "another 'hull-agent update' is running")
+               : ErrnoError(errno, "locking", path);
+  return Ok();
+}
+
+// SIGTERM mid-download: only async-signal-safe calls are allowed here, so
+// the process becomes `hull-agent sweep --terminated` (same pid, the lock
+// kept), which removes the downloads and exits 143 as a SIGTERM death would.
+void OnTerminate(int) {
+  const char* argv[] = {"hull-agent", "sweep", "--terminated", nullptr};
+  ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+  ::_exit(143);
+}
+
+// Removes the download directories a killed run left behind.
+Status Sweep(const Events& ev) {
+  HULL_ASSIGN_OR_RETURN(auto removed,
+                        SweepDownloads(slot::DownloadParent(), slot::kDownloadPrefix));
+  if (!removed.empty()) ev.Emit("swept", {{"removed", removed}});
+  return Ok();
+}
+
+// What a run ended with, for `status`; the state is saved with it.
+int Remember(AgentState& state, const Events& ev, LastCheck last, int code) {
+  state.last_check = std::move(last);
+  if (auto st = SaveAgentState(kAgentState, state); !st.ok()) return Fail(ev, st.error());
+  return code;
+}
+
 int RunUpdate(const UpdateOptions& o) {
   std::optional<Error> config_error;
   UpdateConfig cfg = Config(&config_error);
   Events ev(cfg.event_console);
   if (config_error) return Fail(ev, *config_error);
+  if (auto st = LockUpdates(); !st.ok()) return Fail(ev, st.error());
+  if (auto st = Sweep(ev); !st.ok()) return Fail(ev, st.error());
+  std::signal(SIGTERM, OnTerminate);
   auto ctx = OpenContext(cfg, true);
   if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
   auto bad = LoadBadVersions(kBadVersions);
   if (!bad.ok()) return Fail(ev, bad.error());
-  DecideInput in{.node = c.node, .config = c.config, .now = o.now, .bad_versions = *bad};
+  std::error_code ec;
+  std::filesystem::create_directories(kStateDir, ec);
+  auto loaded = LoadAgentState(kAgentState);
+  if (!loaded.ok()) return Fail(ev, loaded.error());
+  AgentState state = std::move(*loaded);
+  DecideInput in{.node = c.node,
+                 .config = c.config,
+                 .now = o.now,
+                 .to_version = o.to_version,
+                 .allow_downgrade = o.allow_downgrade,
+                 .bad_versions = *bad,
+                 .refused = state.refused,
+                 .rebooted_into = state.rebooted_into};
   std::optional<tuf::Client> client;
   // Decide converges in three steps: rollbacks recorded, the repository
   // read, then an action that ends the run.
@@ -172,37 +297,49 @@ int RunUpdate(const UpdateOptions& o) {
         ev.Emit("idle", {{"running", running}, {"reason", a.reason}});
         return 0;
       case ActionKind::kReboot:
-        if (o.reboot) {
-          Reboot(ev, a.reason);
-        } else {
+        if (!o.reboot) {
           ev.Emit("idle", {{"running", running}, {"reason", a.reason + " (--no-reboot)"}});
+          return 0;
         }
+        if (auto st = Reboot(ev, state, a.entry, a.reason); !st.ok()) return Fail(ev, st.error());
         return 0;
       case ActionKind::kError:
-        return Fail(ev, *a.error);
+        return Remember(state, ev, {"error", c.node.version, "", a.error->ToString()},
+                        Fail(ev, *a.error));
       case ActionKind::kUpToDate:
         ev.Emit("up-to-date", {{"running", running},
                                {"newest", a.version},
                                {"held_back", a.held_back},
                                {"bad_versions", in.bad_versions}});
-        return 0;
+        return Remember(state, ev, {"up-to-date", c.node.version, a.version, ""}, 0);
       case ActionKind::kAheadOfChannel:
         ev.Emit("ahead-of-channel", {{"running", running},
                                      {"newest", a.version},
                                      {"channel", c.config.channel},
                                      {"reason", a.reason}});
-        return 0;
+        return Remember(state, ev, {"ahead-of-channel", c.node.version, a.version, a.reason}, 0);
       case ActionKind::kInstall:
-        return InstallRelease(c, *client, a, o, ev);
+        return InstallRelease(c, state, *client, a, o, ev);
     }
   }
   return Fail(ev, Error(ErrorCode::kInternal, "the update decision did not settle"));
+}
+
+int RunSweep(bool terminated) {
+  Events quiet("");
+  // After the exec of OnTerminate this process holds the lock already.
+  if (!terminated) {
+    if (auto st = LockUpdates(); !st.ok()) return Fail(quiet, st.error());
+  }
+  if (auto st = Sweep(quiet); !st.ok()) return Fail(quiet, st.error());
+  return terminated ? 128 + SIGTERM : 0;
 }
 
 int RunBless(const UpdateOptions&) {
   std::optional<Error> config_error;
   UpdateConfig cfg = Config(&config_error);
   Events ev(cfg.event_console);
+  if (config_error) return Fail(ev, *config_error);
   auto ctx = OpenContext(cfg, false);
   if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
@@ -220,6 +357,8 @@ int RunBless(const UpdateOptions&) {
   return 0;
 }
 
+// What `update` would choose now (decide.h's rule 8, or rule 7 with --to),
+// without acting on it.
 int RunCheck(const UpdateOptions& o) {
   Events quiet("");
   auto cfg = LoadConfig();
@@ -228,44 +367,96 @@ int RunCheck(const UpdateOptions& o) {
     std::printf("No update repository configured (%s).\n", kFactoryConfig);
     return 0;
   }
-  auto node = ReadNode();
-  if (!node.ok()) return Fail(quiet, node.error());
-  auto client = MakeClient(*cfg, o);
-  if (!client.ok()) return Fail(quiet, client.error());
-  if (auto st = client->Refresh(); !st.ok()) return Fail(quiet, st.error());
-  auto rel = tuf::NewestRelease(client->targets(), node->flavor, node->arch, cfg->channel);
-  json j = {{"verified", true}, {"running", node->version}};
-  if (rel) j["newest"] = rel->version;
+  auto ctx = OpenContext(*cfg, false);
+  if (!ctx.ok()) return Fail(quiet, ctx.error());
+  auto bad = LoadBadVersions(kBadVersions);
+  if (!bad.ok()) return Fail(quiet, bad.error());
+  auto state = LoadAgentState(kAgentState);
+  if (!state.ok()) return Fail(quiet, state.error());
+  std::optional<tuf::Client> client;
+  auto releases = ReadReleases(*cfg, o, client);
+  if (!releases.ok()) return Fail(quiet, releases.error());
+  DecideInput in{.node = ctx->node,
+                 .disk = ctx->disk.state,
+                 .config = *cfg,
+                 .bad_versions = *bad,
+                 .refused = state->refused};
+  const slot::Choice choice = ChooseFor(in, *releases);
+  const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
+  std::string result, newest = choice.newest;
+  switch (choice.kind) {
+    case slot::ChoiceKind::kInstall:
+      result = "install";
+      newest = choice.release->version;
+      break;
+    case slot::ChoiceKind::kUpToDate:
+      result = "up-to-date";
+      break;
+    case slot::ChoiceKind::kAheadOfChannel:
+      result = "ahead-of-channel";
+      break;
+    case slot::ChoiceKind::kNoRelease:
+      result = "no-release";
+      break;
+  }
+  json j = {{"verified", true},
+            {"running", running},
+            {"result", result},
+            {"newest", newest},
+            {"held_back", choice.held_back}};
   if (o.json) {
     std::printf("%s\n", j.dump(2).c_str());
-  } else {
-    std::printf("Metadata verified. Running %s; newest release in channel %s: %s\n",
-                node->version.c_str(), cfg->channel.c_str(), rel ? rel->version.c_str() : "none");
+    return 0;
   }
+  std::printf("Metadata verified. Running %s; channel %s: %s%s%s\n", running.c_str(),
+              cfg->channel.c_str(), result.c_str(), newest.empty() ? "" : " ", newest.c_str());
+  for (const auto& h : choice.held_back) std::printf("Held back: %s\n", h.c_str());
   return 0;
 }
 
 int RunStatus(const UpdateOptions& o) {
   Events quiet("");
   std::optional<Error> config_error;
-  auto ctx = OpenContext(Config(&config_error), false);
+  UpdateConfig cfg = Config(&config_error);
+  if (config_error) return Fail(quiet, *config_error);
+  auto ctx = OpenContext(std::move(cfg), false);
   if (!ctx.ok()) return Fail(quiet, ctx.error());
   const Context& c = *ctx;
   auto bad = LoadBadVersions(kBadVersions);
+  if (!bad.ok()) return Fail(quiet, bad.error());
+  auto state = LoadAgentState(kAgentState);
+  if (!state.ok()) return Fail(quiet, state.error());
+  const LastCheck& last = state->last_check;
+  json refused = json::array();
+  for (const auto& r : state->refused)
+    refused.push_back({{"version", r.version}, {"root_hash", r.root_hash}, {"reason", r.reason}});
   json j = {{"running", {{"version", c.node.version}, {"root_hash", c.node.usrhash}}},
             {"disk", c.node.disk},
             {"config", ToJson(c.config)},
-            {"bad_versions", bad.ok() ? json(*bad) : json::array()},
+            {"bad_versions", *bad},
+            {"refused", refused},
+            {"last_check",
+             {{"outcome", last.outcome},
+              {"running", last.running},
+              {"newest", last.newest},
+              {"detail", last.detail}}},
             {"slots", slot::ToJson(c.disk.state)}};
   if (o.json) {
     std::printf("%s\n", j.dump(2).c_str());
-  } else {
-    std::printf("Running %s (root hash %s) from %s\n%s", c.node.version.c_str(),
-                c.node.usrhash.c_str(), c.node.disk.c_str(), slot::ToText(c.disk.state).c_str());
-    if (bad.ok() && !bad->empty())
-      std::printf("Bad versions (never installed again): %s\n",
-                  fmt::format("{}", fmt::join(*bad, ", ")).c_str());
+    return 0;
   }
+  std::printf("Running %s (root hash %s) from %s\n%s", c.node.version.c_str(),
+              c.node.usrhash.c_str(), c.node.disk.c_str(), slot::ToText(c.disk.state).c_str());
+  if (!bad->empty())
+    std::printf("Bad versions (never installed again): %s\n",
+                fmt::format("{}", fmt::join(*bad, ", ")).c_str());
+  for (const auto& r : state->refused)
+    std::printf("Refused %s (not downloaded again): %s\n", r.version.c_str(), r.reason.c_str());
+  if (!last.outcome.empty())
+    std::printf("Last update run: %s%s%s%s%s\n", last.outcome.c_str(),
+                last.newest.empty() ? "" : " (channel's newest: ", last.newest.c_str(),
+                last.newest.empty() ? "" : ")",
+                last.detail.empty() ? "" : (": " + last.detail).c_str());
   return 0;
 }
 

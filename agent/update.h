@@ -7,8 +7,9 @@
 //           configured repository (TUF), installs the chosen release into
 //           the other slot with a counted boot entry (slot::ApplyRelease)
 //           and reboots into it, or reports why it does nothing.
-//   check   the TUF client workflow only: prints the newest eligible release.
-//   status  booted version, slots, boot entries, bad versions, configuration.
+//   check   the TUF refresh and the choice `update` would make, nothing else.
+//   status  booted version, slots, boot entries, bad and refused versions,
+//           the last update run's outcome, configuration.
 //   bless   after boot-complete.target: removes the boot counter from the
 //           booted entry ("hull_<v>+1-2.efi" -> "hull_<v>.efi"), as
 //           systemd-bless-boot does (Boot Loader Specification, boot
@@ -28,7 +29,9 @@ namespace hull::agent {
 inline constexpr const char* kStateDir = "/var/lib/hull";
 
 struct UpdateOptions {
-  bool now = false;    // install even when upgrade_channel is None
+  bool now = false;        // install even when upgrade_channel is None
+  std::string to_version;  // `update --to`: that release only
+  bool allow_downgrade = false;
   bool reboot = true;  // reboot after installing (or after a failed gate)
   bool json = false;   // status/check: print JSON
   int health_timeout_seconds = 300;
@@ -42,5 +45,8 @@ int RunCheck(const UpdateOptions& o);
 int RunStatus(const UpdateOptions& o);
 int RunHealth(const UpdateOptions& o);
 int RunBless(const UpdateOptions& o);
+// Removes the downloads a killed `update` left (what `update` does first);
+// `terminated`: the exit status of a SIGTERM death (143), for the handler.
+int RunSweep(bool terminated);
 
 }  // namespace hull::agent

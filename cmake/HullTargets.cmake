@@ -74,6 +74,15 @@ function(hull_node_program name)
   target_link_options(${name} PRIVATE -static -Wl,--gc-sections -s)
 endfunction()
 
+# _hull_append_property(LIST TARGET PROPERTY): appends TARGET's PROPERTY to
+# the list LIST, when the property is set.
+function(_hull_append_property list target property)
+  get_target_property(value ${target} ${property})
+  if(value)
+    set(${list} ${${list}} ${value} PARENT_SCOPE)
+  endif()
+endfunction()
+
 # hull_link_closure(TARGET OUT): every target and library TARGET links,
 # directly or through its dependencies, as named in the CMake files (hull::X,
 # hull::dep::X, yaml-cpp, CURL::libcurl, ...). Read by the link test.
@@ -97,15 +106,9 @@ function(hull_link_closure target out)
     get_target_property(type ${t} TYPE)
     set(libs)
     if(NOT type STREQUAL "INTERFACE_LIBRARY")
-      get_target_property(direct ${t} LINK_LIBRARIES)
-      if(direct)
-        list(APPEND libs ${direct})
-      endif()
+      _hull_append_property(libs ${t} LINK_LIBRARIES)
     endif()
-    get_target_property(iface ${t} INTERFACE_LINK_LIBRARIES)
-    if(iface)
-      list(APPEND libs ${iface})
-    endif()
+    _hull_append_property(libs ${t} INTERFACE_LINK_LIBRARIES)
     foreach(l ${libs})
       # A hull::dep's choice ($<IF:static,archive,shared>) counts as its name.
       if(NOT l MATCHES "^\\$<")

@@ -1,12 +1,13 @@
 // hull-agent's parsers of what a node exposes: mountinfo, lockdown, efivars,
-// dm-verity tables, meminfo, systemd-analyze output, kernel log, and device-mapper ioctl answers
-// (agent/facts.h, agent/dm_status.h).
+// dm-verity tables, meminfo, systemd-analyze output, kernel log, /etc/machine-id, device-mapper
+// ioctl answers and the agent's state file (agent/facts.h, agent/dm_status.h, agent/state.h).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "agent/dm_status.h"
 #include "agent/facts.h"
+#include "agent/state.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hull::agent;
@@ -20,5 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseStartupSeconds(text);
   (void)SelinuxDenials(text);
   (void)ParseDmTargetAnswer(hull::ByteSpan(data, size));
+  (void)ParseMachineId(text);
+  auto state = ParseAgentState(text, "fuzz.json");
+  if (state.ok()) (void)ParseAgentState(AgentStateText(*state), "again.json").value();
   return 0;
 }

@@ -1,12 +1,14 @@
 // The node contract's parsers of untrusted text (src/node): os-release, the
 // kernel command line, the update configuration, boot entry names and
 // versions (ParseEntryName, CompareVersions, BootOrder), and device-mapper
-// answers. Any input must give a value or an error, never a crash.
+// answers, and the build time file's Unix seconds (base/seconds.h). Any
+// input must give a value or an error, never a crash.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
+#include "base/seconds.h"
 #include "node/boot_count.h"
 #include "node/config.h"
 #include "node/dm.h"
@@ -20,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)SplitCmdline(text);
   (void)CmdlineValue(text, "usrhash");
   (void)ParseConfig(text, "fuzz.json");
+  (void)hull::ParseUnixSeconds(text);
   (void)DmDevFromAnswer(hull::ByteSpan(data, size));
   std::string_view a = text.substr(0, text.size() / 2), b = text.substr(text.size() / 2);
   std::vector<EntryName> names;

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "base/hex.h"
-#include "crypto/digest.h"
+#include "crypto/digest_algorithm.h"
 #include "init/cmdline.h"
 #include "init/dps.h"
 #include "init/sys.h"

@@ -164,7 +164,7 @@ Status AddTrustSet(const SigningKeys& keys, const std::string& key_dir, const st
 }
 
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
-                    spec::ImageSpec& s) {
+                    int64_t build_time, spec::ImageSpec& s) {
   const std::string dir = work + "/node";
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -190,6 +190,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
       {"hull-bless.service", kBlessUnit, units + "hull-bless.service"},
       {"80-hull-dhcp.network", kDhcpNetwork, "/usr/lib/systemd/network/80-hull-dhcp.network"},
       {"update.json", node::ToJson(cfg).dump(2) + "\n", node::kFactoryConfig},
+      {"build-time", std::to_string(build_time) + "\n", node::kBuildTime},
   };
   for (const Generated& g : files) {
     HULL_TRY(WriteFileAtomic(dir + "/" + g.name, g.text));

@@ -2,6 +2,7 @@
 //   /usr/libexec/hull/hull-agent, hull-init       the static node binaries
 //   /usr/lib/hull/update.json                     the spec's `update` section
 //   /usr/lib/hull/root.json                       the repository's trusted root
+//   /usr/lib/hull/build-time                      SOURCE_DATE_EPOCH: the agent's clock floor
 //   /usr/lib/hull/trust/{db,verity}/*.crt         the trust set (slot/trust.h)
 //   hull-update.service + .timer                  checks and installs releases
 //   hull-health.service                           the gate before boot-complete.target
@@ -24,9 +25,10 @@ struct NodeBinaries {
 
 // Writes the generated files under `work`/node and appends every node file
 // to `spec.files` (and the units to `spec.services.enable`). `spec_dir`
-// resolves a relative update.trusted_root.
+// resolves a relative update.trusted_root; `build_time` is the image's
+// SOURCE_DATE_EPOCH.
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
-                    spec::ImageSpec& spec);
+                    int64_t build_time, spec::ImageSpec& spec);
 
 // hull-update.service runs `hull-agent update --deadline kUpdateDeadline`
 // and is stopped after kUpdateStartTimeout (TimeoutStartSec): the downloads

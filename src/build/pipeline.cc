@@ -73,20 +73,6 @@ Result<SigningKeys> KeysFor(const BuildOptions& o, const std::string& key_dir,
   return LoadSigningKeys(work + "/dev-keys");
 }
 
-disk::OutputFormat DiskFormat(spec::OutputFormat f) {
-  switch (f) {
-    case spec::OutputFormat::kRaw:
-      return disk::OutputFormat::kRaw;
-    case spec::OutputFormat::kVhd:
-      return disk::OutputFormat::kVhd;
-    case spec::OutputFormat::kQcow2:
-      return disk::OutputFormat::kQcow2;
-    case spec::OutputFormat::kVhdx:
-      return disk::OutputFormat::kVhdx;
-  }
-  return disk::OutputFormat::kRaw;
-}
-
 Status RunRoot(const spec::ImageSpec& s, Work& w) {
   HULL_ASSIGN_OR_RETURN(w.sizes, ComputeSizes(s.partitions, w.pack.image_bytes, w.esp_bytes));
   return MakeRoot(s, w.sizes.root, w.dir, w.dir + "/root.ext4", w.epoch,
@@ -104,10 +90,9 @@ Status RunDisk(const spec::ImageSpec& s, Work& w) {
                                                   .root_image = w.dir + "/root.ext4",
                                                   .root_hash = w.seal.root_hash}));
   for (auto f : s.outputs) {
-    auto df = DiskFormat(f);
-    std::string name = OutputStem(s) + "." + disk::OutputFormatName(df);
+    std::string name = OutputStem(s) + "." + spec::OutputName(f);
     HULL_ASSIGN_OR_RETURN(auto cr, disk::CreateDisk(layout, {.out = w.out + "/" + name,
-                                                             .format = df,
+                                                             .format = f,
                                                              .sector_size = 512,
                                                              .source_date_epoch = w.epoch,
                                                              .sha256 = true}));
@@ -205,7 +190,8 @@ Result<BuildResult> Build(const BuildOptions& o) {
   const std::string key_dir = KeyDirFor(o);
   HULL_ASSIGN_OR_RETURN(w.keys, KeysFor(o, key_dir, w.dir));
   s.signing_key_dir = key_dir;  // empty marks os-release as insecure
-  HULL_TRY(AddNodeFiles({.agent = o.agent_binary, .init = o.init_binary}, o.spec_dir, w.dir, s));
+  HULL_TRY(AddNodeFiles({.agent = o.agent_binary, .init = o.init_binary}, o.spec_dir, w.dir,
+                        w.epoch, s));
   HULL_TRY(AddTrustSet(w.keys, key_dir, w.dir, s));
   BuildResult res;
   HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] { return RunCompose(o, s, w); }));

@@ -5,18 +5,13 @@
 #include <string_view>
 
 #include "base/bytes.h"
+#include "crypto/digest_algorithm.h"
 
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 typedef struct evp_md_st EVP_MD;
 
 namespace hull::crypto {
 
-enum class DigestAlgorithm { kSha1, kSha256, kSha384, kSha512 };
-
-// "sha256" etc.; the error lists what is supported.
-Result<DigestAlgorithm> ParseDigestAlgorithm(std::string_view name);
-const char* DigestName(DigestAlgorithm alg);
-size_t DigestSize(DigestAlgorithm alg);
 const EVP_MD* DigestMd(DigestAlgorithm alg);
 
 Bytes Digest(DigestAlgorithm alg, ByteSpan data);

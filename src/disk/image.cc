@@ -21,26 +21,12 @@ namespace hull::disk {
 namespace fs = std::filesystem;
 
 Result<OutputFormat> ParseOutputFormat(std::string_view name) {
-  if (name == "raw") return OutputFormat::kRaw;
-  if (name == "vhd") return OutputFormat::kVhd;
-  if (name == "qcow2") return OutputFormat::kQcow2;
-  if (name == "vhdx") return OutputFormat::kVhdx;
+  for (OutputFormat f :
+       {OutputFormat::kRaw, OutputFormat::kVhd, OutputFormat::kQcow2, OutputFormat::kVhdx}) {
+    if (name == spec::OutputName(f)) return f;
+  }
   return Errorf(ErrorCode::kInvalidArgument, "unknown format '{}' (allowed: raw, vhd, qcow2, vhdx)",
                 name);
-}
-
-const char* OutputFormatName(OutputFormat f) {
-  switch (f) {
-    case OutputFormat::kRaw:
-      return "raw";
-    case OutputFormat::kVhd:
-      return "vhd";
-    case OutputFormat::kQcow2:
-      return "qcow2";
-    case OutputFormat::kVhdx:
-      return "vhdx";
-  }
-  return "raw";
 }
 
 Uuid DeriveUuid(std::string_view seed, std::string_view purpose) {
@@ -172,7 +158,7 @@ Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offs
 
 std::vector<std::string> QemuImgConvertArgv(const std::string& raw, const std::string& out,
                                             OutputFormat f) {
-  std::vector<std::string> argv{"qemu-img", "convert", "-f", "raw", "-O", OutputFormatName(f)};
+  std::vector<std::string> argv{"qemu-img", "convert", "-f", "raw", "-O", spec::OutputName(f)};
   if (f == OutputFormat::kVhdx) argv.insert(argv.end(), {"-o", "subformat=dynamic"});
   argv.insert(argv.end(), {raw, out});
   return argv;

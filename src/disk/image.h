@@ -19,12 +19,13 @@
 #include "base/result.h"
 #include "disk/layout.h"
 #include "gpt/gpt.h"
+#include "spec/spec.h"
 
 namespace hull::disk {
 
-enum class OutputFormat { kRaw, kVhd, kQcow2, kVhdx };
+// The image spec's output formats; spec::OutputName names them.
+using spec::OutputFormat;
 Result<OutputFormat> ParseOutputFormat(std::string_view name);  // raw|vhd|qcow2|vhdx
-const char* OutputFormatName(OutputFormat f);
 
 struct CreateOptions {
   std::string out;

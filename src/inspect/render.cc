@@ -5,18 +5,6 @@
 namespace hull::inspect {
 namespace {
 
-const char* StateName(CheckState s) {
-  switch (s) {
-    case CheckState::kPass:
-      return "pass";
-    case CheckState::kFail:
-      return "FAIL";
-    case CheckState::kSkip:
-      return "skip";
-  }
-  return "?";
-}
-
 std::string Size(uint64_t bytes) {
   if (bytes >= (uint64_t(1) << 30)) return fmt::format("{:.1f} GiB", double(bytes) / (1 << 30));
   if (bytes >= (uint64_t(1) << 20)) return fmt::format("{:.1f} MiB", double(bytes) / (1 << 20));
@@ -24,6 +12,20 @@ std::string Size(uint64_t bytes) {
 }
 
 }  // namespace
+
+const char* CheckStateName(CheckState s) {
+  switch (s) {
+    case CheckState::kPass:
+      return "pass";
+    case CheckState::kFail:
+      return "FAIL";
+    case CheckState::kSkip:
+      return "skip";
+    case CheckState::kInfo:
+      return "info";
+  }
+  return "?";
+}
 
 nlohmann::json ToJson(const Report& r) {
   nlohmann::json j{{"image", r.image},
@@ -73,7 +75,8 @@ nlohmann::json ToJson(const Report& r) {
   }
   j["checks"] = nlohmann::json::array();
   for (const auto& c : r.checks) {
-    j["checks"].push_back({{"name", c.name}, {"state", StateName(c.state)}, {"detail", c.detail}});
+    j["checks"].push_back(
+        {{"name", c.name}, {"state", CheckStateName(c.state)}, {"detail", c.detail}});
   }
   return j;
 }
@@ -104,7 +107,7 @@ std::string ToText(const Report& r) {
   }
   out += "\nchecks\n";
   for (const auto& c : r.checks) {
-    out += fmt::format("  [{}] {}: {}\n", StateName(c.state), c.name, c.detail);
+    out += fmt::format("  [{}] {}: {}\n", CheckStateName(c.state), c.name, c.detail);
   }
   out += fmt::format("\nverdict: {}\n", r.good() ? "good" : "BAD");
   return out;

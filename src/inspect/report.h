@@ -12,7 +12,12 @@
 
 namespace hull::inspect {
 
-enum class CheckState { kPass, kFail, kSkip };
+// kInfo: a fact shown, neither pass nor fail (`hull boot`'s judge, src/vm,
+// reports its checks in these states too).
+enum class CheckState { kPass, kFail, kSkip, kInfo };
+// "pass", "FAIL", "skip", "info": as the reports of `hull inspect` and
+// `hull boot` print them.
+const char* CheckStateName(CheckState s);
 
 struct Check {
   std::string name;
@@ -34,7 +39,7 @@ struct PartitionInfo {
 struct SlotInfo {
   std::string label;                            // of the usr partition
   uint32_t usr = 0, verity = 0, signature = 0;  // partition numbers (0: absent)
-  bool empty = false;                           // an unused slot ("_empty")
+  bool empty = false;                           // holds no release (slot::VersionOfUsrLabel)
   std::string root_hash;                        // recomputed from the tree
   std::string signed_root_hash;                 // from the signature partition
   std::string certificate_fingerprint;

@@ -7,14 +7,10 @@
 #include "crypto/key.h"
 #include "inspect/checks.h"
 #include "slot/check.h"
+#include "slot/state.h"
 
 namespace hull::inspect {
 namespace {
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 CheckState StateOf(slot::Outcome o) {
   switch (o) {
@@ -42,7 +38,7 @@ void InspectSlots(const File& disk, const gpt::Table& table, Report& report,
     info.usr = parts.usr.number;
     info.verity = parts.verity ? parts.verity->number : 0;
     info.signature = parts.signature ? parts.signature->number : 0;
-    info.empty = EndsWith(parts.usr.name, "_empty");
+    info.empty = slot::VersionOfUsrLabel(parts.usr.name).empty();
     if (info.empty) {
       report.slots.push_back(std::move(info));
       continue;

@@ -19,6 +19,10 @@ namespace hull::node {
 inline constexpr const char* kFactoryConfig = "/usr/lib/hull/update.json";
 inline constexpr const char* kLocalConfig = "/etc/hull/update.json";
 inline constexpr const char* kFactoryRoot = "/usr/lib/hull/root.json";
+// The image's build time (its SOURCE_DATE_EPOCH) in Unix seconds, as
+// base/seconds.h writes them: the earliest time the TUF client accepts as
+// now (tuf::ClientOptions::clock_floor).
+inline constexpr const char* kBuildTime = "/usr/lib/hull/build-time";
 // The certificates a release's signatures must chain to (slot/trust.h):
 // db/*.crt for the UKI's Authenticode, verity/*.crt for the root hash;
 // at most kMaxTrustCerts of each kind.

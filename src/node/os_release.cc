@@ -1,9 +1,12 @@
 #include "node/os_release.h"
 
+#include <algorithm>
+
 namespace hull::node {
 namespace {
 
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+bool IsNewline(char c) { return c == '\n' || c == '\r'; }
 
 bool IsName(std::string_view key) {
   if (key.empty() || (key[0] >= '0' && key[0] <= '9')) return false;
@@ -15,45 +18,54 @@ bool IsName(std::string_view key) {
   return true;
 }
 
-std::string_view TrimBlanks(std::string_view s) {
-  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// Shell-style decoding of one VALUE; nullopt for an unterminated quote or a
-// trailing backslash (a continuation line, which os-release(5) does not allow).
-std::optional<std::string> DecodeValue(std::string_view v) {
+// Reads one VALUE from text[*i] (just past the '='), leaving *i on the
+// newline that ends it or at the end of the text. Quoted pieces and
+// backslash-newline continuations run across lines.
+std::string ReadValue(std::string_view text, size_t* i) {
   std::string out;
-  size_t kept = 0;  // out's length without its trailing unquoted blanks
-  size_t i = 0;
-  while (i < v.size()) {
-    char c = v[i++];
-    if (c == '\'') {
-      size_t end = v.find('\'', i);
-      if (end == std::string_view::npos) return std::nullopt;
-      out.append(v.substr(i, end - i));
-      i = end + 1;
-    } else if (c == '"') {
-      for (;;) {
-        if (i == v.size()) return std::nullopt;
-        char q = v[i++];
+  bool unquoted = false;  // inside unquoted text (after its first character)
+  size_t keep = 0;        // out's length without its trailing unquoted blanks
+  while (*i < text.size()) {
+    char c = text[*i];
+    if (IsNewline(c)) break;
+    ++*i;
+    if (c == '\\') {
+      if (*i < text.size()) {
+        char e = text[(*i)++];
+        if (!IsNewline(e)) out += e;
+      }
+      unquoted = true;
+      keep = out.size();
+    } else if (!unquoted && IsBlank(c)) {
+      // blanks before a value and after a closing quote are dropped
+    } else if (!unquoted && c == '\'') {
+      size_t end = text.find('\'', *i);
+      if (end == std::string_view::npos) end = text.size();
+      out.append(text.substr(*i, end - *i));
+      *i = std::min(end + 1, text.size());
+      keep = out.size();
+    } else if (!unquoted && c == '"') {
+      while (*i < text.size()) {
+        char q = text[(*i)++];
         if (q == '"') break;
-        if (q == '\\' && i < v.size() &&
-            (v[i] == '"' || v[i] == '\\' || v[i] == '$' || v[i] == '`'))
-          q = v[i++];
+        if (q == '\\') {
+          if (*i == text.size()) break;  // a backslash that ends the text is dropped
+          char e = text[(*i)++];
+          if (e == '\n') continue;
+          if (e != '"' && e != '\\' && e != '$' && e != '`') out += '\\';
+          q = e;
+        }
         out += q;
       }
-    } else if (c == '\\') {
-      if (i == v.size()) return std::nullopt;
-      out += v[i++];
+      keep = out.size();
     } else {
+      unquoted = true;
       out += c;
-      if (IsBlank(c)) continue;
+      if (!IsBlank(c)) keep = out.size();
     }
-    kept = out.size();
   }
-  out.resize(kept);
+  // Trailing blanks are dropped only from unquoted text that ends the value.
+  if (unquoted) out.resize(keep);
   return out;
 }
 
@@ -61,20 +73,24 @@ std::optional<std::string> DecodeValue(std::string_view v) {
 
 OsRelease ParseOsRelease(std::string_view text) {
   OsRelease out;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    while (!line.empty() && IsBlank(line.front())) line.remove_prefix(1);
-    if (line.empty() || line.front() == '#') continue;
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string_view key = TrimBlanks(line.substr(0, eq));
-    if (!IsName(key)) continue;
-    std::string_view raw = line.substr(eq + 1);
-    while (!raw.empty() && IsBlank(raw.front())) raw.remove_prefix(1);
-    std::optional<std::string> value = DecodeValue(raw);
-    if (value) out.insert_or_assign(std::string(key), std::move(*value));
+  text = text.substr(0, text.find('\0'));
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (IsBlank(c) || IsNewline(c)) {
+      ++i;
+    } else if (c == '#' || c == ';') {
+      while (i < text.size() && !IsNewline(text[i])) ++i;
+    } else {
+      size_t key_start = i;
+      while (i < text.size() && text[i] != '=' && !IsNewline(text[i])) ++i;
+      if (i == text.size() || text[i] != '=') continue;  // no '=': not an assignment
+      std::string_view key = text.substr(key_start, i - key_start);
+      while (!key.empty() && IsBlank(key.back())) key.remove_suffix(1);
+      ++i;
+      std::string value = ReadValue(text, &i);
+      if (IsName(key)) out.insert_or_assign(std::string(key), std::move(value));
+    }
   }
   return out;
 }

@@ -1,18 +1,22 @@
 // The os-release(5) codec: /etc/os-release, /usr/lib/os-release and a UKI's
 // .osrel section, read the way systemd's env-file parser (parse_env_file)
-// reads them. The rules, with examples, are in docs/node.md:
-//   - one KEY=VALUE per line; blank lines and lines whose first non-blank
-//     character is '#' are skipped;
-//   - KEY is a shell variable name ([A-Za-z_][A-Za-z0-9_]*); blanks around it
-//     and before VALUE are ignored;
-//   - VALUE concatenates unquoted text ('\' escapes the next character),
-//     '...' (literal) and "..." ('\' escapes only " \ $ `); unquoted blanks
-//     inside VALUE are kept, trailing ones dropped;
+// reads them: one pass over the whole text, not line by line. The rules, with
+// examples, are in docs/node.md:
+//   - KEY=VALUE assignments; blanks and newlines between them are skipped, and
+//     so is a comment: '#' or ';' where a key would start, to the line's end;
+//   - KEY is a shell variable name ([A-Za-z_][A-Za-z0-9_]*); blanks before it,
+//     after it and before VALUE are ignored;
+//   - VALUE concatenates unquoted text ('\' escapes the next character; '\'
+//     then a newline continues the value on the next line), '...' (literal)
+//     and "..." ('\' escapes only " \ $ ` and a newline); quoted pieces may
+//     span lines, and an unterminated quote runs to the end of the text;
+//     blanks after a closing quote are dropped, blanks inside unquoted text
+//     kept, trailing ones dropped; once unquoted text has begun, quotes in it
+//     are ordinary characters;
 //   - a key assigned twice keeps its last value, as sourcing the file in a
 //     shell does;
-//   - a line that is not an assignment (no '=', a bad name, an unterminated
-//     quote, a trailing '\') is skipped, as systemd skips it, so one bad line
-//     does not hide the rest of the file.
+//   - an assignment whose key is not a name is skipped, and so is text with
+//     no '=' before the line's end; a NUL byte ends the text.
 // Nothing here fails: absent and skipped keys are simply not in the result.
 #pragma once
 

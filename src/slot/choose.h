@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "slot/state.h"
+
 namespace hull::slot {
 
 struct Delta {
@@ -34,12 +36,24 @@ struct SlotRelease {
   uint64_t bytes = 0;  // the four pieces
 };
 
+// A release this node downloaded and refused for what its own signed bytes
+// are (a failed payload check, a piece larger than its partition): checking
+// it again would give the same answer, so it is not downloaded again.
+struct Refusal {
+  std::string version, root_hash, reason;
+};
+
 struct ApplyFilters {
   std::string flavor, arch, channel;  // empty = any
-  // Versions this node recorded as bad: never chosen.
+  // Versions this node recorded as bad: never chosen. Compared with
+  // CompareVersions, so "202612.08.0" and "202612.8.0" are one version.
   std::set<std::string> skip_versions;
-  // Staged rollout: a release with rollout_percent P is eligible when
-  // RolloutBucket(machine_id, version) < P. Empty = every release eligible.
+  // Releases refused earlier: never chosen while their root hash is the
+  // refused one (a release published again with other bytes is tried).
+  std::vector<Refusal> refused;
+  // Staged rollout: a release with rollout_percent P < 100 is eligible when
+  // RolloutBucket(machine_id, version) < P. Empty (no machine id): only
+  // releases at 100% are eligible.
   std::string machine_id;
 };
 
@@ -56,6 +70,14 @@ struct InstalledFacts {
   // not newer than an entry could sort below it).
   std::vector<std::string> entry_versions;
 };
+
+// The one reading of what a disk runs, for `hull update apply` and the
+// agent alike: the active root hash is `active_usrhash` (the booted one),
+// else the default entry's; versions are those of the entries' file names
+// ("hull_<v>", the order systemd-boot boots them in, node::VersionOfStem);
+// the active version is that of the first entry naming the active root
+// hash, else the active slot's label ("usr_<v>"), else "".
+InstalledFacts Installed(const DiskState& st, const std::string& active_usrhash);
 
 enum class ChoiceKind {
   kInstall,         // `release` is newer than what runs and every entry
@@ -74,7 +96,7 @@ struct Choice {
 };
 
 // `releases` in any order. Walking the matching releases newest first: a
-// bad (skipped) version is held back; the first one not newer than the
+// bad (skipped) or refused release is held back; the first one not newer than the
 // active version, or holding the active root hash, ends the walk (up to
 // date); one not newer than every entry, or outside its rollout, is held
 // back; the first left is installed. When the newest matching release is

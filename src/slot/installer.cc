@@ -21,14 +21,27 @@ Result<Plan> PickTarget(DiskState st, const Payload& p, const InstallOptions& o)
   std::string active_hash = o.active_usrhash;
   if (active_hash.empty() && st.default_entry()) active_hash = st.default_entry()->usrhash;
   plan.active = active_hash.empty() ? -1 : st.SlotOfRootHash(active_hash);
-  if (plan.active >= 0 && active_hash == p.root_hash)
+  // Without the active slot every slot may be the one that runs: writing
+  // any of them, or removing the entries that name no slot, could remove
+  // the only bootable system.
+  if (plan.active < 0)
+    return Errorf(ErrorCode::kUnavailable,
+                  "the active root hash {} names no usr slot labelled usr_<version>: the slot "
+                  "that runs is unknown, so none is known to be free",
+                  active_hash.empty() ? "(none: no boot entry)" : active_hash);
+  const Slot& active = st.slots[size_t(plan.active)];
+  if (active_hash == p.root_hash)
     return Errorf(ErrorCode::kAlreadyExists, "version {} (root hash {}) is the active slot {}",
-                  p.version, p.root_hash, st.slots[size_t(plan.active)].name());
-  if (plan.active >= 0 && st.slots[size_t(plan.active)].version == p.version)
+                  p.version, p.root_hash, active.name());
+  if (active.version == p.version)
     return Errorf(ErrorCode::kAlreadyExists,
                   "the active slot {} already holds version {} (with another root hash)",
-                  st.slots[size_t(plan.active)].name(), p.version);
-  plan.target = TargetSlot(st, plan.active);
+                  active.name(), p.version);
+  plan.target = o.target_slot >= 0 ? o.target_slot : TargetSlot(st, plan.active);
+  if (o.target_slot >= 0 &&
+      (size_t(o.target_slot) >= st.slots.size() || o.target_slot == plan.active))
+    return Errorf(ErrorCode::kInvalidArgument, "slot {} is {}", char('A' + o.target_slot),
+                  o.target_slot == plan.active ? "the active slot" : "not on this disk");
   if (plan.target < 0)
     return Errorf(ErrorCode::kUnavailable, "the disk has {} usr slot(s) and none is inactive",
                   st.slots.size());
@@ -128,13 +141,20 @@ int TargetSlot(const DiskState& st, int active) {
   return target;
 }
 
-Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const InstallOptions& o) {
+Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const InstallOptions& o,
+                              bool* refused) {
   if (o.chunk_bytes == 0 || o.chunk_bytes % 4096 != 0)
     return Errorf(ErrorCode::kInvalidArgument, "chunk size {} is not a multiple of 4096",
                   o.chunk_bytes);
   if (o.boot_tries == 0 || o.boot_tries > 99)
     return Errorf(ErrorCode::kInvalidArgument, "boot tries {} is not within 1..99", o.boot_tries);
-  HULL_TRY(VerifyPayload(p, o.verity_cert));
+  // The payload's own faults: the same bytes fail the same way every time.
+  auto refuse = [refused](Status st) -> Status {
+    if (!st.ok() && refused) *refused = true;
+    return st;
+  };
+  if (refused) *refused = false;
+  HULL_TRY(refuse(VerifyPayload(p, o.verity_cert)));
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash));
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
   HULL_ASSIGN_OR_RETURN(Plan plan, PickTarget(std::move(st), p, o));
@@ -144,7 +164,7 @@ Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const 
   HULL_ASSIGN_OR_RETURN(File ver, File::OpenRead(p.verity_path));
   HULL_ASSIGN_OR_RETURN(uint64_t usr_size, usr.Size());
   HULL_ASSIGN_OR_RETURN(uint64_t ver_size, ver.Size());
-  HULL_TRY(CheckFits(slot, usr_size, ver_size, p.signature.size()));
+  HULL_TRY(refuse(CheckFits(slot, usr_size, ver_size, p.signature.size())));
 
   InstallResult r;
   r.slot = slot.name();

@@ -44,6 +44,10 @@ struct InstallOptions {
   std::string active_usrhash;      // the booted root hash; "" = the default entry's
   const crypto::Certificate* verity_cert = nullptr;  // checks the root hash signature
   uint32_t boot_tries = kBootTries;                  // the new UKI is hull_<v>+<boot_tries>.efi
+  // The slot to write (index into DiskState::slots), as the caller decided
+  // it (the agent's decision); -1: TargetSlot's. Refused when it is the
+  // active slot or does not exist.
+  int target_slot = -1;
   // ApplyRelease/ApplyUpdate (slot/update.h): the node's trust set, checked
   // before any download (slot/trust.h); null or empty: not checked.
   const TrustSet* trust = nullptr;
@@ -67,12 +71,19 @@ int TargetSlot(const DiskState& st, int active);
 // download, slot/trust.h).
 Status CheckFits(const Slot& s, uint64_t usr, uint64_t verity, uint64_t signature);
 
-// Errors: VerifyPayload's; kAlreadyExists when the active slot already holds
-// this root hash; kUnavailable when no other slot exists; kRefused
-// "<what> needs N bytes, slot X's partition has M" when the payload does not
-// fit; kVerifyFailed when the written slot does not verify; the I/O layer's
-// errors (kIo) as they come. Nothing bootable changes on error.
+// Errors: VerifyPayload's; kUnavailable when the active root hash names no
+// slot labelled usr_<v> (the slot that runs is unknown, so no slot is known
+// to be free) or no other slot exists; kAlreadyExists when the active slot
+// already holds this root hash; kInvalidArgument for a target_slot that is
+// active or absent; kRefused "<what> needs N bytes, slot X's partition has
+// M" when the payload does not fit; kVerifyFailed when the written slot
+// does not verify; the I/O layer's errors (kIo) as they come. Nothing
+// bootable changes on error.
+//
+// `refused`, when given, is set when the error is the payload's own
+// (VerifyPayload, or a piece larger than its partition): a property of the
+// release's bytes, not of this run, so checking it again gives the same answer.
 Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& payload,
-                              const InstallOptions& options = {});
+                              const InstallOptions& options = {}, bool* refused = nullptr);
 
 }  // namespace hull::slot

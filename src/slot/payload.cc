@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "base/bytes.h"
 #include "base/hex.h"
 #include "crypto/digest.h"
 #include "crypto/file_digest.h"
@@ -115,7 +116,8 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
   HULL_ASSIGN_OR_RETURN(File hash, File::OpenRead(p.verity_path));
   HULL_ASSIGN_OR_RETURN(verity::VerityParams params, verity::ReadSuperblock(hash));
   HULL_ASSIGN_OR_RETURN(uint64_t usr_size, usr.Size());
-  if (params.data_blocks * uint64_t(params.data_block_size) > usr_size)
+  uint64_t covered = 0;
+  if (!CheckedMul(params.data_blocks, params.data_block_size, &covered) || covered > usr_size)
     return Errorf(ErrorCode::kVerifyFailed, "payload: the tree covers {} blocks, usr has {} bytes",
                   params.data_blocks, usr_size);
   HULL_ASSIGN_OR_RETURN(verity::VerifyResult v, verity::VerifyTree(usr, hash, params, root));
@@ -136,6 +138,13 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
   if (facts.usrhash != p.root_hash)
     return Errorf(ErrorCode::kVerifyFailed, "payload: the UKI says usrhash={}, expected {}",
                   facts.usrhash.empty() ? "(none)" : facts.usrhash, p.root_hash);
+  // The entry is named for the release's version and a failed one is
+  // recorded by it: the UKI's os-release must spell the same version, or
+  // the two names of one release could never be matched.
+  if (facts.version != p.version)
+    return Errorf(ErrorCode::kVerifyFailed,
+                  "payload: the UKI's os-release says version '{}', the release is '{}'",
+                  facts.version.empty() ? "(none)" : facts.version, p.version);
   return Ok();
 }
 

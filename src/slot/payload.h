@@ -37,7 +37,8 @@ Result<Payload> LoadPayload(const std::string& dir);
 // Checks a payload before anything is written: the verity tree over the usr
 // image gives root_hash; the signature partition names root_hash (and its
 // signature verifies with `cert` when given); the UKI parses as PE and its
-// .cmdline says usrhash=<root_hash>; the version makes valid labels.
+// .cmdline says usrhash=<root_hash>; its .osrel's IMAGE_VERSION (else
+// VERSION_ID) is exactly `version`; the version makes valid labels.
 // kVerifyFailed / kBadSignature / kInvalidArgument naming the problem.
 Status VerifyPayload(const Payload& p, const crypto::Certificate* cert = nullptr);
 

@@ -6,7 +6,7 @@ namespace hull::slot {
 
 Result<Signers> CheckReleaseBeforeDownload(tuf::Client& client, const DiskState& st,
                                            const SlotRelease& release,
-                                           const std::string& active_root_hash,
+                                           const std::string& active_root_hash, int target_slot,
                                            const TrustSet* trust) {
   PieceLengths len;
   const tuf::TargetFile* usr = nullptr;
@@ -27,13 +27,18 @@ Result<Signers> CheckReleaseBeforeDownload(tuf::Client& client, const DiskState&
         declared, ParseDeclaration(usr->custom["release"]).Context("release " + release.version));
   }
   int active = active_root_hash.empty() ? -1 : st.SlotOfRootHash(active_root_hash);
-  int target = TargetSlot(st, active);
-  if (target < 0)
+  int target = target_slot >= 0 ? target_slot : TargetSlot(st, active);
+  if (target < 0 || size_t(target) >= st.slots.size())
     return Errorf(ErrorCode::kUnavailable, "the disk has {} usr slot(s) and none is inactive",
                   st.slots.size());
   static const TrustSet kNone;
   return CheckBeforeDownload(release.version, len, declared, st.slots[size_t(target)],
                              trust ? *trust : kNone);
+}
+
+bool IsReleasesOwn(ErrorCode code) {
+  return code == ErrorCode::kRefused || code == ErrorCode::kVerifyFailed ||
+         code == ErrorCode::kCorrupt || code == ErrorCode::kBadSignature;
 }
 
 }  // namespace hull::slot

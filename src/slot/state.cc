@@ -21,11 +21,6 @@ std::string SectionText(ByteSpan file, const pe::PeImage& img, std::string_view 
   return text;
 }
 
-std::string VersionOfLabel(const std::string& label) {
-  if (label.rfind("usr_", 0) != 0 || label.size() <= 4) return "";
-  return label.substr(4);
-}
-
 Status ReadSlots(DiskState& st) {
   size_t usr = 0, ver = 0, sig = 0;
   for (const auto& p : st.table.partitions) {
@@ -49,7 +44,7 @@ Status ReadSlots(DiskState& st) {
     s.usr = parts.usr;
     s.verity = *parts.verity;
     s.signature = *parts.signature;
-    s.version = VersionOfLabel(s.usr.name);
+    s.version = VersionOfUsrLabel(s.usr.name);
     st.slots.push_back(std::move(s));
   }
   return Ok();
@@ -88,6 +83,11 @@ Status ReadUkis(DiskState& st, EspIo& esp) {
 }  // namespace
 
 std::string UsrLabel(const std::string& version) { return "usr_" + version; }
+
+std::string VersionOfUsrLabel(std::string_view label) {
+  if (!label.starts_with("usr_") || label.size() <= 4) return "";
+  return std::string(label.substr(4));
+}
 
 int DiskState::SlotOfRootHash(const std::string& root_hex) const {
   auto root = HexDecode(root_hex);

@@ -61,6 +61,12 @@ struct DiskState {
 // "usr_<v>_verity", "usr_<v>_verity_sig".
 std::string UsrLabel(const std::string& version);
 
+// The version a slot's usr partition label names: "<v>" for "usr_<v>", ""
+// for a slot that holds no release (kEmptyLabel, or a label of any other
+// form). The one rule of what an empty slot is: Slot::empty() and
+// `hull inspect` both use it.
+std::string VersionOfUsrLabel(std::string_view label);
+
 // Reads the GPT (falling back to the backup copy), pairs the usr partitions
 // with their verity and signature partitions (PairSlots, check.h), and reads
 // every *.efi under /EFI/Linux. kCorrupt for an invalid GPT or unequal

@@ -240,7 +240,7 @@ uint64_t PeakRss() {
 
 // ApplyRelease on a disk whose state `st` is read.
 Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const DiskState& st,
-                            const SlotRelease& c, const InstallOptions& options) {
+                            const SlotRelease& c, const InstallOptions& options, bool* refused) {
   ApplyResult r;
   r.version = c.version;
   r.root_hash = c.root_hash;
@@ -248,15 +248,16 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   std::string active = options.active_usrhash;
   if (active.empty() && st.default_entry()) active = st.default_entry()->usrhash;
   // Check before download (slot/trust.h): sizes against the target slot,
-  // declared signers against the trust set, before any byte is fetched.
-  HULL_ASSIGN_OR_RETURN(Signers signers,
-                        CheckReleaseBeforeDownload(client, st, c, active, options.trust));
-  // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
-  // the active usr image is copied there as the seed of deltas and chunks.
-  std::error_code ec;
-  std::string parent = std::getenv("TMPDIR") ? "" : "/var/tmp";
-  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) parent.clear();
-  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-update", parent));
+  // declared signers against the trust set, before any byte is fetched. A
+  // refusal is the release's own: checking again gives the same answer.
+  auto checked =
+      CheckReleaseBeforeDownload(client, st, c, active, options.target_slot, options.trust);
+  if (!checked.ok()) {
+    if (refused && IsReleasesOwn(checked.error().code())) *refused = true;
+    return std::move(checked).error();
+  }
+  const Signers signers = *checked;
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(kDownloadPrefix, DownloadParent()));
   bool want_usr = !c.chunks.empty();
   for (const Delta& d : c.usr_deltas) want_usr |= d.from_root_hash == active;
   Active act = ReadActive(disk, esp, st, active, want_usr, tmp.path());
@@ -280,15 +281,27 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   r.pieces["signature"].method = "full";
   HULL_ASSIGN_OR_RETURN(pl.uki, GetUki(f, c, act, r.pieces["uki"]));
   // After download: each piece against the certificate checked before it.
-  HULL_TRY(VerifySigners(c.version, pl.uki, pl.signature, signers));
+  if (Status st = VerifySigners(c.version, pl.uki, pl.signature, signers); !st.ok()) {
+    if (refused) *refused = true;
+    return std::move(st).error();
+  }
   InstallOptions install = options;
   if (signers.verity) install.verity_cert = signers.verity;
-  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, install));
+  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, install, refused));
   r.peak_rss = PeakRss();
   return r;
 }
 
 }  // namespace
+
+std::string DownloadParent() {
+  // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
+  // the active usr image is copied there as the seed of deltas and chunks.
+  const char* t = std::getenv("TMPDIR");
+  if (t && *t) return t;
+  std::error_code ec;
+  return std::filesystem::is_directory("/var/tmp", ec) ? "/var/tmp" : "/tmp";
+}
 
 std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets) {
   // Flavors and architectures publish the same version apart.
@@ -343,19 +356,11 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
   HULL_TRY(client.Refresh());
   std::vector<SlotRelease> releases = SlotReleases(client.targets());
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
-  InstalledFacts installed;
-  installed.active_root_hash = options.active_usrhash;
-  if (installed.active_root_hash.empty() && st.default_entry())
-    installed.active_root_hash = st.default_entry()->usrhash;
-  for (const Uki& u : st.ukis) {
-    if (u.version.empty()) continue;
-    installed.entry_versions.push_back(u.version);
-    if (installed.active_version.empty() && u.usrhash == installed.active_root_hash)
-      installed.active_version = u.version;
-  }
+  const InstalledFacts installed = Installed(st, options.active_usrhash);
   Choice choice = ChooseRelease(releases, filters, installed);
   if (choice.kind == ChoiceKind::kInstall) {
-    HULL_ASSIGN_OR_RETURN(ApplyResult r, ApplyTo(client, disk, esp, st, *choice.release, options));
+    HULL_ASSIGN_OR_RETURN(ApplyResult r,
+                          ApplyTo(client, disk, esp, st, *choice.release, options, nullptr));
     r.held_back = std::move(choice.held_back);
     return r;
   }
@@ -376,9 +381,11 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
 }
 
 Result<ApplyResult> ApplyRelease(tuf::Client& client, DiskIo& disk, EspIo& esp,
-                                 const SlotRelease& release, const InstallOptions& options) {
+                                 const SlotRelease& release, const InstallOptions& options,
+                                 bool* refused) {
+  if (refused) *refused = false;
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
-  return ApplyTo(client, disk, esp, st, release, options);
+  return ApplyTo(client, disk, esp, st, release, options, refused);
 }
 
 }  // namespace hull::slot

@@ -48,13 +48,19 @@ struct ApplyResult {
   InstallResult install;
 };
 
+// Downloads go into a fresh "<DownloadParent()>/hull-update-XXXXXX",
+// removed when the apply returns; a process killed before leaves it behind
+// for its next start to sweep. DownloadParent: $TMPDIR, else /var/tmp.
+inline constexpr const char* kDownloadPrefix = "hull-update";
+std::string DownloadParent();
+
 // The releases among `targets` with a complete slot payload: all four
 // pieces, one root hash; the rollout of the usr piece.
 std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets);
 
 // Refreshes the client's metadata and makes the choice of ChooseRelease
-// (choose.h) for the disk (the active version is that of the entry naming
-// options.active_usrhash, else the default entry's), then ApplyRelease.
+// (choose.h) for the disk as Installed (choose.h) reads it (the agent's
+// decision reads it the same way), then ApplyRelease.
 // Without an install: `up_to_date` (with the version reached) or
 // `ahead_of_channel` (with the channel's newest), nothing written.
 // kNotFound when no release matches or every newer one is held back; TUF
@@ -75,8 +81,10 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
 // UKI, else full. Every piece matches its target's length and SHA-256
 // before the installer sees it: TUF errors (kVerifyFailed naming the target
 // for a hash or length mismatch) before anything is written; then Install's
-// errors.
+// errors. `refused` as Install sets it: the error is the release's own (a
+// download error, which another run may not meet, is not).
 Result<ApplyResult> ApplyRelease(tuf::Client& client, DiskIo& disk, EspIo& esp,
-                                 const SlotRelease& release, const InstallOptions& options = {});
+                                 const SlotRelease& release, const InstallOptions& options = {},
+                                 bool* refused = nullptr);
 
 }  // namespace hull::slot

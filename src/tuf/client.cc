@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "base/hex.h"
+#include "base/seconds.h"
 #include "crypto/digest.h"
 #include "tuf/target_name.h"
 
@@ -35,18 +36,6 @@ Error Missing(Error e) {
 // State file holding the latest time (Unix seconds, decimal) at which this
 // client accepted metadata; tough keeps the same as latest_known_time.json.
 constexpr const char* kLatestKnownTime = "latest_known_time";
-
-int64_t ParseSeconds(ByteSpan bytes) {
-  std::string text(AsChars(bytes));
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  if (text.empty() || text.size() > 19) return 0;
-  int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return 0;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
 
 bool SameKeys(const Root& a, const Root& b, Role role) {
   return a.roles.at(role).keyids == b.roles.at(role).keyids &&
@@ -95,7 +84,13 @@ Result<Client> Client::Create(std::unique_ptr<Fetcher> fetcher, ByteSpan trusted
   c.limits_ = o.limits;
   c.floor_ = std::max<int64_t>(o.clock_floor, 0);
   if (auto t = c.LoadState(kLatestKnownTime); t.ok()) {
-    c.floor_ = std::max(c.floor_, ParseSeconds(*t));
+    // A damaged floor is not taken as 0: that would silently drop the
+    // protection it exists for.
+    HULL_ASSIGN_OR_RETURN(int64_t known,
+                          ParseUnixSeconds(AsChars(*t))
+                              .Context(c.state_dir_ + "/" + kLatestKnownTime +
+                                       " (remove it to fall back to the clock floor)"));
+    c.floor_ = std::max(c.floor_, known);
   }
   Bytes root_bytes(trusted_root.begin(), trusted_root.end());
   if (auto saved = c.LoadState("root.json"); saved.ok()) root_bytes = std::move(*saved);

@@ -18,7 +18,8 @@
 // Time: metadata expires against "now" = max(the clock, ClientOptions::
 // clock_floor, the latest time this client accepted metadata). The last is
 // kept in the state directory (file `latest_known_time`, as tough does), so
-// a clock set back after a refresh cannot let expired metadata through.
+// a clock set back after a refresh cannot let expired metadata through; a
+// damaged file is kCorrupt from Create, never a floor of 0.
 #pragma once
 
 #include <functional>

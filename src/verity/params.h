@@ -12,7 +12,7 @@
 
 #include "base/bytes.h"
 #include "base/uuid.h"
-#include "crypto/digest.h"
+#include "crypto/digest_algorithm.h"
 
 namespace hull::verity {
 

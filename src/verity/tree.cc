@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/hex.h"
+#include "crypto/digest.h"
 #include "verity/superblock.h"
 
 namespace hull::verity {

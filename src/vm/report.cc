@@ -186,20 +186,6 @@ bool AllPassed(const std::vector<ValidationCheck>& checks) {
   return !checks.empty();
 }
 
-const char* CheckStateName(CheckState s) {
-  switch (s) {
-    case CheckState::kPass:
-      return "pass";
-    case CheckState::kFail:
-      return "FAIL";
-    case CheckState::kSkip:
-      return "skip";
-    case CheckState::kInfo:
-      return "info";
-  }
-  return "?";
-}
-
 std::string RenderTable(const std::vector<ValidationCheck>& checks) {
   std::string out;
   for (const auto& c : checks) {

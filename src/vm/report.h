@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "inspect/report.h"
 
 namespace hull::vm {
 
@@ -31,7 +32,8 @@ struct Expectations {
 // cmdline.
 void ExpectFromCmdline(const std::string& cmdline, Expectations& e);
 
-enum class CheckState { kPass, kFail, kSkip, kInfo };
+using inspect::CheckState;
+using inspect::CheckStateName;
 
 struct ValidationCheck {
   std::string name;
@@ -49,7 +51,6 @@ Result<nlohmann::json> ParseValidateLine(const std::string& console);
 std::vector<ValidationCheck> Judge(const nlohmann::json& report, const Expectations& e);
 
 bool AllPassed(const std::vector<ValidationCheck>& checks);
-const char* CheckStateName(CheckState s);
 std::string RenderTable(const std::vector<ValidationCheck>& checks);
 
 }  // namespace hull::vm

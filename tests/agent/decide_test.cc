@@ -79,6 +79,22 @@ std::string MachineId(const std::string& version, bool below_50) {
 
 void SetReleases(DecideInput& in, Releases r) { in.releases = std::move(r); }
 
+// The node runs `version` from slot A, slot B empty.
+void Runs(DecideInput& in, const std::string& version) {
+  in.node.version = version;
+  in.node.usrhash = Hash(version);
+  in.disk.slots = {Slot(0, version), Slot(1, "")};
+  in.disk.ukis = {Entry(version)};
+}
+
+// An entry whose UKI's os-release says `osrel` (the file name says `version`).
+slot::Uki EntrySaying(const std::string& version, const std::string& counter,
+                      const std::string& osrel) {
+  slot::Uki u = Entry(version, counter);
+  u.version = osrel;
+  return u;
+}
+
 struct Row {
   const char* name;
   std::function<void(DecideInput&)> given;
@@ -136,13 +152,13 @@ const std::vector<Row>& Table() {
        ActionKind::kAheadOfChannel, kV0},
       {"versions compare as integers: .10 after .9",
        [](DecideInput& in) {
-         in.node.version = "202612.9.0";
+         Runs(in, "202612.9.0");
          SetReleases(in, {Release("202612.10.0"), Release("202612.9.0")});
        },
        ActionKind::kInstall, "202612.10.0", "B"},
       {"versions compare as integers: .9 before .10",
        [](DecideInput& in) {
-         in.node.version = "202612.10.0";
+         Runs(in, "202612.10.0");
          SetReleases(in, {Release("202612.9.0")});
        },
        ActionKind::kAheadOfChannel, "202612.9.0"},
@@ -188,11 +204,16 @@ const std::vector<Row>& Table() {
          in.node.machine_id = "any";
        },
        ActionKind::kUpToDate, kV1, "", 1},
-      {"rollout without a machine id: every release eligible",
+      {"rollout without a machine id: not in a partial rollout",
        [](DecideInput& in) {
-         SetReleases(in, {Release(kV1), Release(kV2, 0)});
+         SetReleases(in, {Release(kV1), Release(kV2, 99)});
        },
-       ActionKind::kInstall, kV2, "B"},
+       ActionKind::kUpToDate, kV1, "", 1},
+      {"rollout without a machine id: 100% still applies",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2, 99), Release(kV3)});
+       },
+       ActionKind::kInstall, kV3, "B"},
       // What the node is: channel, flavor, arch.
       {"newer release in another channel",
        [](DecideInput& in) {
@@ -243,6 +264,21 @@ const std::vector<Row>& Table() {
          in.disk.ukis = {Entry(kV1), Entry(kV2, "+0-3")};
        },
        ActionKind::kRecordRollbacks, "", "202612.08.0 hull_202612.08.0+0-3.efi"},
+      {"a bad entry is kept as the fallback while the boot is on trial",
+       [](DecideInput& in) {
+         // After --to kV0 --allow-downgrade: kV1's entry demoted, kV0 on trial.
+         Runs(in, kV0);
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV0)};
+         in.disk.ukis = {Entry(kV0, "+2-1"), Entry(kV1, "+0")};
+       },
+       ActionKind::kIdle, "", "on trial"},
+      {"the demoted entry is recorded once the downgrade is blessed",
+       [](DecideInput& in) {
+         Runs(in, kV0);
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV0)};
+         in.disk.ukis = {Entry(kV0), Entry(kV1, "+0")};
+       },
+       ActionKind::kRecordRollbacks, "", "202612.01.0 hull_202612.01.0+0.efi"},
       {"failed entry recorded with no repository configured",
        [](DecideInput& in) {
          in.config.repository.clear();
@@ -289,6 +325,110 @@ const std::vector<Row>& Table() {
        ActionKind::kInstall, kV2, "A"},
       {"a disk with one slot", [](DecideInput& in) { in.disk.slots = {Slot(0, kV1)}; },
        ActionKind::kError, "", "none is inactive"},
+      {"running slot unknown: its label is not usr_<v>",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, ""), Slot(1, "")};
+       },
+       ActionKind::kError, "", "is not a slot labelled usr_<version>"},
+      // Versions spelled otherwise, and the booted entry.
+      {"failed entry recorded by its file name when os-release has no version",
+       [](DecideInput& in) {
+         in.disk.ukis = {Entry(kV1), EntrySaying(kV2, "+0-3", "")};
+       },
+       ActionKind::kRecordRollbacks, "", "202612.08.0 hull_202612.08.0+0-3.efi"},
+      {"failed entry recorded by its file name when os-release spells it otherwise",
+       [](DecideInput& in) {
+         in.disk.ukis = {Entry(kV1), EntrySaying(kV2, "+0-3", "202612.8.0")};
+       },
+       ActionKind::kRecordRollbacks, "", "202612.08.0 hull_202612.08.0+0-3.efi"},
+      {"a bad version spelled otherwise is still bad",
+       [](DecideInput& in) { in.bad_versions = {"202612.8.0"}; }, ActionKind::kUpToDate, kV1, "",
+       1},
+      {"the booted entry on its last try is not recorded, whatever os-release says",
+       [](DecideInput& in) {
+         in.node.version = kV0;  // /usr/lib/os-release disagrees with the entry
+         in.disk.ukis = {Entry(kV1, "+0-3"), Entry(kV0)};
+       },
+       ActionKind::kIdle, "", "on trial"},
+      {"an entry naming the booted usrhash is not recorded",
+       [](DecideInput& in) {
+         slot::Uki copy = Entry(kV2, "+0-3");
+         copy.usrhash = Hash(kV1);
+         in.disk.ukis = {Entry(kV1), copy};
+       },
+       ActionKind::kUpToDate, kV1, "", 1},
+      // Rebooting into a pending entry, once.
+      {"pending entry already rebooted into: systemd-boot did not take it",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         in.rebooted_into = "hull_202612.08.0+3.efi";
+       },
+       ActionKind::kError, "", "systemd-boot did not boot it"},
+      {"pending entry tried since the last reboot: reboot again",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+2-1"), Entry(kV1)};
+         in.rebooted_into = "hull_202612.08.0+3.efi";
+       },
+       ActionKind::kReboot, kV2, "hull_202612.08.0+2-1.efi"},
+      // Refused releases.
+      {"a refused release is not downloaded again",
+       [](DecideInput& in) {
+         in.refused = {{kV2, Hash(kV2), "usr image needs 9 bytes"}};
+       },
+       ActionKind::kUpToDate, kV1, "", 1},
+      {"a refused release published again with other bytes is tried",
+       [](DecideInput& in) {
+         in.refused = {{kV2, Hash("other"), "usr image needs 9 bytes"}};
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"a refused release, then a newer one appears",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV2), Release(kV3)});
+         in.refused = {{kV2, Hash(kV2), "usr image needs 9 bytes"}};
+       },
+       ActionKind::kInstall, kV3, "B"},
+      // --to VERSION [--allow-downgrade].
+      {"--to an older version without --allow-downgrade",
+       [](DecideInput& in) { in.to_version = kV0; }, ActionKind::kError, "",
+       "202611.24.0 is older than the running 202612.01.0: add --allow-downgrade"},
+      {"--to an older version with --allow-downgrade",
+       [](DecideInput& in) {
+         in.to_version = kV0;
+         in.allow_downgrade = true;
+       },
+       ActionKind::kInstall, kV0, "B"},
+      {"--to a newer version that is not the newest",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV2), Release(kV3)});
+         in.to_version = kV2;
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"--to a version spelled otherwise", [](DecideInput& in) { in.to_version = "202612.8.0"; },
+       ActionKind::kInstall, kV2, "B"},
+      {"--to ignores the staged rollout",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2, 0)});
+         in.to_version = kV2;
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"--to the running version", [](DecideInput& in) { in.to_version = kV1; },
+       ActionKind::kUpToDate, kV1},
+      {"--to a version the repository lacks", [](DecideInput& in) { in.to_version = kV3; },
+       ActionKind::kError, "", "no release 202612.15.0"},
+      {"--to a bad version",
+       [](DecideInput& in) {
+         in.to_version = kV2;
+         in.bad_versions = {kV2};
+       },
+       ActionKind::kError, "", "recorded as bad"},
+      {"--to with upgrade_channel None",
+       [](DecideInput& in) {
+         in.config.automatic = false;
+         in.to_version = kV2;
+       },
+       ActionKind::kInstall, kV2, "B"},
       // Configuration.
       {"upgrade_channel None", [](DecideInput& in) { in.config.automatic = false; },
        ActionKind::kIdle, "", "upgrade_channel is None"},
@@ -368,6 +508,8 @@ TEST(Decide, Table) {
     if (row.kind == ActionKind::kInstall) {
       ASSERT_TRUE(a.release.has_value());
       EXPECT_EQ(a.release->version, row.version);
+      EXPECT_EQ(a.target_slot, row.detail[0] - 'A');
+      EXPECT_EQ(a.downgrade, in.allow_downgrade);
     }
   }
 }
@@ -391,6 +533,51 @@ TEST(Decide, HeldBackSaysWhy) {
                              fmt::format("{}: staged rollout 50%, this node's bucket is {}", kV3,
                                          slot::RolloutBucket(in.node.machine_id, kV3)),
                              std::string(kV2) + ": recorded as bad on this node (skipped)"}));
+}
+
+// A downgrade's renames: afterwards systemd-boot's order (node::BootOrder)
+// puts the installed older entry first and the demoted ones after it.
+TEST(Demotions, TheChosenOlderVersionBootsFirst) {
+  slot::DiskState st;
+  st.ukis = {Entry(kV2), Entry(kV1, "+0-3"), Entry(kV0, "+3")};
+  auto renames = Demotions(st, kV0, "hull_202611.24.0+3.efi");
+  ASSERT_EQ(renames.size(), 1u);  // kV1's entry is bad already
+  EXPECT_EQ(renames[0].first, "hull_202612.08.0.efi");
+  EXPECT_EQ(renames[0].second, "hull_202612.08.0+0.efi");
+  std::vector<node::EntryName> after;
+  for (const auto& u : st.ukis) {
+    std::string name = u.file == renames[0].first ? renames[0].second : u.file;
+    after.push_back(*node::ParseEntryName(name));
+  }
+  const std::vector<size_t> order = node::BootOrder(after);
+  EXPECT_EQ(after[order[0]].ToString(), "hull_202611.24.0+3.efi");
+  // Before the renames the newer entry booted first.
+  std::vector<node::EntryName> before;
+  for (const auto& u : st.ukis) before.push_back(u.entry);
+  EXPECT_EQ(before[node::BootOrder(before)[0]].ToString(), "hull_202612.08.0.efi");
+}
+
+// The health gate failed on a counted boot: a reboot must change what boots.
+TEST(RebootAfterFailedGate, OnlyWhenSomethingElseCanBoot) {
+  struct Case {
+    const char* name;
+    std::vector<slot::Uki> ukis;
+    bool reboot;
+  };
+  const Case cases[] = {
+      {"tries left", {Entry(kV1, "+1-2"), Entry(kV0)}, true},
+      {"last try, a good entry to fall back to", {Entry(kV0), Entry(kV1, "+0-3")}, true},
+      {"last try, an entry on trial to fall back to", {Entry(kV0, "+2"), Entry(kV1, "+0-3")}, true},
+      {"last try, the only entry", {Entry(kV1, "+0-3")}, false},
+      {"last try, the other entry bad too", {Entry(kV1, "+0-3"), Entry(kV0, "+0-3")}, false},
+      {"not a counted boot", {Entry(kV1), Entry(kV0)}, false},
+      {"no entry names the booted usrhash", {Entry(kV0)}, false},
+  };
+  for (const Case& c : cases) {
+    slot::DiskState st;
+    st.ukis = c.ukis;
+    EXPECT_EQ(RebootAfterFailedGate(st, Hash(kV1)), c.reboot) << c.name;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "support/status_matchers.h"
+
 namespace hull::agent {
 namespace {
 
@@ -30,23 +32,23 @@ Bytes Answer(const std::string& type, const std::string& params, uint32_t flags 
 
 TEST(DmAnswer, FirstTargetTypeAndParams) {
   auto t = ParseDmTargetAnswer(Answer("verity", "1 254:2 254:3 4096 4096 88863 1 sha256 ab cd"));
-  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  ASSERT_OK(t);
   EXPECT_EQ(t->type, "verity");
   EXPECT_EQ(t->params, "1 254:2 254:3 4096 4096 88863 1 sha256 ab cd");
   EXPECT_EQ(ParseDmTargetAnswer(Answer("verity", "V"))->params, "V");
 }
 
 TEST(DmAnswer, Refusals) {
-  EXPECT_EQ(ParseDmTargetAnswer(Answer("verity", "x", DM_BUFFER_FULL_FLAG)).error().code(),
-            ErrorCode::kUnavailable);
-  EXPECT_EQ(ParseDmTargetAnswer(Answer("verity", "x", 0, 0)).error().code(), ErrorCode::kNotFound);
+  EXPECT_ERROR(ParseDmTargetAnswer(Answer("verity", "x", DM_BUFFER_FULL_FLAG)),
+               ErrorCode::kUnavailable);
+  EXPECT_ERROR(ParseDmTargetAnswer(Answer("verity", "x", 0, 0)), ErrorCode::kNotFound);
   Bytes b = Answer("verity", "x");
   b.resize(100);
-  EXPECT_FALSE(ParseDmTargetAnswer(b).ok());
+  EXPECT_ERROR(ParseDmTargetAnswer(b), ErrorCode::kCorrupt);
   Bytes c = Answer("verity", "x");
   uint32_t huge = 1u << 30;
   std::memcpy(c.data() + 12, &huge, 4);  // data_size beyond the buffer
-  EXPECT_EQ(ParseDmTargetAnswer(c).error().code(), ErrorCode::kCorrupt);
+  EXPECT_ERROR(ParseDmTargetAnswer(c), ErrorCode::kCorrupt);
 }
 
 }  // namespace

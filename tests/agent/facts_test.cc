@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull::agent {
 namespace {
 
@@ -15,7 +17,7 @@ constexpr const char* kMountInfo =
 
 TEST(MountInfo, ParsesPointTypeSourceAndEscapes) {
   auto m = ParseMountInfo(kMountInfo);
-  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  ASSERT_OK(m);
   ASSERT_EQ(m->size(), 4u);
   auto usr = FindMount(*m, "/usr");
   ASSERT_TRUE(usr);
@@ -29,22 +31,21 @@ TEST(MountInfo, ParsesPointTypeSourceAndEscapes) {
 
 TEST(MountInfo, MalformedLineNamesIt) {
   auto m = ParseMountInfo("25 1 254:24 / / rw - ext4 /dev/vda8 rw\n26 25 nonsense\n");
-  ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(m, ErrorCode::kCorrupt);
   EXPECT_NE(m.error().ToString().find("line 2"), std::string::npos);
 }
 
 TEST(Lockdown, SelectedMode) {
   EXPECT_EQ(*ParseLockdown("none [integrity] confidentiality\n"), "integrity");
   EXPECT_EQ(*ParseLockdown("[none] integrity confidentiality\n"), "none");
-  EXPECT_EQ(ParseLockdown("none integrity").error().code(), ErrorCode::kCorrupt);
+  EXPECT_ERROR(ParseLockdown("none integrity"), ErrorCode::kCorrupt);
 }
 
 TEST(SecureBoot, AttributesThenOneByte) {
   const uint8_t on[] = {0x06, 0, 0, 0, 1}, off[] = {0x06, 0, 0, 0, 0};
   EXPECT_TRUE(*ParseSecureBootVariable(ByteSpan(on, 5)));
   EXPECT_FALSE(*ParseSecureBootVariable(ByteSpan(off, 5)));
-  EXPECT_EQ(ParseSecureBootVariable(ByteSpan(on, 4)).error().code(), ErrorCode::kCorrupt);
+  EXPECT_ERROR(ParseSecureBootVariable(ByteSpan(on, 4)), ErrorCode::kCorrupt);
 }
 
 TEST(Verity, RootHashIsTheNinthField) {
@@ -53,16 +54,16 @@ TEST(Verity, RootHashIsTheNinthField) {
       "1 254:18 254:19 4096 4096 89671 1 sha256 "
       "436A823D14D79AA0729DC4B290E8B49A5071B96C55C5EDE2D3669EE0C9DE9C8F "
       "3d6aecf5ad56d90fa5d20cc258fb1e5e299181973776a40fed46524d90493407");
-  ASSERT_TRUE(h.ok());
+  ASSERT_OK(h);
   EXPECT_EQ(*h, "436a823d14d79aa0729dc4b290e8b49a5071b96c55c5ede2d3669ee0c9de9c8f");
-  EXPECT_EQ(VerityTableRootHash("0 1048576 linear 8:1 0").error().code(), ErrorCode::kCorrupt);
+  EXPECT_ERROR(VerityTableRootHash("0 1048576 linear 8:1 0"), ErrorCode::kCorrupt);
 }
 
 TEST(Meminfo, TotalMinusAvailable) {
   auto m = MemoryInUse("MemTotal:        2000 kB\nMemFree: 10 kB\nMemAvailable:     500 kB\n");
-  ASSERT_TRUE(m.ok());
+  ASSERT_OK(m);
   EXPECT_EQ(*m, 1500u * 1024);
-  EXPECT_FALSE(MemoryInUse("MemTotal: 5 kB\n").ok());
+  EXPECT_ERROR(MemoryInUse("MemTotal: 5 kB\n"), ErrorCode::kCorrupt);
 }
 
 TEST(SystemdAnalyze, TotalInSecondsWithMinutes) {
@@ -70,11 +71,11 @@ TEST(SystemdAnalyze, TotalInSecondsWithMinutes) {
   auto s = ParseStartupSeconds(
       "Startup finished in 9.688s (kernel) + 1min 8.303s (userspace) = 1min 17.992s \n"
       "graphical.target reached after 1min 6.798s in userspace.");
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   EXPECT_DOUBLE_EQ(*s, 77.992);
   EXPECT_DOUBLE_EQ(
       *ParseStartupSeconds("Startup finished in 1.5s (kernel) + 800ms (userspace) = 2.300s"), 2.3);
-  EXPECT_EQ(ParseStartupSeconds("Bootup is not yet finished").error().code(), ErrorCode::kCorrupt);
+  EXPECT_ERROR(ParseStartupSeconds("Bootup is not yet finished"), ErrorCode::kCorrupt);
 }
 
 TEST(Selinux, DenialsTrimmed) {
@@ -83,6 +84,15 @@ TEST(Selinux, DenialsTrimmed) {
       "tclass=dir permissive=0\nsome other line\n");
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0], "{ read } for  pid=9 comm=\"x\" tclass=dir");
+}
+
+TEST(Facts, MachineIdMissingOrUnsetIsNone) {
+  EXPECT_EQ(ParseMachineId("0123456789abcdef0123456789abcdef\n"),
+            "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(ParseMachineId("0123456789abcdef0123456789abcdef"), "0123456789abcdef0123456789abcdef");
+  for (const char* text : {"", "\n", "uninitialized\n", "0123456789ABCDEF0123456789ABCDEF\n",
+                           "0123456789abcdef0123456789abcde\n", " 123456789abcdef0123456789abcdef"})
+    EXPECT_EQ(ParseMachineId(text), "") << text;
 }
 
 }  // namespace

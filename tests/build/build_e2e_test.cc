@@ -20,6 +20,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "support/image_checks.h"
+#include "support/status_matchers.h"
 
 namespace hull {
 namespace {
@@ -58,11 +59,12 @@ class BuildE2e : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto t = TempDir::Create("hull-build-e2e");
-    ASSERT_TRUE(t.ok());
+    ASSERT_OK(t);
     dir_ = new std::string(t->Release());
-    ASSERT_TRUE(WriteFileAtomic(*dir_ + "/spec.yaml", std::string(kSpec)).ok());
+    ASSERT_OK(WriteFileAtomic(*dir_ + "/spec.yaml", std::string(kSpec)));
     auto k = Hull({"keys", "init", *dir_ + "/keys"});
-    ASSERT_TRUE(k.ok() && k->exit_code == 0) << (k.ok() ? k->err : k.error().ToString());
+    ASSERT_OK(k);
+    ASSERT_EQ(k->exit_code, 0) << k->err;
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
@@ -78,10 +80,10 @@ class BuildE2e : public ::testing::Test {
 std::string* BuildE2e::dir_ = nullptr;
 
 TEST_F(BuildE2e, SpecTypoIsAClearErrorAndNoOutput) {
-  ASSERT_TRUE(WriteFileAtomic(*dir_ + "/typo.yaml", std::string("name: X\npackges: [a]\n")).ok());
+  ASSERT_OK(WriteFileAtomic(*dir_ + "/typo.yaml", std::string("name: X\npackges: [a]\n")));
   auto r = Hull(
       {"build", *dir_ + "/typo.yaml", "--keys", *dir_ + "/keys", "--out", *dir_ + "/typo-out"});
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->exit_code, 2);
   EXPECT_THAT(r->err, HasSubstr("typo.yaml:2:1"));
   EXPECT_THAT(r->err, HasSubstr("packges"));
@@ -91,13 +93,13 @@ TEST_F(BuildE2e, SpecTypoIsAClearErrorAndNoOutput) {
 TEST_F(BuildE2e, MissingKeysRefusedAndNoOutput) {
   auto r = Hull(
       {"build", *dir_ + "/spec.yaml", "--init", HULL_INIT_BIN, "--out", *dir_ + "/nokeys-out"});
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->exit_code, 1);
   EXPECT_THAT(r->err, HasSubstr("no signing keys: pass --keys DIR"));
   EXPECT_FALSE(fs::exists(*dir_ + "/nokeys-out"));
   auto m = Hull({"build", *dir_ + "/spec.yaml", "--keys", *dir_ + "/nowhere", "--init",
                  HULL_INIT_BIN, "--out", *dir_ + "/nokeys-out"});
-  ASSERT_TRUE(m.ok());
+  ASSERT_OK(m);
   EXPECT_EQ(m->exit_code, 2);
   EXPECT_THAT(m->err, HasSubstr("nowhere/db.key' is missing"));
   EXPECT_FALSE(fs::exists(*dir_ + "/nokeys-out"));
@@ -119,10 +121,10 @@ TEST_F(BuildE2e, UnknownPackageAndUnreachableMirrorAreClearErrors) {
   const std::string d = *dir_;
   std::string spec = kSpec;
   spec.replace(spec.find("[linux-image-cloud-amd64]"), 25, "[no-such-package-hull-e2e]");
-  ASSERT_TRUE(WriteFileAtomic(d + "/nopkg.yaml", spec).ok());
+  ASSERT_OK(WriteFileAtomic(d + "/nopkg.yaml", spec));
   auto r = Hull({"build", d + "/nopkg.yaml", "--keys", d + "/keys", "--init", HULL_INIT_BIN,
                  "--cache", d + "/nopkg-cache", "--out", d + "/nopkg-out"});
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_NE(r->exit_code, 0);
   EXPECT_THAT(r->err, HasSubstr("no package no-such-package-hull-e2e in bookworm (main) of "
                                 "http://deb.debian.org/debian: fix the spec's packages list"));
@@ -135,10 +137,10 @@ TEST_F(BuildE2e, UnknownPackageAndUnreachableMirrorAreClearErrors) {
   const std::string variant = "  variant: essential";
   spec2.replace(spec2.find(variant), variant.size(),
                 variant + "\n  mirror: http://127.0.0.1:9/debian");
-  ASSERT_TRUE(WriteFileAtomic(d + "/nomirror.yaml", spec2).ok());
+  ASSERT_OK(WriteFileAtomic(d + "/nomirror.yaml", spec2));
   auto m = Hull({"build", d + "/nomirror.yaml", "--keys", d + "/keys", "--init", HULL_INIT_BIN,
                  "--cache", d + "/nopkg-cache", "--out", d + "/nomirror-out"});
-  ASSERT_TRUE(m.ok());
+  ASSERT_OK(m);
   EXPECT_NE(m->exit_code, 0);
   EXPECT_THAT(m->err, HasSubstr("fetching http://127.0.0.1:9/debian/dists/bookworm/InRelease"));
   EXPECT_THAT(m->err, HasSubstr("check the spec's distribution.mirror"));
@@ -147,17 +149,17 @@ TEST_F(BuildE2e, UnknownPackageAndUnreachableMirrorAreClearErrors) {
 
 TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
   auto a = Hull(BuildArgs("a"));
-  ASSERT_TRUE(a.ok());
+  ASSERT_OK(a);
   ASSERT_EQ(a->exit_code, 0) << a->err;
   auto b = Hull(BuildArgs("b"));
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   ASSERT_EQ(b->exit_code, 0) << b->err;
   // c: the composed tree cached, the usr products not (moved away): extract,
   // shape and pack again.
   const std::string d = *dir_;
   fs::rename(d + "/cache/products", d + "/products-a");
   auto c = Hull(BuildArgs("c"));
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   ASSERT_EQ(c->exit_code, 0) << c->err;
   auto ma = nlohmann::json::parse(a->out), mb = nlohmann::json::parse(b->out),
        mc = nlohmann::json::parse(c->out);
@@ -173,47 +175,46 @@ TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
   const std::string raw = "HullE2E_202611.25.0.raw", qcow = "HullE2E_202611.25.0.qcow2";
   const std::string uki = "hull_202611.25.0+3.efi";
   EXPECT_EQ(ma["outputs"], mb["outputs"]);
-  ASSERT_TRUE(Sh("cmp " + d + "/a/" + raw + " " + d + "/b/" + raw).ok());
-  ASSERT_TRUE(Sh("cmp " + d + "/a/" + raw + " " + d + "/c/" + raw).ok());
-  ASSERT_TRUE(Sh("cmp " + d + "/a/" + uki + " " + d + "/b/" + uki).ok());
+  ASSERT_OK(Sh("cmp " + d + "/a/" + raw + " " + d + "/b/" + raw));
+  ASSERT_OK(Sh("cmp " + d + "/a/" + raw + " " + d + "/c/" + raw));
+  ASSERT_OK(Sh("cmp " + d + "/a/" + uki + " " + d + "/b/" + uki));
   auto sum = Sh("sha256sum " + d + "/a/" + raw);
-  ASSERT_TRUE(sum.ok());
+  ASSERT_OK(sum);
   EXPECT_EQ(sum->out.substr(0, 64), ma["outputs"][raw]["sha256"]);
 
   auto insp = Hull({"inspect", d + "/a/" + raw, "--verity-cert", d + "/keys/verity.crt",
                     "--db-cert", d + "/keys/db.crt", "--json"});
-  ASSERT_TRUE(insp.ok());
+  ASSERT_OK(insp);
   EXPECT_EQ(insp->exit_code, 0) << insp->out << insp->err;
   EXPECT_EQ(nlohmann::json::parse(insp->out)["verdict"], "good");
 
   // Partitions cut out at sfdisk's offsets: 1 ESP, 2 usr, 3 usr-verity.
   auto table = Sh("sfdisk --json " + d + "/a/" + raw);
-  ASSERT_TRUE(table.ok());
+  ASSERT_OK(table);
   auto parts = nlohmann::json::parse(table->out)["partitiontable"]["partitions"];
   ASSERT_EQ(parts.size(), 8u);
   const char* names[] = {"esp.img", "usr.img", "verity.img"};
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(Sh(fmt::format("dd if={}/a/{} of={}/a/{} bs=512 skip={} count={} status=none", d,
-                               raw, d, names[i], parts[i]["start"].get<uint64_t>(),
-                               parts[i]["size"].get<uint64_t>()))
-                    .ok());
+    ASSERT_OK(Sh(fmt::format("dd if={}/a/{} of={}/a/{} bs=512 skip={} count={} status=none", d, raw,
+                             d, names[i], parts[i]["start"].get<uint64_t>(),
+                             parts[i]["size"].get<uint64_t>())));
   }
   const std::string root = ma["usr"]["root_hash"];
   auto v = Sh("veritysetup verify " + d + "/a/usr.img " + d + "/a/verity.img " + root);
-  EXPECT_TRUE(v.ok()) << v.error().ToString();
+  EXPECT_OK(v);
   auto sb = Sh("cd " + d +
                "/a; mcopy -n -i esp.img ::/EFI/BOOT/BOOTX64.EFI boot.efi; "
                "mcopy -n -i esp.img ::/EFI/Linux/" +
                uki + " esp-uki.efi; cmp esp-uki.efi " + uki +
                "; sbverify --cert ../keys/db.crt boot.efi; sbverify --cert ../keys/db.crt " + uki +
                "; mtype -i esp.img ::/loader/loader.conf");
-  ASSERT_TRUE(sb.ok()) << sb.error().ToString();
+  ASSERT_OK(sb);
   EXPECT_THAT(sb->out, HasSubstr("timeout 0"));
   auto q = Sh("qemu-img check " + d + "/a/" + qcow);
-  EXPECT_TRUE(q.ok()) << q.error().ToString();
+  EXPECT_OK(q);
 
   auto sbom_text = ReadFileText(d + "/a/HullE2E_202611.25.0.spdx.json");
-  ASSERT_TRUE(sbom_text.ok());
+  ASSERT_OK(sbom_text);
   auto sbom = nlohmann::json::parse(*sbom_text);
   EXPECT_EQ(sbom["spdxVersion"], "SPDX-2.3");
   EXPECT_EQ(sbom["dataLicense"], "CC0-1.0");
@@ -239,15 +240,15 @@ TEST_F(BuildE2e, NoCacheBuildGivesTheSameBytes) {
   *cache = "--no-cache";
   args.erase(cache + 1);
   auto r = Hull(args);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   ASSERT_EQ(r->exit_code, 0) << r->err;
   const std::string d = *dir_;
   const std::string raw = "HullE2E_202611.25.0.raw", sbom = "HullE2E_202611.25.0.spdx.json";
   ASSERT_TRUE(fs::exists(d + "/a/" + raw)) << "needs TwoBuildsAgreeAndOraclesAccept's build a";
-  EXPECT_TRUE(Sh("cmp " + d + "/a/" + raw + " " + d + "/nc/" + raw).ok());
-  EXPECT_TRUE(Sh("cmp " + d + "/a/" + sbom + " " + d + "/nc/" + sbom).ok());
+  EXPECT_OK(Sh("cmp " + d + "/a/" + raw + " " + d + "/nc/" + raw));
+  EXPECT_OK(Sh("cmp " + d + "/a/" + sbom + " " + d + "/nc/" + sbom));
   auto text = ReadFileText(d + "/nc/" + sbom);
-  ASSERT_TRUE(text.ok());
+  ASSERT_OK(text);
   const auto spdx = nlohmann::json::parse(*text);
   size_t with_checksum = 0, debs = 0;
   for (const auto& p : spdx["packages"]) {
@@ -268,11 +269,11 @@ TEST_F(BuildE2e, FullOutputFileSystemFailsCleanly) {
   if (!mnt.ok()) GTEST_SKIP() << "cannot mount a tmpfs here: " << mnt.error().ToString();
   auto r = Hull(BuildArgs("small/out"));
   auto listing = Sh("ls -A " + small);
-  ASSERT_TRUE(Sh("umount " + small).ok());
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(Sh("umount " + small));
+  ASSERT_OK(r);
   EXPECT_NE(r->exit_code, 0) << r->err;
   EXPECT_THAT(r->err, HasSubstr("No space left on device"));
-  ASSERT_TRUE(listing.ok());
+  ASSERT_OK(listing);
   EXPECT_EQ(listing->out, "");  // no output, no work dir
 }
 

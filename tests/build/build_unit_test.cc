@@ -376,7 +376,7 @@ TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
     spec::ImageSpec s;
     s.update.repository = repository;
     s.update.trusted_root = repository.empty() ? "" : root;
-    EXPECT_OK(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s));
+    EXPECT_OK(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), 0, s));
     return s.services.enable;
   };
   EXPECT_THAT(enabled(""), ::testing::ElementsAre("hull-validate.service", "hull-health.service",
@@ -389,8 +389,23 @@ TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
   spec::ImageSpec s;
   s.update.repository = "http://10.0.2.2:8080/repo/";
   s.update.trusted_root = "missing.json";
-  auto st = AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), s);
+  auto st = AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), 0, s);
   ASSERT_ERROR(st, ErrorCode::kNotFound);
+}
+
+// The image's build time reaches the node as the TUF client's clock floor.
+TEST(NodeFiles, BuildTimeIsWritten) {
+  auto work = TempDir::Create("hull-node-files");
+  ASSERT_OK(work);
+  spec::ImageSpec s;
+  ASSERT_OK(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), 1800000000, s));
+  std::string source;
+  for (const auto& f : s.files)
+    if (f.dest == "/usr/lib/hull/build-time") source = f.source;
+  ASSERT_FALSE(source.empty());
+  auto text = ReadFileText(source);
+  ASSERT_OK(text);
+  EXPECT_EQ(*text, "1800000000\n");
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "disk/image.h"
 #include "disk/vhd.h"
 #include "gpt/dps.h"
+#include "support/status_matchers.h"
 
 namespace hull::disk {
 namespace {
@@ -50,7 +51,7 @@ class DiskOracle : public ::testing::Test {
   }
   std::string Must(std::vector<std::string> argv) {
     auto r = hull::Run(Command{.argv = std::move(argv), .cwd = dir_->path()});
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().ToString());
+    EXPECT_OK(r);
     return r.ok() ? r->out : "";
   }
   // A small layout: ESP from a tree, one plain partition.
@@ -76,10 +77,10 @@ TEST_F(DiskOracle, SystemdDissectRecognisesDpsLayout) {
         "--all-root", "root.erofs", "roottree"});
   auto v = Hull({"verity", "format", "usr.erofs", "usr.verity", "--salt=00112233445566778899",
                  "--uuid=8e3c3f5e-6d4f-4071-8cbd-2e3f4a5b6c7d", "--json"});
-  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  ASSERT_OK(v);
   std::string root_hash = nlohmann::json::parse(v->out)["root_hash"];
   auto uuids = gpt::DpsVerityUuids(*HexDecode(root_hash));
-  ASSERT_TRUE(uuids.ok());
+  ASSERT_OK(uuids);
   WriteText(
       "layout.yaml",
       fmt::format(
@@ -91,11 +92,11 @@ TEST_F(DiskOracle, SystemdDissectRecognisesDpsLayout) {
           "  - {{type: root, label: root, content: root.erofs, attributes: [grow-fs]}}\n",
           uuids->data.ToString(), uuids->verity.ToString()));
   auto c = Hull({"disk", "create", "layout.yaml", "--out", "disk.raw"});
-  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  ASSERT_OK(c);
   EXPECT_THAT(Must({"sgdisk", "-v", "disk.raw"}), HasSubstr("No problems found."));
   auto d = hull::Run(
       Command{.argv = {"systemd-dissect", "--json=short", "disk.raw"}, .cwd = dir_->path()});
-  ASSERT_TRUE(d.ok()) << d.error().ToString();
+  ASSERT_OK(d);
   auto j = nlohmann::json::parse(d->out);
   EXPECT_THAT(j["osRelease"].dump(), HasSubstr("VERSION_ID=202611.24.0"));
   std::map<std::string, nlohmann::json> by;
@@ -114,12 +115,12 @@ TEST_F(DiskOracle, SystemdDissectRecognisesDpsLayout) {
 
 TEST_F(DiskOracle, ReproducibleAndSparse) {
   SimpleLayout();
-  ASSERT_TRUE(Hull({"disk", "create", "layout.yaml", "--out", "a.raw"}).ok());
+  ASSERT_OK(Hull({"disk", "create", "layout.yaml", "--out", "a.raw"}));
   auto j = Hull({"disk", "create", "layout.yaml", "--out", "b.raw", "--json"});
-  ASSERT_TRUE(j.ok()) << j.error().ToString();
+  ASSERT_OK(j);
   Must({"cmp", "a.raw", "b.raw"});
-  ASSERT_TRUE(Hull({"disk", "create", "layout.yaml", "--out", "a.vhd", "--format", "vhd"}).ok());
-  ASSERT_TRUE(Hull({"disk", "create", "layout.yaml", "--out", "b.vhd", "--format", "vhd"}).ok());
+  ASSERT_OK(Hull({"disk", "create", "layout.yaml", "--out", "a.vhd", "--format", "vhd"}));
+  ASSERT_OK(Hull({"disk", "create", "layout.yaml", "--out", "b.vhd", "--format", "vhd"}));
   Must({"cmp", "a.vhd", "b.vhd"});
   auto doc = nlohmann::json::parse(j->out);
   EXPECT_EQ(doc["virtual_size"], 50u << 20);
@@ -140,11 +141,11 @@ TEST_F(DiskOracle, SectorSize4096) {
             "  - {type: root, label: root, size: rest}\n");
   auto c =
       Hull({"disk", "create", "l4.yaml", "--out", "d4.raw", "--sector-size", "4096", "--json"});
-  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  ASSERT_OK(c);
   auto j = nlohmann::json::parse(c->out);
   auto loop =
       hull::Run(Command{.argv = {"losetup", "--show", "-f", "-r", "-b", "4096", P("d4.raw")}});
-  ASSERT_TRUE(loop.ok()) << loop.error().ToString();
+  ASSERT_OK(loop);
   std::string dev = loop->out.substr(0, loop->out.find('\n'));
   std::string verify = Must({"sgdisk", "-v", dev});
   std::string dump = Must({"sfdisk", "--json", dev});
@@ -164,7 +165,7 @@ TEST_F(DiskOracle, QemuImgAcceptsQcow2AndVhdx) {
   SimpleLayout();
   for (std::string fmt : {"qcow2", "vhdx"}) {
     auto c = Hull({"disk", "create", "layout.yaml", "--out", "disk." + fmt, "--format", fmt});
-    ASSERT_TRUE(c.ok()) << c.error().ToString();
+    ASSERT_OK(c);
     Must({"qemu-img", "check", "-f", fmt, "disk." + fmt});
     auto info = nlohmann::json::parse(
         Must({"qemu-img", "info", "--output=json", "-f", fmt, "disk." + fmt}));
@@ -179,7 +180,7 @@ TEST_F(DiskOracle, QemuImgAcceptsQcow2AndVhdx) {
 TEST_F(DiskOracle, FixedVhdAcceptedByQemu) {
   SimpleLayout();
   auto c = Hull({"disk", "create", "layout.yaml", "--out", "disk.vhd", "--format", "vhd"});
-  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(fs::file_size(P("disk.vhd")), (50u << 20) + 512);
   auto info = nlohmann::json::parse(
       Must({"qemu-img", "info", "--output=json", "--image-opts",
@@ -228,7 +229,7 @@ TEST_F(DiskOracle, FailureLeavesNothingBehind) {
   WriteText("bad.yaml", "partitions:\n  - {type: usr, content: missing.erofs}\n");
   auto r = hull::RunAllowFailure(Command{
       .argv = {HullBin(), "disk", "create", "bad.yaml", "--out", "disk.raw"}, .cwd = dir_->path()});
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->exit_code, 2);
   EXPECT_THAT(r->err, HasSubstr("missing.erofs"));
   WriteText("typo.yaml", "partitions:\n  - {type: usr, sise: 1MiB}\n");

@@ -14,6 +14,7 @@
 #include "fleet/client.h"
 #include "fleet/fixture.h"
 #include "fleet/semaphore.h"
+#include "support/status_matchers.h"
 
 namespace hull::fleet {
 namespace {
@@ -65,15 +66,15 @@ void ClientLoop(int i, const std::string& url, std::chrono::steady_clock::time_p
 
 TEST(Concurrency, FiftyClientsTwoReplicasThreeSlotsNeverExceedThree) {
   auto dir = TempDir::Create("fleet-concurrency");
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   auto etcd = testing::Etcd::Start(dir->path());
-  ASSERT_TRUE(etcd.ok()) << etcd.error().ToString();
+  ASSERT_OK(etcd);
   const std::vector<std::string> args{"--group", "default=3", "--max-rps",
                                       "100000",  "--threads", "32"};
   auto r1 = testing::StartReplica((*etcd)->url(), args, dir->path() + "/replica1.log");
-  ASSERT_TRUE(r1.ok()) << r1.error().ToString();
+  ASSERT_OK(r1);
   auto r2 = testing::StartReplica((*etcd)->url(), args, dir->path() + "/replica2.log");
-  ASSERT_TRUE(r2.ok()) << r2.error().ToString();
+  ASSERT_OK(r2);
 
   Tally t;
   auto end = std::chrono::steady_clock::now() + kRunFor;
@@ -85,13 +86,13 @@ TEST(Concurrency, FiftyClientsTwoReplicasThreeSlotsNeverExceedThree) {
   for (auto& th : threads) th.join();
 
   auto history = testing::HistoryOfKey((*etcd)->url(), SemaphoreKey("default"), dir->path());
-  ASSERT_TRUE(history.ok()) << history.error().ToString();
+  ASSERT_OK(history);
   size_t max_seen = 0;
   std::vector<size_t> sets_by_size(kSlots + 2, 0);
   std::vector<std::string> prev;
   for (size_t k = 0; k < history->size(); ++k) {
     auto sem = ParseSemaphore((*history)[k]);
-    ASSERT_TRUE(sem.ok()) << (*history)[k];
+    ASSERT_OK(sem) << (*history)[k];
     ASSERT_EQ(sem->total_slots, kSlots);
     max_seen = std::max(max_seen, sem->holders.size());
     ++sets_by_size[std::min(sem->holders.size(), kSlots + 1)];

@@ -13,6 +13,7 @@
 #include "fleet/lock_service.h"
 #include "fleet/node_id.h"
 #include "fleet/server.h"
+#include "support/status_matchers.h"
 
 namespace hull::fleet {
 namespace {
@@ -25,23 +26,23 @@ class Conformance : public ::testing::Test {
  protected:
   void SetUp() override {
     auto dir = TempDir::Create("fleet-conformance");
-    ASSERT_TRUE(dir.ok());
+    ASSERT_OK(dir);
     dir_ = std::make_unique<TempDir>(std::move(*dir));
     auto etcd = Etcd::Start(dir_->path());
-    ASSERT_TRUE(etcd.ok()) << etcd.error().ToString();
+    ASSERT_OK(etcd);
     etcd_ = std::move(*etcd);
     auto client = EtcdClient::Create({etcd_->url()});
-    ASSERT_TRUE(client.ok());
+    ASSERT_OK(client);
     client_ = std::move(*client);
   }
 
   // Starts an in-process server with these groups.
   void Serve(std::map<std::string, uint64_t> groups, ServerOptions o = {}) {
     service_ = std::make_unique<LockService>(*client_, ServiceOptions{std::move(groups), 0s, 64});
-    ASSERT_TRUE(service_->EnsureGroups().ok());
+    ASSERT_OK(service_->EnsureGroups());
     server_ = std::make_unique<FleetLockServer>(*service_, std::move(o));
     auto port = server_->Bind();
-    ASSERT_TRUE(port.ok());
+    ASSERT_OK(port);
     server_->Start();
     base_ = "http://127.0.0.1:" + std::to_string(*port);
   }
@@ -175,7 +176,7 @@ TEST_F(Conformance, RequestTable) {
   for (const auto& row : rows) {
     SCOPED_TRACE(row.name);
     auto r = RawRequest(row.method, base_ + row.path, row.headers, row.body);
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK(r);
     EXPECT_EQ(r->status, row.status) << r->body;
     if (row.kind.empty()) {
       EXPECT_EQ(r->body, "{}");
@@ -188,7 +189,7 @@ TEST_F(Conformance, RequestTable) {
   }
   // etcd holds airlock's value, read back by etcdctl.
   auto def = testing::EtcdctlGet(etcd_->url(), "com.coreos.airlock/groups/default/v1/semaphore");
-  ASSERT_TRUE(def.ok()) << def.error().ToString();
+  ASSERT_OK(def);
   EXPECT_EQ(*def, R"({"holders":["n2","n3"],"total_slots":2})");
   auto wk = testing::EtcdctlGet(etcd_->url(), "com.coreos.airlock/groups/workers/v1/semaphore");
   EXPECT_EQ(*wk, R"({"holders":["n1"],"total_slots":1})");
@@ -206,11 +207,10 @@ TEST_F(Conformance, RequestTable) {
 
 TEST_F(Conformance, AdoptsSemaphoreWrittenByAirlockFormat) {
   // A value as airlock leaves it (Go nil slice), written with etcdctl.
-  ASSERT_TRUE(hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_->url(), "put",
-                                         "com.coreos.airlock/groups/default/v1/semaphore",
-                                         R"({"total_slots":2,"holders":null})"},
-                                .env = {"ETCDCTL_API=3"}})
-                  .ok());
+  ASSERT_OK(hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_->url(), "put",
+                                       "com.coreos.airlock/groups/default/v1/semaphore",
+                                       R"({"total_slots":2,"holders":null})"},
+                              .env = {"ETCDCTL_API=3"}}));
   Serve({{"default", 2}});
   auto r = RawRequest("POST", base_ + "/v1/pre-reboot", {kHeader}, Body("x"));
   EXPECT_EQ(r->status, 200);
@@ -219,11 +219,10 @@ TEST_F(Conformance, AdoptsSemaphoreWrittenByAirlockFormat) {
 }
 
 TEST_F(Conformance, ConfiguredSlotsReplaceStoredTotalButKeepHolders) {
-  ASSERT_TRUE(hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_->url(), "put",
-                                         "com.coreos.airlock/groups/default/v1/semaphore",
-                                         R"({"total_slots":1,"holders":["old"]})"},
-                                .env = {"ETCDCTL_API=3"}})
-                  .ok());
+  ASSERT_OK(hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_->url(), "put",
+                                       "com.coreos.airlock/groups/default/v1/semaphore",
+                                       R"({"total_slots":1,"holders":["old"]})"},
+                              .env = {"ETCDCTL_API=3"}}));
   Serve({{"default", 3}});
   EXPECT_EQ(*testing::EtcdctlGet(etcd_->url(), "com.coreos.airlock/groups/default/v1/semaphore"),
             R"({"holders":["old"],"total_slots":3})");
@@ -231,11 +230,10 @@ TEST_F(Conformance, ConfiguredSlotsReplaceStoredTotalButKeepHolders) {
 
 TEST_F(Conformance, CorruptStoredValueIsAnInternalErrorNotAGrant) {
   Serve({{"default", 1}});
-  ASSERT_TRUE(
+  ASSERT_OK(
       hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_->url(), "put",
                                  "com.coreos.airlock/groups/default/v1/semaphore", "not json"},
-                        .env = {"ETCDCTL_API=3"}})
-          .ok());
+                        .env = {"ETCDCTL_API=3"}}));
   auto r = RawRequest("POST", base_ + "/v1/pre-reboot", {kHeader}, Body("x"));
   EXPECT_EQ(r->status, 500);
   EXPECT_THAT(r->body, ::testing::HasSubstr(R"("kind":"internal_error")"));
@@ -260,10 +258,10 @@ TEST(NodeIdOracle, MatchesSystemdId128OnThisHost) {
   if (FindProgram("systemd-id128").empty())
     FAIL() << "systemd-id128 missing: apt-get install systemd";
   auto mine = NodeIdFromMachineId("/etc/machine-id");
-  ASSERT_TRUE(mine.ok()) << mine.error().ToString();
+  ASSERT_OK(mine);
   auto out = hull::Run(Command{
       .argv = {"systemd-id128", "machine-id", "--app-specific", std::string(kHullFleetAppId)}});
-  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_OK(out);
   EXPECT_EQ(*mine + "\n", out->out);
 }
 

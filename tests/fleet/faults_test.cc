@@ -18,6 +18,7 @@
 #include "fleet/etcd.h"
 #include "fleet/fixture.h"
 #include "fleet/semaphore.h"
+#include "support/status_matchers.h"
 
 namespace hull::fleet {
 namespace {
@@ -29,15 +30,15 @@ class Faults : public ::testing::Test {
  protected:
   void SetUp() override {
     auto dir = TempDir::Create("fleet-faults");
-    ASSERT_TRUE(dir.ok());
+    ASSERT_OK(dir);
     dir_ = std::make_unique<TempDir>(std::move(*dir));
     auto etcd = testing::Etcd::Start(dir_->path());
-    ASSERT_TRUE(etcd.ok()) << etcd.error().ToString();
+    ASSERT_OK(etcd);
     etcd_ = std::move(*etcd);
   }
   testing::Replica StartReplica(const std::vector<std::string>& args, const std::string& name) {
     auto r = testing::StartReplica(etcd_->url(), args, dir_->path() + "/" + name + ".log");
-    EXPECT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_OK(r);
     return r.ok() ? std::move(*r) : testing::Replica{};
   }
   std::string Semaphore() {
@@ -47,7 +48,7 @@ class Faults : public ::testing::Test {
   ProcessOutput Hull(std::vector<std::string> args) {
     args.insert(args.begin(), HullBin());
     auto out = RunAllowFailure(Command{.argv = args, .timeout = 60s});
-    EXPECT_TRUE(out.ok()) << out.error().ToString();
+    EXPECT_OK(out);
     return out.ok() ? *out : ProcessOutput{};
   }
 
@@ -127,14 +128,14 @@ TEST_F(Faults, EtcdRestartMidRunKeepsTheInvariant) {
   Status restarted = etcd_->Restart();
   t.phase = 2;
   for (auto& th : threads) th.join();
-  ASSERT_TRUE(restarted.ok()) << restarted.error().ToString();
+  ASSERT_OK(restarted);
 
   auto history = testing::HistoryOfKey(etcd_->url(), SemaphoreKey("default"), dir_->path());
-  ASSERT_TRUE(history.ok()) << history.error().ToString();
+  ASSERT_OK(history);
   size_t max_seen = 0;
   for (const auto& v : *history) {
     auto sem = ParseSemaphore(v);
-    ASSERT_TRUE(sem.ok()) << v;
+    ASSERT_OK(sem) << v;
     max_seen = std::max(max_seen, sem->holders.size());
   }
   std::printf(
@@ -156,24 +157,24 @@ TEST_F(Faults, KilledReplicaTheOtherServesOnAndEtcdEndpointsFailOver) {
   // The second replica lists a dead etcd endpoint first: it must fail over.
   std::string dead = "http://127.0.0.1:" + std::to_string(testing::FreePort());
   auto r2r = testing::StartReplica(dead + "," + etcd_->url(), args, dir_->path() + "/replica2.log");
-  ASSERT_TRUE(r2r.ok()) << r2r.error().ToString();
+  ASSERT_OK(r2r);
   testing::Replica r2 = std::move(*r2r);
   ASSERT_TRUE(r1.child && r2.child);
   CurlPoster http(3s);
   FleetLockClient a1(http, r1.base_url, {"a", "default"}), a2(http, r2.base_url, {"a", "default"});
   FleetLockClient b2(http, r2.base_url, {"b", "default"});
-  ASSERT_TRUE(a1.PreReboot().ok());
+  ASSERT_OK(a1.PreReboot());
   r1.child->Stop(SIGKILL);
   Status gone = a1.PreReboot();
-  EXPECT_EQ(gone.error().code(), ErrorCode::kUnavailable) << gone.error().ToString();
+  EXPECT_ERROR(gone, ErrorCode::kUnavailable);
   // The survivor sees the slot taken through the dead replica...
   Status full = b2.PreReboot();
-  EXPECT_EQ(full.error().code(), ErrorCode::kRefused);
+  EXPECT_ERROR(full, ErrorCode::kRefused);
   EXPECT_EQ(b2.last_kind(), "failed_lock_semaphore_full");
   // ...lets its holder continue (recursive) and release, then grants it on.
-  EXPECT_TRUE(a2.PreReboot().ok());
-  EXPECT_TRUE(a2.SteadyState().ok());
-  EXPECT_TRUE(b2.PreReboot().ok());
+  EXPECT_OK(a2.PreReboot());
+  EXPECT_OK(a2.SteadyState());
+  EXPECT_OK(b2.PreReboot());
   EXPECT_EQ(Semaphore(), R"({"holders":["b"],"total_slots":1})");
 }
 
@@ -182,16 +183,16 @@ TEST_F(Faults, DeadHolderIsFreedByLeaseExpiry) {
   ASSERT_TRUE(r.child);
   CurlPoster http(3s);
   FleetLockClient a(http, r.base_url, {"a", "default"}), b(http, r.base_url, {"b", "default"});
-  ASSERT_TRUE(a.PreReboot().ok());
+  ASSERT_OK(a.PreReboot());
   // While `a` keeps calling pre-reboot its lease is renewed: 4 s > TTL.
   for (int i = 0; i < 8; ++i) {
     std::this_thread::sleep_for(500ms);
-    ASSERT_TRUE(a.PreReboot().ok());
-    EXPECT_FALSE(b.PreReboot().ok());
+    ASSERT_OK(a.PreReboot());
+    EXPECT_ERROR(b.PreReboot(), ErrorCode::kRefused);
     EXPECT_EQ(b.last_kind(), "failed_lock_semaphore_full");
   }
   auto holder = testing::EtcdctlGet(etcd_->url(), HolderKey("default", "a"));
-  ASSERT_TRUE(holder.ok());
+  ASSERT_OK(holder);
   // Now `a` dies holding the slot; `b` waits with the CLI and gets it.
   auto t0 = std::chrono::steady_clock::now();
   auto out = Hull({"fleetlock", "lock", "--url", r.base_url, "--id", "b", "--wait", "20"});
@@ -236,7 +237,7 @@ TEST_F(Faults, DeadHolderWithoutTtlIsFreedByRelease) {
   int wstatus = r.child->Stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) << wstatus;
   auto log = ReadFileText(dir_->path() + "/replica.log");
-  ASSERT_TRUE(log.ok());
+  ASSERT_OK(log);
   int full = 0, granted = 0;
   size_t pos = 0;
   while (pos < log->size()) {

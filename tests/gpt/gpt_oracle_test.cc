@@ -12,6 +12,7 @@
 #include "gpt/gpt.h"
 #include "gpt/sfdisk_dump.h"
 #include "gpt/types.h"
+#include "support/status_matchers.h"
 
 namespace hull::gpt {
 namespace {
@@ -22,7 +23,7 @@ Uuid U(std::string_view s) { return *Uuid::Parse(s); }
 
 std::string Out(std::vector<std::string> argv, std::string cwd = "") {
   auto r = hull::Run(Command{.argv = std::move(argv), .cwd = std::move(cwd)});
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().ToString());
+  EXPECT_OK(r);
   return r.ok() ? r->out : "";
 }
 
@@ -56,9 +57,9 @@ Table Sample(uint32_t ss) {
 
 void WriteTo(const std::string& path, const Table& t) {
   File f = std::move(File::CreateNew(path).value());
-  ASSERT_TRUE(f.Truncate(t.disk_sectors * t.sector_size).ok());
+  ASSERT_OK(f.Truncate(t.disk_sectors * t.sector_size));
   Status st = Write(f, t);
-  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  ASSERT_OK(st);
 }
 
 TEST_F(Tmp, HullGptPassesSgdiskAndSfdisk512) {
@@ -75,7 +76,7 @@ TEST_F(Tmp, HullGptPassesSgdiskAndSfdisk4096) {
   WriteTo(P("disk4k.raw"), t);
   auto loop =
       hull::Run(Command{.argv = {"losetup", "--show", "-f", "-r", "-b", "4096", P("disk4k.raw")}});
-  ASSERT_TRUE(loop.ok()) << loop.error().ToString();
+  ASSERT_OK(loop);
   std::string dev = loop->out.substr(0, loop->out.find('\n'));
   std::string dump = Out({"sfdisk", "--dump", dev});
   std::string verify = Out({"sgdisk", "-v", dev});
@@ -93,12 +94,12 @@ TEST_F(Tmp, SfdiskGptReadByHull) {
          "attrs=\"RequiredPartition LegacyBIOSBootable GUID:48,56,60,63\"\n"
          "start=12288, size=4096, type=8484680C-9521-48C6-9C11-B0720656F69E, name=\"usr é\"\n"
          "start=20480, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"data\"\n";
-  ASSERT_TRUE(hull::Run(Command{.argv = {"truncate", "-s", "48M", P("s.raw")}}).ok());
+  ASSERT_OK(hull::Run(Command{.argv = {"truncate", "-s", "48M", P("s.raw")}}));
   auto w = hull::Run(Command{.argv = {"sfdisk", "--no-reread", "--no-tell-kernel", P("s.raw")},
                              .stdin_data = *ReadFileText(P("script"))});
-  ASSERT_TRUE(w.ok()) << w.error().ToString();
+  ASSERT_OK(w);
   auto t = ReadFile(P("s.raw"));
-  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  ASSERT_OK(t);
   EXPECT_EQ(SfdiskDump(*t, "s.raw"), Out({"sfdisk", "--dump", "s.raw"}, dir_->path()));
   ASSERT_EQ(t->partitions.size(), 3u);
   EXPECT_EQ(Priority(t->partitions[0].attributes), 1u);
@@ -121,9 +122,9 @@ TEST_F(Tmp, RepartGptReadByHull) {
       hull::Run(Command{.argv = {"systemd-repart", "--empty=create", "--size=100M", "--dry-run=no",
                                  "--no-pager", "--seed=1e6c3b1b-5f8c-4c2a-9d1e-0a0b0c0d0e0f",
                                  "--definitions=" + P("repart.d"), P("r.raw")}});
-  ASSERT_TRUE(w.ok()) << w.error().ToString();
+  ASSERT_OK(w);
   auto t = ReadFile(P("r.raw"));
-  ASSERT_TRUE(t.ok()) << t.error().ToString();
+  ASSERT_OK(t);
   EXPECT_EQ(SfdiskDump(*t, "r.raw"), Out({"sfdisk", "--dump", "r.raw"}, dir_->path()));
   ASSERT_EQ(t->partitions.size(), 4u);
   EXPECT_EQ(LookupTypeGuid(t->partitions[2].type)->name, "usr-x86-64-verity");

@@ -12,6 +12,7 @@
 #include "gpt/dps.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
+#include "support/status_matchers.h"
 
 namespace hull::gpt {
 namespace {
@@ -27,11 +28,11 @@ TEST(Types, TableIsConsistentBothWays) {
     EXPECT_TRUE(names.insert(t.name).second) << t.name;
     EXPECT_TRUE(guids.insert(t.guid).second) << t.guid;
     auto g = Uuid::Parse(t.guid);
-    ASSERT_TRUE(g.ok()) << t.guid;
+    ASSERT_OK(g) << t.guid;
     EXPECT_EQ(g->ToString(), t.guid) << "GUIDs are stored lowercase";
     EXPECT_EQ(LookupTypeGuid(*g), &t);
     auto byname = LookupTypeName(t.name);
-    ASSERT_TRUE(byname.ok()) << t.name;
+    ASSERT_OK(byname) << t.name;
     EXPECT_EQ(*byname, &t);
     // Arch-specific DPS roles exist for both architectures.
     if (t.arch != Arch::kAny) {
@@ -49,9 +50,9 @@ TEST(Types, UnqualifiedNamesResolveForTheNativeArch) {
   EXPECT_EQ((*LookupTypeName("usr-verity", Arch::kArm64))->name, "usr-arm64-verity");
   EXPECT_EQ((*LookupTypeName("root-verity-sig", Arch::kX86_64))->name, "root-x86-64-verity-sig");
   EXPECT_EQ((*LookupTypeName("coreos-usr"))->guid, "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6");
-  EXPECT_EQ(ParseType("USR-X86-64").error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(ParseType("USR-X86-64"), ErrorCode::kInvalidArgument);
   auto bad = LookupTypeName("usr-verity-signature");
-  ASSERT_FALSE(bad.ok());
+  ASSERT_ERROR(bad, ErrorCode::kInvalidArgument);
   EXPECT_THAT(bad.error().message(), HasSubstr("unknown partition type 'usr-verity-signature'"));
   EXPECT_THAT(bad.error().message(), HasSubstr("usr-x86-64-verity-sig"));
   EXPECT_EQ(ParseType("C12A7328-F81F-11D2-BA4B-00A0C93EC93B")->ToString(),
@@ -91,17 +92,17 @@ TEST(Names, Utf16RoundTripAndLimits) {
   for (const std::string& s : std::vector<std::string>{"", "ESP", "usr_202611.24.0_verity",
                                                        "Grüße ☃ 𝄞", std::string(36, 'x')}) {
     auto enc = EncodeName(s);
-    ASSERT_TRUE(enc.ok()) << s;
+    ASSERT_OK(enc) << s;
     EXPECT_EQ(enc->size(), 72u);
     EXPECT_EQ(DecodeName(*enc), s);
   }
   EXPECT_EQ(LoadLe16(&(*EncodeName("A"))[0]), 'A');
   auto long_name = EncodeName(std::string(37, 'x'));
-  ASSERT_FALSE(long_name.ok());
+  ASSERT_ERROR(long_name, ErrorCode::kInvalidArgument);
   EXPECT_THAT(long_name.error().message(), HasSubstr("37 UTF-16 units long (at most 36)"));
-  EXPECT_EQ(EncodeName("\xff").error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(EncodeName("\xff"), ErrorCode::kInvalidArgument);
   // 35 ASCII + one astral character = 37 units: too long.
-  EXPECT_FALSE(EncodeName(std::string(35, 'x') + "𝄞").ok());
+  EXPECT_ERROR(EncodeName(std::string(35, 'x') + "𝄞"), ErrorCode::kInvalidArgument);
 }
 
 Table Sample(uint32_t ss, uint64_t bytes) {
@@ -123,9 +124,9 @@ Bytes WriteImage(const Table& t) {
   auto dir = TempDir::Create("hull-gpt-test");
   std::string path = dir->path() + "/disk.raw";
   File f = std::move(File::CreateNew(path).value());
-  EXPECT_TRUE(f.Truncate(t.disk_sectors * t.sector_size).ok());
+  EXPECT_OK(f.Truncate(t.disk_sectors * t.sector_size));
   Status st = Write(f, t);
-  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().ToString());
+  EXPECT_OK(st);
   struct stat sb;
   fstat(f.fd(), &sb);
   // Sparse: only the MBR, headers and entry arrays are allocated.
@@ -186,7 +187,7 @@ class GptAtSectorSize : public ::testing::TestWithParam<uint32_t> {
 TEST_P(GptAtSectorSize, RoundTrip) {
   MemorySource src(image_);
   auto r = Read(src, ss());
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->disk_guid, table_.disk_guid);
   EXPECT_EQ(r->disk_sectors, table_.disk_sectors);
   EXPECT_EQ(r->first_usable_lba, ss() == 512 ? 34u : 6u);
@@ -203,7 +204,7 @@ TEST_P(GptAtSectorSize, RoundTrip) {
     EXPECT_EQ(a.name, b.name);
   }
   auto autod = ReadAuto(src);
-  ASSERT_TRUE(autod.ok());
+  ASSERT_OK(autod);
   EXPECT_EQ(autod->sector_size, ss());
   // Same table, same bytes.
   EXPECT_EQ(WriteImage(*r), image_);
@@ -350,7 +351,7 @@ TEST(Write, RefusesInvalidTables) {
   t = Sample(512, 8 << 20);
   t.partitions[0].name = std::string(40, 'n');
   EXPECT_THAT(Validate(t).error().ToString(), StartsWith("partition 1: partition name"));
-  EXPECT_EQ(NewTable(8 << 20, 1024, Uuid()).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(NewTable(8 << 20, 1024, Uuid()), ErrorCode::kInvalidArgument);
   EXPECT_EQ(NewTable(16 << 10, 512, Uuid()).error().message(),
             "disk of 16384 bytes is too small for a GPT");
 }
@@ -364,11 +365,11 @@ TEST(Write, RefusesInvalidTables) {
 TEST(Dps, VerityUuidsFromRootHash) {
   Bytes h = *HexDecode("954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94df0d7266a93");
   auto u = DpsVerityUuids(h);
-  ASSERT_TRUE(u.ok());
+  ASSERT_OK(u);
   EXPECT_EQ(u->data.ToString(), "954172df-ee9a-aab2-d90a-0ab162ee6bc5");
   EXPECT_EQ(u->verity.ToString(), "a6a77ede-951f-ad19-f0f9-4df0d7266a93");
   EXPECT_EQ(RootHashOfVerityUuids(*u), h);
-  EXPECT_EQ(DpsVerityUuids(ByteSpan(h.data(), 31)).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(DpsVerityUuids(ByteSpan(h.data(), 31)), ErrorCode::kInvalidArgument);
 }
 
 // A longer (SHA-512) root hash: the verity UUID is its last 16 bytes.
@@ -379,7 +380,7 @@ TEST(Dps, VerityUuidIsTheLast128Bits) {
   Bytes h(64);
   for (size_t i = 0; i < h.size(); ++i) h[i] = uint8_t(i);
   auto u = DpsVerityUuids(h);
-  ASSERT_TRUE(u.ok());
+  ASSERT_OK(u);
   EXPECT_EQ(u->data.ToString(), "00010203-0405-0607-0809-0a0b0c0d0e0f");
   EXPECT_EQ(u->verity.ToString(), "30313233-3435-3637-3839-3a3b3c3d3e3f");
 }

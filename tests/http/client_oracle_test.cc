@@ -13,6 +13,7 @@
 #include "http/connection.h"
 #include "http/response.h"
 #include "nginx_fixture.h"
+#include "support/status_matchers.h"
 #include "tuf/fetcher.h"
 
 namespace hull::http {
@@ -24,10 +25,10 @@ class HttpOracle : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto dir = TempDir::Create("hull-http-oracle");
-    ASSERT_TRUE(dir.ok()) << dir.error().ToString();
+    ASSERT_OK(dir);
     scratch_ = new TempDir(std::move(*dir));
     auto n = test::StartNginx(*scratch_);
-    ASSERT_TRUE(n.ok()) << n.error().ToString();
+    ASSERT_OK(n);
     nginx_ = n->release();
   }
   static void TearDownTestSuite() {
@@ -55,8 +56,7 @@ class HttpOracle : public ::testing::Test {
   }
 
   static void ExpectError(const Status& s, ErrorCode code, const std::string& text) {
-    ASSERT_FALSE(s.ok()) << "expected: " << text;
-    EXPECT_EQ(s.error().code(), code) << s.error().ToString();
+    ASSERT_ERROR(s, code) << "expected: " << text;
     EXPECT_NE(s.error().ToString().find(text), std::string::npos) << s.error().ToString();
   }
 
@@ -73,18 +73,18 @@ Nginx* HttpOracle::nginx_ = nullptr;
 
 TEST_F(HttpOracle, PlainMultiMiBMatchesSha256sum) {
   auto want = test::Sha256Sum(nginx_->big_path);
-  ASSERT_TRUE(want.ok()) << want.error().ToString();
+  ASSERT_OK(want);
   auto got = GetSha(nginx_->Plain("big.bin"));
-  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  ASSERT_OK(got);
   EXPECT_EQ(got->first, *want);
   EXPECT_GT(got->second, 5u << 20);
 }
 
 TEST_F(HttpOracle, TlsMultiMiBMatchesSha256sum) {
   auto want = test::Sha256Sum(nginx_->big_path);
-  ASSERT_TRUE(want.ok()) << want.error().ToString();
+  ASSERT_OK(want);
   auto got = GetSha(nginx_->Tls("big.bin"), Trusting());
-  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  ASSERT_OK(got);
   EXPECT_EQ(got->first, *want);
 }
 
@@ -92,34 +92,35 @@ TEST_F(HttpOracle, TlsTrustFromEnvironment) {
   ::setenv("HULL_CA_FILE", nginx_->ca_file.c_str(), 1);
   auto got = GetSha(nginx_->Tls("small.txt"));
   ::unsetenv("HULL_CA_FILE");
-  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  ASSERT_OK(got);
   EXPECT_EQ(got->second, 16u);
 }
 
 TEST_F(HttpOracle, ChunkedResponse) {
   // nginx really frames this one with chunked encoding: read its head raw.
   auto url = ParseUrl(nginx_->Plain("ssi/chunked.shtml"));
-  ASSERT_TRUE(url.ok());
+  ASSERT_OK(url);
   auto conn = Connection::Open(*url, {});
-  ASSERT_TRUE(conn.ok()) << conn.error().ToString();
-  ASSERT_TRUE((*conn)->WriteAll(AsBytes(BuildRequest(url->target, url->HostHeader()))).ok());
+  ASSERT_OK(conn);
+  ASSERT_OK((*conn)->WriteAll(AsBytes(BuildRequest(url->target, url->HostHeader()))));
   ResponseParser parser;
   Bytes buf(4096);
   while (!parser.head_done()) {
     auto n = (*conn)->Read(buf);
-    ASSERT_TRUE(n.ok() && *n > 0);
-    ASSERT_TRUE(parser.Feed(ByteSpan(buf.data(), *n), [](ByteSpan) { return Status{}; }).ok());
+    ASSERT_OK(n);
+    ASSERT_GT(*n, 0);
+    ASSERT_OK(parser.Feed(ByteSpan(buf.data(), *n), [](ByteSpan) { return Status{}; }));
   }
   EXPECT_EQ(parser.framing(), ResponseParser::Framing::kChunked);
   EXPECT_EQ(parser.head().Field("transfer-encoding"), "chunked");
 
   auto want = test::Sha256Sum(nginx_->chunked_expected_path);
-  ASSERT_TRUE(want.ok()) << want.error().ToString();
+  ASSERT_OK(want);
   auto got = GetSha(nginx_->Plain("ssi/chunked.shtml"));
-  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  ASSERT_OK(got);
   EXPECT_EQ(got->first, *want);
   auto tls = GetSha(nginx_->Tls("ssi/chunked.shtml"), Trusting());
-  ASSERT_TRUE(tls.ok()) << tls.error().ToString();
+  ASSERT_OK(tls);
   EXPECT_EQ(tls->first, *want);
 }
 
@@ -130,7 +131,7 @@ TEST_F(HttpOracle, RequestAsTheServerSeesIt) {
     body.append(AsChars(p));
     return Status{};
   });
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   EXPECT_EQ(body, fmt::format("GET /echo?a=1 HTTP/1.1|127.0.0.1:{}|hull/{}|identity|close\n",
                               nginx_->plain_port, HULL_TEST_VERSION));
 }
@@ -146,15 +147,15 @@ TEST_F(HttpOracle, NotFoundAndOtherStatuses) {
 
 TEST_F(HttpOracle, Redirects) {
   auto want = test::Sha256Sum(nginx_->big_path);
-  ASSERT_TRUE(want.ok());
+  ASSERT_OK(want);
   auto moved = GetSha(nginx_->Plain("moved"));
-  ASSERT_TRUE(moved.ok()) << moved.error().ToString();
+  ASSERT_OK(moved);
   EXPECT_EQ(moved->first, *want);
   auto rel = GetSha(nginx_->Plain("moved-rel"));
-  ASSERT_TRUE(rel.ok()) << rel.error().ToString();
+  ASSERT_OK(rel);
   EXPECT_EQ(rel->second, 16u);
   auto up = GetSha(nginx_->Plain("to-tls"), Trusting());  // http -> https is allowed
-  ASSERT_TRUE(up.ok()) << up.error().ToString();
+  ASSERT_OK(up);
   EXPECT_EQ(up->second, 16u);
   std::string down = nginx_->Tls("to-plain");
   ExpectError(Discard(down, Trusting()), ErrorCode::kRefused,
@@ -172,7 +173,7 @@ TEST_F(HttpOracle, ByteCap) {
   auto size = File::OpenRead(nginx_->big_path).value().Size().value();
   GetOptions exact;
   exact.max_bytes = size;
-  ASSERT_TRUE(Discard(nginx_->Plain("big.bin"), exact).ok());
+  ASSERT_OK(Discard(nginx_->Plain("big.bin"), exact));
   GetOptions under;
   under.max_bytes = size - 1;
   std::string big = nginx_->Plain("big.bin");
@@ -203,7 +204,7 @@ TEST_F(HttpOracle, ByteCap) {
 TEST_F(HttpOracle, SinkErrorEndsTheTransfer) {
   Status s = Get(nginx_->Plain("big.bin"), {},
                  [](ByteSpan) -> Status { return Error(ErrorCode::kIo, "disk full"); });
-  ASSERT_FALSE(s.ok());
+  ASSERT_ERROR(s, ErrorCode::kIo);
   EXPECT_EQ(s.error().ToString(), "disk full");
 }
 
@@ -240,8 +241,7 @@ TEST(HttpConnect, RefusedNamesHostPort) {
   uint16_t port = test::FreePort();
   std::string url = fmt::format("http://127.0.0.1:{}/x", port);
   Status s = Get(url, {}, [](ByteSpan) { return Status{}; });
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
+  ASSERT_ERROR(s, ErrorCode::kUnavailable);
   EXPECT_EQ(
       s.error().ToString(),
       fmt::format("fetching '{}': cannot connect to 127.0.0.1:{}: Connection refused", url, port));
@@ -265,8 +265,7 @@ TEST(HttpConnect, SilentServerTimesOut) {
   Status s = Get(url, o, [](ByteSpan) { return Status{}; });
   auto took = std::chrono::steady_clock::now() - start;
   ::close(fd);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kTimeout);
+  ASSERT_ERROR(s, ErrorCode::kTimeout);
   EXPECT_EQ(s.error().ToString(),
             fmt::format("fetching '{}': 127.0.0.1:{}: no progress receiving for 300 ms", url,
                         ntohs(a.sin_port)));
@@ -327,27 +326,23 @@ TEST_F(HttpOracle, RunDeadlineCutsTheFetcherShort) {
 TEST_F(HttpOracle, TufFetcherStreamsOverHttp) {
   auto fetcher = tuf::MakeFetcher(fmt::format("http://127.0.0.1:{}", nginx_->plain_port));
   auto want = test::Sha256Sum(nginx_->big_path);
-  ASSERT_TRUE(want.ok());
+  ASSERT_OK(want);
   crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
   size_t pieces = 0;
-  ASSERT_TRUE(fetcher
-                  ->FetchTo("big.bin", 64 << 20,
-                            [&](ByteSpan p) {
-                              h.Update(p);
-                              ++pieces;
-                              return Status{};
-                            })
-                  .ok());
+  ASSERT_OK(fetcher->FetchTo("big.bin", 64 << 20, [&](ByteSpan p) {
+    h.Update(p);
+    ++pieces;
+    return Status{};
+  }));
   EXPECT_EQ(HexEncode(h.Final()), *want);
   EXPECT_GT(pieces, 1u);  // streamed, not one buffered piece
   auto small = fetcher->Fetch("small.txt", 100);
-  ASSERT_TRUE(small.ok()) << small.error().ToString();
+  ASSERT_OK(small);
   EXPECT_EQ(AsChars(*small), "hello over http\n");
   auto missing = fetcher->Fetch("none.json", 100);
-  ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(missing, ErrorCode::kNotFound);
   auto capped = fetcher->Fetch("small.txt", 15);
-  ASSERT_FALSE(capped.ok());
+  ASSERT_ERROR(capped, ErrorCode::kVerifyFailed);
   EXPECT_EQ(capped.error().ToString(),
             fmt::format("'http://127.0.0.1:{}/small.txt' is longer than the 15 bytes allowed",
                         nginx_->plain_port));

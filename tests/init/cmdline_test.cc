@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull::init {
 namespace {
 
@@ -10,14 +12,14 @@ const std::string kHash = "954172dfee9aaab2d90a0ab162ee6bc5a6a77ede951fad19f0f94
 // Splitting itself is the node codec's (tests/node/kernel_cmdline_test.cc).
 TEST(Cmdline, ReadsQuotedValues) {
   auto c = ParseCmdline("\tusrhash=\"" + kHash + "\" init=\"/sbin/my init\"\n");
-  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->usrhash[0], 0x95);
   EXPECT_EQ(c->init, "/sbin/my init");
 }
 
 TEST(Cmdline, ParsesOptionsAndDefaults) {
   auto c = ParseCmdline("BOOT_IMAGE=/x console=ttyS0 usrhash=" + kHash + " ro panic=-1\n");
-  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  ASSERT_OK(c);
   EXPECT_EQ(c->usrhash.size(), 32u);
   EXPECT_EQ(c->usrhash[0], 0x95);
   EXPECT_EQ(c->usrhash[31], 0x93);
@@ -27,7 +29,7 @@ TEST(Cmdline, ParsesOptionsAndDefaults) {
   EXPECT_TRUE(VerityOptions(c->verity).empty());
 
   c = ParseCmdline("usrhash=" + kHash + " hull.verity=restart hull.disk_timeout=5 init=/sbin/x");
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->verity, VerityPolicy::kRestart);
   EXPECT_EQ(VerityOptions(c->verity), std::vector<std::string>{"restart_on_corruption"});
   EXPECT_EQ(c->disk_timeout_s, 5);
@@ -36,14 +38,13 @@ TEST(Cmdline, ParsesOptionsAndDefaults) {
 
 TEST(Cmdline, LastValueWins) {
   auto c = ParseCmdline("usrhash=" + std::string(64, '0') + " usrhash=" + kHash);
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->usrhash[0], 0x95);
 }
 
 void ExpectError(const std::string& text, ErrorCode code, const std::string& msg) {
   auto c = ParseCmdline(text);
-  ASSERT_FALSE(c.ok()) << text;
-  EXPECT_EQ(c.error().code(), code) << text;
+  ASSERT_ERROR(c, code) << text;
   EXPECT_EQ(c.error().ToString(), msg) << text;
 }
 

@@ -4,6 +4,7 @@
 
 #include "base/hex.h"
 #include "gpt/types.h"
+#include "support/status_matchers.h"
 
 namespace hull::init {
 namespace {
@@ -43,7 +44,7 @@ TEST(Dps, FindsUsrVerityAndRootOnTheRightDisk) {
   Disk other{"/dev/vda", {}};
   other.table.partitions = {Part(1, "root-x86-64", "33333333-3333-4333-8333-333333333333")};
   auto f = FindPartitions({other, DpsDisk("/dev/vdb")}, Hash());
-  ASSERT_TRUE(f.ok()) << f.error().ToString();
+  ASSERT_OK(f);
   EXPECT_EQ(f->disk, "/dev/vdb");
   EXPECT_EQ(f->usr_dev, "/dev/vdb2");
   EXPECT_EQ(f->verity_dev, "/dev/vdb3");
@@ -52,16 +53,14 @@ TEST(Dps, FindsUsrVerityAndRootOnTheRightDisk) {
 
 void ExpectError(const std::vector<Disk>& disks, ErrorCode code, const std::string& msg) {
   auto f = FindPartitions(disks, Hash());
-  ASSERT_FALSE(f.ok());
-  EXPECT_EQ(f.error().code(), code);
+  ASSERT_ERROR(f, code);
   EXPECT_EQ(f.error().ToString(), msg);
 }
 
 TEST(Dps, Errors) {
   Bytes other = *HexDecode(std::string(64, '1'));
   auto f = FindPartitions({DpsDisk("/dev/vda")}, other);
-  ASSERT_FALSE(f.ok());
-  EXPECT_EQ(f.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(f, ErrorCode::kNotFound);
   EXPECT_EQ(f.error().ToString(),
             "no partition with UUID 11111111-1111-1111-1111-111111111111 (usr) and "
             "11111111-1111-1111-1111-111111111111 (usr-verity) on 1 disk(s)");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull::init {
 namespace {
 
@@ -28,15 +30,15 @@ TEST(Modules, Names) {
 
 TEST(Modules, LoadOrderDependenciesFirstOnce) {
   auto idx = ParseModules(kDep, kBuiltin);
-  ASSERT_TRUE(idx.ok()) << idx.error().ToString();
+  ASSERT_OK(idx);
   std::set<std::string> loaded;
   auto o = LoadOrder(*idx, "dm-verity", loaded);
-  ASSERT_TRUE(o.ok());
+  ASSERT_OK(o);
   EXPECT_EQ(*o, (std::vector<std::string>{
                     "kernel/drivers/md/dm-bufio.ko", "kernel/drivers/md/dm-mod.ko",
                     "kernel/lib/reed_solomon/reed_solomon.ko", "kernel/drivers/md/dm-verity.ko"}));
   o = LoadOrder(*idx, "dm_verity", loaded);
-  ASSERT_TRUE(o.ok());
+  ASSERT_OK(o);
   EXPECT_TRUE(o->empty());
   o = LoadOrder(*idx, "erofs", loaded);
   EXPECT_EQ(*o,
@@ -45,10 +47,10 @@ TEST(Modules, LoadOrderDependenciesFirstOnce) {
 
 TEST(Modules, BuiltinsAndPresence) {
   auto idx = ParseModules(kDep, kBuiltin);
-  ASSERT_TRUE(idx.ok());
+  ASSERT_OK(idx);
   std::set<std::string> loaded;
   auto o = LoadOrder(*idx, "ext4", loaded);
-  ASSERT_TRUE(o.ok());
+  ASSERT_OK(o);
   EXPECT_TRUE(o->empty());
   EXPECT_EQ(Find(*idx, "tpm_crb"), Presence::kBuiltin);
   EXPECT_EQ(Find(*idx, "dm-mod"), Presence::kModule);
@@ -57,21 +59,19 @@ TEST(Modules, BuiltinsAndPresence) {
 
 TEST(Modules, Errors) {
   auto idx = ParseModules(kDep, kBuiltin);
-  ASSERT_TRUE(idx.ok());
+  ASSERT_OK(idx);
   std::set<std::string> loaded;
   auto o = LoadOrder(*idx, "overlay", loaded);
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(o, ErrorCode::kNotFound);
   EXPECT_EQ(o.error().ToString(), "module overlay: not in modules.dep and not built in");
   o = LoadOrder(*idx, "c", loaded);
-  ASSERT_FALSE(o.ok());
+  ASSERT_ERROR(o, ErrorCode::kNotFound);
   EXPECT_EQ(o.error().ToString(), "module missing: not in modules.dep and not built in");
   o = LoadOrder(*idx, "a", loaded);
-  ASSERT_FALSE(o.ok());
-  EXPECT_EQ(o.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(o, ErrorCode::kCorrupt);
   EXPECT_EQ(o.error().ToString(), "module a: dependency chain deeper than 32");
   auto bad = ParseModules("kernel/x.ko kernel/y.ko\n", "");
-  ASSERT_FALSE(bad.ok());
+  ASSERT_ERROR(bad, ErrorCode::kCorrupt);
   EXPECT_EQ(bad.error().ToString(), "modules.dep line 1: no ':'");
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/hex.h"
+#include "support/status_matchers.h"
 
 namespace hull::init {
 namespace {
@@ -54,16 +55,15 @@ TEST(Tpm, PcrExtendCommandBytes) {
 }
 
 TEST(Tpm, Responses) {
-  EXPECT_TRUE(CheckResponse(*HexDecode("80020000000a00000000")).ok());
+  EXPECT_OK(CheckResponse(*HexDecode("80020000000a00000000")));
   auto s = CheckResponse(*HexDecode("80010000000a00000101"));
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kRefused);
+  ASSERT_ERROR(s, ErrorCode::kRefused);
   EXPECT_EQ(s.error().ToString(), "TPM2_PCR_Extend failed: response code 0x101");
   s = CheckResponse(*HexDecode("80020000000b00000000"));
-  ASSERT_FALSE(s.ok());
+  ASSERT_ERROR(s, ErrorCode::kCorrupt);
   EXPECT_EQ(s.error().ToString(), "TPM response: 10 bytes, size field says 11");
   s = CheckResponse(*HexDecode("8002"));
-  ASSERT_FALSE(s.ok());
+  ASSERT_ERROR(s, ErrorCode::kCorrupt);
   EXPECT_EQ(s.error().ToString(), "TPM response shorter than 10 bytes");
 }
 

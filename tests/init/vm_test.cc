@@ -22,6 +22,7 @@
 #include "gpt/gpt.h"
 #include "init/dps.h"
 #include "init/modules.h"
+#include "support/status_matchers.h"
 
 namespace hull::init {
 namespace {
@@ -46,7 +47,7 @@ std::string Kernel(std::string* release) {
 
 void Sh(const std::string& script) {
   auto r = hull::Run(Command{.argv = {"sh", "-euc", script}, .timeout = std::chrono::minutes(2)});
-  ASSERT_TRUE(r.ok()) << script << "\n" << r.error().ToString();
+  ASSERT_OK(r) << script;
 }
 
 Bytes DataPattern() {
@@ -137,7 +138,7 @@ class InitVm : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!HULL_INIT_STATIC) return;
     auto td = TempDir::Create("hull-init-vm");
-    ASSERT_TRUE(td.ok());
+    ASSERT_OK(td);
     dir_ = new TempDir(std::move(*td));
     const std::string d = dir_->path();
     BuildUsr(d);
@@ -160,13 +161,13 @@ class InitVm : public ::testing::Test {
     Sh("mkdir -p " + d + "/usr/lib/systemd " + d + "/usr/lib/hull " + d + "/usr/etc && cp " +
        HULL_INIT_GUEST_BIN + " " + d + "/usr/lib/systemd/systemd && echo hull-test > " + d +
        "/usr/etc/hostname");
-    ASSERT_TRUE(WriteFileAtomic(d + "/usr/lib/hull/data.bin", DataPattern()).ok());
+    ASSERT_OK(WriteFileAtomic(d + "/usr/lib/hull/data.bin", DataPattern()));
     Sh("mkfs.erofs --quiet -T 0 -U 6d0e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b --all-root " + d +
        "/usr.erofs " + d + "/usr");
     auto r = hull::Run(Command{.argv = {getenv("HULL_BIN"), "verity", "format", d + "/usr.erofs",
                                         d + "/usr.verity", "--salt", std::string(64, '5'), "--uuid",
                                         "0f0e0d0c-0b0a-4908-8706-050403020100", "--json"}});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK(r);
     root_hash_ = nlohmann::json::parse(r->out)["root_hash"];
   }
 
@@ -182,7 +183,7 @@ class InitVm : public ::testing::Test {
         << "  - {type: root, label: root, content: root.ext4}\n";
     auto r = hull::Run(Command{.argv = {getenv("HULL_BIN"), "disk", "create", d + "/layout.yaml",
                                         "--out", d + "/disk.raw"}});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK(r);
   }
 
   static void BuildInitrd(const std::string& d) {
@@ -191,15 +192,16 @@ class InitVm : public ::testing::Test {
     std::string mods = "/usr/lib/modules/" + release;
     auto dep = ReadFileText(mods + "/modules.dep");
     auto builtin = ReadFileText(mods + "/modules.builtin");
-    ASSERT_TRUE(dep.ok() && builtin.ok());
+    ASSERT_OK(dep);
+    ASSERT_OK(builtin);
     auto idx = ParseModules(*dep, *builtin);
-    ASSERT_TRUE(idx.ok());
+    ASSERT_OK(idx);
     std::set<std::string> loaded;
     std::vector<std::string> files;
     for (const char* m :
          {"virtio_pci", "virtio_blk", "dm_verity", "erofs", "ext4", "overlay", "sha256_ssse3"}) {
       auto o = LoadOrder(*idx, m, loaded);
-      ASSERT_TRUE(o.ok()) << o.error().ToString();
+      ASSERT_OK(o);
       files.insert(files.end(), o->begin(), o->end());
     }
     std::string staged = d + "/initrd/usr/lib/modules/" + release;
@@ -213,8 +215,8 @@ class InitVm : public ::testing::Test {
       newdep += line + "\n";
     }
     Sh(script);
-    ASSERT_TRUE(WriteFileAtomic(staged + "/modules.dep", newdep).ok());
-    ASSERT_TRUE(WriteFileAtomic(staged + "/modules.builtin", *builtin).ok());
+    ASSERT_OK(WriteFileAtomic(staged + "/modules.dep", newdep));
+    ASSERT_OK(WriteFileAtomic(staged + "/modules.builtin", *builtin));
     Sh("cd " + d + "/initrd && find . | cpio -o -H newc -R 0:0 --quiet > " + d + "/initrd.cpio");
   }
 
@@ -270,7 +272,7 @@ uint64_t MakeCorruptDisk(const std::string& d) {
   static uint64_t in_usr = 0;
   if (in_usr) return in_usr;
   auto img = ReadFileBytes(d + "/usr.erofs");
-  EXPECT_TRUE(img.ok());
+  EXPECT_OK(img);
   if (!img.ok()) return 0;
   Bytes pat = DataPattern();
   auto it = std::search(img->begin(), img->end(), pat.begin(), pat.begin() + 4096);
@@ -279,17 +281,17 @@ uint64_t MakeCorruptDisk(const std::string& d) {
   if (it == img->end()) return 0;
   uint64_t pos = uint64_t(it - img->begin()) + 300000;
   auto table = gpt::ReadFile(d + "/disk.raw");
-  EXPECT_TRUE(table.ok());
+  EXPECT_OK(table);
   if (!table.ok()) return 0;
   uint64_t off = table->partitions[0].first_lba * table->sector_size + pos;
   Sh("cp --sparse=always " + d + "/disk.raw " + d + "/bad.raw");
   auto f = File::OpenReadWrite(d + "/bad.raw");
-  EXPECT_TRUE(f.ok());
+  EXPECT_OK(f);
   if (!f.ok()) return 0;
   uint8_t b[1];
-  EXPECT_TRUE(f->ReadAt(off, b).ok());
+  EXPECT_OK(f->ReadAt(off, b));
   b[0] ^= 0x01;
-  EXPECT_TRUE(f->WriteAt(off, b).ok());
+  EXPECT_OK(f->WriteAt(off, b));
   in_usr = pos;
   return in_usr;
 }

@@ -46,8 +46,8 @@ partitions:
   - {type: usr, label: usr_202611.24.0, uuid: $usr_uuid, content: usr.erofs, attributes: [read-only]}
   - {type: usr-verity, label: usr_202611.24.0_verity, uuid: $ver_uuid, content: usr.verity, attributes: [read-only]}
   - {type: usr-verity-sig, label: usr_202611.24.0_verity_sig, content: usr.sig, attributes: [read-only]}
-  - {type: usr, label: usr_empty, size: 8MiB}
-  - {type: usr-verity, label: usr_empty_verity, size: 1MiB}
+  - {type: usr, label: _empty, size: 8MiB}
+  - {type: usr-verity, label: _empty, size: 1MiB}
   - {type: root, label: root, size: 8MiB}
 YAML
 "$hull" disk create layout.yaml --out disk.raw >/dev/null
@@ -61,7 +61,7 @@ r = json.load(open("good.json")); root = sys.argv[1]
 assert r["verdict"] == "good", r["checks"]
 slots = [s for s in r["slots"] if not s["empty"]]
 assert len(slots) == 1 and slots[0]["root_hash"] == root and slots[0]["signed_root_hash"] == root
-assert [s["label"] for s in r["slots"] if s["empty"]] == ["usr_empty"]
+assert [s["label"] for s in r["slots"] if s["empty"]] == ["_empty"]
 assert len(r["ukis"]) == 1
 u = r["ukis"][0]
 assert u["usrhash"] == root and u["version"] == "202611.24.0" and u["uname"] == "6.1.0-test", u

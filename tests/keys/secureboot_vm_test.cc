@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "support/debian_boot_files.h"
+#include "support/status_matchers.h"
 
 namespace hull {
 namespace {
@@ -24,15 +25,15 @@ class SecureBootVm : public ::testing::Test {
     dir_ = std::make_unique<TempDir>(std::move(TempDir::Create("sb-vm").value()));
     Must({hull_, "keys", "init", P("keys")});
     Must({hull_, "keys", "ovmf-vars", P("keys"), "--out", P("vars.fd")});
-    ASSERT_TRUE(WriteFileAtomic(P("initrd"), "not a cpio: the kernel panics after starting").ok());
-    ASSERT_TRUE(WriteFileAtomic(P("os-release"), "ID=hull\n").ok());
+    ASSERT_OK(WriteFileAtomic(P("initrd"), "not a cpio: the kernel panics after starting"));
+    ASSERT_OK(WriteFileAtomic(P("os-release"), "ID=hull\n"));
     Must({hull_, "uki", "build", "--linux", kernel_, "--initrd", P("initrd"), "--cmdline",
           "console=ttyS0 panic=-1", "--os-release", P("os-release"), "--out", P("uki.efi")});
   }
   std::string P(const std::string& n) const { return dir_->path() + "/" + n; }
   void Must(std::vector<std::string> argv) {
     auto r = hull::Run(Command{.argv = std::move(argv)});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK(r);
   }
   // Boots an ESP holding `files` (source, ESP path; directories made first)
   // with the variable store `vars`; returns the serial console output.
@@ -74,7 +75,7 @@ class SecureBootVm : public ::testing::Test {
     // A refused image leaves the firmware waiting in its boot menu: the
     // timeout ends that run, and the console log is what counts.
     if (!r.ok()) {
-      EXPECT_EQ(r.error().code(), ErrorCode::kTimeout) << r.error().ToString();
+      EXPECT_ERROR(r, ErrorCode::kTimeout);
     }
     auto text = ReadFileText(log);
     return text.ok() ? *text : "";
@@ -117,7 +118,7 @@ TEST_F(SecureBootVm, SystemdBootEnrolsAuthFilesInSetupMode) {
         P("keys/db.crt"), "--out", P("sdboot.efi")});
   Must({hull_, "sign", P("uki.efi"), "--key", P("keys/db.key"), "--cert", P("keys/db.crt"), "--out",
         P("good.efi")});
-  ASSERT_TRUE(WriteFileAtomic(P("loader.conf"), "timeout 0\nsecure-boot-enroll force\n").ok());
+  ASSERT_OK(WriteFileAtomic(P("loader.conf"), "timeout 0\nsecure-boot-enroll force\n"));
   std::string vars = P("setup-mode.fd");
   std::filesystem::copy_file("/usr/share/OVMF/OVMF_VARS_4M.fd", vars);
   std::vector<std::pair<std::string, std::string>> files = {

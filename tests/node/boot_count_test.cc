@@ -6,31 +6,33 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull::node {
 namespace {
 
 TEST(EntryName, ParsesCounters) {
   auto a = ParseEntryName("hull_202611.24.0+3.efi");
-  ASSERT_TRUE(a.ok());
+  ASSERT_OK(a);
   EXPECT_EQ(a->stem, "hull_202611.24.0");
   EXPECT_EQ(a->left, 3u);
   EXPECT_FALSE(a->done.has_value());
   EXPECT_EQ(a->state(), EntryState::kIndeterminate);
 
   auto b = ParseEntryName("hull_1+0-3.efi");
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   EXPECT_EQ(b->left, 0u);
   EXPECT_EQ(b->done, 3u);
   EXPECT_EQ(b->state(), EntryState::kBad);
   EXPECT_EQ(b->ToString(), "hull_1+0-3.efi");
 
   auto c = ParseEntryName("hull_1.efi");
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->state(), EntryState::kGood);
   EXPECT_EQ(c->ToString(), "hull_1.efi");
 
   auto d = ParseEntryName("HULL_1+2-1.EFI");  // FAT is case-insensitive
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   EXPECT_EQ(d->left, 2u);
   EXPECT_EQ(d->done, 1u);
   EXPECT_EQ(d->ToString(), "HULL_1+2-1.EFI");
@@ -40,7 +42,7 @@ TEST(EntryName, MalformedCounterStaysInTheName) {
   for (const char* name :
        {"a+.efi", "a+x.efi", "a+1-.efi", "a+1-x.efi", "a+-1.efi", "a+99999999999.efi"}) {
     auto e = ParseEntryName(name);
-    ASSERT_TRUE(e.ok()) << name;
+    ASSERT_OK(e) << name;
     EXPECT_FALSE(e->left.has_value()) << name;
     EXPECT_EQ(e->state(), EntryState::kGood) << name;
     EXPECT_EQ(e->ToString(), name);
@@ -49,11 +51,10 @@ TEST(EntryName, MalformedCounterStaysInTheName) {
 
 TEST(EntryName, Errors) {
   auto a = ParseEntryName("hull_1+3.conf");
-  ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(a, ErrorCode::kInvalidArgument);
   EXPECT_EQ(a.error().message(), "boot entry 'hull_1+3.conf' does not end in '.efi'");
   auto b = ParseEntryName("+3.efi");
-  ASSERT_FALSE(b.ok());
+  ASSERT_ERROR(b, ErrorCode::kInvalidArgument);
   EXPECT_EQ(b.error().message(), "boot entry '+3.efi' has an empty name");
 }
 

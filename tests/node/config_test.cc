@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
+
 namespace hull::node {
 namespace {
 
@@ -15,7 +17,7 @@ TEST(UpdateConfig, RoundTripsThroughJson) {
   c.health_units = {"containerd.service", "kubelet.service"};
   c.event_console = "/dev/ttyS0";
   auto back = ParseConfig(ToJson(c).dump(), "u.json");
-  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  ASSERT_OK(back);
   EXPECT_EQ(back->repository, c.repository);
   EXPECT_EQ(back->trusted_root, kFactoryRoot);
   EXPECT_EQ(back->channel, "beta");
@@ -27,7 +29,7 @@ TEST(UpdateConfig, RoundTripsThroughJson) {
 
 TEST(UpdateConfig, EmptyObjectTakesDefaults) {
   auto c = ParseConfig("{}", "u.json");
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_TRUE(c->automatic);
   EXPECT_EQ(c->boot_tries, 3u);
   EXPECT_EQ(c->health_units, std::vector<std::string>{"containerd.service"});
@@ -36,8 +38,7 @@ TEST(UpdateConfig, EmptyObjectTakesDefaults) {
 TEST(UpdateConfig, RefusesWhatItDoesNotKnow) {
   auto expect = [](const char* text, const char* message) {
     auto c = ParseConfig(text, "u.json");
-    ASSERT_FALSE(c.ok()) << text;
-    EXPECT_EQ(c.error().code(), ErrorCode::kInvalidArgument);
+    ASSERT_ERROR(c, ErrorCode::kInvalidArgument) << text;
     EXPECT_EQ(c.error().message(), message) << text;
   };
   expect("[]", "u.json: not a JSON object");

@@ -11,6 +11,8 @@
 
 #include <string>
 
+#include "support/status_matchers.h"
+
 namespace hull::node {
 namespace {
 
@@ -21,7 +23,7 @@ std::string Str(const Bytes& b, size_t off, size_t max) {
 
 TEST(Dm, Header) {
   auto b = DmHeader("usr", "HULL-VERITY-usr-95", 0);
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   ASSERT_EQ(b->size(), kDmBufferSize);
   EXPECT_EQ(LoadLe32(b->data() + 0), 4u);  // version major
   EXPECT_EQ(LoadLe32(b->data() + 4), 0u);  // minor: any kernel 4.x accepts 0
@@ -35,7 +37,7 @@ TEST(Dm, Header) {
 TEST(Dm, TableLoad) {
   std::string params = "1 /dev/vda2 /dev/vda3 4096 4096 10 1 sha256 ab -";  // 48 bytes
   auto b = DmTableLoad("usr", 1 /* DM_READONLY_FLAG */, 80, "verity", params);
-  ASSERT_TRUE(b.ok());
+  ASSERT_OK(b);
   EXPECT_EQ(LoadLe32(b->data() + 20), 1u);  // target_count
   EXPECT_EQ(LoadLe32(b->data() + 28), 1u);  // flags
   const size_t t = 312;
@@ -49,15 +51,14 @@ TEST(Dm, TableLoad) {
 
 TEST(Dm, Errors) {
   auto e = DmHeader(std::string(128, 'a'), "", 0);
-  ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(e, ErrorCode::kInvalidArgument);
   EXPECT_EQ(e.error().ToString(),
             "device-mapper name '" + std::string(128, 'a') + "': 1..127 bytes");
   e = DmTableLoad("usr", 0, 8, "a-very-long-target", "x");
-  ASSERT_FALSE(e.ok());
+  ASSERT_ERROR(e, ErrorCode::kInvalidArgument);
   EXPECT_EQ(e.error().ToString(), "target type 'a-very-long-target': 1..15 bytes");
   e = DmTableLoad("usr", 0, 8, "verity", std::string(20000, 'x'));
-  ASSERT_FALSE(e.ok());
+  ASSERT_ERROR(e, ErrorCode::kInvalidArgument);
   EXPECT_EQ(e.error().ToString(), "table of 20000 bytes does not fit the 16384-byte buffer");
 }
 
@@ -71,9 +72,9 @@ TEST(Dm, DecodeHugeDev) {
   Bytes answer(312, 0);
   StoreLe64(answer.data() + 40, enc);
   auto d = DmDevFromAnswer(answer);
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   EXPECT_EQ(d->minor, 300u);
-  EXPECT_FALSE(DmDevFromAnswer(Bytes(100)).ok());
+  EXPECT_ERROR(DmDevFromAnswer(Bytes(100)), ErrorCode::kCorrupt);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "release/publish.h"
 #include "slot/fixture.h"
 #include "slot/update.h"
+#include "support/status_matchers.h"
 #include "tuf/fetcher.h"
 #include "verity/published.h"
 
@@ -39,37 +40,37 @@ class ReleaseTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto t0 = std::chrono::steady_clock::now();
     auto in = Inputs::Create();
-    ASSERT_TRUE(in.ok()) << in.error().ToString();
+    ASSERT_OK(in);
     inputs_ = std::move(*in).release();
     for (const char* v : {kV0, kV1, kV2}) {
       auto r = inputs_->MakeRelease(v, 1024, /*real_kernel=*/true, "shared content");
-      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      ASSERT_OK(r);
       releases_.push_back(*r);
     }
     for (int i : {0, 1}) {
       auto d = inputs_->MakeDisk(releases_[size_t(i)], fmt::format("base{}", i));
-      ASSERT_TRUE(d.ok()) << d.error().ToString();
+      ASSERT_OK(d);
       disks_.push_back(*d);
     }
     repo_ = inputs_->dir() + "/repo";
     keydir_ = inputs_->dir() + "/keys";
     auto keys = tuf::RoleKeySet::Load(keydir_, true);
-    ASSERT_TRUE(keys.ok()) << keys.error().ToString();
-    ASSERT_TRUE(tuf::Repository::Init(repo_, *keys).ok());
+    ASSERT_OK(keys);
+    ASSERT_OK(tuf::Repository::Init(repo_, *keys));
     release::PublishOptions o;
     o.deltas = 1;  // the newest release has a delta from the previous one only
     o.delta_level = 3;
     o.chunk_level = 3;
     for (int i : {0, 1}) {
       auto r = release::PublishRelease(repo_, *keys, releases_[size_t(i)].dir, o);
-      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      ASSERT_OK(r);
     }
     // The newest through the CLI, at a 50% staged rollout.
     auto out =
         hull::Run(Command{.argv = {getenv("HULL_BIN"), "release", "add", repo_, releases_[2].dir,
                                    "--keys", keydir_, "--deltas", "1", "--delta-level", "3",
                                    "--chunk-level", "3", "--rollout", "50", "--json"}});
-    ASSERT_TRUE(out.ok()) << out.error().ToString();
+    ASSERT_OK(out);
     publish_json_ = nlohmann::json::parse(out->out);
     for (const auto& step : publish_json_["steps"])
       std::printf("publish %s: %.3f s, %llu bytes\n", step["step"].get<std::string>().c_str(),
@@ -87,7 +88,7 @@ class ReleaseTest : public ::testing::Test {
         hull::Run(Command{.argv = {"python3", "-c",
                                    "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
                                    "print(s.getsockname()[1])"}});
-    ASSERT_TRUE(port_out.ok());
+    ASSERT_OK(port_out);
     port_ = std::stoi(port_out->out);
     std::string conf = fmt::format(
         "user root;\nworker_processes 1;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\n"
@@ -98,9 +99,9 @@ class ReleaseTest : public ::testing::Test {
         "  server {{ listen 127.0.0.1:{1}; root {2};\n"
         "    location /slow/ {{ alias {2}/; limit_rate 512; }} }} }}\n",
         d, port_, repo_);
-    ASSERT_TRUE(WriteFileAtomic(d + "/nginx.conf", conf).ok());
+    ASSERT_OK(WriteFileAtomic(d + "/nginx.conf", conf));
     auto started = hull::Run(Command{.argv = {"nginx", "-p", d, "-c", d + "/nginx.conf"}});
-    ASSERT_TRUE(started.ok()) << started.error().ToString();
+    ASSERT_OK(started);
     nginx_conf_ = d + "/nginx.conf";
     auto fetcher = tuf::MakeFetcher(Base());
     for (int i = 0; i < 100; ++i) {
@@ -122,17 +123,22 @@ class ReleaseTest : public ::testing::Test {
 
   std::string Fresh(int from, const std::string& name) {
     std::string path = inputs_->dir() + "/" + name + ".raw";
-    EXPECT_TRUE(testing::CopyImage(disks_[size_t(from)], path).ok());
+    EXPECT_OK(testing::CopyImage(disks_[size_t(from)], path));
     return path;
   }
 
+  // Within kV2's 50% rollout: a node without a machine id is in none.
+  static ApplyFilters InRollout() {
+    ApplyFilters f;
+    f.machine_id = MachineId(true);
+    return f;
+  }
+
   static Result<ApplyResult> Apply(const std::string& image, const ApplyFilters& f) {
-    HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(repo_ + "/1.root.json"));
-    HULL_ASSIGN_OR_RETURN(auto client, tuf::Client::Create(tuf::MakeFetcher(Base()), root, ""));
-    HULL_ASSIGN_OR_RETURN(auto o, OpenDisk(image, true));
+    HULL_ASSIGN_OR_RETURN(auto node, testing::OpenUpdatingNode(repo_, Base(), image));
     InstallOptions io;
     io.verity_cert = &inputs_->verity_cert();
-    return ApplyUpdate(client, *o.disk, *o.esp, f, io);
+    return node.Apply(f, io);
   }
 
   static std::string StoredTarget(const std::string& suffix) {
@@ -153,7 +159,7 @@ class ReleaseTest : public ::testing::Test {
     std::vector<std::string> argv = {"python3", "-c", script, version};
     argv.insert(argv.end(), ids.begin(), ids.end());
     auto out = hull::Run(Command{.argv = argv});
-    EXPECT_TRUE(out.ok());
+    EXPECT_OK(out);
     std::vector<uint32_t> b;
     std::istringstream in(out.ok() ? out->out : "");
     for (uint32_t x; in >> x;) b.push_back(x);
@@ -186,7 +192,7 @@ nlohmann::json ReleaseTest::publish_json_;
 
 TEST_F(ReleaseTest, PublishListsDeltasChunkIndexAndVerityParameters) {
   auto t = tuf::Repository::ReadTargets(repo_);
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   const std::string stem = std::string("hull-immutable-amd64-") + kV2;
   for (const char* s : {".usr.erofs", ".usr.verity", ".usr.verity-sig", ".uki.efi", ".usr.cidx",
                         ".usr.from-202612.01.0.zst", ".uki.from-202612.01.0.zst"})
@@ -203,25 +209,25 @@ TEST_F(ReleaseTest, PublishListsDeltasChunkIndexAndVerityParameters) {
   EXPECT_TRUE(fs::is_directory(repo_ + "/chunks"));
   // Publishing the same version again is refused.
   auto keys = tuf::RoleKeySet::Load(keydir_, false);
-  ASSERT_TRUE(keys.ok());
+  ASSERT_OK(keys);
   auto dup = release::PublishRelease(repo_, *keys, releases_[2].dir, {});
-  ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_ERROR(dup, ErrorCode::kAlreadyExists);
 }
 
 TEST_F(ReleaseTest, VerityRecomputedFromTheUsrImageMatchesThePublishedTree) {
   auto t = tuf::Repository::ReadTargets(repo_);
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   const auto& custom =
       t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity").custom;
   ASSERT_TRUE(custom.contains("verity"));
   std::string out = inputs_->dir() + "/recomputed.verity";
   Status st = verity::RecomputeHashFile(custom["verity"], releases_[2].dir + "/usr.erofs", out);
-  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  ASSERT_OK(st);
   auto got = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out);
   auto want =
       crypto::DigestFile(crypto::DigestAlgorithm::kSha256, releases_[2].dir + "/usr.verity");
-  ASSERT_TRUE(got.ok() && want.ok());
+  ASSERT_OK(got);
+  ASSERT_OK(want);
   EXPECT_EQ(HexEncode(*got), HexEncode(*want));
   EXPECT_EQ(HexEncode(*want),
             t->targets.at(std::string("hull-immutable-amd64-") + kV2 + ".usr.verity")
@@ -229,7 +235,7 @@ TEST_F(ReleaseTest, VerityRecomputedFromTheUsrImageMatchesThePublishedTree) {
   // Another salt gives another tree (the parameters are what decides it).
   nlohmann::json other = custom["verity"];
   other["salt"] = std::string(64, '0');
-  ASSERT_TRUE(verity::RecomputeHashFile(other, releases_[2].dir + "/usr.erofs", out).ok());
+  ASSERT_OK(verity::RecomputeHashFile(other, releases_[2].dir + "/usr.erofs", out));
   EXPECT_NE(HexEncode(*crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out)),
             HexEncode(*want));
 }
@@ -248,7 +254,7 @@ TEST_F(ReleaseTest, RolloutBucketMatchesPythonAndHoldsBackTheRelease) {
   ApplyFilters f;
   f.machine_id = held;
   auto r = Apply(image, f);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(r->up_to_date);
   EXPECT_EQ(r->version, kV1);
   ASSERT_EQ(r->held_back.size(), 1u);
@@ -261,15 +267,14 @@ TEST_F(ReleaseTest, SkippedVersionIsNeverChosen) {
   ApplyFilters f;
   f.skip_versions = {kV2};
   auto r = Apply(image, f);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(r->up_to_date);
   EXPECT_EQ(r->version, kV1);
   ASSERT_EQ(r->held_back.size(), 1u);
   EXPECT_EQ(r->held_back[0], std::string(kV2) + ": recorded as bad on this node (skipped)");
   f.skip_versions = {kV1, kV2, kV0};
   auto none = Apply(image, f);
-  ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+  ASSERT_ERROR(none, ErrorCode::kNotFound);
 }
 
 TEST_F(ReleaseTest, NodeAheadOfItsChannelIsNeverDowngraded) {
@@ -278,20 +283,16 @@ TEST_F(ReleaseTest, NodeAheadOfItsChannelIsNeverDowngraded) {
   // written, since the older entry would sort below the running one.
   const std::string repo = inputs_->dir() + "/older-repo";
   auto keys = tuf::RoleKeySet::Load(keydir_, false);
-  ASSERT_TRUE(keys.ok());
-  ASSERT_TRUE(tuf::Repository::Init(repo, *keys).ok());
-  ASSERT_TRUE(release::PublishRelease(repo, *keys, releases_[0].dir, {}).ok());
+  ASSERT_OK(keys);
+  ASSERT_OK(tuf::Repository::Init(repo, *keys));
+  ASSERT_OK(release::PublishRelease(repo, *keys, releases_[0].dir, {}));
   std::string image = Fresh(1, "ahead");
   auto before = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, image);
-  ASSERT_TRUE(before.ok());
-  Bytes root = *ReadFileBytes(repo + "/1.root.json");
-  auto client = tuf::Client::Create(tuf::MakeFetcher(repo), root, "");
-  ASSERT_TRUE(client.ok()) << client.error().ToString();
+  ASSERT_OK(before);
   {
-    auto o = OpenDisk(image, true);
-    ASSERT_TRUE(o.ok());
-    auto r = ApplyUpdate(*client, *o->disk, *o->esp, {});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK_AND_ASSIGN(auto node, testing::OpenUpdatingNode(repo, repo, image));
+    auto r = node.Apply();
+    ASSERT_OK(r);
     EXPECT_TRUE(r->ahead_of_channel);
     EXPECT_FALSE(r->up_to_date);
     EXPECT_EQ(r->version, kV0);
@@ -306,7 +307,7 @@ TEST_F(ReleaseTest, DiskRunningThePreviousReleaseUsesTheDelta) {
   f.machine_id = MachineId(true);
   ASSERT_FALSE(f.machine_id.empty());
   auto r = Apply(image, f);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->version, kV2);
   EXPECT_TRUE(r->held_back.empty());
   EXPECT_EQ(r->pieces["usr"].method, std::string("delta from ") + kV1);
@@ -320,20 +321,20 @@ TEST_F(ReleaseTest, DiskRunningThePreviousReleaseUsesTheDelta) {
               (unsigned long long)r->pieces["usr"].downloaded,
               (unsigned long long)r->pieces["usr"].full_size, (unsigned long long)r->peak_rss);
   auto o = OpenDisk(image, false);
-  ASSERT_TRUE(o.ok());
+  ASSERT_OK(o);
   auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
-  ASSERT_TRUE(def.ok()) << def.error().ToString();
+  ASSERT_OK(def);
   EXPECT_EQ(*def, std::string("hull_") + kV2 + "+3.efi");
   // The UKI on the ESP is byte for byte the published one.
   auto uki = o->esp->Read(*def, kMaxUkiBytes);
-  ASSERT_TRUE(uki.ok());
+  ASSERT_OK(uki);
   EXPECT_TRUE(*uki == *ReadFileBytes(releases_[2].dir + "/uki.efi"));
 }
 
 TEST_F(ReleaseTest, DiskRunningAnOlderReleaseAssemblesFromChunks) {
   std::string image = Fresh(0, "chunks");
-  auto r = Apply(image, {});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  auto r = Apply(image, InRollout());
+  ASSERT_OK(r);
   EXPECT_EQ(r->version, kV2);
   const std::string& m = r->pieces["usr"].method;
   EXPECT_TRUE(m.starts_with("chunks: 1 of ")) << m;
@@ -344,9 +345,9 @@ TEST_F(ReleaseTest, DiskRunningAnOlderReleaseAssemblesFromChunks) {
               (unsigned long long)r->pieces["usr"].downloaded,
               (unsigned long long)r->pieces["usr"].full_size);
   auto o = OpenDisk(image, false);
-  ASSERT_TRUE(o.ok());
+  ASSERT_OK(o);
   auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
-  ASSERT_TRUE(def.ok()) << def.error().ToString();
+  ASSERT_OK(def);
   EXPECT_EQ(*def, std::string("hull_") + kV2 + "+3.efi");
 }
 
@@ -357,19 +358,19 @@ TEST_F(ReleaseTest, DeltaThatDoesNotReproduceTheTargetFallsBackToChunks) {
   std::string image = Fresh(1, "drifted");
   {
     auto o = OpenDisk(image, true);
-    ASSERT_TRUE(o.ok());
+    ASSERT_OK(o);
     auto st = ReadDiskState(*o->disk, *o->esp);
-    ASSERT_TRUE(st.ok());
+    ASSERT_OK(st);
     const Slot& a = st->slots[0];
     uint64_t off = a.Offset(a.usr) + 512 * 1024;
     Bytes b(1);
-    ASSERT_TRUE(o->disk->ReadAt(off, b).ok());
+    ASSERT_OK(o->disk->ReadAt(off, b));
     b[0] ^= 0xff;
-    ASSERT_TRUE(o->disk->WriteAt(off, b).ok());
-    ASSERT_TRUE(o->disk->Sync().ok());
+    ASSERT_OK(o->disk->WriteAt(off, b));
+    ASSERT_OK(o->disk->Sync());
   }
-  auto r = Apply(image, {});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  auto r = Apply(image, InRollout());
+  ASSERT_OK(r);
   const PieceMethod& usr = r->pieces["usr"];
   // The chunk that differs between the releases, plus the damaged one (a
   // clean node fetches one: DiskRunningAnOlderReleaseAssemblesFromChunks).
@@ -386,13 +387,12 @@ TEST_F(ReleaseTest, TamperedDeltaIsRefusedAndTheDiskIsUnchanged) {
   Bytes good = *ReadFileBytes(stored);
   Bytes bad = good;
   bad[bad.size() / 2] ^= 1;
-  ASSERT_TRUE(WriteFileAtomic(stored, bad).ok());
+  ASSERT_OK(WriteFileAtomic(stored, bad));
   std::string image = Fresh(1, "tampered");
   Bytes before = *ReadFileBytes(image);
-  auto r = Apply(image, {});
-  ASSERT_TRUE(WriteFileAtomic(stored, good).ok());
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kVerifyFailed);
+  auto r = Apply(image, InRollout());
+  ASSERT_OK(WriteFileAtomic(stored, good));
+  ASSERT_ERROR(r, ErrorCode::kVerifyFailed);
   EXPECT_NE(r.error().ToString().find("downloading " + name), std::string::npos)
       << r.error().ToString();
   EXPECT_NE(r.error().ToString().find("target " + name + " does not match its sha256 hash"),
@@ -405,8 +405,9 @@ TEST_F(ReleaseTest, CliPrintsMethodsAndRatio) {
   std::string image = Fresh(1, "cli");
   auto out = hull::RunAllowFailure(
       Command{.argv = {getenv("HULL_BIN"), "update", "apply", "--repo", Base(), "--trusted-root",
-                       repo_ + "/1.root.json", "--disk", image, "--machine-id", "", "--json"}});
-  ASSERT_TRUE(out.ok());
+                       repo_ + "/1.root.json", "--disk", image, "--machine-id", MachineId(true),
+                       "--json"}});
+  ASSERT_OK(out);
   ASSERT_EQ(out->exit_code, 0) << out->err;
   auto j = nlohmann::json::parse(out->out);
   EXPECT_EQ(j["version"], kV2);
@@ -450,18 +451,18 @@ TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
   const std::string repo = inputs_->dir() + "/repo-cli", keys = inputs_->dir() + "/keys-cli";
   const char* hull_bin = getenv("HULL_BIN");
   auto init = hull::Run(Command{.argv = {hull_bin, "release", "init", repo, "--keys", keys}});
-  ASSERT_TRUE(init.ok()) << init.error().ToString();
+  ASSERT_OK(init);
   const std::string build_dir = inputs_->dir() + "/build-out";
   fs::create_directories(build_dir);
-  ASSERT_TRUE(testing::CopyImage(disks_[1], build_dir + "/disk.raw").ok());
+  ASSERT_OK(testing::CopyImage(disks_[1], build_dir + "/disk.raw"));
   for (const std::string& source : {disks_[0], build_dir}) {
     auto add = hull::Run(Command{.argv = {hull_bin, "release", "add", repo, source, "--keys", keys,
                                           "--delta-level", "3", "--chunk-level", "3"}});
-    ASSERT_TRUE(add.ok()) << add.error().ToString();
+    ASSERT_OK(add);
     EXPECT_NE(add->out.find("Chunks: "), std::string::npos) << add->out;
   }
   auto t = tuf::Repository::ReadTargets(repo);
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   EXPECT_EQ(
       t->targets.at(std::string("hull-immutable-amd64-") + kV0 + ".usr.erofs").custom["root_hash"],
       releases_[0].root_hash);
@@ -475,7 +476,7 @@ TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
   auto wrong =
       hull::RunAllowFailure(Command{.argv = {hull_bin, "release", "add", repo, releases_[2].dir,
                                              "--keys", keys, "--version", "202701.01.0"}});
-  ASSERT_TRUE(wrong.ok());
+  ASSERT_OK(wrong);
   EXPECT_EQ(wrong->exit_code, 2);
   EXPECT_NE(wrong->err.find("--version 202701.01.0 but the payload is 202612.08.0"),
             std::string::npos)
@@ -485,7 +486,7 @@ TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
             0u);
   auto bad = hull::RunAllowFailure(
       Command{.argv = {hull_bin, "release", "add", repo, inputs_->dir(), "--keys", keys}});
-  ASSERT_TRUE(bad.ok());
+  ASSERT_OK(bad);
   EXPECT_EQ(bad->exit_code, 2);
   EXPECT_NE(bad->err.find("holds neither payload.json nor disk.raw"), std::string::npos)
       << bad->err;
@@ -494,7 +495,7 @@ TEST_F(ReleaseTest, CliPublishesFromDiskImagesAndBuildDirectories) {
   auto out = hull::RunAllowFailure(
       Command{.argv = {hull_bin, "update", "apply", "--repo", "file://" + repo, "--trusted-root",
                        repo + "/1.root.json", "--disk", image, "--machine-id", ""}});
-  ASSERT_TRUE(out.ok());
+  ASSERT_OK(out);
   ASSERT_EQ(out->exit_code, 0) << out->err;
   EXPECT_NE(out->out.find(std::string("usr       delta from ") + kV0), std::string::npos)
       << out->out;

@@ -311,6 +311,31 @@ TEST_F(TrustTest, PiecesAreVerifiedAgainstTheDeclaredCertificateAfterDownload) {
   EXPECT_TRUE(*ReadFileBytes(image) == *before);
 }
 
+// The agent remembers a refused release (ApplyRelease's `refused`): an
+// untrusted signer is the release's own, so it is flagged, before download.
+TEST_F(TrustTest, UntrustedSignerIsFlaggedAsTheReleasesOwn) {
+  const std::string repo = Repo("repo-flag", {kV3});
+  const std::string image = Fresh("flag");
+  auto root = ReadFileBytes(repo + "/1.root.json");
+  ASSERT_OK(root);
+  std::vector<std::string> fetched;
+  auto client =
+      tuf::Client::Create(std::make_unique<Recording>(tuf::MakeFetcher(repo), &fetched), *root, "");
+  ASSERT_OK(client);
+  ASSERT_OK(client->Refresh());
+  auto releases = SlotReleases(client->targets());
+  ASSERT_EQ(releases.size(), 1u);
+  auto o = OpenDisk(image, true);
+  ASSERT_OK(o);
+  InstallOptions io;
+  io.trust = trust_ab_;
+  bool refused = false;
+  auto r = ApplyRelease(*client, *o->disk, *o->esp, releases[0], io, &refused);
+  ASSERT_ERROR(r, ErrorCode::kRefused);
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(PayloadFetches(fetched), std::vector<std::string>{});
+}
+
 // `hull update apply --trust DIR`: the same refusal from the CLI, exit 1.
 TEST_F(TrustTest, CliTrustOptionRefusesBeforeDownload) {
   const std::string image = Fresh("cli");

@@ -18,6 +18,7 @@
 #include "rootfs/sbom.h"
 #include "rootfs/selinux.h"
 #include "rootfs/shape.h"
+#include "support/status_matchers.h"
 
 namespace hull::rootfs {
 namespace {
@@ -30,7 +31,7 @@ constexpr int64_t kEpoch = 1795564800;
 
 void Sh(const std::string& script, const std::string& cwd = "") {
   auto r = hull::Run(Command{.argv = {"sh", "-ec", script}, .cwd = cwd});
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
 }
 
 // A one-suite apt repository (no packages) made with apt-ftparchive and
@@ -39,7 +40,7 @@ class UntrustedRepo : public ::testing::Test {
  protected:
   void SetUp() override {
     auto t = TempDir::Create("untrusted-repo");
-    ASSERT_TRUE(t.ok());
+    ASSERT_OK(t);
     dir_.emplace(std::move(*t));
     const std::string d = dir_->path();
     ASSERT_NO_FATAL_FAILURE(
@@ -66,16 +67,14 @@ class UntrustedRepo : public ::testing::Test {
 
 TEST_F(UntrustedRepo, InReleaseSignedByUnknownKeyIsRefused) {
   auto r = FetchVerifiedInRelease(options_);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(r, ErrorCode::kBadSignature);
   EXPECT_THAT(r.error().message(),
               StartsWith(options_.mirror + "/dists/bookworm/InRelease is not signed by a key in "
                                            "/usr/share/keyrings/debian-archive-keyring.gpg: "));
   EXPECT_THAT(r.error().message(), HasSubstr("No public key"));
   // Compose stops there: nothing is downloaded, no tree appears.
   auto c = Compose(options_, dir_->path() + "/tree");
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().code(), ErrorCode::kBadSignature);
+  ASSERT_ERROR(c, ErrorCode::kBadSignature);
   EXPECT_FALSE(fs::exists(dir_->path() + "/tree"));
 }
 
@@ -83,7 +82,7 @@ TEST_F(UntrustedRepo, TrustingTheKeyAcceptsIt) {
   // The control: the same repository passes once its key is in the keyring.
   options_.keyring = dir_->path() + "/throwaway.gpg";
   auto r = FetchVerifiedInRelease(options_);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_THAT(*r, HasSubstr("Codename: bookworm"));
 }
 
@@ -93,8 +92,7 @@ TEST_F(UntrustedRepo, AptInsideMmdebstrapRefusesItToo) {
   auto r = hull::Run(Command{.argv = BuildMmdebstrapArgv(options_, tree, ""),
                              .env = {"SOURCE_DATE_EPOCH=1795564800"},
                              .timeout = std::chrono::minutes(3)});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kProcessFailed);
+  ASSERT_ERROR(r, ErrorCode::kProcessFailed);
   EXPECT_THAT(r.error().message(), HasSubstr("bookworm InRelease' is not signed."));
   EXPECT_FALSE(fs::exists(tree + "/usr/bin/dpkg"));  // nothing installed
 }
@@ -104,7 +102,7 @@ TEST_F(UntrustedRepo, AptInsideMmdebstrapRefusesItToo) {
 // the filters on one side; its tree extracted whole and pruned on the other.
 TEST(PathFilterOracle, PruneLeavesWhatDpkgInstalls) {
   auto t = TempDir::Create("path-filter-oracle");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   const std::string d = t->path();
   ASSERT_NO_FATAL_FAILURE(Sh(
       "s=pkg/usr/share\n"
@@ -162,7 +160,7 @@ TEST(ModulesOracle, PruneKeepsDependenciesAndDepmodStaysConsistent) {
   ASSERT_FALSE(kver.empty()) << "no Debian kernel in /usr/lib/modules "
                                 "(apt-get install linux-image-cloud-amd64)";
   auto t = TempDir::Create("modules-oracle");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   const std::string root = t->path();
   const std::string src = "/usr/lib/modules/" + kver;
   const std::string dst = root + "/usr/lib/modules/" + kver;
@@ -174,22 +172,22 @@ TEST(ModulesOracle, PruneKeepsDependenciesAndDepmodStaysConsistent) {
                              "depmod -b " +
                              root + " " + kver));
   auto before = ReadFileText(dst + "/modules.dep");
-  ASSERT_TRUE(before.ok());
+  ASSERT_OK(before);
   auto deps_before = ParseModulesDep(*before);
-  ASSERT_TRUE(deps_before.ok());
+  ASSERT_OK(deps_before);
   std::vector<std::string> pats = {"br_netfilter", "veth", "kernel/drivers/net/virtio*"};
   auto expected = ModulesToKeep(*deps_before, pats);
   auto r = PruneModules(root, pats);
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].modules_before, deps_before->size());
   EXPECT_EQ((*r)[0].modules_kept, expected.size());
   // depmod rewrote the index: exactly the kept modules, each file present,
   // and br_netfilter still depends on bridge.
   auto after = ReadFileText(dst + "/modules.dep");
-  ASSERT_TRUE(after.ok());
+  ASSERT_OK(after);
   auto deps_after = ParseModulesDep(*after);
-  ASSERT_TRUE(deps_after.ok());
+  ASSERT_OK(deps_after);
   std::set<std::string> listed;
   for (const auto& [m, d] : *deps_after) {
     listed.insert(m);
@@ -201,7 +199,7 @@ TEST(ModulesOracle, PruneKeepsDependenciesAndDepmodStaysConsistent) {
   EXPECT_TRUE(expected.count("kernel/drivers/net/veth.ko"));
   auto modinfo = hull::Run(
       Command{.argv = {"modprobe", "-d", root, "-S", kver, "--show-depends", "br_netfilter"}});
-  ASSERT_TRUE(modinfo.ok()) << modinfo.error().ToString();
+  ASSERT_OK(modinfo);
   EXPECT_THAT(modinfo->out, HasSubstr("bridge.ko"));
 }
 
@@ -209,24 +207,24 @@ TEST(ModulesOracle, PruneKeepsDependenciesAndDepmodStaysConsistent) {
 // writes for login users to a root, as they would on the node's first boot.
 TEST(UsersOracle, SysusersAndTmpfilesCreateTheUsersAndKeys) {
   auto t = TempDir::Create("users-oracle");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   const std::string root = t->path();
   std::vector<LoginUser> users = {{"core",
                                    {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake core@example",
                                     "ssh-rsa AAAAB3Nza 100%\\weird comment"}},
                                   {"ops", {}}};
-  ASSERT_TRUE(WriteFileAtomic(root + "/sysusers.conf", SysusersText(users)).ok());
-  ASSERT_TRUE(WriteFileAtomic(root + "/tmpfiles.conf", TmpfilesText(users)).ok());
+  ASSERT_OK(WriteFileAtomic(root + "/sysusers.conf", SysusersText(users)));
+  ASSERT_OK(WriteFileAtomic(root + "/tmpfiles.conf", TmpfilesText(users)));
   ASSERT_NO_FATAL_FAILURE(Sh("mkdir -p etc home && systemd-sysusers --root=" + root + " " + root +
                                  "/sysusers.conf && systemd-tmpfiles --root=" + root +
                                  " --create " + root + "/tmpfiles.conf",
                              root));
   auto passwd = ReadFileText(root + "/etc/passwd");
-  ASSERT_TRUE(passwd.ok());
+  ASSERT_OK(passwd);
   EXPECT_THAT(*passwd, HasSubstr(":/home/core:/bin/bash\n"));
   EXPECT_THAT(*passwd, HasSubstr("ops:x:"));
   auto keys = ReadFileText(root + "/home/core/.ssh/authorized_keys");
-  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
+  ASSERT_OK(keys);
   EXPECT_EQ(*keys, users[0].ssh_authorized_keys[0] + "\n" + users[0].ssh_authorized_keys[1] + "\n");
   struct stat st {};
   ASSERT_EQ(::stat((root + "/home/core/.ssh/authorized_keys").c_str(), &st), 0);
@@ -243,7 +241,7 @@ std::string TextOf(const std::string& path) {
 // One compose of a small set from the real mirror, reused within the test.
 TEST(ComposeOracle, ComposeShapePackReproducibly) {
   auto t = TempDir::Create("compose-oracle");
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   const std::string d = t->path();
   ComposeOptions o;
   o.variant = "essential";
@@ -251,7 +249,7 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
   o.source_date_epoch = kEpoch;
   o.cache_dir = d + "/cache";
   auto cold = Compose(o, d + "/a");
-  ASSERT_TRUE(cold.ok()) << cold.error().ToString();
+  ASSERT_OK(cold);
   EXPECT_FALSE(cold->cache_hit);
   EXPECT_EQ(cold->key, CacheKey(o, cold->release_sha256));
   // Warm: same key, the cached tree linked, no mmdebstrap run (the cached
@@ -259,9 +257,9 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
   const std::string cached = cold->cached_tree;
   ASSERT_TRUE(fs::is_directory(cached + "/usr/bin"));
   auto issue_before = ReadFileText(cached + "/etc/issue");
-  ASSERT_TRUE(issue_before.ok());
+  ASSERT_OK(issue_before);
   auto warm = Compose(o, d + "/b");
-  ASSERT_TRUE(warm.ok()) << warm.error().ToString();
+  ASSERT_OK(warm);
   EXPECT_TRUE(warm->cache_hit);
   EXPECT_EQ(warm->key, cold->key);
   EXPECT_EQ(warm->cached_tree, cached);
@@ -280,15 +278,15 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
 
   ShapeOptions so{
       .image_id = "HullTest", .image_version = "202611.25.0", .deb_cache = o.cache_dir + "/debs"};
-  ASSERT_TRUE(WriteFileAtomic(d + "/issue", std::string_view("Hull test\n")).ok());
+  ASSERT_OK(WriteFileAtomic(d + "/issue", std::string_view("Hull test\n")));
   so.files = {{d + "/issue", "/etc/issue"}};
   auto stamps = StampLinkedTree(d + "/a", cached);
-  ASSERT_TRUE(stamps.ok()) << stamps.error().ToString();
+  ASSERT_OK(stamps);
   EXPECT_GT(stamps->mtimes.size(), 100u);
   auto shaped = Shape(d + "/a", so);
-  ASSERT_TRUE(shaped.ok()) << shaped.error().ToString();
+  ASSERT_OK(shaped);
   auto untouched = CheckCacheUntouched(d + "/a", *stamps);
-  EXPECT_TRUE(untouched.ok()) << untouched.error().ToString();
+  EXPECT_OK(untouched);
   // Shaping replaced and removed files of the linked tree; the cache's stay.
   EXPECT_EQ(TextOf(d + "/a/usr/etc/issue"), "Hull test\n");
   EXPECT_EQ(TextOf(cached + "/etc/issue"), *issue_before);
@@ -307,7 +305,7 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
   EXPECT_EQ(kmod->version, "30+20221128-1");
   // The .deb's SHA-256 as sha256sum computes it.
   auto sum = hull::Run(Command{.argv = {"sha256sum", o.cache_dir + "/debs/" + kmod->deb_file}});
-  ASSERT_TRUE(sum.ok());
+  ASSERT_OK(sum);
   EXPECT_EQ(kmod->deb_sha256, sum->out.substr(0, 64));
   // grep '^License:' usr/share/doc/kmod/copyright | sort -u: GPL-2+, LGPL-2.1+
   EXPECT_THAT(kmod->licenses, ::testing::ElementsAre("GPL-2+", "LGPL-2.1+"));
@@ -315,38 +313,38 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
 
   // Pack twice with labels from a file_contexts; the images are identical.
   const std::string fc = d + "/file_contexts";
-  ASSERT_TRUE(WriteFileAtomic(
-                  fc, UsrImageFileContexts("/usr(/.*)?\tsystem_u:object_r:usr_t:s0\n"
-                                           "/usr/bin/kmod\t--\tsystem_u:object_r:insmod_exec_t:s0\n"
-                                           "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n"))
-                  .ok());
+  ASSERT_OK(WriteFileAtomic(
+      fc, UsrImageFileContexts("/usr(/.*)?\tsystem_u:object_r:usr_t:s0\n"
+                               "/usr/bin/kmod\t--\tsystem_u:object_r:insmod_exec_t:s0\n"
+                               "/etc(/.*)?\tsystem_u:object_r:etc_t:s0\n")));
   ErofsOptions eo{.source_dir = d + "/a/usr",
                   .output = d + "/usr1.erofs",
                   .timestamp = kEpoch,
                   .uuid = UsrFilesystemUuid("HullTest", "202611.25.0"),
                   .file_contexts = fc};
-  ASSERT_TRUE(PackErofs(eo).ok());
+  ASSERT_OK(PackErofs(eo));
   eo.output = d + "/usr2.erofs";
-  ASSERT_TRUE(PackErofs(eo).ok());
+  ASSERT_OK(PackErofs(eo));
   auto a = ReadFileBytes(d + "/usr1.erofs"), b = ReadFileBytes(d + "/usr2.erofs");
-  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_OK(a);
+  ASSERT_OK(b);
   EXPECT_EQ(*a, *b);
   std::string img(a->begin(), a->end());
   EXPECT_THAT(img, HasSubstr("system_u:object_r:insmod_exec_t:s0"));
   EXPECT_THAT(img, HasSubstr("system_u:object_r:etc_t:s0"));
   auto fsck = hull::Run(Command{.argv = {"fsck.erofs", "--extract", d + "/usr1.erofs"}});
-  EXPECT_TRUE(fsck.ok()) << fsck.error().ToString();
+  EXPECT_OK(fsck);
   auto dump = hull::Run(Command{.argv = {"dump.erofs", "-s", d + "/usr1.erofs"}});
-  ASSERT_TRUE(dump.ok()) << dump.error().ToString();
+  ASSERT_OK(dump);
   EXPECT_THAT(dump->out, HasSubstr(eo.uuid.ToString()));
   auto os = hull::Run(Command{.argv = {"dump.erofs", "--path=/lib/os-release", d + "/usr1.erofs"}});
-  ASSERT_TRUE(os.ok()) << os.error().ToString();
+  ASSERT_OK(os);
   // lz4hc: smaller, still valid.
   eo.output = d + "/usr-lz4hc.erofs";
   eo.lz4hc = true;
-  ASSERT_TRUE(PackErofs(eo).ok());
+  ASSERT_OK(PackErofs(eo));
   EXPECT_LT(fs::file_size(eo.output), a->size());
-  EXPECT_TRUE(hull::Run(Command{.argv = {"fsck.erofs", "--extract", eo.output}}).ok());
+  EXPECT_OK(hull::Run(Command{.argv = {"fsck.erofs", "--extract", eo.output}}));
 
   auto sbom =
       BuildSpdx({.image_name = "HullTest", .image_version = "202611.25.0", .created = kEpoch},
@@ -356,16 +354,15 @@ TEST(ComposeOracle, ComposeShapePackReproducibly) {
   // The guard: a write into a linked file (the cache's inode) is caught by
   // its moved mtime, named, and the poisoned cache entry removed.
   auto b_stamps = StampLinkedTree(d + "/b", cached);
-  ASSERT_TRUE(b_stamps.ok());
+  ASSERT_OK(b_stamps);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past the clock tick
   {
     auto f = File::OpenReadWrite(d + "/b/usr/bin/kmod");
-    ASSERT_TRUE(f.ok());
-    ASSERT_TRUE(f->WriteAt(0, AsBytes("\x7f")).ok());  // same byte, new mtime
+    ASSERT_OK(f);
+    ASSERT_OK(f->WriteAt(0, AsBytes("\x7f")));  // same byte, new mtime
   }
   auto caught = CheckCacheUntouched(d + "/b", *b_stamps);
-  ASSERT_FALSE(caught.ok());
-  EXPECT_EQ(caught.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(caught, ErrorCode::kCorrupt);
   EXPECT_THAT(caught.error().ToString(), HasSubstr(d + "/b/usr/bin/kmod' was written in place"));
   EXPECT_FALSE(fs::exists(cached));
 }

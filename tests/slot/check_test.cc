@@ -9,6 +9,7 @@
 #include "gpt/dps.h"
 #include "gpt/types.h"
 #include "slot/check.h"
+#include "support/status_matchers.h"
 #include "verity/signature.h"
 #include "verity/superblock.h"
 #include "verity/tree.h"
@@ -37,33 +38,33 @@ class CheckSlotTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto tmp = TempDir::Create("hull-check-test");
-    ASSERT_TRUE(tmp.ok());
+    ASSERT_OK(tmp);
     tmp_.emplace(std::move(tmp).value());
     path_ = tmp_->path() + "/disk.raw";
     auto f = File::CreateNew(path_);
-    ASSERT_TRUE(f.ok());
-    ASSERT_TRUE(f->Truncate(4 << 20).ok());
+    ASSERT_OK(f);
+    ASSERT_OK(f->Truncate(4 << 20));
     Bytes data(kDataBlocks * 4096);
     for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 7 + i / 4096);
-    ASSERT_TRUE(f->WriteAt(kUsrLba * kSector, data).ok());
+    ASSERT_OK(f->WriteAt(kUsrLba * kSector, data));
     params_.data_blocks = kDataBlocks;
     params_.data_offset = kUsrLba * kSector;
     params_.hash_offset = kVerLba * kSector;
     params_.salt = Bytes(32, 0x5a);
     params_.uuid = *Uuid::Parse("0f0e0d0c-0b0a-4908-8706-050403020100");
     auto tree = verity::FormatTree(*f, *f, params_);
-    ASSERT_TRUE(tree.ok()) << tree.error().ToString();
+    ASSERT_OK(tree);
     root_ = tree->root_hash;
     auto key = crypto::PrivateKey::Generate(crypto::KeyType::kEcdsaP256);
-    ASSERT_TRUE(key.ok());
+    ASSERT_OK(key);
     auto cert = crypto::Certificate::CreateSelfSigned(*key, {.common_name = "slot test"});
-    ASSERT_TRUE(cert.ok());
+    ASSERT_OK(cert);
     cert_.emplace(std::move(cert).value());
     auto sig = verity::SignRootHash(root_, *key, *cert_);
-    ASSERT_TRUE(sig.ok());
+    ASSERT_OK(sig);
     auto content = verity::EncodeSignaturePartition(root_, *sig, *cert_);
-    ASSERT_TRUE(content.ok());
-    ASSERT_TRUE(f->WriteAt(kSigLba * kSector, *content).ok());
+    ASSERT_OK(content);
+    ASSERT_OK(f->WriteAt(kSigLba * kSector, *content));
     auto uuids = *gpt::DpsVerityUuids(root_);
     parts_.usr = Part(2, "usr-x86-64", kUsrLba, "usr_1");
     parts_.usr.uuid = uuids.data;
@@ -74,14 +75,14 @@ class CheckSlotTest : public ::testing::Test {
 
   SlotCheck Check(const CheckOptions& o = {}) {
     auto f = File::OpenRead(path_);
-    EXPECT_TRUE(f.ok());
+    EXPECT_OK(f);
     return CheckSlot(*f, kSector, parts_, "A", o);
   }
 
   void Poke(uint64_t offset, ByteSpan bytes) {
     auto f = File::OpenReadWrite(path_);
-    ASSERT_TRUE(f.ok());
-    ASSERT_TRUE(f->WriteAt(offset, bytes).ok());
+    ASSERT_OK(f);
+    ASSERT_OK(f->WriteAt(offset, bytes));
   }
 
   static const Finding* Find(const SlotCheck& c, const char* check) {
@@ -104,7 +105,7 @@ TEST_F(CheckSlotTest, GoodSlotPassesEveryCheck) {
   o.expected_root = HexEncode(root_);
   SlotCheck c = Check(o);
   EXPECT_TRUE(c.ok());
-  EXPECT_TRUE(c.ToStatus().ok());
+  EXPECT_OK(c.ToStatus());
   EXPECT_EQ(c.root_hash, HexEncode(root_));
   EXPECT_EQ(c.signed_root_hash, HexEncode(root_));
   EXPECT_EQ(c.data_blocks, kDataBlocks);
@@ -137,8 +138,7 @@ TEST_F(CheckSlotTest, OverflowingDataBlocksFailTheSizeCheck) {
   EXPECT_EQ(Find(c, kCheckSizes)->outcome, Outcome::kFail);
   EXPECT_EQ(Find(c, kCheckTree), nullptr) << "the tree is not read past a failed size check";
   Status st = c.ToStatus();
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(st, ErrorCode::kVerifyFailed);
   EXPECT_EQ(st.error().message(),
             "slot A: sizes: 4503599627370497 data blocks of 4096 bytes run past the usr "
             "partition (65536 bytes)");
@@ -163,7 +163,7 @@ TEST_F(CheckSlotTest, UuidsThatAreNotTheRootHashHalvesFail) {
   parts_.usr.uuid = *Uuid::Parse("11111111-2222-4333-8444-555555555555");
   SlotCheck c = Check();
   EXPECT_EQ(Find(c, kCheckUuids)->outcome, Outcome::kFail);
-  EXPECT_EQ(c.ToStatus().error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_ERROR(c.ToStatus(), ErrorCode::kVerifyFailed);
 }
 
 TEST_F(CheckSlotTest, AnotherExpectedRootFails) {
@@ -176,14 +176,14 @@ TEST_F(CheckSlotTest, AnotherExpectedRootFails) {
 
 TEST_F(CheckSlotTest, SignatureByAnotherKeyFails) {
   auto key = crypto::PrivateKey::Generate(crypto::KeyType::kEcdsaP256);
-  ASSERT_TRUE(key.ok());
+  ASSERT_OK(key);
   auto other = crypto::Certificate::CreateSelfSigned(*key, {.common_name = "other"});
-  ASSERT_TRUE(other.ok());
+  ASSERT_OK(other);
   CheckOptions o;
   o.cert = &*other;
   SlotCheck c = Check(o);
   EXPECT_EQ(Find(c, kCheckSignature)->outcome, Outcome::kFail);
-  EXPECT_EQ(c.ToStatus().error().code(), Find(c, kCheckSignature)->code);
+  EXPECT_ERROR(c.ToStatus(), Find(c, kCheckSignature)->code);
 }
 
 TEST(PairSlots, ByLabelThenTheRestInTableOrder) {

@@ -9,6 +9,7 @@
 #include "disk/image.h"
 #include "rootfs/erofs.h"
 #include "slot/payload.h"
+#include "tuf/fetcher.h"
 #include "uki/uki.h"
 #include "verity/signature.h"
 #include "verity/tree.h"
@@ -131,6 +132,14 @@ Result<std::string> Inputs::MakeDisk(const Release& r, const std::string& name) 
   co.source_date_epoch = 1764028800;
   HULL_TRY(disk::CreateDisk(layout, co));
   return co.out;
+}
+
+Result<UpdatingNode> OpenUpdatingNode(const std::string& repo_dir, const std::string& base,
+                                      const std::string& image) {
+  HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(repo_dir + "/1.root.json"));
+  HULL_ASSIGN_OR_RETURN(tuf::Client client, tuf::Client::Create(tuf::MakeFetcher(base), root, ""));
+  HULL_ASSIGN_OR_RETURN(OpenedDisk opened, OpenDisk(image, true));
+  return UpdatingNode{std::move(client), std::move(opened)};
 }
 
 }  // namespace hull::slot::testing

@@ -10,6 +10,9 @@
 
 #include "base/file.h"
 #include "crypto/key.h"
+#include "slot/state.h"
+#include "slot/update.h"
+#include "tuf/client.h"
 
 namespace hull::slot::testing {
 
@@ -52,6 +55,19 @@ class Inputs {
 
 // Copies a (sparse) disk image file.
 Status CopyImage(const std::string& from, const std::string& to);
+
+// A node about to update: a TUF client trusting `repo_dir`/1.root.json that
+// fetches from `base` (the same directory, or a URL serving it), and the disk
+// image `image` opened writable.
+struct UpdatingNode {
+  tuf::Client client;
+  OpenedDisk opened;
+  Result<ApplyResult> Apply(const ApplyFilters& filters = {}, const InstallOptions& install = {}) {
+    return ApplyUpdate(client, *opened.disk, *opened.esp, filters, install);
+  }
+};
+Result<UpdatingNode> OpenUpdatingNode(const std::string& repo_dir, const std::string& base,
+                                      const std::string& image);
 
 // Debian's kernel and systemd-stub on this machine.
 std::string KernelPath();

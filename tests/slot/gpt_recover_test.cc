@@ -6,6 +6,7 @@
 
 #include "gpt/types.h"
 #include "slot/gpt_write.h"
+#include "support/status_matchers.h"
 
 namespace hull::slot {
 namespace {
@@ -56,8 +57,8 @@ gpt::Table Table(const std::string& label) {
 
 Bytes DiskWith(const gpt::Table& t) {
   MemDisk d{Bytes(kDiskBytes, 0)};
-  EXPECT_TRUE(d.WriteAt(0, gpt::EncodeProtectiveMbr(t)).ok());
-  EXPECT_TRUE(WriteTableCrashSafe(d, t, 4096).ok());
+  EXPECT_OK(d.WriteAt(0, gpt::EncodeProtectiveMbr(t)));
+  EXPECT_OK(WriteTableCrashSafe(d, t, 4096));
   return d.bytes_;
 }
 
@@ -73,19 +74,19 @@ TEST(GptRecover, BothCopiesAgree) {
   bool backup = true;
   EXPECT_EQ(LabelOf(disk, &backup), "old");
   EXPECT_FALSE(backup);
-  EXPECT_TRUE(gpt::Read(gpt::MemorySource(disk), 512).ok());  // the strict reader agrees
+  EXPECT_OK(gpt::Read(gpt::MemorySource(disk), 512));  // the strict reader agrees
 }
 
 TEST(GptRecover, FallsBackToTheBackupWhenThePrimaryIsBad) {
   Bytes disk = DiskWith(Table("old"));
   disk[512 + 24] ^= 1;  // my_lba: the header CRC no longer matches
   auto r = gpt::ReadRecovering(gpt::MemorySource(disk));
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_TRUE(r->from_backup);
   EXPECT_EQ(r->note, "primary copy not used: primary header: header CRC mismatch");
   EXPECT_EQ(r->table.partitions.at(0).name, "old");
   auto strict = gpt::Read(gpt::MemorySource(disk), 512);
-  ASSERT_FALSE(strict.ok());
+  ASSERT_ERROR(strict, ErrorCode::kCorrupt);
   EXPECT_EQ(strict.error().message(), "primary header: header CRC mismatch");
 }
 
@@ -94,8 +95,7 @@ TEST(GptRecover, BothBadIsAnError) {
   disk[512 + 24] ^= 1;
   disk[kDiskBytes - 512 + 24] ^= 1;
   auto r = gpt::ReadRecovering(gpt::MemorySource(disk));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(r, ErrorCode::kCorrupt);
   EXPECT_EQ(r.error().ToString(),
             "no valid GPT (backup: backup header: header CRC mismatch): primary header: header "
             "CRC mismatch");
@@ -105,7 +105,7 @@ TEST(GptRecover, BothBadIsAnError) {
 TEST(GptRecover, EveryPrefixOfARewriteIsOldOrNew) {
   Bytes old_disk = DiskWith(Table("old"));
   MemDisk rec{old_disk};
-  ASSERT_TRUE(WriteTableCrashSafe(rec, Table("new"), 4096).ok());
+  ASSERT_OK(WriteTableCrashSafe(rec, Table("new"), 4096));
   int olds = 0, news = 0, backups = 0;
   for (size_t cut = 0; cut <= rec.ops_.size(); ++cut) {
     Bytes disk = old_disk;
@@ -128,8 +128,7 @@ TEST(GptRecover, EveryPrefixOfARewriteIsOldOrNew) {
 TEST(GptRecover, RejectsAChunkThatIsNotWholeSectors) {
   MemDisk d{Bytes(kDiskBytes, 0)};
   Status s = WriteTableCrashSafe(d, Table("x"), 1000);
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(s, ErrorCode::kInvalidArgument);
   EXPECT_EQ(s.error().message(), "chunk 1000 is not a multiple of the sector size 512");
 }
 

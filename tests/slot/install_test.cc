@@ -16,8 +16,10 @@
 #include "release/publish.h"
 #include "slot/fault.h"
 #include "slot/fixture.h"
+#include "slot/gpt_write.h"
 #include "slot/installer.h"
 #include "slot/update.h"
+#include "support/status_matchers.h"
 #include "tuf/fetcher.h"
 
 namespace hull::slot {
@@ -31,16 +33,16 @@ class InstallTest : public ::testing::Test {
   static void SetUpTestSuite() {
     auto t0 = std::chrono::steady_clock::now();
     auto in = Inputs::Create();
-    ASSERT_TRUE(in.ok()) << in.error().ToString();
+    ASSERT_OK(in);
     inputs_ = std::move(*in).release();
     for (auto [v, kib] :
          {std::pair{"202611.24.0", 256}, {"202612.01.0", 640}, {"202612.08.0", 384}}) {
       auto r = inputs_->MakeRelease(v, kib);
-      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      ASSERT_OK(r);
       releases_.push_back(*r);
     }
     auto d = inputs_->MakeDisk(releases_[0], "base");
-    ASSERT_TRUE(d.ok()) << d.error().ToString();
+    ASSERT_OK(d);
     base_ = *d;
     std::printf("fixture: 3 releases and a disk in %.1f s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -49,7 +51,7 @@ class InstallTest : public ::testing::Test {
 
   std::string Fresh(const std::string& name, const std::string& from = "") {
     std::string path = inputs_->dir() + "/" + name + ".raw";
-    EXPECT_TRUE(testing::CopyImage(from.empty() ? base_ : from, path).ok());
+    EXPECT_OK(testing::CopyImage(from.empty() ? base_ : from, path));
     return path;
   }
   static Payload Load(int i) { return *LoadPayload(releases_[size_t(i)].dir); }
@@ -81,7 +83,7 @@ std::string InstallTest::base_;
 
 std::string Sh(std::vector<std::string> argv) {
   auto r = hull::Run(Command{.argv = std::move(argv)});
-  EXPECT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_OK(r);
   return r.ok() ? r->out : "";
 }
 
@@ -96,13 +98,13 @@ void OracleVerify(const std::string& image, const Slot& s, const std::string& ro
   cut(s.verity, tmp + "/verity.part");
   auto r = hull::RunAllowFailure(
       Command{.argv = {"veritysetup", "verify", tmp + "/usr.part", tmp + "/verity.part", root}});
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->exit_code, 0) << "veritysetup verify slot " << s.name() << ": " << r->err;
 }
 
 TEST_F(InstallTest, BuiltDiskHasSlotAActiveAndBEmpty) {
   auto st = StateOf(base_);
-  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  ASSERT_OK(st);
   ASSERT_EQ(st->slots.size(), 2u);
   EXPECT_EQ(st->slots[0].version, "202611.24.0");
   EXPECT_TRUE(st->slots[1].empty());
@@ -116,40 +118,39 @@ TEST_F(InstallTest, BuiltDiskHasSlotAActiveAndBEmpty) {
 
 TEST_F(InstallTest, ExtractGivesBackTheReleasePieces) {
   auto disk = FileDisk::Open(base_, false);
-  ASSERT_TRUE(disk.ok());
+  ASSERT_OK(disk);
   auto table = gpt::ReadRecovering(DiskSource(**disk));
   MtoolsEsp esp(base_, *EspOffset(table->table));
   std::string out = inputs_->dir() + "/extracted";
   auto x = ExtractPayload(**disk, esp, out);
-  ASSERT_TRUE(x.ok()) << x.error().ToString();
+  ASSERT_OK(x);
   EXPECT_EQ(x->slot, "A");
   EXPECT_EQ(x->uki_file, "hull_202611.24.0+3.efi");
   // Byte for byte what the release was made of, so payload.json agrees too.
   EXPECT_EQ(*ReadFileText(out + "/payload.json"),
             *ReadFileText(releases_[0].dir + "/payload.json"));
   auto again = ExtractPayload(**disk, esp, out);
-  ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_ERROR(again, ErrorCode::kAlreadyExists);
   EXPECT_EQ(again.error().message(), out + " exists and is not empty");
 }
 
 TEST_F(InstallTest, InstallsIntoEmptySlotThenOverOlderSlot) {
   std::string image = Fresh("ab");
   auto r2 = InstallOn(image, Load(1), {.verity_cert = &inputs_->verity_cert()});
-  ASSERT_TRUE(r2.ok()) << r2.error().ToString();
+  ASSERT_OK(r2);
   EXPECT_EQ(r2->slot, "B");
   EXPECT_EQ(r2->replaced_version, "");
   EXPECT_EQ(r2->uki_file, "hull_202612.01.0+3.efi");
   EXPECT_TRUE(r2->removed.empty());
 
   auto r3 = InstallOn(image, Load(2));
-  ASSERT_TRUE(r3.ok()) << r3.error().ToString();
+  ASSERT_OK(r3);
   EXPECT_EQ(r3->slot, "A");
   EXPECT_EQ(r3->replaced_version, "202611.24.0");
   EXPECT_EQ(r3->removed, (std::vector<std::string>{"hull_202611.24.0+3.efi"}));
 
   auto st = StateOf(image);
-  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  ASSERT_OK(st);
   ASSERT_EQ(st->ukis.size(), 2u);                         // at most two UKIs
   EXPECT_EQ(st->ukis[0].file, "hull_202612.08.0+3.efi");  // the new one boots first
   EXPECT_EQ(st->ukis[0].slot, 0);
@@ -161,7 +162,7 @@ TEST_F(InstallTest, InstallsIntoEmptySlotThenOverOlderSlot) {
     const Release& rel = releases_[i == 0 ? 2 : 1];
     EXPECT_EQ(s.version, rel.version);
     Status v = VerifySlot(**disk, s, rel.root_hash, &inputs_->verity_cert());
-    EXPECT_TRUE(v.ok()) << v.error().ToString();
+    EXPECT_OK(v);
     OracleVerify(image, s, rel.root_hash, inputs_->dir());
   }
   // sgdisk and sfdisk read the rewritten table the same way.
@@ -185,19 +186,17 @@ TEST_F(InstallTest, InstallsIntoEmptySlotThenOverOlderSlot) {
 
 TEST_F(InstallTest, Refusals) {
   std::string image = Fresh("refuse");
-  ASSERT_TRUE(InstallOn(image, Load(1)).ok());
+  ASSERT_OK(InstallOn(image, Load(1)));
   auto same = InstallOn(image, Load(1));
-  ASSERT_FALSE(same.ok());
-  EXPECT_EQ(same.error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_ERROR(same, ErrorCode::kAlreadyExists);
   EXPECT_EQ(same.error().message(),
             fmt::format("version 202612.01.0 (root hash {}) is the active slot B",
                         releases_[1].root_hash));
 
   auto big = inputs_->MakeRelease("202612.15.0", 3200);
-  ASSERT_TRUE(big.ok());
+  ASSERT_OK(big);
   auto too_big = InstallOn(image, *LoadPayload(big->dir));
-  ASSERT_FALSE(too_big.ok());
-  EXPECT_EQ(too_big.error().code(), ErrorCode::kRefused);
+  ASSERT_ERROR(too_big, ErrorCode::kRefused);
   EXPECT_EQ(too_big.error().message().rfind("usr image needs ", 0), 0u)
       << too_big.error().ToString();
   EXPECT_NE(too_big.error().message().find("slot A's partition 2 has 3145728"), std::string::npos)
@@ -208,12 +207,11 @@ TEST_F(InstallTest, Refusals) {
   std::string bad = inputs_->dir() + "/bad.erofs";
   Bytes usr = *ReadFileBytes(p.usr_path);
   usr[usr.size() / 2] ^= 1;
-  ASSERT_TRUE(WriteFileAtomic(bad, usr).ok());
+  ASSERT_OK(WriteFileAtomic(bad, usr));
   p.usr_path = bad;
   Bytes before = *ReadFileBytes(image);
   auto tampered = InstallOn(image, p);
-  ASSERT_FALSE(tampered.ok());
-  EXPECT_EQ(tampered.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(tampered, ErrorCode::kVerifyFailed);
   EXPECT_EQ(tampered.error().message().rfind("payload: verity: data block ", 0), 0u)
       << tampered.error().ToString();
   EXPECT_TRUE(*ReadFileBytes(image) == before);
@@ -221,12 +219,78 @@ TEST_F(InstallTest, Refusals) {
   // The manifest catches it first when the payload is loaded from its directory.
   std::string dir = inputs_->dir() + "/tampered";
   std::filesystem::copy(releases_[2].dir, dir);
-  ASSERT_TRUE(WriteFileAtomic(dir + "/usr.erofs", usr).ok());
+  ASSERT_OK(WriteFileAtomic(dir + "/usr.erofs", usr));
   auto loaded = LoadPayload(dir);
-  ASSERT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(loaded, ErrorCode::kCorrupt);
   EXPECT_EQ(loaded.error().message(),
             dir + "/payload.json: usr.erofs does not match its size and sha256");
+}
+
+// The running slot's label is not usr_<v> (relabelled by hand, or torn by
+// another tool): the running root hash names no slot, so the installer must
+// not guess which slot is free. Slot A, the one that runs, reads as empty and
+// would be the first choice.
+TEST_F(InstallTest, RefusesWhenTheRunningSlotIsUnknown) {
+  std::string image = Fresh("unknown-active");
+  {
+    auto disk = FileDisk::Open(image, true);
+    ASSERT_OK(disk);
+    auto st = StateOf(image);
+    ASSERT_OK(st);
+    gpt::Table t = st->table;
+    for (auto& p : t.partitions)
+      if (p.number == st->slots[0].usr.number) p.name = kEmptyLabel;
+    ASSERT_OK(WriteTableCrashSafe(**disk, t, 1 << 20));
+  }
+  Bytes before = *ReadFileBytes(image);
+  InstallOptions o;
+  o.active_usrhash = releases_[0].root_hash;
+  auto r = InstallOn(image, Load(1), o);
+  EXPECT_ERROR(r, ErrorCode::kUnavailable);
+  EXPECT_TRUE(*ReadFileBytes(image) == before);
+}
+
+// The agent decides the slot; the installer writes that one or refuses.
+TEST_F(InstallTest, TakesTheDecidedSlot) {
+  std::string image = Fresh("decided");
+  InstallOptions o;
+  o.target_slot = 0;  // slot A runs
+  EXPECT_ERROR(InstallOn(image, Load(1), o), ErrorCode::kInvalidArgument);
+  o.target_slot = 2;
+  EXPECT_ERROR(InstallOn(image, Load(1), o), ErrorCode::kInvalidArgument);
+  o.target_slot = 1;
+  auto r = InstallOn(image, Load(1), o);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->slot, "B");
+}
+
+// A release whose UKI spells its version otherwise than the release: the
+// entry would be named for one and recorded bad by the other. Refused, and
+// marked as the payload's own fault (the agent remembers such refusals).
+TEST_F(InstallTest, RefusesAUkiOfAnotherVersionSpelling) {
+  std::string image = Fresh("spelling");
+  Payload p = Load(2);
+  ASSERT_EQ(p.version, "202612.08.0");
+  p.version = "202612.8.0";
+  Bytes before = *ReadFileBytes(image);
+  bool refused = false;
+  auto disk = FileDisk::Open(image, true);
+  ASSERT_OK(disk);
+  auto table = gpt::ReadRecovering(DiskSource(**disk));
+  ASSERT_OK(table);
+  MtoolsEsp esp(image, *EspOffset(table->table));
+  auto r = Install(**disk, esp, p, {}, &refused);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ErrorCode::kVerifyFailed);
+  EXPECT_EQ(r.error().message(),
+            "payload: the UKI's os-release says version '202612.08.0', the release is "
+            "'202612.8.0'");
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(*ReadFileBytes(image) == before);
+  // An error of the disk, not of the payload, is not a refusal.
+  p = Load(0);  // the version slot A runs
+  EXPECT_ERROR(Install(**disk, esp, p, {}, &refused), ErrorCode::kAlreadyExists);
+  EXPECT_FALSE(refused);
 }
 
 struct Cli {
@@ -236,7 +300,7 @@ struct Cli {
 Cli Hull(std::vector<std::string> args) {
   args.insert(args.begin(), std::getenv("HULL_BIN"));
   auto r = hull::RunAllowFailure(Command{.argv = std::move(args)});
-  EXPECT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_OK(r);
   return r.ok() ? Cli{r->exit_code, r->out, r->err} : Cli{-1, "", ""};
 }
 
@@ -293,43 +357,39 @@ TEST_F(InstallTest, MountedEspDirectory) {
   std::filesystem::copy_file(releases_[0].dir + "/uki.efi",
                              esp + "/EFI/Linux/hull_202611.24.0.efi");
   auto o = OpenDisk(image, true, esp);
-  ASSERT_TRUE(o.ok()) << o.error().ToString();
+  ASSERT_OK(o);
   auto r = Install(*o->disk, *o->esp, Load(1));
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_OK(r);
   EXPECT_EQ(r->slot, "B");
   auto files = o->esp->List();
-  ASSERT_TRUE(files.ok());
+  ASSERT_OK(files);
   EXPECT_EQ(*files, (std::vector<std::string>{"hull_202611.24.0.efi", "hull_202612.01.0+3.efi"}));
   auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
-  ASSERT_TRUE(def.ok()) << def.error().ToString();
+  ASSERT_OK(def);
   EXPECT_EQ(*def, "hull_202612.01.0+3.efi");
   // The image's own ESP was not touched: it still boots the first release.
   auto st = StateOf(image);
-  ASSERT_TRUE(st.ok());
+  ASSERT_OK(st);
   EXPECT_EQ(st->default_entry()->file, "hull_202611.24.0+3.efi");
 }
 
 TEST_F(InstallTest, UpdateApplyFromATufRepository) {
   const std::string repo = inputs_->dir() + "/repo", keydir = inputs_->dir() + "/tuf-keys";
   auto keys = tuf::RoleKeySet::Load(keydir, true);
-  ASSERT_TRUE(keys.ok()) << keys.error().ToString();
-  ASSERT_TRUE(tuf::Repository::Init(repo, *keys).ok());
+  ASSERT_OK(keys);
+  ASSERT_OK(tuf::Repository::Init(repo, *keys));
   auto names = release::PublishPayload(repo, *keys, releases_[1].dir, {});
-  ASSERT_TRUE(names.ok()) << names.error().ToString();
+  ASSERT_OK(names);
   EXPECT_EQ(names->front(), "hull-immutable-amd64-202612.01.0.usr.erofs");
   uint64_t full = 0;
   for (const char* f : {kUsrFile, kVerityFile, kSignatureFile, kUkiFile})
     full += std::filesystem::file_size(releases_[1].dir + "/" + f);
 
   std::string image = Fresh("update");
-  Bytes root = *ReadFileBytes(repo + "/1.root.json");
   {
-    auto client = tuf::Client::Create(tuf::MakeFetcher(repo), root, "");
-    ASSERT_TRUE(client.ok()) << client.error().ToString();
-    auto o = OpenDisk(image, true);
-    ASSERT_TRUE(o.ok());
-    auto r = ApplyUpdate(*client, *o->disk, *o->esp, {});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK_AND_ASSIGN(auto node, testing::OpenUpdatingNode(repo, repo, image));
+    auto r = node.Apply();
+    ASSERT_OK(r);
     EXPECT_EQ(r->version, "202612.01.0");
     EXPECT_EQ(r->install.slot, "B");
     EXPECT_EQ(r->full_size, full);
@@ -338,17 +398,17 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
     EXPECT_TRUE(r->pieces["usr"].method.starts_with("chunks: ")) << r->pieces["usr"].method;
     EXPECT_EQ(r->pieces["verity"].method, "recomputed");
     EXPECT_EQ(r->pieces["uki"].method, "full");
-    auto def = CheckBootable(*o->disk, *o->esp, &inputs_->verity_cert());
-    ASSERT_TRUE(def.ok()) << def.error().ToString();
+    auto def = CheckBootable(*node.opened.disk, *node.opened.esp, &inputs_->verity_cert());
+    ASSERT_OK(def);
     EXPECT_EQ(*def, "hull_202612.01.0+3.efi");
-    auto again = ApplyUpdate(*client, *o->disk, *o->esp, {});
-    ASSERT_TRUE(again.ok());
+    auto again = node.Apply();
+    ASSERT_OK(again);
     EXPECT_TRUE(again->up_to_date);
   }
 
   // A later release whose usr delta (from the release the disk now runs) was
   // altered on the server: refused by its TUF hash before anything is written.
-  ASSERT_TRUE(release::PublishPayload(repo, *keys, releases_[2].dir, {}).ok());
+  ASSERT_OK(release::PublishPayload(repo, *keys, releases_[2].dir, {}));
   std::string stored;
   for (const auto& e : std::filesystem::directory_iterator(repo + "/targets"))
     if (e.path().string().ends_with(".hull-immutable-amd64-202612.08.0.usr.from-202612.01.0.zst"))
@@ -356,7 +416,7 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
   ASSERT_FALSE(stored.empty());
   Bytes usr = *ReadFileBytes(stored);
   usr[100] ^= 1;
-  ASSERT_TRUE(WriteFileAtomic(stored, usr).ok());
+  ASSERT_OK(WriteFileAtomic(stored, usr));
   Bytes before = *ReadFileBytes(image);
   Cli bad = Hull({"update", "apply", "--repo", repo, "--trusted-root", repo + "/1.root.json",
                   "--disk", image});
@@ -367,7 +427,7 @@ TEST_F(InstallTest, UpdateApplyFromATufRepository) {
   EXPECT_TRUE(*ReadFileBytes(image) == before);
 
   usr[100] ^= 1;  // repaired: the CLI installs it over slot A
-  ASSERT_TRUE(WriteFileAtomic(stored, usr).ok());
+  ASSERT_OK(WriteFileAtomic(stored, usr));
   Cli ok = Hull({"update", "apply", "--repo", repo, "--trusted-root", repo + "/1.root.json",
                  "--disk", image, "--json"});
   ASSERT_EQ(ok.code, 0) << ok.err;

@@ -19,6 +19,7 @@
 #include "slot/fault.h"
 #include "slot/fixture.h"
 #include "slot/installer.h"
+#include "support/status_matchers.h"
 
 namespace hull::slot {
 namespace {
@@ -37,10 +38,10 @@ struct Opened {
 Opened Open(const std::string& image) {
   Opened o;
   auto d = FileDisk::Open(image, true);
-  EXPECT_TRUE(d.ok());
+  EXPECT_OK(d);
   o.disk = std::move(*d);
   auto t = gpt::ReadRecovering(DiskSource(*o.disk));
-  EXPECT_TRUE(t.ok()) << t.error().ToString();
+  EXPECT_OK(t);
   o.esp = std::make_unique<MtoolsEsp>(image, *EspOffset(t->table));
   return o;
 }
@@ -53,7 +54,7 @@ struct Counts {
 void Matrix(const std::string& pristine, const std::string& work, const Payload& payload,
             const std::string& old_default, const std::string& new_default,
             const crypto::Certificate& cert, Counts& counts) {
-  ASSERT_TRUE(testing::CopyImage(pristine, work).ok());
+  ASSERT_OK(testing::CopyImage(pristine, work));
   uint64_t total = 0;
   {
     Opened o = Open(work);
@@ -61,40 +62,39 @@ void Matrix(const std::string& pristine, const std::string& work, const Payload&
     FaultyDisk fd(*o.disk, never);
     FaultyEsp fe(*o.esp, never);
     auto r = Install(fd, fe, payload, {.chunk_bytes = kChunk, .verity_cert = &cert});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK(r);
     total = never.operations();
     auto def = CheckBootable(*o.disk, *o.esp, &cert);
-    ASSERT_TRUE(def.ok()) << def.error().ToString();
+    ASSERT_OK(def);
     EXPECT_EQ(*def, new_default);
   }
   for (uint64_t n = 1; n <= total; ++n) {
     SCOPED_TRACE(fmt::format("power lost at operation {} of {}", n, total));
-    ASSERT_TRUE(testing::CopyImage(pristine, work).ok());
+    ASSERT_OK(testing::CopyImage(pristine, work));
     {
       Opened o = Open(work);
       PowerCut cut(n);
       FaultyDisk fd(*o.disk, cut);
       FaultyEsp fe(*o.esp, cut);
       auto r = Install(fd, fe, payload, {.chunk_bytes = kChunk, .verity_cert = &cert});
-      ASSERT_FALSE(r.ok());
-      EXPECT_EQ(r.error().code(), ErrorCode::kIo);
+      ASSERT_ERROR(r, ErrorCode::kIo);
       EXPECT_EQ(r.error().message().rfind(fmt::format("power lost at operation {} (", n), 0), 0u)
           << r.error().ToString();
-      ASSERT_TRUE(fd.Crash(n % 2 ? CrashMode::kDropAll : CrashMode::kKeepAlternate).ok());
+      ASSERT_OK(fd.Crash(n % 2 ? CrashMode::kDropAll : CrashMode::kKeepAlternate));
     }
     Opened after = Open(work);  // a fresh look at the medium, as after a reboot
     auto state = gpt::ReadRecovering(DiskSource(*after.disk));
-    ASSERT_TRUE(state.ok()) << state.error().ToString();
+    ASSERT_OK(state);
     counts.from_backup += state->from_backup;
     auto def = CheckBootable(*after.disk, *after.esp, &cert);
-    ASSERT_TRUE(def.ok()) << def.error().ToString();
+    ASSERT_OK(def);
     EXPECT_EQ(*def, old_default);
     ++counts.points;
     if (n % kResumeEvery == 0 || n + 2 >= total) {
       auto again = Install(*after.disk, *after.esp, payload, {.chunk_bytes = 1 << 20});
-      ASSERT_TRUE(again.ok()) << "resuming: " << again.error().ToString();
+      ASSERT_OK(again) << "resuming";
       auto now = CheckBootable(*after.disk, *after.esp, &cert);
-      ASSERT_TRUE(now.ok()) << now.error().ToString();
+      ASSERT_OK(now);
       EXPECT_EQ(*now, new_default);
       ++counts.resumed;
     }
@@ -104,17 +104,20 @@ void Matrix(const std::string& pristine, const std::string& work, const Payload&
 TEST(PowerLoss, EveryOperationOfTwoInstallsLeavesAVerifiedDefaultEntry) {
   auto t0 = std::chrono::steady_clock::now();
   auto in = Inputs::Create();
-  ASSERT_TRUE(in.ok()) << in.error().ToString();
+  ASSERT_OK(in);
   Inputs& inputs = **in;
   auto r1 = inputs.MakeRelease("202611.24.0", 256, false);
   auto r2 = inputs.MakeRelease("202612.01.0", 640, false);
   auto r3 = inputs.MakeRelease("202612.08.0", 384, false);
-  ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok());
+  ASSERT_OK(r1);
+  ASSERT_OK(r2);
+  ASSERT_OK(r3);
   auto base = inputs.MakeDisk(*r1, "base");
-  ASSERT_TRUE(base.ok()) << base.error().ToString();
+  ASSERT_OK(base);
   auto p2 = LoadPayload(r2->dir);
   auto p3 = LoadPayload(r3->dir);
-  ASSERT_TRUE(p2.ok() && p3.ok());
+  ASSERT_OK(p2);
+  ASSERT_OK(p3);
 
   // 1: the second release into the empty slot B.
   Counts c1;
@@ -125,10 +128,10 @@ TEST(PowerLoss, EveryOperationOfTwoInstallsLeavesAVerifiedDefaultEntry) {
 
   // 2: the third release over slot A (the first release's UKI goes first).
   const std::string with_b = inputs.dir() + "/with_b.raw";
-  ASSERT_TRUE(testing::CopyImage(*base, with_b).ok());
+  ASSERT_OK(testing::CopyImage(*base, with_b));
   {
     Opened o = Open(with_b);
-    ASSERT_TRUE(Install(*o.disk, *o.esp, *p2).ok());
+    ASSERT_OK(Install(*o.disk, *o.esp, *p2));
   }
   Counts c2;
   Matrix(with_b, work, *p3, "hull_202612.01.0+3.efi", "hull_202612.08.0+3.efi",

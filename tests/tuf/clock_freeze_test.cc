@@ -72,6 +72,19 @@ TEST_F(ClockFreeze, LatestAcceptedTimePersistsAsAFloor) {
   EXPECT_TRUE(Refresh(kT0).ok());
 }
 
+TEST_F(ClockFreeze, DamagedLatestKnownTimeIsAnErrorNotZero) {
+  ASSERT_TRUE(Refresh(kT0 + 60).ok());
+  // Garbage, and a value beyond int64_t that wrapped to a small floor before.
+  for (const char* text : {"garbage\n", "99999999999999999999\n", "18446744073709551616\n"}) {
+    ASSERT_TRUE(WriteFileAtomic(state_ + "/latest_known_time", std::string(text)).ok());
+    auto st = Refresh(kT0 + 60);
+    ASSERT_FALSE(st.ok()) << text;
+    EXPECT_EQ(st.error().code(), ErrorCode::kCorrupt) << text;
+    EXPECT_NE(st.error().ToString().find("latest_known_time"), std::string::npos)
+        << st.error().ToString();
+  }
+}
+
 TEST_F(ClockFreeze, MissingTimestampIsUnavailableNotNotFound) {
   std::filesystem::remove(repo_ + "/timestamp.json");
   auto st = Refresh(kT0 + 60);

@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/status_matchers.h"
 
 namespace hull::verity {
 namespace {
@@ -53,7 +54,7 @@ class VerityOracle : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = TempDir::Create("hull-verity-oracle", "/var/tmp");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     dir_ = std::make_unique<TempDir>(std::move(d).value());
   }
   std::string Path(const std::string& name) const { return dir_->path() + "/" + name; }
@@ -65,7 +66,7 @@ class VerityOracle : public ::testing::Test {
       uint32_t v = rng();
       for (size_t j = 0; j < 4 && i + j < d.size(); ++j) d[i + j] = uint8_t(v >> (8 * j));
     }
-    ASSERT_TRUE(WriteFileAtomic(Path(name), d).ok());
+    ASSERT_OK(WriteFileAtomic(Path(name), d));
   }
 
   // Formats with both tools and compares hash files and root hashes.
@@ -77,15 +78,16 @@ class VerityOracle : public ::testing::Test {
     std::remove(Path("ref.hash").c_str());
     std::remove(Path("hull.hash").c_str());
     auto r = hull::Run(Command{.argv = ref, .install_hint = "apt-get install cryptsetup-bin"});
-    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    ASSERT_OK(r);
     auto h = hull::Run(Command{.argv = ours});
-    ASSERT_TRUE(h.ok()) << h.error().ToString();
+    ASSERT_OK(h);
     std::string ref_root = RootHashFrom(r->out);
     ASSERT_FALSE(ref_root.empty()) << r->out;
     EXPECT_EQ(RootHashFrom(h->out), ref_root);
     auto a = ReadFileBytes(Path("ref.hash"));
     auto b = ReadFileBytes(Path("hull.hash"));
-    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_OK(a);
+    ASSERT_OK(b);
     ASSERT_EQ(a->size(), b->size());
     EXPECT_TRUE(*a == *b) << "hash files differ";
     last_root_ = ref_root;
@@ -132,9 +134,9 @@ TEST_F(VerityOracle, OneGibSparseFile) {
   std::string data = Path("sparse");
   {
     auto f = File::CreateNew(data);
-    ASSERT_TRUE(f.ok());
-    ASSERT_TRUE(f->Truncate(uint64_t(1) << 30).ok());
-    ASSERT_TRUE(f->WriteAt(123456789, AsBytes("not all zero")).ok());
+    ASSERT_OK(f);
+    ASSERT_OK(f->Truncate(uint64_t(1) << 30));
+    ASSERT_OK(f->WriteAt(123456789, AsBytes("not all zero")));
   }
   Compare({.blocks = 262144}, data);
 }
@@ -144,26 +146,26 @@ TEST_F(VerityOracle, EachVerifiesTheOther) {
   Compare({.blocks = 1000}, Path("data"));
   auto ref_verifies_ours = hull::Run(
       Command{.argv = {"veritysetup", "verify", Path("data"), Path("hull.hash"), last_root_}});
-  EXPECT_TRUE(ref_verifies_ours.ok()) << ref_verifies_ours.error().ToString();
+  EXPECT_OK(ref_verifies_ours);
   auto ours_verifies_ref = hull::Run(
       Command{.argv = {HullBin(), "verity", "verify", Path("data"), Path("ref.hash"), last_root_}});
-  EXPECT_TRUE(ours_verifies_ref.ok()) << ours_verifies_ref.error().ToString();
+  EXPECT_OK(ours_verifies_ref);
 
   // A flipped data bit: both tools refuse; Hull names the block.
   {
     auto f = File::OpenReadWrite(Path("data"));
     uint8_t b[1] = {0};
-    ASSERT_TRUE(f->ReadAt(777 * 4096 + 9, b).ok());
+    ASSERT_OK(f->ReadAt(777 * 4096 + 9, b));
     b[0] ^= 1;
-    ASSERT_TRUE(f->WriteAt(777 * 4096 + 9, b).ok());
+    ASSERT_OK(f->WriteAt(777 * 4096 + 9, b));
   }
   auto ref_bad = hull::RunAllowFailure(
       Command{.argv = {"veritysetup", "verify", Path("data"), Path("hull.hash"), last_root_}});
-  ASSERT_TRUE(ref_bad.ok());
+  ASSERT_OK(ref_bad);
   EXPECT_NE(ref_bad->exit_code, 0);
   auto ours_bad = hull::RunAllowFailure(
       Command{.argv = {HullBin(), "verity", "verify", Path("data"), Path("ref.hash"), last_root_}});
-  ASSERT_TRUE(ours_bad.ok());
+  ASSERT_OK(ours_bad);
   EXPECT_EQ(ours_bad->exit_code, 1);
   EXPECT_NE(
       ours_bad->err.find("data block 777 does not match its digest in hash block 8 (level 0)"),
@@ -176,7 +178,8 @@ TEST_F(VerityOracle, DumpMatchesVeritysetupDump) {
   Compare({.blocks = 129}, Path("data"));
   auto ref = hull::Run(Command{.argv = {"veritysetup", "dump", Path("ref.hash")}});
   auto ours = hull::Run(Command{.argv = {HullBin(), "verity", "dump", Path("ref.hash")}});
-  ASSERT_TRUE(ref.ok() && ours.ok());
+  ASSERT_OK(ref);
+  ASSERT_OK(ours);
   // veritysetup names the file it was given; the rest must read the same.
   auto strip_first = [](const std::string& s) { return s.substr(s.find('\n')); };
   EXPECT_EQ(strip_first(ours->out), strip_first(ref->out));
@@ -187,23 +190,23 @@ TEST_F(VerityOracle, RootHashSignatureVerifiesWithOpenssl) {
   auto gen = hull::Run(
       Command{.argv = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
                        "/CN=verity", "-days", "1", "-keyout", key, "-out", crt}});
-  ASSERT_TRUE(gen.ok()) << gen.error().ToString();
+  ASSERT_OK(gen);
   std::string root(64, 'a');
   auto s = hull::Run(Command{
       .argv = {HullBin(), "verity", "sign", "--key", key, "--cert", crt, "--out", sig, root}});
-  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  ASSERT_OK(s);
   // The signed content is the hex string without newline, as the kernel checks it.
-  ASSERT_TRUE(WriteFileAtomic(Path("content"), root).ok());
+  ASSERT_OK(WriteFileAtomic(Path("content"), root));
   auto v = hull::Run(Command{.argv = {"openssl", "smime", "-verify", "-binary", "-inform", "der",
                                       "-in", sig, "-content", Path("content"), "-certfile", crt,
                                       "-nointern", "-noverify", "-out", "/dev/null"}});
-  EXPECT_TRUE(v.ok()) << v.error().ToString();
+  EXPECT_OK(v);
   auto ours =
       hull::Run(Command{.argv = {HullBin(), "verity", "verify-sig", root, sig, "--cert", crt}});
-  EXPECT_TRUE(ours.ok());
+  EXPECT_OK(ours);
   auto wrong = hull::RunAllowFailure(Command{
       .argv = {HullBin(), "verity", "verify-sig", std::string(64, 'b'), sig, "--cert", crt}});
-  ASSERT_TRUE(wrong.ok());
+  ASSERT_OK(wrong);
   EXPECT_EQ(wrong->exit_code, 1);
 }
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "base/file.h"
+#include "support/status_matchers.h"
 #include "verity/tree.h"
 
 namespace hull::verity {
@@ -17,21 +18,22 @@ class PublishedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto tmp = TempDir::Create("hull-published-test");
-    ASSERT_TRUE(tmp.ok());
+    ASSERT_OK(tmp);
     tmp_.emplace(std::move(tmp).value());
     usr_ = tmp_->path() + "/usr.img";
     Bytes data(9 * 4096);
     for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 13 + i / 4096);
-    ASSERT_TRUE(WriteFileAtomic(usr_, data).ok());
+    ASSERT_OK(WriteFileAtomic(usr_, data));
     auto in = File::OpenRead(usr_);
     auto out = File::CreateNew(tmp_->path() + "/usr.verity");
-    ASSERT_TRUE(in.ok() && out.ok());
+    ASSERT_OK(in);
+    ASSERT_OK(out);
     VerityParams p;
     p.salt = Bytes(32, 0x11);
     p.uuid = *Uuid::Parse("0f0e0d0c-0b0a-4908-8706-050403020100");
     auto f = FormatTree(*in, *out, p);
-    ASSERT_TRUE(f.ok()) << f.error().ToString();
-    ASSERT_TRUE(out->Truncate(64 * 1024).ok());  // as published: padded
+    ASSERT_OK(f);
+    ASSERT_OK(out->Truncate(64 * 1024));  // as published: padded
     published_ = PublishedParams(f->params, 64 * 1024);
   }
 
@@ -48,7 +50,7 @@ TEST_F(PublishedTest, RecomputedHashFileIsThePublishedOne) {
   EXPECT_EQ(published_["data_blocks"], 9);
   EXPECT_EQ(published_["file_length"], 64 * 1024);
   Status st = RecomputeHashFile(published_, usr_, tmp_->path() + "/again.verity");
-  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  ASSERT_OK(st);
   EXPECT_EQ(*Read("again.verity"), *Read("usr.verity"));
 }
 
@@ -56,19 +58,16 @@ TEST_F(PublishedTest, MalformedObjectIsRefused) {
   nlohmann::json j = published_;
   j.erase("salt");
   Status st = RecomputeHashFile(j, usr_, tmp_->path() + "/x.verity");
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(st, ErrorCode::kInvalidArgument);
   j = published_;
   j["data_block_size"] = 1000;  // not a power of two
-  EXPECT_EQ(RecomputeHashFile(j, usr_, tmp_->path() + "/x.verity").error().code(),
-            ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(RecomputeHashFile(j, usr_, tmp_->path() + "/x.verity"), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(PublishedTest, TreeLargerThanThePublishedFileIsRefused) {
   nlohmann::json j = published_;
   j["file_length"] = 4096;
-  EXPECT_EQ(RecomputeHashFile(j, usr_, tmp_->path() + "/x.verity").error().code(),
-            ErrorCode::kVerifyFailed);
+  EXPECT_ERROR(RecomputeHashFile(j, usr_, tmp_->path() + "/x.verity"), ErrorCode::kVerifyFailed);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/hex.h"
+#include "support/status_matchers.h"
 
 namespace hull::verity {
 namespace {
@@ -19,7 +20,7 @@ TEST(Superblock, RoundTrip) {
   Bytes sb = EncodeSuperblock(Sample());
   ASSERT_EQ(sb.size(), kSuperblockSize);
   auto p = DecodeSuperblock(sb, 4096);
-  ASSERT_TRUE(p.ok()) << p.error().ToString();
+  ASSERT_OK(p);
   EXPECT_EQ(p->data_blocks, 129u);
   EXPECT_EQ(HexEncode(p->salt), "00112233");
   EXPECT_EQ(p->uuid.ToString(), "12345678-1234-1234-1234-123456789abc");
@@ -61,8 +62,7 @@ TEST(Superblock, CorruptionMatrix) {
     Bytes sb = EncodeSuperblock(Sample());
     sb[c.offset] = c.value;
     auto r = DecodeSuperblock(sb);
-    ASSERT_FALSE(r.ok()) << c.name;
-    EXPECT_EQ(r.error().code(), c.code) << c.name;
+    ASSERT_ERROR(r, c.code) << c.name;
     EXPECT_EQ(r.error().message(), c.message) << c.name;
   }
 }
@@ -71,11 +71,11 @@ TEST(Superblock, ZeroDataBlocksAndTruncation) {
   VerityParams p = Sample();
   p.data_blocks = 0;
   auto r = DecodeSuperblock(EncodeSuperblock(p));
-  ASSERT_FALSE(r.ok());
+  ASSERT_ERROR(r, ErrorCode::kCorrupt);
   EXPECT_EQ(r.error().message(), "verity superblock has 0 data blocks");
   Bytes sb = EncodeSuperblock(Sample());
   auto t = DecodeSuperblock(ByteSpan(sb).first(511));
-  ASSERT_FALSE(t.ok());
+  ASSERT_ERROR(t, ErrorCode::kCorrupt);
   EXPECT_EQ(t.error().message(), "verity superblock truncated: 511 of 512 bytes");
 }
 

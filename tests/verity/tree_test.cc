@@ -6,6 +6,7 @@
 #include <random>
 
 #include "base/hex.h"
+#include "support/status_matchers.h"
 #include "verity/superblock.h"
 #include "verity/table.h"
 
@@ -19,7 +20,7 @@ TEST(Geometry, LevelsAndPositions) {
   VerityParams p;
   p.data_blocks = 129;
   auto g = ComputeGeometry(p);
-  ASSERT_TRUE(g.ok());
+  ASSERT_OK(g);
   EXPECT_EQ(g->levels(), 2);
   EXPECT_EQ(g->hash_blocks(), 3u);
   EXPECT_EQ(g->tree_start_block, 1u);  // after the superblock
@@ -50,8 +51,7 @@ TEST(Geometry, HashOffsetWithoutSuperblock) {
   p.superblock = false;
   p.hash_offset = 512;
   auto bad = ComputeGeometry(p);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(bad, ErrorCode::kInvalidArgument);
 }
 
 TEST(Params, RejectsBadValues) {
@@ -68,14 +68,14 @@ TEST(Params, RejectsBadValues) {
   EXPECT_EQ(ValidateParams(p).error().message(), "hash offset 100 is not a multiple of 512");
   p = VerityParams{};
   p.hash_type = 2;
-  EXPECT_EQ(ValidateParams(p).error().code(), ErrorCode::kUnsupported);
+  EXPECT_ERROR(ValidateParams(p), ErrorCode::kUnsupported);
 }
 
 class TreeFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = TempDir::Create("hull-verity");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     dir_ = std::make_unique<TempDir>(std::move(d).value());
     data_path_ = dir_->path() + "/data";
     hash_path_ = dir_->path() + "/hash";
@@ -84,30 +84,30 @@ class TreeFixture : public ::testing::Test {
     Bytes d(blocks * bs);
     std::mt19937 rng(42);
     for (auto& b : d) b = uint8_t(rng());
-    ASSERT_TRUE(WriteFileAtomic(data_path_, d).ok());
+    ASSERT_OK(WriteFileAtomic(data_path_, d));
   }
   FormatResult Format(VerityParams p) {
     auto data = File::OpenRead(data_path_);
     auto hash = File::CreateNew(hash_path_);
     auto r = FormatTree(*data, *hash, p, {.threads = 2});
-    EXPECT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_OK(r);
     return std::move(*r);
   }
   VerifyResult Verify(const Bytes& root) {
     auto data = File::OpenRead(data_path_);
     auto hash = File::OpenRead(hash_path_);
     auto p = ReadSuperblock(*hash);
-    EXPECT_TRUE(p.ok());
+    EXPECT_OK(p);
     auto r = VerifyTree(*data, *hash, *p, root, {.threads = 2});
-    EXPECT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_OK(r);
     return std::move(*r);
   }
   void FlipBit(const std::string& path, uint64_t offset) {
     auto f = File::OpenReadWrite(path);
     uint8_t b[1];
-    ASSERT_TRUE(f->ReadAt(offset, b).ok());
+    ASSERT_OK(f->ReadAt(offset, b));
     b[0] ^= 0x10;
-    ASSERT_TRUE(f->WriteAt(offset, b).ok());
+    ASSERT_OK(f->WriteAt(offset, b));
   }
   std::unique_ptr<TempDir> dir_;
   std::string data_path_, hash_path_;
@@ -181,8 +181,7 @@ TEST_F(TreeFixture, CorruptSuperblockIsAnError) {
   FlipBit(hash_path_, 1);
   auto hash = File::OpenRead(hash_path_);
   auto p = ReadSuperblock(*hash);
-  ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.error().code(), ErrorCode::kCorrupt);
+  ASSERT_ERROR(p, ErrorCode::kCorrupt);
 }
 
 TEST_F(TreeFixture, WrongRootHash) {
@@ -195,12 +194,11 @@ TEST_F(TreeFixture, WrongRootHash) {
 }
 
 TEST_F(TreeFixture, DataNotWholeBlocksIsRefused) {
-  ASSERT_TRUE(WriteFileAtomic(data_path_, std::string(4097, 'x')).ok());
+  ASSERT_OK(WriteFileAtomic(data_path_, std::string(4097, 'x')));
   auto data = File::OpenRead(data_path_);
   auto hash = File::CreateNew(hash_path_);
   auto r = FormatTree(*data, *hash, VerityParams{});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_ERROR(r, ErrorCode::kInvalidArgument);
   EXPECT_NE(r.error().message().find("not a multiple of the 4096-byte data block size"),
             std::string::npos);
 }
@@ -209,11 +207,10 @@ TEST_F(TreeFixture, HashFileTooSmallForVerify) {
   MakeData(300);
   FormatResult r = Format(VerityParams{});
   auto h = File::OpenReadWrite(hash_path_);
-  ASSERT_TRUE(h->Truncate(8192).ok());
+  ASSERT_OK(h->Truncate(8192));
   auto data = File::OpenRead(data_path_);
   auto res = VerifyTree(*data, *h, r.params, r.root_hash);
-  ASSERT_FALSE(res.ok());
-  EXPECT_EQ(res.error().code(), ErrorCode::kVerifyFailed);
+  ASSERT_ERROR(res, ErrorCode::kVerifyFailed);
 }
 
 TEST_F(TreeFixture, ThreadCountDoesNotChangeOutput) {
@@ -234,7 +231,7 @@ TEST(Table, KernelLine) {
   p.salt = *HexDecode("1234");
   Bytes root(32, 0xab);
   auto t = KernelTable(p, "/dev/sda1", "/dev/sda2", root, {"restart_on_corruption"});
-  ASSERT_TRUE(t.ok());
+  ASSERT_OK(t);
   EXPECT_EQ(*t, "1 /dev/sda1 /dev/sda2 4096 4096 262144 1 sha256 " + HexEncode(root) +
                     " 1234 1 restart_on_corruption");
   p.salt.clear();
@@ -261,13 +258,13 @@ TEST_F(TreeFixture, DataOffsetInsideLargerFile) {
   std::fill_n(disk.begin(), 3 * 4096, 0x5a);
   std::copy(data.begin(), data.end(), disk.begin() + 3 * 4096);
   std::string disk_path = dir_->path() + "/disk";
-  ASSERT_TRUE(WriteFileAtomic(disk_path, disk).ok());
+  ASSERT_OK(WriteFileAtomic(disk_path, disk));
   auto d = File::OpenRead(disk_path);
   auto h = File::OpenRead(hash_path_);
   VerityParams p = alone.params;
   p.data_offset = 3 * 4096;
   auto v = VerifyTree(*d, *h, p, alone.root_hash);
-  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  ASSERT_OK(v);
   EXPECT_TRUE(v->ok()) << v->Describe();
   p.data_offset = 2 * 4096;
   EXPECT_FALSE(VerifyTree(*d, *h, p, alone.root_hash)->ok());

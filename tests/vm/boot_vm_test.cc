@@ -15,6 +15,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "support/image_checks.h"
+#include "support/status_matchers.h"
 
 namespace hull {
 namespace {
@@ -31,7 +32,7 @@ Result<ProcessOutput> Hull(std::vector<std::string> args, int minutes = 20) {
 
 void Sh(const std::string& script) {
   auto r = hull::Run(Command{.argv = {"sh", "-euc", script}, .timeout = std::chrono::minutes(5)});
-  ASSERT_TRUE(r.ok()) << script << "\n" << r.error().ToString();
+  ASSERT_OK(r) << script;
 }
 
 std::string ShOut(const std::string& script) {
@@ -43,13 +44,14 @@ class BootVm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto t = TempDir::Create("hull-boot-vm");
-    ASSERT_TRUE(t.ok());
+    ASSERT_OK(t);
     dir_ = new TempDir(std::move(*t));
     const std::string d = dir_->path();
     auto k = Hull({"keys", "init", d + "/keys"});
-    ASSERT_TRUE(k.ok() && k->exit_code == 0) << (k.ok() ? k->err : k.error().ToString());
+    ASSERT_OK(k);
+    ASSERT_EQ(k->exit_code, 0) << k->err;
     auto b = Hull({"build", "--keys", d + "/keys", "--out", d + "/image", "--json"}, 40);
-    ASSERT_TRUE(b.ok()) << b.error().ToString();
+    ASSERT_OK(b);
     ASSERT_EQ(b->exit_code, 0) << b->err;
     manifest_ = json::parse(b->out);
     for (auto& [name, _] : manifest_["outputs"].items())
@@ -78,7 +80,7 @@ class BootVm : public ::testing::Test {
     std::vector<std::string> args = {"boot", extra[0], "--json", "--timeout", "900"};
     args.insert(args.end(), extra.begin() + 1, extra.end());
     auto r = Hull(args, 30);
-    EXPECT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_OK(r);
     if (!r.ok()) return {};
     *exit_code = r->exit_code;
     json j = json::parse(r->out, nullptr, false);
@@ -162,11 +164,13 @@ TEST_F(BootVm, UkiSignedByAKeyNotInDbIsRefused) {
   std::string img = Copy("badsig.raw");
   const std::string d = dir_->path(), esp = fmt::format("{}@@{}", img, PartitionOffset(img, 1));
   auto k = Hull({"keys", "init", d + "/other"});
-  ASSERT_TRUE(k.ok() && k->exit_code == 0);
+  ASSERT_OK(k);
+  ASSERT_EQ(k->exit_code, 0);
   Sh(fmt::format("mcopy -o -i '{}' '::/EFI/Linux/{}' '{}/uki.efi'", esp, UkiName(), d));
   auto s = Hull({"sign", d + "/uki.efi", "--key", d + "/other/db.key", "--cert",
                  d + "/other/db.crt", "--out", d + "/uki.other.efi"});
-  ASSERT_TRUE(s.ok() && s->exit_code == 0);
+  ASSERT_OK(s);
+  ASSERT_EQ(s->exit_code, 0);
   Sh(fmt::format("mcopy -o -i '{}' '{}/uki.other.efi' '::/EFI/Linux/{}'", esp, d, UkiName()));
   int rc = -1;
   json j = Boot({img, "--secure-boot", "--keys", Keys()}, &rc);
@@ -188,10 +192,12 @@ TEST_F(BootVm, UsrhashMatchingNoPartitionHaltsInHullInit) {
   auto u = Hull({"uki", "build", "--linux", d + "/linux.bin", "--initrd", d + "/initrd.bin",
                  "--cmdline", "@" + d + "/cmdline.new", "--os-release", d + "/osrel.bin", "--uname",
                  ShOut("cat " + d + "/uname.bin"), "--out", d + "/wrong.efi"});
-  ASSERT_TRUE(u.ok() && u->exit_code == 0) << (u.ok() ? u->err : "");
+  ASSERT_OK(u);
+  ASSERT_EQ(u->exit_code, 0) << u->err;
   auto s = Hull({"sign", d + "/wrong.efi", "--key", Keys() + "/db.key", "--cert",
                  Keys() + "/db.crt", "--out", d + "/wrong.signed.efi"});
-  ASSERT_TRUE(s.ok() && s->exit_code == 0);
+  ASSERT_OK(s);
+  ASSERT_EQ(s->exit_code, 0);
   Sh(fmt::format("mcopy -o -i '{}' '{}/wrong.signed.efi' '::/EFI/Linux/{}'", esp, d, UkiName()));
   int rc = -1;
   json j = Boot({img, "--secure-boot", "--keys", Keys()}, &rc);

@@ -24,6 +24,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "keys/keys.h"
+#include "support/status_matchers.h"
 #include "vm/accel.h"
 #include "vm/machine.h"
 
@@ -46,7 +47,7 @@ Result<ProcessOutput> Hull(std::vector<std::string> args, int minutes = 30) {
 
 json HullJson(const std::vector<std::string>& args) {
   auto r = Hull(args);
-  EXPECT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_OK(r);
   if (!r.ok()) return {};
   EXPECT_EQ(r->exit_code, 0) << fmt::format("{}", fmt::join(args, " ")) << "\n" << r->err;
   return json::parse(r->out, nullptr, false);
@@ -117,25 +118,27 @@ class UpdateVm : public ::testing::Test {
  protected:
   void SetUp() override {
     auto t = TempDir::Create("hull-update-vm");
-    ASSERT_TRUE(t.ok());
+    ASSERT_OK(t);
     dir_.emplace(std::move(*t));
     d_ = dir_->path();
     fs::create_directories(d_ + "/www");
     fs::permissions(d_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                             fs::perms::others_read | fs::perms::others_exec);
     auto keys = Hull({"keys", "init", d_ + "/keys"});
-    ASSERT_TRUE(keys.ok() && keys->exit_code == 0) << (keys.ok() ? keys->err : "");
+    ASSERT_OK(keys);
+    ASSERT_EQ(keys->exit_code, 0) << keys->err;
     auto init = Hull({"release", "init", d_ + "/www/repo", "--keys", d_ + "/repo-keys"});
-    ASSERT_TRUE(init.ok() && init->exit_code == 0) << (init.ok() ? init->err : "");
+    ASSERT_OK(init);
+    ASSERT_EQ(init->exit_code, 0) << init->err;
     auto st = nginx_.Start(d_ + "/nginx", d_ + "/www");
-    ASSERT_TRUE(st.ok()) << st.error().ToString();
+    ASSERT_OK(st);
   }
 
   Built Build(const char* version, const std::string& health_units) {
     std::string spec = d_ + fmt::format("/spec-{}.yaml", version);
     std::string text = SpecText(nginx_.port(), d_ + "/www/repo/root.json", health_units);
     EXPECT_FALSE(text.empty());
-    EXPECT_TRUE(WriteFileAtomic(spec, text).ok());
+    EXPECT_OK(WriteFileAtomic(spec, text));
     std::string out = d_ + "/image-" + version;
     json m = HullJson(
         {"build", spec, "--keys", d_ + "/keys", "--out", out, "--version", version, "--json"});
@@ -178,15 +181,15 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
 
   // The node: a copy of N's disk (the VM writes it: updates land there).
   const std::string disk = d_ + "/node.raw";
-  ASSERT_TRUE(hull::Run(Command{.argv = {"cp", "--sparse=always", n.image, disk}}).ok());
+  ASSERT_OK(hull::Run(Command{.argv = {"cp", "--sparse=always", n.image, disk}}));
   vm::MachineSpec m;
   auto accel = vm::ResolveAccel("auto");
-  ASSERT_TRUE(accel.ok());
+  ASSERT_OK(accel);
   m.accel = *accel;
   m.secure_boot = true;
   m.firmware_code = vm::kOvmfCodeSecureBoot;
   m.firmware_vars = d_ + "/vars.fd";
-  ASSERT_TRUE(keys::MakeOvmfVars({.key_dir = d_ + "/keys", .out = m.firmware_vars}).ok());
+  ASSERT_OK(keys::MakeOvmfVars({.key_dir = d_ + "/keys", .out = m.firmware_vars}));
   m.disks.push_back({.path = disk});
   m.tpm_socket = d_ + "/swtpm.sock";
   m.console_log = d_ + "/console.log";
@@ -209,7 +212,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
     return ev == "up-to-date" && (*e)["running"] == kN1;
   };
   auto run = vm::RunMachine(m, ro);
-  ASSERT_TRUE(run.ok()) << run.error().ToString();
+  ASSERT_OK(run);
   std::string story;
   for (const auto& e : events) story += e.dump() + "\n";
   ASSERT_EQ(run->outcome, vm::Outcome::kStopLine) << "events:\n"

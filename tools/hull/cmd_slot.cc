@@ -328,7 +328,7 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
                     "A version recorded as bad on this node: never installed (repeatable)");
   apply->add_option("--machine-id", ap->machine_id,
                     "Staged rollout identity (default: /etc/machine-id when readable; \"\" = "
-                    "every release eligible)");
+                    "in no partial rollout)");
   apply->add_option("--boot-tries", ap->boot_tries, "Boot tries of the new entry (default 3)");
   apply->add_option("--deadline", ap->deadline,
                     "Seconds the whole run may take; every download ends by then (default: "

@@ -1,0 +1,109 @@
+#include "agent/state.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "node/boot_count.h"
+
+namespace hull::agent {
+namespace {
+
+using json = nlohmann::json;
+
+// The string `key` of object `j` ("" when absent); false for another type.
+bool StringField(const json& j, const char* key, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return true;
+  if (!it->is_string()) return false;
+  *out = it->get<std::string>();
+  return true;
+}
+
+bool OnlyKeys(const json& j, std::initializer_list<const char*> keys) {
+  for (const auto& [k, v] : j.items())
+    if (std::none_of(keys.begin(), keys.end(), [&](const char* want) { return k == want; }))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+Result<AgentState> ParseAgentState(std::string_view text, const std::string& name) {
+  auto bad = [&](const std::string& what) {
+    return Errorf(ErrorCode::kCorrupt, "{}: {} (remove the file to start afresh)", name, what);
+  };
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return bad("not a JSON object");
+  if (!OnlyKeys(j, {"rebooted_into", "refused", "last_check"}))
+    return bad("unknown key (known: rebooted_into, refused, last_check)");
+  AgentState s;
+  if (!StringField(j, "rebooted_into", &s.rebooted_into))
+    return bad("rebooted_into is not a string");
+  if (auto it = j.find("refused"); it != j.end()) {
+    if (!it->is_array() || it->size() > kMaxRefusals)
+      return bad(fmt::format("refused is not an array of at most {} entries", kMaxRefusals));
+    for (const json& r : *it) {
+      slot::Refusal x;
+      if (!r.is_object() || !OnlyKeys(r, {"version", "root_hash", "reason"}) ||
+          !StringField(r, "version", &x.version) || !StringField(r, "root_hash", &x.root_hash) ||
+          !StringField(r, "reason", &x.reason) || x.version.empty())
+        return bad("a refused entry needs string 'version', 'root_hash' and 'reason'");
+      s.refused.push_back(std::move(x));
+    }
+  }
+  if (auto it = j.find("last_check"); it != j.end()) {
+    LastCheck& c = s.last_check;
+    if (!it->is_object() || !OnlyKeys(*it, {"outcome", "running", "newest", "detail"}) ||
+        !StringField(*it, "outcome", &c.outcome) || !StringField(*it, "running", &c.running) ||
+        !StringField(*it, "newest", &c.newest) || !StringField(*it, "detail", &c.detail))
+      return bad("last_check needs string 'outcome', 'running', 'newest' and 'detail'");
+  }
+  return s;
+}
+
+std::string AgentStateText(const AgentState& s) {
+  json refused = json::array();
+  for (const auto& r : s.refused)
+    refused.push_back({{"version", r.version}, {"root_hash", r.root_hash}, {"reason", r.reason}});
+  const LastCheck& c = s.last_check;
+  json j = {{"rebooted_into", s.rebooted_into},
+            {"refused", refused},
+            {"last_check",
+             {{"outcome", c.outcome},
+              {"running", c.running},
+              {"newest", c.newest},
+              {"detail", c.detail}}}};
+  return j.dump(2) + "\n";
+}
+
+Result<AgentState> LoadAgentState(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return AgentState{};
+  HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, kMaxStateBytes));
+  return ParseAgentState(text, path);
+}
+
+Status SaveAgentState(const std::string& path, const AgentState& state) {
+  return WriteFileAtomic(path, AgentStateText(state));
+}
+
+void AddRefusal(AgentState& s, slot::Refusal refusal, const std::string& running) {
+  auto& r = s.refused;
+  r.erase(
+      std::remove_if(r.begin(), r.end(),
+                     [&](const slot::Refusal& x) {
+                       return node::CompareVersions(x.version, refusal.version) == 0 ||
+                              (!running.empty() && node::CompareVersions(x.version, running) <= 0);
+                     }),
+      r.end());
+  r.push_back(std::move(refusal));
+  std::sort(r.begin(), r.end(), [](const slot::Refusal& a, const slot::Refusal& b) {
+    return node::CompareVersions(a.version, b.version) > 0;
+  });
+  if (r.size() > kMaxRefusals) r.resize(kMaxRefusals);
+}
+
+}  // namespace hull::agent

@@ -1,0 +1,51 @@
+// The agent's memory between runs, beside the bad versions in /var/lib/hull
+// (docs/agent.md "State"): one JSON file, written atomically, so a power cut
+// leaves the old state or the new one.
+//   {"rebooted_into": "hull_<v>+3.efi",
+//    "refused": [{"version", "root_hash", "reason"}, ...],
+//    "last_check": {"outcome", "running", "newest", "detail"}}
+// It is the agent's own file, but read like any bytes on disk: strict
+// (unknown keys and wrong types are kCorrupt naming the file), bounded.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "slot/choose.h"
+
+namespace hull::agent {
+
+inline constexpr uint64_t kMaxStateBytes = 64 << 10;
+inline constexpr size_t kMaxRefusals = 32;
+
+// What the last `update` run ended with, for `status`.
+struct LastCheck {
+  std::string outcome;  // the event: "up-to-date", "ahead-of-channel", "installed", "error", ...
+  std::string running, newest;
+  std::string detail;  // the reason or error message
+};
+
+struct AgentState {
+  // The entry the agent last rebooted into (after installing it, or by
+  // decide.h's rule 5): a reboot into one entry happens once.
+  std::string rebooted_into;
+  // Releases refused after download for their own bytes (slot::Install's
+  // `refused`): never downloaded again while their root hash is the same.
+  std::vector<slot::Refusal> refused;
+  LastCheck last_check;
+};
+
+Result<AgentState> ParseAgentState(std::string_view text, const std::string& name);
+std::string AgentStateText(const AgentState& state);
+// An absent file is the empty state.
+Result<AgentState> LoadAgentState(const std::string& path);
+Status SaveAgentState(const std::string& path, const AgentState& state);
+
+// Remembers a refusal (replacing one of the same version), keeping only
+// versions newer than `running` (an older one can never be chosen again) and
+// at most kMaxRefusals, the newest.
+void AddRefusal(AgentState& state, slot::Refusal refusal, const std::string& running);
+
+}  // namespace hull::agent

@@ -1,0 +1,84 @@
+// The agent's state file (agent/state.h): what it keeps, and that a damaged
+// file is an error naming it.
+#include "agent/state.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "agent/downloads.h"
+#include "base/file.h"
+#include "support/status_matchers.h"
+
+namespace hull::agent {
+namespace {
+
+TEST(AgentState, RoundTripsThroughTheFile) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("hull-agent-state"));
+  const std::string path = dir.path() + "/agent.json";
+  ASSERT_OK_AND_ASSIGN(AgentState empty, LoadAgentState(path));
+  EXPECT_TRUE(empty.rebooted_into.empty());
+  EXPECT_TRUE(empty.refused.empty());
+  AgentState s;
+  s.rebooted_into = "hull_202612.08.0+3.efi";
+  s.refused = {{"202612.08.0", "ab12", "usr image needs 9 bytes"}};
+  s.last_check = {"ahead-of-channel", "202612.08.0", "202612.01.0", "never downgrades"};
+  ASSERT_OK(SaveAgentState(path, s));
+  ASSERT_OK_AND_ASSIGN(AgentState back, LoadAgentState(path));
+  EXPECT_EQ(back.rebooted_into, s.rebooted_into);
+  ASSERT_EQ(back.refused.size(), 1u);
+  EXPECT_EQ(back.refused[0].version, "202612.08.0");
+  EXPECT_EQ(back.refused[0].root_hash, "ab12");
+  EXPECT_EQ(back.refused[0].reason, "usr image needs 9 bytes");
+  EXPECT_EQ(back.last_check.outcome, "ahead-of-channel");
+  EXPECT_EQ(back.last_check.newest, "202612.01.0");
+}
+
+TEST(AgentState, DamagedFileIsCorrupt) {
+  for (const char* text : {"", "[]", "{\"rebooted_into\": 3}", "{\"other\": 1}",
+                           "{\"refused\": [{\"version\": \"\"}]}", "{\"refused\": {}}",
+                           "{\"last_check\": {\"outcome\": 1}}"}) {
+    auto r = ParseAgentState(text, "/var/lib/hull/agent.json");
+    EXPECT_ERROR(r, ErrorCode::kCorrupt) << text;
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().message().rfind("/var/lib/hull/agent.json: ", 0), 0u);
+    }
+  }
+}
+
+TEST(AgentState, RefusalsKeepOnlyWhatCanStillBeChosen) {
+  AgentState s;
+  AddRefusal(s, {"202612.08.0", "a", "first"}, "202612.01.0");
+  AddRefusal(s, {"202612.8.0", "b", "again, spelled otherwise"}, "202612.01.0");
+  ASSERT_EQ(s.refused.size(), 1u);
+  EXPECT_EQ(s.refused[0].reason, "again, spelled otherwise");
+  AddRefusal(s, {"202612.15.0", "c", "newer"}, "202612.01.0");
+  EXPECT_EQ(s.refused.size(), 2u);
+  // Now running 202612.08.0: its refusal can never matter again.
+  AddRefusal(s, {"202612.22.0", "d", "newest"}, "202612.08.0");
+  ASSERT_EQ(s.refused.size(), 2u);
+  EXPECT_EQ(s.refused[0].version, "202612.22.0");
+  EXPECT_EQ(s.refused[1].version, "202612.15.0");
+}
+
+// Downloads a killed run left behind go; nothing else does.
+TEST(Downloads, SweptAtStart) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("hull-agent-sweep"));
+  namespace fs = std::filesystem;
+  fs::create_directories(dir.path() + "/hull-update-Ab12Cd/sub");
+  ASSERT_OK(WriteFileAtomic(dir.path() + "/hull-update-Ab12Cd/sub/usr.erofs", "x"));
+  fs::create_directories(dir.path() + "/hull-update-Zz99Yy");
+  fs::create_directories(dir.path() + "/other-update-1");
+  ASSERT_OK(WriteFileAtomic(dir.path() + "/hull-update-file", "not a directory"));
+  ASSERT_OK_AND_ASSIGN(auto removed, SweepDownloads(dir.path(), "hull-update"));
+  EXPECT_EQ(removed.size(), 2u);
+  EXPECT_FALSE(fs::exists(dir.path() + "/hull-update-Ab12Cd"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/hull-update-Zz99Yy"));
+  EXPECT_TRUE(fs::exists(dir.path() + "/other-update-1"));
+  EXPECT_TRUE(fs::exists(dir.path() + "/hull-update-file"));
+  ASSERT_OK_AND_ASSIGN(auto none, SweepDownloads(dir.path() + "/absent", "hull-update"));
+  EXPECT_TRUE(none.empty());
+}
+
+}  // namespace
+}  // namespace hull::agent
