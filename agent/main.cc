@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
       ->add_flag("--allow-downgrade", u.allow_downgrade,
                  "With --to: install an older release and demote newer entries so it boots")
       ->needs(to);
+  update->add_option("--deadline", u.deadline_seconds,
+                     "Seconds the run's downloads may take in all (default: none; each download "
+                     "has its own deadline)");
   update->footer(
       "Example: hull-agent update --now\n"
       "         hull-agent update --to 202612.01.0 --allow-downgrade   (the only way back)\n"
@@ -33,6 +36,8 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand(
       "check", "Verify the repository's metadata; print what 'update' would choose");
   check->add_flag("--json", u.json, "Print as JSON");
+  check->add_option("--deadline", u.deadline_seconds,
+                    "Seconds the run's downloads may take in all (default: none)");
   auto* status = app.add_subcommand(
       "status", "Booted version, slots, boot entries, bad and refused versions, last update run");
   status->add_flag("--json", u.json, "Print as JSON");

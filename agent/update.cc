@@ -28,6 +28,7 @@
 #include "base/seconds.h"
 #include "base/subprocess.h"
 #include "node/config.h"
+#include "slot/trust.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 
@@ -114,7 +115,7 @@ Result<int64_t> BuildTime() {
   return ParseUnixSeconds(*text).Context(node::kBuildTime);
 }
 
-Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
+Result<tuf::Client> MakeClient(const UpdateConfig& cfg, const UpdateOptions& o) {
   HULL_ASSIGN_OR_RETURN(
       Bytes root,
       ReadFileBytes(cfg.trusted_root, 1 << 20).Context("trusted root " + cfg.trusted_root));
@@ -123,7 +124,10 @@ Result<tuf::Client> MakeClient(const UpdateConfig& cfg) {
   tuf::ClientOptions options;
   options.state_dir = kTufState;
   HULL_ASSIGN_OR_RETURN(options.clock_floor, BuildTime());
-  return tuf::Client::Create(tuf::MakeFetcher(cfg.repository), root, std::move(options));
+  // The run's deadline counts from here: the repository is read next.
+  return tuf::Client::Create(
+      tuf::MakeFetcher(cfg.repository, {.run_deadline = tuf::RunDeadline(o.deadline_seconds)}),
+      root, std::move(options));
 }
 
 // After installing an older release (--to V --allow-downgrade): the entries
@@ -150,9 +154,14 @@ Status DemoteNewer(const Context& c, const Events& ev, const std::string& versio
 // not download it again.
 int InstallRelease(const Context& c, AgentState& state, tuf::Client& client, const Action& a,
                    const UpdateOptions& o, const Events& ev) {
+  // The certificates this image trusts (node::kTrustDir): the release is
+  // checked against them before its payload is downloaded.
+  auto trust = slot::LoadTrustSet(node::kTrustDir);
+  if (!trust.ok()) return Fail(ev, trust.error());
   slot::InstallOptions options{.active_usrhash = c.node.usrhash,
                                .boot_tries = c.config.boot_tries,
                                .target_slot = a.target_slot};
+  options.trust = &*trust;
   bool refused = false;
   auto r =
       slot::ApplyRelease(client, *c.disk.io.disk, *c.disk.io.esp, *a.release, options, &refused);
@@ -194,9 +203,9 @@ int InstallRelease(const Context& c, AgentState& state, tuf::Client& client, con
 }
 
 // Reads the repository: a TUF refresh, then its complete slot releases.
-Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg,
+Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg, const UpdateOptions& o,
                                                     std::optional<tuf::Client>& client) {
-  HULL_ASSIGN_OR_RETURN(tuf::Client made, MakeClient(cfg));
+  HULL_ASSIGN_OR_RETURN(tuf::Client made, MakeClient(cfg, o));
   client.emplace(std::move(made));
   HULL_TRY(client->Refresh());
   return slot::SlotReleases(client->targets());
@@ -282,7 +291,7 @@ int RunUpdate(const UpdateOptions& o) {
         continue;
       case ActionKind::kCheckRepository:
         ev.Emit("checking", {{"running", running}, {"repository", c.config.repository}});
-        in.releases = ReadReleases(c.config, client);
+        in.releases = ReadReleases(c.config, o, client);
         continue;
       case ActionKind::kIdle:
         ev.Emit("idle", {{"running", running}, {"reason", a.reason}});
@@ -365,7 +374,7 @@ int RunCheck(const UpdateOptions& o) {
   auto state = LoadAgentState(kAgentState);
   if (!state.ok()) return Fail(quiet, state.error());
   std::optional<tuf::Client> client;
-  auto releases = ReadReleases(*cfg, client);
+  auto releases = ReadReleases(*cfg, o, client);
   if (!releases.ok()) return Fail(quiet, releases.error());
   DecideInput in{.node = ctx->node,
                  .disk = ctx->disk.state,

@@ -35,6 +35,9 @@ struct UpdateOptions {
   bool reboot = true;  // reboot after installing (or after a failed gate)
   bool json = false;   // status/check: print JSON
   int health_timeout_seconds = 300;
+  // update/check: seconds the run's downloads may take in all; 0: none
+  // (each download still has its own deadline, http::FetchTime).
+  uint64_t deadline_seconds = 0;
 };
 
 int RunUpdate(const UpdateOptions& o);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/file.h"
@@ -31,7 +32,10 @@ WantedBy=multi-user.target
 // for targets) and close a cycle through the gate.
 //
 // Runs once per boot after the gate (recording rollbacks, installing what is
-// new) and then on the timer.
+// new) and then on the timer. A run ends: the agent's --deadline ends its
+// downloads, and TimeoutStartSec (later, leaving time to write the slot)
+// ends a run hung anywhere else, so the unit always deactivates and the
+// timer can start it again.
 constexpr const char* kUpdateUnit = R"([Unit]
 Description=Hull node image update (install the newest release into the other slot)
 Documentation=man:hull-agent(8)
@@ -42,9 +46,10 @@ ConditionPathExists=/usr/libexec/hull/hull-agent
 
 [Service]
 Type=oneshot
+TimeoutStartSec={1}
 # Working files (downloads, the assembled image) go to the root filesystem.
 Environment=TMPDIR=/var/tmp
-ExecStart=/usr/libexec/hull/hull-agent update
+ExecStart=/usr/libexec/hull/hull-agent update --deadline {0}
 
 [Install]
 WantedBy=multi-user.target
@@ -77,12 +82,22 @@ UseDomains=yes
 
 }  // namespace
 
+std::string UpdateServiceUnit() {
+  return fmt::format(fmt::runtime(kUpdateUnit), kUpdateDeadline, kUpdateStartTimeout);
+}
+
+// OnUnitActiveSec counts from the service's last start, whatever its end
+// (done, failed, or stopped by TimeoutStartSec), so a failed run is retried
+// one interval after it began; OnBootSec gives it a start when the run at
+// boot never happened (a dependency failed), without which neither
+// OnUnitActiveSec nor OnUnitInactiveSec has a time to count from.
 std::string UpdateTimerUnit(const spec::Update& u) {
   return fmt::format(R"([Unit]
 Description=Hull node image update check every {0}
 
 [Timer]
-OnUnitInactiveSec={0}
+OnBootSec=15min
+OnUnitActiveSec={0}
 RandomizedDelaySec=10min
 
 [Install]
@@ -117,6 +132,44 @@ std::string WatchdogDropIn() {
       kRuntimeWatchdogSeconds, kRebootWatchdogMinutes);
 }
 
+Status AddTrustSet(const SigningKeys& keys, const std::string& key_dir, const std::string& work,
+                   spec::ImageSpec& s) {
+  for (auto [kind, own, own_name] :
+       {std::tuple{"db", &keys.db_cert, "db.crt"}, {"verity", &keys.verity_cert, "verity.crt"}}) {
+    const std::string dir = work + "/node/trust/" + kind;
+    const std::string dest = std::string(node::kTrustDir) + "/" + kind + "/";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", dir, ec.message());
+    HULL_TRY(WriteFileAtomic(dir + "/" + own_name, own->ToPem()));
+    s.files.push_back({dir + "/" + own_name, dest + own_name});
+    if (key_dir.empty()) continue;
+    // The next certificates, in name order (the node reads them so too).
+    const std::string extra = key_dir + "/trust/" + kind;
+    std::vector<fs::path> found;
+    if (fs::is_directory(extra, ec)) {
+      for (const auto& e : fs::directory_iterator(extra, ec))
+        if (e.path().extension() == ".crt") found.push_back(e.path());
+      if (ec) return Errorf(ErrorCode::kIo, "listing {}: {}", extra, ec.message());
+    }
+    std::sort(found.begin(), found.end());
+    if (found.size() + 1 > node::kMaxTrustCerts)
+      return Errorf(ErrorCode::kInvalidArgument, "{}: at most {} certificates", extra,
+                    node::kMaxTrustCerts - 1);
+    for (const fs::path& f : found) {
+      if (f.filename() == own_name)
+        return Errorf(ErrorCode::kInvalidArgument,
+                      "{}: the image's own certificate is {}; name the next one otherwise",
+                      f.string(), own_name);
+      HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(f.string()));
+      const std::string copy = dir + "/" + f.filename().string();
+      HULL_TRY(WriteFileAtomic(copy, cert.ToPem()));
+      s.files.push_back({copy, dest + f.filename().string()});
+    }
+  }
+  return Ok();
+}
+
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
                     int64_t build_time, spec::ImageSpec& s) {
   const std::string dir = work + "/node";
@@ -138,7 +191,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
   const std::string units = "/usr/lib/systemd/system/";
   const Generated files[] = {
       {"hull-validate.service", kValidateUnit, units + "hull-validate.service"},
-      {"hull-update.service", kUpdateUnit, units + "hull-update.service"},
+      {"hull-update.service", UpdateServiceUnit(), units + "hull-update.service"},
       {"hull-update.timer", UpdateTimerUnit(s.update), units + "hull-update.timer"},
       {"hull-health.service", HealthUnit(s.update), units + "hull-health.service"},
       {"hull-bless.service", kBlessUnit, units + "hull-bless.service"},

@@ -3,6 +3,7 @@
 //   /usr/lib/hull/update.json                     the spec's `update` section
 //   /usr/lib/hull/root.json                       the repository's trusted root
 //   /usr/lib/hull/build-time                      SOURCE_DATE_EPOCH: the agent's clock floor
+//   /usr/lib/hull/trust/{db,verity}/*.crt         the trust set (slot/trust.h)
 //   hull-update.service + .timer                  checks and installs releases
 //   hull-health.service                           the gate before boot-complete.target
 //   hull-bless.service                            marks the boot good after it
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "build/artifacts.h"
 #include "spec/spec.h"
 
 namespace hull::build {
@@ -31,7 +33,25 @@ struct NodeBinaries {
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
                     int64_t build_time, spec::ImageSpec& spec);
 
+// hull-update.service runs `hull-agent update --deadline kUpdateDeadline`
+// and is stopped after kUpdateStartTimeout (TimeoutStartSec): the downloads
+// end first, leaving time to write and verify the slot.
+inline constexpr int kUpdateDeadline = 3000;      // seconds
+inline constexpr int kUpdateStartTimeout = 3600;  // seconds
+
+// The trust set a node checks releases against (node::kTrustDir): the
+// image's own db.crt and verity.crt, and every *.crt in `key_dir`/trust/db/
+// and `key_dir`/trust/verity/ (the next certificates, shipped before the
+// keys change: rotation without a flag day; `key_dir` "" for development
+// keys). Written under `work`/node/trust and appended to `spec.files`.
+// kInvalidArgument for an extra certificate named db.crt or verity.crt or
+// more than node::kMaxTrustCerts of a kind; kCorrupt for a file that is not
+// a certificate.
+Status AddTrustSet(const SigningKeys& keys, const std::string& key_dir, const std::string& work,
+                   spec::ImageSpec& spec);
+
 // The unit texts (pure, for tests).
+std::string UpdateServiceUnit();
 std::string UpdateTimerUnit(const spec::Update& u);
 std::string HealthUnit(const spec::Update& u);
 

@@ -192,6 +192,7 @@ Result<BuildResult> Build(const BuildOptions& o) {
   s.signing_key_dir = key_dir;  // empty marks os-release as insecure
   HULL_TRY(AddNodeFiles({.agent = o.agent_binary, .init = o.init_binary}, o.spec_dir, w.dir,
                         w.epoch, s));
+  HULL_TRY(AddTrustSet(w.keys, key_dir, w.dir, s));
   BuildResult res;
   HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] { return RunCompose(o, s, w); }));
   const std::string compose_dir = w.products_hit ? w.products_dir : w.dir + "/compose";

@@ -24,6 +24,37 @@ Error TooLong(std::string_view url, uint64_t max) {
   return Errorf(ErrorCode::kVerifyFailed, "'{}' is longer than the {} bytes allowed", url, max);
 }
 
+using Clock = std::chrono::steady_clock;
+
+// When a fetch must be done, and why (for the error).
+struct Deadline {
+  Clock::time_point start;
+  Clock::time_point at = Clock::time_point::max();
+  std::string why;
+
+  bool Passed() const { return Clock::now() >= at; }
+  Error Expired(std::string_view url) const {
+    double spent = std::chrono::duration<double>(Clock::now() - start).count();
+    return Errorf(ErrorCode::kTimeout, "'{}': not done after {:.1f} s (deadline: {})", url, spent,
+                  why);
+  }
+};
+
+Deadline MakeDeadline(const GetOptions& o) {
+  Deadline d;
+  d.start = Clock::now();
+  if (auto own = FetchTime(o.max_bytes, o.fetch_slack, o.floor_bytes_per_second)) {
+    d.at = d.start + *own;
+    d.why = fmt::format("{} s for up to {} bytes at {} bytes/s", own->count(), o.max_bytes,
+                        o.floor_bytes_per_second);
+  }
+  if (o.run_deadline && *o.run_deadline < d.at) {
+    d.at = *o.run_deadline;
+    d.why = "the end of the run (--deadline)";
+  }
+  return d;
+}
+
 // The outcome of one request: done, or the next URL to try.
 struct Hop {
   std::optional<Url> redirect;
@@ -32,12 +63,15 @@ struct Hop {
 // One request on a fresh connection. The body of a 200 goes to `sink`
 // (capped); any other status ends the exchange once the head is read.
 Result<Hop> Exchange(std::string_view asked, const Url& url, const GetOptions& options,
-                     const Sink& sink) {
-  ConnectOptions co{options.connect_timeout, options.read_timeout, options.ca_file};
+                     const Deadline& deadline, const Sink& sink) {
+  ConnectOptions co{options.connect_timeout, options.read_timeout, options.ca_file, deadline.at};
   std::string context = fmt::format("fetching '{}'", asked);
-  HULL_ASSIGN_OR_RETURN(auto conn, Connection::Open(url, co).Context(context));
-  std::string request = BuildRequest(url.target, url.HostHeader());
-  HULL_TRY(conn->WriteAll(AsBytes(request)).Context(context));
+  auto opened = Connection::Open(url, co);
+  if (!opened.ok() && deadline.Passed()) return deadline.Expired(asked);
+  HULL_ASSIGN_OR_RETURN(auto conn, std::move(opened).Context(context));
+  Status sent = conn->WriteAll(AsBytes(BuildRequest(url.target, url.HostHeader())));
+  if (!sent.ok() && deadline.Passed()) return deadline.Expired(asked);
+  HULL_TRY(std::move(sent).Context(context));
 
   ResponseParser parser;
   uint64_t delivered = 0;
@@ -57,7 +91,11 @@ Result<Hop> Exchange(std::string_view asked, const Url& url, const GetOptions& o
   };
   std::array<uint8_t, kReadBuffer> buf;
   while (!parser.done()) {
-    HULL_ASSIGN_OR_RETURN(size_t n, conn->Read(buf).Context(context));
+    // A server that trickles bytes never trips the inactivity timeout.
+    if (deadline.Passed()) return deadline.Expired(asked);
+    auto got = conn->Read(buf);
+    if (!got.ok() && deadline.Passed()) return deadline.Expired(asked);
+    HULL_ASSIGN_OR_RETURN(size_t n, std::move(got).Context(context));
     if (n == 0) {
       HULL_TRY(parser.Finish().Context(context));
       break;
@@ -90,6 +128,15 @@ Result<Hop> Exchange(std::string_view asked, const Url& url, const GetOptions& o
 
 }  // namespace
 
+std::optional<std::chrono::seconds> FetchTime(uint64_t max_bytes, std::chrono::seconds slack,
+                                              uint64_t floor) {
+  const uint64_t limit = uint64_t(kMaxFetchTime.count());
+  if (floor == 0 || slack.count() < 0 || uint64_t(slack.count()) > limit) return std::nullopt;
+  const uint64_t body = max_bytes / floor;
+  if (body > limit - uint64_t(slack.count())) return std::nullopt;
+  return std::chrono::seconds(int64_t(body) + slack.count());
+}
+
 std::string BuildRequest(std::string_view target, std::string_view host_header) {
   return fmt::format(
       "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: hull/{}\r\nAccept: */*\r\n"
@@ -99,8 +146,10 @@ std::string BuildRequest(std::string_view target, std::string_view host_header) 
 
 Status Get(std::string_view asked, const GetOptions& options, const Sink& sink) {
   HULL_ASSIGN_OR_RETURN(Url url, ParseUrl(asked));
+  const Deadline deadline = MakeDeadline(options);
   for (int hop = 0;; ++hop) {
-    HULL_ASSIGN_OR_RETURN(Hop next, Exchange(asked, url, options, sink));
+    if (deadline.Passed()) return deadline.Expired(asked);
+    HULL_ASSIGN_OR_RETURN(Hop next, Exchange(asked, url, options, deadline, sink));
     if (!next.redirect) return {};
     if (hop >= options.max_redirects) {
       return Errorf(ErrorCode::kUnavailable, "'{}': more than {} redirects", asked,

@@ -15,7 +15,8 @@
 //                   and the reason); a body cut short; too many redirects
 //   kRefused        a redirect from https to http
 //   kTimeout        no connection within connect_timeout, or no byte moved
-//                   for read_timeout
+//                   for read_timeout; or the fetch's deadline passed:
+//                   "'<url>': not done after <s> s (deadline: <why>)"
 //   kVerifyFailed   "'<url>' is longer than the N bytes allowed" (max_bytes)
 //   kCorrupt / kUnsupported from the response parser (http/response.h)
 //   kInvalidArgument for a malformed URL or Location
@@ -26,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,13 +38,36 @@ namespace hull::http {
 
 inline constexpr int kDefaultMaxRedirects = 5;
 
+// The total deadline of one fetch (redirects, connects and the body
+// together): kFetchSlack plus max_bytes at kFloorBytesPerSecond, i.e. the
+// time a body as long as the cap takes at the slowest rate still accepted.
+// The cap is the signed length of a target, or the client's maximum for
+// metadata of unknown length. A server that trickles bytes (each within
+// read_timeout) is cut off there (TUF's "slow retrieval"). A deadline above
+// kMaxFetchTime (an uncapped body) is none.
+inline constexpr std::chrono::seconds kFetchSlack{30};
+inline constexpr uint64_t kFloorBytesPerSecond = 128 * 1024;  // 1 Mbit/s
+inline constexpr std::chrono::seconds kMaxFetchTime{7 * 24 * 3600};
+
 struct GetOptions {
   uint64_t max_bytes = std::numeric_limits<uint64_t>::max();  // body cap
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds read_timeout = std::chrono::seconds(30);  // inactivity
   int max_redirects = kDefaultMaxRedirects;
   std::string ca_file;  // see ConnectOptions (http/connection.h)
+  // The per-fetch deadline's terms (tests shorten them).
+  std::chrono::seconds fetch_slack = kFetchSlack;
+  uint64_t floor_bytes_per_second = kFloorBytesPerSecond;
+  // The end of the run this fetch belongs to (`--deadline`): the fetch gets
+  // min(FetchTime(...), what is left of the run).
+  std::optional<std::chrono::steady_clock::time_point> run_deadline;
 };
+
+// slack + max_bytes / floor (whole seconds, rounded down); nullopt above
+// kMaxFetchTime or for a zero rate.
+std::optional<std::chrono::seconds> FetchTime(uint64_t max_bytes,
+                                              std::chrono::seconds slack = kFetchSlack,
+                                              uint64_t floor = kFloorBytesPerSecond);
 
 using Sink = std::function<Status(ByteSpan)>;
 

@@ -32,8 +32,9 @@ std::string SslErrors() {
   return out;
 }
 
+// Rounded up, so that a poll that times out has reached `deadline`.
 int RemainingMs(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
 }
 
@@ -52,8 +53,9 @@ int FinishConnect(int fd, Clock::time_point deadline) {
   return err;
 }
 
-// Tries each resolved address until one connects; returns the socket.
-Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
+// Tries each resolved address until one connects, within `timeout` and
+// before `until`; returns the socket.
+Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout, Clock::time_point until) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -66,7 +68,9 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
                   rc == EAI_SYSTEM ? std::strerror(errno) : ::gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> hold(list, ::freeaddrinfo);
-  Clock::time_point deadline = Clock::now() + timeout;
+  Clock::time_point now = Clock::now();
+  const bool cut = until - now < timeout;  // the deadline comes first
+  Clock::time_point deadline = cut ? until : now + timeout;
   int last = ECONNREFUSED;
   for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -84,6 +88,8 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
     ::close(fd);
     last = err;
     if (err == ETIMEDOUT && RemainingMs(deadline) == 0) {
+      if (cut)
+        return Errorf(ErrorCode::kTimeout, "cannot connect to {}: deadline passed", url.HostPort());
       return Errorf(ErrorCode::kTimeout, "cannot connect to {}: no answer within {} ms",
                     url.HostPort(), timeout.count());
     }
@@ -96,8 +102,9 @@ Result<int> ConnectAny(const Url& url, std::chrono::milliseconds timeout) {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const Url& url,
                                                      const ConnectOptions& options) {
-  HULL_ASSIGN_OR_RETURN(int fd, ConnectAny(url, options.connect_timeout));
-  std::unique_ptr<Connection> c(new Connection(fd, url.HostPort(), options.io_timeout));
+  HULL_ASSIGN_OR_RETURN(int fd, ConnectAny(url, options.connect_timeout, options.deadline));
+  std::unique_ptr<Connection> c(
+      new Connection(fd, url.HostPort(), options.io_timeout, options.deadline));
   if (url.tls) HULL_TRY(c->StartTls(url, options));
   return c;
 }
@@ -110,11 +117,14 @@ Connection::~Connection() {
 
 Status Connection::Wait(short events, std::string_view doing) {
   pollfd p{fd_, events, 0};
-  Clock::time_point deadline = Clock::now() + io_timeout_;
+  Clock::time_point now = Clock::now();
+  const bool cut = deadline_ - now < io_timeout_;  // the deadline comes first
+  Clock::time_point deadline = cut ? deadline_ : now + io_timeout_;
   while (true) {
     int r = ::poll(&p, 1, RemainingMs(deadline));
     if (r > 0) return {};
     if (r == 0) {
+      if (cut) return Errorf(ErrorCode::kTimeout, "{}: deadline passed {}", peer_, doing);
       return Errorf(ErrorCode::kTimeout, "{}: no progress {} for {} ms", peer_, doing,
                     io_timeout_.count());
     }

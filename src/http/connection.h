@@ -11,7 +11,8 @@
 // Errors name "host:port": kUnavailable when the name does not resolve, no
 // address accepts the connection, the TLS handshake fails or the certificate
 // is refused (the reason from OpenSSL, e.g. "hostname mismatch"); kTimeout
-// when a deadline passes with no progress.
+// when a deadline passes with no progress, or when ConnectOptions::deadline
+// passes (connect and every wait end by then at the latest).
 #pragma once
 
 #include <chrono>
@@ -28,6 +29,9 @@ struct ConnectOptions {
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);  // resolve excluded
   std::chrono::milliseconds io_timeout = std::chrono::seconds(30);  // per read/write, no progress
   std::string ca_file;  // PEM bundle; empty: $HULL_CA_FILE, else the system store
+  // The whole exchange ends by then (kTimeout "...: deadline passed"): the
+  // connect timeout and every wait are cut to what is left.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 class Connection {
@@ -45,16 +49,19 @@ class Connection {
   const std::string& peer() const { return peer_; }
 
  private:
-  Connection(int fd, std::string peer, std::chrono::milliseconds io_timeout)
-      : fd_(fd), peer_(std::move(peer)), io_timeout_(io_timeout) {}
+  Connection(int fd, std::string peer, std::chrono::milliseconds io_timeout,
+             std::chrono::steady_clock::time_point deadline)
+      : fd_(fd), peer_(std::move(peer)), io_timeout_(io_timeout), deadline_(deadline) {}
   Status StartTls(const Url& url, const ConnectOptions& options);
-  // Waits until fd is readable (POLLIN) or writable (POLLOUT) within io_timeout_.
+  // Waits until fd is readable (POLLIN) or writable (POLLOUT) within
+  // io_timeout_ and before deadline_.
   Status Wait(short events, std::string_view doing);
   Status TlsError(int ret, std::string_view doing, bool* retry, short* events);
 
   int fd_ = -1;
   std::string peer_;
   std::chrono::milliseconds io_timeout_;
+  std::chrono::steady_clock::time_point deadline_;
   void* ctx_ = nullptr;  // SSL_CTX*, kept opaque so callers do not see OpenSSL headers
   void* ssl_ = nullptr;  // SSL*
 };

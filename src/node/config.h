@@ -4,6 +4,7 @@
 // keys and wrong types are errors naming the file and key.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,11 @@ inline constexpr const char* kFactoryRoot = "/usr/lib/hull/root.json";
 // base/seconds.h writes them: the earliest time the TUF client accepts as
 // now (tuf::ClientOptions::clock_floor).
 inline constexpr const char* kBuildTime = "/usr/lib/hull/build-time";
+// The certificates a release's signatures must chain to (slot/trust.h):
+// db/*.crt for the UKI's Authenticode, verity/*.crt for the root hash;
+// at most kMaxTrustCerts of each kind.
+inline constexpr const char* kTrustDir = "/usr/lib/hull/trust";
+inline constexpr size_t kMaxTrustCerts = 16;
 inline constexpr uint64_t kMaxConfigBytes = 64 << 10;
 
 struct UpdateConfig {

@@ -342,6 +342,30 @@ Result<std::vector<Bytes>> ExtractSignatures(ByteSpan file, const PeImage& img) 
   return out;
 }
 
+Result<std::vector<Bytes>> SignerFingerprints(ByteSpan file) {
+  HULL_ASSIGN_OR_RETURN(PeImage img, ParsePe(file));
+  HULL_ASSIGN_OR_RETURN(std::vector<Bytes> sigs, ExtractSignatures(file, img));
+  std::vector<Bytes> out;
+  for (const Bytes& sig : sigs) {
+    const unsigned char* p = sig.data();
+    P7Ptr p7(d2i_PKCS7(nullptr, &p, long(sig.size())));
+    if (!p7 || !PKCS7_type_is_signed(p7.get())) {
+      crypto::OpenSslErrors();
+      return Error(ErrorCode::kCorrupt, "not a PKCS#7 SignedData");
+    }
+    STACK_OF(X509)* signers = PKCS7_get0_signers(p7.get(), nullptr, 0);
+    X509* signer = signers && sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : nullptr;
+    unsigned char* der = nullptr;
+    int len = signer ? i2d_X509(signer, &der) : -1;
+    sk_X509_free(signers);
+    crypto::OpenSslErrors();
+    if (len <= 0) return Error(ErrorCode::kNotFound, "a signature embeds no signer certificate");
+    out.push_back(crypto::Sha256(ByteSpan(der, size_t(len))));
+    OPENSSL_free(der);
+  }
+  return out;
+}
+
 Result<VerifyResult> VerifyImage(ByteSpan file, const crypto::Certificate& trusted) {
   HULL_ASSIGN_OR_RETURN(PeImage img, ParsePe(file));
   HULL_ASSIGN_OR_RETURN(std::vector<Bytes> sigs, ExtractSignatures(file, img));

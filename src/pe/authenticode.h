@@ -59,6 +59,13 @@ struct VerifyResult {
 // image hash differs from the image's (a modified image).
 Result<VerifyResult> VerifyImage(ByteSpan file, const crypto::Certificate& trusted);
 
+// The SHA-256 fingerprints (of the DER) of the signer certificates the
+// signatures of `file` embed, in table order: who signed, not whether the
+// signature holds (VerifyImage). Errors: ParsePe's and ExtractSignatures';
+// kCorrupt for a blob that is not PKCS#7; kNotFound when a signature
+// embeds no signer certificate.
+Result<std::vector<Bytes>> SignerFingerprints(ByteSpan file);
+
 // The PKCS#7 DER blobs of the certificate table, in order.
 Result<std::vector<Bytes>> ExtractSignatures(ByteSpan file, const PeImage& image);
 

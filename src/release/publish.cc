@@ -6,10 +6,13 @@
 
 #include "base/hex.h"
 #include "delta/patch.h"
+#include "pe/authenticode.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "slot/trust.h"
 #include "tuf/releases.h"
 #include "verity/published.h"
+#include "verity/signature.h"
 #include "verity/tree.h"
 
 namespace hull::release {
@@ -106,6 +109,36 @@ nlohmann::json ReleaseCustom(const ReleaseInfo& info, const Payload& p, const ch
           {"root_hash", p.root_hash}};
 }
 
+// What the release declares about itself (slot/trust.h): its sizes and the
+// certificates that signed its root hash (the signature partition names its
+// fingerprint) and its UKI (the signer certificate its Authenticode
+// signature embeds). A node checks these before it downloads anything and
+// verifies the pieces against the same certificates after.
+Result<slot::Declaration> Declare(const Payload& p) {
+  slot::Declaration d;
+  std::error_code ec;
+  d.usr = fs::file_size(p.usr_path, ec);
+  if (ec) return ErrnoError(ec.value(), "size of", p.usr_path);
+  d.verity = fs::file_size(p.verity_path, ec);
+  if (ec) return ErrnoError(ec.value(), "size of", p.verity_path);
+  d.uki = p.uki.size();
+  HULL_ASSIGN_OR_RETURN(
+      auto sig,
+      verity::DecodeSignaturePartition(p.signature).Context("payload signature partition"));
+  d.verity_signer = sig.certificate_fingerprint;
+  auto signers = pe::SignerFingerprints(p.uki);
+  if (signers.ok()) {
+    d.uki_signer = HexEncode(signers->front());
+  } else if (signers.error().code() != ErrorCode::kNotFound) {
+    return std::move(signers).error().Wrap("payload UKI signature");
+  }
+  // Round-trips through the node's parser: a malformed fingerprint is
+  // refused here, not on every node.
+  HULL_ASSIGN_OR_RETURN(
+      d, slot::ParseDeclaration(slot::DeclarationJson(d)).Context("payload declaration"));
+  return d;
+}
+
 // The usr and UKI patches from each previous release.
 Status AddDeltas(const PublishOptions& opts, const Payload& p,
                  const std::vector<Previous>& previous, const std::string& stem,
@@ -150,6 +183,7 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
                   opts.expect_version, p.version);
   }
   HULL_TRY(slot::VerifyPayload(p));
+  HULL_ASSIGN_OR_RETURN(slot::Declaration declared, Declare(p));
   timer.Step("verify");
   r.version = p.version;
   r.root_hash = p.root_hash;
@@ -165,6 +199,7 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
                            {"signature", kSignatureFile},
                            {"uki", kUkiFile}}) {
     nlohmann::json custom = ReleaseCustom(opts.info, p, key);
+    if (std::string(key) == "usr") custom["release"] = slot::DeclarationJson(declared);
     std::string path = dir + "/" + file;
     if (std::string(key) == "verity") {
       HULL_ASSIGN_OR_RETURN(File hash, File::OpenRead(path));

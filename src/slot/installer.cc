@@ -49,17 +49,6 @@ Result<Plan> PickTarget(DiskState st, const Payload& p, const InstallOptions& o)
   return plan;
 }
 
-Status CheckFits(const Slot& s, uint64_t usr, uint64_t verity, uint64_t sig) {
-  for (auto [what, need, part] : {std::tuple{"usr image", usr, &s.usr},
-                                  {"verity tree", verity, &s.verity},
-                                  {"signature", sig, &s.signature}}) {
-    if (need > s.Size(*part))
-      return Errorf(ErrorCode::kRefused, "{} needs {} bytes, slot {}'s partition {} has {}", what,
-                    need, s.name(), part->number, s.Size(*part));
-  }
-  return Ok();
-}
-
 // Copies a file into the disk at `offset` in chunks.
 Status WriteFile(DiskIo& disk, const std::string& path, uint64_t offset, uint64_t chunk,
                  uint64_t* written) {
@@ -125,6 +114,17 @@ Status WriteSlot(DiskIo& disk, const Slot& s, const Payload& p, uint64_t chunk, 
 }
 
 }  // namespace
+
+Status CheckFits(const Slot& s, uint64_t usr, uint64_t verity, uint64_t sig) {
+  for (auto [what, need, part] : {std::tuple{"usr image", usr, &s.usr},
+                                  {"verity tree", verity, &s.verity},
+                                  {"signature", sig, &s.signature}}) {
+    if (need > s.Size(*part))
+      return Errorf(ErrorCode::kRefused, "{} needs {} bytes, slot {}'s partition {} has {}", what,
+                    need, s.name(), part->number, s.Size(*part));
+  }
+  return Ok();
+}
 
 int TargetSlot(const DiskState& st, int active) {
   int target = -1;

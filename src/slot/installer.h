@@ -35,6 +35,8 @@
 
 namespace hull::slot {
 
+struct TrustSet;  // slot/trust.h
+
 inline constexpr uint32_t kBootTries = 3;
 
 struct InstallOptions {
@@ -46,6 +48,9 @@ struct InstallOptions {
   // it (the agent's decision); -1: TargetSlot's. Refused when it is the
   // active slot or does not exist.
   int target_slot = -1;
+  // ApplyRelease/ApplyUpdate (slot/update.h): the node's trust set, checked
+  // before any download (slot/trust.h); null or empty: not checked.
+  const TrustSet* trust = nullptr;
 };
 
 struct InstallResult {
@@ -60,6 +65,11 @@ struct InstallResult {
 // none is active), an empty one first, else the one holding the oldest
 // version; -1 when there is no other slot. Also the agent's decision.
 int TargetSlot(const DiskState& st, int active);
+
+// kRefused "<what> needs N bytes, slot X's partition P has M" when a piece
+// of these sizes does not fit slot `s` (step 2; also checked before a
+// download, slot/trust.h).
+Status CheckFits(const Slot& s, uint64_t usr, uint64_t verity, uint64_t signature);
 
 // Errors: VerifyPayload's; kUnavailable when the active root hash names no
 // slot labelled usr_<v> (the slot that runs is unknown, so no slot is known

@@ -13,6 +13,7 @@
 #include "delta/assemble.h"
 #include "delta/patch.h"
 #include "slot/payload.h"
+#include "slot/release_check.h"
 #include "tuf/releases.h"
 #include "verity/published.h"
 #include "verity/tree.h"
@@ -246,6 +247,16 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   r.full_size = c.bytes;
   std::string active = options.active_usrhash;
   if (active.empty() && st.default_entry()) active = st.default_entry()->usrhash;
+  // Check before download (slot/trust.h): sizes against the target slot,
+  // declared signers against the trust set, before any byte is fetched. A
+  // refusal is the release's own: checking again gives the same answer.
+  auto checked =
+      CheckReleaseBeforeDownload(client, st, c, active, options.target_slot, options.trust);
+  if (!checked.ok()) {
+    if (refused && IsReleasesOwn(checked.error().code())) *refused = true;
+    return std::move(checked).error();
+  }
+  const Signers signers = *checked;
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create(kDownloadPrefix, DownloadParent()));
   bool want_usr = !c.chunks.empty();
   for (const Delta& d : c.usr_deltas) want_usr |= d.from_root_hash == active;
@@ -269,7 +280,14 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   r.pieces["signature"].downloaded = pl.signature.size();
   r.pieces["signature"].method = "full";
   HULL_ASSIGN_OR_RETURN(pl.uki, GetUki(f, c, act, r.pieces["uki"]));
-  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, options, refused));
+  // After download: each piece against the certificate checked before it.
+  if (Status st = VerifySigners(c.version, pl.uki, pl.signature, signers); !st.ok()) {
+    if (refused) *refused = true;
+    return std::move(st).error();
+  }
+  InstallOptions install = options;
+  if (signers.verity) install.verity_cert = signers.verity;
+  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, install, refused));
   r.peak_rss = PeakRss();
   return r;
 }

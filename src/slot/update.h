@@ -69,7 +69,11 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
                                 const ApplyFilters& filters, const InstallOptions& options = {});
 
 // Installs `release` (one of SlotReleases(client.targets()), the client
-// refreshed). Per piece the cheapest verified path: usr from the delta whose
+// refreshed). Before any byte of it: CheckReleaseBeforeDownload
+// (release_check.h; its sizes against the target slot, its declared
+// signers against options.trust), whose errors come first; after the
+// download, VerifySigners (trust.h) against the certificates matched.
+// Per piece the cheapest verified path: usr from the delta whose
 // from_root_hash is the active slot's, else chunks seeded from the active
 // slot, else the full target; verity recomputed from the usr image when its
 // parameters are published (kept only when it matches the target's

@@ -272,6 +272,57 @@ TEST(HttpConnect, SilentServerTimesOut) {
   EXPECT_LT(took, std::chrono::seconds(5));
 }
 
+// Slow retrieval: nginx trickles big.bin at 4 KiB/s, never silent long
+// enough for the inactivity timeout; the fetch's own deadline (1 s of slack
+// plus the cap at 8 MiB/s: 1 s) ends it with an error naming the URL and
+// the time spent.
+TEST_F(HttpOracle, TricklingServerIsCutOffByTheFetchDeadline) {
+  GetOptions o;
+  o.max_bytes = 8 << 20;
+  o.fetch_slack = std::chrono::seconds(1);
+  o.floor_bytes_per_second = 8 << 20;
+  uint64_t got = 0;
+  std::string url = nginx_->Plain("slow/big.bin");
+  Status s = Get(url, o, [&](ByteSpan p) {
+    got += p.size();
+    return Status{};
+  });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::kTimeout) << s.error().ToString();
+  EXPECT_TRUE(s.error().ToString().starts_with("'" + url + "': not done after "))
+      << s.error().ToString();
+  EXPECT_TRUE(
+      s.error().ToString().ends_with(" s (deadline: 2 s for up to 8388608 bytes at 8388608 "
+                                     "bytes/s)"))
+      << s.error().ToString();
+  EXPECT_GT(got, 0u);        // bytes did arrive: a trickle, not a silence
+  EXPECT_LT(got, 1u << 20);  // and far from all of them
+}
+
+// The run's deadline cuts every fetch of a TUF fetcher short, whatever its
+// own deadline (a 64 MiB cap allows 542 s).
+TEST_F(HttpOracle, RunDeadlineCutsTheFetcherShort) {
+  auto fetcher = tuf::MakeFetcher(fmt::format("http://127.0.0.1:{}", nginx_->plain_port),
+                                  {.run_deadline = tuf::RunDeadline(1)});
+  Status s = fetcher->FetchTo("slow/big.bin", 64 << 20, [](ByteSpan) { return Status{}; });
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::kTimeout) << s.error().ToString();
+  EXPECT_NE(s.error().ToString().find("slow/big.bin': not done after "), std::string::npos)
+      << s.error().ToString();
+  EXPECT_NE(s.error().ToString().find("(deadline: the end of the run (--deadline))"),
+            std::string::npos)
+      << s.error().ToString();
+  // A directory repository honours it too (checked between its reads).
+  auto dir =
+      tuf::MakeFetcher(nginx_->dir + "/www", {.run_deadline = std::chrono::steady_clock::now()});
+  Status d = dir->FetchTo("big.bin", 64 << 20, [](ByteSpan) { return Status{}; });
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code(), ErrorCode::kTimeout) << d.error().ToString();
+  // Without a deadline the same fetcher reads the whole file.
+  auto free = tuf::MakeFetcher(nginx_->dir + "/www");
+  EXPECT_TRUE(free->FetchTo("big.bin", 64 << 20, [](ByteSpan) { return Status{}; }).ok());
+}
+
 TEST_F(HttpOracle, TufFetcherStreamsOverHttp) {
   auto fetcher = tuf::MakeFetcher(fmt::format("http://127.0.0.1:{}", nginx_->plain_port));
   auto want = test::Sha256Sum(nginx_->big_path);

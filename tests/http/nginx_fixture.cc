@@ -86,6 +86,7 @@ std::string Config(const Nginx& n) {
       "    location = /moved-rel {{ return 302 small.txt; }}\n"
       "    location = /loop {{ return 302 /loop; }}\n"
       "    location = /forbidden {{ return 403; }}\n"
+      "    location /slow/ {{ alias {0}/www/; limit_rate 4k; }}\n"
       "    location = /echo {{ default_type text/plain; return 200 \"$request|$http_host|"
       "$http_user_agent|$http_accept_encoding|$http_connection\\n\"; }}\n"
       "    location = /to-tls {{ return 302 https://localhost:{1}/small.txt; }}\n"

@@ -13,6 +13,8 @@
 
 namespace hull::http::test {
 
+// Every path is also served under /slow/ at 4 KiB/s (nginx limit_rate): a
+// server that trickles bytes, each well within the inactivity timeout.
 struct Nginx {
   std::string dir;                    // scratch root (www/ is served)
   uint16_t plain_port = 0;            // http://127.0.0.1:plain_port

@@ -18,5 +18,34 @@ TEST(Get, RefusesBadUrlBeforeConnecting) {
   ASSERT_ERROR(s, ErrorCode::kInvalidArgument);
 }
 
+// The per-fetch deadline as docs/http.md states it: 30 s plus the cap at
+// 128 KiB/s (131072 bytes per second), whole seconds.
+TEST(FetchTime, SlackPlusTheCapAtTheFloorRate) {
+  EXPECT_EQ(FetchTime(0), std::chrono::seconds(30));
+  EXPECT_EQ(FetchTime(131071), std::chrono::seconds(30));
+  EXPECT_EQ(FetchTime(131072), std::chrono::seconds(31));
+  EXPECT_EQ(FetchTime(600ull << 20), std::chrono::seconds(30 + 4800));  // a 600 MiB image
+  EXPECT_EQ(FetchTime(1 << 20, std::chrono::seconds(1), 1 << 19), std::chrono::seconds(3));
+}
+
+TEST(FetchTime, UncappedBodiesHaveNone) {
+  EXPECT_EQ(FetchTime(UINT64_MAX), std::nullopt);
+  EXPECT_EQ(FetchTime(1, std::chrono::seconds(30), 0), std::nullopt);
+  // Seven days is the most: one second more is none.
+  EXPECT_EQ(FetchTime((7 * 24 * 3600 - 30) * 131072ull), std::chrono::seconds(7 * 24 * 3600));
+  EXPECT_EQ(FetchTime((7 * 24 * 3600 - 29) * 131072ull), std::nullopt);
+}
+
+TEST(Get, RunDeadlineAlreadyPassedNamesTheUrl) {
+  GetOptions o;
+  o.run_deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  // No server is asked: the deadline is checked before connecting.
+  Status s = Get("http://127.0.0.1:9/x", o, [](ByteSpan) { return Status{}; });
+  ASSERT_ERROR(s, ErrorCode::kTimeout);
+  EXPECT_EQ(s.error().ToString(),
+            "'http://127.0.0.1:9/x': not done after 0.0 s (deadline: the end of the run "
+            "(--deadline))");
+}
+
 }  // namespace
 }  // namespace hull::http

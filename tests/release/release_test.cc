@@ -96,7 +96,8 @@ class ReleaseTest : public ::testing::Test {
         "http {{ access_log off; client_body_temp_path {0}; proxy_temp_path {0};\n"
         "  fastcgi_temp_path {0}; uwsgi_temp_path {0}; scgi_temp_path {0};\n"
         "  types {{ application/json json; }} default_type application/octet-stream;\n"
-        "  server {{ listen 127.0.0.1:{1}; root {2}; }} }}\n",
+        "  server {{ listen 127.0.0.1:{1}; root {2};\n"
+        "    location /slow/ {{ alias {2}/; limit_rate 512; }} }} }}\n",
         d, port_, repo_);
     ASSERT_OK(WriteFileAtomic(d + "/nginx.conf", conf));
     auto started = hull::Run(Command{.argv = {"nginx", "-p", d, "-c", d + "/nginx.conf"}});
@@ -431,6 +432,33 @@ TEST_F(ReleaseTest, CliPrintsMethodsAndRatio) {
   EXPECT_EQ(j["pieces"]["signature"]["method"], "full");
   EXPECT_LT(j["downloaded_bytes"].get<uint64_t>(), j["full_bytes"].get<uint64_t>());
   EXPECT_GT(j["peak_rss_bytes"].get<uint64_t>(), 0u);
+}
+
+// --deadline on both commands: the repository under /slow/ trickles at 512
+// bytes/s (nginx limit_rate), so its metadata (targets.json is tens of KiB)
+// cannot arrive within the run; each command ends with the deadline error,
+// exit 2, and apply leaves the disk as it was.
+TEST_F(ReleaseTest, CliRunDeadlineEndsCheckAndApply) {
+  std::string image = Fresh(1, "deadline");
+  auto before = ReadFileBytes(image);
+  ASSERT_TRUE(before.ok());
+  const std::string slow = Base() + "slow/";
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"update", "check"},
+        std::vector<std::string>{"update", "apply", "--disk", image, "--machine-id", ""}}) {
+    std::vector<std::string> argv = {getenv("HULL_BIN")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(),
+                {"--repo", slow, "--trusted-root", repo_ + "/1.root.json", "--deadline", "2"});
+    auto out = hull::RunAllowFailure(Command{.argv = argv});
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->exit_code, 2) << args[1] << ": " << out->err;
+    EXPECT_NE(out->err.find("'" + slow), std::string::npos) << out->err;
+    EXPECT_NE(out->err.find("': not done after "), std::string::npos) << out->err;
+    EXPECT_NE(out->err.find("(deadline: the end of the run (--deadline))"), std::string::npos)
+        << out->err;
+  }
+  EXPECT_TRUE(*ReadFileBytes(image) == *before);
 }
 
 // SOURCE as a disk image and as a build output directory holding disk.raw;

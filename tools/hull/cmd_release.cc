@@ -30,6 +30,7 @@ struct ReleaseArgs {
 struct CheckArgs {
   std::string repo, trusted_root, state, flavor, arch, channel;
   bool json = false;
+  uint64_t deadline = 0;  // seconds for the whole run; 0: none
 };
 
 nlohmann::json ReleaseJson(const tuf::Release& r) {
@@ -170,10 +171,12 @@ int RunLs(const ReleaseArgs& a) {
 }
 
 int RunCheck(const CheckArgs& a) {
+  const auto run_deadline = tuf::RunDeadline(a.deadline);
   auto run = [&]() -> Result<std::optional<tuf::Release>> {
     HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(a.trusted_root, 1 << 20));
-    HULL_ASSIGN_OR_RETURN(auto client,
-                          tuf::Client::Create(tuf::MakeFetcher(a.repo), root, a.state));
+    HULL_ASSIGN_OR_RETURN(
+        auto client, tuf::Client::Create(tuf::MakeFetcher(a.repo, {.run_deadline = run_deadline}),
+                                         root, a.state));
     HULL_TRY(client.Refresh());
     return tuf::NewestRelease(client.targets(), a.flavor, a.arch, a.channel);
   };
@@ -283,6 +286,9 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   check->add_option("--arch", c->arch, "Only releases for this architecture");
   check->add_option("--channel", c->channel, "Only releases in this channel");
   check->add_flag("--json", c->json, "Print as JSON");
+  check->add_option("--deadline", c->deadline,
+                    "Seconds the whole check may take; every download ends by then (default: "
+                    "none, each download has its own deadline)");
   check->footer(
       "Exit status: 0 metadata verified; 1 refused for a security reason (expired, rollback,\n"
       "threshold, bad signature, hash or length mismatch); 2 usage or I/O error.");

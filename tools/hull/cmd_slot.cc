@@ -7,6 +7,7 @@
 #include "slot/installer.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "slot/trust.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
 
@@ -23,6 +24,8 @@ struct SlotArgs {
   std::vector<std::string> skip;
   std::string machine_id = "-";  // "-": /etc/machine-id when readable
   uint32_t boot_tries = slot::kBootTries;
+  uint64_t deadline = 0;  // update apply: seconds for the whole run; 0: none
+  std::string trust;      // update apply: trust set directory (slot/trust.h)
 };
 
 std::string MachineId(const std::string& option) {
@@ -153,15 +156,22 @@ int RunPublish(const SlotArgs& a) {
 int RunApply(const SlotArgs& a) {
   auto cert = LoadCert(a.verity_cert);
   if (!cert.ok()) return ReportError(std::move(cert).error().Wrap("--verity-cert"));
+  const auto run_deadline = tuf::RunDeadline(a.deadline);
   auto run = [&]() -> Result<slot::ApplyResult> {
     HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(a.trusted_root, 1 << 20));
-    HULL_ASSIGN_OR_RETURN(auto client,
-                          tuf::Client::Create(tuf::MakeFetcher(a.repo), root, a.state));
+    HULL_ASSIGN_OR_RETURN(
+        auto client, tuf::Client::Create(tuf::MakeFetcher(a.repo, {.run_deadline = run_deadline}),
+                                         root, a.state));
     HULL_ASSIGN_OR_RETURN(auto o, slot::OpenDisk(a.disk, true, a.esp_dir));
+    slot::TrustSet trust;
+    if (!a.trust.empty()) {
+      HULL_ASSIGN_OR_RETURN(trust, slot::LoadTrustSet(a.trust));
+    }
     slot::InstallOptions opts;
     opts.active_usrhash = a.active_usrhash;
     opts.verity_cert = cert->has_value() ? &**cert : nullptr;
     opts.boot_tries = a.boot_tries;
+    opts.trust = &trust;
     slot::ApplyFilters filters = a.filters;
     filters.skip_versions.insert(a.skip.begin(), a.skip.end());
     filters.machine_id = MachineId(a.machine_id);
@@ -309,6 +319,9 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   apply->add_option("--esp-dir", ap->esp_dir, "A mounted ESP (on a node) instead of mtools");
   apply->add_option("--verity-cert", ap->verity_cert,
                     "Certificate that must have signed the release's root hash");
+  apply->add_option("--trust", ap->trust,
+                    "Trust set directory (db/*.crt, verity/*.crt; a node's /usr/lib/hull/trust): "
+                    "the release's declared signers are checked against it before download");
   apply->add_option("--active-usrhash", ap->active_usrhash,
                     "Root hash of the running /usr (default: the default boot entry's)");
   apply->add_option("--skip-version", ap->skip,
@@ -317,6 +330,9 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
                     "Staged rollout identity (default: /etc/machine-id when readable; \"\" = "
                     "in no partial rollout)");
   apply->add_option("--boot-tries", ap->boot_tries, "Boot tries of the new entry (default 3)");
+  apply->add_option("--deadline", ap->deadline,
+                    "Seconds the whole run may take; every download ends by then (default: "
+                    "none, each download has its own deadline)");
   apply->add_flag("--json", ap->json, "Print as JSON");
   apply->footer(
       "Example: hull update apply --repo http://127.0.0.1:8080/ --trusted-root root.json \\\n"
