@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
 #include "node/boot_count.h"
+#include "tuf/metadata.h"
 
 namespace hull::agent {
 namespace {
@@ -37,8 +39,8 @@ Result<AgentState> ParseAgentState(std::string_view text, const std::string& nam
   };
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) return bad("not a JSON object");
-  if (!OnlyKeys(j, {"rebooted_into", "refused", "last_check"}))
-    return bad("unknown key (known: rebooted_into, refused, last_check)");
+  if (!OnlyKeys(j, {"rebooted_into", "refused", "last_check", "last_refresh"}))
+    return bad("unknown key (known: rebooted_into, refused, last_check, last_refresh)");
   AgentState s;
   if (!StringField(j, "rebooted_into", &s.rebooted_into))
     return bad("rebooted_into is not a string");
@@ -61,6 +63,13 @@ Result<AgentState> ParseAgentState(std::string_view text, const std::string& nam
         !StringField(*it, "newest", &c.newest) || !StringField(*it, "detail", &c.detail))
       return bad("last_check needs string 'outcome', 'running', 'newest' and 'detail'");
   }
+  if (auto it = j.find("last_refresh"); it != j.end()) {
+    if (!it->is_number_unsigned()) return bad("last_refresh is not a number of seconds >= 0");
+    const uint64_t v = it->get<uint64_t>();
+    if (v > uint64_t(std::numeric_limits<int64_t>::max()))
+      return bad("last_refresh is out of range");
+    s.last_refresh = int64_t(v);
+  }
   return s;
 }
 
@@ -75,7 +84,8 @@ std::string AgentStateText(const AgentState& s) {
              {{"outcome", c.outcome},
               {"running", c.running},
               {"newest", c.newest},
-              {"detail", c.detail}}}};
+              {"detail", c.detail}}},
+            {"last_refresh", s.last_refresh}};
   return j.dump(2) + "\n";
 }
 
@@ -88,6 +98,12 @@ Result<AgentState> LoadAgentState(const std::string& path) {
 
 Status SaveAgentState(const std::string& path, const AgentState& state) {
   return WriteFileAtomic(path, AgentStateText(state));
+}
+
+std::string DescribeRefresh(int64_t last_refresh, int64_t now) {
+  if (last_refresh <= 0) return "never refreshed";
+  return fmt::format("last refreshed {}, {} s ago", tuf::FormatExpires(last_refresh),
+                     now > last_refresh ? now - last_refresh : 0);
 }
 
 void AddRefusal(AgentState& s, slot::Refusal refusal, const std::string& running) {

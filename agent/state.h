@@ -3,7 +3,8 @@
 // leaves the old state or the new one.
 //   {"rebooted_into": "hull_<v>+3.efi",
 //    "refused": [{"version", "root_hash", "reason"}, ...],
-//    "last_check": {"outcome", "running", "newest", "detail"}}
+//    "last_check": {"outcome", "running", "newest", "detail"},
+//    "last_refresh": 1764900000}
 // It is the agent's own file, but read like any bytes on disk: strict
 // (unknown keys and wrong types are kCorrupt naming the file), bounded.
 #pragma once
@@ -35,7 +36,16 @@ struct AgentState {
   // `refused`): never downloaded again while their root hash is the same.
   std::vector<slot::Refusal> refused;
   LastCheck last_check;
+  // When the repository was last read (its metadata refreshed and accepted),
+  // in Unix seconds by the node's clock; 0: never. A freeze shows as a
+  // growing age in the error events and in `status`.
+  int64_t last_refresh = 0;
 };
+
+// How long the node has been unable to refresh, for events and `status`:
+// "never refreshed", or "last refreshed 2026-12-05T01:00:00Z, 3600 s ago"
+// (0 s ago when the clock is behind the time recorded).
+std::string DescribeRefresh(int64_t last_refresh, int64_t now);
 
 Result<AgentState> ParseAgentState(std::string_view text, const std::string& name);
 std::string AgentStateText(const AgentState& state);

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <optional>
 
@@ -289,10 +290,20 @@ int RunUpdate(const UpdateOptions& o) {
         if (auto st = RecordRollbacks(c, ev, a.rollbacks); !st.ok()) return Fail(ev, st.error());
         for (const auto& f : a.rollbacks) in.bad_versions.insert(f.version);
         continue;
-      case ActionKind::kCheckRepository:
+      case ActionKind::kCheckRepository: {
         ev.Emit("checking", {{"running", running}, {"repository", c.config.repository}});
-        in.releases = ReadReleases(c.config, o, client);
+        auto read = ReadReleases(c.config, o, client);
+        // A freeze (a repository that stops answering, or answers with old
+        // metadata) is loud: every failed read says since when.
+        const int64_t now = std::time(nullptr);
+        if (read.ok())
+          state.last_refresh = now;
+        else
+          read = std::move(read).Context("unable to refresh (" +
+                                         DescribeRefresh(state.last_refresh, now) + ")");
+        in.releases = std::move(read);
         continue;
+      }
       case ActionKind::kIdle:
         ev.Emit("idle", {{"running", running}, {"reason", a.reason}});
         return 0;
@@ -440,6 +451,7 @@ int RunStatus(const UpdateOptions& o) {
               {"running", last.running},
               {"newest", last.newest},
               {"detail", last.detail}}},
+            {"last_refresh", state->last_refresh},
             {"slots", slot::ToJson(c.disk.state)}};
   if (o.json) {
     std::printf("%s\n", j.dump(2).c_str());
@@ -452,6 +464,7 @@ int RunStatus(const UpdateOptions& o) {
                 fmt::format("{}", fmt::join(*bad, ", ")).c_str());
   for (const auto& r : state->refused)
     std::printf("Refused %s (not downloaded again): %s\n", r.version.c_str(), r.reason.c_str());
+  std::printf("Repository: %s\n", DescribeRefresh(state->last_refresh, std::time(nullptr)).c_str());
   if (!last.outcome.empty())
     std::printf("Last update run: %s%s%s%s%s\n", last.outcome.c_str(),
                 last.newest.empty() ? "" : " (channel's newest: ", last.newest.c_str(),

@@ -32,12 +32,28 @@ TEST(AgentState, RoundTripsThroughTheFile) {
   EXPECT_EQ(back.refused[0].reason, "usr image needs 9 bytes");
   EXPECT_EQ(back.last_check.outcome, "ahead-of-channel");
   EXPECT_EQ(back.last_check.newest, "202612.01.0");
+  EXPECT_EQ(back.last_refresh, 0);
+  s.last_refresh = 1764900000;
+  ASSERT_OK(SaveAgentState(path, s));
+  ASSERT_OK_AND_ASSIGN(back, LoadAgentState(path));
+  EXPECT_EQ(back.last_refresh, 1764900000);
+}
+
+// 1764900000 is 2025-12-05T02:00:00Z (`date -u -d @1764900000`).
+TEST(AgentState, RefreshAgeIsSaid) {
+  EXPECT_EQ(DescribeRefresh(0, 1764903600), "never refreshed");
+  EXPECT_EQ(DescribeRefresh(1764900000, 1764903600),
+            "last refreshed 2025-12-05T02:00:00Z, 3600 s ago");
+  // A clock set back behind the last refresh: no negative age.
+  EXPECT_EQ(DescribeRefresh(1764900000, 1000), "last refreshed 2025-12-05T02:00:00Z, 0 s ago");
 }
 
 TEST(AgentState, DamagedFileIsCorrupt) {
-  for (const char* text : {"", "[]", "{\"rebooted_into\": 3}", "{\"other\": 1}",
-                           "{\"refused\": [{\"version\": \"\"}]}", "{\"refused\": {}}",
-                           "{\"last_check\": {\"outcome\": 1}}"}) {
+  for (const char* text :
+       {"", "[]", "{\"rebooted_into\": 3}", "{\"other\": 1}",
+        "{\"refused\": [{\"version\": \"\"}]}", "{\"refused\": {}}",
+        "{\"last_check\": {\"outcome\": 1}}", "{\"last_refresh\": -1}", "{\"last_refresh\": \"1\"}",
+        "{\"last_refresh\": 1.5}", "{\"last_refresh\": 18446744073709551615}"}) {
     auto r = ParseAgentState(text, "/var/lib/hull/agent.json");
     EXPECT_ERROR(r, ErrorCode::kCorrupt) << text;
     if (!r.ok()) {
