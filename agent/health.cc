@@ -65,15 +65,21 @@ std::string CheckUnit(const std::string& unit, Clock::time_point deadline) {
 }  // namespace
 
 int RunHealth(const UpdateOptions& o) {
+  // A configuration that cannot be read fails the gate (its health units are
+  // unknown, so "healthy" would be a guess); an absent one is the defaults.
   node::UpdateConfig cfg;
-  if (auto c = node::LoadConfig(); c.ok()) cfg = std::move(*c);
+  std::vector<std::string> reasons;
+  if (auto c = node::LoadConfig(); c.ok())
+    cfg = std::move(*c);
+  else if (c.error().code() != ErrorCode::kNotFound)
+    reasons.push_back(c.error().ToString());
   Events ev(cfg.event_console);
   auto node = ReadNode();
   if (!node.ok()) {
-    ev.Emit("unhealthy", {{"reasons", {node.error().ToString()}}});
+    reasons.push_back(node.error().ToString());
+    ev.Emit("unhealthy", {{"reasons", reasons}});
     return kExitFailed;
   }
-  std::vector<std::string> reasons;
   if (std::string why = CheckUsr(node->usrhash); !why.empty()) reasons.push_back(why);
   auto deadline = Clock::now() + std::chrono::seconds(o.health_timeout_seconds);
   for (const auto& unit : cfg.health_units)
