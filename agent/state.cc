@@ -25,9 +25,11 @@ bool StringField(const json& j, const char* key, std::string* out) {
 }
 
 bool OnlyKeys(const json& j, std::initializer_list<const char*> keys) {
-  for (const auto& [k, v] : j.items())
+  for (const auto& item : j.items()) {
+    const std::string& k = item.key();
     if (std::none_of(keys.begin(), keys.end(), [&](const char* want) { return k == want; }))
       return false;
+  }
   return true;
 }
 
