@@ -7,21 +7,11 @@
 #   3. Hull's own client over HTTP refuses a target whose bytes were swapped.
 set -euo pipefail
 hull=${HULL_BIN:?HULL_BIN must point at the hull binary}
-js="$(cd "$(dirname "$0")" && pwd)/js"
-work=$(mktemp -d /tmp/hull-tuf-interop.XXXXXX)
-nginx_pid=""
-cleanup() {
-  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-[ -d "$js/node_modules/tuf-js" ] || (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
+source "$(dirname "$0")/serve.sh"
+oracle_setup interop
 
 # nginx on a free loopback port, serving $work/www.
 mkdir -p "$work/www"
-source "$(dirname "$0")/serve.sh"
 serve_dir "$work/www"
 
 # 1. Hull writes, tuf-js reads.

@@ -16,19 +16,10 @@
 set -euo pipefail
 hull=${HULL_BIN:?HULL_BIN must point at the hull binary}
 here="$(cd "$(dirname "$0")" && pwd)"
-js="$here/js"
-work=$(mktemp -d /tmp/hull-tuf-lifecycle.XXXXXX)
-nginx_pid=""
-cleanup() {
-  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-[ -d "$js/node_modules/tuf-js" ] || (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
+source "$here/serve.sh"
+oracle_setup lifecycle
 
 mkdir -p "$work/www"
-source "$here/serve.sh"
 serve_dir "$work/www"
 repo="$work/www/repo"
 

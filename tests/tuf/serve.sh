@@ -1,6 +1,25 @@
-# Sourced by the TUF oracle tests: serve_dir DIR starts nginx on a free
-# loopback port serving DIR, sets $base (http://127.0.0.1:PORT) and
-# $nginx_pid (the caller's trap stops it). $work must be a scratch directory.
+# Sourced by the TUF oracle tests.
+#   oracle_setup NAME: a scratch directory $work (/tmp/hull-tuf-NAME.XXXXXX),
+#     removed on exit with the nginx serve_dir started; fail MESSAGE; tuf-js
+#     installed under $js (tests/tuf/js) when missing.
+#   serve_dir DIR: nginx on a free loopback port serving DIR; sets $base
+#     (http://127.0.0.1:PORT) and $nginx_pid.
+js="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/js"
+nginx_pid=""
+
+oracle_setup() {
+  work=$(mktemp -d "/tmp/hull-tuf-$1.XXXXXX")
+  trap oracle_cleanup EXIT
+  [ -d "$js/node_modules/tuf-js" ] || (cd "$js" && npm ci --no-audit --no-fund >/dev/null)
+}
+
+oracle_cleanup() {
+  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
+  rm -rf "$work"
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
 serve_dir() {
   local root=$1
   mkdir -p "$work/nginx"
