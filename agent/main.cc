@@ -1,6 +1,7 @@
 // hull-agent: Hull's on-node agent (docs/agent.md, docs/boot.md). A static
 // binary installed at /usr/libexec/hull/hull-agent.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "base/exit_code.h"
 
@@ -69,13 +70,19 @@ int main(int argc, char** argv) {
     // CLI11's own codes (100 and up) would bypass the table: usage is kExitError.
     return app.exit(e) == 0 ? hull::kExitOk : hull::kExitError;
   }
-  if (update->parsed()) return hull::agent::RunUpdate(u);
-  if (check->parsed()) return hull::agent::RunCheck(u);
-  if (status->parsed()) return hull::agent::RunStatus(u);
-  if (health->parsed()) return hull::agent::RunHealth(u);
-  if (bless->parsed()) return hull::agent::RunBless(u);
-  if (validate->parsed()) return hull::agent::RunValidate(v);
-  if (probe->parsed()) return hull::agent::RunProbe();
-  if (sweep->parsed()) return hull::agent::RunSweep(terminated);
+  // A library exception (e.g. from the JSON library) is a bug, reported in
+  // one line with the error exit, never an abort with a core on every run.
+  try {
+    if (update->parsed()) return hull::agent::RunUpdate(u);
+    if (check->parsed()) return hull::agent::RunCheck(u);
+    if (status->parsed()) return hull::agent::RunStatus(u);
+    if (health->parsed()) return hull::agent::RunHealth(u);
+    if (bless->parsed()) return hull::agent::RunBless(u);
+    if (validate->parsed()) return hull::agent::RunValidate(v);
+    if (probe->parsed()) return hull::agent::RunProbe();
+    if (sweep->parsed()) return hull::agent::RunSweep(terminated);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hull-agent: internal error: %s\n", e.what());
+  }
   return hull::kExitError;
 }

@@ -41,11 +41,14 @@ Result<AgentState> ParseAgentState(std::string_view text, const std::string& nam
   };
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) return bad("not a JSON object");
-  if (!OnlyKeys(j, {"rebooted_into", "refused", "last_check", "last_refresh"}))
-    return bad("unknown key (known: rebooted_into, refused, last_check, last_refresh)");
+  if (!OnlyKeys(j, {"rebooted_into", "refused", "refused_under", "last_check", "last_refresh"}))
+    return bad(
+        "unknown key (known: rebooted_into, refused, refused_under, last_check, last_refresh)");
   AgentState s;
   if (!StringField(j, "rebooted_into", &s.rebooted_into))
     return bad("rebooted_into is not a string");
+  if (!StringField(j, "refused_under", &s.refused_under))
+    return bad("refused_under is not a string");
   if (auto it = j.find("refused"); it != j.end()) {
     if (!it->is_array() || it->size() > kMaxRefusals)
       return bad(fmt::format("refused is not an array of at most {} entries", kMaxRefusals));
@@ -82,13 +85,16 @@ std::string AgentStateText(const AgentState& s) {
   const LastCheck& c = s.last_check;
   json j = {{"rebooted_into", s.rebooted_into},
             {"refused", refused},
+            {"refused_under", s.refused_under},
             {"last_check",
              {{"outcome", c.outcome},
               {"running", c.running},
               {"newest", c.newest},
               {"detail", c.detail}}},
             {"last_refresh", s.last_refresh}};
-  return j.dump(2) + "\n";
+  // Reasons and errors quote bytes from the network and the disk: invalid
+  // UTF-8 is replaced (U+FFFD), never an exception that ends the run.
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Result<AgentState> LoadAgentState(const std::string& path) {
@@ -106,6 +112,11 @@ std::string DescribeRefresh(int64_t last_refresh, int64_t now) {
   if (last_refresh <= 0) return "never refreshed";
   return fmt::format("last refreshed {}, {} s ago", tuf::FormatExpires(last_refresh),
                      now > last_refresh ? now - last_refresh : 0);
+}
+
+void KeepRefusalsOf(AgentState& s, const std::string& usrhash) {
+  if (s.refused_under != usrhash) s.refused.clear();
+  s.refused_under = usrhash;
 }
 
 void AddRefusal(AgentState& s, slot::Refusal refusal, const std::string& running) {

@@ -2,7 +2,7 @@
 // (docs/agent.md "State"): one JSON file, written atomically, so a power cut
 // leaves the old state or the new one.
 //   {"rebooted_into": "hull_<v>+3.efi",
-//    "refused": [{"version", "root_hash", "reason"}, ...],
+//    "refused": [{"version", "root_hash", "reason"}, ...], "refused_under": H,
 //    "last_check": {"outcome", "running", "newest", "detail"},
 //    "last_refresh": 1764900000}
 // It is the agent's own file, but read like any bytes on disk: strict
@@ -35,6 +35,10 @@ struct AgentState {
   // Releases refused after download for their own bytes (slot::Install's
   // `refused`): never downloaded again while their root hash is the same.
   std::vector<slot::Refusal> refused;
+  // The root hash of the image that judged them: a refusal depends on the
+  // running image too (its trust set, its slot sizes), so another image
+  // judges again (KeepRefusalsOf).
+  std::string refused_under;
   LastCheck last_check;
   // When the repository was last read (its metadata refreshed and accepted),
   // in Unix seconds by the node's clock; 0: never. A freeze shows as a
@@ -52,6 +56,12 @@ std::string AgentStateText(const AgentState& state);
 // An absent file is the empty state.
 Result<AgentState> LoadAgentState(const std::string& path);
 Status SaveAgentState(const std::string& path, const AgentState& state);
+
+// Drops the refusals another image recorded (refused_under != usrhash) and
+// marks the rest as this image's: after an update that adds the next signing
+// certificate to the trust set, a release refused for its signer is tried
+// again.
+void KeepRefusalsOf(AgentState& state, const std::string& usrhash);
 
 // Remembers a refusal (replacing one of the same version), keeping only
 // versions newer than `running` (an older one can never be chosen again) and

@@ -270,6 +270,7 @@ int RunUpdate(const UpdateOptions& o) {
   auto loaded = LoadAgentState(kAgentState);
   if (!loaded.ok()) return Fail(ev, loaded.error());
   AgentState state = std::move(*loaded);
+  KeepRefusalsOf(state, c.node.usrhash);
   DecideInput in{.node = c.node,
                  .config = c.config,
                  .now = o.now,
@@ -416,7 +417,7 @@ int RunCheck(const UpdateOptions& o) {
             {"newest", newest},
             {"held_back", choice.held_back}};
   if (o.json) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("Metadata verified. Running %s; channel %s: %s%s%s\n", running.c_str(),
@@ -454,7 +455,7 @@ int RunStatus(const UpdateOptions& o) {
             {"last_refresh", state->last_refresh},
             {"slots", slot::ToJson(c.disk.state)}};
   if (o.json) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return 0;
   }
   std::printf("Running %s (root hash %s) from %s\n%s", c.node.version.c_str(),

@@ -50,6 +50,9 @@ TimeoutStartSec={1}
 # Working files (downloads, the assembled image) go to the root filesystem.
 Environment=TMPDIR=/var/tmp
 ExecStart=/usr/libexec/hull/hull-agent update --deadline {0}
+# A stopped run removes its downloads and exits 143 (hull-agent's SIGTERM
+# handler), as a SIGTERM death would: a clean stop, not a failure.
+SuccessExitStatus=143
 
 [Install]
 WantedBy=multi-user.target

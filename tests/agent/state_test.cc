@@ -39,6 +39,37 @@ TEST(AgentState, RoundTripsThroughTheFile) {
   EXPECT_EQ(back.last_refresh, 1764900000);
 }
 
+// Reasons quote bytes from the network (a server's header) and the disk:
+// invalid UTF-8 is saved replaced, never an exception that aborts the agent.
+TEST(AgentState, InvalidUtf8InAReasonIsSaved) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("hull-agent-state"));
+  const std::string path = dir.path() + "/agent.json";
+  AgentState s;
+  s.last_check = {"error", "202612.08.0", "", "bad Location '\xff\xfe'"};
+  s.refused = {{"202612.09.0", "ab12", "version '\xc3' differs"}};
+  ASSERT_OK(SaveAgentState(path, s));
+  ASSERT_OK_AND_ASSIGN(AgentState back, LoadAgentState(path));
+  EXPECT_EQ(back.last_check.detail, "bad Location '\xef\xbf\xbd\xef\xbf\xbd'");
+  ASSERT_EQ(back.refused.size(), 1u);
+  EXPECT_EQ(back.refused[0].reason, "version '\xef\xbf\xbd' differs");
+}
+
+// A node on N-1 trusting only key A refuses N+1 (signed by B); once it runs
+// N, whose trust set adds B, N+1 must be tried again (docs/update.md, key
+// rotation without a flag day), while N's own refusals stay.
+TEST(AgentState, RefusalsOfAnotherImageAreForgotten) {
+  AgentState s;
+  KeepRefusalsOf(s, "aaaa");
+  s.refused = {{"202612.09.0", "ab12", "signed by a certificate not in the trust set"}};
+  KeepRefusalsOf(s, "aaaa");
+  EXPECT_EQ(s.refused.size(), 1u);
+  KeepRefusalsOf(s, "bbbb");
+  EXPECT_TRUE(s.refused.empty());
+  EXPECT_EQ(s.refused_under, "bbbb");
+  ASSERT_OK_AND_ASSIGN(AgentState back, ParseAgentState(AgentStateText(s), "agent.json"));
+  EXPECT_EQ(back.refused_under, "bbbb");
+}
+
 // 1764900000 is 2025-12-05T02:00:00Z (`date -u -d @1764900000`).
 TEST(AgentState, RefreshAgeIsSaid) {
   EXPECT_EQ(DescribeRefresh(0, 1764903600), "never refreshed");

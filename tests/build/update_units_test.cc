@@ -23,6 +23,7 @@ TEST(UpdateUnits, ServiceEndsItsDownloadsThenItself) {
   const std::string unit = UpdateServiceUnit();
   EXPECT_THAT(unit, HasSubstr("\nTimeoutStartSec=3600\n"));
   EXPECT_THAT(unit, HasSubstr("\nExecStart=/usr/libexec/hull/hull-agent update --deadline 3000\n"));
+  EXPECT_THAT(unit, HasSubstr("\nSuccessExitStatus=143\n"));
   // The downloads end first, leaving time to write and verify the slot.
   EXPECT_LT(kUpdateDeadline, kUpdateStartTimeout);
 }
