@@ -1,7 +1,9 @@
 #include "agent/facts.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -193,6 +195,25 @@ std::vector<std::string> SelinuxDenials(std::string_view kmsg) {
     out.emplace_back(s.substr(0, end));
   });
   return out;
+}
+
+Result<std::string> ChooseNodeDisk(const std::vector<std::string>& holders,
+                                   const std::vector<std::string>& backing) {
+  if (holders.empty()) return Error(ErrorCode::kNotFound, "no disk holds the booted usr partition");
+  std::vector<std::string> found;
+  for (const auto& d : holders)
+    if (backing.empty() || std::find(backing.begin(), backing.end(), d) != backing.end())
+      found.push_back(d);
+  if (found.size() == 1) return found[0];
+  if (found.empty())
+    return Errorf(ErrorCode::kNotFound,
+                  "the disk under /dev/mapper/usr ({}) does not hold the booted usr partition "
+                  "(held by {})",
+                  fmt::join(backing, ", "), fmt::join(holders, ", "));
+  return Errorf(ErrorCode::kConflict,
+                "several disks hold the booted usr partition ({}) and the one under "
+                "/dev/mapper/usr is unknown: detach the copies of the OS disk",
+                fmt::join(found, ", "));
 }
 
 }  // namespace hull::agent

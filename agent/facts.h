@@ -50,6 +50,17 @@ Result<double> ParseStartupSeconds(std::string_view text);
 // without a machine id takes part in no partial rollout, rather than in all.
 std::string ParseMachineId(std::string_view text);
 
+// The disk the agent reads and updates, from the disks whose GPT holds the
+// booted usr partition (`holders`) and the disks under /dev/mapper/usr
+// (`backing`: the parent disks of its device-mapper slaves; empty when
+// unknown). A copy of the OS disk attached as a data disk holds the same
+// partition; the disk under the mounted /usr is the booted one (hull-init
+// chose it, docs/init.md). kNotFound with no holder; kConflict when several
+// disks remain and none is known to be under /usr (never a guess: the agent
+// would bless, install and reboot on the wrong disk).
+Result<std::string> ChooseNodeDisk(const std::vector<std::string>& holders,
+                                   const std::vector<std::string>& backing);
+
 // SELinux denials among kernel log lines ("avc:  denied"), each trimmed to
 // its "{ perm } for ... tclass=..." part.
 std::vector<std::string> SelinuxDenials(std::string_view kmsg);

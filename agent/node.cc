@@ -4,9 +4,13 @@
 #include <sys/mount.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <optional>
+#include <vector>
 
 #include "agent/facts.h"
 #include "agent/sysfs.h"
@@ -43,8 +47,36 @@ std::string PartitionDevice(const std::string& disk, uint32_t n) {
   return "";
 }
 
-// Finds the disk whose GPT holds a partition with UUID `usr`.
+// The disks under the device-mapper device "usr" hull-init made (the
+// parents of its slaves, the usr and usr-verity partitions); empty when
+// there is none (not booted by hull-init) or sysfs does not say.
+std::vector<std::string> DisksUnderUsr() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
+    if (e.path().filename().string().rfind("dm-", 0) != 0) continue;
+    auto name = ReadSysLine(e.path().string() + "/dm/name");
+    if (!name.ok() || *name != "usr") continue;
+    std::error_code sec;
+    for (const auto& slave : fs::directory_iterator(e.path() / "slaves", sec)) {
+      // /sys/class/block/vda2 -> .../block/vda/vda2: a partition's parent is its disk.
+      std::error_code cec;
+      fs::path real = fs::canonical("/sys/class/block" / slave.path().filename(), cec);
+      if (cec) continue;
+      std::string disk = fs::exists(real / "partition", cec)
+                             ? real.parent_path().filename().string()
+                             : real.filename().string();
+      if (std::find(out.begin(), out.end(), disk) == out.end()) out.push_back(disk);
+    }
+  }
+  return out;
+}
+
+// Finds the disk whose GPT holds a partition with UUID `usr` (of several,
+// the one under /dev/mapper/usr: ChooseNodeDisk) and its ESP.
 Status FindDisk(const Uuid& usr, Node& node) {
+  std::vector<std::string> holders;
+  std::map<std::string, std::optional<uint32_t>> esp_of;  // disk -> its first ESP's number
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
     std::string name = e.path().filename().string();
@@ -56,23 +88,26 @@ Status FindDisk(const Uuid& usr, Node& node) {
     slot::DiskSource src(**disk);
     auto table = gpt::ReadRecovering(src);
     if (!table.ok()) continue;
-    const gpt::Partition* esp = nullptr;
+    std::optional<uint32_t> esp;
     bool has_usr = false;
     for (const auto& p : table->table.partitions) {
       if (p.uuid == usr) has_usr = true;
       const gpt::PartitionType* t = gpt::LookupTypeGuid(p.type);
-      if (t && t->role == gpt::Role::kEsp && !esp) esp = &p;
+      if (t && t->role == gpt::Role::kEsp && !esp) esp = p.number;
     }
     if (!has_usr) continue;
-    node.disk = "/dev/" + name;
-    if (!esp) return Errorf(ErrorCode::kNotFound, "{} has no EFI system partition", node.disk);
-    node.esp_device = PartitionDevice(name, esp->number);
-    if (node.esp_device.empty())
-      return Errorf(ErrorCode::kNotFound, "no device for partition {} of {}", esp->number,
-                    node.disk);
-    return Ok();
+    holders.push_back(name);
+    esp_of[name] = esp;
   }
-  return Errorf(ErrorCode::kNotFound, "no disk holds the booted usr partition {}", usr.ToString());
+  auto chosen = ChooseNodeDisk(holders, DisksUnderUsr());
+  if (!chosen.ok()) return std::move(chosen).error().Wrap("usr partition " + usr.ToString());
+  node.disk = "/dev/" + *chosen;
+  const std::optional<uint32_t> esp = esp_of[*chosen];
+  if (!esp) return Errorf(ErrorCode::kNotFound, "{} has no EFI system partition", node.disk);
+  node.esp_device = PartitionDevice(*chosen, *esp);
+  if (node.esp_device.empty())
+    return Errorf(ErrorCode::kNotFound, "no device for partition {} of {}", *esp, node.disk);
+  return Ok();
 }
 
 }  // namespace

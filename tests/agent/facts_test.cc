@@ -86,6 +86,19 @@ TEST(Selinux, DenialsTrimmed) {
   EXPECT_EQ(d[0], "{ read } for  pid=9 comm=\"x\" tclass=dir");
 }
 
+// A copy of the OS disk attached as a data disk holds the same usr
+// partition: the disk under /dev/mapper/usr decides, and without it the
+// agent refuses to guess.
+TEST(Facts, NodeDiskIsTheOneUnderUsr) {
+  EXPECT_EQ(*ChooseNodeDisk({"vda"}, {}), "vda");
+  EXPECT_EQ(*ChooseNodeDisk({"vda"}, {"vda"}), "vda");
+  EXPECT_EQ(*ChooseNodeDisk({"vdb", "vda"}, {"vda"}), "vda");
+  EXPECT_EQ(*ChooseNodeDisk({"vda", "vdb"}, {"vdb"}), "vdb");
+  EXPECT_ERROR(ChooseNodeDisk({}, {"vda"}), ErrorCode::kNotFound);
+  EXPECT_ERROR(ChooseNodeDisk({"vdb"}, {"vda"}), ErrorCode::kNotFound);
+  EXPECT_ERROR(ChooseNodeDisk({"vda", "vdb"}, {}), ErrorCode::kConflict);
+}
+
 TEST(Facts, MachineIdMissingOrUnsetIsNone) {
   EXPECT_EQ(ParseMachineId("0123456789abcdef0123456789abcdef\n"),
             "0123456789abcdef0123456789abcdef");
