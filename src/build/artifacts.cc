@@ -159,10 +159,15 @@ Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string&
 
 std::vector<std::string> MkfsExt4Argv(const std::string& image, const std::string& dir,
                                       const std::string& uuid) {
-  return {"mkfs.ext4", "-q",   "-F",
-          "-L",        "root", "-U",
-          uuid,        "-E",   "hash_seed=" + uuid + ",root_owner=0:0",
-          "-d",        dir,    image};
+  // 4 KiB blocks and the default inode ratio, whatever the size: mke2fs.conf
+  // makes a file system under 512 MiB "small" (1 KiB blocks), and the root
+  // is grown online to the node's disk at first boot (docs/init.md).
+  std::vector<std::string> argv = {"mkfs.ext4", "-q", "-F", "-b", "4096", "-T", "default"};
+  for (const std::string& a :
+       {std::string("-L"), std::string("root"), std::string("-U"), uuid, std::string("-E"),
+        "hash_seed=" + uuid + ",root_owner=0:0", std::string("-d"), dir, image})
+    argv.push_back(a);
+  return argv;
 }
 
 namespace {

@@ -266,8 +266,24 @@ TEST_F(InitrdFiles, MissingInitNamesTheFix) {
 
 TEST(Ext4, Argv) {
   EXPECT_THAT(MkfsExt4Argv("/r.img", "/d", "u"),
-              ElementsAre("mkfs.ext4", "-q", "-F", "-L", "root", "-U", "u", "-E",
-                          "hash_seed=u,root_owner=0:0", "-d", "/d", "/r.img"));
+              ElementsAre("mkfs.ext4", "-q", "-F", "-b", "4096", "-T", "default", "-L", "root",
+                          "-U", "u", "-E", "hash_seed=u,root_owner=0:0", "-d", "/d", "/r.img"));
+}
+
+// The default root is 64 MiB, which mke2fs.conf's "small" type would make
+// with 1 KiB blocks: growing that online to a large disk adds four times the
+// block groups of 4 KiB blocks (and may outlast the watchdog). dumpe2fs
+// reads what mkfs.ext4 made of the argv.
+TEST(Ext4, TheDefaultRootHas4KiBBlocks) {
+  auto t = TempDir::Create("hull-ext4-test");
+  ASSERT_OK(t);
+  const std::string img = t->path() + "/root.img", dir = t->path() + "/tree";
+  fs::create_directories(dir + "/etc");
+  ASSERT_OK(hull::Run(Command{.argv = {"truncate", "-s", "64M", img}}));
+  std::vector<std::string> argv = MkfsExt4Argv(img, dir, "0c5d6e7f-8091-4a2b-8c3d-4e5f60718293");
+  ASSERT_OK(hull::Run(Command{.argv = argv}));
+  ASSERT_OK_AND_ASSIGN(auto out, hull::Run(Command{.argv = {"dumpe2fs", "-h", img}}));
+  EXPECT_THAT(out.out, ::testing::ContainsRegex("Block size: +4096\n")) << out.out;
 }
 
 TEST(Ext4, CtimeScriptCoversRootAndEveryPathSorted) {
