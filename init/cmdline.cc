@@ -1,5 +1,6 @@
 #include "init/cmdline.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/hex.h"
@@ -57,6 +58,19 @@ Result<Cmdline> ParseCmdline(std::string_view text) {
   }
   if (!have_hash)
     return Error(ErrorCode::kNotFound, "usrhash= missing from the kernel command line");
+  // The watchdog runs while hull-init waits for the disk: a wait as long as
+  // its timeout would reset the machine before the disk's absence is even
+  // reported. Half of it is left for the rest of the boot (root growth,
+  // systemd's start until it takes the watchdog over).
+  if (c.watchdog_s > 0 && c.disk_timeout_s > c.watchdog_s / 2) {
+    const int clamped = std::max(1, c.watchdog_s / 2);
+    c.notes.push_back(fmt::format(
+        "hull.disk_timeout={} s clamped to {} s: at most half of hull.watchdog={} s, or the "
+        "watchdog resets the machine while the disk is awaited (raise hull.watchdog= to wait "
+        "longer)",
+        c.disk_timeout_s, clamped, c.watchdog_s));
+    c.disk_timeout_s = clamped;
+  }
   return c;
 }
 

@@ -7,7 +7,9 @@
 //                              first 128 bits, usr-verity's the last 128)
 //   hull.verity=eio|restart    on a corrupted block: return EIO (default) or
 //                              restart the machine (restart_on_corruption)
-//   hull.disk_timeout=<s>      seconds to wait for the disk (default 30, 1..600)
+//   hull.disk_timeout=<s>      seconds to wait for the disk (default 30, 1..600;
+//                              at most half of hull.watchdog=, clamped to it
+//                              with a note)
 //   hull.watchdog=<s>          the watchdog timeout hull-init arms (default
 //                              120, 0..3600; 0: none): the time until systemd
 //                              takes the watchdog over (docs/init.md)
@@ -35,6 +37,7 @@ struct Cmdline {
   int disk_timeout_s = 30;
   int watchdog_s = 120;
   std::string init = "/usr/lib/systemd/systemd";
+  std::vector<std::string> notes;  // adjustments made, for the console
 };
 
 // Errors (kInvalidArgument unless noted), each naming the option:

@@ -86,5 +86,38 @@ TEST(Cmdline, Errors) {
               "init=sbin/init: must be an absolute path");
 }
 
+// The disk wait runs under the watchdog (docs/init.md): it may use at most
+// half of the watchdog's timeout, whichever order the options come in.
+TEST(Cmdline, DiskTimeoutIsClampedToHalfTheWatchdog) {
+  auto at = [](const std::string& options) {
+    auto c = ParseCmdline("usrhash=" + kHash + " " + options);
+    EXPECT_OK(c);
+    return c.ok() ? *c : Cmdline{};
+  };
+  Cmdline c = at("hull.disk_timeout=600");
+  EXPECT_EQ(c.disk_timeout_s, 60);
+  ASSERT_EQ(c.notes.size(), 1u);
+  EXPECT_EQ(c.notes[0],
+            "hull.disk_timeout=600 s clamped to 60 s: at most half of hull.watchdog=120 s, or the "
+            "watchdog resets the machine while the disk is awaited (raise hull.watchdog= to wait "
+            "longer)");
+  c = at("hull.watchdog=30 hull.disk_timeout=20");
+  EXPECT_EQ(c.disk_timeout_s, 15);
+  c = at("hull.disk_timeout=20 hull.watchdog=30");
+  EXPECT_EQ(c.disk_timeout_s, 15);
+  c = at("hull.disk_timeout=5 hull.watchdog=1");
+  EXPECT_EQ(c.disk_timeout_s, 1);
+  // Within bounds, or no watchdog: as given, no note.
+  c = at("hull.disk_timeout=600 hull.watchdog=1200");
+  EXPECT_EQ(c.disk_timeout_s, 600);
+  EXPECT_TRUE(c.notes.empty());
+  c = at("hull.disk_timeout=600 hull.watchdog=0");
+  EXPECT_EQ(c.disk_timeout_s, 600);
+  EXPECT_TRUE(c.notes.empty());
+  c = at("hull.disk_timeout=60");
+  EXPECT_EQ(c.disk_timeout_s, 60);
+  EXPECT_TRUE(c.notes.empty());
+}
+
 }  // namespace
 }  // namespace hull::init
