@@ -31,4 +31,12 @@ Status WriteTableCrashSafe(DiskIo& disk, const gpt::Table& t, uint64_t chunk) {
   return disk.Sync();
 }
 
+Result<gpt::Recovered> ReadRepairing(DiskIo& disk) {
+  HULL_ASSIGN_OR_RETURN(gpt::Recovered read, gpt::ReadRecovering(DiskSource(disk)));
+  if (read.from_backup)
+    HULL_TRY(WriteTableCrashSafe(disk, read.table, 1 << 20)
+                 .Context("writing the primary GPT again from the backup"));
+  return read;
+}
+
 }  // namespace hull::slot

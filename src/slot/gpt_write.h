@@ -15,6 +15,13 @@ namespace hull::slot {
 // kInvalidArgument from gpt::Validate or when the table does not match the disk size.
 Status WriteTableCrashSafe(DiskIo& disk, const gpt::Table& table, uint64_t chunk);
 
+// Reads the GPT as gpt::ReadRecovering does and, when the primary copy was
+// not usable (a rewrite cut short between its entries and its header, or
+// damage), writes the table read from the backup to both copies again
+// (WriteTableCrashSafe), so the primary is never left broken for firmware
+// or the next writer.
+Result<gpt::Recovered> ReadRepairing(DiskIo& disk);
+
 // Writes `data` at `offset` in pieces of at most `chunk` bytes.
 Status WriteChunked(DiskIo& disk, uint64_t offset, ByteSpan data, uint64_t chunk);
 

@@ -125,6 +125,41 @@ TEST(GptRecover, EveryPrefixOfARewriteIsOldOrNew) {
   EXPECT_GT(backups, 0);  // the primary was torn at some cut and the backup had the new table
 }
 
+// A rewrite cut off after the primary entries, before the primary header:
+// the primary header's CRC of the entries no longer matches, the backup has
+// the new table. ReadRepairing writes the primary again; afterwards the
+// strict reader (firmware's view: the primary) sees the new table.
+TEST(GptRecover, ReadRepairingWritesThePrimaryAgain) {
+  Bytes old_disk = DiskWith(Table("old"));
+  MemDisk rec{old_disk};
+  ASSERT_OK(WriteTableCrashSafe(rec, Table("new"), 1 << 20));
+  MemDisk cut{old_disk};
+  // Replay every write but the last (the primary header).
+  size_t last_write = 0;
+  for (size_t i = 0; i < rec.ops_.size(); ++i)
+    if (rec.ops_[i].offset != UINT64_MAX) last_write = i;
+  ASSERT_EQ(rec.ops_[last_write].offset, 512u);
+  for (size_t i = 0; i < last_write; ++i) {
+    if (rec.ops_[i].offset != UINT64_MAX) {
+      ASSERT_OK(cut.WriteAt(rec.ops_[i].offset, rec.ops_[i].data));
+    }
+  }
+  auto strict = gpt::Read(gpt::MemorySource(cut.bytes_), 512);
+  ASSERT_ERROR(strict, ErrorCode::kCorrupt);
+  cut.ops_.clear();
+  ASSERT_OK_AND_ASSIGN(gpt::Recovered r, ReadRepairing(cut));
+  EXPECT_TRUE(r.from_backup);
+  EXPECT_EQ(r.table.partitions.at(0).name, "new");
+  EXPECT_FALSE(cut.ops_.empty());
+  ASSERT_OK_AND_ASSIGN(gpt::Table primary, gpt::Read(gpt::MemorySource(cut.bytes_), 512));
+  EXPECT_EQ(primary.partitions.at(0).name, "new");
+  // Both copies agree now: nothing more is written.
+  cut.ops_.clear();
+  ASSERT_OK_AND_ASSIGN(r, ReadRepairing(cut));
+  EXPECT_FALSE(r.from_backup);
+  EXPECT_TRUE(cut.ops_.empty());
+}
+
 TEST(GptRecover, RejectsAChunkThatIsNotWholeSectors) {
   MemDisk d{Bytes(kDiskBytes, 0)};
   Status s = WriteTableCrashSafe(d, Table("x"), 1000);
