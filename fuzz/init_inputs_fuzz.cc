@@ -1,6 +1,7 @@
 // hull-init's parsers of boot-time inputs: the kernel command line,
 // modules.dep / modules.builtin (with dependency resolution), TPM responses,
-// the boot loader's LoaderDevicePartUUID variable, the root's ext4 superblock.
+// the boot loader's LoaderDevicePartUUID variable, the firmware's BootCurrent
+// and Boot#### load options, sysfs device links, the root's ext4 superblock.
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -23,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)hull::init::CheckResponse(hull::ByteSpan(data, size));
   (void)hull::init::ParseLoaderDevicePartUuid(hull::ByteSpan(data, size));
+  (void)hull::init::ParseBootCurrent(hull::ByteSpan(data, size));
+  if (auto pci = hull::init::ParseLoadOptionPciPath(hull::ByteSpan(data, size)); pci.ok())
+    (void)hull::init::PciPathString(*pci);
+  (void)hull::init::SysfsPciPath(text);
   if (auto sb = hull::init::DecodeExt4Size(hull::ByteSpan(data, size)); sb.ok())
     (void)hull::init::Ext4GrowTarget(*sb, size * uint64_t(1) << 20);
   return 0;

@@ -53,7 +53,8 @@ std::string DeviceList(const std::vector<Candidate>& c) {
 // One disk out of several holding the usr pair: the one with the ESP the
 // firmware booted from.
 Result<Candidate> PickBootDisk(const std::vector<Candidate>& all, const gpt::VerityUuids& want,
-                               const std::optional<Uuid>& boot_esp) {
+                               const std::optional<Uuid>& boot_esp,
+                               const std::vector<PciFunction>& boot_pci) {
   if (!boot_esp) {
     if (all.size() == 1) return all[0];
     return Errorf(ErrorCode::kConflict,
@@ -65,21 +66,36 @@ Result<Candidate> PickBootDisk(const std::vector<Candidate>& all, const gpt::Ver
   for (const Candidate& c : all)
     if (HoldsEsp(*c.disk, *boot_esp)) booted.push_back(c);
   if (booted.size() == 1) return booted[0];
+  // Copies down to the ESP's UUID: only the firmware's boot device tells
+  // them apart, and only when exactly one of them sits there.
+  std::vector<Candidate> at_boot_device;
+  if (!boot_pci.empty())
+    for (const Candidate& c : booted)
+      if (c.disk->pci == boot_pci) at_boot_device.push_back(c);
+  if (at_boot_device.size() == 1) return at_boot_device[0];
   if (booted.empty())
     return Errorf(ErrorCode::kNotFound,
                   "usr partition {} found on {} but not on the disk holding the ESP {} the "
                   "firmware booted from (LoaderDevicePartUUID)",
                   want.data.ToString(), DeviceList(all), boot_esp->ToString());
+  std::string device =
+      boot_pci.empty()
+          ? "is unknown"
+          : fmt::format("({}) matches {}", PciPathString(boot_pci),
+                        at_boot_device.empty() ? std::string("none of them")
+                                               : fmt::format("{} of them", at_boot_device.size()));
   return Errorf(ErrorCode::kConflict,
                 "the ESP {} the firmware booted from and usr partition {} are on {} disks ({}): "
-                "copies of one disk; detach the copies",
-                boot_esp->ToString(), want.data.ToString(), booted.size(), DeviceList(booted));
+                "copies of one disk, and the firmware's boot device {}: detach the copies",
+                boot_esp->ToString(), want.data.ToString(), booted.size(), DeviceList(booted),
+                device);
 }
 
 }  // namespace
 
 Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
-                             const std::optional<Uuid>& boot_esp) {
+                             const std::optional<Uuid>& boot_esp,
+                             const std::vector<PciFunction>& boot_pci) {
   HULL_ASSIGN_OR_RETURN(gpt::VerityUuids want, gpt::DpsVerityUuids(root_hash));
   const Uuid usr_type = TypeOf("usr-x86-64"), verity_type = TypeOf("usr-x86-64-verity");
   std::vector<Candidate> all;
@@ -109,7 +125,7 @@ Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
                   "no partition with UUID {} (usr) and {} (usr-verity) on {} disk(s)",
                   want.data.ToString(), want.verity.ToString(), disks.size());
   }
-  HULL_ASSIGN_OR_RETURN(Candidate c, PickBootDisk(all, want, boot_esp));
+  HULL_ASSIGN_OR_RETURN(Candidate c, PickBootDisk(all, want, boot_esp, boot_pci));
   const Disk& d = *c.disk;
   Uuid root_type = TypeOf("root-x86-64");
   const gpt::Partition* root = nullptr;

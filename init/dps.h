@@ -10,13 +10,17 @@
 
 #include "base/uuid.h"
 #include "gpt/gpt.h"
+#include "init/efivar.h"
 
 namespace hull::init {
 
-// A scanned disk: its node (/dev/vda) and its GPT.
+// A scanned disk: its node (/dev/vda), its GPT and the PCI functions from
+// the root bridge to its controller (init/efivar.h SysfsPciPath; empty when
+// unknown).
 struct Disk {
   std::string device;
   gpt::Table table;
+  std::vector<PciFunction> pci = {};
 };
 
 struct Found {
@@ -34,7 +38,12 @@ std::string PartitionDevice(const std::string& disk, uint32_t number);
 // disk's DPS root partition. When several disks hold the pair (a copy of the
 // OS disk attached as a data disk), the one also holding the ESP with UUID
 // `boot_esp` (the boot loader's LoaderDevicePartUUID, init/efivar.h) is
-// chosen; without `boot_esp` only a single disk is accepted. Errors:
+// chosen; without `boot_esp` only a single disk is accepted. When several
+// disks hold that ESP too (byte-identical copies: the image attached twice, a
+// snapshot of the disk), the firmware's boot device decides: `boot_pci`, the
+// PCI chain of the load option it started (BootCurrent), picks the one disk
+// whose controller sits there; with no such path, or a path that several of
+// them (or none) match, nothing is chosen. Errors:
 //   kNotFound "no partition with UUID <usr> (usr) and <verity> (usr-verity)
 //              on <n> disk(s)"   neither half found
 //   kNotFound "usr partition <uuid> found on D but no usr-verity partition
@@ -48,10 +57,13 @@ std::string PartitionDevice(const std::string& disk, uint32_t number);
 //   kNotFound "usr partition <u> found on D but not on the disk holding the
 //              ESP <e> the firmware booted from (LoaderDevicePartUUID)"
 //   kConflict "the ESP <e> the firmware booted from and usr partition <u> are
-//              on N disks (D, E): copies of one disk; detach the copies"
+//              on N disks (D, E): copies of one disk, and the firmware's boot
+//              device (P) matches none of them|N of them|is unknown: detach
+//              the copies"
 //   kNotFound "no DPS root partition on D"
 //   kInvalidArgument for a root hash shorter than 32 bytes
 Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
-                             const std::optional<Uuid>& boot_esp = std::nullopt);
+                             const std::optional<Uuid>& boot_esp = std::nullopt,
+                             const std::vector<PciFunction>& boot_pci = {});
 
 }  // namespace hull::init

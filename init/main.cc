@@ -121,12 +121,12 @@ Status LoadModules(const std::string& dir, const ModuleIndex& index,
   return {};
 }
 
-Result<Found> WaitForDisk(const Cmdline& c, const std::optional<Uuid>& boot_esp) {
+Result<Found> WaitForDisk(const Cmdline& c, const BootDevice& boot) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.disk_timeout_s);
   for (;;) {
     std::vector<std::string> unusable;
     std::vector<Disk> disks = ScanDisks(&unusable);
-    auto found = FindPartitions(disks, c.usrhash, boot_esp);
+    auto found = FindPartitions(disks, c.usrhash, boot.esp, boot.pci);
     if (found.ok() || found.error().code() != ErrorCode::kNotFound ||
         std::chrono::steady_clock::now() > deadline) {
       if (!found.ok() && !unusable.empty()) {
@@ -199,6 +199,7 @@ Status Run() {
   ReopenConsole();
   HULL_ASSIGN_OR_RETURN(std::string text, ReadSmallFile("/proc/cmdline", 1 << 16));
   HULL_ASSIGN_OR_RETURN(Cmdline c, ParseCmdline(text));
+  for (const std::string& note : c.notes) LogError(note);
   std::set<std::string> loaded;
   const std::string dir = ModuleDir();
   HULL_ASSIGN_OR_RETURN(ModuleIndex index, ReadModuleIndex(dir));
@@ -210,16 +211,19 @@ Status Run() {
   HULL_TRY(LoadModules(dir, index, loaded));
   HULL_ASSIGN_OR_RETURN(bool tpm, ExtendPhase("enter-initrd"));
   Log(tpm ? "PCR 11 extended with enter-initrd" : "no TPM: PCR 11 phases not measured");
-  std::string why;
-  std::optional<Uuid> boot_esp = BootEspUuid(&why);
-  Log(boot_esp ? "booted from the disk holding ESP " + boot_esp->ToString()
-               : "the disk booted from is unknown: " + why);
-  HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c, boot_esp));
+  BootDevice boot = ReadBootDevice();
+  Log(boot.esp ? "booted from the disk holding ESP " + boot.esp->ToString()
+               : "the disk booted from is unknown: " + boot.why_no_esp);
+  Log(!boot.pci.empty() ? "the firmware's boot device: " + PciPathString(boot.pci)
+                        : "the firmware's boot device is unknown: " + boot.why_no_pci);
+  HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c, boot));
   Log(fmt::format("usr {} usr-verity {} root {} on {}", f.usr_dev, f.verity_dev, f.root_dev,
                   f.disk));
-  // A root that cannot grow still boots, as it was.
-  if (auto g = GrowRootPartitionOf(f); !g.ok())
-    LogError("root partition not grown: " + g.error().ToString());
+  // A disk that cannot be rewritten still boots, as it was.
+  if (auto g = PrepareOsDisk(f); !g.ok())
+    LogError("GPT not rewritten (identity, growth): " + g.error().ToString());
+  else
+    for (const std::string& line : *g) Log(line);
   HULL_TRY(SetupVerity(c, f));
   HULL_TRY(MountSysroot(f));
   if (auto g = GrowRootFs(f.root_dev, kSysroot); !g.ok())

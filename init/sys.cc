@@ -8,6 +8,7 @@
 #include <linux/watchdog.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -20,6 +21,7 @@
 #include "gpt/gpt.h"
 #include "init/efivar.h"
 #include "init/grow.h"
+#include "init/identity.h"
 #include "init/tpm.h"
 #include "slot/gpt_write.h"
 #include "slot/io.h"
@@ -209,7 +211,11 @@ std::vector<Disk> ScanDisks(std::vector<std::string>* unusable) {
       if (unusable) unusable->push_back(dev + ": " + table.error().ToString());
       continue;
     }
-    disks.push_back({dev, std::move(table->table)});
+    char link[512];
+    ssize_t n_link = readlink(("/sys/block/" + n).c_str(), link, sizeof link - 1);
+    std::vector<PciFunction> pci;
+    if (n_link > 0) pci = SysfsPciPath(std::string_view(link, size_t(n_link)));
+    disks.push_back({dev, std::move(table->table), std::move(pci)});
   }
   return disks;
 }
@@ -277,43 +283,70 @@ Status SwitchRoot(const std::string& new_root, const std::string& init) {
   return Errorf(ErrorCode::kIo, "exec {}: {}", init, Errno());
 }
 
-std::optional<Uuid> BootEspUuid(std::string* why) {
+BootDevice ReadBootDevice() {
+  BootDevice out;
   if (access("/sys/firmware/efi", F_OK) != 0) {
-    *why = "not started by UEFI firmware";
-    return std::nullopt;
+    out.why_no_esp = out.why_no_pci = "not started by UEFI firmware";
+    return out;
   }
   bool mounted = mount("efivarfs", kEfivarsDir, "efivarfs",
                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
   if (!mounted && errno != EBUSY) {
-    *why = fmt::format("mounting efivarfs on {}: {}", kEfivarsDir, Errno());
-    return std::nullopt;
+    out.why_no_esp = out.why_no_pci =
+        fmt::format("mounting efivarfs on {}: {}", kEfivarsDir, Errno());
+    return out;
   }
-  auto file = ReadSmallFile(std::string(kEfivarsDir) + "/" + kLoaderDevicePartUuidVar,
-                            kMaxLoaderDevicePartUuidBytes);
-  if (mounted) umount(kEfivarsDir);  // systemd mounts it again, read-write
+  const std::string dir = std::string(kEfivarsDir) + "/";
+  auto file = ReadSmallFile(dir + kLoaderDevicePartUuidVar, kMaxLoaderDevicePartUuidBytes);
   if (!file.ok()) {
-    *why = file.error().ToString();
-    return std::nullopt;
+    out.why_no_esp = file.error().ToString();
+  } else if (auto uuid = ParseLoaderDevicePartUuid(AsBytes(*file)); !uuid.ok()) {
+    out.why_no_esp = uuid.error().ToString();
+  } else {
+    out.esp = *uuid;
   }
-  auto uuid = ParseLoaderDevicePartUuid(AsBytes(*file));
-  if (!uuid.ok()) {
-    *why = uuid.error().ToString();
-    return std::nullopt;
-  }
-  return *uuid;
+  auto pci = [&]() -> Result<std::vector<PciFunction>> {
+    HULL_ASSIGN_OR_RETURN(std::string cur,
+                          ReadSmallFile(dir + "BootCurrent-" + kEfiGlobalGuid, 64));
+    HULL_ASSIGN_OR_RETURN(uint16_t number, ParseBootCurrent(AsBytes(cur)));
+    HULL_ASSIGN_OR_RETURN(std::string option,
+                          ReadSmallFile(dir + LoadOptionVariable(number), kMaxLoadOptionBytes));
+    HULL_ASSIGN_OR_RETURN(auto path, ParseLoadOptionPciPath(AsBytes(option)));
+    if (path.empty())
+      return Errorf(ErrorCode::kNotFound, "load option Boot{:04X} names no PCI device", number);
+    return path;
+  }();
+  if (mounted) umount(kEfivarsDir);  // systemd mounts it again, read-write
+  if (pci.ok())
+    out.pci = std::move(*pci);
+  else
+    out.why_no_pci = pci.error().ToString();
+  return out;
 }
 
-Result<bool> GrowRootPartitionOf(const Found& f) {
+Result<std::vector<std::string>> PrepareOsDisk(const Found& f) {
   HULL_ASSIGN_OR_RETURN(auto disk, slot::FileDisk::Open(f.disk, /*writable=*/true));
-  slot::DiskSource src(*disk);
-  HULL_ASSIGN_OR_RETURN(auto read, gpt::ReadRecovering(src));
-  HULL_ASSIGN_OR_RETURN(auto grown, GrowRootPartition(read.table, f.root.number));
-  if (!grown) return false;
-  HULL_TRY(slot::WriteTableCrashSafe(*disk, *grown, 1 << 20).Context("writing the GPT"));
+  HULL_ASSIGN_OR_RETURN(auto read, slot::ReadRepairing(*disk));
+  gpt::Table t = read.table;
+  std::vector<std::string> done;
+  if (read.from_backup)
+    done.push_back("primary GPT written again from the backup (" + read.note + ")");
+  if (!HasNodeIdentity(t, f.root.number)) {
+    uint8_t random[16];
+    if (getrandom(random, sizeof random, 0) != ssize_t(sizeof random))
+      return Errorf(ErrorCode::kIo, "getrandom: {}", Errno());
+    t = WithNodeIdentity(t, f.root.number, RandomUuid(ByteSpan(random, sizeof random)));
+    done.push_back("disk GUID " + t.disk_guid.ToString() + " (ESP and root UUIDs derived)");
+  }
+  HULL_ASSIGN_OR_RETURN(auto grown, GrowRootPartition(t, f.root.number));
+  if (grown) t = std::move(*grown);
+  if (done.empty() && !grown) return done;
+  HULL_TRY(slot::WriteTableCrashSafe(*disk, t, 1 << 20).Context("writing the GPT"));
+  if (!grown) return done;
   const gpt::Partition* root = nullptr;
-  for (const auto& p : grown->partitions)
+  for (const auto& p : t.partitions)
     if (p.number == f.root.number) root = &p;
-  const uint64_t ss = grown->sector_size;
+  const uint64_t ss = t.sector_size;
   blkpg_partition part{};
   part.start = static_cast<long long>(root->first_lba * ss);
   part.length = static_cast<long long>(root->sectors() * ss);
@@ -325,9 +358,10 @@ Result<bool> GrowRootPartitionOf(const Found& f) {
   if (ioctl(disk->file().fd(), BLKPG, &arg) != 0)
     return Errorf(ErrorCode::kIo, "telling the kernel (BLKPG_RESIZE_PARTITION {}): {}", f.root_dev,
                   Errno());
-  Log(fmt::format("root partition {} grown from {} to {} MiB (to the end of {})", f.root_dev,
-                  f.root.sectors() * ss >> 20, root->sectors() * ss >> 20, f.disk));
-  return true;
+  done.push_back(fmt::format("root partition {} grown from {} to {} MiB (to the end of {})",
+                             f.root_dev, f.root.sectors() * ss >> 20, root->sectors() * ss >> 20,
+                             f.disk));
+  return done;
 }
 
 Status GrowRootFs(const std::string& dev, const std::string& mountpoint) {

@@ -53,18 +53,27 @@ Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uui
 // exists. Returns false (and no error) without a TPM.
 Result<bool> ExtendPhase(const std::string& word);
 
-// The partition UUID of the ESP the boot loader was started from
-// (LoaderDevicePartUUID, init/efivar.h), read through efivarfs mounted for
-// the moment. nullopt, with `why` set, when the firmware is not UEFI or the
-// variable is absent or unreadable.
-std::optional<Uuid> BootEspUuid(std::string* why);
+// What the firmware and the boot loader say about the disk booted from,
+// read through efivarfs mounted for the moment: the partition UUID of the
+// ESP (LoaderDevicePartUUID, init/efivar.h) and the PCI chain of the boot
+// device (BootCurrent's load option). Each is empty, with its why_* set,
+// when the firmware is not UEFI or the variable is absent or unreadable.
+struct BootDevice {
+  std::optional<Uuid> esp;
+  std::vector<PciFunction> pci;
+  std::string why_no_esp, why_no_pci;
+};
+BootDevice ReadBootDevice();
 
-// Root growth (init/grow.h). GrowRootPartitionOf extends f.root to the end of
-// f.disk (a crash-safe GPT rewrite, then BLKPG_RESIZE_PARTITION so the kernel
-// sees the new size at once); false when there was nothing to do.
+// The OS disk made ready (init/grow.h, init/identity.h), in one crash-safe
+// GPT rewrite: the disk given its own GUID and ESP/root UUIDs at its first
+// boot, the root partition extended to the end of f.disk (then
+// BLKPG_RESIZE_PARTITION so the kernel sees the new size at once), and a
+// primary GPT found invalid (a rewrite cut short) written again from the
+// backup. Returns what was done, a line each for the log.
+Result<std::vector<std::string>> PrepareOsDisk(const Found& f);
 // GrowRootFs grows the ext4 file system of `dev`, mounted at `mountpoint`, to
 // its partition.
-Result<bool> GrowRootPartitionOf(const Found& f);
 Status GrowRootFs(const std::string& dev, const std::string& mountpoint);
 
 // Moves /proc /sys /dev /run under new_root, makes it / and execs init.

@@ -123,7 +123,7 @@ Result<BootResult> BootImage(const BootOptions& o) {
   m.firmware_code = o.secure_boot ? kOvmfCodeSecureBoot : kOvmfCode;
   m.firmware_vars = d + "/vars.fd";
   HULL_TRY(PrepareFirmware(o, m.firmware_vars));
-  const std::string overlay = d + "/overlay.qcow2";
+  const std::string overlay = o.overlay.empty() ? d + "/overlay.qcow2" : o.overlay;
   HULL_TRY(Run(Command{.argv = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
                                 fs::absolute(o.image).string(), overlay},
                        .install_hint = "apt-get install qemu-utils"})

@@ -25,7 +25,11 @@ struct BootOptions {
   std::string accel = "auto";
   int memory_mib = 2048;
   int timeout_seconds = 600;
-  std::string console_log;   // empty: kept in the temp dir only
+  std::string console_log;  // empty: kept in the temp dir only
+  // The qcow2 overlay the machine writes instead of `image` (hull-init's
+  // GPT rewrite, the root): empty, in the temp dir and removed; else kept
+  // at this path for the caller to read.
+  std::string overlay;
   std::string agent_binary;  // the OCI probe's payload (validate)
   // More disks after the image, e.g. a copy of the OS disk or a disk with a
   // given serial; attached as given (a copy, never the image itself).

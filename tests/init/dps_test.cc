@@ -141,7 +141,7 @@ TEST(Dps, AmbiguousCopiesAreRefusedWithOneLine) {
   once({DpsDisk("/dev/vda"), DpsDisk("/dev/vdb")}, kBootEsp, ErrorCode::kConflict,
        "the ESP 11111111-1111-4111-8111-111111111111 the firmware booted from and usr partition "
        "954172df-ee9a-aab2-d90a-0ab162ee6bc5 are on 2 disks (/dev/vda, /dev/vdb): copies of one "
-       "disk; detach the copies");
+       "disk, and the firmware's boot device is unknown: detach the copies");
   // The disk the firmware booted from has not appeared (yet): hull-init
   // keeps waiting rather than take the copy.
   once({copy}, kBootEsp, ErrorCode::kNotFound,
@@ -155,6 +155,51 @@ TEST(Dps, AmbiguousCopiesAreRefusedWithOneLine) {
        "usr partition 954172df-ee9a-aab2-d90a-0ab162ee6bc5 found on /dev/vdc but not on the disk "
        "holding the ESP 11111111-1111-4111-8111-111111111111 the firmware booted from "
        "(LoaderDevicePartUUID)");
+}
+
+// Byte-identical copies (the image attached twice): the firmware's boot
+// device, the PCI chain of BootCurrent's load option, decides when exactly
+// one of them sits there.
+TEST(Dps, IdenticalCopiesPickTheDiskAtTheFirmwaresBootDevice) {
+  Disk a = DpsDisk("/dev/vda"), b = DpsDisk("/dev/vdb");
+  a.pci = {{4, 0}};
+  b.pci = {{5, 0}};
+  const std::vector<PciFunction> at_b = {{5, 0}};
+  for (auto disks : {std::vector<Disk>{a, b}, std::vector<Disk>{b, a}}) {
+    auto f = FindPartitions(disks, Hash(), kBootEsp, at_b);
+    ASSERT_TRUE(f.ok()) << f.error().ToString();
+    EXPECT_EQ(f->disk, "/dev/vdb");
+    EXPECT_EQ(f->root_dev, "/dev/vdb8");
+  }
+  // The ESP still comes first: a copy at the boot device without the
+  // booted ESP is not taken.
+  Disk other = CopyWithEsp("/dev/vdc", "44444444-4444-4444-8444-444444444444");
+  other.pci = at_b;
+  a.pci = {{4, 0}};
+  auto f = FindPartitions({a, other}, Hash(), kBootEsp, at_b);
+  ASSERT_TRUE(f.ok()) << f.error().ToString();
+  EXPECT_EQ(f->disk, "/dev/vda");
+}
+
+TEST(Dps, IdenticalCopiesTheBootDeviceCannotTellApartAreRefused) {
+  auto once = [](std::vector<Disk> disks, const std::vector<PciFunction>& boot,
+                 const std::string& device) {
+    auto f = FindPartitions(disks, Hash(), kBootEsp, boot);
+    ASSERT_ERROR(f, ErrorCode::kConflict);
+    EXPECT_EQ(f.error().ToString(),
+              "the ESP 11111111-1111-4111-8111-111111111111 the firmware booted from and usr "
+              "partition 954172df-ee9a-aab2-d90a-0ab162ee6bc5 are on 2 disks (/dev/vda, "
+              "/dev/vdb): copies of one disk, and the firmware's boot device " +
+                  device + ": detach the copies");
+  };
+  Disk a = DpsDisk("/dev/vda"), b = DpsDisk("/dev/vdb");
+  a.pci = {{1, 0}, {0, 0}};
+  b.pci = {{1, 0}, {0, 0}};  // two namespaces of one NVMe controller
+  once({a, b}, {{1, 0}, {0, 0}}, "(PciRoot/Pci(0x1,0x0)/Pci(0x0,0x0)) matches 2 of them");
+  once({a, b}, {{1, 0}}, "(PciRoot/Pci(0x1,0x0)) matches none of them");
+  b.pci = {};  // a disk on no PCI bus
+  once({a, b}, {{2, 0}}, "(PciRoot/Pci(0x2,0x0)) matches none of them");
+  once({a, b}, {}, "is unknown");
 }
 
 }  // namespace

@@ -6,9 +6,10 @@
 //   - a UKI signed by a key that is not in db: OVMF refuses it;
 //   - a UKI whose usrhash= matches no partition: hull-init says so and resets;
 // and one boot of a node's disk as clouds hand it over: larger than the
-// image (hull-init grows the root to it), with a copy of the OS disk and a
-// disk whose serial is the validation disk's attached (hull-init picks the
-// disk the firmware booted from; the serial alone asks for no validation).
+// image (hull-init grows the root to it), with a byte-identical copy of the
+// image and a disk whose serial is the validation disk's attached (hull-init
+// picks the disk the firmware booted from by its boot device and gives it its
+// own UUIDs; the serial alone asks for no validation).
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -223,16 +224,15 @@ uint64_t NumberAfter(const std::string& console, const std::string& key) {
   return std::strtoull(console.c_str() + at + key.size(), nullptr, 10);
 }
 
-TEST_F(BootVm, GrownDiskWithACopyOfItAndAStraySerialAttached) {
+TEST_F(BootVm, GrownDiskWithAByteIdenticalCopyAndAStraySerialAttached) {
   const std::string d = dir_->path();
   std::string img = Copy("grown.raw");
   const uint64_t grown_bytes = 4ull << 30;
   Sh(fmt::format("qemu-img resize -q -f raw '{}' {}", img, grown_bytes));
-  // A copy of the OS disk from another node: the same usr and usr-verity
-  // UUIDs (the root hash), its ESP with a UUID of its own. (Byte-for-byte
-  // copies, ESP included, are refused in one line: init_unit_test.)
+  // The image attached again, byte for byte: the same disk GUID, ESP UUID
+  // and usr pair. Only the firmware's boot device (BootCurrent) tells the
+  // two apart at this first boot.
   std::string copy = Copy("copy.raw");
-  Sh(fmt::format("sfdisk --quiet --part-uuid '{}' 1 44444444-4444-4444-8444-444444444444", copy));
   std::string stray = d + "/stray.img";
   Sh(fmt::format("truncate -s 1M '{}'", stray));
   // What the test expects, from sfdisk: the ESP the firmware boots from, and
@@ -240,8 +240,11 @@ TEST_F(BootVm, GrownDiskWithACopyOfItAndAStraySerialAttached) {
   // 33 sectors hold the backup GPT (UEFI 2.10 §5.3.2).
   auto j = json::parse(ShOut("sfdisk --json '" + image_ + "'"));
   const auto& parts = j["partitiontable"]["partitions"];
-  std::string esp_uuid = parts[0]["uuid"];
-  for (auto& c : esp_uuid) c = char(std::tolower(static_cast<unsigned char>(c)));
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const std::string esp_uuid = lower(parts[0]["uuid"]);
   const uint64_t root_start = parts[7]["start"].get<uint64_t>();
   const uint64_t root_bytes = (grown_bytes / 512 - 33 - root_start) * 512;
 
@@ -249,6 +252,7 @@ TEST_F(BootVm, GrownDiskWithACopyOfItAndAStraySerialAttached) {
   o.image = img;
   o.timeout_seconds = 900;
   o.console_log = d + "/grown.console";
+  o.overlay = d + "/grown.qcow2";
   o.attach = {{.path = copy, .read_only = true},
               {.path = stray, .serial = "hull-validate", .read_only = true}};
   o.until = "hull-agent: not validating:";
@@ -257,9 +261,14 @@ TEST_F(BootVm, GrownDiskWithACopyOfItAndAStraySerialAttached) {
   auto log = ReadFileText(o.console_log, 64 << 20);
   std::string console = log.ok() ? *log : "";
   EXPECT_TRUE(r->ok) << r->failure << "\n" << r->console_tail;
-  // The disk the firmware booted from, though its copy holds the same usr.
+  // The disk the firmware booted from, though its copy holds the same ESP
+  // and usr: OVMF's boot option for the first disk (bootindex=0) names its
+  // virtio controller, the only disk at that PCI function.
   EXPECT_NE(console.find("hull-init: booted from the disk holding ESP " + esp_uuid),
             std::string::npos);
+  EXPECT_NE(console.find("hull-init: the firmware's boot device: PciRoot/Pci(0x"),
+            std::string::npos)
+      << console;
   EXPECT_NE(
       console.find("hull-init: usr /dev/vda2 usr-verity /dev/vda3 root /dev/vda8 on /dev/vda"),
       std::string::npos)
@@ -278,9 +287,33 @@ TEST_F(BootVm, GrownDiskWithACopyOfItAndAStraySerialAttached) {
   ASSERT_NE(at, std::string::npos) << console;
   std::string line = console.substr(at, console.find('\n', at) - at);
   uint64_t block = NumberAfter(line, "blocks of ");
-  ASSERT_TRUE(block == 1024 || block == 4096) << line;
+  EXPECT_EQ(block, 4096u) << line;  // mkfs -b 4096: online growth in 4 KiB blocks
   EXPECT_EQ(NumberAfter(line, fs_key), (64u << 20) / block) << line;
   EXPECT_EQ(NumberAfter(line, " to "), root_bytes / block) << line;
+  // The booted disk has its own identity now (sfdisk reads it): a new disk
+  // GUID, ESP and root UUIDs; the usr pair's UUIDs are still the root
+  // hash's. The copy (attached read-only) is as it was.
+  Sh(fmt::format("qemu-img convert -f qcow2 -O raw '{}' '{}/after.raw'", o.overlay, d));
+  auto after = json::parse(ShOut("sfdisk --json '" + d + "/after.raw'"))["partitiontable"];
+  auto copy_after = json::parse(ShOut("sfdisk --json '" + copy + "'"))["partitiontable"];
+  EXPECT_NE(lower(after["id"]), lower(j["partitiontable"]["id"]));
+  EXPECT_EQ(lower(copy_after["id"]), lower(j["partitiontable"]["id"]));
+  for (int i : {0, 7}) {
+    EXPECT_NE(lower(after["partitions"][i]["uuid"]), lower(parts[i]["uuid"])) << i;
+    EXPECT_EQ(lower(copy_after["partitions"][i]["uuid"]), lower(parts[i]["uuid"])) << i;
+  }
+  for (int i : {1, 2}) EXPECT_EQ(lower(after["partitions"][i]["uuid"]), lower(parts[i]["uuid"]));
+  // Derived from the disk GUID as docs/init.md says, computed by Python.
+  for (int n : {1, 8}) {
+    std::string want = ShOut(fmt::format(
+        "python3 -c 'import hashlib,uuid; g=uuid.UUID(\"{}\"); "
+        "h=bytearray(hashlib.sha256(b\"hull-node-disk\\0\"+g.bytes+({}).to_bytes(4,\"little\"))"
+        ".digest()[:16]); h[6]=h[6]&15|64; h[8]=h[8]&63|128; print(uuid.UUID(bytes=bytes(h)))'",
+        lower(after["id"]), n));
+    EXPECT_EQ(lower(after["partitions"][n - 1]["uuid"]) + "\n", want) << n;
+  }
+  EXPECT_NE(console.find("hull-init: disk GUID " + lower(after["id"])), std::string::npos)
+      << console;
   std::printf("grown disk booted in %.1f s: %s\n", r->seconds, line.c_str());
 }
 
