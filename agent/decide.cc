@@ -197,7 +197,11 @@ Action Decide(const DecideInput& in) {
   if (in.config.repository.empty()) return Idle("no update repository configured");
   if (!in.config.automatic && !in.now && in.to_version.empty())
     return Idle("upgrade_channel is None: run 'hull-agent update --now'");
-  if (on_trial)
+  // Waiting for the gate only makes sense while its failure changes what
+  // boots. On the last try of the only bootable entry a failed gate does not
+  // reboot (RebootAfterFailedGate), so the boot would stay on trial, and the
+  // node without updates, for ever: a newer release is its way out.
+  if (on_trial && RebootAfterFailedGate(in.disk, in.node.usrhash))
     return Idle("this boot is on trial (" + booted->file +
                 "): updates wait until the health gate blesses it");
   if (const slot::Uki* pending = PendingEntry(in, booted, running)) {

@@ -81,8 +81,12 @@ struct Action {
 //     version of its file name (while on trial it is the fallback: kept);
 //  2. no repository configured -> idle;
 //  3. upgrade_channel None without `now` or `to_version` -> idle;
-//  4. the booted entry still has a boot counter (on trial) -> idle until
-//     the health gate blesses it;
+//  4. the booted entry still has a boot counter (on trial) and a failed
+//     health gate would change what boots (RebootAfterFailedGate: tries
+//     left, or another entry that is not bad) -> idle until the gate
+//     blesses it; on the last try of the only bootable entry the rules
+//     below go on (the gate has run before the update: hull-update.service
+//     is After= hull-health.service);
 //  5. the default entry is another one, newer than the running version and
 //     on trial (installed, not booted yet) -> reboot into it, once: when it
 //     is `rebooted_into` systemd-boot did not take it -> error;

@@ -258,6 +258,24 @@ const std::vector<Row>& Table() {
          in.disk.ukis = {Entry(kV1, "+0-3"), Entry(kV0)};
        },
        ActionKind::kIdle, "", "on trial"},
+      {"boot on its last try with tries left elsewhere: an entry on trial to fall back to",
+       [](DecideInput& in) {
+         in.disk.ukis = {Entry(kV1, "+0-3"), Entry(kV0, "+2")};
+       },
+       ActionKind::kIdle, "", "on trial"},
+      // The gate failed on the last try of the only bootable entry and does
+      // not reboot: waiting for it would stop updates for ever.
+      {"last try of the only entry: a newer release is installed",
+       [](DecideInput& in) { in.disk.ukis = {Entry(kV1, "+0-3")}; }, ActionKind::kInstall, kV2,
+       "B"},
+      {"last try, every other entry bad: a newer release is installed",
+       [](DecideInput& in) {
+         in.disk.ukis = {Entry(kV1, "+0-3"), Entry(kV0, "+0-3")};
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"still tries left on the only entry: idle, the gate reboots it",
+       [](DecideInput& in) { in.disk.ukis = {Entry(kV1, "+1-2")}; }, ActionKind::kIdle, "",
+       "on trial"},
       {"failed entry: record the rollback",
        [](DecideInput& in) {
          in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
