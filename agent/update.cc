@@ -23,6 +23,7 @@
 #include "agent/node.h"
 #include "agent/rollback.h"
 #include "agent/state.h"
+#include "agent/status.h"
 #include "agent/sysfs.h"
 #include "base/exit_code.h"
 #include "base/file.h"
@@ -438,39 +439,17 @@ int RunStatus(const UpdateOptions& o) {
   if (!bad.ok()) return Fail(quiet, bad.error());
   auto state = LoadAgentState(kAgentState);
   if (!state.ok()) return Fail(quiet, state.error());
-  const LastCheck& last = state->last_check;
-  json refused = json::array();
-  for (const auto& r : state->refused)
-    refused.push_back({{"version", r.version}, {"root_hash", r.root_hash}, {"reason", r.reason}});
-  json j = {{"running", {{"version", c.node.version}, {"root_hash", c.node.usrhash}}},
-            {"disk", c.node.disk},
-            {"config", ToJson(c.config)},
-            {"bad_versions", *bad},
-            {"refused", refused},
-            {"last_check",
-             {{"outcome", last.outcome},
-              {"running", last.running},
-              {"newest", last.newest},
-              {"detail", last.detail}}},
-            {"last_refresh", state->last_refresh},
-            {"slots", slot::ToJson(c.disk.state)}};
+  StatusInput in{.node = c.node,
+                 .config = c.config,
+                 .disk = c.disk.state,
+                 .bad_versions = std::move(*bad),
+                 .state = std::move(*state),
+                 .now = std::time(nullptr)};
   if (o.json) {
-    std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+    std::printf("%s\n", StatusJson(in).dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return 0;
   }
-  std::printf("Running %s (root hash %s) from %s\n%s", c.node.version.c_str(),
-              c.node.usrhash.c_str(), c.node.disk.c_str(), slot::ToText(c.disk.state).c_str());
-  if (!bad->empty())
-    std::printf("Bad versions (never installed again): %s\n",
-                fmt::format("{}", fmt::join(*bad, ", ")).c_str());
-  for (const auto& r : state->refused)
-    std::printf("Refused %s (not downloaded again): %s\n", r.version.c_str(), r.reason.c_str());
-  std::printf("Repository: %s\n", DescribeRefresh(state->last_refresh, std::time(nullptr)).c_str());
-  if (!last.outcome.empty())
-    std::printf("Last update run: %s%s%s%s%s\n", last.outcome.c_str(),
-                last.newest.empty() ? "" : " (channel's newest: ", last.newest.c_str(),
-                last.newest.empty() ? "" : ")",
-                last.detail.empty() ? "" : (": " + last.detail).c_str());
+  std::fputs(StatusText(in).c_str(), stdout);
   return 0;
 }
 

@@ -1,0 +1,55 @@
+#include "agent/status.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace hull::agent {
+namespace {
+
+using json = nlohmann::json;
+
+std::vector<slot::Refusal> Current(const StatusInput& in) {
+  AgentState s = in.state;
+  KeepRefusalsOf(s, in.node.usrhash);
+  return s.refused;
+}
+
+}  // namespace
+
+json StatusJson(const StatusInput& in) {
+  const LastCheck& last = in.state.last_check;
+  json refused = json::array();
+  for (const auto& r : Current(in))
+    refused.push_back({{"version", r.version}, {"root_hash", r.root_hash}, {"reason", r.reason}});
+  return {{"running", {{"version", in.node.version}, {"root_hash", in.node.usrhash}}},
+          {"disk", in.node.disk},
+          {"config", node::ToJson(in.config)},
+          {"bad_versions", in.bad_versions},
+          {"refused", refused},
+          {"last_check",
+           {{"outcome", last.outcome},
+            {"running", last.running},
+            {"newest", last.newest},
+            {"detail", last.detail}}},
+          {"last_refresh", in.state.last_refresh},
+          {"slots", slot::ToJson(in.disk)}};
+}
+
+std::string StatusText(const StatusInput& in) {
+  const LastCheck& last = in.state.last_check;
+  std::string out = fmt::format("Running {} (root hash {}) from {}\n{}", in.node.version,
+                                in.node.usrhash, in.node.disk, slot::ToText(in.disk));
+  if (!in.bad_versions.empty())
+    out +=
+        fmt::format("Bad versions (never installed again): {}\n", fmt::join(in.bad_versions, ", "));
+  for (const auto& r : Current(in))
+    out += fmt::format("Refused {} (not downloaded again): {}\n", r.version, r.reason);
+  out += fmt::format("Repository: {}\n", DescribeRefresh(in.state.last_refresh, in.now));
+  if (!last.outcome.empty())
+    out += fmt::format("Last update run: {}{}\n", last.outcome,
+                       (last.newest.empty() ? "" : " (channel's newest: " + last.newest + ")") +
+                           (last.detail.empty() ? "" : ": " + last.detail));
+  return out;
+}
+
+}  // namespace hull::agent
