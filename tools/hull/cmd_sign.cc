@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "crypto/key.h"
 #include "pe/authenticode.h"
+#include "pkcs11/key_ref.h"
 
 namespace hull::cli {
 namespace {
@@ -23,7 +24,7 @@ int RunSign(const SignArgs& a) {
     if (a.key.empty() || a.out.empty()) {
       return Error(ErrorCode::kInvalidArgument, "--key and --out are required to sign");
     }
-    HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::LoadPem(a.key));
+    HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(a.cert));
     HULL_ASSIGN_OR_RETURN(Bytes in, ReadFileBytes(a.in, kMaxImage));
     HULL_ASSIGN_OR_RETURN(Bytes out, pe::SignImage(in, key, cert).Context(a.in));

@@ -10,6 +10,7 @@
 #include "base/progress.h"
 #include "cli.h"
 #include "crypto/key.h"
+#include "pkcs11/key_ref.h"
 #include "verity/signature.h"
 #include "verity/superblock.h"
 #include "verity/tree.h"
@@ -235,7 +236,7 @@ struct SignArgs {
 int RunSign(const SignArgs& a) {
   auto run = [&]() -> Status {
     HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(a.root_hash).Context("ROOT_HASH"));
-    HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::LoadPem(a.key));
+    HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(a.cert));
     HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(root, key, cert));
     if (a.dps) {
