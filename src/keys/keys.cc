@@ -9,6 +9,7 @@
 #include "base/subprocess.h"
 #include "crypto/key.h"
 #include "keys/varstore.h"
+#include "pkcs11/token_key.h"
 
 namespace hull::keys {
 namespace {
@@ -57,9 +58,25 @@ Status InitKeys(const std::string& dir, const InitOptions& o) {
       }
     }
   }
+  for (const char* name : kKeyNames) {
+    if (!o.pkcs11_uri.empty()) HULL_TRY(pkcs11::CheckNoTokenKey(o.pkcs11_uri, name));
+  }
+  // Every key and certificate is made before any file is written, so a
+  // failure leaves DIR as it was.
+  std::vector<std::pair<std::string, std::string>> files;  // name, content
   uint64_t serial = 1;
   for (const char* name : kKeyNames) {
-    HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048));
+    crypto::PrivateKey key;
+    std::string key_file;
+    if (o.pkcs11_uri.empty()) {
+      HULL_ASSIGN_OR_RETURN(key, crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048));
+      key_file = key.ToPem();
+    } else {
+      HULL_ASSIGN_OR_RETURN(
+          auto made, pkcs11::GenerateTokenKey(o.pkcs11_uri, name, crypto::KeyType::kRsa2048));
+      key = std::move(made.key);
+      key_file = made.uri + "\n";
+    }
     bool leaf = std::string(name) == "db" || std::string(name) == "verity";
     crypto::CertificateOptions co{.common_name = o.common_name_prefix + " " + name,
                                   .serial = serial++,
@@ -67,8 +84,12 @@ Status InitKeys(const std::string& dir, const InitOptions& o) {
                                   .is_ca = !leaf,
                                   .code_signing = std::string(name) == "db"};
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::CreateSelfSigned(key, co));
-    HULL_TRY(WriteFileAtomic(Join(dir, std::string(name) + ".key"), key.ToPem(), 0600));
-    HULL_TRY(WriteFileAtomic(Join(dir, std::string(name) + ".crt"), cert.ToPem(), 0644));
+    files.emplace_back(std::string(name) + ".key", std::move(key_file));
+    files.emplace_back(std::string(name) + ".crt", cert.ToPem());
+  }
+  for (const auto& [file, content] : files) {
+    bool key = file.ends_with(".key");
+    HULL_TRY(WriteFileAtomic(Join(dir, file), content, key ? 0600 : 0644));
   }
   return Ok();
 }

@@ -31,10 +31,15 @@ inline constexpr const char* kHullOwnerGuid = "5b3ba8d7-6f0e-4c8b-9a0f-6875c1d3a
 struct InitOptions {
   std::string common_name_prefix = "Hull";  // "Hull PK", "Hull KEK", ...
   int days = 3650;
+  // A PKCS#11 URI naming a token (pkcs11:token=LABEL, pkcs11/uri.h): the keys
+  // are generated in it (labels PK, KEK, db, verity) and DIR/NAME.key holds
+  // the key's URI instead of the key; certificates are still files.
+  std::string pkcs11_uri;
 };
 
-// Errors: kAlreadyExists "'DIR/PK.key' exists: refusing to overwrite";
-// kIo for unwritable DIR.
+// Errors: kAlreadyExists "'DIR/PK.key' exists: refusing to overwrite" (or
+// the token already holds a key so labelled); kIo for unwritable DIR; the
+// token's errors (pkcs11/token_key.h).
 Status InitKeys(const std::string& dir, const InitOptions& options = {});
 
 struct OvmfVarsOptions {

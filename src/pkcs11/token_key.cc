@@ -122,23 +122,40 @@ Result<std::vector<std::string>> KeyGenArgv(const Uri& token, const std::string&
                                   label,          "--usage-sign"};
 }
 
-Result<std::string> GenerateTokenKey(const std::string& token_uri, const std::string& label,
-                                     crypto::KeyType type) {
-  HULL_ASSIGN_OR_RETURN(Uri uri, ParseUri(token_uri));
-  Uri key = uri;
+namespace {
+Uri KeyUri(const Uri& token, const std::string& label) {
+  Uri key = token;
   key.path.erase("id");
   key.path["object"] = label;
   key.path["type"] = "private";
-  auto make = [&]() -> Result<std::string> {
-    auto existing = LoadKey(key);
-    if (existing.ok()) {
-      return Error(ErrorCode::kAlreadyExists,
-                   "the token already holds this key: refusing to overwrite");
-    }
-    if (existing.error().code() != ErrorCode::kNotFound ||
-        existing.error().message().find("no private key") == std::string::npos) {
-      return Error(existing.error().code(), existing.error().message());
-    }
+  return key;
+}
+
+Status CheckNoKey(const Uri& key) {
+  auto existing = LoadKey(key);
+  if (existing.ok()) {
+    return Errorf(ErrorCode::kAlreadyExists,
+                  "key '{}': the token already holds this key: refusing to overwrite",
+                  key.Public());
+  }
+  bool absent = existing.error().code() == ErrorCode::kNotFound &&
+                existing.error().message().find("no private key") != std::string::npos;
+  if (absent) return Ok();
+  return std::move(existing).error();
+}
+}  // namespace
+
+Status CheckNoTokenKey(const std::string& token_uri, const std::string& label) {
+  HULL_ASSIGN_OR_RETURN(Uri uri, ParseUri(token_uri));
+  return CheckNoKey(KeyUri(uri, label));
+}
+
+Result<TokenKey> GenerateTokenKey(const std::string& token_uri, const std::string& label,
+                                  crypto::KeyType type) {
+  HULL_ASSIGN_OR_RETURN(Uri uri, ParseUri(token_uri));
+  Uri key = KeyUri(uri, label);
+  HULL_TRY(CheckNoKey(key));
+  auto make = [&]() -> Result<TokenKey> {
     HULL_ASSIGN_OR_RETURN(std::string pin, uri.Pin());
     HULL_ASSIGN_OR_RETURN(auto argv, KeyGenArgv(uri, label, type, pin));
     // Not Run(): its error would print the command line, and so the PIN.
@@ -149,7 +166,8 @@ Result<std::string> GenerateTokenKey(const std::string& token_uri, const std::st
       return Errorf(ErrorCode::kProcessFailed, "pkcs11-tool --keypairgen failed: {}",
                     out.err.substr(0, out.err.find('\n')));
     }
-    return key.WithoutPin();
+    HULL_ASSIGN_OR_RETURN(crypto::PrivateKey made, LoadKey(key));
+    return TokenKey{key.WithoutPin(), std::move(made)};
   };
   return make().Context(fmt::format("key '{}'", key.Public()));
 }

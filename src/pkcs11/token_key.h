@@ -27,10 +27,18 @@ Result<crypto::PrivateKey> LoadTokenKey(const std::string& uri_text);
 Result<std::vector<std::string>> KeyGenArgv(const Uri& token, const std::string& label,
                                             crypto::KeyType type, const std::string& pin);
 
+// Ok when the token `token_uri` names holds no private key labelled `label`;
+// kAlreadyExists when it does; the token's errors (wrong PIN, no token).
+Status CheckNoTokenKey(const std::string& token_uri, const std::string& label);
+
+struct TokenKey {
+  std::string uri;  // the private key's URI, without pin-value (safe to store)
+  crypto::PrivateKey key;
+};
 // Generates a key pair labelled `label` in the token `token_uri` names and
-// returns the URI of its private key (without PIN). kAlreadyExists when the
-// token already holds a private key with that label.
-Result<std::string> GenerateTokenKey(const std::string& token_uri, const std::string& label,
-                                     crypto::KeyType type);
+// loads it. kAlreadyExists when the token already holds a private key with
+// that label; kProcessFailed (pkcs11-tool's first line, never the PIN).
+Result<TokenKey> GenerateTokenKey(const std::string& token_uri, const std::string& label,
+                                  crypto::KeyType type);
 
 }  // namespace hull::pkcs11

@@ -14,6 +14,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "crypto/signature.h"
+#include "keys/keys.h"
 #include "pe/authenticode.h"
 #include "pkcs11/key_ref.h"
 #include "pkcs11/token_key.h"
@@ -47,8 +48,10 @@ class Token : public ::testing::Test {
     // A second token nothing logs in to before the wrong-PIN test (libp11
     // keeps a token's login for the process, so a later wrong PIN for a token
     // already opened is never asked of it).
-    ASSERT_OK(hull::Run(Command{.argv = {"softhsm2-util", "--init-token", "--free", "--label",
-                                         "other", "--pin", "1234", "--so-pin", "5678"}}));
+    for (const char* token : {"other", "fresh"}) {
+      ASSERT_OK(hull::Run(Command{.argv = {"softhsm2-util", "--init-token", "--free", "--label",
+                                           token, "--pin", "1234", "--so-pin", "5678"}}));
+    }
     // The same keys as files and in the token.
     for (auto [name, type, id] : {std::tuple{"db", crypto::KeyType::kRsa2048, "01"},
                                   {"verity", crypto::KeyType::kRsa2048, "02"},
@@ -144,13 +147,37 @@ TEST_F(Token, WrongPinIsRefusedNamingTheUri) {
 
 TEST_F(Token, GeneratedKeyLoadsAndIsNotOverwritten) {
   ::setenv(kPinEnv, "1234", 1);
-  ASSERT_OK_AND_ASSIGN(std::string uri,
+  ASSERT_OK_AND_ASSIGN(TokenKey made,
                        GenerateTokenKey("pkcs11:token=hull", "made", crypto::KeyType::kRsa2048));
-  EXPECT_EQ(uri, "pkcs11:object=made;token=hull;type=private");
-  ASSERT_OK_AND_ASSIGN(auto key, LoadPrivateKey(uri));
+  EXPECT_EQ(made.uri, "pkcs11:object=made;token=hull;type=private");
+  ASSERT_OK_AND_ASSIGN(auto key, LoadPrivateKey(made.uri));
+  EXPECT_TRUE(key.PublicKeyDer() == made.key.PublicKeyDer());
   ASSERT_OK_AND_ASSIGN(Bytes sig, crypto::SignMessage(key, AsBytes(std::string_view("m"))));
   EXPECT_OK(crypto::VerifyMessage(crypto::PublicKey::Of(key), AsBytes(std::string_view("m")), sig));
   EXPECT_ERROR(GenerateTokenKey("pkcs11:token=hull", "made", crypto::KeyType::kRsa2048),
+               ErrorCode::kAlreadyExists);
+  ::unsetenv(kPinEnv);
+}
+
+// hull keys init --pkcs11: the hierarchy made in the token, the directory
+// holding URIs and certificates that sign and verify like hull keys init's.
+TEST_F(Token, KeysInitInTokenWritesUrisAndCertificates) {
+  const std::string d = dir_->path() + "/tokenkeys";
+  ::setenv(kPinEnv, "1234", 1);
+  // The token `hull` already holds a db key: refused before anything is made.
+  EXPECT_ERROR(keys::InitKeys(d, {.pkcs11_uri = "pkcs11:token=hull"}), ErrorCode::kAlreadyExists);
+  EXPECT_FALSE(fs::exists(d + "/PK.key"));
+  ASSERT_OK(keys::InitKeys(d, {.pkcs11_uri = "pkcs11:token=fresh"}));
+  ASSERT_OK_AND_ASSIGN(std::string ref, ReadFileText(d + "/db.key"));
+  EXPECT_EQ(ref, "pkcs11:object=db;token=fresh;type=private\n");
+  ASSERT_OK_AND_ASSIGN(auto key, LoadPrivateKey(d + "/db.key"));
+  ASSERT_OK_AND_ASSIGN(auto cert, crypto::Certificate::Load(d + "/db.crt"));
+  ASSERT_OK_AND_ASSIGN(Bytes verity_sig, verity::SignRootHash(Bytes(32, 1), key, cert));
+  EXPECT_ERROR(verity::VerifyRootHashSignature(Bytes(32, 2), verity_sig, cert),
+               ErrorCode::kBadSignature);
+  EXPECT_OK(verity::VerifyRootHashSignature(Bytes(32, 1), verity_sig, cert));
+  // A second init into a fresh directory meets the token's keys.
+  EXPECT_ERROR(keys::InitKeys(d + "2", {.pkcs11_uri = "pkcs11:token=fresh"}),
                ErrorCode::kAlreadyExists);
   ::unsetenv(kPinEnv);
 }
