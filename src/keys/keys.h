@@ -61,13 +61,19 @@ struct AuthOptions {
   int64_t timestamp = -1;  // as OvmfVarsOptions::timestamp
 };
 
+// With `engine` ("pkcs11"), `key` is what that OpenSSL engine loads (a
+// PKCS#11 URI carrying its PIN).
 std::vector<std::string> SignEslArgv(const std::string& var, const std::string& key,
                                      const std::string& cert, const std::string& esl,
-                                     const std::string& out, int64_t timestamp);
+                                     const std::string& out, int64_t timestamp,
+                                     const std::string& engine = "");
 
 // Signed EFI_VARIABLE_AUTHENTICATION_2 updates for systemd-boot's
 // `secure-boot-enroll` (ESP /loader/keys/<name>/{PK,KEK,db}.auth), made with
-// efitools sign-efi-sig-list: PK and KEK signed by PK, db signed by KEK.
+// efitools sign-efi-sig-list: PK and KEK signed by PK, db signed by KEK. A
+// PK.key or KEK.key holding a PKCS#11 URI is used through OpenSSL's pkcs11
+// engine with its default module (p11-kit's proxy: the modules registered
+// with p11-kit, SoftHSM's among them); the PIN is on the tool's command line.
 // Errors as MakeOvmfVars; kAlreadyExists if an output file exists.
 Status MakeAuthFiles(const AuthOptions& options);
 

@@ -128,6 +128,11 @@ std::string Uri::WithoutPin() const {
   return q.empty() ? Public() : Public() + "?" + q;
 }
 
+Result<std::string> Uri::WithPin() const {
+  HULL_ASSIGN_OR_RETURN(std::string pin, Pin());
+  return Public() + "?pin-value=" + Encode(pin, '&');
+}
+
 Result<std::string> Uri::Pin() const {
   if (auto v = query.find("pin-value"); v != query.end()) return v->second;
   if (auto s = query.find("pin-source"); s != query.end()) {

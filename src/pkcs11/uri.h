@@ -33,6 +33,9 @@ struct Uri {
   std::string Public() const;
   // Public() plus the query attributes other than pin-value.
   std::string WithoutPin() const;
+  // Public() with the PIN as pin-value: what another program's pkcs11 engine
+  // takes (secret: never print it). Errors as Pin().
+  Result<std::string> WithPin() const;
   // pin-value, else pin-source's first line, else $HULL_PKCS11_PIN. kNotFound
   // names all three when none is set; kIo when pin-source cannot be read.
   Result<std::string> Pin() const;

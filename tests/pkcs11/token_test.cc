@@ -182,6 +182,41 @@ TEST_F(Token, KeysInitInTokenWritesUrisAndCertificates) {
   ::unsetenv(kPinEnv);
 }
 
+// hull keys auth with PK and KEK in the token (efitools through the pkcs11
+// engine and p11-kit's proxy, which loads the registered SoftHSM module) gives
+// the bytes the same keys give as files.
+TEST_F(Token, AuthFilesFromTokenKeysAreByteIdentical) {
+  if (!fs::exists("/usr/share/p11-kit/modules/softhsm2.module")) {
+    GTEST_SKIP() << "SoftHSM is not registered with p11-kit";
+  }
+  const std::string d = dir_->path();
+  ASSERT_OK(keys::InitKeys(d + "/filekeys"));
+  fs::create_directories(d + "/refkeys");
+  for (const char* name : {"PK", "KEK", "db"}) {
+    fs::copy_file(d + "/filekeys/" + std::string(name) + ".crt",
+                  d + "/refkeys/" + std::string(name) + ".crt");
+  }
+  for (auto [name, id] : {std::pair{"PK", "21"}, {"KEK", "22"}}) {
+    ASSERT_OK(hull::Run(Command{
+        .argv = {"softhsm2-util", "--import", d + "/filekeys/" + name + ".key", "--token", "other",
+                 "--label", std::string("auth") + name, "--id", id, "--pin", "1234"}}));
+    ASSERT_OK(
+        WriteFileAtomic(d + "/refkeys/" + name + ".key",
+                        "pkcs11:token=other;object=auth" + std::string(name) + ";type=private\n"));
+  }
+  ::setenv(kPinEnv, "1234", 1);
+  ASSERT_OK(keys::MakeAuthFiles(
+      {.key_dir = d + "/filekeys", .out_dir = d + "/auth-file", .timestamp = 1764547200}));
+  ASSERT_OK(keys::MakeAuthFiles(
+      {.key_dir = d + "/refkeys", .out_dir = d + "/auth-token", .timestamp = 1764547200}));
+  ::unsetenv(kPinEnv);
+  for (const char* name : {"PK", "KEK", "db"}) {
+    ASSERT_OK_AND_ASSIGN(Bytes a, ReadFileBytes(d + "/auth-file/" + name + ".auth"));
+    ASSERT_OK_AND_ASSIGN(Bytes b, ReadFileBytes(d + "/auth-token/" + name + ".auth"));
+    EXPECT_TRUE(a == b) << name;
+  }
+}
+
 // The CLI: a wrong PIN is one line on stderr, exit 1 (refused), no output file.
 TEST_F(Token, SignCommandWithWrongPinLeavesNoOutput) {
   if (!fs::exists(kStub)) GTEST_SKIP() << kStub << " missing (systemd-boot-efi)";
