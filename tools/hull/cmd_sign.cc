@@ -61,7 +61,9 @@ void RegisterSign(CLI::App& app, Context& ctx) {
   auto* c = app.add_subcommand(
       "sign", "Sign a PE/EFI binary for UEFI Secure Boot (Authenticode), or verify its signature");
   c->add_option("IN", a->in, "PE32+ image (EFI application, UKI, kernel)")->required();
-  c->add_option("--key", a->key, "Private key (PEM, RSA or ECDSA)");
+  c->add_option(
+      "--key", a->key,
+      "Private key: PEM file (RSA or ECDSA), pkcs11: URI, or a file holding one (docs/keys.md)");
   c->add_option("--cert", a->cert,
                 "Signer certificate (PEM or DER); with --verify, the trusted one")
       ->required();

@@ -306,7 +306,9 @@ void RegisterVerity(CLI::App& app, Context& ctx) {
       "sign",
       "Sign a root hash (PKCS#7 detached DER, as dm-verity root_hash_sig_key_desc expects)");
   sign->add_option("ROOT_HASH", s->root_hash, "Root hash (hex)")->required();
-  sign->add_option("--key", s->key, "Private key (PEM)")->required();
+  sign->add_option("--key", s->key,
+                   "Private key: PEM file, pkcs11: URI, or a file holding one (docs/keys.md)")
+      ->required();
   sign->add_option("--cert", s->cert, "Signer certificate (PEM or DER)")->required();
   sign->add_option("--out", s->out, "Write the signature here (default: stdout)");
   sign->add_flag("--dps", s->dps,
