@@ -18,6 +18,8 @@ demo=(
   # hull build: compose from Debian's signed mirror, erofs, ESP, keys, disk
   mmdebstrap apt-utils gpgv curl ca-certificates debian-archive-keyring kmod
   erofs-utils dosfstools mtools e2fsprogs qemu-utils systemd-boot-efi efitools
+  libengine-pkcs11-openssl  # signing keys in PKCS#11 tokens (docs/keys.md)
+  opensc  # pkcs11-tool: hull keys init --pkcs11 makes the keys in the token
   # hull boot: QEMU + OVMF Secure Boot + swtpm
   qemu-system-x86 ovmf swtpm swtpm-tools
 )
@@ -36,6 +38,7 @@ test_only=(
   casync  # the delta bench compares Hull chunks with it
   cpio  # hull-init VM tests pack their initrd with it
   openssl  # http tests make a CA with the CLI
+  softhsm2  # the PKCS#11 token of the signing-key tests (tests/pkcs11)
   python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
   mkosi  # the build bench compares Hull with it (bench/mkosi-bench.sh)
 )

@@ -14,6 +14,7 @@
 #include "base/subprocess.h"
 #include "build/plan.h"
 #include "pe/authenticode.h"
+#include "pkcs11/key_ref.h"
 #include "rootfs/selinux.h"
 #include "uki/measure.h"
 #include "uki/uki.h"
@@ -59,9 +60,9 @@ Result<SigningKeys> LoadSigningKeys(const std::string& dir) {
                     dir, f);
     }
   }
-  HULL_ASSIGN_OR_RETURN(auto db_key, crypto::PrivateKey::LoadPem(dir + "/db.key"));
+  HULL_ASSIGN_OR_RETURN(auto db_key, pkcs11::LoadPrivateKey(dir + "/db.key"));
   HULL_ASSIGN_OR_RETURN(auto db_cert, crypto::Certificate::Load(dir + "/db.crt"));
-  HULL_ASSIGN_OR_RETURN(auto v_key, crypto::PrivateKey::LoadPem(dir + "/verity.key"));
+  HULL_ASSIGN_OR_RETURN(auto v_key, pkcs11::LoadPrivateKey(dir + "/verity.key"));
   HULL_ASSIGN_OR_RETURN(auto v_cert, crypto::Certificate::Load(dir + "/verity.crt"));
   return SigningKeys{std::move(db_key), std::move(v_key), std::move(db_cert), std::move(v_cert)};
 }

@@ -113,7 +113,16 @@ Result<PrivateKey> PrivateKey::LoadPem(const std::string& path) {
   return FromPem(pem).Context(fmt::format("key '{}'", path));
 }
 
+PrivateKey PrivateKey::Adopt(EVP_PKEY* pkey, std::shared_ptr<void> owner) {
+  PrivateKey k;
+  // The key is freed before its owner (an engine must outlive its keys).
+  k.pkey_.reset(pkey, [owner](EVP_PKEY* p) { EVP_PKEY_free(p); });
+  k.owner_ = owner ? std::move(owner) : std::make_shared<int>(0);
+  return k;
+}
+
 std::string PrivateKey::ToPem() const {
+  if (!exportable()) return {};
   return WriteToString([&](BIO* bio) {
     PEM_write_bio_PrivateKey(bio, pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr);
   });

@@ -1,4 +1,9 @@
 // Private keys and self-signed X.509 certificates (OpenSSL 3, RAII).
+//
+// A PrivateKey is the signer every signing function takes. Its private half
+// is either in memory (Generate, FromPem) or held elsewhere (Adopt: a key in a
+// PKCS#11 token, loaded by the host library src/pkcs11); signing goes through
+// the EVP_PKEY either way, so this library never loads engines or modules.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +28,14 @@ class PrivateKey {
   static Result<PrivateKey> Generate(KeyType type);
   static Result<PrivateKey> FromPem(std::string_view pem);
   static Result<PrivateKey> LoadPem(const std::string& path);
+  // A key whose private operations are carried out by whoever made `pkey`
+  // (an OpenSSL ENGINE over a token). Takes ownership of `pkey`; `owner` is
+  // kept alive as long as any copy of the key (the engine or session).
+  static PrivateKey Adopt(EVP_PKEY* pkey, std::shared_ptr<void> owner);
 
-  std::string ToPem() const;   // PKCS#8, unencrypted
+  // Whether the private half is in memory (false for adopted token keys).
+  bool exportable() const { return owner_ == nullptr; }
+  std::string ToPem() const;   // PKCS#8, unencrypted; empty unless exportable()
   Bytes PublicKeyDer() const;  // SubjectPublicKeyInfo
   EVP_PKEY* get() const { return pkey_.get(); }
 
@@ -33,6 +44,7 @@ class PrivateKey {
     void operator()(EVP_PKEY* p) const;
   };
   std::shared_ptr<EVP_PKEY> pkey_;
+  std::shared_ptr<void> owner_;
 };
 
 struct CertificateOptions {

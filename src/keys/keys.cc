@@ -9,6 +9,8 @@
 #include "base/subprocess.h"
 #include "crypto/key.h"
 #include "keys/varstore.h"
+#include "pkcs11/key_ref.h"
+#include "pkcs11/token_key.h"
 
 namespace hull::keys {
 namespace {
@@ -57,9 +59,25 @@ Status InitKeys(const std::string& dir, const InitOptions& o) {
       }
     }
   }
+  for (const char* name : kKeyNames) {
+    if (!o.pkcs11_uri.empty()) HULL_TRY(pkcs11::CheckNoTokenKey(o.pkcs11_uri, name));
+  }
+  // Every key and certificate is made before any file is written, so a
+  // failure leaves DIR as it was.
+  std::vector<std::pair<std::string, std::string>> files;  // name, content
   uint64_t serial = 1;
   for (const char* name : kKeyNames) {
-    HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048));
+    crypto::PrivateKey key;
+    std::string key_file;
+    if (o.pkcs11_uri.empty()) {
+      HULL_ASSIGN_OR_RETURN(key, crypto::PrivateKey::Generate(crypto::KeyType::kRsa2048));
+      key_file = key.ToPem();
+    } else {
+      HULL_ASSIGN_OR_RETURN(
+          auto made, pkcs11::GenerateTokenKey(o.pkcs11_uri, name, crypto::KeyType::kRsa2048));
+      key = std::move(made.key);
+      key_file = made.uri + "\n";
+    }
     bool leaf = std::string(name) == "db" || std::string(name) == "verity";
     crypto::CertificateOptions co{.common_name = o.common_name_prefix + " " + name,
                                   .serial = serial++,
@@ -67,8 +85,12 @@ Status InitKeys(const std::string& dir, const InitOptions& o) {
                                   .is_ca = !leaf,
                                   .code_signing = std::string(name) == "db"};
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::CreateSelfSigned(key, co));
-    HULL_TRY(WriteFileAtomic(Join(dir, std::string(name) + ".key"), key.ToPem(), 0600));
-    HULL_TRY(WriteFileAtomic(Join(dir, std::string(name) + ".crt"), cert.ToPem(), 0644));
+    files.emplace_back(std::string(name) + ".key", std::move(key_file));
+    files.emplace_back(std::string(name) + ".crt", cert.ToPem());
+  }
+  for (const auto& [file, content] : files) {
+    bool key = file.ends_with(".key");
+    HULL_TRY(WriteFileAtomic(Join(dir, file), content, key ? 0600 : 0644));
   }
   return Ok();
 }
@@ -94,9 +116,39 @@ static int64_t ResolveTimestamp(int64_t requested) {
 
 std::vector<std::string> SignEslArgv(const std::string& var, const std::string& key,
                                      const std::string& cert, const std::string& esl,
-                                     const std::string& out, int64_t timestamp) {
-  return {"sign-efi-sig-list", "-t", Timestamp(timestamp), "-k", key, "-c", cert, var, esl, out};
+                                     const std::string& out, int64_t timestamp,
+                                     const std::string& engine) {
+  std::vector<std::string> argv = {"sign-efi-sig-list", "-t", Timestamp(timestamp)};
+  if (!engine.empty()) argv.insert(argv.end(), {"-e", engine});
+  argv.insert(argv.end(), {"-k", key, "-c", cert, var, esl, out});
+  return argv;
 }
+
+namespace {
+// sign-efi-sig-list with the signer's key: a PEM file, or a token key through
+// the pkcs11 engine. Not RunTool for the token: its error would show the
+// command line, and so the PIN.
+Status SignEsl(const std::string& var, const std::string& key_file, const std::string& cert,
+               const std::string& esl, const std::string& out, int64_t ts,
+               const std::string& context) {
+  std::string uri = pkcs11::ReferencedUri(key_file);
+  if (uri.empty()) return RunTool(SignEslArgv(var, key_file, cert, esl, out, ts), context);
+  HULL_ASSIGN_OR_RETURN(pkcs11::Uri parsed, pkcs11::ParseUri(uri).Context(key_file));
+  HULL_ASSIGN_OR_RETURN(std::string with_pin, parsed.WithPin().Context(parsed.Public()));
+  HULL_ASSIGN_OR_RETURN(
+      auto r,
+      RunAllowFailure(Command{.argv = SignEslArgv(var, with_pin, cert, esl, out, ts, "pkcs11"),
+                              .timeout = std::chrono::seconds(60),
+                              .install_hint = "apt-get install efitools"}));
+  if (r.exit_code != 0 || r.term_signal != 0) {
+    return Errorf(ErrorCode::kProcessFailed,
+                  "{}: sign-efi-sig-list with token key '{}' failed (check the PIN and that the "
+                  "token's module is registered with p11-kit)",
+                  context, parsed.Public());
+  }
+  return Ok();
+}
+}  // namespace
 
 Status MakeAuthFiles(const AuthOptions& o) {
   std::error_code ec;
@@ -120,9 +172,8 @@ Status MakeAuthFiles(const AuthOptions& o) {
     std::string tmp = Join(work.path(), std::string(name) + ".auth");
     std::string context = std::string("signing ") + name + " update";
     HULL_TRY(RunTool(CertToEslArgv(cert, esl), context));
-    HULL_TRY(RunTool(SignEslArgv(name, Join(o.key_dir, std::string(signer) + ".key"),
-                                 Join(o.key_dir, std::string(signer) + ".crt"), esl, tmp, ts),
-                     context));
+    HULL_TRY(SignEsl(name, Join(o.key_dir, std::string(signer) + ".key"),
+                     Join(o.key_dir, std::string(signer) + ".crt"), esl, tmp, ts, context));
     HULL_ASSIGN_OR_RETURN(Bytes auth, ReadFileBytes(tmp, 1 << 20));
     HULL_TRY(WriteFileAtomic(Join(o.out_dir, std::string(name) + ".auth"), auth, 0644));
   }

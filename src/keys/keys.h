@@ -31,10 +31,15 @@ inline constexpr const char* kHullOwnerGuid = "5b3ba8d7-6f0e-4c8b-9a0f-6875c1d3a
 struct InitOptions {
   std::string common_name_prefix = "Hull";  // "Hull PK", "Hull KEK", ...
   int days = 3650;
+  // A PKCS#11 URI naming a token (pkcs11:token=LABEL, pkcs11/uri.h): the keys
+  // are generated in it (labels PK, KEK, db, verity) and DIR/NAME.key holds
+  // the key's URI instead of the key; certificates are still files.
+  std::string pkcs11_uri;
 };
 
-// Errors: kAlreadyExists "'DIR/PK.key' exists: refusing to overwrite";
-// kIo for unwritable DIR.
+// Errors: kAlreadyExists "'DIR/PK.key' exists: refusing to overwrite" (or
+// the token already holds a key so labelled); kIo for unwritable DIR; the
+// token's errors (pkcs11/token_key.h).
 Status InitKeys(const std::string& dir, const InitOptions& options = {});
 
 struct OvmfVarsOptions {
@@ -56,13 +61,19 @@ struct AuthOptions {
   int64_t timestamp = -1;  // as OvmfVarsOptions::timestamp
 };
 
+// With `engine` ("pkcs11"), `key` is what that OpenSSL engine loads (a
+// PKCS#11 URI carrying its PIN).
 std::vector<std::string> SignEslArgv(const std::string& var, const std::string& key,
                                      const std::string& cert, const std::string& esl,
-                                     const std::string& out, int64_t timestamp);
+                                     const std::string& out, int64_t timestamp,
+                                     const std::string& engine = "");
 
 // Signed EFI_VARIABLE_AUTHENTICATION_2 updates for systemd-boot's
 // `secure-boot-enroll` (ESP /loader/keys/<name>/{PK,KEK,db}.auth), made with
-// efitools sign-efi-sig-list: PK and KEK signed by PK, db signed by KEK.
+// efitools sign-efi-sig-list: PK and KEK signed by PK, db signed by KEK. A
+// PK.key or KEK.key holding a PKCS#11 URI is used through OpenSSL's pkcs11
+// engine with its default module (p11-kit's proxy: the modules registered
+// with p11-kit, SoftHSM's among them); the PIN is on the tool's command line.
 // Errors as MakeOvmfVars; kAlreadyExists if an output file exists.
 Status MakeAuthFiles(const AuthOptions& options);
 

@@ -30,9 +30,15 @@ std::vector<std::string> KeyFiles(const std::string& dir, const auto& match) {
   return out;
 }
 
-Status LoadFiles(const std::vector<std::string>& files, std::vector<crypto::PrivateKey>& out) {
+// A role path naming a key by URI rather than by file (KeySources::load
+// resolves it; this library only recognises the scheme).
+bool IsKeyUri(const std::string& p) { return p.rfind("pkcs11:", 0) == 0; }
+
+Status LoadFiles(const std::vector<std::string>& files, const KeyLoader& load,
+                 std::vector<crypto::PrivateKey>& out) {
   for (const std::string& f : files) {
-    HULL_ASSIGN_OR_RETURN(crypto::PrivateKey k, crypto::PrivateKey::LoadPem(f).Context(f));
+    auto loaded = load ? load(f) : crypto::PrivateKey::LoadPem(f).Context(f);
+    HULL_ASSIGN_OR_RETURN(crypto::PrivateKey k, std::move(loaded));
     out.push_back(std::move(k));
   }
   return Ok();
@@ -52,7 +58,9 @@ Result<RoleKeySet> RoleKeySet::Load(const KeySources& src) {
     const std::string name = RoleName(role);
     std::vector<std::string> files;
     if (auto p = src.paths.find(role); p != src.paths.end()) {
-      if (fs::is_directory(p->second, ec)) {
+      if (IsKeyUri(p->second) && src.load) {
+        files = {p->second};
+      } else if (fs::is_directory(p->second, ec)) {
         files = KeyFiles(p->second, [](const std::string&) { return true; });
       } else if (fs::exists(p->second, ec)) {
         files = {p->second};
@@ -69,12 +77,13 @@ Result<RoleKeySet> RoleKeySet::Load(const KeySources& src) {
     } else {
       set.looked_in[role] = "no key directory";
     }
-    HULL_TRY(LoadFiles(files, set.keys[role]));
+    HULL_TRY(LoadFiles(files, src.load, set.keys[role]));
   }
   return set;
 }
 
-Result<RoleKeySet> RoleKeySet::Load(const std::string& dir, bool create, crypto::KeyType type) {
+Result<RoleKeySet> RoleKeySet::Load(const std::string& dir, bool create, crypto::KeyType type,
+                                    KeyLoader load) {
   if (create) {
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -87,7 +96,7 @@ Result<RoleKeySet> RoleKeySet::Load(const std::string& dir, bool create, crypto:
       HULL_TRY(WriteFileAtomic(path, key.ToPem(), 0600));
     }
   }
-  return Load(KeySources{dir, {}});
+  return Load(KeySources{dir, {}, std::move(load)});
 }
 
 std::vector<const crypto::PrivateKey*> RoleKeySet::For(const Root& root, Role role) const {

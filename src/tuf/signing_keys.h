@@ -7,10 +7,14 @@
 // otherwise the common key directory, in which ROLE.key (what `hull release
 // init` writes) and ROLE-*.key (what `hull release keys` adds) belong to
 // ROLE. Keys are PKCS#8 PEM of any type the writer signs with (Ed25519,
-// ECDSA P-256/P-384, RSA: rsassa-pss-sha256). A role with no key at hand is
-// not an error until something must be signed for it.
+// ECDSA P-256/P-384, RSA: rsassa-pss-sha256), or whatever KeySources::load
+// accepts (the hull CLI passes pkcs11::LoadPrivateKey: key files holding a
+// PKCS#11 URI, and a role path that is itself a `pkcs11:` URI, name keys in a
+// token). A role with no key at hand is not an error until something must be
+// signed for it.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,9 +24,13 @@
 
 namespace hull::tuf {
 
+// Loads one key file (or key reference); empty means PEM files only.
+using KeyLoader = std::function<Result<crypto::PrivateKey>(const std::string&)>;
+
 struct KeySources {
   std::string dir;                    // common key directory; may be empty
-  std::map<Role, std::string> paths;  // per role: a key file or a directory of *.key
+  std::map<Role, std::string> paths;  // per role: a key file, a directory of *.key or a URI
+  KeyLoader load;
 };
 
 struct RoleKeySet {
@@ -36,7 +44,8 @@ struct RoleKeySet {
   // The common directory alone; with `create`, generates ROLE.key of `type`
   // for each role that has none (0600, directory 0700): `hull release init`.
   static Result<RoleKeySet> Load(const std::string& dir, bool create,
-                                 crypto::KeyType type = crypto::KeyType::kEd25519);
+                                 crypto::KeyType type = crypto::KeyType::kEd25519,
+                                 KeyLoader load = {});
 
   // The keys at hand that `root` lists for `role` (matched by public key).
   std::vector<const crypto::PrivateKey*> For(const Root& root, Role role) const;

@@ -63,6 +63,12 @@ TEST(Keys, ToolArgv) {
   EXPECT_EQ(SignEslArgv("db", "k/KEK.key", "k/KEK.crt", "db.esl", "db.auth", 1764547200),
             (std::vector<std::string>{"sign-efi-sig-list", "-t", "2025-12-01 00:00:00", "-k",
                                       "k/KEK.key", "-c", "k/KEK.crt", "db", "db.esl", "db.auth"}));
+  // A token key: efitools' -e loads -k through that OpenSSL engine.
+  EXPECT_EQ(SignEslArgv("db", "pkcs11:object=KEK?pin-value=1", "k/KEK.crt", "db.esl", "db.auth",
+                        1764547200, "pkcs11"),
+            (std::vector<std::string>{"sign-efi-sig-list", "-t", "2025-12-01 00:00:00", "-e",
+                                      "pkcs11", "-k", "pkcs11:object=KEK?pin-value=1", "-c",
+                                      "k/KEK.crt", "db", "db.esl", "db.auth"}));
 }
 
 // A store image built field by field as VariableFormat.h lays it out.

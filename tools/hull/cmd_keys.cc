@@ -8,14 +8,21 @@ namespace hull::cli {
 namespace {
 
 struct KeysArgs {
-  std::string dir, out;
+  std::string dir, out, pkcs11;
   std::string vars_template = keys::kDefaultVarsTemplate;
 };
 
 int RunInit(const KeysArgs& a) {
-  Status st = keys::InitKeys(a.dir);
+  Status st = keys::InitKeys(a.dir, {.pkcs11_uri = a.pkcs11});
   if (!st.ok()) return ReportError(std::move(st).error().Wrap("keys init"));
-  std::printf("Wrote PK, KEK, db and verity keys and certificates to %s\n", a.dir.c_str());
+  if (a.pkcs11.empty()) {
+    std::printf("Wrote PK, KEK, db and verity keys and certificates to %s\n", a.dir.c_str());
+  } else {
+    std::printf(
+        "Made PK, KEK, db and verity keys in the token; wrote their URIs (NAME.key) and "
+        "certificates to %s\n",
+        a.dir.c_str());
+  }
   return kExitOk;
 }
 
@@ -44,11 +51,16 @@ void RegisterKeys(CLI::App& app, Context& ctx) {
   auto* init =
       keys->add_subcommand("init", "Generate PK, KEK, db and verity keys (RSA-2048 + X.509)");
   init->add_option("DIR", a->dir, "Directory (created if missing)")->required();
+  init->add_option("--pkcs11", a->pkcs11,
+                   "Generate the keys in this PKCS#11 token (pkcs11:token=LABEL, PIN from "
+                   "pin-source=FILE in the URI or $HULL_PKCS11_PIN); NAME.key then holds the "
+                   "key's URI");
   init->footer(
       "Writes PK.key PK.crt KEK.key KEK.crt db.key db.crt verity.key verity.crt\n"
       "(keys 0600). Refuses to overwrite: exit 2 naming the existing file.\n"
       "Example: hull keys init keys/ && hull sign uki.efi --key keys/db.key --cert keys/db.crt "
-      "--out s.efi");
+      "--out s.efi\n"
+      "         hull keys init --pkcs11 'pkcs11:token=Hull' keys/   (see docs/keys.md)");
   init->callback([&ctx, a] { ctx.action = [a] { return RunInit(*a); }; });
 
   auto* vars =

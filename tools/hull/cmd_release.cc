@@ -3,6 +3,7 @@
 
 #include "base/file.h"
 #include "cli.h"
+#include "pkcs11/key_ref.h"
 #include "release/publish.h"
 #include "release_flags.h"
 #include "tuf/client.h"
@@ -48,7 +49,8 @@ int RunInit(const ReleaseArgs& a) {
     HULL_ASSIGN_OR_RETURN(crypto::KeyType type,
                           crypto::ParseKeyType(a.key_type).Context("--key-type"));
     HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
-    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys.dir, /*create=*/true, type));
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys.dir, /*create=*/true, type,
+                                                           pkcs11::LoadPrivateKey));
     HULL_TRY(tuf::Repository::Init(a.repo, keys, expiry));
     std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(),
                 a.keys.dir.c_str());

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "crypto/key.h"
 #include "pe/authenticode.h"
+#include "pkcs11/key_ref.h"
 
 namespace hull::cli {
 namespace {
@@ -23,7 +24,7 @@ int RunSign(const SignArgs& a) {
     if (a.key.empty() || a.out.empty()) {
       return Error(ErrorCode::kInvalidArgument, "--key and --out are required to sign");
     }
-    HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::LoadPem(a.key));
+    HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(a.cert));
     HULL_ASSIGN_OR_RETURN(Bytes in, ReadFileBytes(a.in, kMaxImage));
     HULL_ASSIGN_OR_RETURN(Bytes out, pe::SignImage(in, key, cert).Context(a.in));
@@ -60,7 +61,9 @@ void RegisterSign(CLI::App& app, Context& ctx) {
   auto* c = app.add_subcommand(
       "sign", "Sign a PE/EFI binary for UEFI Secure Boot (Authenticode), or verify its signature");
   c->add_option("IN", a->in, "PE32+ image (EFI application, UKI, kernel)")->required();
-  c->add_option("--key", a->key, "Private key (PEM, RSA or ECDSA)");
+  c->add_option(
+      "--key", a->key,
+      "Private key: PEM file (RSA or ECDSA), pkcs11: URI, or a file holding one (docs/keys.md)");
   c->add_option("--cert", a->cert,
                 "Signer certificate (PEM or DER); with --verify, the trusted one")
       ->required();

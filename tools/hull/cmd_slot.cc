@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "crypto/key.h"
+#include "pkcs11/key_ref.h"
 #include "release/publish.h"
 #include "slot/installer.h"
 #include "slot/payload.h"
@@ -141,7 +142,8 @@ int RunInstall(const SlotArgs& a) {
 }
 
 int RunPublish(const SlotArgs& a) {
-  auto keys = tuf::RoleKeySet::Load(a.keys, false);
+  auto keys =
+      tuf::RoleKeySet::Load(a.keys, false, crypto::KeyType::kEd25519, pkcs11::LoadPrivateKey);
   if (!keys.ok()) return ReportError(std::move(keys).error().Wrap("slot publish"));
   auto names = release::PublishPayload(a.repo, *keys, a.payload, a.info);
   if (!names.ok()) return ReportError(std::move(names).error().Wrap("slot publish"));

@@ -10,6 +10,7 @@
 #include "base/progress.h"
 #include "cli.h"
 #include "crypto/key.h"
+#include "pkcs11/key_ref.h"
 #include "verity/signature.h"
 #include "verity/superblock.h"
 #include "verity/tree.h"
@@ -235,7 +236,7 @@ struct SignArgs {
 int RunSign(const SignArgs& a) {
   auto run = [&]() -> Status {
     HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(a.root_hash).Context("ROOT_HASH"));
-    HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::LoadPem(a.key));
+    HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(a.cert));
     HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(root, key, cert));
     if (a.dps) {
@@ -305,7 +306,9 @@ void RegisterVerity(CLI::App& app, Context& ctx) {
       "sign",
       "Sign a root hash (PKCS#7 detached DER, as dm-verity root_hash_sig_key_desc expects)");
   sign->add_option("ROOT_HASH", s->root_hash, "Root hash (hex)")->required();
-  sign->add_option("--key", s->key, "Private key (PEM)")->required();
+  sign->add_option("--key", s->key,
+                   "Private key: PEM file, pkcs11: URI, or a file holding one (docs/keys.md)")
+      ->required();
   sign->add_option("--cert", s->cert, "Signer certificate (PEM or DER)")->required();
   sign->add_option("--out", s->out, "Write the signature here (default: stdout)");
   sign->add_flag("--dps", s->dps,

@@ -2,25 +2,28 @@
 
 #include <charconv>
 
+#include "pkcs11/key_ref.h"
+
 namespace hull::cli {
 
 void AddKeyFlags(CLI::App* cmd, KeyFlags& f) {
   cmd->add_option("--keys", f.dir,
                   "Key directory: ROLE.key and ROLE-*.key are ROLE's keys (roles root, targets, "
-                  "snapshot, timestamp)");
+                  "snapshot, timestamp); a .key file may hold a pkcs11: URI instead of a PEM key");
   for (auto [role, field] : {std::pair{"root", &f.root},
                              {"targets", &f.targets},
                              {"snapshot", &f.snapshot},
                              {"timestamp", &f.timestamp}}) {
-    cmd->add_option(fmt::format("--{}-keys", role), *field,
-                    fmt::format("The {} role's keys: a key file, or a directory whose *.key files "
-                                "are all {} keys (instead of --keys for this role)",
-                                role, role));
+    cmd->add_option(
+        fmt::format("--{}-keys", role), *field,
+        fmt::format("The {} role's keys: a key file, a pkcs11: URI, or a directory whose "
+                    "*.key files are all {} keys (instead of --keys for this role)",
+                    role, role));
   }
 }
 
 Result<tuf::RoleKeySet> LoadKeys(const KeyFlags& f) {
-  tuf::KeySources src{f.dir, {}};
+  tuf::KeySources src{f.dir, {}, pkcs11::LoadPrivateKey};
   for (auto [role, path] : {std::pair{tuf::Role::kRoot, &f.root},
                             {tuf::Role::kTargets, &f.targets},
                             {tuf::Role::kSnapshot, &f.snapshot},

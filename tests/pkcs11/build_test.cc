@@ -1,0 +1,99 @@
+// hull build with the db and verity keys in a SoftHSM token (DIR/db.key and
+// DIR/verity.key holding PKCS#11 URIs) gives the image the same keys give as
+// files, byte for byte (RSA PKCS#1 v1.5 is deterministic); a wrong PIN is one
+// line naming the URI, exit 1, and no --out.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "support/status_matchers.h"
+
+namespace hull {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const char kSpec[] = R"(name: HullToken
+version: 202612.05.0
+distribution:
+  variant: essential
+packages: [linux-image-cloud-amd64]
+kernel:
+  cmdline: [console=ttyS0]
+  modules: [dm-verity, dm-mod, erofs, ext4, overlay, virtio_blk, virtio_pci]
+selinux: disabled
+services: {enable: [], disable: []}
+outputs: [raw]
+)";
+
+TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("pkcs11-build"));
+  const std::string d = tmp.path();
+  const std::string hull = std::getenv("HULL_BIN");
+  const std::vector<std::string> env = {"SOURCE_DATE_EPOCH=1764892800",
+                                        "SOFTHSM2_CONF=" + d + "/softhsm2.conf",
+                                        "HULL_PKCS11_MODULE=/usr/lib/x86_64-linux-gnu/softhsm/"
+                                        "libsofthsm2.so",
+                                        "HULL_PKCS11_PIN=1234"};
+  auto run = [&](std::vector<std::string> argv, std::vector<std::string> extra = {}) {
+    std::vector<std::string> e = env;
+    e.insert(e.end(), extra.begin(), extra.end());
+    return RunAllowFailure(
+        Command{.argv = std::move(argv), .env = e, .timeout = std::chrono::minutes(8)});
+  };
+  ASSERT_OK(WriteFileAtomic(d + "/spec.yaml", std::string(kSpec)));
+  ASSERT_OK(WriteFileAtomic(d + "/softhsm2.conf", "directories.tokendir = " + d +
+                                                      "/tokens\nobjectstore.backend = file\n"));
+  fs::create_directories(d + "/tokens");
+  fs::create_directories(d + "/tk");
+  ASSERT_OK_AND_ASSIGN(auto init, run({hull, "keys", "init", d + "/fk"}));
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  ASSERT_OK_AND_ASSIGN(auto tok, run({"softhsm2-util", "--init-token", "--free", "--label", "img",
+                                      "--pin", "1234", "--so-pin", "5678"}));
+  ASSERT_EQ(tok.exit_code, 0) << tok.err;
+  for (auto [name, id] : {std::pair{"db", "01"}, {"verity", "02"}}) {
+    const std::string n = name;
+    ASSERT_OK_AND_ASSIGN(
+        auto imp, run({"softhsm2-util", "--import", d + "/fk/" + n + ".key", "--token", "img",
+                       "--label", n, "--id", id, "--pin", "1234"}));
+    ASSERT_EQ(imp.exit_code, 0) << imp.err;
+    ASSERT_OK(WriteFileAtomic(d + "/tk/" + n + ".key",
+                              "pkcs11:token=img;object=" + n + ";type=private\n", 0600));
+    fs::copy_file(d + "/fk/" + n + ".crt", d + "/tk/" + n + ".crt");
+  }
+  auto build = [&](const std::string& keys, const std::string& out,
+                   std::vector<std::string> extra = {}) {
+    return run({hull, "build", d + "/spec.yaml", "--keys", d + "/" + keys, "--cache", d + "/cache",
+                "--init", HULL_INIT_BIN, "--out", d + "/" + out},
+               extra);
+  };
+  ASSERT_OK_AND_ASSIGN(auto a, build("fk", "a"));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_OK_AND_ASSIGN(auto b, build("tk", "b"));
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  int compared = 0;
+  for (const auto& e : fs::directory_iterator(d + "/a")) {
+    const std::string name = e.path().filename().string();
+    if (name == "manifest.json") continue;  // records cache hits and stage times
+    ASSERT_OK_AND_ASSIGN(Bytes x, ReadFileBytes(d + "/a/" + name));
+    ASSERT_OK_AND_ASSIGN(Bytes y, ReadFileBytes(d + "/b/" + name));
+    EXPECT_TRUE(x == y) << name;
+    ++compared;
+  }
+  EXPECT_GE(compared, 2);  // the raw disk and the UKI at least
+
+  ASSERT_OK_AND_ASSIGN(auto c, build("tk", "c", {"HULL_PKCS11_PIN=0000"}));
+  EXPECT_EQ(c.exit_code, 1) << c.err;
+  EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
+  EXPECT_THAT(c.err, HasSubstr("pkcs11:object=db;token=img;type=private"));
+  EXPECT_THAT(c.err, HasSubstr("wrong PIN"));
+  EXPECT_FALSE(fs::exists(d + "/c"));
+}
+
+}  // namespace
+}  // namespace hull
