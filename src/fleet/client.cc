@@ -56,7 +56,8 @@ Status FleetLockClient::Report(ext::ReportResult result) {
 }
 
 bool IsPermanentRefusal(const FleetLockClient& client, const Error& error) {
-  return error.code() == ErrorCode::kRefused && client.last_status() == 400;
+  return error.code() == ErrorCode::kRefused &&
+         (client.last_status() == 400 || client.last_kind() == ext::kReleaseHalted);
 }
 
 std::chrono::steady_clock::time_point SystemClock::Now() {

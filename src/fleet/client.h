@@ -83,7 +83,8 @@ class FleetLockClient {
 };
 
 // True for refusals that retrying cannot fix (a 400: bad id, bad or unknown
-// group, malformed request). Full semaphores, 429, 5xx and transport errors
+// group, malformed request), and a halted release (kind hull_release_halted:
+// not before the next run). Full semaphores, 429, 5xx and transport errors
 // are transient.
 bool IsPermanentRefusal(const FleetLockClient& client, const Error& error);
 

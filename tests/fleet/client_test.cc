@@ -156,6 +156,17 @@ TEST(Client, HaltedReleaseIsARefusalOfItsKind) {
   Status st = c.PreReboot();
   ASSERT_ERROR(st, ErrorCode::kRefused);
   EXPECT_EQ(c.last_kind(), ext::kReleaseHalted);
+  EXPECT_TRUE(IsPermanentRefusal(c, st.error()));
+  // Waiting does not help: RetryUntil stops at the first answer.
+  http.script = {HttpResponse{409, R"({"kind":"hull_release_halted","value":"halted"})"},
+                 HttpResponse{200, "{}"}};
+  FakeClock clock;
+  Backoff backoff(100ms, 1000ms, 1);
+  unsigned attempts = 0;
+  EXPECT_ERROR(RetryUntil(c, clock, backoff, &FleetLockClient::PreReboot, clock.now + 60s,
+                          "pre-reboot", &attempts),
+               ErrorCode::kRefused);
+  EXPECT_EQ(attempts, 1u);
 }
 
 // The real transport (http/post.h, no libcurl) against a real HTTP server:
