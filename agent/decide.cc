@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "node/boot_count.h"
 #include "slot/installer.h"
 
@@ -142,6 +144,20 @@ const char* ActionName(ActionKind kind) {
       return "up-to-date";
     case ActionKind::kAheadOfChannel:
       return "ahead-of-channel";
+    case ActionKind::kReleaseSlot:
+      return "release-slot";
+  }
+  return "?";
+}
+
+const char* SlotReportName(SlotReport report) {
+  switch (report) {
+    case SlotReport::kNone:
+      return "";
+    case SlotReport::kHealthy:
+      return "healthy";
+    case SlotReport::kRolledBack:
+      return "rolled-back";
   }
   return "?";
 }
@@ -186,7 +202,7 @@ bool RebootAfterFailedGate(const slot::DiskState& state, const std::string& usrh
   return false;
 }
 
-Action Decide(const DecideInput& in) {
+Action DecideUpdate(const DecideInput& in) {
   const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
   const slot::Uki* booted = BootedEntry(in.disk, in.node.usrhash);
   const bool on_trial = booted && booted->entry.left.has_value();
@@ -221,6 +237,60 @@ Action Decide(const DecideInput& in) {
   if (!in.releases->ok()) return Fails(in.releases->error());
   if (!in.to_version.empty()) return ChooseExact(in, **in.releases, running);
   return Choose(in, **in.releases, running);
+}
+
+GateSlot SlotForGateReboot(const node::FleetLockConfig& config, bool slot_held) {
+  if (!config.enabled()) return GateSlot::kNone;
+  return slot_held ? GateSlot::kCovered : GateSlot::kTake;
+}
+
+std::string VersionAfterGateReboot(const slot::DiskState& state, const std::string& usrhash) {
+  const slot::Uki* booted = BootedEntry(state, usrhash);
+  if (!booted) return "";
+  if (booted->entry.left.value_or(0) == 0) {
+    for (const slot::Uki& u : state.ukis) {
+      if (&u != booted && u.entry.state() != node::EntryState::kBad)
+        return node::VersionOfStem(u.entry.stem);
+    }
+  }
+  return node::VersionOfStem(booted->entry.stem);
+}
+
+// Rule L1: the slot is freed once this boot is blessed and passed the gate.
+std::optional<Action> ReleaseSlot(const DecideInput& in, const std::string& running) {
+  if (!in.slot_held) return std::nullopt;
+  if (!in.config.fleetlock.enabled())
+    return Action{.kind = ActionKind::kReleaseSlot,
+                  .reason =
+                      "no FleetLock server is configured any more: the slot record is "
+                      "dropped",
+                  .version = in.slot_version,
+                  .forget = true};
+  const slot::Uki* booted = BootedEntry(in.disk, in.node.usrhash);
+  if (!booted || booted->entry.left.has_value() || !in.gate_passed) return std::nullopt;
+  Action a{.kind = ActionKind::kReleaseSlot,
+           .reason = "this boot of " + running + " is healthy and blessed",
+           .version = in.slot_version};
+  const bool failed = std::any_of(
+      in.bad_versions.begin(), in.bad_versions.end(),
+      [&](const std::string& v) { return node::CompareVersions(v, in.slot_version) == 0; });
+  if (failed && node::CompareVersions(in.slot_version, running) != 0)
+    a.report = SlotReport::kRolledBack;
+  else if (!in.slot_version.empty() && node::CompareVersions(in.slot_version, running) == 0)
+    a.report = SlotReport::kHealthy;
+  return a;
+}
+
+Action Decide(const DecideInput& in) {
+  Action a = DecideUpdate(in);
+  if (a.kind == ActionKind::kRecordRollbacks) return a;
+  const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
+  if (auto release = ReleaseSlot(in, running)) return *release;
+  // Rule L2.
+  if ((a.kind == ActionKind::kInstall || a.kind == ActionKind::kReboot) &&
+      in.config.fleetlock.enabled())
+    a.take_slot = !(in.slot_held && node::CompareVersions(in.slot_version, a.version) == 0);
+  return a;
 }
 
 }  // namespace hull::agent

@@ -36,6 +36,12 @@ struct DecideInput {
   // The repository's releases (slot::SlotReleases after a TUF refresh), or
   // the refresh's error; absent until read.
   std::optional<Result<std::vector<slot::SlotRelease>>> releases;
+  // Reboot coordination (docs/fleetlock.md "The agent"; config.fleetlock):
+  // the FleetLock slot the agent state records as held, the version it was
+  // taken to boot, and whether the health gate passed on this boot.
+  bool slot_held = false;
+  std::string slot_version;
+  bool gate_passed = false;
 };
 
 enum class ActionKind {
@@ -47,10 +53,17 @@ enum class ActionKind {
   kInstall,          // install `release` into slot `slot`, then reboot
   kUpToDate,         // nothing newer is eligible (`version`: the release reached)
   kAheadOfChannel,   // the channel's newest release, `version`, is older than the running one
+  kReleaseSlot,      // report `report` for `version` (if any), free the slot; decide again
 };
 // "record-rollbacks", "idle", "reboot", "check-repository", "error",
-// "install", "up-to-date", "ahead-of-channel".
+// "install", "up-to-date", "ahead-of-channel", "release-slot".
 const char* ActionName(ActionKind kind);
+
+// What the agent tells the FleetLock server about a version before freeing
+// its slot (fleet/hull_extension.h).
+enum class SlotReport { kNone, kHealthy, kRolledBack };
+// "", "healthy", "rolled-back".
+const char* SlotReportName(SlotReport report);
 
 struct FailedEntry {
   std::string version, file;
@@ -70,6 +83,13 @@ struct Action {
   std::vector<FailedEntry> rollbacks;        // kRecordRollbacks
   std::vector<std::string> held_back;        // kInstall / kUpToDate: newer releases passed over
   std::optional<Error> error;                // kError
+  // kInstall / kReboot with config.fleetlock set: take a slot (pre-reboot
+  // naming `version`, waiting with backoff) before installing or rebooting.
+  bool take_slot = false;
+  // kReleaseSlot: what to report for `version` first; `forget`: the
+  // configuration names no server any more, so the record is dropped.
+  SlotReport report = SlotReport::kNone;
+  bool forget = false;
 };
 
 // The running version is that of the booted entry (slot::Installed: the
@@ -100,7 +120,20 @@ struct Action {
 //     when the running usrhash names no slot labelled usr_<v> or the disk
 //     has no other slot), up to date, ahead of channel, or, when no release
 //     matches, idle.
+//
+// Reboot coordination, with config.fleetlock set (docs/fleetlock.md "The
+// agent"), around the rules above:
+//  L1. after rule 1, a slot held while the booted entry is blessed (not on
+//      trial) and the health gate passed on this boot -> release it:
+//      report rolled-back for the slot's version when it is recorded bad,
+//      healthy when it is the running version, then steady-state. With no
+//      server configured any more the record is forgotten;
+//  L2. an install or a reboot takes a slot first (pre-reboot naming the
+//      version, waiting), unless the slot held was taken for that version.
 Action Decide(const DecideInput& in);
+
+// The rules 1 to 8 alone (Decide adds L1 and L2).
+Action DecideUpdate(const DecideInput& in);
 
 // The boot entry whose usrhash= is `usrhash` (the booted one), first in boot
 // order; nullptr when none.
@@ -123,5 +156,17 @@ std::vector<std::pair<std::string, std::string>> Demotions(const slot::DiskState
 // back to. With neither, systemd-boot would boot the same bad entry
 // again, for ever.
 bool RebootAfterFailedGate(const slot::DiskState& state, const std::string& usrhash);
+
+// The failed gate's reboot (RebootAfterFailedGate) with config.fleetlock
+// set: a slot already held (the one this trial was booted under) covers it,
+// never waiting; without one, it is taken first (a server that is down
+// means wait, never reboot anyway).
+enum class GateSlot { kNone, kCovered, kTake };
+GateSlot SlotForGateReboot(const node::FleetLockConfig& config, bool slot_held);
+
+// The version systemd-boot boots after the failed gate's reboot: the booted
+// entry's while it has tries left, else the first other entry that is not
+// bad (boot order), else the booted one's. "" when no entry is booted.
+std::string VersionAfterGateReboot(const slot::DiskState& state, const std::string& usrhash);
 
 }  // namespace hull::agent

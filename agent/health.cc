@@ -4,8 +4,10 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
+#include "agent/coordinate.h"
 #include "agent/decide.h"
 #include "agent/dm_status.h"
 #include "agent/events.h"
@@ -108,6 +110,11 @@ int RunHealth(const UpdateOptions& o) {
                 {"on_trial", counted},
                 {"pcr11", pcr11}};
   if (reasons.empty()) {
+    // For `update`'s rule L1: the slot is freed only after a passed gate.
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(kGatePassedPath).parent_path(), ec);
+    if (auto st = WriteFileAtomic(kGatePassedPath, std::string(node->version + "\n")); !st.ok())
+      ev.Emit("error", {{"message", st.error().ToString()}});
     ev.Emit("healthy", facts);
     return 0;
   }
@@ -118,10 +125,34 @@ int RunHealth(const UpdateOptions& o) {
                        "health gate failed on the last try of the only bootable entry: not "
                        "rebooting (systemd-boot would boot it again)"}});
   }
-  if (reboot && o.reboot) {
-    ev.Emit("rebooting", {{"reason",
-                           "health gate failed on a counted boot: systemd-boot falls "
-                           "back once its tries are used"}});
+  if (reboot && o.reboot && disk.ok()) {
+    // With a FleetLock server the reboot needs a slot: the trial's own slot
+    // covers it (no wait); without one it is taken first, and a server that
+    // does not grant it before the timeout means no reboot.
+    auto state = LoadAgentState(kAgentStatePath);
+    if (!state.ok()) {
+      ev.Emit("error", {{"message", state.error().ToString() + ": not rebooting"}});
+      return kExitFailed;
+    }
+    switch (SlotForGateReboot(cfg.fleetlock, state->fleetlock.held)) {
+      case GateSlot::kNone:
+      case GateSlot::kCovered:
+        break;
+      case GateSlot::kTake: {
+        const std::string next = VersionAfterGateReboot(disk->state, node->usrhash);
+        Status st = TakeSlot(cfg, *node, *state, next, deadline, ev);
+        if (!st.ok()) {
+          ev.Emit("error", {{"message", st.error().ToString() + ": not rebooting"}});
+          return kExitFailed;
+        }
+        break;
+      }
+    }
+    json fields = {{"reason",
+                    "health gate failed on a counted boot: systemd-boot falls "
+                    "back once its tries are used"}};
+    if (state->fleetlock.held) fields["fleetlock"] = SlotRecordJson(state->fleetlock);
+    ev.Emit("rebooting", fields);
     auto r = Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
     if (!r.ok()) ev.Emit("error", {{"message", "systemctl reboot: " + r.error().ToString()}});
   }

@@ -35,15 +35,22 @@ bool OnlyKeys(const json& j, std::initializer_list<const char*> keys) {
 
 }  // namespace
 
+nlohmann::json SlotRecordJson(const SlotRecord& f) {
+  return {{"held", f.held},   {"version", f.version}, {"url", f.url},
+          {"group", f.group}, {"since", f.since},     {"halted", f.halted}};
+}
+
 Result<AgentState> ParseAgentState(std::string_view text, const std::string& name) {
   auto bad = [&](const std::string& what) {
     return Errorf(ErrorCode::kCorrupt, "{}: {} (remove the file to start afresh)", name, what);
   };
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) return bad("not a JSON object");
-  if (!OnlyKeys(j, {"rebooted_into", "refused", "refused_under", "last_check", "last_refresh"}))
+  if (!OnlyKeys(j, {"rebooted_into", "refused", "refused_under", "last_check", "last_refresh",
+                    "fleetlock"}))
     return bad(
-        "unknown key (known: rebooted_into, refused, refused_under, last_check, last_refresh)");
+        "unknown key (known: rebooted_into, refused, refused_under, last_check, last_refresh, "
+        "fleetlock)");
   AgentState s;
   if (!StringField(j, "rebooted_into", &s.rebooted_into))
     return bad("rebooted_into is not a string");
@@ -75,6 +82,24 @@ Result<AgentState> ParseAgentState(std::string_view text, const std::string& nam
       return bad("last_refresh is out of range");
     s.last_refresh = int64_t(v);
   }
+  if (auto it = j.find("fleetlock"); it != j.end()) {
+    SlotRecord& f = s.fleetlock;
+    const json& o = *it;
+    auto held = o.is_object() ? o.find("held") : o.end();
+    auto since = o.is_object() ? o.find("since") : o.end();
+    if (!o.is_object() || !OnlyKeys(o, {"held", "version", "url", "group", "since", "halted"}) ||
+        held == o.end() || !held->is_boolean() || !StringField(o, "version", &f.version) ||
+        !StringField(o, "url", &f.url) || !StringField(o, "group", &f.group) ||
+        !StringField(o, "halted", &f.halted) ||
+        (since != o.end() &&
+         (!since->is_number_unsigned() ||
+          since->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))))
+      return bad(
+          "fleetlock needs boolean 'held', string 'version', 'url', 'group' and 'halted', and "
+          "'since' in seconds >= 0");
+    f.held = held->get<bool>();
+    if (since != o.end()) f.since = int64_t(since->get<uint64_t>());
+  }
   return s;
 }
 
@@ -91,7 +116,8 @@ std::string AgentStateText(const AgentState& s) {
               {"running", c.running},
               {"newest", c.newest},
               {"detail", c.detail}}},
-            {"last_refresh", s.last_refresh}};
+            {"last_refresh", s.last_refresh},
+            {"fleetlock", SlotRecordJson(s.fleetlock)}};
   // Reasons and errors quote bytes from the network and the disk: invalid
   // UTF-8 is replaced (U+FFFD), never an exception that ends the run.
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

@@ -4,7 +4,9 @@
 //   {"rebooted_into": "hull_<v>+3.efi",
 //    "refused": [{"version", "root_hash", "reason"}, ...], "refused_under": H,
 //    "last_check": {"outcome", "running", "newest", "detail"},
-//    "last_refresh": 1764900000}
+//    "last_refresh": 1764900000,
+//    "fleetlock": {"held": true, "version": V, "url": U, "group": G,
+//                  "since": 1764900000, "halted": V2}}
 // It is the agent's own file, but read like any bytes on disk: strict
 // (unknown keys and wrong types are kCorrupt naming the file), bounded.
 #pragma once
@@ -12,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "slot/choose.h"
@@ -26,6 +30,19 @@ struct LastCheck {
   std::string outcome;  // the event: "up-to-date", "ahead-of-channel", "installed", "error", ...
   std::string running, newest;
   std::string detail;  // the reason or error message
+};
+
+// The FleetLock slot (docs/fleetlock.md "The agent"). Held from the granted
+// pre-reboot across the reboot and any rollback, until the steady-state
+// after a healthy, blessed boot.
+struct SlotRecord {
+  bool held = false;
+  std::string version;     // the version the slot was taken to boot
+  std::string url, group;  // the server and group it was taken from
+  int64_t since = 0;       // granted at (Unix seconds, the node's clock)
+  // The version the server refused last as halted ("" none): kept running,
+  // asked again at the next run.
+  std::string halted;
 };
 
 struct AgentState {
@@ -44,12 +61,17 @@ struct AgentState {
   // in Unix seconds by the node's clock; 0: never. A freeze shows as a
   // growing age in the error events and in `status`.
   int64_t last_refresh = 0;
+  SlotRecord fleetlock;
 };
 
 // How long the node has been unable to refresh, for events and `status`:
 // "never refreshed", or "last refreshed 2026-12-05T01:00:00Z, 3600 s ago"
 // (0 s ago when the clock is behind the time recorded).
 std::string DescribeRefresh(int64_t last_refresh, int64_t now);
+
+// {"held", "version", "url", "group", "since", "halted"}: the state file's
+// record, also shown by events and `status --json`.
+nlohmann::json SlotRecordJson(const SlotRecord& record);
 
 Result<AgentState> ParseAgentState(std::string_view text, const std::string& name);
 std::string AgentStateText(const AgentState& state);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "agent/coordinate.h"
+
 namespace hull::agent {
 namespace {
 
@@ -32,6 +34,7 @@ json StatusJson(const StatusInput& in) {
             {"newest", last.newest},
             {"detail", last.detail}}},
           {"last_refresh", in.state.last_refresh},
+          {"fleetlock", SlotRecordJson(in.state.fleetlock)},
           {"slots", slot::ToJson(in.disk)}};
 }
 
@@ -45,6 +48,7 @@ std::string StatusText(const StatusInput& in) {
   for (const auto& r : Current(in))
     out += fmt::format("Refused {} (not downloaded again): {}\n", r.version, r.reason);
   out += fmt::format("Repository: {}\n", DescribeRefresh(in.state.last_refresh, in.now));
+  out += fmt::format("FleetLock: {}\n", DescribeSlot(in.config, in.state.fleetlock, in.now));
   if (!last.outcome.empty())
     out += fmt::format("Last update run: {}{}\n", last.outcome,
                        (last.newest.empty() ? "" : " (channel's newest: " + last.newest + ")") +

@@ -15,6 +15,7 @@
 
 #include <csignal>
 
+#include "agent/coordinate.h"
 #include "agent/decide.h"
 #include "agent/dm_status.h"
 #include "agent/downloads.h"
@@ -44,7 +45,7 @@ using node::UpdateConfig;
 
 const std::string kBadVersions = std::string(kStateDir) + "/bad-versions";
 const std::string kTufState = std::string(kStateDir) + "/tuf";
-const std::string kAgentState = std::string(kStateDir) + "/agent.json";
+const std::string kAgentState = kAgentStatePath;
 
 // Everything a command needs about this node; an error is already reported.
 struct Context {
@@ -82,7 +83,9 @@ Status Reboot(const Events& ev, AgentState& state, const std::string& entry,
               const std::string& why) {
   state.rebooted_into = entry;
   HULL_TRY(SaveAgentState(kAgentState, state));
-  ev.Emit("rebooting", {{"reason", why}});
+  json fields = {{"reason", why}};
+  if (state.fleetlock.held) fields["fleetlock"] = SlotRecordJson(state.fleetlock);
+  ev.Emit("rebooting", fields);
   auto r = Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
   if (!r.ok()) return std::move(r).error().Wrap("systemctl reboot");
   return Ok();
@@ -253,6 +256,19 @@ int Remember(AgentState& state, const Events& ev, LastCheck last, int code) {
   return code;
 }
 
+// Takes the reboot slot for `version` (decide.h rule L2). -1 when granted,
+// else the run's exit code: a halted release is an outcome (the node keeps
+// running; 0), a wait cut by the deadline an error (the next run asks again).
+int TakeSlotOrStop(const Context& c, AgentState& state, const std::string& version,
+                   Deadline deadline, const Events& ev) {
+  Status st = TakeSlot(c.config, c.node, state, version, deadline, ev);
+  if (st.ok()) return -1;
+  if (state.fleetlock.halted == version)
+    return Remember(state, ev, {"halted", c.node.version, version, st.error().ToString()}, 0);
+  return Remember(state, ev, {"waiting-for-slot", c.node.version, version, st.error().ToString()},
+                  Fail(ev, st.error()));
+}
+
 int RunUpdate(const UpdateOptions& o) {
   std::optional<Error> config_error;
   UpdateConfig cfg = Config(&config_error);
@@ -272,6 +288,9 @@ int RunUpdate(const UpdateOptions& o) {
   if (!loaded.ok()) return Fail(ev, loaded.error());
   AgentState state = std::move(*loaded);
   KeepRefusalsOf(state, c.node.usrhash);
+  const Deadline deadline = o.deadline_seconds ? std::chrono::steady_clock::now() +
+                                                     std::chrono::seconds(o.deadline_seconds)
+                                               : Deadline::max();
   DecideInput in{.node = c.node,
                  .config = c.config,
                  .now = o.now,
@@ -279,11 +298,14 @@ int RunUpdate(const UpdateOptions& o) {
                  .allow_downgrade = o.allow_downgrade,
                  .bad_versions = *bad,
                  .refused = state.refused,
-                 .rebooted_into = state.rebooted_into};
+                 .rebooted_into = state.rebooted_into,
+                 .slot_held = state.fleetlock.held,
+                 .slot_version = state.fleetlock.version,
+                 .gate_passed = std::filesystem::exists(kGatePassedPath, ec)};
   std::optional<tuf::Client> client;
-  // Decide converges in three steps: rollbacks recorded, the repository
-  // read, then an action that ends the run.
-  for (int step = 0; step < 3; ++step) {
+  // Decide converges in four steps: rollbacks recorded, the reboot slot
+  // freed, the repository read, then an action that ends the run.
+  for (int step = 0; step < 4; ++step) {
     in.disk = c.disk.state;
     const Action a = Decide(in);
     const json running = c.node.version;
@@ -314,6 +336,9 @@ int RunUpdate(const UpdateOptions& o) {
           ev.Emit("idle", {{"running", running}, {"reason", a.reason + " (--no-reboot)"}});
           return 0;
         }
+        if (a.take_slot) {
+          if (int code = TakeSlotOrStop(c, state, a.version, deadline, ev); code >= 0) return code;
+        }
         if (auto st = Reboot(ev, state, a.entry, a.reason); !st.ok()) return Fail(ev, st.error());
         return 0;
       case ActionKind::kError:
@@ -332,7 +357,19 @@ int RunUpdate(const UpdateOptions& o) {
                                      {"reason", a.reason}});
         return Remember(state, ev, {"ahead-of-channel", c.node.version, a.version, a.reason}, 0);
       case ActionKind::kInstall:
+        // The slot is taken before the download: a halted release is never
+        // installed, and an installed entry (the default from then on) is
+        // only ever booted under a slot.
+        if (a.take_slot && o.reboot) {
+          if (int code = TakeSlotOrStop(c, state, a.version, deadline, ev); code >= 0) return code;
+        }
         return InstallRelease(c, state, *client, a, o, ev);
+      case ActionKind::kReleaseSlot:
+        if (auto st = FreeSlot(c.config, c.node, state, a, deadline, ev); !st.ok())
+          return Fail(ev, st.error());
+        in.slot_held = false;
+        in.slot_version.clear();
+        continue;
     }
   }
   return Fail(ev, Error(ErrorCode::kInternal, "the update decision did not settle"));

@@ -186,6 +186,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
   cfg.boot_tries = s.update.boot_tries;
   cfg.health_units = s.update.health_units;
   cfg.event_console = s.update.event_console;
+  cfg.fleetlock = {.url = s.update.fleetlock_url, .group = s.update.fleetlock_group};
   struct Generated {
     const char* name;
     std::string text;

@@ -1,8 +1,8 @@
 #include "fleet/client.h"
 
-#include <curl/curl.h>
-
 #include <thread>
+
+#include "http/post.h"
 
 namespace hull::fleet {
 namespace {
@@ -10,53 +10,21 @@ namespace {
 // Caps a response body read from the server.
 constexpr size_t kMaxResponseBody = 64 * 1024;
 
-size_t AppendBody(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  size_t len = size * n;
-  if (out->size() + len > kMaxResponseBody) return 0;  // aborts the transfer
-  out->append(data, len);
-  return len;
-}
-
-struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
-
 }  // namespace
 
-CurlPoster::CurlPoster(std::chrono::milliseconds timeout) : timeout_(timeout) {
-  static CurlGlobal global;
-}
+NetworkPoster::NetworkPoster(std::chrono::milliseconds timeout, std::string ca_file)
+    : timeout_(timeout), ca_file_(std::move(ca_file)) {}
 
-Result<HttpResponse> CurlPoster::Post(const std::string& url, const std::string& body) {
-  std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return Error(ErrorCode::kInternal, "curl_easy_init failed");
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "fleet-lock-protocol: true");
-  headers = curl_slist_append(headers, "Content-Type: application/json");
-  std::unique_ptr<curl_slist, void (*)(curl_slist*)> hold(headers, curl_slist_free_all);
-  HttpResponse resp;
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, long(body.size()));
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, long(timeout_.count()));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_OPERATION_TIMEDOUT) {
-    return Errorf(ErrorCode::kTimeout, "POST {}: {}", url, curl_easy_strerror(rc));
-  }
-  if (rc != CURLE_OK) {
-    return Errorf(ErrorCode::kUnavailable, "POST {}: {}", url, curl_easy_strerror(rc));
-  }
-  long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  resp.status = int(status);
-  return resp;
+Result<HttpResponse> NetworkPoster::Post(const std::string& url, const std::string& body) {
+  http::PostOptions o;
+  o.headers = {{std::string(kProtocolHeader), "true"}};
+  o.max_response_bytes = kMaxResponseBody;
+  o.connect_timeout = std::min(timeout_, o.connect_timeout);
+  o.read_timeout = timeout_;
+  o.timeout = timeout_;
+  o.ca_file = ca_file_;
+  HULL_ASSIGN_OR_RETURN(http::PostResponse r, http::Post(url, body, o));
+  return HttpResponse{r.status, std::move(r.body)};
 }
 
 std::string JoinUrl(std::string_view base, std::string_view path) {
@@ -67,10 +35,10 @@ std::string JoinUrl(std::string_view base, std::string_view path) {
   return url;
 }
 
-Status FleetLockClient::Call(std::string_view path) {
+Status FleetLockClient::Call(std::string_view path, const std::string& body) {
   last_kind_.clear();
   last_status_ = 0;
-  auto resp = http_.Post(JoinUrl(base_url_, path), EncodeRequestBody(params_));
+  auto resp = http_.Post(JoinUrl(base_url_, path), body);
   if (!resp) return std::move(resp).error();
   last_status_ = resp->status;
   if (resp->status == 200) return Ok();
@@ -78,11 +46,18 @@ Status FleetLockClient::Call(std::string_view path) {
   return Errorf(ErrorCode::kRefused, "{} (HTTP {}): {}", last_kind_, resp->status, e.value);
 }
 
-Status FleetLockClient::PreReboot() { return Call(kPreRebootPath); }
-Status FleetLockClient::SteadyState() { return Call(kSteadyStatePath); }
+Status FleetLockClient::PreReboot() {
+  return Call(kPreRebootPath,
+              hull_.empty() ? EncodeRequestBody(params_) : ext::EncodeRequestBody(params_, hull_));
+}
+Status FleetLockClient::SteadyState() { return Call(kSteadyStatePath, EncodeRequestBody(params_)); }
+Status FleetLockClient::Report(ext::ReportResult result) {
+  return Call(ext::kReportPath, ext::EncodeReportBody(params_, hull_, result));
+}
 
 bool IsPermanentRefusal(const FleetLockClient& client, const Error& error) {
-  return error.code() == ErrorCode::kRefused && client.last_status() == 400;
+  return error.code() == ErrorCode::kRefused &&
+         (client.last_status() == 400 || client.last_kind() == ext::kReleaseHalted);
 }
 
 std::chrono::steady_clock::time_point SystemClock::Now() {

@@ -2,7 +2,8 @@
 // node agent's reboot coordination state machine built on it.
 //
 // The HTTP transport sits behind HttpPoster so the state machine is tested
-// with a fake; CurlPoster is the real one (libcurl).
+// with a fake; NetworkPoster is the real one (http/post.h, so the static
+// node agent links it).
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 
 #include "base/result.h"
 #include "fleet/backoff.h"
+#include "fleet/hull_extension.h"
 #include "fleet/protocol.h"
 
 namespace hull::fleet {
@@ -28,13 +30,17 @@ class HttpPoster {
   virtual Result<HttpResponse> Post(const std::string& url, const std::string& body) = 0;
 };
 
-class CurlPoster : public HttpPoster {
+class NetworkPoster : public HttpPoster {
  public:
-  explicit CurlPoster(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // `timeout`: the whole exchange; `ca_file`: the trust for https (see
+  // http/connection.h).
+  explicit NetworkPoster(std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                         std::string ca_file = "");
   Result<HttpResponse> Post(const std::string& url, const std::string& body) override;
 
  private:
   std::chrono::milliseconds timeout_;
+  std::string ca_file_;
 };
 
 // Joins base and "v1/pre-reboot". Unlike Zincati's Url::join, a base without
@@ -52,6 +58,13 @@ class FleetLockClient {
   // generic_http_<status>); the transport's kUnavailable/kTimeout.
   Status PreReboot();
   Status SteadyState();
+  // The Hull extension (fleet/hull_extension.h): with `hull` set, pre-reboot
+  // names the release about to boot, and Report may be called.
+  void set_hull(ext::HullParams hull) { hull_ = std::move(hull); }
+  const ext::HullParams& hull() const { return hull_; }
+  // POST /v1/report. Ok on 200; errors as PreReboot (a 404 is kRefused with
+  // status 404: a server without the extension).
+  Status Report(ext::ReportResult result);
 
   // The kind of the last refusal ("" after a success or a transport error).
   const std::string& last_kind() const { return last_kind_; }
@@ -59,17 +72,19 @@ class FleetLockClient {
   const ClientParams& params() const { return params_; }
 
  private:
-  Status Call(std::string_view path);
+  Status Call(std::string_view path, const std::string& body);
 
   HttpPoster& http_;
   std::string base_url_;
   ClientParams params_;
+  ext::HullParams hull_;
   std::string last_kind_;
   int last_status_ = 0;
 };
 
 // True for refusals that retrying cannot fix (a 400: bad id, bad or unknown
-// group, malformed request). Full semaphores, 429, 5xx and transport errors
+// group, malformed request), and a halted release (kind hull_release_halted:
+// not before the next run). Full semaphores, 429, 5xx and transport errors
 // are transient.
 bool IsPermanentRefusal(const FleetLockClient& client, const Error& error);
 

@@ -24,6 +24,33 @@ Status ReadString(const json& j, const char* key, const std::string& name, std::
   return Ok();
 }
 
+// "fleetlock": {"url": "http(s)://...", "group": "[a-zA-Z0-9.-]+"}; a missing
+// or empty url is no coordination.
+Status ParseFleetLock(const json& j, const std::string& name, FleetLockConfig& out) {
+  if (!j.is_object()) return Bad(name, "'fleetlock' must be an object {url, group}");
+  for (const auto& [k, v] : j.items())
+    if (k != "url" && k != "group")
+      return Bad(name, fmt::format("unknown key 'fleetlock.{}' (allowed: url, group)", k));
+  HULL_TRY(ReadString(j, "url", name, out.url));
+  HULL_TRY(ReadString(j, "group", name, out.group));
+  const std::string& u = out.url;
+  const bool scheme = u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
+  const bool clean =
+      std::none_of(u.begin(), u.end(), [](char ch) { return ch <= ' ' || ch == 0x7f; });
+  if (!u.empty() && (!scheme || !clean || u.size() > 512))
+    return Bad(name, fmt::format("'fleetlock.url' '{}' must be an http:// or https:// URL (or "
+                                 "empty for no reboot coordination)",
+                                 u));
+  const bool group_ok = !out.group.empty() && out.group.size() <= 128 &&
+                        std::all_of(out.group.begin(), out.group.end(), [](char ch) {
+                          return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
+                        });
+  if (!group_ok)
+    return Bad(name, fmt::format("'fleetlock.group' '{}' must match [a-zA-Z0-9.-]+", out.group));
+  return Ok();
+}
+
 }  // namespace
 
 json ToJson(const UpdateConfig& c) {
@@ -33,7 +60,8 @@ json ToJson(const UpdateConfig& c) {
           {"upgrade_channel", c.automatic ? "NodeImage" : "None"},
           {"boot_tries", c.boot_tries},
           {"health_units", c.health_units},
-          {"event_console", c.event_console}};
+          {"event_console", c.event_console},
+          {"fleetlock", {{"url", c.fleetlock.url}, {"group", c.fleetlock.group}}}};
 }
 
 Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name) {
@@ -41,7 +69,7 @@ Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name)
   if (j.is_discarded() || !j.is_object()) return Bad(name, "not a JSON object");
   static const std::vector<std::string> kKeys = {"repository",      "trusted_root", "channel",
                                                  "upgrade_channel", "boot_tries",   "health_units",
-                                                 "event_console"};
+                                                 "event_console",   "fleetlock"};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
       return Bad(name, fmt::format("unknown key '{}' (allowed: {})", k, fmt::join(kKeys, ", ")));
@@ -73,6 +101,7 @@ Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name)
       c.health_units.push_back(e.get<std::string>());
     }
   }
+  if (j.contains("fleetlock")) HULL_TRY(ParseFleetLock(j["fleetlock"], name, c.fleetlock));
   return c;
 }
 

@@ -30,6 +30,14 @@ inline constexpr const char* kTrustDir = "/usr/lib/hull/trust";
 inline constexpr size_t kMaxTrustCerts = 16;
 inline constexpr uint64_t kMaxConfigBytes = 64 << 10;
 
+// The FleetLock server the node takes a reboot slot from (docs/fleetlock.md);
+// an empty url: no coordination, the node reboots when it decides to.
+struct FleetLockConfig {
+  std::string url;  // http:// or https:// base of the server
+  std::string group = "default";
+  bool enabled() const { return !url.empty(); }
+};
+
 struct UpdateConfig {
   std::string repository;  // "" = no automatic checks
   std::string trusted_root = kFactoryRoot;
@@ -38,6 +46,7 @@ struct UpdateConfig {
   uint32_t boot_tries = 3;
   std::vector<std::string> health_units{"containerd.service"};
   std::string event_console;  // also write events here ("" = journal only)
+  FleetLockConfig fleetlock;
 };
 
 nlohmann::json ToJson(const UpdateConfig& c);

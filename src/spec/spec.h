@@ -66,6 +66,10 @@ struct Update {
   uint32_t boot_tries = 3;            // boots a new version gets to pass the health gate
   std::vector<std::string> health_units{"containerd.service"};  // must be active to bless a boot
   std::string event_console;  // also write the agent's events here (e.g. /dev/ttyS0)
+  // The FleetLock server every reboot takes a slot from (docs/fleetlock.md);
+  // an empty url: no coordination.
+  std::string fleetlock_url;
+  std::string fleetlock_group = "default";
 };
 
 struct ImageSpec {

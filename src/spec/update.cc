@@ -58,12 +58,40 @@ Status ParseHealthUnits(const YamlReader& r, const Node& n, Update& u) {
   return Ok();
 }
 
+// update.fleetlock: {url, group}.
+Status ParseFleetLock(const YamlReader& r, const Node& n, Update& u) {
+  HULL_TRY(r.CheckKeys(n, "'update.fleetlock'", {"url", "group"}));
+  if (n["url"]) {
+    HULL_ASSIGN_OR_RETURN(u.fleetlock_url, r.Scalar(n["url"], n.Mark(), "update.fleetlock.url"));
+    const std::string& v = u.fleetlock_url;
+    bool scheme = v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+    bool clean = std::none_of(
+        v.begin(), v.end(), [](char c) { return c <= ' ' || c == '"' || c == '\'' || c == 0x7f; });
+    if (!v.empty() && (!scheme || !clean || v.size() > 512)) {
+      return r.At(n["url"], fmt::format("bad update.fleetlock.url '{}' (allowed: an http:// or "
+                                        "https:// URL, or empty for no reboot coordination)",
+                                        v));
+    }
+  }
+  if (n["group"]) {
+    HULL_ASSIGN_OR_RETURN(u.fleetlock_group,
+                          r.Scalar(n["group"], n.Mark(), "update.fleetlock.group"));
+    if (!Matches(u.fleetlock_group, "[a-zA-Z0-9.-]{1,128}")) {
+      return r.At(n["group"], fmt::format("bad update.fleetlock.group '{}' (allowed: letters, "
+                                          "digits, '.' and '-', e.g. workers)",
+                                          u.fleetlock_group));
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Status ParseUpdate(const YamlReader& r, const Node& n, Update& u) {
-  HULL_TRY(r.CheckKeys(n, "'update'",
-                       {"repository", "trusted_root", "channel", "upgrade_channel",
-                        "check_interval", "boot_tries", "health_units", "event_console"}));
+  HULL_TRY(
+      r.CheckKeys(n, "'update'",
+                  {"repository", "trusted_root", "channel", "upgrade_channel", "check_interval",
+                   "boot_tries", "health_units", "event_console", "fleetlock"}));
   if (n["repository"]) HULL_TRY(ParseRepository(r, n["repository"], u));
   if (n["trusted_root"]) {
     HULL_ASSIGN_OR_RETURN(u.trusted_root,
@@ -106,6 +134,7 @@ Status ParseUpdate(const YamlReader& r, const Node& n, Update& u) {
                               u.event_console));
     }
   }
+  if (n["fleetlock"]) HULL_TRY(ParseFleetLock(r, n["fleetlock"], u));
   if (!u.repository.empty() && u.trusted_root.empty()) {
     return r.At(n,
                 "update.repository needs update.trusted_root: the root.json that "

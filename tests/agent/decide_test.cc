@@ -598,5 +598,140 @@ TEST(RebootAfterFailedGate, OnlyWhenSomethingElseCanBoot) {
   }
 }
 
+// Reboot coordination (decide.h rules L1 and L2, docs/fleetlock.md "The
+// agent"): rows over the same base node, with a FleetLock server configured.
+struct LockRow {
+  const char* name;
+  std::function<void(DecideInput&)> given;
+  ActionKind kind;
+  std::string version = "";
+  bool take_slot = false;
+  SlotReport report = SlotReport::kNone;
+  bool forget = false;
+};
+
+void Coordinated(DecideInput& in) {
+  in.config.fleetlock = {.url = "http://fleetlock.example:8080", .group = "default"};
+  in.gate_passed = true;
+}
+
+void Holds(DecideInput& in, const std::string& version) {
+  in.slot_held = true;
+  in.slot_version = version;
+}
+
+const std::vector<LockRow>& LockTable() {
+  static const std::vector<LockRow> rows = {
+      {"no server configured: an install takes no slot",
+       [](DecideInput& in) { in.config.fleetlock = {}; }, ActionKind::kInstall, kV2, false},
+      {"an install takes a slot first", [](DecideInput&) {}, ActionKind::kInstall, kV2, true},
+      {"the slot held was taken for that version (a run ended before its reboot)",
+       [](DecideInput& in) {
+         Holds(in, kV2);
+         in.gate_passed = false;
+       },
+       ActionKind::kInstall, kV2, false},
+      {"the slot held was taken for another version: asked again for this one",
+       [](DecideInput& in) {
+         Holds(in, kV3);
+         in.gate_passed = false;
+       },
+       ActionKind::kInstall, kV2, true},
+      {"a reboot into a pending entry takes a slot first",
+       [](DecideInput& in) {
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+       },
+       ActionKind::kReboot, kV2, true},
+      {"no server configured: a reboot takes no slot",
+       [](DecideInput& in) {
+         in.config.fleetlock = {};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+       },
+       ActionKind::kReboot, kV2, false},
+      {"blessed on the version the slot was taken for, gate passed: healthy, then freed",
+       [](DecideInput& in) {
+         Runs(in, kV2);
+         Holds(in, kV2);
+       },
+       ActionKind::kReleaseSlot, kV2, false, SlotReport::kHealthy},
+      {"fell back after the version failed its tries: rolled-back, then freed",
+       [](DecideInput& in) {
+         Holds(in, kV2);
+         in.bad_versions = {kV2};
+       },
+       ActionKind::kReleaseSlot, kV2, false, SlotReport::kRolledBack},
+      {"the failed entry not yet recorded: recorded first, the slot kept",
+       [](DecideInput& in) {
+         Holds(in, kV2);
+         in.disk.ukis = {Entry(kV1), Entry(kV2, "+0-3")};
+       },
+       ActionKind::kRecordRollbacks, ""},
+      {"on trial: the slot stays held",
+       [](DecideInput& in) {
+         Runs(in, kV2);
+         in.disk.ukis = {Entry(kV2, "+2-1"), Entry(kV1)};
+         Holds(in, kV2);
+       },
+       ActionKind::kIdle, ""},
+      {"blessed but the gate did not pass on this boot: the slot stays held",
+       [](DecideInput& in) {
+         Runs(in, kV2);
+         Holds(in, kV2);
+         in.gate_passed = false;
+       },
+       ActionKind::kUpToDate, kV2},
+      {"healthy on another version than the slot's, not recorded bad: freed, no report",
+       [](DecideInput& in) { Holds(in, kV3); }, ActionKind::kReleaseSlot, kV3, false},
+      {"no repository configured: the slot is freed all the same",
+       [](DecideInput& in) {
+         in.config.repository.clear();
+         Holds(in, kV1);
+       },
+       ActionKind::kReleaseSlot, kV1, false, SlotReport::kHealthy},
+      {"no server configured any more: the record is dropped",
+       [](DecideInput& in) {
+         in.config.fleetlock = {};
+         Holds(in, kV2);
+       },
+       ActionKind::kReleaseSlot, kV2, false, SlotReport::kNone, true},
+  };
+  return rows;
+}
+
+TEST(Decide, LockTable) {
+  for (const LockRow& row : LockTable()) {
+    SCOPED_TRACE(row.name);
+    DecideInput in = Base();
+    Coordinated(in);
+    row.given(in);
+    const Action a = Decide(in);
+    EXPECT_EQ(ActionName(a.kind), std::string(ActionName(row.kind)));
+    EXPECT_EQ(a.version, row.version);
+    EXPECT_EQ(a.take_slot, row.take_slot);
+    EXPECT_EQ(SlotReportName(a.report), std::string(SlotReportName(row.report)));
+    EXPECT_EQ(a.forget, row.forget);
+  }
+}
+
+// The failed gate's reboot: covered by the slot the trial holds, never a wait.
+TEST(SlotForGateReboot, HeldSlotCoversTheRollbackReboot) {
+  const node::FleetLockConfig none, server{.url = "http://f/", .group = "default"};
+  EXPECT_EQ(SlotForGateReboot(none, false), GateSlot::kNone);
+  EXPECT_EQ(SlotForGateReboot(none, true), GateSlot::kNone);
+  EXPECT_EQ(SlotForGateReboot(server, true), GateSlot::kCovered);
+  EXPECT_EQ(SlotForGateReboot(server, false), GateSlot::kTake);
+}
+
+TEST(VersionAfterGateReboot, TheEntrySystemdBootTakesNext) {
+  slot::DiskState st;
+  st.ukis = {Entry(kV2, "+1-2"), Entry(kV1)};
+  EXPECT_EQ(VersionAfterGateReboot(st, Hash(kV2)), kV2);  // a try left
+  st.ukis = {Entry(kV1), Entry(kV2, "+0-3")};
+  EXPECT_EQ(VersionAfterGateReboot(st, Hash(kV2)), kV1);  // the last try used
+  st.ukis = {Entry(kV2, "+0-3")};
+  EXPECT_EQ(VersionAfterGateReboot(st, Hash(kV2)), kV2);  // nothing else
+  EXPECT_EQ(VersionAfterGateReboot(st, Hash(kV0)), "");
+}
+
 }  // namespace
 }  // namespace hull::agent

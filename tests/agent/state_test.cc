@@ -93,6 +93,36 @@ TEST(AgentState, DamagedFileIsCorrupt) {
   }
 }
 
+// The FleetLock slot survives the reboot it was taken for (docs/fleetlock.md
+// "The agent"): it is in the state file, and an older file has none.
+TEST(AgentState, SlotRecordRoundTrips) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("hull-agent-state"));
+  const std::string path = dir.path() + "/agent.json";
+  ASSERT_OK_AND_ASSIGN(AgentState old, ParseAgentState(R"({"rebooted_into": ""})", "a.json"));
+  EXPECT_FALSE(old.fleetlock.held);
+  AgentState s;
+  s.fleetlock = {.held = true,
+                 .version = "202612.08.0",
+                 .url = "http://fleetlock:8080/",
+                 .group = "workers",
+                 .since = 1764900000,
+                 .halted = "202612.15.0"};
+  ASSERT_OK(SaveAgentState(path, s));
+  ASSERT_OK_AND_ASSIGN(AgentState back, LoadAgentState(path));
+  EXPECT_TRUE(back.fleetlock.held);
+  EXPECT_EQ(back.fleetlock.version, "202612.08.0");
+  EXPECT_EQ(back.fleetlock.url, "http://fleetlock:8080/");
+  EXPECT_EQ(back.fleetlock.group, "workers");
+  EXPECT_EQ(back.fleetlock.since, 1764900000);
+  EXPECT_EQ(back.fleetlock.halted, "202612.15.0");
+  for (const char* text :
+       {R"({"fleetlock": []})", R"({"fleetlock": {"version": "x"}})",
+        R"({"fleetlock": {"held": "yes"}})", R"({"fleetlock": {"held": true, "since": -1}})",
+        R"({"fleetlock": {"held": true, "owner": "x"}})"}) {
+    EXPECT_ERROR(ParseAgentState(text, "a.json"), ErrorCode::kCorrupt) << text;
+  }
+}
+
 TEST(AgentState, RefusalsKeepOnlyWhatCanStillBeChosen) {
   AgentState s;
   AddRefusal(s, {"202612.08.0", "a", "first"}, "202612.01.0");

@@ -5,7 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <httplib.h>
 #include <deque>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/file.h"
 #include "fleet/backoff.h"
@@ -113,6 +116,85 @@ TEST(Client, PostsProtocolBodyToJoinedUrls) {
   EXPECT_EQ(http.calls[1].first, "http://h:1/base/v1/steady-state");
   EXPECT_EQ(http.calls[0].second, R"({"client_params":{"group":"g","id":"id1"}})");
   EXPECT_EQ(JoinUrl("http://h/fleet/", "/v1/x"), "http://h/fleet/v1/x");
+}
+
+// The Hull extension's bodies, as docs/fleetlock.md "Hull extension" states
+// them (compared as JSON, key order aside).
+TEST(Client, HullExtensionNamesTheReleaseAndReports) {
+  using nlohmann::json;
+  FakePoster http;
+  http.script = {HttpResponse{200, "{}"}, HttpResponse{200, "{}"}, HttpResponse{200, "{}"},
+                 HttpResponse{200, "{}"}};
+  FleetLockClient c(http, "http://h/", {"n1", "workers"});
+  c.set_hull({.version = "202612.05.0", .flavor = "immutable", .arch = "amd64"});
+  ASSERT_OK(c.PreReboot());
+  ASSERT_OK(c.Report(ext::ReportResult::kHealthy));
+  ASSERT_OK(c.Report(ext::ReportResult::kRolledBack));
+  ASSERT_OK(c.SteadyState());
+  ASSERT_EQ(http.calls.size(), 4u);
+  const json hull = {{"version", "202612.05.0"}, {"flavor", "immutable"}, {"arch", "amd64"}};
+  const json params = {{"id", "n1"}, {"group", "workers"}, {"hull", hull}};
+  EXPECT_EQ(http.calls[0].first, "http://h/v1/pre-reboot");
+  EXPECT_EQ(json::parse(http.calls[0].second), json({{"client_params", params}}));
+  EXPECT_EQ(http.calls[1].first, "http://h/v1/report");
+  EXPECT_EQ(json::parse(http.calls[1].second),
+            json({{"client_params", params}, {"result", "healthy"}}));
+  EXPECT_EQ(json::parse(http.calls[2].second),
+            json({{"client_params", params}, {"result", "rolled-back"}}));
+  // steady-state stays the plain protocol.
+  EXPECT_EQ(http.calls[3].first, "http://h/v1/steady-state");
+  EXPECT_EQ(json::parse(http.calls[3].second),
+            json({{"client_params", {{"id", "n1"}, {"group", "workers"}}}}));
+}
+
+TEST(Client, HaltedReleaseIsARefusalOfItsKind) {
+  FakePoster http;
+  http.script = {HttpResponse{
+      409, R"({"kind":"hull_release_halted","value":"202612.05.0 failed on 3 nodes"})"}};
+  FleetLockClient c(http, "http://h/", {"n1", "default"});
+  c.set_hull({.version = "202612.05.0", .flavor = "immutable", .arch = "amd64"});
+  Status st = c.PreReboot();
+  ASSERT_ERROR(st, ErrorCode::kRefused);
+  EXPECT_EQ(c.last_kind(), ext::kReleaseHalted);
+  EXPECT_TRUE(IsPermanentRefusal(c, st.error()));
+  // Waiting does not help: RetryUntil stops at the first answer.
+  http.script = {HttpResponse{409, R"({"kind":"hull_release_halted","value":"halted"})"},
+                 HttpResponse{200, "{}"}};
+  FakeClock clock;
+  Backoff backoff(100ms, 1000ms, 1);
+  unsigned attempts = 0;
+  EXPECT_ERROR(RetryUntil(c, clock, backoff, &FleetLockClient::PreReboot, clock.now + 60s,
+                          "pre-reboot", &attempts),
+               ErrorCode::kRefused);
+  EXPECT_EQ(attempts, 1u);
+}
+
+// The real transport (http/post.h, no libcurl) against a real HTTP server:
+// the header, the body, and the status and body of the answer.
+TEST(NetworkPoster, PostsOverLoopback) {
+  httplib::Server server;
+  std::string seen_header, seen_body;
+  server.Post("/v1/pre-reboot", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_header = req.get_header_value("fleet-lock-protocol");
+    seen_body = req.body;
+    res.status = 409;
+    res.set_content(R"({"kind":"failed_lock_semaphore_full","value":"full"})", "application/json");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { server.listen_after_bind(); });
+  NetworkPoster http(2s);
+  FleetLockClient c(http, fmt::format("http://127.0.0.1:{}", port), {"n1", "default"});
+  Status st = c.PreReboot();
+  server.stop();
+  t.join();
+  ASSERT_ERROR(st, ErrorCode::kRefused);
+  EXPECT_EQ(c.last_status(), 409);
+  EXPECT_EQ(c.last_kind(), "failed_lock_semaphore_full");
+  EXPECT_EQ(seen_header, "true");
+  EXPECT_EQ(seen_body, R"({"client_params":{"group":"default","id":"n1"}})");
+  // Nothing listens there any more: the transport's kUnavailable.
+  EXPECT_ERROR(c.PreReboot(), ErrorCode::kUnavailable);
 }
 
 TEST(Client, RefusalCarriesKindAndStatus) {

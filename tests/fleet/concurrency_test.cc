@@ -33,7 +33,7 @@ struct Tally {
 
 void ClientLoop(int i, const std::string& url, std::chrono::steady_clock::time_point end,
                 Tally& t) {
-  CurlPoster http(5s);
+  NetworkPoster http(5s);
   char id[16];
   std::snprintf(id, sizeof id, "node-%02d", i);
   FleetLockClient c(http, url, {id, "default"});

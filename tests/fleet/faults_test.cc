@@ -73,7 +73,7 @@ bool RetryFor(FleetLockClient& c, Status (FleetLockClient::*call)(), std::chrono
 
 void FaultClient(int i, std::string url, std::string etcd_url,
                  std::chrono::steady_clock::time_point end, FaultTally& t) {
-  CurlPoster http(4s);
+  NetworkPoster http(4s);
   std::string id = "node-" + std::to_string(i);
   FleetLockClient c(http, url, {id, "default"});
   auto etcd = EtcdClient::Create({etcd_url}, 2s);
@@ -160,7 +160,7 @@ TEST_F(Faults, KilledReplicaTheOtherServesOnAndEtcdEndpointsFailOver) {
   ASSERT_OK(r2r);
   testing::Replica r2 = std::move(*r2r);
   ASSERT_TRUE(r1.child && r2.child);
-  CurlPoster http(3s);
+  NetworkPoster http(3s);
   FleetLockClient a1(http, r1.base_url, {"a", "default"}), a2(http, r2.base_url, {"a", "default"});
   FleetLockClient b2(http, r2.base_url, {"b", "default"});
   ASSERT_OK(a1.PreReboot());
@@ -181,7 +181,7 @@ TEST_F(Faults, KilledReplicaTheOtherServesOnAndEtcdEndpointsFailOver) {
 TEST_F(Faults, DeadHolderIsFreedByLeaseExpiry) {
   auto r = StartReplica({"--group", "default=1", "--holder-ttl", "2"}, "replica");
   ASSERT_TRUE(r.child);
-  CurlPoster http(3s);
+  NetworkPoster http(3s);
   FleetLockClient a(http, r.base_url, {"a", "default"}), b(http, r.base_url, {"b", "default"});
   ASSERT_OK(a.PreReboot());
   // While `a` keeps calling pre-reboot its lease is renewed: 4 s > TTL.

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "http/client.h"
+#include "http/post.h"
 
 #include "support/status_matchers.h"
 
@@ -11,6 +12,23 @@ TEST(Request, ExactBytes) {
   EXPECT_EQ(BuildRequest("/a?b", "h:8080"),
             "GET /a?b HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: hull/" HULL_TEST_VERSION
             "\r\nAccept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n");
+}
+
+TEST(PostRequest, ExactHead) {
+  PostOptions o;
+  o.headers = {{"fleet-lock-protocol", "true"}};
+  EXPECT_EQ(BuildPostHead("/v1/pre-reboot", "h:8080", o, 42),
+            "POST /v1/pre-reboot HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: hull/" HULL_TEST_VERSION
+            "\r\nContent-Type: application/json\r\nContent-Length: 42\r\n"
+            "Accept-Encoding: identity\r\nConnection: close\r\nfleet-lock-protocol: true\r\n\r\n");
+}
+
+TEST(PostRequest, RefusesHeaderInjectionBeforeConnecting) {
+  PostOptions o;
+  o.headers = {{"x", "a\r\nHost: evil"}};
+  auto r = Post("http://127.0.0.1:1/x", "{}", o);
+  ASSERT_ERROR(r, ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(Post("ftp://127.0.0.1/x", "{}", {}), ErrorCode::kInvalidArgument);
 }
 
 TEST(Get, RefusesBadUrlBeforeConnecting) {

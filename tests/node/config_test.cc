@@ -45,13 +45,47 @@ TEST(UpdateConfig, RefusesWhatItDoesNotKnow) {
   expect("{", "u.json: not a JSON object");
   expect(R"({"repo": "x"})",
          "u.json: unknown key 'repo' (allowed: repository, trusted_root, channel, "
-         "upgrade_channel, boot_tries, health_units, event_console)");
+         "upgrade_channel, boot_tries, health_units, event_console, fleetlock)");
   expect(R"({"repository": 1})", "u.json: 'repository' must be a string");
   expect(R"({"upgrade_channel": "SecurityPatch"})",
          "u.json: upgrade_channel 'SecurityPatch' (allowed: NodeImage, None)");
   expect(R"({"boot_tries": 0})", "u.json: 'boot_tries' must be a number from 1 to 9");
   expect(R"({"boot_tries": -1})", "u.json: 'boot_tries' must be a number from 1 to 9");
   expect(R"({"health_units": ["a b"]})", "u.json: 'health_units' entries must be unit names");
+}
+
+TEST(UpdateConfig, FleetLockRoundTripsAndDefaultsToNone) {
+  auto none = ParseConfig("{}", "u.json");
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->fleetlock.enabled());
+  UpdateConfig c;
+  c.fleetlock = {.url = "https://fleetlock.example:8443/", .group = "workers-a"};
+  auto back = ParseConfig(ToJson(c).dump(), "u.json");
+  ASSERT_OK(back);
+  EXPECT_TRUE(back->fleetlock.enabled());
+  EXPECT_EQ(back->fleetlock.url, "https://fleetlock.example:8443/");
+  EXPECT_EQ(back->fleetlock.group, "workers-a");
+  auto only_url = ParseConfig(R"({"fleetlock": {"url": "http://127.0.0.1:9000"}})", "u.json");
+  ASSERT_OK(only_url);
+  EXPECT_EQ(only_url->fleetlock.group, "default");
+}
+
+TEST(UpdateConfig, FleetLockRefusesBadValues) {
+  auto expect = [](const char* text, const char* message) {
+    auto c = ParseConfig(text, "u.json");
+    ASSERT_ERROR(c, ErrorCode::kInvalidArgument) << text;
+    EXPECT_EQ(c.error().message(), message) << text;
+  };
+  expect(R"({"fleetlock": "http://x"})", "u.json: 'fleetlock' must be an object {url, group}");
+  expect(R"({"fleetlock": {"uri": "http://x"}})",
+         "u.json: unknown key 'fleetlock.uri' (allowed: url, group)");
+  expect(R"({"fleetlock": {"url": "ftp://x"}})",
+         "u.json: 'fleetlock.url' 'ftp://x' must be an http:// or https:// URL (or empty for no "
+         "reboot coordination)");
+  expect(R"({"fleetlock": {"url": "http://x", "group": "a b"}})",
+         "u.json: 'fleetlock.group' 'a b' must match [a-zA-Z0-9.-]+");
+  expect(R"({"fleetlock": {"url": "http://x", "group": ""}})",
+         "u.json: 'fleetlock.group' '' must match [a-zA-Z0-9.-]+");
 }
 
 }  // namespace

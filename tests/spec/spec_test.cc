@@ -287,7 +287,28 @@ TEST(Spec, UpdateSection) {
   ExpectError("name: n\nupdate: {interval: 1h}\n",
               "t.yaml:2:10: unknown key 'interval' in 'update' (allowed: repository, "
               "trusted_root, channel, upgrade_channel, check_interval, boot_tries, health_units, "
-              "event_console)");
+              "event_console, fleetlock)");
+}
+
+TEST(Spec, UpdateFleetLock) {
+  auto d = ParseSpec("name: n\n", {.filename = "t.yaml", .build_time = kBuildTime});
+  ASSERT_OK(d);
+  EXPECT_EQ(d->update.fleetlock_url, "");
+  EXPECT_EQ(d->update.fleetlock_group, "default");
+  auto s = ParseSpec(
+      "name: n\nupdate:\n  fleetlock:\n    url: https://fleetlock.example/\n    group: workers\n",
+      {.filename = "t.yaml", .build_time = kBuildTime});
+  ASSERT_OK(s);
+  EXPECT_EQ(s->update.fleetlock_url, "https://fleetlock.example/");
+  EXPECT_EQ(s->update.fleetlock_group, "workers");
+  ExpectError("name: n\nupdate: {fleetlock: {url: 'ftp://x'}}\n",
+              "t.yaml:2:27: bad update.fleetlock.url 'ftp://x' (allowed: an http:// or https:// "
+              "URL, or empty for no reboot coordination)");
+  ExpectError("name: n\nupdate: {fleetlock: {url: 'http://x', group: 'a b'}}\n",
+              "t.yaml:2:46: bad update.fleetlock.group 'a b' (allowed: letters, digits, '.' and "
+              "'-', e.g. workers)");
+  ExpectError("name: n\nupdate: {fleetlock: {uri: 'http://x'}}\n",
+              "t.yaml:2:22: unknown key 'uri' in 'update.fleetlock' (allowed: url, group)");
 }
 
 TEST(Spec, Version) {

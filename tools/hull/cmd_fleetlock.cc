@@ -174,7 +174,7 @@ int RunClient(const FleetArgs& a, bool lock) {
   const char* what = lock ? "fleetlock lock" : "fleetlock unlock";
   auto id = ResolveId(a);
   if (!id) return ReportError(std::move(id).error().Wrap(what));
-  fleet::CurlPoster http;
+  fleet::NetworkPoster http;
   fleet::FleetLockClient client(http, a.url, {*id, a.group});
   fleet::SystemClock clock;
   fleet::Backoff backoff(std::chrono::milliseconds(500), std::chrono::seconds(30),

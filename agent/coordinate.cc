@@ -1,0 +1,135 @@
+#include "agent/coordinate.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <random>
+
+#include "fleet/client.h"
+#include "fleet/node_id.h"
+#include "tuf/metadata.h"
+
+namespace hull::agent {
+namespace {
+
+using std::chrono::milliseconds;
+
+fleet::Backoff MakeBackoff() {
+  return fleet::Backoff(milliseconds(1000), milliseconds(60'000), std::random_device{}());
+}
+
+// One client per call: the node id from /etc/machine-id (the app-specific
+// id, fleet/node_id.h), the release the request is about.
+struct Session {
+  fleet::NetworkPoster http;
+  std::optional<fleet::FleetLockClient> client;
+};
+
+Status Open(const node::UpdateConfig& config, const Node& node, const std::string& version,
+            const SlotPaths& paths, Session& s) {
+  HULL_ASSIGN_OR_RETURN(
+      std::string id,
+      fleet::NodeIdFromMachineId(paths.machine_id).Context("the FleetLock node id"));
+  s.client.emplace(s.http, config.fleetlock.url, fleet::ClientParams{id, config.fleetlock.group});
+  s.client->set_hull({.version = version, .flavor = node.flavor, .arch = node.arch});
+  return Ok();
+}
+
+}  // namespace
+
+Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
+                const std::string& version, Deadline deadline, const Events& ev,
+                const SlotPaths& paths) {
+  Session s;
+  HULL_TRY(Open(config, node, version, paths, s));
+  ev.Emit(
+      "slot-waiting",
+      {{"version", version}, {"server", config.fleetlock.url}, {"group", config.fleetlock.group}});
+  fleet::SystemClock clock;
+  fleet::Backoff backoff = MakeBackoff();
+  unsigned attempts = 0;
+  Status st = fleet::RetryUntil(*s.client, clock, backoff, &fleet::FleetLockClient::PreReboot,
+                                deadline, "pre-reboot", &attempts);
+  if (!st.ok()) {
+    if (s.client->last_kind() == fleet::ext::kReleaseHalted) {
+      state.fleetlock.halted = version;
+      HULL_TRY(SaveAgentState(paths.state, state));
+      ev.Emit("halted", {{"version", version},
+                         {"reason", st.error().ToString()},
+                         {"note", "not installed or booted; asked again at the next run"}});
+    }
+    return st;
+  }
+  state.fleetlock = {.held = true,
+                     .version = version,
+                     .url = config.fleetlock.url,
+                     .group = config.fleetlock.group,
+                     .since = std::time(nullptr)};
+  HULL_TRY(SaveAgentState(paths.state, state));
+  ev.Emit("slot-taken", {{"fleetlock", SlotRecordJson(state.fleetlock)}, {"attempts", attempts}});
+  return Ok();
+}
+
+Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
+                const Action& a, Deadline deadline, const Events& ev, const SlotPaths& paths) {
+  if (a.forget) {
+    ev.Emit("slot-forgotten",
+            {{"fleetlock", SlotRecordJson(state.fleetlock)}, {"reason", a.reason}});
+    state.fleetlock = {};
+    return SaveAgentState(paths.state, state);
+  }
+  Session s;
+  HULL_TRY(Open(config, node, a.version, paths, s));
+  fleet::SystemClock clock;
+  fleet::Backoff backoff = MakeBackoff();
+  if (a.report != SlotReport::kNone) {
+    const auto result = a.report == SlotReport::kHealthy ? fleet::ext::ReportResult::kHealthy
+                                                         : fleet::ext::ReportResult::kRolledBack;
+    backoff.Reset();
+    for (;;) {
+      Status st = s.client->Report(result);
+      if (st.ok()) {
+        ev.Emit("reported", {{"version", a.version}, {"result", SlotReportName(a.report)}});
+        break;
+      }
+      // Not retried: a server without the extension (404), one that knows
+      // no such version, or a request it refuses for good (400).
+      const int code = s.client->last_status();
+      if (st.error().code() == ErrorCode::kRefused &&
+          (code == 404 || code == 400 || s.client->last_kind() == fleet::ext::kUnknownVersion)) {
+        ev.Emit("report-dropped", {{"version", a.version},
+                                   {"result", SlotReportName(a.report)},
+                                   {"reason", st.error().ToString()}});
+        break;
+      }
+      if (clock.Now() >= deadline)
+        return Errorf(ErrorCode::kTimeout,
+                      "report {} {}: not accepted before the deadline; last: {} (the slot stays "
+                      "held; the next run reports again)",
+                      SlotReportName(a.report), a.version, st.error().ToString());
+      clock.SleepFor(std::min(
+          backoff.Next(),
+          std::chrono::duration_cast<milliseconds>(deadline - clock.Now()) + milliseconds(1)));
+    }
+  }
+  HULL_TRY(fleet::RetryUntil(*s.client, clock, backoff, &fleet::FleetLockClient::SteadyState,
+                             deadline, "steady-state"));
+  ev.Emit("slot-released", {{"fleetlock", SlotRecordJson(state.fleetlock)}, {"reason", a.reason}});
+  state.fleetlock = {};
+  return SaveAgentState(paths.state, state);
+}
+
+std::string DescribeSlot(const node::UpdateConfig& config, const SlotRecord& r, int64_t now) {
+  if (!config.fleetlock.enabled() && !r.held) return "no FleetLock server configured";
+  std::string out;
+  if (r.held)
+    out =
+        fmt::format("slot held for {} since {} ({} s) from {} group {}", r.version,
+                    tuf::FormatExpires(r.since), now > r.since ? now - r.since : 0, r.url, r.group);
+  else
+    out = fmt::format("slot not held ({} group {})", config.fleetlock.url, config.fleetlock.group);
+  if (!r.halted.empty()) out += fmt::format("; {} was halted by the server", r.halted);
+  return out;
+}
+
+}  // namespace hull::agent

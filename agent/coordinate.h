@@ -1,0 +1,58 @@
+// The agent's side of FleetLock (docs/fleetlock.md "The agent"): the reboot
+// slot is taken before an install or a reboot, kept across the reboot and
+// any rollback in the state file (state.h SlotRecord), and freed after a
+// healthy, blessed boot with a report of the version (fleet/hull_extension.h).
+// Decide (decide.h rules L1, L2) says when; this file only talks to the
+// server and records the answer.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "agent/decide.h"
+#include "agent/events.h"
+#include "agent/node.h"
+#include "agent/state.h"
+#include "base/result.h"
+#include "node/config.h"
+
+namespace hull::agent {
+
+inline constexpr const char* kAgentStatePath = "/var/lib/hull/agent.json";
+// Written by `health` when the gate passes: it lives in /run, so a reboot
+// clears it (decide.h's gate_passed).
+inline constexpr const char* kGatePassedPath = "/run/hull/health-passed";
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+// Where the state is saved and the node id read from (tests change them).
+struct SlotPaths {
+  std::string state = kAgentStatePath;
+  std::string machine_id = "/etc/machine-id";
+};
+
+// Sends pre-reboot naming `version` (the node's flavor and arch), retrying
+// with backoff until granted or `deadline`; on the grant the slot is
+// recorded held and the state saved before this returns. Errors:
+// kRefused with the server's kind hull_release_halted (recorded as
+// state.fleetlock.halted: do not install or boot `version`); kTimeout when
+// the deadline passes first (a server that is down is waited for, never
+// skipped); another permanent refusal (a 400) as it came.
+Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
+                const std::string& version, Deadline deadline, const Events& ev,
+                const SlotPaths& paths = {});
+
+// Carries out decide.h's kReleaseSlot: the report (a server without
+// /v1/report, answering 404, or one that knows no such version is logged
+// and passed), then steady-state until it succeeds or `deadline`; the
+// record is cleared and saved. Errors: kTimeout (the slot stays recorded;
+// the next run frees it).
+Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
+                const Action& action, Deadline deadline, const Events& ev,
+                const SlotPaths& paths = {});
+
+// "held for V since T (url, group)", "not held" or "no FleetLock server
+// configured", for `status`.
+std::string DescribeSlot(const node::UpdateConfig& config, const SlotRecord& record, int64_t now);
+
+}  // namespace hull::agent
