@@ -20,6 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again.ok || !(again.params == req.params)) std::abort();
   }
 
+  ParsedReport rep = ParseReportBody(text);
+  if (rep.ok) {
+    if (!rep.report.params.hull) std::abort();
+    ParsedReport again = ParseReportBody(EncodeReportBody(rep.report));
+    if (!again.ok || !(again.report == rep.report)) std::abort();
+  }
+
   auto sem = ParseSemaphore(text);
   if (sem.ok()) {
     if (sem->holders.size() > kMaxHolders || sem->total_slots > kMaxSlots) std::abort();
