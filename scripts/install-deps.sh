@@ -34,6 +34,7 @@ test_only=(
   # measurements
   time
   casync  # the delta bench compares Hull chunks with it
+  chromium  # the FleetLock status page test renders the page headless
   cpio  # hull-init VM tests pack their initrd with it
   openssl  # http tests make a CA with the CLI
   python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
