@@ -334,6 +334,30 @@ std::string FleetLockServer::Metrics() {
       "# TYPE hull_fleetlock_pruned_holders_total counter\n"
       "hull_fleetlock_pruned_holders_total " +
       std::to_string(service_.counters().pruned_holders.load()) + "\n";
+  if (options_.releases) {
+    if (auto releases = options_.releases->Snapshot(); releases) {
+      out +=
+          "# HELP hull_fleetlock_release_halted Whether a release is halted.\n"
+          "# TYPE hull_fleetlock_release_halted gauge\n";
+      for (const auto& r : *releases) {
+        // Label values are validated ([A-Za-z0-9._+-]) when the record is read.
+        out += "hull_fleetlock_release_halted{flavor=\"" + r.release.flavor + "\",arch=\"" +
+               r.release.arch + "\",version=\"" + r.release.version + "\"} " +
+               (r.halted ? "1" : "0") + "\n";
+      }
+      out +=
+          "# HELP hull_fleetlock_release_reports Distinct nodes per release and result.\n"
+          "# TYPE hull_fleetlock_release_reports gauge\n";
+      for (const auto& r : *releases) {
+        std::string labels = "flavor=\"" + r.release.flavor + "\",arch=\"" + r.release.arch +
+                             "\",version=\"" + r.release.version + "\"";
+        out += "hull_fleetlock_release_reports{" + labels + ",result=\"healthy\"} " +
+               std::to_string(r.healthy.size()) + "\n";
+        out += "hull_fleetlock_release_reports{" + labels + ",result=\"rolled-back\"} " +
+               std::to_string(r.rolled_back.size()) + "\n";
+      }
+    }
+  }
   auto snap = service_.Snapshot();
   out +=
       "# HELP hull_fleetlock_etcd_up Whether etcd answered this scrape.\n"

@@ -139,6 +139,14 @@ TEST_F(Halts, TwoReplicasAgreeOnTheHaltAndResume) {
               R"(halted after 8 nodes rolled back; 'hull fleetlock resume 202612.05.0' lifts )"
               R"(the halt"})");
   }
+  auto metrics = RawRequest("GET", b->base_url + "metrics", {}, "");
+  ASSERT_OK(metrics);
+  EXPECT_THAT(metrics->body,
+              HasSubstr("hull_fleetlock_release_halted{flavor=\"base\",arch=\"amd64\","
+                        "version=\"202612.05.0\"} 1\n"));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("hull_fleetlock_release_reports{flavor=\"base\",arch=\"amd64\","
+                        "version=\"202612.05.0\",result=\"rolled-back\"} 8\n"));
   auto zincati = RawRequest("POST", a->base_url + "v1/pre-reboot", kHdr, PreReboot("z", false));
   ASSERT_OK(zincati);
   EXPECT_EQ(zincati->status, 200);
