@@ -164,6 +164,7 @@ Status Etcd::Launch() {
   if (tls_) {
     argv.insert(argv.end(), {"--cert-file", tls_->cert, "--key-file", tls_->key,
                              "--trusted-ca-file", tls_->ca, "--client-cert-auth"});
+    argv.insert(argv.end(), tls_->extra_args.begin(), tls_->extra_args.end());
     probe = {tls_->ca, tls_->probe_cert, tls_->probe_key};
   }
   HULL_ASSIGN_OR_RETURN(child_, Child::Spawn(argv, dir_ + "/etcd.log"));

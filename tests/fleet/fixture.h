@@ -44,7 +44,8 @@ class Child {
 // clients must be signed by (--client-cert-auth).
 struct EtcdTls {
   std::string cert, key, ca;
-  std::string probe_cert, probe_key;  // a client certificate for the readiness probe
+  std::string probe_cert, probe_key;    // a client certificate for the readiness probe
+  std::vector<std::string> extra_args;  // more etcd flags
 };
 
 class Etcd {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/subprocess.h"
 #include "fleet/etcd.h"
@@ -170,8 +171,9 @@ TEST_F(Tls, ClientCertificatesDecideWhoMayLock) {
 }
 
 TEST_F(Tls, EtcdClientWithTlsClientCertificateAndPassword) {
-  testing::EtcdTls tls{F("server.pem"), F("server.key"), F("nodes-ca.pem"), F("root.pem"),
-                       F("root.key")};
+  // Simple tokens live 1 s, so the client must re-authenticate mid-test.
+  testing::EtcdTls tls{F("server.pem"), F("server.key"), F("nodes-ca.pem"),
+                       F("root.pem"),   F("root.key"),   {"--auth-token-ttl", "1"}};
   auto etcd = Etcd::Start(dir_->path(), tls);
   ASSERT_OK(etcd);
   const std::string url = (*etcd)->url();
@@ -197,6 +199,10 @@ TEST_F(Tls, EtcdClientWithTlsClientCertificateAndPassword) {
   ASSERT_OK_AND_ASSIGN(auto snap, service.Snapshot());
   ASSERT_EQ(snap.size(), 1u);
   EXPECT_EQ(snap[0].semaphore.holders, std::vector<std::string>{"n1"});
+  // The token expired: etcd answers 401 and the client gets a new one.
+  std::this_thread::sleep_for(2500ms);
+  ASSERT_OK_AND_ASSIGN(got, service.PreReboot({"n1", "default"}));
+  EXPECT_FALSE(got);
 
   // Wrong password: refused by etcd.
   EtcdAuth bad = good;
