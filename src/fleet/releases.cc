@@ -125,8 +125,7 @@ bool ShouldHalt(const HaltPolicy& p, const ReleaseRecord& r) {
   // A node may report without having been counted as tried (granted by
   // another deployment): it tried all the same.
   tried = std::max(tried, failures);
-  if (p.fraction > 0 && double(failures) < p.fraction * double(tried)) return false;
-  return true;
+  return p.fraction <= 0 || double(failures) >= p.fraction * double(tried);
 }
 
 ReleaseTracker::ReleaseTracker(KvStore& etcd, HaltPolicy policy, int max_cas_attempts,

@@ -1,7 +1,5 @@
 #include "fleet/status.h"
 
-#include <cstdio>
-
 namespace hull::fleet {
 namespace {
 
@@ -87,16 +85,10 @@ std::string HtmlEscape(std::string_view text) {
 
 std::string FormatDuration(int64_t s) {
   if (s < 0) return "?";
-  char buf[32];
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%llds", (long long)s);
-  } else if (s < 3600) {
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(s / 3600),
-                  (long long)(s % 3600 / 60));
-  }
-  return buf;
+  auto two = [](int64_t v) { return (v < 10 ? "0" : "") + std::to_string(v); };
+  if (s < 60) return std::to_string(s) + "s";
+  if (s < 3600) return std::to_string(s / 60) + "m" + two(s % 60) + "s";
+  return std::to_string(s / 3600) + "h" + two(s % 3600 / 60) + "m";
 }
 
 json StatusJson(const FleetStatus& s) {

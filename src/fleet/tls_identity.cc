@@ -59,7 +59,7 @@ Result<CaStore> CaStore::Load(const std::vector<std::string>& pem_files) {
       X509_free(ca);
       ++n;
     }
-    std::fclose(f);
+    (void)std::fclose(f);
     if (n == 0) {
       return Errorf(ErrorCode::kInvalidArgument, "CA file {} holds no PEM certificate", path);
     }
