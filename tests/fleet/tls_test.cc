@@ -170,6 +170,37 @@ TEST_F(Tls, ClientCertificatesDecideWhoMayLock) {
   server.Stop();
 }
 
+TEST_F(Tls, ServeFlagsEndToEnd) {
+  auto etcd = Etcd::Start(dir_->path());
+  ASSERT_OK(etcd);
+  int port = testing::FreePort();
+  auto child = testing::Child::Spawn(
+      {testing::HullBin(), "fleetlock", "serve", "--listen", "127.0.0.1:" + std::to_string(port),
+       "--etcd", (*etcd)->url(), "--tls-cert", F("server.pem"), "--tls-key", F("server.key"),
+       "--client-ca", F("nodes-ca.pem"), "--operator-ca", F("operators-ca.pem"), "--halt-after",
+       "1"},
+      F("serve.log"));
+  ASSERT_OK(child);
+  const std::string base = "https://127.0.0.1:" + std::to_string(port);
+  Result<testing::RawReply> op = Error(ErrorCode::kUnavailable, "not started");
+  for (int i = 0; i < 100 && !op.ok(); ++i) {
+    std::this_thread::sleep_for(50ms);
+    op = RawRequest("GET", base + "/v1/status", {}, "", As("alice"));
+  }
+  ASSERT_OK(op);
+  EXPECT_EQ(op->status, 200);
+  ASSERT_OK_AND_ASSIGN(auto node, RawRequest("GET", base + "/v1/status", {}, "", As("node-a")));
+  EXPECT_EQ(node.status, 403);
+  ASSERT_OK_AND_ASSIGN(auto lock,
+                       RawRequest("POST", base + "/v1/pre-reboot", {"fleet-lock-protocol: true"},
+                                  Body("node-b"), As("node-a")));
+  EXPECT_EQ(lock.status, 403);
+  EXPECT_THAT(lock.body, HasSubstr("certificate_id_mismatch"));
+  (*child)->Stop(SIGTERM);
+  ASSERT_OK(
+      testing::RunScript(dir_->path(), "grep -q 'https, client certificates required' serve.log"));
+}
+
 TEST_F(Tls, EtcdClientWithTlsClientCertificateAndPassword) {
   // Simple tokens live 1 s, so the client must re-authenticate mid-test.
   testing::EtcdTls tls{F("server.pem"), F("server.key"), F("nodes-ca.pem"),
