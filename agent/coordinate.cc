@@ -51,7 +51,7 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
   Status st = fleet::RetryUntil(*s.client, clock, backoff, &fleet::FleetLockClient::PreReboot,
                                 deadline, "pre-reboot", &attempts);
   if (!st.ok()) {
-    if (s.client->last_kind() == fleet::ext::kReleaseHalted) {
+    if (s.client->last_kind() == fleet::ErrorKindName(fleet::ErrorKind::kReleaseHalted)) {
       state.fleetlock.halted = version;
       HULL_TRY(SaveAgentState(paths.state, state));
       ev.Emit("halted", {{"version", version},
@@ -83,8 +83,8 @@ Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
   fleet::SystemClock clock;
   fleet::Backoff backoff = MakeBackoff();
   if (a.report != SlotReport::kNone) {
-    const auto result = a.report == SlotReport::kHealthy ? fleet::ext::ReportResult::kHealthy
-                                                         : fleet::ext::ReportResult::kRolledBack;
+    const auto result = a.report == SlotReport::kHealthy ? fleet::ReportResult::kHealthy
+                                                         : fleet::ReportResult::kRolledBack;
     backoff.Reset();
     for (;;) {
       Status st = s.client->Report(result);
@@ -96,7 +96,8 @@ Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
       // no such version, or a request it refuses for good (400).
       const int code = s.client->last_status();
       if (st.error().code() == ErrorCode::kRefused &&
-          (code == 404 || code == 400 || s.client->last_kind() == fleet::ext::kUnknownVersion)) {
+          (code == 404 || code == 400 ||
+           s.client->last_kind() == fleet::ErrorKindName(fleet::ErrorKind::kUnknownVersion))) {
         ev.Emit("report-dropped", {{"version", a.version},
                                    {"result", SlotReportName(a.report)},
                                    {"reason", st.error().ToString()}});

@@ -1,7 +1,7 @@
 // The agent's side of FleetLock (docs/fleetlock.md "The agent"): the reboot
 // slot is taken before an install or a reboot, kept across the reboot and
 // any rollback in the state file (state.h SlotRecord), and freed after a
-// healthy, blessed boot with a report of the version (fleet/hull_extension.h).
+// healthy, blessed boot with a report of the version (fleet/protocol.h).
 // Decide (decide.h rules L1, L2) says when; this file only talks to the
 // server and records the answer.
 #pragma once

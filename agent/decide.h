@@ -60,7 +60,7 @@ enum class ActionKind {
 const char* ActionName(ActionKind kind);
 
 // What the agent tells the FleetLock server about a version before freeing
-// its slot (fleet/hull_extension.h).
+// its slot (fleet/protocol.h).
 enum class SlotReport { kNone, kHealthy, kRolledBack };
 // "", "healthy", "rolled-back".
 const char* SlotReportName(SlotReport report);

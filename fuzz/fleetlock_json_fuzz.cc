@@ -1,6 +1,7 @@
 // libFuzzer target: the FleetLock JSON parsers that see untrusted bytes: the
-// request body (from any HTTP client), the semaphore value (from etcd, which
-// anyone with etcd access may write) and error bodies (from a server).
+// request and report bodies (from any HTTP client), the semaphore value and
+// release records (from etcd, which anyone with etcd access may write) and
+// error bodies (from a server).
 // Checks round trips: whatever parses re-encodes to something that parses to
 // the same value.
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string_view>
 
 #include "fleet/protocol.h"
+#include "fleet/releases.h"
 #include "fleet/semaphore.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -18,6 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (req.ok) {
     ParsedRequest again = ParseRequestBody(EncodeRequestBody(req.params));
     if (!again.ok || !(again.params == req.params)) std::abort();
+  }
+
+  ParsedReport rep = ParseReportBody(text);
+  if (rep.ok) {
+    if (!rep.report.params.hull) std::abort();
+    ParsedReport again = ParseReportBody(EncodeReportBody(rep.report));
+    if (!again.ok || !(again.report == rep.report)) std::abort();
   }
 
   auto sem = ParseSemaphore(text);
@@ -31,6 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (s.holders.size() != before + 1 || before >= s.total_slots)) {
       std::abort();
     }
+  }
+
+  auto rec = ParseReleaseRecord(text);
+  if (rec.ok()) {
+    if (rec->tried.size() > kMaxReleaseNodes) std::abort();
+    auto again = ParseReleaseRecord(EncodeReleaseRecord(*rec));
+    if (!again.ok() || !(*again == *rec)) std::abort();
   }
 
   std::string kind;

@@ -36,6 +36,7 @@ test_only=(
   # measurements
   time
   casync  # the delta bench compares Hull chunks with it
+  chromium  # the FleetLock status page test renders the page headless
   cpio  # hull-init VM tests pack their initrd with it
   openssl  # http tests make a CA with the CLI
   softhsm2  # the PKCS#11 token of the signing-key tests (tests/pkcs11)

@@ -47,17 +47,23 @@ Status FleetLockClient::Call(std::string_view path, const std::string& body) {
 }
 
 Status FleetLockClient::PreReboot() {
-  return Call(kPreRebootPath,
-              hull_.empty() ? EncodeRequestBody(params_) : ext::EncodeRequestBody(params_, hull_));
+  ClientParams params = params_;
+  params.hull = hull_;
+  return Call(kPreRebootPath, EncodeRequestBody(params));
 }
 Status FleetLockClient::SteadyState() { return Call(kSteadyStatePath, EncodeRequestBody(params_)); }
-Status FleetLockClient::Report(ext::ReportResult result) {
-  return Call(ext::kReportPath, ext::EncodeReportBody(params_, hull_, result));
+Status FleetLockClient::Report(ReportResult result) {
+  if (!hull_)
+    return Errorf(ErrorCode::kInvalidArgument, "a report names a release: set_hull first");
+  ClientParams params = params_;
+  params.hull = hull_;
+  return Call(kReportPath, EncodeReportBody(fleet::Report{std::move(params), result}));
 }
 
 bool IsPermanentRefusal(const FleetLockClient& client, const Error& error) {
   return error.code() == ErrorCode::kRefused &&
-         (client.last_status() == 400 || client.last_kind() == ext::kReleaseHalted);
+         (client.last_status() == 400 ||
+          client.last_kind() == ErrorKindName(ErrorKind::kReleaseHalted));
 }
 
 std::chrono::steady_clock::time_point SystemClock::Now() {

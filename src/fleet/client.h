@@ -8,11 +8,11 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
 #include "fleet/backoff.h"
-#include "fleet/hull_extension.h"
 #include "fleet/protocol.h"
 
 namespace hull::fleet {
@@ -58,13 +58,13 @@ class FleetLockClient {
   // generic_http_<status>); the transport's kUnavailable/kTimeout.
   Status PreReboot();
   Status SteadyState();
-  // The Hull extension (fleet/hull_extension.h): with `hull` set, pre-reboot
+  // The Hull extension (fleet/protocol.h): with `hull` set, pre-reboot
   // names the release about to boot, and Report may be called.
-  void set_hull(ext::HullParams hull) { hull_ = std::move(hull); }
-  const ext::HullParams& hull() const { return hull_; }
+  void set_hull(HullParams hull) { hull_ = std::move(hull); }
+  const std::optional<HullParams>& hull() const { return hull_; }
   // POST /v1/report. Ok on 200; errors as PreReboot (a 404 is kRefused with
   // status 404: a server without the extension).
-  Status Report(ext::ReportResult result);
+  Status Report(ReportResult result);
 
   // The kind of the last refusal ("" after a success or a transport error).
   const std::string& last_kind() const { return last_kind_; }
@@ -77,7 +77,7 @@ class FleetLockClient {
   HttpPoster& http_;
   std::string base_url_;
   ClientParams params_;
-  ext::HullParams hull_;
+  std::optional<HullParams> hull_;
   std::string last_kind_;
   int last_status_ = 0;
 };

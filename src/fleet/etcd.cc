@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -98,7 +99,8 @@ Result<std::string> Base64Decode(std::string_view text) {
 }
 
 Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::string> endpoints,
-                                                       std::chrono::milliseconds timeout) {
+                                                       std::chrono::milliseconds timeout,
+                                                       EtcdAuth auth) {
   if (endpoints.empty()) return Error(ErrorCode::kInvalidArgument, "no etcd endpoint given");
   for (auto& e : endpoints) {
     if (e.rfind("http://", 0) != 0 && e.rfind("https://", 0) != 0) {
@@ -106,13 +108,28 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::string> 
     }
     while (!e.empty() && e.back() == '/') e.pop_back();
   }
+  for (const auto& [flag, path] :
+       {std::pair{"--etcd-cacert", &auth.cacert}, std::pair{"--etcd-cert", &auth.cert},
+        std::pair{"--etcd-key", &auth.key}}) {
+    if (!path->empty() && ::access(path->c_str(), R_OK) != 0) {
+      return Errorf(ErrorCode::kInvalidArgument, "{} {}: cannot be read", flag, *path);
+    }
+  }
+  if (auth.cert.empty() != auth.key.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "--etcd-cert and --etcd-key go together");
+  }
+  if (!auth.password.empty() && auth.user.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "an etcd password needs --etcd-user");
+  }
   static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
   (void)init;
-  return std::unique_ptr<EtcdClient>(new EtcdClient(std::move(endpoints), timeout));
+  return std::unique_ptr<EtcdClient>(
+      new EtcdClient(std::move(endpoints), timeout, std::move(auth)));
 }
 
-EtcdClient::EtcdClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout)
-    : endpoints_(std::move(endpoints)), timeout_(timeout) {}
+EtcdClient::EtcdClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout,
+                       EtcdAuth auth)
+    : endpoints_(std::move(endpoints)), timeout_(timeout), auth_(std::move(auth)) {}
 
 EtcdClient::~EtcdClient() {
   for (void* h : pool_) curl_easy_cleanup(static_cast<CURL*>(h));
@@ -136,7 +153,7 @@ void EtcdClient::ReleaseHandle(void* handle) {
 }
 
 Result<std::string> EtcdClient::CallOne(const std::string& endpoint, const std::string& path,
-                                        const std::string& body) {
+                                        const std::string& body, const std::string& token) {
   CURL* c = static_cast<CURL*>(AcquireHandle());
   if (!c) return Error(ErrorCode::kInternal, "curl_easy_init failed");
   curl_easy_reset(c);
@@ -151,15 +168,29 @@ Result<std::string> EtcdClient::CallOne(const std::string& endpoint, const std::
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(std::min<int64_t>(timeout_.count(), 1000)));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!auth_.cacert.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, auth_.cacert.c_str());
+  if (!auth_.cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, auth_.cert.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, auth_.key.c_str());
+  }
+  curl_slist* headers = nullptr;
+  std::string auth_header = "Authorization: " + token;
+  if (!token.empty()) headers = curl_slist_append(headers, auth_header.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   CURLcode rc = curl_easy_perform(c);
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+  curl_slist_free_all(headers);
   ReleaseHandle(c);
   if (rc == CURLE_OPERATION_TIMEDOUT) {
     return Errorf(ErrorCode::kTimeout, "etcd {}: {}", url, curl_easy_strerror(rc));
   }
   if (rc != CURLE_OK) {
     return Errorf(ErrorCode::kUnavailable, "etcd {}: {}", url, curl_easy_strerror(rc));
+  }
+  if (status == 401) {
+    return Errorf(ErrorCode::kRefused, "etcd {}: HTTP 401: {}", url, resp.substr(0, 300));
   }
   if (status != 200) {
     return Errorf(status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInvalidArgument,
@@ -168,18 +199,63 @@ Result<std::string> EtcdClient::CallOne(const std::string& endpoint, const std::
   return resp;
 }
 
+Result<std::string> EtcdClient::Authenticate() {
+  json req{{"name", auth_.user}, {"password", auth_.password}};
+  auto body = CallAny("/v3/auth/authenticate", req.dump(), "");
+  if (!body) {
+    // etcd answers bad credentials with a 4xx.
+    Error e = std::move(body).error();
+    if (e.code() == ErrorCode::kInvalidArgument) {
+      return Errorf(ErrorCode::kRefused, "etcd authentication as '{}' refused: {}", auth_.user,
+                    e.message());
+    }
+    return e;
+  }
+  HULL_ASSIGN_OR_RETURN(json j, ParseJson(*body));
+  if (!j.contains("token") || !j["token"].is_string() || j["token"].get<std::string>().empty()) {
+    return Errorf(ErrorCode::kRefused,
+                  "etcd gave no token for user '{}' (is auth enabled on the cluster?)", auth_.user);
+  }
+  return j["token"].get<std::string>();
+}
+
 Result<std::string> EtcdClient::Call(const std::string& path, const std::string& body) {
+  if (auth_.user.empty()) return CallAny(path, body, "");
+  std::string token;
+  {
+    std::lock_guard lock(token_mu_);
+    token = token_;
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (token.empty()) {
+      HULL_ASSIGN_OR_RETURN(token, Authenticate());
+      std::lock_guard lock(token_mu_);
+      token_ = token;
+    }
+    auto r = CallAny(path, body, token);
+    // 401: the simple token expired or was revoked; get a new one once.
+    if (r || r.error().code() != ErrorCode::kRefused || attempt == 1) return r;
+    token.clear();
+  }
+  return Error(ErrorCode::kInternal, "unreachable");
+}
+
+Result<std::string> EtcdClient::CallAny(const std::string& path, const std::string& body,
+                                        const std::string& token) {
   size_t start = preferred_.load();
   std::optional<Error> last;
   for (size_t i = 0; i < endpoints_.size(); ++i) {
     size_t idx = (start + i) % endpoints_.size();
-    auto r = CallOne(endpoints_[idx], path, body);
+    auto r = CallOne(endpoints_[idx], path, body, token);
     if (r) {
       if (i != 0) preferred_.store(idx);
       return r;
     }
     // A 4xx is the request's fault: another member would say the same.
-    if (r.error().code() == ErrorCode::kInvalidArgument) return r;
+    if (r.error().code() == ErrorCode::kInvalidArgument ||
+        r.error().code() == ErrorCode::kRefused) {
+      return r;
+    }
     last = std::move(r).error();
   }
   return std::move(*last);

@@ -50,6 +50,12 @@ struct TxnOp {
   int64_t lease = 0;
 };
 
+// Comparisons and operations one component adds to another's transaction.
+struct TxnExtra {
+  std::vector<VersionEquals> compare;
+  std::vector<TxnOp> ops;
+};
+
 // The key-value operations the lock service needs: the seam between the
 // service's logic and etcd (EtcdClient below; an in-memory fake in tests).
 class KvStore {
@@ -65,13 +71,22 @@ class KvStore {
   virtual Result<int64_t> LeaseGrant(int64_t ttl_seconds) = 0;
 };
 
+// How to reach a secured etcd (etcd's own TLS and auth; docs/fleetlock.md).
+struct EtcdAuth {
+  std::string cacert;          // PEM CA for https endpoints; empty = system store
+  std::string cert, key;       // PEM client certificate and key (--client-cert-auth)
+  std::string user, password;  // etcd user (auth enable); empty = none
+};
+
 class EtcdClient : public KvStore {
  public:
-  // endpoints: "http://127.0.0.1:2379" (http or https). Errors:
-  // kInvalidArgument when empty or not a URL.
+  // endpoints: "http://127.0.0.1:2379" (http or https). With auth.user the
+  // client authenticates (/v3/auth/authenticate) on first use and again when
+  // etcd says the token is invalid or expired. Errors: kInvalidArgument when
+  // empty or not a URL, or a TLS file is missing, or cert without key.
   static Result<std::unique_ptr<EtcdClient>> Create(
       std::vector<std::string> endpoints,
-      std::chrono::milliseconds timeout = std::chrono::seconds(3));
+      std::chrono::milliseconds timeout = std::chrono::seconds(3), EtcdAuth auth = {});
   ~EtcdClient();
   EtcdClient(const EtcdClient&) = delete;
   EtcdClient& operator=(const EtcdClient&) = delete;
@@ -89,16 +104,24 @@ class EtcdClient : public KvStore {
   const std::vector<std::string>& endpoints() const { return endpoints_; }
 
  private:
-  EtcdClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout);
+  EtcdClient(std::vector<std::string> endpoints, std::chrono::milliseconds timeout, EtcdAuth auth);
   // POSTs JSON to path on the first reachable endpoint; returns the body.
+  // Authenticates first when a user is set, and once more on a 401.
   Result<std::string> Call(const std::string& path, const std::string& body);
+  Result<std::string> CallAny(const std::string& path, const std::string& body,
+                              const std::string& token);
   Result<std::string> CallOne(const std::string& endpoint, const std::string& path,
-                              const std::string& body);
+                              const std::string& body, const std::string& token);
+  // A token from /v3/auth/authenticate. Errors: kRefused on bad credentials.
+  Result<std::string> Authenticate();
   void* AcquireHandle();
   void ReleaseHandle(void* handle);
 
   std::vector<std::string> endpoints_;
   std::chrono::milliseconds timeout_;
+  EtcdAuth auth_;
+  std::mutex token_mu_;
+  std::string token_;
   std::atomic<size_t> preferred_{0};
   std::mutex pool_mu_;
   std::vector<void*> pool_;

@@ -1,12 +1,24 @@
 #include "fleet/lock_service.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 namespace hull::fleet {
 
+std::string HeldSinceKey(std::string_view group, std::string_view id) {
+  return std::string(kHeldSincePrefix) + std::string(group) + "/" + std::string(id);
+}
+
 LockService::LockService(KvStore& etcd, ServiceOptions options)
     : etcd_(etcd), options_(std::move(options)) {}
+
+int64_t LockService::Now() const {
+  if (options_.now) return options_.now();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 Result<LockService::Current> LockService::Read(const std::string& group) {
   HULL_ASSIGN_OR_RETURN(auto kv, etcd_.Get(SemaphoreKey(group)));
@@ -69,7 +81,7 @@ Result<bool> LockService::PruneExpired(const std::string& group, const Current& 
   return done;
 }
 
-Result<bool> LockService::PreReboot(const ClientParams& p) {
+Result<bool> LockService::PreReboot(const ClientParams& p, const PreRebootGuard& guard) {
   auto cfg = options_.groups.find(p.group);
   if (cfg == options_.groups.end()) {
     return Errorf(ErrorCode::kNotFound, "group '{}' is not configured", p.group);
@@ -82,9 +94,13 @@ Result<bool> LockService::PreReboot(const ClientParams& p) {
       HULL_TRY(EnsureGroup(p.group, cfg->second));
       continue;
     }
+    TxnExtra extra;
+    if (guard) {
+      HULL_ASSIGN_OR_RETURN(extra, guard());
+    }
     Semaphore next = cur.sem;
     Semaphore::LockResult r = next.Lock(p.id);
-    if (r == Semaphore::LockResult::kAlreadyHeld && !ttl) return false;
+    if (r == Semaphore::LockResult::kAlreadyHeld && !ttl && extra.ops.empty()) return false;
     if (r == Semaphore::LockResult::kFull) {
       if (ttl) {
         HULL_ASSIGN_OR_RETURN(bool pruned, PruneExpired(p.group, cur));
@@ -93,9 +109,10 @@ Result<bool> LockService::PreReboot(const ClientParams& p) {
       return Errorf(ErrorCode::kRefused, "all {} semaphore slots currently locked",
                     cur.sem.total_slots);
     }
-    std::vector<TxnOp> ops;
+    std::vector<TxnOp> ops = std::move(extra.ops);
     if (r == Semaphore::LockResult::kAcquired) {
       ops.push_back({TxnOp::Type::kPut, SemaphoreKey(p.group), EncodeSemaphore(next)});
+      ops.push_back({TxnOp::Type::kPut, HeldSinceKey(p.group, p.id), std::to_string(Now())});
     }
     if (ttl) {
       if (!lease) {
@@ -105,7 +122,9 @@ Result<bool> LockService::PreReboot(const ClientParams& p) {
     }
     // The holder key is (re)written only while the semaphore is unchanged
     // since the read, so a refresh cannot race with a prune.
-    HULL_ASSIGN_OR_RETURN(bool done, etcd_.Txn({{SemaphoreKey(p.group), cur.version}}, ops));
+    std::vector<VersionEquals> compare{{SemaphoreKey(p.group), cur.version}};
+    compare.insert(compare.end(), extra.compare.begin(), extra.compare.end());
+    HULL_ASSIGN_OR_RETURN(bool done, etcd_.Txn(compare, ops));
     if (done) return r == Semaphore::LockResult::kAcquired;
     ++counters_.cas_conflicts;
   }
@@ -132,7 +151,8 @@ Result<bool> LockService::Unlock(const std::string& group, const std::string& id
     HULL_ASSIGN_OR_RETURN(
         bool done, etcd_.Txn({{SemaphoreKey(group), cur.version}},
                              {{TxnOp::Type::kPut, SemaphoreKey(group), EncodeSemaphore(next)},
-                              {TxnOp::Type::kDelete, HolderKey(group, id)}}));
+                              {TxnOp::Type::kDelete, HolderKey(group, id)},
+                              {TxnOp::Type::kDelete, HeldSinceKey(group, id)}}));
     if (done) return true;
     ++counters_.cas_conflicts;
   }
@@ -165,6 +185,20 @@ Result<std::vector<GroupState>> LockService::Snapshot() {
       std::string group = rest.substr(0, pos);
       groups[group].group = group;
       groups[group].live_holder_keys.push_back(rest.substr(pos + holders_part.size()));
+    }
+  }
+  HULL_ASSIGN_OR_RETURN(auto since, etcd_.GetPrefix(std::string(kHeldSincePrefix)));
+  for (const auto& kv : since) {
+    std::string rest = kv.key.substr(kHeldSincePrefix.size());
+    auto slash = rest.find('/');
+    if (slash == std::string::npos) continue;
+    auto g = groups.find(rest.substr(0, slash));
+    std::string id = rest.substr(slash + 1);
+    if (g == groups.end() || !g->second.semaphore.Holds(id)) continue;
+    int64_t t = 0;
+    // A value that is not a plain number is ignored: the page shows "?".
+    if (std::from_chars(kv.value.data(), kv.value.data() + kv.value.size(), t).ec == std::errc{}) {
+      g->second.held_since[id] = t;
     }
   }
   std::vector<GroupState> out;

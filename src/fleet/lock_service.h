@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,14 +34,26 @@ struct ServiceOptions {
   std::map<std::string, uint64_t> groups{{"default", 1}};  // name -> slots
   std::chrono::seconds holder_ttl{0};                      // 0 = holders never expire
   int max_cas_attempts = 64;
+  std::function<int64_t()> now = nullptr;  // unix seconds; null = system clock
 };
+
+// hull.fleetlock/held-since/<group>/<id>: when the holder was granted its
+// slot (unix seconds, server clock), written in the granting transaction and
+// deleted with the slot; for the status page only. airlock ignores it.
+inline constexpr std::string_view kHeldSincePrefix = "hull.fleetlock/held-since/";
+std::string HeldSinceKey(std::string_view group, std::string_view id);
 
 struct GroupState {
   std::string group;
   Semaphore semaphore;
   int64_t version = 0;
   std::vector<std::string> live_holder_keys;  // ids with a holder key (TTL mode)
+  std::map<std::string, int64_t> held_since;  // holder -> unix seconds, when known
 };
+
+// Called on each compare-and-swap attempt of a pre-reboot; its comparisons
+// and operations join the granting transaction, its error refuses the call.
+using PreRebootGuard = std::function<Result<TxnExtra>()>;
 
 struct ServiceCounters {
   std::atomic<uint64_t> cas_conflicts{0};
@@ -61,7 +74,8 @@ class LockService {
   // Errors: kNotFound (group not configured), kRefused (semaphore full),
   // kCorrupt (stored value), kConflict (lost the CAS race max_cas_attempts
   // times), etcd's kUnavailable/kTimeout.
-  Result<bool> PreReboot(const ClientParams& params);
+  // `guard` (optional): see PreRebootGuard.
+  Result<bool> PreReboot(const ClientParams& params, const PreRebootGuard& guard = nullptr);
   // UnlockIfHeld. Returns true when a slot was released. Errors as PreReboot
   // without kRefused.
   Result<bool> SteadyState(const ClientParams& params);
@@ -87,6 +101,7 @@ class LockService {
   // Removes holders whose lease key expired; true when it changed something.
   Result<bool> PruneExpired(const std::string& group, const Current& cur);
   Result<int64_t> Lease();
+  int64_t Now() const;
 
   KvStore& etcd_;
   ServiceOptions options_;

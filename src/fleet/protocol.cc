@@ -28,6 +28,14 @@ const char* ErrorKindName(ErrorKind kind) {
       return "backend_unavailable";
     case ErrorKind::kInternal:
       return "internal_error";
+    case ErrorKind::kReleaseHalted:
+      return "hull_release_halted";
+    case ErrorKind::kUnknownVersion:
+      return "hull_unknown_version";
+    case ErrorKind::kIdNotCertified:
+      return "certificate_id_mismatch";
+    case ErrorKind::kOperatorOnly:
+      return "operator_certificate_required";
   }
   return "internal_error";
 }
@@ -39,8 +47,13 @@ int ErrorKindStatus(ErrorKind kind) {
     case ErrorKind::kInvalidId:
     case ErrorKind::kInvalidGroup:
     case ErrorKind::kUnknownGroup:
+    case ErrorKind::kUnknownVersion:
       return 400;
+    case ErrorKind::kIdNotCertified:
+    case ErrorKind::kOperatorOnly:
+      return 403;
     case ErrorKind::kSemaphoreFull:
+    case ErrorKind::kReleaseHalted:
       return 409;
     case ErrorKind::kBodyTooLarge:
       return 413;
@@ -72,7 +85,7 @@ ProtocolError DecodeErrorBody(int status, std::string_view body, std::string* ki
       e.value = j["value"].get<std::string>().substr(0, 512);
     }
   }
-  for (int k = 0; k <= int(ErrorKind::kInternal); ++k) {
+  for (int k = 0; k <= int(ErrorKind::kOperatorOnly); ++k) {
     if (kind == ErrorKindName(ErrorKind(k))) e.kind = ErrorKind(k);
   }
   if (kind_out) *kind_out = kind;
@@ -111,6 +124,25 @@ Status ValidateGroup(std::string_view group) {
   return Ok();
 }
 
+Status ValidateHullField(std::string_view field, std::string_view value) {
+  if (value.empty()) return Errorf(ErrorCode::kInvalidArgument, "{} is empty", field);
+  if (value.size() > kMaxHullFieldLength) {
+    return Errorf(ErrorCode::kInvalidArgument, "{} is {} bytes long (at most {})", field,
+                  value.size(), kMaxHullFieldLength);
+  }
+  for (char c : value) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_' || c == '+';
+    if (!ok)
+      return Errorf(ErrorCode::kInvalidArgument, "{} does not match ^[A-Za-z0-9._+-]+$", field);
+  }
+  return Ok();
+}
+
+const char* ReportResultName(ReportResult result) {
+  return result == ReportResult::kHealthy ? "healthy" : "rolled-back";
+}
+
 namespace {
 
 ParsedRequest Fail(ErrorKind kind, std::string value) {
@@ -119,15 +151,31 @@ ParsedRequest Fail(ErrorKind kind, std::string value) {
   return r;
 }
 
-}  // namespace
-
-ParsedRequest ParseRequestBody(std::string_view body) {
-  if (body.size() > kMaxRequestBody) {
-    return Fail(ErrorKind::kBodyTooLarge,
-                "request body larger than " + std::to_string(kMaxRequestBody) + " bytes");
+// client_params.hull: absent is fine; present must be complete and valid.
+std::optional<ProtocolError> ParseHull(const nlohmann::json& cp, ClientParams& params) {
+  if (!cp.contains("hull")) return std::nullopt;
+  const auto& h = cp["hull"];
+  if (!h.is_object()) {
+    return ProtocolError{ErrorKind::kMalformedBody, "'client_params.hull' is not an object"};
   }
-  auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
-  if (j.is_discarded()) return Fail(ErrorKind::kMalformedBody, "request body is not JSON");
+  HullParams hull;
+  const std::pair<const char*, std::string*> fields[] = {
+      {"version", &hull.version}, {"flavor", &hull.flavor}, {"arch", &hull.arch}};
+  for (const auto& [name, out] : fields) {
+    std::string path = std::string("client_params.hull.") + name;
+    if (!h.contains(name) || !h[name].is_string()) {
+      return ProtocolError{ErrorKind::kMalformedBody, "missing string '" + path + "'"};
+    }
+    *out = h[name].get<std::string>();
+    if (Status st = ValidateHullField(path, *out); !st) {
+      return ProtocolError{ErrorKind::kMalformedBody, st.error().message()};
+    }
+  }
+  params.hull = std::move(hull);
+  return std::nullopt;
+}
+
+ParsedRequest ParseJsonRequest(const nlohmann::json& j) {
   if (!j.is_object() || !j.contains("client_params") || !j["client_params"].is_object()) {
     return Fail(ErrorKind::kMalformedBody, "missing object 'client_params'");
   }
@@ -151,12 +199,76 @@ ParsedRequest ParseRequestBody(std::string_view body) {
   if (Status st = ValidateGroup(r.params.group); !st) {
     return Fail(ErrorKind::kInvalidGroup, st.error().message());
   }
+  if (auto err = ParseHull(cp, r.params)) {
+    r.error = std::move(*err);
+    return r;
+  }
   r.ok = true;
   return r;
 }
 
+ParsedRequest ParseCapped(std::string_view body, nlohmann::json* j) {
+  if (body.size() > kMaxRequestBody) {
+    return Fail(ErrorKind::kBodyTooLarge,
+                "request body larger than " + std::to_string(kMaxRequestBody) + " bytes");
+  }
+  *j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
+  if (j->is_discarded()) return Fail(ErrorKind::kMalformedBody, "request body is not JSON");
+  return ParseJsonRequest(*j);
+}
+
+nlohmann::json ClientParamsJson(const ClientParams& params) {
+  nlohmann::json cp{{"id", params.id}, {"group", params.group}};
+  if (params.hull) {
+    cp["hull"] = {{"version", params.hull->version},
+                  {"flavor", params.hull->flavor},
+                  {"arch", params.hull->arch}};
+  }
+  return cp;
+}
+
+}  // namespace
+
+ParsedRequest ParseRequestBody(std::string_view body) {
+  nlohmann::json j;
+  return ParseCapped(body, &j);
+}
+
 std::string EncodeRequestBody(const ClientParams& params) {
-  nlohmann::json j{{"client_params", {{"id", params.id}, {"group", params.group}}}};
+  nlohmann::json j{{"client_params", ClientParamsJson(params)}};
+  return j.dump();
+}
+
+ParsedReport ParseReportBody(std::string_view body) {
+  ParsedReport out;
+  nlohmann::json j;
+  ParsedRequest r = ParseCapped(body, &j);
+  if (!r.ok) {
+    out.error = std::move(r.error);
+    return out;
+  }
+  if (!r.params.hull) {
+    out.error = {ErrorKind::kMalformedBody, "missing object 'client_params.hull'"};
+    return out;
+  }
+  const nlohmann::json* res = j.contains("result") ? &j["result"] : nullptr;
+  std::string result = res && res->is_string() ? res->get<std::string>() : "";
+  if (result == "healthy") {
+    out.report.result = ReportResult::kHealthy;
+  } else if (result == "rolled-back") {
+    out.report.result = ReportResult::kRolledBack;
+  } else {
+    out.error = {ErrorKind::kMalformedBody, R"('result' must be "healthy" or "rolled-back")"};
+    return out;
+  }
+  out.report.params = std::move(r.params);
+  out.ok = true;
+  return out;
+}
+
+std::string EncodeReportBody(const Report& report) {
+  nlohmann::json j{{"client_params", ClientParamsJson(report.params)},
+                   {"result", ReportResultName(report.result)}};
   return j.dump();
 }
 

@@ -1,7 +1,15 @@
 // The FleetLock HTTP server (REFERENCE.md §2.1) on cpp-httplib:
 //   POST /v1/pre-reboot, POST /v1/steady-state   the protocol
-//   GET  /v1/status                              holders per group (JSON)
+//   POST /v1/report                              Hull extension: release reports
+//   GET  /v1/status                              groups and releases (JSON)
 //   GET  /metrics                                Prometheus text format
+//   GET  /                                       the status page (HTML)
+//   POST /v1/resume                              lift a release halt
+// The last four are operator endpoints. With TLS and --client-ca every
+// connection needs a certificate from the client CA or the operator CA; a
+// protocol request's id must be one of its certificate's identities and an
+// operator endpoint needs a certificate of the operator CA
+// (docs/fleetlock.md "Who may lock").
 // Untrusted requests are capped (body size kMaxRequestBody, a token-bucket
 // rate limit) and every refusal is {"kind":...,"value":...} with a kind from
 // the closed set in protocol.h.
@@ -12,16 +20,22 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "base/result.h"
 #include "fleet/lock_service.h"
 #include "fleet/protocol.h"
+#include "fleet/releases.h"
+#include "fleet/status.h"
+#include "fleet/tls_identity.h"
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace hull::fleet {
 
@@ -35,7 +49,14 @@ struct RequestLog {
   std::string endpoint, id, group, kind;  // kind "" on success
   int status = 0;
   bool changed = false;  // a slot was taken or released
+  bool halted = false;   // a report halted its release
   double seconds = 0;
+};
+
+struct TlsOptions {
+  std::string cert, key;    // PEM files; empty = plain HTTP
+  std::string client_ca;    // PEM CA of node certificates; empty = no client auth
+  std::string operator_ca;  // PEM CA of operator certificates (with client_ca)
 };
 
 struct ServerOptions {
@@ -45,12 +66,21 @@ struct ServerOptions {
   double burst = 1000;
   int threads = 16;
   std::function<void(const RequestLog&)> on_request;  // called from worker threads
+  ReleaseTracker* releases = nullptr;  // null: "hull" fields ignored, /v1/report not served
+  TlsOptions tls;
+  std::function<int64_t()> now = nullptr;  // unix seconds for the status; null = system
 };
 
 // The protocol logic without HTTP: what the server answers to a request on
-// `endpoint` (kPreRebootPath or kSteadyStatePath) with the given value of the
-// fleet-lock-protocol header (nullptr when absent) and body.
-HttpReply HandleProtocolRequest(LockService& service, std::string_view endpoint,
+// `endpoint` (kPreRebootPath, kSteadyStatePath or kReportPath) with the given
+// value of the fleet-lock-protocol header (nullptr when absent) and body.
+// `cert_ids`: the client certificate's identities, or nullptr in open mode.
+struct ProtocolContext {
+  LockService& service;
+  ReleaseTracker* releases = nullptr;
+  const std::vector<std::string>* cert_ids = nullptr;
+};
+HttpReply HandleProtocolRequest(const ProtocolContext& ctx, std::string_view endpoint,
                                 const std::string* header, std::string_view body, RequestLog* log);
 
 class FleetLockServer {
@@ -59,7 +89,8 @@ class FleetLockServer {
   FleetLockServer(LockService& service, ServerOptions options);
   ~FleetLockServer();
 
-  // Binds host:port. Returns the bound port. Errors: kUnavailable.
+  // Binds host:port. Returns the bound port. Errors: kUnavailable;
+  // kInvalidArgument when the TLS files do not load.
   Result<int> Bind();
   // Serves on a background thread until Stop(). Bind() first.
   void Start();
@@ -71,15 +102,24 @@ class FleetLockServer {
 
   // The Prometheus exposition text (also served on /metrics).
   std::string Metrics();
+  // Groups and releases from etcd.
+  Result<FleetStatus> ReadStatus();
+  bool client_auth() const { return !options_.tls.client_ca.empty(); }
 
  private:
   bool AllowRequest();
+  // Operator endpoints: true when allowed, else res holds the refusal.
+  bool OperatorAllowed(const httplib::Request& req, httplib::Response& res);
+  void ProtocolRoute(std::string path);
+  void OperatorRoutes();
   void Count(const std::string& endpoint, const std::string& result);
   void Routes();
 
   LockService& service_;
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;
+  std::optional<CaStore> operator_ca_;
+  std::string setup_error_;  // TLS setup failure, reported by Bind()
   std::thread thread_;
   int port_ = 0;
 

@@ -128,8 +128,8 @@ TEST(Client, HullExtensionNamesTheReleaseAndReports) {
   FleetLockClient c(http, "http://h/", {"n1", "workers"});
   c.set_hull({.version = "202612.05.0", .flavor = "immutable", .arch = "amd64"});
   ASSERT_OK(c.PreReboot());
-  ASSERT_OK(c.Report(ext::ReportResult::kHealthy));
-  ASSERT_OK(c.Report(ext::ReportResult::kRolledBack));
+  ASSERT_OK(c.Report(ReportResult::kHealthy));
+  ASSERT_OK(c.Report(ReportResult::kRolledBack));
   ASSERT_OK(c.SteadyState());
   ASSERT_EQ(http.calls.size(), 4u);
   const json hull = {{"version", "202612.05.0"}, {"flavor", "immutable"}, {"arch", "amd64"}};
@@ -155,7 +155,7 @@ TEST(Client, HaltedReleaseIsARefusalOfItsKind) {
   c.set_hull({.version = "202612.05.0", .flavor = "immutable", .arch = "amd64"});
   Status st = c.PreReboot();
   ASSERT_ERROR(st, ErrorCode::kRefused);
-  EXPECT_EQ(c.last_kind(), ext::kReleaseHalted);
+  EXPECT_EQ(c.last_kind(), "hull_release_halted");
   EXPECT_TRUE(IsPermanentRefusal(c, st.error()));
   // Waiting does not help: RetryUntil stops at the first answer.
   http.script = {HttpResponse{409, R"({"kind":"hull_release_halted","value":"halted"})"},

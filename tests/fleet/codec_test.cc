@@ -79,6 +79,132 @@ TEST(RequestBody, EncodeRoundTrips) {
   EXPECT_EQ(ParseRequestBody(EncodeRequestBody(p)).params, p);
 }
 
+TEST(HullExtension, PreRebootNamesTheReleaseToBoot) {
+  auto r =
+      ParseRequestBody(R"({"client_params":{"id":"n1","group":"workers",)"
+                       R"("hull":{"version":"202612.05.0","flavor":"k8s-1.31","arch":"amd64"}}})");
+  ASSERT_TRUE(r.ok) << r.error.value;
+  ASSERT_TRUE(r.params.hull.has_value());
+  EXPECT_EQ(*r.params.hull, (HullParams{"202612.05.0", "k8s-1.31", "amd64"}));
+}
+
+TEST(HullExtension, ZincatiBodyHasNoHullAndUnknownFieldsAreIgnored) {
+  auto r = ParseRequestBody(
+      R"({"client_params":{"id":"n1","group":"g","zincati":{"x":1},"extra":[1]},"other":true})");
+  ASSERT_TRUE(r.ok) << r.error.value;
+  EXPECT_FALSE(r.params.hull.has_value());
+  auto h = ParseRequestBody(
+      R"({"client_params":{"id":"n1","hull":{"version":"1","flavor":"f","arch":"a","x":2}}})");
+  ASSERT_TRUE(h.ok) << h.error.value;
+  EXPECT_EQ(*h.params.hull, (HullParams{"1", "f", "a"}));
+}
+
+TEST(HullExtension, RejectsEachMalformedHullObject) {
+  const BadBody cases[] = {
+      {R"({"client_params":{"id":"a","hull":"202612.05.0"}})", ErrorKind::kMalformedBody,
+       "'client_params.hull' is not an object"},
+      {R"({"client_params":{"id":"a","hull":{"flavor":"f","arch":"a"}}})",
+       ErrorKind::kMalformedBody, "missing string 'client_params.hull.version'"},
+      {R"({"client_params":{"id":"a","hull":{"version":"1","arch":"a"}}})",
+       ErrorKind::kMalformedBody, "missing string 'client_params.hull.flavor'"},
+      {R"({"client_params":{"id":"a","hull":{"version":"1","flavor":"f","arch":3}}})",
+       ErrorKind::kMalformedBody, "missing string 'client_params.hull.arch'"},
+      {R"({"client_params":{"id":"a","hull":{"version":"","flavor":"f","arch":"a"}}})",
+       ErrorKind::kMalformedBody, "client_params.hull.version is empty"},
+      {R"({"client_params":{"id":"a","hull":{"version":"1/../x","flavor":"f","arch":"a"}}})",
+       ErrorKind::kMalformedBody, "client_params.hull.version does not match ^[A-Za-z0-9._+-]+$"},
+      {R"({"client_params":{"id":"a","hull":{"version":"1","flavor":"f g","arch":"a"}}})",
+       ErrorKind::kMalformedBody, "client_params.hull.flavor does not match ^[A-Za-z0-9._+-]+$"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseRequestBody(c.body);
+    EXPECT_FALSE(r.ok) << c.body;
+    EXPECT_EQ(r.error.kind, c.kind) << c.body;
+    EXPECT_EQ(r.error.value, c.value) << c.body;
+  }
+  std::string long_version(kMaxHullFieldLength + 1, '1');
+  auto r = ParseRequestBody(R"({"client_params":{"id":"a","hull":{"version":")" + long_version +
+                            R"(","flavor":"f","arch":"a"}}})");
+  EXPECT_EQ(r.error.value, "client_params.hull.version is 65 bytes long (at most 64)");
+}
+
+TEST(HullExtension, RequestWithHullEncodesAndRoundTrips) {
+  ClientParams p{"n1", "g", HullParams{"202612.05.0", "base", "amd64"}};
+  EXPECT_EQ(EncodeRequestBody(p),
+            R"({"client_params":{"group":"g","hull":{"arch":"amd64","flavor":"base",)"
+            R"("version":"202612.05.0"},"id":"n1"}})");
+  EXPECT_EQ(ParseRequestBody(EncodeRequestBody(p)).params, p);
+}
+
+TEST(HullExtension, ReportBodyBothResults) {
+  auto h = ParseReportBody(
+      R"({"client_params":{"id":"n1","group":"g","hull":{"version":"2","flavor":"f",)"
+      R"("arch":"amd64"}},"result":"healthy"})");
+  ASSERT_TRUE(h.ok) << h.error.value;
+  EXPECT_EQ(h.report.result, ReportResult::kHealthy);
+  EXPECT_EQ(h.report.params, (ClientParams{"n1", "g", HullParams{"2", "f", "amd64"}}));
+  auto rb = ParseReportBody(
+      R"({"client_params":{"id":"n2","hull":{"version":"2","flavor":"f","arch":"amd64"}},)"
+      R"("result":"rolled-back","note":"ignored"})");
+  ASSERT_TRUE(rb.ok) << rb.error.value;
+  EXPECT_EQ(rb.report.result, ReportResult::kRolledBack);
+  EXPECT_EQ(rb.report.params.group, "default");
+  Report rep{{"n3", "g", HullParams{"3", "f", "arm64"}}, ReportResult::kRolledBack};
+  EXPECT_EQ(EncodeReportBody(rep),
+            R"({"client_params":{"group":"g","hull":{"arch":"arm64","flavor":"f","version":"3"},)"
+            R"("id":"n3"},"result":"rolled-back"})");
+  auto again = ParseReportBody(EncodeReportBody(rep));
+  ASSERT_TRUE(again.ok);
+  EXPECT_EQ(again.report, rep);
+}
+
+TEST(HullExtension, ReportRejectsMissingHullOrResult) {
+  const BadBody cases[] = {
+      {R"({"client_params":{"id":"a"},"result":"healthy"})", ErrorKind::kMalformedBody,
+       "missing object 'client_params.hull'"},
+      {R"({"client_params":{"id":"a","hull":{"version":"1","flavor":"f","arch":"a"}}})",
+       ErrorKind::kMalformedBody, R"('result' must be "healthy" or "rolled-back")"},
+      {R"({"client_params":{"id":"a","hull":{"version":"1","flavor":"f","arch":"a"}},)"
+       R"("result":"rolled_back"})",
+       ErrorKind::kMalformedBody, R"('result' must be "healthy" or "rolled-back")"},
+      {R"({"client_params":{"id":"a","hull":{"version":"1","flavor":"f","arch":"a"}},)"
+       R"("result":1})",
+       ErrorKind::kMalformedBody, R"('result' must be "healthy" or "rolled-back")"},
+      {R"({"client_params":{"id":"","hull":{"version":"1","flavor":"f","arch":"a"}},)"
+       R"("result":"healthy"})",
+       ErrorKind::kInvalidId, "id is empty"},
+      {"nope", ErrorKind::kMalformedBody, "request body is not JSON"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseReportBody(c.body);
+    EXPECT_FALSE(r.ok) << c.body;
+    EXPECT_EQ(r.error.kind, c.kind) << c.body;
+    EXPECT_EQ(r.error.value, c.value) << c.body;
+  }
+  std::string big(kMaxRequestBody + 1, ' ');
+  EXPECT_EQ(ParseReportBody(big).error.kind, ErrorKind::kBodyTooLarge);
+}
+
+TEST(HullExtension, NewErrorKindsDecode) {
+  const std::pair<const char*, ErrorKind> kinds[] = {
+      {"hull_release_halted", ErrorKind::kReleaseHalted},
+      {"hull_unknown_version", ErrorKind::kUnknownVersion},
+      {"certificate_id_mismatch", ErrorKind::kIdNotCertified},
+      {"operator_certificate_required", ErrorKind::kOperatorOnly},
+  };
+  for (const auto& [name, kind] : kinds) {
+    std::string body = std::string(R"({"kind":")") + name + R"(","value":"v"})";
+    std::string decoded;
+    EXPECT_EQ(DecodeErrorBody(409, body, &decoded).kind, kind) << name;
+    EXPECT_EQ(decoded, name);
+    EXPECT_EQ(EncodeErrorBody({kind, "v"}), body);
+  }
+  EXPECT_EQ(ErrorKindStatus(ErrorKind::kReleaseHalted), 409);
+  EXPECT_EQ(ErrorKindStatus(ErrorKind::kUnknownVersion), 400);
+  EXPECT_EQ(ErrorKindStatus(ErrorKind::kIdNotCertified), 403);
+  EXPECT_EQ(ErrorKindStatus(ErrorKind::kOperatorOnly), 403);
+}
+
 TEST(ErrorBody, EncodesKindAndDecodesBack) {
   std::string body =
       EncodeErrorBody({ErrorKind::kSemaphoreFull, "all 3 semaphore slots currently locked"});

@@ -119,10 +119,11 @@ int Child::Stop(int sig) {
   return st;
 }
 
-Result<std::unique_ptr<Etcd>> Etcd::Start(const std::string& dir) {
+Result<std::unique_ptr<Etcd>> Etcd::Start(const std::string& dir, std::optional<EtcdTls> tls) {
   std::unique_ptr<Etcd> e(new Etcd);
   e->dir_ = dir;
-  e->url_ = "http://127.0.0.1:" + std::to_string(FreePort());
+  e->tls_ = std::move(tls);
+  e->url_ = std::string(e->tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(FreePort());
   e->peer_url_ = "http://127.0.0.1:" + std::to_string(FreePort());
   HULL_TRY(e->Launch());
   return e;
@@ -159,8 +160,15 @@ Status Etcd::Launch() {
                                 "default=" + peer_url_,
                                 "--log-level",
                                 "warn"};
+  EtcdAuth probe;
+  if (tls_) {
+    argv.insert(argv.end(), {"--cert-file", tls_->cert, "--key-file", tls_->key,
+                             "--trusted-ca-file", tls_->ca, "--client-cert-auth"});
+    argv.insert(argv.end(), tls_->extra_args.begin(), tls_->extra_args.end());
+    probe = {tls_->ca, tls_->probe_cert, tls_->probe_key};
+  }
   HULL_ASSIGN_OR_RETURN(child_, Child::Spawn(argv, dir_ + "/etcd.log"));
-  HULL_ASSIGN_OR_RETURN(auto client, EtcdClient::Create({url_}, 500ms));
+  HULL_ASSIGN_OR_RETURN(auto client, EtcdClient::Create({url_}, 500ms, probe));
   for (int i = 0; i < 200; ++i) {  // up to ~20 s
     if (client->Get("hull-test-readiness").ok()) return Ok();
     if (child_->WaitExit(0ms)) {
@@ -171,9 +179,27 @@ Status Etcd::Launch() {
   return Errorf(ErrorCode::kTimeout, "etcd on {} not ready; see {}/etcd.log", url_, dir_);
 }
 
+Status RunScript(const std::string& dir, const std::string& script) {
+  auto r = hull::Run(Command{.argv = {"bash", "-euc", script}, .cwd = dir, .timeout = 60s});
+  if (!r) return std::move(r).error().Wrap("script in " + dir);
+  return Ok();
+}
+
 Result<RawReply> RawRequest(const std::string& method, const std::string& url,
-                            const std::vector<std::string>& headers, const std::string& body) {
+                            const std::vector<std::string>& headers, const std::string& body,
+                            const ClientTls& tls) {
   CURL* c = curl_easy_init();
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  if (!tls.cacert.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, tls.cacert.c_str());
+  if (!tls.cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, tls.cert.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEY, tls.key.c_str());
+  }
+  if (tls.tls12) {
+    curl_easy_setopt(c, CURLOPT_SSLVERSION,
+                     long(CURL_SSLVERSION_TLSv1_2) | long(CURL_SSLVERSION_MAX_TLSv1_2));
+  }
   curl_slist* h = nullptr;
   // curl adds "Content-Type: application/x-www-form-urlencoded" to POSTs; keep
   // the request exactly as the table says.
@@ -195,7 +221,8 @@ Result<RawReply> RawRequest(const std::string& method, const std::string& url,
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
   if (rc != CURLE_OK) {
-    return Errorf(ErrorCode::kUnavailable, "{} {}: {}", method, url, curl_easy_strerror(rc));
+    return Errorf(ErrorCode::kUnavailable, "{} {}: {}: {}", method, url, curl_easy_strerror(rc),
+                  errbuf);
   }
   r.status = int(status);
   return r;

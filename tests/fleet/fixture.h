@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,10 +40,20 @@ class Child {
   bool reaped_ = false;
 };
 
+// PEM files for a TLS etcd: its server certificate and key, and the CA its
+// clients must be signed by (--client-cert-auth).
+struct EtcdTls {
+  std::string cert, key, ca;
+  std::string probe_cert, probe_key;    // a client certificate for the readiness probe
+  std::vector<std::string> extra_args;  // more etcd flags
+};
+
 class Etcd {
  public:
   // Starts etcd in dir/etcd on two free ports and waits until it answers.
-  static Result<std::unique_ptr<Etcd>> Start(const std::string& dir);
+  // With tls: clients speak https and need a certificate of tls->ca.
+  static Result<std::unique_ptr<Etcd>> Start(const std::string& dir,
+                                             std::optional<EtcdTls> tls = std::nullopt);
   ~Etcd();
   // SIGKILL, then (Restart) start again on the same ports and data dir.
   void Kill();
@@ -52,6 +63,7 @@ class Etcd {
  private:
   Status Launch();
   std::string dir_, url_, peer_url_;
+  std::optional<EtcdTls> tls_;
   std::unique_ptr<Child> child_;
   int launches_ = 0;
 };
@@ -69,10 +81,20 @@ struct RawReply {
   int status = 0;
   std::string body;
 };
+// PEM files a client presents and trusts (empty: none / system store).
+struct ClientTls {
+  std::string cacert, cert, key;
+  bool tls12 = false;  // at most TLS 1.2
+};
 // One HTTP request with exactly these headers ("Name: value") and body,
-// through libcurl. method "POST" or "GET".
+// through libcurl. method "POST" or "GET". Errors (kUnavailable) carry
+// curl's detailed message (e.g. the TLS alert the server sent).
 Result<RawReply> RawRequest(const std::string& method, const std::string& url,
-                            const std::vector<std::string>& headers, const std::string& body);
+                            const std::vector<std::string>& headers, const std::string& body,
+                            const ClientTls& tls = {});
+
+// Runs a bash script (e.g. openssl commands) in `dir`. Errors: its exit.
+Status RunScript(const std::string& dir, const std::string& script);
 
 // Runs `etcdctl watch --rev 1 --prefix <key>` (replaying etcd's whole history
 // of the key), writes a sentinel key under the prefix, and returns every value

@@ -1,7 +1,9 @@
-// hull fleetlock serve|status|release|lock|unlock|node-id
+// hull fleetlock serve|status|release|resume|lock|unlock|node-id
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "base/log.h"
@@ -10,7 +12,9 @@
 #include "fleet/etcd.h"
 #include "fleet/lock_service.h"
 #include "fleet/node_id.h"
+#include "fleet/releases.h"
 #include "fleet/server.h"
+#include "fleet/status.h"
 
 namespace hull::cli {
 namespace {
@@ -27,6 +31,15 @@ struct FleetArgs {
   std::string url, id, group = "default", machine_id = "/etc/machine-id";
   std::string app_id = std::string(fleet::kHullFleetAppId);
   double wait = 0;
+  // Release halts.
+  uint64_t halt_after = 0;
+  double halt_after_fraction = 0;
+  bool halt_after_set = false, halt_fraction_set = false;
+  std::string version, flavor, arch;
+  // TLS of the server, and etcd's TLS and auth.
+  fleet::TlsOptions tls;
+  fleet::EtcdAuth etcd_auth;
+  std::string etcd_password_file;
 };
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -68,16 +81,55 @@ Result<fleet::ServiceOptions> ServiceOptionsFromArgs(const FleetArgs& a) {
   return o;
 }
 
+Result<fleet::HaltPolicy> HaltPolicyFromArgs(const FleetArgs& a) {
+  fleet::HaltPolicy p;
+  if (a.halt_after_set) {
+    if (a.halt_after == 0) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--halt-after 0 would halt every release before any report; give K >= 1 "
+                   "(or leave it out to never halt)");
+    }
+    p.after = a.halt_after;
+  }
+  if (a.halt_fraction_set) {
+    if (!(a.halt_after_fraction > 0 && a.halt_after_fraction <= 1)) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--halt-after-fraction must be in (0, 1], e.g. 0.2 for 20% of the nodes that "
+                   "tried a release");
+    }
+    p.fraction = a.halt_after_fraction;
+  }
+  return p;
+}
+
+// Builds the etcd client from --etcd and the etcd TLS/auth flags.
+Result<std::unique_ptr<fleet::EtcdClient>> MakeEtcd(const FleetArgs& a) {
+  fleet::EtcdAuth auth = a.etcd_auth;
+  if (!a.etcd_password_file.empty()) {
+    std::ifstream in(a.etcd_password_file);
+    if (!in) {
+      return Errorf(ErrorCode::kInvalidArgument, "--etcd-password-file {}: cannot be read",
+                    a.etcd_password_file);
+    }
+    std::getline(in, auth.password);
+  }
+  return fleet::EtcdClient::Create(SplitComma(a.etcd), std::chrono::seconds(3), std::move(auth));
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
 void LogRequest(bool json, const fleet::RequestLog& r) {
   if (json) {
-    nlohmann::json j{{"endpoint", r.endpoint}, {"id", r.id},     {"group", r.group},
-                     {"status", r.status},     {"kind", r.kind}, {"changed", r.changed},
-                     {"seconds", r.seconds}};
+    nlohmann::json j{{"endpoint", r.endpoint}, {"id", r.id},          {"group", r.group},
+                     {"status", r.status},     {"kind", r.kind},      {"changed", r.changed},
+                     {"halted", r.halted},     {"seconds", r.seconds}};
     std::fprintf(stderr, "%s\n",
                  j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
-    HULL_LOG_INFO("{} id={} group={} -> {} {}{}", r.endpoint, r.id, r.group, r.status, r.kind,
-                  r.changed ? " (changed)" : "");
+    HULL_LOG_INFO("{} id={} group={} -> {} {}{}{}", r.endpoint, r.id, r.group, r.status, r.kind,
+                  r.changed ? " (changed)" : "", r.halted ? " (release halted)" : "");
   }
 }
 
@@ -96,11 +148,24 @@ int RunServe(const FleetArgs& a) {
     o.threads = a.threads;
     bool json = a.json_log;
     o.on_request = [json](const fleet::RequestLog& r) { LogRequest(json, r); };
-    HULL_ASSIGN_OR_RETURN(auto etcd, fleet::EtcdClient::Create(SplitComma(a.etcd)));
+    HULL_ASSIGN_OR_RETURN(fleet::HaltPolicy policy, HaltPolicyFromArgs(a));
+    o.tls = a.tls;
+    if (o.tls.cert.empty() != o.tls.key.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "--tls-cert and --tls-key go together");
+    }
+    if (!o.tls.client_ca.empty() && o.tls.cert.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "--client-ca needs --tls-cert and --tls-key");
+    }
+    if (!o.tls.operator_ca.empty() && o.tls.client_ca.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "--operator-ca needs --client-ca");
+    }
+    HULL_ASSIGN_OR_RETURN(auto etcd, MakeEtcd(a));
     fleet::LockService service(*etcd, so);
     if (Status st = service.EnsureGroups(); !st) {
       return std::move(st).error().Wrap("initializing semaphores in etcd");
     }
+    fleet::ReleaseTracker releases(*etcd, policy);
+    o.releases = &releases;
     fleet::FleetLockServer server(service, o);
     // Block the stop signals before threads start so only sigwait sees them.
     sigset_t set;
@@ -109,7 +174,18 @@ int RunServe(const FleetArgs& a) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     HULL_ASSIGN_OR_RETURN(int port, server.Bind());
-    std::printf("listening on %s:%d\n", o.host.c_str(), port);
+    if (o.tls.client_ca.empty() && !IsLoopback(o.host)) {
+      std::fprintf(stderr,
+                   "hull: WARNING: listening on %s beyond loopback WITHOUT client authentication: "
+                   "anyone who reaches this port can take or free any node's slot and forge "
+                   "release reports (halts). Give --tls-cert/--tls-key/--client-ca/--operator-ca "
+                   "(docs/fleetlock.md, \"Who may lock\").\n",
+                   o.host.c_str());
+    }
+    std::printf("listening on %s:%d (%s)\n", o.host.c_str(), port,
+                o.tls.cert.empty()        ? "http, open"
+                : o.tls.client_ca.empty() ? "https, open"
+                                          : "https, client certificates required");
     std::fflush(stdout);
     std::thread stopper([&] {
       int sig = 0;
@@ -127,25 +203,39 @@ int RunServe(const FleetArgs& a) {
 
 int RunStatus(const FleetArgs& a) {
   auto run = [&]() -> Status {
-    HULL_ASSIGN_OR_RETURN(auto etcd, fleet::EtcdClient::Create(SplitComma(a.etcd)));
+    HULL_ASSIGN_OR_RETURN(auto etcd, MakeEtcd(a));
     fleet::LockService service(*etcd, fleet::ServiceOptions{{}, {}, 64});
-    HULL_ASSIGN_OR_RETURN(auto groups, service.Snapshot());
+    fleet::ReleaseTracker releases(*etcd, {});
+    fleet::FleetStatus st;
+    st.now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+    HULL_ASSIGN_OR_RETURN(st.groups, service.Snapshot());
+    HULL_ASSIGN_OR_RETURN(st.releases, releases.Snapshot());
     if (a.json) {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& g : groups) {
-        j.push_back({{"group", g.group},
-                     {"total_slots", g.semaphore.total_slots},
-                     {"holders", g.semaphore.holders},
-                     {"version", g.version},
-                     {"holder_keys", g.live_holder_keys}});
+      nlohmann::json j = fleet::StatusJson(st);
+      for (size_t i = 0; i < st.groups.size(); ++i) {
+        j["groups"][i]["holder_keys"] = st.groups[i].live_holder_keys;
       }
-      PrintJson({{"groups", j}});
+      PrintJson(j);
       return Ok();
     }
-    for (const auto& g : groups) {
+    for (const auto& g : st.groups) {
       std::printf("%s: %zu/%llu slots held\n", g.group.c_str(), g.semaphore.holders.size(),
                   (unsigned long long)g.semaphore.total_slots);
-      for (const auto& h : g.semaphore.holders) std::printf("  %s\n", h.c_str());
+      for (const auto& h : g.semaphore.holders) {
+        auto it = g.held_since.find(h);
+        std::printf(
+            "  %s (held %s)\n", h.c_str(),
+            it == g.held_since.end() ? "?" : fleet::FormatDuration(st.now - it->second).c_str());
+      }
+    }
+    for (const auto& r : st.releases) {
+      std::printf("release %s %s/%s: %zu tried, %zu healthy, %zu rolled back%s\n",
+                  r.release.version.c_str(), r.release.flavor.c_str(), r.release.arch.c_str(),
+                  r.tried.size(), r.healthy.size(), r.rolled_back.size(),
+                  r.halted ? " HALTED" : "");
+      for (const auto& id : r.rolled_back) std::printf("  rolled back: %s\n", id.c_str());
     }
     return Ok();
   };
@@ -153,9 +243,23 @@ int RunStatus(const FleetArgs& a) {
   return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap("fleetlock status"));
 }
 
+int RunResume(const FleetArgs& a) {
+  auto run = [&]() -> Result<std::vector<fleet::HullParams>> {
+    HULL_ASSIGN_OR_RETURN(auto etcd, MakeEtcd(a));
+    fleet::ReleaseTracker releases(*etcd, {});
+    return releases.Resume(a.version, a.flavor, a.arch);
+  };
+  auto r = run();
+  if (!r) return ReportError(std::move(r).error().Wrap("fleetlock resume"));
+  for (const auto& h : *r) {
+    std::printf("resumed %s %s/%s\n", h.version.c_str(), h.flavor.c_str(), h.arch.c_str());
+  }
+  return kExitOk;
+}
+
 int RunRelease(const FleetArgs& a) {
   auto run = [&]() -> Result<bool> {
-    HULL_ASSIGN_OR_RETURN(auto etcd, fleet::EtcdClient::Create(SplitComma(a.etcd)));
+    HULL_ASSIGN_OR_RETURN(auto etcd, MakeEtcd(a));
     fleet::LockService service(*etcd, fleet::ServiceOptions{{}, {}, 64});
     return service.Release(a.group, a.id);
   };
@@ -208,6 +312,17 @@ void AddClientOptions(CLI::App* c, FleetArgs& a) {
   c->add_option("--wait", a.wait, "Retry with jittered backoff for up to SECONDS (default 0)");
 }
 
+void AddEtcdOptions(CLI::App* c, FleetArgs& a) {
+  c->add_option("--etcd", a.etcd,
+                "etcd endpoints, comma-separated (default http://127.0.0.1:2379)");
+  c->add_option("--etcd-cacert", a.etcd_auth.cacert, "PEM CA that signed etcd's certificate");
+  c->add_option("--etcd-cert", a.etcd_auth.cert, "PEM client certificate for etcd");
+  c->add_option("--etcd-key", a.etcd_auth.key, "PEM key of --etcd-cert");
+  c->add_option("--etcd-user", a.etcd_auth.user, "etcd user (etcd auth enabled)");
+  c->add_option("--etcd-password-file", a.etcd_password_file,
+                "File whose first line is --etcd-user's password");
+}
+
 }  // namespace
 
 void RegisterFleetlock(CLI::App& app, Context& ctx) {
@@ -217,9 +332,7 @@ void RegisterFleetlock(CLI::App& app, Context& ctx) {
 
   auto* serve = fl->add_subcommand("serve", "Run a FleetLock server backed by etcd");
   serve->add_option("--listen", a->listen, "HOST:PORT to listen on (default 127.0.0.1:9090)");
-  serve->add_option("--etcd", a->etcd,
-                    "etcd endpoints, comma-separated (default "
-                    "http://127.0.0.1:2379)");
+  AddEtcdOptions(serve, *a);
   serve->add_option("--group", a->groups,
                     "A group and its slots, NAME=SLOTS (repeatable; "
                     "default: default=1)");
@@ -228,25 +341,55 @@ void RegisterFleetlock(CLI::App& app, Context& ctx) {
                     "Free a holder's slot SECONDS after its last pre-reboot call (0 = never)");
   serve->add_option("--max-rps", a->max_rps, "Request rate cap per server (default 500/s)");
   serve->add_option("--threads", a->threads, "HTTP worker threads (default 16)");
+  serve
+      ->add_option("--halt-after", a->halt_after,
+                   "Halt a release once K distinct nodes reported it rolled back")
+      ->each([a](const std::string&) { a->halt_after_set = true; });
+  serve
+      ->add_option("--halt-after-fraction", a->halt_after_fraction,
+                   "Halt a release once this fraction (0-1] of the nodes that tried it rolled back")
+      ->each([a](const std::string&) { a->halt_fraction_set = true; });
+  serve->add_option("--tls-cert", a->tls.cert, "PEM certificate (chain) to serve HTTPS with");
+  serve->add_option("--tls-key", a->tls.key, "PEM key of --tls-cert");
+  serve->add_option("--client-ca", a->tls.client_ca,
+                    "Require client certificates from this PEM CA; a node's id must be its "
+                    "certificate's CN or a SAN");
+  serve->add_option("--operator-ca", a->tls.operator_ca,
+                    "PEM CA of operator certificates (status, metrics, page, resume)");
   serve->footer(
       "Example: hull fleetlock serve --listen 0.0.0.0:9090 --etcd http://10.0.0.5:2379 \\\n"
-      "           --group workers=3 --group controllers=1 --holder-ttl 3600\n"
+      "           --group workers=3 --group controllers=1 --holder-ttl 3600 --halt-after 3 \\\n"
+      "           --tls-cert srv.pem --tls-key srv.key --client-ca nodes-ca.pem \\\n"
+      "           --operator-ca operators-ca.pem\n"
       "Run any number of replicas against one etcd cluster. Stop with SIGTERM.");
   serve->callback([&ctx, a] { ctx.action = [a] { return RunServe(*a); }; });
 
-  auto* status = fl->add_subcommand("status", "Print every group's slots and holders from etcd");
-  status->add_option("--etcd", a->etcd, "etcd endpoints, comma-separated");
+  auto* status = fl->add_subcommand(
+      "status", "Print every group's slots and holders and every release's reports from etcd");
+  AddEtcdOptions(status, *a);
   status->add_flag("--json", a->json, "Print as JSON");
   status->callback([&ctx, a] { ctx.action = [a] { return RunStatus(*a); }; });
 
   auto* release = fl->add_subcommand("release", "Free the slot a (dead) node holds");
-  release->add_option("--etcd", a->etcd, "etcd endpoints, comma-separated");
+  AddEtcdOptions(release, *a);
   release->add_option("--group", a->group, "Group (default: default)");
   release->add_option("--id", a->id, "The holder's id, as 'status' lists it")->required();
   release->footer(
       "Example: hull fleetlock release --etcd http://10.0.0.5:2379 --group workers "
       "--id 0f6d...\nIdempotent: releasing a non-holder changes nothing.");
   release->callback([&ctx, a] { ctx.action = [a] { return RunRelease(*a); }; });
+
+  auto* resume = fl->add_subcommand("resume", "Lift the halt of a release (in etcd)");
+  resume->add_option("VERSION", a->version, "The halted release, e.g. 202612.05.0")->required();
+  resume->add_option("--flavor", a->flavor, "Only this flavor (default: every halted one)");
+  resume->add_option("--arch", a->arch, "Only this arch (default: every halted one)");
+  AddEtcdOptions(resume, *a);
+  resume->footer(
+      "Example: hull fleetlock resume 202612.05.0 --etcd https://10.0.0.5:2379 \\\n"
+      "           --etcd-cacert ca.pem --etcd-cert op.pem --etcd-key op.key\n"
+      "The release halts again only on failures reported after the resume.\n"
+      "Exit status: 0 resumed, 2 no such halted release.");
+  resume->callback([&ctx, a] { ctx.action = [a] { return RunResume(*a); }; });
 
   auto* lock = fl->add_subcommand("lock", "Take a reboot slot (POST /v1/pre-reboot)");
   AddClientOptions(lock, *a);
