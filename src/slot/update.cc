@@ -97,24 +97,21 @@ struct Fetch {
     return n;
   }
 
-  // Downloads a target straight into the disk at `out` (the target slot's
-  // usr partition), hashing as it goes: one bounded buffer, no file.
+  // Downloads a target straight into the disk at [offset, offset +
+  // capacity) (the target slot's usr partition), hashing as it goes: one
+  // bounded buffer, no file.
   Result<uint64_t> TargetInto(const std::string& name, DiskIo& disk, uint64_t offset,
                               uint64_t capacity) {
     uint64_t at = 0;
+    auto sink = [&](ByteSpan piece) -> Status {
+      if (piece.size() > capacity - at)
+        return Errorf(ErrorCode::kRefused, "{} outgrows the slot's {} bytes", name, capacity);
+      HULL_TRY(disk.WriteAt(offset + at, piece));
+      at += piece.size();
+      return Ok();
+    };
     HULL_ASSIGN_OR_RETURN(uint64_t n,
-                          client
-                              .StreamTarget(name,
-                                            [&](ByteSpan piece) -> Status {
-                                              if (piece.size() > capacity - at)
-                                                return Errorf(ErrorCode::kRefused,
-                                                              "{} outgrows the slot's {} bytes",
-                                                              name, capacity);
-                                              HULL_TRY(disk.WriteAt(offset + at, piece));
-                                              at += piece.size();
-                                              return Ok();
-                                            })
-                              .Context("downloading " + name));
+                          client.StreamTarget(name, sink).Context("downloading " + name));
     r.downloaded += n;
     return n;
   }

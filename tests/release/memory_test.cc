@@ -5,7 +5,8 @@
 // measured from outside (bench/peak-anon.py polls /proc/PID/status): its
 // anonymous memory must stay within 64 MiB (a node's budget), and nothing
 // the size of the image may appear under its TMPDIR (the usr image is read
-// and written in the slots themselves).
+// and written in the slots themselves). And a download that fails its hash
+// after it was streamed into the target slot leaves the node as it was.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +16,8 @@
 #include "base/subprocess.h"
 #include "release/publish.h"
 #include "slot/fixture.h"
+#include "slot/state.h"
+#include "slot/update.h"
 #include "support/status_matchers.h"
 
 namespace hull::slot {
@@ -117,6 +120,40 @@ TEST_F(MemoryTest, FullDownloadStreamsIntoTheSlotWithinTheBudget) {
   EXPECT_GE(m.apply["downloaded_bytes"].get<uint64_t>(), kImageKib * 1024);
   EXPECT_EQ(m.apply["install"]["slot"], "B");
   ExpectSmall(m);
+}
+
+// The whole image altered on the server: streamed into the retired slot B,
+// refused by its hash at the end; slot B stays "_empty" and the running
+// entry is untouched and still verifies.
+TEST_F(MemoryTest, TamperedDownloadLeavesTheRunningSlotBootable) {
+  std::string stored;
+  for (const auto& e : fs::directory_iterator(Repo("full") + "/targets"))
+    if (e.path().string().ends_with(std::string(".hull-immutable-amd64-") + kV2 + ".usr.erofs"))
+      stored = e.path();
+  ASSERT_FALSE(stored.empty());
+  ASSERT_OK_AND_ASSIGN(Bytes good, ReadFileBytes(stored));
+  Bytes bad = good;
+  bad[bad.size() / 2] ^= 1;
+  ASSERT_OK(WriteFileAtomic(stored, bad));
+  ASSERT_OK_AND_ASSIGN(std::string image, inputs_->MakeDisk(releases_[0], "tampered", kSlotBytes));
+  Result<ApplyResult> r = Error(ErrorCode::kInternal, "not run");
+  {
+    ASSERT_OK_AND_ASSIGN(auto node, testing::OpenUpdatingNode(Repo("full"), Repo("full"), image));
+    InstallOptions io;
+    io.verity_cert = &inputs_->verity_cert();
+    r = node.Apply({}, io);
+  }
+  ASSERT_OK(WriteFileAtomic(stored, good));
+  ASSERT_ERROR(r, ErrorCode::kVerifyFailed);
+  EXPECT_NE(r.error().ToString().find("does not match its sha256 hash"), std::string::npos)
+      << r.error().ToString();
+  ASSERT_OK_AND_ASSIGN(OpenedDisk o, OpenDisk(image, false));
+  ASSERT_OK_AND_ASSIGN(std::string def, CheckBootable(*o.disk, *o.esp, &inputs_->verity_cert()));
+  EXPECT_EQ(def, std::string("hull_") + kV1 + "+3.efi");
+  ASSERT_OK_AND_ASSIGN(DiskState st, ReadDiskState(*o.disk, *o.esp));
+  ASSERT_EQ(st.slots.size(), 2u);
+  EXPECT_EQ(st.slots[1].usr.name, kEmptyLabel);
+  EXPECT_EQ(st.ukis.size(), 1u);
 }
 
 }  // namespace
