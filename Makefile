@@ -76,6 +76,7 @@ bench: build
 	@bash bench/verity-bench.sh $(BUILD)
 	@bash bench/boot-bench.sh $(BUILD)
 	@bash bench/delta-bench.sh $(BUILD)
+	@bash bench/update-bench.sh $(BUILD)
 	@bash bench/mkosi-bench.sh $(BUILD)
 
 fuzz: build-san

@@ -20,11 +20,11 @@ struct Where {
 };
 
 // Chunks the seed and keeps the digests the index needs.
-Result<std::unordered_map<Key, Where>> IndexSeed(const File& seed, const ChunkIndex& index) {
+Result<std::unordered_map<Key, Where>> IndexSeed(const FileRange& seed, const ChunkIndex& index) {
   std::unordered_set<Key> needed;
   for (const ChunkEntry& c : index.chunks) needed.insert(KeyOf(c.sha256));
   std::unordered_map<Key, Where> have;
-  HULL_TRY(ChunkFile(seed, index.params, [&](uint64_t off, ByteSpan chunk) -> Status {
+  HULL_TRY(ChunkRange(seed, index.params, [&](uint64_t off, ByteSpan chunk) -> Status {
     Key k = KeyOf(crypto::Sha256(chunk));
     if (needed.count(k)) have.emplace(std::move(k), Where{off, uint32_t(chunk.size())});
     return Ok();
@@ -32,11 +32,11 @@ Result<std::unordered_map<Key, Where>> IndexSeed(const File& seed, const ChunkIn
   return have;
 }
 
-// Reads [off, off+len) of `f` into buf if it exists and hashes to `sha`.
-Result<bool> ReadMatching(const File& f, uint64_t f_size, uint64_t off, ByteSpan sha, Bytes& buf) {
+// Reads [off, off+len) of range `r` into buf if it exists and hashes to `sha`.
+Result<bool> ReadMatching(const FileRange& r, uint64_t off, ByteSpan sha, Bytes& buf) {
   uint64_t end;
-  if (!CheckedAdd(off, buf.size(), &end) || end > f_size) return false;
-  HULL_TRY(f.ReadAt(off, buf));
+  if (!CheckedAdd(off, buf.size(), &end) || end > r.length) return false;
+  HULL_TRY(r.file->ReadAt(r.offset + off, buf));
   return ConstantTimeEqual(crypto::Sha256(buf), sha);
 }
 
@@ -44,32 +44,31 @@ class Assembler {
  public:
   Assembler(const ChunkIndex& index, const ChunkSource& source) : index_(index), source_(source) {}
 
-  Status OpenSeed(const std::string& path) {
-    if (path.empty()) return Ok();
-    HULL_ASSIGN_OR_RETURN(seed_, File::OpenRead(path));
-    HULL_ASSIGN_OR_RETURN(seed_size_, seed_.Size());
-    HULL_ASSIGN_OR_RETURN(seed_map_, IndexSeed(seed_, index_).Context("chunking seed " + path));
+  Status OpenSeed(const FileRange* seed) {
+    if (!seed) return Ok();
+    seed_ = *seed;
+    HULL_ASSIGN_OR_RETURN(seed_map_,
+                          IndexSeed(seed_, index_).Context("chunking seed " + seed->file->path()));
     return Ok();
   }
 
   // Produces chunk i's verified plain bytes into buf_.
-  Status Produce(size_t i, const File& out) {
+  Status Produce(size_t i, const WritableRange& out) {
     const ChunkEntry& c = index_.chunks[i];
     buf_.resize(c.length);
     Key k = KeyOf(c.sha256);
-    if (seed_.is_open()) {
+    if (seed_.file) {
       auto it = seed_map_.find(k);
       if (it != seed_map_.end() && it->second.length == c.length) {
-        HULL_ASSIGN_OR_RETURN(bool ok,
-                              ReadMatching(seed_, seed_size_, it->second.offset, c.sha256, buf_));
+        HULL_ASSIGN_OR_RETURN(bool ok, ReadMatching(seed_, it->second.offset, c.sha256, buf_));
         if (ok) return Copied(&st_.from_seed_by_hash, c.length);
       }
-      HULL_ASSIGN_OR_RETURN(bool ok, ReadMatching(seed_, seed_size_, c.offset, c.sha256, buf_));
+      HULL_ASSIGN_OR_RETURN(bool ok, ReadMatching(seed_, c.offset, c.sha256, buf_));
       if (ok) return Copied(&st_.from_seed_at_offset, c.length);
     }
     if (auto it = written_.find(k); it != written_.end()) {
-      HULL_ASSIGN_OR_RETURN(bool ok,
-                            ReadMatching(out, it->second + c.length, it->second, c.sha256, buf_));
+      FileRange done{out.file, out.offset, it->second + c.length};
+      HULL_ASSIGN_OR_RETURN(bool ok, ReadMatching(done, it->second, c.sha256, buf_));
       if (ok) return ++st_.from_output, Ok();
     }
     HULL_ASSIGN_OR_RETURN(Bytes stored, source_(c.sha256, c.compressed_length));
@@ -80,12 +79,12 @@ class Assembler {
     return Ok();
   }
 
-  Result<AssembleStats> Run(const std::string& out_path) {
-    HULL_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(out_path));
+  Result<AssembleStats> Run(const WritableRange& out) {
+    HULL_TRY(PrepareWrite(out, index_.image_length));
     crypto::Hasher whole(crypto::DigestAlgorithm::kSha256);
     for (size_t i = 0; i < index_.chunks.size(); ++i) {
-      HULL_TRY(Produce(i, out.file()));
-      HULL_TRY(out.file().WriteAt(index_.chunks[i].offset, buf_));
+      HULL_TRY(Produce(i, out));
+      HULL_TRY(out.file->WriteAt(out.offset + index_.chunks[i].offset, buf_));
       whole.Update(buf_);
     }
     st_.chunks = index_.chunks.size();
@@ -94,7 +93,6 @@ class Assembler {
       return Errorf(ErrorCode::kVerifyFailed, "assembled image SHA-256 {} != index {}",
                     HexEncode(st_.sha256), HexEncode(index_.image_sha256));
     }
-    HULL_TRY(out.Commit());
     return st_;
   }
 
@@ -107,8 +105,7 @@ class Assembler {
 
   const ChunkIndex& index_;
   const ChunkSource& source_;
-  File seed_;
-  uint64_t seed_size_ = 0;
+  FileRange seed_;
   std::unordered_map<Key, Where> seed_map_;
   std::unordered_map<Key, uint64_t> written_;  // fetched digest -> output offset
   Bytes buf_;
@@ -117,12 +114,28 @@ class Assembler {
 
 }  // namespace
 
-Result<AssembleStats> Assemble(const ChunkIndex& index, const std::string& seed_path,
-                               const ChunkSource& source, const std::string& out_path) {
+Result<AssembleStats> AssembleInto(const ChunkIndex& index, const FileRange* seed,
+                                   const ChunkSource& source, const WritableRange& out) {
   HULL_TRY(ValidateIndex(index));
   Assembler a(index, source);
-  HULL_TRY(a.OpenSeed(seed_path));
-  return a.Run(out_path);
+  HULL_TRY(a.OpenSeed(seed));
+  return a.Run(out);
+}
+
+Result<AssembleStats> Assemble(const ChunkIndex& index, const std::string& seed_path,
+                               const ChunkSource& source, const std::string& out_path) {
+  File seed_file;
+  FileRange seed;
+  if (!seed_path.empty()) {
+    HULL_ASSIGN_OR_RETURN(seed_file, File::OpenRead(seed_path));
+    HULL_ASSIGN_OR_RETURN(seed, WholeFile(seed_file));
+  }
+  HULL_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(out_path));
+  HULL_ASSIGN_OR_RETURN(AssembleStats st,
+                        AssembleInto(index, seed_path.empty() ? nullptr : &seed, source,
+                                     WritableRange{&out.file(), 0, UINT64_MAX}));
+  HULL_TRY(out.Commit());
+  return st;
 }
 
 }  // namespace hull::delta

@@ -18,6 +18,7 @@
 #include "base/bytes.h"
 #include "delta/chunk_index.h"
 #include "delta/chunk_store.h"
+#include "delta/range.h"
 
 namespace hull::delta {
 
@@ -38,5 +39,13 @@ struct AssembleStats {
 // chunk's path as context, kIo.
 Result<AssembleStats> Assemble(const ChunkIndex& index, const std::string& seed_path,
                                const ChunkSource& source, const std::string& out_path);
+
+// The same over ranges, in place: the seed is `seed` (null: none; say the
+// active usr partition), the image is written at `out` (the inactive one).
+// Same errors, and kRefused when the image is larger than out.capacity
+// (before any write). On error the bytes written so far stay in `out`: the
+// caller must not use the range until it verifies it.
+Result<AssembleStats> AssembleInto(const ChunkIndex& index, const FileRange* seed,
+                                   const ChunkSource& source, const WritableRange& out);
 
 }  // namespace hull::delta

@@ -75,9 +75,16 @@ size_t Chunker::Cut(ByteSpan data) const {
 
 Status ChunkFile(const File& file, const ChunkerParams& p,
                  const std::function<Status(uint64_t offset, ByteSpan chunk)>& fn) {
+  HULL_ASSIGN_OR_RETURN(FileRange whole, WholeFile(file));
+  return ChunkRange(whole, p, fn);
+}
+
+Status ChunkRange(const FileRange& range, const ChunkerParams& p,
+                  const std::function<Status(uint64_t offset, ByteSpan chunk)>& fn) {
   HULL_TRY(ValidateChunkerParams(p));
   Chunker chunker(p);
-  HULL_ASSIGN_OR_RETURN(uint64_t size, file.Size());
+  const File& file = *range.file;
+  const uint64_t size = range.length;
   Bytes buf(kReadBuffer + p.max_size);
   size_t have = 0, pos = 0;  // buf[pos, have) is unconsumed
   uint64_t file_off = 0;     // file offset of buf[have]
@@ -88,7 +95,7 @@ Status ChunkFile(const File& file, const ChunkerParams& p,
       have -= pos;
       pos = 0;
       uint64_t want = std::min<uint64_t>(buf.size() - have, size - file_off);
-      HULL_TRY(file.ReadAt(file_off, MutableByteSpan(buf.data() + have, want)));
+      HULL_TRY(file.ReadAt(range.offset + file_off, MutableByteSpan(buf.data() + have, want)));
       have += want;
       file_off += want;
     }

@@ -19,6 +19,7 @@
 
 #include "base/bytes.h"
 #include "base/file.h"
+#include "delta/range.h"
 
 namespace hull::delta {
 
@@ -64,5 +65,8 @@ class Chunker {
 // `fn` returns.
 Status ChunkFile(const File& file, const ChunkerParams& p,
                  const std::function<Status(uint64_t offset, ByteSpan chunk)>& fn);
+// The same over a range of a file or device; offsets are relative to its start.
+Status ChunkRange(const FileRange& range, const ChunkerParams& p,
+                  const std::function<Status(uint64_t offset, ByteSpan chunk)>& fn);
 
 }  // namespace hull::delta

@@ -3,8 +3,6 @@
 // ZSTD_getFrameHeader and the window limits are in the "experimental" section,
 // exported by the shared libzstd 1.5 all the same.
 #define ZSTD_STATIC_LINKING_ONLY
-#include <fcntl.h>
-#include <sys/mman.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -111,37 +109,9 @@ Result<PatchStats> MakePatch(const std::string& old_path, const std::string& new
 
 namespace {
 
-// The output file mapped writable, so the decoder writes into it in place
-// (ZSTD_d_stableOutBuffer): its window is then the output itself, in the page
-// cache, instead of a heap buffer as large as the image. The space is
-// allocated first, so a full disk is an error here and never a SIGBUS later.
-class OutputMap {
- public:
-  ~OutputMap() {
-    if (base_) munmap(base_, size_);
-  }
-  Status Open(AtomicFile& out, uint64_t size) {
-    size_ = size_t(size);
-    if (size == 0) return Ok();
-    int rc = posix_fallocate(out.file().fd(), 0, off_t(size));
-    if (rc != 0) return ErrnoError(rc, "allocating", out.temp_path());
-    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, out.file().fd(), 0);
-    if (p == MAP_FAILED) return ErrnoError(errno, "mapping", out.temp_path());
-    base_ = static_cast<uint8_t*>(p);
-    return Ok();
-  }
-  uint8_t* data() { return base_ ? base_ : &empty_; }
-  size_t size() const { return size_; }
-
- private:
-  uint8_t* base_ = nullptr;
-  size_t size_ = 0;
-  uint8_t empty_ = 0;
-};
-
 // Streams the patch through the decoder into `out` (exactly out.size()
 // bytes: more is an error) and returns the count written.
-Result<uint64_t> Decode(ZSTD_DCtx* d, const File& patch, uint64_t patch_size, OutputMap& out) {
+Result<uint64_t> Decode(ZSTD_DCtx* d, const File& patch, uint64_t patch_size, WritableMap& out) {
   Bytes in_buf(kIoChunk);
   ZSTD_outBuffer ob{out.data(), out.size(), 0};
   uint64_t in_off = 0;
@@ -192,48 +162,58 @@ Result<uint64_t> CheckHeader(const File& patch, uint64_t patch_size, const Apply
 
 }  // namespace
 
-Result<ApplyStats> ApplyPatch(const std::string& old_path, const std::string& patch_path,
-                              const std::string& out_path, const ApplyExpect& expect) {
+Result<ApplyStats> ApplyPatchInto(const FileRange& old, const File& patch_f,
+                                  const WritableRange& out, const ApplyExpect& expect) {
   if (expect.sha256.size() != 32) {
     return Error(ErrorCode::kInvalidArgument, "expected SHA-256 must be 32 bytes");
   }
-  HULL_ASSIGN_OR_RETURN(File old_f, File::OpenRead(old_path));
-  HULL_ASSIGN_OR_RETURN(File patch_f, File::OpenRead(patch_path));
-  HULL_ASSIGN_OR_RETURN(uint64_t old_size, old_f.Size());
   ApplyStats st;
   HULL_ASSIGN_OR_RETURN(st.patch_size, patch_f.Size());
   HULL_ASSIGN_OR_RETURN(uint64_t length,
-                        CheckHeader(patch_f, st.patch_size, expect).Context(patch_path));
+                        CheckHeader(patch_f, st.patch_size, expect).Context(patch_f.path()));
 
   std::unique_ptr<ZSTD_DCtx, DCtxFree> d(ZSTD_createDCtx());
   if (!d) return Error(ErrorCode::kInternal, "ZSTD_createDCtx failed");
   // The window must reach over OLD; it need not exceed what the sizes imply.
-  int wlog = PatchWindowLog(old_size, length) + 1;
+  int wlog = PatchWindowLog(old.length, length) + 1;
   size_t rc =
       ZSTD_DCtx_setParameter(d.get(), ZSTD_d_windowLogMax, std::min(wlog, kMaxPatchWindowLog));
   if (ZSTD_isError(rc)) return ZstdError(ErrorCode::kInternal, "window limit", rc);
-  HULL_ASSIGN_OR_RETURN(MappedRegion old_map, MapAll(old_f, old_size).Context(old_path));
+  MappedRegion old_map;
+  if (old.length > 0) {
+    HULL_ASSIGN_OR_RETURN(old_map, old.file->Map(old.offset, size_t(old.length)));
+  }
   rc = ZSTD_DCtx_refPrefix(d.get(), old_map.bytes().data(), old_map.bytes().size());
   if (ZSTD_isError(rc)) return ZstdError(ErrorCode::kInternal, "referencing OLD", rc);
-
+  // The decoder writes into the mapped output in place: its window is then
+  // the output itself, in the page cache, instead of a heap buffer as large
+  // as the image.
   rc = ZSTD_DCtx_setParameter(d.get(), ZSTD_d_stableOutBuffer, 1);
   if (ZSTD_isError(rc)) return ZstdError(ErrorCode::kInternal, "stable output", rc);
 
-  HULL_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(out_path));
-  {
-    OutputMap map;
-    HULL_TRY(map.Open(out, length));
-    HULL_ASSIGN_OR_RETURN(st.out_size,
-                          Decode(d.get(), patch_f, st.patch_size, map).Context(patch_path));
-    if (st.out_size != length) {
-      return Errorf(ErrorCode::kCorrupt, "{}: patch made {} bytes, expected {}", patch_path,
-                    st.out_size, length);
-    }
-    st.sha256 = crypto::Sha256(ByteSpan(map.data(), map.size()));
+  HULL_ASSIGN_OR_RETURN(WritableMap map, WritableMap::Open(out, length));
+  HULL_ASSIGN_OR_RETURN(st.out_size,
+                        Decode(d.get(), patch_f, st.patch_size, map).Context(patch_f.path()));
+  if (st.out_size != length) {
+    return Errorf(ErrorCode::kCorrupt, "{}: patch made {} bytes, expected {}", patch_f.path(),
+                  st.out_size, length);
   }
+  st.sha256 = crypto::Sha256(ByteSpan(map.data(), map.size()));
   if (!ConstantTimeEqual(st.sha256, expect.sha256)) {
-    return Errorf(ErrorCode::kVerifyFailed, "{}: result SHA-256 mismatch", patch_path);
+    return Errorf(ErrorCode::kVerifyFailed, "{}: result SHA-256 mismatch", patch_f.path());
   }
+  HULL_TRY(map.Flush());
+  return st;
+}
+
+Result<ApplyStats> ApplyPatch(const std::string& old_path, const std::string& patch_path,
+                              const std::string& out_path, const ApplyExpect& expect) {
+  HULL_ASSIGN_OR_RETURN(File old_f, File::OpenRead(old_path));
+  HULL_ASSIGN_OR_RETURN(FileRange old, WholeFile(old_f));
+  HULL_ASSIGN_OR_RETURN(File patch_f, File::OpenRead(patch_path));
+  HULL_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(out_path));
+  WritableRange range{&out.file(), 0, UINT64_MAX};
+  HULL_ASSIGN_OR_RETURN(ApplyStats st, ApplyPatchInto(old, patch_f, range, expect));
   HULL_TRY(out.Commit());
   return st;
 }

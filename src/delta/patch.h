@@ -6,8 +6,9 @@
 // Memory: OLD (and, when making, NEW) are mapped read-only: page cache, not
 // heap. Making: zstd's match tables (level-dependent, ~100 MiB at 19).
 // Applying: the patch is streamed and the decoder writes straight into the
-// mapped output file, which doubles as its window: no image-sized heap
-// buffer; resident pages are page cache (OLD and OUT), reclaimable.
+// mapped output (a file, or a range of a partition), which doubles as its
+// window: no image-sized heap buffer; resident pages are page cache (OLD and
+// OUT), reclaimable.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "base/bytes.h"
+#include "delta/range.h"
 
 namespace hull::delta {
 
@@ -63,5 +65,13 @@ struct ApplyStats {
 // kInvalidArgument (expect.sha256 not 32 bytes), kIo.
 Result<ApplyStats> ApplyPatch(const std::string& old_path, const std::string& patch_path,
                               const std::string& out_path, const ApplyExpect& expect);
+
+// The same over ranges, in place: OLD is `old` (say the active usr
+// partition), the result is written at `out` (the inactive one) through a
+// shared map. Same errors, and kRefused when the result is larger than
+// out.capacity (before any write). On error the bytes written so far stay
+// in `out`: the caller must not use the range until it verifies it.
+Result<ApplyStats> ApplyPatchInto(const FileRange& old, const File& patch, const WritableRange& out,
+                                  const ApplyExpect& expect);
 
 }  // namespace hull::delta

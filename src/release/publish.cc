@@ -215,16 +215,18 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
 
   HULL_TRY(AddDeltas(opts, p, previous, stem, uki_path, tmp.path(), timer, add, r.delta_from));
 
-  delta::SplitOptions so;
-  so.params = opts.chunker;
-  so.level = opts.chunk_level;
-  HULL_ASSIGN_OR_RETURN(delta::ChunkIndex index,
-                        delta::SplitImage(p.usr_path, repo, so, &r.chunks));
-  HULL_ASSIGN_OR_RETURN(Bytes encoded, delta::EncodeIndex(index));
-  const std::string cidx = tmp.path() + "/usr.cidx";
-  HULL_TRY(WriteFileAtomic(cidx, encoded));
-  timer.Step("chunks", r.chunks.new_bytes);
-  add.push_back({cidx, stem + ".usr.cidx", ReleaseCustom(opts.info, p, "usr-chunks")});
+  if (opts.chunks) {
+    delta::SplitOptions so;
+    so.params = opts.chunker;
+    so.level = opts.chunk_level;
+    HULL_ASSIGN_OR_RETURN(delta::ChunkIndex index,
+                          delta::SplitImage(p.usr_path, repo, so, &r.chunks));
+    HULL_ASSIGN_OR_RETURN(Bytes encoded, delta::EncodeIndex(index));
+    const std::string cidx = tmp.path() + "/usr.cidx";
+    HULL_TRY(WriteFileAtomic(cidx, encoded));
+    timer.Step("chunks", r.chunks.new_bytes);
+    add.push_back({cidx, stem + ".usr.cidx", ReleaseCustom(opts.info, p, "usr-chunks")});
+  }
 
   HULL_TRY(tuf::Repository::AddTargets(repo, keys, add, opts.expiry));
   timer.Step("sign");

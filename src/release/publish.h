@@ -41,6 +41,7 @@ struct PublishOptions {
   unsigned deltas = 4;   // K: deltas from the last K releases of flavor+arch
   int delta_level = 15;  // zstd level of the patches (19: smallest, minutes per GB)
   int chunk_level = 9;   // zstd level of new chunks
+  bool chunks = true;    // false: no chunk index (nodes without a delta download whole)
   unsigned threads = 0;  // zstd workers for patches; 0 = single-threaded
   delta::ChunkerParams chunker;
   std::string expect_version;  // non-empty: refuse (kInvalidArgument) a payload of another version

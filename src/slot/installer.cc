@@ -16,7 +16,8 @@ struct Plan {
   int target = -1;
 };
 
-Result<Plan> PickTarget(DiskState st, const Payload& p, const InstallOptions& o) {
+Result<Plan> PickTarget(DiskState st, const std::string& version, const std::string& root_hash,
+                        const InstallOptions& o) {
   Plan plan;
   std::string active_hash = o.active_usrhash;
   if (active_hash.empty() && st.default_entry()) active_hash = st.default_entry()->usrhash;
@@ -30,13 +31,13 @@ Result<Plan> PickTarget(DiskState st, const Payload& p, const InstallOptions& o)
                   "that runs is unknown, so none is known to be free",
                   active_hash.empty() ? "(none: no boot entry)" : active_hash);
   const Slot& active = st.slots[size_t(plan.active)];
-  if (active_hash == p.root_hash)
+  if (active_hash == root_hash)
     return Errorf(ErrorCode::kAlreadyExists, "version {} (root hash {}) is the active slot {}",
-                  p.version, p.root_hash, active.name());
-  if (active.version == p.version)
+                  version, root_hash, active.name());
+  if (active.version == version)
     return Errorf(ErrorCode::kAlreadyExists,
                   "the active slot {} already holds version {} (with another root hash)",
-                  active.name(), p.version);
+                  active.name(), version);
   plan.target = o.target_slot >= 0 ? o.target_slot : TargetSlot(st, plan.active);
   if (o.target_slot >= 0 &&
       (size_t(o.target_slot) >= st.slots.size() || o.target_slot == plan.active))
@@ -103,8 +104,12 @@ Status CleanEsp(EspIo& esp, const DiskState& st, int target, InstallResult& r) {
   return Ok();
 }
 
+// Writes usr (unless already in place), verity and signature data.
 Status WriteSlot(DiskIo& disk, const Slot& s, const Payload& p, uint64_t chunk, uint64_t* written) {
-  HULL_TRY(WriteFile(disk, p.usr_path, s.Offset(s.usr), chunk, written).Context("usr"));
+  if (!p.usr_path.empty())
+    HULL_TRY(WriteFile(disk, p.usr_path, s.Offset(s.usr), chunk, written).Context("usr"));
+  else
+    *written += p.usr_in_place;
   HULL_TRY(WriteFile(disk, p.verity_path, s.Offset(s.verity), chunk, written).Context("verity"));
   Bytes sig(s.Size(s.signature), 0);
   std::copy(p.signature.begin(), p.signature.end(), sig.begin());
@@ -141,50 +146,80 @@ int TargetSlot(const DiskState& st, int active) {
   return target;
 }
 
-Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const InstallOptions& o,
-                              bool* refused) {
+namespace {
+
+Status CheckInstallOptions(const InstallOptions& o) {
   if (o.chunk_bytes == 0 || o.chunk_bytes % 4096 != 0)
     return Errorf(ErrorCode::kInvalidArgument, "chunk size {} is not a multiple of 4096",
                   o.chunk_bytes);
   if (o.boot_tries == 0 || o.boot_tries > 99)
     return Errorf(ErrorCode::kInvalidArgument, "boot tries {} is not within 1..99", o.boot_tries);
-  // The payload's own faults: the same bytes fail the same way every time.
-  auto refuse = [refused](Status st) -> Status {
-    if (!st.ok() && refused) *refused = true;
-    return st;
-  };
-  if (refused) *refused = false;
-  HULL_TRY(refuse(VerifyPayload(p, o.verity_cert)));
-  HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash));
-  HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
-  HULL_ASSIGN_OR_RETURN(Plan plan, PickTarget(std::move(st), p, o));
-  const DiskState& state = plan.state;
-  const Slot& slot = state.slots[size_t(plan.target)];
-  HULL_ASSIGN_OR_RETURN(File usr, File::OpenRead(p.usr_path));
-  HULL_ASSIGN_OR_RETURN(File ver, File::OpenRead(p.verity_path));
-  HULL_ASSIGN_OR_RETURN(uint64_t usr_size, usr.Size());
-  HULL_ASSIGN_OR_RETURN(uint64_t ver_size, ver.Size());
-  HULL_TRY(refuse(CheckFits(slot, usr_size, ver_size, p.signature.size())));
+  return Ok();
+}
 
-  InstallResult r;
+}  // namespace
+
+Result<PreparedSlot> PrepareSlot(DiskIo& disk, EspIo& esp, const PieceSizes& p,
+                                 const InstallOptions& o, bool* refused) {
+  HULL_TRY(CheckInstallOptions(o));
+  HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
+  HULL_ASSIGN_OR_RETURN(Plan plan, PickTarget(std::move(st), p.version, p.root_hash, o));
+  const Slot& slot = plan.state.slots[size_t(plan.target)];
+  if (Status fits = CheckFits(slot, p.usr, p.verity, p.signature); !fits.ok()) {
+    if (refused) *refused = true;
+    return std::move(fits).error();
+  }
+  PreparedSlot prep;
+  InstallResult& r = prep.result;
   r.slot = slot.name();
   r.replaced_version = slot.version;
   r.uki_file = node::CountedName(node::UkiStem(p.version), o.boot_tries);
-  HULL_TRY(CleanEsp(esp, state, plan.target, r).Context("cleaning the ESP"));
+  HULL_TRY(CleanEsp(esp, plan.state, plan.target, r).Context("cleaning the ESP"));
   if (slot.usr.name != kEmptyLabel || slot.verity.name != kEmptyLabel ||
       slot.signature.name != kEmptyLabel) {
-    HULL_ASSIGN_OR_RETURN(gpt::Table retired, Relabel(state, slot, "", nullptr));
+    HULL_ASSIGN_OR_RETURN(gpt::Table retired, Relabel(plan.state, slot, "", nullptr));
     HULL_TRY(WriteTableCrashSafe(disk, retired, o.chunk_bytes).Context("retiring slot " + r.slot));
   }
+  prep.usr_offset = slot.Offset(slot.usr);
+  prep.usr_capacity = slot.Size(slot.usr);
+  prep.target = plan.target;
+  prep.state = std::move(plan.state);
+  return prep;
+}
+
+Result<InstallResult> CompleteSlot(DiskIo& disk, EspIo& esp, PreparedSlot prep, const Payload& p,
+                                   const InstallOptions& o) {
+  HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash));
+  const Slot& slot = prep.state.slots[size_t(prep.target)];
+  InstallResult r = std::move(prep.result);
   HULL_TRY(
       WriteSlot(disk, slot, p, o.chunk_bytes, &r.bytes_written).Context("writing slot " + r.slot));
   HULL_TRY(VerifySlot(disk, slot, p.root_hash, o.verity_cert).Context("after writing"));
-  HULL_ASSIGN_OR_RETURN(gpt::Table labelled, Relabel(state, slot, p.version, &root));
+  HULL_ASSIGN_OR_RETURN(gpt::Table labelled, Relabel(prep.state, slot, p.version, &root));
   HULL_TRY(WriteTableCrashSafe(disk, labelled, o.chunk_bytes).Context("labelling slot " + r.slot));
   const std::string temp = r.uki_file + kTempSuffix;
   HULL_TRY(esp.Write(temp, p.uki).Context("writing the UKI"));
   HULL_TRY(esp.Rename(temp, r.uki_file).Context("installing the UKI"));
   return r;
+}
+
+Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& p, const InstallOptions& o,
+                              bool* refused) {
+  HULL_TRY(CheckInstallOptions(o));
+  // The payload's own faults: the same bytes fail the same way every time.
+  if (refused) *refused = false;
+  if (Status st = VerifyPayload(p, o.verity_cert); !st.ok()) {
+    if (refused) *refused = true;
+    return std::move(st).error();
+  }
+  HULL_ASSIGN_OR_RETURN(File usr, File::OpenRead(p.usr_path));
+  HULL_ASSIGN_OR_RETURN(File ver, File::OpenRead(p.verity_path));
+  PieceSizes sizes{.version = p.version, .root_hash = p.root_hash};
+  HULL_ASSIGN_OR_RETURN(sizes.usr, usr.Size());
+  HULL_ASSIGN_OR_RETURN(sizes.verity, ver.Size());
+  sizes.signature = p.signature.size();
+  HULL_ASSIGN_OR_RETURN(PreparedSlot prep, PrepareSlot(disk, esp, sizes, o, refused));
+  return CompleteSlot(disk, esp, std::move(prep), p, o);
 }
 
 }  // namespace hull::slot

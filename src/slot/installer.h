@@ -86,4 +86,36 @@ Status CheckFits(const Slot& s, uint64_t usr, uint64_t verity, uint64_t signatur
 Result<InstallResult> Install(DiskIo& disk, EspIo& esp, const Payload& payload,
                               const InstallOptions& options = {}, bool* refused = nullptr);
 
+// Install in two halves, for a caller that writes the usr image into the
+// target slot itself (slot/update.h: a delta, chunks or a download straight
+// into the partition, nothing image-sized elsewhere).
+//
+// PrepareSlot does steps 2-4 for pieces of these sizes: picks the target,
+// checks the pieces fit it, cleans the ESP and retires the slot ("_empty").
+// The caller then writes the usr image at [usr_offset, usr_offset +
+// usr_capacity) of the disk; the slot stays "_empty" (unbootable) whatever
+// lies there. CompleteSlot does steps 5-8 with `p.usr_path` empty and
+// `p.usr_in_place` the image's length: verity and signature written, the
+// whole slot verified against the root hash (and `verity_cert`) before it
+// is labelled and its UKI installed. The caller verifies the rest of the
+// payload first (VerifyPayloadWithoutUsr). Errors: as Install's.
+struct PieceSizes {
+  std::string version;
+  std::string root_hash;
+  uint64_t usr = 0;
+  uint64_t verity = 0;
+  uint64_t signature = 0;
+};
+struct PreparedSlot {
+  DiskState state;
+  int target = -1;
+  uint64_t usr_offset = 0;    // bytes into the disk
+  uint64_t usr_capacity = 0;  // the usr partition's size
+  InstallResult result;       // slot, replaced_version, uki_file, removed
+};
+Result<PreparedSlot> PrepareSlot(DiskIo& disk, EspIo& esp, const PieceSizes& sizes,
+                                 const InstallOptions& options, bool* refused = nullptr);
+Result<InstallResult> CompleteSlot(DiskIo& disk, EspIo& esp, PreparedSlot prepared,
+                                   const Payload& payload, const InstallOptions& options);
+
 }  // namespace hull::slot

@@ -31,7 +31,7 @@ Result<std::unique_ptr<FileDisk>> FileDisk::Open(const std::string& path, bool w
   off_t end = ::lseek(f.fd(), 0, SEEK_END);  // a block device's size (stat gives 0)
   if (end < 0) return ErrnoError(errno, "seeking to the end of", path);
   size = uint64_t(end);
-  return std::unique_ptr<FileDisk>(new FileDisk(std::move(f), size));
+  return std::unique_ptr<FileDisk>(new FileDisk(std::move(f), size, writable));
 }
 
 Status FileDisk::ReadAt(uint64_t offset, MutableByteSpan out) const {

@@ -27,6 +27,10 @@ class DiskIo {
   virtual uint64_t size() const = 0;
   // The file underneath, for bulk verification reads after Sync().
   virtual const File& file() const = 0;
+  // The same opened for writing, for writes in place through a shared map
+  // (slot/update.h); null when writes must go through WriteAt (fault
+  // injection) or the disk is read-only.
+  virtual File* writable_file() { return nullptr; }
 };
 
 // A disk image file or a block device.
@@ -38,11 +42,14 @@ class FileDisk : public DiskIo {
   Status Sync() override { return file_.Sync(); }
   uint64_t size() const override { return size_; }
   const File& file() const override { return file_; }
+  File* writable_file() override { return writable_ ? &file_ : nullptr; }
 
  private:
-  FileDisk(File f, uint64_t size) : file_(std::move(f)), size_(size) {}
+  FileDisk(File f, uint64_t size, bool writable)
+      : file_(std::move(f)), size_(size), writable_(writable) {}
   File file_;
   uint64_t size_;
+  bool writable_;
 };
 
 // gpt::Source over a DiskIo (reads see unsynced writes).

@@ -102,7 +102,9 @@ Result<Payload> LoadPayload(const std::string& dir) {
   return p;
 }
 
-Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
+namespace {
+
+Status CheckVersion(const Payload& p) {
   if (p.version.empty() || p.version.size() > 21 ||
       p.version.find_first_not_of(
           "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.~^-") !=
@@ -111,7 +113,10 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
                   "version '{}': 1-21 characters of [A-Za-z0-9.~^-] (it goes into 36-character "
                   "GPT labels and UKI file names)",
                   p.version);
-  HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash).Context("root hash"));
+  return Ok();
+}
+
+Status CheckTree(const Payload& p, ByteSpan root) {
   HULL_ASSIGN_OR_RETURN(File usr, File::OpenRead(p.usr_path));
   HULL_ASSIGN_OR_RETURN(File hash, File::OpenRead(p.verity_path));
   HULL_ASSIGN_OR_RETURN(verity::VerityParams params, verity::ReadSuperblock(hash));
@@ -126,6 +131,11 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
                   v.root_matches
                       ? v.Describe()
                       : "root hash " + HexEncode(v.root_hash) + ", expected " + p.root_hash);
+  return Ok();
+}
+
+// The signature partition and the UKI against the root hash and version.
+Status CheckSidecars(const Payload& p, ByteSpan root, const crypto::Certificate* cert) {
   HULL_ASSIGN_OR_RETURN(
       auto sig,
       verity::DecodeSignaturePartition(p.signature).Context("payload signature partition"));
@@ -146,6 +156,21 @@ Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
                   "payload: the UKI's os-release says version '{}', the release is '{}'",
                   facts.version.empty() ? "(none)" : facts.version, p.version);
   return Ok();
+}
+
+}  // namespace
+
+Status VerifyPayload(const Payload& p, const crypto::Certificate* cert) {
+  HULL_TRY(CheckVersion(p));
+  HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash).Context("root hash"));
+  HULL_TRY(CheckTree(p, root));
+  return CheckSidecars(p, root, cert);
+}
+
+Status VerifyPayloadWithoutUsr(const Payload& p, const crypto::Certificate* cert) {
+  HULL_TRY(CheckVersion(p));
+  HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(p.root_hash).Context("root hash"));
+  return CheckSidecars(p, root, cert);
 }
 
 Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::string& out_dir) {

@@ -23,10 +23,11 @@ inline constexpr uint64_t kMaxPayloadJson = 1 << 20;
 
 struct Payload {
   std::string version;
-  std::string root_hash;    // lowercase hex
-  std::string usr_path;     // erofs image file
-  std::string verity_path;  // hash tree file (superblock at offset 0)
-  Bytes signature;          // signature partition content
+  std::string root_hash;      // lowercase hex
+  std::string usr_path;       // erofs image file; "" when written in place
+  uint64_t usr_in_place = 0;  // without usr_path: the image's length in the target slot
+  std::string verity_path;    // hash tree file (superblock at offset 0)
+  Bytes signature;            // signature partition content
   Bytes uki;
 };
 
@@ -41,6 +42,9 @@ Result<Payload> LoadPayload(const std::string& dir);
 // VERSION_ID) is exactly `version`; the version makes valid labels.
 // kVerifyFailed / kBadSignature / kInvalidArgument naming the problem.
 Status VerifyPayload(const Payload& p, const crypto::Certificate* cert = nullptr);
+// The same checks but the usr image and its tree (for an image written in
+// place, which the installer verifies in the slot before labelling it).
+Status VerifyPayloadWithoutUsr(const Payload& p, const crypto::Certificate* cert = nullptr);
 
 // The standard file names inside a payload directory.
 inline constexpr const char* kUsrFile = "usr.erofs";

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "base/hex.h"
@@ -12,6 +13,8 @@
 #include "crypto/file_digest.h"
 #include "delta/assemble.h"
 #include "delta/patch.h"
+#include "delta/range.h"
+#include "slot/installer.h"
 #include "slot/payload.h"
 #include "slot/release_check.h"
 #include "tuf/releases.h"
@@ -48,25 +51,12 @@ Result<Bytes> TargetSha256(tuf::Client& client, const std::string& name, uint64_
   return HexDecode(h->second);
 }
 
-// Copies `length` bytes of the disk at `offset` into a new file `path`.
-Status CopyFromDisk(const DiskIo& disk, uint64_t offset, uint64_t length, const std::string& path) {
-  HULL_ASSIGN_OR_RETURN(File out, File::CreateNew(path, 0600));
-  Bytes buf(std::min<uint64_t>(length, 4 << 20));
-  for (uint64_t done = 0; done < length;) {
-    size_t n = size_t(std::min<uint64_t>(buf.size(), length - done));
-    HULL_TRY(disk.ReadAt(offset + done, MutableByteSpan(buf.data(), n)));
-    HULL_TRY(out.WriteAt(done, ByteSpan(buf.data(), n)));
-    done += n;
-  }
-  return Ok();
-}
-
-// What the node runs now: its usr image copied out of the active slot (the
-// seed of deltas and chunks) and its UKI.
+// What the node runs now: the range of its usr image in the active slot
+// (the seed of deltas and chunks, read in place) and its UKI.
 struct Active {
   std::string root_hash;
-  std::string usr_seed;  // "" when the active slot is unknown
-  std::string uki_seed;  // "" when no UKI names the active root hash
+  std::optional<delta::FileRange> usr;  // unset when the active slot is unknown
+  std::string uki_seed;                 // "" when no UKI names the active root hash
 };
 
 // The seeds are an optimisation: when one cannot be read (a damaged slot,
@@ -82,9 +72,8 @@ Active ReadActive(const DiskIo& disk, EspIo& esp, const DiskState& st, const std
   uint64_t length = 0;
   if (want_usr && params.ok() &&
       CheckedMul(params->data_blocks, uint64_t(params->data_block_size), &length) &&
-      length <= s.Size(s.usr) &&
-      CopyFromDisk(disk, s.Offset(s.usr), length, tmp + "/active.usr").ok()) {
-    a.usr_seed = tmp + "/active.usr";
+      length <= s.Size(s.usr)) {
+    a.usr = delta::FileRange{&disk.file(), s.Offset(s.usr), length};
   }
   for (const Uki& u : st.ukis) {
     if (u.usrhash != root_hash) continue;
@@ -108,86 +97,135 @@ struct Fetch {
     return n;
   }
 
-  // Tries the delta from the active release: true when `out` now holds the
-  // target's bytes. A delta that fails TUF's check is an error (the mirror
-  // served bytes the targets role did not sign); one that verifies but does
-  // not reproduce the target (the node's seed differs) falls back.
-  Result<bool> ViaDelta(const std::vector<Delta>& deltas, const std::string& seed,
-                        const std::string& active_root, const std::string& target,
-                        const std::string& out, PieceMethod& m) {
-    if (seed.empty()) return false;
-    for (const Delta& d : deltas) {
-      if (d.from_root_hash != active_root) continue;
-      // A name this code makes: a target name is never a local path.
-      std::string patch = tmp + "/delta.patch";
-      HULL_ASSIGN_OR_RETURN(m.downloaded, Target(d.target, patch));
-      uint64_t length = 0;
-      delta::ApplyExpect want;
-      HULL_ASSIGN_OR_RETURN(want.sha256, TargetSha256(client, target, &length));
-      want.length = length;
-      auto applied = delta::ApplyPatch(seed, patch, out, want);
-      std::remove(patch.c_str());
-      if (!applied.ok()) {
-        m.fallback = fmt::format("delta from {}: {}", d.from, applied.error().ToString());
-        return false;
-      }
-      m.method = "delta from " + d.from;
-      return true;
-    }
-    return false;
+  // Downloads a target straight into the disk at [offset, offset +
+  // capacity) (the target slot's usr partition), hashing as it goes: one
+  // bounded buffer, no file.
+  Result<uint64_t> TargetInto(const std::string& name, DiskIo& disk, uint64_t offset,
+                              uint64_t capacity) {
+    uint64_t at = 0;
+    auto sink = [&](ByteSpan piece) -> Status {
+      if (piece.size() > capacity - at)
+        return Errorf(ErrorCode::kRefused, "{} outgrows the slot's {} bytes", name, capacity);
+      HULL_TRY(disk.WriteAt(offset + at, piece));
+      at += piece.size();
+      return Ok();
+    };
+    HULL_ASSIGN_OR_RETURN(uint64_t n,
+                          client.StreamTarget(name, sink).Context("downloading " + name));
+    r.downloaded += n;
+    return n;
   }
 
-  Result<bool> ViaChunks(const std::string& index_target, const std::string& seed,
-                         const std::string& target, const std::string& out, PieceMethod& m) {
-    if (index_target.empty()) return false;
-    HULL_ASSIGN_OR_RETURN(Bytes raw,
-                          client.FetchTarget(index_target).Context("downloading " + index_target));
-    r.downloaded += raw.size();
-    m.downloaded += raw.size();
-    HULL_ASSIGN_OR_RETURN(delta::ChunkIndex index,
-                          delta::DecodeIndex(raw).Context("chunk index " + index_target));
-    uint64_t length = 0;
-    HULL_ASSIGN_OR_RETURN(Bytes sha, TargetSha256(client, target, &length));
-    if (index.image_length != length || index.image_sha256 != sha) {
-      m.fallback = "chunk index describes another image than " + target;
-      return false;
-    }
-    tuf::Fetcher& fetcher = client.fetcher();
-    uint64_t chunk_bytes = 0;
-    delta::ChunkSource source = [&](ByteSpan digest, uint64_t max_len) -> Result<Bytes> {
-      HULL_ASSIGN_OR_RETURN(Bytes b, fetcher.Fetch(delta::ChunkPath(digest), max_len));
-      chunk_bytes += b.size();
-      return b;
-    };
-    auto stats = delta::Assemble(index, seed, source, out);
-    r.downloaded += chunk_bytes;
-    m.downloaded += chunk_bytes;
-    if (!stats.ok()) {
-      m.fallback = "chunks: " + stats.error().ToString();
-      return false;
-    }
-    m.method = fmt::format("chunks: {} of {} fetched", stats->fetched, stats->chunks);
-    return true;
+  Result<Bytes> Sha256Of(const std::string& target, uint64_t* length) {
+    return TargetSha256(client, target, length);
   }
 };
 
-Status GetUsr(Fetch& f, const SlotRelease& c, const Active& a, const std::string& out,
-              PieceMethod& m) {
+// Where a new usr image goes: the target slot's usr partition, written in
+// place (null file: through DiskIo::WriteAt only, so no delta or chunks).
+struct UsrOut {
+  DiskIo& disk;
+  delta::WritableRange range;
+};
+
+// The usr delta from the active release, downloaded before the target slot
+// is touched: a delta that fails TUF's check is an error (the mirror served
+// bytes the targets role did not sign) and leaves the disk as it was.
+struct UsrPatch {
+  const Delta* delta = nullptr;  // null: none applies
+  std::string path;
+};
+
+Result<UsrPatch> FetchUsrPatch(Fetch& f, const std::vector<Delta>& deltas, const Active& a,
+                               bool writable, PieceMethod& m) {
+  UsrPatch p;
+  if (!a.usr || !writable) return p;
+  for (const Delta& d : deltas) {
+    if (d.from_root_hash != a.root_hash) continue;
+    // A name this code makes: a target name is never a local path.
+    p.path = f.tmp + "/delta.patch";
+    HULL_ASSIGN_OR_RETURN(m.downloaded, f.Target(d.target, p.path));
+    p.delta = &d;
+    return p;
+  }
+  return p;
+}
+
+// Applies the delta into the target slot: true when it now holds the
+// target's bytes; one that does not reproduce the target (the node's seed
+// differs) falls back.
+Result<bool> UsrViaDelta(Fetch& f, const UsrPatch& p, const Active& a, const std::string& target,
+                         const UsrOut& out, PieceMethod& m) {
+  if (!p.delta) return false;
+  uint64_t length = 0;
+  delta::ApplyExpect want;
+  HULL_ASSIGN_OR_RETURN(want.sha256, f.Sha256Of(target, &length));
+  want.length = length;
+  HULL_ASSIGN_OR_RETURN(File patch, File::OpenRead(p.path));
+  auto applied = delta::ApplyPatchInto(*a.usr, patch, out.range, want);
+  std::remove(p.path.c_str());
+  if (!applied.ok()) {
+    m.fallback = fmt::format("delta from {}: {}", p.delta->from, applied.error().ToString());
+    return false;
+  }
+  m.method = "delta from " + p.delta->from;
+  return true;
+}
+
+Result<bool> UsrViaChunks(Fetch& f, const std::string& index_target, const Active& a,
+                          const std::string& target, const UsrOut& out, PieceMethod& m) {
+  if (index_target.empty() || !out.range.file) return false;
+  HULL_ASSIGN_OR_RETURN(Bytes raw,
+                        f.client.FetchTarget(index_target).Context("downloading " + index_target));
+  f.r.downloaded += raw.size();
+  m.downloaded += raw.size();
+  HULL_ASSIGN_OR_RETURN(delta::ChunkIndex index,
+                        delta::DecodeIndex(raw).Context("chunk index " + index_target));
+  uint64_t length = 0;
+  HULL_ASSIGN_OR_RETURN(Bytes sha, f.Sha256Of(target, &length));
+  if (index.image_length != length || index.image_sha256 != sha) {
+    m.fallback = "chunk index describes another image than " + target;
+    return false;
+  }
+  tuf::Fetcher& fetcher = f.client.fetcher();
+  uint64_t chunk_bytes = 0;
+  delta::ChunkSource source = [&](ByteSpan digest, uint64_t max_len) -> Result<Bytes> {
+    HULL_ASSIGN_OR_RETURN(Bytes b, fetcher.Fetch(delta::ChunkPath(digest), max_len));
+    chunk_bytes += b.size();
+    return b;
+  };
+  auto stats = delta::AssembleInto(index, a.usr ? &*a.usr : nullptr, source, out.range);
+  f.r.downloaded += chunk_bytes;
+  m.downloaded += chunk_bytes;
+  if (!stats.ok()) {
+    m.fallback = "chunks: " + stats.error().ToString();
+    return false;
+  }
+  m.method = fmt::format("chunks: {} of {} fetched", stats->fetched, stats->chunks);
+  return true;
+}
+
+// The usr image into the target slot: by delta, by chunks, else whole.
+Status GetUsr(Fetch& f, const SlotRelease& c, const Active& a, const UsrPatch& patch,
+              const UsrOut& out, PieceMethod& m) {
   const std::string& target = c.targets.at("usr");
-  HULL_ASSIGN_OR_RETURN(bool done,
-                        f.ViaDelta(c.usr_deltas, a.usr_seed, a.root_hash, target, out, m));
+  HULL_ASSIGN_OR_RETURN(bool done, UsrViaDelta(f, patch, a, target, out, m));
   if (!done) {
-    HULL_ASSIGN_OR_RETURN(done, f.ViaChunks(c.chunks, a.usr_seed, target, out, m));
+    HULL_ASSIGN_OR_RETURN(done, UsrViaChunks(f, c.chunks, a, target, out, m));
   }
   if (done) return Ok();
-  HULL_ASSIGN_OR_RETURN(uint64_t n, f.Target(target, out));
+  HULL_ASSIGN_OR_RETURN(uint64_t n,
+                        f.TargetInto(target, out.disk, out.range.offset, out.range.capacity));
   m.downloaded += n;
   m.method = "full";
   return Ok();
 }
 
-Status GetVerity(Fetch& f, const SlotRelease& c, const std::string& usr, const std::string& out,
-                 PieceMethod& m) {
+// The verity file (small: 1/128 of the image) into `out`, recomputed from
+// the usr image at `usr_offset` of the disk when the release publishes its
+// parameters.
+Status GetVerity(Fetch& f, const SlotRelease& c, const File& disk, uint64_t usr_offset,
+                 const std::string& out, PieceMethod& m) {
   const std::string& target = c.targets.at("verity");
   HULL_ASSIGN_OR_RETURN(const tuf::TargetFile* t, f.client.FindTarget(target));
   if (t->custom.contains("verity")) {
@@ -197,11 +235,11 @@ Status GetVerity(Fetch& f, const SlotRelease& c, const std::string& usr, const s
                  v["file_length"].is_number_unsigned() &&
                  v["file_length"].get<uint64_t>() == t->length;
     Status st = sized
-                    ? verity::RecomputeHashFile(v, usr, out)
+                    ? verity::RecomputeHashFile(v, disk, usr_offset, out)
                     : Error(ErrorCode::kInvalidArgument, "file_length is not the target's length");
     if (st.ok()) {
       uint64_t length = 0;
-      HULL_ASSIGN_OR_RETURN(Bytes want, TargetSha256(f.client, target, &length));
+      HULL_ASSIGN_OR_RETURN(Bytes want, f.Sha256Of(target, &length));
       HULL_ASSIGN_OR_RETURN(Bytes got, crypto::DigestFile(crypto::DigestAlgorithm::kSha256, out));
       if (got == want) {
         m.method = "recomputed";
@@ -222,8 +260,25 @@ Status GetVerity(Fetch& f, const SlotRelease& c, const std::string& usr, const s
 Result<Bytes> GetUki(Fetch& f, const SlotRelease& c, const Active& a, PieceMethod& m) {
   const std::string& target = c.targets.at("uki");
   const std::string out = f.tmp + "/" + kUkiFile;
-  HULL_ASSIGN_OR_RETURN(bool done,
-                        f.ViaDelta(c.uki_deltas, a.uki_seed, a.root_hash, target, out, m));
+  bool done = false;
+  for (const Delta& d : c.uki_deltas) {
+    if (a.uki_seed.empty() || d.from_root_hash != a.root_hash) continue;
+    std::string patch = f.tmp + "/delta.patch";
+    HULL_ASSIGN_OR_RETURN(m.downloaded, f.Target(d.target, patch));
+    uint64_t length = 0;
+    delta::ApplyExpect want;
+    HULL_ASSIGN_OR_RETURN(want.sha256, f.Sha256Of(target, &length));
+    want.length = length;
+    auto applied = delta::ApplyPatch(a.uki_seed, patch, out, want);
+    std::remove(patch.c_str());
+    if (!applied.ok()) {
+      m.fallback = fmt::format("delta from {}: {}", d.from, applied.error().ToString());
+      break;
+    }
+    m.method = "delta from " + d.from;
+    done = true;
+    break;
+  }
   if (!done) {
     HULL_ASSIGN_OR_RETURN(uint64_t n, f.Target(target, out));
     m.downloaded += n;
@@ -266,14 +321,11 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
     HULL_ASSIGN_OR_RETURN(const tuf::TargetFile* t, client.FindTarget(c.targets.at(p.key)));
     r.pieces[p.key].full_size = t->length;
   }
+  // The small pieces first: the signature, the UKI and a usr delta are
+  // downloaded and checked before the target slot is touched.
   Payload pl;
   pl.version = c.version;
   pl.root_hash = c.root_hash;
-  pl.usr_path = tmp.path() + "/" + kUsrFile;
-  pl.verity_path = tmp.path() + "/" + kVerityFile;
-  HULL_TRY(GetUsr(f, c, act, pl.usr_path, r.pieces["usr"]));
-  if (!act.usr_seed.empty()) std::remove(act.usr_seed.c_str());
-  HULL_TRY(GetVerity(f, c, pl.usr_path, pl.verity_path, r.pieces["verity"]));
   const std::string& sig = c.targets.at("signature");
   HULL_ASSIGN_OR_RETURN(pl.signature, client.FetchTarget(sig).Context("downloading " + sig));
   r.downloaded += pl.signature.size();
@@ -285,9 +337,30 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
     if (refused) *refused = true;
     return std::move(st).error();
   }
+  HULL_ASSIGN_OR_RETURN(
+      UsrPatch patch,
+      FetchUsrPatch(f, c.usr_deltas, act, disk.writable_file() != nullptr, r.pieces["usr"]));
   InstallOptions install = options;
   if (signers.verity) install.verity_cert = signers.verity;
-  HULL_ASSIGN_OR_RETURN(r.install, Install(disk, esp, pl, install, refused));
+  if (Status st = VerifyPayloadWithoutUsr(pl, install.verity_cert); !st.ok()) {
+    if (refused) *refused = true;
+    return std::move(st).error();
+  }
+  // The usr image goes straight into the target slot, retired ("_empty",
+  // unbootable) first; the installer verifies the whole slot against the
+  // signed root hash before it labels it and installs the UKI.
+  PieceSizes sizes{.version = c.version,
+                   .root_hash = c.root_hash,
+                   .usr = r.pieces["usr"].full_size,
+                   .verity = r.pieces["verity"].full_size,
+                   .signature = pl.signature.size()};
+  HULL_ASSIGN_OR_RETURN(PreparedSlot prep, PrepareSlot(disk, esp, sizes, install, refused));
+  UsrOut out{disk, {disk.writable_file(), prep.usr_offset, prep.usr_capacity}};
+  HULL_TRY(GetUsr(f, c, act, patch, out, r.pieces["usr"]));
+  pl.usr_in_place = sizes.usr;
+  pl.verity_path = tmp.path() + "/" + kVerityFile;
+  HULL_TRY(GetVerity(f, c, disk.file(), prep.usr_offset, pl.verity_path, r.pieces["verity"]));
+  HULL_ASSIGN_OR_RETURN(r.install, CompleteSlot(disk, esp, std::move(prep), pl, install));
   r.peak_rss = PeakRss();
   return r;
 }
@@ -296,7 +369,8 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
 
 std::string DownloadParent() {
   // Under /var/tmp (disk-backed on a node; /tmp may be tmpfs, i.e. memory):
-  // the active usr image is copied there as the seed of deltas and chunks.
+  // the small downloads (a patch, the verity tree, the UKI) go there; the
+  // usr image is read and written in the slots themselves.
   const char* t = std::getenv("TMPDIR");
   if (t && *t) return t;
   std::error_code ec;

@@ -355,6 +355,19 @@ Result<Bytes> Client::FetchTarget(const std::string& name) {
 }
 
 Result<uint64_t> Client::FetchTargetTo(const std::string& name, const std::string& out) {
+  HULL_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(out, 0600));
+  uint64_t written = 0;
+  HULL_TRY(StreamTarget(name, [&](ByteSpan piece) -> Status {
+    HULL_TRY(file.file().WriteAt(written, piece));
+    written += piece.size();
+    return Ok();
+  }));
+  HULL_TRY(file.file().Truncate(written));
+  HULL_TRY(file.Commit());
+  return written;
+}
+
+Result<uint64_t> Client::StreamTarget(const std::string& name, const Fetcher::Sink& sink) {
   HULL_ASSIGN_OR_RETURN(const TargetFile* f, FindTarget(name));
   HULL_ASSIGN_OR_RETURN(std::string path, TargetPath(name));
   std::vector<std::pair<crypto::Hasher, Bytes>> hashers;
@@ -368,11 +381,10 @@ Result<uint64_t> Client::FetchTargetTo(const std::string& name, const std::strin
   if (hashers.empty()) {
     return Errorf(ErrorCode::kUnsupported, "target {} has no hash algorithm we know", name);
   }
-  HULL_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(out, 0600));
   uint64_t written = 0;
   Status st = fetcher_->FetchTo(path, f->length, [&](ByteSpan piece) -> Status {
     for (auto& h : hashers) h.first.Update(piece);
-    HULL_TRY(file.file().WriteAt(written, piece));
+    HULL_TRY(sink(piece));
     written += piece.size();
     return Ok();
   });
@@ -387,8 +399,6 @@ Result<uint64_t> Client::FetchTargetTo(const std::string& name, const std::strin
                     crypto::DigestName(h.algorithm()));
     }
   }
-  HULL_TRY(file.file().Truncate(written));
-  HULL_TRY(file.Commit());
   return written;
 }
 

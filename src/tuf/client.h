@@ -82,6 +82,10 @@ class Client {
   // writing; the file appears at `path` only when its length and every hash
   // match targets(). Returns the bytes written. Same errors as FetchTarget.
   Result<uint64_t> FetchTargetTo(const std::string& name, const std::string& path);
+  // Streams a target through `sink` (at most its signed length), hashing as
+  // it goes; the bytes are trusted only when this returns them counted:
+  // until then the sink's destination must not be used. Same errors.
+  Result<uint64_t> StreamTarget(const std::string& name, const Fetcher::Sink& sink);
   // The target entry (kNotFound) and its path below the repository base
   // ("targets/<sha256>.<name>" with consistent snapshots). FindTarget looks
   // in the top-level targets role only (Hull's own repositories).

@@ -24,6 +24,12 @@ nlohmann::json PublishedParams(const VerityParams& p, uint64_t file_length) {
 
 Status RecomputeHashFile(const nlohmann::json& j, const std::string& usr_path,
                          const std::string& out_path) {
+  HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(usr_path));
+  return RecomputeHashFile(j, data, 0, out_path);
+}
+
+Status RecomputeHashFile(const nlohmann::json& j, const File& data, uint64_t data_offset,
+                         const std::string& out_path) {
   VerityParams p;
   uint64_t file_length = 0;
   try {
@@ -41,7 +47,7 @@ Status RecomputeHashFile(const nlohmann::json& j, const std::string& usr_path,
     return Errorf(ErrorCode::kInvalidArgument, "verity parameters: {}", e.what());
   }
   HULL_TRY(ValidateParams(p).Context("verity parameters"));
-  HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(usr_path));
+  p.data_offset = data_offset;
   std::error_code ec;
   fs::remove(out_path, ec);
   HULL_ASSIGN_OR_RETURN(File hash, File::CreateNew(out_path, 0600));

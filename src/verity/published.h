@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/file.h"
 #include "base/result.h"
 #include "verity/params.h"
 
@@ -27,6 +28,10 @@ nlohmann::json PublishedParams(const VerityParams& p, uint64_t file_length);
 // or invalid parameters, kVerifyFailed when the tree outgrows file_length,
 // FormatTree's and the file errors otherwise.
 Status RecomputeHashFile(const nlohmann::json& published, const std::string& usr_path,
+                         const std::string& out_path);
+// The same with the usr image read where it lies: at `data_offset` of
+// `data` (a partition of a disk, read in place).
+Status RecomputeHashFile(const nlohmann::json& published, const File& data, uint64_t data_offset,
                          const std::string& out_path);
 
 }  // namespace hull::verity

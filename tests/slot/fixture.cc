@@ -105,7 +105,8 @@ Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bo
   return r;
 }
 
-Result<std::string> Inputs::MakeDisk(const Release& r, const std::string& name) {
+Result<std::string> Inputs::MakeDisk(const Release& r, const std::string& name,
+                                     uint64_t usr_bytes) {
   const std::string esp = dir() + "/esp-" + name;
   std::error_code ec;
   fs::create_directories(esp + "/EFI/BOOT", ec);
@@ -118,8 +119,12 @@ Result<std::string> Inputs::MakeDisk(const Release& r, const std::string& name) 
   build::LayoutInputs li;
   li.name = "HullSlotTest";
   li.version = r.version;
-  li.sizes = {
-      .esp = 64 << 20, .usr = 3 << 20, .verity = 1 << 20, .signature = 1 << 20, .root = 1 << 20};
+  const uint64_t mib = 1 << 20;
+  li.sizes = {.esp = 64 << 20,
+              .usr = usr_bytes,
+              .verity = std::max(mib, (usr_bytes / 64 + mib - 1) / mib * mib),
+              .signature = 1 << 20,
+              .root = 1 << 20};
   li.esp_dir = esp;
   li.usr_image = r.dir + "/" + kUsrFile;
   li.verity_image = r.dir + "/" + kVerityFile;

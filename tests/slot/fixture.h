@@ -38,8 +38,10 @@ class Inputs {
   // seed differ in a few files, as consecutive real releases do.
   Result<Release> MakeRelease(const std::string& version, uint64_t kib, bool real_kernel = true,
                               const std::string& content = "");
-  // A disk with `r` in slot A, slot B "_empty", its UKI as hull_<v>+3.efi.
-  Result<std::string> MakeDisk(const Release& r, const std::string& name);
+  // A disk with `r` in slot A, slot B "_empty", its UKI as hull_<v>+3.efi;
+  // usr partitions of `usr_bytes` (verity partitions sized to match).
+  Result<std::string> MakeDisk(const Release& r, const std::string& name,
+                               uint64_t usr_bytes = 3 << 20);
 
   const std::string& dir() const { return dir_.path(); }
   const crypto::Certificate& verity_cert() const { return cert_; }

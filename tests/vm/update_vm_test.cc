@@ -2,22 +2,26 @@
 // Secure Boot and the image's keys, swtpm), from a release repository served
 // by nginx on the host's loopback (the guest reaches it as 10.0.2.2):
 //   1. release N boots; its agent finds N+1 in the repository, installs it
-//      into the other slot with a counted entry and reboots;
+//      into the other slot by delta (the active slot read in place as the
+//      seed, the new image written straight into the other slot) with a
+//      counted entry and reboots;
 //   2. N+1 boots, passes the health gate (hull-bless.service blesses it) and
 //      reports its version, root hash and PCR 11, which must equal N+1's
 //      build (the PCR 11 prediction of all four phases); meanwhile N+2 is
-//      published, whose health gate requires a unit that does not exist;
-//   3. the agent installs N+2 and reboots; N+2 fails its gate on its only
-//      try and reboots;
+//      published without delta or chunk index, whose health gate requires a
+//      unit that does not exist;
+//   3. the agent installs N+2, downloaded whole straight into the other
+//      slot, and reboots; N+2 fails its gate on its only try and reboots;
 //   4. systemd-boot falls back to N+1 by itself; the agent records N+2 as
 //      bad, reports the rollback and never installs N+2 again; meanwhile N+3
 //      is published, whose command line hull-init refuses (it fails before
 //      userspace);
-//   5. the agent installs N+3 and reboots; hull-init prints why and resets
+//   5. the agent installs N+3 (by delta from N+1) and reboots; hull-init prints why and resets
 //      the machine (no halt), which spends N+3's only try;
 //   6. systemd-boot falls back to N+1 by itself; the agent records N+3 as bad.
-// Every boot also hands softdog, armed by hull-init, over to systemd
-// (RuntimeWatchdogSec=): a hand-over that failed would reset the machine.
+// The disk has the default partition sizes: the updates need no working
+// space beyond a patch and a verity tree. Every boot also hands softdog, armed by hull-init, over
+// to systemd (RuntimeWatchdogSec=): a hand-over that failed would reset the machine.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -167,10 +171,14 @@ class UpdateVm : public ::testing::Test {
     return b;
   }
 
-  void Publish(const Built& b) {
-    json r =
-        HullJson({"release", "add", d_ + "/www/repo", b.image, "--keys", d_ + "/repo-keys",
-                  "--channel", "stable", "--delta-level", "3", "--chunk-level", "3", "--json"});
+  // `whole`: without delta or chunk index, so nodes download the image whole.
+  void Publish(const Built& b, bool whole = false) {
+    std::vector<std::string> args = {
+        "release",         "add",       d_ + "/www/repo", b.image,         "--keys",
+        d_ + "/repo-keys", "--channel", "stable",         "--delta-level", "3",
+        "--chunk-level",   "3",         "--json"};
+    if (whole) args.insert(args.end(), {"--deltas", "0", "--no-chunks"});
+    json r = HullJson(args);
     EXPECT_FALSE(r.is_discarded());
   }
 
@@ -203,8 +211,8 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   // The node: a copy of N's disk (the VM writes it: updates land there).
   const std::string disk = d_ + "/node.raw";
   ASSERT_OK(hull::Run(Command{.argv = {"cp", "--sparse=always", n.image, disk}}));
-  // A node's disk is larger than the image: room on the grown root for the
-  // update's working files (/var/tmp).
+  // A node's disk is larger than the image (the root grows to it); the
+  // updates themselves write the image into the other slot in place.
   ASSERT_OK(hull::Run(Command{.argv = {"qemu-img", "resize", "-q", "-f", "raw", disk, "6G"}}));
   vm::MachineSpec m;
   auto accel = vm::ResolveAccel("auto");
@@ -230,7 +238,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
     const std::string ev = (*e)["event"].get<std::string>();
     if (ev == "error") return true;
     if (ev == "installed" && (*e)["version"] == kN1 && !published_n2) {
-      Publish(n2);  // while N reboots into N+1
+      Publish(n2, /*whole=*/true);  // while N reboots into N+1
       published_n2 = true;
     }
     if (ev == "unhealthy" && (*e)["version"] == kN2 && !published_n3) {
@@ -262,6 +270,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   // 1. N installs N+1, mostly by delta.
   auto inst1 = find("installed", "version", kN1);
   ASSERT_TRUE(inst1);
+  EXPECT_EQ(events[*inst1]["pieces"]["usr"]["method"], std::string("delta from ") + kN);
   EXPECT_LT(events[*inst1]["downloaded"].get<uint64_t>(),
             events[*inst1]["full_size"].get<uint64_t>() / 20);
   // 2. N+1 boots healthy on its trial, with N+1's root hash and PCR 11.
@@ -275,6 +284,13 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   // 3. N+2 is installed, fails its gate on a counted boot.
   auto inst2 = find("installed", "version", kN2, *healthy1);
   ASSERT_TRUE(inst2);
+  // Published without delta or chunks: downloaded whole into the slot.
+  EXPECT_EQ(events[*inst2]["pieces"]["usr"]["method"], "full");
+  EXPECT_EQ(events[*inst2]["pieces"]["usr"]["fallback"], "");
+  EXPECT_GE(events[*inst2]["downloaded"].get<uint64_t>(),
+            events[*inst2]["pieces"]["usr"]["downloaded"].get<uint64_t>());
+  EXPECT_GT(events[*inst2]["pieces"]["usr"]["downloaded"].get<uint64_t>(),
+            events[*inst2]["full_size"].get<uint64_t>() / 2);
   auto bad = find("unhealthy", "version", kN2, *inst2);
   ASSERT_TRUE(bad);
   EXPECT_TRUE(events[*bad]["on_trial"].get<bool>());
@@ -288,6 +304,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   // 5. N+3 is installed; its hull-init fails and resets the machine.
   auto inst3 = find("installed", "version", kN3, *rb);
   ASSERT_TRUE(inst3);
+  EXPECT_EQ(events[*inst3]["pieces"]["usr"]["method"], std::string("delta from ") + kN1);
   const std::string& console = run->console;
   size_t failed = console.find("hull-init: FAILED: hull.disk_timeout=0: expected seconds 1..600");
   ASSERT_NE(failed, std::string::npos) << vm::Tail(console, 60);

@@ -21,7 +21,7 @@ struct ReleaseArgs {
   std::string repo, file, name, channel = "stable", flavor = "immutable", arch = "amd64", version,
                                 key_type = "ed25519";
   uint64_t rollout = 100;
-  bool json = false, whole_file = false;
+  bool json = false, whole_file = false, no_chunks = false;
   unsigned deltas = 4;
   int delta_level = release::PublishOptions{}.delta_level;
   int chunk_level = release::PublishOptions{}.chunk_level;
@@ -121,6 +121,7 @@ int RunAdd(const ReleaseArgs& a) {
     HULL_ASSIGN_OR_RETURN(o.expiry, ParseExpiry(a.expiry));
     o.info = {a.flavor, a.arch, a.channel, a.rollout};
     o.deltas = a.deltas;
+    o.chunks = !a.no_chunks;
     o.delta_level = a.delta_level;
     o.chunk_level = a.chunk_level;
     o.threads = a.threads;
@@ -234,6 +235,8 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   add->add_option("--delta-level", a->delta_level,
                   "zstd level of the deltas (default 15; 19 is smallest but takes minutes per GB)");
   add->add_option("--chunk-level", a->chunk_level, "zstd level of new chunks (default 9)");
+  add->add_flag("--no-chunks", a->no_chunks,
+                "Publish no chunk index: nodes without a delta download the image whole");
   add->add_option("--threads", a->threads, "zstd worker threads for the deltas (default 0: one)");
   add->add_flag("--whole-file", a->whole_file,
                 "Publish SOURCE as one opaque target (no payload, deltas or chunks)");
