@@ -166,6 +166,9 @@ Result<Bytes> Tar(std::vector<LayerEntry> entries, int64_t epoch) {
   // pax_restricted: plain ustar headers, with a pax extended header only
   // for what ustar cannot say (long names, large ids or sizes).
   archive_write_set_format_pax_restricted(a.get());
+  // Names are written as their bytes (Debian's are UTF-8), never converted
+  // through the process's locale (which may be "C" and refuse them).
+  archive_write_set_format_option(a.get(), "pax", "hdrcharset", "BINARY");
   archive_write_set_bytes_in_last_block(a.get(), 1);
   if (archive_write_open(a.get(), &out, nullptr, AppendToBytes, nullptr) != ARCHIVE_OK) {
     return Errorf(ErrorCode::kInternal, "libarchive: {}", ArchiveError(a.get()));
