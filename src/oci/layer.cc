@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -158,7 +159,29 @@ Result<std::vector<LayerEntry>> TreeEntries(const std::string& tree) {
   return out;
 }
 
+// libarchive converts names through the thread's locale; a "C" locale
+// refuses the UTF-8 names Debian packages ship. C.UTF-8 (glibc's built-in)
+// is set for this thread while a tar is written, and restored after.
+class Utf8Locale {
+ public:
+  Utf8Locale() : utf8_(newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t(0))) {
+    if (utf8_ != locale_t(0)) old_ = uselocale(utf8_);
+  }
+  ~Utf8Locale() {
+    if (utf8_ == locale_t(0)) return;
+    uselocale(old_);
+    freelocale(utf8_);
+  }
+  Utf8Locale(const Utf8Locale&) = delete;
+  Utf8Locale& operator=(const Utf8Locale&) = delete;
+
+ private:
+  locale_t utf8_;
+  locale_t old_ = locale_t(0);
+};
+
 Result<Bytes> Tar(std::vector<LayerEntry> entries, int64_t epoch) {
+  Utf8Locale utf8;
   std::sort(entries.begin(), entries.end(),
             [](const LayerEntry& a, const LayerEntry& b) { return a.path < b.path; });
   Bytes out;
@@ -166,9 +189,6 @@ Result<Bytes> Tar(std::vector<LayerEntry> entries, int64_t epoch) {
   // pax_restricted: plain ustar headers, with a pax extended header only
   // for what ustar cannot say (long names, large ids or sizes).
   archive_write_set_format_pax_restricted(a.get());
-  // Names are written as their bytes (Debian's are UTF-8), never converted
-  // through the process's locale (which may be "C" and refuse them).
-  archive_write_set_format_option(a.get(), "pax", "hdrcharset", "BINARY");
   archive_write_set_bytes_in_last_block(a.get(), 1);
   if (archive_write_open(a.get(), &out, nullptr, AppendToBytes, nullptr) != ARCHIVE_OK) {
     return Errorf(ErrorCode::kInternal, "libarchive: {}", ArchiveError(a.get()));

@@ -71,6 +71,21 @@ TEST(OciLayer, ReproducibleSortedClampedNumeric) {
   EXPECT_EQ(tar, again);
 }
 
+// Debian ships UTF-8 names (ca-certificates' "Főtanúsítvány"); a process
+// in the "C" locale still writes them, byte for byte.
+TEST(OciLayer, Utf8NamesInCLocale) {
+  auto tmp = TempDir::Create("hull-oci-utf8");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  fs::create_directories(d + "/tree");
+  ASSERT_OK(WriteFileAtomic(d + "/tree/F\u0151tan\u00fas\u00edtv\u00e1ny.crt", std::string("x")));
+  ASSERT_OK_AND_ASSIGN(auto entries, TreeEntries(d + "/tree"));
+  ASSERT_OK_AND_ASSIGN(Bytes tar, Tar(entries, 0));
+  ASSERT_OK(WriteFileAtomic(d + "/layer.tar", tar));
+  EXPECT_EQ(Sh("LC_ALL=C.UTF-8 tar -tf " + d + "/layer.tar"),
+            "F\u0151tan\u00fas\u00edtv\u00e1ny.crt\n");
+}
+
 TEST(OciLayer, CompressionIsDeterministicAndStandard) {
   auto tmp = TempDir::Create("hull-oci-gz");
   ASSERT_OK(tmp);
