@@ -36,6 +36,7 @@ for p in "${presets[@]}"; do
   pkgs=$(sed -n '/^packages:/,/]/p' "$src/specs/containers/$p.yaml" | tr -d '[]\n' |
     sed 's/packages://; s/ //g')
   hand=$work/hand-$p
+  mkdir -p "$hand"
   by_hand=$(seconds sh -c "mmdebstrap --mode=unshare --variant=extract --include='$pkgs' \
       --format=directory bookworm '$hand/tree' http://deb.debian.org/debian &&
     rm -rf '$hand/tree/var/cache/apt' '$hand/tree/var/lib/apt/lists' &&
