@@ -196,9 +196,10 @@ Result<ContainerSpec> Preset(std::string_view name) {
     HULL_ASSIGN_OR_RETURN(ContainerSpec s,
                           ParseContainerSpec(text, fmt::format("(preset {})", preset)));
     if (debug) {
-      // The debug form: busybox, run as its shell.
+      // The debug form: busybox (the static build: `static` has no libc),
+      // run as its shell.
       s.name += "-debug";
-      s.packages.push_back("busybox");
+      s.packages.push_back("busybox-static");
       s.entrypoint = {"/usr/bin/busybox", "sh"};
       s.cmd.clear();
     }

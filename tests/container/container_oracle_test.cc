@@ -139,6 +139,17 @@ int main(void) { printf("static uid %d\n", (int)getuid()); return 0; }
   EXPECT_EQ(Sh("stat -c %a " + root + "/tmp"), "1777\n");
 }
 
+// The debug form's shell runs even without a libc.
+TEST_F(ContainerOracle, StaticDebugHasAShell) {
+  json a = BuildOk({"--preset", "static:debug", "--out", d_ + "/dbg"});
+  ASSERT_TRUE(a.is_object());
+  json j = Inspect(d_ + "/dbg", "static-debug");
+  EXPECT_EQ(j["Digest"], a["digest"]);
+  EXPECT_EQ(
+      RunImage(d_ + "/dbg", "static-debug", {"/usr/bin/busybox", "sh", "-c", "id -u; echo $HOME"}),
+      "65532\n/home/nonroot\n");
+}
+
 TEST_F(ContainerOracle, CcRunsACxxProgram) {
   json a = BuildOk({"--preset", "cc", "--out", d_ + "/cc"});
   ASSERT_TRUE(a.is_object());

@@ -80,7 +80,7 @@ TEST(ContainerPresets, AllParseAndDebugAddsBusybox) {
   for (const auto& n : PresetNames()) EXPECT_OK(Preset(n)) << n;
   ASSERT_OK_AND_ASSIGN(ContainerSpec cc, Preset("cc:debug"));
   EXPECT_EQ(cc.name, "cc-debug");
-  EXPECT_THAT(cc.packages, ::testing::Contains("busybox"));
+  EXPECT_THAT(cc.packages, ::testing::Contains("busybox-static"));
   EXPECT_THAT(cc.entrypoint, ElementsAre("/usr/bin/busybox", "sh"));
   ASSERT_OK_AND_ASSIGN(ContainerSpec st, Preset("static"));
   EXPECT_THAT(st.packages, ::testing::Not(::testing::Contains("libc6")));
