@@ -33,8 +33,8 @@ for p in "${presets[@]}"; do
   # By hand: the preset's package list, extracted by mmdebstrap (with its
   # dependency closure: extract unpacks everything apt downloaded), then a
   # layer made by umoci.
-  pkgs=$(sed -n '/^packages:/,/]/p' "$src/specs/containers/$p.yaml" | tr -d '[]\n' |
-    sed 's/packages://; s/ //g')
+  pkgs=$(awk '/^packages:/ { on = 1 } on { print } on && /]/ { exit }' \
+    "$src/specs/containers/$p.yaml" | tr -d '[]\n' | sed 's/packages://; s/ //g')
   hand=$work/hand-$p
   mkdir -p "$hand"
   by_hand=$(seconds sh -c "mmdebstrap --mode=unshare --variant=extract --include='$pkgs' \
