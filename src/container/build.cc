@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "container/sbom.h"
 #include "container/unpack.h"
 #include "oci/layer.h"
 #include "oci/layout.h"
@@ -115,6 +116,7 @@ Status ApplyPathFilters(const std::string& tree) {
 struct ArchBuild {
   ArchImage image;
   oci::Descriptor manifest;
+  oci::Descriptor sbom;  // the referrer manifest
 };
 
 Result<ArchBuild> BuildArch(const ContainerSpec& s, const BuildOptions& o, const std::string& arch,
@@ -134,6 +136,7 @@ Result<ArchBuild> BuildArch(const ContainerSpec& s, const BuildOptions& o, const
   HULL_ASSIGN_OR_RETURN(auto unpacked, UnpackPackages(s.packages, debs.dir, tree, scratch));
   for (const auto& p : unpacked) b.image.packages.push_back(p.name);
   HULL_TRY(ApplyPathFilters(tree));
+  HULL_ASSIGN_OR_RETURN(Bytes sbom, ImageSbom(tree, debs.dir, s, arch, o.source_date_epoch));
   HULL_TRY(MakeMergedUsrLinks(tree));
   for (const auto& f : ImageFiles()) HULL_TRY(AddFile(tree, f, o.spec_dir));
   HULL_TRY(MakeCaBundle(tree));
@@ -172,6 +175,13 @@ Result<ArchBuild> BuildArch(const ContainerSpec& s, const BuildOptions& o, const
   annotations.emplace(oci::kAnnotationCreated, oci::Rfc3339(o.source_date_epoch));
   b.manifest = layout.AddBlob(oci::ManifestJson(cfg, {ld}, annotations), oci::kMediaTypeManifest);
   b.manifest.platform = config.platform;
+  // The SBOM as a referrer of the image manifest, listed in index.json.
+  oci::Descriptor empty = layout.AddBlob(Bytes{'{', '}'}, oci::kMediaTypeEmpty);
+  oci::Descriptor sbom_blob = layout.AddBlob(std::move(sbom), kSbomArtifactType);
+  b.sbom =
+      layout.AddBlob(oci::ReferrerManifestJson(kSbomArtifactType, empty, {sbom_blob}, b.manifest),
+                     oci::kMediaTypeManifest);
+  b.sbom.artifact_type = kSbomArtifactType;
   b.image.manifest_digest = b.manifest.digest;
   fs::remove_all(tree, ec);
   return b;
@@ -211,11 +221,13 @@ Result<BuildResult> BuildContainer(const ContainerSpec& s, const BuildOptions& o
   oci::Layout layout;
   BuildResult r{.name = s.name};
   std::vector<oci::Descriptor> manifests;
+  std::vector<oci::Descriptor> sboms;
   for (const auto& arch : s.architectures) {
     HULL_ASSIGN_OR_RETURN(ArchBuild b,
                           BuildArch(s, o, arch, scratch.path(), layout).Context("image " + s.name));
     r.images.push_back(std::move(b.image));
     manifests.push_back(std::move(b.manifest));
+    sboms.push_back(std::move(b.sbom));
   }
   oci::Descriptor named;
   if (manifests.size() == 1) {
@@ -227,6 +239,7 @@ Result<BuildResult> BuildContainer(const ContainerSpec& s, const BuildOptions& o
   r.digest = named.digest;
   r.media_type = named.media_type;
   layout.AddToIndex(named);
+  for (auto& sbom : sboms) layout.AddToIndex(std::move(sbom));
   HULL_TRY(layout.Write(o.out));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

@@ -35,6 +35,7 @@ json PlatformJson(const Platform& p) {
 
 json DescriptorJson(const Descriptor& d) {
   json j = {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
+  if (!d.artifact_type.empty()) j["artifactType"] = d.artifact_type;
   if (d.platform) j["platform"] = PlatformJson(*d.platform);
   if (!d.annotations.empty()) j["annotations"] = d.annotations;
   return j;
@@ -81,6 +82,21 @@ Bytes ManifestJson(const Descriptor& config, const std::vector<Descriptor>& laye
             {"layers", json::array()}};
   for (const auto& l : layers) j["layers"].push_back(DescriptorJson(l));
   if (!annotations.empty()) j["annotations"] = annotations;
+  return Dump(j);
+}
+
+Bytes ReferrerManifestJson(const std::string& artifact_type, const Descriptor& empty_config,
+                           const std::vector<Descriptor>& layers, const Descriptor& subject) {
+  Descriptor plain_subject = subject;
+  plain_subject.platform.reset();
+  plain_subject.annotations.clear();
+  json j = {{"schemaVersion", 2},
+            {"mediaType", kMediaTypeManifest},
+            {"artifactType", artifact_type},
+            {"config", DescriptorJson(empty_config)},
+            {"layers", json::array()},
+            {"subject", DescriptorJson(plain_subject)}};
+  for (const auto& l : layers) j["layers"].push_back(DescriptorJson(l));
   return Dump(j);
 }
 

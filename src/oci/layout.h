@@ -20,6 +20,8 @@ namespace hull::oci {
 inline constexpr char kMediaTypeManifest[] = "application/vnd.oci.image.manifest.v1+json";
 inline constexpr char kMediaTypeIndex[] = "application/vnd.oci.image.index.v1+json";
 inline constexpr char kMediaTypeConfig[] = "application/vnd.oci.image.config.v1+json";
+// The empty config of an artifact manifest (image-spec 1.1 manifest.md).
+inline constexpr char kMediaTypeEmpty[] = "application/vnd.oci.empty.v1+json";
 // The annotation naming an image in index.json (what `oci:DIR:NAME` finds).
 inline constexpr char kAnnotationRefName[] = "org.opencontainers.image.ref.name";
 inline constexpr char kAnnotationCreated[] = "org.opencontainers.image.created";
@@ -32,7 +34,8 @@ struct Platform {
 
 struct Descriptor {
   std::string media_type;
-  std::string digest;  // "sha256:<hex>"
+  std::string artifact_type;  // "" = none
+  std::string digest;         // "sha256:<hex>"
   uint64_t size = 0;
   std::optional<Platform> platform;
   std::map<std::string, std::string> annotations;
@@ -56,6 +59,10 @@ std::string Rfc3339(int64_t seconds);
 Bytes ConfigJson(const ImageConfig& c);
 Bytes ManifestJson(const Descriptor& config, const std::vector<Descriptor>& layers,
                    const std::map<std::string, std::string>& annotations);
+// An artifact manifest referring to `subject` (image-spec 1.1: artifactType,
+// the empty config, subject), e.g. an SBOM beside an image.
+Bytes ReferrerManifestJson(const std::string& artifact_type, const Descriptor& empty_config,
+                           const std::vector<Descriptor>& layers, const Descriptor& subject);
 Bytes IndexJson(const std::vector<Descriptor>& manifests,
                 const std::map<std::string, std::string>& annotations);
 // "sha256:<hex>" of `data`.

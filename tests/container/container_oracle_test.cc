@@ -118,6 +118,35 @@ TEST_F(ContainerOracle, StaticRunsAStaticBinaryAndIsReproducible) {
               double(a["images"][0]["uncompressed_bytes"]) / kMiB);
   EXPECT_LE(compressed, 2 * kMiB);  // distroless static-debian12: about 2 MiB
 
+  // The SBOM referrer beside the image: its subject is the manifest skopeo
+  // resolved, its SPDX document passes the SPDX 2.3 schema, and each
+  // package's checksum is sha256sum of a cached .deb (each package set
+  // holds its own copy).
+  json index = json::parse(*ReadFileText(d_ + "/a/index.json"));
+  ASSERT_EQ(index["manifests"].size(), 2u);
+  const json& ref = index["manifests"][1];
+  EXPECT_EQ(ref["artifactType"], "application/spdx+json");
+  json referrer = json::parse(
+      *ReadFileText(d_ + "/a/blobs/sha256/" + ref["digest"].get<std::string>().substr(7)));
+  EXPECT_EQ(referrer["subject"]["digest"], j["Digest"]);
+  const std::string sbom =
+      d_ + "/a/blobs/sha256/" + referrer["layers"][0]["digest"].get<std::string>().substr(7);
+  const std::string src = std::getenv("HULL_SOURCE_DIR") ? std::getenv("HULL_SOURCE_DIR") : ".";
+  Sh("python3 " + src + "/tests/data/spdx/validate.py " + src +
+     "/tests/data/spdx/spdx-schema-2.3.json " + sbom);
+  json spdx = json::parse(*ReadFileText(sbom));
+  size_t checked = 0;
+  for (const auto& p : spdx["packages"]) {
+    if (!p.contains("checksums")) continue;
+    const std::string sum = p["checksums"][0]["checksumValue"];
+    EXPECT_EQ(Sh("find " + std::string(HULL_CONTAINER_CACHE) + "/debsets -name '" +
+                 p["name"].get<std::string>() +
+                 "_*.deb' -exec sha256sum {} + | cut -c1-64 | grep -qx " + sum + " && echo found"),
+              "found\n");
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5u);  // the preset's five packages
+
   ASSERT_OK(WriteFileAtomic(d_ + "/hello.c", std::string(R"(#include <stdio.h>
 #include <unistd.h>
 int main(void) { printf("static uid %d\n", (int)getuid()); return 0; }

@@ -136,6 +136,15 @@ TEST(OciLayout, WrittenWholeContentAddressed) {
   EXPECT_EQ(cfg["created"], "1970-01-01T00:00:00Z");
   EXPECT_EQ(cfg["variant"], "v8");
   EXPECT_EQ(cfg["config"]["User"], "65532:65532");
+  // A referrer (image-spec 1.1 manifest.md "subject"): artifactType, the
+  // empty config, the subject without the index's platform or annotations.
+  Descriptor empty = l.AddBlob(Bytes{'{', '}'}, kMediaTypeEmpty);
+  auto ref = json::parse(ReferrerManifestJson("application/spdx+json", empty, {layer}, m));
+  EXPECT_EQ(ref["artifactType"], "application/spdx+json");
+  EXPECT_EQ(ref["config"]["digest"],
+            "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+  EXPECT_EQ(ref["subject"],
+            json({{"mediaType", kMediaTypeManifest}, {"digest", m.digest}, {"size", m.size}}));
   // A non-empty destination is refused and left alone; no temporary remains.
   EXPECT_ERROR(l.Write(d + "/out"), ErrorCode::kAlreadyExists);
   EXPECT_EQ(Sh("ls -A " + d + " | grep -c oci-layout- || true"), "0\n");
