@@ -42,6 +42,10 @@ test_only=(
   softhsm2  # the PKCS#11 token of the signing-key tests (tests/pkcs11)
   python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
   mkosi  # the build bench compares Hull with it (bench/mkosi-bench.sh)
+  jq  # the container bench reads hull's --json (bench/container-bench.sh)
+  runc  # runs the images of hull container build (tests/container)
+  skopeo  # reads their OCI layouts (tests/container)
+  umoci  # unpacks them into runc bundles (tests/container)
 )
 
 case "$what" in

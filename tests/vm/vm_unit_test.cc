@@ -114,6 +114,15 @@ TEST(OciArchive, ContentAddressedAndReadableByTar) {
   EXPECT_EQ(*ReadFileBytes(d + "/oci.tar"), *ReadFileBytes(again));
   p.binary = d + "/missing";
   EXPECT_ERROR(MakeOciProbeArchive(p), ErrorCode::kNotFound);
+  // skopeo (containers/image) reads the archive as an OCI layout too.
+  if (hull::Run(Command{.argv = {"sh", "-c", "command -v skopeo"}}).ok()) {
+    auto inspect =
+        hull::Run(Command{.argv = {"skopeo", "inspect", "oci-archive:" + d + "/oci.tar:latest"}});
+    ASSERT_OK(inspect);
+    auto j = json::parse(inspect->out);
+    EXPECT_EQ(j["Architecture"], "amd64");
+    EXPECT_EQ(j["Digest"], m["digest"]);
+  }
 }
 
 class Judging : public ::testing::Test {

@@ -48,5 +48,6 @@ void RegisterBuild(CLI::App& app, Context& ctx);
 void RegisterBoot(CLI::App& app, Context& ctx);
 void RegisterSlot(CLI::App& app, Context& ctx);
 void RegisterDelta(CLI::App& app, Context& ctx);
+void RegisterContainer(CLI::App& app, Context& ctx);
 
 }  // namespace hull::cli

@@ -1,0 +1,277 @@
+// `hull container build` checked with the tools people run images with:
+// skopeo reads the layout, umoci unpacks it, runc runs it as the nonroot
+// user; sizes are compared with distroless's published ones; bad input
+// leaves nothing behind. Needs root, the mirror, skopeo, umoci and runc.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "support/status_matchers.h"
+
+namespace hull {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr char kEpoch[] = "1764028800";  // 2025-11-25T00:00:00Z
+
+std::string Hull() {
+  const char* b = std::getenv("HULL_BIN");
+  return b ? b : "hull";
+}
+
+bool HaveTools() {
+  if (::geteuid() != 0) return false;
+  for (const char* t : {"skopeo", "umoci", "runc", "mmdebstrap"}) {
+    if (!Run(Command{.argv = {"sh", "-c", std::string("command -v ") + t}}).ok()) return false;
+  }
+  return true;
+}
+
+class ContainerOracle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveTools()) GTEST_SKIP() << "needs root, skopeo, umoci, runc and mmdebstrap";
+    auto t = TempDir::Create("hull-container-oracle");
+    ASSERT_OK(t);
+    dir_.emplace(std::move(*t));
+    d_ = dir_->path();
+  }
+
+  Result<ProcessOutput> Build(std::vector<std::string> args) {
+    std::vector<std::string> argv = {Hull(), "container", "build"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--cache", HULL_CONTAINER_CACHE, "--json"});
+    return RunAllowFailure(Command{.argv = argv,
+                                   .env = {std::string("SOURCE_DATE_EPOCH=") + kEpoch},
+                                   .timeout = std::chrono::minutes(15)});
+  }
+
+  json BuildOk(std::vector<std::string> args) {
+    auto r = Build(args);
+    EXPECT_OK(r);
+    if (!r.ok()) return {};
+    EXPECT_EQ(r->exit_code, 0) << r->err;
+    return json::parse(r->out, nullptr, false);
+  }
+
+  std::string Sh(const std::string& script) {
+    auto r = hull::Run(Command{.argv = {"sh", "-c", script}, .timeout = std::chrono::minutes(5)});
+    EXPECT_OK(r) << script;
+    return r.ok() ? r->out : "";
+  }
+
+  // skopeo's view of oci:DIR:NAME, with the manifest digest checked against
+  // sha256sum of the blob skopeo names.
+  json Inspect(const std::string& layout, const std::string& name) {
+    json j = json::parse(Sh("skopeo inspect oci:" + layout + ":" + name), nullptr, false);
+    std::string digest = j.value("Digest", "sha256:");
+    EXPECT_EQ(Sh("sha256sum " + layout + "/blobs/sha256/" + digest.substr(7) + " | cut -c1-64"),
+              digest.substr(7) + "\n");
+    return j;
+  }
+
+  // umoci unpack, then runc run with `args` as the image's user; returns
+  // what the container printed.
+  std::string RunImage(const std::string& layout, const std::string& name,
+                       const std::vector<std::string>& args, const std::string& add_binary = "") {
+    const std::string bundle = d_ + "/bundle-" + name;
+    Sh("umoci unpack --image " + layout + ":" + name + " " + bundle + " 2>&1");
+    if (!add_binary.empty()) Sh("cp " + add_binary + " " + bundle + "/rootfs/hello");
+    json config = json::parse(*ReadFileText(bundle + "/config.json"));
+    EXPECT_EQ(config["process"]["user"]["uid"], 65532);
+    config["process"]["args"] = args;
+    config["process"]["terminal"] = false;
+    EXPECT_OK(WriteFileAtomic(bundle + "/config.json", config.dump()));
+    auto r = hull::Run(Command{.argv = {"runc", "run", "--bundle", bundle, "hull-test-" + name},
+                               .timeout = std::chrono::minutes(2)});
+    EXPECT_OK(r);
+    return r.ok() ? r->out : "";
+  }
+
+  std::optional<TempDir> dir_;
+  std::string d_;
+};
+
+constexpr uint64_t kMiB = 1 << 20;
+
+TEST_F(ContainerOracle, StaticRunsAStaticBinaryAndIsReproducible) {
+  json a = BuildOk({"--preset", "static", "--out", d_ + "/a"});
+  json b = BuildOk({"--preset", "static", "--out", d_ + "/b"});
+  ASSERT_TRUE(a.is_object() && b.is_object());
+  EXPECT_EQ(a["digest"], b["digest"]);  // same spec, mirror state and epoch
+  EXPECT_EQ(*ReadFileBytes(d_ + "/a/index.json"), *ReadFileBytes(d_ + "/b/index.json"));
+  json j = Inspect(d_ + "/a", "static");
+  EXPECT_EQ(j["Digest"], a["digest"]);
+  EXPECT_EQ(j["Architecture"], "amd64");
+  EXPECT_EQ(j["Created"], "2025-11-25T00:00:00Z");
+  const uint64_t compressed = a["images"][0]["compressed_bytes"];
+  std::printf("static: %.2f MiB compressed, %.2f MiB uncompressed\n", double(compressed) / kMiB,
+              double(a["images"][0]["uncompressed_bytes"]) / kMiB);
+  EXPECT_LE(compressed, 2 * kMiB);  // distroless static-debian12: about 2 MiB
+
+  // The SBOM referrer beside the image: its subject is the manifest skopeo
+  // resolved, its SPDX document passes the SPDX 2.3 schema, and each
+  // package's checksum is sha256sum of a cached .deb (each package set
+  // holds its own copy).
+  json index = json::parse(*ReadFileText(d_ + "/a/index.json"));
+  ASSERT_EQ(index["manifests"].size(), 2u);
+  const json& ref = index["manifests"][1];
+  EXPECT_EQ(ref["artifactType"], "application/spdx+json");
+  json referrer = json::parse(
+      *ReadFileText(d_ + "/a/blobs/sha256/" + ref["digest"].get<std::string>().substr(7)));
+  EXPECT_EQ(referrer["subject"]["digest"], j["Digest"]);
+  const std::string sbom =
+      d_ + "/a/blobs/sha256/" + referrer["layers"][0]["digest"].get<std::string>().substr(7);
+  const std::string src = std::getenv("HULL_SOURCE_DIR") ? std::getenv("HULL_SOURCE_DIR") : ".";
+  Sh("python3 " + src + "/tests/data/spdx/validate.py " + src +
+     "/tests/data/spdx/spdx-schema-2.3.json " + sbom);
+  json spdx = json::parse(*ReadFileText(sbom));
+  size_t checked = 0;
+  for (const auto& p : spdx["packages"]) {
+    if (!p.contains("checksums")) continue;
+    const std::string sum = p["checksums"][0]["checksumValue"];
+    EXPECT_EQ(Sh("find " + std::string(HULL_CONTAINER_CACHE) + "/debsets -name '" +
+                 p["name"].get<std::string>() +
+                 "_*.deb' -exec sha256sum {} + | cut -c1-64 | grep -qx " + sum + " && echo found"),
+              "found\n");
+    ++checked;
+  }
+  EXPECT_EQ(checked, 5u);  // the preset's five packages
+
+  ASSERT_OK(WriteFileAtomic(d_ + "/hello.c", std::string(R"(#include <stdio.h>
+#include <unistd.h>
+int main(void) { printf("static uid %d\n", (int)getuid()); return 0; }
+)")));
+  Sh("cc -static -o " + d_ + "/hello " + d_ + "/hello.c");
+  EXPECT_EQ(RunImage(d_ + "/a", "static", {"/hello"}, d_ + "/hello"), "static uid 65532\n");
+  // What the layer holds: status.d stanzas and copyrights, the CA bundle,
+  // no dpkg or apt.
+  const std::string root = d_ + "/bundle-static/rootfs";
+  EXPECT_THAT(*ReadFileText(root + "/var/lib/dpkg/status.d/tzdata"),
+              HasSubstr("Package: tzdata\nStatus: install ok installed\n"));
+  EXPECT_TRUE(fs::exists(root + "/usr/share/doc/tzdata/copyright"));
+  EXPECT_FALSE(fs::exists(root + "/usr/share/doc/tzdata/changelog.Debian.gz"));
+  EXPECT_THAT(Sh("grep -c 'BEGIN CERTIFICATE' " + root + "/etc/ssl/certs/ca-certificates.crt"),
+              ::testing::Not("0\n"));
+  EXPECT_FALSE(fs::exists(root + "/usr/bin/dpkg"));
+  EXPECT_FALSE(fs::exists(root + "/var/lib/dpkg/status"));
+  EXPECT_FALSE(fs::exists(root + "/usr/lib/x86_64-linux-gnu/libc.so.6"));
+  EXPECT_EQ(Sh("stat -c %a " + root + "/tmp"), "1777\n");
+}
+
+// The debug form's shell runs even without a libc.
+TEST_F(ContainerOracle, StaticDebugHasAShell) {
+  json a = BuildOk({"--preset", "static:debug", "--out", d_ + "/dbg"});
+  ASSERT_TRUE(a.is_object());
+  json j = Inspect(d_ + "/dbg", "static-debug");
+  EXPECT_EQ(j["Digest"], a["digest"]);
+  EXPECT_EQ(
+      RunImage(d_ + "/dbg", "static-debug", {"/usr/bin/busybox", "sh", "-c", "id -u; echo $HOME"}),
+      "65532\n/home/nonroot\n");
+}
+
+TEST_F(ContainerOracle, CcRunsACxxProgram) {
+  json a = BuildOk({"--preset", "cc", "--out", d_ + "/cc"});
+  ASSERT_TRUE(a.is_object());
+  json j = Inspect(d_ + "/cc", "cc");
+  EXPECT_EQ(j["Digest"], a["digest"]);
+  const uint64_t compressed = a["images"][0]["compressed_bytes"];
+  std::printf("cc: %.2f MiB compressed, %.2f MiB uncompressed\n", double(compressed) / kMiB,
+              double(a["images"][0]["uncompressed_bytes"]) / kMiB);
+  EXPECT_LE(compressed, 23 * kMiB);  // distroless cc-debian12: about 23 MiB
+  ASSERT_OK(WriteFileAtomic(d_ + "/hello.cc", std::string(R"(#include <iostream>
+#include <string>
+int main() { std::string s("cc"); std::cout << s << " hello" << std::endl; }
+)")));
+  Sh("c++ -O2 -o " + d_ + "/hello-cc " + d_ + "/hello.cc");
+  EXPECT_EQ(RunImage(d_ + "/cc", "cc", {"/hello"}, d_ + "/hello-cc"), "cc hello\n");
+}
+
+TEST_F(ContainerOracle, Python3RunsPython) {
+  json a = BuildOk({"--preset", "python3", "--out", d_ + "/py"});
+  ASSERT_TRUE(a.is_object());
+  json j = Inspect(d_ + "/py", "python3");
+  std::printf("python3: %.2f MiB compressed, %.2f MiB uncompressed\n",
+              double(a["images"][0]["compressed_bytes"]) / kMiB,
+              double(a["images"][0]["uncompressed_bytes"]) / kMiB);
+  EXPECT_EQ(RunImage(d_ + "/py", "python3",
+                     {"/usr/bin/python3", "-c",
+                      "import os, ssl, json, sqlite3; print('python', os.getuid(), "
+                      "json.dumps(ssl.OPENSSL_VERSION.split()[0]))"}),
+            "python 65532 \"OpenSSL\"\n");
+}
+
+TEST_F(ContainerOracle, MultiArchIndex) {
+  ASSERT_OK(WriteFileAtomic(d_ + "/multi.yaml", std::string(R"(name: multi
+packages: [base-files, libc6, libgcc-s1, gcc-12-base]
+architectures: [amd64, arm64]
+)")));
+  json a = BuildOk({d_ + "/multi.yaml", "--out", d_ + "/m"});
+  ASSERT_TRUE(a.is_object());
+  json raw = json::parse(Sh("skopeo inspect --raw oci:" + d_ + "/m:multi"), nullptr, false);
+  EXPECT_EQ(raw["mediaType"], "application/vnd.oci.image.index.v1+json");
+  ASSERT_EQ(raw["manifests"].size(), 2u);
+  EXPECT_EQ(raw["manifests"][1]["platform"]["architecture"], "arm64");
+  json arm = json::parse(
+      Sh("skopeo inspect --override-arch arm64 --override-variant v8 oci:" + d_ + "/m:multi"),
+      nullptr, false);
+  EXPECT_EQ(arm["Architecture"], "arm64");
+  ASSERT_EQ(arm["Layers"].size(), 1u);
+  // The arm64 layer's libc is an AArch64 ELF (readelf), and runs under
+  // qemu-user when binfmt has it registered.
+  const std::string layer = arm["Layers"][0].get<std::string>().substr(7);
+  Sh("mkdir -p " + d_ + "/arm && tar -xzf " + d_ + "/m/blobs/sha256/" + layer + " -C " + d_ +
+     "/arm");
+  EXPECT_THAT(Sh("readelf -h " + d_ + "/arm/usr/lib/aarch64-linux-gnu/libc.so.6"),
+              HasSubstr("AArch64"));
+  if (fs::exists("/proc/sys/fs/binfmt_misc/qemu-aarch64")) {
+    EXPECT_THAT(Sh("chroot " + d_ + "/arm /usr/lib/aarch64-linux-gnu/libc.so.6"),
+                HasSubstr("GNU C Library"));
+  }
+}
+
+TEST_F(ContainerOracle, BadInputOneLineNothingLeft) {
+  auto spec = [&](const std::string& name, const std::string& text) {
+    std::string p = d_ + "/" + name + ".yaml";
+    EXPECT_OK(WriteFileAtomic(p, text));
+    return p;
+  };
+  struct Case {
+    std::vector<std::string> args;
+    std::string names;
+  } cases[] = {
+      {{spec("pkg", "name: pkg\npackages: [base-files, hull-no-such-package]\n")},
+       "hull-no-such-package"},
+      {{spec(
+           "conflict",
+           "name: c\npackages: [base-files]\nfiles: [{path: /etc/debian_version, content: x}]\n")},
+       "/etc/debian_version"},
+      {{"--preset", "distroless"}, "'distroless'"},
+      {{spec("arch", "name: a\npackages: [base-files]\narchitectures: [riscv64]\n")}, "'riscv64'"},
+      {{spec("entry", "name: e\npackages: [base-files]\nentrypoint: [/usr/bin/hull-missing]\n")},
+       "/usr/bin/hull-missing"},
+  };
+  for (auto& c : cases) {
+    const std::string out = d_ + "/out";
+    c.args.insert(c.args.end(), {"--out", out});
+    auto r = Build(c.args);
+    ASSERT_OK(r);
+    EXPECT_NE(r->exit_code, 0) << c.names;
+    EXPECT_EQ(std::count(r->err.begin(), r->err.end(), '\n'), 1) << r->err;
+    EXPECT_THAT(r->err, HasSubstr(c.names));
+    EXPECT_FALSE(fs::exists(out)) << c.names;
+    EXPECT_EQ(Sh("ls -A " + d_ + " | grep -c oci-layout || true"), "0\n");
+  }
+}
+
+}  // namespace
+}  // namespace hull

@@ -1,0 +1,154 @@
+// The OCI layer and layout writer, checked with independent tools: bsdtar
+// lists the layers, gzip/zstd decompress them, sha256sum names the blobs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "oci/layer.h"
+#include "oci/layout.h"
+#include "support/status_matchers.h"
+
+namespace hull::oci {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::string Sh(const std::string& script) {
+  auto r = hull::Run(Command{.argv = {"sh", "-c", script}});
+  EXPECT_OK(r);
+  return r.ok() ? r->out : "";
+}
+
+// A small tree with a directory, a file, a hard link and a symlink, with
+// mtimes in the future (2030) and the past (1990).
+std::string MakeTree(const std::string& d) {
+  const std::string t = d + "/tree";
+  fs::create_directories(t + "/usr/bin");
+  EXPECT_OK(WriteFileAtomic(t + "/usr/bin/tool", std::string("#!/bin/sh\necho hi\n"), 0755));
+  fs::create_hard_link(t + "/usr/bin/tool", t + "/usr/bin/tool2");
+  fs::create_symlink("usr/bin", t + "/bin");
+  EXPECT_OK(WriteFileAtomic(t + "/etc-file", std::string("x"), 0600));
+  Sh("touch -h -d @1900000000 " + t + "/usr/bin/tool " + t + "/bin && touch -d @631152000 " + t +
+     "/etc-file");
+  return t;
+}
+
+TEST(OciLayer, ReproducibleSortedClampedNumeric) {
+  auto tmp = TempDir::Create("hull-oci-layer");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  const std::string tree = MakeTree(d);
+  const int64_t epoch = 1700000000;  // 2023-11-14T22:13:20Z
+  ASSERT_OK_AND_ASSIGN(auto entries, TreeEntries(tree));
+  ASSERT_OK_AND_ASSIGN(Bytes tar, Tar(entries, epoch));
+  ASSERT_OK(WriteFileAtomic(d + "/layer.tar", tar));
+  // bsdtar's verbose listing: numeric owners, clamped and kept mtimes, the
+  // hard link, sorted order.
+  std::string list = Sh("TZ=UTC bsdtar -tvf " + d + "/layer.tar --numeric-owner");
+  EXPECT_EQ(list,
+            "lrwxrwxrwx  0 0      0           0 Nov 14  2023 bin -> usr/bin\n"
+            "-rw-------  0 0      0           1 Jan  1  1990 etc-file\n"
+            "drwxr-xr-x  0 0      0           0 Nov 14  2023 usr/\n"
+            "drwxr-xr-x  0 0      0           0 Nov 14  2023 usr/bin/\n"
+            "-rwxr-xr-x  0 0      0          18 Nov 14  2023 usr/bin/tool\n"
+            "hrwxr-xr-x  0 0      0           0 Nov 14  2023 usr/bin/tool2 link to usr/bin/tool\n");
+  // No names, atime or ctime: GNU tar's pax view shows no extended header.
+  EXPECT_THAT(Sh("tar --list --verbose --numeric-owner -f " + d + "/layer.tar | head -1"),
+              HasSubstr("0/0"));
+  EXPECT_EQ(Sh("grep -c -a 'atime\\|ctime\\|PaxHeader' " + d + "/layer.tar || true"), "0\n");
+  // The same tree touched again (atime, ctime) gives the same bytes.
+  Sh("cat " + tree + "/usr/bin/tool > /dev/null; chmod 0755 " + tree + "/usr/bin/tool");
+  ASSERT_OK_AND_ASSIGN(auto again_entries, TreeEntries(tree));
+  ASSERT_OK_AND_ASSIGN(Bytes again, Tar(again_entries, epoch));
+  EXPECT_EQ(tar, again);
+}
+
+// Debian ships UTF-8 names (ca-certificates' "Főtanúsítvány"); a process
+// in the "C" locale still writes them, byte for byte.
+TEST(OciLayer, Utf8NamesInCLocale) {
+  auto tmp = TempDir::Create("hull-oci-utf8");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  fs::create_directories(d + "/tree");
+  ASSERT_OK(WriteFileAtomic(d + "/tree/F\u0151tan\u00fas\u00edtv\u00e1ny.crt", std::string("x")));
+  ASSERT_OK_AND_ASSIGN(auto entries, TreeEntries(d + "/tree"));
+  ASSERT_OK_AND_ASSIGN(Bytes tar, Tar(entries, 0));
+  ASSERT_OK(WriteFileAtomic(d + "/layer.tar", tar));
+  EXPECT_EQ(Sh("LC_ALL=C.UTF-8 tar -tf " + d + "/layer.tar"),
+            "F\u0151tan\u00fas\u00edtv\u00e1ny.crt\n");
+}
+
+TEST(OciLayer, CompressionIsDeterministicAndStandard) {
+  auto tmp = TempDir::Create("hull-oci-gz");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  ASSERT_OK_AND_ASSIGN(auto entries, TreeEntries(MakeTree(d)));
+  ASSERT_OK_AND_ASSIGN(Bytes tar, Tar(entries, 1700000000));
+  ASSERT_OK(WriteFileAtomic(d + "/layer.tar", tar));
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    ASSERT_OK_AND_ASSIGN(Layer a, MakeLayer(tar, c));
+    ASSERT_OK_AND_ASSIGN(Layer b, MakeLayer(tar, c));
+    EXPECT_EQ(a.blob, b.blob);
+    const std::string name = d + "/blob." + std::string(CompressionName(c));
+    ASSERT_OK(WriteFileAtomic(name, a.blob));
+    std::string tool = c == Compression::kGzip ? "gzip -dc " : "zstd -dc ";
+    EXPECT_EQ(Sh(tool + name + " | sha256sum | cut -c1-64"),
+              Sh("sha256sum " + d + "/layer.tar | cut -c1-64"));
+    EXPECT_EQ("sha256:" + Sh("sha256sum " + d + "/layer.tar | cut -c1-64").substr(0, 64),
+              a.diff_id);
+  }
+  // gzip header: magic, deflate, no flags, mtime 0 (RFC 1952 2.3).
+  ASSERT_OK_AND_ASSIGN(Layer g, MakeLayer(tar, Compression::kGzip));
+  EXPECT_EQ(Bytes(g.blob.begin(), g.blob.begin() + 8), (Bytes{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(g.media_type, "application/vnd.oci.image.layer.v1.tar+gzip");
+  EXPECT_ERROR(ParseCompression("lz4"), ErrorCode::kInvalidArgument);
+}
+
+TEST(OciLayout, WrittenWholeContentAddressed) {
+  auto tmp = TempDir::Create("hull-oci-layout");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  Layout l;
+  Descriptor layer = l.AddBlob(Bytes{1, 2, 3}, LayerMediaType(Compression::kNone));
+  Descriptor config = l.AddBlob(ConfigJson({.platform = {.architecture = "arm64", .variant = "v8"},
+                                            .created = 0,
+                                            .user = "65532:65532",
+                                            .diff_ids = {layer.digest}}),
+                                kMediaTypeConfig);
+  Descriptor m = l.AddBlob(ManifestJson(config, {layer}, {}), kMediaTypeManifest);
+  m.annotations[kAnnotationRefName] = "static";
+  l.AddToIndex(m);
+  ASSERT_OK(l.Write(d + "/out"));
+  EXPECT_EQ(*ReadFileText(d + "/out/oci-layout"), R"({"imageLayoutVersion":"1.0.0"})");
+  std::string sums = Sh("cd " + d + "/out/blobs/sha256 && sha256sum * | awk '$1 != $2'");
+  EXPECT_EQ(sums, "");
+  auto index = json::parse(*ReadFileText(d + "/out/index.json"));
+  EXPECT_EQ(index["manifests"][0]["annotations"][kAnnotationRefName], "static");
+  auto cfg = json::parse(*ReadFileText(d + "/out/blobs/sha256/" + config.digest.substr(7)));
+  EXPECT_EQ(cfg["created"], "1970-01-01T00:00:00Z");
+  EXPECT_EQ(cfg["variant"], "v8");
+  EXPECT_EQ(cfg["config"]["User"], "65532:65532");
+  // A referrer (image-spec 1.1 manifest.md "subject"): artifactType, the
+  // empty config, the subject without the index's platform or annotations.
+  Descriptor empty = l.AddBlob(Bytes{'{', '}'}, kMediaTypeEmpty);
+  auto ref = json::parse(ReferrerManifestJson("application/spdx+json", empty, {layer}, m));
+  EXPECT_EQ(ref["artifactType"], "application/spdx+json");
+  EXPECT_EQ(ref["config"]["digest"],
+            "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+  EXPECT_EQ(ref["subject"],
+            json({{"mediaType", kMediaTypeManifest}, {"digest", m.digest}, {"size", m.size}}));
+  // A non-empty destination is refused and left alone; no temporary remains.
+  EXPECT_ERROR(l.Write(d + "/out"), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Sh("ls -A " + d + " | grep -c oci-layout- || true"), "0\n");
+}
+
+}  // namespace
+}  // namespace hull::oci
