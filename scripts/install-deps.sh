@@ -35,6 +35,7 @@ test_only=(
   time
   casync  # the delta bench compares Hull chunks with it
   cpio  # hull-init VM tests pack their initrd with it
+  jq  # the sysext oracle test reads sfdisk and signature-partition JSON
   openssl  # http tests make a CA with the CLI
   python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
   mkosi  # the build bench compares Hull with it (bench/mkosi-bench.sh)
