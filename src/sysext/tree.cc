@@ -185,6 +185,9 @@ Result<std::vector<Entry>> SourceEntries(const std::string& source, const std::s
     const std::string rel = Rel(it->path(), dir);
     const bool is_dir = it->is_directory(ec) && !it->is_symlink(ec);
     if (rel == "usr" && is_dir) continue;
+    // A directory outside /usr is judged by what it holds (its entries
+    // follow); only an empty one is refused as such.
+    if (is_dir && rel.rfind("usr/", 0) != 0 && !fs::is_empty(it->path(), ec)) continue;
     if (rel.rfind("usr/", 0) != 0) {
       return Errorf(ErrorCode::kRefused,
                     "files source '{}' holds /{} outside /usr: a system extension holds only "

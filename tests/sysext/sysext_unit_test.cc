@@ -281,7 +281,7 @@ TEST_F(SysextTree, FilesSourcesHoldOnlyUsrAndNoBaseFile) {
   Put(src, "etc/kubernetes/kubelet.conf", "x");
   auto r = SourceEntries(src, src, f);
   ASSERT_ERROR(r, ErrorCode::kRefused);
-  EXPECT_THAT(r.error().message(), HasSubstr("holds /etc outside /usr"));
+  EXPECT_THAT(r.error().message(), HasSubstr("holds /etc/kubernetes/kubelet.conf outside /usr"));
   fs::remove_all(src + "/etc");
 
   Put(src, "usr/lib/os-release", "ID=mine\n");
