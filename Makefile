@@ -77,6 +77,7 @@ bench: build
 	@bash bench/boot-bench.sh $(BUILD)
 	@bash bench/delta-bench.sh $(BUILD)
 	@bash bench/mkosi-bench.sh $(BUILD)
+	@bash bench/sysext-bench.sh $(BUILD)
 
 fuzz: build-san
 	@bash scripts/fuzz.sh $(SAN_BUILD) 60
