@@ -28,4 +28,4 @@ run warm out-warm
 img=$(ls "$work"/out-warm/*.raw)
 cmp "$work"/out-cold/*.raw "$img" && echo "cold and warm images: same bytes"
 echo "image $(basename "$img"): $(stat -c %s "$img") bytes"
-jq -r '"packages: " + (.packages | join(", "))' "$work"/out-warm/*.json
+jq -r '"packages: " + (.packages | join(", "))' "${img%.raw}.json"

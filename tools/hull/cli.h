@@ -35,6 +35,8 @@ void RegisterVerity(CLI::App& app, Context& ctx);
 void RegisterRelease(CLI::App& app, Context& ctx);
 // `hull release keys`, on the release command (cmd_release_keys.cc).
 void RegisterReleaseKeys(CLI::App* release, Context& ctx);
+// `hull release add-sysext` (cmd_sysext_release.cc).
+void RegisterReleaseSysext(CLI::App* release, Context& ctx);
 void RegisterDisk(CLI::App& app, Context& ctx);
 void RegisterInspect(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);
