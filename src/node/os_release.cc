@@ -102,4 +102,13 @@ std::optional<std::string> OsReleaseValue(std::string_view text, std::string_vie
   return it->second;
 }
 
+std::string SysextLevelForSuite(std::string_view suite) {
+  static constexpr std::pair<std::string_view, std::string_view> kLevels[] = {
+      {"bookworm", "12"}, {"trixie", "13"}, {"forky", "14"}};
+  for (const auto& [name, level] : kLevels) {
+    if (suite == name) return std::string(level);
+  }
+  return {};
+}
+
 }  // namespace hull::node

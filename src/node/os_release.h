@@ -36,4 +36,12 @@ OsRelease ParseOsRelease(std::string_view text);
 // The decoded value of `key` in `text`, or nullopt when it is not assigned.
 std::optional<std::string> OsReleaseValue(std::string_view text, std::string_view key);
 
+// The SYSEXT_LEVEL an image built from Debian `suite` declares in its
+// os-release, and a system extension built against that image's package set
+// names (docs/sysext.md): the Debian major release ("12" for bookworm, "13"
+// for trixie), since the extension's binaries are linked against that
+// release's libraries. Empty for a suite not in the table (no SYSEXT_LEVEL
+// then: only extensions naming the exact VERSION_ID match).
+std::string SysextLevelForSuite(std::string_view suite);
+
 }  // namespace hull::node

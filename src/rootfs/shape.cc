@@ -199,6 +199,11 @@ std::string OsReleaseText(const ShapeOptions& o) {
       "IMAGE_ID={}\nIMAGE_VERSION={}\nVARIANT_ID={}\n"
       "HOME_URL=\"https://github.com/hull-os/hull\"\n",
       pretty, id, o.image_version, o.variant_id);
+  // systemd-sysext(8) accepts an extension whose SYSEXT_LEVEL, or else
+  // VERSION_ID, equals the host's: both are declared so an extension can name
+  // either.
+  text += fmt::format("VERSION_ID={}\n", o.image_version);
+  if (!o.sysext_level.empty()) text += fmt::format("SYSEXT_LEVEL={}\n", o.sysext_level);
   if (o.insecure_dev_keys) {
     text +=
         "# Signed with insecure development keys: not for production.\n"

@@ -7,7 +7,9 @@
 //   - login users become usr/lib/sysusers.d/hull-users.conf and
 //     usr/lib/tmpfiles.d/hull-users.conf (home, ~/.ssh/authorized_keys)
 //   - kernel modules are pruned to the allow-list (modules.h)
-//   - /usr/lib/os-release says ID=hull, IMAGE_ID, IMAGE_VERSION, VARIANT_ID
+//   - /usr/lib/os-release says ID=hull, IMAGE_ID, IMAGE_VERSION, VARIANT_ID,
+//     VERSION_ID (= IMAGE_VERSION) and SYSEXT_LEVEL (when known), the keys
+//     systemd-sysext matches an extension against (docs/sysext.md)
 //     (and HULL_INSECURE_DEV_KEYS=1 when built with development keys)
 //   - /etc/machine-id is empty (first boot), /etc/selinux/config names the mode
 //   - the factory /etc moves to /usr/etc (an empty /etc is left for the
@@ -41,7 +43,8 @@ struct ShapeOptions {
   std::string image_id;  // os-release IMAGE_ID (the spec name)
   std::string image_version;
   std::string variant_id = "immutable";
-  std::string pretty_name;  // default "Hull <image_id> <version>"
+  std::string pretty_name;   // default "Hull <image_id> <version>"
+  std::string sysext_level;  // node::SysextLevelForSuite; empty: not declared
   bool insecure_dev_keys = false;
   bool remove_package_manager = true;
   std::vector<std::string> module_patterns;  // empty: keep every module

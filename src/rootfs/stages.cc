@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "node/os_release.h"
 #include "rootfs/sbom.h"
 #include "rootfs/selinux.h"
 
@@ -40,6 +41,7 @@ ShapeOptions ShapeOptionsFor(const spec::ImageSpec& s, const ComposeStageOptions
   ShapeOptions sh;
   sh.image_id = s.name;
   sh.image_version = s.version;
+  sh.sysext_level = node::SysextLevelForSuite(s.distribution.suite);
   sh.insecure_dev_keys = s.signing_key_dir.empty();
   sh.module_patterns = s.kernel.modules;
   sh.selinux_mode = spec::SelinuxName(s.selinux);

@@ -89,3 +89,11 @@ TEST(OsRelease, ParsesEveryAssignment) {
 
 }  // namespace
 }  // namespace hull::node
+
+// Debian's release numbers (debian-version(5), www.debian.org/releases).
+TEST(SysextLevel, IsTheDebianMajorRelease) {
+  EXPECT_EQ(hull::node::SysextLevelForSuite("bookworm"), "12");
+  EXPECT_EQ(hull::node::SysextLevelForSuite("trixie"), "13");
+  EXPECT_EQ(hull::node::SysextLevelForSuite("sid"), "");
+  EXPECT_EQ(hull::node::SysextLevelForSuite(""), "");
+}

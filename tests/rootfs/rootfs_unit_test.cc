@@ -368,6 +368,7 @@ TEST_F(ShapeTest, ShapesForImmutability) {
   Write("../motd", "hello\n");
   ShapeOptions o{.image_id = "HullImmutable",
                  .image_version = "202611.25.0",
+                 .sysext_level = "12",
                  .insecure_dev_keys = true,
                  .selinux_mode = "permissive",
                  .files = {{dir_->path() + "/motd", "/etc/motd"}},
@@ -402,6 +403,7 @@ TEST_F(ShapeTest, ShapesForImmutability) {
             "PRETTY_NAME=\"Hull HullImmutable 202611.25.0\"\n"
             "IMAGE_ID=hullimmutable\nIMAGE_VERSION=202611.25.0\nVARIANT_ID=immutable\n"
             "HOME_URL=\"https://github.com/hull-os/hull\"\n"
+            "VERSION_ID=202611.25.0\nSYSEXT_LEVEL=12\n"
             "# Signed with insecure development keys: not for production.\n"
             "HULL_INSECURE_DEV_KEYS=1\n");
   for (const char* d : {"var", "home", "srv", "tmp"}) {

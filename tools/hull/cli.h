@@ -35,6 +35,8 @@ void RegisterVerity(CLI::App& app, Context& ctx);
 void RegisterRelease(CLI::App& app, Context& ctx);
 // `hull release keys`, on the release command (cmd_release_keys.cc).
 void RegisterReleaseKeys(CLI::App* release, Context& ctx);
+// `hull release add-sysext` (cmd_sysext_release.cc).
+void RegisterReleaseSysext(CLI::App* release, Context& ctx);
 void RegisterDisk(CLI::App& app, Context& ctx);
 void RegisterInspect(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);
@@ -45,6 +47,7 @@ void RegisterCatalog(CLI::App& app, Context& ctx);
 void RegisterSpec(CLI::App& app, Context& ctx);
 void RegisterRootfs(CLI::App& app, Context& ctx);
 void RegisterBuild(CLI::App& app, Context& ctx);
+void RegisterSysext(CLI::App& app, Context& ctx);
 void RegisterBoot(CLI::App& app, Context& ctx);
 void RegisterSlot(CLI::App& app, Context& ctx);
 void RegisterDelta(CLI::App& app, Context& ctx);

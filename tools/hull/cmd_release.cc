@@ -272,6 +272,7 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   refresh->callback([&ctx, a] { ctx.action = [a] { return RunRefresh(*a); }; });
 
   RegisterReleaseKeys(rel, ctx);
+  RegisterReleaseSysext(rel, ctx);
 
   auto* ls = rel->add_subcommand("ls", "List releases, oldest first");
   ls->add_option("REPO", a->repo, "Repository directory")->required();

@@ -35,10 +35,10 @@ int main(int argc, char** argv) {
 
   // One command group per line.
   const Registrar kGroups[] = {
-      RegisterVerity,  RegisterRelease, RegisterDisk,    RegisterSign,
-      RegisterUki,     RegisterKeys,    RegisterInspect, RegisterFleetlock,
-      RegisterCatalog, RegisterSpec,    RegisterRootfs,  RegisterBuild,
-      RegisterBoot,    RegisterSlot,    RegisterDelta,   RegisterContainer,
+      RegisterVerity,    RegisterRelease, RegisterDisk,      RegisterSign,    RegisterUki,
+      RegisterKeys,      RegisterInspect, RegisterFleetlock, RegisterCatalog, RegisterSpec,
+      RegisterRootfs,    RegisterBuild,   RegisterBoot,      RegisterSlot,    RegisterDelta,
+      RegisterContainer, RegisterSysext,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Build time and size of the CNI system extension (specs/sysext-cni.yaml) on
+# the default image spec: cold (an empty compose cache: both composes run
+# mmdebstrap and download every package) and warm (the same cache: both trees
+# are linked from it), then the image's size and its largest contributors.
+# Usage: sysext-bench.sh [BUILD]
+set -euo pipefail
+build=${1:-build}
+hull=$(realpath "$build/hull")
+src=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /var/tmp/hull-sysext-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export SOURCE_DATE_EPOCH=1764028800
+"$hull" keys init "$work/keys" > /dev/null
+
+run() {  # run LABEL OUT: one build, its wall time in seconds on stdout
+  local start end
+  start=$(date +%s.%N)
+  "$hull" -q sysext build "$src/specs/sysext-cni.yaml" --keys "$work/keys" \
+    --cache "$work/cache" --out "$work/$2" > "$work/$2.log"
+  end=$(date +%s.%N)
+  awk -v l="$1" -v s="$start" -v e="$end" 'BEGIN { printf "%s %.1f s\n", l, e - s }'
+}
+
+echo "== sysext-cni build (default base, $(nproc) cores)"
+run cold out-cold
+run warm out-warm
+img=$(ls "$work"/out-warm/*.raw)
+cmp "$work"/out-cold/*.raw "$img" && echo "cold and warm images: same bytes"
+echo "image $(basename "$img"): $(stat -c %s "$img") bytes"
+jq -r '"packages: " + (.packages | join(", "))' "${img%.raw}.json"

@@ -1,0 +1,267 @@
+#include "sysext/build.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "build/artifacts.h"
+#include "build/plan.h"
+#include "disk/image.h"
+#include "gpt/attributes.h"
+#include "gpt/dps.h"
+#include "gpt/types.h"
+#include "node/os_release.h"
+#include "rootfs/compose.h"
+#include "rootfs/erofs.h"
+#include "rootfs/packages.h"
+#include "rootfs/sbom.h"
+#include "rootfs/selinux.h"
+#include "rootfs/stages.h"
+#include "sysext/tree.h"
+#include "verity/signature.h"
+#include "verity/tree.h"
+
+namespace hull::sysext {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Derivations (salts, UUIDs) are keyed apart from an OS image of the same name.
+std::string DerivationName(const SysextSpec& s) { return "sysext\n" + s.name; }
+
+Status CheckBase(const SysextSpec& s, const spec::ImageSpec& base) {
+  if (s.arch != base.arch) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "the extension is for {} but the base image '{}' is {}: set 'arch' to {}", s.arch,
+                  base.name, base.arch, base.arch);
+  }
+  if (s.compatibility.id != "hull") {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "compatibility.id is '{}' but a Hull image's os-release says ID=hull",
+                  s.compatibility.id);
+  }
+  if (s.compatibility.kind == Compatibility::Kind::kSysextLevel) {
+    const std::string level = node::SysextLevelForSuite(base.distribution.suite);
+    if (level != s.compatibility.value) {
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "compatibility.sysext_level is '{}' but the base image (Debian {}) declares "
+                    "SYSEXT_LEVEL={}: use that, or name an exact version_id",
+                    s.compatibility.value, base.distribution.suite,
+                    level.empty() ? "(none)" : level);
+    }
+  }
+  return Ok();
+}
+
+struct Trees {
+  std::string base, ext, deb_dir;
+  bool cache_hit = false;
+};
+
+Result<Trees> ComposeTrees(const BuildOptions& o, const std::string& work) {
+  rootfs::ComposeStageOptions so{
+      .out_dir = work, .cache_dir = o.cache_dir, .source_date_epoch = o.source_date_epoch};
+  rootfs::ComposeOptions base = rootfs::ComposeOptionsFor(o.base, so);
+  if (o.cache_dir.empty()) base.deb_dir = work + "/debs";
+  rootfs::ComposeOptions ext = base;
+  ext.packages.insert(ext.packages.end(), o.spec.packages.begin(), o.spec.packages.end());
+  Trees t{work + "/base", work + "/ext", rootfs::DebDir(ext)};
+  HULL_ASSIGN_OR_RETURN(auto rb, rootfs::Compose(base, t.base).Context("composing the base"));
+  if (o.spec.packages.empty()) {
+    t.ext = t.base;
+    t.cache_hit = rb.cache_hit;
+    return t;
+  }
+  HULL_ASSIGN_OR_RETURN(
+      auto re,
+      rootfs::Compose(ext, t.ext).Context("composing the base with the extension's packages"));
+  t.cache_hit = rb.cache_hit && re.cache_hit;
+  return t;
+}
+
+// The base's file_contexts rewritten for the /usr image, or "" when the base
+// has SELinux disabled.
+Result<std::string> FileContexts(const spec::ImageSpec& base, const std::string& base_tree,
+                                 const std::string& work) {
+  if (base.selinux == spec::SelinuxMode::kDisabled) return std::string();
+  std::string type = "default";
+  if (auto cfg = ReadFileText(base_tree + "/etc/selinux/config", 1 << 16); cfg.ok()) {
+    if (auto t = node::OsReleaseValue(*cfg, "SELINUXTYPE"); t && !t->empty()) type = *t;
+  }
+  const std::string src =
+      fmt::format("{}/etc/selinux/{}/contexts/files/file_contexts", base_tree, type);
+  HULL_ASSIGN_OR_RETURN(std::string fc,
+                        ReadFileText(src, 64 << 20)
+                            .Context("the base image's SELinux policy (selinux-policy-default)"));
+  const std::string out = work + "/file_contexts";
+  HULL_TRY(WriteFileAtomic(out, rootfs::UsrImageFileContexts(fc)));
+  return out;
+}
+
+struct Sealed {
+  std::string erofs, verity, signature;
+  Bytes root_hash;
+};
+
+Result<Sealed> PackAndSeal(const BuildOptions& o, const std::string& stage,
+                           const std::string& file_contexts, const std::string& work) {
+  Sealed s{work + "/usr.erofs", work + "/usr.verity", work + "/usr.verity-sig", {}};
+  const std::string dname = DerivationName(o.spec);
+  HULL_TRY(rootfs::PackErofs({.source_dir = stage + "/usr",
+                              .output = s.erofs,
+                              .timestamp = o.source_date_epoch,
+                              .uuid = rootfs::UsrFilesystemUuid(dname, o.spec.version),
+                              .file_contexts = file_contexts}));
+  HULL_ASSIGN_OR_RETURN(auto keys, build::LoadSigningKeys(o.key_dir));
+  verity::VerityParams p;
+  p.salt = build::VeritySalt(dname, o.spec.version);
+  p.uuid = build::VeritySuperblockUuid(dname, o.spec.version);
+  HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(s.erofs));
+  HULL_ASSIGN_OR_RETURN(File hash, File::CreateNew(s.verity));
+  HULL_ASSIGN_OR_RETURN(auto fr, verity::FormatTree(data, hash, p));
+  HULL_TRY(hash.Sync());
+  s.root_hash = fr.root_hash;
+  HULL_ASSIGN_OR_RETURN(Bytes sig,
+                        verity::SignRootHash(s.root_hash, keys.verity_key, keys.verity_cert));
+  HULL_ASSIGN_OR_RETURN(Bytes part,
+                        verity::EncodeSignaturePartition(s.root_hash, sig, keys.verity_cert));
+  HULL_TRY(WriteFileAtomic(s.signature, part));
+  return s;
+}
+
+Result<disk::PartitionSpec> Part(std::string_view type, gpt::Arch arch, std::string label,
+                                 std::string content) {
+  disk::PartitionSpec p;
+  HULL_ASSIGN_OR_RETURN(p.type, gpt::ParseType(type, arch));
+  p.label = std::move(label);
+  p.content = std::move(content);
+  p.attributes = gpt::kAttrReadOnly;
+  return p;
+}
+
+Result<disk::CreateResult> WriteDisk(const SysextSpec& spec, const Sealed& s,
+                                     const std::string& out, int64_t epoch) {
+  disk::Layout l;
+  l.seed = fmt::format("hull-sysext-{}-{}", spec.name, spec.version);
+  l.sector_size = 512;
+  l.arch = spec.arch == "arm64" ? gpt::Arch::kArm64 : gpt::Arch::kX86_64;
+  // GPT names hold 36 UTF-16 units: the name is cut to fit with its suffix.
+  const std::string label = spec.name.substr(0, 24);
+  HULL_ASSIGN_OR_RETURN(auto usr, Part("usr", l.arch, label, s.erofs));
+  HULL_ASSIGN_OR_RETURN(auto ver, Part("usr-verity", l.arch, label + "-verity", s.verity));
+  HULL_ASSIGN_OR_RETURN(auto sig,
+                        Part("usr-verity-sig", l.arch, label + "-verity-sig", s.signature));
+  HULL_ASSIGN_OR_RETURN(auto uuids, gpt::DpsVerityUuids(s.root_hash));
+  usr.uuid = uuids.data;
+  ver.uuid = uuids.verity;
+  l.partitions = {usr, ver, sig};
+  return disk::CreateDisk(l, {.out = out, .source_date_epoch = epoch, .sha256 = true});
+}
+
+Result<std::vector<Entry>> FilesEntries(
+    const BuildOptions& o, const Facts& facts, const std::string& work,
+    std::vector<std::pair<std::string, std::vector<Entry>>>* out) {
+  std::vector<Entry> all;
+  for (const auto& src : o.spec.files) {
+    HULL_ASSIGN_OR_RETURN(std::string dir, UnpackSource(src, work));
+    HULL_ASSIGN_OR_RETURN(auto entries, SourceEntries(src, dir, facts));
+    all.insert(all.end(), entries.begin(), entries.end());
+    if (out) out->emplace_back(dir, std::move(entries));
+  }
+  return all;
+}
+
+Status WriteOutputs(const BuildOptions& o, const Trees& t, const Facts& facts,
+                    const std::string& image_tmp, const disk::CreateResult& cr,
+                    const Bytes& root_hash, BuildResult& r) {
+  const std::string base = o.out_dir + "/" + ImageBaseName(o.spec);
+  HULL_ASSIGN_OR_RETURN(auto all, rootfs::ReadPackages(t.ext, t.deb_dir));
+  std::vector<rootfs::PackageInfo> added;
+  const std::set<std::string> names(facts.added_packages.begin(), facts.added_packages.end());
+  for (auto& p : all) {
+    if (names.count(p.name)) added.push_back(std::move(p));
+  }
+  auto sbom = rootfs::BuildSpdx({.image_name = "sysext-" + o.spec.name,
+                                 .image_version = o.spec.version,
+                                 .suite = o.base.distribution.suite,
+                                 .created = o.source_date_epoch},
+                                added);
+  r.image = base + ".raw";
+  r.sbom = base + ".spdx.json";
+  r.manifest_path = base + ".json";
+  r.image_bytes = cr.file_size;
+  r.packages = facts.added_packages;
+  r.manifest = Manifest(o.spec, HexEncode(root_hash), cr.sha256, cr.file_size, r.packages);
+  HULL_TRY(WriteFileAtomic(r.sbom, sbom.dump(2) + "\n"));
+  HULL_TRY(WriteFileAtomic(r.manifest_path, r.manifest.dump(2) + "\n"));
+  std::error_code ec;
+  fs::rename(image_tmp, r.image, ec);
+  if (ec)
+    return Errorf(ErrorCode::kIo, "renaming '{}' to '{}': {}", image_tmp, r.image, ec.message());
+  return Ok();
+}
+
+}  // namespace
+
+nlohmann::json Manifest(const SysextSpec& spec, const std::string& root_hash,
+                        const std::string& sha256, uint64_t size,
+                        const std::vector<std::string>& packages) {
+  nlohmann::json compat = {{"id", spec.compatibility.id}};
+  compat[spec.compatibility.kind == Compatibility::Kind::kSysextLevel ? "sysext_level"
+                                                                      : "version_id"] =
+      spec.compatibility.value;
+  return {{"name", spec.name},      {"version", spec.version},
+          {"arch", spec.arch},      {"compatibility", compat},
+          {"root_hash", root_hash}, {"sha256", sha256},
+          {"size", size},           {"file", ImageBaseName(spec) + ".raw"},
+          {"packages", packages}};
+}
+
+Result<BuildResult> Build(const BuildOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  HULL_TRY(CheckBase(o.spec, o.base));
+  std::error_code ec;
+  fs::create_directories(o.out_dir, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", o.out_dir, ec.message());
+  HULL_ASSIGN_OR_RETURN(TempDir work, TempDir::Create(".sysext-work", o.out_dir));
+  const std::string& w = work.path();
+  // The /usr rule for `files` first, before anything costly.
+  HULL_TRY(FilesEntries(o, Facts{}, w, nullptr));
+  HULL_ASSIGN_OR_RETURN(Trees t, ComposeTrees(o, w));
+  HULL_ASSIGN_OR_RETURN(Facts facts, GatherFacts(t.base, t.ext, o.spec.arch));
+  HULL_TRY(CheckOverlap(facts));
+  std::vector<Entry> entries;
+  if (!o.spec.packages.empty()) {
+    HULL_ASSIGN_OR_RETURN(auto changes, DiffTrees(t.base, t.ext));
+    HULL_ASSIGN_OR_RETURN(entries, SelectEntries(changes, facts));
+  }
+  const std::string stage = w + "/stage";
+  HULL_TRY(Stage(t.ext, entries, stage));
+  std::vector<std::pair<std::string, std::vector<Entry>>> sources;
+  HULL_TRY(FilesEntries(o, facts, w, &sources));
+  for (const auto& [dir, src_entries] : sources) {
+    HULL_TRY(Stage(dir, src_entries, stage));
+    entries.insert(entries.end(), src_entries.begin(), src_entries.end());
+  }
+  const std::string rel_dir = stage + "/usr/lib/extension-release.d";
+  fs::create_directories(rel_dir, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", rel_dir, ec.message());
+  HULL_TRY(
+      WriteFileAtomic(rel_dir + "/extension-release." + o.spec.name, ExtensionReleaseText(o.spec)));
+  HULL_ASSIGN_OR_RETURN(std::string fc, FileContexts(o.base, t.base, w));
+  HULL_ASSIGN_OR_RETURN(Sealed s, PackAndSeal(o, stage, fc, w));
+  const std::string image_tmp = w + "/image.raw";
+  HULL_ASSIGN_OR_RETURN(auto cr, WriteDisk(o.spec, s, image_tmp, o.source_date_epoch));
+  BuildResult r;
+  r.entries = entries.size();
+  r.compose_cache_hit = t.cache_hit;
+  HULL_TRY(WriteOutputs(o, t, facts, image_tmp, cr, s.root_hash, r));
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace hull::sysext
