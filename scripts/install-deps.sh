@@ -38,6 +38,10 @@ test_only=(
   openssl  # http tests make a CA with the CLI
   python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
   mkosi  # the build bench compares Hull with it (bench/mkosi-bench.sh)
+  # arm64: the aarch64 systemd-stub and systemd-boot (Multi-Arch: same, beside
+  # amd64's) and binutils that read AArch64 PE files, as test oracle
+  binutils-aarch64-linux-gnu
+  systemd-boot-efi:arm64
 )
 
 case "$what" in
@@ -51,7 +55,8 @@ esac
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+  # one line per installed architecture (a Multi-Arch: same package may have two)
+  if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -qx 'install ok installed'; then
     missing+=("$p")
   fi
 done
@@ -65,6 +70,13 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 echo "install-deps ($what): installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages of another architecture (name:arm64) need it in dpkg's list.
+for p in "${missing[@]}"; do
+  arch=${p#*:}
+  if [ "$arch" != "$p" ] && ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    $sudo dpkg --add-architecture "$arch"
+  fi
+done
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian enables these services on install; Hull's tests start their own
