@@ -38,15 +38,18 @@ test_only=(
   casync  # the delta bench compares Hull chunks with it
   chromium  # the FleetLock status page test renders the page headless
   cpio  # hull-init VM tests pack their initrd with it
-  jq  # the sysext oracle test reads sfdisk and signature-partition JSON
+  jq  # the sysext oracle test and the container bench read JSON
   openssl  # http tests make a CA with the CLI
   softhsm2  # the PKCS#11 token of the signing-key tests (tests/pkcs11)
   python3-jsonschema  # the SBOM checked against the SPDX 2.3 schema (tests/data/spdx)
   mkosi  # the build bench compares Hull with it (bench/mkosi-bench.sh)
-  jq  # the container bench reads hull's --json (bench/container-bench.sh)
   runc  # runs the images of hull container build (tests/container)
   skopeo  # reads their OCI layouts (tests/container)
   umoci  # unpacks them into runc bundles (tests/container)
+  # arm64: the aarch64 systemd-stub and systemd-boot (Multi-Arch: same, beside
+  # amd64's) and binutils that read AArch64 PE files, as test oracle
+  binutils-aarch64-linux-gnu
+  systemd-boot-efi:arm64
 )
 
 case "$what" in
@@ -60,7 +63,8 @@ esac
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+  # one line per installed architecture (a Multi-Arch: same package may have two)
+  if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -qx 'install ok installed'; then
     missing+=("$p")
   fi
 done
@@ -74,6 +78,13 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 echo "install-deps ($what): installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages of another architecture (name:arm64) need it in dpkg's list.
+for p in "${missing[@]}"; do
+  arch=${p#*:}
+  if [ "$arch" != "$p" ] && ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+    $sudo dpkg --add-architecture "$arch"
+  fi
+done
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian enables these services on install; Hull's tests start their own

@@ -115,6 +115,7 @@ Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
   r.path = out;
   r.cmdline = KernelCmdline(spec, root_hash_hex);
   uki::UkiInputs in;
+  HULL_ASSIGN_OR_RETURN(in.machine, pe::MachineOfArch(spec.arch));
   HULL_ASSIGN_OR_RETURN(
       in.stub,
       ReadFileBytes(stub, kMaxEfiBytes).Context("systemd-stub (apt-get install systemd-boot-efi)"));

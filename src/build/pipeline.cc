@@ -80,6 +80,7 @@ Status RunRoot(const spec::ImageSpec& s, Work& w) {
 }
 
 Status RunDisk(const spec::ImageSpec& s, Work& w) {
+  HULL_ASSIGN_OR_RETURN(gpt::Arch arch, GptArchOf(s.arch));
   HULL_ASSIGN_OR_RETURN(auto layout, BuildLayout({.name = s.name,
                                                   .version = s.version,
                                                   .sizes = w.sizes,
@@ -88,7 +89,8 @@ Status RunDisk(const spec::ImageSpec& s, Work& w) {
                                                   .verity_image = w.seal.verity_image,
                                                   .signature_image = w.seal.signature_image,
                                                   .root_image = w.dir + "/root.ext4",
-                                                  .root_hash = w.seal.root_hash}));
+                                                  .root_hash = w.seal.root_hash,
+                                                  .arch = arch}));
   for (auto f : s.outputs) {
     std::string name = OutputStem(s) + "." + spec::OutputName(f);
     HULL_ASSIGN_OR_RETURN(auto cr, disk::CreateDisk(layout, {.out = w.out + "/" + name,
@@ -173,6 +175,12 @@ std::string DefaultCacheDir() {
 
 Result<BuildResult> Build(const BuildOptions& o) {
   spec::ImageSpec s = o.spec;
+  if (s.arch != "amd64") {
+    return Errorf(ErrorCode::kUnsupported,
+                  "arch {}: hull build makes amd64 images only so far (the {} spec and partition "
+                  "types exist; docs/boot.md, \"arm64\")",
+                  s.arch, s.arch);
+  }
   HULL_TRY(CheckOutDir(o.out_dir));
   Work w;
   HULL_ASSIGN_OR_RETURN(w.epoch, ResolveEpoch(o.source_date_epoch, s.version));

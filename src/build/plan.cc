@@ -124,10 +124,10 @@ Result<PartitionSizes> ComputeSizes(const spec::Partitions& s, uint64_t erofs_by
 
 namespace {
 
-Result<disk::PartitionSpec> Part(std::string_view type, std::string label, uint64_t size,
-                                 std::string content) {
+Result<disk::PartitionSpec> Part(gpt::Arch arch, std::string_view type, std::string label,
+                                 uint64_t size, std::string content) {
   disk::PartitionSpec p;
-  HULL_ASSIGN_OR_RETURN(p.type, gpt::ParseType(type, gpt::Arch::kX86_64));
+  HULL_ASSIGN_OR_RETURN(p.type, gpt::ParseType(type, arch));
   p.label = std::move(label);
   p.size = size;
   p.content = std::move(content);
@@ -136,28 +136,35 @@ Result<disk::PartitionSpec> Part(std::string_view type, std::string label, uint6
 
 }  // namespace
 
+Result<gpt::Arch> GptArchOf(std::string_view debian_arch) {
+  if (debian_arch == "amd64") return gpt::Arch::kX86_64;
+  if (debian_arch == "arm64") return gpt::Arch::kArm64;
+  return Errorf(ErrorCode::kInvalidArgument, "unknown arch '{}' (allowed: amd64, arm64)",
+                debian_arch);
+}
+
 Result<disk::Layout> BuildLayout(const LayoutInputs& in) {
   disk::Layout l;
   l.seed = LayoutSeed(in.name, in.version);
   l.sector_size = 512;
   const auto& s = in.sizes;
-  HULL_ASSIGN_OR_RETURN(auto esp, Part("esp", "ESP", s.esp, ""));
+  HULL_ASSIGN_OR_RETURN(auto esp, Part(in.arch, "esp", "ESP", s.esp, ""));
   esp.content_dir = in.esp_dir;
   esp.format = "vfat";
   HULL_ASSIGN_OR_RETURN(auto uuids, gpt::DpsVerityUuids(in.root_hash));
   const std::string usr_label = "usr_" + in.version;
-  HULL_ASSIGN_OR_RETURN(auto usr, Part("usr", usr_label, s.usr, in.usr_image));
-  HULL_ASSIGN_OR_RETURN(auto ver,
-                        Part("usr-verity", usr_label + "_verity", s.verity, in.verity_image));
+  HULL_ASSIGN_OR_RETURN(auto usr, Part(in.arch, "usr", usr_label, s.usr, in.usr_image));
   HULL_ASSIGN_OR_RETURN(
-      auto sig, Part("usr-verity-sig", usr_label + "_verity_sig", s.signature, in.signature_image));
+      auto ver, Part(in.arch, "usr-verity", usr_label + "_verity", s.verity, in.verity_image));
+  HULL_ASSIGN_OR_RETURN(auto sig, Part(in.arch, "usr-verity-sig", usr_label + "_verity_sig",
+                                       s.signature, in.signature_image));
   usr.uuid = uuids.data;
   ver.uuid = uuids.verity;
   for (auto* p : {&usr, &ver, &sig}) p->attributes = gpt::kAttrReadOnly;
-  HULL_ASSIGN_OR_RETURN(auto usr_b, Part("usr", "_empty", s.usr, ""));
-  HULL_ASSIGN_OR_RETURN(auto ver_b, Part("usr-verity", "_empty", s.verity, ""));
-  HULL_ASSIGN_OR_RETURN(auto sig_b, Part("usr-verity-sig", "_empty", s.signature, ""));
-  HULL_ASSIGN_OR_RETURN(auto root, Part("root", "root", s.root, in.root_image));
+  HULL_ASSIGN_OR_RETURN(auto usr_b, Part(in.arch, "usr", "_empty", s.usr, ""));
+  HULL_ASSIGN_OR_RETURN(auto ver_b, Part(in.arch, "usr-verity", "_empty", s.verity, ""));
+  HULL_ASSIGN_OR_RETURN(auto sig_b, Part(in.arch, "usr-verity-sig", "_empty", s.signature, ""));
+  HULL_ASSIGN_OR_RETURN(auto root, Part(in.arch, "root", "root", s.root, in.root_image));
   root.attributes = gpt::kAttrGrowFs;
   l.partitions = {esp, usr, ver, sig, usr_b, ver_b, sig_b, root};
   return l;

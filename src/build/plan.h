@@ -11,6 +11,7 @@
 #include "base/bytes.h"
 #include "base/uuid.h"
 #include "disk/layout.h"
+#include "gpt/types.h"
 #include "spec/spec.h"
 
 namespace hull::build {
@@ -79,7 +80,12 @@ struct LayoutInputs {
   std::string signature_image;
   std::string root_image;  // ext4
   ByteSpan root_hash;
+  gpt::Arch arch = gpt::Arch::kX86_64;  // the DPS types of usr, usr-verity(-sig), root
 };
+
+// The DPS architecture of a spec's Debian one (amd64 -> x86-64, arm64 -> arm64);
+// kInvalidArgument otherwise.
+Result<gpt::Arch> GptArchOf(std::string_view debian_arch);
 
 // The DESIGN.md layout: ESP, usr A (+ verity + sig, DPS UUIDs from the root
 // hash, read-only), slot B reserved at the same sizes labelled "_empty", root

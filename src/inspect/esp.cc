@@ -95,6 +95,7 @@ Result<UkiInfo> DescribeUki(ByteSpan file) {
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(file));
   UkiInfo u;
   u.size = file.size();
+  u.machine = pe::MachineName(img.machine);
   node::OsRelease osrel = node::ParseOsRelease(SectionText(file, img, ".osrel"));
   u.version = osrel["IMAGE_VERSION"];
   if (u.version.empty()) u.version = osrel["VERSION_ID"];

@@ -67,6 +67,7 @@ nlohmann::json ToJson(const Report& r) {
                          {"cmdline", u.cmdline},
                          {"usrhash", u.usrhash},
                          {"uname", u.uname},
+                         {"machine", u.machine},
                          {"signer", u.signer},
                          {"signatures", u.signatures},
                          {"stub_version", u.stub_version},
@@ -97,8 +98,8 @@ std::string ToText(const Report& r) {
   }
   for (const auto& u : r.ukis) {
     out += fmt::format("\nUKI {} ({})\n", u.path, Size(u.size));
-    out += fmt::format("  version   {}\n  kernel    {}\n  cmdline   {}\n", u.version, u.uname,
-                       u.cmdline);
+    out += fmt::format("  version   {}\n  kernel    {}\n  machine   {}\n  cmdline   {}\n",
+                       u.version, u.uname, u.machine, u.cmdline);
     out += fmt::format("  signer    {}\n", u.signer.empty() ? "(unsigned)" : u.signer);
     out += fmt::format("  PCR 11    {} (systemd-stub {})\n", u.pcr11, u.stub_version);
     for (const auto& [phase, value] : u.pcr11_phases) {

@@ -1,5 +1,7 @@
 #include "pe/pe.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace hull::pe {
@@ -239,6 +241,19 @@ uint32_t ComputeChecksum(ByteSpan file, uint32_t checksum_offset) {
   }
   sum = (sum & 0xffff) + (sum >> 16);
   return uint32_t(sum + n);
+}
+
+std::string MachineName(uint16_t machine) {
+  if (machine == kMachineAmd64) return "x86-64";
+  if (machine == kMachineArm64) return "aarch64";
+  return fmt::format("machine {:#x}", machine);
+}
+
+Result<uint16_t> MachineOfArch(std::string_view debian_arch) {
+  if (debian_arch == "amd64") return kMachineAmd64;
+  if (debian_arch == "arm64") return kMachineArm64;
+  return Errorf(ErrorCode::kInvalidArgument, "unknown arch '{}' (allowed: amd64, arm64)",
+                debian_arch);
 }
 
 }  // namespace hull::pe

@@ -24,6 +24,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
@@ -38,6 +39,9 @@ inline constexpr uint32_t kSectionHeaderSize = 40;
 inline constexpr uint32_t kOptionalHeaderFixedSize = 112;  // PE32+, before the directories
 inline constexpr int kDirSecurity = 4;                     // certificate table
 inline constexpr uint16_t kSubsystemEfiApplication = 10;
+// COFF Machine values ("PE Format", Machine Types) of the EFI binaries Hull builds.
+inline constexpr uint16_t kMachineAmd64 = 0x8664;
+inline constexpr uint16_t kMachineArm64 = 0xAA64;
 
 // Section characteristics used here.
 inline constexpr uint32_t kScnCntCode = 0x00000020;
@@ -99,6 +103,12 @@ struct PeImage {
 };
 
 Result<PeImage> ParsePe(ByteSpan file);
+
+// "x86-64", "aarch64", else "machine 0x1c4" (lowercase hex).
+std::string MachineName(uint16_t machine);
+// The COFF machine of a Debian architecture: amd64 -> kMachineAmd64, arm64 ->
+// kMachineArm64; kInvalidArgument names the allowed ones.
+Result<uint16_t> MachineOfArch(std::string_view debian_arch);
 
 // Writes the modelled header fields, directories and the whole section table
 // back into `file` at the offsets recorded in `image` (the inverse of ParsePe

@@ -1,13 +1,16 @@
 #include "spec/spec.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <set>
 
 #include "base/file.h"
+#include "spec/arch.h"
 #include "spec/update.h"
 #include "spec/validate.h"
 #include "spec/yaml_reader.h"
@@ -187,11 +190,7 @@ Status ParseScalarFields(const YamlReader& r, const Node& root, ImageSpec& s) {
   }
   if (root["arch"]) {
     HULL_ASSIGN_OR_RETURN(size_t a, r.Choice(root["arch"], m, "arch", {"amd64", "arm64"}));
-    if (a == 1) {
-      return r.At(root["arch"], m, "arch 'arm64' is not yet supported (supported: amd64)",
-                  ErrorCode::kUnsupported);
-    }
-    s.arch = "amd64";
+    s.arch = a == 0 ? "amd64" : "arm64";
   }
   if (root["selinux"]) {
     HULL_ASSIGN_OR_RETURN(
@@ -261,9 +260,28 @@ Status ParseSections(const YamlReader& r, const Node& root, ImageSpec& s) {
   return Ok();
 }
 
-// Parses `yaml` over `base` (fields absent from the text keep base's values).
-Result<ImageSpec> ParseOver(std::string_view yaml, const ParseOptions& options, ImageSpec base) {
+// An arm64 spec names no amd64-only package or kernel module (spec/arch.h).
+Status CheckArchOnly(const YamlReader& r, const Node& root, const ImageSpec& s) {
+  if (s.arch != "arm64") return Ok();
+  std::vector<std::string> bad = Amd64OnlyPackages(s.packages);
+  std::vector<std::string> modules = Amd64OnlyModules(s.kernel.modules);
+  bad.insert(bad.end(), modules.begin(), modules.end());
+  if (bad.empty()) return Ok();
+  return r.At(root["arch"], root.Mark(),
+              fmt::format("arch arm64 cannot have the amd64-only packages or kernel modules {} "
+                          "(remove them; the arm64 default: hull spec show-default --arch arm64)",
+                          fmt::join(bad, ", ")));
+}
+
+// The spec fields absent from a text take from the base of its arch.
+using BaseFor = std::function<Result<ImageSpec>(std::string_view arch)>;
+
+// Parses `yaml` over base_for(its arch) (fields absent from the text keep the
+// base's values).
+Result<ImageSpec> ParseOver(std::string_view yaml, const ParseOptions& options,
+                            const BaseFor& base_for) {
   YamlReader r(options.filename);
+  ImageSpec base;
   if (yaml.size() > kMaxSpecBytes) {
     return Errorf(ErrorCode::kInvalidArgument, "{}: spec larger than {} bytes", options.filename,
                   kMaxSpecBytes);
@@ -280,8 +298,12 @@ Result<ImageSpec> ParseOver(std::string_view yaml, const ParseOptions& options, 
         {"name", "flavor", "version", "arch", "distribution", "packages", "kernel", "selinux",
          "files", "services", "users", "partitions", "outputs", "erofs", "signing", "update"}));
     if (!root["name"]) return r.AtMark(root.Mark(), "missing required key 'name'");
+    const Node& arch = root["arch"];
+    const bool arm64 = arch && arch.IsScalar() && arch.Scalar() == "arm64";
+    HULL_ASSIGN_OR_RETURN(base, base_for(arm64 ? "arm64" : "amd64"));
     HULL_TRY(ParseScalarFields(r, root, base));
     HULL_TRY(ParseSections(r, root, base));
+    HULL_TRY(CheckArchOnly(r, root, base));
   } catch (const YAML::Exception& e) {
     return r.AtMark(e.mark, "YAML: " + e.msg);
   }
@@ -291,16 +313,21 @@ Result<ImageSpec> ParseOver(std::string_view yaml, const ParseOptions& options, 
 
 }  // namespace
 
-Result<ImageSpec> DefaultSpec(int64_t build_time) {
-  return ParseOver(DefaultSpecText(), {.filename = "specs/default.yaml", .build_time = build_time},
-                   ImageSpec{});
+Result<ImageSpec> DefaultSpec(int64_t build_time, std::string_view arch) {
+  HULL_ASSIGN_OR_RETURN(std::string_view text, DefaultSpecTextFor(arch));
+  const char* file = arch == "arm64" ? "specs/immutable-arm64.yaml" : "specs/default.yaml";
+  return ParseOver(text, {.filename = file, .build_time = build_time},
+                   [](std::string_view) -> Result<ImageSpec> { return ImageSpec{}; });
 }
 
 Result<ImageSpec> ParseSpec(std::string_view yaml, const ParseOptions& options) {
-  HULL_ASSIGN_OR_RETURN(ImageSpec base, DefaultSpec(options.build_time).Context("default spec"));
-  base.name.clear();
-  base.version.clear();
-  return ParseOver(yaml, options, std::move(base));
+  return ParseOver(yaml, options, [&](std::string_view arch) -> Result<ImageSpec> {
+    HULL_ASSIGN_OR_RETURN(ImageSpec base,
+                          DefaultSpec(options.build_time, arch).Context("default spec"));
+    base.name.clear();
+    base.version.clear();
+    return base;
+  });
 }
 
 Result<ImageSpec> LoadSpec(const std::string& path, int64_t build_time) {

@@ -75,8 +75,8 @@ struct Update {
 struct ImageSpec {
   std::string name;
   Flavor flavor = Flavor::kImmutable;
-  std::string version;  // YYYYMM.DD.N
-  std::string arch = "amd64";
+  std::string version;         // YYYYMM.DD.N
+  std::string arch = "amd64";  // Debian architecture: amd64 | arm64
   Distribution distribution;
   std::vector<std::string> packages;
   Kernel kernel;
@@ -105,9 +105,13 @@ inline constexpr size_t kMaxSpecBytes = 1 << 20;
 Result<ImageSpec> ParseSpec(std::string_view yaml, const ParseOptions& options);
 // Reads PATH (at most kMaxSpecBytes) and parses it; filename = PATH.
 Result<ImageSpec> LoadSpec(const std::string& path, int64_t build_time);
-// The text of specs/default.yaml, embedded at build time.
+// The text of specs/default.yaml (amd64), embedded at build time.
 std::string_view DefaultSpecText();
-Result<ImageSpec> DefaultSpec(int64_t build_time);
+// The text of specs/immutable-arm64.yaml, embedded at build time.
+std::string_view Arm64DefaultSpecText();
+// The default spec of ARCH ("amd64" or "arm64"; spec/arch.h). A spec given to
+// ParseSpec takes its absent fields from the default of its own arch.
+Result<ImageSpec> DefaultSpec(int64_t build_time, std::string_view arch = "amd64");
 
 // "YYYYMM.DD.N" of a Unix time (UTC), N = 0.
 std::string VersionForTime(int64_t unix_time);

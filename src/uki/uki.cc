@@ -119,6 +119,12 @@ Result<Bytes> AddSections(ByteSpan stub, const std::vector<UkiSection>& sections
 }
 
 Result<Bytes> BuildUki(const UkiInputs& in) {
+  HULL_ASSIGN_OR_RETURN(pe::PeImage stub, pe::ParsePe(in.stub).Context("stub"));
+  if (stub.machine != in.machine) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "stub: a PE for {}, the image is {} (use systemd-boot-efi of the image's arch)",
+                  pe::MachineName(stub.machine), pe::MachineName(in.machine));
+  }
   HULL_ASSIGN_OR_RETURN(auto sections, SectionsFor(in));
   return AddSections(in.stub, sections);
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "pe/pe.h"
 
 namespace hull::uki {
 
@@ -29,6 +30,7 @@ struct UkiSection {
 
 struct UkiInputs {
   Bytes stub;
+  uint16_t machine = pe::kMachineAmd64;  // the image's: the stub must be a PE for it
   Bytes linux_image;
   std::vector<Bytes> initrds;  // one as is; several each padded to 4 bytes (ukify)
   Bytes cmdline;
@@ -50,6 +52,8 @@ Result<std::vector<UkiSection>> SectionsFor(const UkiInputs& in);
 Result<Bytes> AddSections(ByteSpan stub, const std::vector<UkiSection>& sections);
 
 // SectionsFor + AddSections. The result is unsigned (sign with pe::SignImage).
+// kInvalidArgument when the stub's COFF machine is not in.machine (an x86-64
+// stub for an arm64 image, or the reverse).
 Result<Bytes> BuildUki(const UkiInputs& in);
 
 }  // namespace hull::uki

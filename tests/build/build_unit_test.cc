@@ -12,6 +12,7 @@
 #include "build/artifacts.h"
 #include "build/initrd.h"
 #include "build/node_files.h"
+#include "build/pipeline.h"
 #include "build/plan.h"
 #include "build/products.h"
 #include "crypto/digest.h"
@@ -151,6 +152,48 @@ const char kDep[] =
     "kernel/fs/erofs/erofs.ko:\n"
     "kernel/drivers/gpu/drm/drm.ko:\n"
     "kernel/arch/x86/crypto/sha256-ssse3.ko:\n";
+
+// arm64: the same layout with the DPS aarch64 types (GUIDs from the Discoverable
+// Partitions Specification's table, "Root Partition (64-bit ARM/AArch64)" etc.).
+TEST(Layout, Arm64UsesTheAarch64DpsTypes) {
+  Bytes root(32, 7);
+  LayoutInputs in{.name = "T",
+                  .version = "202611.25.0",
+                  .sizes = {.esp = 64 * kMiB,
+                            .usr = 10 * kMiB,
+                            .verity = kMiB,
+                            .signature = kMiB,
+                            .root = 64 * kMiB},
+                  .root_hash = root,
+                  .arch = gpt::Arch::kArm64};
+  ASSERT_OK_AND_ASSIGN(auto l, BuildLayout(in));
+  std::vector<std::string> types;
+  for (const auto& p : l.partitions) types.push_back(p.type.ToString());
+  EXPECT_THAT(
+      types,
+      ElementsAre("c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "b0e01050-ee5f-4390-949a-9101b17104e9",
+                  "6e11a4e7-fbca-4ded-b9e9-e1a512bb664e", "c23ce4ff-44bd-4b00-b2d4-b41b3419e02a",
+                  "b0e01050-ee5f-4390-949a-9101b17104e9", "6e11a4e7-fbca-4ded-b9e9-e1a512bb664e",
+                  "c23ce4ff-44bd-4b00-b2d4-b41b3419e02a", "b921b045-1df0-41c3-af44-4c6f280d3fae"));
+  ASSERT_OK_AND_ASSIGN(gpt::Arch a, GptArchOf("arm64"));
+  EXPECT_EQ(a, gpt::Arch::kArm64);
+  ASSERT_OK_AND_ASSIGN(gpt::Arch x, GptArchOf("amd64"));
+  EXPECT_EQ(x, gpt::Arch::kX86_64);
+  EXPECT_ERROR(GptArchOf("x86-64"), ErrorCode::kInvalidArgument);
+}
+
+// hull build refuses an arm64 spec in one line, before it writes anything.
+TEST(Build, Arm64IsRefusedUntilItIsBuilt) {
+  ASSERT_OK_AND_ASSIGN(spec::ImageSpec s, spec::DefaultSpec(1795564800, "arm64"));
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("build-arm64"));
+  BuildOptions o;
+  o.spec = s;
+  o.out_dir = tmp.path() + "/out";
+  auto r = Build(o);
+  EXPECT_ERROR(r, ErrorCode::kUnsupported);
+  EXPECT_THAT(r.error().message(), HasSubstr("arch arm64: hull build makes amd64 images only"));
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir));
+}
 
 TEST(InitrdModules, ClosedOverDepsWithBuiltinsAndAbsent) {
   auto deps = rootfs::ParseModulesDep(kDep);

@@ -3,6 +3,8 @@
 // --dump shows them; the DPS type GUIDs against sfdisk's own type list.
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -142,6 +144,33 @@ TEST(TypeTable, DpsGuidsKnownToSfdisk) {
     ++checked;
   }
   EXPECT_GE(checked, 22);
+}
+
+// Every DPS entry of our table under the same name and GUID in systemd's own
+// table (`systemd-id128 show` lists the partition types systemd-repart and
+// systemd-dissect know), among them the six aarch64 ones an arm64 image uses.
+TEST(TypeTable, DpsNamesAndGuidsAsSystemdHasThem) {
+  std::istringstream in(Out({"systemd-id128", "show"}));
+  std::map<std::string, std::string> systemd;
+  std::string name, id;
+  while (in >> name >> id) systemd[name] = id;
+  ASSERT_FALSE(systemd.empty());
+  int dps = 0, arm64 = 0;
+  for (const PartitionType& t : AllPartitionTypes()) {
+    if (!t.dps) continue;
+    std::string guid(t.guid);
+    std::erase(guid, '-');
+    EXPECT_EQ(systemd[std::string(t.name)], guid) << t.name;
+    ++dps;
+    if (t.arch == Arch::kArm64) ++arm64;
+  }
+  EXPECT_EQ(dps, 21);
+  EXPECT_EQ(arm64, 6);
+  for (const char* n :
+       {"root", "usr", "root-verity", "usr-verity", "root-verity-sig", "usr-verity-sig"}) {
+    ASSERT_OK_AND_ASSIGN(const PartitionType* t, LookupTypeName(n, Arch::kArm64));
+    EXPECT_EQ(t->name, std::string(n).insert(n[0] == 'r' ? 4 : 3, "-arm64")) << n;
+  }
 }
 
 }  // namespace

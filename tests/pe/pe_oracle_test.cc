@@ -6,7 +6,10 @@
 //   the CheckSum sbsign writes equals Hull's ComputeChecksum.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
+#include <sstream>
 
 #include "base/file.h"
 #include "base/hex.h"
@@ -61,6 +64,47 @@ TEST_F(PeOracle, SbverifyAndPesignAcceptHullSignatures) {
   std::string kernel = test_support::DebianKernel();
   ASSERT_FALSE(kernel.empty()) << test_support::kNoKernelHint;
   SignAndCheck(kernel);  // already signed by Debian: the signature is replaced
+}
+
+// Debian's aarch64 systemd-stub and systemd-boot: PE32+ with machine AArch64,
+// the section table as binutils' aarch64 objdump lists it, signed by Hull
+// and accepted by sbverify and pesign.
+TEST_F(PeOracle, Arm64StubAsAarch64ObjdumpReadsIt) {
+  for (const char* path : {test_support::kSystemdStubArm64, test_support::kSystemdBootArm64}) {
+    SCOPED_TRACE(path);
+    ASSERT_OK_AND_ASSIGN(Bytes data, ReadFileBytes(path));
+    ASSERT_OK_AND_ASSIGN(PeImage img, ParsePe(data));
+    EXPECT_EQ(img.machine, 0xAA64);
+    EXPECT_EQ(MachineName(img.machine), "aarch64");
+    EXPECT_EQ(img.subsystem, kSubsystemEfiApplication);
+    ASSERT_OK_AND_ASSIGN(auto f,
+                         hull::Run(Command{.argv = {"aarch64-linux-gnu-objdump", "-f", path}}));
+    EXPECT_NE(f.out.find("file format pei-aarch64-little"), std::string::npos) << f.out;
+    // objdump -h: "  0 .text  0000e000  0000000000001000  0000000000001000  00001000  2**2"
+    ASSERT_OK_AND_ASSIGN(auto h,
+                         hull::Run(Command{.argv = {"aarch64-linux-gnu-objdump", "-h", path}}));
+    uint64_t image_base = 0;  // PE32+ ImageBase: optional header + 24, 8 bytes LE
+    for (int i = 7; i >= 0; --i)
+      image_base = image_base << 8 | data[img.optional_header_offset + 24 + i];
+    std::string expected;
+    for (const auto& s : img.sections) {
+      expected += fmt::format("{} {:08x} {:016x} {:08x}\n", s.name, s.virtual_size,
+                              image_base + s.virtual_address, s.pointer_to_raw_data);
+    }
+    std::string listed;
+    std::istringstream in(h.out);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream ls(line);
+      std::string idx, name, size, vma, lma, off;
+      if (!(ls >> idx >> name >> size >> vma >> lma >> off) ||
+          idx.find_first_not_of("0123456789") != std::string::npos)
+        continue;
+      listed += name + " " + size + " " + vma + " " + off + "\n";
+    }
+    EXPECT_EQ(listed, expected);
+  }
+  SignAndCheck(test_support::kSystemdStubArm64);
+  SignAndCheck(test_support::kSystemdBootArm64);
 }
 
 TEST_F(PeOracle, HullVerifiesSbsignAndRefusesTampering) {

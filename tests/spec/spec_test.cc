@@ -1,5 +1,6 @@
 #include "spec/spec.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -7,10 +8,16 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "spec/arch.h"
 #include "support/status_matchers.h"
 
 namespace hull::spec {
 namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Not;
 
 // 2026-11-25T00:00:00Z (date -u -d 2026-11-25 +%s)
 constexpr int64_t kBuildTime = 1795564800;
@@ -170,9 +177,6 @@ TEST(Spec, ValueErrors) {
               ErrorCode::kUnsupported);
   ExpectError("name: n\nflavor: mutable\n",
               "t.yaml:2:9: bad flavor 'mutable' (allowed: immutable, standard)");
-  ExpectError("name: n\narch: arm64\n",
-              "t.yaml:2:7: arch 'arm64' is not yet supported (supported: amd64)",
-              ErrorCode::kUnsupported);
   ExpectError("name: n\narch: i386\n", "t.yaml:2:7: bad arch 'i386' (allowed: amd64, arm64)");
   ExpectError("name: n\nversion: 202613.01.0\n",
               "t.yaml:2:10: bad version '202613.01.0': month out of range 01-12 (allowed: "
@@ -361,6 +365,96 @@ TEST(SpecCli, ShowDefaultRoundTripsThroughCheck) {
   EXPECT_EQ(bad->err, "hull: " + path +
                           ":2:10: bad selinux 'strict' (allowed: enforcing, permissive, "
                           "disabled)\n");
+}
+
+// arm64: a spec naming arch arm64 takes its absent fields from the arm64
+// default: Debian's arm64 cloud kernel, systemd-boot-efi from the arm64
+// archive, the PL011 console, no x86-only module.
+TEST(Arm64, SpecTakesTheArm64Defaults) {
+  ASSERT_OK_AND_ASSIGN(ImageSpec s, Parse("name: n\narch: arm64\n"));
+  EXPECT_EQ(s.arch, "arm64");
+  EXPECT_THAT(s.packages, Contains("linux-image-cloud-arm64"));
+  EXPECT_THAT(s.packages, Contains("systemd-boot-efi"));
+  EXPECT_THAT(s.packages, Not(Contains("linux-image-cloud-amd64")));
+  EXPECT_THAT(s.kernel.cmdline, Contains("console=ttyAMA0"));
+  EXPECT_THAT(s.kernel.modules, Contains("kernel/arch/arm64/crypto/*"));
+  EXPECT_THAT(s.kernel.modules, Contains("virtio*"));
+  EXPECT_THAT(Amd64OnlyModules(s.kernel.modules), IsEmpty());
+  EXPECT_THAT(Amd64OnlyPackages(s.packages), IsEmpty());
+  // amd64 stays the default arch, with its own kernel.
+  ASSERT_OK_AND_ASSIGN(ImageSpec d, Parse("name: n\n"));
+  EXPECT_EQ(d.arch, "amd64");
+  EXPECT_THAT(d.packages, Contains("linux-image-cloud-amd64"));
+}
+
+// The amd64 default's x86-only modules, by hand from the kernel tree: the
+// SSSE3/AES-NI/PCLMUL crypto of arch/x86/crypto and VMware PVSCSI (Kconfig:
+// depends on X86). ata_piix (depends on PCI only) is not among them.
+TEST(Arm64, X86OnlyModulesOfTheAmd64Default) {
+  ASSERT_OK_AND_ASSIGN(ImageSpec d, DefaultSpec(kBuildTime));
+  EXPECT_THAT(Amd64OnlyModules(d.kernel.modules),
+              ElementsAre("vmw_pvscsi", "sha256-ssse3", "sha512-ssse3", "sha1-ssse3",
+                          "crc32c-intel", "crc32-pclmul", "ghash-clmulni-intel", "aesni-intel"));
+  EXPECT_THAT(Amd64OnlyPackages(d.packages), ElementsAre("linux-image-cloud-amd64"));
+  EXPECT_THAT(Amd64OnlyModules({"kernel/arch/x86/crypto/*", "arch/x86/kvm/kvm.ko", "aes*",
+                                "kernel/arch/arm64/crypto/*", "blowfish-x86_64", "kvm_intel"}),
+              ElementsAre("kernel/arch/x86/crypto/*", "arch/x86/kvm/kvm.ko", "blowfish-x86_64",
+                          "kvm_intel"));
+  EXPECT_THAT(Amd64OnlyPackages({"grub-efi-amd64-signed", "intel-microcode", "amd64-tools",
+                                 "linux-image-amd64", "grub-efi-arm64"}),
+              ElementsAre("grub-efi-amd64-signed", "intel-microcode", "linux-image-amd64"));
+}
+
+TEST(Arm64, Amd64OnlyPackagesAndModulesAreNamed) {
+  ExpectError(
+      "name: n\narch: arm64\npackages: [containerd, linux-image-cloud-amd64]\nkernel:\n"
+      "  modules: [virtio*, aesni-intel, sha256_ssse3]\n",
+      "t.yaml:2:7: arch arm64 cannot have the amd64-only packages or kernel modules "
+      "linux-image-cloud-amd64, aesni-intel, sha256_ssse3 (remove them; the arm64 default: hull "
+      "spec show-default --arch arm64)");
+  // The same lists are fine on amd64.
+  EXPECT_OK(
+      Parse("name: n\narch: amd64\npackages: [containerd, linux-image-cloud-amd64]\n"
+            "kernel:\n  modules: [virtio*, aesni-intel, sha256_ssse3]\n"));
+}
+
+TEST(Arm64, DefaultSpecTextForNamesTheArches) {
+  ASSERT_OK_AND_ASSIGN(std::string_view amd64, DefaultSpecTextFor("amd64"));
+  EXPECT_EQ(amd64, DefaultSpecText());
+  auto bad = DefaultSpecTextFor("riscv64");
+  EXPECT_ERROR(bad, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bad.error().ToString(), "unknown arch 'riscv64' (allowed: amd64, arm64)");
+}
+
+// show-default prints the spec files of the source tree, byte for byte: the
+// amd64 one by default, specs/immutable-arm64.yaml (the file catalog/hull.yaml
+// names for HullImmutable-arm64) with --arch arm64.
+TEST(SpecCli, ShowDefaultPrintsTheSpecFiles) {
+  const char* bin = std::getenv("HULL_BIN");
+  const char* src = std::getenv("HULL_SOURCE_DIR");
+  ASSERT_NE(bin, nullptr);
+  ASSERT_NE(src, nullptr);
+  ASSERT_OK_AND_ASSIGN(std::string amd64, ReadFileText(std::string(src) + "/specs/default.yaml"));
+  ASSERT_OK_AND_ASSIGN(std::string arm64,
+                       ReadFileText(std::string(src) + "/specs/immutable-arm64.yaml"));
+  ASSERT_OK_AND_ASSIGN(std::string catalog, ReadFileText(std::string(src) + "/catalog/hull.yaml"));
+  EXPECT_THAT(catalog, ::testing::HasSubstr("spec: specs/immutable-arm64.yaml"));
+  ASSERT_OK_AND_ASSIGN(auto shown, hull::Run(Command{.argv = {bin, "spec", "show-default"}}));
+  EXPECT_EQ(shown.out, amd64);
+  ASSERT_OK_AND_ASSIGN(
+      auto shown_arm, hull::Run(Command{.argv = {bin, "spec", "show-default", "--arch", "arm64"}}));
+  EXPECT_EQ(shown_arm.out, arm64);
+  ASSERT_OK_AND_ASSIGN(
+      auto bad, RunAllowFailure(Command{.argv = {bin, "spec", "show-default", "--arch", "i386"}}));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "hull: --arch: unknown arch 'i386' (allowed: amd64, arm64)\n");
+  // The printed arm64 default passes check as an arm64 spec.
+  ASSERT_OK_AND_ASSIGN(auto tmp, TempDir::Create("spec-arm64"));
+  const std::string path = tmp.path() + "/node.yaml";
+  ASSERT_OK(WriteFileAtomic(path, std::string_view(arm64)));
+  ASSERT_OK_AND_ASSIGN(auto checked,
+                       hull::Run(Command{.argv = {bin, "spec", "check", "--json", path}}));
+  EXPECT_THAT(checked.out, ::testing::HasSubstr("\"arch\": \"arm64\""));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 //   sbverify accepts the UKI signed by `hull sign`, and signing leaves PCR 11 alone.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -174,6 +175,38 @@ TEST_F(UkiOracle, SignedUkiPassesSbverifyAndKeepsPcr11) {
   auto v =
       hull::Run(Command{.argv = {hull_, "sign", "--verify", P("s.efi"), "--cert", P("db.crt")}});
   EXPECT_OK(v);
+}
+
+// --arch arm64 builds on Debian's aarch64 systemd-stub: binutils' aarch64
+// objdump reads the result as an AArch64 PE with the stub's sections and the
+// appended ones; the x86-64 stub is refused for arm64.
+TEST_F(UkiOracle, Arm64UkiAsAarch64ObjdumpReadsIt) {
+  Hull({"uki", "build", "--arch", "arm64", "--linux", kernel_, "--initrd", P("initrd"), "--cmdline",
+        "@" + P("cmdline"), "--os-release", P("os-release"), "--out", P("a.efi")});
+  auto f = hull::Run(Command{.argv = {"aarch64-linux-gnu-objdump", "-f", P("a.efi")}});
+  ASSERT_OK(f);
+  EXPECT_NE(f->out.find("file format pei-aarch64-little"), std::string::npos) << f->out;
+  auto h = hull::Run(Command{.argv = {"aarch64-linux-gnu-objdump", "-h", P("a.efi")}});
+  ASSERT_OK(h);
+  std::vector<std::string> names;
+  std::istringstream in(h->out);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream l(line);
+    std::string idx, name;
+    if (l >> idx >> name && !idx.empty() && std::isdigit(static_cast<unsigned char>(idx[0])))
+      names.push_back(name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{".text", ".data", ".osrel", ".cmdline", ".initrd",
+                                             ".linux"}));
+  auto bad = RunAllowFailure(
+      Command{.argv = {hull_, "uki", "build", "--arch", "arm64", "--stub", kSystemdStub, "--linux",
+                       kernel_, "--initrd", P("initrd"), "--cmdline", "x", "--os-release",
+                       P("os-release"), "--out", P("b.efi")}});
+  ASSERT_OK(bad);
+  EXPECT_EQ(bad->exit_code, 2);
+  EXPECT_NE(bad->err.find("stub: a PE for x86-64, the image is aarch64"), std::string::npos)
+      << bad->err;
+  EXPECT_FALSE(std::filesystem::exists(P("b.efi")));
 }
 
 }  // namespace

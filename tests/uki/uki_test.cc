@@ -188,5 +188,30 @@ TEST(UkiMeasure, PhasePathsAndErrors) {
             "252.39-1~deb12u2 ####'");
 }
 
+// The stub must be a PE for the image's machine: Debian's aarch64 stub makes
+// an arm64 UKI and is refused for an x86-64 one, and the reverse.
+TEST(Uki, StubMachineMustMatchTheImage) {
+  UkiInputs in = SmallInputs();
+  auto wrong = BuildUki([&] {
+    UkiInputs w = in;
+    w.machine = pe::kMachineArm64;
+    return w;
+  }());
+  EXPECT_ERROR(wrong, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(wrong.error().ToString(),
+            "stub: a PE for x86-64, the image is aarch64 (use systemd-boot-efi of the image's "
+            "arch)");
+  ASSERT_OK_AND_ASSIGN(in.stub, ReadFileBytes(test_support::kSystemdStubArm64));
+  EXPECT_ERROR(BuildUki(in), ErrorCode::kInvalidArgument);
+  in.machine = pe::kMachineArm64;
+  ASSERT_OK_AND_ASSIGN(Bytes uki, BuildUki(in));
+  ASSERT_OK_AND_ASSIGN(pe::PeImage img, pe::ParsePe(uki));
+  EXPECT_EQ(img.machine, 0xAA64);
+  EXPECT_NE(img.FindSection(".linux"), nullptr);
+  EXPECT_EQ(pe::MachineOfArch("arm64").value(), 0xAA64);
+  EXPECT_EQ(pe::MachineOfArch("amd64").value(), 0x8664);
+  EXPECT_ERROR(pe::MachineOfArch("aarch64"), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace hull::uki

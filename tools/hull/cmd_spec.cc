@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "spec/arch.h"
 #include "spec/spec.h"
 
 namespace hull::cli {
@@ -10,6 +11,7 @@ namespace {
 
 struct SpecArgs {
   std::string file;
+  std::string arch = "amd64";
   bool json = false;
 };
 
@@ -71,12 +73,16 @@ void RegisterSpec(CLI::App& app, Context& ctx) {
       "Example: hull spec show-default > node.yaml && hull spec check node.yaml");
   check->callback([&ctx, a] { ctx.action = [a] { return RunCheck(*a); }; });
 
-  auto* show = spec->add_subcommand("show-default", "Print the default spec (specs/default.yaml)");
-  show->footer("Example: hull spec show-default > node.yaml");
-  show->callback([&ctx] {
-    ctx.action = [] {
-      auto text = spec::DefaultSpecText();
-      std::fwrite(text.data(), 1, text.size(), stdout);
+  auto* show = spec->add_subcommand(
+      "show-default",
+      "Print the default spec (specs/default.yaml; arm64: specs/immutable-arm64.yaml)");
+  show->add_option("--arch", a->arch, "amd64 (default) or arm64");
+  show->footer("Example: hull spec show-default --arch arm64 > node.yaml");
+  show->callback([&ctx, a] {
+    ctx.action = [a] {
+      auto text = spec::DefaultSpecTextFor(a->arch);
+      if (!text.ok()) return ReportError(std::move(text).Context("--arch").error());
+      std::fwrite(text->data(), 1, text->size(), stdout);
       return kExitOk;
     };
   });

@@ -13,7 +13,8 @@ namespace {
 constexpr uint64_t kMaxInput = uint64_t(1) << 31;
 
 struct UkiArgs {
-  std::string stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+  std::string stub;  // default: Debian's systemd-stub of `arch`
+  std::string arch = "amd64";
   std::string linux_image, cmdline, os_release, uname, splash, dtb, out;
   std::vector<std::string> initrds;
   bool cmdline_set = false;
@@ -31,7 +32,11 @@ Result<Bytes> ReadOptional(const std::string& path) {
 
 Result<uki::UkiInputs> LoadInputs(const UkiArgs& a) {
   uki::UkiInputs in;
-  HULL_ASSIGN_OR_RETURN(in.stub, ReadFileBytes(a.stub, kMaxInput));
+  HULL_ASSIGN_OR_RETURN(in.machine, pe::MachineOfArch(a.arch).Context("--arch"));
+  const std::string stub = !a.stub.empty()     ? a.stub
+                           : a.arch == "arm64" ? "/usr/lib/systemd/boot/efi/linuxaa64.efi.stub"
+                                               : "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+  HULL_ASSIGN_OR_RETURN(in.stub, ReadFileBytes(stub, kMaxInput));
   HULL_ASSIGN_OR_RETURN(in.linux_image, ReadFileBytes(a.linux_image, kMaxInput));
   for (const auto& path : a.initrds) {
     HULL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(path, kMaxInput));
@@ -111,7 +116,10 @@ void RegisterUki(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<UkiArgs>();
 
   auto* b = uki->add_subcommand("build", "Assemble a UKI as systemd's ukify lays it out");
-  b->add_option("--stub", a->stub, "systemd-stub (unsigned)")->capture_default_str();
+  b->add_option("--arch", a->arch, "amd64 (default) or arm64: the stub must be a PE for it");
+  b->add_option("--stub", a->stub,
+                "systemd-stub (unsigned; default /usr/lib/systemd/boot/efi/linuxx64.efi.stub, "
+                "linuxaa64.efi.stub with --arch arm64)");
   b->add_option("--linux", a->linux_image, "Kernel image (bzImage/PE)")->required();
   b->add_option("--initrd", a->initrds, "Initrd (repeat to concatenate)")->required();
   b->add_option("--cmdline", a->cmdline, "Kernel command line, or @FILE (bytes used as-is)")
