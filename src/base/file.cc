@@ -5,6 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -118,8 +122,17 @@ Result<MappedRegion> File::Map(uint64_t offset, size_t length) const {
   static const uint64_t kPage = uint64_t(::sysconf(_SC_PAGESIZE));
   uint64_t start = offset & ~(kPage - 1);
   size_t map_size = size_t(end - start);
-  void* p = ::mmap(nullptr, map_size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd_, off_t(start));
+  void* p = ::mmap(nullptr, map_size, PROT_READ, MAP_SHARED, fd_, off_t(start));
   if (p == MAP_FAILED) return ErrnoError(errno, "cannot map", path_);
+  // Read every page now: an I/O error is then this error (the caller reads
+  // with pread instead), not a SIGBUS at the first touch. MAP_POPULATE
+  // would ignore the error. EINVAL: a kernel older than 5.14.
+  if (::madvise(p, map_size, MADV_POPULATE_READ) != 0 && errno != EINVAL) {
+    int e = errno;
+    ::munmap(p, map_size);
+    return Errorf(ErrorCode::kIo, "'{}': cannot read {} bytes at offset {} ({})", path_, length,
+                  offset, std::strerror(e));
+  }
   r.base_ = p;
   r.map_size_ = map_size;
   r.data_ = static_cast<const uint8_t*>(p) + (offset - start);

@@ -55,9 +55,10 @@ class File {
   // Reads up to out.size() bytes; returns the count (0 at end of file).
   Result<size_t> ReadSomeAt(uint64_t offset, MutableByteSpan out) const;
   Status WriteAt(uint64_t offset, ByteSpan data);
-  // Maps [offset, offset + length) read-only, pre-faulted. kCorrupt when the
-  // file is shorter; kIo when the file cannot be mapped (callers may fall
-  // back to ReadAt).
+  // Maps [offset, offset + length) read-only, every page read in now.
+  // kCorrupt when the file is shorter; kIo when the file cannot be mapped or
+  // a page cannot be read (callers may fall back to ReadAt). A page lost
+  // later still faults: touch the bytes under CatchSigbus (base/sigbus.h).
   Result<MappedRegion> Map(uint64_t offset, size_t length) const;
   Status Truncate(uint64_t size);
   Status Sync();

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "base/file.h"
+#include "base/sigbus.h"
 #include "crypto/digest.h"
 
 namespace hull::delta {
@@ -122,7 +123,9 @@ Result<uint64_t> Decode(ZSTD_DCtx* d, const File& patch, uint64_t patch_size, Wr
     in_off += n;
     ZSTD_inBuffer in{in_buf.data(), n, 0};
     while (in.pos < in.size && rc != 0) {
-      rc = ZSTD_decompressStream(d, &ob, &in);
+      // The decoder reads OLD and writes the output through maps.
+      HULL_TRY(CatchSigbus("the patch's input or output",
+                           [&] { rc = ZSTD_decompressStream(d, &ob, &in); }));
       if (ZSTD_getErrorCode(rc) == ZSTD_error_dstSize_tooSmall) {
         return Errorf(ErrorCode::kCorrupt, "patch output exceeds the expected {} bytes", ob.size);
       }
@@ -198,7 +201,9 @@ Result<ApplyStats> ApplyPatchInto(const FileRange& old, const File& patch_f,
     return Errorf(ErrorCode::kCorrupt, "{}: patch made {} bytes, expected {}", patch_f.path(),
                   st.out_size, length);
   }
-  st.sha256 = crypto::Sha256(ByteSpan(map.data(), map.size()));
+  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+  HULL_TRY(CatchSigbus("the patch's output", [&] { h.Update(ByteSpan(map.data(), map.size())); }));
+  st.sha256 = h.Final();
   if (!ConstantTimeEqual(st.sha256, expect.sha256)) {
     return Errorf(ErrorCode::kVerifyFailed, "{}: result SHA-256 mismatch", patch_f.path());
   }

@@ -5,7 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
+
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace hull::delta {
@@ -49,6 +54,12 @@ Result<WritableMap> WritableMap::Open(const WritableRange& out, uint64_t length)
                    off_t(start));
   if (p == MAP_FAILED) return ErrnoError(errno, "mapping", out.file->path());
   m.base_ = p;
+  // Fault every page in writable now: an I/O error is this error (the caller
+  // writes with pwrite instead), not a SIGBUS under the decoder.
+  if (::madvise(p, m.map_size_, MADV_POPULATE_WRITE) != 0 && errno != EINVAL) {
+    return Errorf(ErrorCode::kIo, "'{}': cannot map {} bytes at offset {} for writing ({})",
+                  out.file->path(), length, out.offset, std::strerror(errno));
+  }
   m.data_ = static_cast<uint8_t*>(p) + (out.offset - start);
   return m;
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/hex.h"
+#include "base/sigbus.h"
 #include "crypto/digest.h"
 #include "verity/superblock.h"
 
@@ -96,11 +97,13 @@ Status Engine::Chunk(const LevelJob& job, uint64_t first, uint64_t count, crypto
     src = in.data();
   }
   out.assign(size_t(count * hbs), 0);
-  for (uint64_t b = 0; b < in_count; ++b) {
-    uint64_t slot = b & (per - 1);
-    uint8_t* dst = out.data() + (b >> g_.per_block_bits) * hbs + slot * g_.digest_slot;
-    HashBlock(h, src + b * job.in_block_size, job.in_block_size, dst);
-  }
+  HULL_TRY(CatchSigbus(job.in->path(), [&] {
+    for (uint64_t b = 0; b < in_count; ++b) {
+      uint64_t slot = b & (per - 1);
+      uint8_t* dst = out.data() + (b >> g_.per_block_bits) * hbs + slot * g_.digest_slot;
+      HashBlock(h, src + b * job.in_block_size, job.in_block_size, dst);
+    }
+  }));
   if (opts_.progress && job.level == 0) opts_.progress->Advance(in_bytes);
   const uint64_t out_offset = (job.out_block + first) * hbs;
   if (mode_ == Mode::kBuild) return hash_out_->WriteAt(out_offset, out);
