@@ -360,7 +360,16 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   pl.usr_in_place = sizes.usr;
   pl.verity_path = tmp.path() + "/" + kVerityFile;
   HULL_TRY(GetVerity(f, c, disk.file(), prep.usr_offset, pl.verity_path, r.pieces["verity"]));
-  HULL_ASSIGN_OR_RETURN(r.install, CompleteSlot(disk, esp, std::move(prep), pl, install));
+  auto done = CompleteSlot(disk, esp, std::move(prep), pl, install);
+  if (!done.ok()) {
+    // The written slot does not match the signed root hash: the same bytes
+    // fail the same way again (an I/O error may not).
+    ErrorCode code = done.error().code();
+    if (refused && (code == ErrorCode::kVerifyFailed || code == ErrorCode::kBadSignature))
+      *refused = true;
+    return std::move(done).error();
+  }
+  r.install = std::move(*done);
   r.peak_rss = PeakRss();
   return r;
 }

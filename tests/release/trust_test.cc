@@ -336,6 +336,51 @@ TEST_F(TrustTest, UntrustedSignerIsFlaggedAsTheReleasesOwn) {
   EXPECT_EQ(PayloadFetches(fetched), std::vector<std::string>{});
 }
 
+// A targets-key holder publishes a usr image that matches its TUF hash but
+// not the root hash A signed: the slot fails verification after writing,
+// and the release is flagged as the release's own, so the agent does not
+// retire the fallback slot and download it again on every cycle.
+TEST_F(TrustTest, UsrNotMatchingTheSignedRootHashIsFlaggedAsTheReleasesOwn) {
+  const std::string repo = inputs_->dir() + "/repo-bad-usr";
+  auto keys = tuf::RoleKeySet::Load(inputs_->dir() + "/tuf-keys", true);
+  ASSERT_OK(keys);
+  ASSERT_OK(tuf::Repository::Init(repo, *keys));
+  release::PublishOptions po;
+  po.deltas = 0;
+  po.chunks = false;
+  auto published = release::PublishRelease(repo, *keys, releases_[kV1].dir, po);
+  ASSERT_OK(published);
+  // The usr target replaced by the same image with one byte flipped in
+  // the middle of its data, re-signed with the targets key.
+  const std::string name = fmt::format("hull-immutable-amd64-{}.usr.erofs", kV1);
+  auto targets = tuf::Repository::ReadTargets(repo);
+  ASSERT_OK(targets);
+  ASSERT_EQ(targets->targets.count(name), 1u);
+  auto usr = ReadFileBytes(releases_[kV1].dir + "/" + kUsrFile);
+  ASSERT_OK(usr);
+  (*usr)[usr->size() / 2] ^= 0xff;
+  const std::string bad = inputs_->dir() + "/bad-usr.img";
+  ASSERT_OK(WriteFileAtomic(bad, *usr));
+  ASSERT_OK(tuf::Repository::AddTarget(repo, *keys, bad, name, targets->targets.at(name).custom));
+
+  const std::string image = Fresh("bad-usr");
+  auto root = ReadFileBytes(repo + "/1.root.json");
+  ASSERT_OK(root);
+  auto client = tuf::Client::Create(tuf::MakeFetcher(repo), *root, "");
+  ASSERT_OK(client);
+  ASSERT_OK(client->Refresh());
+  auto releases = SlotReleases(client->targets());
+  ASSERT_EQ(releases.size(), 1u);
+  auto o = OpenDisk(image, true);
+  ASSERT_OK(o);
+  InstallOptions io;
+  io.trust = trust_a_;
+  bool refused = false;
+  auto r = ApplyRelease(*client, *o->disk, *o->esp, releases[0], io, &refused);
+  ASSERT_ERROR(r, ErrorCode::kVerifyFailed);
+  EXPECT_TRUE(refused) << r.error().ToString();
+}
+
 // `hull update apply --trust DIR`: the same refusal from the CLI, exit 1.
 TEST_F(TrustTest, CliTrustOptionRefusesBeforeDownload) {
   const std::string image = Fresh("cli");
