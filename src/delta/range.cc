@@ -47,9 +47,26 @@ Result<WritableMap> WritableMap::Open(const WritableRange& out, uint64_t length)
   WritableMap m;
   m.size_ = length;
   if (length == 0) return m;
+  // A shared map writes back whole pages: each page it covers must lie in
+  // the range (or past the file's end), or a write-back would store stale
+  // bytes over a neighbour (another partition of the disk).
   static const uint64_t kPage = uint64_t(::sysconf(_SC_PAGESIZE));
-  uint64_t start = out.offset & ~(kPage - 1);
-  m.map_size_ = size_t(out.offset + length - start);
+  if (out.offset % kPage != 0)
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "cannot map '{}' at offset {} for writing: not a multiple of the page size {}",
+                  out.file->path(), out.offset, kPage);
+  const uint64_t start = out.offset;
+  const uint64_t map_end = start + (length + kPage - 1) / kPage * kPage;
+  const uint64_t range_end = out.capacity > UINT64_MAX - start ? UINT64_MAX : start + out.capacity;
+  if (map_end > range_end) {
+    HULL_ASSIGN_OR_RETURN(uint64_t size, out.file->Size());
+    if (size > range_end)
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "cannot map '{}' for writing: the range [{}, {}) does not end on a page "
+                    "boundary (page size {}) and bytes of the file follow it",
+                    out.file->path(), start, range_end, kPage);
+  }
+  m.map_size_ = size_t(map_end - start);
   void* p = ::mmap(nullptr, m.map_size_, PROT_READ | PROT_WRITE, MAP_SHARED, out.file->fd(),
                    off_t(start));
   if (p == MAP_FAILED) return ErrnoError(errno, "mapping", out.file->path());

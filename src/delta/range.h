@@ -1,7 +1,9 @@
 // Byte ranges of open files or block devices: how the node names the active
 // usr partition (the seed of deltas and chunks, read where it lies) and the
 // inactive one (where the new image is written), so that neither is copied
-// to a file of its own. Offsets need no alignment.
+// to a file of its own. A seed's offset needs no alignment; an output range
+// written through a map (WritableMap) must start on a page boundary and end
+// on one or at the file's end.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,9 @@ Status PrepareWrite(const WritableRange& out, uint64_t length);
 
 // A writable shared map of [offset, offset + length) of `out` (after
 // PrepareWrite): stores reach the file's page cache, not anonymous memory.
+// The map writes back whole pages, so kInvalidArgument unless out.offset is
+// a multiple of the page size and the last page ends within the capacity or
+// past the file's end (the caller writes with pwrite instead).
 class WritableMap {
  public:
   WritableMap() = default;

@@ -5,11 +5,15 @@
 // outside the output range as it was before.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 
 #include "crypto/digest.h"
 #include "delta/assemble.h"
 #include "delta/patch.h"
+#include "delta/range.h"
 #include "support/status_matchers.h"
 #include "test_data.h"
 
@@ -32,7 +36,9 @@ class RangeTest : public ::testing::Test {
     new_path_ = testing::Put(dir_, "new", new_);
     // The disk: 0xA5 head, OLD, 0x3C filler, an output range holding stale
     // bytes (0x77), a 0x5A tail.
-    out_offset_ = kSeedOffset + old_.size() + 4097;
+    // A page boundary (4 KiB multiple, a multiple of every page size up to
+    // 64 KiB): a writable map of a range must start on one.
+    out_offset_ = (kSeedOffset + old_.size() + 4097 + 65535) / 65536 * 65536;
     disk_.assign(kSeedOffset, 0xA5);
     disk_.insert(disk_.end(), old_.begin(), old_.end());
     disk_.resize(out_offset_, 0x3C);
@@ -88,6 +94,50 @@ TEST_F(RangeTest, PatchLargerThanTheOutputRangeIsRefusedBeforeWriting) {
   auto a = ApplyPatchInto(Seed(), *p, Out(new_.size() - 1), {.sha256 = crypto::Sha256(new_)});
   EXPECT_ERROR(a, ErrorCode::kRefused);
   ExpectDiskUnchanged();
+}
+
+// A shared map writes back whole pages: an output range that starts or
+// ends inside a page (with bytes of the file after it) would write the
+// neighbour's bytes back, so it is refused before anything is written.
+TEST_F(RangeTest, UnalignedOutputRangeIsRefusedBeforeWriting) {
+  const std::string patch = dir_ + "/patch.zst";
+  ASSERT_OK(MakePatch(old_path_, new_path_, patch, {.level = 3}));
+  auto p = File::OpenRead(patch);
+  ASSERT_OK(p);
+  const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
+  WritableRange shifted{&disk_file_, out_offset_ + 512, kCapacity - 512};
+  auto a = ApplyPatchInto(Seed(), *p, shifted, {.sha256 = crypto::Sha256(new_)});
+  EXPECT_ERROR(a, ErrorCode::kInvalidArgument);
+  ExpectDiskUnchanged();
+  // Ends inside a page, with the rest of the disk after it.
+  ASSERT_NE(new_.size() % page, 0u);
+  a = ApplyPatchInto(Seed(), *p, Out(new_.size()), {.sha256 = crypto::Sha256(new_)});
+  EXPECT_ERROR(a, ErrorCode::kInvalidArgument);
+  ExpectDiskUnchanged();
+  auto m = WritableMap::Open({&disk_file_, out_offset_, page + 1}, page + 1);
+  EXPECT_ERROR(m, ErrorCode::kInvalidArgument);
+  // Page-aligned start and end: mapped.
+  EXPECT_OK(WritableMap::Open({&disk_file_, out_offset_, 2 * page}, page + 1));
+}
+
+// An output range ending at the file's end need not end on a page boundary
+// (the rest of the last page lies past the end: nothing to overwrite).
+TEST_F(RangeTest, OutputRangeEndingAtTheFilesEndNeedsNoAlignedEnd) {
+  auto d = TempDir::Create("range-end");
+  ASSERT_OK(d);
+  auto f = File::CreateNew(d->path() + "/f");
+  ASSERT_OK(f);
+  const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
+  ASSERT_OK(f->WriteAt(0, Bytes(page + 100, 0x11)));
+  auto m = WritableMap::Open({&*f, page, 100}, 100);
+  ASSERT_OK(m);
+  std::fill(m->data(), m->data() + 100, 0x22);
+  ASSERT_OK(m->Flush());
+  auto now = ReadFileBytes(d->path() + "/f");
+  ASSERT_OK(now);
+  Bytes want(page, 0x11);
+  want.resize(page + 100, 0x22);
+  EXPECT_TRUE(*now == want);
 }
 
 TEST_F(RangeTest, PatchAgainstAShiftedSeedIsCorrupt) {
