@@ -222,10 +222,10 @@ Status GetUsr(Fetch& f, const SlotRelease& c, const Active& a, const UsrPatch& p
 }
 
 // The verity file (small: 1/128 of the image) into `out`, recomputed from
-// the usr image at `usr_offset` of the disk when the release publishes its
-// parameters.
+// the usr image (`usr_length` bytes at `usr_offset` of the disk) when the
+// release publishes its parameters.
 Status GetVerity(Fetch& f, const SlotRelease& c, const File& disk, uint64_t usr_offset,
-                 const std::string& out, PieceMethod& m) {
+                 uint64_t usr_length, const std::string& out, PieceMethod& m) {
   const std::string& target = c.targets.at("verity");
   HULL_ASSIGN_OR_RETURN(const tuf::TargetFile* t, f.client.FindTarget(target));
   if (t->custom.contains("verity")) {
@@ -235,7 +235,7 @@ Status GetVerity(Fetch& f, const SlotRelease& c, const File& disk, uint64_t usr_
                  v["file_length"].is_number_unsigned() &&
                  v["file_length"].get<uint64_t>() == t->length;
     Status st = sized
-                    ? verity::RecomputeHashFile(v, disk, usr_offset, out)
+                    ? verity::RecomputeHashFile(v, disk, usr_offset, usr_length, out)
                     : Error(ErrorCode::kInvalidArgument, "file_length is not the target's length");
     if (st.ok()) {
       uint64_t length = 0;
@@ -359,7 +359,8 @@ Result<ApplyResult> ApplyTo(tuf::Client& client, DiskIo& disk, EspIo& esp, const
   HULL_TRY(GetUsr(f, c, act, patch, out, r.pieces["usr"]));
   pl.usr_in_place = sizes.usr;
   pl.verity_path = tmp.path() + "/" + kVerityFile;
-  HULL_TRY(GetVerity(f, c, disk.file(), prep.usr_offset, pl.verity_path, r.pieces["verity"]));
+  HULL_TRY(
+      GetVerity(f, c, disk.file(), prep.usr_offset, sizes.usr, pl.verity_path, r.pieces["verity"]));
   auto done = CompleteSlot(disk, esp, std::move(prep), pl, install);
   if (!done.ok()) {
     // The written slot does not match the signed root hash: the same bytes

@@ -25,11 +25,12 @@ nlohmann::json PublishedParams(const VerityParams& p, uint64_t file_length) {
 Status RecomputeHashFile(const nlohmann::json& j, const std::string& usr_path,
                          const std::string& out_path) {
   HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(usr_path));
-  return RecomputeHashFile(j, data, 0, out_path);
+  HULL_ASSIGN_OR_RETURN(uint64_t length, data.Size());
+  return RecomputeHashFile(j, data, 0, length, out_path);
 }
 
 Status RecomputeHashFile(const nlohmann::json& j, const File& data, uint64_t data_offset,
-                         const std::string& out_path) {
+                         uint64_t data_length, const std::string& out_path) {
   VerityParams p;
   uint64_t file_length = 0;
   try {
@@ -47,6 +48,19 @@ Status RecomputeHashFile(const nlohmann::json& j, const File& data, uint64_t dat
     return Errorf(ErrorCode::kInvalidArgument, "verity parameters: {}", e.what());
   }
   HULL_TRY(ValidateParams(p).Context("verity parameters"));
+  // The tree covers the usr image, never more of what lies after it (the
+  // rest of a disk): data_blocks is untrusted until the result is checked.
+  if (p.data_blocks == 0) {
+    if (data_length == 0 || data_length % p.data_block_size != 0)
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "verity parameters: the {}-byte usr image is not whole {}-byte data blocks",
+                    data_length, p.data_block_size);
+    p.data_blocks = data_length / p.data_block_size;
+  } else if (p.data_blocks > data_length / p.data_block_size) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "verity parameters: {} data blocks of {} bytes exceed the {}-byte usr image",
+                  p.data_blocks, p.data_block_size, data_length);
+  }
   p.data_offset = data_offset;
   std::error_code ec;
   fs::remove(out_path, ec);

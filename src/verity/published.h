@@ -29,9 +29,11 @@ nlohmann::json PublishedParams(const VerityParams& p, uint64_t file_length);
 // FormatTree's and the file errors otherwise.
 Status RecomputeHashFile(const nlohmann::json& published, const std::string& usr_path,
                          const std::string& out_path);
-// The same with the usr image read where it lies: at `data_offset` of
-// `data` (a partition of a disk, read in place).
+// The same with the usr image read where it lies: `data_length` bytes at
+// `data_offset` of `data` (a partition of a disk, read in place). The tree
+// covers at most those bytes: kInvalidArgument when data_blocks asks for
+// more; data_blocks 0 means the whole image (whole blocks).
 Status RecomputeHashFile(const nlohmann::json& published, const File& data, uint64_t data_offset,
-                         const std::string& out_path);
+                         uint64_t data_length, const std::string& out_path);
 
 }  // namespace hull::verity

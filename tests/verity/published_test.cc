@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/file.h"
 #include "support/status_matchers.h"
 #include "verity/tree.h"
@@ -68,6 +70,45 @@ TEST_F(PublishedTest, TreeLargerThanThePublishedFileIsRefused) {
   nlohmann::json j = published_;
   j["file_length"] = 4096;
   EXPECT_ERROR(RecomputeHashFile(j, usr_, tmp_->path() + "/x.verity"), ErrorCode::kVerifyFailed);
+}
+
+// The usr image inside a larger "disk" (a head block, the image, then 100
+// blocks of another partition): the tree covers the image only.
+class PublishedInDiskTest : public PublishedTest {
+ protected:
+  void SetUp() override {
+    PublishedTest::SetUp();
+    auto usr = ReadFileBytes(usr_);
+    ASSERT_OK(usr);
+    Bytes disk(4096 + usr->size() + 100 * 4096, 0x5A);
+    std::fill(disk.begin(), disk.begin() + 4096, 0xEE);
+    std::copy(usr->begin(), usr->end(), disk.begin() + 4096);
+    ASSERT_OK(WriteFileAtomic(tmp_->path() + "/disk.img", disk));
+    auto f = File::OpenRead(tmp_->path() + "/disk.img");
+    ASSERT_OK(f);
+    disk_ = std::move(*f);
+  }
+  File disk_;
+};
+
+TEST_F(PublishedInDiskTest, DataBlocksPastTheUsrImageAreRefused) {
+  nlohmann::json j = published_;
+  j["data_blocks"] = 20;  // 9 of the image, 11 of the partition after it
+  EXPECT_ERROR(RecomputeHashFile(j, disk_, 4096, 9 * 4096, tmp_->path() + "/x.verity"),
+               ErrorCode::kInvalidArgument);
+  // As published: the same file as from the image alone.
+  ASSERT_OK(RecomputeHashFile(published_, disk_, 4096, 9 * 4096, tmp_->path() + "/d.verity"));
+  EXPECT_EQ(*Read("d.verity"), *Read("usr.verity"));
+}
+
+TEST_F(PublishedInDiskTest, ZeroDataBlocksMeansTheUsrImage) {
+  nlohmann::json j = published_;
+  j["data_blocks"] = 0;
+  ASSERT_OK(RecomputeHashFile(j, disk_, 4096, 9 * 4096, tmp_->path() + "/z.verity"));
+  EXPECT_EQ(*Read("z.verity"), *Read("usr.verity"));
+  // Not whole blocks: refused.
+  EXPECT_ERROR(RecomputeHashFile(j, disk_, 4096, 9 * 4096 - 1, tmp_->path() + "/y.verity"),
+               ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
