@@ -286,6 +286,8 @@ Action Decide(const DecideInput& in) {
   if (a.kind == ActionKind::kRecordRollbacks) return a;
   const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
   if (auto release = ReleaseSlot(in, running)) return *release;
+  if (a.kind == ActionKind::kReboot && !in.reboot)
+    return Action{.kind = ActionKind::kIdle, .reason = a.reason + " (--no-reboot)"};
   // Rule L2.
   if ((a.kind == ActionKind::kInstall || a.kind == ActionKind::kReboot) &&
       in.config.fleetlock.enabled())

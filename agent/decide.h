@@ -28,6 +28,9 @@ struct DecideInput {
   // (its rollout ignored), older than the running one only when allowed.
   std::string to_version;
   bool allow_downgrade = false;
+  // false: `update --no-reboot`: a reboot is left for a later run (idle),
+  // an install is still made (and so still takes a slot first, L2).
+  bool reboot = true;
   std::set<std::string> bad_versions;
   std::vector<slot::Refusal> refused;  // releases refused earlier (agent state)
   // The entry file the agent last rebooted into (agent state): rule 5
@@ -130,6 +133,9 @@ struct Action {
 //      server configured any more the record is forgotten;
 //  L2. an install or a reboot takes a slot first (pre-reboot naming the
 //      version, waiting), unless the slot held was taken for that version.
+//      An install takes it with `reboot` false too: the installed entry is
+//      the default from then on, and the pre-reboot is where a halt is
+//      learnt. Without `reboot`, a reboot is idle instead (no slot).
 Action Decide(const DecideInput& in);
 
 // The rules 1 to 8 alone (Decide adds L1 and L2).

@@ -648,6 +648,14 @@ const std::vector<LockRow>& LockTable() {
          in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
        },
        ActionKind::kReboot, kV2, false},
+      {"--no-reboot: an install still takes a slot first (and so learns of a halt)",
+       [](DecideInput& in) { in.reboot = false; }, ActionKind::kInstall, kV2, true},
+      {"--no-reboot: a pending entry is left for a later run, no slot taken",
+       [](DecideInput& in) {
+         in.reboot = false;
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+       },
+       ActionKind::kIdle, "", false},
       {"blessed on the version the slot was taken for, gate passed: healthy, then freed",
        [](DecideInput& in) {
          Runs(in, kV2);
