@@ -130,7 +130,9 @@ struct Action {
 //      trial) and the health gate passed on this boot -> release it:
 //      report rolled-back for the slot's version when it is recorded bad,
 //      healthy when it is the running version, then steady-state. With no
-//      server configured any more the record is forgotten;
+//      server configured any more the record is forgotten. Not while rule
+//      5 reboots into the slot's version (installed under the slot, the
+//      run ended before its reboot): that reboot goes on under the slot;
 //  L2. an install or a reboot takes a slot first (pre-reboot naming the
 //      version, waiting), unless the slot held was taken for that version.
 //      An install takes it with `reboot` false too: the installed entry is

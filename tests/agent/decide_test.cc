@@ -688,6 +688,12 @@ const std::vector<LockRow>& LockTable() {
          in.gate_passed = false;
        },
        ActionKind::kUpToDate, kV2},
+      {"installed under the slot, the run ended before the reboot: reboots, slot kept",
+       [](DecideInput& in) {
+         Holds(in, kV2);
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+       },
+       ActionKind::kReboot, kV2, false},
       {"healthy on another version than the slot's, not recorded bad: freed, no report",
        [](DecideInput& in) { Holds(in, kV3); }, ActionKind::kReleaseSlot, kV3, false},
       {"no repository configured: the slot is freed all the same",
