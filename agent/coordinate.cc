@@ -14,6 +14,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// How long a forgotten slot's old server is tried before the record goes.
+constexpr milliseconds kForgetWait{10'000};
+
 fleet::Backoff MakeBackoff() {
   return fleet::Backoff(milliseconds(1000), milliseconds(60'000), std::random_device{}());
 }
@@ -25,12 +28,12 @@ struct Session {
   std::optional<fleet::FleetLockClient> client;
 };
 
-Status Open(const node::UpdateConfig& config, const Node& node, const std::string& version,
-            const SlotPaths& paths, Session& s) {
+Status Open(const std::string& url, const std::string& group, const Node& node,
+            const std::string& version, const SlotPaths& paths, Session& s) {
   HULL_ASSIGN_OR_RETURN(
       std::string id,
       fleet::NodeIdFromMachineId(paths.machine_id).Context("the FleetLock node id"));
-  s.client.emplace(s.http, config.fleetlock.url, fleet::ClientParams{id, config.fleetlock.group});
+  s.client.emplace(s.http, url, fleet::ClientParams{id, group});
   s.client->set_hull({.version = version, .flavor = node.flavor, .arch = node.arch});
   return Ok();
 }
@@ -41,7 +44,7 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
                 const std::string& version, Deadline deadline, const Events& ev,
                 const SlotPaths& paths) {
   Session s;
-  HULL_TRY(Open(config, node, version, paths, s));
+  HULL_TRY(Open(config.fleetlock.url, config.fleetlock.group, node, version, paths, s));
   ev.Emit(
       "slot-waiting",
       {{"version", version}, {"server", config.fleetlock.url}, {"group", config.fleetlock.group}});
@@ -72,16 +75,34 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
 
 Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
                 const Action& a, Deadline deadline, const Events& ev, const SlotPaths& paths) {
+  // The slot lives on the server and in the group it was taken from (the
+  // record), whatever the configuration says now; a record from before
+  // url and group were kept falls back to the configuration.
+  const std::string url = state.fleetlock.url.empty() ? config.fleetlock.url : state.fleetlock.url;
+  const std::string group =
+      state.fleetlock.url.empty() ? config.fleetlock.group : state.fleetlock.group;
+  fleet::SystemClock clock;
+  fleet::Backoff backoff = MakeBackoff();
   if (a.forget) {
-    ev.Emit("slot-forgotten",
-            {{"fleetlock", SlotRecordJson(state.fleetlock)}, {"reason", a.reason}});
+    // Best effort: the old server is told once, within a bounded wait, so
+    // that the slot is not stranded there; the record goes either way.
+    std::string told = "no server recorded";
+    if (!url.empty()) {
+      Session s;
+      Status st = Open(url, group, node, a.version, paths, s);
+      if (st.ok())
+        st = fleet::RetryUntil(*s.client, clock, backoff, &fleet::FleetLockClient::SteadyState,
+                               std::min(deadline, clock.Now() + kForgetWait), "steady-state");
+      told = st.ok() ? "steady-state sent to " + url : st.error().ToString();
+    }
+    ev.Emit("slot-forgotten", {{"fleetlock", SlotRecordJson(state.fleetlock)},
+                               {"reason", a.reason},
+                               {"steady_state", told}});
     state.fleetlock = {};
     return SaveAgentState(paths.state, state);
   }
   Session s;
-  HULL_TRY(Open(config, node, a.version, paths, s));
-  fleet::SystemClock clock;
-  fleet::Backoff backoff = MakeBackoff();
+  HULL_TRY(Open(url, group, node, a.version, paths, s));
   if (a.report != SlotReport::kNone) {
     const auto result = a.report == SlotReport::kHealthy ? fleet::ReportResult::kHealthy
                                                          : fleet::ReportResult::kRolledBack;
