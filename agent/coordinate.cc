@@ -16,6 +16,9 @@ using std::chrono::milliseconds;
 
 // How long a forgotten slot's old server is tried before the record goes.
 constexpr milliseconds kForgetWait{10'000};
+// How long a report is retried (at most half the run's time left) before it
+// is dropped and the slot freed without it.
+constexpr milliseconds kReportWait{60'000};
 
 fleet::Backoff MakeBackoff() {
   return fleet::Backoff(milliseconds(1000), milliseconds(60'000), std::random_device{}());
@@ -106,6 +109,14 @@ Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
   if (a.report != SlotReport::kNone) {
     const auto result = a.report == SlotReport::kHealthy ? fleet::ReportResult::kHealthy
                                                          : fleet::ReportResult::kRolledBack;
+    // The report is worth a short wait, never the slot: whatever stops it
+    // (a refusal, a server error, a hang) by its own deadline, it is dropped
+    // and the slot freed all the same -- one stuck report must not keep
+    // every node's slot.
+    const Deadline report_deadline =
+        clock.Now() +
+        std::min<Deadline::duration>(kReportWait,
+                                     std::max<Deadline::duration>(deadline - clock.Now(), {}) / 2);
     backoff.Reset();
     for (;;) {
       Status st = s.client->Report(result);
@@ -116,22 +127,19 @@ Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
       // Not retried: a server without the extension (404), one that knows
       // no such version, or a request it refuses for good (400).
       const int code = s.client->last_status();
-      if (st.error().code() == ErrorCode::kRefused &&
+      const bool final =
+          st.error().code() == ErrorCode::kRefused &&
           (code == 404 || code == 400 ||
-           s.client->last_kind() == fleet::ErrorKindName(fleet::ErrorKind::kUnknownVersion))) {
+           s.client->last_kind() == fleet::ErrorKindName(fleet::ErrorKind::kUnknownVersion));
+      if (final || clock.Now() >= report_deadline) {
         ev.Emit("report-dropped", {{"version", a.version},
                                    {"result", SlotReportName(a.report)},
                                    {"reason", st.error().ToString()}});
         break;
       }
-      if (clock.Now() >= deadline)
-        return Errorf(ErrorCode::kTimeout,
-                      "report {} {}: not accepted before the deadline; last: {} (the slot stays "
-                      "held; the next run reports again)",
-                      SlotReportName(a.report), a.version, st.error().ToString());
       clock.SleepFor(std::min(
-          backoff.Next(),
-          std::chrono::duration_cast<milliseconds>(deadline - clock.Now()) + milliseconds(1)));
+          backoff.Next(), std::chrono::duration_cast<milliseconds>(report_deadline - clock.Now()) +
+                              milliseconds(1)));
     }
   }
   HULL_TRY(fleet::RetryUntil(*s.client, clock, backoff, &fleet::FleetLockClient::SteadyState,

@@ -44,9 +44,10 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
 
 // Carries out decide.h's kReleaseSlot, with the server and group the slot
 // was taken from (the record's url and group, not the configuration's): the
-// report (a server without /v1/report, answering 404, or one that knows no
-// such version is logged and passed), then steady-state until it succeeds
-// or `deadline`; the record is cleared and saved. Errors: kTimeout (the
+// report (retried for at most 60 s or half the time left; a report that
+// fails for any reason by then -- at once for a 404, a 400 or an unknown
+// version -- is dropped, event report-dropped), then steady-state until it
+// succeeds or `deadline`; the record is cleared and saved. Errors: kTimeout (the
 // slot stays recorded; the next run frees it). With `forget`, steady-state
 // is tried for at most 10 s (best effort) and the record dropped anyway.
 Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,

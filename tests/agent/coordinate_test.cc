@@ -170,6 +170,26 @@ TEST(Coordinate, ServerWithoutReportsStillReleases) {
   EXPECT_FALSE(f.state.fleetlock.held);
 }
 
+// A report the server keeps failing (here a 500, as a full release list
+// once answered) is dropped by its own deadline and the slot freed anyway:
+// one stuck report must not keep every node's slot.
+TEST(Coordinate, AReportThatKeepsFailingIsDroppedAndTheSlotFreed) {
+  FakeServer server;
+  server.report_status = 500;
+  Fixture f(server.url());
+  f.state.fleetlock = {
+      .held = true, .version = "202612.08.0", .url = server.url(), .group = "workers"};
+  Action a{
+      .kind = ActionKind::kReleaseSlot, .version = "202612.08.0", .report = SlotReport::kHealthy};
+  ASSERT_OK(
+      FreeSlot(f.config, f.node, f.state, a, std::chrono::steady_clock::now() + 4s, f.ev, f.paths));
+  ASSERT_GE(server.calls.size(), 2u);
+  EXPECT_EQ(server.calls.front().first, "report");
+  EXPECT_EQ(server.calls.back().first, "steady-state");
+  ASSERT_OK_AND_ASSIGN(AgentState saved, LoadAgentState(f.paths.state));
+  EXPECT_FALSE(saved.fleetlock.held);
+}
+
 // The node was moved to another server and group since it took the slot:
 // the slot is freed where it was taken, the record's url and group.
 TEST(Coordinate, FreeGoesToTheServerAndGroupTheSlotWasTakenFrom) {
