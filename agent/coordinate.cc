@@ -43,35 +43,58 @@ Status Open(const std::string& url, const std::string& group, const Node& node,
 
 }  // namespace
 
+namespace {
+
+// pre-reboot naming `version` to `url`/`group`, with backoff until granted
+// or `deadline`; a halt is recorded in the state (and saved).
+Status AskForSlot(const std::string& url, const std::string& group, const Node& node,
+                  AgentState& state, const std::string& version, Deadline deadline,
+                  const Events& ev, const SlotPaths& paths, unsigned* attempts) {
+  Session s;
+  HULL_TRY(Open(url, group, node, version, paths, s));
+  ev.Emit("slot-waiting", {{"version", version}, {"server", url}, {"group", group}});
+  fleet::SystemClock clock;
+  fleet::Backoff backoff = MakeBackoff();
+  Status st = fleet::RetryUntil(*s.client, clock, backoff, &fleet::FleetLockClient::PreReboot,
+                                deadline, "pre-reboot", attempts);
+  if (!st.ok() && s.client->last_kind() == fleet::ErrorKindName(fleet::ErrorKind::kReleaseHalted)) {
+    state.fleetlock.halted = version;
+    HULL_TRY(SaveAgentState(paths.state, state));
+    ev.Emit("halted", {{"version", version},
+                       {"reason", st.error().ToString()},
+                       {"note", "not installed or booted; asked again at the next run"}});
+  }
+  return st;
+}
+
+}  // namespace
+
 Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
                 const std::string& version, Deadline deadline, const Events& ev,
                 const SlotPaths& paths) {
-  Session s;
-  HULL_TRY(Open(config.fleetlock.url, config.fleetlock.group, node, version, paths, s));
-  ev.Emit(
-      "slot-waiting",
-      {{"version", version}, {"server", config.fleetlock.url}, {"group", config.fleetlock.group}});
-  fleet::SystemClock clock;
-  fleet::Backoff backoff = MakeBackoff();
   unsigned attempts = 0;
-  Status st = fleet::RetryUntil(*s.client, clock, backoff, &fleet::FleetLockClient::PreReboot,
-                                deadline, "pre-reboot", &attempts);
-  if (!st.ok()) {
-    if (s.client->last_kind() == fleet::ErrorKindName(fleet::ErrorKind::kReleaseHalted)) {
-      state.fleetlock.halted = version;
-      HULL_TRY(SaveAgentState(paths.state, state));
-      ev.Emit("halted", {{"version", version},
-                         {"reason", st.error().ToString()},
-                         {"note", "not installed or booted; asked again at the next run"}});
-    }
-    return st;
-  }
-  state.fleetlock = {.held = true,
-                     .version = version,
-                     .url = config.fleetlock.url,
-                     .group = config.fleetlock.group,
-                     .since = std::time(nullptr)};
+  HULL_TRY(AskForSlot(config.fleetlock.url, config.fleetlock.group, node, state, version, deadline,
+                      ev, paths, &attempts));
+  // Held for this version already (asked again): the record stands.
+  const bool again = state.fleetlock.held && state.fleetlock.version == version &&
+                     state.fleetlock.url == config.fleetlock.url &&
+                     state.fleetlock.group == config.fleetlock.group;
+  if (!again)
+    state.fleetlock = {.held = true,
+                       .version = version,
+                       .url = config.fleetlock.url,
+                       .group = config.fleetlock.group,
+                       .since = std::time(nullptr)};
   HULL_TRY(SaveAgentState(paths.state, state));
+  ev.Emit("slot-taken", {{"fleetlock", SlotRecordJson(state.fleetlock)}, {"attempts", attempts}});
+  return Ok();
+}
+
+Status RefreshSlot(const Node& node, AgentState& state, const std::string& version,
+                   Deadline deadline, const Events& ev, const SlotPaths& paths) {
+  unsigned attempts = 0;
+  HULL_TRY(AskForSlot(state.fleetlock.url, state.fleetlock.group, node, state, version, deadline,
+                      ev, paths, &attempts));
   ev.Emit("slot-taken", {{"fleetlock", SlotRecordJson(state.fleetlock)}, {"attempts", attempts}});
   return Ok();
 }

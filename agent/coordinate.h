@@ -33,7 +33,8 @@ struct SlotPaths {
 
 // Sends pre-reboot naming `version` (the node's flavor and arch), retrying
 // with backoff until granted or `deadline`; on the grant the slot is
-// recorded held and the state saved before this returns. Errors:
+// recorded held and the state saved before this returns (a record held for
+// `version` already, asked again, is kept with its `since`). Errors:
 // kRefused with the server's kind hull_release_halted (recorded as
 // state.fleetlock.halted: do not install or boot `version`); kTimeout when
 // the deadline passes first (a server that is down is waited for, never
@@ -41,6 +42,15 @@ struct SlotPaths {
 Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
                 const std::string& version, Deadline deadline, const Events& ev,
                 const SlotPaths& paths = {});
+
+// A slot the record holds, asked for again before a reboot it covers: the
+// server may have pruned the holder (--holder-ttl), so the local record
+// alone never covers a reboot. pre-reboot naming `version` (idempotent for
+// a holder, it refreshes its key) to the record's url and group, with
+// backoff until granted or `deadline`; the record is kept as it is. Errors
+// as TakeSlot's: not granted means no reboot.
+Status RefreshSlot(const Node& node, AgentState& state, const std::string& version,
+                   Deadline deadline, const Events& ev, const SlotPaths& paths = {});
 
 // Carries out decide.h's kReleaseSlot, with the server and group the slot
 // was taken from (the record's url and group, not the configuration's): the

@@ -297,7 +297,7 @@ Action Decide(const DecideInput& in) {
   // Rule L2.
   if ((a.kind == ActionKind::kInstall || a.kind == ActionKind::kReboot) &&
       in.config.fleetlock.enabled())
-    a.take_slot = !(in.slot_held && node::CompareVersions(in.slot_version, a.version) == 0);
+    a.take_slot = true;  // held for that version: asked again (it may have expired)
   return a;
 }
 

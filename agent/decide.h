@@ -134,7 +134,9 @@ struct Action {
 //      5 reboots into the slot's version (installed under the slot, the
 //      run ended before its reboot): that reboot goes on under the slot;
 //  L2. an install or a reboot takes a slot first (pre-reboot naming the
-//      version, waiting), unless the slot held was taken for that version.
+//      version, waiting), a slot held for that version too: the server may
+//      have pruned the holder (--holder-ttl), and a pre-reboot is
+//      idempotent for a holder.
 //      An install takes it with `reboot` false too: the installed entry is
 //      the default from then on, and the pre-reboot is where a halt is
 //      learnt. Without `reboot`, a reboot is idle instead (no slot).

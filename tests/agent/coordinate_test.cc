@@ -190,6 +190,49 @@ TEST(Coordinate, AReportThatKeepsFailingIsDroppedAndTheSlotFreed) {
   EXPECT_FALSE(saved.fleetlock.held);
 }
 
+// A slot the record holds is asked for again before the reboot it covers
+// (the server may have pruned the holder): granted, the record is kept;
+// refused until the deadline, no reboot (an error).
+TEST(Coordinate, RefreshAsksAgainAndKeepsTheRecord) {
+  FakeServer server;
+  Fixture f("");
+  f.state.fleetlock = {.held = true,
+                       .version = "202612.08.0",
+                       .url = server.url(),
+                       .group = "workers",
+                       .since = 1234};
+  ASSERT_OK(RefreshSlot(f.node, f.state, "202612.01.0", std::chrono::steady_clock::now() + 30s,
+                        f.ev, f.paths));
+  ASSERT_EQ(server.calls.size(), 1u);
+  EXPECT_EQ(server.calls[0].first, "pre-reboot");
+  EXPECT_EQ(server.calls[0].second["client_params"]["group"], "workers");
+  EXPECT_EQ(server.calls[0].second["client_params"]["hull"]["version"], "202612.01.0");
+  EXPECT_TRUE(f.state.fleetlock.held);
+  EXPECT_EQ(f.state.fleetlock.version, "202612.08.0");
+  EXPECT_EQ(f.state.fleetlock.since, 1234);
+
+  server.full_answers = 1000;  // the holder was pruned and the slots taken
+  Status st = RefreshSlot(f.node, f.state, "202612.01.0", std::chrono::steady_clock::now() + 2s,
+                          f.ev, f.paths);
+  EXPECT_ERROR(st, ErrorCode::kTimeout);
+}
+
+// Asked again for the version it holds a slot for: the record keeps its since.
+TEST(Coordinate, TakeAgainForTheSameVersionKeepsSince) {
+  FakeServer server;
+  Fixture f(server.url());
+  f.state.fleetlock = {.held = true,
+                       .version = "202612.08.0",
+                       .url = server.url(),
+                       .group = "workers",
+                       .since = 1234};
+  ASSERT_OK(TakeSlot(f.config, f.node, f.state, "202612.08.0",
+                     std::chrono::steady_clock::now() + 30s, f.ev, f.paths));
+  ASSERT_EQ(server.calls.size(), 1u);
+  EXPECT_EQ(server.calls[0].first, "pre-reboot");
+  EXPECT_EQ(f.state.fleetlock.since, 1234);
+}
+
 // The node was moved to another server and group since it took the slot:
 // the slot is freed where it was taken, the record's url and group.
 TEST(Coordinate, FreeGoesToTheServerAndGroupTheSlotWasTakenFrom) {

@@ -625,12 +625,12 @@ const std::vector<LockRow>& LockTable() {
       {"no server configured: an install takes no slot",
        [](DecideInput& in) { in.config.fleetlock = {}; }, ActionKind::kInstall, kV2, false},
       {"an install takes a slot first", [](DecideInput&) {}, ActionKind::kInstall, kV2, true},
-      {"the slot held was taken for that version (a run ended before its reboot)",
+      {"the slot held was taken for that version: asked again (the holder may have expired)",
        [](DecideInput& in) {
          Holds(in, kV2);
          in.gate_passed = false;
        },
-       ActionKind::kInstall, kV2, false},
+       ActionKind::kInstall, kV2, true},
       {"the slot held was taken for another version: asked again for this one",
        [](DecideInput& in) {
          Holds(in, kV3);
@@ -688,12 +688,12 @@ const std::vector<LockRow>& LockTable() {
          in.gate_passed = false;
        },
        ActionKind::kUpToDate, kV2},
-      {"installed under the slot, the run ended before the reboot: reboots, slot kept",
+      {"installed under the slot, the run ended before the reboot: slot kept, asked again",
        [](DecideInput& in) {
          Holds(in, kV2);
          in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
        },
-       ActionKind::kReboot, kV2, false},
+       ActionKind::kReboot, kV2, true},
       {"healthy on another version than the slot's, not recorded bad: freed, no report",
        [](DecideInput& in) { Holds(in, kV3); }, ActionKind::kReleaseSlot, kV3, false},
       {"no repository configured: the slot is freed all the same",
