@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/subprocess.h"
+#include "fleet/client.h"
 #include "fleet/etcd.h"
 #include "fleet/fixture.h"
 #include "fleet/lock_service.h"
@@ -136,6 +137,17 @@ TEST_F(Tls, ClientCertificatesDecideWhoMayLock) {
                        RawRequest("POST", base + "/v1/pre-reboot", hdr, Body("node-a"), As("bmp")));
   EXPECT_EQ(bmp.status, 403) << bmp.body;
   EXPECT_THAT(bmp.body, HasSubstr(R"("kind":"certificate_id_mismatch")"));
+  // The node's own transport (http/post.h, NetworkPoster) presents its
+  // client certificate; without one the handshake fails.
+  NetworkPoster with_cert(10s, F("nodes-ca.pem"), F("node-a.pem"), F("node-a.key"));
+  FleetLockClient node_a(with_cert, base, ClientParams{"node-a", "default"});
+  EXPECT_OK(node_a.PreReboot());
+  NetworkPoster without_cert(10s, F("nodes-ca.pem"));
+  FleetLockClient anonymous(without_cert, base, ClientParams{"node-a", "default"});
+  EXPECT_ERROR(anonymous.PreReboot(), ErrorCode::kUnavailable);
+  NetworkPoster wrong_key(10s, F("nodes-ca.pem"), F("node-a.pem"), F("node-b.key"));
+  FleetLockClient mismatched(wrong_key, base, ClientParams{"node-a", "default"});
+  EXPECT_ERROR(mismatched.PreReboot(), ErrorCode::kInvalidArgument);
   auto sem = testing::EtcdctlGet((*etcd)->url(), SemaphoreKey("default"));
   ASSERT_OK(sem);
   EXPECT_EQ(*sem, R"({"holders":["node-a","node-b"],"total_slots":2})");
