@@ -26,17 +26,20 @@ fleet::Backoff MakeBackoff() {
 
 // One client per call: the node id from /etc/machine-id (the app-specific
 // id, fleet/node_id.h), the release the request is about.
+// The TLS trust and client certificate are the node's (`tls`, the
+// configuration's), whichever server the slot lives on.
 struct Session {
-  fleet::NetworkPoster http;
+  std::optional<fleet::NetworkPoster> http;
   std::optional<fleet::FleetLockClient> client;
 };
 
-Status Open(const std::string& url, const std::string& group, const Node& node,
-            const std::string& version, const SlotPaths& paths, Session& s) {
+Status Open(const node::FleetLockConfig& tls, const std::string& url, const std::string& group,
+            const Node& node, const std::string& version, const SlotPaths& paths, Session& s) {
   HULL_ASSIGN_OR_RETURN(
       std::string id,
       fleet::NodeIdFromMachineId(paths.machine_id).Context("the FleetLock node id"));
-  s.client.emplace(s.http, url, fleet::ClientParams{id, group});
+  s.http.emplace(std::chrono::seconds(10), tls.ca, tls.cert, tls.key);
+  s.client.emplace(*s.http, url, fleet::ClientParams{id, group});
   s.client->set_hull({.version = version, .flavor = node.flavor, .arch = node.arch});
   return Ok();
 }
@@ -47,11 +50,12 @@ namespace {
 
 // pre-reboot naming `version` to `url`/`group`, with backoff until granted
 // or `deadline`; a halt is recorded in the state (and saved).
-Status AskForSlot(const std::string& url, const std::string& group, const Node& node,
-                  AgentState& state, const std::string& version, Deadline deadline,
-                  const Events& ev, const SlotPaths& paths, unsigned* attempts) {
+Status AskForSlot(const node::FleetLockConfig& tls, const std::string& url,
+                  const std::string& group, const Node& node, AgentState& state,
+                  const std::string& version, Deadline deadline, const Events& ev,
+                  const SlotPaths& paths, unsigned* attempts) {
   Session s;
-  HULL_TRY(Open(url, group, node, version, paths, s));
+  HULL_TRY(Open(tls, url, group, node, version, paths, s));
   ev.Emit("slot-waiting", {{"version", version}, {"server", url}, {"group", group}});
   fleet::SystemClock clock;
   fleet::Backoff backoff = MakeBackoff();
@@ -73,8 +77,8 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
                 const std::string& version, Deadline deadline, const Events& ev,
                 const SlotPaths& paths) {
   unsigned attempts = 0;
-  HULL_TRY(AskForSlot(config.fleetlock.url, config.fleetlock.group, node, state, version, deadline,
-                      ev, paths, &attempts));
+  HULL_TRY(AskForSlot(config.fleetlock, config.fleetlock.url, config.fleetlock.group, node, state,
+                      version, deadline, ev, paths, &attempts));
   // Held for this version already (asked again): the record stands.
   const bool again = state.fleetlock.held && state.fleetlock.version == version &&
                      state.fleetlock.url == config.fleetlock.url &&
@@ -90,11 +94,12 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
   return Ok();
 }
 
-Status RefreshSlot(const Node& node, AgentState& state, const std::string& version,
-                   Deadline deadline, const Events& ev, const SlotPaths& paths) {
+Status RefreshSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
+                   const std::string& version, Deadline deadline, const Events& ev,
+                   const SlotPaths& paths) {
   unsigned attempts = 0;
-  HULL_TRY(AskForSlot(state.fleetlock.url, state.fleetlock.group, node, state, version, deadline,
-                      ev, paths, &attempts));
+  HULL_TRY(AskForSlot(config.fleetlock, state.fleetlock.url, state.fleetlock.group, node, state,
+                      version, deadline, ev, paths, &attempts));
   ev.Emit("slot-taken", {{"fleetlock", SlotRecordJson(state.fleetlock)}, {"attempts", attempts}});
   return Ok();
 }
@@ -115,7 +120,7 @@ Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
     std::string told = "no server recorded";
     if (!url.empty()) {
       Session s;
-      Status st = Open(url, group, node, a.version, paths, s);
+      Status st = Open(config.fleetlock, url, group, node, a.version, paths, s);
       if (st.ok())
         st = fleet::RetryUntil(*s.client, clock, backoff, &fleet::FleetLockClient::SteadyState,
                                std::min(deadline, clock.Now() + kForgetWait), "steady-state");
@@ -128,7 +133,7 @@ Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
     return SaveAgentState(paths.state, state);
   }
   Session s;
-  HULL_TRY(Open(url, group, node, a.version, paths, s));
+  HULL_TRY(Open(config.fleetlock, url, group, node, a.version, paths, s));
   if (a.report != SlotReport::kNone) {
     const auto result = a.report == SlotReport::kHealthy ? fleet::ReportResult::kHealthy
                                                          : fleet::ReportResult::kRolledBack;

@@ -49,8 +49,9 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
 // a holder, it refreshes its key) to the record's url and group, with
 // backoff until granted or `deadline`; the record is kept as it is. Errors
 // as TakeSlot's: not granted means no reboot.
-Status RefreshSlot(const Node& node, AgentState& state, const std::string& version,
-                   Deadline deadline, const Events& ev, const SlotPaths& paths = {});
+Status RefreshSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
+                   const std::string& version, Deadline deadline, const Events& ev,
+                   const SlotPaths& paths = {});
 
 // Carries out decide.h's kReleaseSlot, with the server and group the slot
 // was taken from (the record's url and group, not the configuration's): the

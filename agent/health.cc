@@ -141,7 +141,7 @@ int RunHealth(const UpdateOptions& o) {
       case GateSlot::kCovered: {
         // Asked again: the server may have pruned the holder.
         const std::string next = VersionAfterGateReboot(disk->state, node->usrhash);
-        Status st = RefreshSlot(*node, *state, next, deadline, ev);
+        Status st = RefreshSlot(cfg, *node, *state, next, deadline, ev);
         if (!st.ok()) {
           ev.Emit("error", {{"message", st.error().ToString() + ": not rebooting"}});
           return kExitFailed;

@@ -201,8 +201,8 @@ TEST(Coordinate, RefreshAsksAgainAndKeepsTheRecord) {
                        .url = server.url(),
                        .group = "workers",
                        .since = 1234};
-  ASSERT_OK(RefreshSlot(f.node, f.state, "202612.01.0", std::chrono::steady_clock::now() + 30s,
-                        f.ev, f.paths));
+  ASSERT_OK(RefreshSlot(f.config, f.node, f.state, "202612.01.0",
+                        std::chrono::steady_clock::now() + 30s, f.ev, f.paths));
   ASSERT_EQ(server.calls.size(), 1u);
   EXPECT_EQ(server.calls[0].first, "pre-reboot");
   EXPECT_EQ(server.calls[0].second["client_params"]["group"], "workers");
@@ -212,8 +212,8 @@ TEST(Coordinate, RefreshAsksAgainAndKeepsTheRecord) {
   EXPECT_EQ(f.state.fleetlock.since, 1234);
 
   server.full_answers = 1000;  // the holder was pruned and the slots taken
-  Status st = RefreshSlot(f.node, f.state, "202612.01.0", std::chrono::steady_clock::now() + 2s,
-                          f.ev, f.paths);
+  Status st = RefreshSlot(f.config, f.node, f.state, "202612.01.0",
+                          std::chrono::steady_clock::now() + 2s, f.ev, f.paths);
   EXPECT_ERROR(st, ErrorCode::kTimeout);
 }
 
