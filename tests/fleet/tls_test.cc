@@ -222,6 +222,12 @@ TEST_F(Tls, ServeFlagsEndToEnd) {
                                   Body("node-b"), As("node-a")));
   EXPECT_EQ(lock.status, 403);
   EXPECT_THAT(lock.body, HasSubstr("certificate_id_mismatch"));
+  // The node's own transport (the agent's, http/post.h) with the client
+  // certificate of update.fleetlock.{ca,cert,key}: granted, then freed.
+  NetworkPoster agent_http(10s, F("nodes-ca.pem"), F("node-a.pem"), F("node-a.key"));
+  FleetLockClient agent(agent_http, base, ClientParams{"node-a", "default"});
+  EXPECT_OK(agent.PreReboot());
+  EXPECT_OK(agent.SteadyState());
   (*child)->Stop(SIGTERM);
   ASSERT_OK(
       testing::RunScript(dir_->path(), "grep -q 'https, client certificates required' serve.log"));
