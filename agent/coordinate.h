@@ -33,7 +33,8 @@ struct SlotPaths {
 
 // Sends pre-reboot naming `version` (the node's flavor and arch), retrying
 // with backoff until granted or `deadline`; on the grant the slot is
-// recorded held and the state saved before this returns. Errors:
+// recorded held and the state saved before this returns (a record held for
+// `version` already, asked again, is kept with its `since`). Errors:
 // kRefused with the server's kind hull_release_halted (recorded as
 // state.fleetlock.halted: do not install or boot `version`); kTimeout when
 // the deadline passes first (a server that is down is waited for, never
@@ -42,11 +43,24 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
                 const std::string& version, Deadline deadline, const Events& ev,
                 const SlotPaths& paths = {});
 
-// Carries out decide.h's kReleaseSlot: the report (a server without
-// /v1/report, answering 404, or one that knows no such version is logged
-// and passed), then steady-state until it succeeds or `deadline`; the
-// record is cleared and saved. Errors: kTimeout (the slot stays recorded;
-// the next run frees it).
+// A slot the record holds, asked for again before a reboot it covers: the
+// server may have pruned the holder (--holder-ttl), so the local record
+// alone never covers a reboot. pre-reboot naming `version` (idempotent for
+// a holder, it refreshes its key) to the record's url and group, with
+// backoff until granted or `deadline`; the record is kept as it is. Errors
+// as TakeSlot's: not granted means no reboot.
+Status RefreshSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
+                   const std::string& version, Deadline deadline, const Events& ev,
+                   const SlotPaths& paths = {});
+
+// Carries out decide.h's kReleaseSlot, with the server and group the slot
+// was taken from (the record's url and group, not the configuration's): the
+// report (retried for at most 60 s or half the time left; a report that
+// fails for any reason by then -- at once for a 404, a 400 or an unknown
+// version -- is dropped, event report-dropped), then steady-state until it
+// succeeds or `deadline`; the record is cleared and saved. Errors: kTimeout (the
+// slot stays recorded; the next run frees it). With `forget`, steady-state
+// is tried for at most 10 s (best effort) and the record dropped anyway.
 Status FreeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
                 const Action& action, Deadline deadline, const Events& ev,
                 const SlotPaths& paths = {});

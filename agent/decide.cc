@@ -285,11 +285,19 @@ Action Decide(const DecideInput& in) {
   Action a = DecideUpdate(in);
   if (a.kind == ActionKind::kRecordRollbacks) return a;
   const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
-  if (auto release = ReleaseSlot(in, running)) return *release;
+  // L1 frees nothing while the slot's version is installed and waits for
+  // its reboot (a run that ended between the install and the reboot).
+  const bool reboot_under_slot = a.kind == ActionKind::kReboot && in.slot_held &&
+                                 node::CompareVersions(in.slot_version, a.version) == 0;
+  if (!reboot_under_slot) {
+    if (auto release = ReleaseSlot(in, running)) return *release;
+  }
+  if (a.kind == ActionKind::kReboot && !in.reboot)
+    return Action{.kind = ActionKind::kIdle, .reason = a.reason + " (--no-reboot)"};
   // Rule L2.
   if ((a.kind == ActionKind::kInstall || a.kind == ActionKind::kReboot) &&
       in.config.fleetlock.enabled())
-    a.take_slot = !(in.slot_held && node::CompareVersions(in.slot_version, a.version) == 0);
+    a.take_slot = true;  // held for that version: asked again (it may have expired)
   return a;
 }
 

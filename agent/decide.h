@@ -28,6 +28,9 @@ struct DecideInput {
   // (its rollout ignored), older than the running one only when allowed.
   std::string to_version;
   bool allow_downgrade = false;
+  // false: `update --no-reboot`: a reboot is left for a later run (idle),
+  // an install is still made (and so still takes a slot first, L2).
+  bool reboot = true;
   std::set<std::string> bad_versions;
   std::vector<slot::Refusal> refused;  // releases refused earlier (agent state)
   // The entry file the agent last rebooted into (agent state): rule 5
@@ -127,9 +130,16 @@ struct Action {
 //      trial) and the health gate passed on this boot -> release it:
 //      report rolled-back for the slot's version when it is recorded bad,
 //      healthy when it is the running version, then steady-state. With no
-//      server configured any more the record is forgotten;
+//      server configured any more the record is forgotten. Not while rule
+//      5 reboots into the slot's version (installed under the slot, the
+//      run ended before its reboot): that reboot goes on under the slot;
 //  L2. an install or a reboot takes a slot first (pre-reboot naming the
-//      version, waiting), unless the slot held was taken for that version.
+//      version, waiting), a slot held for that version too: the server may
+//      have pruned the holder (--holder-ttl), and a pre-reboot is
+//      idempotent for a holder.
+//      An install takes it with `reboot` false too: the installed entry is
+//      the default from then on, and the pre-reboot is where a halt is
+//      learnt. Without `reboot`, a reboot is idle instead (no slot).
 Action Decide(const DecideInput& in);
 
 // The rules 1 to 8 alone (Decide adds L1 and L2).

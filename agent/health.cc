@@ -127,8 +127,9 @@ int RunHealth(const UpdateOptions& o) {
   }
   if (reboot && o.reboot && disk.ok()) {
     // With a FleetLock server the reboot needs a slot: the trial's own slot
-    // covers it (no wait); without one it is taken first, and a server that
-    // does not grant it before the timeout means no reboot.
+    // covers it once the server confirms it (pre-reboot again); without one
+    // it is taken first. A server that does not grant it before the timeout
+    // means no reboot.
     auto state = LoadAgentState(kAgentStatePath);
     if (!state.ok()) {
       ev.Emit("error", {{"message", state.error().ToString() + ": not rebooting"}});
@@ -136,8 +137,17 @@ int RunHealth(const UpdateOptions& o) {
     }
     switch (SlotForGateReboot(cfg.fleetlock, state->fleetlock.held)) {
       case GateSlot::kNone:
-      case GateSlot::kCovered:
         break;
+      case GateSlot::kCovered: {
+        // Asked again: the server may have pruned the holder.
+        const std::string next = VersionAfterGateReboot(disk->state, node->usrhash);
+        Status st = RefreshSlot(cfg, *node, *state, next, deadline, ev);
+        if (!st.ok()) {
+          ev.Emit("error", {{"message", st.error().ToString() + ": not rebooting"}});
+          return kExitFailed;
+        }
+        break;
+      }
       case GateSlot::kTake: {
         const std::string next = VersionAfterGateReboot(disk->state, node->usrhash);
         Status st = TakeSlot(cfg, *node, *state, next, deadline, ev);

@@ -296,6 +296,7 @@ int RunUpdate(const UpdateOptions& o) {
                  .now = o.now,
                  .to_version = o.to_version,
                  .allow_downgrade = o.allow_downgrade,
+                 .reboot = o.reboot,
                  .bad_versions = *bad,
                  .refused = state.refused,
                  .rebooted_into = state.rebooted_into,
@@ -332,10 +333,6 @@ int RunUpdate(const UpdateOptions& o) {
         ev.Emit("idle", {{"running", running}, {"reason", a.reason}});
         return 0;
       case ActionKind::kReboot:
-        if (!o.reboot) {
-          ev.Emit("idle", {{"running", running}, {"reason", a.reason + " (--no-reboot)"}});
-          return 0;
-        }
         if (a.take_slot) {
           if (int code = TakeSlotOrStop(c, state, a.version, deadline, ev); code >= 0) return code;
         }
@@ -359,8 +356,8 @@ int RunUpdate(const UpdateOptions& o) {
       case ActionKind::kInstall:
         // The slot is taken before the download: a halted release is never
         // installed, and an installed entry (the default from then on) is
-        // only ever booted under a slot.
-        if (a.take_slot && o.reboot) {
+        // only ever booted under a slot -- with --no-reboot too.
+        if (a.take_slot) {
           if (int code = TakeSlotOrStop(c, state, a.version, deadline, ev); code >= 0) return code;
         }
         return InstallRelease(c, state, *client, a, o, ev);

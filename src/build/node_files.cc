@@ -186,7 +186,11 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
   cfg.boot_tries = s.update.boot_tries;
   cfg.health_units = s.update.health_units;
   cfg.event_console = s.update.event_console;
-  cfg.fleetlock = {.url = s.update.fleetlock_url, .group = s.update.fleetlock_group};
+  cfg.fleetlock = {.url = s.update.fleetlock_url,
+                   .group = s.update.fleetlock_group,
+                   .ca = s.update.fleetlock_ca,
+                   .cert = s.update.fleetlock_cert,
+                   .key = s.update.fleetlock_key};
   struct Generated {
     const char* name;
     std::string text;

@@ -12,8 +12,12 @@ constexpr size_t kMaxResponseBody = 64 * 1024;
 
 }  // namespace
 
-NetworkPoster::NetworkPoster(std::chrono::milliseconds timeout, std::string ca_file)
-    : timeout_(timeout), ca_file_(std::move(ca_file)) {}
+NetworkPoster::NetworkPoster(std::chrono::milliseconds timeout, std::string ca_file,
+                             std::string cert_file, std::string key_file)
+    : timeout_(timeout),
+      ca_file_(std::move(ca_file)),
+      cert_file_(std::move(cert_file)),
+      key_file_(std::move(key_file)) {}
 
 Result<HttpResponse> NetworkPoster::Post(const std::string& url, const std::string& body) {
   http::PostOptions o;
@@ -23,6 +27,8 @@ Result<HttpResponse> NetworkPoster::Post(const std::string& url, const std::stri
   o.read_timeout = timeout_;
   o.timeout = timeout_;
   o.ca_file = ca_file_;
+  o.cert_file = cert_file_;
+  o.key_file = key_file_;
   HULL_ASSIGN_OR_RETURN(http::PostResponse r, http::Post(url, body, o));
   return HttpResponse{r.status, std::move(r.body)};
 }

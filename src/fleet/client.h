@@ -32,15 +32,17 @@ class HttpPoster {
 
 class NetworkPoster : public HttpPoster {
  public:
-  // `timeout`: the whole exchange; `ca_file`: the trust for https (see
-  // http/connection.h).
+  // `timeout`: the whole exchange; `ca_file`: the trust for https;
+  // `cert_file`, `key_file`: the client certificate it presents, for a
+  // server with --client-ca (see http/connection.h).
   explicit NetworkPoster(std::chrono::milliseconds timeout = std::chrono::seconds(10),
-                         std::string ca_file = "");
+                         std::string ca_file = "", std::string cert_file = "",
+                         std::string key_file = "");
   Result<HttpResponse> Post(const std::string& url, const std::string& body) override;
 
  private:
   std::chrono::milliseconds timeout_;
-  std::string ca_file_;
+  std::string ca_file_, cert_file_, key_file_;
 };
 
 // Joins base and "v1/pre-reboot". Unlike Zincati's Url::join, a base without

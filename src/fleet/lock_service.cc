@@ -174,17 +174,19 @@ Result<std::vector<GroupState>> LockService::Snapshot() {
   const std::string sem_suffix = "/v1/semaphore", holders_part = "/v1/holders/";
   for (const auto& kv : kvs) {
     std::string rest = kv.key.substr(kAirlockPrefix.size());
-    if (rest.size() > sem_suffix.size() &&
-        rest.compare(rest.size() - sem_suffix.size(), sem_suffix.size(), sem_suffix) == 0) {
+    // Holder keys first: a group has no '/', so the first "/v1/holders/"
+    // ends the group, while the id after it may end in the semaphore suffix.
+    if (auto pos = rest.find(holders_part); pos != std::string::npos) {
+      std::string group = rest.substr(0, pos);
+      groups[group].group = group;
+      groups[group].live_holder_keys.push_back(rest.substr(pos + holders_part.size()));
+    } else if (rest.size() > sem_suffix.size() &&
+               rest.compare(rest.size() - sem_suffix.size(), sem_suffix.size(), sem_suffix) == 0) {
       std::string group = rest.substr(0, rest.size() - sem_suffix.size());
       HULL_ASSIGN_OR_RETURN(Semaphore sem, ParseSemaphore(kv.value).Context(kv.key));
       groups[group].group = group;
       groups[group].semaphore = std::move(sem);
       groups[group].version = kv.version;
-    } else if (auto pos = rest.find(holders_part); pos != std::string::npos) {
-      std::string group = rest.substr(0, pos);
-      groups[group].group = group;
-      groups[group].live_holder_keys.push_back(rest.substr(pos + holders_part.size()));
     }
   }
   HULL_ASSIGN_OR_RETURN(auto since, etcd_.GetPrefix(std::string(kHeldSincePrefix)));

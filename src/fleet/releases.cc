@@ -53,6 +53,15 @@ bool Insert(std::vector<std::string>& list, const std::string& id) {
   return true;
 }
 
+// Insert into one of `record`'s lists, undone when the encoded record would
+// pass kMaxReleaseWrite; false when present or full.
+bool InsertCapped(ReleaseRecord& record, std::vector<std::string>& list, const std::string& id) {
+  if (!Insert(list, id)) return false;
+  if (EncodeReleaseRecord(record).size() <= kMaxReleaseWrite) return true;
+  list.erase(std::lower_bound(list.begin(), list.end(), id));
+  return false;
+}
+
 bool Contains(const std::vector<std::string>& list, const std::string& id) {
   return std::binary_search(list.begin(), list.end(), id);
 }
@@ -163,7 +172,7 @@ Result<TxnExtra> ReleaseTracker::GuardPreReboot(const ClientParams& params) {
   const std::string key = ReleaseKey(release);
   extra.compare.push_back({key, cur.version});
   ReleaseRecord next = cur.record;
-  if (Insert(next.tried, params.id)) {
+  if (InsertCapped(next, next.tried, params.id)) {
     extra.ops.push_back({TxnOp::Type::kPut, key, EncodeReleaseRecord(next)});
   }
   return extra;
@@ -182,10 +191,10 @@ Result<bool> ReleaseTracker::Record(const Report& report) {
     ReleaseRecord next = cur.record;
     auto& list = report.result == ReportResult::kHealthy ? next.healthy : next.rolled_back;
     if (Contains(list, report.params.id)) return false;  // retried report: no change
-    if (!Insert(list, report.params.id)) {
-      return Errorf(ErrorCode::kRefused, "release {}: {} reports recorded already (the cap)",
-                    release.version, kMaxReleaseNodes);
-    }
+    // A full list (kMaxReleaseNodes ids, or a record at kMaxReleaseWrite)
+    // takes no more: the report is answered as recorded, nothing changes
+    // (an error would keep the reporting node's slot).
+    if (!InsertCapped(next, list, report.params.id)) return false;
     bool halts = !next.halted && ShouldHalt(policy_, next);
     if (halts) {
       next.halted = true;

@@ -31,7 +31,11 @@ namespace hull::fleet {
 inline constexpr std::string_view kReleasePrefix = "hull.fleetlock/releases/";
 // Distinct ids kept per list of one release (a bound on the value's size).
 inline constexpr size_t kMaxReleaseNodes = 20000;
-inline constexpr size_t kMaxReleaseValue = 4 << 20;
+inline constexpr size_t kMaxReleaseValue = 4 << 20;  // read (older servers wrote up to this)
+// The largest record written: well below etcd's default request limit
+// (--max-request-bytes, 1.5 MiB), so that a put never fails for its size.
+// An id that would grow a record past it is not added (as at kMaxReleaseNodes).
+inline constexpr size_t kMaxReleaseWrite = 1 << 20;
 
 struct ReleaseRecord {
   HullParams release;

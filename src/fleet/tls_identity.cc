@@ -16,8 +16,14 @@ bool Printable(const unsigned char* data, int len) {
   return true;
 }
 
-void AddName(std::vector<std::string>& out, const ASN1_STRING* s) {
-  if (!s) return;
+// Only string types whose bytes are the characters: a BMPString (UTF-16)
+// or a UniversalString could carry bytes that read as another node's id.
+bool CnType(int type) {
+  return type == V_ASN1_UTF8STRING || type == V_ASN1_PRINTABLESTRING || type == V_ASN1_IA5STRING;
+}
+
+void AddName(std::vector<std::string>& out, const ASN1_STRING* s, bool (*allowed)(int)) {
+  if (!s || !allowed(ASN1_STRING_type(s))) return;
   const unsigned char* d = ASN1_STRING_get0_data(s);
   int len = ASN1_STRING_length(s);
   if (Printable(d, len)) out.emplace_back(reinterpret_cast<const char*>(d), size_t(len));
@@ -33,14 +39,15 @@ std::vector<std::string> PeerIdentities(const SSL* ssl) {
   X509_NAME* subject = X509_get_subject_name(cert);
   for (int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); i >= 0;
        i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) {
-    AddName(out, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)));
+    AddName(out, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)), CnType);
   }
   auto* sans =
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); ++i) {
     const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);
-    if (n->type == GEN_DNS) AddName(out, n->d.dNSName);
-    if (n->type == GEN_URI) AddName(out, n->d.uniformResourceIdentifier);
+    auto ia5 = [](int type) { return type == V_ASN1_IA5STRING; };
+    if (n->type == GEN_DNS) AddName(out, n->d.dNSName, ia5);
+    if (n->type == GEN_URI) AddName(out, n->d.uniformResourceIdentifier, ia5);
   }
   GENERAL_NAMES_free(sans);
   X509_free(cert);

@@ -18,7 +18,9 @@
 namespace hull::fleet {
 
 // CN first, then the SANs in certificate order; empty without a peer
-// certificate. Names with bytes outside printable ASCII are skipped.
+// certificate. Names with bytes outside printable ASCII are skipped, and so
+// are CNs not of type UTF8String, PrintableString or IA5String and SANs not
+// IA5String (a BMPString's bytes are not its characters).
 std::vector<std::string> PeerIdentities(const SSL* ssl);
 
 // Owns an X509_STORE loaded from PEM CA files.

@@ -165,6 +165,16 @@ Status Connection::StartTls(const Url& url, const ConnectOptions& options) {
     return Errorf(ErrorCode::kInvalidArgument, "cannot load CA certificates{}: {}",
                   ca.empty() ? "" : " from '" + ca + "'", SslErrors());
   }
+  if (!options.cert_file.empty() || !options.key_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, options.cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "cannot load the client certificate '{}' with its key '{}' (PEM, a matching "
+                    "pair): {}",
+                    options.cert_file, options.key_file, SslErrors());
+    }
+  }
   SSL* ssl = SSL_new(ctx);
   if (ssl == nullptr) return Errorf(ErrorCode::kInternal, "SSL_new: {}", SslErrors());
   ssl_ = ssl;

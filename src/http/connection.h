@@ -32,6 +32,9 @@ struct ConnectOptions {
   // The whole exchange ends by then (kTimeout "...: deadline passed"): the
   // connect timeout and every wait are cut to what is left.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // A client certificate for https (PEM: the certificate with its chain,
+  // and its private key); both empty: none is presented.
+  std::string cert_file, key_file;
 };
 
 class Connection {

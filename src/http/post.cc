@@ -47,7 +47,8 @@ Result<PostResponse> Post(std::string_view asked, std::string_view body,
     return Errorf(ErrorCode::kTimeout, "POST '{}': not done after {:.1f} s", asked, spent);
   };
   const std::string context = fmt::format("POST '{}'", asked);
-  ConnectOptions co{options.connect_timeout, options.read_timeout, options.ca_file, deadline};
+  ConnectOptions co{options.connect_timeout, options.read_timeout, options.ca_file, deadline,
+                    options.cert_file,       options.key_file};
   auto opened = Connection::Open(url, co);
   if (!opened.ok() && std::chrono::steady_clock::now() >= deadline) return expired();
   HULL_ASSIGN_OR_RETURN(auto conn, std::move(opened).Context(context));

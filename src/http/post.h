@@ -35,7 +35,8 @@ struct PostOptions {
   std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds read_timeout = std::chrono::seconds(10);  // inactivity
   std::chrono::milliseconds timeout = std::chrono::seconds(30);       // the whole exchange
-  std::string ca_file;  // see ConnectOptions (http/connection.h)
+  std::string ca_file;              // see ConnectOptions (http/connection.h)
+  std::string cert_file, key_file;  // a client certificate, ditto
 };
 
 struct PostResponse {

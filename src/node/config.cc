@@ -29,10 +29,24 @@ Status ReadString(const json& j, const char* key, const std::string& name, std::
 Status ParseFleetLock(const json& j, const std::string& name, FleetLockConfig& out) {
   if (!j.is_object()) return Bad(name, "'fleetlock' must be an object {url, group}");
   for (const auto& [k, v] : j.items())
-    if (k != "url" && k != "group")
-      return Bad(name, fmt::format("unknown key 'fleetlock.{}' (allowed: url, group)", k));
+    if (k != "url" && k != "group" && k != "ca" && k != "cert" && k != "key")
+      return Bad(name,
+                 fmt::format("unknown key 'fleetlock.{}' (allowed: url, group, ca, cert, key)", k));
   HULL_TRY(ReadString(j, "url", name, out.url));
   HULL_TRY(ReadString(j, "group", name, out.group));
+  for (auto [key, path] : {std::pair<const char*, std::string*>{"ca", &out.ca},
+                           {"cert", &out.cert},
+                           {"key", &out.key}}) {
+    HULL_TRY(ReadString(j, key, name, *path));
+    const bool clean =
+        std::none_of(path->begin(), path->end(), [](char ch) { return ch < ' ' || ch == 0x7f; });
+    if (!path->empty() && (path->front() != '/' || !clean || path->size() > 4096))
+      return Bad(name, fmt::format("'fleetlock.{}' '{}' must be an absolute path", key, *path));
+  }
+  if (out.cert.empty() != out.key.empty())
+    return Bad(name,
+               "'fleetlock.cert' and 'fleetlock.key' go together (a client certificate "
+               "and its key)");
   const std::string& u = out.url;
   const bool scheme = u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
   const bool clean =
@@ -61,7 +75,12 @@ json ToJson(const UpdateConfig& c) {
           {"boot_tries", c.boot_tries},
           {"health_units", c.health_units},
           {"event_console", c.event_console},
-          {"fleetlock", {{"url", c.fleetlock.url}, {"group", c.fleetlock.group}}}};
+          {"fleetlock",
+           {{"url", c.fleetlock.url},
+            {"group", c.fleetlock.group},
+            {"ca", c.fleetlock.ca},
+            {"cert", c.fleetlock.cert},
+            {"key", c.fleetlock.key}}}};
 }
 
 Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name) {

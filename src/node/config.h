@@ -35,6 +35,10 @@ inline constexpr uint64_t kMaxConfigBytes = 64 << 10;
 struct FleetLockConfig {
   std::string url;  // http:// or https:// base of the server
   std::string group = "default";
+  // https: the CA file to trust ("" = $HULL_CA_FILE, else the system
+  // store) and the client certificate and key presented to a server with
+  // --client-ca (both or neither); absolute paths on the node.
+  std::string ca, cert, key;
   bool enabled() const { return !url.empty(); }
 };
 

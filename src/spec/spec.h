@@ -70,6 +70,8 @@ struct Update {
   // an empty url: no coordination.
   std::string fleetlock_url;
   std::string fleetlock_group = "default";
+  // https trust and client certificate on the node (node::FleetLockConfig).
+  std::string fleetlock_ca, fleetlock_cert, fleetlock_key;
 };
 
 struct ImageSpec {

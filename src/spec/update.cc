@@ -58,9 +58,25 @@ Status ParseHealthUnits(const YamlReader& r, const Node& n, Update& u) {
   return Ok();
 }
 
-// update.fleetlock: {url, group}.
+// update.fleetlock: {url, group, ca, cert, key}.
 Status ParseFleetLock(const YamlReader& r, const Node& n, Update& u) {
-  HULL_TRY(r.CheckKeys(n, "'update.fleetlock'", {"url", "group"}));
+  HULL_TRY(r.CheckKeys(n, "'update.fleetlock'", {"url", "group", "ca", "cert", "key"}));
+  for (auto [key, out] : {std::pair<const char*, std::string*>{"ca", &u.fleetlock_ca},
+                          {"cert", &u.fleetlock_cert},
+                          {"key", &u.fleetlock_key}}) {
+    if (!n[key]) continue;
+    const std::string what = std::string("update.fleetlock.") + key;
+    HULL_ASSIGN_OR_RETURN(*out, r.Scalar(n[key], n.Mark(), what));
+    const bool clean =
+        std::none_of(out->begin(), out->end(), [](char c) { return c < ' ' || c == 0x7f; });
+    if (!out->empty() && (out->front() != '/' || !clean || out->size() > 4096))
+      return r.At(n[key],
+                  fmt::format("bad {} '{}' (allowed: an absolute path on the node)", what, *out));
+  }
+  if (u.fleetlock_cert.empty() != u.fleetlock_key.empty())
+    return r.At(n,
+                "update.fleetlock.cert and update.fleetlock.key go together (a client "
+                "certificate and its key)");
   if (n["url"]) {
     HULL_ASSIGN_OR_RETURN(u.fleetlock_url, r.Scalar(n["url"], n.Mark(), "update.fleetlock.url"));
     const std::string& v = u.fleetlock_url;

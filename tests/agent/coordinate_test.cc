@@ -170,5 +170,121 @@ TEST(Coordinate, ServerWithoutReportsStillReleases) {
   EXPECT_FALSE(f.state.fleetlock.held);
 }
 
+// A report the server keeps failing (here a 500, as a full release list
+// once answered) is dropped by its own deadline and the slot freed anyway:
+// one stuck report must not keep every node's slot.
+TEST(Coordinate, AReportThatKeepsFailingIsDroppedAndTheSlotFreed) {
+  FakeServer server;
+  server.report_status = 500;
+  Fixture f(server.url());
+  f.state.fleetlock = {
+      .held = true, .version = "202612.08.0", .url = server.url(), .group = "workers"};
+  Action a{
+      .kind = ActionKind::kReleaseSlot, .version = "202612.08.0", .report = SlotReport::kHealthy};
+  ASSERT_OK(
+      FreeSlot(f.config, f.node, f.state, a, std::chrono::steady_clock::now() + 4s, f.ev, f.paths));
+  ASSERT_GE(server.calls.size(), 2u);
+  EXPECT_EQ(server.calls.front().first, "report");
+  EXPECT_EQ(server.calls.back().first, "steady-state");
+  ASSERT_OK_AND_ASSIGN(AgentState saved, LoadAgentState(f.paths.state));
+  EXPECT_FALSE(saved.fleetlock.held);
+}
+
+// A slot the record holds is asked for again before the reboot it covers
+// (the server may have pruned the holder): granted, the record is kept;
+// refused until the deadline, no reboot (an error).
+TEST(Coordinate, RefreshAsksAgainAndKeepsTheRecord) {
+  FakeServer server;
+  Fixture f("");
+  f.state.fleetlock = {.held = true,
+                       .version = "202612.08.0",
+                       .url = server.url(),
+                       .group = "workers",
+                       .since = 1234};
+  ASSERT_OK(RefreshSlot(f.config, f.node, f.state, "202612.01.0",
+                        std::chrono::steady_clock::now() + 30s, f.ev, f.paths));
+  ASSERT_EQ(server.calls.size(), 1u);
+  EXPECT_EQ(server.calls[0].first, "pre-reboot");
+  EXPECT_EQ(server.calls[0].second["client_params"]["group"], "workers");
+  EXPECT_EQ(server.calls[0].second["client_params"]["hull"]["version"], "202612.01.0");
+  EXPECT_TRUE(f.state.fleetlock.held);
+  EXPECT_EQ(f.state.fleetlock.version, "202612.08.0");
+  EXPECT_EQ(f.state.fleetlock.since, 1234);
+
+  server.full_answers = 1000;  // the holder was pruned and the slots taken
+  Status st = RefreshSlot(f.config, f.node, f.state, "202612.01.0",
+                          std::chrono::steady_clock::now() + 2s, f.ev, f.paths);
+  EXPECT_ERROR(st, ErrorCode::kTimeout);
+}
+
+// Asked again for the version it holds a slot for: the record keeps its since.
+TEST(Coordinate, TakeAgainForTheSameVersionKeepsSince) {
+  FakeServer server;
+  Fixture f(server.url());
+  f.state.fleetlock = {.held = true,
+                       .version = "202612.08.0",
+                       .url = server.url(),
+                       .group = "workers",
+                       .since = 1234};
+  ASSERT_OK(TakeSlot(f.config, f.node, f.state, "202612.08.0",
+                     std::chrono::steady_clock::now() + 30s, f.ev, f.paths));
+  ASSERT_EQ(server.calls.size(), 1u);
+  EXPECT_EQ(server.calls[0].first, "pre-reboot");
+  EXPECT_EQ(f.state.fleetlock.since, 1234);
+}
+
+// The node was moved to another server and group since it took the slot:
+// the slot is freed where it was taken, the record's url and group.
+TEST(Coordinate, FreeGoesToTheServerAndGroupTheSlotWasTakenFrom) {
+  FakeServer old_server, new_server;
+  Fixture f(new_server.url());
+  f.config.fleetlock.group = "gpu";
+  f.state.fleetlock = {
+      .held = true, .version = "202612.08.0", .url = old_server.url(), .group = "workers"};
+  Action a{
+      .kind = ActionKind::kReleaseSlot, .version = "202612.08.0", .report = SlotReport::kHealthy};
+  ASSERT_OK(FreeSlot(f.config, f.node, f.state, a, std::chrono::steady_clock::now() + 30s, f.ev,
+                     f.paths));
+  EXPECT_TRUE(new_server.calls.empty());
+  ASSERT_EQ(old_server.calls.size(), 2u);
+  EXPECT_EQ(old_server.calls[0].first, "report");
+  EXPECT_EQ(old_server.calls[1].first, "steady-state");
+  const json expected = {{"client_params", {{"id", kNodeId}, {"group", "workers"}}}};
+  EXPECT_EQ(old_server.calls[1].second, expected);
+  EXPECT_FALSE(f.state.fleetlock.held);
+}
+
+// No server configured any more: the old one is still told before the
+// record is dropped, so that the slot is not stranded there.
+TEST(Coordinate, ForgetTellsTheOldServerFirst) {
+  FakeServer server;
+  Fixture f("");
+  f.config.fleetlock = {};
+  f.state.fleetlock = {
+      .held = true, .version = "202612.08.0", .url = server.url(), .group = "workers"};
+  Action a{.kind = ActionKind::kReleaseSlot, .version = "202612.08.0", .forget = true};
+  ASSERT_OK(FreeSlot(f.config, f.node, f.state, a, std::chrono::steady_clock::now() + 30s, f.ev,
+                     f.paths));
+  ASSERT_EQ(server.calls.size(), 1u);
+  EXPECT_EQ(server.calls[0].first, "steady-state");
+  EXPECT_EQ(server.calls[0].second["client_params"]["group"], "workers");
+  ASSERT_OK_AND_ASSIGN(AgentState saved, LoadAgentState(f.paths.state));
+  EXPECT_FALSE(saved.fleetlock.held);
+}
+
+// Best effort: an old server that is gone delays the forgetting by a bounded
+// wait (10 s), not the run's whole deadline, and the record goes anyway.
+TEST(Coordinate, ForgetWithTheOldServerDownIsBounded) {
+  Fixture f("");
+  f.config.fleetlock = {};
+  f.state.fleetlock = {
+      .held = true, .version = "202612.08.0", .url = "http://127.0.0.1:1/", .group = "workers"};
+  Action a{.kind = ActionKind::kReleaseSlot, .version = "202612.08.0", .forget = true};
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_OK(FreeSlot(f.config, f.node, f.state, a, start + 120s, f.ev, f.paths));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
+  EXPECT_FALSE(f.state.fleetlock.held);
+}
+
 }  // namespace
 }  // namespace hull::agent

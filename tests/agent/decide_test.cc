@@ -625,12 +625,12 @@ const std::vector<LockRow>& LockTable() {
       {"no server configured: an install takes no slot",
        [](DecideInput& in) { in.config.fleetlock = {}; }, ActionKind::kInstall, kV2, false},
       {"an install takes a slot first", [](DecideInput&) {}, ActionKind::kInstall, kV2, true},
-      {"the slot held was taken for that version (a run ended before its reboot)",
+      {"the slot held was taken for that version: asked again (the holder may have expired)",
        [](DecideInput& in) {
          Holds(in, kV2);
          in.gate_passed = false;
        },
-       ActionKind::kInstall, kV2, false},
+       ActionKind::kInstall, kV2, true},
       {"the slot held was taken for another version: asked again for this one",
        [](DecideInput& in) {
          Holds(in, kV3);
@@ -648,6 +648,14 @@ const std::vector<LockRow>& LockTable() {
          in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
        },
        ActionKind::kReboot, kV2, false},
+      {"--no-reboot: an install still takes a slot first (and so learns of a halt)",
+       [](DecideInput& in) { in.reboot = false; }, ActionKind::kInstall, kV2, true},
+      {"--no-reboot: a pending entry is left for a later run, no slot taken",
+       [](DecideInput& in) {
+         in.reboot = false;
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+       },
+       ActionKind::kIdle, "", false},
       {"blessed on the version the slot was taken for, gate passed: healthy, then freed",
        [](DecideInput& in) {
          Runs(in, kV2);
@@ -680,6 +688,12 @@ const std::vector<LockRow>& LockTable() {
          in.gate_passed = false;
        },
        ActionKind::kUpToDate, kV2},
+      {"installed under the slot, the run ended before the reboot: slot kept, asked again",
+       [](DecideInput& in) {
+         Holds(in, kV2);
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+       },
+       ActionKind::kReboot, kV2, true},
       {"healthy on another version than the slot's, not recorded bad: freed, no report",
        [](DecideInput& in) { Holds(in, kV3); }, ActionKind::kReleaseSlot, kV3, false},
       {"no repository configured: the slot is freed all the same",

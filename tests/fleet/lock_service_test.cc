@@ -115,6 +115,21 @@ TEST(LockServiceTtl, GrantWritesHolderKeyWithLeaseAndRefreshRenewsIt) {
   EXPECT_FALSE(kv.kv.count(hk));
 }
 
+// An id may hold '/': a holder key that ends in "/v1/semaphore" is still a
+// holder key, and the snapshot (status, page, metrics) reads.
+TEST(LockServiceTtl, HolderIdEndingLikeASemaphoreKey) {
+  FakeKv kv;
+  LockService s(kv, {{{"default", 2}}, 30s, 8});
+  ASSERT_OK(s.EnsureGroups());
+  ASSERT_TRUE(*s.PreReboot({"x/v1/semaphore", "default"}));
+  ASSERT_TRUE(kv.kv.count("com.coreos.airlock/groups/default/v1/holders/x/v1/semaphore"));
+  ASSERT_OK_AND_ASSIGN(auto snap, s.Snapshot());
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_EQ(snap[0].group, "default");
+  EXPECT_EQ(snap[0].semaphore.holders, std::vector<std::string>{"x/v1/semaphore"});
+  EXPECT_EQ(snap[0].live_holder_keys, std::vector<std::string>{"x/v1/semaphore"});
+}
+
 TEST(LockServiceTtl, ExpiredHolderIsPrunedWhenFull) {
   FakeKv kv;
   LockService s(kv, {{{"default", 1}}, 30s, 8});

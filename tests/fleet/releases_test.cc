@@ -59,6 +59,54 @@ TEST(Releases, GrantRecordsTriedInTheSameTransaction) {
   EXPECT_THAT(f.Record().tried, ::testing::ElementsAre("n1"));
 }
 
+// Ids of `len` bytes: "<i>" padded with 'x'.
+std::vector<std::string> Ids(size_t n, size_t len, const std::string& prefix = "") {
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < n; ++i) {
+    std::string id = prefix + std::to_string(i);
+    id.resize(len, 'x');
+    ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// A list at kMaxReleaseNodes takes no more: the report is answered as
+// recorded (the agent frees its slot after it), the record unchanged.
+TEST(Releases, AFullListAnswersRecordedAndChangesNothing) {
+  Fleet f({2, 0});
+  ReleaseRecord full{.release = kBad};
+  full.tried = Ids(kMaxReleaseNodes, 8);
+  full.rolled_back = Ids(kMaxReleaseNodes, 8);
+  f.kv.Set(ReleaseKey(kBad), EncodeReleaseRecord(full));
+  const std::string before = f.kv.kv[ReleaseKey(kBad)].value;
+  ASSERT_OK_AND_ASSIGN(bool halted, f.releases.Record(Failed("newnode")));
+  EXPECT_FALSE(halted);
+  EXPECT_EQ(f.kv.kv[ReleaseKey(kBad)].value, before);
+}
+
+// etcd refuses a request above --max-request-bytes (1.5 MiB by default):
+// no write makes the record reach that size, whatever the ids' length.
+TEST(Releases, TheRecordStaysBelowEtcdsRequestLimit) {
+  constexpr size_t kEtcdRequestLimit = 1536 * 1024;
+  Fleet f({0, 0});
+  ReleaseRecord big{.release = kBad};
+  // Long ids (kMaxIdLength), as many as fit just below the limit: one more
+  // would pass it.
+  const size_t base = EncodeReleaseRecord(big).size();
+  size_t n = (kEtcdRequestLimit - base) / (kMaxIdLength + 3) - 3;
+  for (;; ++n) {
+    big.tried = Ids(n + 1, kMaxIdLength);
+    if (EncodeReleaseRecord(big).size() + kMaxIdLength + 3 > kEtcdRequestLimit) break;
+  }
+  f.kv.Set(ReleaseKey(kBad), EncodeReleaseRecord(big));
+  const std::string id(kMaxIdLength, 'z');
+  ASSERT_OK(f.PreReboot(Node(id)));
+  ASSERT_OK(f.locks.SteadyState(Node(id)));
+  ASSERT_OK(f.releases.Record(Healthy(id)));
+  EXPECT_LT(f.kv.kv[ReleaseKey(kBad)].value.size(), kEtcdRequestLimit);
+}
+
 TEST(Releases, HaltsAfterKDistinctFailuresOnly) {
   Fleet f({2, 0});
   for (const char* id : {"n1", "n2", "n3"}) ASSERT_OK(f.PreReboot(Node(id)));

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/subprocess.h"
+#include "fleet/client.h"
 #include "fleet/etcd.h"
 #include "fleet/fixture.h"
 #include "fleet/lock_service.h"
@@ -32,7 +33,7 @@ using testing::RawRequest;
 // etcd's root (CN) and a client certificate without CN ("nobody": etcd's
 // gateway refuses a CN it would ignore once auth is on); operator CA: alice;
 // rogue CA: a second "node-a".
-constexpr const char* kCerts = R"(
+constexpr const char* kCerts = R"sh(
 mkca() { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -keyout $1.key -out $1.pem -subj /CN=$1 -days 2 2>/dev/null; }
 mkcert() { # name ca cn ext
@@ -49,7 +50,16 @@ mkcert alice operators-ca /CN=alice "extendedKeyUsage=clientAuth"
 mkcert rogue rogue-ca /CN=node-a "extendedKeyUsage=clientAuth"
 mkcert root nodes-ca /CN=root "extendedKeyUsage=clientAuth"
 mkcert nobody nodes-ca /O=hull-fleetlock "extendedKeyUsage=clientAuth"
-)";
+# bmp: a CN of type BMPString whose UTF-16 bytes read "node-a" (U+6E6F
+# U+6465 U+2D61); string_mask pkix makes openssl encode it as BMPString.
+printf '[req]\ndistinguished_name=dn\nstring_mask=pkix\nutf8=yes\n[dn]\n' > bmp.cnf
+openssl req -config bmp.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout bmp.key \
+  -out bmp.csr -subj "/CN=$(printf '\346\271\257\346\221\245\342\265\241')" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth' > bmp.ext
+openssl x509 -req -in bmp.csr -CA nodes-ca.pem -CAkey nodes-ca.key -CAcreateserial -out bmp.pem \
+  -days 2 -extfile bmp.ext 2>/dev/null
+openssl asn1parse -in bmp.pem | grep -q BMPSTRING
+)sh";
 
 class Tls : public ::testing::Test {
  protected:
@@ -122,6 +132,22 @@ TEST_F(Tls, ClientCertificatesDecideWhoMayLock) {
     EXPECT_EQ(x.body, R"({"kind":"certificate_id_mismatch","value":"client id 'node-b' is not an )"
                       R"(identity of the client certificate"})");
   }
+  // A BMPString CN is no identity, though its bytes read "node-a".
+  ASSERT_OK_AND_ASSIGN(auto bmp,
+                       RawRequest("POST", base + "/v1/pre-reboot", hdr, Body("node-a"), As("bmp")));
+  EXPECT_EQ(bmp.status, 403) << bmp.body;
+  EXPECT_THAT(bmp.body, HasSubstr(R"("kind":"certificate_id_mismatch")"));
+  // The node's own transport (http/post.h, NetworkPoster) presents its
+  // client certificate; without one the handshake fails.
+  NetworkPoster with_cert(10s, F("nodes-ca.pem"), F("node-a.pem"), F("node-a.key"));
+  FleetLockClient node_a(with_cert, base, ClientParams{"node-a", "default"});
+  EXPECT_OK(node_a.PreReboot());
+  NetworkPoster without_cert(10s, F("nodes-ca.pem"));
+  FleetLockClient anonymous(without_cert, base, ClientParams{"node-a", "default"});
+  EXPECT_ERROR(anonymous.PreReboot(), ErrorCode::kUnavailable);
+  NetworkPoster wrong_key(10s, F("nodes-ca.pem"), F("node-a.pem"), F("node-b.key"));
+  FleetLockClient mismatched(wrong_key, base, ClientParams{"node-a", "default"});
+  EXPECT_ERROR(mismatched.PreReboot(), ErrorCode::kInvalidArgument);
   auto sem = testing::EtcdctlGet((*etcd)->url(), SemaphoreKey("default"));
   ASSERT_OK(sem);
   EXPECT_EQ(*sem, R"({"holders":["node-a","node-b"],"total_slots":2})");
@@ -196,6 +222,12 @@ TEST_F(Tls, ServeFlagsEndToEnd) {
                                   Body("node-b"), As("node-a")));
   EXPECT_EQ(lock.status, 403);
   EXPECT_THAT(lock.body, HasSubstr("certificate_id_mismatch"));
+  // The node's own transport (the agent's, http/post.h) with the client
+  // certificate of update.fleetlock.{ca,cert,key}: granted, then freed.
+  NetworkPoster agent_http(10s, F("nodes-ca.pem"), F("node-a.pem"), F("node-a.key"));
+  FleetLockClient agent(agent_http, base, ClientParams{"node-a", "default"});
+  EXPECT_OK(agent.PreReboot());
+  EXPECT_OK(agent.SteadyState());
   (*child)->Stop(SIGTERM);
   ASSERT_OK(
       testing::RunScript(dir_->path(), "grep -q 'https, client certificates required' serve.log"));

@@ -59,12 +59,19 @@ TEST(UpdateConfig, FleetLockRoundTripsAndDefaultsToNone) {
   ASSERT_OK(none);
   EXPECT_FALSE(none->fleetlock.enabled());
   UpdateConfig c;
-  c.fleetlock = {.url = "https://fleetlock.example:8443/", .group = "workers-a"};
+  c.fleetlock = {.url = "https://fleetlock.example:8443/",
+                 .group = "workers-a",
+                 .ca = "/etc/hull/fleetlock-ca.pem",
+                 .cert = "/etc/hull/node.pem",
+                 .key = "/etc/hull/node.key"};
   auto back = ParseConfig(ToJson(c).dump(), "u.json");
   ASSERT_OK(back);
   EXPECT_TRUE(back->fleetlock.enabled());
   EXPECT_EQ(back->fleetlock.url, "https://fleetlock.example:8443/");
   EXPECT_EQ(back->fleetlock.group, "workers-a");
+  EXPECT_EQ(back->fleetlock.ca, "/etc/hull/fleetlock-ca.pem");
+  EXPECT_EQ(back->fleetlock.cert, "/etc/hull/node.pem");
+  EXPECT_EQ(back->fleetlock.key, "/etc/hull/node.key");
   auto only_url = ParseConfig(R"({"fleetlock": {"url": "http://127.0.0.1:9000"}})", "u.json");
   ASSERT_OK(only_url);
   EXPECT_EQ(only_url->fleetlock.group, "default");
@@ -78,7 +85,12 @@ TEST(UpdateConfig, FleetLockRefusesBadValues) {
   };
   expect(R"({"fleetlock": "http://x"})", "u.json: 'fleetlock' must be an object {url, group}");
   expect(R"({"fleetlock": {"uri": "http://x"}})",
-         "u.json: unknown key 'fleetlock.uri' (allowed: url, group)");
+         "u.json: unknown key 'fleetlock.uri' (allowed: url, group, ca, cert, key)");
+  expect(R"({"fleetlock": {"url": "https://x", "ca": "ca.pem"}})",
+         "u.json: 'fleetlock.ca' 'ca.pem' must be an absolute path");
+  expect(R"({"fleetlock": {"url": "https://x", "cert": "/etc/hull/node.pem"}})",
+         "u.json: 'fleetlock.cert' and 'fleetlock.key' go together (a client certificate and its "
+         "key)");
   expect(R"({"fleetlock": {"url": "ftp://x"}})",
          "u.json: 'fleetlock.url' 'ftp://x' must be an http:// or https:// URL (or empty for no "
          "reboot coordination)");

@@ -306,6 +306,20 @@ TEST(Spec, UpdateFleetLock) {
   ASSERT_OK(s);
   EXPECT_EQ(s->update.fleetlock_url, "https://fleetlock.example/");
   EXPECT_EQ(s->update.fleetlock_group, "workers");
+  auto tls = ParseSpec(
+      "name: n\nupdate:\n  fleetlock:\n    url: https://f/\n    ca: /etc/hull/ca.pem\n"
+      "    cert: /etc/hull/node.pem\n    key: /etc/hull/node.key\n",
+      {.filename = "t.yaml", .build_time = kBuildTime});
+  ASSERT_OK(tls);
+  EXPECT_EQ(tls->update.fleetlock_ca, "/etc/hull/ca.pem");
+  EXPECT_EQ(tls->update.fleetlock_cert, "/etc/hull/node.pem");
+  EXPECT_EQ(tls->update.fleetlock_key, "/etc/hull/node.key");
+  auto no_key = ParseSpec("name: n\nupdate: {fleetlock: {url: 'https://f/', cert: /c.pem}}\n",
+                          {.filename = "t.yaml", .build_time = kBuildTime});
+  EXPECT_ERROR(no_key, ErrorCode::kInvalidArgument);
+  auto relative = ParseSpec("name: n\nupdate: {fleetlock: {url: 'https://f/', ca: ca.pem}}\n",
+                            {.filename = "t.yaml", .build_time = kBuildTime});
+  EXPECT_ERROR(relative, ErrorCode::kInvalidArgument);
   ExpectError("name: n\nupdate: {fleetlock: {url: 'ftp://x'}}\n",
               "t.yaml:2:27: bad update.fleetlock.url 'ftp://x' (allowed: an http:// or https:// "
               "URL, or empty for no reboot coordination)");
@@ -313,7 +327,8 @@ TEST(Spec, UpdateFleetLock) {
               "t.yaml:2:46: bad update.fleetlock.group 'a b' (allowed: letters, digits, '.' and "
               "'-', e.g. workers)");
   ExpectError("name: n\nupdate: {fleetlock: {uri: 'http://x'}}\n",
-              "t.yaml:2:22: unknown key 'uri' in 'update.fleetlock' (allowed: url, group)");
+              "t.yaml:2:22: unknown key 'uri' in 'update.fleetlock' (allowed: url, group, ca, "
+              "cert, key)");
 }
 
 TEST(Spec, Version) {
