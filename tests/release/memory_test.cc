@@ -31,7 +31,7 @@ constexpr const char* kV1 = "202612.01.0";
 constexpr const char* kV2 = "202612.08.0";
 constexpr uint64_t kImageKib = 256 * 1024;
 constexpr uint64_t kSlotBytes = uint64_t(300) << 20;
-constexpr uint64_t kMaxAnonKib = 64 * 1024;
+[[maybe_unused]] constexpr uint64_t kMaxAnonKib = 64 * 1024;  // see ExpectSmall
 
 class MemoryTest : public ::testing::Test {
  protected:
