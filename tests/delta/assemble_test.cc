@@ -8,24 +8,19 @@
 
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "old_new_fixture.h"
 #include "support/status_matchers.h"
-#include "test_data.h"
 
 namespace hull::delta {
 namespace {
 
 namespace fs = std::filesystem;
 
-class AssembleTest : public ::testing::Test {
+class AssembleTest : public testing::OldNewTest {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create("assemble");
-    ASSERT_OK(d);
-    dir_ = d->Release();
-    old_ = testing::RealishData(6u << 20);
-    new_ = testing::Edited(old_);
-    old_path_ = testing::Put(dir_, "old", old_);
-    new_path_ = testing::Put(dir_, "new", new_);
+    OldNewTest::SetUp();
+    if (HasFatalFailure()) return;
     out_path_ = dir_ + "/out";
     store_ = dir_ + "/store";
     auto idx = SplitImage(new_path_, store_, {.level = 3}, &split_);
@@ -38,8 +33,6 @@ class AssembleTest : public ::testing::Test {
       return inner(sha, max);
     };
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Distinct digests of `data` chunked like the index.
   std::set<std::string> Digests(const std::string& path) {
     std::set<std::string> s;
@@ -51,8 +44,7 @@ class AssembleTest : public ::testing::Test {
     return s;
   }
 
-  std::string dir_, old_path_, new_path_, out_path_, store_;
-  Bytes old_, new_;
+  std::string out_path_, store_;
   ChunkIndex index_;
   SplitStats split_;
   ChunkSource source_;

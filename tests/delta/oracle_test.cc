@@ -9,28 +9,17 @@
 #include "base/subprocess.h"
 #include "crypto/digest.h"
 #include "delta/patch.h"
+#include "old_new_fixture.h"
 #include "support/status_matchers.h"
-#include "test_data.h"
 
 namespace hull::delta {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ZstdOracle : public ::testing::Test {
+class ZstdOracle : public testing::OldNewTest {
  protected:
-  void SetUp() override {
-    auto d = TempDir::Create("delta-oracle");
-    ASSERT_OK(d);
-    dir_ = d->Release();
-    old_ = testing::RealishData(12u << 20);
-    new_ = testing::Edited(old_);
-    old_path_ = testing::Put(dir_, "old", old_);
-    new_path_ = testing::Put(dir_, "new", new_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_, old_path_, new_path_;
-  Bytes old_, new_;
+  ZstdOracle() : OldNewTest(12u << 20) {}
 };
 
 TEST_F(ZstdOracle, ZstdAppliesHullPatch) {

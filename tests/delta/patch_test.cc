@@ -5,29 +5,22 @@
 #include <filesystem>
 
 #include "crypto/digest.h"
+#include "old_new_fixture.h"
 #include "support/status_matchers.h"
-#include "test_data.h"
 
 namespace hull::delta {
 namespace {
 
 namespace fs = std::filesystem;
 
-class PatchTest : public ::testing::Test {
+class PatchTest : public testing::OldNewTest {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create("patch");
-    ASSERT_OK(d);
-    dir_ = d->Release();
-    old_ = testing::RealishData(6u << 20);
-    new_ = testing::Edited(old_);
-    old_path_ = testing::Put(dir_, "old", old_);
-    new_path_ = testing::Put(dir_, "new", new_);
+    OldNewTest::SetUp();
+    if (HasFatalFailure()) return;
     patch_path_ = dir_ + "/patch.zst";
     out_path_ = dir_ + "/out";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
   ApplyExpect Expect() const { return {.sha256 = crypto::Sha256(new_), .length = new_.size()}; }
   // Nothing but the inputs (and the patch) in the directory: no output, no temp file.
   void ExpectNoOutput() {
@@ -37,8 +30,7 @@ class PatchTest : public ::testing::Test {
     EXPECT_EQ(n, 2u);
   }
 
-  std::string dir_, old_path_, new_path_, patch_path_, out_path_;
-  Bytes old_, new_;
+  std::string patch_path_, out_path_;
 };
 
 TEST_F(PatchTest, RoundTrip) {

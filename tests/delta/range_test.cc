@@ -14,8 +14,8 @@
 #include "delta/assemble.h"
 #include "delta/patch.h"
 #include "delta/range.h"
+#include "old_new_fixture.h"
 #include "support/status_matchers.h"
-#include "test_data.h"
 
 namespace hull::delta {
 namespace {
@@ -24,16 +24,11 @@ namespace fs = std::filesystem;
 
 constexpr uint64_t kSeedOffset = 12345;  // not a page multiple: maps must cope
 
-class RangeTest : public ::testing::Test {
+class RangeTest : public testing::OldNewTest {
  protected:
   void SetUp() override {
-    auto d = TempDir::Create("range");
-    ASSERT_OK(d);
-    dir_ = d->Release();
-    old_ = testing::RealishData(6u << 20);
-    new_ = testing::Edited(old_);
-    old_path_ = testing::Put(dir_, "old", old_);
-    new_path_ = testing::Put(dir_, "new", new_);
+    OldNewTest::SetUp();
+    if (HasFatalFailure()) return;
     // The disk: 0xA5 head, OLD, 0x3C filler, an output range holding stale
     // bytes (0x77), a 0x5A tail.
     // A page boundary (4 KiB multiple, a multiple of every page size up to
@@ -49,8 +44,6 @@ class RangeTest : public ::testing::Test {
     ASSERT_OK(f);
     disk_file_ = std::move(*f);
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
   FileRange Seed() const { return {&disk_file_, kSeedOffset, old_.size()}; }
   WritableRange Out(uint64_t capacity = kCapacity) { return {&disk_file_, out_offset_, capacity}; }
   // The disk now: NEW in the output range, everything else as it was.
@@ -69,8 +62,8 @@ class RangeTest : public ::testing::Test {
   }
 
   static constexpr uint64_t kCapacity = 7u << 20;
-  std::string dir_, old_path_, new_path_, disk_path_;
-  Bytes old_, new_, disk_;
+  std::string disk_path_;
+  Bytes disk_;
   uint64_t out_offset_ = 0;
   File disk_file_;
 };
