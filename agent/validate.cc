@@ -181,6 +181,13 @@ json SelinuxFacts() {
   return j;
 }
 
+// The SELinux facts of the reboot phase: the denials of the second boot,
+// once it has settled (units that start late, agetty, log theirs too).
+json RebootSelinuxFacts() {
+  Command({"systemctl", "is-system-running", "--wait"}, std::chrono::seconds(300));
+  return SelinuxFacts();
+}
+
 json ContainerFacts(const std::string& disk) {
   json j;
   j["containerd"] = Command({"systemctl", "is-active", "containerd"}, std::chrono::seconds(30));
@@ -322,6 +329,7 @@ int RunValidate(const ValidateOptions& o) {
                       {"var", Trim(Fact(var_marker, 256)) == prev},
                       {"boot_id", boot_id}};
       json report = {{"phase1", phase1}, {"persist", persist}};
+      report["reboot_selinux"] = RebootSelinuxFacts();
       unlink(first.c_str());
       WriteLine(o.console, kValidatePrefix + report.dump());
       if (o.power) Command({"systemctl", "poweroff", "--no-block"}, std::chrono::seconds(30));

@@ -12,8 +12,9 @@
 //      container from the attached image, /etc overlay and /var writable, a
 //      full O_DIRECT read of /dev/mapper/usr, boot time, memory), write
 //      markers into /etc and /var, keep the report, reboot;
-//   2. check the markers survived, print one line
-//        HULL-VALIDATE {"phase1": {...}, "persist": {...}}
+//   2. check the markers survived, collect the SELinux denials of this second
+//      boot once it has settled, print one line
+//        HULL-VALIDATE {"phase1": {...}, "persist": {...}, "reboot_selinux": {...}}
 //      on the serial console, power off.
 // The host (src/vm) compares the facts with what the image claims.
 #pragma once

@@ -68,6 +68,8 @@ std::vector<std::string> BuildMmdebstrapArgv(const ComposeOptions& o, const std:
   argv.push_back(std::string("--setup-hook=mkdir -p \"$1\"/etc/apt/preferences.d && printf '") +
                  kNoUsrmergePin + "' > \"$1\"/etc/apt/preferences.d/hull-no-usrmerge");
   argv.push_back("--customize-hook=rm \"$1\"/etc/apt/preferences.d/hull-no-usrmerge");
+  // Before the diversions' restore hooks: semodule is still the stand-in.
+  argv.push_back("--customize-hook=" + PolicyModuleHook());
   for (const auto& d : ComposeDiversions()) {
     argv.push_back("--essential-hook=" + DivertHook(d));
     argv.push_back("--customize-hook=" + RestoreHook(d));

@@ -92,6 +92,14 @@ std::string RestoreHook(const ProgramDiversion& d) {
          " && chroot \"$1\" dpkg-divert --quiet --local --rename --remove " + ShellQuote({d.path});
 }
 
+std::string PolicyModuleHook() {
+  return "if [ -d \"$1\"/etc/selinux/default ] && [ -x \"$1\"/usr/sbin/semodule ]; then "
+         "printf %s " +
+         ShellQuote({std::string(HullPolicyModule())}) +
+         " > \"$1\"/tmp/hull.cil && chroot \"$1\" /usr/sbin/semodule -n -i /tmp/hull.cil && "
+         "rm \"$1\"/tmp/hull.cil; fi";
+}
+
 std::vector<ProgramDiversion> ComposeDiversions() {
   return {
       {"/usr/sbin/update-initramfs",

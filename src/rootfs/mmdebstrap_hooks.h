@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hull::rootfs {
@@ -67,5 +68,19 @@ std::string RestoreHook(const ProgramDiversion& d);
 //    /etc/selinux is the same; compressing the store was half of the 15 s
 //    that package's postinst took.
 std::vector<ProgramDiversion> ComposeDiversions();
+
+// Hull's SELinux policy module: the CIL text of src/rootfs/policy/hull.cil
+// (docs/selinux.md), embedded at build time.
+std::string_view HullPolicyModule();
+
+// The customize hook installing that module into the tree's policy store
+// with the tree's own semodule (`semodule -n -i hull.cil`: compiled with the
+// installed policy, never loaded into the build host's kernel), when the
+// tree has selinux-policy-default. It runs before the semodule diversion is
+// restored (the store stays uncompressed) and adds the module's rules and
+// file contexts to the compiled policy and to the file_contexts the image
+// is labelled from. The module's text is part of the hook, so of the tree's
+// cache key.
+std::string PolicyModuleHook();
 
 }  // namespace hull::rootfs

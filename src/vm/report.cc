@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace hull::vm {
 namespace {
@@ -78,6 +81,42 @@ void UsrChecks(const json& p, const Expectations& e, std::vector<ValidationCheck
   out.push_back(Check("usr-full-scan", True(p, {"usr_scan", "ok"}), scan));
 }
 
+// The denials one boot reported ({"denials": N, "first_denials": [...]}),
+// appended to `listed`; nullopt when the count is missing or negative.
+std::optional<double> BootDenials(const json& facts, std::vector<std::string>& listed) {
+  auto n = Num(facts, {"denials"});
+  if (n && *n < 0) n.reset();
+  if (const json* first = At(facts, {"first_denials"}); first && first->is_array())
+    for (const auto& d : *first)
+      if (d.is_string()) listed.push_back(d.get<std::string>());
+  return n;
+}
+
+// The mode is the cmdline's, and no boot logged an AVC denial: the first
+// boot's count (phase1.selinux) and, when the reboot ran, the second's
+// (reboot_selinux). A missing count fails: the guest did not look.
+ValidationCheck SelinuxCheck(const json& report, const Expectations& e) {
+  const json* phase1 = At(report, {"phase1"});
+  const json& p = phase1 ? *phase1 : report;
+  const std::string mode = Str(p, {"selinux", "mode"});
+  std::vector<std::string> listed, unreported;
+  const json* first = At(p, {"selinux"});
+  auto n = first ? BootDenials(*first, listed) : std::nullopt;
+  if (!n) unreported.push_back("first boot");
+  double denials = n.value_or(0);
+  if (e.persistence) {
+    const json* second = At(report, {"reboot_selinux"});
+    n = second ? BootDenials(*second, listed) : std::nullopt;
+    if (!n) unreported.push_back("reboot");
+    denials += n.value_or(0);
+  }
+  std::string detail = fmt::format("{} (spec: {}), {:.0f} denials", mode, e.selinux, denials);
+  if (!listed.empty()) detail += fmt::format(": {}", fmt::join(listed, "; "));
+  if (!unreported.empty())
+    detail += fmt::format("; denials of the {} not reported", fmt::join(unreported, " and "));
+  return Check("selinux", mode == e.selinux && denials == 0 && unreported.empty(), detail);
+}
+
 }  // namespace
 
 void ExpectFromCmdline(const std::string& cmdline, Expectations& e) {
@@ -143,11 +182,7 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
   } else {
     out.push_back({"pcr11", CheckState::kSkip, "the VM ran without a TPM"});
   }
-  std::string mode = Str(p, {"selinux", "mode"});
-  auto denials = Num(p, {"selinux", "denials"});
-  out.push_back(
-      Check("selinux", mode == e.selinux,
-            fmt::format("{} (spec: {}), {:.0f} denials", mode, e.selinux, denials.value_or(0))));
+  out.push_back(SelinuxCheck(report, e));
   out.push_back(Check("containerd", True(p, {"container", "ok"}),
                       True(p, {"container", "ok"})
                           ? Str(p, {"container", "run", "out"})

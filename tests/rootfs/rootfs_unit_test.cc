@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -34,34 +36,34 @@ TEST(Compose, MmdebstrapArgv) {
   ASSERT_EQ(d.size(), 2u);
   EXPECT_THAT(
       BuildMmdebstrapArgv(o, "/c/tree", "/c/debs"),
-      ElementsAre("mmdebstrap", "--mode=unshare", "--variant=essential", "--architectures=amd64",
-                  "--components=main,contrib",
-                  "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg", "--format=directory",
-                  "--setup-hook=" + PathFilterSetupHook(),
-                  "--extract-hook=" + PathFilterPruneHook(),
-                  "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
-                  R"(--setup-hook=mkdir -p "$1"/etc/apt/preferences.d && printf )"
-                  R"('Package: usrmerge\nPin: release *\nPin-Priority: -1\n' > )"
-                  R"("$1"/etc/apt/preferences.d/hull-no-usrmerge)",
-                  R"(--customize-hook=rm "$1"/etc/apt/preferences.d/hull-no-usrmerge)",
-                  "--essential-hook=" + DivertHook(d[0]), "--customize-hook=" + RestoreHook(d[0]),
-                  "--essential-hook=" + DivertHook(d[1]), "--customize-hook=" + RestoreHook(d[1]),
-                  "--include=kmod,runc", "--skip=essential/unlink",
-                  R"(--setup-hook=mkdir -p "$1"/var/cache/apt/archives && )"
-                  R"(if ls /c/debs | grep -q '\.deb$'; then cp -n --link /c/debs/*.deb )"
-                  R"("$1"/var/cache/apt/archives/ 2>/dev/null || cp -n /c/debs/*.deb )"
-                  R"("$1"/var/cache/apt/archives/; fi)",
-                  R"(--customize-hook=if ls "$1"/var/cache/apt/archives | grep -q '\.deb$'; then )"
-                  R"(cp -n --link "$1"/var/cache/apt/archives/*.deb /c/debs/ 2>/dev/null || )"
-                  R"(cp -n "$1"/var/cache/apt/archives/*.deb /c/debs/; fi)",
-                  "bookworm", "/c/tree", "http://deb.debian.org/debian"));
+      ElementsAre(
+          "mmdebstrap", "--mode=unshare", "--variant=essential", "--architectures=amd64",
+          "--components=main,contrib", "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
+          "--format=directory", "--setup-hook=" + PathFilterSetupHook(),
+          "--extract-hook=" + PathFilterPruneHook(),
+          "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+          R"(--setup-hook=mkdir -p "$1"/etc/apt/preferences.d && printf )"
+          R"('Package: usrmerge\nPin: release *\nPin-Priority: -1\n' > )"
+          R"("$1"/etc/apt/preferences.d/hull-no-usrmerge)",
+          R"(--customize-hook=rm "$1"/etc/apt/preferences.d/hull-no-usrmerge)",
+          "--customize-hook=" + PolicyModuleHook(), "--essential-hook=" + DivertHook(d[0]),
+          "--customize-hook=" + RestoreHook(d[0]), "--essential-hook=" + DivertHook(d[1]),
+          "--customize-hook=" + RestoreHook(d[1]), "--include=kmod,runc", "--skip=essential/unlink",
+          R"(--setup-hook=mkdir -p "$1"/var/cache/apt/archives && )"
+          R"(if ls /c/debs | grep -q '\.deb$'; then cp -n --link /c/debs/*.deb )"
+          R"("$1"/var/cache/apt/archives/ 2>/dev/null || cp -n /c/debs/*.deb )"
+          R"("$1"/var/cache/apt/archives/; fi)",
+          R"(--customize-hook=if ls "$1"/var/cache/apt/archives | grep -q '\.deb$'; then )"
+          R"(cp -n --link "$1"/var/cache/apt/archives/*.deb /c/debs/ 2>/dev/null || )"
+          R"(cp -n "$1"/var/cache/apt/archives/*.deb /c/debs/; fi)",
+          "bookworm", "/c/tree", "http://deb.debian.org/debian"));
   // A cache path with a space is quoted for mmdebstrap's hook shell.
   auto argv = BuildMmdebstrapArgv(o, "/tree", "/my cache/debs");
-  EXPECT_THAT(argv[18], HasSubstr("cp -n --link '/my cache/debs'/*.deb "));
+  EXPECT_THAT(argv[19], HasSubstr("cp -n --link '/my cache/debs'/*.deb "));
   // No cache: no hooks; eatmydata: its hook directory.
   auto bare = BuildMmdebstrapArgv(ComposeOptions{}, "/tree", "", true);
-  ASSERT_EQ(bare.size(), 20u);
-  EXPECT_EQ(bare[16], "--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata");
+  ASSERT_EQ(bare.size(), 21u);
+  EXPECT_EQ(bare[17], "--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata");
   EXPECT_THAT(std::vector<std::string>(bare.end() - 3, bare.end()),
               ElementsAre("bookworm", "/tree", "http://deb.debian.org/debian"));
 }
@@ -89,6 +91,54 @@ TEST(MmdebstrapHooks, TextsAreShellCommands) {
   EXPECT_EQ(RestoreHook(p),
             R"(rm "$1"'/usr/sbin/x y' && chroot "$1" dpkg-divert --quiet --local --rename )"
             R"(--remove '/usr/sbin/x y')");
+}
+
+TEST(MmdebstrapHooks, PolicyModuleHookInstallsTheModuleOfTheSourceTree) {
+  // The embedded text is src/rootfs/policy/hull.cil as committed.
+  const char* src = std::getenv("HULL_SOURCE_DIR");  // set by ctest
+  ASSERT_NE(src, nullptr);
+  auto file = ReadFileText(std::string(src) + "/src/rootfs/policy/hull.cil", 1 << 20);
+  ASSERT_OK(file);
+  EXPECT_EQ(HullPolicyModule(), *file);
+  // Run as mmdebstrap runs a hook ("$1" the tree), with a chroot on PATH
+  // that records its arguments and the module file it is given.
+  auto t = TempDir::Create("hull-policy-hook");
+  ASSERT_OK(t);
+  const std::string tree = t->path() + "/tree", bin = t->path() + "/bin";
+  for (const char* d : {"/tree/etc/selinux/default", "/tree/usr/sbin", "/tree/tmp", "/bin"})
+    fs::create_directories(t->path() + d);
+  ASSERT_OK(WriteFileAtomic(tree + "/usr/sbin/semodule", "#!/bin/sh\n"));
+  fs::permissions(tree + "/usr/sbin/semodule", fs::perms(0755));
+  ASSERT_OK(WriteFileAtomic(bin + "/chroot",
+                            "#!/bin/sh\necho \"$*\" > \"$1\"/../args\n"
+                            "cp \"$1\"/tmp/hull.cil \"$1\"/../given.cil\n"));
+  fs::permissions(bin + "/chroot", fs::perms(0755));
+  const std::string path = bin + ":" + std::getenv("PATH");
+  auto run = [&] {
+    return hull::Run(
+        Command{.argv = {"sh", "-c", PolicyModuleHook(), "sh", tree}, .env = {"PATH=" + path}});
+  };
+  ASSERT_OK(run());
+  auto args = ReadFileText(t->path() + "/args", 4096);
+  ASSERT_OK(args);
+  EXPECT_EQ(*args, tree + " /usr/sbin/semodule -n -i /tmp/hull.cil\n");
+  auto given = ReadFileText(t->path() + "/given.cil", 1 << 20);
+  ASSERT_OK(given);
+  EXPECT_EQ(*given, *file);
+  EXPECT_FALSE(fs::exists(tree + "/tmp/hull.cil"));
+  // A tree without the policy (SELinux not installed) is left alone.
+  fs::remove(t->path() + "/args");
+  fs::remove_all(tree + "/etc/selinux");
+  ASSERT_OK(run());
+  EXPECT_FALSE(fs::exists(t->path() + "/args"));
+  // Hooks of one kind run in order: the module is installed while semodule
+  // is still the stand-in that keeps the store uncompressed.
+  auto argv = BuildMmdebstrapArgv(ComposeOptions{}, "/tree", "");
+  auto module = std::find(argv.begin(), argv.end(), "--customize-hook=" + PolicyModuleHook());
+  auto restore = std::find(argv.begin(), argv.end(),
+                           "--customize-hook=" + RestoreHook(ComposeDiversions()[1]));
+  ASSERT_NE(module, argv.end());
+  EXPECT_LT(module, restore);
 }
 
 TEST(Compose, InReleaseUrl) {

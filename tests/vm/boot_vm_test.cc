@@ -114,6 +114,17 @@ TEST_F(BootVm, DissectAndSbomOfTheDefaultImage) {
   test_support::ExpectValidSpdx23(sbom, dir_->path());
 }
 
+// Zero AVC denials in both boots of a validation (docs/selinux.md): the
+// guest's counts, the denials listed when there are any.
+void ExpectNoSelinuxDenials(json boot) {
+  json& guest = boot["guest"];
+  for (const json& facts : {guest["phase1"]["selinux"], guest["reboot_selinux"]}) {
+    EXPECT_EQ(facts,
+              (json{{"mode", "enforcing"}, {"denials", 0}, {"first_denials", json::array()}}))
+        << facts.dump(2);
+  }
+}
+
 TEST_F(BootVm, ValidatesUnderSecureBootWithTpm) {
   int rc = -1;
   json j = Boot({image_, "--validate", "--secure-boot", "--keys", Keys(), "--tpm"}, &rc);
@@ -130,6 +141,7 @@ TEST_F(BootVm, ValidatesUnderSecureBootWithTpm) {
   // The second boot is a new QEMU and swtpm on the same disk, firmware
   // variables and TPM state (vm::MachineSpec::reboot).
   EXPECT_EQ(j["reboots"], 1);
+  ExpectNoSelinuxDenials(j);
   std::printf("validated in %.1f s (two boots)\n", j.value("seconds", 0.0));
 }
 

@@ -134,7 +134,7 @@ class Judging : public ::testing::Test {
     ASSERT_OK(r);
     report_ = *r;
     ExpectFromCmdline(report_["phase1"]["cmdline"], e_);
-    e_.image_version = "202611.25.0";
+    e_.image_version = "202612.05.0";
   }
   const ValidationCheck& Find(const std::vector<ValidationCheck>& c, const std::string& name) {
     for (const auto& x : c)
@@ -149,13 +149,16 @@ class Judging : public ::testing::Test {
 TEST_F(Judging, RealGuestReportPasses) {
   EXPECT_EQ(e_.selinux, "enforcing");
   EXPECT_EQ(e_.lockdown, "integrity");
-  EXPECT_EQ(e_.root_hash, "436a823d14d79aa0729dc4b290e8b49a5071b96c55c5ede2d3669ee0c9de9c8f");
+  // The image's manifest: usr.root_hash, and sizes.usr_erofs_bytes
+  // 292462592 (278.9 MiB) for the full scan.
+  EXPECT_EQ(e_.root_hash, "b5ec53d3872b27aa25e0dd33b8eccc404cc929441d3cbd54545a4040a8dc3fc5");
   auto checks = Judge(report_, e_);
   EXPECT_TRUE(AllPassed(checks)) << RenderTable(checks);
-  EXPECT_EQ(Find(checks, "secure-boot").state, CheckState::kSkip);
+  EXPECT_EQ(Find(checks, "secure-boot").state, CheckState::kSkip);  // not asked for
   EXPECT_EQ(Find(checks, "pcr11").state, CheckState::kSkip);
   EXPECT_THAT(Find(checks, "containerd").detail, HasSubstr("hull-container-ok pid=1"));
-  EXPECT_THAT(Find(checks, "usr-full-scan").detail, HasSubstr("350 MiB"));
+  EXPECT_THAT(Find(checks, "usr-full-scan").detail, HasSubstr("279 MiB"));
+  EXPECT_EQ(Find(checks, "selinux").detail, "enforcing (spec: enforcing), 0 denials");
   EXPECT_THAT(RenderTable(checks), HasSubstr("usr-root-hash"));
 }
 
@@ -172,9 +175,19 @@ TEST_F(Judging, EachWrongFactFailsItsCheck) {
          j["phase1"]["usr_scan"] = {
              {"ok", false}, {"error", "Input/output error"}, {"error_offset", 4096}};
        }},
-      {"secure-boot", [](json&, Expectations& e) { e.secure_boot = true; }},
+      {"secure-boot",
+       [](json& j, Expectations& e) {
+         e.secure_boot = true;
+         j["phase1"]["secure_boot"] = false;
+       }},
       {"pcr11", [](json&, Expectations& e) { e.tpm = true; }},
       {"selinux", [](json&, Expectations& e) { e.selinux = "permissive"; }},
+      {"selinux", [](json& j, Expectations&) { j["phase1"]["selinux"]["denials"] = 1; }},
+      {"selinux", [](json& j, Expectations&) { j["reboot_selinux"]["denials"] = 2; }},
+      {"selinux", [](json& j, Expectations&) { j["phase1"]["selinux"].erase("denials"); }},
+      {"selinux", [](json& j, Expectations&) { j.erase("reboot_selinux"); }},
+      {"selinux", [](json& j, Expectations&) { j["reboot_selinux"]["denials"] = "0"; }},
+      {"selinux", [](json& j, Expectations&) { j["reboot_selinux"]["denials"] = -1; }},
       {"containerd", [](json& j, Expectations&) { j["phase1"]["container"]["ok"] = "yes"; }},
       {"etc-overlay", [](json& j, Expectations&) { j["phase1"]["etc_fstype"] = "ext4"; }},
       {"persist-reboot", [](json& j, Expectations&) { j["persist"]["etc"] = false; }},
@@ -190,6 +203,58 @@ TEST_F(Judging, EachWrongFactFailsItsCheck) {
     EXPECT_EQ(Find(checks, c.check).state, CheckState::kFail) << c.check;
     EXPECT_FALSE(AllPassed(checks)) << c.check;
   }
+}
+
+// A real report of the image before its policy module (202611.25.0): seven
+// AVC denials in the first boot. Only the selinux check fails, and it lists
+// them.
+TEST(JudgingDenials, AnyDenialFailsAndIsListed) {
+  auto line = ReadFileText(std::string(HULL_VM_DATA) + "/validate-line-denials.txt");
+  ASSERT_OK(line);
+  auto report = ParseValidateLine(*line);
+  ASSERT_OK(report);
+  Expectations e;
+  ExpectFromCmdline((*report)["phase1"]["cmdline"], e);
+  e.image_version = "202611.25.0";
+  e.persistence = false;  // that line predates the reboot's SELinux facts
+  auto checks = Judge(*report, e);
+  EXPECT_FALSE(AllPassed(checks));
+  for (const auto& c : checks) {
+    if (c.name != "selinux") {
+      EXPECT_NE(c.state, CheckState::kFail) << c.name << ": " << c.detail;
+      continue;
+    }
+    EXPECT_EQ(c.state, CheckState::kFail);
+    EXPECT_THAT(c.detail, ::testing::StartsWith("enforcing (spec: enforcing), 7 denials: "));
+    EXPECT_THAT(c.detail, HasSubstr(R"(comm="systemd-gpt-aut" name="efi")"));
+    EXPECT_THAT(c.detail, HasSubstr(R"({ checkpoint_restore } for  pid=180 comm="agetty")"));
+  }
+}
+
+TEST(JudgingDenials, SingleBootNeedsNoRebootFacts) {
+  json report = {{"phase1", {{"selinux", {{"mode", "enforcing"}, {"denials", 0}}}}}};
+  Expectations e;
+  e.selinux = "enforcing";
+  auto find = [](const std::vector<ValidationCheck>& checks) {
+    for (const auto& c : checks)
+      if (c.name == "selinux") return c;
+    return ValidationCheck{"none", CheckState::kFail, ""};
+  };
+  e.persistence = false;
+  auto once = find(Judge(report, e));
+  EXPECT_EQ(once.state, CheckState::kPass) << once.detail;
+  EXPECT_EQ(once.detail, "enforcing (spec: enforcing), 0 denials");
+  e.persistence = true;  // the reboot ran, but its facts are missing
+  auto twice = find(Judge(report, e));
+  EXPECT_EQ(twice.state, CheckState::kFail);
+  EXPECT_EQ(twice.detail,
+            "enforcing (spec: enforcing), 0 denials; denials of the reboot not reported");
+  report["reboot_selinux"] = {
+      {"mode", "enforcing"}, {"denials", 1}, {"first_denials", {"{ read } for  pid=1 comm=\"x\""}}};
+  auto denied = find(Judge(report, e));
+  EXPECT_EQ(denied.state, CheckState::kFail);
+  EXPECT_EQ(denied.detail,
+            R"(enforcing (spec: enforcing), 1 denials: { read } for  pid=1 comm="x")");
 }
 
 TEST(ValidateLine, MissingOrMalformed) {
