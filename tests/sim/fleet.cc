@@ -200,10 +200,20 @@ void Fleet::StepNode(int i, bool booting) {
   stats_[size_t(i)].last_exit = rc;
 }
 
+void Fleet::Pause() {
+  {
+    // Under the queue's lock: a worker that saw paused_ false counted itself active.
+    std::lock_guard<std::mutex> l(qmu_);
+    paused_ = true;
+  }
+  while (active_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+void Fleet::Resume() { paused_ = false; }
+
 bool Fleet::RunUntil(const std::function<bool(const std::vector<NodeStats>&)>& done,
                      std::chrono::seconds limit) {
   std::priority_queue<Pending, std::vector<Pending>, std::greater<>> queue;
-  std::mutex qmu;
   std::mt19937 rng(12345);
   const auto start = Clock::now();
   auto poll = [&] {
@@ -212,7 +222,7 @@ bool Fleet::RunUntil(const std::function<bool(const std::vector<NodeStats>&)>& d
   };
   std::vector<int> boots_at_start;
   {
-    std::lock_guard<std::mutex> l(qmu);
+    std::lock_guard<std::mutex> l(qmu_);
     for (int i = 0; i < size(); ++i) {
       // A node that has not booted yet boots; others check within a poll.
       if (Stats()[size_t(i)].booted.empty())
@@ -230,13 +240,17 @@ bool Fleet::RunUntil(const std::function<bool(const std::vector<NodeStats>&)>& d
       Pending p{};
       p.node = -1;
       {
-        std::lock_guard<std::mutex> l(qmu);
-        if (!boots.empty()) {
+        std::lock_guard<std::mutex> l(qmu_);
+        if (paused_) {
+          // p.node stays -1
+        } else if (!boots.empty()) {
           p = {Clock::now(), boots.front(), true};
           boots.pop_front();
+          ++active_;
         } else if (!queue.empty() && queue.top().at <= Clock::now()) {
           p = queue.top();
           queue.pop();
+          ++active_;
         }
       }
       if (p.node < 0) {
@@ -244,7 +258,8 @@ bool Fleet::RunUntil(const std::function<bool(const std::vector<NodeStats>&)>& d
         continue;
       }
       StepNode(p.node, p.boot);
-      std::lock_guard<std::mutex> l(qmu);
+      std::lock_guard<std::mutex> l(qmu_);
+      --active_;
       if (RebootRequested(p.node))
         boots.push_back(p.node);
       else

@@ -56,6 +56,11 @@ class Fleet {
   bool RunUntil(const std::function<bool(const std::vector<NodeStats>&)>& done,
                 std::chrono::seconds limit);
   std::vector<NodeStats> Stats();
+  // From within RunUntil's predicate: no step starts until Resume, and
+  // Pause returns once the steps under way have ended (the fleet stands
+  // still: no agent runs, no boots).
+  void Pause();
+  void Resume();
   // Peak RssAnon (KiB) of any agent process seen.
   long peak_rss_anon_kib() const { return peak_anon_.load(); }
   const std::string& node_dir(int i) const { return dirs_[size_t(i)]; }
@@ -73,9 +78,12 @@ class Fleet {
   FleetOptions o_;
   std::vector<std::string> dirs_;
   std::mutex mu_;
+  std::mutex qmu_;  // RunUntil's queue of steps, paused_
   std::vector<NodeStats> stats_;
   Verdict verdict_;
   std::atomic<long> peak_anon_{0};
+  std::atomic<bool> paused_{false};
+  std::atomic<int> active_{0};
 };
 
 }  // namespace hull::sim

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -266,9 +268,43 @@ TEST_F(RolloutSim, B_AFailingReleaseHaltsItselfAndAFixFinishes) {
   });
   Publish(kV2, {});
   const auto t0 = Clock::now();
+  // Once the release is halted while nodes still hold slots (those on its
+  // trial, their rollbacks under way): the status page in headless Chromium
+  // shows both, as /v1/status says them.
+  bool shot = false;
+  std::string page_text;
+  std::set<std::string> holders;
+  auto screenshot = [&] {
+    auto st = fleet::testing::RawRequest("GET", replicas_[0].base_url + "v1/status", {}, "");
+    if (!st.ok() || st->body.find("\"halted\":true") == std::string::npos ||
+        st->body.find("\"holders\":[\"") == std::string::npos)
+      return;
+    // The fleet stands still while Chromium reads the page: what it shows
+    // is what /v1/status says now.
+    fleet_->Pause();
+    st = fleet::testing::RawRequest("GET", replicas_[0].base_url + "v1/status", {}, "");
+    auto j = st.ok() ? nlohmann::json::parse(st->body, nullptr, false) : nlohmann::json();
+    std::set<std::string> now;
+    if (j.is_object())
+      for (const auto& g : j["groups"])
+        for (const auto& h : g["holders"]) now.insert(h.get<std::string>());
+    if (!now.empty()) {
+      shot = true;
+      holders = now;
+      const std::string home = inputs_->dir() + "/chromium";
+      fs::create_directories(home);
+      auto dom = fleet::testing::Chromium(home, {"--dump-dom", replicas_[0].base_url});
+      EXPECT_OK(dom);
+      if (dom.ok()) page_text = fleet::testing::TextOf(dom->out);
+      const std::string png = fs::current_path().string() + "/rollout_sim_status_page.png";
+      EXPECT_OK(fleet::testing::Chromium(home, {"--screenshot=" + png, replicas_[0].base_url}));
+    }
+    fleet_->Resume();
+  };
   // Until the halt has stopped it: the release failed on kHaltAfter nodes
   // and every node is back on kV1, its slot freed.
-  auto settled = [](const std::vector<NodeStats>& s) {
+  auto settled = [&](const std::vector<NodeStats>& s) {
+    if (!shot) screenshot();
     int tried = 0;
     for (const auto& n : s) tried += n.ever.count(kV2) ? 1 : 0;
     return tried >= kHaltAfter && AllOn(s, kV1);
@@ -293,6 +329,21 @@ TEST_F(RolloutSim, B_AFailingReleaseHaltsItselfAndAFixFinishes) {
   ASSERT_OK(status);
   EXPECT_NE(status->body.find(kV2), std::string::npos) << status->body;
   EXPECT_NE(status->body.find("\"halted\":true"), std::string::npos) << status->body;
+  // The page seen during the halt: the halted release and its holders.
+  ASSERT_TRUE(shot) << "never saw the release halted while slots were held";
+  EXPECT_NE(page_text.find(std::string("Halted releases ") + kV2), std::string::npos) << page_text;
+  const std::string held =
+      fmt::format("group default: {} of {} slots held", holders.size(), kSlots);
+  EXPECT_NE(page_text.find(held), std::string::npos) << held << ": " << page_text;
+  for (const auto& h : holders) EXPECT_NE(page_text.find(h), std::string::npos) << h;
+  EXPECT_NE(page_text.find(std::string("release ") + kV2 + " (immutable/amd64) HALTED"),
+            std::string::npos)
+      << page_text;
+  const size_t holders_on_page = holders.size();
+  std::printf(
+      "scenario 2: status page during the halt: %zu holders, screenshot "
+      "rollout_sim_status_page.png\n",
+      holders_on_page);
 
   fleet_->SetVerdict({});
   Publish(kV3, {});
