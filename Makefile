@@ -79,6 +79,7 @@ bench: build
 	@bash bench/update-bench.sh $(BUILD)
 	@bash bench/mkosi-bench.sh $(BUILD)
 	@bash bench/container-bench.sh $(BUILD)
+	@bash bench/rollout-sim.sh $(BUILD) 1000
 	@bash bench/sysext-bench.sh $(BUILD)
 
 fuzz: build-san

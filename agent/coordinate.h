@@ -10,6 +10,7 @@
 #include <string>
 
 #include "agent/decide.h"
+#include "agent/environment.h"
 #include "agent/events.h"
 #include "agent/node.h"
 #include "agent/state.h"
@@ -25,10 +26,11 @@ inline constexpr const char* kGatePassedPath = "/run/hull/health-passed";
 
 using Deadline = std::chrono::steady_clock::time_point;
 
-// Where the state is saved and the node id read from (tests change them).
+// Where the state is saved and the node id read from: the node's
+// (environment.h); tests change them.
 struct SlotPaths {
-  std::string state = kAgentStatePath;
-  std::string machine_id = "/etc/machine-id";
+  std::string state = Env().Path(kAgentStatePath);
+  std::string machine_id = Env().Path("/etc/machine-id");
 };
 
 // Sends pre-reboot naming `version` (the node's flavor and arch), retrying

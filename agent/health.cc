@@ -10,6 +10,7 @@
 #include "agent/coordinate.h"
 #include "agent/decide.h"
 #include "agent/dm_status.h"
+#include "agent/environment.h"
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/node.h"
@@ -71,7 +72,8 @@ int RunHealth(const UpdateOptions& o) {
   // unknown, so "healthy" would be a guess); an absent one is the defaults.
   node::UpdateConfig cfg;
   std::vector<std::string> reasons;
-  if (auto c = node::LoadConfig(); c.ok())
+  const Environment& env = Env();
+  if (auto c = node::LoadConfig(env.Path("")); c.ok())
     cfg = std::move(*c);
   else if (c.error().code() != ErrorCode::kNotFound)
     reasons.push_back(c.error().ToString());
@@ -82,10 +84,19 @@ int RunHealth(const UpdateOptions& o) {
     ev.Emit("unhealthy", {{"reasons", reasons}});
     return kExitFailed;
   }
-  if (std::string why = CheckUsr(node->usrhash); !why.empty()) reasons.push_back(why);
   auto deadline = Clock::now() + std::chrono::seconds(o.health_timeout_seconds);
-  for (const auto& unit : cfg.health_units)
-    if (std::string why = CheckUnit(unit, deadline); !why.empty()) reasons.push_back(why);
+  if (env.simulated()) {
+    // The harness's verdict stands for /usr's and the units' checks.
+    auto verdict = env.HealthVerdict();
+    if (!verdict.ok())
+      reasons.push_back(verdict.error().ToString());
+    else if (!verdict->empty())
+      reasons.push_back(*verdict);
+  } else {
+    if (std::string why = CheckUsr(node->usrhash); !why.empty()) reasons.push_back(why);
+    for (const auto& unit : cfg.health_units)
+      if (std::string why = CheckUnit(unit, deadline); !why.empty()) reasons.push_back(why);
+  }
 
   // Is this boot counted (an entry "+LEFT-DONE" still on trial)?
   std::string entry;
@@ -112,8 +123,9 @@ int RunHealth(const UpdateOptions& o) {
   if (reasons.empty()) {
     // For `update`'s rule L1: the slot is freed only after a passed gate.
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(kGatePassedPath).parent_path(), ec);
-    if (auto st = WriteFileAtomic(kGatePassedPath, std::string(node->version + "\n")); !st.ok())
+    const std::string passed = env.Path(kGatePassedPath);
+    std::filesystem::create_directories(std::filesystem::path(passed).parent_path(), ec);
+    if (auto st = WriteFileAtomic(passed, std::string(node->version + "\n")); !st.ok())
       ev.Emit("error", {{"message", st.error().ToString()}});
     ev.Emit("healthy", facts);
     return 0;
@@ -130,7 +142,7 @@ int RunHealth(const UpdateOptions& o) {
     // covers it once the server confirms it (pre-reboot again); without one
     // it is taken first. A server that does not grant it before the timeout
     // means no reboot.
-    auto state = LoadAgentState(kAgentStatePath);
+    auto state = LoadAgentState(env.Path(kAgentStatePath));
     if (!state.ok()) {
       ev.Emit("error", {{"message", state.error().ToString() + ": not rebooting"}});
       return kExitFailed;
@@ -163,8 +175,7 @@ int RunHealth(const UpdateOptions& o) {
                     "back once its tries are used"}};
     if (state->fleetlock.held) fields["fleetlock"] = SlotRecordJson(state->fleetlock);
     ev.Emit("rebooting", fields);
-    auto r = Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
-    if (!r.ok()) ev.Emit("error", {{"message", "systemctl reboot: " + r.error().ToString()}});
+    if (auto st = env.Reboot(); !st.ok()) ev.Emit("error", {{"message", st.error().ToString()}});
   }
   return kExitFailed;
 }

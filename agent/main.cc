@@ -5,6 +5,7 @@
 
 #include "base/exit_code.h"
 
+#include "agent/environment.h"
 #include "agent/update.h"
 #include "agent/validate.h"
 
@@ -16,6 +17,11 @@ int main(int argc, char** argv) {
       "hull-bless.service 'bless' after it, hull-update.service/.timer 'update'.\n"
       "Configuration: /usr/lib/hull/update.json (the image spec's 'update' section),\n"
       "replaced by /etc/hull/update.json when present. See docs/agent.md.");
+  std::string simulated_node;
+  app.add_option("--simulated-node", simulated_node,
+                 "Act on the simulated node in this directory, not on this machine (the test "
+                 "fleet of tests/sim; refused on a booted Hull node; docs/agent.md)")
+      ->group("");
   hull::agent::UpdateOptions u;
   auto* update = app.add_subcommand(
       "update", "Record rollbacks, then install the newest eligible release and reboot into it");
@@ -72,6 +78,12 @@ int main(int argc, char** argv) {
   }
   // A library exception (e.g. from the JSON library) is a bug, reported in
   // one line with the error exit, never an abort with a core on every run.
+  if (!simulated_node.empty()) {
+    if (auto st = hull::agent::EnterSimulatedNode(simulated_node); !st.ok()) {
+      std::fprintf(stderr, "hull-agent: %s\n", st.error().ToString().c_str());
+      return hull::ExitCodeFor(st.error().code());
+    }
+  }
   try {
     if (update->parsed()) return hull::agent::RunUpdate(u);
     if (check->parsed()) return hull::agent::RunCheck(u);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "agent/environment.h"
 #include "agent/facts.h"
 #include "agent/sysfs.h"
 #include "base/file.h"
@@ -114,24 +115,31 @@ Status FindDisk(const Uuid& usr, Node& node) {
 
 Result<Node> ReadNode() {
   Node n;
-  HULL_ASSIGN_OR_RETURN(std::string cmdline, ReadSysText("/proc/cmdline"));
+  const Environment& env = Env();
+  HULL_ASSIGN_OR_RETURN(std::string cmdline, ReadSysText(env.Path("/proc/cmdline")));
   HULL_ASSIGN_OR_RETURN(n.usrhash, node::UsrHashOfCmdline(cmdline).Context("not a Hull node"));
-  HULL_ASSIGN_OR_RETURN(std::string osrel_text, ReadSysText("/usr/lib/os-release"));
+  HULL_ASSIGN_OR_RETURN(std::string osrel_text, ReadSysText(env.Path("/usr/lib/os-release")));
   node::OsRelease osrel = node::ParseOsRelease(osrel_text);
   n.version = osrel["IMAGE_VERSION"];
   n.flavor = osrel["VARIANT_ID"];
   n.arch = DebianArch();
   // Missing or unset: no partial rollouts, never a failure (the health gate
   // reads the node too).
-  auto machine_id = ReadSysText("/etc/machine-id");
+  auto machine_id = ReadSysText(env.Path("/etc/machine-id"));
   n.machine_id = machine_id.ok() ? ParseMachineId(*machine_id) : "";
   HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(n.usrhash));
   HULL_ASSIGN_OR_RETURN(gpt::VerityUuids uuids, gpt::DpsVerityUuids(root));
+  if (env.simulated()) {
+    // Its one disk, the ESP inside it (no device: read through mtools).
+    n.disk = env.disk();
+    return n;
+  }
   HULL_TRY(FindDisk(uuids.data, n));
   return n;
 }
 
 Result<std::string> MountEsp(const Node& node) {
+  if (Env().simulated()) return std::string();  // slot::OpenDisk reads the image's ESP
   HULL_ASSIGN_OR_RETURN(std::string mountinfo, ReadSysText("/proc/self/mountinfo"));
   auto mounts = ParseMountInfo(mountinfo);
   if (mounts.ok()) {

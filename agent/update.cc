@@ -19,6 +19,7 @@
 #include "agent/decide.h"
 #include "agent/dm_status.h"
 #include "agent/downloads.h"
+#include "agent/environment.h"
 #include "agent/events.h"
 #include "agent/facts.h"
 #include "agent/node.h"
@@ -43,9 +44,11 @@ using node::kFactoryConfig;
 using node::LoadConfig;
 using node::UpdateConfig;
 
-const std::string kBadVersions = std::string(kStateDir) + "/bad-versions";
-const std::string kTufState = std::string(kStateDir) + "/tuf";
-const std::string kAgentState = kAgentStatePath;
+// The node's paths (environment.h: under the directory of a simulated node).
+std::string StateDir() { return Env().Path(kStateDir); }
+std::string BadVersionsPath() { return StateDir() + "/bad-versions"; }
+std::string TufStatePath() { return StateDir() + "/tuf"; }
+std::string AgentStatePath() { return Env().Path(kAgentStatePath); }
 
 // Everything a command needs about this node; an error is already reported.
 struct Context {
@@ -57,7 +60,7 @@ struct Context {
 // The configuration (defaults when there is none), so that even the
 // errors of a node that cannot be read reach the event console.
 UpdateConfig Config(std::optional<Error>* error) {
-  auto cfg = LoadConfig();
+  auto cfg = LoadConfig(Env().Path(""));
   if (cfg.ok()) return std::move(*cfg);
   if (cfg.error().code() != ErrorCode::kNotFound) *error = std::move(cfg).error();
   return {};
@@ -82,22 +85,20 @@ int Fail(const Events& ev, const Error& e) {
 Status Reboot(const Events& ev, AgentState& state, const std::string& entry,
               const std::string& why) {
   state.rebooted_into = entry;
-  HULL_TRY(SaveAgentState(kAgentState, state));
+  HULL_TRY(SaveAgentState(AgentStatePath(), state));
   json fields = {{"reason", why}};
   if (state.fleetlock.held) fields["fleetlock"] = SlotRecordJson(state.fleetlock);
   ev.Emit("rebooting", fields);
-  auto r = Run(Command{.argv = {"systemctl", "reboot", "--no-block"}});
-  if (!r.ok()) return std::move(r).error().Wrap("systemctl reboot");
-  return Ok();
+  return Env().Reboot();
 }
 
 // Records the failed entries' versions as bad, then removes the entries.
 Status RecordRollbacks(Context& c, const Events& ev, const std::vector<FailedEntry>& failed) {
-  HULL_ASSIGN_OR_RETURN(std::set<std::string> bad, LoadBadVersions(kBadVersions));
+  HULL_ASSIGN_OR_RETURN(std::set<std::string> bad, LoadBadVersions(BadVersionsPath()));
   std::error_code ec;
-  std::filesystem::create_directories(kStateDir, ec);
+  std::filesystem::create_directories(StateDir(), ec);
   for (const auto& f : failed) bad.insert(f.version);
-  HULL_TRY(SaveBadVersions(kBadVersions, bad));
+  HULL_TRY(SaveBadVersions(BadVersionsPath(), bad));
   for (const auto& f : failed) {
     HULL_TRY(c.disk.io.esp->Remove(f.file).Context("removing the failed entry " + f.file));
     ev.Emit("rollback", {{"failed", f.version},
@@ -114,20 +115,19 @@ Status RecordRollbacks(Context& c, const Events& ev, const std::vector<FailedEnt
 // The image's build time: the earliest "now" the TUF client accepts. An
 // image built before the file existed has none (0: no floor).
 Result<int64_t> BuildTime() {
-  auto text = ReadSysText(node::kBuildTime, 64);
+  auto text = ReadSysText(Env().Path(node::kBuildTime), 64);
   if (!text.ok())
     return text.error().code() == ErrorCode::kNotFound ? Result<int64_t>(0) : text.error();
   return ParseUnixSeconds(*text).Context(node::kBuildTime);
 }
 
 Result<tuf::Client> MakeClient(const UpdateConfig& cfg, const UpdateOptions& o) {
-  HULL_ASSIGN_OR_RETURN(
-      Bytes root,
-      ReadFileBytes(cfg.trusted_root, 1 << 20).Context("trusted root " + cfg.trusted_root));
+  HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(Env().Path(cfg.trusted_root), 1 << 20)
+                                        .Context("trusted root " + cfg.trusted_root));
   std::error_code ec;
-  std::filesystem::create_directories(kTufState, ec);
+  std::filesystem::create_directories(TufStatePath(), ec);
   tuf::ClientOptions options;
-  options.state_dir = kTufState;
+  options.state_dir = TufStatePath();
   HULL_ASSIGN_OR_RETURN(options.clock_floor, BuildTime());
   // The run's deadline counts from here: the repository is read next.
   return tuf::Client::Create(
@@ -161,7 +161,7 @@ int InstallRelease(const Context& c, AgentState& state, tuf::Client& client, con
                    const UpdateOptions& o, const Events& ev) {
   // The certificates this image trusts (node::kTrustDir): the release is
   // checked against them before its payload is downloaded.
-  auto trust = slot::LoadTrustSet(node::kTrustDir);
+  auto trust = slot::LoadTrustSet(Env().Path(node::kTrustDir));
   if (!trust.ok()) return Fail(ev, trust.error());
   slot::InstallOptions options{.active_usrhash = c.node.usrhash,
                                .boot_tries = c.config.boot_tries,
@@ -174,7 +174,7 @@ int InstallRelease(const Context& c, AgentState& state, tuf::Client& client, con
     if (refused) {
       AddRefusal(state, {a.release->version, a.release->root_hash, r.error().ToString()},
                  slot::Installed(c.disk.state, c.node.usrhash).active_version);
-      if (auto st = SaveAgentState(kAgentState, state); !st.ok()) return Fail(ev, st.error());
+      if (auto st = SaveAgentState(AgentStatePath(), state); !st.ok()) return Fail(ev, st.error());
       ev.Emit("refused", {{"version", a.release->version},
                           {"reason", r.error().ToString()},
                           {"note", "not downloaded again until a newer release appears"}});
@@ -199,7 +199,7 @@ int InstallRelease(const Context& c, AgentState& state, tuf::Client& client, con
                         {"peak_rss", r->peak_rss}});
   state.last_check = {"installed", c.node.version, r->version, r->install.uki_file};
   if (!o.reboot) {
-    if (auto st = SaveAgentState(kAgentState, state); !st.ok()) return Fail(ev, st.error());
+    if (auto st = SaveAgentState(AgentStatePath(), state); !st.ok()) return Fail(ev, st.error());
     return 0;
   }
   if (auto st = Reboot(ev, state, r->install.uki_file, "installed " + r->version); !st.ok())
@@ -222,8 +222,8 @@ Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg, con
 // another run. The descriptor stays open (and locked) for the process's life,
 // across the exec of OnTerminate.
 Status LockUpdates() {
-  const char* path = "/run/hull-agent-update.lock";
-  int fd = ::open(path, O_RDWR | O_CREAT, 0600);
+  const std::string path = Env().Path("/run/hull-agent-update.lock");
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
   if (fd < 0) return ErrnoError(errno, "opening", path);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
     return errno == EWOULDBLOCK
@@ -252,7 +252,7 @@ Status Sweep(const Events& ev) {
 // What a run ended with, for `status`; the state is saved with it.
 int Remember(AgentState& state, const Events& ev, LastCheck last, int code) {
   state.last_check = std::move(last);
-  if (auto st = SaveAgentState(kAgentState, state); !st.ok()) return Fail(ev, st.error());
+  if (auto st = SaveAgentState(AgentStatePath(), state); !st.ok()) return Fail(ev, st.error());
   return code;
 }
 
@@ -280,11 +280,11 @@ int RunUpdate(const UpdateOptions& o) {
   auto ctx = OpenContext(cfg, true);
   if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
-  auto bad = LoadBadVersions(kBadVersions);
+  auto bad = LoadBadVersions(BadVersionsPath());
   if (!bad.ok()) return Fail(ev, bad.error());
   std::error_code ec;
-  std::filesystem::create_directories(kStateDir, ec);
-  auto loaded = LoadAgentState(kAgentState);
+  std::filesystem::create_directories(StateDir(), ec);
+  auto loaded = LoadAgentState(AgentStatePath());
   if (!loaded.ok()) return Fail(ev, loaded.error());
   AgentState state = std::move(*loaded);
   KeepRefusalsOf(state, c.node.usrhash);
@@ -302,7 +302,7 @@ int RunUpdate(const UpdateOptions& o) {
                  .rebooted_into = state.rebooted_into,
                  .slot_held = state.fleetlock.held,
                  .slot_version = state.fleetlock.version,
-                 .gate_passed = std::filesystem::exists(kGatePassedPath, ec)};
+                 .gate_passed = std::filesystem::exists(Env().Path(kGatePassedPath), ec)};
   std::optional<tuf::Client> client;
   // Decide converges in four steps: rollbacks recorded, the reboot slot
   // freed, the repository read, then an action that ends the run.
@@ -408,7 +408,7 @@ int RunBless(const UpdateOptions&) {
 // without acting on it.
 int RunCheck(const UpdateOptions& o) {
   Events quiet("");
-  auto cfg = LoadConfig();
+  auto cfg = LoadConfig(Env().Path(""));
   if (!cfg.ok()) return Fail(quiet, cfg.error());
   if (cfg->repository.empty()) {
     std::printf("No update repository configured (%s).\n", kFactoryConfig);
@@ -416,9 +416,9 @@ int RunCheck(const UpdateOptions& o) {
   }
   auto ctx = OpenContext(*cfg, false);
   if (!ctx.ok()) return Fail(quiet, ctx.error());
-  auto bad = LoadBadVersions(kBadVersions);
+  auto bad = LoadBadVersions(BadVersionsPath());
   if (!bad.ok()) return Fail(quiet, bad.error());
-  auto state = LoadAgentState(kAgentState);
+  auto state = LoadAgentState(AgentStatePath());
   if (!state.ok()) return Fail(quiet, state.error());
   std::optional<tuf::Client> client;
   auto releases = ReadReleases(*cfg, o, client);
@@ -469,9 +469,9 @@ int RunStatus(const UpdateOptions& o) {
   auto ctx = OpenContext(std::move(cfg), false);
   if (!ctx.ok()) return Fail(quiet, ctx.error());
   const Context& c = *ctx;
-  auto bad = LoadBadVersions(kBadVersions);
+  auto bad = LoadBadVersions(BadVersionsPath());
   if (!bad.ok()) return Fail(quiet, bad.error());
-  auto state = LoadAgentState(kAgentState);
+  auto state = LoadAgentState(AgentStatePath());
   if (!state.ok()) return Fail(quiet, state.error());
   StatusInput in{.node = c.node,
                  .config = c.config,

@@ -101,6 +101,15 @@ std::string CountedName(std::string_view stem, uint32_t tries) {
   return std::string(stem) + "+" + std::to_string(tries) + ".efi";
 }
 
+EntryName AfterTry(const EntryName& entry) {
+  EntryName next = entry;
+  if (!entry.left) return next;
+  next.left = *entry.left == 0 ? 0 : *entry.left - 1;
+  const uint32_t done = entry.done.value_or(0);
+  next.done = done >= kMaxTries ? kMaxTries : done + 1;
+  return next;
+}
+
 std::string UkiStem(std::string_view version) { return "hull_" + std::string(version); }
 
 std::string VersionOfStem(std::string_view stem) {

@@ -49,6 +49,11 @@ Result<EntryName> ParseEntryName(std::string_view file_name, std::string_view su
 // "<stem>+<tries>.efi": a fresh entry on trial.
 std::string CountedName(std::string_view stem, uint32_t tries);
 
+// The name systemd-boot gives an entry as it boots it (config_entry_bump_counters):
+// a counted entry "+LEFT-DONE" becomes "+max(LEFT-1,0)-(DONE+1)" (an absent
+// DONE is 0); an entry without a counter keeps its name.
+EntryName AfterTry(const EntryName& entry);
+
 // The stem of a Hull UKI: "hull_<version>".
 std::string UkiStem(std::string_view version);
 // The version in a Hull UKI stem, or "" when the stem is not "hull_<version>".

@@ -124,10 +124,11 @@ Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name)
   return c;
 }
 
-Result<UpdateConfig> LoadConfig() {
-  for (const char* path : {kLocalConfig, kFactoryConfig}) {
+Result<UpdateConfig> LoadConfig(const std::string& root) {
+  for (const char* name : {kLocalConfig, kFactoryConfig}) {
+    const std::string path = root + name;
     struct stat st;
-    if (stat(path, &st) != 0) continue;
+    if (stat(path.c_str(), &st) != 0) continue;
     HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, kMaxConfigBytes));
     return ParseConfig(text, path);
   }

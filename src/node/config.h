@@ -57,7 +57,8 @@ nlohmann::json ToJson(const UpdateConfig& c);
 // kInvalidArgument "<name>: ..." for malformed JSON, unknown keys, wrong
 // types or values out of range.
 Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name);
-// kLocalConfig when it exists, else kFactoryConfig; kNotFound when neither.
-Result<UpdateConfig> LoadConfig();
+// kLocalConfig when it exists, else kFactoryConfig (both under `root`, ""
+// on a node); kNotFound when neither.
+Result<UpdateConfig> LoadConfig(const std::string& root = "");
 
 }  // namespace hull::node

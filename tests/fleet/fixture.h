@@ -14,6 +14,7 @@
 
 #include "base/file.h"
 #include "base/result.h"
+#include "base/subprocess.h"
 
 namespace hull::fleet::testing {
 
@@ -106,5 +107,13 @@ Result<std::vector<std::string>> HistoryOfKey(const std::string& etcd_url, const
 Result<std::string> EtcdctlGet(const std::string& etcd_url, const std::string& key);
 
 std::string HullBin();
+
+// The visible text of an HTML document: tags dropped (a space each), the five
+// entities the status page uses decoded, whitespace runs collapsed.
+std::string TextOf(const std::string& html);
+
+// Headless Chromium (Debian's `chromium`) with HOME=home and `args`
+// (--dump-dom URL, --screenshot=FILE URL), 1100x1000, at most 120 s.
+Result<ProcessOutput> Chromium(const std::string& home, std::vector<std::string> args);
 
 }  // namespace hull::fleet::testing

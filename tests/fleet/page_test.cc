@@ -17,51 +17,13 @@ namespace hull::fleet {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Chromium;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::RawRequest;
+using testing::TextOf;
 
 const std::vector<std::string> kHdr{"fleet-lock-protocol: true"};
-
-// The visible text of an HTML document: tags dropped (a space each), the five
-// entities the page uses decoded, whitespace runs collapsed.
-std::string TextOf(const std::string& html) {
-  std::string text;
-  bool in_tag = false;
-  for (size_t i = 0; i < html.size(); ++i) {
-    char c = html[i];
-    if (c == '<') in_tag = true;
-    if (!in_tag) text += c;
-    if (c == '>' && in_tag) {
-      in_tag = false;
-      text += ' ';
-    }
-  }
-  const std::pair<const char*, const char*> entities[] = {
-      {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}};
-  for (const auto& [from, to] : entities) {
-    for (size_t p = 0; (p = text.find(from, p)) != std::string::npos; p += std::strlen(to)) {
-      text.replace(p, std::strlen(from), to);
-    }
-  }
-  std::string out;
-  for (char c : text) {
-    bool space = c == ' ' || c == '\n' || c == '\t';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out += space ? ' ' : c;
-  }
-  return out;
-}
-
-Result<ProcessOutput> Chromium(const std::string& home, std::vector<std::string> args) {
-  std::vector<std::string> argv{"chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                                "--window-size=1100,1000"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return hull::Run(Command{.argv = argv,
-                           .env = {"HOME=" + home},
-                           .timeout = 120s,
-                           .install_hint = "apt-get install chromium"});
-}
 
 TEST(StatusPage, ChromiumShowsWhatStatusSays) {
   ASSERT_OK_AND_ASSIGN(auto dir, TempDir::Create("fleet-page"));

@@ -135,6 +135,19 @@ TEST(Releases, HaltsAfterKDistinctFailuresOnly) {
   EXPECT_OK(f.PreReboot(Node("n4", fixed)));
 }
 
+// A node that named the release before the halt is inside it: the next try
+// of its trial (its slot asked again) and its rollback reboot are granted;
+// a node that never named it is refused.
+TEST(Releases, AHaltNeverStrandsANodeAlreadyOnTheRelease) {
+  Fleet f({2, 0});
+  for (const char* id : {"n1", "n2", "n3"}) ASSERT_OK(f.PreReboot(Node(id)));
+  ASSERT_OK(f.releases.Record(Failed("n1")));
+  ASSERT_OK_AND_ASSIGN(bool halted, f.releases.Record(Failed("n2")));
+  ASSERT_TRUE(halted);
+  EXPECT_OK(f.PreReboot(Node("n3")));
+  EXPECT_ERROR(f.PreReboot(Node("n4")), ErrorCode::kRefused);
+}
+
 TEST(Releases, FractionOfNodesThatTried) {
   Fleet f({0, 0.5});
   for (const char* id : {"a", "b", "c", "d"}) ASSERT_OK(f.PreReboot(Node(id)));

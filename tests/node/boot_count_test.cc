@@ -58,6 +58,25 @@ TEST(EntryName, Errors) {
   EXPECT_EQ(b.error().message(), "boot entry '+3.efi' has an empty name");
 }
 
+// The Boot Loader Specification's example: "+3" is booted as "+2-1", then
+// "+1-2", "+0-3"; a bad entry booted anyway keeps LEFT at 0 and counts DONE.
+TEST(EntryName, AfterTryIsSystemdBootsRename) {
+  auto name = ParseEntryName("hull_202612.01.0+3.efi");
+  ASSERT_OK(name);
+  std::vector<std::string> seen;
+  EntryName e = *name;
+  for (int i = 0; i < 4; ++i) {
+    e = AfterTry(e);
+    seen.push_back(e.ToString());
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"hull_202612.01.0+2-1.efi", "hull_202612.01.0+1-2.efi",
+                                      "hull_202612.01.0+0-3.efi", "hull_202612.01.0+0-4.efi"}));
+  auto blessed = ParseEntryName("hull_202612.01.0.efi");
+  ASSERT_OK(blessed);
+  EXPECT_EQ(AfterTry(*blessed).ToString(), "hull_202612.01.0.efi");
+}
+
 TEST(EntryName, CountedNameMatchesTheBuild) {
   // build::UkiFileName("202611.24.0") is "hull_202611.24.0+3.efi" (src/build/plan.h).
   EXPECT_EQ(CountedName(UkiStem("202611.24.0"), 3), "hull_202611.24.0+3.efi");

@@ -1,0 +1,358 @@
+// The simulated fleet (docs/fleetlock.md "The simulated fleet"): N real
+// hull-agent processes on their own disks, releases published with
+// `hull release add` and served by nginx, two `hull fleetlock serve`
+// replicas on one etcd allowing 5 reboots at once. Oracles: etcd's own
+// history of the semaphore key replayed by etcdctl (never more than 5
+// holders), nginx's access log (bytes per node), the disks' ESPs read back
+// (what each node boots).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "fleet/fixture.h"
+#include "fleet/semaphore.h"
+#include "sim/fleet.h"
+#include "slot/fixture.h"
+#include "support/status_matchers.h"
+#include "tuf/repository.h"
+
+namespace hull::sim {
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kV0 = "202612.01.0";
+constexpr const char* kV1 = "202612.08.0";
+constexpr const char* kV2 = "202612.15.0";  // fails its gate
+constexpr const char* kV3 = "202612.15.1";  // the fix
+constexpr uint64_t kSlots = 5;
+constexpr int kHaltAfter = 3;
+
+int Nodes() {
+  const char* n = std::getenv("HULL_SIM_NODES");
+  return n ? std::atoi(n) : 200;
+}
+
+// How long a rollout may take: about a second per node on 2 cores, at
+// least 10 minutes.
+std::chrono::seconds Limit() { return std::chrono::seconds(std::max(600, 3 * Nodes())); }
+
+class RolloutSim : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const auto t0 = Clock::now();
+    auto in = slot::testing::Inputs::Create();
+    ASSERT_OK(in);
+    inputs_ = std::move(*in).release();
+    const std::string dir = inputs_->dir();
+    for (const char* v : {kV0, kV1, kV2, kV3}) {
+      // Small releases of one content seed: consecutive ones differ in a
+      // file, as real ones do, so deltas are small.
+      auto r = inputs_->MakeRelease(v, 256, /*real_kernel=*/false, "sim content");
+      ASSERT_OK(r);
+      releases_[v] = *r;
+    }
+    auto disk = inputs_->MakeDisk(releases_[kV0], "base", 1 << 20);
+    ASSERT_OK(disk);
+    repo_ = dir + "/repo";
+    keys_ = dir + "/keys";
+    auto keys = tuf::RoleKeySet::Load(keys_, true);
+    ASSERT_OK(keys);
+    ASSERT_OK(tuf::Repository::Init(repo_, *keys));
+    Publish(kV0, {});
+    fs::create_directories(dir + "/trust/verity");
+    fs::copy_file(inputs_->cert_path(), dir + "/trust/verity/verity.crt");
+    StartNginx();
+    auto etcd = fleet::testing::Etcd::Start(dir);
+    ASSERT_OK(etcd);
+    etcd_ = std::move(*etcd).release();
+    const std::vector<std::string> args{"--group",      fmt::format("default={}", kSlots),
+                                        "--halt-after", std::to_string(kHaltAfter),
+                                        "--max-rps",    "100000"};
+    for (const char* name : {"a", "b"}) {
+      auto r = fleet::testing::StartReplica(etcd_->url(), args, dir + "/replica-" + name + ".log");
+      ASSERT_OK(r);
+      replicas_.push_back(std::move(*r));
+    }
+    FleetOptions o;
+    const char* agent = std::getenv("HULL_AGENT");
+    o.agent = agent ? agent : "hull-agent";
+    o.repository = fmt::format("http://127.0.0.1:{}/", port_);
+    // About N/10 update runs a second across the fleet, whatever N.
+    o.poll_max = std::chrono::milliseconds(2000 + 100 * Nodes());
+    for (const auto& r : replicas_) o.fleetlock_urls.push_back(r.base_url);
+    auto f =
+        Fleet::Create(dir + "/nodes", Nodes(), *disk, repo_ + "/1.root.json", dir + "/trust", o);
+    ASSERT_OK(f);
+    fleet_ = std::move(*f).release();
+    std::printf("fixture: %d nodes, 4 releases, nginx, etcd, 2 replicas in %.1f s\n", Nodes(),
+                Seconds(t0));
+    // Every node boots kV0 and settles (nothing newer yet).
+    ASSERT_TRUE(fleet_->RunUntil(
+        [](const std::vector<NodeStats>& s) {
+          for (const auto& n : s)
+            if (n.booted != kV0 || n.runs == 0) return false;
+          return true;
+        },
+        Limit()));
+    std::printf("first boot of the fleet: %.1f s\n", Seconds(t0));
+  }
+
+  static void TearDownTestSuite() {
+    delete fleet_;
+    replicas_.clear();
+    delete etcd_;
+    if (nginx_) nginx_->Stop(SIGTERM);
+    delete nginx_;
+    delete inputs_;
+  }
+
+  static double Seconds(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+
+  static void Publish(const std::string& version, const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {fleet::testing::HullBin(),
+                                     "release",
+                                     "add",
+                                     repo_,
+                                     releases_[version].dir,
+                                     "--keys",
+                                     keys_,
+                                     "--deltas",
+                                     "2"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto out = hull::Run(Command{.argv = argv});
+    ASSERT_OK(out);
+  }
+
+  // nginx serves the repository at /n/<node>/ for every node, so its access
+  // log tells the bytes each node fetched.
+  static void StartNginx() {
+    const std::string d = inputs_->dir() + "/nginx";
+    fs::create_directories(d);
+    port_ = fleet::testing::FreePort();
+    std::string conf = fmt::format(
+        "user root;\nworker_processes 1;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\n"
+        "events {{ worker_connections 1024; }}\n"
+        "http {{ log_format sim '$request_uri $status $body_bytes_sent';\n"
+        "  access_log {0}/access.log sim;\n"
+        "  client_body_temp_path {0}; proxy_temp_path {0};\n"
+        "  fastcgi_temp_path {0}; uwsgi_temp_path {0}; scgi_temp_path {0};\n"
+        "  types {{ application/json json; }} default_type application/octet-stream;\n"
+        "  server {{ listen 127.0.0.1:{1}; root {2};\n"
+        "    location /n/ {{ rewrite ^/n/[0-9]+/(.*)$ /$1 break; }} }} }}\n",
+        d, port_, repo_);
+    ASSERT_OK(WriteFileAtomic(d + "/nginx.conf", conf));
+    // In the foreground, a child of this test: it dies with it.
+    auto nginx = fleet::testing::Child::Spawn(
+        {"nginx", "-p", d, "-c", d + "/nginx.conf", "-g", "daemon off;"}, d + "/stdout.log");
+    ASSERT_OK(nginx);
+    nginx_ = std::move(*nginx).release();
+    for (int i = 0; i < 100; ++i) {
+      auto r = fleet::testing::RawRequest(
+          "GET", fmt::format("http://127.0.0.1:{}/n/0/1.root.json", port_), {}, "");
+      if (r.ok() && r->status == 200) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "nginx did not answer on port " << port_;
+  }
+
+  // Bytes nginx sent to each node since `from` (a byte offset in the log).
+  static std::vector<uint64_t> BytesPerNode(uint64_t from) {
+    std::vector<uint64_t> out(size_t(Nodes()), 0);
+    std::ifstream in(inputs_->dir() + "/nginx/access.log");
+    in.seekg(std::streamoff(from));
+    std::string uri;
+    int status = 0;
+    uint64_t bytes = 0;
+    while (in >> uri >> status >> bytes) {
+      int node = -1;
+      if (std::sscanf(uri.c_str(), "/n/%d/", &node) == 1 && node >= 0 && node < Nodes())
+        out[size_t(node)] += bytes;
+    }
+    return out;
+  }
+  static uint64_t LogSize() {
+    std::error_code ec;
+    auto s = fs::file_size(inputs_->dir() + "/nginx/access.log", ec);
+    return ec ? 0 : s;
+  }
+
+  // The most holders the semaphore key ever had, from etcd's history.
+  static size_t MaxHolders() {
+    auto history =
+        fleet::testing::HistoryOfKey(etcd_->url(), fleet::SemaphoreKey("default"), inputs_->dir());
+    EXPECT_OK(history);
+    size_t max_seen = 0;
+    if (!history.ok()) return 0;
+    for (const auto& v : *history) {
+      auto sem = fleet::ParseSemaphore(v);
+      EXPECT_OK(sem) << v;
+      if (sem.ok()) max_seen = std::max(max_seen, sem->holders.size());
+    }
+    std::printf("etcd history: %zu values of the semaphore, at most %zu holders\n", history->size(),
+                max_seen);
+    return max_seen;
+  }
+
+  static bool AllOn(const std::vector<NodeStats>& s, const std::string& v) {
+    for (const auto& n : s)
+      if (n.booted != v || n.slot_held) return false;
+    return true;
+  }
+
+  static slot::testing::Inputs* inputs_;
+  static std::map<std::string, slot::testing::Release> releases_;
+  static std::string repo_, keys_;
+  static int port_;
+  static fleet::testing::Child* nginx_;
+  static fleet::testing::Etcd* etcd_;
+  static std::vector<fleet::testing::Replica> replicas_;
+  static Fleet* fleet_;
+};
+slot::testing::Inputs* RolloutSim::inputs_ = nullptr;
+std::map<std::string, slot::testing::Release> RolloutSim::releases_;
+std::string RolloutSim::repo_, RolloutSim::keys_;
+int RolloutSim::port_ = 0;
+fleet::testing::Child* RolloutSim::nginx_ = nullptr;
+fleet::testing::Etcd* RolloutSim::etcd_ = nullptr;
+std::vector<fleet::testing::Replica> RolloutSim::replicas_;
+Fleet* RolloutSim::fleet_ = nullptr;
+
+// Scenario 1: a release reaches every node, never more than 5 rebooting.
+TEST_F(RolloutSim, A_EveryNodeReachesTheNewReleaseFiveAtATime) {
+  const uint64_t log_from = LogSize();
+  Publish(kV1, {});
+  const auto t0 = Clock::now();
+  const bool converged =
+      fleet_->RunUntil([](const std::vector<NodeStats>& s) { return AllOn(s, kV1); }, Limit());
+  const double seconds = Seconds(t0);
+  EXPECT_TRUE(converged) << "not every node reached " << kV1;
+  auto bytes = BytesPerNode(log_from);
+  uint64_t total = 0, most = 0;
+  for (uint64_t b : bytes) {
+    total += b;
+    most = std::max(most, b);
+  }
+  std::printf(
+      "scenario 1: %d nodes reached %s in %.1f s (%.2f nodes/s); nginx bytes per node: mean "
+      "%llu, max %llu; the agent's peak RssAnon %ld KiB\n",
+      Nodes(), kV1, seconds, Nodes() / seconds, (unsigned long long)(total / bytes.size()),
+      (unsigned long long)most, fleet_->peak_rss_anon_kib());
+  const size_t max_holders = MaxHolders();
+  EXPECT_LE(max_holders, kSlots);
+  EXPECT_EQ(max_holders, kSlots) << "the rollout never filled the slots: it proves little";
+  // The delta, not the whole release: far below the usr image.
+  EXPECT_LT(most, fs::file_size(releases_[kV1].dir + "/usr.erofs"));
+}
+
+// Scenario 2: a release that fails its gate halts after kHaltAfter failures;
+// at most kHaltAfter + kSlots nodes ever boot it, all of them back on the
+// previous release; a fixed release finishes the rollout.
+TEST_F(RolloutSim, B_AFailingReleaseHaltsItselfAndAFixFinishes) {
+  fleet_->SetVerdict([](int, const std::string& v) {
+    return v == kV2 ? std::string("the scenario fails this release's gate") : std::string();
+  });
+  Publish(kV2, {});
+  const auto t0 = Clock::now();
+  // Once the release is halted while nodes still hold slots (those on its
+  // trial, their rollbacks under way): the status page in headless Chromium
+  // shows both, as /v1/status says them.
+  bool shot = false;
+  std::string page_text;
+  std::set<std::string> holders;
+  auto screenshot = [&] {
+    auto st = fleet::testing::RawRequest("GET", replicas_[0].base_url + "v1/status", {}, "");
+    if (!st.ok() || st->body.find("\"halted\":true") == std::string::npos ||
+        st->body.find("\"holders\":[\"") == std::string::npos)
+      return;
+    // The fleet stands still while Chromium reads the page: what it shows
+    // is what /v1/status says now.
+    fleet_->Pause();
+    st = fleet::testing::RawRequest("GET", replicas_[0].base_url + "v1/status", {}, "");
+    auto j = st.ok() ? nlohmann::json::parse(st->body, nullptr, false) : nlohmann::json();
+    std::set<std::string> now;
+    if (j.is_object())
+      for (const auto& g : j["groups"])
+        for (const auto& h : g["holders"]) now.insert(h.get<std::string>());
+    if (!now.empty()) {
+      shot = true;
+      holders = now;
+      const std::string home = inputs_->dir() + "/chromium";
+      fs::create_directories(home);
+      auto dom = fleet::testing::Chromium(home, {"--dump-dom", replicas_[0].base_url});
+      EXPECT_OK(dom);
+      if (dom.ok()) page_text = fleet::testing::TextOf(dom->out);
+      const std::string png = fs::current_path().string() + "/rollout_sim_status_page.png";
+      EXPECT_OK(fleet::testing::Chromium(home, {"--screenshot=" + png, replicas_[0].base_url}));
+    }
+    fleet_->Resume();
+  };
+  // Until the halt has stopped it: the release failed on kHaltAfter nodes
+  // and every node is back on kV1, its slot freed.
+  auto settled = [&](const std::vector<NodeStats>& s) {
+    if (!shot) screenshot();
+    int tried = 0;
+    for (const auto& n : s) tried += n.ever.count(kV2) ? 1 : 0;
+    return tried >= kHaltAfter && AllOn(s, kV1);
+  };
+  ASSERT_TRUE(fleet_->RunUntil(settled, Limit()));
+  // Some more polls of every node: the halt keeps the release off them.
+  fleet_->RunUntil([](const std::vector<NodeStats>&) { return false; }, 15s);
+  auto stats = fleet_->Stats();
+  int tried = 0;
+  for (const auto& n : stats) {
+    if (!n.ever.count(kV2)) continue;
+    ++tried;
+    EXPECT_EQ(n.booted, kV1);
+  }
+  std::printf(
+      "scenario 2: %d nodes booted the failing %s before the halt (K=%d, slots=%llu), %.1f s\n",
+      tried, kV2, kHaltAfter, (unsigned long long)kSlots, Seconds(t0));
+  EXPECT_GE(tried, kHaltAfter);
+  EXPECT_LE(tried, kHaltAfter + int(kSlots));
+  EXPECT_TRUE(AllOn(stats, kV1));
+  auto status = fleet::testing::RawRequest("GET", replicas_[0].base_url + "v1/status", {}, "");
+  ASSERT_OK(status);
+  EXPECT_NE(status->body.find(kV2), std::string::npos) << status->body;
+  EXPECT_NE(status->body.find("\"halted\":true"), std::string::npos) << status->body;
+  // The page seen during the halt: the halted release and its holders.
+  ASSERT_TRUE(shot) << "never saw the release halted while slots were held";
+  EXPECT_NE(page_text.find(std::string("Halted releases ") + kV2), std::string::npos) << page_text;
+  const std::string held =
+      fmt::format("group default: {} of {} slots held", holders.size(), kSlots);
+  EXPECT_NE(page_text.find(held), std::string::npos) << held << ": " << page_text;
+  for (const auto& h : holders) EXPECT_NE(page_text.find(h), std::string::npos) << h;
+  EXPECT_NE(page_text.find(std::string("release ") + kV2 + " (immutable/amd64) HALTED"),
+            std::string::npos)
+      << page_text;
+  const size_t holders_on_page = holders.size();
+  std::printf(
+      "scenario 2: status page during the halt: %zu holders, screenshot "
+      "rollout_sim_status_page.png\n",
+      holders_on_page);
+
+  fleet_->SetVerdict({});
+  Publish(kV3, {});
+  const auto t1 = Clock::now();
+  EXPECT_TRUE(
+      fleet_->RunUntil([](const std::vector<NodeStats>& s) { return AllOn(s, kV3); }, Limit()));
+  std::printf("scenario 2: the fix %s reached every node in %.1f s\n", kV3, Seconds(t1));
+  EXPECT_LE(MaxHolders(), kSlots);
+}
+
+}  // namespace
+}  // namespace hull::sim
