@@ -150,7 +150,7 @@ TEST(Spec, ErrorsNameFileLineColumnAndWhatIsAllowed) {
   ExpectError("name: n\ncolour: blue\n",
               "t.yaml:2:1: unknown key 'colour' in the spec (allowed: name, flavor, version, "
               "arch, distribution, packages, kernel, selinux, files, services, users, "
-              "partitions, outputs, erofs, signing, update)");
+              "partitions, outputs, erofs, signing, update, containers)");
   ExpectError("name: n\nname: m\n", "t.yaml:2:1: duplicate key 'name' in the spec");
   ExpectError("version: 202611.24.0\n", "t.yaml:1:1: missing required key 'name'");
   ExpectError("- a\n- b\n", "t.yaml:1:1: a spec must be a map, got a list");
@@ -166,7 +166,7 @@ TEST(Spec, ErrorsNameFileLineColumnAndWhatIsAllowed) {
   ExpectError("name: n\nname2: x\n",
               "t.yaml:2:1: unknown key 'name2' in the spec (allowed: name, flavor, version, "
               "arch, distribution, packages, kernel, selinux, files, services, users, "
-              "partitions, outputs, erofs, signing, update)");
+              "partitions, outputs, erofs, signing, update, containers)");
   ExpectError("name: n\nkey: [unclosed\n",
               "t.yaml:3:1: YAML syntax: end of sequence flow not found");
 }
