@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -24,6 +26,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "node/os_release.h"
+#include "node/preload.h"
 #include "node/smbios.h"
 
 namespace hull::agent {
@@ -202,6 +205,51 @@ json ContainerFacts(const std::string& disk) {
   return j;
 }
 
+// The images the build preloaded (node/preload.h): each listed by containerd
+// in the kubelet's namespace with the digest the build recorded, and each
+// with a known entrypoint run from the store (ctr run never pulls). null
+// when the image preloads nothing.
+json PreloadFacts() {
+  const std::string text = Fact(node::kPreloadList, node::kMaxPreloadListBytes);
+  if (text.empty()) return nullptr;
+  json list = json::parse(text, nullptr, false);
+  if (!list.is_object() || !list.contains("images") || !list["images"].is_array())
+    return {{"error", std::string(node::kPreloadList) + " is not an image list"}};
+  json j;
+  j["unit"] = Command({"systemctl", "is-active", "hull-preload.service"}, std::chrono::seconds(30));
+  json ls = Command({"ctr", "--namespace", node::kPreloadNamespace, "images", "ls"},
+                    std::chrono::seconds(60));
+  // "REF TYPE DIGEST SIZE PLATFORMS LABELS", one image a line.
+  std::map<std::string, std::string> stored;
+  std::istringstream lines(ls.value("out", ""));
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string ref, type, digest;
+    if (words >> ref >> type >> digest) stored[ref] = digest;
+  }
+  j["images"] = json::array();
+  j["runs"] = json::array();
+  int n = 0;
+  for (const json& image : list["images"]) {
+    if (!image.is_object()) continue;
+    const std::string name = image.value("name", ""), digest = image.value("digest", "");
+    j["images"].push_back({{"name", name},
+                           {"digest", digest},
+                           {"stored", stored.contains(name) ? stored[name] : ""}});
+    const json run = image.value("run", json::array());
+    if (!run.is_array() || run.empty()) continue;
+    // --null-io: the entrypoint's stdin is /dev/null (ctr never closes a
+    // stdin it forwards, so a shell entrypoint would wait for ever).
+    json r = Command({"ctr", "--namespace", node::kPreloadNamespace, "run", "--rm", "--null-io",
+                      name, fmt::format("hull-preload-{}", n++)},
+                     std::chrono::seconds(120));
+    r["name"] = name;
+    j["runs"].push_back(r);
+  }
+  if (j["images"].empty()) j["ls"] = ls;
+  return j;
+}
+
 json WriteProbe(const std::string& path, const std::string& content) {
   auto st = WriteFileAtomic(path, content);
   return st.ok() ? json{{"ok", true}} : json{{"ok", false}, {"error", st.error().ToString()}};
@@ -265,6 +313,7 @@ json Phase1(const std::string& disk) {
     j["efivarfs_mounted"] = FindMount(*mounts, "/sys/firmware/efi/efivars").has_value();
   }
   j["container"] = ContainerFacts(disk);
+  j["preload"] = PreloadFacts();
   j["usr_scan"] = ScanUsr();
   j["selinux"] = SelinuxFacts();  // last: includes denials from the steps above
   return j;

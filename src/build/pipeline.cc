@@ -14,6 +14,7 @@
 #include "build/initrd.h"
 #include "build/node_files.h"
 #include "build/plan.h"
+#include "build/preload.h"
 #include "build/products.h"
 #include "build/work.h"
 #include "crypto/digest.h"
@@ -202,6 +203,15 @@ Result<BuildResult> Build(const BuildOptions& o) {
                         w.epoch, s));
   HULL_TRY(AddTrustSet(w.keys, key_dir, w.dir, s));
   BuildResult res;
+  if (!s.preload.empty())
+    HULL_TRY(Stage(o, res, "preload", [&]() -> Result<bool> {
+      HULL_TRY(AddPreloadedImages({.spec_dir = o.spec_dir,
+                                   .cache_dir = o.cache_dir,
+                                   .work = w.dir,
+                                   .source_date_epoch = w.epoch},
+                                  s));
+      return true;
+    }));
   HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] { return RunCompose(o, s, w); }));
   const std::string compose_dir = w.products_hit ? w.products_dir : w.dir + "/compose";
   const std::string tree = compose_dir + "/tree";

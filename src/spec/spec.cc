@@ -200,6 +200,65 @@ Status ParseScalarFields(const YamlReader& r, const Node& root, ImageSpec& s) {
   return Ok();
 }
 
+// containers.preload: each entry one of `preset`, `layout` or `archive`,
+// with an optional `ref` (layouts and archives) and `name`.
+Result<std::vector<Preload>> ParsePreload(const YamlReader& r, const Node& n) {
+  HULL_TRY(r.CheckKeys(n, "'containers'", {"preload"}));
+  std::vector<Preload> out;
+  if (!n["preload"]) return out;
+  const Node& list = n["preload"];
+  if (!list.IsSequence()) {
+    return r.At(list, n.Mark(),
+                fmt::format("'containers.preload' must be a list, got {}", NodeKind(list)));
+  }
+  if (list.size() > kMaxEntries) return r.At(list, n.Mark(), "'containers.preload' is too long");
+  for (const auto& item : list) {
+    HULL_TRY(r.ExpectMap(item, list.Mark(), "containers.preload[]"));
+    HULL_TRY(r.CheckKeys(item, "a 'containers.preload' entry",
+                         {"preset", "layout", "archive", "ref", "name"}));
+    Preload p;
+    int kinds = 0;
+    for (auto [key, kind] : {std::pair{"preset", Preload::Kind::kPreset},
+                             {"layout", Preload::Kind::kLayout},
+                             {"archive", Preload::Kind::kArchive}}) {
+      if (!item[key]) continue;
+      ++kinds;
+      p.kind = kind;
+      HULL_ASSIGN_OR_RETURN(p.source, r.Scalar(item[key], item.Mark(), key));
+      if (p.source.empty()) return r.At(item[key], item.Mark(), fmt::format("'{}' is empty", key));
+    }
+    if (kinds != 1) {
+      return r.At(item, list.Mark(),
+                  "a 'containers.preload' entry names exactly one of 'preset', 'layout' or "
+                  "'archive'");
+    }
+    if (item["ref"]) {
+      if (p.kind == Preload::Kind::kPreset)
+        return r.At(item["ref"], item.Mark(), "'ref' selects an image of a layout or archive");
+      HULL_ASSIGN_OR_RETURN(p.ref, r.Scalar(item["ref"], item.Mark(), "ref"));
+    }
+    if (item["name"]) {
+      HULL_ASSIGN_OR_RETURN(p.name, r.Scalar(item["name"], item.Mark(), "name"));
+    } else if (p.kind == Preload::Kind::kPreset) {
+      const size_t colon = p.source.find(':');
+      p.name = "localhost/hull/" + (colon == std::string::npos
+                                        ? p.source + ":latest"
+                                        : p.source.substr(0, colon) + p.source.substr(colon));
+    } else {
+      return r.At(item, list.Mark(),
+                  "a preloaded layout or archive needs a 'name' (the image reference pods use, "
+                  "e.g. registry.example/app:1.0)");
+    }
+    HULL_TRY(CheckImageReference(r, item["name"] ? item["name"] : item, p.name));
+    for (const auto& prev : out) {
+      if (prev.name == p.name)
+        return r.At(item, list.Mark(), fmt::format("image '{}' is preloaded twice", p.name));
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 Status ParseSections(const YamlReader& r, const Node& root, ImageSpec& s) {
   const YAML::Mark m = root.Mark();
   auto map = [&](const char* key) -> Status {
@@ -249,6 +308,10 @@ Status ParseSections(const YamlReader& r, const Node& root, ImageSpec& s) {
     HULL_TRY(map("update"));
     HULL_TRY(ParseUpdate(r, root["update"], s.update));
   }
+  if (root["containers"]) {
+    HULL_TRY(map("containers"));
+    HULL_ASSIGN_OR_RETURN(s.preload, ParsePreload(r, root["containers"]));
+  }
   if (root["signing"]) {
     HULL_TRY(map("signing"));
     HULL_TRY(r.CheckKeys(root["signing"], "'signing'", {"key_dir"}));
@@ -293,10 +356,10 @@ Result<ImageSpec> ParseOver(std::string_view yaml, const ParseOptions& options,
     if (!root.IsMap()) {
       return r.AtMark(root.Mark(), fmt::format("a spec must be a map, got {}", NodeKind(root)));
     }
-    HULL_TRY(r.CheckKeys(
-        root, "the spec",
-        {"name", "flavor", "version", "arch", "distribution", "packages", "kernel", "selinux",
-         "files", "services", "users", "partitions", "outputs", "erofs", "signing", "update"}));
+    HULL_TRY(r.CheckKeys(root, "the spec",
+                         {"name", "flavor", "version", "arch", "distribution", "packages", "kernel",
+                          "selinux", "files", "services", "users", "partitions", "outputs", "erofs",
+                          "signing", "update", "containers"}));
     if (!root["name"]) return r.AtMark(root.Mark(), "missing required key 'name'");
     const Node& arch = root["arch"];
     const bool arm64 = arch && arch.IsScalar() && arch.Scalar() == "arm64";

@@ -74,6 +74,16 @@ struct Update {
   std::string fleetlock_ca, fleetlock_cert, fleetlock_key;
 };
 
+// An image containerd holds from the first boot, without a pull
+// (docs/containers.md, "Preloaded on the node").
+struct Preload {
+  enum class Kind { kPreset, kLayout, kArchive };
+  Kind kind = Kind::kPreset;
+  std::string source;  // a preset name ("static:debug"), or a layout / archive path
+  std::string ref;   // layout / archive: the org.opencontainers.image.ref.name ("" = the only one)
+  std::string name;  // containerd's image name; presets default to localhost/hull/NAME:TAG
+};
+
 struct ImageSpec {
   std::string name;
   Flavor flavor = Flavor::kImmutable;
@@ -91,6 +101,7 @@ struct ImageSpec {
   Compression erofs_compression = Compression::kNone;
   std::string signing_key_dir;  // empty: insecure development keys
   Update update;
+  std::vector<Preload> preload;  // `containers.preload`
 };
 
 struct ParseOptions {

@@ -145,4 +145,24 @@ Status CheckSshKey(const YamlReader& r, const YNode& n, const std::string& v) {
   return Ok();
 }
 
+Status CheckImageReference(const YamlReader& r, const YNode& n, const std::string& v) {
+  const size_t slash = v.find('/'), colon = v.rfind(':');
+  const bool tagged = colon != std::string::npos && slash != std::string::npos && colon > slash;
+  const std::string host = v.substr(0, slash == std::string::npos ? 0 : slash);
+  const std::string path = tagged ? v.substr(slash + 1, colon - slash - 1) : "";
+  const std::string tag = tagged ? v.substr(colon + 1) : "";
+  const bool ok = v.size() <= 255 && tagged && !path.empty() && !tag.empty() && tag.size() <= 128 &&
+                  (host == "localhost" || host.find_first_of(".:") != std::string::npos) &&
+                  AllOf(host, ".-:") && AllOf(path, "._-/") && IsAlnum(path[0]) &&
+                  !path.ends_with('/') && path.find("//") == std::string::npos &&
+                  AllOf(tag, "._-", true) && IsAlnum(tag[0]);
+  if (!ok) {
+    return r.At(n, n.Mark(),
+                fmt::format("bad image reference '{}' (allowed: HOST/PATH:TAG, the host with a "
+                            "'.' or a port, or localhost; e.g. registry.example/app:1.0)",
+                            v));
+  }
+  return Ok();
+}
+
 }  // namespace hull::spec

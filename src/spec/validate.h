@@ -23,5 +23,9 @@ Status CheckFileDest(const YamlReader& r, const YNode& n, const std::string& v);
 Status CheckUnitName(const YamlReader& r, const YNode& n, const std::string& v);
 Status CheckUserName(const YamlReader& r, const YNode& n, const std::string& v);
 Status CheckSshKey(const YamlReader& r, const YNode& n, const std::string& v);
+// A full container image reference with a tag: HOST[:PORT]/PATH:TAG, the
+// host holding a '.' or ':' or being localhost (what containerd and the
+// kubelet name an image by).
+Status CheckImageReference(const YamlReader& r, const YNode& n, const std::string& v);
 
 }  // namespace hull::spec

@@ -1,6 +1,7 @@
 #include "vm/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cerrno>
 #include <optional>
@@ -117,6 +118,59 @@ ValidationCheck SelinuxCheck(const json& report, const Expectations& e) {
   return Check("selinux", mode == e.selinux && denials == 0 && unreported.empty(), detail);
 }
 
+// The images the build preloaded (docs/containers.md): each in containerd's
+// store under its name with the digest the build recorded, and every one with
+// an entrypoint run from the store (exit 0).
+void PreloadChecks(const json& p, std::vector<ValidationCheck>& out) {
+  const json* pre = At(p, {"preload"});
+  if (!pre || !pre->is_object()) {
+    out.push_back({"preloaded", CheckState::kSkip, "the image preloads no container images"});
+    out.push_back({"preloaded-run", CheckState::kSkip, "the image preloads no container images"});
+    return;
+  }
+  std::vector<std::string> present, missing;
+  const json* images = At(*pre, {"images"});
+  if (images && images->is_array()) {
+    for (const json& i : *images) {
+      const std::string name = Str(i, {"name"}), digest = Str(i, {"digest"}),
+                        stored = Str(i, {"stored"});
+      if (!digest.empty() && stored == digest) {
+        present.push_back(name);
+      } else {
+        missing.push_back(stored.empty() ? name + " (absent)"
+                                         : fmt::format("{} ({} != {})", name, stored, digest));
+      }
+    }
+  }
+  const bool ok = !present.empty() && missing.empty();
+  out.push_back(Check(
+      "preloaded", ok,
+      ok ? fmt::format("{} in containerd: {}", present.size(), fmt::join(present, ", "))
+      : !missing.empty() ? fmt::format("not in containerd: {} ({})", fmt::join(missing, ", "),
+                                       Str(*pre, {"unit", "out"}))
+                         : "no image listed: " + Str(*pre, {"error"}) + Str(*pre, {"ls", "err"})));
+  std::vector<std::string> ran, failed;
+  const json* runs = At(*pre, {"runs"});
+  if (runs && runs->is_array()) {
+    for (const json& r : *runs) {
+      auto exit = Num(r, {"exit"});
+      if (exit && *exit == 0) {
+        ran.push_back(Str(r, {"name"}));
+      } else {
+        failed.push_back(fmt::format("{} (exit {:.0f}: {})", Str(r, {"name"}), exit.value_or(-1),
+                                     Str(r, {"err"}) + Str(r, {"error"})));
+      }
+    }
+  }
+  if (ran.empty() && failed.empty()) {
+    out.push_back({"preloaded-run", CheckState::kSkip, "no preloaded image has an entrypoint"});
+    return;
+  }
+  out.push_back(Check("preloaded-run", failed.empty(),
+                      failed.empty() ? fmt::format("ran without a pull: {}", fmt::join(ran, ", "))
+                                     : fmt::format("failed: {}", fmt::join(failed, ", "))));
+}
+
 }  // namespace
 
 void ExpectFromCmdline(const std::string& cmdline, Expectations& e) {
@@ -188,6 +242,7 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
                           ? Str(p, {"container", "run", "out"})
                           : "container failed: " + Str(p, {"container", "run", "err"}) +
                                 Str(p, {"container", "import", "err"})));
+  PreloadChecks(p, out);
   out.push_back(Check("etc-overlay",
                       Str(p, {"etc_fstype"}) == "overlay" && True(p, {"etc_write", "ok"}),
                       fmt::format("/etc is {}, write {}", Str(p, {"etc_fstype"}),

@@ -12,6 +12,7 @@
 #include "base/subprocess.h"
 #include "oci/layer.h"
 #include "oci/layout.h"
+#include "oci/read.h"
 #include "support/status_matchers.h"
 
 namespace hull::oci {
@@ -148,6 +149,90 @@ TEST(OciLayout, WrittenWholeContentAddressed) {
   // A non-empty destination is refused and left alone; no temporary remains.
   EXPECT_ERROR(l.Write(d + "/out"), ErrorCode::kAlreadyExists);
   EXPECT_EQ(Sh("ls -A " + d + " | grep -c oci-layout- || true"), "0\n");
+}
+
+// A layout read back from a directory and from GNU tar's archive of it:
+// the same index and blobs; the image found by ref name, the SBOM-like
+// artifact beside it never; a blob whose bytes are not its name refused.
+TEST(OciRead, LayoutDirAndArchiveCheckedAndImageFound) {
+  auto tmp = TempDir::Create("hull-oci-read");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  Layout l;
+  Descriptor layer = l.AddBlob(Bytes{1, 2, 3}, LayerMediaType(Compression::kNone));
+  Descriptor config =
+      l.AddBlob(ConfigJson({.platform = {.architecture = "amd64"}, .diff_ids = {layer.digest}}),
+                kMediaTypeConfig);
+  Descriptor m = l.AddBlob(ManifestJson(config, {layer}, {}), kMediaTypeManifest);
+  m.annotations[kAnnotationRefName] = "static";
+  l.AddToIndex(m);
+  Descriptor empty = l.AddBlob(Bytes{'{', '}'}, kMediaTypeEmpty);
+  Descriptor sbom = l.AddBlob(ReferrerManifestJson("application/spdx+json", empty, {layer}, m),
+                              kMediaTypeManifest);
+  sbom.artifact_type = "application/spdx+json";
+  l.AddToIndex(sbom);
+  ASSERT_OK(l.Write(d + "/out"));
+  Sh("tar -C " + d + "/out -cf " + d + "/out.tar .");
+  for (const auto& read : {ReadLayoutDir(d + "/out"), ReadLayoutArchive(d + "/out.tar")}) {
+    ASSERT_OK(read);
+    EXPECT_EQ(read->blobs().size(), 5u);
+    ASSERT_EQ(read->index().size(), 2u);
+    auto found = FindImage(*read, "static");
+    ASSERT_OK(found);
+    EXPECT_EQ(found->digest, m.digest);
+    EXPECT_EQ(found->size, m.size);
+    auto only = FindImage(*read, "");  // the referrer is not an image
+    ASSERT_OK(only);
+    EXPECT_EQ(only->digest, m.digest);
+    auto absent = FindImage(*read, "cc");
+    EXPECT_ERROR(absent, ErrorCode::kNotFound);
+    if (!absent.ok()) {
+      EXPECT_THAT(absent.error().ToString(), HasSubstr("named 'cc'"));
+      EXPECT_THAT(absent.error().ToString(), HasSubstr("static"));
+    }
+  }
+  // One flipped byte in the layer blob.
+  Sh("printf '\\007' | dd of=" + d + "/out/blobs/sha256/" + layer.digest.substr(7) +
+     " bs=1 seek=1 conv=notrunc status=none");
+  auto bad = ReadLayoutDir(d + "/out");
+  EXPECT_ERROR(bad, ErrorCode::kCorrupt);
+  if (!bad.ok()) {
+    EXPECT_THAT(bad.error().ToString(), HasSubstr(layer.digest.substr(7)));
+  }
+  EXPECT_ERROR(ReadLayoutDir(d + "/none"), ErrorCode::kNotFound);
+  // An archive with a member outside the layout's shape.
+  Sh("mkdir " + d + "/odd && cp -r " + d + "/out.tar " + d + "/odd/ && cd " + d +
+     "/odd && tar -xf out.tar && rm out.tar && echo x > stray && tar -cf ../odd.tar .");
+  EXPECT_ERROR(ReadLayoutArchive(d + "/odd.tar"), ErrorCode::kCorrupt);
+}
+
+TEST(OciRead, IndexParserRefusesMalformedEntries) {
+  const std::string good =
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","size":7,"digest":"sha256:)" +
+      std::string(64, 'a') + "\"";
+  auto ok =
+      ParseIndex(AsBytes(R"({"schemaVersion":2,"manifests":[)" + good +
+                         R"(,"platform":{"architecture":"arm64","os":"linux","variant":"v8"},)"
+                         R"("annotations":{"a":"b"}}]})"));
+  ASSERT_OK(ok);
+  ASSERT_EQ(ok->size(), 1u);
+  EXPECT_EQ((*ok)[0].platform->variant, "v8");
+  EXPECT_EQ((*ok)[0].annotations.at("a"), "b");
+  for (
+      const std::string& bad : {
+          std::string("[]"),
+          std::string(R"({"schemaVersion":1,"manifests":[]})"),
+          std::string(R"({"schemaVersion":2})"),
+          R"({"schemaVersion":2,"manifests":[)" + good + R"(,"annotations":{"a":1}}]})",
+          R"({"schemaVersion":2,"manifests":[)" + good + R"(,"platform":"amd64"}]})",
+          std::string(
+              R"({"schemaVersion":2,"manifests":[{"mediaType":"x","size":1,"digest":"sha256:../../etc"}]})"),
+          std::string(
+              R"({"schemaVersion":2,"manifests":[{"mediaType":"x","size":-1,"digest":"sha256:)") +
+              std::string(64, 'a') + "\"}]}",
+      }) {
+    EXPECT_ERROR(ParseIndex(AsBytes(bad)), ErrorCode::kCorrupt) << bad;
+  }
 }
 
 }  // namespace

@@ -150,7 +150,7 @@ TEST(Spec, ErrorsNameFileLineColumnAndWhatIsAllowed) {
   ExpectError("name: n\ncolour: blue\n",
               "t.yaml:2:1: unknown key 'colour' in the spec (allowed: name, flavor, version, "
               "arch, distribution, packages, kernel, selinux, files, services, users, "
-              "partitions, outputs, erofs, signing, update)");
+              "partitions, outputs, erofs, signing, update, containers)");
   ExpectError("name: n\nname: m\n", "t.yaml:2:1: duplicate key 'name' in the spec");
   ExpectError("version: 202611.24.0\n", "t.yaml:1:1: missing required key 'name'");
   ExpectError("- a\n- b\n", "t.yaml:1:1: a spec must be a map, got a list");
@@ -166,7 +166,7 @@ TEST(Spec, ErrorsNameFileLineColumnAndWhatIsAllowed) {
   ExpectError("name: n\nname2: x\n",
               "t.yaml:2:1: unknown key 'name2' in the spec (allowed: name, flavor, version, "
               "arch, distribution, packages, kernel, selinux, files, services, users, "
-              "partitions, outputs, erofs, signing, update)");
+              "partitions, outputs, erofs, signing, update, containers)");
   ExpectError("name: n\nkey: [unclosed\n",
               "t.yaml:3:1: YAML syntax: end of sequence flow not found");
 }
@@ -470,6 +470,57 @@ TEST(SpecCli, ShowDefaultPrintsTheSpecFiles) {
   ASSERT_OK_AND_ASSIGN(auto checked,
                        hull::Run(Command{.argv = {bin, "spec", "check", "--json", path}}));
   EXPECT_THAT(checked.out, ::testing::HasSubstr("\"arch\": \"arm64\""));
+}
+
+}  // namespace
+}  // namespace hull::spec
+
+namespace hull::spec {
+namespace {
+
+TEST(SpecPreload, PresetsLayoutsAndArchivesWithTheirNames) {
+  auto s = Parse(
+      "name: n\ncontainers:\n  preload:\n    - preset: static:debug\n    - preset: cc\n"
+      "    - layout: img/app\n      ref: app\n      name: registry.example/team/app:1.0\n"
+      "    - archive: /srv/tool.tar\n      name: localhost:5000/tool:v2\n");
+  ASSERT_OK(s);
+  ASSERT_EQ(s->preload.size(), 4u);
+  EXPECT_EQ(s->preload[0].kind, Preload::Kind::kPreset);
+  EXPECT_EQ(s->preload[0].name, "localhost/hull/static:debug");
+  EXPECT_EQ(s->preload[1].name, "localhost/hull/cc:latest");
+  EXPECT_EQ(s->preload[2].kind, Preload::Kind::kLayout);
+  EXPECT_EQ(s->preload[2].source, "img/app");
+  EXPECT_EQ(s->preload[2].ref, "app");
+  EXPECT_EQ(s->preload[3].kind, Preload::Kind::kArchive);
+  EXPECT_EQ(s->preload[3].name, "localhost:5000/tool:v2");
+  // The default image preloads nothing.
+  auto d = DefaultSpec(kBuildTime);
+  ASSERT_OK(d);
+  EXPECT_THAT(d->preload, IsEmpty());
+}
+
+TEST(SpecPreload, BadEntriesNameTheLine) {
+  const std::string head = "name: n\ncontainers:\n  preload:\n";
+  ExpectError(head + "    - preset: cc\n      layout: x\n",
+              "t.yaml:4:7: a 'containers.preload' entry names exactly one of 'preset', 'layout' "
+              "or 'archive'");
+  ExpectError(head + "    - layout: x\n",
+              "t.yaml:4:7: a preloaded layout or archive needs a 'name' (the image reference pods "
+              "use, e.g. registry.example/app:1.0)");
+  for (const char* bad : {"app:1.0", "registry.example/app", "Registry.example/app:1",
+                          "registry.example//app:1", "example/app:1"}) {
+    auto r = Parse(head + "    - archive: x.tar\n      name: " + bad + "\n");
+    EXPECT_ERROR(r, ErrorCode::kInvalidArgument) << bad;
+    if (!r.ok()) {
+      EXPECT_THAT(r.error().ToString(), ::testing::HasSubstr("bad image reference"));
+    }
+  }
+  ExpectError(head + "    - preset: cc\n    - preset: cc\n",
+              "t.yaml:5:7: image 'localhost/hull/cc:latest' is preloaded twice");
+  ExpectError(head + "    - preset: cc\n      ref: x\n",
+              "t.yaml:5:12: 'ref' selects an image of a layout or archive");
+  ExpectError("name: n\ncontainers:\n  pre: []\n",
+              "t.yaml:3:3: unknown key 'pre' in 'containers' (allowed: preload)");
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 #include <fmt/format.h>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -46,6 +48,36 @@ std::string ShOut(const std::string& script) {
   return r.ok() ? r->out : "";
 }
 
+// containers.preload: `static` (present only: no entrypoint) and
+// `static:debug` (its busybox shell run from the store, without a pull).
+std::string PreloadSpec() {
+  return "name: HullImmutable\ncontainers:\n  preload:\n    - preset: static\n"
+         "    - preset: static:debug\n";
+}
+
+// The guest's containerd holds both preloaded images under their names with
+// the digests the build recorded in images.json, and ran static:debug.
+void ExpectPreloadedImages(const json& j) {
+  std::map<std::string, json> checks;
+  for (const auto& c : j["checks"]) checks[c["name"]] = c;
+  EXPECT_EQ(checks["preloaded"]["state"], "pass") << checks["preloaded"].dump();
+  EXPECT_EQ(checks["preloaded-run"]["state"], "pass") << checks["preloaded-run"].dump();
+  const json& pre = j["guest"]["phase1"]["preload"];
+  ASSERT_TRUE(pre.is_object()) << j["guest"].dump();
+  std::set<std::string> names;
+  for (const auto& i : pre["images"]) {
+    names.insert(i["name"].get<std::string>());
+    EXPECT_EQ(i["stored"], i["digest"]) << i.dump();
+    EXPECT_TRUE(i["digest"].get<std::string>().starts_with("sha256:")) << i.dump();
+  }
+  EXPECT_EQ(names,
+            (std::set<std::string>{"localhost/hull/static:latest", "localhost/hull/static:debug"}));
+  ASSERT_EQ(pre["runs"].size(), 1u) << pre.dump();
+  EXPECT_EQ(pre["runs"][0]["name"], "localhost/hull/static:debug");
+  EXPECT_EQ(pre["runs"][0]["exit"], 0) << pre["runs"][0].dump();
+  EXPECT_EQ(pre["unit"]["out"], "active") << pre.dump();
+}
+
 class BootVm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -56,7 +88,10 @@ class BootVm : public ::testing::Test {
     auto k = Hull({"keys", "init", d + "/keys"});
     ASSERT_OK(k);
     ASSERT_EQ(k->exit_code, 0) << k->err;
-    auto b = Hull({"build", "--keys", d + "/keys", "--out", d + "/image", "--json"}, 40);
+    // The default image, with two presets preloaded (docs/containers.md).
+    ASSERT_OK(WriteFileAtomic(d + "/spec.yaml", PreloadSpec()));
+    auto b = Hull(
+        {"build", d + "/spec.yaml", "--keys", d + "/keys", "--out", d + "/image", "--json"}, 40);
     ASSERT_OK(b);
     ASSERT_EQ(b->exit_code, 0) << b->err;
     manifest_ = json::parse(b->out);
@@ -142,7 +177,9 @@ TEST_F(BootVm, ValidatesUnderSecureBootWithTpm) {
   // variables and TPM state (vm::MachineSpec::reboot).
   EXPECT_EQ(j["reboots"], 1);
   ExpectNoSelinuxDenials(j);
-  std::printf("validated in %.1f s (two boots)\n", j.value("seconds", 0.0));
+  ExpectPreloadedImages(j);
+  std::printf("validated in %.1f s (two boots); preload stage %.1f s\n", j.value("seconds", 0.0),
+              manifest_["stage_seconds"].value("preload", -1.0));
 }
 
 TEST_F(BootVm, FlippedByteInUsrGivesEioAtThatBlock) {

@@ -257,6 +257,45 @@ TEST(JudgingDenials, SingleBootNeedsNoRebootFacts) {
             R"(enforcing (spec: enforcing), 1 denials: { read } for  pid=1 comm="x")");
 }
 
+// Preloaded images (docs/containers.md): skipped when the image has none;
+// passed when each is stored with its recorded digest and each run exits 0;
+// failed for an absent image, another digest, or a run that failed.
+TEST_F(Judging, PreloadedImagesPresentAndRun) {
+  EXPECT_EQ(Find(Judge(report_, e_), "preloaded").state, CheckState::kSkip);
+  EXPECT_EQ(Find(Judge(report_, e_), "preloaded-run").state, CheckState::kSkip);
+  const std::string a = "sha256:" + std::string(64, 'a'), b = "sha256:" + std::string(64, 'b');
+  report_["phase1"]["preload"] = {
+      {"unit", {{"exit", 0}, {"out", "active"}}},
+      {"images",
+       {{{"name", "localhost/hull/static:latest"}, {"digest", a}, {"stored", a}},
+        {{"name", "localhost/hull/static:debug"}, {"digest", b}, {"stored", b}}}},
+      {"runs", {{{"name", "localhost/hull/static:debug"}, {"exit", 0}, {"out", ""}}}}};
+  auto checks = Judge(report_, e_);
+  EXPECT_TRUE(AllPassed(checks)) << RenderTable(checks);
+  EXPECT_THAT(Find(checks, "preloaded").detail, HasSubstr("localhost/hull/static:debug"));
+  EXPECT_THAT(Find(checks, "preloaded-run").detail, HasSubstr("without a pull"));
+  struct Case {
+    const char* check;
+    std::function<void(json&)> mutate;
+  } cases[] = {
+      {"preloaded", [](json& p) { p["images"][0]["stored"] = ""; }},
+      {"preloaded", [&](json& p) { p["images"][1]["stored"] = a; }},
+      {"preloaded", [](json& p) { p["images"] = json::array(); }},
+      {"preloaded-run", [](json& p) { p["runs"][0]["exit"] = 1; }},
+      {"preloaded-run",
+       [](json& p) {
+         p["runs"][0] = {{"exit", -1}, {"error", "timed out"}};
+       }},
+  };
+  for (const auto& c : cases) {
+    json j = report_;
+    c.mutate(j["phase1"]["preload"]);
+    auto judged = Judge(j, e_);
+    EXPECT_EQ(Find(judged, c.check).state, CheckState::kFail) << c.check << j.dump();
+    EXPECT_FALSE(AllPassed(judged)) << c.check;
+  }
+}
+
 TEST(ValidateLine, MissingOrMalformed) {
   EXPECT_ERROR(ParseValidateLine("login:\n"), ErrorCode::kNotFound);
   EXPECT_ERROR(ParseValidateLine("HULL-VALIDATE {\"a\": \n"), ErrorCode::kCorrupt);

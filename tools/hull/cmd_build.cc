@@ -39,7 +39,8 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
   o.init_binary = a.init.empty() ? build::DefaultInitPath() : a.init;
   o.agent_binary = a.agent.empty() ? build::DefaultAgentPath() : a.agent;
   const bool tty = isatty(STDERR_FILENO);
-  const size_t total = std::size(build::kStageNames);
+  // "preload" (containers.preload) runs first, and only when there is one.
+  const size_t total = std::size(build::kStageNames) + (o.spec.preload.empty() ? 0 : 1);
   size_t n = 0;
   if (!ctx.quiet) {
     o.on_stage = [&](const std::string& stage, double secs) {

@@ -1,0 +1,38 @@
+// Reading an image layout that `hull container build` or another tool wrote
+// (a directory, or its tar archive) to pass it on, e.g. into a node's
+// preloaded images: index.json's entries parsed, every blob checked against
+// the digest it is named by, and one image chosen by its ref name.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "oci/layout.h"
+
+namespace hull::oci {
+
+inline constexpr size_t kMaxIndexBytes = 4 << 20;
+inline constexpr uint64_t kMaxBlobBytes = 4ull << 30;
+
+// index.json's `manifests` (image-spec 1.1 image-index.md): each with a
+// media type, a sha256 digest of 64 lowercase hex digits and a size, and
+// optionally a platform, an artifact type and string annotations.
+// kCorrupt naming what is wrong.
+Result<std::vector<Descriptor>> ParseIndex(ByteSpan index_json);
+
+// A layout directory (oci-layout, index.json, blobs/sha256/*) or a tar
+// archive of one: the index as listed and every blob, each checked against
+// its name (kCorrupt otherwise). kNotFound for a missing path, kCorrupt for
+// an archive member that is not part of a layout.
+Result<Layout> ReadLayoutDir(const std::string& dir);
+Result<Layout> ReadLayoutArchive(const std::string& path);
+
+// The image (a manifest or an index, not an artifact such as an SBOM
+// referrer) whose org.opencontainers.image.ref.name is `ref`; with `ref`
+// "" the only image listed. kNotFound naming the refs there are.
+Result<Descriptor> FindImage(const Layout& layout, std::string_view ref);
+
+}  // namespace hull::oci
