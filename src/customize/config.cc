@@ -154,12 +154,19 @@ Result<AdditionalDir> ParseDir(const YamlReader& r, const Node& item, const Node
   return d;
 }
 
+// The position of `key` itself in `map` (a refusal points at the field).
+YAML::Mark KeyMark(const Node& map, std::string_view key) {
+  for (const auto& kv : map)
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.first.Mark();
+  return map.Mark();
+}
+
 Status RefuseKey(const YamlReader& r, const Node& map, std::string_view prefix,
                  std::span<const Refusal> refusals) {
   for (const Refusal& f : refusals) {
     if (!map[f.key]) continue;
     return r.AtMark(
-        YamlReader::MarkOf(map, f.key),
+        KeyMark(map, f.key),
         fmt::format("{}{} cannot be honoured on a sealed image: {}", prefix, f.key, f.reason),
         ErrorCode::kRefused);
   }
@@ -172,7 +179,7 @@ Result<User> ParseUser(const YamlReader& r, const Node& item, const Node& list,
   HULL_TRY(r.ExpectMap(item, list.Mark(), at));
   for (const char* k : {"password", "passwordHash", "passwordPath", "passwordExpiresDays"}) {
     if (item[k])
-      return r.AtMark(YamlReader::MarkOf(item, k),
+      return r.AtMark(KeyMark(item, k),
                       fmt::format("{}.{}: Hull logins take SSH keys only (sshPublicKeys)", at, k),
                       ErrorCode::kRefused);
   }
