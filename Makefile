@@ -79,6 +79,7 @@ bench: build
 	@bash bench/update-bench.sh $(BUILD)
 	@bash bench/mkosi-bench.sh $(BUILD)
 	@bash bench/container-bench.sh $(BUILD)
+	@bash bench/customize-bench.sh $(BUILD)
 	@bash bench/sysext-bench.sh $(BUILD)
 
 fuzz: build-san
