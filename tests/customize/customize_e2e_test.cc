@@ -3,10 +3,11 @@
 // in the new /usr (fsck.erofs --extract) and the extra argument in the UKI's
 // command line; a run as an unprivileged user (setpriv to nobody) gives the
 // same bytes as the first run; a misspelt field and a module the image lacks
-// are one line each, exit 2 / 2 and no --out.
+// are one line each (with -q: no progress lines), exit 2 and no --out.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -119,9 +120,12 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   // Again, as nobody: the same bytes.
   fs::create_directories(d + "/nobody");
   ::chmod((d + "/nobody").c_str(), 0777);
+  fs::copy(d + "/keys", d + "/nobody/keys");  // the keys are 0600: nobody needs its own copy
+  for (const auto& e : fs::directory_iterator(d + "/nobody/keys"))
+    ASSERT_EQ(::chown(e.path().c_str(), 65534, 65534), 0);
   ASSERT_OK_AND_ASSIGN(auto c2, run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                      hull, "customize", image, "--config", d + "/site.yaml",
-                                     "--keys", d + "/keys", "--out", d + "/nobody/c2"}));
+                                     "--keys", d + "/nobody/keys", "--out", d + "/nobody/c2"}));
   ASSERT_EQ(c2.exit_code, 0) << c2.err;
   for (const char* f : {"hullcustom_202612.05.0.raw", "hull_202612.05.0+3.efi", "manifest.json",
                         "hullcustom_202612.05.0.spdx.json"}) {
@@ -138,7 +142,7 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
                            {"module.yaml",
                             "module.yaml:3:7: os.modules[0]: the image's kernel "
                             "has no module 'no_such_module'"}}) {
-    ASSERT_OK_AND_ASSIGN(auto bad, run({hull, "customize", image, "--config", d + "/" + cfg,
+    ASSERT_OK_AND_ASSIGN(auto bad, run({hull, "-q", "customize", image, "--config", d + "/" + cfg,
                                         "--keys", d + "/keys", "--out", d + "/bad"}));
     EXPECT_EQ(bad.exit_code, 2) << bad.err;
     EXPECT_THAT(bad.err, HasSubstr(want));
