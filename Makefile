@@ -80,6 +80,7 @@ bench: build
 	@bash bench/mkosi-bench.sh $(BUILD)
 	@bash bench/container-bench.sh $(BUILD)
 	@bash bench/rollout-sim.sh $(BUILD) 1000
+	@bash bench/customize-bench.sh $(BUILD)
 	@bash bench/sysext-bench.sh $(BUILD)
 
 fuzz: build-san

@@ -47,6 +47,7 @@ void RegisterCatalog(CLI::App& app, Context& ctx);
 void RegisterSpec(CLI::App& app, Context& ctx);
 void RegisterRootfs(CLI::App& app, Context& ctx);
 void RegisterBuild(CLI::App& app, Context& ctx);
+void RegisterCustomize(CLI::App& app, Context& ctx);
 void RegisterSysext(CLI::App& app, Context& ctx);
 void RegisterBoot(CLI::App& app, Context& ctx);
 void RegisterSlot(CLI::App& app, Context& ctx);

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
       RegisterVerity,    RegisterRelease, RegisterDisk,      RegisterSign,    RegisterUki,
       RegisterKeys,      RegisterInspect, RegisterFleetlock, RegisterCatalog, RegisterSpec,
       RegisterRootfs,    RegisterBuild,   RegisterBoot,      RegisterSlot,    RegisterDelta,
-      RegisterContainer, RegisterSysext,
+      RegisterContainer, RegisterSysext,  RegisterCustomize,
   };
   for (Registrar reg : kGroups) reg(app, ctx);
 

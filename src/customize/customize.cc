@@ -1,0 +1,407 @@
+#include "customize/customize.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "base/subprocess.h"
+#include "build/artifacts.h"
+#include "build/plan.h"
+#include "crypto/file_digest.h"
+#include "customize/apply.h"
+#include "customize/config.h"
+#include "customize/record.h"
+#include "disk/image.h"
+#include "gpt/gpt.h"
+#include "gpt/types.h"
+#include "node/config.h"
+#include "node/os_release.h"
+#include "pe/authenticode.h"
+#include "pe/pe.h"
+#include "rootfs/erofs.h"
+#include "rootfs/erofs_modes.h"
+#include "rootfs/selinux.h"
+#include "slot/payload.h"
+#include "slot/state.h"
+#include "uki/measure.h"
+#include "uki/uki.h"
+#include "verity/signature.h"
+#include "verity/superblock.h"
+#include "verity/tree.h"
+
+namespace hull::customize {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t kMaxEfiBytes = uint64_t(512) << 20;
+constexpr uint64_t kErofsSuperblock = 1024;
+
+double Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+template <typename F>
+auto Step(const CustomizeOptions& o, CustomizeResult& res, const char* name, F&& f)
+    -> decltype(f()) {
+  if (o.on_step) o.on_step(name, -1);
+  auto t = std::chrono::steady_clock::now();
+  auto r = f();
+  if (!r.ok()) return std::move(r).Context(name);
+  res.step_seconds.emplace_back(name, Since(t));
+  if (o.on_step) o.on_step(name, res.step_seconds.back().second);
+  return r;
+}
+
+Status CheckOutDir(const std::string& out) {
+  std::error_code ec;
+  if (!fs::exists(out, ec)) return Ok();
+  if (!fs::is_directory(out, ec) || !fs::is_empty(out, ec))
+    return Errorf(ErrorCode::kAlreadyExists,
+                  "output directory '{}' exists and is not empty: give a new or empty --out", out);
+  return Ok();
+}
+
+std::vector<std::string> Words(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// What the base gives the later steps.
+struct Base {
+  slot::Extracted x;
+  std::string sha256;
+  gpt::Table table;
+  node::OsRelease os_release;
+  std::string selinux;  // the mode /usr/etc/selinux/config names; "" without a policy
+  Uuid erofs_uuid;
+  bool lz4hc = false;
+  verity::VerityParams verity;
+  int64_t build_time = 0;
+};
+
+Result<ByteSpan> SectionData(const pe::PeImage& img, ByteSpan file, std::string_view name) {
+  const pe::Section* s = img.FindSection(name);
+  if (!s) return Errorf(ErrorCode::kCorrupt, "the base UKI has no {} section", name);
+  uint64_t len = std::min(s->virtual_size, s->size_of_raw_data), end = 0;
+  if (!CheckedAdd(s->pointer_to_raw_data, len, &end) || end > file.size())
+    return Errorf(ErrorCode::kCorrupt, "the base UKI's {} section is past its end", name);
+  return file.subspan(s->pointer_to_raw_data, len);
+}
+
+Status ReadBase(const CustomizeOptions& o, const std::string& work, Base& b) {
+  HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(o.image, false));
+  HULL_ASSIGN_OR_RETURN(b.x, slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base"));
+  HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(o.image));
+  HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
+  const std::string usr = work + "/base/" + slot::kUsrFile;
+  HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(usr));
+  Bytes sb(128);
+  HULL_TRY(f.ReadAt(kErofsSuperblock, sb));
+  b.erofs_uuid = Uuid::FromBytes(ByteSpan(sb).subspan(0x30, 16));
+  b.lz4hc = LoadLe32(sb.data() + 0x50) & 1;  // LZ4_0PADDING: a compressed image
+  HULL_ASSIGN_OR_RETURN(File vf, File::OpenRead(work + "/base/" + slot::kVerityFile));
+  Bytes vsb(512);
+  HULL_TRY(vf.ReadAt(0, vsb));
+  HULL_ASSIGN_OR_RETURN(b.verity, verity::DecodeSuperblock(vsb));
+  return Ok();
+}
+
+// /usr of the base into `root`/usr, with the modes the image's inodes give.
+Status Unpack(const std::string& erofs, const std::string& root) {
+  HULL_TRY(
+      Run(Command{.argv = {"fsck.erofs", "--extract=" + root + "/usr", "--preserve-perms", erofs},
+                  .install_hint = "apt-get install erofs-utils"})
+          .Context("fsck.erofs --extract"));
+  HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(erofs));
+  HULL_ASSIGN_OR_RETURN(uint64_t size, f.Size());
+  HULL_ASSIGN_OR_RETURN(MappedRegion map, f.Map(0, size_t(size)));
+  HULL_ASSIGN_OR_RETURN(auto modes, rootfs::ReadErofsModes(map.bytes()));
+  for (const auto& m : modes) {
+    if (!(m.mode & 07000) || S_ISLNK(m.mode)) continue;
+    const std::string p = root + "/usr/" + m.path;
+    if (::chmod(p.c_str(), m.mode & 07777) != 0) return ErrnoError(errno, "chmod", p);
+  }
+  return Ok();
+}
+
+Status ReadTreeFacts(const std::string& root, Base& b) {
+  HULL_ASSIGN_OR_RETURN(std::string osr, ReadFileText(root + "/usr/lib/os-release", 1 << 20));
+  b.os_release = node::ParseOsRelease(osr);
+  auto bt = ReadFileText(root + "/usr" + std::string(node::kBuildTime).substr(4), 64);
+  if (bt.ok()) b.build_time = std::strtoll(bt->c_str(), nullptr, 10);
+  auto sel = ReadFileText(root + "/usr/etc/selinux/config", 1 << 20);
+  if (sel.ok())
+    for (const auto& line : Words(*sel))
+      if (line.starts_with("SELINUX=")) b.selinux = line.substr(8);
+  return Ok();
+}
+
+struct Sealed {
+  std::string usr, verity, signature;
+  Bytes root_hash;
+  uint64_t erofs_bytes = 0;
+};
+
+Result<Sealed> PackAndSeal(const Base& b, const std::string& root, const std::string& selinux,
+                           const build::SigningKeys& keys, const std::string& work, int64_t epoch) {
+  Sealed s{work + "/usr.erofs", work + "/usr.verity", work + "/usr.verity-sig", {}, 0};
+  rootfs::ErofsOptions e{.source_dir = root + "/usr",
+                         .output = s.usr,
+                         .timestamp = epoch,
+                         .uuid = b.erofs_uuid,
+                         .lz4hc = b.lz4hc};
+  if (!selinux.empty() && selinux != "disabled") {
+    HULL_ASSIGN_OR_RETURN(std::string fc, rootfs::ReadPolicyFileContexts(root));
+    e.file_contexts = work + "/file_contexts";
+    HULL_TRY(WriteFileAtomic(e.file_contexts, rootfs::UsrImageFileContexts(fc)));
+  }
+  HULL_TRY(rootfs::PackErofs(e));
+  verity::VerityParams p;
+  p.salt = b.verity.salt;
+  p.uuid = b.verity.uuid;
+  HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(s.usr));
+  HULL_ASSIGN_OR_RETURN(s.erofs_bytes, data.Size());
+  HULL_ASSIGN_OR_RETURN(File hash, File::CreateNew(s.verity));
+  HULL_ASSIGN_OR_RETURN(auto fr, verity::FormatTree(data, hash, p));
+  HULL_TRY(hash.Sync());
+  s.root_hash = fr.root_hash;
+  HULL_ASSIGN_OR_RETURN(Bytes sig,
+                        verity::SignRootHash(s.root_hash, keys.verity_key, keys.verity_cert));
+  HULL_ASSIGN_OR_RETURN(Bytes part,
+                        verity::EncodeSignaturePartition(s.root_hash, sig, keys.verity_cert));
+  HULL_TRY(WriteFileAtomic(s.signature, part));
+  return s;
+}
+
+struct NewUki {
+  std::string path, cmdline;
+  std::vector<std::pair<std::string, std::string>> pcr11;
+  uint64_t bytes = 0;
+};
+
+Result<NewUki> MakeUki(const CustomizeOptions& o, const Base& b, const std::string& root,
+                       const std::string& cmdline, const build::SigningKeys& keys,
+                       const std::string& out) {
+  const Bytes& old = b.x.payload.uki;
+  HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(old));
+  uki::UkiInputs in;
+  in.machine = img.machine;
+  HULL_ASSIGN_OR_RETURN(in.stub, ReadFileBytes(o.systemd_stub, kMaxEfiBytes)
+                                     .Context("systemd-stub (apt-get install systemd-boot-efi)"));
+  HULL_ASSIGN_OR_RETURN(ByteSpan linux_image, SectionData(img, old, ".linux"));
+  HULL_ASSIGN_OR_RETURN(ByteSpan initrd, SectionData(img, old, ".initrd"));
+  HULL_ASSIGN_OR_RETURN(ByteSpan uname, SectionData(img, old, ".uname"));
+  in.linux_image.assign(linux_image.begin(), linux_image.end());
+  in.initrds.emplace_back(initrd.begin(), initrd.end());
+  in.uname.assign(uname.begin(), uname.end());
+  in.cmdline.assign(cmdline.begin(), cmdline.end());
+  HULL_ASSIGN_OR_RETURN(in.os_release, ReadFileBytes(root + "/usr/lib/os-release", 1 << 20));
+  HULL_ASSIGN_OR_RETURN(Bytes unsigned_uki, uki::BuildUki(in));
+  HULL_ASSIGN_OR_RETURN(Bytes signed_uki,
+                        pe::SignImage(unsigned_uki, keys.db_key, keys.db_cert).Context("signing"));
+  HULL_ASSIGN_OR_RETURN(auto pred, uki::PredictPcr11(signed_uki, crypto::DigestAlgorithm::kSha256,
+                                                     uki::kDefaultPhasePaths));
+  NewUki u{out, cmdline, {}, signed_uki.size()};
+  for (const auto& [phase, value] : pred.phases) u.pcr11.emplace_back(phase, HexEncode(value));
+  HULL_TRY(WriteFileAtomic(out, signed_uki));
+  return u;
+}
+
+const gpt::Partition* FindRole(const gpt::Table& t, gpt::Role role, bool named = false) {
+  for (const auto& p : t.partitions) {
+    const gpt::PartitionType* type = gpt::LookupTypeGuid(p.type);
+    if (type && type->role == role && (!named || p.name != "_empty")) return &p;
+  }
+  return nullptr;
+}
+
+// The base's root file system, copied as it is.
+Status CopyRoot(const std::string& image, const gpt::Table& t, const std::string& out) {
+  const gpt::Partition* root = FindRole(t, gpt::Role::kRoot);
+  if (!root) return Errorf(ErrorCode::kCorrupt, "the base image has no root partition");
+  HULL_ASSIGN_OR_RETURN(File in, File::OpenRead(image));
+  HULL_ASSIGN_OR_RETURN(File dst, File::CreateNew(out));
+  const uint64_t len = root->sectors() * t.sector_size;
+  HULL_TRY(dst.Truncate(len));
+  HULL_ASSIGN_OR_RETURN(MappedRegion m, in.Map(root->first_lba * t.sector_size, size_t(len)));
+  // Whole zero blocks stay holes (the destination was just truncated).
+  constexpr size_t kBlock = 1 << 16;
+  ByteSpan b = m.bytes();
+  for (size_t off = 0; off < b.size(); off += kBlock) {
+    ByteSpan piece = b.subspan(off, std::min(kBlock, b.size() - off));
+    if (std::all_of(piece.begin(), piece.end(), [](uint8_t c) { return c == 0; })) continue;
+    HULL_TRY(dst.WriteAt(off, piece));
+  }
+  return dst.Sync();
+}
+
+Result<disk::CreateResult> MakeDisk(const Base& b, const Sealed& s, const std::string& work,
+                                    uint64_t esp_content, const std::string& out,
+                                    uint16_t machine) {
+  const gpt::Partition* esp = FindRole(b.table, gpt::Role::kEsp);
+  const gpt::Partition* usr = FindRole(b.table, gpt::Role::kUsr, true);
+  const gpt::Partition* root = FindRole(b.table, gpt::Role::kRoot);
+  if (!esp || !usr || !root)
+    return Errorf(ErrorCode::kCorrupt, "the base image lacks the ESP, a usr or the root partition");
+  const uint64_t ss = b.table.sector_size;
+  spec::Partitions keep;
+  keep.esp = esp->sectors() * ss;
+  keep.usr = usr->sectors() * ss >= s.erofs_bytes ? usr->sectors() * ss : 0;
+  keep.root = root->sectors() * ss;
+  HULL_ASSIGN_OR_RETURN(auto sizes, build::ComputeSizes(keep, s.erofs_bytes, esp_content));
+  const gpt::Arch arch = machine == pe::kMachineArm64 ? gpt::Arch::kArm64 : gpt::Arch::kX86_64;
+  HULL_ASSIGN_OR_RETURN(auto layout, build::BuildLayout({.name = b.os_release.count("IMAGE_ID")
+                                                                     ? b.os_release.at("IMAGE_ID")
+                                                                     : "hull",
+                                                         .version = b.x.payload.version,
+                                                         .sizes = sizes,
+                                                         .esp_dir = work + "/esp",
+                                                         .usr_image = s.usr,
+                                                         .verity_image = s.verity,
+                                                         .signature_image = s.signature,
+                                                         .root_image = work + "/root.ext4",
+                                                         .root_hash = s.root_hash,
+                                                         .arch = arch}));
+  return disk::CreateDisk(layout, {.out = out,
+                                   .format = spec::OutputFormat::kRaw,
+                                   .sector_size = 512,
+                                   .source_date_epoch = b.build_time,
+                                   .sha256 = true});
+}
+
+}  // namespace
+
+std::string CustomizedCmdline(std::string_view base, const std::string& root_hash_hex,
+                              const std::string& selinux, const std::vector<std::string>& extra) {
+  std::vector<std::string> words;
+  for (auto& w : Words(base)) {
+    if (w.starts_with("usrhash=")) w = "usrhash=" + root_hash_hex;
+    const bool selinux_word =
+        w == "security=selinux" || w.starts_with("selinux=") || w.starts_with("enforcing=");
+    if (!selinux.empty() && selinux_word) continue;
+    words.push_back(w);
+  }
+  if (selinux == "enforcing" || selinux == "permissive") {
+    for (const char* w : {"security=selinux", "selinux=1"}) words.push_back(w);
+    words.push_back(selinux == "enforcing" ? "enforcing=1" : "enforcing=0");
+  } else if (selinux == "disabled") {
+    words.push_back("selinux=0");
+  }
+  words.insert(words.end(), extra.begin(), extra.end());
+  std::string out;
+  std::set<std::string> seen;
+  for (const auto& w : words) {
+    if (!seen.insert(w).second) continue;
+    if (!out.empty()) out += " ";
+    out += w;
+  }
+  return out;
+}
+
+Result<CustomizeResult> Customize(const CustomizeOptions& o) {
+  HULL_TRY(CheckOutDir(o.out_dir));
+  HULL_ASSIGN_OR_RETURN(Config config, LoadConfig(o.config));
+  HULL_ASSIGN_OR_RETURN(build::SigningKeys keys, build::LoadSigningKeys(o.key_dir).Context("keys"));
+  std::error_code ec;
+  fs::path out = fs::absolute(o.out_dir, ec);
+  fs::create_directories(out.parent_path(), ec);
+  HULL_ASSIGN_OR_RETURN(TempDir tmp,
+                        TempDir::Create("." + out.filename().string() + ".hull-customize",
+                                        out.parent_path().string()));
+  const std::string work = tmp.path(), root = work + "/tree", staged = work + "/out";
+  fs::create_directories(root, ec);
+  fs::create_directories(staged, ec);
+  CustomizeResult res;
+  Base b;
+  HULL_TRY(Step(o, res, "base", [&]() -> Result<bool> {
+    HULL_TRY(ReadBase(o, work, b));
+    return true;
+  }));
+  HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
+    HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
+    HULL_TRY(ReadTreeFacts(root, b));
+    return true;
+  }));
+  const int64_t epoch = o.source_date_epoch >= 0 ? o.source_date_epoch : b.build_time;
+  b.build_time = epoch;
+  HULL_ASSIGN_OR_RETURN(std::vector<Change> changes,
+                        Step(o, res, "apply", [&] { return Apply(config, root); }));
+  const char* modes[] = {"enforcing", "permissive", "disabled"};
+  const std::string selinux = config.selinux ? modes[int(*config.selinux)] : b.selinux;
+  HULL_ASSIGN_OR_RETURN(Sealed s, Step(o, res, "pack", [&] {
+                          return PackAndSeal(b, root, selinux, keys, work, epoch);
+                        }));
+  HULL_ASSIGN_OR_RETURN(auto base_pe, pe::ParsePe(b.x.payload.uki));
+  HULL_ASSIGN_OR_RETURN(ByteSpan base_cmdline, SectionData(base_pe, b.x.payload.uki, ".cmdline"));
+  const std::string cmdline = CustomizedCmdline(
+      std::string_view(reinterpret_cast<const char*>(base_cmdline.data()), base_cmdline.size()),
+      HexEncode(s.root_hash), config.selinux ? selinux : "", config.extra_cmdline);
+  HULL_ASSIGN_OR_RETURN(NewUki uki, Step(o, res, "uki", [&] {
+                          return MakeUki(o, b, root, cmdline, keys, staged + "/" + b.x.uki_file);
+                        }));
+  HULL_ASSIGN_OR_RETURN(uint64_t esp_bytes, Step(o, res, "esp", [&] {
+                          return build::MakeEspTree(o.systemd_boot, uki.path, b.x.uki_file, keys,
+                                                    work + "/esp", epoch);
+                        }));
+  const std::string stem =
+      fmt::format("{}_{}", b.os_release.count("IMAGE_ID") ? b.os_release.at("IMAGE_ID") : "hull",
+                  b.x.payload.version);
+  HULL_ASSIGN_OR_RETURN(
+      disk::CreateResult disk, Step(o, res, "disk", [&]() -> Result<disk::CreateResult> {
+        HULL_TRY(CopyRoot(o.image, b.table, work + "/root.ext4"));
+        return MakeDisk(b, s, work, esp_bytes, staged + "/" + stem + ".raw", base_pe.machine);
+      }));
+  HULL_TRY(Step(o, res, "record", [&]() -> Result<bool> {
+    RecordInputs ri{.image = o.image,
+                    .image_sha256 = b.sha256,
+                    .base_version = b.x.payload.version,
+                    .base_root_hash = b.x.payload.root_hash,
+                    .base_sbom = o.base_sbom,
+                    .root_hash = HexEncode(s.root_hash),
+                    .cmdline = uki.cmdline,
+                    .pcr11 = uki.pcr11,
+                    .changes = changes,
+                    .epoch = epoch,
+                    .image_id = b.os_release.count("IMAGE_ID") ? b.os_release.at("IMAGE_ID") : "",
+                    .disk_name = stem + ".raw",
+                    .disk_sha256 = disk.sha256,
+                    .uki_name = b.x.uki_file,
+                    .out_dir = staged};
+    HULL_ASSIGN_OR_RETURN(res.manifest, WriteRecord(ri));
+    return true;
+  }));
+  if (fs::exists(out, ec)) fs::remove(out, ec);  // empty (checked above)
+  if (::rename(staged.c_str(), out.c_str()) != 0)
+    return ErrnoError(errno, "moving the outputs to", out.string());
+  res.out_dir = out.string();
+  return res;
+}
+
+std::string Summary(const CustomizeResult& r) {
+  const auto& m = r.manifest;
+  std::string s = fmt::format("Customized {} {} into {}\n", m["base"]["image"].get<std::string>(),
+                              m["base"]["version"].get<std::string>(), r.out_dir);
+  s += fmt::format("  changes     {}\n", m["changes"].size());
+  s += fmt::format("  root hash   {}\n", m["usr"]["root_hash"].get<std::string>());
+  s += fmt::format("  cmdline     {}\n", m["uki"]["cmdline"].get<std::string>());
+  double total = 0;
+  s += "  steps      ";
+  for (const auto& [name, secs] : r.step_seconds) {
+    s += fmt::format(" {} {:.1f}s", name, secs);
+    total += secs;
+  }
+  s += fmt::format("; total {:.1f}s\n", total);
+  return s;
+}
+
+}  // namespace hull::customize

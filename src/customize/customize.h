@@ -1,0 +1,72 @@
+// `hull customize IMAGE --config CONFIG --keys KEYS --out DIR`: a sealed Hull
+// disk image in, the same image with the configuration's changes out,
+// re-sealed rather than patched (docs/customize.md):
+//   base    the slot the default boot entry names is extracted and verified
+//           (slot::ExtractPayload), the disk's SHA-256 taken
+//   unpack  /usr read without mounts: fsck.erofs --extract, the setuid,
+//           setgid and sticky bits it drops put back from the image's own
+//           inodes (rootfs/erofs_modes.h)
+//   apply   the configuration's changes (apply.h)
+//   pack    a new erofs (same UUID and compression as the base, timestamps
+//           the base's build time) labelled by the image's own SELinux policy
+//   seal    a new verity tree (the base's salt and superblock UUID) and
+//           root-hash signature with the verity key
+//   uki     the base UKI's kernel, initrd and .uname with the new os-release
+//           and command line (usrhash=, os.selinux.mode, extraCommandLine),
+//           on the host's systemd-stub, signed with db; PCR 11 predicted
+//   esp     signed systemd-boot and the UKI under the base's entry name
+//   disk    the base's root file system as it was, the A/B layout and DPS
+//           partition UUIDs of the new root hash
+//   record  manifest.json (the base's version, digest and root hash, every
+//           change) and the SBOM (the base's, when found next to IMAGE,
+//           with the base and every change recorded)
+// Same image, configuration and keys give the same bytes. Nothing appears in
+// --out until every step has succeeded (one rename of the finished folder).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace hull::customize {
+
+struct CustomizeOptions {
+  std::string image;               // a raw Hull disk image
+  std::string config;              // the YAML configuration
+  std::string key_dir;             // db.key/crt, verity.key/crt (a .key may hold a PKCS#11 URI)
+  std::string out_dir;             // absent or empty
+  std::string base_sbom;           // empty: <IMAGE without extension>.spdx.json when it exists
+  int64_t source_date_epoch = -1;  // <0: the base's build time (/usr/lib/hull/build-time)
+  std::string systemd_boot = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
+  std::string systemd_stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+  std::function<void(const std::string& step, double seconds)> on_step;
+};
+
+struct CustomizeResult {
+  std::string out_dir;
+  nlohmann::json manifest;
+  std::vector<std::pair<std::string, double>> step_seconds;
+};
+
+// Errors: the configuration's (config.h, apply.h), each one line naming the
+// field; kAlreadyExists for a non-empty --out; kNotFound for a missing key,
+// tool or image; the base's verification errors (slot::ExtractPayload);
+// each step's errors with the step's name as context.
+Result<CustomizeResult> Customize(const CustomizeOptions& options);
+
+// The new command line from the base's: usrhash= replaced, the SELinux words
+// replaced when `selinux` is "enforcing", "permissive" or "disabled" (as
+// `hull build` writes them), `extra` appended; repeated words dropped (first
+// kept). Pure, for tests.
+std::string CustomizedCmdline(std::string_view base, const std::string& root_hash_hex,
+                              const std::string& selinux, const std::vector<std::string>& extra);
+
+// A one-screen summary.
+std::string Summary(const CustomizeResult& r);
+
+}  // namespace hull::customize

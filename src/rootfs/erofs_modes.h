@@ -1,0 +1,39 @@
+// The modes of every path in an erofs image, read from its metadata only
+// (superblock, inodes, directory blocks; file data, compressed or not, is
+// never read). `hull customize` extracts a /usr image with fsck.erofs
+// --extract, which in erofs-utils 1.5 drops the setuid, setgid and sticky
+// bits; this walk gives them back.
+//
+// Layout (linux/fs/erofs/erofs_fs.h): superblock at byte 1024 (magic
+// 0xE0F5E1E2 off 0x00, blkszbits off 0x0C, root_nid off 0x0E, meta_blkaddr
+// off 0x28); inode NID at meta_blkaddr * block + NID * 32, compact (32 bytes)
+// or extended (64 bytes) by bit 0 of i_format, data layout in bits 1-3
+// (directories: 0 flat plain or 2 flat inline, the tail block after the
+// inode and its inline xattrs); a directory block holds 12-byte dirents
+// (nid le64, nameoff le16, file_type u8, reserved u8) then the names.
+// Checked in this order: size, magic, block size, ranges, then each inode
+// and block as it is reached; kCorrupt names what is wrong, kUnsupported a
+// directory layout this reader does not know.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace hull::rootfs {
+
+inline constexpr size_t kMaxErofsEntries = size_t(1) << 21;  // paths in one image
+inline constexpr int kMaxErofsDepth = 128;                   // nested directories
+
+struct ErofsMode {
+  std::string path;   // relative to the image's root, "" for the root itself
+  uint16_t mode = 0;  // st_mode: type and permission bits
+};
+
+// Every path, depth first in directory order (names sorted, as erofs stores them).
+Result<std::vector<ErofsMode>> ReadErofsModes(ByteSpan image);
+
+}  // namespace hull::rootfs

@@ -1,0 +1,155 @@
+// hull customize on a small built image: the result passes hull inspect with
+// the customizer's certificates (verdict good) and sbverify; the added file is
+// in the new /usr (fsck.erofs --extract) and the extra argument in the UKI's
+// command line; a run as an unprivileged user (setpriv to nobody) gives the
+// same bytes as the first run; a misspelt field and a module the image lacks
+// are one line each (with -q: no progress lines), exit 2 and no --out.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "crypto/file_digest.h"
+#include "support/status_matchers.h"
+
+namespace hull {
+namespace {
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const char kSpec[] = R"(name: HullCustom
+version: 202612.05.0
+distribution:
+  variant: essential
+packages: [linux-image-cloud-amd64]
+kernel:
+  cmdline: [console=ttyS0]
+  modules: [dm-verity, dm-mod, erofs, ext4, overlay, virtio_blk, virtio_pci]
+selinux: disabled
+services: {enable: [], disable: []}
+outputs: [raw]
+)";
+
+const char kConfig[] = R"(os:
+  hostname: node-one
+  additionalFiles:
+    - source: ca.pem
+      destination: /etc/ssl/certs/site-ca.pem
+    - content: "net.ipv4.tcp_keepalive_time = 120\n"
+      destination: /etc/sysctl.d/90-site.conf
+  users:
+    - name: ops
+      sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0ffee ops@site"]
+  kernelCommandLine:
+    extraCommandLine: [hull.site=1]
+update:
+  repository: https://updates.example.com/hull
+  trusted_root: root.json
+)";
+
+TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLeavesNothing) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("customize-e2e"));
+  const std::string d = tmp.path();
+  ::chmod(d.c_str(), 0755);
+  const std::string hull = std::getenv("HULL_BIN");
+  auto run = [&](std::vector<std::string> argv) {
+    return RunAllowFailure(Command{.argv = std::move(argv),
+                                   .env = {"SOURCE_DATE_EPOCH=1764892800"},
+                                   .timeout = std::chrono::minutes(8)});
+  };
+  ASSERT_OK(WriteFileAtomic(d + "/spec.yaml", std::string(kSpec)));
+  ASSERT_OK(WriteFileAtomic(d + "/site.yaml", std::string(kConfig)));
+  ASSERT_OK(WriteFileAtomic(d + "/ca.pem", std::string("site ca\n")));
+  ASSERT_OK(WriteFileAtomic(d + "/root.json", std::string("{}\n")));
+  for (const char* k : {"base-keys", "keys"}) {
+    ASSERT_OK_AND_ASSIGN(auto init, run({hull, "keys", "init", d + "/" + k}));
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+  }
+  ASSERT_OK_AND_ASSIGN(auto b,
+                       run({hull, "build", d + "/spec.yaml", "--keys", d + "/base-keys", "--cache",
+                            d + "/cache", "--init", HULL_INIT_BIN, "--out", d + "/base"}));
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const std::string image = d + "/base/HullCustom_202612.05.0.raw";
+  ASSERT_OK_AND_ASSIGN(auto c1, run({hull, "customize", image, "--config", d + "/site.yaml",
+                                     "--keys", d + "/keys", "--out", d + "/c1", "--json"}));
+  ASSERT_EQ(c1.exit_code, 0) << c1.err;
+  auto manifest = nlohmann::json::parse(c1.out);
+  const std::string disk = d + "/c1/hullcustom_202612.05.0.raw";
+  EXPECT_EQ(manifest["base"]["version"], "202612.05.0");
+  ASSERT_OK_AND_ASSIGN(std::string base_sha, crypto::FileSha256Hex(image));
+  EXPECT_EQ(manifest["base"]["sha256"], base_sha);
+  EXPECT_THAT(manifest["uki"]["cmdline"].get<std::string>(), HasSubstr(" hull.site=1"));
+  EXPECT_GE(manifest["changes"].size(), 5u);
+
+  ASSERT_OK_AND_ASSIGN(auto insp, run({hull, "inspect", disk, "--verity-cert",
+                                       d + "/keys/verity.crt", "--db-cert", d + "/keys/db.crt"}));
+  EXPECT_EQ(insp.exit_code, 0) << insp.out << insp.err;
+  EXPECT_THAT(insp.out, HasSubstr("verdict: good"));
+  ASSERT_OK_AND_ASSIGN(auto old_key,
+                       run({hull, "inspect", disk, "--db-cert", d + "/base-keys/db.crt"}));
+  EXPECT_NE(old_key.exit_code, 0) << "the base's db key no longer signs the boot chain";
+  ASSERT_OK_AND_ASSIGN(
+      auto sbv, run({"sbverify", "--cert", d + "/keys/db.crt", d + "/c1/hull_202612.05.0+3.efi"}));
+  EXPECT_EQ(sbv.exit_code, 0) << sbv.err;
+
+  // The new /usr, cut out with dd at sfdisk's offsets and extracted.
+  ASSERT_OK_AND_ASSIGN(
+      auto cut, run({"sh", "-ec",
+                     "start=$(sfdisk --json \"$1\" | python3 -c 'import json,sys; "
+                     "print([p for p in json.load(sys.stdin)[\"partitiontable\"][\"partitions\"] "
+                     "if p.get(\"name\",\"\").startswith(\"usr_\") and "
+                     "p[\"name\"].count(\"_\")==1][0][\"start\"])'); "
+                     "dd if=\"$1\" of=\"$2/usr.img\" bs=512 skip=$start count=204800 status=none; "
+                     "fsck.erofs --extract=\"$2/usr\" \"$2/usr.img\" >/dev/null",
+                     "sh", disk, d}));
+  ASSERT_EQ(cut.exit_code, 0) << cut.err;
+  ASSERT_OK_AND_ASSIGN(std::string ca, ReadFileText(d + "/usr/etc/ssl/certs/site-ca.pem"));
+  EXPECT_EQ(ca, "site ca\n");
+  ASSERT_OK_AND_ASSIGN(std::string host, ReadFileText(d + "/usr/etc/hostname"));
+  EXPECT_EQ(host, "node-one\n");
+  EXPECT_TRUE(fs::is_symlink(d + "/usr/etc/systemd/system/timers.target.wants/hull-update.timer"));
+  ASSERT_OK_AND_ASSIGN(std::string upd, ReadFileText(d + "/usr/lib/hull/update.json"));
+  EXPECT_THAT(upd, HasSubstr("https://updates.example.com/hull"));
+
+  // Again, as nobody: the same bytes.
+  fs::create_directories(d + "/nobody");
+  ::chmod((d + "/nobody").c_str(), 0777);
+  fs::copy(d + "/keys", d + "/nobody/keys");  // the keys are 0600: nobody needs its own copy
+  for (const auto& e : fs::directory_iterator(d + "/nobody/keys"))
+    ASSERT_EQ(::chown(e.path().c_str(), 65534, 65534), 0);
+  ASSERT_OK_AND_ASSIGN(auto c2, run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                     hull, "customize", image, "--config", d + "/site.yaml",
+                                     "--keys", d + "/nobody/keys", "--out", d + "/nobody/c2"}));
+  ASSERT_EQ(c2.exit_code, 0) << c2.err;
+  for (const char* f : {"hullcustom_202612.05.0.raw", "hull_202612.05.0+3.efi", "manifest.json",
+                        "hullcustom_202612.05.0.spdx.json"}) {
+    ASSERT_OK_AND_ASSIGN(Bytes x, ReadFileBytes(d + "/c1/" + f));
+    ASSERT_OK_AND_ASSIGN(Bytes y, ReadFileBytes(d + "/nobody/c2/" + f));
+    EXPECT_TRUE(x == y) << f << " differs between the two runs";
+  }
+
+  // Bad input: one line, exit 2, nothing in --out.
+  ASSERT_OK(WriteFileAtomic(d + "/typo.yaml", std::string("os:\n  hostnme: x\n")));
+  ASSERT_OK(WriteFileAtomic(d + "/module.yaml",
+                            std::string("os:\n  modules:\n    - name: no_such_module\n")));
+  for (auto [cfg, want] : {std::pair{"typo.yaml", "typo.yaml:2:3: unknown key 'hostnme'"},
+                           {"module.yaml",
+                            "module.yaml:3:7: os.modules[0]: the image's kernel "
+                            "has no module 'no_such_module'"}}) {
+    ASSERT_OK_AND_ASSIGN(auto bad, run({hull, "-q", "customize", image, "--config", d + "/" + cfg,
+                                        "--keys", d + "/keys", "--out", d + "/bad"}));
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_THAT(bad.err, HasSubstr(want));
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+    EXPECT_FALSE(fs::exists(d + "/bad"));
+  }
+}
+
+}  // namespace
+}  // namespace hull

@@ -1,0 +1,156 @@
+// The customize configuration (field positions in every error, refusals with
+// their reason), the destination rule, the new command line and the
+// sysusers.d / modprobe.d texts, with expected values written from
+// docs/customize.md, sysusers.d(5) and modprobe.d(5).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "base/file.h"
+#include "customize/apply.h"
+#include "customize/config.h"
+#include "customize/customize.h"
+#include "support/status_matchers.h"
+
+namespace hull::customize {
+namespace {
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+Result<Config> Parse(const std::string& text, const std::string& dir = "/nonexistent") {
+  return ParseConfig(text, "c.yaml", dir);
+}
+
+TEST(CustomizeConfig, MisspeltFieldNamesItsLineAndTheAllowedNames) {
+  auto r = Parse("os:\n  hostname: a\n  additonalFiles: []\n");
+  ASSERT_ERROR(r, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(r.error().ToString(), StartsWith("c.yaml:3:3: "));
+  EXPECT_THAT(r.error().ToString(), HasSubstr("unknown key 'additonalFiles'"));
+}
+
+TEST(CustomizeConfig, PackagesAreRefusedWithTheReason) {
+  auto r = Parse("os:\n  packages:\n    install: [vim]\n");
+  ASSERT_ERROR(r, ErrorCode::kRefused);
+  EXPECT_THAT(r.error().ToString(), StartsWith("c.yaml:2:3: "));
+  EXPECT_THAT(r.error().ToString(), HasSubstr("rebuild"));
+  auto s = Parse("storage:\n  disks: []\n");
+  ASSERT_ERROR(s, ErrorCode::kRefused);
+  EXPECT_THAT(s.error().ToString(), StartsWith("c.yaml:1:1: "));
+}
+
+TEST(CustomizeConfig, DestinationOutsideUsrAndEtcIsRefusedAtItsLine) {
+  auto r = Parse("os:\n  additionalFiles:\n    - content: x\n      destination: /var/lib/x\n");
+  ASSERT_ERROR(r, ErrorCode::kRefused);
+  EXPECT_THAT(r.error().ToString(), StartsWith("c.yaml:4:20: "));
+  EXPECT_THAT(r.error().ToString(), HasSubstr("outside /usr and the factory /etc"));
+}
+
+TEST(CustomizeConfig, MissingSourceIsNotFoundAtItsLine) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("customize-config"));
+  auto r = Parse("os:\n  additionalFiles:\n    - source: nothere.pem\n      destination: /etc/a\n",
+                 tmp.path());
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().ToString(), StartsWith("c.yaml:3:15: "));
+  EXPECT_THAT(r.error().ToString(), HasSubstr("does not exist"));
+}
+
+TEST(CustomizeConfig, PasswordsAreRefused) {
+  auto r = Parse("os:\n  users:\n    - name: ops\n      password: hunter2\n");
+  ASSERT_ERROR(r, ErrorCode::kRefused);
+  EXPECT_THAT(r.error().ToString(), HasSubstr("SSH keys only"));
+}
+
+TEST(CustomizeConfig, AFullConfigurationParses) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("customize-config"));
+  ASSERT_OK(WriteFileAtomic(tmp.path() + "/ca.pem", std::string("ca\n")));
+  ASSERT_OK(WriteFileAtomic(tmp.path() + "/root.json", std::string("{}\n")));
+  ASSERT_OK_AND_ASSIGN(Config c, Parse(R"(os:
+  hostname: node-1
+  additionalFiles:
+    - source: ca.pem
+      destination: /etc/ssl/certs/ca.pem
+      permissions: "0600"
+  users:
+    - name: ops
+      uid: 1500
+      primaryGroup: site
+      sshPublicKeys: ["ssh-ed25519 AAAA ops"]
+  groups:
+    - name: site
+  services:
+    enable: [ssh.service]
+  kernelCommandLine:
+    extraCommandLine: [quiet]
+  modules:
+    - name: br_netfilter
+      loadMode: always
+  selinux:
+    mode: permissive
+update:
+  repository: https://updates.example.com/hull
+  trusted_root: root.json
+  fleetlock: {url: "https://fleetlock.example.com"}
+)",
+                                       tmp.path()));
+  EXPECT_EQ(c.hostname, "node-1");
+  ASSERT_EQ(c.files.size(), 1u);
+  EXPECT_EQ(c.files[0].source, tmp.path() + "/ca.pem");
+  EXPECT_EQ(c.files[0].permissions, 0600u);
+  ASSERT_EQ(c.users.size(), 1u);
+  EXPECT_EQ(c.users[0].uid, 1500u);
+  EXPECT_EQ(c.extra_cmdline, std::vector<std::string>{"quiet"});
+  EXPECT_EQ(c.selinux, spec::SelinuxMode::kPermissive);
+  ASSERT_TRUE(c.update.has_value());
+  EXPECT_EQ(c.update->repository, "https://updates.example.com/hull");
+  EXPECT_EQ(c.update->fleetlock_url, "https://fleetlock.example.com");
+}
+
+TEST(CustomizeDestination, EtcIsTheFactoryEtcAndOtherRootsAreRefused) {
+  ASSERT_OK_AND_ASSIGN(auto a, UsrRelativePath("/etc/ssh/sshd_config"));
+  EXPECT_EQ(a, "etc/ssh/sshd_config");
+  ASSERT_OK_AND_ASSIGN(auto b, UsrRelativePath("/usr/lib/x"));
+  EXPECT_EQ(b, "lib/x");
+  for (const char* bad : {"/etc/../x", "/var/x", "/usr", "etc/x", "/usr//lib", "/usr/./x", ""})
+    EXPECT_ERROR(UsrRelativePath(bad), ErrorCode::kRefused) << bad;
+}
+
+TEST(CustomizeCmdline, ReplacesUsrhashAndSelinuxWordsAndAppends) {
+  EXPECT_EQ(CustomizedCmdline("usrhash=aa mount.usrfstype=erofs rw security=selinux selinux=1 "
+                              "enforcing=1",
+                              "bb", "permissive", {"quiet", "rw"}),
+            "usrhash=bb mount.usrfstype=erofs rw security=selinux selinux=1 enforcing=0 quiet");
+  EXPECT_EQ(CustomizedCmdline("usrhash=aa selinux=0", "cc", "", {"x=1"}),
+            "usrhash=cc selinux=0 x=1");
+}
+
+TEST(CustomizeTexts, SysusersAndModprobeSayWhatTheManualPagesSpecify) {
+  Config c;
+  c.groups.push_back({.where = "", .name = "site", .gid = 1600});
+  c.users.push_back({.where = "",
+                     .name = "ops",
+                     .uid = 1500,
+                     .primary_group = "site",
+                     .secondary_groups = {"adm"},
+                     .ssh_public_keys = {}});
+  EXPECT_EQ(SysusersText(c),
+            "# Written by hull customize from os.groups and os.users.\n"
+            "g site 1600\n"
+            "u ops 1500:site \"ops\" /home/ops /bin/bash\n"
+            "m ops adm\n");
+  c.modules.push_back(
+      {.where = "", .name = "br_netfilter", .load = Module::Load::kAlways, .options = {}});
+  c.modules.push_back({.where = "",
+                       .name = "nf_conntrack",
+                       .load = Module::Load::kAuto,
+                       .options = {{"hashsize", "65536"}}});
+  c.modules.push_back(
+      {.where = "", .name = "floppy", .load = Module::Load::kDisable, .options = {}});
+  EXPECT_EQ(ModulesLoadText(c),
+            "# Written by hull customize from os.modules (loadMode: always).\nbr_netfilter\n");
+  EXPECT_EQ(ModprobeText(c),
+            "# Written by hull customize from os.modules.\n"
+            "options nf_conntrack hashsize=65536\n"
+            "blacklist floppy\n");
+}
+
+}  // namespace
+}  // namespace hull::customize

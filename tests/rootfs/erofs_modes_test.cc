@@ -1,0 +1,100 @@
+// ReadErofsModes against mkfs.erofs (erofs-utils) and find(1): an image of a
+// tree with setuid, setgid and sticky bits, nested directories, a directory
+// spanning several blocks and symbolic links lists every path with the mode
+// find prints for the source tree; compressed or not. A bad magic and a
+// truncated image are kCorrupt.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+
+#include "base/file.h"
+#include "base/subprocess.h"
+#include "rootfs/erofs_modes.h"
+#include "support/status_matchers.h"
+
+namespace hull::rootfs {
+namespace {
+namespace fs = std::filesystem;
+
+// path -> "%m %y" of find(1) (octal permission bits with the special ones, type letter).
+std::map<std::string, std::string> FindModes(const std::string& dir) {
+  auto r = Run(Command{.argv = {"find", dir, "-mindepth", "1", "-printf", "%P %m %y\n"}});
+  EXPECT_OK(r);
+  std::map<std::string, std::string> out;
+  std::string line;
+  for (char c : r->out) {
+    if (c != '\n') {
+      line += c;
+      continue;
+    }
+    size_t sp = line.find(' ');
+    out[line.substr(0, sp)] = line.substr(sp + 1);
+    line.clear();
+  }
+  return out;
+}
+
+std::string Describe(uint16_t mode) {
+  const char type = S_ISDIR(mode) ? 'd' : S_ISLNK(mode) ? 'l' : S_ISREG(mode) ? 'f' : '?';
+  return fmt::format("{:o} {}", mode & 07777, type);
+}
+
+class ErofsModes : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ErofsModes, ListsWhatFindSeesInTheSourceTree) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("erofs-modes"));
+  const std::string src = tmp.path() + "/src";
+  fs::create_directories(src + "/bin");
+  fs::create_directories(src + "/a/b/c/d");
+  fs::create_directories(src + "/big");
+  fs::create_directories(src + "/tmp");
+  ASSERT_OK(WriteFileAtomic(src + "/bin/su", std::string(5000, 'x'), 0755));
+  ASSERT_OK(WriteFileAtomic(src + "/bin/wall", std::string("y"), 0755));
+  ASSERT_OK(WriteFileAtomic(src + "/a/b/c/d/leaf", std::string("z"), 0600));
+  ::chmod((src + "/bin/su").c_str(), 04755);
+  ::chmod((src + "/bin/wall").c_str(), 02755);
+  ::chmod((src + "/tmp").c_str(), 01777);
+  for (int i = 0; i < 300; ++i)  // names enough for several 4 KiB directory blocks
+    ASSERT_OK(WriteFileAtomic(fmt::format("{}/big/file-with-a-long-name-{:04}", src, i),
+                              std::string("q"), 0644));
+  fs::create_symlink("bin/su", src + "/su-link");
+  const std::string img = tmp.path() + "/img.erofs";
+  std::vector<std::string> argv = {"mkfs.erofs", "--quiet", "--all-root", "-T0"};
+  if (GetParam()) argv.push_back("-zlz4hc");
+  argv.push_back(img);
+  argv.push_back(src);
+  ASSERT_OK(hull::Run(Command{.argv = argv}));
+  ASSERT_OK_AND_ASSIGN(Bytes bytes, ReadFileBytes(img));
+  ASSERT_OK_AND_ASSIGN(auto modes, ReadErofsModes(bytes));
+  std::map<std::string, std::string> got;
+  for (const auto& m : modes)
+    if (!m.path.empty()) got[m.path] = Describe(m.mode);
+  EXPECT_EQ(got, FindModes(src));
+  ASSERT_FALSE(modes.empty());
+  EXPECT_EQ(modes[0].path, "");
+  EXPECT_TRUE(S_ISDIR(modes[0].mode));
+}
+
+INSTANTIATE_TEST_SUITE_P(Compression, ErofsModes, ::testing::Values(false, true));
+
+TEST(ErofsModesCorrupt, BadMagicAndTruncatedImagesAreCorrupt) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("erofs-modes"));
+  fs::create_directories(tmp.path() + "/src/d");
+  const std::string img = tmp.path() + "/img.erofs";
+  ASSERT_OK(hull::Run(Command{.argv = {"mkfs.erofs", "--quiet", img, tmp.path() + "/src"}}));
+  ASSERT_OK_AND_ASSIGN(Bytes bytes, ReadFileBytes(img));
+  Bytes bad = bytes;
+  bad[1024] ^= 0xff;
+  EXPECT_ERROR(ReadErofsModes(bad), ErrorCode::kCorrupt);
+  EXPECT_ERROR(ReadErofsModes(ByteSpan(bytes).first(1100)), ErrorCode::kCorrupt);
+  Bytes far = bytes;
+  far[1024 + 0x0E] = 0xff;  // root NID past the image
+  far[1024 + 0x0F] = 0xff;
+  EXPECT_ERROR(ReadErofsModes(far), ErrorCode::kCorrupt);
+}
+
+}  // namespace
+}  // namespace hull::rootfs
