@@ -124,7 +124,7 @@ TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
                           "-out usr-verity.sig usr-verity.bin"}));
   ASSERT_EQ(ossl.exit_code, 0) << ossl.err;
   auto inject = [&](const std::string& dir, const std::string& out) {
-    return run({hull, "build", d + "/spec.yaml", "--keys", d + "/certs", "--cache", d + "/cache",
+    return run({hull, "--quiet", "build", d + "/spec.yaml", "--keys", d + "/certs", "--cache", d + "/cache",
                 "--init", HULL_INIT_BIN, "--out", d + "/" + out, "--inject-signatures",
                 d + "/" + dir});
   };
