@@ -124,9 +124,9 @@ TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
                           "-out usr-verity.sig usr-verity.bin"}));
   ASSERT_EQ(ossl.exit_code, 0) << ossl.err;
   auto inject = [&](const std::string& dir, const std::string& out) {
-    return run({hull, "--quiet", "build", d + "/spec.yaml", "--keys", d + "/certs", "--cache", d + "/cache",
-                "--init", HULL_INIT_BIN, "--out", d + "/" + out, "--inject-signatures",
-                d + "/" + dir});
+    return run({hull, "--quiet", "build", d + "/spec.yaml", "--keys", d + "/certs", "--cache",
+                d + "/cache", "--init", HULL_INIT_BIN, "--out", d + "/" + out,
+                "--inject-signatures", d + "/" + dir});
   };
   for (auto [dir, out] : {std::pair{"so", "e"}, {"so-openssl", "f"}}) {
     ASSERT_OK_AND_ASSIGN(auto r, inject(dir, out));
