@@ -50,8 +50,9 @@ Status ClampTree(const std::string& dir, int64_t epoch) {
 }
 }  // namespace
 
-Result<SigningKeys> LoadSigningKeys(const std::string& dir) {
-  for (const char* f : {"db.key", "db.crt", "verity.key", "verity.crt"}) {
+namespace {
+Status CheckKeyFiles(const std::string& dir, std::initializer_list<const char*> files) {
+  for (const char* f : files) {
     std::error_code ec;
     if (!fs::exists(dir + "/" + f, ec)) {
       return Errorf(ErrorCode::kNotFound,
@@ -60,11 +61,29 @@ Result<SigningKeys> LoadSigningKeys(const std::string& dir) {
                     dir, f);
     }
   }
-  HULL_ASSIGN_OR_RETURN(auto db_key, pkcs11::LoadPrivateKey(dir + "/db.key"));
+  return {};
+}
+}  // namespace
+
+Result<SigningKeys> LoadCertificates(const std::string& dir, bool need_keys) {
+  if (need_keys) {
+    HULL_TRY(CheckKeyFiles(dir, {"db.key", "db.crt", "verity.key", "verity.crt"}));
+  } else {
+    HULL_TRY(CheckKeyFiles(dir, {"db.crt", "verity.crt"}));
+  }
   HULL_ASSIGN_OR_RETURN(auto db_cert, crypto::Certificate::Load(dir + "/db.crt"));
-  HULL_ASSIGN_OR_RETURN(auto v_key, pkcs11::LoadPrivateKey(dir + "/verity.key"));
   HULL_ASSIGN_OR_RETURN(auto v_cert, crypto::Certificate::Load(dir + "/verity.crt"));
-  return SigningKeys{std::move(db_key), std::move(v_key), std::move(db_cert), std::move(v_cert)};
+  return SigningKeys{std::move(db_cert), std::move(v_cert)};
+}
+
+Result<crypto::KeySigner> LoadKeySigner(const std::string& dir) {
+  HULL_TRY(CheckKeyFiles(dir, {"db.key", "verity.key"}));
+  crypto::KeySigner signer;
+  for (const char* f : {"/db.key", "/verity.key"}) {
+    HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(dir + f));
+    signer.Add(std::move(key));
+  }
+  return signer;
 }
 
 Result<SealResult> Seal(const spec::ImageSpec& spec, const std::string& usr_image,
@@ -81,8 +100,8 @@ Result<SealResult> Seal(const spec::ImageSpec& spec, const std::string& usr_imag
   HULL_TRY(hash.Sync());
   r.root_hash = fr.root_hash;
   HULL_ASSIGN_OR_RETURN(r.verity_bytes, hash.Size());
-  HULL_ASSIGN_OR_RETURN(Bytes sig,
-                        verity::SignRootHash(r.root_hash, keys.verity_key, keys.verity_cert));
+  HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(r.root_hash, keys.verity_cert, *keys.signer,
+                                                        {.name = "usr-verity", .role = "verity"}));
   HULL_ASSIGN_OR_RETURN(Bytes part,
                         verity::EncodeSignaturePartition(r.root_hash, sig, keys.verity_cert));
   HULL_TRY(WriteFileAtomic(r.signature_image, part));
@@ -126,8 +145,9 @@ Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
   HULL_ASSIGN_OR_RETURN(in.os_release, ReadFileBytes(tree + "/usr/lib/os-release", 1 << 20));
   in.uname.assign(kernel.version.begin(), kernel.version.end());
   HULL_ASSIGN_OR_RETURN(Bytes unsigned_uki, uki::BuildUki(in));
-  HULL_ASSIGN_OR_RETURN(Bytes signed_uki,
-                        pe::SignImage(unsigned_uki, keys.db_key, keys.db_cert).Context("signing"));
+  HULL_ASSIGN_OR_RETURN(Bytes signed_uki, pe::SignImage(unsigned_uki, keys.db_cert, *keys.signer,
+                                                        {.name = "uki", .role = "db"})
+                                              .Context("signing"));
   HULL_ASSIGN_OR_RETURN(auto pred, uki::PredictPcr11(signed_uki, crypto::DigestAlgorithm::kSha256,
                                                      uki::kDefaultPhasePaths));
   for (const auto& [phase, value] : pred.phases) r.pcr11.emplace_back(phase, HexEncode(value));
@@ -148,8 +168,9 @@ Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string&
   HULL_ASSIGN_OR_RETURN(Bytes boot,
                         ReadFileBytes(systemd_boot, kMaxEfiBytes)
                             .Context("systemd-boot (apt-get install systemd-boot-efi)"));
-  HULL_ASSIGN_OR_RETURN(Bytes signed_boot,
-                        pe::SignImage(boot, keys.db_key, keys.db_cert).Context("systemd-boot"));
+  HULL_ASSIGN_OR_RETURN(Bytes signed_boot, pe::SignImage(boot, keys.db_cert, *keys.signer,
+                                                         {.name = "systemd-boot", .role = "db"})
+                                               .Context("systemd-boot"));
   HULL_TRY(WriteFileAtomic(dir + "/EFI/BOOT/BOOTX64.EFI", signed_boot));
   fs::copy_file(uki, dir + "/EFI/Linux/" + uki_name, ec);
   if (ec) return Errorf(ErrorCode::kIo, "copying the UKI: {}", ec.message());

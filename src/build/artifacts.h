@@ -9,16 +9,23 @@
 
 #include "base/bytes.h"
 #include "crypto/key.h"
+#include "crypto/signer.h"
 #include "spec/spec.h"
 
 namespace hull::build {
 
+// The image's certificates and the signer every signature of the image goes
+// through (crypto/signer.h: keys, or offline signing, signing/offline.h).
+// Items: "usr-verity" (role verity), "uki" and "systemd-boot" (role db).
 struct SigningKeys {
-  crypto::PrivateKey db_key, verity_key;
   crypto::Certificate db_cert, verity_cert;
+  crypto::Signer* signer = nullptr;  // not owned
 };
-// Loads DIR/{db,verity}.{key,crt}. kNotFound names the missing file.
-Result<SigningKeys> LoadSigningKeys(const std::string& dir);
+// Loads DIR/{db,verity}.crt; with `need_keys`, DIR/{db,verity}.key must be
+// there too. kNotFound names the missing file.
+Result<SigningKeys> LoadCertificates(const std::string& dir, bool need_keys);
+// A signer over DIR/{db,verity}.key (files or PKCS#11 URIs, pkcs11/key_ref.h).
+Result<crypto::KeySigner> LoadKeySigner(const std::string& dir);
 
 struct SealResult {
   std::string verity_image, signature_image;

@@ -22,6 +22,7 @@
 #include "disk/image.h"
 #include "keys/keys.h"
 #include "rootfs/stages.h"
+#include "signing/offline.h"
 
 namespace hull::build {
 namespace fs = std::filesystem;
@@ -62,16 +63,23 @@ std::string KeyDirFor(const BuildOptions& o) {
   return p.is_absolute() ? p.string() : (fs::path(o.spec_dir) / p).string();
 }
 
-Result<SigningKeys> KeysFor(const BuildOptions& o, const std::string& key_dir,
+// The key directory the build signs with: --keys (or the spec's), else
+// throwaway keys made in the work dir with --insecure-dev-keys.
+Result<std::string> KeysFor(const BuildOptions& o, const std::string& key_dir,
                             const std::string& work) {
-  if (!key_dir.empty()) return LoadSigningKeys(key_dir).Context("keys");
+  if (!key_dir.empty()) return key_dir;
+  if (o.offline.offline()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--sign-offline and --inject-signatures need --keys DIR holding db.crt and "
+                 "verity.crt (the private keys may be elsewhere)");
+  }
   if (!o.insecure_dev_keys) {
     return Error(ErrorCode::kRefused,
                  "no signing keys: pass --keys DIR (made by 'hull keys init DIR') or "
                  "--insecure-dev-keys for a throwaway development image");
   }
   HULL_TRY(keys::InitKeys(work + "/dev-keys", {.common_name_prefix = "Hull insecure dev"}));
-  return LoadSigningKeys(work + "/dev-keys");
+  return work + "/dev-keys";
 }
 
 Status RunRoot(const spec::ImageSpec& s, Work& w) {
@@ -197,7 +205,13 @@ Result<BuildResult> Build(const BuildOptions& o) {
   w.out = w.dir + "/out";
   fs::create_directories(w.out, ec);
   const std::string key_dir = KeyDirFor(o);
-  HULL_ASSIGN_OR_RETURN(w.keys, KeysFor(o, key_dir, w.dir));
+  HULL_ASSIGN_OR_RETURN(const std::string keys_from, KeysFor(o, key_dir, w.dir));
+  HULL_ASSIGN_OR_RETURN(w.keys, LoadCertificates(keys_from, !o.offline.offline()).Context("keys"));
+  HULL_ASSIGN_OR_RETURN(signing::SigningSession session,
+                        signing::SigningSession::Open(o.offline, [&] {
+                          return LoadKeySigner(keys_from);
+                        }).Context("keys"));
+  w.keys.signer = &session.signer();
   s.signing_key_dir = key_dir;  // empty marks os-release as insecure
   HULL_TRY(AddNodeFiles({.agent = o.agent_binary, .init = o.init_binary}, o.spec_dir, w.dir,
                         w.epoch, s));
@@ -254,6 +268,12 @@ Result<BuildResult> Build(const BuildOptions& o) {
                           return MakeEspTree(o.systemd_boot, w.uki.path, uki_name, w.keys,
                                              w.dir + "/esp", w.epoch);
                         }));
+  // Every signature has been asked for: recording ends the build here.
+  HULL_TRY(session.Finish("build"));
+  if (session.recording()) {
+    res.sign_offline_dir = o.offline.sign_offline_dir;
+    return res;
+  }
   HULL_TRY(Stage(o, res, "root", [&]() -> Result<bool> {
     HULL_TRY(RunRoot(s, w));
     return true;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "signing/offline.h"
 #include "spec/spec.h"
 
 namespace hull::build {
@@ -35,6 +36,11 @@ struct BuildOptions {
   // that is empty too, insecure_dev_keys must be set.
   std::string key_dir;
   bool insecure_dev_keys = false;
+  // --sign-offline DIR: stop after the last signing stage (esp) and write
+  // what must be signed to DIR instead of any output; --inject-signatures
+  // DIR: sign with DIR's signatures (signing/offline.h). Both need key_dir's
+  // certificates, not its private keys.
+  signing::OfflineOptions offline;
   std::string cache_dir;  // empty: no cache
   std::string init_binary;
   std::string agent_binary;        // hull-agent, installed into /usr with its units
@@ -53,6 +59,7 @@ struct BuildResult {
   std::vector<std::pair<std::string, double>> stage_seconds;
   nlohmann::json manifest;
   std::map<std::string, std::string> outputs;  // file name -> SHA-256 hex
+  std::string sign_offline_dir;                // set when the build recorded, and made no outputs
 };
 
 // Errors: kInvalidArgument for a non-empty --out or bad sizes; kRefused

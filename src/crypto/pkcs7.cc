@@ -18,6 +18,38 @@ using internal::BioPtr;
 using internal::MemBio;
 }  // namespace
 
+Result<Bytes> Pkcs7SignDetached(ByteSpan content, const Certificate& cert, Signer& signer,
+                                const SigningItem& item, std::string_view kind) {
+  PublicKey key = CertificateKey(cert);
+  HULL_ASSIGN_OR_RETURN(SignatureAlgorithm algorithm, Pkcs7AlgorithmFor(key));
+  // The SignedData is laid out with the certificate's public key and left
+  // partial (CMS_final would sign with the key it was given); the signer's
+  // raw signature is then set as the SignerInfo's signature.
+  const unsigned flags =
+      CMS_DETACHED | CMS_BINARY | CMS_NOCERTS | CMS_NOATTR | CMS_NOSMIMECAP | CMS_PARTIAL;
+  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(
+      CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
+  CMS_SignerInfo* si =
+      cms ? CMS_add1_signer(cms.get(), cert.get(), key.get(), EVP_sha256(), flags) : nullptr;
+  if (!si) {
+    return Errorf(ErrorCode::kInvalidArgument, "PKCS#7 signing failed: {}", OpenSslErrors());
+  }
+  HULL_ASSIGN_OR_RETURN(Bytes sig, signer.Sign({.item = item,
+                                                .kind = std::string(kind),
+                                                .algorithm = algorithm,
+                                                .key = key,
+                                                .message = content}));
+  if (ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig.data(), int(sig.size())) != 1 ||
+      CMS_set_detached(cms.get(), 1) != 1) {
+    return Errorf(ErrorCode::kInternal, "PKCS#7 signing failed: {}", OpenSslErrors());
+  }
+  Bytes out = internal::ToDerWith<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
+  if (out.empty()) {
+    return Errorf(ErrorCode::kInternal, "PKCS#7 encoding failed: {}", OpenSslErrors());
+  }
+  return out;
+}
+
 Result<Bytes> Pkcs7SignDetached(ByteSpan content, const PrivateKey& key, const Certificate& cert) {
   if (EVP_PKEY_get_id(key.get()) == EVP_PKEY_ED25519) {
     // The kernel's PKCS#7 parser (dm-verity, module signing) and sbverify
@@ -25,17 +57,8 @@ Result<Bytes> Pkcs7SignDetached(ByteSpan content, const PrivateKey& key, const C
     return Error(ErrorCode::kUnsupported,
                  "PKCS#7 signatures need an RSA or ECDSA key, not Ed25519");
   }
-  BioPtr in = MemBio(content);
-  unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_NOCERTS | CMS_NOATTR | CMS_NOSMIMECAP;
-  std::unique_ptr<CMS_ContentInfo, CmsFree> cms(
-      CMS_sign(cert.get(), key.get(), nullptr, in.get(), flags));
-  if (!cms)
-    return Errorf(ErrorCode::kInvalidArgument, "PKCS#7 signing failed: {}", OpenSslErrors());
-  Bytes out = internal::ToDerWith<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
-  if (out.empty()) {
-    return Errorf(ErrorCode::kInternal, "PKCS#7 encoding failed: {}", OpenSslErrors());
-  }
-  return out;
+  KeySigner signer(key);
+  return Pkcs7SignDetached(content, cert, signer, {.name = "content", .role = "signer"}, "content");
 }
 
 Status Pkcs7VerifyDetached(ByteSpan content, ByteSpan signature, const Certificate& cert) {

@@ -3,18 +3,13 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "crypto/openssl_util.h"
+#include "crypto/signer.h"
 
 namespace hull::crypto {
 namespace {
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
 bool IsEd25519(EVP_PKEY* k) { return EVP_PKEY_get_id(k) == EVP_PKEY_ED25519; }
 bool IsRsa(EVP_PKEY* k) { return EVP_PKEY_get_id(k) == EVP_PKEY_RSA; }
 bool IsEc(EVP_PKEY* k) { return EVP_PKEY_get_id(k) == EVP_PKEY_EC; }
@@ -49,26 +44,6 @@ SignatureScheme SchemeOf(EVP_PKEY* k) {
   return SignatureScheme::kRsaPssSha256;
 }
 
-// Ed25519 signs the message itself; the others hash it first.
-const EVP_MD* MdFor(SignatureScheme s) {
-  switch (s) {
-    case SignatureScheme::kEd25519:
-      return nullptr;
-    case SignatureScheme::kEcdsaP384Sha384:
-      return EVP_sha384();
-    default:
-      return EVP_sha256();
-  }
-}
-
-// Signing: salt as long as the digest (securesystemslib's CryptoSigner);
-// verifying: whatever salt length the signature carries (its SSlibKey uses
-// PSS.AUTO), so signatures from either salt convention verify.
-void UsePss(EVP_PKEY_CTX* pctx, bool sign) {
-  EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-  EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256());
-  EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, sign ? RSA_PSS_SALTLEN_DIGEST : RSA_PSS_SALTLEN_AUTO);
-}
 }  // namespace
 
 Result<SignatureScheme> ParseSignatureScheme(std::string_view name) {
@@ -106,22 +81,7 @@ Result<Bytes> SignMessage(const PrivateKey& key, ByteSpan message, SignatureSche
     return Errorf(ErrorCode::kInvalidArgument, "the key does not fit scheme {}",
                   SignatureSchemeName(scheme));
   }
-  MdCtx ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestSignInit(ctx.get(), &pctx, MdFor(scheme), nullptr, key.get()) != 1) {
-    return Errorf(ErrorCode::kInvalidArgument, "cannot sign with this key: {}", OpenSslErrors());
-  }
-  if (scheme == SignatureScheme::kRsaPssSha256) UsePss(pctx, /*sign=*/true);
-  size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1) {
-    return Errorf(ErrorCode::kInternal, "signing failed: {}", OpenSslErrors());
-  }
-  Bytes sig(len);
-  if (EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
-    return Errorf(ErrorCode::kInternal, "signing failed: {}", OpenSslErrors());
-  }
-  sig.resize(len);
-  return sig;
+  return SignRaw(key, AlgorithmOf(scheme), message);
 }
 
 Status VerifyMessage(const PublicKey& key, ByteSpan message, ByteSpan signature) {
@@ -136,17 +96,7 @@ Status VerifyMessage(const PublicKey& key, ByteSpan message, ByteSpan signature,
     return Errorf(ErrorCode::kBadSignature, "the key does not fit scheme {}",
                   SignatureSchemeName(scheme));
   }
-  MdCtx ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestVerifyInit(ctx.get(), &pctx, MdFor(scheme), nullptr, key.get()) != 1) {
-    return Errorf(ErrorCode::kInvalidArgument, "cannot verify with this key: {}", OpenSslErrors());
-  }
-  if (scheme == SignatureScheme::kRsaPssSha256) UsePss(pctx, /*sign=*/false);
-  int ok = EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
-                            message.size());
-  OpenSslErrors();
-  if (ok != 1) return Error(ErrorCode::kBadSignature, "signature does not verify");
-  return Ok();
+  return VerifyRaw(key, AlgorithmOf(scheme), message, signature);
 }
 
 Result<PublicKey> PublicKey::FromDer(ByteSpan der) {

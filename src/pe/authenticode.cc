@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "crypto/digest.h"
+#include "crypto/signer.h"
 
 namespace hull::pe {
 namespace {
@@ -144,16 +145,15 @@ Status AddSignedAttributes(PKCS7_SIGNER_INFO* si, ByteSpan spc) {
   return Ok();
 }
 
-Result<Bytes> SignSpc(ByteSpan spc, const crypto::PrivateKey& key,
-                      const crypto::Certificate& cert) {
-  int id = EVP_PKEY_get_id(key.get());
-  if (id != EVP_PKEY_RSA && id != EVP_PKEY_EC) {
+// PKCS7_SIGNER_INFO_sign's steps with the signature made by `signer`: the
+// SignerInfo is laid out with the certificate's public key, and the raw
+// signature is over the DER of the signed attributes (a SET OF).
+Result<Bytes> SignSpc(ByteSpan spc, const crypto::Certificate& cert, crypto::Signer& signer,
+                      const crypto::SigningItem& item) {
+  crypto::PublicKey key = crypto::CertificateKey(cert);
+  auto algorithm = crypto::Pkcs7AlgorithmFor(key);
+  if (!algorithm.ok())
     return Error(ErrorCode::kUnsupported, "Authenticode needs an RSA or ECDSA key");
-  }
-  if (X509_check_private_key(cert.get(), key.get()) != 1) {
-    crypto::OpenSslErrors();
-    return Error(ErrorCode::kInvalidArgument, "the key does not belong to the certificate");
-  }
   P7Ptr p7(PKCS7_new());
   if (!p7 || PKCS7_set_type(p7.get(), NID_pkcs7_signed) != 1) {
     return SslError(ErrorCode::kInternal, "PKCS7_set_type");
@@ -163,8 +163,20 @@ Result<Bytes> SignSpc(ByteSpan spc, const crypto::PrivateKey& key,
   PKCS7_add_certificate(p7.get(), cert.get());
   HULL_TRY(SetContent(p7.get(), spc));
   HULL_TRY(AddSignedAttributes(si, spc));
-  // Signs the attributes as they are: PKCS7_dataFinal would add a signingTime.
-  if (PKCS7_SIGNER_INFO_sign(si) != 1) return SslError(ErrorCode::kInternal, "signing");
+  unsigned char* attrs = nullptr;
+  int attrs_len = ASN1_item_i2d(reinterpret_cast<ASN1_VALUE*>(si->auth_attr), &attrs,
+                                ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
+  if (attrs_len <= 0) return SslError(ErrorCode::kInternal, "encoding the signed attributes");
+  Bytes message(attrs, attrs + attrs_len);
+  OPENSSL_free(attrs);
+  HULL_ASSIGN_OR_RETURN(Bytes sig, signer.Sign({.item = item,
+                                                .kind = "authenticode-signed-attributes",
+                                                .algorithm = *algorithm,
+                                                .key = key,
+                                                .message = message}));
+  if (ASN1_STRING_set(si->enc_digest, sig.data(), int(sig.size())) != 1) {
+    return SslError(ErrorCode::kInternal, "setting the signature");
+  }
   unsigned char* der = nullptr;
   int len = i2d_PKCS7(p7.get(), &der);
   if (len <= 0) return SslError(ErrorCode::kInternal, "encoding PKCS#7");
@@ -283,6 +295,20 @@ Bytes EncodeSpcIndirectData(ByteSpan image_hash) {
 
 Result<Bytes> SignImage(ByteSpan file, const crypto::PrivateKey& key,
                         const crypto::Certificate& cert) {
+  int id = EVP_PKEY_get_id(key.get());
+  if (id != EVP_PKEY_RSA && id != EVP_PKEY_EC) {
+    return Error(ErrorCode::kUnsupported, "Authenticode needs an RSA or ECDSA key");
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    crypto::OpenSslErrors();
+    return Error(ErrorCode::kInvalidArgument, "the key does not belong to the certificate");
+  }
+  crypto::KeySigner signer(key);
+  return SignImage(file, cert, signer, {.name = "image", .role = "db"});
+}
+
+Result<Bytes> SignImage(ByteSpan file, const crypto::Certificate& cert, crypto::Signer& signer,
+                        const crypto::SigningItem& item) {
   HULL_ASSIGN_OR_RETURN(PeImage img, ParsePe(file));
   if (img.security_entry_offset() == 0) {
     return Error(ErrorCode::kInvalidArgument, "image has no security directory entry");
@@ -294,7 +320,7 @@ Result<Bytes> SignImage(ByteSpan file, const crypto::PrivateKey& key,
   HULL_TRY(EncodeHeaders(img, out));
   HULL_ASSIGN_OR_RETURN(img, ParsePe(out));
   Bytes spc = EncodeSpcIndirectData(ImageHash(out, img));
-  HULL_ASSIGN_OR_RETURN(Bytes p7, SignSpc(spc, key, cert));
+  HULL_ASSIGN_OR_RETURN(Bytes p7, SignSpc(spc, cert, signer, item));
   // WIN_CERTIFICATE: off 0 dwLength, off 4 wRevision, off 6 wCertificateType.
   uint32_t length = uint32_t(8 + p7.size());
   uint32_t table = uint32_t(AlignUp(length, 8));

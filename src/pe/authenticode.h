@@ -21,6 +21,7 @@
 
 #include "base/bytes.h"
 #include "crypto/key.h"
+#include "crypto/signer.h"
 #include "pe/pe.h"
 
 namespace hull::pe {
@@ -45,6 +46,13 @@ Bytes EncodeSpcIndirectData(ByteSpan image_hash);
 // kInternal on OpenSSL failure.
 Result<Bytes> SignImage(ByteSpan file, const crypto::PrivateKey& key,
                         const crypto::Certificate& cert);
+// The same with the signature made by `signer` for `item` (crypto/signer.h):
+// request kind "authenticode-signed-attributes", message the DER of the
+// SignerInfo's signed attributes (a SET OF, the form PKCS#7 signs; its
+// messageDigest carries the image hash), algorithm PKCS#1 v1.5 or ECDSA over
+// SHA-256, key the certificate's. Errors as above and the signer's.
+Result<Bytes> SignImage(ByteSpan file, const crypto::Certificate& cert, crypto::Signer& signer,
+                        const crypto::SigningItem& item);
 
 struct VerifyResult {
   Bytes image_hash;

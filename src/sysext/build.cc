@@ -116,7 +116,8 @@ Result<Sealed> PackAndSeal(const BuildOptions& o, const std::string& stage,
                               .timestamp = o.source_date_epoch,
                               .uuid = rootfs::UsrFilesystemUuid(dname, o.spec.version),
                               .file_contexts = file_contexts}));
-  HULL_ASSIGN_OR_RETURN(auto keys, build::LoadSigningKeys(o.key_dir));
+  HULL_ASSIGN_OR_RETURN(auto keys, build::LoadCertificates(o.key_dir, /*need_keys=*/true));
+  HULL_ASSIGN_OR_RETURN(crypto::KeySigner signer, build::LoadKeySigner(o.key_dir));
   verity::VerityParams p;
   p.salt = build::VeritySalt(dname, o.spec.version);
   p.uuid = build::VeritySuperblockUuid(dname, o.spec.version);
@@ -125,8 +126,8 @@ Result<Sealed> PackAndSeal(const BuildOptions& o, const std::string& stage,
   HULL_ASSIGN_OR_RETURN(auto fr, verity::FormatTree(data, hash, p));
   HULL_TRY(hash.Sync());
   s.root_hash = fr.root_hash;
-  HULL_ASSIGN_OR_RETURN(Bytes sig,
-                        verity::SignRootHash(s.root_hash, keys.verity_key, keys.verity_cert));
+  HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(s.root_hash, keys.verity_cert, signer,
+                                                        {.name = "usr-verity", .role = "verity"}));
   HULL_ASSIGN_OR_RETURN(Bytes part,
                         verity::EncodeSignaturePartition(s.root_hash, sig, keys.verity_cert));
   HULL_TRY(WriteFileAtomic(s.signature, part));

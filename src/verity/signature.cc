@@ -38,6 +38,12 @@ Result<Bytes> SignRootHash(ByteSpan root_hash, const crypto::PrivateKey& key,
   return crypto::Pkcs7SignDetached(AsBytes(hex), key, cert);
 }
 
+Result<Bytes> SignRootHash(ByteSpan root_hash, const crypto::Certificate& cert,
+                           crypto::Signer& signer, const crypto::SigningItem& item) {
+  std::string hex = HexEncode(root_hash);
+  return crypto::Pkcs7SignDetached(AsBytes(hex), cert, signer, item, "verity-root-hash");
+}
+
 Status VerifyRootHashSignature(ByteSpan root_hash, ByteSpan signature,
                                const crypto::Certificate& cert) {
   std::string hex = HexEncode(root_hash);

@@ -8,11 +8,16 @@
 
 #include "base/bytes.h"
 #include "crypto/key.h"
+#include "crypto/signer.h"
 
 namespace hull::verity {
 
 Result<Bytes> SignRootHash(ByteSpan root_hash, const crypto::PrivateKey& key,
                            const crypto::Certificate& cert);
+// The same with the signature made by `signer` for `item` (crypto/signer.h):
+// request kind "verity-root-hash", message the lowercase hex root hash.
+Result<Bytes> SignRootHash(ByteSpan root_hash, const crypto::Certificate& cert,
+                           crypto::Signer& signer, const crypto::SigningItem& item);
 Status VerifyRootHashSignature(ByteSpan root_hash, ByteSpan signature,
                                const crypto::Certificate& cert);
 

@@ -31,7 +31,7 @@ struct Keys {
 Keys MakeKeys() {
   auto k = crypto::PrivateKey::Generate(crypto::KeyType::kEcdsaP256);
   EXPECT_OK(k);
-  return {SigningKeys{*k, *k, Cert(*k, "db"), Cert(*k, "verity")}, Cert(*k, "next db"),
+  return {SigningKeys{Cert(*k, "db"), Cert(*k, "verity")}, Cert(*k, "next db"),
           Cert(*k, "next verity")};
 }
 

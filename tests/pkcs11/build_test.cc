@@ -1,7 +1,10 @@
 // hull build with the db and verity keys in a SoftHSM token (DIR/db.key and
 // DIR/verity.key holding PKCS#11 URIs) gives the image the same keys give as
 // files, byte for byte (RSA PKCS#1 v1.5 is deterministic); a wrong PIN is one
-// line naming the URI, exit 1, and no --out.
+// line naming the URI, exit 1, and no --out. Offline signing (--sign-offline,
+// then hull sign-offline with the token's keys or openssl(1) with the key
+// files, then --inject-signatures) gives the same image again; a missing or
+// wrong signature is one line and no --out.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -86,6 +89,67 @@ TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
     ++compared;
   }
   EXPECT_GE(compared, 2);  // the raw disk and the UKI at least
+
+  // Offline: the key directory holds certificates only.
+  fs::create_directories(d + "/certs");
+  for (const char* crt : {"db.crt", "verity.crt"}) {
+    fs::copy_file(d + "/fk/" + crt, d + "/certs/" + crt);
+  }
+  auto record =
+      run({hull, "build", d + "/spec.yaml", "--keys", d + "/certs", "--cache", d + "/cache",
+           "--init", HULL_INIT_BIN, "--out", d + "/r", "--sign-offline", d + "/so"});
+  ASSERT_OK(record);
+  ASSERT_EQ(record->exit_code, 0) << record->err;
+  EXPECT_THAT(record->out, HasSubstr("hull sign-offline"));
+  EXPECT_FALSE(fs::exists(d + "/r"));
+  ASSERT_OK_AND_ASSIGN(std::string manifest, ReadFileText(d + "/so/manifest.json"));
+  for (const char* item : {"usr-verity.bin", "uki.bin", "systemd-boot.bin"}) {
+    EXPECT_THAT(manifest, HasSubstr(item));
+  }
+  for (const char* copy : {"so-openssl", "so-missing", "so-wrong"}) {
+    fs::copy(d + "/so", d + "/" + copy, fs::copy_options::recursive);
+  }
+  // hull sign-offline: db from the token, verity from its file.
+  ASSERT_OK_AND_ASSIGN(auto sig, run({hull, "sign-offline", d + "/so", "--key",
+                                      "db=pkcs11:token=img;object=db;type=private", "--key",
+                                      "verity=" + d + "/fk/verity.key"}));
+  ASSERT_EQ(sig.exit_code, 0) << sig.err;
+  // openssl(1), as docs/keys.md writes it.
+  ASSERT_OK_AND_ASSIGN(
+      auto ossl, run({"sh", "-ec",
+                      "cd " + d +
+                          "/so-openssl && for i in uki systemd-boot; do openssl dgst -sha256 -sign "
+                          "../fk/db.key -out $i.sig $i.bin; done && openssl dgst -sha256 -sign "
+                          "../fk/verity.key "
+                          "-out usr-verity.sig usr-verity.bin"}));
+  ASSERT_EQ(ossl.exit_code, 0) << ossl.err;
+  auto inject = [&](const std::string& dir, const std::string& out) {
+    return run({hull, "--quiet", "build", d + "/spec.yaml", "--keys", d + "/certs", "--cache",
+                d + "/cache", "--init", HULL_INIT_BIN, "--out", d + "/" + out,
+                "--inject-signatures", d + "/" + dir});
+  };
+  for (auto [dir, out] : {std::pair{"so", "e"}, {"so-openssl", "f"}}) {
+    ASSERT_OK_AND_ASSIGN(auto r, inject(dir, out));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const auto& e : fs::directory_iterator(d + "/a")) {
+      const std::string name = e.path().filename().string();
+      if (name == "manifest.json") continue;
+      ASSERT_OK_AND_ASSIGN(Bytes x, ReadFileBytes(d + "/a/" + name));
+      ASSERT_OK_AND_ASSIGN(Bytes y, ReadFileBytes(d + "/" + out + "/" + name));
+      EXPECT_TRUE(x == y) << out << "/" << name;
+    }
+  }
+  // Refused: a missing signature, a signature by another key.
+  ASSERT_OK(WriteFileAtomic(d + "/so-wrong/usr-verity.sig", std::string(256, 'x')));
+  for (auto [dir, out, says, code] :
+       {std::tuple{"so-missing", "m", "usr-verity.sig' is missing", 2},
+        {"so-wrong", "w", "does not verify against the 'verity' key", 1}}) {
+    ASSERT_OK_AND_ASSIGN(auto r, inject(dir, out));
+    EXPECT_EQ(r.exit_code, code) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(says));
+    EXPECT_FALSE(fs::exists(d + "/" + out));
+  }
 
   ASSERT_OK_AND_ASSIGN(auto c, build("tk", "c", {"HULL_PKCS11_PIN=0000"}));
   EXPECT_EQ(c.exit_code, 1) << c.err;

@@ -12,6 +12,10 @@
 #include "base/exit_code.h"
 #include "base/result.h"
 
+namespace hull::signing {
+struct OfflineOptions;
+}
+
 namespace hull::cli {
 
 // Exit codes shared by every command: base/exit_code.h's table.
@@ -29,6 +33,12 @@ struct Context {
 int ReportError(const Error& error);
 // Prints a JSON document (pretty) to stdout.
 void PrintJson(const nlohmann::json& doc);
+
+// --sign-offline DIR and --inject-signatures DIR on a command that signs
+// (docs/keys.md, "Offline signing"; cmd_sign.cc), and the lines printed
+// after recording into DIR.
+void AddOfflineOptions(CLI::App& command, signing::OfflineOptions& options);
+std::string OfflineHint(const std::string& dir);
 
 using Registrar = void (*)(CLI::App& app, Context& ctx);
 void RegisterVerity(CLI::App& app, Context& ctx);

@@ -9,6 +9,7 @@
 #include "build/pipeline.h"
 #include "build/plan.h"
 #include "cli.h"
+#include "signing/offline.h"
 #include "spec/spec.h"
 
 namespace hull::cli {
@@ -16,6 +17,7 @@ namespace {
 
 struct BuildArgs {
   std::string spec, out = "out", keys, cache, version, init, agent;
+  signing::OfflineOptions offline;
   bool insecure = false, json = false, no_cache = false;
 };
 
@@ -35,6 +37,7 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
   o.out_dir = a.out;
   o.key_dir = a.keys;
   o.insecure_dev_keys = a.insecure;
+  o.offline = a.offline;
   o.cache_dir = a.no_cache ? "" : (a.cache.empty() ? build::DefaultCacheDir() : a.cache);
   o.init_binary = a.init.empty() ? build::DefaultInitPath() : a.init;
   o.agent_binary = a.agent.empty() ? build::DefaultAgentPath() : a.agent;
@@ -57,6 +60,10 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
   }
   auto r = build::Build(o);
   if (!r.ok()) return ReportError(r.error());
+  if (!r->sign_offline_dir.empty()) {
+    if (!a.json) std::printf("%s", OfflineHint(r->sign_offline_dir).c_str());
+    return kExitOk;
+  }
   if (a.json) {
     PrintJson(r->manifest);
   } else {
@@ -86,6 +93,7 @@ void RegisterBuild(CLI::App& app, Context& ctx) {
   b->add_option("--init", a->init, "The hull-init binary for the initrd (default: next to hull)");
   b->add_option("--agent", a->agent, "The hull-agent binary for /usr (default: next to hull)");
   b->add_flag("--json", a->json, "Print manifest.json instead of the summary");
+  AddOfflineOptions(*b, a->offline);
   b->footer(
       "Stages: compose, pack, seal, initrd, uki, esp, root, disk, record (docs/build.md).\n"
       "Outputs appear in --out only when every stage succeeded. SOURCE_DATE_EPOCH defaults\n"

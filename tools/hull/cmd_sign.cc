@@ -1,5 +1,6 @@
 // hull sign IN --key KEY --cert CERT --out OUT | hull sign --verify IN --cert CERT
 #include <cstdio>
+#include <map>
 
 #include "base/file.h"
 #include "base/hex.h"
@@ -7,12 +8,14 @@
 #include "crypto/key.h"
 #include "pe/authenticode.h"
 #include "pkcs11/key_ref.h"
+#include "signing/offline.h"
 
 namespace hull::cli {
 namespace {
 
 struct SignArgs {
   std::string in, key, cert, out;
+  signing::OfflineOptions offline;
   bool verify = false;
   bool json = false;
 };
@@ -21,13 +24,25 @@ constexpr uint64_t kMaxImage = uint64_t(1) << 31;
 
 int RunSign(const SignArgs& a) {
   auto run = [&]() -> Status {
-    if (a.key.empty() || a.out.empty()) {
-      return Error(ErrorCode::kInvalidArgument, "--key and --out are required to sign");
+    if ((a.key.empty() && !a.offline.offline()) || (a.out.empty() && !a.offline.recording())) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--key (or --sign-offline/--inject-signatures) and --out are required to sign");
     }
-    HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(a.cert));
+    HULL_ASSIGN_OR_RETURN(
+        auto session, signing::SigningSession::Open(a.offline, [&]() -> Result<crypto::KeySigner> {
+          HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
+          return crypto::KeySigner(std::move(key));
+        }));
     HULL_ASSIGN_OR_RETURN(Bytes in, ReadFileBytes(a.in, kMaxImage));
-    HULL_ASSIGN_OR_RETURN(Bytes out, pe::SignImage(in, key, cert).Context(a.in));
+    HULL_ASSIGN_OR_RETURN(
+        Bytes out,
+        pe::SignImage(in, cert, session.signer(), {.name = "image", .role = "db"}).Context(a.in));
+    HULL_TRY(session.Finish("sign"));
+    if (session.recording()) {
+      if (!a.json) std::printf("%s", OfflineHint(a.offline.sign_offline_dir).c_str());
+      return Ok();
+    }
     HULL_TRY(WriteFileAtomic(a.out, out, 0644));
     if (!a.json)
       std::printf("Signed %s -> %s (%s)\n", a.in.c_str(), a.out.c_str(), cert.Subject().c_str());
@@ -35,6 +50,33 @@ int RunSign(const SignArgs& a) {
   };
   Status st = run();
   return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap("sign"));
+}
+
+struct SignOfflineArgs {
+  std::string dir;
+  std::vector<std::string> keys;  // ROLE=KEYREF
+};
+
+int RunSignOffline(const SignOfflineArgs& a) {
+  auto run = [&]() -> Status {
+    std::map<std::string, crypto::PrivateKey> keys;
+    for (const std::string& k : a.keys) {
+      size_t eq = k.find('=');
+      if (eq == 0 || eq == std::string::npos || eq + 1 == k.size()) {
+        return Errorf(ErrorCode::kInvalidArgument,
+                      "--key '{}': give ROLE=KEY (db=keys/db.key, verity=pkcs11:…)", k);
+      }
+      HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(k.substr(eq + 1)));
+      keys[k.substr(0, eq)] = std::move(key);
+    }
+    HULL_ASSIGN_OR_RETURN(auto r, signing::SignDirectory(a.dir, keys));
+    for (const auto& n : r.signed_items) std::printf("signed %s\n", n.c_str());
+    for (const auto& n : r.pending)
+      std::printf("not signed yet (no --key for its role): %s\n", n.c_str());
+    return Ok();
+  };
+  Status st = run();
+  return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap("sign-offline"));
 }
 
 int RunVerify(const SignArgs& a) {
@@ -55,6 +97,22 @@ int RunVerify(const SignArgs& a) {
 }
 
 }  // namespace
+
+void AddOfflineOptions(CLI::App& command, signing::OfflineOptions& options) {
+  command.add_option("--sign-offline", options.sign_offline_dir,
+                     "Write what must be signed to this directory (absent or empty) and stop");
+  command.add_option("--inject-signatures", options.inject_dir,
+                     "Sign with the signatures in this directory (signed by hull sign-offline)");
+}
+
+std::string OfflineHint(const std::string& dir) {
+  return fmt::format(
+      "Wrote what must be signed to {0} ({0}/manifest.json).\n"
+      "Sign it (or see docs/keys.md for the openssl commands):  hull sign-offline {0} --key "
+      "ROLE=KEY ...\n"
+      "then run the same command again with --inject-signatures {0}\n",
+      dir);
+}
 
 void RegisterSign(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<SignArgs>();
@@ -77,7 +135,23 @@ void RegisterSign(CLI::App& app, Context& ctx) {
       "An existing signature is replaced. Signatures carry no signing time, so the\n"
       "same input, key and certificate give the same bytes (RSA).\n"
       "Exit status: 0 ok, 1 signature refused, 2 error.");
+  AddOfflineOptions(*c, a->offline);
   c->callback([&ctx, a] { ctx.action = [a] { return a->verify ? RunVerify(*a) : RunSign(*a); }; });
+
+  auto o = std::make_shared<SignOfflineArgs>();
+  auto* so = app.add_subcommand(
+      "sign-offline", "Sign a directory written by --sign-offline (key files or PKCS#11 URIs)");
+  so->add_option("DIR", o->dir, "The directory --sign-offline wrote")->required();
+  so->add_option("--key", o->keys,
+                 "ROLE=KEY for each role to sign: db=keys/db.key, verity=pkcs11:…, root=…")
+      ->required();
+  so->footer(
+      "Writes NAME.sig beside each NAME.bin of the manifest whose role has a key.\n"
+      "Any tool making the same raw signature will do (docs/keys.md, \"Offline signing\"):\n"
+      "  openssl dgst -sha256 -sign db.key -out uki.sig uki.bin   # rsa-pkcs1v15-sha256\n"
+      "  openssl pkeyutl -sign -rawin -inkey root.key -in root.bin -out root.sig   # ed25519\n"
+      "Then rerun the command with --inject-signatures DIR.");
+  so->callback([&ctx, o] { ctx.action = [o] { return RunSignOffline(*o); }; });
 }
 
 }  // namespace hull::cli

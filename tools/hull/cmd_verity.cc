@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "crypto/key.h"
 #include "pkcs11/key_ref.h"
+#include "signing/offline.h"
 #include "verity/signature.h"
 #include "verity/superblock.h"
 #include "verity/tree.h"
@@ -230,15 +231,30 @@ int RunDump(const VerityArgs& a) {
 
 struct SignArgs {
   std::string key, cert, root_hash, signature, out;
+  signing::OfflineOptions offline;
   bool dps = false;
 };
 
 int RunSign(const SignArgs& a) {
   auto run = [&]() -> Status {
     HULL_ASSIGN_OR_RETURN(Bytes root, HexDecode(a.root_hash).Context("ROOT_HASH"));
-    HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
+    if (a.key.empty() && !a.offline.offline()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--key (or --sign-offline/--inject-signatures) is required");
+    }
     HULL_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::Load(a.cert));
-    HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(root, key, cert));
+    HULL_ASSIGN_OR_RETURN(
+        auto session, signing::SigningSession::Open(a.offline, [&]() -> Result<crypto::KeySigner> {
+          HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
+          return crypto::KeySigner(std::move(key));
+        }));
+    HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(root, cert, session.signer(),
+                                                          {.name = "root-hash", .role = "verity"}));
+    HULL_TRY(session.Finish("verity sign"));
+    if (session.recording()) {
+      std::printf("%s", OfflineHint(a.offline.sign_offline_dir).c_str());
+      return Ok();
+    }
     if (a.dps) {
       HULL_ASSIGN_OR_RETURN(sig, verity::EncodeSignaturePartition(root, sig, cert));
     }
@@ -307,9 +323,9 @@ void RegisterVerity(CLI::App& app, Context& ctx) {
       "Sign a root hash (PKCS#7 detached DER, as dm-verity root_hash_sig_key_desc expects)");
   sign->add_option("ROOT_HASH", s->root_hash, "Root hash (hex)")->required();
   sign->add_option("--key", s->key,
-                   "Private key: PEM file, pkcs11: URI, or a file holding one (docs/keys.md)")
-      ->required();
+                   "Private key: PEM file, pkcs11: URI, or a file holding one (docs/keys.md)");
   sign->add_option("--cert", s->cert, "Signer certificate (PEM or DER)")->required();
+  AddOfflineOptions(*sign, s->offline);
   sign->add_option("--out", s->out, "Write the signature here (default: stdout)");
   sign->add_flag("--dps", s->dps,
                  "Write the DPS usr-verity-sig partition content (JSON with rootHash, signature,\n"

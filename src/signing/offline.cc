@@ -1,0 +1,211 @@
+#include "signing/offline.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "crypto/digest.h"
+
+namespace hull::signing {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr uint64_t kMaxPayload = 16 << 20;
+constexpr uint64_t kMaxSignature = 64 << 10;
+
+std::string Sha256Hex(ByteSpan data) { return HexEncode(crypto::Sha256(data)); }
+
+Status CheckEmptyOrAbsent(const std::string& dir, const char* flag) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return Ok();
+  if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec)) {
+    return Errorf(ErrorCode::kAlreadyExists,
+                  "{} directory '{}' exists and is not empty: give a new or empty one", flag, dir);
+  }
+  return Ok();
+}
+}  // namespace
+
+Result<Bytes> RecordingSigner::Sign(const crypto::SignRequest& r) {
+  if (!ValidItemName(r.item.name)) {
+    return Errorf(ErrorCode::kInvalidArgument, "signing item name '{}' is not valid", r.item.name);
+  }
+  for (const Recorded& x : items_) {
+    if (x.item.name == r.item.name) {
+      return Errorf(ErrorCode::kInvalidArgument, "signing item '{}' is asked for twice",
+                    r.item.name);
+    }
+  }
+  Recorded rec;
+  rec.item = {.name = r.item.name,
+              .kind = r.kind,
+              .role = r.item.role,
+              .algorithm = r.algorithm,
+              .payload_sha256 = Sha256Hex(r.message),
+              .public_key_sha256 = Sha256Hex(r.key.ToDer())};
+  rec.payload.assign(r.message.begin(), r.message.end());
+  rec.public_key_pem = r.key.ToPem();
+  items_.push_back(std::move(rec));
+  int size = r.key.get() ? EVP_PKEY_get_size(r.key.get()) : 0;
+  return Bytes(size_t(size > 0 ? size : 64), 0);
+}
+
+Status RecordingSigner::Write(const std::string& dir, const std::string& command) const {
+  if (items_.empty()) return Error(ErrorCode::kInvalidArgument, "nothing to sign was asked for");
+  HULL_TRY(CheckEmptyOrAbsent(dir, "--sign-offline"));
+  std::error_code ec;
+  fs::path target = fs::absolute(dir, ec);
+  fs::create_directories(target.parent_path(), ec);
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("." + target.filename().string() + ".signing",
+                                                     target.parent_path().string()));
+  Manifest m{.command = command, .items = {}};
+  for (const Recorded& x : items_) {
+    HULL_TRY(WriteFileAtomic(tmp.path() + "/" + x.item.PayloadFile(), x.payload));
+    HULL_TRY(WriteFileAtomic(tmp.path() + "/" + x.item.PublicKeyFile(), x.public_key_pem));
+    m.items.push_back(x.item);
+  }
+  HULL_TRY(WriteFileAtomic(tmp.path() + "/" + kManifestFile, EncodeManifest(m)));
+  if (fs::exists(target, ec)) fs::remove(target, ec);  // empty (checked above)
+  if (std::rename(tmp.path().c_str(), target.c_str()) != 0) {
+    return ErrnoError(errno, "moving the signing directory to", target.string());
+  }
+  tmp.Release();
+  return Ok();
+}
+
+Result<std::unique_ptr<InjectingSigner>> InjectingSigner::Open(const std::string& dir) {
+  const std::string path = dir + "/" + kManifestFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return Errorf(ErrorCode::kNotFound,
+                  "--inject-signatures: '{}' is missing (make the directory with --sign-offline)",
+                  path);
+  }
+  HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, kMaxManifestBytes + 1));
+  auto signer = std::make_unique<InjectingSigner>();
+  HULL_ASSIGN_OR_RETURN(signer->manifest_, ParseManifest(text).Context(path));
+  signer->dir_ = dir;
+  signer->used_.assign(signer->manifest_.items.size(), false);
+  return signer;
+}
+
+Result<Bytes> InjectingSigner::Sign(const crypto::SignRequest& r) {
+  const Item* item = manifest_.Find(r.item.name);
+  if (!item) {
+    return Errorf(ErrorCode::kRefused,
+                  "'{}/{}' has no item '{}': it was made for other inputs (run --sign-offline "
+                  "again)",
+                  dir_, kManifestFile, r.item.name);
+  }
+  const std::string digest = Sha256Hex(r.message);
+  if (item->payload_sha256 != digest || item->kind != r.kind || item->role != r.item.role ||
+      item->algorithm != r.algorithm || item->public_key_sha256 != Sha256Hex(r.key.ToDer())) {
+    return Errorf(ErrorCode::kRefused,
+                  "'{}' item '{}' was made for other inputs (payload sha256 {}, now {}; or another "
+                  "kind, role, algorithm or key): run --sign-offline again",
+                  dir_, item->name, item->payload_sha256, digest);
+  }
+  const std::string sig_path = dir_ + "/" + item->SignatureFile();
+  std::error_code ec;
+  if (!fs::exists(sig_path, ec)) {
+    return Errorf(ErrorCode::kNotFound,
+                  "signature '{}' is missing: sign the directory (hull sign-offline {} --key "
+                  "{}=KEY)",
+                  sig_path, dir_, item->role);
+  }
+  HULL_ASSIGN_OR_RETURN(Bytes sig, ReadFileBytes(sig_path, kMaxSignature));
+  if (auto st = crypto::VerifyRaw(r.key, r.algorithm, r.message, sig); !st.ok()) {
+    return Errorf(ErrorCode::kBadSignature,
+                  "signature '{}' does not verify against the '{}' key ({} over {}): {}", sig_path,
+                  item->role, crypto::SignatureAlgorithmName(r.algorithm), item->PayloadFile(),
+                  st.error().message());
+  }
+  used_[size_t(item - manifest_.items.data())] = true;
+  return sig;
+}
+
+Status InjectingSigner::CheckAllUsed() const {
+  for (size_t i = 0; i < used_.size(); ++i) {
+    if (!used_[i]) {
+      return Errorf(ErrorCode::kRefused,
+                    "'{}' item '{}' was not asked for: the directory was made for other inputs "
+                    "(run --sign-offline again)",
+                    dir_, manifest_.items[i].name);
+    }
+  }
+  return Ok();
+}
+
+Result<SigningSession> SigningSession::Open(
+    const OfflineOptions& options, const std::function<Result<crypto::KeySigner>()>& keys) {
+  SigningSession s;
+  s.options_ = options;
+  if (options.recording() && options.injecting()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--sign-offline and --inject-signatures exclude each other");
+  }
+  if (options.recording()) {
+    HULL_TRY(CheckEmptyOrAbsent(options.sign_offline_dir, "--sign-offline"));
+    s.signer_ = std::make_unique<RecordingSigner>();
+  } else if (options.injecting()) {
+    HULL_ASSIGN_OR_RETURN(s.signer_, InjectingSigner::Open(options.inject_dir));
+  } else {
+    HULL_ASSIGN_OR_RETURN(crypto::KeySigner k, keys());
+    s.signer_ = std::make_unique<crypto::KeySigner>(std::move(k));
+  }
+  return s;
+}
+
+Status SigningSession::Finish(const std::string& command) {
+  if (options_.recording()) {
+    return static_cast<RecordingSigner&>(*signer_).Write(options_.sign_offline_dir, command);
+  }
+  if (options_.injecting()) return static_cast<InjectingSigner&>(*signer_).CheckAllUsed();
+  return Ok();
+}
+
+Result<SignDirectoryResult> SignDirectory(const std::string& dir,
+                                          const std::map<std::string, crypto::PrivateKey>& keys) {
+  HULL_ASSIGN_OR_RETURN(auto injecting, InjectingSigner::Open(dir));
+  const Manifest& m = injecting->manifest();
+  for (const auto& [role, key] : keys) {
+    bool any = false;
+    for (const Item& i : m.items) any = any || i.role == role;
+    if (!any) {
+      return Errorf(ErrorCode::kNotFound, "--key {}=…: no item of '{}' has the role '{}'", role,
+                    dir, role);
+    }
+  }
+  SignDirectoryResult out;
+  for (const Item& i : m.items) {
+    auto key = keys.find(i.role);
+    if (key == keys.end()) {
+      std::error_code ec;
+      if (!fs::exists(dir + "/" + i.SignatureFile(), ec)) out.pending.push_back(i.name);
+      continue;
+    }
+    HULL_ASSIGN_OR_RETURN(Bytes payload, ReadFileBytes(dir + "/" + i.PayloadFile(), kMaxPayload));
+    if (Sha256Hex(payload) != i.payload_sha256) {
+      return Errorf(ErrorCode::kRefused, "'{}/{}' differs from the manifest's payload_sha256", dir,
+                    i.PayloadFile());
+    }
+    crypto::PublicKey pub = crypto::PublicKey::Of(key->second);
+    if (Sha256Hex(pub.ToDer()) != i.public_key_sha256) {
+      return Errorf(ErrorCode::kRefused,
+                    "--key {}=…: the key is not the one item '{}' is to be signed with ('{}/{}')",
+                    i.role, i.name, dir, i.PublicKeyFile());
+    }
+    HULL_ASSIGN_OR_RETURN(Bytes sig, crypto::SignRaw(key->second, i.algorithm, payload)
+                                         .Context(fmt::format("signing item '{}'", i.name)));
+    HULL_TRY(WriteFileAtomic(dir + "/" + i.SignatureFile(), sig));
+    out.signed_items.push_back(i.name);
+  }
+  return out;
+}
+
+}  // namespace hull::signing

@@ -1,0 +1,106 @@
+// Offline signing (docs/keys.md, "Offline signing"): a command that signs
+// runs once recording what must be signed into a directory (RecordingSigner),
+// the directory is signed elsewhere (SignDirectory, `hull sign-offline`, or
+// openssl), and the command runs again taking the signatures from it
+// (InjectingSigner). Both are crypto::Signer, so every signing rule runs the
+// same code whichever way its signature is made; a command only chooses its
+// signer with OpenSigner and calls Finish once every signature was asked for.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/signer.h"
+#include "signing/manifest.h"
+
+namespace hull::signing {
+
+// Answers every request with a placeholder signature (zeros, the key's
+// signature size) and remembers it; the command's outputs are to be thrown
+// away. kInvalidArgument for an invalid or repeated item name.
+class RecordingSigner : public crypto::Signer {
+ public:
+  Result<Bytes> Sign(const crypto::SignRequest& request) override;
+  // Writes `dir` (absent or empty; kAlreadyExists otherwise): the payloads,
+  // public keys and manifest.json, made in a sibling directory and renamed
+  // onto `dir`, so `dir` is complete or absent. kInvalidArgument when nothing
+  // was asked for.
+  Status Write(const std::string& dir, const std::string& command) const;
+  size_t size() const { return items_.size(); }
+
+ private:
+  struct Recorded {
+    Item item;
+    Bytes payload;
+    std::string public_key_pem;
+  };
+  std::vector<Recorded> items_;
+};
+
+// Takes each signature from a signed directory. Sign refuses (one line each):
+// kNotFound for a missing NAME.sig; kRefused for a request the manifest
+// lacks or that differs from the manifest's item (its payload digest,
+// kind, role, algorithm or key: a directory made for other inputs);
+// kBadSignature when NAME.sig does not verify against the request's key.
+class InjectingSigner : public crypto::Signer {
+ public:
+  // Errors: kNotFound without DIR/manifest.json; ParseManifest's.
+  static Result<std::unique_ptr<InjectingSigner>> Open(const std::string& dir);
+  Result<Bytes> Sign(const crypto::SignRequest& request) override;
+  // kRefused naming the first item no request asked for (a directory made
+  // for other inputs).
+  Status CheckAllUsed() const;
+  const Manifest& manifest() const { return manifest_; }
+
+ private:
+  std::string dir_;
+  Manifest manifest_;
+  std::vector<bool> used_;
+};
+
+// How a command makes its signatures. At most one of the two is set.
+struct OfflineOptions {
+  std::string sign_offline_dir;  // --sign-offline DIR: record, write DIR, make nothing else
+  std::string inject_dir;        // --inject-signatures DIR
+  bool recording() const { return !sign_offline_dir.empty(); }
+  bool injecting() const { return !inject_dir.empty(); }
+  bool offline() const { return recording() || injecting(); }
+};
+
+// The signer of one command run.
+class SigningSession {
+ public:
+  // With neither option: `keys()` loads the command's keys (called here, so
+  // a key that does not load fails before any work) and they sign. Recording:
+  // kAlreadyExists unless --sign-offline's directory is absent or empty.
+  // Injecting: InjectingSigner::Open's errors. kInvalidArgument for both.
+  static Result<SigningSession> Open(const OfflineOptions& options,
+                                     const std::function<Result<crypto::KeySigner>()>& keys);
+  crypto::Signer& signer() { return *signer_; }
+  bool recording() const { return options_.recording(); }
+  // After the command asked for every signature: recording writes the
+  // directory (RecordingSigner::Write); injecting checks every item was
+  // used; with keys, nothing.
+  Status Finish(const std::string& command);
+
+ private:
+  OfflineOptions options_;
+  std::unique_ptr<crypto::Signer> signer_;
+};
+
+struct SignDirectoryResult {
+  std::vector<std::string> signed_items;  // signed now
+  std::vector<std::string> pending;       // no key given for their role and no NAME.sig yet
+};
+// Signs every item of `dir` whose role has a key in `keys` (role -> key),
+// writing NAME.sig atomically, so a directory can be signed role by role on
+// different machines. Errors: ParseManifest's; kNotFound for a role no item
+// has (a misspelt --key); kRefused when NAME.bin's digest differs from the
+// manifest's or a key is not its item's public key; SignRaw's.
+Result<SignDirectoryResult> SignDirectory(const std::string& dir,
+                                          const std::map<std::string, crypto::PrivateKey>& keys);
+
+}  // namespace hull::signing
