@@ -28,6 +28,7 @@
 #include "rootfs/erofs.h"
 #include "rootfs/erofs_modes.h"
 #include "rootfs/selinux.h"
+#include "signing/offline.h"
 #include "slot/payload.h"
 #include "slot/state.h"
 #include "uki/measure.h"
@@ -175,8 +176,8 @@ Result<Sealed> PackAndSeal(const Base& b, const std::string& root, const std::st
   HULL_ASSIGN_OR_RETURN(auto fr, verity::FormatTree(data, hash, p));
   HULL_TRY(hash.Sync());
   s.root_hash = fr.root_hash;
-  HULL_ASSIGN_OR_RETURN(Bytes sig,
-                        verity::SignRootHash(s.root_hash, keys.verity_key, keys.verity_cert));
+  HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(s.root_hash, keys.verity_cert, *keys.signer,
+                                                        {.name = "usr-verity", .role = "verity"}));
   HULL_ASSIGN_OR_RETURN(Bytes part,
                         verity::EncodeSignaturePartition(s.root_hash, sig, keys.verity_cert));
   HULL_TRY(WriteFileAtomic(s.signature, part));
@@ -207,8 +208,9 @@ Result<NewUki> MakeUki(const CustomizeOptions& o, const Base& b, const std::stri
   in.cmdline.assign(cmdline.begin(), cmdline.end());
   HULL_ASSIGN_OR_RETURN(in.os_release, ReadFileBytes(root + "/usr/lib/os-release", 1 << 20));
   HULL_ASSIGN_OR_RETURN(Bytes unsigned_uki, uki::BuildUki(in));
-  HULL_ASSIGN_OR_RETURN(Bytes signed_uki,
-                        pe::SignImage(unsigned_uki, keys.db_key, keys.db_cert).Context("signing"));
+  HULL_ASSIGN_OR_RETURN(Bytes signed_uki, pe::SignImage(unsigned_uki, keys.db_cert, *keys.signer,
+                                                        {.name = "uki", .role = "db"})
+                                              .Context("signing"));
   HULL_ASSIGN_OR_RETURN(auto pred, uki::PredictPcr11(signed_uki, crypto::DigestAlgorithm::kSha256,
                                                      uki::kDefaultPhasePaths));
   NewUki u{out, cmdline, {}, signed_uki.size()};
@@ -311,7 +313,13 @@ std::string CustomizedCmdline(std::string_view base, const std::string& root_has
 Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   HULL_TRY(CheckOutDir(o.out_dir));
   HULL_ASSIGN_OR_RETURN(Config config, LoadConfig(o.config));
-  HULL_ASSIGN_OR_RETURN(build::SigningKeys keys, build::LoadSigningKeys(o.key_dir).Context("keys"));
+  HULL_ASSIGN_OR_RETURN(build::SigningKeys keys,
+                        build::LoadCertificates(o.key_dir, !o.offline.offline()).Context("keys"));
+  HULL_ASSIGN_OR_RETURN(signing::SigningSession session,
+                        signing::SigningSession::Open(o.offline, [&] {
+                          return build::LoadKeySigner(o.key_dir);
+                        }).Context("keys"));
+  keys.signer = &session.signer();
   std::error_code ec;
   fs::path out = fs::absolute(o.out_dir, ec);
   fs::create_directories(out.parent_path(), ec);
@@ -353,6 +361,12 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
                           return build::MakeEspTree(o.systemd_boot, uki.path, b.x.uki_file, keys,
                                                     work + "/esp", epoch);
                         }));
+  // Every signature has been asked for: recording ends here, as in hull build.
+  HULL_TRY(session.Finish("customize"));
+  if (session.recording()) {
+    res.sign_offline_dir = o.offline.sign_offline_dir;
+    return res;
+  }
   const std::string stem =
       fmt::format("{}_{}", b.os_release.count("IMAGE_ID") ? b.os_release.at("IMAGE_ID") : "hull",
                   b.x.payload.version);

@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "signing/offline.h"
+
 #include "base/result.h"
 
 namespace hull::customize {
@@ -44,11 +46,13 @@ struct CustomizeOptions {
   int64_t source_date_epoch = -1;  // <0: the base's build time (/usr/lib/hull/build-time)
   std::string systemd_boot = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
   std::string systemd_stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+  signing::OfflineOptions offline;  // --sign-offline / --inject-signatures (docs/keys.md)
   std::function<void(const std::string& step, double seconds)> on_step;
 };
 
 struct CustomizeResult {
-  std::string out_dir;
+  std::string out_dir;           // empty when recording for offline signing
+  std::string sign_offline_dir;  // set when recording: what must be signed is there
   nlohmann::json manifest;
   std::vector<std::pair<std::string, double>> step_seconds;
 };

@@ -13,6 +13,7 @@ namespace {
 
 struct CustomizeArgs {
   std::string image, config, keys, out, base_sbom;
+  signing::OfflineOptions offline;
   bool json = false;
 };
 
@@ -21,7 +22,8 @@ int RunCustomize(const CustomizeArgs& a, const Context& ctx) {
                                 .config = a.config,
                                 .key_dir = a.keys,
                                 .out_dir = a.out,
-                                .base_sbom = a.base_sbom};
+                                .base_sbom = a.base_sbom,
+                                .offline = a.offline};
   const bool tty = isatty(STDERR_FILENO);
   if (!ctx.quiet) {
     o.on_step = [tty](const std::string& step, double secs) {
@@ -35,6 +37,10 @@ int RunCustomize(const CustomizeArgs& a, const Context& ctx) {
   }
   auto r = customize::Customize(o);
   if (!r.ok()) return ReportError(r.error());
+  if (!r->sign_offline_dir.empty()) {
+    if (!a.json) std::printf("%s", OfflineHint(r->sign_offline_dir).c_str());
+    return kExitOk;
+  }
   if (a.json) {
     PrintJson(r->manifest);
   } else {
@@ -60,6 +66,7 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
   c->add_option("--base-sbom", a->base_sbom,
                 "The base image's SBOM (default: IMAGE's name with .spdx.json, when present)");
   c->add_flag("--json", a->json, "Print manifest.json instead of the summary");
+  AddOfflineOptions(*c, a->offline);
   c->footer(
       "Steps: base, unpack, apply, pack, uki, esp, disk, record. Needs no root, mounts or\n"
       "loop devices. Same image, configuration and keys give the same bytes.\n"
