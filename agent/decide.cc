@@ -89,6 +89,8 @@ Action ChooseExact(const DecideInput& in, const std::vector<slot::SlotRelease>& 
                           found->version));
   const int order = node::CompareVersions(found->version, running);
   if (order == 0) return Action{.kind = ActionKind::kUpToDate, .version = found->version};
+  if (found->withdrawn)
+    return Fails(Errorf(ErrorCode::kRefused, "{}: {}", found->version, slot::kWithdrawnReason));
   if (order < 0 && !in.allow_downgrade)
     return Fails(Errorf(ErrorCode::kRefused,
                         "{} is older than the running {}: add --allow-downgrade to install it",

@@ -1,7 +1,7 @@
 // libFuzzer target: the FleetLock JSON parsers that see untrusted bytes: the
 // request and report bodies (from any HTTP client), the semaphore value and
 // release records (from etcd, which anyone with etcd access may write) and
-// error bodies (from a server).
+// error bodies and resume replies (from a server).
 // Checks round trips: whatever parses re-encodes to something that parses to
 // the same value.
 #include <cstdint>
@@ -47,6 +47,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (rec->tried.size() > kMaxReleaseNodes) std::abort();
     auto again = ParseReleaseRecord(EncodeReleaseRecord(*rec));
     if (!again.ok() || !(*again == *rec)) std::abort();
+  }
+
+  auto resumed = DecodeResumeReply(text);
+  if (resumed.ok()) {
+    for (const HullParams& h : *resumed)
+      if (!ValidateHullField("version", h.version).ok() ||
+          !ValidateHullField("flavor", h.flavor).ok() || !ValidateHullField("arch", h.arch).ok())
+        std::abort();
   }
 
   std::string kind;

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 namespace hull::fleet {
@@ -284,6 +285,25 @@ Result<std::vector<KeyValue>> EtcdClient::GetPrefix(const std::string& prefix) {
     }
   }
   return out;
+}
+
+Result<size_t> EtcdClient::CountPrefix(const std::string& prefix) {
+  json req{{"key", Base64Encode(prefix)},
+           {"range_end", Base64Encode(PrefixEnd(prefix))},
+           {"count_only", true}};
+  HULL_ASSIGN_OR_RETURN(std::string body, Call("/v3/kv/range", req.dump()));
+  HULL_ASSIGN_OR_RETURN(json j, ParseJson(body));
+  // The gateway writes int64 as a JSON string; absent means 0.
+  if (!j.contains("count")) return size_t{0};
+  const json& c = j["count"];
+  if (c.is_number_unsigned()) return c.get<size_t>();
+  if (c.is_string()) {
+    const std::string s = c.get<std::string>();
+    size_t n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc() && p == s.data() + s.size()) return n;
+  }
+  return Errorf(ErrorCode::kCorrupt, "etcd range: 'count' is not a count");
 }
 
 Result<bool> EtcdClient::Txn(const std::vector<VersionEquals>& compare,

@@ -63,6 +63,8 @@ class KvStore {
   virtual ~KvStore() = default;
   virtual Result<std::optional<KeyValue>> Get(const std::string& key) = 0;
   virtual Result<std::vector<KeyValue>> GetPrefix(const std::string& prefix) = 0;
+  // How many keys start with `prefix` (values not read).
+  virtual Result<size_t> CountPrefix(const std::string& prefix) = 0;
   // Runs `ops` iff every comparison holds; returns whether it did.
   virtual Result<bool> Txn(const std::vector<VersionEquals>& compare,
                            const std::vector<TxnOp>& ops) = 0;
@@ -95,6 +97,7 @@ class EtcdClient : public KvStore {
   // answered 5xx), kTimeout, kCorrupt (the response did not parse).
   Result<std::optional<KeyValue>> Get(const std::string& key) override;
   Result<std::vector<KeyValue>> GetPrefix(const std::string& prefix) override;
+  Result<size_t> CountPrefix(const std::string& prefix) override;
   Result<bool> Txn(const std::vector<VersionEquals>& compare,
                    const std::vector<TxnOp>& ops) override;
   Status Put(const std::string& key, const std::string& value, int64_t lease = 0);

@@ -266,6 +266,38 @@ ParsedReport ParseReportBody(std::string_view body) {
   return out;
 }
 
+std::string EncodeResumeBody(const HullParams& which) {
+  nlohmann::json j{{"version", which.version}};
+  if (!which.flavor.empty()) j["flavor"] = which.flavor;
+  if (!which.arch.empty()) j["arch"] = which.arch;
+  return j.dump();
+}
+
+Result<std::vector<HullParams>> DecodeResumeReply(std::string_view body) {
+  auto bad = [](std::string_view why) {
+    return Errorf(ErrorCode::kCorrupt, "resume reply: {} (want {{\"resumed\":[...]}})", why);
+  };
+  if (body.size() > 64 * 1024) return bad("larger than 64 KiB");
+  auto j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
+  if (!j.is_object() || !j.contains("resumed") || !j["resumed"].is_array())
+    return bad("not an object with a 'resumed' list");
+  std::vector<HullParams> out;
+  for (const auto& r : j["resumed"]) {
+    if (!r.is_object()) return bad("an entry is not an object");
+    HullParams h;
+    for (auto [name, field] : {std::pair<const char*, std::string*>{"version", &h.version},
+                               {"flavor", &h.flavor},
+                               {"arch", &h.arch}}) {
+      auto it = r.find(name);
+      if (it == r.end() || !it->is_string()) return bad(std::string("an entry has no ") + name);
+      *field = it->get<std::string>();
+      if (!ValidateHullField(name, *field).ok()) return bad(std::string("a bad ") + name);
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
 std::string EncodeReportBody(const Report& report) {
   nlohmann::json j{{"client_params", ClientParamsJson(report.params)},
                    {"result", ReportResultName(report.result)}};

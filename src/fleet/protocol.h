@@ -29,6 +29,8 @@ inline constexpr std::string_view kProtocolHeader = "fleet-lock-protocol";
 inline constexpr std::string_view kPreRebootPath = "/v1/pre-reboot";
 inline constexpr std::string_view kSteadyStatePath = "/v1/steady-state";
 inline constexpr std::string_view kReportPath = "/v1/report";
+// Operator endpoint: lift a release halt (docs/fleetlock.md).
+inline constexpr std::string_view kResumePath = "/v1/resume";
 inline constexpr std::string_view kDefaultGroup = "default";
 
 // Caps on untrusted input.
@@ -127,5 +129,12 @@ struct ParsedReport {
 };
 ParsedReport ParseReportBody(std::string_view body);
 std::string EncodeReportBody(const Report& report);
+
+// POST /v1/resume: {"version":V[,"flavor":F][,"arch":A]} (empty ones left
+// out: every halted flavor/arch of V); the reply 200
+// {"resumed":[{"version":V,"flavor":F,"arch":A},...]}. DecodeResumeReply:
+// kCorrupt for anything else, or fields ValidateHullField refuses.
+std::string EncodeResumeBody(const HullParams& which);
+Result<std::vector<HullParams>> DecodeResumeReply(std::string_view body);
 
 }  // namespace hull::fleet

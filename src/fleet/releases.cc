@@ -4,6 +4,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "node/boot_count.h"
+
 namespace hull::fleet {
 namespace {
 
@@ -107,6 +109,10 @@ Result<ReleaseRecord> ParseReleaseRecord(std::string_view value) {
   }
   HULL_ASSIGN_OR_RETURN(r.resumed_failures, Count(j, "resumed_failures"));
   HULL_ASSIGN_OR_RETURN(r.resumed_tried, Count(j, "resumed_tried"));
+  if (j.contains("updated_at")) {
+    if (!j["updated_at"].is_number_integer()) return Corrupt("'updated_at' is not an integer");
+    r.updated_at = j["updated_at"].get<int64_t>();
+  }
   return r;
 }
 
@@ -120,7 +126,8 @@ std::string EncodeReleaseRecord(const ReleaseRecord& r) {
          {"halted", r.halted},
          {"halted_at", r.halted_at},
          {"resumed_failures", r.resumed_failures},
-         {"resumed_tried", r.resumed_tried}};
+         {"resumed_tried", r.resumed_tried},
+         {"updated_at", r.updated_at}};
   return j.dump();
 }
 
@@ -174,8 +181,15 @@ Result<TxnExtra> ReleaseTracker::GuardPreReboot(const ClientParams& params) {
   TxnExtra extra;
   const std::string key = ReleaseKey(release);
   extra.compare.push_back({key, cur.version});
+  if (!cur.exists && limits_.total > 0) {
+    // A new record while `total` exist: granted, nothing recorded (the
+    // comparison still makes a record created meanwhile retry the grant).
+    HULL_ASSIGN_OR_RETURN(size_t n, etcd_.CountPrefix(std::string(kReleasePrefix)));
+    if (n >= limits_.total) return extra;
+  }
   ReleaseRecord next = cur.record;
   if (InsertCapped(next, next.tried, params.id)) {
+    next.updated_at = now_();
     extra.ops.push_back({TxnOp::Type::kPut, key, EncodeReleaseRecord(next)});
   }
   return extra;
@@ -198,6 +212,7 @@ Result<bool> ReleaseTracker::Record(const Report& report) {
     // takes no more: the report is answered as recorded, nothing changes
     // (an error would keep the reporting node's slot).
     if (!InsertCapped(next, list, report.params.id)) return false;
+    next.updated_at = now_();
     bool halts = !next.halted && ShouldHalt(policy_, next);
     if (halts) {
       next.halted = true;
@@ -236,6 +251,7 @@ Result<std::vector<HullParams>> ReleaseTracker::Resume(const std::string& versio
       next.halted_at = 0;
       next.resumed_failures = next.rolled_back.size();
       next.resumed_tried = next.tried.size();
+      next.updated_at = now_();
       const std::string key = ReleaseKey(r);
       HULL_ASSIGN_OR_RETURN(
           bool done,
@@ -251,6 +267,63 @@ Result<std::vector<HullParams>> ReleaseTracker::Resume(const std::string& versio
                   flavor.empty() ? "" : " of flavor " + flavor, arch.empty() ? "" : " for " + arch);
   }
   return resumed;
+}
+
+Result<std::vector<HullParams>> ReleaseTracker::Collect() {
+  HULL_ASSIGN_OR_RETURN(auto kvs, etcd_.GetPrefix(std::string(kReleasePrefix)));
+  struct Item {
+    KeyValue kv;
+    ReleaseRecord record;
+    bool keep_halted = false, remove = false;
+  };
+  std::vector<Item> items;
+  for (auto& kv : kvs) {
+    auto r = ParseReleaseRecord(kv.value);
+    if (!r.ok() || kv.key != ReleaseKey(r->release)) continue;
+    items.push_back({std::move(kv), std::move(*r)});
+  }
+  auto same_platform = [](const ReleaseRecord& a, const ReleaseRecord& b) {
+    return a.release.flavor == b.release.flavor && a.release.arch == b.release.arch;
+  };
+  // Per platform, highest version first (the order systemd-boot boots in).
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    const HullParams &x = a.record.release, &y = b.record.release;
+    if (x.flavor != y.flavor) return x.flavor < y.flavor;
+    if (x.arch != y.arch) return x.arch < y.arch;
+    return node::CompareVersions(x.version, y.version) > 0;
+  });
+  const int64_t now = now_();
+  for (size_t i = 0; i < items.size(); ++i) {
+    Item& it = items[i];
+    if (it.record.halted) {
+      // Superseded: a higher version of its platform (sorted before it) that is not halted.
+      bool superseded = false;
+      for (size_t k = i; k-- > 0 && same_platform(items[k].record, it.record);)
+        superseded = superseded || !items[k].record.halted;
+      it.keep_halted = !superseded;
+    }
+    if (!it.keep_halted && limits_.retention > 0 && it.record.updated_at + limits_.retention <= now)
+      it.remove = true;
+  }
+  if (limits_.per_platform > 0) {
+    size_t kept = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0 && !same_platform(items[i - 1].record, items[i].record)) kept = 0;
+      if (items[i].remove) continue;
+      if (kept >= limits_.per_platform && !items[i].keep_halted)
+        items[i].remove = true;
+      else
+        ++kept;
+    }
+  }
+  std::vector<HullParams> removed;
+  for (const Item& it : items) {
+    if (!it.remove) continue;
+    HULL_ASSIGN_OR_RETURN(
+        bool done, etcd_.Txn({{it.kv.key, it.kv.version}}, {{TxnOp::Type::kDelete, it.kv.key}}));
+    if (done) removed.push_back(it.record.release);
+  }
+  return removed;
 }
 
 Result<std::vector<ReleaseRecord>> ReleaseTracker::Snapshot() {

@@ -8,7 +8,7 @@
 //   key   hull.fleetlock/releases/<flavor>/<arch>/<version>
 //   value {"flavor","arch","version","tried":[ids],"healthy":[ids],
 //          "rolled_back":[ids],"halted":bool,"halted_at":unix,
-//          "resumed_failures":n,"resumed_tried":n}
+//          "resumed_failures":n,"resumed_tried":n,"updated_at":unix}
 //
 // Every change is a compare-and-swap on the key's version (as the semaphore),
 // so any number of replicas agree on the counts and on when a halt happened.
@@ -45,6 +45,9 @@ struct ReleaseRecord {
   // Counts at the last resume: a resumed release halts again only on
   // failures after it.
   uint64_t resumed_failures = 0, resumed_tried = 0;
+  // Unix seconds (server clock) of the last write: a grant that added a
+  // node, a report, a resume. 0 in records of older servers.
+  int64_t updated_at = 0;
   bool operator==(const ReleaseRecord&) const = default;
 };
 
@@ -64,6 +67,20 @@ struct HaltPolicy {
   double fraction = 0;  // 0 = not set; else in (0, 1]
 };
 bool ShouldHalt(const HaltPolicy& policy, const ReleaseRecord& record);
+
+// How many records etcd keeps (docs/fleetlock.md "Bounded records"): a
+// release reported on by nobody for `retention` goes; per (flavor, arch) at
+// most `per_platform`, the lowest versions going first; in all at most
+// `total`, so that made-up releases (open mode) cannot fill etcd: a
+// pre-reboot naming a release without a record while `total` exist is
+// granted and records nothing. A halted record is kept, whatever its age
+// or rank, until it is resumed or superseded (a record of a higher version
+// of its flavor and arch that is not halted).
+struct RecordLimits {
+  int64_t retention = 30 * 86400;  // seconds; 0: never by age
+  size_t per_platform = 32;        // 0: no cap
+  size_t total = 256;              // 0: no cap
+};
 
 class ReleaseTracker {
  public:
@@ -92,7 +109,15 @@ class ReleaseTracker {
   // Every record under kReleasePrefix, sorted by key.
   Result<std::vector<ReleaseRecord>> Snapshot();
 
+  // Removes the records RecordLimits says go, each by a transaction that
+  // requires it unchanged since read (a record written meanwhile stays).
+  // Records that do not parse are left alone (`status` shows them). Returns
+  // the releases removed.
+  Result<std::vector<HullParams>> Collect();
+
   const HaltPolicy& policy() const { return policy_; }
+  void set_limits(const RecordLimits& limits) { limits_ = limits; }
+  const RecordLimits& limits() const { return limits_; }
 
  private:
   struct Current {
@@ -104,6 +129,7 @@ class ReleaseTracker {
 
   KvStore& etcd_;
   HaltPolicy policy_;
+  RecordLimits limits_;
   int max_cas_attempts_;
   std::function<int64_t()> now_;
 };

@@ -108,6 +108,10 @@ Choice ChooseRelease(const std::vector<SlotRelease>& releases, const ApplyFilter
       c.newest = r->version;
       return c;
     }
+    if (r->withdrawn) {
+      c.held_back.push_back(r->version + ": " + std::string(kWithdrawnReason));
+      continue;
+    }
     std::string why = HeldBack(*r, filters, entry);
     if (why.empty()) {
       c.kind = ChoiceKind::kInstall;

@@ -30,6 +30,7 @@ struct SlotRelease {
   std::string version, root_hash;
   std::string flavor, arch, channel;
   uint64_t rollout_percent = 100;
+  bool withdrawn = false;  // by its publisher (tuf::IsWithdrawn on any of its targets)
   std::map<std::string, std::string> targets;  // piece key -> target name
   std::vector<Delta> usr_deltas, uki_deltas;
   std::string chunks;  // the usr-chunks target ("" when none)
@@ -95,11 +96,16 @@ struct Choice {
   std::vector<std::string> held_back;
 };
 
+// Why a withdrawn release is not installed (held back, or refused by name).
+inline constexpr const char* kWithdrawnReason =
+    "withdrawn by its publisher (hull release pull): never installed";
+
 // `releases` in any order. Walking the matching releases newest first: a
 // bad (skipped) or refused release is held back; the first one not newer than the
 // active version, or holding the active root hash, ends the walk (up to
-// date); one not newer than every entry, or outside its rollout, is held
-// back; the first left is installed. When the newest matching release is
+// date: a node running a withdrawn release stays on it); one withdrawn, not
+// newer than every entry, or outside its rollout, is held back; the first
+// left is installed. When the newest matching release is
 // older than the active version the node is ahead of its channel and
 // nothing is chosen, whatever the other rules say.
 Choice ChooseRelease(const std::vector<SlotRelease>& releases, const ApplyFilters& filters,

@@ -408,6 +408,7 @@ std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets) {
     rel.flavor = Str(c, "flavor");
     rel.arch = Str(c, "arch");
     rel.channel = Str(c, "channel");
+    rel.withdrawn = rel.withdrawn || tuf::IsWithdrawn(c);
     const std::string payload = Str(c, "payload");
     if (payload == "usr-delta" || payload == "uki-delta") {
       (payload == "usr-delta" ? rel.usr_deltas : rel.uki_deltas)

@@ -28,6 +28,12 @@ Result<std::array<uint64_t, 3>> ParseReleaseVersion(const std::string& v) {
   return out;
 }
 
+bool IsWithdrawn(const nlohmann::json& custom) {
+  if (!custom.is_object()) return false;
+  auto it = custom.find(kWithdrawnKey);
+  return it != custom.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::vector<Release> ListReleases(const Targets& targets) {
   std::vector<Release> out;
   for (const auto& [name, f] : targets.targets) {
@@ -41,6 +47,7 @@ std::vector<Release> ListReleases(const Targets& targets) {
     if (auto it = c.find("rollout_percent"); it != c.end() && it->is_number_unsigned()) {
       r.rollout_percent = std::min<uint64_t>(100, it->get<uint64_t>());
     }
+    r.withdrawn = IsWithdrawn(c);
     if (!ParseReleaseVersion(r.version).ok()) continue;
     out.push_back(std::move(r));
   }
@@ -55,7 +62,7 @@ std::optional<Release> NewestRelease(const Targets& targets, const std::string& 
   std::optional<Release> best;
   for (Release& r : ListReleases(targets)) {
     if ((!flavor.empty() && r.flavor != flavor) || (!arch.empty() && r.arch != arch) ||
-        (!channel.empty() && r.channel != channel)) {
+        (!channel.empty() && r.channel != channel) || r.withdrawn) {
       continue;
     }
     best = std::move(r);  // ascending order: the last match is the newest

@@ -274,6 +274,23 @@ Status Repository::AddTargets(const std::string& dir, const RoleKeySet& keys,
   return Publish(dir, keys, cur, std::move(plan), e, Now(clock));
 }
 
+Status Repository::SetCustom(const std::string& dir, const RoleKeySet& keys,
+                             const std::map<std::string, nlohmann::json>& custom, const Expiry& e,
+                             Clock clock) {
+  HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
+  HULL_TRY(CanAddTargets(cur.root, keys));
+  Targets t = cur.targets;
+  for (const auto& [name, c] : custom) {
+    auto it = t.targets.find(name);
+    if (it == t.targets.end())
+      return Errorf(ErrorCode::kNotFound, "{}: the targets list no '{}'", dir, name);
+    it->second.custom = c;
+  }
+  Plan plan;
+  plan.targets = std::move(t);
+  return Publish(dir, keys, cur, std::move(plan), e, Now(clock));
+}
+
 Status Repository::CanAddTargets(const std::string& dir, const RoleKeySet& keys) {
   HULL_ASSIGN_OR_RETURN(Root root, ReadRoot(dir));
   return CanAddTargets(root, keys);

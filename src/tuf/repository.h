@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,6 +81,12 @@ class Repository {
   static Status AddTargets(const std::string& dir, const RoleKeySet& keys,
                            const std::vector<NewTarget>& targets, const Expiry& expiry = {},
                            Clock clock = nullptr);
+  // Replaces the custom metadata of existing targets (name -> new custom;
+  // the files stay as they are) in one new targets version, and publishes
+  // snapshot and timestamp. kNotFound for a name the targets do not list.
+  static Status SetCustom(const std::string& dir, const RoleKeySet& keys,
+                          const std::map<std::string, nlohmann::json>& custom,
+                          const Expiry& expiry = {}, Clock clock = nullptr);
   // Whether the keys at hand can publish targets (the targets, snapshot and
   // timestamp thresholds): RoleKeySet::Signers' error otherwise. Checked
   // before a release's slow work, and by AddTargets before any copy.

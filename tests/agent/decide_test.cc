@@ -44,6 +44,18 @@ slot::Uki Entry(const std::string& version, const std::string& counter = "") {
   return u;
 }
 
+// A release its publisher withdrew (`hull release pull`).
+slot::SlotRelease Withdrawn(const std::string& version) {
+  slot::SlotRelease r;
+  r.version = version;
+  r.root_hash = Hash(version);
+  r.flavor = "immutable";
+  r.arch = "amd64";
+  r.channel = "stable";
+  r.withdrawn = true;
+  return r;
+}
+
 slot::SlotRelease Release(const std::string& version, uint64_t rollout = 100) {
   slot::SlotRelease r;
   r.version = version;
@@ -407,6 +419,46 @@ const std::vector<Row>& Table() {
          in.refused = {{kV2, Hash(kV2), "usr image needs 9 bytes"}};
        },
        ActionKind::kInstall, kV3, "B"},
+      // Withdrawn releases (hull release pull).
+      {"withdrawn newest: the newest one not withdrawn",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Release(kV2), Withdrawn(kV3)});
+       },
+       ActionKind::kInstall, kV2, "B", 1},
+      {"every newer one withdrawn: up to date",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV0), Release(kV1), Withdrawn(kV2), Withdrawn(kV3)});
+       },
+       ActionKind::kUpToDate, kV1, "", 2},
+      {"running a withdrawn release: it stays",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV0), Withdrawn(kV1)});
+       },
+       ActionKind::kUpToDate, kV1},
+      {"running a withdrawn release: a newer one is installed",
+       [](DecideInput& in) {
+         SetReleases(in, {Withdrawn(kV1), Release(kV2)});
+       },
+       ActionKind::kInstall, kV2, "B"},
+      {"a withdrawn release holding the running root hash: up to date",
+       [](DecideInput& in) {
+         slot::SlotRelease r = Withdrawn(kV2);
+         r.root_hash = Hash(kV1);
+         SetReleases(in, {Release(kV1), r});
+       },
+       ActionKind::kUpToDate, kV2},
+      {"--to a withdrawn release: refused",
+       [](DecideInput& in) {
+         SetReleases(in, {Release(kV1), Withdrawn(kV2)});
+         in.to_version = kV2;
+       },
+       ActionKind::kError, "", "202612.08.0: withdrawn by its publisher (hull release pull)"},
+      {"--to the running withdrawn release: up to date",
+       [](DecideInput& in) {
+         SetReleases(in, {Withdrawn(kV1)});
+         in.to_version = kV1;
+       },
+       ActionKind::kUpToDate, kV1},
       // --to VERSION [--allow-downgrade].
       {"--to an older version without --allow-downgrade",
        [](DecideInput& in) { in.to_version = kV0; }, ActionKind::kError, "",
@@ -538,6 +590,17 @@ TEST(Decide, RepositoryErrorKeepsItsCode) {
   const Action a = Decide(in);
   ASSERT_TRUE(a.error.has_value());
   EXPECT_EQ(a.error->code(), ErrorCode::kBadSignature);
+}
+
+// `hull-agent check` prints these reasons ("Held back: ...").
+TEST(Decide, WithdrawnReleaseIsHeldBackSayingWhy) {
+  DecideInput in = Base();
+  SetReleases(in, {Release(kV1), Release(kV2), Withdrawn(kV3)});
+  const Action a = Decide(in);
+  EXPECT_EQ(a.kind, ActionKind::kInstall);
+  EXPECT_EQ(a.held_back,
+            (std::vector<std::string>{
+                "202612.15.0: withdrawn by its publisher (hull release pull): never installed"}));
 }
 
 TEST(Decide, HeldBackSaysWhy) {

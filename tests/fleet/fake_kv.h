@@ -39,6 +39,11 @@ class FakeKv : public KvStore {
     }
     return out;
   }
+  Result<size_t> CountPrefix(const std::string& prefix) override {
+    size_t n = 0;
+    for (const auto& [k, v] : kv) n += k.rfind(prefix, 0) == 0;
+    return n;
+  }
   Result<bool> Txn(const std::vector<VersionEquals>& compare,
                    const std::vector<TxnOp>& ops) override {
     ++txns;

@@ -8,6 +8,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -171,6 +175,65 @@ TEST_F(Halts, TwoReplicasAgreeOnTheHaltAndResume) {
   auto j = nlohmann::json::parse(js.out);
   EXPECT_EQ(j["releases"][0]["halted"], false);
   EXPECT_EQ(j["releases"][0]["tried"].size(), 11u);
+}
+
+// Bounded records on a real etcd: a replica collects at start the records
+// RecordLimits says go (written here by etcdctl: old and recent, halted and
+// not), and in open mode made-up releases create at most --records-total.
+TEST_F(Halts, ReleaseRecordsStayBounded) {
+  auto etcdctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"etcdctl", "--endpoints", etcd_->url()});
+    auto r = hull::Run(Command{.argv = args, .env = {"ETCDCTL_API=3"}, .timeout = 10s});
+    EXPECT_OK(r);
+    return r.ok() ? r->out : std::string();
+  };
+  const int64_t now = std::time(nullptr);
+  auto put = [&](const std::string& flavor, const std::string& version, int64_t updated_at,
+                 bool halted) {
+    etcdctl({"put", "hull.fleetlock/releases/" + flavor + "/amd64/" + version,
+             fmt::format(R"({{"version":"{}","flavor":"{}","arch":"amd64","tried":["n1"],)"
+                         R"("healthy":[],"rolled_back":["n1"],"halted":{},"halted_at":0,)"
+                         R"("resumed_failures":0,"resumed_tried":0,"updated_at":{}}})",
+                         version, flavor, halted, updated_at)});
+  };
+  put("base", "202612.01.0", now - 7200, false);  // old: goes
+  put("base", "202612.02.0", now - 7200, true);   // halted, superseded by .03.0: goes
+  put("base", "202612.03.0", now - 10, false);    // recent: stays
+  put("other", "202612.02.0", now - 7200, true);  // halted, nothing above it: stays
+  const std::string log = dir_->path() + "/gc.log";
+  auto a = testing::StartReplica(
+      etcd_->url(), {"--group", "default=20", "--record-retention", "3600", "--records-total", "5"},
+      log);
+  ASSERT_OK(a);
+  auto keys = [&] {
+    return etcdctl({"get", "--prefix", "--keys-only", "hull.fleetlock/releases/"});
+  };
+  const std::string kept =
+      "hull.fleetlock/releases/base/amd64/202612.03.0\n\n"
+      "hull.fleetlock/releases/other/amd64/202612.02.0\n\n";
+  for (int i = 0; i < 100 && keys() != kept; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(keys(), kept);
+  EXPECT_THAT(ReadAll(log), HasSubstr("removed the release record of 202612.01.0 base/amd64"));
+  EXPECT_THAT(ReadAll(log), HasSubstr("removed the release record of 202612.02.0 base/amd64"));
+
+  // Open mode: ten made-up releases are granted; three more records (5 in all).
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = "forged" + std::to_string(i);
+    auto r = RawRequest(
+        "POST", a->base_url + "v1/pre-reboot", kHdr,
+        R"({"client_params":{"id":")" + id +
+            fmt::format(R"(","hull":{{"version":"203001.01.{}","flavor":"x","arch":"amd64"}}}}}})",
+                        i));
+    ASSERT_OK(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    auto s = RawRequest("POST", a->base_url + "v1/steady-state", kHdr,
+                        R"({"client_params":{"id":")" + id + R"("}})");
+    ASSERT_OK(s);
+  }
+  const std::string all = keys();
+  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 10) << all;  // 5 keys, a blank line each
+  EXPECT_THAT(all, HasSubstr("x/amd64/203001.01.0\n"));
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("x/amd64/203001.01.3\n")));
 }
 
 TEST_F(Halts, UsageErrorsAndTheOpenModeWarning) {

@@ -217,6 +217,145 @@ TEST(Releases, ResumeLiftsAndCountsOnlyLaterFailures) {
   EXPECT_ERROR(f.releases.Resume("202612.05.0"), ErrorCode::kNotFound);
 }
 
+// A fleet whose server clock the test moves, with record limits.
+struct ClockedFleet {
+  FakeKv kv;
+  int64_t now = 1000;
+  LockService locks{kv, {{{"default", 100}}, 0s, 8, [] { return int64_t{1000}; }}};
+  ReleaseTracker releases;
+  ClockedFleet(HaltPolicy p, RecordLimits limits) : releases(kv, p, 8, [this] { return now; }) {
+    releases.set_limits(limits);
+    EXPECT_TRUE(locks.EnsureGroups().ok());
+  }
+  // A node boots `version` of k8s/`arch` (granted, then its slot freed).
+  void Boots(const std::string& id, const std::string& version, const std::string& arch = "amd64") {
+    ClientParams p{id, "default", HullParams{version, "k8s", arch}};
+    auto got = locks.PreReboot(p, [&] { return releases.GuardPreReboot(p); });
+    EXPECT_TRUE(got.ok() && *got) << id << " " << version;
+    EXPECT_OK(locks.SteadyState({id, "default"}));
+  }
+  Status Fails(const std::string& id, const std::string& version) {
+    auto r = releases.Record(
+        {{id, "default", HullParams{version, "k8s", "amd64"}}, ReportResult::kRolledBack});
+    return r.ok() ? Ok() : Status(std::move(r).error());
+  }
+  // The versions (of k8s/arch) with a record, as stored.
+  std::vector<std::string> Versions(const std::string& arch = "amd64") {
+    std::vector<std::string> out;
+    const std::string prefix = std::string(kReleasePrefix) + "k8s/" + arch + "/";
+    for (const auto& [k, _] : kv.kv)
+      if (k.rfind(prefix, 0) == 0) out.push_back(k.substr(prefix.size()));
+    return out;
+  }
+};
+
+TEST(RecordLimits, RetentionRemovesRecordsNobodyWroteTo) {
+  ClockedFleet f({0, 0}, {.retention = 100, .per_platform = 0, .total = 0});
+  f.Boots("n1", "202612.01.0");
+  f.now = 1050;
+  f.Boots("n2", "202612.08.0");
+  f.now = 1100;  // 202612.01.0 last written 100 s ago
+  ASSERT_OK_AND_ASSIGN(auto removed, f.releases.Collect());
+  EXPECT_EQ(removed, (std::vector<HullParams>{{"202612.01.0", "k8s", "amd64"}}));
+  EXPECT_EQ(f.Versions(), std::vector<std::string>{"202612.08.0"});
+  // A grant that adds a node is a write: it keeps the record.
+  f.now = 1140;
+  f.Boots("n3", "202612.08.0");
+  f.now = 1200;
+  ASSERT_OK_AND_ASSIGN(removed, f.releases.Collect());
+  EXPECT_TRUE(removed.empty());
+  f.now = 1240;
+  ASSERT_OK_AND_ASSIGN(removed, f.releases.Collect());
+  EXPECT_EQ(removed.size(), 1u);
+  EXPECT_TRUE(f.Versions().empty());
+  // Gone means unknown: a report for it is refused until a node names it again.
+  EXPECT_ERROR(f.Fails("n3", "202612.08.0"), ErrorCode::kNotFound);
+}
+
+TEST(RecordLimits, AHaltedRecordStaysUntilResumedOrSuperseded) {
+  ClockedFleet f({1, 0}, {.retention = 100, .per_platform = 1, .total = 0});
+  f.Boots("n1", "202612.08.0");
+  ASSERT_OK(f.Fails("n1", "202612.08.0"));  // halted
+  f.Boots("n2", "202612.01.0");             // a lower version, not halted
+  f.now = 5000;                             // both long unwritten
+  ASSERT_OK_AND_ASSIGN(auto removed, f.releases.Collect());
+  EXPECT_EQ(removed, (std::vector<HullParams>{{"202612.01.0", "k8s", "amd64"}}));
+  EXPECT_EQ(f.Versions(), std::vector<std::string>{"202612.08.0"});
+  // Superseded: a higher version, not halted, of the same flavor and arch.
+  // A higher one of another arch, or a halted one, does not supersede it.
+  f.Boots("n3", "202612.15.0", "arm64");
+  f.Boots("n4", "202612.15.0");
+  ASSERT_OK(f.Fails("n4", "202612.15.0"));  // halted too
+  ASSERT_OK_AND_ASSIGN(removed, f.releases.Collect());
+  EXPECT_TRUE(removed.empty()) << removed.size();
+  f.Boots("n5", "202612.22.0");
+  f.now = 5050;  // 202612.08.0 and .15.0 are superseded; .08.0 is old
+  ASSERT_OK_AND_ASSIGN(removed, f.releases.Collect());
+  // .15.0 is recent but beyond the one per platform (.22.0 ranks first).
+  EXPECT_EQ(removed, (std::vector<HullParams>{{"202612.15.0", "k8s", "amd64"},
+                                              {"202612.08.0", "k8s", "amd64"}}));
+  EXPECT_EQ(f.Versions(), std::vector<std::string>{"202612.22.0"});
+  EXPECT_EQ(f.Versions("arm64"), std::vector<std::string>{"202612.15.0"});
+}
+
+TEST(RecordLimits, ResumedRecordAgesLikeAnyOther) {
+  ClockedFleet f({1, 0}, {.retention = 100, .per_platform = 0, .total = 0});
+  f.Boots("n1", "202612.08.0");
+  ASSERT_OK(f.Fails("n1", "202612.08.0"));
+  f.now = 2000;
+  ASSERT_OK(f.releases.Resume("202612.08.0"));  // written at 2000
+  f.now = 2099;
+  ASSERT_OK_AND_ASSIGN(auto removed, f.releases.Collect());
+  EXPECT_TRUE(removed.empty());
+  f.now = 2100;
+  ASSERT_OK_AND_ASSIGN(removed, f.releases.Collect());
+  EXPECT_EQ(removed.size(), 1u);
+}
+
+TEST(RecordLimits, PerPlatformCapRemovesTheLowestVersionsFirst) {
+  ClockedFleet f({0, 0}, {.retention = 0, .per_platform = 2, .total = 0});
+  // Versions compare part by part as integers: .10 is above .9.
+  for (const char* v : {"202612.10.0", "202612.8.0", "202612.9.0"}) f.Boots("n", v);
+  f.Boots("n", "202612.1.0", "arm64");
+  ASSERT_OK_AND_ASSIGN(auto removed, f.releases.Collect());
+  EXPECT_EQ(removed, (std::vector<HullParams>{{"202612.8.0", "k8s", "amd64"}}));
+  EXPECT_EQ(f.Versions(), (std::vector<std::string>{"202612.10.0", "202612.9.0"}));
+  EXPECT_EQ(f.Versions("arm64"), std::vector<std::string>{"202612.1.0"});
+}
+
+TEST(RecordLimits, TotalCapGrantsButRecordsNothingNew) {
+  ClockedFleet f({1, 0}, {.retention = 0, .per_platform = 0, .total = 2});
+  f.Boots("a", "202612.01.0");
+  f.Boots("b", "202612.02.0");
+  f.Boots("c", "202612.03.0");  // granted: a forged name cannot fill etcd
+  EXPECT_EQ(f.Versions(), (std::vector<std::string>{"202612.01.0", "202612.02.0"}));
+  EXPECT_ERROR(f.Fails("c", "202612.03.0"), ErrorCode::kNotFound);
+  // Existing records still take nodes and reports.
+  f.Boots("c", "202612.02.0");
+  ASSERT_OK(f.Fails("c", "202612.02.0"));
+  auto rec = ParseReleaseRecord(f.kv.kv[ReleaseKey({"202612.02.0", "k8s", "amd64"})].value);
+  ASSERT_OK(rec);
+  EXPECT_THAT(rec->tried, ::testing::ElementsAre("b", "c"));
+  EXPECT_TRUE(rec->halted);
+  EXPECT_EQ(rec->updated_at, 1000);
+}
+
+TEST(RecordLimits, ALostCompareAndDeleteKeepsTheRecord) {
+  ClockedFleet f({0, 0}, {.retention = 10, .per_platform = 0, .total = 0});
+  f.Boots("a", "202612.01.0");
+  f.now = 2000;
+  // The record is written (a node granted toward it) just as the collector
+  // deletes it.
+  const std::string key = ReleaseKey({"202612.01.0", "k8s", "amd64"});
+  f.kv.before_txn = [&] {
+    f.kv.Set(key, f.kv.kv[key].value);
+    return false;
+  };
+  ASSERT_OK_AND_ASSIGN(auto removed, f.releases.Collect());
+  EXPECT_TRUE(removed.empty());
+  EXPECT_EQ(f.Versions(), std::vector<std::string>{"202612.01.0"});
+}
+
 TEST(Releases, UnlockDeletesHeldSince) {
   Fleet f({0, 0});
   ASSERT_OK(f.PreReboot(Node("n1")));

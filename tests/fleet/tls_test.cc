@@ -169,6 +169,9 @@ TEST_F(Tls, ClientCertificatesDecideWhoMayLock) {
   ASSERT_OK_AND_ASSIGN(auto resume_node, RawRequest("POST", base + "/v1/resume", {},
                                                     R"({"version":"1"})", As("node-a")));
   EXPECT_EQ(resume_node.status, 403);
+  EXPECT_EQ(resume_node.body,
+            R"({"kind":"operator_certificate_required","value":"this endpoint needs a )"
+            R"(certificate of the operator CA"})");
 
   // Reports: a node reports only for itself; the halt and its resume.
   const std::string hull = R"(,"hull":{"version":"7","flavor":"f","arch":"amd64"})";
@@ -231,6 +234,75 @@ TEST_F(Tls, ServeFlagsEndToEnd) {
   (*child)->Stop(SIGTERM);
   ASSERT_OK(
       testing::RunScript(dir_->path(), "grep -q 'https, client certificates required' serve.log"));
+}
+
+// `hull fleetlock resume --server`: the operator endpoint over HTTPS, from
+// the CLI, against `hull fleetlock serve` with client certificates.
+TEST_F(Tls, ResumeOverHttpsNeedsAnOperatorCertificate) {
+  auto etcd = Etcd::Start(dir_->path());
+  ASSERT_OK(etcd);
+  int port = testing::FreePort();
+  auto child = testing::Child::Spawn(
+      {testing::HullBin(), "fleetlock", "serve", "--listen", "127.0.0.1:" + std::to_string(port),
+       "--etcd", (*etcd)->url(), "--tls-cert", F("server.pem"), "--tls-key", F("server.key"),
+       "--client-ca", F("nodes-ca.pem"), "--operator-ca", F("operators-ca.pem"), "--halt-after",
+       "1"},
+      F("serve.log"));
+  ASSERT_OK(child);
+  const std::string base = "https://127.0.0.1:" + std::to_string(port) + "/";
+  Result<testing::RawReply> op = Error(ErrorCode::kUnavailable, "not started");
+  for (int i = 0; i < 100 && !op.ok(); ++i) {
+    std::this_thread::sleep_for(50ms);
+    op = RawRequest("GET", base + "v1/status", {}, "", As("alice"));
+  }
+  ASSERT_OK(op);
+  // node-a boots release 7 and rolls back: halted after 1 failure.
+  NetworkPoster node_http(10s, F("nodes-ca.pem"), F("node-a.pem"), F("node-a.key"));
+  FleetLockClient node(node_http, base, ClientParams{"node-a", "default"});
+  node.set_hull(HullParams{"202612.05.0", "f", "amd64"});
+  ASSERT_OK(node.PreReboot());
+  ASSERT_OK(node.Report(ReportResult::kRolledBack));
+  ASSERT_OK(node.SteadyState());
+  EXPECT_ERROR(node.PreReboot(), ErrorCode::kRefused);
+  EXPECT_EQ(node.last_kind(), "hull_release_halted");
+
+  auto resume = [&](const std::vector<std::string>& tls) {
+    std::vector<std::string> argv = {testing::HullBin(), "fleetlock", "resume",
+                                     "202612.05.0",      "--server",  base};
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    auto r = RunAllowFailure(Command{.argv = argv, .timeout = 60s});
+    EXPECT_OK(r);
+    return r.ok() ? *r : ProcessOutput{.exit_code = -1};
+  };
+  const std::string ca = F("nodes-ca.pem");
+  // A node's certificate: the server's refusal, exit 1.
+  ProcessOutput as_node = resume({"--ca", ca, "--cert", F("node-a.pem"), "--key", F("node-a.key")});
+  EXPECT_EQ(as_node.exit_code, 1) << as_node.err;
+  EXPECT_THAT(as_node.err, HasSubstr("operator_certificate_required (HTTP 403): this endpoint "
+                                     "needs a certificate of the operator CA"));
+  // No certificate, another CA's: no handshake (exit 2).
+  for (const std::vector<std::string>& tls :
+       {std::vector<std::string>{"--ca", ca},
+        std::vector<std::string>{"--ca", ca, "--cert", F("rogue.pem"), "--key", F("rogue.key")}}) {
+    ProcessOutput x = resume(tls);
+    EXPECT_EQ(x.exit_code, 2) << x.err;
+    EXPECT_THAT(x.err, HasSubstr("fleetlock resume"));
+  }
+  // --cert without --key: a usage error before any request.
+  ProcessOutput half = resume({"--ca", ca, "--cert", F("alice.pem")});
+  EXPECT_EQ(half.exit_code, 2);
+  EXPECT_THAT(half.err, HasSubstr("--cert and --key go together"));
+  // Still halted.
+  EXPECT_ERROR(node.PreReboot(), ErrorCode::kRefused);
+  // The operator: resumed; then there is nothing left to resume (exit 2).
+  ProcessOutput ok = resume({"--ca", ca, "--cert", F("alice.pem"), "--key", F("alice.key")});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "resumed 202612.05.0 f/amd64\n");
+  EXPECT_OK(node.PreReboot());
+  ProcessOutput again = resume({"--ca", ca, "--cert", F("alice.pem"), "--key", F("alice.key")});
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("not_found (HTTP 404)"));
+  (*child)->Stop(SIGTERM);
 }
 
 TEST_F(Tls, EtcdClientWithTlsClientCertificateAndPassword) {

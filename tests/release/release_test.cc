@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -459,6 +461,109 @@ TEST_F(ReleaseTest, CliRunDeadlineEndsCheckAndApply) {
         << out->err;
   }
   EXPECT_TRUE(*ReadFileBytes(image) == *before);
+}
+
+// `hull release pull`: the operator's stop, signed into the targets
+// metadata; the node's TUF client (over nginx) then never installs the
+// release, and `--undo` restores it. The repository is the suite's: it is
+// restored whatever happens.
+TEST_F(ReleaseTest, PulledReleaseIsNeverInstalledUntilRestored) {
+  const char* hull_bin = getenv("HULL_BIN");
+  auto pull = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {hull_bin, "release", "pull", repo_, kV2, "--keys", keydir_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto out = hull::RunAllowFailure(Command{.argv = argv});
+    EXPECT_OK(out);
+    return out.ok() ? *out : ProcessOutput{};
+  };
+  struct Restore {
+    std::function<void()> f;
+    ~Restore() { f(); }
+  } restore{[&] { (void)pull({"--undo"}); }};
+  auto newest = [&] {
+    auto out = hull::RunAllowFailure(
+        Command{.argv = {hull_bin, "update", "check", "--repo", Base(), "--trusted-root",
+                         repo_ + "/1.root.json", "--json"}});
+    EXPECT_OK(out);
+    if (!out.ok() || out->exit_code != 0) return std::string("check failed");
+    return nlohmann::json::parse(out->out)["release"]["version"].get<std::string>();
+  };
+  auto before = tuf::Repository::ReadTargets(repo_);
+  ASSERT_OK(before);
+  ASSERT_EQ(newest(), kV2);
+  // kV2's targets: its four pieces, chunk index and one delta of each kind.
+  const std::string stem = std::string("hull-immutable-amd64-") + kV2 + ".";
+  std::set<std::string> of_v2;
+  for (const auto& [name, _] : before->targets)
+    if (name.starts_with(stem)) of_v2.insert(name);
+  ASSERT_EQ(of_v2.size(), 7u);
+
+  ProcessOutput out = pull({"--json"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  auto j = nlohmann::json::parse(out.out);
+  EXPECT_TRUE(j["changed"].get<bool>());
+  EXPECT_EQ(j["targets"].get<std::set<std::string>>(), of_v2);
+  auto after = tuf::Repository::ReadTargets(repo_);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->version, before->version + 1);
+  ASSERT_EQ(after->targets.size(), before->targets.size());
+  for (const auto& [name, t] : after->targets) {
+    SCOPED_TRACE(name);
+    const auto& was = before->targets.at(name);
+    EXPECT_EQ(t.hashes, was.hashes);
+    EXPECT_EQ(t.length, was.length);
+    nlohmann::json custom = t.custom;
+    if (of_v2.count(name)) {
+      EXPECT_EQ(custom["withdrawn"], true);
+      custom.erase("withdrawn");
+    }
+    EXPECT_EQ(custom, was.custom);
+  }
+  // A node on kV1 within kV2's rollout: verified metadata, kV2 held back.
+  std::string image = Fresh(1, "pulled");
+  auto disk_before = ReadFileBytes(image);
+  ASSERT_OK(disk_before);
+  auto r = Apply(image, InRollout());
+  ASSERT_OK(r);
+  EXPECT_TRUE(r->up_to_date);
+  EXPECT_EQ(r->version, kV1);
+  EXPECT_EQ(r->held_back, std::vector<std::string>{std::string(kV2) +
+                                                   ": withdrawn by its publisher (hull release "
+                                                   "pull): never installed"});
+  EXPECT_TRUE(*ReadFileBytes(image) == *disk_before);
+  EXPECT_EQ(newest(), kV1);
+  auto ls = hull::Run(Command{.argv = {hull_bin, "release", "ls", repo_}});
+  ASSERT_OK(ls);
+  EXPECT_NE(ls->out.find(stem + "usr.erofs  (withdrawn)"), std::string::npos) << ls->out;
+
+  // Again: nothing to sign.
+  out = pull({});
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(out.out.find("was withdrawn already"), std::string::npos) << out.out;
+  EXPECT_EQ(tuf::Repository::ReadTargets(repo_)->version, after->version);
+  // No such release; no keys: refused, nothing written.
+  auto unknown = hull::RunAllowFailure(
+      Command{.argv = {hull_bin, "release", "pull", repo_, "202701.01.0", "--keys", keydir_}});
+  ASSERT_OK(unknown);
+  EXPECT_EQ(unknown->exit_code, 2);
+  EXPECT_NE(unknown->err.find("has no release 202701.01.0"), std::string::npos) << unknown->err;
+  const std::string no_keys = inputs_->dir() + "/no-keys-pull";
+  fs::create_directories(no_keys);
+  auto keyless = hull::RunAllowFailure(
+      Command{.argv = {hull_bin, "release", "pull", repo_, kV2, "--undo", "--keys", no_keys}});
+  ASSERT_OK(keyless);
+  EXPECT_EQ(keyless->exit_code, 2) << keyless->err;
+  EXPECT_EQ(tuf::Repository::ReadTargets(repo_)->version, after->version);
+
+  // Restored: kV2 is offered again, its custom metadata as published.
+  out = pull({"--undo"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(out.out.find("restored"), std::string::npos) << out.out;
+  auto restored = tuf::Repository::ReadTargets(repo_);
+  ASSERT_OK(restored);
+  for (const auto& [name, t] : restored->targets)
+    EXPECT_EQ(t.custom, before->targets.at(name).custom) << name;
+  EXPECT_EQ(newest(), kV2);
 }
 
 // SOURCE as a disk image and as a build output directory holding disk.raw;

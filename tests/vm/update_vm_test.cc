@@ -19,6 +19,10 @@
 //   5. the agent installs N+3 (by delta from N+1) and reboots; hull-init prints why and resets
 //      the machine (no halt), which spends N+3's only try;
 //   6. systemd-boot falls back to N+1 by itself; the agent records N+3 as bad.
+// Every reboot is coordinated: the node's update configuration names a
+// FleetLock server on the host (`hull fleetlock serve` on a real etcd, on
+// loopback, the guest's 10.0.2.2); etcd is read at the agent's events to see
+// the slot taken before each reboot, held through it and freed after the bless.
 // The disk has the default partition sizes: the updates need no working
 // space beyond a patch and a verity tree. Every boot also hands softdog, armed by hull-init, over
 // to systemd (RuntimeWatchdogSec=): a hand-over that failed would reset the machine.
@@ -30,9 +34,11 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "fleet/fixture.h"
 #include "keys/keys.h"
 #include "support/status_matchers.h"
 #include "vm/accel.h"
@@ -103,10 +109,53 @@ class Nginx {
   std::string conf_, dir_;
 };
 
+// The node's reboot coordination: a real etcd and one `hull fleetlock serve`
+// on the host's loopback (the guest reaches it as 10.0.2.2), one slot in the
+// node's group; etcd is read with etcdctl, independently of Hull's client.
+class FleetLockHost {
+ public:
+  static constexpr const char* kGroup = "workers";
+
+  Status Start(const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    HULL_ASSIGN_OR_RETURN(etcd_, fleet::testing::Etcd::Start(dir));
+    HULL_ASSIGN_OR_RETURN(auto replica,
+                          fleet::testing::StartReplica(
+                              etcd_->url(), {"--group", std::string(kGroup) + "=1", "--json-log"},
+                              dir + "/serve.log"));
+    server_ = std::move(replica.child);
+    port_ = replica.base_url.substr(replica.base_url.rfind(':') + 1);
+    port_.pop_back();  // the trailing '/'
+    return Ok();
+  }
+  // The `update.fleetlock` lines of the node's spec.
+  std::string SpecLines() const {
+    return fmt::format("  fleetlock: {{url: \"http://10.0.2.2:{}/\", group: {}}}\n", port_, kGroup);
+  }
+  // The group's holders as stored in etcd now ("?" entries: unreadable).
+  std::vector<std::string> Holders() const {
+    auto v = fleet::testing::EtcdctlGet(
+        etcd_->url(), fmt::format("com.coreos.airlock/groups/{}/v1/semaphore", kGroup));
+    if (!v.ok()) return {"?" + v.error().ToString()};
+    json j = json::parse(*v, nullptr, false);
+    if (!j.is_object()) return {"?" + *v};
+    std::vector<std::string> out;
+    if (j["holders"].is_array())
+      for (const auto& h : j["holders"]) out.push_back(h.get<std::string>());
+    return out;
+  }
+
+ private:
+  std::unique_ptr<fleet::testing::Etcd> etcd_;
+  std::unique_ptr<fleet::testing::Child> server_;
+  std::string port_;
+};
+
 // The default spec with an `update` section pointing at the test repository
 // and `cmdline_extra` appended to the kernel command line.
 std::string SpecText(int port, const std::string& root, const std::string& health_units,
-                     const std::string& cmdline_extra) {
+                     const std::string& cmdline_extra, const std::string& update_extra) {
   auto r = Hull({"spec", "show-default"});
   if (!r.ok()) return "";
   // The default partition sizes: hull-init grows the 64 MiB root to the
@@ -124,8 +173,8 @@ std::string SpecText(int port, const std::string& root, const std::string& healt
          fmt::format(
              "update:\n  repository: http://10.0.2.2:{}/repo/\n  trusted_root: {}\n"
              "  channel: stable\n  upgrade_channel: NodeImage\n  boot_tries: 1\n"
-             "  health_units: [{}]\n  event_console: /dev/ttyS0\n",
-             port, root, health_units) +
+             "  health_units: [{}]\n  event_console: /dev/ttyS0\n{}",
+             port, root, health_units, update_extra) +
          text.substr(b);
 }
 
@@ -152,13 +201,14 @@ class UpdateVm : public ::testing::Test {
     ASSERT_EQ(init->exit_code, 0) << init->err;
     auto st = nginx_.Start(d_ + "/nginx", d_ + "/www");
     ASSERT_OK(st);
+    ASSERT_OK(fleet_.Start(d_ + "/fleetlock"));
   }
 
   Built Build(const char* version, const std::string& health_units,
               const std::string& cmdline_extra = "") {
     std::string spec = d_ + fmt::format("/spec-{}.yaml", version);
-    std::string text =
-        SpecText(nginx_.port(), d_ + "/www/repo/root.json", health_units, cmdline_extra);
+    std::string text = SpecText(nginx_.port(), d_ + "/www/repo/root.json", health_units,
+                                cmdline_extra, fleet_.SpecLines());
     EXPECT_FALSE(text.empty());
     EXPECT_OK(WriteFileAtomic(spec, text));
     std::string out = d_ + "/image-" + version;
@@ -182,9 +232,79 @@ class UpdateVm : public ::testing::Test {
     EXPECT_FALSE(r.is_discarded());
   }
 
+  // etcd's holders of the node's group, read when the agent says it is
+  // about to reboot, has taken or freed its slot, or judged its boot.
+  void WatchSlot(const json& e, size_t index) {
+    static const std::set<std::string> kWatched = {"rebooting", "slot-taken", "slot-released",
+                                                   "healthy",   "unhealthy",  "blessed"};
+    if (kWatched.contains(e.value("event", ""))) holders_at_[index] = fleet_.Holders();
+  }
+
+  // The slot is taken before each reboot, held in etcd through it (the
+  // rollback reboot of a failed gate included) and freed only after the
+  // bless, reporting how the release went.
+  void CheckSlotCoveredEveryReboot(const std::vector<json>& events) {
+    auto find = [&](const std::string& ev, const std::string& version,
+                    size_t from = 0) -> std::optional<size_t> {
+      for (size_t i = from; i < events.size(); ++i)
+        if (events[i]["event"] == ev &&
+            (events[i].value("version", "") == version ||
+             (events[i].contains("fleetlock") && events[i]["fleetlock"]["version"] == version)))
+          return i;
+      return std::nullopt;
+    };
+    size_t reboots = 0;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i]["event"] != "rebooting") continue;
+      ++reboots;
+      EXPECT_EQ(holders_at_[i].size(), 1u) << "reboot at event " << i << ": holders "
+                                           << fmt::format("{}", fmt::join(holders_at_[i], ","));
+      EXPECT_TRUE(events[i].contains("fleetlock") && events[i]["fleetlock"]["held"] == true)
+          << events[i].dump();
+    }
+    // N -> N+1, N+1 -> N+2, N+2's failed gate, N+1 -> N+3 (hull-init's
+    // reset of N+3 is no agent's reboot).
+    EXPECT_EQ(reboots, 4u);
+    // N+1: taken before the install, held through the reboot into N+1 and
+    // its health gate, freed after the bless.
+    auto taken = find("slot-taken", kN1);
+    auto installed = find("installed", kN1);
+    ASSERT_TRUE(taken && installed);
+    EXPECT_LT(*taken, *installed);
+    ASSERT_EQ(holders_at_[*taken].size(), 1u);
+    const std::string node = holders_at_[*taken][0];
+    auto healthy = find("healthy", kN1, *installed);
+    auto blessed = find("blessed", kN1, *installed);
+    auto released = find("slot-released", kN1, *installed);
+    ASSERT_TRUE(healthy && blessed && released);
+    EXPECT_EQ(holders_at_[*healthy], std::vector<std::string>{node});
+    EXPECT_EQ(holders_at_[*blessed], std::vector<std::string>{node});
+    EXPECT_LT(*blessed, *released);
+    EXPECT_TRUE(holders_at_[*released].empty())
+        << fmt::format("{}", fmt::join(holders_at_[*released], ","));
+    auto reported = find("reported", kN1, *blessed);
+    ASSERT_TRUE(reported);
+    EXPECT_EQ(events[*reported]["result"], "healthy");
+    // N+2: its failed gate's reboot ran under N+2's slot; back on N+1 the
+    // agent reports the rollback and frees it.
+    auto bad = find("unhealthy", kN2);
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(holders_at_[*bad], std::vector<std::string>{node});
+    auto reported2 = find("reported", kN2, *bad);
+    auto released2 = find("slot-released", kN2, *bad);
+    ASSERT_TRUE(reported2 && released2);
+    EXPECT_EQ(events[*reported2]["result"], "rolled-back");
+    EXPECT_TRUE(holders_at_[*released2].empty());
+    // Back on N+1 after N+3's reset: nothing held at the end.
+    EXPECT_TRUE(find("slot-released", kN3));
+    EXPECT_TRUE(fleet_.Holders().empty());
+  }
+
   std::optional<TempDir> dir_;
   std::string d_;
   Nginx nginx_;
+  FleetLockHost fleet_;
+  std::map<size_t, std::vector<std::string>> holders_at_;
 };
 
 // The JSON of a "HULL-AGENT {...}" console line.
@@ -235,6 +355,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
     auto e = AgentEvent(line);
     if (!e) return false;
     events.push_back(*e);
+    WatchSlot(*e, events.size() - 1);
     const std::string ev = (*e)["event"].get<std::string>();
     if (ev == "error") return true;
     if (ev == "installed" && (*e)["version"] == kN1 && !published_n2) {
@@ -322,6 +443,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   EXPECT_EQ(last["bad_versions"], json::array({kN2, kN3}));
   // systemd took the watchdog over from hull-init (softdog's identity).
   EXPECT_NE(console.find("Using hardware watchdog 'Software Watchdog'"), std::string::npos);
+  CheckSlotCoveredEveryReboot(events);
 }
 
 }  // namespace

@@ -47,6 +47,8 @@ void RegisterRelease(CLI::App& app, Context& ctx);
 void RegisterReleaseKeys(CLI::App* release, Context& ctx);
 // `hull release add-sysext` (cmd_sysext_release.cc).
 void RegisterReleaseSysext(CLI::App* release, Context& ctx);
+// `hull release pull` (cmd_release_pull.cc).
+void RegisterReleasePull(CLI::App* release, Context& ctx);
 void RegisterDisk(CLI::App& app, Context& ctx);
 void RegisterInspect(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);

@@ -1,10 +1,14 @@
 // hull fleetlock serve|status|release|resume|lock|unlock|node-id
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "base/log.h"
 #include "cli.h"
@@ -40,6 +44,12 @@ struct FleetArgs {
   fleet::TlsOptions tls;
   fleet::EtcdAuth etcd_auth;
   std::string etcd_password_file;
+  // `resume --server`: the server's operator endpoint, and the operator's TLS.
+  std::string server, server_ca, server_cert, server_key;
+  // Bounds on the release records (fleet::RecordLimits) and how often they
+  // are collected.
+  fleet::RecordLimits limits;
+  int64_t collect_every = 3600;
 };
 
 std::vector<std::string> SplitComma(const std::string& s) {
@@ -164,7 +174,11 @@ int RunServe(const FleetArgs& a) {
     if (Status st = service.EnsureGroups(); !st) {
       return std::move(st).error().Wrap("initializing semaphores in etcd");
     }
+    if (a.limits.retention < 0 || a.collect_every < 1)
+      return Error(ErrorCode::kInvalidArgument,
+                   "--record-retention must be >= 0 and --collect-every >= 1 (seconds)");
     fleet::ReleaseTracker releases(*etcd, policy);
+    releases.set_limits(a.limits);
     o.releases = &releases;
     fleet::FleetLockServer server(service, o);
     // Block the stop signals before threads start so only sigwait sees them.
@@ -192,7 +206,32 @@ int RunServe(const FleetArgs& a) {
       sigwait(&set, &sig);
       server.Stop();
     });
+    // Release records are collected at start and every --collect-every
+    // seconds (by every replica: each removal is a compare-and-delete).
+    std::mutex m;
+    std::condition_variable cv;
+    bool stopping = false;
+    std::thread collector([&] {
+      std::unique_lock lock(m);
+      do {
+        lock.unlock();
+        auto removed = releases.Collect();
+        if (!removed.ok())
+          std::fprintf(stderr, "hull: collecting release records: %s\n",
+                       removed.error().ToString().c_str());
+        for (const auto& r : removed.ok() ? *removed : std::vector<fleet::HullParams>{})
+          std::fprintf(stderr, "hull: removed the release record of %s %s/%s\n", r.version.c_str(),
+                       r.flavor.c_str(), r.arch.c_str());
+        lock.lock();
+      } while (!cv.wait_for(lock, std::chrono::seconds(a.collect_every), [&] { return stopping; }));
+    });
     server.Run();
+    {
+      std::lock_guard guard(m);
+      stopping = true;
+    }
+    cv.notify_all();
+    collector.join();
     pthread_kill(stopper.native_handle(), SIGTERM);  // wakes sigwait if Run ended by itself
     stopper.join();
     return Ok();
@@ -243,8 +282,28 @@ int RunStatus(const FleetArgs& a) {
   return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap("fleetlock status"));
 }
 
+// POST <server>/v1/resume with the operator's certificate: the server's
+// 404 not_found is kNotFound (exit 2, as in etcd), any other refusal kRefused.
+Result<std::vector<fleet::HullParams>> ResumeOverHttp(const FleetArgs& a) {
+  if (a.server_cert.empty() != a.server_key.empty())
+    return Error(ErrorCode::kInvalidArgument,
+                 "--cert and --key go together (the operator's certificate and its key)");
+  fleet::NetworkPoster http(std::chrono::seconds(30), a.server_ca, a.server_cert, a.server_key);
+  HULL_ASSIGN_OR_RETURN(fleet::HttpResponse resp,
+                        http.Post(fleet::JoinUrl(a.server, fleet::kResumePath),
+                                  fleet::EncodeResumeBody(
+                                      {.version = a.version, .flavor = a.flavor, .arch = a.arch})));
+  if (resp.status == 200) return fleet::DecodeResumeReply(resp.body);
+  std::string kind;
+  fleet::ProtocolError e = fleet::DecodeErrorBody(resp.status, resp.body, &kind);
+  const bool none = resp.status == 404 && kind == fleet::ErrorKindName(fleet::ErrorKind::kNotFound);
+  return Errorf(none ? ErrorCode::kNotFound : ErrorCode::kRefused, "{}: {} (HTTP {}): {}", a.server,
+                kind, resp.status, e.value);
+}
+
 int RunResume(const FleetArgs& a) {
   auto run = [&]() -> Result<std::vector<fleet::HullParams>> {
+    if (!a.server.empty()) return ResumeOverHttp(a);
     HULL_ASSIGN_OR_RETURN(auto etcd, MakeEtcd(a));
     fleet::ReleaseTracker releases(*etcd, {});
     return releases.Resume(a.version, a.flavor, a.arch);
@@ -349,6 +408,16 @@ void RegisterFleetlock(CLI::App& app, Context& ctx) {
       ->add_option("--halt-after-fraction", a->halt_after_fraction,
                    "Halt a release once this fraction (0-1] of the nodes that tried it rolled back")
       ->each([a](const std::string&) { a->halt_fraction_set = true; });
+  serve->add_option("--record-retention", a->limits.retention,
+                    "Remove a release record nobody wrote to for SECONDS (default 30 days; 0: "
+                    "never by age; a halted one stays until resumed or superseded)");
+  serve->add_option("--records-per-platform", a->limits.per_platform,
+                    "Keep at most N release records per flavor/arch, the lowest versions going "
+                    "first (default 32; 0: no cap)");
+  serve->add_option("--records-total", a->limits.total,
+                    "Create no release record while N exist (default 256; 0: no cap)");
+  serve->add_option("--collect-every", a->collect_every,
+                    "Collect release records every SECONDS (default 3600)");
   serve->add_option("--tls-cert", a->tls.cert, "PEM certificate (chain) to serve HTTPS with");
   serve->add_option("--tls-key", a->tls.key, "PEM key of --tls-cert");
   serve->add_option("--client-ca", a->tls.client_ca,
@@ -379,16 +448,27 @@ void RegisterFleetlock(CLI::App& app, Context& ctx) {
       "--id 0f6d...\nIdempotent: releasing a non-holder changes nothing.");
   release->callback([&ctx, a] { ctx.action = [a] { return RunRelease(*a); }; });
 
-  auto* resume = fl->add_subcommand("resume", "Lift the halt of a release (in etcd)");
+  auto* resume = fl->add_subcommand(
+      "resume", "Lift the halt of a release (in etcd, or through a server's operator endpoint)");
   resume->add_option("VERSION", a->version, "The halted release, e.g. 202612.05.0")->required();
   resume->add_option("--flavor", a->flavor, "Only this flavor (default: every halted one)");
   resume->add_option("--arch", a->arch, "Only this arch (default: every halted one)");
   AddEtcdOptions(resume, *a);
+  auto* server = resume->add_option(
+      "--server", a->server, "A FleetLock server's base URL: POST /v1/resume there, not in etcd");
+  for (auto [flag, field, help] :
+       {std::tuple{"--ca", &a->server_ca, "PEM CA of the server's certificate (https)"},
+        {"--cert", &a->server_cert, "PEM operator certificate (a server with --client-ca)"},
+        {"--key", &a->server_key, "PEM key of --cert"}})
+    resume->add_option(flag, *field, help)->needs(server);
   resume->footer(
       "Example: hull fleetlock resume 202612.05.0 --etcd https://10.0.0.5:2379 \\\n"
       "           --etcd-cacert ca.pem --etcd-cert op.pem --etcd-key op.key\n"
+      "         hull fleetlock resume 202612.05.0 --server https://fleetlock.example:9443/ \\\n"
+      "           --ca ca.pem --cert operator.pem --key operator.key\n"
       "The release halts again only on failures reported after the resume.\n"
-      "Exit status: 0 resumed, 2 no such halted release.");
+      "Exit status: 0 resumed, 1 refused by the server (e.g. no operator certificate),\n"
+      "2 no such halted release, server or etcd unreachable.");
   resume->callback([&ctx, a] { ctx.action = [a] { return RunResume(*a); }; });
 
   auto* lock = fl->add_subcommand("lock", "Take a reboot slot (POST /v1/pre-reboot)");

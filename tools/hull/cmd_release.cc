@@ -35,9 +35,9 @@ struct CheckArgs {
 };
 
 nlohmann::json ReleaseJson(const tuf::Release& r) {
-  return {{"target", r.target},   {"flavor", r.flavor},   {"arch", r.arch},
-          {"version", r.version}, {"channel", r.channel}, {"rollout_percent", r.rollout_percent},
-          {"length", r.length}};
+  return {{"target", r.target},   {"flavor", r.flavor},      {"arch", r.arch},
+          {"version", r.version}, {"channel", r.channel},    {"rollout_percent", r.rollout_percent},
+          {"length", r.length},   {"withdrawn", r.withdrawn}};
 }
 
 int Done(Status st, const char* what) {
@@ -164,9 +164,9 @@ int RunLs(const ReleaseArgs& a) {
     std::printf("%-14s %-10s %-6s %-8s %7s  %s\n", "VERSION", "FLAVOR", "ARCH", "CHANNEL",
                 "ROLLOUT", "TARGET");
     for (const auto& r : releases) {
-      std::printf("%-14s %-10s %-6s %-8s %6lu%%  %s\n", r.version.c_str(), r.flavor.c_str(),
+      std::printf("%-14s %-10s %-6s %-8s %6lu%%  %s%s\n", r.version.c_str(), r.flavor.c_str(),
                   r.arch.c_str(), r.channel.c_str(), (unsigned long)r.rollout_percent,
-                  r.target.c_str());
+                  r.target.c_str(), r.withdrawn ? "  (withdrawn)" : "");
     }
     return Ok();
   };
@@ -273,6 +273,7 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
 
   RegisterReleaseKeys(rel, ctx);
   RegisterReleaseSysext(rel, ctx);
+  RegisterReleasePull(rel, ctx);
 
   auto* ls = rel->add_subcommand("ls", "List releases, oldest first");
   ls->add_option("REPO", a->repo, "Repository directory")->required();
