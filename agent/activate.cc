@@ -30,8 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr const char* kStagingDir = "/run/hull/extensions";
-
 gpt::Arch NativeArch() {
   utsname u{};
   uname(&u);
@@ -49,9 +47,9 @@ bool IsMountPoint(const std::string& dir) {
   return stat(dir.c_str(), &a) == 0 && stat((dir + "/..").c_str(), &b) == 0 && a.st_dev != b.st_dev;
 }
 
-// Verified image → loop devices → dm-verity → erofs mounted read-only at
-// the staging dir; the extension-release check; then moved to
-// /run/extensions/NAME. On any failure what was set up is taken down.
+// Verified image → loop devices → dm-verity → erofs (the extension's /usr)
+// mounted read-only at /run/extensions/NAME/usr; the extension-release
+// check. On any failure what was set up is taken down.
 class Activation {
  public:
   Activation(const slot::ExtensionImage& ext, std::string path)
@@ -77,16 +75,10 @@ class Activation {
     HULL_ASSIGN_OR_RETURN(
         std::string rel,
         ReadFileText(
-            fmt::format("{}/usr/lib/extension-release.d/extension-release.{}", staging_, ext_.name),
+            fmt::format("{}/lib/extension-release.d/extension-release.{}", staging_, ext_.name),
             slot::kMaxExtensionReleaseBytes)
             .Context(fmt::format("extension {}: its extension-release file", ext_.name)));
     HULL_TRY(slot::CheckExtensionRelease(ext_.name, rel, os_release, ext_.arch));
-    const std::string target = std::string(slot::kSysextRunDir) + "/" + ext_.name;
-    std::error_code ec;
-    fs::create_directories(target, ec);
-    if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", target, ec.message());
-    if (mount(staging_.c_str(), target.c_str(), nullptr, MS_MOVE, nullptr) != 0)
-      return Errorf(ErrorCode::kIo, "moving {} to {}: {}", staging_, target, std::strerror(errno));
     done_ = true;
     return Ok();
   }
@@ -114,7 +106,13 @@ class Activation {
     if (!S_ISBLK(st.st_mode) || major(st.st_rdev) != dev_.major || minor(st.st_rdev) != dev_.minor)
       return Errorf(ErrorCode::kIo, "extension {}: {} is not the device-mapper device {}:{}",
                     ext_.name, dev, dev_.major, dev_.minor);
-    staging_ = std::string(kStagingDir) + "/" + ext_.name;
+    // The erofs holds /usr's content; systemd-sysext reads a directory
+    // extension as a root with usr/ in it. Mounted in place (a move out of
+    // a shared mount such as /run is refused): systemd-sysext runs only
+    // after every extension has been judged, and a refused one is
+    // unmounted and its directory removed before then.
+    dir_ = std::string(slot::kSysextRunDir) + "/" + ext_.name;
+    staging_ = dir_ + "/usr";
     std::error_code ec;
     fs::create_directories(staging_, ec);
     if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", staging_, ec.message());
@@ -129,10 +127,14 @@ class Activation {
   void Undo() {
     if (mounted_) umount2(staging_.c_str(), MNT_DETACH);
     if (mapped_) (void)slot::DmRemove(DmName(ext_.name));
+    if (!dir_.empty()) {
+      rmdir(staging_.c_str());
+      rmdir(dir_.c_str());
+    }
   }
 
   const slot::ExtensionImage& ext_;
-  std::string path_, staging_;
+  std::string path_, dir_, staging_;
   node::DevNumber dev_;
   bool mapped_ = false, mounted_ = false, done_ = false;
 };
@@ -165,7 +167,10 @@ bool ShipsUnits(const std::vector<ExtensionResult>& results) {
 // manager reloads and the targets of this boot are started again (queued,
 // not waited for) so units the extensions enable start in this boot.
 Status Merge(const std::vector<ExtensionResult>& results) {
-  HULL_TRY(Run(Command{.argv = {"systemd-sysext", "refresh"}}));
+  // Its debug log says why an extension is skipped: kept in the journal.
+  HULL_ASSIGN_OR_RETURN(ProcessOutput out, Run(Command{.argv = {"systemd-sysext", "refresh"},
+                                                       .env = {"SYSTEMD_LOG_LEVEL=debug"}}));
+  std::fputs(out.err.c_str(), stderr);
   if (!ShipsUnits(results)) return Ok();
   HULL_TRY(Run(Command{.argv = {"systemctl", "daemon-reload"}}));
   HULL_TRY(Run(Command{.argv = {"systemctl", "start", "--no-block", "sockets.target",
@@ -215,7 +220,8 @@ int RunExtensions(const ExtensionsOptions& o) {
   auto files = ListFiles(results);
   if (!files.ok()) return fail(files.error());
   for (const auto& group : ActivationOrder(std::move(*files))) {
-    bool active = IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name);
+    bool active =
+        IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name + "/usr");
     for (const ExtensionFile& f : group) {
       ExtensionResult r{.name = f.name, .file = f.file, .state = "standby"};
       if (!active) {

@@ -6,9 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/file.h"
+#include "base/subprocess.h"
 #include "crypto/key.h"
 #include "gpt/dps.h"
 #include "keys/keys.h"
@@ -49,6 +51,7 @@ class ExtensionTest : public ::testing::Test {
                            const std::string& value, const std::string& keys = "keys") {
     const std::string work = Dir() + "/work-" + name + "-" + keys;
     const std::string stage = work + "/stage";
+    fs::remove_all(work);
     fs::create_directories(stage + "/usr/lib/cni");
     HULL_TRY(WriteFileAtomic(stage + "/usr/lib/cni/bridge", std::string(20000, 'b')));
     HULL_TRY(WriteFileAtomic(stage + "/usr/lib/cni/host-local", std::string(9000, 'h')));
@@ -217,6 +220,27 @@ TEST_F(ExtensionTest, HostileOrTruncatedBytesAreCorrupt) {
     c.damage(image);
     auto r = Verify(image, Trust());
     EXPECT_ERROR(r, ErrorCode::kCorrupt) << c.what;
+  }
+}
+
+// `hull sysext verify` runs these checks on the host: exit 0 verified, 1
+// refused or failed verification (README's exit status table).
+TEST_F(ExtensionTest, HullSysextVerifyExitsAsTheNodeJudges) {
+  const char* bin = std::getenv("HULL_BIN");
+  ASSERT_NE(bin, nullptr);
+  ASSERT_OK_AND_ASSIGN(Made other,
+                       Make("cni", sysext::Compatibility::Kind::kSysextLevel, "12", "other"));
+  Bytes flipped = good_->image;
+  flipped[Offset(*good_, gpt::Role::kUsr) + 17] ^= 0x01;
+  const std::pair<const Bytes*, int> cases[] = {
+      {&good_->image, 0}, {&other.image, 1}, {&flipped, 1}};
+  for (const auto& [image, want] : cases) {
+    const std::string path = Dir() + "/cni_1.1.1-2_amd64.raw";
+    ASSERT_OK(WriteFileAtomic(path, *image));
+    auto r = RunAllowFailure(
+        Command{.argv = {bin, "sysext", "verify", path, "--cert", Dir() + "/keys/verity.crt"}});
+    ASSERT_OK(r);
+    EXPECT_EQ(r->exit_code, want) << r->out << r->err;
   }
 }
 
