@@ -5,6 +5,7 @@
 
 #include "base/exit_code.h"
 
+#include "agent/activate.h"
 #include "agent/environment.h"
 #include "agent/update.h"
 #include "agent/validate.h"
@@ -65,6 +66,15 @@ int main(int argc, char** argv) {
   validate->footer(
       "Runs from hull-validate.service at the end of boot. First boot: collect facts, write\n"
       "markers, reboot; second boot: check the markers and print 'HULL-VALIDATE {json}'.");
+  hull::agent::ExtensionsOptions x;
+  auto* extensions = app.add_subcommand(
+      "extensions",
+      "Verify the system extensions in /var/lib/hull/extensions and merge the good ones");
+  extensions->add_flag("--json", x.json, "Print the results as JSON");
+  extensions->add_flag("!--no-merge", x.merge, "Mount under /run/extensions but do not merge");
+  extensions->footer(
+      "Runs from hull-extensions.service early in boot (docs/sysext.md).\n"
+      "Exit status: 0 all merged, 1 one or more refused (the others are merged), 2 errors.");
   auto* probe = app.add_subcommand("probe", "The container payload of the validation");
   bool terminated = false;
   auto* sweep = app.add_subcommand(
@@ -91,6 +101,7 @@ int main(int argc, char** argv) {
     if (health->parsed()) return hull::agent::RunHealth(u);
     if (bless->parsed()) return hull::agent::RunBless(u);
     if (validate->parsed()) return hull::agent::RunValidate(v);
+    if (extensions->parsed()) return hull::agent::RunExtensions(x);
     if (probe->parsed()) return hull::agent::RunProbe();
     if (sweep->parsed()) return hull::agent::RunSweep(terminated);
   } catch (const std::exception& e) {

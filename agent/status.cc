@@ -35,7 +35,8 @@ json StatusJson(const StatusInput& in) {
             {"detail", last.detail}}},
           {"last_refresh", in.state.last_refresh},
           {"fleetlock", SlotRecordJson(in.state.fleetlock)},
-          {"slots", slot::ToJson(in.disk)}};
+          {"slots", slot::ToJson(in.disk)},
+          {"extensions", ExtensionsJson(in.extensions)}};
 }
 
 std::string StatusText(const StatusInput& in) {
@@ -47,6 +48,7 @@ std::string StatusText(const StatusInput& in) {
         fmt::format("Bad versions (never installed again): {}\n", fmt::join(in.bad_versions, ", "));
   for (const auto& r : Current(in))
     out += fmt::format("Refused {} (not downloaded again): {}\n", r.version, r.reason);
+  out += ExtensionsText(in.extensions);
   out += fmt::format("Repository: {}\n", DescribeRefresh(in.state.last_refresh, in.now));
   out += fmt::format("FleetLock: {}\n", DescribeSlot(in.config, in.state.fleetlock, in.now));
   if (!last.outcome.empty())

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/extensions.h"
 #include "agent/node.h"
 #include "agent/state.h"
 #include "node/config.h"
@@ -21,8 +22,9 @@ struct StatusInput {
   node::UpdateConfig config;
   slot::DiskState disk;
   std::set<std::string> bad_versions;
-  AgentState state;  // as saved
-  int64_t now = 0;   // Unix seconds, for the refresh's age
+  AgentState state;                         // as saved
+  int64_t now = 0;                          // Unix seconds, for the refresh's age
+  std::vector<ExtensionResult> extensions;  // this boot's, kExtensionsState
 };
 
 // Refusals are shown as the running image judges them (KeepRefusalsOf):

@@ -479,6 +479,12 @@ int RunStatus(const UpdateOptions& o) {
                  .bad_versions = std::move(*bad),
                  .state = std::move(*state),
                  .now = std::time(nullptr)};
+  // Written by this boot's `hull-agent extensions`; none kept: absent.
+  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
+    auto ext = ParseExtensionsJson(*text);
+    if (!ext.ok()) return Fail(quiet, ext.error());
+    in.extensions = std::move(*ext);
+  }
   if (o.json) {
     std::printf("%s\n", StatusJson(in).dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return 0;

@@ -250,6 +250,22 @@ json PreloadFacts() {
   return j;
 }
 
+// System extensions (docs/sysext.md): what `hull-agent extensions` did this
+// boot, what systemd-sysext merged, and a file extensions may ship.
+json ExtensionFacts() {
+  json j;
+  j["state"] = json::parse(Fact("/run/hull/extensions.json"), nullptr, false);
+  j["sysext"] = Command({"systemd-sysext", "status"}, std::chrono::seconds(30));
+  j["cni_bridge"] = Trim(Fact("/usr/lib/cni/bridge", 4096));
+  j["journal"] = Command(
+      {"journalctl", "-b", "-u", "hull-extensions.service", "-o", "cat", "--no-pager", "-n", "60"},
+      std::chrono::seconds(30));
+  j["unit"] = Command({"systemctl", "show", "--property=ExecMainStartTimestampMonotonic",
+                       "--property=ExecMainExitTimestampMonotonic", "hull-extensions.service"},
+                      std::chrono::seconds(30));
+  return j;
+}
+
 json WriteProbe(const std::string& path, const std::string& content) {
   auto st = WriteFileAtomic(path, content);
   return st.ok() ? json{{"ok", true}} : json{{"ok", false}, {"error", st.error().ToString()}};
@@ -315,6 +331,7 @@ json Phase1(const std::string& disk) {
   j["container"] = ContainerFacts(disk);
   j["preload"] = PreloadFacts();
   j["usr_scan"] = ScanUsr();
+  j["extensions"] = ExtensionFacts();
   j["selinux"] = SelinuxFacts();  // last: includes denials from the steps above
   return j;
 }

@@ -23,6 +23,7 @@
 #include "init/dps.h"
 #include "init/failure.h"
 #include "init/sys.h"
+#include "slot/dm_device.h"
 #include "verity/superblock.h"
 #include "verity/table.h"
 
@@ -160,7 +161,7 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
   Log("dm-verity table: " + table);
   std::string uuid = "HULL-VERITY-usr-" + HexEncode(ByteSpan(c.usrhash).subspan(0, 16));
   HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
-                        DmCreate("usr", uuid, data_bytes / 512, "verity", table));
+                        slot::DmCreate("usr", uuid, data_bytes / 512, "verity", table));
   HULL_TRY(Mkdirs("/dev/mapper"));
   unlink("/dev/mapper/usr");
   if (mknod("/dev/mapper/usr", S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/blkpg.h>
-#include <linux/dm-ioctl.h>
 #include <linux/fs.h>
 #include <linux/watchdog.h>
 #include <sys/ioctl.h>
@@ -218,31 +217,6 @@ std::vector<Disk> ScanDisks(std::vector<std::string>* unusable) {
     disks.push_back({dev, std::move(table->table), std::move(pci)});
   }
   return disks;
-}
-
-namespace {
-
-Status DmIoctl(int fd, unsigned long request, Bytes& buf, const char* what) {
-  if (ioctl(fd, request, buf.data()) != 0)
-    return Errorf(ErrorCode::kIo, "device-mapper {}: {}", what, Errno());
-  return {};
-}
-
-}  // namespace
-
-Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
-                                 const std::string& target, const std::string& params) {
-  Fd ctl(open("/dev/mapper/control", O_RDWR | O_CLOEXEC));
-  if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/mapper/control: {}", Errno());
-  HULL_ASSIGN_OR_RETURN(Bytes create, node::DmHeader(name, uuid, 0));
-  HULL_TRY(DmIoctl(ctl.get(), DM_DEV_CREATE, create, "DM_DEV_CREATE"));
-  HULL_ASSIGN_OR_RETURN(node::DevNumber dev, node::DmDevFromAnswer(create));
-  HULL_ASSIGN_OR_RETURN(Bytes load,
-                        node::DmTableLoad(name, DM_READONLY_FLAG, sectors, target, params));
-  HULL_TRY(DmIoctl(ctl.get(), DM_TABLE_LOAD, load, "DM_TABLE_LOAD"));
-  HULL_ASSIGN_OR_RETURN(Bytes resume, node::DmHeader(name, "", 0));
-  HULL_TRY(DmIoctl(ctl.get(), DM_DEV_SUSPEND, resume, "DM_DEV_SUSPEND (resume)"));
-  return dev;
 }
 
 Result<bool> ExtendPhase(const std::string& word) {

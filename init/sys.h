@@ -45,10 +45,6 @@ std::vector<Disk> ScanDisks(std::vector<std::string>* unusable = nullptr);
 Result<uint64_t> BlockDeviceSize(const std::string& dev);
 Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length);
 
-// DM_DEV_CREATE + DM_TABLE_LOAD (read-only) + resume; returns the device number.
-Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
-                                 const std::string& target, const std::string& params);
-
 // Extends PCR 11 SHA-256 with SHA-256(word) when /dev/tpmrm0 or /dev/tpm0
 // exists. Returns false (and no error) without a TPM.
 Result<bool> ExtendPhase(const std::string& word);

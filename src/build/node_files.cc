@@ -27,6 +27,30 @@ ExecStart=/usr/libexec/hull/hull-agent validate --if-requested
 WantedBy=multi-user.target
 )";
 
+// System extensions (docs/sysext.md): verified and merged once /var is
+// mounted and before sysinit.target, so the units they ship are part of
+// this boot (the agent reloads the manager when there are any). Devices:
+// /dev/loop-control is a static node, dm-verity and erofs are loaded for
+// /usr already. A refused extension (exit 1) is an event, not a failed
+// unit: the node boots without it.
+constexpr const char* kExtensionsUnit = R"([Unit]
+Description=Hull system extensions (verify /var/lib/hull/extensions, merge the good ones)
+DefaultDependencies=no
+ConditionDirectoryNotEmpty=/var/lib/hull/extensions
+After=local-fs.target kmod-static-nodes.service systemd-tmpfiles-setup-dev.service
+Before=sysinit.target systemd-sysext.service shutdown.target
+Conflicts=shutdown.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+SuccessExitStatus=1
+ExecStart=/usr/libexec/hull/hull-agent extensions
+
+[Install]
+WantedBy=sysinit.target
+)";
+
 // Every unit here orders itself after multi-user.target, which it is wanted
 // by: otherwise the target would order itself after them (systemd's default
 // for targets) and close a cycle through the gate.
@@ -203,6 +227,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
       {"hull-update.timer", UpdateTimerUnit(s.update), units + "hull-update.timer"},
       {"hull-health.service", HealthUnit(s.update), units + "hull-health.service"},
       {"hull-bless.service", kBlessUnit, units + "hull-bless.service"},
+      {"hull-extensions.service", kExtensionsUnit, units + "hull-extensions.service"},
       {"80-hull-dhcp.network", kDhcpNetwork, "/usr/lib/systemd/network/80-hull-dhcp.network"},
       {"hull-watchdog.conf", WatchdogDropIn(), "/usr/lib/systemd/system.conf.d/hull-watchdog.conf"},
       {"update.json", node::ToJson(cfg).dump(2) + "\n", node::kFactoryConfig},
@@ -224,7 +249,8 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
   }
   s.files.push_back({bin.agent, std::string(kNodeLibexec) + "/hull-agent"});
   s.files.push_back({bin.init, std::string(kNodeLibexec) + "/hull-init"});
-  for (const char* unit : {"hull-validate.service", "hull-health.service", "hull-bless.service"})
+  for (const char* unit : {"hull-validate.service", "hull-health.service", "hull-bless.service",
+                           "hull-extensions.service"})
     s.services.enable.push_back(unit);
   // Without a repository there is nothing to check: the update units stay
   // installed but disabled, so the image does not wait for the network.

@@ -111,4 +111,13 @@ std::string SysextLevelForSuite(std::string_view suite) {
   return {};
 }
 
+bool ValidSysextName(std::string_view name) {
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (name.empty() || name.size() > 64 || !lower_or_digit(name[0])) return false;
+  for (char c : name) {
+    if (!lower_or_digit(c) && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
 }  // namespace hull::node

@@ -222,6 +222,20 @@ nlohmann::json Manifest(const SysextSpec& spec, const std::string& root_hash,
           {"packages", packages}};
 }
 
+Result<SealedImage> SealStagedTree(const BuildOptions& o, const std::string& stage,
+                                   const std::string& file_contexts, const std::string& work) {
+  const std::string rel_dir = stage + "/usr/lib/extension-release.d";
+  std::error_code ec;
+  fs::create_directories(rel_dir, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", rel_dir, ec.message());
+  HULL_TRY(
+      WriteFileAtomic(rel_dir + "/extension-release." + o.spec.name, ExtensionReleaseText(o.spec)));
+  HULL_ASSIGN_OR_RETURN(Sealed s, PackAndSeal(o, stage, file_contexts, work));
+  SealedImage out{work + "/image.raw", s.root_hash, {}};
+  HULL_ASSIGN_OR_RETURN(out.disk, WriteDisk(o.spec, s, out.image, o.source_date_epoch));
+  return out;
+}
+
 Result<BuildResult> Build(const BuildOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   HULL_TRY(CheckBase(o.spec, o.base));
@@ -248,19 +262,12 @@ Result<BuildResult> Build(const BuildOptions& o) {
     HULL_TRY(Stage(dir, src_entries, stage));
     entries.insert(entries.end(), src_entries.begin(), src_entries.end());
   }
-  const std::string rel_dir = stage + "/usr/lib/extension-release.d";
-  fs::create_directories(rel_dir, ec);
-  if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", rel_dir, ec.message());
-  HULL_TRY(
-      WriteFileAtomic(rel_dir + "/extension-release." + o.spec.name, ExtensionReleaseText(o.spec)));
   HULL_ASSIGN_OR_RETURN(std::string fc, FileContexts(o.base, t.base, w));
-  HULL_ASSIGN_OR_RETURN(Sealed s, PackAndSeal(o, stage, fc, w));
-  const std::string image_tmp = w + "/image.raw";
-  HULL_ASSIGN_OR_RETURN(auto cr, WriteDisk(o.spec, s, image_tmp, o.source_date_epoch));
+  HULL_ASSIGN_OR_RETURN(SealedImage sealed, SealStagedTree(o, stage, fc, w));
   BuildResult r;
   r.entries = entries.size();
   r.compose_cache_hit = t.cache_hit;
-  HULL_TRY(WriteOutputs(o, t, facts, image_tmp, cr, s.root_hash, r));
+  HULL_TRY(WriteOutputs(o, t, facts, sealed.image, sealed.disk, sealed.root_hash, r));
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }

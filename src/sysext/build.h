@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "disk/image.h"
 #include "spec/spec.h"
 #include "sysext/spec.h"
 
@@ -55,6 +56,18 @@ struct BuildResult {
 // missing key or source, kProcessFailed/kUnavailable from mmdebstrap,
 // mkfs.erofs or tar.
 Result<BuildResult> Build(const BuildOptions& options);
+
+// Steps 3 and 4 for an already staged tree (`stage`/usr/...): writes its
+// extension-release file, packs, seals and signs it, and writes the GPT
+// image to `work`/image.raw. `file_contexts` "" leaves the files unlabelled.
+// The node's verifier tests make their images with it (tests/slot).
+struct SealedImage {
+  std::string image;
+  Bytes root_hash;
+  disk::CreateResult disk;
+};
+Result<SealedImage> SealStagedTree(const BuildOptions& options, const std::string& stage,
+                                   const std::string& file_contexts, const std::string& work);
 
 // The manifest written beside the image (pure; `sha256` and `root_hash` hex).
 nlohmann::json Manifest(const SysextSpec& spec, const std::string& root_hash,

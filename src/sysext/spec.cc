@@ -6,24 +6,13 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "node/os_release.h"
 #include "yaml/reader.h"
 
 namespace hull::sysext {
 namespace {
 
 using YAML::Node;
-
-bool NameChar(char c) {
-  return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
-}
-
-bool ValidName(std::string_view s) {
-  if (s.empty() || s.size() > 64 || !NameChar(s[0])) return false;
-  for (char c : s) {
-    if (!NameChar(c) && c != '.' && c != '-') return false;
-  }
-  return true;
-}
 
 bool ValidVersion(std::string_view s) {
   if (s.empty() || s.size() > 64 || !std::isalnum(static_cast<unsigned char>(s[0]))) return false;
@@ -44,7 +33,7 @@ Result<Compatibility> ParseCompatibility(const yaml::Reader& r, const Node& n,
   Compatibility c;
   if (!n["id"]) return r.At(n, fallback, "'compatibility' needs 'id' (the OS ID: hull)");
   HULL_ASSIGN_OR_RETURN(c.id, r.Scalar(n["id"], n.Mark(), "compatibility.id"));
-  if (!ValidName(c.id)) {
+  if (!node::ValidSysextName(c.id)) {
     return r.At(n["id"], n.Mark(),
                 fmt::format("compatibility.id '{}' is not an os-release ID", c.id));
   }
@@ -75,7 +64,7 @@ Status ParseTop(const yaml::Reader& r, const Node& root, SysextSpec& s) {
     if (!root[key]) return r.AtMark(m, fmt::format("the sysext spec needs '{}'", key));
   }
   HULL_ASSIGN_OR_RETURN(s.name, r.Scalar(root["name"], m, "name"));
-  if (!ValidName(s.name)) {
+  if (!node::ValidSysextName(s.name)) {
     return r.At(root["name"], m,
                 fmt::format("name '{}' is not allowed (lower-case letters, digits, '.', '-'; "
                             "at most 64)",

@@ -474,17 +474,39 @@ TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
     return s.services.enable;
   };
   EXPECT_THAT(enabled(""), ::testing::ElementsAre("hull-validate.service", "hull-health.service",
-                                                  "hull-bless.service"));
-  EXPECT_THAT(
-      enabled("http://10.0.2.2:8080/repo/"),
-      ::testing::ElementsAre("hull-validate.service", "hull-health.service", "hull-bless.service",
-                             "hull-update.service", "hull-update.timer"));
+                                                  "hull-bless.service", "hull-extensions.service"));
+  EXPECT_THAT(enabled("http://10.0.2.2:8080/repo/"),
+              ::testing::ElementsAre("hull-validate.service", "hull-health.service",
+                                     "hull-bless.service", "hull-extensions.service",
+                                     "hull-update.service", "hull-update.timer"));
   // The trusted root goes into /usr with the configuration that names it.
   spec::ImageSpec s;
   s.update.repository = "http://10.0.2.2:8080/repo/";
   s.update.trusted_root = "missing.json";
   auto st = AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), 0, s);
   ASSERT_ERROR(st, ErrorCode::kNotFound);
+}
+
+// System extensions are merged before sysinit.target (systemd 252 starts
+// only units it knew when the boot's transaction was made, docs/sysext.md),
+// once /var (where they are kept) is mounted.
+TEST(NodeFiles, ExtensionsAreMergedEarlyInBoot) {
+  auto work = TempDir::Create("hull-node-files");
+  ASSERT_OK(work);
+  spec::ImageSpec s;
+  ASSERT_OK(AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), 0, s));
+  std::string source;
+  for (const auto& f : s.files)
+    if (f.dest == "/usr/lib/systemd/system/hull-extensions.service") source = f.source;
+  ASSERT_FALSE(source.empty());
+  ASSERT_OK_AND_ASSIGN(std::string unit, ReadFileText(source));
+  for (const char* line :
+       {"DefaultDependencies=no\n", "ConditionDirectoryNotEmpty=/var/lib/hull/extensions\n",
+        "ExecStart=/usr/libexec/hull/hull-agent extensions\n", "WantedBy=sysinit.target\n",
+        "SuccessExitStatus=1\n"})
+    EXPECT_NE(unit.find(line), std::string::npos) << line << "\n" << unit;
+  EXPECT_NE(unit.find("After=local-fs.target"), std::string::npos) << unit;
+  EXPECT_NE(unit.find("Before=sysinit.target"), std::string::npos) << unit;
 }
 
 // The image's build time reaches the node as the TUF client's clock floor.

@@ -273,6 +273,103 @@ uint64_t NumberAfter(const std::string& console, const std::string& key) {
   return std::strtoull(console.c_str() + at + key.size(), nullptr, 10);
 }
 
+// System extensions (docs/sysext.md), three kept in the node's
+// /var/lib/hull/extensions (written into the root partition's ext4 with
+// debugfs): "cni", signed with the image's key for its SYSEXT_LEVEL, is
+// verified, mapped under dm-verity and handed to systemd-sysext, which
+// accepts it; "gpu", signed by another key, and "old", built for another
+// VERSION_ID, are refused, named in the agent's state, never reach
+// systemd-sysext, and the node boots and validates. Files-only extensions: their builds
+// reuse the image build's cached base compose.
+TEST_F(BootVm, SystemExtensionsAreVerifiedAndHandedToSysext) {
+  const std::string d = dir_->path() + "/sysext";
+  Sh(fmt::format(
+      "mkdir -p '{0}/files/usr/lib/cni' && printf '#!/bin/sh\\necho hull-sysext-bridge\\n' "
+      "> '{0}/files/usr/lib/cni/bridge' && chmod 755 '{0}/files/usr/lib/cni/bridge'",
+      d));
+  auto k = Hull({"keys", "init", d + "/other"});
+  ASSERT_OK(k);
+  ASSERT_EQ(k->exit_code, 0) << k->err;
+  struct Ext {
+    const char* name;
+    const char* compatibility;
+    std::string keys;
+  };
+  const Ext exts[] = {{"cni", "sysext_level: \"12\"", Keys()},
+                      {"gpu", "sysext_level: \"12\"", d + "/other"},
+                      {"old", "version_id: 199001.01.0", Keys()}};
+  std::vector<std::string> raws;
+  for (const Ext& e : exts) {
+    const std::string spec = fmt::format("{}/{}.yaml", d, e.name);
+    ASSERT_OK(WriteFileAtomic(
+        spec, fmt::format("name: {}\nversion: \"1\"\ncompatibility: {{id: hull, {}}}\n"
+                          "files: [files]\n",
+                          e.name, e.compatibility)));
+    auto b = Hull({"sysext", "build", spec, "--keys", e.keys, "--out", d + "/out"});
+    ASSERT_OK(b);
+    ASSERT_EQ(b->exit_code, 0) << b->err;
+    raws.push_back(fmt::format("{}/out/{}_1_amd64.raw", d, e.name));
+  }
+  std::string img = Copy("sysext.raw");
+  auto parts = json::parse(ShOut("sfdisk --json '" + img + "'"))["partitiontable"]["partitions"];
+  const uint64_t root = parts[7]["start"].get<uint64_t>() * 512;
+  const uint64_t root_bytes = parts[7]["size"].get<uint64_t>() * 512;
+  const std::string rootfs = d + "/root.ext4";
+  Sh(
+      fmt::format("dd if='{}' of='{}' bs=1M iflag=skip_bytes,count_bytes skip={} count={} "
+                  "status=none",
+                  img, rootfs, root, root_bytes));
+  std::string cmds = "mkdir /var/lib\nmkdir /var/lib/hull\nmkdir /var/lib/hull/extensions\n";
+  for (const auto& r : raws)
+    cmds +=
+        fmt::format("write {} /var/lib/hull/extensions/{}\n", r, fs::path(r).filename().string());
+  ASSERT_OK(WriteFileAtomic(d + "/debugfs.cmds", cmds));
+  Sh(fmt::format(
+      "debugfs -w -f '{0}/debugfs.cmds' '{1}' >/dev/null 2>&1; "
+      "debugfs -R 'ls -l /var/lib/hull/extensions' '{1}' 2>/dev/null | grep -c '_1_amd64.raw' "
+      "| grep -qx 3",
+      d, rootfs));
+  Sh(fmt::format("dd if='{}' of='{}' bs=1M oflag=seek_bytes seek={} conv=notrunc status=none",
+                 rootfs, img, root));
+  int rc = -1;
+  json j = Boot({img, "--validate", "--once"}, &rc);
+  const json& ext = j["guest"]["phase1"]["extensions"];
+  std::map<std::string, json> state;
+  for (const auto& e : ext["state"]) state[e.value("name", "")] = e;
+  EXPECT_EQ(state["cni"]["state"], "active") << ext.dump(2);
+  EXPECT_EQ(state["gpu"]["state"], "refused") << ext.dump(2);
+  EXPECT_NE(state["gpu"].value("reason", "").find("not in the node's trust set"), std::string::npos)
+      << ext.dump(2);
+  EXPECT_EQ(state["old"]["state"], "refused") << ext.dump(2);
+  EXPECT_NE(state["old"].value("reason", "").find("built for VERSION_ID=199001.01.0"),
+            std::string::npos)
+      << ext.dump(2);
+  // systemd-sysext found the verified mount and accepted it for this host.
+  // Not yet: the merge itself. systemd 252 binds /run/extensions/cni
+  // without its submounts, and the image's file system holds /usr's
+  // content, mounted at /run/extensions/cni/usr: it sees an empty /usr
+  // (docs/sysext.md, "Limits"). /usr/lib/cni/bridge is checked once the
+  // extension's file system carries usr/ itself.
+  const std::string journal = ext["journal"].value("out", "");
+  EXPECT_NE(journal.find("Version info of extension 'cni' matches host."), std::string::npos)
+      << journal;
+  EXPECT_EQ(journal.find("extension 'gpu'"), std::string::npos) << journal;
+  EXPECT_EQ(journal.find("extension 'old'"), std::string::npos) << journal;
+  std::map<std::string, std::string> checks;
+  for (const auto& c : j["checks"]) checks[c["name"]] = c["state"];
+  for (const char* name : {"usr-verity", "usr-root-hash", "containerd", "system-state"})
+    EXPECT_EQ(checks[name], "pass") << name << "\n" << j["checks"].dump(2);
+  // hull-extensions.service's run: three verified (two refused), one
+  // mapped, mounted and merged.
+  const std::string unit = ext["unit"].value("out", "");
+  const uint64_t started = NumberAfter(unit, "ExecMainStartTimestampMonotonic=");
+  const uint64_t exited = NumberAfter(unit, "ExecMainExitTimestampMonotonic=");
+  EXPECT_GT(exited, started) << unit;
+  std::printf("booted with extensions in %.1f s; hull-extensions.service ran %.3f s; selinux: %s\n",
+              j.value("seconds", 0.0), double(exited - started) / 1e6,
+              j["guest"]["phase1"]["selinux"].dump().c_str());
+}
+
 TEST_F(BootVm, GrownDiskWithAByteIdenticalCopyAndAStraySerialAttached) {
   const std::string d = dir_->path();
   std::string img = Copy("grown.raw");

@@ -1,0 +1,266 @@
+#include "agent/activate.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "agent/events.h"
+#include "agent/extensions.h"
+#include "base/exit_code.h"
+#include "base/file.h"
+#include "base/hex.h"
+#include "base/subprocess.h"
+#include "node/config.h"
+#include "slot/dm_device.h"
+#include "slot/extension.h"
+#include "verity/table.h"
+
+namespace hull::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+gpt::Arch NativeArch() {
+  utsname u{};
+  uname(&u);
+  const std::string m = u.machine;
+  if (m == "x86_64") return gpt::Arch::kX86_64;
+  if (m == "aarch64") return gpt::Arch::kArm64;
+  return gpt::Arch::kAny;
+}
+
+std::string DmName(const std::string& name) { return "hull-ext-" + name; }
+
+bool IsMountPoint(const std::string& dir) {
+  struct stat a {
+  }, b{};
+  return stat(dir.c_str(), &a) == 0 && stat((dir + "/..").c_str(), &b) == 0 && a.st_dev != b.st_dev;
+}
+
+// Verified image → loop devices → dm-verity → erofs (the extension's /usr)
+// mounted read-only at /run/extensions/NAME/usr; the extension-release
+// check. On any failure what was set up is taken down.
+class Activation {
+ public:
+  Activation(const slot::ExtensionImage& ext, std::string path)
+      : ext_(ext), path_(std::move(path)) {}
+  ~Activation() {
+    if (!done_) Undo();
+  }
+
+  Status Run(const std::string& os_release) {
+    HULL_ASSIGN_OR_RETURN(slot::Loop data,
+                          slot::AttachLoop(path_, ext_.usr_offset, ext_.usr_bytes));
+    auto hash = slot::AttachLoop(path_, ext_.verity_offset, ext_.verity_bytes);
+    if (!hash.ok()) {
+      close(data.fd);
+      return std::move(hash).error();
+    }
+    auto mapped = Map(data, *hash);
+    // device-mapper holds both loop devices now (or failed): ours can go.
+    close(data.fd);
+    close(hash->fd);
+    HULL_TRY(mapped);
+    HULL_TRY(Mount());
+    HULL_ASSIGN_OR_RETURN(
+        std::string rel,
+        ReadFileText(
+            fmt::format("{}/lib/extension-release.d/extension-release.{}", staging_, ext_.name),
+            slot::kMaxExtensionReleaseBytes)
+            .Context(fmt::format("extension {}: its extension-release file", ext_.name)));
+    HULL_TRY(slot::CheckExtensionRelease(ext_.name, rel, os_release, ext_.arch));
+    done_ = true;
+    return Ok();
+  }
+
+ private:
+  Status Map(const slot::Loop& data, const slot::Loop& hash) {
+    HULL_ASSIGN_OR_RETURN(
+        std::string table,
+        verity::KernelTable(ext_.params, fmt::format("{}:{}", data.dev.major, data.dev.minor),
+                            fmt::format("{}:{}", hash.dev.major, hash.dev.minor), ext_.root_hash));
+    const uint64_t sectors = ext_.params.data_blocks * ext_.params.data_block_size / 512;
+    const std::string uuid = "HULL-VERITY-ext-" + ext_.name.substr(0, 40) + "-" +
+                             HexEncode(ext_.root_hash).substr(0, 16);
+    HULL_ASSIGN_OR_RETURN(dev_, slot::DmCreate(DmName(ext_.name), uuid, sectors, "verity", table));
+    mapped_ = true;
+    return Ok();
+  }
+
+  // devtmpfs names a device-mapper device dm-MINOR; a node of our own in
+  // /run/hull would need a label the policy allows mounting.
+  Status Mount() {
+    const std::string dev = fmt::format("/dev/dm-{}", dev_.minor);
+    struct stat st {};
+    for (int i = 0; i < 50 && stat(dev.c_str(), &st) != 0; ++i) usleep(20000);
+    if (!S_ISBLK(st.st_mode) || major(st.st_rdev) != dev_.major || minor(st.st_rdev) != dev_.minor)
+      return Errorf(ErrorCode::kIo, "extension {}: {} is not the device-mapper device {}:{}",
+                    ext_.name, dev, dev_.major, dev_.minor);
+    // The erofs holds /usr's content; systemd-sysext reads a directory
+    // extension as a root with usr/ in it. Mounted in place (a move out of
+    // a shared mount such as /run is refused): systemd-sysext runs only
+    // after every extension has been judged, and a refused one is
+    // unmounted and its directory removed before then.
+    dir_ = std::string(slot::kSysextRunDir) + "/" + ext_.name;
+    staging_ = dir_ + "/usr";
+    std::error_code ec;
+    fs::create_directories(staging_, ec);
+    if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", staging_, ec.message());
+    if (mount(dev.c_str(), staging_.c_str(), "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, nullptr) !=
+        0)
+      return Errorf(ErrorCode::kIo, "extension {}: mounting {} (erofs): {}", ext_.name, dev,
+                    std::strerror(errno));
+    mounted_ = true;
+    return Ok();
+  }
+
+  void Undo() {
+    if (mounted_) umount2(staging_.c_str(), MNT_DETACH);
+    if (mapped_) (void)slot::DmRemove(DmName(ext_.name));
+    if (!dir_.empty()) {
+      rmdir(staging_.c_str());
+      rmdir(dir_.c_str());
+    }
+  }
+
+  const slot::ExtensionImage& ext_;
+  std::string path_, dir_, staging_;
+  node::DevNumber dev_;
+  bool mapped_ = false, mounted_ = false, done_ = false;
+};
+
+// Every check of slot/extension.h, then the activation.
+Result<std::string> Activate(const std::string& path, const ExtensionFile& f,
+                             const slot::TrustSet& trust, const std::string& os_release) {
+  HULL_ASSIGN_OR_RETURN(File file, File::OpenRead(path));
+  HULL_ASSIGN_OR_RETURN(gpt::FileSource src, gpt::FileSource::Open(file));
+  HULL_ASSIGN_OR_RETURN(slot::ExtensionImage ext,
+                        slot::VerifyExtensionImage(f.name, src, trust, NativeArch()));
+  HULL_TRY(slot::VerifyExtensionContent(file, ext));
+  Activation a(ext, path);
+  HULL_TRY(a.Run(os_release));
+  return HexEncode(ext.root_hash);
+}
+
+bool ShipsUnits(const std::vector<ExtensionResult>& results) {
+  std::error_code ec;
+  for (const auto& r : results)
+    if (r.state == "active" &&
+        fs::is_directory(fmt::format("{}/{}/usr/lib/systemd/system", slot::kSysextRunDir, r.name),
+                         ec))
+      return true;
+  return false;
+}
+
+// systemd-sysext merges /run/extensions; systemd 252 does not reload the
+// service manager after a merge, so when an extension ships units the
+// manager reloads and the targets of this boot are started again (queued,
+// not waited for) so units the extensions enable start in this boot.
+Status Merge(const std::vector<ExtensionResult>& results) {
+  // Its debug log says why an extension is skipped: kept in the journal.
+  HULL_ASSIGN_OR_RETURN(ProcessOutput out, Run(Command{.argv = {"systemd-sysext", "refresh"},
+                                                       .env = {"SYSTEMD_LOG_LEVEL=debug"}}));
+  std::fputs(out.err.c_str(), stderr);
+  if (!ShipsUnits(results)) return Ok();
+  HULL_TRY(Run(Command{.argv = {"systemctl", "daemon-reload"}}));
+  HULL_TRY(Run(Command{.argv = {"systemctl", "start", "--no-block", "sockets.target",
+                                "timers.target", "multi-user.target"}}));
+  return Ok();
+}
+
+Result<std::vector<ExtensionFile>> ListFiles(std::vector<ExtensionResult>& results) {
+  std::vector<ExtensionFile> files;
+  std::error_code ec;
+  if (!fs::is_directory(slot::kExtensionsDir, ec)) return files;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(slot::kExtensionsDir, ec))
+    if (e.path().extension() == ".raw") names.push_back(e.path().filename().string());
+  if (ec) return ErrnoError(ec.value(), "listing", slot::kExtensionsDir);
+  std::sort(names.begin(), names.end());
+  if (names.size() > slot::kMaxExtensions)
+    return Errorf(ErrorCode::kInvalidArgument, "{}: {} images, at most {}", slot::kExtensionsDir,
+                  names.size(), slot::kMaxExtensions);
+  for (const auto& n : names) {
+    auto f = ParseExtensionFileName(n);
+    if (f.ok())
+      files.push_back(std::move(*f));
+    else
+      results.push_back(
+          {.name = "", .file = n, .state = "refused", .reason = f.error().ToString()});
+  }
+  return files;
+}
+
+}  // namespace
+
+int RunExtensions(const ExtensionsOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  auto cfg = node::LoadConfig();
+  Events ev(cfg.ok() ? cfg->event_console : "");
+  auto fail = [&](const Error& e) {
+    ev.Emit("extensions-error", {{"message", e.ToString()}});
+    std::fprintf(stderr, "hull-agent extensions: %s\n", e.ToString().c_str());
+    return ExitCodeFor(e.code());
+  };
+  auto trust = slot::LoadTrustSet(node::kTrustDir);
+  if (!trust.ok()) return fail(trust.error());
+  auto os_release = ReadFileText("/usr/lib/os-release", 1 << 16);
+  if (!os_release.ok()) return fail(os_release.error());
+  std::vector<ExtensionResult> results;
+  auto files = ListFiles(results);
+  if (!files.ok()) return fail(files.error());
+  for (const auto& group : ActivationOrder(std::move(*files))) {
+    bool active =
+        IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name + "/usr");
+    for (const ExtensionFile& f : group) {
+      ExtensionResult r{.name = f.name, .file = f.file, .state = "standby"};
+      if (!active) {
+        auto root =
+            Activate(std::string(slot::kExtensionsDir) + "/" + f.file, f, *trust, *os_release);
+        if (root.ok()) {
+          r.state = "active";
+          r.root_hash = *root;
+          active = true;
+          ev.Emit("extension-active", {{"name", f.name}, {"file", f.file}, {"root_hash", *root}});
+        } else {
+          r.state = "refused";
+          r.reason = root.error().ToString();
+          ev.Emit("extension-refused", {{"name", f.name}, {"file", f.file}, {"reason", r.reason}});
+        }
+      }
+      results.push_back(std::move(r));
+    }
+  }
+  Status merged = o.merge ? Merge(results) : Ok();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::error_code ec;
+  fs::create_directories(fs::path(kExtensionsState).parent_path(), ec);
+  if (Status st = WriteFileAtomic(kExtensionsState, ExtensionsJson(results).dump() + "\n");
+      !st.ok())
+    return fail(st.error());
+  size_t refused = 0, active = 0;
+  for (const auto& r : results) {
+    refused += r.state == "refused";
+    active += r.state == "active";
+  }
+  ev.Emit("extensions", {{"active", active}, {"refused", refused}, {"seconds", seconds}});
+  if (o.json)
+    std::printf("%s\n", ExtensionsJson(results).dump(2).c_str());
+  else
+    std::fputs(ExtensionsText(results).c_str(), stdout);
+  if (!merged.ok()) return fail(std::move(merged).error().Wrap("merging"));
+  return refused ? kExitFailed : kExitOk;
+}
+
+}  // namespace hull::agent

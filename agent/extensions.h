@@ -1,0 +1,48 @@
+// System extensions on the node (docs/sysext.md): which files of
+// /var/lib/hull/extensions (slot::kExtensionsDir) are tried in which order,
+// and what became of each, as `hull-agent extensions` records it in
+// /run/hull/extensions.json and `hull-agent status` shows it. Pure; the
+// activation itself (loop, dm-verity, mount, systemd-sysext) is
+// activate.cc's.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace hull::agent {
+
+inline constexpr const char* kExtensionsState = "/run/hull/extensions.json";
+
+// An image file: NAME_VERSION_ARCH.raw as `hull sysext build` names it, or
+// NAME.raw (version "").
+struct ExtensionFile {
+  std::string file;  // the file name, no directory
+  std::string name, version, arch;
+};
+// kInvalidArgument naming the file for a name that is neither form, or
+// whose NAME breaks node::ValidSysextName.
+Result<ExtensionFile> ParseExtensionFileName(std::string_view file);
+
+// The files grouped by extension name (in name order), each group newest
+// version first (node::CompareVersions): the first of a group that passes
+// every check is activated, the rest of the group stand by.
+std::vector<std::vector<ExtensionFile>> ActivationOrder(std::vector<ExtensionFile> files);
+
+struct ExtensionResult {
+  std::string name, file;
+  std::string state;      // "active", "refused", "standby"
+  std::string reason;     // why refused
+  std::string root_hash;  // hex, once verified
+};
+nlohmann::json ExtensionsJson(const std::vector<ExtensionResult>& results);
+// Reads what ExtensionsJson wrote; kCorrupt for anything else.
+Result<std::vector<ExtensionResult>> ParseExtensionsJson(std::string_view text);
+// One line per extension, for `hull-agent status`.
+std::string ExtensionsText(const std::vector<ExtensionResult>& results);
+
+}  // namespace hull::agent

@@ -1,0 +1,34 @@
+// Block devices the node sets up from verified images: device-mapper
+// devices (the ioctl buffers are node/dm.h's) and read-only loop devices
+// over a range of a file. hull-init maps the booted /usr with DmCreate;
+// hull-agent maps system extensions (docs/sysext.md) with both.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+#include "node/dm.h"
+
+namespace hull::slot {
+
+// DM_DEV_CREATE + DM_TABLE_LOAD (read-only) + resume; returns the device
+// number. kIo naming the ioctl that failed (kAlreadyExists for a name in use).
+Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
+                                 const std::string& target, const std::string& params);
+
+// DM_DEV_REMOVE. kNotFound when no device has that name.
+Status DmRemove(const std::string& name);
+
+// A read-only loop device over bytes [offset, offset+size) of `path`, freed
+// by the kernel when its last user closes it (LO_FLAGS_AUTOCLEAR): the
+// returned descriptor keeps it until the caller has handed the device to
+// device-mapper, which holds it from then on.
+struct Loop {
+  int fd = -1;  // owned: close() it
+  node::DevNumber dev;
+  std::string path;  // /dev/loopN
+};
+Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size);
+
+}  // namespace hull::slot

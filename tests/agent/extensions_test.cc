@@ -1,0 +1,85 @@
+// The agent's bookkeeping of system extensions (agent/extensions.h): file
+// names, the order files are tried in, the state file and status.
+#include "agent/extensions.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/status.h"
+#include "support/status_matchers.h"
+
+namespace hull::agent {
+namespace {
+
+TEST(ExtensionFileName, TheBuildsNameAndAPlainName) {
+  ASSERT_OK_AND_ASSIGN(auto f, ParseExtensionFileName("cni_1.1.1-2_amd64.raw"));
+  EXPECT_EQ(f.name, "cni");
+  EXPECT_EQ(f.version, "1.1.1-2");
+  EXPECT_EQ(f.arch, "amd64");
+  EXPECT_EQ(f.file, "cni_1.1.1-2_amd64.raw");
+  ASSERT_OK_AND_ASSIGN(auto g, ParseExtensionFileName("kubelet.raw"));
+  EXPECT_EQ(g.name, "kubelet");
+  EXPECT_EQ(g.version, "");
+}
+
+TEST(ExtensionFileName, OthersAreRefusedNamingTheFile) {
+  for (const char* bad : {"cni", ".raw", "cni.img", "Cni.raw", "_1_amd64.raw", "cni_1.raw",
+                          "cni__amd64.raw", "cni_1_.raw", "-x.raw", "a b.raw"}) {
+    auto r = ParseExtensionFileName(bad);
+    EXPECT_ERROR(r, ErrorCode::kInvalidArgument) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.error().ToString().find(bad), std::string::npos) << r.error().ToString();
+    }
+  }
+}
+
+TEST(ExtensionOrder, GroupsByNameNewestVersionFirst) {
+  std::vector<ExtensionFile> files;
+  for (const char* n : {"cni_1.1.1-2_amd64.raw", "kubelet_1.30.2_amd64.raw", "cni_1.10.0_amd64.raw",
+                        "cni_1.2.0_amd64.raw", "kubelet.raw"}) {
+    ASSERT_OK_AND_ASSIGN(auto f, ParseExtensionFileName(n));
+    files.push_back(f);
+  }
+  auto order = ActivationOrder(files);
+  ASSERT_EQ(order.size(), 2u);
+  ASSERT_EQ(order[0].size(), 3u);
+  // Versions compare as systemd-boot's entries do: 1.10.0 > 1.2.0 > 1.1.1-2.
+  EXPECT_EQ(order[0][0].file, "cni_1.10.0_amd64.raw");
+  EXPECT_EQ(order[0][1].file, "cni_1.2.0_amd64.raw");
+  EXPECT_EQ(order[0][2].file, "cni_1.1.1-2_amd64.raw");
+  ASSERT_EQ(order[1].size(), 2u);
+  EXPECT_EQ(order[1][0].file, "kubelet_1.30.2_amd64.raw");
+  EXPECT_EQ(order[1][1].file, "kubelet.raw");
+}
+
+TEST(ExtensionState, RoundTripsAndRefusesOtherJson) {
+  std::vector<ExtensionResult> in = {
+      {"cni", "cni_1_amd64.raw", "active", "", std::string(64, 'a')},
+      {"kubelet", "kubelet.raw", "refused", "extension kubelet: built for VERSION_ID=2", ""}};
+  ASSERT_OK_AND_ASSIGN(auto out, ParseExtensionsJson(ExtensionsJson(in).dump()));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].reason, in[1].reason);
+  EXPECT_EQ(out[0].root_hash, in[0].root_hash);
+  for (const char* bad : {"", "{}", "[1]", "[{\"name\": 1}]", "[{\"name\": \"a\"}]"})
+    EXPECT_ERROR(ParseExtensionsJson(bad), ErrorCode::kCorrupt) << bad;
+}
+
+TEST(ExtensionState, StatusNamesARefusedExtensionAndWhy) {
+  StatusInput in;
+  in.node = {.usrhash = std::string(64, 'a'), .version = "202612.01.0", .disk = "/dev/vda"};
+  in.extensions = {
+      {"cni", "cni_1_amd64.raw", "active", "", std::string(64, 'b')},
+      {"gpu", "gpu_2_amd64.raw", "refused", "extension gpu: signed by certificate x", ""}};
+  nlohmann::json j = StatusJson(in);
+  ASSERT_EQ(j["extensions"].size(), 2u) << j.dump(2);
+  EXPECT_EQ(j["extensions"][1]["state"], "refused");
+  const std::string text = StatusText(in);
+  EXPECT_NE(text.find("Extension gpu (gpu_2_amd64.raw): refused: extension gpu: signed by "
+                      "certificate x\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Extension cni (cni_1_amd64.raw): active (root hash bbbb"), std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace hull::agent
