@@ -22,6 +22,7 @@
 #include "init/cmdline.h"
 #include "init/dps.h"
 #include "init/failure.h"
+#include "init/optical.h"
 #include "init/sys.h"
 #include "verity/superblock.h"
 #include "verity/table.h"
@@ -108,8 +109,8 @@ Status LoadModules(const std::string& dir, const ModuleIndex& index,
   // Optional: disk drivers (whichever the initrd has), the TPM interfaces and
   // the SHA-256 implementations with SSSE3/AVX2 (before dm-verity binds
   // "sha256", or it keeps the slow generic one).
-  for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "nvme", "ahci",
-                        "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
+  for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "nvme",
+                        "ahci", "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
     if (Find(index, m) == Presence::kModule) {
       // Optional: a driver without its hardware (ENODEV) is not a failure.
       if (auto s = LoadModule(dir, index, m, loaded); !s.ok())
@@ -142,6 +143,41 @@ Result<Found> WaitForDisk(const Cmdline& c, const BootDevice& boot) {
   }
 }
 
+Status MakeDmNode(const std::string& name, node::DevNumber dev) {
+  HULL_TRY(Mkdirs("/dev/mapper"));
+  std::string path = "/dev/mapper/" + name;
+  unlink(path.c_str());
+  if (mknod(path.c_str(), S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)
+    return Errorf(ErrorCode::kIo, "mknod {} {}:{}: {}", path, dev.major, dev.minor,
+                  std::strerror(errno));
+  return {};
+}
+
+// A disk the kernel did not split (an optical drive, docs/iso.md): each
+// partition used becomes a read-only dm-linear device over the drive.
+Status MapUnsplitDisk(Found& f) {
+  struct stat st;
+  if (stat(f.usr_dev.c_str(), &st) == 0) return {};
+  HULL_ASSIGN_OR_RETURN(uint64_t bytes, BlockDeviceSize(f.disk));
+  HULL_ASSIGN_OR_RETURN(uint32_t block, LogicalBlockSize(f.disk));
+  gpt::Table table;
+  table.sector_size = f.sector_size;
+  std::pair<const gpt::Partition*, std::string*> parts[] = {
+      {&f.usr, &f.usr_dev}, {&f.verity, &f.verity_dev}, {&f.root, &f.root_dev}};
+  const char* roles[] = {"usr", "usr-verity", "root"};
+  for (size_t i = 0; i < 3; ++i) {
+    HULL_ASSIGN_OR_RETURN(LinearMap m,
+                          PlanPartitionMap(f.disk, bytes, block, table, *parts[i].first, roles[i]));
+    HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
+                          DmCreate(m.name, "HULL-" + m.name, m.sectors, "linear", m.params));
+    HULL_TRY(MakeDmNode(m.name, dev));
+    *parts[i].second = "/dev/mapper/" + m.name;
+    Log(fmt::format("{} ({}:{}): linear {} sectors of {}", *parts[i].second, dev.major, dev.minor,
+                    m.sectors, m.params));
+  }
+  return {};
+}
+
 Status SetupVerity(const Cmdline& c, const Found& f) {
   HULL_ASSIGN_OR_RETURN(Bytes sb, ReadAt(f.verity_dev, 0, verity::kSuperblockSize));
   HULL_ASSIGN_OR_RETURN(verity::VerityParams p, verity::DecodeSuperblock(sb).Context(
@@ -161,22 +197,40 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
   std::string uuid = "HULL-VERITY-usr-" + HexEncode(ByteSpan(c.usrhash).subspan(0, 16));
   HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
                         DmCreate("usr", uuid, data_bytes / 512, "verity", table));
-  HULL_TRY(Mkdirs("/dev/mapper"));
-  unlink("/dev/mapper/usr");
-  if (mknod("/dev/mapper/usr", S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)
-    return Errorf(ErrorCode::kIo, "mknod /dev/mapper/usr {}:{}: {}", dev.major, dev.minor,
-                  std::strerror(errno));
+  HULL_TRY(MakeDmNode("usr", dev));
   Log(fmt::format("/dev/mapper/usr ({}:{}) verifies {} against {}", dev.major, dev.minor, f.usr_dev,
                   f.verity_dev));
   return {};
 }
 
+// A live boot's / (docs/iso.md): the medium's root template, read-only,
+// under an overlay whose upper layer is a tmpfs: the state lives in memory.
+// The /etc overlay's upper layer is on that tmpfs too (an overlay's upper
+// directory cannot be on an overlay).
+Status MountLiveRoot(const Found& f, std::string& etc_overlay) {
+  const std::string live = "/run/hull-live";
+  HULL_TRY(
+      Mount(f.root_dev, live + "/lower", "ext4", MS_RDONLY, "noload").Context("root template"));
+  HULL_TRY(Mount("tmpfs", live + "/state", "tmpfs", 0, "mode=0755").Context("live state"));
+  HULL_TRY(Mkdirs(live + "/state/root"));
+  HULL_TRY(Mkdirs(live + "/state/work"));
+  HULL_TRY(Mount("overlay", kSysroot, "overlay", 0,
+                 "lowerdir=" + live + "/lower,upperdir=" + live + "/state/root,workdir=" + live +
+                     "/state/work")
+               .Context("live root"));
+  etc_overlay = live + "/state/etc-overlay";
+  return {};
+}
+
 Status MountSysroot(const Found& f) {
-  HULL_TRY(Mount(f.root_dev, kSysroot, "ext4", 0).Context("writable root"));
+  std::string etc_overlay = kEtcOverlay;
+  if (f.live)
+    HULL_TRY(MountLiveRoot(f, etc_overlay));
+  else
+    HULL_TRY(Mount(f.root_dev, kSysroot, "ext4", 0).Context("writable root"));
   HULL_TRY(Mount("/dev/mapper/usr", std::string(kSysroot) + "/usr", "erofs", MS_RDONLY | MS_NODEV)
                .Context("/usr"));
-  std::string upper = std::string(kEtcOverlay) + "/upper",
-              work = std::string(kEtcOverlay) + "/work";
+  std::string upper = etc_overlay + "/upper", work = etc_overlay + "/work";
   HULL_TRY(Mkdirs(upper));
   HULL_TRY(Mkdirs(work));
   HULL_TRY(Mount("overlay", std::string(kSysroot) + "/etc", "overlay", 0,
@@ -191,7 +245,8 @@ Status MountSysroot(const Found& f) {
     struct stat st;
     if (lstat(link.c_str(), &st) != 0) symlink((std::string("usr/") + l).c_str(), link.c_str());
   }
-  Log("mounted " + f.root_dev + " on / (rw), /usr (ro, verity), /etc (overlay)");
+  Log("mounted " + f.root_dev + (f.live ? " on / (live: ro under a tmpfs overlay)" : " on / (rw)") +
+      ", /usr (ro, verity), /etc (overlay)");
   return {};
 }
 
@@ -217,16 +272,21 @@ Status Run() {
   Log(!boot.pci.empty() ? "the firmware's boot device: " + PciPathString(boot.pci)
                         : "the firmware's boot device is unknown: " + boot.why_no_pci);
   HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c, boot));
+  HULL_TRY(MapUnsplitDisk(f).Context("partitions of " + f.disk));
   Log(fmt::format("usr {} usr-verity {} root {} on {}", f.usr_dev, f.verity_dev, f.root_dev,
                   f.disk));
-  // A disk that cannot be rewritten still boots, as it was.
-  if (auto g = PrepareOsDisk(f); !g.ok())
+  // A disk that cannot be rewritten still boots, as it was; a medium is not
+  // rewritten.
+  if (f.live)
+    Log("live boot from the install medium on " + f.disk + ": state in memory");
+  else if (auto g = PrepareOsDisk(f); !g.ok())
     LogError("GPT not rewritten (identity, growth): " + g.error().ToString());
   else
     for (const std::string& line : *g) Log(line);
   HULL_TRY(SetupVerity(c, f));
   HULL_TRY(MountSysroot(f));
-  if (auto g = GrowRootFs(f.root_dev, kSysroot); !g.ok())
+  if (f.live) {
+  } else if (auto g = GrowRootFs(f.root_dev, kSysroot); !g.ok())
     LogError("root file system not grown: " + g.error().ToString());
   if (tpm) {
     HULL_TRY(ExtendPhase("leave-initrd"));

@@ -148,6 +148,15 @@ Result<uint64_t> BlockDeviceSize(const std::string& dev) {
   return size;
 }
 
+Result<uint32_t> LogicalBlockSize(const std::string& dev) {
+  Fd fd(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
+  int size = 0;
+  if (ioctl(fd.get(), BLKSSZGET, &size) != 0 || size <= 0)
+    return Errorf(ErrorCode::kIo, "BLKSSZGET {}: {}", dev, Errno());
+  return uint32_t(size);
+}
+
 Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length) {
   Fd fd(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
@@ -180,7 +189,8 @@ class DeviceSource : public gpt::Source {
 };
 
 bool Skipped(const std::string& n) {
-  for (const char* p : {"loop", "ram", "dm-", "zram", "sr", "fd", "nbd"})
+  // Optical drives (sr) are scanned: the install medium boots from one.
+  for (const char* p : {"loop", "ram", "dm-", "zram", "fd", "nbd"})
     if (n.starts_with(p)) return true;
   return false;
 }

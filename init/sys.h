@@ -37,12 +37,13 @@ Status LoadModule(const std::string& moddir, const ModuleIndex& index, const std
 // Returns the timeout the driver took.
 Result<int> ArmWatchdog(int timeout_s);
 
-// Whole-disk block devices (/sys/block, without loop/ram/dm/zram), as /dev
+// Whole-disk block devices (/sys/block, without loop/ram/dm/zram; with sr), as /dev
 // nodes, and their GPTs. Devices without a valid GPT are left out and, when
 // `unusable` is given, listed there as "<dev>: <GPT error>".
 std::vector<Disk> ScanDisks(std::vector<std::string>* unusable = nullptr);
 
 Result<uint64_t> BlockDeviceSize(const std::string& dev);
+Result<uint32_t> LogicalBlockSize(const std::string& dev);  // BLKSSZGET
 Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length);
 
 // DM_DEV_CREATE + DM_TABLE_LOAD (read-only) + resume; returns the device number.
