@@ -109,8 +109,8 @@ Status LoadModules(const std::string& dir, const ModuleIndex& index,
   // Optional: disk drivers (whichever the initrd has), the TPM interfaces and
   // the SHA-256 implementations with SSSE3/AVX2 (before dm-verity binds
   // "sha256", or it keeps the slow generic one).
-  for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "nvme",
-                        "ahci", "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
+  for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "loop",
+                        "nvme", "ahci", "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
     if (Find(index, m) == Presence::kModule) {
       // Optional: a driver without its hardware (ENODEV) is not a failure.
       if (auto s = LoadModule(dir, index, m, loaded); !s.ok())
@@ -203,34 +203,29 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
   return {};
 }
 
-// A live boot's / (docs/iso.md): the medium's root template, read-only,
-// under an overlay whose upper layer is a tmpfs: the state lives in memory.
-// The /etc overlay's upper layer is on that tmpfs too (an overlay's upper
-// directory cannot be on an overlay).
-Status MountLiveRoot(const Found& f, std::string& etc_overlay) {
-  const std::string live = "/run/hull-live";
-  HULL_TRY(
-      Mount(f.root_dev, live + "/lower", "ext4", MS_RDONLY, "noload").Context("root template"));
-  HULL_TRY(Mount("tmpfs", live + "/state", "tmpfs", 0, "mode=0755").Context("live state"));
-  HULL_TRY(Mkdirs(live + "/state/root"));
-  HULL_TRY(Mkdirs(live + "/state/work"));
-  HULL_TRY(Mount("overlay", kSysroot, "overlay", 0,
-                 "lowerdir=" + live + "/lower,upperdir=" + live + "/state/root,workdir=" + live +
-                     "/state/work")
-               .Context("live root"));
-  etc_overlay = live + "/state/etc-overlay";
-  return {};
+// A live boot's / (docs/iso.md): a copy of the medium's root template in
+// memory (a sparse file on the initramfs, through a loop device), so the
+// state lives in memory and / keeps the template's SELinux labels (a tmpfs
+// cannot carry them before the policy is loaded). The file is sparse and
+// kLiveRootBytes long; the ext4 inside is grown to it after the mount.
+constexpr uint64_t kLiveRootBytes = uint64_t(1) << 30;
+
+Result<std::string> MakeLiveRoot(const Found& f) {
+  const std::string image = "/run/hull-live-root.img";
+  uint64_t bytes = f.root.sectors() * f.sector_size;
+  HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, std::max(bytes, kLiveRootBytes)));
+  HULL_ASSIGN_OR_RETURN(std::string loop, LoopAttach(image));
+  Log(fmt::format("live root: {} ({} MiB template, {} MiB in memory at most) on {}", image,
+                  bytes >> 20, std::max(bytes, kLiveRootBytes) >> 20, loop));
+  return loop;
 }
 
 Status MountSysroot(const Found& f) {
-  std::string etc_overlay = kEtcOverlay;
-  if (f.live)
-    HULL_TRY(MountLiveRoot(f, etc_overlay));
-  else
-    HULL_TRY(Mount(f.root_dev, kSysroot, "ext4", 0).Context("writable root"));
+  HULL_TRY(Mount(f.root_dev, kSysroot, "ext4", 0).Context("writable root"));
   HULL_TRY(Mount("/dev/mapper/usr", std::string(kSysroot) + "/usr", "erofs", MS_RDONLY | MS_NODEV)
                .Context("/usr"));
-  std::string upper = etc_overlay + "/upper", work = etc_overlay + "/work";
+  std::string upper = std::string(kEtcOverlay) + "/upper",
+              work = std::string(kEtcOverlay) + "/work";
   HULL_TRY(Mkdirs(upper));
   HULL_TRY(Mkdirs(work));
   HULL_TRY(Mount("overlay", std::string(kSysroot) + "/etc", "overlay", 0,
@@ -245,8 +240,8 @@ Status MountSysroot(const Found& f) {
     struct stat st;
     if (lstat(link.c_str(), &st) != 0) symlink((std::string("usr/") + l).c_str(), link.c_str());
   }
-  Log("mounted " + f.root_dev + (f.live ? " on / (live: ro under a tmpfs overlay)" : " on / (rw)") +
-      ", /usr (ro, verity), /etc (overlay)");
+  Log("mounted " + f.root_dev + " on / (rw" + (f.live ? ", in memory" : "") +
+      "), /usr (ro, verity), /etc (overlay)");
   return {};
 }
 
@@ -277,16 +272,16 @@ Status Run() {
                   f.disk));
   // A disk that cannot be rewritten still boots, as it was; a medium is not
   // rewritten.
-  if (f.live)
+  if (f.live) {
     Log("live boot from the install medium on " + f.disk + ": state in memory");
-  else if (auto g = PrepareOsDisk(f); !g.ok())
+    HULL_ASSIGN_OR_RETURN(f.root_dev, MakeLiveRoot(f));
+  } else if (auto g = PrepareOsDisk(f); !g.ok())
     LogError("GPT not rewritten (identity, growth): " + g.error().ToString());
   else
     for (const std::string& line : *g) Log(line);
   HULL_TRY(SetupVerity(c, f));
   HULL_TRY(MountSysroot(f));
-  if (f.live) {
-  } else if (auto g = GrowRootFs(f.root_dev, kSysroot); !g.ok())
+  if (auto g = GrowRootFs(f.root_dev, kSysroot); !g.ok())
     LogError("root file system not grown: " + g.error().ToString());
   if (tpm) {
     HULL_TRY(ExtendPhase("leave-initrd"));

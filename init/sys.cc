@@ -5,6 +5,7 @@
 #include <linux/blkpg.h>
 #include <linux/dm-ioctl.h>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <linux/watchdog.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -146,6 +147,43 @@ Result<uint64_t> BlockDeviceSize(const std::string& dev) {
   if (ioctl(fd.get(), BLKGETSIZE64, &size) != 0)
     return Errorf(ErrorCode::kIo, "BLKGETSIZE64 {}: {}", dev, Errno());
   return size;
+}
+
+Result<std::string> LoopAttach(const std::string& file) {
+  Fd ctl(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+  if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/loop-control: {}", Errno());
+  int n = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
+  if (n < 0) return Errorf(ErrorCode::kIo, "LOOP_CTL_GET_FREE: {}", Errno());
+  std::string dev = fmt::format("/dev/loop{}", n);
+  Fd loop(open(dev.c_str(), O_RDWR | O_CLOEXEC));
+  if (loop.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
+  Fd backing(open(file.c_str(), O_RDWR | O_CLOEXEC));
+  if (backing.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", file, Errno());
+  if (ioctl(loop.get(), LOOP_SET_FD, backing.get()) != 0)
+    return Errorf(ErrorCode::kIo, "LOOP_SET_FD {} on {}: {}", file, dev, Errno());
+  return dev;
+}
+
+Status CopyDeviceToFile(const std::string& dev, uint64_t bytes, const std::string& file,
+                        uint64_t file_bytes) {
+  Fd in(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
+  Fd out(open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (out.get() < 0) return Errorf(ErrorCode::kIo, "create {}: {}", file, Errno());
+  if (ftruncate(out.get(), off_t(file_bytes)) != 0)
+    return Errorf(ErrorCode::kIo, "ftruncate {}: {}", file, Errno());
+  std::vector<uint8_t> buf(1 << 20);
+  for (uint64_t done = 0; done < bytes;) {
+    size_t n = size_t(std::min<uint64_t>(buf.size(), bytes - done));
+    ssize_t r = pread(in.get(), buf.data(), n, off_t(done));
+    if (r <= 0) return Errorf(ErrorCode::kIo, "read {} at {}: {}", dev, done, Errno());
+    // Holes stay holes: the file is in memory.
+    bool zero = std::all_of(buf.begin(), buf.begin() + r, [](uint8_t c) { return c == 0; });
+    if (!zero && pwrite(out.get(), buf.data(), size_t(r), off_t(done)) != r)
+      return Errorf(ErrorCode::kIo, "write {} at {}: {}", file, done, Errno());
+    done += uint64_t(r);
+  }
+  return {};
 }
 
 Result<uint32_t> LogicalBlockSize(const std::string& dev) {
