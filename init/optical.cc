@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/bytes.h"
+#include "node/medium.h"
 
 namespace hull::init {
 
@@ -25,7 +26,7 @@ Result<LinearMap> PlanPartitionMap(const std::string& device, uint64_t device_by
     return Errorf(ErrorCode::kCorrupt,
                   "partition {}#{} ({}) ends at byte {}, beyond the device's {}", device, p.number,
                   role, end, device_bytes);
-  return LinearMap{.name = fmt::format("hull-medium-{}", role),
+  return LinearMap{.name = node::kMediumDmPrefix + std::string(role),
                    .sectors = length / 512,
                    .params = fmt::format("{} {}", device, start / 512)};
 }

@@ -12,5 +12,9 @@ namespace hull::node {
 inline constexpr const char* kMediumRootLabel = "hull-root-image";
 // Its type, a gpt::ParseType name.
 inline constexpr const char* kMediumRootType = "linux-generic";
+// hull-init's dm-linear devices over an optical drive's partitions are
+// named this and the role ("hull-medium-usr"); the agent knows a live boot
+// by them.
+inline constexpr const char* kMediumDmPrefix = "hull-medium-";
 
 }  // namespace hull::node
