@@ -20,6 +20,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "node/config.h"
+#include "node/usrhash.h"
 #include "slot/state.h"
 
 namespace hull::agent {
@@ -65,6 +66,28 @@ std::string CheckUnit(const std::string& unit, Clock::time_point deadline) {
   }
 }
 
+// A live boot's gate: /usr verified and the units active; no boot counting
+// (the medium is read-only).
+int LiveHealth(const node::UpdateConfig& cfg, std::vector<std::string> reasons, Events& ev,
+               const UpdateOptions& o) {
+  auto cmdline = ReadSysText("/proc/cmdline");
+  auto usrhash =
+      cmdline.ok() ? node::UsrHashOfCmdline(*cmdline) : Result<std::string>(cmdline.error());
+  if (!usrhash.ok())
+    reasons.push_back(usrhash.error().ToString());
+  else if (std::string why = CheckUsr(*usrhash); !why.empty())
+    reasons.push_back(why);
+  auto deadline = Clock::now() + std::chrono::seconds(o.health_timeout_seconds);
+  for (const auto& unit : cfg.health_units)
+    if (std::string why = CheckUnit(unit, deadline); !why.empty()) reasons.push_back(why);
+  if (!reasons.empty()) {
+    ev.Emit("unhealthy", {{"reasons", reasons}, {"live", true}});
+    return kExitFailed;
+  }
+  ev.Emit("healthy", {{"live", true}});
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunHealth(const UpdateOptions& o) {
@@ -78,6 +101,7 @@ int RunHealth(const UpdateOptions& o) {
   else if (c.error().code() != ErrorCode::kNotFound)
     reasons.push_back(c.error().ToString());
   Events ev(cfg.event_console);
+  if (LiveBoot()) return LiveHealth(cfg, reasons, ev, o);
   auto node = ReadNode();
   if (!node.ok()) {
     reasons.push_back(node.error().ToString());

@@ -7,8 +7,25 @@
 
 #include "agent/activate.h"
 #include "agent/environment.h"
+#include "agent/install.h"
 #include "agent/update.h"
 #include "agent/validate.h"
+
+namespace {
+
+CLI::App* AddInstall(CLI::App& app, hull::agent::InstallOptions& o) {
+  auto* install = app.add_subcommand(
+      "install", "Write the image on the install medium to a disk (docs/iso.md)");
+  install->add_option("--medium", o.medium, "The install medium (device or .iso)")->required();
+  install->add_option("--target", o.target, "The disk to write")->required();
+  install->add_flag("--wipe", o.wipe, "Replace the partitions the target holds");
+  install->footer(
+      "Refuses the medium itself, a target holding partitions (without --wipe) and one\n"
+      "smaller than the image. Exit status: 0 installed, 1 refused, 2 errors.");
+  return install;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Hull's on-node agent: image updates, the boot health gate, validation"};
@@ -80,6 +97,8 @@ int main(int argc, char** argv) {
   auto* sweep = app.add_subcommand(
       "sweep", "Remove downloads a killed 'update' left in /var/tmp (update does it first)");
   sweep->add_flag("--terminated", terminated, "Exit 143, as the SIGTERM handler of 'update' does");
+  hull::agent::InstallOptions inst;
+  auto* install = AddInstall(app, inst);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -104,6 +123,7 @@ int main(int argc, char** argv) {
     if (extensions->parsed()) return hull::agent::RunExtensions(x);
     if (probe->parsed()) return hull::agent::RunProbe();
     if (sweep->parsed()) return hull::agent::RunSweep(terminated);
+    if (install->parsed()) return hull::agent::RunInstall(inst);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hull-agent: internal error: %s\n", e.what());
   }

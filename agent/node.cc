@@ -1,5 +1,7 @@
 #include "agent/node.h"
 
+#include "node/medium.h"
+
 #include <fmt/format.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
@@ -112,6 +114,15 @@ Status FindDisk(const Uuid& usr, Node& node) {
 }
 
 }  // namespace
+
+bool LiveBoot() {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
+    auto name = ReadSysLine(e.path().string() + "/dm/name");
+    if (name.ok() && *name == std::string(node::kMediumDmPrefix) + "usr") return true;
+  }
+  return false;
+}
 
 Result<Node> ReadNode() {
   Node n;

@@ -26,6 +26,11 @@ struct Node {
 // Hull node; no disk with that usr partition; no ESP).
 Result<Node> ReadNode();
 
+// A live boot from the install medium (docs/iso.md): /usr is on hull-init's
+// dm-linear map of an optical drive. There is no node disk to update and no
+// boot entry to count.
+bool LiveBoot();
+
 // The ESP's mount point, mounting it read-write at /run/hull/esp when it is
 // not mounted.
 Result<std::string> MountEsp(const Node& node);

@@ -383,6 +383,7 @@ int RunSweep(bool terminated) {
 }
 
 int RunBless(const UpdateOptions&) {
+  if (LiveBoot()) return 0;  // a read-only medium counts no boots
   std::optional<Error> config_error;
   UpdateConfig cfg = Config(&config_error);
   Events ev(cfg.event_console);

@@ -2,6 +2,7 @@
 
 #include "gpt/dps.h"
 #include "gpt/types.h"
+#include "node/medium.h"
 
 namespace hull::init {
 
@@ -42,6 +43,14 @@ bool HoldsEsp(const Disk& d, const Uuid& esp) {
   for (const gpt::Partition& p : d.table.partitions)
     if (p.uuid == esp && p.type == esp_type) return true;
   return false;
+}
+
+// The install medium's root template (node/medium.h), or null.
+const gpt::Partition* MediumRoot(const Disk& d) {
+  Uuid type = TypeOf(node::kMediumRootType);
+  for (const gpt::Partition& p : d.table.partitions)
+    if (p.type == type && p.name == node::kMediumRootLabel) return &p;
+  return nullptr;
 }
 
 std::string DeviceList(const std::vector<Candidate>& c) {
@@ -134,8 +143,13 @@ Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
     if (root) return Errorf(ErrorCode::kConflict, "two DPS root partitions on {}", d.device);
     root = &p;
   }
+  bool live = false;
+  if (!root) {
+    root = MediumRoot(d);
+    live = root != nullptr;
+  }
   if (!root) return Errorf(ErrorCode::kNotFound, "no DPS root partition on {}", d.device);
-  Found f{d.device, *c.usr, *c.verity, *root, {}, {}, {}};
+  Found f{d.device, *c.usr, *c.verity, *root, {}, {}, {}, live, d.table.sector_size};
   f.usr_dev = PartitionDevice(d.device, f.usr.number);
   f.verity_dev = PartitionDevice(d.device, f.verity.number);
   f.root_dev = PartitionDevice(d.device, f.root.number);

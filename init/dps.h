@@ -27,6 +27,10 @@ struct Found {
   std::string disk;
   gpt::Partition usr, verity, root;
   std::string usr_dev, verity_dev, root_dev;  // partition device nodes
+  // The disk is an install medium (docs/iso.md): no DPS root, `root` is the
+  // root template, and the state lives in memory (a live boot).
+  bool live = false;
+  uint32_t sector_size = 512;  // of the disk's GPT
 };
 
 // The partition device node of partition `number` of `disk`: "/dev/vda" + 2 =
@@ -60,7 +64,8 @@ std::string PartitionDevice(const std::string& disk, uint32_t number);
 //              on N disks (D, E): copies of one disk, and the firmware's boot
 //              device (P) matches none of them|N of them|is unknown: detach
 //              the copies"
-//   kNotFound "no DPS root partition on D"
+//   kNotFound "no DPS root partition on D" (and no install medium's root
+//             template, node/medium.h, which makes the boot a live one)
 //   kInvalidArgument for a root hash shorter than 32 bytes
 Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
                              const std::optional<Uuid>& boot_esp = std::nullopt,

@@ -22,6 +22,7 @@
 #include "init/cmdline.h"
 #include "init/dps.h"
 #include "init/failure.h"
+#include "init/optical.h"
 #include "init/sys.h"
 #include "slot/dm_device.h"
 #include "verity/superblock.h"
@@ -109,8 +110,8 @@ Status LoadModules(const std::string& dir, const ModuleIndex& index,
   // Optional: disk drivers (whichever the initrd has), the TPM interfaces and
   // the SHA-256 implementations with SSSE3/AVX2 (before dm-verity binds
   // "sha256", or it keeps the slow generic one).
-  for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "nvme", "ahci",
-                        "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
+  for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "loop",
+                        "nvme", "ahci", "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
     if (Find(index, m) == Presence::kModule) {
       // Optional: a driver without its hardware (ENODEV) is not a failure.
       if (auto s = LoadModule(dir, index, m, loaded); !s.ok())
@@ -143,6 +144,41 @@ Result<Found> WaitForDisk(const Cmdline& c, const BootDevice& boot) {
   }
 }
 
+Status MakeDmNode(const std::string& name, node::DevNumber dev) {
+  HULL_TRY(Mkdirs("/dev/mapper"));
+  std::string path = "/dev/mapper/" + name;
+  unlink(path.c_str());
+  if (mknod(path.c_str(), S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)
+    return Errorf(ErrorCode::kIo, "mknod {} {}:{}: {}", path, dev.major, dev.minor,
+                  std::strerror(errno));
+  return {};
+}
+
+// A disk the kernel did not split (an optical drive, docs/iso.md): each
+// partition used becomes a read-only dm-linear device over the drive.
+Status MapUnsplitDisk(Found& f) {
+  struct stat st;
+  if (stat(f.usr_dev.c_str(), &st) == 0) return {};
+  HULL_ASSIGN_OR_RETURN(uint64_t bytes, BlockDeviceSize(f.disk));
+  HULL_ASSIGN_OR_RETURN(uint32_t block, LogicalBlockSize(f.disk));
+  gpt::Table table;
+  table.sector_size = f.sector_size;
+  std::pair<const gpt::Partition*, std::string*> parts[] = {
+      {&f.usr, &f.usr_dev}, {&f.verity, &f.verity_dev}, {&f.root, &f.root_dev}};
+  const char* roles[] = {"usr", "usr-verity", "root"};
+  for (size_t i = 0; i < 3; ++i) {
+    HULL_ASSIGN_OR_RETURN(LinearMap m,
+                          PlanPartitionMap(f.disk, bytes, block, table, *parts[i].first, roles[i]));
+    HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
+                          slot::DmCreate(m.name, "HULL-" + m.name, m.sectors, "linear", m.params));
+    HULL_TRY(MakeDmNode(m.name, dev));
+    *parts[i].second = "/dev/mapper/" + m.name;
+    Log(fmt::format("{} ({}:{}): linear {} sectors of {}", *parts[i].second, dev.major, dev.minor,
+                    m.sectors, m.params));
+  }
+  return {};
+}
+
 Status SetupVerity(const Cmdline& c, const Found& f) {
   HULL_ASSIGN_OR_RETURN(Bytes sb, ReadAt(f.verity_dev, 0, verity::kSuperblockSize));
   HULL_ASSIGN_OR_RETURN(verity::VerityParams p, verity::DecodeSuperblock(sb).Context(
@@ -162,14 +198,27 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
   std::string uuid = "HULL-VERITY-usr-" + HexEncode(ByteSpan(c.usrhash).subspan(0, 16));
   HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
                         slot::DmCreate("usr", uuid, data_bytes / 512, "verity", table));
-  HULL_TRY(Mkdirs("/dev/mapper"));
-  unlink("/dev/mapper/usr");
-  if (mknod("/dev/mapper/usr", S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)
-    return Errorf(ErrorCode::kIo, "mknod /dev/mapper/usr {}:{}: {}", dev.major, dev.minor,
-                  std::strerror(errno));
+  HULL_TRY(MakeDmNode("usr", dev));
   Log(fmt::format("/dev/mapper/usr ({}:{}) verifies {} against {}", dev.major, dev.minor, f.usr_dev,
                   f.verity_dev));
   return {};
+}
+
+// A live boot's / (docs/iso.md): a copy of the medium's root template in
+// memory (a sparse file on the initramfs, through a loop device), so the
+// state lives in memory and / keeps the template's SELinux labels (a tmpfs
+// cannot carry them before the policy is loaded). The file is sparse and
+// kLiveRootBytes long; the ext4 inside is grown to it after the mount.
+constexpr uint64_t kLiveRootBytes = uint64_t(1) << 30;
+
+Result<std::string> MakeLiveRoot(const Found& f) {
+  const std::string image = "/run/hull-live-root.img";
+  uint64_t bytes = f.root.sectors() * f.sector_size;
+  HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, std::max(bytes, kLiveRootBytes)));
+  HULL_ASSIGN_OR_RETURN(std::string loop, LoopAttach(image));
+  Log(fmt::format("live root: {} ({} MiB template, {} MiB in memory at most) on {}", image,
+                  bytes >> 20, std::max(bytes, kLiveRootBytes) >> 20, loop));
+  return loop;
 }
 
 Status MountSysroot(const Found& f) {
@@ -192,7 +241,8 @@ Status MountSysroot(const Found& f) {
     struct stat st;
     if (lstat(link.c_str(), &st) != 0) symlink((std::string("usr/") + l).c_str(), link.c_str());
   }
-  Log("mounted " + f.root_dev + " on / (rw), /usr (ro, verity), /etc (overlay)");
+  Log("mounted " + f.root_dev + " on / (rw" + (f.live ? ", in memory" : "") +
+      "), /usr (ro, verity), /etc (overlay)");
   return {};
 }
 
@@ -218,10 +268,15 @@ Status Run() {
   Log(!boot.pci.empty() ? "the firmware's boot device: " + PciPathString(boot.pci)
                         : "the firmware's boot device is unknown: " + boot.why_no_pci);
   HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c, boot));
+  HULL_TRY(MapUnsplitDisk(f).Context("partitions of " + f.disk));
   Log(fmt::format("usr {} usr-verity {} root {} on {}", f.usr_dev, f.verity_dev, f.root_dev,
                   f.disk));
-  // A disk that cannot be rewritten still boots, as it was.
-  if (auto g = PrepareOsDisk(f); !g.ok())
+  // A disk that cannot be rewritten still boots, as it was; a medium is not
+  // rewritten.
+  if (f.live) {
+    Log("live boot from the install medium on " + f.disk + ": state in memory");
+    HULL_ASSIGN_OR_RETURN(f.root_dev, MakeLiveRoot(f));
+  } else if (auto g = PrepareOsDisk(f); !g.ok())
     LogError("GPT not rewritten (identity, growth): " + g.error().ToString());
   else
     for (const std::string& line : *g) Log(line);

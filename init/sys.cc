@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/blkpg.h>
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <linux/watchdog.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -147,6 +148,52 @@ Result<uint64_t> BlockDeviceSize(const std::string& dev) {
   return size;
 }
 
+Result<std::string> LoopAttach(const std::string& file) {
+  Fd ctl(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
+  if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/loop-control: {}", Errno());
+  int n = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
+  if (n < 0) return Errorf(ErrorCode::kIo, "LOOP_CTL_GET_FREE: {}", Errno());
+  std::string dev = fmt::format("/dev/loop{}", n);
+  Fd loop(open(dev.c_str(), O_RDWR | O_CLOEXEC));
+  if (loop.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
+  Fd backing(open(file.c_str(), O_RDWR | O_CLOEXEC));
+  if (backing.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", file, Errno());
+  if (ioctl(loop.get(), LOOP_SET_FD, backing.get()) != 0)
+    return Errorf(ErrorCode::kIo, "LOOP_SET_FD {} on {}: {}", file, dev, Errno());
+  return dev;
+}
+
+Status CopyDeviceToFile(const std::string& dev, uint64_t bytes, const std::string& file,
+                        uint64_t file_bytes) {
+  Fd in(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
+  Fd out(open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (out.get() < 0) return Errorf(ErrorCode::kIo, "create {}: {}", file, Errno());
+  if (ftruncate(out.get(), off_t(file_bytes)) != 0)
+    return Errorf(ErrorCode::kIo, "ftruncate {}: {}", file, Errno());
+  std::vector<uint8_t> buf(1 << 20);
+  for (uint64_t done = 0; done < bytes;) {
+    size_t n = size_t(std::min<uint64_t>(buf.size(), bytes - done));
+    ssize_t r = pread(in.get(), buf.data(), n, off_t(done));
+    if (r <= 0) return Errorf(ErrorCode::kIo, "read {} at {}: {}", dev, done, Errno());
+    // Holes stay holes: the file is in memory.
+    bool zero = std::all_of(buf.begin(), buf.begin() + r, [](uint8_t c) { return c == 0; });
+    if (!zero && pwrite(out.get(), buf.data(), size_t(r), off_t(done)) != r)
+      return Errorf(ErrorCode::kIo, "write {} at {}: {}", file, done, Errno());
+    done += uint64_t(r);
+  }
+  return {};
+}
+
+Result<uint32_t> LogicalBlockSize(const std::string& dev) {
+  Fd fd(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
+  int size = 0;
+  if (ioctl(fd.get(), BLKSSZGET, &size) != 0 || size <= 0)
+    return Errorf(ErrorCode::kIo, "BLKSSZGET {}: {}", dev, Errno());
+  return uint32_t(size);
+}
+
 Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length) {
   Fd fd(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
@@ -179,7 +226,8 @@ class DeviceSource : public gpt::Source {
 };
 
 bool Skipped(const std::string& n) {
-  for (const char* p : {"loop", "ram", "dm-", "zram", "sr", "fd", "nbd"})
+  // Optical drives (sr) are scanned: the install medium boots from one.
+  for (const char* p : {"loop", "ram", "dm-", "zram", "fd", "nbd"})
     if (n.starts_with(p)) return true;
   return false;
 }

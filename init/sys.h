@@ -37,12 +37,18 @@ Status LoadModule(const std::string& moddir, const ModuleIndex& index, const std
 // Returns the timeout the driver took.
 Result<int> ArmWatchdog(int timeout_s);
 
-// Whole-disk block devices (/sys/block, without loop/ram/dm/zram), as /dev
+// Whole-disk block devices (/sys/block, without loop/ram/dm/zram; with sr), as /dev
 // nodes, and their GPTs. Devices without a valid GPT are left out and, when
 // `unusable` is given, listed there as "<dev>: <GPT error>".
 std::vector<Disk> ScanDisks(std::vector<std::string>* unusable = nullptr);
 
 Result<uint64_t> BlockDeviceSize(const std::string& dev);
+Result<uint32_t> LogicalBlockSize(const std::string& dev);  // BLKSSZGET
+// A free loop device (/dev/loop-control) backed by `file`, read-write.
+Result<std::string> LoopAttach(const std::string& file);
+// The first `bytes` of `dev` into a new `file_bytes`-long sparse `file`.
+Status CopyDeviceToFile(const std::string& dev, uint64_t bytes, const std::string& file,
+                        uint64_t file_bytes);
 Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length);
 
 // Extends PCR 11 SHA-256 with SHA-256(word) when /dev/tpmrm0 or /dev/tpm0

@@ -17,10 +17,17 @@
 namespace hull::build {
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kInitrdModules = {
-    "virtio_blk", "virtio_pci",   "virtio_scsi", "virtio_mmio", "nvme",     "sd_mod",
-    "hv_vmbus",   "hv_storvsc",   "dm-mod",      "dm-verity",   "erofs",    "ext4",
-    "overlay",    "sha256-ssse3", "tpm_crb",     "tpm_tis",     "efivarfs", "softdog"};
+// sr_mod and loop: the install medium's optical drive and its live root
+// (docs/iso.md).
+const std::vector<std::string>
+    kInitrdModules = {"virtio_blk",   "virtio_pci", "virtio_scsi",
+                      "virtio_mmio",  "nvme",       "sd_mod",
+                      "sr_mod",       "loop",       "hv_vmbus",
+                      "hv_storvsc",   "dm-mod",     "dm-verity",
+                      "erofs",        "ext4",       "overlay",
+                      "sha256-ssse3", "tpm_crb",    "tpm_tis",
+                      "efivarfs",     "softdog"};  // the install medium's optical drive
+                                                   // (docs/iso.md)
 
 namespace {
 

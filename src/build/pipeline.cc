@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include "crypto/digest.h"
 #include "crypto/file_digest.h"
 #include "disk/image.h"
+#include "disk/iso.h"
 #include "keys/keys.h"
 #include "rootfs/stages.h"
 #include "signing/offline.h"
@@ -88,6 +90,32 @@ Status RunRoot(const spec::ImageSpec& s, Work& w) {
                   w.pack.policy_file_contexts);
 }
 
+// outputs: [iso]: the install medium (docs/iso.md), made from the raw
+// output, or from a raw image in the work directory when raw is not wanted.
+Status RunIso(const spec::ImageSpec& s, const disk::Layout& layout, Work& w) {
+  if (std::find(s.outputs.begin(), s.outputs.end(), spec::OutputFormat::kIso) == s.outputs.end())
+    return {};
+  std::string raw = w.out + "/" + OutputStem(s) + ".raw";
+  if (std::find(s.outputs.begin(), s.outputs.end(), spec::OutputFormat::kRaw) == s.outputs.end()) {
+    raw = w.dir + "/iso-source.raw";
+    auto made =
+        disk::CreateDisk(layout, {.out = raw, .sector_size = 512, .source_date_epoch = w.epoch});
+    if (!made.ok()) return std::move(made).error();
+  }
+  std::string name = OutputStem(s) + ".iso";
+  HULL_ASSIGN_OR_RETURN(disk::IsoResult ir, disk::MakeIso(raw, {.out = w.out + "/" + name,
+                                                                .source_date_epoch = w.epoch}));
+  disk::CreateResult cr{.table = ir.table,
+                        .virtual_size = ir.file_size,
+                        .file_size = ir.file_size,
+                        .allocated = ir.allocated};
+  HULL_ASSIGN_OR_RETURN(Bytes digest,
+                        crypto::DigestFile(crypto::DigestAlgorithm::kSha256, w.out + "/" + name));
+  cr.sha256 = HexEncode(digest);
+  w.disks.emplace_back(name, std::move(cr));
+  return {};
+}
+
 Status RunDisk(const spec::ImageSpec& s, Work& w) {
   HULL_ASSIGN_OR_RETURN(gpt::Arch arch, GptArchOf(s.arch));
   HULL_ASSIGN_OR_RETURN(auto layout, BuildLayout({.name = s.name,
@@ -101,6 +129,7 @@ Status RunDisk(const spec::ImageSpec& s, Work& w) {
                                                   .root_hash = w.seal.root_hash,
                                                   .arch = arch}));
   for (auto f : s.outputs) {
+    if (f == spec::OutputFormat::kIso) continue;  // made from the raw image below
     std::string name = OutputStem(s) + "." + spec::OutputName(f);
     HULL_ASSIGN_OR_RETURN(auto cr, disk::CreateDisk(layout, {.out = w.out + "/" + name,
                                                              .format = f,
@@ -109,7 +138,7 @@ Status RunDisk(const spec::ImageSpec& s, Work& w) {
                                                              .sha256 = true}));
     w.disks.emplace_back(name, std::move(cr));
   }
-  return {};
+  return RunIso(s, layout, w);
 }
 
 // The option, else a valid SOURCE_DATE_EPOCH, else the version's date.

@@ -122,18 +122,31 @@ Result<gpt::Table> PlanTable(const Layout& l, uint32_t ss) {
 
 Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offset,
                   const std::function<void(uint64_t)>& on_final) {
+  return CopySparseAt(src, 0, length, dst, dst_offset, on_final);
+}
+
+Status CopySparseAt(const File& src, uint64_t src_offset, uint64_t length, File& dst,
+                    uint64_t dst_offset, const std::function<void(uint64_t)>& on_final) {
   constexpr size_t kChunk = 1 << 20, kBlock = 4096;
+  uint64_t end = 0;
+  if (!CheckedAdd(src_offset, length, &end))
+    return Errorf(ErrorCode::kInvalidArgument, "copy range {}+{} overflows", src_offset, length);
+  if (src_offset > 0) {
+    HULL_ASSIGN_OR_RETURN(uint64_t size, src.Size());
+    if (size < end) return Errorf(ErrorCode::kIo, "source ends before {} ({} bytes)", end, size);
+  }
   Bytes buf(kChunk);
-  uint64_t pos = 0;
+  uint64_t pos = 0;  // relative to src_offset
   while (pos < length) {
-    off_t data = lseek(src.fd(), off_t(pos), SEEK_DATA);
-    if (data < 0 && errno == ENXIO) break;  // only a hole remains
-    if (data < 0) data = off_t(pos);        // no SEEK_DATA here: treat the rest as data
+    off_t data = lseek(src.fd(), off_t(src_offset + pos), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;         // only a hole remains
+    if (data < 0) data = off_t(src_offset + pos);  // no SEEK_DATA here: the rest is data
+    if (uint64_t(data) >= end) break;
     off_t hole = lseek(src.fd(), data, SEEK_HOLE);
-    uint64_t extent_end = std::min<uint64_t>(hole < 0 ? length : uint64_t(hole), length);
-    for (pos = uint64_t(data); pos < extent_end;) {
+    uint64_t extent_end = std::min<uint64_t>(hole < 0 ? end : uint64_t(hole), end) - src_offset;
+    for (pos = uint64_t(data) - src_offset; pos < extent_end;) {
       size_t n = size_t(std::min<uint64_t>(kChunk, extent_end - pos));
-      HULL_TRY(src.ReadAt(pos, MutableByteSpan(buf.data(), n)));
+      HULL_TRY(src.ReadAt(src_offset + pos, MutableByteSpan(buf.data(), n)));
       for (size_t b = 0; b < n;) {  // write runs of non-zero blocks
         auto zero = [&](size_t at) {
           size_t e = std::min(at + kBlock, n);

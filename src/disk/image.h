@@ -63,5 +63,9 @@ std::vector<std::string> QemuImgConvertArgv(const std::string& raw, const std::s
 // `offset` is written (holes included).
 Status CopySparse(const File& src, uint64_t length, File& dst, uint64_t dst_offset,
                   const std::function<void(uint64_t)>& on_final = {});
+// The same for `length` bytes of `src` from `src_offset` (a partition of an
+// image); kIo "source ends before ..." when `src` is shorter.
+Status CopySparseAt(const File& src, uint64_t src_offset, uint64_t length, File& dst,
+                    uint64_t dst_offset, const std::function<void(uint64_t)>& on_final = {});
 
 }  // namespace hull::disk

@@ -151,13 +151,14 @@ Status ParsePartitions(const YamlReader& r, const Node& n, Partitions& p) {
 
 Result<std::vector<OutputFormat>> ParseOutputs(const YamlReader& r, const Node& n) {
   if (!n.IsSequence() || n.size() == 0) {
-    return r.At(n, n.Mark(), "'outputs' must be a non-empty list (allowed: raw, vhd, qcow2, vhdx)");
+    return r.At(n, n.Mark(),
+                "'outputs' must be a non-empty list (allowed: raw, vhd, qcow2, vhdx, iso)");
   }
   if (n.size() > kMaxEntries) return r.At(n, n.Mark(), "'outputs' has too many entries");
   std::vector<OutputFormat> out;
   for (const auto& item : n) {
-    HULL_ASSIGN_OR_RETURN(size_t i,
-                          r.Choice(item, n.Mark(), "output", {"raw", "vhd", "qcow2", "vhdx"}));
+    HULL_ASSIGN_OR_RETURN(
+        size_t i, r.Choice(item, n.Mark(), "output", {"raw", "vhd", "qcow2", "vhdx", "iso"}));
     auto f = static_cast<OutputFormat>(i);
     if (std::find(out.begin(), out.end(), f) != out.end()) {
       return r.At(item, n.Mark(), fmt::format("duplicate output '{}'", OutputName(f)));
@@ -462,6 +463,8 @@ const char* OutputName(OutputFormat f) {
       return "qcow2";
     case OutputFormat::kVhdx:
       return "vhdx";
+    case OutputFormat::kIso:
+      return "iso";
   }
   return "?";
 }

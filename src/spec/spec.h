@@ -17,7 +17,7 @@ namespace hull::spec {
 
 enum class Flavor { kImmutable };
 enum class SelinuxMode { kEnforcing, kPermissive, kDisabled };
-enum class OutputFormat { kRaw, kVhd, kQcow2, kVhdx };
+enum class OutputFormat { kRaw, kVhd, kQcow2, kVhdx, kIso };  // kIso: docs/iso.md
 enum class Compression { kNone, kLz4hc };
 
 struct Distribution {

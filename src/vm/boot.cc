@@ -41,6 +41,25 @@ Result<Expectations> ExpectationsOf(const std::string& image) {
   return e;
 }
 
+bool IsInstallMedium(const std::string& image) { return image.ends_with(".iso"); }
+
+// The image as the boot disk: an install medium (.iso, docs/iso.md) on an
+// optical drive, read-only as a disc is; any other image through a qcow2
+// overlay, so the image itself is never written.
+Status AttachImage(const BootOptions& o, const std::string& d, MachineSpec& m) {
+  if (IsInstallMedium(o.image)) {
+    m.disks.push_back({.path = fs::absolute(o.image).string(), .cdrom = true});
+    return {};
+  }
+  const std::string overlay = o.overlay.empty() ? d + "/overlay.qcow2" : o.overlay;
+  HULL_TRY(Run(Command{.argv = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                                fs::absolute(o.image).string(), overlay},
+                       .install_hint = "apt-get install qemu-utils"})
+               .Context("overlay"));
+  m.disks.push_back({.path = overlay, .format = "qcow2"});
+  return {};
+}
+
 Status PrepareFirmware(const BootOptions& o, const std::string& vars) {
   if (!o.secure_boot) {
     std::error_code ec;
@@ -112,7 +131,11 @@ Result<BootResult> BootImage(const BootOptions& o) {
   HULL_ASSIGN_OR_RETURN(r.expected, ExpectationsOf(o.image));
   r.expected.secure_boot = o.secure_boot;
   r.expected.tpm = o.tpm;
-  r.expected.persistence = o.reboot_check;
+  // A live boot (the install medium, docs/iso.md) validates in one boot.
+  const bool live = IsInstallMedium(o.image);
+  const bool reboot_check = o.reboot_check && !live;
+  r.expected.live = live;
+  r.expected.persistence = reboot_check;
   HULL_ASSIGN_OR_RETURN(r.accel, ResolveAccel(o.accel));
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-boot"));
   const std::string d = tmp.path();
@@ -123,12 +146,7 @@ Result<BootResult> BootImage(const BootOptions& o) {
   m.firmware_code = o.secure_boot ? kOvmfCodeSecureBoot : kOvmfCode;
   m.firmware_vars = d + "/vars.fd";
   HULL_TRY(PrepareFirmware(o, m.firmware_vars));
-  const std::string overlay = o.overlay.empty() ? d + "/overlay.qcow2" : o.overlay;
-  HULL_TRY(Run(Command{.argv = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                                fs::absolute(o.image).string(), overlay},
-                       .install_hint = "apt-get install qemu-utils"})
-               .Context("overlay"));
-  m.disks.push_back({.path = overlay, .format = "qcow2"});
+  HULL_TRY(AttachImage(o, d, m));
   if (o.validate) {
     HULL_TRY(MakeOciProbeArchive({.binary = o.agent_binary,
                                   .entry_name = "hull-agent",
@@ -138,8 +156,7 @@ Result<BootResult> BootImage(const BootOptions& o) {
     m.disks.push_back(
         {.path = d + "/request.tar", .serial = node::kValidateDiskSerial, .read_only = true});
     // The request itself is firmware data only a VM's maker sets.
-    m.oem_strings = {o.reboot_check ? node::kValidateRebootOemString
-                                    : node::kValidateOnceOemString};
+    m.oem_strings = {reboot_check ? node::kValidateRebootOemString : node::kValidateOnceOemString};
   }
   m.disks.insert(m.disks.end(), o.attach.begin(), o.attach.end());
   if (o.tpm) m.tpm_socket = d + "/swtpm.sock";

@@ -129,9 +129,13 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
   for (size_t i = 0; i < s.disks.size(); ++i) {
     const Disk& d = s.disks[i];
     std::string id = fmt::format("disk{}", i);
-    a.insert(a.end(), {"-drive", fmt::format("if=none,id={},format={},file={}{}", id, d.format,
-                                             d.path, d.read_only ? ",readonly=on" : "")});
-    std::string dev = fmt::format("virtio-blk-pci,drive={}", id);
+    a.insert(a.end(), {"-drive", fmt::format("if=none,id={},format={},file={}{}{}", id, d.format,
+                                             d.path, d.read_only || d.cdrom ? ",readonly=on" : "",
+                                             d.cdrom ? ",media=cdrom" : "")});
+    // An optical drive on virtio-scsi: Debian's cloud kernel has no AHCI.
+    if (d.cdrom) a.insert(a.end(), {"-device", fmt::format("virtio-scsi-pci,id=scsi{}", i)});
+    std::string dev = d.cdrom ? fmt::format("scsi-cd,bus=scsi{}.0,drive={}", i, id)
+                              : fmt::format("virtio-blk-pci,drive={}", id);
     if (!d.serial.empty()) dev += ",serial=" + d.serial;
     if (i == 0) dev += ",bootindex=0";  // no PXE or shell fallback
     a.insert(a.end(), {"-device", dev});

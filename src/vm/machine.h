@@ -23,6 +23,7 @@ struct Disk {
   std::string format = "raw";  // or "qcow2"
   std::string serial;          // virtio-blk serial (≤ 20 bytes)
   bool read_only = false;
+  bool cdrom = false;  // an optical drive (virtio-scsi scsi-cd, 2048-byte blocks): the medium
 };
 
 struct MachineSpec {

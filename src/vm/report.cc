@@ -255,7 +255,9 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
                         fmt::format("/etc marker {}, /var marker {} after a reboot",
                                     etc ? "kept" : "lost", var ? "kept" : "lost")));
   } else {
-    out.push_back({"persist-reboot", CheckState::kSkip, "single boot requested"});
+    out.push_back({"persist-reboot", CheckState::kSkip,
+                   e.live ? "not applicable: a live boot keeps its state in memory"
+                          : "single boot requested"});
   }
   std::string state = Str(p, {"boot", "system_state", "out"});
   out.push_back(

@@ -26,6 +26,7 @@ struct Expectations {
   bool secure_boot = false;  // the VM enforced Secure Boot
   bool tpm = false;          // the VM had a TPM
   bool persistence = true;   // the reboot phase ran
+  bool live = false;         // a live boot from the install medium: nothing persists
 };
 
 // Derives the cmdline-based fields (selinux, lockdown, root_hash) from a UKI

@@ -33,6 +33,21 @@ Disk DpsDisk(const std::string& dev) {
   return d;
 }
 
+// The install medium (docs/iso.md): no DPS root, the root template instead.
+TEST(Dps, InstallMediumIsALiveBoot) {
+  Disk d = DpsDisk("/dev/sr0");
+  d.table.partitions.back().type = *gpt::ParseType("linux-generic");
+  d.table.partitions.back().name = "hull-root-image";
+  ASSERT_OK_AND_ASSIGN(Found f, FindPartitions({d}, Hash()));
+  EXPECT_TRUE(f.live);
+  EXPECT_EQ(f.root.number, 8u);
+  // A linux-generic partition with another name is no template.
+  d.table.partitions.back().name = "data";
+  EXPECT_ERROR(FindPartitions({d}, Hash()), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(Found disk, FindPartitions({DpsDisk("/dev/vda")}, Hash()));
+  EXPECT_FALSE(disk.live);
+}
+
 TEST(Dps, PartitionDevice) {
   EXPECT_EQ(PartitionDevice("/dev/vda", 2), "/dev/vda2");
   EXPECT_EQ(PartitionDevice("/dev/sdb", 12), "/dev/sdb12");

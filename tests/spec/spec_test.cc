@@ -103,7 +103,7 @@ partitions:
   esp: 512M
   usr: 2G
   root: 4096
-outputs: [raw, vhd, qcow2, vhdx]
+outputs: [raw, vhd, qcow2, vhdx, iso]
 erofs:
   compression: lz4hc
 signing:
@@ -133,8 +133,9 @@ signing:
   EXPECT_EQ(s->partitions.esp, 512ull << 20);
   EXPECT_EQ(s->partitions.usr, 2ull << 30);
   EXPECT_EQ(s->partitions.root, 4096u);
-  EXPECT_EQ(s->outputs, (std::vector<OutputFormat>{OutputFormat::kRaw, OutputFormat::kVhd,
-                                                   OutputFormat::kQcow2, OutputFormat::kVhdx}));
+  EXPECT_EQ(s->outputs,
+            (std::vector<OutputFormat>{OutputFormat::kRaw, OutputFormat::kVhd, OutputFormat::kQcow2,
+                                       OutputFormat::kVhdx, OutputFormat::kIso}));
   EXPECT_EQ(s->erofs_compression, Compression::kLz4hc);
   EXPECT_EQ(s->signing_key_dir, "/etc/hull/keys");
 }
@@ -186,8 +187,8 @@ TEST(Spec, ValueErrors) {
               "YYYYMM.DD.N, e.g. 202611.24.0)");
   ExpectError("name: n\nselinux: on\n",
               "t.yaml:2:10: bad selinux 'on' (allowed: enforcing, permissive, disabled)");
-  ExpectError("name: n\noutputs: [raw, iso]\n",
-              "t.yaml:2:16: bad output 'iso' (allowed: raw, vhd, qcow2, vhdx)");
+  ExpectError("name: n\noutputs: [raw, img]\n",
+              "t.yaml:2:16: bad output 'img' (allowed: raw, vhd, qcow2, vhdx, iso)");
   ExpectError("name: n\noutputs: [raw, raw]\n", "t.yaml:2:16: duplicate output 'raw'");
   ExpectError("name: n\nerofs: {compression: zstd}\n",
               "t.yaml:2:22: bad erofs.compression 'zstd' (allowed: none, lz4hc)");

@@ -56,6 +56,21 @@ TEST(QemuArgv, SecureBootTpmAndDisks) {
   EXPECT_FALSE(Has(QemuArgv(m), "-smbios"));
 }
 
+// The install medium on an optical drive (docs/iso.md): QEMU's scsi-cd on
+// its own virtio-scsi controller, media=cdrom, read-only, booted first.
+TEST(QemuArgv, CdRom) {
+  MachineSpec m;
+  m.firmware_vars = "/t/vars.fd";
+  m.console_log = "/t/c.log";
+  m.disks = {{.path = "/t/x.iso", .cdrom = true}, {.path = "/t/target.raw"}};
+  auto a = QemuArgv(m);
+  EXPECT_TRUE(Has(a, "if=none,id=disk0,format=raw,file=/t/x.iso,readonly=on,media=cdrom"));
+  EXPECT_TRUE(Has(a, "virtio-scsi-pci,id=scsi0"));
+  EXPECT_TRUE(Has(a, "scsi-cd,bus=scsi0.0,drive=disk0,bootindex=0"));
+  EXPECT_TRUE(Has(a, "if=none,id=disk1,format=raw,file=/t/target.raw"));
+  EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk1"));
+}
+
 TEST(Accel, ExplicitChoicesAndTypos) {
   EXPECT_EQ(*ResolveAccel("tcg"), Accel::kTcg);
   auto bad = ResolveAccel("kvmm");

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "crypto/key.h"
 #include "disk/image.h"
+#include "disk/iso.h"
 #include "disk/vhd.h"
 #include "gpt/attributes.h"
 #include "gpt/types.h"
@@ -82,6 +83,36 @@ int RunCreate(const DiskArgs& a) {
   return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap("disk create"));
 }
 
+struct IsoArgs {
+  std::string image, out, volume_id;
+  bool json = false;
+};
+
+int RunIso(const IsoArgs& a) {
+  auto run = [&]() -> Status {
+    int64_t epoch = crypto::SourceDateEpoch();
+    HULL_ASSIGN_OR_RETURN(disk::IsoResult r,
+                          disk::MakeIso(a.image, {.out = a.out,
+                                                  .volume_id = a.volume_id,
+                                                  .source_date_epoch = epoch >= 0 ? epoch : 0}));
+    if (a.json) {
+      nlohmann::json j = TableJson(r.table);
+      j["path"] = a.out;
+      j["file_size"] = r.file_size;
+      j["allocated"] = r.allocated;
+      j["el_torito_boot_block"] = r.boot_block;
+      PrintJson(j);
+      return Ok();
+    }
+    std::printf("%s: hybrid ISO, %llu bytes, %llu allocated, EFI boot image at block %u\n",
+                a.out.c_str(), (unsigned long long)r.file_size, (unsigned long long)r.allocated,
+                r.boot_block);
+    return Ok();
+  };
+  Status st = run();
+  return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap("disk iso"));
+}
+
 }  // namespace
 
 void RegisterDisk(CLI::App& app, Context& ctx) {
@@ -110,6 +141,18 @@ void RegisterDisk(CLI::App& app, Context& ctx) {
       "  SOURCE_DATE_EPOCH=1700000000 hull disk create layout.yaml --out disk.vhd --format vhd\n"
       "Same layout, contents and SOURCE_DATE_EPOCH give the same bytes.");
   create->callback([&ctx, a] { ctx.action = [a] { return RunCreate(*a); }; });
+
+  auto i = std::make_shared<IsoArgs>();
+  auto* iso = disk->add_subcommand("iso", "Write the hybrid install medium of a raw IMAGE");
+  iso->add_option("IMAGE", i->image, "A raw image made by 'hull build'")->required();
+  iso->add_option("--out", i->out, "Output .iso (replaced atomically)")->required();
+  iso->add_option("--volume-id", i->volume_id, "ISO 9660 volume id (default: from /usr's label)");
+  iso->add_flag("--json", i->json, "Print the medium's partition table as JSON");
+  iso->footer(
+      "Boots UEFI from an optical drive (El Torito) and from a USB stick (GPT); docs/iso.md.\n"
+      "  hull disk iso out/hull-node.raw --out hull-node.iso\n"
+      "  xorriso -indev hull-node.iso -report_el_torito plain");
+  iso->callback([&ctx, i] { ctx.action = [i] { return RunIso(*i); }; });
 }
 
 }  // namespace hull::cli

@@ -1,0 +1,61 @@
+// The installer's plan (docs/iso.md): which target disk it may write, and the
+// GPT it writes there. Pure: the facts about the target come in, the table
+// and the copies go out, so every refusal is tested without a disk.
+//
+// The target gets the layout `hull build` gives a disk (src/build/plan.cc):
+// 1 ESP, 2-4 the A slot, 5-7 an empty B slot of the same sizes (named
+// "_empty"), 8 root with grow-fs on the rest of the disk, all on 1 MiB
+// boundaries. Partitions 1-4 and the root come from the medium
+// (node/medium.h) byte for byte; the disk GUID and the ESP's and root's
+// UUIDs are fresh, so the installed disk and the medium are not copies of one
+// disk (docs/boot.md).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/uuid.h"
+#include "gpt/gpt.h"
+
+namespace hull::agent {
+
+struct InstallTarget {
+  std::string device;           // /dev/vdb
+  uint64_t bytes = 0;           // its size
+  uint32_t sector_size = 0;     // its logical block size: 512 or 4096
+  bool has_partitions = false;  // a readable GPT with entries, or partition nodes
+  bool booted_from = false;     // holds the medium this system runs from
+};
+
+// New identities for the installed disk (random on the node; fixed in tests).
+struct InstallIds {
+  Uuid disk, esp, root;
+  std::array<Uuid, 3> b;  // the empty B slot's usr, usr-verity, usr-verity-sig
+};
+
+struct Copy {
+  uint32_t from = 0;  // partition number on the medium
+  uint32_t to = 0;    // on the target
+  uint64_t bytes = 0;
+};
+
+struct InstallPlan {
+  gpt::Table table;
+  std::vector<Copy> copies;    // ESP, usr, usr-verity, usr-verity-sig, root
+  std::vector<uint32_t> zero;  // the B slot: zeroed, so nothing stale reads as a slot
+  uint64_t min_bytes = 0;      // the smallest target that holds the image
+};
+
+// Errors, in this order:
+//   kCorrupt  "install medium: no <role> partition" (the medium's layout)
+//   kRefused  "D is the disk this system booted from"
+//   kRefused  "D holds partitions: pass --wipe to replace them"
+//   kRefused  "D (N bytes) is smaller than the image (M bytes)"
+//   kInvalidArgument for a sector size other than 512/4096
+Result<InstallPlan> PlanInstall(const gpt::Table& medium, const InstallTarget& target, bool wipe,
+                                const InstallIds& ids);
+
+}  // namespace hull::agent

@@ -1,0 +1,20 @@
+// The install medium (docs/iso.md): what `hull disk iso` writes and the node
+// (hull-init's live boot, `hull-agent install`) reads back. The medium holds
+// the image's ESP and its A slot (usr, usr-verity, usr-verity-sig) with their
+// UUIDs unchanged, and the image's root file system as a template for the
+// installer, typed linux-generic so that nothing (hull-init's DPS search,
+// systemd-gpt-auto) takes it for a root: a live boot keeps its state on tmpfs.
+#pragma once
+
+namespace hull::node {
+
+// The GPT name of the root template partition on the medium.
+inline constexpr const char* kMediumRootLabel = "hull-root-image";
+// Its type, a gpt::ParseType name.
+inline constexpr const char* kMediumRootType = "linux-generic";
+// hull-init's dm-linear devices over an optical drive's partitions are
+// named this and the role ("hull-medium-usr"); the agent knows a live boot
+// by them.
+inline constexpr const char* kMediumDmPrefix = "hull-medium-";
+
+}  // namespace hull::node

@@ -1,0 +1,69 @@
+#!/bin/sh
+# `hull-agent install` on files: an image made by `hull disk create`, its
+# medium by `hull disk iso`, installed on a 256 MiB target. sgdisk and
+# sfdisk read the new GPT; the A slot and the root hold the image's bytes
+# (cmp), the B slot reads as zeros; then the refusals: a target holding
+# partitions without --wipe, a target smaller than the image, the medium.
+set -eu
+hull=$1
+agent=$2
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+cd "$d"
+fail() { echo "install_cli_test: $*"; exit 1; }
+mkdir -p esp/EFI/BOOT
+echo "stand-in for systemd-boot" >esp/EFI/BOOT/BOOTX64.EFI
+for n in usr verity sig root; do dd if=/dev/urandom of=$n.img bs=64K count=40 status=none; done
+cat >layout.yaml <<'YAML'
+seed: install
+partitions:
+  - {type: esp, label: ESP, size: 40MiB, content-dir: esp, format: vfat}
+  - {type: usr, label: usr_1, size: 5MiB, content: usr.img}
+  - {type: usr-verity, label: usr_1_verity, content: verity.img}
+  - {type: usr-verity-sig, label: usr_1_verity_sig, content: sig.img}
+  - {type: usr, label: _empty, size: 5MiB}
+  - {type: usr-verity, label: _empty, size: 3MiB}
+  - {type: usr-verity-sig, label: _empty, size: 3MiB}
+  - {type: root, label: root, content: root.img}
+YAML
+SOURCE_DATE_EPOCH=1700000000 "$hull" disk create layout.yaml --out disk.raw >/dev/null
+SOURCE_DATE_EPOCH=1700000000 "$hull" disk iso disk.raw --out x.iso >/dev/null
+# A 256 MiB target full of ones: the installer writes zeros where zeros belong.
+dd if=/dev/zero bs=1M count=256 status=none | tr '\0' '\377' >target.img
+"$agent" install --medium x.iso --target target.img >out.txt || fail "install failed: $(cat out.txt)"
+sgdisk -v target.img | grep -q "No problems found" || fail "sgdisk -v: $(sgdisk -v target.img)"
+# name start size, in 512-byte sectors, from sfdisk.
+parts() { sfdisk --dump "$1" | sed -n 's/.*start= *\([0-9]*\), size= *\([0-9]*\),.*name="\([^"]*\)".*/\3 \1 \2/p'; }
+parts disk.raw >raw.txt
+parts target.img >tgt.txt
+[ "$(wc -l <tgt.txt)" = 8 ] || fail "expected 8 partitions: $(cat tgt.txt)"
+same() {  # raw partition line N, target partition line M: equal bytes
+  set -- $(sed -n "$1p" raw.txt) $(sed -n "$2p" tgt.txt)
+  cmp -n $(($3 * 512)) --ignore-initial=$(($2 * 512)):$(($5 * 512)) disk.raw target.img ||
+    fail "partition $1 of the image differs on the target ($4)"
+}
+for n in 1 2 3 4 8; do same $n $n; done
+# The root is the last partition and takes the rest, up to the last MiB.
+set -- $(sed -n 8p tgt.txt)
+[ "$1" = root ] && [ $(( ($2 + $3) * 512 )) = $((255 * 1048576)) ] || fail "root: $*"
+sfdisk --part-type target.img 8 | grep -qi 4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709 || fail "root type"
+set -- $(sed -n 5p tgt.txt)
+cmp -n $(($3 * 512)) --ignore-initial=$(($2 * 512)):0 target.img /dev/zero || fail "B slot not zeroed"
+# Refusals, exit status 1, nothing written.
+sum=$(sha256sum <target.img)
+set +e
+"$agent" install --medium x.iso --target target.img 2>err.txt; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "holds partitions: pass --wipe" err.txt || fail "no refusal ($rc): $(cat err.txt)"
+[ "$(sha256sum <target.img)" = "$sum" ] || fail "a refused install wrote to the target"
+"$agent" install --medium x.iso --target target.img --wipe >/dev/null || fail "--wipe refused"
+truncate -s 64M small.img
+set +e
+"$agent" install --medium x.iso --target small.img 2>err.txt; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "smaller than the image" err.txt || fail "small target ($rc): $(cat err.txt)"
+set +e
+"$agent" install --medium x.iso --target x.iso --wipe 2>err.txt; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "is the disk this system booted from" err.txt || fail "medium ($rc): $(cat err.txt)"
+echo "install: ok"
