@@ -14,7 +14,8 @@
 // Only main() switches to a simulated node, and only from the command line
 // (--simulated-node DIR): no configuration file, repository or server reply
 // reaches it. EnterSimulatedNode also refuses on a booted Hull node (a
-// usrhash= on the real /proc/cmdline), so the unit files of an image can
+// usrhash key on the real /proc/cmdline, whatever its value) and when
+// /proc/cmdline cannot be read (it fails closed), so the unit files of an image can
 // never be made to run against a directory instead of the node.
 #pragma once
 
@@ -49,7 +50,8 @@ const Environment& Env();
 
 // Switches this process to the simulated node in `dir` (absolute, an
 // existing directory) and points $TMPDIR (the installer's downloads) at
-// dir/var/tmp. kRefused on a booted Hull node; kInvalidArgument for a
+// dir/var/tmp. kRefused on a booted Hull node or an unreadable
+// /proc/cmdline; kInvalidArgument for a
 // relative or missing dir. Called once, before anything reads the node.
 Status EnterSimulatedNode(const std::string& dir);
 
