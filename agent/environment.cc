@@ -21,6 +21,9 @@ Environment& Mutable() {
 const Environment& Env() { return Mutable(); }
 
 Result<std::string> Environment::HealthVerdict() const {
+  // A real node's verdict is the gate's checks: /health is never read there.
+  if (!simulated())
+    return Error(ErrorCode::kInternal, "the health verdict file exists on simulated nodes only");
   HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(Path("/health"), 4096));
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   if (text == "healthy") return std::string();

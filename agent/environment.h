@@ -32,10 +32,14 @@ class Environment {
   // itself on a real node, under the directory on a simulated one.
   std::string Path(std::string_view absolute) const { return root_ + std::string(absolute); }
   bool simulated() const { return !root_.empty(); }
+  // The simulated node's directory ("" on a real node): the root the node's
+  // paths are under.
+  const std::string& root() const { return root_; }
   // The simulated node's disk image ("" on a real node).
   std::string disk() const { return simulated() ? root_ + "/disk.raw" : ""; }
   // The verdict a simulated node's harness gives the gate: "" healthy, else
-  // the reason it fails. kNotFound when DIR/health is absent (the gate fails).
+  // the reason it fails. kNotFound when DIR/health is absent (the gate fails);
+  // kInternal on a real node, whose verdict is the gate's checks.
   Result<std::string> HealthVerdict() const;
   // systemctl reboot --no-block; on a simulated node the request file.
   Status Reboot() const;
