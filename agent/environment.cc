@@ -1,11 +1,12 @@
 #include "agent/environment.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
 #include "base/file.h"
 #include "base/subprocess.h"
-#include "node/usrhash.h"
+#include "node/kernel_cmdline.h"
 
 namespace hull::agent {
 namespace {
@@ -20,6 +21,9 @@ Environment& Mutable() {
 const Environment& Env() { return Mutable(); }
 
 Result<std::string> Environment::HealthVerdict() const {
+  // A real node's verdict is the gate's checks: /health is never read there.
+  if (!simulated())
+    return Error(ErrorCode::kInternal, "the health verdict file exists on simulated nodes only");
   HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(Path("/health"), 4096));
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   if (text == "healthy") return std::string();
@@ -34,9 +38,16 @@ Status Environment::Reboot() const {
 }
 
 Status EnterSimulatedNode(const std::string& dir) {
-  // A booted Hull node never acts on anything but itself.
+  // A booted Hull node never acts on anything but itself. Fail closed: a
+  // command line that cannot be read, or any usrhash= key (well-formed or
+  // not), refuses.
   auto cmdline = ReadFileText("/proc/cmdline", 1 << 16);
-  if (cmdline.ok() && node::UsrHashOfCmdline(*cmdline).ok())
+  if (!cmdline.ok())
+    return Error(ErrorCode::kRefused,
+                 "--simulated-node: /proc/cmdline cannot be read (" + cmdline.error().message() +
+                     "); simulated nodes run on a test host with /proc mounted");
+  const auto params = node::SplitCmdline(*cmdline);
+  if (std::ranges::any_of(params, [](const node::CmdlineParam& p) { return p.key == "usrhash"; }))
     return Error(ErrorCode::kRefused,
                  "--simulated-node: this is a booted Hull node (usrhash= on /proc/cmdline); "
                  "simulated nodes run on a test host only");

@@ -14,7 +14,8 @@
 // Only main() switches to a simulated node, and only from the command line
 // (--simulated-node DIR): no configuration file, repository or server reply
 // reaches it. EnterSimulatedNode also refuses on a booted Hull node (a
-// usrhash= on the real /proc/cmdline), so the unit files of an image can
+// usrhash key on the real /proc/cmdline, whatever its value) and when
+// /proc/cmdline cannot be read (it fails closed), so the unit files of an image can
 // never be made to run against a directory instead of the node.
 #pragma once
 
@@ -31,10 +32,14 @@ class Environment {
   // itself on a real node, under the directory on a simulated one.
   std::string Path(std::string_view absolute) const { return root_ + std::string(absolute); }
   bool simulated() const { return !root_.empty(); }
+  // The simulated node's directory ("" on a real node): the root the node's
+  // paths are under.
+  const std::string& root() const { return root_; }
   // The simulated node's disk image ("" on a real node).
   std::string disk() const { return simulated() ? root_ + "/disk.raw" : ""; }
   // The verdict a simulated node's harness gives the gate: "" healthy, else
-  // the reason it fails. kNotFound when DIR/health is absent (the gate fails).
+  // the reason it fails. kNotFound when DIR/health is absent (the gate fails);
+  // kInternal on a real node, whose verdict is the gate's checks.
   Result<std::string> HealthVerdict() const;
   // systemctl reboot --no-block; on a simulated node the request file.
   Status Reboot() const;
@@ -49,7 +54,8 @@ const Environment& Env();
 
 // Switches this process to the simulated node in `dir` (absolute, an
 // existing directory) and points $TMPDIR (the installer's downloads) at
-// dir/var/tmp. kRefused on a booted Hull node; kInvalidArgument for a
+// dir/var/tmp. kRefused on a booted Hull node or an unreadable
+// /proc/cmdline; kInvalidArgument for a
 // relative or missing dir. Called once, before anything reads the node.
 Status EnterSimulatedNode(const std::string& dir);
 

@@ -96,7 +96,7 @@ int RunHealth(const UpdateOptions& o) {
   node::UpdateConfig cfg;
   std::vector<std::string> reasons;
   const Environment& env = Env();
-  if (auto c = node::LoadConfig(env.Path("")); c.ok())
+  if (auto c = node::LoadConfig(env.root()); c.ok())
     cfg = std::move(*c);
   else if (c.error().code() != ErrorCode::kNotFound)
     reasons.push_back(c.error().ToString());

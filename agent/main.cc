@@ -105,14 +105,14 @@ int main(int argc, char** argv) {
     // CLI11's own codes (100 and up) would bypass the table: usage is kExitError.
     return app.exit(e) == 0 ? hull::kExitOk : hull::kExitError;
   }
-  // A library exception (e.g. from the JSON library) is a bug, reported in
-  // one line with the error exit, never an abort with a core on every run.
   if (!simulated_node.empty()) {
     if (auto st = hull::agent::EnterSimulatedNode(simulated_node); !st.ok()) {
       std::fprintf(stderr, "hull-agent: %s\n", st.error().ToString().c_str());
       return hull::ExitCodeFor(st.error().code());
     }
   }
+  // A library exception (e.g. from the JSON library) is a bug, reported in
+  // one line with the error exit, never an abort with a core on every run.
   try {
     if (update->parsed()) return hull::agent::RunUpdate(u);
     if (check->parsed()) return hull::agent::RunCheck(u);

@@ -60,7 +60,7 @@ struct Context {
 // The configuration (defaults when there is none), so that even the
 // errors of a node that cannot be read reach the event console.
 UpdateConfig Config(std::optional<Error>* error) {
-  auto cfg = LoadConfig(Env().Path(""));
+  auto cfg = LoadConfig(Env().root());
   if (cfg.ok()) return std::move(*cfg);
   if (cfg.error().code() != ErrorCode::kNotFound) *error = std::move(cfg).error();
   return {};
@@ -232,13 +232,34 @@ Status LockUpdates() {
   return Ok();
 }
 
+// What OnTerminate executes: `hull-agent [--simulated-node DIR] sweep
+// --terminated`, built by InstallOnTerminate before the handler can run (the
+// handler itself may not allocate). A simulated node's sweep must stay on it.
+namespace {
+std::string terminate_node;
+const char* terminate_argv[6] = {};
+}  // namespace
+
 // SIGTERM mid-download: only async-signal-safe calls are allowed here, so
 // the process becomes `hull-agent sweep --terminated` (same pid, the lock
 // kept), which removes the downloads and exits 143 as a SIGTERM death would.
 void OnTerminate(int) {
-  const char* argv[] = {"hull-agent", "sweep", "--terminated", nullptr};
-  ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+  ::execv("/proc/self/exe", const_cast<char* const*>(terminate_argv));
   ::_exit(143);
+}
+
+void InstallOnTerminate() {
+  size_t i = 0;
+  terminate_argv[i++] = "hull-agent";
+  if (Env().simulated()) {
+    terminate_node = Env().root();
+    terminate_argv[i++] = "--simulated-node";
+    terminate_argv[i++] = terminate_node.c_str();
+  }
+  terminate_argv[i++] = "sweep";
+  terminate_argv[i++] = "--terminated";
+  terminate_argv[i] = nullptr;
+  std::signal(SIGTERM, OnTerminate);
 }
 
 // Removes the download directories a killed run left behind.
@@ -276,7 +297,7 @@ int RunUpdate(const UpdateOptions& o) {
   if (config_error) return Fail(ev, *config_error);
   if (auto st = LockUpdates(); !st.ok()) return Fail(ev, st.error());
   if (auto st = Sweep(ev); !st.ok()) return Fail(ev, st.error());
-  std::signal(SIGTERM, OnTerminate);
+  InstallOnTerminate();
   auto ctx = OpenContext(cfg, true);
   if (!ctx.ok()) return Fail(ev, ctx.error());
   Context& c = *ctx;
@@ -409,7 +430,7 @@ int RunBless(const UpdateOptions&) {
 // without acting on it.
 int RunCheck(const UpdateOptions& o) {
   Events quiet("");
-  auto cfg = LoadConfig(Env().Path(""));
+  auto cfg = LoadConfig(Env().root());
   if (!cfg.ok()) return Fail(quiet, cfg.error());
   if (cfg->repository.empty()) {
     std::printf("No update repository configured (%s).\n", kFactoryConfig);

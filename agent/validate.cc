@@ -154,15 +154,21 @@ json ScanUsr() {
   return j;
 }
 
-// The kernel log records still in the ring buffer, messages only.
-std::string KernelLog() {
+// The kernel log records still in the ring buffer, messages only; `lost`
+// counts the reads that found records overwritten before they were read
+// (EPIPE), so a reader of the log can tell it is incomplete.
+std::string KernelLog(size_t* lost = nullptr) {
   std::string log;
+  if (lost) *lost = 0;
   int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return log;
   char rec[8192];
   for (int i = 0; i < 100000; ++i) {
     ssize_t n = read(fd, rec, sizeof rec);
-    if (n < 0 && errno == EPIPE) continue;  // overwritten records
+    if (n < 0 && errno == EPIPE) {  // overwritten records
+      if (lost) ++*lost;
+      continue;
+    }
     if (n <= 0) break;
     std::string_view r(rec, size_t(n));
     size_t semi = r.find(';');
@@ -176,8 +182,10 @@ json SelinuxFacts() {
   json j;
   std::string enforce = Trim(Fact("/sys/fs/selinux/enforce", 16));
   j["mode"] = enforce == "1" ? "enforcing" : enforce == "0" ? "permissive" : "disabled";
-  auto denials = SelinuxDenials(KernelLog());
+  size_t lost = 0;
+  auto denials = SelinuxDenials(KernelLog(&lost));
   j["denials"] = denials.size();
+  j["kmsg_lost"] = lost;
   json first = json::array();
   for (size_t i = 0; i < denials.size() && i < 12; ++i) first.push_back(denials[i]);
   j["first_denials"] = first;

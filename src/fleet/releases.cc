@@ -168,10 +168,13 @@ Result<ReleaseTracker::Current> ReleaseTracker::Read(const HullParams& release) 
 Result<TxnExtra> ReleaseTracker::GuardPreReboot(const ClientParams& params) {
   const HullParams& release = *params.hull;
   HULL_ASSIGN_OR_RETURN(Current cur, Read(release));
-  // A halt keeps further nodes out; a node that named the release before is
-  // already in it: its pre-reboot is the next try of its trial or the
-  // reboot of its rollback, which must never wait.
-  if (cur.record.halted && !Contains(cur.record.tried, params.id)) {
+  // A halt keeps further nodes out; a node that named the release before
+  // and has not reported a rollback is still inside it: its pre-reboot is
+  // the next try of its trial or the reboot of its rollback, which must
+  // never wait. A node that reported its rollback is out, like a new one.
+  const bool inside =
+      Contains(cur.record.tried, params.id) && !Contains(cur.record.rolled_back, params.id);
+  if (cur.record.halted && !inside) {
     return Errorf(ErrorCode::kRefused,
                   "release {} ({}/{}) is halted after {} nodes rolled back; "
                   "'hull fleetlock resume {}' lifts the halt",

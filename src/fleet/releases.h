@@ -91,8 +91,9 @@ class ReleaseTracker {
   // What pre-reboot adds to its semaphore transaction for a node naming a
   // release: the record's version compared unchanged (so a halt committed
   // meanwhile makes the grant retry and see it), and the node put in "tried".
-  // Errors: kRefused when the release is halted
-  // (the message names it), etcd's, kCorrupt.
+  // Errors: kRefused when the release is halted, unless the node is in
+  // "tried" and not in "rolled_back" (the message names the release),
+  // etcd's, kCorrupt.
   Result<TxnExtra> GuardPreReboot(const ClientParams& params);
 
   // Records a report. Returns true when this report halted the release.

@@ -24,16 +24,17 @@ bool EndsWithNoCase(std::string_view s, std::string_view suffix) {
   return true;
 }
 
-// A run of 1..9 digits: the value; nullopt otherwise (systemd-boot refuses overflow).
+// A run of digits of any length: the value, kMaxTries when above it;
+// nullopt otherwise. A counter too long for systemd-boot's integer is still
+// a counter here: "+0-1001" is a bad entry, never an uncounted (good) one.
 std::optional<uint32_t> Number(std::string_view s) {
-  if (s.empty() || s.size() > 9) return std::nullopt;
+  if (s.empty()) return std::nullopt;
   uint32_t v = 0;
   for (char c : s) {
     if (!IsDigit(c)) return std::nullopt;
-    v = v * 10 + uint32_t(c - '0');
+    v = std::min<uint32_t>(v * 10 + uint32_t(c - '0'), kMaxTries + 1);
   }
-  if (v > kMaxTries) return std::nullopt;
-  return v;
+  return std::min(v, kMaxTries);
 }
 
 // The character at i, or NUL past the end (the algorithm is written on C strings).

@@ -37,12 +37,18 @@ struct EntryName {
   std::string ToString() const;  // the file name
 };
 
-// Caps on counters (systemd-boot stores them in UINTN; we refuse absurd ones).
+// The cap on counters read and written here. systemd-boot counts DONE on to
+// its integer's maximum (INT_MAX); here a counter above kMaxTries reads as
+// kMaxTries and AfterTry stops DONE there, so the names differ only for an
+// entry booted more than 1000 times. LEFT, which decides the state, is the
+// same in both.
 inline constexpr uint32_t kMaxTries = 1000;
 
 // Parses a file name ending in `suffix` (compared case-insensitively, as FAT
-// does). kInvalidArgument when the suffix is missing or the stem is empty; a
-// "+..." tail that is not a valid counter stays part of the stem, as
+// does). kInvalidArgument when the suffix is missing or the stem is empty. A
+// "+LEFT" or "+LEFT-DONE" tail of digits, of any length, is a counter (values
+// above kMaxTries read as kMaxTries: a huge count never makes an entry
+// uncounted, i.e. good); any other "+..." tail stays part of the stem, as
 // systemd-boot reads it (no counter).
 Result<EntryName> ParseEntryName(std::string_view file_name, std::string_view suffix = ".efi");
 

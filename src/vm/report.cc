@@ -82,11 +82,15 @@ void UsrChecks(const json& p, const Expectations& e, std::vector<ValidationCheck
   out.push_back(Check("usr-full-scan", True(p, {"usr_scan", "ok"}), scan));
 }
 
-// The denials one boot reported ({"denials": N, "first_denials": [...]}),
-// appended to `listed`; nullopt when the count is missing or negative.
-std::optional<double> BootDenials(const json& facts, std::vector<std::string>& listed) {
+// The denials one boot reported ({"denials": N, "first_denials": [...],
+// "kmsg_lost": L}), appended to `listed`; nullopt when the count is missing
+// or negative. Kernel-log reads that lost records (kmsg_lost > 0, missing
+// counts as 0 for reports of older agents) go to `lost`.
+std::optional<double> BootDenials(const json& facts, std::vector<std::string>& listed,
+                                  double& lost) {
   auto n = Num(facts, {"denials"});
   if (n && *n < 0) n.reset();
+  if (auto l = Num(facts, {"kmsg_lost"}); l && *l > 0) lost += *l;
   if (const json* first = At(facts, {"first_denials"}); first && first->is_array())
     for (const auto& d : *first)
       if (d.is_string()) listed.push_back(d.get<std::string>());
@@ -95,19 +99,22 @@ std::optional<double> BootDenials(const json& facts, std::vector<std::string>& l
 
 // The mode is the cmdline's, and no boot logged an AVC denial: the first
 // boot's count (phase1.selinux) and, when the reboot ran, the second's
-// (reboot_selinux). A missing count fails: the guest did not look.
+// (reboot_selinux). A missing count fails: the guest did not look. A listed
+// denial fails whatever the count says, and so does a kernel log that lost
+// records before they were read (a denial may be among them).
 ValidationCheck SelinuxCheck(const json& report, const Expectations& e) {
   const json* phase1 = At(report, {"phase1"});
   const json& p = phase1 ? *phase1 : report;
   const std::string mode = Str(p, {"selinux", "mode"});
   std::vector<std::string> listed, unreported;
   const json* first = At(p, {"selinux"});
-  auto n = first ? BootDenials(*first, listed) : std::nullopt;
+  double lost = 0;
+  auto n = first ? BootDenials(*first, listed, lost) : std::nullopt;
   if (!n) unreported.push_back("first boot");
   double denials = n.value_or(0);
   if (e.persistence) {
     const json* second = At(report, {"reboot_selinux"});
-    n = second ? BootDenials(*second, listed) : std::nullopt;
+    n = second ? BootDenials(*second, listed, lost) : std::nullopt;
     if (!n) unreported.push_back("reboot");
     denials += n.value_or(0);
   }
@@ -115,7 +122,12 @@ ValidationCheck SelinuxCheck(const json& report, const Expectations& e) {
   if (!listed.empty()) detail += fmt::format(": {}", fmt::join(listed, "; "));
   if (!unreported.empty())
     detail += fmt::format("; denials of the {} not reported", fmt::join(unreported, " and "));
-  return Check("selinux", mode == e.selinux && denials == 0 && unreported.empty(), detail);
+  if (lost > 0)
+    detail += fmt::format("; {:.0f} kernel log reads lost records (denials may be missed)", lost);
+  return Check(
+      "selinux",
+      mode == e.selinux && denials == 0 && listed.empty() && lost == 0 && unreported.empty(),
+      detail);
 }
 
 // The images the build preloaded (docs/containers.md): each in containerd's

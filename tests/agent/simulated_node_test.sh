@@ -1,29 +1,44 @@
 #!/bin/sh
 # `hull-agent --simulated-node DIR`: refused on a booted Hull node (a usrhash=
 # on /proc/cmdline, bind-mounted over it in a user and mount namespace, so
-# the host is not touched) with exit 1 and one line naming the option; a
+# the host is not touched) with exit 1 and one line naming the option, also
+# when the usrhash= value does not parse and when /proc/cmdline cannot be
+# read (an empty tmpfs over /proc): the refusal fails closed. Skipped (exit
+# 77, SKIP_RETURN_CODE) where unprivileged user namespaces are disabled. A
 # relative directory is a usage error (exit 2); on this host, a node
 # directory's own /proc/cmdline and os-release are what `status` reads
 # (it then fails on the missing disk image, naming DIR/disk.raw).
 set -eu
 agent=$1
 command -v unshare >/dev/null || { echo "unshare (util-linux) is needed"; exit 1; }
+unshare -rm true 2>/dev/null || { echo "SKIP: unprivileged user namespaces are disabled"; exit 77; }
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 hash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 mkdir -p "$d/node/proc" "$d/node/usr/lib"
 printf 'usrhash=%s rw\n' "$hash" >"$d/node/proc/cmdline"
 printf 'IMAGE_VERSION=202612.01.0\n' >"$d/node/usr/lib/os-release"
+# refused MOUNT_COMMAND: runs the agent after MOUNT_COMMAND in a user and
+# mount namespace, expects exit 1 and a refusal naming the option.
+refused() {
+  set +e
+  unshare -rm sh -c "$1"' && exec "$0" --simulated-node "$1" status' \
+    "$agent" "$d/node" >"$d/out" 2>"$d/err"
+  rc=$?
+  set -e
+  [ "$rc" = 1 ] || { echo "$2: exit $rc, expected 1"; cat "$d/out" "$d/err"; exit 1; }
+  grep -q -- '--simulated-node: ' "$d/err" ||
+    { echo "$2: no refusal naming the option"; cat "$d/err"; exit 1; }
+}
 printf 'BOOT_IMAGE=/vmlinuz usrhash=%s ro\n' "$hash" >"$d/hull-cmdline"
-
-set +e
-unshare -rm sh -c 'mount --bind "$1" /proc/cmdline && exec "$0" --simulated-node "$2" status' \
-  "$agent" "$d/hull-cmdline" "$d/node" >"$d/out" 2>"$d/err"
-rc=$?
-set -e
-[ "$rc" = 1 ] || { echo "on a Hull node: exit $rc, expected 1"; cat "$d/out" "$d/err"; exit 1; }
-grep -q -- '--simulated-node: this is a booted Hull node' "$d/err" ||
-  { echo "on a Hull node: no refusal naming the option"; cat "$d/err"; exit 1; }
+refused "mount --bind $d/hull-cmdline /proc/cmdline" "a Hull node"
+grep -q 'this is a booted Hull node' "$d/err" || { cat "$d/err"; exit 1; }
+printf 'BOOT_IMAGE=/vmlinuz usrhash=not-a-hash ro\n' >"$d/bad-cmdline"
+refused "mount --bind $d/bad-cmdline /proc/cmdline" "a malformed usrhash="
+printf 'BOOT_IMAGE=/vmlinuz usrhash ro\n' >"$d/bare-cmdline"
+refused "mount --bind $d/bare-cmdline /proc/cmdline" "a bare usrhash"
+refused "mount -t tmpfs none /proc" "no /proc/cmdline"
+grep -q '/proc/cmdline cannot be read' "$d/err" || { cat "$d/err"; exit 1; }
 
 set +e
 "$agent" --simulated-node relative/dir status >"$d/out" 2>"$d/err"

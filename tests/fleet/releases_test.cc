@@ -137,7 +137,7 @@ TEST(Releases, HaltsAfterKDistinctFailuresOnly) {
 
 // A node that named the release before the halt is inside it: the next try
 // of its trial (its slot asked again) and its rollback reboot are granted;
-// a node that never named it is refused.
+// a node that never named it, or that reported its rollback, is refused.
 TEST(Releases, AHaltNeverStrandsANodeAlreadyOnTheRelease) {
   Fleet f({2, 0});
   for (const char* id : {"n1", "n2", "n3"}) ASSERT_OK(f.PreReboot(Node(id)));
@@ -146,6 +146,9 @@ TEST(Releases, AHaltNeverStrandsANodeAlreadyOnTheRelease) {
   ASSERT_TRUE(halted);
   EXPECT_OK(f.PreReboot(Node("n3")));
   EXPECT_ERROR(f.PreReboot(Node("n4")), ErrorCode::kRefused);
+  // n1 and n2 tried it and are back on their old release: they are out.
+  EXPECT_ERROR(f.PreReboot(Node("n1")), ErrorCode::kRefused);
+  EXPECT_ERROR(f.PreReboot(Node("n2")), ErrorCode::kRefused);
 }
 
 TEST(Releases, FractionOfNodesThatTried) {

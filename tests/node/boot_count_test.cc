@@ -40,12 +40,39 @@ TEST(EntryName, ParsesCounters) {
 
 TEST(EntryName, MalformedCounterStaysInTheName) {
   for (const char* name :
-       {"a+.efi", "a+x.efi", "a+1-.efi", "a+1-x.efi", "a+-1.efi", "a+99999999999.efi"}) {
+       {"a+.efi", "a+x.efi", "a+1-.efi", "a+1-x.efi", "a+-1.efi", "a+1x.efi", "a+1-2-3.efi"}) {
     auto e = ParseEntryName(name);
     ASSERT_OK(e) << name;
     EXPECT_FALSE(e->left.has_value()) << name;
     EXPECT_EQ(e->state(), EntryState::kGood) << name;
     EXPECT_EQ(e->ToString(), name);
+  }
+}
+
+// Counters of digits are counters whatever their length: a tail too big for
+// a number is never read as "no counter" (a good entry).
+TEST(EntryName, LongCountersAreCounted) {
+  struct Case {
+    const char* name;
+    uint32_t left;
+    std::optional<uint32_t> done;
+    EntryState state;
+  };
+  const Case cases[] = {
+      {"a+0-1001.efi", 0, 1000, EntryState::kBad},
+      {"a+0-99999999999999999999.efi", 0, 1000, EntryState::kBad},
+      {"a+1001.efi", 1000, std::nullopt, EntryState::kIndeterminate},
+      {"a+99999999999.efi", 1000, std::nullopt, EntryState::kIndeterminate},
+      {"a+0000000000000000000003-1.efi", 3, 1, EntryState::kIndeterminate},
+      {"a+1000-1000.efi", 1000, 1000, EntryState::kIndeterminate},
+  };
+  for (const Case& c : cases) {
+    auto e = ParseEntryName(c.name);
+    ASSERT_OK(e) << c.name;
+    EXPECT_EQ(e->stem, "a") << c.name;
+    EXPECT_EQ(e->left, c.left) << c.name;
+    EXPECT_EQ(e->done, c.done) << c.name;
+    EXPECT_EQ(e->state(), c.state) << c.name;
   }
 }
 

@@ -2,12 +2,16 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -37,7 +41,7 @@ long RssAnonKib(pid_t pid) {
   return 0;
 }
 
-Status CopySparse(const std::string& from, const std::string& to) {
+Status CopyFile(const std::string& from, const std::string& to) {
   std::error_code ec;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
   if (ec) return ErrnoError(ec.value(), "copying", from);
@@ -60,7 +64,7 @@ Result<std::unique_ptr<Fleet>> Fleet::Create(const std::string& dir, int n, cons
     // cp --sparse: the images are mostly holes.
     auto cp = std::system(fmt::format("cp --sparse=always '{}' '{}/disk.raw'", disk, d).c_str());
     if (cp != 0) return Errorf(ErrorCode::kIo, "copying {} for node {}", disk, i);
-    HULL_TRY(CopySparse(root_json, d + "/usr/lib/hull/root.json"));
+    HULL_TRY(CopyFile(root_json, d + "/usr/lib/hull/root.json"));
     std::error_code ec;
     fs::copy(trust_dir, d + "/usr/lib/hull/trust", fs::copy_options::recursive, ec);
     if (ec) return ErrnoError(ec.value(), "copying", trust_dir);
@@ -114,6 +118,11 @@ int Fleet::RunAgent(int i, const std::vector<std::string>& args) {
     }
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      ADD_FAILURE() << "waitpid " << pid << ": " << std::strerror(errno);
+      return 127;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -139,15 +148,21 @@ void Fleet::Boot(int i) {
     version = u.version;
     usrhash = u.usrhash;
     const node::EntryName next = node::AfterTry(u.entry);
-    if (next.ToString() != u.file) (void)opened->esp->Rename(u.file, next.ToString());
+    if (next.ToString() != u.file) {
+      if (auto st = opened->esp->Rename(u.file, next.ToString()); !st.ok())
+        ADD_FAILURE() << "node " << i << ": " << st.error().ToString();
+    }
   }
   std::error_code ec;
   fs::remove_all(d + "/run", ec);
   fs::create_directories(d + "/run/hull", ec);
-  (void)WriteFileAtomic(d + "/proc/cmdline",
-                        "usrhash=" + usrhash + " mount.usrfstype=erofs mount.usrflags=ro rw\n");
-  (void)WriteFileAtomic(d + "/usr/lib/os-release", "ID=hull\nNAME=Hull\nIMAGE_VERSION=" + version +
-                                                       "\nVARIANT_ID=immutable\n");
+  auto must = [i](const Status& st) {
+    if (!st.ok()) ADD_FAILURE() << "node " << i << ": " << st.error().ToString();
+  };
+  must(WriteFileAtomic(d + "/proc/cmdline",
+                       "usrhash=" + usrhash + " mount.usrfstype=erofs mount.usrflags=ro rw\n"));
+  must(WriteFileAtomic(d + "/usr/lib/os-release", "ID=hull\nNAME=Hull\nIMAGE_VERSION=" + version +
+                                                      "\nVARIANT_ID=immutable\n"));
   std::string verdict;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -155,9 +170,8 @@ void Fleet::Boot(int i) {
     NodeStats& s = stats_[size_t(i)];
     s.booted = version;
     s.ever.insert(version);
-    ++s.boots;
   }
-  (void)WriteFileAtomic(d + "/health", verdict.empty() ? "healthy\n" : verdict + "\n");
+  must(WriteFileAtomic(d + "/health", verdict.empty() ? "healthy\n" : verdict + "\n"));
 }
 
 bool Fleet::RebootRequested(int i) {
@@ -185,7 +199,7 @@ struct Fleet::Pending {
 };
 
 // One step of node i: a boot (then its boot services and the update run
-// that follows), or an update run. True when the node is to boot next.
+// that follows), or an update run.
 void Fleet::StepNode(int i, bool booting) {
   if (booting) {
     Boot(i);
@@ -193,11 +207,10 @@ void Fleet::StepNode(int i, bool booting) {
     if (RebootRequested(i)) return;
     if (health == 0) RunAgent(i, {"bless"});
   }
-  const int rc = RunAgent(i, {"update", "--deadline", std::to_string(o_.update_deadline)});
+  RunAgent(i, {"update", "--deadline", std::to_string(o_.update_deadline)});
   ReadSlot(i);
   std::lock_guard<std::mutex> l(mu_);
   ++stats_[size_t(i)].runs;
-  stats_[size_t(i)].last_exit = rc;
 }
 
 void Fleet::Pause() {

@@ -11,7 +11,6 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -25,9 +24,8 @@ namespace hull::sim {
 struct NodeStats {
   std::string booted;          // the version booted now
   std::set<std::string> ever;  // every version it booted
-  int boots = 0, runs = 0;
+  int runs = 0;
   bool slot_held = false;  // the agent's record, after its last run
-  int last_exit = 0;
 };
 
 struct FleetOptions {
@@ -63,7 +61,6 @@ class Fleet {
   void Resume();
   // Peak RssAnon (KiB) of any agent process seen.
   long peak_rss_anon_kib() const { return peak_anon_.load(); }
-  const std::string& node_dir(int i) const { return dirs_[size_t(i)]; }
   int size() const { return int(dirs_.size()); }
 
  private:

@@ -150,12 +150,15 @@ TEST_F(BootVm, DissectAndSbomOfTheDefaultImage) {
 }
 
 // Zero AVC denials in both boots of a validation (docs/selinux.md): the
-// guest's counts, the denials listed when there are any.
+// guest's counts, the denials listed when there are any, no kernel-log
+// record lost before it was read.
 void ExpectNoSelinuxDenials(json boot) {
   json& guest = boot["guest"];
   for (const json& facts : {guest["phase1"]["selinux"], guest["reboot_selinux"]}) {
-    EXPECT_EQ(facts,
-              (json{{"mode", "enforcing"}, {"denials", 0}, {"first_denials", json::array()}}))
+    EXPECT_EQ(facts, (json{{"mode", "enforcing"},
+                           {"denials", 0},
+                           {"first_denials", json::array()},
+                           {"kmsg_lost", 0}}))
         << facts.dump(2);
   }
 }

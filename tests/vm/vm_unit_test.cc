@@ -203,6 +203,13 @@ TEST_F(Judging, EachWrongFactFailsItsCheck) {
       {"selinux", [](json& j, Expectations&) { j.erase("reboot_selinux"); }},
       {"selinux", [](json& j, Expectations&) { j["reboot_selinux"]["denials"] = "0"; }},
       {"selinux", [](json& j, Expectations&) { j["reboot_selinux"]["denials"] = -1; }},
+      // A denial listed under a zero count, and a kernel log that lost records.
+      {"selinux",
+       [](json& j, Expectations&) {
+         j["phase1"]["selinux"]["first_denials"] = {"avc:  denied  { read } for pid=1"};
+       }},
+      {"selinux", [](json& j, Expectations&) { j["phase1"]["selinux"]["kmsg_lost"] = 3; }},
+      {"selinux", [](json& j, Expectations&) { j["reboot_selinux"]["kmsg_lost"] = 1; }},
       {"containerd", [](json& j, Expectations&) { j["phase1"]["container"]["ok"] = "yes"; }},
       {"etc-overlay", [](json& j, Expectations&) { j["phase1"]["etc_fstype"] = "ext4"; }},
       {"persist-reboot", [](json& j, Expectations&) { j["persist"]["etc"] = false; }},
