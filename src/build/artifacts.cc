@@ -88,12 +88,17 @@ Result<crypto::KeySigner> LoadKeySigner(const std::string& dir) {
 
 Result<SealResult> Seal(const spec::ImageSpec& spec, const std::string& usr_image,
                         const SigningKeys& keys, const std::string& work) {
-  SealResult r;
-  r.verity_image = work + "/usr.verity";
-  r.signature_image = work + "/usr.verity-sig";
   verity::VerityParams p;
   p.salt = VeritySalt(spec.name, spec.version);
   p.uuid = VeritySuperblockUuid(spec.name, spec.version);
+  return SealWith(p, usr_image, keys, work);
+}
+
+Result<SealResult> SealWith(const verity::VerityParams& p, const std::string& usr_image,
+                            const SigningKeys& keys, const std::string& work) {
+  SealResult r;
+  r.verity_image = work + "/usr.verity";
+  r.signature_image = work + "/usr.verity-sig";
   HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(usr_image));
   HULL_ASSIGN_OR_RETURN(File hash, File::CreateNew(r.verity_image));
   HULL_ASSIGN_OR_RETURN(auto fr, verity::FormatTree(data, hash, p));

@@ -11,6 +11,7 @@
 #include "crypto/key.h"
 #include "crypto/signer.h"
 #include "spec/spec.h"
+#include "verity/params.h"
 
 namespace hull::build {
 
@@ -37,6 +38,10 @@ struct SealResult {
 // WORK/usr.verity-sig (DPS JSON).
 Result<SealResult> Seal(const spec::ImageSpec& spec, const std::string& usr_image,
                         const SigningKeys& keys, const std::string& work);
+// The same with the tree's salt and superblock UUID given (hull customize
+// keeps the base image's).
+Result<SealResult> SealWith(const verity::VerityParams& params, const std::string& usr_image,
+                            const SigningKeys& keys, const std::string& work);
 
 struct KernelFiles {
   std::string version;  // "6.1.0-41-cloud-amd64"

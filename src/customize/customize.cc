@@ -172,15 +172,10 @@ Result<Sealed> PackAndSeal(const Base& b, const std::string& root, const std::st
   p.uuid = b.verity.uuid;
   HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(s.usr));
   HULL_ASSIGN_OR_RETURN(s.erofs_bytes, data.Size());
-  HULL_ASSIGN_OR_RETURN(File hash, File::CreateNew(s.verity));
-  HULL_ASSIGN_OR_RETURN(auto fr, verity::FormatTree(data, hash, p));
-  HULL_TRY(hash.Sync());
-  s.root_hash = fr.root_hash;
-  HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(s.root_hash, keys.verity_cert, *keys.signer,
-                                                        {.name = "usr-verity", .role = "verity"}));
-  HULL_ASSIGN_OR_RETURN(Bytes part,
-                        verity::EncodeSignaturePartition(s.root_hash, sig, keys.verity_cert));
-  HULL_TRY(WriteFileAtomic(s.signature, part));
+  HULL_ASSIGN_OR_RETURN(build::SealResult sealed, build::SealWith(p, s.usr, keys, work));
+  s.verity = sealed.verity_image;
+  s.signature = sealed.signature_image;
+  s.root_hash = sealed.root_hash;
   return s;
 }
 
