@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/fd.h"
 #include "gpt/gpt.h"
 #include "init/efivar.h"
 #include "init/grow.h"
@@ -31,20 +32,6 @@ namespace hull::init {
 namespace {
 
 std::string Errno() { return std::strerror(errno); }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 void WriteAll(const char* path, int flags, const std::string& text) {
   int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
