@@ -33,6 +33,11 @@ struct Context {
 int ReportError(const Error& error);
 // Prints a JSON document (pretty) to stdout.
 void PrintJson(const nlohmann::json& doc);
+// The progress lines of a command made of named steps (build, customize):
+// called with secs < 0 when a step starts and with its time when it ends;
+// "[n/total]" before each when `total` is not 0. On a terminal each step
+// is one line rewritten in place.
+std::function<void(const std::string& step, double secs)> StepProgress(size_t total);
 
 // --sign-offline DIR and --inject-signatures DIR on a command that signs
 // (docs/keys.md, "Offline signing"; cmd_sign.cc), and the lines printed

@@ -1,7 +1,5 @@
 // hull build: an image spec (or the embedded default) to a signed,
 // verity-protected, reproducible disk image.
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -41,23 +39,9 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
   o.cache_dir = a.no_cache ? "" : (a.cache.empty() ? build::DefaultCacheDir() : a.cache);
   o.init_binary = a.init.empty() ? build::DefaultInitPath() : a.init;
   o.agent_binary = a.agent.empty() ? build::DefaultAgentPath() : a.agent;
-  const bool tty = isatty(STDERR_FILENO);
   // "preload" (containers.preload) runs first, and only when there is one.
   const size_t total = std::size(build::kStageNames) + (o.spec.preload.empty() ? 0 : 1);
-  size_t n = 0;
-  if (!ctx.quiet) {
-    o.on_stage = [&](const std::string& stage, double secs) {
-      if (secs < 0) {
-        ++n;
-        std::fprintf(stderr, tty ? "\r[%zu/%zu] %-8s ..." : "[%zu/%zu] %s ...\n", n, total,
-                     stage.c_str());
-      } else {
-        std::fprintf(stderr, tty ? "\r[%zu/%zu] %-8s %6.1f s\n" : "[%zu/%zu] %s done in %.1f s\n",
-                     n, total, stage.c_str(), secs);
-      }
-      std::fflush(stderr);
-    };
-  }
+  if (!ctx.quiet) o.on_stage = StepProgress(total);
   auto r = build::Build(o);
   if (!r.ok()) return ReportError(r.error());
   if (!r->sign_offline_dir.empty()) {

@@ -1,6 +1,5 @@
 // hull customize: a sealed Hull image plus a configuration to a new image,
 // re-sealed and re-signed (docs/customize.md).
-#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
@@ -24,17 +23,7 @@ int RunCustomize(const CustomizeArgs& a, const Context& ctx) {
                                 .out_dir = a.out,
                                 .base_sbom = a.base_sbom,
                                 .offline = a.offline};
-  const bool tty = isatty(STDERR_FILENO);
-  if (!ctx.quiet) {
-    o.on_step = [tty](const std::string& step, double secs) {
-      if (secs < 0) {
-        std::fprintf(stderr, tty ? "\r%-8s ..." : "%s ...\n", step.c_str());
-      } else {
-        std::fprintf(stderr, tty ? "\r%-8s %6.1f s\n" : "%s done in %.1f s\n", step.c_str(), secs);
-      }
-      std::fflush(stderr);
-    };
-  }
+  if (!ctx.quiet) o.on_step = StepProgress(0);
   auto r = customize::Customize(o);
   if (!r.ok()) return ReportError(r.error());
   if (!r->sign_offline_dir.empty()) {

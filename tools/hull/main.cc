@@ -1,5 +1,10 @@
 // hull: builds, verifies, boots, catalogs and updates immutable node images.
+#include <unistd.h>
+
 #include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
 
 #include "base/log.h"
 #include "base/progress.h"
@@ -17,6 +22,22 @@ int ReportError(const Error& error) {
 }
 
 void PrintJson(const nlohmann::json& doc) { std::printf("%s\n", doc.dump(2).c_str()); }
+
+std::function<void(const std::string& step, double secs)> StepProgress(size_t total) {
+  const bool tty = isatty(STDERR_FILENO);
+  auto n = std::make_shared<size_t>(0);
+  return [tty, total, n](const std::string& step, double secs) {
+    if (secs < 0) ++*n;
+    const std::string count = total ? fmt::format("[{}/{}] ", *n, total) : "";
+    if (secs < 0) {
+      std::fprintf(stderr, tty ? "\r%s%-8s ..." : "%s%s ...\n", count.c_str(), step.c_str());
+    } else {
+      std::fprintf(stderr, tty ? "\r%s%-8s %6.1f s\n" : "%s%s done in %.1f s\n", count.c_str(),
+                   step.c_str(), secs);
+    }
+    std::fflush(stderr);
+  };
+}
 
 }  // namespace hull::cli
 
