@@ -241,10 +241,9 @@ Result<std::vector<Preload>> ParsePreload(const YamlReader& r, const Node& n) {
     if (item["name"]) {
       HULL_ASSIGN_OR_RETURN(p.name, r.Scalar(item["name"], item.Mark(), "name"));
     } else if (p.kind == Preload::Kind::kPreset) {
-      const size_t colon = p.source.find(':');
-      p.name = "localhost/hull/" + (colon == std::string::npos
-                                        ? p.source + ":latest"
-                                        : p.source.substr(0, colon) + p.source.substr(colon));
+      // "static" -> localhost/hull/static:latest; "static:debug" keeps its tag.
+      p.name = "localhost/hull/" +
+               (p.source.find(':') == std::string::npos ? p.source + ":latest" : p.source);
     } else {
       return r.At(item, list.Mark(),
                   "a preloaded layout or archive needs a 'name' (the image reference pods use, "
