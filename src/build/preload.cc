@@ -67,8 +67,9 @@ std::string FileName(const std::string& name) {
 
 Result<Bytes> ContainerdArchive(const oci::Layout& from, const oci::Descriptor& image,
                                 const std::string& name) {
+  HULL_ASSIGN_OR_RETURN(auto blobs, oci::ImageBlobs(from, image));
   oci::Layout out;
-  for (const auto& [digest, bytes] : from.blobs()) out.AddBlob(bytes, "");
+  for (const auto& b : blobs) out.AddBlob(from.blobs().at(b.digest), "");
   oci::Descriptor d = image;
   d.annotations = {{kAnnotationContainerdName, name},
                    {oci::kAnnotationRefName, name.substr(name.rfind(':') + 1)}};
@@ -114,7 +115,8 @@ Status AddPreloadedImages(const PreloadOptions& o, spec::ImageSpec& s) {
     const spec::Preload& p = s.preload[i];
     const std::string what = fmt::format("containers.preload '{}'", p.source);
     HULL_ASSIGN_OR_RETURN(Loaded l, Load(p, o, s, i).Context(what));
-    HULL_ASSIGN_OR_RETURN(Bytes archive, ContainerdArchive(l.layout, l.image, p.name));
+    HULL_ASSIGN_OR_RETURN(Bytes archive,
+                          ContainerdArchive(l.layout, l.image, p.name).Context(what));
     const std::string file = FileName(p.name);
     HULL_TRY(WriteFileAtomic(dir + "/" + file, archive));
     s.files.push_back({dir + "/" + file, std::string(node::kPreloadDir) + "/" + file});

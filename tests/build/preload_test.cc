@@ -72,6 +72,14 @@ TEST(Preload, ArchiveNamesTheImageForContainerdAndSkopeoReadsIt) {
   ASSERT_EQ(inspect->exit_code, 0) << inspect->err;
   EXPECT_EQ(Sh("skopeo inspect --raw oci-archive:" + d + "/app.tar | sha256sum | cut -c1-64"),
             m.digest.substr(7) + "\n");
+  // Only the image's blobs (manifest, config, layer), not the SBOM referrer
+  // or its empty config.
+  std::string want = "blobs/sha256/" + m.digest.substr(7) + "\n";
+  json manifest = json::parse(Sh("tar -xOf " + d + "/app.tar blobs/sha256/" + m.digest.substr(7)));
+  want += "blobs/sha256/" + manifest["config"]["digest"].get<std::string>().substr(7) + "\n";
+  want += "blobs/sha256/" + manifest["layers"][0]["digest"].get<std::string>().substr(7) + "\n";
+  EXPECT_EQ(Sh("tar -tf " + d + "/app.tar | grep '^blobs/sha256/.' | sort"),
+            Sh("printf '" + want + "' | sort"));
   // The same inputs, the same bytes.
   auto again = ContainerdArchive(l, m, "registry.example/team/app:1.0");
   ASSERT_OK(again);
@@ -150,6 +158,11 @@ TEST(Preload, BadEntriesOneLineNamingThem) {
   oci::Descriptor m;
   ASSERT_OK(SmallLayout(&m).Write(d + "/layout"));
   Sh("printf x >> " + d + "/layout/blobs/sha256/" + m.digest.substr(7));
+  // A layout whose image names a layer that is not there.
+  ASSERT_OK(SmallLayout(&m).Write(d + "/nolayer"));
+  const std::string layer = json::parse(
+      *ReadFileText(d + "/nolayer/blobs/sha256/" + m.digest.substr(7)))["layers"][0]["digest"];
+  Sh("rm " + d + "/nolayer/blobs/sha256/" + layer.substr(7));
   struct Case {
     spec::Preload p;
     ErrorCode code;
@@ -164,6 +177,9 @@ TEST(Preload, BadEntriesOneLineNamingThem) {
       {{.kind = spec::Preload::Kind::kLayout, .source = "layout", .name = "localhost/x:1"},
        ErrorCode::kCorrupt,
        m.digest.substr(7)},
+      {{.kind = spec::Preload::Kind::kLayout, .source = "nolayer", .name = "localhost/x:1"},
+       ErrorCode::kCorrupt,
+       layer},
   };
   for (const auto& c : cases) {
     spec::ImageSpec s;
