@@ -65,16 +65,16 @@ std::string FileName(const std::string& name) {
 
 }  // namespace
 
-Result<Bytes> ContainerdArchive(const oci::Layout& from, const oci::Descriptor& image,
+Result<Bytes> ContainerdArchive(oci::Layout from, const oci::Descriptor& image,
                                 const std::string& name) {
   HULL_ASSIGN_OR_RETURN(auto blobs, oci::ImageBlobs(from, image));
   oci::Layout out;
-  for (const auto& b : blobs) out.AddBlob(from.blobs().at(b.digest), "");
+  for (const auto& b : blobs) out.AddBlob(from.TakeBlob(b.digest), "");
   oci::Descriptor d = image;
   d.annotations = {{kAnnotationContainerdName, name},
                    {oci::kAnnotationRefName, name.substr(name.rfind(':') + 1)}};
   out.AddToIndex(std::move(d));
-  return out.Archive();
+  return std::move(out).Archive();
 }
 
 std::string PreloadUnit(const std::vector<std::string>& files, const std::string& set_digest) {
@@ -116,7 +116,7 @@ Status AddPreloadedImages(const PreloadOptions& o, spec::ImageSpec& s) {
     const std::string what = fmt::format("containers.preload '{}'", p.source);
     HULL_ASSIGN_OR_RETURN(Loaded l, Load(p, o, s, i).Context(what));
     HULL_ASSIGN_OR_RETURN(Bytes archive,
-                          ContainerdArchive(l.layout, l.image, p.name).Context(what));
+                          ContainerdArchive(std::move(l.layout), l.image, p.name).Context(what));
     const std::string file = FileName(p.name);
     HULL_TRY(WriteFileAtomic(dir + "/" + file, archive));
     s.files.push_back({dir + "/" + file, std::string(node::kPreloadDir) + "/" + file});

@@ -34,7 +34,8 @@ Status AddPreloadedImages(const PreloadOptions& options, spec::ImageSpec& spec);
 // (org.opencontainers.image.ref.name), as `ctr images import` reads it:
 // only the blobs `image` reaches (oci::ImageBlobs, kCorrupt naming a
 // missing or wrong-size one), not the layout's other images or referrers.
-Result<Bytes> ContainerdArchive(const oci::Layout& from, const oci::Descriptor& image,
+// `from` is taken (its blobs move into the archive, not copied).
+Result<Bytes> ContainerdArchive(oci::Layout from, const oci::Descriptor& image,
                                 const std::string& name);
 
 // The unit importing `files` (archive names under node::kPreloadDir); the

@@ -136,6 +136,18 @@ Result<std::vector<Descriptor>> ParseManifestDocument(ByteSpan bytes, std::strin
   return out;
 }
 
+// One more file of `size` bytes read from `where`, the `count`th: within
+// kMaxBlobs (plus oci-layout and index.json) and kMaxLayoutBytes in all.
+Status CountBlob(const std::string& where, size_t count, uint64_t size, uint64_t& total) {
+  if (count > kMaxBlobs + 2)
+    return Errorf(ErrorCode::kCorrupt, "'{}' holds more than {} blobs", where, kMaxBlobs);
+  if (size > kMaxLayoutBytes - total)
+    return Errorf(ErrorCode::kCorrupt, "'{}' holds more than {} bytes of blobs", where,
+                  kMaxLayoutBytes);
+  total += size;
+  return Ok();
+}
+
 // A layout from its files: "oci-layout", "index.json" and "blobs/sha256/<hex>".
 Result<Layout> FromFiles(const std::string& where, std::map<std::string, Bytes> files) {
   auto layout = files.find("oci-layout");
@@ -241,10 +253,12 @@ Result<Layout> ReadLayoutDir(const std::string& dir) {
     HULL_ASSIGN_OR_RETURN(files[name], ReadFileBytes(dir + "/" + name, kMaxIndexBytes));
   }
   const std::string blobs = dir + "/blobs/sha256";
+  uint64_t total = 0;
   if (fs::is_directory(blobs, ec)) {
     for (const auto& e : fs::directory_iterator(blobs, ec)) {
       if (!e.is_regular_file(ec))
         return Errorf(ErrorCode::kCorrupt, "'{}' is not a regular file", e.path().string());
+      HULL_TRY(CountBlob(dir, files.size() + 1, e.file_size(ec), total));
       HULL_ASSIGN_OR_RETURN(files["blobs/sha256/" + e.path().filename().string()],
                             ReadFileBytes(e.path().string(), kMaxBlobBytes));
     }
@@ -262,6 +276,7 @@ Result<Layout> ReadLayoutArchive(const std::string& path) {
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
     return Errorf(ErrorCode::kCorrupt, "'{}': {}", path, archive_error_string(a.get()));
   std::map<std::string, Bytes> files;
+  uint64_t total = 0;
   archive_entry* e = nullptr;
   int rc;
   while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
@@ -275,6 +290,7 @@ Result<Layout> ReadLayoutArchive(const std::string& path) {
       return Errorf(ErrorCode::kCorrupt, "'{}': member '{}' is too large", path, name);
     if (files.contains(name))
       return Errorf(ErrorCode::kCorrupt, "'{}': member '{}' is there twice", path, name);
+    HULL_TRY(CountBlob(path, files.size() + 1, uint64_t(size), total));
     Bytes data(static_cast<size_t>(size));
     if (size > 0 && archive_read_data(a.get(), data.data(), data.size()) != size)
       return Errorf(ErrorCode::kCorrupt, "'{}': member '{}' is cut short", path, name);

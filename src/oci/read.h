@@ -14,11 +14,16 @@
 
 namespace hull::oci {
 
+// Caps on what a layout may make Hull hold in memory (it is read whole).
 // index.json and every manifest or index document:
 inline constexpr size_t kMaxIndexBytes = 4 << 20;
+// One blob, and all blobs of a layout together: the largest images
+// preloaded in practice (CUDA, ML runtimes) are a few GiB compressed.
 inline constexpr uint64_t kMaxBlobBytes = 4ull << 30;
-// Blobs an image names: a real image has tens of layers; a few
-// multi-platform images with attestations and SBOMs have hundreds.
+inline constexpr uint64_t kMaxLayoutBytes = 4ull << 30;
+// Blobs in a layout, and blobs an image names: a real image has tens of
+// layers; a layout of a few multi-platform images with attestations and
+// SBOMs has hundreds.
 inline constexpr size_t kMaxBlobs = 4096;
 // Image indexes nested in image indexes below the chosen image.
 inline constexpr int kMaxIndexDepth = 4;
@@ -44,8 +49,8 @@ Result<std::vector<Descriptor>> ImageBlobs(const Layout& layout, const Descripto
 
 // A layout directory (oci-layout, index.json, blobs/sha256/*) or a tar
 // archive of one: the index as listed and every blob, each checked against
-// its name (kCorrupt otherwise). kNotFound for a missing path, kCorrupt for
-// an archive member that is not part of a layout.
+// its name (kCorrupt otherwise; also beyond kMaxBlobs or kMaxLayoutBytes). kNotFound for a missing
+// path, kCorrupt for an archive member that is not part of a layout.
 Result<Layout> ReadLayoutDir(const std::string& dir);
 Result<Layout> ReadLayoutArchive(const std::string& path);
 

@@ -1,5 +1,6 @@
 // The OCI layer and layout writer, checked with independent tools: bsdtar
 // lists the layers, gzip/zstd decompress them, sha256sum names the blobs.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -302,6 +303,35 @@ TEST(OciRead, ImageBlobsWalkedAndChecked) {
   EXPECT_ERROR(swapped, ErrorCode::kCorrupt);
   if (!swapped.ok()) {
     EXPECT_THAT(swapped.error().ToString(), HasSubstr(layer_digest.substr(7)));
+  }
+}
+
+// One blob more than kMaxBlobs, from a directory and a tar of it: refused
+// before any is read, naming the cap.
+TEST(OciRead, LayoutWithTooManyBlobsRefused) {
+  auto tmp = TempDir::Create("hull-oci-many");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  Layout l;
+  Descriptor m = l.AddBlob(Bytes{'{', '}'}, kMediaTypeManifest);
+  l.AddToIndex(m);
+  ASSERT_OK(l.Write(d + "/out"));
+  Sh(fmt::format("cd {}/out/blobs/sha256 && seq 0 {} | xargs printf '%064x\\n' | xargs touch", d,
+                 kMaxBlobs - 1));
+  EXPECT_EQ(Sh("ls " + d + "/out/blobs/sha256 | wc -l"), fmt::format("{}\n", kMaxBlobs + 1));
+  Sh("tar -C " + d + "/out -cf " + d + "/out.tar .");
+  for (const auto& r : {ReadLayoutDir(d + "/out"), ReadLayoutArchive(d + "/out.tar")}) {
+    EXPECT_ERROR(r, ErrorCode::kCorrupt);
+    if (!r.ok()) {
+      EXPECT_THAT(r.error().ToString(), HasSubstr("more than 4096 blobs"));
+    }
+  }
+  // One fewer is read (and refused only for the empty files' digests).
+  fs::remove(fmt::format("{}/out/blobs/sha256/{:064x}", d, 0));
+  auto fewer = ReadLayoutDir(d + "/out");
+  EXPECT_ERROR(fewer, ErrorCode::kCorrupt);
+  if (!fewer.ok()) {
+    EXPECT_THAT(fewer.error().ToString(), HasSubstr("holds content of digest"));
   }
 }
 
