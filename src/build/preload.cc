@@ -55,14 +55,6 @@ Result<Loaded> Load(const spec::Preload& p, const PreloadOptions& o, const spec:
   return out;
 }
 
-// The archive's file name: the reference with '/' and ':' made '_'.
-std::string FileName(const std::string& name) {
-  std::string f = name;
-  for (char& c : f)
-    if (c == '/' || c == ':') c = '_';
-  return f + ".tar";
-}
-
 }  // namespace
 
 Result<Bytes> ContainerdArchive(oci::Layout from, const oci::Descriptor& image,
@@ -117,7 +109,9 @@ Status AddPreloadedImages(const PreloadOptions& o, spec::ImageSpec& s) {
     HULL_ASSIGN_OR_RETURN(Loaded l, Load(p, o, s, i).Context(what));
     HULL_ASSIGN_OR_RETURN(Bytes archive,
                           ContainerdArchive(std::move(l.layout), l.image, p.name).Context(what));
-    const std::string file = FileName(p.name);
+    // Named by its content: two references never share a file (the name
+    // is in the archive), whatever characters they hold.
+    const std::string file = oci::Sha256Digest(archive).substr(7) + ".tar";
     HULL_TRY(WriteFileAtomic(dir + "/" + file, archive));
     s.files.push_back({dir + "/" + file, std::string(node::kPreloadDir) + "/" + file});
     files.push_back(file);
