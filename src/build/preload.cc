@@ -55,25 +55,18 @@ Result<Loaded> Load(const spec::Preload& p, const PreloadOptions& o, const spec:
   return out;
 }
 
-// The archive's file name: the reference with '/' and ':' made '_'.
-std::string FileName(const std::string& name) {
-  std::string f = name;
-  for (char& c : f)
-    if (c == '/' || c == ':') c = '_';
-  return f + ".tar";
-}
-
 }  // namespace
 
-Result<Bytes> ContainerdArchive(const oci::Layout& from, const oci::Descriptor& image,
+Result<Bytes> ContainerdArchive(oci::Layout from, const oci::Descriptor& image,
                                 const std::string& name) {
+  HULL_ASSIGN_OR_RETURN(auto blobs, oci::ImageBlobs(from, image));
   oci::Layout out;
-  for (const auto& [digest, bytes] : from.blobs()) out.AddBlob(bytes, "");
+  for (const auto& b : blobs) out.AddBlob(from.TakeBlob(b.digest), "");
   oci::Descriptor d = image;
   d.annotations = {{kAnnotationContainerdName, name},
                    {oci::kAnnotationRefName, name.substr(name.rfind(':') + 1)}};
   out.AddToIndex(std::move(d));
-  return out.Archive();
+  return std::move(out).Archive();
 }
 
 std::string PreloadUnit(const std::vector<std::string>& files, const std::string& set_digest) {
@@ -114,8 +107,11 @@ Status AddPreloadedImages(const PreloadOptions& o, spec::ImageSpec& s) {
     const spec::Preload& p = s.preload[i];
     const std::string what = fmt::format("containers.preload '{}'", p.source);
     HULL_ASSIGN_OR_RETURN(Loaded l, Load(p, o, s, i).Context(what));
-    HULL_ASSIGN_OR_RETURN(Bytes archive, ContainerdArchive(l.layout, l.image, p.name));
-    const std::string file = FileName(p.name);
+    HULL_ASSIGN_OR_RETURN(Bytes archive,
+                          ContainerdArchive(std::move(l.layout), l.image, p.name).Context(what));
+    // Named by its content: two references never share a file (the name
+    // is in the archive), whatever characters they hold.
+    const std::string file = oci::Sha256Digest(archive).substr(7) + ".tar";
     HULL_TRY(WriteFileAtomic(dir + "/" + file, archive));
     s.files.push_back({dir + "/" + file, std::string(node::kPreloadDir) + "/" + file});
     files.push_back(file);

@@ -29,10 +29,13 @@ struct PreloadOptions {
 // ref, kCorrupt for a layout whose blobs do not match their names.
 Status AddPreloadedImages(const PreloadOptions& options, spec::ImageSpec& spec);
 
-// An OCI archive of `image` (and every blob of `from`) listing it alone,
-// named `name` (io.containerd.image.name) and tagged with name's tag
-// (org.opencontainers.image.ref.name), as `ctr images import` reads it.
-Result<Bytes> ContainerdArchive(const oci::Layout& from, const oci::Descriptor& image,
+// An OCI archive of `image` listing it alone, named `name`
+// (io.containerd.image.name) and tagged with name's tag
+// (org.opencontainers.image.ref.name), as `ctr images import` reads it:
+// only the blobs `image` reaches (oci::ImageBlobs, kCorrupt naming a
+// missing or wrong-size one), not the layout's other images or referrers.
+// `from` is taken (its blobs move into the archive, not copied).
+Result<Bytes> ContainerdArchive(oci::Layout from, const oci::Descriptor& image,
                                 const std::string& name);
 
 // The unit importing `files` (archive names under node::kPreloadDir); the

@@ -1,7 +1,8 @@
 // The images a node's containerd holds from its first boot (docs/containers.md,
 // "Preloaded on the node"): written by the build into /usr (so dm-verity
 // covers them), imported by hull-preload.service, checked by validation.
-//   /usr/share/hull/images/<file>.tar   one OCI archive per image, named for
+//   /usr/share/hull/images/<hex>.tar    one OCI archive per image, named by
+//                                       its sha256, naming the image for
 //                                       containerd by io.containerd.image.name
 //   /usr/share/hull/images/images.json  {"images": [{"name", "file", "digest",
 //                                       "run"}]}: digest = what containerd lists

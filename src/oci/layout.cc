@@ -145,13 +145,27 @@ Status Layout::Write(const std::string& dir) const {
   return s;
 }
 
-Result<Bytes> Layout::Archive() const {
+Bytes Layout::TakeBlob(const std::string& digest) {
+  auto it = blobs_.find(digest);
+  if (it == blobs_.end()) return {};
+  Bytes out = std::move(it->second);
+  blobs_.erase(it);
+  return out;
+}
+
+Result<Bytes> Layout::Archive() const& {
+  Layout copy = *this;
+  return std::move(copy).Archive();
+}
+
+Result<Bytes> Layout::Archive() && {
   std::vector<LayerEntry> members;
   members.push_back(
       {.path = "oci-layout", .data = Bytes(kLayoutFile, kLayoutFile + sizeof(kLayoutFile) - 1)});
   members.push_back({.path = "index.json", .data = IndexFile(index_)});
-  for (const auto& [digest, bytes] : blobs_)
-    members.push_back({.path = BlobPath(digest), .data = bytes});
+  for (auto& [digest, bytes] : blobs_)
+    members.push_back({.path = BlobPath(digest), .data = std::move(bytes)});
+  blobs_.clear();
   return Tar(std::move(members), 0);
 }
 

@@ -77,6 +77,9 @@ class Layout {
   void AddToIndex(Descriptor d) { index_.push_back(std::move(d)); }
   const std::vector<Descriptor>& index() const { return index_; }
   const std::map<std::string, Bytes>& blobs() const { return blobs_; }
+  // Moves the blob named `digest` out of the layout (empty when absent),
+  // so a large blob passes to another layout without a copy.
+  Bytes TakeBlob(const std::string& digest);
 
   // Writes the layout to `dir`, which must not exist or be empty
   // (kAlreadyExists otherwise): everything goes to a sibling temporary
@@ -84,7 +87,9 @@ class Layout {
   Status Write(const std::string& dir) const;
   // The layout as one ustar archive (oci-layout, index.json, blobs), fixed
   // mtimes and owners, as `ctr images import` reads.
-  Result<Bytes> Archive() const;
+  // The && form moves the blobs into the archive rather than copying them.
+  Result<Bytes> Archive() const&;
+  Result<Bytes> Archive() &&;
 
  private:
   std::map<std::string, Bytes> blobs_;  // digest -> bytes

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/file.h"
 
@@ -27,50 +28,124 @@ bool IsSha256Digest(const std::string& d) {
   return true;
 }
 
-Result<std::string> StringField(const json& j, const char* key, bool required) {
+// `where` names the document in errors: "index.json", "manifest sha256:...".
+Result<std::string> StringField(const json& j, const char* key, bool required,
+                                std::string_view where) {
   auto it = j.find(key);
   if (it == j.end()) {
-    if (required) return Errorf(ErrorCode::kCorrupt, "index.json: a descriptor has no '{}'", key);
+    if (required) return Errorf(ErrorCode::kCorrupt, "{}: a descriptor has no '{}'", where, key);
     return std::string();
   }
   if (!it->is_string())
-    return Errorf(ErrorCode::kCorrupt, "index.json: a descriptor's '{}' is not a string", key);
+    return Errorf(ErrorCode::kCorrupt, "{}: a descriptor's '{}' is not a string", where, key);
   return it->get<std::string>();
 }
 
-Result<Descriptor> ParseDescriptor(const json& m) {
-  if (!m.is_object()) return Error(ErrorCode::kCorrupt, "index.json: a manifest is not an object");
+Result<Descriptor> ParseDescriptor(const json& m, std::string_view where) {
+  if (!m.is_object())
+    return Errorf(ErrorCode::kCorrupt, "{}: a descriptor is not an object", where);
   Descriptor d;
-  HULL_ASSIGN_OR_RETURN(d.media_type, StringField(m, "mediaType", true));
-  HULL_ASSIGN_OR_RETURN(d.digest, StringField(m, "digest", true));
-  HULL_ASSIGN_OR_RETURN(d.artifact_type, StringField(m, "artifactType", false));
+  HULL_ASSIGN_OR_RETURN(d.media_type, StringField(m, "mediaType", true, where));
+  HULL_ASSIGN_OR_RETURN(d.digest, StringField(m, "digest", true, where));
+  HULL_ASSIGN_OR_RETURN(d.artifact_type, StringField(m, "artifactType", false, where));
   if (!IsSha256Digest(d.digest))
-    return Errorf(ErrorCode::kCorrupt, "index.json: digest '{}' is not sha256:<64 hex digits>",
+    return Errorf(ErrorCode::kCorrupt, "{}: digest '{}' is not sha256:<64 hex digits>", where,
                   d.digest.substr(0, 80));
   auto size = m.find("size");
   if (size == m.end() || !size->is_number_unsigned())
-    return Errorf(ErrorCode::kCorrupt, "index.json: {} has no size", d.digest);
+    return Errorf(ErrorCode::kCorrupt, "{}: {} has no size", where, d.digest);
   d.size = size->get<uint64_t>();
   if (auto p = m.find("platform"); p != m.end()) {
     if (!p->is_object())
-      return Errorf(ErrorCode::kCorrupt, "index.json: {}'s platform is not an object", d.digest);
+      return Errorf(ErrorCode::kCorrupt, "{}: {}'s platform is not an object", where, d.digest);
     Platform plat;
-    HULL_ASSIGN_OR_RETURN(plat.architecture, StringField(*p, "architecture", true));
-    HULL_ASSIGN_OR_RETURN(plat.os, StringField(*p, "os", true));
-    HULL_ASSIGN_OR_RETURN(plat.variant, StringField(*p, "variant", false));
+    HULL_ASSIGN_OR_RETURN(plat.architecture, StringField(*p, "architecture", true, where));
+    HULL_ASSIGN_OR_RETURN(plat.os, StringField(*p, "os", true, where));
+    HULL_ASSIGN_OR_RETURN(plat.variant, StringField(*p, "variant", false, where));
     d.platform = plat;
   }
   if (auto a = m.find("annotations"); a != m.end()) {
     if (!a->is_object())
-      return Errorf(ErrorCode::kCorrupt, "index.json: {}'s annotations are not a map", d.digest);
+      return Errorf(ErrorCode::kCorrupt, "{}: {}'s annotations are not a map", where, d.digest);
     for (const auto& [k, v] : a->items()) {
       if (!v.is_string())
-        return Errorf(ErrorCode::kCorrupt, "index.json: {}'s annotation '{}' is not a string",
+        return Errorf(ErrorCode::kCorrupt, "{}: {}'s annotation '{}' is not a string", where,
                       d.digest, k);
       d.annotations[k] = v.get<std::string>();
     }
   }
   return d;
+}
+
+// "manifest sha256:..." or "index sha256:...", for errors.
+std::string DocumentName(const Descriptor& d) {
+  return fmt::format("{} {}", d.media_type == kMediaTypeIndex ? "index" : "manifest", d.digest);
+}
+
+// An image index's `manifests` (index.json has the same shape).
+Result<std::vector<Descriptor>> ParseIndexDocument(ByteSpan bytes, std::string_view where) {
+  if (bytes.size() > kMaxIndexBytes)
+    return Errorf(ErrorCode::kCorrupt, "{} is larger than {} bytes", where, kMaxIndexBytes);
+  json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Errorf(ErrorCode::kCorrupt, "{} is not a JSON object", where);
+  auto version = j.find("schemaVersion");
+  if (version == j.end() || !version->is_number_unsigned() || version->get<uint64_t>() != 2)
+    return Errorf(ErrorCode::kCorrupt, "{}: schemaVersion is not 2", where);
+  if (auto t = j.find("mediaType"); t != j.end() && *t != kMediaTypeIndex)
+    return Errorf(ErrorCode::kCorrupt, "{}: mediaType is not {}", where, kMediaTypeIndex);
+  auto manifests = j.find("manifests");
+  if (manifests == j.end() || !manifests->is_array())
+    return Errorf(ErrorCode::kCorrupt, "{} has no 'manifests' list", where);
+  if (manifests->size() > kMaxBlobs)
+    return Errorf(ErrorCode::kCorrupt, "{} lists more than {} manifests", where, kMaxBlobs);
+  std::vector<Descriptor> out;
+  for (const auto& m : *manifests) {
+    HULL_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor(m, where));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// A manifest's config, then its layers.
+Result<std::vector<Descriptor>> ParseManifestDocument(ByteSpan bytes, std::string_view where) {
+  if (bytes.size() > kMaxIndexBytes)
+    return Errorf(ErrorCode::kCorrupt, "{} is larger than {} bytes", where, kMaxIndexBytes);
+  json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Errorf(ErrorCode::kCorrupt, "{} is not a JSON object", where);
+  auto version = j.find("schemaVersion");
+  if (version == j.end() || !version->is_number_unsigned() || version->get<uint64_t>() != 2)
+    return Errorf(ErrorCode::kCorrupt, "{}: schemaVersion is not 2", where);
+  if (auto t = j.find("mediaType"); t != j.end() && *t != kMediaTypeManifest)
+    return Errorf(ErrorCode::kCorrupt, "{}: mediaType is not {}", where, kMediaTypeManifest);
+  auto config = j.find("config");
+  if (config == j.end()) return Errorf(ErrorCode::kCorrupt, "{} has no 'config'", where);
+  auto layers = j.find("layers");
+  if (layers == j.end() || !layers->is_array())
+    return Errorf(ErrorCode::kCorrupt, "{} has no 'layers' list", where);
+  if (layers->size() > kMaxBlobs)
+    return Errorf(ErrorCode::kCorrupt, "{} lists more than {} layers", where, kMaxBlobs);
+  std::vector<Descriptor> out;
+  HULL_ASSIGN_OR_RETURN(Descriptor c, ParseDescriptor(*config, where));
+  out.push_back(std::move(c));
+  for (const auto& l : *layers) {
+    HULL_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor(l, where));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// One more file of `size` bytes read from `where`, the `count`th: within
+// kMaxBlobs (plus oci-layout and index.json) and kMaxLayoutBytes in all.
+Status CountBlob(const std::string& where, size_t count, uint64_t size, uint64_t& total) {
+  if (count > kMaxBlobs + 2)
+    return Errorf(ErrorCode::kCorrupt, "'{}' holds more than {} blobs", where, kMaxBlobs);
+  if (size > kMaxLayoutBytes - total)
+    return Errorf(ErrorCode::kCorrupt, "'{}' holds more than {} bytes of blobs", where,
+                  kMaxLayoutBytes);
+  total += size;
+  return Ok();
 }
 
 // A layout from its files: "oci-layout", "index.json" and "blobs/sha256/<hex>".
@@ -116,21 +191,54 @@ Result<Layout> FromFiles(const std::string& where, std::map<std::string, Bytes> 
 }  // namespace
 
 Result<std::vector<Descriptor>> ParseIndex(ByteSpan index_json) {
-  if (index_json.size() > kMaxIndexBytes)
-    return Errorf(ErrorCode::kCorrupt, "index.json is larger than {} bytes", kMaxIndexBytes);
-  json j = json::parse(index_json.begin(), index_json.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Error(ErrorCode::kCorrupt, "index.json is not a JSON object");
-  auto version = j.find("schemaVersion");
-  if (version == j.end() || !version->is_number_unsigned() || version->get<uint64_t>() != 2)
-    return Error(ErrorCode::kCorrupt, "index.json: schemaVersion is not 2");
-  auto manifests = j.find("manifests");
-  if (manifests == j.end() || !manifests->is_array())
-    return Error(ErrorCode::kCorrupt, "index.json has no 'manifests' list");
+  return ParseIndexDocument(index_json, "index.json");
+}
+
+Result<std::vector<Descriptor>> ParseReferences(ByteSpan document, const Descriptor& d) {
+  const std::string where = DocumentName(d);
+  if (d.media_type == kMediaTypeIndex) return ParseIndexDocument(document, where);
+  if (d.media_type == kMediaTypeManifest) return ParseManifestDocument(document, where);
+  return Errorf(ErrorCode::kCorrupt, "{} has media type '{}', neither {} nor {}", d.digest,
+                d.media_type.substr(0, 80), kMediaTypeManifest, kMediaTypeIndex);
+}
+
+Result<std::vector<Descriptor>> ImageBlobs(const Layout& layout, const Descriptor& image) {
   std::vector<Descriptor> out;
-  for (const auto& m : *manifests) {
-    HULL_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor(m));
-    out.push_back(std::move(d));
+  std::set<std::string> seen;
+  // (descriptor, what names it, depth in nested indexes); manifests and
+  // indexes are parsed for what they name, other blobs only checked.
+  struct Pending {
+    Descriptor d;
+    std::string named_by;
+    int depth;
+    bool document;
+  };
+  std::vector<Pending> todo = {{image, "index.json", 0, true}};
+  while (!todo.empty()) {
+    Pending p = std::move(todo.back());
+    todo.pop_back();
+    auto blob = layout.blobs().find(p.d.digest);
+    if (blob == layout.blobs().end())
+      return Errorf(ErrorCode::kCorrupt, "{} names {} ({}), which has no blob", p.named_by,
+                    p.d.digest, p.d.media_type);
+    if (blob->second.size() != p.d.size)
+      return Errorf(ErrorCode::kCorrupt, "{} ({}) is {} bytes, {} says {}", p.d.digest,
+                    p.d.media_type, blob->second.size(), p.named_by, p.d.size);
+    if (!seen.insert(p.d.digest).second) continue;
+    if (seen.size() > kMaxBlobs)
+      return Errorf(ErrorCode::kCorrupt, "image {} names more than {} blobs", image.digest,
+                    kMaxBlobs);
+    if (p.document) {
+      HULL_ASSIGN_OR_RETURN(auto refs, ParseReferences(blob->second, p.d));
+      const std::string by = DocumentName(p.d);
+      const bool index = p.d.media_type == kMediaTypeIndex;
+      if (index && p.depth >= kMaxIndexDepth)
+        return Errorf(ErrorCode::kCorrupt, "{} nests indexes deeper than {}", by, kMaxIndexDepth);
+      // Reverse, so the walk (a stack) reaches them in the order listed.
+      for (auto it = refs.rbegin(); it != refs.rend(); ++it)
+        todo.push_back({std::move(*it), by, p.depth + (index ? 1 : 0), index});
+    }
+    out.push_back(std::move(p.d));
   }
   return out;
 }
@@ -145,10 +253,12 @@ Result<Layout> ReadLayoutDir(const std::string& dir) {
     HULL_ASSIGN_OR_RETURN(files[name], ReadFileBytes(dir + "/" + name, kMaxIndexBytes));
   }
   const std::string blobs = dir + "/blobs/sha256";
+  uint64_t total = 0;
   if (fs::is_directory(blobs, ec)) {
     for (const auto& e : fs::directory_iterator(blobs, ec)) {
       if (!e.is_regular_file(ec))
         return Errorf(ErrorCode::kCorrupt, "'{}' is not a regular file", e.path().string());
+      HULL_TRY(CountBlob(dir, files.size() + 1, e.file_size(ec), total));
       HULL_ASSIGN_OR_RETURN(files["blobs/sha256/" + e.path().filename().string()],
                             ReadFileBytes(e.path().string(), kMaxBlobBytes));
     }
@@ -166,6 +276,7 @@ Result<Layout> ReadLayoutArchive(const std::string& path) {
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
     return Errorf(ErrorCode::kCorrupt, "'{}': {}", path, archive_error_string(a.get()));
   std::map<std::string, Bytes> files;
+  uint64_t total = 0;
   archive_entry* e = nullptr;
   int rc;
   while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
@@ -179,6 +290,7 @@ Result<Layout> ReadLayoutArchive(const std::string& path) {
       return Errorf(ErrorCode::kCorrupt, "'{}': member '{}' is too large", path, name);
     if (files.contains(name))
       return Errorf(ErrorCode::kCorrupt, "'{}': member '{}' is there twice", path, name);
+    HULL_TRY(CountBlob(path, files.size() + 1, uint64_t(size), total));
     Bytes data(static_cast<size_t>(size));
     if (size > 0 && archive_read_data(a.get(), data.data(), data.size()) != size)
       return Errorf(ErrorCode::kCorrupt, "'{}': member '{}' is cut short", path, name);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -72,6 +73,14 @@ TEST(Preload, ArchiveNamesTheImageForContainerdAndSkopeoReadsIt) {
   ASSERT_EQ(inspect->exit_code, 0) << inspect->err;
   EXPECT_EQ(Sh("skopeo inspect --raw oci-archive:" + d + "/app.tar | sha256sum | cut -c1-64"),
             m.digest.substr(7) + "\n");
+  // Only the image's blobs (manifest, config, layer), not the SBOM referrer
+  // or its empty config.
+  std::string want = "blobs/sha256/" + m.digest.substr(7) + "\n";
+  json manifest = json::parse(Sh("tar -xOf " + d + "/app.tar blobs/sha256/" + m.digest.substr(7)));
+  want += "blobs/sha256/" + manifest["config"]["digest"].get<std::string>().substr(7) + "\n";
+  want += "blobs/sha256/" + manifest["layers"][0]["digest"].get<std::string>().substr(7) + "\n";
+  EXPECT_EQ(Sh("tar -tf " + d + "/app.tar | grep '^blobs/sha256/.' | sort"),
+            Sh("printf '" + want + "' | sort"));
   // The same inputs, the same bytes.
   auto again = ContainerdArchive(l, m, "registry.example/team/app:1.0");
   ASSERT_OK(again);
@@ -130,17 +139,54 @@ TEST(Preload, LayoutAndArchiveGoIntoUsrWithTheirList) {
   json list = json::parse(*ReadFileText(dests[node::kPreloadList]));
   ASSERT_EQ(list["images"].size(), 2u);
   EXPECT_EQ(list["images"][0]["name"], "registry.example/app:1");
-  EXPECT_EQ(list["images"][0]["file"], "registry.example_app_1.tar");
   EXPECT_EQ(list["images"][0]["digest"], m.digest);
   EXPECT_EQ(list["images"][1]["digest"], m.digest);
-  EXPECT_TRUE(dests.contains("/usr/share/hull/images/registry.example_app_1.tar"));
-  EXPECT_TRUE(dests.contains("/usr/share/hull/images/localhost_tool_2.tar"));
+  // Each archive named by its sha256 (sha256sum's), one per reference.
+  std::set<std::string> names;
+  for (const auto& image : list["images"]) {
+    const std::string file = image["file"];
+    const std::string dest = std::string(node::kPreloadDir) + "/" + file;
+    ASSERT_TRUE(dests.contains(dest)) << file;
+    EXPECT_EQ(file.size(), 68u) << file;
+    EXPECT_EQ(Sh("sha256sum < " + dests[dest] + " | cut -c1-64"), file.substr(0, 64) + "\n");
+    names.insert(file);
+  }
+  EXPECT_EQ(names.size(), 2u);
   EXPECT_TRUE(dests.contains("/usr/lib/systemd/system/hull-preload.service"));
   EXPECT_THAT(s.services.enable, ::testing::Contains("hull-preload.service"));
   // skopeo reads what goes into /usr.
   EXPECT_EQ(Sh("skopeo inspect --raw oci-archive:" +
-               dests["/usr/share/hull/images/localhost_tool_2.tar"] + " | sha256sum | cut -c1-64"),
+               dests[std::string(node::kPreloadDir) + "/" +
+                     list["images"][1]["file"].get<std::string>()] +
+               " | sha256sum | cut -c1-64"),
             m.digest.substr(7) + "\n");
+}
+
+// References that differ only in '/' against '_' (both valid) get two
+// files, both listed, both holding their own name.
+TEST(Preload, NamesDifferingInSlashAndUnderscoreKeepTheirOwnFiles) {
+  auto tmp = TempDir::Create("hull-preload-names");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  oci::Descriptor m;
+  ASSERT_OK(SmallLayout(&m).Write(d + "/layout"));
+  spec::ImageSpec s;
+  for (const char* name : {"a.example/b_c:1", "a.example/b/c:1"})
+    s.preload.push_back(
+        {.kind = spec::Preload::Kind::kLayout, .source = "layout", .ref = "app", .name = name});
+  ASSERT_OK(AddPreloadedImages({.spec_dir = d, .work = d + "/work"}, s));
+  std::map<std::string, std::string> dests;
+  for (const auto& f : s.files) dests[f.dest] = f.source;
+  json list = json::parse(*ReadFileText(dests[node::kPreloadList]));
+  ASSERT_EQ(list["images"].size(), 2u);
+  EXPECT_NE(list["images"][0]["file"], list["images"][1]["file"]);
+  for (const auto& image : list["images"]) {
+    const std::string src =
+        dests[std::string(node::kPreloadDir) + "/" + image["file"].get<std::string>()];
+    ASSERT_FALSE(src.empty()) << image.dump();
+    json index = json::parse(Sh("tar -xOf " + src + " index.json"));
+    EXPECT_EQ(index["manifests"][0]["annotations"]["io.containerd.image.name"], image["name"]);
+  }
 }
 
 TEST(Preload, BadEntriesOneLineNamingThem) {
@@ -150,6 +196,11 @@ TEST(Preload, BadEntriesOneLineNamingThem) {
   oci::Descriptor m;
   ASSERT_OK(SmallLayout(&m).Write(d + "/layout"));
   Sh("printf x >> " + d + "/layout/blobs/sha256/" + m.digest.substr(7));
+  // A layout whose image names a layer that is not there.
+  ASSERT_OK(SmallLayout(&m).Write(d + "/nolayer"));
+  const std::string layer = json::parse(
+      *ReadFileText(d + "/nolayer/blobs/sha256/" + m.digest.substr(7)))["layers"][0]["digest"];
+  Sh("rm " + d + "/nolayer/blobs/sha256/" + layer.substr(7));
   struct Case {
     spec::Preload p;
     ErrorCode code;
@@ -164,6 +215,9 @@ TEST(Preload, BadEntriesOneLineNamingThem) {
       {{.kind = spec::Preload::Kind::kLayout, .source = "layout", .name = "localhost/x:1"},
        ErrorCode::kCorrupt,
        m.digest.substr(7)},
+      {{.kind = spec::Preload::Kind::kLayout, .source = "nolayer", .name = "localhost/x:1"},
+       ErrorCode::kCorrupt,
+       layer},
   };
   for (const auto& c : cases) {
     spec::ImageSpec s;

@@ -1,5 +1,6 @@
 // The OCI layer and layout writer, checked with independent tools: bsdtar
 // lists the layers, gzip/zstd decompress them, sha256sum names the blobs.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -204,6 +205,134 @@ TEST(OciRead, LayoutDirAndArchiveCheckedAndImageFound) {
   Sh("mkdir " + d + "/odd && cp -r " + d + "/out.tar " + d + "/odd/ && cd " + d +
      "/odd && tar -xf out.tar && rm out.tar && echo x > stray && tar -cf ../odd.tar .");
   EXPECT_ERROR(ReadLayoutArchive(d + "/odd.tar"), ErrorCode::kCorrupt);
+}
+
+// The blobs one image reaches, as a layout on disk read back: the image's
+// manifest, config and layers (a nested index's manifests too), never the
+// referrer beside it; a missing layer, a layer of another size, a layer
+// whose bytes are not its digest or a digest that is not sha256 refused,
+// each naming the blob.
+TEST(OciRead, ImageBlobsWalkedAndChecked) {
+  auto tmp = TempDir::Create("hull-oci-walk");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  const Bytes layer_bytes{1, 2, 3, 4};
+  // Written by hand, so a descriptor can lie about its layer.
+  auto write = [&](const std::string& dir, const json& layer) {
+    Layout l;
+    Descriptor layer_d = l.AddBlob(layer_bytes, LayerMediaType(Compression::kNone));
+    Descriptor config =
+        l.AddBlob(ConfigJson({.platform = {.architecture = "amd64"}, .diff_ids = {layer_d.digest}}),
+                  kMediaTypeConfig);
+    json m = {{"schemaVersion", 2},
+              {"mediaType", kMediaTypeManifest},
+              {"config",
+               {{"mediaType", kMediaTypeConfig}, {"digest", config.digest}, {"size", config.size}}},
+              {"layers", json::array({layer})}};
+    const std::string text = m.dump();
+    Descriptor md = l.AddBlob(Bytes(text.begin(), text.end()), kMediaTypeManifest);
+    md.annotations[kAnnotationRefName] = "img";
+    l.AddToIndex(md);
+    Descriptor empty = l.AddBlob(Bytes{'{', '}'}, kMediaTypeEmpty);
+    Descriptor sbom =
+        l.AddBlob(ReferrerManifestJson("application/spdx+json", empty, {}, md), kMediaTypeManifest);
+    sbom.artifact_type = "application/spdx+json";
+    l.AddToIndex(sbom);
+    EXPECT_OK(l.Write(dir));
+  };
+  // sha256 of the bytes 01 02 03 04: printf '\001\002\003\004' | sha256sum
+  const std::string layer_digest =
+      "sha256:9f64a747e1b97f131fabb6b447296c9b6f0201e79fb3c5356e6c77e89b6a806a";
+  const std::string tar = LayerMediaType(Compression::kNone);
+  write(d + "/good", {{"mediaType", tar}, {"digest", layer_digest}, {"size", 4}});
+  ASSERT_OK_AND_ASSIGN(Layout good, ReadLayoutDir(d + "/good"));
+  ASSERT_OK_AND_ASSIGN(Descriptor image, FindImage(good, "img"));
+  ASSERT_OK_AND_ASSIGN(auto blobs, ImageBlobs(good, image));
+  ASSERT_EQ(blobs.size(), 3u);  // manifest, config, layer; not the SBOM nor its empty config
+  EXPECT_EQ(blobs[0].digest, image.digest);
+  EXPECT_EQ(blobs[1].media_type, kMediaTypeConfig);
+  EXPECT_EQ(blobs[2].digest, layer_digest);
+  EXPECT_EQ(good.blobs().size(), 5u);  // the three, the SBOM and its empty config
+
+  // An index naming the manifest: the walk goes through it.
+  {
+    Layout l;
+    for (const auto& [digest, bytes] : good.blobs()) l.AddBlob(bytes, "");
+    Descriptor idx = l.AddBlob(IndexJson({image}, {}), kMediaTypeIndex);
+    ASSERT_OK_AND_ASSIGN(auto via_index, ImageBlobs(l, idx));
+    ASSERT_EQ(via_index.size(), 4u);
+    EXPECT_EQ(via_index[1].digest, image.digest);
+    EXPECT_EQ(via_index[3].digest, layer_digest);
+    // The index's descriptor calling it a manifest: its mediaType says otherwise.
+    Descriptor as_manifest = idx;
+    as_manifest.media_type = kMediaTypeManifest;
+    EXPECT_ERROR(ImageBlobs(l, as_manifest), ErrorCode::kCorrupt);
+  }
+
+  struct Case {
+    std::string name;
+    json layer;
+    std::string names;  // what the error names
+  } cases[] = {
+      {"missing", {{"mediaType", tar}, {"digest", layer_digest}, {"size", 4}}, layer_digest},
+      {"size", {{"mediaType", tar}, {"digest", layer_digest}, {"size", 5}}, layer_digest},
+      {"other-digest",
+       {{"mediaType", tar}, {"digest", "sha256:" + std::string(64, 'e')}, {"size", 4}},
+       std::string(64, 'e')},
+      {"not-sha256",
+       {{"mediaType", tar}, {"digest", "sha256:../../etc/passwd"}, {"size", 4}},
+       "sha256:../../etc/passwd"},
+  };
+  for (const auto& c : cases) {
+    const std::string dir = d + "/" + c.name;
+    write(dir, c.layer);
+    if (c.name == "missing") fs::remove(dir + "/blobs/sha256/" + layer_digest.substr(7));
+    ASSERT_OK_AND_ASSIGN(Layout l, ReadLayoutDir(dir));
+    ASSERT_OK_AND_ASSIGN(Descriptor img, FindImage(l, "img"));
+    auto r = ImageBlobs(l, img);
+    EXPECT_ERROR(r, ErrorCode::kCorrupt) << c.name;
+    if (!r.ok()) {
+      EXPECT_THAT(r.error().ToString(), HasSubstr(c.names)) << c.name;
+    }
+  }
+  // The layer's bytes replaced by others of the same size: refused on reading.
+  write(d + "/swapped", {{"mediaType", tar}, {"digest", layer_digest}, {"size", 4}});
+  ASSERT_OK(
+      WriteFileAtomic(d + "/swapped/blobs/sha256/" + layer_digest.substr(7), std::string("abcd")));
+  auto swapped = ReadLayoutDir(d + "/swapped");
+  EXPECT_ERROR(swapped, ErrorCode::kCorrupt);
+  if (!swapped.ok()) {
+    EXPECT_THAT(swapped.error().ToString(), HasSubstr(layer_digest.substr(7)));
+  }
+}
+
+// One blob more than kMaxBlobs, from a directory and a tar of it: refused
+// before any is read, naming the cap.
+TEST(OciRead, LayoutWithTooManyBlobsRefused) {
+  auto tmp = TempDir::Create("hull-oci-many");
+  ASSERT_OK(tmp);
+  const std::string d = tmp->path();
+  Layout l;
+  Descriptor m = l.AddBlob(Bytes{'{', '}'}, kMediaTypeManifest);
+  l.AddToIndex(m);
+  ASSERT_OK(l.Write(d + "/out"));
+  Sh(fmt::format("cd {}/out/blobs/sha256 && seq 0 {} | xargs printf '%064x\\n' | xargs touch", d,
+                 kMaxBlobs - 1));
+  EXPECT_EQ(Sh("ls " + d + "/out/blobs/sha256 | wc -l"), fmt::format("{}\n", kMaxBlobs + 1));
+  Sh("tar -C " + d + "/out -cf " + d + "/out.tar .");
+  for (const auto& r : {ReadLayoutDir(d + "/out"), ReadLayoutArchive(d + "/out.tar")}) {
+    EXPECT_ERROR(r, ErrorCode::kCorrupt);
+    if (!r.ok()) {
+      EXPECT_THAT(r.error().ToString(), HasSubstr("more than 4096 blobs"));
+    }
+  }
+  // One fewer is read (and refused only for the empty files' digests).
+  fs::remove(fmt::format("{}/out/blobs/sha256/{:064x}", d, 0));
+  auto fewer = ReadLayoutDir(d + "/out");
+  EXPECT_ERROR(fewer, ErrorCode::kCorrupt);
+  if (!fewer.ok()) {
+    EXPECT_THAT(fewer.error().ToString(), HasSubstr("holds content of digest"));
+  }
 }
 
 TEST(OciRead, IndexParserRefusesMalformedEntries) {
