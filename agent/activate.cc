@@ -39,8 +39,6 @@ gpt::Arch NativeArch() {
   return gpt::Arch::kAny;
 }
 
-std::string DmName(const std::string& name) { return "hull-ext-" + name; }
-
 bool IsMountPoint(const std::string& dir) {
   struct stat a {
   }, b{};
@@ -92,7 +90,7 @@ class Activation {
     const uint64_t sectors = ext_.params.data_blocks * ext_.params.data_block_size / 512;
     const std::string uuid = "HULL-VERITY-ext-" + ext_.name.substr(0, 40) + "-" +
                              HexEncode(ext_.root_hash).substr(0, 16);
-    HULL_ASSIGN_OR_RETURN(dev_, slot::DmCreate(DmName(ext_.name), uuid, sectors, "verity", table));
+    HULL_ASSIGN_OR_RETURN(dev_, slot::DmCreate(DmName(), uuid, sectors, "verity", table));
     mapped_ = true;
     return Ok();
   }
@@ -126,12 +124,14 @@ class Activation {
 
   void Undo() {
     if (mounted_) umount2(staging_.c_str(), MNT_DETACH);
-    if (mapped_) (void)slot::DmRemove(DmName(ext_.name));
+    if (mapped_) (void)slot::DmRemove(DmName());
     if (!dir_.empty()) {
       rmdir(staging_.c_str());
       rmdir(dir_.c_str());
     }
   }
+
+  std::string DmName() const { return ExtensionDmName(ext_.name, HexEncode(ext_.root_hash)); }
 
   const slot::ExtensionImage& ext_;
   std::string path_, dir_, staging_;

@@ -94,4 +94,8 @@ std::string ExtensionsText(const std::vector<ExtensionResult>& results) {
   return out;
 }
 
+std::string ExtensionDmName(std::string_view name, std::string_view root_hash_hex) {
+  return fmt::format("hull-ext-{}-{}", name, root_hash_hex.substr(0, 16));
+}
+
 }  // namespace hull::agent

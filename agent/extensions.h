@@ -33,6 +33,13 @@ Result<ExtensionFile> ParseExtensionFileName(std::string_view file);
 // every check is activated, the rest of the group stand by.
 std::vector<std::vector<ExtensionFile>> ActivationOrder(std::vector<ExtensionFile> files);
 
+// The device-mapper name of an extension's dm-verity device:
+// "hull-ext-NAME-" and the first 16 hex digits of its root hash, so that a
+// device of another version (still mapped, or left over) never holds the
+// name of the next one. At most 90 bytes (a NAME of up to 64): within
+// DM_NAME_LEN.
+std::string ExtensionDmName(std::string_view name, std::string_view root_hash_hex);
+
 struct ExtensionResult {
   std::string name, file;
   std::string state;      // "active", "refused", "standby"

@@ -37,6 +37,19 @@ Result<Fd> OpenControl() {
   return Fd(ctl.release());
 }
 
+// After DM_DEV_CREATE: the device's number, its table, the resume.
+Result<node::DevNumber> LoadAndResume(int ctl, const Bytes& create, const std::string& name,
+                                      uint64_t sectors, const std::string& target,
+                                      const std::string& params) {
+  HULL_ASSIGN_OR_RETURN(node::DevNumber dev, node::DmDevFromAnswer(create));
+  HULL_ASSIGN_OR_RETURN(Bytes load,
+                        node::DmTableLoad(name, DM_READONLY_FLAG, sectors, target, params));
+  HULL_TRY(DmIoctl(ctl, DM_TABLE_LOAD, load, "DM_TABLE_LOAD"));
+  HULL_ASSIGN_OR_RETURN(Bytes resume, node::DmHeader(name, "", 0));
+  HULL_TRY(DmIoctl(ctl, DM_DEV_SUSPEND, resume, "DM_DEV_SUSPEND (resume)"));
+  return dev;
+}
+
 }  // namespace
 
 Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
@@ -44,12 +57,10 @@ Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uui
   HULL_ASSIGN_OR_RETURN(Fd ctl, OpenControl());
   HULL_ASSIGN_OR_RETURN(Bytes create, node::DmHeader(name, uuid, 0));
   HULL_TRY(DmIoctl(ctl.get(), DM_DEV_CREATE, create, "DM_DEV_CREATE"));
-  HULL_ASSIGN_OR_RETURN(node::DevNumber dev, node::DmDevFromAnswer(create));
-  HULL_ASSIGN_OR_RETURN(Bytes load,
-                        node::DmTableLoad(name, DM_READONLY_FLAG, sectors, target, params));
-  HULL_TRY(DmIoctl(ctl.get(), DM_TABLE_LOAD, load, "DM_TABLE_LOAD"));
-  HULL_ASSIGN_OR_RETURN(Bytes resume, node::DmHeader(name, "", 0));
-  HULL_TRY(DmIoctl(ctl.get(), DM_DEV_SUSPEND, resume, "DM_DEV_SUSPEND (resume)"));
+  auto dev = LoadAndResume(ctl.get(), create, name, sectors, target, params);
+  // A device left without a live table would hold its name (and the next
+  // create of it would fail) until the next boot.
+  if (!dev.ok()) (void)DmRemove(name);
   return dev;
 }
 

@@ -14,6 +14,7 @@ namespace hull::slot {
 
 // DM_DEV_CREATE + DM_TABLE_LOAD (read-only) + resume; returns the device
 // number. kIo naming the ioctl that failed (kAlreadyExists for a name in use).
+// A failure after the create removes the device again (DM_DEV_REMOVE).
 Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
                                  const std::string& target, const std::string& params);
 

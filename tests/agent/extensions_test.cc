@@ -32,6 +32,17 @@ TEST(ExtensionFileName, OthersAreRefusedNamingTheFile) {
   }
 }
 
+// Two versions of an extension map under two names; the longest name an
+// extension may have still fits DM_NAME_LEN (128 bytes with its NUL).
+TEST(ExtensionDmName, NamesTheRootHashSoVersionsNeverCollide) {
+  const std::string a(64, 'a'), b = "0123456789abcdef" + std::string(48, '0');
+  EXPECT_EQ(ExtensionDmName("cni", b), "hull-ext-cni-0123456789abcdef");
+  EXPECT_NE(ExtensionDmName("cni", a), ExtensionDmName("cni", b));
+  const std::string longest(64, 'k');
+  EXPECT_EQ(ExtensionDmName(longest, a), "hull-ext-" + longest + "-" + std::string(16, 'a'));
+  EXPECT_LT(ExtensionDmName(longest, a).size(), 128u);
+}
+
 TEST(ExtensionOrder, GroupsByNameNewestVersionFirst) {
   std::vector<ExtensionFile> files;
   for (const char* n : {"cni_1.1.1-2_amd64.raw", "kubelet_1.30.2_amd64.raw", "cni_1.10.0_amd64.raw",
