@@ -70,6 +70,7 @@ const char* SlotReportName(SlotReport report);
 
 struct FailedEntry {
   std::string version, file;
+  std::string reason = "";  // "": it used every boot try without passing the health gate
 };
 
 struct Action {
@@ -112,7 +113,11 @@ struct Action {
 //     is After= hull-health.service);
 //  5. the default entry is another one, newer than the running version and
 //     on trial (installed, not booted yet) -> reboot into it, once: when it
-//     is `rebooted_into` systemd-boot did not take it -> error;
+//     is `rebooted_into` systemd-boot did not take it -> error; before the
+//     reboot the releases are read (check the repository): a version its
+//     publisher withdrew is recorded bad and its entry removed instead
+//     (record-rollbacks, the withdrawal as reason); a read error still
+//     reboots into it;
 //  6. releases not read -> check the repository; a read error -> error;
 //  7. with `to_version`: that release of the node's flavor and arch (any
 //     channel): install; the running version -> up to date; older without
