@@ -50,16 +50,16 @@ bool IsMountPoint(const std::string& dir) {
 // check. On any failure what was set up is taken down.
 class Activation {
  public:
-  Activation(const slot::ExtensionImage& ext, std::string path)
-      : ext_(ext), path_(std::move(path)) {}
+  // `file`: the descriptor the image was verified through, the one mapped.
+  Activation(const slot::ExtensionImage& ext, const File& file) : ext_(ext), file_(file) {}
   ~Activation() {
     if (!done_) Undo();
   }
 
   Status Run(const std::string& os_release) {
-    HULL_ASSIGN_OR_RETURN(slot::Loop data,
-                          slot::AttachLoop(path_, ext_.usr_offset, ext_.usr_bytes));
-    auto hash = slot::AttachLoop(path_, ext_.verity_offset, ext_.verity_bytes);
+    HULL_ASSIGN_OR_RETURN(slot::Loop data, slot::AttachLoop(file_.fd(), file_.path(),
+                                                            ext_.usr_offset, ext_.usr_bytes));
+    auto hash = slot::AttachLoop(file_.fd(), file_.path(), ext_.verity_offset, ext_.verity_bytes);
     if (!hash.ok()) {
       close(data.fd);
       return std::move(hash).error();
@@ -134,7 +134,8 @@ class Activation {
   std::string DmName() const { return ExtensionDmName(ext_.name, HexEncode(ext_.root_hash)); }
 
   const slot::ExtensionImage& ext_;
-  std::string path_, dir_, staging_;
+  const File& file_;
+  std::string dir_, staging_;
   node::DevNumber dev_;
   bool mapped_ = false, mounted_ = false, done_ = false;
 };
@@ -147,7 +148,7 @@ Result<std::string> Activate(const std::string& path, const ExtensionFile& f,
   HULL_ASSIGN_OR_RETURN(slot::ExtensionImage ext,
                         slot::VerifyExtensionImage(f.name, src, trust, NativeArch()));
   HULL_TRY(slot::VerifyExtensionContent(file, ext));
-  Activation a(ext, path);
+  Activation a(ext, file);
   HULL_TRY(a.Run(os_release));
   return HexEncode(ext.root_hash);
 }

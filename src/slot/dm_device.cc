@@ -73,6 +73,10 @@ Status DmRemove(const std::string& name) {
 Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size) {
   Fd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", path, Errno());
+  return AttachLoop(file.get(), path, offset, size);
+}
+
+Result<Loop> AttachLoop(int file, const std::string& path, uint64_t offset, uint64_t size) {
   Fd ctl(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/loop-control: {}", Errno());
   // Another program may take the free device between the two calls: retry.
@@ -84,7 +88,7 @@ Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size)
     Fd loop(open(out.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (loop.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", out.path, Errno());
     loop_config cfg{};
-    cfg.fd = uint32_t(file.get());
+    cfg.fd = uint32_t(file);
     cfg.info.lo_offset = offset;
     cfg.info.lo_sizelimit = size;
     cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;

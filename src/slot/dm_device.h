@@ -31,5 +31,10 @@ struct Loop {
   std::string path;  // /dev/loopN
 };
 Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size);
+// The same over the open descriptor `file` (the caller keeps it; the loop
+// device takes its own reference to the open file): the bytes a caller
+// verified through `file` are the bytes mapped, whatever `path` names by
+// then. `path` only names the file in errors.
+Result<Loop> AttachLoop(int file, const std::string& path, uint64_t offset, uint64_t size);
 
 }  // namespace hull::slot
