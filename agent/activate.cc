@@ -220,9 +220,17 @@ int RunExtensions(const ExtensionsOptions& o) {
   std::vector<ExtensionResult> results;
   auto files = ListFiles(results);
   if (!files.ok()) return fail(files.error());
+  // An earlier run of this boot mounted some: its record says which.
+  std::vector<ExtensionResult> previous;
+  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
+    if (auto parsed = ParseExtensionsJson(*text); parsed.ok()) previous = std::move(*parsed);
+  }
   for (const auto& group : ActivationOrder(std::move(*files))) {
-    bool active =
-        IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name + "/usr");
+    if (IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name + "/usr")) {
+      for (auto& r : MountedGroupResults(group, previous)) results.push_back(std::move(r));
+      continue;
+    }
+    bool active = false;
     for (const ExtensionFile& f : group) {
       ExtensionResult r{.name = f.name, .file = f.file, .state = "standby"};
       if (!active) {

@@ -49,6 +49,14 @@ struct ExtensionResult {
 nlohmann::json ExtensionsJson(const std::vector<ExtensionResult>& results);
 // Reads what ExtensionsJson wrote; kCorrupt for anything else.
 Result<std::vector<ExtensionResult>> ParseExtensionsJson(std::string_view text);
+// The results of a group (ActivationOrder) whose extension is mounted
+// already: an earlier `hull-agent extensions` of this boot activated it.
+// The mounted one stays "active" with the file and root hash `previous`
+// (that run's record, /run/hull/extensions.json) gives it, the group's
+// other files "standby". Without such a record the group's files are
+// "standby", the reason saying an unrecorded one is mounted.
+std::vector<ExtensionResult> MountedGroupResults(const std::vector<ExtensionFile>& group,
+                                                 const std::vector<ExtensionResult>& previous);
 // One line per extension, for `hull-agent status`.
 std::string ExtensionsText(const std::vector<ExtensionResult>& results);
 
