@@ -241,7 +241,10 @@ Action DecideUpdate(const DecideInput& in) {
     // The release may have been withdrawn since the install (while the
     // slot was awaited, or after --no-reboot): the repository is read
     // first. When it cannot be read the entry is still booted.
-    if (!in.releases) return Action{.kind = ActionKind::kCheckRepository};
+    if (!in.releases)
+      return Action{.kind = ActionKind::kCheckRepository,
+                    .reason = "before rebooting into " + pending->file,
+                    .version = version};
     if (in.releases->ok() && Withdrawn(**in.releases, in.node, version))
       return Action{.kind = ActionKind::kRecordRollbacks,
                     .rollbacks = {{version, pending->file,
@@ -306,9 +309,12 @@ Action Decide(const DecideInput& in) {
   if (a.kind == ActionKind::kRecordRollbacks) return a;
   const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
   // L1 frees nothing while the slot's version is installed and waits for
-  // its reboot (a run that ended between the install and the reboot).
-  const bool reboot_under_slot = a.kind == ActionKind::kReboot && in.slot_held &&
-                                 node::CompareVersions(in.slot_version, a.version) == 0;
+  // its reboot (a run that ended between the install and the reboot), nor
+  // while the releases are read before that reboot (rule 5).
+  const bool pending_reboot = a.kind == ActionKind::kReboot ||
+                              (a.kind == ActionKind::kCheckRepository && !a.version.empty());
+  const bool reboot_under_slot =
+      pending_reboot && in.slot_held && node::CompareVersions(in.slot_version, a.version) == 0;
   if (!reboot_under_slot) {
     if (auto release = ReleaseSlot(in, running)) return *release;
   }

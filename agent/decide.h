@@ -51,7 +51,8 @@ enum class ActionKind {
   kRecordRollbacks,  // record `rollbacks` as bad, remove their entries; decide again
   kIdle,             // nothing to do now, because `reason`
   kReboot,           // `entry` (`version`) is installed and waits for its trial
-  kCheckRepository,  // read the repository; decide again with `releases`
+  kCheckRepository,  // read the repository; decide again with `releases` (`version`: rule 5's
+                     // pending one)
   kError,            // report `error`
   kInstall,          // install `release` into slot `slot`, then reboot
   kUpToDate,         // nothing newer is eligible (`version`: the release reached)
@@ -137,7 +138,8 @@ struct Action {
 //      healthy when it is the running version, then steady-state. With no
 //      server configured any more the record is forgotten. Not while rule
 //      5 reboots into the slot's version (installed under the slot, the
-//      run ended before its reboot): that reboot goes on under the slot;
+//      run ended before its reboot), or reads the releases before that
+//      reboot: that reboot goes on under the slot;
 //  L2. an install or a reboot takes a slot first (pre-reboot naming the
 //      version, waiting), a slot held for that version too: the server may
 //      have pruned the holder (--holder-ttl), and a pre-reboot is

@@ -409,7 +409,7 @@ const std::vector<Row>& Table() {
          in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
          in.releases.reset();
        },
-       ActionKind::kCheckRepository},
+       ActionKind::kCheckRepository, kV2, "before rebooting into hull_202612.08.0+3.efi"},
       {"pending entry withdrawn: recorded bad, not booted",
        [](DecideInput& in) {
          in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
@@ -797,6 +797,13 @@ const std::vector<LockRow>& LockTable() {
          SetReleases(in, {Release(kV1), Withdrawn(kV2)});
        },
        ActionKind::kRecordRollbacks, ""},
+      {"installed under the slot, the releases read before the reboot: the slot is kept",
+       [](DecideInput& in) {
+         Holds(in, kV2);
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         in.releases.reset();
+       },
+       ActionKind::kCheckRepository, kV2, false},
       {"installed under the slot, the run ended before the reboot: slot kept, asked again",
        [](DecideInput& in) {
          Holds(in, kV2);
