@@ -39,8 +39,6 @@ gpt::Arch NativeArch() {
   return gpt::Arch::kAny;
 }
 
-std::string DmName(const std::string& name) { return "hull-ext-" + name; }
-
 bool IsMountPoint(const std::string& dir) {
   struct stat a {
   }, b{};
@@ -52,16 +50,16 @@ bool IsMountPoint(const std::string& dir) {
 // check. On any failure what was set up is taken down.
 class Activation {
  public:
-  Activation(const slot::ExtensionImage& ext, std::string path)
-      : ext_(ext), path_(std::move(path)) {}
+  // `file`: the descriptor the image was verified through, the one mapped.
+  Activation(const slot::ExtensionImage& ext, const File& file) : ext_(ext), file_(file) {}
   ~Activation() {
     if (!done_) Undo();
   }
 
   Status Run(const std::string& os_release) {
-    HULL_ASSIGN_OR_RETURN(slot::Loop data,
-                          slot::AttachLoop(path_, ext_.usr_offset, ext_.usr_bytes));
-    auto hash = slot::AttachLoop(path_, ext_.verity_offset, ext_.verity_bytes);
+    HULL_ASSIGN_OR_RETURN(slot::Loop data, slot::AttachLoop(file_.fd(), file_.path(),
+                                                            ext_.usr_offset, ext_.usr_bytes));
+    auto hash = slot::AttachLoop(file_.fd(), file_.path(), ext_.verity_offset, ext_.verity_bytes);
     if (!hash.ok()) {
       close(data.fd);
       return std::move(hash).error();
@@ -92,7 +90,7 @@ class Activation {
     const uint64_t sectors = ext_.params.data_blocks * ext_.params.data_block_size / 512;
     const std::string uuid = "HULL-VERITY-ext-" + ext_.name.substr(0, 40) + "-" +
                              HexEncode(ext_.root_hash).substr(0, 16);
-    HULL_ASSIGN_OR_RETURN(dev_, slot::DmCreate(DmName(ext_.name), uuid, sectors, "verity", table));
+    HULL_ASSIGN_OR_RETURN(dev_, slot::DmCreate(DmName(), uuid, sectors, "verity", table));
     mapped_ = true;
     return Ok();
   }
@@ -126,15 +124,18 @@ class Activation {
 
   void Undo() {
     if (mounted_) umount2(staging_.c_str(), MNT_DETACH);
-    if (mapped_) (void)slot::DmRemove(DmName(ext_.name));
+    if (mapped_) (void)slot::DmRemove(DmName());
     if (!dir_.empty()) {
       rmdir(staging_.c_str());
       rmdir(dir_.c_str());
     }
   }
 
+  std::string DmName() const { return ExtensionDmName(ext_.name, HexEncode(ext_.root_hash)); }
+
   const slot::ExtensionImage& ext_;
-  std::string path_, dir_, staging_;
+  const File& file_;
+  std::string dir_, staging_;
   node::DevNumber dev_;
   bool mapped_ = false, mounted_ = false, done_ = false;
 };
@@ -147,7 +148,7 @@ Result<std::string> Activate(const std::string& path, const ExtensionFile& f,
   HULL_ASSIGN_OR_RETURN(slot::ExtensionImage ext,
                         slot::VerifyExtensionImage(f.name, src, trust, NativeArch()));
   HULL_TRY(slot::VerifyExtensionContent(file, ext));
-  Activation a(ext, path);
+  Activation a(ext, file);
   HULL_TRY(a.Run(os_release));
   return HexEncode(ext.root_hash);
 }
@@ -219,9 +220,17 @@ int RunExtensions(const ExtensionsOptions& o) {
   std::vector<ExtensionResult> results;
   auto files = ListFiles(results);
   if (!files.ok()) return fail(files.error());
+  // An earlier run of this boot mounted some: its record says which.
+  std::vector<ExtensionResult> previous;
+  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
+    if (auto parsed = ParseExtensionsJson(*text); parsed.ok()) previous = std::move(*parsed);
+  }
   for (const auto& group : ActivationOrder(std::move(*files))) {
-    bool active =
-        IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name + "/usr");
+    if (IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name + "/usr")) {
+      for (auto& r : MountedGroupResults(group, previous)) results.push_back(std::move(r));
+      continue;
+    }
+    bool active = false;
     for (const ExtensionFile& f : group) {
       ExtensionResult r{.name = f.name, .file = f.file, .state = "standby"};
       if (!active) {

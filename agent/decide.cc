@@ -43,6 +43,15 @@ const slot::Uki* PendingEntry(const DecideInput& in, const slot::Uki* booted,
                                                                                     : nullptr;
 }
 
+// Whether the repository withdrew `version` of the node's flavor and arch.
+bool Withdrawn(const std::vector<slot::SlotRelease>& releases, const Node& node,
+               const std::string& version) {
+  return std::any_of(releases.begin(), releases.end(), [&](const slot::SlotRelease& r) {
+    return r.withdrawn && r.flavor == node.flavor && r.arch == node.arch &&
+           node::CompareVersions(r.version, version) == 0;
+  });
+}
+
 // The slot an install goes into, or why there is none.
 Result<int> Target(const DecideInput& in, const std::string& version) {
   if (in.disk.SlotOfRootHash(in.node.usrhash) < 0)
@@ -229,6 +238,18 @@ Action DecideUpdate(const DecideInput& in) {
                           "{} is installed ({}) but systemd-boot did not boot it after a reboot "
                           "into it (is another default entry set?): not rebooting again",
                           version, pending->file));
+    // The release may have been withdrawn since the install (while the
+    // slot was awaited, or after --no-reboot): the repository is read
+    // first. When it cannot be read the entry is still booted.
+    if (!in.releases)
+      return Action{.kind = ActionKind::kCheckRepository,
+                    .reason = "before rebooting into " + pending->file,
+                    .version = version};
+    if (in.releases->ok() && Withdrawn(**in.releases, in.node, version))
+      return Action{.kind = ActionKind::kRecordRollbacks,
+                    .rollbacks = {{version, pending->file,
+                                   "withdrawn by its publisher (hull release pull) before its "
+                                   "first boot: not booted, never installed again"}}};
     return Action{
         .kind = ActionKind::kReboot,
         .reason = version + " is installed (" + pending->file + ") and waits for its trial",
@@ -288,9 +309,12 @@ Action Decide(const DecideInput& in) {
   if (a.kind == ActionKind::kRecordRollbacks) return a;
   const std::string running = slot::Installed(in.disk, in.node.usrhash).active_version;
   // L1 frees nothing while the slot's version is installed and waits for
-  // its reboot (a run that ended between the install and the reboot).
-  const bool reboot_under_slot = a.kind == ActionKind::kReboot && in.slot_held &&
-                                 node::CompareVersions(in.slot_version, a.version) == 0;
+  // its reboot (a run that ended between the install and the reboot), nor
+  // while the releases are read before that reboot (rule 5).
+  const bool pending_reboot = a.kind == ActionKind::kReboot ||
+                              (a.kind == ActionKind::kCheckRepository && !a.version.empty());
+  const bool reboot_under_slot =
+      pending_reboot && in.slot_held && node::CompareVersions(in.slot_version, a.version) == 0;
   if (!reboot_under_slot) {
     if (auto release = ReleaseSlot(in, running)) return *release;
   }

@@ -51,7 +51,8 @@ enum class ActionKind {
   kRecordRollbacks,  // record `rollbacks` as bad, remove their entries; decide again
   kIdle,             // nothing to do now, because `reason`
   kReboot,           // `entry` (`version`) is installed and waits for its trial
-  kCheckRepository,  // read the repository; decide again with `releases`
+  kCheckRepository,  // read the repository; decide again with `releases` (`version`: rule 5's
+                     // pending one)
   kError,            // report `error`
   kInstall,          // install `release` into slot `slot`, then reboot
   kUpToDate,         // nothing newer is eligible (`version`: the release reached)
@@ -70,6 +71,7 @@ const char* SlotReportName(SlotReport report);
 
 struct FailedEntry {
   std::string version, file;
+  std::string reason = "";  // "": it used every boot try without passing the health gate
 };
 
 struct Action {
@@ -112,7 +114,11 @@ struct Action {
 //     is After= hull-health.service);
 //  5. the default entry is another one, newer than the running version and
 //     on trial (installed, not booted yet) -> reboot into it, once: when it
-//     is `rebooted_into` systemd-boot did not take it -> error;
+//     is `rebooted_into` systemd-boot did not take it -> error; before the
+//     reboot the releases are read (check the repository): a version its
+//     publisher withdrew is recorded bad and its entry removed instead
+//     (record-rollbacks, the withdrawal as reason); a read error still
+//     reboots into it;
 //  6. releases not read -> check the repository; a read error -> error;
 //  7. with `to_version`: that release of the node's flavor and arch (any
 //     channel): install; the running version -> up to date; older without
@@ -132,7 +138,8 @@ struct Action {
 //      healthy when it is the running version, then steady-state. With no
 //      server configured any more the record is forgotten. Not while rule
 //      5 reboots into the slot's version (installed under the slot, the
-//      run ended before its reboot): that reboot goes on under the slot;
+//      run ended before its reboot), or reads the releases before that
+//      reboot: that reboot goes on under the slot;
 //  L2. an install or a reboot takes a slot first (pre-reboot naming the
 //      version, waiting), a slot held for that version too: the server may
 //      have pruned the holder (--holder-ttl), and a pre-reboot is

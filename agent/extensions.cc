@@ -7,6 +7,7 @@
 
 #include "node/boot_count.h"
 #include "node/os_release.h"
+#include "slot/extension.h"
 
 namespace hull::agent {
 
@@ -90,6 +91,31 @@ std::string ExtensionsText(const std::vector<ExtensionResult>& results) {
     else
       out += fmt::format("Extension {} ({}): {}{}\n", r.name, r.file, r.state,
                          r.root_hash.empty() ? "" : " (root hash " + r.root_hash + ")");
+  }
+  return out;
+}
+
+std::string ExtensionDmName(std::string_view name, std::string_view root_hash_hex) {
+  return fmt::format("hull-ext-{}-{}", name, root_hash_hex.substr(0, 16));
+}
+
+std::vector<ExtensionResult> MountedGroupResults(const std::vector<ExtensionFile>& group,
+                                                 const std::vector<ExtensionResult>& previous) {
+  std::vector<ExtensionResult> out;
+  if (group.empty()) return out;
+  const std::string& name = group.front().name;
+  auto active = std::find_if(previous.begin(), previous.end(), [&](const ExtensionResult& r) {
+    return r.name == name && r.state == "active";
+  });
+  if (active != previous.end())
+    out.push_back(
+        {.name = name, .file = active->file, .state = "active", .root_hash = active->root_hash});
+  for (const ExtensionFile& f : group) {
+    if (active != previous.end() && f.file == active->file) continue;
+    out.push_back({.name = f.name, .file = f.file, .state = "standby"});
+    if (active == previous.end())
+      out.back().reason = fmt::format("{}/{}/usr is mounted already, by a run that left no record",
+                                      slot::kSysextRunDir, name);
   }
   return out;
 }

@@ -33,6 +33,13 @@ Result<ExtensionFile> ParseExtensionFileName(std::string_view file);
 // every check is activated, the rest of the group stand by.
 std::vector<std::vector<ExtensionFile>> ActivationOrder(std::vector<ExtensionFile> files);
 
+// The device-mapper name of an extension's dm-verity device:
+// "hull-ext-NAME-" and the first 16 hex digits of its root hash, so that a
+// device of another version (still mapped, or left over) never holds the
+// name of the next one. At most 90 bytes (a NAME of up to 64): within
+// DM_NAME_LEN.
+std::string ExtensionDmName(std::string_view name, std::string_view root_hash_hex);
+
 struct ExtensionResult {
   std::string name, file;
   std::string state;      // "active", "refused", "standby"
@@ -42,6 +49,14 @@ struct ExtensionResult {
 nlohmann::json ExtensionsJson(const std::vector<ExtensionResult>& results);
 // Reads what ExtensionsJson wrote; kCorrupt for anything else.
 Result<std::vector<ExtensionResult>> ParseExtensionsJson(std::string_view text);
+// The results of a group (ActivationOrder) whose extension is mounted
+// already: an earlier `hull-agent extensions` of this boot activated it.
+// The mounted one stays "active" with the file and root hash `previous`
+// (that run's record, /run/hull/extensions.json) gives it, the group's
+// other files "standby". Without such a record the group's files are
+// "standby", the reason saying an unrecorded one is mounted.
+std::vector<ExtensionResult> MountedGroupResults(const std::vector<ExtensionFile>& group,
+                                                 const std::vector<ExtensionResult>& previous);
 // One line per extension, for `hull-agent status`.
 std::string ExtensionsText(const std::vector<ExtensionResult>& results);
 

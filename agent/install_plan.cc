@@ -71,6 +71,9 @@ Result<InstallPlan> PlanInstall(const gpt::Table& medium, const InstallTarget& t
     return Errorf(ErrorCode::kRefused, "{} ({} bytes) is smaller than the image ({} bytes)",
                   target.device, target.bytes, plan.min_bytes);
   const uint32_t ss = target.sector_size;
+  if (ss != 512 && ss != 4096)  // before any division by it
+    return Errorf(ErrorCode::kInvalidArgument, "{}: sector size {} (allowed: 512, 4096)",
+                  target.device, ss);
   HULL_ASSIGN_OR_RETURN(gpt::Table t, gpt::NewTable(target.bytes / ss * ss, ss, ids.disk)
                                           .Context(fmt::format("target {}", target.device)));
   uint64_t at = kMiB;  // bytes

@@ -101,12 +101,13 @@ Status RecordRollbacks(Context& c, const Events& ev, const std::vector<FailedEnt
   HULL_TRY(SaveBadVersions(BadVersionsPath(), bad));
   for (const auto& f : failed) {
     HULL_TRY(c.disk.io.esp->Remove(f.file).Context("removing the failed entry " + f.file));
-    ev.Emit("rollback", {{"failed", f.version},
-                         {"running", c.node.version},
-                         {"removed", f.file},
-                         {"reason",
-                          "the version used every boot try without passing the "
-                          "health gate; it will not be installed again"}});
+    ev.Emit("rollback",
+            {{"failed", f.version},
+             {"running", c.node.version},
+             {"removed", f.file},
+             {"reason", !f.reason.empty() ? f.reason
+                                          : "the version used every boot try without passing the "
+                                            "health gate; it will not be installed again"}});
   }
   HULL_ASSIGN_OR_RETURN(c.disk.state, slot::ReadDiskState(*c.disk.io.disk, *c.disk.io.esp));
   return Ok();
@@ -325,9 +326,10 @@ int RunUpdate(const UpdateOptions& o) {
                  .slot_version = state.fleetlock.version,
                  .gate_passed = std::filesystem::exists(Env().Path(kGatePassedPath), ec)};
   std::optional<tuf::Client> client;
-  // Decide converges in four steps: rollbacks recorded, the reboot slot
-  // freed, the repository read, then an action that ends the run.
-  for (int step = 0; step < 4; ++step) {
+  // Decide converges in five steps: rollbacks recorded, the reboot slot
+  // freed, the repository read, a withdrawn pending entry recorded, then an
+  // action that ends the run.
+  for (int step = 0; step < 5; ++step) {
     in.disk = c.disk.state;
     const Action a = Decide(in);
     const json running = c.node.version;

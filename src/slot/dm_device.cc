@@ -37,6 +37,19 @@ Result<Fd> OpenControl() {
   return Fd(ctl.release());
 }
 
+// After DM_DEV_CREATE: the device's number, its table, the resume.
+Result<node::DevNumber> LoadAndResume(int ctl, const Bytes& create, const std::string& name,
+                                      uint64_t sectors, const std::string& target,
+                                      const std::string& params) {
+  HULL_ASSIGN_OR_RETURN(node::DevNumber dev, node::DmDevFromAnswer(create));
+  HULL_ASSIGN_OR_RETURN(Bytes load,
+                        node::DmTableLoad(name, DM_READONLY_FLAG, sectors, target, params));
+  HULL_TRY(DmIoctl(ctl, DM_TABLE_LOAD, load, "DM_TABLE_LOAD"));
+  HULL_ASSIGN_OR_RETURN(Bytes resume, node::DmHeader(name, "", 0));
+  HULL_TRY(DmIoctl(ctl, DM_DEV_SUSPEND, resume, "DM_DEV_SUSPEND (resume)"));
+  return dev;
+}
+
 }  // namespace
 
 Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
@@ -44,12 +57,10 @@ Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uui
   HULL_ASSIGN_OR_RETURN(Fd ctl, OpenControl());
   HULL_ASSIGN_OR_RETURN(Bytes create, node::DmHeader(name, uuid, 0));
   HULL_TRY(DmIoctl(ctl.get(), DM_DEV_CREATE, create, "DM_DEV_CREATE"));
-  HULL_ASSIGN_OR_RETURN(node::DevNumber dev, node::DmDevFromAnswer(create));
-  HULL_ASSIGN_OR_RETURN(Bytes load,
-                        node::DmTableLoad(name, DM_READONLY_FLAG, sectors, target, params));
-  HULL_TRY(DmIoctl(ctl.get(), DM_TABLE_LOAD, load, "DM_TABLE_LOAD"));
-  HULL_ASSIGN_OR_RETURN(Bytes resume, node::DmHeader(name, "", 0));
-  HULL_TRY(DmIoctl(ctl.get(), DM_DEV_SUSPEND, resume, "DM_DEV_SUSPEND (resume)"));
+  auto dev = LoadAndResume(ctl.get(), create, name, sectors, target, params);
+  // A device left without a live table would hold its name (and the next
+  // create of it would fail) until the next boot.
+  if (!dev.ok()) (void)DmRemove(name);
   return dev;
 }
 
@@ -62,6 +73,10 @@ Status DmRemove(const std::string& name) {
 Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size) {
   Fd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", path, Errno());
+  return AttachLoop(file.get(), path, offset, size);
+}
+
+Result<Loop> AttachLoop(int file, const std::string& path, uint64_t offset, uint64_t size) {
   Fd ctl(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/loop-control: {}", Errno());
   // Another program may take the free device between the two calls: retry.
@@ -73,7 +88,7 @@ Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size)
     Fd loop(open(out.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (loop.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", out.path, Errno());
     loop_config cfg{};
-    cfg.fd = uint32_t(file.get());
+    cfg.fd = uint32_t(file);
     cfg.info.lo_offset = offset;
     cfg.info.lo_sizelimit = size;
     cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;

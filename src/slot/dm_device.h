@@ -14,6 +14,7 @@ namespace hull::slot {
 
 // DM_DEV_CREATE + DM_TABLE_LOAD (read-only) + resume; returns the device
 // number. kIo naming the ioctl that failed (kAlreadyExists for a name in use).
+// A failure after the create removes the device again (DM_DEV_REMOVE).
 Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uuid, uint64_t sectors,
                                  const std::string& target, const std::string& params);
 
@@ -30,5 +31,10 @@ struct Loop {
   std::string path;  // /dev/loopN
 };
 Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size);
+// The same over the open descriptor `file` (the caller keeps it; the loop
+// device takes its own reference to the open file): the bytes a caller
+// verified through `file` are the bytes mapped, whatever `path` names by
+// then. `path` only names the file in errors.
+Result<Loop> AttachLoop(int file, const std::string& path, uint64_t offset, uint64_t size);
 
 }  // namespace hull::slot

@@ -85,12 +85,20 @@ Result<std::string> VerifySignature(std::string_view name, const verity::Signatu
 Result<verity::VerityParams> CheckTree(std::string_view name, const gpt::Source& src,
                                        const Parts& p, uint32_t sector_size) {
   HULL_ASSIGN_OR_RETURN(Bytes sb, ReadPart(src, *p.verity, sector_size, verity::kSuperblockSize));
-  HULL_ASSIGN_OR_RETURN(verity::VerityParams params,
-                        verity::DecodeSuperblock(sb).Context(fmt::format("extension {}", name)));
+  return CheckExtensionTree(name, sb, p.usr->sectors() * uint64_t(sector_size),
+                            p.verity->sectors() * uint64_t(sector_size));
+}
+
+}  // namespace
+
+Result<verity::VerityParams> CheckExtensionTree(std::string_view name, ByteSpan superblock,
+                                                uint64_t usr_bytes, uint64_t verity_bytes) {
+  HULL_ASSIGN_OR_RETURN(
+      verity::VerityParams params,
+      verity::DecodeSuperblock(superblock).Context(fmt::format("extension {}", name)));
   if (params.algorithm != crypto::DigestAlgorithm::kSha256 || params.hash_type != 1)
     return Errorf(ErrorCode::kUnsupported, "extension {}: the verity tree is not SHA-256 (type 1)",
                   name);
-  const uint64_t usr_bytes = p.usr->sectors() * uint64_t(sector_size);
   uint64_t data_bytes = 0;
   if (params.data_blocks == 0 ||
       !CheckedMul(params.data_blocks, uint64_t(params.data_block_size), &data_bytes) ||
@@ -100,13 +108,11 @@ Result<verity::VerityParams> CheckTree(std::string_view name, const gpt::Source&
                   "bytes)",
                   name, params.data_blocks, params.data_block_size, usr_bytes);
   auto geometry = verity::ComputeGeometry(params);
-  if (!geometry.ok() || geometry->hash_end_bytes() > p.verity->sectors() * uint64_t(sector_size))
+  if (!geometry.ok() || geometry->hash_end_bytes() > verity_bytes)
     return Errorf(ErrorCode::kCorrupt,
                   "extension {}: the hash tree does not fit the usr-verity partition", name);
   return params;
 }
-
-}  // namespace
 
 Result<ExtensionImage> VerifyExtensionImage(std::string_view name, const gpt::Source& image,
                                             const TrustSet& trust, gpt::Arch native) {

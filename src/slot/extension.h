@@ -66,6 +66,15 @@ struct ExtensionImage {
 Result<ExtensionImage> VerifyExtensionImage(std::string_view name, const gpt::Source& image,
                                             const TrustSet& trust, gpt::Arch native);
 
+// Check 6 alone: `superblock` (the first bytes of the usr-verity
+// partition, untrusted) against the sizes of the usr and usr-verity
+// partitions. VerifyExtensionImage calls it once the signature holds;
+// exposed so that it is tested and fuzzed on its own. kCorrupt ("... data
+// blocks of ... do not fit the usr partition", "the hash tree does not fit
+// the usr-verity partition", or the superblock decoder's), kUnsupported.
+Result<verity::VerityParams> CheckExtensionTree(std::string_view name, ByteSpan superblock,
+                                                uint64_t usr_bytes, uint64_t verity_bytes);
+
 // The whole tree of `image` (the file VerifyExtensionImage read) against
 // `ext`'s signed root hash. kVerifyFailed naming the first bad block.
 Status VerifyExtensionContent(const File& image, const ExtensionImage& ext);

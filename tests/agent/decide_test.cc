@@ -402,6 +402,45 @@ const std::vector<Row>& Table() {
          in.rebooted_into = "hull_202612.08.0+3.efi";
        },
        ActionKind::kReboot, kV2, "hull_202612.08.0+2-1.efi"},
+      // A pending entry its publisher withdrew before its first boot.
+      {"pending entry: the releases are read before the reboot",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         in.releases.reset();
+       },
+       ActionKind::kCheckRepository, kV2, "before rebooting into hull_202612.08.0+3.efi"},
+      {"pending entry withdrawn: recorded bad, not booted",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         SetReleases(in, {Release(kV1), Withdrawn(kV2)});
+       },
+       ActionKind::kRecordRollbacks, "", "202612.08.0 hull_202612.08.0+3.efi"},
+      {"pending entry withdrawn, with --no-reboot: recorded bad all the same",
+       [](DecideInput& in) {
+         in.reboot = false;
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         SetReleases(in, {Release(kV1), Withdrawn(kV2)});
+       },
+       ActionKind::kRecordRollbacks, "", "202612.08.0 hull_202612.08.0+3.efi"},
+      {"pending entry, another flavor's release of its version withdrawn: rebooted into",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         slot::SlotRelease other = Withdrawn(kV2);
+         other.flavor = "other";
+         SetReleases(in, {Release(kV1), Release(kV2), other});
+       },
+       ActionKind::kReboot, kV2, "hull_202612.08.0+3.efi"},
+      {"pending entry, the repository unreachable: rebooted into, as before",
+       [](DecideInput& in) {
+         in.disk.slots = {Slot(0, kV1), Slot(1, kV2)};
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         in.releases = Error(ErrorCode::kUnavailable, "connection refused");
+       },
+       ActionKind::kReboot, kV2, "hull_202612.08.0+3.efi"},
       // Refused releases.
       {"a refused release is not downloaded again",
        [](DecideInput& in) {
@@ -751,6 +790,20 @@ const std::vector<LockRow>& LockTable() {
          in.gate_passed = false;
        },
        ActionKind::kUpToDate, kV2},
+      {"withdrawn while the slot was awaited: recorded bad, no slot taken",
+       [](DecideInput& in) {
+         Holds(in, kV2);
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         SetReleases(in, {Release(kV1), Withdrawn(kV2)});
+       },
+       ActionKind::kRecordRollbacks, ""},
+      {"installed under the slot, the releases read before the reboot: the slot is kept",
+       [](DecideInput& in) {
+         Holds(in, kV2);
+         in.disk.ukis = {Entry(kV2, "+3"), Entry(kV1)};
+         in.releases.reset();
+       },
+       ActionKind::kCheckRepository, kV2, false},
       {"installed under the slot, the run ended before the reboot: slot kept, asked again",
        [](DecideInput& in) {
          Holds(in, kV2);

@@ -32,6 +32,51 @@ TEST(ExtensionFileName, OthersAreRefusedNamingTheFile) {
   }
 }
 
+// Two versions of an extension map under two names; the longest name an
+// extension may have still fits DM_NAME_LEN (128 bytes with its NUL).
+TEST(ExtensionDmName, NamesTheRootHashSoVersionsNeverCollide) {
+  const std::string a(64, 'a'), b = "0123456789abcdef" + std::string(48, '0');
+  EXPECT_EQ(ExtensionDmName("cni", b), "hull-ext-cni-0123456789abcdef");
+  EXPECT_NE(ExtensionDmName("cni", a), ExtensionDmName("cni", b));
+  const std::string longest(64, 'k');
+  EXPECT_EQ(ExtensionDmName(longest, a), "hull-ext-" + longest + "-" + std::string(16, 'a'));
+  EXPECT_LT(ExtensionDmName(longest, a).size(), 128u);
+}
+
+std::vector<ExtensionFile> Group(std::initializer_list<const char*> names) {
+  std::vector<ExtensionFile> out;
+  for (const char* n : names) out.push_back(*ParseExtensionFileName(n));
+  return out;
+}
+
+// A second run in the same boot: the mounted extension stays active, as the
+// first run recorded it, even when a newer file appeared since.
+TEST(MountedGroupResults, TheRecordedActiveFileStaysActive) {
+  const std::string hash(64, 'c');
+  const std::vector<ExtensionResult> previous = {
+      {.name = "cni", .file = "cni_1.2.0_amd64.raw", .state = "active", .root_hash = hash},
+      {.name = "cni", .file = "cni_1.1.0_amd64.raw", .state = "standby"},
+      {.name = "kubelet", .file = "kubelet.raw", .state = "active", .root_hash = "dd"}};
+  const auto out = MountedGroupResults(
+      Group({"cni_1.3.0_amd64.raw", "cni_1.2.0_amd64.raw", "cni_1.1.0_amd64.raw"}), previous);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].file, "cni_1.2.0_amd64.raw");
+  EXPECT_EQ(out[0].state, "active");
+  EXPECT_EQ(out[0].root_hash, hash);
+  EXPECT_EQ(out[1].file, "cni_1.3.0_amd64.raw");
+  EXPECT_EQ(out[1].state, "standby");
+  EXPECT_EQ(out[2].file, "cni_1.1.0_amd64.raw");
+  EXPECT_EQ(out[2].state, "standby");
+}
+
+TEST(MountedGroupResults, NoRecordSaysSo) {
+  const auto out = MountedGroupResults(Group({"cni_1.2.0_amd64.raw"}), {});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state, "standby");
+  EXPECT_NE(out[0].reason.find("/run/extensions/cni/usr is mounted already"), std::string::npos)
+      << out[0].reason;
+}
+
 TEST(ExtensionOrder, GroupsByNameNewestVersionFirst) {
   std::vector<ExtensionFile> files;
   for (const char* n : {"cni_1.1.1-2_amd64.raw", "kubelet_1.30.2_amd64.raw", "cni_1.10.0_amd64.raw",

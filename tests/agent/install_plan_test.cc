@@ -3,6 +3,7 @@
 // positions worked out by hand from the medium's partitions (docs/iso.md).
 #include "agent/install_plan.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -110,6 +111,21 @@ TEST(InstallPlan, Refusals) {
   auto small = PlanInstall(Medium(), Target(352 * kMiB - 512), false, Ids());
   EXPECT_ERROR(small, ErrorCode::kRefused);
   EXPECT_THAT(small.error().message(), HasSubstr("smaller than the image (369098752 bytes)"));
+}
+
+// A device reporting no (or an odd) logical block size is refused by name,
+// never divided by.
+TEST(InstallPlan, RefusesASectorSizeOtherThan512Or4096) {
+  for (uint32_t ss : {0u, 1u, 1000u, 2048u, 8192u}) {
+    InstallTarget t = Target(1024 * kMiB);
+    t.sector_size = ss;
+    auto r = PlanInstall(Medium(), t, false, Ids());
+    EXPECT_ERROR(r, ErrorCode::kInvalidArgument) << ss;
+    if (!r.ok()) {
+      EXPECT_THAT(r.error().message(),
+                  HasSubstr(fmt::format("/dev/vdb: sector size {} (allowed: 512, 4096)", ss)));
+    }
+  }
 }
 
 TEST(InstallPlan, RootTypeFollowsTheArchitecture) {

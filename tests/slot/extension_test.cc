@@ -4,6 +4,7 @@
 // expected verdicts come from the checks' order in slot/extension.h.
 #include "slot/extension.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -22,6 +23,7 @@ namespace hull::slot {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::HasSubstr;
 
 struct Made {
   Bytes image;
@@ -191,36 +193,70 @@ TEST_F(ExtensionTest, AFlippedTreeByteIsRefusedByTheContentCheck) {
   EXPECT_ERROR(Content(image), ErrorCode::kVerifyFailed);
 }
 
+// Little-endian store into the image (the superblock's fields).
+void PutLe(Bytes& b, uint64_t at, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) b[at + i] = uint8_t(v >> (8 * i));
+}
+
 TEST_F(ExtensionTest, HostileOrTruncatedBytesAreCorrupt) {
   const uint64_t verity = Offset(*good_, gpt::Role::kUsrVerity);
   const uint64_t sig = Offset(*good_, gpt::Role::kUsrVeritySig);
   struct Case {
     const char* what;
     std::function<void(Bytes&)> damage;
+    std::string message;
   };
   const std::vector<Case> cases = {
-      {"truncated to its first 4 KiB", [](Bytes& b) { b.resize(4096); }},
-      {"truncated before the signature partition", [&](Bytes& b) { b.resize(sig); }},
-      {"empty", [](Bytes& b) { b.clear(); }},
+      {"truncated to its first 4 KiB", [](Bytes& b) { b.resize(4096); },
+       "extension cni: GPT: truncated image"},
+      {"truncated before the signature partition", [&](Bytes& b) { b.resize(sig); },
+       "extension cni: GPT: truncated image"},
+      {"empty", [](Bytes& b) { b.clear(); }, "extension cni: GPT: truncated image"},
       {"primary GPT header byte flipped, backup cut off",
        [](Bytes& b) {
          b[512 + 20] ^= 1;
          b.resize(b.size() - 512);
-       }},
-      {"verity superblock magic", [&](Bytes& b) { b[verity] = 'X'; }},
+       },
+       "extension cni: GPT: primary header: header CRC mismatch"},
+      {"verity superblock magic", [&](Bytes& b) { b[verity] = 'X'; },
+       "extension cni: no verity superblock"},
       {"verity superblock data_blocks beyond the usr partition",
-       [&](Bytes& b) {
-         for (int i = 0; i < 8; ++i) b[verity + 0x48 + i] = 0xff;
-       }},
-      {"signature partition not JSON", [&](Bytes& b) { b[sig] = '['; }},
-      {"signature partition zeroed", [&](Bytes& b) { std::fill_n(b.begin() + sig, 4096, 0); }},
+       [&](Bytes& b) { PutLe(b, verity + 0x48, ~uint64_t(0), 8); }, "do not fit the usr partition"},
+      {"verity superblock data_blocks 0", [&](Bytes& b) { PutLe(b, verity + 0x48, 0, 8); },
+       "extension cni: verity superblock has 0 data blocks"},
+      {"signature partition not JSON", [&](Bytes& b) { b[sig] = '['; },
+       "extension cni: verity signature partition is not a JSON object"},
+      {"signature partition zeroed", [&](Bytes& b) { std::fill_n(b.begin() + sig, 4096, 0); },
+       "extension cni: verity signature partition is not a JSON object"},
   };
   for (const Case& c : cases) {
     Bytes image = good_->image;
     c.damage(image);
     auto r = Verify(image, Trust());
     EXPECT_ERROR(r, ErrorCode::kCorrupt) << c.what;
+    if (!r.ok()) {
+      EXPECT_THAT(r.error().ToString(), HasSubstr(c.message)) << c.what;
+    }
   }
+}
+
+// Check 6 on its own (slot::CheckExtensionTree), over the good image's
+// superblock and hand-picked partition sizes: the image's usr-verity
+// partition is as large as its usr partition, so no superblock edit makes
+// the tree outgrow it within the image.
+TEST_F(ExtensionTest, TreeCheckAlone) {
+  const uint64_t verity = Offset(*good_, gpt::Role::kUsrVerity);
+  const ByteSpan sb(good_->image.data() + verity, 512);
+  ASSERT_OK_AND_ASSIGN(auto ext, Verify(good_->image, Trust()));
+  const uint64_t data = ext.params.data_blocks * 4096;
+  EXPECT_OK(CheckExtensionTree("cni", sb, data, ext.verity_bytes));
+  EXPECT_THAT(CheckExtensionTree("cni", sb, data - 1, ext.verity_bytes).error().ToString(),
+              HasSubstr("do not fit the usr partition"));
+  // The superblock's block, then one level-0 hash block at least.
+  EXPECT_THAT(CheckExtensionTree("cni", sb, data, 4096).error().ToString(),
+              HasSubstr("the hash tree does not fit the usr-verity partition"));
+  EXPECT_ERROR(CheckExtensionTree("cni", sb.subspan(0, 100), data, ext.verity_bytes),
+               ErrorCode::kCorrupt);
 }
 
 // `hull sysext verify` runs these checks on the host: exit 0 verified, 1
