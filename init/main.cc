@@ -24,6 +24,7 @@
 #include "init/failure.h"
 #include "init/optical.h"
 #include "init/sys.h"
+#include "node/medium.h"
 #include "slot/dm_device.h"
 #include "verity/superblock.h"
 #include "verity/table.h"
@@ -221,6 +222,17 @@ Result<std::string> MakeLiveRoot(const Found& f) {
   return loop;
 }
 
+// The one sign of a live boot the agent reads (node::kLiveBootMarker): /run
+// moves under the new root with switch_root.
+Status MarkLiveBoot() {
+  const std::string path = node::kLiveBootMarker;
+  HULL_TRY(Mkdirs(path.substr(0, path.rfind('/'))));
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errorf(ErrorCode::kIo, "create {}: {}", path, std::strerror(errno));
+  close(fd);
+  return {};
+}
+
 Status MountSysroot(const Found& f) {
   HULL_TRY(Mount(f.root_dev, kSysroot, "ext4", 0).Context("writable root"));
   HULL_TRY(Mount("/dev/mapper/usr", std::string(kSysroot) + "/usr", "erofs", MS_RDONLY | MS_NODEV)
@@ -275,6 +287,7 @@ Status Run() {
   // rewritten.
   if (f.live) {
     Log("live boot from the install medium on " + f.disk + ": state in memory");
+    HULL_TRY(MarkLiveBoot());
     HULL_ASSIGN_OR_RETURN(f.root_dev, MakeLiveRoot(f));
   } else if (auto g = PrepareOsDisk(f); !g.ok())
     LogError("GPT not rewritten (identity, growth): " + g.error().ToString());
