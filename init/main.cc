@@ -22,6 +22,7 @@
 #include "init/cmdline.h"
 #include "init/dps.h"
 #include "init/failure.h"
+#include "init/live_root.h"
 #include "init/optical.h"
 #include "init/sys.h"
 #include "node/medium.h"
@@ -206,19 +207,21 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
 }
 
 // A live boot's / (docs/iso.md): a copy of the medium's root template in
-// memory (a sparse file on the initramfs, through a loop device), so the
+// memory (a sparse file on the /run tmpfs, through a loop device), so the
 // state lives in memory and / keeps the template's SELinux labels (a tmpfs
-// cannot carry them before the policy is loaded). The file is sparse and
-// kLiveRootBytes long; the ext4 inside is grown to it after the mount.
-constexpr uint64_t kLiveRootBytes = uint64_t(1) << 30;
-
+// cannot carry them before the policy is loaded). The file's size is
+// init/live_root.h's, capped by memory; the ext4 inside is grown to it after
+// the mount.
 Result<std::string> MakeLiveRoot(const Found& f) {
   const std::string image = "/run/hull-live-root.img";
   uint64_t bytes = f.root.sectors() * f.sector_size;
-  HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, std::max(bytes, kLiveRootBytes)));
+  HULL_ASSIGN_OR_RETURN(std::string meminfo, ReadSmallFile("/proc/meminfo", 1 << 16));
+  HULL_ASSIGN_OR_RETURN(uint64_t mem, ParseMemTotal(meminfo));
+  HULL_ASSIGN_OR_RETURN(uint64_t file_bytes, LiveRootBytes(bytes, mem));
+  HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, file_bytes));
   HULL_ASSIGN_OR_RETURN(std::string loop, LoopAttach(image));
-  Log(fmt::format("live root: {} ({} MiB template, {} MiB in memory at most) on {}", image,
-                  bytes >> 20, std::max(bytes, kLiveRootBytes) >> 20, loop));
+  Log(fmt::format("live root: {} ({} MiB template, {} MiB in memory at most of {} MiB) on {}",
+                  image, bytes >> 20, file_bytes >> 20, mem >> 20, loop));
   return loop;
 }
 
