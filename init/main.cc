@@ -6,7 +6,6 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -146,16 +145,6 @@ Result<Found> WaitForDisk(const Cmdline& c, const BootDevice& boot) {
   }
 }
 
-Status MakeDmNode(const std::string& name, node::DevNumber dev) {
-  HULL_TRY(Mkdirs("/dev/mapper"));
-  std::string path = "/dev/mapper/" + name;
-  unlink(path.c_str());
-  if (mknod(path.c_str(), S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)
-    return Errorf(ErrorCode::kIo, "mknod {} {}:{}: {}", path, dev.major, dev.minor,
-                  std::strerror(errno));
-  return {};
-}
-
 // A disk the kernel did not split (an optical drive, docs/iso.md): each
 // partition used becomes a read-only dm-linear device over the drive.
 Status MapUnsplitDisk(Found& f) {
@@ -173,7 +162,7 @@ Status MapUnsplitDisk(Found& f) {
                           PlanPartitionMap(f.disk, bytes, block, table, *parts[i].first, roles[i]));
     HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
                           slot::DmCreate(m.name, "HULL-" + m.name, m.sectors, "linear", m.params));
-    HULL_TRY(MakeDmNode(m.name, dev));
+    HULL_TRY(slot::MakeDmNode(m.name, dev));
     *parts[i].second = "/dev/mapper/" + m.name;
     Log(fmt::format("{} ({}:{}): linear {} sectors of {}", *parts[i].second, dev.major, dev.minor,
                     m.sectors, m.params));
@@ -200,7 +189,7 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
   std::string uuid = "HULL-VERITY-usr-" + HexEncode(ByteSpan(c.usrhash).subspan(0, 16));
   HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
                         slot::DmCreate("usr", uuid, data_bytes / 512, "verity", table));
-  HULL_TRY(MakeDmNode("usr", dev));
+  HULL_TRY(slot::MakeDmNode("usr", dev));
   Log(fmt::format("/dev/mapper/usr ({}:{}) verifies {} against {}", dev.major, dev.minor, f.usr_dev,
                   f.verity_dev));
   return {};
@@ -212,16 +201,18 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
 // cannot carry them before the policy is loaded). The file's size is
 // init/live_root.h's, capped by memory; the ext4 inside is grown to it after
 // the mount.
-Result<std::string> MakeLiveRoot(const Found& f) {
+// The loop device's descriptor is kept until the exec of init (O_CLOEXEC):
+// the mount holds the device from then on (LO_FLAGS_AUTOCLEAR).
+Result<slot::Loop> MakeLiveRoot(const Found& f) {
   const std::string image = "/run/hull-live-root.img";
   uint64_t bytes = f.root.sectors() * f.sector_size;
   HULL_ASSIGN_OR_RETURN(std::string meminfo, ReadSmallFile("/proc/meminfo", 1 << 16));
   HULL_ASSIGN_OR_RETURN(uint64_t mem, ParseMemTotal(meminfo));
   HULL_ASSIGN_OR_RETURN(uint64_t file_bytes, LiveRootBytes(bytes, mem));
   HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, file_bytes));
-  HULL_ASSIGN_OR_RETURN(std::string loop, LoopAttach(image));
+  HULL_ASSIGN_OR_RETURN(slot::Loop loop, slot::AttachLoop(image, 0, 0, /*writable=*/true));
   Log(fmt::format("live root: {} ({} MiB template, {} MiB in memory at most of {} MiB) on {}",
-                  image, bytes >> 20, file_bytes >> 20, mem >> 20, loop));
+                  image, bytes >> 20, file_bytes >> 20, mem >> 20, loop.path));
   return loop;
 }
 
@@ -288,10 +279,12 @@ Status Run() {
                   f.disk));
   // A disk that cannot be rewritten still boots, as it was; a medium is not
   // rewritten.
+  slot::Loop live_root;
   if (f.live) {
     Log("live boot from the install medium on " + f.disk + ": state in memory");
     HULL_TRY(MarkLiveBoot());
-    HULL_ASSIGN_OR_RETURN(f.root_dev, MakeLiveRoot(f));
+    HULL_ASSIGN_OR_RETURN(live_root, MakeLiveRoot(f));
+    f.root_dev = live_root.path;
   } else if (auto g = PrepareOsDisk(f); !g.ok())
     LogError("GPT not rewritten (identity, growth): " + g.error().ToString());
   else
