@@ -23,11 +23,11 @@
 namespace hull::agent {
 
 struct InstallTarget {
-  std::string device;           // /dev/vdb
-  uint64_t bytes = 0;           // its size
-  uint32_t sector_size = 0;     // its logical block size: 512 or 4096
-  bool has_partitions = false;  // a readable GPT with entries, or partition nodes
-  bool booted_from = false;     // holds the medium this system runs from
+  std::string device;        // /dev/vdb
+  uint64_t bytes = 0;        // its size
+  uint32_t sector_size = 0;  // its logical block size: 512 or 4096
+  bool holds_data = false;   // a non-zero byte in its first MiB, or a GPT with entries
+  bool booted_from = false;  // the medium, or the disk holding it or the running /usr
 };
 
 // New identities for the installed disk (random on the node; fixed in tests).
