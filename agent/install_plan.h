@@ -52,7 +52,7 @@ struct InstallPlan {
 // Errors, in this order:
 //   kCorrupt  "install medium: no <role> partition" (the medium's layout)
 //   kRefused  "D is the disk this system booted from"
-//   kRefused  "D holds partitions: pass --wipe to replace them"
+//   kRefused  "D holds data (...): pass --wipe to replace it"
 //   kRefused  "D (N bytes) is smaller than the image (M bytes)"
 //   kInvalidArgument for a sector size other than 512/4096
 Result<InstallPlan> PlanInstall(const gpt::Table& medium, const InstallTarget& target, bool wipe,
