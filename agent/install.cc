@@ -1,15 +1,20 @@
 #include "agent/install.h"
 
+#include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "agent/install_plan.h"
 #include "agent/node.h"
+#include "agent/sysfs.h"
 #include "base/exit_code.h"
+#include "base/fd.h"
 #include "slot/io.h"
 
 namespace hull::agent {
@@ -35,13 +40,27 @@ Result<InstallIds> NewIds() {
   return ids;
 }
 
-// The same file or device: a target that is the medium itself.
-bool SameObject(const std::string& a, const std::string& b) {
-  struct stat sa {
-  }, sb{};
-  if (stat(a.c_str(), &sa) != 0 || stat(b.c_str(), &sb) != 0) return false;
-  if (S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode)) return sa.st_rdev == sb.st_rdev;
-  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+// The device number of the whole disk holding block device `dev` (itself
+// when it is not a partition), from /sys/dev/block.
+dev_t WholeDisk(dev_t dev) {
+  const std::string sys = fmt::format("/sys/dev/block/{}:{}", major(dev), minor(dev));
+  struct stat st {};
+  if (stat((sys + "/partition").c_str(), &st) != 0) return dev;
+  auto parent = ReadSysLine(sys + "/../dev");
+  unsigned maj = 0, min = 0;
+  if (!parent.ok() || std::sscanf(parent->c_str(), "%u:%u", &maj, &min) != 2) return dev;
+  return makedev(maj, min);
+}
+
+// `target` is `other`, or the block device (or the disk of the partition)
+// holding `other`: a file on a file system or a block device.
+bool Holds(const std::string& target, const std::string& other) {
+  struct stat t {
+  }, o{};
+  if (stat(target.c_str(), &t) != 0 || stat(other.c_str(), &o) != 0) return false;
+  if (!S_ISBLK(t.st_mode)) return t.st_dev == o.st_dev && t.st_ino == o.st_ino;
+  const dev_t on = S_ISBLK(o.st_mode) ? o.st_rdev : o.st_dev;
+  return on == t.st_rdev || WholeDisk(on) == t.st_rdev;
 }
 
 // What the plan needs to know about the target.
@@ -49,18 +68,35 @@ Result<InstallTarget> ReadTarget(const slot::DiskIo& disk, const InstallOptions&
   InstallTarget t{.device = o.target, .bytes = disk.size(), .sector_size = 512};
   int ss = 0;
   if (ioctl(disk.file().fd(), BLKSSZGET, &ss) == 0 && ss > 0) t.sector_size = uint32_t(ss);
-  // A GPT, or any MBR (0x55AA) at all: something is on this disk.
-  Bytes mbr(512);
-  if (disk.size() >= 512) {
-    HULL_TRY(disk.ReadAt(0, mbr));
-    t.has_partitions = mbr[510] == 0x55 && mbr[511] == 0xAA;
-  }
+  // Any non-zero byte in the first MiB: an MBR or GPT, a file system's
+  // superblock (ext4 at 1 KiB, XFS at 0, btrfs at 64 KiB), an LVM or RAID
+  // label. An empty disk reads as zeros there.
+  Bytes head(size_t(std::min<uint64_t>(disk.size(), kChunk)));
+  HULL_TRY(disk.ReadAt(0, head));
+  t.holds_data = std::any_of(head.begin(), head.end(), [](uint8_t b) { return b != 0; });
   slot::DiskSource src(disk);
-  if (auto g = gpt::ReadAuto(src); g.ok() && !g->partitions.empty()) t.has_partitions = true;
-  // The medium itself, or the disk the running system's /usr is on.
-  t.booted_from = SameObject(o.target, o.medium);
-  if (auto node = ReadNode(); node.ok() && SameObject(o.target, node->disk)) t.booted_from = true;
+  if (auto g = gpt::ReadAuto(src); g.ok() && !g->partitions.empty()) t.holds_data = true;
+  // The medium itself or the disk it is on, or the disk the running
+  // system's /usr is on.
+  t.booted_from = Holds(o.target, o.medium);
+  if (auto node = ReadNode(); node.ok() && Holds(o.target, node->disk)) t.booted_from = true;
   return t;
+}
+
+// A block device target opened with O_EXCL for the whole install: refused
+// (EBUSY) while mounted, mapped by device-mapper or claimed by another
+// program; the kernel then refuses those to others until the install ends.
+Result<Fd> ClaimTarget(const std::string& target) {
+  struct stat st {};
+  if (stat(target.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) return Fd();
+  Fd fd(open(target.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC));
+  if (fd.get() < 0 && errno == EBUSY)
+    return Errorf(ErrorCode::kRefused,
+                  "{} is in use (mounted, mapped or opened exclusively): unmount it or stop "
+                  "what holds it",
+                  target);
+  if (fd.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", target, std::strerror(errno));
+  return fd;
 }
 
 // Copies `bytes` from `from_offset` of the medium to `to_offset` of the
@@ -94,14 +130,17 @@ Status Install(const InstallOptions& o) {
   HULL_ASSIGN_OR_RETURN(auto medium, slot::FileDisk::Open(o.medium, false));
   slot::DiskSource msrc(*medium);
   HULL_ASSIGN_OR_RETURN(gpt::Table mt, gpt::Read(msrc, 512).Context("install medium " + o.medium));
+  HULL_ASSIGN_OR_RETURN(Fd claim, ClaimTarget(o.target));
   HULL_ASSIGN_OR_RETURN(auto target, slot::FileDisk::Open(o.target, true));
   HULL_ASSIGN_OR_RETURN(InstallTarget facts, ReadTarget(*target, o));
   HULL_ASSIGN_OR_RETURN(InstallIds ids, NewIds());
   HULL_ASSIGN_OR_RETURN(InstallPlan plan, PlanInstall(mt, facts, o.wipe, ids));
   const gpt::Table& t = plan.table;
   // An install cut short leaves no table that firmware or hull-init would
-  // take for a disk: both headers go first, the new table last.
+  // take for a disk: the MBR and both GPT headers go first, the new table
+  // last.
   Bytes zero(t.sector_size, 0);
+  HULL_TRY(target->WriteAt(0, zero));
   HULL_TRY(target->WriteAt(t.sector_size, zero));
   HULL_TRY(target->WriteAt((t.disk_sectors - 1) * t.sector_size, zero));
   HULL_TRY(target->Sync());

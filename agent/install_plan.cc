@@ -60,8 +60,10 @@ Result<InstallPlan> PlanInstall(const gpt::Table& medium, const InstallTarget& t
   HULL_ASSIGN_OR_RETURN(MediumParts m, ReadMedium(medium));
   if (target.booted_from)
     return Errorf(ErrorCode::kRefused, "{} is the disk this system booted from", target.device);
-  if (target.has_partitions && !wipe)
-    return Errorf(ErrorCode::kRefused, "{} holds partitions: pass --wipe to replace them",
+  if (target.holds_data && !wipe)
+    return Errorf(ErrorCode::kRefused,
+                  "{} holds data (a partition table, a file system or a volume label in its "
+                  "first MiB): pass --wipe to replace it",
                   target.device);
   InstallPlan plan;
   // GPT head and tail, the A and B slots, the ESP and the root as it is.

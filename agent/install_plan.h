@@ -23,11 +23,11 @@
 namespace hull::agent {
 
 struct InstallTarget {
-  std::string device;           // /dev/vdb
-  uint64_t bytes = 0;           // its size
-  uint32_t sector_size = 0;     // its logical block size: 512 or 4096
-  bool has_partitions = false;  // a readable GPT with entries, or partition nodes
-  bool booted_from = false;     // holds the medium this system runs from
+  std::string device;        // /dev/vdb
+  uint64_t bytes = 0;        // its size
+  uint32_t sector_size = 0;  // its logical block size: 512 or 4096
+  bool holds_data = false;   // a non-zero byte in its first MiB, or a GPT with entries
+  bool booted_from = false;  // the medium, or the disk holding it or the running /usr
 };
 
 // New identities for the installed disk (random on the node; fixed in tests).
@@ -52,7 +52,7 @@ struct InstallPlan {
 // Errors, in this order:
 //   kCorrupt  "install medium: no <role> partition" (the medium's layout)
 //   kRefused  "D is the disk this system booted from"
-//   kRefused  "D holds partitions: pass --wipe to replace them"
+//   kRefused  "D holds data (...): pass --wipe to replace it"
 //   kRefused  "D (N bytes) is smaller than the image (M bytes)"
 //   kInvalidArgument for a sector size other than 512/4096
 Result<InstallPlan> PlanInstall(const gpt::Table& medium, const InstallTarget& target, bool wipe,

@@ -117,11 +117,7 @@ Status FindDisk(const Uuid& usr, Node& node) {
 
 bool LiveBoot() {
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
-    auto name = ReadSysLine(e.path().string() + "/dm/name");
-    if (name.ok() && *name == std::string(node::kMediumDmPrefix) + "usr") return true;
-  }
-  return false;
+  return fs::exists(Env().Path(node::kLiveBootMarker), ec);
 }
 
 Result<Node> ReadNode() {

@@ -26,8 +26,9 @@ struct Node {
 // Hull node; no disk with that usr partition; no ESP).
 Result<Node> ReadNode();
 
-// A live boot from the install medium (docs/iso.md): /usr is on hull-init's
-// dm-linear map of an optical drive. There is no node disk to update and no
+// A live boot from the install medium (docs/iso.md), from an optical drive
+// or a USB stick: hull-init's marker node::kLiveBootMarker exists (under the
+// simulated node's root, if any). There is no node disk to update and no
 // boot entry to count.
 bool LiveBoot();
 

@@ -6,7 +6,6 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -22,8 +21,10 @@
 #include "init/cmdline.h"
 #include "init/dps.h"
 #include "init/failure.h"
+#include "init/live_root.h"
 #include "init/optical.h"
 #include "init/sys.h"
+#include "node/medium.h"
 #include "slot/dm_device.h"
 #include "verity/superblock.h"
 #include "verity/table.h"
@@ -144,16 +145,6 @@ Result<Found> WaitForDisk(const Cmdline& c, const BootDevice& boot) {
   }
 }
 
-Status MakeDmNode(const std::string& name, node::DevNumber dev) {
-  HULL_TRY(Mkdirs("/dev/mapper"));
-  std::string path = "/dev/mapper/" + name;
-  unlink(path.c_str());
-  if (mknod(path.c_str(), S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)
-    return Errorf(ErrorCode::kIo, "mknod {} {}:{}: {}", path, dev.major, dev.minor,
-                  std::strerror(errno));
-  return {};
-}
-
 // A disk the kernel did not split (an optical drive, docs/iso.md): each
 // partition used becomes a read-only dm-linear device over the drive.
 Status MapUnsplitDisk(Found& f) {
@@ -171,7 +162,7 @@ Status MapUnsplitDisk(Found& f) {
                           PlanPartitionMap(f.disk, bytes, block, table, *parts[i].first, roles[i]));
     HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
                           slot::DmCreate(m.name, "HULL-" + m.name, m.sectors, "linear", m.params));
-    HULL_TRY(MakeDmNode(m.name, dev));
+    HULL_TRY(slot::MakeDmNode(m.name, dev));
     *parts[i].second = "/dev/mapper/" + m.name;
     Log(fmt::format("{} ({}:{}): linear {} sectors of {}", *parts[i].second, dev.major, dev.minor,
                     m.sectors, m.params));
@@ -198,27 +189,42 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
   std::string uuid = "HULL-VERITY-usr-" + HexEncode(ByteSpan(c.usrhash).subspan(0, 16));
   HULL_ASSIGN_OR_RETURN(node::DevNumber dev,
                         slot::DmCreate("usr", uuid, data_bytes / 512, "verity", table));
-  HULL_TRY(MakeDmNode("usr", dev));
+  HULL_TRY(slot::MakeDmNode("usr", dev));
   Log(fmt::format("/dev/mapper/usr ({}:{}) verifies {} against {}", dev.major, dev.minor, f.usr_dev,
                   f.verity_dev));
   return {};
 }
 
 // A live boot's / (docs/iso.md): a copy of the medium's root template in
-// memory (a sparse file on the initramfs, through a loop device), so the
+// memory (a sparse file on the /run tmpfs, through a loop device), so the
 // state lives in memory and / keeps the template's SELinux labels (a tmpfs
-// cannot carry them before the policy is loaded). The file is sparse and
-// kLiveRootBytes long; the ext4 inside is grown to it after the mount.
-constexpr uint64_t kLiveRootBytes = uint64_t(1) << 30;
-
-Result<std::string> MakeLiveRoot(const Found& f) {
+// cannot carry them before the policy is loaded). The file's size is
+// init/live_root.h's, capped by memory; the ext4 inside is grown to it after
+// the mount.
+// The loop device's descriptor is kept until the exec of init (O_CLOEXEC):
+// the mount holds the device from then on (LO_FLAGS_AUTOCLEAR).
+Result<slot::Loop> MakeLiveRoot(const Found& f) {
   const std::string image = "/run/hull-live-root.img";
   uint64_t bytes = f.root.sectors() * f.sector_size;
-  HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, std::max(bytes, kLiveRootBytes)));
-  HULL_ASSIGN_OR_RETURN(std::string loop, LoopAttach(image));
-  Log(fmt::format("live root: {} ({} MiB template, {} MiB in memory at most) on {}", image,
-                  bytes >> 20, std::max(bytes, kLiveRootBytes) >> 20, loop));
+  HULL_ASSIGN_OR_RETURN(std::string meminfo, ReadSmallFile("/proc/meminfo", 1 << 16));
+  HULL_ASSIGN_OR_RETURN(uint64_t mem, ParseMemTotal(meminfo));
+  HULL_ASSIGN_OR_RETURN(uint64_t file_bytes, LiveRootBytes(bytes, mem));
+  HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, file_bytes));
+  HULL_ASSIGN_OR_RETURN(slot::Loop loop, slot::AttachLoop(image, 0, 0, /*writable=*/true));
+  Log(fmt::format("live root: {} ({} MiB template, {} MiB in memory at most of {} MiB) on {}",
+                  image, bytes >> 20, file_bytes >> 20, mem >> 20, loop.path));
   return loop;
+}
+
+// The one sign of a live boot the agent reads (node::kLiveBootMarker): /run
+// moves under the new root with switch_root.
+Status MarkLiveBoot() {
+  const std::string path = node::kLiveBootMarker;
+  HULL_TRY(Mkdirs(path.substr(0, path.rfind('/'))));
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errorf(ErrorCode::kIo, "create {}: {}", path, std::strerror(errno));
+  close(fd);
+  return {};
 }
 
 Status MountSysroot(const Found& f) {
@@ -273,9 +279,12 @@ Status Run() {
                   f.disk));
   // A disk that cannot be rewritten still boots, as it was; a medium is not
   // rewritten.
+  slot::Loop live_root;
   if (f.live) {
     Log("live boot from the install medium on " + f.disk + ": state in memory");
-    HULL_ASSIGN_OR_RETURN(f.root_dev, MakeLiveRoot(f));
+    HULL_TRY(MarkLiveBoot());
+    HULL_ASSIGN_OR_RETURN(live_root, MakeLiveRoot(f));
+    f.root_dev = live_root.path;
   } else if (auto g = PrepareOsDisk(f); !g.ok())
     LogError("GPT not rewritten (identity, growth): " + g.error().ToString());
   else

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <linux/blkpg.h>
 #include <linux/fs.h>
-#include <linux/loop.h>
 #include <linux/watchdog.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -133,21 +132,6 @@ Result<uint64_t> BlockDeviceSize(const std::string& dev) {
   if (ioctl(fd.get(), BLKGETSIZE64, &size) != 0)
     return Errorf(ErrorCode::kIo, "BLKGETSIZE64 {}: {}", dev, Errno());
   return size;
-}
-
-Result<std::string> LoopAttach(const std::string& file) {
-  Fd ctl(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
-  if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/loop-control: {}", Errno());
-  int n = ioctl(ctl.get(), LOOP_CTL_GET_FREE);
-  if (n < 0) return Errorf(ErrorCode::kIo, "LOOP_CTL_GET_FREE: {}", Errno());
-  std::string dev = fmt::format("/dev/loop{}", n);
-  Fd loop(open(dev.c_str(), O_RDWR | O_CLOEXEC));
-  if (loop.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
-  Fd backing(open(file.c_str(), O_RDWR | O_CLOEXEC));
-  if (backing.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", file, Errno());
-  if (ioctl(loop.get(), LOOP_SET_FD, backing.get()) != 0)
-    return Errorf(ErrorCode::kIo, "LOOP_SET_FD {} on {}: {}", file, dev, Errno());
-  return dev;
 }
 
 Status CopyDeviceToFile(const std::string& dev, uint64_t bytes, const std::string& file,

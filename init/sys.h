@@ -44,8 +44,6 @@ std::vector<Disk> ScanDisks(std::vector<std::string>* unusable = nullptr);
 
 Result<uint64_t> BlockDeviceSize(const std::string& dev);
 Result<uint32_t> LogicalBlockSize(const std::string& dev);  // BLKSSZGET
-// A free loop device (/dev/loop-control) backed by `file`, read-write.
-Result<std::string> LoopAttach(const std::string& file);
 // The first `bytes` of `dev` into a new `file_bytes`-long sparse `file`.
 Status CopyDeviceToFile(const std::string& dev, uint64_t bytes, const std::string& file,
                         uint64_t file_bytes);

@@ -13,8 +13,11 @@ inline constexpr const char* kMediumRootLabel = "hull-root-image";
 // Its type, a gpt::ParseType name.
 inline constexpr const char* kMediumRootType = "linux-generic";
 // hull-init's dm-linear devices over an optical drive's partitions are
-// named this and the role ("hull-medium-usr"); the agent knows a live boot
-// by them.
+// named this and the role ("hull-medium-usr").
 inline constexpr const char* kMediumDmPrefix = "hull-medium-";
+// hull-init creates this file on every live boot (optical drive or USB
+// stick) before it switches root (/run moves along); the agent knows a live
+// boot by it and by nothing else.
+inline constexpr const char* kLiveBootMarker = "/run/hull/live";
 
 }  // namespace hull::node

@@ -70,13 +70,26 @@ Status DmRemove(const std::string& name) {
   return DmIoctl(ctl.get(), DM_DEV_REMOVE, remove, "DM_DEV_REMOVE");
 }
 
-Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size) {
-  Fd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", path, Errno());
-  return AttachLoop(file.get(), path, offset, size);
+Status MakeDmNode(const std::string& name, node::DevNumber dev) {
+  if (mkdir("/dev/mapper", 0755) != 0 && errno != EEXIST)
+    return Errorf(ErrorCode::kIo, "mkdir /dev/mapper: {}", Errno());
+  const std::string path = "/dev/mapper/" + name;
+  unlink(path.c_str());
+  if (mknod(path.c_str(), S_IFBLK | 0600, makedev(dev.major, dev.minor)) != 0)
+    return Errorf(ErrorCode::kIo, "mknod {} {}:{}: {}", path, dev.major, dev.minor, Errno());
+  return {};
 }
 
-Result<Loop> AttachLoop(int file, const std::string& path, uint64_t offset, uint64_t size) {
+Result<Loop> AttachLoop(const std::string& path, uint64_t offset, uint64_t size, bool writable) {
+  const int mode = writable ? O_RDWR : O_RDONLY;
+  Fd file(open(path.c_str(), mode | O_CLOEXEC));
+  if (file.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", path, Errno());
+  return AttachLoop(file.get(), path, offset, size, writable);
+}
+
+Result<Loop> AttachLoop(int file, const std::string& path, uint64_t offset, uint64_t size,
+                        bool writable) {
+  const int mode = writable ? O_RDWR : O_RDONLY;
   Fd ctl(open("/dev/loop-control", O_RDWR | O_CLOEXEC));
   if (ctl.get() < 0) return Errorf(ErrorCode::kIo, "open /dev/loop-control: {}", Errno());
   // Another program may take the free device between the two calls: retry.
@@ -85,13 +98,13 @@ Result<Loop> AttachLoop(int file, const std::string& path, uint64_t offset, uint
     if (n < 0) return Errorf(ErrorCode::kIo, "LOOP_CTL_GET_FREE: {}", Errno());
     Loop out;
     out.path = fmt::format("/dev/loop{}", n);
-    Fd loop(open(out.path.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd loop(open(out.path.c_str(), mode | O_CLOEXEC));
     if (loop.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", out.path, Errno());
     loop_config cfg{};
     cfg.fd = uint32_t(file);
     cfg.info.lo_offset = offset;
     cfg.info.lo_sizelimit = size;
-    cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+    cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR | (writable ? 0u : uint32_t(LO_FLAGS_READ_ONLY));
     if (ioctl(loop.get(), LOOP_CONFIGURE, &cfg) != 0) {
       if (errno == EBUSY) continue;
       return Errorf(ErrorCode::kIo, "LOOP_CONFIGURE {} over {}: {}", out.path, path, Errno());

@@ -3,7 +3,8 @@
 # medium by `hull disk iso`, installed on a 256 MiB target. sgdisk and
 # sfdisk read the new GPT; the A slot and the root hold the image's bytes
 # (cmp), the B slot reads as zeros; then the refusals: a target holding
-# partitions without --wipe, a target smaller than the image, the medium.
+# partitions or a bare file system without --wipe, a target smaller than the
+# image, the medium.
 set -eu
 hull=$1
 agent=$2
@@ -28,8 +29,10 @@ partitions:
 YAML
 SOURCE_DATE_EPOCH=1700000000 "$hull" disk create layout.yaml --out disk.raw >/dev/null
 SOURCE_DATE_EPOCH=1700000000 "$hull" disk iso disk.raw --out x.iso >/dev/null
-# A 256 MiB target full of ones: the installer writes zeros where zeros belong.
-dd if=/dev/zero bs=1M count=256 status=none | tr '\0' '\377' >target.img
+# A 256 MiB target of ones after a first MiB of zeros (an empty disk's
+# first MiB): the installer writes zeros where zeros belong.
+{ dd if=/dev/zero bs=1M count=1 status=none
+  dd if=/dev/zero bs=1M count=255 status=none | tr '\0' '\377'; } >target.img
 "$agent" install --medium x.iso --target target.img >out.txt || fail "install failed: $(cat out.txt)"
 sgdisk -v target.img | grep -q "No problems found" || fail "sgdisk -v: $(sgdisk -v target.img)"
 # name start size, in 512-byte sectors, from sfdisk.
@@ -54,9 +57,17 @@ sum=$(sha256sum <target.img)
 set +e
 "$agent" install --medium x.iso --target target.img 2>err.txt; rc=$?
 set -e
-[ $rc = 1 ] && grep -q "holds partitions: pass --wipe" err.txt || fail "no refusal ($rc): $(cat err.txt)"
+[ $rc = 1 ] && grep -q "holds data .*: pass --wipe" err.txt || fail "no refusal ($rc): $(cat err.txt)"
 [ "$(sha256sum <target.img)" = "$sum" ] || fail "a refused install wrote to the target"
 "$agent" install --medium x.iso --target target.img --wipe >/dev/null || fail "--wipe refused"
+# A disk with no partition table but a file system (mkfs.ext4's magic 0xEF53
+# at byte 1080, the superblock's s_magic) holds data too.
+truncate -s 256M fs.img
+printf '\123\357' | dd of=fs.img bs=1 seek=1080 conv=notrunc status=none
+set +e
+"$agent" install --medium x.iso --target fs.img 2>err.txt; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "holds data" err.txt || fail "file system without --wipe ($rc): $(cat err.txt)"
 truncate -s 64M small.img
 set +e
 "$agent" install --medium x.iso --target small.img 2>err.txt; rc=$?

@@ -99,13 +99,13 @@ TEST(InstallPlan, FourKibSectorTarget) {
 TEST(InstallPlan, Refusals) {
   InstallTarget t = Target(1024 * kMiB);
   t.booted_from = true;
-  t.has_partitions = true;
+  t.holds_data = true;
   EXPECT_THAT(PlanInstall(Medium(), t, true, Ids()).error().message(),
               HasSubstr("/dev/vdb is the disk this system booted from"));
   t.booted_from = false;
   auto r = PlanInstall(Medium(), t, false, Ids());
   EXPECT_ERROR(r, ErrorCode::kRefused);
-  EXPECT_THAT(r.error().message(), HasSubstr("holds partitions: pass --wipe"));
+  EXPECT_THAT(r.error().message(), HasSubstr("holds data (a partition table"));
   EXPECT_OK(PlanInstall(Medium(), t, true, Ids()));
   EXPECT_OK(PlanInstall(Medium(), Target(352 * kMiB), false, Ids()));
   auto small = PlanInstall(Medium(), Target(352 * kMiB - 512), false, Ids());

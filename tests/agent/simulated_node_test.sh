@@ -7,7 +7,8 @@
 # 77, SKIP_RETURN_CODE) where unprivileged user namespaces are disabled. A
 # relative directory is a usage error (exit 2); on this host, a node
 # directory's own /proc/cmdline and os-release are what `status` reads
-# (it then fails on the missing disk image, naming DIR/disk.raw).
+# (it then fails on the missing disk image, naming DIR/disk.raw). With
+# hull-init's live-boot marker under DIR, `bless` succeeds with nothing to do.
 set -eu
 agent=$1
 command -v unshare >/dev/null || { echo "unshare (util-linux) is needed"; exit 1; }
@@ -52,4 +53,16 @@ rc=$?
 set -e
 [ "$rc" != 0 ] && grep -q "$d/node/disk.raw" "$d/err" ||
   { echo "simulated node: status did not read the node's disk.raw"; cat "$d/out" "$d/err"; exit 1; }
+
+# A live boot is hull-init's marker /run/hull/live (src/node/medium.h), from
+# a USB stick as from an optical drive: `bless` then has nothing to do.
+set +e
+"$agent" --simulated-node "$d/node" bless >"$d/out" 2>"$d/err"
+rc=$?
+set -e
+[ "$rc" != 0 ] || { echo "bless without the live marker: exit 0"; exit 1; }
+mkdir -p "$d/node/run/hull"
+: >"$d/node/run/hull/live"
+"$agent" --simulated-node "$d/node" bless >"$d/out" 2>"$d/err" ||
+  { echo "bless on a live boot: exit $?"; cat "$d/out" "$d/err"; exit 1; }
 echo "simulated node seam: ok"

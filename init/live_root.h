@@ -1,0 +1,28 @@
+// The size of a live boot's / (docs/iso.md): the medium's root template is
+// copied into a sparse file on /run (a tmpfs, so in memory) and grown to the
+// file. Pure: the memory figure comes from /proc/meminfo.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace hull::init {
+
+// The live root's size when memory allows: room for a node's state.
+inline constexpr uint64_t kLiveRootBytes = uint64_t(1) << 30;
+// The live root takes at most MemTotal / kLiveRootMemoryShare: the kernel's
+// default size of the /run tmpfs it is on is half of memory.
+inline constexpr uint64_t kLiveRootMemoryShare = 2;
+
+// MemTotal of /proc/meminfo ("MemTotal:  2030580 kB"), in bytes. kCorrupt
+// when the line is missing or malformed.
+Result<uint64_t> ParseMemTotal(std::string_view meminfo);
+
+// The live root file's size: max(template, kLiveRootBytes), capped at
+// MemTotal / kLiveRootMemoryShare. kRefused when the template alone is
+// larger than the cap (the machine has too little memory for a live boot).
+Result<uint64_t> LiveRootBytes(uint64_t template_bytes, uint64_t mem_total_bytes);
+
+}  // namespace hull::init
