@@ -99,9 +99,14 @@ Result<ByteSpan> SectionData(const pe::PeImage& img, ByteSpan file, std::string_
   return file.subspan(s->pointer_to_raw_data, len);
 }
 
-Status ReadBase(const CustomizeOptions& o, const std::string& work, Base& b) {
+Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
+                const std::string& work, Base& b) {
   HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(o.image, false));
-  HULL_ASSIGN_OR_RETURN(b.x, slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base"));
+  HULL_ASSIGN_OR_RETURN(
+      b.x,
+      slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base",
+                           {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert})
+          .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir)));
   HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(o.image));
   HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
   const std::string usr = work + "/base/" + slot::kUsrFile;
@@ -308,6 +313,8 @@ std::string CustomizedCmdline(std::string_view base, const std::string& root_has
 Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   HULL_TRY(CheckOutDir(o.out_dir));
   HULL_ASSIGN_OR_RETURN(Config config, LoadConfig(o.config));
+  HULL_ASSIGN_OR_RETURN(build::SigningKeys base_certs,
+                        build::LoadCertificates(o.base_key_dir, false).Context("base keys"));
   HULL_ASSIGN_OR_RETURN(build::SigningKeys keys,
                         build::LoadCertificates(o.key_dir, !o.offline.offline()).Context("keys"));
   HULL_ASSIGN_OR_RETURN(signing::SigningSession session,
@@ -327,7 +334,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   CustomizeResult res;
   Base b;
   HULL_TRY(Step(o, res, "base", [&]() -> Result<bool> {
-    HULL_TRY(ReadBase(o, work, b));
+    HULL_TRY(ReadBase(o, base_certs, work, b));
     return true;
   }));
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
