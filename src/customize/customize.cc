@@ -18,6 +18,7 @@
 #include "customize/apply.h"
 #include "customize/config.h"
 #include "customize/record.h"
+#include "customize/tree_path.h"
 #include "disk/image.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
@@ -134,21 +135,28 @@ Status Unpack(const std::string& erofs, const std::string& root) {
   HULL_ASSIGN_OR_RETURN(auto modes, rootfs::ReadErofsModes(map.bytes()));
   for (const auto& m : modes) {
     if (!(m.mode & 07000) || S_ISLNK(m.mode)) continue;
-    const std::string p = root + "/usr/" + m.path;
-    if (::chmod(p.c_str(), m.mode & 07777) != 0) return ErrnoError(errno, "chmod", p);
+    HULL_TRY(ChmodInTree(root + "/usr", m.path, m.mode & 07777));
   }
   return Ok();
 }
 
+// An optional file of the tree: "" when absent, an error when it is a link.
+Result<std::string> OptionalTreeText(const std::string& usr, const std::string& rel) {
+  auto text = ReadTreeText(usr, rel, 1 << 20);
+  if (!text.ok() && text.error().code() == ErrorCode::kNotFound) return std::string();
+  return text;
+}
+
 Status ReadTreeFacts(const std::string& root, Base& b) {
-  HULL_ASSIGN_OR_RETURN(std::string osr, ReadFileText(root + "/usr/lib/os-release", 1 << 20));
+  const std::string usr = root + "/usr";
+  HULL_ASSIGN_OR_RETURN(std::string osr, ReadTreeText(usr, "lib/os-release", 1 << 20));
   b.os_release = node::ParseOsRelease(osr);
-  auto bt = ReadFileText(root + "/usr" + std::string(node::kBuildTime).substr(4), 64);
-  if (bt.ok()) b.build_time = std::strtoll(bt->c_str(), nullptr, 10);
-  auto sel = ReadFileText(root + "/usr/etc/selinux/config", 1 << 20);
-  if (sel.ok())
-    for (const auto& line : Words(*sel))
-      if (line.starts_with("SELINUX=")) b.selinux = line.substr(8);
+  HULL_ASSIGN_OR_RETURN(std::string bt,
+                        OptionalTreeText(usr, std::string(node::kBuildTime).substr(5)));
+  if (!bt.empty()) b.build_time = std::strtoll(bt.c_str(), nullptr, 10);
+  HULL_ASSIGN_OR_RETURN(std::string sel, OptionalTreeText(usr, "etc/selinux/config"));
+  for (const auto& line : Words(sel))
+    if (line.starts_with("SELINUX=")) b.selinux = line.substr(8);
   return Ok();
 }
 
@@ -206,7 +214,7 @@ Result<NewUki> MakeUki(const CustomizeOptions& o, const Base& b, const std::stri
   in.initrds.emplace_back(initrd.begin(), initrd.end());
   in.uname.assign(uname.begin(), uname.end());
   in.cmdline.assign(cmdline.begin(), cmdline.end());
-  HULL_ASSIGN_OR_RETURN(in.os_release, ReadFileBytes(root + "/usr/lib/os-release", 1 << 20));
+  HULL_ASSIGN_OR_RETURN(in.os_release, ReadTreeFile(root + "/usr", "lib/os-release", 1 << 20));
   HULL_ASSIGN_OR_RETURN(Bytes unsigned_uki, uki::BuildUki(in));
   HULL_ASSIGN_OR_RETURN(Bytes signed_uki, pe::SignImage(unsigned_uki, keys.db_cert, *keys.signer,
                                                         {.name = "uki", .role = "db"})
