@@ -24,7 +24,6 @@
 #include "gpt/types.h"
 #include "node/config.h"
 #include "node/os_release.h"
-#include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "rootfs/erofs.h"
 #include "rootfs/erofs_modes.h"
@@ -32,7 +31,6 @@
 #include "signing/offline.h"
 #include "slot/payload.h"
 #include "slot/state.h"
-#include "uki/measure.h"
 #include "uki/uki.h"
 #include "verity/signature.h"
 #include "verity/superblock.h"
@@ -44,7 +42,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uint64_t kMaxEfiBytes = uint64_t(512) << 20;
-constexpr uint64_t kErofsSuperblock = 1024;
+constexpr size_t kErofsHead = 1024 + 128;  // up to the end of the superblock
 
 double Since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -86,7 +84,7 @@ struct Base {
   node::OsRelease os_release;
   std::string selinux;  // the mode /usr/etc/selinux/config names; "" without a policy
   Uuid erofs_uuid;
-  bool lz4hc = false;
+  bool lz4hc = false;  // the base is LZ4-compressed (rootfs::ErofsSuperblock)
   verity::VerityParams verity;
   int64_t build_time = 0;
 };
@@ -112,10 +110,12 @@ Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
   HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
   const std::string usr = work + "/base/" + slot::kUsrFile;
   HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(usr));
-  Bytes sb(128);
-  HULL_TRY(f.ReadAt(kErofsSuperblock, sb));
-  b.erofs_uuid = Uuid::FromBytes(ByteSpan(sb).subspan(0x30, 16));
-  b.lz4hc = LoadLe32(sb.data() + 0x50) & 1;  // LZ4_0PADDING: a compressed image
+  Bytes head(kErofsHead);
+  HULL_TRY(f.ReadAt(0, head));
+  HULL_ASSIGN_OR_RETURN(rootfs::ErofsSuperblock sb,
+                        rootfs::ReadErofsSuperblock(head).Context("the base /usr"));
+  b.erofs_uuid = sb.uuid;
+  b.lz4hc = sb.lz4;  // re-packed with LZ4HC, as hull build compresses
   HULL_ASSIGN_OR_RETURN(File vf, File::OpenRead(work + "/base/" + slot::kVerityFile));
   Bytes vsb(512);
   HULL_TRY(vf.ReadAt(0, vsb));
@@ -192,15 +192,9 @@ Result<Sealed> PackAndSeal(const Base& b, const std::string& root, const std::st
   return s;
 }
 
-struct NewUki {
-  std::string path, cmdline;
-  std::vector<std::pair<std::string, std::string>> pcr11;
-  uint64_t bytes = 0;
-};
-
-Result<NewUki> MakeUki(const CustomizeOptions& o, const Base& b, const std::string& root,
-                       const std::string& cmdline, const build::SigningKeys& keys,
-                       const std::string& out) {
+Result<build::UkiResult> MakeUki(const CustomizeOptions& o, const Base& b, const std::string& root,
+                                 const std::string& cmdline, const build::SigningKeys& keys,
+                                 const std::string& out) {
   const Bytes& old = b.x.payload.uki;
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(old));
   uki::UkiInputs in;
@@ -216,15 +210,7 @@ Result<NewUki> MakeUki(const CustomizeOptions& o, const Base& b, const std::stri
   in.cmdline.assign(cmdline.begin(), cmdline.end());
   HULL_ASSIGN_OR_RETURN(in.os_release, ReadTreeFile(root + "/usr", "lib/os-release", 1 << 20));
   HULL_ASSIGN_OR_RETURN(Bytes unsigned_uki, uki::BuildUki(in));
-  HULL_ASSIGN_OR_RETURN(Bytes signed_uki, pe::SignImage(unsigned_uki, keys.db_cert, *keys.signer,
-                                                        {.name = "uki", .role = "db"})
-                                              .Context("signing"));
-  HULL_ASSIGN_OR_RETURN(auto pred, uki::PredictPcr11(signed_uki, crypto::DigestAlgorithm::kSha256,
-                                                     uki::kDefaultPhasePaths));
-  NewUki u{out, cmdline, {}, signed_uki.size()};
-  for (const auto& [phase, value] : pred.phases) u.pcr11.emplace_back(phase, HexEncode(value));
-  HULL_TRY(WriteFileAtomic(out, signed_uki));
-  return u;
+  return build::SignUki(unsigned_uki, cmdline, keys, out);
 }
 
 const gpt::Partition* FindRole(const gpt::Table& t, gpt::Role role, bool named = false) {
@@ -364,7 +350,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   const std::string cmdline = CustomizedCmdline(
       std::string_view(reinterpret_cast<const char*>(base_cmdline.data()), base_cmdline.size()),
       HexEncode(s.root_hash), config.selinux ? selinux : "", config.extra_cmdline);
-  HULL_ASSIGN_OR_RETURN(NewUki uki, Step(o, res, "uki", [&] {
+  HULL_ASSIGN_OR_RETURN(build::UkiResult uki, Step(o, res, "uki", [&] {
                           return MakeUki(o, b, root, cmdline, keys, staged + "/" + b.x.uki_file);
                         }));
   HULL_ASSIGN_OR_RETURN(uint64_t esp_bytes, Step(o, res, "esp", [&] {

@@ -3,9 +3,10 @@
 // passes hull inspect with the customizer's certificates (verdict good) and
 // sbverify; the added file is in the new /usr (fsck.erofs --extract) and the
 // extra argument in the UKI's command line; a run as an unprivileged user
-// (setpriv to nobody) gives the same bytes as the first run; a misspelt
-// field and a module the image lacks are one line each (with -q: no progress
-// lines), exit 2 and no --out.
+// (setpriv to nobody) gives the same bytes as the first run, and so does a
+// run signed offline (--sign-offline, hull sign-offline, --inject-signatures);
+// a misspelt field and a module the image lacks are one line each (with -q:
+// no progress lines), exit 2 and no --out.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -146,6 +147,34 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
     ASSERT_OK_AND_ASSIGN(Bytes x, ReadFileBytes(d + "/c1/" + f));
     ASSERT_OK_AND_ASSIGN(Bytes y, ReadFileBytes(d + "/nobody/c2/" + f));
     EXPECT_TRUE(x == y) << f << " differs between the two runs";
+  }
+
+  // Offline: recorded with the certificates alone, signed by hull
+  // sign-offline with the key files, injected: the same bytes as the key run.
+  fs::create_directories(d + "/certs");
+  for (const char* f : {"db.crt", "verity.crt"}) fs::copy(d + "/keys/" + f, d + "/certs/" + f);
+  const std::vector<std::string> offline = {
+      hull,          "customize",      image,    "--config",   d + "/site.yaml",
+      "--base-keys", d + "/base-keys", "--keys", d + "/certs", "--out",
+      d + "/c3"};
+  auto with = [](std::vector<std::string> argv, std::vector<std::string> more) {
+    argv.insert(argv.end(), more.begin(), more.end());
+    return argv;
+  };
+  ASSERT_OK_AND_ASSIGN(auto rec, run(with(offline, {"--sign-offline", d + "/so"})));
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  EXPECT_TRUE(fs::exists(d + "/so/manifest.json"));
+  EXPECT_FALSE(fs::exists(d + "/c3")) << "recording writes no outputs";
+  ASSERT_OK_AND_ASSIGN(
+      auto so, run({hull, "sign-offline", d + "/so", "--key", "db=" + d + "/keys/db.key", "--key",
+                    "verity=" + d + "/keys/verity.key"}));
+  ASSERT_EQ(so.exit_code, 0) << so.err;
+  ASSERT_OK_AND_ASSIGN(auto inj, run(with(offline, {"--inject-signatures", d + "/so"})));
+  ASSERT_EQ(inj.exit_code, 0) << inj.err;
+  for (const char* f : {"hullcustom_202612.05.0.raw", "hull_202612.05.0+3.efi", "manifest.json"}) {
+    ASSERT_OK_AND_ASSIGN(Bytes x, ReadFileBytes(d + "/c1/" + f));
+    ASSERT_OK_AND_ASSIGN(Bytes y, ReadFileBytes(d + "/c3/" + f));
+    EXPECT_TRUE(x == y) << f << " differs between the key run and the offline run";
   }
 
   // Bad input: one line, exit 2, nothing in --out.
