@@ -55,6 +55,6 @@ fi
 keys="$work/keys"
 [ ${#as[@]} -gt 0 ] && keys="$work/nobody-keys"
 secs "hull customize (as $([ ${#as[@]} -gt 0 ] && echo nobody || id -un))" \
-  "${as[@]}" "$hull" customize "$img" --config "$work/site/site.yaml" --keys "$keys" \
-  --out "$work/custom"
+  "${as[@]}" "$hull" customize "$img" --config "$work/site/site.yaml" --base-keys "$keys" \
+  --keys "$keys" --out "$work/custom"
 grep -o 'steps .*' "$work/hull customize"*.log || true

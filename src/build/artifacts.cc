@@ -136,7 +136,6 @@ Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
                           const std::string& root_hash_hex, const std::string& stub,
                           const SigningKeys& keys, const std::string& out) {
   UkiResult r;
-  r.path = out;
   r.cmdline = KernelCmdline(spec, root_hash_hex);
   uki::UkiInputs in;
   HULL_ASSIGN_OR_RETURN(in.machine, pe::MachineOfArch(spec.arch));
@@ -150,14 +149,19 @@ Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
   HULL_ASSIGN_OR_RETURN(in.os_release, ReadFileBytes(tree + "/usr/lib/os-release", 1 << 20));
   in.uname.assign(kernel.version.begin(), kernel.version.end());
   HULL_ASSIGN_OR_RETURN(Bytes unsigned_uki, uki::BuildUki(in));
+  return SignUki(unsigned_uki, r.cmdline, keys, out);
+}
+
+Result<UkiResult> SignUki(ByteSpan unsigned_uki, const std::string& cmdline,
+                          const SigningKeys& keys, const std::string& out) {
   HULL_ASSIGN_OR_RETURN(Bytes signed_uki, pe::SignImage(unsigned_uki, keys.db_cert, *keys.signer,
                                                         {.name = "uki", .role = "db"})
                                               .Context("signing"));
   HULL_ASSIGN_OR_RETURN(auto pred, uki::PredictPcr11(signed_uki, crypto::DigestAlgorithm::kSha256,
                                                      uki::kDefaultPhasePaths));
+  UkiResult r{.path = out, .cmdline = cmdline, .pcr11 = {}, .bytes = signed_uki.size()};
   for (const auto& [phase, value] : pred.phases) r.pcr11.emplace_back(phase, HexEncode(value));
   HULL_TRY(WriteFileAtomic(out, signed_uki));
-  r.bytes = signed_uki.size();
   return r;
 }
 

@@ -63,6 +63,10 @@ Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
                           const KernelFiles& kernel, const std::string& initrd,
                           const std::string& root_hash_hex, const std::string& stub,
                           const SigningKeys& keys, const std::string& out);
+// The tail MakeUki and hull customize share: `unsigned_uki` signed with db,
+// PCR 11 predicted for each phase, written to `out`.
+Result<UkiResult> SignUki(ByteSpan unsigned_uki, const std::string& cmdline,
+                          const SigningKeys& keys, const std::string& out);
 
 // WORK/esp: EFI/BOOT/BOOTX64.EFI (systemd-boot signed with db),
 // EFI/Linux/<uki name>, loader/loader.conf ("timeout 0"); mtimes = epoch.

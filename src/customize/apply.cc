@@ -11,6 +11,7 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "crypto/digest.h"
+#include "customize/tree_path.h"
 #include "node/config.h"
 #include "rootfs/shape.h"
 
@@ -26,50 +27,11 @@ std::string Sha256Hex(ByteSpan b) {
   return HexEncode(crypto::Digest(crypto::DigestAlgorithm::kSha256, b));
 }
 
-// `rel` under `usr`, after checking that no existing parent is a symbolic
-// link (a link could lead the write out of the tree) and creating the
-// missing ones (0755).
-Result<std::string> PrepareTarget(const std::string& usr, const std::string& rel,
-                                  const std::string& where, bool dir) {
-  std::string cur = usr;
-  size_t i = 0;
-  while (true) {
-    size_t j = rel.find('/', i);
-    const bool last = j == std::string::npos;
-    cur += "/" + rel.substr(i, last ? std::string::npos : j - i);
-    struct stat st {};
-    const bool exists = ::lstat(cur.c_str(), &st) == 0;
-    if (exists && S_ISLNK(st.st_mode) && !(last && !dir))
-      return Errorf(ErrorCode::kRefused,
-                    "{}: '/{}' passes through the symbolic link '{}' in the image; give the path "
-                    "the link points to",
-                    where, rel, cur.substr(usr.size()));
-    if (last) {
-      if (exists && !dir && S_ISDIR(st.st_mode))
-        return Errorf(ErrorCode::kRefused, "{}: '{}' is a directory in the image", where,
-                      cur.substr(usr.size()));
-      if (exists && dir && !S_ISDIR(st.st_mode))
-        return Errorf(ErrorCode::kRefused, "{}: '{}' is a file in the image", where,
-                      cur.substr(usr.size()));
-      return cur;
-    }
-    if (!exists && ::mkdir(cur.c_str(), 0755) != 0) return ErrnoError(errno, "creating", cur);
-    if (exists && !S_ISDIR(st.st_mode))
-      return Errorf(ErrorCode::kRefused, "{}: '{}' is a file in the image", where,
-                    cur.substr(usr.size()));
-    i = j + 1;
-  }
-}
-
 // Writes `data` at the node path `dest` (the tree's usr/ is /usr, usr/etc /etc).
 Status PutFile(const std::string& usr, const std::string& dest, ByteSpan data, mode_t mode,
                const std::string& where, std::vector<Change>& changes) {
   HULL_ASSIGN_OR_RETURN(std::string rel, UsrRelativePath(dest));
-  HULL_ASSIGN_OR_RETURN(std::string path, PrepareTarget(usr, rel, where, false));
-  std::error_code ec;
-  if (fs::is_symlink(path, ec)) fs::remove(path, ec);  // replaced, not followed
-  HULL_TRY(WriteFileAtomic(path, data, mode));
-  if (::chmod(path.c_str(), mode) != 0) return ErrnoError(errno, "chmod", path);
+  HULL_TRY(WriteInTree(usr, rel, data, mode, where));
   changes.push_back({"file", dest, fmt::format("sha256:{} mode {:04o}", Sha256Hex(data), mode)});
   return Ok();
 }
@@ -115,7 +77,9 @@ Result<std::set<std::string>> ImageModules(const std::string& usr) {
   std::error_code ec;
   for (const auto& k : fs::directory_iterator(usr + "/lib/modules", ec)) {
     for (const char* list : {"modules.dep", "modules.builtin"}) {
-      auto text = ReadFileText(k.path().string() + "/" + list, kMaxListBytes);
+      auto text = ReadTreeText(
+          usr, fmt::format("lib/modules/{}/{}", k.path().filename().string(), list), kMaxListBytes);
+      if (!text.ok() && text.error().code() != ErrorCode::kNotFound) return text.error();
       if (!text.ok()) continue;
       size_t pos = 0;
       while (pos < text->size()) {
@@ -137,12 +101,8 @@ Result<std::set<std::string>> ImageModules(const std::string& usr) {
 }
 
 // Writes one of customize's own files under `usr` (parents made).
-Status PutOwn(const std::string& usr, const char* rel, const std::string& text) {
-  const std::string path = usr + "/" + rel;
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) return Errorf(ErrorCode::kIo, "creating the folder of '{}': {}", path, ec.message());
-  return WriteFileAtomic(path, text);
+Status PutOwn(const std::string& usr, const char* rel, const std::string& text, const char* where) {
+  return WriteInTree(usr, rel, AsBytes(text), 0644, where);
 }
 
 Status CheckUnit(const std::string& usr, const std::string& unit, const char* verb) {
@@ -202,8 +162,8 @@ Status ApplyModules(const Config& c, const std::string& usr, std::vector<Change>
                     "in; it may be pruned by the spec's kernel.modules)",
                     m.where, m.name);
   }
-  HULL_TRY(PutOwn(usr, kModulesLoadFile, ModulesLoadText(c)));
-  HULL_TRY(PutOwn(usr, kModprobeFile, ModprobeText(c)));
+  HULL_TRY(PutOwn(usr, kModulesLoadFile, ModulesLoadText(c), "os.modules"));
+  HULL_TRY(PutOwn(usr, kModprobeFile, ModprobeText(c), "os.modules"));
   for (const auto& m : c.modules) {
     const char* load[] = {"auto", "always", "disable"};
     changes.push_back({"module", m.name, load[int(m.load)]});
@@ -214,8 +174,10 @@ Status ApplyModules(const Config& c, const std::string& usr, std::vector<Change>
 Status ApplySelinux(const Config& c, const std::string& usr, std::vector<Change>& changes) {
   if (!c.selinux) return Ok();
   const char* names[] = {"enforcing", "permissive", "disabled"};
-  const std::string path = usr + "/etc/selinux/config";
-  auto text = ReadFileText(path, 1 << 20);
+  const char* rel = "etc/selinux/config";
+  auto text = ReadTreeText(usr, rel, 1 << 20);
+  if (!text.ok() && text.error().code() != ErrorCode::kNotFound)
+    return std::move(text).error().Wrap("os.selinux.mode");
   if (!text.ok() && *c.selinux != spec::SelinuxMode::kDisabled)
     return Errorf(ErrorCode::kRefused,
                   "os.selinux.mode {}: the image has no SELinux policy (/etc/selinux/config); "
@@ -232,7 +194,7 @@ Status ApplySelinux(const Config& c, const std::string& usr, std::vector<Change>
       if (line.starts_with("SELINUX=")) line = std::string("SELINUX=") + names[int(*c.selinux)];
       out += line + "\n";
     }
-    HULL_TRY(WriteFileAtomic(path, out));
+    HULL_TRY(WriteInTree(usr, rel, AsBytes(out), 0644, "os.selinux.mode"));
   }
   changes.push_back({"selinux", "mode", names[int(*c.selinux)]});
   return Ok();
@@ -241,15 +203,15 @@ Status ApplySelinux(const Config& c, const std::string& usr, std::vector<Change>
 Status ApplyUpdate(const Config& c, const std::string& usr, std::vector<Change>& changes) {
   if (!c.update) return Ok();
   const UpdateChange& u = *c.update;
-  const std::string path = usr + std::string(node::kFactoryConfig).substr(4);
-  HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, 1 << 20));
+  const std::string rel = std::string(node::kFactoryConfig).substr(5);  // past "/usr/"
+  HULL_ASSIGN_OR_RETURN(std::string text, ReadTreeText(usr, rel, 1 << 20).Context(u.where));
   HULL_ASSIGN_OR_RETURN(node::UpdateConfig cfg, node::ParseConfig(text, node::kFactoryConfig));
   if (u.repository) cfg.repository = *u.repository;
   if (u.channel) cfg.channel = *u.channel;
   if (u.fleetlock_url) cfg.fleetlock.url = *u.fleetlock_url;
   if (u.fleetlock_group) cfg.fleetlock.group = *u.fleetlock_group;
   const std::string json = node::ToJson(cfg).dump(2) + "\n";
-  HULL_TRY(WriteFileAtomic(path, json));
+  HULL_TRY(WriteInTree(usr, rel, AsBytes(json), 0644, u.where));
   changes.push_back({"update", node::kFactoryConfig, "sha256:" + Sha256Hex(AsBytes(json))});
   if (u.trusted_root) {
     HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(*u.trusted_root, 16 << 20));
@@ -313,8 +275,8 @@ Result<std::vector<Change>> Apply(const Config& c, const std::string& root) {
   if (!c.users.empty() || !c.groups.empty()) {
     std::vector<rootfs::LoginUser> logins;
     for (const auto& u : c.users) logins.push_back({u.name, u.ssh_public_keys});
-    HULL_TRY(PutOwn(usr, kSysusersFile, SysusersText(c)));
-    HULL_TRY(PutOwn(usr, kTmpfilesFile, rootfs::TmpfilesText(logins)));
+    HULL_TRY(PutOwn(usr, kSysusersFile, SysusersText(c), "os.users"));
+    HULL_TRY(PutOwn(usr, kTmpfilesFile, rootfs::TmpfilesText(logins), "os.users"));
     for (const auto& g : c.groups) changes.push_back({"group", g.name, ""});
     for (const auto& u : c.users)
       changes.push_back({"user", u.name, fmt::format("{} SSH keys", u.ssh_public_keys.size())});

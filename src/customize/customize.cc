@@ -18,12 +18,12 @@
 #include "customize/apply.h"
 #include "customize/config.h"
 #include "customize/record.h"
+#include "customize/tree_path.h"
 #include "disk/image.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
 #include "node/config.h"
 #include "node/os_release.h"
-#include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "rootfs/erofs.h"
 #include "rootfs/erofs_modes.h"
@@ -31,7 +31,6 @@
 #include "signing/offline.h"
 #include "slot/payload.h"
 #include "slot/state.h"
-#include "uki/measure.h"
 #include "uki/uki.h"
 #include "verity/signature.h"
 #include "verity/superblock.h"
@@ -43,7 +42,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uint64_t kMaxEfiBytes = uint64_t(512) << 20;
-constexpr uint64_t kErofsSuperblock = 1024;
+constexpr size_t kErofsHead = 1024 + 128;  // up to the end of the superblock
 
 double Since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -85,7 +84,7 @@ struct Base {
   node::OsRelease os_release;
   std::string selinux;  // the mode /usr/etc/selinux/config names; "" without a policy
   Uuid erofs_uuid;
-  bool lz4hc = false;
+  bool lz4hc = false;  // the base is LZ4-compressed (rootfs::ErofsSuperblock)
   verity::VerityParams verity;
   int64_t build_time = 0;
 };
@@ -99,17 +98,24 @@ Result<ByteSpan> SectionData(const pe::PeImage& img, ByteSpan file, std::string_
   return file.subspan(s->pointer_to_raw_data, len);
 }
 
-Status ReadBase(const CustomizeOptions& o, const std::string& work, Base& b) {
+Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
+                const std::string& work, Base& b) {
   HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(o.image, false));
-  HULL_ASSIGN_OR_RETURN(b.x, slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base"));
+  HULL_ASSIGN_OR_RETURN(
+      b.x,
+      slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base",
+                           {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert})
+          .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir)));
   HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(o.image));
   HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
   const std::string usr = work + "/base/" + slot::kUsrFile;
   HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(usr));
-  Bytes sb(128);
-  HULL_TRY(f.ReadAt(kErofsSuperblock, sb));
-  b.erofs_uuid = Uuid::FromBytes(ByteSpan(sb).subspan(0x30, 16));
-  b.lz4hc = LoadLe32(sb.data() + 0x50) & 1;  // LZ4_0PADDING: a compressed image
+  Bytes head(kErofsHead);
+  HULL_TRY(f.ReadAt(0, head));
+  HULL_ASSIGN_OR_RETURN(rootfs::ErofsSuperblock sb,
+                        rootfs::ReadErofsSuperblock(head).Context("the base /usr"));
+  b.erofs_uuid = sb.uuid;
+  b.lz4hc = sb.lz4;  // re-packed with LZ4HC, as hull build compresses
   HULL_ASSIGN_OR_RETURN(File vf, File::OpenRead(work + "/base/" + slot::kVerityFile));
   Bytes vsb(512);
   HULL_TRY(vf.ReadAt(0, vsb));
@@ -129,21 +135,28 @@ Status Unpack(const std::string& erofs, const std::string& root) {
   HULL_ASSIGN_OR_RETURN(auto modes, rootfs::ReadErofsModes(map.bytes()));
   for (const auto& m : modes) {
     if (!(m.mode & 07000) || S_ISLNK(m.mode)) continue;
-    const std::string p = root + "/usr/" + m.path;
-    if (::chmod(p.c_str(), m.mode & 07777) != 0) return ErrnoError(errno, "chmod", p);
+    HULL_TRY(ChmodInTree(root + "/usr", m.path, m.mode & 07777));
   }
   return Ok();
 }
 
+// An optional file of the tree: "" when absent, an error when it is a link.
+Result<std::string> OptionalTreeText(const std::string& usr, const std::string& rel) {
+  auto text = ReadTreeText(usr, rel, 1 << 20);
+  if (!text.ok() && text.error().code() == ErrorCode::kNotFound) return std::string();
+  return text;
+}
+
 Status ReadTreeFacts(const std::string& root, Base& b) {
-  HULL_ASSIGN_OR_RETURN(std::string osr, ReadFileText(root + "/usr/lib/os-release", 1 << 20));
+  const std::string usr = root + "/usr";
+  HULL_ASSIGN_OR_RETURN(std::string osr, ReadTreeText(usr, "lib/os-release", 1 << 20));
   b.os_release = node::ParseOsRelease(osr);
-  auto bt = ReadFileText(root + "/usr" + std::string(node::kBuildTime).substr(4), 64);
-  if (bt.ok()) b.build_time = std::strtoll(bt->c_str(), nullptr, 10);
-  auto sel = ReadFileText(root + "/usr/etc/selinux/config", 1 << 20);
-  if (sel.ok())
-    for (const auto& line : Words(*sel))
-      if (line.starts_with("SELINUX=")) b.selinux = line.substr(8);
+  HULL_ASSIGN_OR_RETURN(std::string bt,
+                        OptionalTreeText(usr, std::string(node::kBuildTime).substr(5)));
+  if (!bt.empty()) b.build_time = std::strtoll(bt.c_str(), nullptr, 10);
+  HULL_ASSIGN_OR_RETURN(std::string sel, OptionalTreeText(usr, "etc/selinux/config"));
+  for (const auto& line : Words(sel))
+    if (line.starts_with("SELINUX=")) b.selinux = line.substr(8);
   return Ok();
 }
 
@@ -179,15 +192,9 @@ Result<Sealed> PackAndSeal(const Base& b, const std::string& root, const std::st
   return s;
 }
 
-struct NewUki {
-  std::string path, cmdline;
-  std::vector<std::pair<std::string, std::string>> pcr11;
-  uint64_t bytes = 0;
-};
-
-Result<NewUki> MakeUki(const CustomizeOptions& o, const Base& b, const std::string& root,
-                       const std::string& cmdline, const build::SigningKeys& keys,
-                       const std::string& out) {
+Result<build::UkiResult> MakeUki(const CustomizeOptions& o, const Base& b, const std::string& root,
+                                 const std::string& cmdline, const build::SigningKeys& keys,
+                                 const std::string& out) {
   const Bytes& old = b.x.payload.uki;
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(old));
   uki::UkiInputs in;
@@ -201,17 +208,9 @@ Result<NewUki> MakeUki(const CustomizeOptions& o, const Base& b, const std::stri
   in.initrds.emplace_back(initrd.begin(), initrd.end());
   in.uname.assign(uname.begin(), uname.end());
   in.cmdline.assign(cmdline.begin(), cmdline.end());
-  HULL_ASSIGN_OR_RETURN(in.os_release, ReadFileBytes(root + "/usr/lib/os-release", 1 << 20));
+  HULL_ASSIGN_OR_RETURN(in.os_release, ReadTreeFile(root + "/usr", "lib/os-release", 1 << 20));
   HULL_ASSIGN_OR_RETURN(Bytes unsigned_uki, uki::BuildUki(in));
-  HULL_ASSIGN_OR_RETURN(Bytes signed_uki, pe::SignImage(unsigned_uki, keys.db_cert, *keys.signer,
-                                                        {.name = "uki", .role = "db"})
-                                              .Context("signing"));
-  HULL_ASSIGN_OR_RETURN(auto pred, uki::PredictPcr11(signed_uki, crypto::DigestAlgorithm::kSha256,
-                                                     uki::kDefaultPhasePaths));
-  NewUki u{out, cmdline, {}, signed_uki.size()};
-  for (const auto& [phase, value] : pred.phases) u.pcr11.emplace_back(phase, HexEncode(value));
-  HULL_TRY(WriteFileAtomic(out, signed_uki));
-  return u;
+  return build::SignUki(unsigned_uki, cmdline, keys, out);
 }
 
 const gpt::Partition* FindRole(const gpt::Table& t, gpt::Role role, bool named = false) {
@@ -308,6 +307,8 @@ std::string CustomizedCmdline(std::string_view base, const std::string& root_has
 Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   HULL_TRY(CheckOutDir(o.out_dir));
   HULL_ASSIGN_OR_RETURN(Config config, LoadConfig(o.config));
+  HULL_ASSIGN_OR_RETURN(build::SigningKeys base_certs,
+                        build::LoadCertificates(o.base_key_dir, false).Context("base keys"));
   HULL_ASSIGN_OR_RETURN(build::SigningKeys keys,
                         build::LoadCertificates(o.key_dir, !o.offline.offline()).Context("keys"));
   HULL_ASSIGN_OR_RETURN(signing::SigningSession session,
@@ -327,7 +328,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   CustomizeResult res;
   Base b;
   HULL_TRY(Step(o, res, "base", [&]() -> Result<bool> {
-    HULL_TRY(ReadBase(o, work, b));
+    HULL_TRY(ReadBase(o, base_certs, work, b));
     return true;
   }));
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
@@ -349,7 +350,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   const std::string cmdline = CustomizedCmdline(
       std::string_view(reinterpret_cast<const char*>(base_cmdline.data()), base_cmdline.size()),
       HexEncode(s.root_hash), config.selinux ? selinux : "", config.extra_cmdline);
-  HULL_ASSIGN_OR_RETURN(NewUki uki, Step(o, res, "uki", [&] {
+  HULL_ASSIGN_OR_RETURN(build::UkiResult uki, Step(o, res, "uki", [&] {
                           return MakeUki(o, b, root, cmdline, keys, staged + "/" + b.x.uki_file);
                         }));
   HULL_ASSIGN_OR_RETURN(uint64_t esp_bytes, Step(o, res, "esp", [&] {

@@ -1,8 +1,10 @@
 // `hull customize IMAGE --config CONFIG --keys KEYS --out DIR`: a sealed Hull
 // disk image in, the same image with the configuration's changes out,
 // re-sealed rather than patched (docs/customize.md):
-//   base    the slot the default boot entry names is extracted and verified
-//           (slot::ExtractPayload), the disk's SHA-256 taken
+//   base    the default boot entry's UKI verified against the base's db
+//           certificate, the slot it names against the base's verity
+//           certificate, both extracted (slot::ExtractPayload), the disk's
+//           SHA-256 taken
 //   unpack  /usr read without mounts: fsck.erofs --extract, the setuid,
 //           setgid and sticky bits it drops put back from the image's own
 //           inodes (rootfs/erofs_modes.h)
@@ -31,9 +33,8 @@
 #include <string>
 #include <vector>
 
-#include "signing/offline.h"
-
 #include "base/result.h"
+#include "signing/offline.h"
 
 namespace hull::customize {
 
@@ -41,6 +42,7 @@ struct CustomizeOptions {
   std::string image;               // a raw Hull disk image
   std::string config;              // the YAML configuration
   std::string key_dir;             // db.key/crt, verity.key/crt (a .key may hold a PKCS#11 URI)
+  std::string base_key_dir;        // db.crt, verity.crt: who must have signed IMAGE
   std::string out_dir;             // absent or empty
   std::string base_sbom;           // empty: <IMAGE without extension>.spdx.json when it exists
   int64_t source_date_epoch = -1;  // <0: the base's build time (/usr/lib/hull/build-time)
@@ -59,7 +61,10 @@ struct CustomizeResult {
 
 // Errors: the configuration's (config.h, apply.h), each one line naming the
 // field; kAlreadyExists for a non-empty --out; kNotFound for a missing key,
-// tool or image; the base's verification errors (slot::ExtractPayload);
+// tool or image; the base's verification errors (slot::ExtractPayload: its
+// UKI not signed by base_key_dir/db.crt, its root hash not by
+// base_key_dir/verity.crt, kBadSignature / kVerifyFailed / kNotFound) before
+// anything else of the base is used;
 // each step's errors with the step's name as context.
 Result<CustomizeResult> Customize(const CustomizeOptions& options);
 

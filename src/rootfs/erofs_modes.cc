@@ -11,6 +11,8 @@ constexpr uint32_t kMagic = 0xE0F5E1E2;
 constexpr uint64_t kSlot = 32;  // NIDs count 32-byte slots
 constexpr uint64_t kDirentSize = 12;
 constexpr unsigned kLayoutFlatPlain = 0, kLayoutFlatInline = 2;
+constexpr uint32_t kIncompatZeroPadding = 1u << 0, kIncompatComprCfgs = 1u << 1;
+constexpr uint16_t kAlgLz4 = 1u << 0;
 
 struct Image {
   ByteSpan bytes;
@@ -136,9 +138,8 @@ Status WalkDir(Walk& w, const Inode& dir, const std::string& prefix, int depth) 
   return Ok();
 }
 
-}  // namespace
-
-Result<std::vector<ErofsMode>> ReadErofsModes(ByteSpan bytes) {
+// The superblock's 128 bytes, size and magic checked.
+Result<ByteReader> SuperblockReader(ByteSpan bytes) {
   if (bytes.size() < kSuperblockOffset + 128)
     return Errorf(ErrorCode::kCorrupt, "erofs: {} bytes is too short for a superblock",
                   bytes.size());
@@ -146,6 +147,34 @@ Result<std::vector<ErofsMode>> ReadErofsModes(ByteSpan bytes) {
   HULL_ASSIGN_OR_RETURN(uint32_t magic, sb.Le32("magic"));
   if (magic != kMagic)
     return Errorf(ErrorCode::kCorrupt, "erofs: bad magic {:#010x} (not an erofs image)", magic);
+  return sb;
+}
+
+}  // namespace
+
+Result<ErofsSuperblock> ReadErofsSuperblock(ByteSpan bytes) {
+  HULL_ASSIGN_OR_RETURN(ByteReader sb, SuperblockReader(bytes));
+  ErofsSuperblock out;
+  HULL_TRY(sb.Seek(0x30));
+  HULL_ASSIGN_OR_RETURN(ByteSpan uuid, sb.Take(16, "uuid"));
+  out.uuid = Uuid::FromBytes(uuid);
+  HULL_TRY(sb.Seek(0x50));
+  HULL_ASSIGN_OR_RETURN(uint32_t incompat, sb.Le32("feature_incompat"));
+  HULL_ASSIGN_OR_RETURN(uint16_t u1, sb.Le16("available_compr_algs"));
+  if (!(incompat & kIncompatComprCfgs)) {
+    out.lz4 = incompat & kIncompatZeroPadding;
+    return out;
+  }
+  if (u1 & ~kAlgLz4)
+    return Errorf(ErrorCode::kUnsupported,
+                  "erofs: compressed with algorithms {:#06x} (only LZ4, bit 0x0001, is re-packed)",
+                  u1);
+  out.lz4 = u1 & kAlgLz4;
+  return out;
+}
+
+Result<std::vector<ErofsMode>> ReadErofsModes(ByteSpan bytes) {
+  HULL_ASSIGN_OR_RETURN(ByteReader sb, SuperblockReader(bytes));
   HULL_TRY(sb.Seek(0x0C));
   HULL_ASSIGN_OR_RETURN(uint8_t blkszbits, sb.U8("blkszbits"));
   if (blkszbits < 9 || blkszbits > 16)

@@ -22,6 +22,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "base/uuid.h"
 
 namespace hull::rootfs {
 
@@ -35,5 +36,21 @@ struct ErofsMode {
 
 // Every path, depth first in directory order (names sorted, as erofs stores them).
 Result<std::vector<ErofsMode>> ReadErofsModes(ByteSpan image);
+
+// What a re-pack keeps of an image's superblock: uuid[16] off 0x30;
+// feature_incompat le32 off 0x50 (bit 0 ZERO_PADDING, bit 1 COMPR_CFGS);
+// off 0x54 le16, available_compr_algs with COMPR_CFGS (bit 0 LZ4, bit 1
+// LZMA, bit 2 DEFLATE, bit 3 ZSTD), else lz4_max_distance.
+struct ErofsSuperblock {
+  Uuid uuid;
+  // Compressed with LZ4: COMPR_CFGS with exactly the LZ4 bit, or, without
+  // COMPR_CFGS (where LZ4 is the one algorithm), ZERO_PADDING, which
+  // mkfs.erofs sets when it compresses. LZ4 and LZ4HC write the same format,
+  // so which of the two made the image cannot be read back.
+  bool lz4 = false;
+};
+// `image` from its start, at least 1024 + 128 bytes. kCorrupt: too short or
+// a bad magic; kUnsupported: compressed with an algorithm other than LZ4.
+Result<ErofsSuperblock> ReadErofsSuperblock(ByteSpan image);
 
 }  // namespace hull::rootfs

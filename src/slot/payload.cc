@@ -6,6 +6,7 @@
 #include "base/hex.h"
 #include "crypto/digest.h"
 #include "crypto/file_digest.h"
+#include "pe/authenticode.h"
 #include "verity/signature.h"
 #include "verity/tree.h"
 
@@ -173,13 +174,23 @@ Status VerifyPayloadWithoutUsr(const Payload& p, const crypto::Certificate* cert
   return CheckSidecars(p, root, cert);
 }
 
-Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::string& out_dir) {
+Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::string& out_dir,
+                                 const PayloadSigners& signers) {
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
   const Uki* def = st.default_entry();
   if (!def || def->slot < 0)
     return Error(ErrorCode::kNotFound, "the default boot entry names no usr slot");
+  // The bytes checked here are the bytes written out: read once.
+  HULL_ASSIGN_OR_RETURN(Bytes uki, esp.Read(def->file, kMaxUkiBytes));
+  if (signers.db)
+    HULL_TRY(
+        pe::VerifyImage(uki, *signers.db)
+            .Context(fmt::format("UKI {} checked against {}", def->file, signers.db->Subject())));
+  HULL_ASSIGN_OR_RETURN(UkiFacts facts, ReadUkiFacts(uki));
+  if (facts.usrhash != def->usrhash)
+    return Errorf(ErrorCode::kVerifyFailed, "the UKI {} changed while it was read", def->file);
   const Slot& slot = st.slots[size_t(def->slot)];
-  HULL_TRY(VerifySlot(disk, slot, def->usrhash));
+  HULL_TRY(VerifySlot(disk, slot, def->usrhash, signers.verity));
   std::error_code ec;
   if (fs::exists(out_dir, ec) && !fs::is_empty(out_dir, ec))
     return Errorf(ErrorCode::kAlreadyExists, "{} exists and is not empty", out_dir);
@@ -204,7 +215,7 @@ Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::stri
   HULL_TRY(disk.ReadAt(slot.Offset(slot.signature), sig));
   p.signature = TrimSignature(std::move(sig));
   HULL_TRY(WriteFileAtomic(out_dir + "/" + kSignatureFile, p.signature));
-  HULL_ASSIGN_OR_RETURN(p.uki, esp.Read(def->file, kMaxUkiBytes));
+  p.uki = std::move(uki);
   HULL_TRY(WriteFileAtomic(out_dir + "/" + kUkiFile, p.uki));
   HULL_ASSIGN_OR_RETURN(x.manifest, WriteManifest(out_dir, p.version, p.root_hash));
   return x;

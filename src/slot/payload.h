@@ -63,8 +63,17 @@ struct Extracted {
   nlohmann::json manifest;  // payload.json
 };
 
+// Who must have signed an extracted payload; a null certificate is not checked.
+struct PayloadSigners {
+  const crypto::Certificate* db = nullptr;      // the default UKI's Authenticode signature
+  const crypto::Certificate* verity = nullptr;  // the slot's root-hash signature
+};
+
 // Writes the payload of the slot the default boot entry names into `out_dir`
-// (created; must be empty or absent), after verifying that slot.
-Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::string& out_dir);
+// (created; must be empty or absent), after verifying that slot: the UKI's
+// signature against `signers.db` (pe::VerifyImage's errors, before the slot is
+// read), then VerifySlot against its usrhash= with `signers.verity`.
+Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::string& out_dir,
+                                 const PayloadSigners& signers = {});
 
 }  // namespace hull::slot

@@ -22,7 +22,6 @@
 #include "rootfs/selinux.h"
 #include "rootfs/stages.h"
 #include "sysext/tree.h"
-#include "verity/signature.h"
 #include "verity/tree.h"
 
 namespace hull::sysext {
@@ -118,19 +117,14 @@ Result<Sealed> PackAndSeal(const BuildOptions& o, const std::string& stage,
                               .file_contexts = file_contexts}));
   HULL_ASSIGN_OR_RETURN(auto keys, build::LoadCertificates(o.key_dir, /*need_keys=*/true));
   HULL_ASSIGN_OR_RETURN(crypto::KeySigner signer, build::LoadKeySigner(o.key_dir));
+  keys.signer = &signer;
   verity::VerityParams p;
   p.salt = build::VeritySalt(dname, o.spec.version);
   p.uuid = build::VeritySuperblockUuid(dname, o.spec.version);
-  HULL_ASSIGN_OR_RETURN(File data, File::OpenRead(s.erofs));
-  HULL_ASSIGN_OR_RETURN(File hash, File::CreateNew(s.verity));
-  HULL_ASSIGN_OR_RETURN(auto fr, verity::FormatTree(data, hash, p));
-  HULL_TRY(hash.Sync());
-  s.root_hash = fr.root_hash;
-  HULL_ASSIGN_OR_RETURN(Bytes sig, verity::SignRootHash(s.root_hash, keys.verity_cert, signer,
-                                                        {.name = "usr-verity", .role = "verity"}));
-  HULL_ASSIGN_OR_RETURN(Bytes part,
-                        verity::EncodeSignaturePartition(s.root_hash, sig, keys.verity_cert));
-  HULL_TRY(WriteFileAtomic(s.signature, part));
+  HULL_ASSIGN_OR_RETURN(build::SealResult sealed, build::SealWith(p, s.erofs, keys, work));
+  s.verity = sealed.verity_image;
+  s.signature = sealed.signature_image;
+  s.root_hash = sealed.root_hash;
   return s;
 }
 

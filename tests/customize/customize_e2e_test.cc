@@ -1,9 +1,12 @@
-// hull customize on a small built image: the result passes hull inspect with
-// the customizer's certificates (verdict good) and sbverify; the added file is
-// in the new /usr (fsck.erofs --extract) and the extra argument in the UKI's
-// command line; a run as an unprivileged user (setpriv to nobody) gives the
-// same bytes as the first run; a misspelt field and a module the image lacks
-// are one line each (with -q: no progress lines), exit 2 and no --out.
+// hull customize on a small built image: a base checked against certificates
+// that did not sign it is refused (exit 1, one line, no --out); the result
+// passes hull inspect with the customizer's certificates (verdict good) and
+// sbverify; the added file is in the new /usr (fsck.erofs --extract) and the
+// extra argument in the UKI's command line; a run as an unprivileged user
+// (setpriv to nobody) gives the same bytes as the first run, and so does a
+// run signed offline (--sign-offline, hull sign-offline, --inject-signatures);
+// a misspelt field and a module the image lacks are one line each (with -q:
+// no progress lines), exit 2 and no --out.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -76,8 +79,19 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
                             d + "/cache", "--init", HULL_INIT_BIN, "--out", d + "/base"}));
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const std::string image = d + "/base/HullCustom_202612.05.0.raw";
-  ASSERT_OK_AND_ASSIGN(auto c1, run({hull, "customize", image, "--config", d + "/site.yaml",
-                                     "--keys", d + "/keys", "--out", d + "/c1", "--json"}));
+  // A base checked against certificates that did not sign it: refused before
+  // anything else is read, one line, exit 1, no --out.
+  ASSERT_OK_AND_ASSIGN(
+      auto wrong, run({hull, "-q", "customize", image, "--config", d + "/site.yaml", "--base-keys",
+                       d + "/keys", "--keys", d + "/keys", "--out", d + "/wrong"}));
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.err;
+  EXPECT_THAT(wrong.err, HasSubstr("checked against --base-keys " + d + "/keys"));
+  EXPECT_EQ(std::count(wrong.err.begin(), wrong.err.end(), '\n'), 1) << wrong.err;
+  EXPECT_FALSE(fs::exists(d + "/wrong"));
+
+  ASSERT_OK_AND_ASSIGN(
+      auto c1, run({hull, "customize", image, "--config", d + "/site.yaml", "--base-keys",
+                    d + "/base-keys", "--keys", d + "/keys", "--out", d + "/c1", "--json"}));
   ASSERT_EQ(c1.exit_code, 0) << c1.err;
   auto manifest = nlohmann::json::parse(c1.out);
   const std::string disk = d + "/c1/hullcustom_202612.05.0.raw";
@@ -123,15 +137,44 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   fs::copy(d + "/keys", d + "/nobody/keys");  // the keys are 0600: nobody needs its own copy
   for (const auto& e : fs::directory_iterator(d + "/nobody/keys"))
     ASSERT_EQ(::chown(e.path().c_str(), 65534, 65534), 0);
-  ASSERT_OK_AND_ASSIGN(auto c2, run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                     hull, "customize", image, "--config", d + "/site.yaml",
-                                     "--keys", d + "/nobody/keys", "--out", d + "/nobody/c2"}));
+  ASSERT_OK_AND_ASSIGN(
+      auto c2, run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", hull,
+                    "customize", image, "--config", d + "/site.yaml", "--base-keys",
+                    d + "/base-keys", "--keys", d + "/nobody/keys", "--out", d + "/nobody/c2"}));
   ASSERT_EQ(c2.exit_code, 0) << c2.err;
   for (const char* f : {"hullcustom_202612.05.0.raw", "hull_202612.05.0+3.efi", "manifest.json",
                         "hullcustom_202612.05.0.spdx.json"}) {
     ASSERT_OK_AND_ASSIGN(Bytes x, ReadFileBytes(d + "/c1/" + f));
     ASSERT_OK_AND_ASSIGN(Bytes y, ReadFileBytes(d + "/nobody/c2/" + f));
     EXPECT_TRUE(x == y) << f << " differs between the two runs";
+  }
+
+  // Offline: recorded with the certificates alone, signed by hull
+  // sign-offline with the key files, injected: the same bytes as the key run.
+  fs::create_directories(d + "/certs");
+  for (const char* f : {"db.crt", "verity.crt"}) fs::copy(d + "/keys/" + f, d + "/certs/" + f);
+  const std::vector<std::string> offline = {
+      hull,          "customize",      image,    "--config",   d + "/site.yaml",
+      "--base-keys", d + "/base-keys", "--keys", d + "/certs", "--out",
+      d + "/c3"};
+  auto with = [](std::vector<std::string> argv, std::vector<std::string> more) {
+    argv.insert(argv.end(), more.begin(), more.end());
+    return argv;
+  };
+  ASSERT_OK_AND_ASSIGN(auto rec, run(with(offline, {"--sign-offline", d + "/so"})));
+  ASSERT_EQ(rec.exit_code, 0) << rec.err;
+  EXPECT_TRUE(fs::exists(d + "/so/manifest.json"));
+  EXPECT_FALSE(fs::exists(d + "/c3")) << "recording writes no outputs";
+  ASSERT_OK_AND_ASSIGN(
+      auto so, run({hull, "sign-offline", d + "/so", "--key", "db=" + d + "/keys/db.key", "--key",
+                    "verity=" + d + "/keys/verity.key"}));
+  ASSERT_EQ(so.exit_code, 0) << so.err;
+  ASSERT_OK_AND_ASSIGN(auto inj, run(with(offline, {"--inject-signatures", d + "/so"})));
+  ASSERT_EQ(inj.exit_code, 0) << inj.err;
+  for (const char* f : {"hullcustom_202612.05.0.raw", "hull_202612.05.0+3.efi", "manifest.json"}) {
+    ASSERT_OK_AND_ASSIGN(Bytes x, ReadFileBytes(d + "/c1/" + f));
+    ASSERT_OK_AND_ASSIGN(Bytes y, ReadFileBytes(d + "/c3/" + f));
+    EXPECT_TRUE(x == y) << f << " differs between the key run and the offline run";
   }
 
   // Bad input: one line, exit 2, nothing in --out.
@@ -142,8 +185,9 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
                            {"module.yaml",
                             "module.yaml:3:7: os.modules[0]: the image's kernel "
                             "has no module 'no_such_module'"}}) {
-    ASSERT_OK_AND_ASSIGN(auto bad, run({hull, "-q", "customize", image, "--config", d + "/" + cfg,
-                                        "--keys", d + "/keys", "--out", d + "/bad"}));
+    ASSERT_OK_AND_ASSIGN(
+        auto bad, run({hull, "-q", "customize", image, "--config", d + "/" + cfg, "--base-keys",
+                       d + "/base-keys", "--keys", d + "/keys", "--out", d + "/bad"}));
     EXPECT_EQ(bad.exit_code, 2) << bad.err;
     EXPECT_THAT(bad.err, HasSubstr(want));
     EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;

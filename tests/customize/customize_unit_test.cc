@@ -4,16 +4,21 @@
 // docs/customize.md, sysusers.d(5) and modprobe.d(5).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "base/file.h"
 #include "customize/apply.h"
 #include "customize/config.h"
 #include "customize/customize.h"
+#include "customize/tree_path.h"
 #include "support/status_matchers.h"
 
 namespace hull::customize {
 namespace {
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 Result<Config> Parse(const std::string& text, const std::string& dir = "/nonexistent") {
@@ -150,6 +155,75 @@ TEST(CustomizeTexts, SysusersAndModprobeSayWhatTheManualPagesSpecify) {
             "# Written by hull customize from os.modules.\n"
             "options nf_conntrack hashsize=65536\n"
             "blacklist floppy\n");
+}
+
+// A base tree whose /usr/bin/su is a link out of the tree: the mode the
+// image's inode gives is not set on the link's target.
+TEST(CustomizeTree, ChmodDoesNotFollowALink) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("customize-tree"));
+  const std::string usr = tmp.path() + "/usr", outside = tmp.path() + "/outside";
+  std::filesystem::create_directories(usr + "/bin");
+  std::filesystem::create_directories(usr + "/lib");
+  ASSERT_OK(WriteFileAtomic(outside, std::string("x"), 0644));
+  std::filesystem::create_symlink(outside, usr + "/bin/su");
+  std::filesystem::create_symlink(tmp.path(), usr + "/sbin");
+  EXPECT_ERROR(ChmodInTree(usr, "bin/su", 04755), ErrorCode::kRefused);
+  EXPECT_ERROR(ChmodInTree(usr, "sbin/outside", 04755), ErrorCode::kRefused);
+  struct stat st {};
+  ASSERT_EQ(::stat(outside.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  ASSERT_OK(WriteFileAtomic(usr + "/bin/mount", std::string("m"), 0755));
+  EXPECT_OK(ChmodInTree(usr, "bin/mount", 04755));
+  EXPECT_OK(ChmodInTree(usr, "lib", 01777));
+  ASSERT_EQ(::stat((usr + "/bin/mount").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 04755u);
+  ASSERT_EQ(::stat((usr + "/lib").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+}
+
+// A base tree whose target directory of one of customize's own writes is a
+// link out of the tree: each change is refused and nothing outside is read
+// or written.
+TEST(CustomizeTree, ALinkedTargetDirectoryIsRefusedForEveryWrite) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("customize-tree"));
+  const std::string cfg_dir = tmp.path() + "/cfg";
+  std::filesystem::create_directories(cfg_dir);
+  ASSERT_OK(WriteFileAtomic(cfg_dir + "/root.json", std::string("{}\n")));
+  struct Case {
+    const char* name;
+    const char* link;  // under usr, linked to `outside`
+    const char* config;
+    const char* outside_file;  // what a followed link would reach
+  };
+  const Case cases[] = {
+      {"users", "lib/sysusers.d",
+       "os:\n  users:\n    - name: ops\n      sshPublicKeys: [\"ssh-ed25519 AAAA ops\"]\n",
+       "hull-customize.conf"},
+      {"selinux", "etc/selinux", "os:\n  selinux:\n    mode: disabled\n", "config"},
+      {"update", "lib/hull", "update:\n  channel: beta\n", "update.json"},
+  };
+  for (const Case& c : cases) {
+    const std::string root = tmp.path() + "/" + c.name, outside = root + "-outside";
+    const std::string link = root + "/usr/" + c.link;
+    std::filesystem::create_directories(std::filesystem::path(link).parent_path());
+    std::filesystem::create_directories(outside);
+    // What the base's files would say, put where the link leads.
+    ASSERT_OK(WriteFileAtomic(outside + "/config", std::string("SELINUX=enforcing\n")));
+    ASSERT_OK(WriteFileAtomic(outside + "/update.json",
+                              std::string("{\"repository\": \"\", \"channel\": \"stable\"}\n")));
+    std::filesystem::create_symlink(outside, link);
+    ASSERT_OK_AND_ASSIGN(Config config, Parse(c.config, cfg_dir));
+    auto r = Apply(config, root);
+    EXPECT_ERROR(r, ErrorCode::kRefused) << c.name;
+    if (!r.ok()) {
+      EXPECT_THAT(r.error().ToString(), HasSubstr("symbolic link")) << c.name;
+    }
+    ASSERT_OK_AND_ASSIGN(std::string sel, ReadFileText(outside + "/config"));
+    EXPECT_EQ(sel, "SELINUX=enforcing\n") << c.name;
+    EXPECT_FALSE(std::filesystem::exists(outside + "/hull-customize.conf")) << c.name;
+    ASSERT_OK_AND_ASSIGN(std::string upd, ReadFileText(outside + "/update.json"));
+    EXPECT_THAT(upd, Not(HasSubstr("beta"))) << c.name;
+  }
 }
 
 }  // namespace

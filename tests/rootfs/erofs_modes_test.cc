@@ -96,5 +96,37 @@ TEST(ErofsModesCorrupt, BadMagicAndTruncatedImagesAreCorrupt) {
   EXPECT_ERROR(ReadErofsModes(far), ErrorCode::kCorrupt);
 }
 
+// mkfs.erofs without -z writes no compression feature, with -zlz4hc
+// ZERO_PADDING; a COMPR_CFGS image naming LZMA (bit 1 of
+// available_compr_algs, erofs_fs.h) is not taken for LZ4.
+TEST(ErofsSuperblock, CompressionAndUuidAsMkfsWritesThem) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("erofs-sb"));
+  fs::create_directories(tmp.path() + "/src");
+  ASSERT_OK(WriteFileAtomic(tmp.path() + "/src/a", std::string(20000, 'a')));
+  const std::string uuid = "3b5a1e6c-6f0e-4c8a-9d2b-1f6a7c9e0d41";
+  std::map<bool, Bytes> images;
+  for (bool z : {false, true}) {
+    const std::string img = tmp.path() + (z ? "/z.erofs" : "/plain.erofs");
+    std::vector<std::string> argv = {"mkfs.erofs", "--quiet", "-U", uuid};
+    if (z) argv.push_back("-zlz4hc");
+    argv.insert(argv.end(), {img, tmp.path() + "/src"});
+    ASSERT_OK(hull::Run(Command{.argv = argv}));
+    ASSERT_OK_AND_ASSIGN(images[z], ReadFileBytes(img));
+    ASSERT_OK_AND_ASSIGN(ErofsSuperblock sb, ReadErofsSuperblock(images[z]));
+    EXPECT_EQ(sb.lz4, z);
+    EXPECT_EQ(sb.uuid.ToString(), uuid);
+  }
+  Bytes lzma = images[true];
+  lzma[1024 + 0x50] = 0x03;  // ZERO_PADDING | COMPR_CFGS
+  lzma[1024 + 0x54] = 0x02;  // LZMA
+  lzma[1024 + 0x55] = 0x00;
+  EXPECT_ERROR(ReadErofsSuperblock(lzma), ErrorCode::kUnsupported);
+  Bytes lz4 = lzma;
+  lz4[1024 + 0x54] = 0x01;
+  ASSERT_OK_AND_ASSIGN(ErofsSuperblock sb, ReadErofsSuperblock(lz4));
+  EXPECT_TRUE(sb.lz4);
+  EXPECT_ERROR(ReadErofsSuperblock(ByteSpan(lz4).first(1100)), ErrorCode::kCorrupt);
+}
+
 }  // namespace
 }  // namespace hull::rootfs

@@ -11,7 +11,7 @@ namespace hull::cli {
 namespace {
 
 struct CustomizeArgs {
-  std::string image, config, keys, out, base_sbom;
+  std::string image, config, keys, base_keys, out, base_sbom;
   signing::OfflineOptions offline;
   bool json = false;
 };
@@ -20,6 +20,7 @@ int RunCustomize(const CustomizeArgs& a, const Context& ctx) {
   customize::CustomizeOptions o{.image = a.image,
                                 .config = a.config,
                                 .key_dir = a.keys,
+                                .base_key_dir = a.base_keys,
                                 .out_dir = a.out,
                                 .base_sbom = a.base_sbom,
                                 .offline = a.offline};
@@ -51,6 +52,11 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
   c->add_option("--keys", a->keys,
                 "Key directory with db.key/crt and verity.key/crt (a .key may hold a PKCS#11 URI)")
       ->required();
+  c->add_option("--base-keys", a->base_keys,
+                "Directory with the db.crt and verity.crt IMAGE must be signed with (its UKI "
+                "and root hash are checked before anything else is read; give --keys's "
+                "directory for an image of your own)")
+      ->required();
   c->add_option("--out", a->out, "Output directory, absent or empty")->required();
   c->add_option("--base-sbom", a->base_sbom,
                 "The base image's SBOM (default: IMAGE's name with .spdx.json, when present)");
@@ -59,8 +65,8 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
   c->footer(
       "Steps: base, unpack, apply, pack, uki, esp, disk, record. Needs no root, mounts or\n"
       "loop devices. Same image, configuration and keys give the same bytes.\n"
-      "Example: hull customize out/Hull_202612.05.0.raw --config site.yaml --keys keys "
-      "--out site");
+      "Example: hull customize out/Hull_202612.05.0.raw --config site.yaml --base-keys "
+      "vendor-certs --keys keys --out site");
   c->callback([a, &ctx] { ctx.action = [a, &ctx] { return RunCustomize(*a, ctx); }; });
 }
 
