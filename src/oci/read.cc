@@ -82,8 +82,9 @@ std::string DocumentName(const Descriptor& d) {
   return fmt::format("{} {}", d.media_type == kMediaTypeIndex ? "index" : "manifest", d.digest);
 }
 
-// An image index's `manifests` (index.json has the same shape).
-Result<std::vector<Descriptor>> ParseIndexDocument(ByteSpan bytes, std::string_view where) {
+// An index or manifest document: at most kMaxIndexBytes, a JSON object with
+// schemaVersion 2 and, when it names one, the media type `media_type`.
+Result<json> ParseDocument(ByteSpan bytes, std::string_view where, std::string_view media_type) {
   if (bytes.size() > kMaxIndexBytes)
     return Errorf(ErrorCode::kCorrupt, "{} is larger than {} bytes", where, kMaxIndexBytes);
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
@@ -92,8 +93,14 @@ Result<std::vector<Descriptor>> ParseIndexDocument(ByteSpan bytes, std::string_v
   auto version = j.find("schemaVersion");
   if (version == j.end() || !version->is_number_unsigned() || version->get<uint64_t>() != 2)
     return Errorf(ErrorCode::kCorrupt, "{}: schemaVersion is not 2", where);
-  if (auto t = j.find("mediaType"); t != j.end() && *t != kMediaTypeIndex)
-    return Errorf(ErrorCode::kCorrupt, "{}: mediaType is not {}", where, kMediaTypeIndex);
+  if (auto t = j.find("mediaType"); t != j.end() && *t != media_type)
+    return Errorf(ErrorCode::kCorrupt, "{}: mediaType is not {}", where, media_type);
+  return j;
+}
+
+// An image index's `manifests` (index.json has the same shape).
+Result<std::vector<Descriptor>> ParseIndexDocument(ByteSpan bytes, std::string_view where) {
+  HULL_ASSIGN_OR_RETURN(json j, ParseDocument(bytes, where, kMediaTypeIndex));
   auto manifests = j.find("manifests");
   if (manifests == j.end() || !manifests->is_array())
     return Errorf(ErrorCode::kCorrupt, "{} has no 'manifests' list", where);
@@ -109,16 +116,7 @@ Result<std::vector<Descriptor>> ParseIndexDocument(ByteSpan bytes, std::string_v
 
 // A manifest's config, then its layers.
 Result<std::vector<Descriptor>> ParseManifestDocument(ByteSpan bytes, std::string_view where) {
-  if (bytes.size() > kMaxIndexBytes)
-    return Errorf(ErrorCode::kCorrupt, "{} is larger than {} bytes", where, kMaxIndexBytes);
-  json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Errorf(ErrorCode::kCorrupt, "{} is not a JSON object", where);
-  auto version = j.find("schemaVersion");
-  if (version == j.end() || !version->is_number_unsigned() || version->get<uint64_t>() != 2)
-    return Errorf(ErrorCode::kCorrupt, "{}: schemaVersion is not 2", where);
-  if (auto t = j.find("mediaType"); t != j.end() && *t != kMediaTypeManifest)
-    return Errorf(ErrorCode::kCorrupt, "{}: mediaType is not {}", where, kMediaTypeManifest);
+  HULL_ASSIGN_OR_RETURN(json j, ParseDocument(bytes, where, kMediaTypeManifest));
   auto config = j.find("config");
   if (config == j.end()) return Errorf(ErrorCode::kCorrupt, "{} has no 'config'", where);
   auto layers = j.find("layers");
