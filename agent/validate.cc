@@ -262,7 +262,10 @@ json PreloadFacts() {
 // boot, what systemd-sysext merged, and a file extensions may ship.
 json ExtensionFacts() {
   json j;
-  j["state"] = json::parse(Fact("/run/hull/extensions.json"), nullptr, false);
+  // Absent (no extensions this boot) or unreadable: null, never a discarded
+  // value, which dumps as text no JSON parser reads.
+  json state = json::parse(Fact("/run/hull/extensions.json"), nullptr, false);
+  j["state"] = state.is_discarded() ? json() : state;
   j["sysext"] = Command({"systemd-sysext", "status"}, std::chrono::seconds(30));
   j["cni_bridge"] = Trim(Fact("/usr/lib/cni/bridge", 4096));
   j["journal"] = Command(
@@ -397,7 +400,16 @@ int RunValidate(const ValidateOptions& o) {
   std::string saved = Fact(first);
   if (!saved.empty()) {
     json phase1 = json::parse(saved, nullptr, false);
-    std::string prev = phase1.is_object() ? phase1.value("boot_id", "") : "";
+    if (!phase1.is_object()) {
+      // Running phase 1 again would reboot into the same unreadable file
+      // for ever: report it once and stop.
+      unlink(first.c_str());
+      WriteLine(o.console, kValidatePrefix + json{{"error", first + " is not a JSON object: the "
+                                                                    "first boot's report is lost"}}
+                                                 .dump());
+      return kExitError;
+    }
+    std::string prev = phase1.value("boot_id", "");
     if (!prev.empty() && prev != boot_id) {
       json persist = {{"etc", Trim(Fact(etc_marker, 256)) == prev},
                       {"var", Trim(Fact(var_marker, 256)) == prev},

@@ -219,6 +219,9 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
   std::vector<ValidationCheck> out;
   const json* phase1 = At(report, {"phase1"});
   const json& p = phase1 ? *phase1 : report;
+  // The guest's own account of why its report is incomplete comes first.
+  if (const json* err = At(report, {"error"}); err && err->is_string())
+    out.push_back(Check("guest-error", false, err->get<std::string>()));
   std::string version = Str(p, {"image_version"});
   out.push_back(Check("image-version", version == e.image_version,
                       version == e.image_version

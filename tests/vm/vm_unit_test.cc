@@ -177,6 +177,19 @@ TEST_F(Judging, RealGuestReportPasses) {
   EXPECT_THAT(RenderTable(checks), HasSubstr("usr-root-hash"));
 }
 
+// The guest's own error line (a first-boot report it could not read back)
+// is a failed check of its own, listed first.
+TEST_F(Judging, GuestErrorFailsFirst) {
+  EXPECT_EQ(Find(Judge(report_, e_), "guest-error").name, "none");
+  report_["error"] = "/var/lib/hull/validate/phase1.json is not a JSON object";
+  auto checks = Judge(report_, e_);
+  EXPECT_FALSE(AllPassed(checks));
+  ASSERT_FALSE(checks.empty());
+  EXPECT_EQ(checks[0].name, "guest-error");
+  EXPECT_EQ(checks[0].state, CheckState::kFail);
+  EXPECT_THAT(checks[0].detail, HasSubstr("phase1.json"));
+}
+
 TEST_F(Judging, EachWrongFactFailsItsCheck) {
   struct Case {
     const char* check;
