@@ -1,11 +1,12 @@
 #include "fleet/etcd.h"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <nlohmann/json.hpp>
+
+#include "crypto/base64.h"
 
 namespace hull::fleet {
 namespace {
@@ -41,10 +42,12 @@ Result<KeyValue> ParseKv(const json& j) {
   if (!j.is_object()) return Error(ErrorCode::kCorrupt, "etcd kv is not an object");
   KeyValue kv;
   if (j.contains("key") && j["key"].is_string()) {
-    HULL_ASSIGN_OR_RETURN(kv.key, Base64Decode(j["key"].get<std::string>()));
+    HULL_ASSIGN_OR_RETURN(Bytes key, crypto::Base64Decode(j["key"].get<std::string>()));
+    kv.key.assign(AsChars(key));
   }
   if (j.contains("value") && j["value"].is_string()) {
-    HULL_ASSIGN_OR_RETURN(kv.value, Base64Decode(j["value"].get<std::string>()));
+    HULL_ASSIGN_OR_RETURN(Bytes value, crypto::Base64Decode(j["value"].get<std::string>()));
+    kv.value.assign(AsChars(value));
   }
   HULL_ASSIGN_OR_RETURN(kv.version, Int64Field(j, "version"));
   HULL_ASSIGN_OR_RETURN(kv.mod_revision, Int64Field(j, "mod_revision"));
@@ -74,30 +77,6 @@ std::string PrefixEnd(std::string prefix) {
 }
 
 }  // namespace
-
-std::string Base64Encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), int(data.size()));
-  out.resize(size_t(n));
-  return out;
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) {
-    return Errorf(ErrorCode::kCorrupt, "base64 length {} is not a multiple of 4", text.size());
-  }
-  if (text.empty()) return std::string();
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), int(text.size()));
-  if (n < 0) return Error(ErrorCode::kCorrupt, "invalid base64");
-  size_t pad = 0;
-  if (text.back() == '=') ++pad;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') ++pad;
-  out.resize(size_t(n) - pad);
-  return out;
-}
 
 Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(std::vector<std::string> endpoints,
                                                        std::chrono::milliseconds timeout,
@@ -264,7 +243,7 @@ Result<std::string> EtcdClient::CallAny(const std::string& path, const std::stri
 
 Result<std::optional<KeyValue>> EtcdClient::Get(const std::string& key) {
   HULL_ASSIGN_OR_RETURN(std::string body,
-                        Call("/v3/kv/range", json{{"key", Base64Encode(key)}}.dump()));
+                        Call("/v3/kv/range", json{{"key", crypto::Base64Encode(key)}}.dump()));
   HULL_ASSIGN_OR_RETURN(json j, ParseJson(body));
   if (!j.contains("kvs") || !j["kvs"].is_array() || j["kvs"].empty()) {
     return std::optional<KeyValue>();
@@ -274,7 +253,8 @@ Result<std::optional<KeyValue>> EtcdClient::Get(const std::string& key) {
 }
 
 Result<std::vector<KeyValue>> EtcdClient::GetPrefix(const std::string& prefix) {
-  json req{{"key", Base64Encode(prefix)}, {"range_end", Base64Encode(PrefixEnd(prefix))}};
+  json req{{"key", crypto::Base64Encode(prefix)},
+           {"range_end", crypto::Base64Encode(PrefixEnd(prefix))}};
   HULL_ASSIGN_OR_RETURN(std::string body, Call("/v3/kv/range", req.dump()));
   HULL_ASSIGN_OR_RETURN(json j, ParseJson(body));
   std::vector<KeyValue> out;
@@ -288,8 +268,8 @@ Result<std::vector<KeyValue>> EtcdClient::GetPrefix(const std::string& prefix) {
 }
 
 Result<size_t> EtcdClient::CountPrefix(const std::string& prefix) {
-  json req{{"key", Base64Encode(prefix)},
-           {"range_end", Base64Encode(PrefixEnd(prefix))},
+  json req{{"key", crypto::Base64Encode(prefix)},
+           {"range_end", crypto::Base64Encode(PrefixEnd(prefix))},
            {"count_only", true}};
   HULL_ASSIGN_OR_RETURN(std::string body, Call("/v3/kv/range", req.dump()));
   HULL_ASSIGN_OR_RETURN(json j, ParseJson(body));
@@ -310,18 +290,18 @@ Result<bool> EtcdClient::Txn(const std::vector<VersionEquals>& compare,
                              const std::vector<TxnOp>& ops) {
   json cmp = json::array(), success = json::array();
   for (const auto& c : compare) {
-    cmp.push_back({{"key", Base64Encode(c.key)},
+    cmp.push_back({{"key", crypto::Base64Encode(c.key)},
                    {"target", "VERSION"},
                    {"result", "EQUAL"},
                    {"version", std::to_string(c.version)}});
   }
   for (const auto& op : ops) {
     if (op.type == TxnOp::Type::kPut) {
-      json put{{"key", Base64Encode(op.key)}, {"value", Base64Encode(op.value)}};
+      json put{{"key", crypto::Base64Encode(op.key)}, {"value", crypto::Base64Encode(op.value)}};
       if (op.lease) put["lease"] = std::to_string(op.lease);
       success.push_back({{"request_put", put}});
     } else {
-      success.push_back({{"request_delete_range", {{"key", Base64Encode(op.key)}}}});
+      success.push_back({{"request_delete_range", {{"key", crypto::Base64Encode(op.key)}}}});
     }
   }
   json req{{"compare", cmp}, {"success", success}};
@@ -331,15 +311,15 @@ Result<bool> EtcdClient::Txn(const std::vector<VersionEquals>& compare,
 }
 
 Status EtcdClient::Put(const std::string& key, const std::string& value, int64_t lease) {
-  json req{{"key", Base64Encode(key)}, {"value", Base64Encode(value)}};
+  json req{{"key", crypto::Base64Encode(key)}, {"value", crypto::Base64Encode(value)}};
   if (lease) req["lease"] = std::to_string(lease);
   HULL_ASSIGN_OR_RETURN(std::string body, Call("/v3/kv/put", req.dump()));
   return ParseJson(body).ok() ? Ok() : Error(ErrorCode::kCorrupt, "etcd put: bad response");
 }
 
 Status EtcdClient::Delete(const std::string& key) {
-  HULL_ASSIGN_OR_RETURN(std::string body,
-                        Call("/v3/kv/deleterange", json{{"key", Base64Encode(key)}}.dump()));
+  HULL_ASSIGN_OR_RETURN(std::string body, Call("/v3/kv/deleterange",
+                                               json{{"key", crypto::Base64Encode(key)}}.dump()));
   return ParseJson(body).ok() ? Ok() : Error(ErrorCode::kCorrupt, "etcd delete: bad response");
 }
 

@@ -26,10 +26,6 @@ namespace hull::fleet {
 // Caps on what etcd's gateway may send back.
 inline constexpr size_t kMaxEtcdResponse = 8 << 20;
 
-std::string Base64Encode(std::string_view data);
-// Strict: kCorrupt on bad characters or length.
-Result<std::string> Base64Decode(std::string_view text);
-
 struct KeyValue {
   std::string key, value;
   int64_t version = 0;  // 1 on creation, +1 per modification

@@ -5,6 +5,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/subprocess.h"
+#include "crypto/base64.h"
 #include "crypto/digest.h"
 #include "crypto/file_digest.h"
 #include "crypto/key.h"
@@ -205,6 +206,26 @@ TEST(Ed25519, Rfc8032Vector) {
   EXPECT_OK(VerifyMessage(*pub, {}, sig));
   EXPECT_EQ(HexEncode(pub->Ed25519Raw()),
             "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+}
+
+TEST(Base64, RoundTripAndStrictness) {
+  // Vectors from RFC 4648 §10.
+  auto text = [](std::string_view s) {
+    auto r = Base64Decode(s);
+    return r.ok() ? std::string(AsChars(*r)) : "error: " + r.error().message();
+  };
+  EXPECT_EQ(Base64Encode(std::string_view("")), "");
+  EXPECT_EQ(Base64Encode(std::string_view("f")), "Zg==");
+  EXPECT_EQ(Base64Encode(std::string_view("fo")), "Zm8=");
+  EXPECT_EQ(Base64Encode(std::string_view("foobar")), "Zm9vYmFy");
+  EXPECT_EQ(text(""), "");
+  EXPECT_EQ(text("Zg=="), "f");
+  EXPECT_EQ(text("Zm8="), "fo");
+  EXPECT_EQ(text("Zm9vYmFy"), "foobar");
+  EXPECT_EQ(text("Zm9"), "error: base64 length 3 is not a multiple of 4");
+  EXPECT_EQ(text("Zm9!"), "error: invalid base64");
+  std::string bin("\x00\xff\x10", 3);
+  EXPECT_EQ(text(Base64Encode(std::string_view(bin))), bin);
 }
 
 }  // namespace

@@ -304,20 +304,5 @@ TEST(SemaphoreCodec, CorruptionMatrix) {
             "semaphore value is 1048577 bytes (at most 1048576)");
 }
 
-TEST(Base64, RoundTripAndStrictness) {
-  // Vectors from RFC 4648 §10.
-  EXPECT_EQ(Base64Encode(""), "");
-  EXPECT_EQ(Base64Encode("f"), "Zg==");
-  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
-  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(*Base64Decode("Zg=="), "f");
-  EXPECT_EQ(*Base64Decode("Zm8="), "fo");
-  EXPECT_EQ(*Base64Decode("Zm9vYmFy"), "foobar");
-  EXPECT_EQ(Base64Decode("Zm9").error().message(), "base64 length 3 is not a multiple of 4");
-  EXPECT_EQ(Base64Decode("Zm9!").error().message(), "invalid base64");
-  std::string bin("\x00\xff\x10", 3);
-  EXPECT_EQ(*Base64Decode(Base64Encode(bin)), bin);
-}
-
 }  // namespace
 }  // namespace hull::fleet
