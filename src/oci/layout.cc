@@ -145,6 +145,18 @@ Status Layout::Write(const std::string& dir) const {
   return s;
 }
 
+Status Layout::Update(const std::string& dir) const {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir + "/oci-layout", ec))
+    return Errorf(ErrorCode::kNotFound, "'{}' is not an OCI image layout (no oci-layout file)",
+                  dir);
+  for (const auto& [digest, bytes] : blobs_) {
+    const std::string path = dir + "/" + BlobPath(digest);
+    if (!fs::exists(path, ec)) HULL_TRY(WriteFileAtomic(path, bytes));
+  }
+  return WriteFileAtomic(dir + "/index.json", IndexFile(index_));
+}
+
 Bytes Layout::TakeBlob(const std::string& digest) {
   auto it = blobs_.find(digest);
   if (it == blobs_.end()) return {};

@@ -75,6 +75,7 @@ class Layout {
   Descriptor AddBlob(Bytes data, std::string media_type);
   // Lists `d` in index.json (in the order added).
   void AddToIndex(Descriptor d) { index_.push_back(std::move(d)); }
+  void SetIndex(std::vector<Descriptor> index) { index_ = std::move(index); }
   const std::vector<Descriptor>& index() const { return index_; }
   const std::map<std::string, Bytes>& blobs() const { return blobs_; }
   // Moves the blob named `digest` out of the layout (empty when absent),
@@ -85,6 +86,12 @@ class Layout {
   // (kAlreadyExists otherwise): everything goes to a sibling temporary
   // directory first, renamed into place last, so `dir` is whole or absent.
   Status Write(const std::string& dir) const;
+  // Updates the layout `dir` this one was read from (oci/read.h) and then
+  // added to: the blobs `dir` lacks are written first, index.json last by
+  // an atomic rename, so a reader sees the old index or the new one and
+  // never an index naming a missing blob. index.json's own annotations are
+  // not kept (Hull's layouts have none).
+  Status Update(const std::string& dir) const;
   // The layout as one ustar archive (oci-layout, index.json, blobs), fixed
   // mtimes and owners, as `ctr images import` reads.
   // The && form moves the blobs into the archive rather than copying them.

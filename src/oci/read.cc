@@ -12,6 +12,7 @@
 #include <set>
 
 #include "base/file.h"
+#include "oci/sigstore.h"
 
 namespace hull::oci {
 namespace fs = std::filesystem;
@@ -308,6 +309,7 @@ Result<Descriptor> FindImage(const Layout& layout, std::string_view ref) {
       continue;
     auto it = d.annotations.find(kAnnotationRefName);
     const std::string name = it == d.annotations.end() ? "" : it->second;
+    if (IsSigstoreTag(name)) continue;  // a signature, not an image
     refs.push_back(name.empty() ? d.digest : name);
     if (ref.empty() || name == ref) images.push_back(&d);
   }

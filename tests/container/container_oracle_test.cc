@@ -97,6 +97,112 @@ class ContainerOracle : public ::testing::Test {
     return r.ok() ? r->out : "";
   }
 
+  // `hull container sign` (docs/containers.md, "Signing"): the layout goes
+  // to Debian's docker-registry with skopeo, image and signature tag alike;
+  // read back from the registry, the signature manifest's payload names the
+  // digest skopeo reports for the pushed image and the identity signed, and
+  // openssl verifies its signature with the public key (and not with
+  // another key, nor over a changed payload). Where skopeo verifies sigstore
+  // signatures (Debian's build has them disabled), a policy.json requiring
+  // sigstoreSigned accepts the image with the right key only.
+  void ExpectSignatureThroughRegistry(const std::string& layout) {
+    const std::string k = d_ + "/sign";
+    fs::create_directories(k);
+    Sh("cd " + k +
+       " && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out c.key"
+       " && openssl pkey -in c.key -pubout -out c.pub && openssl genpkey -algorithm RSA"
+       " -pkeyopt rsa_keygen_bits:2048 -out other.key 2>/dev/null && openssl pkey -in other.key"
+       " -pubout -out other.pub");
+    const std::string port =
+        Sh("python3 -c 'import socket;s=socket.socket();s.bind((\"127.0.0.1\",0));"
+           "print(s.getsockname()[1])' | tr -d '\\n'");
+    const std::string repo = "127.0.0.1:" + port + "/hull/static";
+    auto signed_ =
+        RunAllowFailure(Command{.argv = {Hull(), "container", "sign", layout, "--key", k + "/c.key",
+                                         "--identity", repo + ":latest", "--json"}});
+    ASSERT_OK(signed_);
+    ASSERT_EQ(signed_->exit_code, 0) << signed_->err;
+    json s = json::parse(signed_->out);
+    EXPECT_EQ(s["algorithm"], "ecdsa-sha256");
+    const std::string tag = s["signature"];
+    // The layout still reads as the image alone for skopeo and umoci.
+    EXPECT_EQ(Inspect(layout, "static")["Digest"], s["digest"]);
+
+    ASSERT_OK(WriteFileAtomic(k + "/registry.yml",
+                              "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: " + k +
+                                  "/registry\nhttp:\n  addr: 127.0.0.1:" + port + "\n"));
+    const std::string pid = Sh("docker-registry serve " + k + "/registry.yml > " + k +
+                               "/registry.log 2>&1 & echo $! | tr -d '\\n'");
+    Sh("for i in $(seq 50); do curl -sf http://127.0.0.1:" + port +
+       "/v2/ >/dev/null && break; sleep 0.2; done");
+    auto push = [&](const std::string& from, const std::string& to) {
+      Sh("skopeo copy -q --dest-tls-verify=false oci:" + layout + ":" + from + " docker://" + repo +
+         ":" + to + " 2>&1");
+    };
+    push("static", "latest");
+    push(tag, tag);
+    const std::string pushed =
+        json::parse(Sh("skopeo inspect --tls-verify=false docker://" + repo + ":latest"), nullptr,
+                    false)
+            .value("Digest", "");
+    EXPECT_EQ(pushed, s["digest"]);
+    EXPECT_EQ("sha256-" + pushed.substr(7) + ".sig", tag);
+    json man = json::parse(
+        Sh("skopeo inspect --raw --tls-verify=false docker://" + repo + ":" + tag), nullptr, false);
+    ASSERT_TRUE(man.is_object());
+    ASSERT_EQ(man["layers"].size(), 1u) << man.dump();
+    const json& layer = man["layers"][0];
+    EXPECT_EQ(layer["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
+    const std::string blob_url =
+        "http://127.0.0.1:" + port + "/v2/hull/static/blobs/" + layer["digest"].get<std::string>();
+    Sh("curl -sf -o " + k + "/payload " + blob_url);
+    ASSERT_OK(WriteFileAtomic(
+        k + "/sig.b64",
+        layer["annotations"]["dev.cosignproject.cosign/signature"].get<std::string>()));
+    Sh("base64 -d " + k + "/sig.b64 > " + k + "/sig");
+    json payload = json::parse(*ReadFileText(k + "/payload"), nullptr, false);
+    EXPECT_EQ(payload["critical"]["image"]["docker-manifest-digest"], pushed);
+    EXPECT_EQ(payload["critical"]["identity"]["docker-reference"], repo + ":latest");
+    EXPECT_EQ(payload["critical"]["type"], "cosign container image signature");
+    auto verify = [&](const std::string& pub, const std::string& file) {
+      return Sh("openssl dgst -sha256 -verify " + k + "/" + pub + " -signature " + k + "/sig " + k +
+                "/" + file + " 2>&1 || true");
+    };
+    EXPECT_EQ(verify("c.pub", "payload"), "Verified OK\n");
+    EXPECT_NE(verify("other.pub", "payload"), "Verified OK\n");
+    Sh("sed 's/latest/stolen/' " + k + "/payload > " + k + "/changed");
+    EXPECT_NE(verify("c.pub", "changed"), "Verified OK\n");
+
+    // containers/image's own check, where this skopeo has it.
+    fs::create_directories(k + "/registries.d");
+    ASSERT_OK(WriteFileAtomic(
+        k + "/registries.d/local.yaml",
+        "docker:\n  127.0.0.1:" + port + ":\n    use-sigstore-attachments: true\n"));
+    auto pull = [&](const std::string& pub) {
+      const std::string policy = k + "/policy-" + pub + ".json";
+      EXPECT_OK(WriteFileAtomic(
+          policy, json{{"default", {{{"type", "reject"}}}},
+                       {"transports",
+                        {{"docker",
+                          {{"127.0.0.1:" + port,
+                            {{{"type", "sigstoreSigned"}, {"keyPath", k + "/" + pub}}}}}}}}}
+                      .dump()));
+      fs::remove_all(k + "/pulled");
+      return Sh("skopeo --policy " + policy + " --registries.d " + k +
+                "/registries.d copy -q --src-tls-verify=false docker://" + repo +
+                ":latest oci:" + k + "/pulled:x 2>&1; echo exit=$?");
+    };
+    const std::string right = pull("c.pub");
+    if (right.find("sigstore disabled") != std::string::npos) {
+      std::printf("skopeo: %s(this build of skopeo verifies no sigstore signatures)\n",
+                  right.c_str());
+    } else {
+      EXPECT_THAT(right, HasSubstr("exit=0"));
+      EXPECT_THAT(pull("other.pub"), ::testing::Not(HasSubstr("exit=0")));
+    }
+    Sh("kill " + pid);
+  }
+
   std::optional<TempDir> dir_;
   std::string d_;
 };
@@ -166,6 +272,7 @@ int main(void) { printf("static uid %d\n", (int)getuid()); return 0; }
   EXPECT_FALSE(fs::exists(root + "/var/lib/dpkg/status"));
   EXPECT_FALSE(fs::exists(root + "/usr/lib/x86_64-linux-gnu/libc.so.6"));
   EXPECT_EQ(Sh("stat -c %a " + root + "/tmp"), "1777\n");
+  ExpectSignatureThroughRegistry(d_ + "/b");
 }
 
 // The debug form's shell runs even without a libc.

@@ -6,7 +6,10 @@
 #include "base/file.h"
 #include "cli.h"
 #include "container/build.h"
+#include "container/sign.h"
 #include "container/spec.h"
+#include "crypto/signature.h"
+#include "pkcs11/key_ref.h"
 #include "spec/spec.h"
 
 namespace hull::cli {
@@ -61,6 +64,57 @@ int RunContainerBuild(const BuildArgs& a) {
   return kExitOk;
 }
 
+struct SignArgs {
+  std::string layout, key, identity, ref;
+  bool json = false;
+};
+
+int RunContainerSign(const SignArgs& a) {
+  auto key = pkcs11::LoadPrivateKey(a.key);
+  if (!key.ok()) return ReportError(key.error());
+  crypto::KeySigner signer(*key);
+  auto r = container::SignImage({.layout = a.layout, .ref = a.ref, .identity = a.identity},
+                                crypto::PublicKey::Of(*key), signer);
+  if (!r.ok()) return ReportError(r.error());
+  if (a.json) {
+    PrintJson({{"name", r->name},
+               {"digest", r->digest},
+               {"identity", a.identity},
+               {"signature", r->tag},
+               {"algorithm", r->algorithm}});
+    return kExitOk;
+  }
+  std::printf("signed %s (%s) as %s with %s: oci:%s:%s\n", r->name.c_str(), r->digest.c_str(),
+              a.identity.c_str(), r->algorithm.c_str(), a.layout.c_str(), r->tag.c_str());
+  return kExitOk;
+}
+
+void RegisterContainerSign(CLI::App& container, Context& ctx) {
+  auto a = std::make_shared<SignArgs>();
+  auto* sign = container.add_subcommand(
+      "sign", "Sign an image in an OCI layout with a sigstore signature (skopeo, podman, CRI-O)");
+  sign->add_option("LAYOUT", a->layout, "The OCI layout ('hull container build --out')")
+      ->required();
+  sign->add_option("--key", a->key,
+                   "The signing key: a PEM file or a PKCS#11 URI (RSA, ECDSA or Ed25519)")
+      ->required();
+  sign->add_option("--identity", a->identity,
+                   "The reference the image is published under: REGISTRY/REPOSITORY[:TAG]")
+      ->required();
+  sign->add_option("--ref", a->ref, "The image's name in index.json (default: the only image)");
+  sign->add_flag("--json", a->json, "Print the result as JSON");
+  sign->footer(
+      "The signature goes into the layout as the manifest tagged sha256-<hex>.sig, where\n"
+      "containers/image and cosign look for it: copy both tags to the registry, e.g.\n"
+      "  hull container sign out --key c.key --identity reg.example/hull/static:latest\n"
+      "  skopeo copy oci:out:static docker://reg.example/hull/static:latest\n"
+      "  skopeo copy oci:out:sha256-<hex>.sig docker://reg.example/hull/static:sha256-<hex>.sig\n"
+      "Nodes then require it in /etc/containers/policy.json:\n"
+      "  {\"type\": \"sigstoreSigned\", \"keyPath\": \"/etc/containers/hull.pub\"}\n"
+      "with use-sigstore-attachments: true for the registry in registries.d (docs/containers.md).");
+  sign->callback([&ctx, a] { ctx.action = [a] { return RunContainerSign(*a); }; });
+}
+
 }  // namespace
 
 void RegisterContainer(CLI::App& app, Context& ctx) {
@@ -92,6 +146,7 @@ void RegisterContainer(CLI::App& app, Context& ctx) {
       return RunContainerBuild(*a);
     };
   });
+  RegisterContainerSign(*container, ctx);
 }
 
 }  // namespace hull::cli

@@ -1,0 +1,48 @@
+#include "container/sign.h"
+
+#include "oci/layout.h"
+#include "oci/read.h"
+#include "oci/sigstore.h"
+
+namespace hull::container {
+
+Result<crypto::SignatureAlgorithm> SigstoreAlgorithmFor(const crypto::PublicKey& key) {
+  switch (key.type()) {
+    case crypto::KeyType::kRsa2048:
+    case crypto::KeyType::kRsa4096:
+      return crypto::SignatureAlgorithm::kRsaPkcs1Sha256;
+    case crypto::KeyType::kEcdsaP256:
+    case crypto::KeyType::kEcdsaP384:
+      return crypto::SignatureAlgorithm::kEcdsaSha256;
+    case crypto::KeyType::kEd25519:
+      return crypto::SignatureAlgorithm::kEd25519;
+  }
+  return Error(ErrorCode::kUnsupported, "the signing key is neither RSA, ECDSA nor Ed25519");
+}
+
+Result<SignResult> SignImage(const SignOptions& o, const crypto::PublicKey& key,
+                             crypto::Signer& signer) {
+  HULL_TRY(oci::CheckDockerReference(o.identity));
+  HULL_ASSIGN_OR_RETURN(crypto::SignatureAlgorithm algorithm, SigstoreAlgorithmFor(key));
+  HULL_ASSIGN_OR_RETURN(oci::Layout layout, oci::ReadLayoutDir(o.layout));
+  HULL_ASSIGN_OR_RETURN(oci::Descriptor image, oci::FindImage(layout, o.ref));
+  // Every blob the image names is there and parses as what it is said to be.
+  HULL_TRY(oci::ImageBlobs(layout, image));
+  const Bytes payload = oci::SigstorePayload(image.digest, o.identity);
+  const std::string tag = oci::SigstoreTag(image.digest);
+  HULL_ASSIGN_OR_RETURN(Bytes signature, signer.Sign({.item = {.name = tag, .role = "container"},
+                                                      .kind = "sigstore-payload",
+                                                      .algorithm = algorithm,
+                                                      .key = key,
+                                                      .message = payload}));
+  HULL_TRY(crypto::VerifyRaw(key, algorithm, payload, signature));
+  oci::AddSigstoreSignature(layout, image, payload, signature);
+  HULL_TRY(layout.Update(o.layout));
+  auto it = image.annotations.find(oci::kAnnotationRefName);
+  return SignResult{.name = it == image.annotations.end() ? "" : it->second,
+                    .digest = image.digest,
+                    .tag = tag,
+                    .algorithm = crypto::SignatureAlgorithmName(algorithm)};
+}
+
+}  // namespace hull::container
