@@ -1,9 +1,10 @@
-// Withdrawing a published release (`hull release pull`, docs/release.md
+// Withdrawing a published release (`hull release pull`, docs/update.md
 // "Withdrawing a release"): the operator's manual stop, in the repository.
 // Every target of the release (its pieces, the deltas and chunk index that
 // lead to it) gets custom "withdrawn": true (tuf::kWithdrawnKey) in one new
 // targets version, signed and published like a release; nodes pass it over
 // (slot::ChooseRelease). Undoing removes the key again. The files stay.
+// The targets and the signing are release/edit.h's.
 #pragma once
 
 #include <string>

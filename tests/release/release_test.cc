@@ -20,6 +20,7 @@
 #include "base/subprocess.h"
 #include "crypto/file_digest.h"
 #include "release/publish.h"
+#include "release/rollout.h"
 #include "slot/fixture.h"
 #include "slot/update.h"
 #include "support/status_matchers.h"
@@ -564,6 +565,136 @@ TEST_F(ReleaseTest, PulledReleaseIsNeverInstalledUntilRestored) {
   for (const auto& [name, t] : restored->targets)
     EXPECT_EQ(t.custom, before->targets.at(name).custom) << name;
   EXPECT_EQ(newest(), kV2);
+}
+
+// `hull release rollout`: raising kV2's staged rollout from 50% to 80%,
+// signed into the targets metadata, brings it to a node whose bucket
+// (python3's hashlib) is in [50, 80), as the node's TUF client reads it over
+// nginx; lowering is refused without --allow-lower, and a node already on
+// the release stays on it when the percentage drops below its bucket. The
+// repository is the suite's: kV2 is put back at 50% whatever happens.
+TEST_F(ReleaseTest, RaisedRolloutReachesMoreNodesAndLoweringNeverTakesItBack) {
+  const char* hull_bin = getenv("HULL_BIN");
+  auto rollout = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {hull_bin, "release", "rollout", repo_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--keys", keydir_});
+    auto out = hull::RunAllowFailure(Command{.argv = argv});
+    EXPECT_OK(out);
+    return out.ok() ? *out : ProcessOutput{};
+  };
+  struct Restore {
+    std::function<void()> f;
+    ~Restore() { f(); }
+  } restore{[&] { (void)rollout({kV2, "50", "--allow-lower"}); }};
+  auto checked = [&] {
+    auto out = hull::RunAllowFailure(
+        Command{.argv = {hull_bin, "update", "check", "--repo", Base(), "--trusted-root",
+                         repo_ + "/1.root.json", "--json"}});
+    EXPECT_OK(out);
+    if (!out.ok() || out->exit_code != 0) return nlohmann::json();
+    return nlohmann::json::parse(out->out)["release"];
+  };
+  // A node on kV1 whose bucket for kV2 is in [50, 80): held back at 50%.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 60; ++i) ids.push_back(fmt::format("{:032x}", 0x2000 + i));
+  const auto buckets = PythonBuckets(kV2, ids);
+  ASSERT_EQ(buckets.size(), ids.size());
+  ApplyFilters f;
+  for (size_t i = 0; i < ids.size() && f.machine_id.empty(); ++i)
+    if (buckets[i] >= 50 && buckets[i] < 80) f.machine_id = ids[i];
+  ASSERT_FALSE(f.machine_id.empty());
+  std::string image = Fresh(1, "raised");
+  auto held = Apply(image, f);
+  ASSERT_OK(held);
+  EXPECT_TRUE(held->up_to_date);
+  EXPECT_EQ(held->version, kV1);
+
+  auto before = tuf::Repository::ReadTargets(repo_);
+  ASSERT_OK(before);
+  const std::string stem = std::string("hull-immutable-amd64-") + kV2 + ".";
+  std::set<std::string> of_v2;
+  for (const auto& [name, _] : before->targets)
+    if (name.starts_with(stem)) of_v2.insert(name);
+  ASSERT_EQ(of_v2.size(), 7u);
+
+  ProcessOutput out = rollout({kV2, "80", "--json"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  auto j = nlohmann::json::parse(out.out);
+  EXPECT_TRUE(j["changed"].get<bool>());
+  EXPECT_EQ(j["from"], 50);
+  EXPECT_EQ(j["rollout_percent"], 80);
+  EXPECT_EQ(j["targets"].get<std::set<std::string>>(), of_v2);
+  auto after = tuf::Repository::ReadTargets(repo_);
+  ASSERT_OK(after);
+  EXPECT_EQ(after->version, before->version + 1);
+  ASSERT_EQ(after->targets.size(), before->targets.size());
+  for (const auto& [name, t] : after->targets) {
+    SCOPED_TRACE(name);
+    const auto& was = before->targets.at(name);
+    EXPECT_EQ(t.hashes, was.hashes);
+    EXPECT_EQ(t.length, was.length);
+    nlohmann::json want = was.custom;
+    if (of_v2.count(name)) want["rollout_percent"] = 80;
+    EXPECT_EQ(t.custom, want);
+  }
+  // The TUF client verifies the re-signed metadata and reads 80%; the node
+  // installs kV2 now.
+  EXPECT_EQ(checked()["rollout_percent"], 80);
+  auto raised = Apply(image, f);
+  ASSERT_OK(raised);
+  EXPECT_FALSE(raised->up_to_date);
+  EXPECT_EQ(raised->version, kV2);
+
+  // Again: nothing to sign.
+  out = rollout({kV2, "80"});
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_NE(out.out.find("is at 80% already: nothing signed"), std::string::npos) << out.out;
+  EXPECT_EQ(tuf::Repository::ReadTargets(repo_)->version, after->version);
+  // Lowering without --allow-lower, a percentage above 100, an unknown
+  // release: refused, nothing written.
+  out = rollout({kV2, "10"});
+  EXPECT_EQ(out.exit_code, 1) << out.err;
+  EXPECT_NE(out.err.find("release 202612.08.0 is at 80%: lowering it to 10% needs --allow-lower"),
+            std::string::npos)
+      << out.err;
+  out = rollout({kV2, "101"});
+  EXPECT_EQ(out.exit_code, 2) << out.err;
+  EXPECT_NE(out.err.find("PERCENT: Value 101 not in range 0 to 100"), std::string::npos) << out.err;
+  out = rollout({"202701.01.0", "100"});
+  EXPECT_EQ(out.exit_code, 2) << out.err;
+  EXPECT_NE(out.err.find("has no release 202701.01.0"), std::string::npos) << out.err;
+  EXPECT_EQ(tuf::Repository::ReadTargets(repo_)->version, after->version);
+  auto keys = tuf::RoleKeySet::Load(keydir_, false);
+  ASSERT_OK(keys);
+  EXPECT_ERROR(release::SetRollout(repo_, *keys, kV2, 101, {}), ErrorCode::kInvalidArgument);
+
+  // Lowered to 0% with --allow-lower: a node already on kV2 stays on it.
+  out = rollout({kV2, "0", "--allow-lower"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(checked()["rollout_percent"], 0);
+  auto stays = Apply(image, f);
+  ASSERT_OK(stays);
+  EXPECT_TRUE(stays->up_to_date);
+  EXPECT_EQ(stays->version, kV2);
+
+  // A withdrawn release is refused: pull it first, nothing written.
+  auto pulled =
+      hull::Run(Command{.argv = {hull_bin, "release", "pull", repo_, kV2, "--keys", keydir_}});
+  ASSERT_OK(pulled);
+  struct Undo {
+    std::function<void()> f;
+    ~Undo() { f(); }
+  } undo{[&] {
+    (void)hull::Run(
+        Command{.argv = {hull_bin, "release", "pull", repo_, kV2, "--undo", "--keys", keydir_}});
+  }};
+  const uint64_t withdrawn_version = tuf::Repository::ReadTargets(repo_)->version;
+  out = rollout({kV2, "100"});
+  EXPECT_EQ(out.exit_code, 1) << out.err;
+  EXPECT_NE(out.err.find("release 202612.08.0 is withdrawn"), std::string::npos) << out.err;
+  EXPECT_NE(out.err.find("--undo"), std::string::npos) << out.err;
+  EXPECT_EQ(tuf::Repository::ReadTargets(repo_)->version, withdrawn_version);
 }
 
 // SOURCE as a disk image and as a build output directory holding disk.raw;

@@ -4,7 +4,7 @@
 // replicas on one etcd allowing 5 reboots at once. Oracles: etcd's own
 // history of the semaphore key replayed by etcdctl (never more than 5
 // holders), nginx's access log (bytes per node), the disks' ESPs read back
-// (what each node boots).
+// (what each node boots), python3's hashlib (each node's rollout bucket).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "base/file.h"
@@ -38,6 +39,7 @@ constexpr const char* kV0 = "202612.01.0";
 constexpr const char* kV1 = "202612.08.0";
 constexpr const char* kV2 = "202612.15.0";  // fails its gate
 constexpr const char* kV3 = "202612.15.1";  // the fix
+constexpr const char* kV4 = "202612.22.0";  // staged: 10% -> 50% -> 100%
 constexpr uint64_t kSlots = 5;
 constexpr int kHaltAfter = 3;
 
@@ -73,7 +75,7 @@ class RolloutSim : public ::testing::Test {
     ASSERT_OK(in);
     inputs_ = std::move(*in).release();
     const std::string dir = inputs_->dir();
-    for (const char* v : {kV0, kV1, kV2, kV3}) {
+    for (const char* v : {kV0, kV1, kV2, kV3, kV4}) {
       // Small releases of one content seed: consecutive ones differ in a
       // file, as real ones do, so deltas are small.
       auto r = inputs_->MakeRelease(v, 256, /*real_kernel=*/false, "sim content");
@@ -113,7 +115,7 @@ class RolloutSim : public ::testing::Test {
         Fleet::Create(dir + "/nodes", Nodes(), *disk, repo_ + "/1.root.json", dir + "/trust", o);
     ASSERT_OK(f);
     fleet_ = std::move(*f).release();
-    std::printf("fixture: %d nodes, 4 releases, nginx, etcd, 2 replicas in %.1f s\n", Nodes(),
+    std::printf("fixture: %d nodes, 5 releases, nginx, etcd, 2 replicas in %.1f s\n", Nodes(),
                 Seconds(t0));
     // Every node boots kV0 and settles (nothing newer yet).
     ASSERT_TRUE(fleet_->RunUntil(
@@ -228,6 +230,33 @@ class RolloutSim : public ::testing::Test {
     for (const auto& n : s)
       if (n.booted != v || n.slot_held) return false;
     return true;
+  }
+
+  // `hull release rollout` of a published release.
+  static void Rollout(const std::string& version, int percent) {
+    auto out = hull::Run(Command{.argv = {fleet::testing::HullBin(), "release", "rollout", repo_,
+                                          version, std::to_string(percent), "--keys", keys_}});
+    ASSERT_OK(out);
+  }
+
+  // Each node's rollout bucket for `version`, computed by python3's hashlib
+  // from the rule as docs/update.md states it and the machine id the fleet
+  // gives node i (tests/sim/fleet.cc): not by the node's own code.
+  static std::vector<int> Buckets(const std::string& version) {
+    const std::string script =
+        "import hashlib,sys\n"
+        "v=sys.argv[1]\n"
+        "for i in range(int(sys.argv[2])):\n"
+        "  m='%032x' % (0xa11ce000+i)\n"
+        "  d=hashlib.sha256(b'hull-rollout\\0'+v.encode()+b'\\0'+m.encode()).digest()\n"
+        "  print(int.from_bytes(d[:8],'big')%100)\n";
+    auto out =
+        hull::Run(Command{.argv = {"python3", "-c", script, version, std::to_string(Nodes())}});
+    EXPECT_OK(out);
+    std::vector<int> b;
+    std::istringstream in(out.ok() ? out->out : "");
+    for (int x; in >> x;) b.push_back(x);
+    return b;
   }
 
   static slot::testing::Inputs* inputs_;
@@ -385,6 +414,57 @@ TEST_F(RolloutSim, B_AFailingReleaseHaltsItselfAndAFixFinishes) {
   EXPECT_TRUE(
       fleet_->RunUntil([](const std::vector<NodeStats>& s) { return AllOn(s, kV3); }, Limit()));
   std::printf("scenario 2: the fix %s reached every node in %.1f s\n", kV3, Seconds(t1));
+  EXPECT_LE(MaxHolders(), kSlots);
+}
+
+// Scenario 3: a staged rollout, raised with `hull release rollout` from 10%
+// to 50% to 100%. At each stage, until every node has checked at least once
+// at that percentage, no node outside the stage's buckets (bucket < P,
+// computed by python3) ever boots the release, and then exactly the nodes
+// inside run it; at 100% every node does.
+TEST_F(RolloutSim, C_AStagedRolloutReachesItsBucketsOnly) {
+  // It starts where scenario B ends: every node on kV3.
+  ASSERT_TRUE(AllOn(fleet_->Stats(), kV3))
+      << "scenario C needs every node on " << kV3 << " (scenario B's end); run A and B first";
+  const std::vector<int> bucket = Buckets(kV4);
+  ASSERT_EQ(bucket.size(), size_t(Nodes()));
+  const auto t0 = Clock::now();
+  Publish(kV4, {"--rollout", "10"});
+  for (int percent : {10, 50, 100}) {
+    if (percent > 10) Rollout(kV4, percent);
+    const auto ts = Clock::now();
+    std::vector<int> runs_before;
+    for (const auto& n : fleet_->Stats()) runs_before.push_back(n.runs);
+    int expected = 0;
+    for (int b : bucket) expected += b < percent ? 1 : 0;
+    int outside = 0;  // nodes outside the buckets that ever booted kV4
+    auto staged = [&](const std::vector<NodeStats>& s) {
+      bool done = true;
+      for (size_t i = 0; i < s.size(); ++i) {
+        const bool in = bucket[i] < percent;
+        if (!in && s[i].ever.count(kV4)) {
+          ++outside;
+          return true;  // a bound broken: stop and report
+        }
+        done =
+            done && s[i].runs > runs_before[i] && (!in || (s[i].booted == kV4 && !s[i].slot_held));
+      }
+      return done;
+    };
+    ASSERT_TRUE(fleet_->RunUntil(staged, Limit())) << "stage " << percent << "% did not settle";
+    EXPECT_EQ(outside, 0) << "a node outside the " << percent << "% buckets booted " << kV4;
+    const auto stats = fleet_->Stats();
+    int on = 0;
+    for (size_t i = 0; i < stats.size(); ++i) {
+      const bool in = bucket[i] < percent;
+      EXPECT_EQ(stats[i].booted == kV4, in) << "node " << i << ", bucket " << bucket[i];
+      on += stats[i].booted == kV4 ? 1 : 0;
+    }
+    std::printf("scenario 3: at %d%%, %d of %d nodes on %s (%d in the buckets), %.1f s\n", percent,
+                on, Nodes(), kV4, expected, Seconds(ts));
+  }
+  EXPECT_TRUE(AllOn(fleet_->Stats(), kV4));
+  std::printf("scenario 3: the staged rollout 10%% -> 50%% -> 100%% took %.1f s\n", Seconds(t0));
   EXPECT_LE(MaxHolders(), kSlots);
 }
 

@@ -54,6 +54,8 @@ void RegisterReleaseKeys(CLI::App* release, Context& ctx);
 void RegisterReleaseSysext(CLI::App* release, Context& ctx);
 // `hull release pull` (cmd_release_pull.cc).
 void RegisterReleasePull(CLI::App* release, Context& ctx);
+// `hull release rollout` (cmd_release_rollout.cc).
+void RegisterReleaseRollout(CLI::App* release, Context& ctx);
 void RegisterDisk(CLI::App& app, Context& ctx);
 void RegisterInspect(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);

@@ -229,7 +229,9 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   add->add_option("--channel", a->channel, "Channel (default stable)");
   add->add_option("--flavor", a->flavor, "Image flavor (default immutable)");
   add->add_option("--arch", a->arch, "Architecture (default amd64)");
-  add->add_option("--rollout", a->rollout, "Staged rollout percentage (default 100)");
+  add->add_option("--rollout", a->rollout,
+                  "Staged rollout percentage (default 100; raise it later with hull release "
+                  "rollout)");
   add->add_option("--deltas", a->deltas,
                   "Binary deltas from the last K releases of the same flavor and arch (default 4)");
   add->add_option("--delta-level", a->delta_level,
@@ -274,6 +276,7 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   RegisterReleaseKeys(rel, ctx);
   RegisterReleaseSysext(rel, ctx);
   RegisterReleasePull(rel, ctx);
+  RegisterReleaseRollout(rel, ctx);
 
   auto* ls = rel->add_subcommand("ls", "List releases, oldest first");
   ls->add_option("REPO", a->repo, "Repository directory")->required();
