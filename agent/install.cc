@@ -168,14 +168,16 @@ Status Install(const InstallOptions& o) {
                  .Context(fmt::format("partition {} to {}#{}", c.from, o.target, c.to)));
     // The new GPT is written last: a medium altered since it was made is
     // refused with no table on the target (its headers were zeroed above).
-    if (const std::string got = c.root_template ? HexEncode(hash.Final()) : want_template;
-        got != want_template)
-      return Errorf(ErrorCode::kVerifyFailed,
-                    "install medium: its root template ({}, partition {}) has SHA-256 {}, the "
-                    "running system's {}= says {}: the medium was altered; nothing was installed "
-                    "({} holds no partition table now)",
-                    node::kMediumRootLabel, c.from, got, node::kRootTemplateOption, want_template,
-                    o.target);
+    if (c.root_template) {
+      const std::string got = HexEncode(hash.Final());
+      if (got != want_template)
+        return Errorf(ErrorCode::kVerifyFailed,
+                      "install medium: its root template ({}, partition {}) has SHA-256 {}, the "
+                      "running system's {}= says {}: the medium was altered; nothing was "
+                      "installed ({} holds no partition table now)",
+                      node::kMediumRootLabel, c.from, got, node::kRootTemplateOption, want_template,
+                      o.target);
+    }
     // The rest of a target partition larger than its content (the root).
     HULL_TRY(ZeroRange(*target, to_offset + c.bytes,
                        std::min<uint64_t>(to.sectors() * t.sector_size - c.bytes, 4 * kChunk)));
