@@ -359,6 +359,16 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
     HULL_TRY(ReadBase(o, base_certs, work, b));
     return true;
   }));
+  // The root first: a base whose root no longer matches its UKI is refused
+  // before the long steps.
+  HULL_ASSIGN_OR_RETURN(auto base_pe, pe::ParsePe(b.x.payload.uki));
+  HULL_ASSIGN_OR_RETURN(ByteSpan base_cmdline_bytes,
+                        SectionData(base_pe, b.x.payload.uki, ".cmdline"));
+  const std::string base_cmdline(reinterpret_cast<const char*>(base_cmdline_bytes.data()),
+                                 base_cmdline_bytes.size());
+  HULL_ASSIGN_OR_RETURN(std::string root_template, Step(o, res, "root", [&] {
+                          return CopyRoot(o.image, b.table, base_cmdline, work + "/root.ext4");
+                        }));
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
     HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
     HULL_TRY(ReadTreeFacts(root, b));
@@ -372,14 +382,6 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   const std::string selinux = config.selinux ? modes[int(*config.selinux)] : b.selinux;
   HULL_ASSIGN_OR_RETURN(Sealed s, Step(o, res, "pack", [&] {
                           return PackAndSeal(b, root, selinux, keys, work, epoch);
-                        }));
-  HULL_ASSIGN_OR_RETURN(auto base_pe, pe::ParsePe(b.x.payload.uki));
-  HULL_ASSIGN_OR_RETURN(ByteSpan base_cmdline_bytes,
-                        SectionData(base_pe, b.x.payload.uki, ".cmdline"));
-  const std::string_view base_cmdline(reinterpret_cast<const char*>(base_cmdline_bytes.data()),
-                                      base_cmdline_bytes.size());
-  HULL_ASSIGN_OR_RETURN(std::string root_template, Step(o, res, "root", [&] {
-                          return CopyRoot(o.image, b.table, base_cmdline, work + "/root.ext4");
                         }));
   const std::string cmdline =
       CustomizedCmdline(base_cmdline, HexEncode(s.root_hash), root_template,
