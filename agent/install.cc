@@ -10,11 +10,16 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "agent/environment.h"
 #include "agent/install_plan.h"
 #include "agent/node.h"
 #include "agent/sysfs.h"
 #include "base/exit_code.h"
 #include "base/fd.h"
+#include "base/hex.h"
+#include "crypto/digest.h"
+#include "node/medium.h"
+#include "node/usrhash.h"
 #include "slot/io.h"
 
 namespace hull::agent {
@@ -100,13 +105,15 @@ Result<Fd> ClaimTarget(const std::string& target) {
 }
 
 // Copies `bytes` from `from_offset` of the medium to `to_offset` of the
-// target, zeros included (the target may hold anything).
+// target, zeros included (the target may hold anything); every byte read
+// also goes into `hash` when given, so what is checked is what was written.
 Status CopyRange(const slot::DiskIo& from, uint64_t from_offset, slot::DiskIo& to,
-                 uint64_t to_offset, uint64_t bytes) {
+                 uint64_t to_offset, uint64_t bytes, crypto::Hasher* hash = nullptr) {
   Bytes buf(kChunk);
   for (uint64_t done = 0; done < bytes;) {
     size_t n = size_t(std::min<uint64_t>(kChunk, bytes - done));
     HULL_TRY(from.ReadAt(from_offset + done, MutableByteSpan(buf.data(), n)));
+    if (hash) hash->Update(ByteSpan(buf.data(), n));
     HULL_TRY(to.WriteAt(to_offset + done, ByteSpan(buf.data(), n)));
     done += n;
   }
@@ -130,6 +137,8 @@ Status Install(const InstallOptions& o) {
   HULL_ASSIGN_OR_RETURN(auto medium, slot::FileDisk::Open(o.medium, false));
   slot::DiskSource msrc(*medium);
   HULL_ASSIGN_OR_RETURN(gpt::Table mt, gpt::Read(msrc, 512).Context("install medium " + o.medium));
+  HULL_ASSIGN_OR_RETURN(std::string cmdline, ReadSysText(Env().Path("/proc/cmdline")));
+  HULL_ASSIGN_OR_RETURN(const std::string want_template, ExpectedRootTemplate(mt, cmdline));
   HULL_ASSIGN_OR_RETURN(Fd claim, ClaimTarget(o.target));
   HULL_ASSIGN_OR_RETURN(auto target, slot::FileDisk::Open(o.target, true));
   HULL_ASSIGN_OR_RETURN(InstallTarget facts, ReadTarget(*target, o));
@@ -153,8 +162,22 @@ Status Install(const InstallOptions& o) {
     for (const gpt::Partition& p : mt.partitions)
       if (p.number == c.from) from = &p;
     uint64_t to_offset = to.first_lba * t.sector_size;
-    HULL_TRY(CopyRange(*medium, from->first_lba * 512, *target, to_offset, c.bytes)
+    crypto::Hasher hash(crypto::DigestAlgorithm::kSha256);
+    HULL_TRY(CopyRange(*medium, from->first_lba * 512, *target, to_offset, c.bytes,
+                       c.root_template ? &hash : nullptr)
                  .Context(fmt::format("partition {} to {}#{}", c.from, o.target, c.to)));
+    // The new GPT is written last: a medium altered since it was made is
+    // refused with no table on the target (its headers were zeroed above).
+    if (c.root_template) {
+      const std::string got = HexEncode(hash.Final());
+      if (got != want_template)
+        return Errorf(ErrorCode::kVerifyFailed,
+                      "install medium: its root template ({}, partition {}) has SHA-256 {}, the "
+                      "running system's {}= says {}: the medium was altered; nothing was "
+                      "installed ({} holds no partition table now)",
+                      node::kMediumRootLabel, c.from, got, node::kRootTemplateOption, want_template,
+                      o.target);
+    }
     // The rest of a target partition larger than its content (the root).
     HULL_TRY(ZeroRange(*target, to_offset + c.bytes,
                        std::min<uint64_t>(to.sectors() * t.sector_size - c.bytes, 4 * kChunk)));

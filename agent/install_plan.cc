@@ -4,9 +4,12 @@
 
 #include <array>
 
+#include "base/hex.h"
 #include "gpt/attributes.h"
+#include "gpt/dps.h"
 #include "gpt/types.h"
 #include "node/medium.h"
+#include "node/usrhash.h"
 
 namespace hull::agent {
 namespace {
@@ -107,10 +110,38 @@ Result<InstallPlan> PlanInstall(const gpt::Table& medium, const InstallTarget& t
   root.attributes = gpt::kAttrGrowFs;
   uint64_t rest = (t.last_usable_lba + 1) * ss - at;
   rest = rest / kMiB * kMiB;
-  plan.copies.push_back({m.root.number, add(root, rest), Bytes(medium, m.root)});
+  plan.copies.push_back({m.root.number, add(root, rest), Bytes(medium, m.root), true});
   HULL_TRY(gpt::Validate(t));
   plan.table = std::move(t);
   return plan;
+}
+
+Result<std::string> ExpectedRootTemplate(const gpt::Table& medium, std::string_view cmdline) {
+  HULL_ASSIGN_OR_RETURN(MediumParts m, ReadMedium(medium));
+  auto usrhash = node::UsrHashOfCmdline(cmdline);
+  if (!usrhash.ok() && usrhash.error().code() == ErrorCode::kNotFound)
+    return Error(ErrorCode::kRefused,
+                 "the running system is not a Hull node (no usrhash= on its kernel command "
+                 "line), so nothing vouches for the medium's root template: boot the install "
+                 "medium and install from it");
+  if (!usrhash.ok()) return std::move(usrhash).error();
+  HULL_ASSIGN_OR_RETURN(hull::Bytes root_hash, HexDecode(*usrhash));
+  HULL_ASSIGN_OR_RETURN(gpt::VerityUuids want, gpt::DpsVerityUuids(root_hash));
+  const gpt::Partition &usr = m.a[1], &verity = m.a[2];
+  if (usr.uuid != want.data || verity.uuid != want.verity)
+    return Errorf(ErrorCode::kRefused,
+                  "install medium: its /usr (partition UUIDs {}, {}) is not the running "
+                  "system's (usrhash={}), so the running system's {}= does not vouch for it: "
+                  "boot this medium and install from it",
+                  usr.uuid.ToString(), verity.uuid.ToString(), *usrhash, node::kRootTemplateOption);
+  auto digest = node::RootTemplateHashOfCmdline(cmdline);
+  if (!digest.ok() && digest.error().code() == ErrorCode::kNotFound)
+    return Errorf(ErrorCode::kRefused,
+                  "the running system's kernel command line has no {}=, so the medium's root "
+                  "template cannot be checked: make the medium from an image built with this "
+                  "Hull",
+                  node::kRootTemplateOption);
+  return digest;
 }
 
 }  // namespace hull::agent

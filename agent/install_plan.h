@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -40,6 +41,7 @@ struct Copy {
   uint32_t from = 0;  // partition number on the medium
   uint32_t to = 0;    // on the target
   uint64_t bytes = 0;
+  bool root_template = false;  // the medium's root template: hashed as copied
 };
 
 struct InstallPlan {
@@ -57,5 +59,20 @@ struct InstallPlan {
 //   kInvalidArgument for a sector size other than 512/4096
 Result<InstallPlan> PlanInstall(const gpt::Table& medium, const InstallTarget& target, bool wipe,
                                 const InstallIds& ids);
+
+// The SHA-256 the medium's root template must have (docs/iso.md): the
+// running system's hull.roottemplate=, taken only once its usrhash= is seen
+// to name the medium's /usr (DPS: the medium's usr and usr-verity partition
+// UUIDs are the two halves of the root hash), so the signed command line the
+// system booted with vouches for this medium. `cmdline` is /proc/cmdline.
+// Errors, before anything is written:
+//   kCorrupt  "install medium: no <role> partition"
+//   kRefused  "the running system is not a Hull node (no usrhash= ...): ..."
+//   kRefused  "install medium: its /usr (partition UUIDs U, V) is not the
+//             running system's (usrhash=H): ..."
+//   kRefused  "the running system's kernel command line has no
+//             hull.roottemplate=: ..."
+//   kInvalidArgument: node/usrhash.h's, for a malformed value
+Result<std::string> ExpectedRootTemplate(const gpt::Table& medium, std::string_view cmdline);
 
 }  // namespace hull::agent

@@ -1,9 +1,10 @@
 // The node contract's parsers of untrusted text (src/node): os-release, the
-// kernel command line, usrhash=, the update configuration, boot entry names and
-// versions (ParseEntryName, CompareVersions, BootOrder), and device-mapper
-// answers, and the build time file's Unix seconds (base/seconds.h). Any
-// input must give a value or an error, never a crash; a normalized usrhash
-// reads back as itself.
+// kernel command line, usrhash= and hull.roottemplate=, the update
+// configuration, boot entry names and versions (ParseEntryName,
+// CompareVersions, BootOrder), and device-mapper answers, and the build time
+// file's Unix seconds (base/seconds.h). Any input must give a value or an
+// error, never a crash; a normalized usrhash or template digest reads back as
+// itself.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -24,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)SplitCmdline(text);
   (void)CmdlineValue(text, "usrhash");
   (void)UsrHashOfCmdline(text);
+  (void)RootTemplateHashOfCmdline(text);
+  if (auto h = ParseRootTemplateHash(text); h.ok() && *h != ParseRootTemplateHash(*h).value())
+    __builtin_trap();
   if (auto h = ParseUsrHash(text); h.ok() && *h != ParseUsrHash(*h).value()) __builtin_trap();
   (void)ParseConfig(text, "fuzz.json");
   (void)hull::ParseUnixSeconds(text);

@@ -24,6 +24,9 @@ Status ApplyOption(Cmdline& c, std::string_view key, std::string_view value, boo
     HULL_ASSIGN_OR_RETURN(std::string hex, node::ParseUsrHash(value));
     HULL_ASSIGN_OR_RETURN(c.usrhash, HexDecode(hex));
     have_hash = true;
+  } else if (key == node::kRootTemplateOption) {
+    HULL_ASSIGN_OR_RETURN(std::string hex, node::ParseRootTemplateHash(value));
+    HULL_ASSIGN_OR_RETURN(c.root_template, HexDecode(hex));
   } else if (key == "hull.verity") {
     if (value == "eio")
       c.verity = VerityPolicy::kEio;

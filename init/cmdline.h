@@ -5,6 +5,9 @@
 //                              digits: node/usrhash.h; DPS
 //                              verity mode #1: the usr partition's UUID is its
 //                              first 128 bits, usr-verity's the last 128)
+//   hull.roottemplate=<hex>    the SHA-256 of the install medium's root
+//                              template (node/usrhash.h's rule; docs/iso.md):
+//                              required for a live boot only
 //   hull.verity=eio|restart    on a corrupted block: return EIO (default) or
 //                              restart the machine (restart_on_corruption)
 //   hull.disk_timeout=<s>      seconds to wait for the disk (default 30, 1..600;
@@ -32,7 +35,8 @@ namespace hull::init {
 enum class VerityPolicy { kEio, kRestart };
 
 struct Cmdline {
-  Bytes usrhash;  // 32 bytes (node/usrhash.h)
+  Bytes usrhash;        // 32 bytes (node/usrhash.h)
+  Bytes root_template;  // 32 bytes, or empty when the option is absent
   VerityPolicy verity = VerityPolicy::kEio;
   int disk_timeout_s = 30;
   int watchdog_s = 120;
@@ -44,6 +48,7 @@ struct Cmdline {
 //   "usrhash= missing from the kernel command line" (kNotFound)
 //   node::ParseUsrHash's: "usrhash=: N characters, expected 64 hex digits
 //   (a SHA-256 root hash)" | "usrhash=: character K (0xNN) is not a hex digit"
+//   node::ParseRootTemplateHash's, naming hull.roottemplate=
 //   "hull.verity=X: expected eio or restart"
 //   "hull.disk_timeout=X: expected seconds 1..600"
 //   "hull.watchdog=X: expected seconds 0..3600 (0: no watchdog)"

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/hex.h"
+#include "node/medium.h"
+#include "node/usrhash.h"
+
 namespace hull::init {
 
 Result<uint64_t> ParseMemTotal(std::string_view meminfo) {
@@ -33,6 +37,23 @@ Result<uint64_t> LiveRootBytes(uint64_t template_bytes, uint64_t mem_total_bytes
                   "the machine more memory or install to a disk",
                   template_bytes >> 20, kLiveRootMemoryShare, mem_total_bytes >> 20);
   return std::min(std::max(template_bytes, kLiveRootBytes), cap);
+}
+
+Status CheckRootTemplate(ByteSpan expected, ByteSpan actual) {
+  if (expected.empty())
+    return Errorf(ErrorCode::kRefused,
+                  "{}= missing from the kernel command line: the UKI names no digest of the "
+                  "install medium's root template, so a live boot is refused (make the medium "
+                  "from an image built with this Hull)",
+                  node::kRootTemplateOption);
+  if (!actual.empty() &&
+      !std::equal(expected.begin(), expected.end(), actual.begin(), actual.end()))
+    return Errorf(ErrorCode::kVerifyFailed,
+                  "the install medium's root template ({}) has SHA-256 {}, the signed command "
+                  "line's {}= says {}: the medium was altered; write it again from the image",
+                  node::kMediumRootLabel, HexEncode(actual), node::kRootTemplateOption,
+                  HexEncode(expected));
+  return {};
 }
 
 }  // namespace hull::init

@@ -23,8 +23,10 @@
 #include "init/failure.h"
 #include "init/live_root.h"
 #include "init/optical.h"
+#include "init/sha256.h"
 #include "init/sys.h"
 #include "node/medium.h"
+#include "node/usrhash.h"
 #include "slot/dm_device.h"
 #include "verity/superblock.h"
 #include "verity/table.h"
@@ -201,15 +203,21 @@ Status SetupVerity(const Cmdline& c, const Found& f) {
 // cannot carry them before the policy is loaded). The file's size is
 // init/live_root.h's, capped by memory; the ext4 inside is grown to it after
 // the mount.
+// The template is hashed as it is copied and must match the signed command
+// line's hull.roottemplate= before anything mounts it (CheckRootTemplate).
 // The loop device's descriptor is kept until the exec of init (O_CLOEXEC):
 // the mount holds the device from then on (LO_FLAGS_AUTOCLEAR).
-Result<slot::Loop> MakeLiveRoot(const Found& f) {
+Result<slot::Loop> MakeLiveRoot(const Cmdline& c, const Found& f) {
+  HULL_TRY(CheckRootTemplate(c.root_template, {}));
   const std::string image = "/run/hull-live-root.img";
   uint64_t bytes = f.root.sectors() * f.sector_size;
   HULL_ASSIGN_OR_RETURN(std::string meminfo, ReadSmallFile("/proc/meminfo", 1 << 16));
   HULL_ASSIGN_OR_RETURN(uint64_t mem, ParseMemTotal(meminfo));
   HULL_ASSIGN_OR_RETURN(uint64_t file_bytes, LiveRootBytes(bytes, mem));
-  HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, file_bytes));
+  Sha256Stream hash;
+  HULL_TRY(CopyDeviceToFile(f.root_dev, bytes, image, file_bytes, &hash));
+  HULL_TRY(CheckRootTemplate(c.root_template, hash.Final()));
+  Log(fmt::format("live root template {} matches {}=", f.root_dev, node::kRootTemplateOption));
   HULL_ASSIGN_OR_RETURN(slot::Loop loop, slot::AttachLoop(image, 0, 0, /*writable=*/true));
   Log(fmt::format("live root: {} ({} MiB template, {} MiB in memory at most of {} MiB) on {}",
                   image, bytes >> 20, file_bytes >> 20, mem >> 20, loop.path));
@@ -283,7 +291,7 @@ Status Run() {
   if (f.live) {
     Log("live boot from the install medium on " + f.disk + ": state in memory");
     HULL_TRY(MarkLiveBoot());
-    HULL_ASSIGN_OR_RETURN(live_root, MakeLiveRoot(f));
+    HULL_ASSIGN_OR_RETURN(live_root, MakeLiveRoot(c, f));
     f.root_dev = live_root.path;
   } else if (auto g = PrepareOsDisk(f); !g.ok())
     LogError("GPT not rewritten (identity, growth): " + g.error().ToString());

@@ -1,5 +1,6 @@
 #include "init/sha256.h"
 
+#include <algorithm>
 #include <array>
 
 namespace hull::init {
@@ -45,21 +46,39 @@ void Block(std::array<uint32_t, 8>& h, const uint8_t* p) {
 }  // namespace
 
 Bytes Sha256(ByteSpan data) {
-  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  size_t full = data.size() / 64 * 64;
-  for (size_t i = 0; i < full; i += 64) Block(h, data.data() + i);
+  Sha256Stream s;
+  s.Update(data);
+  return s.Final();
+}
+
+void Sha256Stream::Update(ByteSpan data) {
+  total_ += data.size();
+  size_t i = 0;
+  if (buffered_ > 0) {
+    size_t n = std::min(data.size(), 64 - buffered_);
+    std::copy(data.begin(), data.begin() + ptrdiff_t(n), buf_ + buffered_);
+    buffered_ += n;
+    i = n;
+    if (buffered_ < 64) return;
+    Block(h_, buf_);
+    buffered_ = 0;
+  }
+  for (; i + 64 <= data.size(); i += 64) Block(h_, data.data() + i);
+  std::copy(data.begin() + ptrdiff_t(i), data.end(), buf_);
+  buffered_ = data.size() - i;
+}
+
+Bytes Sha256Stream::Final() {
   // Padding: 0x80, zeros, the bit length as a big-endian u64 (§5.1.1).
   uint8_t tail[128] = {};
-  size_t rest = data.size() - full;
-  std::copy(data.begin() + full, data.end(), tail);
-  tail[rest] = 0x80;
-  size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bits = uint64_t(data.size()) * 8;
+  std::copy(buf_, buf_ + buffered_, tail);
+  tail[buffered_] = 0x80;
+  size_t tail_len = buffered_ + 1 + 8 <= 64 ? 64 : 128;
+  uint64_t bits = total_ * 8;
   for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = uint8_t(bits >> (8 * i));
-  for (size_t i = 0; i < tail_len; i += 64) Block(h, tail + i);
+  for (size_t i = 0; i < tail_len; i += 64) Block(h_, tail + i);
   Bytes out(32);
-  for (int i = 0; i < 8; ++i) StoreBe32(out.data() + 4 * i, h[i]);
+  for (int i = 0; i < 8; ++i) StoreBe32(out.data() + 4 * i, h_[i]);
   return out;
 }
 

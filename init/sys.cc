@@ -135,7 +135,7 @@ Result<uint64_t> BlockDeviceSize(const std::string& dev) {
 }
 
 Status CopyDeviceToFile(const std::string& dev, uint64_t bytes, const std::string& file,
-                        uint64_t file_bytes) {
+                        uint64_t file_bytes, Sha256Stream* hash) {
   Fd in(open(dev.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return Errorf(ErrorCode::kIo, "open {}: {}", dev, Errno());
   Fd out(open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
@@ -147,6 +147,7 @@ Status CopyDeviceToFile(const std::string& dev, uint64_t bytes, const std::strin
     size_t n = size_t(std::min<uint64_t>(buf.size(), bytes - done));
     ssize_t r = pread(in.get(), buf.data(), n, off_t(done));
     if (r <= 0) return Errorf(ErrorCode::kIo, "read {} at {}: {}", dev, done, Errno());
+    if (hash) hash->Update(ByteSpan(buf.data(), size_t(r)));
     // Holes stay holes: the file is in memory.
     bool zero = std::all_of(buf.begin(), buf.begin() + r, [](uint8_t c) { return c == 0; });
     if (!zero && pwrite(out.get(), buf.data(), size_t(r), off_t(done)) != r)

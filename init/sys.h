@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "init/dps.h"
 #include "init/modules.h"
+#include "init/sha256.h"
 #include "node/dm.h"
 
 namespace hull::init {
@@ -44,9 +45,11 @@ std::vector<Disk> ScanDisks(std::vector<std::string>* unusable = nullptr);
 
 Result<uint64_t> BlockDeviceSize(const std::string& dev);
 Result<uint32_t> LogicalBlockSize(const std::string& dev);  // BLKSSZGET
-// The first `bytes` of `dev` into a new `file_bytes`-long sparse `file`.
+// The first `bytes` of `dev` into a new `file_bytes`-long sparse `file`;
+// every byte read also goes into `hash` when given (hashed as copied, so
+// what is checked is what the file holds).
 Status CopyDeviceToFile(const std::string& dev, uint64_t bytes, const std::string& file,
-                        uint64_t file_bytes);
+                        uint64_t file_bytes, Sha256Stream* hash = nullptr);
 Result<Bytes> ReadAt(const std::string& dev, uint64_t offset, size_t length);
 
 // Extends PCR 11 SHA-256 with SHA-256(word) when /dev/tpmrm0 or /dev/tpm0

@@ -133,10 +133,11 @@ Result<KernelFiles> FindKernel(const std::string& tree) {
 
 Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
                           const KernelFiles& kernel, const std::string& initrd,
-                          const std::string& root_hash_hex, const std::string& stub,
-                          const SigningKeys& keys, const std::string& out) {
+                          const std::string& root_hash_hex, const std::string& root_template_hex,
+                          const std::string& stub, const SigningKeys& keys,
+                          const std::string& out) {
   UkiResult r;
-  r.cmdline = KernelCmdline(spec, root_hash_hex);
+  r.cmdline = KernelCmdline(spec, root_hash_hex, root_template_hex);
   uki::UkiInputs in;
   HULL_ASSIGN_OR_RETURN(in.machine, pe::MachineOfArch(spec.arch));
   HULL_ASSIGN_OR_RETURN(

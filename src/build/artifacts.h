@@ -61,8 +61,8 @@ struct UkiResult {
 };
 Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
                           const KernelFiles& kernel, const std::string& initrd,
-                          const std::string& root_hash_hex, const std::string& stub,
-                          const SigningKeys& keys, const std::string& out);
+                          const std::string& root_hash_hex, const std::string& root_template_hex,
+                          const std::string& stub, const SigningKeys& keys, const std::string& out);
 // The tail MakeUki and hull customize share: `unsigned_uki` signed with db,
 // PCR 11 predicted for each phase, written to `out`.
 Result<UkiResult> SignUki(ByteSpan unsigned_uki, const std::string& cmdline,

@@ -84,10 +84,14 @@ Result<std::string> KeysFor(const BuildOptions& o, const std::string& key_dir,
   return work + "/dev-keys";
 }
 
-Status RunRoot(const spec::ImageSpec& s, Work& w) {
-  HULL_ASSIGN_OR_RETURN(w.sizes, ComputeSizes(s.partitions, w.pack.image_bytes, w.esp_bytes));
-  return MakeRoot(s, w.sizes.root, w.dir, w.dir + "/root.ext4", w.epoch,
-                  w.pack.policy_file_contexts);
+// The root file system and the SHA-256 of its bytes (the root partition's
+// bytes, the image being exactly the partition's size), which the UKI's
+// command line names (hull.roottemplate=, docs/iso.md).
+Result<std::string> RunRoot(const spec::ImageSpec& s, Work& w) {
+  const std::string image = w.dir + "/root.ext4";
+  HULL_TRY(
+      MakeRoot(s, RootBytes(s.partitions), w.dir, image, w.epoch, w.pack.policy_file_contexts));
+  return crypto::FileSha256Hex(image);
 }
 
 // outputs: [iso]: the install medium (docs/iso.md), made from the raw
@@ -287,11 +291,13 @@ Result<BuildResult> Build(const BuildOptions& o) {
   HULL_ASSIGN_OR_RETURN(
       w.seal, Stage(o, res, "seal", [&] { return Seal(s, w.pack.image, w.keys, w.dir); }));
   HULL_ASSIGN_OR_RETURN(w.initrd, Stage(o, res, "initrd", [&] { return initrd.get(); }));
+  HULL_ASSIGN_OR_RETURN(const std::string root_template,
+                        Stage(o, res, "root", [&] { return RunRoot(s, w); }));
   const std::string uki_name = UkiFileName(s.version, s.update.boot_tries);
   HULL_ASSIGN_OR_RETURN(w.uki, Stage(o, res, "uki", [&] {
                           return MakeUki(s, tree, w.kernel, w.dir + "/initrd.cpio.zst",
-                                         HexEncode(w.seal.root_hash), o.systemd_stub, w.keys,
-                                         w.out + "/" + uki_name);
+                                         HexEncode(w.seal.root_hash), root_template, o.systemd_stub,
+                                         w.keys, w.out + "/" + uki_name);
                         }));
   HULL_ASSIGN_OR_RETURN(w.esp_bytes, Stage(o, res, "esp", [&] {
                           return MakeEspTree(o.systemd_boot, w.uki.path, uki_name, w.keys,
@@ -303,11 +309,8 @@ Result<BuildResult> Build(const BuildOptions& o) {
     res.sign_offline_dir = o.offline.sign_offline_dir;
     return res;
   }
-  HULL_TRY(Stage(o, res, "root", [&]() -> Result<bool> {
-    HULL_TRY(RunRoot(s, w));
-    return true;
-  }));
   HULL_TRY(Stage(o, res, "disk", [&]() -> Result<bool> {
+    HULL_ASSIGN_OR_RETURN(w.sizes, ComputeSizes(s.partitions, w.pack.image_bytes, w.esp_bytes));
     HULL_TRY(RunDisk(s, w));
     return true;
   }));

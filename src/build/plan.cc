@@ -10,6 +10,7 @@
 #include "gpt/attributes.h"
 #include "gpt/dps.h"
 #include "gpt/types.h"
+#include "node/usrhash.h"
 #include "verity/params.h"
 
 namespace hull::build {
@@ -61,11 +62,16 @@ Result<int64_t> SourceDateEpochForVersion(const std::string& version) {
   return int64_t(timegm(&tm));
 }
 
-std::string KernelCmdline(const spec::ImageSpec& spec, const std::string& root_hash_hex) {
+std::string KernelCmdline(const spec::ImageSpec& spec, const std::string& root_hash_hex,
+                          const std::string& root_template_hex) {
   std::vector<std::string> words = {
-      "usrhash=" + root_hash_hex, "mount.usrfstype=erofs",
-      "mount.usrflags=ro",        "rw",
-      "lockdown=integrity",       std::string("panic=") + std::to_string(kPanicRebootSeconds)};
+      "usrhash=" + root_hash_hex,
+      std::string(node::kRootTemplateOption) + "=" + root_template_hex,
+      "mount.usrfstype=erofs",
+      "mount.usrflags=ro",
+      "rw",
+      "lockdown=integrity",
+      std::string("panic=") + std::to_string(kPanicRebootSeconds)};
   bool has_console = false;
   for (const auto& w : spec.kernel.cmdline) has_console |= w.starts_with("console=");
   if (!has_console) words.push_back("console=ttyS0");
@@ -118,8 +124,12 @@ Result<PartitionSizes> ComputeSizes(const spec::Partitions& s, uint64_t erofs_by
                   esp_content_bytes);
   }
   p.esp = s.esp != 0 ? RoundUpMiB(std::max(s.esp, kMinEspBytes)) : std::max(kMinEspBytes, esp_need);
-  p.root = s.root != 0 ? RoundUpMiB(s.root) : kDefaultRootBytes;
+  p.root = RootBytes(s);
   return p;
+}
+
+uint64_t RootBytes(const spec::Partitions& s) {
+  return s.root != 0 ? RoundUpMiB(s.root) : kDefaultRootBytes;
 }
 
 namespace {

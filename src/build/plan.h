@@ -17,8 +17,9 @@
 namespace hull::build {
 
 // The stages, in order (progress lines and manifest.json use these names).
-inline constexpr const char* kStageNames[] = {"compose", "pack", "seal", "initrd", "uki",
-                                              "esp",     "root", "disk", "record"};
+// The root comes before the UKI: its digest is on the UKI's command line.
+inline constexpr const char* kStageNames[] = {"compose", "pack", "seal", "initrd", "root",
+                                              "uki",     "esp",  "disk", "record"};
 
 // SHA-256("hull-verity-salt\0" name "\0" version): the dm-verity salt.
 Bytes VeritySalt(const std::string& name, const std::string& version);
@@ -40,13 +41,17 @@ Result<int64_t> SourceDateEpochForVersion(const std::string& version);
 // entry's boot tries instead of stopping the machine for good (docs/init.md).
 inline constexpr int kPanicRebootSeconds = 5;
 
-// The UKI command line: "usrhash=<hex> mount.usrfstype=erofs mount.usrflags=ro rw
-// lockdown=integrity panic=5", console=ttyS0 unless the spec names a console,
+// The UKI command line: "usrhash=<hex> hull.roottemplate=<hex>
+// mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity panic=5"
+// (hull.roottemplate=: the SHA-256 of the root partition's bytes, which an
+// install medium carries as its root template; docs/iso.md), console=ttyS0
+// unless the spec names a console,
 // the spec's kernel.cmdline (a panic= there comes later, so it wins), then the
 // SELinux settings (enforcing: "security=selinux
 // selinux=1 enforcing=1"; permissive: enforcing=0; disabled: "selinux=0").
 // Repeated words are dropped (first kept).
-std::string KernelCmdline(const spec::ImageSpec& spec, const std::string& root_hash_hex);
+std::string KernelCmdline(const spec::ImageSpec& spec, const std::string& root_hash_hex,
+                          const std::string& root_template_hex);
 
 // "hull_<version>+<tries>.efi": the UKI file name with boot counting (the
 // spec's update.boot_tries; three by default).
@@ -58,6 +63,10 @@ inline constexpr uint64_t kMiB = 1 << 20;
 inline constexpr uint64_t kMinEspBytes = 64 * kMiB;       // FAT32 needs >= 32 MiB
 inline constexpr uint64_t kDefaultRootBytes = 64 * kMiB;  // grown on first boot
 inline constexpr uint64_t kSignaturePartitionBytes = 1 * kMiB;
+
+// The root partition's size: the spec's in whole MiB, else kDefaultRootBytes.
+// A function of the spec alone, so the root is made before the ESP.
+uint64_t RootBytes(const spec::Partitions& spec_sizes);
 
 struct PartitionSizes {
   uint64_t esp = 0, usr = 0, verity = 0, signature = 0, root = 0;

@@ -14,6 +14,7 @@
 #include "base/subprocess.h"
 #include "build/artifacts.h"
 #include "build/plan.h"
+#include "crypto/digest.h"
 #include "crypto/file_digest.h"
 #include "customize/apply.h"
 #include "customize/config.h"
@@ -24,6 +25,7 @@
 #include "gpt/types.h"
 #include "node/config.h"
 #include "node/os_release.h"
+#include "node/usrhash.h"
 #include "pe/pe.h"
 #include "rootfs/erofs.h"
 #include "rootfs/erofs_modes.h"
@@ -221,8 +223,11 @@ const gpt::Partition* FindRole(const gpt::Table& t, gpt::Role role, bool named =
   return nullptr;
 }
 
-// The base's root file system, copied as it is.
-Status CopyRoot(const std::string& image, const gpt::Table& t, const std::string& out) {
+// The base's root file system, copied as it is, and the SHA-256 of its bytes
+// (the new UKI's hull.roottemplate=). A base whose UKI names another digest
+// (hull.roottemplate=) is refused: its root is not the one it was signed with.
+Result<std::string> CopyRoot(const std::string& image, const gpt::Table& t,
+                             std::string_view base_cmdline, const std::string& out) {
   const gpt::Partition* root = FindRole(t, gpt::Role::kRoot);
   if (!root) return Errorf(ErrorCode::kCorrupt, "the base image has no root partition");
   HULL_ASSIGN_OR_RETURN(File in, File::OpenRead(image));
@@ -238,7 +243,17 @@ Status CopyRoot(const std::string& image, const gpt::Table& t, const std::string
     if (std::all_of(piece.begin(), piece.end(), [](uint8_t c) { return c == 0; })) continue;
     HULL_TRY(dst.WriteAt(off, piece));
   }
-  return dst.Sync();
+  HULL_TRY(dst.Sync());
+  const std::string digest = HexEncode(crypto::Sha256(b));
+  auto named = node::RootTemplateHashOfCmdline(base_cmdline);
+  if (!named.ok() && named.error().code() != ErrorCode::kNotFound)
+    return std::move(named).error().Wrap("the base image's UKI");
+  if (named.ok() && *named != digest)
+    return Errorf(ErrorCode::kVerifyFailed,
+                  "the base image's root partition has SHA-256 {}, its UKI's {}= says {}: the "
+                  "root was changed after the build; customize an image as built",
+                  digest, node::kRootTemplateOption, *named);
+  return digest;
 }
 
 Result<disk::CreateResult> MakeDisk(const Base& b, const Sealed& s, const std::string& work,
@@ -278,14 +293,27 @@ Result<disk::CreateResult> MakeDisk(const Base& b, const Sealed& s, const std::s
 }  // namespace
 
 std::string CustomizedCmdline(std::string_view base, const std::string& root_hash_hex,
-                              const std::string& selinux, const std::vector<std::string>& extra) {
+                              const std::string& root_template_hex, const std::string& selinux,
+                              const std::vector<std::string>& extra) {
+  const std::string template_key = std::string(node::kRootTemplateOption) + "=";
+  const std::string template_word = template_key + root_template_hex;
   std::vector<std::string> words;
+  bool has_template = false;
   for (auto& w : Words(base)) {
+    if (w.starts_with(template_key)) {
+      w = template_word;
+      has_template = true;
+    }
     if (w.starts_with("usrhash=")) w = "usrhash=" + root_hash_hex;
     const bool selinux_word =
         w == "security=selinux" || w.starts_with("selinux=") || w.starts_with("enforcing=");
     if (!selinux.empty() && selinux_word) continue;
     words.push_back(w);
+  }
+  if (!has_template) {
+    auto usrhash = std::find_if(words.begin(), words.end(),
+                                [](const std::string& w) { return w.starts_with("usrhash="); });
+    words.insert(usrhash == words.end() ? words.begin() : usrhash + 1, template_word);
   }
   if (selinux == "enforcing" || selinux == "permissive") {
     for (const char* w : {"security=selinux", "selinux=1"}) words.push_back(w);
@@ -331,6 +359,16 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
     HULL_TRY(ReadBase(o, base_certs, work, b));
     return true;
   }));
+  // The root first: a base whose root no longer matches its UKI is refused
+  // before the long steps.
+  HULL_ASSIGN_OR_RETURN(auto base_pe, pe::ParsePe(b.x.payload.uki));
+  HULL_ASSIGN_OR_RETURN(ByteSpan base_cmdline_bytes,
+                        SectionData(base_pe, b.x.payload.uki, ".cmdline"));
+  const std::string base_cmdline(reinterpret_cast<const char*>(base_cmdline_bytes.data()),
+                                 base_cmdline_bytes.size());
+  HULL_ASSIGN_OR_RETURN(std::string root_template, Step(o, res, "root", [&] {
+                          return CopyRoot(o.image, b.table, base_cmdline, work + "/root.ext4");
+                        }));
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
     HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
     HULL_TRY(ReadTreeFacts(root, b));
@@ -345,11 +383,9 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   HULL_ASSIGN_OR_RETURN(Sealed s, Step(o, res, "pack", [&] {
                           return PackAndSeal(b, root, selinux, keys, work, epoch);
                         }));
-  HULL_ASSIGN_OR_RETURN(auto base_pe, pe::ParsePe(b.x.payload.uki));
-  HULL_ASSIGN_OR_RETURN(ByteSpan base_cmdline, SectionData(base_pe, b.x.payload.uki, ".cmdline"));
-  const std::string cmdline = CustomizedCmdline(
-      std::string_view(reinterpret_cast<const char*>(base_cmdline.data()), base_cmdline.size()),
-      HexEncode(s.root_hash), config.selinux ? selinux : "", config.extra_cmdline);
+  const std::string cmdline =
+      CustomizedCmdline(base_cmdline, HexEncode(s.root_hash), root_template,
+                        config.selinux ? selinux : "", config.extra_cmdline);
   HULL_ASSIGN_OR_RETURN(build::UkiResult uki, Step(o, res, "uki", [&] {
                           return MakeUki(o, b, root, cmdline, keys, staged + "/" + b.x.uki_file);
                         }));
@@ -368,7 +404,6 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
                   b.x.payload.version);
   HULL_ASSIGN_OR_RETURN(
       disk::CreateResult disk, Step(o, res, "disk", [&]() -> Result<disk::CreateResult> {
-        HULL_TRY(CopyRoot(o.image, b.table, work + "/root.ext4"));
         return MakeDisk(b, s, work, esp_bytes, staged + "/" + stem + ".raw", base_pe.machine);
       }));
   HULL_TRY(Step(o, res, "record", [&]() -> Result<bool> {

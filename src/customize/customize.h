@@ -68,12 +68,14 @@ struct CustomizeResult {
 // each step's errors with the step's name as context.
 Result<CustomizeResult> Customize(const CustomizeOptions& options);
 
-// The new command line from the base's: usrhash= replaced, the SELinux words
-// replaced when `selinux` is "enforcing", "permissive" or "disabled" (as
-// `hull build` writes them), `extra` appended; repeated words dropped (first
-// kept). Pure, for tests.
+// The new command line from the base's: usrhash= replaced, hull.roottemplate=
+// replaced (added after usrhash= when the base has none: an image built before
+// the option), the SELinux words replaced when `selinux` is "enforcing",
+// "permissive" or "disabled" (as `hull build` writes them), `extra` appended;
+// repeated words dropped (first kept). Pure, for tests.
 std::string CustomizedCmdline(std::string_view base, const std::string& root_hash_hex,
-                              const std::string& selinux, const std::vector<std::string>& extra);
+                              const std::string& root_template_hex, const std::string& selinux,
+                              const std::vector<std::string>& extra);
 
 // A one-screen summary.
 std::string Summary(const CustomizeResult& r);

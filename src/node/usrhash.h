@@ -22,9 +22,23 @@ inline constexpr size_t kUsrHashHexLength = 64;  // SHA-256
 //   "usrhash=: character K (0xNN) is not a hex digit" (K counts from 1)
 Result<std::string> ParseUsrHash(std::string_view text);
 
+// hull.roottemplate=: the SHA-256 of the install medium's root template
+// partition (node/medium.h), all of its bytes, on the UKI's command line
+// (docs/iso.md). Same rule as usrhash=: 64 hex digits, either case,
+// returned lowercase.
+inline constexpr const char* kRootTemplateOption = "hull.roottemplate";
+
+// ParseUsrHash's rule for hull.roottemplate=, its errors naming that option.
+Result<std::string> ParseRootTemplateHash(std::string_view text);
+
 // The last usrhash= of a kernel command line (node/kernel_cmdline.h), parsed.
 // kNotFound "no usrhash= on the kernel command line" when absent (a bare
 // `usrhash` without a value counts as absent); ParseUsrHash's errors otherwise.
 Result<std::string> UsrHashOfCmdline(std::string_view cmdline);
+
+// The last hull.roottemplate= of a kernel command line, parsed: kNotFound
+// "no hull.roottemplate= on the kernel command line" when absent;
+// ParseRootTemplateHash's errors otherwise.
+Result<std::string> RootTemplateHashOfCmdline(std::string_view cmdline);
 
 }  // namespace hull::node

@@ -72,7 +72,8 @@ Status CheckCmdlineArg(const YamlReader& r, const YNode& n, const std::string& v
     return r.At(n, n.Mark(),
                 fmt::format("bad kernel argument '{}' (allowed: one argument, no spaces)", v));
   }
-  for (std::string_view reserved : {"usrhash=", "mount.usr", "root=", "init="}) {
+  for (std::string_view reserved :
+       {"usrhash=", "hull.roottemplate=", "mount.usr", "root=", "init="}) {
     if (v.rfind(reserved, 0) == 0) {
       return r.At(
           n, n.Mark(),

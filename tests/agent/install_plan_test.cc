@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "gpt/attributes.h"
 #include "gpt/types.h"
 #include "support/status_matchers.h"
@@ -14,6 +16,7 @@
 namespace hull::agent {
 namespace {
 
+using ::hull::testing::ErrorIs;
 using ::testing::HasSubstr;
 
 constexpr uint64_t kMiB = 1 << 20;
@@ -144,6 +147,47 @@ TEST(InstallPlan, RefusesAMediumWithoutTheImage) {
   m = Medium();
   m.partitions.erase(m.partitions.begin() + 2);
   EXPECT_ERROR(PlanInstall(m, Target(1024 * kMiB), false, Ids()), ErrorCode::kCorrupt);
+}
+
+// The usrhash= naming Medium()'s /usr: by the DPS verity rule, the usr
+// partition's UUID is the root hash's first 128 bits and usr-verity's its
+// last 128, in the UUIDs' written order.
+std::string MediumUsrhash() {
+  std::string h = U(102).ToString() + U(103).ToString();
+  h.erase(std::remove(h.begin(), h.end(), '-'), h.end());
+  return h;
+}
+
+const std::string kTemplate = std::string(64, 'c');
+
+TEST(InstallTemplate, TheRunningCommandLineVouchesForItsOwnMedium) {
+  ASSERT_EQ(MediumUsrhash().size(), 64u);
+  ASSERT_OK_AND_ASSIGN(
+      std::string want,
+      ExpectedRootTemplate(Medium(), "BOOT_IMAGE=x usrhash=" + MediumUsrhash() +
+                                         " hull.roottemplate=" + kTemplate + " rw\n"));
+  EXPECT_EQ(want, kTemplate);
+}
+
+TEST(InstallTemplate, RefusedUnlessTheRunningSystemIsTheMediums) {
+  EXPECT_THAT(ExpectedRootTemplate(Medium(), "console=ttyS0 hull.roottemplate=" + kTemplate),
+              ErrorIs(ErrorCode::kRefused, HasSubstr("not a Hull node (no usrhash=")));
+  // Another image's /usr: its usrhash= says nothing about this medium.
+  std::string other = MediumUsrhash();
+  other[63] = other[63] == '0' ? '1' : '0';
+  EXPECT_THAT(
+      ExpectedRootTemplate(Medium(), "usrhash=" + other + " hull.roottemplate=" + kTemplate),
+      ErrorIs(ErrorCode::kRefused,
+              HasSubstr("its /usr (partition UUIDs 00000066-0000-4000-8000-000000000000, "
+                        "00000067-0000-4000-8000-000000000000) is not the running system's")));
+  EXPECT_THAT(ExpectedRootTemplate(Medium(), "usrhash=" + MediumUsrhash()),
+              ErrorIs(ErrorCode::kRefused, HasSubstr("has no hull.roottemplate=")));
+  EXPECT_ERROR(
+      ExpectedRootTemplate(Medium(), "usrhash=" + MediumUsrhash() + " hull.roottemplate=abc"),
+      ErrorCode::kInvalidArgument);
+  gpt::Table no_root = Medium();
+  no_root.partitions.pop_back();
+  EXPECT_ERROR(ExpectedRootTemplate(no_root, "usrhash=" + MediumUsrhash()), ErrorCode::kCorrupt);
 }
 
 }  // namespace

@@ -210,6 +210,24 @@ TEST_F(BuildE2e, TwoBuildsAgreeAndOraclesAccept) {
                "; mtype -i esp.img ::/loader/loader.conf");
   ASSERT_OK(sb);
   EXPECT_THAT(sb->out, HasSubstr("timeout 0"));
+  // hull.roottemplate= on the signed UKI's command line (objcopy) is the
+  // SHA-256 of the root partition (8) cut out at sfdisk's offsets, and of the
+  // root template partition of an install medium made from the image.
+  auto tmpl = Sh(fmt::format(
+      "cd {0}/a; objcopy -O binary --only-section=.cmdline {1} cmdline.txt; "
+      "dd if={2} bs=512 skip={3} count={4} status=none | sha256sum | cut -c1-64; "
+      "{5} disk iso {2} --out medium.iso >/dev/null; "
+      "sfdisk --dump medium.iso | sed -n 's/.*start= *\\([0-9]*\\), size= *\\([0-9]*\\),.*"
+      "name=\"hull-root-image\".*/\\1 \\2/p' >tmpl.txt; "
+      "dd if=medium.iso bs=512 skip=$(cut -d' ' -f1 tmpl.txt) count=$(cut -d' ' -f2 tmpl.txt) "
+      "status=none | sha256sum | cut -c1-64; rm medium.iso",
+      d, uki, raw, parts[7]["start"].get<uint64_t>(), parts[7]["size"].get<uint64_t>(), Bin()));
+  ASSERT_OK(tmpl);
+  const std::string root_sum = tmpl->out.substr(0, 64);
+  EXPECT_EQ(tmpl->out, root_sum + "\n" + root_sum + "\n") << "the medium's template differs";
+  auto cmdline = ReadFileText(d + "/a/cmdline.txt");
+  ASSERT_OK(cmdline);
+  EXPECT_THAT(*cmdline, HasSubstr("usrhash=" + root + " hull.roottemplate=" + root_sum + " "));
   auto q = Sh("qemu-img check " + d + "/a/" + qcow);
   EXPECT_OK(q);
 

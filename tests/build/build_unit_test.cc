@@ -67,18 +67,20 @@ spec::ImageSpec SpecWith(std::vector<std::string> cmdline, spec::SelinuxMode mod
 
 TEST(Cmdline, UsrhashConsoleSpecAndSelinux) {
   auto s = SpecWith({"quiet"}, spec::SelinuxMode::kEnforcing);
-  EXPECT_EQ(KernelCmdline(s, "ab12"),
-            "usrhash=ab12 mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity panic=5 "
+  EXPECT_EQ(KernelCmdline(s, "ab12", "cd34"),
+            "usrhash=ab12 hull.roottemplate=cd34 mount.usrfstype=erofs mount.usrflags=ro rw "
+            "lockdown=integrity panic=5 "
             "console=ttyS0 quiet security=selinux selinux=1 enforcing=1");
   auto d = SpecWith({"console=tty0", "rw"}, spec::SelinuxMode::kDisabled);
-  EXPECT_EQ(KernelCmdline(d, "ff"),
-            "usrhash=ff mount.usrfstype=erofs mount.usrflags=ro rw lockdown=integrity panic=5 "
+  EXPECT_EQ(KernelCmdline(d, "ff", "ee"),
+            "usrhash=ff hull.roottemplate=ee mount.usrfstype=erofs mount.usrflags=ro rw "
+            "lockdown=integrity panic=5 "
             "console=tty0 selinux=0");
   auto p = SpecWith({}, spec::SelinuxMode::kPermissive);
-  EXPECT_THAT(KernelCmdline(p, "00"), HasSubstr("selinux=1 enforcing=0"));
+  EXPECT_THAT(KernelCmdline(p, "00", "11"), HasSubstr("selinux=1 enforcing=0"));
   // The spec's own panic= comes after Hull's: the kernel keeps the last.
   auto own = SpecWith({"panic=30"}, spec::SelinuxMode::kDisabled);
-  EXPECT_EQ(node::CmdlineValue(KernelCmdline(own, "ff"), "panic"), "30");
+  EXPECT_EQ(node::CmdlineValue(KernelCmdline(own, "ff", "ee"), "panic"), "30");
 }
 
 TEST(Names, UkiAndStem) {

@@ -6,7 +6,9 @@
 // (setpriv to nobody) gives the same bytes as the first run, and so does a
 // run signed offline (--sign-offline, hull sign-offline, --inject-signatures);
 // a misspelt field and a module the image lacks are one line each (with -q:
-// no progress lines), exit 2 and no --out.
+// no progress lines), exit 2 and no --out; the new UKI names the root
+// partition's SHA-256 (hull.roottemplate=, sha256sum of the partition cut
+// out with dd), and a base whose root was changed is refused (exit 1).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -131,6 +133,20 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   ASSERT_OK_AND_ASSIGN(std::string upd, ReadFileText(d + "/usr/lib/hull/update.json"));
   EXPECT_THAT(upd, HasSubstr("https://updates.example.com/hull"));
 
+  // The root is the base's, so the new UKI's hull.roottemplate= is the
+  // SHA-256 of either image's root partition, cut out at sfdisk's offsets.
+  const std::string root_sum =
+      "sum() { f=$1; set -- $(sfdisk --dump \"$1\" | sed -n 's/.*start= *\\([0-9]*\\), "
+      "size= *\\([0-9]*\\),.*name=\"root\".*/\\1 \\2/p') && "
+      "dd if=\"$f\" bs=512 skip=$1 count=$2 status=none | sha256sum | cut -c1-64; }; ";
+  ASSERT_OK_AND_ASSIGN(auto sums,
+                       run({"sh", "-ec", root_sum + "sum \"$1\"; sum \"$2\"", "sh", image, disk}));
+  ASSERT_EQ(sums.exit_code, 0) << sums.err;
+  ASSERT_EQ(sums.out.size(), 130u) << sums.out;
+  EXPECT_EQ(sums.out.substr(0, 64), sums.out.substr(65, 64));
+  EXPECT_THAT(manifest["uki"]["cmdline"].get<std::string>(),
+              HasSubstr(" hull.roottemplate=" + sums.out.substr(0, 64) + " "));
+
   // Again, as nobody: the same bytes.
   fs::create_directories(d + "/nobody");
   ::chmod((d + "/nobody").c_str(), 0777);
@@ -193,6 +209,24 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
     EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
     EXPECT_FALSE(fs::exists(d + "/bad"));
   }
+
+  // A base whose root was changed after the build (one byte 1 MiB into the
+  // root partition): refused, exit 1, one line, nothing in --out.
+  ASSERT_OK_AND_ASSIGN(
+      auto tamper,
+      run({"sh", "-ec",
+           "cp \"$1\" \"$2\"; set -- \"$2\" $(sfdisk --dump \"$2\" | sed -n 's/.*start= "
+           "*\\([0-9]*\\),.*name=\"root\".*/\\1/p'); "
+           "printf x | dd of=\"$1\" bs=1 seek=$(($2 * 512 + 1048576)) conv=notrunc status=none",
+           "sh", image, d + "/tampered.raw"}));
+  ASSERT_EQ(tamper.exit_code, 0) << tamper.err;
+  ASSERT_OK_AND_ASSIGN(auto refused, run({hull, "-q", "customize", d + "/tampered.raw", "--config",
+                                          d + "/site.yaml", "--base-keys", d + "/base-keys",
+                                          "--keys", d + "/keys", "--out", d + "/tampered"}));
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("the root was changed after the build"));
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  EXPECT_FALSE(fs::exists(d + "/tampered"));
 }
 
 }  // namespace

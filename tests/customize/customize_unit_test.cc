@@ -121,10 +121,19 @@ TEST(CustomizeDestination, EtcIsTheFactoryEtcAndOtherRootsAreRefused) {
 TEST(CustomizeCmdline, ReplacesUsrhashAndSelinuxWordsAndAppends) {
   EXPECT_EQ(CustomizedCmdline("usrhash=aa mount.usrfstype=erofs rw security=selinux selinux=1 "
                               "enforcing=1",
-                              "bb", "permissive", {"quiet", "rw"}),
-            "usrhash=bb mount.usrfstype=erofs rw security=selinux selinux=1 enforcing=0 quiet");
-  EXPECT_EQ(CustomizedCmdline("usrhash=aa selinux=0", "cc", "", {"x=1"}),
-            "usrhash=cc selinux=0 x=1");
+                              "bb", "11", "permissive", {"quiet", "rw"}),
+            "usrhash=bb hull.roottemplate=11 mount.usrfstype=erofs rw security=selinux selinux=1 "
+            "enforcing=0 quiet");
+  EXPECT_EQ(CustomizedCmdline("usrhash=aa selinux=0", "cc", "22", "", {"x=1"}),
+            "usrhash=cc hull.roottemplate=22 selinux=0 x=1");
+}
+
+TEST(CustomizeCmdline, CarriesTheRootTemplateDigestOverInItsPlace) {
+  // The base's hull.roottemplate= is replaced where it stands, once.
+  EXPECT_EQ(CustomizedCmdline("usrhash=aa rw hull.roottemplate=99 quiet", "bb", "33", "", {}),
+            "usrhash=bb rw hull.roottemplate=33 quiet");
+  // No usrhash= (not an image hull build makes): the digest goes first.
+  EXPECT_EQ(CustomizedCmdline("rw quiet", "bb", "44", "", {}), "hull.roottemplate=44 rw quiet");
 }
 
 TEST(CustomizeTexts, SysusersAndModprobeSayWhatTheManualPagesSpecify) {

@@ -86,6 +86,22 @@ TEST(Cmdline, Errors) {
               "init=sbin/init: must be an absolute path");
 }
 
+TEST(Cmdline, RootTemplateDigestIsOptionalAndParsedByTheNodeRule) {
+  ASSERT_OK_AND_ASSIGN(Cmdline none, ParseCmdline("usrhash=" + kHash));
+  EXPECT_TRUE(none.root_template.empty());
+  // The SHA-256 of the empty string (FIPS 180-4; `sha256sum </dev/null`).
+  ASSERT_OK_AND_ASSIGN(
+      Cmdline c, ParseCmdline("usrhash=" + kHash + " hull.roottemplate=" +
+                              "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+  ASSERT_EQ(c.root_template.size(), 32u);
+  EXPECT_EQ(c.root_template[0], 0xe3);
+  EXPECT_EQ(c.root_template[31], 0x55);
+  ExpectError("usrhash=" + kHash + " hull.roottemplate=" + kHash.substr(1),
+              ErrorCode::kInvalidArgument,
+              "hull.roottemplate=: 63 characters, expected 64 hex digits (the SHA-256 of the "
+              "root template)");
+}
+
 // The disk wait runs under the watchdog (docs/init.md): it may use at most
 // half of the watchdog's timeout, whichever order the options come in.
 TEST(Cmdline, DiskTimeoutIsClampedToHalfTheWatchdog) {

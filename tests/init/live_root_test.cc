@@ -8,6 +8,7 @@
 namespace hull::init {
 namespace {
 
+using ::hull::testing::ErrorIs;
 using ::testing::HasSubstr;
 
 constexpr uint64_t kMiB = uint64_t(1) << 20;
@@ -45,6 +46,28 @@ TEST(LiveRoot, RefusesATemplateLargerThanTheCap) {
   auto r = LiveRootBytes(600 * kMiB, 1024 * kMiB);
   EXPECT_ERROR(r, ErrorCode::kRefused);
   EXPECT_THAT(r.error().ToString(), HasSubstr("more memory"));
+}
+
+// The digest of the template as copied must be the signed command line's.
+TEST(LiveRoot, TemplateDigestMustMatchTheCommandLines) {
+  const Bytes a(32, 0xaa), b(32, 0xbb);
+  EXPECT_OK(CheckRootTemplate(a, a));
+  EXPECT_OK(CheckRootTemplate(a, {}));  // before the copy: present
+  auto missing = CheckRootTemplate({}, {});
+  EXPECT_THAT(missing, ErrorIs(ErrorCode::kRefused,
+                               HasSubstr("hull.roottemplate= missing from the kernel command "
+                                         "line")));
+  EXPECT_ERROR(CheckRootTemplate({}, a), ErrorCode::kRefused);
+  auto altered = CheckRootTemplate(a, b);
+  EXPECT_THAT(altered, ErrorIs(ErrorCode::kVerifyFailed,
+                               HasSubstr("root template (hull-root-image) has SHA-256 " +
+                                         std::string(64, 'b') +
+                                         ", the signed command line's "
+                                         "hull.roottemplate= says " +
+                                         std::string(64, 'a'))));
+  Bytes one_bit = a;
+  one_bit[31] ^= 1;
+  EXPECT_ERROR(CheckRootTemplate(a, one_bit), ErrorCode::kVerifyFailed);
 }
 
 }  // namespace

@@ -24,5 +24,23 @@ TEST(Sha256, MatchesOpenSslAcrossPaddingBoundaries) {
   }
 }
 
+TEST(Sha256Stream, AnySplitGivesOpenSslsDigest) {
+  Bytes data(1000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 13 + 5);
+  const std::string want = HexEncode(crypto::Sha256(data));
+  // Pieces of every size from 1 to 130 bytes: inside, across and at block
+  // (64-byte) boundaries, with some bytes left buffered before Final.
+  for (size_t piece = 1; piece <= 130; ++piece) {
+    Sha256Stream s;
+    for (size_t off = 0; off < data.size(); off += piece)
+      s.Update(ByteSpan(data).subspan(off, std::min(piece, data.size() - off)));
+    ASSERT_EQ(HexEncode(s.Final()), want) << "pieces of " << piece;
+  }
+  Sha256Stream empty;
+  empty.Update({});
+  EXPECT_EQ(HexEncode(empty.Final()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 }  // namespace
 }  // namespace hull::init

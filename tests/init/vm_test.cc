@@ -199,7 +199,7 @@ class InitVm : public ::testing::Test {
     std::set<std::string> loaded;
     std::vector<std::string> files;
     for (const char* m : {"virtio_pci", "virtio_blk", "dm_verity", "erofs", "ext4", "overlay",
-                          "sha256_ssse3", "softdog"}) {
+                          "sha256_ssse3", "softdog", "loop"}) {
       auto o = LoadOrder(*idx, m, loaded);
       ASSERT_OK(o);
       files.insert(files.end(), o->begin(), o->end());
@@ -384,6 +384,80 @@ TEST_F(InitVm, ExtendsPcr11WithInitrdPhases) {
             std::string::npos)
       << log;
   EXPECT_NE(log.find("HULL-INIT-OK"), std::string::npos) << log;
+}
+
+// A live boot (docs/iso.md; label vm-slow, CMakeLists.txt): a medium like
+// `hull disk iso`'s, the usr pair and the root template (linux-generic,
+// hull-root-image) and no DPS root, made once. Its template's SHA-256 comes
+// from sha256sum of the partition cut out at sfdisk's offsets; a copy has one
+// byte of the template changed.
+std::string MakeLiveMedium(const std::string& d, const std::string& root_hash) {
+  static std::string digest;
+  if (!digest.empty()) return digest;
+  Bytes h = *HexDecode(root_hash);
+  gpt::VerityUuids u = *gpt::DpsVerityUuids(h);
+  std::ofstream(d + "/medium.yaml")
+      << "partitions:\n"
+      << "  - {type: usr, label: usr_1, uuid: " << u.data.ToString() << ", content: usr.erofs}\n"
+      << "  - {type: usr-verity, label: usr_1_verity, uuid: " << u.verity.ToString()
+      << ", content: usr.verity}\n"
+      << "  - {type: linux-generic, label: hull-root-image, content: root.ext4}\n";
+  auto r = hull::Run(Command{.argv = {getenv("HULL_BIN"), "disk", "create", d + "/medium.yaml",
+                                      "--out", d + "/medium.raw"}});
+  EXPECT_OK(r);
+  auto sum = hull::Run(Command{
+      .argv = {"sh", "-euc",
+               "set -- $(sfdisk --dump \"$1\" | sed -n 's/.*start= *\\([0-9]*\\), size= "
+               "*\\([0-9]*\\),.*name=\"hull-root-image\".*/\\1 \\2/p'); "
+               "cp --sparse=always \"$0\" \"$0.altered\"; "
+               "printf x | dd of=\"$0.altered\" bs=1 seek=$(($1 * 512 + 8192)) conv=notrunc "
+               "status=none; "
+               "dd if=\"$0\" bs=512 skip=$1 count=$2 status=none | sha256sum | cut -c1-64",
+               d + "/medium.raw", d + "/medium.raw"}});
+  EXPECT_OK(sum);
+  if (!sum.ok() || sum->out.size() != 65) return "";
+  digest = sum->out.substr(0, 64);
+  return digest;
+}
+
+TEST_F(InitVm, LiveBootMountsATemplateThatMatchesTheCommandLine) {
+  const std::string d = dir_->path();
+  const std::string digest = MakeLiveMedium(d, root_hash_);
+  ASSERT_EQ(digest.size(), 64u);
+  std::string log = Boot(d, d + "/medium.raw", Append(root_hash_) + " hull.roottemplate=" + digest);
+  EXPECT_NE(log.find("hull-init: live boot from the install medium"), std::string::npos) << log;
+  EXPECT_NE(log.find("hull-init: live root template /dev/vda3 matches hull.roottemplate="),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("HULL-INIT-OK"), std::string::npos) << log;
+}
+
+TEST_F(InitVm, LiveBootRefusesAnAlteredTemplate) {
+  const std::string d = dir_->path();
+  const std::string digest = MakeLiveMedium(d, root_hash_);
+  ASSERT_EQ(digest.size(), 64u);
+  std::string log =
+      Boot(d, d + "/medium.raw.altered", Append(root_hash_) + " hull.roottemplate=" + digest);
+  EXPECT_NE(log.find("hull-init: FAILED: the install medium's root template (hull-root-image) "
+                     "has SHA-256 "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(", the signed command line's hull.roottemplate= says " + digest +
+                     ": the medium was altered"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("mounted /dev/loop"), std::string::npos) << log;
+  EXPECT_EQ(log.find("HULL-INIT-"), std::string::npos) << log;
+}
+
+TEST_F(InitVm, LiveBootRefusesACommandLineWithoutTheDigest) {
+  const std::string d = dir_->path();
+  ASSERT_EQ(MakeLiveMedium(d, root_hash_).size(), 64u);
+  std::string log = Boot(d, d + "/medium.raw", Append(root_hash_));
+  EXPECT_NE(log.find("hull-init: FAILED: hull.roottemplate= missing from the kernel command line"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("HULL-INIT-"), std::string::npos) << log;
 }
 
 }  // namespace

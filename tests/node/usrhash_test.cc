@@ -67,5 +67,29 @@ TEST(UsrHash, ReadsTheLastUsrhashOfACommandLine) {
               ErrorIs(ErrorCode::kInvalidArgument, HasSubstr("3 characters")));
 }
 
+TEST(RootTemplateHash, SameRuleErrorsNamingItsOption) {
+  ASSERT_OK_AND_ASSIGN(std::string h, ParseRootTemplateHash(kMixed));
+  EXPECT_EQ(h, kLower);
+  EXPECT_THAT(ParseRootTemplateHash(std::string(kLower).substr(1)),
+              ErrorIs(ErrorCode::kInvalidArgument,
+                      HasSubstr("hull.roottemplate=: 63 characters, expected 64 hex digits")));
+  EXPECT_THAT(ParseRootTemplateHash("z" + std::string(kLower).substr(1)),
+              ErrorIs(ErrorCode::kInvalidArgument,
+                      HasSubstr("hull.roottemplate=: character 1 (0x7a) is not a hex digit")));
+}
+
+TEST(RootTemplateHash, ReadsTheLastOptionOfACommandLine) {
+  ASSERT_OK_AND_ASSIGN(std::string h,
+                       RootTemplateHashOfCmdline(std::string("usrhash=") + std::string(64, 'a') +
+                                                 " hull.roottemplate=" + std::string(64, 'b') +
+                                                 " hull.roottemplate=" + kUpper + " rw"));
+  EXPECT_EQ(h, kLower);
+  EXPECT_THAT(
+      RootTemplateHashOfCmdline(std::string("usrhash=") + kLower),
+      ErrorIs(ErrorCode::kNotFound, HasSubstr("no hull.roottemplate= on the kernel command line")));
+  EXPECT_ERROR(RootTemplateHashOfCmdline("hull.roottemplate"), ErrorCode::kNotFound);
+  EXPECT_ERROR(RootTemplateHashOfCmdline("hull.roottemplate="), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace hull::node

@@ -214,6 +214,9 @@ TEST(Spec, NestedValueErrors) {
   ExpectError("name: n\nkernel: {cmdline: ['usrhash=abc']}\n",
               "t.yaml:2:20: kernel argument 'usrhash=abc' is set by the build (usrhash=... is "
               "reserved)");
+  ExpectError("name: n\nkernel: {cmdline: ['hull.roottemplate=ab']}\n",
+              "t.yaml:2:20: kernel argument 'hull.roottemplate=ab' is set by the build "
+              "(hull.roottemplate=... is reserved)");
   ExpectError("name: n\nkernel: {cmdline: ['a b']}\n",
               "t.yaml:2:20: bad kernel argument 'a b' (allowed: one argument, no spaces)");
   ExpectError("name: n\nkernel: {modules: ['/abs']}\n",
