@@ -45,9 +45,9 @@ bool IsMountPoint(const std::string& dir) {
   return stat(dir.c_str(), &a) == 0 && stat((dir + "/..").c_str(), &b) == 0 && a.st_dev != b.st_dev;
 }
 
-// Verified image → loop devices → dm-verity → erofs (the extension's /usr)
-// mounted read-only at /run/extensions/NAME/usr; the extension-release
-// check. On any failure what was set up is taken down.
+// Verified image → loop devices → dm-verity → erofs (usr/ at its top)
+// mounted read-only at /run/extensions/NAME; the layout and
+// extension-release checks. On any failure what was set up is taken down.
 class Activation {
  public:
   // `file`: the descriptor the image was verified through, the one mapped.
@@ -58,7 +58,7 @@ class Activation {
 
   Status Run(const std::string& os_release) {
     HULL_ASSIGN_OR_RETURN(slot::Loop data, slot::AttachLoop(file_.fd(), file_.path(),
-                                                            ext_.usr_offset, ext_.usr_bytes));
+                                                            ext_.data_offset, ext_.data_bytes));
     auto hash = slot::AttachLoop(file_.fd(), file_.path(), ext_.verity_offset, ext_.verity_bytes);
     if (!hash.ok()) {
       close(data.fd);
@@ -70,10 +70,12 @@ class Activation {
     close(hash->fd);
     HULL_TRY(mapped);
     HULL_TRY(Mount());
+    HULL_ASSIGN_OR_RETURN(auto top, TopEntries());
+    HULL_TRY(slot::CheckExtensionTop(ext_.name, top));
     HULL_ASSIGN_OR_RETURN(
         std::string rel,
         ReadFileText(
-            fmt::format("{}/lib/extension-release.d/extension-release.{}", staging_, ext_.name),
+            fmt::format("{}/usr/lib/extension-release.d/extension-release.{}", dir_, ext_.name),
             slot::kMaxExtensionReleaseBytes)
             .Context(fmt::format("extension {}: its extension-release file", ext_.name)));
     HULL_TRY(slot::CheckExtensionRelease(ext_.name, rel, os_release, ext_.arch));
@@ -104,38 +106,48 @@ class Activation {
     if (!S_ISBLK(st.st_mode) || major(st.st_rdev) != dev_.major || minor(st.st_rdev) != dev_.minor)
       return Errorf(ErrorCode::kIo, "extension {}: {} is not the device-mapper device {}:{}",
                     ext_.name, dev, dev_.major, dev_.minor);
-    // The erofs holds /usr's content; systemd-sysext reads a directory
-    // extension as a root with usr/ in it. Mounted in place (a move out of
-    // a shared mount such as /run is refused): systemd-sysext runs only
-    // after every extension has been judged, and a refused one is
-    // unmounted and its directory removed before then.
+    // The erofs carries usr/ itself: mounted at /run/extensions/NAME it is
+    // the directory extension systemd-sysext merges (systemd 252 binds the
+    // directory without its submounts, so it must be the mount). Mounted in
+    // place (a move out of a shared mount such as /run is refused):
+    // systemd-sysext runs only after every extension has been judged, and a
+    // refused one is unmounted and its directory removed before then.
     dir_ = std::string(slot::kSysextRunDir) + "/" + ext_.name;
-    staging_ = dir_ + "/usr";
     std::error_code ec;
-    fs::create_directories(staging_, ec);
-    if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", staging_, ec.message());
-    if (mount(dev.c_str(), staging_.c_str(), "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, nullptr) !=
-        0)
+    fs::create_directories(dir_, ec);
+    if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", dir_, ec.message());
+    if (mount(dev.c_str(), dir_.c_str(), "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, nullptr) != 0)
       return Errorf(ErrorCode::kIo, "extension {}: mounting {} (erofs): {}", ext_.name, dev,
                     std::strerror(errno));
     mounted_ = true;
     return Ok();
   }
 
-  void Undo() {
-    if (mounted_) umount2(staging_.c_str(), MNT_DETACH);
-    if (mapped_) (void)slot::DmRemove(DmName());
-    if (!dir_.empty()) {
-      rmdir(staging_.c_str());
-      rmdir(dir_.c_str());
+  // What the mounted file system holds at its top (lstat: a link is not a
+  // directory).
+  Result<std::vector<slot::TopEntry>> TopEntries() const {
+    std::vector<slot::TopEntry> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir_, ec)) {
+      if (out.size() >= 64) break;  // enough to name one that does not belong
+      out.push_back(
+          {e.path().filename().string(), e.symlink_status(ec).type() == fs::file_type::directory});
     }
+    if (ec) return ErrnoError(ec.value(), "listing", dir_);
+    return out;
+  }
+
+  void Undo() {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+    if (mapped_) (void)slot::DmRemove(DmName());
+    if (!dir_.empty()) rmdir(dir_.c_str());
   }
 
   std::string DmName() const { return ExtensionDmName(ext_.name, HexEncode(ext_.root_hash)); }
 
   const slot::ExtensionImage& ext_;
   const File& file_;
-  std::string dir_, staging_;
+  std::string dir_;
   node::DevNumber dev_;
   bool mapped_ = false, mounted_ = false, done_ = false;
 };
@@ -226,7 +238,7 @@ int RunExtensions(const ExtensionsOptions& o) {
     if (auto parsed = ParseExtensionsJson(*text); parsed.ok()) previous = std::move(*parsed);
   }
   for (const auto& group : ActivationOrder(std::move(*files))) {
-    if (IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name + "/usr")) {
+    if (IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name)) {
       for (auto& r : MountedGroupResults(group, previous)) results.push_back(std::move(r));
       continue;
     }

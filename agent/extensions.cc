@@ -114,7 +114,7 @@ std::vector<ExtensionResult> MountedGroupResults(const std::vector<ExtensionFile
     if (active != previous.end() && f.file == active->file) continue;
     out.push_back({.name = f.name, .file = f.file, .state = "standby"});
     if (active == previous.end())
-      out.back().reason = fmt::format("{}/{}/usr is mounted already, by a run that left no record",
+      out.back().reason = fmt::format("{}/{} is mounted already, by a run that left no record",
                                       slot::kSysextRunDir, name);
   }
   return out;

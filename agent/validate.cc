@@ -5,6 +5,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <chrono>
@@ -77,11 +78,16 @@ json UsrFacts() {
   json j;
   auto mounts = ParseMountInfo(Fact("/proc/self/mountinfo", 4 << 20));
   if (mounts.ok()) {
-    if (auto m = FindMount(*mounts, "/usr")) {
+    // The OS's /usr is the first mount there: merged system extensions
+    // stack systemd-sysext's overlay on it (docs/sysext.md).
+    auto m = std::find_if(mounts->begin(), mounts->end(),
+                          [](const MountEntry& e) { return e.mount_point == "/usr"; });
+    if (m != mounts->end()) {
       j["source"] = m->source;
       j["fstype"] = m->fstype;
       j["mount_readonly"] = m->options.starts_with("ro,") || m->options == "ro";
     }
+    if (auto top = FindMount(*mounts, "/usr")) j["top_fstype"] = top->fstype;
   }
   auto table = DmTargetOf("usr", true);
   if (table.ok()) {

@@ -16,7 +16,7 @@ namespace hull::slot {
 namespace {
 
 struct Parts {
-  const gpt::Partition* usr = nullptr;
+  const gpt::Partition* data = nullptr;
   const gpt::Partition* verity = nullptr;
   const gpt::Partition* sig = nullptr;
   gpt::Arch arch = gpt::Arch::kAny;
@@ -27,9 +27,9 @@ Result<Parts> FindParts(std::string_view name, const gpt::Table& table) {
   for (const auto& part : table.partitions) {
     const gpt::PartitionType* t = gpt::LookupTypeGuid(part.type);
     const gpt::Partition** slot = nullptr;
-    if (t && t->role == gpt::Role::kUsr) slot = &p.usr;
-    if (t && t->role == gpt::Role::kUsrVerity) slot = &p.verity;
-    if (t && t->role == gpt::Role::kUsrVeritySig) slot = &p.sig;
+    if (t && t->role == gpt::Role::kRoot) slot = &p.data;
+    if (t && t->role == gpt::Role::kRootVerity) slot = &p.verity;
+    if (t && t->role == gpt::Role::kRootVeritySig) slot = &p.sig;
     if (!slot) continue;
     if (*slot) return Errorf(ErrorCode::kCorrupt, "extension {}: two {} partitions", name, t->name);
     if (p.arch != gpt::Arch::kAny && t->arch != p.arch)
@@ -37,9 +37,9 @@ Result<Parts> FindParts(std::string_view name, const gpt::Table& table) {
     p.arch = t->arch;
     *slot = &part;
   }
-  if (!p.usr || !p.verity || !p.sig)
+  if (!p.data || !p.verity || !p.sig)
     return Errorf(ErrorCode::kCorrupt,
-                  "extension {}: needs a usr, a usr-verity and a usr-verity-sig partition "
+                  "extension {}: needs a root, a root-verity and a root-verity-sig partition "
                   "(an image made by 'hull sysext build')",
                   name);
   return p;
@@ -85,32 +85,32 @@ Result<std::string> VerifySignature(std::string_view name, const verity::Signatu
 Result<verity::VerityParams> CheckTree(std::string_view name, const gpt::Source& src,
                                        const Parts& p, uint32_t sector_size) {
   HULL_ASSIGN_OR_RETURN(Bytes sb, ReadPart(src, *p.verity, sector_size, verity::kSuperblockSize));
-  return CheckExtensionTree(name, sb, p.usr->sectors() * uint64_t(sector_size),
+  return CheckExtensionTree(name, sb, p.data->sectors() * uint64_t(sector_size),
                             p.verity->sectors() * uint64_t(sector_size));
 }
 
 }  // namespace
 
 Result<verity::VerityParams> CheckExtensionTree(std::string_view name, ByteSpan superblock,
-                                                uint64_t usr_bytes, uint64_t verity_bytes) {
+                                                uint64_t data_bytes, uint64_t verity_bytes) {
   HULL_ASSIGN_OR_RETURN(
       verity::VerityParams params,
       verity::DecodeSuperblock(superblock).Context(fmt::format("extension {}", name)));
   if (params.algorithm != crypto::DigestAlgorithm::kSha256 || params.hash_type != 1)
     return Errorf(ErrorCode::kUnsupported, "extension {}: the verity tree is not SHA-256 (type 1)",
                   name);
-  uint64_t data_bytes = 0;
+  uint64_t tree_data = 0;
   if (params.data_blocks == 0 ||
-      !CheckedMul(params.data_blocks, uint64_t(params.data_block_size), &data_bytes) ||
-      data_bytes > usr_bytes)
+      !CheckedMul(params.data_blocks, uint64_t(params.data_block_size), &tree_data) ||
+      tree_data > data_bytes)
     return Errorf(ErrorCode::kCorrupt,
-                  "extension {}: {} data blocks of {} bytes do not fit the usr partition ({} "
+                  "extension {}: {} data blocks of {} bytes do not fit the root partition ({} "
                   "bytes)",
-                  name, params.data_blocks, params.data_block_size, usr_bytes);
+                  name, params.data_blocks, params.data_block_size, data_bytes);
   auto geometry = verity::ComputeGeometry(params);
   if (!geometry.ok() || geometry->hash_end_bytes() > verity_bytes)
     return Errorf(ErrorCode::kCorrupt,
-                  "extension {}: the hash tree does not fit the usr-verity partition", name);
+                  "extension {}: the hash tree does not fit the root-verity partition", name);
   return params;
 }
 
@@ -133,17 +133,17 @@ Result<ExtensionImage> VerifyExtensionImage(std::string_view name, const gpt::So
   ExtensionImage out;
   HULL_ASSIGN_OR_RETURN(out.signer, VerifySignature(name, sig, trust));
   HULL_ASSIGN_OR_RETURN(gpt::VerityUuids uuids, gpt::DpsVerityUuids(sig.root_hash));
-  if (uuids.data != p.usr->uuid || uuids.verity != p.verity->uuid)
+  if (uuids.data != p.data->uuid || uuids.verity != p.verity->uuid)
     return Errorf(ErrorCode::kVerifyFailed,
-                  "extension {}: the signed root hash {} does not name its usr and usr-verity "
+                  "extension {}: the signed root hash {} does not name its root and root-verity "
                   "partitions",
                   name, HexEncode(sig.root_hash));
   HULL_ASSIGN_OR_RETURN(out.params, CheckTree(name, image, p, ss));
   out.name = std::string(name);
   out.arch = p.arch;
   out.root_hash = std::move(sig.root_hash);
-  out.usr_offset = p.usr->first_lba * uint64_t(ss);
-  out.usr_bytes = p.usr->sectors() * uint64_t(ss);
+  out.data_offset = p.data->first_lba * uint64_t(ss);
+  out.data_bytes = p.data->sectors() * uint64_t(ss);
   out.verity_offset = p.verity->first_lba * uint64_t(ss);
   out.verity_bytes = p.verity->sectors() * uint64_t(ss);
   return out;
@@ -151,13 +151,33 @@ Result<ExtensionImage> VerifyExtensionImage(std::string_view name, const gpt::So
 
 Status VerifyExtensionContent(const File& image, const ExtensionImage& ext) {
   verity::VerityParams p = ext.params;
-  p.data_offset = ext.usr_offset;
+  p.data_offset = ext.data_offset;
   p.hash_offset = ext.verity_offset;
   HULL_ASSIGN_OR_RETURN(verity::VerifyResult v, verity::VerifyTree(image, image, p, ext.root_hash));
   if (!v.ok())
     return Errorf(
         ErrorCode::kVerifyFailed, "extension {}: {}", ext.name,
         v.mismatches.empty() ? "the tree does not match the signed root hash" : v.Describe());
+  return Ok();
+}
+
+Status CheckExtensionTop(std::string_view name, const std::vector<TopEntry>& entries) {
+  bool usr = false;
+  for (const TopEntry& e : entries) {
+    if (e.name == "usr" && e.directory) {
+      usr = true;
+      continue;
+    }
+    return Errorf(ErrorCode::kRefused,
+                  "extension {}: its file system holds /{}{} at its top, where an extension "
+                  "holds the directory usr/ only (build it with 'hull sysext build')",
+                  name, e.name, e.directory ? "/" : " (not a directory)");
+  }
+  if (!usr)
+    return Errorf(ErrorCode::kRefused,
+                  "extension {}: its file system has no usr/ at its top: rebuild it with 'hull "
+                  "sysext build'",
+                  name);
   return Ok();
 }
 

@@ -1,12 +1,16 @@
 // A system extension image as the node verifies it before anything of it is
 // mounted or merged (docs/sysext.md, "Trust chain"). The image is a GPT disk
-// written by `hull sysext build`: a usr partition (erofs), its usr-verity
-// partition (veritysetup superblock + tree) and its usr-verity-sig partition
-// (the DPS signature JSON), all of one architecture.
+// written by `hull sysext build`: a root partition (erofs holding usr/), its
+// root-verity partition (veritysetup superblock + tree) and its
+// root-verity-sig partition (the DPS signature JSON), all of one
+// architecture. DPS root types, not usr: the file system carries usr/
+// itself, so that mounted at /run/extensions/NAME it is the directory
+// extension systemd-sysext merges (systemd 252 binds a directory extension
+// without its submounts).
 //
 // The checks, in this order, each with its own error:
 //   1. the GPT reads (kCorrupt, the GPT reader's message);
-//   2. exactly one usr, one usr-verity and one usr-verity-sig partition, all
+//   2. exactly one root, one root-verity and one root-verity-sig partition, all
 //      of one DPS architecture (kCorrupt "extension NAME: ...");
 //   3. that architecture is the node's (kRefused "... is for arm64, this node
 //      is x86-64");
@@ -14,7 +18,7 @@
 //      over the root hash verifies against a certificate of the trust set's
 //      verity list (kRefused when the set has none or the signer is not in
 //      it; kVerifyFailed for a signature that does not verify);
-//   5. the root hash names the usr and usr-verity partitions (DPS: their
+//   5. the root hash names the root and root-verity partitions (DPS: their
 //      UUIDs are its two halves; kVerifyFailed);
 //   6. the verity superblock decodes (kCorrupt/kUnsupported), is SHA-256,
 //      and the data blocks and the tree fit their partitions (kCorrupt).
@@ -24,14 +28,16 @@
 // not found as an I/O error later; dm-verity still checks every block the
 // kernel reads (the file could change after the check).
 //
-// What the extension says about itself (its extension-release file, read
-// from the verity-backed mount) is then held to the booted OS by
-// CheckExtensionRelease.
+// Once mapped and mounted, what the verity-backed file system holds is held
+// to the layout (CheckExtensionTop: usr/ and nothing else at its top) and
+// what it says about itself (its extension-release file) to the booted OS
+// (CheckExtensionRelease).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/file.h"
@@ -55,7 +61,7 @@ struct ExtensionImage {
   std::string name;
   gpt::Arch arch = gpt::Arch::kAny;
   Bytes root_hash;
-  uint64_t usr_offset = 0, usr_bytes = 0;        // in the image file
+  uint64_t data_offset = 0, data_bytes = 0;      // the root partition, in the image file
   uint64_t verity_offset = 0, verity_bytes = 0;  // in the image file
   verity::VerityParams params;                   // hash_offset relative to the verity partition
   std::string signer;                            // the certificate's subject
@@ -66,18 +72,28 @@ struct ExtensionImage {
 Result<ExtensionImage> VerifyExtensionImage(std::string_view name, const gpt::Source& image,
                                             const TrustSet& trust, gpt::Arch native);
 
-// Check 6 alone: `superblock` (the first bytes of the usr-verity
-// partition, untrusted) against the sizes of the usr and usr-verity
+// Check 6 alone: `superblock` (the first bytes of the root-verity
+// partition, untrusted) against the sizes of the root and root-verity
 // partitions. VerifyExtensionImage calls it once the signature holds;
 // exposed so that it is tested and fuzzed on its own. kCorrupt ("... data
-// blocks of ... do not fit the usr partition", "the hash tree does not fit
-// the usr-verity partition", or the superblock decoder's), kUnsupported.
+// blocks of ... do not fit the root partition", "the hash tree does not fit
+// the root-verity partition", or the superblock decoder's), kUnsupported.
 Result<verity::VerityParams> CheckExtensionTree(std::string_view name, ByteSpan superblock,
-                                                uint64_t usr_bytes, uint64_t verity_bytes);
+                                                uint64_t data_bytes, uint64_t verity_bytes);
 
 // The whole tree of `image` (the file VerifyExtensionImage read) against
 // `ext`'s signed root hash. kVerifyFailed naming the first bad block.
 Status VerifyExtensionContent(const File& image, const ExtensionImage& ext);
+
+// The top directory of the mounted file system: `entries` (without . and
+// ..) must be exactly the directory usr. systemd-sysext merges /usr only; an
+// image holding anything else is not one `hull sysext build` made. kRefused
+// naming the entry.
+struct TopEntry {
+  std::string name;
+  bool directory = false;  // a directory, not a link to one
+};
+Status CheckExtensionTop(std::string_view name, const std::vector<TopEntry>& entries);
 
 // extension-release.NAME against the booted os-release, stricter than
 // systemd-sysext: ID equal; SYSEXT_LEVEL equal to the OS's when the

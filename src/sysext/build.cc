@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -19,7 +21,6 @@
 #include "rootfs/erofs.h"
 #include "rootfs/packages.h"
 #include "rootfs/sbom.h"
-#include "rootfs/selinux.h"
 #include "rootfs/stages.h"
 #include "sysext/tree.h"
 #include "verity/tree.h"
@@ -82,23 +83,23 @@ Result<Trees> ComposeTrees(const BuildOptions& o, const std::string& work) {
   return t;
 }
 
-// The base's file_contexts rewritten for the /usr image, or "" when the base
-// has SELinux disabled.
-Result<std::string> FileContexts(const spec::ImageSpec& base, const std::string& base_tree,
-                                 const std::string& work) {
+// The base policy's file_contexts, or "" when the base has SELinux disabled.
+// The image's file system is laid out as the node's root (usr/...), so the
+// policy's specs apply to its paths as written: no rewrite.
+Result<std::string> FileContexts(const spec::ImageSpec& base, const std::string& base_tree) {
   if (base.selinux == spec::SelinuxMode::kDisabled) return std::string();
   std::string type = "default";
   if (auto cfg = ReadFileText(base_tree + "/etc/selinux/config", 1 << 16); cfg.ok()) {
     if (auto t = node::OsReleaseValue(*cfg, "SELINUXTYPE"); t && !t->empty()) type = *t;
   }
-  const std::string src =
+  if (type.find('/') != std::string::npos || type.find("..") != std::string::npos)
+    return Errorf(ErrorCode::kCorrupt, "the base image's SELINUXTYPE '{}' is not a policy name",
+                  type);
+  const std::string path =
       fmt::format("{}/etc/selinux/{}/contexts/files/file_contexts", base_tree, type);
-  HULL_ASSIGN_OR_RETURN(std::string fc,
-                        ReadFileText(src, 64 << 20)
-                            .Context("the base image's SELinux policy (selinux-policy-default)"));
-  const std::string out = work + "/file_contexts";
-  HULL_TRY(WriteFileAtomic(out, rootfs::UsrImageFileContexts(fc)));
-  return out;
+  HULL_TRY(ReadFileText(path, 64 << 20)
+               .Context("the base image's SELinux policy (selinux-policy-default)"));
+  return path;
 }
 
 struct Sealed {
@@ -108,9 +109,11 @@ struct Sealed {
 
 Result<Sealed> PackAndSeal(const BuildOptions& o, const std::string& stage,
                            const std::string& file_contexts, const std::string& work) {
-  Sealed s{work + "/usr.erofs", work + "/usr.verity", work + "/usr.verity-sig", {}};
+  Sealed s{work + "/root.erofs", work + "/root.verity", work + "/root.verity-sig", {}};
   const std::string dname = DerivationName(o.spec);
-  HULL_TRY(rootfs::PackErofs({.source_dir = stage + "/usr",
+  // The file system carries usr/ itself: mounted at /run/extensions/NAME it
+  // is the directory extension systemd-sysext merges.
+  HULL_TRY(rootfs::PackErofs({.source_dir = stage,
                               .output = s.erofs,
                               .timestamp = o.source_date_epoch,
                               .uuid = rootfs::UsrFilesystemUuid(dname, o.spec.version),
@@ -146,14 +149,14 @@ Result<disk::CreateResult> WriteDisk(const SysextSpec& spec, const Sealed& s,
   l.arch = spec.arch == "arm64" ? gpt::Arch::kArm64 : gpt::Arch::kX86_64;
   // GPT names hold 36 UTF-16 units: the name is cut to fit with its suffix.
   const std::string label = spec.name.substr(0, 24);
-  HULL_ASSIGN_OR_RETURN(auto usr, Part("usr", l.arch, label, s.erofs));
-  HULL_ASSIGN_OR_RETURN(auto ver, Part("usr-verity", l.arch, label + "-verity", s.verity));
+  HULL_ASSIGN_OR_RETURN(auto root, Part("root", l.arch, label, s.erofs));
+  HULL_ASSIGN_OR_RETURN(auto ver, Part("root-verity", l.arch, label + "-verity", s.verity));
   HULL_ASSIGN_OR_RETURN(auto sig,
-                        Part("usr-verity-sig", l.arch, label + "-verity-sig", s.signature));
+                        Part("root-verity-sig", l.arch, label + "-verity-sig", s.signature));
   HULL_ASSIGN_OR_RETURN(auto uuids, gpt::DpsVerityUuids(s.root_hash));
-  usr.uuid = uuids.data;
+  root.uuid = uuids.data;
   ver.uuid = uuids.verity;
-  l.partitions = {usr, ver, sig};
+  l.partitions = {root, ver, sig};
   return disk::CreateDisk(l, {.out = out, .source_date_epoch = epoch, .sha256 = true});
 }
 
@@ -224,6 +227,10 @@ Result<SealedImage> SealStagedTree(const BuildOptions& o, const std::string& sta
   if (ec) return Errorf(ErrorCode::kIo, "creating '{}': {}", rel_dir, ec.message());
   HULL_TRY(
       WriteFileAtomic(rel_dir + "/extension-release." + o.spec.name, ExtensionReleaseText(o.spec)));
+  // The file system's root and its usr/ (the top of the merged /usr) are
+  // 0755 whatever the builder's umask.
+  for (const std::string& d : {stage, stage + "/usr"})
+    if (chmod(d.c_str(), 0755) != 0) return ErrnoError(errno, "chmod", d);
   HULL_ASSIGN_OR_RETURN(Sealed s, PackAndSeal(o, stage, file_contexts, work));
   SealedImage out{work + "/image.raw", s.root_hash, {}};
   HULL_ASSIGN_OR_RETURN(out.disk, WriteDisk(o.spec, s, out.image, o.source_date_epoch));
@@ -256,7 +263,7 @@ Result<BuildResult> Build(const BuildOptions& o) {
     HULL_TRY(Stage(dir, src_entries, stage));
     entries.insert(entries.end(), src_entries.begin(), src_entries.end());
   }
-  HULL_ASSIGN_OR_RETURN(std::string fc, FileContexts(o.base, t.base, w));
+  HULL_ASSIGN_OR_RETURN(std::string fc, FileContexts(o.base, t.base));
   HULL_ASSIGN_OR_RETURN(SealedImage sealed, SealStagedTree(o, stage, fc, w));
   BuildResult r;
   r.entries = entries.size();

@@ -9,11 +9,13 @@
 //      compose cache), and again with the extension's packages; the two
 //      trees' difference is held to the /usr rule (usr_rule.h);
 //   3. the extension's /usr is staged with
-//      usr/lib/extension-release.d/extension-release.NAME, packed as erofs
+//      usr/lib/extension-release.d/extension-release.NAME and packed as an
+//      erofs whose top holds usr/ (the node mounts it at
+//      /run/extensions/NAME, a directory extension for systemd-sysext),
 //      labelled with the base's SELinux policy, its verity tree built and the
 //      root hash signed with KEYS/verity.key (as the OS image's usr is);
-//   4. OUT/NAME_VERSION_ARCH.raw: a GPT disk with usr, usr-verity and
-//      usr-verity-sig partitions (DPS types for ARCH, partition UUIDs from
+//   4. OUT/NAME_VERSION_ARCH.raw: a GPT disk with root, root-verity and
+//      root-verity-sig partitions (DPS types for ARCH, partition UUIDs from
 //      the root hash), plus NAME_VERSION_ARCH.spdx.json (SPDX 2.3, the added
 //      packages) and NAME_VERSION_ARCH.json (what publishing and the node
 //      read: name, version, arch, compatibility, root hash, size, SHA-256).

@@ -9,6 +9,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -112,12 +114,37 @@ TEST_F(ExtensionTest, AGoodImageVerifiesWithItsSignedRootHash) {
   ASSERT_OK_AND_ASSIGN(auto ext, Verify(good_->image, Trust()));
   EXPECT_EQ(ext.root_hash, good_->root_hash);
   EXPECT_EQ(ext.arch, gpt::Arch::kX86_64);
-  EXPECT_EQ(ext.usr_offset, Offset(*good_, gpt::Role::kUsr));
-  EXPECT_EQ(ext.verity_offset, Offset(*good_, gpt::Role::kUsrVerity));
+  EXPECT_EQ(ext.data_offset, Offset(*good_, gpt::Role::kRoot));
+  EXPECT_EQ(ext.verity_offset, Offset(*good_, gpt::Role::kRootVerity));
   // 29000 bytes of files and the extension-release file: a few 4 KiB blocks.
   EXPECT_GE(ext.params.data_blocks, 8u);
-  EXPECT_LE(ext.params.data_blocks * 4096, ext.usr_bytes);
+  EXPECT_LE(ext.params.data_blocks * 4096, ext.data_bytes);
   EXPECT_OK(Content(good_->image));
+}
+
+// The layout the node mounts at /run/extensions/NAME: DPS root, root-verity
+// and root-verity-sig partitions for x86-64 (the type GUIDs written from the
+// Discoverable Partitions Specification), and a file system whose top holds
+// usr/ and nothing else (extracted by fsck.erofs, not read by Hull's code).
+TEST_F(ExtensionTest, TheImageIsARootPartitionWithUsrAtItsTop) {
+  ASSERT_EQ(good_->table.partitions.size(), 3u);
+  EXPECT_EQ(good_->table.partitions[0].type.ToString(), "4f68bce3-e8cd-4db1-96e7-fbcaf984b709");
+  EXPECT_EQ(good_->table.partitions[1].type.ToString(), "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5");
+  EXPECT_EQ(good_->table.partitions[2].type.ToString(), "41092b05-9fc8-4523-994f-2def0408b176");
+  const gpt::Partition& root = good_->table.partitions[0];
+  const uint64_t off = root.first_lba * good_->table.sector_size;
+  const uint64_t len = root.sectors() * good_->table.sector_size;
+  const std::string fs_path = Dir() + "/root.erofs", out = Dir() + "/extracted";
+  ASSERT_OK(WriteFileAtomic(fs_path, ByteSpan(good_->image.data() + off, len)));
+  fs::remove_all(out);
+  auto r = RunAllowFailure(Command{.argv = {"fsck.erofs", "--extract=" + out, fs_path}});
+  ASSERT_OK(r);
+  ASSERT_EQ(r->exit_code, 0) << r->out << r->err;
+  std::vector<std::string> top;
+  for (const auto& e : fs::directory_iterator(out)) top.push_back(e.path().filename().string());
+  EXPECT_EQ(top, std::vector<std::string>{"usr"});
+  EXPECT_EQ(fs::file_size(out + "/usr/lib/cni/bridge"), 20000u);
+  EXPECT_TRUE(fs::is_regular_file(out + "/usr/lib/extension-release.d/extension-release.cni"));
 }
 
 TEST_F(ExtensionTest, AnImageSignedByAnotherKeyIsRefused) {
@@ -148,7 +175,7 @@ TEST_F(ExtensionTest, AnImageOfAnotherArchitectureIsRefused) {
 // root hash that differs in one bit.
 TEST_F(ExtensionTest, ASignatureOverAnotherRootHashFailsVerification) {
   Bytes image = good_->image;
-  const uint64_t off = Offset(*good_, gpt::Role::kUsrVeritySig);
+  const uint64_t off = Offset(*good_, gpt::Role::kRootVeritySig);
   ASSERT_OK_AND_ASSIGN(auto sig,
                        verity::DecodeSignaturePartition(ByteSpan(image).subspan(off, 4096)));
   Bytes root = sig.root_hash;
@@ -166,18 +193,18 @@ TEST_F(ExtensionTest, ASignedRootHashThatDoesNotNameThePartitionsIsRefused) {
   ASSERT_OK_AND_ASSIGN(Made other, Make("other", sysext::Compatibility::Kind::kSysextLevel, "12"));
   ASSERT_NE(other.root_hash, good_->root_hash);
   Bytes image = good_->image;
-  const uint64_t to = Offset(*good_, gpt::Role::kUsrVeritySig);
-  const uint64_t from = Offset(other, gpt::Role::kUsrVeritySig);
+  const uint64_t to = Offset(*good_, gpt::Role::kRootVeritySig);
+  const uint64_t from = Offset(other, gpt::Role::kRootVeritySig);
   std::copy(other.image.begin() + from, other.image.begin() + from + 4096, image.begin() + to);
   auto r = Verify(image, Trust());
   EXPECT_ERROR(r, ErrorCode::kVerifyFailed);
-  EXPECT_NE(r.error().ToString().find("does not name its usr and usr-verity"), std::string::npos)
+  EXPECT_NE(r.error().ToString().find("does not name its root and root-verity"), std::string::npos)
       << r.error().ToString();
 }
 
 TEST_F(ExtensionTest, AFlippedDataByteIsRefusedByTheContentCheck) {
   Bytes image = good_->image;
-  image[Offset(*good_, gpt::Role::kUsr) + 4096 + 17] ^= 0x40;
+  image[Offset(*good_, gpt::Role::kRoot) + 4096 + 17] ^= 0x40;
   // The metadata checks do not read the data...
   EXPECT_OK(Verify(image, Trust()));
   // ...the full tree check does.
@@ -189,7 +216,8 @@ TEST_F(ExtensionTest, AFlippedDataByteIsRefusedByTheContentCheck) {
 
 TEST_F(ExtensionTest, AFlippedTreeByteIsRefusedByTheContentCheck) {
   Bytes image = good_->image;
-  image[Offset(*good_, gpt::Role::kUsrVerity) + 4096 + 3] ^= 0x01;  // level 0, after the superblock
+  image[Offset(*good_, gpt::Role::kRootVerity) + 4096 + 3] ^=
+      0x01;  // level 0, after the superblock
   EXPECT_ERROR(Content(image), ErrorCode::kVerifyFailed);
 }
 
@@ -199,8 +227,8 @@ void PutLe(Bytes& b, uint64_t at, uint64_t v, int n) {
 }
 
 TEST_F(ExtensionTest, HostileOrTruncatedBytesAreCorrupt) {
-  const uint64_t verity = Offset(*good_, gpt::Role::kUsrVerity);
-  const uint64_t sig = Offset(*good_, gpt::Role::kUsrVeritySig);
+  const uint64_t verity = Offset(*good_, gpt::Role::kRootVerity);
+  const uint64_t sig = Offset(*good_, gpt::Role::kRootVeritySig);
   struct Case {
     const char* what;
     std::function<void(Bytes&)> damage;
@@ -220,8 +248,9 @@ TEST_F(ExtensionTest, HostileOrTruncatedBytesAreCorrupt) {
        "extension cni: GPT: primary header: header CRC mismatch"},
       {"verity superblock magic", [&](Bytes& b) { b[verity] = 'X'; },
        "extension cni: no verity superblock"},
-      {"verity superblock data_blocks beyond the usr partition",
-       [&](Bytes& b) { PutLe(b, verity + 0x48, ~uint64_t(0), 8); }, "do not fit the usr partition"},
+      {"verity superblock data_blocks beyond the root partition",
+       [&](Bytes& b) { PutLe(b, verity + 0x48, ~uint64_t(0), 8); },
+       "do not fit the root partition"},
       {"verity superblock data_blocks 0", [&](Bytes& b) { PutLe(b, verity + 0x48, 0, 8); },
        "extension cni: verity superblock has 0 data blocks"},
       {"signature partition not JSON", [&](Bytes& b) { b[sig] = '['; },
@@ -241,20 +270,20 @@ TEST_F(ExtensionTest, HostileOrTruncatedBytesAreCorrupt) {
 }
 
 // Check 6 on its own (slot::CheckExtensionTree), over the good image's
-// superblock and hand-picked partition sizes: the image's usr-verity
-// partition is as large as its usr partition, so no superblock edit makes
+// superblock and hand-picked partition sizes: the image's root-verity
+// partition is as large as its root partition, so no superblock edit makes
 // the tree outgrow it within the image.
 TEST_F(ExtensionTest, TreeCheckAlone) {
-  const uint64_t verity = Offset(*good_, gpt::Role::kUsrVerity);
+  const uint64_t verity = Offset(*good_, gpt::Role::kRootVerity);
   const ByteSpan sb(good_->image.data() + verity, 512);
   ASSERT_OK_AND_ASSIGN(auto ext, Verify(good_->image, Trust()));
   const uint64_t data = ext.params.data_blocks * 4096;
   EXPECT_OK(CheckExtensionTree("cni", sb, data, ext.verity_bytes));
   EXPECT_THAT(CheckExtensionTree("cni", sb, data - 1, ext.verity_bytes).error().ToString(),
-              HasSubstr("do not fit the usr partition"));
+              HasSubstr("do not fit the root partition"));
   // The superblock's block, then one level-0 hash block at least.
   EXPECT_THAT(CheckExtensionTree("cni", sb, data, 4096).error().ToString(),
-              HasSubstr("the hash tree does not fit the usr-verity partition"));
+              HasSubstr("the hash tree does not fit the root-verity partition"));
   EXPECT_ERROR(CheckExtensionTree("cni", sb.subspan(0, 100), data, ext.verity_bytes),
                ErrorCode::kCorrupt);
 }
@@ -267,7 +296,7 @@ TEST_F(ExtensionTest, HullSysextVerifyExitsAsTheNodeJudges) {
   ASSERT_OK_AND_ASSIGN(Made other,
                        Make("cni", sysext::Compatibility::Kind::kSysextLevel, "12", "other"));
   Bytes flipped = good_->image;
-  flipped[Offset(*good_, gpt::Role::kUsr) + 17] ^= 0x01;
+  flipped[Offset(*good_, gpt::Role::kRoot) + 17] ^= 0x01;
   const std::pair<const Bytes*, int> cases[] = {
       {&good_->image, 0}, {&other.image, 1}, {&flipped, 1}};
   for (const auto& [image, want] : cases) {
@@ -277,6 +306,28 @@ TEST_F(ExtensionTest, HullSysextVerifyExitsAsTheNodeJudges) {
         Command{.argv = {bin, "sysext", "verify", path, "--cert", Dir() + "/keys/verity.crt"}});
     ASSERT_OK(r);
     EXPECT_EQ(r->exit_code, want) << r->out << r->err;
+  }
+}
+
+TEST(ExtensionTop, HoldsTheDirectoryUsrOnly) {
+  EXPECT_OK(CheckExtensionTop("cni", {{"usr", true}}));
+  struct Case {
+    std::vector<TopEntry> top;
+    const char* says;
+  };
+  const std::vector<Case> refused = {
+      {{}, "no usr/ at its top"},
+      {{{"lib", true}, {"bin", true}}, "holds /lib/ at its top"},
+      {{{"usr", true}, {"etc", true}}, "holds /etc/ at its top"},
+      {{{"usr", false}}, "holds /usr (not a directory)"},
+      {{{"usr", true}, {"run.sh", false}}, "holds /run.sh (not a directory)"},
+  };
+  for (const Case& c : refused) {
+    Status st = CheckExtensionTop("cni", c.top);
+    EXPECT_ERROR(st, ErrorCode::kRefused) << c.says;
+    if (!st.ok()) {
+      EXPECT_THAT(st.error().ToString(), HasSubstr(c.says));
+    }
   }
 }
 

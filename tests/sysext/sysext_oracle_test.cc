@@ -1,6 +1,6 @@
 // hull sysext build end to end, judged by reference tools: systemd-dissect
 // reads the image (partitions, signed verity, extension-release, SELinux
-// labels), veritysetup verifies the usr partition against its usr-verity
+// labels), veritysetup verifies the root partition against its root-verity
 // partition and the root hash, openssl checks the root-hash signature with the
 // verity certificate. A small package (hello) keeps the composes short; the
 // base is a small spec with the default SELinux policy.
@@ -98,10 +98,11 @@ TEST_F(SysextOracle, ReproducibleImageThatSystemdAndVeritysetupAccept) {
   const std::string root_hash = manifest["root_hash"];
   EXPECT_EQ(manifest["packages"], nlohmann::json::array({"hello"}));
 
-  // systemd-dissect: usr (erofs), usr-verity and usr-verity-sig, the first
-  // two named by the halves of the root hash (Discoverable Partitions
-  // Specification; systemd 252 has no --usr-hash, so the pairing by UUID is
-  // what shows it recognised the verity). Looked at under its extension
+  // systemd-dissect: root (erofs), root-verity and root-verity-sig, the
+  // first two named by the halves of the root hash (Discoverable Partitions
+  // Specification; the pairing by UUID is what shows it recognised the
+  // verity). Root, not usr: the file system carries usr/ itself, so that the
+  // node mounts it as a directory extension (docs/sysext.md). Looked at under its extension
   // name, as systemd-sysext would, so the Ext. Rel. metadata is read too.
   ASSERT_OK_AND_ASSIGN(auto dis,
                        Sh(fmt::format("cp {} {}/hello.raw && systemd-dissect --json=short "
@@ -112,11 +113,11 @@ TEST_F(SysextOracle, ReproducibleImageThatSystemdAndVeritysetupAccept) {
   std::map<std::string, nlohmann::json> by;
   for (const auto& m : j["mounts"]) by[m["designator"]] = m;
   ASSERT_EQ(by.size(), 3u) << dis.out;
-  EXPECT_EQ(by["usr"]["fstype"], "erofs");
-  EXPECT_EQ(by["usr"]["partition_uuid"], test_support::UuidOfHex(root_hash.substr(0, 32)));
-  EXPECT_EQ(by["usr-verity"]["fstype"], "DM_verity_hash");
-  EXPECT_EQ(by["usr-verity"]["partition_uuid"], test_support::UuidOfHex(root_hash.substr(32, 32)));
-  EXPECT_EQ(by["usr-verity-sig"]["fstype"], "verity_hash_signature");
+  EXPECT_EQ(by["root"]["fstype"], "erofs");
+  EXPECT_EQ(by["root"]["partition_uuid"], test_support::UuidOfHex(root_hash.substr(0, 32)));
+  EXPECT_EQ(by["root-verity"]["fstype"], "DM_verity_hash");
+  EXPECT_EQ(by["root-verity"]["partition_uuid"], test_support::UuidOfHex(root_hash.substr(32, 32)));
+  EXPECT_EQ(by["root-verity-sig"]["fstype"], "verity_hash_signature");
   for (const auto& [name, m] : by) EXPECT_EQ(m["rw"], "ro") << name;
   EXPECT_EQ(j["useSystemExtension"], true) << dis.out;
   EXPECT_EQ(j["extensionRelease"],
@@ -124,7 +125,9 @@ TEST_F(SysextOracle, ReproducibleImageThatSystemdAndVeritysetupAccept) {
                                    "SYSEXT_ID=hello", "SYSEXT_VERSION_ID=2.10-3"}));
 
   // The extension-release file, the package's binary and its SELinux label
-  // (refpolicy labels /usr/bin as bin_t, /usr/share as usr_t).
+  // (refpolicy labels /usr/bin as bin_t, /usr/share as usr_t). The root
+  // partition is mounted at $m: usr/ is at the file system's top, and
+  // nothing else is.
   ASSERT_OK_AND_ASSIGN(
       auto mnt, Sh(fmt::format(
                     "m={0}/mnt; mkdir -p $m; systemd-dissect --mount --read-only {0}/hello.raw $m; "
@@ -134,26 +137,35 @@ TEST_F(SysextOracle, ReproducibleImageThatSystemdAndVeritysetupAccept) {
                     "\"security.selinux\").rstrip(b\"\\0\").decode())' $1; }}; "
                     "label $m/usr/bin/hello; label $m/usr/share/hello-extra/README; "
                     "test -x $m/usr/bin/hello && echo hello-present; "
-                    "test ! -e $m/usr/bin/sh && echo no-base-files",
+                    "test ! -e $m/usr/bin/sh && echo no-base-files; "
+                    "echo top: $(ls -A $m)",
                     d)));
   EXPECT_EQ(mnt.exit_code, 0) << mnt.err;
   EXPECT_THAT(mnt.out, HasSubstr("ID=hull\nSYSEXT_LEVEL=12\nARCHITECTURE=x86-64\n"));
   EXPECT_THAT(mnt.out, HasSubstr("system_u:object_r:bin_t:s0\n"));
   EXPECT_THAT(mnt.out, HasSubstr("system_u:object_r:usr_t:s0\n"));
-  EXPECT_THAT(mnt.out, HasSubstr("hello-present\nno-base-files\n"));
+  EXPECT_THAT(mnt.out, HasSubstr("hello-present\nno-base-files\ntop: usr\n"));
 
-  // veritysetup on the usr and usr-verity partitions (cut out with sfdisk's
+  // veritysetup on the root and root-verity partitions (cut out with sfdisk's
   // offsets) with the manifest's root hash; then one flipped byte fails.
   const std::string cut = fmt::format(
       "img={0}; cd {1}; sfdisk --json $img > table.json; "
       "part() {{ jq -r \".partitiontable.partitions[$1] | \\\"\\(.start) \\(.size)\\\"\" "
       "table.json; }}; "
-      "set -- $(part 0); dd if=$img of=usr.img bs=512 skip=$1 count=$2 status=none; "
+      "set -- $(part 0); dd if=$img of=root.img bs=512 skip=$1 count=$2 status=none; "
       "set -- $(part 1); dd if=$img of=verity.img bs=512 skip=$1 count=$2 status=none; "
       "set -- $(part 2); dd if=$img of=sig.img bs=512 skip=$1 count=$2 status=none; ",
       img, d);
-  ASSERT_OK_AND_ASSIGN(auto v, Sh(cut + "veritysetup verify usr.img verity.img " + root_hash));
+  ASSERT_OK_AND_ASSIGN(auto v, Sh(cut + "veritysetup verify root.img verity.img " + root_hash));
   EXPECT_EQ(v.exit_code, 0) << v.err;
+  // The root partition's file system, extracted by fsck.erofs (no
+  // device-mapper needed): usr/ and nothing else at its top.
+  ASSERT_OK_AND_ASSIGN(auto x, Sh(fmt::format("cd {}; rm -rf x; fsck.erofs --extract=x root.img "
+                                              ">/dev/null && ls -A x && test -x x/usr/bin/hello "
+                                              "&& echo hello-present",
+                                              d)));
+  EXPECT_EQ(x.exit_code, 0) << x.err;
+  EXPECT_EQ(x.out, "usr\nhello-present\n");
   ASSERT_OK_AND_ASSIGN(
       auto sig,
       Sh(fmt::format("cd {}; tr -d '\\000' < sig.img > sig.json; "
@@ -165,9 +177,9 @@ TEST_F(SysextOracle, ReproducibleImageThatSystemdAndVeritysetupAccept) {
   EXPECT_EQ(sig.exit_code, 0) << sig.err;
   EXPECT_EQ(sig.out, root_hash + "\n");
   ASSERT_OK_AND_ASSIGN(auto t,
-                       Sh(fmt::format("cd {}; printf '\\377' | dd of=usr.img bs=1 seek=8192 "
+                       Sh(fmt::format("cd {}; printf '\\377' | dd of=root.img bs=1 seek=8192 "
                                       "conv=notrunc status=none; veritysetup verify "
-                                      "usr.img verity.img {}",
+                                      "root.img verity.img {}",
                                       d, root_hash)));
   EXPECT_NE(t.exit_code, 0);
 

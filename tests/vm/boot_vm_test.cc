@@ -18,6 +18,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -276,12 +277,33 @@ uint64_t NumberAfter(const std::string& console, const std::string& key) {
   return std::strtoull(console.c_str() + at + key.size(), nullptr, 10);
 }
 
+// `systemd-sysext status` (systemd 252: a HIERARCHY EXTENSIONS SINCE table,
+// one row per hierarchy, further extensions of a row on lines of their own
+// with the first column blank) lists `name` in the /usr row: it is merged.
+void ExpectSysextMerged(const json& ext, const std::string& name) {
+  const std::string status = ext["sysext"].value("out", "");
+  std::istringstream lines(status);
+  bool in_usr = false, merged = false;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string first, second;
+    words >> first >> second;
+    if (line.empty() || line[0] != ' ') {
+      in_usr = first == "/usr";
+      merged = merged || (in_usr && second == name);
+    } else {
+      merged = merged || (in_usr && first == name);
+    }
+  }
+  EXPECT_TRUE(merged) << "systemd-sysext status:\n" << status << "\n" << ext.dump(2);
+}
+
 // System extensions (docs/sysext.md), three kept in the node's
 // /var/lib/hull/extensions (written into the root partition's ext4 with
 // debugfs): "cni", signed with the image's key for its SYSEXT_LEVEL, is
 // verified, mapped under dm-verity and handed to systemd-sysext, which
-// accepts it; "gpu", signed by another key, and "old", built for another
-// VERSION_ID, are refused, named in the agent's state, never reach
+// merges it into /usr; "gpu", signed by another key, and "old", built for
+// another VERSION_ID, are refused, named in the agent's state, never reach
 // systemd-sysext, and the node boots and validates. Files-only extensions: their builds
 // reuse the image build's cached base compose.
 TEST_F(BootVm, SystemExtensionsAreVerifiedAndHandedToSysext) {
@@ -347,20 +369,22 @@ TEST_F(BootVm, SystemExtensionsAreVerifiedAndHandedToSysext) {
   EXPECT_NE(state["old"].value("reason", "").find("built for VERSION_ID=199001.01.0"),
             std::string::npos)
       << ext.dump(2);
-  // systemd-sysext found the verified mount and accepted it for this host.
-  // Not yet: the merge itself. systemd 252 binds /run/extensions/cni
-  // without its submounts, and the image's file system holds /usr's
-  // content, mounted at /run/extensions/cni/usr: it sees an empty /usr
-  // (docs/sysext.md, "Limits"). /usr/lib/cni/bridge is checked once the
-  // extension's file system carries usr/ itself.
+  // systemd-sysext accepted the verified mount for this host and merged it:
+  // its status lists cni under /usr, and the file the host built is in the
+  // node's /usr with the host's content.
   const std::string journal = ext["journal"].value("out", "");
   EXPECT_NE(journal.find("Version info of extension 'cni' matches host."), std::string::npos)
       << journal;
+  ExpectSysextMerged(ext, "cni");
+  EXPECT_EQ(ext["cni_bridge"], "#!/bin/sh\necho hull-sysext-bridge") << ext.dump(2);
   EXPECT_EQ(journal.find("extension 'gpu'"), std::string::npos) << journal;
   EXPECT_EQ(journal.find("extension 'old'"), std::string::npos) << journal;
   std::map<std::string, std::string> checks;
   for (const auto& c : j["checks"]) checks[c["name"]] = c["state"];
-  for (const char* name : {"usr-verity", "usr-root-hash", "containerd", "system-state"})
+  // The OS's /usr is still the verity-backed erofs under the merged
+  // overlay, and the merge adds no SELinux denial (the overlay's root is
+  // labelled as /usr: src/rootfs/policy/hull.cil).
+  for (const char* name : {"usr-verity", "usr-root-hash", "containerd", "system-state", "selinux"})
     EXPECT_EQ(checks[name], "pass") << name << "\n" << j["checks"].dump(2);
   // hull-extensions.service's run: three verified (two refused), one
   // mapped, mounted and merged.

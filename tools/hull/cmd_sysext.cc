@@ -111,7 +111,7 @@ void RegisterSysext(CLI::App& app, Context& ctx) {
   b->add_flag("--no-cache", a->no_cache, "Compose from scratch and keep nothing");
   b->add_flag("--json", a->json, "Print the image's manifest (NAME_VERSION_ARCH.json)");
   b->footer(
-      "Writes NAME_VERSION_ARCH.raw (GPT: usr, usr-verity, usr-verity-sig), .spdx.json and\n"
+      "Writes NAME_VERSION_ARCH.raw (GPT: root, root-verity, root-verity-sig), .spdx.json and\n"
       ".json into --out. Set SOURCE_DATE_EPOCH for the same bytes on every build.\n"
       "Example: hull sysext build specs/sysext-cni.yaml --keys keys --out out");
   b->callback([a, &ctx] { ctx.action = [a] { return RunSysextBuild(*a); }; });
