@@ -386,7 +386,7 @@ TEST_F(InitVm, ExtendsPcr11WithInitrdPhases) {
   EXPECT_NE(log.find("HULL-INIT-OK"), std::string::npos) << log;
 }
 
-// A live boot (docs/iso.md; label vm-slow, CMakeLists.txt): a medium like
+// A live boot (docs/iso.md; its own test, init_live_vm_test): a medium like
 // `hull disk iso`'s, the usr pair and the root template (linux-generic,
 // hull-root-image) and no DPS root, made once. Its template's SHA-256 comes
 // from sha256sum of the partition cut out at sfdisk's offsets; a copy has one
