@@ -7,11 +7,6 @@
 
 namespace hull::release {
 
-uint64_t RolloutPercentOf(const nlohmann::json& custom) {
-  auto it = custom.find("rollout_percent");
-  return it != custom.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 100;
-}
-
 Result<RolloutResult> SetRollout(const std::string& repo, const tuf::RoleKeySet& keys,
                                  const std::string& version, uint64_t percent,
                                  const RolloutOptions& opts) {
@@ -27,7 +22,7 @@ Result<RolloutResult> SetRollout(const std::string& repo, const tuf::RoleKeySet&
                       "release {} is withdrawn ({}): restore it first with hull release pull "
                       "{} {} --undo",
                       version, name, repo, version);
-      out.from = std::max(out.from, RolloutPercentOf(c));
+      out.from = std::max(out.from, tuf::RolloutPercentOf(c));
     }
     if (percent < out.from && !opts.allow_lower)
       return Errorf(ErrorCode::kRefused,

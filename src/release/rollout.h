@@ -29,10 +29,6 @@ struct RolloutResult {
   bool changed = false;              // false: already at that percentage, nothing signed
 };
 
-// The percentage a target's custom metadata names: its unsigned
-// "rollout_percent", 100 when absent (as nodes read it).
-uint64_t RolloutPercentOf(const nlohmann::json& custom);
-
 // Errors: kInvalidArgument for a percentage above 100 or a malformed
 // version; kRefused for a withdrawn release (`hull release pull --undo`
 // first) and for a percentage below the current one without allow_lower;

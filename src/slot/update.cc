@@ -421,10 +421,7 @@ std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets) {
     }
     if (!IsPiece(payload)) continue;
     if (!rel.targets.emplace(payload, name).second) inconsistent[v] = true;
-    if (payload == "usr") {
-      auto r = c.find("rollout_percent");
-      if (r != c.end() && r->is_number_unsigned()) rel.rollout_percent = r->get<uint64_t>();
-    }
+    if (payload == "usr") rel.rollout_percent = tuf::RolloutPercentOf(c);
     rel.bytes += t.length;
   }
   std::vector<SlotRelease> out;

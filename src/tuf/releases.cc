@@ -34,6 +34,13 @@ bool IsWithdrawn(const nlohmann::json& custom) {
   return it != custom.end() && it->is_boolean() && it->get<bool>();
 }
 
+uint64_t RolloutPercentOf(const nlohmann::json& custom) {
+  auto it = custom.find("rollout_percent");
+  return it != custom.end() && it->is_number_unsigned()
+             ? std::min<uint64_t>(100, it->get<uint64_t>())
+             : 100;
+}
+
 std::vector<Release> ListReleases(const Targets& targets) {
   std::vector<Release> out;
   for (const auto& [name, f] : targets.targets) {
@@ -43,10 +50,8 @@ std::vector<Release> ListReleases(const Targets& targets) {
       auto it = c.find(k);
       return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
-    Release r{name, str("flavor"), str("arch"), str("version"), str("channel"), 100, f.length};
-    if (auto it = c.find("rollout_percent"); it != c.end() && it->is_number_unsigned()) {
-      r.rollout_percent = std::min<uint64_t>(100, it->get<uint64_t>());
-    }
+    Release r{name,           str("flavor"),       str("arch"), str("version"),
+              str("channel"), RolloutPercentOf(c), f.length};
     r.withdrawn = IsWithdrawn(c);
     if (!ParseReleaseVersion(r.version).ok()) continue;
     out.push_back(std::move(r));

@@ -20,6 +20,11 @@ Result<std::array<uint64_t, 3>> ParseReleaseVersion(const std::string& v);
 inline constexpr const char* kWithdrawnKey = "withdrawn";
 bool IsWithdrawn(const nlohmann::json& custom);
 
+// A target's staged rollout (`hull release add --rollout`, `hull release
+// rollout`): custom "rollout_percent", 100 when absent or not a count, at
+// most 100.
+uint64_t RolloutPercentOf(const nlohmann::json& custom);
+
 struct Release {
   std::string target;  // target name
   std::string flavor, arch, version, channel;
