@@ -20,6 +20,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "support/image_checks.h"
+#include "support/small_image_spec.h"
 #include "support/status_matchers.h"
 
 namespace hull {
@@ -29,18 +30,8 @@ using ::testing::HasSubstr;
 
 constexpr char kEpoch[] = "SOURCE_DATE_EPOCH=1764028800";
 
-const char kSpec[] = R"(name: HullE2E
-version: 202611.25.0
-distribution:
-  variant: essential
-packages: [linux-image-cloud-amd64]
-kernel:
-  cmdline: [console=ttyS0]
-  modules: [dm-verity, dm-mod, erofs, ext4, overlay, virtio_blk, virtio_pci]
-selinux: disabled
-services: {enable: [], disable: []}
-outputs: [raw, qcow2]
-)";
+// The image every test here builds: raw and qcow2 outputs.
+std::string Spec() { return test_support::SmallImageSpec("HullE2E", "202611.25.0", "raw, qcow2"); }
 
 std::string Bin() { return std::getenv("HULL_BIN"); }
 
@@ -61,7 +52,7 @@ class BuildE2e : public ::testing::Test {
     auto t = TempDir::Create("hull-build-e2e");
     ASSERT_OK(t);
     dir_ = new std::string(t->Release());
-    ASSERT_OK(WriteFileAtomic(*dir_ + "/spec.yaml", std::string(kSpec)));
+    ASSERT_OK(WriteFileAtomic(*dir_ + "/spec.yaml", Spec()));
     auto k = Hull({"keys", "init", *dir_ + "/keys"});
     ASSERT_OK(k);
     ASSERT_EQ(k->exit_code, 0) << k->err;
@@ -119,7 +110,7 @@ void ExpectNoBuildLeftIn(const std::string& dir, const std::string& out) {
 
 TEST_F(BuildE2e, UnknownPackageAndUnreachableMirrorAreClearErrors) {
   const std::string d = *dir_;
-  std::string spec = kSpec;
+  std::string spec = Spec();
   spec.replace(spec.find("[linux-image-cloud-amd64]"), 25, "[no-such-package-hull-e2e]");
   ASSERT_OK(WriteFileAtomic(d + "/nopkg.yaml", spec));
   auto r = Hull({"build", d + "/nopkg.yaml", "--keys", d + "/keys", "--init", HULL_INIT_BIN,
@@ -133,7 +124,7 @@ TEST_F(BuildE2e, UnknownPackageAndUnreachableMirrorAreClearErrors) {
     ADD_FAILURE() << "a failed compose left " << e.path();
   }
 
-  std::string spec2 = kSpec;
+  std::string spec2 = Spec();
   const std::string variant = "  variant: essential";
   spec2.replace(spec2.find(variant), variant.size(),
                 variant + "\n  mirror: http://127.0.0.1:9/debian");

@@ -21,25 +21,13 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "crypto/file_digest.h"
+#include "support/small_image_spec.h"
 #include "support/status_matchers.h"
 
 namespace hull {
 namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-const char kSpec[] = R"(name: HullCustom
-version: 202612.05.0
-distribution:
-  variant: essential
-packages: [linux-image-cloud-amd64]
-kernel:
-  cmdline: [console=ttyS0]
-  modules: [dm-verity, dm-mod, erofs, ext4, overlay, virtio_blk, virtio_pci]
-selinux: disabled
-services: {enable: [], disable: []}
-outputs: [raw]
-)";
 
 const char kConfig[] = R"(os:
   hostname: node-one
@@ -68,7 +56,8 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
                                    .env = {"SOURCE_DATE_EPOCH=1764892800"},
                                    .timeout = std::chrono::minutes(8)});
   };
-  ASSERT_OK(WriteFileAtomic(d + "/spec.yaml", std::string(kSpec)));
+  ASSERT_OK(WriteFileAtomic(d + "/spec.yaml",
+                            test_support::SmallImageSpec("HullCustom", "202612.05.0", "raw")));
   ASSERT_OK(WriteFileAtomic(d + "/site.yaml", std::string(kConfig)));
   ASSERT_OK(WriteFileAtomic(d + "/ca.pem", std::string("site ca\n")));
   ASSERT_OK(WriteFileAtomic(d + "/root.json", std::string("{}\n")));

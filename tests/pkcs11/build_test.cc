@@ -13,6 +13,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/small_image_spec.h"
 #include "support/status_matchers.h"
 
 namespace hull {
@@ -20,19 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-const char kSpec[] = R"(name: HullToken
-version: 202612.05.0
-distribution:
-  variant: essential
-packages: [linux-image-cloud-amd64]
-kernel:
-  cmdline: [console=ttyS0]
-  modules: [dm-verity, dm-mod, erofs, ext4, overlay, virtio_blk, virtio_pci]
-selinux: disabled
-services: {enable: [], disable: []}
-outputs: [raw]
-)";
 
 TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
   ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("pkcs11-build"));
@@ -49,7 +37,8 @@ TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
     return RunAllowFailure(
         Command{.argv = std::move(argv), .env = e, .timeout = std::chrono::minutes(8)});
   };
-  ASSERT_OK(WriteFileAtomic(d + "/spec.yaml", std::string(kSpec)));
+  ASSERT_OK(WriteFileAtomic(d + "/spec.yaml",
+                            test_support::SmallImageSpec("HullToken", "202612.05.0", "raw")));
   ASSERT_OK(WriteFileAtomic(d + "/softhsm2.conf", "directories.tokendir = " + d +
                                                       "/tokens\nobjectstore.backend = file\n"));
   fs::create_directories(d + "/tokens");

@@ -3,6 +3,7 @@
 // parse, call a library, print: no logic lives here.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -44,6 +45,24 @@ std::function<void(const std::string& step, double secs)> StepProgress(size_t to
 // after recording into DIR.
 void AddOfflineOptions(CLI::App& command, signing::OfflineOptions& options);
 std::string OfflineHint(const std::string& dir);
+
+// The end of a command that makes an image (build, customize): after
+// --sign-offline the OfflineHint (nothing with --json); else manifest.json
+// with --json, or `summary(result)`. `result` has sign_offline_dir and
+// manifest; `summary` is called only for a finished image.
+template <typename R>
+int PrintImageResult(const R& result, bool json, std::string (*summary)(const R&)) {
+  if (!result.sign_offline_dir.empty()) {
+    if (!json) std::printf("%s", OfflineHint(result.sign_offline_dir).c_str());
+    return kExitOk;
+  }
+  if (json) {
+    PrintJson(result.manifest);
+  } else {
+    std::printf("%s", summary(result).c_str());
+  }
+  return kExitOk;
+}
 
 using Registrar = void (*)(CLI::App& app, Context& ctx);
 void RegisterVerity(CLI::App& app, Context& ctx);

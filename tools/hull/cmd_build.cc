@@ -1,6 +1,5 @@
 // hull build: an image spec (or the embedded default) to a signed,
 // verity-protected, reproducible disk image.
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 
@@ -44,16 +43,7 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
   if (!ctx.quiet) o.on_stage = StepProgress(total);
   auto r = build::Build(o);
   if (!r.ok()) return ReportError(r.error());
-  if (!r->sign_offline_dir.empty()) {
-    if (!a.json) std::printf("%s", OfflineHint(r->sign_offline_dir).c_str());
-    return kExitOk;
-  }
-  if (a.json) {
-    PrintJson(r->manifest);
-  } else {
-    std::printf("%s", build::Summary(*r).c_str());
-  }
-  return kExitOk;
+  return PrintImageResult(*r, a.json, build::Summary);
 }
 
 }  // namespace

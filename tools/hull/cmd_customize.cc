@@ -1,7 +1,6 @@
 // hull customize: a sealed Hull image plus a configuration to a new image,
 // re-sealed and re-signed (docs/customize.md).
 
-#include <cstdio>
 #include <memory>
 
 #include "cli.h"
@@ -27,16 +26,7 @@ int RunCustomize(const CustomizeArgs& a, const Context& ctx) {
   if (!ctx.quiet) o.on_step = StepProgress(0);
   auto r = customize::Customize(o);
   if (!r.ok()) return ReportError(r.error());
-  if (!r->sign_offline_dir.empty()) {
-    if (!a.json) std::printf("%s", OfflineHint(r->sign_offline_dir).c_str());
-    return kExitOk;
-  }
-  if (a.json) {
-    PrintJson(r->manifest);
-  } else {
-    std::printf("%s", customize::Summary(*r).c_str());
-  }
-  return kExitOk;
+  return PrintImageResult(*r, a.json, customize::Summary);
 }
 
 }  // namespace
