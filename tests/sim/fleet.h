@@ -50,6 +50,11 @@ class Fleet {
                                                const std::string& trust_dir, FleetOptions o);
   ~Fleet();
   void SetVerdict(Verdict v);
+  // The interval between a node's checks, for the runs that follow.
+  void SetPoll(std::chrono::milliseconds min, std::chrono::milliseconds max) {
+    o_.poll_min = min;
+    o_.poll_max = max;
+  }
   // Runs the fleet until done(stats) holds or `limit` passes; false on the limit.
   bool RunUntil(const std::function<bool(const std::vector<NodeStats>&)>& done,
                 std::chrono::seconds limit);
