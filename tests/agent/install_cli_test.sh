@@ -111,8 +111,13 @@ mknode old "usrhash=$usrhash rw"
 refused "no digest" "has no hull.roottemplate=" old x.iso
 # One byte of the template changed, 4 KiB in: refused after the copy, before
 # the new GPT; the target is left with no partition table.
+# The template is random bytes: the new byte is the old one's complement, so
+# it always differs.
 cp x.iso bad.iso
-printf x | dd of=bad.iso bs=1 seek=$((tmpl_start * 512 + 4096)) conv=notrunc status=none
+at=$((tmpl_start * 512 + 4096))
+old=$(dd if=x.iso bs=1 skip=$at count=1 status=none | od -An -tu1 | tr -d ' ')
+printf "\\$(printf %o $((old ^ 255)))" | dd of=bad.iso bs=1 seek=$at conv=notrunc status=none
+cmp -s x.iso bad.iso && fail "altered template: bad.iso is x.iso"
 set +e
 "$agent" --simulated-node "$d/live" install --medium bad.iso --target target.img --wipe 2>err.txt
 rc=$?
