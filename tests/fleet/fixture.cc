@@ -10,10 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "base/subprocess.h"
 #include "fleet/etcd.h"
@@ -268,13 +271,17 @@ Result<std::vector<std::string>> HistoryOfKey(const std::string& etcd_url, const
   HULL_ASSIGN_OR_RETURN(auto watcher, Child::Spawn({"etcdctl", "--endpoints", etcd_url, "watch",
                                                     "--rev", "1", "--prefix", key},
                                                    log, {"ETCDCTL_API=3"}));
-  const std::string sentinel = key + "~end-of-history";
+  // A new sentinel each call: an earlier call's sentinel, replayed first,
+  // must not end this replay early.
+  static std::atomic<unsigned> calls{0};
+  const std::string sentinel =
+      fmt::format("{}~end-of-history-{}-{}", key, ::getpid(), calls.fetch_add(1));
   HULL_TRY(hull::Run(Command{.argv = {"etcdctl", "--endpoints", etcd_url, "put", sentinel, "x"},
                              .env = {"ETCDCTL_API=3"},
                              .timeout = 10s}));
   for (int i = 0; i < 300; ++i) {  // up to ~30 s
     HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(log));
-    if (text.find(sentinel) != std::string::npos) {
+    if (text.find(sentinel + "\n") != std::string::npos) {
       watcher->Stop(SIGTERM);
       std::vector<std::string> values;
       size_t pos = 0;
