@@ -21,6 +21,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "crypto/file_digest.h"
+#include "support/flip_byte.h"
 #include "support/small_image_spec.h"
 #include "support/status_matchers.h"
 
@@ -218,19 +219,20 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   // A base whose root was changed after the build (one byte 1 MiB into the
   // root partition): refused, exit 1, one line, nothing in --out.
   ASSERT_OK_AND_ASSIGN(
-      auto tamper,
+      auto root_start,
       run({"sh", "-ec",
-           "cp \"$1\" \"$2\"; set -- \"$2\" $(sfdisk --dump \"$2\" | sed -n 's/.*start= "
-           "*\\([0-9]*\\),.*name=\"root\".*/\\1/p'); "
-           "printf x | dd of=\"$1\" bs=1 seek=$(($2 * 512 + 1048576)) conv=notrunc status=none",
-           "sh", image, d + "/tampered.raw"}));
-  ASSERT_EQ(tamper.exit_code, 0) << tamper.err;
+           "sfdisk --dump \"$1\" | sed -n 's/.*start= *\\([0-9]*\\),.*name=\"root\".*/\\1/p'", "sh",
+           image}));
+  ASSERT_EQ(root_start.exit_code, 0) << root_start.err;
+  ASSERT_OK(hull::Run(Command{.argv = {"cp", "--sparse=always", image, d + "/tampered.raw"}}));
+  ASSERT_OK(
+      test_support::FlipByte(d + "/tampered.raw", std::stoull(root_start.out) * 512 + 1048576));
   ASSERT_OK_AND_ASSIGN(auto refused, run({hull, "-q", "customize", d + "/tampered.raw", "--config",
                                           d + "/site.yaml", "--base-keys", d + "/base-keys",
                                           "--keys", d + "/keys", "--out", d + "/tampered"}));
-  EXPECT_EQ(other_base.exit_code, 1) << other_base.err;
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
   EXPECT_THAT(refused.err, HasSubstr("the root was changed after the build"));
-  EXPECT_EQ(std::count(other_base.err.begin(), other_base.err.end(), '\n'), 1) << other_base.err;
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
   EXPECT_FALSE(fs::exists(d + "/tampered"));
 }
 

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "base/file.h"
@@ -22,6 +23,7 @@
 #include "gpt/gpt.h"
 #include "init/dps.h"
 #include "init/modules.h"
+#include "support/flip_byte.h"
 #include "support/status_matchers.h"
 
 namespace hull::init {
@@ -405,18 +407,23 @@ std::string MakeLiveMedium(const std::string& d, const std::string& root_hash) {
   auto r = hull::Run(Command{.argv = {getenv("HULL_BIN"), "disk", "create", d + "/medium.yaml",
                                       "--out", d + "/medium.raw"}});
   EXPECT_OK(r);
-  auto sum = hull::Run(Command{
-      .argv = {"sh", "-euc",
-               "set -- $(sfdisk --dump \"$1\" | sed -n 's/.*start= *\\([0-9]*\\), size= "
-               "*\\([0-9]*\\),.*name=\"hull-root-image\".*/\\1 \\2/p'); "
-               "cp --sparse=always \"$0\" \"$0.altered\"; "
-               "printf x | dd of=\"$0.altered\" bs=1 seek=$(($1 * 512 + 8192)) conv=notrunc "
-               "status=none; "
-               "dd if=\"$0\" bs=512 skip=$1 count=$2 status=none | sha256sum | cut -c1-64",
-               d + "/medium.raw", d + "/medium.raw"}});
+  // The template's first sector, then its SHA-256.
+  auto sum = hull::Run(
+      Command{.argv = {"sh", "-euc",
+                       "set -- $(sfdisk --dump \"$0\" | sed -n 's/.*start= *\\([0-9]*\\), size= "
+                       "*\\([0-9]*\\),.*name=\"hull-root-image\".*/\\1 \\2/p'); echo $1; "
+                       "dd if=\"$0\" bs=512 skip=$1 count=$2 status=none | sha256sum | cut -c1-64",
+                       d + "/medium.raw"}});
   EXPECT_OK(sum);
-  if (!sum.ok() || sum->out.size() != 65) return "";
-  digest = sum->out.substr(0, 64);
+  if (!sum.ok()) return "";
+  std::istringstream out(sum->out);
+  uint64_t start = 0;
+  std::string hex;
+  if (!(out >> start >> hex) || hex.size() != 64) return "";
+  EXPECT_OK(hull::Run(
+      Command{.argv = {"cp", "--sparse=always", d + "/medium.raw", d + "/medium.raw.altered"}}));
+  EXPECT_OK(test_support::FlipByte(d + "/medium.raw.altered", start * 512 + 8192));
+  digest = hex;
   return digest;
 }
 

@@ -22,6 +22,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "support/flip_byte.h"
 #include "support/image_checks.h"
 #include "support/status_matchers.h"
 #include "vm/boot.h"
@@ -203,8 +204,7 @@ TEST_F(BootVm, FlippedByteInUsrGivesEioAtThatBlock) {
   ASSERT_FALSE(ext.empty()) << "no extent for " << file;
   uint64_t phys = std::stoull(ext.substr(0, ext.find('.')));
   uint64_t at = phys + 100;
-  Sh(fmt::format("printf '\\377' | dd of='{}' bs=1 seek={} conv=notrunc status=none", img,
-                 usr + at));
+  ASSERT_OK(test_support::FlipByte(img, usr + at));
   int rc = -1;
   json j = Boot({img, "--validate", "--once"}, &rc);
   EXPECT_EQ(rc, 1);
