@@ -379,9 +379,12 @@ int RunUpdate(const UpdateOptions& o) {
       case ActionKind::kInstall:
         // The slot is taken before the download: a halted release is never
         // installed, and an installed entry (the default from then on) is
-        // only ever booted under a slot -- with --no-reboot too.
+        // only ever booted under a slot -- with --no-reboot too. The wait
+        // leaves the download half of the run's time.
         if (a.take_slot) {
-          if (int code = TakeSlotOrStop(c, state, a.version, deadline, ev); code >= 0) return code;
+          const Deadline wait_end =
+              SlotWaitBeforeInstall(std::chrono::steady_clock::now(), deadline);
+          if (int code = TakeSlotOrStop(c, state, a.version, wait_end, ev); code >= 0) return code;
         }
         return InstallRelease(c, state, *client, a, o, ev);
       case ActionKind::kReleaseSlot:
