@@ -102,7 +102,8 @@ Status Publish(const std::string& repo, const std::string& keys, const std::stri
 // nginx serves the repository at /n/<node>/ for every node, so its access
 // log (dir/access.log: URI, status, bytes) tells the bytes each node
 // fetched. While the file dir/unavailable exists it answers every request
-// 503 (nginx tests for it on each request).
+// 503 (nginx tests for it on each request); while dir/targets-unavailable
+// exists, every request for a target file (the metadata stays served).
 Result<std::unique_ptr<fleet::testing::Child>> StartNginx(const std::string& d,
                                                           const std::string& repo, int* port) {
   fs::create_directories(d);
@@ -117,7 +118,9 @@ Result<std::unique_ptr<fleet::testing::Child>> StartNginx(const std::string& d,
       "  types {{ application/json json; }} default_type application/octet-stream;\n"
       "  server {{ listen 127.0.0.1:{1}; root {2};\n"
       "    if (-f {0}/unavailable) {{ return 503; }}\n"
-      "    location /n/ {{ rewrite ^/n/[0-9]+/(.*)$ /$1 break; }} }} }}\n",
+      "    location /n/ {{ rewrite ^/n/[0-9]+/(.*)$ /$1 break; }}\n"
+      "    location ~ ^/n/[0-9]+/targets/ {{ if (-f {0}/targets-unavailable) {{ return 503; }}\n"
+      "      rewrite ^/n/[0-9]+/(.*)$ /$1 break; }} }} }}\n",
       d, *port, repo);
   HULL_TRY(WriteFileAtomic(d + "/nginx.conf", conf));
   // In the foreground, a child of this test: it dies with it.
@@ -769,6 +772,72 @@ TEST(RolloutSimFaults, D_FaultsDuringTheRolloutNeverExceedTheSlotsAndEveryNodeCo
   // The fleet stands still now: every slot freed, in etcd too.
   EXPECT_TRUE(HoldersNow(urls).empty());
   EXPECT_LE(MaxHolders(urls, dir), kSlots);
+  nginx->Stop(SIGTERM);
+}
+
+// A node granted a slot whose download then fails (nginx answers 503 for
+// the release's files, the TUF metadata still served) gives the slot back
+// in the same run: in etcd, no holder is left and the node's record is
+// cleared, so its group does not wait for the node's next run (on a real
+// node, a check interval later). Once the files are served again, the
+// node installs the release.
+TEST(RolloutSimFaults, E_ASlotTakenForAFailedDownloadGoesBackAtOnce) {
+  ASSERT_OK_AND_ASSIGN(auto inputs, slot::testing::Inputs::Create());
+  const std::string dir = inputs->dir();
+  std::map<std::string, slot::testing::Release> rel;
+  for (const char* v : {kV0, kV1}) {
+    ASSERT_OK_AND_ASSIGN(rel[v], inputs->MakeRelease(v, 256, /*real_kernel=*/false, "sim content"));
+  }
+  ASSERT_OK_AND_ASSIGN(auto disk, inputs->MakeDisk(rel[kV0], "base", 1 << 20));
+  const std::string repo = dir + "/repo", keys_dir = dir + "/keys";
+  ASSERT_OK_AND_ASSIGN(auto keys, tuf::RoleKeySet::Load(keys_dir, true));
+  ASSERT_OK(tuf::Repository::Init(repo, keys));
+  ASSERT_OK(Publish(repo, keys_dir, rel[kV0].dir, {}));
+  fs::create_directories(dir + "/trust/verity");
+  fs::copy_file(inputs->cert_path(), dir + "/trust/verity/verity.crt");
+  int port = 0;
+  ASSERT_OK_AND_ASSIGN(auto nginx, StartNginx(dir + "/nginx", repo, &port));
+  ASSERT_OK_AND_ASSIGN(auto etcd, fleet::testing::Etcd::Start(dir));
+  ASSERT_OK_AND_ASSIGN(
+      auto replica,
+      fleet::testing::StartReplica(etcd->url(), {"--group", "default=1"}, dir + "/replica.log"));
+  FleetOptions o;
+  const char* agent = std::getenv("HULL_AGENT");
+  o.agent = agent ? agent : "hull-agent";
+  o.repository = fmt::format("http://127.0.0.1:{}/", port);
+  o.poll_min = 200ms;
+  o.poll_max = 500ms;
+  o.fleetlock_urls = {replica.base_url};
+  ASSERT_OK_AND_ASSIGN(
+      auto fleet, Fleet::Create(dir + "/nodes", 1, disk, repo + "/1.root.json", dir + "/trust", o));
+  ASSERT_TRUE(fleet->RunUntil(
+      [](const std::vector<NodeStats>& s) { return s[0].booted == kV0 && s[0].runs > 0; },
+      Limit()));
+  const std::string access_log = dir + "/nginx/access.log";
+  const uint64_t log_from = FileSize(access_log);
+  ASSERT_OK(WriteFileAtomic(dir + "/nginx/targets-unavailable", "503\n"));
+  ASSERT_OK(Publish(repo, keys_dir, rel[kV1].dir, {}));
+  const int runs = fleet->Stats()[0].runs;
+  ASSERT_TRUE(fleet->RunUntil(
+      [runs](const std::vector<NodeStats>& s) { return s[0].runs >= runs + 2; }, Limit()));
+  // The fleet stands still: what etcd and the node say now is final.
+  auto log = ReadFileText(dir + "/nodes/node0000/agent.log");
+  ASSERT_OK(log);
+  EXPECT_NE(log->find(R"("event":"slot-taken")"), std::string::npos)
+      << "the node never took the slot: the test proves nothing\n"
+      << *log;
+  EXPECT_GT(ServedPerNode(access_log, 1, log_from, 503).requests[0], 0u);
+  EXPECT_EQ(fleet->Stats()[0].booted, kV0);
+  EXPECT_FALSE(fleet->Stats()[0].slot_held) << *log;
+  ASSERT_OK_AND_ASSIGN(std::string sem,
+                       fleet::testing::EtcdctlGet(etcd->url(), fleet::SemaphoreKey("default")));
+  const auto j = nlohmann::json::parse(sem, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << sem;
+  EXPECT_TRUE(j["holders"].is_null() || j["holders"].empty()) << sem;
+  // Served again: the node installs the release and frees its slot after.
+  fs::remove(dir + "/nginx/targets-unavailable");
+  EXPECT_TRUE(
+      fleet->RunUntil([](const std::vector<NodeStats>& s) { return AllOn(s, kV1); }, Limit()));
   nginx->Stop(SIGTERM);
 }
 
