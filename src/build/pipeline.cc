@@ -167,9 +167,28 @@ Status CheckNodeBinary(const std::string& path, const char* name, const char* op
                 name, path, name, option);
 }
 
+// Offline signing's state (docs/keys.md, "Offline signing"): everything
+// after compose is made again, deterministically, from the usr product cache
+// entry, so the recording run names the entry in the signing manifest and
+// the injecting run refuses, before composing anything, another entry (a
+// directory made for another image) or a missing one (evicted: signing
+// again is the only way to the same bytes).
+Status BindOffline(signing::SigningSession& session, const spec::ImageSpec& s, const Work& w,
+                   const std::string& products_key) {
+  HULL_TRY(
+      session.Bind(fmt::format("image {} {}, usr products/{}", s.name, s.version, products_key)));
+  if (session.injecting() && !w.products_hit) {
+    return Errorf(ErrorCode::kNotFound,
+                  "the usr image the signatures were made for (cache entry '{}') is no longer in "
+                  "the cache (evicted, or another --cache): run --sign-offline again",
+                  w.products_dir);
+  }
+  return Ok();
+}
+
 // Compose, or (warm) the usr product cache entry for the same inputs.
 Result<rootfs::ComposeStageResult> RunCompose(const BuildOptions& o, const spec::ImageSpec& s,
-                                              Work& w) {
+                                              signing::SigningSession& session, Work& w) {
   rootfs::ComposeStageOptions co{.spec_dir = o.spec_dir,
                                  .out_dir = w.dir + "/compose",
                                  .cache_dir = o.cache_dir,
@@ -184,11 +203,11 @@ Result<rootfs::ComposeStageResult> RunCompose(const BuildOptions& o, const spec:
                                            .source_date_epoch = w.epoch,
                                            .init_binary = o.init_binary,
                                            .self_binary = fs::read_symlink("/proc/self/exe", ec)}));
-    w.products_dir = ProductDir(o.cache_dir, ProductKey(co.source->key, material));
-    if (ProductExists(w.products_dir)) {
-      w.products_hit = true;
-      return rootfs::LoadComposeStage(w.products_dir);
-    }
+    const std::string key = ProductKey(co.source->key, material);
+    w.products_dir = ProductDir(o.cache_dir, key);
+    w.products_hit = ProductExists(w.products_dir);
+    HULL_TRY(BindOffline(session, s, w, key));
+    if (w.products_hit) return rootfs::LoadComposeStage(w.products_dir);
   }
   return rootfs::ComposeStage(s, co);
 }
@@ -224,6 +243,11 @@ Result<BuildResult> Build(const BuildOptions& o) {
                   s.arch, s.arch);
   }
   HULL_TRY(CheckOutDir(o.out_dir));
+  if (o.offline.offline() && o.cache_dir.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--sign-offline and --inject-signatures need the cache (drop --no-cache): the "
+                 "injecting run finishes from the cached usr image the signatures were made for");
+  }
   Work w;
   HULL_ASSIGN_OR_RETURN(w.epoch, ResolveEpoch(o.source_date_epoch, s.version));
   // before the long stages start
@@ -259,7 +283,8 @@ Result<BuildResult> Build(const BuildOptions& o) {
                                   s));
       return true;
     }));
-  HULL_ASSIGN_OR_RETURN(w.compose, Stage(o, res, "compose", [&] { return RunCompose(o, s, w); }));
+  HULL_ASSIGN_OR_RETURN(w.compose,
+                        Stage(o, res, "compose", [&] { return RunCompose(o, s, session, w); }));
   const std::string compose_dir = w.products_hit ? w.products_dir : w.dir + "/compose";
   const std::string tree = compose_dir + "/tree";
   const std::string stem = OutputStem(s);

@@ -359,6 +359,9 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
     HULL_TRY(ReadBase(o, base_certs, work, b));
     return true;
   }));
+  // Offline signing: the base image is the state the injecting run must be
+  // in again (the configuration's effects are in the payloads' digests).
+  HULL_TRY(session.Bind(fmt::format("customize of base image sha256 {}", b.sha256)));
   // The root first: a base whose root no longer matches its UKI is refused
   // before the long steps.
   HULL_ASSIGN_OR_RETURN(auto base_pe, pe::ParsePe(b.x.payload.uki));

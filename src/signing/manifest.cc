@@ -71,6 +71,7 @@ std::string EncodeManifest(const Manifest& m) {
   nlohmann::ordered_json j;
   j["format"] = kManifestFormat;
   j["command"] = m.command;
+  if (!m.subject.empty()) j["subject"] = m.subject;
   j["items"] = nlohmann::ordered_json::array();
   for (const Item& i : m.items) {
     nlohmann::ordered_json e;
@@ -102,6 +103,9 @@ Result<Manifest> ParseManifest(std::string_view text) {
   }
   Manifest m;
   HULL_ASSIGN_OR_RETURN(m.command, StringField(j, "command", "manifest"));
+  if (j.contains("subject")) {
+    HULL_ASSIGN_OR_RETURN(m.subject, StringField(j, "subject", "manifest"));
+  }
   auto items = j.find("items");
   if (items == j.end() || !items->is_array()) {
     return Error(ErrorCode::kCorrupt, "manifest: 'items' is missing or not an array");

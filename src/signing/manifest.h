@@ -6,6 +6,8 @@
 //   NAME.sig      the raw signature, written by `hull sign-offline` or any
 //                 tool making the same signature (openssl, a KMS, an HSM)
 // {"format": "hull-offline-signing/1", "command": "build",
+//  "subject": "image NAME VERSION, usr products/KEY" (optional: the state the
+//             command stopped in, which the injecting run must be in again),
 //  "items": [{"name": "uki", "kind": "authenticode-signed-attributes",
 //             "role": "db", "algorithm": "rsa-pkcs1v15-sha256",
 //             "payload": "uki.bin", "payload_sha256": HEX,
@@ -40,7 +42,10 @@ struct Item {
 };
 
 struct Manifest {
-  std::string command;  // the command that wrote it: "build", "release add", ...
+  std::string command;  // the command that wrote it: "build", "customize", "sign", ...
+  // What the command stopped at, in its own words (empty: not bound); the
+  // injecting run refuses a directory whose subject is not its own.
+  std::string subject;
   std::vector<Item> items;
   const Item* Find(std::string_view name) const;
 };
@@ -51,9 +56,9 @@ bool ValidItemName(std::string_view name);
 
 std::string EncodeManifest(const Manifest& manifest);
 // Errors: kCorrupt naming the field for malformed JSON, a missing or mistyped
-// field, an unknown format, a bad or repeated name, a file name that is not
-// the one derived from the name, more than kMaxItems items; kUnsupported for
-// an unknown algorithm.
+// field (`subject` may be absent), an unknown format, a bad or repeated name, a file name that is
+// not the one derived from the name, more than kMaxItems items; kUnsupported for an unknown
+// algorithm.
 Result<Manifest> ParseManifest(std::string_view json);
 
 }  // namespace hull::signing

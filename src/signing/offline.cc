@@ -63,7 +63,7 @@ Status RecordingSigner::Write(const std::string& dir, const std::string& command
   fs::create_directories(target.parent_path(), ec);
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("." + target.filename().string() + ".signing",
                                                      target.parent_path().string()));
-  Manifest m{.command = command, .items = {}};
+  Manifest m{.command = command, .subject = subject_, .items = {}};
   for (const Recorded& x : items_) {
     HULL_TRY(WriteFileAtomic(tmp.path() + "/" + x.item.PayloadFile(), x.payload));
     HULL_TRY(WriteFileAtomic(tmp.path() + "/" + x.item.PublicKeyFile(), x.public_key_pem));
@@ -161,6 +161,21 @@ Result<SigningSession> SigningSession::Open(
   return s;
 }
 
+Status SigningSession::Bind(const std::string& subject) {
+  if (options_.recording()) {
+    static_cast<RecordingSigner&>(*signer_).set_subject(subject);
+  } else if (options_.injecting()) {
+    const Manifest& m = static_cast<InjectingSigner&>(*signer_).manifest();
+    if (m.subject != subject) {
+      return Errorf(ErrorCode::kRefused,
+                    "'{}/{}' was made for {}, not for this run's {}: run --sign-offline again",
+                    options_.inject_dir, kManifestFile,
+                    m.subject.empty() ? std::string("no particular input") : m.subject, subject);
+    }
+  }
+  return Ok();
+}
+
 Status SigningSession::Finish(const std::string& command) {
   if (options_.recording()) {
     return static_cast<RecordingSigner&>(*signer_).Write(options_.sign_offline_dir, command);
@@ -169,22 +184,69 @@ Status SigningSession::Finish(const std::string& command) {
   return Ok();
 }
 
+Result<std::pair<std::string, std::string>> SplitKeyArgument(std::string_view arg) {
+  std::pair<std::string, std::string> out{"", std::string(arg)};
+  const size_t eq = arg.find('=');
+  if (eq != std::string_view::npos && eq > 0 && eq <= 64 &&
+      arg.substr(0, eq).find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
+          std::string_view::npos) {
+    out = {std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1))};
+  }
+  if (out.second.empty()) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "--key '{}': give KEY or ROLE=KEY (keys/db.key, verity=pkcs11:…)", arg);
+  }
+  return out;
+}
+
+namespace {
+// The key for item `i`: its role's, else a role-less one that is its public
+// key; nullptr when none. kRefused when its role's key is another key.
+Result<const DirectoryKey*> KeyFor(const Item& i, const std::vector<DirectoryKey>& keys,
+                                   const std::vector<std::string>& key_hashes,
+                                   const std::string& dir) {
+  const DirectoryKey* by_key = nullptr;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (keys[k].role == i.role) {
+      if (key_hashes[k] != i.public_key_sha256) {
+        return Errorf(ErrorCode::kRefused,
+                      "--key {}={}: the key is not the one item '{}' is to be signed with "
+                      "('{}/{}')",
+                      i.role, keys[k].ref, i.name, dir, i.PublicKeyFile());
+      }
+      return &keys[k];
+    }
+    if (keys[k].role.empty() && key_hashes[k] == i.public_key_sha256) by_key = &keys[k];
+  }
+  return by_key;
+}
+}  // namespace
+
 Result<SignDirectoryResult> SignDirectory(const std::string& dir,
-                                          const std::map<std::string, crypto::PrivateKey>& keys) {
+                                          const std::vector<DirectoryKey>& keys) {
   HULL_ASSIGN_OR_RETURN(auto injecting, InjectingSigner::Open(dir));
   const Manifest& m = injecting->manifest();
-  for (const auto& [role, key] : keys) {
+  std::vector<std::string> key_hashes;
+  for (const DirectoryKey& k : keys) {
+    key_hashes.push_back(Sha256Hex(crypto::PublicKey::Of(k.key).ToDer()));
     bool any = false;
-    for (const Item& i : m.items) any = any || i.role == role;
-    if (!any) {
-      return Errorf(ErrorCode::kNotFound, "--key {}=…: no item of '{}' has the role '{}'", role,
-                    dir, role);
+    for (const Item& i : m.items) {
+      any = any || (k.role.empty() ? i.public_key_sha256 == key_hashes.back() : i.role == k.role);
     }
+    if (any) continue;
+    if (!k.role.empty()) {
+      return Errorf(ErrorCode::kNotFound, "--key {}={}: no item of '{}' has the role '{}'", k.role,
+                    k.ref, dir, k.role);
+    }
+    return Errorf(ErrorCode::kNotFound,
+                  "--key {}: no item of '{}' is to be signed with this key (public key sha256 {})",
+                  k.ref, dir, key_hashes.back());
   }
   SignDirectoryResult out;
   for (const Item& i : m.items) {
-    auto key = keys.find(i.role);
-    if (key == keys.end()) {
+    HULL_ASSIGN_OR_RETURN(const DirectoryKey* key, KeyFor(i, keys, key_hashes, dir));
+    if (!key) {
       std::error_code ec;
       if (!fs::exists(dir + "/" + i.SignatureFile(), ec)) out.pending.push_back(i.name);
       continue;
@@ -194,13 +256,7 @@ Result<SignDirectoryResult> SignDirectory(const std::string& dir,
       return Errorf(ErrorCode::kRefused, "'{}/{}' differs from the manifest's payload_sha256", dir,
                     i.PayloadFile());
     }
-    crypto::PublicKey pub = crypto::PublicKey::Of(key->second);
-    if (Sha256Hex(pub.ToDer()) != i.public_key_sha256) {
-      return Errorf(ErrorCode::kRefused,
-                    "--key {}=…: the key is not the one item '{}' is to be signed with ('{}/{}')",
-                    i.role, i.name, dir, i.PublicKeyFile());
-    }
-    HULL_ASSIGN_OR_RETURN(Bytes sig, crypto::SignRaw(key->second, i.algorithm, payload)
+    HULL_ASSIGN_OR_RETURN(Bytes sig, crypto::SignRaw(key->key, i.algorithm, payload)
                                          .Context(fmt::format("signing item '{}'", i.name)));
     HULL_TRY(WriteFileAtomic(dir + "/" + i.SignatureFile(), sig));
     out.signed_items.push_back(i.name);

@@ -8,9 +8,10 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crypto/signer.h"
@@ -30,8 +31,10 @@ class RecordingSigner : public crypto::Signer {
   // was asked for.
   Status Write(const std::string& dir, const std::string& command) const;
   size_t size() const { return items_.size(); }
+  void set_subject(std::string subject) { subject_ = std::move(subject); }
 
  private:
+  std::string subject_;
   struct Recorded {
     Item item;
     Bytes payload;
@@ -81,6 +84,12 @@ class SigningSession {
                                      const std::function<Result<crypto::KeySigner>()>& keys);
   crypto::Signer& signer() { return *signer_; }
   bool recording() const { return options_.recording(); }
+  bool injecting() const { return options_.injecting(); }
+  // Names the state the command stopped in (Manifest::subject), once it is
+  // known and before the long steps: recording writes it into the manifest;
+  // injecting refuses (kRefused, one line naming both) a directory recorded
+  // in another state, i.e. for another image; with keys, nothing.
+  Status Bind(const std::string& subject);
   // After the command asked for every signature: recording writes the
   // directory (RecordingSigner::Write); injecting checks every item was
   // used; with keys, nothing.
@@ -93,14 +102,29 @@ class SigningSession {
 
 struct SignDirectoryResult {
   std::vector<std::string> signed_items;  // signed now
-  std::vector<std::string> pending;       // no key given for their role and no NAME.sig yet
+  std::vector<std::string> pending;       // no key given for them and no NAME.sig yet
 };
-// Signs every item of `dir` whose role has a key in `keys` (role -> key),
-// writing NAME.sig atomically, so a directory can be signed role by role on
-// different machines. Errors: ParseManifest's; kNotFound for a role no item
-// has (a misspelt --key); kRefused when NAME.bin's digest differs from the
-// manifest's or a key is not its item's public key; SignRaw's.
+
+// A key given to SignDirectory: bound to a role (`--key db=REF`) or, without
+// one (`--key REF`), for every item whose public key is this key's.
+struct DirectoryKey {
+  std::string role;  // empty: matched by public key
+  crypto::PrivateKey key;
+  std::string ref;  // what the user gave (for messages; never a PIN)
+};
+
+// Splits `--key` ARG into ROLE=REF or REF: the text before the first '=' is
+// a role when it is 1..64 of [A-Za-z0-9_-] (so `pkcs11:token=…` and
+// `dir/a=b.key` are REFs). kInvalidArgument for an empty REF.
+Result<std::pair<std::string, std::string>> SplitKeyArgument(std::string_view arg);
+
+// Signs every item of `dir` that a key in `keys` is for, writing NAME.sig
+// atomically, so a directory can be signed key by key on different
+// machines. Errors: ParseManifest's; kNotFound for a key for no item (a
+// role no item has, a misspelt --key; a role-less key that is no item's
+// public key); kRefused when NAME.bin's digest differs from the manifest's
+// or a role's key is not its item's public key; SignRaw's.
 Result<SignDirectoryResult> SignDirectory(const std::string& dir,
-                                          const std::map<std::string, crypto::PrivateKey>& keys);
+                                          const std::vector<DirectoryKey>& keys);
 
 }  // namespace hull::signing

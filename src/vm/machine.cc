@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,15 +73,29 @@ std::string LineAt(const std::string& text, size_t pos) {
   return line;
 }
 
+// Whether a Unix socket at `path` accepts connections (a file that exists
+// may not listen yet: bind comes before listen).
+bool Accepts(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) return false;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
 Status WaitForSocket(const std::string& path, pid_t pid) {
-  for (int i = 0; i < 100; ++i) {
-    if (std::filesystem::exists(path)) return {};
+  for (int i = 0; i < 600; ++i) {
+    if (Accepts(path)) return {};
     if (waitpid(pid, nullptr, WNOHANG) == pid) {
-      return Error(ErrorCode::kProcessFailed, "swtpm exited before creating its socket");
+      return Error(ErrorCode::kProcessFailed, "swtpm exited before listening on its socket");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return Errorf(ErrorCode::kTimeout, "swtpm did not create '{}' within 5 s", path);
+  return Errorf(ErrorCode::kTimeout, "swtpm did not listen on '{}' within 30 s", path);
 }
 
 }  // namespace

@@ -170,10 +170,26 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   ASSERT_EQ(rec.exit_code, 0) << rec.err;
   EXPECT_TRUE(fs::exists(d + "/so/manifest.json"));
   EXPECT_FALSE(fs::exists(d + "/c3")) << "recording writes no outputs";
+  // Bound to the base image: a copy claiming another base is refused.
+  ASSERT_OK_AND_ASSIGN(std::string so_manifest, ReadFileText(d + "/so/manifest.json"));
+  const std::string base_subject = "customize of base image sha256 ";
+  const size_t at = so_manifest.find(base_subject);
+  ASSERT_NE(at, std::string::npos) << so_manifest;
   ASSERT_OK_AND_ASSIGN(
       auto so, run({hull, "sign-offline", d + "/so", "--key", "db=" + d + "/keys/db.key", "--key",
                     "verity=" + d + "/keys/verity.key"}));
   ASSERT_EQ(so.exit_code, 0) << so.err;
+  fs::copy(d + "/so", d + "/so-other", fs::copy_options::recursive);
+  so_manifest[at + base_subject.size()] = so_manifest[at + base_subject.size()] == '0' ? '1' : '0';
+  ASSERT_OK(WriteFileAtomic(d + "/so-other/manifest.json", so_manifest));
+  std::vector<std::string> other = with(offline, {"--inject-signatures", d + "/so-other"});
+  other[other.size() - 3] = d + "/c4";  // --out
+  other.insert(other.begin() + 1, "-q");
+  ASSERT_OK_AND_ASSIGN(auto other_base, run(other));
+  EXPECT_EQ(other_base.exit_code, 1) << other_base.err;
+  EXPECT_THAT(other_base.err, HasSubstr("was made for customize of base image sha256"));
+  EXPECT_EQ(std::count(other_base.err.begin(), other_base.err.end(), '\n'), 1) << other_base.err;
+  EXPECT_FALSE(fs::exists(d + "/c4"));
   ASSERT_OK_AND_ASSIGN(auto inj, run(with(offline, {"--inject-signatures", d + "/so"})));
   ASSERT_EQ(inj.exit_code, 0) << inj.err;
   for (const char* f : {"hullcustom_202612.05.0.raw", "hull_202612.05.0+3.efi", "manifest.json"}) {
@@ -212,9 +228,9 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   ASSERT_OK_AND_ASSIGN(auto refused, run({hull, "-q", "customize", d + "/tampered.raw", "--config",
                                           d + "/site.yaml", "--base-keys", d + "/base-keys",
                                           "--keys", d + "/keys", "--out", d + "/tampered"}));
-  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_EQ(other_base.exit_code, 1) << other_base.err;
   EXPECT_THAT(refused.err, HasSubstr("the root was changed after the build"));
-  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  EXPECT_EQ(std::count(other_base.err.begin(), other_base.err.end(), '\n'), 1) << other_base.err;
   EXPECT_FALSE(fs::exists(d + "/tampered"));
 }
 

@@ -17,6 +17,8 @@
 #include <cstring>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "base/subprocess.h"
 #include "fleet/etcd.h"
 
@@ -37,22 +39,6 @@ size_t Append(char* d, size_t s, size_t n, void* u) {
 std::string HullBin() {
   const char* b = std::getenv("HULL_BIN");
   return b ? b : "hull";
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof(a);
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 Result<std::unique_ptr<Child>> Child::Spawn(const std::vector<std::string>& argv,
@@ -307,8 +293,8 @@ Result<std::vector<std::string>> HistoryOfKey(const std::string& etcd_url, const
   HULL_ASSIGN_OR_RETURN(auto watcher, Child::Spawn({"etcdctl", "--endpoints", etcd_url, "watch",
                                                     "--rev", "1", "--prefix", key},
                                                    log, {"ETCDCTL_API=3"}));
-  // A sentinel of this call alone: an earlier call's, already in the
-  // history, would end the replay before it reached the end.
+  // A new sentinel each call: an earlier call's sentinel, replayed first,
+  // must not end this replay early.
   static std::atomic<unsigned> calls{0};
   const std::string sentinel =
       fmt::format("{}~end-of-history-{}-{}", key, ::getpid(), calls.fetch_add(1));
@@ -317,7 +303,7 @@ Result<std::vector<std::string>> HistoryOfKey(const std::string& etcd_url, const
                              .timeout = 10s}));
   for (int i = 0; i < 300; ++i) {  // up to ~30 s
     HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(log));
-    if (text.find(sentinel) != std::string::npos) {
+    if (text.find(sentinel + "\n") != std::string::npos) {
       watcher->Stop(SIGTERM);
       std::vector<std::string> values;
       size_t pos = 0;

@@ -15,11 +15,11 @@
 #include "base/file.h"
 #include "base/result.h"
 #include "base/subprocess.h"
+#include "support/free_port.h"
 
 namespace hull::fleet::testing {
 
-// A free TCP port on 127.0.0.1 (bind port 0, read it back, close).
-int FreePort();
+using test_support::FreePort;
 
 // A child process with stdout+stderr going to log_path.
 class Child {

@@ -211,7 +211,14 @@ TEST_F(Halts, ReleaseRecordsStayBounded) {
   const std::string kept =
       "hull.fleetlock/releases/base/amd64/202612.03.0\n\n"
       "hull.fleetlock/releases/other/amd64/202612.02.0\n\n";
-  for (int i = 0; i < 100 && keys() != kept; ++i) std::this_thread::sleep_for(100ms);
+  // The collector deletes a record, then logs it: wait for both.
+  auto collected = [&] {
+    std::string text = ReadAll(log);
+    return keys() == kept &&
+           text.find("removed the release record of 202612.01.0 base/amd64") != std::string::npos &&
+           text.find("removed the release record of 202612.02.0 base/amd64") != std::string::npos;
+  };
+  for (int i = 0; i < 300 && !collected(); ++i) std::this_thread::sleep_for(100ms);
   EXPECT_EQ(keys(), kept);
   EXPECT_THAT(ReadAll(log), HasSubstr("removed the release record of 202612.01.0 base/amd64"));
   EXPECT_THAT(ReadAll(log), HasSubstr("removed the release record of 202612.02.0 base/amd64"));

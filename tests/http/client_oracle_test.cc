@@ -238,7 +238,8 @@ TEST_F(HttpOracle, PlainClientToTlsPortFails) {
 }
 
 TEST(HttpConnect, RefusedNamesHostPort) {
-  uint16_t port = test::FreePort();
+  test_support::RefusingPort refusing;
+  const uint16_t port = refusing.port();
   std::string url = fmt::format("http://127.0.0.1:{}/x", port);
   Status s = Get(url, {}, [](ByteSpan) { return Status{}; });
   ASSERT_ERROR(s, ErrorCode::kUnavailable);

@@ -10,6 +10,7 @@
 
 #include "base/file.h"
 #include "base/result.h"
+#include "support/free_port.h"
 
 namespace hull::http::test {
 
@@ -36,7 +37,6 @@ Result<std::unique_ptr<Nginx>> StartNginx(TempDir& scratch);
 // `sha256sum path`, the independent oracle for the bytes received.
 Result<std::string> Sha256Sum(const std::string& path);
 
-// A loopback port nothing listens on right now.
-uint16_t FreePort();
+using test_support::FreePort;
 
 }  // namespace hull::http::test

@@ -3,8 +3,9 @@
 // files, byte for byte (RSA PKCS#1 v1.5 is deterministic); a wrong PIN is one
 // line naming the URI, exit 1, and no --out. Offline signing (--sign-offline,
 // then hull sign-offline with the token's keys or openssl(1) with the key
-// files, then --inject-signatures) gives the same image again; a missing or
-// wrong signature is one line and no --out.
+// files, then --inject-signatures) gives the same image again, which
+// sbverify and openssl cms accept; a missing or wrong signature, or a
+// directory recorded for another image, is one line and no --out.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -95,14 +96,18 @@ TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
   for (const char* item : {"usr-verity.bin", "uki.bin", "systemd-boot.bin"}) {
     EXPECT_THAT(manifest, HasSubstr(item));
   }
-  for (const char* copy : {"so-openssl", "so-missing", "so-wrong"}) {
+  EXPECT_THAT(manifest, HasSubstr(R"("subject": "image HullToken 202612.05.0, usr products/)"));
+  for (const char* copy : {"so-openssl", "so-missing", "so-wrong", "so-other"}) {
     fs::copy(d + "/so", d + "/" + copy, fs::copy_options::recursive);
   }
-  // hull sign-offline: db from the token, verity from its file.
+  // hull sign-offline: db from the token (a bare URI: the items whose key it
+  // is), verity from its file (by role).
   ASSERT_OK_AND_ASSIGN(auto sig, run({hull, "sign-offline", d + "/so", "--key",
-                                      "db=pkcs11:token=img;object=db;type=private", "--key",
+                                      "pkcs11:token=img;object=db;type=private", "--key",
                                       "verity=" + d + "/fk/verity.key"}));
   ASSERT_EQ(sig.exit_code, 0) << sig.err;
+  EXPECT_THAT(sig.out, HasSubstr("signed uki"));
+  EXPECT_THAT(sig.out, ::testing::Not(HasSubstr("not signed yet")));
   // openssl(1), as docs/keys.md writes it.
   ASSERT_OK_AND_ASSIGN(
       auto ossl, run({"sh", "-ec",
@@ -128,16 +133,62 @@ TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
       EXPECT_TRUE(x == y) << out << "/" << name;
     }
   }
+  // The oracles on the image the openssl-signed directory finished: sbverify
+  // on the UKI; openssl cms on the root-hash PKCS#7 of the usr-verity-sig
+  // partition (DPS type e7bb33fb-…, JSON {"rootHash", "signature": base64}).
+  ASSERT_OK_AND_ASSIGN(
+      auto oracle,
+      run({"sh", "-ec",
+           "cd " + d +
+               "/f && for e in *.efi; do sbverify --cert ../fk/db.crt $e; done\n"
+               "raw=$(ls *.raw) && sfdisk -J $raw > ../pt.json\n"
+               "python3 - $raw ../pt.json > ../sigpart <<'EOF'\n"
+               "import json, sys\n"
+               "t = json.load(open(sys.argv[2]))['partitiontable']\n"
+               "p = [p for p in t['partitions'] if p['type'].lower() == "
+               "'e7bb33fb-06cf-4e81-8273-e543b413e2e2'][0]\n"
+               "f = open(sys.argv[1], 'rb'); f.seek(p['start'] * 512)\n"
+               "j = json.loads(f.read(p['size'] * 512).rstrip(b'\\0'))\n"
+               "print(j['rootHash'], j['signature'])\n"
+               "EOF\n"
+               "read rh b64 < ../sigpart && printf %s $rh > ../roothash && "
+               "printf %s $b64 | base64 -d > ../roothash.p7s\n"
+               "openssl cms -verify -binary -inform DER -in ../roothash.p7s -content ../roothash "
+               "-certfile ../fk/verity.crt -nointern -noverify -purpose any > /dev/null"}));
+  EXPECT_EQ(oracle.exit_code, 0) << oracle.out << oracle.err;
+
+  // A directory recorded for another image: refused before anything long.
+  ASSERT_OK_AND_ASSIGN(std::string other, ReadFileText(d + "/so/manifest.json"));
+  other.replace(other.find("usr products/"), 13, "usr products/0");
+  ASSERT_OK(WriteFileAtomic(d + "/so-other/manifest.json", other));
   // Refused: a missing signature, a signature by another key.
   ASSERT_OK(WriteFileAtomic(d + "/so-wrong/usr-verity.sig", std::string(256, 'x')));
   for (auto [dir, out, says, code] :
        {std::tuple{"so-missing", "m", "usr-verity.sig' is missing", 2},
-        {"so-wrong", "w", "does not verify against the 'verity' key", 1}}) {
+        {"so-wrong", "w", "does not verify against the 'verity' key", 1},
+        {"so-other", "o", "was made for image HullToken 202612.05.0, usr products/0", 1}}) {
     ASSERT_OK_AND_ASSIGN(auto r, inject(dir, out));
     EXPECT_EQ(r.exit_code, code) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_THAT(r.err, HasSubstr(says));
     EXPECT_FALSE(fs::exists(d + "/" + out));
+  }
+
+  // The state between the stop and the injection is the cached usr image:
+  // without it (another cache, or none) the injecting run refuses.
+  for (auto [cache, says, code] :
+       {std::tuple{std::vector<std::string>{"--cache", d + "/empty-cache"},
+                   "is no longer in the cache", 2},
+        {std::vector<std::string>{"--no-cache"}, "need the cache", 2}}) {
+    std::vector<std::string> argv = {
+        hull,          "--quiet", "build",  d + "/spec.yaml",      "--keys", d + "/certs", "--init",
+        HULL_INIT_BIN, "--out",   d + "/n", "--inject-signatures", d + "/so"};
+    argv.insert(argv.end(), cache.begin(), cache.end());
+    ASSERT_OK_AND_ASSIGN(auto r, run(argv));
+    EXPECT_EQ(r.exit_code, code) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(says));
+    EXPECT_FALSE(fs::exists(d + "/n"));
   }
 
   ASSERT_OK_AND_ASSIGN(auto c, build("tk", "c", {"HULL_PKCS11_PIN=0000"}));

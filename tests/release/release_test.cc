@@ -150,6 +150,36 @@ class ReleaseTest : public ::testing::Test {
     return "";
   }
 
+  // The targets of `targets` that belong to release `version`.
+  static std::set<std::string> TargetsOfRelease(const tuf::Targets& targets,
+                                                const std::string& version) {
+    const std::string stem = std::string("hull-immutable-amd64-") + version + ".";
+    std::set<std::string> out;
+    for (const auto& [name, _] : targets.targets)
+      if (name.starts_with(stem)) out.insert(name);
+    return out;
+  }
+
+  // `after` is `before` re-signed as the next version with the same targets,
+  // hashes and lengths; only the custom fields of `edited` differ, as `edit`
+  // makes them from the old ones.
+  static void ExpectOnlyCustomEdited(const tuf::Targets& before, const tuf::Targets& after,
+                                     const std::set<std::string>& edited,
+                                     const std::function<void(nlohmann::json&)>& edit) {
+    EXPECT_EQ(after.version, before.version + 1);
+    ASSERT_EQ(after.targets.size(), before.targets.size());
+    for (const auto& [name, t] : after.targets) {
+      SCOPED_TRACE(name);
+      ASSERT_TRUE(before.targets.contains(name));
+      const auto& was = before.targets.at(name);
+      EXPECT_EQ(t.hashes, was.hashes);
+      EXPECT_EQ(t.length, was.length);
+      nlohmann::json want = was.custom;
+      if (edited.contains(name)) edit(want);
+      EXPECT_EQ(nlohmann::json(t.custom), want);
+    }
+  }
+
   // Buckets of `ids` for `version`, computed by python3's hashlib.
   static std::vector<uint32_t> PythonBuckets(const std::string& version,
                                              const std::vector<std::string>& ids) {
@@ -493,10 +523,7 @@ TEST_F(ReleaseTest, PulledReleaseIsNeverInstalledUntilRestored) {
   ASSERT_OK(before);
   ASSERT_EQ(newest(), kV2);
   // kV2's targets: its four pieces, chunk index and one delta of each kind.
-  const std::string stem = std::string("hull-immutable-amd64-") + kV2 + ".";
-  std::set<std::string> of_v2;
-  for (const auto& [name, _] : before->targets)
-    if (name.starts_with(stem)) of_v2.insert(name);
+  const std::set<std::string> of_v2 = TargetsOfRelease(*before, kV2);
   ASSERT_EQ(of_v2.size(), 7u);
 
   ProcessOutput out = pull({"--json"});
@@ -506,20 +533,8 @@ TEST_F(ReleaseTest, PulledReleaseIsNeverInstalledUntilRestored) {
   EXPECT_EQ(j["targets"].get<std::set<std::string>>(), of_v2);
   auto after = tuf::Repository::ReadTargets(repo_);
   ASSERT_OK(after);
-  EXPECT_EQ(after->version, before->version + 1);
-  ASSERT_EQ(after->targets.size(), before->targets.size());
-  for (const auto& [name, t] : after->targets) {
-    SCOPED_TRACE(name);
-    const auto& was = before->targets.at(name);
-    EXPECT_EQ(t.hashes, was.hashes);
-    EXPECT_EQ(t.length, was.length);
-    nlohmann::json custom = t.custom;
-    if (of_v2.count(name)) {
-      EXPECT_EQ(custom["withdrawn"], true);
-      custom.erase("withdrawn");
-    }
-    EXPECT_EQ(custom, was.custom);
-  }
+  ExpectOnlyCustomEdited(*before, *after, of_v2,
+                         [](nlohmann::json& custom) { custom["withdrawn"] = true; });
   // A node on kV1 within kV2's rollout: verified metadata, kV2 held back.
   std::string image = Fresh(1, "pulled");
   auto disk_before = ReadFileBytes(image);
@@ -535,7 +550,9 @@ TEST_F(ReleaseTest, PulledReleaseIsNeverInstalledUntilRestored) {
   EXPECT_EQ(newest(), kV1);
   auto ls = hull::Run(Command{.argv = {hull_bin, "release", "ls", repo_}});
   ASSERT_OK(ls);
-  EXPECT_NE(ls->out.find(stem + "usr.erofs  (withdrawn)"), std::string::npos) << ls->out;
+  EXPECT_NE(ls->out.find(std::string("hull-immutable-amd64-") + kV2 + ".usr.erofs  (withdrawn)"),
+            std::string::npos)
+      << ls->out;
 
   // Again: nothing to sign.
   out = pull({});
@@ -612,10 +629,7 @@ TEST_F(ReleaseTest, RaisedRolloutReachesMoreNodesAndLoweringNeverTakesItBack) {
 
   auto before = tuf::Repository::ReadTargets(repo_);
   ASSERT_OK(before);
-  const std::string stem = std::string("hull-immutable-amd64-") + kV2 + ".";
-  std::set<std::string> of_v2;
-  for (const auto& [name, _] : before->targets)
-    if (name.starts_with(stem)) of_v2.insert(name);
+  const std::set<std::string> of_v2 = TargetsOfRelease(*before, kV2);
   ASSERT_EQ(of_v2.size(), 7u);
 
   ProcessOutput out = rollout({kV2, "80", "--json"});
@@ -627,17 +641,8 @@ TEST_F(ReleaseTest, RaisedRolloutReachesMoreNodesAndLoweringNeverTakesItBack) {
   EXPECT_EQ(j["targets"].get<std::set<std::string>>(), of_v2);
   auto after = tuf::Repository::ReadTargets(repo_);
   ASSERT_OK(after);
-  EXPECT_EQ(after->version, before->version + 1);
-  ASSERT_EQ(after->targets.size(), before->targets.size());
-  for (const auto& [name, t] : after->targets) {
-    SCOPED_TRACE(name);
-    const auto& was = before->targets.at(name);
-    EXPECT_EQ(t.hashes, was.hashes);
-    EXPECT_EQ(t.length, was.length);
-    nlohmann::json want = was.custom;
-    if (of_v2.count(name)) want["rollout_percent"] = 80;
-    EXPECT_EQ(t.custom, want);
-  }
+  ExpectOnlyCustomEdited(*before, *after, of_v2,
+                         [](nlohmann::json& custom) { custom["rollout_percent"] = 80; });
   // The TUF client verifies the re-signed metadata and reads 80%; the node
   // installs kV2 now.
   EXPECT_EQ(checked()["rollout_percent"], 80);

@@ -17,6 +17,7 @@ const std::string kHex(64, 'a');
 
 Manifest Sample() {
   return {.command = "build",
+          .subject = "image small 1.0, usr products/ab12",
           .items = {{.name = "uki",
                      .kind = "authenticode-signed-attributes",
                      .role = "db",
@@ -32,10 +33,18 @@ TEST(Manifest, RoundTrips) {
   ASSERT_OK_AND_ASSIGN(Manifest m, ParseManifest(text));
   ASSERT_EQ(m.items.size(), 1u);
   EXPECT_EQ(m.command, "build");
+  EXPECT_EQ(m.subject, "image small 1.0, usr products/ab12");
   EXPECT_EQ(m.items[0].name, "uki");
   EXPECT_EQ(m.items[0].public_key_sha256, std::string(64, 'b'));
   EXPECT_NE(m.Find("uki"), nullptr);
   EXPECT_EQ(m.Find("esp"), nullptr);
+  // A manifest without a subject (sign, verity sign) has none after parsing.
+  Manifest unbound = Sample();
+  unbound.subject.clear();
+  text = EncodeManifest(unbound);
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("subject")));
+  ASSERT_OK_AND_ASSIGN(m, ParseManifest(text));
+  EXPECT_EQ(m.subject, "");
 }
 
 TEST(Manifest, CorruptionTable) {
@@ -55,6 +64,7 @@ TEST(Manifest, CorruptionTable) {
       {"{", "not a JSON object"},
       {with("hull-offline-signing/1", "hull-offline-signing/9"), "format"},
       {with(R"("command": "build",)", ""), "'command'"},
+      {with(R"("subject": "image)", R"("subject": 7, "x": "image)"), "'subject'"},
       {with(R"("items": [)", R"("items": 1, "x": [)"), "'items'"},
       {with(R"("name": "uki")", R"("name": "../uki")"), "name '../uki'"},
       {with(R"("name": "uki")", R"("name": ".uki")"), "name '.uki'"},

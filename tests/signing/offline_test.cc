@@ -88,7 +88,7 @@ TEST_F(OfflineSigning, AuthenticodeIsByteIdenticalThreeWaysAndSbverifyAccepts) {
   crypto::KeySigner keys(db.key);
   ASSERT_OK_AND_ASSIGN(Bytes with_key, sign(keys));
   ASSERT_OK_AND_ASSIGN(Bytes by_hull, Offline(d_ + "/h", sign, [&] {
-                         ASSERT_OK(SignDirectory(d_ + "/h", {{"db", db.key}}));
+                         ASSERT_OK(SignDirectory(d_ + "/h", {{.role = "db", .key = db.key}}));
                        }));
   // The documented openssl command line, on the files the manifest names.
   ASSERT_OK_AND_ASSIGN(Bytes by_openssl, Offline(d_ + "/o", sign, [&] {
@@ -213,12 +213,12 @@ TEST_F(Refusals, SignatureByAnotherKey) {
   ASSERT_ERROR(r, ErrorCode::kBadSignature);
   EXPECT_THAT(r.error().message(), HasSubstr("does not verify against the 'db' key"));
   // and SignDirectory will not sign with it either
-  auto d = SignDirectory(dir_, {{"db", other.key}});
+  auto d = SignDirectory(dir_, {{.role = "db", .key = other.key}});
   ASSERT_ERROR(d, ErrorCode::kRefused);
 }
 
 TEST_F(Refusals, OtherInputs) {
-  ASSERT_OK(SignDirectory(dir_, {{"db", db_.key}}));
+  ASSERT_OK(SignDirectory(dir_, {{.role = "db", .key = db_.key}}));
   ASSERT_OK(Inject(boot_));  // the inputs it was made for
   Bytes changed = boot_;
   changed[changed.size() / 2] ^= 1;  // a section byte: another image hash
@@ -232,10 +232,65 @@ TEST_F(Refusals, OtherInputs) {
 
 TEST_F(Refusals, TamperedPayloadIsNotSignedAndMisspeltRoleIsNamed) {
   ASSERT_OK(WriteFileAtomic(dir_ + "/systemd-boot.bin", std::string("something else")));
-  EXPECT_ERROR(SignDirectory(dir_, {{"db", db_.key}}), ErrorCode::kRefused);
-  auto r = SignDirectory(dir_, {{"bd", db_.key}});
+  EXPECT_ERROR(SignDirectory(dir_, {{.role = "db", .key = db_.key}}), ErrorCode::kRefused);
+  auto r = SignDirectory(dir_, {{.role = "bd", .key = db_.key}});
   ASSERT_ERROR(r, ErrorCode::kNotFound);
   EXPECT_THAT(r.error().message(), HasSubstr("'bd'"));
+}
+
+TEST_F(Refusals, AKeyWithoutRoleSignsTheItemsThatAreItsOwn) {
+  Keys other = MakeKeys(d_, crypto::KeyType::kRsa2048, "other");
+  auto r = SignDirectory(dir_, {{.role = "", .key = other.key, .ref = "other.key"}});
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().message(), HasSubstr("--key other.key: no item"));
+  EXPECT_FALSE(fs::exists(dir_ + "/systemd-boot.sig"));
+  ASSERT_OK_AND_ASSIGN(auto done, SignDirectory(dir_, {{.role = "", .key = db_.key}}));
+  EXPECT_THAT(done.signed_items, ::testing::ElementsAre("systemd-boot"));
+  EXPECT_TRUE(done.pending.empty());
+  ASSERT_OK_AND_ASSIGN(Bytes out, Inject(boot_));
+  crypto::KeySigner keys(db_.key);
+  ASSERT_OK_AND_ASSIGN(Bytes with_key, Sign(keys, boot_));
+  EXPECT_TRUE(out == with_key);
+}
+
+TEST(SplitKeyArgument, RoleOnlyBeforeAnEqualsSignThatFollowsARoleName) {
+  using P = std::pair<std::string, std::string>;
+  const std::pair<std::string, P> cases[] = {
+      {"db=keys/db.key", {"db", "keys/db.key"}},
+      {"keys/db.key", {"", "keys/db.key"}},
+      {"pkcs11:token=Hull;object=db", {"", "pkcs11:token=Hull;object=db"}},
+      {"verity=pkcs11:token=Hull;object=v", {"verity", "pkcs11:token=Hull;object=v"}},
+      {"dir/a=b.key", {"", "dir/a=b.key"}},
+      {"=x", {"", "=x"}},
+  };
+  for (const auto& [arg, want] : cases) {
+    ASSERT_OK_AND_ASSIGN(P got, SplitKeyArgument(arg));
+    EXPECT_EQ(got, want) << arg;
+  }
+  EXPECT_ERROR(SplitKeyArgument("db="), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(SplitKeyArgument(""), ErrorCode::kInvalidArgument);
+}
+
+// The state a command stopped in is written into the manifest, and an
+// injecting run in another state (another image) is refused before signing.
+TEST_F(OfflineSigning, InjectingRefusesAnotherSubject) {
+  Keys db = MakeKeys(d_, crypto::KeyType::kRsa2048, "db");
+  ASSERT_OK_AND_ASSIGN(Bytes boot, ReadFileBytes(kBoot));
+  const std::string dir = d_ + "/s";
+  ASSERT_OK_AND_ASSIGN(auto rec, SigningSession::Open({.sign_offline_dir = dir}, nullptr));
+  ASSERT_OK(rec.Bind("image a 1"));
+  ASSERT_OK(pe::SignImage(boot, db.cert, rec.signer(), {.name = "systemd-boot", .role = "db"}));
+  ASSERT_OK(rec.Finish("test"));
+  ASSERT_OK_AND_ASSIGN(std::string text, ReadFileText(dir + "/manifest.json"));
+  EXPECT_THAT(text, HasSubstr(R"("subject": "image a 1")"));
+  ASSERT_OK(SignDirectory(dir, {{.role = "db", .key = db.key}}));
+  ASSERT_OK_AND_ASSIGN(auto same, SigningSession::Open({.inject_dir = dir}, nullptr));
+  EXPECT_OK(same.Bind("image a 1"));
+  ASSERT_OK_AND_ASSIGN(auto other, SigningSession::Open({.inject_dir = dir}, nullptr));
+  auto r = other.Bind("image b 1");
+  ASSERT_ERROR(r, ErrorCode::kRefused);
+  EXPECT_THAT(r.error().message(),
+              HasSubstr("was made for image a 1, not for this run's image b 1"));
 }
 
 TEST_F(Refusals, RecordingIntoANonEmptyDirectory) {

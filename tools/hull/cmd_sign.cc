@@ -1,6 +1,5 @@
 // hull sign IN --key KEY --cert CERT --out OUT | hull sign --verify IN --cert CERT
 #include <cstdio>
-#include <map>
 
 #include "base/file.h"
 #include "base/hex.h"
@@ -54,25 +53,21 @@ int RunSign(const SignArgs& a) {
 
 struct SignOfflineArgs {
   std::string dir;
-  std::vector<std::string> keys;  // ROLE=KEYREF
+  std::vector<std::string> keys;  // KEYREF or ROLE=KEYREF
 };
 
 int RunSignOffline(const SignOfflineArgs& a) {
   auto run = [&]() -> Status {
-    std::map<std::string, crypto::PrivateKey> keys;
+    std::vector<signing::DirectoryKey> keys;
     for (const std::string& k : a.keys) {
-      size_t eq = k.find('=');
-      if (eq == 0 || eq == std::string::npos || eq + 1 == k.size()) {
-        return Errorf(ErrorCode::kInvalidArgument,
-                      "--key '{}': give ROLE=KEY (db=keys/db.key, verity=pkcs11:…)", k);
-      }
-      HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(k.substr(eq + 1)));
-      keys[k.substr(0, eq)] = std::move(key);
+      HULL_ASSIGN_OR_RETURN(auto split, signing::SplitKeyArgument(k));
+      HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(split.second));
+      keys.push_back({.role = split.first, .key = std::move(key), .ref = split.second});
     }
     HULL_ASSIGN_OR_RETURN(auto r, signing::SignDirectory(a.dir, keys));
     for (const auto& n : r.signed_items) std::printf("signed %s\n", n.c_str());
     for (const auto& n : r.pending)
-      std::printf("not signed yet (no --key for its role): %s\n", n.c_str());
+      std::printf("not signed yet (no --key for it): %s\n", n.c_str());
     return Ok();
   };
   Status st = run();
@@ -109,7 +104,7 @@ std::string OfflineHint(const std::string& dir) {
   return fmt::format(
       "Wrote what must be signed to {0} ({0}/manifest.json).\n"
       "Sign it (or see docs/keys.md for the openssl commands):  hull sign-offline {0} --key "
-      "ROLE=KEY ...\n"
+      "KEY ...\n"
       "then run the same command again with --inject-signatures {0}\n",
       dir);
 }
@@ -143,10 +138,11 @@ void RegisterSign(CLI::App& app, Context& ctx) {
       "sign-offline", "Sign a directory written by --sign-offline (key files or PKCS#11 URIs)");
   so->add_option("DIR", o->dir, "The directory --sign-offline wrote")->required();
   so->add_option("--key", o->keys,
-                 "ROLE=KEY for each role to sign: db=keys/db.key, verity=pkcs11:…, root=…")
+                 "A key (file or pkcs11: URI): it signs every item that is to be signed with it; "
+                 "ROLE=KEY: every item of that role (db=…, verity=…)")
       ->required();
   so->footer(
-      "Writes NAME.sig beside each NAME.bin of the manifest whose role has a key.\n"
+      "Writes NAME.sig beside each NAME.bin of the manifest that a --key is for.\n"
       "Any tool making the same raw signature will do (docs/keys.md, \"Offline signing\"):\n"
       "  openssl dgst -sha256 -sign db.key -out uki.sig uki.bin   # rsa-pkcs1v15-sha256\n"
       "  openssl pkeyutl -sign -rawin -inkey root.key -in root.bin -out root.sig   # ed25519\n"
