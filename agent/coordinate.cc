@@ -73,6 +73,11 @@ Status AskForSlot(const node::FleetLockConfig& tls, const std::string& url,
 
 }  // namespace
 
+Deadline SlotWaitBeforeInstall(Deadline now, Deadline deadline) {
+  if (deadline == Deadline::max() || deadline <= now) return deadline;
+  return now + (deadline - now) / 2;
+}
+
 Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& state,
                 const std::string& version, Deadline deadline, const Events& ev,
                 const SlotPaths& paths) {

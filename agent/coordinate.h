@@ -45,6 +45,13 @@ Status TakeSlot(const node::UpdateConfig& config, const Node& node, AgentState& 
                 const std::string& version, Deadline deadline, const Events& ev,
                 const SlotPaths& paths = {});
 
+// Where the wait for a slot before an install ends: halfway from `now` to
+// the run's `deadline` (Deadline::max(): no end). The download and install
+// keep the other half: a slot granted at the very end of the run would
+// leave them no time, and the node would hold it idle until its next run
+// (a check interval) while the rest of its group waits.
+Deadline SlotWaitBeforeInstall(Deadline now, Deadline deadline);
+
 // A slot the record holds, asked for again before a reboot it covers: the
 // server may have pruned the holder (--holder-ttl), so the local record
 // alone never covers a reboot. pre-reboot naming `version` (idempotent for

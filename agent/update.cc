@@ -32,6 +32,7 @@
 #include "base/seconds.h"
 #include "base/subprocess.h"
 #include "node/config.h"
+#include "slot/state.h"
 #include "slot/trust.h"
 #include "slot/update.h"
 #include "tuf/fetcher.h"
@@ -73,6 +74,9 @@ Result<Context> OpenContext(UpdateConfig config, bool writable) {
   HULL_ASSIGN_OR_RETURN(c.disk, OpenNodeDisk(c.node, writable));
   return c;
 }
+
+// How long a slot taken for a failed install is offered back.
+constexpr std::chrono::seconds kGiveBackWait{10};
 
 int Fail(const Events& ev, const Error& e) {
   ev.Emit("error", {{"message", e.ToString()}});
@@ -278,6 +282,25 @@ int Remember(AgentState& state, const Events& ev, LastCheck last, int code) {
   return code;
 }
 
+// An install that failed under a slot taken for it: when no entry of the
+// version is on the ESP (nothing can boot it), the slot goes back to the
+// group now (steady-state, at most 10 s past the run's deadline) rather
+// than at the next run, a check interval later. An entry that is there
+// (or an entry or a disk that cannot be read) keeps the slot: it only ever
+// boots under one.
+void GiveBackSlot(Context& c, AgentState& state, const std::string& version, const Events& ev) {
+  auto disk = slot::ReadDiskState(*c.disk.io.disk, *c.disk.io.esp);
+  if (!disk.ok()) return;
+  for (const auto& u : disk->ukis)
+    if (u.version == version || !u.error.empty()) return;
+  Action give_back{.kind = ActionKind::kReleaseSlot,
+                   .reason = "the install of " + version + " failed; nothing of it boots",
+                   .version = version};
+  const Deadline end = std::chrono::steady_clock::now() + kGiveBackWait;
+  if (auto st = FreeSlot(c.config, c.node, state, give_back, end, ev); !st.ok())
+    ev.Emit("error", {{"message", st.error().ToString()}});
+}
+
 // Takes the reboot slot for `version` (decide.h rule L2). -1 when granted,
 // else the run's exit code: a halted release is an outcome (the node keeps
 // running; 0), a wait cut by the deadline an error (the next run asks again).
@@ -379,11 +402,18 @@ int RunUpdate(const UpdateOptions& o) {
       case ActionKind::kInstall:
         // The slot is taken before the download: a halted release is never
         // installed, and an installed entry (the default from then on) is
-        // only ever booted under a slot -- with --no-reboot too.
+        // only ever booted under a slot -- with --no-reboot too. The wait
+        // leaves the download half of the run's time.
         if (a.take_slot) {
-          if (int code = TakeSlotOrStop(c, state, a.version, deadline, ev); code >= 0) return code;
+          const Deadline wait_end =
+              SlotWaitBeforeInstall(std::chrono::steady_clock::now(), deadline);
+          if (int code = TakeSlotOrStop(c, state, a.version, wait_end, ev); code >= 0) return code;
         }
-        return InstallRelease(c, state, *client, a, o, ev);
+        if (int code = InstallRelease(c, state, *client, a, o, ev); code != 0) {
+          if (a.take_slot) GiveBackSlot(c, state, a.version, ev);
+          return code;
+        }
+        return 0;
       case ActionKind::kReleaseSlot:
         if (auto st = FreeSlot(c.config, c.node, state, a, deadline, ev); !st.ok())
           return Fail(ev, st.error());

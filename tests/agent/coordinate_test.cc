@@ -114,6 +114,17 @@ TEST(Coordinate, WaitsWhileFullThenRecordsTheSlot) {
   EXPECT_EQ(saved.fleetlock.group, "workers");
 }
 
+// Before an install the slot is waited for during half of the run's time
+// left, so a late grant still leaves time to download (docs/fleetlock.md).
+TEST(Coordinate, TheSlotWaitBeforeAnInstallEndsHalfwayToTheDeadline) {
+  const Deadline now{std::chrono::hours(1000)};
+  EXPECT_EQ(SlotWaitBeforeInstall(now, now + 3000s), now + 1500s);
+  EXPECT_EQ(SlotWaitBeforeInstall(now, now + 3s), now + 1500ms);
+  EXPECT_EQ(SlotWaitBeforeInstall(now, Deadline::max()), Deadline::max());
+  EXPECT_EQ(SlotWaitBeforeInstall(now, now), now);
+  EXPECT_EQ(SlotWaitBeforeInstall(now, now - 1s), now - 1s);
+}
+
 TEST(Coordinate, HaltedReleaseIsNotWaitedForAndIsRecorded) {
   FakeServer server;
   server.halted = "202612.08.0";

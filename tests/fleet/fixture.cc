@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -108,7 +109,7 @@ int Child::Stop(int sig) {
 
 Result<std::unique_ptr<Etcd>> Etcd::Start(const std::string& dir, std::optional<EtcdTls> tls) {
   std::unique_ptr<Etcd> e(new Etcd);
-  e->dir_ = dir;
+  e->dir_ = dir + "/etcd";
   e->tls_ = std::move(tls);
   e->url_ = std::string(e->tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(FreePort());
   e->peer_url_ = "http://127.0.0.1:" + std::to_string(FreePort());
@@ -129,41 +130,77 @@ Status Etcd::Restart() {
 }
 
 Status Etcd::Launch() {
-  ++launches_;
-  std::vector<std::string> argv{"etcd",
-                                "--name",
-                                "default",
-                                "--data-dir",
-                                dir_ + "/etcd",
-                                "--listen-client-urls",
-                                url_,
-                                "--advertise-client-urls",
-                                url_,
-                                "--listen-peer-urls",
-                                peer_url_,
-                                "--initial-advertise-peer-urls",
-                                peer_url_,
-                                "--initial-cluster",
-                                "default=" + peer_url_,
-                                "--log-level",
-                                "warn"};
-  EtcdAuth probe;
+  HULL_TRY(Spawn());
+  return WaitReady();
+}
+
+Status Etcd::Spawn() {
+  std::vector<std::string> argv{
+      "etcd",
+      "--name",
+      name_,
+      "--data-dir",
+      dir_,
+      "--listen-client-urls",
+      url_,
+      "--advertise-client-urls",
+      url_,
+      "--listen-peer-urls",
+      peer_url_,
+      "--initial-advertise-peer-urls",
+      peer_url_,
+      "--initial-cluster",
+      initial_cluster_.empty() ? name_ + "=" + peer_url_ : initial_cluster_,
+      "--log-level",
+      "warn"};
   if (tls_) {
     argv.insert(argv.end(), {"--cert-file", tls_->cert, "--key-file", tls_->key,
                              "--trusted-ca-file", tls_->ca, "--client-cert-auth"});
     argv.insert(argv.end(), tls_->extra_args.begin(), tls_->extra_args.end());
-    probe = {tls_->ca, tls_->probe_cert, tls_->probe_key};
   }
-  HULL_ASSIGN_OR_RETURN(child_, Child::Spawn(argv, dir_ + "/etcd.log"));
+  HULL_ASSIGN_OR_RETURN(child_, Child::Spawn(argv, dir_ + ".log"));
+  return Ok();
+}
+
+Status Etcd::WaitReady() {
+  EtcdAuth probe;
+  if (tls_) probe = {tls_->ca, tls_->probe_cert, tls_->probe_key};
   HULL_ASSIGN_OR_RETURN(auto client, EtcdClient::Create({url_}, 500ms, probe));
   for (int i = 0; i < 200; ++i) {  // up to ~20 s
     if (client->Get("hull-test-readiness").ok()) return Ok();
     if (child_->WaitExit(0ms)) {
-      return Errorf(ErrorCode::kProcessFailed, "etcd exited; see {}/etcd.log", dir_);
+      return Errorf(ErrorCode::kProcessFailed, "etcd exited; see {}.log", dir_);
     }
     std::this_thread::sleep_for(100ms);
   }
-  return Errorf(ErrorCode::kTimeout, "etcd on {} not ready; see {}/etcd.log", url_, dir_);
+  return Errorf(ErrorCode::kTimeout, "etcd on {} not ready; see {}.log", url_, dir_);
+}
+
+Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const std::string& dir, int members) {
+  std::unique_ptr<EtcdCluster> c(new EtcdCluster);
+  std::string initial;
+  for (int i = 0; i < members; ++i) {
+    std::unique_ptr<Etcd> e(new Etcd);
+    e->name_ = "m" + std::to_string(i);
+    e->dir_ = dir + "/etcd-" + std::to_string(i);
+    e->url_ = "http://127.0.0.1:" + std::to_string(FreePort());
+    e->peer_url_ = "http://127.0.0.1:" + std::to_string(FreePort());
+    initial += (i ? "," : "") + e->name_ + "=" + e->peer_url_;
+    c->members_.push_back(std::move(e));
+  }
+  // Every member first: none answers before a quorum has formed.
+  for (auto& e : c->members_) {
+    e->initial_cluster_ = initial;
+    HULL_TRY(e->Spawn());
+  }
+  for (auto& e : c->members_) HULL_TRY(e->WaitReady());
+  return c;
+}
+
+std::string EtcdCluster::urls() const {
+  std::string out;
+  for (const auto& e : members_) out += (out.empty() ? "" : ",") + e->url();
+  return out;
 }
 
 Status RunScript(const std::string& dir, const std::string& script) {
@@ -216,8 +253,8 @@ Result<RawReply> RawRequest(const std::string& method, const std::string& url,
 }
 
 Result<Replica> StartReplica(const std::string& etcd_url, const std::vector<std::string>& args,
-                             const std::string& log_path) {
-  int port = FreePort();
+                             const std::string& log_path, int port) {
+  if (port == 0) port = FreePort();
   std::vector<std::string> argv{
       HullBin(), "fleetlock", "serve", "--listen", "127.0.0.1:" + std::to_string(port),
       "--etcd",  etcd_url};
@@ -225,6 +262,7 @@ Result<Replica> StartReplica(const std::string& etcd_url, const std::vector<std:
   Replica r;
   HULL_ASSIGN_OR_RETURN(r.child, Child::Spawn(argv, log_path));
   r.base_url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  r.port = port;
   for (int i = 0; i < 100; ++i) {
     auto reply = RawRequest("GET", r.base_url + "v1/status", {}, "");
     if (reply && reply->status == 200) return r;

@@ -62,21 +62,47 @@ class Etcd {
   const std::string& url() const { return url_; }
 
  private:
+  friend class EtcdCluster;
+  Etcd() = default;
   Status Launch();
+  Status Spawn();
+  Status WaitReady();
   std::string dir_, url_, peer_url_;
+  std::string name_ = "default", initial_cluster_;  // empty: this member alone
   std::optional<EtcdTls> tls_;
   std::unique_ptr<Child> child_;
-  int launches_ = 0;
 };
 
-// Starts `$HULL_BIN fleetlock serve --listen 127.0.0.1:<free> --etcd URL args...`
-// and waits until /v1/status answers. base_url is "http://127.0.0.1:PORT/".
+// A cluster of etcd members on loopback (plain http), member i in
+// dir/etcd-<i> with its own client and peer ports.
+class EtcdCluster {
+ public:
+  // Starts every member and waits until each answers (a quorum formed).
+  static Result<std::unique_ptr<EtcdCluster>> Start(const std::string& dir, int members = 3);
+  // SIGKILL member i (its data stays).
+  void Kill(int i) { members_[size_t(i)]->Kill(); }
+  // Starts member i again on its ports and data dir; waits until it
+  // answers, which needs a quorum of the members.
+  Status Restart(int i) { return members_[size_t(i)]->Restart(); }
+  // Every member's client URL, comma-separated (etcdctl --endpoints,
+  // hull fleetlock --etcd).
+  std::string urls() const;
+  const std::string& url(int i) const { return members_[size_t(i)]->url(); }
+
+ private:
+  std::vector<std::unique_ptr<Etcd>> members_;
+};
+
+// Starts `$HULL_BIN fleetlock serve --listen 127.0.0.1:<port> --etcd URL args...`
+// (port 0: a free one) and waits until /v1/status answers. base_url is
+// "http://127.0.0.1:PORT/".
 struct Replica {
   std::unique_ptr<Child> child;
   std::string base_url;
+  int port = 0;
 };
 Result<Replica> StartReplica(const std::string& etcd_url, const std::vector<std::string>& args,
-                             const std::string& log_path);
+                             const std::string& log_path, int port = 0);
 
 struct RawReply {
   int status = 0;

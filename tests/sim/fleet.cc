@@ -125,6 +125,10 @@ int Fleet::RunAgent(int i, const std::vector<std::string>& args) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  // Nothing here kills an agent: a signal is its own crash.
+  if (WIFSIGNALED(status))
+    ADD_FAILURE() << "node " << i << ": hull-agent " << args[0] << " died of signal "
+                  << WTERMSIG(status) << "; see " << log;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -132,6 +136,7 @@ int Fleet::RunAgent(int i, const std::vector<std::string>& args) {
 // boots (its counter bumped when it is on trial), and /run starts empty.
 void Fleet::Boot(int i) {
   const std::string& d = dirs_[size_t(i)];
+  if (o_.on_reboot && RebootRequested(i)) o_.on_reboot(i);
   std::string version, usrhash;
   {
     auto opened = slot::OpenDisk(d + "/disk.raw", true);

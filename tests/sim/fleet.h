@@ -35,6 +35,9 @@ struct FleetOptions {
   int workers = 12;                         // agent processes at once
   std::chrono::milliseconds poll_min{2000}, poll_max{6000};
   int update_deadline = 3;  // --deadline of each update run
+  // Called (from a worker thread) at each reboot of node i, before the
+  // entry boots: the agent's process has ended and asked for it.
+  std::function<void(int node)> on_reboot;
 };
 
 // The scenario's health verdict for a version booted on node i: "" healthy.

@@ -5,16 +5,22 @@
 // history of the semaphore key replayed by etcdctl (never more than 5
 // holders), nginx's access log (bytes per node), the disks' ESPs read back
 // (what each node boots), python3's hashlib (each node's rollout bucket).
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -23,6 +29,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "fleet/fixture.h"
+#include "fleet/node_id.h"
 #include "fleet/semaphore.h"
 #include "sim/fleet.h"
 #include "slot/fixture.h"
@@ -58,17 +65,127 @@ int Nodes() {
 std::chrono::milliseconds PollMin() { return std::chrono::milliseconds(2000); }
 std::chrono::milliseconds PollMax() { return std::chrono::milliseconds(2000 + 100 * Nodes()); }
 
-// The whole suite's time, from the program's start: 570 s, below the
-// ctest TIMEOUT of 600 s (tests/sim/CMakeLists.txt), up to 285 nodes; 2 s a
-// node for larger fleets (bench/rollout-sim.sh, which runs outside ctest).
+// The whole program's time, from its start: 870 s, below the ctest TIMEOUT
+// of 900 s (tests/sim/CMakeLists.txt), up to 435 nodes; 2 s a node for
+// larger fleets (bench/rollout-sim.sh, which runs outside ctest).
 const Clock::time_point suite_start = Clock::now();
-std::chrono::seconds Budget() { return std::chrono::seconds(std::max(570, 2 * Nodes())); }
+std::chrono::seconds Budget() { return std::chrono::seconds(std::max(870, 2 * Nodes())); }
 
 // What each RunUntil may take: what is left of the suite's budget.
 std::chrono::seconds Limit() {
   const auto left =
       std::chrono::duration_cast<std::chrono::seconds>(suite_start + Budget() - Clock::now());
   return std::max(left, std::chrono::seconds(1));
+}
+
+double Seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// `hull release add REPO DIR --keys KEYS --deltas 2 extra...`.
+Status Publish(const std::string& repo, const std::string& keys, const std::string& release_dir,
+               const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {fleet::testing::HullBin(),
+                                   "release",
+                                   "add",
+                                   repo,
+                                   release_dir,
+                                   "--keys",
+                                   keys,
+                                   "--deltas",
+                                   "2"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  HULL_TRY(hull::Run(Command{.argv = argv}));
+  return Ok();
+}
+
+// nginx serves the repository at /n/<node>/ for every node, so its access
+// log (dir/access.log: URI, status, bytes) tells the bytes each node
+// fetched. While the file dir/unavailable exists it answers every request
+// 503 (nginx tests for it on each request); while dir/targets-unavailable
+// exists, every request for a target file (the metadata stays served).
+Result<std::unique_ptr<fleet::testing::Child>> StartNginx(const std::string& d,
+                                                          const std::string& repo, int* port) {
+  fs::create_directories(d);
+  *port = fleet::testing::FreePort();
+  std::string conf = fmt::format(
+      "user root;\nworker_processes 1;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\n"
+      "events {{ worker_connections 1024; }}\n"
+      "http {{ log_format sim '$request_uri $status $body_bytes_sent';\n"
+      "  access_log {0}/access.log sim;\n"
+      "  client_body_temp_path {0}; proxy_temp_path {0};\n"
+      "  fastcgi_temp_path {0}; uwsgi_temp_path {0}; scgi_temp_path {0};\n"
+      "  types {{ application/json json; }} default_type application/octet-stream;\n"
+      "  server {{ listen 127.0.0.1:{1}; root {2};\n"
+      "    if (-f {0}/unavailable) {{ return 503; }}\n"
+      "    location /n/ {{ rewrite ^/n/[0-9]+/(.*)$ /$1 break; }}\n"
+      "    location ~ ^/n/[0-9]+/targets/ {{ if (-f {0}/targets-unavailable) {{ return 503; }}\n"
+      "      rewrite ^/n/[0-9]+/(.*)$ /$1 break; }} }} }}\n",
+      d, *port, repo);
+  HULL_TRY(WriteFileAtomic(d + "/nginx.conf", conf));
+  // In the foreground, a child of this test: it dies with it.
+  HULL_ASSIGN_OR_RETURN(
+      auto nginx,
+      fleet::testing::Child::Spawn({"nginx", "-p", d, "-c", d + "/nginx.conf", "-g", "daemon off;"},
+                                   d + "/stdout.log"));
+  for (int i = 0; i < 100; ++i) {
+    auto r = fleet::testing::RawRequest(
+        "GET", fmt::format("http://127.0.0.1:{}/n/0/1.root.json", *port), {}, "");
+    if (r.ok() && r->status == 200) return nginx;
+    std::this_thread::sleep_for(50ms);
+  }
+  return Errorf(ErrorCode::kTimeout, "nginx did not answer on port {}; see {}/error.log", *port, d);
+}
+
+// Per node (of n), the requests nginx answered with `status` (0: any) and
+// the bytes it sent them, from byte offset `from` of its access log.
+struct Served {
+  std::vector<uint64_t> bytes, requests;
+};
+Served ServedPerNode(const std::string& access_log, int n, uint64_t from, int status_of = 0) {
+  Served out{std::vector<uint64_t>(size_t(n), 0), std::vector<uint64_t>(size_t(n), 0)};
+  std::ifstream in(access_log);
+  in.seekg(std::streamoff(from));
+  std::string uri;
+  int status = 0;
+  uint64_t bytes = 0;
+  while (in >> uri >> status >> bytes) {
+    int node = -1;
+    if (std::sscanf(uri.c_str(), "/n/%d/", &node) == 1 && node >= 0 && node < n &&
+        (status_of == 0 || status == status_of)) {
+      out.bytes[size_t(node)] += bytes;
+      ++out.requests[size_t(node)];
+    }
+  }
+  return out;
+}
+
+uint64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  auto s = fs::file_size(path, ec);
+  return ec ? 0 : s;
+}
+
+// The most holders the semaphore key ever had, from etcd's history.
+size_t MaxHolders(const std::string& etcd_urls, const std::string& work_dir) {
+  auto history = fleet::testing::HistoryOfKey(etcd_urls, fleet::SemaphoreKey("default"), work_dir);
+  EXPECT_OK(history);
+  size_t max_seen = 0;
+  if (!history.ok()) return 0;
+  for (const auto& v : *history) {
+    auto sem = fleet::ParseSemaphore(v);
+    EXPECT_OK(sem) << v;
+    if (sem.ok()) max_seen = std::max(max_seen, sem->holders.size());
+  }
+  std::printf("etcd history: %zu values of the semaphore, at most %zu holders\n", history->size(),
+              max_seen);
+  return max_seen;
+}
+
+bool AllOn(const std::vector<NodeStats>& s, const std::string& v) {
+  for (const auto& n : s)
+    if (n.booted != v || n.slot_held) return false;
+  return true;
 }
 
 class RolloutSim : public ::testing::Test {
@@ -142,100 +259,17 @@ class RolloutSim : public ::testing::Test {
     delete inputs_;
   }
 
-  static double Seconds(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-  }
-
   static void Publish(const std::string& version, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {fleet::testing::HullBin(),
-                                     "release",
-                                     "add",
-                                     repo_,
-                                     releases_[version].dir,
-                                     "--keys",
-                                     keys_,
-                                     "--deltas",
-                                     "2"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto out = hull::Run(Command{.argv = argv});
-    ASSERT_OK(out);
+    ASSERT_OK(sim::Publish(repo_, keys_, releases_[version].dir, extra));
   }
 
-  // nginx serves the repository at /n/<node>/ for every node, so its access
-  // log tells the bytes each node fetched.
   static void StartNginx() {
-    const std::string d = inputs_->dir() + "/nginx";
-    fs::create_directories(d);
-    port_ = fleet::testing::FreePort();
-    std::string conf = fmt::format(
-        "user root;\nworker_processes 1;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\n"
-        "events {{ worker_connections 1024; }}\n"
-        "http {{ log_format sim '$request_uri $status $body_bytes_sent';\n"
-        "  access_log {0}/access.log sim;\n"
-        "  client_body_temp_path {0}; proxy_temp_path {0};\n"
-        "  fastcgi_temp_path {0}; uwsgi_temp_path {0}; scgi_temp_path {0};\n"
-        "  types {{ application/json json; }} default_type application/octet-stream;\n"
-        "  server {{ listen 127.0.0.1:{1}; root {2};\n"
-        "    location /n/ {{ rewrite ^/n/[0-9]+/(.*)$ /$1 break; }} }} }}\n",
-        d, port_, repo_);
-    ASSERT_OK(WriteFileAtomic(d + "/nginx.conf", conf));
-    // In the foreground, a child of this test: it dies with it.
-    auto nginx = fleet::testing::Child::Spawn(
-        {"nginx", "-p", d, "-c", d + "/nginx.conf", "-g", "daemon off;"}, d + "/stdout.log");
+    auto nginx = sim::StartNginx(inputs_->dir() + "/nginx", repo_, &port_);
     ASSERT_OK(nginx);
     nginx_ = std::move(*nginx).release();
-    for (int i = 0; i < 100; ++i) {
-      auto r = fleet::testing::RawRequest(
-          "GET", fmt::format("http://127.0.0.1:{}/n/0/1.root.json", port_), {}, "");
-      if (r.ok() && r->status == 200) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL() << "nginx did not answer on port " << port_;
   }
-
-  // Bytes nginx sent to each node since `from` (a byte offset in the log).
-  static std::vector<uint64_t> BytesPerNode(uint64_t from) {
-    std::vector<uint64_t> out(size_t(Nodes()), 0);
-    std::ifstream in(inputs_->dir() + "/nginx/access.log");
-    in.seekg(std::streamoff(from));
-    std::string uri;
-    int status = 0;
-    uint64_t bytes = 0;
-    while (in >> uri >> status >> bytes) {
-      int node = -1;
-      if (std::sscanf(uri.c_str(), "/n/%d/", &node) == 1 && node >= 0 && node < Nodes())
-        out[size_t(node)] += bytes;
-    }
-    return out;
-  }
-  static uint64_t LogSize() {
-    std::error_code ec;
-    auto s = fs::file_size(inputs_->dir() + "/nginx/access.log", ec);
-    return ec ? 0 : s;
-  }
-
-  // The most holders the semaphore key ever had, from etcd's history.
-  static size_t MaxHolders() {
-    auto history =
-        fleet::testing::HistoryOfKey(etcd_->url(), fleet::SemaphoreKey("default"), inputs_->dir());
-    EXPECT_OK(history);
-    size_t max_seen = 0;
-    if (!history.ok()) return 0;
-    for (const auto& v : *history) {
-      auto sem = fleet::ParseSemaphore(v);
-      EXPECT_OK(sem) << v;
-      if (sem.ok()) max_seen = std::max(max_seen, sem->holders.size());
-    }
-    std::printf("etcd history: %zu values of the semaphore, at most %zu holders\n", history->size(),
-                max_seen);
-    return max_seen;
-  }
-
-  static bool AllOn(const std::vector<NodeStats>& s, const std::string& v) {
-    for (const auto& n : s)
-      if (n.booted != v || n.slot_held) return false;
-    return true;
-  }
+  static std::string AccessLog() { return inputs_->dir() + "/nginx/access.log"; }
+  static size_t MaxHolders() { return sim::MaxHolders(etcd_->url(), inputs_->dir()); }
 
   // `hull release rollout` of a published release.
   static void Rollout(const std::string& version, int percent) {
@@ -284,7 +318,7 @@ Fleet* RolloutSim::fleet_ = nullptr;
 
 // Scenario 1: a release reaches every node, never more than 5 rebooting.
 TEST_F(RolloutSim, A_EveryNodeReachesTheNewReleaseFiveAtATime) {
-  const uint64_t log_from = LogSize();
+  const uint64_t log_from = FileSize(AccessLog());
   Publish(kV1, {});
   // Every node checks within two seconds of the publication, so more nodes
   // want a slot than there are and the bound is tested on any machine (with
@@ -299,7 +333,7 @@ TEST_F(RolloutSim, A_EveryNodeReachesTheNewReleaseFiveAtATime) {
       fleet_->RunUntil([](const std::vector<NodeStats>& s) { return AllOn(s, kV1); }, Limit());
   const double seconds = Seconds(t0);
   EXPECT_TRUE(converged) << "not every node reached " << kV1;
-  auto bytes = BytesPerNode(log_from);
+  auto bytes = ServedPerNode(AccessLog(), Nodes(), log_from).bytes;
   uint64_t total = 0, most = 0;
   for (uint64_t b : bytes) {
     total += b;
@@ -479,6 +513,332 @@ TEST_F(RolloutSim, C_AStagedRolloutReachesItsBucketsOnly) {
   EXPECT_TRUE(AllOn(fleet_->Stats(), kV4));
   std::printf("scenario 3: the staged rollout 10%% -> 50%% -> 100%% took %.1f s\n", Seconds(t0));
   EXPECT_LE(MaxHolders(), kSlots);
+}
+
+// Scenario 4, its own fleet: faults during a rollout. etcd is a real
+// 3-member cluster on loopback and both replicas name all three members.
+// Once a fifth of the nodes boot the release: replica a is killed (SIGKILL),
+// etcd member 0 killed, nginx answers 503 for HULL_SIM_503_SECONDS (20 s;
+// the bench's run 60 s), member 1 restarted meanwhile (so for a while no
+// quorum); then nginx serves again and replica a and member 0 start again.
+// Every reboot is checked against etcd as it happens: the node must be a
+// holder (it frees its slot only itself, after the boot), and while replica
+// a is down, its nodes reboot only under slots granted before it died.
+// After: every node on the release, no slot left held, and etcd's history
+// never shows more than 5 holders.
+int FaultNodes() {
+  const char* n = std::getenv("HULL_SIM_FAULT_NODES");
+  return n ? std::max(1, std::atoi(n)) : 50;
+}
+int UnavailableSeconds() {
+  const char* n = std::getenv("HULL_SIM_503_SECONDS");
+  return n ? std::max(1, std::atoi(n)) : 20;
+}
+
+// Node i's FleetLock id, computed by python3's hmac as systemd derives an
+// application-specific id (src/fleet/node_id.h: HMAC-SHA256 keyed by the
+// machine id, UUID v4 bits) from the machine id the fleet gives node i.
+std::vector<std::string> NodeIds(int n) {
+  const std::string script =
+      "import hmac,hashlib,sys\n"
+      "app=bytes.fromhex(sys.argv[1])\n"
+      "for i in range(int(sys.argv[2])):\n"
+      "  d=bytearray(hmac.new(bytes.fromhex('%032x' % (0xa11ce000+i)),app,hashlib.sha256)"
+      ".digest()[:16])\n"
+      "  d[6]=(d[6]&0x0f)|0x40; d[8]=(d[8]&0x3f)|0x80\n"
+      "  print(d.hex())\n";
+  auto out = hull::Run(Command{
+      .argv = {"python3", "-c", script, std::string(fleet::kHullFleetAppId), std::to_string(n)}});
+  EXPECT_OK(out);
+  std::vector<std::string> ids;
+  std::istringstream in(out.ok() ? out->out : "");
+  for (std::string id; in >> id;) ids.push_back(id);
+  return ids;
+}
+
+// A free port below Linux's ephemeral range (32768 and up by default), so
+// that no outgoing connection (the agents make thousands) takes it while
+// the replica listening on it is down and it must be bound again.
+int PortBelowEphemeral() {
+  for (int port = 20000 + int(::getpid() % 5000);; port = port + 7 < 32000 ? port + 7 : 20000) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(uint16_t(port));
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+}
+
+// The semaphore's holders as etcdctl reads them from any member, retried
+// for up to 60 s (a quorum may be forming).
+std::set<std::string> HoldersNow(const std::string& etcd_urls) {
+  const auto end = Clock::now() + 60s;
+  for (;;) {
+    auto v = fleet::testing::EtcdctlGet(etcd_urls, fleet::SemaphoreKey("default"));
+    if (v.ok()) {
+      auto j = nlohmann::json::parse(*v, nullptr, false);
+      std::set<std::string> out;
+      if (j.is_object() && j["holders"].is_array())
+        for (const auto& h : j["holders"]) out.insert(h.get<std::string>());
+      else
+        ADD_FAILURE() << "the semaphore in etcd: " << *v;
+      return out;
+    }
+    if (Clock::now() > end) {
+      ADD_FAILURE() << "etcdctl get: " << v.error().ToString();
+      return {};
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+TEST(RolloutSimFaults, D_FaultsDuringTheRolloutNeverExceedTheSlotsAndEveryNodeConverges) {
+  const int n = FaultNodes();
+  const auto unavailable = std::chrono::seconds(UnavailableSeconds());
+  const auto t_setup = Clock::now();
+  ASSERT_OK_AND_ASSIGN(auto inputs, slot::testing::Inputs::Create());
+  const std::string dir = inputs->dir();
+  std::map<std::string, slot::testing::Release> rel;
+  for (const char* v : {kV0, kV1}) {
+    ASSERT_OK_AND_ASSIGN(rel[v], inputs->MakeRelease(v, 256, /*real_kernel=*/false, "sim content"));
+  }
+  ASSERT_OK_AND_ASSIGN(auto disk, inputs->MakeDisk(rel[kV0], "base", 1 << 20));
+  const std::string repo = dir + "/repo", keys_dir = dir + "/keys";
+  ASSERT_OK_AND_ASSIGN(auto keys, tuf::RoleKeySet::Load(keys_dir, true));
+  ASSERT_OK(tuf::Repository::Init(repo, keys));
+  ASSERT_OK(Publish(repo, keys_dir, rel[kV0].dir, {}));
+  fs::create_directories(dir + "/trust/verity");
+  fs::copy_file(inputs->cert_path(), dir + "/trust/verity/verity.crt");
+  int port = 0;
+  ASSERT_OK_AND_ASSIGN(auto nginx, StartNginx(dir + "/nginx", repo, &port));
+  const std::string access_log = dir + "/nginx/access.log", flag = dir + "/nginx/unavailable";
+  ASSERT_OK_AND_ASSIGN(auto etcd, fleet::testing::EtcdCluster::Start(dir, 3));
+  const std::string urls = etcd->urls();
+  const std::vector<std::string> args{"--group", fmt::format("default={}", kSlots), "--max-rps",
+                                      "100000"};
+  std::vector<fleet::testing::Replica> replicas;
+  for (const char* name : {"a", "b"}) {
+    ASSERT_OK_AND_ASSIGN(auto r,
+                         fleet::testing::StartReplica(urls, args, dir + "/replica-" + name + ".log",
+                                                      replicas.empty() ? PortBelowEphemeral() : 0));
+    replicas.push_back(std::move(r));
+  }
+  const std::vector<std::string> ids = NodeIds(n);
+  ASSERT_EQ(ids.size(), size_t(n));
+
+  // The reboots, checked against etcd as each happens.
+  std::mutex mu;
+  std::set<std::string> held_when_a_died;  // etcd's holders right after replica a died
+  std::atomic<bool> a_down{false};
+  int reboots = 0, reboots_a_down = 0;
+  FleetOptions o;
+  const char* agent = std::getenv("HULL_AGENT");
+  o.agent = agent ? agent : "hull-agent";
+  o.repository = fmt::format("http://127.0.0.1:{}/", port);
+  o.poll_min = PollMin();
+  o.poll_max = std::chrono::milliseconds(2000 + 100 * n);
+  for (const auto& r : replicas) o.fleetlock_urls.push_back(r.base_url);
+  o.on_reboot = [&](int i) {
+    const bool on_a = i % 2 == 0;  // node i asks fleetlock_urls[i % 2]
+    const bool down = on_a && a_down;
+    const std::set<std::string> holders = HoldersNow(urls);
+    EXPECT_TRUE(holders.count(ids[size_t(i)]))
+        << "node " << i << " rebooted without holding a slot in etcd";
+    std::lock_guard<std::mutex> l(mu);
+    ++reboots;
+    if (!down) return;
+    ++reboots_a_down;
+    EXPECT_TRUE(held_when_a_died.count(ids[size_t(i)]))
+        << "node " << i << " rebooted while its FleetLock server was down, under no slot "
+        << "granted before";
+  };
+  ASSERT_OK_AND_ASSIGN(
+      auto fleet, Fleet::Create(dir + "/nodes", n, disk, repo + "/1.root.json", dir + "/trust", o));
+  ASSERT_TRUE(fleet->RunUntil(
+      [](const std::vector<NodeStats>& s) {
+        for (const auto& x : s)
+          if (x.booted != kV0 || x.runs == 0) return false;
+        return true;
+      },
+      Limit()));
+  std::printf("scenario 4: %d nodes on a 3-member etcd booted in %.1f s\n", n, Seconds(t_setup));
+
+  const uint64_t log_from = FileSize(access_log);
+  // Every node checks within two seconds (as in scenario 1): the slots are
+  // full when the faults come, some held by nodes of replica a.
+  fleet->SetPoll(std::chrono::milliseconds(200), std::chrono::milliseconds(2000));
+  ASSERT_OK(Publish(repo, keys_dir, rel[kV1].dir, {}));
+  const auto t0 = Clock::now();
+  // The faults, in order, once a fifth of the fleet has booted the release.
+  // The requests of nodes nginx answered 503 since the publication.
+  auto answered_503 = [&] {
+    uint64_t r = 0;
+    for (uint64_t x : ServedPerNode(access_log, n, log_from, 503).requests) r += x;
+    return r;
+  };
+  enum Step { kWaitFirst, kKillReplica, kKillMember, k503, kRestartMember, kEnd, kDone };
+  int step = kWaitFirst;
+  Clock::time_point t1{}, t_end{};
+  auto faults = [&](const std::vector<NodeStats>& s) {
+    const auto since = Clock::now() - t1;
+    switch (step) {
+      case kWaitFirst: {
+        int on = 0;
+        for (const auto& x : s) on += x.booted == kV1 ? 1 : 0;
+        if (on * 5 >= int(s.size())) {
+          t1 = Clock::now();
+          step = kKillReplica;
+        }
+        return;
+      }
+      case kKillReplica: {
+        replicas[0].child->Stop(SIGKILL);
+        // Replica a is dead: no grant of it can reach etcd from now on.
+        std::set<std::string> held = HoldersNow(urls);
+        {
+          std::lock_guard<std::mutex> l(mu);
+          held_when_a_died = std::move(held);
+        }
+        a_down = true;
+        int of_a = 0;
+        for (int i = 0; i < n; i += 2) of_a += held_when_a_died.count(ids[size_t(i)]) ? 1 : 0;
+        std::printf("scenario 4: +%.1f s replica a killed; %zu slots held, %d by its nodes\n",
+                    Seconds(t1), held_when_a_died.size(), of_a);
+        step = kKillMember;
+        return;
+      }
+      case kKillMember:
+        if (since < 1s) return;
+        etcd->Kill(0);
+        std::printf("scenario 4: +%.1f s etcd member 0 killed\n", Seconds(t1));
+        step = k503;
+        return;
+      case k503:
+        if (since < 2s) return;
+        EXPECT_OK(WriteFileAtomic(flag, "503\n"));
+        std::printf("scenario 4: +%.1f s nginx answers 503\n", Seconds(t1));
+        step = kRestartMember;
+        return;
+      case kRestartMember:
+        if (since < 4s) return;
+        // With member 0 dead, killing member 1 leaves no quorum until it is back.
+        etcd->Kill(1);
+        std::this_thread::sleep_for(2s);
+        EXPECT_OK(etcd->Restart(1));
+        std::printf("scenario 4: +%.1f s etcd member 1 restarted\n", Seconds(t1));
+        step = kEnd;
+        return;
+      case kEnd: {
+        // Not before nginx has answered a node 503: the fault took effect.
+        if (since < 2s + unavailable || answered_503() == 0) return;
+        std::error_code ec;
+        fs::remove(flag, ec);
+        a_down = false;
+        auto r = fleet::testing::StartReplica(urls, args, dir + "/replica-a.log", replicas[0].port);
+        EXPECT_OK(r);
+        if (r.ok()) replicas[0] = std::move(*r);
+        EXPECT_OK(etcd->Restart(0));
+        t_end = Clock::now();
+        std::printf("scenario 4: +%.1f s faults over: nginx serves, replica a and member 0 back\n",
+                    Seconds(t1));
+        step = kDone;
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  const bool converged = fleet->RunUntil(
+      [&](const std::vector<NodeStats>& s) {
+        faults(s);
+        return step == kDone && AllOn(s, kV1);
+      },
+      Limit());
+  EXPECT_TRUE(converged) << "not every node reached " << kV1 << " after the faults";
+  ASSERT_EQ(step, kDone) << "the faults did not all happen";
+  std::printf(
+      "scenario 4: %d nodes on %s %.1f s after the publication, %.1f s after the faults ended; "
+      "%d reboots checked in etcd, %d of them by nodes of the dead replica\n",
+      n, kV1, Seconds(t0), Seconds(t_end), reboots, reboots_a_down);
+  EXPECT_GE(reboots, n);
+  // The fault was real: nodes were answered 503.
+  const uint64_t unavailable_requests = answered_503();
+  EXPECT_GT(unavailable_requests, 0u) << "nginx never answered 503 to a node";
+  std::printf("scenario 4: nginx answered %llu requests 503\n",
+              (unsigned long long)unavailable_requests);
+  // The fleet stands still now: every slot freed, in etcd too.
+  EXPECT_TRUE(HoldersNow(urls).empty());
+  EXPECT_LE(MaxHolders(urls, dir), kSlots);
+  nginx->Stop(SIGTERM);
+}
+
+// A node granted a slot whose download then fails (nginx answers 503 for
+// the release's files, the TUF metadata still served) gives the slot back
+// in the same run: in etcd, no holder is left and the node's record is
+// cleared, so its group does not wait for the node's next run (on a real
+// node, a check interval later). Once the files are served again, the
+// node installs the release.
+TEST(RolloutSimFaults, E_ASlotTakenForAFailedDownloadGoesBackAtOnce) {
+  ASSERT_OK_AND_ASSIGN(auto inputs, slot::testing::Inputs::Create());
+  const std::string dir = inputs->dir();
+  std::map<std::string, slot::testing::Release> rel;
+  for (const char* v : {kV0, kV1}) {
+    ASSERT_OK_AND_ASSIGN(rel[v], inputs->MakeRelease(v, 256, /*real_kernel=*/false, "sim content"));
+  }
+  ASSERT_OK_AND_ASSIGN(auto disk, inputs->MakeDisk(rel[kV0], "base", 1 << 20));
+  const std::string repo = dir + "/repo", keys_dir = dir + "/keys";
+  ASSERT_OK_AND_ASSIGN(auto keys, tuf::RoleKeySet::Load(keys_dir, true));
+  ASSERT_OK(tuf::Repository::Init(repo, keys));
+  ASSERT_OK(Publish(repo, keys_dir, rel[kV0].dir, {}));
+  fs::create_directories(dir + "/trust/verity");
+  fs::copy_file(inputs->cert_path(), dir + "/trust/verity/verity.crt");
+  int port = 0;
+  ASSERT_OK_AND_ASSIGN(auto nginx, StartNginx(dir + "/nginx", repo, &port));
+  ASSERT_OK_AND_ASSIGN(auto etcd, fleet::testing::Etcd::Start(dir));
+  ASSERT_OK_AND_ASSIGN(
+      auto replica,
+      fleet::testing::StartReplica(etcd->url(), {"--group", "default=1"}, dir + "/replica.log"));
+  FleetOptions o;
+  const char* agent = std::getenv("HULL_AGENT");
+  o.agent = agent ? agent : "hull-agent";
+  o.repository = fmt::format("http://127.0.0.1:{}/", port);
+  o.poll_min = 200ms;
+  o.poll_max = 500ms;
+  o.fleetlock_urls = {replica.base_url};
+  ASSERT_OK_AND_ASSIGN(
+      auto fleet, Fleet::Create(dir + "/nodes", 1, disk, repo + "/1.root.json", dir + "/trust", o));
+  ASSERT_TRUE(fleet->RunUntil(
+      [](const std::vector<NodeStats>& s) { return s[0].booted == kV0 && s[0].runs > 0; },
+      Limit()));
+  const std::string access_log = dir + "/nginx/access.log";
+  const uint64_t log_from = FileSize(access_log);
+  ASSERT_OK(WriteFileAtomic(dir + "/nginx/targets-unavailable", "503\n"));
+  ASSERT_OK(Publish(repo, keys_dir, rel[kV1].dir, {}));
+  const int runs = fleet->Stats()[0].runs;
+  ASSERT_TRUE(fleet->RunUntil(
+      [runs](const std::vector<NodeStats>& s) { return s[0].runs >= runs + 2; }, Limit()));
+  // The fleet stands still: what etcd and the node say now is final.
+  auto log = ReadFileText(dir + "/nodes/node0000/agent.log");
+  ASSERT_OK(log);
+  EXPECT_NE(log->find(R"("event":"slot-taken")"), std::string::npos)
+      << "the node never took the slot: the test proves nothing\n"
+      << *log;
+  EXPECT_GT(ServedPerNode(access_log, 1, log_from, 503).requests[0], 0u);
+  EXPECT_EQ(fleet->Stats()[0].booted, kV0);
+  EXPECT_FALSE(fleet->Stats()[0].slot_held) << *log;
+  ASSERT_OK_AND_ASSIGN(std::string sem,
+                       fleet::testing::EtcdctlGet(etcd->url(), fleet::SemaphoreKey("default")));
+  const auto j = nlohmann::json::parse(sem, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << sem;
+  EXPECT_TRUE(j["holders"].is_null() || j["holders"].empty()) << sem;
+  // Served again: the node installs the release and frees its slot after.
+  fs::remove(dir + "/nginx/targets-unavailable");
+  EXPECT_TRUE(
+      fleet->RunUntil([](const std::vector<NodeStats>& s) { return AllOn(s, kV1); }, Limit()));
+  nginx->Stop(SIGTERM);
 }
 
 }  // namespace
