@@ -595,25 +595,47 @@ std::set<std::string> HoldersNow(const std::string& etcd_urls) {
   }
 }
 
+// The scenarios of their own (4, 5): kV0 and kV1, small, of one content
+// seed; a repository with kV0 published; the verity trust directory; nginx
+// serving the repository; a node disk running kV0.
+struct SmallWorld {
+  std::unique_ptr<slot::testing::Inputs> inputs;
+  std::string dir, repo, keys_dir, disk;
+  std::map<std::string, slot::testing::Release> releases;
+  int port = 0;
+  std::unique_ptr<fleet::testing::Child> nginx;
+
+  static Result<SmallWorld> Make() {
+    SmallWorld w;
+    HULL_ASSIGN_OR_RETURN(w.inputs, slot::testing::Inputs::Create());
+    w.dir = w.inputs->dir();
+    for (const char* v : {kV0, kV1}) {
+      HULL_ASSIGN_OR_RETURN(w.releases[v],
+                            w.inputs->MakeRelease(v, 256, /*real_kernel=*/false, "sim content"));
+    }
+    HULL_ASSIGN_OR_RETURN(w.disk, w.inputs->MakeDisk(w.releases[kV0], "base", 1 << 20));
+    w.repo = w.dir + "/repo";
+    w.keys_dir = w.dir + "/keys";
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(w.keys_dir, true));
+    HULL_TRY(tuf::Repository::Init(w.repo, keys));
+    HULL_TRY(Publish(w.repo, w.keys_dir, w.releases[kV0].dir, {}));
+    fs::create_directories(w.dir + "/trust/verity");
+    fs::copy_file(w.inputs->cert_path(), w.dir + "/trust/verity/verity.crt");
+    HULL_ASSIGN_OR_RETURN(w.nginx, StartNginx(w.dir + "/nginx", w.repo, &w.port));
+    return w;
+  }
+};
+
 TEST(RolloutSimFaults, D_FaultsDuringTheRolloutNeverExceedTheSlotsAndEveryNodeConverges) {
   const int n = FaultNodes();
   const auto unavailable = std::chrono::seconds(UnavailableSeconds());
   const auto t_setup = Clock::now();
-  ASSERT_OK_AND_ASSIGN(auto inputs, slot::testing::Inputs::Create());
-  const std::string dir = inputs->dir();
-  std::map<std::string, slot::testing::Release> rel;
-  for (const char* v : {kV0, kV1}) {
-    ASSERT_OK_AND_ASSIGN(rel[v], inputs->MakeRelease(v, 256, /*real_kernel=*/false, "sim content"));
-  }
-  ASSERT_OK_AND_ASSIGN(auto disk, inputs->MakeDisk(rel[kV0], "base", 1 << 20));
-  const std::string repo = dir + "/repo", keys_dir = dir + "/keys";
-  ASSERT_OK_AND_ASSIGN(auto keys, tuf::RoleKeySet::Load(keys_dir, true));
-  ASSERT_OK(tuf::Repository::Init(repo, keys));
-  ASSERT_OK(Publish(repo, keys_dir, rel[kV0].dir, {}));
-  fs::create_directories(dir + "/trust/verity");
-  fs::copy_file(inputs->cert_path(), dir + "/trust/verity/verity.crt");
-  int port = 0;
-  ASSERT_OK_AND_ASSIGN(auto nginx, StartNginx(dir + "/nginx", repo, &port));
+  ASSERT_OK_AND_ASSIGN(auto world, SmallWorld::Make());
+  const std::string &dir = world.dir, &repo = world.repo, &keys_dir = world.keys_dir,
+                    &disk = world.disk;
+  auto& rel = world.releases;
+  const int port = world.port;
+  auto& nginx = world.nginx;
   const std::string access_log = dir + "/nginx/access.log", flag = dir + "/nginx/unavailable";
   ASSERT_OK_AND_ASSIGN(auto etcd, fleet::testing::EtcdCluster::Start(dir, 3));
   const std::string urls = etcd->urls();
@@ -782,21 +804,12 @@ TEST(RolloutSimFaults, D_FaultsDuringTheRolloutNeverExceedTheSlotsAndEveryNodeCo
 // node, a check interval later). Once the files are served again, the
 // node installs the release.
 TEST(RolloutSimFaults, E_ASlotTakenForAFailedDownloadGoesBackAtOnce) {
-  ASSERT_OK_AND_ASSIGN(auto inputs, slot::testing::Inputs::Create());
-  const std::string dir = inputs->dir();
-  std::map<std::string, slot::testing::Release> rel;
-  for (const char* v : {kV0, kV1}) {
-    ASSERT_OK_AND_ASSIGN(rel[v], inputs->MakeRelease(v, 256, /*real_kernel=*/false, "sim content"));
-  }
-  ASSERT_OK_AND_ASSIGN(auto disk, inputs->MakeDisk(rel[kV0], "base", 1 << 20));
-  const std::string repo = dir + "/repo", keys_dir = dir + "/keys";
-  ASSERT_OK_AND_ASSIGN(auto keys, tuf::RoleKeySet::Load(keys_dir, true));
-  ASSERT_OK(tuf::Repository::Init(repo, keys));
-  ASSERT_OK(Publish(repo, keys_dir, rel[kV0].dir, {}));
-  fs::create_directories(dir + "/trust/verity");
-  fs::copy_file(inputs->cert_path(), dir + "/trust/verity/verity.crt");
-  int port = 0;
-  ASSERT_OK_AND_ASSIGN(auto nginx, StartNginx(dir + "/nginx", repo, &port));
+  ASSERT_OK_AND_ASSIGN(auto world, SmallWorld::Make());
+  const std::string &dir = world.dir, &repo = world.repo, &keys_dir = world.keys_dir,
+                    &disk = world.disk;
+  auto& rel = world.releases;
+  const int port = world.port;
+  auto& nginx = world.nginx;
   ASSERT_OK_AND_ASSIGN(auto etcd, fleet::testing::Etcd::Start(dir));
   ASSERT_OK_AND_ASSIGN(
       auto replica,
