@@ -56,8 +56,10 @@ test: deps
 	@bash scripts/run-tests.sh $(BUILD) $(SAN_BUILD)
 
 # The vm-slow tier alone, on the release build: tests too slow for `make test`
-# (and so for CI).
+# (and so for CI), with what only they need: the cross-built aarch64 hull-init
+# and hull-agent (cmake/NodeArm64.cmake).
 test-slow: build
+	cmake --build $(BUILD) -j $(JOBS) --target hull_node_arm64
 	@bash scripts/run-tests.sh --slow $(BUILD)
 
 test-fast: build

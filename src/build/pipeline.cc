@@ -159,12 +159,16 @@ Result<int64_t> ResolveEpoch(int64_t option, const std::string& version) {
   return int64_t(v);
 }
 
-Status CheckNodeBinary(const std::string& path, const char* name, const char* option) {
+Status CheckNodeBinary(const std::string& path, const char* name, const char* option,
+                       std::string_view arch) {
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) return {};
+  const std::string target =
+      arch == "amd64" ? std::string(name) : fmt::format("hull_node_{}", arch);
   return Errorf(ErrorCode::kNotFound,
-                "{} binary '{}' not found (build it with 'ninja -C build {}', or pass {} PATH)",
-                name, path, name, option);
+                "{} binary for {} '{}' not found (build it with 'cmake --build build --target "
+                "{}', or pass {} PATH)",
+                name, arch, path, target, option);
 }
 
 // Compose, or (warm) the usr product cache entry for the same inputs.
@@ -195,19 +199,21 @@ Result<rootfs::ComposeStageResult> RunCompose(const BuildOptions& o, const spec:
 
 }  // namespace
 
-std::string DefaultInitPath() {
+namespace {
+
+std::string NodeProgramPath(std::string_view name, std::string_view arch) {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "hull-init";
-  return (self.parent_path() / "hull-init").string();
+  fs::path dir = ec ? fs::path() : self.parent_path();
+  if (arch != "amd64") dir /= std::string(arch);
+  return (dir / std::string(name)).string();
 }
 
-std::string DefaultAgentPath() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "hull-agent";
-  return (self.parent_path() / "hull-agent").string();
-}
+}  // namespace
+
+std::string DefaultInitPath(std::string_view arch) { return NodeProgramPath("hull-init", arch); }
+
+std::string DefaultAgentPath(std::string_view arch) { return NodeProgramPath("hull-agent", arch); }
 
 std::string DefaultCacheDir() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
@@ -227,8 +233,8 @@ Result<BuildResult> Build(const BuildOptions& o) {
   Work w;
   HULL_ASSIGN_OR_RETURN(w.epoch, ResolveEpoch(o.source_date_epoch, s.version));
   // before the long stages start
-  HULL_TRY(CheckNodeBinary(o.init_binary, "hull-init", "--init"));
-  HULL_TRY(CheckNodeBinary(o.agent_binary, "hull-agent", "--agent"));
+  HULL_TRY(CheckNodeBinary(o.init_binary, "hull-init", "--init", s.arch));
+  HULL_TRY(CheckNodeBinary(o.agent_binary, "hull-agent", "--agent", s.arch));
   std::error_code ec;
   fs::path out = fs::absolute(o.out_dir, ec);
   fs::create_directories(out.parent_path(), ec);

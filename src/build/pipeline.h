@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -69,10 +70,12 @@ struct BuildResult {
 // stage name as context.
 Result<BuildResult> Build(const BuildOptions& options);
 
-// "hull-init" next to the running executable (/proc/self/exe).
-std::string DefaultInitPath();
-// hull-agent next to the running hull.
-std::string DefaultAgentPath();
+// "hull-init" next to the running executable (/proc/self/exe); for an arm64
+// image the cross-built one in the subdirectory arm64/ beside it
+// (cmake/NodeArm64.cmake).
+std::string DefaultInitPath(std::string_view arch = "amd64");
+// hull-agent next to the running hull, the same way.
+std::string DefaultAgentPath(std::string_view arch = "amd64");
 // $XDG_CACHE_HOME/hull when set, else /var/cache/hull.
 std::string DefaultCacheDir();
 

@@ -197,6 +197,16 @@ TEST(Build, Arm64IsRefusedUntilItIsBuilt) {
   EXPECT_FALSE(std::filesystem::exists(o.out_dir));
 }
 
+// The node programs default to those next to the running program, and for
+// arm64 to the cross-built ones in arm64/ beside them (cmake/NodeArm64.cmake).
+TEST(Build, NodeProgramsOfEachArchitecture) {
+  const fs::path dir = fs::read_symlink("/proc/self/exe").parent_path();
+  EXPECT_EQ(DefaultInitPath(), (dir / "hull-init").string());
+  EXPECT_EQ(DefaultAgentPath("amd64"), (dir / "hull-agent").string());
+  EXPECT_EQ(DefaultInitPath("arm64"), (dir / "arm64" / "hull-init").string());
+  EXPECT_EQ(DefaultAgentPath("arm64"), (dir / "arm64" / "hull-agent").string());
+}
+
 TEST(InitrdModules, ClosedOverDepsWithBuiltinsAndAbsent) {
   auto deps = rootfs::ParseModulesDep(kDep);
   ASSERT_OK(deps);
