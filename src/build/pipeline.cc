@@ -230,6 +230,9 @@ Result<BuildResult> Build(const BuildOptions& o) {
                   s.arch, s.arch);
   }
   HULL_TRY(CheckOutDir(o.out_dir));
+  HULL_ASSIGN_OR_RETURN(EfiFiles efi, EfiFilesOf(s.arch));
+  if (!o.systemd_boot.empty()) efi.systemd_boot = o.systemd_boot;
+  if (!o.systemd_stub.empty()) efi.systemd_stub = o.systemd_stub;
   Work w;
   HULL_ASSIGN_OR_RETURN(w.epoch, ResolveEpoch(o.source_date_epoch, s.version));
   // before the long stages start
@@ -302,12 +305,12 @@ Result<BuildResult> Build(const BuildOptions& o) {
   const std::string uki_name = UkiFileName(s.version, s.update.boot_tries);
   HULL_ASSIGN_OR_RETURN(w.uki, Stage(o, res, "uki", [&] {
                           return MakeUki(s, tree, w.kernel, w.dir + "/initrd.cpio.zst",
-                                         HexEncode(w.seal.root_hash), root_template, o.systemd_stub,
-                                         w.keys, w.out + "/" + uki_name);
+                                         HexEncode(w.seal.root_hash), root_template,
+                                         efi.systemd_stub, w.keys, w.out + "/" + uki_name);
                         }));
   HULL_ASSIGN_OR_RETURN(w.esp_bytes, Stage(o, res, "esp", [&] {
-                          return MakeEspTree(o.systemd_boot, w.uki.path, uki_name, w.keys,
-                                             w.dir + "/esp", w.epoch);
+                          return MakeEspTree(efi.systemd_boot, w.uki.path, uki_name, w.keys,
+                                             w.dir + "/esp", w.epoch, efi.boot_path);
                         }));
   // Every signature has been asked for: recording ends the build here.
   HULL_TRY(session.Finish("build"));

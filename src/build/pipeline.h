@@ -46,8 +46,9 @@ struct BuildOptions {
   std::string init_binary;
   std::string agent_binary;        // hull-agent, installed into /usr with its units
   int64_t source_date_epoch = -1;  // <0: SOURCE_DATE_EPOCH, else the version's date
-  std::string systemd_boot = kSystemdBootEfi;
-  std::string systemd_stub = kSystemdStub;
+  // empty: the spec's architecture's (EfiFilesOf)
+  std::string systemd_boot;
+  std::string systemd_stub;
   // Called when a stage starts (seconds < 0) and ends (its seconds).
   std::function<void(const std::string& stage, double seconds)> on_stage;
 };

@@ -207,6 +207,23 @@ TEST(Build, NodeProgramsOfEachArchitecture) {
   EXPECT_EQ(DefaultAgentPath("arm64"), (dir / "arm64" / "hull-agent").string());
 }
 
+// The removable-media boot path is UEFI's (2.10, 3.5.1.1) for each machine;
+// systemd-boot and the stub are the files Debian's systemd-boot-efi and
+// systemd-boot-efi:arm64 install (scripts/install-deps.sh).
+TEST(Efi, FilesOfEachArchitecture) {
+  ASSERT_OK_AND_ASSIGN(EfiFiles x64, EfiFilesOf("amd64"));
+  EXPECT_EQ(x64.boot_path, "/EFI/BOOT/BOOTX64.EFI");
+  EXPECT_EQ(x64.systemd_boot, "/usr/lib/systemd/boot/efi/systemd-bootx64.efi");
+  EXPECT_EQ(x64.systemd_stub, "/usr/lib/systemd/boot/efi/linuxx64.efi.stub");
+  ASSERT_OK_AND_ASSIGN(EfiFiles aa64, EfiFilesOf("arm64"));
+  EXPECT_EQ(aa64.boot_path, "/EFI/BOOT/BOOTAA64.EFI");
+  ASSERT_OK_AND_ASSIGN(ProcessOutput listed,
+                       hull::Run(Command{.argv = {"dpkg", "-L", "systemd-boot-efi:arm64"}}));
+  EXPECT_THAT(listed.out, HasSubstr(aa64.systemd_boot + "\n"));
+  EXPECT_THAT(listed.out, HasSubstr(aa64.systemd_stub + "\n"));
+  EXPECT_ERROR(EfiFilesOf("riscv64"), ErrorCode::kInvalidArgument);
+}
+
 TEST(InitrdModules, ClosedOverDepsWithBuiltinsAndAbsent) {
   auto deps = rootfs::ParseModulesDep(kDep);
   ASSERT_OK(deps);
