@@ -223,12 +223,6 @@ std::string DefaultCacheDir() {
 
 Result<BuildResult> Build(const BuildOptions& o) {
   spec::ImageSpec s = o.spec;
-  if (s.arch != "amd64") {
-    return Errorf(ErrorCode::kUnsupported,
-                  "arch {}: hull build makes amd64 images only so far (the {} spec and partition "
-                  "types exist; docs/boot.md, \"arm64\")",
-                  s.arch, s.arch);
-  }
   HULL_TRY(CheckOutDir(o.out_dir));
   HULL_ASSIGN_OR_RETURN(EfiFiles efi, EfiFilesOf(s.arch));
   if (!o.systemd_boot.empty()) efi.systemd_boot = o.systemd_boot;

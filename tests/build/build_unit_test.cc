@@ -184,16 +184,20 @@ TEST(Layout, Arm64UsesTheAarch64DpsTypes) {
   EXPECT_ERROR(GptArchOf("x86-64"), ErrorCode::kInvalidArgument);
 }
 
-// hull build refuses an arm64 spec in one line, before it writes anything.
-TEST(Build, Arm64IsRefusedUntilItIsBuilt) {
+// An arm64 build without the cross-built node programs fails before any
+// stage runs, naming the target that builds them, and writes nothing.
+TEST(Build, Arm64WithoutItsNodeProgramsNamesTheTarget) {
   ASSERT_OK_AND_ASSIGN(spec::ImageSpec s, spec::DefaultSpec(1795564800, "arm64"));
   ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("build-arm64"));
   BuildOptions o;
   o.spec = s;
   o.out_dir = tmp.path() + "/out";
+  o.init_binary = tmp.path() + "/arm64/hull-init";
+  o.agent_binary = tmp.path() + "/arm64/hull-agent";
   auto r = Build(o);
-  EXPECT_ERROR(r, ErrorCode::kUnsupported);
-  EXPECT_THAT(r.error().message(), HasSubstr("arch arm64: hull build makes amd64 images only"));
+  EXPECT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().message(), HasSubstr("hull-init binary for arm64"));
+  EXPECT_THAT(r.error().message(), HasSubstr("--target hull_node_arm64"));
   EXPECT_FALSE(std::filesystem::exists(o.out_dir));
 }
 
