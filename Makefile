@@ -16,7 +16,7 @@ CMAKE_ARGS ?=
 CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DHULL_WERROR=$(WERROR) $(CMAKE_ARGS)
 
-.PHONY: all deps deps-demo build build-demo build-san demo test test-fast format format-check \
+.PHONY: all deps deps-demo build build-demo build-san demo test test-slow test-fast format format-check \
   tidy bench fuzz clean
 
 all: build
@@ -49,11 +49,18 @@ demo: build-demo
 
 # The whole suite: the format check first (seconds), then unit, oracle and vm
 # tiers on the release build, then the sanitizer build (unit and oracle tiers,
-# fuzz smoke runs).
+# fuzz smoke runs). Not the vm-slow tier (emulated aarch64 boots): test-slow.
 test: deps
 	@bash scripts/format.sh --check
 	$(MAKE) build build-san
 	@bash scripts/run-tests.sh $(BUILD) $(SAN_BUILD)
+
+# The vm-slow tier alone, on the release build: tests too slow for `make test`
+# (and so for CI), with what only they need: the cross-built aarch64 hull-init
+# and hull-agent (cmake/NodeArm64.cmake).
+test-slow: build
+	cmake --build $(BUILD) -j $(JOBS) --target hull_node_arm64
+	@bash scripts/run-tests.sh --slow $(BUILD)
 
 test-fast: build
 	ctest --test-dir $(BUILD) -L unit --output-on-failure -j $(JOBS)

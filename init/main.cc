@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -314,6 +315,13 @@ Status Run() {
 
 int main() {
   using namespace hull::init;
+  // Anywhere but as the initrd's /init it would mount over /proc, /dev and
+  // /run and reboot the machine it runs on.
+  if (getpid() != 1) {
+    std::fputs("hull-init: not process 1; it runs only as /init of Hull's initrd (docs/init.md)\n",
+               stderr);
+    return 2;
+  }
   if (auto s = MountApi(); !s.ok()) Reboot(PlanFailure(Step::kBoot, s.error()));
   Log("starting");
   auto s = Run();

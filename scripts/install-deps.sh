@@ -50,6 +50,17 @@ test_only=(
   # amd64's) and binutils that read AArch64 PE files, as test oracle
   binutils-aarch64-linux-gnu
   systemd-boot-efi:arm64
+  # arm64: the cross compiler and the arm64 static libraries of the aarch64
+  # hull-init and hull-agent (cmake/NodeArm64.cmake), which run under
+  # qemu-user-static in their test; mmdebstrap's check of a foreign
+  # architecture (arch-test) for arm64 composes (scripts/binfmt.sh)
+  arch-test
+  g++-aarch64-linux-gnu
+  libfmt-dev:arm64
+  libssl-dev:arm64
+  libzstd-dev:arm64
+  qemu-user-static
+  zlib1g-dev:arm64
 )
 
 case "$what" in

@@ -168,7 +168,7 @@ Result<UkiResult> SignUki(ByteSpan unsigned_uki, const std::string& cmdline,
 
 Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string& uki,
                              const std::string& uki_name, const SigningKeys& keys,
-                             const std::string& dir, int64_t epoch) {
+                             const std::string& dir, int64_t epoch, std::string_view boot_path) {
   std::error_code ec;
   for (const char* d : {"/EFI/BOOT", "/EFI/Linux", "/loader"}) {
     if (!fs::create_directories(dir + d, ec) && ec) {
@@ -181,7 +181,7 @@ Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string&
   HULL_ASSIGN_OR_RETURN(Bytes signed_boot, pe::SignImage(boot, keys.db_cert, *keys.signer,
                                                          {.name = "systemd-boot", .role = "db"})
                                                .Context("systemd-boot"));
-  HULL_TRY(WriteFileAtomic(dir + "/EFI/BOOT/BOOTX64.EFI", signed_boot));
+  HULL_TRY(WriteFileAtomic(dir + std::string(boot_path), signed_boot));
   fs::copy_file(uki, dir + "/EFI/Linux/" + uki_name, ec);
   if (ec) return Errorf(ErrorCode::kIo, "copying the UKI: {}", ec.message());
   const std::string conf = "timeout 0\n";

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
@@ -68,12 +69,13 @@ Result<UkiResult> MakeUki(const spec::ImageSpec& spec, const std::string& tree,
 Result<UkiResult> SignUki(ByteSpan unsigned_uki, const std::string& cmdline,
                           const SigningKeys& keys, const std::string& out);
 
-// WORK/esp: EFI/BOOT/BOOTX64.EFI (systemd-boot signed with db),
-// EFI/Linux/<uki name>, loader/loader.conf ("timeout 0"); mtimes = epoch.
-// Returns the bytes of the files.
+// WORK/esp: `boot_path` (EFI/BOOT/BOOTX64.EFI, BOOTAA64.EFI on arm64:
+// systemd-boot signed with db), EFI/Linux/<uki name>, loader/loader.conf
+// ("timeout 0"); mtimes = epoch. Returns the bytes of the files.
 Result<uint64_t> MakeEspTree(const std::string& systemd_boot, const std::string& uki,
                              const std::string& uki_name, const SigningKeys& keys,
-                             const std::string& dir, int64_t epoch);
+                             const std::string& dir, int64_t epoch,
+                             std::string_view boot_path = "/EFI/BOOT/BOOTX64.EFI");
 
 // The root ext4 image (mkfs.ext4 -d, E2FSPROGS_FAKE_TIME, derived UUID and
 // hash seed) holding RootDirectories() and the /usr links; every inode's

@@ -159,12 +159,16 @@ Result<int64_t> ResolveEpoch(int64_t option, const std::string& version) {
   return int64_t(v);
 }
 
-Status CheckNodeBinary(const std::string& path, const char* name, const char* option) {
+Status CheckNodeBinary(const std::string& path, const char* name, const char* option,
+                       std::string_view arch) {
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) return {};
+  const std::string target =
+      arch == "amd64" ? std::string(name) : fmt::format("hull_node_{}", arch);
   return Errorf(ErrorCode::kNotFound,
-                "{} binary '{}' not found (build it with 'ninja -C build {}', or pass {} PATH)",
-                name, path, name, option);
+                "{} binary for {} '{}' not found (build it with 'cmake --build build --target "
+                "{}', or pass {} PATH)",
+                name, arch, path, target, option);
 }
 
 // Offline signing's state (docs/keys.md, "Offline signing"): everything
@@ -214,19 +218,21 @@ Result<rootfs::ComposeStageResult> RunCompose(const BuildOptions& o, const spec:
 
 }  // namespace
 
-std::string DefaultInitPath() {
+namespace {
+
+std::string NodeProgramPath(std::string_view name, std::string_view arch) {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "hull-init";
-  return (self.parent_path() / "hull-init").string();
+  fs::path dir = ec ? fs::path() : self.parent_path();
+  if (arch != "amd64") dir /= std::string(arch);
+  return (dir / std::string(name)).string();
 }
 
-std::string DefaultAgentPath() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "hull-agent";
-  return (self.parent_path() / "hull-agent").string();
-}
+}  // namespace
+
+std::string DefaultInitPath(std::string_view arch) { return NodeProgramPath("hull-init", arch); }
+
+std::string DefaultAgentPath(std::string_view arch) { return NodeProgramPath("hull-agent", arch); }
 
 std::string DefaultCacheDir() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
@@ -236,23 +242,20 @@ std::string DefaultCacheDir() {
 
 Result<BuildResult> Build(const BuildOptions& o) {
   spec::ImageSpec s = o.spec;
-  if (s.arch != "amd64") {
-    return Errorf(ErrorCode::kUnsupported,
-                  "arch {}: hull build makes amd64 images only so far (the {} spec and partition "
-                  "types exist; docs/boot.md, \"arm64\")",
-                  s.arch, s.arch);
-  }
   HULL_TRY(CheckOutDir(o.out_dir));
   if (o.offline.offline() && o.cache_dir.empty()) {
     return Error(ErrorCode::kInvalidArgument,
                  "--sign-offline and --inject-signatures need the cache (drop --no-cache): the "
                  "injecting run finishes from the cached usr image the signatures were made for");
   }
+  HULL_ASSIGN_OR_RETURN(EfiFiles efi, EfiFilesOf(s.arch));
+  if (!o.systemd_boot.empty()) efi.systemd_boot = o.systemd_boot;
+  if (!o.systemd_stub.empty()) efi.systemd_stub = o.systemd_stub;
   Work w;
   HULL_ASSIGN_OR_RETURN(w.epoch, ResolveEpoch(o.source_date_epoch, s.version));
   // before the long stages start
-  HULL_TRY(CheckNodeBinary(o.init_binary, "hull-init", "--init"));
-  HULL_TRY(CheckNodeBinary(o.agent_binary, "hull-agent", "--agent"));
+  HULL_TRY(CheckNodeBinary(o.init_binary, "hull-init", "--init", s.arch));
+  HULL_TRY(CheckNodeBinary(o.agent_binary, "hull-agent", "--agent", s.arch));
   std::error_code ec;
   fs::path out = fs::absolute(o.out_dir, ec);
   fs::create_directories(out.parent_path(), ec);
@@ -321,12 +324,12 @@ Result<BuildResult> Build(const BuildOptions& o) {
   const std::string uki_name = UkiFileName(s.version, s.update.boot_tries);
   HULL_ASSIGN_OR_RETURN(w.uki, Stage(o, res, "uki", [&] {
                           return MakeUki(s, tree, w.kernel, w.dir + "/initrd.cpio.zst",
-                                         HexEncode(w.seal.root_hash), root_template, o.systemd_stub,
-                                         w.keys, w.out + "/" + uki_name);
+                                         HexEncode(w.seal.root_hash), root_template,
+                                         efi.systemd_stub, w.keys, w.out + "/" + uki_name);
                         }));
   HULL_ASSIGN_OR_RETURN(w.esp_bytes, Stage(o, res, "esp", [&] {
-                          return MakeEspTree(o.systemd_boot, w.uki.path, uki_name, w.keys,
-                                             w.dir + "/esp", w.epoch);
+                          return MakeEspTree(efi.systemd_boot, w.uki.path, uki_name, w.keys,
+                                             w.dir + "/esp", w.epoch, efi.boot_path);
                         }));
   // Every signature has been asked for: recording ends the build here.
   HULL_TRY(session.Finish("build"));

@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -45,8 +46,9 @@ struct BuildOptions {
   std::string init_binary;
   std::string agent_binary;        // hull-agent, installed into /usr with its units
   int64_t source_date_epoch = -1;  // <0: SOURCE_DATE_EPOCH, else the version's date
-  std::string systemd_boot = kSystemdBootEfi;
-  std::string systemd_stub = kSystemdStub;
+  // empty: the spec's architecture's (EfiFilesOf)
+  std::string systemd_boot;
+  std::string systemd_stub;
   // Called when a stage starts (seconds < 0) and ends (its seconds).
   std::function<void(const std::string& stage, double seconds)> on_stage;
 };
@@ -69,10 +71,12 @@ struct BuildResult {
 // stage name as context.
 Result<BuildResult> Build(const BuildOptions& options);
 
-// "hull-init" next to the running executable (/proc/self/exe).
-std::string DefaultInitPath();
-// hull-agent next to the running hull.
-std::string DefaultAgentPath();
+// "hull-init" next to the running executable (/proc/self/exe); for an arm64
+// image the cross-built one in the subdirectory arm64/ beside it
+// (cmake/NodeArm64.cmake).
+std::string DefaultInitPath(std::string_view arch = "amd64");
+// hull-agent next to the running hull, the same way.
+std::string DefaultAgentPath(std::string_view arch = "amd64");
 // $XDG_CACHE_HOME/hull when set, else /var/cache/hull.
 std::string DefaultCacheDir();
 

@@ -153,6 +153,25 @@ Result<gpt::Arch> GptArchOf(std::string_view debian_arch) {
                 debian_arch);
 }
 
+Result<EfiFiles> EfiFilesOf(std::string_view debian_arch) {
+  constexpr std::string_view kDir = "/usr/lib/systemd/boot/efi/";
+  std::string efi;   // systemd's name of the EFI architecture
+  std::string boot;  // UEFI's
+  if (debian_arch == "amd64") {
+    efi = "x64";
+    boot = "X64";
+  } else if (debian_arch == "arm64") {
+    efi = "aa64";
+    boot = "AA64";
+  } else {
+    return Errorf(ErrorCode::kInvalidArgument, "unknown arch '{}' (allowed: amd64, arm64)",
+                  debian_arch);
+  }
+  return EfiFiles{.systemd_boot = fmt::format("{}systemd-boot{}.efi", kDir, efi),
+                  .systemd_stub = fmt::format("{}linux{}.efi.stub", kDir, efi),
+                  .boot_path = fmt::format("/EFI/BOOT/BOOT{}.EFI", boot)};
+}
+
 Result<disk::Layout> BuildLayout(const LayoutInputs& in) {
   disk::Layout l;
   l.seed = LayoutSeed(in.name, in.version);

@@ -96,6 +96,18 @@ struct LayoutInputs {
 // kInvalidArgument otherwise.
 Result<gpt::Arch> GptArchOf(std::string_view debian_arch);
 
+// The EFI programs of a spec's architecture: Debian's systemd-boot and
+// systemd-stub on the build host (systemd-boot-efi; systemd-boot-efi:arm64
+// for arm64, installed beside amd64's), and the removable-media path the ESP
+// boots systemd-boot from (UEFI 2.10, 3.5.1.1: BOOTX64.EFI, BOOTAA64.EFI).
+// kInvalidArgument for another architecture.
+struct EfiFiles {
+  std::string systemd_boot;
+  std::string systemd_stub;
+  std::string boot_path;  // "/EFI/BOOT/BOOTX64.EFI"
+};
+Result<EfiFiles> EfiFilesOf(std::string_view debian_arch);
+
 // The DESIGN.md layout: ESP, usr A (+ verity + sig, DPS UUIDs from the root
 // hash, read-only), slot B reserved at the same sizes labelled "_empty", root
 // (grow-fs). Errors: those of gpt::DpsVerityUuids.

@@ -54,11 +54,30 @@ const std::vector<std::string_view>& CanonicalSections(int stub_version) {
 
 Result<int> StubVersion(ByteSpan uki) {
   HULL_ASSIGN_OR_RETURN(pe::PeImage img, pe::ParsePe(uki).Context("UKI"));
-  const pe::Section* magic = img.FindSection(".sdmagic");
-  if (!magic) return Error(ErrorCode::kUnsupported, "no .sdmagic section: not a systemd-stub UKI");
   // "#### LoaderInfo: systemd-stub <version> ####": short; more is not read.
-  size_t n = std::min<size_t>({magic->virtual_size, magic->size_of_raw_data, 256});
-  std::string_view text = AsChars(uki.subspan(magic->pointer_to_raw_data, n));
+  constexpr size_t kMaxText = 256;
+  constexpr std::string_view kLoaderInfo = "#### LoaderInfo: systemd-stub ";
+  std::string_view text;
+  if (const pe::Section* magic = img.FindSection(".sdmagic")) {
+    size_t n = std::min<size_t>({magic->virtual_size, magic->size_of_raw_data, kMaxText});
+    text = AsChars(uki.subspan(magic->pointer_to_raw_data, n));
+  } else {
+    // Debian 12's aarch64 stub has a hand-made PE header with only .text and
+    // .data; its LoaderInfo string follows .data's raw data in the file, in
+    // no section, and a UKI keeps it there, before the sections the UKI adds.
+    // Only those bytes are searched, never the kernel's or the initrd's.
+    size_t end = uki.size();
+    for (const pe::Section& sec : img.sections) {
+      if (sec.name != ".text" && sec.name != ".data" && sec.size_of_raw_data != 0)
+        end = std::min<size_t>(end, sec.pointer_to_raw_data);
+    }
+    std::string_view head = AsChars(uki.first(end));
+    size_t at = head.find(kLoaderInfo);
+    if (at == std::string_view::npos) {
+      return Error(ErrorCode::kUnsupported, "no .sdmagic section: not a systemd-stub UKI");
+    }
+    text = head.substr(at, kMaxText);
+  }
   text = text.substr(0, text.find('\0'));
   constexpr std::string_view kTag = "systemd-stub ";
   size_t at = text.find(kTag);

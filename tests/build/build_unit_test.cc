@@ -184,17 +184,48 @@ TEST(Layout, Arm64UsesTheAarch64DpsTypes) {
   EXPECT_ERROR(GptArchOf("x86-64"), ErrorCode::kInvalidArgument);
 }
 
-// hull build refuses an arm64 spec in one line, before it writes anything.
-TEST(Build, Arm64IsRefusedUntilItIsBuilt) {
+// An arm64 build without the cross-built node programs fails before any
+// stage runs, naming the target that builds them, and writes nothing.
+TEST(Build, Arm64WithoutItsNodeProgramsNamesTheTarget) {
   ASSERT_OK_AND_ASSIGN(spec::ImageSpec s, spec::DefaultSpec(1795564800, "arm64"));
   ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("build-arm64"));
   BuildOptions o;
   o.spec = s;
   o.out_dir = tmp.path() + "/out";
+  o.init_binary = tmp.path() + "/arm64/hull-init";
+  o.agent_binary = tmp.path() + "/arm64/hull-agent";
   auto r = Build(o);
-  EXPECT_ERROR(r, ErrorCode::kUnsupported);
-  EXPECT_THAT(r.error().message(), HasSubstr("arch arm64: hull build makes amd64 images only"));
+  EXPECT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().message(), HasSubstr("hull-init binary for arm64"));
+  EXPECT_THAT(r.error().message(), HasSubstr("--target hull_node_arm64"));
   EXPECT_FALSE(std::filesystem::exists(o.out_dir));
+}
+
+// The node programs default to those next to the running program, and for
+// arm64 to the cross-built ones in arm64/ beside them (cmake/NodeArm64.cmake).
+TEST(Build, NodeProgramsOfEachArchitecture) {
+  const fs::path dir = fs::read_symlink("/proc/self/exe").parent_path();
+  EXPECT_EQ(DefaultInitPath(), (dir / "hull-init").string());
+  EXPECT_EQ(DefaultAgentPath("amd64"), (dir / "hull-agent").string());
+  EXPECT_EQ(DefaultInitPath("arm64"), (dir / "arm64" / "hull-init").string());
+  EXPECT_EQ(DefaultAgentPath("arm64"), (dir / "arm64" / "hull-agent").string());
+}
+
+// The removable-media boot path is UEFI's (2.10, 3.5.1.1) for each machine;
+// systemd-boot and the stub are the files Debian's systemd-boot-efi and
+// systemd-boot-efi:arm64 install (scripts/install-deps.sh).
+TEST(Efi, FilesOfEachArchitecture) {
+  ASSERT_OK_AND_ASSIGN(EfiFiles x64, EfiFilesOf("amd64"));
+  EXPECT_EQ(x64.boot_path, "/EFI/BOOT/BOOTX64.EFI");
+  EXPECT_EQ(x64.systemd_boot, "/usr/lib/systemd/boot/efi/systemd-bootx64.efi");
+  EXPECT_EQ(x64.systemd_stub, "/usr/lib/systemd/boot/efi/linuxx64.efi.stub");
+  ASSERT_OK_AND_ASSIGN(EfiFiles aa64, EfiFilesOf("arm64"));
+  EXPECT_EQ(aa64.boot_path, "/EFI/BOOT/BOOTAA64.EFI");
+  ASSERT_OK_AND_ASSIGN(ProcessOutput listed,
+                       hull::Run(Command{.argv = {"dpkg", "-L", "systemd-boot-efi:arm64"}}));
+  EXPECT_THAT(listed.out, HasSubstr(aa64.systemd_boot + "\n"));
+  EXPECT_THAT(listed.out, HasSubstr(aa64.systemd_stub + "\n"));
+  EXPECT_ERROR(EfiFilesOf("riscv64"), ErrorCode::kInvalidArgument);
 }
 
 TEST(InitrdModules, ClosedOverDepsWithBuiltinsAndAbsent) {

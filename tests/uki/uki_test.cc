@@ -2,6 +2,7 @@
 // The kernel and initrd here are arbitrary bytes: layout does not look inside.
 #include "uki/uki.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "base/file.h"
@@ -208,6 +209,15 @@ TEST(Uki, StubMachineMustMatchTheImage) {
   ASSERT_OK_AND_ASSIGN(pe::PeImage img, pe::ParsePe(uki));
   EXPECT_EQ(img.machine, 0xAA64);
   EXPECT_NE(img.FindSection(".linux"), nullptr);
+  // The aarch64 stub has no .sdmagic; its version is the LoaderInfo string
+  // `grep -boa` finds at offset 0x121a0 of the file, after .data's raw data:
+  // "#### LoaderInfo: systemd-stub 252.39-1~deb12u2 ####".
+  EXPECT_EQ(img.FindSection(".sdmagic"), nullptr);
+  EXPECT_THAT(StubVersion(uki), ::hull::testing::IsOkAndHolds(252));
+  ASSERT_OK_AND_ASSIGN(Pcr11Prediction p,
+                       PredictPcr11(uki, crypto::DigestAlgorithm::kSha256, kDefaultPhasePaths));
+  EXPECT_EQ(p.stub_version, 252);
+  EXPECT_EQ(p.sections.front().name, ".linux");
   EXPECT_EQ(pe::MachineOfArch("arm64").value(), 0xAA64);
   EXPECT_EQ(pe::MachineOfArch("amd64").value(), 0x8664);
   EXPECT_ERROR(pe::MachineOfArch("aarch64"), ErrorCode::kInvalidArgument);

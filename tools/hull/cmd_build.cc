@@ -36,8 +36,8 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
   o.insecure_dev_keys = a.insecure;
   o.offline = a.offline;
   o.cache_dir = a.no_cache ? "" : (a.cache.empty() ? build::DefaultCacheDir() : a.cache);
-  o.init_binary = a.init.empty() ? build::DefaultInitPath() : a.init;
-  o.agent_binary = a.agent.empty() ? build::DefaultAgentPath() : a.agent;
+  o.init_binary = a.init.empty() ? build::DefaultInitPath(s->arch) : a.init;
+  o.agent_binary = a.agent.empty() ? build::DefaultAgentPath(s->arch) : a.agent;
   // "preload" (containers.preload) runs first, and only when there is one.
   const size_t total = std::size(build::kStageNames) + (o.spec.preload.empty() ? 0 : 1);
   if (!ctx.quiet) o.on_stage = StepProgress(total);
@@ -64,8 +64,10 @@ void RegisterBuild(CLI::App& app, Context& ctx) {
                 "(default: $XDG_CACHE_HOME/hull or /var/cache/hull)");
   b->add_flag("--no-cache", a->no_cache, "Compose from scratch and keep nothing");
   b->add_option("--version", a->version, "Image version YYYYMM.DD.N (default: the spec's)");
-  b->add_option("--init", a->init, "The hull-init binary for the initrd (default: next to hull)");
-  b->add_option("--agent", a->agent, "The hull-agent binary for /usr (default: next to hull)");
+  b->add_option("--init", a->init,
+                "The hull-init binary for the initrd (default: next to hull, arm64/ for arm64)");
+  b->add_option("--agent", a->agent,
+                "The hull-agent binary for /usr (default: next to hull, arm64/ for arm64)");
   b->add_flag("--json", a->json, "Print manifest.json instead of the summary");
   AddOfflineOptions(*b, a->offline);
   b->footer(
