@@ -16,7 +16,7 @@ CMAKE_ARGS ?=
 CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DHULL_WERROR=$(WERROR) $(CMAKE_ARGS)
 
-.PHONY: all deps deps-demo build build-demo build-san demo test test-slow test-fast format format-check \
+.PHONY: all deps deps-demo deps-slow build build-demo build-san demo test test-slow test-fast format format-check \
   tidy bench fuzz clean
 
 all: build
@@ -26,6 +26,9 @@ deps:
 
 deps-demo:
 	@bash scripts/install-deps.sh demo
+
+deps-slow:
+	@bash scripts/install-deps.sh slow
 
 # The release tree, tests and benchmarks included. Configured on every call
 # (a few seconds) because `make demo` configures the same tree without tests.
@@ -58,7 +61,7 @@ test: deps
 # The vm-slow tier alone, on the release build: tests too slow for `make test`
 # (and so for CI), with what only they need: the cross-built aarch64 hull-init
 # and hull-agent (cmake/NodeArm64.cmake).
-test-slow: build
+test-slow: deps-slow build
 	cmake --build $(BUILD) -j $(JOBS) --target hull_node_arm64
 	@bash scripts/run-tests.sh --slow $(BUILD)
 

@@ -50,6 +50,10 @@ test_only=(
   # amd64's) and binutils that read AArch64 PE files, as test oracle
   binutils-aarch64-linux-gnu
   systemd-boot-efi:arm64
+)
+# `install-deps.sh slow` (make test-slow): the test set plus what only the
+# vm-slow tier needs, so `make test` (and CI) does not install it.
+slow_only=(
   # arm64: the cross compiler and the arm64 static libraries of the aarch64
   # hull-init and hull-agent (cmake/NodeArm64.cmake), which run under
   # qemu-user-static in their test; mmdebstrap's check of a foreign
@@ -66,8 +70,9 @@ test_only=(
 case "$what" in
   demo) packages=("${demo[@]}") ;;
   test) packages=("${demo[@]}" "${test_only[@]}") ;;
+  slow) packages=("${demo[@]}" "${test_only[@]}" "${slow_only[@]}") ;;
   *)
-    echo "usage: install-deps.sh [demo|test]" >&2
+    echo "usage: install-deps.sh [demo|test|slow]" >&2
     exit 2
     ;;
 esac
