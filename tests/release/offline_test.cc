@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 using tuf::Repository;
 using tuf::Role;
 using tuf::RoleKeySet;
+using tuf::Root;
 constexpr int64_t kT0 = 1800000000;
 constexpr int64_t kDay = 86400;
 int64_t g_now = kT0;
@@ -166,6 +167,61 @@ TEST_F(OfflineTargets, ADirectoryOfAnotherCommandOrAStagedFileSwappedIsRefused) 
   EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock),
                ErrorCode::kRefused);
   EXPECT_EQ(Published(Repo("b")), before);
+}
+
+// m of n: the targets role with two keys and threshold 2 needs both; each
+// signs its own item (SigningItemName: one per key).
+TEST_F(OfflineTargets, ATwoOfTwoTargetsRoleNeedsBothSignatures) {
+  ASSERT_OK_AND_ASSIGN(auto second, crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  all_.Add(Role::kTargets, second);
+  tuf::KeyChange add{.kind = tuf::KeyChange::Kind::kAdd,
+                     .role = Role::kTargets,
+                     .add = {crypto::PublicKey::Of(second)},
+                     .revoke = {},
+                     .threshold = 2};
+  ASSERT_OK(Repository::ChangeKeys(Repo("b"), all_, add, {}, Clock));
+  Record(Repo("b"));
+  ASSERT_OK_AND_ASSIGN(auto m, signing::ParseManifest(*ReadFileText(Sign() + "/manifest.json")));
+  ASSERT_EQ(m.items.size(), 2u);
+  std::vector<signing::DirectoryKey> first{{"", all_.keys[Role::kTargets][0], "first"}};
+  ASSERT_OK(signing::SignDirectory(Sign(), first));
+  const std::string before = Published(Repo("b"));
+  EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock),
+               ErrorCode::kNotFound);
+  EXPECT_EQ(Published(Repo("b")), before);
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", second, "second"}}));
+  ASSERT_OK(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock));
+  ASSERT_OK_AND_ASSIGN(Bytes env, ReadFileBytes(Repo("b") + "/3.targets.json"));
+  ASSERT_OK_AND_ASSIGN(Root root, Repository::ReadRoot(Repo("b")));
+  ASSERT_OK_AND_ASSIGN(tuf::Envelope e, tuf::ParseEnvelope(env, Role::kTargets));
+  EXPECT_EQ(e.signatures.size(), 2u);
+  EXPECT_OK(tuf::VerifyRole(e, root, Role::kTargets));
+}
+
+// ECDSA P-256 and RSA (rsassa-pss-sha256) targets keys: randomized
+// signatures, so the result is judged by verification, not by bytes.
+TEST_F(OfflineTargets, EcdsaAndRsaTargetsKeysSignOffline) {
+  for (auto type : {crypto::KeyType::kEcdsaP256, crypto::KeyType::kRsa2048}) {
+    SCOPED_TRACE(int(type));
+    const std::string repo = dir_->path() + fmt::format("/typed{}", int(type));
+    const std::string keys = repo + "-keys", tosign = repo + "-tosign";
+    ASSERT_OK_AND_ASSIGN(auto typed, RoleKeySet::Load(keys, true, type));
+    ASSERT_OK(Repository::Init(repo, typed, {}, Clock));
+    ASSERT_OK_AND_ASSIGN(auto staged,
+                         Repository::StageTargets(repo, {{file_, "image.raw", {}}}, {}, {}, Clock));
+    ASSERT_OK(RecordTargets(repo, staged, "release add", tosign));
+    ASSERT_OK(signing::SignDirectory(tosign, {{"targets", typed.keys[Role::kTargets][0], "t"}}));
+    typed.keys.erase(Role::kTargets);
+    ASSERT_OK(InjectTargets(repo, typed, "release add", tosign, {}, Clock));
+    tuf::ClientOptions o;
+    o.state_dir = repo + "-state";
+    o.clock = [] { return g_now; };
+    ASSERT_OK_AND_ASSIGN(auto client,
+                         tuf::Client::Create(tuf::MakeFetcher(repo),
+                                             *ReadFileBytes(repo + "/1.root.json"), std::move(o)));
+    ASSERT_OK(client.Refresh());
+    EXPECT_TRUE(client.targets().targets.count("image.raw"));
+  }
 }
 
 }  // namespace
