@@ -4,11 +4,10 @@
 // Each signing rule (Authenticode's signed attributes, pe/authenticode.h; a
 // root hash's PKCS#7, crypto/pkcs7.h) reduces its signature to one raw
 // signature over one message under one algorithm, asks a Signer for it, and
-// puts the bytes where its format wants them. (TUF metadata,
-// tuf/metadata.h, signs with keys in hand through SignRaw, docs/keys.md.) So a
-// rule exists once whether its signature is made here with a key (KeySigner,
-// a file or a token key alike), recorded to be made elsewhere, or taken from
-// what was made elsewhere (the host library src/signing).
+// puts the bytes where its format wants them (TUF metadata too:
+// tuf::SignEnvelope asks one request per key). So a rule exists once whether its signature is made
+// here with a key (KeySigner, a file or a token key alike), recorded to be made elsewhere, or taken
+// from what was made elsewhere (the host library src/signing).
 #pragma once
 
 #include <string>

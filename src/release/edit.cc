@@ -2,13 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "release/offline.h"
 #include "tuf/releases.h"
 
 namespace hull::release {
 
 Result<EditResult> EditRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                const ReleaseRef& ref, const tuf::Expiry& expiry,
-                               const ReleaseEditFn& edit) {
+                               const ReleaseEditFn& edit, const std::string& sign_offline,
+                               const std::string& command) {
   HULL_ASSIGN_OR_RETURN(auto want, tuf::ParseReleaseVersion(ref.version));
   HULL_ASSIGN_OR_RETURN(tuf::Targets t, tuf::Repository::ReadTargets(repo));
   EditResult out;
@@ -37,7 +39,12 @@ Result<EditResult> EditRelease(const std::string& repo, const tuf::RoleKeySet& k
   }
   HULL_ASSIGN_OR_RETURN(CustomOf changed, edit(of_release));
   if (changed.empty()) return out;
-  HULL_TRY(tuf::Repository::SetCustom(repo, keys, changed, expiry));
+  if (!sign_offline.empty()) {
+    HULL_ASSIGN_OR_RETURN(auto staged, tuf::Repository::StageTargets(repo, {}, changed, expiry));
+    HULL_TRY(RecordTargets(repo, staged, command, sign_offline));
+  } else {
+    HULL_TRY(tuf::Repository::SetCustom(repo, keys, changed, expiry));
+  }
   out.changed = true;
   return out;
 }

@@ -37,8 +37,11 @@ struct EditResult {
 // Errors: kInvalidArgument for a malformed version; kNotFound when no target
 // names the version (for the flavor and arch given), or the keys are not at
 // hand (before any write); `edit`'s errors; the repository's errors.
+// With `sign_offline` the change is composed and the signing directory
+// written (release/offline.h; `command` names the command), nothing signed.
 Result<EditResult> EditRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                const ReleaseRef& ref, const tuf::Expiry& expiry,
-                               const ReleaseEditFn& edit);
+                               const ReleaseEditFn& edit, const std::string& sign_offline = {},
+                               const std::string& command = {});
 
 }  // namespace hull::release

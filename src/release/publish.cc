@@ -7,6 +7,7 @@
 #include "base/hex.h"
 #include "delta/patch.h"
 #include "pe/authenticode.h"
+#include "release/offline.h"
 #include "slot/payload.h"
 #include "slot/state.h"
 #include "slot/trust.h"
@@ -169,7 +170,13 @@ Status AddDeltas(const PublishOptions& opts, const Payload& p,
 
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                      const std::string& source, const PublishOptions& opts) {
-  HULL_TRY(tuf::Repository::CanAddTargets(repo, keys));  // before minutes of deltas
+  // Before minutes of deltas: the keys, or a usable signing directory.
+  if (opts.sign_offline.empty()) {
+    HULL_TRY(tuf::Repository::CanAddTargets(repo, keys));
+  } else {
+    HULL_TRY(signing::SigningSession::Open(
+        {.sign_offline_dir = opts.sign_offline, .inject_dir = {}}, nullptr));
+  }
   PublishResult r;
   Timer timer(r.steps);
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-publish"));
@@ -228,8 +235,14 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
     add.push_back({cidx, stem + ".usr.cidx", ReleaseCustom(opts.info, p, "usr-chunks")});
   }
 
-  HULL_TRY(tuf::Repository::AddTargets(repo, keys, add, opts.expiry));
-  timer.Step("sign");
+  if (opts.sign_offline.empty()) {
+    HULL_TRY(tuf::Repository::AddTargets(repo, keys, add, opts.expiry));
+    timer.Step("sign");
+  } else {
+    HULL_ASSIGN_OR_RETURN(auto staged, tuf::Repository::StageTargets(repo, add, {}, opts.expiry));
+    HULL_TRY(RecordTargets(repo, staged, "release add", opts.sign_offline));
+    timer.Step("stage for offline signing");
+  }
   for (const auto& t : add) r.targets.push_back(t.name);
   return r;
 }

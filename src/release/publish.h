@@ -46,6 +46,9 @@ struct PublishOptions {
   delta::ChunkerParams chunker;
   std::string expect_version;  // non-empty: refuse (kInvalidArgument) a payload of another version
   tuf::Expiry expiry;          // of the targets, snapshot and timestamp signed for the release
+  // Non-empty: compose the targets and stop, writing this signing directory
+  // (release/offline.h); no keys are needed, the metadata stays as it is.
+  std::string sign_offline;
 };
 
 struct PublishStep {
@@ -68,7 +71,9 @@ struct PublishResult {
 // slot extract` does, into a temp dir). Errors: kInvalidArgument for another
 // kind of source, kAlreadyExists when V of F/A is already published,
 // LoadPayload/VerifyPayload errors, the delta and repository errors; kNotFound
-// before any work when the targets, snapshot or timestamp keys are not at hand.
+// before any work when the targets, snapshot or timestamp keys are not at hand
+// (none are needed with opts.sign_offline; kAlreadyExists, before any work,
+// when its directory is not new or empty).
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
                                      const std::string& source, const PublishOptions& opts);
 

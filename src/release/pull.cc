@@ -21,7 +21,8 @@ Result<PullResult> PullRelease(const std::string& repo, const tuf::RoleKeySet& k
     return changed;
   };
   HULL_ASSIGN_OR_RETURN(
-      EditResult r, EditRelease(repo, keys, {version, opts.flavor, opts.arch}, opts.expiry, edit));
+      EditResult r, EditRelease(repo, keys, {version, opts.flavor, opts.arch}, opts.expiry, edit,
+                                opts.sign_offline, "release pull"));
   return PullResult{std::move(r.targets), r.changed};
 }
 

@@ -18,6 +18,7 @@ struct PullOptions {
   std::string flavor, arch;  // empty: every flavor / architecture publishing the version
   bool undo = false;         // restore: withdrawn no more
   tuf::Expiry expiry;        // of the targets, snapshot and timestamp signed
+  std::string sign_offline;  // non-empty: write this signing directory, sign nothing
 };
 
 struct PullResult {

@@ -40,7 +40,8 @@ Result<RolloutResult> SetRollout(const std::string& repo, const tuf::RoleKeySet&
     return changed;
   };
   HULL_ASSIGN_OR_RETURN(
-      EditResult r, EditRelease(repo, keys, {version, opts.flavor, opts.arch}, opts.expiry, edit));
+      EditResult r, EditRelease(repo, keys, {version, opts.flavor, opts.arch}, opts.expiry, edit,
+                                opts.sign_offline, "release rollout"));
   out.targets = std::move(r.targets);
   out.changed = r.changed;
   return out;

@@ -21,6 +21,7 @@ struct RolloutOptions {
   std::string flavor, arch;  // empty: every flavor / architecture publishing the version
   bool allow_lower = false;  // permit a percentage below the current one
   tuf::Expiry expiry;        // of the targets, snapshot and timestamp signed
+  std::string sign_offline;  // non-empty: write this signing directory, sign nothing
 };
 
 struct RolloutResult {

@@ -69,12 +69,31 @@ Status RecordingSigner::Write(const std::string& dir, const std::string& command
     HULL_TRY(WriteFileAtomic(tmp.path() + "/" + x.item.PublicKeyFile(), x.public_key_pem));
     m.items.push_back(x.item);
   }
+  if (!staged_.empty()) fs::create_directory(tmp.path() + "/" + kStagedDir, ec);
+  for (const auto& [name, source] : staged_) {
+    const std::string to = tmp.path() + "/" + kStagedDir + "/" + name;
+    fs::copy_file(source, to, ec);
+    if (ec) return Errorf(ErrorCode::kIo, "copying {} to {}: {}", source, to, ec.message());
+  }
   HULL_TRY(WriteFileAtomic(tmp.path() + "/" + kManifestFile, EncodeManifest(m)));
   if (fs::exists(target, ec)) fs::remove(target, ec);  // empty (checked above)
   if (std::rename(tmp.path().c_str(), target.c_str()) != 0) {
     return ErrnoError(errno, "moving the signing directory to", target.string());
   }
   tmp.Release();
+  return Ok();
+}
+
+Status RecordingSigner::AddStagedFile(const std::string& name, const std::string& source) {
+  if (!ValidItemName(name)) {
+    return Errorf(ErrorCode::kInvalidArgument, "staged file name '{}' is not valid", name);
+  }
+  for (const auto& [n, s] : staged_) {
+    if (n == name) {
+      return Errorf(ErrorCode::kInvalidArgument, "staged file '{}' is given twice", name);
+    }
+  }
+  staged_.emplace_back(name, source);
   return Ok();
 }
 
@@ -174,6 +193,17 @@ Status SigningSession::Bind(const std::string& subject) {
     }
   }
   return Ok();
+}
+
+Status SigningSession::AddStagedFile(const std::string& name, const std::string& source) {
+  if (!options_.recording()) {
+    return Error(ErrorCode::kInvalidArgument, "files are staged only with --sign-offline");
+  }
+  return static_cast<RecordingSigner&>(*signer_).AddStagedFile(name, source);
+}
+
+const Manifest* SigningSession::injected_manifest() const {
+  return options_.injecting() ? &static_cast<const InjectingSigner&>(*signer_).manifest() : nullptr;
 }
 
 Status SigningSession::Finish(const std::string& command) {

@@ -31,6 +31,10 @@ class RecordingSigner : public crypto::Signer {
   // was asked for.
   Status Write(const std::string& dir, const std::string& command) const;
   size_t size() const { return items_.size(); }
+  // A file the finishing run needs besides the signatures, copied to
+  // DIR/staged/NAME by Write (a release's new target files).
+  // kInvalidArgument for a name that is not ValidItemName or is repeated.
+  Status AddStagedFile(const std::string& name, const std::string& source);
   void set_subject(std::string subject) { subject_ = std::move(subject); }
 
  private:
@@ -41,7 +45,10 @@ class RecordingSigner : public crypto::Signer {
     std::string public_key_pem;
   };
   std::vector<Recorded> items_;
+  std::vector<std::pair<std::string, std::string>> staged_;  // name, source
 };
+
+inline constexpr const char* kStagedDir = "staged";
 
 // Takes each signature from a signed directory. Sign refuses (one line each):
 // kNotFound for a missing NAME.sig; kRefused for a request the manifest
@@ -90,6 +97,11 @@ class SigningSession {
   // injecting refuses (kRefused, one line naming both) a directory recorded
   // in another state, i.e. for another image; with keys, nothing.
   Status Bind(const std::string& subject);
+  // Recording: RecordingSigner::AddStagedFile; otherwise kInvalidArgument.
+  Status AddStagedFile(const std::string& name, const std::string& source);
+  const std::string& inject_dir() const { return options_.inject_dir; }
+  // Injecting: the manifest read; otherwise nullptr.
+  const Manifest* injected_manifest() const;
   // After the command asked for every signature: recording writes the
   // directory (RecordingSigner::Write); injecting checks every item was
   // used; with keys, nothing.

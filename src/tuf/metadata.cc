@@ -408,13 +408,41 @@ Status VerifyThreshold(const Envelope& env, const std::map<std::string, Key>& ke
 
 Result<Bytes> SignEnvelope(const json& signed_json,
                            const std::vector<const crypto::PrivateKey*>& keys) {
-  HULL_ASSIGN_OR_RETURN(std::string canon, CanonicalJson(signed_json));
-  json sigs = json::array();
+  crypto::KeySigner signer;
+  std::vector<crypto::PublicKey> pubs;
   for (const crypto::PrivateKey* k : keys) {
-    Key key = KeyFromPublic(crypto::PublicKey::Of(*k));
-    HULL_ASSIGN_OR_RETURN(Bytes sig, crypto::SignMessage(*k, AsBytes(canon), key.sig_scheme));
-    sigs.push_back({{"keyid", KeyId(key)}, {"sig", HexEncode(sig)}});
+    signer.Add(*k);
+    pubs.push_back(crypto::PublicKey::Of(*k));
   }
+  return SignEnvelope(signed_json, pubs, "metadata", signer);
+}
+
+crypto::SignRequest MetadataSignRequest(std::string_view role, const crypto::PublicKey& key,
+                                        std::string_view canonical) {
+  Key k = KeyFromPublic(key);
+  return {.item = {.name = fmt::format("{}-{}", role, KeyId(k).substr(0, 16)),
+                   .role = std::string(role)},
+          .kind = "tuf-metadata",
+          .algorithm = crypto::AlgorithmOf(k.sig_scheme),
+          .key = key,
+          .message = AsBytes(canonical)};
+}
+
+Result<Bytes> SignEnvelope(const json& signed_json, const std::vector<crypto::PublicKey>& keys,
+                           std::string_view role, crypto::Signer& signer) {
+  HULL_ASSIGN_OR_RETURN(std::string canon, CanonicalJson(signed_json));
+  std::vector<Signature> sigs;
+  for (const crypto::PublicKey& pub : keys) {
+    HULL_ASSIGN_OR_RETURN(Bytes sig, signer.Sign(MetadataSignRequest(role, pub, canon)));
+    sigs.push_back({KeyId(KeyFromPublic(pub)), std::move(sig)});
+  }
+  return EncodeEnvelope(signed_json, sigs);
+}
+
+Bytes EncodeEnvelope(const json& signed_json, const std::vector<Signature>& signatures) {
+  json sigs = json::array();
+  for (const Signature& s : signatures)
+    sigs.push_back({{"keyid", s.keyid}, {"sig", HexEncode(s.sig)}});
   json doc{{"signatures", sigs}, {"signed", signed_json}};
   std::string text = doc.dump(1) + "\n";
   return Bytes(text.begin(), text.end());

@@ -15,6 +15,7 @@
 #include "base/bytes.h"
 #include "crypto/key.h"
 #include "crypto/signature.h"
+#include "crypto/signer.h"
 
 namespace hull::tuf {
 
@@ -141,6 +142,21 @@ inline constexpr size_t kMaxDelegatedRoles = 1024;
 // Serializes the signed object with signatures by each key.
 Result<Bytes> SignEnvelope(const nlohmann::json& signed_json,
                            const std::vector<const crypto::PrivateKey*>& keys);
+// The same through the signer seam (crypto/signer.h): one request per key,
+// kind "tuf-metadata", the message the canonical JSON of `signed_json`, the
+// algorithm the key's TUF scheme's (MetadataSignRequest). So metadata is signed by the one rule
+// whether the signature is made with a key at hand, recorded for offline signing, or injected
+// (docs/keys.md).
+Result<Bytes> SignEnvelope(const nlohmann::json& signed_json,
+                           const std::vector<crypto::PublicKey>& keys, std::string_view role,
+                           crypto::Signer& signer);
+// The request SignEnvelope makes for `key`'s signature over `canonical`
+// (the canonical JSON of `signed`); its item is "ROLE-" and the first 16 hex
+// digits of the key's id, one item per key.
+crypto::SignRequest MetadataSignRequest(std::string_view role, const crypto::PublicKey& key,
+                                        std::string_view canonical);
+// The envelope of `signed_json` with these signatures (in this order).
+Bytes EncodeEnvelope(const nlohmann::json& signed_json, const std::vector<Signature>& signatures);
 
 // "2030-01-01T00:00:00Z" <-> Unix seconds.
 Result<int64_t> ParseExpires(const std::string& text);

@@ -65,8 +65,9 @@ Result<Current> ReadCurrent(const std::string& dir) {
 
 // What one publication changes; Publish adds what the new root forces.
 struct Plan {
-  std::optional<Root> root;        // a new root version, versioned and dated
-  std::optional<Targets> targets;  // the new targets content (versioned and dated here)
+  std::optional<Root> root;               // a new root version, versioned and dated
+  std::optional<Targets> targets;         // the new targets content (versioned and dated here)
+  std::optional<Bytes> targets_envelope;  // or: targets already versioned, dated and signed
   bool snapshot = false, timestamp = false;
 };
 
@@ -101,9 +102,10 @@ Status Publish(const std::string& dir, const RoleKeySet& keys, const Current& cu
         keys.Signers(root, Role::kRoot).Context(fmt::format("new root version {}", root.version)));
     root_by = Union(old_by, new_by);
   }
-  for (auto [role, wanted, by] : {std::tuple{Role::kTargets, bool(plan.targets), &targets_by},
-                                  {Role::kSnapshot, plan.snapshot, &snapshot_by},
-                                  {Role::kTimestamp, plan.timestamp, &timestamp_by}}) {
+  for (auto [role, wanted, by] :
+       {std::tuple{Role::kTargets, plan.targets && !plan.targets_envelope, &targets_by},
+        {Role::kSnapshot, plan.snapshot, &snapshot_by},
+        {Role::kTimestamp, plan.timestamp, &timestamp_by}}) {
     if (!wanted) continue;
     HULL_ASSIGN_OR_RETURN(*by, keys.Signers(root, role));
   }
@@ -114,10 +116,16 @@ Status Publish(const std::string& dir, const RoleKeySet& keys, const Current& cu
     HULL_TRY(WriteFileAtomic(dir + "/root.json", rb));
   }
   Snapshot s = cur.snapshot;
-  if (plan.targets) {
+  if (plan.targets_envelope) {
+    const uint64_t v = plan.targets->version;
+    HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.targets.json", dir, v), *plan.targets_envelope));
+    s.meta["targets.json"] = Describe(*plan.targets_envelope, v);
+  } else if (plan.targets) {
     Targets& t = *plan.targets;
-    t.version = cur.targets.version + 1;
-    t.expires = now + e.targets;
+    if (t.version <= cur.targets.version) {  // Refresh: re-signed as they are
+      t.version = cur.targets.version + 1;
+      t.expires = now + e.targets;
+    }
     HULL_ASSIGN_OR_RETURN(Bytes tb, SignEnvelope(TargetsToJson(t), targets_by));
     HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.targets.json", dir, t.version), tb));
     s.meta["targets.json"] = Describe(tb, t.version);
@@ -253,42 +261,127 @@ Status Repository::AddTarget(const std::string& dir, const RoleKeySet& keys,
 
 Status Repository::AddTargets(const std::string& dir, const RoleKeySet& keys,
                               const std::vector<NewTarget>& add, const Expiry& e, Clock clock) {
+  HULL_TRY(CanAddTargets(dir, keys));  // a refused release hashes and copies nothing
+  HULL_ASSIGN_OR_RETURN(StagedTargets staged, StageTargets(dir, add, {}, e, clock));
+  return PublishTargets(dir, keys, staged, std::nullopt, e, clock);
+}
+
+Status Repository::SetCustom(const std::string& dir, const RoleKeySet& keys,
+                             const std::map<std::string, nlohmann::json>& custom, const Expiry& e,
+                             Clock clock) {
+  HULL_TRY(CanAddTargets(dir, keys));
+  HULL_ASSIGN_OR_RETURN(StagedTargets staged, StageTargets(dir, {}, custom, e, clock));
+  return PublishTargets(dir, keys, staged, std::nullopt, e, clock);
+}
+
+Result<Repository::StagedTargets> Repository::StageTargets(
+    const std::string& dir, const std::vector<NewTarget>& add,
+    const std::map<std::string, nlohmann::json>& custom, const Expiry& e, Clock clock) {
   HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
-  HULL_TRY(CanAddTargets(cur.root, keys));  // a refused release copies nothing in
-  Targets t = cur.targets;
+  StagedTargets st;
+  st.base_version = cur.targets.version;
+  st.base_sha256 = cur.snapshot.meta["targets.json"].hashes["sha256"];
+  Targets& t = st.targets;
+  t = cur.targets;
   for (const NewTarget& n : add) {
     HULL_TRY(CheckPlainName(n.name));
     HULL_ASSIGN_OR_RETURN(File in, File::OpenRead(n.file));
     HULL_ASSIGN_OR_RETURN(uint64_t size, in.Size());
     HULL_ASSIGN_OR_RETURN(Bytes digest,
                           crypto::DigestFile(crypto::DigestAlgorithm::kSha256, n.file));
-    std::string hash = HexEncode(digest);
-    std::string to = fmt::format("{}/targets/{}.{}", dir, hash, n.name);
-    std::error_code ec;
-    fs::copy_file(n.file, to, fs::copy_options::overwrite_existing, ec);
-    if (ec) return Errorf(ErrorCode::kIo, "copying {} to {}: {}", n.file, to, ec.message());
-    t.targets[n.name] = TargetFile{size, {{"sha256", hash}}, n.custom};
+    t.targets[n.name] = TargetFile{size, {{"sha256", HexEncode(digest)}}, n.custom};
+    st.files.push_back(n);
   }
-  Plan plan;
-  plan.targets = std::move(t);
-  return Publish(dir, keys, cur, std::move(plan), e, Now(clock));
-}
-
-Status Repository::SetCustom(const std::string& dir, const RoleKeySet& keys,
-                             const std::map<std::string, nlohmann::json>& custom, const Expiry& e,
-                             Clock clock) {
-  HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
-  HULL_TRY(CanAddTargets(cur.root, keys));
-  Targets t = cur.targets;
   for (const auto& [name, c] : custom) {
     auto it = t.targets.find(name);
     if (it == t.targets.end())
       return Errorf(ErrorCode::kNotFound, "{}: the targets list no '{}'", dir, name);
     it->second.custom = c;
   }
+  t.version = cur.targets.version + 1;
+  t.expires = Now(clock) + e.targets;
+  return st;
+}
+
+Status Repository::CanPublishSignedTargets(const Root& root, const RoleKeySet& keys) {
+  for (Role role : {Role::kSnapshot, Role::kTimestamp}) HULL_TRY(keys.Signers(root, role));
+  return Ok();
+}
+
+namespace {
+// Copies `from` in as `to` by way of a temporary name, checking the copy's
+// length and SHA-256 against what the targets say of it.
+Status CopyTarget(const std::string& from, const std::string& to, const TargetFile& want) {
+  const std::string tmp = to + ".part";
+  std::error_code ec;
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "copying {} to {}: {}", from, to, ec.message());
+  auto size = fs::file_size(tmp, ec);
+  auto digest = crypto::DigestFile(crypto::DigestAlgorithm::kSha256, tmp);
+  auto h = want.hashes.find("sha256");
+  if (ec || !digest.ok() || size != want.length || h == want.hashes.end() ||
+      HexEncode(*digest) != h->second) {
+    fs::remove(tmp, ec);
+    return Errorf(ErrorCode::kRefused, "{} is not the file the targets name ({} bytes, sha256 {})",
+                  from, want.length, h == want.hashes.end() ? "?" : h->second);
+  }
+  fs::rename(tmp, to, ec);
+  if (ec) return Errorf(ErrorCode::kIo, "renaming {} to {}: {}", tmp, to, ec.message());
+  return Ok();
+}
+}  // namespace
+
+Status Repository::PublishTargets(const std::string& dir, const RoleKeySet& keys,
+                                  const StagedTargets& staged, const std::optional<Bytes>& envelope,
+                                  const Expiry& e, Clock clock) {
+  HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
+  const int64_t now = Now(clock);
+  auto base = cur.snapshot.meta["targets.json"].hashes["sha256"];
+  if (cur.targets.version != staged.base_version || base != staged.base_sha256) {
+    return Errorf(ErrorCode::kRefused,
+                  "{}: the targets were version {} (sha256 {}) when this change was composed and "
+                  "are version {} now: compose it again",
+                  dir, staged.base_version, staged.base_sha256, cur.targets.version);
+  }
+  if (staged.targets.version != staged.base_version + 1) {
+    return Errorf(ErrorCode::kRefused, "the new targets are version {}, not {}",
+                  staged.targets.version, staged.base_version + 1);
+  }
+  if (staged.targets.expires <= now) {
+    return Errorf(ErrorCode::kRefused,
+                  "the new targets expire {}, which has passed: compose and sign them again",
+                  FormatExpires(staged.targets.expires));
+  }
+  if (envelope) {
+    HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*envelope, Role::kTargets));
+    if (env.signed_json != TargetsToJson(staged.targets)) {
+      return Error(ErrorCode::kRefused, "the signed targets are not the staged ones");
+    }
+    HULL_TRY(VerifyRole(env, cur.root, Role::kTargets).Context("the new targets"));
+    HULL_TRY(CanPublishSignedTargets(cur.root, keys));
+  } else {
+    HULL_TRY(CanAddTargets(cur.root, keys));
+  }
+  for (const NewTarget& n : staged.files) {
+    HULL_TRY(CheckPlainName(n.name));
+    auto it = staged.targets.targets.find(n.name);
+    if (it == staged.targets.targets.end()) {
+      return Errorf(ErrorCode::kInvalidArgument, "target '{}' is not in the staged targets",
+                    n.name);
+    }
+    auto h = it->second.hashes.find("sha256");
+    if (h == it->second.hashes.end()) {
+      return Errorf(ErrorCode::kInvalidArgument, "target '{}' has no sha256", n.name);
+    }
+    HULL_TRY(
+        CopyTarget(n.file, fmt::format("{}/targets/{}.{}", dir, h->second, n.name), it->second));
+  }
   Plan plan;
-  plan.targets = std::move(t);
-  return Publish(dir, keys, cur, std::move(plan), e, Now(clock));
+  plan.targets = staged.targets;
+  if (envelope) {
+    plan.targets_envelope = *envelope;
+  }
+  return Publish(dir, keys, cur, std::move(plan), e, now);
 }
 
 Status Repository::CanAddTargets(const std::string& dir, const RoleKeySet& keys) {

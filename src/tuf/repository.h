@@ -81,6 +81,39 @@ class Repository {
   static Status AddTargets(const std::string& dir, const RoleKeySet& keys,
                            const std::vector<NewTarget>& targets, const Expiry& expiry = {},
                            Clock clock = nullptr);
+  // A new targets version composed and not yet published: what `hull
+  // release … --sign-offline` stops at (docs/keys.md "Offline signing of
+  // release metadata"). AddTargets and SetCustom stage, then publish.
+  struct StagedTargets {
+    uint64_t base_version = 0;     // the published targets version it follows
+    std::string base_sha256;       // of that version's N.targets.json
+    Targets targets;               // version base_version + 1, expires fixed
+    std::vector<NewTarget> files;  // target files to copy in (name, file)
+  };
+  // Hashes `add`'s files (copies nothing) and applies `custom` (name -> new
+  // custom metadata; kNotFound for a name the targets do not list) to the
+  // published targets; the version and expiry (now + expiry.targets) are
+  // fixed here.
+  static Result<StagedTargets> StageTargets(const std::string& dir,
+                                            const std::vector<NewTarget>& add,
+                                            const std::map<std::string, nlohmann::json>& custom,
+                                            const Expiry& expiry = {}, Clock clock = nullptr);
+  // Publishes `staged`: copies its files in (each checked against the
+  // staged length and SHA-256), writes the targets signed by the keys at
+  // hand or, given `targets_envelope`, that envelope (its signatures checked
+  // against the trusted root's targets keys and threshold, its `signed` the
+  // staged targets), then snapshot and timestamp with the keys at hand.
+  // Refused, before any write: kRefused when the published targets are no
+  // longer staged.base_* (the repository moved on) or staged expiry is not
+  // after now; kBadSignature below the threshold; kNotFound for keys not at
+  // hand.
+  static Status PublishTargets(const std::string& dir, const RoleKeySet& keys,
+                               const StagedTargets& staged,
+                               const std::optional<Bytes>& targets_envelope = std::nullopt,
+                               const Expiry& expiry = {}, Clock clock = nullptr);
+  // Whether the keys at hand can publish a targets version signed elsewhere
+  // (the snapshot and timestamp thresholds).
+  static Status CanPublishSignedTargets(const Root& root, const RoleKeySet& keys);
   // Replaces the custom metadata of existing targets (name -> new custom;
   // the files stay as they are) in one new targets version, and publishes
   // snapshot and timestamp. kNotFound for a name the targets do not list.

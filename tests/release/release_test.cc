@@ -19,6 +19,7 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "crypto/file_digest.h"
+#include "release/offline.h"
 #include "release/publish.h"
 #include "release/rollout.h"
 #include "slot/fixture.h"
@@ -324,6 +325,33 @@ TEST_F(ReleaseTest, MissingTargetsKeyIsRefusedBeforeAnyWork) {
   EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
   EXPECT_NE(r.error().ToString().find("--targets-keys"), std::string::npos) << r.error().ToString();
   EXPECT_FALSE(std::filesystem::exists(repo + "/chunks"));  // no chunk was split
+}
+
+// The targets key apart (release/offline.h): the release is composed and
+// stopped, signed from its signing directory, injected with the snapshot and
+// timestamp keys alone; the node's update path installs it with its delta.
+TEST_F(ReleaseTest, ReleaseSignedOfflineIsInstalledByTheNode) {
+  const std::string repo = inputs_->dir() + "/offline-repo";
+  const std::string tosign = inputs_->dir() + "/offline-tosign";
+  ASSERT_OK_AND_ASSIGN(auto all, tuf::RoleKeySet::Load(keydir_, false));
+  ASSERT_OK(tuf::Repository::Init(repo, all));
+  ASSERT_OK(release::PublishRelease(repo, all, releases_[0].dir, {}));
+  release::PublishOptions o;
+  o.sign_offline = tosign;
+  ASSERT_OK(release::PublishRelease(repo, tuf::RoleKeySet{}, releases_[1].dir, o));
+  std::vector<signing::DirectoryKey> targets_key{{"", all.keys[tuf::Role::kTargets][0], "t"}};
+  ASSERT_OK(signing::SignDirectory(tosign, targets_key));
+  all.keys.erase(tuf::Role::kTargets);  // snapshot and timestamp only
+  ASSERT_OK(release::InjectTargets(repo, all, "release add", tosign));
+
+  std::string image = Fresh(0, "offline");
+  ASSERT_OK_AND_ASSIGN(auto node, testing::OpenUpdatingNode(repo, repo, image));
+  InstallOptions io;
+  io.verity_cert = &inputs_->verity_cert();
+  ASSERT_OK_AND_ASSIGN(auto r, node.Apply({}, io));
+  EXPECT_EQ(r.version, kV1);
+  EXPECT_EQ(r.pieces["usr"].method, std::string("delta from ") + kV0);
+  EXPECT_EQ(r.install.slot, "B");
 }
 
 TEST_F(ReleaseTest, NodeAheadOfItsChannelIsNeverDowngraded) {

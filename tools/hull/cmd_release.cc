@@ -4,6 +4,7 @@
 #include "base/file.h"
 #include "cli.h"
 #include "pkcs11/key_ref.h"
+#include "release/offline.h"
 #include "release/publish.h"
 #include "release_flags.h"
 #include "tuf/client.h"
@@ -21,6 +22,7 @@ struct ReleaseArgs {
   std::string repo, file, name, channel = "stable", flavor = "immutable", arch = "amd64", version,
                                 key_type = "ed25519";
   uint64_t rollout = 100;
+  OfflineFlags offline;
   bool json = false, whole_file = false, no_chunks = false;
   unsigned deltas = 4;
   int delta_level = release::PublishOptions{}.delta_level;
@@ -64,7 +66,6 @@ int RunAddFile(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
     HULL_TRY(tuf::ParseReleaseVersion(a.version).Context("--version"));
     HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
-    HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
     std::string name =
         a.name.empty() ? fmt::format("hull-{}-{}-{}.raw", a.flavor, a.arch, a.version) : a.name;
     nlohmann::json custom{{"flavor", a.flavor},
@@ -72,6 +73,14 @@ int RunAddFile(const ReleaseArgs& a) {
                           {"version", a.version},
                           {"channel", a.channel},
                           {"rollout_percent", a.rollout}};
+    if (!a.offline.sign_offline.empty()) {
+      HULL_ASSIGN_OR_RETURN(
+          auto staged, tuf::Repository::StageTargets(a.repo, {{a.file, name, custom}}, {}, expiry));
+      HULL_TRY(release::RecordTargets(a.repo, staged, "release add", a.offline.sign_offline));
+      PrintReleaseOfflineHint("release add", a.repo, a.offline.sign_offline);
+      return Ok();
+    }
+    HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
     HULL_TRY(tuf::Repository::AddTarget(a.repo, keys, a.file, name, custom, expiry));
     std::printf("Published %s as %s (%s, %s, channel %s).\n", a.file.c_str(), name.c_str(),
                 a.version.c_str(), a.arch.c_str(), a.channel.c_str());
@@ -114,10 +123,20 @@ int RunAdd(const ReleaseArgs& a) {
   if (a.rollout > 100)
     return ReportError(
         Error(ErrorCode::kInvalidArgument, "release add: --rollout is a percentage"));
+  if (!a.offline.inject.empty()) {
+    return InjectRelease("release add", a.repo, a.keys, a.expiry, a.offline.inject);
+  }
+  if (a.file.empty())
+    return ReportError(Error(ErrorCode::kInvalidArgument,
+                             "release add: SOURCE is required (unless --inject-signatures)"));
   if (a.whole_file || !a.name.empty()) return RunAddFile(a);
   auto run = [&]() -> Result<release::PublishResult> {
-    HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
+    tuf::RoleKeySet keys;
+    if (a.offline.sign_offline.empty()) {
+      HULL_ASSIGN_OR_RETURN(keys, LoadKeys(a.keys));
+    }
     release::PublishOptions o;
+    o.sign_offline = a.offline.sign_offline;
     HULL_ASSIGN_OR_RETURN(o.expiry, ParseExpiry(a.expiry));
     o.info = {a.flavor, a.arch, a.channel, a.rollout};
     o.deltas = a.deltas;
@@ -130,6 +149,10 @@ int RunAdd(const ReleaseArgs& a) {
   };
   auto r = run();
   if (!r.ok()) return ReportError(std::move(r).error().Wrap("release add"));
+  if (!a.offline.sign_offline.empty()) {
+    if (!a.json) PrintReleaseOfflineHint("release add", a.repo, a.offline.sign_offline);
+    return kExitOk;
+  }
   PrintPublished(a, *r);
   return kExitOk;
 }
@@ -219,8 +242,7 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   add->add_option("REPO", a->repo, "Repository directory")->required();
   add->add_option("SOURCE", a->file,
                   "A built disk image, a build output directory holding disk.raw, or a payload "
-                  "directory (hull slot extract)")
-      ->required();
+                  "directory (hull slot extract); not with --inject-signatures");
   AddKeyFlags(add, a->keys);
   AddExpiryFlags(add, a->expiry, /*root=*/false);
   add->add_option(
@@ -246,11 +268,15 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
       "--name", a->name,
       "With --whole-file (implied): target name (default hull-FLAVOR-ARCH-VERSION.raw)");
   add->add_flag("--json", a->json, "Print targets, chunk statistics and per-step timings as JSON");
+  AddReleaseOfflineFlags(add, a->offline);
   add->footer(
       "Needs the targets, snapshot and timestamp keys (not root's).\n"
       "Example: hull release add repo/ out/disk.raw --keys keys/ --channel beta --rollout 10\n"
       "Targets: hull-F-A-V.{usr.erofs,usr.verity,usr.verity-sig,uki.efi,usr.cidx} and\n"
-      "hull-F-A-V.{usr,uki}.from-W.zst per earlier release W; chunks under REPO/chunks/.");
+      "hull-F-A-V.{usr,uki}.from-W.zst per earlier release W; chunks under REPO/chunks/.\n"
+      "Offline targets key: --sign-offline DIR stops before signing (no keys needed), hull\n"
+      "sign-offline DIR --key targets=KEY signs, and hull release add REPO --inject-signatures\n"
+      "DIR publishes with the snapshot and timestamp keys (docs/keys.md).");
   add->callback([&ctx, a] { ctx.action = [a] { return RunAdd(*a); }; });
 
   auto* refresh = rel->add_subcommand(

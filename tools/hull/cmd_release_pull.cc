@@ -11,6 +11,7 @@ namespace {
 struct PullArgs {
   KeyFlags keys;
   ExpiryFlags expiry;
+  OfflineFlags offline;
   std::string repo, version;
   release::PullOptions opts;
   bool json = false;
@@ -19,14 +20,28 @@ struct PullArgs {
 int RunPull(const PullArgs& a) {
   auto run = [&]() -> Result<release::PullResult> {
     HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
-    HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
+    tuf::RoleKeySet keys;
+    if (a.offline.sign_offline.empty()) {
+      HULL_ASSIGN_OR_RETURN(keys, LoadKeys(a.keys));
+    }
     release::PullOptions o = a.opts;
     o.expiry = expiry;
+    o.sign_offline = a.offline.sign_offline;
     return release::PullRelease(a.repo, keys, a.version, o);
   };
+  if (!a.offline.inject.empty()) {
+    return InjectRelease("release pull", a.repo, a.keys, a.expiry, a.offline.inject);
+  }
+  if (a.version.empty())
+    return ReportError(Error(ErrorCode::kInvalidArgument,
+                             "release pull: VERSION is required (unless --inject-signatures)"));
   auto r = run();
   if (!r.ok()) return ReportError(std::move(r).error().Wrap("release pull"));
   const char* state = a.opts.undo ? "restored" : "withdrawn";
+  if (!a.offline.sign_offline.empty() && r->changed && !a.json) {
+    PrintReleaseOfflineHint("release pull", a.repo, a.offline.sign_offline);
+    return kExitOk;
+  }
   if (a.json) {
     PrintJson({{"version", a.version},
                {"withdrawn", !a.opts.undo},
@@ -48,8 +63,10 @@ void RegisterReleasePull(CLI::App* rel, Context& ctx) {
   auto* pull = rel->add_subcommand(
       "pull", "Withdraw a release: nodes never install it (a node running it stays)");
   pull->add_option("REPO", a->repo, "Repository directory")->required();
-  pull->add_option("VERSION", a->version, "Release version YYYYMM.DD.N")->required();
+  pull->add_option("VERSION", a->version,
+                   "Release version YYYYMM.DD.N (not with --inject-signatures)");
   AddKeyFlags(pull, a->keys);
+  AddReleaseOfflineFlags(pull, a->offline);
   AddExpiryFlags(pull, a->expiry, /*root=*/false);
   pull->add_option("--flavor", a->opts.flavor, "Only this flavor's release (default: every one)");
   pull->add_option("--arch", a->opts.arch, "Only this architecture's (default: every one)");

@@ -12,8 +12,9 @@ namespace {
 struct RolloutArgs {
   KeyFlags keys;
   ExpiryFlags expiry;
+  OfflineFlags offline;
   std::string repo, version;
-  uint64_t percent = 0;
+  int64_t percent = -1;  // -1: not given
   release::RolloutOptions opts;
   bool json = false;
 };
@@ -21,13 +22,28 @@ struct RolloutArgs {
 int RunRollout(const RolloutArgs& a) {
   auto run = [&]() -> Result<release::RolloutResult> {
     HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
-    HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
+    tuf::RoleKeySet keys;
+    if (a.offline.sign_offline.empty()) {
+      HULL_ASSIGN_OR_RETURN(keys, LoadKeys(a.keys));
+    }
     release::RolloutOptions o = a.opts;
     o.expiry = expiry;
-    return release::SetRollout(a.repo, keys, a.version, a.percent, o);
+    o.sign_offline = a.offline.sign_offline;
+    return release::SetRollout(a.repo, keys, a.version, uint64_t(a.percent), o);
   };
+  if (!a.offline.inject.empty()) {
+    return InjectRelease("release rollout", a.repo, a.keys, a.expiry, a.offline.inject);
+  }
+  if (a.version.empty() || a.percent < 0)
+    return ReportError(
+        Error(ErrorCode::kInvalidArgument,
+              "release rollout: VERSION and PERCENT are required (unless --inject-signatures)"));
   auto r = run();
   if (!r.ok()) return ReportError(std::move(r).error().Wrap("release rollout"));
+  if (!a.offline.sign_offline.empty() && r->changed && !a.json) {
+    PrintReleaseOfflineHint("release rollout", a.repo, a.offline.sign_offline);
+    return kExitOk;
+  }
   if (a.json) {
     PrintJson({{"version", a.version},
                {"rollout_percent", a.percent},
@@ -52,11 +68,12 @@ void RegisterReleaseRollout(CLI::App* rel, Context& ctx) {
   auto* cmd = rel->add_subcommand(
       "rollout", "Change a published release's staged rollout percentage (e.g. 10 -> 50 -> 100)");
   cmd->add_option("REPO", a->repo, "Repository directory")->required();
-  cmd->add_option("VERSION", a->version, "Release version YYYYMM.DD.N")->required();
+  cmd->add_option("VERSION", a->version,
+                  "Release version YYYYMM.DD.N (not with --inject-signatures)");
   cmd->add_option("PERCENT", a->percent, "Share of nodes the release reaches, 0 to 100")
-      ->required()
       ->check(CLI::Range(0, 100));
   AddKeyFlags(cmd, a->keys);
+  AddReleaseOfflineFlags(cmd, a->offline);
   AddExpiryFlags(cmd, a->expiry, /*root=*/false);
   cmd->add_option("--flavor", a->opts.flavor, "Only this flavor's release (default: every one)");
   cmd->add_option("--arch", a->opts.arch, "Only this architecture's (default: every one)");

@@ -2,7 +2,9 @@
 
 #include <charconv>
 
+#include "cli.h"
 #include "pkcs11/key_ref.h"
+#include "release/offline.h"
 
 namespace hull::cli {
 
@@ -31,6 +33,41 @@ Result<tuf::RoleKeySet> LoadKeys(const KeyFlags& f) {
     if (!path->empty()) src.paths[role] = *path;
   }
   return tuf::RoleKeySet::Load(src);
+}
+
+void AddReleaseOfflineFlags(CLI::App* cmd, OfflineFlags& f) {
+  auto* so = cmd->add_option("--sign-offline", f.sign_offline,
+                             "Compose the new targets metadata and stop: write what the targets "
+                             "key must sign to this directory (absent or empty); no keys needed");
+  auto* in = cmd->add_option("--inject-signatures", f.inject,
+                             "Publish the targets signed in this directory (hull sign-offline), "
+                             "signing snapshot and timestamp with the keys at hand");
+  so->excludes(in);
+}
+
+int InjectRelease(const std::string& command, const std::string& repo, const KeyFlags& keys,
+                  const ExpiryFlags& expiry, const std::string& dir) {
+  auto run = [&]() -> Status {
+    HULL_ASSIGN_OR_RETURN(tuf::Expiry e, ParseExpiry(expiry));
+    HULL_ASSIGN_OR_RETURN(auto k, LoadKeys(keys));
+    return release::InjectTargets(repo, k, command, dir, e);
+  };
+  Status st = run();
+  if (!st.ok()) return ReportError(std::move(st).error().Wrap(command));
+  std::printf("Published the targets signed in %s, with new snapshot and timestamp.\n",
+              dir.c_str());
+  return kExitOk;
+}
+
+void PrintReleaseOfflineHint(const std::string& command, const std::string& repo,
+                             const std::string& dir) {
+  std::printf(
+      "Stopped before signing: the new targets metadata is in %s (manifest.json; the\n"
+      "repository is unchanged). Sign it with the targets key (docs/keys.md has openssl "
+      "commands):\n"
+      "  hull sign-offline %s --key targets=KEY\n"
+      "then publish it:  hull %s %s --inject-signatures %s --keys ONLINE_KEYS\n",
+      dir.c_str(), dir.c_str(), command.c_str(), repo.c_str(), dir.c_str());
 }
 
 std::string FormatDuration(int64_t s) {

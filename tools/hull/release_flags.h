@@ -27,4 +27,17 @@ Result<tuf::Expiry> ParseExpiry(const ExpiryFlags& f);
 Result<int64_t> ParseDuration(const std::string& text, const char* flag);
 std::string FormatDuration(int64_t seconds);
 
+// --sign-offline / --inject-signatures of the commands that publish a new
+// targets version (release/offline.h). InjectRelease runs the injecting
+// path: publishes what DIR holds with the snapshot and timestamp keys at hand.
+struct OfflineFlags {
+  std::string sign_offline, inject;
+};
+void AddReleaseOfflineFlags(CLI::App* cmd, OfflineFlags& f);
+int InjectRelease(const std::string& command, const std::string& repo, const KeyFlags& keys,
+                  const ExpiryFlags& expiry, const std::string& dir);
+// Prints what to do with the directory a stopped run wrote.
+void PrintReleaseOfflineHint(const std::string& command, const std::string& repo,
+                             const std::string& dir);
+
 }  // namespace hull::cli

@@ -1,0 +1,157 @@
+#include "release/offline.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "tuf/canonical_json.h"
+
+namespace hull::release {
+namespace {
+namespace fs = std::filesystem;
+constexpr uint64_t kMaxTargetsPayload = 64 << 20;
+
+// The trusted root's targets keys, in the root's order.
+std::vector<crypto::PublicKey> TargetsKeys(const tuf::Root& root) {
+  std::vector<crypto::PublicKey> out;
+  auto rk = root.roles.find(tuf::Role::kTargets);
+  if (rk == root.roles.end()) return out;
+  for (const std::string& id : rk->second.keyids) {
+    auto k = root.keys.find(id);
+    if (k != root.keys.end()) out.push_back(k->second.pub);
+  }
+  return out;
+}
+
+bool IsSha256Hex(const std::string& s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// The staged file of a target the new version adds or changes (by content).
+Result<std::string> StagedName(const std::string& name, const tuf::TargetFile& f) {
+  auto h = f.hashes.find("sha256");
+  if (h == f.hashes.end() || !IsSha256Hex(h->second)) {
+    return Errorf(ErrorCode::kCorrupt, "signed target '{}' has no sha256 of 64 lowercase hex",
+                  name);
+  }
+  return h->second;
+}
+
+bool SameFile(const tuf::TargetFile& a, const tuf::TargetFile& b) {
+  return a.length == b.length && a.hashes == b.hashes;
+}
+}  // namespace
+
+std::string TargetsSubject(const tuf::Repository::StagedTargets& staged) {
+  return fmt::format("release targets after version {} (sha256 {})", staged.base_version,
+                     staged.base_sha256);
+}
+
+Result<tuf::Targets> ParseSignedTargets(ByteSpan payload) {
+  nlohmann::json j = nlohmann::json::parse(payload.begin(), payload.end(), nullptr,
+                                           /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Error(ErrorCode::kCorrupt, "the targets payload is not a JSON object");
+  }
+  HULL_ASSIGN_OR_RETURN(tuf::Targets t, tuf::ParseTargets(j).Context("the targets payload"));
+  HULL_ASSIGN_OR_RETURN(std::string canon, tuf::CanonicalJson(tuf::TargetsToJson(t)));
+  if (canon.size() != payload.size() ||
+      !std::equal(canon.begin(), canon.end(), payload.begin(),
+                  [](char c, uint8_t b) { return uint8_t(c) == b; })) {
+    return Error(ErrorCode::kCorrupt,
+                 "the targets payload is not the canonical JSON of targets metadata Hull writes");
+  }
+  return t;
+}
+
+Status RecordTargets(const std::string& repo, const tuf::Repository::StagedTargets& staged,
+                     const std::string& command, const std::string& dir) {
+  HULL_ASSIGN_OR_RETURN(tuf::Root root, tuf::Repository::ReadRoot(repo));
+  HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(
+                                          {.sign_offline_dir = dir, .inject_dir = {}}, nullptr));
+  HULL_TRY(session.Bind(TargetsSubject(staged)));
+  HULL_TRY(tuf::SignEnvelope(tuf::TargetsToJson(staged.targets), TargetsKeys(root), "targets",
+                             session.signer()));
+  for (const auto& f : staged.files) {
+    auto t = staged.targets.targets.find(f.name);
+    if (t == staged.targets.targets.end()) {
+      return Errorf(ErrorCode::kInternal, "staged target '{}' is not in the targets", f.name);
+    }
+    HULL_ASSIGN_OR_RETURN(std::string staged_name, StagedName(f.name, t->second));
+    HULL_TRY(session.AddStagedFile(staged_name, f.file));
+  }
+  return session.Finish(command);
+}
+
+Status InjectTargets(const std::string& repo, const tuf::RoleKeySet& keys,
+                     const std::string& command, const std::string& dir, const tuf::Expiry& expiry,
+                     tuf::Repository::Clock clock) {
+  HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(
+                                          {.sign_offline_dir = {}, .inject_dir = dir}, nullptr));
+  const signing::Manifest& m = *session.injected_manifest();
+  if (m.command != command) {
+    return Errorf(ErrorCode::kRefused, "'{}' was made by hull {}, not by hull {}", dir, m.command,
+                  command);
+  }
+  // The published targets now: the base the directory must have been made on.
+  HULL_ASSIGN_OR_RETURN(tuf::Repository::StagedTargets staged,
+                        tuf::Repository::StageTargets(repo, {}, {}, {}, clock));
+  HULL_TRY(session.Bind(TargetsSubject(staged)));
+  HULL_ASSIGN_OR_RETURN(tuf::Root root, tuf::Repository::ReadRoot(repo));
+  HULL_TRY(tuf::Repository::CanPublishSignedTargets(root, keys));
+
+  const signing::Item* item = nullptr;
+  for (const signing::Item& i : m.items) {
+    if (i.kind == "tuf-metadata" && i.role == "targets") item = &i;
+  }
+  if (!item) return Errorf(ErrorCode::kRefused, "'{}' holds no targets metadata to sign", dir);
+  HULL_ASSIGN_OR_RETURN(Bytes payload,
+                        ReadFileBytes(dir + "/" + item->PayloadFile(), kMaxTargetsPayload));
+  HULL_ASSIGN_OR_RETURN(tuf::Targets targets,
+                        ParseSignedTargets(payload).Context(dir + "/" + item->PayloadFile()));
+  const std::string_view canon(reinterpret_cast<const char*>(payload.data()), payload.size());
+
+  // The signatures: each targets key of the trusted root whose NAME.sig is
+  // there (a bad one refuses), up to the threshold.
+  std::vector<tuf::Signature> sigs;
+  std::optional<Error> missing;
+  for (const crypto::PublicKey& pub : TargetsKeys(root)) {
+    auto sig = session.signer().Sign(tuf::MetadataSignRequest("targets", pub, canon));
+    if (!sig.ok()) {
+      if (sig.error().code() != ErrorCode::kNotFound) return std::move(sig).error();
+      if (!missing) missing = std::move(sig).error();
+      continue;
+    }
+    sigs.push_back({tuf::KeyId(tuf::KeyFromPublic(pub)), std::move(*sig)});
+  }
+  const uint64_t threshold = root.roles[tuf::Role::kTargets].threshold;
+  if (sigs.size() < threshold) {
+    if (missing) {
+      return std::move(*missing).Wrap(
+          fmt::format("{} of the {} targets signatures needed", sigs.size(), threshold));
+    }
+    return Errorf(ErrorCode::kRefused, "'{}' has {} targets signature(s), the threshold is {}", dir,
+                  sigs.size(), threshold);
+  }
+
+  // The files the new version adds or changes, from DIR/staged.
+  for (const auto& [name, f] : targets.targets) {
+    auto old = staged.targets.targets.find(name);
+    if (old != staged.targets.targets.end() && SameFile(old->second, f)) continue;
+    HULL_ASSIGN_OR_RETURN(std::string staged_name, StagedName(name, f));
+    const std::string path = fmt::format("{}/{}/{}", dir, signing::kStagedDir, staged_name);
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      return Errorf(ErrorCode::kNotFound, "'{}' is missing: the file of target '{}'", path, name);
+    }
+    staged.files.push_back({path, name, f.custom});
+  }
+  staged.targets = std::move(targets);
+  return tuf::Repository::PublishTargets(
+      repo, keys, staged, tuf::EncodeEnvelope(tuf::TargetsToJson(staged.targets), sigs), expiry,
+      clock);
+}
+
+}  // namespace hull::release

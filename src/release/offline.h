@@ -1,0 +1,55 @@
+// Offline signing of release metadata (docs/keys.md "Offline signing of
+// release metadata"): the targets key signs on another machine, snapshot and
+// timestamp stay online.
+//
+// `hull release add|pull|rollout … --sign-offline DIR` composes the new
+// targets version (tuf::Repository::StageTargets: version and expiry fixed
+// then) and stops: DIR (signing/offline.h) holds one item per targets key of
+// the trusted root, kind "tuf-metadata", role "targets", whose payload is the
+// canonical JSON of the new targets' `signed`, the files the release adds
+// under DIR/staged/<sha256>, and as subject the published targets version
+// and SHA-256 it follows. The repository's metadata is not touched (a
+// release's new chunks go into the content-addressed chunk store, where no
+// signed metadata names them yet).
+//
+// `hull release … --inject-signatures DIR` publishes what DIR holds: the
+// targets signed by the signatures in it (the trusted root's targets keys
+// and threshold), the staged files, then snapshot and timestamp signed with
+// the keys at hand (tuf::Repository::PublishTargets).
+#pragma once
+
+#include <string>
+
+#include "signing/offline.h"
+#include "tuf/repository.h"
+
+namespace hull::release {
+
+// Writes the signing directory for `staged` (SigningSession::Finish's
+// errors; kAlreadyExists for a DIR that is not new or empty). `command`
+// names the command ("release add"); nothing else is written.
+Status RecordTargets(const std::string& repo, const tuf::Repository::StagedTargets& staged,
+                     const std::string& command, const std::string& dir);
+
+// Publishes the targets signed in `dir`. Refused (one line, the repository
+// unchanged): kRefused for a directory of another command, or recorded when
+// the published targets were another version (the repository moved on), or
+// whose targets have expired; kBadSignature for a signature that does not
+// verify against its targets key; kNotFound for fewer signatures than the
+// targets threshold (naming the first missing NAME.sig) or snapshot and
+// timestamp keys not at hand; kCorrupt for a payload that is not the
+// canonical JSON of targets metadata.
+Status InjectTargets(const std::string& repo, const tuf::RoleKeySet& keys,
+                     const std::string& command, const std::string& dir,
+                     const tuf::Expiry& expiry = {}, tuf::Repository::Clock clock = nullptr);
+
+// The new targets from a directory's payload (untrusted until its
+// signatures verify): kCorrupt unless it is JSON that ParseTargets accepts
+// and whose canonical form, as the writer makes it, is `payload` byte for
+// byte (so the published `signed` is exactly what was signed).
+Result<tuf::Targets> ParseSignedTargets(ByteSpan payload);
+
+// The subject a directory is bound to: the published targets it follows.
+std::string TargetsSubject(const tuf::Repository::StagedTargets& staged);
+
+}  // namespace hull::release

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Oracle: release metadata signed offline (docs/keys.md "Offline signing of
+# release metadata"). The targets key lives apart; `hull release …
+# --sign-offline` stops, plain openssl(1) (or hull sign-offline) signs, and
+# `--inject-signatures` publishes with the online snapshot and timestamp
+# keys. The independent tuf-js client and `hull update check` must accept the
+# result; each refusal exits as documented and leaves the repository as it was.
+set -euo pipefail
+hull=${HULL_BIN:?HULL_BIN must point at the hull binary}
+source "$(dirname "$0")/../tuf/serve.sh"
+oracle_setup offline
+mkdir -p "$work/www"
+serve_dir "$work/www"
+repo=$work/www/repo
+
+"$hull" release init "$repo" --keys "$work/keys" >/dev/null
+mkdir -p "$work/offline" && mv "$work/keys/targets.key" "$work/offline/"
+state() { (cd "$repo" && find . -type f | sort | xargs sha256sum); }
+expect_exit() {  # expect_exit CODE PATTERN CMD...
+  local code=$1 pattern=$2; shift 2
+  set +e; "$@" >"$work/out" 2>"$work/err"; local rc=$?; set -e
+  [ "$rc" -eq "$code" ] || fail "expected exit $code, got $rc: $* : $(cat "$work/err")"
+  grep -q -- "$pattern" "$work/err" || fail "error does not say '$pattern': $(cat "$work/err")"
+  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "more than one line: $(cat "$work/err")"
+}
+
+# 1. Stop: the repository is unchanged; one item, the targets key's.
+head -c 200000 /dev/urandom > "$work/image.raw"
+before=$(state)
+"$hull" release add "$repo" "$work/image.raw" --version 202612.01.0 --name image.raw --rollout 10 \
+  --sign-offline "$work/tosign" >/dev/null
+[ "$(state)" = "$before" ] || fail "--sign-offline changed the repository"
+bins=("$work"/tosign/*.bin)
+[ ${#bins[@]} -eq 1 ] || fail "expected one payload, got ${bins[*]}"
+bin=${bins[0]}; sig=${bin%.bin}.sig
+grep -q '"role": "targets"' "$work/tosign/manifest.json" || fail "manifest: no targets item"
+echo "ok 1: --sign-offline stops with the targets payload, repository unchanged"
+
+# 2. Refusals: no signature; a signature by another key (the snapshot key).
+expect_exit 2 "is missing" "$hull" release add "$repo" --inject-signatures "$work/tosign" \
+  --keys "$work/keys"
+openssl pkeyutl -sign -rawin -inkey "$work/keys/snapshot.key" -in "$bin" -out "$sig"
+expect_exit 1 "does not verify" "$hull" release add "$repo" --inject-signatures "$work/tosign" \
+  --keys "$work/keys"
+[ "$(state)" = "$before" ] || fail "a refused injection changed the repository"
+echo "ok 2: a missing and a foreign signature are refused, repository unchanged"
+
+# 3. openssl signs with the targets key; the injection publishes.
+openssl pkeyutl -sign -rawin -inkey "$work/offline/targets.key" -in "$bin" -out "$sig"
+"$hull" release add "$repo" --inject-signatures "$work/tosign" --keys "$work/keys" >/dev/null
+out=$(node "$js/client.mjs" "$base/repo" "$repo/1.root.json" image.raw "$work/got.raw") \
+  || fail "tuf-js refused the repository: $out"
+cmp -s "$work/image.raw" "$work/got.raw" || fail "tuf-js downloaded other bytes"
+"$hull" update check --repo "$base/repo" --trusted-root "$repo/1.root.json" --json \
+  | grep -q '"version": "202612.01.0"' || fail "hull update check does not see the release"
+echo "ok 3: signed by openssl pkeyutl, injected; tuf-js and hull update check accept it"
+
+# 4. rollout and pull stopped on the same base: the first injected wins, the
+#    second was composed for a repository that has moved on.
+"$hull" release rollout "$repo" 202612.01.0 50 --sign-offline "$work/roll" >/dev/null
+"$hull" release pull "$repo" 202612.01.0 --sign-offline "$work/pull" >/dev/null
+"$hull" sign-offline "$work/roll" --key "$work/offline/targets.key" >/dev/null
+"$hull" sign-offline "$work/pull" --key "targets=$work/offline/targets.key" >/dev/null
+expect_exit 1 "made by hull release rollout" "$hull" release pull "$repo" \
+  --inject-signatures "$work/roll" --keys "$work/keys"
+"$hull" release rollout "$repo" --inject-signatures "$work/roll" --keys "$work/keys" >/dev/null
+before=$(state)
+expect_exit 1 "was made for release targets after version 2" "$hull" release pull "$repo" \
+  --inject-signatures "$work/pull" --keys "$work/keys"
+[ "$(state)" = "$before" ] || fail "a refused injection changed the repository"
+out=$(node "$js/client.mjs" "$base/repo" "$repo/1.root.json" image.raw "$work/got.raw") \
+  || fail "tuf-js refused the repository after the rollout: $out"
+grep -q '"rollout_percent":50' <<<"$out" || fail "tuf-js does not see the rollout: $out"
+echo "ok 4: rollout injected (tuf-js sees 50%); a pull composed on the old base is refused"
+echo "4 passed, 0 failed"

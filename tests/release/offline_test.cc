@@ -1,0 +1,228 @@
+// Offline signing of release metadata (release/offline.h, docs/keys.md):
+// the targets composed and stopped, signed by SignDirectory, injected. The
+// outcome is judged by Hull's TUF client (the node's update path) and, with
+// Ed25519, against the same change published with the key at hand: the
+// targets metadata must be the same bytes. Each refusal leaves the
+// repository as it was.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/file.h"
+#include "release/offline.h"
+#include "signing/manifest.h"
+#include "support/status_matchers.h"
+#include "tuf/canonical_json.h"
+#include "tuf/client.h"
+
+namespace hull::release {
+namespace {
+
+namespace fs = std::filesystem;
+using tuf::Repository;
+using tuf::Role;
+using tuf::RoleKeySet;
+using tuf::Root;
+constexpr int64_t kT0 = 1800000000;
+constexpr int64_t kDay = 86400;
+int64_t g_now = kT0;
+int64_t Clock() { return g_now; }
+
+class OfflineTargets : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_now = kT0;
+    ASSERT_OK_AND_ASSIGN(TempDir d, TempDir::Create("hull-release-offline"));
+    dir_ = std::make_unique<TempDir>(std::move(d));
+    keydir_ = dir_->path() + "/keys";
+    ASSERT_OK_AND_ASSIGN(all_, RoleKeySet::Load(keydir_, true));
+    online_ = Only({Role::kSnapshot, Role::kTimestamp});
+    for (const char* r : {"a", "b"}) ASSERT_OK(Repository::Init(Repo(r), all_, {}, Clock));
+    file_ = dir_->path() + "/image.raw";
+    ASSERT_OK(WriteFileAtomic(file_, std::string(5000, 'x') + "release"));
+    g_now = kT0 + 100;
+  }
+  std::string Repo(const std::string& name) { return dir_->path() + "/" + name; }
+  std::string Sign() { return dir_->path() + "/tosign"; }
+  RoleKeySet Only(std::initializer_list<Role> roles) {
+    tuf::KeySources src;
+    fs::create_directories(dir_->path() + "/empty");
+    for (Role r : {Role::kRoot, Role::kTargets, Role::kSnapshot, Role::kTimestamp})
+      src.paths[r] = dir_->path() + "/empty";
+    for (Role r : roles) src.paths[r] = fmt::format("{}/{}.key", keydir_, tuf::RoleName(r));
+    return *RoleKeySet::Load(src);
+  }
+  // Composes "image.raw" into repository `repo` and stops at Sign().
+  void Record(const std::string& repo) {
+    ASSERT_OK_AND_ASSIGN(
+        auto staged,
+        Repository::StageTargets(repo, {{file_, "image.raw", {{"version", "1"}}}}, {}, {}, Clock));
+    ASSERT_OK(RecordTargets(repo, staged, "release add", Sign()));
+  }
+  void SignWithTargetsKey() {
+    std::vector<signing::DirectoryKey> keys{{"targets", all_.keys[Role::kTargets][0], "targets"}};
+    ASSERT_OK(signing::SignDirectory(Sign(), keys));
+  }
+  std::string ItemName() {
+    auto m = signing::ParseManifest(*ReadFileText(Sign() + "/manifest.json"));
+    EXPECT_OK(m);
+    EXPECT_EQ(m->items.size(), 1u);
+    return m->items.at(0).name;
+  }
+  // The published state: unchanged by a refused injection.
+  std::string Published(const std::string& repo) {
+    std::string out;
+    for (const auto& e : fs::recursive_directory_iterator(repo)) {
+      if (e.is_regular_file()) out += e.path().string() + ":" + *ReadFileText(e.path()) + "\n";
+    }
+    return out;
+  }
+
+  std::unique_ptr<TempDir> dir_;
+  std::string keydir_, file_;
+  RoleKeySet all_, online_;
+};
+
+TEST_F(OfflineTargets, SignedOfflineIsTheSameBytesAsWithTheKeyAndVerifies) {
+  // With the key at hand...
+  ASSERT_OK(
+      Repository::AddTarget(Repo("a"), all_, file_, "image.raw", {{"version", "1"}}, {}, Clock));
+  // ... and stopped, signed apart, injected a day later.
+  const std::string before = Published(Repo("b"));
+  Record(Repo("b"));
+  EXPECT_EQ(Published(Repo("b")), before) << "the stop changed the repository";
+  // The payload is the canonical JSON of the new targets' `signed` (spec 4.2).
+  ASSERT_OK_AND_ASSIGN(Bytes a_env, ReadFileBytes(Repo("a") + "/2.targets.json"));
+  ASSERT_OK_AND_ASSIGN(tuf::Envelope a, tuf::ParseEnvelope(a_env, Role::kTargets));
+  ASSERT_OK_AND_ASSIGN(std::string canon, tuf::CanonicalJson(a.signed_json));
+  EXPECT_EQ(*ReadFileText(Sign() + "/" + ItemName() + ".bin"), canon);
+  SignWithTargetsKey();
+  g_now = kT0 + kDay;
+  ASSERT_OK(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock));
+  EXPECT_EQ(*ReadFileBytes(Repo("b") + "/2.targets.json"), a_env);
+
+  // The node's client accepts it and finds the target.
+  tuf::ClientOptions o;
+  o.state_dir = dir_->path() + "/state";
+  o.clock = [] { return kT0 + kDay + 10; };
+  ASSERT_OK_AND_ASSIGN(
+      auto client, tuf::Client::Create(tuf::MakeFetcher(Repo("b")),
+                                       *ReadFileBytes(Repo("b") + "/1.root.json"), std::move(o)));
+  ASSERT_OK(client.Refresh());
+  ASSERT_TRUE(client.targets().targets.count("image.raw"));
+  ASSERT_OK_AND_ASSIGN(Bytes got, client.FetchTarget("image.raw"));
+  EXPECT_EQ(got, *ReadFileBytes(file_));
+}
+
+TEST_F(OfflineTargets, ASignatureByAnotherKeyIsRefused) {
+  Record(Repo("b"));
+  ASSERT_OK_AND_ASSIGN(auto other, crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  ASSERT_OK_AND_ASSIGN(Bytes payload, ReadFileBytes(Sign() + "/" + ItemName() + ".bin"));
+  ASSERT_OK_AND_ASSIGN(Bytes sig,
+                       crypto::SignRaw(other, crypto::SignatureAlgorithm::kEd25519, payload));
+  ASSERT_OK(WriteFileAtomic(Sign() + "/" + ItemName() + ".sig", sig));
+  const std::string before = Published(Repo("b"));
+  EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock),
+               ErrorCode::kBadSignature);
+  EXPECT_EQ(Published(Repo("b")), before);
+}
+
+TEST_F(OfflineTargets, AMissingSignatureIsRefused) {
+  Record(Repo("b"));
+  const std::string before = Published(Repo("b"));
+  EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock),
+               ErrorCode::kNotFound);
+  EXPECT_EQ(Published(Repo("b")), before);
+}
+
+TEST_F(OfflineTargets, ARepositoryThatMovedOnIsRefused) {
+  Record(Repo("b"));
+  SignWithTargetsKey();
+  ASSERT_OK(Repository::AddTarget(Repo("b"), all_, file_, "other.raw", {}, {}, Clock));
+  const std::string before = Published(Repo("b"));
+  EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock),
+               ErrorCode::kRefused);
+  EXPECT_EQ(Published(Repo("b")), before);
+}
+
+TEST_F(OfflineTargets, AnExpiredStopIsRefused) {
+  Record(Repo("b"));
+  SignWithTargetsKey();
+  g_now = kT0 + 100 + tuf::Expiry{}.targets;  // the targets' expiry, fixed at the stop
+  const std::string before = Published(Repo("b"));
+  EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock),
+               ErrorCode::kRefused);
+  EXPECT_EQ(Published(Repo("b")), before);
+}
+
+TEST_F(OfflineTargets, ADirectoryOfAnotherCommandOrAStagedFileSwappedIsRefused) {
+  Record(Repo("b"));
+  SignWithTargetsKey();
+  const std::string before = Published(Repo("b"));
+  EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release pull", Sign(), {}, Clock),
+               ErrorCode::kRefused);
+  for (const auto& e : fs::directory_iterator(Sign() + "/" + signing::kStagedDir)) {
+    ASSERT_OK(WriteFileAtomic(e.path().string(), std::string("swapped")));
+  }
+  EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock),
+               ErrorCode::kRefused);
+  EXPECT_EQ(Published(Repo("b")), before);
+}
+
+// m of n: the targets role with two keys and threshold 2 needs both; each
+// signs its own item (SigningItemName: one per key).
+TEST_F(OfflineTargets, ATwoOfTwoTargetsRoleNeedsBothSignatures) {
+  ASSERT_OK_AND_ASSIGN(auto second, crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  all_.Add(Role::kTargets, second);
+  tuf::KeyChange add{.kind = tuf::KeyChange::Kind::kAdd,
+                     .role = Role::kTargets,
+                     .add = {crypto::PublicKey::Of(second)},
+                     .revoke = {},
+                     .threshold = 2};
+  ASSERT_OK(Repository::ChangeKeys(Repo("b"), all_, add, {}, Clock));
+  Record(Repo("b"));
+  ASSERT_OK_AND_ASSIGN(auto m, signing::ParseManifest(*ReadFileText(Sign() + "/manifest.json")));
+  ASSERT_EQ(m.items.size(), 2u);
+  std::vector<signing::DirectoryKey> first{{"", all_.keys[Role::kTargets][0], "first"}};
+  ASSERT_OK(signing::SignDirectory(Sign(), first));
+  const std::string before = Published(Repo("b"));
+  EXPECT_ERROR(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock),
+               ErrorCode::kNotFound);
+  EXPECT_EQ(Published(Repo("b")), before);
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", second, "second"}}));
+  ASSERT_OK(InjectTargets(Repo("b"), online_, "release add", Sign(), {}, Clock));
+  ASSERT_OK_AND_ASSIGN(Bytes env, ReadFileBytes(Repo("b") + "/3.targets.json"));
+  ASSERT_OK_AND_ASSIGN(Root root, Repository::ReadRoot(Repo("b")));
+  ASSERT_OK_AND_ASSIGN(tuf::Envelope e, tuf::ParseEnvelope(env, Role::kTargets));
+  EXPECT_EQ(e.signatures.size(), 2u);
+  EXPECT_OK(tuf::VerifyRole(e, root, Role::kTargets));
+}
+
+// ECDSA P-256 and RSA (rsassa-pss-sha256) targets keys: randomized
+// signatures, so the result is judged by verification, not by bytes.
+TEST_F(OfflineTargets, EcdsaAndRsaTargetsKeysSignOffline) {
+  for (auto type : {crypto::KeyType::kEcdsaP256, crypto::KeyType::kRsa2048}) {
+    SCOPED_TRACE(int(type));
+    const std::string repo = dir_->path() + fmt::format("/typed{}", int(type));
+    const std::string keys = repo + "-keys", tosign = repo + "-tosign";
+    ASSERT_OK_AND_ASSIGN(auto typed, RoleKeySet::Load(keys, true, type));
+    ASSERT_OK(Repository::Init(repo, typed, {}, Clock));
+    ASSERT_OK_AND_ASSIGN(auto staged,
+                         Repository::StageTargets(repo, {{file_, "image.raw", {}}}, {}, {}, Clock));
+    ASSERT_OK(RecordTargets(repo, staged, "release add", tosign));
+    ASSERT_OK(signing::SignDirectory(tosign, {{"targets", typed.keys[Role::kTargets][0], "t"}}));
+    typed.keys.erase(Role::kTargets);
+    ASSERT_OK(InjectTargets(repo, typed, "release add", tosign, {}, Clock));
+    tuf::ClientOptions o;
+    o.state_dir = repo + "-state";
+    o.clock = [] { return g_now; };
+    ASSERT_OK_AND_ASSIGN(auto client,
+                         tuf::Client::Create(tuf::MakeFetcher(repo),
+                                             *ReadFileBytes(repo + "/1.root.json"), std::move(o)));
+    ASSERT_OK(client.Refresh());
+    EXPECT_TRUE(client.targets().targets.count("image.raw"));
+  }
+}
+
+}  // namespace
+}  // namespace hull::release
