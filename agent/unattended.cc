@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -114,7 +115,7 @@ struct Outcome {
   AfterInstall after = AfterInstall::kPowerOff;
 };
 
-Outcome Unattended(const Events& ev) {
+Outcome Unattended(Events& ev, bool console_from_seed) {
   Outcome out;
   auto disks = ListDisks();
   if (!disks.ok()) return {std::move(disks).error()};
@@ -132,6 +133,15 @@ Outcome Unattended(const Events& ev) {
   auto seed = ParseSeed(*text);
   if (!seed.ok()) return {std::move(seed).error(), true};
   out.after = seed->after;
+  // The operator's seed may say where its events go (a serial console the
+  // operator watches), as update.json's event_console does for updates; an
+  // untrusted seed names only a character device, never a file to append to.
+  if (console_from_seed && seed->update.contains("event_console")) {
+    const std::string c = seed->update["event_console"].get<std::string>();
+    struct stat st {};
+    if (c.starts_with("/dev/") && stat(Env().Path(c).c_str(), &st) == 0 && S_ISCHR(st.st_mode))
+      ev = Events(c);
+  }
   auto medium = One(*disks, "the install medium", [](const Found& f) { return f.disk.medium; });
   if (!medium.ok()) return {std::move(medium).error(), true};
   if (!*medium)
@@ -171,7 +181,7 @@ int RunUnattendedInstall(const UnattendedOptions& o) {
   if (console.empty())
     if (auto c = node::LoadConfig(Env().root()); c.ok()) console = c->event_console;
   Events ev(console);
-  Outcome r = Unattended(ev);
+  Outcome r = Unattended(ev, o.console.empty());
   if (!r.status.ok()) {
     Error e = std::move(r.status).error().Wrap("unattended install");
     const int code = ExitCodeFor(e.code());

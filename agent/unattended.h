@@ -13,7 +13,9 @@
 namespace hull::agent {
 
 struct UnattendedOptions {
-  std::string console;  // also write events here ("" = the configuration's)
+  // Also write events here ("" = the seed's update.event_console once it is
+  // read, else the image's configuration's).
+  std::string console;
 };
 
 // Exit status: 0 installed or no seed, 1 refused (nothing written), 2 errors
