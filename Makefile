@@ -85,6 +85,7 @@ bench: build
 	$(BUILD)/bench/verity_bench
 	@bash bench/verity-bench.sh $(BUILD)
 	@bash bench/boot-bench.sh $(BUILD)
+	@bash bench/iso-bench.sh $(BUILD)
 	@bash bench/delta-bench.sh $(BUILD)
 	@bash bench/update-bench.sh $(BUILD)
 	@bash bench/mkosi-bench.sh $(BUILD)

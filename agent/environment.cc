@@ -37,6 +37,14 @@ Status Environment::Reboot() const {
   return Ok();
 }
 
+Status Environment::PowerOff() const {
+  if (simulated())
+    return WriteFileAtomic(Path("/run/poweroff-requested"), std::string("poweroff\n"));
+  auto r = Run(Command{.argv = {"systemctl", "poweroff", "--no-block"}});
+  if (!r.ok()) return std::move(r).error().Wrap("systemctl poweroff");
+  return Ok();
+}
+
 Status EnterSimulatedNode(const std::string& dir) {
   // A booted Hull node never acts on anything but itself. Fail closed: a
   // command line that cannot be read, or any usrhash= key (well-formed or

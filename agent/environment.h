@@ -43,6 +43,9 @@ class Environment {
   Result<std::string> HealthVerdict() const;
   // systemctl reboot --no-block; on a simulated node the request file.
   Status Reboot() const;
+  // systemctl poweroff --no-block (after an unattended install); on a
+  // simulated node the request file DIR/run/poweroff-requested.
+  Status PowerOff() const;
 
  private:
   friend Status EnterSimulatedNode(const std::string& dir);

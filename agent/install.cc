@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "agent/environment.h"
+#include "agent/install_etc.h"
 #include "agent/install_plan.h"
 #include "agent/node.h"
 #include "agent/sysfs.h"
@@ -73,14 +74,7 @@ Result<InstallTarget> ReadTarget(const slot::DiskIo& disk, const InstallOptions&
   InstallTarget t{.device = o.target, .bytes = disk.size(), .sector_size = 512};
   int ss = 0;
   if (ioctl(disk.file().fd(), BLKSSZGET, &ss) == 0 && ss > 0) t.sector_size = uint32_t(ss);
-  // Any non-zero byte in the first MiB: an MBR or GPT, a file system's
-  // superblock (ext4 at 1 KiB, XFS at 0, btrfs at 64 KiB), an LVM or RAID
-  // label. An empty disk reads as zeros there.
-  Bytes head(size_t(std::min<uint64_t>(disk.size(), kChunk)));
-  HULL_TRY(disk.ReadAt(0, head));
-  t.holds_data = std::any_of(head.begin(), head.end(), [](uint8_t b) { return b != 0; });
-  slot::DiskSource src(disk);
-  if (auto g = gpt::ReadAuto(src); g.ok() && !g->partitions.empty()) t.holds_data = true;
+  HULL_ASSIGN_OR_RETURN(t.holds_data, HoldsData(disk));
   // The medium itself or the disk it is on, or the disk the running
   // system's /usr is on.
   t.booted_from = Holds(o.target, o.medium);
@@ -133,7 +127,21 @@ Status ZeroRange(slot::DiskIo& to, uint64_t offset, uint64_t bytes) {
   return {};
 }
 
-Status Install(const InstallOptions& o) {
+}  // namespace
+
+Result<bool> HoldsData(const slot::DiskIo& disk) {
+  // Any non-zero byte in the first MiB: an MBR or GPT, a file system's
+  // superblock (ext4 at 1 KiB, XFS at 0, btrfs at 64 KiB), an LVM or RAID
+  // label. An empty disk reads as zeros there.
+  Bytes head(size_t(std::min<uint64_t>(disk.size(), kChunk)));
+  HULL_TRY(disk.ReadAt(0, head));
+  if (std::any_of(head.begin(), head.end(), [](uint8_t b) { return b != 0; })) return true;
+  slot::DiskSource src(disk);
+  auto g = gpt::ReadAuto(src);
+  return g.ok() && !g->partitions.empty();
+}
+
+Status InstallImage(const InstallOptions& o) {
   HULL_ASSIGN_OR_RETURN(auto medium, slot::FileDisk::Open(o.medium, false));
   slot::DiskSource msrc(*medium);
   HULL_ASSIGN_OR_RETURN(gpt::Table mt, gpt::Read(msrc, 512).Context("install medium " + o.medium));
@@ -191,16 +199,21 @@ Status Install(const InstallOptions& o) {
   if (!f) return Errorf(ErrorCode::kInternal, "{} is not open for writing", o.target);
   HULL_TRY(gpt::Write(*f, t));
   HULL_TRY(target->Sync());
+  for (const Copy& c : plan.copies) {
+    if (!c.root_template) continue;
+    const gpt::Partition& root = part(t, c.to);
+    HULL_TRY(WriteEtcFiles(target->file().fd(), o.target, root.first_lba * t.sector_size,
+                           root.sectors() * t.sector_size, o.etc_files, Env().Path("/run/hull"))
+                 .Context("the seed's /etc files"));
+  }
   std::printf("installed %s on %s: %zu partitions, root %llu MiB (grown on first boot)\n",
               o.medium.c_str(), o.target.c_str(), t.partitions.size(),
               (unsigned long long)(t.partitions.back().sectors() * t.sector_size >> 20));
   return {};
 }
 
-}  // namespace
-
 int RunInstall(const InstallOptions& o) {
-  Status s = Install(o);
+  Status s = InstallImage(o);
   if (s.ok()) return kExitOk;
   Error e = std::move(s).error().Wrap("install");
   std::fprintf(stderr, "hull-agent: %s\n", e.ToString().c_str());

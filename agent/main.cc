@@ -8,20 +8,28 @@
 #include "agent/activate.h"
 #include "agent/environment.h"
 #include "agent/install.h"
+#include "agent/unattended.h"
 #include "agent/update.h"
 #include "agent/validate.h"
 
 namespace {
 
-CLI::App* AddInstall(CLI::App& app, hull::agent::InstallOptions& o) {
+CLI::App* AddInstall(CLI::App& app, hull::agent::InstallOptions& o, bool& from_seed,
+                     hull::agent::UnattendedOptions& u) {
   auto* install = app.add_subcommand(
       "install", "Write the image on the install medium to a disk (docs/iso.md)");
-  install->add_option("--medium", o.medium, "The install medium (device or .iso)")->required();
-  install->add_option("--target", o.target, "The disk to write")->required();
-  install->add_flag("--wipe", o.wipe, "Replace the partitions the target holds");
+  auto* seed = install->add_flag(
+      "--from-seed", from_seed,
+      "Unattended: the disks, target and configuration a hull-seed partition names");
+  install->add_option("--medium", o.medium, "The install medium (device or .iso)")->excludes(seed);
+  install->add_option("--target", o.target, "The disk to write")->excludes(seed);
+  install->add_flag("--wipe", o.wipe, "Replace the partitions the target holds")->excludes(seed);
+  install->add_option("--console", u.console, "With --from-seed: also write events here")
+      ->needs(seed);
   install->footer(
       "Refuses the medium itself, a target holding partitions (without --wipe) and one\n"
-      "smaller than the image. Exit status: 0 installed, 1 refused, 2 errors.");
+      "smaller than the image. --from-seed does nothing when no disk holds a seed.\n"
+      "Exit status: 0 installed (or no seed), 1 refused, 2 errors.");
   return install;
 }
 
@@ -98,7 +106,9 @@ int main(int argc, char** argv) {
       "sweep", "Remove downloads a killed 'update' left in /var/tmp (update does it first)");
   sweep->add_flag("--terminated", terminated, "Exit 143, as the SIGTERM handler of 'update' does");
   hull::agent::InstallOptions inst;
-  auto* install = AddInstall(app, inst);
+  hull::agent::UnattendedOptions unattended;
+  bool from_seed = false;
+  auto* install = AddInstall(app, inst, from_seed, unattended);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -123,6 +133,12 @@ int main(int argc, char** argv) {
     if (extensions->parsed()) return hull::agent::RunExtensions(x);
     if (probe->parsed()) return hull::agent::RunProbe();
     if (sweep->parsed()) return hull::agent::RunSweep(terminated);
+    if (install->parsed() && from_seed) return hull::agent::RunUnattendedInstall(unattended);
+    if (install->parsed() && (inst.medium.empty() || inst.target.empty())) {
+      std::fprintf(stderr,
+                   "hull-agent: install: --medium and --target are required (or --from-seed)\n");
+      return hull::kExitError;
+    }
     if (install->parsed()) return hull::agent::RunInstall(inst);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hull-agent: internal error: %s\n", e.what());

@@ -27,6 +27,26 @@ ExecStart=/usr/libexec/hull/hull-agent validate --if-requested
 WantedBy=multi-user.target
 )";
 
+// The unattended install (docs/iso.md "The seed"): on a live boot only
+// (hull-init's marker), once the system is up and after a requested
+// validation has started. With no hull-seed partition on any disk the agent
+// exits at once; with one it installs, then powers off or reboots as the
+// seed says. Its events go to the console as well, where an operator at the
+// machine (or a host reading the serial port) sees them.
+constexpr const char* kInstallUnit = R"([Unit]
+Description=Hull unattended install (a live boot with a hull-seed partition attached)
+ConditionPathExists=/run/hull/live
+After=multi-user.target hull-validate.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/libexec/hull/hull-agent install --from-seed
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+)";
+
 // System extensions (docs/sysext.md): verified and merged once /var is
 // mounted and before sysinit.target, so the units they ship are part of
 // this boot (the agent reloads the manager when there are any). Devices:
@@ -108,6 +128,8 @@ UseDomains=yes
 )";
 
 }  // namespace
+
+std::string InstallServiceUnit() { return kInstallUnit; }
 
 std::string UpdateServiceUnit() {
   return fmt::format(fmt::runtime(kUpdateUnit), kUpdateDeadline, kUpdateStartTimeout);
@@ -228,6 +250,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
       {"hull-health.service", HealthUnit(s.update), units + "hull-health.service"},
       {"hull-bless.service", kBlessUnit, units + "hull-bless.service"},
       {"hull-extensions.service", kExtensionsUnit, units + "hull-extensions.service"},
+      {"hull-install.service", InstallServiceUnit(), units + "hull-install.service"},
       {"80-hull-dhcp.network", kDhcpNetwork, "/usr/lib/systemd/network/80-hull-dhcp.network"},
       {"hull-watchdog.conf", WatchdogDropIn(), "/usr/lib/systemd/system.conf.d/hull-watchdog.conf"},
       {"update.json", node::ToJson(cfg).dump(2) + "\n", node::kFactoryConfig},
@@ -250,7 +273,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
   s.files.push_back({bin.agent, std::string(kNodeLibexec) + "/hull-agent"});
   s.files.push_back({bin.init, std::string(kNodeLibexec) + "/hull-init"});
   for (const char* unit : {"hull-validate.service", "hull-health.service", "hull-bless.service",
-                           "hull-extensions.service"})
+                           "hull-extensions.service", "hull-install.service"})
     s.services.enable.push_back(unit);
   // Without a repository there is nothing to check: the update units stay
   // installed but disabled, so the image does not wait for the network.

@@ -54,6 +54,8 @@ Status AddTrustSet(const SigningKeys& keys, const std::string& key_dir, const st
 std::string UpdateServiceUnit();
 std::string UpdateTimerUnit(const spec::Update& u);
 std::string HealthUnit(const spec::Update& u);
+// hull-install.service: the unattended install of a live boot (docs/iso.md).
+std::string InstallServiceUnit();
 
 // The watchdog hand-over (docs/init.md, "Watchdog"): systemd opens
 // /dev/watchdog0 (softdog, armed by hull-init) and pings it every half

@@ -146,43 +146,7 @@ Status MoveEtc(const std::string& root) {
   return Ok();
 }
 
-// tmpfiles.d(5) arguments: C escapes are interpreted and % starts a specifier.
-std::string TmpfilesEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '%') {
-      out += "%%";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
-
-std::string SysusersText(const std::vector<LoginUser>& users) {
-  std::string out = "# Written by hull from the image spec's users.\n";
-  for (const auto& u : users) {
-    out += fmt::format("u {} - \"{}\" /home/{} /bin/bash\n", u.name, u.name, u.name);
-  }
-  return out;
-}
-
-std::string TmpfilesText(const std::vector<LoginUser>& users) {
-  std::string out = "# Written by hull from the image spec's users.\n";
-  for (const auto& u : users) {
-    out += fmt::format("d /home/{0} 0700 {0} {0} -\n", u.name);
-    if (u.ssh_authorized_keys.empty()) continue;
-    std::string keys;
-    for (const auto& k : u.ssh_authorized_keys) keys += TmpfilesEscape(k) + "\\n";
-    out += fmt::format("d /home/{0}/.ssh 0700 {0} {0} -\n", u.name);
-    out += fmt::format("f+ /home/{0}/.ssh/authorized_keys 0600 {0} {0} - {1}\n", u.name, keys);
-  }
-  return out;
-}
 
 std::string OsReleaseText(const ShapeOptions& o) {
   std::string id;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "node/users.h"
 #include "rootfs/modules.h"
 #include "rootfs/packages.h"
 
@@ -34,10 +35,7 @@ struct CopyFile {
   std::string dest;    // absolute path in the image, under /usr/ or /etc/
 };
 
-struct LoginUser {
-  std::string name;
-  std::vector<std::string> ssh_authorized_keys;
-};
+using node::LoginUser;
 
 struct ShapeOptions {
   std::string image_id;  // os-release IMAGE_ID (the spec name)
@@ -76,9 +74,9 @@ inline constexpr const char* kPackageManager[] = {"apt", "dpkg", "libapt-pkg6.0"
 
 Result<ShapeReport> Shape(const std::string& root, const ShapeOptions& options);
 
-// The sysusers.d and tmpfiles.d texts for `users` (sysusers.d(5), tmpfiles.d(5)).
-std::string SysusersText(const std::vector<LoginUser>& users);
-std::string TmpfilesText(const std::vector<LoginUser>& users);
+// The sysusers.d and tmpfiles.d texts for `users` (node/users.h).
+using node::SysusersText;
+using node::TmpfilesText;
 // The os-release text Shape writes.
 std::string OsReleaseText(const ShapeOptions& options);
 // Apparent size of the regular files and symlinks under `dir` (not following links).

@@ -1,5 +1,7 @@
 #include "spec/validate.h"
 
+#include "node/users.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -124,24 +126,16 @@ Status CheckUnitName(const YamlReader& r, const YNode& n, const std::string& v) 
 }
 
 Status CheckUserName(const YamlReader& r, const YNode& n, const std::string& v) {
-  bool ok = !v.empty() && v.size() <= 32 && ((v[0] >= 'a' && v[0] <= 'z') || v[0] == '_') &&
-            AllOf(v, "_-");
-  if (!ok || v == "root") {
+  if (!node::IsValidUserName(v)) {
     return r.At(n, n.Mark(),
-                fmt::format("bad user name '{}' (allowed: a-z 0-9 _ -, starting with a letter "
-                            "or _, at most 32 characters, not root)",
-                            v));
+                fmt::format("bad user name '{}' (allowed: {})", v, node::kUserNameRule));
   }
   return Ok();
 }
 
 Status CheckSshKey(const YamlReader& r, const YNode& n, const std::string& v) {
-  bool type = v.rfind("ssh-", 0) == 0 || v.rfind("ecdsa-sha2-", 0) == 0 || v.rfind("sk-", 0) == 0;
-  bool one_line = v.find('\n') == std::string::npos && v.find(' ') != std::string::npos;
-  if (!type || !one_line || v.size() > 16384) {
-    return r.At(n, n.Mark(),
-                "bad SSH public key (allowed: one authorized_keys line: ssh-ed25519, ssh-rsa, "
-                "ecdsa-sha2-* or sk-* followed by the base64 key)");
+  if (!node::IsValidSshKey(v)) {
+    return r.At(n, n.Mark(), fmt::format("bad SSH public key (allowed: {})", node::kSshKeyRule));
   }
   return Ok();
 }

@@ -507,11 +507,13 @@ TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
     return s.services.enable;
   };
   EXPECT_THAT(enabled(""), ::testing::ElementsAre("hull-validate.service", "hull-health.service",
-                                                  "hull-bless.service", "hull-extensions.service"));
-  EXPECT_THAT(enabled("http://10.0.2.2:8080/repo/"),
-              ::testing::ElementsAre("hull-validate.service", "hull-health.service",
-                                     "hull-bless.service", "hull-extensions.service",
-                                     "hull-update.service", "hull-update.timer"));
+                                                  "hull-bless.service", "hull-extensions.service",
+                                                  "hull-install.service"));
+  EXPECT_THAT(
+      enabled("http://10.0.2.2:8080/repo/"),
+      ::testing::ElementsAre("hull-validate.service", "hull-health.service", "hull-bless.service",
+                             "hull-extensions.service", "hull-install.service",
+                             "hull-update.service", "hull-update.timer"));
   // The trusted root goes into /usr with the configuration that names it.
   spec::ImageSpec s;
   s.update.repository = "http://10.0.2.2:8080/repo/";

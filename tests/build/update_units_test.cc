@@ -61,5 +61,27 @@ TEST(UpdateUnits, SystemdAnalyzeVerifyAcceptsEveryDirective) {
   EXPECT_EQ(out->out, "");
 }
 
+// The unattended install runs only on a live boot, after a requested
+// validation has started, and shows its events on the console.
+TEST(InstallUnit, RunsOnLiveBootsOnlyAndVerifies) {
+  std::string unit = InstallServiceUnit();
+  EXPECT_THAT(unit, HasSubstr("\nConditionPathExists=/run/hull/live\n"));
+  EXPECT_THAT(unit, HasSubstr("\nAfter=multi-user.target hull-validate.service\n"));
+  EXPECT_THAT(unit, HasSubstr("\nExecStart=/usr/libexec/hull/hull-agent install --from-seed\n"));
+  EXPECT_THAT(unit, HasSubstr("\nStandardOutput=journal+console\n"));
+  auto dir = TempDir::Create("hull-units");
+  ASSERT_OK(dir);
+  const std::string agent = "/usr/libexec/hull/hull-agent";
+  unit.replace(unit.find(agent), agent.size(), "/bin/true");
+  const std::string s = dir->path() + "/hull-install.service";
+  ASSERT_OK(WriteFileAtomic(s, unit));
+  auto out = RunAllowFailure(Command{.argv = {"systemd-analyze", "verify", "--man=no", s},
+                                     .install_hint = "apt-get install systemd"});
+  ASSERT_OK(out);
+  EXPECT_EQ(out->exit_code, 0) << out->err;
+  EXPECT_EQ(out->err, "");
+  EXPECT_EQ(out->out, "");
+}
+
 }  // namespace
 }  // namespace hull::build

@@ -1,0 +1,125 @@
+#!/bin/sh
+# `hull-agent install --from-seed` on a simulated node (docs/iso.md "The
+# seed"): the node's disks are files under DIR/dev with their sysfs facts
+# under DIR/sys/block: sr0 the medium (`hull disk iso` of an image whose root
+# is an ext4 made by mkfs.ext4), vda a seed disk (a GPT made by sfdisk with
+# one partition named hull-seed holding the JSON), vdb an empty disk. The
+# unattended install writes the image to vdb, the seed's configuration into
+# its root's /etc overlay (read back with debugfs, without mounting), and
+# asks for the power-off. Then the refusals, each with nothing written: two
+# empty disks, a serial no disk has, a target with partitions without wipe,
+# a malformed seed (one line naming the field); and a node without a seed
+# does nothing. Mounting the installed root needs root and loop devices.
+set -eu
+hull=$1
+agent=$2
+[ "$(id -u)" = 0 ] && [ -e /dev/loop-control ] || { echo "needs root and /dev/loop-control"; exit 77; }
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+cd "$d"
+fail() { echo "install_seed_cli_test: $*"; exit 1; }
+mkdir -p esp/EFI/BOOT tree/var/lib/hull/etc-overlay/upper tree/var/lib/hull/etc-overlay/work
+echo "stand-in for systemd-boot" >esp/EFI/BOOT/BOOTX64.EFI
+for n in usr verity sig; do dd if=/dev/urandom of=$n.img bs=64K count=40 status=none; done
+mkfs.ext4 -q -F -d tree root.img 4M >/dev/null
+cat >layout.yaml <<'YAML'
+seed: install
+partitions:
+  - {type: esp, label: ESP, size: 40MiB, content-dir: esp, format: vfat}
+  - {type: usr, label: usr_1, size: 5MiB, content: usr.img, uuid: 11111111-2222-4333-8444-555555555555}
+  - {type: usr-verity, label: usr_1_verity, content: verity.img, uuid: 66666666-7777-4888-9999-aaaaaaaaaaaa}
+  - {type: usr-verity-sig, label: usr_1_verity_sig, content: sig.img}
+  - {type: usr, label: _empty, size: 5MiB}
+  - {type: usr-verity, label: _empty, size: 3MiB}
+  - {type: usr-verity-sig, label: _empty, size: 3MiB}
+  - {type: root, label: root, content: root.img}
+YAML
+SOURCE_DATE_EPOCH=1700000000 "$hull" disk create layout.yaml --out disk.raw >/dev/null
+SOURCE_DATE_EPOCH=1700000000 "$hull" disk iso disk.raw --out x.iso >/dev/null
+parts() { sfdisk --dump "$1" | sed -n 's/.*start= *\([0-9]*\), size= *\([0-9]*\),.*name="\([^"]*\)".*/\3 \1 \2/p'; }
+set -- $(parts x.iso | grep '^hull-root-image ')
+tmpl=$(dd if=x.iso bs=512 skip=$2 count=$3 status=none | sha256sum | cut -c1-64)
+usrhash=1111111122224333844455555555555566666666777748889999aaaaaaaaaaaa
+key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2o3 ops@example"
+# node: a fresh simulated node; disk NAME SERIAL RO FILE: one of its disks.
+node() {
+  rm -rf "$d/n" && mkdir -p "$d/n/proc" "$d/n/run/hull" "$d/n/dev" "$d/n/sys/block"
+  printf '%s\n' "BOOT_IMAGE=x usrhash=$usrhash hull.roottemplate=$tmpl" >"$d/n/proc/cmdline"
+}
+disk() {
+  mkdir -p "$d/n/sys/block/$1" && echo "$2" >"$d/n/sys/block/$1/serial" && echo "$3" >"$d/n/sys/block/$1/ro"
+  cp --sparse=always "$4" "$d/n/dev/$1"
+}
+seed() {  # seed JSON: seed.img, a 2 MiB GPT disk with the JSON in hull-seed
+  rm -f seed.img && truncate -s 2M seed.img
+  printf 'label: gpt\nstart=2048, size=1024, name=hull-seed\n' | sfdisk -q seed.img
+  printf '%s' "$1" | dd of=seed.img bs=512 seek=2048 conv=notrunc status=none
+}
+truncate -s 256M empty.img
+run() {  # run: exit status in $rc, stdout in out.txt, stderr in err.txt
+  set +e
+  "$agent" --simulated-node "$d/n" install --from-seed >out.txt 2>err.txt
+  rc=$?
+  set -e
+}
+seed '{"hull_seed": 1, "target": "empty",
+  "update": {"repository": "https://updates.example/hull", "fleetlock": {"url": "http://fl.example:8080"}},
+  "users": [{"name": "ops", "ssh_authorized_keys": ["'"$key"'"]}]}'
+node
+disk sr0 QM00001 1 x.iso
+disk vda SEED 0 seed.img
+disk vdb TARGET 0 empty.img
+run
+[ $rc = 0 ] || fail "unattended install ($rc): $(cat out.txt err.txt)"
+# The events, keys in order (nlohmann's JSON objects sort them).
+for e in '{"disk":"/dev/vda","event":"install-seed"}' \
+         '{"bytes":268435456,"disk":"/dev/vdb","event":"install-target","serial":"TARGET","wipe":false}' \
+         '{"event":"powering-off"}'; do
+  grep -qxF "HULL-AGENT $e" out.txt || fail "no $e event: $(cat out.txt)"
+done
+grep -q '^HULL-AGENT {"disk":"/dev/vdb","etc":\["/etc/hull/update.json",.*"event":"installed"}' out.txt ||
+  fail "no installed event: $(cat out.txt)"
+[ -f n/run/poweroff-requested ] || fail "no power-off requested"
+t=n/dev/vdb
+sgdisk -v $t | grep -q "No problems found" || fail "sgdisk -v: $(sgdisk -v $t)"
+[ "$(parts $t | wc -l)" = 8 ] || fail "expected 8 partitions: $(parts $t)"
+cmp n/dev/vda seed.img || fail "the seed disk was written"
+cmp n/dev/sr0 x.iso || fail "the medium was written"
+set -- $(parts $t | grep '^root ')
+dd if=$t of=root.out bs=512 skip=$2 count=$3 status=none
+cat_root() { debugfs -R "cat /var/lib/hull/etc-overlay/upper$1" root.out 2>/dev/null; }
+cat_root /hull/update.json >update.json
+grep -q '"repository": "https://updates.example/hull"' update.json || fail "update.json: $(cat update.json)"
+grep -q '"url": "http://fl.example:8080"' update.json || fail "fleetlock: $(cat update.json)"
+[ "$(cat_root /sysusers.d/hull-seed-users.conf | tail -1)" = 'u ops - "ops" /home/ops /bin/bash' ] ||
+  fail "sysusers: $(cat_root /sysusers.d/hull-seed-users.conf)"
+cat_root /tmpfiles.d/hull-seed-users.conf | grep -qF "f+ /home/ops/.ssh/authorized_keys 0600 ops ops - $key\\n" ||
+  fail "tmpfiles: $(cat_root /tmpfiles.d/hull-seed-users.conf)"
+e2fsck -fn root.out >/dev/null 2>&1 || fail "e2fsck: $(e2fsck -fn root.out 2>&1)"
+# refused WHAT MESSAGE [RC]: exit RC (1), MESSAGE in one line, no disk written.
+refused() {
+  for f in n/dev/*; do sha256sum <"$f" >"$f.sum"; done
+  run
+  [ $rc = "${3:-1}" ] && grep -q "$2" err.txt || fail "$1 ($rc): $(cat out.txt err.txt)"
+  [ "$(wc -l <err.txt)" = 1 ] || fail "$1: more than one line: $(cat err.txt)"
+  grep -q "\"event\":\"install-failed\",\"exit\":${3:-1}}" out.txt || fail "$1: no install-failed event: $(cat out.txt)"
+  for f in n/dev/sr0 n/dev/vd?; do [ "$(sha256sum <"$f")" = "$(cat "$f.sum")" ] || fail "$1: $f was written"; done
+  [ ! -e n/run/poweroff-requested ] || fail "$1: power-off requested"
+}
+node; disk sr0 QM00001 1 x.iso; disk vda SEED 0 seed.img; disk vdb B 0 empty.img; disk vdc C 0 empty.img
+refused "two empty disks" "seed: 'target' empty: 2 disks match (disks: /dev/vdb serial B, /dev/vdc serial C): name one"
+seed '{"hull_seed": 1, "target": "serial:NOPE"}'
+node; disk sr0 QM00001 1 x.iso; disk vda SEED 0 seed.img; disk vdb B 0 empty.img
+refused "absent target" "seed: 'target' serial:NOPE: no disk has that serial"
+seed '{"hull_seed": 1, "target": "serial:USED"}'
+node; disk sr0 QM00001 1 x.iso; disk vda SEED 0 seed.img; disk vdb USED 0 disk.raw
+refused "partitions without wipe" "/dev/vdb holds data (.*): pass --wipe"
+seed '{"hull_seed": 1, "target": "empty", "users": [{"name": "root"}]}'
+node; disk sr0 QM00001 1 x.iso; disk vda SEED 0 seed.img; disk vdb B 0 empty.img
+refused "bad field" "seed: 'users\[0\].name': must be a user name" 2
+# No seed: nothing to do.
+node; disk sr0 QM00001 1 x.iso; disk vdb B 0 empty.img
+run
+[ $rc = 0 ] && grep -q '"event":"install-no-seed"' out.txt || fail "no seed ($rc): $(cat out.txt err.txt)"
+cmp n/dev/vdb empty.img || fail "no seed: the disk was written"
+echo "install seed: ok"
