@@ -13,33 +13,16 @@
 set -eu
 hull=$1
 agent=$2
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/medium.sh"
 [ "$(id -u)" = 0 ] && [ -e /dev/loop-control ] || { echo "needs root and /dev/loop-control"; exit 77; }
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 cd "$d"
 fail() { echo "install_seed_cli_test: $*"; exit 1; }
-mkdir -p esp/EFI/BOOT tree/var/lib/hull/etc-overlay/upper tree/var/lib/hull/etc-overlay/work
-echo "stand-in for systemd-boot" >esp/EFI/BOOT/BOOTX64.EFI
-for n in usr verity sig; do dd if=/dev/urandom of=$n.img bs=64K count=40 status=none; done
+mkdir -p tree/var/lib/hull/etc-overlay/upper tree/var/lib/hull/etc-overlay/work
 mkfs.ext4 -q -F -d tree root.img 4M >/dev/null
-cat >layout.yaml <<'YAML'
-seed: install
-partitions:
-  - {type: esp, label: ESP, size: 40MiB, content-dir: esp, format: vfat}
-  - {type: usr, label: usr_1, size: 5MiB, content: usr.img, uuid: 11111111-2222-4333-8444-555555555555}
-  - {type: usr-verity, label: usr_1_verity, content: verity.img, uuid: 66666666-7777-4888-9999-aaaaaaaaaaaa}
-  - {type: usr-verity-sig, label: usr_1_verity_sig, content: sig.img}
-  - {type: usr, label: _empty, size: 5MiB}
-  - {type: usr-verity, label: _empty, size: 3MiB}
-  - {type: usr-verity-sig, label: _empty, size: 3MiB}
-  - {type: root, label: root, content: root.img}
-YAML
-SOURCE_DATE_EPOCH=1700000000 "$hull" disk create layout.yaml --out disk.raw >/dev/null
-SOURCE_DATE_EPOCH=1700000000 "$hull" disk iso disk.raw --out x.iso >/dev/null
-parts() { sfdisk --dump "$1" | sed -n 's/.*start= *\([0-9]*\), size= *\([0-9]*\),.*name="\([^"]*\)".*/\3 \1 \2/p'; }
-set -- $(parts x.iso | grep '^hull-root-image ')
-tmpl=$(dd if=x.iso bs=512 skip=$2 count=$3 status=none | sha256sum | cut -c1-64)
-usrhash=1111111122224333844455555555555566666666777748889999aaaaaaaaaaaa
+make_medium
 key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2o3 ops@example"
 # node: a fresh simulated node; disk NAME SERIAL RO FILE: one of its disks.
 node() {
