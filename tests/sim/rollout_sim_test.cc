@@ -182,6 +182,17 @@ size_t MaxHolders(const std::string& etcd_urls, const std::string& work_dir) {
   return max_seen;
 }
 
+// The fleet's agents ($HULL_AGENT, else hull-agent on PATH), checking the
+// repository nginx serves on `port` and asking `replicas` for slots.
+FleetOptions AgentOptions(int port, const std::vector<fleet::testing::Replica>& replicas) {
+  FleetOptions o;
+  const char* agent = std::getenv("HULL_AGENT");
+  o.agent = agent ? agent : "hull-agent";
+  o.repository = fmt::format("http://127.0.0.1:{}/", port);
+  for (const auto& r : replicas) o.fleetlock_urls.push_back(r.base_url);
+  return o;
+}
+
 bool AllOn(const std::vector<NodeStats>& s, const std::string& v) {
   for (const auto& n : s)
     if (n.booted != v || n.slot_held) return false;
@@ -226,13 +237,9 @@ class RolloutSim : public ::testing::Test {
       ASSERT_OK(r);
       replicas_.push_back(std::move(*r));
     }
-    FleetOptions o;
-    const char* agent = std::getenv("HULL_AGENT");
-    o.agent = agent ? agent : "hull-agent";
-    o.repository = fmt::format("http://127.0.0.1:{}/", port_);
+    FleetOptions o = AgentOptions(port_, replicas_);
     o.poll_min = PollMin();
     o.poll_max = PollMax();
-    for (const auto& r : replicas_) o.fleetlock_urls.push_back(r.base_url);
     auto f =
         Fleet::Create(dir + "/nodes", Nodes(), *disk, repo_ + "/1.root.json", dir + "/trust", o);
     ASSERT_OK(f);
@@ -656,13 +663,9 @@ TEST(RolloutSimFaults, D_FaultsDuringTheRolloutNeverExceedTheSlotsAndEveryNodeCo
   std::set<std::string> held_when_a_died;  // etcd's holders right after replica a died
   std::atomic<bool> a_down{false};
   int reboots = 0, reboots_a_down = 0;
-  FleetOptions o;
-  const char* agent = std::getenv("HULL_AGENT");
-  o.agent = agent ? agent : "hull-agent";
-  o.repository = fmt::format("http://127.0.0.1:{}/", port);
+  FleetOptions o = AgentOptions(port, replicas);
   o.poll_min = PollMin();
   o.poll_max = std::chrono::milliseconds(2000 + 100 * n);
-  for (const auto& r : replicas) o.fleetlock_urls.push_back(r.base_url);
   o.on_reboot = [&](int i) {
     const bool on_a = i % 2 == 0;  // node i asks fleetlock_urls[i % 2]
     const bool down = on_a && a_down;
@@ -814,13 +817,10 @@ TEST(RolloutSimFaults, E_ASlotTakenForAFailedDownloadGoesBackAtOnce) {
   ASSERT_OK_AND_ASSIGN(
       auto replica,
       fleet::testing::StartReplica(etcd->url(), {"--group", "default=1"}, dir + "/replica.log"));
-  FleetOptions o;
-  const char* agent = std::getenv("HULL_AGENT");
-  o.agent = agent ? agent : "hull-agent";
-  o.repository = fmt::format("http://127.0.0.1:{}/", port);
+  FleetOptions o = AgentOptions(port, {});
+  o.fleetlock_urls = {replica.base_url};
   o.poll_min = 200ms;
   o.poll_max = 500ms;
-  o.fleetlock_urls = {replica.base_url};
   ASSERT_OK_AND_ASSIGN(
       auto fleet, Fleet::Create(dir + "/nodes", 1, disk, repo + "/1.root.json", dir + "/trust", o));
   ASSERT_TRUE(fleet->RunUntil(
