@@ -43,7 +43,6 @@ constexpr Refusal kTopRefusals[] = {
      "services instead"},
     {"iso", "Hull images are disks"},
     {"pxe", "Hull images are disks"},
-    {"output", "the output is a raw Hull disk in --out"},
     {"previewFeatures", "no preview features"},
 };
 
@@ -382,6 +381,27 @@ Status ParseOs(const YamlReader& r, const Node& os, const std::string& base_dir,
   return Ok();
 }
 
+// `output.image.format`, as Image Customizer spells it; the path is --out's.
+Status ParseOutput(const YamlReader& r, const Node& o, Config& c) {
+  HULL_TRY(r.ExpectMap(o, o.Mark(), "output"));
+  HULL_TRY(r.CheckKeys(o, "'output'", {"image"}));
+  if (const Node& i = o["image"]) {
+    HULL_TRY(r.ExpectMap(i, o.Mark(), "output.image"));
+    if (i["path"])
+      return r.AtMark(KeyMark(i, "path"),
+                      "output.image.path cannot be honoured: the outputs go to --out DIR, named "
+                      "for the image",
+                      ErrorCode::kRefused);
+    HULL_TRY(r.CheckKeys(i, "'output.image'", {"format"}));
+    if (i["format"]) {
+      HULL_ASSIGN_OR_RETURN(size_t f, r.Choice(i["format"], i.Mark(), "output.image.format",
+                                               {"raw", "vhd", "qcow2", "vhdx"}));
+      c.output_format = spec::OutputFormat(f);
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<std::string> UsrRelativePath(std::string_view d) {
@@ -420,13 +440,23 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file,
   HULL_ASSIGN_OR_RETURN(Node root, r.Load(text));
   if (!root.IsMap()) return r.At(root, "the configuration must be a map (os:, update:)");
   HULL_TRY(RefuseKey(r, root, "", kTopRefusals));
-  HULL_TRY(r.CheckKeys(root, "the configuration", {"os", "update"}));
+  HULL_TRY(r.CheckKeys(root, "the configuration", {"os", "update", "trust", "output"}));
   Config c;
   c.file = file;
   if (root["os"]) HULL_TRY(ParseOs(r, root["os"], base_dir, c));
   if (root["update"]) {
     HULL_ASSIGN_OR_RETURN(c.update, ParseUpdateChange(r, root["update"], base_dir));
   }
+  if (const Node& t = root["trust"]) {
+    HULL_TRY(r.ExpectMap(t, root.Mark(), "trust"));
+    HULL_TRY(r.CheckKeys(t, "'trust'", {"mode"}));
+    if (t["mode"]) {
+      HULL_ASSIGN_OR_RETURN(
+          size_t m, r.Choice(t["mode"], t.Mark(), "trust.mode", {"keep", "replace", "add"}));
+      c.trust = TrustMode(m);
+    }
+  }
+  if (const Node& o = root["output"]) HULL_TRY(ParseOutput(r, o, c));
   return c;
 }
 

@@ -60,6 +60,11 @@ struct UpdateChange {
   std::optional<std::string> repository, trusted_root, channel, fleetlock_url, fleetlock_group;
 };
 
+// `trust.mode` (customize/trust.h): whose certificates the image's trust set
+// holds. The default trusts who signed the image and no one else.
+enum class TrustMode { kKeep, kReplace, kAdd };
+inline constexpr TrustMode kDefaultTrustMode = TrustMode::kReplace;
+
 struct Config {
   std::string file;
   std::optional<std::string> hostname;
@@ -72,6 +77,9 @@ struct Config {
   std::vector<Module> modules;
   std::optional<spec::SelinuxMode> selinux;
   std::optional<UpdateChange> update;
+  TrustMode trust = kDefaultTrustMode;
+  // `output.image.format`: the disk's format in --out (raw, vhd, qcow2, vhdx).
+  spec::OutputFormat output_format = spec::OutputFormat::kRaw;
 };
 
 // Parses `text` (read from `file`; relative sources resolve against

@@ -20,6 +20,8 @@
 #include "customize/config.h"
 #include "customize/record.h"
 #include "customize/tree_path.h"
+#include "customize/trust.h"
+#include "disk/convert.h"
 #include "disk/image.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
@@ -80,6 +82,7 @@ std::vector<std::string> Words(std::string_view s) {
 
 // What the base gives the later steps.
 struct Base {
+  disk::RawImage raw;  // IMAGE, or its conversion to raw
   slot::Extracted x;
   std::string sha256;
   gpt::Table table;
@@ -102,13 +105,15 @@ Result<ByteSpan> SectionData(const pe::PeImage& img, ByteSpan file, std::string_
 
 Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
                 const std::string& work, Base& b) {
-  HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(o.image, false));
+  // The image as a raw disk (disk/convert.h): the digest is the given file's.
+  HULL_ASSIGN_OR_RETURN(b.raw, disk::OpenAsRaw(o.image, work + "/input.raw"));
+  HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(b.raw.path, false));
   HULL_ASSIGN_OR_RETURN(
       b.x,
       slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base",
                            {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert})
           .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir)));
-  HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(o.image));
+  HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(b.raw.path));
   HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
   const std::string usr = work + "/base/" + slot::kUsrFile;
   HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(usr));
@@ -257,8 +262,8 @@ Result<std::string> CopyRoot(const std::string& image, const gpt::Table& t,
 }
 
 Result<disk::CreateResult> MakeDisk(const Base& b, const Sealed& s, const std::string& work,
-                                    uint64_t esp_content, const std::string& out,
-                                    uint16_t machine) {
+                                    uint64_t esp_content, const std::string& out, uint16_t machine,
+                                    spec::OutputFormat format) {
   const gpt::Partition* esp = FindRole(b.table, gpt::Role::kEsp);
   const gpt::Partition* usr = FindRole(b.table, gpt::Role::kUsr, true);
   const gpt::Partition* root = FindRole(b.table, gpt::Role::kRoot);
@@ -284,7 +289,7 @@ Result<disk::CreateResult> MakeDisk(const Base& b, const Sealed& s, const std::s
                                                          .root_hash = s.root_hash,
                                                          .arch = arch}));
   return disk::CreateDisk(layout, {.out = out,
-                                   .format = spec::OutputFormat::kRaw,
+                                   .format = format,
                                    .sector_size = 512,
                                    .source_date_epoch = b.build_time,
                                    .sha256 = true});
@@ -370,7 +375,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   const std::string base_cmdline(reinterpret_cast<const char*>(base_cmdline_bytes.data()),
                                  base_cmdline_bytes.size());
   HULL_ASSIGN_OR_RETURN(std::string root_template, Step(o, res, "root", [&] {
-                          return CopyRoot(o.image, b.table, base_cmdline, work + "/root.ext4");
+                          return CopyRoot(b.raw.path, b.table, base_cmdline, work + "/root.ext4");
                         }));
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
     HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
@@ -379,8 +384,14 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   }));
   const int64_t epoch = o.source_date_epoch >= 0 ? o.source_date_epoch : b.build_time;
   b.build_time = epoch;
-  HULL_ASSIGN_OR_RETURN(std::vector<Change> changes,
-                        Step(o, res, "apply", [&] { return Apply(config, root); }));
+  HULL_ASSIGN_OR_RETURN(
+      std::vector<Change> changes, Step(o, res, "apply", [&]() -> Result<std::vector<Change>> {
+        HULL_ASSIGN_OR_RETURN(auto c, Apply(config, root));
+        HULL_ASSIGN_OR_RETURN(auto t,
+                              ApplyTrust(config.trust, root + "/usr", keys, o.key_dir, work));
+        c.insert(c.end(), t.begin(), t.end());
+        return c;
+      }));
   const char* modes[] = {"enforcing", "permissive", "disabled"};
   const std::string selinux = config.selinux ? modes[int(*config.selinux)] : b.selinux;
   HULL_ASSIGN_OR_RETURN(Sealed s, Step(o, res, "pack", [&] {
@@ -405,15 +416,18 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   const std::string stem =
       fmt::format("{}_{}", b.os_release.count("IMAGE_ID") ? b.os_release.at("IMAGE_ID") : "hull",
                   b.x.payload.version);
-  HULL_ASSIGN_OR_RETURN(
-      disk::CreateResult disk, Step(o, res, "disk", [&]() -> Result<disk::CreateResult> {
-        return MakeDisk(b, s, work, esp_bytes, staged + "/" + stem + ".raw", base_pe.machine);
-      }));
+  const std::string disk_name = stem + "." + spec::OutputName(config.output_format);
+  HULL_ASSIGN_OR_RETURN(disk::CreateResult disk,
+                        Step(o, res, "disk", [&]() -> Result<disk::CreateResult> {
+                          return MakeDisk(b, s, work, esp_bytes, staged + "/" + disk_name,
+                                          base_pe.machine, config.output_format);
+                        }));
   HULL_TRY(Step(o, res, "record", [&]() -> Result<bool> {
     RecordInputs ri{.image = o.image,
                     .image_sha256 = b.sha256,
                     .base_version = b.x.payload.version,
                     .base_root_hash = b.x.payload.root_hash,
+                    .image_format = spec::OutputName(b.raw.format),
                     .base_sbom = o.base_sbom,
                     .root_hash = HexEncode(s.root_hash),
                     .cmdline = uki.cmdline,
@@ -421,7 +435,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
                     .changes = changes,
                     .epoch = epoch,
                     .image_id = b.os_release.count("IMAGE_ID") ? b.os_release.at("IMAGE_ID") : "",
-                    .disk_name = stem + ".raw",
+                    .disk_name = disk_name,
                     .disk_sha256 = disk.sha256,
                     .uki_name = b.x.uki_file,
                     .out_dir = staged};

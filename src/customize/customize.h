@@ -1,14 +1,16 @@
 // `hull customize IMAGE --config CONFIG --keys KEYS --out DIR`: a sealed Hull
 // disk image in, the same image with the configuration's changes out,
 // re-sealed rather than patched (docs/customize.md):
-//   base    the default boot entry's UKI verified against the base's db
+//   base    IMAGE read as a raw disk whatever its format (disk/convert.h);
+//           the default boot entry's UKI verified against the base's db
 //           certificate, the slot it names against the base's verity
 //           certificate, both extracted (slot::ExtractPayload), the disk's
 //           SHA-256 taken
 //   unpack  /usr read without mounts: fsck.erofs --extract, the setuid,
 //           setgid and sticky bits it drops put back from the image's own
 //           inodes (rootfs/erofs_modes.h)
-//   apply   the configuration's changes (apply.h)
+//   apply   the configuration's changes (apply.h) and the trust set its
+//           trust.mode asks for (trust.h)
 //   pack    a new erofs (same UUID and compression as the base, timestamps
 //           the base's build time) labelled by the image's own SELinux policy
 //   seal    a new verity tree (the base's salt and superblock UUID) and
@@ -18,7 +20,7 @@
 //           on the host's systemd-stub, signed with db; PCR 11 predicted
 //   esp     signed systemd-boot and the UKI under the base's entry name
 //   disk    the base's root file system as it was, the A/B layout and DPS
-//           partition UUIDs of the new root hash
+//           partition UUIDs of the new root hash, in output.image.format
 //   record  manifest.json (the base's version, digest and root hash, every
 //           change) and the SBOM (the base's, when found next to IMAGE,
 //           with the base and every change recorded)
@@ -39,7 +41,7 @@
 namespace hull::customize {
 
 struct CustomizeOptions {
-  std::string image;               // a raw Hull disk image
+  std::string image;               // a Hull disk: raw, VHD, qcow2 or VHDX
   std::string config;              // the YAML configuration
   std::string key_dir;             // db.key/crt, verity.key/crt (a .key may hold a PKCS#11 URI)
   std::string base_key_dir;        // db.crt, verity.crt: who must have signed IMAGE

@@ -115,6 +115,7 @@ Result<nlohmann::json> WriteRecord(const RecordInputs& in) {
       {"base",
        {{"image", fs::path(in.image).filename().string()},
         {"sha256", in.image_sha256},
+        {"format", in.image_format},
         {"version", in.base_version},
         {"root_hash", in.base_root_hash},
         {"sbom", base_sbom.is_object() ? fs::path(sbom_path).filename().string() : ""}}},

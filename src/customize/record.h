@@ -19,7 +19,8 @@ namespace hull::customize {
 
 struct RecordInputs {
   std::string image, image_sha256, base_version, base_root_hash;
-  std::string base_sbom;  // empty: <image without extension>.spdx.json when it exists
+  std::string image_format = "raw";  // as told by its bytes (disk/convert.h)
+  std::string base_sbom;             // empty: <image without extension>.spdx.json when it exists
   std::string root_hash, cmdline;
   std::vector<std::pair<std::string, std::string>> pcr11;
   std::vector<Change> changes;

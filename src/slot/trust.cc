@@ -28,12 +28,8 @@ Result<std::vector<crypto::Certificate>> LoadKind(const std::string& dir) {
                   kMaxTrustCerts);
   for (const std::string& f : files) {
     HULL_ASSIGN_OR_RETURN(Bytes raw, ReadFileBytes(f, kMaxTrustCertBytes));
-    std::string_view text = AsChars(raw);
-    auto cert = text.find("-----BEGIN") != std::string_view::npos
-                    ? crypto::Certificate::FromPem(text)
-                    : crypto::Certificate::FromDer(raw);
-    if (!cert.ok()) return Errorf(ErrorCode::kCorrupt, "{}: not a certificate", f);
-    out.push_back(std::move(*cert));
+    HULL_ASSIGN_OR_RETURN(auto cert, ParseTrustCertificate(raw, f));
+    out.push_back(std::move(cert));
   }
   return out;
 }
@@ -63,6 +59,14 @@ Result<std::string> Fingerprint(const nlohmann::json& signers, const char* key) 
 }
 
 }  // namespace
+
+Result<crypto::Certificate> ParseTrustCertificate(ByteSpan raw, const std::string& name) {
+  std::string_view text = AsChars(raw);
+  auto cert = text.find("-----BEGIN") != std::string_view::npos ? crypto::Certificate::FromPem(text)
+                                                                : crypto::Certificate::FromDer(raw);
+  if (!cert.ok()) return Errorf(ErrorCode::kCorrupt, "{}: not a certificate", name);
+  return cert;
+}
 
 Result<TrustSet> LoadTrustSet(const std::string& dir) {
   TrustSet t;

@@ -41,6 +41,10 @@ struct TrustSet {
   bool empty() const { return db.empty() && verity.empty(); }
 };
 
+// One trust set file's bytes as a certificate: PEM when it holds a PEM
+// header, else DER. kCorrupt "`name`: not a certificate".
+Result<crypto::Certificate> ParseTrustCertificate(ByteSpan raw, const std::string& name);
+
 // Reads `dir`/db/*.crt and `dir`/verity/*.crt in name order. An absent
 // directory (or kind) is an empty set. kCorrupt naming the file for one
 // that is not a certificate; kInvalidArgument for more than kMaxTrustCerts.

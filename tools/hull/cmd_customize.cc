@@ -37,7 +37,10 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
       "customize",
       "Make a sealed Hull image yours: files, users, services, kernel arguments, "
       "update settings; re-sealed and re-signed");
-  c->add_option("IMAGE", a->image, "A raw Hull disk image (hull build)")->required();
+  c->add_option("IMAGE", a->image,
+                "A Hull disk image (hull build): raw, VHD, qcow2 or VHDX, told by its bytes; a "
+                "qcow2 with a backing file is refused")
+      ->required();
   c->add_option("--config", a->config, "The configuration (YAML, docs/customize.md)")->required();
   c->add_option("--keys", a->keys,
                 "Key directory with db.key/crt and verity.key/crt (a .key may hold a PKCS#11 URI)")
@@ -55,6 +58,9 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
   c->footer(
       "Steps: base, unpack, apply, pack, uki, esp, disk, record. Needs no root, mounts or\n"
       "loop devices. Same image, configuration and keys give the same bytes.\n"
+      "The configuration's trust.mode (replace, the default; keep; add) says whose db and\n"
+      "verity certificates the image's trust set holds; output.image.format (raw, vhd,\n"
+      "qcow2, vhdx) the disk's format.\n"
       "Example: hull customize out/Hull_202612.05.0.raw --config site.yaml --base-keys "
       "vendor-certs --keys keys --out site");
   c->callback([a, &ctx] { ctx.action = [a, &ctx] { return RunCustomize(*a, ctx); }; });
