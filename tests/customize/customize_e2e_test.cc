@@ -8,7 +8,13 @@
 // a misspelt field and a module the image lacks are one line each (with -q:
 // no progress lines), exit 2 and no --out; the new UKI names the root
 // partition's SHA-256 (hull.roottemplate=, sha256sum of the partition cut
-// out with dd), and a base whose root was changed is refused (exit 1).
+// out with dd), and a base whose root was changed is refused (exit 1). The
+// trust set under each trust.mode: a release signed by the base's keys (the
+// base's UKI and image) verifies against the result's trust set with keep
+// and add, not with replace (the default), and one signed by the
+// customizer's keys with replace and add; the keep run reads the base as a
+// qcow2 and writes a VHD, which the add run reads (Hull's own VHD, its size
+// exact) and writes as qcow2.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -105,15 +111,17 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   EXPECT_EQ(sbv.exit_code, 0) << sbv.err;
 
   // The new /usr, cut out with dd at sfdisk's offsets and extracted.
-  ASSERT_OK_AND_ASSIGN(
-      auto cut, run({"sh", "-ec",
-                     "start=$(sfdisk --json \"$1\" | python3 -c 'import json,sys; "
-                     "print([p for p in json.load(sys.stdin)[\"partitiontable\"][\"partitions\"] "
-                     "if p.get(\"name\",\"\").startswith(\"usr_\") and "
-                     "p[\"name\"].count(\"_\")==1][0][\"start\"])'); "
-                     "dd if=\"$1\" of=\"$2/usr.img\" bs=512 skip=$start count=204800 status=none; "
-                     "fsck.erofs --extract=\"$2/usr\" \"$2/usr.img\" >/dev/null",
-                     "sh", disk, d}));
+  auto extract_usr = [&](const std::string& raw, const std::string& into) {
+    return run({"sh", "-ec",
+                "start=$(sfdisk --json \"$1\" | python3 -c 'import json,sys; "
+                "print([p for p in json.load(sys.stdin)[\"partitiontable\"][\"partitions\"] "
+                "if p.get(\"name\",\"\").startswith(\"usr_\") and "
+                "p[\"name\"].count(\"_\")==1][0][\"start\"])'); "
+                "dd if=\"$1\" of=\"$2.img\" bs=512 skip=$start count=204800 status=none; "
+                "fsck.erofs --extract=\"$2\" \"$2.img\" >/dev/null",
+                "sh", raw, into});
+  };
+  ASSERT_OK_AND_ASSIGN(auto cut, extract_usr(disk, d + "/usr"));
   ASSERT_EQ(cut.exit_code, 0) << cut.err;
   ASSERT_OK_AND_ASSIGN(std::string ca, ReadFileText(d + "/usr/etc/ssl/certs/site-ca.pem"));
   EXPECT_EQ(ca, "site ca\n");
@@ -122,6 +130,61 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   EXPECT_TRUE(fs::is_symlink(d + "/usr/etc/systemd/system/timers.target.wants/hull-update.timer"));
   ASSERT_OK_AND_ASSIGN(std::string upd, ReadFileText(d + "/usr/lib/hull/update.json"));
   EXPECT_THAT(upd, HasSubstr("https://updates.example.com/hull"));
+
+  // The trust set in the new /usr (trust.mode, default replace): how many of
+  // its db certificates verify a release's UKI (sbverify) and of its verity
+  // certificates the release image's root hash signature (hull inspect).
+  auto trusted = [&](const std::string& usr, const std::string& uki, const std::string& img) {
+    auto r = run({"sh", "-ec",
+                  "n=0; for c in \"$1\"/lib/hull/trust/db/*.crt; do sbverify --cert \"$c\" "
+                  "\"$2\" >/dev/null 2>&1 && n=$((n+1)); done; m=0; for c in "
+                  "\"$1\"/lib/hull/trust/verity/*.crt; do \"$4\" inspect \"$3\" --verity-cert "
+                  "\"$c\" >/dev/null 2>&1 && m=$((m+1)); done; echo \"db:$n verity:$m\"",
+                  "sh", usr, uki, img, hull});
+    return r.ok() ? r->out : r.error().message();
+  };
+  const std::string base_uki = d + "/base/hull_202612.05.0+3.efi";
+  const std::string c1_uki = d + "/c1/hull_202612.05.0+3.efi";
+  EXPECT_EQ(trusted(d + "/usr", base_uki, image), "db:0 verity:0\n") << "replace";
+  EXPECT_EQ(trusted(d + "/usr", c1_uki, disk), "db:1 verity:1\n") << "replace";
+
+  // trust.mode keep, from the base as qcow2 to a VHD (Hull's writer);
+  // then add, on that VHD (signed by KEYS: --base-keys KEYS), to a qcow2.
+  // Each result read back through qemu-img, whose output is the raw disk.
+  ASSERT_OK(hull::Run(Command{
+      .argv = {"qemu-img", "convert", "-f", "raw", "-O", "qcow2", image, d + "/base.qcow2"}}));
+  ASSERT_OK(WriteFileAtomic(d + "/keep.yaml", std::string(kConfig) +
+                                                  "trust:\n  mode: keep\noutput:\n  image:\n"
+                                                  "    format: vhd\n"));
+  ASSERT_OK(WriteFileAtomic(d + "/add.yaml", std::string(kConfig) +
+                                                 "trust:\n  mode: add\noutput:\n  image:\n"
+                                                 "    format: qcow2\n"));
+  ASSERT_OK_AND_ASSIGN(auto keep, run({hull, "-q", "customize", d + "/base.qcow2", "--config",
+                                       d + "/keep.yaml", "--base-keys", d + "/base-keys", "--keys",
+                                       d + "/keys", "--out", d + "/keep", "--json"}));
+  ASSERT_EQ(keep.exit_code, 0) << keep.err;
+  EXPECT_EQ(nlohmann::json::parse(keep.out)["base"]["format"], "qcow2");
+  const std::string keep_vhd = d + "/keep/hullcustom_202612.05.0.vhd";
+  ASSERT_OK_AND_ASSIGN(
+      auto add, run({hull, "-q", "customize", keep_vhd, "--config", d + "/add.yaml", "--base-keys",
+                     d + "/keys", "--keys", d + "/keys", "--out", d + "/add", "--json"}));
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(nlohmann::json::parse(add.out)["base"]["format"], "vhd");
+  ASSERT_OK(hull::Run(
+      Command{.argv = {"qemu-img", "convert", "--image-opts",
+                       "driver=vpc,force_size_calc=current_size,file.filename=" + keep_vhd, "-O",
+                       "raw", d + "/keep.raw"}}));
+  ASSERT_OK(hull::Run(Command{.argv = {"qemu-img", "convert", "-f", "qcow2", "-O", "raw",
+                                       d + "/add/hullcustom_202612.05.0.qcow2", d + "/add.raw"}}));
+  for (const char* m : {"keep", "add"}) {
+    ASSERT_OK_AND_ASSIGN(auto x, extract_usr(d + "/" + m + ".raw", d + "/usr-" + m));
+    ASSERT_EQ(x.exit_code, 0) << m << x.err;
+  }
+  EXPECT_EQ(fs::file_size(keep_vhd), fs::file_size(d + "/keep.raw") + 512);
+  EXPECT_EQ(trusted(d + "/usr-keep", base_uki, image), "db:1 verity:1\n") << "keep";
+  EXPECT_EQ(trusted(d + "/usr-keep", c1_uki, disk), "db:0 verity:0\n") << "keep";
+  EXPECT_EQ(trusted(d + "/usr-add", base_uki, image), "db:1 verity:1\n") << "add";
+  EXPECT_EQ(trusted(d + "/usr-add", c1_uki, disk), "db:1 verity:1\n") << "add";
 
   // The root is the base's, so the new UKI's hull.roottemplate= is the
   // SHA-256 of either image's root partition, cut out at sfdisk's offsets.
