@@ -3,7 +3,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/subprocess.h"
+#include "node/arch.h"
 #include "node/config.h"
 #include "slot/dm_device.h"
 #include "slot/extension.h"
@@ -30,13 +30,11 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+// The DPS architecture of this machine; kAny (no extension matches) on one
+// Hull does not know.
 gpt::Arch NativeArch() {
-  utsname u{};
-  uname(&u);
-  const std::string m = u.machine;
-  if (m == "x86_64") return gpt::Arch::kX86_64;
-  if (m == "aarch64") return gpt::Arch::kArm64;
-  return gpt::Arch::kAny;
+  const node::ArchNames* a = node::ArchOfMachine(node::NativeMachine());
+  return a ? a->gpt : gpt::Arch::kAny;
 }
 
 bool IsMountPoint(const std::string& dir) {

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 #include <sys/mount.h>
-#include <sys/utsname.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,6 +21,7 @@
 #include "gpt/dps.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
+#include "node/arch.h"
 #include "node/os_release.h"
 #include "node/usrhash.h"
 #include "slot/io.h"
@@ -29,15 +29,6 @@
 namespace hull::agent {
 namespace fs = std::filesystem;
 namespace {
-
-std::string DebianArch() {
-  utsname u{};
-  uname(&u);
-  std::string m = u.machine;
-  if (m == "x86_64") return "amd64";
-  if (m == "aarch64") return "arm64";
-  return m;
-}
 
 // The partition device of `disk` (a /sys/block name) with GPT number `n`.
 std::string PartitionDevice(const std::string& disk, uint32_t n) {
@@ -129,7 +120,7 @@ Result<Node> ReadNode() {
   node::OsRelease osrel = node::ParseOsRelease(osrel_text);
   n.version = osrel["IMAGE_VERSION"];
   n.flavor = osrel["VARIANT_ID"];
-  n.arch = DebianArch();
+  n.arch = std::string(node::DebianArchOfMachine(node::NativeMachine()));
   // Missing or unset: no partial rollouts, never a failure (the health gate
   // reads the node too).
   auto machine_id = ReadSysText(env.Path("/etc/machine-id"));

@@ -10,6 +10,7 @@
 #include "gpt/attributes.h"
 #include "gpt/dps.h"
 #include "gpt/types.h"
+#include "node/arch.h"
 #include "node/usrhash.h"
 #include "verity/params.h"
 
@@ -147,8 +148,7 @@ Result<disk::PartitionSpec> Part(gpt::Arch arch, std::string_view type, std::str
 }  // namespace
 
 Result<gpt::Arch> GptArchOf(std::string_view debian_arch) {
-  if (debian_arch == "amd64") return gpt::Arch::kX86_64;
-  if (debian_arch == "arm64") return gpt::Arch::kArm64;
+  if (const node::ArchNames* a = node::ArchOfDebian(debian_arch)) return a->gpt;
   return Errorf(ErrorCode::kInvalidArgument, "unknown arch '{}' (allowed: amd64, arm64)",
                 debian_arch);
 }

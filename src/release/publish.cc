@@ -6,7 +6,9 @@
 
 #include "base/hex.h"
 #include "delta/patch.h"
+#include "node/arch.h"
 #include "pe/authenticode.h"
+#include "pe/pe.h"
 #include "release/offline.h"
 #include "slot/payload.h"
 #include "slot/state.h"
@@ -166,10 +168,37 @@ Status AddDeltas(const PublishOptions& opts, const Payload& p,
   return Ok();
 }
 
+// The Debian architecture of a payload: its UKI's COFF machine (node/arch.h
+// names the architectures). An arch given (--arch) must be the payload's: a
+// release published under another architecture's name would be chosen by
+// nodes that cannot boot it.
+Result<std::string> PayloadArch(const Payload& p, const std::string& given) {
+  HULL_ASSIGN_OR_RETURN(pe::PeImage pe, pe::ParsePe(p.uki).Context("payload UKI"));
+  std::string arch;
+  for (const node::ArchNames& a : node::AllArches()) {
+    auto machine = pe::MachineOfArch(a.debian);
+    if (machine.ok() && *machine == pe.machine) arch = a.debian;
+  }
+  if (arch.empty()) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "the payload's UKI is for {}, an architecture Hull does not publish (amd64, "
+                  "arm64)",
+                  pe::MachineName(pe.machine));
+  }
+  if (!given.empty() && given != arch) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "--arch {} but the payload's UKI is for {} ({}): publish it with --arch {} or "
+                  "without --arch",
+                  given, arch, pe::MachineName(pe.machine), arch);
+  }
+  return arch;
+}
+
 }  // namespace
 
 Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKeySet& keys,
-                                     const std::string& source, const PublishOptions& opts) {
+                                     const std::string& source, const PublishOptions& given) {
+  PublishOptions opts = given;
   // Before minutes of deltas: the keys, or a usable signing directory.
   if (opts.sign_offline.empty()) {
     HULL_TRY(tuf::Repository::CanAddTargets(repo, keys));
@@ -183,6 +212,7 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
   HULL_ASSIGN_OR_RETURN(std::string dir, PayloadDir(source, tmp.path()));
   if (dir != source) timer.Step("extract");
   HULL_ASSIGN_OR_RETURN(Payload p, slot::LoadPayload(dir));
+  HULL_ASSIGN_OR_RETURN(opts.info.arch, PayloadArch(p, opts.info.arch));
   HULL_ASSIGN_OR_RETURN(auto version,
                         tuf::ParseReleaseVersion(p.version).Context("payload version"));
   if (!opts.expect_version.empty() && opts.expect_version != p.version) {

@@ -32,7 +32,9 @@
 namespace hull::release {
 
 struct ReleaseInfo {
-  std::string flavor = "immutable", arch = "amd64", channel = "stable";
+  // arch: Debian's name (node/arch.h). Empty: the payload's, from its UKI's
+  // COFF machine; given, it must be the payload's (kInvalidArgument otherwise).
+  std::string flavor = "immutable", arch, channel = "stable";
   uint64_t rollout_percent = 100;
 };
 
@@ -69,7 +71,8 @@ struct PublishResult {
 // SOURCE: a payload directory (payload.json), a build output directory
 // holding disk.raw, or a disk image (its default slot is extracted as `hull
 // slot extract` does, into a temp dir). Errors: kInvalidArgument for another
-// kind of source, kAlreadyExists when V of F/A is already published,
+// kind of source or an arch that is not the payload's UKI's, kAlreadyExists
+// when V of F/A is already published,
 // LoadPayload/VerifyPayload errors, the delta and repository errors; kNotFound
 // before any work when the targets, snapshot or timestamp keys are not at hand
 // (none are needed with opts.sign_offline; kAlreadyExists, before any work,

@@ -13,6 +13,8 @@
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "crypto/digest.h"
+#include "node/arch.h"
+#include "rootfs/arch_check.h"
 
 namespace hull::rootfs {
 namespace fs = std::filesystem;
@@ -266,6 +268,7 @@ Error MmdebstrapFailure(const ComposeOptions& o, int exit_code, const std::strin
 // unshare mode writes the tree with the real owners; a failed run removes it.
 Status RunMmdebstrap(const ComposeOptions& o, const std::string& target,
                      const std::string& deb_cache) {
+  HULL_TRY(CheckCanRunArch(o.arch, node::NativeMachine()));
   std::error_code ec;
   auto argv = BuildMmdebstrapArgv(o, target, deb_cache, fs::is_directory(kEatmydataHooks, ec));
   HULL_LOG_DEBUG("compose: {}", ShellQuote(argv));
@@ -301,6 +304,7 @@ Status FillTreeCache(const ComposeOptions& o, const std::string& entry, const st
 
 Result<ComposeSource> ResolveCompose(const ComposeOptions& o) {
   HULL_ASSIGN_OR_RETURN(std::string in_release, FetchVerifiedInRelease(o));
+  HULL_TRY(CheckMirrorHasArch(in_release, o));
   ComposeSource src;
   src.release_sha256 = HexEncode(crypto::Sha256(AsBytes(in_release)));
   src.key = CacheKey(o, src.release_sha256);

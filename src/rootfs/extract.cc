@@ -11,6 +11,7 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "crypto/digest.h"
+#include "rootfs/arch_check.h"
 
 namespace hull::rootfs {
 namespace fs = std::filesystem;
@@ -83,14 +84,7 @@ std::vector<std::string> ReleaseArchitectures(std::string_view text) {
 
 Result<DebSet> DownloadPackages(const ComposeOptions& o, const std::string& scratch) {
   HULL_ASSIGN_OR_RETURN(std::string in_release, FetchVerifiedInRelease(o));
-  auto arches = ReleaseArchitectures(in_release);
-  if (std::find(arches.begin(), arches.end(), o.arch) == arches.end()) {
-    std::string have;
-    for (const auto& a : arches) have += (have.empty() ? "" : ", ") + a;
-    return Errorf(ErrorCode::kNotFound,
-                  "architecture '{}' is not in {} at {} (it has: {}); fix the spec's architectures",
-                  o.arch, o.suite, o.mirror, have);
-  }
+  HULL_TRY(CheckMirrorHasArch(in_release, o));
   DebSet set{.release_sha256 = HexEncode(crypto::Sha256(AsBytes(in_release)))};
   const std::string key = HexEncode(crypto::Sha256(
       AsBytes(fmt::format("hull-debset-v1\nargv={}\nrelease={}\n",

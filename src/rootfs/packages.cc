@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -217,6 +218,16 @@ Result<std::string> ReadTreeFile(const std::string& root, const std::string& pat
   std::string out(size, '\0');
   HULL_TRY(f.ReadAt(0, MutableByteSpan(reinterpret_cast<uint8_t*>(out.data()), out.size())));
   return out;
+}
+
+std::string DpkgListPath(const std::string& root, std::string_view pkg, std::string_view arch) {
+  const std::string dir = root + "/var/lib/dpkg/info/";
+  for (const std::string& path :
+       {fmt::format("{}{}:{}.list", dir, pkg, arch), fmt::format("{}{}.list", dir, pkg)}) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return path;
+  }
+  return "";
 }
 
 Result<std::vector<PackageInfo>> ReadPackages(const std::string& root,

@@ -41,6 +41,13 @@ std::string SpdxExpression(const std::vector<std::string>& debian_names);
 // The pool file name of a package's .deb.
 std::string DebFileName(const PackageInfo& p);
 
+// The file dpkg lists an installed package's paths in, in the tree at
+// `root` for the tree's architecture `arch` (Debian's name: the build's):
+// var/lib/dpkg/info/<pkg>:<arch>.list for a Multi-Arch: same package,
+// var/lib/dpkg/info/<pkg>.list for any other; "" when neither exists (not
+// installed, or installed for another architecture only).
+std::string DpkgListPath(const std::string& root, std::string_view pkg, std::string_view arch);
+
 // Reads the package list of the tree at `root` (var/lib/dpkg/status), its
 // licenses and, when `deb_cache` is set, the .deb hashes.
 Result<std::vector<PackageInfo>> ReadPackages(const std::string& root,

@@ -34,12 +34,13 @@ Status CheckMergedUsr(const std::string& root) {
 }
 
 // Removes the non-directory files dpkg lists for `pkg` (lstat only: a link is
-// removed, never followed). Returns false when the package is not installed.
-Result<bool> RemovePackageFiles(const std::string& root, const std::string& pkg) {
-  std::string list_path = root + "/var/lib/dpkg/info/" + pkg + ".list";
+// removed, never followed). Returns false when the package is not installed
+// (for `arch`, the tree's architecture).
+Result<bool> RemovePackageFiles(const std::string& root, const std::string& pkg,
+                                const std::string& arch) {
+  const std::string list_path = DpkgListPath(root, pkg, arch);
   std::error_code ec;
-  if (!fs::exists(list_path, ec)) list_path = root + "/var/lib/dpkg/info/" + pkg + ":amd64.list";
-  if (!fs::exists(list_path, ec)) return false;
+  if (list_path.empty()) return false;
   HULL_ASSIGN_OR_RETURN(std::string list, ReadFileText(list_path, 16 << 20));
   size_t pos = 0;
   while (pos < list.size()) {
@@ -224,8 +225,9 @@ Result<ShapeReport> Shape(const std::string& root, const ShapeOptions& o) {
   HULL_TRY(WriteUsers(root, o.users));
   if (o.remove_package_manager) {
     for (const char* pkg : kPackageManager) {
-      HULL_ASSIGN_OR_RETURN(bool removed,
-                            RemovePackageFiles(root, pkg).Context("removing " + std::string(pkg)));
+      HULL_ASSIGN_OR_RETURN(
+          bool removed,
+          RemovePackageFiles(root, pkg, o.arch).Context("removing " + std::string(pkg)));
       if (!removed) continue;
       rep.removed_packages.push_back(pkg);
       std::erase_if(rep.packages, [&](const PackageInfo& p) { return p.name == pkg; });

@@ -40,6 +40,7 @@ using node::LoginUser;
 struct ShapeOptions {
   std::string image_id;  // os-release IMAGE_ID (the spec name)
   std::string image_version;
+  std::string arch = "amd64";  // the tree's (Debian's name): dpkg's file lists (DpkgListPath)
   std::string variant_id = "immutable";
   std::string pretty_name;   // default "Hull <image_id> <version>"
   std::string sysext_level;  // node::SysextLevelForSuite; empty: not declared

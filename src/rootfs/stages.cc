@@ -41,6 +41,7 @@ ShapeOptions ShapeOptionsFor(const spec::ImageSpec& s, const ComposeStageOptions
   ShapeOptions sh;
   sh.image_id = s.name;
   sh.image_version = s.version;
+  sh.arch = s.arch;
   sh.sysext_level = node::SysextLevelForSuite(s.distribution.suite);
   sh.insecure_dev_keys = s.signing_key_dir.empty();
   sh.module_patterns = s.kernel.modules;

@@ -14,6 +14,8 @@
 #include "delta/assemble.h"
 #include "delta/patch.h"
 #include "delta/range.h"
+#include "gpt/types.h"
+#include "node/arch.h"
 #include "slot/installer.h"
 #include "slot/payload.h"
 #include "slot/release_check.h"
@@ -433,11 +435,30 @@ std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets) {
   return out;
 }
 
+Result<std::string> DiskArch(const DiskState& st) {
+  for (const Slot& slot : st.slots) {
+    const gpt::PartitionType* t = gpt::LookupTypeGuid(slot.usr.type);
+    const node::ArchNames* a = t ? node::ArchOfGpt(t->arch) : nullptr;
+    if (a) return std::string(a->debian);
+  }
+  return Error(ErrorCode::kCorrupt, "the disk has no usr partition of a known architecture");
+}
+
 Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
-                                const ApplyFilters& filters, const InstallOptions& options) {
+                                const ApplyFilters& given, const InstallOptions& options) {
   HULL_TRY(client.Refresh());
   std::vector<SlotRelease> releases = SlotReleases(client.targets());
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
+  // A disk runs releases of its own architecture only, whatever the filter.
+  ApplyFilters filters = given;
+  HULL_ASSIGN_OR_RETURN(const std::string arch, DiskArch(st));
+  if (!filters.arch.empty() && filters.arch != arch) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "--arch {} but the disk's usr partitions are {}: leave --arch out (the disk's "
+                  "is used) or update an {} disk",
+                  filters.arch, arch, filters.arch);
+  }
+  filters.arch = arch;
   const InstalledFacts installed = Installed(st, options.active_usrhash);
   Choice choice = ChooseRelease(releases, filters, installed);
   if (choice.kind == ChoiceKind::kInstall) {

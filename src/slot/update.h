@@ -63,8 +63,14 @@ std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets);
 // decision reads it the same way), then ApplyRelease.
 // Without an install: `up_to_date` (with the version reached) or
 // `ahead_of_channel` (with the channel's newest), nothing written.
+// Only releases of the disk's architecture (DiskArch) are chosen: an empty
+// filters.arch is the disk's, another is kInvalidArgument.
 // kNotFound when no release matches or every newer one is held back; TUF
 // errors before anything is written; then ApplyRelease's.
+// The Debian architecture (node/arch.h) of a disk: that of the DPS type of
+// its first slot's usr partition whose type names one. kCorrupt when none.
+Result<std::string> DiskArch(const DiskState& st);
+
 Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
                                 const ApplyFilters& filters, const InstallOptions& options = {});
 

@@ -146,7 +146,7 @@ Result<disk::CreateResult> WriteDisk(const SysextSpec& spec, const Sealed& s,
   disk::Layout l;
   l.seed = fmt::format("hull-sysext-{}-{}", spec.name, spec.version);
   l.sector_size = 512;
-  l.arch = spec.arch == "arm64" ? gpt::Arch::kArm64 : gpt::Arch::kX86_64;
+  HULL_ASSIGN_OR_RETURN(l.arch, build::GptArchOf(spec.arch));
   // GPT names hold 36 UTF-16 units: the name is cut to fit with its suffix.
   const std::string label = spec.name.substr(0, 24);
   HULL_ASSIGN_OR_RETURN(auto root, Part("root", l.arch, label, s.erofs));

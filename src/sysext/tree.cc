@@ -24,11 +24,8 @@ std::string Rel(const fs::path& p, const std::string& root) {
 
 Result<std::string> ReadList(const std::string& root, const std::string& pkg,
                              const std::string& arch) {
-  for (const std::string& name : {pkg + ":" + arch, pkg}) {
-    const std::string path = root + "/var/lib/dpkg/info/" + name + ".list";
-    std::error_code ec;
-    if (fs::exists(path, ec)) return ReadFileText(path, kMaxListBytes);
-  }
+  const std::string path = rootfs::DpkgListPath(root, pkg, arch);
+  if (!path.empty()) return ReadFileText(path, kMaxListBytes);
   return std::string();  // a package with no files (metapackages list only "/.")
 }
 

@@ -145,5 +145,37 @@ TEST(CatalogCli, CatalogFileAndHullCatalog) {
   EXPECT_EQ(missing.exit_code, 2);
 }
 
+// An arm64 VM size (the 'p' of Dpsv6: Azure Cobalt 100) resolves to the arm64
+// image and its spec, an amd64 one to the amd64 image: the spec files named
+// are the ones `hull build` takes, and say the arch the size has.
+TEST(CatalogCli, Arm64SizesResolveToTheArm64Image) {
+  const char* src = std::getenv("HULL_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  struct Row {
+    const char* size;
+    const char* image;
+    const char* spec;
+    const char* arch;
+  } rows[] = {
+      {"Standard_D4ps_v6", "HullImmutable-arm64", "specs/immutable-arm64.yaml", "arm64"},
+      {"Standard_D4s_v5", "HullImmutable-202611.24.1", "specs/default.yaml", "amd64"},
+  };
+  for (const Row& r : rows) {
+    auto out = Hull({"resolve", "--catalog", "hull", "--vm-size", r.size, "--json"});
+    ASSERT_EQ(out.exit_code, 0) << r.size << ": " << out.err;
+    auto j = nlohmann::json::parse(out.out);
+    EXPECT_EQ(j["image"], r.image) << r.size;
+    EXPECT_EQ(j["spec"], r.spec) << r.size;
+    auto text = ReadFileText(std::string(src) + "/" + r.spec, 1 << 20);
+    ASSERT_OK(text);
+    EXPECT_THAT(*text, HasSubstr(std::string("\narch: ") + r.arch + "\n")) << r.spec;
+  }
+  // Ampere Altra's Dpsv5: Trusted Launch unknown in vm-sizes.yaml, so the
+  // immutable flavor (Secure Boot and a vTPM) refuses it, naming the rule.
+  auto altra = Hull({"resolve", "--catalog", "hull", "--vm-size", "Standard_D4ps_v5"});
+  EXPECT_EQ(altra.exit_code, 1);
+  EXPECT_THAT(altra.err, HasSubstr("[immutable-trusted-launch]"));
+}
+
 }  // namespace
 }  // namespace hull

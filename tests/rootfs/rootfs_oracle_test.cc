@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "rootfs/arch_check.h"
 #include "rootfs/compose.h"
 #include "rootfs/erofs.h"
 #include "rootfs/modules.h"
@@ -84,6 +85,22 @@ TEST_F(UntrustedRepo, TrustingTheKeyAcceptsIt) {
   auto r = FetchVerifiedInRelease(options_);
   ASSERT_OK(r);
   EXPECT_THAT(*r, HasSubstr("Codename: bookworm"));
+}
+
+TEST_F(UntrustedRepo, MirrorWithoutTheArchIsOneLineBeforeMmdebstrap) {
+  // apt-ftparchive wrote an amd64-only Release: amd64 is there, arm64 is not.
+  options_.keyring = dir_->path() + "/throwaway.gpg";
+  auto in_release = FetchVerifiedInRelease(options_);
+  ASSERT_OK(in_release);
+  EXPECT_OK(CheckMirrorHasArch(*in_release, options_));
+  options_.arch = "arm64";
+  auto c = Compose(options_, dir_->path() + "/tree");
+  ASSERT_ERROR(c, ErrorCode::kNotFound);
+  EXPECT_EQ(c.error().message(),
+            "architecture 'arm64' is not on the mirror " + options_.mirror +
+                " (bookworm): its InRelease does not name it in Architectures: (it has: amd64); "
+                "use a mirror that carries arm64 (distribution.mirror) or another arch");
+  EXPECT_FALSE(fs::exists(dir_->path() + "/tree"));
 }
 
 TEST_F(UntrustedRepo, AptInsideMmdebstrapRefusesItToo) {

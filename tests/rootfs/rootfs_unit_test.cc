@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "rootfs/arch_check.h"
 #include "rootfs/compose.h"
 #include "rootfs/erofs.h"
 #include "rootfs/modules.h"
@@ -369,6 +370,76 @@ TEST(Sbom, Spdx23RequiredFields) {
                 .dump());
 }
 
+// The checksum part of an InRelease as Debian's mirror writes it.
+constexpr const char* kInRelease =
+    "Origin: Debian\nSuite: stable\nCodename: bookworm\n"
+    "Architectures: all amd64 arm64\nComponents: main contrib\nSHA256:\n"
+    " 0123 1234 main/binary-amd64/Packages\n"
+    " 0123 234 main/binary-amd64/Packages.xz\n"
+    " 0123 345 main/binary-arm64/Packages.xz\n"
+    " 0123 456 contrib/binary-amd64/Packages.gz\n"
+    " 0123 567 contrib/binary-arm64/Packages.diff/Index\n";
+
+TEST(MirrorArch, EveryComponentNeedsAnIndexOfTheArch) {
+  ComposeOptions o;
+  o.mirror = "http://mirror.example/debian";
+  EXPECT_OK(CheckMirrorHasArch(kInRelease, o));  // amd64, main
+  o.components = {"main", "contrib"};
+  EXPECT_OK(CheckMirrorHasArch(kInRelease, o));
+  o.arch = "arm64";
+  o.components = {"main"};
+  EXPECT_OK(CheckMirrorHasArch(kInRelease, o));  // only Packages.xz: still an index
+  // contrib has arm64 diffs only: apt cannot start from them.
+  o.components = {"main", "contrib"};
+  auto r = CheckMirrorHasArch(kInRelease, o);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_EQ(r.error().message(),
+            "architecture 'arm64' is not on the mirror http://mirror.example/debian (bookworm): "
+            "its InRelease lists no contrib/binary-arm64/Packages index (it has: all, amd64, "
+            "arm64); use a mirror that carries arm64 (distribution.mirror) or another arch");
+  o.arch = "riscv64";
+  o.components = {"main"};
+  r = CheckMirrorHasArch(kInRelease, o);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().message(),
+              HasSubstr("'riscv64' is not on the mirror http://mirror.example/debian (bookworm): "
+                        "its InRelease does not name it in Architectures: (it has: all, amd64, "
+                        "arm64)"));
+}
+
+TEST(ForeignArch, NeedsAnEnabledQemuUserHandler) {
+  auto t = TempDir::Create("binfmt-test");
+  ASSERT_OK(t);
+  const std::string dir = t->path();
+  // The host's own architecture needs no handler.
+  EXPECT_OK(CheckCanRunArch("amd64", "x86_64", dir));
+  EXPECT_OK(CheckCanRunArch("arm64", "aarch64", dir));
+  auto r = CheckCanRunArch("arm64", "x86_64", dir);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_EQ(r.error().message(),
+            "architecture 'arm64' is foreign to this amd64 host and its maintainer scripts run "
+            "under qemu-user, but no handler is registered at " +
+                dir +
+                "/qemu-aarch64: run "
+                "`sudo scripts/binfmt.sh arm64` (needs qemu-user-static)");
+  // binfmt_misc's status file of a handler: "enabled" or "disabled" first.
+  ASSERT_OK(WriteFileAtomic(dir + "/qemu-aarch64",
+                            std::string_view("disabled\ninterpreter /usr/libexec/qemu-binfmt/"
+                                             "aarch64-binfmt-P\nflags: POF\n")));
+  r = CheckCanRunArch("arm64", "x86_64", dir);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().message(), HasSubstr("but " + dir + "/qemu-aarch64 is disabled: run"));
+  ASSERT_OK(WriteFileAtomic(dir + "/qemu-aarch64",
+                            std::string_view("enabled\ninterpreter /usr/libexec/qemu-binfmt/"
+                                             "aarch64-binfmt-P\nflags: POF\n")));
+  EXPECT_OK(CheckCanRunArch("arm64", "x86_64", dir));
+  // The other way round: an arm64 host composing amd64.
+  r = CheckCanRunArch("amd64", "aarch64", dir);
+  ASSERT_ERROR(r, ErrorCode::kNotFound);
+  EXPECT_THAT(r.error().message(), HasSubstr("'amd64' is foreign to this arm64 host"));
+  ASSERT_ERROR(CheckCanRunArch("riscv64", "x86_64", dir), ErrorCode::kInvalidArgument);
+}
+
 // A hand-made merged-/usr tree with a dpkg database.
 class ShapeTest : public ::testing::Test {
  protected:
@@ -465,6 +536,36 @@ TEST_F(ShapeTest, ShapesForImmutability) {
   // Shaping twice is refused rather than nesting /usr/etc.
   auto again = Shape(root_, o);
   ASSERT_FALSE(again.ok());
+}
+
+// libapt-pkg6.0 is Multi-Arch: same, so dpkg lists its files in
+// libapt-pkg6.0:<arch>.list: an arm64 tree's is removed by its arm64 list, and
+// a list of another architecture names no file of this tree.
+TEST_F(ShapeTest, PackageManagerListsOfTheTreesArchitecture) {
+  Write("var/lib/dpkg/status",
+        "Package: foo\nStatus: install ok installed\nArchitecture: arm64\nVersion: 1.0-1\n\n"
+        "Package: libapt-pkg6.0\nStatus: install ok installed\nArchitecture: arm64\n"
+        "Multi-Arch: same\nVersion: 2.6.1\n");
+  fs::remove(root_ + "/var/lib/dpkg/info/apt.list");
+  fs::remove(root_ + "/var/lib/dpkg/info/dpkg.list");
+  Write("usr/lib/libapt-pkg.so.6.0", "arm64 library");
+  Write("var/lib/dpkg/info/libapt-pkg6.0:arm64.list", "/usr/lib/libapt-pkg.so.6.0\n");
+  Write("var/lib/dpkg/info/libapt-pkg6.0:amd64.list", "/usr/bin/foo\n");
+  EXPECT_EQ(DpkgListPath(root_, "libapt-pkg6.0", "arm64"),
+            root_ + "/var/lib/dpkg/info/libapt-pkg6.0:arm64.list");
+  EXPECT_EQ(DpkgListPath(root_, "libapt-pkg6.0", "amd64"),
+            root_ + "/var/lib/dpkg/info/libapt-pkg6.0:amd64.list");
+  EXPECT_EQ(DpkgListPath(root_, "libapt-pkg6.0", "riscv64"), "");
+  EXPECT_EQ(DpkgListPath(root_, "apt", "arm64"), "");  // not installed
+  auto r = Shape(
+      root_,
+      ShapeOptions{.image_id = "HullImmutable", .image_version = "202611.25.0", .arch = "arm64"});
+  ASSERT_OK(r);
+  EXPECT_THAT(r->removed_packages, ElementsAre("libapt-pkg6.0"));
+  EXPECT_FALSE(fs::exists(root_ + "/usr/lib/libapt-pkg.so.6.0"));
+  EXPECT_TRUE(fs::exists(root_ + "/usr/bin/foo"));  // named by the amd64 list only
+  ASSERT_EQ(r->packages.size(), 1u);
+  EXPECT_EQ(r->packages[0].name, "foo");
 }
 
 TEST(Users, SysusersAndTmpfilesLines) {

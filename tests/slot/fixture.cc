@@ -48,11 +48,13 @@ Result<std::unique_ptr<Inputs>> Inputs::Create() {
 }
 
 Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bool real_kernel,
-                                    const std::string& content) {
+                                    const std::string& content, const std::string& arch) {
+  const bool arm64 = arch == "arm64";
+  if (arm64) real_kernel = false;
   Release r;
   r.version = version;
-  r.dir = dir() + "/release-" + version;
-  const std::string tree = dir() + "/tree-" + version;
+  r.dir = dir() + "/release-" + version + (arm64 ? "-arm64" : "");
+  const std::string tree = dir() + "/tree-" + version + (arm64 ? "-arm64" : "");
   std::error_code ec;
   fs::create_directories(tree + "/lib", ec);
   fs::create_directories(r.dir, ec);
@@ -87,7 +89,8 @@ Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bo
   HULL_TRY(WriteFileAtomic(r.dir + "/" + kSignatureFile, part));
 
   uki::UkiInputs in;
-  HULL_ASSIGN_OR_RETURN(in.stub, ReadFileBytes(kStub));
+  HULL_ASSIGN_OR_RETURN(in.stub, ReadFileBytes(arm64 ? kStubArm64 : kStub));
+  in.machine = arm64 ? pe::kMachineArm64 : pe::kMachineAmd64;
   if (real_kernel) {
     HULL_ASSIGN_OR_RETURN(in.linux_image, ReadFileBytes(KernelPath()));
   } else {
@@ -105,20 +108,23 @@ Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bo
   return r;
 }
 
-Result<std::string> Inputs::MakeDisk(const Release& r, const std::string& name,
-                                     uint64_t usr_bytes) {
+Result<std::string> Inputs::MakeDisk(const Release& r, const std::string& name, uint64_t usr_bytes,
+                                     const std::string& arch) {
+  const bool arm64 = arch == "arm64";
   const std::string esp = dir() + "/esp-" + name;
   std::error_code ec;
   fs::create_directories(esp + "/EFI/BOOT", ec);
   fs::create_directories(esp + "/EFI/Linux", ec);
   fs::create_directories(esp + "/loader", ec);
-  fs::copy_file(kBootEfi, esp + "/EFI/BOOT/BOOTX64.EFI", ec);
-  if (ec) return ErrnoError(ec.value(), "copying", kBootEfi);
+  const char* boot = arm64 ? kBootEfiArm64 : kBootEfi;
+  fs::copy_file(boot, esp + (arm64 ? "/EFI/BOOT/BOOTAA64.EFI" : "/EFI/BOOT/BOOTX64.EFI"), ec);
+  if (ec) return ErrnoError(ec.value(), "copying", boot);
   fs::copy_file(r.dir + "/" + kUkiFile, esp + "/EFI/Linux/" + build::UkiFileName(r.version), ec);
   HULL_TRY(WriteFileAtomic(esp + "/loader/loader.conf", "timeout 0\n"));
   build::LayoutInputs li;
   li.name = "HullSlotTest";
   li.version = r.version;
+  li.arch = arm64 ? gpt::Arch::kArm64 : gpt::Arch::kX86_64;
   const uint64_t mib = 1 << 20;
   li.sizes = {.esp = 64 << 20,
               .usr = usr_bytes,

@@ -36,12 +36,15 @@ class Inputs {
   // With `content` set, the file data comes from that seed instead of the
   // version, except lib/blob000 (and os-release): releases of one content
   // seed differ in a few files, as consecutive real releases do.
+  // With arch "arm64" the UKI is on Debian's aarch64 systemd-stub (and its
+  // .linux random bytes: the real kernel is amd64's).
   Result<Release> MakeRelease(const std::string& version, uint64_t kib, bool real_kernel = true,
-                              const std::string& content = "");
+                              const std::string& content = "", const std::string& arch = "amd64");
   // A disk with `r` in slot A, slot B "_empty", its UKI as hull_<v>+3.efi;
-  // usr partitions of `usr_bytes` (verity partitions sized to match).
+  // usr partitions of `usr_bytes` (verity partitions sized to match). With
+  // arch "arm64": the DPS aarch64 types and BOOTAA64.EFI.
   Result<std::string> MakeDisk(const Release& r, const std::string& name,
-                               uint64_t usr_bytes = 3 << 20);
+                               uint64_t usr_bytes = 3 << 20, const std::string& arch = "amd64");
 
   const std::string& dir() const { return dir_.path(); }
   const crypto::Certificate& verity_cert() const { return cert_; }
@@ -75,5 +78,7 @@ Result<UpdatingNode> OpenUpdatingNode(const std::string& repo_dir, const std::st
 std::string KernelPath();
 inline constexpr const char* kStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
 inline constexpr const char* kBootEfi = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
+inline constexpr const char* kStubArm64 = "/usr/lib/systemd/boot/efi/linuxaa64.efi.stub";
+inline constexpr const char* kBootEfiArm64 = "/usr/lib/systemd/boot/efi/systemd-bootaa64.efi";
 
 }  // namespace hull::slot::testing

@@ -19,7 +19,7 @@ struct ReleaseArgs {
   ExpiryFlags expiry;
   std::string window = FormatDuration(tuf::RefreshOptions{}.window);
   bool root = false;
-  std::string repo, file, name, channel = "stable", flavor = "immutable", arch = "amd64", version,
+  std::string repo, file, name, channel = "stable", flavor = "immutable", arch, version,
                                 key_type = "ed25519";
   uint64_t rollout = 100;
   OfflineFlags offline;
@@ -66,10 +66,12 @@ int RunAddFile(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
     HULL_TRY(tuf::ParseReleaseVersion(a.version).Context("--version"));
     HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
+    // An opaque file says nothing of its architecture: amd64 unless told.
+    const std::string arch = a.arch.empty() ? "amd64" : a.arch;
     std::string name =
-        a.name.empty() ? fmt::format("hull-{}-{}-{}.raw", a.flavor, a.arch, a.version) : a.name;
+        a.name.empty() ? fmt::format("hull-{}-{}-{}.raw", a.flavor, arch, a.version) : a.name;
     nlohmann::json custom{{"flavor", a.flavor},
-                          {"arch", a.arch},
+                          {"arch", arch},
                           {"version", a.version},
                           {"channel", a.channel},
                           {"rollout_percent", a.rollout}};
@@ -83,7 +85,7 @@ int RunAddFile(const ReleaseArgs& a) {
     HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
     HULL_TRY(tuf::Repository::AddTarget(a.repo, keys, a.file, name, custom, expiry));
     std::printf("Published %s as %s (%s, %s, channel %s).\n", a.file.c_str(), name.c_str(),
-                a.version.c_str(), a.arch.c_str(), a.channel.c_str());
+                a.version.c_str(), arch.c_str(), a.channel.c_str());
     return Ok();
   };
   return Done(run(), "release add");
@@ -178,6 +180,9 @@ int RunLs(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
     HULL_ASSIGN_OR_RETURN(tuf::Targets t, tuf::Repository::ReadTargets(a.repo));
     auto releases = tuf::ListReleases(t);
+    std::erase_if(releases, [&](const tuf::Release& r) {
+      return (!a.flavor.empty() && r.flavor != a.flavor) || (!a.arch.empty() && r.arch != a.arch);
+    });
     if (a.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& r : releases) j.push_back(ReleaseJson(r));
@@ -250,7 +255,9 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
       "Release version YYYYMM.DD.N (payloads carry theirs; required with --whole-file)");
   add->add_option("--channel", a->channel, "Channel (default stable)");
   add->add_option("--flavor", a->flavor, "Image flavor (default immutable)");
-  add->add_option("--arch", a->arch, "Architecture (default amd64)");
+  add->add_option("--arch", a->arch,
+                  "Architecture, amd64 or arm64 (default: the payload's, from its UKI's machine; "
+                  "given, it must be the payload's; with --whole-file default amd64)");
   add->add_option("--rollout", a->rollout,
                   "Staged rollout percentage (default 100; raise it later with hull release "
                   "rollout)");
@@ -304,10 +311,15 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   RegisterReleasePull(rel, ctx);
   RegisterReleaseRollout(rel, ctx);
 
+  auto l = std::make_shared<ReleaseArgs>();
+  l->flavor.clear();  // ls: every flavor unless --flavor
   auto* ls = rel->add_subcommand("ls", "List releases, oldest first");
-  ls->add_option("REPO", a->repo, "Repository directory")->required();
-  ls->add_flag("--json", a->json, "Print as JSON");
-  ls->callback([&ctx, a] { ctx.action = [a] { return RunLs(*a); }; });
+  ls->add_option("REPO", l->repo, "Repository directory")->required();
+  ls->add_option("--flavor", l->flavor, "Only releases of this flavor (default: every one)");
+  ls->add_option("--arch", l->arch, "Only releases for this architecture (default: every one)");
+  ls->add_flag("--json", l->json, "Print as JSON");
+  ls->footer("Example: hull release ls repo/ --arch arm64");
+  ls->callback([&ctx, l] { ctx.action = [l] { return RunLs(*l); }; });
 
   auto c = std::make_shared<CheckArgs>();
   auto* upd = app.add_subcommand("update", "Check for and apply node image updates");

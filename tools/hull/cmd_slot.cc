@@ -287,7 +287,8 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   publish->add_option("--keys", pb->keys, "Key directory")->required();
   publish->add_option("--channel", pb->info.channel, "Channel (default stable)");
   publish->add_option("--flavor", pb->info.flavor, "Image flavor (default immutable)");
-  publish->add_option("--arch", pb->info.arch, "Architecture (default amd64)");
+  publish->add_option("--arch", pb->info.arch,
+                      "Architecture, amd64 or arm64 (default: the payload's UKI's)");
   publish->add_option("--rollout", pb->info.rollout_percent,
                       "Staged rollout percentage (default 100)");
   publish->add_flag("--json", pb->json, "Print as JSON");
@@ -316,7 +317,9 @@ void RegisterSlot(CLI::App& app, Context& ctx) {
   apply->add_option("--disk", ap->disk, "Disk image or block device to update")->required();
   apply->add_option("--state", ap->state, "Directory keeping trusted metadata between runs");
   apply->add_option("--flavor", ap->filters.flavor, "Only releases of this flavor");
-  apply->add_option("--arch", ap->filters.arch, "Only releases for this architecture");
+  apply->add_option("--arch", ap->filters.arch,
+                    "Only releases for this architecture (default: the disk's; another is "
+                    "refused)");
   apply->add_option("--channel", ap->filters.channel, "Only releases in this channel");
   apply->add_option("--esp-dir", ap->esp_dir, "A mounted ESP (on a node) instead of mtools");
   apply->add_option("--verity-cert", ap->verity_cert,
