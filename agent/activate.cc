@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "agent/events.h"
+#include "agent/extension_plan.h"
 #include "agent/extensions.h"
 #include "base/exit_code.h"
 #include "base/file.h"
@@ -203,9 +204,14 @@ Result<std::vector<ExtensionFile>> ListFiles(std::vector<ExtensionResult>& resul
                   names.size(), slot::kMaxExtensions);
   for (const auto& n : names) {
     auto f = ParseExtensionFileName(n);
-    if (f.ok())
+    if (f.ok()) {
+      // The agent's record of what it fetched (none, or unreadable: tried).
+      if (auto text = ReadFileText(std::string(slot::kExtensionsDir) + "/" + RecordName(n), 4096);
+          text.ok()) {
+        if (auto c = ParseCompatibilityRecord(*text); c.ok()) f->compatibility = std::move(*c);
+      }
       files.push_back(std::move(*f));
-    else
+    } else
       results.push_back(
           {.name = "", .file = n, .state = "refused", .reason = f.error().ToString()});
   }
@@ -227,6 +233,7 @@ int RunExtensions(const ExtensionsOptions& o) {
   if (!trust.ok()) return fail(trust.error());
   auto os_release = ReadFileText("/usr/lib/os-release", 1 << 16);
   if (!os_release.ok()) return fail(os_release.error());
+  const node::OsRelease os = node::ParseOsRelease(*os_release);
   std::vector<ExtensionResult> results;
   auto files = ListFiles(results);
   if (!files.ok()) return fail(files.error());
@@ -243,7 +250,11 @@ int RunExtensions(const ExtensionsOptions& o) {
     bool active = false;
     for (const ExtensionFile& f : group) {
       ExtensionResult r{.name = f.name, .file = f.file, .state = "standby"};
-      if (!active) {
+      // Fetched for another OS release (the previous one, kept for a
+      // rollback until the bless, or the next one): not tried.
+      if (auto other = KnownIncompatible(f, os); !active && other) {
+        r.reason = "kept for another OS: " + *other;
+      } else if (!active) {
         auto root =
             Activate(std::string(slot::kExtensionsDir) + "/" + f.file, f, *trust, *os_release);
         if (root.ok()) {

@@ -89,8 +89,9 @@ std::string ExtensionsText(const std::vector<ExtensionResult>& results) {
     if (r.state == "refused")
       out += fmt::format("Extension {} ({}): refused: {}\n", r.name, r.file, r.reason);
     else
-      out += fmt::format("Extension {} ({}): {}{}\n", r.name, r.file, r.state,
-                         r.root_hash.empty() ? "" : " (root hash " + r.root_hash + ")");
+      out += fmt::format("Extension {} ({}): {}{}{}\n", r.name, r.file, r.state,
+                         r.root_hash.empty() ? "" : " (root hash " + r.root_hash + ")",
+                         r.reason.empty() ? "" : ": " + r.reason);
   }
   return out;
 }

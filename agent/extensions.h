@@ -6,6 +6,7 @@
 // activate.cc's.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "node/os_release.h"
 
 namespace hull::agent {
 
@@ -23,6 +25,9 @@ inline constexpr const char* kExtensionsState = "/run/hull/extensions.json";
 struct ExtensionFile {
   std::string file;  // the file name, no directory
   std::string name, version, arch;
+  // What the agent recorded when it fetched the file (extension_plan.h,
+  // CompatibilityRecord); none for a file placed otherwise.
+  std::optional<node::OsRelease> compatibility;
 };
 // kInvalidArgument naming the file for a name that is neither form, or
 // whose NAME breaks node::ValidSysextName.

@@ -21,6 +21,7 @@
 #include "agent/downloads.h"
 #include "agent/environment.h"
 #include "agent/events.h"
+#include "agent/extension_files.h"
 #include "agent/facts.h"
 #include "agent/node.h"
 #include "agent/rollback.h"
@@ -32,6 +33,7 @@
 #include "base/seconds.h"
 #include "base/subprocess.h"
 #include "node/config.h"
+#include "slot/extension.h"
 #include "slot/state.h"
 #include "slot/trust.h"
 #include "slot/update.h"
@@ -404,6 +406,28 @@ int RunUpdate(const UpdateOptions& o) {
         // installed, and an installed entry (the default from then on) is
         // only ever booted under a slot -- with --no-reboot too. The wait
         // leaves the download half of the run's time.
+        // The release's extensions first: without them it is not installed.
+        // The booted release's too, where the node lacks them, so that a
+        // rollback finds them (one not published for it is no reason to
+        // stay: this release is being left).
+        if (!c.config.sysexts.empty()) {
+          if (auto booted =
+                  FetchExtensionsFor(c.config.sysexts, c.node, c.node.version, *client, ev);
+              !booted.ok() && booted.error().code() != ErrorCode::kNotFound)
+            return Fail(ev, booted.error());
+          auto fetched =
+              FetchExtensionsFor(c.config.sysexts, c.node, a.release->version, *client, ev);
+          if (!fetched.ok()) {
+            const Error& e = fetched.error();
+            const char* outcome =
+                e.code() == ErrorCode::kNotFound ? "extensions-missing" : "extensions-failed";
+            ev.Emit(
+                outcome,
+                {{"running", running}, {"version", a.release->version}, {"reason", e.ToString()}});
+            return Remember(state, ev, {outcome, c.node.version, a.release->version, e.ToString()},
+                            Fail(ev, e));
+          }
+        }
         if (a.take_slot) {
           const Deadline wait_end =
               SlotWaitBeforeInstall(std::chrono::steady_clock::now(), deadline);
@@ -447,14 +471,18 @@ int RunBless(const UpdateOptions&) {
   const slot::Uki* booted = BootedEntry(c.disk.state, c.node.usrhash);
   if (!booted)
     return Fail(ev, Error(ErrorCode::kNotFound, "no boot entry names the booted usrhash="));
-  if (!booted->entry.left.has_value()) return 0;  // not counted: nothing to do
-  node::EntryName blessed = booted->entry;
-  blessed.left.reset();
-  blessed.done.reset();
-  if (auto st = c.disk.io.esp->Rename(booted->file, blessed.ToString()); !st.ok())
-    return Fail(ev, st.error());
-  ev.Emit("blessed",
-          {{"version", c.node.version}, {"from", booted->file}, {"entry", blessed.ToString()}});
+  if (booted->entry.left.has_value()) {
+    node::EntryName blessed = booted->entry;
+    blessed.left.reset();
+    blessed.done.reset();
+    if (auto st = c.disk.io.esp->Rename(booted->file, blessed.ToString()); !st.ok())
+      return Fail(ev, st.error());
+    ev.Emit("blessed",
+            {{"version", c.node.version}, {"from", booted->file}, {"entry", blessed.ToString()}});
+  }
+  // Blessed (now, or by an earlier run that power loss may have cut short):
+  // no rollback can want another OS's extensions any more.
+  if (auto st = PruneExtensions(ev, c.node.version); !st.ok()) return Fail(ev, st.error());
   return 0;
 }
 

@@ -237,6 +237,7 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
                    .ca = s.update.fleetlock_ca,
                    .cert = s.update.fleetlock_cert,
                    .key = s.update.fleetlock_key};
+  cfg.sysexts = s.update.sysexts;
   struct Generated {
     const char* name;
     std::string text;

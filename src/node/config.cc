@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "base/file.h"
+#include "node/os_release.h"
 
 namespace hull::node {
 namespace {
@@ -65,6 +66,23 @@ Status ParseFleetLock(const json& j, const std::string& name, FleetLockConfig& o
   return Ok();
 }
 
+// "sysexts": ["cni", ...]: extension names, each once.
+Status ParseSysexts(const json& j, const std::string& name, std::vector<std::string>& out) {
+  if (!j.is_array() || j.size() > kMaxWantedSysexts)
+    return Bad(name, fmt::format("'sysexts' must be a list of at most {} extension names",
+                                 kMaxWantedSysexts));
+  for (const auto& e : j) {
+    if (!e.is_string() || !ValidSysextName(e.get<std::string>()))
+      return Bad(name, fmt::format("'sysexts' entry {} is not an extension name (lower-case "
+                                   "letters, digits, '.', '-')",
+                                   e.dump()));
+    if (std::find(out.begin(), out.end(), e.get<std::string>()) != out.end())
+      return Bad(name, fmt::format("'sysexts' names '{}' twice", e.get<std::string>()));
+    out.push_back(e.get<std::string>());
+  }
+  return Ok();
+}
+
 }  // namespace
 
 json ToJson(const UpdateConfig& c) {
@@ -80,7 +98,8 @@ json ToJson(const UpdateConfig& c) {
             {"group", c.fleetlock.group},
             {"ca", c.fleetlock.ca},
             {"cert", c.fleetlock.cert},
-            {"key", c.fleetlock.key}}}};
+            {"key", c.fleetlock.key}}},
+          {"sysexts", c.sysexts}};
 }
 
 Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name) {
@@ -88,7 +107,7 @@ Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name)
   if (j.is_discarded() || !j.is_object()) return Bad(name, "not a JSON object");
   static const std::vector<std::string> kKeys = {"repository",      "trusted_root", "channel",
                                                  "upgrade_channel", "boot_tries",   "health_units",
-                                                 "event_console",   "fleetlock"};
+                                                 "event_console",   "fleetlock",    "sysexts"};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
       return Bad(name, fmt::format("unknown key '{}' (allowed: {})", k, fmt::join(kKeys, ", ")));
@@ -121,6 +140,7 @@ Result<UpdateConfig> ParseConfig(std::string_view text, const std::string& name)
     }
   }
   if (j.contains("fleetlock")) HULL_TRY(ParseFleetLock(j["fleetlock"], name, c.fleetlock));
+  if (j.contains("sysexts")) HULL_TRY(ParseSysexts(j["sysexts"], name, c.sysexts));
   return c;
 }
 

@@ -29,6 +29,7 @@ inline constexpr const char* kBuildTime = "/usr/lib/hull/build-time";
 inline constexpr const char* kTrustDir = "/usr/lib/hull/trust";
 inline constexpr size_t kMaxTrustCerts = 16;
 inline constexpr uint64_t kMaxConfigBytes = 64 << 10;
+inline constexpr size_t kMaxWantedSysexts = 32;
 
 // The FleetLock server the node takes a reboot slot from (docs/fleetlock.md);
 // an empty url: no coordination, the node reboots when it decides to.
@@ -51,6 +52,10 @@ struct UpdateConfig {
   std::vector<std::string> health_units{"containerd.service"};
   std::string event_console;  // also write events here ("" = journal only)
   FleetLockConfig fleetlock;
+  // The system extensions this node keeps matched to its OS (docs/sysext.md
+  // "Lifecycle"): names as `hull sysext build` gives them, at most
+  // kMaxWantedSysexts, each once.
+  std::vector<std::string> sysexts;
 };
 
 nlohmann::json ToJson(const UpdateConfig& c);

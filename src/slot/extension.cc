@@ -181,10 +181,8 @@ Status CheckExtensionTop(std::string_view name, const std::vector<TopEntry>& ent
   return Ok();
 }
 
-Status CheckExtensionRelease(std::string_view name, std::string_view extension_release,
-                             std::string_view os_release, gpt::Arch arch) {
-  const node::OsRelease ext = node::ParseOsRelease(extension_release);
-  const node::OsRelease os = node::ParseOsRelease(os_release);
+Status CheckExtensionCompatibility(std::string_view name, const node::OsRelease& ext,
+                                   const node::OsRelease& os) {
   auto get = [](const node::OsRelease& m, std::string_view key) {
     auto it = m.find(key);
     return it == m.end() ? std::string() : it->second;
@@ -203,10 +201,19 @@ Status CheckExtensionRelease(std::string_view name, std::string_view extension_r
   } else if (std::string v = get(ext, "VERSION_ID"); v.empty() || v != get(os, "VERSION_ID")) {
     return refuse("VERSION_ID", v, get(os, "VERSION_ID"));
   }
-  const std::string want_arch(gpt::ArchName(arch));
-  if (get(ext, "ARCHITECTURE") != want_arch)
-    return refuse("ARCHITECTURE", get(ext, "ARCHITECTURE"), want_arch);
+  if ((ext.contains("ARCHITECTURE") || os.contains("ARCHITECTURE")) &&
+      get(ext, "ARCHITECTURE") != get(os, "ARCHITECTURE"))
+    return refuse("ARCHITECTURE", get(ext, "ARCHITECTURE"), get(os, "ARCHITECTURE"));
   return Ok();
+}
+
+Status CheckExtensionRelease(std::string_view name, std::string_view extension_release,
+                             std::string_view os_release, gpt::Arch arch) {
+  const node::OsRelease ext = node::ParseOsRelease(extension_release);
+  node::OsRelease os = node::ParseOsRelease(os_release);
+  // The booted OS's os-release names no architecture: the node's is the one.
+  os["ARCHITECTURE"] = std::string(gpt::ArchName(arch));
+  return CheckExtensionCompatibility(name, ext, os);
 }
 
 }  // namespace hull::slot

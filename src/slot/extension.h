@@ -44,6 +44,7 @@
 #include "base/result.h"
 #include "gpt/gpt.h"
 #include "gpt/types.h"
+#include "node/os_release.h"
 #include "slot/trust.h"
 #include "verity/params.h"
 
@@ -103,5 +104,13 @@ Status CheckExtensionTop(std::string_view name, const std::vector<TopEntry>& ent
 // for B").
 Status CheckExtensionRelease(std::string_view name, std::string_view extension_release,
                              std::string_view os_release, gpt::Arch arch);
+
+// The rule CheckExtensionRelease applies, on parsed key sets, so the agent
+// holds a published extension's compatibility (its TUF custom metadata) to
+// the OS release it is about to install with the same rule: ID equal;
+// SYSEXT_LEVEL equal when `ext` names one, else VERSION_ID equal (one of
+// them required); ARCHITECTURE equal when either names one. kRefused as above.
+Status CheckExtensionCompatibility(std::string_view name, const node::OsRelease& ext,
+                                   const node::OsRelease& os);
 
 }  // namespace hull::slot

@@ -72,6 +72,9 @@ struct Update {
   std::string fleetlock_group = "default";
   // https trust and client certificate on the node (node::FleetLockConfig).
   std::string fleetlock_ca, fleetlock_cert, fleetlock_key;
+  // The system extensions the node keeps matched to its OS (docs/sysext.md
+  // "Lifecycle"): fetched for a release before it is installed.
+  std::vector<std::string> sysexts;
 };
 
 // An image containerd holds from the first boot, without a pull

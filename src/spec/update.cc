@@ -6,6 +6,9 @@
 #include <cctype>
 #include <regex>
 
+#include "node/config.h"
+#include "node/os_release.h"
+
 namespace hull::spec {
 namespace {
 
@@ -42,6 +45,25 @@ Status ParseUpgradeChannel(const YamlReader& r, const Node& n, Update& u) {
                                v));
   } else {
     return r.At(n, fmt::format("bad update.upgrade_channel '{}' (allowed: NodeImage, None)", v));
+  }
+  return Ok();
+}
+
+Status ParseSysexts(const YamlReader& r, const Node& n, Update& u) {
+  HULL_ASSIGN_OR_RETURN(u.sysexts, r.ScalarList(n, n.Mark(), "update.sysexts"));
+  if (u.sysexts.size() > node::kMaxWantedSysexts)
+    return r.At(n, fmt::format("update.sysexts: {} names, at most {}", u.sysexts.size(),
+                               node::kMaxWantedSysexts));
+  for (size_t i = 0; i < u.sysexts.size(); ++i) {
+    if (!node::ValidSysextName(u.sysexts[i]))
+      return r.At(n[i], fmt::format("bad extension name '{}' in update.sysexts (allowed: "
+                                    "lower-case letters, digits, '.', '-', as `hull sysext "
+                                    "build` names it)",
+                                    u.sysexts[i]));
+    for (size_t j = 0; j < i; ++j)
+      if (u.sysexts[j] == u.sysexts[i])
+        return r.At(n[i],
+                    fmt::format("extension '{}' named twice in update.sysexts", u.sysexts[i]));
   }
   return Ok();
 }
@@ -107,7 +129,7 @@ Status ParseUpdate(const YamlReader& r, const Node& n, Update& u) {
   HULL_TRY(
       r.CheckKeys(n, "'update'",
                   {"repository", "trusted_root", "channel", "upgrade_channel", "check_interval",
-                   "boot_tries", "health_units", "event_console", "fleetlock"}));
+                   "boot_tries", "health_units", "event_console", "fleetlock", "sysexts"}));
   if (n["repository"]) HULL_TRY(ParseRepository(r, n["repository"], u));
   if (n["trusted_root"]) {
     HULL_ASSIGN_OR_RETURN(u.trusted_root,
@@ -140,6 +162,7 @@ Status ParseUpdate(const YamlReader& r, const Node& n, Update& u) {
     u.boot_tries = uint32_t(v[0] - '0');
   }
   if (n["health_units"]) HULL_TRY(ParseHealthUnits(r, n["health_units"], u));
+  if (n["sysexts"]) HULL_TRY(ParseSysexts(r, n["sysexts"], u));
   if (n["event_console"]) {
     HULL_ASSIGN_OR_RETURN(u.event_console,
                           r.Scalar(n["event_console"], n.Mark(), "update.event_console"));

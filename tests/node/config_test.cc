@@ -45,13 +45,32 @@ TEST(UpdateConfig, RefusesWhatItDoesNotKnow) {
   expect("{", "u.json: not a JSON object");
   expect(R"({"repo": "x"})",
          "u.json: unknown key 'repo' (allowed: repository, trusted_root, channel, "
-         "upgrade_channel, boot_tries, health_units, event_console, fleetlock)");
+         "upgrade_channel, boot_tries, health_units, event_console, fleetlock, sysexts)");
   expect(R"({"repository": 1})", "u.json: 'repository' must be a string");
   expect(R"({"upgrade_channel": "SecurityPatch"})",
          "u.json: upgrade_channel 'SecurityPatch' (allowed: NodeImage, None)");
   expect(R"({"boot_tries": 0})", "u.json: 'boot_tries' must be a number from 1 to 9");
   expect(R"({"boot_tries": -1})", "u.json: 'boot_tries' must be a number from 1 to 9");
   expect(R"({"health_units": ["a b"]})", "u.json: 'health_units' entries must be unit names");
+  expect(R"({"sysexts": "cni"})", "u.json: 'sysexts' must be a list of at most 32 extension names");
+  expect(R"({"sysexts": ["cni_1"]})",
+         "u.json: 'sysexts' entry \"cni_1\" is not an extension name (lower-case letters, digits, "
+         "'.', '-')");
+  expect(R"({"sysexts": [1]})",
+         "u.json: 'sysexts' entry 1 is not an extension name (lower-case letters, digits, '.', "
+         "'-')");
+  expect(R"({"sysexts": ["cni", "cni"]})", "u.json: 'sysexts' names 'cni' twice");
+}
+
+TEST(UpdateConfig, SysextsRoundTripAndDefaultToNone) {
+  auto none = ParseConfig("{}", "u.json");
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->sysexts.empty());
+  UpdateConfig c;
+  c.sysexts = {"cni", "kubelet"};
+  auto back = ParseConfig(ToJson(c).dump(), "u.json");
+  ASSERT_OK(back);
+  EXPECT_EQ(back->sysexts, (std::vector<std::string>{"cni", "kubelet"}));
 }
 
 TEST(UpdateConfig, FleetLockRoundTripsAndDefaultsToNone) {

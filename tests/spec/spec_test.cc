@@ -296,7 +296,22 @@ TEST(Spec, UpdateSection) {
   ExpectError("name: n\nupdate: {interval: 1h}\n",
               "t.yaml:2:10: unknown key 'interval' in 'update' (allowed: repository, "
               "trusted_root, channel, upgrade_channel, check_interval, boot_tries, health_units, "
-              "event_console, fleetlock)");
+              "event_console, fleetlock, sysexts)");
+}
+
+TEST(Spec, UpdateSysexts) {
+  auto d = ParseSpec("name: n\n", {.filename = "t.yaml", .build_time = kBuildTime});
+  ASSERT_OK(d);
+  EXPECT_TRUE(d->update.sysexts.empty());
+  auto s = ParseSpec("name: n\nupdate: {sysexts: [cni, kubelet]}\n",
+                     {.filename = "t.yaml", .build_time = kBuildTime});
+  ASSERT_OK(s);
+  EXPECT_EQ(s->update.sysexts, (std::vector<std::string>{"cni", "kubelet"}));
+  ExpectError("name: n\nupdate: {sysexts: [Cni]}\n",
+              "t.yaml:2:20: bad extension name 'Cni' in update.sysexts (allowed: lower-case "
+              "letters, digits, '.', '-', as `hull sysext build` names it)");
+  ExpectError("name: n\nupdate: {sysexts: [cni, cni]}\n",
+              "t.yaml:2:25: extension 'cni' named twice in update.sysexts");
 }
 
 TEST(Spec, UpdateFleetLock) {

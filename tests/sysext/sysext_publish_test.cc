@@ -1,12 +1,13 @@
 // hull release add-sysext's library side: the target name and custom metadata
 // from a build's manifest, the image checked against it, one target added to
 // a TUF repository (read back from its signed targets), a second publication
-// refused.
+// refused; the node's reading of that target (agent::PublishedExtensions).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "agent/extension_plan.h"
 #include "base/file.h"
 #include "crypto/file_digest.h"
 #include "release/sysext.h"
@@ -82,6 +83,12 @@ TEST(PublishSysext, AddsOneTargetAndRefusesAMismatchOrARepeat) {
   EXPECT_EQ(f.custom["payload"], "sysext");
   EXPECT_EQ(f.custom["compatibility"]["sysext_level"], "12");
   EXPECT_EQ(f.custom["root_hash"], kRootHash);
+  // The node reads the signed target back as the build named it.
+  ASSERT_OK_AND_ASSIGN(auto published, agent::PublishedExtensions(t.targets));
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published[0].FileName(), "cni_1.1.1-2_amd64.raw");
+  EXPECT_EQ(published[0].compatibility, (node::OsRelease{{"ID", "hull"}, {"SYSEXT_LEVEL", "12"}}));
+  EXPECT_EQ(published[0].root_hash, kRootHash);
 
   EXPECT_ERROR(PublishSysext(repo, keys, image), ErrorCode::kAlreadyExists);
 }

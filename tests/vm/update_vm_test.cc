@@ -225,10 +225,10 @@ class UpdateVm : public ::testing::Test {
   }
 
   Built Build(const char* version, const std::string& health_units,
-              const std::string& cmdline_extra = "") {
+              const std::string& cmdline_extra = "", const std::string& update_extra = "") {
     std::string spec = d_ + fmt::format("/spec-{}.yaml", version);
     std::string text = SpecText(nginx_.port(), d_ + "/www/repo/root.json", health_units,
-                                cmdline_extra, fleet_.SpecLines());
+                                cmdline_extra, fleet_.SpecLines() + update_extra);
     EXPECT_FALSE(text.empty());
     EXPECT_OK(WriteFileAtomic(spec, text));
     std::string out = d_ + "/image-" + version;
@@ -239,6 +239,27 @@ class UpdateVm : public ::testing::Test {
       if (name.ends_with(".raw")) b.image = out + "/" + name;
     EXPECT_FALSE(b.image.empty());
     return b;
+  }
+
+  // A files-only extension `probe` VERSION for exactly OS `os` (version_id),
+  // built with the image's key (its builds reuse the image builds' cached
+  // base compose) and published with `hull release add-sysext`; its root
+  // hash, from the build's manifest.
+  std::string PublishProbe(const char* version, const char* os) {
+    const std::string d = d_ + "/probe-" + version;
+    fs::create_directories(d + "/files/usr/share/hull-probe");
+    EXPECT_OK(WriteFileAtomic(d + "/files/usr/share/hull-probe/for", std::string(os) + "\n"));
+    EXPECT_OK(WriteFileAtomic(
+        d + "/probe.yaml",
+        fmt::format("name: probe\nversion: \"{}\"\ncompatibility: {{id: hull, version_id: "
+                    "\"{}\"}}\nfiles: [files]\n",
+                    version, os)));
+    json m = HullJson({"sysext", "build", d + "/probe.yaml", "--keys", d_ + "/keys", "--out",
+                       d + "/out", "--json"});
+    HullJson({"release", "add-sysext", d_ + "/www/repo",
+              fmt::format("{}/out/probe_{}_amd64.raw", d, version), "--keys", d_ + "/repo-keys",
+              "--json"});
+    return m.value("root_hash", "");
   }
 
   // `whole`: without delta or chunk index, so nodes download the image whole.
@@ -346,7 +367,10 @@ std::optional<json> AgentEvent(const std::string& line) {
 }
 
 TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
-  Built n = Build(kN, "containerd.service");
+  // N wants the extension `probe` (docs/sysext.md "Lifecycle"): before it
+  // installs N+1 it fetches N+1's (and its own, for a rollback); N+1's
+  // configuration wants none, so N+2 and N+3 need none.
+  Built n = Build(kN, "containerd.service", "", "  sysexts: [probe]\n");
   Built n1 = Build(kN1, "containerd.service");
   Built n2 = Build(kN2, "containerd.service, hull-e2e-missing.service");
   // hull-init refuses hull.disk_timeout=0 (1..600): a release that fails
@@ -355,6 +379,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   ASSERT_FALSE(HasFailure());
   Publish(n);
   Publish(n1);
+  const std::string probe_n = PublishProbe("1", kN), probe_n1 = PublishProbe("2", kN1);
   ASSERT_FALSE(HasFailure());
 
   // The node: a copy of N's disk (the VM writes it: updates land there).
@@ -430,7 +455,28 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   EXPECT_EQ(h["root_hash"], n1.manifest["usr"]["root_hash"]);
   EXPECT_TRUE(h["on_trial"].get<bool>());
   EXPECT_EQ(h["pcr11"], n1.manifest["uki"]["pcr11"]["enter-initrd:leave-initrd:sysinit:ready"]);
-  EXPECT_TRUE(find("blessed", "version", kN1, *healthy1));
+  auto blessed1 = find("blessed", "version", kN1, *healthy1);
+  ASSERT_TRUE(blessed1);
+  // The extensions: N fetched both versions of probe before installing N+1;
+  // N+1 booted with its own merged (the root hash its build gave), N's kept
+  // beside it until the bless, then removed with its record.
+  auto fetched_n = find("extension-fetched", "file", "probe_1_amd64.raw");
+  auto fetched_n1 = find("extension-fetched", "file", "probe_2_amd64.raw");
+  ASSERT_TRUE(fetched_n && fetched_n1);
+  EXPECT_EQ(events[*fetched_n]["for"], kN);
+  EXPECT_EQ(events[*fetched_n1]["for"], kN1);
+  EXPECT_LT(*fetched_n1, *inst1);
+  auto active = find("extension-active", "file", "probe_2_amd64.raw", *inst1);
+  ASSERT_TRUE(active);
+  EXPECT_LT(*active, *healthy1);
+  EXPECT_EQ(events[*active]["root_hash"], probe_n1);
+  EXPECT_FALSE(find("extension-active", "file", "probe_1_amd64.raw"));
+  EXPECT_FALSE(find("extension-refused", "name", "probe"));
+  auto pruned = find("extensions-pruned", "running", kN1, *blessed1);
+  ASSERT_TRUE(pruned);
+  EXPECT_EQ(events[*pruned]["removed"], json::array({"probe_1_amd64.raw", "probe_1_amd64.json"}));
+  EXPECT_FALSE(find("extensions-pruned", "running", kN1, *pruned + 1));
+  EXPECT_NE(probe_n, probe_n1);
   // 3. N+2 is installed, fails its gate on a counted boot.
   auto inst2 = find("installed", "version", kN2, *healthy1);
   ASSERT_TRUE(inst2);

@@ -1,0 +1,162 @@
+#include "agent/extension_plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "node/boot_count.h"
+#include "slot/extension.h"
+
+namespace hull::agent {
+namespace {
+
+using json = nlohmann::json;
+
+// A value that is safe in a file name and an os-release line.
+bool NameLike(const std::string& v) {
+  return !v.empty() && v.size() <= 128 && v.find("..") == std::string::npos &&
+         std::all_of(v.begin(), v.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '-' || c == '+' || c == '~';
+         });
+}
+
+Result<std::string> Field(const json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string() || !NameLike(it->get<std::string>()))
+    return Errorf(ErrorCode::kCorrupt, "{}: '{}' missing or not a name", where, key);
+  return it->get<std::string>();
+}
+
+// {"id": .., "sysext_level" | "version_id": ..} -> os-release keys.
+Result<node::OsRelease> Compatibility(const json& c, const std::string& where) {
+  if (!c.is_object()) return Errorf(ErrorCode::kCorrupt, "{}: 'compatibility' missing", where);
+  node::OsRelease out;
+  HULL_ASSIGN_OR_RETURN(out["ID"], Field(c, "id", where));
+  for (auto [key, os_key] :
+       {std::pair{"sysext_level", "SYSEXT_LEVEL"}, std::pair{"version_id", "VERSION_ID"}}) {
+    if (!c.contains(key)) continue;
+    HULL_ASSIGN_OR_RETURN(out[os_key], Field(c, key, where));
+  }
+  if (out.size() != 2 || c.size() != 2)
+    return Errorf(ErrorCode::kCorrupt,
+                  "{}: 'compatibility' needs 'id' and exactly one of sysext_level, version_id",
+                  where);
+  return out;
+}
+
+}  // namespace
+
+std::string PublishedExtension::FileName() const {
+  return fmt::format("{}_{}_{}.raw", name, version, arch);
+}
+
+Result<std::vector<PublishedExtension>> PublishedExtensions(
+    const std::map<std::string, tuf::TargetFile>& targets) {
+  std::vector<PublishedExtension> out;
+  for (const auto& [target, file] : targets) {
+    const json& c = file.custom;
+    if (!c.is_object() || c.value("payload", "") != "sysext") continue;
+    const std::string where = "sysext target " + target;
+    PublishedExtension e{.target = target};
+    HULL_ASSIGN_OR_RETURN(e.name, Field(c, "sysext", where));
+    HULL_ASSIGN_OR_RETURN(e.version, Field(c, "version", where));
+    HULL_ASSIGN_OR_RETURN(e.arch, Field(c, "arch", where));
+    HULL_ASSIGN_OR_RETURN(
+        e.compatibility,
+        Compatibility(c.contains("compatibility") ? c["compatibility"] : json(), where));
+    if (c.contains("root_hash") && c["root_hash"].is_string())
+      e.root_hash = c["root_hash"].get<std::string>();
+    // The file name must read back as the same name, version and arch.
+    auto parsed = ParseExtensionFileName(e.FileName());
+    if (!parsed.ok() || parsed->name != e.name || parsed->version != e.version ||
+        parsed->arch != e.arch)
+      return Errorf(ErrorCode::kCorrupt, "{}: '{}' is not a NAME_VERSION_ARCH.raw file name", where,
+                    e.FileName());
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version) {
+  node::OsRelease os;
+  for (const char* key : {"ID", "SYSEXT_LEVEL"})
+    if (auto it = booted.find(key); it != booted.end()) os[key] = it->second;
+  os["VERSION_ID"] = std::string(version);
+  return os;
+}
+
+Result<std::vector<PublishedExtension>> PlanExtensions(
+    const std::vector<std::string>& wanted, const std::vector<PublishedExtension>& published,
+    const node::OsRelease& os, std::string_view arch, std::string_view release) {
+  std::vector<PublishedExtension> out;
+  for (const std::string& name : wanted) {
+    const PublishedExtension* best = nullptr;
+    for (const auto& e : published) {
+      if (e.name != name || e.arch != arch) continue;
+      if (!slot::CheckExtensionCompatibility(name, e.compatibility, os).ok()) continue;
+      if (!best || node::CompareVersions(e.version, best->version) > 0) best = &e;
+    }
+    if (!best) {
+      auto get = [&](const char* k) {
+        auto it = os.find(k);
+        return it == os.end() ? std::string("(none)") : it->second;
+      };
+      return Errorf(ErrorCode::kNotFound,
+                    "extension {} has no version for release {} ({}, VERSION_ID={}, "
+                    "SYSEXT_LEVEL={}) in the repository: publish one with 'hull release "
+                    "add-sysext'; {} is not installed until then",
+                    name, release, arch, get("VERSION_ID"), get("SYSEXT_LEVEL"), release);
+    }
+    out.push_back(*best);
+  }
+  return out;
+}
+
+std::string CompatibilityRecord(const PublishedExtension& e) {
+  json c = json::object();
+  for (const auto& [k, v] : e.compatibility) c[k] = v;
+  return json{{"target", e.target}, {"compatibility", c}}.dump() + "\n";
+}
+
+Result<node::OsRelease> ParseCompatibilityRecord(std::string_view text) {
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || j.size() != 2 || !j.contains("target") || !j["target"].is_string() ||
+      !j.contains("compatibility") || !j["compatibility"].is_object())
+    return Errorf(ErrorCode::kCorrupt, "extension record: not {{target, compatibility}}");
+  node::OsRelease out;
+  for (const auto& [k, v] : j["compatibility"].items()) {
+    if ((k != "ID" && k != "SYSEXT_LEVEL" && k != "VERSION_ID") || !v.is_string())
+      return Errorf(ErrorCode::kCorrupt, "extension record: compatibility key '{}'", k);
+    out[k] = v.get<std::string>();
+  }
+  if (!out.contains("ID") || out.size() != 2)
+    return Errorf(ErrorCode::kCorrupt,
+                  "extension record: compatibility needs ID and one of SYSEXT_LEVEL, VERSION_ID");
+  return out;
+}
+
+std::string RecordName(std::string_view file) {
+  std::string_view stem = file.ends_with(".raw") ? file.substr(0, file.size() - 4) : file;
+  return std::string(stem) + ".json";
+}
+
+std::optional<std::string> KnownIncompatible(const ExtensionFile& f, const node::OsRelease& os) {
+  if (!f.compatibility) return std::nullopt;
+  Status st = slot::CheckExtensionCompatibility(f.name, *f.compatibility, os);
+  if (st.ok()) return std::nullopt;
+  return st.error().ToString();
+}
+
+std::vector<std::string> FilesToPrune(const std::vector<ExtensionFile>& files,
+                                      const node::OsRelease& booted) {
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    if (!KnownIncompatible(f, booted)) continue;
+    out.push_back(f.file);
+    out.push_back(RecordName(f.file));
+  }
+  return out;
+}
+
+}  // namespace hull::agent

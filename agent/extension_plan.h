@@ -1,0 +1,80 @@
+// System extensions across OS updates (docs/sysext.md "Lifecycle across OS
+// updates"), the pure half: which published extension versions an OS
+// release needs before the agent installs it, what the agent records beside
+// each file it fetches, and which files go once the booted OS is blessed.
+// update.cc fetches and removes; activate.cc reads the record to pick, per
+// name, the file compatible with the booted OS. Every compatibility question
+// is slot::CheckExtensionCompatibility's, the rule the mounted
+// extension-release file is held to.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/extensions.h"
+#include "base/result.h"
+#include "node/os_release.h"
+#include "tuf/metadata.h"
+
+namespace hull::agent {
+
+// A target of payload "sysext" (release/sysext.h): its custom metadata.
+struct PublishedExtension {
+  std::string target;  // the TUF target name
+  std::string name, version, arch;
+  // ID and SYSEXT_LEVEL or VERSION_ID, as os-release keys.
+  node::OsRelease compatibility;
+  std::string root_hash;
+  // NAME_VERSION_ARCH.raw: the file name it gets in slot::kExtensionsDir.
+  std::string FileName() const;
+};
+
+// Every sysext target of `targets`. kCorrupt naming the target for one whose
+// custom metadata is malformed (a field missing or not a name, not exactly
+// one of sysext_level and version_id, a NAME that ParseExtensionFileName
+// would not read back).
+Result<std::vector<PublishedExtension>> PublishedExtensions(
+    const std::map<std::string, tuf::TargetFile>& targets);
+
+// The os-release keys an OS release will have, as far as the agent knows
+// before installing it: ID and SYSEXT_LEVEL of the booted OS (a release's
+// metadata does not carry them; an update keeps the Debian release) and
+// VERSION_ID = the release's version (Hull's VERSION_ID is IMAGE_VERSION).
+node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version);
+
+// For each wanted name, the newest published version (node::CompareVersions)
+// of the node's architecture compatible with `os`. kNotFound, one line naming
+// the first extension that has none and the release, when one is missing:
+// the release is not installed.
+Result<std::vector<PublishedExtension>> PlanExtensions(
+    const std::vector<std::string>& wanted, const std::vector<PublishedExtension>& published,
+    const node::OsRelease& os, std::string_view arch, std::string_view release);
+
+// The record the agent writes beside a file it fetched,
+// NAME_VERSION_ARCH.json in slot::kExtensionsDir: the compatibility the
+// signed metadata gave it. Activation reads it to choose; the mounted
+// extension-release file stays the authority.
+std::string CompatibilityRecord(const PublishedExtension& e);
+// kCorrupt for anything CompatibilityRecord does not write.
+Result<node::OsRelease> ParseCompatibilityRecord(std::string_view text);
+// NAME_VERSION_ARCH.raw -> NAME_VERSION_ARCH.json.
+std::string RecordName(std::string_view file);
+
+// Known to be for another OS: its record says so (the reason), per
+// slot::CheckExtensionCompatibility. nullopt when it has no record or is
+// compatible.
+std::optional<std::string> KnownIncompatible(const ExtensionFile& f, const node::OsRelease& os);
+
+// The files the blessing step removes: those whose record says they are for
+// another OS than the blessed one (a rollback is no longer possible, so the
+// previous release's extensions are dead weight), each with its record. A
+// file without a record (an operator's) is never removed.
+std::vector<std::string> FilesToPrune(const std::vector<ExtensionFile>& files,
+                                      const node::OsRelease& booted);
+
+}  // namespace hull::agent

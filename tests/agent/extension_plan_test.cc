@@ -1,0 +1,174 @@
+// System extensions across OS updates, the decisions (agent/extension_plan.h):
+// which published versions an OS release needs, the record beside a fetched
+// file, which file activation skips as another OS's, which files go at the
+// bless. The repository's side is release::SysextTarget's format
+// (tests/sysext/sysext_publish_test.cc reads its output back through
+// PublishedExtensions).
+#include "agent/extension_plan.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/status_matchers.h"
+
+namespace hull::agent {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+tuf::TargetFile Sysext(const std::string& name, const std::string& version,
+                       const json& compatibility, const std::string& arch = "amd64") {
+  return {.length = 1,
+          .custom = {{"payload", "sysext"},
+                     {"sysext", name},
+                     {"version", version},
+                     {"arch", arch},
+                     {"compatibility", compatibility},
+                     {"root_hash", std::string(64, 'a')}}};
+}
+
+json ForVersion(const std::string& v) { return {{"id", "hull"}, {"version_id", v}}; }
+json ForLevel(const std::string& l) { return {{"id", "hull"}, {"sysext_level", l}}; }
+
+const node::OsRelease kBooted = {
+    {"ID", "hull"}, {"VERSION_ID", "202612.05.0"}, {"SYSEXT_LEVEL", "12"}};
+
+// The repository of the update: the OS release's pieces, an extension
+// re-published per OS version, one bound to the Debian release, another
+// architecture's build.
+std::map<std::string, tuf::TargetFile> Repository() {
+  std::map<std::string, tuf::TargetFile> t;
+  t["hull-immutable-amd64-202612.06.0.usr"] = {.length = 1, .custom = {{"payload", "usr"}}};
+  t["hull-sysext-probe-amd64-1.raw"] = Sysext("probe", "1", ForVersion("202612.05.0"));
+  t["hull-sysext-probe-amd64-2.raw"] = Sysext("probe", "2", ForVersion("202612.06.0"));
+  t["hull-sysext-probe-arm64-3.raw"] = Sysext("probe", "3", ForVersion("202612.06.0"), "arm64");
+  t["hull-sysext-cni-amd64-1.1.raw"] = Sysext("cni", "1.1", ForLevel("12"));
+  t["hull-sysext-cni-amd64-1.10.raw"] = Sysext("cni", "1.10", ForLevel("12"));
+  t["hull-sysext-cni-amd64-2.0.raw"] = Sysext("cni", "2.0", ForLevel("13"));
+  return t;
+}
+
+TEST(PublishedExtensions, ReadsTheSysextTargetsOnly) {
+  ASSERT_OK_AND_ASSIGN(auto p, PublishedExtensions(Repository()));
+  ASSERT_EQ(p.size(), 6u);
+  EXPECT_EQ(p[0].target, "hull-sysext-cni-amd64-1.1.raw");
+  EXPECT_EQ(p[0].FileName(), "cni_1.1_amd64.raw");
+  EXPECT_EQ(p[0].compatibility, (node::OsRelease{{"ID", "hull"}, {"SYSEXT_LEVEL", "12"}}));
+  EXPECT_EQ(p[0].root_hash, std::string(64, 'a'));
+}
+
+TEST(PublishedExtensions, RefusesMalformedMetadataNamingTheTarget) {
+  const std::pair<const char*, json> kBad[] = {
+      {"sysext", nullptr},
+      {"sysext", "a_b"},
+      {"version", "1/2"},
+      {"version", "1_2"},
+      {"arch", 3},
+      {"compatibility", "hull"},
+      {"compatibility", json{{"id", "hull"}}},
+      {"compatibility", json{{"id", "hull"}, {"sysext_level", "12"}, {"version_id", "1"}}},
+      {"compatibility", json{{"id", "hull"}, {"image_version", "1"}}},
+  };
+  for (const auto& [key, value] : kBad) {
+    auto t = Sysext("cni", "1", ForLevel("12"));
+    if (value.is_null())
+      t.custom.erase(key);
+    else
+      t.custom[key] = value;
+    auto r = PublishedExtensions({{"hull-sysext-x.raw", t}});
+    ASSERT_ERROR(r, ErrorCode::kCorrupt) << key << "=" << value;
+    EXPECT_THAT(r.error().ToString(), HasSubstr("sysext target hull-sysext-x.raw")) << key;
+  }
+}
+
+TEST(PlanExtensions, PicksTheNewestCompatibleVersionForTheNextRelease) {
+  ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(Repository()));
+  const auto os = ReleaseOsKeys(kBooted, "202612.06.0");
+  EXPECT_EQ(
+      os, (node::OsRelease{{"ID", "hull"}, {"VERSION_ID", "202612.06.0"}, {"SYSEXT_LEVEL", "12"}}));
+  ASSERT_OK_AND_ASSIGN(auto plan,
+                       PlanExtensions({"probe", "cni"}, published, os, "amd64", "202612.06.0"));
+  ASSERT_EQ(plan.size(), 2u);
+  // probe 2 is N+1's; 1 is N's, 3 is arm64's.
+  EXPECT_EQ(plan[0].FileName(), "probe_2_amd64.raw");
+  // cni 1.10 > 1.1; 2.0 is for another Debian release.
+  EXPECT_EQ(plan[1].FileName(), "cni_1.10_amd64.raw");
+  // The booted release still gets its own.
+  ASSERT_OK_AND_ASSIGN(
+      auto now, PlanExtensions({"probe"}, published, ReleaseOsKeys(kBooted, "202612.05.0"), "amd64",
+                               "202612.05.0"));
+  EXPECT_EQ(now[0].FileName(), "probe_1_amd64.raw");
+}
+
+TEST(PlanExtensions, OneMissingStopsTheReleaseNamingTheExtensionAndRelease) {
+  ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(Repository()));
+  auto plan = PlanExtensions({"cni", "probe"}, published, ReleaseOsKeys(kBooted, "202612.07.0"),
+                             "amd64", "202612.07.0");
+  ASSERT_ERROR(plan, ErrorCode::kNotFound);
+  EXPECT_EQ(plan.error().message(),
+            "extension probe has no version for release 202612.07.0 (amd64, "
+            "VERSION_ID=202612.07.0, SYSEXT_LEVEL=12) in the repository: publish one with 'hull "
+            "release add-sysext'; 202612.07.0 is not installed until then");
+  EXPECT_ERROR(PlanExtensions({"gpu"}, published, ReleaseOsKeys(kBooted, "202612.06.0"), "amd64",
+                              "202612.06.0"),
+               ErrorCode::kNotFound);
+  // No extension wanted: nothing to fetch, whatever the repository holds.
+  ASSERT_OK_AND_ASSIGN(auto none, PlanExtensions({}, published, {}, "amd64", "202612.07.0"));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(CompatibilityRecord, RoundTripsAndRefusesOtherJson) {
+  ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(Repository()));
+  const PublishedExtension& probe = published[3];
+  ASSERT_EQ(probe.FileName(), "probe_1_amd64.raw");
+  EXPECT_EQ(RecordName(probe.FileName()), "probe_1_amd64.json");
+  ASSERT_OK_AND_ASSIGN(auto back, ParseCompatibilityRecord(CompatibilityRecord(probe)));
+  EXPECT_EQ(back, probe.compatibility);
+  for (const char* bad :
+       {"", "[]", "{}", R"({"target": "t", "compatibility": {"ID": "hull"}})",
+        R"({"target": "t", "compatibility": {"ID": "hull", "VERSION_ID": 1}})",
+        R"({"target": "t", "compatibility": {"ID": "hull", "ARCH": "x"}})",
+        R"({"target": "t", "compatibility": {"ID": "hull", "VERSION_ID": "1"}, "x": 1})"})
+    EXPECT_ERROR(ParseCompatibilityRecord(bad), ErrorCode::kCorrupt) << bad;
+}
+
+ExtensionFile Fetched(const char* file, node::OsRelease compatibility) {
+  ExtensionFile f = *ParseExtensionFileName(file);
+  f.compatibility = std::move(compatibility);
+  return f;
+}
+
+// N's and N+1's files side by side: each OS tries only its own; a file
+// the agent did not fetch (no record) is always tried, and never pruned.
+TEST(KnownIncompatible, EachOsSkipsTheOthersFiles) {
+  const node::OsRelease n = kBooted;
+  node::OsRelease n1 = kBooted;
+  n1["VERSION_ID"] = "202612.06.0";
+  const auto old_file =
+      Fetched("probe_1_amd64.raw", {{"ID", "hull"}, {"VERSION_ID", "202612.05.0"}});
+  const auto new_file =
+      Fetched("probe_2_amd64.raw", {{"ID", "hull"}, {"VERSION_ID", "202612.06.0"}});
+  const auto level = Fetched("cni_1_amd64.raw", {{"ID", "hull"}, {"SYSEXT_LEVEL", "12"}});
+  const auto operators = *ParseExtensionFileName("gpu.raw");
+  // On N+1 (the newer file first in ActivationOrder anyway) N's is skipped.
+  EXPECT_EQ(KnownIncompatible(new_file, n1), std::nullopt);
+  ASSERT_NE(KnownIncompatible(old_file, n1), std::nullopt);
+  EXPECT_EQ(*KnownIncompatible(old_file, n1),
+            "extension probe: built for VERSION_ID=202612.05.0, this node has "
+            "VERSION_ID=202612.06.0: rebuild or publish it for this OS");
+  // After a rollback to N, N+1's (the newer version) is not tried.
+  EXPECT_NE(KnownIncompatible(new_file, n), std::nullopt);
+  EXPECT_EQ(KnownIncompatible(old_file, n), std::nullopt);
+  EXPECT_EQ(KnownIncompatible(level, n), std::nullopt);
+  EXPECT_EQ(KnownIncompatible(level, n1), std::nullopt);
+  EXPECT_EQ(KnownIncompatible(operators, n1), std::nullopt);
+
+  const std::vector<ExtensionFile> dir = {old_file, new_file, level, operators};
+  EXPECT_THAT(FilesToPrune(dir, n1), ElementsAre("probe_1_amd64.raw", "probe_1_amd64.json"));
+  EXPECT_THAT(FilesToPrune(dir, n), ElementsAre("probe_2_amd64.raw", "probe_2_amd64.json"));
+}
+
+}  // namespace
+}  // namespace hull::agent
