@@ -49,21 +49,105 @@ std::string TargetsSubject(const tuf::Repository::StagedTargets& staged) {
                      staged.base_sha256);
 }
 
-Result<tuf::Targets> ParseSignedTargets(ByteSpan payload) {
+namespace {
+// A payload's metadata of one kind, parsed by `parse` and accepted only when
+// `to_json` of it, in canonical form, is the payload byte for byte.
+template <typename T>
+Result<T> ParseSigned(ByteSpan payload, const char* what, Result<T> (*parse)(const nlohmann::json&),
+                      nlohmann::json (*to_json)(const T&)) {
   nlohmann::json j = nlohmann::json::parse(payload.begin(), payload.end(), nullptr,
                                            /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
-    return Error(ErrorCode::kCorrupt, "the targets payload is not a JSON object");
+    return Errorf(ErrorCode::kCorrupt, "the {} payload is not a JSON object", what);
   }
-  HULL_ASSIGN_OR_RETURN(tuf::Targets t, tuf::ParseTargets(j).Context("the targets payload"));
-  HULL_ASSIGN_OR_RETURN(std::string canon, tuf::CanonicalJson(tuf::TargetsToJson(t)));
+  HULL_ASSIGN_OR_RETURN(T t, parse(j).Context(fmt::format("the {} payload", what)));
+  HULL_ASSIGN_OR_RETURN(std::string canon, tuf::CanonicalJson(to_json(t)));
   if (canon.size() != payload.size() ||
       !std::equal(canon.begin(), canon.end(), payload.begin(),
                   [](char c, uint8_t b) { return uint8_t(c) == b; })) {
-    return Error(ErrorCode::kCorrupt,
-                 "the targets payload is not the canonical JSON of targets metadata Hull writes");
+    return Errorf(ErrorCode::kCorrupt,
+                  "the {0} payload is not the canonical JSON of {0} metadata Hull writes", what);
   }
   return t;
+}
+}  // namespace
+
+Result<tuf::Targets> ParseSignedTargets(ByteSpan payload) {
+  return ParseSigned<tuf::Targets>(payload, "targets", tuf::ParseTargets, tuf::TargetsToJson);
+}
+
+Result<tuf::Root> ParseSignedRoot(ByteSpan payload) {
+  return ParseSigned<tuf::Root>(payload, "root", tuf::ParseRoot, tuf::RootToJson);
+}
+
+std::string RootSubject(const tuf::Repository::StagedRoot& staged) {
+  return fmt::format("release root after version {} (sha256 {})", staged.base_version,
+                     staged.base_sha256);
+}
+
+Status RecordRoot(const tuf::Repository::StagedRoot& staged, const tuf::Root& trusted,
+                  const std::string& command, const std::string& dir) {
+  HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(
+                                          {.sign_offline_dir = dir, .inject_dir = {}}, nullptr));
+  HULL_TRY(session.Bind(RootSubject(staged)));
+  HULL_TRY(tuf::SignEnvelope(tuf::RootToJson(staged.root),
+                             tuf::Repository::RootSigningKeys(trusted, staged.root), "root",
+                             session.signer()));
+  return session.Finish(command);
+}
+
+Status InjectRoot(const std::string& repo, const tuf::RoleKeySet& keys, const std::string& command,
+                  const std::string& dir, const tuf::Expiry& expiry, tuf::Repository::Clock clock) {
+  HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(
+                                          {.sign_offline_dir = {}, .inject_dir = dir}, nullptr));
+  const signing::Manifest& m = *session.injected_manifest();
+  if (m.command != command) {
+    return Errorf(ErrorCode::kRefused, "'{}' was made by hull {}, not by hull {}", dir, m.command,
+                  command);
+  }
+  // The trusted root now: the one the directory must have been made on.
+  HULL_ASSIGN_OR_RETURN(tuf::Repository::StagedRoot trusted,
+                        tuf::Repository::StageRoot(repo, std::nullopt, expiry, clock));
+  HULL_TRY(session.Bind(RootSubject(trusted)));
+
+  const signing::Item* item = nullptr;
+  for (const signing::Item& i : m.items) {
+    if (i.kind == "tuf-metadata" && i.role == "root") item = &i;
+  }
+  if (!item) return Errorf(ErrorCode::kRefused, "'{}' holds no root metadata to sign", dir);
+  HULL_ASSIGN_OR_RETURN(Bytes payload,
+                        ReadFileBytes(dir + "/" + item->PayloadFile(), kMaxTargetsPayload));
+  HULL_ASSIGN_OR_RETURN(tuf::Root next,
+                        ParseSignedRoot(payload).Context(dir + "/" + item->PayloadFile()));
+  const std::string_view canon(reinterpret_cast<const char*>(payload.data()), payload.size());
+
+  // The signatures: each key of the trusted and the new root whose NAME.sig
+  // is there (a bad one refuses); PublishRoot checks both thresholds.
+  std::vector<tuf::Signature> sigs;
+  std::optional<Error> missing;
+  for (const crypto::PublicKey& pub : tuf::Repository::RootSigningKeys(trusted.root, next)) {
+    auto sig = session.signer().Sign(tuf::MetadataSignRequest("root", pub, canon));
+    if (!sig.ok()) {
+      if (sig.error().code() != ErrorCode::kNotFound) return std::move(sig).error();
+      if (!missing) missing = std::move(sig).error();
+      continue;
+    }
+    sigs.push_back({tuf::KeyId(tuf::KeyFromPublic(pub)), std::move(*sig)});
+  }
+  const Bytes envelope = tuf::EncodeEnvelope(tuf::RootToJson(next), sigs);
+  auto meets = [&](const tuf::Root& r) {
+    auto env = tuf::ParseEnvelope(envelope, tuf::Role::kRoot);
+    return env.ok() && tuf::VerifyRole(*env, r, tuf::Role::kRoot).ok();
+  };
+  if (missing && !(meets(trusted.root) && meets(next))) {
+    return std::move(*missing).Wrap(
+        fmt::format("{} of the root signatures the trusted root version {} and the new root "
+                    "version {} need",
+                    sigs.size(), trusted.root.version, next.version));
+  }
+  tuf::Repository::StagedRoot staged = trusted;
+  staged.root = std::move(next);
+  return tuf::Repository::PublishRoot(repo, keys, staged, envelope, expiry, clock);
 }
 
 Status RecordTargets(const std::string& repo, const tuf::Repository::StagedTargets& staged,

@@ -52,4 +52,35 @@ Result<tuf::Targets> ParseSignedTargets(ByteSpan payload);
 // The subject a directory is bound to: the published targets it follows.
 std::string TargetsSubject(const tuf::Repository::StagedTargets& staged);
 
+// Root metadata the same way (docs/keys.md "Offline signing of root
+// metadata"): `hull release keys add|revoke|rotate|threshold …
+// --sign-offline DIR` composes the new root version
+// (tuf::Repository::StageRoot: version and expiry fixed then) and stops: DIR
+// holds one item per key that must sign it, the trusted root's root keys
+// and the new root's (tuf::Repository::RootSigningKeys), kind
+// "tuf-metadata", role "root", whose payload is the canonical JSON of the
+// new root's `signed`; its subject is the trusted root's version and
+// SHA-256. The injecting run publishes that root once its signatures meet
+// both thresholds, then re-signs what the new root forces (targets,
+// snapshot, timestamp) with the keys at hand.
+Status RecordRoot(const tuf::Repository::StagedRoot& staged, const tuf::Root& trusted,
+                  const std::string& command, const std::string& dir);
+
+// Publishes the root signed in `dir`. Refused (one line, the repository
+// unchanged): kRefused for a directory of another command, or recorded on
+// another trusted root (it changed since the stop), or whose root has
+// expired; kBadSignature for a signature that does not verify against its
+// key; kNotFound for fewer signatures than a threshold (naming the first
+// missing NAME.sig) or keys to re-sign with not at hand; kCorrupt for a
+// payload that is not the canonical JSON of root metadata.
+Status InjectRoot(const std::string& repo, const tuf::RoleKeySet& keys, const std::string& command,
+                  const std::string& dir, const tuf::Expiry& expiry = {},
+                  tuf::Repository::Clock clock = nullptr);
+
+// The new root from a directory's payload, as ParseSignedTargets.
+Result<tuf::Root> ParseSignedRoot(ByteSpan payload);
+
+// The subject a root directory is bound to: the trusted root it follows.
+std::string RootSubject(const tuf::Repository::StagedRoot& staged);
+
 }  // namespace hull::release

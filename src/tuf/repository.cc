@@ -68,6 +68,7 @@ struct Plan {
   std::optional<Root> root;               // a new root version, versioned and dated
   std::optional<Targets> targets;         // the new targets content (versioned and dated here)
   std::optional<Bytes> targets_envelope;  // or: targets already versioned, dated and signed
+  std::optional<Bytes> root_envelope;     // the new root signed elsewhere (checked)
   bool snapshot = false, timestamp = false;
 };
 
@@ -93,7 +94,7 @@ Status Publish(const std::string& dir, const RoleKeySet& keys, const Current& cu
                    !VerifyRole(cur.timestamp_env, root, Role::kTimestamp).ok();
   // Every signer is found before the first write.
   Signers root_by, targets_by, snapshot_by, timestamp_by;
-  if (plan.root) {
+  if (plan.root && !plan.root_envelope) {
     HULL_ASSIGN_OR_RETURN(Signers old_by,
                           keys.Signers(cur.root, Role::kRoot)
                               .Context(fmt::format("trusted root version {}", cur.root.version)));
@@ -111,7 +112,12 @@ Status Publish(const std::string& dir, const RoleKeySet& keys, const Current& cu
   }
 
   if (plan.root) {
-    HULL_ASSIGN_OR_RETURN(Bytes rb, SignEnvelope(RootToJson(*plan.root), root_by));
+    Bytes rb;
+    if (plan.root_envelope) {
+      rb = *plan.root_envelope;
+    } else {
+      HULL_ASSIGN_OR_RETURN(rb, SignEnvelope(RootToJson(*plan.root), root_by));
+    }
     HULL_TRY(WriteFileAtomic(fmt::format("{}/{}.root.json", dir, plan.root->version), rb));
     HULL_TRY(WriteFileAtomic(dir + "/root.json", rb));
   }
@@ -448,16 +454,80 @@ Result<std::vector<Role>> Repository::Refresh(const std::string& dir, const Role
 
 Result<Root> Repository::ChangeKeys(const std::string& dir, const RoleKeySet& keys,
                                     const KeyChange& change, const Expiry& e, Clock clock) {
+  HULL_ASSIGN_OR_RETURN(StagedRoot staged, StageRoot(dir, change, e, clock));
+  HULL_TRY(PublishRoot(dir, keys, staged, std::nullopt, e, clock));
+  return staged.root;
+}
+
+Result<Repository::StagedRoot> Repository::StageRoot(const std::string& dir,
+                                                     const std::optional<KeyChange>& change,
+                                                     const Expiry& e, Clock clock) {
+  HULL_ASSIGN_OR_RETURN(Bytes trusted, ReadFileBytes(dir + "/root.json", 64 << 20));
+  HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(trusted, Role::kRoot).Context(dir));
+  StagedRoot st;
+  HULL_ASSIGN_OR_RETURN(st.root, ParseRoot(env.signed_json));
+  st.base_version = st.root.version;
+  st.base_sha256 = HexEncode(crypto::Sha256(trusted));
+  if (!change) return st;
+  HULL_TRY(ApplyChange(st.root, *change));
+  st.root.version = st.base_version + 1;
+  st.root.expires = Now(clock) + e.root;
+  return st;
+}
+
+std::vector<crypto::PublicKey> Repository::RootSigningKeys(const Root& trusted, const Root& next) {
+  std::vector<crypto::PublicKey> out;
+  std::set<Bytes> seen;
+  for (const Root* r : {&trusted, &next}) {
+    auto rk = r->roles.find(Role::kRoot);
+    if (rk == r->roles.end()) continue;
+    for (const std::string& id : rk->second.keyids) {
+      auto k = r->keys.find(id);
+      if (k != r->keys.end() && seen.insert(k->second.pub.ToDer()).second)
+        out.push_back(k->second.pub);
+    }
+  }
+  return out;
+}
+
+Status Repository::PublishRoot(const std::string& dir, const RoleKeySet& keys,
+                               const StagedRoot& staged, const std::optional<Bytes>& envelope,
+                               const Expiry& e, Clock clock) {
   HULL_ASSIGN_OR_RETURN(Current cur, ReadCurrent(dir));
-  int64_t now = Now(clock);
-  Root r = cur.root;
-  HULL_TRY(ApplyChange(r, change));
-  r.version = cur.root.version + 1;
-  r.expires = now + e.root;
+  HULL_ASSIGN_OR_RETURN(StagedRoot now_trusted, StageRoot(dir, std::nullopt, e, clock));
+  const int64_t now = Now(clock);
+  if (now_trusted.base_version != staged.base_version ||
+      now_trusted.base_sha256 != staged.base_sha256) {
+    return Errorf(ErrorCode::kRefused,
+                  "{}: the root was version {} (sha256 {}) when this change was composed and is "
+                  "version {} (sha256 {}) now: compose it again",
+                  dir, staged.base_version, staged.base_sha256, now_trusted.base_version,
+                  now_trusted.base_sha256);
+  }
+  if (staged.root.version != staged.base_version + 1) {
+    return Errorf(ErrorCode::kRefused, "the new root is version {}, not {}", staged.root.version,
+                  staged.base_version + 1);
+  }
+  if (staged.root.expires <= now) {
+    return Errorf(ErrorCode::kRefused,
+                  "the new root expires {}, which has passed: compose and sign it again",
+                  FormatExpires(staged.root.expires));
+  }
   Plan plan;
-  plan.root = r;
-  HULL_TRY(Publish(dir, keys, cur, std::move(plan), e, now));
-  return r;
+  plan.root = staged.root;
+  if (envelope) {
+    HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*envelope, Role::kRoot));
+    if (env.signed_json != RootToJson(staged.root)) {
+      return Error(ErrorCode::kRefused, "the signed root is not the staged one");
+    }
+    HULL_TRY(VerifyRole(env, cur.root, Role::kRoot)
+                 .Context(fmt::format("the new root against trusted root version {}",
+                                      cur.root.version)));
+    HULL_TRY(VerifyRole(env, staged.root, Role::kRoot)
+                 .Context(fmt::format("the new root version {}", staged.root.version)));
+    plan.root_envelope = *envelope;
+  }
+  return Publish(dir, keys, cur, std::move(plan), e, now);
 }
 
 Result<Root> Repository::ReadRoot(const std::string& dir) {

@@ -141,6 +141,35 @@ class Repository {
   static Result<Root> ChangeKeys(const std::string& dir, const RoleKeySet& keys,
                                  const KeyChange& change, const Expiry& expiry = {},
                                  Clock clock = nullptr);
+  // A new root version composed and not yet published: what `hull release
+  // keys … --sign-offline` stops at (docs/keys.md "Offline signing of root
+  // metadata"). ChangeKeys stages, then publishes.
+  struct StagedRoot {
+    uint64_t base_version = 0;  // the trusted root version it follows
+    std::string base_sha256;    // of that version's root.json
+    Root root;                  // version base_version + 1, expires fixed
+  };
+  // Applies `change` to the trusted root (ChangeKeys' errors); the version
+  // and expiry (now + expiry.root) are fixed here. With no change, the
+  // trusted root's version and SHA-256 only (`root` is the trusted one).
+  static Result<StagedRoot> StageRoot(const std::string& dir,
+                                      const std::optional<KeyChange>& change,
+                                      const Expiry& expiry = {}, Clock clock = nullptr);
+  // The keys whose signatures a new root needs: the trusted root's root keys
+  // (its threshold) and the new root's (the new threshold), each key once,
+  // the trusted root's first.
+  static std::vector<crypto::PublicKey> RootSigningKeys(const Root& trusted, const Root& next);
+  // Publishes `staged` signed by the keys at hand or, given `root_envelope`,
+  // that envelope (its `signed` the staged root, its signatures meeting the
+  // trusted root's root threshold and the new root's), then whatever the new
+  // root forces to be re-signed, with the keys at hand. Refused before any
+  // write: kRefused when the trusted root is no longer staged.base_* or the
+  // staged expiry is not after now; kBadSignature below a threshold;
+  // kNotFound for keys not at hand.
+  static Status PublishRoot(const std::string& dir, const RoleKeySet& keys,
+                            const StagedRoot& staged,
+                            const std::optional<Bytes>& root_envelope = std::nullopt,
+                            const Expiry& expiry = {}, Clock clock = nullptr);
   // Reads the current root and targets (unverified: the writer's own view).
   static Result<Root> ReadRoot(const std::string& dir);
   static Result<Targets> ReadTargets(const std::string& dir);

@@ -5,6 +5,7 @@
 # `--inject-signatures` publishes with the online snapshot and timestamp
 # keys. The independent tuf-js client and `hull update check` must accept the
 # result; each refusal exits as documented and leaves the repository as it was.
+# Root metadata the same way: `hull release keys … --sign-offline`.
 set -euo pipefail
 hull=${HULL_BIN:?HULL_BIN must point at the hull binary}
 source "$(dirname "$0")/../tuf/serve.sh"
@@ -72,4 +73,50 @@ out=$(node "$js/client.mjs" "$base/repo" "$repo/1.root.json" image.raw "$work/go
   || fail "tuf-js refused the repository after the rollout: $out"
 grep -q '"rollout_percent":50' <<<"$out" || fail "tuf-js does not see the rollout: $out"
 echo "ok 4: rollout injected (tuf-js sees 50%); a pull composed on the old base is refused"
-echo "4 passed, 0 failed"
+
+# 5. Root kept offline too: a root rotation stops (one item for the trusted
+#    root's key, one for the new key), and so does a threshold change on the
+#    same root; openssl signs the rotation with both keys (each item's key
+#    found by its .pub.pem), the injection publishes root version 2, and
+#    tuf-js follows the chain from 1.root.json. Missing and foreign
+#    signatures, and the threshold change composed on root version 1, are
+#    refused, one line each.
+mv "$work/keys/root.key" "$work/offline/"
+before=$(state)
+"$hull" release keys rotate "$repo" --role root --out-dir "$work/offline" \
+  --sign-offline "$work/root" >"$work/out"
+grep -q "New key: $work/offline/root-" "$work/out" || fail "no new root key: $(cat "$work/out")"
+"$hull" release keys threshold "$repo" --role snapshot --threshold 1 \
+  --sign-offline "$work/stale" >/dev/null
+[ "$(state)" = "$before" ] || fail "--sign-offline of root changed the repository"
+[ "$(grep -c '"role": "root"' "$work/root/manifest.json")" -eq 2 ] \
+  || fail "expected two root items: $(cat "$work/root/manifest.json")"
+cp -r "$work/root" "$work/root-foreign"
+expect_exit 2 "is missing" "$hull" release keys rotate "$repo" --inject-signatures "$work/root" \
+  --keys "$work/keys"
+der() { openssl pkey "$@" -outform DER | sha256sum; }
+for bin in "$work"/root/*.bin; do
+  for key in "$work"/offline/root*.key; do
+    if [ "$(der -pubin -in "${bin%.bin}.pub.pem")" = "$(der -in "$key" -pubout)" ]; then
+      openssl pkeyutl -sign -rawin -inkey "$key" -in "$bin" -out "${bin%.bin}.sig"
+      openssl pkeyutl -sign -rawin -inkey "$work/keys/snapshot.key" -in "$bin" \
+        -out "$work/root-foreign/$(basename "${bin%.bin}").sig"
+    fi
+  done
+done
+expect_exit 1 "does not verify" "$hull" release keys rotate "$repo" \
+  --inject-signatures "$work/root-foreign" --keys "$work/keys"
+[ "$(state)" = "$before" ] || fail "a refused root injection changed the repository"
+"$hull" release keys rotate "$repo" --inject-signatures "$work/root" --keys "$work/keys" \
+  | grep -q "Published root version 2" || fail "the rotation was not published"
+cmp -s "$repo/root.json" "$repo/2.root.json" || fail "root.json is not 2.root.json"
+out=$(node "$js/client.mjs" "$base/repo" "$repo/1.root.json" image.raw "$work/got.raw") \
+  || fail "tuf-js refused the repository after the root rotation: $out"
+cmp -s "$work/image.raw" "$work/got.raw" || fail "tuf-js downloaded other bytes"
+"$hull" sign-offline "$work/stale" --key "$work/offline/root.key" >/dev/null
+before=$(state)
+expect_exit 1 "was made for release root after version 1" "$hull" release keys threshold \
+  "$repo" --inject-signatures "$work/stale" --keys "$work/keys"
+[ "$(state)" = "$before" ] || fail "a refused root injection changed the repository"
+echo "ok 5: root rotated offline (openssl), tuf-js follows it; missing, foreign and stale refused"
+echo "5 passed, 0 failed"

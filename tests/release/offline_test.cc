@@ -2,8 +2,8 @@
 // the targets composed and stopped, signed by SignDirectory, injected. The
 // outcome is judged by Hull's TUF client (the node's update path) and, with
 // Ed25519, against the same change published with the key at hand: the
-// targets metadata must be the same bytes. Each refusal leaves the
-// repository as it was.
+// targets metadata must be the same bytes. Root metadata the same way
+// (OfflineRoot). Each refusal leaves the repository as it was.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -222,6 +222,114 @@ TEST_F(OfflineTargets, EcdsaAndRsaTargetsKeysSignOffline) {
     ASSERT_OK(client.Refresh());
     EXPECT_TRUE(client.targets().targets.count("image.raw"));
   }
+}
+
+// Root metadata offline (docs/keys.md "Offline signing of root metadata"):
+// a root rotation composed and stopped, signed apart by the trusted root's
+// key and the new one, injected. With Ed25519 the published root is the
+// bytes ChangeKeys makes with both keys at hand, and the node's client
+// follows the chain from version 1 to the new root.
+class OfflineRoot : public OfflineTargets {
+ protected:
+  void SetUp() override {
+    OfflineTargets::SetUp();
+    ASSERT_OK_AND_ASSIGN(next_, crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+    rotate_ = {.kind = tuf::KeyChange::Kind::kRotate,
+               .role = Role::kRoot,
+               .add = {crypto::PublicKey::Of(next_)},
+               .revoke = {},
+               .threshold = {}};
+  }
+  void RecordRotation(const std::string& repo) {
+    ASSERT_OK_AND_ASSIGN(auto staged, Repository::StageRoot(repo, rotate_, {}, Clock));
+    ASSERT_OK_AND_ASSIGN(Root trusted, Repository::ReadRoot(repo));
+    ASSERT_OK(RecordRoot(staged, trusted, "release keys rotate", Sign()));
+  }
+  std::string ItemOf(const crypto::PrivateKey& k) {
+    return tuf::MetadataSignRequest("root", crypto::PublicKey::Of(k), "").item.name;
+  }
+  Status Inject(const std::string& command = "release keys rotate") {
+    return InjectRoot(Repo("b"), online_, command, Sign(), {}, Clock);
+  }
+  crypto::PrivateKey next_;
+  tuf::KeyChange rotate_;
+};
+
+TEST_F(OfflineRoot, RotationSignedOfflineIsTheSameBytesAsWithTheKeysAndTheClientFollowsIt) {
+  RoleKeySet with_next = all_;
+  with_next.Add(Role::kRoot, next_);
+  ASSERT_OK(Repository::ChangeKeys(Repo("a"), with_next, rotate_, {}, Clock));
+  const std::string before = Published(Repo("b"));
+  RecordRotation(Repo("b"));
+  EXPECT_EQ(Published(Repo("b")), before) << "the stop changed the repository";
+  ASSERT_OK_AND_ASSIGN(auto m, signing::ParseManifest(*ReadFileText(Sign() + "/manifest.json")));
+  ASSERT_EQ(m.items.size(), 2u);  // the trusted root's key and the new one
+  EXPECT_EQ(m.items[0].name, ItemOf(all_.keys[Role::kRoot][0]));
+  EXPECT_EQ(m.items[1].name, ItemOf(next_));
+  EXPECT_EQ(m.items[0].role, "root");
+  ASSERT_OK_AND_ASSIGN(Bytes a_env, ReadFileBytes(Repo("a") + "/2.root.json"));
+  ASSERT_OK_AND_ASSIGN(tuf::Envelope a, tuf::ParseEnvelope(a_env, Role::kRoot));
+  ASSERT_OK_AND_ASSIGN(std::string canon, tuf::CanonicalJson(a.signed_json));
+  EXPECT_EQ(*ReadFileText(Sign() + "/" + m.items[1].name + ".bin"), canon);
+  // Each key signs on its own machine, one after the other.
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", all_.keys[Role::kRoot][0], "old"}}));
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", next_, "new"}}));
+  g_now = kT0 + 3600;  // an hour later: the one-day timestamp is still fresh
+  ASSERT_OK(Inject());
+  EXPECT_EQ(*ReadFileBytes(Repo("b") + "/2.root.json"), a_env);
+  EXPECT_EQ(*ReadFileBytes(Repo("b") + "/root.json"), a_env);
+
+  tuf::ClientOptions o;
+  o.state_dir = dir_->path() + "/state";
+  o.clock = [] { return kT0 + 3600 + 10; };
+  ASSERT_OK_AND_ASSIGN(
+      auto client, tuf::Client::Create(tuf::MakeFetcher(Repo("b")),
+                                       *ReadFileBytes(Repo("b") + "/1.root.json"), std::move(o)));
+  ASSERT_OK(client.Refresh());
+  EXPECT_EQ(client.root().version, 2u);
+  // The new root key alone now changes root; the old one no longer can.
+  RoleKeySet only_old = all_, only_next = online_;
+  only_next.Add(Role::kRoot, next_);
+  tuf::KeyChange threshold{.kind = tuf::KeyChange::Kind::kThreshold,
+                           .role = Role::kSnapshot,
+                           .add = {},
+                           .revoke = {},
+                           .threshold = 1};
+  EXPECT_ERROR(Repository::ChangeKeys(Repo("b"), only_old, threshold, {}, Clock),
+               ErrorCode::kNotFound);
+  EXPECT_OK(Repository::ChangeKeys(Repo("b"), only_next, threshold, {}, Clock));
+}
+
+TEST_F(OfflineRoot, MissingOrForeignSignaturesAnotherCommandOrAChangedRootAreRefused) {
+  RecordRotation(Repo("b"));
+  const std::string before = Published(Repo("b"));
+  // Only the trusted root's key: the new root's threshold is not met.
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", all_.keys[Role::kRoot][0], "old"}}));
+  EXPECT_ERROR(Inject(), ErrorCode::kNotFound);
+  // The new key's item signed by another key.
+  ASSERT_OK_AND_ASSIGN(auto other, crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  ASSERT_OK_AND_ASSIGN(Bytes payload, ReadFileBytes(Sign() + "/" + ItemOf(next_) + ".bin"));
+  ASSERT_OK_AND_ASSIGN(Bytes bad,
+                       crypto::SignRaw(other, crypto::SignatureAlgorithm::kEd25519, payload));
+  ASSERT_OK(WriteFileAtomic(Sign() + "/" + ItemOf(next_) + ".sig", bad));
+  EXPECT_ERROR(Inject(), ErrorCode::kBadSignature);
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", next_, "new"}}));
+  EXPECT_ERROR(Inject("release keys add"), ErrorCode::kRefused);
+  const int64_t stop = g_now;
+  g_now = stop + tuf::Expiry{}.root;  // the new root's expiry, fixed at the stop
+  EXPECT_ERROR(Inject(), ErrorCode::kRefused);
+  g_now = stop;
+  EXPECT_EQ(Published(Repo("b")), before);
+  // The root changed after the stop: refused, whatever the signatures.
+  tuf::KeyChange threshold{.kind = tuf::KeyChange::Kind::kThreshold,
+                           .role = Role::kTargets,
+                           .add = {},
+                           .revoke = {},
+                           .threshold = 1};
+  ASSERT_OK(Repository::ChangeKeys(Repo("b"), all_, threshold, {}, Clock));
+  const std::string changed = Published(Repo("b"));
+  EXPECT_ERROR(Inject(), ErrorCode::kRefused);
+  EXPECT_EQ(Published(Repo("b")), changed);
 }
 
 }  // namespace

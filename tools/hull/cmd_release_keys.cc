@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "cli.h"
 #include "crypto/signature.h"
+#include "release/offline.h"
 #include "release_flags.h"
 #include "tuf/repository.h"
 
@@ -17,6 +18,7 @@ namespace {
 struct KeysArgs {
   KeyFlags keys;
   ExpiryFlags expiry;
+  OfflineFlags offline;
   std::string repo, role = "", key_type = "ed25519", public_key, out_dir, keyid;
   uint64_t threshold = 0, count = 1;
   bool json = false;
@@ -102,14 +104,49 @@ int RunList(const KeysArgs& a) {
   return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap("release keys list"));
 }
 
+// The injecting run of a change stopped with --sign-offline: publishes the
+// root signed in the directory (release/offline.h).
+int InjectRoot(const KeysArgs& a, const std::string& command) {
+  auto run = [&]() -> Status {
+    if (!a.role.empty() || !a.keyid.empty() || a.threshold || !a.public_key.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--inject-signatures publishes the change the directory holds: give only REPO, "
+                   "--inject-signatures DIR and the keys (no --role, KEYID, --threshold or "
+                   "--public)");
+    }
+    HULL_ASSIGN_OR_RETURN(tuf::Expiry e, ParseExpiry(a.expiry));
+    HULL_ASSIGN_OR_RETURN(auto k, LoadKeys(a.keys));
+    return release::InjectRoot(a.repo, k, command, a.offline.inject, e);
+  };
+  Status st = run();
+  if (!st.ok()) return ReportError(std::move(st).error().Wrap(command));
+  auto root = tuf::Repository::ReadRoot(a.repo);
+  std::printf("Published root version %llu signed in %s.\n",
+              root.ok() ? (unsigned long long)root->version : 0ULL, a.offline.inject.c_str());
+  return kExitOk;
+}
+
 // Generates (or reads with --public) the new keys, writes the private ones
-// beside the role's keys, and publishes the change; a refused change leaves
+// beside the role's keys, and publishes the change (or, with --sign-offline,
+// writes what the root keys must sign and stops); a refused change leaves
 // no new key file behind.
 int RunChange(const KeysArgs& a, tuf::KeyChange::Kind kind, const char* what) {
+  const std::string command = fmt::format("release keys {}", what);
+  if (!a.offline.inject.empty()) return InjectRoot(a, command);
   std::vector<std::string> written;
   auto run = [&]() -> Result<tuf::Root> {
     tuf::KeyChange change;
     change.kind = kind;
+    if (a.role.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--role is required (root, targets, snapshot or timestamp)");
+    }
+    if (kind == tuf::KeyChange::Kind::kRevoke && a.keyid.empty()) {
+      return Error(ErrorCode::kInvalidArgument, "KEYID is required: the key to revoke");
+    }
+    if (kind == tuf::KeyChange::Kind::kThreshold && !a.threshold) {
+      return Error(ErrorCode::kInvalidArgument, "--threshold is required");
+    }
     HULL_ASSIGN_OR_RETURN(change.role, ParseRole(a.role));
     if (a.threshold) change.threshold = a.threshold;
     change.revoke = a.keyid;
@@ -138,12 +175,32 @@ int RunChange(const KeysArgs& a, tuf::KeyChange::Kind kind, const char* what) {
         keys.Add(change.role, std::move(key));
       }
     }
+    if (!a.offline.sign_offline.empty()) {
+      // Stop: the new root composed, what its keys must sign written.
+      HULL_ASSIGN_OR_RETURN(auto staged, tuf::Repository::StageRoot(a.repo, change, expiry));
+      HULL_ASSIGN_OR_RETURN(tuf::Root trusted, tuf::Repository::ReadRoot(a.repo));
+      HULL_TRY(release::RecordRoot(staged, trusted, command, a.offline.sign_offline));
+      return staged.root;
+    }
     return tuf::Repository::ChangeKeys(a.repo, keys, change, expiry);
   };
   auto r = run();
   if (!r.ok()) {
     for (const auto& f : written) std::remove(f.c_str());
-    return ReportError(std::move(r).error().Wrap(fmt::format("release keys {}", what)));
+    return ReportError(std::move(r).error().Wrap(command));
+  }
+  if (!a.offline.sign_offline.empty()) {
+    std::printf(
+        "Stopped before signing: root version %llu is in %s (manifest.json; the repository is\n"
+        "unchanged). Sign it with the trusted root's keys and the new root's (docs/keys.md has\n"
+        "openssl commands):\n"
+        "  hull sign-offline %s --key KEY --key KEY2 ...\n"
+        "then publish it:  hull %s %s --inject-signatures %s --keys ONLINE_KEYS\n",
+        (unsigned long long)r->version, a.offline.sign_offline.c_str(),
+        a.offline.sign_offline.c_str(), command.c_str(), a.repo.c_str(),
+        a.offline.sign_offline.c_str());
+    for (const auto& f : written) std::printf("New key: %s\n", f.c_str());
+    return kExitOk;
   }
   const tuf::RoleKeys& rk = r->roles.at(*ParseRole(a.role));
   std::printf("Published root version %llu: %s now needs %llu of %zu keys.\n",
@@ -168,12 +225,18 @@ void RegisterReleaseKeys(CLI::App* rel, Context& ctx) {
       "  hull release keys add repo/ --role root --root-keys /media/root/\n"
       "  hull release keys add repo/ --role root --root-keys /media/root/ --threshold 2\n"
       "  hull release keys revoke repo/ --role targets 1f2e3d4c --keys keys/ --root-keys "
-      "/media/root/");
+      "/media/root/\n"
+      "Root keys kept offline: stop, sign elsewhere, publish (docs/keys.md):\n"
+      "  hull release keys rotate repo/ --role root --out-dir /media/root/ --sign-offline tosign/\n"
+      "  hull sign-offline tosign/ --key /media/root/root.key --key /media/root/NEW.key\n"
+      "  hull release keys rotate repo/ --inject-signatures tosign/ --keys keys/");
 
   auto common = [&](CLI::App* c, bool role) {
     c->add_option("REPO", a->repo, "Repository directory")->required();
     if (role) {
-      c->add_option("--role", a->role, "root, targets, snapshot or timestamp")->required();
+      c->add_option("--role", a->role,
+                    "root, targets, snapshot or timestamp (required, except with "
+                    "--inject-signatures)");
     }
     AddKeyFlags(c, a->keys);
   };
@@ -195,6 +258,15 @@ void RegisterReleaseKeys(CLI::App* rel, Context& ctx) {
                     "directory, else --keys) as ROLE-KEYID.key, 0600");
     }
     AddExpiryFlags(c, a->expiry, /*root=*/true);
+    auto* so = c->add_option(
+        "--sign-offline", a->offline.sign_offline,
+        "Compose the new root and stop: write what the trusted root's keys and the new root's "
+        "must sign to this directory (absent or empty); no root keys needed");
+    auto* in = c->add_option(
+        "--inject-signatures", a->offline.inject,
+        "Publish the root signed in this directory (hull sign-offline), re-signing what it "
+        "forces with the keys at hand; give only REPO and the keys");
+    so->excludes(in);
   };
   auto* add = keys->add_subcommand("add", "Add a key to a role (generated, or --public)");
   changing(add, true);
@@ -205,7 +277,9 @@ void RegisterReleaseKeys(CLI::App* rel, Context& ctx) {
       [&ctx, a] { ctx.action = [a] { return RunChange(*a, tuf::KeyChange::Kind::kAdd, "add"); }; });
   auto* revoke = keys->add_subcommand("revoke", "Remove a key from a role");
   changing(revoke, false);
-  revoke->add_option("KEYID", a->keyid, "The key id, or a unique prefix of it")->required();
+  revoke->add_option("KEYID", a->keyid,
+                     "The key id, or a unique prefix of it (required, except with "
+                     "--inject-signatures)");
   revoke->callback([&ctx, a] {
     ctx.action = [a] { return RunChange(*a, tuf::KeyChange::Kind::kRevoke, "revoke"); };
   });
@@ -217,7 +291,6 @@ void RegisterReleaseKeys(CLI::App* rel, Context& ctx) {
   });
   auto* threshold = keys->add_subcommand("threshold", "Change a role's threshold only");
   changing(threshold, false);
-  threshold->get_option("--threshold")->required();
   threshold->callback([&ctx, a] {
     ctx.action = [a] { return RunChange(*a, tuf::KeyChange::Kind::kThreshold, "threshold"); };
   });
