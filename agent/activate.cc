@@ -3,7 +3,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/subprocess.h"
+#include "gpt/types.h"
 #include "node/config.h"
 #include "slot/dm_device.h"
 #include "slot/extension.h"
@@ -29,15 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-gpt::Arch NativeArch() {
-  utsname u{};
-  uname(&u);
-  const std::string m = u.machine;
-  if (m == "x86_64") return gpt::Arch::kX86_64;
-  if (m == "aarch64") return gpt::Arch::kArm64;
-  return gpt::Arch::kAny;
-}
 
 bool IsMountPoint(const std::string& dir) {
   struct stat a {
@@ -158,7 +149,7 @@ Result<std::string> Activate(const std::string& path, const ExtensionFile& f,
   HULL_ASSIGN_OR_RETURN(File file, File::OpenRead(path));
   HULL_ASSIGN_OR_RETURN(gpt::FileSource src, gpt::FileSource::Open(file));
   HULL_ASSIGN_OR_RETURN(slot::ExtensionImage ext,
-                        slot::VerifyExtensionImage(f.name, src, trust, NativeArch()));
+                        slot::VerifyExtensionImage(f.name, src, trust, gpt::kNativeArch));
   HULL_TRY(slot::VerifyExtensionContent(file, ext));
   Activation a(ext, file);
   HULL_TRY(a.Run(os_release));
