@@ -19,7 +19,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/subprocess.h"
-#include "node/arch.h"
+#include "gpt/types.h"
 #include "node/config.h"
 #include "slot/dm_device.h"
 #include "slot/extension.h"
@@ -30,13 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-// The DPS architecture of this machine; kAny (no extension matches) on one
-// Hull does not know.
-gpt::Arch NativeArch() {
-  const node::ArchNames* a = node::ArchOfMachine(node::NativeMachine());
-  return a ? a->gpt : gpt::Arch::kAny;
-}
 
 bool IsMountPoint(const std::string& dir) {
   struct stat a {
@@ -157,7 +150,7 @@ Result<std::string> Activate(const std::string& path, const ExtensionFile& f,
   HULL_ASSIGN_OR_RETURN(File file, File::OpenRead(path));
   HULL_ASSIGN_OR_RETURN(gpt::FileSource src, gpt::FileSource::Open(file));
   HULL_ASSIGN_OR_RETURN(slot::ExtensionImage ext,
-                        slot::VerifyExtensionImage(f.name, src, trust, NativeArch()));
+                        slot::VerifyExtensionImage(f.name, src, trust, gpt::kNativeArch));
   HULL_TRY(slot::VerifyExtensionContent(file, ext));
   Activation a(ext, file);
   HULL_TRY(a.Run(os_release));

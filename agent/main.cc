@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
   validate->add_flag("--if-requested", v.if_requested,
                      "Do nothing unless the machine's SMBIOS OEM strings ask for it");
   validate->add_option("--state", v.state_dir, "Where the first boot's report is kept");
-  validate->add_option("--console", v.console, "Where the HULL-VALIDATE line is written");
+  validate->add_option("--console", v.console, "Where the HULL-VALIDATE line is written")
+      ->capture_default_str();
   validate->footer(
       "Runs from hull-validate.service at the end of boot. First boot: collect facts, write\n"
       "markers, reboot; second boot: check the markers and print 'HULL-VALIDATE {json}'.");

@@ -120,7 +120,10 @@ Result<Node> ReadNode() {
   node::OsRelease osrel = node::ParseOsRelease(osrel_text);
   n.version = osrel["IMAGE_VERSION"];
   n.flavor = osrel["VARIANT_ID"];
-  n.arch = std::string(node::DebianArchOfMachine(node::NativeMachine()));
+  // The architecture this program was built for (one rule with hull-init
+  // and extension activation: gpt::kNativeArch); none matches no release.
+  const node::ArchNames* arch = node::ArchOfGpt(gpt::kNativeArch);
+  n.arch = arch ? std::string(arch->debian) : "";
   // Missing or unset: no partial rollouts, never a failure (the health gate
   // reads the node too).
   auto machine_id = ReadSysText(env.Path("/etc/machine-id"));

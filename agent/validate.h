@@ -28,11 +28,20 @@ namespace hull::agent {
 inline constexpr const char* kValidatePrefix = "HULL-VALIDATE ";
 inline constexpr const char* kContainerProbeOutput = "hull-container-ok";
 
+// The serial console `hull boot` reads: the 16550 UART on x86-64 (QEMU's
+// q35), the PL011 on aarch64 (QEMU's virt machine), as the default specs'
+// console= words name them.
+#if defined(__aarch64__)
+inline constexpr const char* kSerialConsole = "/dev/ttyAMA0";
+#else
+inline constexpr const char* kSerialConsole = "/dev/ttyS0";
+#endif
+
 struct ValidateOptions {
   bool if_requested = false;  // exit 0 when the machine does not ask for validation
   std::string smbios_table = node::kSmbiosTablePath;
   std::string state_dir = "/var/lib/hull/validate";
-  std::string console = "/dev/ttyS0";
+  std::string console = kSerialConsole;
   bool power = true;  // reboot / power off when done
 };
 

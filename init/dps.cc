@@ -13,7 +13,9 @@ std::string PartitionDevice(const std::string& disk, uint32_t number) {
 
 namespace {
 
-Uuid TypeOf(const char* name) { return *gpt::ParseType(name); }
+// A DPS type of this program's own architecture ("usr" is usr-arm64 in an
+// aarch64 hull-init), or an architecture-free one ("esp").
+Uuid TypeOf(const char* name) { return *gpt::ParseType(name, gpt::kNativeArch); }
 
 // The partition of `d` with `uuid`; kConflict for two, kCorrupt for one of
 // another type than DPS `role`.
@@ -106,7 +108,7 @@ Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
                              const std::optional<Uuid>& boot_esp,
                              const std::vector<PciFunction>& boot_pci) {
   HULL_ASSIGN_OR_RETURN(gpt::VerityUuids want, gpt::DpsVerityUuids(root_hash));
-  const Uuid usr_type = TypeOf("usr-x86-64"), verity_type = TypeOf("usr-x86-64-verity");
+  const Uuid usr_type = TypeOf("usr"), verity_type = TypeOf("usr-verity");
   std::vector<Candidate> all;
   const Disk* usr_only = nullptr;
   const Disk* verity_only = nullptr;
@@ -136,7 +138,7 @@ Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
   }
   HULL_ASSIGN_OR_RETURN(Candidate c, PickBootDisk(all, want, boot_esp, boot_pci));
   const Disk& d = *c.disk;
-  Uuid root_type = TypeOf("root-x86-64");
+  Uuid root_type = TypeOf("root");
   const gpt::Partition* root = nullptr;
   for (const gpt::Partition& p : d.table.partitions) {
     if (p.type != root_type) continue;

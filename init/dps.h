@@ -37,8 +37,9 @@ struct Found {
 // "/dev/vda2"; a disk whose name ends in a digit gets "p" ("/dev/nvme0n1p2").
 std::string PartitionDevice(const std::string& disk, uint32_t number);
 
-// Searches the disks for the usr and usr-verity partitions (type x86-64 DPS
-// usr / usr-verity) with the root hash's UUIDs, both on one disk, and that
+// Searches the disks for the usr and usr-verity partitions (the DPS usr /
+// usr-verity types of the architecture hull-init is built for,
+// gpt::kNativeArch) with the root hash's UUIDs, both on one disk, and that
 // disk's DPS root partition. When several disks hold the pair (a copy of the
 // OS disk attached as a data disk), the one also holding the ESP with UUID
 // `boot_esp` (the boot loader's LoaderDevicePartUUID, init/efivar.h) is

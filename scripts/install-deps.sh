@@ -65,6 +65,10 @@ slow_only=(
   libzstd-dev:arm64
   qemu-user-static
   zlib1g-dev:arm64
+  # arm64 images booted by `hull boot` (boot_arm64_vm_test): QEMU's virt
+  # machine and ArmVirtQemu's firmware (AAVMF)
+  qemu-efi-aarch64
+  qemu-system-arm
 )
 
 case "$what" in

@@ -12,6 +12,7 @@
 #include "gpt/types.h"
 #include "node/arch.h"
 #include "node/usrhash.h"
+#include "pe/pe.h"
 #include "verity/params.h"
 
 namespace hull::build {
@@ -155,21 +156,12 @@ Result<gpt::Arch> GptArchOf(std::string_view debian_arch) {
 
 Result<EfiFiles> EfiFilesOf(std::string_view debian_arch) {
   constexpr std::string_view kDir = "/usr/lib/systemd/boot/efi/";
-  std::string efi;   // systemd's name of the EFI architecture
-  std::string boot;  // UEFI's
-  if (debian_arch == "amd64") {
-    efi = "x64";
-    boot = "X64";
-  } else if (debian_arch == "arm64") {
-    efi = "aa64";
-    boot = "AA64";
-  } else {
-    return Errorf(ErrorCode::kInvalidArgument, "unknown arch '{}' (allowed: amd64, arm64)",
-                  debian_arch);
-  }
+  HULL_ASSIGN_OR_RETURN(uint16_t machine, pe::MachineOfArch(debian_arch));
+  // systemd's name of the EFI architecture
+  const std::string_view efi = machine == pe::kMachineArm64 ? "aa64" : "x64";
   return EfiFiles{.systemd_boot = fmt::format("{}systemd-boot{}.efi", kDir, efi),
                   .systemd_stub = fmt::format("{}linux{}.efi.stub", kDir, efi),
-                  .boot_path = fmt::format("/EFI/BOOT/BOOT{}.EFI", boot)};
+                  .boot_path = fmt::format("/EFI/BOOT/{}", pe::RemovableBootFile(machine))};
 }
 
 Result<disk::Layout> BuildLayout(const LayoutInputs& in) {

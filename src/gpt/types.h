@@ -21,6 +21,16 @@ namespace hull::gpt {
 
 enum class Arch { kAny, kX86_64, kArm64 };
 
+// The architecture this code is compiled for: the node programs (hull-init,
+// hull-agent) look for the DPS partitions of their own architecture.
+#if defined(__x86_64__)
+inline constexpr Arch kNativeArch = Arch::kX86_64;
+#elif defined(__aarch64__)
+inline constexpr Arch kNativeArch = Arch::kArm64;
+#else
+inline constexpr Arch kNativeArch = Arch::kAny;
+#endif
+
 // What a partition is for (the DPS designator where there is one).
 enum class Role {
   kEsp,

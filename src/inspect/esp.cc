@@ -3,6 +3,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
+#include <set>
 #include <sstream>
 
 #include "base/file.h"
@@ -89,6 +90,47 @@ void CheckUsrhash(Report& report, const UkiInfo& uki) {
   Add(report, name, CheckState::kFail, "no usr slot has root hash " + uki.usrhash);
 }
 
+// A removable-media boot loader is a PE of the machine its name is for: a
+// firmware of the other machine would never start it.
+void CheckLoaderMachine(Report& report, const std::string& path, ByteSpan file) {
+  const std::string name = path.substr(path.rfind('/') + 1);
+  const uint16_t want = pe::MachineOfRemovableBootFile(name);
+  auto img = pe::ParsePe(file);
+  std::string name_check = path + ": machine";
+  if (!img.ok()) {
+    Add(report, name_check, CheckState::kFail, img.error().ToString());
+    return;
+  }
+  if (img->machine == want) {
+    Add(report, name_check, CheckState::kPass,
+        fmt::format("{}, as {} says", pe::MachineName(img->machine), name));
+  } else {
+    Add(report, name_check, CheckState::kFail,
+        fmt::format("{} in {}, the {} firmware's file name", pe::MachineName(img->machine), name,
+                    pe::MachineName(want)));
+  }
+}
+
+// A UKI's machine has its firmware's boot loader on the ESP: an arm64 image
+// needs /EFI/BOOT/BOOTAA64.EFI.
+void CheckLoaderFor(Report& report, const UkiInfo& uki, ByteSpan file,
+                    const std::set<uint16_t>& loaders) {
+  auto img = pe::ParsePe(file);
+  if (!img.ok()) return;  // DescribeUki parsed it: cannot happen
+  const std::string name = uki.path + ": boot loader";
+  const std::string_view loader = pe::RemovableBootFile(img->machine);
+  if (loader.empty()) {
+    Add(report, name, CheckState::kFail,
+        fmt::format("{}: no firmware boot path is known for it", uki.machine));
+  } else if (loaders.contains(img->machine)) {
+    Add(report, name, CheckState::kPass, fmt::format("/EFI/BOOT/{} for {}", loader, uki.machine));
+  } else {
+    Add(report, name, CheckState::kFail,
+        fmt::format("no /EFI/BOOT/{} on the ESP: {} firmware finds no boot loader", loader,
+                    uki.machine));
+  }
+}
+
 }  // namespace
 
 Result<UkiInfo> DescribeUki(ByteSpan file) {
@@ -143,9 +185,15 @@ void InspectEsp(const std::string& image, Report& report, const Options& options
       if (line.size() > 4 && line.compare(line.size() - 4, 4, ".efi") == 0) files.push_back(line);
     }
   }
+  // The removable-media boot loaders (UEFI 2.10 §3.5.1.1), of either machine.
   auto boot = RunAllowFailure(Mtools("mdir", image, esp->offset, {"-b", "::/EFI/BOOT"}));
-  if (boot.ok() && boot->exit_code == 0 && boot->out.find("BOOTX64.EFI") != std::string::npos) {
-    files.push_back("::/EFI/BOOT/BOOTX64.EFI");
+  std::set<uint16_t> loaders;  // the machines whose loader's name is present
+  for (uint16_t m : {pe::kMachineAmd64, pe::kMachineArm64}) {
+    const std::string path = "::/EFI/BOOT/" + std::string(pe::RemovableBootFile(m));
+    if (boot.ok() && boot->exit_code == 0 && boot->out.find(path) != std::string::npos) {
+      files.push_back(path);
+      loaders.insert(m);
+    }
   }
   Add(report, "esp", CheckState::kPass,
       fmt::format("partition {} holds {} EFI binaries", esp->number, files.size()));
@@ -161,7 +209,10 @@ void InspectEsp(const std::string& image, Report& report, const Options& options
       continue;
     }
     CheckSecureBoot(report, shown, *bytes, options);
-    if (shown.rfind("/EFI/Linux/", 0) != 0) continue;
+    if (shown.rfind("/EFI/Linux/", 0) != 0) {
+      CheckLoaderMachine(report, shown, *bytes);
+      continue;
+    }
     auto uki = DescribeUki(*bytes);
     if (!uki.ok()) {
       Add(report, shown, CheckState::kFail, uki.error().ToString());
@@ -169,6 +220,7 @@ void InspectEsp(const std::string& image, Report& report, const Options& options
     }
     uki->path = shown;
     CheckUsrhash(report, *uki);
+    CheckLoaderFor(report, *uki, *bytes, loaders);
     report.ukis.push_back(std::move(*uki));
   }
 }

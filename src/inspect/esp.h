@@ -1,5 +1,7 @@
 // The ESP of a disk image for `hull inspect`: UKIs under /EFI/Linux and the
-// boot loader at /EFI/BOOT/BOOTX64.EFI, read with mtools (no mount needed).
+// removable-media boot loaders (/EFI/BOOT/BOOTX64.EFI, BOOTAA64.EFI), read
+// with mtools (no mount needed). Each loader is a PE of the machine its name
+// is for, and each UKI's machine has its loader.
 #pragma once
 
 #include "base/bytes.h"

@@ -180,17 +180,40 @@ Status MakeAuthFiles(const AuthOptions& o) {
   return Ok();
 }
 
-std::vector<std::string> FlashVarArgv(const std::string& flash, const std::string& var,
-                                      const std::string& esl, int64_t timestamp) {
-  return {"flash-var", "-t", Timestamp(timestamp), flash, var, esl};
+namespace {
+
+// EFI_GLOBAL_VARIABLE (PK, KEK) and EFI_IMAGE_SECURITY_DATABASE_GUID (db),
+// UEFI 2.10 §3.3 and §32.6.1.
+constexpr const char* kGlobalVariableGuid = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
+constexpr const char* kImageSecurityDatabaseGuid = "d719b2cb-3d3a-4596-a3bc-dad00e67656f";
+// NV + BS + RT + TIME_BASED_AUTHENTICATED_WRITE_ACCESS (UEFI 2.10 §8.2).
+constexpr uint32_t kAuthVarAttributes = 0x27;
+
+// The template as a flash with a variable store: AAVMF's is formatted first
+// when it is still the firmware's blank.
+Result<Bytes> FlashFromTemplate(const FirmwareVarsOptions& o) {
+  const bool arm = o.firmware == Firmware::kArmVirt;
+  const std::string path = !o.template_path.empty() ? o.template_path
+                           : arm                    ? kArmVirtVarsTemplate
+                                                    : kDefaultVarsTemplate;
+  HULL_ASSIGN_OR_RETURN(
+      Bytes flash, ReadFileBytes(path, 128 << 20)
+                       .Context(arm ? "AAVMF variable template (apt-get install qemu-efi-aarch64)"
+                                    : "OVMF variable template (apt-get install ovmf)"));
+  if (arm) {
+    auto store = ReadVariableStore(flash);
+    if (!store.ok() && store.error().code() == ErrorCode::kNotFound) {
+      HULL_TRY(FormatArmVirtVarStore(flash).Context(path));
+    }
+  }
+  return flash;
 }
 
-Status MakeOvmfVars(const OvmfVarsOptions& o) {
-  HULL_ASSIGN_OR_RETURN(Bytes tmpl, ReadFileBytes(o.template_path, 64 << 20)
-                                        .Context("OVMF variable template (apt-get install ovmf)"));
-  HULL_ASSIGN_OR_RETURN(TempDir work, TempDir::Create("hull-ovmf"));
-  std::string flash = Join(work.path(), "vars.fd");
-  HULL_TRY(WriteFileAtomic(flash, tmpl));
+}  // namespace
+
+Status MakeFirmwareVars(const FirmwareVarsOptions& o) {
+  HULL_ASSIGN_OR_RETURN(Bytes flash, FlashFromTemplate(o));
+  HULL_ASSIGN_OR_RETURN(TempDir work, TempDir::Create("hull-vars"));
   int64_t ts = ResolveTimestamp(o.timestamp);
   for (const char* name : {"PK", "KEK", "db"}) {
     std::string cert = Join(o.key_dir, std::string(name) + ".crt");
@@ -198,17 +221,21 @@ Status MakeOvmfVars(const OvmfVarsOptions& o) {
     HULL_ASSIGN_OR_RETURN(auto parsed, crypto::Certificate::Load(cert));
     (void)parsed;
     std::string esl = Join(work.path(), std::string(name) + ".esl");
-    HULL_TRY(RunTool(CertToEslArgv(cert, esl), std::string("enrolling ") + name));
-    HULL_TRY(RunTool(FlashVarArgv(flash, name, esl, ts), std::string("enrolling ") + name));
+    const std::string context = std::string("enrolling ") + name;
+    HULL_TRY(RunTool(CertToEslArgv(cert, esl), context));
+    HULL_ASSIGN_OR_RETURN(Bytes list, ReadFileBytes(esl, 1 << 20).Context(context));
+    const bool db = std::string_view(name) == "db";
+    HULL_TRY(AppendVariable(flash, {.name = name,
+                                    .vendor = *Uuid::Parse(db ? kImageSecurityDatabaseGuid
+                                                              : kGlobalVariableGuid),
+                                    .attributes = kAuthVarAttributes,
+                                    .timestamp = ts,
+                                    .data = std::move(list)})
+                 .Context(context));
   }
-  HULL_ASSIGN_OR_RETURN(Bytes result, ReadFileBytes(flash, 64 << 20));
-  if (result.size() != tmpl.size()) {
-    return Errorf(ErrorCode::kProcessFailed, "flash-var changed the image size ({} -> {})",
-                  tmpl.size(), result.size());
-  }
-  Status enrolled = CheckEnrolled(result, o.key_dir);
+  Status enrolled = CheckEnrolled(flash, o.key_dir);
   if (!enrolled.ok()) return std::move(enrolled).error().Wrap("reading back " + o.out);
-  return WriteFileAtomic(o.out, result, 0644);
+  return WriteFileAtomic(o.out, flash, 0644);
 }
 
 }  // namespace hull::keys

@@ -1,6 +1,9 @@
 #include "keys/varstore.h"
 
 #include <algorithm>
+#include <ctime>
+
+#include "gpt/gpt.h"
 
 namespace hull::keys {
 namespace {
@@ -11,6 +14,8 @@ Uuid X509Guid() { return *Uuid::Parse("a5c059a1-94e4-4aa7-87b5-ab155c2bf072"); }
 
 constexpr size_t kStoreHeaderSize = 28;
 constexpr size_t kAuthVarHeaderSize = 60;
+constexpr uint16_t kStartId = 0x55AA;
+constexpr uint8_t kErased = 0xFF;
 
 Result<Uuid> ReadGuid(ByteReader& r, std::string_view field) {
   HULL_ASSIGN_OR_RETURN(ByteSpan g, r.Take(16, field));
@@ -48,33 +53,170 @@ Result<size_t> FindStore(ByteSpan image) {
   return Error(ErrorCode::kNotFound, "no authenticated variable store found");
 }
 
-}  // namespace
+// The store in an image: where it is, its variables and where the used area
+// ends (offsets from the store's start).
+struct Store {
+  size_t offset = 0;
+  size_t size = 0;
+  std::vector<EfiVariable> variables;
+  size_t end = 0;
+};
 
-Result<std::vector<EfiVariable>> ReadVariableStore(ByteSpan image) {
-  HULL_ASSIGN_OR_RETURN(size_t off, FindStore(image));
-  ByteReader h(image.subspan(off));
+Result<Store> ScanStore(ByteSpan image) {
+  Store st;
+  HULL_ASSIGN_OR_RETURN(st.offset, FindStore(image));
+  ByteReader h(image.subspan(st.offset));
   HULL_TRY(h.Skip(16, "store GUID"));
   HULL_ASSIGN_OR_RETURN(uint32_t size, h.Le32("store Size"));
-  if (size < kStoreHeaderSize || size > image.size() - off) {
+  if (size < kStoreHeaderSize || size > image.size() - st.offset) {
     return Errorf(ErrorCode::kCorrupt, "variable store size {:#x} runs past the image", size);
   }
-  ByteReader r(image.subspan(off, size));
+  st.size = size;
+  ByteReader r(image.subspan(st.offset, size));
   HULL_TRY(r.Seek(kStoreHeaderSize));
-  std::vector<EfiVariable> out;
+  st.end = kStoreHeaderSize;
   while (r.remaining() >= kAuthVarHeaderSize) {
     HULL_ASSIGN_OR_RETURN(ByteSpan start, r.Take(2, "StartId"));
-    if (LoadLe16(start.data()) != 0x55AA) break;  // end of the used area
-    if (out.size() == kMaxVariables) {
+    if (LoadLe16(start.data()) != kStartId) break;  // end of the used area
+    if (st.variables.size() == kMaxVariables) {
       return Errorf(ErrorCode::kCorrupt, "more than {} variables", kMaxVariables);
     }
     HULL_TRY(r.Seek(r.offset() - 2));
     HULL_ASSIGN_OR_RETURN(EfiVariable v, ReadVariable(r));
-    out.push_back(std::move(v));
-    size_t next = (r.offset() + 3) / 4 * 4;
-    if (next >= size) break;
-    HULL_TRY(r.Seek(next));
+    st.variables.push_back(std::move(v));
+    st.end = std::min<size_t>((r.offset() + 3) / 4 * 4, size);
+    if (st.end == size) break;
+    HULL_TRY(r.Seek(st.end));
   }
-  return out;
+  return st;
+}
+
+// EFI_TIME (UEFI 2.10 §8.3): Year u16, Month, Day, Hour, Minute, Second,
+// Pad1 u8, Nanosecond u32, TimeZone i16, Daylight u8, Pad2 u8 = 16 bytes.
+Result<std::array<uint8_t, 16>> EfiTime(int64_t unix_time) {
+  std::time_t t = std::time_t(unix_time);
+  std::tm tm{};
+  if (!gmtime_r(&t, &tm) || tm.tm_year < 0 || tm.tm_year > 9999 - 1900) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "timestamp {} is outside the years 1900 to 9999 an EFI_TIME holds", unix_time);
+  }
+  std::array<uint8_t, 16> e{};
+  StoreLe16(&e[0], uint16_t(tm.tm_year + 1900));
+  e[2] = uint8_t(tm.tm_mon + 1);
+  e[3] = uint8_t(tm.tm_mday);
+  e[4] = uint8_t(tm.tm_hour);
+  e[5] = uint8_t(tm.tm_min);
+  e[6] = uint8_t(tm.tm_sec);
+  return e;
+}
+
+// AUTHENTICATED_VARIABLE_HEADER, the UCS-2 name with its NUL, the data.
+Result<Bytes> EncodeVariable(const NewVariable& v) {
+  if (v.name.empty()) return Error(ErrorCode::kInvalidArgument, "empty variable name");
+  for (char c : v.name) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7E) {
+      return Errorf(ErrorCode::kInvalidArgument, "variable name '{}' is not printable ASCII",
+                    v.name);
+    }
+  }
+  HULL_ASSIGN_OR_RETURN(auto time, EfiTime(v.timestamp));
+  const size_t name_size = (v.name.size() + 1) * 2;
+  if (v.data.size() > UINT32_MAX) return Error(ErrorCode::kInvalidArgument, "variable too large");
+  ByteWriter w;
+  w.Le16(kStartId);                 // off 0
+  w.U8(kVarAdded);                  // off 2 State
+  w.U8(0);                          // off 3 reserved
+  w.Le32(v.attributes);             // off 4
+  w.Le64(0);                        // off 8 MonotonicCount
+  w.Append(time);                   // off 16 TimeStamp
+  w.Le32(0);                        // off 32 PubKeyIndex
+  w.Le32(uint32_t(name_size));      // off 36 NameSize
+  w.Le32(uint32_t(v.data.size()));  // off 40 DataSize
+  w.Append(v.vendor.GptBytes());    // off 44 VendorGuid
+  for (char c : v.name) w.Le16(uint16_t(c));
+  w.Le16(0);
+  w.Append(v.data);
+  return w.Take();
+}
+
+}  // namespace
+
+Result<std::vector<EfiVariable>> ReadVariableStore(ByteSpan image) {
+  HULL_ASSIGN_OR_RETURN(Store st, ScanStore(image));
+  return std::move(st.variables);
+}
+
+Status AppendVariable(MutableByteSpan flash, const NewVariable& v) {
+  HULL_ASSIGN_OR_RETURN(Store st, ScanStore(flash));
+  HULL_ASSIGN_OR_RETURN(Bytes rec, EncodeVariable(v));
+  if (rec.size() > st.size - st.end) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "no room for variable '{}' ({} bytes) in the store ({} of {} bytes free)", v.name,
+                  rec.size(), st.size - st.end, st.size);
+  }
+  MutableByteSpan at = flash.subspan(st.offset + st.end, rec.size());
+  // Flash is written only where it is erased: anything else there would be
+  // a variable this reader did not see.
+  if (!std::all_of(at.begin(), at.end(), [](uint8_t b) { return b == kErased; })) {
+    return Errorf(ErrorCode::kCorrupt, "the variable store's free space at {:#x} is not erased",
+                  st.offset + st.end);
+  }
+  std::copy(rec.begin(), rec.end(), at.begin());
+  return Ok();
+}
+
+Status FormatArmVirtVarStore(MutableByteSpan flash) {
+  if (flash.size() != kArmVirtFlashSize) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "an ArmVirtQemu variable flash is {} bytes, not {} (Debian's "
+                  "/usr/share/AAVMF/AAVMF_VARS.fd)",
+                  kArmVirtFlashSize, flash.size());
+  }
+  constexpr size_t kFvHeaderSize = 0x48;  // 0x38 + two EFI_FV_BLOCK_MAP_ENTRYs
+  std::fill(flash.begin(), flash.begin() + kArmVirtVolumeSize, kErased);
+  ByteWriter fv;
+  fv.Zeros(16);  // off 0x00 ZeroVector
+  fv.Append(Uuid::Parse("fff12b8d-7696-4c8b-a985-2747075b4f50")->GptBytes());  // 0x10
+  fv.Le64(kArmVirtVolumeSize);                                                 // off 0x20 FvLength
+  fv.Append(AsBytes("_FVH"));                                                  // off 0x28 Signature
+  // off 0x2C Attributes: READ_ENABLED_CAP|READ_STATUS|WRITE_ENABLED_CAP|
+  // WRITE_STATUS|STICKY_WRITE|MEMORY_MAPPED|ERASE_POLARITY
+  fv.Le32(0x00000E36);
+  fv.Le16(kFvHeaderSize);                                    // off 0x30 HeaderLength
+  fv.Le16(0);                                                // off 0x32 Checksum, below
+  fv.Le16(0);                                                // off 0x34 ExtHeaderOffset
+  fv.U8(0);                                                  // off 0x36 Reserved
+  fv.U8(2);                                                  // off 0x37 Revision (EFI_FVH_REVISION)
+  fv.Le32(uint32_t(kArmVirtFlashSize / kArmVirtBlockSize));  // off 0x38 NumBlocks
+  fv.Le32(uint32_t(kArmVirtBlockSize));                      // off 0x3C Length
+  fv.Zeros(8);                                               // off 0x40 terminator
+  Bytes h = fv.Take();
+  static_assert(kFvHeaderSize % 2 == 0);
+  uint16_t sum = 0;
+  for (size_t i = 0; i < h.size(); i += 2) sum = uint16_t(sum + LoadLe16(&h[i]));
+  StoreLe16(&h[0x32], uint16_t(0x10000 - sum));  // the header's 16-bit words sum to 0
+  std::copy(h.begin(), h.end(), flash.begin());
+  ByteWriter store;  // VARIABLE_STORE_HEADER
+  store.Append(AuthVarStoreGuid().GptBytes());
+  store.Le32(uint32_t(kArmVirtBlockSize - kFvHeaderSize));  // Size: the first block
+  store.U8(0x5A);                                           // Format: VARIABLE_STORE_FORMATTED
+  store.U8(0xFE);                                           // State: VARIABLE_STORE_HEALTHY
+  store.Zeros(6);
+  std::copy(store.bytes().begin(), store.bytes().end(), flash.begin() + kFvHeaderSize);
+  // EFI_FAULT_TOLERANT_WORKING_BLOCK_HEADER: Signature
+  // gEdkiiWorkingBlockSignatureGuid, Crc u32, WorkingBlockValid:1 (0 =
+  // valid) WorkingBlockInvalid:1 Reserved:6, Reserved[3], WriteQueueSize u64.
+  ByteWriter ftw;
+  ftw.Append(Uuid::Parse("9e58292b-7c68-497d-a0ce-6500fd9f1b95")->GptBytes());
+  ftw.Le32(0xFFFFFFFF);  // off 0x10 Crc, erased while it is computed
+  ftw.U8(kErased);       // off 0x14 state bits, erased likewise
+  ftw.Append(std::array<uint8_t, 3>{kErased, kErased, kErased});
+  ftw.Le64(kArmVirtBlockSize - 32);  // off 0x18 WriteQueueSize
+  Bytes w = ftw.Take();
+  StoreLe32(&w[0x10], gpt::Crc32(w));
+  w[0x14] = 0xFE;  // valid
+  std::copy(w.begin(), w.end(), flash.begin() + kArmVirtBlockSize);
+  return Ok();
 }
 
 Result<std::vector<Bytes>> X509FromSignatureLists(ByteSpan esl) {

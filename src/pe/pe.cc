@@ -256,4 +256,24 @@ Result<uint16_t> MachineOfArch(std::string_view debian_arch) {
                 debian_arch);
 }
 
+namespace {
+struct BootFile {
+  uint16_t machine;
+  std::string_view file;
+};
+constexpr BootFile kBootFiles[] = {{kMachineAmd64, "BOOTX64.EFI"}, {kMachineArm64, "BOOTAA64.EFI"}};
+}  // namespace
+
+std::string_view RemovableBootFile(uint16_t machine) {
+  for (const BootFile& b : kBootFiles)
+    if (b.machine == machine) return b.file;
+  return "";
+}
+
+uint16_t MachineOfRemovableBootFile(std::string_view file) {
+  for (const BootFile& b : kBootFiles)
+    if (b.file == file) return b.machine;
+  return 0;
+}
+
 }  // namespace hull::pe

@@ -11,6 +11,7 @@
 #include "inspect/inspect.h"
 #include "keys/keys.h"
 #include "node/smbios.h"
+#include "pe/pe.h"
 #include "vm/accel.h"
 #include "vm/oci.h"
 
@@ -20,8 +21,14 @@ namespace {
 
 constexpr size_t kTailLines = 25;
 
-// What the image claims, from the UKI systemd-boot would pick (the newest).
-Result<Expectations> ExpectationsOf(const std::string& image) {
+// What the image claims, from the UKI systemd-boot would pick (the newest),
+// and the machine it needs: the UKI's PE machine type.
+struct ImageClaims {
+  Expectations expected;
+  GuestArch arch = GuestArch::kX86_64;
+};
+
+Result<ImageClaims> ClaimsOf(const std::string& image) {
   HULL_ASSIGN_OR_RETURN(auto rep, inspect::InspectImage(image, {.verify_trees = false}));
   std::vector<const inspect::UkiInfo*> ukis;
   for (const auto& u : rep.ukis)
@@ -34,11 +41,34 @@ Result<Expectations> ExpectationsOf(const std::string& image) {
   std::sort(ukis.begin(), ukis.end(), [](auto* a, auto* b) {
     return strverscmp(a->version.c_str(), b->version.c_str()) > 0;
   });
-  Expectations e;
-  ExpectFromCmdline(ukis[0]->cmdline, e);
-  e.pcr11_phases = ukis[0]->pcr11_phases;
-  e.image_version = ukis[0]->version;
-  return e;
+  ImageClaims c;
+  ExpectFromCmdline(ukis[0]->cmdline, c.expected);
+  c.expected.pcr11_phases = ukis[0]->pcr11_phases;
+  c.expected.image_version = ukis[0]->version;
+  if (ukis[0]->machine == pe::MachineName(pe::kMachineArm64)) {
+    c.arch = GuestArch::kAarch64;
+  } else if (ukis[0]->machine != pe::MachineName(pe::kMachineAmd64)) {
+    return Errorf(ErrorCode::kUnsupported,
+                  "'{}': UKI {} is for {}: hull boot runs x86-64 and "
+                  "aarch64 images",
+                  image, ukis[0]->path, ukis[0]->machine);
+  }
+  return c;
+}
+
+// The accelerator: an aarch64 guest runs under TCG (KVM runs only the
+// host's own architecture, and this host is x86-64).
+Result<Accel> AccelFor(GuestArch arch, const std::string& requested) {
+  if (arch == GuestArch::kX86_64) return ResolveAccel(requested);
+  if (requested == "kvm") {
+    return Error(ErrorCode::kUnavailable,
+                 "--accel kvm: an aarch64 image runs under TCG on this x86-64 host (KVM runs "
+                 "only the host's architecture): use --accel tcg or auto");
+  }
+  if (!requested.empty() && requested != "auto" && requested != "tcg") {
+    return ResolveAccel(requested);  // names the allowed values
+  }
+  return Accel::kTcg;
 }
 
 bool IsInstallMedium(const std::string& image) { return image.ends_with(".iso"); }
@@ -60,13 +90,19 @@ Status AttachImage(const BootOptions& o, const std::string& d, MachineSpec& m) {
   return {};
 }
 
-Status PrepareFirmware(const BootOptions& o, const std::string& vars) {
+// The firmware's code and a writable variable store: OVMF (its secboot
+// build with --secure-boot) or AAVMF; with --secure-boot, the key
+// directory's PK, KEK and db enrolled.
+Status PrepareFirmware(const BootOptions& o, MachineSpec& m) {
+  const bool arm = m.arch == GuestArch::kAarch64;
+  m.firmware_code = arm ? kAavmfCode : o.secure_boot ? kOvmfCodeSecureBoot : kOvmfCode;
   if (!o.secure_boot) {
+    const char* tmpl = arm ? kAavmfVars : kOvmfVars;
     std::error_code ec;
-    fs::copy_file(kOvmfVars, vars, ec);
+    fs::copy_file(tmpl, m.firmware_vars, fs::copy_options::overwrite_existing, ec);
     if (ec) {
-      return Errorf(ErrorCode::kNotFound, "OVMF variable store '{}': {} (apt-get install ovmf)",
-                    kOvmfVars, ec.message());
+      return Errorf(ErrorCode::kNotFound, "firmware variable store '{}': {} (apt-get install {})",
+                    tmpl, ec.message(), arm ? "qemu-efi-aarch64" : "ovmf");
     }
     return {};
   }
@@ -75,7 +111,11 @@ Status PrepareFirmware(const BootOptions& o, const std::string& vars) {
                  "--secure-boot needs --keys DIR (PK.crt, KEK.crt and db.crt to enrol; "
                  "the directory 'hull keys init' made for the build)");
   }
-  return keys::MakeOvmfVars({.key_dir = o.keys_dir, .out = vars}).Context("Secure Boot variables");
+  return keys::MakeFirmwareVars(
+             {.key_dir = o.keys_dir,
+              .out = m.firmware_vars,
+              .firmware = arm ? keys::Firmware::kArmVirt : keys::Firmware::kOvmf})
+      .Context("Secure Boot variables");
 }
 
 // What ends a boot without validation.
@@ -122,13 +162,19 @@ void Finish(const BootOptions& o, BootResult& r, const RunResult& run) {
 
 }  // namespace
 
+Result<GuestArch> GuestArchOf(const std::string& image) {
+  HULL_ASSIGN_OR_RETURN(ImageClaims claims, ClaimsOf(image));
+  return claims.arch;
+}
+
 Result<BootResult> BootImage(const BootOptions& o) {
   std::error_code ec;
   if (!fs::is_regular_file(o.image, ec)) {
     return Errorf(ErrorCode::kNotFound, "image '{}' not found", o.image);
   }
   BootResult r;
-  HULL_ASSIGN_OR_RETURN(r.expected, ExpectationsOf(o.image));
+  HULL_ASSIGN_OR_RETURN(ImageClaims claims, ClaimsOf(o.image));
+  r.expected = std::move(claims.expected);
   r.expected.secure_boot = o.secure_boot;
   r.expected.tpm = o.tpm;
   // A live boot (the install medium, docs/iso.md) validates in one boot.
@@ -136,16 +182,16 @@ Result<BootResult> BootImage(const BootOptions& o) {
   const bool reboot_check = o.reboot_check && !live;
   r.expected.live = live;
   r.expected.persistence = reboot_check;
-  HULL_ASSIGN_OR_RETURN(r.accel, ResolveAccel(o.accel));
+  HULL_ASSIGN_OR_RETURN(r.accel, AccelFor(claims.arch, o.accel));
   HULL_ASSIGN_OR_RETURN(TempDir tmp, TempDir::Create("hull-boot"));
   const std::string d = tmp.path();
   MachineSpec m;
+  m.arch = claims.arch;
   m.accel = r.accel;
   m.memory_mib = o.memory_mib;
   m.secure_boot = o.secure_boot;
-  m.firmware_code = o.secure_boot ? kOvmfCodeSecureBoot : kOvmfCode;
   m.firmware_vars = d + "/vars.fd";
-  HULL_TRY(PrepareFirmware(o, m.firmware_vars));
+  HULL_TRY(PrepareFirmware(o, m));
   HULL_TRY(AttachImage(o, d, m));
   if (o.validate) {
     HULL_TRY(MakeOciProbeArchive({.binary = o.agent_binary,
@@ -172,8 +218,8 @@ Result<BootResult> BootImage(const BootOptions& o) {
     r.accel = m.accel = Accel::kTcg;
     std::error_code ec;
     fs::remove_all(d + "/tpm", ec);
-    HULL_TRY(PrepareFirmware(o, m.firmware_vars + ".tcg"));
     m.firmware_vars += ".tcg";
+    HULL_TRY(PrepareFirmware(o, m));
     run = RunMachine(m, ro);
   }
   if (!run.ok()) return run.error();

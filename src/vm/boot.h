@@ -1,7 +1,9 @@
-// `hull boot`: boots a built disk image under QEMU + OVMF (optionally Secure
-// Boot with the image's keys enrolled, and a swtpm TPM 2.0) and, with
-// validate, has hull-agent prove the chain of trust inside it (docs/boot.md).
-// The image itself is never written: the VM runs on a qcow2 overlay.
+// `hull boot`: boots a built disk image under QEMU (x86-64: q35 + OVMF;
+// aarch64: virt + AAVMF, chosen by the machine type of the image's UKI),
+// optionally with Secure Boot and the image's keys enrolled and a swtpm TPM
+// 2.0, and, with validate, has hull-agent prove the chain of trust inside it
+// (docs/boot.md). The image itself is never written: the VM runs on a qcow2
+// overlay.
 #pragma once
 
 #include <string>
@@ -30,7 +32,9 @@ struct BootOptions {
   // GPT rewrite, the root): empty, in the temp dir and removed; else kept
   // at this path for the caller to read.
   std::string overlay;
-  std::string agent_binary;  // the OCI probe's payload (validate)
+  // The OCI probe's payload (validate): a hull-agent of the image's
+  // architecture (GuestArchOf), as the guest's containerd runs it.
+  std::string agent_binary;
   // More disks after the image, e.g. a copy of the OS disk or a disk with a
   // given serial; attached as given (a copy, never the image itself).
   std::vector<Disk> attach;
@@ -52,6 +56,11 @@ struct BootResult {
   bool ok = false;      // booted (and, with validate, every check passed)
   std::string failure;  // why not, in a sentence
 };
+
+// The architecture an image boots as: its newest UKI's PE machine type
+// (AArch64 or x86-64). kInvalidArgument for an image without a UKI,
+// kUnsupported for another machine.
+Result<GuestArch> GuestArchOf(const std::string& image);
 
 // Errors are for what stops the run itself (no image, no UKI, no QEMU, bad
 // keys); a guest that fails is a BootResult with ok = false.

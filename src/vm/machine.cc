@@ -114,34 +114,62 @@ const char* OutcomeName(Outcome o) {
   return "?";
 }
 
-std::vector<std::string> QemuArgv(const MachineSpec& s) {
-  std::vector<std::string> a = {
-      "qemu-system-x86_64",
-      "-machine",
-      fmt::format("q35,accel={}{}", s.accel == Accel::kKvm ? "kvm" : "tcg",
-                  s.secure_boot ? ",smm=on" : ""),
-      "-cpu",
-      s.accel == Accel::kKvm ? "host" : "max",
-      "-m",
-      std::to_string(s.memory_mib),
-      "-smp",
-      std::to_string(s.cpus),
-      "-nodefaults",
-      "-display",
-      "none",
-      // Appended to: a machine restarted for a guest reboot keeps one log.
-      "-chardev",
-      "file,id=console,append=on,path=" + s.console_log,
-      "-serial",
-      "chardev:console",
-      "-nic",
-      s.user_network ? "user,model=virtio-net-pci" : "none",
-  };
-  if (s.secure_boot) {
-    a.insert(a.end(), {"-global", "driver=cfi.pflash01,property=secure,value=on"});
+namespace {
+
+// QEMU's binary and the Debian packages holding it and the firmware.
+struct Emulator {
+  const char* binary;
+  const char* packages;
+};
+Emulator EmulatorOf(GuestArch arch) {
+  if (arch == GuestArch::kAarch64)
+    return {"qemu-system-aarch64", "qemu-system-arm qemu-efi-aarch64"};
+  return {"qemu-system-x86_64", "qemu-system-x86 ovmf"};
+}
+
+// The machine, CPU and firmware arguments of each architecture.
+std::vector<std::string> MachineArgv(const MachineSpec& s) {
+  const char* accel = s.accel == Accel::kKvm ? "kvm" : "tcg";
+  std::vector<std::string> a = {EmulatorOf(s.arch).binary};
+  if (s.arch == GuestArch::kAarch64) {
+    // pauth-impdef: pointer authentication with QEMU's own cheap hash instead
+    // of the architected QARMA, much slower under TCG (QEMU's
+    // docs/system/arm/cpu-features); the guest cannot tell.
+    a.insert(a.end(), {"-machine", fmt::format("virt,accel={}", accel), "-cpu",
+                       s.accel == Accel::kKvm ? "host" : "max,pauth-impdef=on"});
+  } else {
+    a.insert(a.end(),
+             {"-machine", fmt::format("q35,accel={}{}", accel, s.secure_boot ? ",smm=on" : ""),
+              "-cpu", s.accel == Accel::kKvm ? "host" : "max"});
+    if (s.secure_boot) {
+      a.insert(a.end(), {"-global", "driver=cfi.pflash01,property=secure,value=on"});
+    }
   }
   a.insert(a.end(), {"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + s.firmware_code,
                      "-drive", "if=pflash,format=raw,unit=1,file=" + s.firmware_vars});
+  return a;
+}
+
+}  // namespace
+
+std::vector<std::string> QemuArgv(const MachineSpec& s) {
+  std::vector<std::string> a = MachineArgv(s);
+  a.insert(a.end(), {
+                        "-m",
+                        std::to_string(s.memory_mib),
+                        "-smp",
+                        std::to_string(s.cpus),
+                        "-nodefaults",
+                        "-display",
+                        "none",
+                        // Appended to: a machine restarted for a guest reboot keeps one log.
+                        "-chardev",
+                        "file,id=console,append=on,path=" + s.console_log,
+                        "-serial",
+                        "chardev:console",
+                        "-nic",
+                        s.user_network ? "user,model=virtio-net-pci" : "none",
+                    });
   for (size_t i = 0; i < s.disks.size(); ++i) {
     const Disk& d = s.disks[i];
     std::string id = fmt::format("disk{}", i);
@@ -162,8 +190,12 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
     a.insert(a.end(), {"-smbios", "type=11,value=" + value});
   }
   if (!s.tpm_socket.empty()) {
+    // The TPM's memory-mapped interface: CRB on q35, TIS on virt (QEMU's
+    // docs/specs/tpm: tpm-crb is x86-only there).
     a.insert(a.end(), {"-chardev", "socket,id=chrtpm,path=" + s.tpm_socket, "-tpmdev",
-                       "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0"});
+                       "emulator,id=tpm0,chardev=chrtpm", "-device",
+                       s.arch == GuestArch::kAarch64 ? "tpm-tis-device,tpmdev=tpm0"
+                                                     : "tpm-crb,tpmdev=tpm0"});
   }
   // A guest reboot ends the process: RunMachine starts a new one when
   // spec.reboot (see machine.h).
@@ -266,9 +298,8 @@ constexpr std::string_view kPowerDown = "reboot: Power down";
 }  // namespace
 
 Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& o) {
-  if (!OnPath("qemu-system-x86_64")) {
-    return Error(ErrorCode::kNotFound,
-                 "qemu-system-x86_64 not found: apt-get install qemu-system-x86 ovmf");
+  if (const Emulator e = EmulatorOf(spec.arch); !OnPath(e.binary)) {
+    return Errorf(ErrorCode::kNotFound, "{} not found: apt-get install {}", e.binary, e.packages);
   }
   if (!spec.tpm_socket.empty() && !OnPath("swtpm")) {
     return Error(ErrorCode::kNotFound, "swtpm not found: apt-get install swtpm");

@@ -1,6 +1,7 @@
-// One QEMU virtual machine (q35, OVMF, virtio disks, serial console to a
-// file), optionally with a swtpm TPM 2.0, run until a console line says it is
-// done, the firmware refuses the boot image, QEMU exits, or time runs out.
+// One QEMU virtual machine (x86-64: q35 and OVMF; aarch64: virt and AAVMF;
+// virtio disks, serial console to a file), optionally with a swtpm TPM 2.0,
+// run until a console line says it is done, the firmware refuses the boot
+// image, QEMU exits, or time runs out.
 #pragma once
 
 #include <chrono>
@@ -15,8 +16,18 @@ namespace hull::vm {
 inline constexpr const char* kOvmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 inline constexpr const char* kOvmfCodeSecureBoot = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
 inline constexpr const char* kOvmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+// Debian's qemu-efi-aarch64 (ArmVirtQemu): one code image, Secure Boot built
+// in (enforced once PK is enrolled; no SMM on arm), a blank 64 MiB store.
+inline constexpr const char* kAavmfCode = "/usr/share/AAVMF/AAVMF_CODE.fd";
+inline constexpr const char* kAavmfVars = "/usr/share/AAVMF/AAVMF_VARS.fd";
 
 enum class Accel { kTcg, kKvm };
+
+// The guest's CPU architecture, which picks QEMU's machine.
+enum class GuestArch {
+  kX86_64,   // qemu-system-x86_64 -machine q35, tpm-crb
+  kAarch64,  // qemu-system-aarch64 -machine virt -cpu max, tpm-tis-device
+};
 
 struct Disk {
   std::string path;
@@ -27,9 +38,10 @@ struct Disk {
 };
 
 struct MachineSpec {
+  GuestArch arch = GuestArch::kX86_64;
   std::string firmware_code = kOvmfCode;
   std::string firmware_vars;  // a writable copy, this VM's own
-  bool secure_boot = false;   // SMM and a secure flash (the secboot firmware)
+  bool secure_boot = false;   // x86-64: SMM and a secure flash (the secboot firmware)
   Accel accel = Accel::kTcg;
   int memory_mib = 2048;
   int cpus = 2;
@@ -49,7 +61,7 @@ struct MachineSpec {
   std::vector<std::string> oem_strings;
 };
 
-// The qemu-system-x86_64 argv for `spec` (pure).
+// The QEMU argv for `spec` (pure): qemu-system-x86_64 or qemu-system-aarch64.
 std::vector<std::string> QemuArgv(const MachineSpec& spec);
 
 enum class Outcome {
@@ -80,7 +92,7 @@ struct RunResult {
 
 // Starts swtpm (when spec.tpm_socket is set) and QEMU, watches the console
 // log, then ends both by PID. Errors: kNotFound for a missing qemu or swtpm
-// (naming the Debian package), kIo.
+// (naming the Debian packages), kIo.
 Result<RunResult> RunMachine(const MachineSpec& spec, const RunOptions& options);
 
 // The last `n` lines of a console log.

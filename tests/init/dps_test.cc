@@ -66,6 +66,20 @@ TEST(Dps, FindsUsrVerityAndRootOnTheRightDisk) {
   EXPECT_EQ(f->root_dev, "/dev/vdb8");
 }
 
+// hull-init takes the DPS types of the architecture it is built for
+// (gpt::kNativeArch): this x86-64 build refuses an arm64 disk's usr pair,
+// and its aarch64 build (boot_arm64_vm_test) boots from one.
+TEST(Dps, TypesOfTheBuildsOwnArchitecture) {
+  ASSERT_EQ(gpt::kNativeArch, gpt::Arch::kX86_64);
+  Disk d = DpsDisk("/dev/vda");
+  d.table.partitions[1].type = *gpt::ParseType("usr-arm64");
+  auto f = FindPartitions({d}, Hash());
+  ASSERT_ERROR(f, ErrorCode::kCorrupt);
+  EXPECT_EQ(f.error().ToString(),
+            "partition /dev/vda#2 has the usr UUID but type "
+            "b0e01050-ee5f-4390-949a-9101b17104e9, not DPS usr");
+}
+
 void ExpectError(const std::vector<Disk>& disks, ErrorCode code, const std::string& msg) {
   auto f = FindPartitions(disks, Hash());
   ASSERT_ERROR(f, code);

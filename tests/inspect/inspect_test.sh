@@ -72,7 +72,9 @@ for name in ["slot usr_202611.24.0: verity tree", "slot usr_202611.24.0: root ha
              "slot usr_202611.24.0: partition UUIDs from root hash",
              "/EFI/Linux/hull_202611.24.0+3.efi: usrhash names a verified slot",
              "/EFI/Linux/hull_202611.24.0+3.efi: Secure Boot signature",
-             "/EFI/BOOT/BOOTX64.EFI: Secure Boot signature"]:
+             "/EFI/BOOT/BOOTX64.EFI: Secure Boot signature",
+             "/EFI/BOOT/BOOTX64.EFI: machine",
+             "/EFI/Linux/hull_202611.24.0+3.efi: boot loader"]:
     assert states.get(name) == "pass", (name, states)
 PY
 ok "good image: verdict good, slot, UKI and signatures as built"
@@ -98,6 +100,31 @@ states = {c["name"]: c["state"] for c in r["checks"]}
 assert states["/EFI/Linux/hull_202611.24.0+3.efi: usrhash names a verified slot"] == "pass", states
 PY
 ok "usrhash= in capitals names its slot"
+
+# 1c. The ESP's boot loader name and machine agree (UEFI's removable-media
+# path): Debian's aarch64 systemd-boot saved as BOOTX64.EFI, beside an
+# x86-64 UKI, is named; with no BOOTX64.EFI at all the UKI has no loader.
+mkdir -p esp-arm/EFI/Linux esp-arm/EFI/BOOT esp-none/EFI/Linux
+cp esp/EFI/Linux/hull_202611.24.0+3.efi esp-arm/EFI/Linux/
+cp esp/EFI/Linux/hull_202611.24.0+3.efi esp-none/EFI/Linux/
+cp /usr/lib/systemd/boot/efi/systemd-bootaa64.efi esp-arm/EFI/BOOT/BOOTX64.EFI
+for v in arm none; do
+  sed "s/content-dir: esp,/content-dir: esp-$v,/" layout.yaml > layout-$v.yaml
+  "$hull" disk create layout-$v.yaml --out disk-$v.raw >/dev/null
+  "$hull" inspect disk-$v.raw --json > $v.json && fail "inspect of the $v ESP passed"
+done
+python3 <<'PY' || fail "boot loader machine checks"
+import json
+arm = {c["name"]: c for c in json.load(open("arm.json"))["checks"]}
+c = arm["/EFI/BOOT/BOOTX64.EFI: machine"]
+assert c["state"] == "FAIL" and c["detail"] == \
+    "aarch64 in BOOTX64.EFI, the x86-64 firmware's file name", c
+none = {c["name"]: c for c in json.load(open("none.json"))["checks"]}
+c = none["/EFI/Linux/hull_202611.24.0+3.efi: boot loader"]
+assert c["state"] == "FAIL" and c["detail"] == \
+    "no /EFI/BOOT/BOOTX64.EFI on the ESP: x86-64 firmware finds no boot loader", c
+PY
+ok "a boot loader of the wrong machine, and a UKI without its loader, are named"
 
 # 2. The PCR 11 prediction in the report equals systemd-measure's.
 measure=$(/lib/systemd/systemd-measure calculate --linux="$kernel" --osrel=os-release \

@@ -258,5 +258,15 @@ TEST_F(Signing, HashIgnoresChecksumAndSecurityEntryButNotHeaders) {
   EXPECT_NE(ImageHash(b, img), h0);
 }
 
+// UEFI 2.10 §3.5.1.1's removable-media file names, both ways.
+TEST(RemovableBootFile, NamesEachMachinesLoaderAndBack) {
+  EXPECT_EQ(RemovableBootFile(kMachineAmd64), "BOOTX64.EFI");
+  EXPECT_EQ(RemovableBootFile(kMachineArm64), "BOOTAA64.EFI");
+  EXPECT_EQ(RemovableBootFile(0x14c), "");  // i386: not built here
+  for (uint16_t m : {kMachineAmd64, kMachineArm64})
+    EXPECT_EQ(MachineOfRemovableBootFile(RemovableBootFile(m)), m);
+  EXPECT_EQ(MachineOfRemovableBootFile("BOOTIA32.EFI"), 0);
+}
+
 }  // namespace
 }  // namespace hull::pe

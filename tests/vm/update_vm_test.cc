@@ -395,7 +395,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   m.secure_boot = true;
   m.firmware_code = vm::kOvmfCodeSecureBoot;
   m.firmware_vars = d_ + "/vars.fd";
-  ASSERT_OK(keys::MakeOvmfVars({.key_dir = d_ + "/keys", .out = m.firmware_vars}));
+  ASSERT_OK(keys::MakeFirmwareVars({.key_dir = d_ + "/keys", .out = m.firmware_vars}));
   m.disks.push_back({.path = disk});
   m.tpm_socket = d_ + "/swtpm.sock";
   m.console_log = d_ + "/console.log";

@@ -71,6 +71,37 @@ TEST(QemuArgv, CdRom) {
   EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk1"));
 }
 
+// An aarch64 guest: QEMU's virt machine with AAVMF (no SMM, no secure
+// flash: ArmVirtQemu keeps its variables in the plain pflash), the TPM on
+// the TIS MMIO interface, the same disks, console and SMBIOS strings.
+TEST(QemuArgv, Aarch64VirtWithAavmfAndTis) {
+  MachineSpec m;
+  m.arch = GuestArch::kAarch64;
+  m.secure_boot = true;
+  m.firmware_code = kAavmfCode;
+  m.firmware_vars = "/t/vars.fd";
+  m.disks = {{.path = "/t/o.qcow2", .format = "qcow2"}};
+  m.tpm_socket = "/t/s.sock";
+  m.console_log = "/t/c.log";
+  m.oem_strings = {"hull.validate=once"};
+  auto a = QemuArgv(m);
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a[0], "qemu-system-aarch64");
+  EXPECT_TRUE(Has(a, "virt,accel=tcg"));
+  EXPECT_TRUE(Has(a, "max,pauth-impdef=on"));
+  EXPECT_FALSE(Has(a, "driver=cfi.pflash01,property=secure,value=on"));
+  EXPECT_TRUE(Has(a, "if=pflash,format=raw,unit=0,readonly=on,file=" + std::string(kAavmfCode)));
+  EXPECT_TRUE(Has(a, "if=pflash,format=raw,unit=1,file=/t/vars.fd"));
+  EXPECT_TRUE(Has(a, "tpm-tis-device,tpmdev=tpm0"));
+  EXPECT_FALSE(Has(a, "tpm-crb,tpmdev=tpm0"));
+  EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk0,bootindex=0"));
+  EXPECT_TRUE(Has(a, "type=11,value=hull.validate=once"));
+  EXPECT_TRUE(Has(a, "chardev:console"));
+  EXPECT_TRUE(Has(a, "-no-reboot"));
+  m.arch = GuestArch::kX86_64;
+  EXPECT_EQ(QemuArgv(m)[0], "qemu-system-x86_64");
+}
+
 TEST(Accel, ExplicitChoicesAndTypos) {
   EXPECT_EQ(*ResolveAccel("tcg"), Accel::kTcg);
   auto bad = ResolveAccel("kvmm");

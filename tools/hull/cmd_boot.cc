@@ -16,7 +16,14 @@ struct BootArgs {
 };
 
 int RunBoot(BootArgs& a, const Context& ctx) {
-  if (a.o.agent_binary.empty()) a.o.agent_binary = build::DefaultAgentPath();
+  if (a.o.validate && a.o.agent_binary.empty()) {
+    // The container check runs the agent in the guest: the image's own
+    // architecture's build (build/arm64/ for an arm64 image).
+    auto arch = vm::GuestArchOf(a.o.image);
+    if (!arch.ok()) return ReportError(std::move(arch).error().Wrap("boot"));
+    a.o.agent_binary =
+        build::DefaultAgentPath(*arch == vm::GuestArch::kAarch64 ? "arm64" : "amd64");
+  }
   if (!ctx.quiet && !a.json) {
     std::fprintf(stderr, "booting %s%s%s ...\n", a.o.image.c_str(),
                  a.o.secure_boot ? " with Secure Boot" : "", a.o.tpm ? " and a TPM" : "");
@@ -47,7 +54,8 @@ int RunBoot(BootArgs& a, const Context& ctx) {
 void RegisterBoot(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<BootArgs>();
   auto* b = app.add_subcommand(
-      "boot", "Boot an image under QEMU + OVMF (+ Secure Boot, + vTPM) and validate it inside");
+      "boot",
+      "Boot an image under QEMU + OVMF or AAVMF (+ Secure Boot, + vTPM) and validate it inside");
   b->add_option("IMAGE", a->o.image, "Raw disk image from 'hull build' (never modified)")
       ->required();
   b->add_flag("--validate", a->o.validate,
@@ -65,7 +73,8 @@ void RegisterBoot(CLI::App& app, Context& ctx) {
                 "kvm, tcg or auto (default: KVM only if a probe guest "
                 "runs under it)");
   b->add_option("--agent", a->o.agent_binary,
-                "hull-agent for the validation container (default: next to hull)");
+                "hull-agent for the validation container, of the image's architecture "
+                "(default: next to hull, or its arm64/ build for an arm64 image)");
   b->add_flag("--json", a->json, "Print the result and the guest's facts as JSON");
   b->footer(
       "The VM runs on a qcow2 overlay; the image is never written. Without --validate the\n"
@@ -73,6 +82,8 @@ void RegisterBoot(CLI::App& app, Context& ctx) {
       "against the UKI's usrhash, read-only /usr, Secure Boot, lockdown, PCR 11 against the\n"
       "build's prediction, SELinux, containerd running a container, /etc and /var across a\n"
       "reboot, and reads all of /usr once (docs/boot.md).\n"
+      "An arm64 image (its UKI is an AArch64 PE) boots in qemu-system-aarch64 -M virt with\n"
+      "AAVMF and a tpm-tis-device, under TCG on an x86-64 host: minutes, not seconds.\n"
       "Example: hull boot out/HullImmutable_202611.25.0.raw --validate --secure-boot "
       "--keys keys --tpm");
   b->callback([a, &ctx] { ctx.action = [a, &ctx] { return RunBoot(*a, ctx); }; });

@@ -9,7 +9,8 @@ namespace {
 
 struct KeysArgs {
   std::string dir, out, pkcs11;
-  std::string vars_template = keys::kDefaultVarsTemplate;
+  std::string vars_template;
+  std::string arch = "x86-64";
 };
 
 int RunInit(const KeysArgs& a) {
@@ -27,8 +28,11 @@ int RunInit(const KeysArgs& a) {
 }
 
 int RunOvmfVars(const KeysArgs& a) {
-  Status st =
-      keys::MakeOvmfVars({.key_dir = a.dir, .out = a.out, .template_path = a.vars_template});
+  Status st = keys::MakeFirmwareVars(
+      {.key_dir = a.dir,
+       .out = a.out,
+       .firmware = a.arch == "arm64" ? keys::Firmware::kArmVirt : keys::Firmware::kOvmf,
+       .template_path = a.vars_template});
   if (!st.ok()) return ReportError(std::move(st).error().Wrap("keys ovmf-vars"));
   std::printf("Wrote %s: PK, KEK, db enrolled, Secure Boot on\n", a.out.c_str());
   return kExitOk;
@@ -67,16 +71,27 @@ void RegisterKeys(CLI::App& app, Context& ctx) {
       keys->add_subcommand("ovmf-vars", "Make an OVMF variable store with the keys enrolled");
   vars->add_option("DIR", a->dir, "Key directory from 'hull keys init'")->required();
   vars->add_option("--out", a->out, "Output VARS.fd (written atomically)")->required();
-  vars->add_option("--template", a->vars_template, "OVMF variable store template")
+  vars->add_option("--arch", a->arch, "x86-64 (OVMF, q35) or arm64 (AAVMF, QEMU's virt machine)")
+      ->check(CLI::IsMember({"x86-64", "arm64"}))
       ->capture_default_str();
+  vars->add_option("--template", a->vars_template,
+                   "Variable store template (default: " + std::string(keys::kDefaultVarsTemplate) +
+                       ", with --arch arm64 " + keys::kArmVirtVarsTemplate + ")");
   vars->footer(
-      "Uses efitools (cert-to-efi-sig-list, flash-var). Boot with OVMF_CODE_4M.secboot.fd:\n"
+      "Each certificate becomes an EFI_SIGNATURE_LIST (efitools' cert-to-efi-sig-list),\n"
+      "written as a time-authenticated variable (the bytes efitools' flash-var writes).\n"
+      "Boot with OVMF_CODE_4M.secboot.fd:\n"
       "  qemu-system-x86_64 -machine q35,smm=on -global "
       "driver=cfi.pflash01,property=secure,value=on \\\n"
       "    -drive "
       "if=pflash,format=raw,unit=0,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd,readonly=on \\\n"
       "    -drive if=pflash,format=raw,unit=1,file=VARS.fd ...\n"
-      "Example: hull keys ovmf-vars keys/ --out vars.fd");
+      "With --arch arm64 (AAVMF_CODE.fd has Secure Boot built in; no SMM):\n"
+      "  qemu-system-aarch64 -machine virt -cpu max \\\n"
+      "    -drive if=pflash,format=raw,unit=0,file=/usr/share/AAVMF/AAVMF_CODE.fd,readonly=on \\\n"
+      "    -drive if=pflash,format=raw,unit=1,file=VARS.fd ...\n"
+      "Example: hull keys ovmf-vars keys/ --out vars.fd\n"
+      "         hull keys ovmf-vars keys/ --arch arm64 --out aavmf-vars.fd");
   vars->callback([&ctx, a] { ctx.action = [a] { return RunOvmfVars(*a); }; });
 
   auto* auth = keys->add_subcommand(
