@@ -16,14 +16,15 @@
 
 #include "base/result.h"
 #include "node/config.h"
+#include "node/medium.h"
 #include "node/users.h"
 
 namespace hull::agent {
 
-// The GPT partition name of a seed, and the most bytes read from it (the
-// JSON ends at the first NUL byte or at the partition's end).
-inline constexpr const char* kSeedPartitionName = "hull-seed";
-inline constexpr uint64_t kMaxSeedBytes = 64 << 10;
+// The GPT partition name of a seed, and the most bytes read from it
+// (node/medium.h: `hull disk iso --seed` writes what the installer reads).
+using node::kMaxSeedBytes;
+using node::kSeedPartitionName;
 inline constexpr size_t kMaxSeedUsers = 64;
 inline constexpr size_t kMaxSeedKeysPerUser = 64;
 

@@ -32,7 +32,7 @@ Result<gpt::Partition> First(const gpt::Table& t, gpt::Role role) {
 
 }  // namespace
 
-Result<gpt::Table> PlanIsoTable(const gpt::Table& src) {
+Result<gpt::Table> PlanIsoTable(const gpt::Table& src, bool seed) {
   if (src.sector_size != kSector)
     return Errorf(ErrorCode::kInvalidArgument,
                   "source image has {}-byte sectors; an install medium is made from a 512-byte "
@@ -47,6 +47,15 @@ Result<gpt::Table> PlanIsoTable(const gpt::Table& src) {
   gpt::Partition& root = parts.back();
   HULL_ASSIGN_OR_RETURN(root.type, gpt::ParseType(node::kMediumRootType));
   root.name = node::kMediumRootLabel;
+  if (seed) {
+    // Typed linux-generic like the template: nothing mounts or boots it.
+    gpt::Partition s;
+    s.type = root.type;
+    s.uuid = DeriveUuid(src.disk_guid.ToString(), "iso-seed");
+    s.last_lba = kMiB / kSector - 1;
+    s.name = node::kSeedPartitionName;
+    parts.push_back(std::move(s));
+  }
   uint64_t total = 2 * kMiB;
   for (const gpt::Partition& p : parts) total += RoundUpMiB(p.sectors() * kSector);
   HULL_ASSIGN_OR_RETURN(gpt::Table t,
@@ -66,10 +75,15 @@ Result<gpt::Table> PlanIsoTable(const gpt::Table& src) {
 }
 
 Result<IsoResult> MakeIso(const std::string& image, const IsoOptions& o) {
+  const bool seeded = !o.seed.empty();
+  if (o.seed.size() > node::kMaxSeedBytes || o.seed.find('\0') != std::string::npos)
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "the seed must be at most {} bytes of text without NUL bytes (it is {} bytes)",
+                  node::kMaxSeedBytes, o.seed.size());
   HULL_ASSIGN_OR_RETURN(File src, File::OpenRead(image));
   HULL_ASSIGN_OR_RETURN(gpt::FileSource source, gpt::FileSource::Open(src));
   HULL_ASSIGN_OR_RETURN(gpt::Table in, gpt::Read(source, kSector).Context(image));
-  HULL_ASSIGN_OR_RETURN(gpt::Table t, PlanIsoTable(in).Context(image));
+  HULL_ASSIGN_OR_RETURN(gpt::Table t, PlanIsoTable(in, seeded).Context(image));
   IsoResult res;
   res.table = t;
   const gpt::Partition& esp = t.partitions[0];
@@ -93,6 +107,11 @@ Result<IsoResult> MakeIso(const std::string& image, const IsoOptions& o) {
     HULL_TRY(CopySparseAt(src, from.first_lba * kSector, from.sectors() * kSector, out.file(),
                           t.partitions[i].first_lba * kSector)
                  .Context(fmt::format("copying partition {} of {}", from.number, image)));
+  }
+  if (seeded) {
+    // The rest of the partition stays zero: the first NUL ends the seed.
+    const gpt::Partition& sp = t.partitions.back();
+    HULL_TRY(out.file().WriteAt(sp.first_lba * kSector, AsBytes(o.seed)));
   }
   HULL_TRY(out.Commit());
   struct stat st {};

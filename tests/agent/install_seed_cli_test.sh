@@ -9,7 +9,9 @@
 # asks for the power-off. Then the refusals, each with nothing written: two
 # empty disks, a serial no disk has, a target with partitions without wipe,
 # a malformed seed (one line naming the field); and a node without a seed
-# does nothing. Mounting the installed root needs root and loop devices.
+# does nothing. Then a medium carrying its own seed (`hull disk iso --seed`)
+# and no seed disk installs the same way. Mounting the installed root needs
+# root and loop devices.
 set -eu
 hull=$1
 agent=$2
@@ -105,4 +107,17 @@ node; disk sr0 QM00001 1 x.iso; disk vdb B 0 empty.img
 run
 [ $rc = 0 ] && grep -q '"event":"install-no-seed"' out.txt || fail "no seed ($rc): $(cat out.txt err.txt)"
 cmp n/dev/vdb empty.img || fail "no seed: the disk was written"
+# The seed on the medium itself (`hull disk iso --seed`): the only seed, read
+# from the medium's drive; the target is the one empty disk.
+printf '%s' '{"hull_seed": 1, "target": "empty", "update": {"channel": "medium"}}' >medium-seed.json
+SOURCE_DATE_EPOCH=1700000000 "$hull" disk iso disk.raw --seed medium-seed.json --out seeded.iso >/dev/null
+node; disk sr0 QM00001 1 seeded.iso; disk vda B 0 empty.img
+run
+[ $rc = 0 ] || fail "seed on the medium ($rc): $(cat out.txt err.txt)"
+grep -qxF 'HULL-AGENT {"disk":"/dev/sr0","event":"install-seed"}' out.txt || fail "seed not read from sr0: $(cat out.txt)"
+grep -qF '"disk":"/dev/vda","event":"install-target"' out.txt || fail "target: $(cat out.txt)"
+cmp n/dev/sr0 seeded.iso || fail "seed on the medium: the medium was written"
+set -- $(parts n/dev/vda | grep '^root ')
+dd if=n/dev/vda of=root.out bs=512 skip=$2 count=$3 status=none
+cat_root /hull/update.json | grep -q '"channel": "medium"' || fail "seed on the medium: update.json: $(cat_root /hull/update.json)"
 echo "install seed: ok"

@@ -1,7 +1,9 @@
 // Oracle tests of `hull disk iso`: xorriso finds the El Torito EFI boot image
 // at the ESP, sgdisk and sfdisk read the GPT, blkid sees both the ISO 9660
 // volume and the GPT, every partition holds the source image's bytes (cmp),
-// and two runs give the same bytes.
+// and two runs give the same bytes. With --seed, sfdisk finds the hull-seed
+// partition after the root template holding the seed's bytes and zeros, and
+// a seed the installer would refuse is refused with no medium written.
 #include <filesystem>
 #include <fstream>
 
@@ -117,6 +119,79 @@ TEST_F(IsoOracle, Reproducible) {
   Must({HullBin(), "disk", "iso", "disk.raw", "--out", "a.iso"});
   Must({HullBin(), "disk", "iso", "disk.raw", "--out", "b.iso"});
   Must({"cmp", "a.iso", "b.iso"});
+}
+
+// `--seed`: the medium gains a sixth partition, hull-seed, 1 MiB on a 1 MiB
+// boundary after the root template, holding the seed file's bytes and then
+// zeros; everything else is where the unseeded medium has it, and the medium
+// is still reproducible and readable by xorriso and sgdisk.
+TEST_F(IsoOracle, SeedPartition) {
+  MakeImage();
+  const std::string seed =
+      R"({"hull_seed": 1, "target": "serial:DISK1", "after": "reboot",)"
+      R"( "users": [{"name": "ops", "ssh_authorized_keys": ["ssh-ed25519 AAAAC3Nza ops@x"]}]})"
+      "\n";
+  WriteText("seed.json", seed);
+  Must({HullBin(), "disk", "iso", "disk.raw", "--out", "plain.iso"});
+  Must({HullBin(), "disk", "iso", "disk.raw", "--seed", "seed.json", "--out", "a.iso"});
+  Must({HullBin(), "disk", "iso", "disk.raw", "--seed", "seed.json", "--out", "b.iso"});
+  Must({"cmp", "a.iso", "b.iso"});
+  auto plain = Partitions("plain.iso"), seeded = Partitions("a.iso");
+  ASSERT_EQ(seeded.size(), 6u);
+  for (const auto& [name, where] : plain) EXPECT_EQ(seeded[name], where) << name;
+  ASSERT_TRUE(seeded.count("hull-seed"));
+  const auto [start, sectors] = seeded["hull-seed"];
+  EXPECT_EQ(sectors, 2048u);
+  EXPECT_EQ(start % 2048, 0u);
+  EXPECT_GT(start, plain["hull-root-image"].first + plain["hull-root-image"].second - 1);
+  EXPECT_THAT(Must({"sfdisk", "--part-type", "a.iso", "6"}),
+              HasSubstr("0FC63DAF-8483-4772-8E79-3D69D8477DE4"));
+  EXPECT_THAT(Must({"sgdisk", "-v", "a.iso"}), HasSubstr("No problems found"));
+  EXPECT_THAT(Must({"xorriso", "-indev", "a.iso", "-report_el_torito", "plain"}),
+              HasSubstr("El Torito boot img :   1  UEFI  y"));
+  // The partition: the seed's bytes, then zeros to its end (cmp against
+  // /dev/zero stops at EOF of the cut: "EOF on -" means all equal).
+  Must({"dd", "if=a.iso", "of=seed.part", "bs=512", "skip=" + std::to_string(start),
+        "count=" + std::to_string(sectors), "status=none"});
+  Must({"cmp", "-n", std::to_string(seed.size()), "seed.json", "seed.part"});
+  auto rest = hull::Run(Command{.argv = {"sh", "-c",
+                                         "tail -c +" + std::to_string(seed.size() + 1) +
+                                             " seed.part | cmp - /dev/zero 2>&1; true"},
+                                .cwd = dir_->path()});
+  ASSERT_OK(rest);
+  EXPECT_THAT(rest->out, HasSubstr("EOF on -"));
+}
+
+// A seed the installer would refuse is refused before anything is written:
+// one line naming the file and the field, exit 2, no medium.
+TEST_F(IsoOracle, BadSeedLeavesNothing) {
+  MakeImage();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"hull_seed": 1, "target": "empty", "colour": "red"})", "'colour': unknown key"},
+      {R"({"hull_seed": 1, "target": "empty", "users": [{"name": "Root!"}]})",
+       "'users[0].name': must be a user name"},
+      {R"({"hull_seed": 2, "target": "empty"})", "'hull_seed': must be 1"},
+      {R"({"hull_seed": 1, "target": "empty", "target": "/dev/vda"})", "given twice"},
+      {R"({"hull_seed": 1, "target": "empty", "update": {"boot_tries": "x"}})", "seed: 'update'"},
+      {"{\"hull_seed\": 1, \"target\": \"empty\"}" + std::string(1, '\0'), "NUL byte"},
+      {"{\"hull_seed\": 1, \"target\": \"empty\", \"wipe\": true" + std::string(70000, ' ') + "}",
+       "seed"},
+      {"not json", "not valid JSON"}};
+  for (const auto& [text, want] : cases) {
+    {
+      std::ofstream f(P("bad.json"), std::ios::binary | std::ios::trunc);
+      f.write(text.data(), std::streamsize(text.size()));
+    }
+    auto r = hull::RunAllowFailure(Command{
+        .argv = {HullBin(), "disk", "iso", "disk.raw", "--seed", "bad.json", "--out", "x.iso"},
+        .cwd = dir_->path()});
+    ASSERT_OK(r);
+    EXPECT_EQ(r->exit_code, 2) << text.substr(0, 80) << ": " << r->err;
+    EXPECT_THAT(r->err, HasSubstr(want)) << text.substr(0, 80);
+    EXPECT_THAT(r->err, HasSubstr("bad.json")) << text.substr(0, 80);
+    EXPECT_EQ(std::count(r->err.begin(), r->err.end(), '\n'), 1) << r->err;
+    EXPECT_FALSE(fs::exists(P("x.iso"))) << text.substr(0, 80);
+  }
 }
 
 TEST_F(IsoOracle, NotAnImageLeavesNothing) {

@@ -153,6 +153,27 @@ TEST(IsoTable, TakesTheASlotAndTheRootAsTemplate) {
   EXPECT_NE(t.disk_guid, img.disk_guid);
 }
 
+// With a seed: the same five partitions, then hull-seed, 1 MiB right after
+// the root template, typed linux-generic, with a UUID of its own.
+TEST(IsoTable, SeedPartitionAfterTheTemplate) {
+  gpt::Table img = Image();
+  ASSERT_OK_AND_ASSIGN(gpt::Table plain, PlanIsoTable(img));
+  ASSERT_OK_AND_ASSIGN(gpt::Table t, PlanIsoTable(img, /*seed=*/true));
+  ASSERT_EQ(t.partitions.size(), 6u);
+  EXPECT_EQ(t.disk_sectors, plain.disk_sectors + 2048);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(t.partitions[i].first_lba, plain.partitions[i].first_lba) << i;
+    EXPECT_EQ(t.partitions[i].uuid, plain.partitions[i].uuid) << i;
+  }
+  const gpt::Partition& s = t.partitions[5];
+  EXPECT_EQ(s.number, 6u);
+  EXPECT_EQ(s.name, "hull-seed");
+  EXPECT_EQ(s.type, *gpt::ParseType("linux-generic"));
+  EXPECT_EQ(s.first_lba, (uint64_t(1) + 64 + 100 + 10 + 1 + 64) * 2048);
+  EXPECT_EQ(s.sectors(), 2048u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_NE(s.uuid, t.partitions[i].uuid) << i;
+}
+
 TEST(IsoTable, RefusesIncompleteOrForeignImages) {
   gpt::Table img = Image();
   img.partitions.pop_back();

@@ -491,41 +491,41 @@ TEST_F(BootVm, GrownDiskWithAByteIdenticalCopyAndAStraySerialAttached) {
 }
 
 // The unattended install (docs/iso.md "The seed"), its own ctest entry
-// (iso_install_vm_test, label vm-slow): the image's install medium boots
-// live from a CD-ROM under Secure Boot with a seed disk (a GPT made by
-// sfdisk, one partition hull-seed holding the JSON) and an empty 4 GiB disk
-// attached; hull-install.service installs onto the empty disk and powers
-// off. Then that disk alone boots and validates (two boots: persistence),
-// and its root holds the seed's configuration: /etc/hull/update.json with
-// the seed's repository, channel and event console, read back with debugfs.
-// (The seed's users are not part of this boot: systemd-tmpfiles is denied
-// /home when it makes a login user's home, docs/iso.md "Status"; their
-// files are checked by agent_install_seed_cli_test.)
+// (iso_install_vm_test, label vm-slow): the image's install medium, made by
+// `hull disk iso --seed` so the seed is on the medium itself (a hull-seed
+// partition), boots live from a CD-ROM under Secure Boot with an empty
+// 4 GiB disk attached; hull-install.service installs onto the empty disk and
+// powers off. Then that disk boots and validates with the medium still in
+// the drive (two boots: persistence): hull-init takes the disk's /usr (the
+// ESP the firmware booted from), hull-install.service does not run, and the
+// seed's login user's home, made on the first boot, costs no SELinux denial.
+// Its root holds the seed's configuration (/etc/hull/update.json: the seed's
+// repository, channel and event console) and the user's home labelled for
+// the policy, read back with debugfs.
 TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) {
   const std::string d = dir_->path();
-  const std::string iso = d + "/live.iso", seed = d + "/seed.img", target = d + "/target.img";
-  auto m = Hull({"disk", "iso", image_, "--out", iso});
-  ASSERT_OK(m);
-  ASSERT_EQ(m->exit_code, 0) << m->err;
+  const std::string iso = d + "/live.iso", target = d + "/target.img";
   // The events go to the serial console the test reads (/dev/console is
   // tty0, the last console= of the command line).
+  const std::string key =
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHullSeedTestKeyHullSeedTestKey0 ops@test";
   const std::string json_seed = R"({"hull_seed": 1, "target": "empty", "after": "poweroff",
     "update": {"repository": "http://10.0.2.2:9/seeded/", "channel": "seeded",
-               "event_console": "/dev/ttyS0"}})";
+               "event_console": "/dev/ttyS0"},
+    "users": [{"name": "ops", "ssh_authorized_keys": [")" +
+                                key + R"("]}]})";
   ASSERT_OK(WriteFileAtomic(d + "/seed.json", json_seed));
-  Sh(
-      fmt::format("truncate -s 2M '{0}' && printf 'label: gpt\\nstart=2048, size=1024, "
-                  "name=hull-seed\\n' | sfdisk -q '{0}' && dd if='{1}/seed.json' of='{0}' bs=512 "
-                  "seek=2048 conv=notrunc status=none && truncate -s 4G '{2}'",
-                  seed, d, target));
+  auto m = Hull({"disk", "iso", image_, "--seed", d + "/seed.json", "--out", iso});
+  ASSERT_OK(m);
+  ASSERT_EQ(m->exit_code, 0) << m->err;
+  Sh(fmt::format("truncate -s 4G '{}'", target));
   vm::BootOptions o;
   o.image = iso;
   o.secure_boot = true;
   o.keys_dir = Keys();
   o.timeout_seconds = 1200;
   o.console_log = d + "/install.console";
-  o.attach = {{.path = seed, .serial = "SEED", .read_only = true},
-              {.path = target, .serial = "TARGET"}};
+  o.attach = {{.path = target, .serial = "TARGET"}};
   // No stop line: the run ends when the guest powers off.
   o.until = "hull-test: a line no guest prints";
   auto r = vm::BootImage(o);
@@ -537,9 +537,9 @@ TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) 
        at = console.find("HULL-AGENT {", at + 1))
     events += console.substr(at, console.find('\n', at) - at) + "\n";
   ASSERT_EQ(r->outcome, vm::Outcome::kExited) << r->failure << "\n" << events << r->console_tail;
-  // (install-seed, which names /dev/vda, comes before the seed is read and
-  // so goes to the journal only.)
-  EXPECT_NE(console.find(R"("disk":"/dev/vdb","event":"install-target","serial":"TARGET")"),
+  // (install-seed, which names the medium's drive, comes before the seed is
+  // read and so goes to the journal only.)
+  EXPECT_NE(console.find(R"("disk":"/dev/vda","event":"install-target","serial":"TARGET")"),
             std::string::npos)
       << events;
   EXPECT_NE(console.find(R"("event":"installed")"), std::string::npos) << events;
@@ -550,8 +550,12 @@ TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) 
   ASSERT_EQ(j["partitiontable"]["partitions"].size(), 8u) << j.dump();
   const double install_seconds = r->seconds;
 
-  // That disk alone (the boot keeps its writes in an overlay to read back).
+  // That disk, with the medium still in the drive (the boot keeps its writes
+  // in an overlay to read back). The disk comes first in the firmware's boot
+  // order, as an installed machine's would.
   vm::BootOptions v;
+  v.attach = {{.path = iso, .cdrom = true}};
+  v.console_log = d + "/installed.console";
   v.image = target;
   v.validate = true;
   v.secure_boot = true;
@@ -587,6 +591,26 @@ TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) 
   EXPECT_EQ(cfg.value("repository", ""), "http://10.0.2.2:9/seeded/") << cfg.dump();
   EXPECT_EQ(cfg.value("channel", ""), "seeded") << cfg.dump();
   EXPECT_EQ(cfg.value("event_console", ""), "/dev/ttyS0") << cfg.dump();
+  // No second install: the medium's seed is not acted on from the disk
+  // (hull-install.service runs on live boots only).
+  auto vlog = ReadFileText(v.console_log, 64 << 20);
+  ASSERT_OK(vlog);
+  EXPECT_EQ(vlog->find("\"event\":\"install"), std::string::npos) << b->console_tail;
+  // The seed's user: sysusers' passwd line, and the home systemd-tmpfiles
+  // made labelled as the policy's file_contexts.homedirs says (the
+  // selinux check above saw no denial for it).
+  EXPECT_NE(cat("/passwd").find("\nops:x:"), std::string::npos) << cat("/passwd");
+  auto root_cmd = [&](const std::string& req) {
+    return ShOut(fmt::format("debugfs -R '{}' '{}/root.ext4' 2>/dev/null", req, d));
+  };
+  EXPECT_EQ(root_cmd("cat /home/ops/.ssh/authorized_keys"), key + "\n");
+  for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
+           {"/home", ":home_root_t:"},
+           {"/home/ops", ":user_home_dir_t:"},
+           {"/home/ops/.ssh", ":ssh_home_t:"},
+           {"/home/ops/.ssh/authorized_keys", ":ssh_home_t:"}})
+    EXPECT_NE(root_cmd("ea_get " + path + " security.selinux").find(type), std::string::npos)
+        << path << ": " << root_cmd("ea_get " + path + " security.selinux");
   std::printf(
       "unattended install: live boot to power-off %.1f s; installed disk validated in "
       "%.1f s (two boots)\n",

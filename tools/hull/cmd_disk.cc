@@ -1,6 +1,8 @@
-// hull disk create
+// hull disk create, hull disk iso
 #include <cstdio>
 
+#include "agent/seed.h"
+#include "base/file.h"
 #include "cli.h"
 #include "crypto/key.h"
 #include "disk/image.h"
@@ -84,17 +86,37 @@ int RunCreate(const DiskArgs& a) {
 }
 
 struct IsoArgs {
-  std::string image, out, volume_id;
+  std::string image, out, volume_id, seed;
   bool json = false;
 };
+
+// The seed file's text once the installer's own rules accept it (the
+// installer checks it again on the node): a seed it would refuse is refused
+// here, before the medium is written.
+Result<std::string> ReadSeed(const std::string& path) {
+  HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, node::kMaxSeedBytes).Context("seed"));
+  if (text.find('\0') != std::string::npos)
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "seed {}: holds a NUL byte (the installer would stop reading there); write "
+                  "the seed as JSON text",
+                  path);
+  auto seed = agent::ParseSeed(text);
+  if (!seed.ok()) return std::move(seed).error().Wrap(path);
+  return text;
+}
 
 int RunIso(const IsoArgs& a) {
   auto run = [&]() -> Status {
     int64_t epoch = crypto::SourceDateEpoch();
+    std::string seed;
+    if (!a.seed.empty()) {
+      HULL_ASSIGN_OR_RETURN(seed, ReadSeed(a.seed));
+    }
     HULL_ASSIGN_OR_RETURN(disk::IsoResult r,
                           disk::MakeIso(a.image, {.out = a.out,
                                                   .volume_id = a.volume_id,
-                                                  .source_date_epoch = epoch >= 0 ? epoch : 0}));
+                                                  .source_date_epoch = epoch >= 0 ? epoch : 0,
+                                                  .seed = seed}));
     if (a.json) {
       nlohmann::json j = TableJson(r.table);
       j["path"] = a.out;
@@ -147,11 +169,22 @@ void RegisterDisk(CLI::App& app, Context& ctx) {
   iso->add_option("IMAGE", i->image, "A raw image made by 'hull build'")->required();
   iso->add_option("--out", i->out, "Output .iso (replaced atomically)")->required();
   iso->add_option("--volume-id", i->volume_id, "ISO 9660 volume id (default: from /usr's label)");
+  iso->add_option("--seed", i->seed,
+                  "Install seed (JSON, docs/iso.md \"The seed\") put on the medium as its "
+                  "hull-seed partition: the medium then installs itself unattended")
+      ->check(CLI::ExistingFile);
   iso->add_flag("--json", i->json, "Print the medium's partition table as JSON");
   iso->footer(
       "Boots UEFI from an optical drive (El Torito) and from a USB stick (GPT); docs/iso.md.\n"
       "  hull disk iso out/hull-node.raw --out hull-node.iso\n"
-      "  xorriso -indev hull-node.iso -report_el_torito plain");
+      "  xorriso -indev hull-node.iso -report_el_torito plain\n"
+      "A medium that installs onto the machine's one empty disk and powers off:\n"
+      "  echo '{\"hull_seed\": 1, \"target\": \"empty\", \"after\": \"poweroff\",\n"
+      "         \"users\": [{\"name\": \"ops\", \"ssh_authorized_keys\": [\"ssh-ed25519 "
+      "AAAA...\"]}]}'"
+      " > seed.json\n"
+      "  hull disk iso out/hull-node.raw --seed seed.json --out install.iso\n"
+      "The seed is checked by the installer's rules before anything is written.");
   iso->callback([&ctx, i] { ctx.action = [i] { return RunIso(*i); }; });
 }
 
