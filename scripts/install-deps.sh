@@ -38,6 +38,7 @@ test_only=(
   casync  # the delta bench compares Hull chunks with it
   chromium  # the FleetLock status page test renders the page headless
   cpio  # hull-init VM tests pack their initrd with it
+  xorriso  # reads the El Torito catalog of hull disk iso media (tests/disk)
   jq  # the sysext oracle test and the container bench read JSON
   openssl  # http tests make a CA with the CLI
   softhsm2  # the PKCS#11 token of the signing-key tests (tests/pkcs11)
