@@ -47,6 +47,7 @@ test_only=(
   runc  # runs the images of hull container build (tests/container)
   skopeo  # reads their OCI layouts (tests/container)
   umoci  # unpacks them into runc bundles (tests/container)
+  docker-registry  # the registry the container signature test pushes to on loopback
   # arm64: the aarch64 systemd-stub and systemd-boot (Multi-Arch: same, beside
   # amd64's) and binutils that read AArch64 PE files, as test oracle
   binutils-aarch64-linux-gnu
