@@ -194,11 +194,13 @@ Result<BootResult> BootImage(const BootOptions& o) {
   HULL_TRY(PrepareFirmware(o, m));
   HULL_TRY(AttachImage(o, d, m));
   if (o.validate) {
-    HULL_TRY(MakeOciProbeArchive({.binary = o.agent_binary,
-                                  .entry_name = "hull-agent",
-                                  .entrypoint = {"/hull-agent", "probe"},
-                                  .out = d + "/request.tar"})
-                 .Context("validation request disk"));
+    HULL_TRY(
+        MakeOciProbeArchive({.binary = o.agent_binary,
+                             .entry_name = "hull-agent",
+                             .entrypoint = {"/hull-agent", "probe"},
+                             .out = d + "/request.tar",
+                             .architecture = m.arch == GuestArch::kAarch64 ? "arm64" : "amd64"})
+            .Context("validation request disk"));
     m.disks.push_back(
         {.path = d + "/request.tar", .serial = node::kValidateDiskSerial, .read_only = true});
     // The request itself is firmware data only a VM's maker sets.

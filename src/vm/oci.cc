@@ -13,14 +13,15 @@ Status MakeOciProbeArchive(const OciProbe& p) {
       Bytes tar, oci::Tar({{.path = p.entry_name, .mode = 0755, .data = std::move(binary)}}, 0));
   HULL_ASSIGN_OR_RETURN(oci::Layer layer, oci::MakeLayer(tar, oci::Compression::kNone));
   oci::Layout layout;
-  const oci::Platform amd64{.architecture = "amd64"};
+  const oci::Platform platform{.architecture = p.architecture};
   oci::Descriptor config = layout.AddBlob(
-      oci::ConfigJson({.platform = amd64, .entrypoint = p.entrypoint, .diff_ids = {layer.diff_id}}),
+      oci::ConfigJson(
+          {.platform = platform, .entrypoint = p.entrypoint, .diff_ids = {layer.diff_id}}),
       oci::kMediaTypeConfig);
   oci::Descriptor layer_desc = layout.AddBlob(std::move(layer.blob), layer.media_type);
   oci::Descriptor manifest =
       layout.AddBlob(oci::ManifestJson(config, {layer_desc}, {}), oci::kMediaTypeManifest);
-  manifest.platform = amd64;
+  manifest.platform = platform;
   manifest.annotations = {{"io.containerd.image.name", kProbeImageRef},
                           {oci::kAnnotationRefName, "latest"}};
   layout.AddToIndex(manifest);

@@ -18,6 +18,7 @@ struct OciProbe {
   std::string entry_name;               // e.g. "hull-agent"
   std::vector<std::string> entrypoint;  // e.g. {"/hull-agent", "probe"}
   std::string out;                      // the archive, padded to a 1 MiB multiple (a disk)
+  std::string architecture = "amd64";   // the OCI platform: the binary's (amd64, arm64)
 };
 
 // Errors: kNotFound for a missing binary, kIo, kInternal from libarchive.

@@ -147,6 +147,7 @@ TEST(OciArchive, ContentAddressedAndReadableByTar) {
   auto index = json::parse(*ReadFileText(d + "/x/index.json"));
   const auto& m = index["manifests"][0];
   EXPECT_EQ(m["annotations"]["io.containerd.image.name"], kProbeImageRef);
+  EXPECT_EQ(m["platform"]["architecture"], "amd64");  // the default
   auto manifest =
       json::parse(*ReadFileText(d + "/x/blobs/sha256/" + m["digest"].get<std::string>().substr(7)));
   std::string layer = manifest["layers"][0]["digest"].get<std::string>().substr(7);
@@ -158,6 +159,20 @@ TEST(OciArchive, ContentAddressedAndReadableByTar) {
   p.out = again;
   ASSERT_OK(MakeOciProbeArchive(p));
   EXPECT_EQ(*ReadFileBytes(d + "/oci.tar"), *ReadFileBytes(again));
+  // An arm64 guest's containerd takes only an image whose platform is
+  // arm64: the index's manifest and the config both say so.
+  p.architecture = "arm64";
+  p.out = d + "/arm64.tar";
+  ASSERT_OK(MakeOciProbeArchive(p));
+  std::filesystem::create_directories(d + "/a");
+  ASSERT_OK(hull::Run(Command{.argv = {"bsdtar", "-xf", p.out, "-C", d + "/a"}}));
+  auto arm_index = json::parse(*ReadFileText(d + "/a/index.json"));
+  EXPECT_EQ(arm_index["manifests"][0]["platform"]["architecture"], "arm64");
+  auto arm_manifest = json::parse(*ReadFileText(
+      d + "/a/blobs/sha256/" + arm_index["manifests"][0]["digest"].get<std::string>().substr(7)));
+  auto arm_config = json::parse(*ReadFileText(
+      d + "/a/blobs/sha256/" + arm_manifest["config"]["digest"].get<std::string>().substr(7)));
+  EXPECT_EQ(arm_config["architecture"], "arm64");
   p.binary = d + "/missing";
   EXPECT_ERROR(MakeOciProbeArchive(p), ErrorCode::kNotFound);
   // skopeo (containers/image) reads the archive as an OCI layout too.
