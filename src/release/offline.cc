@@ -131,6 +131,7 @@ Result<tuf::Root> ParseSignedRoot(ByteSpan payload) {
 }
 
 std::string RootSubject(const tuf::Repository::StagedRoot& staged) {
+  if (staged.base_version == 0) return "release root version 1 of a new repository";
   return fmt::format("release root after version {} (sha256 {})", staged.base_version,
                      staged.base_sha256);
 }
@@ -146,38 +147,64 @@ Status RecordRoot(const tuf::Repository::StagedRoot& staged, const tuf::Root& tr
   return session.Finish(command);
 }
 
-Status InjectRoot(const std::string& repo, const tuf::RoleKeySet& keys, const std::string& command,
-                  const std::string& dir, const tuf::Expiry& expiry, tuf::Repository::Clock clock) {
-  HULL_ASSIGN_OR_RETURN(signing::SigningSession session, OpenInjection(dir, command));
-  // The trusted root now: the one the directory must have been made on.
-  HULL_ASSIGN_OR_RETURN(tuf::Repository::StagedRoot trusted,
-                        tuf::Repository::StageRoot(repo, std::nullopt, expiry, clock));
-  HULL_TRY(session.Bind(RootSubject(trusted)));
+Status RecordInitRoot(const tuf::Root& root, const std::string& command, const std::string& dir) {
+  return RecordRoot({.base_version = 0, .base_sha256 = {}, .root = root}, root, command, dir);
+}
 
+namespace {
+// The new root in the directory's payload, signed by each key of the trusted
+// root (none for a first root) and of the new root whose NAME.sig is there
+// (a bad one refuses). Short of a threshold, the first missing NAME.sig.
+struct SignedRoot {
+  tuf::Root root;
+  Bytes envelope;
+};
+Result<SignedRoot> ReadSignedRoot(signing::SigningSession& session, const std::string& dir,
+                                  const tuf::Root* trusted) {
   HULL_ASSIGN_OR_RETURN(Bytes payload, RolePayload(*session.injected_manifest(), dir, "root"));
   HULL_ASSIGN_OR_RETURN(tuf::Root next, ParseSignedRoot(payload).Context(dir));
-
-  // The signatures: each key of the trusted and the new root whose NAME.sig
-  // is there (a bad one refuses); PublishRoot checks both thresholds.
   HULL_ASSIGN_OR_RETURN(
-      Collected c,
-      CollectSignatures(session.signer(), "root",
-                        tuf::Repository::RootSigningKeys(trusted.root, next), payload));
+      Collected c, CollectSignatures(
+                       session.signer(), "root",
+                       tuf::Repository::RootSigningKeys(trusted ? *trusted : next, next), payload));
   auto& [sigs, missing] = c;
-  const Bytes envelope = tuf::EncodeEnvelope(tuf::RootToJson(next), sigs);
+  Bytes envelope = tuf::EncodeEnvelope(tuf::RootToJson(next), sigs);
   auto meets = [&](const tuf::Root& r) {
     auto env = tuf::ParseEnvelope(envelope, tuf::Role::kRoot);
     return env.ok() && tuf::VerifyRole(*env, r, tuf::Role::kRoot).ok();
   };
-  if (missing && !(meets(trusted.root) && meets(next))) {
+  if (missing && !((!trusted || meets(*trusted)) && meets(next))) {
+    const std::string of_trusted =
+        trusted ? fmt::format("the trusted root version {} and ", trusted->version) : "";
     return std::move(*missing).Wrap(
-        fmt::format("{} of the root signatures the trusted root version {} and the new root "
-                    "version {} need",
-                    sigs.size(), trusted.root.version, next.version));
+        fmt::format("{} of the root signatures {}the new root version {} need", sigs.size(),
+                    of_trusted, next.version));
   }
-  tuf::Repository::StagedRoot staged = trusted;
-  staged.root = std::move(next);
-  return tuf::Repository::PublishRoot(repo, keys, staged, envelope, expiry, clock);
+  return SignedRoot{std::move(next), std::move(envelope)};
+}
+}  // namespace
+
+Status InjectRoot(const std::string& repo, const tuf::RoleKeySet& keys, const std::string& command,
+                  const std::string& dir, const tuf::Expiry& expiry, tuf::Repository::Clock clock) {
+  HULL_ASSIGN_OR_RETURN(signing::SigningSession session, OpenInjection(dir, command));
+  // The trusted root now: the one the directory must have been made on.
+  HULL_ASSIGN_OR_RETURN(tuf::Repository::StagedRoot staged,
+                        tuf::Repository::StageRoot(repo, std::nullopt, expiry, clock));
+  HULL_TRY(session.Bind(RootSubject(staged)));
+  // PublishRoot checks both thresholds again, against the repository.
+  HULL_ASSIGN_OR_RETURN(SignedRoot signed_root, ReadSignedRoot(session, dir, &staged.root));
+  staged.root = std::move(signed_root.root);
+  return tuf::Repository::PublishRoot(repo, keys, staged, signed_root.envelope, expiry, clock);
+}
+
+Status InjectInitRoot(const std::string& repo, const tuf::RoleKeySet& keys,
+                      const std::string& command, const std::string& dir, const tuf::Expiry& expiry,
+                      tuf::Repository::Clock clock) {
+  HULL_ASSIGN_OR_RETURN(signing::SigningSession session, OpenInjection(dir, command));
+  HULL_TRY(session.Bind(RootSubject({})));
+  HULL_ASSIGN_OR_RETURN(SignedRoot signed_root, ReadSignedRoot(session, dir, nullptr));
+  return tuf::Repository::PublishInit(repo, keys, signed_root.root, signed_root.envelope, expiry,
+                                      clock);
 }
 
 Status RecordTargets(const std::string& repo, const tuf::Repository::StagedTargets& staged,
