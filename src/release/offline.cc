@@ -72,6 +72,56 @@ Result<T> ParseSigned(ByteSpan payload, const char* what, Result<T> (*parse)(con
 }
 }  // namespace
 
+namespace {
+// An injecting session on DIR, refused unless `hull COMMAND --sign-offline`
+// made the directory.
+Result<signing::SigningSession> OpenInjection(const std::string& dir, const std::string& command) {
+  HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(
+                                          {.sign_offline_dir = {}, .inject_dir = dir}, nullptr));
+  const signing::Manifest& m = *session.injected_manifest();
+  if (m.command != command) {
+    return Errorf(ErrorCode::kRefused, "'{}' was made by hull {}, not by hull {}", dir, m.command,
+                  command);
+  }
+  return session;
+}
+
+// The payload of the directory's one metadata item of `role`.
+Result<Bytes> RolePayload(const signing::Manifest& m, const std::string& dir,
+                          std::string_view role) {
+  const signing::Item* item = nullptr;
+  for (const signing::Item& i : m.items) {
+    if (i.kind == "tuf-metadata" && i.role == role) item = &i;
+  }
+  if (!item) return Errorf(ErrorCode::kRefused, "'{}' holds no {} metadata to sign", dir, role);
+  const std::string path = dir + "/" + item->PayloadFile();
+  return ReadFileBytes(path, kMaxTargetsPayload).Context(path);
+}
+
+// The signatures over `payload` by each of `keys` whose NAME.sig the
+// directory holds; a bad one refuses, the first missing one is kept for the
+// caller to report when the signatures found fall short.
+struct Collected {
+  std::vector<tuf::Signature> sigs;
+  std::optional<Error> missing;
+};
+Result<Collected> CollectSignatures(crypto::Signer& signer, std::string_view role,
+                                    const std::vector<crypto::PublicKey>& keys, ByteSpan payload) {
+  const std::string_view canon(reinterpret_cast<const char*>(payload.data()), payload.size());
+  Collected out;
+  for (const crypto::PublicKey& pub : keys) {
+    auto sig = signer.Sign(tuf::MetadataSignRequest(role, pub, canon));
+    if (!sig.ok()) {
+      if (sig.error().code() != ErrorCode::kNotFound) return std::move(sig).error();
+      if (!out.missing) out.missing = std::move(sig).error();
+      continue;
+    }
+    out.sigs.push_back({tuf::KeyId(tuf::KeyFromPublic(pub)), std::move(*sig)});
+  }
+  return out;
+}
+}  // namespace
+
 Result<tuf::Targets> ParseSignedTargets(ByteSpan payload) {
   return ParseSigned<tuf::Targets>(payload, "targets", tuf::ParseTargets, tuf::TargetsToJson);
 }
@@ -81,6 +131,7 @@ Result<tuf::Root> ParseSignedRoot(ByteSpan payload) {
 }
 
 std::string RootSubject(const tuf::Repository::StagedRoot& staged) {
+  if (staged.base_version == 0) return "release root version 1 of a new repository";
   return fmt::format("release root after version {} (sha256 {})", staged.base_version,
                      staged.base_sha256);
 }
@@ -96,58 +147,64 @@ Status RecordRoot(const tuf::Repository::StagedRoot& staged, const tuf::Root& tr
   return session.Finish(command);
 }
 
-Status InjectRoot(const std::string& repo, const tuf::RoleKeySet& keys, const std::string& command,
-                  const std::string& dir, const tuf::Expiry& expiry, tuf::Repository::Clock clock) {
-  HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(
-                                          {.sign_offline_dir = {}, .inject_dir = dir}, nullptr));
-  const signing::Manifest& m = *session.injected_manifest();
-  if (m.command != command) {
-    return Errorf(ErrorCode::kRefused, "'{}' was made by hull {}, not by hull {}", dir, m.command,
-                  command);
-  }
-  // The trusted root now: the one the directory must have been made on.
-  HULL_ASSIGN_OR_RETURN(tuf::Repository::StagedRoot trusted,
-                        tuf::Repository::StageRoot(repo, std::nullopt, expiry, clock));
-  HULL_TRY(session.Bind(RootSubject(trusted)));
+Status RecordInitRoot(const tuf::Root& root, const std::string& command, const std::string& dir) {
+  return RecordRoot({.base_version = 0, .base_sha256 = {}, .root = root}, root, command, dir);
+}
 
-  const signing::Item* item = nullptr;
-  for (const signing::Item& i : m.items) {
-    if (i.kind == "tuf-metadata" && i.role == "root") item = &i;
-  }
-  if (!item) return Errorf(ErrorCode::kRefused, "'{}' holds no root metadata to sign", dir);
-  HULL_ASSIGN_OR_RETURN(Bytes payload,
-                        ReadFileBytes(dir + "/" + item->PayloadFile(), kMaxTargetsPayload));
-  HULL_ASSIGN_OR_RETURN(tuf::Root next,
-                        ParseSignedRoot(payload).Context(dir + "/" + item->PayloadFile()));
-  const std::string_view canon(reinterpret_cast<const char*>(payload.data()), payload.size());
-
-  // The signatures: each key of the trusted and the new root whose NAME.sig
-  // is there (a bad one refuses); PublishRoot checks both thresholds.
-  std::vector<tuf::Signature> sigs;
-  std::optional<Error> missing;
-  for (const crypto::PublicKey& pub : tuf::Repository::RootSigningKeys(trusted.root, next)) {
-    auto sig = session.signer().Sign(tuf::MetadataSignRequest("root", pub, canon));
-    if (!sig.ok()) {
-      if (sig.error().code() != ErrorCode::kNotFound) return std::move(sig).error();
-      if (!missing) missing = std::move(sig).error();
-      continue;
-    }
-    sigs.push_back({tuf::KeyId(tuf::KeyFromPublic(pub)), std::move(*sig)});
-  }
-  const Bytes envelope = tuf::EncodeEnvelope(tuf::RootToJson(next), sigs);
+namespace {
+// The new root in the directory's payload, signed by each key of the trusted
+// root (none for a first root) and of the new root whose NAME.sig is there
+// (a bad one refuses). Short of a threshold, the first missing NAME.sig.
+struct SignedRoot {
+  tuf::Root root;
+  Bytes envelope;
+};
+Result<SignedRoot> ReadSignedRoot(signing::SigningSession& session, const std::string& dir,
+                                  const tuf::Root* trusted) {
+  HULL_ASSIGN_OR_RETURN(Bytes payload, RolePayload(*session.injected_manifest(), dir, "root"));
+  HULL_ASSIGN_OR_RETURN(tuf::Root next, ParseSignedRoot(payload).Context(dir));
+  HULL_ASSIGN_OR_RETURN(
+      Collected c, CollectSignatures(
+                       session.signer(), "root",
+                       tuf::Repository::RootSigningKeys(trusted ? *trusted : next, next), payload));
+  auto& [sigs, missing] = c;
+  Bytes envelope = tuf::EncodeEnvelope(tuf::RootToJson(next), sigs);
   auto meets = [&](const tuf::Root& r) {
     auto env = tuf::ParseEnvelope(envelope, tuf::Role::kRoot);
     return env.ok() && tuf::VerifyRole(*env, r, tuf::Role::kRoot).ok();
   };
-  if (missing && !(meets(trusted.root) && meets(next))) {
+  if (missing && !((!trusted || meets(*trusted)) && meets(next))) {
+    const std::string of_trusted =
+        trusted ? fmt::format("the trusted root version {} and ", trusted->version) : "";
     return std::move(*missing).Wrap(
-        fmt::format("{} of the root signatures the trusted root version {} and the new root "
-                    "version {} need",
-                    sigs.size(), trusted.root.version, next.version));
+        fmt::format("{} of the root signatures {}the new root version {} need", sigs.size(),
+                    of_trusted, next.version));
   }
-  tuf::Repository::StagedRoot staged = trusted;
-  staged.root = std::move(next);
-  return tuf::Repository::PublishRoot(repo, keys, staged, envelope, expiry, clock);
+  return SignedRoot{std::move(next), std::move(envelope)};
+}
+}  // namespace
+
+Status InjectRoot(const std::string& repo, const tuf::RoleKeySet& keys, const std::string& command,
+                  const std::string& dir, const tuf::Expiry& expiry, tuf::Repository::Clock clock) {
+  HULL_ASSIGN_OR_RETURN(signing::SigningSession session, OpenInjection(dir, command));
+  // The trusted root now: the one the directory must have been made on.
+  HULL_ASSIGN_OR_RETURN(tuf::Repository::StagedRoot staged,
+                        tuf::Repository::StageRoot(repo, std::nullopt, expiry, clock));
+  HULL_TRY(session.Bind(RootSubject(staged)));
+  // PublishRoot checks both thresholds again, against the repository.
+  HULL_ASSIGN_OR_RETURN(SignedRoot signed_root, ReadSignedRoot(session, dir, &staged.root));
+  staged.root = std::move(signed_root.root);
+  return tuf::Repository::PublishRoot(repo, keys, staged, signed_root.envelope, expiry, clock);
+}
+
+Status InjectInitRoot(const std::string& repo, const tuf::RoleKeySet& keys,
+                      const std::string& command, const std::string& dir, const tuf::Expiry& expiry,
+                      tuf::Repository::Clock clock) {
+  HULL_ASSIGN_OR_RETURN(signing::SigningSession session, OpenInjection(dir, command));
+  HULL_TRY(session.Bind(RootSubject({})));
+  HULL_ASSIGN_OR_RETURN(SignedRoot signed_root, ReadSignedRoot(session, dir, nullptr));
+  return tuf::Repository::PublishInit(repo, keys, signed_root.root, signed_root.envelope, expiry,
+                                      clock);
 }
 
 Status RecordTargets(const std::string& repo, const tuf::Repository::StagedTargets& staged,
@@ -172,13 +229,7 @@ Status RecordTargets(const std::string& repo, const tuf::Repository::StagedTarge
 Status InjectTargets(const std::string& repo, const tuf::RoleKeySet& keys,
                      const std::string& command, const std::string& dir, const tuf::Expiry& expiry,
                      tuf::Repository::Clock clock) {
-  HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(
-                                          {.sign_offline_dir = {}, .inject_dir = dir}, nullptr));
-  const signing::Manifest& m = *session.injected_manifest();
-  if (m.command != command) {
-    return Errorf(ErrorCode::kRefused, "'{}' was made by hull {}, not by hull {}", dir, m.command,
-                  command);
-  }
+  HULL_ASSIGN_OR_RETURN(signing::SigningSession session, OpenInjection(dir, command));
   // The published targets now: the base the directory must have been made on.
   HULL_ASSIGN_OR_RETURN(tuf::Repository::StagedTargets staged,
                         tuf::Repository::StageTargets(repo, {}, {}, {}, clock));
@@ -186,30 +237,14 @@ Status InjectTargets(const std::string& repo, const tuf::RoleKeySet& keys,
   HULL_ASSIGN_OR_RETURN(tuf::Root root, tuf::Repository::ReadRoot(repo));
   HULL_TRY(tuf::Repository::CanPublishSignedTargets(root, keys));
 
-  const signing::Item* item = nullptr;
-  for (const signing::Item& i : m.items) {
-    if (i.kind == "tuf-metadata" && i.role == "targets") item = &i;
-  }
-  if (!item) return Errorf(ErrorCode::kRefused, "'{}' holds no targets metadata to sign", dir);
-  HULL_ASSIGN_OR_RETURN(Bytes payload,
-                        ReadFileBytes(dir + "/" + item->PayloadFile(), kMaxTargetsPayload));
-  HULL_ASSIGN_OR_RETURN(tuf::Targets targets,
-                        ParseSignedTargets(payload).Context(dir + "/" + item->PayloadFile()));
-  const std::string_view canon(reinterpret_cast<const char*>(payload.data()), payload.size());
+  HULL_ASSIGN_OR_RETURN(Bytes payload, RolePayload(*session.injected_manifest(), dir, "targets"));
+  HULL_ASSIGN_OR_RETURN(tuf::Targets targets, ParseSignedTargets(payload).Context(dir));
 
   // The signatures: each targets key of the trusted root whose NAME.sig is
   // there (a bad one refuses), up to the threshold.
-  std::vector<tuf::Signature> sigs;
-  std::optional<Error> missing;
-  for (const crypto::PublicKey& pub : TargetsKeys(root)) {
-    auto sig = session.signer().Sign(tuf::MetadataSignRequest("targets", pub, canon));
-    if (!sig.ok()) {
-      if (sig.error().code() != ErrorCode::kNotFound) return std::move(sig).error();
-      if (!missing) missing = std::move(sig).error();
-      continue;
-    }
-    sigs.push_back({tuf::KeyId(tuf::KeyFromPublic(pub)), std::move(*sig)});
-  }
+  HULL_ASSIGN_OR_RETURN(Collected c,
+                        CollectSignatures(session.signer(), "targets", TargetsKeys(root), payload));
+  auto& [sigs, missing] = c;
   const uint64_t threshold = root.roles[tuf::Role::kTargets].threshold;
   if (sigs.size() < threshold) {
     if (missing) {

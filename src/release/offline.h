@@ -77,10 +77,24 @@ Status InjectRoot(const std::string& repo, const tuf::RoleKeySet& keys, const st
                   const std::string& dir, const tuf::Expiry& expiry = {},
                   tuf::Repository::Clock clock = nullptr);
 
+// The first root the same way (`hull release init … --sign-offline DIR`):
+// `root` is tuf::Repository::InitRoot's, one item per root key, subject
+// "release root version 1 of a new repository".
+Status RecordInitRoot(const tuf::Root& root, const std::string& command, const std::string& dir);
+
+// Publishes the first root signed in `dir`, then version 1 of targets,
+// snapshot and timestamp signed with the keys at hand
+// (tuf::Repository::PublishInit). InjectRoot's refusals, and
+// kAlreadyExists for a repository that exists.
+Status InjectInitRoot(const std::string& repo, const tuf::RoleKeySet& keys,
+                      const std::string& command, const std::string& dir,
+                      const tuf::Expiry& expiry = {}, tuf::Repository::Clock clock = nullptr);
+
 // The new root from a directory's payload, as ParseSignedTargets.
 Result<tuf::Root> ParseSignedRoot(ByteSpan payload);
 
-// The subject a root directory is bound to: the trusted root it follows.
+// The subject a root directory is bound to: the trusted root it follows
+// (base_version 0: none, a new repository's first root).
 std::string RootSubject(const tuf::Repository::StagedRoot& staged);
 
 }  // namespace hull::release

@@ -231,23 +231,17 @@ Result<std::pair<std::string, std::string>> SplitKeyArgument(std::string_view ar
 }
 
 namespace {
-// The key for item `i`: its role's, else a role-less one that is its public
-// key; nullptr when none. kRefused when its role's key is another key.
-Result<const DirectoryKey*> KeyFor(const Item& i, const std::vector<DirectoryKey>& keys,
-                                   const std::vector<std::string>& key_hashes,
-                                   const std::string& dir) {
+// The key for item `i`: its role's that is its public key, else a role-less
+// one that is; nullptr when none. A role's items may be for several keys (a
+// root rotation: the trusted root's and the new root's), so ROLE=KEY signs
+// those of the role that are KEY's.
+const DirectoryKey* KeyFor(const Item& i, const std::vector<DirectoryKey>& keys,
+                           const std::vector<std::string>& key_hashes) {
   const DirectoryKey* by_key = nullptr;
   for (size_t k = 0; k < keys.size(); ++k) {
-    if (keys[k].role == i.role) {
-      if (key_hashes[k] != i.public_key_sha256) {
-        return Errorf(ErrorCode::kRefused,
-                      "--key {}={}: the key is not the one item '{}' is to be signed with "
-                      "('{}/{}')",
-                      i.role, keys[k].ref, i.name, dir, i.PublicKeyFile());
-      }
-      return &keys[k];
-    }
-    if (keys[k].role.empty() && key_hashes[k] == i.public_key_sha256) by_key = &keys[k];
+    if (key_hashes[k] != i.public_key_sha256) continue;
+    if (keys[k].role == i.role) return &keys[k];
+    if (keys[k].role.empty()) by_key = &keys[k];
   }
   return by_key;
 }
@@ -260,11 +254,20 @@ Result<SignDirectoryResult> SignDirectory(const std::string& dir,
   std::vector<std::string> key_hashes;
   for (const DirectoryKey& k : keys) {
     key_hashes.push_back(Sha256Hex(crypto::PublicKey::Of(k.key).ToDer()));
+    const Item* of_role = nullptr;
     bool any = false;
     for (const Item& i : m.items) {
-      any = any || (k.role.empty() ? i.public_key_sha256 == key_hashes.back() : i.role == k.role);
+      if (!k.role.empty() && i.role != k.role) continue;
+      if (!of_role && !k.role.empty()) of_role = &i;
+      any = any || i.public_key_sha256 == key_hashes.back();
     }
     if (any) continue;
+    if (of_role) {
+      return Errorf(ErrorCode::kRefused,
+                    "--key {}={}: the key is not one that the '{}' items are to be signed with "
+                    "(e.g. item '{}', '{}/{}')",
+                    k.role, k.ref, k.role, of_role->name, dir, of_role->PublicKeyFile());
+    }
     if (!k.role.empty()) {
       return Errorf(ErrorCode::kNotFound, "--key {}={}: no item of '{}' has the role '{}'", k.role,
                     k.ref, dir, k.role);
@@ -275,7 +278,7 @@ Result<SignDirectoryResult> SignDirectory(const std::string& dir,
   }
   SignDirectoryResult out;
   for (const Item& i : m.items) {
-    HULL_ASSIGN_OR_RETURN(const DirectoryKey* key, KeyFor(i, keys, key_hashes, dir));
+    const DirectoryKey* key = KeyFor(i, keys, key_hashes);
     if (!key) {
       std::error_code ec;
       if (!fs::exists(dir + "/" + i.SignatureFile(), ec)) out.pending.push_back(i.name);

@@ -172,6 +172,7 @@ Result<size_t> FindKeyId(const std::vector<std::string>& ids, const std::string&
 }
 
 Status ApplyChange(Root& r, const KeyChange& change) {
+  if (change.kind == KeyChange::Kind::kResign) return Ok();
   RoleKeys& rk = r.roles[change.role];
   const char* name = RoleName(change.role);
   if (change.kind == KeyChange::Kind::kRotate) {
@@ -213,30 +214,71 @@ Status ApplyChange(Root& r, const KeyChange& change) {
 
 Status Repository::Init(const std::string& dir, const RoleKeySet& keys, const Expiry& e,
                         Clock clock) {
+  HULL_ASSIGN_OR_RETURN(Root root, InitRoot(keys, std::nullopt, e, clock));
+  return PublishInit(dir, keys, root, std::nullopt, e, clock);
+}
+
+Result<Root> Repository::InitRoot(const RoleKeySet& keys,
+                                  const std::optional<crypto::PublicKey>& root_key, const Expiry& e,
+                                  Clock clock) {
+  Root r;
+  r.version = 1;
+  r.expires = Now(clock) + e.root;
+  r.consistent_snapshot = true;
+  for (Role role : {Role::kRoot, Role::kTargets, Role::kSnapshot, Role::kTimestamp}) {
+    std::optional<crypto::PublicKey> pub;
+    if (role == Role::kRoot && root_key) pub = *root_key;
+    auto it = keys.keys.find(role);
+    if (!pub && it != keys.keys.end() && !it->second.empty()) {
+      pub = crypto::PublicKey::Of(it->second.front());
+    }
+    if (!pub) {
+      return Errorf(ErrorCode::kNotFound, "no {} key to create the repository with: pass {}",
+                    RoleName(role), KeyFlag(role));
+    }
+    Key k = KeyFromPublic(*pub);
+    r.keys[KeyId(k)] = k;
+    r.roles[role] = RoleKeys{{KeyId(k)}, 1};
+  }
+  return r;
+}
+
+Status Repository::PublishInit(const std::string& dir, const RoleKeySet& keys, const Root& r,
+                               const std::optional<Bytes>& root_envelope, const Expiry& e,
+                               Clock clock) {
   std::error_code ec;
   if (fs::exists(dir + "/root.json")) {
     return Errorf(ErrorCode::kAlreadyExists, "'{}' already holds a repository (root.json)", dir);
   }
-  int64_t now = Now(clock);
-  Root r;
-  r.version = 1;
-  r.expires = now + e.root;
-  r.consistent_snapshot = true;
+  const int64_t now = Now(clock);
+  if (r.version != 1) {
+    return Errorf(ErrorCode::kRefused, "the first root is version {}, not 1", r.version);
+  }
+  if (r.expires <= now) {
+    return Errorf(ErrorCode::kRefused,
+                  "the new root expires {}, which has passed: compose and sign it again",
+                  FormatExpires(r.expires));
+  }
+  // Every signer is found, and a root signed elsewhere checked, before the
+  // first write.
   std::map<Role, Signers> by;
   for (Role role : {Role::kRoot, Role::kTargets, Role::kSnapshot, Role::kTimestamp}) {
-    auto it = keys.keys.find(role);
-    if (it == keys.keys.end() || it->second.empty()) {
-      return Errorf(ErrorCode::kNotFound, "no {} key to create the repository with: pass {}",
-                    RoleName(role), KeyFlag(role));
+    if (role == Role::kRoot && root_envelope) continue;
+    HULL_ASSIGN_OR_RETURN(by[role], keys.Signers(r, role));
+  }
+  Bytes rb;
+  if (root_envelope) {
+    HULL_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(*root_envelope, Role::kRoot));
+    if (env.signed_json != RootToJson(r)) {
+      return Error(ErrorCode::kRefused, "the signed root is not the staged one");
     }
-    Key k = KeyFromPublic(crypto::PublicKey::Of(it->second.front()));
-    r.keys[KeyId(k)] = k;
-    r.roles[role] = RoleKeys{{KeyId(k)}, 1};
-    by[role] = {&it->second.front()};
+    HULL_TRY(VerifyRole(env, r, Role::kRoot).Context("the new root version 1"));
+    rb = *root_envelope;
+  } else {
+    HULL_ASSIGN_OR_RETURN(rb, SignEnvelope(RootToJson(r), by[Role::kRoot]));
   }
   fs::create_directories(dir + "/targets", ec);
   if (ec) return Errorf(ErrorCode::kIo, "cannot create '{}': {}", dir, ec.message());
-  HULL_ASSIGN_OR_RETURN(Bytes rb, SignEnvelope(RootToJson(r), by[Role::kRoot]));
   HULL_TRY(WriteFileAtomic(dir + "/1.root.json", rb));
   HULL_TRY(WriteFileAtomic(dir + "/root.json", rb));
 
@@ -426,9 +468,10 @@ Result<std::vector<Role>> Repository::Refresh(const std::string& dir, const Role
                      FormatExpires(cur.root.expires), KeyFlag(Role::kRoot));
   }
   if (o.root) {
-    plan.root = cur.root;
-    plan.root->version += 1;
-    plan.root->expires = now + o.expiry.root;
+    KeyChange resign;
+    resign.kind = KeyChange::Kind::kResign;
+    HULL_ASSIGN_OR_RETURN(StagedRoot staged, StageRoot(dir, resign, o.expiry, clock));
+    plan.root = std::move(staged.root);
   }
   if (due(Role::kTargets, cur.targets)) plan.targets = cur.targets;
   plan.snapshot = due(Role::kSnapshot, cur.snapshot);

@@ -51,7 +51,9 @@ struct RefreshOptions {
 // by the trusted root's keys (its threshold) and the new root's keys (the new
 // threshold): TUF root rotation (specification 5.3.4).
 struct KeyChange {
-  enum class Kind { kAdd, kRevoke, kRotate, kThreshold };
+  // kResign: no change, the same keys and thresholds in a new version with a
+  // new expiry (`hull release refresh --root`).
+  enum class Kind { kAdd, kRevoke, kRotate, kThreshold, kResign };
   Kind kind = Kind::kAdd;
   Role role = Role::kTargets;
   std::vector<crypto::PublicKey> add;  // kAdd, kRotate: the new keys
@@ -64,9 +66,28 @@ class Repository {
   using Clock = int64_t (*)();
 
   // Creates version 1 of every role in an empty (or absent) directory: one
-  // key per role (the first of each role in `keys`), threshold 1.
+  // key per role (the first of each role in `keys`), threshold 1. InitRoot
+  // composes, PublishInit publishes.
   static Status Init(const std::string& dir, const RoleKeySet& keys, const Expiry& expiry = {},
                      Clock clock = nullptr);
+  // The first root: version 1, expiring now + expiry.root, one key per role,
+  // threshold 1: the first of each role in `keys`, root's `root_key` when
+  // given (a key not on this machine: `hull release init --root-public`).
+  // kNotFound (naming the flag) for a role without a key.
+  static Result<Root> InitRoot(const RoleKeySet& keys,
+                               const std::optional<crypto::PublicKey>& root_key = std::nullopt,
+                               const Expiry& expiry = {}, Clock clock = nullptr);
+  // Writes version 1 of every role: `root` (InitRoot's) signed by the keys at
+  // hand or, given `root_envelope`, that envelope (its `signed` the root, its
+  // signatures meeting the root's own threshold), then targets, snapshot and
+  // timestamp signed with the keys at hand. Refused before any write:
+  // kAlreadyExists for a directory holding root.json; kRefused for a root
+  // that is not version 1, or whose expiry is not after now, or an envelope
+  // of another root; kBadSignature below the threshold; kNotFound for keys
+  // not at hand.
+  static Status PublishInit(const std::string& dir, const RoleKeySet& keys, const Root& root,
+                            const std::optional<Bytes>& root_envelope = std::nullopt,
+                            const Expiry& expiry = {}, Clock clock = nullptr);
   // Copies `file` in as target `name` with `custom` metadata, and publishes
   // new targets, snapshot and timestamp versions.
   static Status AddTarget(const std::string& dir, const RoleKeySet& keys, const std::string& file,

@@ -83,13 +83,14 @@ Result<RoleKeySet> RoleKeySet::Load(const KeySources& src) {
 }
 
 Result<RoleKeySet> RoleKeySet::Load(const std::string& dir, bool create, crypto::KeyType type,
-                                    KeyLoader load) {
+                                    KeyLoader load, const std::set<Role>& held_elsewhere) {
   if (create) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return Errorf(ErrorCode::kIo, "cannot create '{}': {}", dir, ec.message());
     ::chmod(dir.c_str(), 0700);
     for (Role role : kRoles) {
+      if (held_elsewhere.count(role)) continue;
       std::string path = fmt::format("{}/{}.key", dir, RoleName(role));
       if (fs::exists(path, ec)) continue;
       HULL_ASSIGN_OR_RETURN(auto key, crypto::PrivateKey::Generate(type));

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,10 +43,11 @@ struct RoleKeySet {
   // exist.
   static Result<RoleKeySet> Load(const KeySources& sources);
   // The common directory alone; with `create`, generates ROLE.key of `type`
-  // for each role that has none (0600, directory 0700): `hull release init`.
+  // for each role that has none (0600, directory 0700) except those in
+  // `held_elsewhere` (a root key not on this machine): `hull release init`.
   static Result<RoleKeySet> Load(const std::string& dir, bool create,
                                  crypto::KeyType type = crypto::KeyType::kEd25519,
-                                 KeyLoader load = {});
+                                 KeyLoader load = {}, const std::set<Role>& held_elsewhere = {});
 
   // The keys at hand that `root` lists for `role` (matched by public key).
   std::vector<const crypto::PrivateKey*> For(const Root& root, Role role) const;

@@ -28,10 +28,14 @@ std::string Hull() {
   return b ? b : "hull";
 }
 
+bool HaveTool(const std::string& tool) {
+  return Run(Command{.argv = {"sh", "-c", "command -v " + tool}}).ok();
+}
+
 bool HaveTools() {
   if (::geteuid() != 0) return false;
   for (const char* t : {"skopeo", "umoci", "runc", "mmdebstrap"}) {
-    if (!Run(Command{.argv = {"sh", "-c", std::string("command -v ") + t}}).ok()) return false;
+    if (!HaveTool(t)) return false;
   }
   return true;
 }
@@ -106,6 +110,11 @@ class ContainerOracle : public ::testing::Test {
   // signatures (Debian's build has them disabled), a policy.json requiring
   // sigstoreSigned accepts the image with the right key only.
   void ExpectSignatureThroughRegistry(const std::string& layout) {
+    // Named here rather than failing later at the push with skopeo's error.
+    for (const char* t : {"docker-registry", "openssl", "curl", "python3"}) {
+      ASSERT_TRUE(HaveTool(t)) << "the signature check needs " << t
+                               << " (scripts/install-deps.sh installs it)";
+    }
     const std::string k = d_ + "/sign";
     fs::create_directories(k);
     Sh("cd " + k +

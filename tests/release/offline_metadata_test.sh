@@ -5,7 +5,9 @@
 # `--inject-signatures` publishes with the online snapshot and timestamp
 # keys. The independent tuf-js client and `hull update check` must accept the
 # result; each refusal exits as documented and leaves the repository as it was.
-# Root metadata the same way: `hull release keys … --sign-offline`.
+# Root metadata the same way: `hull release keys … --sign-offline`, `hull
+# release refresh --root --sign-offline` and the first root, `hull release
+# init --root-public PEM --sign-offline`.
 set -euo pipefail
 hull=${HULL_BIN:?HULL_BIN must point at the hull binary}
 source "$(dirname "$0")/../tuf/serve.sh"
@@ -119,4 +121,43 @@ expect_exit 1 "was made for release root after version 1" "$hull" release keys t
   "$repo" --inject-signatures "$work/stale" --keys "$work/keys"
 [ "$(state)" = "$before" ] || fail "a refused root injection changed the repository"
 echo "ok 5: root rotated offline (openssl), tuf-js follows it; missing, foreign and stale refused"
-echo "5 passed, 0 failed"
+
+# 6. The root re-signed unchanged to extend its expiry (refresh --root): the
+#    stop leaves the repository as it is; signed by role (`--key root=KEY`),
+#    injected with the online keys; tuf-js follows 1 -> 2 -> 3.
+before=$(state)
+"$hull" release refresh "$repo" --root --sign-offline "$work/refresh" >/dev/null
+[ "$(state)" = "$before" ] || fail "refresh --sign-offline changed the repository"
+"$hull" sign-offline "$work/refresh" --key "root=$(ls "$work"/offline/root-*.key)" >/dev/null
+"$hull" release refresh "$repo" --inject-signatures "$work/refresh" --keys "$work/keys" \
+  | grep -q "Re-signed root" || fail "the refreshed root was not published"
+cmp -s "$repo/root.json" "$repo/3.root.json" || fail "root.json is not 3.root.json"
+out=$(node "$js/client.mjs" "$base/repo" "$repo/1.root.json" image.raw "$work/got.raw") \
+  || fail "tuf-js refused the repository after the root refresh: $out"
+echo "ok 6: root refreshed offline, tuf-js follows it"
+
+# 7. The first root offline: the root key never on this machine (its public
+#    key given), openssl signs, the injection creates the repository; a
+#    release added to it reads back through tuf-js.
+openssl genpkey -algorithm ed25519 -out "$work/offline/first-root.key"
+openssl pkey -in "$work/offline/first-root.key" -pubout -out "$work/first-root.pub"
+repo2=$work/www/repo2
+"$hull" release init "$repo2" --keys "$work/keys2" --root-public "$work/first-root.pub" \
+  --sign-offline "$work/init" >/dev/null
+[ ! -e "$repo2" ] || fail "init --sign-offline wrote a repository"
+[ ! -e "$work/keys2/root.key" ] || fail "init --root-public made a root key"
+bins=("$work"/init/*.bin)
+[ ${#bins[@]} -eq 1 ] || fail "expected one root payload, got ${bins[*]}"
+expect_exit 2 "is missing" "$hull" release init "$repo2" --keys "$work/keys2" \
+  --inject-signatures "$work/init"
+[ ! -e "$repo2" ] || fail "a refused init wrote a repository"
+openssl pkeyutl -sign -rawin -inkey "$work/offline/first-root.key" -in "${bins[0]}" \
+  -out "${bins[0]%.bin}.sig"
+"$hull" release init "$repo2" --keys "$work/keys2" --inject-signatures "$work/init" >/dev/null
+"$hull" release add "$repo2" "$work/image.raw" --whole-file --version 202612.02.0 \
+  --name image.raw --keys "$work/keys2" >/dev/null
+out=$(node "$js/client.mjs" "$base/repo2" "$repo2/1.root.json" image.raw "$work/got.raw") \
+  || fail "tuf-js refused the repository created offline: $out"
+cmp -s "$work/image.raw" "$work/got.raw" || fail "tuf-js downloaded other bytes"
+echo "ok 7: first root signed offline (openssl); tuf-js reads the repository"
+echo "7 passed, 0 failed"

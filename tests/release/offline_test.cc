@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "base/file.h"
 #include "release/offline.h"
@@ -271,9 +272,11 @@ TEST_F(OfflineRoot, RotationSignedOfflineIsTheSameBytesAsWithTheKeysAndTheClient
   ASSERT_OK_AND_ASSIGN(tuf::Envelope a, tuf::ParseEnvelope(a_env, Role::kRoot));
   ASSERT_OK_AND_ASSIGN(std::string canon, tuf::CanonicalJson(a.signed_json));
   EXPECT_EQ(*ReadFileText(Sign() + "/" + m.items[1].name + ".bin"), canon);
-  // Each key signs on its own machine, one after the other.
+  // Each key signs on its own machine, one after the other; `--key
+  // root=KEY` signs the one of the role's items that is KEY's.
   ASSERT_OK(signing::SignDirectory(Sign(), {{"", all_.keys[Role::kRoot][0], "old"}}));
-  ASSERT_OK(signing::SignDirectory(Sign(), {{"", next_, "new"}}));
+  ASSERT_OK_AND_ASSIGN(auto by_role, signing::SignDirectory(Sign(), {{"root", next_, "new"}}));
+  EXPECT_EQ(by_role.signed_items, std::vector<std::string>{ItemOf(next_)});
   g_now = kT0 + 3600;  // an hour later: the one-day timestamp is still fresh
   ASSERT_OK(Inject());
   EXPECT_EQ(*ReadFileBytes(Repo("b") + "/2.root.json"), a_env);
@@ -313,6 +316,9 @@ TEST_F(OfflineRoot, MissingOrForeignSignaturesAnotherCommandOrAChangedRootAreRef
                        crypto::SignRaw(other, crypto::SignatureAlgorithm::kEd25519, payload));
   ASSERT_OK(WriteFileAtomic(Sign() + "/" + ItemOf(next_) + ".sig", bad));
   EXPECT_ERROR(Inject(), ErrorCode::kBadSignature);
+  // A root key that is none of the items' is refused, by role or not.
+  EXPECT_ERROR(signing::SignDirectory(Sign(), {{"root", other, "other"}}), ErrorCode::kRefused);
+  EXPECT_ERROR(signing::SignDirectory(Sign(), {{"", other, "other"}}), ErrorCode::kNotFound);
   ASSERT_OK(signing::SignDirectory(Sign(), {{"", next_, "new"}}));
   EXPECT_ERROR(Inject("release keys add"), ErrorCode::kRefused);
   const int64_t stop = g_now;
@@ -330,6 +336,149 @@ TEST_F(OfflineRoot, MissingOrForeignSignaturesAnotherCommandOrAChangedRootAreRef
   const std::string changed = Published(Repo("b"));
   EXPECT_ERROR(Inject(), ErrorCode::kRefused);
   EXPECT_EQ(Published(Repo("b")), changed);
+}
+
+// Every file of a repository by its path inside it: two repositories
+// published the same way are equal.
+std::map<std::string, std::string> Files(const std::string& repo) {
+  std::map<std::string, std::string> out;
+  if (!fs::exists(repo)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(repo)) {
+    if (e.is_regular_file()) {
+      out[fs::relative(e.path(), repo).string()] = *ReadFileText(e.path().string());
+    }
+  }
+  return out;
+}
+
+// The first root (`hull release init --sign-offline`): the root key never
+// here, its public key given; the other roles' keys at hand.
+class OfflineInit : public OfflineRoot {
+ protected:
+  void RecordInit(const std::string& command = "release init") {
+    ASSERT_OK_AND_ASSIGN(
+        Root root,
+        Repository::InitRoot(Only({Role::kTargets, Role::kSnapshot, Role::kTimestamp}),
+                             crypto::PublicKey::Of(all_.keys[Role::kRoot][0]), {}, Clock));
+    ASSERT_OK(RecordInitRoot(root, command, Sign()));
+  }
+  Status InjectInit(const std::string& command = "release init") {
+    return InjectInitRoot(Repo("new"), Only({Role::kTargets, Role::kSnapshot, Role::kTimestamp}),
+                          command, Sign(), {}, Clock);
+  }
+};
+
+TEST_F(OfflineInit, FirstRootSignedOfflineIsTheSameRepositoryAsWithTheKeysAndVerifies) {
+  ASSERT_OK(Repository::Init(Repo("with-keys"), all_, {}, Clock));
+  RecordInit();
+  EXPECT_FALSE(fs::exists(Repo("new"))) << "the stop wrote a repository";
+  ASSERT_OK_AND_ASSIGN(auto m, signing::ParseManifest(*ReadFileText(Sign() + "/manifest.json")));
+  ASSERT_EQ(m.items.size(), 1u);
+  EXPECT_EQ(m.items[0].name, ItemOf(all_.keys[Role::kRoot][0]));
+  EXPECT_EQ(m.subject, "release root version 1 of a new repository");
+  ASSERT_OK_AND_ASSIGN(
+      tuf::Envelope env,
+      tuf::ParseEnvelope(*ReadFileBytes(Repo("with-keys") + "/1.root.json"), Role::kRoot));
+  ASSERT_OK_AND_ASSIGN(std::string canon, tuf::CanonicalJson(env.signed_json));
+  EXPECT_EQ(*ReadFileText(Sign() + "/" + m.items[0].name + ".bin"), canon);
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", all_.keys[Role::kRoot][0], "root"}}));
+  ASSERT_OK(InjectInit());
+  const auto want = Files(Repo("with-keys"));
+  EXPECT_EQ(want.size(), 5u);  // 1.root, root, 1.targets, 1.snapshot and timestamp.json
+  EXPECT_EQ(Files(Repo("new")), want);
+
+  tuf::ClientOptions o;
+  o.state_dir = dir_->path() + "/state";
+  o.clock = [] { return kT0 + 200; };
+  ASSERT_OK_AND_ASSIGN(
+      auto client, tuf::Client::Create(tuf::MakeFetcher(Repo("new")),
+                                       *ReadFileBytes(Repo("new") + "/1.root.json"), std::move(o)));
+  ASSERT_OK(client.Refresh());
+  EXPECT_EQ(client.root().version, 1u);
+}
+
+TEST_F(OfflineInit, MissingOrForeignSignaturesAnotherCommandAnExistingRepositoryAreRefused) {
+  RecordInit();
+  EXPECT_ERROR(InjectInit(), ErrorCode::kNotFound);  // not signed yet
+  ASSERT_OK_AND_ASSIGN(auto other, crypto::PrivateKey::Generate(crypto::KeyType::kEd25519));
+  const std::string item = ItemOf(all_.keys[Role::kRoot][0]);
+  ASSERT_OK_AND_ASSIGN(Bytes payload, ReadFileBytes(Sign() + "/" + item + ".bin"));
+  ASSERT_OK_AND_ASSIGN(Bytes bad,
+                       crypto::SignRaw(other, crypto::SignatureAlgorithm::kEd25519, payload));
+  ASSERT_OK(WriteFileAtomic(Sign() + "/" + item + ".sig", bad));
+  EXPECT_ERROR(InjectInit(), ErrorCode::kBadSignature);
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", all_.keys[Role::kRoot][0], "root"}}));
+  EXPECT_ERROR(InjectInit("release refresh"), ErrorCode::kRefused);
+  const int64_t stop = g_now;
+  g_now = stop + tuf::Expiry{}.root;  // the root's expiry, fixed at the stop
+  EXPECT_ERROR(InjectInit(), ErrorCode::kRefused);
+  g_now = stop;
+  EXPECT_TRUE(Files(Repo("new")).empty());
+  // A repository that exists is never overwritten.
+  ASSERT_OK(Repository::Init(Repo("new"), all_, {}, Clock));
+  const auto existing = Files(Repo("new"));
+  EXPECT_ERROR(InjectInit(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Files(Repo("new")), existing);
+  // The key-at-hand path refuses the same way: the root key is not here.
+  EXPECT_ERROR(
+      Repository::Init(Repo("none"), Only({Role::kTargets, Role::kSnapshot, Role::kTimestamp}), {},
+                       Clock),
+      ErrorCode::kNotFound);
+}
+
+// `hull release refresh --root --sign-offline`: the same root, a new
+// version and expiry, signed by its keys elsewhere.
+class OfflineRefresh : public OfflineRoot {
+ protected:
+  void RecordRefresh(const std::string& repo) {
+    tuf::KeyChange resign;
+    resign.kind = tuf::KeyChange::Kind::kResign;
+    ASSERT_OK_AND_ASSIGN(auto staged, Repository::StageRoot(repo, resign, {}, Clock));
+    ASSERT_OK_AND_ASSIGN(Root trusted, Repository::ReadRoot(repo));
+    ASSERT_OK(RecordRoot(staged, trusted, "release refresh", Sign()));
+  }
+};
+
+TEST_F(OfflineRefresh, RootRefreshedOfflineIsTheSameRepositoryAsWithTheKeys) {
+  tuf::RefreshOptions with_root;
+  with_root.root = true;
+  ASSERT_OK_AND_ASSIGN(auto resigned, Repository::Refresh(Repo("a"), all_, with_root, Clock));
+  EXPECT_EQ(resigned, (std::vector<Role>{Role::kRoot, Role::kTimestamp}));
+  const auto before = Files(Repo("b"));
+  RecordRefresh(Repo("b"));
+  EXPECT_EQ(Files(Repo("b")), before) << "the stop changed the repository";
+  ASSERT_OK_AND_ASSIGN(auto m, signing::ParseManifest(*ReadFileText(Sign() + "/manifest.json")));
+  ASSERT_EQ(m.items.size(), 1u);  // the one root key, once
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", all_.keys[Role::kRoot][0], "root"}}));
+  ASSERT_OK(Inject("release refresh"));
+  // What else is due (the timestamp) with the keys at hand, as the CLI does.
+  ASSERT_OK_AND_ASSIGN(resigned, Repository::Refresh(Repo("b"), online_, {}, Clock));
+  EXPECT_EQ(resigned, (std::vector<Role>{Role::kTimestamp}));
+  const auto want = Files(Repo("a"));
+  EXPECT_TRUE(want.count("2.root.json"));
+  EXPECT_EQ(Files(Repo("b")), want);
+
+  tuf::ClientOptions o;
+  o.state_dir = dir_->path() + "/state";
+  o.clock = [] { return kT0 + 200; };
+  ASSERT_OK_AND_ASSIGN(
+      auto client, tuf::Client::Create(tuf::MakeFetcher(Repo("b")),
+                                       *ReadFileBytes(Repo("b") + "/1.root.json"), std::move(o)));
+  ASSERT_OK(client.Refresh());
+  EXPECT_EQ(client.root().version, 2u);
+  EXPECT_EQ(client.root().expires, kT0 + 100 + tuf::Expiry{}.root);
+}
+
+TEST_F(OfflineRefresh, ARootThatChangedSinceTheStopOrAnotherCommandIsRefused) {
+  RecordRefresh(Repo("b"));
+  ASSERT_OK(signing::SignDirectory(Sign(), {{"", all_.keys[Role::kRoot][0], "root"}}));
+  EXPECT_ERROR(Inject("release keys rotate"), ErrorCode::kRefused);
+  tuf::RefreshOptions with_root;
+  with_root.root = true;
+  ASSERT_OK(Repository::Refresh(Repo("b"), all_, with_root, Clock));
+  const auto changed = Files(Repo("b"));
+  EXPECT_ERROR(Inject("release refresh"), ErrorCode::kRefused);
+  EXPECT_EQ(Files(Repo("b")), changed);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "container/spec.h"
 #include "crypto/signature.h"
 #include "pkcs11/key_ref.h"
+#include "signing/offline.h"
 #include "spec/spec.h"
 
 namespace hull::cli {
@@ -65,17 +66,56 @@ int RunContainerBuild(const BuildArgs& a) {
 }
 
 struct SignArgs {
-  std::string layout, key, identity, ref;
+  std::string layout, key, public_key, identity, ref;
+  signing::OfflineOptions offline;
   bool json = false;
 };
 
+// The key the signature must verify against, and the session that signs:
+// --key's here, or --public's with the signature made offline.
+Result<container::SignResult> SignContainer(const SignArgs& a) {
+  if (a.offline.offline()) {
+    if (!a.key.empty() || a.public_key.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "with --sign-offline or --inject-signatures, give the public key the "
+                   "signature must verify against with --public PEM (no --key: it signs "
+                   "elsewhere)");
+    }
+    HULL_ASSIGN_OR_RETURN(std::string pem, ReadFileText(a.public_key, 1 << 20));
+    HULL_ASSIGN_OR_RETURN(auto pub, crypto::PublicKey::FromPem(pem).Context(a.public_key));
+    HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(a.offline, nullptr));
+    return container::SignImage({.layout = a.layout, .ref = a.ref, .identity = a.identity}, pub,
+                                session);
+  }
+  if (a.key.empty() || !a.public_key.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--key KEY signs (a PEM file or a PKCS#11 URI); --public PEM is for "
+                 "--sign-offline DIR and --inject-signatures DIR");
+  }
+  HULL_ASSIGN_OR_RETURN(auto key, pkcs11::LoadPrivateKey(a.key));
+  const crypto::PublicKey pub = crypto::PublicKey::Of(key);
+  HULL_ASSIGN_OR_RETURN(auto session,
+                        signing::SigningSession::Open({}, [&]() -> Result<crypto::KeySigner> {
+                          return crypto::KeySigner(std::move(key));
+                        }));
+  return container::SignImage({.layout = a.layout, .ref = a.ref, .identity = a.identity}, pub,
+                              session);
+}
+
 int RunContainerSign(const SignArgs& a) {
-  auto key = pkcs11::LoadPrivateKey(a.key);
-  if (!key.ok()) return ReportError(key.error());
-  crypto::KeySigner signer(*key);
-  auto r = container::SignImage({.layout = a.layout, .ref = a.ref, .identity = a.identity},
-                                crypto::PublicKey::Of(*key), signer);
-  if (!r.ok()) return ReportError(r.error());
+  auto r = SignContainer(a);
+  if (!r.ok()) return ReportError(std::move(r).error().Wrap("container sign"));
+  if (a.offline.recording()) {
+    if (a.json) {
+      PrintJson({{"name", r->name},
+                 {"digest", r->digest},
+                 {"identity", a.identity},
+                 {"sign_offline", a.offline.sign_offline_dir}});
+    } else {
+      std::printf("%s", OfflineHint(a.offline.sign_offline_dir).c_str());
+    }
+    return kExitOk;
+  }
   if (a.json) {
     PrintJson({{"name", r->name},
                {"digest", r->digest},
@@ -96,8 +136,12 @@ void RegisterContainerSign(CLI::App& container, Context& ctx) {
   sign->add_option("LAYOUT", a->layout, "The OCI layout ('hull container build --out')")
       ->required();
   sign->add_option("--key", a->key,
-                   "The signing key: a PEM file or a PKCS#11 URI (RSA, ECDSA or Ed25519)")
-      ->required();
+                   "The signing key: a PEM file or a PKCS#11 URI (RSA, ECDSA or Ed25519); "
+                   "required unless the signature is made offline");
+  sign->add_option("--public", a->public_key,
+                   "With --sign-offline / --inject-signatures: the public key (PEM) the "
+                   "signature must verify against");
+  AddOfflineOptions(*sign, a->offline);
   sign->add_option("--identity", a->identity,
                    "The reference the image is published under: REGISTRY/REPOSITORY[:TAG]")
       ->required();
@@ -111,7 +155,11 @@ void RegisterContainerSign(CLI::App& container, Context& ctx) {
       "  skopeo copy oci:out:sha256-<hex>.sig docker://reg.example/hull/static:sha256-<hex>.sig\n"
       "Nodes then require it in /etc/containers/policy.json:\n"
       "  {\"type\": \"sigstoreSigned\", \"keyPath\": \"/etc/containers/hull.pub\"}\n"
-      "with use-sigstore-attachments: true for the registry in registries.d (docs/containers.md).");
+      "with use-sigstore-attachments: true for the registry in registries.d (docs/containers.md).\n"
+      "Key kept offline (docs/keys.md): stop, sign elsewhere, inject:\n"
+      "  hull container sign out --public c.pub --identity REF --sign-offline tosign\n"
+      "  hull sign-offline tosign --key c.key        # or openssl, docs/keys.md\n"
+      "  hull container sign out --public c.pub --identity REF --inject-signatures tosign");
   sign->callback([&ctx, a] { ctx.action = [a] { return RunContainerSign(*a); }; });
 }
 

@@ -1,5 +1,7 @@
 // hull release init|add|refresh|ls, and hull update check
 #include <cstdio>
+#include <filesystem>
+#include <set>
 
 #include "base/file.h"
 #include "cli.h"
@@ -20,7 +22,7 @@ struct ReleaseArgs {
   std::string window = FormatDuration(tuf::RefreshOptions{}.window);
   bool root = false;
   std::string repo, file, name, channel = "stable", flavor = "immutable", arch, version,
-                                key_type = "ed25519";
+                                key_type = "ed25519", root_public;
   uint64_t rollout = 100;
   OfflineFlags offline;
   bool json = false, whole_file = false, no_chunks = false;
@@ -46,20 +48,74 @@ int Done(Status st, const char* what) {
   return st.ok() ? kExitOk : ReportError(std::move(st).error().Wrap(what));
 }
 
+// The injecting run of `release init --sign-offline`: the first root signed
+// in the directory, the other roles signed with the keys in --keys.
+int InjectInit(const ReleaseArgs& a) {
+  auto run = [&]() -> Status {
+    if (!a.root_public.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--root-public belongs to the stop: the root signed in "
+                   "--inject-signatures DIR names its key");
+    }
+    HULL_ASSIGN_OR_RETURN(crypto::KeyType type,
+                          crypto::ParseKeyType(a.key_type).Context("--key-type"));
+    HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
+    HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys.dir, /*create=*/false, type,
+                                                           pkcs11::LoadPrivateKey));
+    return release::InjectInitRoot(a.repo, keys, "release init", a.offline.inject, expiry);
+  };
+  if (int rc = Done(run(), "release init"); rc != kExitOk) return rc;
+  std::printf("Initialized TUF repository in %s, its root signed in %s.\n", a.repo.c_str(),
+              a.offline.inject.c_str());
+  std::printf("Give nodes %s/1.root.json as their trusted root.\n", a.repo.c_str());
+  return kExitOk;
+}
+
 int RunInit(const ReleaseArgs& a) {
+  if (!a.offline.inject.empty()) return InjectInit(a);
+  const bool offline = !a.offline.sign_offline.empty();
   auto run = [&]() -> Status {
     HULL_ASSIGN_OR_RETURN(crypto::KeyType type,
                           crypto::ParseKeyType(a.key_type).Context("--key-type"));
     HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
+    std::optional<crypto::PublicKey> root_key;
+    if (!a.root_public.empty()) {
+      if (!offline) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "--root-public names a root key that is not here: add --sign-offline DIR "
+                     "and sign the root where the key is");
+      }
+      HULL_ASSIGN_OR_RETURN(std::string pem, ReadFileText(a.root_public, 1 << 20));
+      HULL_ASSIGN_OR_RETURN(root_key, crypto::PublicKey::FromPem(pem).Context(a.root_public));
+    }
+    if (offline && std::filesystem::exists(a.repo + "/root.json")) {
+      return Errorf(ErrorCode::kAlreadyExists, "'{}' already holds a repository (root.json)",
+                    a.repo);
+    }
+    std::set<tuf::Role> elsewhere;
+    if (root_key) elsewhere.insert(tuf::Role::kRoot);
     HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(a.keys.dir, /*create=*/true, type,
-                                                           pkcs11::LoadPrivateKey));
-    HULL_TRY(tuf::Repository::Init(a.repo, keys, expiry));
-    std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(),
-                a.keys.dir.c_str());
-    std::printf("Give nodes %s/1.root.json as their trusted root.\n", a.repo.c_str());
-    return Ok();
+                                                           pkcs11::LoadPrivateKey, elsewhere));
+    if (!offline) return tuf::Repository::Init(a.repo, keys, expiry);
+    HULL_ASSIGN_OR_RETURN(tuf::Root root, tuf::Repository::InitRoot(keys, root_key, expiry));
+    return release::RecordInitRoot(root, "release init", a.offline.sign_offline);
   };
-  return Done(run(), "release init");
+  if (int rc = Done(run(), "release init"); rc != kExitOk) return rc;
+  if (offline) {
+    std::printf(
+        "Stopped before signing: root version 1 is in %s (manifest.json; no repository written;\n"
+        "the other roles' keys are in %s). Sign it with the root key (docs/keys.md has openssl\n"
+        "commands):\n"
+        "  hull sign-offline %s --key ROOT_KEY\n"
+        "then create the repository:  hull release init %s --keys %s --inject-signatures %s\n",
+        a.offline.sign_offline.c_str(), a.keys.dir.c_str(), a.offline.sign_offline.c_str(),
+        a.repo.c_str(), a.keys.dir.c_str(), a.offline.sign_offline.c_str());
+    return kExitOk;
+  }
+  std::printf("Initialized TUF repository in %s (keys in %s).\n", a.repo.c_str(),
+              a.keys.dir.c_str());
+  std::printf("Give nodes %s/1.root.json as their trusted root.\n", a.repo.c_str());
+  return kExitOk;
 }
 
 int RunAddFile(const ReleaseArgs& a) {
@@ -159,15 +215,47 @@ int RunAdd(const ReleaseArgs& a) {
   return kExitOk;
 }
 
+// `release refresh --root --sign-offline DIR`: the root re-signed unchanged
+// (a new version, a new expiry) composed, what its keys must sign written.
+Status RecordRefreshRoot(const ReleaseArgs& a) {
+  if (!a.root) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--sign-offline stops before signing a new root: it needs --root");
+  }
+  HULL_ASSIGN_OR_RETURN(tuf::Expiry expiry, ParseExpiry(a.expiry));
+  tuf::KeyChange resign;
+  resign.kind = tuf::KeyChange::Kind::kResign;
+  HULL_ASSIGN_OR_RETURN(auto staged, tuf::Repository::StageRoot(a.repo, resign, expiry));
+  HULL_ASSIGN_OR_RETURN(tuf::Root trusted, tuf::Repository::ReadRoot(a.repo));
+  HULL_TRY(release::RecordRoot(staged, trusted, "release refresh", a.offline.sign_offline));
+  std::printf(
+      "Stopped before signing: root version %llu, expiring %s, is in %s (manifest.json; the\n"
+      "repository is unchanged). Sign it with the root keys (docs/keys.md has openssl commands):\n"
+      "  hull sign-offline %s --key KEY ...\n"
+      "then publish it:  hull release refresh %s --inject-signatures %s --keys ONLINE_KEYS\n",
+      (unsigned long long)staged.root.version, tuf::FormatExpires(staged.root.expires).c_str(),
+      a.offline.sign_offline.c_str(), a.offline.sign_offline.c_str(), a.repo.c_str(),
+      a.offline.sign_offline.c_str());
+  return Ok();
+}
+
 int RunRefresh(const ReleaseArgs& a) {
   auto run = [&]() -> Status {
+    if (!a.offline.sign_offline.empty()) return RecordRefreshRoot(a);
     tuf::RefreshOptions o;
     HULL_ASSIGN_OR_RETURN(o.expiry, ParseExpiry(a.expiry));
     HULL_ASSIGN_OR_RETURN(o.window, ParseDuration(a.window, "--window"));
     o.root = a.root;
     HULL_ASSIGN_OR_RETURN(auto keys, LoadKeys(a.keys));
+    if (!a.offline.inject.empty()) {
+      // The root signed elsewhere first, then whatever else is due, as
+      // without the directory.
+      HULL_TRY(release::InjectRoot(a.repo, keys, "release refresh", a.offline.inject, o.expiry));
+      std::printf("Re-signed root (signed in %s).\n", a.offline.inject.c_str());
+      o.root = false;
+    }
     HULL_ASSIGN_OR_RETURN(std::vector<tuf::Role> roles, tuf::Repository::Refresh(a.repo, keys, o));
-    if (roles.empty()) {
+    if (roles.empty() && a.offline.inject.empty()) {
       std::printf("Nothing to re-sign: no role expires within %s.\n", a.window.c_str());
     }
     for (tuf::Role role : roles) std::printf("Re-signed %s.\n", tuf::RoleName(role));
@@ -240,6 +328,25 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
                    "Type of the keys created: ed25519 (default), ecdsa-p256, ecdsa-p384, "
                    "rsa2048, rsa4096 (RSA signs rsassa-pss-sha256)");
   AddExpiryFlags(init, a->expiry, /*root=*/true);
+  init->add_option("--root-public", a->root_public,
+                   "With --sign-offline: the root key is this public key (PEM "
+                   "SubjectPublicKeyInfo), held elsewhere (removable media, an HSM); no root key "
+                   "is made in --keys");
+  auto* init_so = init->add_option(
+      "--sign-offline", a->offline.sign_offline,
+      "Compose the first root and stop: write what the root key must sign to this directory "
+      "(absent or empty); the other roles' keys are made in --keys, the repository not yet");
+  auto* init_in = init->add_option(
+      "--inject-signatures", a->offline.inject,
+      "Create the repository with the root signed in this directory (hull sign-offline), the "
+      "other roles signed with the keys in --keys");
+  init_so->excludes(init_in);
+  init->footer(
+      "Root key kept offline from the start (docs/keys.md):\n"
+      "  hull release init repo/ --keys keys/ --root-public /media/root/root.pub.pem "
+      "--sign-offline tosign/\n"
+      "  hull sign-offline tosign/ --key /media/root/root.key      # on the offline machine\n"
+      "  hull release init repo/ --keys keys/ --inject-signatures tosign/");
   init->callback([&ctx, a] { ctx.action = [a] { return RunInit(*a); }; });
 
   auto* add = rel->add_subcommand(
@@ -296,6 +403,15 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   refresh->add_flag("--root", a->root,
                     "Also sign a new root version (needs the root keys; never done otherwise)");
   AddExpiryFlags(refresh, a->expiry, /*root=*/true);
+  auto* ref_so = refresh->add_option(
+      "--sign-offline", a->offline.sign_offline,
+      "With --root: compose the new root version (same keys, new expiry) and stop: write what "
+      "the root keys must sign to this directory; nothing is re-signed, no keys needed");
+  auto* ref_in = refresh->add_option(
+      "--inject-signatures", a->offline.inject,
+      "Publish the root signed in this directory (hull sign-offline), then re-sign what else is "
+      "due with the keys at hand");
+  ref_so->excludes(ref_in);
   refresh->footer(
       "With the default expiries the timestamp (1d) is re-signed on every run: only the\n"
       "timestamp key is needed then, e.g. hourly from cron:\n"
@@ -303,7 +419,11 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
       "Snapshot and targets are re-signed when they come within the window; their keys are\n"
       "needed then. A role that is due but whose keys are not at hand is left as it is and\n"
       "named in an error (exit 2) after the rest is published.\n"
-      "Writes new metadata first and the timestamp last, each file atomically.");
+      "Writes new metadata first and the timestamp last, each file atomically.\n"
+      "Root keys kept offline (docs/keys.md):\n"
+      "  hull release refresh repo/ --root --sign-offline tosign/\n"
+      "  hull sign-offline tosign/ --key /media/root/root.key\n"
+      "  hull release refresh repo/ --inject-signatures tosign/ --keys keys/");
   refresh->callback([&ctx, a] { ctx.action = [a] { return RunRefresh(*a); }; });
 
   RegisterReleaseKeys(rel, ctx);

@@ -139,7 +139,8 @@ void RegisterSign(CLI::App& app, Context& ctx) {
   so->add_option("DIR", o->dir, "The directory --sign-offline wrote")->required();
   so->add_option("--key", o->keys,
                  "A key (file or pkcs11: URI): it signs every item that is to be signed with it; "
-                 "ROLE=KEY: every item of that role (db=…, verity=…)")
+                 "ROLE=KEY: every item of that role that is to be signed with it (db=…, "
+                 "verity=…; refused when none is)")
       ->required();
   so->footer(
       "Writes NAME.sig beside each NAME.bin of the manifest that a --key is for.\n"
