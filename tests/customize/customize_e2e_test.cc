@@ -14,7 +14,8 @@
 // and add, not with replace (the default), and one signed by the
 // customizer's keys with replace and add; the keep run reads the base as a
 // qcow2 and writes a VHD, which the add run reads (Hull's own VHD, its size
-// exact) and writes as qcow2. --from-release: the
+// exact) and writes as qcow2. The build records its spec (the base's /usr
+// and manifest hold the text given, sha256sum of it). --from-release: the
 // base published with hull release, customized through TUF into a payload
 // (the disk run's root hash and UKI bytes), veritysetup verify and sbverify
 // of it, published with hull release add into a second repository that
@@ -135,6 +136,18 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   EXPECT_TRUE(fs::is_symlink(d + "/usr/etc/systemd/system/timers.target.wants/hull-update.timer"));
   ASSERT_OK_AND_ASSIGN(std::string upd, ReadFileText(d + "/usr/lib/hull/update.json"));
   EXPECT_THAT(upd, HasSubstr("https://updates.example.com/hull"));
+  // The spec the base was built from, as given: recorded by the build in
+  // its /usr and its manifest, and kept in the customized /usr.
+  ASSERT_OK_AND_ASSIGN(std::string spec_text, ReadFileText(d + "/spec.yaml"));
+  ASSERT_OK_AND_ASSIGN(std::string spec_record, ReadFileText(d + "/usr/lib/hull/spec.yaml"));
+  EXPECT_EQ(spec_record, spec_text);
+  ASSERT_OK_AND_ASSIGN(std::string base_manifest_text, ReadFileText(d + "/base/manifest.json"));
+  auto base_manifest = nlohmann::json::parse(base_manifest_text);
+  EXPECT_EQ(base_manifest["spec"]["file"], "/usr/lib/hull/spec.yaml");
+  EXPECT_EQ(base_manifest["spec"]["text"], spec_text);
+  ASSERT_OK_AND_ASSIGN(auto spec_sum, run({"sha256sum", d + "/spec.yaml"}));
+  EXPECT_EQ(base_manifest["spec"]["sha256"], spec_sum.out.substr(0, 64));
+
   // The trust set in the new /usr (trust.mode, default replace): how many of
   // its db certificates verify a release's UKI (sbverify) and of its verity
   // certificates the release image's root hash signature (hull inspect).
