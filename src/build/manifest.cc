@@ -2,6 +2,8 @@
 
 #include "base/hex.h"
 #include "build/work.h"
+#include "crypto/digest.h"
+#include "node/config.h"
 
 #ifndef HULL_VERSION
 #define HULL_VERSION "0.0.0"
@@ -10,6 +12,11 @@
 namespace hull::build {
 
 nlohmann::json ManifestJson(const spec::ImageSpec& s, const Work& w, const BuildResult& res) {
+  nlohmann::json spec_record;  // null when the build was given no text
+  if (!w.spec_text.empty())
+    spec_record = {{"file", node::kSpecRecord},
+                   {"sha256", HexEncode(crypto::Sha256(AsBytes(w.spec_text)))},
+                   {"text", w.spec_text}};
   nlohmann::json pcr = nlohmann::json::object();
   for (const auto& [phase, hex] : w.uki.pcr11) pcr[phase] = hex;
   nlohmann::json stages = nlohmann::json::object();
@@ -35,6 +42,7 @@ nlohmann::json ManifestJson(const spec::ImageSpec& s, const Work& w, const Build
       {"products_cache_hit", w.products_hit},
       {"initrd_cache_hit", w.initrd.cache_hit},
       {"release_sha256", w.compose.compose.release_sha256},
+      {"spec", spec_record},
       {"usr",
        {{"erofs_uuid", w.pack.uuid.ToString()},
         {"root_hash", HexEncode(w.seal.root_hash)},

@@ -219,6 +219,17 @@ Status AddTrustSet(const SigningKeys& keys, const std::string& key_dir, const st
   return Ok();
 }
 
+Status AddSpecRecord(const std::string& spec_text, const std::string& work, spec::ImageSpec& s) {
+  if (spec_text.empty()) return Ok();
+  const std::string path = work + "/node/spec.yaml";
+  std::error_code ec;
+  fs::create_directories(work + "/node", ec);
+  if (ec) return Errorf(ErrorCode::kIo, "creating {}/node: {}", work, ec.message());
+  HULL_TRY(WriteFileAtomic(path, spec_text));
+  s.files.push_back({path, node::kSpecRecord});
+  return Ok();
+}
+
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
                     int64_t build_time, spec::ImageSpec& s) {
   const std::string dir = work + "/node";

@@ -3,6 +3,7 @@
 //   /usr/lib/hull/update.json                     the spec's `update` section
 //   /usr/lib/hull/root.json                       the repository's trusted root
 //   /usr/lib/hull/build-time                      SOURCE_DATE_EPOCH: the agent's clock floor
+//   /usr/lib/hull/spec.yaml                       the spec the image was built from
 //   /usr/lib/hull/trust/{db,verity}/*.crt         the trust set (slot/trust.h)
 //   hull-update.service + .timer                  checks and installs releases
 //   hull-health.service                           the gate before boot-complete.target
@@ -32,6 +33,10 @@ struct NodeBinaries {
 // SOURCE_DATE_EPOCH.
 Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const std::string& work,
                     int64_t build_time, spec::ImageSpec& spec);
+
+// Writes `spec_text` (the spec as given to the build) under `work`/node and
+// appends it to `spec.files` as node::kSpecRecord. Nothing for an empty text.
+Status AddSpecRecord(const std::string& spec_text, const std::string& work, spec::ImageSpec& spec);
 
 // hull-update.service runs `hull-agent update --deadline kUpdateDeadline`
 // and is stopped after kUpdateStartTimeout (TimeoutStartSec): the downloads

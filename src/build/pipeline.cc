@@ -276,6 +276,8 @@ Result<BuildResult> Build(const BuildOptions& o) {
   HULL_TRY(AddNodeFiles({.agent = o.agent_binary, .init = o.init_binary}, o.spec_dir, w.dir,
                         w.epoch, s));
   HULL_TRY(AddTrustSet(w.keys, key_dir, w.dir, s));
+  HULL_TRY(AddSpecRecord(o.spec_text, w.dir, s));
+  w.spec_text = o.spec_text;
   BuildResult res;
   if (!s.preload.empty())
     HULL_TRY(Stage(o, res, "preload", [&]() -> Result<bool> {

@@ -31,6 +31,9 @@ inline constexpr const char* kSystemdStub = "/usr/lib/systemd/boot/efi/linuxx64.
 
 struct BuildOptions {
   spec::ImageSpec spec;
+  // The spec's text as given (the default spec's without one), recorded in
+  // the image (node::kSpecRecord) and the manifest; empty: none recorded.
+  std::string spec_text;
   std::string spec_dir;  // resolves relative `files` sources
   std::string out_dir;   // absent or empty
   // db.key/crt and verity.key/crt; empty: the spec's signing.key_dir, and when

@@ -16,7 +16,8 @@
 namespace hull::build {
 
 struct Work {
-  std::string dir, out;  // out: what becomes --out
+  std::string dir, out;   // out: what becomes --out
+  std::string spec_text;  // recorded (BuildOptions::spec_text)
   int64_t epoch = 0;
   SigningKeys keys;
   rootfs::ComposeStageResult compose;

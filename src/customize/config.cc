@@ -397,6 +397,7 @@ Status ParseOutput(const YamlReader& r, const Node& o, Config& c) {
       HULL_ASSIGN_OR_RETURN(size_t f, r.Choice(i["format"], i.Mark(), "output.image.format",
                                                {"raw", "vhd", "qcow2", "vhdx"}));
       c.output_format = spec::OutputFormat(f);
+      c.output_format_where = Where(r, i["format"], i, "output.image.format");
     }
   }
   return Ok();

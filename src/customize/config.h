@@ -80,6 +80,7 @@ struct Config {
   TrustMode trust = kDefaultTrustMode;
   // `output.image.format`: the disk's format in --out (raw, vhd, qcow2, vhdx).
   spec::OutputFormat output_format = spec::OutputFormat::kRaw;
+  std::string output_format_where;  // "FILE:LINE:COL: output.image.format" when given
 };
 
 // Parses `text` (read from `file`; relative sources resolve against

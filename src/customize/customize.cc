@@ -33,8 +33,11 @@
 #include "rootfs/erofs_modes.h"
 #include "rootfs/selinux.h"
 #include "signing/offline.h"
+#include "slot/fetch_payload.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "tuf/client.h"
+#include "tuf/fetcher.h"
 #include "uki/uki.h"
 #include "verity/signature.h"
 #include "verity/superblock.h"
@@ -103,18 +106,46 @@ Result<ByteSpan> SectionData(const pe::PeImage& img, ByteSpan file, std::string_
   return file.subspan(s->pointer_to_raw_data, len);
 }
 
+// --from-release: the release's metadata verified through TUF from the
+// trusted root (the client `hull update` uses), its four pieces downloaded
+// whole and checked as a payload, against --base-keys too. The digest is
+// payload.json's, which names each piece's SHA-256.
+Status FetchBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
+                 const std::string& work, Base& b) {
+  const FromRelease& f = *o.from_release;
+  HULL_ASSIGN_OR_RETURN(Bytes root,
+                        ReadFileBytes(f.trusted_root, 1 << 20).Context("--trusted-root"));
+  HULL_ASSIGN_OR_RETURN(tuf::Client client,
+                        tuf::Client::Create(tuf::MakeFetcher(f.repo), root, std::string()));
+  HULL_TRY(client.Refresh());
+  HULL_ASSIGN_OR_RETURN(slot::SlotRelease rel,
+                        slot::FindSlotRelease(client.targets(), {f.version, f.flavor, f.arch}));
+  // Its errors name the piece or the certificate (--base-keys's) it failed.
+  HULL_ASSIGN_OR_RETURN(
+      b.x, slot::FetchPayload(client, rel, work + "/base",
+                              {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert}));
+  HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(work + "/base/payload.json"));
+  return Ok();
+}
+
 Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
                 const std::string& work, Base& b) {
-  // The image as a raw disk (disk/convert.h): the digest is the given file's.
-  HULL_ASSIGN_OR_RETURN(b.raw, disk::OpenAsRaw(o.image, work + "/input.raw"));
-  HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(b.raw.path, false));
-  HULL_ASSIGN_OR_RETURN(
-      b.x,
-      slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base",
-                           {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert})
-          .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir)));
-  HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(b.raw.path));
-  HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
+  if (o.from_release) {
+    HULL_TRY(FetchBase(o, base_certs, work, b)
+                 .Context(fmt::format("release {} of {}", o.from_release->version,
+                                      o.from_release->repo)));
+  } else {
+    // The image as a raw disk (disk/convert.h): the digest is the given file's.
+    HULL_ASSIGN_OR_RETURN(b.raw, disk::OpenAsRaw(o.image, work + "/input.raw"));
+    HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(b.raw.path, false));
+    HULL_ASSIGN_OR_RETURN(
+        b.x,
+        slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base",
+                             {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert})
+            .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir)));
+    HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(b.raw.path));
+    HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
+  }
   const std::string usr = work + "/base/" + slot::kUsrFile;
   HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(usr));
   Bytes head(kErofsHead);
@@ -295,6 +326,21 @@ Result<disk::CreateResult> MakeDisk(const Base& b, const Sealed& s, const std::s
                                    .sha256 = true});
 }
 
+// The sealed pieces in `dir` under the payload's names (the UKI is there
+// already), and payload.json naming them; returns payload.json's SHA-256.
+Result<std::string> WritePayload(const Sealed& s, const std::string& version,
+                                 const std::string& dir) {
+  for (auto [from, name] : {std::pair{&s.usr, slot::kUsrFile},
+                            {&s.verity, slot::kVerityFile},
+                            {&s.signature, slot::kSignatureFile}}) {
+    std::error_code ec;
+    fs::rename(*from, dir + "/" + name, ec);
+    if (ec) return ErrnoError(ec.value(), "moving the payload's", dir + "/" + name);
+  }
+  HULL_TRY(slot::WriteManifest(dir, version, HexEncode(s.root_hash)));
+  return crypto::FileSha256Hex(dir + "/payload.json");
+}
+
 }  // namespace
 
 std::string CustomizedCmdline(std::string_view base, const std::string& root_hash_hex,
@@ -305,7 +351,7 @@ std::string CustomizedCmdline(std::string_view base, const std::string& root_has
   std::vector<std::string> words;
   bool has_template = false;
   for (auto& w : Words(base)) {
-    if (w.starts_with(template_key)) {
+    if (!root_template_hex.empty() && w.starts_with(template_key)) {
       w = template_word;
       has_template = true;
     }
@@ -315,7 +361,7 @@ std::string CustomizedCmdline(std::string_view base, const std::string& root_has
     if (!selinux.empty() && selinux_word) continue;
     words.push_back(w);
   }
-  if (!has_template) {
+  if (!has_template && !root_template_hex.empty()) {
     auto usrhash = std::find_if(words.begin(), words.end(),
                                 [](const std::string& w) { return w.starts_with("usrhash="); });
     words.insert(usrhash == words.end() ? words.begin() : usrhash + 1, template_word);
@@ -338,8 +384,20 @@ std::string CustomizedCmdline(std::string_view base, const std::string& root_has
 }
 
 Result<CustomizeResult> Customize(const CustomizeOptions& o) {
+  if (o.from_release.has_value() == !o.image.empty())
+    return Error(ErrorCode::kInvalidArgument,
+                 "give the base as IMAGE or as --from-release REPO VERSION (one of the two)");
+  if (o.from_release && o.from_release->trusted_root.empty())
+    return Error(ErrorCode::kInvalidArgument,
+                 "--from-release needs --trusted-root ROOT.json: the repository's metadata is "
+                 "verified from it");
   HULL_TRY(CheckOutDir(o.out_dir));
   HULL_ASSIGN_OR_RETURN(Config config, LoadConfig(o.config));
+  if (o.from_release && !config.output_format_where.empty())
+    return Errorf(ErrorCode::kRefused,
+                  "{} cannot be honoured with --from-release: the output is a payload directory "
+                  "for hull release add, not a disk",
+                  config.output_format_where);
   HULL_ASSIGN_OR_RETURN(build::SigningKeys base_certs,
                         build::LoadCertificates(o.base_key_dir, false).Context("base keys"));
   HULL_ASSIGN_OR_RETURN(build::SigningKeys keys,
@@ -374,9 +432,13 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
                         SectionData(base_pe, b.x.payload.uki, ".cmdline"));
   const std::string base_cmdline(reinterpret_cast<const char*>(base_cmdline_bytes.data()),
                                  base_cmdline_bytes.size());
-  HULL_ASSIGN_OR_RETURN(std::string root_template, Step(o, res, "root", [&] {
-                          return CopyRoot(b.raw.path, b.table, base_cmdline, work + "/root.ext4");
-                        }));
+  // A release has no root partition: its UKI's hull.roottemplate= stays.
+  std::string root_template;
+  if (!o.from_release) {
+    HULL_ASSIGN_OR_RETURN(root_template, Step(o, res, "root", [&] {
+                            return CopyRoot(b.raw.path, b.table, base_cmdline, work + "/root.ext4");
+                          }));
+  }
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
     HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
     HULL_TRY(ReadTreeFacts(root, b));
@@ -403,10 +465,13 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   HULL_ASSIGN_OR_RETURN(build::UkiResult uki, Step(o, res, "uki", [&] {
                           return MakeUki(o, b, root, cmdline, keys, staged + "/" + b.x.uki_file);
                         }));
-  HULL_ASSIGN_OR_RETURN(uint64_t esp_bytes, Step(o, res, "esp", [&] {
-                          return build::MakeEspTree(o.systemd_boot, uki.path, b.x.uki_file, keys,
-                                                    work + "/esp", epoch);
-                        }));
+  uint64_t esp_bytes = 0;
+  if (!o.from_release) {
+    HULL_ASSIGN_OR_RETURN(esp_bytes, Step(o, res, "esp", [&] {
+                            return build::MakeEspTree(o.systemd_boot, uki.path, b.x.uki_file, keys,
+                                                      work + "/esp", epoch);
+                          }));
+  }
   // Every signature has been asked for: recording ends here, as in hull build.
   HULL_TRY(session.Finish("customize"));
   if (session.recording()) {
@@ -416,18 +481,26 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   const std::string stem =
       fmt::format("{}_{}", b.os_release.count("IMAGE_ID") ? b.os_release.at("IMAGE_ID") : "hull",
                   b.x.payload.version);
-  const std::string disk_name = stem + "." + spec::OutputName(config.output_format);
-  HULL_ASSIGN_OR_RETURN(disk::CreateResult disk,
-                        Step(o, res, "disk", [&]() -> Result<disk::CreateResult> {
-                          return MakeDisk(b, s, work, esp_bytes, staged + "/" + disk_name,
-                                          base_pe.machine, config.output_format);
-                        }));
+  std::string disk_name = stem + "." + spec::OutputName(config.output_format);
+  disk::CreateResult disk;
+  if (o.from_release) {
+    disk_name = "payload.json";
+    HULL_ASSIGN_OR_RETURN(disk.sha256, Step(o, res, "payload", [&] {
+                            return WritePayload(s, b.x.payload.version, staged);
+                          }));
+  } else {
+    HULL_ASSIGN_OR_RETURN(disk, Step(o, res, "disk", [&]() -> Result<disk::CreateResult> {
+                            return MakeDisk(b, s, work, esp_bytes, staged + "/" + disk_name,
+                                            base_pe.machine, config.output_format);
+                          }));
+  }
   HULL_TRY(Step(o, res, "record", [&]() -> Result<bool> {
-    RecordInputs ri{.image = o.image,
+    RecordInputs ri{.image = o.from_release ? std::string() : o.image,
+                    .release = o.from_release ? o.from_release->repo : std::string(),
                     .image_sha256 = b.sha256,
                     .base_version = b.x.payload.version,
                     .base_root_hash = b.x.payload.root_hash,
-                    .image_format = spec::OutputName(b.raw.format),
+                    .image_format = o.from_release ? "payload" : spec::OutputName(b.raw.format),
                     .base_sbom = o.base_sbom,
                     .root_hash = HexEncode(s.root_hash),
                     .cmdline = uki.cmdline,
@@ -435,6 +508,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
                     .changes = changes,
                     .epoch = epoch,
                     .image_id = b.os_release.count("IMAGE_ID") ? b.os_release.at("IMAGE_ID") : "",
+                    .stem = stem,
                     .disk_name = disk_name,
                     .disk_sha256 = disk.sha256,
                     .uki_name = b.x.uki_file,
@@ -451,7 +525,10 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
 
 std::string Summary(const CustomizeResult& r) {
   const auto& m = r.manifest;
-  std::string s = fmt::format("Customized {} {} into {}\n", m["base"]["image"].get<std::string>(),
+  const std::string base = m["base"].contains("repository")
+                               ? "release of " + m["base"]["repository"].get<std::string>()
+                               : m["base"]["image"].get<std::string>();
+  std::string s = fmt::format("Customized {} {} into {}\n", base,
                               m["base"]["version"].get<std::string>(), r.out_dir);
   s += fmt::format("  changes     {}\n", m["changes"].size());
   s += fmt::format("  root hash   {}\n", m["usr"]["root_hash"].get<std::string>());

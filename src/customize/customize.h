@@ -32,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,8 +41,19 @@
 
 namespace hull::customize {
 
+// `--from-release REPO VERSION`: the base is a published release instead of
+// a disk, and the result a payload directory (slot/payload.h) for `hull
+// release add` instead of a disk.
+struct FromRelease {
+  std::string repo;          // a repository directory or http(s):// URL (tuf::MakeFetcher)
+  std::string version;       // YYYYMM.DD.N
+  std::string trusted_root;  // the root.json its metadata is verified from (TUF, first use)
+  std::string flavor, arch;  // empty: the only release of that version
+};
+
 struct CustomizeOptions {
-  std::string image;               // a Hull disk: raw, VHD, qcow2 or VHDX
+  std::string image;  // a Hull disk: raw, VHD, qcow2 or VHDX ("" with from_release)
+  std::optional<FromRelease> from_release;
   std::string config;              // the YAML configuration
   std::string key_dir;             // db.key/crt, verity.key/crt (a .key may hold a PKCS#11 URI)
   std::string base_key_dir;        // db.crt, verity.crt: who must have signed IMAGE
@@ -68,6 +80,16 @@ struct CustomizeResult {
 // base_key_dir/verity.crt, kBadSignature / kVerifyFailed / kNotFound) before
 // anything else of the base is used;
 // each step's errors with the step's name as context.
+// With from_release: the base is fetched through TUF (tuf::Client from the
+// trusted root; its errors: kBadSignature, kExpired, kRollback, ...), found
+// (slot::FindSlotRelease: kNotFound for an unknown version, kRefused for a
+// withdrawn one) and downloaded whole (slot::FetchPayload: kVerifyFailed for
+// a piece that is not the signed target, then the same --base-keys checks);
+// the steps are base, unpack, apply, pack, uki, payload, record, and --out
+// holds payload.json, usr.erofs, usr.verity, usr.verity-sig and uki.efi (the
+// UKI's hull.roottemplate= is the base's: a release carries no root
+// partition), manifest.json and the SBOM. output.image.format other than raw
+// is refused (a payload is not a disk).
 Result<CustomizeResult> Customize(const CustomizeOptions& options);
 
 // The new command line from the base's: usrhash= replaced, hull.roottemplate=

@@ -36,7 +36,7 @@ std::string ChangeText(const Change& c) {
 }
 
 std::string BaseSbomPath(const RecordInputs& in) {
-  if (!in.base_sbom.empty()) return in.base_sbom;
+  if (!in.base_sbom.empty() || in.image.empty()) return in.base_sbom;
   fs::path p(in.image);
   return (p.parent_path() / (p.stem().string() + ".spdx.json")).string();
 }
@@ -63,9 +63,10 @@ nlohmann::json CustomizedSbom(const RecordInputs& in, const nlohmann::json& base
                      {"annotator", annotator},
                      {"comment", text}});
   };
-  note(fmt::format("customized from {} version {} (sha256:{}, usr root hash {})",
-                   fs::path(in.image).filename().string(), in.base_version, in.image_sha256,
-                   in.base_root_hash));
+  const std::string from = in.release.empty() ? fs::path(in.image).filename().string()
+                                              : "payload.json of the release of " + in.release;
+  note(fmt::format("customized from {} version {} (sha256:{}, usr root hash {})", from,
+                   in.base_version, in.image_sha256, in.base_root_hash));
   if (!base.is_object()) note("the base image's SBOM was not found: packages are not listed");
   for (const auto& c : in.changes) note("change: " + ChangeText(c));
   for (auto& p : doc["packages"]) {
@@ -94,8 +95,7 @@ Result<nlohmann::json> WriteRecord(const RecordInputs& in) {
   } else if (!in.base_sbom.empty()) {
     return Errorf(ErrorCode::kNotFound, "base SBOM '{}' does not exist", in.base_sbom);
   }
-  const std::string stem = fs::path(in.disk_name).stem().string();
-  const std::string sbom_name = stem + ".spdx.json";
+  const std::string sbom_name = in.stem + ".spdx.json";
   HULL_TRY(
       WriteFileAtomic(in.out_dir + "/" + sbom_name, CustomizedSbom(in, base_sbom).dump(2) + "\n"));
   nlohmann::json changes = nlohmann::json::array();
@@ -105,7 +105,10 @@ Result<nlohmann::json> WriteRecord(const RecordInputs& in) {
   for (const auto& [phase, hex] : in.pcr11) pcr[phase] = hex;
   nlohmann::json outputs = nlohmann::json::object();
   outputs[in.disk_name] = {{"sha256", in.disk_sha256}};
-  for (const std::string& f : {in.uki_name, sbom_name}) {
+  std::vector<std::string> hashed{in.uki_name, sbom_name};
+  if (!in.release.empty())  // the payload's pieces beside payload.json
+    hashed.insert(hashed.end(), {"usr.erofs", "usr.verity", "usr.verity-sig"});
+  for (const std::string& f : hashed) {
     HULL_ASSIGN_OR_RETURN(std::string sha, crypto::FileSha256Hex(in.out_dir + "/" + f));
     outputs[f] = {{"sha256", sha}};
   }
@@ -126,6 +129,7 @@ Result<nlohmann::json> WriteRecord(const RecordInputs& in) {
       {"changes", changes},
       {"outputs", outputs},
   };
+  if (!in.release.empty()) m["base"]["repository"] = in.release;
   HULL_TRY(WriteFileAtomic(in.out_dir + "/manifest.json", m.dump(2) + "\n"));
   return m;
 }

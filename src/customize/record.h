@@ -18,7 +18,9 @@
 namespace hull::customize {
 
 struct RecordInputs {
-  std::string image, image_sha256, base_version, base_root_hash;
+  std::string image;    // the base disk's path ("" for a release)
+  std::string release;  // the repository the base release came from ("" for a disk)
+  std::string image_sha256, base_version, base_root_hash;
   std::string image_format = "raw";  // as told by its bytes (disk/convert.h)
   std::string base_sbom;             // empty: <image without extension>.spdx.json when it exists
   std::string root_hash, cmdline;
@@ -26,6 +28,8 @@ struct RecordInputs {
   std::vector<Change> changes;
   int64_t epoch = 0;
   std::string image_id;
+  std::string stem;  // "<image id>_<version>": the SBOM is <stem>.spdx.json
+  // The disk, or for a release payload.json (which names the payload's files).
   std::string disk_name, disk_sha256, uki_name;
   std::string out_dir;  // where manifest.json and the SBOM are written
 };
@@ -33,7 +37,7 @@ struct RecordInputs {
 // The SBOM for `in` from the base's (null: none). Deterministic.
 nlohmann::json CustomizedSbom(const RecordInputs& in, const nlohmann::json& base_sbom);
 
-// Writes <out>/<disk stem>.spdx.json and <out>/manifest.json; returns the manifest.
+// Writes <out>/<stem>.spdx.json and <out>/manifest.json; returns the manifest.
 // kCorrupt for a base SBOM that is not SPDX JSON.
 Result<nlohmann::json> WriteRecord(const RecordInputs& in);
 

@@ -23,6 +23,10 @@ inline constexpr const char* kFactoryRoot = "/usr/lib/hull/root.json";
 // base/seconds.h writes them: the earliest time the TUF client accepts as
 // now (tuf::ClientOptions::clock_floor).
 inline constexpr const char* kBuildTime = "/usr/lib/hull/build-time";
+// The image spec the image was built from, as given to `hull build` (the
+// default spec's text when none was): what `hull customize --rebuild`
+// rebuilds from (docs/customize.md). A customized image keeps its base's.
+inline constexpr const char* kSpecRecord = "/usr/lib/hull/spec.yaml";
 // The certificates a release's signatures must chain to (slot/trust.h):
 // db/*.crt for the UKI's Authenticode, verity/*.crt for the root hash;
 // at most kMaxTrustCerts of each kind.

@@ -14,7 +14,13 @@
 // and add, not with replace (the default), and one signed by the
 // customizer's keys with replace and add; the keep run reads the base as a
 // qcow2 and writes a VHD, which the add run reads (Hull's own VHD, its size
-// exact) and writes as qcow2.
+// exact) and writes as qcow2. The build records its spec (the base's /usr
+// and manifest hold the text given, sha256sum of it). --from-release: the
+// base published with hull release, customized through TUF into a payload
+// (the disk run's root hash and UKI bytes), veritysetup verify and sbverify
+// of it, published with hull release add into a second repository that
+// hull update check reads; an unknown version, another repository's root, a
+// tampered target and a disk format refused, one line each, no --out.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -130,6 +136,17 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   EXPECT_TRUE(fs::is_symlink(d + "/usr/etc/systemd/system/timers.target.wants/hull-update.timer"));
   ASSERT_OK_AND_ASSIGN(std::string upd, ReadFileText(d + "/usr/lib/hull/update.json"));
   EXPECT_THAT(upd, HasSubstr("https://updates.example.com/hull"));
+  // The spec the base was built from, as given: recorded by the build in
+  // its /usr and its manifest, and kept in the customized /usr.
+  ASSERT_OK_AND_ASSIGN(std::string spec_text, ReadFileText(d + "/spec.yaml"));
+  ASSERT_OK_AND_ASSIGN(std::string spec_record, ReadFileText(d + "/usr/lib/hull/spec.yaml"));
+  EXPECT_EQ(spec_record, spec_text);
+  ASSERT_OK_AND_ASSIGN(std::string base_manifest_text, ReadFileText(d + "/base/manifest.json"));
+  auto base_manifest = nlohmann::json::parse(base_manifest_text);
+  EXPECT_EQ(base_manifest["spec"]["file"], "/usr/lib/hull/spec.yaml");
+  EXPECT_EQ(base_manifest["spec"]["text"], spec_text);
+  ASSERT_OK_AND_ASSIGN(auto spec_sum, run({"sha256sum", d + "/spec.yaml"}));
+  EXPECT_EQ(base_manifest["spec"]["sha256"], spec_sum.out.substr(0, 64));
 
   // The trust set in the new /usr (trust.mode, default replace): how many of
   // its db certificates verify a release's UKI (sbverify) and of its verity
@@ -297,6 +314,101 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   EXPECT_THAT(refused.err, HasSubstr("the root was changed after the build"));
   EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
   EXPECT_FALSE(fs::exists(d + "/tampered"));
+  // --from-release: the base published with hull release into a TUF
+  // repository (a directory), customized from it through TUF; the payload
+  // is published into a second repository and read back there (hull update
+  // check's TUF client, hull release add's payload checks), its /usr against
+  // its hash tree with veritysetup and its UKI against the customizer's db
+  // certificate with sbverify. The same base and configuration as the disk
+  // run give the same /usr and UKI bytes as that run.
+  ASSERT_OK_AND_ASSIGN(auto ri,
+                       run({hull, "-q", "release", "init", d + "/repo", "--keys", d + "/rkeys"}));
+  ASSERT_EQ(ri.exit_code, 0) << ri.err;
+  ASSERT_OK_AND_ASSIGN(auto ra, run({hull, "-q", "release", "add", d + "/repo", image, "--keys",
+                                     d + "/rkeys", "--deltas", "0", "--no-chunks"}));
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  const std::vector<std::string> from = {hull,
+                                         "-q",
+                                         "customize",
+                                         "--from-release",
+                                         d + "/repo",
+                                         "202612.05.0",
+                                         "--trusted-root",
+                                         d + "/repo/1.root.json",
+                                         "--config",
+                                         d + "/site.yaml",
+                                         "--base-keys",
+                                         d + "/base-keys",
+                                         "--keys",
+                                         d + "/keys"};
+  ASSERT_OK_AND_ASSIGN(auto rel, run(with(from, {"--out", d + "/rel", "--json"})));
+  ASSERT_EQ(rel.exit_code, 0) << rel.err;
+  auto rel_manifest = nlohmann::json::parse(rel.out);
+  EXPECT_EQ(rel_manifest["base"]["repository"], d + "/repo");
+  EXPECT_EQ(rel_manifest["base"]["format"], "payload");
+  EXPECT_EQ(rel_manifest["usr"]["root_hash"], manifest["usr"]["root_hash"]);
+  for (auto [x, y] : {std::pair{"rel/uki.efi", "c1/hull_202612.05.0+3.efi"}}) {
+    ASSERT_OK_AND_ASSIGN(Bytes a, ReadFileBytes(d + "/" + x));
+    ASSERT_OK_AND_ASSIGN(Bytes b2, ReadFileBytes(d + "/" + y));
+    EXPECT_TRUE(a == b2) << x << " differs from " << y;
+  }
+  const std::string rel_root = rel_manifest["usr"]["root_hash"];
+  ASSERT_OK_AND_ASSIGN(auto vs, run({"veritysetup", "verify", d + "/rel/usr.erofs",
+                                     d + "/rel/usr.verity", rel_root}));
+  EXPECT_EQ(vs.exit_code, 0) << vs.err;
+  ASSERT_OK_AND_ASSIGN(auto rel_sbv,
+                       run({"sbverify", "--cert", d + "/keys/db.crt", d + "/rel/uki.efi"}));
+  EXPECT_EQ(rel_sbv.exit_code, 0) << rel_sbv.err;
+  ASSERT_OK_AND_ASSIGN(auto rel_usr,
+                       run({"fsck.erofs", "--extract=" + d + "/rel-usr", d + "/rel/usr.erofs"}));
+  ASSERT_EQ(rel_usr.exit_code, 0) << rel_usr.err;
+  ASSERT_OK_AND_ASSIGN(std::string rel_ca, ReadFileText(d + "/rel-usr/etc/ssl/certs/site-ca.pem"));
+  EXPECT_EQ(rel_ca, "site ca\n");
+  ASSERT_OK_AND_ASSIGN(auto r2i,
+                       run({hull, "-q", "release", "init", d + "/repo2", "--keys", d + "/rkeys2"}));
+  ASSERT_EQ(r2i.exit_code, 0) << r2i.err;
+  ASSERT_OK_AND_ASSIGN(auto r2a, run({hull, "-q", "release", "add", d + "/repo2", d + "/rel",
+                                      "--keys", d + "/rkeys2", "--deltas", "0", "--no-chunks"}));
+  ASSERT_EQ(r2a.exit_code, 0) << r2a.err;
+  ASSERT_OK_AND_ASSIGN(auto chk, run({hull, "update", "check", "--repo", d + "/repo2",
+                                      "--trusted-root", d + "/repo2/1.root.json", "--json"}));
+  ASSERT_EQ(chk.exit_code, 0) << chk.err;
+  EXPECT_EQ(nlohmann::json::parse(chk.out)["release"]["version"], "202612.05.0");
+  // Refused, one line each, nothing in --out: a version the repository does
+  // not have (exit 2), metadata checked against another repository's root
+  // (exit 1), a target whose bytes are not the signed ones (exit 1), a
+  // disk format for a payload (exit 1).
+  fs::copy(d + "/repo", d + "/repo-t", fs::copy_options::recursive);
+  for (const auto& e : fs::directory_iterator(d + "/repo-t/targets")) {
+    if (e.path().string().ends_with(".usr.erofs")) {
+      ASSERT_OK(test_support::FlipByte(e.path().string(), 4096));
+    }
+  }
+  ASSERT_OK(WriteFileAtomic(
+      d + "/vhd.yaml", std::string("os:\n  hostname: x\noutput:\n  image:\n    format: vhd\n")));
+  struct Refusal {
+    std::vector<std::string> argv;
+    int code;
+    std::string want;
+  };
+  std::vector<std::string> unknown = from, untrusted = from, tampered = from, vhd = from;
+  unknown[5] = "202612.06.0";
+  untrusted[7] = d + "/repo2/1.root.json";
+  tampered[4] = d + "/repo-t";
+  vhd[9] = d + "/vhd.yaml";
+  for (const Refusal& r :
+       {Refusal{unknown, 2, "no release 202612.06.0 with a complete slot payload"},
+        Refusal{untrusted, 1, "release 202612.05.0 of " + d + "/repo: "},
+        Refusal{tampered, 1, ".usr.erofs"},
+        Refusal{vhd, 1,
+                "vhd.yaml:5:13: output.image.format cannot be honoured with "
+                "--from-release"}}) {
+    ASSERT_OK_AND_ASSIGN(auto bad, run(with(r.argv, {"--out", d + "/bad-rel"})));
+    EXPECT_EQ(bad.exit_code, r.code) << bad.err;
+    EXPECT_THAT(bad.err, HasSubstr(r.want));
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+    EXPECT_FALSE(fs::exists(d + "/bad-rel"));
+  }
 }
 
 }  // namespace

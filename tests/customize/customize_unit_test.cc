@@ -134,6 +134,11 @@ TEST(CustomizeCmdline, CarriesTheRootTemplateDigestOverInItsPlace) {
             "usrhash=bb rw hull.roottemplate=33 quiet");
   // No usrhash= (not an image hull build makes): the digest goes first.
   EXPECT_EQ(CustomizedCmdline("rw quiet", "bb", "44", "", {}), "hull.roottemplate=44 rw quiet");
+  // No root digest (--from-release: a release carries no root partition):
+  // the base's word stays as it is, and none is added to a base without one.
+  EXPECT_EQ(CustomizedCmdline("usrhash=aa hull.roottemplate=99 rw", "bb", "", "", {}),
+            "usrhash=bb hull.roottemplate=99 rw");
+  EXPECT_EQ(CustomizedCmdline("usrhash=aa rw", "bb", "", "", {}), "usrhash=bb rw");
 }
 
 TEST(CustomizeTexts, SysusersAndModprobeSayWhatTheManualPagesSpecify) {

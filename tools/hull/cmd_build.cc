@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/file.h"
 #include "build/pipeline.h"
 #include "build/plan.h"
 #include "cli.h"
@@ -20,7 +21,12 @@ struct BuildArgs {
 
 int RunBuild(const BuildArgs& a, const Context& ctx) {
   const int64_t now = spec::BuildTime();
-  auto s = a.spec.empty() ? spec::DefaultSpec(now) : spec::LoadSpec(a.spec, now);
+  // The text is read once: the spec parsed is the spec recorded.
+  auto text = a.spec.empty() ? Result<std::string>(std::string(spec::DefaultSpecText()))
+                             : ReadFileText(a.spec, spec::kMaxSpecBytes + 1);
+  if (!text.ok()) return ReportError(text.error());
+  auto s = a.spec.empty() ? spec::DefaultSpec(now)
+                          : spec::ParseSpec(*text, {.filename = a.spec, .build_time = now});
   if (!s.ok()) return ReportError(s.error());
   if (!a.version.empty()) {
     if (auto v = spec::ValidateVersion(a.version); !v.ok()) {
@@ -30,6 +36,7 @@ int RunBuild(const BuildArgs& a, const Context& ctx) {
   }
   build::BuildOptions o;
   o.spec = *s;
+  o.spec_text = *text;
   o.spec_dir = a.spec.empty() ? "." : std::filesystem::path(a.spec).parent_path().string();
   o.out_dir = a.out;
   o.key_dir = a.keys;

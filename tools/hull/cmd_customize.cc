@@ -11,6 +11,8 @@ namespace {
 
 struct CustomizeArgs {
   std::string image, config, keys, base_keys, out, base_sbom;
+  std::vector<std::string> from_release;  // REPO VERSION
+  customize::FromRelease release;         // trusted_root, flavor, arch
   signing::OfflineOptions offline;
   bool json = false;
 };
@@ -23,6 +25,11 @@ int RunCustomize(const CustomizeArgs& a, const Context& ctx) {
                                 .out_dir = a.out,
                                 .base_sbom = a.base_sbom,
                                 .offline = a.offline};
+  if (!a.from_release.empty()) {
+    o.from_release = a.release;
+    o.from_release->repo = a.from_release[0];
+    o.from_release->version = a.from_release[1];
+  }
   if (!ctx.quiet) o.on_step = StepProgress(0);
   auto r = customize::Customize(o);
   if (!r.ok()) return ReportError(r.error());
@@ -39,8 +46,18 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
       "update settings; re-sealed and re-signed");
   c->add_option("IMAGE", a->image,
                 "A Hull disk image (hull build): raw, VHD, qcow2 or VHDX, told by its bytes; a "
-                "qcow2 with a backing file is refused")
-      ->required();
+                "qcow2 with a backing file is refused (or --from-release)");
+  c->add_option("--from-release", a->from_release,
+                "Customize a published release instead of IMAGE: REPO (a directory or "
+                "http(s):// URL) and VERSION; the output is a payload directory for hull "
+                "release add")
+      ->expected(2);
+  c->add_option("--trusted-root", a->release.trusted_root,
+                "With --from-release: the repository's root.json its metadata is verified from");
+  c->add_option("--flavor", a->release.flavor,
+                "With --from-release: the release's flavor (when several publish VERSION)");
+  c->add_option("--arch", a->release.arch,
+                "With --from-release: the release's architecture (when several publish VERSION)");
   c->add_option("--config", a->config, "The configuration (YAML, docs/customize.md)")->required();
   c->add_option("--keys", a->keys,
                 "Key directory with db.key/crt and verity.key/crt (a .key may hold a PKCS#11 URI)")
@@ -61,8 +78,14 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
       "The configuration's trust.mode (replace, the default; keep; add) says whose db and\n"
       "verity certificates the image's trust set holds; output.image.format (raw, vhd,\n"
       "qcow2, vhdx) the disk's format.\n"
+      "With --from-release REPO VERSION --trusted-root ROOT.json the base is that release,\n"
+      "verified through TUF as hull update verifies it, and --out is a payload directory\n"
+      "(payload.json, usr.erofs, usr.verity, usr.verity-sig, uki.efi) for hull release add.\n"
       "Example: hull customize out/Hull_202612.05.0.raw --config site.yaml --base-keys "
-      "vendor-certs --keys keys --out site");
+      "vendor-certs --keys keys --out site\n"
+      "Example: hull customize --from-release https://updates.example.com/hull 202612.05.0 \\\n"
+      "  --trusted-root root.json --config site.yaml --base-keys vendor-certs --keys keys \\\n"
+      "  --out site-payload && hull release add site-repo site-payload --keys release-keys");
   c->callback([a, &ctx] { ctx.action = [a, &ctx] { return RunCustomize(*a, ctx); }; });
 }
 
