@@ -272,14 +272,17 @@ Result<ExtensionResult> SwapExtension(const std::string& name, const std::string
   results.push_back(now);
   std::sort(results.begin(), results.end(),
             [](const ExtensionResult& a, const ExtensionResult& b) { return a.name < b.name; });
+  std::error_code ec;
+  fs::create_directories(fs::path(kExtensionsState).parent_path(), ec);
   HULL_TRY(WriteFileAtomic(kExtensionsState, ExtensionsJson(results).dump() + "\n"));
   ev.Emit("extension-active", {{"name", name}, {"file", file}, {"root_hash", *root}});
   HULL_TRY(Merge(results).Context("merging"));
-  // The refresh replaced the overlay: nothing reads the old device now
-  // (unless a process still holds a file of it open: then it stays, under a
-  // name no other version takes, until the next boot).
+  // The refresh replaced the overlay; the detached old mount lets go of its
+  // device once its last reference (the old overlay, a file a process still
+  // holds open) is gone, which may be after this returns: a deferred removal
+  // (the kernel removes the device when it is last closed).
   if (!old_dm.empty() && old_dm != ExtensionDmName(name, *root)) {
-    if (auto st = slot::DmRemove(old_dm); !st.ok())
+    if (auto st = slot::DmRemove(old_dm, /*deferred=*/true); !st.ok())
       ev.Emit("extensions-error", {{"message", st.error().ToString()}});
   }
   return now;
