@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -211,7 +212,81 @@ Result<std::vector<ExtensionFile>> ListFiles(std::vector<ExtensionResult>& resul
   return files;
 }
 
+// An extension's record in this boot's /run/hull/extensions.json (none
+// when the file is absent or unreadable).
+std::vector<ExtensionResult> PreviousResults() {
+  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
+    if (auto parsed = ParseExtensionsJson(*text); parsed.ok()) return std::move(*parsed);
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<ExtensionResult> SwapExtension(const std::string& name, const std::string& file,
+                                      const Events& ev) {
+  HULL_ASSIGN_OR_RETURN(auto f, ParseExtensionFileName(file));
+  if (f.name != name)
+    return Errorf(ErrorCode::kInvalidArgument, "{} is not a file of extension {}", file, name);
+  HULL_ASSIGN_OR_RETURN(slot::TrustSet trust, slot::LoadTrustSet(node::kTrustDir));
+  HULL_ASSIGN_OR_RETURN(std::string os_release, ReadFileText("/usr/lib/os-release", 1 << 16));
+  std::vector<ExtensionResult> results = PreviousResults();
+  const std::string dir = std::string(slot::kSysextRunDir) + "/" + name;
+  // The one mounted now: its device stays mapped (the merged /usr reads it)
+  // until the refresh below has replaced the overlay.
+  std::optional<node::DevNumber> old_dev;
+  std::string old_dm;
+  if (IsMountPoint(dir)) {
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0) return ErrnoError(errno, "stat", dir);
+    old_dev = node::DevNumber{major(st.st_dev), minor(st.st_dev)};
+    for (const auto& r : results)
+      if (r.name == name && r.state == "active" && !r.root_hash.empty())
+        old_dm = ExtensionDmName(name, r.root_hash);
+    // Detached, not unmounted: the overlay on /usr keeps it until the refresh.
+    if (umount2(dir.c_str(), MNT_DETACH) != 0) return ErrnoError(errno, "detaching", dir);
+  }
+  // A file fetched for this OS carries its record; activation holds the
+  // mounted extension-release file to the booted OS whatever it says.
+  if (auto text = ReadFileText(std::string(slot::kExtensionsDir) + "/" + RecordName(file), 4096);
+      text.ok()) {
+    if (auto c = ParseCompatibilityRecord(*text); c.ok()) f.compatibility = std::move(*c);
+  }
+  auto root = Activate(std::string(slot::kExtensionsDir) + "/" + file, f, trust, os_release);
+  if (!root.ok()) {
+    // The old one goes back where it was: /usr never lost it (no refresh ran).
+    if (old_dev) {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      const std::string dev = fmt::format("/dev/dm-{}", old_dev->minor);
+      if (mount(dev.c_str(), dir.c_str(), "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, nullptr) != 0)
+        ev.Emit("extensions-error", {{"message", fmt::format("extension {}: mounting {} again: {}",
+                                                             name, dev, std::strerror(errno))}});
+    }
+    ev.Emit("extension-refused",
+            {{"name", name}, {"file", file}, {"reason", root.error().ToString()}});
+    return std::move(root).error();
+  }
+  ExtensionResult now{.name = name, .file = file, .state = "active", .root_hash = *root};
+  std::erase_if(results, [&](const ExtensionResult& r) { return r.name == name; });
+  results.push_back(now);
+  std::sort(results.begin(), results.end(),
+            [](const ExtensionResult& a, const ExtensionResult& b) { return a.name < b.name; });
+  std::error_code ec;
+  fs::create_directories(fs::path(kExtensionsState).parent_path(), ec);
+  HULL_TRY(WriteFileAtomic(kExtensionsState, ExtensionsJson(results).dump() + "\n"));
+  ev.Emit("extension-active", {{"name", name}, {"file", file}, {"root_hash", *root}});
+  HULL_TRY(Merge(results).Context("merging"));
+  // The refresh replaced the overlay; the detached old mount lets go of its
+  // device once its last reference (the old overlay, a file a process still
+  // holds open) is gone, which may be after this returns: a deferred removal
+  // (the kernel removes the device when it is last closed).
+  if (!old_dm.empty() && old_dm != ExtensionDmName(name, *root)) {
+    if (auto st = slot::DmRemove(old_dm, /*deferred=*/true); !st.ok())
+      ev.Emit("extensions-error", {{"message", st.error().ToString()}});
+  }
+  return now;
+}
 
 int RunExtensions(const ExtensionsOptions& o) {
   const auto start = std::chrono::steady_clock::now();
@@ -231,10 +306,7 @@ int RunExtensions(const ExtensionsOptions& o) {
   auto files = ListFiles(results);
   if (!files.ok()) return fail(files.error());
   // An earlier run of this boot mounted some: its record says which.
-  std::vector<ExtensionResult> previous;
-  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
-    if (auto parsed = ParseExtensionsJson(*text); parsed.ok()) previous = std::move(*parsed);
-  }
+  const std::vector<ExtensionResult> previous = PreviousResults();
   for (const auto& group : ActivationOrder(std::move(*files))) {
     if (IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name)) {
       for (auto& r : MountedGroupResults(group, previous)) results.push_back(std::move(r));

@@ -4,6 +4,12 @@
 // hull-extensions.service, after local-fs.target and before sysinit.target.
 #pragma once
 
+#include <string>
+
+#include "agent/events.h"
+#include "agent/extensions.h"
+#include "base/result.h"
+
 namespace hull::agent {
 
 struct ExtensionsOptions {
@@ -14,5 +20,17 @@ struct ExtensionsOptions {
 // Exit status: 0 all activated (or none kept), 1 one or more refused (the
 // others are still merged), 2 errors (no trust set, systemd-sysext failed).
 int RunExtensions(const ExtensionsOptions& o);
+
+// An extension's own update without a reboot (docs/sysext.md): `file` (in
+// /var/lib/hull/extensions) replaces the mounted version of `name`. The old
+// mount is detached from /run/extensions/NAME (the merged /usr keeps reading
+// it), `file` gets every check and the mapping activation gives it, then
+// `systemd-sysext refresh` swaps the overlay (daemon-reload when an
+// extension ships units) and the old dm-verity device is removed. A refused
+// `file` is named (extension-refused) and the old one mounted again: no
+// refresh ran, so /usr never lost it. /run/hull/extensions.json then says
+// `file` is active.
+Result<ExtensionResult> SwapExtension(const std::string& name, const std::string& file,
+                                      const Events& ev);
 
 }  // namespace hull::agent

@@ -83,35 +83,65 @@ Status FetchOne(const PublishedExtension& e, const std::string& dir, const slot:
   return Ok();
 }
 
+// The booted OS's os-release keys.
+Result<node::OsRelease> BootedOs() {
+  HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(Env().Path("/usr/lib/os-release"), 1 << 16));
+  return node::ParseOsRelease(text);
+}
+
 }  // namespace
 
-Result<std::vector<std::string>> FetchExtensionsFor(const std::vector<std::string>& wanted,
-                                                    const Node& node, const std::string& version,
-                                                    tuf::Client& client, const Events& ev) {
-  HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(Env().Path("/usr/lib/os-release"), 1 << 16));
-  HULL_ASSIGN_OR_RETURN(std::vector<PublishedExtension> published,
-                        PublishedExtensions(client.targets().targets));
-  HULL_ASSIGN_OR_RETURN(
-      std::vector<PublishedExtension> plan,
-      PlanExtensions(wanted, published, ReleaseOsKeys(node::ParseOsRelease(text), version),
-                     node.arch, version));
-  HULL_ASSIGN_OR_RETURN(slot::TrustSet trust, slot::LoadTrustSet(Env().Path(node::kTrustDir)));
+Status FetchExtension(const PublishedExtension& e, const Node& node, const std::string& version,
+                      tuf::Client& client, const Events& ev) {
   const std::string dir = Env().Path(slot::kExtensionsDir);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Errorf(ErrorCode::kIo, "creating {}: {}", dir, ec.message());
+  const bool there = std::filesystem::exists(dir + "/" + e.FileName(), ec) &&
+                     std::filesystem::exists(dir + "/" + RecordName(e.FileName()), ec);
+  if (there) return Ok();  // fetched before; activation verifies it again
+  HULL_ASSIGN_OR_RETURN(slot::TrustSet trust, slot::LoadTrustSet(Env().Path(node::kTrustDir)));
+  HULL_TRY(FetchOne(e, dir, trust, node, client));
+  ev.Emit("extension-fetched",
+          {{"name", e.name}, {"file", e.FileName()}, {"for", version}, {"root_hash", e.root_hash}});
+  return Ok();
+}
+
+Result<std::vector<std::string>> FetchExtensionsFor(const std::vector<std::string>& wanted,
+                                                    const Node& node, const std::string& version,
+                                                    tuf::Client& client, const Events& ev) {
+  HULL_ASSIGN_OR_RETURN(node::OsRelease booted, BootedOs());
+  HULL_ASSIGN_OR_RETURN(std::vector<PublishedExtension> published,
+                        PublishedExtensions(client.targets().targets));
+  HULL_ASSIGN_OR_RETURN(
+      std::vector<PublishedExtension> plan,
+      PlanExtensions(wanted, published, ReleaseOsKeys(booted, version), node.arch, version));
   std::vector<std::string> files;
   for (const PublishedExtension& e : plan) {
     files.push_back(e.FileName());
-    const bool there = std::filesystem::exists(dir + "/" + e.FileName(), ec) &&
-                       std::filesystem::exists(dir + "/" + RecordName(e.FileName()), ec);
-    if (there) continue;  // fetched before; activation verifies it again
-    HULL_TRY(FetchOne(e, dir, trust, node, client));
-    ev.Emit(
-        "extension-fetched",
-        {{"name", e.name}, {"file", e.FileName()}, {"for", version}, {"root_hash", e.root_hash}});
+    HULL_TRY(FetchExtension(e, node, version, client, ev));
   }
   return files;
+}
+
+Result<std::vector<ExtensionUpdate>> ExtensionUpdatesFor(
+    const std::vector<std::string>& wanted, const Node& node, tuf::Client& client,
+    const std::vector<ExtensionResult>& current) {
+  HULL_ASSIGN_OR_RETURN(node::OsRelease booted, BootedOs());
+  HULL_ASSIGN_OR_RETURN(std::vector<PublishedExtension> published,
+                        PublishedExtensions(client.targets().targets));
+  return PlanExtensionUpdates(wanted, published, booted, node.arch, current);
+}
+
+Status RemoveExtensionFile(const std::string& file) {
+  const std::string dir = Env().Path(slot::kExtensionsDir);
+  std::error_code ec;
+  if (!std::filesystem::exists(dir + "/" + RecordName(file), ec)) return Ok();  // not the agent's
+  for (const std::string& f : {file, RecordName(file)})
+    if (::unlink((dir + "/" + f).c_str()) != 0 && errno != ENOENT)
+      return ErrnoError(errno, "removing", dir + "/" + f);
+  SyncDirectory(dir);
+  return Ok();
 }
 
 // After the bless: the extension files fetched for another OS go, the image
@@ -119,10 +149,10 @@ Result<std::vector<std::string>> FetchExtensionsFor(const std::vector<std::strin
 // image and is removed by the next run).
 Status PruneExtensions(const Events& ev, const std::string& running) {
   const std::string dir = Env().Path(slot::kExtensionsDir);
-  HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(Env().Path("/usr/lib/os-release"), 1 << 16));
+  HULL_ASSIGN_OR_RETURN(node::OsRelease booted, BootedOs());
   HULL_ASSIGN_OR_RETURN(std::vector<ExtensionFile> files, RecordedExtensions(dir));
   std::vector<std::string> removed;
-  for (const std::string& f : FilesToPrune(files, node::ParseOsRelease(text))) {
+  for (const std::string& f : FilesToPrune(files, booted)) {
     if (::unlink((dir + "/" + f).c_str()) != 0 && errno != ENOENT)
       return ErrnoError(errno, "removing", dir + "/" + f);
     removed.push_back(f);

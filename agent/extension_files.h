@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "agent/events.h"
+#include "agent/extension_plan.h"
+#include "agent/extensions.h"
 #include "agent/node.h"
 #include "base/result.h"
 #include "tuf/client.h"
@@ -27,6 +29,23 @@ namespace hull::agent {
 Result<std::vector<std::string>> FetchExtensionsFor(const std::vector<std::string>& wanted,
                                                     const Node& node, const std::string& version,
                                                     tuf::Client& client, const Events& ev);
+
+// One extension fetched into slot::kExtensionsDir for OS `version`, as
+// FetchExtensionsFor fetches each (the one code path): skipped when the
+// image and its record are there; an "extension-fetched" event otherwise.
+Status FetchExtension(const PublishedExtension& e, const Node& node, const std::string& version,
+                      tuf::Client& client, const Events& ev);
+
+// The extensions' own updates on the booted OS the repository offers now
+// (PlanExtensionUpdates; `current`: this boot's activation results).
+Result<std::vector<ExtensionUpdate>> ExtensionUpdatesFor(
+    const std::vector<std::string>& wanted, const Node& node, tuf::Client& client,
+    const std::vector<ExtensionResult>& current);
+
+// Removes an image the agent fetched, then its record (image first: a
+// record left by a power loss names no image, and the bless removes it). A
+// file without a record (placed by other means) is left.
+Status RemoveExtensionFile(const std::string& file);
 
 // After the bless: the files whose record says they are for another OS
 // (FilesToPrune), then records that name no image. An "extensions-pruned"

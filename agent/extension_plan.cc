@@ -65,6 +65,19 @@ Result<std::vector<PublishedExtension>> PublishedExtensions(
     HULL_ASSIGN_OR_RETURN(
         e.compatibility,
         Compatibility(c.contains("compatibility") ? c["compatibility"] : json(), where));
+    if (auto r = c.find("restarts"); r != c.end()) {
+      if (!r->is_array() || r->empty() || r->size() > node::kMaxRestartUnits)
+        return Errorf(ErrorCode::kCorrupt, "{}: 'restarts' is not a list of 1 to {} units", where,
+                      node::kMaxRestartUnits);
+      for (const auto& u : *r) {
+        if (!u.is_string() || !node::ValidRestartUnit(u.get<std::string>()) ||
+            std::count(r->begin(), r->end(), u) != 1)
+          return Errorf(ErrorCode::kCorrupt,
+                        "{}: 'restarts' holds {}: not a service name, or named twice", where,
+                        u.dump(-1, ' ', true));
+        e.restarts.push_back(u.get<std::string>());
+      }
+    }
     if (c.contains("root_hash") && c["root_hash"].is_string())
       e.root_hash = c["root_hash"].get<std::string>();
     // The file name must read back as the same name, version and arch.
@@ -109,6 +122,30 @@ Result<std::vector<PublishedExtension>> PlanExtensions(
                     name, release, arch, get("VERSION_ID"), get("SYSEXT_LEVEL"), release);
     }
     out.push_back(*best);
+  }
+  return out;
+}
+
+std::vector<ExtensionUpdate> PlanExtensionUpdates(const std::vector<std::string>& wanted,
+                                                  const std::vector<PublishedExtension>& published,
+                                                  const node::OsRelease& os, std::string_view arch,
+                                                  const std::vector<ExtensionResult>& current) {
+  std::vector<ExtensionUpdate> out;
+  for (const std::string& name : wanted) {
+    auto best = PlanExtensions({name}, published, os, arch, "");
+    if (!best.ok()) continue;
+    const PublishedExtension& to = best->front();
+    auto active = std::find_if(current.begin(), current.end(), [&](const ExtensionResult& r) {
+      return r.name == name && r.state == "active";
+    });
+    if (active == current.end()) {
+      out.push_back({to, ""});
+      continue;
+    }
+    if (active->file == to.FileName()) continue;
+    auto f = ParseExtensionFileName(active->file);
+    if (f.ok() && node::CompareVersions(f->version, to.version) >= 0) continue;
+    out.push_back({to, active->file});
   }
   return out;
 }

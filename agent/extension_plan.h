@@ -30,6 +30,9 @@ struct PublishedExtension {
   // ID and SYSEXT_LEVEL or VERSION_ID, as os-release keys.
   node::OsRelease compatibility;
   std::string root_hash;
+  // Services the node restarts, under its FleetLock slot, when it updates
+  // to this version without a reboot ("restarts"; none when absent).
+  std::vector<std::string> restarts;
   // NAME_VERSION_ARCH.raw: the file name it gets in slot::kExtensionsDir.
   std::string FileName() const;
 };
@@ -37,7 +40,8 @@ struct PublishedExtension {
 // Every sysext target of `targets`. kCorrupt naming the target for one whose
 // custom metadata is malformed (a field missing or not a name, not exactly
 // one of sysext_level and version_id, a NAME that ParseExtensionFileName
-// would not read back).
+// would not read back, a "restarts" that is not a list of 1 to
+// node::kMaxRestartUnits distinct node::ValidRestartUnit names).
 Result<std::vector<PublishedExtension>> PublishedExtensions(
     const std::map<std::string, tuf::TargetFile>& targets);
 
@@ -54,6 +58,25 @@ node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view ve
 Result<std::vector<PublishedExtension>> PlanExtensions(
     const std::vector<std::string>& wanted, const std::vector<PublishedExtension>& published,
     const node::OsRelease& os, std::string_view arch, std::string_view release);
+
+// An extension's own update on the booted OS (docs/sysext.md "An
+// extension's own update"): `to` replaces the active file `from` ("" when
+// none of its name is active) without a reboot.
+struct ExtensionUpdate {
+  PublishedExtension to;
+  std::string from;
+};
+
+// For each wanted name, the newest published version of the node's
+// architecture compatible with the booted OS `os`, when it is newer
+// (node::CompareVersions) than the one `current` (the activation's results,
+// /run/hull/extensions.json) says is active, or when none is active. A name
+// with no compatible version is left as it is (the OS update's check is
+// PlanExtensions's); so is one whose newest is the active one or older.
+std::vector<ExtensionUpdate> PlanExtensionUpdates(const std::vector<std::string>& wanted,
+                                                  const std::vector<PublishedExtension>& published,
+                                                  const node::OsRelease& os, std::string_view arch,
+                                                  const std::vector<ExtensionResult>& current);
 
 // The record the agent writes beside a file it fetched,
 // NAME_VERSION_ARCH.json in slot::kExtensionsDir: the compatibility the

@@ -15,6 +15,7 @@
 
 #include <csignal>
 
+#include "agent/activate.h"
 #include "agent/coordinate.h"
 #include "agent/decide.h"
 #include "agent/dm_status.h"
@@ -223,6 +224,81 @@ Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg, con
   return slot::SlotReleases(client->targets());
 }
 
+// An extension's own update on the booted OS (docs/sysext.md "An
+// extension's own update"): each newer version the repository offers for
+// the booted OS is fetched and verified as for an OS release
+// (FetchExtension), swapped in without a reboot (SwapExtension), its
+// declared services restarted -- under the FleetLock slot, taken before the
+// swap and freed after the restart -- and the old version removed. A
+// failure is an event and leaves the active version as it was; the OS
+// update goes on.
+void UpdateExtensionsInPlace(Context& c, AgentState& state, tuf::Client& client, Deadline deadline,
+                             const Events& ev) {
+  if (c.config.sysexts.empty() || Env().simulated()) return;
+  std::vector<ExtensionResult> current;
+  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
+    if (auto parsed = ParseExtensionsJson(*text); parsed.ok()) current = std::move(*parsed);
+  }
+  auto plan = ExtensionUpdatesFor(c.config.sysexts, c.node, client, current);
+  if (!plan.ok()) {
+    ev.Emit("extension-update-failed", {{"reason", plan.error().ToString()}});
+    return;
+  }
+  for (const ExtensionUpdate& u : *plan) {
+    const PublishedExtension& to = u.to;
+    auto failed = [&](const Error& e) {
+      ev.Emit("extension-update-failed",
+              {{"name", to.name}, {"file", to.FileName()}, {"reason", e.ToString()}});
+    };
+    if (auto st = FetchExtension(to, c.node, c.node.version, client, ev); !st.ok()) {
+      failed(st.error());
+      continue;
+    }
+    const bool under_slot = !to.restarts.empty() && c.config.fleetlock.enabled();
+    if (under_slot && state.fleetlock.held) {
+      // Held for an OS release's reboot: the restart waits for the next run.
+      failed(Errorf(ErrorCode::kUnavailable,
+                    "the FleetLock slot is held for {}; the update waits for the next run",
+                    state.fleetlock.version));
+      continue;
+    }
+    if (under_slot) {
+      const Deadline wait_end = SlotWaitBeforeInstall(std::chrono::steady_clock::now(), deadline);
+      if (auto st = TakeSlot(c.config, c.node, state, c.node.version, wait_end, ev); !st.ok()) {
+        failed(st.error());
+        continue;
+      }
+    }
+    auto swapped = SwapExtension(to.name, to.FileName(), ev);
+    Status restarted = Ok();
+    if (swapped.ok() && !to.restarts.empty()) {
+      std::vector<std::string> argv = {"systemctl", "restart"};
+      argv.insert(argv.end(), to.restarts.begin(), to.restarts.end());
+      if (auto r = Run(Command{.argv = argv}); !r.ok()) restarted = std::move(r).error();
+    }
+    if (under_slot) {
+      const Action free{.kind = ActionKind::kReleaseSlot,
+                        .reason = "updated extension " + to.name + " without a reboot",
+                        .version = c.node.version};
+      if (auto st = FreeSlot(c.config, c.node, state, free, deadline, ev); !st.ok())
+        ev.Emit("error", {{"message", st.error().ToString()}});
+    }
+    if (!swapped.ok()) {
+      failed(swapped.error());
+      continue;
+    }
+    // The new one is active: the old one's file goes (image, then record).
+    if (!u.from.empty() && u.from != to.FileName()) {
+      if (auto st = RemoveExtensionFile(u.from); !st.ok()) failed(st.error());
+    }
+    json fields = {{"name", to.name},          {"from", u.from},
+                   {"to", to.FileName()},      {"root_hash", swapped->root_hash},
+                   {"restarted", to.restarts}, {"running", c.node.version}};
+    if (!restarted.ok()) fields["restart_error"] = restarted.error().ToString();
+    ev.Emit("extension-updated", fields);
+  }
+}
+
 }  // namespace
 
 // One `update` at a time: the sweep below must not remove the downloads of
@@ -374,6 +450,8 @@ int RunUpdate(const UpdateOptions& o) {
         else
           read = std::move(read).Context("unable to refresh (" +
                                          DescribeRefresh(state.last_refresh, now) + ")");
+        // The extensions' own updates come first: they need no reboot.
+        if (read.ok()) UpdateExtensionsInPlace(c, state, *client, deadline, ev);
         in.releases = std::move(read);
         continue;
       }

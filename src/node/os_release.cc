@@ -120,4 +120,17 @@ bool ValidSysextName(std::string_view name) {
   return true;
 }
 
+bool ValidRestartUnit(std::string_view unit) {
+  constexpr std::string_view kSuffix = ".service";
+  if (unit.size() <= kSuffix.size() || unit.size() > 255 || !unit.ends_with(kSuffix) ||
+      unit[0] == '-')
+    return false;
+  for (char c : unit) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == ':' || c == '_' || c == '.' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace hull::node

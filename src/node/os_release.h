@@ -48,4 +48,13 @@ std::string SysextLevelForSuite(std::string_view suite);
 // node's file names (docs/sysext.md): [a-z0-9][a-z0-9.-]*, at most 64.
 bool ValidSysextName(std::string_view name);
 
+// A unit a system extension declares it needs restarted when it is updated
+// without a reboot (the sysext spec's `restarts`, the target's custom
+// metadata): a systemd service name, [A-Za-z0-9:_.@-] ending in ".service",
+// not starting with '-', at most 255. The same rule for the build, the
+// release and the node.
+bool ValidRestartUnit(std::string_view unit);
+// At most this many units in `restarts`.
+inline constexpr size_t kMaxRestartUnits = 16;
+
 }  // namespace hull::node

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/file.h"
 #include "crypto/file_digest.h"
+#include "node/os_release.h"
 
 namespace hull::release {
 namespace {
@@ -55,10 +57,28 @@ Result<SysextPublishResult> SysextTarget(const nlohmann::json& m) {
     return Errorf(ErrorCode::kInvalidArgument,
                   "the sysext manifest's compatibility needs one of sysext_level, version_id");
   }
+  // Optional: the services a node restarts (under its FleetLock slot) when
+  // it updates this extension without a reboot.
+  nlohmann::json restarts = nlohmann::json::array();
+  if (auto it = m.find("restarts"); it != m.end()) {
+    if (!it->is_array() || it->empty() || it->size() > node::kMaxRestartUnits)
+      return Errorf(ErrorCode::kInvalidArgument,
+                    "the sysext manifest's 'restarts' is not a list of 1 to {} units",
+                    node::kMaxRestartUnits);
+    for (const auto& u : *it) {
+      if (!u.is_string() || !node::ValidRestartUnit(u.get<std::string>()) ||
+          std::count(it->begin(), it->end(), u) != 1)
+        return Errorf(ErrorCode::kInvalidArgument,
+                      "the sysext manifest's 'restarts' holds {}: not a service name, or twice",
+                      u.dump());
+      restarts.push_back(u);
+    }
+  }
   SysextPublishResult r;
   r.target = fmt::format("hull-sysext-{}-{}-{}.raw", name, arch, version);
   r.custom = {{"payload", "sysext"}, {"sysext", name},          {"version", version},
               {"arch", arch},        {"compatibility", compat}, {"root_hash", root_hash}};
+  if (!restarts.empty()) r.custom["restarts"] = restarts;
   return r;
 }
 

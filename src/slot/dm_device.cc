@@ -64,9 +64,9 @@ Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uui
   return dev;
 }
 
-Status DmRemove(const std::string& name) {
+Status DmRemove(const std::string& name, bool deferred) {
   HULL_ASSIGN_OR_RETURN(Fd ctl, OpenControl());
-  HULL_ASSIGN_OR_RETURN(Bytes remove, node::DmHeader(name, "", 0));
+  HULL_ASSIGN_OR_RETURN(Bytes remove, node::DmHeader(name, "", deferred ? DM_DEFERRED_REMOVE : 0));
   return DmIoctl(ctl.get(), DM_DEV_REMOVE, remove, "DM_DEV_REMOVE");
 }
 

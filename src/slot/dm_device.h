@@ -20,7 +20,9 @@ Result<node::DevNumber> DmCreate(const std::string& name, const std::string& uui
                                  const std::string& target, const std::string& params);
 
 // DM_DEV_REMOVE. kNotFound when no device has that name.
-Status DmRemove(const std::string& name);
+// `deferred` (DM_DEFERRED_REMOVE): a device still open is removed by the
+// kernel when its last user closes it, instead of EBUSY.
+Status DmRemove(const std::string& name, bool deferred = false);
 
 // /dev/mapper/<name> as a block node of `dev` (mknod, replacing what was
 // there): for hull-init, which runs before any udev.

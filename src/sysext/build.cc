@@ -212,11 +212,14 @@ nlohmann::json Manifest(const SysextSpec& spec, const std::string& root_hash,
   compat[spec.compatibility.kind == Compatibility::Kind::kSysextLevel ? "sysext_level"
                                                                       : "version_id"] =
       spec.compatibility.value;
-  return {{"name", spec.name},      {"version", spec.version},
-          {"arch", spec.arch},      {"compatibility", compat},
-          {"root_hash", root_hash}, {"sha256", sha256},
-          {"size", size},           {"file", ImageBaseName(spec) + ".raw"},
-          {"packages", packages}};
+  nlohmann::json m = {{"name", spec.name},      {"version", spec.version},
+                      {"arch", spec.arch},      {"compatibility", compat},
+                      {"root_hash", root_hash}, {"sha256", sha256},
+                      {"size", size},           {"file", ImageBaseName(spec) + ".raw"},
+                      {"packages", packages}};
+  // Only when declared: the manifests of extensions without it are unchanged.
+  if (!spec.restarts.empty()) m["restarts"] = spec.restarts;
+  return m;
 }
 
 Result<SealedImage> SealStagedTree(const BuildOptions& o, const std::string& stage,

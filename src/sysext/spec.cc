@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 
@@ -89,6 +90,23 @@ Status ParseTop(const yaml::Reader& r, const Node& root, SysextSpec& s) {
   if (root["files"]) {
     HULL_ASSIGN_OR_RETURN(s.files, r.ScalarList(root["files"], m, "files"));
   }
+  if (root["restarts"]) {
+    HULL_ASSIGN_OR_RETURN(s.restarts, r.ScalarList(root["restarts"], m, "restarts"));
+    if (s.restarts.size() > node::kMaxRestartUnits)
+      return r.At(root["restarts"], m,
+                  fmt::format("'restarts' names {} units, at most {}", s.restarts.size(),
+                              node::kMaxRestartUnits));
+    for (size_t i = 0; i < s.restarts.size(); ++i) {
+      const std::string& u = s.restarts[i];
+      if (!node::ValidRestartUnit(u))
+        return r.At(root["restarts"][i], m,
+                    fmt::format("bad unit '{}' in 'restarts' (allowed: a service name, "
+                                "letters, digits, ':_.@-', ending in .service)",
+                                u));
+      if (std::find(s.restarts.begin(), s.restarts.begin() + i, u) != s.restarts.begin() + i)
+        return r.At(root["restarts"][i], m, fmt::format("'restarts' names '{}' twice", u));
+    }
+  }
   if (s.packages.empty() && s.files.empty()) {
     return r.AtMark(m, "the sysext spec has no content: give 'packages', 'files' or both");
   }
@@ -101,8 +119,9 @@ Result<SysextSpec> ParseSysextSpec(std::string_view yaml, const std::string& fil
   yaml::Reader r(filename);
   HULL_ASSIGN_OR_RETURN(Node root, r.Load(yaml));
   HULL_TRY(r.ExpectMap(root, root.Mark(), "the sysext spec"));
-  HULL_TRY(r.CheckKeys(root, "the sysext spec",
-                       {"name", "version", "arch", "compatibility", "packages", "files"}));
+  HULL_TRY(
+      r.CheckKeys(root, "the sysext spec",
+                  {"name", "version", "arch", "compatibility", "packages", "files", "restarts"}));
   SysextSpec s;
   HULL_TRY(ParseTop(r, root, s));
   return s;

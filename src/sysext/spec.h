@@ -34,6 +34,11 @@ struct SysextSpec {
   // content is laid over the extension's root: every path in them under usr/.
   // Resolved against the spec file's directory.
   std::vector<std::string> files;
+  // Services to restart when the node updates this extension without a
+  // reboot (docs/sysext.md "An extension's own update"): the restart is made
+  // under the node's FleetLock slot. Each node::ValidRestartUnit, once, at
+  // most node::kMaxRestartUnits.
+  std::vector<std::string> restarts;
 };
 
 inline constexpr size_t kMaxSysextSpecBytes = 1 << 20;

@@ -9,6 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "support/status_matchers.h"
 
 namespace hull::agent {
@@ -81,6 +83,81 @@ TEST(PublishedExtensions, RefusesMalformedMetadataNamingTheTarget) {
     ASSERT_ERROR(r, ErrorCode::kCorrupt) << key << "=" << value;
     EXPECT_THAT(r.error().ToString(), HasSubstr("sysext target hull-sysext-x.raw")) << key;
   }
+}
+
+TEST(PublishedExtensions, ReadsTheServicesToRestartStrictly) {
+  auto t = Sysext("cni", "1", ForLevel("12"));
+  ASSERT_OK_AND_ASSIGN(auto none, PublishedExtensions({{"hull-sysext-x.raw", t}}));
+  EXPECT_TRUE(none[0].restarts.empty());
+  t.custom["restarts"] = {"kubelet.service", "getty@tty1.service"};
+  ASSERT_OK_AND_ASSIGN(auto two, PublishedExtensions({{"hull-sysext-x.raw", t}}));
+  EXPECT_THAT(two[0].restarts, ElementsAre("kubelet.service", "getty@tty1.service"));
+  json seventeen = json::array();
+  for (int i = 0; i < 17; ++i) seventeen.push_back(fmt::format("s{}.service", i));
+  const json kBad[] = {"kubelet.service",                       // not a list
+                       json::array(),                           // empty
+                       seventeen,                               // too many
+                       {"kubelet"},                             // no suffix
+                       {"kubelet.socket"},                      // not a service
+                       {"-kubelet.service"},                    // an option
+                       {"../kubelet.service"},                  // a path
+                       {"kube let.service"},                    // a space
+                       {"kubelet.service", "kubelet.service"},  // twice
+                       {3}};
+  for (const json& bad : kBad) {
+    t.custom["restarts"] = bad;
+    auto r = PublishedExtensions({{"hull-sysext-x.raw", t}});
+    ASSERT_ERROR(r, ErrorCode::kCorrupt) << bad;
+    EXPECT_THAT(r.error().ToString(), HasSubstr("sysext target hull-sysext-x.raw: 'restarts'"))
+        << bad;
+  }
+}
+
+ExtensionResult Active(const std::string& name, const std::string& file) {
+  return {.name = name, .file = file, .state = "active", .root_hash = std::string(64, 'b')};
+}
+
+std::vector<std::string> Files(const std::vector<ExtensionUpdate>& plan) {
+  std::vector<std::string> out;
+  for (const auto& u : plan) out.push_back(u.from + " -> " + u.to.FileName());
+  return out;
+}
+
+TEST(PlanExtensionUpdates, OffersTheNewestCompatibleVersionNewerThanTheActiveOne) {
+  auto t = Repository();
+  t["hull-sysext-probe-amd64-1.1.raw"] = Sysext("probe", "1.1", ForVersion("202612.05.0"));
+  ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(t));
+  // probe 1 active on 202612.05.0: 1.1 (2 is the next release's, 3 arm64's);
+  // cni 1.1 active: 1.10 (2.0 is for Debian 13).
+  EXPECT_THAT(Files(PlanExtensionUpdates(
+                  {"cni", "probe"}, published, kBooted, "amd64",
+                  {Active("cni", "cni_1.1_amd64.raw"), Active("probe", "probe_1_amd64.raw")})),
+              ElementsAre("cni_1.1_amd64.raw -> cni_1.10_amd64.raw",
+                          "probe_1_amd64.raw -> probe_1.1_amd64.raw"));
+  // Up to date, or ahead of the repository: nothing.
+  EXPECT_TRUE(PlanExtensionUpdates(
+                  {"cni", "probe"}, published, kBooted, "amd64",
+                  {Active("cni", "cni_1.10_amd64.raw"), Active("probe", "probe_1.1_amd64.raw")})
+                  .empty());
+  EXPECT_TRUE(PlanExtensionUpdates({"cni"}, published, kBooted, "amd64",
+                                   {Active("cni", "cni_1.20_amd64.raw")})
+                  .empty());
+  // None active (never fetched, or only refused or standing by): the
+  // newest is activated without a reboot.
+  ExtensionResult refused = Active("probe", "probe_1_amd64.raw");
+  refused.state = "refused";
+  EXPECT_THAT(Files(PlanExtensionUpdates({"probe"}, published, kBooted, "amd64", {refused})),
+              ElementsAre(" -> probe_1.1_amd64.raw"));
+  // An operator's NAME.raw (no version) is older than any published version.
+  EXPECT_THAT(
+      Files(PlanExtensionUpdates({"cni"}, published, kBooted, "amd64", {Active("cni", "cni.raw")})),
+      ElementsAre("cni.raw -> cni_1.10_amd64.raw"));
+  // Not wanted, or nothing compatible with the booted OS: left as it is.
+  EXPECT_TRUE(PlanExtensionUpdates({"gpu"}, published, kBooted, "amd64", {}).empty());
+  const node::OsRelease trixie = {
+      {"ID", "hull"}, {"VERSION_ID", "202701.01.0"}, {"SYSEXT_LEVEL", "14"}};
+  EXPECT_TRUE(PlanExtensionUpdates({"cni", "probe"}, published, trixie, "amd64", {}).empty());
+  EXPECT_TRUE(PlanExtensionUpdates({"probe"}, published, kBooted, "arm64", {}).empty());
 }
 
 TEST(PlanExtensions, PicksTheNewestCompatibleVersionForTheNextRelease) {

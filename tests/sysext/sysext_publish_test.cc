@@ -52,6 +52,17 @@ TEST(SysextTarget, NameAndCustomFromTheManifest) {
     }
     EXPECT_ERROR(SysextTarget(m), ErrorCode::kInvalidArgument) << key << "=" << value;
   }
+  // The services to restart: copied into the custom metadata, strictly.
+  auto restarts = Manifest();
+  restarts["restarts"] = {"kubelet.service"};
+  ASSERT_OK_AND_ASSIGN(auto r, SysextTarget(restarts));
+  EXPECT_EQ(r.custom["restarts"], nlohmann::json({"kubelet.service"}));
+  for (const nlohmann::json& bad :
+       {nlohmann::json("kubelet.service"), nlohmann::json::array(), nlohmann::json({"kubelet"}),
+        nlohmann::json({"a.service", "a.service"}), nlohmann::json({"-a.service"})}) {
+    restarts["restarts"] = bad;
+    EXPECT_ERROR(SysextTarget(restarts), ErrorCode::kInvalidArgument) << bad;
+  }
   auto both = Manifest();
   both["compatibility"]["version_id"] = "202612.05.0";
   EXPECT_ERROR(SysextTarget(both), ErrorCode::kInvalidArgument);

@@ -74,6 +74,23 @@ TEST(SysextSpec, StrictErrorsNameThePlace) {
       {"name: a\nversion: 1\narch: i386\ncompatibility: {id: hull, sysext_level: '12'}\n"
        "packages: [x]\n",
        "arch"},
+      {"name: a\nversion: 1\ncompatibility: {id: hull, sysext_level: '12'}\npackages: [x]\n"
+       "restarts: [kubelet]\n",
+       "x.yaml:5:12: bad unit 'kubelet' in 'restarts'"},
+      {"name: a\nversion: 1\ncompatibility: {id: hull, sysext_level: '12'}\npackages: [x]\n"
+       "restarts: [a.service, b.socket]\n",
+       "x.yaml:5:23: bad unit 'b.socket'"},
+      {"name: a\nversion: 1\ncompatibility: {id: hull, sysext_level: '12'}\npackages: [x]\n"
+       "restarts: [a.service, a.service]\n",
+       "x.yaml:5:23: 'restarts' names 'a.service' twice"},
+      {"name: a\nversion: 1\ncompatibility: {id: hull, sysext_level: '12'}\npackages: [x]\n"
+       "restarts: a.service\n",
+       "restarts"},
+      {"name: a\nversion: 1\ncompatibility: {id: hull, sysext_level: '12'}\npackages: [x]\n"
+       "restarts: [s0.service, s1.service, s2.service, s3.service, s4.service, s5.service,\n"
+       "  s6.service, s7.service, s8.service, s9.service, s10.service, s11.service,\n"
+       "  s12.service, s13.service, s14.service, s15.service, s16.service]\n",
+       "'restarts' names 17 units, at most 16"},
   };
   for (const auto& c : kCases) {
     auto r = ParseSysextSpec(c.yaml, "x.yaml");
@@ -82,6 +99,22 @@ TEST(SysextSpec, StrictErrorsNameThePlace) {
       EXPECT_THAT(r.error().message(), HasSubstr(c.says)) << c.yaml;
     }
   }
+}
+
+// The services to restart on an update without a reboot: read in order,
+// written into the manifest (and only when declared, so that other
+// manifests are unchanged).
+TEST(SysextSpec, RestartsGoIntoTheManifest) {
+  ASSERT_OK_AND_ASSIGN(auto s,
+                       ParseSysextSpec("name: kubelet\nversion: 1\ncompatibility: {id: hull, "
+                                       "sysext_level: '12'}\nfiles: [f]\n"
+                                       "restarts: [kubelet.service, 'containerd@x:y.service']\n",
+                                       "k.yaml"));
+  EXPECT_THAT(s.restarts, ::testing::ElementsAre("kubelet.service", "containerd@x:y.service"));
+  EXPECT_EQ(Manifest(s, "ab", "cd", 3, {})["restarts"],
+            nlohmann::json({"kubelet.service", "containerd@x:y.service"}));
+  s.restarts.clear();
+  EXPECT_FALSE(Manifest(s, "ab", "cd", 3, {}).contains("restarts"));
 }
 
 // os-release(5) "extension-release" keys; systemd-sysext(8) matches ID, then

@@ -1,7 +1,12 @@
 // Image-based A/B updates end to end, on real boots (QEMU TCG + OVMF with
 // Secure Boot and the image's keys, swtpm), from a release repository served
 // by nginx on the host's loopback (the guest reaches it as 10.0.2.2):
-//   1. release N boots; its agent finds N+1 in the repository, installs it
+//   0. release N boots; its agent merges the system extension N wants
+//      without a reboot, then refuses N+1, for which none is published;
+//      once the host has published one, and an update of N's (declaring a
+//      service to restart), N's next run swaps that update in, restarting
+//      the service under the FleetLock slot, still without a reboot;
+//   1. then N's agent finds N+1 in the repository, installs it
 //      into the other slot by delta (the active slot read in place as the
 //      seed, the new image written straight into the other slot) with a
 //      counted entry and reboots;
@@ -224,12 +229,15 @@ class UpdateVm : public ::testing::Test {
     ASSERT_OK(fleet_.Start(d_ + "/fleetlock"));
   }
 
+  // `probe_units`: the image gains two test units (ProbeUnits).
   Built Build(const char* version, const std::string& health_units,
-              const std::string& cmdline_extra = "", const std::string& update_extra = "") {
+              const std::string& cmdline_extra = "", const std::string& update_extra = "",
+              bool probe_units = false) {
     std::string spec = d_ + fmt::format("/spec-{}.yaml", version);
     std::string text = SpecText(nginx_.port(), d_ + "/www/repo/root.json", health_units,
                                 cmdline_extra, fleet_.SpecLines() + update_extra);
     EXPECT_FALSE(text.empty());
+    if (probe_units) text = ProbeUnits(text);
     EXPECT_OK(WriteFileAtomic(spec, text));
     std::string out = d_ + "/image-" + version;
     json m = HullJson(
@@ -241,25 +249,67 @@ class UpdateVm : public ::testing::Test {
     return b;
   }
 
+  // Two test units in the image (spec `files`, enabled): hull-e2e-probe.service
+  // prints what /usr says of the probe extension (its file
+  // /usr/share/hull-probe/for, "none" without it) and the boot id on the
+  // console at boot and whenever it is restarted; a drop-in gives
+  // hull-update.service OnFailure=hull-e2e-again.service, which starts the
+  // update again 15 s later (the timer would take 15 minutes).
+  std::string ProbeUnits(std::string text) {
+    const std::string u = d_ + "/units";
+    fs::create_directories(u);
+    EXPECT_OK(WriteFileAtomic(
+        u + "/hull-e2e-probe.service",
+        "[Unit]\nDescription=e2e: what /usr says of the probe extension\n"
+        "After=hull-extensions.service\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+        "ExecStart=/bin/sh -c 'echo \"HULL-E2E-PROBE $(cat /usr/share/hull-probe/for 2>/dev/null"
+        " || echo none) $(cat /proc/sys/kernel/random/boot_id)\" >/dev/ttyS0'\n"
+        "[Install]\nWantedBy=multi-user.target\n"));
+    EXPECT_OK(WriteFileAtomic(u + "/hull-e2e-again.service",
+                              "[Unit]\nDescription=e2e: the update again after a failed run\n"
+                              "[Service]\nType=oneshot\nExecStart=/bin/sleep 15\n"
+                              "ExecStart=/bin/systemctl start --no-block hull-update.service\n"));
+    EXPECT_OK(WriteFileAtomic(u + "/e2e-again.conf", "[Unit]\nOnFailure=hull-e2e-again.service\n"));
+    const std::string files = fmt::format(
+        "files:\n"
+        "  - {{source: {0}/hull-e2e-probe.service, dest: "
+        "/usr/lib/systemd/system/hull-e2e-probe.service}}\n"
+        "  - {{source: {0}/hull-e2e-again.service, dest: "
+        "/usr/lib/systemd/system/hull-e2e-again.service}}\n"
+        "  - {{source: {0}/e2e-again.conf, dest: "
+        "/usr/lib/systemd/system/hull-update.service.d/e2e-again.conf}}\n",
+        u);
+    const std::string enable = "enable: [containerd.service, systemd-networkd.service";
+    size_t f = text.find("\nfiles: []\n"), e = text.find(enable);
+    EXPECT_TRUE(f != std::string::npos && e != std::string::npos);
+    if (f == std::string::npos || e == std::string::npos) return text;
+    text.insert(e + enable.size(), ", hull-e2e-probe.service");
+    return text.replace(f + 1, std::string("files: []\n").size(), files);
+  }
+
   // A files-only extension `probe` VERSION for exactly OS `os` (version_id),
   // built with the image's key (its builds reuse the image builds' cached
-  // base compose) and published with `hull release add-sysext`; its root
-  // hash, from the build's manifest.
-  std::string PublishProbe(const char* version, const char* os) {
+  // base compose); /usr/share/hull-probe/for says "VERSION OS". `restarts`:
+  // the spec's line. Its root hash, from the build's manifest.
+  std::string BuildProbe(const char* version, const char* os, const std::string& restarts = "") {
     const std::string d = d_ + "/probe-" + version;
     fs::create_directories(d + "/files/usr/share/hull-probe");
-    EXPECT_OK(WriteFileAtomic(d + "/files/usr/share/hull-probe/for", std::string(os) + "\n"));
+    EXPECT_OK(WriteFileAtomic(d + "/files/usr/share/hull-probe/for",
+                              fmt::format("{} {}\n", version, os)));
     EXPECT_OK(WriteFileAtomic(
         d + "/probe.yaml",
         fmt::format("name: probe\nversion: \"{}\"\ncompatibility: {{id: hull, version_id: "
-                    "\"{}\"}}\nfiles: [files]\n",
-                    version, os)));
+                    "\"{}\"}}\nfiles: [files]\n{}",
+                    version, os, restarts)));
     json m = HullJson({"sysext", "build", d + "/probe.yaml", "--keys", d_ + "/keys", "--out",
                        d + "/out", "--json"});
-    HullJson({"release", "add-sysext", d_ + "/www/repo",
-              fmt::format("{}/out/probe_{}_amd64.raw", d, version), "--keys", d_ + "/repo-keys",
-              "--json"});
     return m.value("root_hash", "");
+  }
+  // Publishes what BuildProbe built, with `hull release add-sysext`.
+  void PublishProbe(const char* version) {
+    HullJson({"release", "add-sysext", d_ + "/www/repo",
+              fmt::format("{}/probe-{}/out/probe_{}_amd64.raw", d_, version, version), "--keys",
+              d_ + "/repo-keys", "--json"});
   }
 
   // `whole`: without delta or chunk index, so nodes download the image whole.
@@ -332,12 +382,15 @@ class UpdateVm : public ::testing::Test {
     EXPECT_LT(*reported2, *released2);
     EXPECT_EQ(events[*reported2]["result"], "rolled-back");
     ASSERT_TRUE(find("slot-released", kN3, *released2));
-    // etcd's own history of the semaphore: held by the node three times
-    // (N+1; N+2 through both its reboots; N+3), freed between and at the end.
+    // etcd's own history of the semaphore: held by the node four times (N's
+    // extension update; N+1; N+2 through both its reboots; N+3), freed
+    // between and at the end.
     auto history = fleet_.HolderHistory(d_ + "/fleetlock");
     ASSERT_OK(history);
     const std::vector<std::string> none, held{node};
-    EXPECT_EQ(*history, (std::vector<std::vector<std::string>>{held, none, held, none, held, none}))
+    // The first: N's extension update restarting a service.
+    EXPECT_EQ(*history, (std::vector<std::vector<std::string>>{held, none, held, none, held, none,
+                                                               held, none}))
         << HistoryText(*history);
   }
 
@@ -367,10 +420,14 @@ std::optional<json> AgentEvent(const std::string& line) {
 }
 
 TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
-  // N wants the extension `probe` (docs/sysext.md "Lifecycle"): before it
-  // installs N+1 it fetches N+1's (and its own, for a rollback); N+1's
+  // N wants the extension `probe` (docs/sysext.md "Lifecycle"): its first
+  // run activates probe 1 (for N) without a reboot, then refuses N+1, for
+  // which none is published; the host publishes probe 1.1 for N (declaring a
+  // service to restart) and probe 2 for N+1; N's next run (a test unit starts
+  // it) swaps 1.1 in without a reboot, restarting that service under the
+  // FleetLock slot, then fetches N+1's and installs N+1. N+1's
   // configuration wants none, so N+2 and N+3 need none.
-  Built n = Build(kN, "containerd.service", "", "  sysexts: [probe]\n");
+  Built n = Build(kN, "containerd.service", "", "  sysexts: [probe]\n", /*probe_units=*/true);
   Built n1 = Build(kN1, "containerd.service");
   Built n2 = Build(kN2, "containerd.service, hull-e2e-missing.service");
   // hull-init refuses hull.disk_timeout=0 (1..600): a release that fails
@@ -379,7 +436,10 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   ASSERT_FALSE(HasFailure());
   Publish(n);
   Publish(n1);
-  const std::string probe_n = PublishProbe("1", kN), probe_n1 = PublishProbe("2", kN1);
+  const std::string probe_n = BuildProbe("1", kN),
+                    probe_n_update = BuildProbe("1.1", kN, "restarts: [hull-e2e-probe.service]\n"),
+                    probe_n1 = BuildProbe("2", kN1);
+  PublishProbe("1");
   ASSERT_FALSE(HasFailure());
 
   // The node: a copy of N's disk (the VM writes it: updates land there).
@@ -402,16 +462,28 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   m.user_network = true;
 
   std::vector<json> events;
-  bool published_n2 = false, published_n3 = false;
+  // hull-e2e-probe.service's lines: what /usr says of the probe, the boot id,
+  // and how many agent events came before.
+  std::vector<std::pair<size_t, std::string>> probes;
+  bool published_n2 = false, published_n3 = false, published_probes = false;
   vm::RunOptions ro{.timeout = std::chrono::minutes(40), .tpm_state_dir = d_ + "/tpm"};
   ro.stop_lines = {"Kernel panic"};
   ro.on_line = [&](const std::string& line) {
+    if (size_t p = line.find("HULL-E2E-PROBE "); p != std::string::npos)
+      probes.emplace_back(events.size(), line.substr(p + 15));
     auto e = AgentEvent(line);
     if (!e) return false;
     events.push_back(*e);
     WatchSlot(*e, events.size() - 1);
     const std::string ev = (*e)["event"].get<std::string>();
-    if (ev == "error") return true;
+    // The refused run's error is expected; any other ends the run.
+    if (ev == "error")
+      return events.size() < 2 || events[events.size() - 2]["event"] != "extensions-missing";
+    if (ev == "extensions-missing" && !published_probes) {
+      PublishProbe("1.1");  // while N's run ends and the next is 15 s away
+      PublishProbe("2");
+      published_probes = true;
+    }
     if (ev == "installed" && (*e)["version"] == kN1 && !published_n2) {
       Publish(n2, /*whole=*/true);  // while N reboots into N+1
       published_n2 = true;
@@ -460,23 +532,89 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   // The extensions: N fetched both versions of probe before installing N+1;
   // N+1 booted with its own merged (the root hash its build gave), N's kept
   // beside it until the bless, then removed with its record.
+  // First, on N: probe 1 fetched for N and activated without a reboot.
   auto fetched_n = find("extension-fetched", "file", "probe_1_amd64.raw");
-  auto fetched_n1 = find("extension-fetched", "file", "probe_2_amd64.raw");
-  ASSERT_TRUE(fetched_n && fetched_n1);
+  auto first = find("extension-updated", "to", "probe_1_amd64.raw");
+  ASSERT_TRUE(fetched_n && first);
   EXPECT_EQ(events[*fetched_n]["for"], kN);
+  EXPECT_EQ(events[*first]["from"], "");
+  EXPECT_EQ(events[*first]["root_hash"], probe_n);
+  EXPECT_EQ(events[*first]["restarted"], json::array());
+  // N+1 refused while no probe is published for it: nothing fetched for it,
+  // nothing installed, the reason named.
+  auto missing = find("extensions-missing", "version", kN1);
+  ASSERT_TRUE(missing);
+  EXPECT_LT(*first, *missing);
+  EXPECT_NE(events[*missing]
+                .value("reason", "")
+                .find(std::string("extension probe has no version for release ") + kN1),
+            std::string::npos);
+  EXPECT_LT(*missing, *inst1);
+  for (size_t i = 0; i < *missing; ++i) {
+    EXPECT_NE(events[i]["event"], "installed") << i;
+    EXPECT_NE(events[i]["event"], "slot-taken") << i;
+  }
+  // N's next run: probe 1.1 swapped in without a reboot, the service it
+  // names restarted under the FleetLock slot, 1 removed; then N+1's probe
+  // fetched before N+1 is installed.
+  auto update = find("extension-updated", "to", "probe_1.1_amd64.raw", *missing);
+  ASSERT_TRUE(update);
+  EXPECT_EQ(events[*update]["from"], "probe_1_amd64.raw");
+  EXPECT_EQ(events[*update]["root_hash"], probe_n_update);
+  EXPECT_EQ(events[*update]["restarted"], json::array({"hull-e2e-probe.service"}));
+  EXPECT_FALSE(events[*update].contains("restart_error")) << events[*update].dump();
+  auto find_slot = [&](const std::string& ev, const std::string& version,
+                       size_t from) -> std::optional<size_t> {
+    for (size_t i = from; i < events.size(); ++i)
+      if (events[i]["event"] == ev && events[i].contains("fleetlock") &&
+          events[i]["fleetlock"].value("version", "") == version)
+        return i;
+    return std::nullopt;
+  };
+  auto probe_slot = find_slot("slot-taken", kN, *missing);
+  auto probe_free = find_slot("slot-released", kN, *missing);
+  ASSERT_TRUE(probe_slot && probe_free);
+  // Taken, the new one active, (the restart), freed, then the outcome.
+  auto active_update = find("extension-active", "file", "probe_1.1_amd64.raw", *missing);
+  ASSERT_TRUE(active_update);
+  EXPECT_LT(*probe_slot, *active_update);
+  EXPECT_LT(*active_update, *probe_free);
+  EXPECT_LT(*probe_free, *update);
+  EXPECT_LT(*update, *inst1);
+  EXPECT_EQ(holders_at_[*probe_slot].size(), 1u);
+  // What /usr said, read by the restarted unit: nothing at boot, then 1.1's
+  // file, in the same boot (boot id).
+  ASSERT_GE(probes.size(), 2u);
+  const std::string boot_n = probes[0].second.substr(probes[0].second.rfind(' ') + 1);
+  EXPECT_EQ(probes[0].second, "none " + boot_n);
+  EXPECT_LE(probes[0].first, *first);
+  EXPECT_EQ(probes[1].second, std::string("1.1 ") + kN + " " + boot_n);
+  EXPECT_GT(probes[1].first, *active_update);
+  EXPECT_LE(probes[1].first, *probe_free);
+  EXPECT_EQ(probes.size(), 2u);
+  EXPECT_EQ(boot_n.size(), 36u);
+  for (size_t i = 0; i < *inst1; ++i) EXPECT_NE(events[i]["event"], "rebooting") << i;
+  auto fetched_n1 = find("extension-fetched", "file", "probe_2_amd64.raw");
+  ASSERT_TRUE(fetched_n1);
   EXPECT_EQ(events[*fetched_n1]["for"], kN1);
+  EXPECT_LT(*update, *fetched_n1);
   EXPECT_LT(*fetched_n1, *inst1);
   auto active = find("extension-active", "file", "probe_2_amd64.raw", *inst1);
   ASSERT_TRUE(active);
   EXPECT_LT(*active, *healthy1);
   EXPECT_EQ(events[*active]["root_hash"], probe_n1);
-  EXPECT_FALSE(find("extension-active", "file", "probe_1_amd64.raw"));
+  EXPECT_FALSE(find("extension-active", "file", "probe_1_amd64.raw", *inst1));
+  EXPECT_FALSE(find("extension-active", "file", "probe_1.1_amd64.raw", *inst1));
   EXPECT_FALSE(find("extension-refused", "name", "probe"));
+  EXPECT_FALSE(find("extension-update-failed", "name", "probe"));
+  // At the bless, 1.1 (N's) goes; 1 went at the swap, or it would be here.
   auto pruned = find("extensions-pruned", "running", kN1, *blessed1);
   ASSERT_TRUE(pruned);
-  EXPECT_EQ(events[*pruned]["removed"], json::array({"probe_1_amd64.raw", "probe_1_amd64.json"}));
+  EXPECT_EQ(events[*pruned]["removed"],
+            json::array({"probe_1.1_amd64.raw", "probe_1.1_amd64.json"}));
   EXPECT_FALSE(find("extensions-pruned", "running", kN1, *pruned + 1));
   EXPECT_NE(probe_n, probe_n1);
+  EXPECT_NE(probe_n, probe_n_update);
   // 3. N+2 is installed, fails its gate on a counted boot.
   auto inst2 = find("installed", "version", kN2, *healthy1);
   ASSERT_TRUE(inst2);
