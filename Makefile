@@ -13,8 +13,11 @@ WERROR     ?= ON
 # Extra configure arguments, e.g. CMAKE_ARGS=-DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 CMAKE_ARGS ?=
 
+# -g1 (line tables and function names: backtraces; not the variables and
+# types of -g): GCC compiles the heaviest files in 28 % less CPU, and the
+# code is the same (docs/testing.md).
 CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DHULL_WERROR=$(WERROR) $(CMAKE_ARGS)
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" -DHULL_WERROR=$(WERROR) $(CMAKE_ARGS)
 
 .PHONY: all deps deps-demo deps-slow build build-demo build-san demo test test-slow test-fast format format-check \
   tidy bench bench-slow fuzz clean

@@ -124,26 +124,54 @@ function(hull_link_closure target out)
   set(${out} ${seen} PARENT_SCOPE)
 endfunction()
 
-# hull_test(NAME SOURCES ... DEPS ... LABELS unit|oracle|vm [TIMEOUT s]):
-# a GoogleTest binary registered with ctest under the given labels.
+# hull_test(NAME SOURCES ... DEPS ... LABELS unit|oracle|vm [TIMEOUT s] [COST s]
+#           [RELEASE_TREE_ONLY]): a GoogleTest binary registered with ctest under
+# the given labels.
+# COST: the test's run time in seconds on the CI machine, measured. ctest -j
+# starts the costliest tests first, but a fresh tree (CI's) has no
+# Testing/Temporary/CTestCostData.txt: without COST the long tests start in
+# declaration order, and one started last is the whole run's tail.
+# The sanitizer tree (HULL_SANITIZE) neither builds nor runs the vm, vm-slow
+# and e2e tiers (VM boots and whole-image builds are the release tree's;
+# scripts/run-tests.sh runs the sanitizer tree without them), nor a
+# RELEASE_TREE_ONLY test (a measurement of the production build): there such a
+# test is left out of `all` and DISABLED, so a plain ctest lists it as not run.
 function(hull_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "RELEASE_TREE_ONLY" "TIMEOUT;COST" "SOURCES;DEPS;LABELS" ${ARGN})
+  set(release_only ${ARG_RELEASE_TREE_ONLY})
+  if(ARG_LABELS MATCHES "(^|;)(vm|vm-slow|e2e)(;|$)")
+    set(release_only ON)
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  if(HULL_LLD)
+    target_link_options(${name} PRIVATE -fuse-ld=lld)  # see CMakeLists.txt
+  endif()
   add_test(NAME ${name} COMMAND ${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
   set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "HULL_BIN=$<TARGET_FILE:hull>;HULL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  if(ARG_COST)
+    set_tests_properties(${name} PROPERTIES COST ${ARG_COST})
+  endif()
+  if(HULL_SANITIZE AND release_only)
+    set_target_properties(${name} PROPERTIES EXCLUDE_FROM_ALL ON)
+    set_tests_properties(${name} PROPERTIES DISABLED ON)
+  endif()
 endfunction()
-# hull_fuzz(NAME SOURCES ... DEPS ...): a libFuzzer target (clang, HULL_FUZZ=ON),
-# registered with ctest as a short smoke run (label unit).
+# hull_fuzz(NAME SOURCES ... DEPS ... [SECONDS s]): a libFuzzer target (clang,
+# HULL_FUZZ=ON), registered with ctest as a smoke run (label unit): every
+# input of fuzz/corpus/NAME first (libFuzzer runs the whole seed corpus
+# before it looks at the clock), then SECONDS (5) of fuzzing from there.
+# Finding new bugs is `make fuzz`'s (60 s a target); the smoke run proves the
+# target builds, the seeds pass, and the first mutations do not crash.
 function(hull_fuzz name)
   cmake_parse_arguments(ARG "" "SECONDS" "SOURCES;DEPS" ${ARGN})
   if(NOT ARG_SECONDS)
-    set(ARG_SECONDS 20)
+    set(ARG_SECONDS 5)
   endif()
   add_executable(fuzz_${name} ${ARG_SOURCES})
   target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)

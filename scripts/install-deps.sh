@@ -24,8 +24,8 @@ demo=(
   qemu-system-x86 ovmf swtpm swtpm-tools
 )
 test_only=(
-  # the sanitizer and fuzz build, the format check, make tidy
-  clang libclang-rt-14-dev clang-format clang-tidy
+  # the sanitizer and fuzz build (lld links it, docs/testing.md), the format check, make tidy
+  clang libclang-rt-14-dev lld clang-format clang-tidy
   libgtest-dev libgmock-dev libbenchmark-dev
   # reference tools used as test oracles
   cryptsetup-bin sbsigntool fdisk gdisk systemd systemd-container pesign binutils libarchive-tools zstd
