@@ -29,6 +29,23 @@ const char* kSkus[] = {"",
 const char* kChannels[] = {"NodeImage", "None", "Unmanaged", "SecurityPatch"};
 const char* kKube[] = {"1.32", "1.33", "1.34", "1.35"};
 
+// The release tree walks all 100,352 requests (about 30 s). Under ASan and
+// UBSan each request costs about five times as much, so the sanitizer tree
+// takes every fifth one: 5 is prime to every dimension's length, so each
+// size, SKU, feature mask, channel and version still appears; which images
+// are reached at all is checked on the whole space only (docs/testing.md).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr unsigned kStride = 5;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr unsigned kStride = 5;
+#else
+constexpr unsigned kStride = 1;
+#endif
+#else
+constexpr unsigned kStride = 1;
+#endif
+
 bool Has(const Decision& d, const char* fact) { return d.facts.at(fact) == "true"; }
 
 // The constraints of issue 6, restated independently of catalog/aks.yaml.
@@ -131,7 +148,7 @@ TEST(CatalogProperty, EveryReturnedImageSatisfiesEveryConstraint) {
   auto cat = LoadBuiltinCatalog("aks");
   ASSERT_OK(cat);
   std::set<std::string> reached;
-  size_t accepted = 0, refused = 0;
+  size_t accepted = 0, refused = 0, seen = 0;
   for (const char* size_name : kSizes) {
     auto size = DescribeSize(*cat, size_name);
     ASSERT_OK(size);
@@ -139,6 +156,7 @@ TEST(CatalogProperty, EveryReturnedImageSatisfiesEveryConstraint) {
       for (unsigned mask = 0; mask < (1u << 6); ++mask) {
         for (const char* channel : kChannels) {
           for (const char* kube : kKube) {
+            if (seen++ % kStride != 0) continue;
             Request req;
             req.os_sku = sku;
             req.vm_size = size_name;
@@ -165,10 +183,12 @@ TEST(CatalogProperty, EveryReturnedImageSatisfiesEveryConstraint) {
       }
     }
   }
-  EXPECT_GT(accepted, 1000u);
-  EXPECT_GT(refused, 1000u);
+  EXPECT_GT(accepted, 1000u / kStride);
+  EXPECT_GT(refused, 1000u / kStride);
   // Every image is reachable by default except the EOL and preview versions
-  // that must be asked for by --os-version.
+  // that must be asked for by --os-version: a property of the whole space,
+  // so the release tree checks it.
+  if (kStride != 1) return;
   for (const auto& img : cat->images) {
     bool needs_os_version = img.id == "AKSAzureLinux-V2gen2" || img.id == "AKSAzureLinux-V4gen2";
     EXPECT_EQ(reached.count(img.id) == 1, !needs_os_version) << img.id;
