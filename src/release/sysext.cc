@@ -7,7 +7,10 @@
 
 #include "base/file.h"
 #include "crypto/file_digest.h"
+#include "gpt/gpt.h"
+#include "node/arch.h"
 #include "node/os_release.h"
+#include "slot/extension.h"
 
 namespace hull::release {
 namespace {
@@ -35,6 +38,10 @@ Result<SysextPublishResult> SysextTarget(const nlohmann::json& m) {
   HULL_ASSIGN_OR_RETURN(std::string name, Field(m, "name"));
   HULL_ASSIGN_OR_RETURN(std::string version, Field(m, "version"));
   HULL_ASSIGN_OR_RETURN(std::string arch, Field(m, "arch"));
+  if (!node::ArchOfDebian(arch)) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "the sysext manifest's arch '{}' is not one Hull builds (amd64, arm64)", arch);
+  }
   HULL_ASSIGN_OR_RETURN(std::string root_hash, Field(m, "root_hash"));
   if (root_hash.size() != 64 ||
       root_hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
@@ -103,6 +110,18 @@ Result<SysextPublishResult> PublishSysext(const std::string& repo, const tuf::Ro
                   "'{}' is not the image '{}' describes (size or SHA-256 differ): publish the "
                   "pair one build wrote",
                   image, manifest_path);
+  }
+  // The arch nodes choose it by is the one its partitions are for (the node's
+  // own reading of an extension image, slot::ExtensionArch).
+  HULL_ASSIGN_OR_RETURN(gpt::Table table, gpt::ReadFile(image).Context(image));
+  HULL_ASSIGN_OR_RETURN(gpt::Arch parts, slot::ExtensionArch(p.filename().string(), table));
+  const node::ArchNames* names = node::ArchOfGpt(parts);
+  if (!names || names->debian != m["arch"]) {
+    return Errorf(ErrorCode::kVerifyFailed,
+                  "'{}' is an {} image (DPS {} partition types) but its manifest says arch {}: "
+                  "publish the pair one build wrote",
+                  image, names ? names->debian : gpt::ArchName(parts), gpt::ArchName(parts),
+                  m["arch"].get<std::string>());
   }
   HULL_ASSIGN_OR_RETURN(tuf::Targets current, tuf::Repository::ReadTargets(repo));
   if (current.targets.count(r.target)) {

@@ -114,6 +114,11 @@ Result<verity::VerityParams> CheckExtensionTree(std::string_view name, ByteSpan 
   return params;
 }
 
+Result<gpt::Arch> ExtensionArch(std::string_view name, const gpt::Table& table) {
+  HULL_ASSIGN_OR_RETURN(Parts p, FindParts(name, table));
+  return p.arch;
+}
+
 Result<ExtensionImage> VerifyExtensionImage(std::string_view name, const gpt::Source& image,
                                             const TrustSet& trust, gpt::Arch native) {
   HULL_ASSIGN_OR_RETURN(gpt::Table table,

@@ -68,6 +68,12 @@ struct ExtensionImage {
   std::string signer;                            // the certificate's subject
 };
 
+// Check 2 alone: the DPS architecture of an extension image's partitions
+// (one root, one root-verity and one root-verity-sig partition, all of one
+// architecture; kCorrupt as above). `hull release add-sysext` holds the
+// manifest's arch to it before publishing, as the node holds its own.
+Result<gpt::Arch> ExtensionArch(std::string_view name, const gpt::Table& table);
+
 // The checks 1-6 above over `image` (untrusted bytes). `name` names the
 // extension in errors.
 Result<ExtensionImage> VerifyExtensionImage(std::string_view name, const gpt::Source& image,

@@ -444,6 +444,17 @@ Result<std::string> DiskArch(const DiskState& st) {
   return Error(ErrorCode::kCorrupt, "the disk has no usr partition of a known architecture");
 }
 
+Result<std::string> ReleaseArchOfDisk(const DiskState& st, const std::string& given) {
+  HULL_ASSIGN_OR_RETURN(std::string arch, DiskArch(st));
+  if (!given.empty() && given != arch) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "--arch {} but the disk's usr partitions are {}: leave --arch out (the disk's "
+                  "is used) or update an {} disk",
+                  given, arch, given);
+  }
+  return arch;
+}
+
 Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
                                 const ApplyFilters& given, const InstallOptions& options) {
   HULL_TRY(client.Refresh());
@@ -451,14 +462,7 @@ Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
   // A disk runs releases of its own architecture only, whatever the filter.
   ApplyFilters filters = given;
-  HULL_ASSIGN_OR_RETURN(const std::string arch, DiskArch(st));
-  if (!filters.arch.empty() && filters.arch != arch) {
-    return Errorf(ErrorCode::kInvalidArgument,
-                  "--arch {} but the disk's usr partitions are {}: leave --arch out (the disk's "
-                  "is used) or update an {} disk",
-                  filters.arch, arch, filters.arch);
-  }
-  filters.arch = arch;
+  HULL_ASSIGN_OR_RETURN(filters.arch, ReleaseArchOfDisk(st, given.arch));
   const InstalledFacts installed = Installed(st, options.active_usrhash);
   Choice choice = ChooseRelease(releases, filters, installed);
   if (choice.kind == ChoiceKind::kInstall) {

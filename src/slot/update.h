@@ -63,13 +63,18 @@ std::vector<SlotRelease> SlotReleases(const tuf::Targets& targets);
 // decision reads it the same way), then ApplyRelease.
 // Without an install: `up_to_date` (with the version reached) or
 // `ahead_of_channel` (with the channel's newest), nothing written.
-// Only releases of the disk's architecture (DiskArch) are chosen: an empty
-// filters.arch is the disk's, another is kInvalidArgument.
+// Only releases of the disk's architecture (ReleaseArchOfDisk) are chosen:
+// an empty filters.arch is the disk's, another is kInvalidArgument.
 // kNotFound when no release matches or every newer one is held back; TUF
 // errors before anything is written; then ApplyRelease's.
 // The Debian architecture (node/arch.h) of a disk: that of the DPS type of
 // its first slot's usr partition whose type names one. kCorrupt when none.
 Result<std::string> DiskArch(const DiskState& st);
+
+// The architecture whose releases a disk takes (`hull update apply`, and
+// `hull update check --disk`): its own (DiskArch). `given` (an --arch) may
+// be empty or that one; another is kInvalidArgument naming both and the fix.
+Result<std::string> ReleaseArchOfDisk(const DiskState& st, const std::string& given);
 
 Result<ApplyResult> ApplyUpdate(tuf::Client& client, DiskIo& disk, EspIo& esp,
                                 const ApplyFilters& filters, const InstallOptions& options = {});

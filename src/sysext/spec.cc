@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "gpt/types.h"
+#include "node/arch.h"
 #include "node/os_release.h"
 #include "yaml/reader.h"
 
@@ -142,7 +144,8 @@ Result<SysextSpec> LoadSysextSpec(const std::string& path) {
 }
 
 std::string SystemdArch(std::string_view debian_arch) {
-  return debian_arch == "amd64" ? "x86-64" : std::string(debian_arch);
+  const node::ArchNames* a = node::ArchOfDebian(debian_arch);
+  return std::string(a ? gpt::ArchName(a->gpt) : debian_arch);
 }
 
 std::string ImageBaseName(const SysextSpec& spec) {

@@ -10,6 +10,7 @@
 #include "base/subprocess.h"
 #include "inspect/inspect.h"
 #include "keys/keys.h"
+#include "node/arch.h"
 #include "node/smbios.h"
 #include "pe/pe.h"
 #include "vm/accel.h"
@@ -22,9 +23,11 @@ namespace {
 constexpr size_t kTailLines = 25;
 
 // What the image claims, from the UKI systemd-boot would pick (the newest),
-// and the machine it needs: the UKI's PE machine type.
+// and the machine it needs: the UKI's PE machine type, under its names
+// (node/arch.h).
 struct ImageClaims {
   Expectations expected;
+  const node::ArchNames* names = nullptr;
   GuestArch arch = GuestArch::kX86_64;
 };
 
@@ -45,14 +48,17 @@ Result<ImageClaims> ClaimsOf(const std::string& image) {
   ExpectFromCmdline(ukis[0]->cmdline, c.expected);
   c.expected.pcr11_phases = ukis[0]->pcr11_phases;
   c.expected.image_version = ukis[0]->version;
-  if (ukis[0]->machine == pe::MachineName(pe::kMachineArm64)) {
-    c.arch = GuestArch::kAarch64;
-  } else if (ukis[0]->machine != pe::MachineName(pe::kMachineAmd64)) {
+  for (const node::ArchNames& a : node::AllArches()) {
+    auto machine = pe::MachineOfArch(a.debian);
+    if (machine.ok() && pe::MachineName(*machine) == ukis[0]->machine) c.names = &a;
+  }
+  if (!c.names) {
     return Errorf(ErrorCode::kUnsupported,
                   "'{}': UKI {} is for {}: hull boot runs x86-64 and "
                   "aarch64 images",
                   image, ukis[0]->path, ukis[0]->machine);
   }
+  c.arch = c.names->gpt == gpt::Arch::kArm64 ? GuestArch::kAarch64 : GuestArch::kX86_64;
   return c;
 }
 
@@ -194,13 +200,12 @@ Result<BootResult> BootImage(const BootOptions& o) {
   HULL_TRY(PrepareFirmware(o, m));
   HULL_TRY(AttachImage(o, d, m));
   if (o.validate) {
-    HULL_TRY(
-        MakeOciProbeArchive({.binary = o.agent_binary,
-                             .entry_name = "hull-agent",
-                             .entrypoint = {"/hull-agent", "probe"},
-                             .out = d + "/request.tar",
-                             .architecture = m.arch == GuestArch::kAarch64 ? "arm64" : "amd64"})
-            .Context("validation request disk"));
+    HULL_TRY(MakeOciProbeArchive({.binary = o.agent_binary,
+                                  .entry_name = "hull-agent",
+                                  .entrypoint = {"/hull-agent", "probe"},
+                                  .out = d + "/request.tar",
+                                  .architecture = std::string(claims.names->debian)})
+                 .Context("validation request disk"));
     m.disks.push_back(
         {.path = d + "/request.tar", .serial = node::kValidateDiskSerial, .read_only = true});
     // The request itself is firmware data only a VM's maker sets.

@@ -13,7 +13,6 @@
 #include <set>
 
 #include "base/subprocess.h"
-#include "release/publish.h"
 #include "slot/fixture.h"
 #include "slot/update.h"
 #include "support/status_matchers.h"
@@ -44,17 +43,12 @@ class ArchTest : public ::testing::Test {
       ASSERT_OK(r);
       releases_[fmt::format("{}-{}", arch, v)] = *r;
     }
-    repo_ = inputs_->dir() + "/repo";
-    keydir_ = inputs_->dir() + "/keys";
-    auto keys = tuf::RoleKeySet::Load(keydir_, true);
-    ASSERT_OK(keys);
-    ASSERT_OK(tuf::Repository::Init(repo_, *keys));
-    release::PublishOptions o;
-    o.delta_level = 3;
-    o.chunk_level = 3;
     // No arch given: each release's is its payload's.
-    for (const char* k : {"amd64-202611.24.0", "arm64-202611.24.0", "amd64-202612.01.0"})
-      ASSERT_OK(release::PublishRelease(repo_, *keys, releases_[k].dir, o));
+    auto repo = testing::PublishRepository(
+        *inputs_, {R("amd64", kV0).dir, R("arm64", kV0).dir, R("amd64", kV1).dir});
+    ASSERT_OK(repo);
+    repo_ = repo->dir;
+    keydir_ = repo->keydir;
   }
   static void TearDownTestSuite() {
     delete inputs_;
@@ -67,6 +61,12 @@ class ArchTest : public ::testing::Test {
   }
   static const Release& R(const std::string& arch, const char* v) {
     return releases_[fmt::format("{}-{}", arch, v)];
+  }
+  // `hull update check` against the repository directory, --json.
+  static Result<ProcessOutput> Check(std::vector<std::string> args) {
+    args.insert(args.begin(), {"update", "check", "--repo", repo_, "--trusted-root",
+                               repo_ + "/1.root.json", "--json"});
+    return Hull(std::move(args));
   }
   // Publishes arm64 V2 through the CLI with --arch arm64 (once).
   static void PublishArm64V2() {
@@ -151,6 +151,23 @@ TEST_F(ArchTest, EachDiskTakesTheNewestReleaseOfItsOwnArch) {
   for (const std::string arch : {"amd64", "arm64"}) {
     auto image = inputs_->MakeDisk(R(arch, kV0), "disk-" + arch, 3 << 20, arch);
     ASSERT_OK(image);
+    const std::string other_arch = arch == "amd64" ? "arm64" : "amd64";
+    const char* want = arch == "amd64" ? kV1 : kV2;
+    // `hull update check --disk` takes the disk's arch as apply does: amd64's
+    // V1 although arm64's V2 is newer; an --arch of another is refused.
+    auto checked = Check({"--disk", *image});
+    ASSERT_OK(checked);
+    ASSERT_EQ(checked->exit_code, 0) << checked->err;
+    const auto release = nlohmann::json::parse(checked->out)["release"];
+    EXPECT_EQ(release["version"], want) << arch;
+    EXPECT_EQ(release["arch"], arch);
+    checked = Check({"--disk", *image, "--arch", other_arch});
+    ASSERT_OK(checked);
+    EXPECT_EQ(checked->exit_code, 2);
+    EXPECT_EQ(checked->err,
+              fmt::format("hull: update check: --arch {} but the disk's usr partitions are {}: "
+                          "leave --arch out (the disk's is used) or update an {} disk\n",
+                          other_arch, arch, other_arch));
     auto node = testing::OpenUpdatingNode(repo_, repo_, *image);
     ASSERT_OK(node);
     auto st = ReadDiskState(*node->opened.disk, *node->opened.esp);
@@ -158,7 +175,7 @@ TEST_F(ArchTest, EachDiskTakesTheNewestReleaseOfItsOwnArch) {
     EXPECT_EQ(*DiskArch(*st), arch);
     // Asking for the other arch is refused before anything is written.
     ApplyFilters other;
-    other.arch = arch == "amd64" ? "arm64" : "amd64";
+    other.arch = other_arch;
     auto refused = node->Apply(other);
     ASSERT_ERROR(refused, ErrorCode::kInvalidArgument);
     EXPECT_EQ(refused.error().message(),
@@ -168,11 +185,45 @@ TEST_F(ArchTest, EachDiskTakesTheNewestReleaseOfItsOwnArch) {
     // No filter: the disk's arch. amd64 takes V1 although arm64's V2 is newer.
     auto r = node->Apply();
     ASSERT_OK(r);
-    const char* want = arch == "amd64" ? kV1 : kV2;
     EXPECT_EQ(r->version, want);
     EXPECT_EQ(r->root_hash, R(arch, want).root_hash);
     EXPECT_EQ(r->pieces["usr"].method, std::string("delta from ") + kV0) << arch;
     EXPECT_EQ(r->install.slot, "B");
+  }
+}
+
+// Without a disk the check knows no arch but the one it is told: --arch
+// narrows to it, neither is refused before anything is fetched (the newest
+// release of any arch, arm64's V2 here, is no node's answer).
+TEST_F(ArchTest, UpdateCheckWithoutADiskNeedsAnArch) {
+  PublishArm64V2();
+  for (const auto& [arch, want] : {std::pair{"amd64", kV1}, {"arm64", kV2}}) {
+    auto out = Check({"--arch", arch});
+    ASSERT_OK(out);
+    ASSERT_EQ(out->exit_code, 0) << out->err;
+    const auto release = nlohmann::json::parse(out->out)["release"];
+    EXPECT_EQ(release["version"], want);
+    EXPECT_EQ(release["arch"], arch);
+  }
+  const std::pair<std::vector<std::string>, std::string> kRefused[] = {
+      {{},
+       "hull: update check: which architecture's releases? give --disk DISK (the node's disk: its "
+       "arch is used) or --arch amd64|arm64\n"},
+      {{"--arch", "aarch64"},
+       "hull: update check: --arch aarch64 is not an architecture Hull builds (amd64, arm64)\n"},
+  };
+  for (const auto& [args, err] : kRefused) {
+    // A repository that does not exist: the refusal comes before any fetch.
+    auto out = Hull([&] {
+      std::vector<std::string> a = {"update",          "check",          "--repo",
+                                    repo_ + "/absent", "--trusted-root", repo_ + "/1.root.json"};
+      a.insert(a.end(), args.begin(), args.end());
+      return a;
+    }());
+    ASSERT_OK(out);
+    EXPECT_EQ(out->exit_code, 2);
+    EXPECT_EQ(out->err, err);
+    EXPECT_EQ(out->out, "");
   }
 }
 

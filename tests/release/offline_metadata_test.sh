@@ -54,7 +54,7 @@ openssl pkeyutl -sign -rawin -inkey "$work/offline/targets.key" -in "$bin" -out 
 out=$(node "$js/client.mjs" "$base/repo" "$repo/1.root.json" image.raw "$work/got.raw") \
   || fail "tuf-js refused the repository: $out"
 cmp -s "$work/image.raw" "$work/got.raw" || fail "tuf-js downloaded other bytes"
-"$hull" update check --repo "$base/repo" --trusted-root "$repo/1.root.json" --json \
+"$hull" update check --repo "$base/repo" --trusted-root "$repo/1.root.json" --arch amd64 --json \
   | grep -q '"version": "202612.01.0"' || fail "hull update check does not see the release"
 echo "ok 3: signed by openssl pkeyutl, injected; tuf-js and hull update check accept it"
 

@@ -56,19 +56,11 @@ class ReleaseTest : public ::testing::Test {
       ASSERT_OK(d);
       disks_.push_back(*d);
     }
-    repo_ = inputs_->dir() + "/repo";
-    keydir_ = inputs_->dir() + "/keys";
-    auto keys = tuf::RoleKeySet::Load(keydir_, true);
-    ASSERT_OK(keys);
-    ASSERT_OK(tuf::Repository::Init(repo_, *keys));
-    release::PublishOptions o;
-    o.deltas = 1;  // the newest release has a delta from the previous one only
-    o.delta_level = 3;
-    o.chunk_level = 3;
-    for (int i : {0, 1}) {
-      auto r = release::PublishRelease(repo_, *keys, releases_[size_t(i)].dir, o);
-      ASSERT_OK(r);
-    }
+    // The newest release has a delta from the previous one only.
+    auto repo = testing::PublishRepository(*inputs_, {releases_[0].dir, releases_[1].dir}, 1);
+    ASSERT_OK(repo);
+    repo_ = repo->dir;
+    keydir_ = repo->keydir;
     // The newest through the CLI, at a 50% staged rollout.
     auto out =
         hull::Run(Command{.argv = {getenv("HULL_BIN"), "release", "add", repo_, releases_[2].dir,
@@ -505,7 +497,7 @@ TEST_F(ReleaseTest, CliRunDeadlineEndsCheckAndApply) {
   ASSERT_TRUE(before.ok());
   const std::string slow = Base() + "slow/";
   for (std::vector<std::string> args :
-       {std::vector<std::string>{"update", "check"},
+       {std::vector<std::string>{"update", "check", "--arch", "amd64"},
         std::vector<std::string>{"update", "apply", "--disk", image, "--machine-id", ""}}) {
     std::vector<std::string> argv = {getenv("HULL_BIN")};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -542,7 +534,7 @@ TEST_F(ReleaseTest, PulledReleaseIsNeverInstalledUntilRestored) {
   auto newest = [&] {
     auto out = hull::RunAllowFailure(
         Command{.argv = {hull_bin, "update", "check", "--repo", Base(), "--trusted-root",
-                         repo_ + "/1.root.json", "--json"}});
+                         repo_ + "/1.root.json", "--arch", "amd64", "--json"}});
     EXPECT_OK(out);
     if (!out.ok() || out->exit_code != 0) return std::string("check failed");
     return nlohmann::json::parse(out->out)["release"]["version"].get<std::string>();
@@ -635,7 +627,7 @@ TEST_F(ReleaseTest, RaisedRolloutReachesMoreNodesAndLoweringNeverTakesItBack) {
   auto checked = [&] {
     auto out = hull::RunAllowFailure(
         Command{.argv = {hull_bin, "update", "check", "--repo", Base(), "--trusted-root",
-                         repo_ + "/1.root.json", "--json"}});
+                         repo_ + "/1.root.json", "--arch", "amd64", "--json"}});
     EXPECT_OK(out);
     if (!out.ok() || out->exit_code != 0) return nlohmann::json();
     return nlohmann::json::parse(out->out)["release"];

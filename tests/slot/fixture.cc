@@ -7,9 +7,11 @@
 #include "build/plan.h"
 #include "crypto/digest.h"
 #include "disk/image.h"
+#include "release/publish.h"
 #include "rootfs/erofs.h"
 #include "slot/payload.h"
 #include "tuf/fetcher.h"
+#include "tuf/repository.h"
 #include "uki/uki.h"
 #include "verity/signature.h"
 #include "verity/tree.h"
@@ -143,6 +145,21 @@ Result<std::string> Inputs::MakeDisk(const Release& r, const std::string& name, 
   co.source_date_epoch = 1764028800;
   HULL_TRY(disk::CreateDisk(layout, co));
   return co.out;
+}
+
+Result<PublishedRepository> PublishRepository(const Inputs& inputs,
+                                              const std::vector<std::string>& payload_dirs,
+                                              unsigned deltas) {
+  PublishedRepository r{inputs.dir() + "/repo", inputs.dir() + "/keys"};
+  HULL_ASSIGN_OR_RETURN(auto keys, tuf::RoleKeySet::Load(r.keydir, true));
+  HULL_TRY(tuf::Repository::Init(r.dir, keys));
+  release::PublishOptions o;
+  o.deltas = deltas;
+  o.delta_level = 3;
+  o.chunk_level = 3;
+  for (const std::string& dir : payload_dirs)
+    HULL_TRY(release::PublishRelease(r.dir, keys, dir, o));
+  return r;
 }
 
 Result<UpdatingNode> OpenUpdatingNode(const std::string& repo_dir, const std::string& base,

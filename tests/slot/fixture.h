@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/file.h"
 #include "crypto/key.h"
@@ -73,6 +74,17 @@ struct UpdatingNode {
 };
 Result<UpdatingNode> OpenUpdatingNode(const std::string& repo_dir, const std::string& base,
                                       const std::string& image);
+
+// A TUF repository of releases (tests/release): `inputs`.dir()/repo, its
+// role keys made in `inputs`.dir()/keys, and `payload_dirs` published into
+// it in order by src/release, each with deltas from the last `deltas`
+// releases of its flavor and arch, at zstd level 3 (seconds, not minutes).
+struct PublishedRepository {
+  std::string dir, keydir;
+};
+Result<PublishedRepository> PublishRepository(const Inputs& inputs,
+                                              const std::vector<std::string>& payload_dirs,
+                                              unsigned deltas = 4);
 
 // Debian's kernel and systemd-stub on this machine.
 std::string KernelPath();

@@ -28,17 +28,17 @@ echo "ok 1: tuf-js accepts a repository written by hull ($out)"
 # 2. @tufjs/models writes, Hull reads (over HTTP).
 node "$js/make-repo.mjs" "$work/www/tufjs" >/dev/null
 out=$("$hull" update check --repo "$base/tufjs" --trusted-root "$work/www/tufjs/1.root.json" \
-  --state "$work/state-tufjs" --json) || fail "hull refused the @tufjs/models repository"
+  --arch amd64 --state "$work/state-tufjs" --json) || fail "hull refused the @tufjs/models repository"
 grep -q '"version": "202612.01.0"' <<<"$out" || fail "unexpected release: $out"
 echo "ok 2: hull accepts a repository written by @tufjs/models"
 
 # 3. Hull over HTTP: metadata verified, then a swapped timestamp key refused.
 "$hull" update check --repo "$base/hull" --trusted-root "$work/www/hull/1.root.json" \
-  --state "$work/state-hull" >/dev/null || fail "hull refused its own repository over HTTP"
+  --arch amd64 --state "$work/state-hull" >/dev/null || fail "hull refused its own repository over HTTP"
 cp "$work/www/tufjs/timestamp.json" "$work/www/hull/timestamp.json"
 set +e
 "$hull" update check --repo "$base/hull" --trusted-root "$work/www/hull/1.root.json" \
-  --state "$work/state-hull" > "$work/out3" 2> "$work/err3"
+  --arch amd64 --state "$work/state-hull" > "$work/out3" 2> "$work/err3"
 rc=$?
 set -e
 [ "$rc" -eq 1 ] || fail "expected exit 1 for a foreign timestamp, got $rc: $(cat "$work/err3")"

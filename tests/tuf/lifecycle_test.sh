@@ -28,7 +28,7 @@ repo="$work/www/repo"
 tuf_js() { out=$(node "$js/follow.mjs" "$base/${2:-repo}" "$work/${1}" ${3:-}) ; }
 hull_check() {
   out=$("$hull" update check --repo "$base/${2:-repo}" --trusted-root "$work/root1.json" \
-    --state "$work/$1" --json 2>&1)
+    --arch amd64 --state "$work/$1" --json 2>&1)
 }
 root_version() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["signed"]["version"])' "$1"; }
 both_follow() {  # $1: what; both clients refresh and must accept

@@ -24,6 +24,7 @@
 #include "base/subprocess.h"
 #include "support/flip_byte.h"
 #include "support/status_matchers.h"
+#include "vm/boot_fixture.h"
 
 namespace hull {
 namespace {
@@ -34,88 +35,32 @@ using nlohmann::json;
 // build_arm64_test's epoch: the two share the usr product cache.
 constexpr char kEpoch[] = "SOURCE_DATE_EPOCH=1764028800";
 
-std::string Bin() { return std::getenv("HULL_BIN"); }
-
-Result<ProcessOutput> Hull(std::vector<std::string> args, int minutes = 30) {
-  args.insert(args.begin(), Bin());
-  return RunAllowFailure(
-      Command{.argv = args, .env = {kEpoch}, .timeout = std::chrono::minutes(minutes)});
-}
-
-void Sh(const std::string& script) {
-  auto r = hull::Run(Command{.argv = {"sh", "-euc", script}, .timeout = std::chrono::minutes(5)});
-  ASSERT_OK(r) << script;
-}
-
-std::string ShOut(const std::string& script) {
-  auto r = hull::Run(Command{.argv = {"sh", "-euc", script}, .timeout = std::chrono::minutes(5)});
-  return r.ok() ? r->out : "";
-}
-
 std::map<std::string, json> ChecksByName(const json& j) {
   std::map<std::string, json> m;
   for (const auto& c : j["checks"]) m[c["name"].get<std::string>()] = c;
   return m;
 }
 
-class BootArm64Vm : public ::testing::Test {
+using vm_test::Bin;
+using vm_test::Sh;
+using vm_test::ShOut;
+
+class BootArm64Vm : public vm_test::BuiltImageTest {
  protected:
   static void SetUpTestSuite() {
     const std::string src = std::getenv("HULL_SOURCE_DIR");
     Sh("bash " + src + "/scripts/binfmt.sh arm64");
-    auto t = TempDir::Create("hull-boot-arm64");
-    ASSERT_OK(t);
-    dir_ = new TempDir(std::move(*t));
-    const std::string d = dir_->path();
-    auto k = Hull({"keys", "init", d + "/keys"});
-    ASSERT_OK(k);
-    ASSERT_EQ(k->exit_code, 0) << k->err;
+    ASSERT_NO_FATAL_FAILURE(MakeDirAndKeys(
+        "hull-boot-arm64",
+        {.env = {kEpoch}, .hull_minutes = 30, .boot_timeout_seconds = 1800, .boot_minutes = 35}));
     const auto start = std::chrono::steady_clock::now();
-    auto b = Hull({"build", src + "/specs/immutable-arm64.yaml", "--keys", d + "/keys", "--version",
-                   "202511.25.0", "--cache", HULL_ARM64_CACHE, "--out", d + "/image", "--json"},
-                  60);
-    ASSERT_OK(b);
-    ASSERT_EQ(b->exit_code, 0) << b->err;
+    ASSERT_NO_FATAL_FAILURE(BuildImage(src + "/specs/immutable-arm64.yaml",
+                                       {"--version", "202511.25.0", "--cache", HULL_ARM64_CACHE},
+                                       60));
     std::printf("arm64 build %.1f s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    manifest_ = json::parse(b->out);
-    for (auto& [name, _] : manifest_["outputs"].items()) {
-      if (name.ends_with(".raw")) image_ = d + "/image/" + name;
-      if (name.ends_with(".efi")) uki_ = name;
-    }
-    ASSERT_FALSE(image_.empty());
   }
-  static void TearDownTestSuite() { delete dir_; }
-
-  std::string Copy(const std::string& name) {
-    std::string p = dir_->path() + "/" + name;
-    Sh(fmt::format("cp --sparse=always '{}' '{}'", image_, p));
-    return p;
-  }
-  uint64_t PartitionOffset(const std::string& image, int n) {
-    auto j = json::parse(ShOut("sfdisk --json '" + image + "'"));
-    return j["partitiontable"]["partitions"][n - 1]["start"].get<uint64_t>() * 512;
-  }
-  json Boot(const std::vector<std::string>& extra, int* exit_code) {
-    std::vector<std::string> args = {"boot", extra[0], "--json", "--timeout", "1800"};
-    args.insert(args.end(), extra.begin() + 1, extra.end());
-    auto r = Hull(args, 35);
-    EXPECT_OK(r);
-    if (!r.ok()) return {};
-    *exit_code = r->exit_code;
-    json j = json::parse(r->out, nullptr, false);
-    EXPECT_TRUE(j.is_object()) << r->out << r->err;
-    return j.is_object() ? j : json::object();
-  }
-  std::string Keys() { return dir_->path() + "/keys"; }
-
-  static TempDir* dir_;
-  static std::string image_, uki_;
-  static json manifest_;
 };
-TempDir* BootArm64Vm::dir_ = nullptr;
-std::string BootArm64Vm::image_, BootArm64Vm::uki_;
-json BootArm64Vm::manifest_;
 
 // Offline: the ESP holds the loader AArch64 firmware starts, and it and the
 // UKI are AArch64 PEs signed by db.
@@ -163,7 +108,7 @@ TEST_F(BootArm64Vm, ValidatesUnderSecureBootWithTpm) {
 TEST_F(BootArm64Vm, FlippedByteInUsrGivesEioAtThatBlock) {
   std::string img = Copy("corrupt.raw");
   uint64_t usr = PartitionOffset(img, 2);
-  std::string part = dir_->path() + "/usr.erofs";
+  std::string part = Dir() + "/usr.erofs";
   Sh(fmt::format(
       "dd if='{}' of='{}' bs=1M iflag=skip_bytes,count_bytes skip={} count={} status=none", img,
       part, usr, manifest_["sizes"]["usr_erofs_bytes"].get<uint64_t>()));
@@ -187,7 +132,7 @@ TEST_F(BootArm64Vm, FlippedByteInUsrGivesEioAtThatBlock) {
 
 TEST_F(BootArm64Vm, UkiSignedByAKeyNotInDbIsRefused) {
   std::string img = Copy("badsig.raw");
-  const std::string d = dir_->path(), esp = fmt::format("{}@@{}", img, PartitionOffset(img, 1));
+  const std::string d = Dir(), esp = fmt::format("{}@@{}", img, PartitionOffset(img, 1));
   auto k = Hull({"keys", "init", d + "/other"});
   ASSERT_OK(k);
   ASSERT_EQ(k->exit_code, 0);

@@ -26,6 +26,7 @@
 #include "support/image_checks.h"
 #include "support/status_matchers.h"
 #include "vm/boot.h"
+#include "vm/boot_fixture.h"
 
 namespace hull {
 namespace {
@@ -33,22 +34,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string Bin() { return std::getenv("HULL_BIN"); }
-
-Result<ProcessOutput> Hull(std::vector<std::string> args, int minutes = 20) {
-  args.insert(args.begin(), Bin());
-  return RunAllowFailure(Command{.argv = args, .timeout = std::chrono::minutes(minutes)});
-}
-
-void Sh(const std::string& script) {
-  auto r = hull::Run(Command{.argv = {"sh", "-euc", script}, .timeout = std::chrono::minutes(5)});
-  ASSERT_OK(r) << script;
-}
-
-std::string ShOut(const std::string& script) {
-  auto r = hull::Run(Command{.argv = {"sh", "-euc", script}, .timeout = std::chrono::minutes(5)});
-  return r.ok() ? r->out : "";
-}
+using vm_test::Bin;
+using vm_test::Sh;
+using vm_test::ShOut;
 
 // containers.preload: `static` (present only: no entrypoint) and
 // `static:debug` (its busybox shell run from the store, without a pull).
@@ -80,75 +68,25 @@ void ExpectPreloadedImages(const json& j) {
   EXPECT_EQ(pre["unit"]["out"], "active") << pre.dump();
 }
 
-class BootVm : public ::testing::Test {
+class BootVm : public vm_test::BuiltImageTest {
  protected:
   static void SetUpTestSuite() {
-    auto t = TempDir::Create("hull-boot-vm");
-    ASSERT_OK(t);
-    dir_ = new TempDir(std::move(*t));
-    const std::string d = dir_->path();
-    auto k = Hull({"keys", "init", d + "/keys"});
-    ASSERT_OK(k);
-    ASSERT_EQ(k->exit_code, 0) << k->err;
+    ASSERT_NO_FATAL_FAILURE(MakeDirAndKeys("hull-boot-vm"));
     // The default image, with two presets preloaded (docs/containers.md).
-    ASSERT_OK(WriteFileAtomic(d + "/spec.yaml", PreloadSpec()));
-    auto b = Hull(
-        {"build", d + "/spec.yaml", "--keys", d + "/keys", "--out", d + "/image", "--json"}, 40);
-    ASSERT_OK(b);
-    ASSERT_EQ(b->exit_code, 0) << b->err;
-    manifest_ = json::parse(b->out);
-    for (auto& [name, _] : manifest_["outputs"].items())
-      if (name.ends_with(".raw")) image_ = d + "/image/" + name;
-    ASSERT_FALSE(image_.empty());
+    ASSERT_OK(WriteFileAtomic(Dir() + "/spec.yaml", PreloadSpec()));
+    ASSERT_NO_FATAL_FAILURE(BuildImage(Dir() + "/spec.yaml", {}, 40));
   }
-  static void TearDownTestSuite() { delete dir_; }
-
-  // A sparse copy of the image to damage.
-  std::string Copy(const std::string& name) {
-    std::string p = dir_->path() + "/" + name;
-    Sh(fmt::format("cp --sparse=always '{}' '{}'", image_, p));
-    return p;
-  }
-  // Byte offset of partition `n` (1-based) of `image`.
-  uint64_t PartitionOffset(const std::string& image, int n) {
-    auto j = json::parse(ShOut("sfdisk --json '" + image + "'"));
-    return j["partitiontable"]["partitions"][n - 1]["start"].get<uint64_t>() * 512;
-  }
-  std::string UkiName() {
-    for (auto& [name, _] : manifest_["outputs"].items())
-      if (name.ends_with(".efi")) return name;
-    return "";
-  }
-  json Boot(const std::vector<std::string>& extra, int* exit_code) {
-    std::vector<std::string> args = {"boot", extra[0], "--json", "--timeout", "900"};
-    args.insert(args.end(), extra.begin() + 1, extra.end());
-    auto r = Hull(args, 30);
-    EXPECT_OK(r);
-    if (!r.ok()) return {};
-    *exit_code = r->exit_code;
-    json j = json::parse(r->out, nullptr, false);
-    EXPECT_TRUE(j.is_object()) << r->out << r->err;
-    return j.is_object() ? j : json::object();
-  }
-  std::string Keys() { return dir_->path() + "/keys"; }
-
-  static TempDir* dir_;
-  static std::string image_;
-  static json manifest_;
 };
-TempDir* BootVm::dir_ = nullptr;
-std::string BootVm::image_;
-json BootVm::manifest_;
 
 // The default image, offline: systemd-dissect and the SPDX 2.3 schema.
 TEST_F(BootVm, DissectAndSbomOfTheDefaultImage) {
   test_support::ExpectDissectSeesDpsImage(image_, manifest_["usr"]["root_hash"],
                                           manifest_["version"]);
   std::string sbom;
-  for (const auto& e : fs::directory_iterator(dir_->path() + "/image"))
+  for (const auto& e : fs::directory_iterator(Dir() + "/image"))
     if (e.path().string().ends_with(".spdx.json")) sbom = e.path();
   ASSERT_FALSE(sbom.empty());
-  test_support::ExpectValidSpdx23(sbom, dir_->path());
+  test_support::ExpectValidSpdx23(sbom, Dir());
 }
 
 // Zero AVC denials in both boots of a validation (docs/selinux.md): the
@@ -192,7 +130,7 @@ TEST_F(BootVm, FlippedByteInUsrGivesEioAtThatBlock) {
   // usr A is partition 2 (DESIGN.md layout); find a module file's first
   // extent with dump.erofs on the partition's bytes.
   uint64_t usr = PartitionOffset(img, 2);
-  std::string part = dir_->path() + "/usr.erofs";
+  std::string part = Dir() + "/usr.erofs";
   Sh(fmt::format(
       "dd if='{}' of='{}' bs=1M iflag=skip_bytes,count_bytes skip={} count={} status=none", img,
       part, usr, manifest_["sizes"]["usr_erofs_bytes"].get<uint64_t>()));
@@ -221,16 +159,16 @@ TEST_F(BootVm, FlippedByteInUsrGivesEioAtThatBlock) {
 
 TEST_F(BootVm, UkiSignedByAKeyNotInDbIsRefused) {
   std::string img = Copy("badsig.raw");
-  const std::string d = dir_->path(), esp = fmt::format("{}@@{}", img, PartitionOffset(img, 1));
+  const std::string d = Dir(), esp = fmt::format("{}@@{}", img, PartitionOffset(img, 1));
   auto k = Hull({"keys", "init", d + "/other"});
   ASSERT_OK(k);
   ASSERT_EQ(k->exit_code, 0);
-  Sh(fmt::format("mcopy -o -i '{}' '::/EFI/Linux/{}' '{}/uki.efi'", esp, UkiName(), d));
+  Sh(fmt::format("mcopy -o -i '{}' '::/EFI/Linux/{}' '{}/uki.efi'", esp, uki_, d));
   auto s = Hull({"sign", d + "/uki.efi", "--key", d + "/other/db.key", "--cert",
                  d + "/other/db.crt", "--out", d + "/uki.other.efi"});
   ASSERT_OK(s);
   ASSERT_EQ(s->exit_code, 0);
-  Sh(fmt::format("mcopy -o -i '{}' '{}/uki.other.efi' '::/EFI/Linux/{}'", esp, d, UkiName()));
+  Sh(fmt::format("mcopy -o -i '{}' '{}/uki.other.efi' '::/EFI/Linux/{}'", esp, d, uki_));
   int rc = -1;
   json j = Boot({img, "--secure-boot", "--keys", Keys()}, &rc);
   EXPECT_EQ(rc, 1);
@@ -239,8 +177,8 @@ TEST_F(BootVm, UkiSignedByAKeyNotInDbIsRefused) {
 
 TEST_F(BootVm, UsrhashMatchingNoPartitionResetsInHullInit) {
   std::string img = Copy("badhash.raw");
-  const std::string d = dir_->path(), esp = fmt::format("{}@@{}", img, PartitionOffset(img, 1));
-  Sh(fmt::format("mcopy -o -i '{}' '::/EFI/Linux/{}' '{}/orig.efi'", esp, UkiName(), d));
+  const std::string d = Dir(), esp = fmt::format("{}@@{}", img, PartitionOffset(img, 1));
+  Sh(fmt::format("mcopy -o -i '{}' '::/EFI/Linux/{}' '{}/orig.efi'", esp, uki_, d));
   for (const char* s : {"linux", "initrd", "osrel", "uname", "cmdline"}) {
     Sh(fmt::format("objcopy -O binary --only-section=.{0} '{1}/orig.efi' '{1}/{0}.bin'", s, d));
   }
@@ -257,7 +195,7 @@ TEST_F(BootVm, UsrhashMatchingNoPartitionResetsInHullInit) {
                  Keys() + "/db.crt", "--out", d + "/wrong.signed.efi"});
   ASSERT_OK(s);
   ASSERT_EQ(s->exit_code, 0);
-  Sh(fmt::format("mcopy -o -i '{}' '{}/wrong.signed.efi' '::/EFI/Linux/{}'", esp, d, UkiName()));
+  Sh(fmt::format("mcopy -o -i '{}' '{}/wrong.signed.efi' '::/EFI/Linux/{}'", esp, d, uki_));
   int rc = -1;
   json j = Boot({img, "--secure-boot", "--keys", Keys()}, &rc);
   EXPECT_EQ(rc, 1);
@@ -307,7 +245,7 @@ void ExpectSysextMerged(const json& ext, const std::string& name) {
 // systemd-sysext, and the node boots and validates. Files-only extensions: their builds
 // reuse the image build's cached base compose.
 TEST_F(BootVm, SystemExtensionsAreVerifiedAndHandedToSysext) {
-  const std::string d = dir_->path() + "/sysext";
+  const std::string d = Dir() + "/sysext";
   Sh(fmt::format(
       "mkdir -p '{0}/files/usr/lib/cni' && printf '#!/bin/sh\\necho hull-sysext-bridge\\n' "
       "> '{0}/files/usr/lib/cni/bridge' && chmod 755 '{0}/files/usr/lib/cni/bridge'",
@@ -398,7 +336,7 @@ TEST_F(BootVm, SystemExtensionsAreVerifiedAndHandedToSysext) {
 }
 
 TEST_F(BootVm, GrownDiskWithAByteIdenticalCopyAndAStraySerialAttached) {
-  const std::string d = dir_->path();
+  const std::string d = Dir();
   std::string img = Copy("grown.raw");
   const uint64_t grown_bytes = 4ull << 30;
   Sh(fmt::format("qemu-img resize -q -f raw '{}' {}", img, grown_bytes));
@@ -503,7 +441,7 @@ TEST_F(BootVm, GrownDiskWithAByteIdenticalCopyAndAStraySerialAttached) {
 // repository, channel and event console) and the user's home labelled for
 // the policy, read back with debugfs.
 TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) {
-  const std::string d = dir_->path();
+  const std::string d = Dir();
   const std::string iso = d + "/live.iso", target = d + "/target.img";
   // The events go to the serial console the test reads (/dev/console is
   // tty0, the last console= of the command line).

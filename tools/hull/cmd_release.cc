@@ -5,10 +5,13 @@
 
 #include "base/file.h"
 #include "cli.h"
+#include "node/arch.h"
 #include "pkcs11/key_ref.h"
 #include "release/offline.h"
 #include "release/publish.h"
 #include "release_flags.h"
+#include "slot/state.h"
+#include "slot/update.h"
 #include "tuf/client.h"
 #include "tuf/releases.h"
 #include "tuf/repository.h"
@@ -33,7 +36,7 @@ struct ReleaseArgs {
 };
 
 struct CheckArgs {
-  std::string repo, trusted_root, state, flavor, arch, channel;
+  std::string repo, trusted_root, state, flavor, arch, channel, disk;
   bool json = false;
   uint64_t deadline = 0;  // seconds for the whole run; 0: none
 };
@@ -289,15 +292,38 @@ int RunLs(const ReleaseArgs& a) {
   return Done(run(), "release ls");
 }
 
+// The architecture whose releases the check looks at, before any download:
+// the disk's, as `hull update apply` takes it (slot::ReleaseArchOfDisk); else
+// --arch; neither is refused (a repository holds every arch's releases, and
+// the newest of any arch is no node's answer).
+Result<std::string> CheckArch(const CheckArgs& a) {
+  if (!a.disk.empty()) {
+    HULL_ASSIGN_OR_RETURN(auto o, slot::OpenDisk(a.disk, false));
+    HULL_ASSIGN_OR_RETURN(slot::DiskState st, slot::ReadDiskState(*o.disk, *o.esp));
+    return slot::ReleaseArchOfDisk(st, a.arch);
+  }
+  if (a.arch.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "which architecture's releases? give --disk DISK (the node's disk: its arch is "
+                 "used) or --arch amd64|arm64");
+  }
+  if (!node::ArchOfDebian(a.arch)) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "--arch {} is not an architecture Hull builds (amd64, arm64)", a.arch);
+  }
+  return a.arch;
+}
+
 int RunCheck(const CheckArgs& a) {
   const auto run_deadline = tuf::RunDeadline(a.deadline);
   auto run = [&]() -> Result<std::optional<tuf::Release>> {
+    HULL_ASSIGN_OR_RETURN(const std::string arch, CheckArch(a));
     HULL_ASSIGN_OR_RETURN(Bytes root, ReadFileBytes(a.trusted_root, 1 << 20));
     HULL_ASSIGN_OR_RETURN(
         auto client, tuf::Client::Create(tuf::MakeFetcher(a.repo, {.run_deadline = run_deadline}),
                                          root, a.state));
     HULL_TRY(client.Refresh());
-    return tuf::NewestRelease(client.targets(), a.flavor, a.arch, a.channel);
+    return tuf::NewestRelease(client.targets(), a.flavor, arch, a.channel);
   };
   auto r = run();
   if (!r.ok()) return ReportError(std::move(r).error().Wrap("update check"));
@@ -451,13 +477,20 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   check->add_option("--trusted-root", c->trusted_root, "Trusted root.json (first use)")->required();
   check->add_option("--state", c->state, "Directory keeping trusted metadata between runs");
   check->add_option("--flavor", c->flavor, "Only releases of this flavor");
-  check->add_option("--arch", c->arch, "Only releases for this architecture");
+  check->add_option("--disk", c->disk,
+                    "The node's disk image or block device: only releases of its architecture "
+                    "(its usr partitions' DPS type), as hull update apply chooses");
+  check->add_option("--arch", c->arch,
+                    "Only releases for this architecture, amd64 or arm64 (with --disk: must be "
+                    "the disk's); one of --disk and --arch is required");
   check->add_option("--channel", c->channel, "Only releases in this channel");
   check->add_flag("--json", c->json, "Print as JSON");
   check->add_option("--deadline", c->deadline,
                     "Seconds the whole check may take; every download ends by then (default: "
                     "none, each download has its own deadline)");
   check->footer(
+      "Example: hull update check --repo https://releases.example/ --trusted-root root.json \\\n"
+      "           --disk disk.raw --json\n"
       "Exit status: 0 metadata verified; 1 refused for a security reason (expired, rollback,\n"
       "threshold, bad signature, hash or length mismatch); 2 usage or I/O error.");
   check->callback([&ctx, c] { ctx.action = [c] { return RunCheck(*c); }; });

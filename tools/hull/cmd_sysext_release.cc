@@ -47,6 +47,8 @@ void RegisterReleaseSysext(CLI::App* rel, Context& ctx) {
   add->footer(
       "Target: hull-sysext-NAME-ARCH-VERSION.raw; custom: payload \"sysext\", sysext, version,\n"
       "arch, compatibility (id, sysext_level or version_id), root_hash.\n"
+      "The image must be its manifest's (size, SHA-256) and its partitions' DPS types the\n"
+      "manifest's arch: a mismatch is refused and nothing is published.\n"
       "Example: hull release add-sysext repo/ out/cni_1.1.1-2_amd64.raw --keys keys/");
   add->callback([&ctx, a] { ctx.action = [a] { return RunAddSysext(*a); }; });
 }
