@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <set>
 #include <sstream>
 
@@ -108,13 +109,18 @@ Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
   // The image as a raw disk (disk/convert.h): the digest is the given file's.
   HULL_ASSIGN_OR_RETURN(b.raw, disk::OpenAsRaw(o.image, work + "/input.raw"));
   HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(b.raw.path, false));
-  HULL_ASSIGN_OR_RETURN(
-      b.x,
+  // The given file's digest on a second thread while the payload is checked
+  // and copied (both read the whole /usr): the two overlap instead of adding up.
+  auto digest =
+      std::async(std::launch::async, [image = o.image] { return crypto::FileSha256Hex(image); });
+  auto extracted =
       slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base",
                            {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert})
-          .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir)));
+          .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir));
+  auto sha256 = digest.get();
+  HULL_ASSIGN_OR_RETURN(b.x, std::move(extracted));
   HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(b.raw.path));
-  HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
+  HULL_ASSIGN_OR_RETURN(b.sha256, std::move(sha256));
   const std::string usr = work + "/base/" + slot::kUsrFile;
   HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(usr));
   Bytes head(kErofsHead);
@@ -403,6 +409,15 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   HULL_ASSIGN_OR_RETURN(build::UkiResult uki, Step(o, res, "uki", [&] {
                           return MakeUki(o, b, root, cmdline, keys, staged + "/" + b.x.uki_file);
                         }));
+  // The unpacked tree and the base's /usr copy are read no more: removed on a
+  // second thread while the ESP and the disk are written (thousands of
+  // unlinks that would otherwise follow the last step).
+  auto removed =
+      std::async(std::launch::async, [root, base_usr = work + "/base/" + slot::kUsrFile] {
+        std::error_code rm_ec;
+        fs::remove_all(root, rm_ec);
+        fs::remove(base_usr, rm_ec);
+      });
   HULL_ASSIGN_OR_RETURN(uint64_t esp_bytes, Step(o, res, "esp", [&] {
                           return build::MakeEspTree(o.systemd_boot, uki.path, b.x.uki_file, keys,
                                                     work + "/esp", epoch);
