@@ -136,7 +136,8 @@ Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
   return Ok();
 }
 
-// /usr of the base into `root`/usr, with the modes the image's inodes give.
+// /usr of the base into `root`/usr, with the modes and file capabilities the
+// image's inodes give (fsck.erofs --extract drops both).
 Status Unpack(const std::string& erofs, const std::string& root) {
   HULL_TRY(
       Run(Command{.argv = {"fsck.erofs", "--extract=" + root + "/usr", "--preserve-perms", erofs},
@@ -147,6 +148,7 @@ Status Unpack(const std::string& erofs, const std::string& root) {
   HULL_ASSIGN_OR_RETURN(MappedRegion map, f.Map(0, size_t(size)));
   HULL_ASSIGN_OR_RETURN(auto modes, rootfs::ReadErofsModes(map.bytes()));
   for (const auto& m : modes) {
+    if (!m.capability.empty()) HULL_TRY(SetCapabilityInTree(root + "/usr", m.path, m.capability));
     if (!(m.mode & 07000) || S_ISLNK(m.mode)) continue;
     HULL_TRY(ChmodInTree(root + "/usr", m.path, m.mode & 07777));
   }
