@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <set>
 #include <sstream>
 
@@ -138,13 +139,18 @@ Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
     // The image as a raw disk (disk/convert.h): the digest is the given file's.
     HULL_ASSIGN_OR_RETURN(b.raw, disk::OpenAsRaw(o.image, work + "/input.raw"));
     HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(b.raw.path, false));
-    HULL_ASSIGN_OR_RETURN(
-        b.x,
+    // The given file's digest on a second thread while the payload is checked
+    // and copied (both read the whole /usr): the two overlap instead of adding up.
+    auto digest =
+        std::async(std::launch::async, [image = o.image] { return crypto::FileSha256Hex(image); });
+    auto extracted =
         slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base",
                              {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert})
-            .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir)));
+            .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir));
+    auto sha256 = digest.get();
+    HULL_ASSIGN_OR_RETURN(b.x, std::move(extracted));
     HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(b.raw.path));
-    HULL_ASSIGN_OR_RETURN(b.sha256, crypto::FileSha256Hex(o.image));
+    HULL_ASSIGN_OR_RETURN(b.sha256, std::move(sha256));
   }
   const std::string usr = work + "/base/" + slot::kUsrFile;
   HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(usr));
@@ -161,7 +167,8 @@ Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
   return Ok();
 }
 
-// /usr of the base into `root`/usr, with the modes the image's inodes give.
+// /usr of the base into `root`/usr, with the modes and file capabilities the
+// image's inodes give (fsck.erofs --extract drops both).
 Status Unpack(const std::string& erofs, const std::string& root) {
   HULL_TRY(
       Run(Command{.argv = {"fsck.erofs", "--extract=" + root + "/usr", "--preserve-perms", erofs},
@@ -172,6 +179,7 @@ Status Unpack(const std::string& erofs, const std::string& root) {
   HULL_ASSIGN_OR_RETURN(MappedRegion map, f.Map(0, size_t(size)));
   HULL_ASSIGN_OR_RETURN(auto modes, rootfs::ReadErofsModes(map.bytes()));
   for (const auto& m : modes) {
+    if (!m.capability.empty()) HULL_TRY(SetCapabilityInTree(root + "/usr", m.path, m.capability));
     if (!(m.mode & 07000) || S_ISLNK(m.mode)) continue;
     HULL_TRY(ChmodInTree(root + "/usr", m.path, m.mode & 07777));
   }
@@ -465,6 +473,15 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   HULL_ASSIGN_OR_RETURN(build::UkiResult uki, Step(o, res, "uki", [&] {
                           return MakeUki(o, b, root, cmdline, keys, staged + "/" + b.x.uki_file);
                         }));
+  // The unpacked tree and the base's /usr copy are read no more: removed on a
+  // second thread while the ESP and the disk are written (thousands of
+  // unlinks that would otherwise follow the last step).
+  auto removed =
+      std::async(std::launch::async, [root, base_usr = work + "/base/" + slot::kUsrFile] {
+        std::error_code rm_ec;
+        fs::remove_all(root, rm_ec);
+        fs::remove(base_usr, rm_ec);
+      });
   uint64_t esp_bytes = 0;
   if (!o.from_release) {
     HULL_ASSIGN_OR_RETURN(esp_bytes, Step(o, res, "esp", [&] {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <filesystem>
 
@@ -102,7 +103,12 @@ Result<std::string> ReadTreeText(const std::string& top, const std::string& rel,
   return std::string(b.begin(), b.end());
 }
 
-Status ChmodInTree(const std::string& top, const std::string& rel, mode_t mode) {
+namespace {
+
+// `rel` opened without following a link on the way or at its end, as a
+// regular file or directory (`what` names the change refused otherwise).
+Result<Fd> OpenInTree(const std::string& top, const std::string& rel, bool dirs,
+                      std::string_view what) {
   const size_t slash = rel.rfind('/');
   if (slash != std::string::npos) {
     struct stat st {};
@@ -114,14 +120,35 @@ Status ChmodInTree(const std::string& top, const std::string& rel, mode_t mode) 
   if (fd.get() < 0) return ErrnoError(errno, "opening", path);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return ErrnoError(errno, "fstat", path);
-  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+  if (!S_ISREG(st.st_mode) && !(dirs && S_ISDIR(st.st_mode)))
     return Errorf(ErrorCode::kRefused,
-                  "'/{}' in the image is not a regular file or directory: its mode is not changed",
-                  rel);
+                  "'/{}' in the image is not a regular file{}: its {} is not set", rel,
+                  dirs ? " or directory" : "", what);
+  return fd;
+}
+
+}  // namespace
+
+Status ChmodInTree(const std::string& top, const std::string& rel, mode_t mode) {
+  HULL_ASSIGN_OR_RETURN(Fd fd, OpenInTree(top, rel, true, "mode"));
   // chmod(2) on an O_PATH descriptor's /proc link reaches the opened inode itself.
   const std::string proc = fmt::format("/proc/self/fd/{}", fd.get());
-  if (::chmod(proc.c_str(), mode) != 0) return ErrnoError(errno, "chmod", path);
+  if (::chmod(proc.c_str(), mode) != 0) return ErrnoError(errno, "chmod", top + "/" + rel);
   return Ok();
+}
+
+Status SetCapabilityInTree(const std::string& top, const std::string& rel, ByteSpan value) {
+  HULL_ASSIGN_OR_RETURN(Fd fd, OpenInTree(top, rel, false, "file capability"));
+  const std::string proc = fmt::format("/proc/self/fd/{}", fd.get());
+  if (::setxattr(proc.c_str(), "security.capability", value.data(), value.size(), 0) == 0)
+    return Ok();
+  if (errno == EPERM)
+    return Errorf(ErrorCode::kRefused,
+                  "'/{}' in the base image has a file capability (security.capability) and "
+                  "writing it back needs CAP_SETFCAP: run hull customize as root, or the "
+                  "customized image would lose it",
+                  rel);
+  return ErrnoError(errno, "setting security.capability on", top + "/" + rel);
 }
 
 }  // namespace hull::customize

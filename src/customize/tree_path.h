@@ -38,5 +38,9 @@ Result<std::string> ReadTreeText(const std::string& top, const std::string& rel,
 // /proc/self/fd). kRefused for a link on the way, a link or anything but a
 // file or directory at the end.
 Status ChmodInTree(const std::string& top, const std::string& rel, mode_t mode);
+// Writes `value` as `rel`'s security.capability (a regular file, reached
+// without a link, as ChmodInTree). Without CAP_SETFCAP: kRefused, naming the
+// file, so a capability is never dropped silently.
+Status SetCapabilityInTree(const std::string& top, const std::string& rel, ByteSpan value);
 
 }  // namespace hull::customize

@@ -13,11 +13,15 @@ constexpr uint64_t kDirentSize = 12;
 constexpr unsigned kLayoutFlatPlain = 0, kLayoutFlatInline = 2;
 constexpr uint32_t kIncompatZeroPadding = 1u << 0, kIncompatComprCfgs = 1u << 1;
 constexpr uint16_t kAlgLz4 = 1u << 0;
+constexpr uint64_t kXattrHeader = 12;  // erofs_xattr_ibody_header
+constexpr uint8_t kXattrIndexSecurity = 6;
+constexpr size_t kMaxCapabilityBytes = 64;  // vfs_ns_cap_data is 24 bytes
 
 struct Image {
   ByteSpan bytes;
   uint64_t block = 0;
-  uint64_t meta = 0;  // byte offset of the inode area
+  uint64_t meta = 0;    // byte offset of the inode area
+  uint64_t shared = 0;  // byte offset of the shared xattr area
 };
 
 struct Inode {
@@ -25,6 +29,8 @@ struct Inode {
   uint64_t size = 0;
   unsigned layout = 0;
   uint64_t raw_blkaddr = 0;
+  uint64_t xattrs = 0;  // byte offset of the inode's xattr area
+  uint64_t xattr_size = 0;
   uint64_t tail = 0;  // byte offset right after the inode and its inline xattrs
 };
 
@@ -62,8 +68,56 @@ Result<Inode> ReadInode(const Image& img, uint64_t nid) {
   HULL_ASSIGN_OR_RETURN(uint32_t raw, r.Le32("i_u"));
   in.raw_blkaddr = raw;
   const uint64_t xattrs = xattr_count == 0 ? 0 : 12 + (uint64_t(xattr_count) - 1) * 4;
-  in.tail = off + (extended ? 64 : 32) + xattrs;
+  in.xattrs = off + (extended ? 64 : 32);
+  in.xattr_size = xattrs;
+  in.tail = in.xattrs + xattrs;
   return in;
+}
+
+// One xattr entry at `off`: its name index, name and value, and the offset
+// after it (entries are 4-byte aligned). A security.capability value is kept.
+Result<uint64_t> ReadXattrEntry(const Image& img, uint64_t off, uint64_t end, Bytes& capability) {
+  if (off + 4 > end) return Errorf(ErrorCode::kCorrupt, "erofs: xattr entry past its area");
+  HULL_ASSIGN_OR_RETURN(ByteSpan head, Slice(img, off, 4, "xattr entry"));
+  ByteReader r(head);
+  HULL_ASSIGN_OR_RETURN(uint8_t name_len, r.U8("e_name_len"));
+  HULL_ASSIGN_OR_RETURN(uint8_t index, r.U8("e_name_index"));
+  HULL_ASSIGN_OR_RETURN(uint16_t value_size, r.Le16("e_value_size"));
+  const uint64_t len = 4 + uint64_t(name_len) + value_size;
+  if (len > end - off) return Errorf(ErrorCode::kCorrupt, "erofs: xattr entry past its area");
+  HULL_ASSIGN_OR_RETURN(ByteSpan body, Slice(img, off + 4, len - 4, "xattr entry"));
+  const std::string_view name(reinterpret_cast<const char*>(body.data()), name_len);
+  if (index == kXattrIndexSecurity && name == "capability") {
+    if (value_size > kMaxCapabilityBytes)
+      return Errorf(ErrorCode::kCorrupt, "erofs: a {}-byte security.capability", value_size);
+    capability.assign(body.begin() + name_len, body.end());
+  }
+  return off + ((len + 3) & ~uint64_t(3));
+}
+
+// The inode's security.capability value, empty when it has none: inline
+// entries after the header and its shared ids, and the shared entries the ids
+// name (erofs_xattr_ibody_header: h_shared_count u8 at offset 4).
+Result<Bytes> ReadCapability(const Image& img, const Inode& in) {
+  Bytes cap;
+  if (in.xattr_size == 0) return cap;
+  if (in.xattr_size < kXattrHeader)
+    return Errorf(ErrorCode::kCorrupt, "erofs: xattr area of {} bytes", in.xattr_size);
+  HULL_ASSIGN_OR_RETURN(ByteSpan area, Slice(img, in.xattrs, in.xattr_size, "xattr area"));
+  const uint64_t shared = area[4];
+  if (kXattrHeader + shared * 4 > area.size())
+    return Errorf(ErrorCode::kCorrupt, "erofs: {} shared xattr ids past the xattr area", shared);
+  ByteReader ids(area.subspan(kXattrHeader, size_t(shared * 4)));
+  for (uint64_t k = 0; k < shared; ++k) {
+    HULL_ASSIGN_OR_RETURN(uint32_t id, ids.Le32("h_shared_xattrs"));
+    const uint64_t at = img.shared + uint64_t(id) * 4;
+    HULL_TRY(ReadXattrEntry(img, at, img.bytes.size(), cap));
+  }
+  const uint64_t end = in.xattrs + in.xattr_size;
+  for (uint64_t off = in.xattrs + kXattrHeader + shared * 4; off < end;) {
+    HULL_ASSIGN_OR_RETURN(off, ReadXattrEntry(img, off, end, cap));
+  }
+  return cap;
 }
 
 // Block `i` of a directory (flat plain or flat inline).
@@ -115,7 +169,8 @@ Status WalkBlock(Walk& w, ByteSpan blk, const std::string& prefix, int depth) {
       return Errorf(ErrorCode::kCorrupt, "erofs: more than {} paths", kMaxErofsEntries);
     HULL_ASSIGN_OR_RETURN(Inode child, ReadInode(w.img, nid));
     const std::string path = prefix.empty() ? name : prefix + "/" + name;
-    w.out.push_back({path, child.mode});
+    HULL_ASSIGN_OR_RETURN(Bytes cap, ReadCapability(w.img, child));
+    w.out.push_back({path, child.mode, std::move(cap)});
     if (S_ISDIR(child.mode)) HULL_TRY(WalkDir(w, child, path, depth + 1));
   }
   return Ok();
@@ -183,10 +238,13 @@ Result<std::vector<ErofsMode>> ReadErofsModes(ByteSpan bytes) {
   HULL_ASSIGN_OR_RETURN(uint16_t root_nid, sb.Le16("root_nid"));
   HULL_TRY(sb.Seek(0x28));
   HULL_ASSIGN_OR_RETURN(uint32_t meta_blkaddr, sb.Le32("meta_blkaddr"));
-  Image img{bytes, uint64_t(1) << blkszbits, uint64_t(meta_blkaddr) << blkszbits};
+  HULL_ASSIGN_OR_RETURN(uint32_t xattr_blkaddr, sb.Le32("xattr_blkaddr"));
+  Image img{bytes, uint64_t(1) << blkszbits, uint64_t(meta_blkaddr) << blkszbits,
+            uint64_t(xattr_blkaddr) << blkszbits};
   HULL_ASSIGN_OR_RETURN(Inode root, ReadInode(img, root_nid));
   if (!S_ISDIR(root.mode)) return Errorf(ErrorCode::kCorrupt, "erofs: the root is not a directory");
-  std::vector<ErofsMode> out{{"", root.mode}};
+  HULL_ASSIGN_OR_RETURN(Bytes root_cap, ReadCapability(img, root));
+  std::vector<ErofsMode> out{{"", root.mode, std::move(root_cap)}};
   Walk w{img, out};
   HULL_TRY(WalkDir(w, root, "", 0));
   return out;

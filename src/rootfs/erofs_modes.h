@@ -2,7 +2,12 @@
 // (superblock, inodes, directory blocks; file data, compressed or not, is
 // never read). `hull customize` extracts a /usr image with fsck.erofs
 // --extract, which in erofs-utils 1.5 drops the setuid, setgid and sticky
-// bits; this walk gives them back.
+// bits and every xattr; this walk gives back the bits and the file
+// capabilities (security.capability, inline or shared xattr entries:
+// erofs_xattr_ibody_header 12 bytes, h_shared_count u8 at offset 4, then
+// le32 ids into the shared area at xattr_blkaddr (superblock off 0x2C) * block,
+// then inline erofs_xattr_entry {name_len u8, name_index u8 (6: security),
+// value_size le16, name, value}, each padded to 4 bytes).
 //
 // Layout (linux/fs/erofs/erofs_fs.h): superblock at byte 1024 (magic
 // 0xE0F5E1E2 off 0x00, blkszbits off 0x0C, root_nid off 0x0E, meta_blkaddr
@@ -32,6 +37,7 @@ inline constexpr int kMaxErofsDepth = 128;                   // nested directori
 struct ErofsMode {
   std::string path;   // relative to the image's root, "" for the root itself
   uint16_t mode = 0;  // st_mode: type and permission bits
+  Bytes capability;   // the security.capability xattr's value, empty without one
 };
 
 // Every path, depth first in directory order (names sorted, as erofs stores them).

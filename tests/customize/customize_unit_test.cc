@@ -5,10 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
 #include "base/file.h"
+#include "base/subprocess.h"
 #include "customize/apply.h"
 #include "customize/config.h"
 #include "customize/customize.h"
@@ -193,6 +195,21 @@ TEST(CustomizeTree, ChmodDoesNotFollowALink) {
   EXPECT_EQ(st.st_mode & 07777, 04755u);
   ASSERT_EQ(::stat((usr + "/lib").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 01777u);
+  // A file capability through a link: refused, nothing outside changed; on a
+  // plain file getcap reads it back (as root); refused by name without
+  // CAP_SETFCAP. vfs_cap_data revision 2 with the effective bit, permitted
+  // CAP_NET_RAW (bit 13): what `setcap cap_net_raw=ep` writes.
+  const Bytes cap = {0x01, 0, 0, 0x02, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (::geteuid() != 0) {
+    EXPECT_ERROR(SetCapabilityInTree(usr, "bin/mount", cap), ErrorCode::kRefused);
+    return;
+  }
+  EXPECT_ERROR(SetCapabilityInTree(usr, "bin/su", cap), ErrorCode::kRefused);
+  EXPECT_ERROR(SetCapabilityInTree(usr, "sbin/outside", cap), ErrorCode::kRefused);
+  EXPECT_OK(SetCapabilityInTree(usr, "bin/mount", cap));
+  auto out = hull::Run(Command{.argv = {"getcap", outside, usr + "/bin/mount"}});
+  ASSERT_OK(out);
+  EXPECT_EQ(out->out, usr + "/bin/mount cap_net_raw=ep\n");
 }
 
 // A base tree whose target directory of one of customize's own writes is a

@@ -2,11 +2,17 @@
 // tree with setuid, setgid and sticky bits, nested directories, a directory
 // spanning several blocks and symbolic links lists every path with the mode
 // find prints for the source tree; compressed or not. A bad magic and a
-// truncated image are kCorrupt.
+// truncated image are kCorrupt. File capabilities set by setcap(8), inline
+// and shared, read back and written onto a fresh tree give what getcap(8)
+// prints for the source.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -79,6 +85,68 @@ TEST_P(ErofsModes, ListsWhatFindSeesInTheSourceTree) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Compression, ErofsModes, ::testing::Values(false, true));
+
+// getcap -r DIR, with DIR cut from each path, sorted.
+std::string GetcapTree(const std::string& dir) {
+  auto r = Run(Command{.argv = {"getcap", "-r", dir}});
+  EXPECT_OK(r);
+  std::vector<std::string> lines;
+  std::string line;
+  for (char c : r.ok() ? r->out : std::string()) {
+    if (c != '\n') {
+      line += c;
+      continue;
+    }
+    if (line.starts_with(dir)) line = line.substr(dir.size());
+    lines.push_back(line);
+    line.clear();
+  }
+  std::sort(lines.begin(), lines.end());
+  return fmt::format("{}", fmt::join(lines, "\n"));
+}
+
+TEST(ErofsCapabilities, WhatSetcapWroteReadsBackAsGetcapPrintsIt) {
+  if (::geteuid() != 0) GTEST_SKIP() << "setcap needs CAP_SETFCAP";
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("erofs-caps"));
+  const std::string src = tmp.path() + "/src", back = tmp.path() + "/back";
+  fs::create_directories(src + "/bin");
+  ASSERT_OK(WriteFileAtomic(src + "/bin/ping", std::string(3000, 'p'), 0755));
+  ASSERT_OK(WriteFileAtomic(src + "/bin/plain", std::string("x"), 0755));
+  ASSERT_OK(
+      hull::Run(Command{.argv = {"setcap", "cap_net_admin,cap_net_raw+p", src + "/bin/ping"}}));
+  for (int i = 0; i < 4; ++i) {  // one value on several inodes: a shared xattr
+    const std::string f = fmt::format("{}/bin/same-{}", src, i);
+    ASSERT_OK(WriteFileAtomic(f, std::string("s"), 0755));
+    ASSERT_OK(hull::Run(Command{.argv = {"setcap", "cap_sys_time=ep", f}}));
+  }
+  const std::string expected = GetcapTree(src);
+  ASSERT_NE(expected.find("/bin/ping cap_net_admin,cap_net_raw=p"), std::string::npos) << expected;
+  for (bool z : {false, true}) {
+    const std::string img = tmp.path() + "/img.erofs";
+    std::vector<std::string> argv = {"mkfs.erofs", "--quiet", "--all-root", "-T0"};
+    if (z) argv.push_back("-zlz4hc");
+    argv.insert(argv.end(), {img, src});
+    ASSERT_OK(hull::Run(Command{.argv = argv}));
+    ASSERT_OK_AND_ASSIGN(Bytes bytes, ReadFileBytes(img));
+    ASSERT_OK_AND_ASSIGN(auto modes, ReadErofsModes(bytes));
+    fs::remove_all(back);
+    fs::create_directories(back + "/bin");
+    int with = 0;
+    for (const auto& m : modes) {
+      if (!S_ISREG(m.mode)) continue;
+      const std::string f = back + "/" + m.path;
+      ASSERT_OK(WriteFileAtomic(f, std::string("b"), 0755));
+      if (m.capability.empty()) continue;
+      ++with;
+      ASSERT_EQ(
+          ::setxattr(f.c_str(), "security.capability", m.capability.data(), m.capability.size(), 0),
+          0)
+          << m.path;
+    }
+    EXPECT_EQ(with, 5);
+    EXPECT_EQ(GetcapTree(back), expected);
+  }
+}
 
 TEST(ErofsModesCorrupt, BadMagicAndTruncatedImagesAreCorrupt) {
   ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("erofs-modes"));
