@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "agent/boot_entry.h"
 #include "agent/environment.h"
 #include "agent/install_etc.h"
 #include "agent/install_plan.h"
@@ -141,7 +142,48 @@ Result<bool> HoldsData(const slot::DiskIo& disk) {
   return g.ok() && !g->partitions.empty();
 }
 
-Status InstallImage(const InstallOptions& o) {
+Bytes InstallRecord(std::string_view seed_sha256) {
+  Bytes r(kInstallRecordBytes, 0);
+  if (seed_sha256.empty()) return r;
+  const std::string text = fmt::format("hull-install seed-sha256={}\n", seed_sha256);
+  std::copy(text.begin(), text.end(), r.begin());
+  return r;
+}
+
+Result<bool> InstalledFromSeed(const slot::DiskIo& disk, std::string_view seed_sha256) {
+  if (seed_sha256.empty() || disk.size() < kInstallRecordOffset + kInstallRecordBytes) return false;
+  Bytes got(kInstallRecordBytes);
+  HULL_TRY(disk.ReadAt(kInstallRecordOffset, got));
+  return got == InstallRecord(seed_sha256);
+}
+
+namespace {
+
+// Boot#### for the target's ESP, first in BootOrder (agent/boot_entry.h).
+void WriteBootEntry(const gpt::Table& t, const std::string& target, Installed& out) {
+  auto esp = FindEsp(t);
+  if (!esp.ok()) {
+    out.no_boot_entry = esp.error().ToString();
+    return;
+  }
+  const node::LoadOption option = EspLoadOption(*esp);
+  auto n = AddBootEntry(Env().Path(kEfivarsDir), option);
+  if (n.ok()) {
+    out.boot_entry = DescribeBootEntry(*n, option);
+    std::printf("boot entry %s for %s, first in BootOrder\n", out.boot_entry.c_str(),
+                target.c_str());
+  } else {
+    out.no_boot_entry = n.error().ToString();
+    std::printf(
+        "no boot entry written (%s): the firmware's own boot order decides; set %s first if "
+        "it tries the install medium first\n",
+        out.no_boot_entry.c_str(), target.c_str());
+  }
+}
+
+}  // namespace
+
+Result<Installed> InstallImage(const InstallOptions& o) {
   HULL_ASSIGN_OR_RETURN(auto medium, slot::FileDisk::Open(o.medium, false));
   slot::DiskSource msrc(*medium);
   HULL_ASSIGN_OR_RETURN(gpt::Table mt, gpt::Read(msrc, 512).Context("install medium " + o.medium));
@@ -194,6 +236,8 @@ Status InstallImage(const InstallOptions& o) {
     const gpt::Partition& p = part(t, n);
     HULL_TRY(ZeroRange(*target, p.first_lba * t.sector_size, p.sectors() * t.sector_size));
   }
+  // The install record with the table: a disk holds it only once installed.
+  HULL_TRY(target->WriteAt(kInstallRecordOffset, InstallRecord(o.seed_sha256)));
   HULL_TRY(target->Sync());
   File* f = target->writable_file();
   if (!f) return Errorf(ErrorCode::kInternal, "{} is not open for writing", o.target);
@@ -209,11 +253,13 @@ Status InstallImage(const InstallOptions& o) {
   std::printf("installed %s on %s: %zu partitions, root %llu MiB (grown on first boot)\n",
               o.medium.c_str(), o.target.c_str(), t.partitions.size(),
               (unsigned long long)(t.partitions.back().sectors() * t.sector_size >> 20));
-  return {};
+  Installed out;
+  WriteBootEntry(t, o.target, out);
+  return out;
 }
 
 int RunInstall(const InstallOptions& o) {
-  Status s = InstallImage(o);
+  auto s = InstallImage(o);
   if (s.ok()) return kExitOk;
   Error e = std::move(s).error().Wrap("install");
   std::fprintf(stderr, "hull-agent: %s\n", e.ToString().c_str());
