@@ -161,6 +161,15 @@ namespace {
 
 // Boot#### for the target's ESP, first in BootOrder (agent/boot_entry.h).
 void WriteBootEntry(const gpt::Table& t, const std::string& target, Installed& out) {
+  // A file target (an image being prepared) is no disk of this machine's
+  // firmware: its entry would be the running machine's. (A simulated node's
+  // disks are files and its efivarfs a directory.)
+  struct stat st {};
+  if (!Env().simulated() && (stat(target.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))) {
+    out.no_boot_entry = target + " is a file, not a disk of this machine";
+    std::printf("no boot entry written: %s\n", out.no_boot_entry.c_str());
+    return;
+  }
   auto esp = FindEsp(t);
   if (!esp.ok()) {
     out.no_boot_entry = esp.error().ToString();
