@@ -20,6 +20,7 @@
 #include "base/fd.h"
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "init/identity.h"
 #include "node/medium.h"
 #include "node/usrhash.h"
 #include "slot/io.h"
@@ -39,11 +40,20 @@ Result<Uuid> RandomUuid() {
   return Uuid::FromBytes(b);
 }
 
+// The ESP's and the root's numbers in the plan's layout (install_plan.h).
+constexpr uint32_t kEspNumber = 1, kRootNumber = 8;
+
+// A random disk GUID with the ESP and root UUIDs hull-init derives from it
+// (init/identity.h): the disk has its node identity from the start, so its
+// first boot does not rewrite them, and the boot entry's HD() node, which
+// names the ESP by its UUID, stays right.
 Result<InstallIds> NewIds() {
   InstallIds ids;
-  for (Uuid* u : {&ids.disk, &ids.esp, &ids.root, &ids.b[0], &ids.b[1], &ids.b[2]}) {
+  for (Uuid* u : {&ids.disk, &ids.b[0], &ids.b[1], &ids.b[2]}) {
     HULL_ASSIGN_OR_RETURN(*u, RandomUuid());
   }
+  ids.esp = init::NodePartitionUuid(ids.disk, kEspNumber);
+  ids.root = init::NodePartitionUuid(ids.disk, kRootNumber);
   return ids;
 }
 
@@ -204,6 +214,9 @@ Result<Installed> InstallImage(const InstallOptions& o) {
   HULL_ASSIGN_OR_RETURN(InstallIds ids, NewIds());
   HULL_ASSIGN_OR_RETURN(InstallPlan plan, PlanInstall(mt, facts, o.wipe, ids));
   const gpt::Table& t = plan.table;
+  if (!init::HasNodeIdentity(t, kRootNumber))
+    return Error(ErrorCode::kInternal,
+                 "the planned table's ESP and root are not partitions 1 and 8");
   // An install cut short leaves no table that firmware or hull-init would
   // take for a disk: the MBR and both GPT headers go first, the new table
   // last.

@@ -74,6 +74,11 @@ run
 [ $rc = 0 ] || fail "unattended install ($rc): $(cat out.txt err.txt)"
 set -- $(sfdisk --dump n/dev/vdb | sed -n 's/.*1 : start= *\([0-9]*\), size= *\([0-9]*\),.*uuid=\([^,]*\),.*/\1 \2 \3/p')
 esp_uuid=$(echo "$3" | tr A-Z a-z)
+# The node identity hull-init would give (docs/init.md), so its first boot
+# keeps the ESP's UUID the boot entry names: derived from the disk GUID.
+label_id=$(sfdisk --dump n/dev/vdb | sed -n 's/^label-id: //p')
+node_esp=$(python3 -c "import hashlib,uuid; g=uuid.UUID('$label_id'); h=bytearray(hashlib.sha256(b'hull-node-disk\\0'+g.bytes+(1).to_bytes(4,'little')).digest()[:16]); h[6]=h[6]&15|64; h[8]=h[8]&63|128; print(uuid.UUID(bytes=bytes(h)))")
+[ "$esp_uuid" = "$node_esp" ] || fail "ESP UUID $esp_uuid is not the node identity's $node_esp (disk $label_id)"
 want="varattrs=0x7 attributes=0x1 description=Hull path=HD(1,GPT,$esp_uuid,$(printf '0x%x,0x%x' $1 $2))/File(\\EFI\\BOOT\\BOOTX64.EFI)"
 got=$(python3 "$here/../support/decode_load_option.py" $ev/Boot0002-$g --efivarfs)
 [ "$got" = "$want" ] || fail "Boot0002: got '$got', want '$want'"
