@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "agent/boot_entry.h"
 #include "agent/environment.h"
 #include "agent/install_etc.h"
 #include "agent/install_plan.h"
@@ -19,6 +20,7 @@
 #include "base/fd.h"
 #include "base/hex.h"
 #include "crypto/digest.h"
+#include "init/identity.h"
 #include "node/medium.h"
 #include "node/usrhash.h"
 #include "slot/io.h"
@@ -38,11 +40,20 @@ Result<Uuid> RandomUuid() {
   return Uuid::FromBytes(b);
 }
 
+// The ESP's and the root's numbers in the plan's layout (install_plan.h).
+constexpr uint32_t kEspNumber = 1, kRootNumber = 8;
+
+// A random disk GUID with the ESP and root UUIDs hull-init derives from it
+// (init/identity.h): the disk has its node identity from the start, so its
+// first boot does not rewrite them, and the boot entry's HD() node, which
+// names the ESP by its UUID, stays right.
 Result<InstallIds> NewIds() {
   InstallIds ids;
-  for (Uuid* u : {&ids.disk, &ids.esp, &ids.root, &ids.b[0], &ids.b[1], &ids.b[2]}) {
+  for (Uuid* u : {&ids.disk, &ids.b[0], &ids.b[1], &ids.b[2]}) {
     HULL_ASSIGN_OR_RETURN(*u, RandomUuid());
   }
+  ids.esp = init::NodePartitionUuid(ids.disk, kEspNumber);
+  ids.root = init::NodePartitionUuid(ids.disk, kRootNumber);
   return ids;
 }
 
@@ -141,7 +152,57 @@ Result<bool> HoldsData(const slot::DiskIo& disk) {
   return g.ok() && !g->partitions.empty();
 }
 
-Status InstallImage(const InstallOptions& o) {
+Bytes InstallRecord(std::string_view seed_sha256) {
+  Bytes r(kInstallRecordBytes, 0);
+  if (seed_sha256.empty()) return r;
+  const std::string text = fmt::format("hull-install seed-sha256={}\n", seed_sha256);
+  std::copy(text.begin(), text.end(), r.begin());
+  return r;
+}
+
+Result<bool> InstalledFromSeed(const slot::DiskIo& disk, std::string_view seed_sha256) {
+  if (seed_sha256.empty() || disk.size() < kInstallRecordOffset + kInstallRecordBytes) return false;
+  Bytes got(kInstallRecordBytes);
+  HULL_TRY(disk.ReadAt(kInstallRecordOffset, got));
+  return got == InstallRecord(seed_sha256);
+}
+
+namespace {
+
+// Boot#### for the target's ESP, first in BootOrder (agent/boot_entry.h).
+void WriteBootEntry(const gpt::Table& t, const std::string& target, Installed& out) {
+  // A file target (an image being prepared) is no disk of this machine's
+  // firmware: its entry would be the running machine's. (A simulated node's
+  // disks are files and its efivarfs a directory.)
+  struct stat st {};
+  if (!Env().simulated() && (stat(target.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))) {
+    out.no_boot_entry = target + " is a file, not a disk of this machine";
+    std::printf("no boot entry written: %s\n", out.no_boot_entry.c_str());
+    return;
+  }
+  auto esp = FindEsp(t);
+  if (!esp.ok()) {
+    out.no_boot_entry = esp.error().ToString();
+    return;
+  }
+  const node::LoadOption option = EspLoadOption(*esp);
+  auto n = AddBootEntry(Env().Path(kEfivarsDir), option);
+  if (n.ok()) {
+    out.boot_entry = DescribeBootEntry(*n, option);
+    std::printf("boot entry %s for %s, first in BootOrder\n", out.boot_entry.c_str(),
+                target.c_str());
+  } else {
+    out.no_boot_entry = n.error().ToString();
+    std::printf(
+        "no boot entry written (%s): the firmware's own boot order decides; set %s first if "
+        "it tries the install medium first\n",
+        out.no_boot_entry.c_str(), target.c_str());
+  }
+}
+
+}  // namespace
+
+Result<Installed> InstallImage(const InstallOptions& o) {
   HULL_ASSIGN_OR_RETURN(auto medium, slot::FileDisk::Open(o.medium, false));
   slot::DiskSource msrc(*medium);
   HULL_ASSIGN_OR_RETURN(gpt::Table mt, gpt::Read(msrc, 512).Context("install medium " + o.medium));
@@ -153,6 +214,9 @@ Status InstallImage(const InstallOptions& o) {
   HULL_ASSIGN_OR_RETURN(InstallIds ids, NewIds());
   HULL_ASSIGN_OR_RETURN(InstallPlan plan, PlanInstall(mt, facts, o.wipe, ids));
   const gpt::Table& t = plan.table;
+  if (!init::HasNodeIdentity(t, kRootNumber))
+    return Error(ErrorCode::kInternal,
+                 "the planned table's ESP and root are not partitions 1 and 8");
   // An install cut short leaves no table that firmware or hull-init would
   // take for a disk: the MBR and both GPT headers go first, the new table
   // last.
@@ -194,6 +258,8 @@ Status InstallImage(const InstallOptions& o) {
     const gpt::Partition& p = part(t, n);
     HULL_TRY(ZeroRange(*target, p.first_lba * t.sector_size, p.sectors() * t.sector_size));
   }
+  // The install record with the table: a disk holds it only once installed.
+  HULL_TRY(target->WriteAt(kInstallRecordOffset, InstallRecord(o.seed_sha256)));
   HULL_TRY(target->Sync());
   File* f = target->writable_file();
   if (!f) return Errorf(ErrorCode::kInternal, "{} is not open for writing", o.target);
@@ -209,11 +275,13 @@ Status InstallImage(const InstallOptions& o) {
   std::printf("installed %s on %s: %zu partitions, root %llu MiB (grown on first boot)\n",
               o.medium.c_str(), o.target.c_str(), t.partitions.size(),
               (unsigned long long)(t.partitions.back().sectors() * t.sector_size >> 20));
-  return {};
+  Installed out;
+  WriteBootEntry(t, o.target, out);
+  return out;
 }
 
 int RunInstall(const InstallOptions& o) {
-  Status s = InstallImage(o);
+  auto s = InstallImage(o);
   if (s.ok()) return kExitOk;
   Error e = std::move(s).error().Wrap("install");
   std::fprintf(stderr, "hull-agent: %s\n", e.ToString().c_str());

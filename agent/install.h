@@ -19,14 +19,41 @@ struct InstallOptions {
   // Written into the installed node's /etc once the image is on the target
   // (an install seed's configuration, agent/install_etc.h).
   std::vector<SeedFile> etc_files;
+  // The SHA-256 (hex) of the seed that drives an unattended install: kept on
+  // the target in its install record (below); "" for a manual install.
+  std::string seed_sha256;
+};
+
+// What an install did beyond the copies.
+struct Installed {
+  // "Boot0004 (HD(...)/\EFI\BOOT\BOOTX64.EFI)" once the firmware's boot
+  // entry for the target's ESP is written and first in BootOrder; else ""
+  // and `no_boot_entry` says why (no efivarfs, read-only: the install
+  // stands, the firmware's own order decides what boots).
+  std::string boot_entry, no_boot_entry;
 };
 
 // Exit status: 0 installed, 1 refused, 2 errors (src/base/exit_code.h).
 int RunInstall(const InstallOptions& o);
 
 // The install itself (RunInstall without the report): the refusals of
-// agent/install_plan.h, then the copies, the new GPT and the /etc files.
-Status InstallImage(const InstallOptions& o);
+// agent/install_plan.h, then the copies, the install record, the new GPT,
+// the /etc files and the boot entry (agent/boot_entry.h, in the efivarfs
+// under the environment's root).
+Result<Installed> InstallImage(const InstallOptions& o);
+
+// The install record (docs/iso.md "Installing once"): 512 bytes in the gap
+// between the GPT's entries and the first partition (all of which start at
+// 1 MiB or later; the entries end by 24 KiB on 512- and 4096-byte sectors),
+// read and written with pread/pwrite, no file system mounted. It holds
+// "hull-install seed-sha256=<64 hex>\n" and zeros for an install made from
+// a seed, zeros for a manual one.
+inline constexpr uint64_t kInstallRecordOffset = 512 << 10;
+inline constexpr size_t kInstallRecordBytes = 512;
+Bytes InstallRecord(std::string_view seed_sha256);
+// The disk's record is the one of an install from the seed with this
+// SHA-256 (false for a disk too small to have one).
+Result<bool> InstalledFromSeed(const slot::DiskIo& disk, std::string_view seed_sha256);
 
 // A non-zero byte in the disk's first MiB (an MBR or GPT, a file system's
 // superblock, an LVM or RAID label), or a GPT with entries.

@@ -7,8 +7,9 @@
 // "_empty"), 8 root with grow-fs on the rest of the disk, all on 1 MiB
 // boundaries. Partitions 1-4 and the root come from the medium
 // (node/medium.h) byte for byte; the disk GUID and the ESP's and root's
-// UUIDs are fresh, so the installed disk and the medium are not copies of one
-// disk (docs/boot.md).
+// UUIDs are fresh (the installer gives the node identity of init/identity.h),
+// so the installed disk and the medium are not copies of one disk
+// (docs/boot.md).
 #pragma once
 
 #include <array>

@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "agent/boot_entry.h"
 #include "agent/environment.h"
 #include "agent/events.h"
 #include "agent/install.h"
 #include "agent/seed.h"
 #include "agent/sysfs.h"
 #include "base/exit_code.h"
+#include "base/hex.h"
+#include "crypto/digest.h"
 #include "node/config.h"
 #include "node/medium.h"
 #include "slot/io.h"
@@ -113,7 +116,41 @@ struct Outcome {
   Status status;
   bool seeded = false;
   AfterInstall after = AfterInstall::kPowerOff;
+  // The disk already holds the install made from this seed: nothing was
+  // written; the machine boots that disk next (BootNext) or powers off.
+  std::string installed_before;
 };
+
+// The disk (not the medium or the seed's) whose install record names the
+// seed with this SHA-256, or "".
+Result<std::string> InstalledBefore(const std::vector<Found>& disks, const std::string& sha) {
+  for (const Found& f : disks) {
+    if (f.disk.medium || f.disk.seed || f.disk.bytes == 0) continue;
+    HULL_ASSIGN_OR_RETURN(auto disk, slot::FileDisk::Open(Env().Path(f.disk.path), false));
+    HULL_ASSIGN_OR_RETURN(bool same, InstalledFromSeed(*disk, sha));
+    if (same) return f.disk.path;
+  }
+  return std::string();
+}
+
+// After a refusal to install twice: Boot#### for that disk's ESP and
+// BootNext naming it, so the reboot starts the disk, not the medium. "" on
+// success, else why not (the machine then powers off: a reboot could start
+// the medium again).
+std::string BootThatDiskNext(const std::string& path, Events& ev) {
+  auto why = [&]() -> Status {
+    HULL_ASSIGN_OR_RETURN(auto disk, slot::FileDisk::Open(Env().Path(path), false));
+    slot::DiskSource src(*disk);
+    HULL_ASSIGN_OR_RETURN(gpt::Table t, gpt::ReadAuto(src));
+    HULL_ASSIGN_OR_RETURN(gpt::Partition esp, FindEsp(t));
+    const node::LoadOption option = EspLoadOption(esp);
+    HULL_ASSIGN_OR_RETURN(uint16_t n, AddBootEntry(Env().Path(kEfivarsDir), option));
+    HULL_TRY(SetBootNext(Env().Path(kEfivarsDir), n));
+    ev.Emit("boot-next", {{"disk", path}, {"entry", DescribeBootEntry(n, option)}});
+    return Ok();
+  }();
+  return why.ok() ? "" : why.error().ToString();
+}
 
 Outcome Unattended(Events& ev, bool console_from_seed) {
   Outcome out;
@@ -142,6 +179,18 @@ Outcome Unattended(Events& ev, bool console_from_seed) {
     if (c.starts_with("/dev/") && stat(Env().Path(c).c_str(), &st) == 0 && S_ISCHR(st.st_mode))
       ev = Events(c);
   }
+  // An install this seed made already (a firmware that starts the medium
+  // before the disk): refused before the target is chosen, whatever it names.
+  crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+  h.Update(AsBytes(*text));
+  const std::string sha = HexEncode(h.Final());
+  auto before = InstalledBefore(*disks, sha);
+  if (!before.ok()) return {std::move(before).error(), true};
+  if (!before->empty()) {
+    ev.Emit("install-done-already", {{"disk", *before}, {"seed_sha256", sha}});
+    out.installed_before = *before;
+    return out;
+  }
   auto medium = One(*disks, "the install medium", [](const Found& f) { return f.disk.medium; });
   if (!medium.ok()) return {std::move(medium).error(), true};
   if (!*medium)
@@ -164,13 +213,18 @@ Outcome Unattended(Events& ev, bool console_from_seed) {
   InstallOptions o{.medium = Env().Path((*medium)->disk.path),
                    .target = Env().Path(target->path),
                    .wipe = seed->wipe,
-                   .etc_files = *files};
-  out.status = InstallImage(o);
-  if (out.status.ok()) {
-    std::vector<std::string> paths;
-    for (const SeedFile& f : *files) paths.push_back(f.path);
-    ev.Emit("installed", {{"disk", target->path}, {"etc", paths}});
-  }
+                   .etc_files = *files,
+                   .seed_sha256 = sha};
+  auto installed = InstallImage(o);
+  if (!installed.ok()) return {std::move(installed).error(), true};
+  std::vector<std::string> paths;
+  for (const SeedFile& f : *files) paths.push_back(f.path);
+  nlohmann::json fields = {{"disk", target->path}, {"etc", paths}};
+  if (!installed->boot_entry.empty())
+    fields["boot_entry"] = installed->boot_entry;
+  else
+    fields["no_boot_entry"] = installed->no_boot_entry;
+  ev.Emit("installed", fields);
   return out;
 }
 
@@ -190,8 +244,19 @@ int RunUnattendedInstall(const UnattendedOptions& o) {
     return code;
   }
   if (!r.seeded) return kExitOk;
-  const bool reboot = r.after == AfterInstall::kReboot;
-  ev.Emit(reboot ? "rebooting" : "powering-off");
+  bool reboot = r.after == AfterInstall::kReboot;
+  if (!r.installed_before.empty()) {
+    // Reboot only into that disk; without BootNext a reboot could start the
+    // medium again, so power off instead (the operator takes it out).
+    const std::string why = BootThatDiskNext(r.installed_before, ev);
+    reboot = why.empty();
+    if (!reboot)
+      ev.Emit("powering-off", {{"reason", "cannot set BootNext: " + why}});
+    else
+      ev.Emit("rebooting");
+  } else {
+    ev.Emit(reboot ? "rebooting" : "powering-off");
+  }
   Status s = reboot ? Env().Reboot() : Env().PowerOff();
   if (!s.ok()) {
     std::fprintf(stderr, "hull-agent: %s\n", s.error().ToString().c_str());

@@ -1,7 +1,8 @@
 // The node contract's parsers of untrusted text (src/node): os-release, the
 // kernel command line, usrhash= and hull.roottemplate=, the update
 // configuration, boot entry names and versions (ParseEntryName,
-// CompareVersions, BootOrder), and device-mapper answers, and the build time
+// CompareVersions, BootOrder; efivarfs BootOrder files
+// and Boot#### names), and device-mapper answers, and the build time
 // file's Unix seconds (base/seconds.h). Any input must give a value or an
 // error, never a crash; a normalized usrhash or template digest reads back as
 // itself.
@@ -15,6 +16,7 @@
 #include "node/config.h"
 #include "node/dm.h"
 #include "node/kernel_cmdline.h"
+#include "node/load_option.h"
 #include "node/os_release.h"
 #include "node/usrhash.h"
 
@@ -32,6 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ParseConfig(text, "fuzz.json");
   (void)hull::ParseUnixSeconds(text);
   (void)DmDevFromAnswer(hull::ByteSpan(data, size));
+  // A BootOrder file read back from efivarfs decodes to what encodes it again.
+  if (auto order = DecodeBootOrderFile(hull::ByteSpan(data, size));
+      order.ok() && hull::ByteSpan(EncodeBootOrder(*order)).size() + 4 != size)
+    __builtin_trap();
+  (void)BootOptionNumber(text);
   std::string_view a = text.substr(0, text.size() / 2), b = text.substr(text.size() / 2);
   std::vector<EntryName> names;
   for (std::string_view s : {a, b}) {

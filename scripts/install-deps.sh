@@ -39,6 +39,7 @@ test_only=(
   chromium  # the FleetLock status page test renders the page headless
   cpio  # hull-init VM tests pack their initrd with it
   xorriso  # reads the El Torito catalog of hull disk iso media (tests/disk)
+  libefivar1  # formats UEFI device paths: the oracle of Boot#### load options (tests/support/decode_load_option.py)
   jq  # the sysext oracle test and the container bench read JSON
   openssl  # http tests make a CA with the CLI
   softhsm2  # the PKCS#11 token of the signing-key tests (tests/pkcs11)

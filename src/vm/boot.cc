@@ -196,8 +196,15 @@ Result<BootResult> BootImage(const BootOptions& o) {
   m.accel = r.accel;
   m.memory_mib = o.memory_mib;
   m.secure_boot = o.secure_boot;
-  m.firmware_vars = d + "/vars.fd";
-  HULL_TRY(PrepareFirmware(o, m));
+  m.firmware_vars = o.firmware_vars.empty() ? d + "/vars.fd" : o.firmware_vars;
+  m.boot_index = !o.firmware_boot_order;
+  if (std::error_code ec; o.firmware_vars.empty() || !fs::exists(o.firmware_vars, ec)) {
+    HULL_TRY(PrepareFirmware(o, m));
+  } else {
+    // A kept store, as the last boot left it: only the code is chosen.
+    const bool arm = m.arch == GuestArch::kAarch64;
+    m.firmware_code = arm ? kAavmfCode : o.secure_boot ? kOvmfCodeSecureBoot : kOvmfCode;
+  }
   HULL_TRY(AttachImage(o, d, m));
   if (o.validate) {
     HULL_TRY(MakeOciProbeArchive({.binary = o.agent_binary,

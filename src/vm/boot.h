@@ -41,6 +41,15 @@ struct BootOptions {
   // Without validate: the console text that ends a good boot, instead of the
   // login prompt (e.g. a line a service prints after it).
   std::string until;
+  // The firmware's variable store: empty, a fresh one in the temp dir (with
+  // secure_boot, the keys enrolled); else this file, made so when it does
+  // not exist and used as it is when it does, and kept as the firmware and
+  // the guest leave it (Boot####, BootOrder) for the caller or a next boot.
+  std::string firmware_vars;
+  // true: no device gets a QEMU bootindex, so the firmware boots by its own
+  // BootOrder (the store's) instead of QEMU's order (fw_cfg "bootorder",
+  // which OVMF puts first).
+  bool firmware_boot_order = false;
 };
 
 struct BootResult {

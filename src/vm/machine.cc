@@ -181,7 +181,7 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
     std::string dev = d.cdrom ? fmt::format("scsi-cd,bus=scsi{}.0,drive={}", i, id)
                               : fmt::format("virtio-blk-pci,drive={}", id);
     if (!d.serial.empty()) dev += ",serial=" + d.serial;
-    if (i == 0) dev += ",bootindex=0";  // no PXE or shell fallback
+    if (i == 0 && s.boot_index) dev += ",bootindex=0";  // no PXE or shell fallback
     a.insert(a.end(), {"-device", dev});
   }
   for (const std::string& oem : s.oem_strings) {

@@ -46,7 +46,9 @@ struct MachineSpec {
   int memory_mib = 2048;
   int cpus = 2;
   std::vector<Disk> disks;  // the first is the boot disk
-  std::string tpm_socket;   // swtpm control socket; empty: no TPM
+  // false: no device has a bootindex (the firmware's BootOrder decides).
+  bool boot_index = true;
+  std::string tpm_socket;  // swtpm control socket; empty: no TPM
   std::string console_log;
   // A guest reboot (Linux's or the firmware's reset) ends the QEMU process
   // (-no-reboot). true: RunMachine starts the machine again in new QEMU and

@@ -12,6 +12,15 @@
 # does nothing. Then a medium carrying its own seed (`hull disk iso --seed`)
 # and no seed disk installs the same way. Mounting the installed root needs
 # root and loop devices.
+# The boot entry: the first install's node has an efivarfs stand-in (a
+# directory under /sys/firmware/efi/efivars holding Boot0000, Boot0001 and
+# BootOrder 0001,0000); the installer adds Boot0002, read back by libefivar
+# (tests/support/decode_load_option.py) as HD() of the ESP sfdisk reads on
+# the target and File(\EFI\BOOT\BOOTX64.EFI), and BootOrder 0002,0001,0000.
+# The install record holds the seed's SHA-256 (sha256sum); the same seed run
+# again (the machine started the medium again) installs nothing, on any
+# disk: it names the installed disk, sets BootNext to its entry and reboots;
+# without efivarfs it powers off instead.
 set -eu
 hull=$1
 agent=$2
@@ -50,19 +59,42 @@ run() {  # run: exit status in $rc, stdout in out.txt, stderr in err.txt
 seed '{"hull_seed": 1, "target": "empty",
   "update": {"repository": "https://updates.example/hull", "fleetlock": {"url": "http://fl.example:8080"}},
   "users": [{"name": "ops", "ssh_authorized_keys": ["'"$key"'"]}]}'
+seed_sha=$(dd if=seed.img bs=512 skip=2048 count=1024 status=none | tr -d '\000' | sha256sum | cut -c1-64)
 node
 disk sr0 QM00001 1 x.iso
 disk vda SEED 0 seed.img
 disk vdb TARGET 0 empty.img
+ev=n/sys/firmware/efi/efivars
+g=8be4df61-93ca-11d2-aa0d-00e098032b8c
+mkdir -p $ev
+printf '\007\000\000\000\001\000\000\000' >$ev/Boot0000-$g
+printf '\007\000\000\000\001\000\000\000' >$ev/Boot0001-$g
+printf '\007\000\000\000\001\000\000\000' >$ev/BootOrder-$g
 run
 [ $rc = 0 ] || fail "unattended install ($rc): $(cat out.txt err.txt)"
+set -- $(sfdisk --dump n/dev/vdb | sed -n 's/.*1 : start= *\([0-9]*\), size= *\([0-9]*\),.*uuid=\([^,]*\),.*/\1 \2 \3/p')
+esp_uuid=$(echo "$3" | tr A-Z a-z)
+# The node identity hull-init would give (docs/init.md), so its first boot
+# keeps the ESP's UUID the boot entry names: derived from the disk GUID.
+label_id=$(sfdisk --dump n/dev/vdb | sed -n 's/^label-id: //p')
+node_esp=$(python3 -c "import hashlib,uuid; g=uuid.UUID('$label_id'); h=bytearray(hashlib.sha256(b'hull-node-disk\\0'+g.bytes+(1).to_bytes(4,'little')).digest()[:16]); h[6]=h[6]&15|64; h[8]=h[8]&63|128; print(uuid.UUID(bytes=bytes(h)))")
+[ "$esp_uuid" = "$node_esp" ] || fail "ESP UUID $esp_uuid is not the node identity's $node_esp (disk $label_id)"
+want="varattrs=0x7 attributes=0x1 description=Hull path=HD(1,GPT,$esp_uuid,$(printf '0x%x,0x%x' $1 $2))/File(\\EFI\\BOOT\\BOOTX64.EFI)"
+got=$(python3 "$here/../support/decode_load_option.py" $ev/Boot0002-$g --efivarfs)
+[ "$got" = "$want" ] || fail "Boot0002: got '$got', want '$want'"
+[ "$(od -An -tx1 $ev/BootOrder-$g | tr -d ' \n')" = 07000000020001000000 ] ||
+  fail "BootOrder: $(od -An -tx1 $ev/BootOrder-$g)"
+grep -qF "\"boot_entry\":\"Boot0002 (HD(1,GPT,$esp_uuid,$(printf '0x%x,0x%x' $1 $2))/\\\\EFI\\\\BOOT\\\\BOOTX64.EFI)\"" out.txt ||
+  fail "no boot entry in the installed event: $(cat out.txt)"
+[ "$(dd if=n/dev/vdb bs=512 skip=1024 count=1 status=none | tr -d '\000')" = "hull-install seed-sha256=$seed_sha" ] ||
+  fail "install record: $(dd if=n/dev/vdb bs=512 skip=1024 count=1 status=none | od -c | head -3)"
 # The events, keys in order (nlohmann's JSON objects sort them).
 for e in '{"disk":"/dev/vda","event":"install-seed"}' \
          '{"bytes":268435456,"disk":"/dev/vdb","event":"install-target","serial":"TARGET","wipe":false}' \
          '{"event":"powering-off"}'; do
   grep -qxF "HULL-AGENT $e" out.txt || fail "no $e event: $(cat out.txt)"
 done
-grep -q '^HULL-AGENT {"disk":"/dev/vdb","etc":\["/etc/hull/update.json",.*"event":"installed"}' out.txt ||
+grep -q '^HULL-AGENT {.*"disk":"/dev/vdb","etc":\["/etc/hull/update.json",.*"event":"installed"}' out.txt ||
   fail "no installed event: $(cat out.txt)"
 [ -f n/run/poweroff-requested ] || fail "no power-off requested"
 t=n/dev/vdb
@@ -81,6 +113,29 @@ grep -q '"url": "http://fl.example:8080"' update.json || fail "fleetlock: $(cat 
 cat_root /tmpfiles.d/hull-seed-users.conf | grep -qF "f+ /home/ops/.ssh/authorized_keys 0600 ops ops - $key\\n" ||
   fail "tmpfiles: $(cat_root /tmpfiles.d/hull-seed-users.conf)"
 e2fsck -fn root.out >/dev/null 2>&1 || fail "e2fsck: $(e2fsck -fn root.out 2>&1)"
+# The same seed again, with the installed disk and an empty one: nothing is
+# written, BootNext names the installed disk's entry, the machine reboots.
+cp --sparse=always n/dev/vdb installed.img
+rm -f n/run/poweroff-requested
+for f in n/dev/*; do sha256sum <"$f" >"$f.sum"; done
+disk vdc EMPTY 0 empty.img
+run
+[ $rc = 0 ] || fail "second run ($rc): $(cat out.txt err.txt)"
+grep -qxF "HULL-AGENT {\"disk\":\"/dev/vdb\",\"event\":\"install-done-already\",\"seed_sha256\":\"$seed_sha\"}" out.txt ||
+  fail "second run: no install-done-already: $(cat out.txt)"
+grep -qF '"entry":"Boot0002 (HD(1,GPT,'"$esp_uuid" out.txt || fail "second run: no boot-next: $(cat out.txt)"
+[ "$(od -An -tx1 $ev/BootNext-$g | tr -d ' \n')" = 070000000200 ] || fail "BootNext: $(od -An -tx1 $ev/BootNext-$g)"
+[ -f n/run/reboot-requested ] && [ ! -e n/run/poweroff-requested ] || fail "second run: no reboot"
+! grep -q '"event":"install-target"' out.txt || fail "second run chose a target: $(cat out.txt)"
+for f in n/dev/sr0 n/dev/vda n/dev/vdb; do [ "$(sha256sum <"$f")" = "$(cat "$f.sum")" ] || fail "second run: $f was written"; done
+cmp n/dev/vdc empty.img || fail "second run: the empty disk was written"
+# Without efivarfs: no reboot (it could start the medium again): power-off.
+rm -rf n/sys/firmware n/run/reboot-requested
+run
+[ $rc = 0 ] && [ -f n/run/poweroff-requested ] && [ ! -e n/run/reboot-requested ] ||
+  fail "second run without efivarfs ($rc): $(cat out.txt err.txt)"
+grep -q '"event":"powering-off","reason":"cannot set BootNext: no efivarfs at ' out.txt ||
+  fail "second run without efivarfs: $(cat out.txt)"
 # refused WHAT MESSAGE [RC]: exit RC (1), MESSAGE in one line, no disk written.
 refused() {
   for f in n/dev/*; do sha256sum <"$f" >"$f.sum"; done
@@ -116,6 +171,9 @@ run
 [ $rc = 0 ] || fail "seed on the medium ($rc): $(cat out.txt err.txt)"
 grep -qxF 'HULL-AGENT {"disk":"/dev/sr0","event":"install-seed"}' out.txt || fail "seed not read from sr0: $(cat out.txt)"
 grep -qF '"disk":"/dev/vda","event":"install-target"' out.txt || fail "target: $(cat out.txt)"
+grep -q '"no_boot_entry":"no efivarfs at ' out.txt || fail "seed on the medium, no efivarfs: $(cat out.txt)"
+grep -q '^no boot entry written (no efivarfs at .*): the firmware.s own boot order decides' out.txt ||
+  fail "seed on the medium: no line about the boot entry: $(cat out.txt)"
 cmp n/dev/sr0 seeded.iso || fail "seed on the medium: the medium was written"
 set -- $(parts n/dev/vda | grep '^root ')
 dd if=n/dev/vda of=root.out bs=512 skip=$2 count=$3 status=none

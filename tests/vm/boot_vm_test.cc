@@ -22,6 +22,7 @@
 
 #include "base/file.h"
 #include "base/subprocess.h"
+#include "keys/varstore.h"
 #include "support/flip_byte.h"
 #include "support/image_checks.h"
 #include "support/status_matchers.h"
@@ -440,6 +441,12 @@ TEST_F(BootVm, GrownDiskWithAByteIdenticalCopyAndAStraySerialAttached) {
 // Its root holds the seed's configuration (/etc/hull/update.json: the seed's
 // repository, channel and event console) and the user's home labelled for
 // the policy, read back with debugfs.
+// The boot entry (docs/iso.md "The boot entry"): the installer's Boot####,
+// read from the firmware's variable store on the host after the install
+// (keys::ReadVariableStore finds it, libefivar decodes it), names the
+// target's ESP as sfdisk reads it and comes first in BootOrder; the
+// installed disk then boots with no QEMU bootindex on any device, so by the
+// store's BootOrder, and hull-init's BootCurrent line names that entry.
 TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) {
   const std::string d = Dir();
   const std::string iso = d + "/live.iso", target = d + "/target.img";
@@ -463,6 +470,7 @@ TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) 
   o.keys_dir = Keys();
   o.timeout_seconds = 1200;
   o.console_log = d + "/install.console";
+  o.firmware_vars = d + "/vars.fd";  // kept: the installer's Boot#### is read back below
   o.attach = {{.path = target, .serial = "TARGET"}};
   // No stop line: the run ends when the guest powers off.
   o.until = "hull-test: a line no guest prints";
@@ -487,11 +495,45 @@ TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) 
   auto j = json::parse(ShOut("sfdisk --json '" + target + "'"));
   ASSERT_EQ(j["partitiontable"]["partitions"].size(), 8u) << j.dump();
   const double install_seconds = r->seconds;
+  // The boot entry the installer wrote, as the firmware stored it.
+  const auto& esp = j["partitiontable"]["partitions"][0];
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const std::string esp_path =
+      fmt::format("HD(1,GPT,{},0x{:x},0x{:x})/File(\\EFI\\BOOT\\BOOTX64.EFI)", lower(esp["uuid"]),
+                  esp["start"].get<uint64_t>(), esp["size"].get<uint64_t>());
+  const std::string installed_key = R"("boot_entry":"Boot)";
+  size_t at = console.find(installed_key);
+  ASSERT_NE(at, std::string::npos) << events;
+  const std::string entry = console.substr(at + installed_key.size() - 4, 8);  // "Boot0004"
+  EXPECT_NE(console.find(installed_key + entry.substr(4) + " (" +
+                         esp_path.substr(0, esp_path.find("/File")) + "/\\\\EFI"),
+            std::string::npos)
+      << events;
+  auto flash = ReadFileText(o.firmware_vars, 64 << 20);
+  ASSERT_OK(flash);
+  auto vars = keys::ReadVariableStore(AsBytes(*flash));
+  ASSERT_OK(vars);
+  const std::string global = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
+  std::map<std::string, Bytes> live;
+  for (const auto& var : *vars)
+    if (var.state == keys::kVarAdded && var.vendor.ToString() == global) live[var.name] = var.data;
+  ASSERT_TRUE(live.contains(entry)) << entry;
+  ASSERT_OK(WriteFileAtomic(d + "/option", AsChars(live[entry])));
+  EXPECT_EQ(ShOut(fmt::format("python3 '{}/tests/support/decode_load_option.py' '{}/option'",
+                              std::getenv("HULL_SOURCE_DIR"), d)),
+            "attributes=0x1 description=Hull path=" + esp_path + "\n");
+  ASSERT_GE(live["BootOrder"].size(), 2u);
+  EXPECT_EQ(fmt::format("Boot{:04X}", LoadLe16(live["BootOrder"].data())), entry);
 
   // That disk, with the medium still in the drive (the boot keeps its writes
-  // in an overlay to read back). The disk comes first in the firmware's boot
-  // order, as an installed machine's would.
+  // in an overlay to read back), booted by the firmware's own BootOrder from
+  // the store the install left: the installer's entry first.
   vm::BootOptions v;
+  v.firmware_vars = o.firmware_vars;
+  v.firmware_boot_order = true;
   v.attach = {{.path = iso, .cdrom = true}};
   v.console_log = d + "/installed.console";
   v.image = target;
@@ -534,6 +576,12 @@ TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) 
   auto vlog = ReadFileText(v.console_log, 64 << 20);
   ASSERT_OK(vlog);
   EXPECT_EQ(vlog->find("\"event\":\"install"), std::string::npos) << b->console_tail;
+  // The firmware started the installer's entry (BootCurrent), a short-form
+  // HD() path with no PCI node, on both boots.
+  const std::string current = "hull-init: the firmware's boot device is unknown: load option " +
+                              entry + " names no PCI device";
+  EXPECT_NE(vlog->find(current), std::string::npos) << b->console_tail;
+  EXPECT_NE(vlog->find(current, vlog->find(current) + 1), std::string::npos) << b->console_tail;
   // The seed's user: sysusers' passwd line, and the home systemd-tmpfiles
   // made labelled as the policy's file_contexts.homedirs says (the
   // selinux check above saw no denial for it).

@@ -69,6 +69,11 @@ TEST(QemuArgv, CdRom) {
   EXPECT_TRUE(Has(a, "scsi-cd,bus=scsi0.0,drive=disk0,bootindex=0"));
   EXPECT_TRUE(Has(a, "if=none,id=disk1,format=raw,file=/t/target.raw"));
   EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk1"));
+  // The firmware's own BootOrder: no device has a bootindex.
+  m.boot_index = false;
+  a = QemuArgv(m);
+  EXPECT_TRUE(Has(a, "scsi-cd,bus=scsi0.0,drive=disk0"));
+  for (const std::string& arg : a) EXPECT_EQ(arg.find("bootindex"), std::string::npos) << arg;
 }
 
 // An aarch64 guest: QEMU's virt machine with AAVMF (no SMM, no secure
