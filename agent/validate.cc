@@ -25,7 +25,9 @@
 #include "agent/sysfs.h"
 #include "base/exit_code.h"
 #include "base/file.h"
+#include "base/hex.h"
 #include "base/subprocess.h"
+#include "crypto/digest.h"
 #include "node/os_release.h"
 #include "node/preload.h"
 #include "node/smbios.h"
@@ -283,6 +285,77 @@ json ExtensionFacts() {
   return j;
 }
 
+// What `hull customize` put into the image, as the booted node reads it
+// (docs/customize.md): the SHA-256 of each regular file directly in
+// /usr/lib/hull and /etc/sysctl.d (the factory /etc through the overlay, so a
+// file there was read from the verity-checked /usr), the live value of every
+// key those sysctl.d files set, the users of customize's sysusers.d file
+// (getent passwd, their authorized_keys' SHA-256) and the enabled units.
+json CustomizedFacts() {
+  constexpr size_t kMaxEntries = 64, kMaxFileBytes = 1 << 20;
+  json j;
+  json files = json::object(), sysctl = json::object();
+  for (const char* dir : {"/usr/lib/hull", "/etc/sysctl.d"}) {
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.is_regular_file(ec) && names.size() < kMaxEntries) names.push_back(e.path());
+    std::sort(names.begin(), names.end());
+    for (const auto& path : names) {
+      auto data = ReadFileBytes(path, kMaxFileBytes);
+      if (!data.ok()) {
+        files[path] = data.error().ToString();
+        continue;
+      }
+      crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+      h.Update(*data);
+      files[path] = HexEncode(h.Final());
+      if (std::string(dir) != "/etc/sysctl.d" || !path.ends_with(".conf")) continue;
+      std::istringstream in(std::string(data->begin(), data->end()));
+      for (std::string line; std::getline(in, line) && sysctl.size() < kMaxEntries;) {
+        size_t eq = line.find('=');
+        if (line.empty() || line[0] == '#' || line[0] == ';' || eq == std::string::npos) continue;
+        std::string key = Trim(line.substr(0, eq));
+        while (!key.empty() && key.front() == ' ') key.erase(0, 1);
+        if (key.empty() || key.find("..") != std::string::npos || key.front() == '-') continue;
+        std::string rel = key;
+        std::replace(rel.begin(), rel.end(), '.', '/');
+        sysctl[key] = Trim(Fact("/proc/sys/" + rel, 4096));
+      }
+    }
+  }
+  j["files"] = files;
+  j["sysctl"] = sysctl;
+  json users = json::object();
+  std::istringstream sysusers(Fact("/usr/lib/sysusers.d/hull-customize.conf", 1 << 16));
+  for (std::string line; std::getline(sysusers, line) && users.size() < kMaxEntries;) {
+    std::istringstream words(line);
+    std::string kind, name;
+    if (!(words >> kind >> name) || kind != "u") continue;
+    json u = Command({"getent", "passwd", name}, std::chrono::seconds(10));
+    auto keys = ReadFileBytes("/home/" + name + "/.ssh/authorized_keys", kMaxFileBytes);
+    if (keys.ok()) {
+      crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+      h.Update(*keys);
+      u["authorized_keys_sha256"] = HexEncode(h.Final());
+    }
+    users[name] = u;
+  }
+  j["users"] = users;
+  json units = json::array();
+  std::istringstream enabled(
+      Command({"systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--plain"},
+              std::chrono::seconds(30))
+          .value("out", ""));
+  for (std::string line; std::getline(enabled, line);) {
+    std::istringstream words(line);
+    std::string unit;
+    if (words >> unit) units.push_back(unit);
+  }
+  j["enabled_units"] = units;
+  return j;
+}
+
 json WriteProbe(const std::string& path, const std::string& content) {
   auto st = WriteFileAtomic(path, content);
   return st.ok() ? json{{"ok", true}} : json{{"ok", false}, {"error", st.error().ToString()}};
@@ -349,6 +422,7 @@ json Phase1(const std::string& disk) {
   j["preload"] = PreloadFacts();
   j["usr_scan"] = ScanUsr();
   j["extensions"] = ExtensionFacts();
+  j["customized"] = CustomizedFacts();
   j["selinux"] = SelinuxFacts();  // last: includes denials from the steps above
   return j;
 }
