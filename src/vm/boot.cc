@@ -190,6 +190,7 @@ Result<BootResult> BootImage(const BootOptions& o) {
   m.accel = r.accel;
   m.memory_mib = o.memory_mib;
   m.secure_boot = o.secure_boot;
+  m.user_network = o.network;
   m.firmware_vars = d + "/vars.fd";
   HULL_TRY(PrepareFirmware(o, m));
   HULL_TRY(AttachImage(o, d, m));
