@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -290,7 +291,8 @@ json ExtensionFacts() {
 // /usr/lib/hull and /etc/sysctl.d (the factory /etc through the overlay, so a
 // file there was read from the verity-checked /usr), the live value of every
 // key those sysctl.d files set, the users of customize's sysusers.d file
-// (getent passwd, their authorized_keys' SHA-256) and the enabled units.
+// (getent passwd, their authorized_keys' SHA-256) and the units enabled in
+// the image.
 json CustomizedFacts() {
   constexpr size_t kMaxEntries = 64, kMaxFileBytes = 1 << 20;
   json j;
@@ -338,21 +340,53 @@ json CustomizedFacts() {
       crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
       h.Update(*keys);
       u["authorized_keys_sha256"] = HexEncode(h.Final());
+    } else {
+      u["authorized_keys_error"] = keys.error().ToString();
     }
     users[name] = u;
   }
   j["users"] = users;
-  json units = json::array();
-  std::istringstream enabled(
-      Command({"systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--plain"},
-              std::chrono::seconds(30))
-          .value("out", ""));
-  for (std::string line; std::getline(enabled, line);) {
-    std::istringstream words(line);
-    std::string unit;
-    if (words >> unit) units.push_back(unit);
+  // The image's own enablement: the links `systemctl enable` made in the
+  // factory /etc (/usr/etc, verity-covered; customize and the build put them
+  // there), each with what the manager says of it now (`systemctl
+  // is-enabled`: "enabled", or why not, e.g. a link whose unit is absent).
+  std::set<std::string> linked;
+  std::error_code ec;
+  for (const auto& w : std::filesystem::directory_iterator("/usr/etc/systemd/system", ec)) {
+    if (!w.path().string().ends_with(".wants") || !w.is_directory(ec)) continue;
+    for (const auto& e : std::filesystem::directory_iterator(w.path(), ec))
+      if (linked.size() < kMaxEntries) linked.insert(e.path().filename().string());
+  }
+  json units = json::object();
+  for (const auto& u : linked) {
+    // One unit a call: is-enabled stops at the first link without a unit.
+    json r = Command({"systemctl", "is-enabled", u}, std::chrono::seconds(30));
+    const std::string state = r.value("out", "");
+    units[u] = state.empty() ? r.value("err", r.value("error", "")) : state;
   }
   j["enabled_units"] = units;
+  return j;
+}
+
+// The update check of this boot (hull-update.service, when the image
+// enables it): its result and exit status, and the agent's events
+// (docs/agent.md), which say whether it read the repository.
+json UpdateFacts() {
+  json j;
+  j["unit"] = Command({"systemctl", "show", "hull-update.service", "-p", "ActiveState", "-p",
+                       "Result", "-p", "ExecMainStatus"},
+                      std::chrono::seconds(30));
+  json events = json::array();
+  std::istringstream journal(
+      Command({"journalctl", "-b", "-u", "hull-update.service", "-o", "cat", "--no-pager"},
+              std::chrono::seconds(60))
+          .value("out", ""));
+  for (std::string line; std::getline(journal, line) && events.size() < 32;) {
+    if (!line.starts_with(kEventPrefix)) continue;
+    json e = json::parse(line.substr(std::strlen(kEventPrefix)), nullptr, false);
+    if (!e.is_discarded()) events.push_back(e);
+  }
+  j["events"] = events;
   return j;
 }
 
@@ -423,6 +457,7 @@ json Phase1(const std::string& disk) {
   j["usr_scan"] = ScanUsr();
   j["extensions"] = ExtensionFacts();
   j["customized"] = CustomizedFacts();
+  j["update"] = UpdateFacts();
   j["selinux"] = SelinuxFacts();  // last: includes denials from the steps above
   return j;
 }

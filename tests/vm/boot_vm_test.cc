@@ -28,6 +28,8 @@
 #include "base/subprocess.h"
 #include "support/flip_byte.h"
 #include "support/image_checks.h"
+#include "support/nginx.h"
+#include "support/softhsm.h"
 #include "support/status_matchers.h"
 #include "vm/boot.h"
 
@@ -112,7 +114,10 @@ class BootVm : public ::testing::Test {
       if (name.ends_with(".raw")) image_ = d + "/image/" + name;
     ASSERT_FALSE(image_.empty());
   }
-  static void TearDownTestSuite() { delete dir_; }
+  static void TearDownTestSuite() {
+    delete nginx_;
+    delete dir_;
+  }
 
   // A sparse copy of the image to damage.
   std::string Copy(const std::string& name) {
@@ -152,25 +157,25 @@ class BootVm : public ::testing::Test {
     if (!customized_.empty()) return;
     ASSERT_TRUE(customize_attempts_++ == 0) << "making the customized image failed before";
     const std::string d = dir_->path();
-    ASSERT_OK(WriteFileAtomic(d + "/softhsm2.conf", "directories.tokendir = " + d +
-                                                        "/tokens\nobjectstore.backend = file\n"));
-    fs::create_directories(d + "/tokens");
-    token_env_ = {"SOFTHSM2_CONF=" + d + "/softhsm2.conf",
-                  "HULL_PKCS11_MODULE=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-                  "HULL_PKCS11_PIN=1234"};
-    auto tok =
-        RunAllowFailure(Command{.argv = {"softhsm2-util", "--init-token", "--free", "--label",
-                                         "Hull", "--pin", "1234", "--so-pin", "5678"},
-                                .env = token_env_});
-    ASSERT_OK(tok);
-    ASSERT_EQ(tok->exit_code, 0) << tok->err;
+    ASSERT_OK_AND_ASSIGN(token_env_, test_support::MakeSoftHsmToken(d + "/hsm", "Hull"));
     auto k = HullEnv({"keys", "init", "--pkcs11", "pkcs11:token=Hull", TokenKeys()}, token_env_);
     ASSERT_OK(k);
     ASSERT_EQ(k->exit_code, 0) << k->err;
     ASSERT_OK_AND_ASSIGN(std::string db_key, ReadFileText(TokenKeys() + "/db.key"));
     ASSERT_TRUE(db_key.starts_with("pkcs11:")) << db_key;
     ASSERT_OK(WriteFileAtomic(d + "/site.txt", std::string("site marker\n")));
-    ASSERT_OK(WriteFileAtomic(d + "/root.json", std::string("{}\n")));
+    // The update repository the image names: a real one (hull release init,
+    // no release yet), served by nginx on the host's loopback, which the
+    // guest reaches as 10.0.2.2 (hull boot --network).
+    auto r = Hull({"release", "init", d + "/www/repo", "--keys", d + "/repo-keys"});
+    ASSERT_OK(r);
+    ASSERT_EQ(r->exit_code, 0) << r->err;
+    // nginx's workers run as another user: the test's directory may be
+    // searched by others (not listed); what is under www/ is world-readable.
+    fs::permissions(d, fs::perms::owner_all | fs::perms::others_exec);
+    nginx_ = new test_support::Nginx;
+    ASSERT_OK(nginx_->Start(d + "/nginx", d + "/www"));
+    repository_ = fmt::format("http://10.0.2.2:{}/repo/", nginx_->port());
     ASSERT_OK(WriteFileAtomic(d + "/site.yaml", std::string(R"(os:
   additionalFiles:
     - source: site.txt
@@ -185,8 +190,8 @@ class BootVm : public ::testing::Test {
   kernelCommandLine:
     extraCommandLine: [hull.site=1]
 update:
-  repository: https://updates.example.com/hull
-  trusted_root: root.json
+  repository: )" + repository_ + R"(
+  trusted_root: www/repo/root.json
 )")));
     const auto start = std::chrono::steady_clock::now();
     auto c = HullEnv({"customize", image_, "--config", d + "/site.yaml", "--base-keys", Keys(),
@@ -209,6 +214,8 @@ update:
   static json customized_manifest_;
   static std::vector<std::string> token_env_;
   static int customize_attempts_;
+  static test_support::Nginx* nginx_;
+  static std::string repository_;
 };
 TempDir* BootVm::dir_ = nullptr;
 std::string BootVm::image_;
@@ -217,6 +224,8 @@ std::string BootVm::customized_;
 json BootVm::customized_manifest_;
 std::vector<std::string> BootVm::token_env_;
 int BootVm::customize_attempts_ = 0;
+test_support::Nginx* BootVm::nginx_ = nullptr;
+std::string BootVm::repository_;
 
 // The default image, offline: systemd-dissect and the SPDX 2.3 schema.
 TEST_F(BootVm, DissectAndSbomOfTheDefaultImage) {
@@ -309,8 +318,9 @@ TEST_F(BootVm, FlippedByteInUsrGivesEioAtThatBlock) {
 TEST_F(BootVm, CustomizedImageSignedInSoftHsmValidatesUnderSecureBoot) {
   ASSERT_NO_FATAL_FAILURE(MakeCustomized());
   int rc = -1;
-  json j = Boot(
-      {customized_, "--validate", "--once", "--secure-boot", "--keys", TokenKeys(), "--tpm"}, &rc);
+  json j = Boot({customized_, "--validate", "--once", "--secure-boot", "--keys", TokenKeys(),
+                 "--tpm", "--network"},
+                &rc);
   EXPECT_EQ(rc, 0) << j.dump(2);
   EXPECT_EQ(j["ok"], true);
   const auto root_hash = customized_manifest_["usr"]["root_hash"].get<std::string>();
@@ -337,16 +347,29 @@ TEST_F(BootVm, CustomizedImageSignedInSoftHsmValidatesUnderSecureBoot) {
   };
   EXPECT_EQ(c["files"]["/etc/sysctl.d/site.txt"], sha("site marker\n")) << c.dump(2);
   EXPECT_EQ(c["files"]["/etc/sysctl.d/90-site.conf"], sha("net.ipv4.tcp_keepalive_time = 123\n"));
-  EXPECT_EQ(c["files"]["/usr/lib/hull/root.json"], sha("{}\n"));
+  EXPECT_EQ(c["files"]["/usr/lib/hull/root.json"],
+            ShOut("sha256sum '" + d + "/www/repo/root.json' | cut -d' ' -f1").substr(0, 64));
   EXPECT_EQ(c["sysctl"]["net.ipv4.tcp_keepalive_time"], "123");
   EXPECT_EQ(c["users"]["ops"]["exit"], 0) << c["users"].dump();
   EXPECT_TRUE(c["users"]["ops"]["out"].get<std::string>().starts_with("ops:"));
   EXPECT_EQ(c["users"]["ops"]["authorized_keys_sha256"],
             sha("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0ffee ops@site\n"));
-  std::set<std::string> units;
-  for (const auto& u : c["enabled_units"]) units.insert(u.get<std::string>());
-  EXPECT_TRUE(units.count("fstrim.timer")) << c["enabled_units"].dump();
-  EXPECT_TRUE(units.count("hull-update.timer")) << c["enabled_units"].dump();
+  for (const char* unit : {"fstrim.timer", "hull-update.timer", "hull-update.service"})
+    EXPECT_EQ(c["enabled_units"][unit], "enabled") << unit << "\n" << c.dump(2);
+  // The node reached the update repository: hull-update.service succeeded,
+  // its agent read the repository the image names (TUF metadata verified
+  // against the root customize put in: no release in it yet), and nginx
+  // logged the guest's requests.
+  const json& u = p["update"];
+  EXPECT_THAT(u["unit"]["out"].get<std::string>(), ::testing::HasSubstr("Result=success"))
+      << u.dump(2);
+  std::map<std::string, json> events;
+  for (const auto& e : u["events"]) events[e.value("event", "")] = e;
+  EXPECT_EQ(events["checking"]["repository"], repository_) << u.dump(2);
+  EXPECT_THAT(events["idle"].dump(), ::testing::HasSubstr("the repository has no release"))
+      << u.dump(2);
+  ASSERT_OK_AND_ASSIGN(std::string access, ReadFileText(nginx_->access_log()));
+  EXPECT_THAT(access, ::testing::HasSubstr("GET /repo/timestamp.json HTTP/1.1\" 200")) << access;
   std::printf("customized image validated in %.1f s (one boot)\n", j.value("seconds", 0.0));
 }
 
