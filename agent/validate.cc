@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -25,7 +26,9 @@
 #include "agent/sysfs.h"
 #include "base/exit_code.h"
 #include "base/file.h"
+#include "base/hex.h"
 #include "base/subprocess.h"
+#include "crypto/digest.h"
 #include "node/os_release.h"
 #include "node/preload.h"
 #include "node/smbios.h"
@@ -283,6 +286,110 @@ json ExtensionFacts() {
   return j;
 }
 
+// What `hull customize` put into the image, as the booted node reads it
+// (docs/customize.md): the SHA-256 of each regular file directly in
+// /usr/lib/hull and /etc/sysctl.d (the factory /etc through the overlay, so a
+// file there was read from the verity-checked /usr), the live value of every
+// key those sysctl.d files set, the users of customize's sysusers.d file
+// (getent passwd, their authorized_keys' SHA-256) and the units enabled in
+// the image.
+json CustomizedFacts() {
+  constexpr size_t kMaxEntries = 64, kMaxFileBytes = 1 << 20;
+  json j;
+  json files = json::object(), sysctl = json::object();
+  for (const char* dir : {"/usr/lib/hull", "/etc/sysctl.d"}) {
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.is_regular_file(ec) && names.size() < kMaxEntries) names.push_back(e.path());
+    std::sort(names.begin(), names.end());
+    for (const auto& path : names) {
+      auto data = ReadFileBytes(path, kMaxFileBytes);
+      if (!data.ok()) {
+        files[path] = data.error().ToString();
+        continue;
+      }
+      crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+      h.Update(*data);
+      files[path] = HexEncode(h.Final());
+      if (std::string(dir) != "/etc/sysctl.d" || !path.ends_with(".conf")) continue;
+      std::istringstream in(std::string(data->begin(), data->end()));
+      for (std::string line; std::getline(in, line) && sysctl.size() < kMaxEntries;) {
+        size_t eq = line.find('=');
+        if (line.empty() || line[0] == '#' || line[0] == ';' || eq == std::string::npos) continue;
+        std::string key = Trim(line.substr(0, eq));
+        while (!key.empty() && key.front() == ' ') key.erase(0, 1);
+        if (key.empty() || key.find("..") != std::string::npos || key.front() == '-') continue;
+        std::string rel = key;
+        std::replace(rel.begin(), rel.end(), '.', '/');
+        sysctl[key] = Trim(Fact("/proc/sys/" + rel, 4096));
+      }
+    }
+  }
+  j["files"] = files;
+  j["sysctl"] = sysctl;
+  json users = json::object();
+  std::istringstream sysusers(Fact("/usr/lib/sysusers.d/hull-customize.conf", 1 << 16));
+  for (std::string line; std::getline(sysusers, line) && users.size() < kMaxEntries;) {
+    std::istringstream words(line);
+    std::string kind, name;
+    if (!(words >> kind >> name) || kind != "u") continue;
+    json u = Command({"getent", "passwd", name}, std::chrono::seconds(10));
+    auto keys = ReadFileBytes("/home/" + name + "/.ssh/authorized_keys", kMaxFileBytes);
+    if (keys.ok()) {
+      crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+      h.Update(*keys);
+      u["authorized_keys_sha256"] = HexEncode(h.Final());
+    } else {
+      u["authorized_keys_error"] = keys.error().ToString();
+    }
+    users[name] = u;
+  }
+  j["users"] = users;
+  // The image's own enablement: the links `systemctl enable` made in the
+  // factory /etc (/usr/etc, verity-covered; customize and the build put them
+  // there), each with what the manager says of it now (`systemctl
+  // is-enabled`: "enabled", or why not, e.g. a link whose unit is absent).
+  std::set<std::string> linked;
+  std::error_code ec;
+  for (const auto& w : std::filesystem::directory_iterator("/usr/etc/systemd/system", ec)) {
+    if (!w.path().string().ends_with(".wants") || !w.is_directory(ec)) continue;
+    for (const auto& e : std::filesystem::directory_iterator(w.path(), ec))
+      if (linked.size() < kMaxEntries) linked.insert(e.path().filename().string());
+  }
+  json units = json::object();
+  for (const auto& u : linked) {
+    // One unit a call: is-enabled stops at the first link without a unit.
+    json r = Command({"systemctl", "is-enabled", u}, std::chrono::seconds(30));
+    const std::string state = r.value("out", "");
+    units[u] = state.empty() ? r.value("err", r.value("error", "")) : state;
+  }
+  j["enabled_units"] = units;
+  return j;
+}
+
+// The update check of this boot (hull-update.service, when the image
+// enables it): its result and exit status, and the agent's events
+// (docs/agent.md), which say whether it read the repository.
+json UpdateFacts() {
+  json j;
+  j["unit"] = Command({"systemctl", "show", "hull-update.service", "-p", "ActiveState", "-p",
+                       "Result", "-p", "ExecMainStatus"},
+                      std::chrono::seconds(30));
+  json events = json::array();
+  std::istringstream journal(
+      Command({"journalctl", "-b", "-u", "hull-update.service", "-o", "cat", "--no-pager"},
+              std::chrono::seconds(60))
+          .value("out", ""));
+  for (std::string line; std::getline(journal, line) && events.size() < 32;) {
+    if (!line.starts_with(kEventPrefix)) continue;
+    json e = json::parse(line.substr(std::strlen(kEventPrefix)), nullptr, false);
+    if (!e.is_discarded()) events.push_back(e);
+  }
+  j["events"] = events;
+  return j;
+}
+
 json WriteProbe(const std::string& path, const std::string& content) {
   auto st = WriteFileAtomic(path, content);
   return st.ok() ? json{{"ok", true}} : json{{"ok", false}, {"error", st.error().ToString()}};
@@ -349,6 +456,8 @@ json Phase1(const std::string& disk) {
   j["preload"] = PreloadFacts();
   j["usr_scan"] = ScanUsr();
   j["extensions"] = ExtensionFacts();
+  j["customized"] = CustomizedFacts();
+  j["update"] = UpdateFacts();
   j["selinux"] = SelinuxFacts();  // last: includes denials from the steps above
   return j;
 }

@@ -196,6 +196,7 @@ Result<BootResult> BootImage(const BootOptions& o) {
   m.accel = r.accel;
   m.memory_mib = o.memory_mib;
   m.secure_boot = o.secure_boot;
+  m.user_network = o.network;
   m.firmware_vars = o.firmware_vars.empty() ? d + "/vars.fd" : o.firmware_vars;
   m.boot_index = !o.firmware_boot_order;
   if (std::error_code ec; o.firmware_vars.empty() || !fs::exists(o.firmware_vars, ec)) {

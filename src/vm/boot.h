@@ -24,6 +24,10 @@ struct BootOptions {
   bool secure_boot = false;
   std::string keys_dir;  // PK/KEK/db certificates, with secure_boot
   bool tpm = false;
+  // A virtio NIC on QEMU's user network: the guest gets an address by DHCP
+  // and reaches the host's loopback as 10.0.2.2 (e.g. an update repository
+  // served there). Without it the machine has no network device.
+  bool network = false;
   std::string accel = "auto";
   int memory_mib = 2048;
   int timeout_seconds = 600;

@@ -284,6 +284,8 @@ std::vector<ValidationCheck> Judge(const json& report, const Expectations& e) {
                  startup ? fmt::format("{:.1f} s (systemd-analyze)", *startup) : "unknown"});
   out.push_back({"memory-used", CheckState::kInfo,
                  memory ? fmt::format("{:.0f} MiB", *memory / 1048576.0) : "unknown"});
+  std::string cmdline = Str(p, {"cmdline"});
+  out.push_back({"cmdline", CheckState::kInfo, cmdline.empty() ? "unknown" : cmdline});
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include "base/file.h"
 #include "base/subprocess.h"
 #include "support/small_image_spec.h"
+#include "support/softhsm.h"
 #include "support/status_matchers.h"
 
 namespace hull {
@@ -27,11 +28,8 @@ TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
   ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("pkcs11-build"));
   const std::string d = tmp.path();
   const std::string hull = std::getenv("HULL_BIN");
-  const std::vector<std::string> env = {"SOURCE_DATE_EPOCH=1764892800",
-                                        "SOFTHSM2_CONF=" + d + "/softhsm2.conf",
-                                        "HULL_PKCS11_MODULE=/usr/lib/x86_64-linux-gnu/softhsm/"
-                                        "libsofthsm2.so",
-                                        "HULL_PKCS11_PIN=1234"};
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> env, test_support::MakeSoftHsmToken(d, "img"));
+  env.push_back("SOURCE_DATE_EPOCH=1764892800");
   auto run = [&](std::vector<std::string> argv, std::vector<std::string> extra = {}) {
     std::vector<std::string> e = env;
     e.insert(e.end(), extra.begin(), extra.end());
@@ -40,15 +38,9 @@ TEST(TokenBuild, ImageIsByteIdenticalToTheKeyFilesAndWrongPinLeavesNoOutput) {
   };
   ASSERT_OK(WriteFileAtomic(d + "/spec.yaml",
                             test_support::SmallImageSpec("HullToken", "202612.05.0", "raw")));
-  ASSERT_OK(WriteFileAtomic(d + "/softhsm2.conf", "directories.tokendir = " + d +
-                                                      "/tokens\nobjectstore.backend = file\n"));
-  fs::create_directories(d + "/tokens");
   fs::create_directories(d + "/tk");
   ASSERT_OK_AND_ASSIGN(auto init, run({hull, "keys", "init", d + "/fk"}));
   ASSERT_EQ(init.exit_code, 0) << init.err;
-  ASSERT_OK_AND_ASSIGN(auto tok, run({"softhsm2-util", "--init-token", "--free", "--label", "img",
-                                      "--pin", "1234", "--so-pin", "5678"}));
-  ASSERT_EQ(tok.exit_code, 0) << tok.err;
   for (auto [name, id] : {std::pair{"db", "01"}, {"verity", "02"}}) {
     const std::string n = name;
     ASSERT_OK_AND_ASSIGN(

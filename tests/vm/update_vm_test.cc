@@ -45,6 +45,7 @@
 #include "base/subprocess.h"
 #include "fleet/fixture.h"
 #include "keys/keys.h"
+#include "support/nginx.h"
 #include "support/status_matchers.h"
 #include "vm/accel.h"
 #include "vm/machine.h"
@@ -74,45 +75,6 @@ json HullJson(const std::vector<std::string>& args) {
   EXPECT_EQ(r->exit_code, 0) << fmt::format("{}", fmt::join(args, " ")) << "\n" << r->err;
   return json::parse(r->out, nullptr, false);
 }
-
-// nginx serving `root` on a free loopback port.
-class Nginx {
- public:
-  Status Start(const std::string& dir, const std::string& root) {
-    auto p = hull::Run(Command{.argv = {"python3", "-c",
-                                        "import socket; s=socket.socket(); "
-                                        "s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"}});
-    if (!p.ok()) return p.error();
-    port_ = std::stoi(p->out);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    conf_ = dir + "/nginx.conf";
-    dir_ = dir;
-    HULL_TRY(WriteFileAtomic(
-        conf_, fmt::format("daemon on; worker_processes 1; pid {0}/nginx.pid;\n"
-                           "error_log {0}/error.log;\nevents {{ worker_connections 64; }}\n"
-                           "http {{ access_log {0}/access.log; client_body_temp_path {0};\n"
-                           "  proxy_temp_path {0}; fastcgi_temp_path {0}; uwsgi_temp_path {0};\n"
-                           "  scgi_temp_path {0}; default_type application/octet-stream;\n"
-                           "  server {{ listen 127.0.0.1:{1}; root {2}; }} }}\n",
-                           dir, port_, root)));
-    auto r = hull::Run(Command{.argv = {"nginx", "-p", dir, "-c", conf_},
-                               .install_hint = "apt-get install nginx"});
-    if (!r.ok()) return r.error();
-    started_ = true;
-    return Ok();
-  }
-  ~Nginx() {
-    if (started_)
-      (void)RunAllowFailure(Command{.argv = {"nginx", "-p", dir_, "-c", conf_, "-s", "stop"}});
-  }
-  int port() const { return port_; }
-
- private:
-  int port_ = 0;
-  bool started_ = false;
-  std::string conf_, dir_;
-};
 
 // The node's reboot coordination: a real etcd and one `hull fleetlock serve`
 // on the host's loopback (the guest reaches it as 10.0.2.2), one slot in the
@@ -402,7 +364,7 @@ class UpdateVm : public ::testing::Test {
 
   std::optional<TempDir> dir_;
   std::string d_;
-  Nginx nginx_;
+  test_support::Nginx nginx_;
   FleetLockHost fleet_;
   std::map<size_t, std::vector<std::string>> holders_at_;
 };

@@ -66,6 +66,9 @@ void RegisterBoot(CLI::App& app, Context& ctx) {
   b->add_option("--keys", a->o.keys_dir,
                 "Key directory (PK.crt, KEK.crt, db.crt) for --secure-boot");
   b->add_flag("--tpm", a->o.tpm, "Attach a swtpm TPM 2.0 (PCR 11 is then checked)");
+  b->add_flag("--network", a->o.network,
+              "A NIC on QEMU's user network (DHCP; the host's loopback is 10.0.2.2, e.g. an "
+              "update repository the image names). Default: no network device");
   b->add_option("--timeout", a->o.timeout_seconds, "Seconds before giving up (default 600)");
   b->add_option("--memory", a->o.memory_mib, "Guest memory in MiB (default 2048)");
   b->add_option("--console-log", a->o.console_log, "Keep the serial console log in this file");
