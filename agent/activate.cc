@@ -132,7 +132,9 @@ class Activation {
 
   void Undo() {
     if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
-    if (mapped_) (void)slot::DmRemove(DmName());
+    // Deferred: the detached mount may hold it still; the kernel removes it
+    // at its last close, so its name is free for the next try.
+    if (mapped_) (void)slot::DmRemove(DmName(), /*deferred=*/true);
     if (!dir_.empty()) rmdir(dir_.c_str());
   }
 

@@ -164,7 +164,12 @@ Result<bool> InstalledFromSeed(const slot::DiskIo& disk, std::string_view seed_s
   if (seed_sha256.empty() || disk.size() < kInstallRecordOffset + kInstallRecordBytes) return false;
   Bytes got(kInstallRecordBytes);
   HULL_TRY(disk.ReadAt(kInstallRecordOffset, got));
-  return got == InstallRecord(seed_sha256);
+  if (got != InstallRecord(seed_sha256)) return false;
+  // The record counts only beside a finished install's table (ESP and root
+  // where the installer puts them): a record without one is not a node.
+  slot::DiskSource src(disk);
+  auto t = gpt::ReadAuto(src);
+  return t.ok() && init::HasNodeIdentity(*t, kRootNumber);
 }
 
 namespace {
@@ -220,10 +225,12 @@ Result<Installed> InstallImage(const InstallOptions& o) {
   // An install cut short leaves no table that firmware or hull-init would
   // take for a disk: the MBR and both GPT headers go first, the new table
   // last.
+  // An earlier install's record goes with them.
   Bytes zero(t.sector_size, 0);
   HULL_TRY(target->WriteAt(0, zero));
   HULL_TRY(target->WriteAt(t.sector_size, zero));
   HULL_TRY(target->WriteAt((t.disk_sectors - 1) * t.sector_size, zero));
+  HULL_TRY(target->WriteAt(kInstallRecordOffset, InstallRecord("")));
   HULL_TRY(target->Sync());
   auto part = [](const gpt::Table& tab, uint32_t number) -> const gpt::Partition& {
     return tab.partitions[size_t(number) - 1];
@@ -258,9 +265,6 @@ Result<Installed> InstallImage(const InstallOptions& o) {
     const gpt::Partition& p = part(t, n);
     HULL_TRY(ZeroRange(*target, p.first_lba * t.sector_size, p.sectors() * t.sector_size));
   }
-  // The install record with the table: a disk holds it only once installed.
-  HULL_TRY(target->WriteAt(kInstallRecordOffset, InstallRecord(o.seed_sha256)));
-  HULL_TRY(target->Sync());
   File* f = target->writable_file();
   if (!f) return Errorf(ErrorCode::kInternal, "{} is not open for writing", o.target);
   HULL_TRY(gpt::Write(*f, t));
@@ -272,6 +276,11 @@ Result<Installed> InstallImage(const InstallOptions& o) {
                            root.sectors() * t.sector_size, o.etc_files, Env().Path("/run/hull"))
                  .Context("the seed's /etc files"));
   }
+  // The install record last, once the table and the seed's files are on the
+  // disk: a power cut before it leaves a disk the next unattended run
+  // installs again, never one it refuses to finish.
+  HULL_TRY(target->WriteAt(kInstallRecordOffset, InstallRecord(o.seed_sha256)));
+  HULL_TRY(target->Sync());
   std::printf("installed %s on %s: %zu partitions, root %llu MiB (grown on first boot)\n",
               o.medium.c_str(), o.target.c_str(), t.partitions.size(),
               (unsigned long long)(t.partitions.back().sectors() * t.sector_size >> 20));

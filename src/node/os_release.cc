@@ -125,6 +125,9 @@ bool ValidRestartUnit(std::string_view unit) {
   if (unit.size() <= kSuffix.size() || unit.size() > 255 || !unit.ends_with(kSuffix) ||
       unit[0] == '-')
     return false;
+  // Hull's own units: the agent that restarts runs in hull-update.service,
+  // whose restart would wait for the run that asked for it (and kill it).
+  if (unit.starts_with("hull-") || unit.starts_with("hull@")) return false;
   for (char c : unit) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == ':' || c == '_' || c == '.' || c == '@' || c == '-';

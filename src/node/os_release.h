@@ -51,7 +51,8 @@ bool ValidSysextName(std::string_view name);
 // A unit a system extension declares it needs restarted when it is updated
 // without a reboot (the sysext spec's `restarts`, the target's custom
 // metadata): a systemd service name, [A-Za-z0-9:_.@-] ending in ".service",
-// not starting with '-', at most 255. The same rule for the build, the
+// not starting with '-', at most 255, and not one of Hull's own units
+// (`hull-*`: the agent runs in one). The same rule for the build, the
 // release and the node.
 bool ValidRestartUnit(std::string_view unit);
 // At most this many units in `restarts`.

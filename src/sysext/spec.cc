@@ -103,7 +103,7 @@ Status ParseTop(const yaml::Reader& r, const Node& root, SysextSpec& s) {
       if (!node::ValidRestartUnit(u))
         return r.At(root["restarts"][i], m,
                     fmt::format("bad unit '{}' in 'restarts' (allowed: a service name, "
-                                "letters, digits, ':_.@-', ending in .service)",
+                                "letters, digits, ':_.@-', ending in .service, not hull-*)",
                                 u));
       if (std::find(s.restarts.begin(), s.restarts.begin() + i, u) != s.restarts.begin() + i)
         return r.At(root["restarts"][i], m, fmt::format("'restarts' names '{}' twice", u));

@@ -20,7 +20,8 @@
 # The install record holds the seed's SHA-256 (sha256sum); the same seed run
 # again (the machine started the medium again) installs nothing, on any
 # disk: it names the installed disk, sets BootNext to its entry and reboots;
-# without efivarfs it powers off instead.
+# without efivarfs it powers off instead. A record on a disk whose table is
+# gone (an install cut short) does not count: that run installs again.
 set -eu
 hull=$1
 agent=$2
@@ -136,6 +137,18 @@ run
   fail "second run without efivarfs ($rc): $(cat out.txt err.txt)"
 grep -q '"event":"powering-off","reason":"cannot set BootNext: no efivarfs at ' out.txt ||
   fail "second run without efivarfs: $(cat out.txt)"
+# A record beside no finished install's table (the MBR and both GPT headers
+# zeroed, as an install cut short leaves them): not an install; the run takes
+# the empty disk.
+cp --sparse=always installed.img cut.img
+dd if=/dev/zero of=cut.img bs=512 count=2 conv=notrunc status=none
+dd if=/dev/zero of=cut.img bs=512 count=1 seek=$(($(stat -c %s cut.img) / 512 - 1)) conv=notrunc status=none
+node; disk sr0 QM00001 1 x.iso; disk vda SEED 0 seed.img; disk vdb TARGET 0 cut.img; disk vdc EMPTY 0 empty.img
+run
+[ $rc = 0 ] || fail "record without a table ($rc): $(cat out.txt err.txt)"
+! grep -q '"event":"install-done-already"' out.txt || fail "a record without a table counted: $(cat out.txt)"
+grep -q '^HULL-AGENT {.*"disk":"/dev/vdc","event":"install-target"' out.txt ||
+  fail "record without a table: not installed on the empty disk: $(cat out.txt)"
 # refused WHAT MESSAGE [RC]: exit RC (1), MESSAGE in one line, no disk written.
 refused() {
   for f in n/dev/*; do sha256sum <"$f" >"$f.sum"; done

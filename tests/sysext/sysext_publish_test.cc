@@ -71,7 +71,8 @@ TEST(SysextTarget, NameAndCustomFromTheManifest) {
   EXPECT_EQ(r.custom["restarts"], nlohmann::json({"kubelet.service"}));
   for (const nlohmann::json& bad :
        {nlohmann::json("kubelet.service"), nlohmann::json::array(), nlohmann::json({"kubelet"}),
-        nlohmann::json({"a.service", "a.service"}), nlohmann::json({"-a.service"})}) {
+        nlohmann::json({"a.service", "a.service"}), nlohmann::json({"-a.service"}),
+        nlohmann::json({"hull-update.service"})}) {
     restarts["restarts"] = bad;
     EXPECT_ERROR(SysextTarget(restarts), ErrorCode::kInvalidArgument) << bad;
   }
