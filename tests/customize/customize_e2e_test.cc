@@ -370,8 +370,9 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   ASSERT_OK_AND_ASSIGN(auto r2a, run({hull, "-q", "release", "add", d + "/repo2", d + "/rel",
                                       "--keys", d + "/rkeys2", "--deltas", "0", "--no-chunks"}));
   ASSERT_EQ(r2a.exit_code, 0) << r2a.err;
-  ASSERT_OK_AND_ASSIGN(auto chk, run({hull, "update", "check", "--repo", d + "/repo2",
-                                      "--trusted-root", d + "/repo2/1.root.json", "--json"}));
+  ASSERT_OK_AND_ASSIGN(auto chk,
+                       run({hull, "update", "check", "--repo", d + "/repo2", "--trusted-root",
+                            d + "/repo2/1.root.json", "--arch", "amd64", "--json"}));
   ASSERT_EQ(chk.exit_code, 0) << chk.err;
   EXPECT_EQ(nlohmann::json::parse(chk.out)["release"]["version"], "202612.05.0");
   // Refused, one line each, nothing in --out: a version the repository does
