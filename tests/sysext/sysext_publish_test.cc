@@ -193,7 +193,7 @@ TEST_F(PublishSysextTest, ManifestArchMustBeTheImagesPartitionTypes) {
   ASSERT_OK_AND_ASSIGN(tuf::Targets before, tuf::Repository::ReadTargets(repo_));
   for (const auto& [arch, other] : {std::pair{"amd64", "arm64"}, {"arm64", "amd64"}}) {
     const Built& b = built_[arch];
-    WriteManifest(b, [&](nlohmann::json& m) { m["arch"] = other; });
+    WriteManifest(b, [other = other](nlohmann::json& m) { m["arch"] = other; });
     auto refused = PublishSysext(repo_, keys_, b.image);
     ASSERT_ERROR(refused, ErrorCode::kVerifyFailed);
     const std::string dps = arch == std::string("amd64") ? "x86-64" : "arm64";
