@@ -214,12 +214,10 @@ TEST_F(ArchTest, UpdateCheckWithoutADiskNeedsAnArch) {
   };
   for (const auto& [args, err] : kRefused) {
     // A repository that does not exist: the refusal comes before any fetch.
-    auto out = Hull([&] {
-      std::vector<std::string> a = {"update",          "check",          "--repo",
-                                    repo_ + "/absent", "--trusted-root", repo_ + "/1.root.json"};
-      a.insert(a.end(), args.begin(), args.end());
-      return a;
-    }());
+    std::vector<std::string> a = {"update",          "check",          "--repo",
+                                  repo_ + "/absent", "--trusted-root", repo_ + "/1.root.json"};
+    a.insert(a.end(), args.begin(), args.end());
+    auto out = Hull(std::move(a));
     ASSERT_OK(out);
     EXPECT_EQ(out->exit_code, 2);
     EXPECT_EQ(out->err, err);
