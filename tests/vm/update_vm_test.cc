@@ -211,7 +211,7 @@ class UpdateVm : public ::testing::Test {
     return b;
   }
 
-  // Two test units in the image (spec `files`, enabled): hull-e2e-probe.service
+  // Two test units in the image (spec `files`, enabled): e2e-probe.service
   // prints what /usr says of the probe extension (its file
   // /usr/share/hull-probe/for, "none" without it) and the boot id on the
   // console at boot and whenever it is restarted; a drop-in gives
@@ -221,7 +221,7 @@ class UpdateVm : public ::testing::Test {
     const std::string u = d_ + "/units";
     fs::create_directories(u);
     EXPECT_OK(WriteFileAtomic(
-        u + "/hull-e2e-probe.service",
+        u + "/e2e-probe.service",
         "[Unit]\nDescription=e2e: what /usr says of the probe extension\n"
         "After=hull-extensions.service\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
         "ExecStart=/bin/sh -c 'echo \"HULL-E2E-PROBE $(cat /usr/share/hull-probe/for 2>/dev/null"
@@ -234,8 +234,8 @@ class UpdateVm : public ::testing::Test {
     EXPECT_OK(WriteFileAtomic(u + "/e2e-again.conf", "[Unit]\nOnFailure=hull-e2e-again.service\n"));
     const std::string files = fmt::format(
         "files:\n"
-        "  - {{source: {0}/hull-e2e-probe.service, dest: "
-        "/usr/lib/systemd/system/hull-e2e-probe.service}}\n"
+        "  - {{source: {0}/e2e-probe.service, dest: "
+        "/usr/lib/systemd/system/e2e-probe.service}}\n"
         "  - {{source: {0}/hull-e2e-again.service, dest: "
         "/usr/lib/systemd/system/hull-e2e-again.service}}\n"
         "  - {{source: {0}/e2e-again.conf, dest: "
@@ -245,7 +245,7 @@ class UpdateVm : public ::testing::Test {
     size_t f = text.find("\nfiles: []\n"), e = text.find(enable);
     EXPECT_TRUE(f != std::string::npos && e != std::string::npos);
     if (f == std::string::npos || e == std::string::npos) return text;
-    text.insert(e + enable.size(), ", hull-e2e-probe.service");
+    text.insert(e + enable.size(), ", e2e-probe.service");
     return text.replace(f + 1, std::string("files: []\n").size(), files);
   }
 
@@ -399,7 +399,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   Publish(n);
   Publish(n1);
   const std::string probe_n = BuildProbe("1", kN),
-                    probe_n_update = BuildProbe("1.1", kN, "restarts: [hull-e2e-probe.service]\n"),
+                    probe_n_update = BuildProbe("1.1", kN, "restarts: [e2e-probe.service]\n"),
                     probe_n1 = BuildProbe("2", kN1);
   PublishProbe("1");
   ASSERT_FALSE(HasFailure());
@@ -424,7 +424,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   m.user_network = true;
 
   std::vector<json> events;
-  // hull-e2e-probe.service's lines: what /usr says of the probe, the boot id,
+  // e2e-probe.service's lines: what /usr says of the probe, the boot id,
   // and how many agent events came before.
   std::vector<std::pair<size_t, std::string>> probes;
   bool published_n2 = false, published_n3 = false, published_probes = false;
@@ -523,7 +523,7 @@ TEST_F(UpdateVm, UpdatesThenRollsBackFromAFailingRelease) {
   ASSERT_TRUE(update);
   EXPECT_EQ(events[*update]["from"], "probe_1_amd64.raw");
   EXPECT_EQ(events[*update]["root_hash"], probe_n_update);
-  EXPECT_EQ(events[*update]["restarted"], json::array({"hull-e2e-probe.service"}));
+  EXPECT_EQ(events[*update]["restarted"], json::array({"e2e-probe.service"}));
   EXPECT_FALSE(events[*update].contains("restart_error")) << events[*update].dump();
   auto find_slot = [&](const std::string& ev, const std::string& version,
                        size_t from) -> std::optional<size_t> {
