@@ -358,15 +358,12 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
                    "With --sign-offline: the root key is this public key (PEM "
                    "SubjectPublicKeyInfo), held elsewhere (removable media, an HSM); no root key "
                    "is made in --keys");
-  auto* init_so = init->add_option(
-      "--sign-offline", a->offline.sign_offline,
+  AddReleaseOfflineFlags(
+      init, a->offline,
       "Compose the first root and stop: write what the root key must sign to this directory "
-      "(absent or empty); the other roles' keys are made in --keys, the repository not yet");
-  auto* init_in = init->add_option(
-      "--inject-signatures", a->offline.inject,
+      "(absent or empty); the other roles' keys are made in --keys, the repository not yet",
       "Create the repository with the root signed in this directory (hull sign-offline), the "
       "other roles signed with the keys in --keys");
-  init_so->excludes(init_in);
   init->footer(
       "Root key kept offline from the start (docs/keys.md):\n"
       "  hull release init repo/ --keys keys/ --root-public /media/root/root.pub.pem "
@@ -429,15 +426,12 @@ void RegisterRelease(CLI::App& app, Context& ctx) {
   refresh->add_flag("--root", a->root,
                     "Also sign a new root version (needs the root keys; never done otherwise)");
   AddExpiryFlags(refresh, a->expiry, /*root=*/true);
-  auto* ref_so = refresh->add_option(
-      "--sign-offline", a->offline.sign_offline,
+  AddReleaseOfflineFlags(
+      refresh, a->offline,
       "With --root: compose the new root version (same keys, new expiry) and stop: write what "
-      "the root keys must sign to this directory; nothing is re-signed, no keys needed");
-  auto* ref_in = refresh->add_option(
-      "--inject-signatures", a->offline.inject,
+      "the root keys must sign to this directory; nothing is re-signed, no keys needed",
       "Publish the root signed in this directory (hull sign-offline), then re-sign what else is "
       "due with the keys at hand");
-  ref_so->excludes(ref_in);
   refresh->footer(
       "With the default expiries the timestamp (1d) is re-signed on every run: only the\n"
       "timestamp key is needed then, e.g. hourly from cron:\n"

@@ -258,15 +258,12 @@ void RegisterReleaseKeys(CLI::App* rel, Context& ctx) {
                     "directory, else --keys) as ROLE-KEYID.key, 0600");
     }
     AddExpiryFlags(c, a->expiry, /*root=*/true);
-    auto* so = c->add_option(
-        "--sign-offline", a->offline.sign_offline,
+    AddReleaseOfflineFlags(
+        c, a->offline,
         "Compose the new root and stop: write what the trusted root's keys and the new root's "
-        "must sign to this directory (absent or empty); no root keys needed");
-    auto* in = c->add_option(
-        "--inject-signatures", a->offline.inject,
+        "must sign to this directory (absent or empty); no root keys needed",
         "Publish the root signed in this directory (hull sign-offline), re-signing what it "
         "forces with the keys at hand; give only REPO and the keys");
-    so->excludes(in);
   };
   auto* add = keys->add_subcommand("add", "Add a key to a role (generated, or --public)");
   changing(add, true);

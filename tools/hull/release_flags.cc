@@ -35,13 +35,10 @@ Result<tuf::RoleKeySet> LoadKeys(const KeyFlags& f) {
   return tuf::RoleKeySet::Load(src);
 }
 
-void AddReleaseOfflineFlags(CLI::App* cmd, OfflineFlags& f) {
-  auto* so = cmd->add_option("--sign-offline", f.sign_offline,
-                             "Compose the new targets metadata and stop: write what the targets "
-                             "key must sign to this directory (absent or empty); no keys needed");
-  auto* in = cmd->add_option("--inject-signatures", f.inject,
-                             "Publish the targets signed in this directory (hull sign-offline), "
-                             "signing snapshot and timestamp with the keys at hand");
+void AddReleaseOfflineFlags(CLI::App* cmd, OfflineFlags& f, const std::string& sign_help,
+                            const std::string& inject_help) {
+  auto* so = cmd->add_option("--sign-offline", f.sign_offline, sign_help);
+  auto* in = cmd->add_option("--inject-signatures", f.inject, inject_help);
   so->excludes(in);
 }
 

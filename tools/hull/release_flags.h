@@ -33,7 +33,17 @@ std::string FormatDuration(int64_t seconds);
 struct OfflineFlags {
   std::string sign_offline, inject;
 };
-void AddReleaseOfflineFlags(CLI::App* cmd, OfflineFlags& f);
+// --sign-offline DIR and --inject-signatures DIR, excluding each other; the
+// help texts default to the targets role's (add, pull, rollout).
+void AddReleaseOfflineFlags(CLI::App* cmd, OfflineFlags& f,
+                            const std::string& sign_help =
+                                "Compose the new targets metadata and stop: write what the "
+                                "targets key must sign to this directory (absent or empty); no "
+                                "keys needed",
+                            const std::string& inject_help =
+                                "Publish the targets signed in this directory (hull "
+                                "sign-offline), signing snapshot and timestamp with the keys "
+                                "at hand");
 int InjectRelease(const std::string& command, const std::string& repo, const KeyFlags& keys,
                   const ExpiryFlags& expiry, const std::string& dir);
 // Prints what to do with the directory a stopped run wrote.
