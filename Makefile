@@ -45,9 +45,12 @@ build-demo: deps-demo
 	cmake --build $(BUILD) -j $(JOBS) --target hull hull-init hull-agent
 
 # ASan + UBSan with clang, plus the libFuzzer targets (smoke-run as tests).
+# -gline-tables-only: the file and line of every frame of a sanitizer report,
+# without the variables and types of -g (a sixth of each object on disk, a
+# sixteenth of the compile; docs/testing.md).
 build-san: deps
 	CC=clang CXX=clang++ cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DHULL_SANITIZE=ON -DHULL_FUZZ=ON -DHULL_BENCH=OFF -DHULL_WERROR=$(WERROR) $(CMAKE_ARGS)
+	  "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -gline-tables-only" -DHULL_SANITIZE=ON -DHULL_FUZZ=ON -DHULL_BENCH=OFF -DHULL_WERROR=$(WERROR) $(CMAKE_ARGS)
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 
 demo: build-demo

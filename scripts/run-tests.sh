@@ -15,9 +15,21 @@ jobs=$(nproc)
 passed=0
 failed=0
 
+# One line of free space where the tests write (images under TMPDIR, the
+# build cache under /var/cache/hull): a disk that fills up mid-run fails
+# builds with ENOSPC, and this line tells that from a regression.
+disk_note() {
+  local where
+  for where in "${TMPDIR:-/tmp}" /var/cache "$1"; do
+    df -Ph "$where" 2>/dev/null | awk -v w="$where" 'NR == 2 { printf "%s: %s free of %s; ", w, $4, $2 }'
+  done
+  echo
+}
+
 run() {
   local dir=$1; shift
   local log
+  echo "disk before: $(disk_note "$dir")"
   log=$(mktemp)
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$log"
   local line
@@ -34,6 +46,7 @@ run() {
     failed=$((failed + fail))
   fi
   rm -f "$log"
+  echo "disk after: $(disk_note "$dir")"
 }
 
 if [ "$slow" -eq 1 ]; then
