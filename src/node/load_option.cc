@@ -123,6 +123,13 @@ Result<std::vector<uint16_t>> DecodeBootOrderFile(ByteSpan file) {
   return out;
 }
 
+std::vector<uint16_t> SalvageBootOrderFile(ByteSpan file) {
+  std::vector<uint16_t> out;
+  const size_t end = std::min(file.size(), 4 + kMaxBootOrderBytes);
+  for (size_t off = 4; off + 2 <= end; off += 2) out.push_back(LoadLe16(file.data() + off));
+  return out;
+}
+
 std::vector<uint16_t> PutFirst(std::span<const uint16_t> order, uint16_t number) {
   std::vector<uint16_t> out{number};
   for (uint16_t n : order)

@@ -82,6 +82,11 @@ Bytes EncodeBootOrder(std::span<const uint16_t> order);
 // "BootOrder: N bytes, expected 4 bytes of attributes and an even number
 // of bytes of option numbers" (short, odd or over kMaxBootOrderBytes).
 Result<std::vector<uint16_t>> DecodeBootOrderFile(ByteSpan file);
+// What can be read of a BootOrder file DecodeBootOrderFile refuses: the
+// whole UINT16s after the attributes (a trailing odd byte dropped, at most
+// kMaxBootOrderBytes of them); none when the file is shorter than its
+// attributes. The caller keeps only the numbers that name a Boot####.
+std::vector<uint16_t> SalvageBootOrderFile(ByteSpan file);
 
 // `number` first, then `order` without it.
 std::vector<uint16_t> PutFirst(std::span<const uint16_t> order, uint16_t number);
