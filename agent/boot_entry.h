@@ -23,7 +23,7 @@
 
 namespace hull::agent {
 
-inline constexpr const char* kEfivarsDir = "/sys/firmware/efi/efivars";
+using node::kEfivarsDir;
 inline constexpr const char* kBootEntryDescription = "Hull";
 
 // The load option that boots partition `esp` of a disk with table `t`:
