@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "node/arch.h"
+
 namespace hull::node {
 namespace {
 
@@ -69,14 +71,8 @@ Result<Bytes> EncodeLoadOption(const LoadOption& o) {
 }
 
 std::string_view RemovableBootFile(gpt::Arch arch) {
-  switch (arch) {
-    case gpt::Arch::kX86_64:
-      return "BOOTX64.EFI";
-    case gpt::Arch::kArm64:
-      return "BOOTAA64.EFI";
-    default:
-      return "";
-  }
+  const ArchNames* a = ArchOfGpt(arch);
+  return a ? a->removable_boot_file : "";
 }
 
 std::string BootOptionVariable(uint16_t number) {

@@ -67,8 +67,8 @@ struct LoadOption {
 // a partition number of 0, or a value over kMaxLoadOptionBytes.
 Result<Bytes> EncodeLoadOption(const LoadOption& o);
 
-// The removable-media boot file of an architecture (§3.5.1.1): "BOOTX64.EFI",
-// "BOOTAA64.EFI"; "" for another. The ESP's path is \EFI\BOOT\<it>.
+// The removable-media boot file of an architecture (§3.5.1.1, node/arch.h's
+// table): "BOOTX64.EFI", "BOOTAA64.EFI"; "" for another. The ESP's path is \EFI\BOOT\<it>.
 std::string_view RemovableBootFile(gpt::Arch arch);
 
 // "Boot0004-8be4df61-93ca-11d2-aa0d-00e098032b8c" (four upper-case hex
