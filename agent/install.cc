@@ -152,24 +152,36 @@ Result<bool> HoldsData(const slot::DiskIo& disk) {
   return g.ok() && !g->partitions.empty();
 }
 
-Bytes InstallRecord(std::string_view seed_sha256) {
+Bytes InstallRecord(std::string_view seed_sha256, uint32_t boot_next) {
   Bytes r(kInstallRecordBytes, 0);
   if (seed_sha256.empty()) return r;
-  const std::string text = fmt::format("hull-install seed-sha256={}\n", seed_sha256);
+  std::string text = fmt::format("hull-install seed-sha256={}\n", seed_sha256);
+  if (boot_next > 0) text += fmt::format("boot-next={}\n", boot_next);
   std::copy(text.begin(), text.end(), r.begin());
   return r;
 }
 
-Result<bool> InstalledFromSeed(const slot::DiskIo& disk, std::string_view seed_sha256) {
-  if (seed_sha256.empty() || disk.size() < kInstallRecordOffset + kInstallRecordBytes) return false;
+Result<std::optional<uint32_t>> InstalledFromSeed(const slot::DiskIo& disk,
+                                                  std::string_view seed_sha256) {
+  if (seed_sha256.empty() || disk.size() < kInstallRecordOffset + kInstallRecordBytes)
+    return std::optional<uint32_t>();
   Bytes got(kInstallRecordBytes);
   HULL_TRY(disk.ReadAt(kInstallRecordOffset, got));
-  if (got != InstallRecord(seed_sha256)) return false;
+  std::optional<uint32_t> boot_next;
+  for (uint32_t n = 0; n <= kMaxBootNextReboots && !boot_next; ++n)
+    if (got == InstallRecord(seed_sha256, n)) boot_next = n;
+  if (!boot_next) return std::optional<uint32_t>();
   // The record counts only beside a finished install's table (ESP and root
   // where the installer puts them): a record without one is not a node.
   slot::DiskSource src(disk);
   auto t = gpt::ReadAuto(src);
-  return t.ok() && init::HasNodeIdentity(*t, kRootNumber);
+  if (!t.ok() || !init::HasNodeIdentity(*t, kRootNumber)) return std::optional<uint32_t>();
+  return boot_next;
+}
+
+Status RecordBootNext(slot::DiskIo& disk, std::string_view seed_sha256, uint32_t boot_next) {
+  HULL_TRY(disk.WriteAt(kInstallRecordOffset, InstallRecord(seed_sha256, boot_next)));
+  return disk.Sync();
 }
 
 namespace {
@@ -185,19 +197,16 @@ void WriteBootEntry(const gpt::Table& t, const std::string& target, Installed& o
     std::printf("no boot entry written: %s\n", out.no_boot_entry.c_str());
     return;
   }
-  auto esp = FindEsp(t);
-  if (!esp.ok()) {
-    out.no_boot_entry = esp.error().ToString();
-    return;
-  }
-  const node::LoadOption option = EspLoadOption(*esp);
-  auto n = AddBootEntry(Env().Path(kEfivarsDir), option);
-  if (n.ok()) {
-    out.boot_entry = DescribeBootEntry(*n, option);
+  auto entry = AddDiskBootEntry(Env().Path(kEfivarsDir), t);
+  if (entry.ok()) {
+    out.boot_entry = entry->described;
+    out.malformed_boot_order = entry->malformed_order;
+    if (!out.malformed_boot_order.empty())
+      std::printf("BootOrder was malformed (%s): written anew\n", out.malformed_boot_order.c_str());
     std::printf("boot entry %s for %s, first in BootOrder\n", out.boot_entry.c_str(),
                 target.c_str());
   } else {
-    out.no_boot_entry = n.error().ToString();
+    out.no_boot_entry = entry.error().ToString();
     std::printf(
         "no boot entry written (%s): the firmware's own boot order decides; set %s first if "
         "it tries the install medium first\n",

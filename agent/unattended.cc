@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "agent/boot_entry.h"
 #include "agent/environment.h"
@@ -119,37 +120,52 @@ struct Outcome {
   // The disk already holds the install made from this seed: nothing was
   // written; the machine boots that disk next (BootNext) or powers off.
   std::string installed_before;
+  std::string seed_sha256;
+  uint32_t boot_next = 0;  // that disk's record's count of reboots into it
 };
 
-// The disk (not the medium or the seed's) whose install record names the
-// seed with this SHA-256, or "".
-Result<std::string> InstalledBefore(const std::vector<Found>& disks, const std::string& sha) {
+// A disk (not the medium or the seed's) whose install record names the
+// seed with this SHA-256.
+struct DoneBefore {
+  std::string path;
+  uint32_t boot_next = 0;
+};
+Result<std::optional<DoneBefore>> InstalledBefore(const std::vector<Found>& disks,
+                                                  const std::string& sha) {
   for (const Found& f : disks) {
     if (f.disk.medium || f.disk.seed || f.disk.bytes == 0) continue;
     HULL_ASSIGN_OR_RETURN(auto disk, slot::FileDisk::Open(Env().Path(f.disk.path), false));
-    HULL_ASSIGN_OR_RETURN(bool same, InstalledFromSeed(*disk, sha));
-    if (same) return f.disk.path;
+    HULL_ASSIGN_OR_RETURN(std::optional<uint32_t> n, InstalledFromSeed(*disk, sha));
+    if (n) return std::optional<DoneBefore>(DoneBefore{f.disk.path, *n});
   }
-  return std::string();
+  return std::optional<DoneBefore>();
 }
 
-// After a refusal to install twice: Boot#### for that disk's ESP and
-// BootNext naming it, so the reboot starts the disk, not the medium. "" on
-// success, else why not (the machine then powers off: a reboot could start
-// the medium again).
-std::string BootThatDiskNext(const std::string& path, Events& ev) {
+// After a refusal to install twice: Boot#### for that disk's ESP, BootNext
+// naming it, so the reboot starts the disk, not the medium, and the reboot
+// counted in the disk's install record (kMaxBootNextReboots bounds them).
+// "" on success, else why not, for the powering-off event (the machine then
+// powers off: a reboot could start the medium again).
+std::string BootThatDiskNext(const Outcome& r, Events& ev) {
+  if (r.boot_next >= kMaxBootNextReboots)
+    return fmt::format(
+        "the install medium started again after {} reboot(s) into {} (BootNext): the firmware "
+        "ignores BootNext or the disk does not start; take the medium out",
+        r.boot_next, r.installed_before);
   auto why = [&]() -> Status {
-    HULL_ASSIGN_OR_RETURN(auto disk, slot::FileDisk::Open(Env().Path(path), false));
+    HULL_ASSIGN_OR_RETURN(auto disk, slot::FileDisk::Open(Env().Path(r.installed_before), true));
     slot::DiskSource src(*disk);
     HULL_ASSIGN_OR_RETURN(gpt::Table t, gpt::ReadAuto(src));
-    HULL_ASSIGN_OR_RETURN(gpt::Partition esp, FindEsp(t));
-    const node::LoadOption option = EspLoadOption(esp);
-    HULL_ASSIGN_OR_RETURN(uint16_t n, AddBootEntry(Env().Path(kEfivarsDir), option));
-    HULL_TRY(SetBootNext(Env().Path(kEfivarsDir), n));
-    ev.Emit("boot-next", {{"disk", path}, {"entry", DescribeBootEntry(n, option)}});
+    HULL_ASSIGN_OR_RETURN(BootEntry entry, AddDiskBootEntry(Env().Path(kEfivarsDir), t));
+    HULL_TRY(SetBootNext(Env().Path(kEfivarsDir), entry.number));
+    HULL_TRY(RecordBootNext(*disk, r.seed_sha256, r.boot_next + 1)
+                 .Context("counting the reboot in " + r.installed_before + "'s install record"));
+    nlohmann::json fields = {{"disk", r.installed_before}, {"entry", entry.described}};
+    if (!entry.malformed_order.empty()) fields["malformed_boot_order"] = entry.malformed_order;
+    ev.Emit("boot-next", fields);
     return Ok();
   }();
-  return why.ok() ? "" : why.error().ToString();
+  return why.ok() ? "" : "cannot set BootNext: " + why.error().ToString();
 }
 
 Outcome Unattended(Events& ev, bool console_from_seed) {
@@ -186,9 +202,12 @@ Outcome Unattended(Events& ev, bool console_from_seed) {
   const std::string sha = HexEncode(h.Final());
   auto before = InstalledBefore(*disks, sha);
   if (!before.ok()) return {std::move(before).error(), true};
-  if (!before->empty()) {
-    ev.Emit("install-done-already", {{"disk", *before}, {"seed_sha256", sha}});
-    out.installed_before = *before;
+  if (*before) {
+    ev.Emit("install-done-already",
+            {{"disk", (*before)->path}, {"seed_sha256", sha}, {"boot_next", (*before)->boot_next}});
+    out.installed_before = (*before)->path;
+    out.seed_sha256 = sha;
+    out.boot_next = (*before)->boot_next;
     return out;
   }
   auto medium = One(*disks, "the install medium", [](const Found& f) { return f.disk.medium; });
@@ -224,6 +243,8 @@ Outcome Unattended(Events& ev, bool console_from_seed) {
     fields["boot_entry"] = installed->boot_entry;
   else
     fields["no_boot_entry"] = installed->no_boot_entry;
+  if (!installed->malformed_boot_order.empty())
+    fields["malformed_boot_order"] = installed->malformed_boot_order;
   ev.Emit("installed", fields);
   return out;
 }
@@ -246,12 +267,13 @@ int RunUnattendedInstall(const UnattendedOptions& o) {
   if (!r.seeded) return kExitOk;
   bool reboot = r.after == AfterInstall::kReboot;
   if (!r.installed_before.empty()) {
-    // Reboot only into that disk; without BootNext a reboot could start the
-    // medium again, so power off instead (the operator takes it out).
-    const std::string why = BootThatDiskNext(r.installed_before, ev);
+    // Reboot only into that disk, and only kMaxBootNextReboots times;
+    // without BootNext a reboot could start the medium again, so power off
+    // instead (the operator takes it out).
+    const std::string why = BootThatDiskNext(r, ev);
     reboot = why.empty();
     if (!reboot)
-      ev.Emit("powering-off", {{"reason", "cannot set BootNext: " + why}});
+      ev.Emit("powering-off", {{"reason", why}});
     else
       ev.Emit("rebooting");
   } else {

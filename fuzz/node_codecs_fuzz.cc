@@ -1,8 +1,10 @@
 // The node contract's parsers of untrusted text (src/node): os-release, the
 // kernel command line, usrhash= and hull.roottemplate=, the update
 // configuration, boot entry names and versions (ParseEntryName,
-// CompareVersions, BootOrder; efivarfs BootOrder files
-// and Boot#### names), and device-mapper answers, and the build time
+// CompareVersions, BootOrder; efivarfs BootOrder files, decoded or salvaged,
+// and Boot#### names; what hull-init reads: LoaderDevicePartUUID,
+// BootCurrent, a Boot####'s PCI path, sysfs device links), and
+// device-mapper answers, and the build time
 // file's Unix seconds (base/seconds.h). Any input must give a value or an
 // error, never a crash; a normalized usrhash or template digest reads back as
 // itself.
@@ -38,7 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto order = DecodeBootOrderFile(hull::ByteSpan(data, size));
       order.ok() && hull::ByteSpan(EncodeBootOrder(*order)).size() + 4 != size)
     __builtin_trap();
+  // Salvaged from any file: at most kMaxBootOrderBytes of numbers.
+  if (SalvageBootOrderFile(hull::ByteSpan(data, size)).size() > kMaxBootOrderBytes / 2)
+    __builtin_trap();
   (void)BootOptionNumber(text);
+  (void)ParseLoaderDevicePartUuid(hull::ByteSpan(data, size));
+  (void)ParseBootCurrent(hull::ByteSpan(data, size));
+  if (auto pci = ParseLoadOptionPciPath(hull::ByteSpan(data, size)); pci.ok())
+    (void)PciPathString(*pci);
+  (void)SysfsPciPath(text);
   std::string_view a = text.substr(0, text.size() / 2), b = text.substr(text.size() / 2);
   std::vector<EntryName> names;
   for (std::string_view s : {a, b}) {

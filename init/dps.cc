@@ -65,7 +65,7 @@ std::string DeviceList(const std::vector<Candidate>& c) {
 // firmware booted from.
 Result<Candidate> PickBootDisk(const std::vector<Candidate>& all, const gpt::VerityUuids& want,
                                const std::optional<Uuid>& boot_esp,
-                               const std::vector<PciFunction>& boot_pci) {
+                               const std::vector<node::PciFunction>& boot_pci) {
   if (!boot_esp) {
     if (all.size() == 1) return all[0];
     return Errorf(ErrorCode::kConflict,
@@ -92,7 +92,7 @@ Result<Candidate> PickBootDisk(const std::vector<Candidate>& all, const gpt::Ver
   std::string device =
       boot_pci.empty()
           ? "is unknown"
-          : fmt::format("({}) matches {}", PciPathString(boot_pci),
+          : fmt::format("({}) matches {}", node::PciPathString(boot_pci),
                         at_boot_device.empty() ? std::string("none of them")
                                                : fmt::format("{} of them", at_boot_device.size()));
   return Errorf(ErrorCode::kConflict,
@@ -106,7 +106,7 @@ Result<Candidate> PickBootDisk(const std::vector<Candidate>& all, const gpt::Ver
 
 Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
                              const std::optional<Uuid>& boot_esp,
-                             const std::vector<PciFunction>& boot_pci) {
+                             const std::vector<node::PciFunction>& boot_pci) {
   HULL_ASSIGN_OR_RETURN(gpt::VerityUuids want, gpt::DpsVerityUuids(root_hash));
   const Uuid usr_type = TypeOf("usr"), verity_type = TypeOf("usr-verity");
   std::vector<Candidate> all;

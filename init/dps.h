@@ -10,17 +10,17 @@
 
 #include "base/uuid.h"
 #include "gpt/gpt.h"
-#include "init/efivar.h"
+#include "node/load_option.h"
 
 namespace hull::init {
 
 // A scanned disk: its node (/dev/vda), its GPT and the PCI functions from
-// the root bridge to its controller (init/efivar.h SysfsPciPath; empty when
+// the root bridge to its controller (node/load_option.h SysfsPciPath; empty when
 // unknown).
 struct Disk {
   std::string device;
   gpt::Table table;
-  std::vector<PciFunction> pci = {};
+  std::vector<node::PciFunction> pci = {};
 };
 
 struct Found {
@@ -42,7 +42,7 @@ std::string PartitionDevice(const std::string& disk, uint32_t number);
 // gpt::kNativeArch) with the root hash's UUIDs, both on one disk, and that
 // disk's DPS root partition. When several disks hold the pair (a copy of the
 // OS disk attached as a data disk), the one also holding the ESP with UUID
-// `boot_esp` (the boot loader's LoaderDevicePartUUID, init/efivar.h) is
+// `boot_esp` (the boot loader's LoaderDevicePartUUID, node/load_option.h) is
 // chosen; without `boot_esp` only a single disk is accepted. When several
 // disks hold that ESP too (byte-identical copies: the image attached twice, a
 // snapshot of the disk), the firmware's boot device decides: `boot_pci`, the
@@ -70,6 +70,6 @@ std::string PartitionDevice(const std::string& disk, uint32_t number);
 //   kInvalidArgument for a root hash shorter than 32 bytes
 Result<Found> FindPartitions(const std::vector<Disk>& disks, ByteSpan root_hash,
                              const std::optional<Uuid>& boot_esp = std::nullopt,
-                             const std::vector<PciFunction>& boot_pci = {});
+                             const std::vector<node::PciFunction>& boot_pci = {});
 
 }  // namespace hull::init

@@ -280,7 +280,7 @@ Status Run() {
   BootDevice boot = ReadBootDevice();
   Log(boot.esp ? "booted from the disk holding ESP " + boot.esp->ToString()
                : "the disk booted from is unknown: " + boot.why_no_esp);
-  Log(!boot.pci.empty() ? "the firmware's boot device: " + PciPathString(boot.pci)
+  Log(!boot.pci.empty() ? "the firmware's boot device: " + node::PciPathString(boot.pci)
                         : "the firmware's boot device is unknown: " + boot.why_no_pci);
   HULL_ASSIGN_OR_RETURN(Found f, WaitForDisk(c, boot));
   HULL_TRY(MapUnsplitDisk(f).Context("partitions of " + f.disk));

@@ -19,7 +19,6 @@
 
 #include "base/fd.h"
 #include "gpt/gpt.h"
-#include "init/efivar.h"
 #include "init/grow.h"
 #include "init/identity.h"
 #include "init/tpm.h"
@@ -232,8 +231,8 @@ std::vector<Disk> ScanDisks(std::vector<std::string>* unusable) {
     }
     char link[512];
     ssize_t n_link = readlink(("/sys/block/" + n).c_str(), link, sizeof link - 1);
-    std::vector<PciFunction> pci;
-    if (n_link > 0) pci = SysfsPciPath(std::string_view(link, size_t(n_link)));
+    std::vector<node::PciFunction> pci;
+    if (n_link > 0) pci = node::SysfsPciPath(std::string_view(link, size_t(n_link)));
     disks.push_back({dev, std::move(table->table), std::move(pci)});
   }
   return disks;
@@ -283,34 +282,34 @@ BootDevice ReadBootDevice() {
     out.why_no_esp = out.why_no_pci = "not started by UEFI firmware";
     return out;
   }
-  bool mounted = mount("efivarfs", kEfivarsDir, "efivarfs",
+  bool mounted = mount("efivarfs", node::kEfivarsDir, "efivarfs",
                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
   if (!mounted && errno != EBUSY) {
     out.why_no_esp = out.why_no_pci =
-        fmt::format("mounting efivarfs on {}: {}", kEfivarsDir, Errno());
+        fmt::format("mounting efivarfs on {}: {}", node::kEfivarsDir, Errno());
     return out;
   }
-  const std::string dir = std::string(kEfivarsDir) + "/";
-  auto file = ReadSmallFile(dir + kLoaderDevicePartUuidVar, kMaxLoaderDevicePartUuidBytes);
+  const std::string dir = std::string(node::kEfivarsDir) + "/";
+  auto file =
+      ReadSmallFile(dir + node::kLoaderDevicePartUuidVar, node::kMaxLoaderDevicePartUuidBytes);
   if (!file.ok()) {
     out.why_no_esp = file.error().ToString();
-  } else if (auto uuid = ParseLoaderDevicePartUuid(AsBytes(*file)); !uuid.ok()) {
+  } else if (auto uuid = node::ParseLoaderDevicePartUuid(AsBytes(*file)); !uuid.ok()) {
     out.why_no_esp = uuid.error().ToString();
   } else {
     out.esp = *uuid;
   }
-  auto pci = [&]() -> Result<std::vector<PciFunction>> {
-    HULL_ASSIGN_OR_RETURN(std::string cur,
-                          ReadSmallFile(dir + "BootCurrent-" + kEfiGlobalGuid, 64));
-    HULL_ASSIGN_OR_RETURN(uint16_t number, ParseBootCurrent(AsBytes(cur)));
-    HULL_ASSIGN_OR_RETURN(std::string option,
-                          ReadSmallFile(dir + LoadOptionVariable(number), kMaxLoadOptionBytes));
-    HULL_ASSIGN_OR_RETURN(auto path, ParseLoadOptionPciPath(AsBytes(option)));
+  auto pci = [&]() -> Result<std::vector<node::PciFunction>> {
+    HULL_ASSIGN_OR_RETURN(std::string cur, ReadSmallFile(dir + node::BootCurrentVariable(), 64));
+    HULL_ASSIGN_OR_RETURN(uint16_t number, node::ParseBootCurrent(AsBytes(cur)));
+    HULL_ASSIGN_OR_RETURN(std::string option, ReadSmallFile(dir + node::BootOptionVariable(number),
+                                                            4 + node::kMaxLoadOptionBytes));
+    HULL_ASSIGN_OR_RETURN(auto path, node::ParseLoadOptionPciPath(AsBytes(option)));
     if (path.empty())
       return Errorf(ErrorCode::kNotFound, "load option Boot{:04X} names no PCI device", number);
     return path;
   }();
-  if (mounted) umount(kEfivarsDir);  // systemd mounts it again, read-write
+  if (mounted) umount(node::kEfivarsDir);  // systemd mounts it again, read-write
   if (pci.ok())
     out.pci = std::move(*pci);
   else

@@ -58,12 +58,12 @@ Result<bool> ExtendPhase(const std::string& word);
 
 // What the firmware and the boot loader say about the disk booted from,
 // read through efivarfs mounted for the moment: the partition UUID of the
-// ESP (LoaderDevicePartUUID, init/efivar.h) and the PCI chain of the boot
+// ESP (LoaderDevicePartUUID, node/load_option.h) and the PCI chain of the boot
 // device (BootCurrent's load option). Each is empty, with its why_* set,
 // when the firmware is not UEFI or the variable is absent or unreadable.
 struct BootDevice {
   std::optional<Uuid> esp;
-  std::vector<PciFunction> pci;
+  std::vector<node::PciFunction> pci;
   std::string why_no_esp, why_no_pci;
 };
 BootDevice ReadBootDevice();

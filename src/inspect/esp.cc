@@ -138,6 +138,7 @@ Result<UkiInfo> DescribeUki(ByteSpan file) {
   UkiInfo u;
   u.size = file.size();
   u.machine = pe::MachineName(img.machine);
+  u.coff_machine = img.machine;
   node::OsRelease osrel = node::ParseOsRelease(SectionText(file, img, ".osrel"));
   u.version = osrel["IMAGE_VERSION"];
   if (u.version.empty()) u.version = osrel["VERSION_ID"];

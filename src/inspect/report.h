@@ -55,8 +55,9 @@ struct UkiInfo {
   std::string usrhash;        // node::ParseUsrHash's lowercase form; "" when absent or bad
   std::string usrhash_error;  // why a usrhash= present is not a valid one
   std::string uname;
-  std::string machine;  // pe::MachineName of the COFF header: "x86-64", "aarch64"
-  std::string signer;   // subject of the embedded signing certificate
+  std::string machine;        // pe::MachineName of the COFF header: "x86-64", "aarch64"
+  uint16_t coff_machine = 0;  // the COFF header's Machine (node::ArchOfCoffMachine)
+  std::string signer;         // subject of the embedded signing certificate
   int signatures = 0;
   int stub_version = 0;
   std::string pcr11;  // after the stub's measurements

@@ -9,8 +9,8 @@ namespace hull::node {
 namespace {
 
 constexpr std::array<ArchNames, 2> kArches = {{
-    {"x86_64", "amd64", gpt::Arch::kX86_64},
-    {"aarch64", "arm64", gpt::Arch::kArm64},
+    {"x86_64", "amd64", gpt::Arch::kX86_64, 0x8664, "BOOTX64.EFI"},
+    {"aarch64", "arm64", gpt::Arch::kArm64, 0xAA64, "BOOTAA64.EFI"},
 }};
 
 template <typename Pred>
@@ -34,6 +34,14 @@ const ArchNames* ArchOfDebian(std::string_view debian) {
 
 const ArchNames* ArchOfGpt(gpt::Arch arch) {
   return Find([&](const ArchNames& a) { return a.gpt == arch; });
+}
+
+const ArchNames* ArchOfCoffMachine(uint16_t machine) {
+  return Find([&](const ArchNames& a) { return a.coff_machine == machine; });
+}
+
+const ArchNames* ArchOfRemovableBootFile(std::string_view file) {
+  return Find([&](const ArchNames& a) { return a.removable_boot_file == file; });
 }
 
 std::string_view DebianArchOfMachine(std::string_view machine) {

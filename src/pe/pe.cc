@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "node/arch.h"
+
 namespace hull::pe {
 namespace {
 
@@ -250,30 +252,22 @@ std::string MachineName(uint16_t machine) {
 }
 
 Result<uint16_t> MachineOfArch(std::string_view debian_arch) {
-  if (debian_arch == "amd64") return kMachineAmd64;
-  if (debian_arch == "arm64") return kMachineArm64;
-  return Errorf(ErrorCode::kInvalidArgument, "unknown arch '{}' (allowed: amd64, arm64)",
-                debian_arch);
+  if (const node::ArchNames* a = node::ArchOfDebian(debian_arch)) return a->coff_machine;
+  std::string allowed;
+  for (const node::ArchNames& a : node::AllArches())
+    allowed += fmt::format("{}{}", allowed.empty() ? "" : ", ", a.debian);
+  return Errorf(ErrorCode::kInvalidArgument, "unknown arch '{}' (allowed: {})", debian_arch,
+                allowed);
 }
 
-namespace {
-struct BootFile {
-  uint16_t machine;
-  std::string_view file;
-};
-constexpr BootFile kBootFiles[] = {{kMachineAmd64, "BOOTX64.EFI"}, {kMachineArm64, "BOOTAA64.EFI"}};
-}  // namespace
-
 std::string_view RemovableBootFile(uint16_t machine) {
-  for (const BootFile& b : kBootFiles)
-    if (b.machine == machine) return b.file;
-  return "";
+  const node::ArchNames* a = node::ArchOfCoffMachine(machine);
+  return a ? a->removable_boot_file : "";
 }
 
 uint16_t MachineOfRemovableBootFile(std::string_view file) {
-  for (const BootFile& b : kBootFiles)
-    if (b.file == file) return b.machine;
-  return 0;
+  const node::ArchNames* a = node::ArchOfRemovableBootFile(file);
+  return a ? a->coff_machine : 0;
 }
 
 }  // namespace hull::pe

@@ -106,12 +106,13 @@ Result<PeImage> ParsePe(ByteSpan file);
 
 // "x86-64", "aarch64", else "machine 0x1c4" (lowercase hex).
 std::string MachineName(uint16_t machine);
-// The COFF machine of a Debian architecture: amd64 -> kMachineAmd64, arm64 ->
-// kMachineArm64; kInvalidArgument names the allowed ones.
+// The COFF machine of a Debian architecture (node/arch.h's table, the one
+// list of architectures): amd64 -> kMachineAmd64, arm64 -> kMachineArm64;
+// kInvalidArgument names the allowed ones.
 Result<uint16_t> MachineOfArch(std::string_view debian_arch);
 // The file name of the removable-media boot loader the firmware of a
-// machine starts (/EFI/BOOT/<name>, UEFI 2.10 §3.5.1.1): "BOOTX64.EFI",
-// "BOOTAA64.EFI"; "" for another machine.
+// machine starts (/EFI/BOOT/<name>, UEFI 2.10 §3.5.1.1, node/arch.h's
+// table): "BOOTX64.EFI", "BOOTAA64.EFI"; "" for another machine.
 std::string_view RemovableBootFile(uint16_t machine);
 // The inverse, for an upper-case file name: 0 when it names no machine here.
 uint16_t MachineOfRemovableBootFile(std::string_view file);

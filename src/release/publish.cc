@@ -174,17 +174,14 @@ Status AddDeltas(const PublishOptions& opts, const Payload& p,
 // nodes that cannot boot it.
 Result<std::string> PayloadArch(const Payload& p, const std::string& given) {
   HULL_ASSIGN_OR_RETURN(pe::PeImage pe, pe::ParsePe(p.uki).Context("payload UKI"));
-  std::string arch;
-  for (const node::ArchNames& a : node::AllArches()) {
-    auto machine = pe::MachineOfArch(a.debian);
-    if (machine.ok() && *machine == pe.machine) arch = a.debian;
-  }
-  if (arch.empty()) {
+  const node::ArchNames* names = node::ArchOfCoffMachine(pe.machine);
+  if (!names) {
     return Errorf(ErrorCode::kInvalidArgument,
                   "the payload's UKI is for {}, an architecture Hull does not publish (amd64, "
                   "arm64)",
                   pe::MachineName(pe.machine));
   }
+  const std::string arch(names->debian);
   if (!given.empty() && given != arch) {
     return Errorf(ErrorCode::kInvalidArgument,
                   "--arch {} but the payload's UKI is for {} ({}): publish it with --arch {} or "

@@ -48,10 +48,7 @@ Result<ImageClaims> ClaimsOf(const std::string& image) {
   ExpectFromCmdline(ukis[0]->cmdline, c.expected);
   c.expected.pcr11_phases = ukis[0]->pcr11_phases;
   c.expected.image_version = ukis[0]->version;
-  for (const node::ArchNames& a : node::AllArches()) {
-    auto machine = pe::MachineOfArch(a.debian);
-    if (machine.ok() && pe::MachineName(*machine) == ukis[0]->machine) c.names = &a;
-  }
+  c.names = node::ArchOfCoffMachine(ukis[0]->coff_machine);
   if (!c.names) {
     return Errorf(ErrorCode::kUnsupported,
                   "'{}': UKI {} is for {}: hull boot runs x86-64 and "

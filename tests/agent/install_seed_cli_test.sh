@@ -19,8 +19,10 @@
 # the target and File(\EFI\BOOT\BOOTX64.EFI), and BootOrder 0002,0001,0000.
 # The install record holds the seed's SHA-256 (sha256sum); the same seed run
 # again (the machine started the medium again) installs nothing, on any
-# disk: it names the installed disk, sets BootNext to its entry and reboots;
-# without efivarfs it powers off instead. A record on a disk whose table is
+# disk: it names the installed disk, sets BootNext to its entry, counts the
+# reboot in the disk's record (boot-next=1) and reboots; a third run (the
+# medium back again) powers off and writes nothing; without efivarfs the
+# second run powers off instead. A record on a disk whose table is
 # gone (an install cut short) does not count: that run installs again.
 set -eu
 hull=$1
@@ -122,16 +124,35 @@ for f in n/dev/*; do sha256sum <"$f" >"$f.sum"; done
 disk vdc EMPTY 0 empty.img
 run
 [ $rc = 0 ] || fail "second run ($rc): $(cat out.txt err.txt)"
-grep -qxF "HULL-AGENT {\"disk\":\"/dev/vdb\",\"event\":\"install-done-already\",\"seed_sha256\":\"$seed_sha\"}" out.txt ||
+grep -qxF "HULL-AGENT {\"boot_next\":0,\"disk\":\"/dev/vdb\",\"event\":\"install-done-already\",\"seed_sha256\":\"$seed_sha\"}" out.txt ||
   fail "second run: no install-done-already: $(cat out.txt)"
 grep -qF '"entry":"Boot0002 (HD(1,GPT,'"$esp_uuid" out.txt || fail "second run: no boot-next: $(cat out.txt)"
 [ "$(od -An -tx1 $ev/BootNext-$g | tr -d ' \n')" = 070000000200 ] || fail "BootNext: $(od -An -tx1 $ev/BootNext-$g)"
 [ -f n/run/reboot-requested ] && [ ! -e n/run/poweroff-requested ] || fail "second run: no reboot"
 ! grep -q '"event":"install-target"' out.txt || fail "second run chose a target: $(cat out.txt)"
-for f in n/dev/sr0 n/dev/vda n/dev/vdb; do [ "$(sha256sum <"$f")" = "$(cat "$f.sum")" ] || fail "second run: $f was written"; done
+for f in n/dev/sr0 n/dev/vda; do [ "$(sha256sum <"$f")" = "$(cat "$f.sum")" ] || fail "second run: $f was written"; done
 cmp n/dev/vdc empty.img || fail "second run: the empty disk was written"
-# Without efivarfs: no reboot (it could start the medium again): power-off.
-rm -rf n/sys/firmware n/run/reboot-requested
+# The installed disk: only its record, which now counts the reboot into it.
+[ "$(dd if=n/dev/vdb bs=512 skip=1024 count=1 status=none | tr -d '\000')" = "hull-install seed-sha256=$seed_sha
+boot-next=1" ] || fail "second run: record: $(dd if=n/dev/vdb bs=512 skip=1024 count=1 status=none | od -c | head -3)"
+cp --sparse=always n/dev/vdb rest.img
+dd if=installed.img of=rest.img bs=512 skip=1024 seek=1024 count=1 conv=notrunc status=none
+cmp rest.img installed.img || fail "second run: /dev/vdb was written beyond its record"
+# The medium starts once more (the firmware ignored BootNext, or the disk did
+# not start): no second reboot, no disk written, a power-off with the reason.
+rm -f n/run/reboot-requested $ev/BootNext-$g
+for f in n/dev/*; do sha256sum <"$f" >"$f.sum"; done
+run
+[ $rc = 0 ] && [ -f n/run/poweroff-requested ] && [ ! -e n/run/reboot-requested ] ||
+  fail "third run ($rc): $(cat out.txt err.txt)"
+grep -qF '"event":"powering-off","reason":"the install medium started again after 1 reboot(s) into /dev/vdb (BootNext): the firmware ignores BootNext or the disk does not start; take the medium out"' out.txt ||
+  fail "third run: $(cat out.txt)"
+[ ! -e $ev/BootNext-$g ] || fail "third run set BootNext"
+for f in n/dev/sr0 n/dev/vda n/dev/vdb n/dev/vdc; do [ "$(sha256sum <"$f")" = "$(cat "$f.sum")" ] || fail "third run: $f was written"; done
+# Without efivarfs (the record as the install left it): no reboot (it could
+# start the medium again): power-off.
+cp --sparse=always installed.img n/dev/vdb
+rm -rf n/sys/firmware n/run/reboot-requested n/run/poweroff-requested
 run
 [ $rc = 0 ] && [ -f n/run/poweroff-requested ] && [ ! -e n/run/reboot-requested ] ||
   fail "second run without efivarfs ($rc): $(cat out.txt err.txt)"

@@ -193,7 +193,7 @@ TEST(Dps, IdenticalCopiesPickTheDiskAtTheFirmwaresBootDevice) {
   Disk a = DpsDisk("/dev/vda"), b = DpsDisk("/dev/vdb");
   a.pci = {{4, 0}};
   b.pci = {{5, 0}};
-  const std::vector<PciFunction> at_b = {{5, 0}};
+  const std::vector<node::PciFunction> at_b = {{5, 0}};
   for (auto disks : {std::vector<Disk>{a, b}, std::vector<Disk>{b, a}}) {
     auto f = FindPartitions(disks, Hash(), kBootEsp, at_b);
     ASSERT_TRUE(f.ok()) << f.error().ToString();
@@ -211,7 +211,7 @@ TEST(Dps, IdenticalCopiesPickTheDiskAtTheFirmwaresBootDevice) {
 }
 
 TEST(Dps, IdenticalCopiesTheBootDeviceCannotTellApartAreRefused) {
-  auto once = [](std::vector<Disk> disks, const std::vector<PciFunction>& boot,
+  auto once = [](std::vector<Disk> disks, const std::vector<node::PciFunction>& boot,
                  const std::string& device) {
     auto f = FindPartitions(disks, Hash(), kBootEsp, boot);
     ASSERT_ERROR(f, ErrorCode::kConflict);

@@ -48,6 +48,16 @@ TEST(LoadOption, BootOrderRefusesShortOddAndHugeFiles) {
   }
 }
 
+TEST(LoadOption, SalvageReadsTheWholeNumbersOfAMalformedBootOrder) {
+  using V = std::vector<uint16_t>;
+  EXPECT_EQ(SalvageBootOrderFile(Bytes{}), V{});
+  EXPECT_EQ(SalvageBootOrderFile(Bytes{7, 0, 0}), V{});
+  EXPECT_EQ(SalvageBootOrderFile(Bytes{7, 0, 0, 0, 3, 0, 0x34, 0x12, 9}), (V{3, 0x1234}));
+  Bytes huge(4 + kMaxBootOrderBytes + 3, 0);
+  huge[4 + kMaxBootOrderBytes] = 5;  // past the cap: not read
+  EXPECT_EQ(SalvageBootOrderFile(huge), V(kMaxBootOrderBytes / 2, 0));
+}
+
 TEST(LoadOption, RefusesWhatTheFirmwareCouldNotShowOrFind) {
   LoadOption o{.description = "Hull",
                .disk = {.partition = 1, .start_lba = 2048, .sectors = 1},

@@ -3,7 +3,9 @@
 //   Hull verifies sbsign's signatures and refuses a tampered one;
 //   pesign -h prints the image hash Hull computes (our signed output, and
 //   Debian's own signed kernel);
-//   the CheckSum sbsign writes equals Hull's ComputeChecksum.
+//   the CheckSum sbsign writes equals Hull's ComputeChecksum;
+//   node/arch.h's table (COFF machine, removable-media file) agrees with the
+//   systemd-boot Debian builds for each architecture.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -15,6 +17,7 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "crypto/key.h"
+#include "node/arch.h"
 #include "pe/authenticode.h"
 #include "support/debian_boot_files.h"
 #include "support/status_matchers.h"
@@ -137,6 +140,34 @@ TEST_F(PeOracle, ImageHashOfDebianSignedKernelMatchesPesign) {
   auto pes = hull::Run(Command{.argv = {"pesign", "-h", "-i", kernel}});
   ASSERT_OK(pes);
   EXPECT_EQ(pes->out, "hash: " + HexEncode(*ImageHash(k)) + "\n");
+}
+
+// The one table of architectures (node/arch.h) against systemd-boot as
+// Debian builds it for each: its COFF Machine is the table's, and its file
+// name (systemd-boot<x64|aa64>.efi, UEFI's short architecture names) is the
+// table's removable-media file's; pe's lookups answer from the table.
+TEST(ArchTable, AgreesWithSystemdBootForEachArchitecture) {
+  ASSERT_EQ(node::AllArches().size(), 2u);
+  for (const node::ArchNames& a : node::AllArches()) {
+    const std::string boot =
+        a.debian == "amd64" ? test_support::kSystemdBoot : test_support::kSystemdBootArm64;
+    ASSERT_OK_AND_ASSIGN(Bytes bytes, ReadFileBytes(boot));
+    ASSERT_OK_AND_ASSIGN(PeImage img, ParsePe(bytes));
+    EXPECT_EQ(img.machine, a.coff_machine) << a.debian;
+    std::string suffix = boot.substr(boot.rfind("systemd-boot") + 12);
+    suffix = suffix.substr(0, suffix.size() - 4);  // ".efi"
+    for (char& c : suffix) c = char(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(a.removable_boot_file, "BOOT" + suffix + ".EFI") << a.debian;
+    ASSERT_OK_AND_ASSIGN(uint16_t m, MachineOfArch(a.debian));
+    EXPECT_EQ(m, a.coff_machine);
+    EXPECT_EQ(RemovableBootFile(a.coff_machine), a.removable_boot_file);
+    EXPECT_EQ(MachineOfRemovableBootFile(a.removable_boot_file), a.coff_machine);
+    EXPECT_EQ(node::ArchOfCoffMachine(a.coff_machine), &a);
+  }
+  EXPECT_EQ(node::ArchOfCoffMachine(0x14c), nullptr);  // i386
+  auto bad = MachineOfArch("i386");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(), "unknown arch 'i386' (allowed: amd64, arm64)");
 }
 
 }  // namespace

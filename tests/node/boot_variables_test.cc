@@ -1,10 +1,12 @@
-#include "init/efivar.h"
+// The EFI variables hull-init reads (node/load_option.h): LoaderDevicePartUUID,
+// BootCurrent, a Boot####'s PCI path, and the sysfs link it is compared with.
+#include "node/load_option.h"
 
 #include <gtest/gtest.h>
 
 #include "support/status_matchers.h"
 
-namespace hull::init {
+namespace hull::node {
 namespace {
 
 // An efivarfs file as the kernel presents it: the 32-bit attributes
@@ -18,7 +20,7 @@ Bytes File(const std::string& text, bool nul = true, uint32_t attributes = 0x06)
   return b;
 }
 
-TEST(Efivar, ReadsTheEspUuidInEitherCase) {
+TEST(BootVariables, ReadsTheEspUuidInEitherCase) {
   ASSERT_OK_AND_ASSIGN(Uuid u,
                        ParseLoaderDevicePartUuid(File("6A9D5B4C-0F1E-4D2C-8B3A-291807F6E5D4")));
   EXPECT_EQ(u.ToString(), "6a9d5b4c-0f1e-4d2c-8b3a-291807f6e5d4");
@@ -27,7 +29,7 @@ TEST(Efivar, ReadsTheEspUuidInEitherCase) {
   EXPECT_EQ(u.ToString(), "6a9d5b4c-0f1e-4d2c-8b3a-291807f6e5d4");
 }
 
-TEST(Efivar, Errors) {
+TEST(BootVariables, Errors) {
   auto expect = [](const Bytes& file, const std::string& msg) {
     auto r = ParseLoaderDevicePartUuid(file);
     EXPECT_ERROR(r, ErrorCode::kCorrupt);
@@ -57,7 +59,7 @@ TEST(Efivar, Errors) {
 // A load option as UEFI 2.10 §3.1.3 lays it out, behind efivarfs's 4 bytes
 // of attributes: UINT32 Attributes, UINT16 FilePathListLength, the
 // description in UTF-16 with its NUL, the device path list, optional data.
-Bytes LoadOption(const std::string& description, const Bytes& path, const Bytes& optional = {}) {
+Bytes OptionFile(const std::string& description, const Bytes& path, const Bytes& optional = {}) {
   Bytes b = {0x07, 0, 0, 0, 0x01, 0, 0, 0};  // efivarfs attributes; LOAD_OPTION_ACTIVE
   b.push_back(uint8_t(path.size()));
   b.push_back(uint8_t(path.size() >> 8));
@@ -86,21 +88,21 @@ Bytes Cat(std::initializer_list<Bytes> parts) {
   return out;
 }
 
-TEST(Efivar, BootCurrent) {
+TEST(BootVariables, BootCurrent) {
   ASSERT_OK_AND_ASSIGN(uint16_t n, ParseBootCurrent(Bytes{6, 0, 0, 0, 0x0a, 0x01}));
   EXPECT_EQ(n, 0x010a);
-  EXPECT_EQ(LoadOptionVariable(0x010a), "Boot010A-8be4df61-93ca-11d2-aa0d-00e098032b8c");
+  EXPECT_EQ(BootOptionVariable(0x010a), "Boot010A-8be4df61-93ca-11d2-aa0d-00e098032b8c");
   auto r = ParseBootCurrent(Bytes{6, 0, 0, 0, 1});
   ASSERT_ERROR(r, ErrorCode::kCorrupt);
   EXPECT_EQ(r.error().ToString(),
             "BootCurrent: 5 bytes, expected 4 bytes of attributes and 2 of value");
 }
 
-TEST(Efivar, LoadOptionPciPaths) {
+TEST(BootVariables, LoadOptionPciPaths) {
   // OVMF's option for a virtio disk: PciRoot(0x0)/Pci(0x4,0x0), with
   // optional data after the path.
   ASSERT_OK_AND_ASSIGN(auto p,
-                       ParseLoadOptionPciPath(LoadOption(
+                       ParseLoadOptionPciPath(OptionFile(
                            "UEFI Misc Device", Cat({kPciRoot, Pci(4, 0), kEnd}), Bytes(16, 0x4e))));
   EXPECT_EQ(p, (std::vector<PciFunction>{{4, 0}}));
   EXPECT_EQ(PciPathString(p), "PciRoot/Pci(0x4,0x0)");
@@ -113,35 +115,36 @@ TEST(Efivar, LoadOptionPciPaths) {
   file[2] = uint8_t(file.size());
   ASSERT_OK_AND_ASSIGN(
       p, ParseLoadOptionPciPath(
-             LoadOption("disk", Cat({kPciRoot, Pci(1, 2), Pci(0, 0), nvme, Hd(), file, kEnd}))));
+             OptionFile("disk", Cat({kPciRoot, Pci(1, 2), Pci(0, 0), nvme, Hd(), file, kEnd}))));
   EXPECT_EQ(p, (std::vector<PciFunction>{{1, 2}, {0, 0}}));
   EXPECT_EQ(PciPathString(p), "PciRoot/Pci(0x1,0x2)/Pci(0x0,0x0)");
   // A short-form path names the partition only: no device.
-  ASSERT_OK_AND_ASSIGN(p, ParseLoadOptionPciPath(LoadOption("Linux", Cat({Hd(), kEnd}))));
+  ASSERT_OK_AND_ASSIGN(p, ParseLoadOptionPciPath(OptionFile("Linux", Cat({Hd(), kEnd}))));
   EXPECT_TRUE(p.empty());
 }
 
-TEST(Efivar, LoadOptionErrors) {
+TEST(BootVariables, LoadOptionErrors) {
   auto expect = [](const Bytes& file, const std::string& msg) {
     auto r = ParseLoadOptionPciPath(file);
     ASSERT_ERROR(r, ErrorCode::kCorrupt);
     EXPECT_EQ(r.error().ToString(), msg);
   };
   expect(Bytes(11, 0), "load option: 11 bytes, too short or too long");
+  expect(Bytes(4 + kMaxLoadOptionBytes + 1, 0), "load option: 4101 bytes, too short or too long");
   Bytes unterminated = {0x07, 0, 0, 0, 1, 0, 0, 0, 4, 0, 'A', 0, 'B', 0};
   expect(unterminated, "load option: description not terminated");
   // "A" + NUL ends at 14: the path list starts there.
-  expect(LoadOption("A", Bytes{0x01, 0x01, 0x06}),
+  expect(OptionFile("A", Bytes{0x01, 0x01, 0x06}),
          "load option: device path node at 14 overruns the list");
-  expect(LoadOption("A", Bytes{0x01, 0x01, 0x02, 0x00, 0, 0}),
+  expect(OptionFile("A", Bytes{0x01, 0x01, 0x02, 0x00, 0, 0}),
          "load option: device path node at 14 has length 2");
-  expect(LoadOption("A", Cat({Bytes{0x01, 0x01, 0x40, 0x00}, Bytes(8, 0)})),
+  expect(OptionFile("A", Cat({Bytes{0x01, 0x01, 0x40, 0x00}, Bytes(8, 0)})),
          "load option: device path node at 14 has length 64");
-  expect(LoadOption("A", Cat({Bytes{0x01, 0x01, 0x08, 0x00, 0, 4, 0, 0}, kEnd})),
+  expect(OptionFile("A", Cat({Bytes{0x01, 0x01, 0x08, 0x00, 0, 4, 0, 0}, kEnd})),
          "load option: PCI node at 14 has length 8");
 }
 
-TEST(Efivar, SysfsPciPath) {
+TEST(BootVariables, SysfsPciPath) {
   EXPECT_EQ(SysfsPciPath("../devices/pci0000:00/0000:00:04.0/virtio1/block/vda"),
             (std::vector<PciFunction>{{4, 0}}));
   EXPECT_EQ(SysfsPciPath("../devices/pci0000:00/0000:00:01.2/0000:01:00.0/nvme/nvme0/nvme0n1"),
@@ -154,4 +157,4 @@ TEST(Efivar, SysfsPciPath) {
 }
 
 }  // namespace
-}  // namespace hull::init
+}  // namespace hull::node
