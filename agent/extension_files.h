@@ -33,8 +33,10 @@ Result<std::vector<std::string>> FetchExtensionsFor(const std::vector<std::strin
 // One extension fetched into slot::kExtensionsDir for OS `version`, as
 // FetchExtensionsFor fetches each (the one code path): skipped when the
 // image and its record are there; an "extension-fetched" event otherwise.
+// `*refused` (when given) is set when a check refused the downloaded bytes
+// (they are removed), as opposed to the download or the disk failing.
 Status FetchExtension(const PublishedExtension& e, const Node& node, const std::string& version,
-                      tuf::Client& client, const Events& ev);
+                      tuf::Client& client, const Events& ev, bool* refused = nullptr);
 
 // The extensions' own updates on the booted OS the repository offers now
 // (PlanExtensionUpdates; `current`: this boot's activation results).
