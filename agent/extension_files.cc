@@ -111,13 +111,23 @@ Status FetchExtension(const PublishedExtension& e, const Node& node, const std::
 
 Result<std::vector<std::string>> FetchExtensionsFor(const std::vector<std::string>& wanted,
                                                     const Node& node, const std::string& version,
-                                                    tuf::Client& client, const Events& ev) {
+                                                    tuf::Client& client, const Events& ev,
+                                                    const slot::SlotRelease* release) {
   HULL_ASSIGN_OR_RETURN(node::OsRelease booted, BootedOs());
   HULL_ASSIGN_OR_RETURN(std::vector<PublishedExtension> published,
                         PublishedExtensionsFor(client.targets().targets, wanted));
+  std::optional<std::string> level;
+  if (release) {
+    const auto& targets = client.targets().targets;
+    auto usr = release->targets.find("usr");
+    auto t = usr == release->targets.end() ? targets.end() : targets.find(usr->second);
+    if (t != targets.end()) {
+      HULL_ASSIGN_OR_RETURN(level, ReleaseSysextLevel(t->second.custom, t->first));
+    }
+  }
   HULL_ASSIGN_OR_RETURN(
       std::vector<PublishedExtension> plan,
-      PlanExtensions(wanted, published, ReleaseOsKeys(booted, version), node.arch, version));
+      PlanExtensions(wanted, published, ReleaseOsKeys(booted, version, level), node.arch, version));
   std::vector<std::string> files;
   for (const PublishedExtension& e : plan) {
     files.push_back(e.FileName());

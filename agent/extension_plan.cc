@@ -124,12 +124,27 @@ Result<std::vector<PublishedExtension>> PublishedExtensionsFor(
   return out;
 }
 
-node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version) {
+node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version,
+                              const std::optional<std::string>& level) {
   node::OsRelease os;
   for (const char* key : {"ID", "SYSEXT_LEVEL"})
     if (auto it = booted.find(key); it != booted.end()) os[key] = it->second;
+  if (level) os["SYSEXT_LEVEL"] = *level;
   os["VERSION_ID"] = std::string(version);
   return os;
+}
+
+Result<std::optional<std::string>> ReleaseSysextLevel(const json& custom,
+                                                      const std::string& target) {
+  if (!custom.is_object()) return std::optional<std::string>();
+  auto it = custom.find("sysext_level");
+  if (it == custom.end()) return std::optional<std::string>();
+  if (!it->is_string() || !node::ValidSysextLevel(it->get<std::string>()))
+    return Errorf(ErrorCode::kCorrupt,
+                  "release target {}: 'sysext_level' is {}: not a SYSEXT_LEVEL (lower-case "
+                  "letters, digits, '.', '_', '-', at most 64)",
+                  target, it->dump(-1, ' ', true));
+  return std::optional<std::string>(it->get<std::string>());
 }
 
 Result<std::vector<PublishedExtension>> PlanExtensions(

@@ -56,10 +56,19 @@ Result<std::vector<PublishedExtension>> PublishedExtensionsFor(
     const std::map<std::string, tuf::TargetFile>& targets, const std::vector<std::string>& wanted);
 
 // The os-release keys an OS release will have, as far as the agent knows
-// before installing it: ID and SYSEXT_LEVEL of the booted OS (a release's
-// metadata does not carry them; an update keeps the Debian release) and
-// VERSION_ID = the release's version (Hull's VERSION_ID is IMAGE_VERSION).
-node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version);
+// before installing it: ID of the booted OS, VERSION_ID = the release's
+// version (Hull's VERSION_ID is IMAGE_VERSION) and SYSEXT_LEVEL = `level`,
+// the release's own (ReleaseSysextLevel), or the booted OS's when the
+// release's metadata does not carry one (published before it did).
+node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version,
+                              const std::optional<std::string>& level = std::nullopt);
+
+// The SYSEXT_LEVEL a release's usr target (`custom`, its custom metadata)
+// records ("sysext_level", written by `hull release add` from the release's
+// own os-release): nullopt when absent; kCorrupt naming `target` when it is
+// not a string node::ValidSysextLevel accepts.
+Result<std::optional<std::string>> ReleaseSysextLevel(const nlohmann::json& custom,
+                                                      const std::string& target);
 
 // For each wanted name, the newest published version (node::CompareVersions)
 // of the node's architecture compatible with `os`. kNotFound, one line naming

@@ -509,8 +509,8 @@ int RunUpdate(const UpdateOptions& o) {
                   FetchExtensionsFor(c.config.sysexts, c.node, c.node.version, *client, ev);
               !booted.ok() && booted.error().code() != ErrorCode::kNotFound)
             return Fail(ev, booted.error());
-          auto fetched =
-              FetchExtensionsFor(c.config.sysexts, c.node, a.release->version, *client, ev);
+          auto fetched = FetchExtensionsFor(c.config.sysexts, c.node, a.release->version, *client,
+                                            ev, &*a.release);
           if (!fetched.ok()) {
             const Error& e = fetched.error();
             const char* outcome =

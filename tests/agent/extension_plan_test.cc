@@ -268,6 +268,37 @@ TEST(PlanExtensions, PicksTheNewestCompatibleVersionForTheNextRelease) {
   EXPECT_EQ(now[0].FileName(), "probe_1_amd64.raw");
 }
 
+// An update across Debian releases: N+1's usr target says its own
+// SYSEXT_LEVEL ("13"), so its extensions are the level-13 ones, not the
+// booted OS's level 12. Without the key (a release published before it was
+// recorded) the booted level stands; a malformed one is refused, named.
+TEST(PlanExtensions, NextReleasesOwnSysextLevelFindsItsExtensions) {
+  ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(Repository()));
+  const std::string usr = "hull-immutable-amd64-202701.01.0.usr";
+  ASSERT_OK_AND_ASSIGN(auto level,
+                       ReleaseSysextLevel({{"payload", "usr"}, {"sysext_level", "13"}}, usr));
+  ASSERT_EQ(level, std::optional<std::string>("13"));
+  const auto trixie = ReleaseOsKeys(kBooted, "202701.01.0", level);
+  EXPECT_EQ(trixie, (node::OsRelease{
+                        {"ID", "hull"}, {"VERSION_ID", "202701.01.0"}, {"SYSEXT_LEVEL", "13"}}));
+  ASSERT_OK_AND_ASSIGN(auto plan,
+                       PlanExtensions({"cni"}, published, trixie, "amd64", "202701.01.0"));
+  EXPECT_EQ(plan[0].FileName(), "cni_2.0_amd64.raw");
+  // The booted level would have picked bookworm's build.
+  ASSERT_OK_AND_ASSIGN(
+      auto old, PlanExtensions({"cni"}, published, ReleaseOsKeys(kBooted, "202701.01.0"), "amd64",
+                               "202701.01.0"));
+  EXPECT_EQ(old[0].FileName(), "cni_1.10_amd64.raw");
+  ASSERT_OK_AND_ASSIGN(auto absent, ReleaseSysextLevel({{"payload", "usr"}}, usr));
+  EXPECT_FALSE(absent.has_value());
+  for (const json& bad : {json(13), json(""), json("Thirteen"), json("1 3"), json("13/x")}) {
+    auto r = ReleaseSysextLevel({{"sysext_level", bad}}, usr);
+    ASSERT_ERROR(r, ErrorCode::kCorrupt) << bad;
+    EXPECT_THAT(r.error().ToString(),
+                HasSubstr("release target " + usr + ": 'sysext_level' is " + bad.dump()));
+  }
+}
+
 TEST(PlanExtensions, OneMissingStopsTheReleaseNamingTheExtensionAndRelease) {
   ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(Repository()));
   auto plan = PlanExtensions({"cni", "probe"}, published, ReleaseOsKeys(kBooted, "202612.07.0"),
