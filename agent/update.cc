@@ -302,7 +302,9 @@ void UpdateExtensionsInPlace(Context& c, AgentState& state, tuf::Client& client,
     ClearExtensionFailure(state, to.name);
     // The new one is active: the old one's file goes (image, then record).
     if (!u.from.empty() && u.from != to.FileName()) {
-      if (auto st = RemoveExtensionFile(u.from); !st.ok()) failed(st.error(), false);
+      // The update itself succeeded: an event, not a failed update.
+      if (auto st = RemoveExtensionFile(u.from); !st.ok())
+        ev.Emit("extensions-error", {{"message", st.error().ToString()}});
     }
     json fields = {{"name", to.name},          {"from", u.from},
                    {"to", to.FileName()},      {"root_hash", swapped->root_hash},
