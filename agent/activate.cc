@@ -63,6 +63,8 @@ class Activation {
     close(hash->fd);
     HULL_TRY(mapped);
     HULL_TRY(Mount());
+    // From here on a failure is the image's content, not the node's state.
+    refused_ = true;
     HULL_ASSIGN_OR_RETURN(auto top, TopEntries());
     HULL_TRY(slot::CheckExtensionTop(ext_.name, top));
     HULL_ASSIGN_OR_RETURN(
@@ -72,9 +74,14 @@ class Activation {
             slot::kMaxExtensionReleaseBytes)
             .Context(fmt::format("extension {}: its extension-release file", ext_.name)));
     HULL_TRY(slot::CheckExtensionRelease(ext_.name, rel, os_release, ext_.arch));
+    refused_ = false;
     done_ = true;
     return Ok();
   }
+
+  // Run failed on the image's content (its top directory or its
+  // extension-release file), not on mapping or mounting it.
+  bool refused() const { return refused_; }
 
  private:
   Status Map(const slot::Loop& data, const slot::Loop& hash) {
@@ -144,19 +151,30 @@ class Activation {
   const File& file_;
   std::string dir_;
   node::DevNumber dev_;
-  bool mapped_ = false, mounted_ = false, done_ = false;
+  bool mapped_ = false, mounted_ = false, done_ = false, refused_ = false;
 };
 
-// Every check of slot/extension.h, then the activation.
+// Every check of slot/extension.h, then the activation. `refused` (when
+// given) says whether a failure was a check refusing the image's bytes
+// (signature, tree, content, layout, extension-release), as opposed to the
+// node failing to open, map or mount it.
 Result<std::string> Activate(const std::string& path, const ExtensionFile& f,
-                             const slot::TrustSet& trust, const std::string& os_release) {
+                             const slot::TrustSet& trust, const std::string& os_release,
+                             bool* refused = nullptr) {
+  bool dummy = false;
+  bool& by_check = refused ? *refused : dummy;
+  by_check = false;
   HULL_ASSIGN_OR_RETURN(File file, File::OpenRead(path));
   HULL_ASSIGN_OR_RETURN(gpt::FileSource src, gpt::FileSource::Open(file));
+  by_check = true;
   HULL_ASSIGN_OR_RETURN(slot::ExtensionImage ext,
                         slot::VerifyExtensionImage(f.name, src, trust, gpt::kNativeArch));
   HULL_TRY(slot::VerifyExtensionContent(file, ext));
+  by_check = false;
   Activation a(ext, file);
-  HULL_TRY(a.Run(os_release));
+  Status run = a.Run(os_release);
+  by_check = a.refused();
+  HULL_TRY(run);
   return HexEncode(ext.root_hash);
 }
 
@@ -214,37 +232,86 @@ Result<std::vector<ExtensionFile>> ListFiles(std::vector<ExtensionResult>& resul
   return files;
 }
 
-// An extension's record in this boot's /run/hull/extensions.json (none
-// when the file is absent or unreadable).
-std::vector<ExtensionResult> PreviousResults() {
-  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
-    if (auto parsed = ParseExtensionsJson(*text); parsed.ok()) return std::move(*parsed);
-  }
+// This boot's record (an unreadable one is none: activation writes it
+// afresh from what it finds mounted and on disk).
+std::vector<ExtensionResult> PreviousResults(const Events& ev) {
+  auto read = ReadExtensionsState(kExtensionsState);
+  if (read.ok()) return std::move(*read);
+  ev.Emit("extensions-error", {{"message", read.error().ToString()}});
   return {};
+}
+
+// Removes the dm-verity devices of versions a refresh replaced, deferred:
+// the detached mount lets go of a device once its last reference (the old
+// overlay, a file a process still holds open) is gone, which may be after
+// the refresh returns (the kernel removes the device when it is last closed).
+void RemoveReplaced(const std::vector<std::string>& dm_names, const Events& ev) {
+  for (const std::string& dm : dm_names)
+    if (auto st = slot::DmRemove(dm, /*deferred=*/true); !st.ok())
+      ev.Emit("extensions-error", {{"message", st.error().ToString()}});
+}
+
+// The refresh of a swap, and the record that follows it: the entry stays
+// "pending" (the reason saying why) when the refresh fails, and becomes
+// "active" only once it succeeded.
+Result<ExtensionResult> MergeSwap(std::vector<ExtensionResult> results, const std::string& name,
+                                  std::vector<std::string> also_remove, const Events& ev) {
+  if (Status merged = Merge(results).Context("merging"); !merged.ok()) {
+    for (auto& r : results)
+      if (r.name == name && r.state == "pending") r.reason = merged.error().ToString();
+    if (auto st = WriteExtensionsState(kExtensionsState, results); !st.ok())
+      ev.Emit("extensions-error", {{"message", st.error().ToString()}});
+    return std::move(merged).error();
+  }
+  std::vector<std::string> replaced = CompleteMerge(results);
+  HULL_TRY(WriteExtensionsState(kExtensionsState, results));
+  const ExtensionResult* now = MountedEntry(results, name);
+  if (!now) return Errorf(ErrorCode::kInternal, "extension {}: no record after the merge", name);
+  ev.Emit("extension-active", {{"name", name}, {"file", now->file}, {"root_hash", now->root_hash}});
+  for (const std::string& dm : also_remove)
+    if (dm != ExtensionDmName(name, now->root_hash)) replaced.push_back(dm);
+  RemoveReplaced(replaced, ev);
+  return *now;
 }
 
 }  // namespace
 
 Result<ExtensionResult> SwapExtension(const std::string& name, const std::string& file,
-                                      const Events& ev) {
+                                      const Events& ev, bool* refused) {
+  if (refused) *refused = false;
   HULL_ASSIGN_OR_RETURN(auto f, ParseExtensionFileName(file));
   if (f.name != name)
     return Errorf(ErrorCode::kInvalidArgument, "{} is not a file of extension {}", file, name);
   HULL_ASSIGN_OR_RETURN(slot::TrustSet trust, slot::LoadTrustSet(node::kTrustDir));
   HULL_ASSIGN_OR_RETURN(std::string os_release, ReadFileText("/usr/lib/os-release", 1 << 16));
-  std::vector<ExtensionResult> results = PreviousResults();
+  HULL_ASSIGN_OR_RETURN(std::vector<ExtensionResult> results,
+                        ReadExtensionsState(kExtensionsState));
   const std::string dir = std::string(slot::kSysextRunDir) + "/" + name;
+  const ExtensionResult* mounted = MountedEntry(results, name);
+  // A swap of this very file that a failed refresh (or a cut run) left
+  // pending: it is mounted and checked already; only the merge is left.
+  if (mounted && mounted->state == "pending" && mounted->file == file && IsMountPoint(dir))
+    return MergeSwap(std::move(results), name, {}, ev);
+  // What /usr shows now: the active entry's version, or what a pending one
+  // was to replace. A pending one of another file goes too once merged.
+  ExtensionResult now{.name = name, .file = file, .state = "pending"};
+  std::vector<std::string> also_remove;
+  if (mounted && mounted->state == "active") {
+    now.replaces_file = mounted->file;
+    now.replaces_root_hash = mounted->root_hash;
+  } else if (mounted) {
+    now.replaces_file = mounted->replaces_file;
+    now.replaces_root_hash = mounted->replaces_root_hash;
+    if (!mounted->root_hash.empty())
+      also_remove.push_back(ExtensionDmName(name, mounted->root_hash));
+  }
   // The one mounted now: its device stays mapped (the merged /usr reads it)
   // until the refresh below has replaced the overlay.
   std::optional<node::DevNumber> old_dev;
-  std::string old_dm;
   if (IsMountPoint(dir)) {
     struct stat st {};
     if (stat(dir.c_str(), &st) != 0) return ErrnoError(errno, "stat", dir);
     old_dev = node::DevNumber{major(st.st_dev), minor(st.st_dev)};
-    for (const auto& r : results)
-      if (r.name == name && r.state == "active" && !r.root_hash.empty())
-        old_dm = ExtensionDmName(name, r.root_hash);
     // Detached, not unmounted: the overlay on /usr keeps it until the refresh.
     if (umount2(dir.c_str(), MNT_DETACH) != 0) return ErrnoError(errno, "detaching", dir);
   }
@@ -254,7 +321,8 @@ Result<ExtensionResult> SwapExtension(const std::string& name, const std::string
       text.ok()) {
     if (auto c = ParseCompatibilityRecord(*text); c.ok()) f.compatibility = std::move(*c);
   }
-  auto root = Activate(std::string(slot::kExtensionsDir) + "/" + file, f, trust, os_release);
+  auto root =
+      Activate(std::string(slot::kExtensionsDir) + "/" + file, f, trust, os_release, refused);
   if (!root.ok()) {
     // The old one goes back where it was: /usr never lost it (no refresh ran).
     if (old_dev) {
@@ -269,25 +337,12 @@ Result<ExtensionResult> SwapExtension(const std::string& name, const std::string
             {{"name", name}, {"file", file}, {"reason", root.error().ToString()}});
     return std::move(root).error();
   }
-  ExtensionResult now{.name = name, .file = file, .state = "active", .root_hash = *root};
-  std::erase_if(results, [&](const ExtensionResult& r) { return r.name == name; });
-  results.push_back(now);
-  std::sort(results.begin(), results.end(),
-            [](const ExtensionResult& a, const ExtensionResult& b) { return a.name < b.name; });
-  std::error_code ec;
-  fs::create_directories(fs::path(kExtensionsState).parent_path(), ec);
-  HULL_TRY(WriteFileAtomic(kExtensionsState, ExtensionsJson(results).dump() + "\n"));
-  ev.Emit("extension-active", {{"name", name}, {"file", file}, {"root_hash", *root}});
-  HULL_TRY(Merge(results).Context("merging"));
-  // The refresh replaced the overlay; the detached old mount lets go of its
-  // device once its last reference (the old overlay, a file a process still
-  // holds open) is gone, which may be after this returns: a deferred removal
-  // (the kernel removes the device when it is last closed).
-  if (!old_dm.empty() && old_dm != ExtensionDmName(name, *root)) {
-    if (auto st = slot::DmRemove(old_dm, /*deferred=*/true); !st.ok())
-      ev.Emit("extensions-error", {{"message", st.error().ToString()}});
-  }
-  return now;
+  now.root_hash = *root;
+  // Recorded "pending" before the refresh: until it succeeds, the record
+  // does not say the new version is merged, and the next run retries it.
+  results = WithEntry(std::move(results), now);
+  HULL_TRY(WriteExtensionsState(kExtensionsState, results));
+  return MergeSwap(std::move(results), name, std::move(also_remove), ev);
 }
 
 int RunExtensions(const ExtensionsOptions& o) {
@@ -308,7 +363,7 @@ int RunExtensions(const ExtensionsOptions& o) {
   auto files = ListFiles(results);
   if (!files.ok()) return fail(files.error());
   // An earlier run of this boot mounted some: its record says which.
-  const std::vector<ExtensionResult> previous = PreviousResults();
+  const std::vector<ExtensionResult> previous = PreviousResults(ev);
   for (const auto& group : ActivationOrder(std::move(*files))) {
     if (IsMountPoint(std::string(slot::kSysextRunDir) + "/" + group.front().name)) {
       for (auto& r : MountedGroupResults(group, previous)) results.push_back(std::move(r));
@@ -339,13 +394,14 @@ int RunExtensions(const ExtensionsOptions& o) {
     }
   }
   Status merged = o.merge ? Merge(results) : Ok();
+  // A swap's merge that an earlier run of this boot left pending is done now.
+  std::vector<std::string> replaced;
+  if (o.merge && merged.ok()) replaced = CompleteMerge(results);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::error_code ec;
-  fs::create_directories(fs::path(kExtensionsState).parent_path(), ec);
-  if (Status st = WriteFileAtomic(kExtensionsState, ExtensionsJson(results).dump() + "\n");
-      !st.ok())
+  if (Status st = WriteExtensionsState(kExtensionsState, results); !st.ok())
     return fail(st.error());
+  RemoveReplaced(replaced, ev);
   size_t refused = 0, active = 0;
   for (const auto& r : results) {
     refused += r.state == "refused";

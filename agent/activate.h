@@ -27,10 +27,18 @@ int RunExtensions(const ExtensionsOptions& o);
 // it), `file` gets every check and the mapping activation gives it, then
 // `systemd-sysext refresh` swaps the overlay (daemon-reload when an
 // extension ships units) and the old dm-verity device is removed. A refused
-// `file` is named (extension-refused) and the old one mounted again: no
-// refresh ran, so /usr never lost it. /run/hull/extensions.json then says
-// `file` is active.
+// `file` is named (extension-refused), `*refused` set (a check refused its
+// bytes, as opposed to the node failing to map or mount it), and the old one
+// mounted again: no refresh ran, so /usr never lost it.
+//
+// /run/hull/extensions.json follows what is merged: `file` is recorded
+// "pending" (with the file it replaces) once mounted and before the
+// refresh, and "active" only after the refresh succeeded. A failed refresh
+// leaves it "pending", the reason saying why, and returns the error; the
+// next call for the same file (the next run) finds it mounted and only runs
+// the refresh again. A power loss takes /run with it: the next boot's
+// activation picks from the files on disk.
 Result<ExtensionResult> SwapExtension(const std::string& name, const std::string& file,
-                                      const Events& ev);
+                                      const Events& ev, bool* refused = nullptr);
 
 }  // namespace hull::agent

@@ -55,7 +55,7 @@ gpt::Arch ArchOf(const std::string& debian) {
 // Downloads `e` to a hidden name beside its place (activation and the
 // prune look at *.raw only), checks it, writes its record, renames it in.
 Status FetchOne(const PublishedExtension& e, const std::string& dir, const slot::TrustSet& trust,
-                const Node& node, tuf::Client& client) {
+                const Node& node, tuf::Client& client, bool* refused) {
   const std::string part = dir + "/." + e.FileName() + ".part";
   ::unlink(part.c_str());
   HULL_TRY(client.FetchTargetTo(e.target, part).Context("fetching " + e.target));
@@ -73,6 +73,7 @@ Status FetchOne(const PublishedExtension& e, const std::string& dir, const slot:
     return Ok();
   }();
   if (!checked.ok()) {
+    if (refused) *refused = true;
     ::unlink(part.c_str());
     return std::move(checked).error().Wrap(e.target);
   }
@@ -92,7 +93,8 @@ Result<node::OsRelease> BootedOs() {
 }  // namespace
 
 Status FetchExtension(const PublishedExtension& e, const Node& node, const std::string& version,
-                      tuf::Client& client, const Events& ev) {
+                      tuf::Client& client, const Events& ev, bool* refused) {
+  if (refused) *refused = false;
   const std::string dir = Env().Path(slot::kExtensionsDir);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -101,7 +103,7 @@ Status FetchExtension(const PublishedExtension& e, const Node& node, const std::
                      std::filesystem::exists(dir + "/" + RecordName(e.FileName()), ec);
   if (there) return Ok();  // fetched before; activation verifies it again
   HULL_ASSIGN_OR_RETURN(slot::TrustSet trust, slot::LoadTrustSet(Env().Path(node::kTrustDir)));
-  HULL_TRY(FetchOne(e, dir, trust, node, client));
+  HULL_TRY(FetchOne(e, dir, trust, node, client, refused));
   ev.Emit("extension-fetched",
           {{"name", e.name}, {"file", e.FileName()}, {"for", version}, {"root_hash", e.root_hash}});
   return Ok();
@@ -109,13 +111,23 @@ Status FetchExtension(const PublishedExtension& e, const Node& node, const std::
 
 Result<std::vector<std::string>> FetchExtensionsFor(const std::vector<std::string>& wanted,
                                                     const Node& node, const std::string& version,
-                                                    tuf::Client& client, const Events& ev) {
+                                                    tuf::Client& client, const Events& ev,
+                                                    const slot::SlotRelease* release) {
   HULL_ASSIGN_OR_RETURN(node::OsRelease booted, BootedOs());
   HULL_ASSIGN_OR_RETURN(std::vector<PublishedExtension> published,
-                        PublishedExtensions(client.targets().targets));
+                        PublishedExtensionsFor(client.targets().targets, wanted));
+  std::optional<std::string> level;
+  if (release) {
+    const auto& targets = client.targets().targets;
+    auto usr = release->targets.find("usr");
+    auto t = usr == release->targets.end() ? targets.end() : targets.find(usr->second);
+    if (t != targets.end()) {
+      HULL_ASSIGN_OR_RETURN(level, ReleaseSysextLevel(t->second.custom, t->first));
+    }
+  }
   HULL_ASSIGN_OR_RETURN(
       std::vector<PublishedExtension> plan,
-      PlanExtensions(wanted, published, ReleaseOsKeys(booted, version), node.arch, version));
+      PlanExtensions(wanted, published, ReleaseOsKeys(booted, version, level), node.arch, version));
   std::vector<std::string> files;
   for (const PublishedExtension& e : plan) {
     files.push_back(e.FileName());
@@ -129,7 +141,7 @@ Result<std::vector<ExtensionUpdate>> ExtensionUpdatesFor(
     const std::vector<ExtensionResult>& current) {
   HULL_ASSIGN_OR_RETURN(node::OsRelease booted, BootedOs());
   HULL_ASSIGN_OR_RETURN(std::vector<PublishedExtension> published,
-                        PublishedExtensions(client.targets().targets));
+                        PublishedExtensionsFor(client.targets().targets, wanted));
   return PlanExtensionUpdates(wanted, published, booted, node.arch, current);
 }
 

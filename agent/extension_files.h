@@ -13,6 +13,7 @@
 #include "agent/extensions.h"
 #include "agent/node.h"
 #include "base/result.h"
+#include "slot/choose.h"
 #include "tuf/client.h"
 
 namespace hull::agent {
@@ -26,15 +27,21 @@ namespace hull::agent {
 // place. Returns the file names. kNotFound (PlanExtensions's line) when one
 // has no compatible version: nothing else is fetched and the release must
 // not be installed; the fetch's and the checks' errors otherwise.
+// `release` (when given): the release's pieces, whose usr target's
+// "sysext_level" (ReleaseSysextLevel) is the release's SYSEXT_LEVEL; without
+// it, or without the key, the booted OS's.
 Result<std::vector<std::string>> FetchExtensionsFor(const std::vector<std::string>& wanted,
                                                     const Node& node, const std::string& version,
-                                                    tuf::Client& client, const Events& ev);
+                                                    tuf::Client& client, const Events& ev,
+                                                    const slot::SlotRelease* release = nullptr);
 
 // One extension fetched into slot::kExtensionsDir for OS `version`, as
 // FetchExtensionsFor fetches each (the one code path): skipped when the
 // image and its record are there; an "extension-fetched" event otherwise.
+// `*refused` (when given) is set when a check refused the downloaded bytes
+// (they are removed), as opposed to the download or the disk failing.
 Status FetchExtension(const PublishedExtension& e, const Node& node, const std::string& version,
-                      tuf::Client& client, const Events& ev);
+                      tuf::Client& client, const Events& ev, bool* refused = nullptr);
 
 // The extensions' own updates on the booted OS the repository offers now
 // (PlanExtensionUpdates; `current`: this boot's activation results).

@@ -51,52 +51,100 @@ std::string PublishedExtension::FileName() const {
   return fmt::format("{}_{}_{}.raw", name, version, arch);
 }
 
+namespace {
+
+// One sysext target's custom metadata `c`, strictly.
+Result<PublishedExtension> ParseSysextTarget(const std::string& target,
+                                             const tuf::TargetFile& file) {
+  const json& c = file.custom;
+  const std::string where = "sysext target " + target;
+  PublishedExtension e{.target = target};
+  if (auto h = file.hashes.find("sha256"); h != file.hashes.end()) e.sha256 = h->second;
+  HULL_ASSIGN_OR_RETURN(e.name, Field(c, "sysext", where));
+  HULL_ASSIGN_OR_RETURN(e.version, Field(c, "version", where));
+  HULL_ASSIGN_OR_RETURN(e.arch, Field(c, "arch", where));
+  HULL_ASSIGN_OR_RETURN(
+      e.compatibility,
+      Compatibility(c.contains("compatibility") ? c["compatibility"] : json(), where));
+  if (auto r = c.find("restarts"); r != c.end()) {
+    if (!r->is_array() || r->empty() || r->size() > node::kMaxRestartUnits)
+      return Errorf(ErrorCode::kCorrupt, "{}: 'restarts' is not a list of 1 to {} units", where,
+                    node::kMaxRestartUnits);
+    for (const auto& u : *r) {
+      if (!u.is_string() || !node::ValidRestartUnit(u.get<std::string>()) ||
+          std::count(r->begin(), r->end(), u) != 1)
+        return Errorf(ErrorCode::kCorrupt,
+                      "{}: 'restarts' holds {}: not a service name, or named twice", where,
+                      u.dump(-1, ' ', true));
+      e.restarts.push_back(u.get<std::string>());
+    }
+  }
+  if (c.contains("root_hash") && c["root_hash"].is_string())
+    e.root_hash = c["root_hash"].get<std::string>();
+  // The file name must read back as the same name, version and arch.
+  auto parsed = ParseExtensionFileName(e.FileName());
+  if (!parsed.ok() || parsed->name != e.name || parsed->version != e.version ||
+      parsed->arch != e.arch)
+    return Errorf(ErrorCode::kCorrupt, "{}: '{}' is not a NAME_VERSION_ARCH.raw file name", where,
+                  e.FileName());
+  return e;
+}
+
+bool IsSysext(const tuf::TargetFile& file) {
+  return file.custom.is_object() && file.custom.value("payload", "") == "sysext";
+}
+
+}  // namespace
+
 Result<std::vector<PublishedExtension>> PublishedExtensions(
     const std::map<std::string, tuf::TargetFile>& targets) {
   std::vector<PublishedExtension> out;
   for (const auto& [target, file] : targets) {
-    const json& c = file.custom;
-    if (!c.is_object() || c.value("payload", "") != "sysext") continue;
-    const std::string where = "sysext target " + target;
-    PublishedExtension e{.target = target};
-    HULL_ASSIGN_OR_RETURN(e.name, Field(c, "sysext", where));
-    HULL_ASSIGN_OR_RETURN(e.version, Field(c, "version", where));
-    HULL_ASSIGN_OR_RETURN(e.arch, Field(c, "arch", where));
-    HULL_ASSIGN_OR_RETURN(
-        e.compatibility,
-        Compatibility(c.contains("compatibility") ? c["compatibility"] : json(), where));
-    if (auto r = c.find("restarts"); r != c.end()) {
-      if (!r->is_array() || r->empty() || r->size() > node::kMaxRestartUnits)
-        return Errorf(ErrorCode::kCorrupt, "{}: 'restarts' is not a list of 1 to {} units", where,
-                      node::kMaxRestartUnits);
-      for (const auto& u : *r) {
-        if (!u.is_string() || !node::ValidRestartUnit(u.get<std::string>()) ||
-            std::count(r->begin(), r->end(), u) != 1)
-          return Errorf(ErrorCode::kCorrupt,
-                        "{}: 'restarts' holds {}: not a service name, or named twice", where,
-                        u.dump(-1, ' ', true));
-        e.restarts.push_back(u.get<std::string>());
-      }
-    }
-    if (c.contains("root_hash") && c["root_hash"].is_string())
-      e.root_hash = c["root_hash"].get<std::string>();
-    // The file name must read back as the same name, version and arch.
-    auto parsed = ParseExtensionFileName(e.FileName());
-    if (!parsed.ok() || parsed->name != e.name || parsed->version != e.version ||
-        parsed->arch != e.arch)
-      return Errorf(ErrorCode::kCorrupt, "{}: '{}' is not a NAME_VERSION_ARCH.raw file name", where,
-                    e.FileName());
+    if (!IsSysext(file)) continue;
+    HULL_ASSIGN_OR_RETURN(PublishedExtension e, ParseSysextTarget(target, file));
     out.push_back(std::move(e));
   }
   return out;
 }
 
-node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version) {
+Result<std::vector<PublishedExtension>> PublishedExtensionsFor(
+    const std::map<std::string, tuf::TargetFile>& targets, const std::vector<std::string>& wanted) {
+  std::vector<PublishedExtension> out;
+  for (const auto& [target, file] : targets) {
+    if (!IsSysext(file)) continue;
+    // Another extension's metadata is not this node's concern, however
+    // malformed: a name that is no string names no wanted extension either.
+    auto name = file.custom.find("sysext");
+    if (name == file.custom.end() || !name->is_string() ||
+        std::find(wanted.begin(), wanted.end(), name->get<std::string>()) == wanted.end())
+      continue;
+    HULL_ASSIGN_OR_RETURN(PublishedExtension e, ParseSysextTarget(target, file));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version,
+                              const std::optional<std::string>& level) {
   node::OsRelease os;
   for (const char* key : {"ID", "SYSEXT_LEVEL"})
     if (auto it = booted.find(key); it != booted.end()) os[key] = it->second;
+  if (level) os["SYSEXT_LEVEL"] = *level;
   os["VERSION_ID"] = std::string(version);
   return os;
+}
+
+Result<std::optional<std::string>> ReleaseSysextLevel(const json& custom,
+                                                      const std::string& target) {
+  if (!custom.is_object()) return std::optional<std::string>();
+  auto it = custom.find("sysext_level");
+  if (it == custom.end()) return std::optional<std::string>();
+  if (!it->is_string() || !node::ValidSysextLevel(it->get<std::string>()))
+    return Errorf(ErrorCode::kCorrupt,
+                  "release target {}: 'sysext_level' is {}: not a SYSEXT_LEVEL (lower-case "
+                  "letters, digits, '.', '_', '-', at most 64)",
+                  target, it->dump(-1, ' ', true));
+  return std::optional<std::string>(it->get<std::string>());
 }
 
 Result<std::vector<PublishedExtension>> PlanExtensions(
@@ -135,11 +183,17 @@ std::vector<ExtensionUpdate> PlanExtensionUpdates(const std::vector<std::string>
     auto best = PlanExtensions({name}, published, os, arch, "");
     if (!best.ok()) continue;
     const PublishedExtension& to = best->front();
-    auto active = std::find_if(current.begin(), current.end(), [&](const ExtensionResult& r) {
-      return r.name == name && r.state == "active";
-    });
-    if (active == current.end()) {
+    const ExtensionResult* active = MountedEntry(current, name);
+    if (!active) {
       out.push_back({to, ""});
+      continue;
+    }
+    // A swap whose refresh did not succeed: completed (the same file, only
+    // the refresh runs again) or replaced by a newer one, from the version
+    // /usr showed before it. Not when the newest is that version itself: a
+    // withdrawn update stays pending until the next boot's activation.
+    if (active->state == "pending") {
+      if (to.FileName() != active->replaces_file) out.push_back({to, active->replaces_file});
       continue;
     }
     if (active->file == to.FileName()) continue;
@@ -148,6 +202,14 @@ std::vector<ExtensionUpdate> PlanExtensionUpdates(const std::vector<std::string>
     out.push_back({to, active->file});
   }
   return out;
+}
+
+std::vector<ExtensionUpdate> WithoutRefused(std::vector<ExtensionUpdate> plan,
+                                            const AgentState& state) {
+  std::erase_if(plan, [&](const ExtensionUpdate& u) {
+    return ExtensionRefused(state, u.to.name, u.to.version, u.to.sha256);
+  });
+  return plan;
 }
 
 std::string CompatibilityRecord(const PublishedExtension& e) {

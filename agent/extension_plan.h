@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/extensions.h"
+#include "agent/state.h"
 #include "base/result.h"
 #include "node/os_release.h"
 #include "tuf/metadata.h"
@@ -30,6 +31,9 @@ struct PublishedExtension {
   // ID and SYSEXT_LEVEL or VERSION_ID, as os-release keys.
   node::OsRelease compatibility;
   std::string root_hash;
+  // The image's SHA-256 (hex) as the signed targets metadata gives it ("" when
+  // it gives none): the digest a refusal is remembered by.
+  std::string sha256;
   // Services the node restarts, under its FleetLock slot, when it updates
   // to this version without a reboot ("restarts"; none when absent).
   std::vector<std::string> restarts;
@@ -44,12 +48,27 @@ struct PublishedExtension {
 // node::kMaxRestartUnits distinct node::ValidRestartUnit names).
 Result<std::vector<PublishedExtension>> PublishedExtensions(
     const std::map<std::string, tuf::TargetFile>& targets);
+// The sysext targets of the names in `wanted` only, as strictly: a malformed
+// target of an extension the node does not want (its "sysext" names another
+// extension, or is not a string) is skipped, so it never blocks this node's
+// updates; one of a wanted extension is kCorrupt as above.
+Result<std::vector<PublishedExtension>> PublishedExtensionsFor(
+    const std::map<std::string, tuf::TargetFile>& targets, const std::vector<std::string>& wanted);
 
 // The os-release keys an OS release will have, as far as the agent knows
-// before installing it: ID and SYSEXT_LEVEL of the booted OS (a release's
-// metadata does not carry them; an update keeps the Debian release) and
-// VERSION_ID = the release's version (Hull's VERSION_ID is IMAGE_VERSION).
-node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version);
+// before installing it: ID of the booted OS, VERSION_ID = the release's
+// version (Hull's VERSION_ID is IMAGE_VERSION) and SYSEXT_LEVEL = `level`,
+// the release's own (ReleaseSysextLevel), or the booted OS's when the
+// release's metadata does not carry one (published before it did).
+node::OsRelease ReleaseOsKeys(const node::OsRelease& booted, std::string_view version,
+                              const std::optional<std::string>& level = std::nullopt);
+
+// The SYSEXT_LEVEL a release's usr target (`custom`, its custom metadata)
+// records ("sysext_level", written by `hull release add` from the release's
+// own os-release): nullopt when absent; kCorrupt naming `target` when it is
+// not a string node::ValidSysextLevel accepts.
+Result<std::optional<std::string>> ReleaseSysextLevel(const nlohmann::json& custom,
+                                                      const std::string& target);
 
 // For each wanted name, the newest published version (node::CompareVersions)
 // of the node's architecture compatible with `os`. kNotFound, one line naming
@@ -72,11 +91,21 @@ struct ExtensionUpdate {
 // (node::CompareVersions) than the one `current` (the activation's results,
 // /run/hull/extensions.json) says is active, or when none is active. A name
 // with no compatible version is left as it is (the OS update's check is
-// PlanExtensions's); so is one whose newest is the active one or older.
+// PlanExtensions's); so is one whose newest is the active one or older. A
+// "pending" entry (a swap whose refresh failed) is planned again whatever
+// its version, `from` being the file it replaces, so that the next run
+// completes it; unless the newest is that replaced file.
 std::vector<ExtensionUpdate> PlanExtensionUpdates(const std::vector<std::string>& wanted,
                                                   const std::vector<PublishedExtension>& published,
                                                   const node::OsRelease& os, std::string_view arch,
                                                   const std::vector<ExtensionResult>& current);
+
+// `plan` without the updates whose bytes `state` remembers refused
+// (ExtensionRefused: the same name, version and SHA-256): they are not
+// fetched, hashed or given the FleetLock slot again. A new version, or new
+// bytes under the same one, is tried.
+std::vector<ExtensionUpdate> WithoutRefused(std::vector<ExtensionUpdate> plan,
+                                            const AgentState& state);
 
 // The record the agent writes beside a file it fetched,
 // NAME_VERSION_ARCH.json in slot::kExtensionsDir: the compatibility the

@@ -11,8 +11,6 @@
 
 namespace hull::agent {
 
-using json = nlohmann::json;
-
 Result<ExtensionFile> ParseExtensionFileName(std::string_view file) {
   constexpr std::string_view kSuffix = ".raw";
   if (file.size() <= kSuffix.size() || !file.ends_with(kSuffix))
@@ -53,49 +51,6 @@ std::vector<std::vector<ExtensionFile>> ActivationOrder(std::vector<ExtensionFil
   return out;
 }
 
-json ExtensionsJson(const std::vector<ExtensionResult>& results) {
-  json list = json::array();
-  for (const auto& r : results)
-    list.push_back({{"name", r.name},
-                    {"file", r.file},
-                    {"state", r.state},
-                    {"reason", r.reason},
-                    {"root_hash", r.root_hash}});
-  return list;
-}
-
-Result<std::vector<ExtensionResult>> ParseExtensionsJson(std::string_view text) {
-  const json j = json::parse(text, nullptr, false);
-  if (!j.is_array()) return Errorf(ErrorCode::kCorrupt, "{}: not a JSON array", kExtensionsState);
-  std::vector<ExtensionResult> out;
-  for (const auto& e : j) {
-    ExtensionResult r;
-    for (auto [key, field] :
-         {std::pair{"name", &r.name}, std::pair{"file", &r.file}, std::pair{"state", &r.state},
-          std::pair{"reason", &r.reason}, std::pair{"root_hash", &r.root_hash}}) {
-      if (!e.is_object() || !e.contains(key) || !e[key].is_string())
-        return Errorf(ErrorCode::kCorrupt, "{}: an entry without a string '{}'", kExtensionsState,
-                      key);
-      *field = e[key].get<std::string>();
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-std::string ExtensionsText(const std::vector<ExtensionResult>& results) {
-  std::string out;
-  for (const auto& r : results) {
-    if (r.state == "refused")
-      out += fmt::format("Extension {} ({}): refused: {}\n", r.name, r.file, r.reason);
-    else
-      out += fmt::format("Extension {} ({}): {}{}{}\n", r.name, r.file, r.state,
-                         r.root_hash.empty() ? "" : " (root hash " + r.root_hash + ")",
-                         r.reason.empty() ? "" : ": " + r.reason);
-  }
-  return out;
-}
-
 std::string ExtensionDmName(std::string_view name, std::string_view root_hash_hex) {
   return fmt::format("hull-ext-{}-{}", name, root_hash_hex.substr(0, 16));
 }
@@ -105,20 +60,32 @@ std::vector<ExtensionResult> MountedGroupResults(const std::vector<ExtensionFile
   std::vector<ExtensionResult> out;
   if (group.empty()) return out;
   const std::string& name = group.front().name;
-  auto active = std::find_if(previous.begin(), previous.end(), [&](const ExtensionResult& r) {
-    return r.name == name && r.state == "active";
-  });
-  if (active != previous.end())
-    out.push_back(
-        {.name = name, .file = active->file, .state = "active", .root_hash = active->root_hash});
+  // Its record, as the run that mounted it left it ("pending" included:
+  // the merge a swap left undone is the next refresh's).
+  const ExtensionResult* mounted = MountedEntry(previous, name);
+  if (mounted) out.push_back(*mounted);
   for (const ExtensionFile& f : group) {
-    if (active != previous.end() && f.file == active->file) continue;
+    if (mounted && f.file == mounted->file) continue;
     out.push_back({.name = f.name, .file = f.file, .state = "standby"});
-    if (active == previous.end())
+    if (!mounted)
       out.back().reason = fmt::format("{}/{} is mounted already, by a run that left no record",
                                       slot::kSysextRunDir, name);
   }
   return out;
+}
+
+std::vector<std::string> CompleteMerge(std::vector<ExtensionResult>& results) {
+  std::vector<std::string> remove;
+  for (ExtensionResult& r : results) {
+    if (r.state != "pending") continue;
+    if (!r.replaces_root_hash.empty() && r.replaces_root_hash != r.root_hash)
+      remove.push_back(ExtensionDmName(r.name, r.replaces_root_hash));
+    r.state = "active";
+    r.reason.clear();
+    r.replaces_file.clear();
+    r.replaces_root_hash.clear();
+  }
+  return remove;
 }
 
 }  // namespace hull::agent

@@ -1,7 +1,7 @@
 // System extensions on the node (docs/sysext.md): which files of
 // /var/lib/hull/extensions (slot::kExtensionsDir) are tried in which order,
-// and what became of each, as `hull-agent extensions` records it in
-// /run/hull/extensions.json and `hull-agent status` shows it. Pure; the
+// and what a second run of a boot makes of a mounted one (the record itself,
+// /run/hull/extensions.json, is extensions_state.h's). Pure; the
 // activation itself (loop, dm-verity, mount, systemd-sysext) is
 // activate.cc's.
 #pragma once
@@ -11,14 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "agent/extensions_state.h"
 #include "base/result.h"
 #include "node/os_release.h"
 
 namespace hull::agent {
-
-inline constexpr const char* kExtensionsState = "/run/hull/extensions.json";
 
 // An image file: NAME_VERSION_ARCH.raw as `hull sysext build` names it, or
 // NAME.raw (version "").
@@ -45,24 +42,21 @@ std::vector<std::vector<ExtensionFile>> ActivationOrder(std::vector<ExtensionFil
 // DM_NAME_LEN.
 std::string ExtensionDmName(std::string_view name, std::string_view root_hash_hex);
 
-struct ExtensionResult {
-  std::string name, file;
-  std::string state;      // "active", "refused", "standby"
-  std::string reason;     // why refused
-  std::string root_hash;  // hex, once verified
-};
-nlohmann::json ExtensionsJson(const std::vector<ExtensionResult>& results);
-// Reads what ExtensionsJson wrote; kCorrupt for anything else.
-Result<std::vector<ExtensionResult>> ParseExtensionsJson(std::string_view text);
 // The results of a group (ActivationOrder) whose extension is mounted
-// already: an earlier `hull-agent extensions` of this boot activated it.
-// The mounted one stays "active" with the file and root hash `previous`
-// (that run's record, /run/hull/extensions.json) gives it, the group's
-// other files "standby". Without such a record the group's files are
+// already: an earlier `hull-agent extensions` of this boot activated it, or
+// an extension's own update swapped it in. The mounted one keeps the entry
+// `previous` (that run's record, /run/hull/extensions.json) gives it,
+// "active" or "pending" (a swap whose refresh has not succeeded), the
+// group's other files "standby". Without such a record the group's files are
 // "standby", the reason saying an unrecorded one is mounted.
 std::vector<ExtensionResult> MountedGroupResults(const std::vector<ExtensionFile>& group,
                                                  const std::vector<ExtensionResult>& previous);
-// One line per extension, for `hull-agent status`.
-std::string ExtensionsText(const std::vector<ExtensionResult>& results);
+
+// After a `systemd-sysext refresh` that succeeded: every "pending" entry is
+// merged now, so it becomes "active" (its reason and "replaces" cleared).
+// Returns the dm-verity device names of the versions they replaced (none
+// when a pending entry replaced nothing, or the same root hash), which the
+// caller removes.
+std::vector<std::string> CompleteMerge(std::vector<ExtensionResult>& results);
 
 }  // namespace hull::agent

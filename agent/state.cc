@@ -47,10 +47,10 @@ Result<AgentState> ParseAgentState(std::string_view text, const std::string& nam
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) return bad("not a JSON object");
   if (!OnlyKeys(j, {"rebooted_into", "refused", "refused_under", "last_check", "last_refresh",
-                    "fleetlock"}))
+                    "fleetlock", "extension_failures"}))
     return bad(
         "unknown key (known: rebooted_into, refused, refused_under, last_check, last_refresh, "
-        "fleetlock)");
+        "fleetlock, extension_failures)");
   AgentState s;
   if (!StringField(j, "rebooted_into", &s.rebooted_into))
     return bad("rebooted_into is not a string");
@@ -100,6 +100,24 @@ Result<AgentState> ParseAgentState(std::string_view text, const std::string& nam
     f.held = held->get<bool>();
     if (since != o.end()) f.since = int64_t(since->get<uint64_t>());
   }
+  if (auto it = j.find("extension_failures"); it != j.end()) {
+    if (!it->is_array() || it->size() > kMaxExtensionFailures)
+      return bad(fmt::format("extension_failures is not an array of at most {} entries",
+                             kMaxExtensionFailures));
+    for (const json& r : *it) {
+      ExtensionFailure x;
+      auto refused = r.is_object() ? r.find("refused") : r.end();
+      if (!r.is_object() || !OnlyKeys(r, {"name", "version", "sha256", "reason", "refused"}) ||
+          !StringField(r, "name", &x.name) || !StringField(r, "version", &x.version) ||
+          !StringField(r, "sha256", &x.sha256) || !StringField(r, "reason", &x.reason) ||
+          refused == r.end() || !refused->is_boolean() || x.name.empty())
+        return bad(
+            "an extension_failures entry needs string 'name', 'version', 'sha256' and 'reason' "
+            "and boolean 'refused'");
+      x.refused = refused->get<bool>();
+      s.extension_failures.push_back(std::move(x));
+    }
+  }
   return s;
 }
 
@@ -117,7 +135,8 @@ std::string AgentStateText(const AgentState& s) {
               {"newest", c.newest},
               {"detail", c.detail}}},
             {"last_refresh", s.last_refresh},
-            {"fleetlock", SlotRecordJson(s.fleetlock)}};
+            {"fleetlock", SlotRecordJson(s.fleetlock)},
+            {"extension_failures", ExtensionFailuresJson(s.extension_failures)}};
   // Reasons and errors quote bytes from the network and the disk: invalid
   // UTF-8 is replaced (U+FFFD), never an exception that ends the run.
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
@@ -141,7 +160,10 @@ std::string DescribeRefresh(int64_t last_refresh, int64_t now) {
 }
 
 void KeepRefusalsOf(AgentState& s, const std::string& usrhash) {
-  if (s.refused_under != usrhash) s.refused.clear();
+  if (s.refused_under != usrhash) {
+    s.refused.clear();
+    s.extension_failures.clear();
+  }
   s.refused_under = usrhash;
 }
 
@@ -159,6 +181,36 @@ void AddRefusal(AgentState& s, slot::Refusal refusal, const std::string& running
     return node::CompareVersions(a.version, b.version) > 0;
   });
   if (r.size() > kMaxRefusals) r.resize(kMaxRefusals);
+}
+
+bool ExtensionRefused(const AgentState& s, const std::string& name, const std::string& version,
+                      const std::string& sha256) {
+  return std::any_of(
+      s.extension_failures.begin(), s.extension_failures.end(), [&](const ExtensionFailure& f) {
+        return f.refused && f.name == name && f.version == version && f.sha256 == sha256;
+      });
+}
+
+void RecordExtensionFailure(AgentState& s, ExtensionFailure failure) {
+  ClearExtensionFailure(s, failure.name);
+  s.extension_failures.push_back(std::move(failure));
+  auto& f = s.extension_failures;
+  if (f.size() > kMaxExtensionFailures) f.erase(f.begin(), f.end() - kMaxExtensionFailures);
+}
+
+void ClearExtensionFailure(AgentState& s, const std::string& name) {
+  std::erase_if(s.extension_failures, [&](const ExtensionFailure& f) { return f.name == name; });
+}
+
+nlohmann::json ExtensionFailuresJson(const std::vector<ExtensionFailure>& failures) {
+  json out = json::array();
+  for (const auto& f : failures)
+    out.push_back({{"name", f.name},
+                   {"version", f.version},
+                   {"sha256", f.sha256},
+                   {"reason", f.reason},
+                   {"refused", f.refused}});
+  return out;
 }
 
 }  // namespace hull::agent

@@ -6,7 +6,9 @@
 //    "last_check": {"outcome", "running", "newest", "detail"},
 //    "last_refresh": 1764900000,
 //    "fleetlock": {"held": true, "version": V, "url": U, "group": G,
-//                  "since": 1764900000, "halted": V2}}
+//                  "since": 1764900000, "halted": V2},
+//    "extension_failures": [{"name", "version", "sha256", "reason",
+//                            "refused"}, ...]}
 // It is the agent's own file, but read like any bytes on disk: strict
 // (unknown keys and wrong types are kCorrupt naming the file), bounded.
 #pragma once
@@ -18,12 +20,15 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "node/config.h"
 #include "slot/choose.h"
 
 namespace hull::agent {
 
 inline constexpr uint64_t kMaxStateBytes = 64 << 10;
 inline constexpr size_t kMaxRefusals = 32;
+// One per extension name, and a node wants at most that many.
+inline constexpr size_t kMaxExtensionFailures = node::kMaxWantedSysexts;
 
 // What the last `update` run ended with, for `status`.
 struct LastCheck {
@@ -45,6 +50,19 @@ struct SlotRecord {
   std::string halted;
 };
 
+// The last failed own update of an extension (docs/sysext.md "An
+// extension's own update"), one per name, cleared by its next success.
+struct ExtensionFailure {
+  std::string name, version;
+  std::string sha256;  // the image's digest, from the signed targets metadata
+  std::string reason;
+  // A check refused the image's bytes (signature, tree, content, layout,
+  // compatibility): the same name, version and digest is not tried again,
+  // nor the FleetLock slot taken for it. Otherwise (a fetch, a mount, the
+  // refresh, the slot failed) the next run tries again.
+  bool refused = false;
+};
+
 struct AgentState {
   // The entry the agent last rebooted into (after installing it, or by
   // decide.h's rule 5): a reboot into one entry happens once.
@@ -62,6 +80,9 @@ struct AgentState {
   // growing age in the error events and in `status`.
   int64_t last_refresh = 0;
   SlotRecord fleetlock;
+  // Judged under refused_under too: another image (another trust set) tries
+  // the refused ones again (KeepRefusalsOf).
+  std::vector<ExtensionFailure> extension_failures;
 };
 
 // How long the node has been unable to refresh, for events and `status`:
@@ -79,15 +100,26 @@ std::string AgentStateText(const AgentState& state);
 Result<AgentState> LoadAgentState(const std::string& path);
 Status SaveAgentState(const std::string& path, const AgentState& state);
 
-// Drops the refusals another image recorded (refused_under != usrhash) and
-// marks the rest as this image's: after an update that adds the next signing
-// certificate to the trust set, a release refused for its signer is tried
-// again.
+// Drops the refusals (OS releases' and extensions' failures) another image
+// recorded (refused_under != usrhash) and marks the rest as this image's:
+// after an update that adds the next signing certificate to the trust set, a
+// release or an extension refused for its signer is tried again.
 void KeepRefusalsOf(AgentState& state, const std::string& usrhash);
 
 // Remembers a refusal (replacing one of the same version), keeping only
 // versions newer than `running` (an older one can never be chosen again) and
 // at most kMaxRefusals, the newest.
 void AddRefusal(AgentState& state, slot::Refusal refusal, const std::string& running);
+
+// Whether `state` remembers a refusal of exactly these bytes: the same
+// name, version and digest ("" matches only "").
+bool ExtensionRefused(const AgentState& state, const std::string& name, const std::string& version,
+                      const std::string& sha256);
+// Records `failure`, replacing the one of its name (at most
+// kMaxExtensionFailures, the last ones).
+void RecordExtensionFailure(AgentState& state, ExtensionFailure failure);
+// Forgets the failure of `name` (its update succeeded).
+void ClearExtensionFailure(AgentState& state, const std::string& name);
+nlohmann::json ExtensionFailuresJson(const std::vector<ExtensionFailure>& failures);
 
 }  // namespace hull::agent

@@ -16,6 +16,13 @@ std::vector<slot::Refusal> Current(const StatusInput& in) {
   return s.refused;
 }
 
+// The extensions' failed updates as the running image judges them.
+std::vector<ExtensionFailure> CurrentExtensionFailures(const StatusInput& in) {
+  AgentState s = in.state;
+  KeepRefusalsOf(s, in.node.usrhash);
+  return s.extension_failures;
+}
+
 }  // namespace
 
 json StatusJson(const StatusInput& in) {
@@ -36,7 +43,8 @@ json StatusJson(const StatusInput& in) {
           {"last_refresh", in.state.last_refresh},
           {"fleetlock", SlotRecordJson(in.state.fleetlock)},
           {"slots", slot::ToJson(in.disk)},
-          {"extensions", ExtensionsJson(in.extensions)}};
+          {"extensions", ExtensionsJson(in.extensions)},
+          {"extension_failures", ExtensionFailuresJson(CurrentExtensionFailures(in))}};
 }
 
 std::string StatusText(const StatusInput& in) {
@@ -49,6 +57,10 @@ std::string StatusText(const StatusInput& in) {
   for (const auto& r : Current(in))
     out += fmt::format("Refused {} (not downloaded again): {}\n", r.version, r.reason);
   out += ExtensionsText(in.extensions);
+  for (const auto& f : CurrentExtensionFailures(in))
+    out += fmt::format("Extension update failed: {} {}: {} ({})\n", f.name, f.version, f.reason,
+                       f.refused ? "refused: not tried again until other bytes are published"
+                                 : "tried again at the next run");
   out += fmt::format("Repository: {}\n", DescribeRefresh(in.state.last_refresh, in.now));
   out += fmt::format("FleetLock: {}\n", DescribeSlot(in.config, in.state.fleetlock, in.now));
   if (!last.outcome.empty())

@@ -230,28 +230,39 @@ Result<std::vector<slot::SlotRelease>> ReadReleases(const UpdateConfig& cfg, con
 // (FetchExtension), swapped in without a reboot (SwapExtension), its
 // declared services restarted -- under the FleetLock slot, taken before the
 // swap and freed after the restart -- and the old version removed. A
-// failure is an event and leaves the active version as it was; the OS
-// update goes on.
+// failure is an event and a record in the agent's state (status shows it)
+// and leaves the active version as it was; the OS update goes on. Bytes a
+// check refused are not tried again (WithoutRefused): no fetch, no hash, no
+// slot.
 void UpdateExtensionsInPlace(Context& c, AgentState& state, tuf::Client& client, Deadline deadline,
                              const Events& ev) {
   if (c.config.sysexts.empty() || Env().simulated()) return;
-  std::vector<ExtensionResult> current;
-  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
-    if (auto parsed = ParseExtensionsJson(*text); parsed.ok()) current = std::move(*parsed);
+  auto current = ReadExtensionsState(kExtensionsState);
+  if (!current.ok()) {
+    ev.Emit("extension-update-failed", {{"reason", current.error().ToString()}});
+    return;
   }
-  auto plan = ExtensionUpdatesFor(c.config.sysexts, c.node, client, current);
+  auto plan = ExtensionUpdatesFor(c.config.sysexts, c.node, client, *current);
   if (!plan.ok()) {
     ev.Emit("extension-update-failed", {{"reason", plan.error().ToString()}});
     return;
   }
-  for (const ExtensionUpdate& u : *plan) {
+  for (const ExtensionUpdate& u : WithoutRefused(std::move(*plan), state)) {
     const PublishedExtension& to = u.to;
-    auto failed = [&](const Error& e) {
-      ev.Emit("extension-update-failed",
-              {{"name", to.name}, {"file", to.FileName()}, {"reason", e.ToString()}});
+    auto failed = [&](const Error& e, bool refused) {
+      ev.Emit("extension-update-failed", {{"name", to.name},
+                                          {"file", to.FileName()},
+                                          {"reason", e.ToString()},
+                                          {"refused", refused}});
+      RecordExtensionFailure(state, {.name = to.name,
+                                     .version = to.version,
+                                     .sha256 = to.sha256,
+                                     .reason = e.ToString(),
+                                     .refused = refused});
     };
-    if (auto st = FetchExtension(to, c.node, c.node.version, client, ev); !st.ok()) {
-      failed(st.error());
+    bool refused = false;
+    if (auto st = FetchExtension(to, c.node, c.node.version, client, ev, &refused); !st.ok()) {
+      failed(st.error(), refused);
       continue;
     }
     const bool under_slot = !to.restarts.empty() && c.config.fleetlock.enabled();
@@ -259,17 +270,18 @@ void UpdateExtensionsInPlace(Context& c, AgentState& state, tuf::Client& client,
       // Held for an OS release's reboot: the restart waits for the next run.
       failed(Errorf(ErrorCode::kUnavailable,
                     "the FleetLock slot is held for {}; the update waits for the next run",
-                    state.fleetlock.version));
+                    state.fleetlock.version),
+             false);
       continue;
     }
     if (under_slot) {
       const Deadline wait_end = SlotWaitBeforeInstall(std::chrono::steady_clock::now(), deadline);
       if (auto st = TakeSlot(c.config, c.node, state, c.node.version, wait_end, ev); !st.ok()) {
-        failed(st.error());
+        failed(st.error(), false);
         continue;
       }
     }
-    auto swapped = SwapExtension(to.name, to.FileName(), ev);
+    auto swapped = SwapExtension(to.name, to.FileName(), ev, &refused);
     Status restarted = Ok();
     if (swapped.ok() && !to.restarts.empty()) {
       std::vector<std::string> argv = {"systemctl", "restart"};
@@ -284,12 +296,15 @@ void UpdateExtensionsInPlace(Context& c, AgentState& state, tuf::Client& client,
         ev.Emit("error", {{"message", st.error().ToString()}});
     }
     if (!swapped.ok()) {
-      failed(swapped.error());
+      failed(swapped.error(), refused);
       continue;
     }
+    ClearExtensionFailure(state, to.name);
     // The new one is active: the old one's file goes (image, then record).
     if (!u.from.empty() && u.from != to.FileName()) {
-      if (auto st = RemoveExtensionFile(u.from); !st.ok()) failed(st.error());
+      // The update itself succeeded: an event, not a failed update.
+      if (auto st = RemoveExtensionFile(u.from); !st.ok())
+        ev.Emit("extensions-error", {{"message", st.error().ToString()}});
     }
     json fields = {{"name", to.name},          {"from", u.from},
                    {"to", to.FileName()},      {"root_hash", swapped->root_hash},
@@ -297,6 +312,9 @@ void UpdateExtensionsInPlace(Context& c, AgentState& state, tuf::Client& client,
     if (!restarted.ok()) fields["restart_error"] = restarted.error().ToString();
     ev.Emit("extension-updated", fields);
   }
+  // Every path of the run does not save the state (an idle one does not).
+  if (auto st = SaveAgentState(AgentStatePath(), state); !st.ok())
+    ev.Emit("error", {{"message", st.error().ToString()}});
 }
 
 }  // namespace
@@ -493,8 +511,8 @@ int RunUpdate(const UpdateOptions& o) {
                   FetchExtensionsFor(c.config.sysexts, c.node, c.node.version, *client, ev);
               !booted.ok() && booted.error().code() != ErrorCode::kNotFound)
             return Fail(ev, booted.error());
-          auto fetched =
-              FetchExtensionsFor(c.config.sysexts, c.node, a.release->version, *client, ev);
+          auto fetched = FetchExtensionsFor(c.config.sysexts, c.node, a.release->version, *client,
+                                            ev, &*a.release);
           if (!fetched.ok()) {
             const Error& e = fetched.error();
             const char* outcome =
@@ -640,11 +658,9 @@ int RunStatus(const UpdateOptions& o) {
                  .state = std::move(*state),
                  .now = std::time(nullptr)};
   // Written by this boot's `hull-agent extensions`; none kept: absent.
-  if (auto text = ReadFileText(kExtensionsState, 1 << 20); text.ok()) {
-    auto ext = ParseExtensionsJson(*text);
-    if (!ext.ok()) return Fail(quiet, ext.error());
-    in.extensions = std::move(*ext);
-  }
+  auto ext = ReadExtensionsState(kExtensionsState);
+  if (!ext.ok()) return Fail(quiet, ext.error());
+  in.extensions = std::move(*ext);
   if (o.json) {
     std::printf("%s\n", StatusJson(in).dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return 0;

@@ -111,6 +111,15 @@ std::string SysextLevelForSuite(std::string_view suite) {
   return {};
 }
 
+bool ValidSysextLevel(std::string_view level) {
+  if (level.empty() || level.size() > 64) return false;
+  for (char c : level) {
+    if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '.' && c != '_' && c != '-')
+      return false;
+  }
+  return true;
+}
+
 bool ValidSysextName(std::string_view name) {
   auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   if (name.empty() || name.size() > 64 || !lower_or_digit(name[0])) return false;

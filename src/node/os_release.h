@@ -44,6 +44,11 @@ std::optional<std::string> OsReleaseValue(std::string_view text, std::string_vie
 // then: only extensions naming the exact VERSION_ID match).
 std::string SysextLevelForSuite(std::string_view suite);
 
+// A SYSEXT_LEVEL value (os-release(5): lower-case letters, digits, '.', '_'
+// and '-'), at most 64: what the publisher records of a release's UKI
+// os-release and the node reads back (docs/sysext.md).
+bool ValidSysextLevel(std::string_view level);
+
 // A system extension's name, the same rule for the build's spec and the
 // node's file names (docs/sysext.md): [a-z0-9][a-z0-9.-]*, at most 64.
 bool ValidSysextName(std::string_view name);

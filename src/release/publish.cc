@@ -7,6 +7,7 @@
 #include "base/hex.h"
 #include "delta/patch.h"
 #include "node/arch.h"
+#include "node/os_release.h"
 #include "pe/authenticode.h"
 #include "pe/pe.h"
 #include "release/offline.h"
@@ -110,6 +111,22 @@ nlohmann::json ReleaseCustom(const ReleaseInfo& info, const Payload& p, const ch
           {"rollout_percent", info.rollout_percent},
           {"payload", piece},
           {"root_hash", p.root_hash}};
+}
+
+// The SYSEXT_LEVEL the release's os-release declares (its UKI's .osrel, the
+// image's /usr/lib/os-release): a node picks the extensions for the release
+// by it before installing it (docs/sysext.md). "" when it declares none;
+// kInvalidArgument for a value the node would refuse.
+Result<std::string> SysextLevelOf(const Payload& p) {
+  HULL_ASSIGN_OR_RETURN(slot::UkiFacts facts,
+                        slot::ReadUkiFacts(p.uki).Context("reading the release's UKI"));
+  if (!facts.sysext_level.empty() && !node::ValidSysextLevel(facts.sysext_level))
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "the release's os-release (its UKI's .osrel) says SYSEXT_LEVEL='{}': not a "
+                  "level (lower-case letters, digits, '.', '_', '-', at most 64); rebuild the "
+                  "image",
+                  facts.sysext_level);
+  return facts.sysext_level;
 }
 
 // What the release declares about itself (slot/trust.h): its sizes and the
@@ -233,7 +250,11 @@ Result<PublishResult> PublishRelease(const std::string& repo, const tuf::RoleKey
                            {"signature", kSignatureFile},
                            {"uki", kUkiFile}}) {
     nlohmann::json custom = ReleaseCustom(opts.info, p, key);
-    if (std::string(key) == "usr") custom["release"] = slot::DeclarationJson(declared);
+    if (std::string(key) == "usr") {
+      custom["release"] = slot::DeclarationJson(declared);
+      HULL_ASSIGN_OR_RETURN(std::string level, SysextLevelOf(p));
+      if (!level.empty()) custom["sysext_level"] = level;
+    }
     std::string path = dir + "/" + file;
     if (std::string(key) == "verity") {
       HULL_ASSIGN_OR_RETURN(File hash, File::OpenRead(path));

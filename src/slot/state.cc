@@ -113,6 +113,7 @@ Result<UkiFacts> ReadUkiFacts(ByteSpan uki) {
   node::OsRelease osrel = node::ParseOsRelease(SectionText(uki, img, ".osrel"));
   f.version = osrel["IMAGE_VERSION"];
   if (f.version.empty()) f.version = osrel["VERSION_ID"];
+  f.sysext_level = osrel["SYSEXT_LEVEL"];
   return f;
 }
 

@@ -81,6 +81,7 @@ Result<uint64_t> EspOffset(const gpt::Table& table);
 // error (kInvalidArgument).
 struct UkiFacts {
   std::string usrhash, version, cmdline;
+  std::string sysext_level;  // the .osrel's SYSEXT_LEVEL, as written ("" when none)
 };
 Result<UkiFacts> ReadUkiFacts(ByteSpan uki);
 

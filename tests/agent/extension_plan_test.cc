@@ -160,6 +160,95 @@ TEST(PlanExtensionUpdates, OffersTheNewestCompatibleVersionNewerThanTheActiveOne
   EXPECT_TRUE(PlanExtensionUpdates({"probe"}, published, kBooted, "arm64", {}).empty());
 }
 
+// A swap whose refresh failed (or was cut) is recorded "pending": the next
+// run plans it again, from the version /usr showed before, so that the
+// refresh is retried; a newer version replaces it from the same place.
+TEST(PlanExtensionUpdates, APendingSwapIsPlannedAgainFromTheFileItReplaces) {
+  auto t = Repository();
+  t["hull-sysext-probe-amd64-1.1.raw"] = Sysext("probe", "1.1", ForVersion("202612.05.0"));
+  ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(t));
+  ExtensionResult pending = Active("probe", "probe_1.1_amd64.raw");
+  pending.state = "pending";
+  pending.replaces_file = "probe_1_amd64.raw";
+  pending.replaces_root_hash = std::string(64, 'c');
+  EXPECT_THAT(Files(PlanExtensionUpdates({"probe"}, published, kBooted, "amd64", {pending})),
+              ElementsAre("probe_1_amd64.raw -> probe_1.1_amd64.raw"));
+  // 1.2 published meanwhile: it replaces the pending 1.1, still from 1.
+  t["hull-sysext-probe-amd64-1.2.raw"] = Sysext("probe", "1.2", ForVersion("202612.05.0"));
+  ASSERT_OK_AND_ASSIGN(auto newer, PublishedExtensions(t));
+  EXPECT_THAT(Files(PlanExtensionUpdates({"probe"}, newer, kBooted, "amd64", {pending})),
+              ElementsAre("probe_1_amd64.raw -> probe_1.2_amd64.raw"));
+  // Had the same entry said "active" (the record before the fix, written
+  // before the refresh), nothing would be planned and the merge never retried.
+  ExtensionResult claimed = pending;
+  claimed.state = "active";
+  EXPECT_TRUE(PlanExtensionUpdates({"probe"}, published, kBooted, "amd64", {claimed}).empty());
+}
+
+// Bytes a check refused are remembered by name, version and SHA-256: that
+// update is not planned again (no fetch, no whole-image hash, no FleetLock
+// slot); a new version, or new bytes under the same version, is.
+TEST(WithoutRefused, DropsOnlyTheSameBytes) {
+  auto t = Repository();
+  t["hull-sysext-probe-amd64-1.1.raw"] = Sysext("probe", "1.1", ForVersion("202612.05.0"));
+  t["hull-sysext-probe-amd64-1.1.raw"].hashes["sha256"] = std::string(64, 'd');
+  t["hull-sysext-probe-amd64-1.1.raw"].custom["restarts"] = {"e2e-probe.service"};
+  ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(t));
+  auto plan = [&] {
+    return PlanExtensionUpdates({"probe"}, published, kBooted, "amd64",
+                                {Active("probe", "probe_1_amd64.raw")});
+  };
+  ASSERT_THAT(Files(plan()), ElementsAre("probe_1_amd64.raw -> probe_1.1_amd64.raw"));
+  EXPECT_EQ(plan()[0].to.sha256, std::string(64, 'd'));
+  AgentState state;
+  RecordExtensionFailure(state, {.name = "probe",
+                                 .version = "1.1",
+                                 .sha256 = std::string(64, 'd'),
+                                 .reason = "extension probe: signed by certificate x",
+                                 .refused = true});
+  EXPECT_TRUE(WithoutRefused(plan(), state).empty());
+  // A failure that was not the bytes' (a fetch, the slot, the refresh): tried again.
+  state.extension_failures[0].refused = false;
+  EXPECT_EQ(WithoutRefused(plan(), state).size(), 1u);
+  state.extension_failures[0].refused = true;
+  // New bytes under the same version.
+  t["hull-sysext-probe-amd64-1.1.raw"].hashes["sha256"] = std::string(64, 'e');
+  ASSERT_OK_AND_ASSIGN(published, PublishedExtensions(t));
+  EXPECT_EQ(WithoutRefused(plan(), state).size(), 1u);
+  // A new version.
+  t["hull-sysext-probe-amd64-1.2.raw"] = Sysext("probe", "1.2", ForVersion("202612.05.0"));
+  t["hull-sysext-probe-amd64-1.2.raw"].hashes["sha256"] = std::string(64, 'd');
+  ASSERT_OK_AND_ASSIGN(published, PublishedExtensions(t));
+  EXPECT_THAT(Files(WithoutRefused(plan(), state)),
+              ElementsAre("probe_1_amd64.raw -> probe_1.2_amd64.raw"));
+}
+
+// One malformed target (a 'restarts' entry node::ValidRestartUnit refuses)
+// of an extension this node does not want does not block its updates; one
+// of a wanted extension does, naming the target.
+TEST(PublishedExtensionsFor, OnlyTheWantedExtensionsMayBlock) {
+  auto t = Repository();
+  t["hull-sysext-gpu-amd64-1.raw"] = Sysext("gpu", "1", ForLevel("12"));
+  t["hull-sysext-gpu-amd64-1.raw"].custom["restarts"] = {"hull-update.service"};
+  t["hull-sysext-nameless.raw"] = Sysext("x", "1", ForLevel("12"));
+  t["hull-sysext-nameless.raw"].custom["sysext"] = 3;
+  // The strict reading of every target refuses the repository...
+  EXPECT_ERROR(PublishedExtensions(t), ErrorCode::kCorrupt);
+  // ...a node that wants cni and probe reads theirs and plans N+1.
+  ASSERT_OK_AND_ASSIGN(auto mine, PublishedExtensionsFor(t, {"cni", "probe"}));
+  ASSERT_EQ(mine.size(), 6u);
+  for (const auto& e : mine) EXPECT_NE(e.name, "gpu");
+  ASSERT_OK_AND_ASSIGN(auto plan,
+                       PlanExtensions({"cni", "probe"}, mine, ReleaseOsKeys(kBooted, "202612.06.0"),
+                                      "amd64", "202612.06.0"));
+  EXPECT_EQ(plan.size(), 2u);
+  // A node that wants gpu is stopped, the target named.
+  auto gpu = PublishedExtensionsFor(t, {"gpu"});
+  ASSERT_ERROR(gpu, ErrorCode::kCorrupt);
+  EXPECT_THAT(gpu.error().ToString(), HasSubstr("sysext target hull-sysext-gpu-amd64-1.raw: "
+                                                "'restarts' holds \"hull-update.service\""));
+}
+
 TEST(PlanExtensions, PicksTheNewestCompatibleVersionForTheNextRelease) {
   ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(Repository()));
   const auto os = ReleaseOsKeys(kBooted, "202612.06.0");
@@ -177,6 +266,37 @@ TEST(PlanExtensions, PicksTheNewestCompatibleVersionForTheNextRelease) {
       auto now, PlanExtensions({"probe"}, published, ReleaseOsKeys(kBooted, "202612.05.0"), "amd64",
                                "202612.05.0"));
   EXPECT_EQ(now[0].FileName(), "probe_1_amd64.raw");
+}
+
+// An update across Debian releases: N+1's usr target says its own
+// SYSEXT_LEVEL ("13"), so its extensions are the level-13 ones, not the
+// booted OS's level 12. Without the key (a release published before it was
+// recorded) the booted level stands; a malformed one is refused, named.
+TEST(PlanExtensions, NextReleasesOwnSysextLevelFindsItsExtensions) {
+  ASSERT_OK_AND_ASSIGN(auto published, PublishedExtensions(Repository()));
+  const std::string usr = "hull-immutable-amd64-202701.01.0.usr";
+  ASSERT_OK_AND_ASSIGN(auto level,
+                       ReleaseSysextLevel({{"payload", "usr"}, {"sysext_level", "13"}}, usr));
+  ASSERT_EQ(level, std::optional<std::string>("13"));
+  const auto trixie = ReleaseOsKeys(kBooted, "202701.01.0", level);
+  EXPECT_EQ(trixie, (node::OsRelease{
+                        {"ID", "hull"}, {"VERSION_ID", "202701.01.0"}, {"SYSEXT_LEVEL", "13"}}));
+  ASSERT_OK_AND_ASSIGN(auto plan,
+                       PlanExtensions({"cni"}, published, trixie, "amd64", "202701.01.0"));
+  EXPECT_EQ(plan[0].FileName(), "cni_2.0_amd64.raw");
+  // The booted level would have picked bookworm's build.
+  ASSERT_OK_AND_ASSIGN(
+      auto old, PlanExtensions({"cni"}, published, ReleaseOsKeys(kBooted, "202701.01.0"), "amd64",
+                               "202701.01.0"));
+  EXPECT_EQ(old[0].FileName(), "cni_1.10_amd64.raw");
+  ASSERT_OK_AND_ASSIGN(auto absent, ReleaseSysextLevel({{"payload", "usr"}}, usr));
+  EXPECT_FALSE(absent.has_value());
+  for (const json& bad : {json(13), json(""), json("Thirteen"), json("1 3"), json("13/x")}) {
+    auto r = ReleaseSysextLevel({{"sysext_level", bad}}, usr);
+    ASSERT_ERROR(r, ErrorCode::kCorrupt) << bad;
+    EXPECT_THAT(r.error().ToString(),
+                HasSubstr("release target " + usr + ": 'sysext_level' is " + bad.dump()));
+  }
 }
 
 TEST(PlanExtensions, OneMissingStopsTheReleaseNamingTheExtensionAndRelease) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/status.h"
+#include "base/file.h"
 #include "support/status_matchers.h"
 
 namespace hull::agent {
@@ -106,6 +107,92 @@ TEST(ExtensionState, RoundTripsAndRefusesOtherJson) {
   EXPECT_EQ(out[0].root_hash, in[0].root_hash);
   for (const char* bad : {"", "{}", "[1]", "[{\"name\": 1}]", "[{\"name\": \"a\"}]"})
     EXPECT_ERROR(ParseExtensionsJson(bad), ErrorCode::kCorrupt) << bad;
+}
+
+// The swap's record: "pending" (with what it replaces) until the refresh
+// succeeded, read back strictly.
+TEST(ExtensionState, APendingSwapRoundTripsStrictly) {
+  ExtensionResult pending{.name = "cni",
+                          .file = "cni_2_amd64.raw",
+                          .state = "pending",
+                          .reason = "merging: systemd-sysext exited 1",
+                          .root_hash = std::string(64, 'b'),
+                          .replaces_file = "cni_1_amd64.raw",
+                          .replaces_root_hash = std::string(64, 'a')};
+  const std::string text = ExtensionsJson({pending}).dump();
+  ASSERT_OK_AND_ASSIGN(auto out, ParseExtensionsJson(text));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].state, "pending");
+  EXPECT_EQ(out[0].replaces_file, "cni_1_amd64.raw");
+  EXPECT_EQ(out[0].replaces_root_hash, std::string(64, 'a'));
+  EXPECT_EQ(ExtensionsText(out),
+            "Extension cni (cni_2_amd64.raw): pending: mounted, not yet merged into /usr (which "
+            "may still show cni_1_amd64.raw): merging: systemd-sysext exited 1\n");
+  const std::string entry = R"("name": "a", "file": "a.raw", "reason": "", "root_hash": "")";
+  for (const std::string& bad : {
+           "[{" + entry + R"(, "state": "merged"}])",
+           "[{" + entry + R"(, "state": "pending"}])",
+           "[{" + entry + R"(, "state": "active", "replaces": {"file": "", "root_hash": ""}}])",
+           "[{" + entry + R"(, "state": "pending", "replaces": {"file": ""}}])",
+           "[{" + entry + R"(, "state": "active", "extra": 1}])",
+       }) {
+    auto r = ParseExtensionsJson(bad);
+    ASSERT_ERROR(r, ErrorCode::kCorrupt) << bad;
+    EXPECT_NE(r.error().ToString().find("/run/hull/extensions.json: "), std::string::npos);
+  }
+}
+
+// The file's one reader and writer: absent is none, damaged is named, a
+// write replaces it whole.
+TEST(ExtensionState, ReadAndWrite) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("hull-ext-state"));
+  const std::string path = dir.path() + "/run/hull/extensions.json";
+  ASSERT_OK_AND_ASSIGN(auto none, ReadExtensionsState(path));
+  EXPECT_TRUE(none.empty());
+  std::vector<ExtensionResult> results = {{"kubelet", "kubelet.raw", "standby", "", ""}};
+  results = WithEntry(results, {"cni", "cni_1_amd64.raw", "active", "", std::string(64, 'a')});
+  ASSERT_OK(WriteExtensionsState(path, results));
+  ASSERT_OK_AND_ASSIGN(auto back, ReadExtensionsState(path));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].name, "cni");  // name order
+  ASSERT_NE(MountedEntry(back, "cni"), nullptr);
+  EXPECT_EQ(MountedEntry(back, "kubelet"), nullptr);
+  ASSERT_OK(WriteFileAtomic(path, std::string_view("[{")));
+  EXPECT_ERROR(ReadExtensionsState(path), ErrorCode::kCorrupt);
+}
+
+// A refresh that succeeded merges every pending swap: active now, and the
+// device of the version it replaced is the caller's to remove.
+TEST(CompleteMerge, MakesPendingActiveAndNamesTheReplacedDevice) {
+  std::vector<ExtensionResult> results = {
+      {"cni", "cni_2_amd64.raw", "pending", "merging: failed", std::string(64, 'b'),
+       "cni_1_amd64.raw", "0123456789abcdef" + std::string(48, 'a')},
+      {"gpu", "gpu_1_amd64.raw", "active", "", std::string(64, 'c')},
+      {"probe", "probe_1_amd64.raw", "pending", "", std::string(64, 'd'), "", ""}};
+  EXPECT_EQ(CompleteMerge(results), std::vector<std::string>{"hull-ext-cni-0123456789abcdef"});
+  for (const auto& r : results) {
+    EXPECT_EQ(r.state, "active") << r.name;
+    EXPECT_TRUE(r.reason.empty() && r.replaces_file.empty()) << r.name;
+  }
+}
+
+// A second activation run of the boot finds a pending swap mounted: it keeps
+// the record as it is (its refresh merges it).
+TEST(MountedGroupResults, APendingSwapStaysPending) {
+  ExtensionResult pending{"cni",
+                          "cni_1.3.0_amd64.raw",
+                          "pending",
+                          "",
+                          std::string(64, 'b'),
+                          "cni_1.2.0_amd64.raw",
+                          std::string(64, 'a')};
+  const auto out =
+      MountedGroupResults(Group({"cni_1.3.0_amd64.raw", "cni_1.2.0_amd64.raw"}), {pending});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].state, "pending");
+  EXPECT_EQ(out[0].replaces_file, "cni_1.2.0_amd64.raw");
+  EXPECT_EQ(out[1].file, "cni_1.2.0_amd64.raw");
+  EXPECT_EQ(out[1].state, "standby");
 }
 
 TEST(ExtensionState, StatusNamesARefusedExtensionAndWhy) {

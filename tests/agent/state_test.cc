@@ -70,6 +70,50 @@ TEST(AgentState, RefusalsOfAnotherImageAreForgotten) {
   EXPECT_EQ(back.refused_under, "bbbb");
 }
 
+// An extension's failed update is remembered (one per name), strictly read
+// back, forgotten on its success and under another image (a trust set that
+// may now hold the signer).
+TEST(AgentState, ExtensionFailuresRoundTripAndAreForgotten) {
+  AgentState s;
+  KeepRefusalsOf(s, "aaaa");
+  RecordExtensionFailure(s, {"cni", "1.2", std::string(64, 'd'), "signed by x", true});
+  RecordExtensionFailure(s, {"probe", "2", "", "fetching: timed out", false});
+  RecordExtensionFailure(s, {"cni", "1.3", std::string(64, 'e'), "bad tree", true});
+  ASSERT_OK_AND_ASSIGN(AgentState back, ParseAgentState(AgentStateText(s), "agent.json"));
+  ASSERT_EQ(back.extension_failures.size(), 2u);
+  EXPECT_EQ(back.extension_failures[0].name, "probe");
+  EXPECT_FALSE(back.extension_failures[0].refused);
+  EXPECT_EQ(back.extension_failures[1].version, "1.3");
+  EXPECT_TRUE(ExtensionRefused(back, "cni", "1.3", std::string(64, 'e')));
+  EXPECT_FALSE(ExtensionRefused(back, "cni", "1.2", std::string(64, 'd')));  // replaced
+  EXPECT_FALSE(ExtensionRefused(back, "probe", "2", ""));                    // not the bytes'
+  ClearExtensionFailure(back, "probe");
+  EXPECT_EQ(back.extension_failures.size(), 1u);
+  KeepRefusalsOf(back, "aaaa");
+  EXPECT_EQ(back.extension_failures.size(), 1u);
+  KeepRefusalsOf(back, "bbbb");
+  EXPECT_TRUE(back.extension_failures.empty());
+  for (
+      const char* bad : {
+          R"({"extension_failures": {}})",
+          R"({"extension_failures": [1]})",
+          R"({"extension_failures": [{"name": "cni", "version": "1", "sha256": "", "reason": ""}]})",
+          R"({"extension_failures": [{"name": "", "version": "1", "sha256": "", "reason": "",
+               "refused": true}]})",
+          R"({"extension_failures": [{"name": "cni", "version": 1, "sha256": "", "reason": "",
+               "refused": true}]})",
+          R"({"extension_failures": [{"name": "cni", "version": "1", "sha256": "", "reason": "",
+               "refused": "yes"}]})",
+          R"({"extension_failures": [{"name": "cni", "version": "1", "sha256": "", "reason": "",
+               "refused": true, "when": 1}]})",
+      }) {
+    auto r = ParseAgentState(bad, "a.json");
+    ASSERT_ERROR(r, ErrorCode::kCorrupt) << bad;
+    EXPECT_NE(r.error().ToString().find("extension_failures"), std::string::npos)
+        << r.error().ToString();
+  }
+}
+
 // 1764900000 is 2025-12-05T02:00:00Z (`date -u -d @1764900000`).
 TEST(AgentState, RefreshAgeIsSaid) {
   EXPECT_EQ(DescribeRefresh(0, 1764903600), "never refreshed");

@@ -61,5 +61,35 @@ TEST(Status, TextNamesTheRunningImageAndTheRefresh) {
       << t;
 }
 
+// A failed extension update: one line (name, version, reason) and an entry
+// of the JSON, as the running image judges it.
+TEST(Status, NamesAFailedExtensionUpdate) {
+  StatusInput in = Input(kRunning);
+  in.state.extension_failures = {
+      {"cni", "1.2", std::string(64, 'd'), "extension cni: signed by certificate x", true},
+      {"probe", "2", "", "fetching hull-sysext-probe-amd64-2.raw: timed out", false}};
+  const std::string t = StatusText(in);
+  EXPECT_NE(t.find("Extension update failed: cni 1.2: extension cni: signed by certificate x "
+                   "(refused: not tried again until other bytes are published)\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("Extension update failed: probe 2: fetching hull-sysext-probe-amd64-2.raw: "
+                   "timed out (tried again at the next run)\n"),
+            std::string::npos)
+      << t;
+  nlohmann::json j = StatusJson(in);
+  ASSERT_EQ(j["extension_failures"].size(), 2u) << j.dump(2);
+  EXPECT_EQ(j["extension_failures"][0],
+            (nlohmann::json{{"name", "cni"},
+                            {"version", "1.2"},
+                            {"sha256", std::string(64, 'd')},
+                            {"reason", "extension cni: signed by certificate x"},
+                            {"refused", true}}));
+  // Recorded under another image: not current.
+  in.state.refused_under = kOther;
+  EXPECT_TRUE(StatusJson(in)["extension_failures"].empty());
+  EXPECT_EQ(StatusText(in).find("Extension update failed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hull::agent

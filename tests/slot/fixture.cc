@@ -60,8 +60,9 @@ Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bo
   std::error_code ec;
   fs::create_directories(tree + "/lib", ec);
   fs::create_directories(r.dir, ec);
+  const std::string level = sysext_level.empty() ? "" : "SYSEXT_LEVEL=" + sysext_level + "\n";
   HULL_TRY(WriteFileAtomic(tree + "/lib/os-release",
-                           "ID=hull\nNAME=Hull\nIMAGE_VERSION=" + version + "\n"));
+                           "ID=hull\nNAME=Hull\nIMAGE_VERSION=" + version + "\n" + level));
   std::mt19937 rng(uint32_t(std::hash<std::string>{}(content.empty() ? version : content)));
   std::mt19937 own(uint32_t(std::hash<std::string>{}(version)));
   for (uint64_t i = 0; i * 64 < kib; ++i) {
@@ -102,7 +103,7 @@ Result<Release> Inputs::MakeRelease(const std::string& version, uint64_t kib, bo
   in.initrds.push_back(Bytes(4096, 0x5a));
   std::string cmdline = "usrhash=" + r.root_hash + " mount.usrfstype=erofs mount.usrflags=ro rw";
   in.cmdline.assign(cmdline.begin(), cmdline.end());
-  std::string osrel = "ID=hull\nNAME=Hull\nIMAGE_VERSION=" + version + "\n";
+  std::string osrel = "ID=hull\nNAME=Hull\nIMAGE_VERSION=" + version + "\n" + level;
   in.os_release.assign(osrel.begin(), osrel.end());
   HULL_ASSIGN_OR_RETURN(Bytes uki, uki::BuildUki(in));
   HULL_TRY(WriteFileAtomic(r.dir + "/" + kUkiFile, uki));

@@ -47,6 +47,10 @@ class Inputs {
   Result<std::string> MakeDisk(const Release& r, const std::string& name,
                                uint64_t usr_bytes = 3 << 20, const std::string& arch = "amd64");
 
+  // SYSEXT_LEVEL the next MakeRelease's os-release (its tree's and its UKI's
+  // .osrel) declares; "" (the default): none, the bytes unchanged.
+  std::string sysext_level;
+
   const std::string& dir() const { return dir_.path(); }
   const crypto::Certificate& verity_cert() const { return cert_; }
   std::string cert_path() const { return dir_.path() + "/verity.crt"; }
