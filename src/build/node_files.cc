@@ -58,7 +58,7 @@ Description=Hull system extensions (verify /var/lib/hull/extensions, merge the g
 DefaultDependencies=no
 ConditionDirectoryNotEmpty=/var/lib/hull/extensions
 After=local-fs.target kmod-static-nodes.service systemd-tmpfiles-setup-dev.service
-Before=sysinit.target systemd-sysext.service shutdown.target
+Before=sysinit.target systemd-sysext.service systemd-tmpfiles-setup.service shutdown.target
 Conflicts=shutdown.target
 
 [Service]
