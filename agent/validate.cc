@@ -249,8 +249,6 @@ json CniFacts() {
   j["config"] = json::array();
   for (const auto& e : std::filesystem::directory_iterator("/etc/cni/net.d", ec))
     if (j["config"].size() < 8) j["config"].push_back(e.path().filename().string());
-  auto bridge = std::filesystem::canonical("/opt/cni/bin/bridge", ec);
-  j["bridge_plugin"] = ec ? "" : bridge.string();
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -286,9 +284,10 @@ json CniFacts() {
     j["accept_error"] = "no connection from the container";
   }
   close(lfd);
-  // Where containerd's CRI plugin (the kubelet's) looks for plugins:
-  // upstream's default, /opt/cni/bin, in Debian's build too (the library ctr
-  // uses is patched to /usr/lib/cni).
+  // Where containerd's CRI plugin (the kubelet's) looks for plugins, and
+  // the bridge plugin found there: upstream's default is /opt/cni/bin,
+  // Debian's /etc/containerd/config.toml says /usr/lib/cni (and the library
+  // ctr uses is patched to it), where the extension's plugins are merged.
   std::istringstream config(
       Command({"containerd", "config", "dump"}, std::chrono::seconds(60)).value("out", ""));
   for (std::string line; std::getline(config, line);) {
@@ -298,6 +297,8 @@ json CniFacts() {
     j["cri_bin_dir"] = dir.substr(0, dir.find('"'));
     break;
   }
+  auto bridge = std::filesystem::canonical(j.value("cri_bin_dir", "") + "/bridge", ec);
+  j["bridge_plugin"] = ec ? "" : bridge.string();
   j["bridges"] =
       Command({"ip", "-4", "-o", "addr", "show", "type", "bridge"}, std::chrono::seconds(30))
           .value("out", "");
