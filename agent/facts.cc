@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <utility>
 
 namespace hull::agent {
 namespace {
@@ -142,6 +143,29 @@ Result<uint64_t> MemoryInUse(std::string_view meminfo) {
     return Error(ErrorCode::kCorrupt, "meminfo lacks MemTotal/MemAvailable");
   }
   return *total - *avail;
+}
+
+Result<std::string> DefaultGateway(std::string_view proc_net_route) {
+  std::optional<std::string> gateway;
+  bool header = true;
+  ForEachLine(proc_net_route, [&](std::string_view line) {
+    if (std::exchange(header, false) || gateway) return;
+    auto f = Fields(line);
+    // Destination 0 and RTF_GATEWAY (0x2) in Flags: the default route.
+    uint32_t dest = 1, gw = 0, flags = 0;
+    auto hex = [](std::string_view s, size_t max, uint32_t& v) {
+      if (s.empty() || s.size() > max) return false;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+      return r.ec == std::errc() && r.ptr == s.data() + s.size();
+    };
+    if (f.size() < 4 || f[1].size() != 8 || f[2].size() != 8 || !hex(f[1], 8, dest) ||
+        !hex(f[2], 8, gw) || !hex(f[3], 4, flags))
+      return;
+    if (dest != 0 || (flags & 0x2) == 0) return;
+    gateway = fmt::format("{}.{}.{}.{}", gw & 0xff, (gw >> 8) & 0xff, (gw >> 16) & 0xff, gw >> 24);
+  });
+  if (!gateway) return Error(ErrorCode::kNotFound, "/proc/net/route has no default route");
+  return *gateway;
 }
 
 Result<double> ParseStartupSeconds(std::string_view text) {

@@ -41,6 +41,12 @@ Result<std::string> VerityTableRootHash(std::string_view params);
 // /proc/meminfo -> bytes in use (MemTotal - MemAvailable).
 Result<uint64_t> MemoryInUse(std::string_view meminfo);
 
+// /proc/net/route (the kernel's IPv4 routing table: a header line, then
+// "Iface Destination Gateway Flags ..." with addresses as 8 hex digits in the
+// kernel's byte order, little-endian on every Hull architecture) -> the
+// default route's gateway, dotted ("10.88.0.1"). kNotFound without one.
+Result<std::string> DefaultGateway(std::string_view proc_net_route);
+
 // `systemd-analyze time` first line "Startup finished in ... = 12.345s" ->
 // seconds of the total ("1min 2.5s" forms included).
 Result<double> ParseStartupSeconds(std::string_view text);

@@ -102,6 +102,12 @@ int main(int argc, char** argv) {
       "Runs from hull-extensions.service early in boot (docs/sysext.md).\n"
       "Exit status: 0 all merged, 1 one or more refused (the others are merged), 2 errors.");
   auto* probe = app.add_subcommand("probe", "The container payload of the validation");
+  int probe_port = 0;
+  probe
+      ->add_option("--gateway-port", probe_port,
+                   "Then connect to this TCP port of the default gateway (the host side of a CNI "
+                   "bridge) and send 'hull-cni-ok from=ADDR to=GATEWAY'")
+      ->check(CLI::Range(1, 65535));
   bool terminated = false;
   auto* sweep = app.add_subcommand(
       "sweep", "Remove downloads a killed 'update' left in /var/tmp (update does it first)");
@@ -132,7 +138,7 @@ int main(int argc, char** argv) {
     if (bless->parsed()) return hull::agent::RunBless(u);
     if (validate->parsed()) return hull::agent::RunValidate(v);
     if (extensions->parsed()) return hull::agent::RunExtensions(x);
-    if (probe->parsed()) return hull::agent::RunProbe();
+    if (probe->parsed()) return hull::agent::RunProbe(probe_port);
     if (sweep->parsed()) return hull::agent::RunSweep(terminated);
     if (install->parsed() && from_seed) return hull::agent::RunUnattendedInstall(unattended);
     if (install->parsed() && (inst.medium.empty() || inst.target.empty())) {

@@ -1,9 +1,14 @@
 #include "agent/validate.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <algorithm>
 
@@ -222,6 +227,84 @@ json ContainerFacts(const std::string& disk) {
   return j;
 }
 
+// An IPv4 socket address's host part, dotted ("" for another family).
+std::string AddressText(const sockaddr_in& a) {
+  char text[INET_ADDRSTRLEN] = {};
+  if (a.sin_family != AF_INET || !inet_ntop(AF_INET, &a.sin_addr, text, sizeof text)) return "";
+  return text;
+}
+
+// CNI (docs/sysext.md "CNI"): when the node has a network configuration in
+// /etc/cni/net.d, the probe image (imported by ContainerFacts) runs again
+// under `ctr run --cni`, which has containerd's CNI library call the
+// plugins in /opt/cni/bin on the container's network namespace. The probe
+// connects from there to its default gateway, the host side of the bridge,
+// on a port this process listens on (every address, an ephemeral port):
+// `peer` is the container's address as the kernel delivered the connection
+// here, `message` what the probe sent. null without a configuration.
+json CniFacts() {
+  std::error_code ec;
+  if (std::filesystem::is_empty("/etc/cni/net.d", ec) || ec) return nullptr;
+  json j;
+  j["config"] = json::array();
+  for (const auto& e : std::filesystem::directory_iterator("/etc/cni/net.d", ec))
+    if (j["config"].size() < 8) j["config"].push_back(e.path().filename().string());
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  socklen_t len = sizeof a;
+  if (lfd < 0 || bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(lfd, 4) != 0 ||
+      getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    j["listen_error"] = std::strerror(errno);
+    if (lfd >= 0) close(lfd);
+    return j;
+  }
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  auto start = Clock::now();
+  j["run"] = Command({"ctr", "-n", "hull", "run", "--rm", "--cni", "docker.io/hull/probe:latest",
+                      "hull-cni-probe", "/hull-agent", "probe", "--gateway-port", port},
+                     std::chrono::seconds(120));
+  j["seconds"] = std::chrono::duration<double>(Clock::now() - start).count();
+  // The probe has exited: a connection it made waits in the backlog.
+  pollfd p{.fd = lfd, .events = POLLIN, .revents = 0};
+  sockaddr_in peer{};
+  len = sizeof peer;
+  int c = poll(&p, 1, 5000) == 1
+              ? accept4(lfd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC)
+              : -1;
+  if (c >= 0) {
+    timeval tv{.tv_sec = 5, .tv_usec = 0};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    ssize_t n = read(c, buf, sizeof buf);
+    j["peer"] = AddressText(peer);
+    j["message"] = Trim(n > 0 ? std::string(buf, size_t(n)) : std::string());
+    close(c);
+  } else {
+    j["accept_error"] = "no connection from the container";
+  }
+  close(lfd);
+  // Where containerd's CRI plugin (the kubelet's) looks for plugins, and
+  // the bridge plugin found there: upstream's default is /opt/cni/bin,
+  // Debian's /etc/containerd/config.toml says /usr/lib/cni (and the library
+  // ctr uses is patched to it), where the extension's plugins are merged.
+  std::istringstream config(
+      Command({"containerd", "config", "dump"}, std::chrono::seconds(60)).value("out", ""));
+  for (std::string line; std::getline(config, line);) {
+    const size_t at = line.find("bin_dir = \"");
+    if (at == std::string::npos) continue;
+    const std::string dir = line.substr(at + 11);
+    j["cri_bin_dir"] = dir.substr(0, dir.find('"'));
+    break;
+  }
+  auto bridge = std::filesystem::canonical(j.value("cri_bin_dir", "") + "/bridge", ec);
+  j["bridge_plugin"] = ec ? "" : bridge.string();
+  j["bridges"] =
+      Command({"ip", "-4", "-o", "addr", "show", "type", "bridge"}, std::chrono::seconds(30))
+          .value("out", "");
+  return j;
+}
+
 // The images the build preloaded (node/preload.h): each listed by containerd
 // in the kubelet's namespace with the digest the build recorded, and each
 // with a known entrypoint run from the store (ctr run never pulls). null
@@ -276,7 +359,33 @@ json ExtensionFacts() {
   json state = json::parse(Fact("/run/hull/extensions.json"), nullptr, false);
   j["state"] = state.is_discarded() ? json() : state;
   j["sysext"] = Command({"systemd-sysext", "status"}, std::chrono::seconds(30));
-  j["cni_bridge"] = Trim(Fact("/usr/lib/cni/bridge", 4096));
+  // A program the CNI extension ships, by its SHA-256 (a binary is no JSON
+  // text); "" when absent.
+  auto bridge = ReadFileBytes("/usr/lib/cni/bridge", 64 << 20);
+  if (bridge.ok()) {
+    crypto::Hasher h(crypto::DigestAlgorithm::kSha256);
+    h.Update(*bridge);
+    j["cni_bridge_sha256"] = HexEncode(h.Final());
+  } else {
+    j["cni_bridge_sha256"] = "";
+  }
+  // The services merged extensions ship, as the service manager sees them
+  // after the agent's daemon-reload (docs/sysext.md "Ordering").
+  json units = json::object();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/run/extensions", ec)) {
+    std::error_code uec;
+    for (const auto& u :
+         std::filesystem::directory_iterator(e.path() / "usr/lib/systemd/system", uec)) {
+      const std::string name = u.path().filename().string();
+      if (units.size() >= 16 || !name.ends_with(".service") || !u.is_regular_file(uec)) continue;
+      units[name] = Command({"systemctl", "show", name, "-p", "LoadState", "-p", "ActiveState",
+                             "-p", "Result", "-p", "ExecMainStatus"},
+                            std::chrono::seconds(30))
+                        .value("out", "");
+    }
+  }
+  j["units"] = units;
   j["journal"] = Command(
       {"journalctl", "-b", "-u", "hull-extensions.service", "-o", "cat", "--no-pager", "-n", "60"},
       std::chrono::seconds(30));
@@ -453,6 +562,7 @@ json Phase1(const std::string& disk) {
     j["efivarfs_mounted"] = FindMount(*mounts, "/sys/firmware/efi/efivars").has_value();
   }
   j["container"] = ContainerFacts(disk);
+  j["cni"] = CniFacts();
   j["preload"] = PreloadFacts();
   j["usr_scan"] = ScanUsr();
   j["extensions"] = ExtensionFacts();
@@ -560,11 +670,50 @@ int RunValidate(const ValidateOptions& o) {
   return 0;
 }
 
-int RunProbe() {
+int RunProbe(int gateway_port) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   std::printf("%s pid=%d hostname=%s\n", kContainerProbeOutput, int(getpid()), host);
-  return 0;
+  if (gateway_port == 0) return 0;
+  auto gateway = DefaultGateway(Fact("/proc/net/route"));
+  if (!gateway.ok()) {
+    std::printf("hull-cni-probe: %s\n", gateway.error().ToString().c_str());
+    return kExitError;
+  }
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(uint16_t(gateway_port));
+  inet_pton(AF_INET, gateway->c_str(), &a.sin_addr);
+  // The container may start before the kernel has its link up (the veth's
+  // carrier event, late under emulation): tried for up to a minute, each
+  // try bounded (SO_SNDTIMEO bounds connect too).
+  int fd = -1, err = 0, tries = 0;
+  sockaddr_in self{};
+  for (auto end = Clock::now() + std::chrono::seconds(60); fd < 0 && Clock::now() < end;) {
+    if (tries++ > 0) sleep(1);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return kExitError;
+    timeval tv{.tv_sec = 3, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    socklen_t len = sizeof self;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&self), &len) != 0) {
+      err = errno;
+      close(fd);
+      fd = -1;
+    }
+  }
+  if (fd < 0) {
+    std::printf("hull-cni-probe: connecting to %s:%d (%d tries): %s\n", gateway->c_str(),
+                gateway_port, tries, std::strerror(err));
+    return kExitError;
+  }
+  const std::string line =
+      fmt::format("{} from={} to={}\n", kCniProbeOutput, AddressText(self), *gateway);
+  bool sent = write(fd, line.data(), line.size()) == ssize_t(line.size());
+  close(fd);
+  std::printf("%s", sent ? line.c_str() : "hull-cni-probe: short write\n");
+  return sent ? 0 : kExitError;
 }
 
 }  // namespace hull::agent

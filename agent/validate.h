@@ -27,6 +27,9 @@ namespace hull::agent {
 
 inline constexpr const char* kValidatePrefix = "HULL-VALIDATE ";
 inline constexpr const char* kContainerProbeOutput = "hull-container-ok";
+// What the probe sends to the host side of a CNI bridge (`probe
+// --gateway-port`), then "from=ADDR to=GATEWAY".
+inline constexpr const char* kCniProbeOutput = "hull-cni-ok";
 
 // The serial console `hull boot` reads: the 16550 UART on x86-64 (QEMU's
 // q35), the PL011 on aarch64 (QEMU's virt machine), as the default specs'
@@ -49,7 +52,9 @@ struct ValidateOptions {
 int RunValidate(const ValidateOptions& options);
 
 // `hull-agent probe`: the container payload; prints kContainerProbeOutput
-// with the PID it sees (1 inside a fresh PID namespace).
-int RunProbe();
+// with the PID it sees (1 inside a fresh PID namespace). With a
+// `gateway_port`, it then connects to that TCP port of its default gateway
+// (/proc/net/route) and sends kCniProbeOutput with both addresses.
+int RunProbe(int gateway_port = 0);
 
 }  // namespace hull::agent

@@ -58,7 +58,7 @@ Description=Hull system extensions (verify /var/lib/hull/extensions, merge the g
 DefaultDependencies=no
 ConditionDirectoryNotEmpty=/var/lib/hull/extensions
 After=local-fs.target kmod-static-nodes.service systemd-tmpfiles-setup-dev.service
-Before=sysinit.target systemd-sysext.service shutdown.target
+Before=sysinit.target systemd-sysext.service systemd-tmpfiles-setup.service shutdown.target
 Conflicts=shutdown.target
 
 [Service]
@@ -117,8 +117,13 @@ ExecStart=/usr/libexec/hull/hull-agent bless
 WantedBy=multi-user.target
 )";
 
+// DHCP on the node's Ethernet NICs; not on the host side of a container's
+// veth pair (its type is ether too), which a CNI bridge plugin made and
+// owns: systemd-networkd taking it over (a DHCP client on it) kept a
+// container's first packets from leaving under emulation (docs/sysext.md).
 constexpr const char* kDhcpNetwork = R"([Match]
 Type=ether
+Kind=!veth
 
 [Network]
 DHCP=yes

@@ -10,6 +10,7 @@
 //   hull-bless.service                            marks the boot good after it
 //   hull-validate.service                         acts only when the SMBIOS OEM string asks
 //   /usr/lib/systemd/network/80-hull-dhcp.network DHCP on every Ethernet link
+//                                                 but a container's veth (its CNI plugin's)
 //   /usr/lib/systemd/system.conf.d/hull-watchdog.conf
 //                                                 systemd takes over the watchdog
 //                                                 hull-init armed (docs/init.md)

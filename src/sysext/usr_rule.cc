@@ -55,6 +55,27 @@ bool IsBookkeeping(std::string_view path) {
   return path == "etc/ld.so.cache";
 }
 
+bool SameShadowButDates(std::string_view path, std::string_view a, std::string_view b) {
+  if (path != "etc/shadow" && path != "etc/shadow-") return false;
+  // Each line without its third field; false when a line has fewer fields.
+  auto next = [](std::string_view& text, std::string& out) {
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const size_t c1 = line.find(':');
+    const size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    const size_t c3 = c2 == std::string_view::npos ? c2 : line.find(':', c2 + 1);
+    if (c3 == std::string_view::npos) return false;
+    out = fmt::format("{}{}", line.substr(0, c2 + 1), line.substr(c3));
+    return true;
+  };
+  std::string la, lb;
+  while (!a.empty() && !b.empty()) {
+    if (!next(a, la) || !next(b, lb) || la != lb) return false;
+  }
+  return a.empty() && b.empty();
+}
+
 std::optional<std::string> ExpressInUsr(std::string_view path, bool symlink) {
   constexpr std::string_view kEtcUnits = "etc/systemd/system/";
   if (!symlink || !StartsWith(path, kEtcUnits)) return std::nullopt;

@@ -34,6 +34,14 @@ bool IsUsrLink(std::string_view name);
 // /usr/lib/<triplet> without it).
 bool IsBookkeeping(std::string_view path);
 
+// Whether `path` is etc/shadow (or its backup etc/shadow-) and `a` and `b`
+// differ at most in the date of last password change (shadow(5)'s third
+// field, a day number): composes set it from SOURCE_DATE_EPOCH, the
+// build's time unless told, and the base tree may come from the cache of
+// an earlier day. Any other difference (an added or removed line, another
+// field) is a difference.
+bool SameShadowButDates(std::string_view path, std::string_view a, std::string_view b);
+
 // A path outside /usr whose meaning the extension can carry inside /usr:
 // a unit's enablement link etc/systemd/system/<unit>.{wants,requires}/<name>
 // becomes usr/lib/systemd/system/<unit>.{wants,requires}/<name>. nullopt

@@ -66,6 +66,28 @@ TEST(Meminfo, TotalMinusAvailable) {
   EXPECT_ERROR(MemoryInUse("MemTotal: 5 kB\n"), ErrorCode::kCorrupt);
 }
 
+TEST(DefaultGateway, FromProcNetRoute) {
+  // /proc/net/route of a host whose `ip -4 route show default` says
+  // "default via 192.0.2.1 dev eth0" (tabs and trailing blanks as the kernel
+  // writes them); the subnet's own route (no RTF_GATEWAY) comes second.
+  const std::string table =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT  \n"
+      "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0   \n"
+      "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0   \n";
+  auto g = DefaultGateway(table);
+  ASSERT_OK(g);
+  EXPECT_EQ(*g, "192.0.2.1");
+  // Only the subnet route, a header alone, a short or non-hex line: none.
+  EXPECT_ERROR(DefaultGateway("Iface\tDestination\n"
+                              "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"),
+               ErrorCode::kNotFound);
+  EXPECT_ERROR(DefaultGateway(""), ErrorCode::kNotFound);
+  EXPECT_ERROR(DefaultGateway("h\neth0\t00000000\t0102\t0003\n"), ErrorCode::kNotFound);
+  EXPECT_ERROR(DefaultGateway("h\neth0\t00000000\t0102zz00\t0003\n"), ErrorCode::kNotFound);
+  // A default route without RTF_GATEWAY (a point-to-point link) names none.
+  EXPECT_ERROR(DefaultGateway("h\nwg0\t00000000\t00000000\t0001\n"), ErrorCode::kNotFound);
+}
+
 TEST(SystemdAnalyze, TotalInSecondsWithMinutes) {
   // systemd-analyze time output of the default image under TCG.
   auto s = ParseStartupSeconds(

@@ -542,6 +542,12 @@ TEST(NodeFiles, ExtensionsAreMergedEarlyInBoot) {
     EXPECT_NE(unit.find(line), std::string::npos) << line << "\n" << unit;
   EXPECT_NE(unit.find("After=local-fs.target"), std::string::npos) << unit;
   EXPECT_NE(unit.find("Before=sysinit.target"), std::string::npos) << unit;
+  // Before tmpfiles, which then reads the merged /usr/lib/tmpfiles.d (the
+  // CNI extension's /opt/cni/bin link, docs/sysext.md).
+  const size_t before = unit.find("\nBefore=");
+  ASSERT_NE(before, std::string::npos) << unit;
+  const std::string line = unit.substr(before + 1, unit.find('\n', before + 1) - before - 1);
+  EXPECT_NE(line.find(" systemd-tmpfiles-setup.service"), std::string::npos) << line;
 }
 
 // The image's build time reaches the node as the TUF client's clock floor.

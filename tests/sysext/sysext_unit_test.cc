@@ -180,6 +180,25 @@ Facts SomeFacts() {
   return f;
 }
 
+TEST(UsrRule, ShadowDiffersOnlyByItsDatesIsTheSame) {
+  // The first lines of etc/shadow of two bookworm composes of one package
+  // set, made on consecutive days (mmdebstrap, SOURCE_DATE_EPOCH unset).
+  const std::string day1 = "root:*:20792:0:99999:7:::\ndaemon:*:20792:0:99999:7:::\n";
+  const std::string day2 = "root:*:20793:0:99999:7:::\ndaemon:*:20793:0:99999:7:::\n";
+  EXPECT_TRUE(SameShadowButDates("etc/shadow", day1, day2));
+  EXPECT_TRUE(
+      SameShadowButDates("etc/shadow-", day1, "root:*:9:0:99999:7:::\ndaemon:*::0:99999:7:::\n"));
+  // A user a maintainer script added, another field, a truncated line, or
+  // another file: different.
+  EXPECT_FALSE(SameShadowButDates("etc/shadow", day1, day2 + "cni:!:20793::::::\n"));
+  EXPECT_FALSE(SameShadowButDates("etc/shadow", day1 + "cni:!:20793::::::\n", day2));
+  EXPECT_FALSE(SameShadowButDates("etc/shadow", day1,
+                                  "root:*:20793:0:99999:7:::\ndaemon:!:20793:0:99999:7:::\n"));
+  EXPECT_FALSE(SameShadowButDates("etc/shadow", "root:*\n", "root:*\n"));
+  EXPECT_FALSE(SameShadowButDates("etc/passwd", day1, day2));
+  EXPECT_FALSE(SameShadowButDates("etc/gshadow", day1, day1));
+}
+
 TEST(UsrRule, OverlapWithTheBaseNamesBothPackages) {
   Facts f = SomeFacts();
   EXPECT_OK(CheckOverlap(f));

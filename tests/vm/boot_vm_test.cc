@@ -401,62 +401,108 @@ void ExpectSysextMerged(const json& ext, const std::string& name) {
 
 // System extensions (docs/sysext.md), three kept in the node's
 // /var/lib/hull/extensions (written into the root partition's ext4 with
-// debugfs): "cni", signed with the image's key for its SYSEXT_LEVEL, is
+// debugfs): "cni", built from specs/sysext-cni.yaml (Debian's
+// containernetworking-plugins and kubectl) with a files source added, a
+// service that runs kubectl, signed with the image's key for its SYSEXT_LEVEL, is
 // verified, mapped under dm-verity and handed to systemd-sysext, which
 // merges it into /usr; "gpu", signed by another key, and "old", built for
-// another VERSION_ID, are refused, named in the agent's state, never reach
-// systemd-sysext, and the node boots and validates. Files-only extensions: their builds
-// reuse the image build's cached base compose.
+// another VERSION_ID, are files-only, refused, named in the agent's state,
+// never reach systemd-sysext, and the node boots and validates. The node's
+// own /etc (the overlay's upper directory) holds a CNI network: a bridge
+// with host-local addresses, which `ctr run --cni` gives the probe
+// container. The extension builds reuse the image build's cached base
+// compose (and, after the first run, the cached compose with the packages).
 TEST_F(BootVm, SystemExtensionsAreVerifiedAndHandedToSysext) {
   const std::string d = Dir() + "/sysext";
+  const std::string src = std::getenv("HULL_SOURCE_DIR");
+  const std::string units = d + "/unit/usr/lib/systemd/system";
   Sh(fmt::format(
-      "mkdir -p '{0}/files/usr/lib/cni' && printf '#!/bin/sh\\necho hull-sysext-bridge\\n' "
-      "> '{0}/files/usr/lib/cni/bridge' && chmod 755 '{0}/files/usr/lib/cni/bridge'",
-      d));
+      "mkdir -p '{0}/files/usr/share/hull-test' '{2}/multi-user.target.wants' && "
+      "echo refused > '{0}/files/usr/share/hull-test/marker' && "
+      "printf 'files: [unit]\\n' | cat '{1}/specs/sysext-cni.yaml' - > '{0}/cni.yaml' && "
+      "printf '[Unit]\\nDescription=kubectl of the cni extension (boot_vm_test)\\n[Service]\\n"
+      "Type=oneshot\\nRemainAfterExit=yes\\nExecStart=/usr/bin/kubectl version --client\\n' "
+      "> '{2}/cni-kubectl.service' && "
+      "ln -s ../cni-kubectl.service '{2}/multi-user.target.wants/cni-kubectl.service'",
+      d, src, units));
+  // The network, as a node's configuration names it (CNI spec 1.0.0).
+  ASSERT_OK(WriteFileAtomic(
+      d + "/10-hull-test.conflist",
+      std::string(R"({"cniVersion": "1.0.0", "name": "hull-test", "plugins": [{"type": "bridge",
+ "bridge": "hull-cni0", "isDefaultGateway": true, "ipMasq": false, "ipam": {"type": "host-local",
+ "ranges": [[{"subnet": "10.88.7.0/24"}]]}}]}
+)")));
   auto k = Hull({"keys", "init", d + "/other"});
   ASSERT_OK(k);
   ASSERT_EQ(k->exit_code, 0) << k->err;
   struct Ext {
     const char* name;
-    const char* compatibility;
+    const char* compatibility;  // nullptr: the spec is d/NAME.yaml already
     std::string keys;
   };
-  const Ext exts[] = {{"cni", "sysext_level: \"12\"", Keys()},
+  const Ext exts[] = {{"cni", nullptr, Keys()},
                       {"gpu", "sysext_level: \"12\"", d + "/other"},
                       {"old", "version_id: 199001.01.0", Keys()}};
   std::vector<std::string> raws;
   for (const Ext& e : exts) {
     const std::string spec = fmt::format("{}/{}.yaml", d, e.name);
-    ASSERT_OK(WriteFileAtomic(
-        spec, fmt::format("name: {}\nversion: \"1\"\ncompatibility: {{id: hull, {}}}\n"
-                          "files: [files]\n",
-                          e.name, e.compatibility)));
-    auto b = Hull({"sysext", "build", spec, "--keys", e.keys, "--out", d + "/out"});
+    if (e.compatibility) {
+      ASSERT_OK(WriteFileAtomic(
+          spec, fmt::format("name: {}\nversion: \"1\"\ncompatibility: {{id: hull, {}}}\n"
+                            "files: [files]\n",
+                            e.name, e.compatibility)));
+    }
+    auto b = Hull({"sysext", "build", spec, "--keys", e.keys, "--out", d + "/out", "--json"});
     ASSERT_OK(b);
     ASSERT_EQ(b->exit_code, 0) << b->err;
-    raws.push_back(fmt::format("{}/out/{}_1_amd64.raw", d, e.name));
+    const json m = json::parse(b->out);
+    raws.push_back(
+        fmt::format("{}/out/{}_{}_amd64.raw", d, e.name, m["version"].get<std::string>()));
   }
+  // The CNI extension (85 MiB) does not fit the built image's root: the
+  // copy grows by 192 MiB, the root partition to the disk's end (the backup
+  // GPT moved there first) and its ext4 to the partition.
   std::string img = Copy("sysext.raw");
+  Sh(fmt::format(
+      "qemu-img resize -q -f raw '{0}' +192M && sfdisk -q --relocate gpt-bak-std '{0}' && "
+      "echo ', +' | sfdisk -q -N 8 --no-reread '{0}' >/dev/null",
+      img));
   auto parts = json::parse(ShOut("sfdisk --json '" + img + "'"))["partitiontable"]["partitions"];
   const uint64_t root = parts[7]["start"].get<uint64_t>() * 512;
   const uint64_t root_bytes = parts[7]["size"].get<uint64_t>() * 512;
   const std::string rootfs = d + "/root.ext4";
   Sh(
       fmt::format("dd if='{}' of='{}' bs=1M iflag=skip_bytes,count_bytes skip={} count={} "
-                  "status=none",
-                  img, rootfs, root, root_bytes));
+                  "status=none && e2fsck -fp '{}' >/dev/null && resize2fs '{}' >/dev/null 2>&1",
+                  img, rootfs, root, root_bytes, rootfs, rootfs));
   std::string cmds = "mkdir /var/lib\nmkdir /var/lib/hull\nmkdir /var/lib/hull/extensions\n";
   for (const auto& r : raws)
     cmds +=
         fmt::format("write {} /var/lib/hull/extensions/{}\n", r, fs::path(r).filename().string());
+  // The node's /etc/cni/net.d, labelled as /etc is (etc_t).
+  const std::string upper = "/var/lib/hull/etc-overlay/upper";
+  cmds += fmt::format(
+      "mkdir {0}/cni\nmkdir {0}/cni/net.d\nwrite {1}/10-hull-test.conflist "
+      "{0}/cni/net.d/10-hull-test.conflist\n",
+      upper, d);
+  for (const char* p : {"/cni", "/cni/net.d", "/cni/net.d/10-hull-test.conflist"})
+    cmds += fmt::format("ea_set {}{} security.selinux system_u:object_r:etc_t:s0\n", upper, p);
   ASSERT_OK(WriteFileAtomic(d + "/debugfs.cmds", cmds));
   Sh(fmt::format(
       "debugfs -w -f '{0}/debugfs.cmds' '{1}' >/dev/null 2>&1; "
-      "debugfs -R 'ls -l /var/lib/hull/extensions' '{1}' 2>/dev/null | grep -c '_1_amd64.raw' "
-      "| grep -qx 3",
-      d, rootfs));
+      "debugfs -R 'ls -l /var/lib/hull/extensions' '{1}' 2>/dev/null | grep -c '_amd64.raw' "
+      "| grep -qx 3 && debugfs -R 'ls {2}/cni/net.d' '{1}' 2>/dev/null | grep -q 10-hull-test",
+      d, rootfs, upper));
   Sh(fmt::format("dd if='{}' of='{}' bs=1M oflag=seek_bytes seek={} conv=notrunc status=none",
                  rootfs, img, root));
+  // The bridge plugin as Debian ships it, from the .deb the build used.
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const std::string debs = (xdg && *xdg ? std::string(xdg) + "/hull" : "/var/cache/hull") + "/debs";
+  const std::string bridge_sha = ShOut(fmt::format(
+      "deb=$(ls '{}'/containernetworking-plugins_*_amd64.deb | head -n1) && "
+      "dpkg-deb --fsys-tarfile \"$deb\" | tar -xO ./usr/lib/cni/bridge | sha256sum | cut -c1-64",
+      debs));
+  ASSERT_EQ(bridge_sha.size(), 65u) << "no containernetworking-plugins .deb in " << debs;
   int rc = -1;
   json j = Boot({img, "--validate", "--once"}, &rc);
   const json& ext = j["guest"]["phase1"]["extensions"];
@@ -477,7 +523,37 @@ TEST_F(BootVm, SystemExtensionsAreVerifiedAndHandedToSysext) {
   EXPECT_NE(journal.find("Version info of extension 'cni' matches host."), std::string::npos)
       << journal;
   ExpectSysextMerged(ext, "cni");
-  EXPECT_EQ(ext["cni_bridge"], "#!/bin/sh\necho hull-sysext-bridge") << ext.dump(2);
+  EXPECT_EQ(ext["cni_bridge_sha256"], bridge_sha.substr(0, 64)) << ext.dump(2);
+  // The service the extension ships was loaded by the agent's daemon-reload
+  // and started in this boot (multi-user.target queued again); kubectl ran.
+  std::map<std::string, std::string> unit_props;
+  std::istringstream props(ext["units"].value("cni-kubectl.service", ""));
+  for (std::string line; std::getline(props, line);)
+    if (size_t eq = line.find('='); eq != std::string::npos)
+      unit_props[line.substr(0, eq)] = line.substr(eq + 1);
+  EXPECT_EQ(unit_props, (std::map<std::string, std::string>{{"LoadState", "loaded"},
+                                                            {"ActiveState", "active"},
+                                                            {"Result", "success"},
+                                                            {"ExecMainStatus", "0"}}))
+      << ext.dump(2);
+  // ctr run --cni: containerd found the network in /etc/cni/net.d and the
+  // extension's plugins in /usr/lib/cni, where containerd's CRI plugin looks
+  // too (Debian's config.toml); the probe container got an address of the
+  // subnet on the bridge and reached the bridge's host side, which the
+  // node's `ip addr` shows holding the gateway address the container used.
+  const json& cni = j["guest"]["phase1"]["cni"];
+  EXPECT_EQ(cni["cri_bin_dir"], "/usr/lib/cni") << cni.dump(2);
+  EXPECT_EQ(cni["bridge_plugin"], "/usr/lib/cni/bridge") << cni.dump(2);
+  EXPECT_EQ(cni["run"]["exit"], 0) << cni.dump(2);
+  const std::string peer = cni.value("peer", "");
+  EXPECT_TRUE(peer.starts_with("10.88.7.")) << cni.dump(2);
+  const std::string message = cni.value("message", "");
+  const std::string gateway = message.substr(std::min(message.size(), message.find(" to=") + 4));
+  EXPECT_EQ(message, fmt::format("hull-cni-ok from={} to={}", peer, gateway)) << cni.dump(2);
+  EXPECT_TRUE(gateway.starts_with("10.88.7.")) << cni.dump(2);
+  EXPECT_NE(cni.value("bridges", "").find(fmt::format("hull-cni0    inet {}/24", gateway)),
+            std::string::npos)
+      << cni.dump(2);
   EXPECT_EQ(journal.find("extension 'gpu'"), std::string::npos) << journal;
   EXPECT_EQ(journal.find("extension 'old'"), std::string::npos) << journal;
   std::map<std::string, std::string> checks;
