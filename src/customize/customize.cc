@@ -364,19 +364,12 @@ bool HasCustomization(const Config& c) {
 // package changes, its files taken from the base's tree.
 Result<spec::ImageSpec> RebuildSpec(const CustomizeOptions& o, const Config& config, const Base& b,
                                     const std::string& root, std::string& text) {
-  const std::string record = std::string(node::kSpecRecord).substr(5);  // under /usr
-  auto recorded = ReadTreeText(root + "/usr", record, spec::kMaxSpecBytes);
-  if (!recorded.ok() && recorded.error().code() == ErrorCode::kNotFound)
-    return Errorf(ErrorCode::kNotFound,
-                  "{} records no spec ({}): it was built before hull build recorded its spec, "
-                  "so it cannot be rebuilt; build it again with hull build",
-                  o.image, node::kSpecRecord);
-  if (!recorded.ok()) return std::move(recorded).error();
+  HULL_ASSIGN_OR_RETURN(std::string recorded, ReadRecordedSpec(root + "/usr", o.image));
   const std::string name =
       fmt::format("{}:{}", fs::path(o.image).filename().string(), node::kSpecRecord);
   HULL_ASSIGN_OR_RETURN(
       text,
-      RewriteSpecPackages(*recorded, name, config.packages.value_or(Packages{}), b.build_time));
+      RewriteSpecPackages(recorded, name, config.packages.value_or(Packages{}), b.build_time));
   HULL_ASSIGN_OR_RETURN(spec::ImageSpec s,
                         spec::ParseSpec(text, {.filename = name, .build_time = b.build_time}));
   s.version = b.x.payload.version;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "customize/tree_path.h"
 #include "node/config.h"
 
 namespace hull::customize {
@@ -45,6 +46,17 @@ Result<std::string> BaseCopy(const std::string& usr, const std::string& rel,
 }
 
 }  // namespace
+
+Result<std::string> ReadRecordedSpec(const std::string& usr, const std::string& image) {
+  const std::string record = std::string(node::kSpecRecord).substr(5);  // under /usr
+  auto text = ReadTreeText(usr, record, spec::kMaxSpecBytes);
+  if (!text.ok() && text.error().code() == ErrorCode::kNotFound)
+    return Errorf(ErrorCode::kNotFound,
+                  "{} records no spec ({}): it was built before hull build recorded its spec, "
+                  "so it cannot be rebuilt; build it again with hull build",
+                  image, node::kSpecRecord);
+  return text;
+}
 
 Result<std::string> RewriteSpecPackages(std::string_view recorded, const std::string& name,
                                         const Packages& changes, int64_t build_time) {

@@ -15,6 +15,12 @@
 
 namespace hull::customize {
 
+// The spec text the image `image` records, read from its unpacked /usr
+// `usr` (node::kSpecRecord, through tree_path.h: no link followed).
+// kNotFound for an image that records none (built before hull build
+// recorded its spec): it cannot be rebuilt and needs hull build.
+Result<std::string> ReadRecordedSpec(const std::string& usr, const std::string& image);
+
 // The recorded spec `recorded` (named `name` in errors) with `changes`
 // applied to its package list (the default spec's of its arch when it names
 // none): each removed package taken out, then each installed one appended

@@ -376,6 +376,16 @@ TEST(CustomizeRebuild, FilesComeFromTheBasesTreeAtTheirDestinations) {
   ASSERT_ERROR(l, ErrorCode::kRefused);
   EXPECT_THAT(l.error().ToString(), HasSubstr("/share/link in the base image is a symbolic link"));
 
+  // The recorded spec, read from the tree; an image without one names the fix.
+  auto none = ReadRecordedSpec(usr, "old.raw");
+  ASSERT_ERROR(none, ErrorCode::kNotFound);
+  EXPECT_EQ(none.error().ToString(),
+            "old.raw records no spec (/usr/lib/hull/spec.yaml): it was built before hull build "
+            "recorded its spec, so it cannot be rebuilt; build it again with hull build");
+  ASSERT_OK(WriteFileAtomic(usr + "/lib/hull/spec.yaml", std::string("name: Site\n")));
+  ASSERT_OK_AND_ASSIGN(std::string rec, ReadRecordedSpec(usr, "new.raw"));
+  EXPECT_EQ(rec, "name: Site\n");
+
   spec::ImageSpec preload;
   preload.preload = {{.kind = spec::Preload::Kind::kLayout, .source = "oci-layout"}};
   EXPECT_ERROR(SourcesFromBase(preload, usr), ErrorCode::kRefused);
