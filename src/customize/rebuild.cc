@@ -8,6 +8,7 @@
 
 #include "customize/tree_path.h"
 #include "node/config.h"
+#include "spec/yaml_reader.h"
 
 namespace hull::customize {
 
@@ -73,15 +74,17 @@ Result<std::string> RewriteSpecPackages(std::string_view recorded, const std::st
   }
   for (const auto& in : changes.install)
     if (!Has(packages, in.name)) packages.push_back(in.name);
+  // The document as the spec parser read it (the one YAML reader), emitted
+  // again with the new list.
+  HULL_ASSIGN_OR_RETURN(YAML::Node root, spec::YamlReader(name).Load(recorded));
   YAML::Emitter out;
   try {
-    YAML::Node root = YAML::Load(std::string(recorded));
     YAML::Node list(YAML::NodeType::Sequence);
     for (const auto& p : packages) list.push_back(p);
     root["packages"] = list;
     out << root;
   } catch (const YAML::Exception& e) {
-    // ParseSpec read the same text: only an emitter fault gets here.
+    // Only an emitter fault gets here.
     return Errorf(ErrorCode::kInternal, "{}: re-emitting the spec: {}", name, e.what());
   }
   if (!out.good())
