@@ -22,7 +22,8 @@
 // hull update check reads; an unknown version, another repository's root, a
 // tampered target and a disk format refused, one line each, no --out.
 // --rebuild with one package added: in the result's SBOM, recorded spec
-// and /usr, hull inspect good, a second run byte-identical; os.packages
+// and /usr (the spec's file there too, from the base's copy: the host's is
+// removed first), hull inspect good, a second run byte-identical; os.packages
 // without --rebuild and removing a package the spec lacks refused.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -77,7 +78,10 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
                                    .timeout = std::chrono::minutes(8)});
   };
   ASSERT_OK(WriteFileAtomic(d + "/spec.yaml",
-                            test_support::SmallImageSpec("HullCustom", "202612.05.0", "raw")));
+                            test_support::SmallImageSpec("HullCustom", "202612.05.0", "raw") +
+                                "files:\n  - {source: motd, dest: /etc/hull-motd}\n"));
+  // The spec's file: --rebuild takes it from the base's /usr, not from here.
+  ASSERT_OK(WriteFileAtomic(d + "/motd", std::string("built with a file\n")));
   ASSERT_OK(WriteFileAtomic(d + "/site.yaml", std::string(kConfig)));
   ASSERT_OK(WriteFileAtomic(d + "/ca.pem", std::string("site ca\n")));
   ASSERT_OK(WriteFileAtomic(d + "/root.json", std::string("{}\n")));
@@ -162,6 +166,7 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   // first filled; the rest is made again). Without --rebuild os.packages is
   // refused naming it; a package removed that the spec lacks is one line.
   const auto rebuild_start = std::chrono::steady_clock::now();
+  fs::remove(d + "/motd");
   ASSERT_OK(
       WriteFileAtomic(d + "/pkg.yaml", std::string("os:\n  packages:\n    install: [less]\n")));
   auto rebuild = [&](const std::string& config, const std::string& out) {
@@ -193,6 +198,8 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   ASSERT_OK_AND_ASSIGN(auto rcut, extract_usr(rebuilt, d + "/r1usr"));
   ASSERT_EQ(rcut.exit_code, 0) << rcut.err;
   EXPECT_TRUE(fs::is_regular_file(d + "/r1usr/bin/less"));
+  ASSERT_OK_AND_ASSIGN(std::string motd, ReadFileText(d + "/r1usr/etc/hull-motd"));
+  EXPECT_EQ(motd, "built with a file\n") << "the spec's file, from the base's copy";
   ASSERT_OK_AND_ASSIGN(auto r2, rebuild(d + "/pkg.yaml", d + "/r2"));
   ASSERT_EQ(r2.exit_code, 0) << r2.err;
   ASSERT_OK_AND_ASSIGN(std::string r1_sha, crypto::FileSha256Hex(rebuilt));
