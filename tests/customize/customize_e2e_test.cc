@@ -23,8 +23,8 @@
 // tampered target and a disk format refused, one line each, no --out.
 // --rebuild with one package added: in the result's SBOM, recorded spec
 // and /usr (the spec's file there too, from the base's copy: the host's is
-// removed first), hull inspect good, a second run byte-identical; os.packages
-// without --rebuild and removing a package the spec lacks refused.
+// removed first), with a hostname too (the rebuilt image customized), hull inspect good, a second
+// run byte-identical; os.packages without --rebuild and removing a package the spec lacks refused.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -207,6 +207,25 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
                        crypto::FileSha256Hex(d + "/r2/HullCustom_202612.05.0.raw"));
   EXPECT_EQ(r1_sha, r2_sha) << "same base, configuration and keys: same bytes";
   EXPECT_NE(r1_sha, base_sha);
+  // Packages and a hostname: the rebuilt image customized (the build's
+  // compose and usr image cached by now, so this is the customization's time).
+  ASSERT_OK(WriteFileAtomic(
+      d + "/pkg-host.yaml",
+      std::string("os:\n  hostname: rebuilt-one\n  packages:\n    install: [less]\n")));
+  ASSERT_OK_AND_ASSIGN(auto r3, rebuild(d + "/pkg-host.yaml", d + "/r3"));
+  ASSERT_EQ(r3.exit_code, 0) << r3.err;
+  auto m3 = nlohmann::json::parse(r3.out);
+  EXPECT_EQ(m3["rebuild"]["install"], nlohmann::json::array({"less"}));
+  EXPECT_EQ(m3["base"]["sha256"], r1_sha) << "the customization's base is the rebuilt image";
+  const std::string r3_disk = d + "/r3/hullcustom_202612.05.0.raw";
+  ASSERT_OK_AND_ASSIGN(auto insp3, run({hull, "inspect", r3_disk, "--verity-cert",
+                                        d + "/keys/verity.crt", "--db-cert", d + "/keys/db.crt"}));
+  EXPECT_THAT(insp3.out, HasSubstr("verdict: good")) << insp3.err;
+  ASSERT_OK_AND_ASSIGN(auto cut3, extract_usr(r3_disk, d + "/r3usr"));
+  ASSERT_EQ(cut3.exit_code, 0) << cut3.err;
+  EXPECT_TRUE(fs::is_regular_file(d + "/r3usr/bin/less"));
+  ASSERT_OK_AND_ASSIGN(std::string host3, ReadFileText(d + "/r3usr/etc/hostname"));
+  EXPECT_EQ(host3, "rebuilt-one\n");
   ASSERT_OK(WriteFileAtomic(d + "/rm.yaml", std::string("os:\n  packages:\n    remove: [vim]\n")));
   for (auto [argv, code, want] :
        {std::tuple{std::vector<std::string>{hull, "-q", "customize", image, "--config",
