@@ -29,8 +29,8 @@ struct Refusal {
 };
 constexpr Refusal kOsRefusals[] = {
     {"packages",
-     "installing or removing packages needs a rebuild from the spec (hull build); a sealed "
-     "image has no package manager"},
+     "installing or removing packages needs a rebuild from the spec the image records (give "
+     "--rebuild, or hull build); a sealed image has no package manager"},
     {"bootloader", "the boot loader is systemd-boot with the UKI Hull signs"},
     {"uki", "every Hull image boots a signed UKI already"},
     {"overlays", "the /etc overlay is Hull's own (docs/init.md)"},
@@ -161,9 +161,9 @@ YAML::Mark KeyMark(const Node& map, std::string_view key) {
 }
 
 Status RefuseKey(const YamlReader& r, const Node& map, std::string_view prefix,
-                 std::span<const Refusal> refusals) {
+                 std::span<const Refusal> refusals, std::string_view allowed = {}) {
   for (const Refusal& f : refusals) {
-    if (!map[f.key]) continue;
+    if (!map[f.key] || f.key == allowed) continue;
     return r.AtMark(
         KeyMark(map, f.key),
         fmt::format("{}{} cannot be honoured on a sealed image: {}", prefix, f.key, f.reason),
@@ -332,12 +332,44 @@ Status ParseServices(const YamlReader& r, const Node& n, Config& c) {
   return Ok();
 }
 
-Status ParseOs(const YamlReader& r, const Node& os, const std::string& base_dir, Config& c) {
+// `os.packages` for a rebuild: {install: [names], remove: [names]}.
+Result<Packages> ParsePackages(const YamlReader& r, const Node& os) {
+  const Node& n = os["packages"];
+  HULL_TRY(r.ExpectMap(n, YamlReader::MarkOf(os, "packages"), "os.packages"));
+  HULL_TRY(r.CheckKeys(n, "'os.packages'", {"install", "remove"}));
+  Packages p;
+  p.where = Where(r, n, os, "os.packages");
+  for (auto [key, list] : {std::pair{"install", &p.install}, {"remove", &p.remove}}) {
+    if (!n[key]) continue;
+    const std::string what = fmt::format("os.packages.{}", key);
+    HULL_ASSIGN_OR_RETURN(auto names, r.ScalarList(n[key], n.Mark(), what));
+    for (size_t i = 0; i < names.size(); ++i) {
+      HULL_TRY(spec::CheckPackageName(r, n[key][i], names[i]));
+      list->push_back({Where(r, n[key][i], n[key], fmt::format("{}[{}]", what, i)), names[i]});
+    }
+  }
+  for (size_t i = 0; i < p.remove.size(); ++i) {
+    for (const auto& in : p.install) {
+      if (in.name == p.remove[i].name)
+        return r.At(
+            n["remove"][i],
+            fmt::format("package '{}' is both installed and removed (os.packages)", in.name));
+    }
+  }
+  return p;
+}
+
+Status ParseOs(const YamlReader& r, const Node& os, const std::string& base_dir,
+               PackagesField packages, Config& c) {
   HULL_TRY(r.ExpectMap(os, os.Mark(), "os"));
-  HULL_TRY(RefuseKey(r, os, "os.", kOsRefusals));
+  const bool read_packages = packages == PackagesField::kRead;
+  HULL_TRY(RefuseKey(r, os, "os.", kOsRefusals, read_packages ? "packages" : ""));
   HULL_TRY(r.CheckKeys(os, "'os'",
                        {"hostname", "additionalFiles", "additionalDirs", "users", "groups",
-                        "services", "kernelCommandLine", "modules", "selinux"}));
+                        "services", "kernelCommandLine", "modules", "selinux", "packages"}));
+  if (read_packages && os["packages"]) {
+    HULL_ASSIGN_OR_RETURN(c.packages, ParsePackages(r, os));
+  }
   if (os["hostname"]) {
     HULL_ASSIGN_OR_RETURN(std::string h, r.Scalar(os["hostname"], os.Mark(), "os.hostname"));
     static const std::regex kHost("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
@@ -436,7 +468,7 @@ Result<std::string> UsrRelativePath(std::string_view d) {
 }
 
 Result<Config> ParseConfig(std::string_view text, const std::string& file,
-                           const std::string& base_dir) {
+                           const std::string& base_dir, PackagesField packages) {
   YamlReader r(file);
   HULL_ASSIGN_OR_RETURN(Node root, r.Load(text));
   if (!root.IsMap()) return r.At(root, "the configuration must be a map (os:, update:)");
@@ -444,7 +476,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file,
   HULL_TRY(r.CheckKeys(root, "the configuration", {"os", "update", "trust", "output"}));
   Config c;
   c.file = file;
-  if (root["os"]) HULL_TRY(ParseOs(r, root["os"], base_dir, c));
+  if (root["os"]) HULL_TRY(ParseOs(r, root["os"], base_dir, packages, c));
   if (root["update"]) {
     HULL_ASSIGN_OR_RETURN(c.update, ParseUpdateChange(r, root["update"], base_dir));
   }
@@ -461,11 +493,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& file,
   return c;
 }
 
-Result<Config> LoadConfig(const std::string& path) {
+Result<Config> LoadConfig(const std::string& path, PackagesField packages) {
   HULL_ASSIGN_OR_RETURN(std::string text, ReadFileText(path, kMaxConfigBytes));
   std::error_code ec;
   std::string dir = fs::absolute(path, ec).parent_path().string();
-  return ParseConfig(text, path, dir);
+  return ParseConfig(text, path, dir, packages);
 }
 
 }  // namespace hull::customize

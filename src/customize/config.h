@@ -60,6 +60,17 @@ struct UpdateChange {
   std::optional<std::string> repository, trusted_root, channel, fleetlock_url, fleetlock_group;
 };
 
+// `os.packages` (with --rebuild only, customize/rebuild.h): the packages
+// added to and removed from the image's recorded spec. Each name keeps the
+// "FILE:LINE:COL" of its entry.
+struct PackageChange {
+  std::string where, name;
+};
+struct Packages {
+  std::string where;  // "FILE:LINE:COL: os.packages"
+  std::vector<PackageChange> install, remove;
+};
+
 // `trust.mode` (customize/trust.h): whose certificates the image's trust set
 // holds. The default trusts who signed the image and no one else.
 enum class TrustMode { kKeep, kReplace, kAdd };
@@ -80,18 +91,27 @@ struct Config {
   TrustMode trust = kDefaultTrustMode;
   // `output.image.format`: the disk's format in --out (raw, vhd, qcow2, vhdx).
   spec::OutputFormat output_format = spec::OutputFormat::kRaw;
-  std::string output_format_where;  // "FILE:LINE:COL: output.image.format" when given
+  std::string output_format_where;   // "FILE:LINE:COL: output.image.format" when given
+  std::optional<Packages> packages;  // read only when the caller rebuilds
 };
+
+// What ParseConfig does with `os.packages`: refuse it (a sealed image has no
+// package manager), or read it for a rebuild (hull customize --rebuild).
+enum class PackagesField { kRefuse, kRead };
 
 // Parses `text` (read from `file`; relative sources resolve against
 // `base_dir`). kInvalidArgument "FILE:LINE:COL: message" for unknown or
 // misspelt keys, wrong types and bad values; kRefused, likewise positioned,
 // for a field Hull cannot honour on a sealed image (with the reason); kNotFound
-// for a `source` or `sshPublicKeyPaths` entry that does not exist.
+// for a `source` or `sshPublicKeyPaths` entry that does not exist. With
+// PackagesField::kRead, `os.packages` ({install, remove}: package names) is
+// read; a package both installed and removed is kInvalidArgument at its
+// `remove` entry.
 Result<Config> ParseConfig(std::string_view text, const std::string& file,
-                           const std::string& base_dir);
+                           const std::string& base_dir,
+                           PackagesField packages = PackagesField::kRefuse);
 // Reads and parses the file at `path`.
-Result<Config> LoadConfig(const std::string& path);
+Result<Config> LoadConfig(const std::string& path, PackagesField packages = PackagesField::kRefuse);
 
 // The node-side path a destination names inside the /usr tree: "/etc/x" ->
 // "etc/x" under usr (the factory /etc is /usr/etc), "/usr/x" -> "x".

@@ -14,11 +14,13 @@
 #include "base/hex.h"
 #include "base/subprocess.h"
 #include "build/artifacts.h"
+#include "build/pipeline.h"
 #include "build/plan.h"
 #include "crypto/digest.h"
 #include "crypto/file_digest.h"
 #include "customize/apply.h"
 #include "customize/config.h"
+#include "customize/rebuild.h"
 #include "customize/record.h"
 #include "customize/tree_path.h"
 #include "customize/trust.h"
@@ -37,6 +39,7 @@
 #include "slot/fetch_payload.h"
 #include "slot/payload.h"
 #include "slot/state.h"
+#include "spec/spec.h"
 #include "tuf/client.h"
 #include "tuf/fetcher.h"
 #include "uki/uki.h"
@@ -349,6 +352,165 @@ Result<std::string> WritePayload(const Sealed& s, const std::string& version,
   return crypto::FileSha256Hex(dir + "/payload.json");
 }
 
+// --rebuild, beyond os.packages and output.image.format: the configuration
+// has changes customize applies to the rebuilt image.
+bool HasCustomization(const Config& c) {
+  return c.hostname || !c.files.empty() || !c.dirs.empty() || !c.groups.empty() ||
+         !c.users.empty() || !c.enable.empty() || !c.disable.empty() || !c.extra_cmdline.empty() ||
+         !c.modules.empty() || c.selinux || c.update;
+}
+
+// The recorded spec of the verified, unpacked base with the configuration's
+// package changes, its files taken from the base's tree.
+Result<spec::ImageSpec> RebuildSpec(const CustomizeOptions& o, const Config& config, const Base& b,
+                                    const std::string& root, std::string& text) {
+  HULL_ASSIGN_OR_RETURN(std::string recorded, ReadRecordedSpec(root + "/usr", o.image));
+  const std::string name =
+      fmt::format("{}:{}", fs::path(o.image).filename().string(), node::kSpecRecord);
+  HULL_ASSIGN_OR_RETURN(
+      text,
+      RewriteSpecPackages(recorded, name, config.packages.value_or(Packages{}), b.build_time));
+  HULL_ASSIGN_OR_RETURN(spec::ImageSpec s,
+                        spec::ParseSpec(text, {.filename = name, .build_time = b.build_time}));
+  s.version = b.x.payload.version;
+  if (!config.output_format_where.empty()) s.outputs = {config.output_format};
+  if (HasCustomization(config)) s.outputs = {spec::OutputFormat::kRaw};
+  HULL_TRY(SourcesFromBase(s, root + "/usr"));
+  return s;
+}
+
+// What manifest.json says of a rebuild: the base and the package changes.
+nlohmann::json RebuildRecord(const CustomizeOptions& o, const Config& config, const Base& b,
+                             const std::string& spec_text) {
+  nlohmann::json install = nlohmann::json::array(), remove = nlohmann::json::array();
+  if (config.packages) {
+    for (const auto& p : config.packages->install) install.push_back(p.name);
+    for (const auto& p : config.packages->remove) remove.push_back(p.name);
+  }
+  return {{"base",
+           {{"image", fs::path(o.image).filename().string()},
+            {"sha256", b.sha256},
+            {"version", b.x.payload.version},
+            {"root_hash", b.x.payload.root_hash}}},
+          {"spec_sha256", HexEncode(crypto::Sha256(AsBytes(spec_text)))},
+          {"install", install},
+          {"remove", remove}};
+}
+
+Result<CustomizeResult> RebuildImage(const CustomizeOptions& o) {
+  if (o.from_release)
+    return Error(ErrorCode::kRefused,
+                 "--rebuild with --from-release is not supported: rebuild the release's disk "
+                 "image (hull customize IMAGE --rebuild)");
+  if (o.offline.offline())
+    return Error(ErrorCode::kRefused,
+                 "--rebuild signs as hull build does, with the keys in --keys: --sign-offline "
+                 "and --inject-signatures are not supported with it");
+  if (o.image.empty()) return Error(ErrorCode::kInvalidArgument, "--rebuild needs IMAGE");
+  HULL_TRY(CheckOutDir(o.out_dir));
+  HULL_ASSIGN_OR_RETURN(Config config, LoadConfig(o.config, PackagesField::kRead));
+  if (config.trust != TrustMode::kReplace)
+    return Errorf(ErrorCode::kRefused,
+                  "{}: trust.mode keep or add cannot be honoured with --rebuild: the rebuilt "
+                  "image's trust set is --keys's, as hull build writes it",
+                  config.file);
+  HULL_ASSIGN_OR_RETURN(build::SigningKeys base_certs,
+                        build::LoadCertificates(o.base_key_dir, false).Context("base keys"));
+  std::error_code ec;
+  fs::path out = fs::absolute(o.out_dir, ec);
+  fs::create_directories(out.parent_path(), ec);
+  HULL_ASSIGN_OR_RETURN(
+      TempDir tmp,
+      TempDir::Create("." + out.filename().string() + ".hull-rebuild", out.parent_path().string()));
+  const std::string work = tmp.path(), root = work + "/tree";
+  fs::create_directories(root, ec);
+  CustomizeResult res;
+  Base b;
+  HULL_TRY(Step(o, res, "base", [&]() -> Result<bool> {
+    HULL_TRY(ReadBase(o, base_certs, work, b));
+    return true;
+  }));
+  HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
+    HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
+    HULL_TRY(ReadTreeFacts(root, b));
+    return true;
+  }));
+  std::string text;
+  HULL_ASSIGN_OR_RETURN(spec::ImageSpec s, Step(o, res, "spec", [&] {
+                          return RebuildSpec(o, config, b, root, text);
+                        }));
+  const bool customize = HasCustomization(config);
+  build::BuildOptions bo{
+      .spec = s,
+      .spec_text = text,
+      .spec_dir = work,
+      .out_dir = work + (customize ? "/built" : "/final"),
+      .key_dir = o.key_dir,
+      .cache_dir = o.rebuild->cache_dir,
+      .init_binary =
+          o.rebuild->init_binary.empty() ? build::DefaultInitPath(s.arch) : o.rebuild->init_binary,
+      .agent_binary = o.rebuild->agent_binary.empty() ? build::DefaultAgentPath(s.arch)
+                                                      : o.rebuild->agent_binary,
+      .source_date_epoch = o.source_date_epoch >= 0 ? o.source_date_epoch : b.build_time,
+      .on_stage = o.on_step};
+  HULL_ASSIGN_OR_RETURN(build::BuildResult built, build::Build(bo).Context("build"));
+  res.step_seconds.insert(res.step_seconds.end(), built.stage_seconds.begin(),
+                          built.stage_seconds.end());
+  res.manifest = std::move(built.manifest);
+  if (customize) {
+    // The rest of the configuration, applied to the rebuilt image as to any
+    // image: checked against --keys (the build's), re-sealed with them.
+    CustomizeOptions inner = o;
+    inner.rebuild.reset();
+    inner.rebuilt = true;
+    inner.image = fmt::format("{}/built/{}.raw", work, build::OutputStem(s));
+    inner.base_key_dir = o.key_dir;
+    inner.base_sbom.clear();  // the rebuilt image's, beside it
+    inner.out_dir = work + "/final";
+    // Its steps are named apart from the rebuild's own base and unpack.
+    if (o.on_step)
+      inner.on_step = [&o](const std::string& step, double secs) {
+        o.on_step("customize/" + step, secs);
+      };
+    HULL_ASSIGN_OR_RETURN(CustomizeResult c, Customize(inner));
+    for (auto& [name, secs] : c.step_seconds) name = "customize/" + name;
+    res.step_seconds.insert(res.step_seconds.end(), c.step_seconds.begin(), c.step_seconds.end());
+    res.manifest = std::move(c.manifest);
+  }
+  res.manifest["rebuild"] = RebuildRecord(o, config, b, text);
+  HULL_TRY(WriteFileAtomic(work + "/final/manifest.json", res.manifest.dump(2) + "\n"));
+  if (fs::exists(out, ec)) fs::remove(out, ec);  // empty (checked above)
+  if (::rename((work + "/final").c_str(), out.c_str()) != 0)
+    return ErrnoError(errno, "moving the outputs to", out.string());
+  res.out_dir = out.string();
+  return res;
+}
+
+std::string StepLine(const CustomizeResult& r) {
+  double total = 0;
+  std::string s = "  steps      ";
+  for (const auto& [name, secs] : r.step_seconds) {
+    s += fmt::format(" {} {:.1f}s", name, secs);
+    total += secs;
+  }
+  return s + fmt::format("; total {:.1f}s\n", total);
+}
+
+std::string RebuildSummary(const CustomizeResult& r) {
+  const auto& m = r.manifest;
+  const auto& rb = m["rebuild"];
+  std::string s = fmt::format("Rebuilt {} {} into {}\n", rb["base"]["image"].get<std::string>(),
+                              rb["base"]["version"].get<std::string>(), r.out_dir);
+  std::string pkgs;
+  for (const auto& p : rb["install"]) pkgs += " +" + p.get<std::string>();
+  for (const auto& p : rb["remove"]) pkgs += " -" + p.get<std::string>();
+  s += fmt::format("  packages   {}\n", pkgs.empty() ? " (unchanged)" : pkgs);
+  if (m.contains("changes")) s += fmt::format("  changes     {}\n", m["changes"].size());
+  s += fmt::format("  root hash   {}\n", m["usr"]["root_hash"].get<std::string>());
+  s += fmt::format("  cmdline     {}\n", m["uki"]["cmdline"].get<std::string>());
+  return s + StepLine(r);
+}
+
 }  // namespace
 
 std::string CustomizedCmdline(std::string_view base, const std::string& root_hash_hex,
@@ -392,6 +554,7 @@ std::string CustomizedCmdline(std::string_view base, const std::string& root_has
 }
 
 Result<CustomizeResult> Customize(const CustomizeOptions& o) {
+  if (o.rebuild) return RebuildImage(o);
   if (o.from_release.has_value() == !o.image.empty())
     return Error(ErrorCode::kInvalidArgument,
                  "give the base as IMAGE or as --from-release REPO VERSION (one of the two)");
@@ -400,7 +563,9 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
                  "--from-release needs --trusted-root ROOT.json: the repository's metadata is "
                  "verified from it");
   HULL_TRY(CheckOutDir(o.out_dir));
-  HULL_ASSIGN_OR_RETURN(Config config, LoadConfig(o.config));
+  // After a rebuild the configuration's os.packages are in the image.
+  HULL_ASSIGN_OR_RETURN(Config config, LoadConfig(o.config, o.rebuilt ? PackagesField::kRead
+                                                                      : PackagesField::kRefuse));
   if (o.from_release && !config.output_format_where.empty())
     return Errorf(ErrorCode::kRefused,
                   "{} cannot be honoured with --from-release: the output is a payload directory "
@@ -542,6 +707,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
 
 std::string Summary(const CustomizeResult& r) {
   const auto& m = r.manifest;
+  if (m.contains("rebuild")) return RebuildSummary(r);
   const std::string base = m["base"].contains("repository")
                                ? "release of " + m["base"]["repository"].get<std::string>()
                                : m["base"]["image"].get<std::string>();

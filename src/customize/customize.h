@@ -51,6 +51,17 @@ struct FromRelease {
   std::string flavor, arch;  // empty: the only release of that version
 };
 
+// `--rebuild` (customize/rebuild.h): IMAGE rebuilt by the build pipeline
+// (build::Build) from the spec it records plus the configuration's
+// os.packages, at the base's version and build time, signed with key_dir;
+// the rest of the configuration is then applied to the rebuilt image as
+// customize applies it to any image.
+struct RebuildOptions {
+  std::string cache_dir;     // the build's cache ("": none)
+  std::string init_binary;   // "": build::DefaultInitPath of the spec's arch
+  std::string agent_binary;  // "": build::DefaultAgentPath of the spec's arch
+};
+
 struct CustomizeOptions {
   std::string image;  // a Hull disk: raw, VHD, qcow2 or VHDX ("" with from_release)
   std::optional<FromRelease> from_release;
@@ -63,6 +74,10 @@ struct CustomizeOptions {
   std::string systemd_boot = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
   std::string systemd_stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
   signing::OfflineOptions offline;  // --sign-offline / --inject-signatures (docs/keys.md)
+  std::optional<RebuildOptions> rebuild;
+  // Set by a rebuild for the customization that follows it: IMAGE is the
+  // rebuilt image, whose os.packages are done.
+  bool rebuilt = false;
   std::function<void(const std::string& step, double seconds)> on_step;
 };
 
@@ -90,6 +105,14 @@ struct CustomizeResult {
 // UKI's hull.roottemplate= is the base's: a release carries no root
 // partition), manifest.json and the SBOM. output.image.format other than raw
 // is refused (a payload is not a disk).
+// With rebuild: the steps are base, unpack, spec, the build's stages and,
+// when the configuration has more than os.packages and output.image.format,
+// the customization of the rebuilt image; manifest.json is the build's (or
+// the customization's) with `rebuild` naming the base and the package
+// changes. kNotFound for an image that records no spec (built before hull
+// build recorded it: it needs hull build), RewriteSpecPackages' and
+// SourcesFromBase's errors (rebuild.h); kRefused with from_release or
+// offline signing.
 Result<CustomizeResult> Customize(const CustomizeOptions& options);
 
 // The new command line from the base's: usrhash= replaced, hull.roottemplate=

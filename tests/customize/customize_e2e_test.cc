@@ -21,14 +21,21 @@
 // of it, published with hull release add into a second repository that
 // hull update check reads; an unknown version, another repository's root, a
 // tampered target and a disk format refused, one line each, no --out.
+// --rebuild with one package added: in the result's SBOM, recorded spec
+// and /usr (the spec's file there too, from the base's copy: the host's is
+// removed first), with a hostname too (the rebuilt image customized), hull inspect good, a second
+// run byte-identical; os.packages without --rebuild and removing a package the spec lacks refused.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "base/file.h"
 #include "base/subprocess.h"
@@ -41,6 +48,7 @@ namespace hull {
 namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 const char kConfig[] = R"(os:
   hostname: node-one
@@ -70,7 +78,10 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
                                    .timeout = std::chrono::minutes(8)});
   };
   ASSERT_OK(WriteFileAtomic(d + "/spec.yaml",
-                            test_support::SmallImageSpec("HullCustom", "202612.05.0", "raw")));
+                            test_support::SmallImageSpec("HullCustom", "202612.05.0", "raw") +
+                                "files:\n  - {source: motd, dest: /etc/hull-motd}\n"));
+  // The spec's file: --rebuild takes it from the base's /usr, not from here.
+  ASSERT_OK(WriteFileAtomic(d + "/motd", std::string("built with a file\n")));
   ASSERT_OK(WriteFileAtomic(d + "/site.yaml", std::string(kConfig)));
   ASSERT_OK(WriteFileAtomic(d + "/ca.pem", std::string("site ca\n")));
   ASSERT_OK(WriteFileAtomic(d + "/root.json", std::string("{}\n")));
@@ -147,6 +158,94 @@ TEST(CustomizeE2e, ResealedImageVerifiesIsReproducibleUnprivilegedAndBadInputLea
   EXPECT_EQ(base_manifest["spec"]["text"], spec_text);
   ASSERT_OK_AND_ASSIGN(auto spec_sum, run({"sha256sum", d + "/spec.yaml"}));
   EXPECT_EQ(base_manifest["spec"]["sha256"], spec_sum.out.substr(0, 64));
+
+  // --rebuild: the recorded spec plus one package, built again with KEYS at
+  // the base's version and build time. The result lists the package in its
+  // SBOM and its recorded spec, passes hull inspect, and a second run gives
+  // the same disk bytes (its compose and usr image come from the cache the
+  // first filled; the rest is made again). Without --rebuild os.packages is
+  // refused naming it; a package removed that the spec lacks is one line.
+  const auto rebuild_start = std::chrono::steady_clock::now();
+  fs::remove(d + "/motd");
+  ASSERT_OK(
+      WriteFileAtomic(d + "/pkg.yaml", std::string("os:\n  packages:\n    install: [less]\n")));
+  auto rebuild = [&](const std::string& config, const std::string& out) {
+    return run({hull, "-q", "customize", image, "--rebuild", "--config", config, "--base-keys",
+                d + "/base-keys", "--keys", d + "/keys", "--cache", d + "/cache", "--init",
+                HULL_INIT_BIN, "--out", out, "--json"});
+  };
+  ASSERT_OK_AND_ASSIGN(auto r1, rebuild(d + "/pkg.yaml", d + "/r1"));
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  auto rm = nlohmann::json::parse(r1.out);
+  EXPECT_EQ(rm["version"], "202612.05.0");
+  EXPECT_EQ(rm["source_date_epoch"], base_manifest["source_date_epoch"]);
+  EXPECT_EQ(rm["rebuild"]["base"]["sha256"], base_sha);
+  EXPECT_EQ(rm["rebuild"]["install"], nlohmann::json::array({"less"}));
+  const std::string new_spec = rm["spec"]["text"].get<std::string>();
+  EXPECT_THAT(new_spec, StartsWith("# hull customize --rebuild: +less\n"));
+  EXPECT_THAT(new_spec, HasSubstr("- less\n"));
+  const std::string rebuilt = d + "/r1/HullCustom_202612.05.0.raw";
+  ASSERT_OK_AND_ASSIGN(std::string sbom_text,
+                       ReadFileText(d + "/r1/HullCustom_202612.05.0.spdx.json"));
+  auto sbom = nlohmann::json::parse(sbom_text);
+  size_t less = 0;
+  for (const auto& p : sbom["packages"]) less += p.value("name", "") == "less";
+  EXPECT_EQ(less, 1u) << "the rebuilt image's SBOM lists less";
+  ASSERT_OK_AND_ASSIGN(auto rinsp, run({hull, "inspect", rebuilt, "--verity-cert",
+                                        d + "/keys/verity.crt", "--db-cert", d + "/keys/db.crt"}));
+  EXPECT_EQ(rinsp.exit_code, 0) << rinsp.out << rinsp.err;
+  EXPECT_THAT(rinsp.out, HasSubstr("verdict: good"));
+  ASSERT_OK_AND_ASSIGN(auto rcut, extract_usr(rebuilt, d + "/r1usr"));
+  ASSERT_EQ(rcut.exit_code, 0) << rcut.err;
+  EXPECT_TRUE(fs::is_regular_file(d + "/r1usr/bin/less"));
+  ASSERT_OK_AND_ASSIGN(std::string motd, ReadFileText(d + "/r1usr/etc/hull-motd"));
+  EXPECT_EQ(motd, "built with a file\n") << "the spec's file, from the base's copy";
+  ASSERT_OK_AND_ASSIGN(auto r2, rebuild(d + "/pkg.yaml", d + "/r2"));
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  ASSERT_OK_AND_ASSIGN(std::string r1_sha, crypto::FileSha256Hex(rebuilt));
+  ASSERT_OK_AND_ASSIGN(std::string r2_sha,
+                       crypto::FileSha256Hex(d + "/r2/HullCustom_202612.05.0.raw"));
+  EXPECT_EQ(r1_sha, r2_sha) << "same base, configuration and keys: same bytes";
+  EXPECT_NE(r1_sha, base_sha);
+  // Packages and a hostname: the rebuilt image customized (the build's
+  // compose and usr image cached by now, so this is the customization's time).
+  ASSERT_OK(WriteFileAtomic(
+      d + "/pkg-host.yaml",
+      std::string("os:\n  hostname: rebuilt-one\n  packages:\n    install: [less]\n")));
+  ASSERT_OK_AND_ASSIGN(auto r3, rebuild(d + "/pkg-host.yaml", d + "/r3"));
+  ASSERT_EQ(r3.exit_code, 0) << r3.err;
+  auto m3 = nlohmann::json::parse(r3.out);
+  EXPECT_EQ(m3["rebuild"]["install"], nlohmann::json::array({"less"}));
+  EXPECT_EQ(m3["base"]["sha256"], r1_sha) << "the customization's base is the rebuilt image";
+  const std::string r3_disk = d + "/r3/hullcustom_202612.05.0.raw";
+  ASSERT_OK_AND_ASSIGN(auto insp3, run({hull, "inspect", r3_disk, "--verity-cert",
+                                        d + "/keys/verity.crt", "--db-cert", d + "/keys/db.crt"}));
+  EXPECT_THAT(insp3.out, HasSubstr("verdict: good")) << insp3.err;
+  ASSERT_OK_AND_ASSIGN(auto cut3, extract_usr(r3_disk, d + "/r3usr"));
+  ASSERT_EQ(cut3.exit_code, 0) << cut3.err;
+  EXPECT_TRUE(fs::is_regular_file(d + "/r3usr/bin/less"));
+  ASSERT_OK_AND_ASSIGN(std::string host3, ReadFileText(d + "/r3usr/etc/hostname"));
+  EXPECT_EQ(host3, "rebuilt-one\n");
+  ASSERT_OK(WriteFileAtomic(d + "/rm.yaml", std::string("os:\n  packages:\n    remove: [vim]\n")));
+  for (auto [argv, code, want] :
+       {std::tuple{std::vector<std::string>{hull, "-q", "customize", image, "--config",
+                                            d + "/pkg.yaml", "--base-keys", d + "/base-keys",
+                                            "--keys", d + "/keys", "--out", d + "/bad-rb"},
+                   1, "os.packages cannot be honoured on a sealed image"},
+        {std::vector<std::string>{hull, "-q", "customize", image, "--rebuild", "--config",
+                                  d + "/rm.yaml", "--base-keys", d + "/base-keys", "--keys",
+                                  d + "/keys", "--cache", d + "/cache", "--out", d + "/bad-rb"},
+         2, "rm.yaml:3:14: os.packages.remove[0]: package 'vim' is not in the image's spec"}}) {
+    ASSERT_OK_AND_ASSIGN(auto bad, run(argv));
+    EXPECT_EQ(bad.exit_code, code) << bad.err;
+    EXPECT_THAT(bad.err, HasSubstr(want));
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+    EXPECT_FALSE(fs::exists(d + "/bad-rb"));
+  }
+  std::cout
+      << "[ rebuild part: "
+      << std::chrono::duration<double>(std::chrono::steady_clock::now() - rebuild_start).count()
+      << " s ]" << std::endl;
 
   // The trust set in the new /usr (trust.mode, default replace): how many of
   // its db certificates verify a release's UKI (sbverify) and of its verity

@@ -1,7 +1,9 @@
 // The customize configuration (field positions in every error, refusals with
 // their reason), the destination rule, the new command line and the
 // sysusers.d / modprobe.d texts, with expected values written from
-// docs/customize.md, sysusers.d(5) and modprobe.d(5).
+// docs/customize.md, sysusers.d(5) and modprobe.d(5); for --rebuild, the
+// os.packages field, the recorded spec's package list rewritten (read back
+// by the spec parser) and the spec's files taken from the base's tree.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@
 #include "customize/apply.h"
 #include "customize/config.h"
 #include "customize/customize.h"
+#include "customize/rebuild.h"
 #include "customize/tree_path.h"
 #include "support/status_matchers.h"
 
@@ -255,6 +258,137 @@ TEST(CustomizeTree, ALinkedTargetDirectoryIsRefusedForEveryWrite) {
     ASSERT_OK_AND_ASSIGN(std::string upd, ReadFileText(outside + "/update.json"));
     EXPECT_THAT(upd, Not(HasSubstr("beta"))) << c.name;
   }
+}
+
+Result<Config> ParseForRebuild(const std::string& text) {
+  return ParseConfig(text, "c.yaml", "/nonexistent", PackagesField::kRead);
+}
+
+TEST(CustomizeRebuild, PackagesAreReadWithTheirPositions) {
+  ASSERT_OK_AND_ASSIGN(Config c, ParseForRebuild("os:\n  packages:\n    install: [jq, less]\n"
+                                                 "    remove:\n      - nftables\n"));
+  ASSERT_TRUE(c.packages.has_value());
+  ASSERT_EQ(c.packages->install.size(), 2u);
+  EXPECT_EQ(c.packages->install[1].name, "less");
+  EXPECT_EQ(c.packages->install[1].where, "c.yaml:3:19: os.packages.install[1]");
+  ASSERT_EQ(c.packages->remove.size(), 1u);
+  EXPECT_EQ(c.packages->remove[0].name, "nftables");
+  EXPECT_EQ(c.packages->remove[0].where, "c.yaml:5:9: os.packages.remove[0]");
+  // Without --rebuild the same text stays refused.
+  EXPECT_ERROR(Parse("os:\n  packages:\n    install: [jq]\n"), ErrorCode::kRefused);
+}
+
+TEST(CustomizeRebuild, APackageInstalledAndRemovedIsOneErrorNamingIt) {
+  auto r = ParseForRebuild("os:\n  packages:\n    install: [jq]\n    remove: [less, jq]\n");
+  ASSERT_ERROR(r, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().ToString(),
+            "c.yaml:4:20: package 'jq' is both installed and removed (os.packages)");
+  auto bad = ParseForRebuild("os:\n  packages:\n    install: [Jq]\n");
+  ASSERT_ERROR(bad, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad.error().ToString(), StartsWith("c.yaml:3:15: bad package name 'Jq'"));
+  auto key = ParseForRebuild("os:\n  packages:\n    update: true\n");
+  ASSERT_ERROR(key, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(key.error().ToString(), HasSubstr("unknown key 'update'"));
+}
+
+Packages Changes(std::vector<std::string> install, std::vector<std::string> remove) {
+  Packages p;
+  for (auto& n : install) p.install.push_back({"c.yaml:3:5: os.packages.install[0]", n});
+  for (auto& n : remove) p.remove.push_back({"c.yaml:4:5: os.packages.remove[0]", n});
+  return p;
+}
+
+TEST(CustomizeRebuild, TheSpecsPackageListIsRewrittenAndTheRestKept) {
+  const std::string text =
+      "# a comment\nname: Site\nversion: 202612.05.0\npackages: [systemd, nftables, kmod]\n"
+      "kernel:\n  cmdline: [console=ttyS0, \"quiet\"]\n  modules: [erofs]\nselinux: disabled\n"
+      "update:\n  repository: \"\"\n  channel: beta\n";
+  ASSERT_OK_AND_ASSIGN(std::string out,
+                       RewriteSpecPackages(text, "img:/usr/lib/hull/spec.yaml",
+                                           Changes({"jq", "kmod"}, {"nftables"}), 0));
+  EXPECT_THAT(out, StartsWith("# hull customize --rebuild: +jq +kmod -nftables\n"));
+  ASSERT_OK_AND_ASSIGN(spec::ImageSpec s, spec::ParseSpec(out, {.filename = "new"}));
+  EXPECT_EQ(s.packages, (std::vector<std::string>{"systemd", "kmod", "jq"}));
+  EXPECT_EQ(s.name, "Site");
+  EXPECT_EQ(s.version, "202612.05.0");
+  EXPECT_EQ(s.kernel.cmdline, (std::vector<std::string>{"console=ttyS0", "quiet"}));
+  EXPECT_EQ(s.kernel.modules, std::vector<std::string>{"erofs"});
+  EXPECT_EQ(s.selinux, spec::SelinuxMode::kDisabled);
+  EXPECT_EQ(s.update.channel, "beta");
+  // A spec without a package list has its arch's default one (spec.h).
+  ASSERT_OK_AND_ASSIGN(spec::ImageSpec d, spec::DefaultSpec(0));
+  ASSERT_OK_AND_ASSIGN(std::string bare,
+                       RewriteSpecPackages("name: Bare\n", "b", Changes({"jq"}, {}), 0));
+  ASSERT_OK_AND_ASSIGN(spec::ImageSpec b, spec::ParseSpec(bare, {.filename = "b"}));
+  d.packages.push_back("jq");
+  EXPECT_EQ(b.packages, d.packages);
+  // The default spec's text (comments, flow and block lists) reads back the same.
+  ASSERT_OK_AND_ASSIGN(std::string def,
+                       RewriteSpecPackages(spec::DefaultSpecText(), "d", Changes({}, {}), 0));
+  ASSERT_OK_AND_ASSIGN(spec::ImageSpec a, spec::ParseSpec(spec::DefaultSpecText(), {}));
+  ASSERT_OK_AND_ASSIGN(spec::ImageSpec e, spec::ParseSpec(def, {}));
+  EXPECT_EQ(e.packages, a.packages);
+  EXPECT_EQ(e.kernel.modules, a.kernel.modules);
+  EXPECT_EQ(e.services.enable, a.services.enable);
+  EXPECT_EQ(e.update.health_units, a.update.health_units);
+}
+
+TEST(CustomizeRebuild, RemovingAPackageTheSpecLacksIsOneErrorNamingIt) {
+  auto r = RewriteSpecPackages("name: Site\npackages: [systemd]\n", "img:/usr/lib/hull/spec.yaml",
+                               Changes({}, {"vim"}), 0);
+  ASSERT_ERROR(r, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().ToString(),
+            "c.yaml:4:5: os.packages.remove[0]: package 'vim' is not in the image's spec "
+            "(img:/usr/lib/hull/spec.yaml), so it cannot be removed");
+  // The recorded spec's own errors name it.
+  auto bad = RewriteSpecPackages("name: Site\npackges: []\n", "img:/usr/lib/hull/spec.yaml",
+                                 Changes({"jq"}, {}), 0);
+  ASSERT_ERROR(bad, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad.error().ToString(), StartsWith("img:/usr/lib/hull/spec.yaml:2:1: "));
+}
+
+TEST(CustomizeRebuild, FilesComeFromTheBasesTreeAtTheirDestinations) {
+  ASSERT_OK_AND_ASSIGN(TempDir tmp, TempDir::Create("customize-rebuild"));
+  const std::string usr = tmp.path() + "/usr";
+  for (const char* d : {"/etc", "/share/site", "/lib/hull"})
+    std::filesystem::create_directories(usr + d);
+  ASSERT_OK(WriteFileAtomic(usr + "/etc/site.conf", std::string("a\n")));
+  ASSERT_OK(WriteFileAtomic(usr + "/share/site/x", std::string("b\n")));
+  ASSERT_OK(WriteFileAtomic(usr + "/lib/hull/root.json", std::string("{}\n")));
+  spec::ImageSpec s;
+  s.files = {{"site.conf", "/etc/site.conf"}, {"dir", "/usr/share/site"}};
+  s.update.trusted_root = "root.json";
+  ASSERT_OK(SourcesFromBase(s, usr));
+  EXPECT_EQ(s.files[0].source, usr + "/etc/site.conf");
+  EXPECT_EQ(s.files[1].source, usr + "/share/site");
+  EXPECT_EQ(s.update.trusted_root, usr + "/lib/hull/root.json");
+
+  spec::ImageSpec missing;
+  missing.files = {{"a", "/etc/site.conf"}, {"b", "/usr/share/gone"}};
+  auto m = SourcesFromBase(missing, usr);
+  ASSERT_ERROR(m, ErrorCode::kNotFound);
+  EXPECT_THAT(m.error().ToString(), HasSubstr("the spec's files[1] (/usr/share/gone)"));
+
+  std::filesystem::create_symlink(tmp.path(), usr + "/share/link");
+  spec::ImageSpec linked;
+  linked.files = {{"a", "/usr/share/link/usr/etc/site.conf"}};
+  auto l = SourcesFromBase(linked, usr);
+  ASSERT_ERROR(l, ErrorCode::kRefused);
+  EXPECT_THAT(l.error().ToString(), HasSubstr("/share/link in the base image is a symbolic link"));
+
+  // The recorded spec, read from the tree; an image without one names the fix.
+  auto none = ReadRecordedSpec(usr, "old.raw");
+  ASSERT_ERROR(none, ErrorCode::kNotFound);
+  EXPECT_EQ(none.error().ToString(),
+            "old.raw records no spec (/usr/lib/hull/spec.yaml): it was built before hull build "
+            "recorded its spec, so it cannot be rebuilt; build it again with hull build");
+  ASSERT_OK(WriteFileAtomic(usr + "/lib/hull/spec.yaml", std::string("name: Site\n")));
+  ASSERT_OK_AND_ASSIGN(std::string rec, ReadRecordedSpec(usr, "new.raw"));
+  EXPECT_EQ(rec, "name: Site\n");
+
+  spec::ImageSpec preload;
+  preload.preload = {{.kind = spec::Preload::Kind::kLayout, .source = "oci-layout"}};
+  EXPECT_ERROR(SourcesFromBase(preload, usr), ErrorCode::kRefused);
 }
 
 }  // namespace

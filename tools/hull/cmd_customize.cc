@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "build/pipeline.h"
 #include "cli.h"
 #include "customize/customize.h"
 
@@ -14,7 +15,8 @@ struct CustomizeArgs {
   std::vector<std::string> from_release;  // REPO VERSION
   customize::FromRelease release;         // trusted_root, flavor, arch
   signing::OfflineOptions offline;
-  bool json = false;
+  customize::RebuildOptions rebuild;
+  bool json = false, rebuild_flag = false, no_cache = false;
 };
 
 int RunCustomize(const CustomizeArgs& a, const Context& ctx) {
@@ -29,6 +31,13 @@ int RunCustomize(const CustomizeArgs& a, const Context& ctx) {
     o.from_release = a.release;
     o.from_release->repo = a.from_release[0];
     o.from_release->version = a.from_release[1];
+  }
+  if (a.rebuild_flag) {
+    o.rebuild = a.rebuild;
+    if (a.no_cache)
+      o.rebuild->cache_dir.clear();
+    else if (o.rebuild->cache_dir.empty())
+      o.rebuild->cache_dir = build::DefaultCacheDir();
   }
   if (!ctx.quiet) o.on_step = StepProgress(0);
   auto r = customize::Customize(o);
@@ -71,6 +80,18 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
   c->add_option("--base-sbom", a->base_sbom,
                 "The base image's SBOM (default: IMAGE's name with .spdx.json, when present)");
   c->add_flag("--json", a->json, "Print manifest.json instead of the summary");
+  c->add_flag("--rebuild", a->rebuild_flag,
+              "Rebuild IMAGE with hull build from the spec it records (/usr/lib/hull/spec.yaml) "
+              "plus the configuration's os.packages (install, remove), at IMAGE's version and "
+              "build time: the reproducible path for package changes");
+  c->add_option("--cache", a->rebuild.cache_dir,
+                "With --rebuild: the build's cache (default: $XDG_CACHE_HOME/hull or "
+                "/var/cache/hull)");
+  c->add_flag("--no-cache", a->no_cache, "With --rebuild: compose from scratch, keep nothing");
+  c->add_option("--init", a->rebuild.init_binary,
+                "With --rebuild: the hull-init binary for the initrd (default: next to hull)");
+  c->add_option("--agent", a->rebuild.agent_binary,
+                "With --rebuild: the hull-agent binary for /usr (default: next to hull)");
   AddOfflineOptions(*c, a->offline);
   c->footer(
       "Steps: base, unpack, apply, pack, uki, esp, disk, record. Needs no root, mounts or\n"
@@ -81,8 +102,15 @@ void RegisterCustomize(CLI::App& app, Context& ctx) {
       "With --from-release REPO VERSION --trusted-root ROOT.json the base is that release,\n"
       "verified through TUF as hull update verifies it, and --out is a payload directory\n"
       "(payload.json, usr.erofs, usr.verity, usr.verity-sig, uki.efi) for hull release add.\n"
+      "With --rebuild the image is built again by hull build's pipeline from the spec it\n"
+      "records, its files taken from the verified image, with the configuration's\n"
+      "os.packages {install: [...], remove: [...]}; the rest of the configuration is then\n"
+      "applied as above. Same image, configuration and keys give the same bytes.\n"
       "Example: hull customize out/Hull_202612.05.0.raw --config site.yaml --base-keys "
       "vendor-certs --keys keys --out site\n"
+      "Example: hull customize out/Hull_202612.05.0.raw --rebuild --config packages.yaml \\\n"
+      "  --base-keys vendor-certs --keys keys --out rebuilt   (packages.yaml: os: {packages: "
+      "{install: [jq]}})\n"
       "Example: hull customize --from-release https://updates.example.com/hull 202612.05.0 \\\n"
       "  --trusted-root root.json --config site.yaml --base-keys vendor-certs --keys keys \\\n"
       "  --out site-payload && hull release add site-repo site-payload --keys release-keys");
