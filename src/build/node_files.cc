@@ -285,7 +285,9 @@ Status AddNodeFiles(const NodeBinaries& bin, const std::string& spec_dir, const 
                     "update.trusted_root '{}' not found (give the root.json that 'hull release "
                     "init' wrote)",
                     root.string());
-    s.files.push_back({root.string(), node::kFactoryRoot});
+    // Absolute: the stage that copies `files` resolves a relative source
+    // against the spec's folder again.
+    s.files.push_back({fs::absolute(root).string(), node::kFactoryRoot});
   }
   s.files.push_back({bin.agent, std::string(kNodeLibexec) + "/hull-agent"});
   s.files.push_back({bin.init, std::string(kNodeLibexec) + "/hull-init"});

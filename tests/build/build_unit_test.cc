@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "base/file.h"
@@ -19,6 +21,7 @@
 #include "disk/image.h"
 #include "gpt/attributes.h"
 #include "gpt/types.h"
+#include "node/config.h"
 #include "node/kernel_cmdline.h"
 #include "support/status_matchers.h"
 
@@ -520,6 +523,28 @@ TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
   s.update.trusted_root = "missing.json";
   auto st = AddNodeFiles({.agent = "a", .init = "i"}, work->path(), work->path(), 0, s);
   ASSERT_ERROR(st, ErrorCode::kNotFound);
+}
+
+// A spec given by a relative path with a relative trusted root: the root's
+// file entry is absolute, so the copy stage (which resolves a relative
+// source against the spec's folder) does not join the folder twice.
+TEST(NodeFiles, RelativeTrustedRootIsResolvedOnce) {
+  auto work = TempDir::Create("hull-node-files");
+  ASSERT_OK(work);
+  ASSERT_EQ(mkdir((work->path() + "/fs").c_str(), 0755), 0);
+  ASSERT_OK(WriteFileAtomic(work->path() + "/fs/root.json", "{}"));
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(work->path());
+  spec::ImageSpec s;
+  s.update.repository = "http://10.0.2.2:8080/repo/";
+  s.update.trusted_root = "root.json";
+  auto st = AddNodeFiles({.agent = "a", .init = "i"}, "fs", work->path(), 0, s);
+  std::filesystem::current_path(cwd);
+  ASSERT_OK(st);
+  std::string source;
+  for (const auto& f : s.files)
+    if (f.dest == node::kFactoryRoot) source = f.source;
+  EXPECT_EQ(source, work->path() + "/fs/root.json");
 }
 
 // System extensions are merged before sysinit.target (systemd 252 starts
