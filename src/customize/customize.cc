@@ -215,6 +215,22 @@ struct Sealed {
   uint64_t erofs_bytes = 0;
 };
 
+// A work folder beside OUT (the outputs are renamed into place from it, so
+// it must be on OUT's file system), named for the command: ".OUT.hull-KIND".
+Result<TempDir> WorkDirBeside(const fs::path& out, std::string_view kind) {
+  std::error_code ec;
+  fs::create_directories(out.parent_path(), ec);
+  return TempDir::Create(fmt::format(".{}.hull-{}", out.filename().string(), kind),
+                         out.parent_path().string());
+}
+
+// The checked base's /usr (in WORK/base) extracted to ROOT, with the facts
+// the image records there read into b.
+Status UnpackBase(const std::string& work, const std::string& root, Base& b) {
+  HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
+  return ReadTreeFacts(root, b);
+}
+
 Result<Sealed> PackAndSeal(const Base& b, const std::string& root, const std::string& selinux,
                            const build::SigningKeys& keys, const std::string& work, int64_t epoch) {
   Sealed s{work + "/usr.erofs", work + "/usr.verity", work + "/usr.verity-sig", {}, 0};
@@ -418,10 +434,7 @@ Result<CustomizeResult> RebuildImage(const CustomizeOptions& o) {
                         build::LoadCertificates(o.base_key_dir, false).Context("base keys"));
   std::error_code ec;
   fs::path out = fs::absolute(o.out_dir, ec);
-  fs::create_directories(out.parent_path(), ec);
-  HULL_ASSIGN_OR_RETURN(
-      TempDir tmp,
-      TempDir::Create("." + out.filename().string() + ".hull-rebuild", out.parent_path().string()));
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, WorkDirBeside(out, "rebuild"));
   const std::string work = tmp.path(), root = work + "/tree";
   fs::create_directories(root, ec);
   CustomizeResult res;
@@ -431,8 +444,7 @@ Result<CustomizeResult> RebuildImage(const CustomizeOptions& o) {
     return true;
   }));
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
-    HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
-    HULL_TRY(ReadTreeFacts(root, b));
+    HULL_TRY(UnpackBase(work, root, b));
     return true;
   }));
   std::string text;
@@ -582,10 +594,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
   keys.signer = &session.signer();
   std::error_code ec;
   fs::path out = fs::absolute(o.out_dir, ec);
-  fs::create_directories(out.parent_path(), ec);
-  HULL_ASSIGN_OR_RETURN(TempDir tmp,
-                        TempDir::Create("." + out.filename().string() + ".hull-customize",
-                                        out.parent_path().string()));
+  HULL_ASSIGN_OR_RETURN(TempDir tmp, WorkDirBeside(out, "customize"));
   const std::string work = tmp.path(), root = work + "/tree", staged = work + "/out";
   fs::create_directories(root, ec);
   fs::create_directories(staged, ec);
@@ -613,8 +622,7 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
                           }));
   }
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
-    HULL_TRY(Unpack(work + "/base/" + slot::kUsrFile, root));
-    HULL_TRY(ReadTreeFacts(root, b));
+    HULL_TRY(UnpackBase(work, root, b));
     return true;
   }));
   const int64_t epoch = o.source_date_epoch >= 0 ? o.source_date_epoch : b.build_time;
