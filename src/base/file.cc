@@ -221,6 +221,62 @@ Result<std::string> ReadFileText(const std::string& path, uint64_t max_size) {
   return std::string(b.begin(), b.end());
 }
 
+namespace {
+
+// An open() error for a path an untrusted user controls: a link (ELOOP under
+// O_NOFOLLOW) or a file where a directory was expected is refused.
+Error UntrustedOpenError(int err, const std::string& path) {
+  if (err == ELOOP) return Errorf(ErrorCode::kRefused, "'{}' is a symbolic link, not read", path);
+  if (err == ENOTDIR) return Errorf(ErrorCode::kRefused, "'{}' is not a directory, not read", path);
+  return ErrnoError(err, "cannot open", path);
+}
+
+}  // namespace
+
+Result<Bytes> ReadUntrustedFile(const std::string& base, const std::string& rel,
+                                uint64_t max_size) {
+  std::vector<std::string> parts;
+  for (const auto& p : std::filesystem::path(rel)) {
+    const std::string s = p.string();
+    if (s.empty() || s == "/" || s == ".") continue;
+    if (s == "..") return Errorf(ErrorCode::kInvalidArgument, "'{}' climbs out of '{}'", rel, base);
+    parts.push_back(s);
+  }
+  if (parts.empty()) return Errorf(ErrorCode::kInvalidArgument, "no file named under '{}'", base);
+  // Directories are walked as O_PATH handles: searching them needs no read
+  // permission, as a plain path lookup would not.
+  int dir = ::open(base.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return ErrnoError(errno, "cannot open", base);
+  File dir_file = File::Adopt(dir, base);
+  std::string path = base;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    path += "/" + parts[i];
+    int next =
+        ::openat(dir_file.fd(), parts[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) return UntrustedOpenError(errno, path);
+    dir_file = File::Adopt(next, path);
+  }
+  path += "/" + parts.back();
+  int fd =
+      ::openat(dir_file.fd(), parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return UntrustedOpenError(errno, path);
+  File f = File::Adopt(fd, path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return ErrnoError(errno, "cannot stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return Errorf(ErrorCode::kRefused, "'{}' is not a regular file, not read", path);
+  }
+  if (uint64_t(st.st_size) > max_size) {
+    return Errorf(ErrorCode::kInvalidArgument, "'{}' is {} bytes, larger than the {} allowed", path,
+                  st.st_size, max_size);
+  }
+  // The size read is the size checked: a file grown since fstat is cut there.
+  Bytes out(size_t(st.st_size));
+  HULL_ASSIGN_OR_RETURN(size_t n, f.ReadSomeAt(0, out));
+  out.resize(n);
+  return out;
+}
+
 Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode) {
   HULL_ASSIGN_OR_RETURN(AtomicFile af, AtomicFile::Create(path, mode));
   HULL_TRY(af.file().WriteAt(0, data));

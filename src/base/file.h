@@ -99,6 +99,14 @@ class AtomicFile {
 
 Result<Bytes> ReadFileBytes(const std::string& path, uint64_t max_size = UINT64_C(1) << 32);
 Result<std::string> ReadFileText(const std::string& path, uint64_t max_size = UINT64_C(1) << 32);
+// Reads a file that a less trusted user controls (a home directory on the
+// node, read by the root agent). `rel` is resolved under the trusted directory
+// `base` one component at a time, never following a symbolic link (O_NOFOLLOW
+// on each), the file is opened O_NONBLOCK (a FIFO cannot stall the reader) and
+// must be a regular file of at most max_size bytes. Errors: kRefused for a
+// link, a non-directory on the way or a non-regular file; kInvalidArgument
+// when larger than max_size; kNotFound; kIo.
+Result<Bytes> ReadUntrustedFile(const std::string& base, const std::string& rel, uint64_t max_size);
 // Replaces `path` atomically with `data`.
 Status WriteFileAtomic(const std::string& path, ByteSpan data, mode_t mode = 0644);
 inline Status WriteFileAtomic(const std::string& path, std::string_view text, mode_t mode = 0644) {

@@ -33,6 +33,41 @@ TEST(File, ReadWriteAtOffsets) {
   EXPECT_ERROR(File::OpenRead(dir->path() + "/missing"), ErrorCode::kNotFound);
 }
 
+TEST(ReadUntrustedFile, ReadsRegularFileAndRefusesLinksFifosAndBigFiles) {
+  auto dir = TempDir::Create("hull-file-test");
+  ASSERT_OK(dir);
+  const std::string home = dir->path() + "/home";
+  fs::create_directories(home + "/u/.ssh");
+  ASSERT_OK(WriteFileAtomic(home + "/u/.ssh/keys", std::string_view("ssh-ed25519 AAAA")));
+  auto good = ReadUntrustedFile(home, "u/.ssh/keys", 1024);
+  ASSERT_OK(good);
+  EXPECT_EQ(AsChars(*good), "ssh-ed25519 AAAA");
+  EXPECT_ERROR(ReadUntrustedFile(home, "u/.ssh/keys", 4), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(ReadUntrustedFile(home, "u/.ssh/missing", 1024), ErrorCode::kNotFound);
+  EXPECT_ERROR(ReadUntrustedFile(home, "u/../u/.ssh/keys", 1024), ErrorCode::kInvalidArgument);
+
+  // A secret outside the user's reach, linked from the user's tree: the
+  // last component a link, a directory on the way a link.
+  ASSERT_OK(WriteFileAtomic(dir->path() + "/secret", std::string_view("root only")));
+  fs::create_directories(home + "/v");
+  fs::create_symlink(dir->path() + "/secret", home + "/v/keys");
+  EXPECT_ERROR(ReadUntrustedFile(home, "v/keys", 1024), ErrorCode::kRefused);
+  fs::create_directories(dir->path() + "/elsewhere");
+  ASSERT_OK(WriteFileAtomic(dir->path() + "/elsewhere/keys", std::string_view("root only")));
+  fs::create_symlink(dir->path() + "/elsewhere", home + "/v/.ssh");
+  EXPECT_ERROR(ReadUntrustedFile(home, "v/.ssh/keys", 1024), ErrorCode::kRefused);
+  // A regular file where a directory is expected.
+  EXPECT_ERROR(ReadUntrustedFile(home, "u/.ssh/keys/x", 1024), ErrorCode::kRefused);
+
+  // A FIFO nobody writes: refused at once rather than blocking the reader.
+  ASSERT_EQ(::mkfifo((home + "/u/.ssh/fifo").c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_ERROR(ReadUntrustedFile(home, "u/.ssh/fifo", 1024), ErrorCode::kRefused);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // A directory is not a regular file either.
+  EXPECT_ERROR(ReadUntrustedFile(home, "u/.ssh", 1024), ErrorCode::kRefused);
+}
+
 TEST(AtomicFile, CommitReplacesAndKeepsMode) {
   auto dir = TempDir::Create("hull-file-test");
   std::string path = dir->path() + "/out";
