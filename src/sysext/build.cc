@@ -21,7 +21,9 @@
 #include "rootfs/erofs.h"
 #include "rootfs/packages.h"
 #include "rootfs/sbom.h"
+#include "rootfs/shape.h"
 #include "rootfs/stages.h"
+#include "slot/extension.h"
 #include "sysext/tree.h"
 #include "verity/tree.h"
 
@@ -33,28 +35,29 @@ namespace {
 // Derivations (salts, UUIDs) are keyed apart from an OS image of the same name.
 std::string DerivationName(const SysextSpec& s) { return "sysext\n" + s.name; }
 
+// The extension against the os-release its base image is built with
+// (rootfs::OsReleaseText, with the node's ARCHITECTURE added as the node
+// does), by the rule the node applies (slot::CheckExtensionCompatibility):
+// one copy of what "compatible with this OS" means. A version_id is written
+// as given (docs/sysext.md, Limits): the base spec's version is not the
+// release the extension names, so that one key is the node's to judge.
 Status CheckBase(const SysextSpec& s, const spec::ImageSpec& base) {
-  if (s.arch != base.arch) {
-    return Errorf(ErrorCode::kInvalidArgument,
-                  "the extension is for {} but the base image '{}' is {}: set 'arch' to {}", s.arch,
-                  base.name, base.arch, base.arch);
-  }
-  if (s.compatibility.id != "hull") {
-    return Errorf(ErrorCode::kInvalidArgument,
-                  "compatibility.id is '{}' but a Hull image's os-release says ID=hull",
-                  s.compatibility.id);
-  }
-  if (s.compatibility.kind == Compatibility::Kind::kSysextLevel) {
-    const std::string level = node::SysextLevelForSuite(base.distribution.suite);
-    if (level != s.compatibility.value) {
-      return Errorf(ErrorCode::kInvalidArgument,
-                    "compatibility.sysext_level is '{}' but the base image (Debian {}) declares "
-                    "SYSEXT_LEVEL={}: use that, or name an exact version_id",
-                    s.compatibility.value, base.distribution.suite,
-                    level.empty() ? "(none)" : level);
-    }
-  }
-  return Ok();
+  rootfs::ShapeOptions shape;
+  shape.image_id = base.name;
+  shape.image_version = base.version;
+  shape.sysext_level = node::SysextLevelForSuite(base.distribution.suite);
+  node::OsRelease os = node::ParseOsRelease(rootfs::OsReleaseText(shape));
+  os["ARCHITECTURE"] = SystemdArch(base.arch);
+  const node::OsRelease ext = node::ParseOsRelease(ExtensionReleaseText(s));
+  if (auto v = ext.find("VERSION_ID"); v != ext.end()) os["VERSION_ID"] = v->second;
+  Status st = slot::CheckExtensionCompatibility(s.name, ext, os);
+  if (st.ok()) return Ok();
+  // The spec is the caller's input: a usage error here, not a refusal.
+  return Errorf(ErrorCode::kInvalidArgument,
+                "against its base image '{}' (Debian {}, {}, SYSEXT_LEVEL={}): {}; set the "
+                "spec's arch and compatibility to match the base",
+                base.name, base.distribution.suite, base.arch,
+                shape.sysext_level.empty() ? "(none)" : shape.sysext_level, st.error().ToString());
 }
 
 struct Trees {

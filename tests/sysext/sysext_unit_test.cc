@@ -135,6 +135,46 @@ TEST(ExtensionRelease, Text) {
   EXPECT_EQ(m["file"], "cni_1.1.1-2_arm64.raw");
 }
 
+// Build() judges the spec against its base first, by the node's rule
+// (slot::CheckExtensionCompatibility), before anything is composed: a
+// mismatch is the caller's error, naming the key, and nothing is written.
+TEST(SysextBuild, SpecMustFitItsBaseByTheNodesRule) {
+  auto dir = TempDir::Create("hull-sysext-base");
+  ASSERT_OK(dir);
+  auto base = spec::DefaultSpec(1700000000, "amd64");
+  ASSERT_OK(base);
+  ASSERT_EQ(base->distribution.suite, "bookworm");  // SYSEXT_LEVEL=12
+  struct Case {
+    std::string arch, id;
+    Compatibility::Kind kind;
+    std::string value, says;
+  };
+  const std::vector<Case> cases = {
+      {"arm64", "hull", Compatibility::Kind::kSysextLevel, "12",
+       "built for ARCHITECTURE=arm64, this node has ARCHITECTURE=x86-64"},
+      {"amd64", "debian", Compatibility::Kind::kSysextLevel, "12",
+       "built for ID=debian, this node has ID=hull"},
+      {"amd64", "hull", Compatibility::Kind::kSysextLevel, "13",
+       "built for SYSEXT_LEVEL=13, this node has SYSEXT_LEVEL=12"},
+      {"arm64", "hull", Compatibility::Kind::kVersionId, "202612.05.0",
+       "built for ARCHITECTURE=arm64"},
+  };
+  for (const auto& c : cases) {
+    BuildOptions o;
+    o.spec.name = "cni";
+    o.spec.version = "1";
+    o.spec.arch = c.arch;
+    o.spec.compatibility = {.id = c.id, .kind = c.kind, .value = c.value};
+    o.base = *base;
+    o.out_dir = dir->path() + "/out";
+    auto r = Build(o);
+    ASSERT_ERROR(r, ErrorCode::kInvalidArgument) << c.says;
+    EXPECT_THAT(r.error().ToString(), HasSubstr(c.says));
+    EXPECT_THAT(r.error().ToString(), HasSubstr("set the spec's arch and compatibility"));
+    EXPECT_FALSE(fs::exists(o.out_dir));
+  }
+}
+
 TEST(UsrRule, UsrPathOf) {
   EXPECT_EQ(UsrPathOf("/usr/bin/kubectl"), "usr/bin/kubectl");
   EXPECT_EQ(UsrPathOf("usr/lib/cni/bridge"), "usr/lib/cni/bridge");
