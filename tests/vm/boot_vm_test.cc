@@ -830,6 +830,7 @@ TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) 
   EXPECT_EQ(root_cmd("cat /home/ops/.ssh/authorized_keys"), key + "\n");
   for (const auto& [path, type] : std::vector<std::pair<std::string, std::string>>{
            {"/home", ":home_root_t:"},
+           {"/root", "unconfined_u:object_r:user_home_dir_t:"},
            {"/home/ops", ":user_home_dir_t:"},
            {"/home/ops/.ssh", ":ssh_home_t:"},
            {"/home/ops/.ssh/authorized_keys", ":ssh_home_t:"}})
