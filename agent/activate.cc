@@ -16,6 +16,7 @@
 #include "agent/events.h"
 #include "agent/extension_plan.h"
 #include "agent/extensions.h"
+#include "agent/sysfs.h"
 #include "base/exit_code.h"
 #include "base/file.h"
 #include "base/hex.h"
@@ -274,6 +275,61 @@ Result<ExtensionResult> MergeSwap(std::vector<ExtensionResult> results, const st
   return *now;
 }
 
+// The device-mapper device named `dm` (sysfs: /sys/block/dm-N/dm/name),
+// or kNotFound.
+Result<node::DevNumber> DmDeviceNamed(const std::string& dm) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
+    const std::string block = e.path().filename().string();
+    if (!block.starts_with("dm-")) continue;
+    auto name = ReadSysLine(e.path().string() + "/dm/name");
+    if (!name.ok() || *name != dm) continue;
+    HULL_ASSIGN_OR_RETURN(std::string dev, ReadSysLine(e.path().string() + "/dev"));
+    unsigned major_number = 0, minor_number = 0;
+    if (std::sscanf(dev.c_str(), "%u:%u", &major_number, &minor_number) != 2)
+      return Errorf(ErrorCode::kCorrupt, "/sys/block/{}/dev says '{}'", block, dev);
+    return node::DevNumber{major_number, minor_number};
+  }
+  return Errorf(ErrorCode::kNotFound, "no device-mapper device {}", dm);
+}
+
+// Cancels a pending swap back to the file it replaces (`pending`'s new file
+// was withdrawn): that file's device is still mapped -- it goes only once a
+// refresh merged the new one -- so it is mounted back at
+// /run/extensions/NAME rather than mapped a second time, recorded pending
+// over itself (CompleteMerge keeps its device) and merged; the withdrawn
+// file's device goes after the refresh.
+Result<ExtensionResult> CancelSwap(std::vector<ExtensionResult> results,
+                                   const ExtensionResult& pending, const Events& ev) {
+  const std::string& name = pending.name;
+  const std::string dir = std::string(slot::kSysextRunDir) + "/" + name;
+  HULL_ASSIGN_OR_RETURN(
+      node::DevNumber back,
+      DmDeviceNamed(ExtensionDmName(name, pending.replaces_root_hash))
+          .Context(fmt::format("extension {}: cancelling the swap to {}: {} is not mapped any "
+                               "more (the next boot's activation picks from the files on disk)",
+                               name, pending.file, pending.replaces_file)));
+  if (IsMountPoint(dir) && umount2(dir.c_str(), MNT_DETACH) != 0)
+    return ErrnoError(errno, "detaching", dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const std::string dev = fmt::format("/dev/dm-{}", back.minor);
+  if (mount(dev.c_str(), dir.c_str(), "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, nullptr) != 0)
+    return Errorf(ErrorCode::kIo, "extension {}: mounting {} ({}) again: {}", name, dev,
+                  pending.replaces_file, std::strerror(errno));
+  ExtensionResult now{.name = name,
+                      .file = pending.replaces_file,
+                      .state = "pending",
+                      .root_hash = pending.replaces_root_hash,
+                      .replaces_file = pending.replaces_file,
+                      .replaces_root_hash = pending.replaces_root_hash};
+  std::vector<std::string> also_remove;
+  if (!pending.root_hash.empty()) also_remove.push_back(ExtensionDmName(name, pending.root_hash));
+  results = WithEntry(std::move(results), now);
+  HULL_TRY(WriteExtensionsState(kExtensionsState, results));
+  return MergeSwap(std::move(results), name, std::move(also_remove), ev);
+}
+
 }  // namespace
 
 Result<ExtensionResult> SwapExtension(const std::string& name, const std::string& file,
@@ -292,6 +348,13 @@ Result<ExtensionResult> SwapExtension(const std::string& name, const std::string
   // pending: it is mounted and checked already; only the merge is left.
   if (mounted && mounted->state == "pending" && mounted->file == file && IsMountPoint(dir))
     return MergeSwap(std::move(results), name, {}, ev);
+  // Back to the file a pending swap replaces: a cancel (its new file was
+  // withdrawn), with the device that file still has.
+  if (mounted && mounted->state == "pending" && mounted->replaces_file == file &&
+      mounted->file != file && !mounted->replaces_root_hash.empty()) {
+    const ExtensionResult pending = *mounted;
+    return CancelSwap(std::move(results), pending, ev);
+  }
   // What /usr shows now: the active entry's version, or what a pending one
   // was to replace. A pending one of another file goes too once merged.
   ExtensionResult now{.name = name, .file = file, .state = "pending"};

@@ -190,10 +190,19 @@ std::vector<ExtensionUpdate> PlanExtensionUpdates(const std::vector<std::string>
     }
     // A swap whose refresh did not succeed: completed (the same file, only
     // the refresh runs again) or replaced by a newer one, from the version
-    // /usr showed before it. Not when the newest is that version itself: a
-    // withdrawn update stays pending until the next boot's activation.
+    // /usr showed before it. A pending file its publisher withdrew (no
+    // target names it any more) is cancelled instead, even when the newest
+    // is the replaced version itself: left pending, a later refresh or the
+    // next boot's activation (the newest file on disk) would merge it.
     if (active->state == "pending") {
-      if (to.FileName() != active->replaces_file) out.push_back({to, active->replaces_file});
+      const bool withdrawn =
+          active->file != active->replaces_file &&
+          std::none_of(published.begin(), published.end(),
+                       [&](const PublishedExtension& e) { return e.FileName() == active->file; });
+      if (withdrawn)
+        out.push_back({to, active->replaces_file, active->file});
+      else if (to.FileName() != active->replaces_file)
+        out.push_back({to, active->replaces_file});
       continue;
     }
     if (active->file == to.FileName()) continue;

@@ -84,6 +84,10 @@ Result<std::vector<PublishedExtension>> PlanExtensions(
 struct ExtensionUpdate {
   PublishedExtension to;
   std::string from;
+  // A pending swap's new file the repository no longer publishes (its
+  // publisher withdrew it): the swap is cancelled, and once `to` is merged
+  // this file goes (image, then record), so no later activation merges it.
+  std::string withdrawn;
 };
 
 // For each wanted name, the newest published version of the node's
@@ -94,7 +98,10 @@ struct ExtensionUpdate {
 // PlanExtensions's); so is one whose newest is the active one or older. A
 // "pending" entry (a swap whose refresh failed) is planned again whatever
 // its version, `from` being the file it replaces, so that the next run
-// completes it; unless the newest is that replaced file.
+// completes it; unless the newest is that replaced file. When the pending
+// file itself is published no more (withdrawn), the swap is cancelled: the
+// newest (the replaced file itself, mounted back) is planned from the
+// replaced file, with `withdrawn` naming the pending file.
 std::vector<ExtensionUpdate> PlanExtensionUpdates(const std::vector<std::string>& wanted,
                                                   const std::vector<PublishedExtension>& published,
                                                   const node::OsRelease& os, std::string_view arch,

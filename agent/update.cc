@@ -297,15 +297,29 @@ void UpdateExtensionsInPlace(Context& c, AgentState& state, tuf::Client& client,
     }
     if (!swapped.ok()) {
       failed(swapped.error(), refused);
+      // A withdrawn file goes whatever became of the swap: on disk it is
+      // what the next boot's activation would merge.
+      if (!u.withdrawn.empty() && u.withdrawn != to.FileName()) {
+        if (auto st = RemoveExtensionFile(u.withdrawn); !st.ok())
+          ev.Emit("extensions-error", {{"message", st.error().ToString()}});
+      }
       continue;
     }
     ClearExtensionFailure(state, to.name);
     // The new one is active: the old one's file goes (image, then record).
-    if (!u.from.empty() && u.from != to.FileName()) {
+    for (const std::string& gone : {u.from, u.withdrawn}) {
+      if (gone.empty() || gone == to.FileName()) continue;
       // The update itself succeeded: an event, not a failed update.
-      if (auto st = RemoveExtensionFile(u.from); !st.ok())
+      if (auto st = RemoveExtensionFile(gone); !st.ok())
         ev.Emit("extensions-error", {{"message", st.error().ToString()}});
     }
+    if (!u.withdrawn.empty())
+      ev.Emit(
+          "extension-swap-cancelled",
+          {{"name", to.name},
+           {"withdrawn", u.withdrawn},
+           {"active", to.FileName()},
+           {"reason", "the pending file is no longer published (withdrawn): not merged, removed"}});
     json fields = {{"name", to.name},          {"from", u.from},
                    {"to", to.FileName()},      {"root_hash", swapped->root_hash},
                    {"restarted", to.restarts}, {"running", c.node.version}};

@@ -185,6 +185,46 @@ TEST(PlanExtensionUpdates, APendingSwapIsPlannedAgainFromTheFileItReplaces) {
   EXPECT_TRUE(PlanExtensionUpdates({"probe"}, published, kBooted, "amd64", {claimed}).empty());
 }
 
+// The pending file withdrawn by its publisher (its target gone from the
+// repository) before the refresh merged it: the swap is cancelled, back to
+// the file it replaced (or on to a newer one), the withdrawn file named for
+// removal; the plan of the same pending entry while it is still published
+// names nothing to remove.
+TEST(PlanExtensionUpdates, APendingSwapWhoseFileIsWithdrawnIsCancelled) {
+  auto t = Repository();
+  ExtensionResult pending = Active("probe", "probe_1.1_amd64.raw");
+  pending.state = "pending";
+  pending.replaces_file = "probe_1_amd64.raw";
+  pending.replaces_root_hash = std::string(64, 'c');
+  auto withdrawn = [](const std::vector<ExtensionUpdate>& plan) {
+    std::vector<std::string> out;
+    for (const auto& u : plan) out.push_back(u.withdrawn);
+    return out;
+  };
+  // 1.1 is not published (any more): the newest is 1, the replaced file.
+  ASSERT_OK_AND_ASSIGN(auto without, PublishedExtensions(t));
+  auto plan = PlanExtensionUpdates({"probe"}, without, kBooted, "amd64", {pending});
+  EXPECT_THAT(Files(plan), ElementsAre("probe_1_amd64.raw -> probe_1_amd64.raw"));
+  EXPECT_THAT(withdrawn(plan), ElementsAre("probe_1.1_amd64.raw"));
+  // A 1.0.5 published meanwhile, older than the withdrawn 1.1: the swap goes
+  // there, and 1.1 is removed all the same (on disk it would be the newest
+  // file the next boot's activation merges).
+  t["hull-sysext-probe-amd64-1.0.5.raw"] = Sysext("probe", "1.0.5", ForVersion("202612.05.0"));
+  ASSERT_OK_AND_ASSIGN(auto other, PublishedExtensions(t));
+  plan = PlanExtensionUpdates({"probe"}, other, kBooted, "amd64", {pending});
+  EXPECT_THAT(Files(plan), ElementsAre("probe_1_amd64.raw -> probe_1.0.5_amd64.raw"));
+  EXPECT_THAT(withdrawn(plan), ElementsAre("probe_1.1_amd64.raw"));
+  // Still published: completed as before, nothing withdrawn.
+  t["hull-sysext-probe-amd64-1.1.raw"] = Sysext("probe", "1.1", ForVersion("202612.05.0"));
+  ASSERT_OK_AND_ASSIGN(auto with, PublishedExtensions(t));
+  plan = PlanExtensionUpdates({"probe"}, with, kBooted, "amd64", {pending});
+  EXPECT_THAT(Files(plan), ElementsAre("probe_1_amd64.raw -> probe_1.1_amd64.raw"));
+  EXPECT_THAT(withdrawn(plan), ElementsAre(""));
+  // An active entry is never cancelled, published or not.
+  ExtensionResult active = Active("probe", "probe_1.1_amd64.raw");
+  EXPECT_TRUE(PlanExtensionUpdates({"probe"}, without, kBooted, "amd64", {active}).empty());
+}
+
 // Bytes a check refused are remembered by name, version and SHA-256: that
 // update is not planned again (no fetch, no whole-image hash, no FleetLock
 // slot); a new version, or new bytes under the same version, is.
