@@ -45,17 +45,24 @@ std::string ItemName(std::string_view prefix, const std::string& digest) {
   return std::string(prefix) + digest.substr(digest.find(':') + 1, 16);
 }
 
+// Verifies each signature the inner signer makes against the request's key
+// before it is used (a recording signer's placeholders pass through).
+class VerifyingSigner : public crypto::Signer {
+ public:
+  VerifyingSigner(crypto::Signer& inner, bool recording) : inner_(inner), recording_(recording) {}
+  Result<Bytes> Sign(const crypto::SignRequest& r) override {
+    HULL_ASSIGN_OR_RETURN(Bytes sig, inner_.Sign(r));
+    if (!recording_) HULL_TRY(crypto::VerifyRaw(r.key, r.algorithm, r.message, sig));
+    return sig;
+  }
+
+ private:
+  crypto::Signer& inner_;
+  bool recording_;
+};
+
 Result<SignResult> SignOpenPgp(const SignOptions& o, const crypto::PublicKey& key,
                                const oci::Descriptor& image, signing::SigningSession& session) {
-  if (session.recording() || session.injecting()) {
-    return Error(ErrorCode::kUnsupported,
-                 "--format openpgp signs here only: give --key (a PEM file or a PKCS#11 "
-                 "URI), not --sign-offline / --inject-signatures");
-  }
-  if (o.lookaside.empty()) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "--format openpgp writes into a lookaside directory: give --lookaside DIR");
-  }
   if (o.created < 0 || o.created > UINT32_MAX) {
     return Errorf(ErrorCode::kInvalidArgument,
                   "signature time {} does not fit OpenPGP's 32-bit time: set SOURCE_DATE_EPOCH "
@@ -63,26 +70,32 @@ Result<SignResult> SignOpenPgp(const SignOptions& o, const crypto::PublicKey& ke
                   o.created);
   }
   HULL_ASSIGN_OR_RETURN(oci::OpenPgpKey pgp, oci::MakeOpenPgpKey(key));
+  // The signature's time is inside what is signed: the injecting run must
+  // sign at the stop's time, and is refused otherwise.
+  HULL_TRY(session.Bind(OpenPgpSignSubject(image.digest, o.identity, o.created)));
   const Bytes payload = oci::SimpleSigningPayload(image.digest, o.identity, o.created);
+  VerifyingSigner signer(session.signer(), session.recording());
   HULL_ASSIGN_OR_RETURN(
       Bytes message,
-      oci::OpenPgpSignedMessage(pgp, payload, static_cast<uint32_t>(o.created), session.signer(),
+      oci::OpenPgpSignedMessage(pgp, payload, static_cast<uint32_t>(o.created), signer,
                                 {.name = ItemName("openpgp-", image.digest), .role = "container"}));
-  const std::string path = oci::LookasideSignaturePath(o.lookaside, o.identity, image.digest, 1);
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec) {
-    return Errorf(ErrorCode::kIo, "creating the directory of {}: {}", path, ec.message());
-  }
-  HULL_TRY(WriteFileAtomic(path, message));
+  HULL_TRY(session.Finish(kCommand));
   auto it = image.annotations.find(oci::kAnnotationRefName);
-  return SignResult{.name = it == image.annotations.end() ? "" : it->second,
+  SignResult result{.name = it == image.annotations.end() ? "" : it->second,
                     .digest = image.digest,
                     .tag = "",
                     .algorithm = key.type() == crypto::KeyType::kEd25519 ? "openpgp-eddsa-sha256"
                                                                          : "openpgp-rsa-sha256",
-                    .path = path,
+                    .path = oci::LookasideSignaturePath(o.lookaside, o.identity, image.digest, 1),
                     .fingerprint = pgp.FingerprintHex()};
+  if (session.recording()) return result;  // nothing written but the signing directory
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(result.path).parent_path(), ec);
+  if (ec) {
+    return Errorf(ErrorCode::kIo, "creating the directory of {}: {}", result.path, ec.message());
+  }
+  HULL_TRY(WriteFileAtomic(result.path, message));
+  return result;
 }
 
 }  // namespace
@@ -102,20 +115,31 @@ std::string SignSubject(const std::string& digest, const std::string& identity) 
   return fmt::format("container image {} as {}", digest, identity);
 }
 
+std::string OpenPgpSignSubject(const std::string& digest, const std::string& identity,
+                               int64_t created) {
+  return fmt::format("{}, OpenPGP signature at {}", SignSubject(digest, identity), created);
+}
+
 Result<SignResult> SignImage(const SignOptions& o, const crypto::PublicKey& key,
                              signing::SigningSession& session) {
   HULL_TRY(oci::CheckDockerReference(o.identity));
-  if (o.format == SignFormat::kOpenPgp) HULL_TRY(oci::MakeOpenPgpKey(key));
+  if (o.format == SignFormat::kOpenPgp) {
+    if (o.lookaside.empty()) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "--format openpgp writes into a lookaside directory: give --lookaside DIR");
+    }
+    HULL_TRY(oci::MakeOpenPgpKey(key));
+  }
   HULL_ASSIGN_OR_RETURN(oci::Layout layout, oci::ReadLayoutDir(o.layout));
   HULL_ASSIGN_OR_RETURN(oci::Descriptor image, oci::FindImage(layout, o.ref));
   // Every blob the image names is there and parses as what it is said to be.
   HULL_TRY(oci::ImageBlobs(layout, image));
-  if (o.format == SignFormat::kOpenPgp) return SignOpenPgp(o, key, image, session);
-  HULL_ASSIGN_OR_RETURN(crypto::SignatureAlgorithm algorithm, SigstoreAlgorithmFor(key));
   if (const signing::Manifest* m = session.injected_manifest(); m && m->command != kCommand) {
     return Errorf(ErrorCode::kRefused, "'{}' was made by hull {}, not by hull {}",
                   session.inject_dir(), m->command, kCommand);
   }
+  if (o.format == SignFormat::kOpenPgp) return SignOpenPgp(o, key, image, session);
+  HULL_ASSIGN_OR_RETURN(crypto::SignatureAlgorithm algorithm, SigstoreAlgorithmFor(key));
   HULL_TRY(session.Bind(SignSubject(image.digest, o.identity)));
   const Bytes payload = oci::SigstorePayload(image.digest, o.identity);
   const std::string tag = oci::SigstoreTag(image.digest);

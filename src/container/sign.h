@@ -61,13 +61,17 @@ Result<crypto::SignatureAlgorithm> SigstoreAlgorithmFor(const crypto::PublicKey&
 // simple-signing payload written atomically to
 // oci::LookasideSignaturePath(lookaside, identity, digest, 1), replacing an
 // earlier one there; the layout is only read. The key must be RSA or Ed25519
-// (kUnsupported otherwise) and the signature made here: kUnsupported with
-// --sign-offline / --inject-signatures.
+// (kUnsupported otherwise). Offline: one item `openpgp-<first 16 hex>`, kind
+// "openpgp-signature", subject OpenPgpSignSubject (the signature's time is
+// signed, so the injecting run needs the stop's SOURCE_DATE_EPOCH).
 Result<SignResult> SignImage(const SignOptions& options, const crypto::PublicKey& key,
                              signing::SigningSession& session);
 
 // The subject a signing directory of `digest` signed as `identity` is bound to.
 std::string SignSubject(const std::string& digest, const std::string& identity);
+// "container image DIGEST as IDENTITY, OpenPGP signature at SECONDS".
+std::string OpenPgpSignSubject(const std::string& digest, const std::string& identity,
+                               int64_t created);
 
 // `key` as an OpenPGP certificate for policy.json's keyPath (and `gpg
 // --import`): oci::OpenPgpCertificate with `user_id`, certified through

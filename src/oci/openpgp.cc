@@ -127,12 +127,11 @@ Result<Bytes> SignaturePacket(const OpenPgpKey& key, uint8_t type, ByteSpan hash
                                                      : crypto::SignatureAlgorithm::kRsaPkcs1Sha256,
                                      .key = key.key,
                                      .message = ed ? ByteSpan(digest) : ByteSpan(message)}));
-  HULL_TRY(crypto::VerifyRaw(
-      key.key,
-      ed ? crypto::SignatureAlgorithm::kEd25519 : crypto::SignatureAlgorithm::kRsaPkcs1Sha256,
-      ed ? ByteSpan(digest) : ByteSpan(message), sig));
   if (ed) {
-    if (sig.size() != 64) return Error(ErrorCode::kInternal, "an Ed25519 signature is 64 bytes");
+    if (sig.size() != 64) {
+      return Errorf(ErrorCode::kBadSignature, "an Ed25519 signature is 64 bytes, not {}",
+                    sig.size());
+    }
     PutMpi(body, ByteSpan(sig).first(32));
     PutMpi(body, ByteSpan(sig).subspan(32));
   } else {

@@ -10,7 +10,11 @@
 // exported certificate is the same bytes every time. Signatures are made
 // through the signing seam (crypto/signer.h): RSA PKCS#1 v1.5 and Ed25519
 // are deterministic, so a file key and the same key on a token give the
-// same bytes.
+// same bytes. The raw signature asked for: RSA PKCS#1 v1.5 SHA-256 over the
+// hashed data and the signature's v4 trailer (what `openssl dgst -sha256
+// -sign` makes), or Ed25519 over the 32-byte SHA-256 digest of them. The
+// signer's bytes are used as given: the caller's signer verifies them
+// (KeySigner signs with the key itself, InjectingSigner checks).
 #pragma once
 
 #include <cstdint>

@@ -229,6 +229,40 @@ TEST_F(ContainerOpenPgp, AnEd25519KeySignsWhatGpgAndSkopeoVerify) {
       HasSubstr("Signature verified"));
 }
 
+// The key kept offline (docs/keys.md): the stop writes the item openssl
+// signs, the injecting run writes the same signature bytes as --key, and
+// one at another SOURCE_DATE_EPOCH (the signed time) is refused.
+TEST_F(ContainerOpenPgp, SignedOfflineWithOpensslIsTheSameSignature) {
+  Sh("cd " + d_ +
+     " && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out c.key 2>/dev/null"
+     " && openssl pkey -in c.key -pubout -out c.pub");
+  const std::string id = "registry.example.com/hull/static:latest";
+  const std::string sig = Sign(d_ + "/c.key", id, "look")["signature"];
+  auto offline = [&](const std::string& flag, const std::string& epoch) {
+    return RunAllowFailure(
+        Command{.argv = {std::getenv("HULL_BIN"), "container", "sign", d_ + "/layout", "--public",
+                         d_ + "/c.pub", "--identity", id, "--format", "openpgp", "--lookaside",
+                         d_ + "/look-offline", flag, d_ + "/tosign"},
+                .env = {"SOURCE_DATE_EPOCH=" + epoch}});
+  };
+  ASSERT_OK_AND_ASSIGN(auto stop, offline("--sign-offline", "1764028800"));
+  ASSERT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_FALSE(fs::exists(d_ + "/look-offline"));
+  json m = json::parse(*ReadFileText(d_ + "/tosign/manifest.json"), nullptr, false);
+  ASSERT_EQ(m["items"].size(), 1u) << m.dump();
+  EXPECT_EQ(m["items"][0]["kind"], "openpgp-signature");
+  const std::string item = d_ + "/tosign/" + m["items"][0]["name"].get<std::string>();
+  Sh("openssl dgst -sha256 -sign " + d_ + "/c.key -out " + item + ".sig " + item + ".bin");
+  ASSERT_OK_AND_ASSIGN(auto later, offline("--inject-signatures", "1764028801"));
+  EXPECT_NE(later.exit_code, 0);
+  EXPECT_THAT(later.err, HasSubstr("OpenPGP signature at 1764028800"));
+  EXPECT_FALSE(fs::exists(d_ + "/look-offline"));
+  ASSERT_OK_AND_ASSIGN(auto inject, offline("--inject-signatures", "1764028800"));
+  ASSERT_EQ(inject.exit_code, 0) << inject.err;
+  const std::string injected = d_ + "/look-offline/" + fs::relative(sig, d_ + "/look").string();
+  EXPECT_EQ(*ReadFileBytes(injected), *ReadFileBytes(sig));
+}
+
 TEST_F(ContainerOpenPgp, BadInputIsOneLineAndWritesNothing) {
   Sh("cd " + d_ + " && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.key");
   const std::string id = "registry.example.com/hull/static:latest";
@@ -243,21 +277,13 @@ TEST_F(ContainerOpenPgp, BadInputIsOneLineAndWritesNothing) {
   EXPECT_THAT(ec.err, HasSubstr("needs an RSA or Ed25519 key"));
   ProcessOutput no_dir = sign({"--format", "openpgp"});
   EXPECT_NE(no_dir.exit_code, 0);
+  EXPECT_THAT(no_dir.err, HasSubstr("give --lookaside DIR"));
   ProcessOutput fmt = sign({"--format", "gpg"});
   EXPECT_NE(fmt.exit_code, 0);
   EXPECT_THAT(fmt.err, HasSubstr("unknown signature format 'gpg'"));
   ProcessOutput stray = sign({"--lookaside", d_ + "/look"});
   EXPECT_NE(stray.exit_code, 0);
   EXPECT_THAT(stray.err, HasSubstr("--lookaside is for --format openpgp"));
-  Sh("cd " + d_ +
-     " && openssl genpkey -algorithm ED25519 -out e.key && openssl pkey -in e.key"
-     " -pubout -out e.pub");
-  ProcessOutput offline =
-      Hull({"container", "sign", d_ + "/layout", "--public", d_ + "/e.pub", "--identity", id,
-            "--format", "openpgp", "--lookaside", d_ + "/look", "--sign-offline", d_ + "/tosign"});
-  EXPECT_NE(offline.exit_code, 0);
-  EXPECT_THAT(offline.err, HasSubstr("--format openpgp signs here only"));
-  EXPECT_FALSE(fs::exists(d_ + "/tosign"));
   ProcessOutput ex = Hull({"container", "export-key", "--key", d_ + "/ec.key", "--out", d_ + "/k"});
   EXPECT_NE(ex.exit_code, 0);
   EXPECT_THAT(ex.err, HasSubstr("needs an RSA or Ed25519 key"));
