@@ -210,10 +210,14 @@ TEST_F(ContainerOpenPgp, GpgSkopeoAndThePolicyAcceptTheHullSignatureOnly) {
 // An Ed25519 key (GnuPG's EdDSA): the same checks short of the registry.
 TEST_F(ContainerOpenPgp, AnEd25519KeySignsWhatGpgAndSkopeoVerify) {
   Sh("cd " + d_ + " && openssl genpkey -algorithm ED25519 -out e.key");
-  ProcessOutput r =
-      Hull({"container", "export-key", "--key", d_ + "/e.key", "--out", d_ + "/e.gpg"});
+  // A user ID of 300 bytes: its packet takes the two-byte length form.
+  const std::string uid = "Hull " + std::string(295, 'x');
+  ProcessOutput r = Hull({"container", "export-key", "--key", d_ + "/e.key", "--out", d_ + "/e.gpg",
+                          "--user-id", uid});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string fpr = GpgFingerprint(d_ + "/e.gpg");
+  EXPECT_THAT(Sh("gpg --batch --show-keys --with-colons " + d_ + "/e.gpg"),
+              HasSubstr(":" + uid + ":"));
   EXPECT_THAT(Sh("gpg --batch --import " + d_ + "/e.gpg 2>&1 && gpg --batch --check-sigs " + fpr),
               HasSubstr("sig!3"));
   const std::string identity = "registry.example.com/hull/static:v1";

@@ -192,7 +192,7 @@ void RegisterContainerSign(CLI::App& container, Context& ctx) {
       "  hull container sign out --public c.pub --identity REF --sign-offline tosign\n"
       "  hull sign-offline tosign --key c.key        # or openssl, docs/keys.md\n"
       "  hull container sign out --public c.pub --identity REF --inject-signatures tosign\n"
-      "OpenPGP (policy signedBy; RSA or Ed25519 key, signed here; time from SOURCE_DATE_EPOCH):\n"
+      "OpenPGP (policy signedBy; RSA or Ed25519 key; signed time = SOURCE_DATE_EPOCH):\n"
       "  hull container sign out --key c.key --identity reg.example/hull/static:latest \\\n"
       "      --format openpgp --lookaside /srv/sigstore\n"
       "  hull container export-key --key c.key --out /etc/containers/hull.gpg\n"
