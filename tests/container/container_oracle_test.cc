@@ -108,10 +108,11 @@ class ContainerOracle : public ::testing::Test {
   // openssl verifies its signature with the public key (and not with
   // another key, nor over a changed payload). Where skopeo verifies sigstore
   // signatures (Debian's build has them disabled), a policy.json requiring
-  // sigstoreSigned accepts the image with the right key only.
+  // sigstoreSigned accepts the image with the right key only; everywhere, a
+  // signedBy policy accepts its OpenPGP signature (--format openpgp).
   void ExpectSignatureThroughRegistry(const std::string& layout) {
     // Named here rather than failing later at the push with skopeo's error.
-    for (const char* t : {"docker-registry", "openssl", "curl", "python3"}) {
+    for (const char* t : {"docker-registry", "openssl", "curl", "python3", "gpg"}) {
       ASSERT_TRUE(HaveTool(t)) << "the signature check needs " << t
                                << " (scripts/install-deps.sh installs it)";
     }
@@ -209,6 +210,50 @@ class ContainerOracle : public ::testing::Test {
       EXPECT_THAT(right, HasSubstr("exit=0"));
       EXPECT_THAT(pull("other.pub"), ::testing::Not(HasSubstr("exit=0")));
     }
+
+    // The OpenPGP scheme, which this skopeo verifies (gpgme): the same image
+    // signed into a file:// lookaside, a signedBy policy with the exported
+    // key accepts the pull, and refuses it with another key's policy or
+    // without the lookaside (tests/container/openpgp_oracle_test.cc checks
+    // the scheme in depth on a small layout).
+    auto openpgp = [&](const std::vector<std::string>& args) {
+      std::vector<std::string> argv = {Hull(), "container"};
+      argv.insert(argv.end(), args.begin(), args.end());
+      auto r = RunAllowFailure(Command{.argv = argv});
+      EXPECT_OK(r);
+      if (r.ok()) {
+        EXPECT_EQ(r->exit_code, 0) << r->err;
+      }
+    };
+    openpgp({"sign", layout, "--key", k + "/other.key", "--identity", repo + ":latest", "--format",
+             "openpgp", "--lookaside", k + "/lookaside"});
+    openpgp({"export-key", "--key", k + "/other.key", "--out", k + "/other.gpg"});
+    Sh("openssl genpkey -algorithm ED25519 -out " + k + "/third.key");
+    openpgp({"export-key", "--key", k + "/third.key", "--out", k + "/third.gpg"});
+    auto pull_gpg = [&](const std::string& key, bool with_lookaside) {
+      fs::create_directories(k + "/rd-gpg");
+      EXPECT_OK(WriteFileAtomic(
+          k + "/rd-gpg/local.yaml",
+          with_lookaside
+              ? "docker:\n  127.0.0.1:" + port + ":\n    lookaside: file://" + k + "/lookaside\n"
+              : std::string("docker: {}\n")));
+      const std::string policy = k + "/policy-gpg.json";
+      EXPECT_OK(WriteFileAtomic(policy, json{{"default", {{{"type", "reject"}}}},
+                                             {"transports",
+                                              {{"docker",
+                                                {{"127.0.0.1:" + port,
+                                                  {{{"type", "signedBy"},
+                                                    {"keyType", "GPGKeys"},
+                                                    {"keyPath", k + "/" + key}}}}}}}}}
+                                            .dump()));
+      fs::remove_all(k + "/pulled");
+      return Sh("skopeo --policy " + policy + " --registries.d " + k +
+                "/rd-gpg copy -q --remove-signatures --src-tls-verify=false docker://" + repo +
+                ":latest oci:" + k + "/pulled:x 2>&1; echo exit=$?");
+    };
+    EXPECT_THAT(pull_gpg("other.gpg", true), HasSubstr("exit=0"));
+    EXPECT_THAT(pull_gpg("third.gpg", true), ::testing::Not(HasSubstr("exit=0")));
+    EXPECT_THAT(pull_gpg("other.gpg", false), HasSubstr("no signature exists"));
     Sh("kill " + pid);
   }
 

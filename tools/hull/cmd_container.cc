@@ -66,7 +66,7 @@ int RunContainerBuild(const BuildArgs& a) {
 }
 
 struct SignArgs {
-  std::string layout, key, public_key, identity, ref;
+  std::string layout, key, public_key, identity, ref, format = "sigstore", lookaside;
   signing::OfflineOptions offline;
   bool json = false;
 };
@@ -74,6 +74,18 @@ struct SignArgs {
 // The key the signature must verify against, and the session that signs:
 // --key's here, or --public's with the signature made offline.
 Result<container::SignResult> SignContainer(const SignArgs& a) {
+  HULL_ASSIGN_OR_RETURN(container::SignFormat format, container::ParseSignFormat(a.format));
+  const container::SignOptions options{.layout = a.layout,
+                                       .ref = a.ref,
+                                       .identity = a.identity,
+                                       .format = format,
+                                       .lookaside = a.lookaside,
+                                       .created = spec::BuildTime()};
+  if (format == container::SignFormat::kSigstore && !a.lookaside.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "--lookaside is for --format openpgp (a sigstore signature goes into the "
+                 "layout)");
+  }
   if (a.offline.offline()) {
     if (!a.key.empty() || a.public_key.empty()) {
       return Error(ErrorCode::kInvalidArgument,
@@ -84,8 +96,7 @@ Result<container::SignResult> SignContainer(const SignArgs& a) {
     HULL_ASSIGN_OR_RETURN(std::string pem, ReadFileText(a.public_key, 1 << 20));
     HULL_ASSIGN_OR_RETURN(auto pub, crypto::PublicKey::FromPem(pem).Context(a.public_key));
     HULL_ASSIGN_OR_RETURN(auto session, signing::SigningSession::Open(a.offline, nullptr));
-    return container::SignImage({.layout = a.layout, .ref = a.ref, .identity = a.identity}, pub,
-                                session);
+    return container::SignImage(options, pub, session);
   }
   if (a.key.empty() || !a.public_key.empty()) {
     return Error(ErrorCode::kInvalidArgument,
@@ -98,8 +109,7 @@ Result<container::SignResult> SignContainer(const SignArgs& a) {
                         signing::SigningSession::Open({}, [&]() -> Result<crypto::KeySigner> {
                           return crypto::KeySigner(std::move(key));
                         }));
-  return container::SignImage({.layout = a.layout, .ref = a.ref, .identity = a.identity}, pub,
-                              session);
+  return container::SignImage(options, pub, session);
 }
 
 int RunContainerSign(const SignArgs& a) {
@@ -113,6 +123,20 @@ int RunContainerSign(const SignArgs& a) {
                  {"sign_offline", a.offline.sign_offline_dir}});
     } else {
       std::printf("%s", OfflineHint(a.offline.sign_offline_dir).c_str());
+    }
+    return kExitOk;
+  }
+  if (!r->path.empty()) {
+    if (a.json) {
+      PrintJson({{"name", r->name},
+                 {"digest", r->digest},
+                 {"identity", a.identity},
+                 {"signature", r->path},
+                 {"fingerprint", r->fingerprint},
+                 {"algorithm", r->algorithm}});
+    } else {
+      std::printf("signed %s (%s) as %s with OpenPGP key %s: %s\n", r->name.c_str(),
+                  r->digest.c_str(), a.identity.c_str(), r->fingerprint.c_str(), r->path.c_str());
     }
     return kExitOk;
   }
@@ -132,7 +156,9 @@ int RunContainerSign(const SignArgs& a) {
 void RegisterContainerSign(CLI::App& container, Context& ctx) {
   auto a = std::make_shared<SignArgs>();
   auto* sign = container.add_subcommand(
-      "sign", "Sign an image in an OCI layout with a sigstore signature (skopeo, podman, CRI-O)");
+      "sign",
+      "Sign an image in an OCI layout: a sigstore signature in the layout, or an OpenPGP "
+      "simple-signing signature in a lookaside directory (skopeo, podman, CRI-O)");
   sign->add_option("LAYOUT", a->layout, "The OCI layout ('hull container build --out')")
       ->required();
   sign->add_option("--key", a->key,
@@ -146,6 +172,12 @@ void RegisterContainerSign(CLI::App& container, Context& ctx) {
                    "The reference the image is published under: REGISTRY/REPOSITORY[:TAG]")
       ->required();
   sign->add_option("--ref", a->ref, "The image's name in index.json (default: the only image)");
+  sign->add_option("--format", a->format,
+                   "sigstore (default; policy sigstoreSigned) or openpgp (policy signedBy, "
+                   "GPGKeys: what skopeo/podman built without sigstore, e.g. Debian's, verify)");
+  sign->add_option("--lookaside", a->lookaside,
+                   "With --format openpgp: the lookaside directory to write "
+                   "REPOSITORY@sha256=HEX/signature-1 into (registries.d lookaside: file:///DIR)");
   sign->add_flag("--json", a->json, "Print the result as JSON");
   sign->footer(
       "The signature goes into the layout as the manifest tagged sha256-<hex>.sig, where\n"
@@ -159,8 +191,51 @@ void RegisterContainerSign(CLI::App& container, Context& ctx) {
       "Key kept offline (docs/keys.md): stop, sign elsewhere, inject:\n"
       "  hull container sign out --public c.pub --identity REF --sign-offline tosign\n"
       "  hull sign-offline tosign --key c.key        # or openssl, docs/keys.md\n"
-      "  hull container sign out --public c.pub --identity REF --inject-signatures tosign");
+      "  hull container sign out --public c.pub --identity REF --inject-signatures tosign\n"
+      "OpenPGP (policy signedBy; RSA or Ed25519 key; signed time = SOURCE_DATE_EPOCH):\n"
+      "  hull container sign out --key c.key --identity reg.example/hull/static:latest \\\n"
+      "      --format openpgp --lookaside /srv/sigstore\n"
+      "  hull container export-key --key c.key --out /etc/containers/hull.gpg\n"
+      "  policy.json: {\"type\": \"signedBy\", \"keyType\": \"GPGKeys\",\n"
+      "                \"keyPath\": \"/etc/containers/hull.gpg\"}\n"
+      "  registries.d: docker: {reg.example: {lookaside: https://web.example/sigstore}}");
   sign->callback([&ctx, a] { ctx.action = [a] { return RunContainerSign(*a); }; });
+}
+
+struct ExportKeyArgs {
+  std::string key, out, user_id = "Hull container signing key";
+  bool armor = false;
+};
+
+int RunExportKey(const ExportKeyArgs& a) {
+  auto key = pkcs11::LoadPrivateKey(a.key);
+  if (!key.ok()) return ReportError(std::move(key).error().Wrap("container export-key"));
+  const crypto::PublicKey pub = crypto::PublicKey::Of(*key);
+  crypto::KeySigner signer(std::move(*key));
+  auto cert = container::ExportOpenPgpKey(pub, a.user_id, a.armor, signer);
+  if (!cert.ok()) return ReportError(std::move(cert).error().Wrap("container export-key"));
+  if (auto w = WriteFileAtomic(a.out, *cert); !w.ok()) {
+    return ReportError(std::move(w).error().Wrap("container export-key"));
+  }
+  return kExitOk;
+}
+
+void RegisterContainerExportKey(CLI::App& container, Context& ctx) {
+  auto a = std::make_shared<ExportKeyArgs>();
+  auto* ex = container.add_subcommand(
+      "export-key", "Write the signing key's public half as an OpenPGP key (policy signedBy)");
+  ex->add_option("--key", a->key, "The signing key: a PEM file or a PKCS#11 URI (RSA or Ed25519)")
+      ->required();
+  ex->add_option("--out", a->out, "The OpenPGP public key file to write")->required();
+  ex->add_flag("--armor", a->armor, "ASCII-armored (default: binary, as gpg --export writes)");
+  ex->add_option("--user-id", a->user_id, "The key's user ID")->capture_default_str();
+  ex->footer(
+      "The key is dated 1970-01-01 so its fingerprint depends on the key alone: every export\n"
+      "gives the same bytes, and the signatures of 'hull container sign --format openpgp'\n"
+      "name it. Check it with: gpg --show-keys --with-colons FILE\n"
+      "Nodes name it in policy.json: {\"type\": \"signedBy\", \"keyType\": \"GPGKeys\",\n"
+      "  \"keyPath\": \"/etc/containers/hull.gpg\"} (docs/containers.md, \"Signing\").");
+  ex->callback([&ctx, a] { ctx.action = [a] { return RunExportKey(*a); }; });
 }
 
 }  // namespace
@@ -195,6 +270,7 @@ void RegisterContainer(CLI::App& app, Context& ctx) {
     };
   });
   RegisterContainerSign(*container, ctx);
+  RegisterContainerExportKey(*container, ctx);
 }
 
 }  // namespace hull::cli
