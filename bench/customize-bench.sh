@@ -13,21 +13,23 @@ chmod 0755 "$work"
 export SOURCE_DATE_EPOCH=1764028800
 "$hull" keys init "$work/keys" > /dev/null
 
-secs() {  # secs LABEL CMD...: the command's wall time
-  local label=$1 start end
+secs() {  # secs LABEL CMD...: the command's wall and CPU time, and the load
+  local label=$1 start end load cpu
   shift
+  load=$(cut -d' ' -f1 /proc/loadavg)
   start=$(date +%s.%N)
-  "$@" > "$work/$label.log" 2>&1
+  # CPU (user + system, children included): the steadier figure on a shared machine.
+  /usr/bin/time -f '%U %S' -o "$work/$label.cpu" "$@" > "$work/$label.log" 2>&1
   end=$(date +%s.%N)
-  awk -v l="$label" -v s="$start" -v e="$end" 'BEGIN { printf "%-30s %.1f s\n", l, e - s }'
+  cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$work/$label.cpu")
+  awk -v l="$label" -v s="$start" -v e="$end" -v c="$cpu" -v a="$load" \
+    'BEGIN { printf "%-30s %.1f s wall, %s s CPU, load %s\n", l, e - s, c, a }'
 }
 
-build_default() {
-  "$hull" -q build --keys "$work/keys" --cache "$work/cache" --out "$work/$1"
-}
+build_default=("$hull" -q build --keys "$work/keys" --cache "$work/cache")
 echo "== hull customize vs a warm hull build (default spec, $(nproc) cores)"
-build_default cold > /dev/null
-secs "hull build (warm)" build_default warm
+"${build_default[@]}" --out "$work/cold" > /dev/null
+secs "hull build (warm)" "${build_default[@]}" --out "$work/warm"
 img=$(ls "$work"/warm/*.raw)
 mkdir -p "$work/site"
 echo "site ca" > "$work/site/ca.pem"

@@ -91,7 +91,11 @@ std::vector<std::string> Words(std::string_view s) {
 struct Base {
   disk::RawImage raw;  // IMAGE, or its conversion to raw
   slot::Extracted x;
-  std::string sha256;
+  std::string sha256;  // after AwaitDigest
+  // The given file's SHA-256, taken on a second thread from ReadBase on while
+  // the payload is checked and copied and /usr unpacked (each reads the disk
+  // or its copy): the three overlap instead of adding up.
+  std::future<Result<std::string>> digest;
   gpt::Table table;
   node::OsRelease os_release;
   std::string selinux;  // the mode /usr/etc/selinux/config names; "" without a policy
@@ -142,18 +146,15 @@ Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
     // The image as a raw disk (disk/convert.h): the digest is the given file's.
     HULL_ASSIGN_OR_RETURN(b.raw, disk::OpenAsRaw(o.image, work + "/input.raw"));
     HULL_ASSIGN_OR_RETURN(auto opened, slot::OpenDisk(b.raw.path, false));
-    // The given file's digest on a second thread while the payload is checked
-    // and copied (both read the whole /usr): the two overlap instead of adding up.
-    auto digest =
+    b.digest =
         std::async(std::launch::async, [image = o.image] { return crypto::FileSha256Hex(image); });
     auto extracted =
         slot::ExtractPayload(*opened.disk, *opened.esp, work + "/base",
-                             {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert})
+                             {.db = &base_certs.db_cert, .verity = &base_certs.verity_cert},
+                             slot::Copies::kScratch)
             .Context(fmt::format("{} (checked against --base-keys {})", o.image, o.base_key_dir));
-    auto sha256 = digest.get();
     HULL_ASSIGN_OR_RETURN(b.x, std::move(extracted));
     HULL_ASSIGN_OR_RETURN(b.table, gpt::ReadFile(b.raw.path));
-    HULL_ASSIGN_OR_RETURN(b.sha256, std::move(sha256));
   }
   const std::string usr = work + "/base/" + slot::kUsrFile;
   HULL_ASSIGN_OR_RETURN(File f, File::OpenRead(usr));
@@ -167,6 +168,13 @@ Status ReadBase(const CustomizeOptions& o, const build::SigningKeys& base_certs,
   Bytes vsb(512);
   HULL_TRY(vf.ReadAt(0, vsb));
   HULL_ASSIGN_OR_RETURN(b.verity, verity::DecodeSuperblock(vsb));
+  return Ok();
+}
+
+// b.sha256 from ReadBase's second thread, once it is done.
+Status AwaitDigest(Base& b) {
+  if (!b.digest.valid()) return Ok();
+  HULL_ASSIGN_OR_RETURN(b.sha256, b.digest.get());
   return Ok();
 }
 
@@ -445,6 +453,7 @@ Result<CustomizeResult> RebuildImage(const CustomizeOptions& o) {
   }));
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
     HULL_TRY(UnpackBase(work, root, b));
+    HULL_TRY(AwaitDigest(b));
     return true;
   }));
   std::string text;
@@ -604,27 +613,34 @@ Result<CustomizeResult> Customize(const CustomizeOptions& o) {
     HULL_TRY(ReadBase(o, base_certs, work, b));
     return true;
   }));
-  // Offline signing: the base image is the state the injecting run must be
-  // in again (the configuration's effects are in the payloads' digests).
-  HULL_TRY(session.Bind(fmt::format("customize of base image sha256 {}", b.sha256)));
-  // The root first: a base whose root no longer matches its UKI is refused
-  // before the long steps.
   HULL_ASSIGN_OR_RETURN(auto base_pe, pe::ParsePe(b.x.payload.uki));
   HULL_ASSIGN_OR_RETURN(ByteSpan base_cmdline_bytes,
                         SectionData(base_pe, b.x.payload.uki, ".cmdline"));
   const std::string base_cmdline(reinterpret_cast<const char*>(base_cmdline_bytes.data()),
                                  base_cmdline_bytes.size());
   // A release has no root partition: its UKI's hull.roottemplate= stays.
+  // The root is copied and hashed on a second thread while /usr is unpacked
+  // (fsck.erofs, a process of its own): "unpack" spans both.
   std::string root_template;
-  if (!o.from_release) {
-    HULL_ASSIGN_OR_RETURN(root_template, Step(o, res, "root", [&] {
-                            return CopyRoot(b.raw.path, b.table, base_cmdline, work + "/root.ext4");
-                          }));
-  }
   HULL_TRY(Step(o, res, "unpack", [&]() -> Result<bool> {
-    HULL_TRY(UnpackBase(work, root, b));
+    std::future<Result<std::string>> copied;
+    if (!o.from_release)
+      copied = std::async(std::launch::async, [&] {
+        return CopyRoot(b.raw.path, b.table, base_cmdline, work + "/root.ext4").Context("root");
+      });
+    Status unpacked = UnpackBase(work, root, b);
+    if (copied.valid()) {
+      Result<std::string> r = copied.get();
+      if (!r.ok()) return std::move(r).error();
+      root_template = std::move(*r);
+    }
+    HULL_TRY(std::move(unpacked));
+    HULL_TRY(AwaitDigest(b));
     return true;
   }));
+  // Offline signing: the base image is the state the injecting run must be
+  // in again (the configuration's effects are in the payloads' digests).
+  HULL_TRY(session.Bind(fmt::format("customize of base image sha256 {}", b.sha256)));
   const int64_t epoch = o.source_date_epoch >= 0 ? o.source_date_epoch : b.build_time;
   b.build_time = epoch;
   HULL_ASSIGN_OR_RETURN(

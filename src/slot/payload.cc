@@ -1,6 +1,7 @@
 #include "slot/payload.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "base/bytes.h"
 #include "base/hex.h"
@@ -29,17 +30,33 @@ Result<FileFacts> HashFile(const std::string& path) {
   return FileFacts{size, d};
 }
 
-// Copies `length` bytes at `offset` of the disk into a new file.
-Status CopyOut(const DiskIo& disk, uint64_t offset, uint64_t length, const std::string& path) {
-  HULL_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(path));
+// Copies `length` bytes at `offset` of the disk into a new file: synced and
+// renamed into place for kSynced, written in place for kScratch.
+Status CopyOut(const DiskIo& disk, uint64_t offset, uint64_t length, const std::string& path,
+               Copies copies) {
+  std::optional<AtomicFile> atomic;
+  File scratch;
+  if (copies == Copies::kSynced) {
+    HULL_ASSIGN_OR_RETURN(AtomicFile a, AtomicFile::Create(path));
+    atomic.emplace(std::move(a));
+  } else {
+    HULL_ASSIGN_OR_RETURN(scratch, File::CreateNew(path));
+  }
+  File& out = atomic ? atomic->file() : scratch;
   Bytes buf(std::min(length, kCopyChunk));
   for (uint64_t done = 0; done < length;) {
     size_t n = size_t(std::min<uint64_t>(buf.size(), length - done));
     HULL_TRY(disk.ReadAt(offset + done, MutableByteSpan(buf.data(), n)));
-    HULL_TRY(out.file().WriteAt(done, ByteSpan(buf.data(), n)));
+    HULL_TRY(out.WriteAt(done, ByteSpan(buf.data(), n)));
     done += n;
   }
-  return out.Commit();
+  return atomic ? atomic->Commit() : Ok();
+}
+
+Status WriteCopy(const std::string& path, ByteSpan data, Copies copies) {
+  if (copies == Copies::kSynced) return WriteFileAtomic(path, data);
+  HULL_ASSIGN_OR_RETURN(File f, File::CreateNew(path));
+  return f.WriteAt(0, data);
 }
 
 // The signature partition's meaningful bytes: up to the last non-NUL,
@@ -175,7 +192,7 @@ Status VerifyPayloadWithoutUsr(const Payload& p, const crypto::Certificate* cert
 }
 
 Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::string& out_dir,
-                                 const PayloadSigners& signers) {
+                                 const PayloadSigners& signers, Copies copies) {
   HULL_ASSIGN_OR_RETURN(DiskState st, ReadDiskState(disk, esp));
   const Uki* def = st.default_entry();
   if (!def || def->slot < 0)
@@ -209,15 +226,17 @@ Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::stri
   p.usr_path = out_dir + "/" + kUsrFile;
   p.verity_path = out_dir + "/" + kVerityFile;
   HULL_TRY(CopyOut(disk, slot.Offset(slot.usr), params.data_blocks * params.data_block_size,
-                   p.usr_path));
-  HULL_TRY(CopyOut(disk, slot.Offset(slot.verity), geo.hash_end_bytes(), p.verity_path));
+                   p.usr_path, copies));
+  HULL_TRY(CopyOut(disk, slot.Offset(slot.verity), geo.hash_end_bytes(), p.verity_path, copies));
   Bytes sig(std::min(slot.Size(slot.signature), kMaxSignatureBytes));
   HULL_TRY(disk.ReadAt(slot.Offset(slot.signature), sig));
   p.signature = TrimSignature(std::move(sig));
-  HULL_TRY(WriteFileAtomic(out_dir + "/" + kSignatureFile, p.signature));
+  HULL_TRY(WriteCopy(out_dir + "/" + kSignatureFile, p.signature, copies));
   p.uki = std::move(uki);
-  HULL_TRY(WriteFileAtomic(out_dir + "/" + kUkiFile, p.uki));
-  HULL_ASSIGN_OR_RETURN(x.manifest, WriteManifest(out_dir, p.version, p.root_hash));
+  HULL_TRY(WriteCopy(out_dir + "/" + kUkiFile, p.uki, copies));
+  if (copies == Copies::kSynced) {
+    HULL_ASSIGN_OR_RETURN(x.manifest, WriteManifest(out_dir, p.version, p.root_hash));
+  }
   return x;
 }
 

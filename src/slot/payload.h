@@ -69,11 +69,19 @@ struct PayloadSigners {
   const crypto::Certificate* verity = nullptr;  // the slot's root-hash signature
 };
 
+// How ExtractPayload writes its copies: kSynced for an output (each file
+// fsynced, then renamed into place, and payload.json naming them); kScratch
+// for work files another step reads and removes (hull customize's base):
+// written, never synced, and no payload.json (its digests would read every
+// piece again; Extracted::manifest stays empty).
+enum class Copies { kSynced, kScratch };
+
 // Writes the payload of the slot the default boot entry names into `out_dir`
 // (created; must be empty or absent), after verifying that slot: the UKI's
 // signature against `signers.db` (pe::VerifyImage's errors, before the slot is
 // read), then VerifySlot against its usrhash= with `signers.verity`.
 Result<Extracted> ExtractPayload(const DiskIo& disk, EspIo& esp, const std::string& out_dir,
-                                 const PayloadSigners& signers = {});
+                                 const PayloadSigners& signers = {},
+                                 Copies copies = Copies::kSynced);
 
 }  // namespace hull::slot

@@ -132,6 +132,17 @@ TEST_F(InstallTest, ExtractGivesBackTheReleasePieces) {
   auto again = ExtractPayload(**disk, esp, out);
   ASSERT_ERROR(again, ErrorCode::kAlreadyExists);
   EXPECT_EQ(again.error().message(), out + " exists and is not empty");
+  // As work files (hull customize's base): the same pieces, byte for byte,
+  // and no payload.json.
+  std::string scratch = inputs_->dir() + "/scratch";
+  auto s = ExtractPayload(**disk, esp, scratch, {}, Copies::kScratch);
+  ASSERT_OK(s);
+  EXPECT_EQ(s->uki_file, x->uki_file);
+  EXPECT_TRUE(s->manifest.is_null());
+  for (const char* name : {kUsrFile, kVerityFile, kSignatureFile, kUkiFile})
+    EXPECT_EQ(*ReadFileBytes(scratch + "/" + name), *ReadFileBytes(releases_[0].dir + "/" + name))
+        << name;
+  EXPECT_FALSE(std::filesystem::exists(scratch + "/payload.json"));
 }
 
 TEST_F(InstallTest, InstallsIntoEmptySlotThenOverOlderSlot) {
