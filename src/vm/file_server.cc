@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "base/sigpipe.h"
+
 namespace hull::vm {
 namespace {
 
@@ -148,7 +150,7 @@ double FileServer::Since() const {
 }
 
 FileServerStats FileServer::stats() const {
-  std::lock_guard lock(const_cast<std::mutex&>(mu_));
+  std::lock_guard lock(mu_);
   return stats_;
 }
 
@@ -158,10 +160,13 @@ void FileServer::AcceptLoop() {
     if (poll(p, 2, -1) < 0 && errno != EINTR) return;
     if (p[1].revents & POLLIN) return;
     if (!(p[0].revents & POLLIN)) continue;
-    int c = accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    // Non-blocking: every wait is a poll that also sees the stop pipe, so a
+    // client that stops reading cannot hold the destructor.
+    int c = accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (c < 0) continue;
     std::lock_guard lock(mu_);
     workers_.emplace_back([this, c] {
+      SigpipeGuard no_sigpipe;  // sendfile to a client gone: EPIPE, not the signal
       Fd conn(c);
       Serve(conn.get());
     });

@@ -73,7 +73,7 @@ class FileServer {
   int port_ = 0;
   std::chrono::steady_clock::time_point started_;
   std::thread acceptor_;
-  std::mutex mu_;  // guards workers_ and stats_
+  mutable std::mutex mu_;  // guards workers_ and stats_
   std::vector<std::thread> workers_;
   FileServerStats stats_;
 };
