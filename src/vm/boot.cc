@@ -205,6 +205,9 @@ Result<BootResult> BootImage(const BootOptions& o) {
   }
   BootResult r;
   HULL_ASSIGN_OR_RETURN(ImageClaims claims, ClaimsOf(o.image));
+  if (o.netboot) {
+    HULL_TRY(CheckNetboot(o, claims));
+  }
   r.expected = std::move(claims.expected);
   r.expected.secure_boot = o.secure_boot;
   r.expected.tpm = o.tpm;
@@ -233,11 +236,10 @@ Result<BootResult> BootImage(const BootOptions& o) {
   }
   std::unique_ptr<FileServer> server;
   if (o.netboot) {
-    HULL_TRY(CheckNetboot(o, claims));
     HULL_ASSIGN_OR_RETURN(server, FileServer::Start(o.image, "/live.iso"));
     // 10.0.2.2: the host's loopback as QEMU's user network shows it.
     m.http_boot_uri = fmt::format("http://10.0.2.2:{}/live.iso", server->port());
-    m.memory_mib += int((fs::file_size(o.image, ec) + (1 << 20) - 1) >> 20);
+    m.memory_mib += int((server->size() + (1 << 20) - 1) >> 20);
   } else {
     HULL_TRY(AttachImage(o, d, m));
   }

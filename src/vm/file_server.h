@@ -58,6 +58,7 @@ class FileServer {
   FileServer& operator=(const FileServer&) = delete;
 
   int port() const { return port_; }
+  uint64_t size() const { return size_; }  // the file's, in bytes
   FileServerStats stats() const;
 
  private:
