@@ -113,9 +113,11 @@ Status LoadModules(const std::string& dir, const ModuleIndex& index,
                    std::set<std::string>& loaded) {
   // Optional: disk drivers (whichever the initrd has), the TPM interfaces and
   // the SHA-256 implementations with SSSE3/AVX2 (before dm-verity binds
-  // "sha256", or it keeps the slow generic one).
-  for (const char* m : {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "loop",
-                        "nvme", "ahci", "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
+  // "sha256", or it keeps the slow generic one). nd_pmem and nfit: a
+  // netbooted medium, the firmware's RAM disk (docs/iso.md "Netboot").
+  for (const char* m :
+       {"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "sr_mod", "loop", "nvme", "ahci",
+        "nd_pmem", "nfit", "tpm_crb", "tpm_tis", "sha256_ssse3", "efivarfs"})
     if (Find(index, m) == Presence::kModule) {
       // Optional: a driver without its hardware (ENODEV) is not a failure.
       if (auto s = LoadModule(dir, index, m, loaded); !s.ok())

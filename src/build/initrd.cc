@@ -17,17 +17,14 @@
 namespace hull::build {
 namespace fs = std::filesystem;
 
-// sr_mod and loop: the install medium's optical drive and its live root
-// (docs/iso.md).
-const std::vector<std::string>
-    kInitrdModules = {"virtio_blk",   "virtio_pci", "virtio_scsi",
-                      "virtio_mmio",  "nvme",       "sd_mod",
-                      "sr_mod",       "loop",       "hv_vmbus",
-                      "hv_storvsc",   "dm-mod",     "dm-verity",
-                      "erofs",        "ext4",       "overlay",
-                      "sha256-ssse3", "tpm_crb",    "tpm_tis",
-                      "efivarfs",     "softdog"};  // the install medium's optical drive
-                                                   // (docs/iso.md)
+// sr_mod and loop: the install medium's optical drive and its live root;
+// nfit and nd_pmem: the same medium netbooted, a RAM disk the firmware
+// publishes in the ACPI NFIT, /dev/pmem0 (docs/iso.md "Netboot").
+const std::vector<std::string> kInitrdModules = {
+    "virtio_blk", "virtio_pci", "virtio_scsi", "virtio_mmio",  "nvme",    "sd_mod",
+    "sr_mod",     "loop",       "hv_vmbus",    "hv_storvsc",   "dm-mod",  "dm-verity",
+    "erofs",      "ext4",       "overlay",     "sha256-ssse3", "tpm_crb", "tpm_tis",
+    "efivarfs",   "softdog",    "nfit",        "nd_pmem"};
 
 namespace {
 

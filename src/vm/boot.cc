@@ -11,9 +11,11 @@
 #include "inspect/inspect.h"
 #include "keys/keys.h"
 #include "node/arch.h"
+#include "node/medium.h"
 #include "node/smbios.h"
 #include "pe/pe.h"
 #include "vm/accel.h"
+#include "vm/file_server.h"
 #include "vm/oci.h"
 
 namespace hull::vm {
@@ -29,6 +31,7 @@ struct ImageClaims {
   Expectations expected;
   const node::ArchNames* names = nullptr;
   GuestArch arch = GuestArch::kX86_64;
+  bool seed = false;  // an install medium with a hull-seed partition
 };
 
 Result<ImageClaims> ClaimsOf(const std::string& image) {
@@ -56,6 +59,8 @@ Result<ImageClaims> ClaimsOf(const std::string& image) {
                   image, ukis[0]->path, ukis[0]->machine);
   }
   c.arch = c.names->gpt == gpt::Arch::kArm64 ? GuestArch::kAarch64 : GuestArch::kX86_64;
+  for (const auto& p : rep.partitions)
+    if (p.label == node::kSeedPartitionName) c.seed = true;
   return c;
 }
 
@@ -90,6 +95,29 @@ Status AttachImage(const BootOptions& o, const std::string& d, MachineSpec& m) {
                        .install_hint = "apt-get install qemu-utils"})
                .Context("overlay"));
   m.disks.push_back({.path = overlay, .format = "qcow2"});
+  return {};
+}
+
+// --netboot's preconditions (docs/iso.md "Netboot"). The seed: nothing signs
+// it, and over plain HTTP anyone on the path could replace it.
+Status CheckNetboot(const BootOptions& o, const ImageClaims& claims) {
+  if (!IsInstallMedium(o.image)) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "--netboot serves an install medium: '{}' is not a .iso (make one with "
+                  "'hull disk iso IMAGE --out live.iso')",
+                  o.image);
+  }
+  if (claims.arch != GuestArch::kX86_64) {
+    return Error(ErrorCode::kUnsupported,
+                 "--netboot: only x86-64 (OVMF's HTTP boot) is proven; boot an arm64 medium "
+                 "from its optical drive");
+  }
+  if (claims.seed) {
+    return Errorf(ErrorCode::kInvalidArgument,
+                  "--netboot: '{}' carries a seed (a {} partition), which plain HTTP lets "
+                  "anyone on the path replace: make the medium without --seed",
+                  o.image, node::kSeedPartitionName);
+  }
   return {};
 }
 
@@ -177,6 +205,9 @@ Result<BootResult> BootImage(const BootOptions& o) {
   }
   BootResult r;
   HULL_ASSIGN_OR_RETURN(ImageClaims claims, ClaimsOf(o.image));
+  if (o.netboot) {
+    HULL_TRY(CheckNetboot(o, claims));
+  }
   r.expected = std::move(claims.expected);
   r.expected.secure_boot = o.secure_boot;
   r.expected.tpm = o.tpm;
@@ -203,7 +234,15 @@ Result<BootResult> BootImage(const BootOptions& o) {
     const bool arm = m.arch == GuestArch::kAarch64;
     m.firmware_code = arm ? kAavmfCode : o.secure_boot ? kOvmfCodeSecureBoot : kOvmfCode;
   }
-  HULL_TRY(AttachImage(o, d, m));
+  std::unique_ptr<FileServer> server;
+  if (o.netboot) {
+    HULL_ASSIGN_OR_RETURN(server, FileServer::Start(o.image, "/live.iso"));
+    // 10.0.2.2: the host's loopback as QEMU's user network shows it.
+    m.http_boot_uri = fmt::format("http://10.0.2.2:{}/live.iso", server->port());
+    m.memory_mib += int((server->size() + (1 << 20) - 1) >> 20);
+  } else {
+    HULL_TRY(AttachImage(o, d, m));
+  }
   if (o.validate) {
     HULL_TRY(MakeOciProbeArchive({.binary = o.agent_binary,
                                   .entry_name = "hull-agent",
@@ -236,6 +275,12 @@ Result<BootResult> BootImage(const BootOptions& o) {
   }
   if (!run.ok()) return run.error();
   Finish(o, r, *run);
+  if (server) {
+    FileServerStats st = server->stats();
+    r.netboot_bytes = st.body_bytes;
+    r.netboot_first_get_s = st.first_get_s;
+    r.netboot_last_byte_s = st.last_byte_s;
+  }
   return r;
 }
 
@@ -252,6 +297,11 @@ nlohmann::json ToJson(const BootResult& r) {
                       {"image_version", r.expected.image_version},
                       {"root_hash", r.expected.root_hash},
                       {"checks", checks}};
+  if (r.netboot_bytes > 0 || r.netboot_first_get_s >= 0) {
+    j["netboot"] = {{"bytes", r.netboot_bytes},
+                    {"first_get_seconds", r.netboot_first_get_s},
+                    {"last_byte_seconds", r.netboot_last_byte_s}};
+  }
   if (!r.failure.empty()) j["failure"] = r.failure;
   if (!r.ok) j["console_tail"] = r.console_tail;
   if (!r.report.is_null()) j["guest"] = r.report;

@@ -54,6 +54,12 @@ struct BootOptions {
   // BootOrder (the store's) instead of QEMU's order (fw_cfg "bootorder",
   // which OVMF puts first).
   bool firmware_boot_order = false;
+  // x86-64 only, `image` an install medium (.iso) without a seed: the
+  // firmware downloads it by UEFI HTTP boot from a server on the host's
+  // loopback (file_server.h) instead of finding it on an optical drive
+  // (docs/iso.md "Netboot"). The medium stays in the guest's memory (a RAM
+  // disk, /dev/pmem0), so its size is added to memory_mib.
+  bool netboot = false;
 };
 
 struct BootResult {
@@ -68,6 +74,10 @@ struct BootResult {
   std::vector<ValidationCheck> checks;
   bool ok = false;      // booted (and, with validate, every check passed)
   std::string failure;  // why not, in a sentence
+  // netboot: the medium's bytes served, and seconds from the server's start
+  // (just before QEMU's) to the first GET and to the last byte sent (-1: never).
+  uint64_t netboot_bytes = 0;
+  double netboot_first_get_s = -1, netboot_last_byte_s = -1;
 };
 
 // The architecture an image boots as: its newest UKI's PE machine type

@@ -167,9 +167,16 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
                         "file,id=console,append=on,path=" + s.console_log,
                         "-serial",
                         "chardev:console",
-                        "-nic",
-                        s.user_network ? "user,model=virtio-net-pci" : "none",
                     });
+  if (!s.http_boot_uri.empty()) {
+    // romfile=: no iPXE option ROM, so OVMF's own network stack drives the NIC.
+    a.insert(a.end(), {"-netdev", "user,id=net0,bootfile=" + s.http_boot_uri, "-device",
+                       "virtio-net-pci,netdev=net0,romfile=,bootindex=0", "-fw_cfg",
+                       "name=opt/org.tianocore/IPv4PXESupport,string=no", "-fw_cfg",
+                       "name=opt/org.tianocore/IPv6PXESupport,string=no"});
+  } else {
+    a.insert(a.end(), {"-nic", s.user_network ? "user,model=virtio-net-pci" : "none"});
+  }
   for (size_t i = 0; i < s.disks.size(); ++i) {
     const Disk& d = s.disks[i];
     std::string id = fmt::format("disk{}", i);
@@ -181,7 +188,9 @@ std::vector<std::string> QemuArgv(const MachineSpec& s) {
     std::string dev = d.cdrom ? fmt::format("scsi-cd,bus=scsi{}.0,drive={}", i, id)
                               : fmt::format("virtio-blk-pci,drive={}", id);
     if (!d.serial.empty()) dev += ",serial=" + d.serial;
-    if (i == 0 && s.boot_index) dev += ",bootindex=0";  // no PXE or shell fallback
+    if (i == 0 && s.boot_index && s.http_boot_uri.empty()) {
+      dev += ",bootindex=0";  // no PXE or shell fallback
+    }
     a.insert(a.end(), {"-device", dev});
   }
   for (const std::string& oem : s.oem_strings) {

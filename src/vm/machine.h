@@ -58,6 +58,12 @@ struct MachineSpec {
   // the firmware with the console silent.
   bool reboot = true;
   bool user_network = false;  // a virtio NIC on QEMU's user network (host = 10.0.2.2)
+  // Non-empty: the machine boots over the network instead (x86-64): that NIC
+  // on QEMU's user network, first in the boot order, whose DHCP offer names
+  // this URI as the boot file, and OVMF's PXE options off (fw_cfg
+  // opt/org.tianocore/IPv{4,6}PXESupport), so that its UEFI HTTP boot option
+  // is the one tried (docs/iso.md "Netboot"). No disk gets a bootindex.
+  std::string http_boot_uri;
   // SMBIOS OEM strings (type 11) the firmware hands the guest
   // (node/smbios.h: the validation request).
   std::vector<std::string> oem_strings;

@@ -497,6 +497,25 @@ TEST(InitrdModules, CarrySoftdog) {
                                                 "kernel/drivers/watchdog/watchdog.ko"}));
 }
 
+// A netbooted medium's RAM disk (docs/iso.md "Netboot"): nfit and nd_pmem
+// with their dependencies, as Debian's 6.1 cloud kernel's modules.dep has
+// them.
+TEST(InitrdModules, CarryTheNetbootRamDisk) {
+  auto deps = rootfs::ParseModulesDep(
+      std::string(kDep) +
+      "kernel/drivers/acpi/nfit/nfit.ko: kernel/drivers/nvdimm/libnvdimm.ko\n"
+      "kernel/drivers/nvdimm/libnvdimm.ko:\n"
+      "kernel/drivers/nvdimm/nd_btt.ko: kernel/drivers/nvdimm/libnvdimm.ko\n"
+      "kernel/drivers/nvdimm/nd_pmem.ko: kernel/drivers/nvdimm/nd_btt.ko "
+      "kernel/drivers/nvdimm/libnvdimm.ko\n");
+  ASSERT_OK(deps);
+  auto r = ResolveInitrdModules(*deps, {}, kInitrdModules);
+  EXPECT_THAT(r.paths,
+              ::testing::IsSupersetOf(
+                  {"kernel/drivers/acpi/nfit/nfit.ko", "kernel/drivers/nvdimm/nd_pmem.ko",
+                   "kernel/drivers/nvdimm/nd_btt.ko", "kernel/drivers/nvdimm/libnvdimm.ko"}));
+}
+
 TEST(NodeFiles, UpdateUnitsAreEnabledOnlyWithARepository) {
   auto work = TempDir::Create("hull-node-files");
   ASSERT_OK(work);

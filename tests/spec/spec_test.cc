@@ -52,8 +52,9 @@ TEST(Spec, DefaultSpecParsesWithDocumentedDefaults) {
     EXPECT_NE(std::find(s->packages.begin(), s->packages.end(), p), s->packages.end()) << p;
   }
   for (const char* m :
-       {"virtio*", "hv_*", "nvme*", "ext4", "erofs", "overlay", "vfat", "nf_*", "xt_*", "nft_*",
-        "bridge", "veth", "vxlan", "dm-verity", "dm-mod", "tpm*", "sha256-ssse3", "softdog"}) {
+       {"virtio*", "hv_*", "nvme*",        "ext4",    "erofs", "overlay", "vfat",
+        "nf_*",    "xt_*", "nft_*",        "bridge",  "veth",  "vxlan",   "dm-verity",
+        "dm-mod",  "tpm*", "sha256-ssse3", "softdog", "nfit",  "nd_pmem"}) {
     EXPECT_NE(std::find(s->kernel.modules.begin(), s->kernel.modules.end(), m),
               s->kernel.modules.end())
         << m;
@@ -389,7 +390,7 @@ TEST(SpecCli, ShowDefaultRoundTripsThroughCheck) {
       Command{.argv = {bin, "spec", "check", path}, .env = {"SOURCE_DATE_EPOCH=1795564800"}});
   ASSERT_OK(checked);
   EXPECT_EQ(checked->out, path +
-                              ": ok (HullImmutable 202611.25.0, 21 packages, 77 module "
+                              ": ok (HullImmutable 202611.25.0, 21 packages, 79 module "
                               "patterns)\n");
 
   ASSERT_OK(WriteFileAtomic(path, std::string_view("name: n\nselinux: strict\n")));

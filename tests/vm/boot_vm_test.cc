@@ -842,5 +842,58 @@ TEST_F(BootVm, UnattendedInstallFromTheLiveMediumThenTheInstalledDiskValidates) 
       install_seconds, b->seconds);
 }
 
+// Netboot (docs/iso.md "Netboot"), in the slow tier with the unattended
+// install (iso_install_vm_test): the image's install medium, without a
+// seed, served by `hull boot --netboot` over HTTP; OVMF downloads it by
+// UEFI HTTP boot into a RAM disk and boots its El Torito ESP under Secure
+// Boot; hull-init finds usr and usr-verity on /dev/pmem0, and the live
+// system validates in one boot. A seeded medium is refused before any boot.
+TEST_F(BootVm, NetbootedMediumValidatesUnderSecureBootWithTpm) {
+  const std::string d = Dir();
+  const std::string iso = d + "/net.iso", seeded = d + "/net-seeded.iso";
+  ASSERT_OK(
+      WriteFileAtomic(d + "/net-seed.json", std::string(R"({"hull_seed": 1, "target": "empty"})")));
+  auto m = Hull({"disk", "iso", image_, "--seed", d + "/net-seed.json", "--out", seeded});
+  ASSERT_OK(m);
+  ASSERT_EQ(m->exit_code, 0) << m->err;
+  auto refused = Hull({"boot", seeded, "--netboot"});
+  ASSERT_OK(refused);
+  EXPECT_NE(refused->exit_code, 0);
+  EXPECT_NE(refused->err.find("carries a seed (a hull-seed partition)"), std::string::npos)
+      << refused->err;
+  m = Hull({"disk", "iso", image_, "--out", iso});
+  ASSERT_OK(m);
+  ASSERT_EQ(m->exit_code, 0) << m->err;
+  const std::string console = d + "/netboot.console";
+  int rc = -1;
+  json j = Boot({iso, "--netboot", "--validate", "--secure-boot", "--keys", Keys(), "--tpm",
+                 "--console-log", console},
+                &rc);
+  EXPECT_EQ(rc, 0) << j.dump(2);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["root_hash"], manifest_["usr"]["root_hash"]);
+  std::map<std::string, std::string> states;
+  for (const auto& c : j["checks"]) states[c["name"]] = c["state"];
+  for (const char* name : {"usr-verity", "usr-root-hash", "usr-read-only", "usr-full-scan",
+                           "secure-boot", "lockdown", "pcr11", "selinux", "containerd"}) {
+    EXPECT_EQ(states[name], "pass") << name << "\n" << j["checks"].dump(2);
+  }
+  EXPECT_EQ(j["reboots"], 0);
+  // The whole medium went over HTTP, once.
+  EXPECT_EQ(j["netboot"]["bytes"], fs::file_size(iso)) << j.dump();
+  auto log = ReadFileText(console, 64 << 20);
+  ASSERT_OK(log);
+  EXPECT_NE(log->find(">>Start HTTP Boot over IPv4"), std::string::npos);
+  EXPECT_EQ(log->find(">>Start PXE"), std::string::npos);  // PXE off: HTTP boot first
+  EXPECT_NE(log->find("hull-init: live boot from the install medium on /dev/pmem0"),
+            std::string::npos)
+      << vm::Tail(*log, 40);
+  std::printf("netboot: %.0f MiB downloaded in %.1f s (from the first GET); validated at %.1f s\n",
+              j["netboot"]["bytes"].get<double>() / (1 << 20),
+              j["netboot"]["last_byte_seconds"].get<double>() -
+                  j["netboot"]["first_get_seconds"].get<double>(),
+              j.value("seconds", 0.0));
+}
+
 }  // namespace
 }  // namespace hull

@@ -76,6 +76,29 @@ TEST(QemuArgv, CdRom) {
   for (const std::string& arg : a) EXPECT_EQ(arg.find("bootindex"), std::string::npos) << arg;
 }
 
+// Netboot (docs/iso.md "Netboot"): the NIC on the user network with the
+// boot URI as DHCP's boot file, first in the boot order, without an option
+// ROM (OVMF's own HTTP boot drives it), OVMF's PXE options off, and no disk
+// with a bootindex (the validation request disk is the first one).
+TEST(QemuArgv, HttpBoot) {
+  MachineSpec m;
+  m.firmware_vars = "/t/vars.fd";
+  m.console_log = "/t/c.log";
+  m.disks = {{.path = "/t/r.tar", .serial = "hull-validate", .read_only = true}};
+  m.http_boot_uri = "http://10.0.2.2:8080/live.iso";
+  auto a = QemuArgv(m);
+  EXPECT_TRUE(Has(a, "user,id=net0,bootfile=http://10.0.2.2:8080/live.iso"));
+  EXPECT_TRUE(Has(a, "virtio-net-pci,netdev=net0,romfile=,bootindex=0"));
+  EXPECT_TRUE(Has(a, "name=opt/org.tianocore/IPv4PXESupport,string=no"));
+  EXPECT_TRUE(Has(a, "name=opt/org.tianocore/IPv6PXESupport,string=no"));
+  EXPECT_TRUE(Has(a, "virtio-blk-pci,drive=disk0,serial=hull-validate"));
+  EXPECT_FALSE(Has(a, "-nic"));
+  m.http_boot_uri.clear();
+  a = QemuArgv(m);
+  EXPECT_TRUE(Has(a, "none"));
+  EXPECT_FALSE(Has(a, "-netdev"));
+}
+
 // An aarch64 guest: QEMU's virt machine with AAVMF (no SMM, no secure
 // flash: ArmVirtQemu keeps its variables in the plain pflash), the TPM on
 // the TIS MMIO interface, the same disks, console and SMBIOS strings.

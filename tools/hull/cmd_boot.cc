@@ -38,6 +38,11 @@ int RunBoot(BootArgs& a, const Context& ctx) {
                 r->expected.root_hash.c_str());
     std::printf("boot     %s in %.1f s (%s)\n", vm::OutcomeName(r->outcome), r->seconds,
                 r->accel == vm::Accel::kKvm ? "kvm" : "tcg");
+    if (a.o.netboot) {
+      std::printf("netboot  %.1f MiB served; first GET at %.1f s, last byte at %.1f s\n",
+                  double(r->netboot_bytes) / (1 << 20), r->netboot_first_get_s,
+                  r->netboot_last_byte_s);
+    }
     if (!r->checks.empty()) std::printf("checks\n%s", vm::RenderTable(r->checks).c_str());
     if (!r->ok) {
       std::printf("FAILED: %s\nlast console lines:\n%s\n", r->failure.c_str(),
@@ -69,6 +74,10 @@ void RegisterBoot(CLI::App& app, Context& ctx) {
   b->add_flag("--network", a->o.network,
               "A NIC on QEMU's user network (DHCP; the host's loopback is 10.0.2.2, e.g. an "
               "update repository the image names). Default: no network device");
+  b->add_flag("--netboot", a->o.netboot,
+              "Boot the install medium IMAGE.iso over the network instead of from an optical "
+              "drive: UEFI HTTP boot from a server hull runs on the host (x86-64; a medium "
+              "without --seed; its size is added to --memory)");
   b->add_option("--timeout", a->o.timeout_seconds, "Seconds before giving up (default 600)");
   b->add_option("--memory", a->o.memory_mib, "Guest memory in MiB (default 2048)");
   b->add_option("--console-log", a->o.console_log, "Keep the serial console log in this file");
@@ -85,10 +94,16 @@ void RegisterBoot(CLI::App& app, Context& ctx) {
       "against the UKI's usrhash, read-only /usr, Secure Boot, lockdown, PCR 11 against the\n"
       "build's prediction, SELinux, containerd running a container, /etc and /var across a\n"
       "reboot, and reads all of /usr once (docs/boot.md).\n"
+      "An install medium (.iso from 'hull disk iso') boots live from an optical drive, or\n"
+      "with --netboot by UEFI HTTP boot: hull serves it on 127.0.0.1 with the media type\n"
+      "application/vnd.efi-iso, QEMU's DHCP names http://10.0.2.2:PORT/live.iso, OVMF\n"
+      "downloads it into a RAM disk and boots its signed ESP; Linux sees /dev/pmem0\n"
+      "(docs/iso.md \"Netboot\").\n"
       "An arm64 image (its UKI is an AArch64 PE) boots in qemu-system-aarch64 -M virt with\n"
       "AAVMF and a tpm-tis-device, under TCG on an x86-64 host: minutes, not seconds.\n"
       "Example: hull boot out/HullImmutable_202611.25.0.raw --validate --secure-boot "
-      "--keys keys --tpm");
+      "--keys keys --tpm\n"
+      "         hull boot live.iso --netboot --validate --secure-boot --keys keys --tpm");
   b->callback([a, &ctx] { ctx.action = [a, &ctx] { return RunBoot(*a, ctx); }; });
 }
 
