@@ -24,19 +24,9 @@ constexpr uint8_t kKeyFlagsCertifySign = 0x03;
 // Ed25519's OID in GnuPG's EdDSA keys (RFC 9580 §9.2, "Ed25519Legacy").
 constexpr uint8_t kEd25519Oid[] = {0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01};
 
-void Put16(Bytes& out, uint32_t v) {
-  out.push_back(static_cast<uint8_t>(v >> 8));
-  out.push_back(static_cast<uint8_t>(v));
-}
-void Put32(Bytes& out, uint32_t v) {
-  Put16(out, v >> 16);
-  Put16(out, v & 0xFFFF);
-}
-void Append(Bytes& out, ByteSpan b) { out.insert(out.end(), b.begin(), b.end()); }
-
 // A multiprecision integer (§3.2): bit count, then the big-endian bytes
 // without leading zero bytes.
-void PutMpi(Bytes& out, ByteSpan be) {
+void PutMpi(ByteWriter& out, ByteSpan be) {
   size_t i = 0;
   while (i < be.size() && be[i] == 0) ++i;
   const ByteSpan v = be.subspan(i);
@@ -45,31 +35,30 @@ void PutMpi(Bytes& out, ByteSpan be) {
     bits = static_cast<uint32_t>(8 * (v.size() - 1));
     for (uint8_t top = v[0]; top; top >>= 1) ++bits;
   }
-  Put16(out, bits);
-  Append(out, v);
+  out.Be16(static_cast<uint16_t>(bits));
+  out.Append(v);
 }
 
 // A new-format packet (§4.2.2): tag, one-, two- or five-octet length, body.
-Bytes Packet(uint8_t tag, ByteSpan body) {
-  Bytes out{static_cast<uint8_t>(0xC0 | tag)};
+void PutPacket(ByteWriter& out, uint8_t tag, ByteSpan body) {
+  out.U8(static_cast<uint8_t>(0xC0 | tag));
   const size_t n = body.size();
   if (n < 192) {
-    out.push_back(static_cast<uint8_t>(n));
+    out.U8(static_cast<uint8_t>(n));
   } else if (n < 8384) {
-    out.push_back(static_cast<uint8_t>(((n - 192) >> 8) + 192));
-    out.push_back(static_cast<uint8_t>((n - 192) & 0xFF));
+    out.U8(static_cast<uint8_t>(((n - 192) >> 8) + 192));
+    out.U8(static_cast<uint8_t>((n - 192) & 0xFF));
   } else {
-    out.push_back(0xFF);
-    Put32(out, static_cast<uint32_t>(n));
+    out.U8(0xFF);
+    out.Be32(static_cast<uint32_t>(n));
   }
-  Append(out, body);
-  return out;
+  out.Append(body);
 }
 
-void PutSubpacket(Bytes& out, uint8_t type, ByteSpan body) {
-  out.push_back(static_cast<uint8_t>(body.size() + 1));  // every one here is < 192
-  out.push_back(type);
-  Append(out, body);
+void PutSubpacket(ByteWriter& out, uint8_t type, ByteSpan body) {
+  out.U8(static_cast<uint8_t>(body.size() + 1));  // every one here is < 192
+  out.U8(type);
+  out.Append(body);
 }
 
 Result<Bytes> BigNumParam(EVP_PKEY* pkey, const char* name) {
@@ -83,6 +72,17 @@ Result<Bytes> BigNumParam(EVP_PKEY* pkey, const char* name) {
   return out;
 }
 
+// How a key enters a hash (§5.2.4, §12.2): 0x99, the public-key packet
+// body's length (2 bytes), the body. The fingerprint and a certification
+// both start so.
+Bytes KeyHashPrefix(const OpenPgpKey& key) {
+  ByteWriter out;
+  out.U8(0x99);
+  out.Be16(static_cast<uint16_t>(key.body.size()));
+  out.Append(key.body);
+  return out.Take();
+}
+
 uint8_t AlgorithmOf(const OpenPgpKey& key) {
   return key.key.type() == crypto::KeyType::kEd25519 ? kAlgEdDsa : kAlgRsa;
 }
@@ -92,31 +92,34 @@ uint8_t AlgorithmOf(const OpenPgpKey& key) {
 Result<Bytes> SignaturePacket(const OpenPgpKey& key, uint8_t type, ByteSpan hashed_prefix,
                               ByteSpan extra_hashed, uint32_t created, crypto::Signer& signer,
                               const crypto::SigningItem& item, std::string_view kind) {
-  Bytes hashed;
-  Bytes t;
-  Put32(t, created);
+  ByteWriter hashed;
+  uint8_t t[4];
+  StoreBe32(t, created);
   PutSubpacket(hashed, kSubCreated, t);
-  Bytes fpr{4};
-  Append(fpr, key.fingerprint);
-  PutSubpacket(hashed, kSubIssuerFpr, fpr);
-  Append(hashed, extra_hashed);
-  Bytes body{4, type, AlgorithmOf(key), kHashSha256};
-  Put16(body, static_cast<uint32_t>(hashed.size()));
-  Append(body, hashed);
+  ByteWriter fpr;
+  fpr.U8(4);
+  fpr.Append(key.fingerprint);
+  PutSubpacket(hashed, kSubIssuerFpr, fpr.bytes());
+  hashed.Append(extra_hashed);
+  ByteWriter body;
+  for (uint8_t b : {uint8_t{4}, type, AlgorithmOf(key), kHashSha256}) body.U8(b);
+  body.Be16(static_cast<uint16_t>(hashed.size()));
+  body.Append(hashed.bytes());
   // What is hashed: the prefix, the signature's fields up to here, and the
   // v4 trailer (§5.2.4).
-  Bytes message(hashed_prefix.begin(), hashed_prefix.end());
-  Append(message, body);
-  message.push_back(4);
-  message.push_back(0xFF);
-  Put32(message, static_cast<uint32_t>(body.size()));
-  const Bytes digest = crypto::Sha256(message);
-  Bytes unhashed;
+  ByteWriter message;
+  message.Append(hashed_prefix);
+  message.Append(body.bytes());
+  message.U8(4);
+  message.U8(0xFF);
+  message.Be32(static_cast<uint32_t>(body.size()));
+  const Bytes digest = crypto::Sha256(message.bytes());
+  ByteWriter unhashed;
   PutSubpacket(unhashed, kSubIssuer, key.KeyId());
-  Put16(body, static_cast<uint32_t>(unhashed.size()));
-  Append(body, unhashed);
-  body.push_back(digest[0]);
-  body.push_back(digest[1]);
+  body.Be16(static_cast<uint16_t>(unhashed.size()));
+  body.Append(unhashed.bytes());
+  body.U8(digest[0]);
+  body.U8(digest[1]);
   // RSA signs the message under EMSA-PKCS1-v1_5 with SHA-256, what §5.2.2
   // asks; EdDSA signs the digest itself (§5.2.3, RFC 9580 §5.2.3.3).
   const bool ed = AlgorithmOf(key) == kAlgEdDsa;
@@ -126,7 +129,7 @@ Result<Bytes> SignaturePacket(const OpenPgpKey& key, uint8_t type, ByteSpan hash
                                      .algorithm = ed ? crypto::SignatureAlgorithm::kEd25519
                                                      : crypto::SignatureAlgorithm::kRsaPkcs1Sha256,
                                      .key = key.key,
-                                     .message = ed ? ByteSpan(digest) : ByteSpan(message)}));
+                                     .message = ed ? ByteSpan(digest) : message.bytes()}));
   if (ed) {
     if (sig.size() != 64) {
       return Errorf(ErrorCode::kBadSignature, "an Ed25519 signature is 64 bytes, not {}",
@@ -137,7 +140,9 @@ Result<Bytes> SignaturePacket(const OpenPgpKey& key, uint8_t type, ByteSpan hash
   } else {
     PutMpi(body, sig);
   }
-  return Packet(kTagSignature, body);
+  ByteWriter packet;
+  PutPacket(packet, kTagSignature, body.bytes());
+  return packet.Take();
 }
 
 uint32_t Crc24(ByteSpan data) {
@@ -163,25 +168,27 @@ std::string OpenPgpKey::FingerprintHex() const {
 }
 
 Result<OpenPgpKey> MakeOpenPgpKey(const crypto::PublicKey& key) {
-  OpenPgpKey k{.key = key, .body = {4}, .fingerprint = {}};
-  Put32(k.body, kOpenPgpKeyCreated);
+  ByteWriter body;
+  body.U8(4);
+  body.Be32(kOpenPgpKeyCreated);
   switch (key.type()) {
     case crypto::KeyType::kRsa2048:
     case crypto::KeyType::kRsa4096: {
       HULL_ASSIGN_OR_RETURN(Bytes n, BigNumParam(key.get(), OSSL_PKEY_PARAM_RSA_N));
       HULL_ASSIGN_OR_RETURN(Bytes e, BigNumParam(key.get(), OSSL_PKEY_PARAM_RSA_E));
-      k.body.push_back(kAlgRsa);
-      PutMpi(k.body, n);
-      PutMpi(k.body, e);
+      body.U8(kAlgRsa);
+      PutMpi(body, n);
+      PutMpi(body, e);
       break;
     }
     case crypto::KeyType::kEd25519: {
-      k.body.push_back(kAlgEdDsa);
-      k.body.push_back(sizeof(kEd25519Oid));
-      Append(k.body, kEd25519Oid);
-      Bytes point{0x40};  // GnuPG's native point prefix
-      Append(point, key.Ed25519Raw());
-      PutMpi(k.body, point);
+      body.U8(kAlgEdDsa);
+      body.U8(sizeof(kEd25519Oid));
+      body.Append(kEd25519Oid);
+      ByteWriter point;
+      point.U8(0x40);  // GnuPG's native point prefix
+      point.Append(key.Ed25519Raw());
+      PutMpi(body, point.bytes());
       break;
     }
     default:
@@ -190,10 +197,8 @@ Result<OpenPgpKey> MakeOpenPgpKey(const crypto::PublicKey& key) {
                    "signatures are not deterministic): sign with --format sigstore, or use "
                    "another key");
   }
-  Bytes fp_input{0x99};
-  Put16(fp_input, static_cast<uint32_t>(k.body.size()));
-  Append(fp_input, k.body);
-  k.fingerprint = crypto::Digest(crypto::DigestAlgorithm::kSha1, fp_input);
+  OpenPgpKey k{.key = key, .body = body.Take(), .fingerprint = {}};
+  k.fingerprint = crypto::Digest(crypto::DigestAlgorithm::kSha1, KeyHashPrefix(k));
   return k;
 }
 
@@ -201,22 +206,22 @@ Result<Bytes> OpenPgpCertificate(const OpenPgpKey& key, std::string_view user_id
                                  crypto::Signer& signer, const crypto::SigningItem& item) {
   // Hashed for a certification (§5.2.4): 0x99, key length, key body, 0xB4,
   // user ID length (4 bytes), user ID.
-  Bytes prefix{0x99};
-  Put16(prefix, static_cast<uint32_t>(key.body.size()));
-  Append(prefix, key.body);
-  prefix.push_back(0xB4);
-  Put32(prefix, static_cast<uint32_t>(user_id.size()));
-  Append(prefix, AsBytes(user_id));
-  Bytes flags;
+  ByteWriter prefix;
+  prefix.Append(KeyHashPrefix(key));
+  prefix.U8(0xB4);
+  prefix.Be32(static_cast<uint32_t>(user_id.size()));
+  prefix.Append(AsBytes(user_id));
+  ByteWriter flags;
   const uint8_t f[] = {kKeyFlagsCertifySign};
   PutSubpacket(flags, kSubKeyFlags, f);
-  HULL_ASSIGN_OR_RETURN(
-      Bytes sig, SignaturePacket(key, kSigPositiveCert, prefix, flags, kOpenPgpKeyCreated, signer,
-                                 item, "openpgp-certification"));
-  Bytes out = Packet(kTagPublicKey, key.body);
-  Append(out, Packet(kTagUserId, AsBytes(user_id)));
-  Append(out, sig);
-  return out;
+  HULL_ASSIGN_OR_RETURN(Bytes sig,
+                        SignaturePacket(key, kSigPositiveCert, prefix.bytes(), flags.bytes(),
+                                        kOpenPgpKeyCreated, signer, item, "openpgp-certification"));
+  ByteWriter out;
+  PutPacket(out, kTagPublicKey, key.body);
+  PutPacket(out, kTagUserId, AsBytes(user_id));
+  out.Append(sig);
+  return out.Take();
 }
 
 Result<Bytes> OpenPgpSignedMessage(const OpenPgpKey& key, ByteSpan data, uint32_t created,
@@ -225,17 +230,21 @@ Result<Bytes> OpenPgpSignedMessage(const OpenPgpKey& key, ByteSpan data, uint32_
                                                    "openpgp-signature"));
   // One-pass signature (§5.4): version 3, type, hash, key algorithm, key ID,
   // 1 = no other one-pass signature follows.
-  Bytes one_pass{3, kSigBinary, kHashSha256, AlgorithmOf(key)};
-  Append(one_pass, key.KeyId());
-  one_pass.push_back(1);
+  ByteWriter one_pass;
+  for (uint8_t b : {uint8_t{3}, kSigBinary, kHashSha256, AlgorithmOf(key)}) one_pass.U8(b);
+  one_pass.Append(key.KeyId());
+  one_pass.U8(1);
   // Literal data (§5.9): 'b'inary, no file name, the date, the data.
-  Bytes literal{'b', 0};
-  Put32(literal, created);
-  Append(literal, data);
-  Bytes out = Packet(kTagOnePass, one_pass);
-  Append(out, Packet(kTagLiteral, literal));
-  Append(out, sig);
-  return out;
+  ByteWriter literal;
+  literal.U8('b');
+  literal.U8(0);
+  literal.Be32(created);
+  literal.Append(data);
+  ByteWriter out;
+  PutPacket(out, kTagOnePass, one_pass.bytes());
+  PutPacket(out, kTagLiteral, literal.bytes());
+  out.Append(sig);
+  return out.Take();
 }
 
 std::string OpenPgpArmor(ByteSpan data, std::string_view block) {
