@@ -3,15 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "crypto/base64.h"
+#include "oci/simple_signing.h"
 
 namespace hull::oci {
 namespace {
-
-using nlohmann::json;
 
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
@@ -70,13 +68,8 @@ bool IsSigstoreTag(std::string_view name) {
 }
 
 Bytes SigstorePayload(std::string_view image_digest, std::string_view docker_reference) {
-  json j = {{"critical",
-             {{"identity", {{"docker-reference", docker_reference}}},
-              {"image", {{"docker-manifest-digest", image_digest}}},
-              {"type", "cosign container image signature"}}},
-            {"optional", {{"creator", "hull"}}}};
-  std::string text = j.dump();
-  return Bytes(text.begin(), text.end());
+  return SignaturePayload("cosign container image signature", image_digest, docker_reference,
+                          std::nullopt);
 }
 
 void AddSigstoreSignature(Layout& layout, const Descriptor& image, ByteSpan payload,

@@ -6,15 +6,21 @@
 
 namespace hull::oci {
 
-Bytes SimpleSigningPayload(std::string_view image_digest, std::string_view docker_reference,
-                           int64_t timestamp) {
+Bytes SignaturePayload(std::string_view type, std::string_view image_digest,
+                       std::string_view docker_reference, std::optional<int64_t> timestamp) {
   nlohmann::json j = {{"critical",
                        {{"identity", {{"docker-reference", docker_reference}}},
                         {"image", {{"docker-manifest-digest", image_digest}}},
-                        {"type", "atomic container signature"}}},
-                      {"optional", {{"creator", "hull"}, {"timestamp", timestamp}}}};
+                        {"type", type}}},
+                      {"optional", {{"creator", "hull"}}}};
+  if (timestamp) j["optional"]["timestamp"] = *timestamp;
   const std::string text = j.dump();
   return Bytes(text.begin(), text.end());
+}
+
+Bytes SimpleSigningPayload(std::string_view image_digest, std::string_view docker_reference,
+                           int64_t timestamp) {
+  return SignaturePayload("atomic container signature", image_digest, docker_reference, timestamp);
 }
 
 std::string LookasideSignaturePath(std::string_view dir, std::string_view docker_reference,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,10 +15,15 @@
 
 namespace hull::oci {
 
-// {"critical": {"identity": {"docker-reference": R}, "image":
-// {"docker-manifest-digest": D}, "type": "atomic container signature"},
-// "optional": {"creator": "hull", "timestamp": T}}, keys sorted, no
-// whitespace. `reference` is checked by the caller (CheckDockerReference).
+// The payload of both signature schemes: {"critical": {"identity":
+// {"docker-reference": R}, "image": {"docker-manifest-digest": D}, "type":
+// TYPE}, "optional": {"creator": "hull"[, "timestamp": T]}}, keys sorted,
+// no whitespace. `reference` is checked by the caller (CheckDockerReference).
+Bytes SignaturePayload(std::string_view type, std::string_view image_digest,
+                       std::string_view docker_reference, std::optional<int64_t> timestamp);
+
+// SignaturePayload of type "atomic container signature", timestamp T: what
+// an OpenPGP simple signing signs.
 Bytes SimpleSigningPayload(std::string_view image_digest, std::string_view docker_reference,
                            int64_t timestamp);
 
